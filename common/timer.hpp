@@ -1,0 +1,108 @@
+// DOC: time for state machines. FSMs take a TimerService (which is also their Clock) and
+// never see Asio: production passes AsioTimerService (one steady_timer driving an ordered
+// queue, so 100k armed timers cost one kernel timer), tests pass ManualTimerService and
+// move virtual time with advance(). All calls happen on the engine thread; no locks.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <utility>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace vpdnd {
+
+using SteadyClock = std::chrono::steady_clock;
+using TimePoint = SteadyClock::time_point;
+using Duration = SteadyClock::duration;
+using namespace std::chrono_literals;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual TimePoint now() const = 0;
+};
+
+class TimerService : public Clock {
+ public:
+  using Id = std::uint64_t;  // never 0, never reused
+  static constexpr Id kNoTimer = 0;
+  virtual Id schedule(Duration after, std::function<void()> fire) = 0;
+  // Cancelling an unknown or already-fired id is a no-op, so owners may cancel blindly.
+  virtual void cancel(Id id) = 0;
+  virtual std::size_t pending() const = 0;
+};
+
+// Owner-side helper: one timer slot that re-arming replaces and destruction cancels.
+class TimerSlot {
+ public:
+  explicit TimerSlot(TimerService& timers) : timers_(&timers) {}
+  TimerSlot(const TimerSlot&) = delete;
+  TimerSlot& operator=(const TimerSlot&) = delete;
+  ~TimerSlot() { cancel(); }
+  void arm(Duration after, std::function<void()> fire);
+  void cancel();
+  bool armed() const { return id_ != TimerService::kNoTimer; }
+
+ private:
+  TimerService* timers_;
+  TimerService::Id id_ = TimerService::kNoTimer;
+};
+
+// Deadline-ordered queue shared by both services.
+class TimerQueue {
+ public:
+  TimerService::Id add(TimePoint when, std::function<void()> fire);
+  bool remove(TimerService::Id id);
+  bool empty() const { return by_deadline_.empty(); }
+  std::size_t size() const { return by_deadline_.size(); }
+  TimePoint earliest() const { return by_deadline_.begin()->first.first; }
+  // Removes and returns the earliest entry if it is due at `now`.
+  std::function<void()> pop_due(TimePoint now, TimePoint* deadline = nullptr);
+
+ private:
+  using Key = std::pair<TimePoint, TimerService::Id>;
+  std::map<Key, std::function<void()>> by_deadline_;
+  std::map<TimerService::Id, TimePoint> deadline_of_;
+  TimerService::Id next_id_ = 1;
+};
+
+class ManualTimerService final : public TimerService {
+ public:
+  explicit ManualTimerService(TimePoint start = TimePoint{} + 1000h) : now_(start) {}
+  TimePoint now() const override { return now_; }
+  Id schedule(Duration after, std::function<void()> fire) override;
+  void cancel(Id id) override { queue_.remove(id); }
+  std::size_t pending() const override { return queue_.size(); }
+  // Moves time forward, firing due timers in deadline order with now() at each deadline.
+  void advance(Duration by);
+  // Fires everything that is due now (timers scheduled with zero delay).
+  void run_due() { advance(Duration::zero()); }
+
+ private:
+  TimePoint now_;
+  TimerQueue queue_;
+};
+
+class AsioTimerService final : public TimerService {
+ public:
+  explicit AsioTimerService(boost::asio::io_context& io);
+  ~AsioTimerService() override;
+  TimePoint now() const override { return SteadyClock::now(); }
+  Id schedule(Duration after, std::function<void()> fire) override;
+  void cancel(Id id) override;
+  std::size_t pending() const override { return queue_.size(); }
+
+ private:
+  void rearm();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  TimerQueue queue_;
+};
+
+}  // namespace vpdnd

@@ -1,0 +1,32 @@
+#include "common/log.hpp"
+
+#include <gtest/gtest.h>
+
+namespace vpdnd {
+namespace {
+
+TEST(LogBus, DebugLinesOnlyWhenSwitchedOnAndInComwareFormat) {
+  auto& bus = LogBus::instance();
+  bus.set_stderr(false);
+  bus.clear_all();
+  bus.set_sysname("LAC");
+  std::vector<std::string> lines;
+  auto id = bus.subscribe([&](const LogRecord& r) { lines.push_back(bus.format(r)); });
+  bus.debug(DebugModule::l2tp, DebugClass::control, "not shown");
+  bus.set(DebugModule::l2tp, DebugClass::control, true);
+  bus.debug(DebugModule::l2tp, DebugClass::control, "Tunnel 1 sent SCCRQ");
+  bus.unsubscribe(id);
+  bus.debug(DebugModule::l2tp, DebugClass::control, "after unsubscribe");
+  ASSERT_EQ(lines.size(), 1u);
+  // *Nov 24 03:33:12:123 2026 LAC L2TP/7/CONTROL: Tunnel 1 sent SCCRQ
+  EXPECT_EQ(lines[0][0], '*');
+  EXPECT_NE(lines[0].find(" LAC L2TP/7/CONTROL: Tunnel 1 sent SCCRQ"), std::string::npos)
+      << lines[0];
+  EXPECT_EQ(lines[0][16], ':');  // milliseconds follow the seconds
+  bus.clear_all();
+  EXPECT_FALSE(bus.any_enabled(DebugModule::l2tp));
+  bus.set_sysname("VPDN");
+}
+
+}  // namespace
+}  // namespace vpdnd
