@@ -3,6 +3,7 @@
 #pragma once
 
 #include "common/bytes.hpp"
+#include "common/ipv4.hpp"
 #include "common/log.hpp"
 #include "common/result.hpp"
 #include "common/timer.hpp"

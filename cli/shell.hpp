@@ -1,0 +1,36 @@
+// DOC: the seam between the command language and the terminals.
+// A CommandSession is one operator's shell state (current view, its object, terminal
+// switches). The front end (console, telnet; libcli) feeds it lines and key presses and
+// writes back what it returns; the grammar behind it (abbreviation, `?`, Tab, caret
+// errors, views) is ours and is the same one that loads the startup config.
+// Thread: a session is used by its own terminal thread only; it reaches the running
+// config through Engine::call.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace vpdnd::cli {
+
+struct ExecResult {
+  std::string output;      // text to print, lines separated by '\n' (no trailing prompt)
+  bool ok = true;          // false: an error was printed (caret + `% ...`)
+  bool close_session = false;  // `quit` from user view
+};
+
+class CommandSession {
+ public:
+  virtual ~CommandSession() = default;
+  // `<VPDN>`, `[VPDN]`, `[VPDN-l2tp1]` ...
+  virtual std::string prompt() const = 0;
+  // One line as typed (abbreviations, aliases, `undo`, comments allowed).
+  virtual ExecResult execute(const std::string& line) = 0;
+  // `?` pressed with `partial` before the cursor: the help listing to print (Comware
+  // style, one candidate per line with its description, `<cr>` when complete).
+  virtual std::string help(const std::string& partial) const = 0;
+  // Tab pressed: candidate completions of the last word of `partial`.
+  virtual std::vector<std::string> complete(const std::string& partial) const = 0;
+};
+
+}  // namespace vpdnd::cli

@@ -1,0 +1,27 @@
+// DOC: an IPv4 address as a value (host byte order), parsed and printed in dotted quad.
+// Shared by the config model, AAA pools, PPP IPCP and the data plane without pulling in
+// socket headers.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace vpdnd {
+
+struct Ipv4 {
+  std::uint32_t value = 0;  // host byte order: 10.0.0.1 == 0x0a000001
+
+  static std::optional<Ipv4> parse(std::string_view text);
+  std::string to_string() const;
+  bool is_zero() const { return value == 0; }
+  auto operator<=>(const Ipv4&) const = default;
+};
+
+// 255.255.255.0 -> 24; nullopt if the mask is not contiguous.
+std::optional<int> mask_to_prefix(Ipv4 mask);
+Ipv4 prefix_to_mask(int prefix);
+
+}  // namespace vpdnd

@@ -1,0 +1,230 @@
+// DOC: the typed running-config model: one struct per Comware configuration node. The CLI
+// and the startup-config loader edit it (through the same command path) on the engine
+// thread; engines read it there and are told what changed through ConfigStore listeners.
+// Secrets are held in clear in memory (the protocols need them) as `Secret`, and are only
+// ever printed in cipher form (see secret.hpp).
+//
+// Stability rule for the modules that read this header: fields may be added, never renamed
+// or removed without updating every reader in the same commit.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/ipv4.hpp"
+
+namespace vpdnd::config {
+
+struct Secret {
+  std::string plain;  // empty = not configured
+  bool empty() const { return plain.empty(); }
+  bool operator==(const Secret&) const = default;
+};
+
+// ---- L2TP --------------------------------------------------------------------------
+
+enum class MatchOrder { dnis_domain, dnis_only, domain_dnis, domain_only };
+enum class GroupMode { unspecified, lac, lns };  // V7 `mode`; V5 derives it from the commands
+enum class LacMatchKind { none, domain, dnis, fullusername };
+
+struct L2tpGroup {
+  std::uint16_t number = 0;  // 1..65535
+  GroupMode mode = GroupMode::unspecified;
+
+  // LAC: `start l2tp ip A [ip B ...] {domain D | dnis N | fullusername U}` (V7: lns-ip + user)
+  std::vector<Ipv4> lns_addresses;  // at most 5, tried in order
+  LacMatchKind match_kind = LacMatchKind::none;
+  std::string match_value;
+
+  // LNS: `allow l2tp virtual-template N [remote NAME]`
+  std::optional<std::uint16_t> allow_virtual_template;
+  std::string allow_remote;  // empty: any peer (only meaningful as the default in group 1)
+
+  std::string tunnel_name;  // empty: sysname
+  bool tunnel_authentication = true;
+  Secret tunnel_password;
+  std::uint32_t hello_interval_s = 60;  // 60..1000
+  bool avp_hidden = false;
+  bool flow_control = false;
+  bool mandatory_chap = false;
+  bool mandatory_lcp = false;
+  std::optional<std::uint32_t> session_limit;
+
+  bool is_lac() const { return mode == GroupMode::lac || !lns_addresses.empty(); }
+  bool is_lns() const { return mode == GroupMode::lns || allow_virtual_template.has_value(); }
+  bool operator==(const L2tpGroup&) const = default;
+};
+
+struct L2tpGlobal {
+  bool enabled = false;
+  bool prefix_separator = false;  // false: suffix separator
+  char separator = '@';
+  MatchOrder match_order = MatchOrder::dnis_domain;
+  std::optional<std::uint32_t> session_limit;
+  std::optional<std::uint32_t> tunnel_limit;
+  std::uint16_t listen_port = 1701;
+  bool operator==(const L2tpGlobal&) const = default;
+};
+
+// ---- PPP / interfaces --------------------------------------------------------------
+
+enum class PppAuthMode { pap, chap };
+
+struct VirtualTemplate {
+  std::uint16_t number = 0;  // 0..1023
+  std::optional<Ipv4> ip_address;
+  std::optional<Ipv4> ip_mask;
+  std::string remote_pool;             // `remote address pool NAME`
+  std::optional<Ipv4> remote_address;  // `remote address A`
+  std::vector<PppAuthMode> auth_modes;  // empty: no authentication of the peer
+  std::string auth_domain;             // `ppp authentication-mode chap domain D`
+  std::uint32_t hold_timer_s = 10;     // `ppp timer hold`: LCP echo interval
+  std::uint16_t mtu = 1500;
+  std::optional<Ipv4> dns_primary;
+  std::optional<Ipv4> dns_secondary;
+  // V5 `l2tp-auto-client l2tp-group N`: the box dials the group's LNS as a client.
+  std::optional<std::uint16_t> auto_client_group;
+  bool operator==(const VirtualTemplate&) const = default;
+};
+
+// An Ethernet (or other) interface as far as vpdnd configures it: the PPPoE server binding.
+struct Interface {
+  std::string name;  // the Linux name, e.g. eth1
+  std::optional<std::uint16_t> pppoe_server_template;
+  bool operator==(const Interface&) const = default;
+};
+
+// ---- AAA ---------------------------------------------------------------------------
+
+struct IpPool {
+  std::string name;    // number or word
+  Ipv4 start;
+  Ipv4 end;            // == start for a one-address pool
+  std::string domain;  // empty: system-wide (`ip pool` in system view); else the V5 domain owner
+  bool operator==(const IpPool&) const = default;
+};
+
+enum class AuthMethod { local, none, radius };
+
+struct Domain {
+  std::string name;
+  AuthMethod auth = AuthMethod::local;
+  std::string auth_radius_scheme;  // with AuthMethod::radius
+  bool auth_fallback_local = false;
+  bool auth_fallback_none = false;
+  bool accounting_radius = false;  // false: `accounting ppp none` (the default)
+  std::string accounting_radius_scheme;
+  std::string authorization_ip_pool;
+  bool active = true;  // `state active|block`
+  bool operator==(const Domain&) const = default;
+};
+
+enum class ServiceType : std::uint8_t { ppp = 1, telnet = 2, terminal = 4 };
+
+struct LocalUser {
+  std::string name;
+  Secret password;
+  std::uint8_t service_types = 0;  // bit set of ServiceType
+  bool active = true;
+  bool has_service(ServiceType t) const { return service_types & static_cast<std::uint8_t>(t); }
+  bool operator==(const LocalUser&) const = default;
+};
+
+struct RadiusServer {
+  Ipv4 address;
+  std::uint16_t port = 0;
+  bool operator==(const RadiusServer&) const = default;
+};
+
+enum class UserNameFormat { with_domain, without_domain, keep_original };
+
+struct RadiusScheme {
+  std::string name;
+  std::optional<RadiusServer> primary_authentication;   // default port 1812
+  std::optional<RadiusServer> primary_accounting;       // default port 1813
+  std::optional<RadiusServer> secondary_authentication;
+  std::optional<RadiusServer> secondary_accounting;
+  Secret key_authentication;
+  Secret key_accounting;
+  UserNameFormat user_name_format = UserNameFormat::with_domain;
+  std::uint32_t response_timeout_s = 3;
+  std::uint32_t retry = 3;
+  std::uint32_t realtime_accounting_min = 12;
+  std::optional<Ipv4> nas_ip;
+  bool operator==(const RadiusScheme&) const = default;
+};
+
+// ---- device --------------------------------------------------------------------------
+
+enum class VtyAuthMode { none, password, scheme };
+
+struct UserInterfaceVty {
+  VtyAuthMode auth_mode = VtyAuthMode::scheme;
+  Secret password;                 // `set authentication password {simple|cipher} PW`
+  std::uint32_t idle_timeout_s = 600;  // `idle-timeout MIN [SEC]`; 0 = never
+  std::uint32_t screen_length = 24;    // `screen-length N`; 0 = no paging
+  bool operator==(const UserInterfaceVty&) const = default;
+};
+
+struct RunningConfig {
+  std::string sysname = "VPDN";
+  bool telnet_server = true;
+  L2tpGlobal l2tp;
+  std::map<std::uint16_t, L2tpGroup> l2tp_groups;
+  std::map<std::uint16_t, VirtualTemplate> virtual_templates;
+  std::map<std::string, Interface> interfaces;
+  std::map<std::string, IpPool> ip_pools;
+  std::map<std::string, Domain> domains;  // "system" always present
+  std::string default_domain = "system";
+  std::map<std::string, LocalUser> local_users;
+  std::map<std::string, RadiusScheme> radius_schemes;
+  UserInterfaceVty vty;  // `user-interface vty 0 4` (all VTY lines share one setting)
+
+  RunningConfig() { domains.emplace("system", Domain{.name = "system"}); }
+  bool operator==(const RunningConfig&) const = default;
+};
+
+// What a command changed, so engines re-read only their part.
+enum class ConfigSection {
+  system,           // sysname, telnet
+  l2tp_global,      // l2tp enable, separators, match order, limits, port
+  l2tp_group,       // key = group number
+  virtual_template, // key = template number
+  interface,        // key = interface name
+  ip_pool,          // key = pool name
+  domain,           // key = domain name
+  local_user,       // key = user name
+  radius_scheme,    // key = scheme name
+  user_interface,
+};
+
+struct ConfigChange {
+  ConfigSection section;
+  std::string key;
+  bool removed = false;
+};
+
+// Owns the running config on the engine thread and tells listeners what changed.
+class ConfigStore {
+ public:
+  using Listener = std::function<void(const ConfigChange&, const RunningConfig&)>;
+
+  const RunningConfig& running() const { return config_; }
+  // Commands mutate through this, then call notify() once the change is complete.
+  RunningConfig& mutable_running() { return config_; }
+  void notify(const ConfigChange& change) {
+    for (auto& l : listeners_) l(change, config_);
+  }
+  void subscribe(Listener l) { listeners_.push_back(std::move(l)); }
+  void replace(RunningConfig next) { config_ = std::move(next); }
+
+ private:
+  RunningConfig config_;
+  std::vector<Listener> listeners_;
+};
+
+}  // namespace vpdnd::config
