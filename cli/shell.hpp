@@ -7,16 +7,28 @@
 // config through Engine::call.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace vpdnd::cli {
 
+// Per-terminal switches that commands set and the front end honours.
+struct TerminalSettings {
+  bool monitor = false;     // `terminal monitor`
+  bool debugging = false;   // `terminal debugging`
+  bool logging = true;      // `terminal logging`
+  std::uint32_t screen_length = 24;  // `screen-length N` / `screen-length disable` (0)
+};
+
 struct ExecResult {
   std::string output;      // text to print, lines separated by '\n' (no trailing prompt)
   bool ok = true;          // false: an error was printed (caret + `% ...`)
   bool close_session = false;  // `quit` from user view
+  // The command asked a question (`save` on a terminal: "... Are you sure? [Y/N]:"). The
+  // output ends with the question; the next line given to execute() is the answer.
+  bool awaiting_answer = false;
 };
 
 class CommandSession {
@@ -31,6 +43,7 @@ class CommandSession {
   virtual std::string help(const std::string& partial) const = 0;
   // Tab pressed: candidate completions of the last word of `partial`.
   virtual std::vector<std::string> complete(const std::string& partial) const = 0;
+  virtual const TerminalSettings& terminal() const = 0;
 };
 
 }  // namespace vpdnd::cli

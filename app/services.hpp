@@ -1,0 +1,32 @@
+// DOC: the engines behind the shell, wired together: L2TP (vpdn), PPP, PPPoE, AAA and the
+// data plane. main() builds one Services on the engine thread after the startup config is
+// loaded; the shell reaches it only through operations().
+// Threads: every method runs on the engine thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "cli/operations.hpp"
+#include "common/engine.hpp"
+#include "common/timer.hpp"
+#include "startup-config/model.hpp"
+
+namespace vpdnd::app {
+
+class Services {
+ public:
+  virtual ~Services() = default;
+  virtual cli::Operations& operations() = 0;
+  // Opens sockets and devices per the running config; reacts to later config changes
+  // through the store's listeners.
+  virtual void start() = 0;
+  // Graceful stop (SIGTERM): StopCCN to every peer, CDNs, accounting stop, PADT; calls
+  // `done` on the engine thread when finished or after a bounded wait.
+  virtual void shutdown(std::function<void()> done) = 0;
+};
+
+std::unique_ptr<Services> make_services(Engine& engine, config::ConfigStore& store,
+                                        TimerService& timers);
+
+}  // namespace vpdnd::app
