@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/ipv4.hpp"
@@ -184,7 +185,13 @@ struct RunningConfig {
   std::map<std::string, RadiusScheme> radius_schemes;
   UserInterfaceVty vty;  // `user-interface vty 0 4` (all VTY lines share one setting)
 
-  RunningConfig() { domains.emplace("system", Domain{.name = "system"}); }
+  RunningConfig() {
+    // Not a designated initializer: -Wextra (missing-field-initializers) rejects one that
+    // leaves fields to their defaults.
+    Domain system;
+    system.name = "system";
+    domains.emplace("system", std::move(system));
+  }
   bool operator==(const RunningConfig&) const = default;
 };
 
