@@ -1,0 +1,350 @@
+#!/usr/bin/env bash
+# End-to-end VPDN through real Linux interfaces (issue 5, "End to end").
+#
+#   user ──veth(PPPoE)── lac ──veth 10.240.1.0/24── lns ──veth 10.240.2.0/24── corp
+#     └───────────────veth 10.240.3.0/24 (client-initiated only)──────┘
+#
+# user runs vpdn-dial (--pppoe eth0 or --l2tp 10.240.3.1) with --tun; lac and lns run
+# build/vpdnd with configs written here; corp is a plain address (10.240.2.2) routed back via
+# the LNS. The test pings corp from user, reads `display l2tp session` on the boxes over
+# telnet, hangs up, and checks that nothing is left behind (routes, sessions, leases).
+#
+# Usage: e2e.sh SCENARIO    SCENARIO: nas | nas-mandatory-chap | nas-radius | client | many
+# Exit: 0 pass, 1 fail, 77 skipped (not root, tool or binary missing).
+# Env: VPDND_BUILD_DIR (default <repo>/build), E2E_KEEP=1 keeps the work dir.
+# Every namespace is named vit-<role>-<pid> and removed on exit, whatever happens.
+set -uo pipefail
+
+scenario=${1:-nas}
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+build=${VPDND_BUILD_DIR:-$repo/build}
+vpdnd=$build/vpdnd
+dial=$build/vpdn-dial
+
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
+for t in ip expect telnet ping timeout; do
+  command -v "$t" >/dev/null || skip "$t not installed"
+done
+[ -x "$vpdnd" ] || skip "$vpdnd not built"
+[ -x "$dial" ] || skip "$dial not built"
+[ -c /dev/net/tun ] || skip "/dev/net/tun missing"
+if [ "$scenario" = nas-radius ]; then
+  command -v freeradius >/dev/null || skip "freeradius not installed"
+fi
+
+tag=$$
+ns_user=vit-user-$tag ns_lac=vit-lac-$tag ns_lns=vit-lns-$tag ns_corp=vit-corp-$tag
+work=$(mktemp -d /tmp/vit-e2e.XXXXXX)
+pids=()
+telnet_port=24023  # inside each namespace, so one port serves both boxes
+
+# A reaped-or-zombie child counts as gone (kill -0 succeeds on a zombie).
+alive() { [ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 1 30); do alive "$p" || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null
+  done
+  for n in $ns_user $ns_lac $ns_lns $ns_corp; do
+    # Anything still running in the namespace was started by this test.
+    ip netns pids "$n" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+    ip netns del "$n" 2>/dev/null
+  done
+  if [ "${E2E_KEEP:-0}" = 1 ]; then echo "work dir kept: $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+  echo "FAIL: $*"
+  for f in "$work"/*.log; do
+    [ -f "$f" ] || continue
+    echo "---- $(basename "$f") (last 40 lines)"
+    tail -n 40 "$f"
+  done
+  exit 1
+}
+step() { echo "== $*"; }
+in_ns() { local n=$1; shift; ip netns exec "$n" "$@"; }
+
+# Polls a command until it succeeds or `secs` pass.
+wait_for() {
+  local secs=$1; shift
+  local end=$((SECONDS + secs))
+  while [ $SECONDS -lt $end ]; do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+cli() {  # cli NS COMMAND... -> box output on stdout
+  local n=$1; shift
+  in_ns "$n" timeout 20 expect -f "$here/cli.exp" 127.0.0.1 "$telnet_port" "$@"
+}
+
+# ---- topology ------------------------------------------------------------------------
+step "topology"
+for n in $ns_user $ns_lac $ns_lns $ns_corp; do
+  ip netns add "$n" || fail "ip netns add $n"
+  in_ns "$n" ip link set lo up
+done
+veth() {  # veth NS_A IF_A NS_B IF_B
+  ip link add "vit$tag-a" type veth peer name "vit$tag-b" || fail "veth"
+  ip link set "vit$tag-a" netns "$1" && ip link set "vit$tag-b" netns "$3"
+  in_ns "$1" ip link set "vit$tag-a" name "$2" && in_ns "$3" ip link set "vit$tag-b" name "$4"
+  in_ns "$1" ip link set "$2" up && in_ns "$3" ip link set "$4" up
+}
+veth "$ns_user" eth0 "$ns_lac" eth1
+veth "$ns_lac" eth2 "$ns_lns" eth1
+veth "$ns_lns" eth2 "$ns_corp" eth0
+veth "$ns_user" eth1 "$ns_lns" eth3
+in_ns "$ns_lac" ip addr add 10.240.1.1/24 dev eth2
+in_ns "$ns_lns" ip addr add 10.240.1.2/24 dev eth1
+in_ns "$ns_lns" ip addr add 10.240.2.1/24 dev eth2
+in_ns "$ns_lns" ip addr add 10.240.3.1/24 dev eth3
+in_ns "$ns_user" ip addr add 10.240.3.2/24 dev eth1
+in_ns "$ns_corp" ip addr add 10.240.2.2/24 dev eth0
+in_ns "$ns_corp" ip route add default via 10.240.2.1
+in_ns "$ns_lns" sysctl -qw net.ipv4.ip_forward=1
+
+# ---- configs -------------------------------------------------------------------------
+mandatory=""
+[ "$scenario" = nas-mandatory-chap ] && mandatory=" mandatory-chap"
+count=1
+[ "$scenario" = many ] && count=200
+
+cat >"$work/lac.cfg" <<EOF
+sysname LAC
+l2tp enable
+domain corp.com
+ authentication ppp local
+local-user alice@corp.com
+ password simple alicepw
+ service-type ppp
+interface virtual-template 1
+ ppp authentication-mode chap
+l2tp-group 1
+ tunnel name LAC
+ tunnel authentication
+ tunnel password simple aabbcc
+ start l2tp ip 10.240.1.2 domain corp.com
+interface eth1
+ pppoe-server bind virtual-template 1
+user-interface vty 0 4
+ authentication-mode none
+EOF
+# many: one local user per emulated user (u1..u200@corp.com).
+if [ "$scenario" = many ]; then
+  for i in $(seq 1 $count); do
+    printf 'local-user u%d@corp.com\n password simple pw\n service-type ppp\n' "$i" >>"$work/lac.cfg"
+  done
+fi
+
+lns_auth=" authentication ppp local"
+radius_block=""
+if [ "$scenario" = nas-radius ]; then
+  lns_auth=" authentication ppp radius-scheme r1"
+  radius_block="radius scheme r1
+ primary authentication 127.0.0.1 24812
+ primary accounting 127.0.0.1 24813
+ key authentication simple testing123
+ key accounting simple testing123
+ user-name-format with-domain"
+fi
+allow=" allow l2tp virtual-template 1 remote LAC"
+tunnel_auth=" tunnel authentication"
+if [ "$scenario" = client ]; then
+  allow=" allow l2tp virtual-template 1"
+  tunnel_auth=" undo tunnel authentication"
+fi
+cat >"$work/lns.cfg" <<EOF
+sysname LNS
+l2tp enable
+ip pool 1 192.168.240.10 192.168.240.250
+$radius_block
+interface virtual-template 1
+ ip address 192.168.240.1 255.255.255.0
+ ppp authentication-mode chap domain corp.com
+ remote address pool 1
+domain corp.com
+$lns_auth
+local-user alice@corp.com
+ password simple alicepw
+ service-type ppp
+l2tp-group 1
+ tunnel name LNS
+$tunnel_auth
+ tunnel password simple aabbcc
+$allow
+$mandatory
+user-interface vty 0 4
+ authentication-mode none
+EOF
+if [ "$scenario" = many ]; then
+  for i in $(seq 1 $count); do
+    printf 'local-user u%d@corp.com\n password simple pw\n service-type ppp\n' "$i" >>"$work/lns.cfg"
+  done
+fi
+
+# ---- FreeRADIUS on the LNS's loopback -------------------------------------------------
+if [ "$scenario" = nas-radius ]; then
+  step "freeradius"
+  raddb=$work/raddb
+  mkdir -p "$raddb"/{mods-enabled,sites-enabled,log,run}
+  cat >"$raddb/radiusd.conf" <<EOF
+prefix = /usr
+localstatedir = $raddb
+logdir = $raddb/log
+run_dir = $raddb/run
+libdir = /usr/lib/freeradius
+raddbdir = $raddb
+pidfile = $raddb/run/radiusd.pid
+max_request_time = 5
+log { destination = files  file = $raddb/log/radius.log }
+security { allow_vulnerable_openssl = yes }
+thread pool { start_servers = 1 max_servers = 2 min_spare_servers = 1 max_spare_servers = 2 }
+modules {
+  files { filename = $raddb/users }
+  chap { }
+  pap { }
+  detail { filename = $raddb/detail  permissions = 0600 }
+}
+instantiate { }
+server default {
+  listen { type = auth ipaddr = 127.0.0.1 port = 24812 }
+  listen { type = acct ipaddr = 127.0.0.1 port = 24813 }
+  authorize { chap pap files }
+  authenticate { Auth-Type CHAP { chap } Auth-Type PAP { pap } }
+  preacct { }
+  accounting { detail }
+}
+client local { ipaddr = 127.0.0.1  secret = testing123 }
+EOF
+  cat >"$raddb/users" <<EOF
+alice@corp.com Cleartext-Password := "alicepw"
+	Framed-IP-Address = 192.168.240.77
+EOF
+  cp /etc/freeradius/3.0/dictionary "$raddb/dictionary" 2>/dev/null || echo '$INCLUDE /usr/share/freeradius/dictionary' >"$raddb/dictionary"
+  in_ns "$ns_lns" freeradius -f -X -d "$raddb" -n radiusd >"$work/radius.log" 2>&1 &
+  pids+=($!)
+  wait_for 10 grep -q "Ready to process requests" "$work/radius.log" || fail "freeradius did not start"
+fi
+
+# ---- boxes ---------------------------------------------------------------------------
+step "start vpdnd LNS and LAC"
+in_ns "$ns_lns" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
+  --config "$work/lns.cfg" >"$work/lns.log" 2>&1 &
+pids+=($!)
+if [ "$scenario" != client ]; then
+  in_ns "$ns_lac" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
+    --config "$work/lac.cfg" >"$work/lac.log" 2>&1 &
+  pids+=($!)
+fi
+port_open() { in_ns "$1" bash -c "exec 3<>/dev/tcp/127.0.0.1/$telnet_port" 2>/dev/null; }
+wait_for 10 port_open "$ns_lns" || fail "LNS telnet not listening"
+[ "$scenario" = client ] || wait_for 10 port_open "$ns_lac" || fail "LAC telnet not listening"
+
+# ---- the user(s) ----------------------------------------------------------------------
+step "dial ($scenario, $count user(s))"
+hold=25
+if [ "$scenario" = many ]; then
+  user_args=(--user 'u{n}@corp.com' --password pw --count $count --rate 100 --concurrency $count)
+else
+  user_args=(--user alice@corp.com --password alicepw --count 1)
+fi
+if [ "$scenario" = client ]; then
+  access=(--l2tp 10.240.3.1)
+else
+  access=(--pppoe eth0)
+fi
+in_ns "$ns_user" timeout 60 "$dial" "${access[@]}" "${user_args[@]}" --hold $hold --tun \
+  >"$work/dial.log" 2>&1 &
+dial_pid=$!
+pids+=($dial_pid)
+
+tun_addrs() {  # addresses vpdn-dial put on TUN devices in user
+  in_ns "$ns_user" ip -o -4 addr show | awk '$2 != "lo" && $2 != "eth0" && $2 != "eth1" {print $2, $4}'
+}
+have_sessions() { [ "$(tun_addrs | wc -l)" -ge "$count" ]; }
+wait_for 30 have_sessions || fail "no session address on a TUN in user after 30 s ($(tun_addrs | wc -l)/$count)"
+tun_addrs | head -n 3
+first_dev=$(tun_addrs | head -n1 | awk '{print $1}')
+first_addr=$(tun_addrs | head -n1 | awk '{print $2}' | cut -d/ -f1)
+case $first_addr in 192.168.240.*) ;; *) fail "address $first_addr is not from the LNS pool";; esac
+[ "$scenario" = nas-radius ] && [ "$first_addr" != 192.168.240.77 ] && fail "RADIUS Framed-IP-Address not honoured ($first_addr)"
+
+# ---- traffic -------------------------------------------------------------------------
+step "ping corp from user"
+if [ "$scenario" = many ]; then
+  ok=0
+  while read -r dev addr; do
+    a=${addr%/*}
+    in_ns "$ns_user" ip route replace 10.240.2.2/32 dev "$dev" src "$a" 2>/dev/null
+    in_ns "$ns_user" ping -c 1 -W 2 -I "$a" 10.240.2.2 >/dev/null 2>&1 && ok=$((ok + 1))
+  done < <(tun_addrs)
+  echo "pinged from $ok of $count sessions"
+  [ "$ok" -eq "$count" ] || fail "only $ok of $count sessions reached corp"
+else
+  in_ns "$ns_user" ip route replace 10.240.2.0/24 dev "$first_dev" src "$first_addr"
+  in_ns "$ns_user" ping -c 3 -W 2 -I "$first_addr" 10.240.2.2 >"$work/ping.log" 2>&1 \
+    || fail "ping from user to corp failed: $(tail -n 3 "$work/ping.log")"
+  tail -n 2 "$work/ping.log"
+fi
+
+# ---- what the boxes show ---------------------------------------------------------------
+step "display l2tp session"
+cli "$ns_lns" "display l2tp session" "display l2tp tunnel" "display ip pool 1" >"$work/lns-display.txt" 2>&1 \
+  || fail "LNS CLI: $(cat "$work/lns-display.txt")"
+cat "$work/lns-display.txt" | tr -d '\r' | grep -v '^$' | head -n 20
+expected_user=alice@corp.com
+[ "$scenario" = many ] && expected_user=u1@corp.com
+grep -q "$expected_user" "$work/lns-display.txt" || fail "LNS display does not show $expected_user"
+grep -q "$first_addr" "$work/lns-display.txt" || fail "LNS display does not show $first_addr"
+in_ns "$ns_lns" ip route show | grep -q "$first_addr" || fail "LNS has no route for $first_addr"
+if [ "$scenario" != client ]; then
+  cli "$ns_lac" "display l2tp session" "display l2tp tunnel" "display pppoe-server session" \
+    >"$work/lac-display.txt" 2>&1 || fail "LAC CLI: $(cat "$work/lac-display.txt")"
+  cat "$work/lac-display.txt" | tr -d '\r' | grep -v '^$' | head -n 20
+  grep -q "$expected_user" "$work/lac-display.txt" || fail "LAC display does not show $expected_user"
+fi
+
+# ---- teardown: the user hangs up (vpdn-dial ends after --hold) ----------------------------
+step "hang up and check nothing is left"
+kill -INT "$dial_pid" 2>/dev/null
+wait "$dial_pid" 2>/dev/null
+tail -n 2 "$work/dial.log"
+no_session_route() { ! in_ns "$ns_lns" ip route show | grep -q "192.168.240.[0-9]* dev"; }
+wait_for 15 no_session_route || fail "LNS still has session routes: $(in_ns "$ns_lns" ip route show | grep 192.168.240)"
+no_lns_sessions() {
+  cli "$ns_lns" "display l2tp session" 2>/dev/null | tr -d '\r' | grep -q "Total session = 0"
+}
+wait_for 15 no_lns_sessions || fail "LNS still lists sessions: $(cli "$ns_lns" "display l2tp session")"
+cli "$ns_lns" "display ip pool 1" | tr -d '\r' | grep -q "192.168.240.10 .*192.168.240.250 .*241 *0" \
+  || fail "pool 1 not full again: $(cli "$ns_lns" "display ip pool 1")"
+if [ "$scenario" != client ]; then
+  no_lac_sessions() {
+    cli "$ns_lac" "display l2tp session" 2>/dev/null | tr -d '\r' | grep -q "Total session = 0"
+  }
+  wait_for 15 no_lac_sessions || fail "LAC still lists sessions"
+fi
+if [ "$scenario" = nas-radius ]; then
+  wait_for 10 grep -q "Acct-Status-Type = Stop" "$raddb/detail"/*/detail-* "$raddb"/detail* \
+    || fail "no accounting Stop in the FreeRADIUS detail file"
+fi
+
+# ---- daemon stop: SIGTERM ends cleanly and quickly -------------------------------------
+step "SIGTERM both boxes"
+for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+for p in "${pids[@]}"; do
+  for _ in $(seq 1 100); do alive "$p" || break; sleep 0.1; done
+  alive "$p" && fail "process $p did not stop within 10 s of SIGTERM"
+done
+pids=()
+echo "PASS: $scenario"
+exit 0

@@ -1,0 +1,172 @@
+// DOC: LNS and LAC call handling: the glue between an L2TP session, a PPP session, AAA and
+// the data plane (library vpdnd_vpdn_calls, owner: integration).
+//
+// LnsCalls: for every incoming L2TP session the engine accepted, a ppp::PppSession in LNS
+// mode, configured from the l2tp-group (mandatory-chap / mandatory-lcp, proxy data) and the
+// virtual template (authentication mode and domain, ip address, remote address pool /
+// remote address, DNS, hold timer, MTU). Authentication goes to aaa::Aaa (local/RADIUS);
+// the address comes from RADIUS Framed-IP-Address or the pool. When IPCP opens the /32
+// route goes into the template's TUN, the user and address are recorded on the L2TP
+// session, accounting starts. IP read from a TUN goes to the session owning the
+// destination; PPP frames from L2TP go to the TUN (IPv4) or to the PppSession (control).
+// Every end (CDN, StopCCN, LCP Terminate, echo timeout, reset, shutdown) runs one teardown:
+// route removed, address released, accounting Stop with its cause.
+//
+// LacCalls: a PPPoE session's PppSession in LAC mode authenticates the user; then the VPDN
+// lookup (vpdn/lookup.hpp) or the RADIUS tunnel attributes pick the LNS list and the L2TP
+// side places the call with the proxy data. Once connected, PPP frames are switched
+// unchanged between the PPPoE and L2TP sessions both ways. Not a VPDN user: the session
+// is terminated locally (LNS-like, IPCP here) or refused. CDN -> PADT; PADT -> CDN.
+//
+// Both talk to the L2TP engine, the PPPoE server and the TUN devices only through the small
+// ports below, which app/services adapts to the real engines; tests give fakes.
+// Threading: engine thread only, no locks. Lifetime: the ports outlive the calls objects;
+// close_all() ends every call (used by shutdown) and the destructors do the same quietly.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aaa/aaa.hpp"
+#include "common/bytes.hpp"
+#include "common/ipv4.hpp"
+#include "common/timer.hpp"
+#include "ppp/ppp.hpp"
+#include "ppp/proxy.hpp"
+#include "startup-config/model.hpp"
+
+namespace vpdnd::vpdn {
+
+// One L2TP session, by our local ids.
+struct CallId {
+  std::uint16_t tunnel = 0;
+  std::uint16_t session = 0;
+  auto operator<=>(const CallId&) const = default;
+};
+
+// Why the calls layer ends an L2TP session (the adapter maps it to a CDN result code).
+enum class HangupCause : std::uint8_t {
+  user_request,    // the user hung up (LCP Terminate / PADT)
+  auth_failed,     // PPP authentication failed
+  negotiation,     // LCP/IPCP failed, no address
+  keepalive,       // echo timeout
+  admin,           // reset / shutdown
+  not_vpdn_user,   // LAC: no LNS for this user
+  lower_layer,     // the other side of the switch went away
+};
+std::string_view to_string(HangupCause c);
+
+// ---- ports (implemented by app/services over the real engines, by fakes in tests) ----
+
+// The L2TP engine as the calls layer sees it.
+class L2tpPort {
+ public:
+  virtual ~L2tpPort() = default;
+  // A PPP frame (2-octet protocol + information, no FF 03) onto the session's data channel.
+  virtual void send_ppp(CallId call, ByteView frame) = 0;
+  // Clear the session (CDN). The engine does not report this call down afterwards.
+  virtual void hang_up(CallId call, HangupCause cause) = 0;
+  // What `display l2tp session` shows for the call once PPP is up.
+  virtual void set_call_info(CallId call, const std::string& user, std::optional<Ipv4> address,
+                             const std::string& auth_method) = 0;
+};
+
+// The TUN devices of the virtual templates (user-space data plane).
+class IpPort {
+ public:
+  virtual ~IpPort() = default;
+  // Adds the session's host route into template `vt`'s device; false if there is no device.
+  virtual bool add_host_route(std::uint16_t vt, Ipv4 address) = 0;
+  virtual void remove_host_route(std::uint16_t vt, Ipv4 address) = 0;
+  // One IPv4 datagram out of template `vt`'s device.
+  virtual void write_ip(std::uint16_t vt, ByteView packet) = 0;
+};
+
+// ---- LNS ----------------------------------------------------------------------------
+
+struct IncomingCall {
+  CallId id;
+  std::uint16_t group = 0;             // the l2tp-group that accepted the tunnel
+  std::uint16_t virtual_template = 0;  // `allow l2tp virtual-template N`
+  std::optional<ppp::ProxyData> proxy;  // ICCN proxy LCP / authentication AVPs
+  std::string calling_number;
+  std::string called_number;
+  std::string peer_name;  // the LAC's Host Name
+};
+
+struct LnsCallStatus {
+  CallId id;
+  std::uint16_t virtual_template = 0;
+  std::string user;
+  std::optional<Ipv4> address;
+  std::string phase;  // ppp::to_string(Phase)
+  aaa::Counters counters;
+};
+
+struct LnsCounters {
+  std::uint64_t calls_total = 0, calls_up = 0;
+  std::uint64_t ip_to_tun = 0, ip_from_tun = 0;
+  std::uint64_t drop_no_session = 0;   // TUN packet for an address no session owns
+  std::uint64_t drop_not_ipv4 = 0;     // TUN packet that is not IPv4
+  std::uint64_t drop_unknown_call = 0; // L2TP data for a call we do not hold
+  std::uint64_t drop_ppp = 0;          // frames the PPP session dropped
+  std::uint64_t no_route = 0;          // IPCP up but the template has no TUN device
+};
+
+class LnsCalls {
+ public:
+  LnsCalls(config::ConfigStore& store, TimerService& timers, aaa::Aaa& aaa, L2tpPort& l2tp,
+           IpPort& ip);
+  ~LnsCalls();
+  LnsCalls(const LnsCalls&) = delete;
+  LnsCalls& operator=(const LnsCalls&) = delete;
+
+  // The L2TP session is established (ICCN processed): start PPP.
+  void on_call_up(const IncomingCall& call);
+  // A PPP frame from the L2TP data channel (FF 03 optional).
+  void on_l2tp_data(CallId call, ByteView frame);
+  // The L2TP session is gone (CDN received, StopCCN, tunnel lost, reset): tear down, no CDN.
+  void on_call_down(CallId call);
+  // An IPv4 datagram read from template `vt`'s TUN.
+  void on_tun_packet(std::uint16_t vt, ByteView packet);
+
+  // Ends every call through PPP Terminate + CDN (cause admin); accounting Stops go out.
+  void close_all();
+  // Ends one call from our side (reset l2tp session): PPP Terminate, then CDN.
+  bool close(CallId call);
+
+  std::size_t size() const { return calls_.size(); }
+  std::vector<LnsCallStatus> status() const;
+  std::optional<LnsCallStatus> find(CallId call) const;
+  const LnsCounters& counters() const { return counters_; }
+  // For tests: a random source for magic numbers and challenges (default OpenSSL).
+  void set_random(std::function<void(std::span<std::uint8_t>)> random) { random_ = std::move(random); }
+
+  class Call;  // one L2TP session's PPP side
+
+ private:
+  friend class Call;
+  void finished(CallId id);
+
+  config::ConfigStore& store_;
+  TimerService& timers_;
+  aaa::Aaa& aaa_;
+  L2tpPort& l2tp_;
+  IpPort& ip_;
+  std::map<CallId, std::unique_ptr<Call>> calls_;
+  std::map<std::uint32_t, CallId> by_address_;
+  std::vector<std::unique_ptr<Call>> graveyard_;  // ended calls, freed from a timer
+  TimerService::Id reap_timer_ = TimerService::kNoTimer;
+  Bytes frame_buf_;  // reused for TUN -> PPP framing
+  LnsCounters counters_;
+  std::function<void(std::span<std::uint8_t>)> random_;
+};
+
+}  // namespace vpdnd::vpdn
