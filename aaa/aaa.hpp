@@ -1,0 +1,300 @@
+// DOC: AAA for vpdnd: who may connect (authentication against local users, `none`, or
+// RADIUS with Comware's fallback rules), which address they get (IP pools), and what is
+// reported (RADIUS accounting, online users).
+//
+// Ownership and threading: one `Aaa` lives on the engine thread and is only ever called
+// there; it never blocks and takes no locks. RADIUS goes through the `RadiusClient`
+// interface: the production client (`make_radcli_client`, library vpdnd_aaa_radius) runs
+// radcli on worker threads and posts every result back through the executor it was given,
+// so all callbacks in this header run on the engine thread. Tests give `Aaa` a fake client.
+//
+// Lifetime: `authenticate()` returns a handle; the owner cancels it when the PPP session
+// goes away before the answer (the callback then never runs). `close_session()` sends the
+// accounting Stop, returns the pool address and removes the online user; destroying `Aaa`
+// closes nothing (shutdown must close sessions first so that Stops go out).
+//
+// Secrets (`config::Secret`, passwords, tunnel passwords) are never logged or displayed.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "aaa/status.hpp"
+#include "common/ipv4.hpp"
+#include "common/result.hpp"
+#include "common/timer.hpp"
+#include "startup-config/model.hpp"
+
+namespace vpdnd {
+class Engine;
+}
+
+namespace vpdnd::aaa {
+
+// ---- user names ------------------------------------------------------------------------
+
+struct UserName {
+  std::string user;    // without the domain
+  std::string domain;  // empty when the name carries none
+};
+
+// Splits by the configured separator (L2tpGlobal): suffix `alice@corp.com` splits at the
+// last separator, prefix `corp.com\alice` at the first one. No separator: domain empty.
+UserName split_user_name(std::string_view full, const config::L2tpGlobal& l2tp);
+
+// Domain names compare case-insensitively, as on Comware.
+bool domain_equal(std::string_view a, std::string_view b);
+
+// CHAP-MD5 (RFC 1994 §4.1): MD5(id || secret || challenge).
+std::array<std::uint8_t, 16> chap_md5(std::uint8_t id, std::string_view secret,
+                                      const std::vector<std::uint8_t>& challenge);
+
+// ---- authentication ------------------------------------------------------------------
+
+struct PapCredentials {
+  std::string password;
+};
+struct ChapCredentials {
+  std::uint8_t id = 0;
+  std::vector<std::uint8_t> challenge;
+  std::vector<std::uint8_t> response;  // 16 bytes for CHAP-MD5
+};
+using Credentials = std::variant<PapCredentials, ChapCredentials>;
+
+struct AuthRequest {
+  std::string user_name;  // full, as the user typed it
+  Credentials credentials;
+  std::string calling_station_id;  // e.g. the PPPoE client MAC or L2TP Calling Number
+  std::string called_station_id;   // DNIS
+  std::uint32_t nas_port = 0;
+  std::string nas_port_id;         // e.g. "eth1" or "Virtual-Template1"
+  // `ppp authentication-mode chap domain D` on the template: authenticate in D whatever
+  // the name carries.
+  std::string domain_override;
+};
+
+// One RFC 2868 tunnel set (attributes sharing a tag).
+struct TunnelSet {
+  std::uint8_t tag = 0;  // 0 = untagged
+  std::uint32_t type = 0;            // Tunnel-Type, 3 = L2TP
+  std::uint32_t medium = 0;          // Tunnel-Medium-Type, 1 = IPv4
+  std::optional<Ipv4> server_endpoint;  // Tunnel-Server-Endpoint (dotted quad)
+  std::string server_endpoint_text;     // as received, when it is a host name
+  std::string password;              // Tunnel-Password, decrypted (RFC 2868 §3.5)
+  std::string assignment_id;         // Tunnel-Assignment-Id
+  std::string client_auth_id;        // Tunnel-Client-Auth-Id (our tunnel name)
+  std::optional<std::uint32_t> preference;  // Tunnel-Preference, lower is preferred
+  bool operator==(const TunnelSet&) const = default;
+};
+
+// Orders sets by preference (lower first; sets without one after), then tag; drops sets
+// that are not L2TP over IPv4 (a set without Tunnel-Type is taken as L2TP, one without
+// medium as IPv4) or have no server endpoint.
+std::vector<TunnelSet> order_l2tp_tunnels(std::vector<TunnelSet> sets);
+
+enum class AuthFailure : std::uint8_t {
+  none,
+  no_such_user,       // local: no such local user
+  bad_password,       // local: password / CHAP response wrong
+  user_blocked,       // local user `state block`
+  service_not_allowed,// local user lacks `service-type ppp`
+  domain_blocked,     // domain `state block`
+  radius_reject,      // Access-Reject
+  radius_unreachable, // no server answered and no fallback configured
+  config_error,       // e.g. scheme missing
+};
+std::string_view to_string(AuthFailure f);
+
+enum class AuthMethodUsed : std::uint8_t { none, local, radius };
+
+struct AuthResult {
+  bool accepted = false;
+  AuthFailure failure = AuthFailure::none;
+  std::string reply_message;  // RADIUS Reply-Message or a local reason
+  AuthMethodUsed method = AuthMethodUsed::none;
+  std::string user;    // without domain
+  std::string domain;  // the ISP domain that applied (after default/override)
+  std::optional<Ipv4> framed_ip;
+  std::string framed_pool;
+  std::optional<std::uint32_t> session_timeout_s;
+  std::optional<std::uint32_t> idle_timeout_s;
+  std::vector<TunnelSet> tunnels;  // ordered by order_l2tp_tunnels()
+};
+
+// ---- RADIUS client interface -------------------------------------------------------------
+
+enum class RadiusOutcome : std::uint8_t { accept, reject, timeout, error };
+std::string_view to_string(RadiusOutcome o);
+
+// What a request needs to know about where it goes: a copy of the scheme at send time.
+struct RadiusTarget {
+  config::RadiusScheme scheme;
+  std::string nas_identifier;  // the sysname
+};
+
+struct RadiusAccessRequest {
+  std::string user_name;  // already formatted per user-name-format
+  Credentials credentials;
+  std::string calling_station_id;
+  std::string called_station_id;
+  std::uint32_t nas_port = 0;
+  std::string nas_port_id;
+};
+
+struct RadiusAccessReply {
+  RadiusOutcome outcome = RadiusOutcome::error;
+  std::string reply_message;
+  std::optional<Ipv4> framed_ip;
+  std::string framed_pool;
+  std::optional<std::uint32_t> session_timeout_s;
+  std::optional<std::uint32_t> idle_timeout_s;
+  std::vector<TunnelSet> tunnels;  // as received, in attribute order
+};
+
+enum class AcctStatus : std::uint32_t { start = 1, stop = 2, interim = 3 };
+
+// RFC 2866 §5.10 Acct-Terminate-Cause values we use.
+enum class TerminateCause : std::uint32_t {
+  user_request = 1,
+  lost_carrier = 2,
+  lost_service = 3,
+  idle_timeout = 4,
+  session_timeout = 5,
+  admin_reset = 6,
+  admin_reboot = 7,
+  port_error = 8,
+  nas_error = 9,
+  nas_request = 10,
+  service_unavailable = 15,
+  user_error = 17,
+};
+
+struct Counters {
+  std::uint64_t input_octets = 0;   // from the user
+  std::uint64_t output_octets = 0;  // to the user
+  std::uint64_t input_packets = 0;
+  std::uint64_t output_packets = 0;
+};
+
+struct RadiusAccountingRequest {
+  AcctStatus status = AcctStatus::start;
+  std::string session_id;  // Acct-Session-Id
+  std::string user_name;
+  std::optional<Ipv4> framed_ip;
+  std::string calling_station_id;
+  std::string called_station_id;
+  std::uint32_t nas_port = 0;
+  std::string nas_port_id;
+  std::uint32_t session_time_s = 0;  // Interim and Stop
+  Counters counters;                 // Interim and Stop; gigawords derived by the client
+  std::optional<TerminateCause> terminate_cause;  // Stop
+};
+
+struct RadiusAccountingReply {
+  RadiusOutcome outcome = RadiusOutcome::error;  // accept = Accounting-Response received
+};
+
+// Callbacks run on the engine thread. After cancel(id), the callback for id never runs.
+class RadiusClient {
+ public:
+  using Id = std::uint64_t;  // never 0
+  using AccessCallback = std::function<void(RadiusAccessReply)>;
+  using AccountingCallback = std::function<void(RadiusAccountingReply)>;
+  virtual ~RadiusClient() = default;
+  virtual Id access_request(const RadiusTarget& target, RadiusAccessRequest request,
+                            AccessCallback done) = 0;
+  virtual Id accounting_request(const RadiusTarget& target, RadiusAccountingRequest request,
+                                AccountingCallback done) = 0;
+  virtual void cancel(Id id) = 0;
+};
+
+// The radcli-backed client (library vpdnd_aaa_radius). Requests run on `workers` threads,
+// one radcli handle per worker and scheme; results are posted to `engine`. Primary then
+// secondary server, each with the scheme's response timeout and retries. `dictionary`
+// empty: the one shipped in aaa/radius (installed path compiled in), which carries the
+// RFC 2868 tunnel attributes. The destructor joins the workers (queued requests are
+// dropped, their callbacks never run).
+std::unique_ptr<RadiusClient> make_radcli_client(Engine& engine, unsigned workers = 2,
+                                                 std::string dictionary = {});
+
+// ---- IP pools ------------------------------------------------------------------------------
+
+enum class PoolError : std::uint8_t { no_such_pool, exhausted, address_not_in_pool, address_in_use };
+std::string_view to_string(PoolError e);
+
+// Which pool an IPCP peer draws from: RADIUS Framed-Pool, else the domain's
+// `authorization-attribute ip-pool`, else the template's `remote address pool`.
+std::string choose_pool(const config::RunningConfig& config, const AuthResult& auth,
+                        std::string_view template_pool);
+
+// ---- sessions (accounting + online users + lease) --------------------------------------------
+
+struct SessionStart {
+  std::string user_name;  // full, as authenticated
+  std::string domain;     // AuthResult::domain
+  std::string interface;  // for display, e.g. "Virtual-Template1:5" or "eth1"
+  std::optional<Ipv4> address;
+  std::string pool;  // non-empty: `address` was allocated from it and is released at close
+  std::string calling_station_id;
+  std::string called_station_id;
+  std::uint32_t nas_port = 0;
+  std::string nas_port_id;
+  // Read at each Interim-Update and at Stop.
+  std::function<Counters()> counters;
+};
+
+class Aaa {
+ public:
+  using AuthHandle = std::uint64_t;  // never 0
+  using SessionId = std::uint64_t;   // never 0
+  static constexpr AuthHandle kNoRequest = 0;
+  using AuthCallback = std::function<void(AuthResult)>;
+
+  Aaa(config::ConfigStore& store, TimerService& timers, RadiusClient& radius);
+  ~Aaa();
+  Aaa(const Aaa&) = delete;
+  Aaa& operator=(const Aaa&) = delete;
+
+  // Authenticates per the domain's method chain. `done` runs exactly once unless the
+  // handle is cancelled first, and never inside authenticate(): local/none answers are
+  // deferred through a zero-delay timer, so callers need not guard against re-entry.
+  AuthHandle authenticate(AuthRequest request, AuthCallback done);
+  void cancel(AuthHandle handle);
+
+  // Pools. `wanted` (RADIUS Framed-IP-Address or the IPCP request) is honoured when it is
+  // inside the pool and free; with `strict` a wanted address that cannot be had is an
+  // error, otherwise any free address is returned.
+  Result<Ipv4, PoolError> allocate(std::string_view pool, std::string_view user,
+                                   std::optional<Ipv4> wanted = std::nullopt,
+                                   bool strict = false);
+  // Returns false when the address was not leased from that pool (already free, or the
+  // pool was removed/shrunk meanwhile).
+  bool release(std::string_view pool, Ipv4 address);
+  // All pools without their lease lists (`display ip pool`), or the named one with its
+  // leases, ascending (`display ip pool NAME`).
+  std::vector<PoolStatus> pool_status(std::string_view name = {}) const;
+
+  // Accounting Start (when the domain has `accounting ppp radius-scheme R`), Interim
+  // every `timer realtime-accounting` minutes, and the online-user entry.
+  SessionId open_session(SessionStart start);
+  // Stop with the cause, releases the pool address, removes the online user.
+  void close_session(SessionId id, TerminateCause cause);
+  std::vector<OnlineUser> online_users() const;
+  std::size_t session_count() const;
+  // The Acct-Session-Id of an open session (empty if unknown).
+  std::string accounting_session_id(SessionId id) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vpdnd::aaa

@@ -1,0 +1,506 @@
+// The Aaa service: method chains per ISP domain, local authentication, pools kept in step
+// with the config, accounting sessions. Engine thread only.
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+#include <unordered_map>
+
+#include "aaa/aaa.hpp"
+#include "aaa/core/pool.hpp"
+#include "common/log.hpp"
+
+namespace vpdnd::aaa {
+namespace {
+
+const config::Domain* find_domain(const config::RunningConfig& cfg, std::string_view name) {
+  if (name.empty()) return nullptr;
+  auto it = cfg.domains.find(std::string(name));
+  if (it != cfg.domains.end()) return &it->second;
+  for (const auto& [key, d] : cfg.domains)
+    if (domain_equal(key, name)) return &d;
+  return nullptr;
+}
+
+const config::RadiusScheme* find_scheme(const config::RunningConfig& cfg, std::string_view name) {
+  auto it = cfg.radius_schemes.find(std::string(name));
+  return it == cfg.radius_schemes.end() ? nullptr : &it->second;
+}
+
+const char* method_name(AuthMethodUsed m) {
+  switch (m) {
+    case AuthMethodUsed::none: return "none";
+    case AuthMethodUsed::local: return "local";
+    case AuthMethodUsed::radius: return "radius";
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::string choose_pool(const config::RunningConfig& config, const AuthResult& auth,
+                        std::string_view template_pool) {
+  if (!auth.framed_pool.empty()) return auth.framed_pool;
+  if (const auto* d = find_domain(config, auth.domain); d && !d->authorization_ip_pool.empty())
+    return d->authorization_ip_pool;
+  return std::string(template_pool);
+}
+
+struct Aaa::Impl {
+  struct PendingAuth {
+    AuthRequest request;
+    AuthCallback done;
+    AuthResult partial;  // user/domain filled in
+    std::string domain_name;
+    RadiusClient::Id radius_id = 0;
+    TimerService::Id timer = TimerService::kNoTimer;
+  };
+
+  struct Session {
+    explicit Session(TimerService& timers) : interim(timers) {}
+    SessionStart start;
+    std::string acct_session_id;
+    TimePoint started{};
+    std::string scheme;  // accounting scheme, empty: `accounting ppp none`
+    TimerSlot interim;
+  };
+
+  Impl(config::ConfigStore& s, TimerService& t, RadiusClient& r)
+      : store(s), timers(t), radius(r), alive(std::make_shared<bool>(true)) {
+    std::random_device rd;
+    acct_prefix = (static_cast<std::uint32_t>(rd()) & 0xffffff00u);
+  }
+
+  config::ConfigStore& store;
+  TimerService& timers;
+  RadiusClient& radius;
+  std::shared_ptr<bool> alive;  // the store's listener outlives us (no unsubscribe)
+
+  std::map<std::string, std::unique_ptr<detail::AddressPool>, std::less<>> pools;
+  std::unordered_map<AuthHandle, PendingAuth> pending;
+  AuthHandle next_auth = 1;
+  std::map<SessionId, std::unique_ptr<Session>> sessions;
+  SessionId next_session = 1;
+  std::uint32_t acct_prefix = 0;
+  std::uint32_t acct_counter = 0;
+  std::unordered_map<RadiusClient::Id, SessionId> acct_in_flight;
+
+  const config::RunningConfig& cfg() const { return store.running(); }
+
+  // ---- pools -------------------------------------------------------------------------
+
+  void sync_pools() {
+    const auto& wanted = cfg().ip_pools;
+    for (auto it = pools.begin(); it != pools.end();) {
+      if (!wanted.count(it->first)) {
+        log_info(DebugModule::aaa, "event=pool-removed pool=" + it->first + " leases_dropped=" +
+                                       std::to_string(it->second->in_use()));
+        it = pools.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (const auto& [name, pc] : wanted) {
+      auto it = pools.find(name);
+      if (it != pools.end() && it->second->config() == pc) continue;
+      auto next = std::make_unique<detail::AddressPool>(pc);
+      if (next->truncated())
+        log_warning(DebugModule::aaa, "event=pool-truncated pool=" + name +
+                                          " size=" + std::to_string(next->size()));
+      std::size_t dropped = 0;
+      if (it != pools.end()) {
+        // Leases inside the new range stay; leases outside it stay with their sessions but
+        // are no longer the pool's (their release becomes a no-op).
+        for (const auto& lease : it->second->leases())
+          if (!next->adopt(lease.address, lease.user)) ++dropped;
+      }
+      debug_lazy(DebugModule::aaa, DebugClass::event, [&] {
+        return "Pool " + name + " configured " + pc.start.to_string() + "-" +
+               next->status().end.to_string() + ", leases outside the range: " +
+               std::to_string(dropped);
+      });
+      pools[name] = std::move(next);
+    }
+  }
+
+  // ---- authentication ------------------------------------------------------------------
+
+  void finish(AuthHandle h, AuthResult result) {
+    auto it = pending.find(h);
+    if (it == pending.end()) return;
+    auto done = std::move(it->second.done);
+    const std::string name = it->second.request.user_name;
+    pending.erase(it);
+    debug_lazy(DebugModule::aaa, DebugClass::event, [&] {
+      return "User " + name + " domain " + result.domain + " " +
+             (result.accepted ? "accepted" : "rejected") + " by " + method_name(result.method) +
+             (result.accepted ? std::string() : " (" + std::string(to_string(result.failure)) + ")");
+    });
+    done(std::move(result));
+  }
+
+  // Defers a synchronous answer so that the callback never runs inside authenticate().
+  void finish_later(AuthHandle h, AuthResult result) {
+    auto& p = pending.at(h);
+    p.timer = timers.schedule(Duration::zero(), [this, h, r = std::move(result)]() mutable {
+      auto it = pending.find(h);
+      if (it == pending.end()) return;
+      it->second.timer = TimerService::kNoTimer;
+      finish(h, std::move(r));
+    });
+  }
+
+  AuthResult local_auth(const PendingAuth& p) const {
+    AuthResult r = p.partial;
+    r.method = AuthMethodUsed::local;
+    const auto& users = cfg().local_users;
+    // Comware keeps local users under the full name (`local-user alice@corp.com`) or the
+    // bare one; try the full name first.
+    auto it = users.find(p.request.user_name);
+    if (it == users.end() && r.user != p.request.user_name) it = users.find(r.user);
+    if (it == users.end()) {
+      r.failure = AuthFailure::no_such_user;
+      return r;
+    }
+    const auto& u = it->second;
+    if (!u.active) {
+      r.failure = AuthFailure::user_blocked;
+      return r;
+    }
+    if (!u.has_service(config::ServiceType::ppp)) {
+      r.failure = AuthFailure::service_not_allowed;
+      return r;
+    }
+    bool ok = false;
+    if (const auto* pap = std::get_if<PapCredentials>(&p.request.credentials)) {
+      ok = pap->password.size() == u.password.plain.size() &&
+           CRYPTO_memcmp(pap->password.data(), u.password.plain.data(), pap->password.size()) == 0;
+    } else if (const auto* chap = std::get_if<ChapCredentials>(&p.request.credentials)) {
+      auto expect = chap_md5(chap->id, u.password.plain, chap->challenge);
+      ok = chap->response.size() == expect.size() &&
+           CRYPTO_memcmp(chap->response.data(), expect.data(), expect.size()) == 0;
+    }
+    if (!ok) {
+      r.failure = AuthFailure::bad_password;
+      r.reply_message = "Authentication failed";
+      return r;
+    }
+    r.accepted = true;
+    return r;
+  }
+
+  AuthResult none_auth(const PendingAuth& p) const {
+    AuthResult r = p.partial;
+    r.method = AuthMethodUsed::none;
+    r.accepted = true;
+    return r;
+  }
+
+  // RADIUS did not answer (or the scheme is unusable): Comware falls back to local, then
+  // none, only in this case, never on Access-Reject.
+  AuthResult fallback(const PendingAuth& p, const config::Domain& d, AuthFailure otherwise) const {
+    if (d.auth_fallback_local) return local_auth(p);
+    if (d.auth_fallback_none) return none_auth(p);
+    AuthResult r = p.partial;
+    r.method = AuthMethodUsed::radius;
+    r.failure = otherwise;
+    return r;
+  }
+
+  std::string radius_user_name(const PendingAuth& p, const config::RadiusScheme& s) const {
+    switch (s.user_name_format) {
+      case config::UserNameFormat::keep_original:
+        return p.request.user_name;
+      case config::UserNameFormat::without_domain:
+        return p.partial.user;
+      case config::UserNameFormat::with_domain: {
+        const auto& l2tp = cfg().l2tp;
+        if (!split_user_name(p.request.user_name, l2tp).domain.empty() &&
+            p.request.domain_override.empty())
+          return p.request.user_name;
+        const std::string sep(1, l2tp.separator);
+        return l2tp.prefix_separator ? p.partial.domain + sep + p.partial.user
+                                     : p.partial.user + sep + p.partial.domain;
+      }
+    }
+    return p.request.user_name;
+  }
+
+  AuthHandle authenticate(AuthRequest req, AuthCallback done) {
+    const AuthHandle h = next_auth++;
+    PendingAuth& p = pending[h];
+    p.request = std::move(req);
+    p.done = std::move(done);
+
+    const auto& c = cfg();
+    UserName split = split_user_name(p.request.user_name, c.l2tp);
+    const config::Domain* d = nullptr;
+    if (!p.request.domain_override.empty()) d = find_domain(c, p.request.domain_override);
+    if (!d) d = find_domain(c, split.domain);
+    if (!d) d = find_domain(c, c.default_domain);
+    if (!d) d = find_domain(c, "system");
+    p.partial.user = split.user;
+    p.partial.domain = d ? d->name : (split.domain.empty() ? c.default_domain : split.domain);
+
+    debug_lazy(DebugModule::aaa, DebugClass::event, [&] {
+      return "User " + p.request.user_name + " authenticating in domain " + p.partial.domain +
+             (std::holds_alternative<ChapCredentials>(p.request.credentials) ? " (CHAP)"
+                                                                              : " (PAP)");
+    });
+
+    if (!d) {
+      AuthResult r = p.partial;
+      r.failure = AuthFailure::config_error;
+      finish_later(h, std::move(r));
+      return h;
+    }
+    if (!d->active) {
+      AuthResult r = p.partial;
+      r.failure = AuthFailure::domain_blocked;
+      r.reply_message = "Domain blocked";
+      finish_later(h, std::move(r));
+      return h;
+    }
+    switch (d->auth) {
+      case config::AuthMethod::local:
+        finish_later(h, local_auth(p));
+        return h;
+      case config::AuthMethod::none:
+        finish_later(h, none_auth(p));
+        return h;
+      case config::AuthMethod::radius:
+        break;
+    }
+    const auto* scheme = find_scheme(c, d->auth_radius_scheme);
+    if (!scheme || !scheme->primary_authentication) {
+      log_warning(DebugModule::aaa, "event=radius-scheme-unusable domain=" + d->name +
+                                        " scheme=" + d->auth_radius_scheme);
+      finish_later(h, fallback(p, *d, AuthFailure::config_error));
+      return h;
+    }
+    RadiusAccessRequest rr;
+    rr.user_name = radius_user_name(p, *scheme);
+    rr.credentials = p.request.credentials;
+    rr.calling_station_id = p.request.calling_station_id;
+    rr.called_station_id = p.request.called_station_id;
+    rr.nas_port = p.request.nas_port;
+    rr.nas_port_id = p.request.nas_port_id;
+    p.domain_name = d->name;
+    RadiusTarget target{*scheme, c.sysname};
+    p.radius_id = radius.access_request(target, std::move(rr), [this, h](RadiusAccessReply reply) {
+      on_radius_reply(h, std::move(reply));
+    });
+    return h;
+  }
+
+  void on_radius_reply(AuthHandle h, RadiusAccessReply reply) {
+    auto it = pending.find(h);
+    if (it == pending.end()) return;
+    PendingAuth& p = it->second;
+    p.radius_id = 0;
+    AuthResult r = p.partial;
+    r.method = AuthMethodUsed::radius;
+    r.reply_message = reply.reply_message;
+    switch (reply.outcome) {
+      case RadiusOutcome::accept:
+        r.accepted = true;
+        r.framed_ip = reply.framed_ip;
+        r.framed_pool = reply.framed_pool;
+        r.session_timeout_s = reply.session_timeout_s;
+        r.idle_timeout_s = reply.idle_timeout_s;
+        r.tunnels = order_l2tp_tunnels(std::move(reply.tunnels));
+        break;
+      case RadiusOutcome::reject:
+        r.failure = AuthFailure::radius_reject;
+        break;
+      case RadiusOutcome::timeout:
+      case RadiusOutcome::error: {
+        const auto* d = find_domain(cfg(), p.domain_name);
+        log_warning(DebugModule::aaa, "event=radius-no-answer user=" + p.request.user_name +
+                                          " domain=" + p.domain_name);
+        if (d) {
+          r = fallback(p, *d, AuthFailure::radius_unreachable);
+        } else {
+          r.failure = AuthFailure::radius_unreachable;
+        }
+        break;
+      }
+    }
+    finish(h, std::move(r));
+  }
+
+  void cancel(AuthHandle h) {
+    auto it = pending.find(h);
+    if (it == pending.end()) return;
+    if (it->second.radius_id) radius.cancel(it->second.radius_id);
+    if (it->second.timer != TimerService::kNoTimer) timers.cancel(it->second.timer);
+    pending.erase(it);
+  }
+
+  // ---- accounting ------------------------------------------------------------------------
+
+  std::string make_acct_session_id() {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%08X%08X", acct_prefix, ++acct_counter);
+    return buf;
+  }
+
+  void send_accounting(Session& s, AcctStatus status, std::optional<TerminateCause> cause) {
+    if (s.scheme.empty()) return;
+    const auto* scheme = find_scheme(cfg(), s.scheme);
+    if (!scheme || !scheme->primary_accounting) {
+      log_warning(DebugModule::aaa, "event=accounting-scheme-unusable scheme=" + s.scheme);
+      return;
+    }
+    RadiusAccountingRequest a;
+    a.status = status;
+    a.session_id = s.acct_session_id;
+    a.user_name = s.start.user_name;
+    a.framed_ip = s.start.address;
+    a.calling_station_id = s.start.calling_station_id;
+    a.called_station_id = s.start.called_station_id;
+    a.nas_port = s.start.nas_port;
+    a.nas_port_id = s.start.nas_port_id;
+    if (status != AcctStatus::start) {
+      a.session_time_s = static_cast<std::uint32_t>(
+          std::chrono::duration_cast<std::chrono::seconds>(timers.now() - s.started).count());
+      if (s.start.counters) a.counters = s.start.counters();
+      a.terminate_cause = cause;
+    }
+    debug_lazy(DebugModule::aaa, DebugClass::event, [&] {
+      const char* kind = status == AcctStatus::start ? "Start"
+                         : status == AcctStatus::stop ? "Stop"
+                                                       : "Interim-Update";
+      return std::string("Accounting ") + kind + " for " + s.start.user_name +
+             " session " + s.acct_session_id;
+    });
+    auto id_holder = std::make_shared<RadiusClient::Id>(0);
+    const std::string sid = s.acct_session_id;
+    RadiusClient::Id id = radius.accounting_request(
+        RadiusTarget{*scheme, cfg().sysname}, std::move(a),
+        [this, id_holder, sid](RadiusAccountingReply reply) {
+          acct_in_flight.erase(*id_holder);
+          if (reply.outcome != RadiusOutcome::accept)
+            log_warning(DebugModule::aaa, "event=accounting-failed session=" + sid +
+                                              " outcome=" + std::string(to_string(reply.outcome)));
+        });
+    *id_holder = id;
+    acct_in_flight.emplace(id, 0);
+  }
+
+  void arm_interim(Session& s, SessionId id) {
+    const auto* scheme = find_scheme(cfg(), s.scheme);
+    if (!scheme || scheme->realtime_accounting_min == 0) return;
+    s.interim.arm(std::chrono::minutes(scheme->realtime_accounting_min), [this, id] {
+      auto it = sessions.find(id);
+      if (it == sessions.end()) return;
+      send_accounting(*it->second, AcctStatus::interim, std::nullopt);
+      arm_interim(*it->second, id);
+    });
+  }
+
+  SessionId open_session(SessionStart start) {
+    const SessionId id = next_session++;
+    auto s = std::make_unique<Session>(timers);
+    s->start = std::move(start);
+    s->acct_session_id = make_acct_session_id();
+    s->started = timers.now();
+    if (const auto* d = find_domain(cfg(), s->start.domain); d && d->accounting_radius)
+      s->scheme = d->accounting_radius_scheme;
+    Session& ref = *s;
+    sessions.emplace(id, std::move(s));
+    send_accounting(ref, AcctStatus::start, std::nullopt);
+    if (!ref.scheme.empty()) arm_interim(ref, id);
+    return id;
+  }
+
+  void close_session(SessionId id, TerminateCause cause) {
+    auto it = sessions.find(id);
+    if (it == sessions.end()) return;
+    Session& s = *it->second;
+    s.interim.cancel();
+    send_accounting(s, AcctStatus::stop, cause);
+    if (!s.start.pool.empty() && s.start.address) {
+      auto p = pools.find(s.start.pool);
+      if (p != pools.end()) p->second->release(*s.start.address);
+    }
+    sessions.erase(it);
+  }
+};
+
+Aaa::Aaa(config::ConfigStore& store, TimerService& timers, RadiusClient& radius)
+    : impl_(std::make_unique<Impl>(store, timers, radius)) {
+  impl_->sync_pools();
+  std::weak_ptr<bool> alive = impl_->alive;
+  Impl* impl = impl_.get();
+  store.subscribe([alive, impl](const config::ConfigChange& change, const config::RunningConfig&) {
+    if (alive.expired()) return;
+    if (change.section == config::ConfigSection::ip_pool ||
+        change.section == config::ConfigSection::domain)
+      impl->sync_pools();
+  });
+}
+
+Aaa::~Aaa() {
+  for (auto& [h, p] : impl_->pending) {
+    if (p.radius_id) impl_->radius.cancel(p.radius_id);
+    if (p.timer != TimerService::kNoTimer) impl_->timers.cancel(p.timer);
+  }
+  for (auto& [id, unused] : impl_->acct_in_flight) impl_->radius.cancel(id);
+}
+
+Aaa::AuthHandle Aaa::authenticate(AuthRequest request, AuthCallback done) {
+  return impl_->authenticate(std::move(request), std::move(done));
+}
+void Aaa::cancel(AuthHandle handle) { impl_->cancel(handle); }
+
+Result<Ipv4, PoolError> Aaa::allocate(std::string_view pool, std::string_view user,
+                                      std::optional<Ipv4> wanted, bool strict) {
+  auto it = impl_->pools.find(pool);
+  if (it == impl_->pools.end()) return unexpected(PoolError::no_such_pool);
+  auto r = it->second->allocate(user, wanted, strict);
+  debug_lazy(DebugModule::aaa, DebugClass::event, [&] {
+    return "Pool " + std::string(pool) + " for " + std::string(user) + ": " +
+           (r ? "allocated " + r->to_string() : std::string(to_string(r.error())));
+  });
+  return r;
+}
+
+bool Aaa::release(std::string_view pool, Ipv4 address) {
+  auto it = impl_->pools.find(pool);
+  if (it == impl_->pools.end()) return false;
+  return it->second->release(address);
+}
+
+std::vector<PoolStatus> Aaa::pool_status(std::string_view name) const {
+  std::vector<PoolStatus> out;
+  for (const auto& [n, p] : impl_->pools) {
+    if (!name.empty() && n != name) continue;
+    out.push_back(p->status());
+    if (name.empty()) out.back().leases.clear();  // the summary view lists no addresses
+  }
+  return out;
+}
+
+Aaa::SessionId Aaa::open_session(SessionStart start) {
+  return impl_->open_session(std::move(start));
+}
+void Aaa::close_session(SessionId id, TerminateCause cause) { impl_->close_session(id, cause); }
+
+std::vector<OnlineUser> Aaa::online_users() const {
+  std::vector<OnlineUser> out;
+  for (const auto& [id, s] : impl_->sessions)
+    out.push_back({s->start.user_name, s->start.domain, s->start.interface,
+                   s->start.address.value_or(Ipv4{})});
+  return out;
+}
+
+std::size_t Aaa::session_count() const { return impl_->sessions.size(); }
+
+std::string Aaa::accounting_session_id(SessionId id) const {
+  auto it = impl_->sessions.find(id);
+  return it == impl_->sessions.end() ? std::string() : it->second->acct_session_id;
+}
+
+}  // namespace vpdnd::aaa

@@ -1,0 +1,100 @@
+// User-name splitting, CHAP-MD5, RFC 2868 tunnel-set ordering and enum names: the pure
+// helpers of aaa.hpp.
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "aaa/aaa.hpp"
+
+namespace vpdnd::aaa {
+
+UserName split_user_name(std::string_view full, const config::L2tpGlobal& l2tp) {
+  const char sep = l2tp.separator;
+  if (l2tp.prefix_separator) {
+    // `corp.com\alice`: the domain is what precedes the first separator.
+    auto pos = full.find(sep);
+    if (pos == std::string_view::npos) return {std::string(full), {}};
+    return {std::string(full.substr(pos + 1)), std::string(full.substr(0, pos))};
+  }
+  // `alice@corp.com`: the domain follows the last separator, as in a mail address.
+  auto pos = full.rfind(sep);
+  if (pos == std::string_view::npos) return {std::string(full), {}};
+  return {std::string(full.substr(0, pos)), std::string(full.substr(pos + 1))};
+}
+
+bool domain_equal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::array<std::uint8_t, 16> chap_md5(std::uint8_t id, std::string_view secret,
+                                      const std::vector<std::uint8_t>& challenge) {
+  std::array<std::uint8_t, 16> out{};
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  unsigned len = 0;
+  if (ctx && EVP_DigestInit_ex(ctx, EVP_md5(), nullptr) == 1 &&
+      EVP_DigestUpdate(ctx, &id, 1) == 1 &&
+      EVP_DigestUpdate(ctx, secret.data(), secret.size()) == 1 &&
+      EVP_DigestUpdate(ctx, challenge.data(), challenge.size()) == 1) {
+    EVP_DigestFinal_ex(ctx, out.data(), &len);
+  }
+  EVP_MD_CTX_free(ctx);
+  return out;
+}
+
+std::vector<TunnelSet> order_l2tp_tunnels(std::vector<TunnelSet> sets) {
+  std::erase_if(sets, [](const TunnelSet& t) {
+    bool l2tp = t.type == 0 || t.type == 3;  // RFC 2868 §3.1: 3 = L2TP
+    bool ipv4 = t.medium == 0 || t.medium == 1;  // §3.2: 1 = IPv4
+    bool endpoint = t.server_endpoint.has_value() || !t.server_endpoint_text.empty();
+    return !(l2tp && ipv4 && endpoint);
+  });
+  std::stable_sort(sets.begin(), sets.end(), [](const TunnelSet& a, const TunnelSet& b) {
+    // RFC 2868 §3.8: the lowest Tunnel-Preference is the most preferred.
+    std::uint64_t pa = a.preference ? *a.preference : (1ull << 32);
+    std::uint64_t pb = b.preference ? *b.preference : (1ull << 32);
+    if (pa != pb) return pa < pb;
+    return a.tag < b.tag;
+  });
+  return sets;
+}
+
+std::string_view to_string(AuthFailure f) {
+  switch (f) {
+    case AuthFailure::none: return "none";
+    case AuthFailure::no_such_user: return "no-such-user";
+    case AuthFailure::bad_password: return "bad-password";
+    case AuthFailure::user_blocked: return "user-blocked";
+    case AuthFailure::service_not_allowed: return "service-not-allowed";
+    case AuthFailure::domain_blocked: return "domain-blocked";
+    case AuthFailure::radius_reject: return "radius-reject";
+    case AuthFailure::radius_unreachable: return "radius-unreachable";
+    case AuthFailure::config_error: return "config-error";
+  }
+  return "?";
+}
+
+std::string_view to_string(RadiusOutcome o) {
+  switch (o) {
+    case RadiusOutcome::accept: return "accept";
+    case RadiusOutcome::reject: return "reject";
+    case RadiusOutcome::timeout: return "timeout";
+    case RadiusOutcome::error: return "error";
+  }
+  return "?";
+}
+
+std::string_view to_string(PoolError e) {
+  switch (e) {
+    case PoolError::no_such_pool: return "no-such-pool";
+    case PoolError::exhausted: return "exhausted";
+    case PoolError::address_not_in_pool: return "address-not-in-pool";
+    case PoolError::address_in_use: return "address-in-use";
+  }
+  return "?";
+}
+
+}  // namespace vpdnd::aaa
