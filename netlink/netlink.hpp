@@ -1,0 +1,347 @@
+// DOC: the data-plane interface of vpdnd (netlink module, part "tun").
+//
+// Owner: dataplane. This header is the only one other modules include from netlink/; it is
+// the only module that links libnl (libnl-route for links/addresses/routes, libnl-genl for
+// the kernel L2TP family).
+//
+// What is here:
+//  - TunDevice: a TUN interface (IFF_TUN|IFF_NO_PI, non-blocking) read in batches on the
+//    engine io_context (one async_wait, then up to batch_size read()s per wake-up).
+//  - RouteNetlink: address/link/route programming over rtnetlink via libnl-route
+//    (rtnl_link, rtnl_addr, rtnl_route) — never `ip` commands.
+//  - RouteTable: the host routes (/32 per session address) a TUN carries; removes what it
+//    added on destruction.
+//  - AddressMap<V>: destination IPv4 -> session lookup for the TUN->session direction.
+//  - UdpBatchSocket: recvmmsg/sendmmsg wrapper for the L2TP data path.
+//  - Kernel L2TP backend: detection (genetlink family "l2tp"), message builders for
+//    L2TP_CMD_TUNNEL_CREATE/SESSION_CREATE/*_DELETE, and a small sender.
+//
+// Threading: every object belongs to the thread that created it (the engine thread in
+// vpdnd); none takes locks. Errors are returned as Result/Status with a text that names the
+// failing step and errno; nothing throws except std::bad_alloc.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/ipv4.hpp"
+#include "common/result.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace vpdnd::netlink {
+
+struct Error {
+  std::string message;  // "TUNSETIFF vt1: Operation not permitted"
+  int code = 0;         // errno or negative libnl error; 0 if neither applies
+};
+
+// ---- packets -------------------------------------------------------------------------
+
+// Fixed buffers for one batch of packets; views handed out stay valid until the next fill.
+class PacketBatch {
+ public:
+  explicit PacketBatch(std::size_t count = 32, std::size_t buffer_size = 2048);
+  std::size_t capacity() const { return lengths_.size(); }
+  std::size_t buffer_size() const { return buffer_size_; }
+  std::size_t size() const { return used_; }
+  ByteView operator[](std::size_t i) const { return {slot(i), lengths_[i]}; }
+  // For fillers (TunDevice, UdpBatchSocket).
+  std::uint8_t* slot(std::size_t i) { return storage_.data() + i * buffer_size_; }
+  const std::uint8_t* slot(std::size_t i) const { return storage_.data() + i * buffer_size_; }
+  void set_length(std::size_t i, std::size_t n) { lengths_[i] = n; }
+  void set_size(std::size_t n) { used_ = n; }
+
+ private:
+  std::size_t buffer_size_;
+  std::vector<std::uint8_t> storage_;
+  std::vector<std::size_t> lengths_;
+  std::size_t used_ = 0;
+};
+
+// IPv4 header fields the data path needs; nullopt if the packet is not a plausible IPv4
+// packet (too short, version != 4, IHL < 5).
+std::optional<Ipv4> ipv4_destination(ByteView packet);
+std::optional<Ipv4> ipv4_source(ByteView packet);
+
+struct DataPlaneCounters {
+  std::uint64_t packets_in = 0, bytes_in = 0;    // read from the device/socket
+  std::uint64_t packets_out = 0, bytes_out = 0;  // written
+  std::uint64_t read_errors = 0, write_errors = 0;
+  std::uint64_t drops_no_session = 0;  // for users of AddressMap that count misses
+  std::uint64_t drops_not_ipv4 = 0;
+};
+
+// ---- TUN --------------------------------------------------------------------------------
+
+class TunDevice {
+ public:
+  // Called once per wake-up with every packet read in it (1..batch size).
+  using PacketHandler = std::function<void(const PacketBatch&)>;
+
+  // Opens /dev/net/tun and creates (or attaches to) interface `name` ("vt1"); an empty name
+  // lets the kernel choose ("tun%d"). The device is non-blocking and down until configured.
+  static Result<std::unique_ptr<TunDevice>, Error> open(const std::string& name);
+  ~TunDevice();
+  TunDevice(const TunDevice&) = delete;
+  TunDevice& operator=(const TunDevice&) = delete;
+
+  const std::string& name() const { return name_; }
+  int ifindex() const { return ifindex_; }
+  int fd() const { return fd_; }
+
+  // Non-blocking: reads until EAGAIN or the batch is full; returns how many were read.
+  std::size_t read_batch(PacketBatch& batch);
+  // One packet (an IPv4/IPv6 datagram without any header). false on error (counted).
+  bool write(ByteView packet);
+
+  // Starts reading on `io`: each readiness wake-up drains up to one batch into `handler`.
+  // stop() (or destruction) cancels; the handler is never called after that.
+  void start(boost::asio::io_context& io, PacketHandler handler, std::size_t batch_size = 32);
+  void stop();
+
+  const DataPlaneCounters& counters() const { return counters_; }
+
+ private:
+  TunDevice(int fd, std::string name, int ifindex);
+  struct Reader;
+  int fd_;
+  std::string name_;
+  int ifindex_;
+  DataPlaneCounters counters_;
+  std::shared_ptr<Reader> reader_;
+};
+
+// ---- rtnetlink via libnl-route -----------------------------------------------------------
+
+struct AddressEntry {
+  int ifindex = 0;
+  Ipv4 address;
+  int prefix = 32;
+  std::optional<Ipv4> peer;
+};
+struct RouteEntry {
+  Ipv4 destination;
+  int prefix = 32;
+  int ifindex = 0;
+};
+
+class RouteNetlink {
+ public:
+  // Connects a NETLINK_ROUTE socket (in the calling thread's network namespace).
+  static Result<std::unique_ptr<RouteNetlink>, Error> open();
+  ~RouteNetlink();
+  RouteNetlink(const RouteNetlink&) = delete;
+  RouteNetlink& operator=(const RouteNetlink&) = delete;
+
+  Result<int, Error> link_index(const std::string& name);
+  // Sets the MTU (0 = leave) and brings the link up or down.
+  Status<Error> set_link(int ifindex, std::uint32_t mtu, bool up);
+  Result<std::uint32_t, Error> link_mtu(int ifindex);
+  Result<bool, Error> link_up(int ifindex);
+  // `ip address` of a virtual template: address/prefix on the link (peer for point-to-point
+  // if given). Adding an address that is already there succeeds.
+  Status<Error> add_address(int ifindex, Ipv4 address, int prefix,
+                            std::optional<Ipv4> peer = std::nullopt);
+  Status<Error> remove_address(int ifindex, Ipv4 address, int prefix);
+  Result<std::vector<AddressEntry>, Error> addresses(int ifindex);
+  // Routes in the main table (scope link, protocol static). Adding an existing route succeeds.
+  Status<Error> add_route(Ipv4 destination, int prefix, int ifindex);
+  Status<Error> remove_route(Ipv4 destination, int prefix, int ifindex);
+  Result<std::vector<RouteEntry>, Error> routes(int ifindex);
+
+ private:
+  RouteNetlink() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Host routes of one device: one /32 per session address. Remembers what it added and
+// removes it again on remove_all() or destruction, so a session end or a daemon stop
+// leaves no route behind.
+class RouteTable {
+ public:
+  RouteTable(RouteNetlink& rtnl, int ifindex) : rtnl_(rtnl), ifindex_(ifindex) {}
+  ~RouteTable() { remove_all(); }
+  RouteTable(const RouteTable&) = delete;
+  RouteTable& operator=(const RouteTable&) = delete;
+
+  Status<Error> add_host(Ipv4 address);
+  Status<Error> remove_host(Ipv4 address);
+  // Any prefix (vpdn-dial's `--route`).
+  Status<Error> add(Ipv4 destination, int prefix);
+  void remove_all();
+  std::size_t size() const { return installed_.size(); }
+
+ private:
+  RouteNetlink& rtnl_;
+  int ifindex_;
+  // (address << 8) | prefix of every route we added: O(1) per session end.
+  std::unordered_set<std::uint64_t> installed_;
+};
+
+// ---- address -> session ------------------------------------------------------------------
+
+// Destination lookup for packets read from a TUN. V is whatever names a session for the
+// user (a pointer or an id pair); lookups are O(1).
+template <class V>
+class AddressMap {
+ public:
+  bool insert(Ipv4 address, V value) { return map_.emplace(address.value, std::move(value)).second; }
+  bool erase(Ipv4 address) { return map_.erase(address.value) != 0; }
+  const V* find(Ipv4 address) const {
+    auto it = map_.find(address.value);
+    return it == map_.end() ? nullptr : &it->second;
+  }
+  // Looks up a whole packet's destination; counts misses and non-IPv4 in `counters`.
+  const V* find_for_packet(ByteView packet, DataPlaneCounters& counters) const {
+    auto dst = ipv4_destination(packet);
+    if (!dst) {
+      ++counters.drops_not_ipv4;
+      return nullptr;
+    }
+    const V* v = find(*dst);
+    if (!v) ++counters.drops_no_session;
+    return v;
+  }
+  std::size_t size() const { return map_.size(); }
+  void clear() { map_.clear(); }
+
+ private:
+  std::unordered_map<std::uint32_t, V> map_;
+};
+
+// ---- batched UDP ---------------------------------------------------------------------------
+
+struct Endpoint {
+  Ipv4 address;
+  std::uint16_t port = 0;
+  bool operator==(const Endpoint&) const = default;
+};
+
+class UdpBatchSocket {
+ public:
+  // Binds a non-blocking UDP socket (SO_REUSEADDR off). port 0 = ephemeral.
+  static Result<std::unique_ptr<UdpBatchSocket>, Error> bind(Endpoint local,
+                                                               std::size_t batch = 32,
+                                                               std::size_t buffer_size = 2048);
+  ~UdpBatchSocket();
+  UdpBatchSocket(const UdpBatchSocket&) = delete;
+  UdpBatchSocket& operator=(const UdpBatchSocket&) = delete;
+
+  int fd() const { return fd_; }
+  Result<Endpoint, Error> local_endpoint() const;
+
+  // One recvmmsg: up to batch datagrams, non-blocking (0 when nothing waits). Datagram i
+  // is batch()[i], its sender from_[i] via from(i).
+  std::size_t receive();
+  const PacketBatch& batch() const { return rx_; }
+  Endpoint from(std::size_t i) const { return from_[i]; }
+
+  // Queues a copy of `data` for `to`; flushes automatically when the queue is full.
+  void queue(Endpoint to, ByteView data);
+  // Queues a datagram built from two pieces (an encapsulation header and a payload), copied
+  // once into the send slot.
+  void queue(Endpoint to, ByteView head, ByteView payload);
+  // sendmmsg of everything queued; returns datagrams sent. Unsent ones are dropped and
+  // counted as write errors (UDP gives no back-pressure worth waiting on here).
+  std::size_t flush();
+  std::size_t queued() const { return tx_count_; }
+
+  const DataPlaneCounters& counters() const { return counters_; }
+
+ private:
+  UdpBatchSocket(int fd, std::size_t batch, std::size_t buffer_size);
+  int fd_;
+  PacketBatch rx_;
+  std::vector<Endpoint> from_;
+  PacketBatch tx_;
+  std::vector<Endpoint> tx_to_;
+  std::size_t tx_count_ = 0;
+  DataPlaneCounters counters_;
+  struct Scratch;  // mmsghdr/iovec/sockaddr arrays, allocated once
+  std::unique_ptr<Scratch> scratch_;
+};
+
+// ---- backends --------------------------------------------------------------------------------
+
+enum class Backend { user_space, kernel };
+// "user-space (TUN)" / "kernel (l2tp_ppp)", as `display l2tp statistics` prints it.
+std::string_view backend_name(Backend b);
+
+// True when the genetlink family "l2tp" resolves (l2tp_netlink loaded / loadable), i.e. the
+// kernel backend could be used. `reason` (optional) says why not.
+bool kernel_l2tp_available(std::string* reason = nullptr);
+// The backend vpdnd uses: kernel only when available *and* asked for; user space otherwise.
+Backend choose_backend(bool prefer_kernel);
+
+// Kernel L2TP (linux/l2tp.h) message parameters. Ids are L2TP tunnel/session ids.
+struct KernelTunnelParams {
+  std::uint32_t tunnel_id = 0;
+  std::uint32_t peer_tunnel_id = 0;
+  int udp_fd = -1;  // our connected UDP socket; the kernel takes the data path on it
+};
+struct KernelSessionParams {
+  std::uint32_t tunnel_id = 0;
+  std::uint32_t session_id = 0;
+  std::uint32_t peer_session_id = 0;
+  bool sequencing = false;  // `tunnel flow-control`: L2TP_ATTR_SEND_SEQ / RECV_SEQ
+  std::uint16_t mtu = 1500;
+  std::string ifname;  // optional interface name
+};
+
+// Full netlink messages (nlmsghdr + genlmsghdr + attributes), ready for send(), built with
+// libnl-genl. family_id comes from resolving "l2tp"; sequence numbers are the caller's.
+Bytes build_tunnel_create(int family_id, const KernelTunnelParams& p, std::uint32_t seq = 0);
+Bytes build_tunnel_delete(int family_id, std::uint32_t tunnel_id, std::uint32_t seq = 0);
+Bytes build_session_create(int family_id, const KernelSessionParams& p, std::uint32_t seq = 0);
+Bytes build_session_delete(int family_id, std::uint32_t tunnel_id, std::uint32_t session_id,
+                           std::uint32_t seq = 0);
+
+// Decoded view of one such message (for tests and debug output): the genl command and the
+// attributes (type -> raw value bytes). Fails on malformed lengths.
+struct GenlMessage {
+  std::uint16_t nlmsg_type = 0;
+  std::uint16_t nlmsg_flags = 0;
+  std::uint8_t command = 0;
+  std::uint8_t version = 0;
+  std::vector<std::pair<std::uint16_t, Bytes>> attributes;
+  const Bytes* attribute(std::uint16_t type) const;
+};
+Result<GenlMessage, Error> parse_genl_message(ByteView message);
+
+// Talks to the kernel's l2tp genetlink family. open() fails with a clear reason when the
+// family is absent (this kernel has no l2tp modules).
+class KernelL2tp {
+ public:
+  static Result<std::unique_ptr<KernelL2tp>, Error> open();
+  ~KernelL2tp();
+  KernelL2tp(const KernelL2tp&) = delete;
+  KernelL2tp& operator=(const KernelL2tp&) = delete;
+  int family_id() const { return family_id_; }
+  Status<Error> create_tunnel(const KernelTunnelParams& p);
+  Status<Error> delete_tunnel(std::uint32_t tunnel_id);
+  Status<Error> create_session(const KernelSessionParams& p);
+  Status<Error> delete_session(std::uint32_t tunnel_id, std::uint32_t session_id);
+
+ private:
+  KernelL2tp() = default;
+  Status<Error> transact(const Bytes& message);
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  int family_id_ = 0;
+};
+
+}  // namespace vpdnd::netlink

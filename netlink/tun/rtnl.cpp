@@ -1,0 +1,272 @@
+// rtnetlink programming through libnl-route: links, addresses, routes.
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <linux/rtnetlink.h>
+#include <netlink/addr.h>
+#include <netlink/cache.h>
+#include <netlink/errno.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/route.h>
+
+#include <cstring>
+#include <memory>
+
+#include "netlink/netlink.hpp"
+
+namespace vpdnd::netlink {
+
+namespace {
+
+Error nl_error(const std::string& what, int code) {
+  return Error{what + ": " + nl_geterror(code), code};
+}
+
+struct NlAddrDeleter {
+  void operator()(nl_addr* a) const { nl_addr_put(a); }
+};
+using NlAddrPtr = std::unique_ptr<nl_addr, NlAddrDeleter>;
+struct LinkDeleter {
+  void operator()(rtnl_link* l) const { rtnl_link_put(l); }
+};
+using LinkPtr = std::unique_ptr<rtnl_link, LinkDeleter>;
+struct AddrDeleter {
+  void operator()(rtnl_addr* a) const { rtnl_addr_put(a); }
+};
+using AddrPtr = std::unique_ptr<rtnl_addr, AddrDeleter>;
+struct RouteDeleter {
+  void operator()(rtnl_route* r) const { rtnl_route_put(r); }
+};
+using RoutePtr = std::unique_ptr<rtnl_route, RouteDeleter>;
+struct CacheDeleter {
+  void operator()(nl_cache* c) const { nl_cache_free(c); }
+};
+using CachePtr = std::unique_ptr<nl_cache, CacheDeleter>;
+
+NlAddrPtr make_addr(Ipv4 a, int prefix) {
+  std::uint32_t be = htonl(a.value);
+  NlAddrPtr addr(nl_addr_build(AF_INET, &be, sizeof be));
+  if (addr) nl_addr_set_prefixlen(addr.get(), prefix);
+  return addr;
+}
+
+Ipv4 to_ipv4(nl_addr* a) {
+  if (!a || nl_addr_get_family(a) != AF_INET || nl_addr_get_len(a) != 4) return {};
+  std::uint32_t be;
+  std::memcpy(&be, nl_addr_get_binary_addr(a), 4);
+  return Ipv4{ntohl(be)};
+}
+
+bool valid_prefix(int prefix) { return prefix >= 0 && prefix <= 32; }
+
+}  // namespace
+
+struct RouteNetlink::Impl {
+  nl_sock* sock = nullptr;
+  ~Impl() {
+    if (sock) nl_socket_free(sock);
+  }
+
+  Result<LinkPtr, Error> get_link(int ifindex) {
+    rtnl_link* link = nullptr;
+    int rc = rtnl_link_get_kernel(sock, ifindex, nullptr, &link);
+    if (rc < 0) return unexpected(nl_error("get link " + std::to_string(ifindex), rc));
+    return LinkPtr(link);
+  }
+
+  RoutePtr make_route(Ipv4 destination, int prefix, int ifindex) {
+    RoutePtr route(rtnl_route_alloc());
+    NlAddrPtr dst = make_addr(destination, prefix);
+    if (!route || !dst) return nullptr;
+    rtnl_route_set_family(route.get(), AF_INET);
+    rtnl_route_set_dst(route.get(), dst.get());
+    rtnl_route_set_table(route.get(), RT_TABLE_MAIN);
+    rtnl_route_set_scope(route.get(), RT_SCOPE_LINK);
+    rtnl_route_set_protocol(route.get(), RTPROT_STATIC);
+    rtnl_route_set_type(route.get(), RTN_UNICAST);
+    rtnl_nexthop* nh = rtnl_route_nh_alloc();
+    if (!nh) return nullptr;
+    rtnl_route_nh_set_ifindex(nh, ifindex);
+    rtnl_route_add_nexthop(route.get(), nh);  // the route owns nh from here
+    return route;
+  }
+};
+
+Result<std::unique_ptr<RouteNetlink>, Error> RouteNetlink::open() {
+  std::unique_ptr<RouteNetlink> self(new RouteNetlink());
+  self->impl_ = std::make_unique<Impl>();
+  self->impl_->sock = nl_socket_alloc();
+  if (!self->impl_->sock) return unexpected(Error{"nl_socket_alloc failed", -NLE_NOMEM});
+  int rc = nl_connect(self->impl_->sock, NETLINK_ROUTE);
+  if (rc < 0) return unexpected(nl_error("connect NETLINK_ROUTE", rc));
+  return self;
+}
+
+RouteNetlink::~RouteNetlink() = default;
+
+Result<int, Error> RouteNetlink::link_index(const std::string& name) {
+  rtnl_link* link = nullptr;
+  int rc = rtnl_link_get_kernel(impl_->sock, 0, name.c_str(), &link);
+  if (rc < 0) return unexpected(nl_error("get link " + name, rc));
+  LinkPtr owner(link);
+  return rtnl_link_get_ifindex(link);
+}
+
+Status<Error> RouteNetlink::set_link(int ifindex, std::uint32_t mtu, bool up) {
+  auto orig = impl_->get_link(ifindex);
+  if (!orig) return unexpected(orig.error());
+  LinkPtr change(rtnl_link_alloc());
+  if (!change) return unexpected(Error{"rtnl_link_alloc failed", -NLE_NOMEM});
+  if (mtu != 0) rtnl_link_set_mtu(change.get(), mtu);
+  if (up)
+    rtnl_link_set_flags(change.get(), IFF_UP);
+  else
+    rtnl_link_unset_flags(change.get(), IFF_UP);
+  int rc = rtnl_link_change(impl_->sock, orig->get(), change.get(), 0);
+  if (rc < 0) return unexpected(nl_error("change link " + std::to_string(ifindex), rc));
+  return {};
+}
+
+Result<std::uint32_t, Error> RouteNetlink::link_mtu(int ifindex) {
+  auto link = impl_->get_link(ifindex);
+  if (!link) return unexpected(link.error());
+  return rtnl_link_get_mtu(link->get());
+}
+
+Result<bool, Error> RouteNetlink::link_up(int ifindex) {
+  auto link = impl_->get_link(ifindex);
+  if (!link) return unexpected(link.error());
+  return (rtnl_link_get_flags(link->get()) & IFF_UP) != 0;
+}
+
+Status<Error> RouteNetlink::add_address(int ifindex, Ipv4 address, int prefix,
+                                        std::optional<Ipv4> peer) {
+  if (!valid_prefix(prefix)) return unexpected(Error{"bad prefix length", -NLE_INVAL});
+  AddrPtr addr(rtnl_addr_alloc());
+  NlAddrPtr local = make_addr(address, prefix);
+  if (!addr || !local) return unexpected(Error{"rtnl_addr_alloc failed", -NLE_NOMEM});
+  rtnl_addr_set_ifindex(addr.get(), ifindex);
+  rtnl_addr_set_family(addr.get(), AF_INET);
+  rtnl_addr_set_local(addr.get(), local.get());
+  NlAddrPtr peer_addr;
+  if (peer) {
+    peer_addr = make_addr(*peer, prefix);
+    if (!peer_addr) return unexpected(Error{"nl_addr_build failed", -NLE_NOMEM});
+    rtnl_addr_set_peer(addr.get(), peer_addr.get());
+  }
+  rtnl_addr_set_prefixlen(addr.get(), prefix);
+  int rc = rtnl_addr_add(impl_->sock, addr.get(), 0);
+  if (rc < 0 && rc != -NLE_EXIST)
+    return unexpected(nl_error("add address " + address.to_string() + "/" + std::to_string(prefix), rc));
+  return {};
+}
+
+Status<Error> RouteNetlink::remove_address(int ifindex, Ipv4 address, int prefix) {
+  if (!valid_prefix(prefix)) return unexpected(Error{"bad prefix length", -NLE_INVAL});
+  AddrPtr addr(rtnl_addr_alloc());
+  NlAddrPtr local = make_addr(address, prefix);
+  if (!addr || !local) return unexpected(Error{"rtnl_addr_alloc failed", -NLE_NOMEM});
+  rtnl_addr_set_ifindex(addr.get(), ifindex);
+  rtnl_addr_set_family(addr.get(), AF_INET);
+  rtnl_addr_set_local(addr.get(), local.get());
+  rtnl_addr_set_prefixlen(addr.get(), prefix);
+  int rc = rtnl_addr_delete(impl_->sock, addr.get(), 0);
+  if (rc < 0) return unexpected(nl_error("remove address " + address.to_string(), rc));
+  return {};
+}
+
+Result<std::vector<AddressEntry>, Error> RouteNetlink::addresses(int ifindex) {
+  nl_cache* raw = nullptr;
+  int rc = rtnl_addr_alloc_cache(impl_->sock, &raw);
+  if (rc < 0) return unexpected(nl_error("dump addresses", rc));
+  CachePtr cache(raw);
+  std::vector<AddressEntry> out;
+  for (nl_object* o = nl_cache_get_first(raw); o; o = nl_cache_get_next(o)) {
+    auto* a = reinterpret_cast<rtnl_addr*>(o);
+    if (rtnl_addr_get_family(a) != AF_INET || rtnl_addr_get_ifindex(a) != ifindex) continue;
+    AddressEntry e;
+    e.ifindex = ifindex;
+    e.address = to_ipv4(rtnl_addr_get_local(a));
+    e.prefix = rtnl_addr_get_prefixlen(a);
+    if (nl_addr* p = rtnl_addr_get_peer(a)) {
+      Ipv4 peer = to_ipv4(p);
+      if (peer != e.address) e.peer = peer;
+    }
+    out.push_back(e);
+  }
+  return out;
+}
+
+Status<Error> RouteNetlink::add_route(Ipv4 destination, int prefix, int ifindex) {
+  if (!valid_prefix(prefix)) return unexpected(Error{"bad prefix length", -NLE_INVAL});
+  RoutePtr route = impl_->make_route(destination, prefix, ifindex);
+  if (!route) return unexpected(Error{"rtnl_route_alloc failed", -NLE_NOMEM});
+  int rc = rtnl_route_add(impl_->sock, route.get(), NLM_F_EXCL);
+  if (rc < 0 && rc != -NLE_EXIST)
+    return unexpected(nl_error("add route " + destination.to_string() + "/" + std::to_string(prefix), rc));
+  return {};
+}
+
+Status<Error> RouteNetlink::remove_route(Ipv4 destination, int prefix, int ifindex) {
+  if (!valid_prefix(prefix)) return unexpected(Error{"bad prefix length", -NLE_INVAL});
+  RoutePtr route = impl_->make_route(destination, prefix, ifindex);
+  if (!route) return unexpected(Error{"rtnl_route_alloc failed", -NLE_NOMEM});
+  int rc = rtnl_route_delete(impl_->sock, route.get(), 0);
+  if (rc < 0)
+    return unexpected(nl_error("remove route " + destination.to_string() + "/" + std::to_string(prefix), rc));
+  return {};
+}
+
+Result<std::vector<RouteEntry>, Error> RouteNetlink::routes(int ifindex) {
+  nl_cache* raw = nullptr;
+  int rc = rtnl_route_alloc_cache(impl_->sock, AF_INET, 0, &raw);
+  if (rc < 0) return unexpected(nl_error("dump routes", rc));
+  CachePtr cache(raw);
+  std::vector<RouteEntry> out;
+  for (nl_object* o = nl_cache_get_first(raw); o; o = nl_cache_get_next(o)) {
+    auto* r = reinterpret_cast<rtnl_route*>(o);
+    if (rtnl_route_get_table(r) != RT_TABLE_MAIN || rtnl_route_get_nnexthops(r) < 1) continue;
+    rtnl_nexthop* nh = rtnl_route_nexthop_n(r, 0);
+    if (!nh || rtnl_route_nh_get_ifindex(nh) != ifindex) continue;
+    nl_addr* dst = rtnl_route_get_dst(r);
+    RouteEntry e;
+    e.ifindex = ifindex;
+    e.destination = to_ipv4(dst);
+    e.prefix = dst ? static_cast<int>(nl_addr_get_prefixlen(dst)) : 0;
+    out.push_back(e);
+  }
+  return out;
+}
+
+// ---- RouteTable ----------------------------------------------------------------------------
+
+namespace {
+std::uint64_t route_key(Ipv4 a, int prefix) {
+  return (std::uint64_t{a.value} << 8) | static_cast<std::uint64_t>(prefix);
+}
+}  // namespace
+
+Status<Error> RouteTable::add_host(Ipv4 address) { return add(address, 32); }
+
+Status<Error> RouteTable::add(Ipv4 destination, int prefix) {
+  auto st = rtnl_.add_route(destination, prefix, ifindex_);
+  if (!st) return st;
+  installed_.insert(route_key(destination, prefix));
+  return {};
+}
+
+Status<Error> RouteTable::remove_host(Ipv4 address) {
+  if (installed_.erase(route_key(address, 32)) == 0)
+    return unexpected(Error{"no host route " + address.to_string() + " installed", -NLE_OBJ_NOTFOUND});
+  return rtnl_.remove_route(address, 32, ifindex_);
+}
+
+void RouteTable::remove_all() {
+  // A route may already be gone with its device; nothing more to do then.
+  for (std::uint64_t k : installed_)
+    (void)rtnl_.remove_route(Ipv4{static_cast<std::uint32_t>(k >> 8)}, static_cast<int>(k & 0xff), ifindex_);
+  installed_.clear();
+}
+
+}  // namespace vpdnd::netlink

@@ -1,0 +1,166 @@
+// Batched UDP I/O: one recvmmsg / sendmmsg per batch instead of a syscall per datagram.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "netlink/netlink.hpp"
+
+namespace vpdnd::netlink {
+
+namespace {
+Error sys_error(std::string what) {
+  int e = errno;
+  return Error{what + ": " + std::strerror(e), e};
+}
+sockaddr_in to_sockaddr(Endpoint e) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(e.port);
+  sa.sin_addr.s_addr = htonl(e.address.value);
+  return sa;
+}
+Endpoint from_sockaddr(const sockaddr_in& sa) {
+  return Endpoint{Ipv4{ntohl(sa.sin_addr.s_addr)}, ntohs(sa.sin_port)};
+}
+}  // namespace
+
+struct UdpBatchSocket::Scratch {
+  explicit Scratch(std::size_t n) : rx_msgs(n), rx_iov(n), rx_addr(n), tx_msgs(n), tx_iov(n), tx_addr(n) {}
+  std::vector<mmsghdr> rx_msgs;
+  std::vector<iovec> rx_iov;
+  std::vector<sockaddr_in> rx_addr;
+  std::vector<mmsghdr> tx_msgs;
+  std::vector<iovec> tx_iov;
+  std::vector<sockaddr_in> tx_addr;
+};
+
+Result<std::unique_ptr<UdpBatchSocket>, Error> UdpBatchSocket::bind(Endpoint local, std::size_t batch,
+                                                                   std::size_t buffer_size) {
+  if (batch == 0 || buffer_size == 0) return unexpected(Error{"batch and buffer size must be > 0", EINVAL});
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return unexpected(sys_error("socket"));
+  sockaddr_in sa = to_sockaddr(local);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
+    Error e = sys_error("bind " + local.address.to_string() + ":" + std::to_string(local.port));
+    ::close(fd);
+    return unexpected(std::move(e));
+  }
+  return std::unique_ptr<UdpBatchSocket>(new UdpBatchSocket(fd, batch, buffer_size));
+}
+
+UdpBatchSocket::UdpBatchSocket(int fd, std::size_t batch, std::size_t buffer_size)
+    : fd_(fd),
+      rx_(batch, buffer_size),
+      from_(batch),
+      tx_(batch, buffer_size),
+      tx_to_(batch),
+      scratch_(std::make_unique<Scratch>(batch)) {}
+
+UdpBatchSocket::~UdpBatchSocket() {
+  flush();
+  ::close(fd_);
+}
+
+Result<Endpoint, Error> UdpBatchSocket::local_endpoint() const {
+  sockaddr_in sa{};
+  socklen_t len = sizeof sa;
+  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len) < 0)
+    return unexpected(sys_error("getsockname"));
+  return from_sockaddr(sa);
+}
+
+std::size_t UdpBatchSocket::receive() {
+  Scratch& s = *scratch_;
+  const std::size_t n = rx_.capacity();
+  for (std::size_t i = 0; i < n; ++i) {
+    s.rx_iov[i] = iovec{rx_.slot(i), rx_.buffer_size()};
+    s.rx_msgs[i] = mmsghdr{};
+    s.rx_msgs[i].msg_hdr.msg_iov = &s.rx_iov[i];
+    s.rx_msgs[i].msg_hdr.msg_iovlen = 1;
+    s.rx_msgs[i].msg_hdr.msg_name = &s.rx_addr[i];
+    s.rx_msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+  }
+  int got;
+  do {
+    got = ::recvmmsg(fd_, s.rx_msgs.data(), static_cast<unsigned>(n), MSG_DONTWAIT, nullptr);
+  } while (got < 0 && errno == EINTR);
+  if (got <= 0) {
+    if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK) ++counters_.read_errors;
+    rx_.set_size(0);
+    return 0;
+  }
+  std::size_t kept = 0;
+  for (int i = 0; i < got; ++i) {
+    const mmsghdr& m = s.rx_msgs[static_cast<std::size_t>(i)];
+    // A truncated datagram is useless to a tunnel: drop it rather than pass a cut frame on.
+    if (m.msg_hdr.msg_flags & MSG_TRUNC) {
+      ++counters_.read_errors;
+      continue;
+    }
+    if (kept != static_cast<std::size_t>(i))
+      std::memmove(rx_.slot(kept), rx_.slot(static_cast<std::size_t>(i)), m.msg_len);
+    rx_.set_length(kept, m.msg_len);
+    from_[kept] = from_sockaddr(s.rx_addr[static_cast<std::size_t>(i)]);
+    ++counters_.packets_in;
+    counters_.bytes_in += m.msg_len;
+    ++kept;
+  }
+  rx_.set_size(kept);
+  return kept;
+}
+
+void UdpBatchSocket::queue(Endpoint to, ByteView data) { queue(to, data, ByteView{}); }
+
+void UdpBatchSocket::queue(Endpoint to, ByteView head, ByteView payload) {
+  if (head.size() + payload.size() > tx_.buffer_size()) {
+    ++counters_.write_errors;
+    return;
+  }
+  if (tx_count_ == tx_.capacity()) flush();
+  std::uint8_t* slot = tx_.slot(tx_count_);
+  if (!head.empty()) std::memcpy(slot, head.data(), head.size());
+  if (!payload.empty()) std::memcpy(slot + head.size(), payload.data(), payload.size());
+  tx_.set_length(tx_count_, head.size() + payload.size());
+  tx_to_[tx_count_] = to;
+  ++tx_count_;
+}
+
+std::size_t UdpBatchSocket::flush() {
+  Scratch& s = *scratch_;
+  std::size_t sent_total = 0;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < tx_count_; ++i) {
+    s.tx_addr[i] = to_sockaddr(tx_to_[i]);
+    s.tx_iov[i] = iovec{tx_.slot(i), tx_[i].size()};
+    s.tx_msgs[i] = mmsghdr{};
+    s.tx_msgs[i].msg_hdr.msg_iov = &s.tx_iov[i];
+    s.tx_msgs[i].msg_hdr.msg_iovlen = 1;
+    s.tx_msgs[i].msg_hdr.msg_name = &s.tx_addr[i];
+    s.tx_msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+  }
+  while (start < tx_count_) {
+    int sent = ::sendmmsg(fd_, s.tx_msgs.data() + start, static_cast<unsigned>(tx_count_ - start), MSG_DONTWAIT);
+    if (sent < 0) {
+      if (errno == EINTR) continue;
+      // The one failing datagram is dropped; the rest still go.
+      ++counters_.write_errors;
+      ++start;
+      continue;
+    }
+    for (int i = 0; i < sent; ++i) {
+      ++counters_.packets_out;
+      counters_.bytes_out += s.tx_msgs[start + static_cast<std::size_t>(i)].msg_len;
+    }
+    start += static_cast<std::size_t>(sent);
+    sent_total += static_cast<std::size_t>(sent);
+  }
+  tx_count_ = 0;
+  return sent_total;
+}
+
+}  // namespace vpdnd::netlink

@@ -1,0 +1,221 @@
+#include "netlink/netlink.hpp"
+
+#include <linux/genetlink.h>
+#include <linux/l2tp.h>
+#include <linux/netlink.h>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+namespace vpdnd::netlink {
+namespace {
+
+Bytes ipv4_packet(Ipv4 src, Ipv4 dst, std::size_t total = 28) {
+  Bytes p(total, 0);
+  p[0] = 0x45;
+  p[2] = static_cast<std::uint8_t>(total >> 8);
+  p[3] = static_cast<std::uint8_t>(total);
+  p[8] = 64;
+  p[9] = 17;
+  for (int i = 0; i < 4; ++i) {
+    p[12 + i] = static_cast<std::uint8_t>(src.value >> (24 - 8 * i));
+    p[16 + i] = static_cast<std::uint8_t>(dst.value >> (24 - 8 * i));
+  }
+  return p;
+}
+
+TEST(Ipv4Peek, ReadsSourceAndDestination) {
+  auto p = ipv4_packet(*Ipv4::parse("10.1.2.3"), *Ipv4::parse("192.168.7.9"));
+  EXPECT_EQ(ipv4_destination(p)->to_string(), "192.168.7.9");
+  EXPECT_EQ(ipv4_source(p)->to_string(), "10.1.2.3");
+}
+
+TEST(Ipv4Peek, RejectsShortAndNonIpv4) {
+  auto p = ipv4_packet(Ipv4{1}, Ipv4{2});
+  EXPECT_FALSE(ipv4_destination(ByteView(p).first(19)));
+  p[0] = 0x65;  // IPv6 version nibble
+  EXPECT_FALSE(ipv4_destination(p));
+  p[0] = 0x44;  // IHL 4 < 5
+  EXPECT_FALSE(ipv4_destination(p));
+  EXPECT_FALSE(ipv4_destination(ByteView{}));
+}
+
+TEST(AddressMap, FindsSessionForPacketAndCountsMisses) {
+  AddressMap<std::uint32_t> map;
+  EXPECT_TRUE(map.insert(*Ipv4::parse("10.0.0.5"), 77));
+  EXPECT_FALSE(map.insert(*Ipv4::parse("10.0.0.5"), 78));  // one session per address
+  DataPlaneCounters c;
+  auto hit = ipv4_packet(Ipv4{1}, *Ipv4::parse("10.0.0.5"));
+  auto miss = ipv4_packet(Ipv4{1}, *Ipv4::parse("10.0.0.6"));
+  Bytes junk{0x60, 0, 0};
+  ASSERT_NE(map.find_for_packet(hit, c), nullptr);
+  EXPECT_EQ(*map.find_for_packet(hit, c), 77u);
+  EXPECT_EQ(map.find_for_packet(miss, c), nullptr);
+  EXPECT_EQ(map.find_for_packet(junk, c), nullptr);
+  EXPECT_EQ(c.drops_no_session, 1u);
+  EXPECT_EQ(c.drops_not_ipv4, 1u);
+  EXPECT_TRUE(map.erase(*Ipv4::parse("10.0.0.5")));
+  EXPECT_EQ(map.find_for_packet(hit, c), nullptr);
+  EXPECT_EQ(map.size(), 0u);
+}
+
+TEST(AddressMap, ScalesToManySessions) {
+  AddressMap<std::uint32_t> map;
+  for (std::uint32_t i = 0; i < 100000; ++i) ASSERT_TRUE(map.insert(Ipv4{0x0a000000 + i}, i));
+  for (std::uint32_t i = 0; i < 100000; i += 997) EXPECT_EQ(*map.find(Ipv4{0x0a000000 + i}), i);
+}
+
+TEST(PacketBatch, SlotsAreIndependent) {
+  PacketBatch b(4, 64);
+  std::memset(b.slot(0), 1, 64);
+  std::memset(b.slot(3), 3, 64);
+  b.set_length(0, 10);
+  b.set_length(3, 64);
+  b.set_size(4);
+  EXPECT_EQ(b[0].size(), 10u);
+  EXPECT_EQ(b[3][63], 3);
+  EXPECT_EQ(b[0][9], 1);
+}
+
+TEST(Backend, NamesForDisplay) {
+  EXPECT_EQ(backend_name(Backend::user_space), "user-space (TUN)");
+  EXPECT_EQ(backend_name(Backend::kernel), "kernel (l2tp_ppp)");
+  std::string reason;
+  bool available = kernel_l2tp_available(&reason);
+  if (!available) {
+    EXPECT_FALSE(reason.empty());
+    EXPECT_EQ(choose_backend(true), Backend::user_space);
+  }
+  EXPECT_EQ(choose_backend(false), Backend::user_space);
+}
+
+std::uint32_t u32_of(const Bytes& b) {
+  std::uint32_t v;
+  EXPECT_EQ(b.size(), 4u);
+  std::memcpy(&v, b.data(), 4);
+  return v;
+}
+std::uint16_t u16_of(const Bytes& b) {
+  std::uint16_t v;
+  EXPECT_EQ(b.size(), 2u);
+  std::memcpy(&v, b.data(), 2);
+  return v;
+}
+
+TEST(KernelMessages, TunnelCreateCarriesIdsVersionEncapAndFd) {
+  KernelTunnelParams p{.tunnel_id = 0x1234, .peer_tunnel_id = 0xbeef, .udp_fd = 9};
+  Bytes m = build_tunnel_create(27, p, 5);
+  auto g = parse_genl_message(m);
+  ASSERT_TRUE(g) << g.error().message;
+  EXPECT_EQ(g->nlmsg_type, 27);
+  EXPECT_EQ(g->nlmsg_flags & (NLM_F_REQUEST | NLM_F_ACK), NLM_F_REQUEST | NLM_F_ACK);
+  EXPECT_EQ(g->command, L2TP_CMD_TUNNEL_CREATE);
+  EXPECT_EQ(g->version, L2TP_GENL_VERSION);
+  ASSERT_NE(g->attribute(L2TP_ATTR_CONN_ID), nullptr);
+  EXPECT_EQ(u32_of(*g->attribute(L2TP_ATTR_CONN_ID)), 0x1234u);
+  EXPECT_EQ(u32_of(*g->attribute(L2TP_ATTR_PEER_CONN_ID)), 0xbeefu);
+  ASSERT_NE(g->attribute(L2TP_ATTR_PROTO_VERSION), nullptr);
+  EXPECT_EQ((*g->attribute(L2TP_ATTR_PROTO_VERSION))[0], 2);
+  EXPECT_EQ(u16_of(*g->attribute(L2TP_ATTR_ENCAP_TYPE)), L2TP_ENCAPTYPE_UDP);
+  EXPECT_EQ(u32_of(*g->attribute(L2TP_ATTR_FD)), 9u);
+  EXPECT_EQ(g->attributes.size(), 5u);
+}
+
+TEST(KernelMessages, SessionCreateCarriesPppPseudowireAndSequencing) {
+  KernelSessionParams p;
+  p.tunnel_id = 7;
+  p.session_id = 100;
+  p.peer_session_id = 200;
+  p.sequencing = true;
+  p.mtu = 1460;
+  p.ifname = "l2tpeth0";
+  auto g = parse_genl_message(build_session_create(30, p));
+  ASSERT_TRUE(g) << g.error().message;
+  EXPECT_EQ(g->command, L2TP_CMD_SESSION_CREATE);
+  EXPECT_EQ(u32_of(*g->attribute(L2TP_ATTR_CONN_ID)), 7u);
+  EXPECT_EQ(u32_of(*g->attribute(L2TP_ATTR_SESSION_ID)), 100u);
+  EXPECT_EQ(u32_of(*g->attribute(L2TP_ATTR_PEER_SESSION_ID)), 200u);
+  EXPECT_EQ(u16_of(*g->attribute(L2TP_ATTR_PW_TYPE)), L2TP_PWTYPE_PPP);
+  EXPECT_EQ((*g->attribute(L2TP_ATTR_SEND_SEQ))[0], 1);
+  EXPECT_EQ((*g->attribute(L2TP_ATTR_RECV_SEQ))[0], 1);
+  EXPECT_EQ(u16_of(*g->attribute(L2TP_ATTR_MTU)), 1460);
+  const Bytes* name = g->attribute(L2TP_ATTR_IFNAME);
+  ASSERT_NE(name, nullptr);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(name->data())), "l2tpeth0");
+}
+
+TEST(KernelMessages, DeletesNameTheObject) {
+  auto t = parse_genl_message(build_tunnel_delete(30, 9));
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->command, L2TP_CMD_TUNNEL_DELETE);
+  EXPECT_EQ(u32_of(*t->attribute(L2TP_ATTR_CONN_ID)), 9u);
+  EXPECT_EQ(t->attribute(L2TP_ATTR_SESSION_ID), nullptr);
+  auto s = parse_genl_message(build_session_delete(30, 9, 44));
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->command, L2TP_CMD_SESSION_DELETE);
+  EXPECT_EQ(u32_of(*s->attribute(L2TP_ATTR_SESSION_ID)), 44u);
+}
+
+TEST(KernelMessages, ParserRejectsMalformed) {
+  Bytes m = build_tunnel_delete(30, 9);
+  EXPECT_FALSE(parse_genl_message(ByteView(m).first(19)));
+  Bytes bad_len = m;
+  bad_len[0] = 0xff;  // nlmsg_len beyond the buffer
+  EXPECT_FALSE(parse_genl_message(bad_len));
+  Bytes bad_attr = m;
+  bad_attr[20] = 2;  // attribute length < header
+  EXPECT_FALSE(parse_genl_message(bad_attr));
+}
+
+TEST(UdpBatchSocket, SendsAndReceivesBatchesOnLoopback) {
+  auto a = UdpBatchSocket::bind({*Ipv4::parse("127.0.0.1"), 0}, 8, 1500);
+  auto b = UdpBatchSocket::bind({*Ipv4::parse("127.0.0.1"), 0}, 8, 1500);
+  ASSERT_TRUE(a) << a.error().message;
+  ASSERT_TRUE(b) << b.error().message;
+  auto b_ep = (*b)->local_endpoint();
+  ASSERT_TRUE(b_ep);
+  Bytes head{0xc8, 0x02};
+  for (std::uint8_t i = 0; i < 20; ++i) {
+    Bytes payload(10 + i, i);
+    (*a)->queue(*b_ep, head, payload);  // auto-flushes at 8
+  }
+  EXPECT_EQ((*a)->flush(), 4u);
+  EXPECT_EQ((*a)->counters().packets_out, 20u);
+  std::size_t got = 0;
+  for (int round = 0; round < 100 && got < 20; ++round) {
+    std::size_t n = (*b)->receive();
+    EXPECT_LE(n, 8u);
+    for (std::size_t i = 0; i < n; ++i) {
+      ByteView d = (*b)->batch()[i];
+      ASSERT_EQ(d.size(), 2u + 10u + got);
+      EXPECT_EQ(d[0], 0xc8);
+      EXPECT_EQ(d[2], got);
+      EXPECT_EQ((*b)->from(i), *(*a)->local_endpoint());
+      ++got;
+    }
+    if (n == 0) usleep(1000);
+  }
+  EXPECT_EQ(got, 20u);
+  EXPECT_EQ((*b)->receive(), 0u);  // non-blocking when empty
+}
+
+TEST(UdpBatchSocket, OversizeDatagramIsCountedNotSent) {
+  auto a = UdpBatchSocket::bind({*Ipv4::parse("127.0.0.1"), 0}, 4, 100);
+  ASSERT_TRUE(a);
+  Bytes big(101, 0);
+  (*a)->queue({*Ipv4::parse("127.0.0.1"), 9}, big);
+  EXPECT_EQ((*a)->queued(), 0u);
+  EXPECT_EQ((*a)->counters().write_errors, 1u);
+}
+
+TEST(UdpBatchSocket, BindConflictIsAnError) {
+  auto a = UdpBatchSocket::bind({*Ipv4::parse("127.0.0.1"), 23001});
+  ASSERT_TRUE(a) << a.error().message;
+  auto b = UdpBatchSocket::bind({*Ipv4::parse("127.0.0.1"), 23001});
+  ASSERT_FALSE(b);
+  EXPECT_NE(b.error().message.find("bind"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vpdnd::netlink
