@@ -1,0 +1,452 @@
+// RFC 1661 §4.1 state transition table, one function per event. Every cell of the table
+// is handled in the switch of its event; the states come from an enum class compiled with
+// -Werror=switch (via -Wall), so a missing state is a build error.
+#include "ppp/core/fsm.hpp"
+
+namespace vpdnd::ppp {
+
+std::string_view to_string(Fsm::State s) {
+  switch (s) {
+    case Fsm::State::initial: return "Initial";
+    case Fsm::State::starting: return "Starting";
+    case Fsm::State::closed: return "Closed";
+    case Fsm::State::stopped: return "Stopped";
+    case Fsm::State::closing: return "Closing";
+    case Fsm::State::stopping: return "Stopping";
+    case Fsm::State::req_sent: return "Req-Sent";
+    case Fsm::State::ack_rcvd: return "Ack-Rcvd";
+    case Fsm::State::ack_sent: return "Ack-Sent";
+    case Fsm::State::opened: return "Opened";
+  }
+  return "?";
+}
+
+std::string_view Fsm::event_name(Event e) {
+  static constexpr std::string_view names[] = {"Up",  "Down", "Open", "Close", "TO+", "TO-", "RCR+", "RCR-",
+                                               "RCA", "RCN",  "RTR",  "RTA",   "RUC", "RXJ+", "RXJ-"};
+  return names[static_cast<int>(e)];
+}
+
+Fsm::Fsm(std::uint16_t protocol, FsmPolicy& policy, SendPacket send, TimerService& timers, FsmTimers cfg,
+         Debug debug)
+    : protocol_(protocol), policy_(policy), send_(std::move(send)), restart_(timers), cfg_(cfg),
+      debug_(std::move(debug)) {}
+
+void Fsm::set_state(State s, Event why) {
+  State old = state_;
+  state_ = s;
+  // The restart timer runs only while a request or terminate is outstanding.
+  if (s == State::initial || s == State::starting || s == State::closed || s == State::stopped ||
+      s == State::opened)
+    restart_.cancel();
+  if (debug_ && old != s)
+    debug_(DebugClass::event, protocol_name(protocol_) + ": " + std::string(event_name(why)) + " in " +
+                                  std::string(to_string(old)) + ", state now " + std::string(to_string(s)));
+}
+
+void Fsm::arm_restart() {
+  restart_.arm(cfg_.restart, [this] { timeout(); });
+}
+
+void Fsm::send_packet(std::uint8_t code, std::uint8_t id, ByteView data) {
+  Bytes pkt = encode_control(code, id, data);
+  send_(pkt);
+}
+
+void Fsm::scr() {
+  // A new request (not a retransmission) gets a fresh Identifier and fresh options; on
+  // TO+ RFC 1661 §5.1 allows either, and a new id lets late replies be told apart.
+  last_request_ = policy_.build_request();
+  req_id_ = ++id_;
+  req_outstanding_ = true;
+  if (restart_count_ > 0) --restart_count_;
+  send_packet(static_cast<std::uint8_t>(Code::configure_request), req_id_, last_request_);
+  arm_restart();
+}
+
+void Fsm::str() {
+  term_id_ = ++id_;
+  if (restart_count_ > 0) --restart_count_;
+  send_packet(static_cast<std::uint8_t>(Code::terminate_request), term_id_,
+              ByteView(reinterpret_cast<const std::uint8_t*>(term_reason_.data()), term_reason_.size()));
+  arm_restart();
+}
+
+void Fsm::sta(std::uint8_t id) { send_packet(static_cast<std::uint8_t>(Code::terminate_ack), id, {}); }
+
+void Fsm::scj(ByteView rejected) {
+  // RFC 1661 §5.6: the rejected packet, truncated to fit the peer's MRU; 1500 - 4 is safe.
+  send_packet(static_cast<std::uint8_t>(Code::code_reject), ++id_, rejected.first(std::min<std::size_t>(rejected.size(), 1496)));
+}
+
+void Fsm::tlu() {
+  nak_loops_ = 0;
+  policy_.this_layer_up();
+}
+void Fsm::tld() { policy_.this_layer_down(); }
+void Fsm::tls() { policy_.this_layer_started(); }
+void Fsm::tlf() { policy_.this_layer_finished(); }
+
+// ---- administrative / lower-layer events ------------------------------------------------
+
+void Fsm::up() {
+  switch (state_) {
+    case State::initial: set_state(State::closed, Event::up); break;
+    case State::starting:
+      irc_configure();
+      nak_loops_ = 0;
+      set_state(State::req_sent, Event::up);
+      scr();
+      break;
+    case State::closed: case State::stopped: case State::closing: case State::stopping:
+    case State::req_sent: case State::ack_rcvd: case State::ack_sent: case State::opened:
+      break;  // impossible per the table: the lower layer is already up
+  }
+}
+
+void Fsm::down() {
+  switch (state_) {
+    case State::closed: set_state(State::initial, Event::down); break;
+    case State::stopped:
+      set_state(State::starting, Event::down);
+      tls();
+      break;
+    case State::closing: set_state(State::initial, Event::down); break;
+    case State::stopping: case State::req_sent: case State::ack_rcvd: case State::ack_sent:
+      set_state(State::starting, Event::down);
+      break;
+    case State::opened:
+      set_state(State::starting, Event::down);
+      tld();
+      break;
+    case State::initial: case State::starting: break;
+  }
+}
+
+void Fsm::open() {
+  switch (state_) {
+    case State::initial:
+      set_state(State::starting, Event::open);
+      tls();
+      break;
+    case State::closed:
+      irc_configure();
+      nak_loops_ = 0;
+      set_state(State::req_sent, Event::open);
+      scr();
+      break;
+    case State::closing: set_state(State::stopping, Event::open); break;
+    case State::starting: case State::stopped: case State::stopping: case State::req_sent:
+    case State::ack_rcvd: case State::ack_sent: case State::opened:
+      break;
+  }
+}
+
+void Fsm::close(std::string_view reason) {
+  term_reason_ = std::string(reason);
+  switch (state_) {
+    case State::starting:
+      set_state(State::initial, Event::close);
+      tlf();
+      break;
+    case State::stopped: set_state(State::closed, Event::close); break;
+    case State::stopping: set_state(State::closing, Event::close); break;
+    case State::req_sent: case State::ack_rcvd: case State::ack_sent:
+      irc_terminate();
+      set_state(State::closing, Event::close);
+      str();
+      break;
+    case State::opened:
+      set_state(State::closing, Event::close);
+      tld();
+      irc_terminate();
+      if (state_ == State::closing) str();
+      break;
+    case State::initial: case State::closed: case State::closing: break;
+  }
+}
+
+void Fsm::force_opened() {
+  set_state(State::opened, Event::rca);
+  tlu();
+}
+
+void Fsm::timeout() {
+  bool plus = restart_count_ > 0;
+  Event ev = plus ? Event::to_plus : Event::to_minus;
+  switch (state_) {
+    case State::closing:
+      if (plus) {
+        str();
+      } else {
+        set_state(State::closed, ev);
+        tlf();
+      }
+      break;
+    case State::stopping:
+      if (plus) {
+        str();
+      } else {
+        set_state(State::stopped, ev);
+        tlf();
+      }
+      break;
+    case State::req_sent: case State::ack_rcvd: case State::ack_sent:
+      if (plus) {
+        if (state_ == State::ack_rcvd) set_state(State::req_sent, ev);
+        if (debug_) debug_(DebugClass::event, protocol_name(protocol_) + ": restart timer expired, resending ConfReq");
+        scr();
+      } else {
+        set_state(State::stopped, ev);
+        tlf();
+      }
+      break;
+    case State::initial: case State::starting: case State::closed: case State::stopped: case State::opened:
+      break;
+  }
+}
+
+// ---- received packets -------------------------------------------------------------------
+
+void Fsm::receive(ByteView packet) {
+  auto p = decode_control(packet);
+  if (!p) {
+    if (debug_) debug_(DebugClass::error, protocol_name(protocol_) + ": dropped malformed packet: " + to_string(p.error()));
+    return;
+  }
+  // RFC 1661 §4.2: no packets are handled before the lower layer is up.
+  if (state_ == State::initial || state_ == State::starting) {
+    if (debug_) debug_(DebugClass::error, protocol_name(protocol_) + ": dropped packet in state " + std::string(to_string(state_)));
+    return;
+  }
+  switch (p->code) {
+    case 1: on_rcr(*p); break;
+    case 2: on_rca(*p); break;
+    case 3: on_rcn(*p, false); break;
+    case 4: on_rcn(*p, true); break;
+    case 5: on_rtr(*p); break;
+    case 6: on_rta(); break;
+    case 7: {
+      // RFC 1661 §5.6: a rejected code this implementation needs (1..7) is catastrophic.
+      std::uint8_t rejected = p->data.empty() ? 0 : p->data[0];
+      on_rxj(!(rejected >= 1 && rejected <= 7));
+      break;
+    }
+    default:
+      if (!policy_.on_extended_code(p->code, p->id, p->data)) on_ruc(packet.first(p->data.size() + 4));
+      break;
+  }
+}
+
+void Fsm::on_rcr(const ControlPacket& p) {
+  switch (state_) {
+    case State::closed: sta(p.id); return;
+    case State::closing: case State::stopping: return;
+    default: break;
+  }
+  FsmPolicy::Check check = policy_.check_request(p.data, nak_loops_ >= cfg_.max_failure);
+  bool good = check.verdict == FsmPolicy::Verdict::ack;
+  auto send_reply = [&] {
+    if (good) {
+      nak_loops_ = 0;
+      send_packet(static_cast<std::uint8_t>(Code::configure_ack), p.id, p.data);
+    } else if (check.verdict == FsmPolicy::Verdict::nak) {
+      ++nak_loops_;
+      send_packet(static_cast<std::uint8_t>(Code::configure_nak), p.id, check.options);
+    } else {
+      send_packet(static_cast<std::uint8_t>(Code::configure_reject), p.id, check.options);
+    }
+  };
+  Event ev = good ? Event::rcr_plus : Event::rcr_minus;
+  switch (state_) {
+    case State::stopped:
+      irc_configure();
+      scr();
+      send_reply();
+      set_state(good ? State::ack_sent : State::req_sent, ev);
+      break;
+    case State::req_sent:
+      send_reply();
+      set_state(good ? State::ack_sent : State::req_sent, ev);
+      break;
+    case State::ack_rcvd:
+      send_reply();
+      if (good) {
+        set_state(State::opened, ev);
+        tlu();
+      }
+      break;
+    case State::ack_sent:
+      send_reply();
+      set_state(good ? State::ack_sent : State::req_sent, ev);
+      break;
+    case State::opened:
+      tld();
+      if (state_ != State::opened) return;  // the down handler closed us
+      scr();
+      send_reply();
+      set_state(good ? State::ack_sent : State::req_sent, ev);
+      break;
+    case State::initial: case State::starting: case State::closed: case State::closing: case State::stopping:
+      break;
+  }
+}
+
+void Fsm::on_rca(const ControlPacket& p) {
+  switch (state_) {
+    case State::closed: case State::stopped: sta(p.id); return;
+    case State::closing: case State::stopping: return;
+    default: break;
+  }
+  // RFC 1661 §5.2: an Ack whose Identifier or options do not match our request is invalid
+  // and silently discarded.
+  if (!req_outstanding_ || p.id != req_id_ || !policy_.on_ack(p.data)) {
+    if (debug_) debug_(DebugClass::error, protocol_name(protocol_) + ": discarded ConfAck not matching our request");
+    return;
+  }
+  req_outstanding_ = false;
+  switch (state_) {
+    case State::req_sent:
+      irc_configure();
+      set_state(State::ack_rcvd, Event::rca);
+      break;
+    case State::ack_rcvd:  // crossed: RFC says scr/6
+      set_state(State::req_sent, Event::rca);
+      scr();
+      break;
+    case State::ack_sent:
+      irc_configure();
+      set_state(State::opened, Event::rca);
+      tlu();
+      break;
+    case State::opened:
+      tld();
+      if (state_ != State::opened) return;
+      set_state(State::req_sent, Event::rca);
+      scr();
+      break;
+    case State::initial: case State::starting: case State::closed: case State::stopped: case State::closing:
+    case State::stopping:
+      break;
+  }
+}
+
+void Fsm::on_rcn(const ControlPacket& p, bool is_reject) {
+  switch (state_) {
+    case State::closed: case State::stopped: sta(p.id); return;
+    case State::closing: case State::stopping: return;
+    default: break;
+  }
+  if (!req_outstanding_ || p.id != req_id_ || !(is_reject ? policy_.on_reject(p.data) : policy_.on_nak(p.data))) {
+    if (debug_) debug_(DebugClass::error, protocol_name(protocol_) + ": discarded ConfNak/Rej not matching our request");
+    return;
+  }
+  req_outstanding_ = false;
+  // The policy may have closed the layer (an option we cannot do without was refused).
+  if (state_ == State::closing || state_ == State::stopping || state_ == State::closed || state_ == State::stopped)
+    return;
+  switch (state_) {
+    case State::req_sent:
+      irc_configure();
+      scr();
+      break;
+    case State::ack_rcvd:
+      set_state(State::req_sent, Event::rcn);
+      scr();
+      break;
+    case State::ack_sent:
+      irc_configure();
+      scr();
+      break;
+    case State::opened:
+      tld();
+      if (state_ != State::opened) return;
+      set_state(State::req_sent, Event::rcn);
+      scr();
+      break;
+    case State::initial: case State::starting: case State::closed: case State::stopped: case State::closing:
+    case State::stopping:
+      break;
+  }
+}
+
+void Fsm::on_rtr(const ControlPacket& p) {
+  switch (state_) {
+    case State::closed: case State::stopped: case State::closing: case State::stopping: case State::req_sent:
+      sta(p.id);
+      break;
+    case State::ack_rcvd: case State::ack_sent:
+      sta(p.id);
+      set_state(State::req_sent, Event::rtr);
+      break;
+    case State::opened:
+      set_state(State::stopping, Event::rtr);
+      tld();
+      restart_count_ = 0;
+      arm_restart();  // zrc: give the peer one restart period before Stopped
+      sta(p.id);
+      break;
+    case State::initial: case State::starting: break;
+  }
+}
+
+void Fsm::on_rta() {
+  switch (state_) {
+    case State::closing:
+      set_state(State::closed, Event::rta);
+      tlf();
+      break;
+    case State::stopping:
+      set_state(State::stopped, Event::rta);
+      tlf();
+      break;
+    case State::ack_rcvd: set_state(State::req_sent, Event::rta); break;
+    case State::opened:
+      tld();
+      if (state_ != State::opened) return;
+      set_state(State::req_sent, Event::rta);
+      scr();
+      break;
+    case State::initial: case State::starting: case State::closed: case State::stopped: case State::req_sent:
+    case State::ack_sent:
+      break;
+  }
+}
+
+void Fsm::on_ruc(ByteView whole) {
+  switch (state_) {
+    case State::initial: case State::starting: break;
+    case State::closed: case State::stopped: case State::closing: case State::stopping: case State::req_sent:
+    case State::ack_rcvd: case State::ack_sent: case State::opened:
+      scj(whole);
+      break;
+  }
+}
+
+void Fsm::protocol_rejected() { on_rxj(false); }
+
+void Fsm::on_rxj(bool permitted) {
+  if (permitted) {
+    if (state_ == State::ack_rcvd) set_state(State::req_sent, Event::rxj_plus);
+    return;
+  }
+  switch (state_) {
+    case State::closed: case State::closing:
+      set_state(State::closed, Event::rxj_minus);
+      tlf();
+      break;
+    case State::stopped: case State::stopping: case State::req_sent: case State::ack_rcvd: case State::ack_sent:
+      set_state(State::stopped, Event::rxj_minus);
+      tlf();
+      break;
+    case State::opened:
+      set_state(State::stopping, Event::rxj_minus);
+      tld();
+      irc_terminate();
+      if (state_ == State::stopping) str();
+      break;
+    case State::initial: case State::starting: break;
+  }
+}
+
+}  // namespace vpdnd::ppp

@@ -1,0 +1,126 @@
+// DOC: the RFC 1661 §4 option-negotiation automaton, written once and used by LCP and
+// IPCP through FsmPolicy (the C++ form of pppd/npppd `fsm_callbacks`). Internal to
+// ppp/core (tests include it; other modules use ppp/ppp.hpp only).
+// Engine thread only. The owner outlives the Fsm; the Fsm owns one restart TimerSlot.
+// Callbacks into the policy may destroy nothing: the owner tears down only after the
+// current event returns (PppSession defers its own destruction-causing listener calls
+// to the end of its entry points).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "common/bytes.hpp"
+#include "common/log.hpp"
+#include "common/timer.hpp"
+#include "ppp/ppp.hpp"
+
+namespace vpdnd::ppp {
+
+class FsmPolicy {
+ public:
+  virtual ~FsmPolicy() = default;
+  enum class Verdict { ack, nak, reject };
+  struct Check {
+    Verdict verdict = Verdict::ack;
+    Bytes options;  // for nak/reject: the options to send back; for ack: ignored (echoed)
+  };
+  // Our Configure-Request options (called for every new request, not for retransmits).
+  virtual Bytes build_request() = 0;
+  // The peer's Configure-Request. `reject_if_disagree` is true once Max-Failure Naks were
+  // sent without an Ack: the policy must then Reject what it would Nak (RFC 1661 §4.6).
+  virtual Check check_request(ByteView options, bool reject_if_disagree) = 0;
+  // Replies to our request (Identifier already matched). false: malformed/not matching,
+  // the packet is discarded as RFC 1661 §5.2-5.4 require.
+  virtual bool on_ack(ByteView options) = 0;
+  virtual bool on_nak(ByteView options) = 0;
+  virtual bool on_reject(ByteView options) = 0;
+  virtual void this_layer_up() = 0;
+  virtual void this_layer_down() = 0;
+  virtual void this_layer_started() {}
+  virtual void this_layer_finished() = 0;
+  // Codes beyond 1..7 (LCP's 8..11). Return false for a code the protocol does not know:
+  // the Fsm then sends Code-Reject (RUC).
+  virtual bool on_extended_code(std::uint8_t /*code*/, std::uint8_t /*id*/, ByteView /*data*/) {
+    return false;
+  }
+};
+
+class Fsm {
+ public:
+  enum class State : std::uint8_t {
+    initial, starting, closed, stopped, closing, stopping, req_sent, ack_rcvd, ack_sent, opened
+  };
+  using SendPacket = std::function<void(ByteView control_packet)>;  // protocol added by caller
+  using Debug = std::function<void(DebugClass, std::string)>;
+
+  Fsm(std::uint16_t protocol, FsmPolicy& policy, SendPacket send, TimerService& timers, FsmTimers cfg,
+      Debug debug = {});
+
+  // Administrative and lower-layer events (RFC 1661 §4.3).
+  void up();
+  void down();
+  void open();
+  void close(std::string_view reason);
+  // A control packet of this protocol (without the protocol field).
+  void receive(ByteView packet);
+  // RXJ for this protocol coming from outside (Protocol-Reject of it): catastrophic.
+  void protocol_rejected();
+  // Start directly in Opened without negotiating (LNS with proxy LCP): the caller has set
+  // up the policy with the proxied options. this_layer_up is called.
+  void force_opened();
+
+  State state() const { return state_; }
+  std::uint16_t protocol() const { return protocol_; }
+  std::uint8_t next_id() { return ++id_; }  // for extended codes (Echo-Request)
+  void send_packet(std::uint8_t code, std::uint8_t id, ByteView data);
+  unsigned naks_sent() const { return nak_loops_; }
+
+ private:
+  enum class Event : std::uint8_t { up, down, open, close, to_plus, to_minus, rcr_plus, rcr_minus, rca, rcn,
+                                    rtr, rta, ruc, rxj_plus, rxj_minus };
+  static std::string_view event_name(Event e);
+  void timeout();
+  void set_state(State s, Event why);
+  void irc_configure() { restart_count_ = cfg_.max_configure; }
+  void irc_terminate() { restart_count_ = cfg_.max_terminate; }
+  void zrc() { restart_count_ = 0; arm_restart(); }
+  void arm_restart();
+  void scr();                         // send Configure-Request
+  void str();                         // send Terminate-Request
+  void sta(std::uint8_t id);          // send Terminate-Ack
+  void scj(ByteView rejected);        // send Code-Reject
+  void on_rcr(const ControlPacket& p);
+  void on_rca(const ControlPacket& p);
+  void on_rcn(const ControlPacket& p, bool is_reject);
+  void on_rtr(const ControlPacket& p);
+  void on_rta();
+  void on_rxj(bool permitted);
+  void on_ruc(ByteView whole);
+  void tlu();
+  void tld();
+  void tls();
+  void tlf();
+
+  std::uint16_t protocol_;
+  FsmPolicy& policy_;
+  SendPacket send_;
+  TimerSlot restart_;
+  FsmTimers cfg_;
+  Debug debug_;
+  State state_ = State::initial;
+  unsigned restart_count_ = 0;
+  unsigned nak_loops_ = 0;
+  std::uint8_t id_ = 0;
+  std::uint8_t req_id_ = 0;  // Identifier of our outstanding Configure-Request
+  bool req_outstanding_ = false;
+  Bytes last_request_;       // retransmitted verbatim on TO+
+  std::uint8_t term_id_ = 0;
+  std::string term_reason_;
+};
+
+std::string_view to_string(Fsm::State s);
+
+}  // namespace vpdnd::ppp

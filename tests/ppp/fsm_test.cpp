@@ -1,0 +1,272 @@
+#include "ppp/core/fsm.hpp"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+
+namespace vpdnd::ppp {
+namespace {
+
+Bytes hex(std::string_view s) {
+  Bytes b;
+  parse_hex(s, b);
+  return b;
+}
+
+// A scriptable policy: requests `request`, acks everything unless told to nak/reject.
+struct TestPolicy : FsmPolicy {
+  Bytes request = hex("01 04 05 dc");
+  Verdict verdict = Verdict::ack;
+  Bytes reply_options = hex("01 04 05 d4");
+  std::vector<bool> reject_if_disagree_seen;
+  int ups = 0, downs = 0, starts = 0, finishes = 0, naks = 0, rejects = 0;
+
+  Bytes build_request() override { return request; }
+  Check check_request(ByteView, bool reject_if_disagree) override {
+    reject_if_disagree_seen.push_back(reject_if_disagree);
+    if (verdict == Verdict::nak && reject_if_disagree) return {Verdict::reject, reply_options};
+    return {verdict, reply_options};
+  }
+  bool on_ack(ByteView o) override { return Bytes(o.begin(), o.end()) == request; }
+  bool on_nak(ByteView) override { return ++naks, true; }
+  bool on_reject(ByteView) override { return ++rejects, true; }
+  void this_layer_up() override { ++ups; }
+  void this_layer_down() override { ++downs; }
+  void this_layer_started() override { ++starts; }
+  void this_layer_finished() override { ++finishes; }
+};
+
+struct Captured {
+  std::vector<Bytes> packets;
+  ControlPacket at(std::size_t i) const { return *decode_control(packets.at(i)); }
+  std::size_t count(Code c) const {
+    std::size_t n = 0;
+    for (const auto& p : packets) n += p[0] == static_cast<std::uint8_t>(c);
+    return n;
+  }
+};
+
+struct FsmFixture : ::testing::Test {
+  ManualTimerService timers;
+  TestPolicy policy;
+  Captured out;
+  Fsm fsm{proto::lcp, policy, [this](ByteView p) { out.packets.emplace_back(p.begin(), p.end()); }, timers,
+          FsmTimers{}};
+
+  void peer_sends(Code code, std::uint8_t id, Bytes data) {
+    fsm.receive(encode_control(static_cast<std::uint8_t>(code), id, data));
+  }
+};
+
+TEST_F(FsmFixture, OpensWhenBothSidesAck) {
+  fsm.open();
+  EXPECT_EQ(fsm.state(), Fsm::State::starting);
+  EXPECT_EQ(policy.starts, 1);
+  fsm.up();
+  EXPECT_EQ(fsm.state(), Fsm::State::req_sent);
+  ASSERT_EQ(out.packets.size(), 1u);
+  auto req = out.at(0);
+  EXPECT_EQ(req.code, 1);
+  peer_sends(Code::configure_ack, req.id, policy.request);
+  EXPECT_EQ(fsm.state(), Fsm::State::ack_rcvd);
+  peer_sends(Code::configure_request, 77, {0x05, 0x06, 1, 2, 3, 4});
+  EXPECT_EQ(fsm.state(), Fsm::State::opened);
+  EXPECT_EQ(policy.ups, 1);
+  auto ack = out.at(1);
+  EXPECT_EQ(ack.code, 2);
+  EXPECT_EQ(ack.id, 77);
+  EXPECT_EQ(Bytes(ack.data.begin(), ack.data.end()), (Bytes{0x05, 0x06, 1, 2, 3, 4}));
+  EXPECT_EQ(timers.pending(), 0u);  // restart timer stops in Opened
+}
+
+TEST_F(FsmFixture, LostConfigureRequestIsRetransmittedThenGivesUp) {
+  fsm.open();
+  fsm.up();
+  ASSERT_EQ(out.packets.size(), 1u);
+  timers.advance(2999ms);
+  EXPECT_EQ(out.packets.size(), 1u);
+  timers.advance(1ms);
+  ASSERT_EQ(out.packets.size(), 2u);
+  EXPECT_EQ(out.at(1).code, 1);
+  EXPECT_EQ(Bytes(out.at(1).data.begin(), out.at(1).data.end()), policy.request);
+  // Max-Configure = 10 requests in all, then TO- → Stopped, tlf.
+  timers.advance(3s * 8);
+  EXPECT_EQ(out.count(Code::configure_request), 10u);
+  EXPECT_EQ(fsm.state(), Fsm::State::req_sent);
+  timers.advance(3s);
+  EXPECT_EQ(out.count(Code::configure_request), 10u);
+  EXPECT_EQ(fsm.state(), Fsm::State::stopped);
+  EXPECT_EQ(policy.finishes, 1);
+  EXPECT_EQ(timers.pending(), 0u);
+}
+
+TEST_F(FsmFixture, RetransmittedRequestStillGetsAckedAfterLoss) {
+  fsm.open();
+  fsm.up();
+  timers.advance(3s);  // first request lost, second sent
+  auto second = out.at(1);
+  peer_sends(Code::configure_ack, out.at(0).id, policy.request);  // late ack of the first: wrong id
+  EXPECT_EQ(fsm.state(), Fsm::State::req_sent);
+  peer_sends(Code::configure_ack, second.id, policy.request);
+  EXPECT_EQ(fsm.state(), Fsm::State::ack_rcvd);
+}
+
+TEST_F(FsmFixture, NakLoopTurnsIntoRejectAtMaxFailure) {
+  policy.verdict = FsmPolicy::Verdict::nak;
+  fsm.open();
+  fsm.up();
+  for (int i = 0; i < 7; ++i) peer_sends(Code::configure_request, static_cast<std::uint8_t>(10 + i), {0x01, 0x04, 0x00, 0x10});
+  EXPECT_EQ(out.count(Code::configure_nak), 5u);  // Max-Failure
+  EXPECT_EQ(out.count(Code::configure_reject), 2u);
+  ASSERT_EQ(policy.reject_if_disagree_seen.size(), 7u);
+  EXPECT_FALSE(policy.reject_if_disagree_seen[4]);
+  EXPECT_TRUE(policy.reject_if_disagree_seen[5]);
+  // An Ack resets the count (RFC 1661 §4.6: Naks "sent without sending a Configure-Ack").
+  policy.verdict = FsmPolicy::Verdict::ack;
+  peer_sends(Code::configure_request, 30, {});
+  EXPECT_EQ(fsm.naks_sent(), 0u);
+  EXPECT_EQ(fsm.state(), Fsm::State::ack_sent);
+}
+
+TEST_F(FsmFixture, NakOfOurRequestSendsNewRequest) {
+  fsm.open();
+  fsm.up();
+  peer_sends(Code::configure_nak, out.at(0).id, {0x01, 0x04, 0x05, 0xd4});
+  EXPECT_EQ(policy.naks, 1);
+  EXPECT_EQ(out.count(Code::configure_request), 2u);
+  EXPECT_NE(out.at(1).id, out.at(0).id);
+  peer_sends(Code::configure_reject, out.at(1).id, {0x01, 0x04, 0x05, 0xd4});
+  EXPECT_EQ(policy.rejects, 1);
+  EXPECT_EQ(out.count(Code::configure_request), 3u);
+}
+
+void open_fsm(FsmFixture& f) {
+  f.fsm.open();
+  f.fsm.up();
+  f.peer_sends(Code::configure_ack, f.out.at(0).id, f.policy.request);
+  f.peer_sends(Code::configure_request, 1, {});
+  ASSERT_EQ(f.fsm.state(), Fsm::State::opened);
+  f.out.packets.clear();
+}
+
+TEST_F(FsmFixture, TerminateTimeout) {
+  open_fsm(*this);
+  fsm.close("bye");
+  EXPECT_EQ(fsm.state(), Fsm::State::closing);
+  EXPECT_EQ(policy.downs, 1);
+  ASSERT_EQ(out.packets.size(), 1u);
+  EXPECT_EQ(out.at(0).code, 5);
+  EXPECT_EQ(std::string(out.at(0).data.begin(), out.at(0).data.end()), "bye");
+  timers.advance(3s);
+  EXPECT_EQ(out.count(Code::terminate_request), 2u);  // Max-Terminate = 2
+  EXPECT_EQ(fsm.state(), Fsm::State::closing);
+  timers.advance(3s);
+  EXPECT_EQ(out.count(Code::terminate_request), 2u);
+  EXPECT_EQ(fsm.state(), Fsm::State::closed);
+  EXPECT_EQ(policy.finishes, 1);
+}
+
+TEST_F(FsmFixture, TerminateAckedFinishesAtOnce) {
+  open_fsm(*this);
+  fsm.close("bye");
+  peer_sends(Code::terminate_ack, out.at(0).id, {});
+  EXPECT_EQ(fsm.state(), Fsm::State::closed);
+  EXPECT_EQ(policy.finishes, 1);
+  EXPECT_EQ(timers.pending(), 0u);
+}
+
+TEST_F(FsmFixture, PeerTerminateRequestStopsAfterOneRestartPeriod) {
+  open_fsm(*this);
+  peer_sends(Code::terminate_request, 9, {});
+  EXPECT_EQ(fsm.state(), Fsm::State::stopping);
+  EXPECT_EQ(out.at(0).code, 6);
+  EXPECT_EQ(out.at(0).id, 9);
+  EXPECT_EQ(policy.downs, 1);
+  EXPECT_EQ(policy.finishes, 0);
+  timers.advance(3s);
+  EXPECT_EQ(fsm.state(), Fsm::State::stopped);
+  EXPECT_EQ(policy.finishes, 1);
+  EXPECT_EQ(out.count(Code::terminate_request), 0u);
+}
+
+TEST_F(FsmFixture, UnknownCodeIsCodeRejected) {
+  open_fsm(*this);
+  Bytes pkt = encode_control(42, 5, Bytes{1, 2, 3});
+  fsm.receive(pkt);
+  ASSERT_EQ(out.packets.size(), 1u);
+  auto rej = out.at(0);
+  EXPECT_EQ(rej.code, 7);
+  EXPECT_EQ(Bytes(rej.data.begin(), rej.data.end()), pkt);
+  EXPECT_EQ(fsm.state(), Fsm::State::opened);
+}
+
+TEST_F(FsmFixture, CodeRejectOfConfigureRequestIsCatastrophic) {
+  open_fsm(*this);
+  peer_sends(Code::code_reject, 3, encode_control(1, 1, {}));
+  EXPECT_EQ(fsm.state(), Fsm::State::stopping);
+  EXPECT_EQ(out.count(Code::terminate_request), 1u);
+}
+
+TEST_F(FsmFixture, CodeRejectOfEchoIsPermitted) {
+  open_fsm(*this);
+  peer_sends(Code::code_reject, 3, encode_control(9, 1, Bytes{0, 0, 0, 0}));
+  EXPECT_EQ(fsm.state(), Fsm::State::opened);
+}
+
+TEST_F(FsmFixture, RenegotiationInOpenedGoesDownAndBackUp) {
+  open_fsm(*this);
+  peer_sends(Code::configure_request, 50, {});
+  EXPECT_EQ(policy.downs, 1);
+  EXPECT_EQ(fsm.state(), Fsm::State::ack_sent);
+  EXPECT_EQ(out.count(Code::configure_request), 1u);
+  EXPECT_EQ(out.count(Code::configure_ack), 1u);
+  peer_sends(Code::configure_ack, out.at(0).id, policy.request);
+  EXPECT_EQ(fsm.state(), Fsm::State::opened);
+  EXPECT_EQ(policy.ups, 2);
+}
+
+TEST_F(FsmFixture, ClosedAnswersTerminateAckAndDropsBeforeUp) {
+  Bytes req = encode_control(1, 1, {});
+  fsm.receive(req);  // Initial: discarded
+  EXPECT_TRUE(out.packets.empty());
+  fsm.up();  // Closed
+  fsm.receive(req);
+  ASSERT_EQ(out.packets.size(), 1u);
+  EXPECT_EQ(out.at(0).code, 6);
+  fsm.receive(Bytes{1, 2, 0});  // malformed: dropped
+  EXPECT_EQ(out.packets.size(), 1u);
+}
+
+TEST_F(FsmFixture, LowerDownInOpenedGoesToStarting) {
+  open_fsm(*this);
+  fsm.down();
+  EXPECT_EQ(fsm.state(), Fsm::State::starting);
+  EXPECT_EQ(policy.downs, 1);
+  fsm.close("x");
+  EXPECT_EQ(fsm.state(), Fsm::State::initial);
+  EXPECT_EQ(policy.finishes, 1);
+}
+
+// Two automata back to back over an in-memory link converge.
+TEST(FsmPair, TwoAutomataConverge) {
+  ManualTimerService timers;
+  TestPolicy pa, pb;
+  std::deque<std::pair<int, Bytes>> wire;
+  Fsm a(proto::ipcp, pa, [&](ByteView p) { wire.emplace_back(1, Bytes(p.begin(), p.end())); }, timers, FsmTimers{});
+  Fsm b(proto::ipcp, pb, [&](ByteView p) { wire.emplace_back(0, Bytes(p.begin(), p.end())); }, timers, FsmTimers{});
+  pb.request = pa.request;
+  a.open();
+  b.open();
+  a.up();
+  b.up();
+  for (int guard = 0; guard < 100 && !wire.empty(); ++guard) {
+    auto [to, pkt] = wire.front();
+    wire.pop_front();
+    (to == 1 ? b : a).receive(pkt);
+  }
+  EXPECT_EQ(a.state(), Fsm::State::opened);
+  EXPECT_EQ(b.state(), Fsm::State::opened);
+}
+
+}  // namespace
+}  // namespace vpdnd::ppp
