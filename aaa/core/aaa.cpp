@@ -156,8 +156,10 @@ struct Aaa::Impl {
     r.method = AuthMethodUsed::local;
     const auto& users = cfg().local_users;
     // Comware keeps local users under the full name (`local-user alice@corp.com`) or the
-    // bare one; try the full name first.
+    // bare one; try the name as typed, then in the domain's configured spelling (domains
+    // ignore case), then the bare user.
     auto it = users.find(p.request.user_name);
+    if (it == users.end()) it = users.find(qualified(r.user, r.domain));
     if (it == users.end() && r.user != p.request.user_name) it = users.find(r.user);
     if (it == users.end()) {
       r.failure = AuthFailure::no_such_user;
@@ -208,6 +210,12 @@ struct Aaa::Impl {
     return r;
   }
 
+  std::string qualified(const std::string& user, const std::string& domain) const {
+    const auto& l2tp = cfg().l2tp;
+    const std::string sep(1, l2tp.separator);
+    return l2tp.prefix_separator ? domain + sep + user : user + sep + domain;
+  }
+
   std::string radius_user_name(const PendingAuth& p, const config::RadiusScheme& s) const {
     switch (s.user_name_format) {
       case config::UserNameFormat::keep_original:
@@ -219,9 +227,7 @@ struct Aaa::Impl {
         if (!split_user_name(p.request.user_name, l2tp).domain.empty() &&
             p.request.domain_override.empty())
           return p.request.user_name;
-        const std::string sep(1, l2tp.separator);
-        return l2tp.prefix_separator ? p.partial.domain + sep + p.partial.user
-                                     : p.partial.user + sep + p.partial.domain;
+        return qualified(p.partial.user, p.partial.domain);
       }
     }
     return p.request.user_name;
