@@ -65,17 +65,57 @@ std::string_view to_string(HangupCause c);
 
 // ---- ports (implemented by app/services over the real engines, by fakes in tests) ----
 
+// LAC: what the calls layer asks the engine to place (vpdn::LacCallRequest without the
+// engine's header; the adapter copies it across).
+struct LacCallPlan {
+  std::uint16_t group = 0;           // 0: the fields below name the LNS (RADIUS tunnel)
+  std::vector<Ipv4> lns_addresses;   // empty: the group's, in order
+  std::optional<std::string> secret;     // Tunnel-Password
+  std::optional<std::string> host_name;  // Tunnel-Client-Auth-Id
+  std::string user;
+  std::string interface;
+  std::string calling_number;
+  ppp::ProxyData proxy;
+};
+
 // The L2TP engine as the calls layer sees it.
 class L2tpPort {
  public:
   virtual ~L2tpPort() = default;
-  // A PPP frame (2-octet protocol + information, no FF 03) onto the session's data channel.
+  // A PPP frame onto the session's data channel, as it goes on the wire: FF 03, 2-octet
+  // protocol, information (RFC 2661 carries the Address/Control field; the calls layer
+  // adds it so the data path copies each packet once).
   virtual void send_ppp(CallId call, ByteView frame) = 0;
   // Clear the session (CDN). The engine does not report this call down afterwards.
   virtual void hang_up(CallId call, HangupCause cause) = 0;
   // What `display l2tp session` shows for the call once PPP is up.
   virtual void set_call_info(CallId call, const std::string& user, std::optional<Ipv4> address,
-                             const std::string& auth_method) = 0;
+                             const std::string& interface, const std::string& auth_method) = 0;
+  // LAC: start an incoming call towards an LNS. `up` when ICCN went out, `down` exactly once
+  // if it fails or later ends from the L2TP side (not after hang_up/cancel_call).
+  // Returns 0 (and `error`) when the call cannot even be tried; no callback follows then.
+  virtual std::uint64_t place_call(const LacCallPlan& plan, std::function<void(CallId)> up,
+                                   std::function<void(std::string)> down, std::string& error) = 0;
+  virtual void cancel_call(std::uint64_t handle) = 0;
+};
+
+// The PPPoE server (the LAC's user side), by a key the adapter chooses.
+struct AccessId {
+  std::uint16_t port = 0;     // which access interface
+  std::uint16_t session = 0;  // PPPoE session id on it
+  auto operator<=>(const AccessId&) const = default;
+};
+
+class AccessPort {
+ public:
+  virtual ~AccessPort() = default;
+  // A PPP frame (protocol + information, no FF 03) to the user.
+  virtual void send_ppp(AccessId id, ByteView frame) = 0;
+  // PADT to the user. No on_access_down follows.
+  virtual void terminate(AccessId id) = 0;
+  // For `display pppoe-server session`.
+  virtual void set_access_info(AccessId id, const std::string& state, const std::string& user,
+                               CallId l2tp) = 0;
 };
 
 // The TUN devices of the virtual templates (user-space data plane).
@@ -166,6 +206,84 @@ class LnsCalls {
   TimerService::Id reap_timer_ = TimerService::kNoTimer;
   Bytes frame_buf_;  // reused for TUN -> PPP framing
   LnsCounters counters_;
+  std::function<void(std::span<std::uint8_t>)> random_;
+};
+
+// ---- LAC ----------------------------------------------------------------------------
+
+struct AccessCall {
+  AccessId id;
+  std::string interface;            // "eth1"
+  std::string calling_number;       // the user's MAC, as Calling Number / Calling-Station-Id
+  std::uint16_t virtual_template = 0;  // `pppoe-server bind virtual-template N`
+};
+
+struct LacCallStatus {
+  AccessId id;
+  std::string user;
+  std::string state;  // "LCP", "Auth", "Placing", "Tunnelled", "Local", ...
+  CallId l2tp;
+  std::optional<Ipv4> address;  // local termination only
+};
+
+struct LacCounters {
+  std::uint64_t calls_total = 0;
+  std::uint64_t tunnelled = 0;          // placed and up, now
+  std::uint64_t local = 0;              // terminated locally, now
+  std::uint64_t refused = 0;            // not a VPDN user and no local termination
+  std::uint64_t place_failed = 0;       // no LNS answered / refused
+  std::uint64_t frames_to_l2tp = 0, frames_to_user = 0;
+  std::uint64_t drop_unknown = 0;       // frame for a session we do not hold
+  std::uint64_t drop_not_switched = 0;  // user frame while the call is being placed
+};
+
+class LacCalls {
+ public:
+  LacCalls(config::ConfigStore& store, TimerService& timers, aaa::Aaa& aaa, L2tpPort& l2tp,
+           AccessPort& access, IpPort& ip);
+  ~LacCalls();
+  LacCalls(const LacCalls&) = delete;
+  LacCalls& operator=(const LacCalls&) = delete;
+
+  // PADS sent: run LCP and authentication with the user.
+  void on_access_up(const AccessCall& call);
+  // A PPP frame from the user (protocol + information).
+  void on_access_frame(AccessId id, ByteView frame);
+  // PADT from the user (or the access port went away): CDN towards the LNS, teardown.
+  void on_access_down(AccessId id);
+  // L2TP data for one of our placed calls; false when the call is not ours.
+  bool on_l2tp_data(CallId call, ByteView frame);
+  // Locally terminated users: an IPv4 datagram from template `vt`'s TUN; false if no
+  // local user owns the destination.
+  bool on_tun_packet(std::uint16_t vt, ByteView packet);
+
+  // Shutdown: CDN for every tunnelled call, PADT to every user.
+  void close_all();
+
+  std::size_t size() const { return calls_.size(); }
+  std::vector<LacCallStatus> status() const;
+  const LacCounters& counters() const { return counters_; }
+  void set_random(std::function<void(std::span<std::uint8_t>)> random) { random_ = std::move(random); }
+
+  class Call;
+
+ private:
+  friend class Call;
+  void finished(AccessId id);
+
+  config::ConfigStore& store_;
+  TimerService& timers_;
+  aaa::Aaa& aaa_;
+  L2tpPort& l2tp_;
+  AccessPort& access_;
+  IpPort& ip_;
+  std::map<AccessId, std::unique_ptr<Call>> calls_;
+  std::map<CallId, AccessId> by_l2tp_;
+  std::map<std::uint32_t, AccessId> by_address_;
+  std::vector<std::unique_ptr<Call>> graveyard_;
+  TimerService::Id reap_timer_ = TimerService::kNoTimer;
+  Bytes frame_buf_;
+  LacCounters counters_;
   std::function<void(std::span<std::uint8_t>)> random_;
 };
 

@@ -4,8 +4,11 @@
 
 #include "common/log.hpp"
 #include "vpdn/calls.hpp"
+#include "vpdn/calls/util.hpp"
 
 namespace vpdnd::vpdn {
+
+using namespace calls_detail;
 
 std::string_view to_string(HangupCause c) {
   switch (c) {
@@ -20,79 +23,6 @@ std::string_view to_string(HangupCause c) {
   return "unknown";
 }
 
-namespace {
-
-HangupCause hangup_cause(ppp::DownReason r) {
-  using R = ppp::DownReason;
-  switch (r) {
-    case R::peer_terminated: return HangupCause::user_request;
-    case R::auth_failed:
-    case R::auth_timeout: return HangupCause::auth_failed;
-    case R::lcp_failed:
-    case R::ipcp_failed:
-    case R::loopback:
-    case R::protocol_rejected: return HangupCause::negotiation;
-    case R::echo_timeout: return HangupCause::keepalive;
-    case R::admin:
-    case R::session_timeout: return HangupCause::admin;
-    case R::lower_down: return HangupCause::lower_layer;
-  }
-  return HangupCause::admin;
-}
-
-// RFC 2866 §5.10 for the accounting Stop.
-aaa::TerminateCause terminate_cause(ppp::DownReason r) {
-  using R = ppp::DownReason;
-  using C = aaa::TerminateCause;
-  switch (r) {
-    case R::peer_terminated: return C::user_request;
-    case R::lower_down: return C::lost_carrier;
-    case R::echo_timeout: return C::lost_carrier;
-    case R::admin: return C::admin_reset;
-    case R::session_timeout: return C::session_timeout;
-    case R::auth_failed:
-    case R::auth_timeout: return C::user_error;
-    case R::lcp_failed:
-    case R::ipcp_failed:
-    case R::loopback:
-    case R::protocol_rejected: return C::service_unavailable;
-  }
-  return C::nas_error;
-}
-
-ppp::AuthResult to_ppp(const aaa::AuthResult& a) {
-  ppp::AuthResult r;
-  r.accepted = a.accepted;
-  r.message = !a.reply_message.empty() ? a.reply_message
-                                       : (a.accepted ? "Welcome" : std::string(aaa::to_string(a.failure)));
-  r.framed_address = a.framed_ip;
-  r.framed_pool = a.framed_pool;
-  if (a.session_timeout_s) r.session_timeout = std::chrono::seconds(*a.session_timeout_s);
-  if (a.idle_timeout_s) r.idle_timeout = std::chrono::seconds(*a.idle_timeout_s);
-  return r;
-}
-
-// IPv4 destination of a datagram, or nullopt if it is not plausibly IPv4.
-std::optional<Ipv4> destination_of(ByteView p) {
-  if (p.size() < 20 || (p[0] >> 4) != 4 || (p[0] & 0x0f) < 5) return std::nullopt;
-  return Ipv4{(std::uint32_t{p[16]} << 24) | (std::uint32_t{p[17]} << 16) |
-              (std::uint32_t{p[18]} << 8) | std::uint32_t{p[19]}};
-}
-
-// Strips Address/Control and reads the protocol field; nullopt when too short.
-std::optional<std::pair<std::uint16_t, ByteView>> split_frame(ByteView f) {
-  if (f.size() >= 2 && f[0] == 0xff && f[1] == 0x03) f = f.subspan(2);
-  if (f.empty()) return std::nullopt;
-  if (f[0] & 0x01) return std::pair{std::uint16_t{f[0]}, f.subspan(1)};  // PFC
-  if (f.size() < 2) return std::nullopt;
-  return std::pair{static_cast<std::uint16_t>((f[0] << 8) | f[1]), f.subspan(2)};
-}
-
-std::string key(CallId id) {
-  return std::to_string(id.tunnel) + "/" + std::to_string(id.session);
-}
-
-}  // namespace
 
 // ---- one call --------------------------------------------------------------------------
 
@@ -129,7 +59,16 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
   }
 
   // ---- PppLowerLayer
+  // From the PPP engine: protocol + information; L2TP wants FF 03 in front.
   void send(ByteView frame) override {
+    if (l2tp_down_) return;
+    Bytes& buf = owner_.frame_buf_;
+    buf.assign({0xff, 0x03});
+    buf.insert(buf.end(), frame.begin(), frame.end());
+    send_wire(buf);
+  }
+  // A complete L2TP payload (FF 03 included).
+  void send_wire(ByteView frame) {
     if (l2tp_down_) return;
     ++counters_.output_packets;
     counters_.output_octets += frame.size();
@@ -203,12 +142,11 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     if (!owner_.ip_.add_host_route(in_.virtual_template, *address_)) ++owner_.counters_.no_route;
     owner_.by_address_[address_->value] = in_.id;
     if (auth_method_.empty()) auth_method_ = "none";
-    owner_.l2tp_.set_call_info(in_.id, user_, address_, auth_method_);
+    owner_.l2tp_.set_call_info(in_.id, user_, address_, interface(), auth_method_);
     aaa::SessionStart s;
     s.user_name = user_;
     s.domain = auth_ ? auth_->domain : std::string{};
-    s.interface = "Virtual-Template" + std::to_string(in_.virtual_template) + ":" +
-                  std::to_string(in_.id.session);
+    s.interface = interface();
     s.address = address_;
     // pool left empty: the PppSession releases the lease (AddressProvider::release).
     s.calling_station_id = in_.calling_number;
@@ -288,6 +226,10 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     return s;
   }
   const aaa::Counters& counters() const { return counters_; }
+  std::string interface() const {
+    return "Virtual-Template" + std::to_string(in_.virtual_template) + ":" +
+           std::to_string(in_.id.session);
+  }
 
  private:
   LnsCalls& owner_;
@@ -373,11 +315,9 @@ void LnsCalls::on_tun_packet(std::uint16_t vt, ByteView packet) {
     return;
   }
   ++counters_.ip_from_tun;
-  frame_buf_.clear();
-  frame_buf_.push_back(0x00);
-  frame_buf_.push_back(0x21);
+  frame_buf_.assign({0xff, 0x03, 0x00, 0x21});
   frame_buf_.insert(frame_buf_.end(), packet.begin(), packet.end());
-  c->second->send(frame_buf_);
+  c->second->send_wire(frame_buf_);
 }
 
 void LnsCalls::close_all() {

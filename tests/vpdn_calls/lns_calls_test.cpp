@@ -1,0 +1,334 @@
+// LnsCalls with the real PPP engine and the real AAA (local users, pools) against fake L2TP
+// and TUN ports. The "LAC and user" is a client-mode PppSession whose frames travel through
+// the fake L2TP port; virtual time (ManualTimerService), no sockets.
+#include "vpdn/calls.hpp"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <set>
+
+namespace vpdnd::vpdn {
+namespace {
+
+struct NoRadius final : aaa::RadiusClient {
+  Id access_request(const aaa::RadiusTarget&, aaa::RadiusAccessRequest, AccessCallback) override {
+    ADD_FAILURE() << "RADIUS used in a local-only test";
+    return 1;
+  }
+  Id accounting_request(const aaa::RadiusTarget&, aaa::RadiusAccountingRequest,
+                        AccountingCallback) override {
+    return 1;
+  }
+  void cancel(Id) override {}
+};
+
+struct FakeL2tp final : L2tpPort {
+  std::deque<std::pair<CallId, Bytes>> to_peer;
+  std::vector<std::pair<CallId, HangupCause>> hangups;
+  struct Info {
+    std::string user;
+    std::optional<Ipv4> address;
+    std::string method;
+  };
+  std::map<CallId, Info> info;
+  void send_ppp(CallId c, ByteView f) override { to_peer.emplace_back(c, Bytes(f.begin(), f.end())); }
+  void hang_up(CallId c, HangupCause why) override { hangups.emplace_back(c, why); }
+  struct Placed {
+    LacCallPlan plan;
+    std::function<void(CallId)> up;
+    std::function<void(std::string)> down;
+    bool cancelled = false;
+  };
+  std::vector<Placed> placed;
+  std::string refuse;  // non-empty: place_call fails with it
+  std::uint64_t place_call(const LacCallPlan& p, std::function<void(CallId)> up,
+                           std::function<void(std::string)> down, std::string& error) override {
+    if (!refuse.empty()) {
+      error = refuse;
+      return 0;
+    }
+    placed.push_back({p, std::move(up), std::move(down)});
+    return placed.size();
+  }
+  void cancel_call(std::uint64_t h) override { placed.at(h - 1).cancelled = true; }
+  void set_call_info(CallId c, const std::string& u, std::optional<Ipv4> a,
+                     const std::string& i, const std::string& m) override {
+    info[c] = {u, a, m};
+    EXPECT_EQ(i, "Virtual-Template1:" + std::to_string(c.session));
+  }
+};
+
+struct FakeIp final : IpPort {
+  bool has_device = true;
+  std::set<std::uint32_t> routes;
+  std::vector<Bytes> written;
+  bool add_host_route(std::uint16_t vt, Ipv4 a) override {
+    EXPECT_EQ(vt, 1);
+    if (!has_device) return false;
+    return routes.insert(a.value).second;
+  }
+  void remove_host_route(std::uint16_t, Ipv4 a) override { routes.erase(a.value); }
+  void write_ip(std::uint16_t, ByteView p) override { written.emplace_back(p.begin(), p.end()); }
+};
+
+// The user's side: a PPP client whose frames go to LnsCalls as L2TP data.
+struct User final : ppp::PppLowerLayer, ppp::PppListener {
+  std::deque<Bytes> out;
+  std::optional<ppp::SessionUpInfo> up;
+  std::optional<ppp::DownReason> down;
+  void send(ByteView f) override { out.emplace_back(f.begin(), f.end()); }
+  void on_ready_to_tunnel(const ppp::ProxyData&, const ppp::AuthResult&) override {}
+  void on_up(const ppp::SessionUpInfo& i) override { up = i; }
+  void on_down(ppp::DownReason r, std::string_view) override { down = r; }
+};
+
+Bytes ip_packet(Ipv4 src, Ipv4 dst) {
+  Bytes p(28, 0);
+  p[0] = 0x45;
+  p[3] = 28;
+  p[8] = 64;
+  p[9] = 1;
+  for (int i = 0; i < 4; ++i) {
+    p[12 + i] = static_cast<std::uint8_t>(src.value >> (24 - 8 * i));
+    p[16 + i] = static_cast<std::uint8_t>(dst.value >> (24 - 8 * i));
+  }
+  return p;
+}
+
+class LnsCallsTest : public ::testing::Test {
+ protected:
+  LnsCallsTest() {
+    auto& c = store.mutable_running();
+    config::VirtualTemplate t;
+    t.number = 1;
+    t.ip_address = Ipv4::parse("192.168.0.1");
+    t.ip_mask = Ipv4::parse("255.255.255.0");
+    t.remote_pool = "1";
+    t.auth_modes = {config::PppAuthMode::chap};
+    t.auth_domain = "corp.com";
+    c.virtual_templates[1] = t;
+    config::IpPool pool;
+    pool.name = "1";
+    pool.start = *Ipv4::parse("192.168.0.10");
+    pool.end = *Ipv4::parse("192.168.0.12");
+    c.ip_pools["1"] = pool;
+    config::Domain d;
+    d.name = "corp.com";
+    c.domains["corp.com"] = d;
+    config::LocalUser u;
+    u.name = "alice@corp.com";
+    u.password.plain = "alicepw";
+    u.service_types = static_cast<std::uint8_t>(config::ServiceType::ppp);
+    c.local_users[u.name] = u;
+    config::LocalUser u2 = u;
+    u2.name = "alice";
+    c.local_users[u2.name] = u2;
+    config::L2tpGroup g;
+    g.number = 1;
+    g.allow_virtual_template = 1;
+    c.l2tp_groups[1] = g;
+    aaa_ = std::make_unique<aaa::Aaa>(store, timers, radius);
+    calls = std::make_unique<LnsCalls>(store, timers, *aaa_, l2tp, ip);
+    std::uint8_t seed = 1;
+    calls->set_random([seed](std::span<std::uint8_t> out) mutable {
+      for (auto& b : out) b = seed++;
+    });
+  }
+
+  void dial(const std::string& password) {
+    ppp::SessionConfig sc;
+    sc.mode = ppp::SessionMode::client;
+    sc.user = "alice@corp.com";
+    sc.password = password;
+    sc.tag = "user";
+    std::uint8_t seed = 100;
+    sc.random = [seed](std::span<std::uint8_t> out) mutable {
+      for (auto& b : out) b = seed++;
+    };
+    client = std::make_unique<ppp::PppSession>(sc, user, user, timers);
+    IncomingCall in;
+    in.id = id;
+    in.group = 1;
+    in.virtual_template = 1;
+    calls->on_call_up(in);
+    client->start();
+  }
+
+  // Delivers frames both ways until quiet.
+  void pump() {
+    for (int i = 0; i < 1000 && (!l2tp.to_peer.empty() || !user.out.empty()); ++i) {
+      while (!user.out.empty()) {
+        Bytes f = std::move(user.out.front());
+        user.out.pop_front();
+        calls->on_l2tp_data(id, f);
+      }
+      while (!l2tp.to_peer.empty()) {
+        auto [c, f] = std::move(l2tp.to_peer.front());
+        l2tp.to_peer.pop_front();
+        EXPECT_EQ(c, id);
+        if (client) client->receive(f);
+      }
+      timers.run_due();
+    }
+  }
+
+  void run(Duration d) {
+    for (int i = 0; i < 50; ++i) {
+      pump();
+      timers.advance(d / 50);
+    }
+    pump();
+  }
+
+  std::uint32_t in_use() {
+    auto p = aaa_->pool_status("1");
+    return p.empty() ? 999 : p[0].in_use;
+  }
+
+  config::ConfigStore store;
+  ManualTimerService timers;
+  NoRadius radius;
+  FakeL2tp l2tp;
+  FakeIp ip;
+  User user;
+  std::unique_ptr<aaa::Aaa> aaa_;
+  std::unique_ptr<LnsCalls> calls;
+  std::unique_ptr<ppp::PppSession> client;
+  CallId id{7, 9};
+};
+
+TEST_F(LnsCallsTest, ClientInitiatedCallComesUpAndCarriesIpBothWays) {
+  dial("alicepw");
+  run(2s);
+  ASSERT_TRUE(user.up.has_value()) << "PPP did not come up";
+  Ipv4 addr = user.up->local_address;
+  EXPECT_EQ(addr.to_string(), "192.168.0.10");
+  EXPECT_EQ(user.up->peer_address.to_string(), "192.168.0.1");
+  EXPECT_TRUE(ip.routes.count(addr.value));
+  ASSERT_TRUE(l2tp.info.count(id));
+  EXPECT_EQ(l2tp.info[id].user, "alice@corp.com");
+  EXPECT_EQ(l2tp.info[id].address, addr);
+  EXPECT_EQ(l2tp.info[id].method, "CHAP");
+  EXPECT_EQ(in_use(), 1u);
+  EXPECT_EQ(aaa_->online_users().size(), 1u);
+  EXPECT_EQ(calls->counters().calls_up, 1u);
+
+  // user -> corp: an IP frame on the L2TP data channel reaches the TUN unchanged.
+  Bytes pkt = ip_packet(addr, *Ipv4::parse("10.1.1.1"));
+  Bytes frame{0xff, 0x03, 0x00, 0x21};
+  frame.insert(frame.end(), pkt.begin(), pkt.end());
+  calls->on_l2tp_data(id, frame);
+  ASSERT_EQ(ip.written.size(), 1u);
+  EXPECT_EQ(ip.written[0], pkt);
+
+  // corp -> user: a TUN packet for the address goes out as a PPP IP frame.
+  Bytes back = ip_packet(*Ipv4::parse("10.1.1.1"), addr);
+  calls->on_tun_packet(1, back);
+  ASSERT_EQ(l2tp.to_peer.size(), 1u);
+  Bytes expect{0xff, 0x03, 0x00, 0x21};
+  expect.insert(expect.end(), back.begin(), back.end());
+  EXPECT_EQ(l2tp.to_peer.front().second, expect);
+  EXPECT_EQ(client->receive(l2tp.to_peer.front().second), ppp::Disposition::ip);
+  l2tp.to_peer.clear();
+
+  // Nobody owns 192.168.0.99: counted drop, nothing sent.
+  calls->on_tun_packet(1, ip_packet(*Ipv4::parse("10.1.1.1"), *Ipv4::parse("192.168.0.99")));
+  EXPECT_TRUE(l2tp.to_peer.empty());
+  EXPECT_EQ(calls->counters().drop_no_session, 1u);
+  Bytes junk{0x60, 0, 0};
+  calls->on_tun_packet(1, junk);
+  EXPECT_EQ(calls->counters().drop_not_ipv4, 1u);
+
+  // The LAC clears the session (CDN): route, lease and online user go; no CDN back.
+  calls->on_call_down(id);
+  timers.run_due();
+  EXPECT_TRUE(ip.routes.empty());
+  EXPECT_EQ(in_use(), 0u);
+  EXPECT_TRUE(aaa_->online_users().empty());
+  EXPECT_TRUE(l2tp.hangups.empty());
+  EXPECT_EQ(calls->size(), 0u);
+  EXPECT_EQ(calls->counters().calls_up, 0u);
+  calls->on_tun_packet(1, back);
+  EXPECT_EQ(calls->counters().drop_no_session, 2u);
+}
+
+TEST_F(LnsCallsTest, WrongPasswordHangsUpAndLeavesNothing) {
+  dial("wrong");
+  run(5s);
+  EXPECT_FALSE(user.up.has_value());
+  ASSERT_EQ(l2tp.hangups.size(), 1u);
+  EXPECT_EQ(l2tp.hangups[0].second, HangupCause::auth_failed);
+  EXPECT_TRUE(ip.routes.empty());
+  EXPECT_EQ(in_use(), 0u);
+  EXPECT_EQ(calls->size(), 0u);
+}
+
+TEST_F(LnsCallsTest, UserTerminatesThenCdnGoesOut) {
+  dial("alicepw");
+  run(2s);
+  ASSERT_TRUE(user.up.has_value());
+  client->close("bye");
+  run(5s);
+  ASSERT_EQ(l2tp.hangups.size(), 1u);
+  EXPECT_EQ(l2tp.hangups[0].second, HangupCause::user_request);
+  EXPECT_TRUE(ip.routes.empty());
+  EXPECT_EQ(in_use(), 0u);
+  EXPECT_TRUE(aaa_->online_users().empty());
+}
+
+TEST_F(LnsCallsTest, EchoTimeoutWhenTheUserGoesSilent) {
+  dial("alicepw");
+  run(2s);
+  ASSERT_TRUE(user.up.has_value());
+  client.reset();  // frames to the user now vanish
+  for (int i = 0; i < 20 && l2tp.hangups.empty(); ++i) run(10s);
+  ASSERT_EQ(l2tp.hangups.size(), 1u);
+  EXPECT_EQ(l2tp.hangups[0].second, HangupCause::keepalive);
+  EXPECT_TRUE(ip.routes.empty());
+  EXPECT_EQ(in_use(), 0u);
+}
+
+TEST_F(LnsCallsTest, CloseAllSendsCdnAndFreesEverything) {
+  dial("alicepw");
+  run(2s);
+  ASSERT_TRUE(user.up.has_value());
+  calls->close_all();
+  timers.run_due();
+  ASSERT_EQ(l2tp.hangups.size(), 1u);
+  EXPECT_EQ(l2tp.hangups[0].second, HangupCause::admin);
+  EXPECT_TRUE(ip.routes.empty());
+  EXPECT_EQ(in_use(), 0u);
+  EXPECT_EQ(calls->size(), 0u);
+}
+
+TEST_F(LnsCallsTest, MissingTemplateIsRefused) {
+  IncomingCall in;
+  in.id = id;
+  in.group = 1;
+  in.virtual_template = 42;
+  calls->on_call_up(in);
+  ASSERT_EQ(l2tp.hangups.size(), 1u);
+  EXPECT_EQ(l2tp.hangups[0].second, HangupCause::negotiation);
+  EXPECT_EQ(calls->size(), 0u);
+}
+
+TEST_F(LnsCallsTest, DataForUnknownCallIsCounted) {
+  Bytes f{0x00, 0x21, 0x45};
+  calls->on_l2tp_data(CallId{1, 1}, f);
+  EXPECT_EQ(calls->counters().drop_unknown_call, 1u);
+}
+
+TEST_F(LnsCallsTest, DestroyingWithLiveCallsReleasesLeases) {
+  dial("alicepw");
+  run(2s);
+  ASSERT_TRUE(user.up.has_value());
+  calls.reset();
+  EXPECT_EQ(in_use(), 0u);
+  EXPECT_TRUE(aaa_->online_users().empty());
+}
+
+}  // namespace
+}  // namespace vpdnd::vpdn

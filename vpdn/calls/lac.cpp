@@ -1,0 +1,431 @@
+// LacCalls: PPPoE user -> PPP (LAC mode) -> VPDN decision -> L2TP call, then a frame switch
+// between the PPPoE and L2TP sessions. See vpdn/calls.hpp for the contract.
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "common/log.hpp"
+#include "vpdn/calls.hpp"
+#include "vpdn/calls/util.hpp"
+#include "vpdn/lookup.hpp"
+
+namespace vpdnd::vpdn {
+
+using namespace calls_detail;
+
+namespace {
+
+// The LAC-side user check for a full-name local user (CLI-REFERENCE "LAC-side user check"):
+// the password the user gave must be the local user's.
+bool verify_locally(const ppp::AuthRequest& r, const std::string& secret) {
+  if (r.method == ppp::AuthMethod::pap) return r.password == secret;
+  auto expect = aaa::chap_md5(r.chap_id, secret, r.chap_challenge);
+  return r.chap_response.size() == expect.size() &&
+         std::memcmp(r.chap_response.data(), expect.data(), expect.size()) == 0;
+}
+
+}  // namespace
+
+class LacCalls::Call final : public ppp::PppLowerLayer,
+                             public ppp::PppListener,
+                             public ppp::Authenticator,
+                             public ppp::AddressProvider {
+ public:
+  enum class Stage { ppp, placing, tunnelled, local, ending };
+
+  Call(LacCalls& owner, const AccessCall& in) : owner_(owner), in_(in) {}
+  ~Call() override { ppp_.reset(); }
+
+  void start() {
+    const auto& cfg = owner_.store_.running();
+    auto t = cfg.virtual_templates.find(in_.virtual_template);
+    if (t != cfg.virtual_templates.end()) template_ = t->second;
+    ppp::SessionConfig sc = ppp::config_from_template(template_);
+    if (template_.auth_modes.empty()) sc.auth_methods = {ppp::AuthMethod::chap_md5};
+    sc.mode = ppp::SessionMode::lac;
+    sc.mru = std::min<std::uint16_t>(sc.mru, 1492);  // RFC 2516 §7
+    sc.tag = key(in_.id);
+    if (owner_.random_) sc.random = owner_.random_;
+    ppp_ = std::make_unique<ppp::PppSession>(std::move(sc), *this, *this, owner_.timers_, this, this);
+    owner_.access_.set_access_info(in_.id, "LCP", "", {});
+    ppp_->start();
+  }
+
+  // ---- PppLowerLayer: PPP engine -> user
+  void send(ByteView frame) override {
+    if (access_down_) return;
+    owner_.access_.send_ppp(in_.id, frame);
+  }
+
+  // ---- Authenticator: the LAC-side user check, or AAA (local / RADIUS with tunnel attributes)
+  Handle authenticate(const ppp::AuthRequest& r, Done done) override {
+    const auto& cfg = owner_.store_.running();
+    user_ = r.user;
+    auth_method_ = r.method == ppp::AuthMethod::pap ? "PAP" : "CHAP";
+    owner_.access_.set_access_info(in_.id, "Auth", user_, {});
+    match_ = find_lac_group(cfg, r.user, "");
+    if (match_) {
+      LacUserCheck check = lac_user_check(cfg, *match_, r.user);
+      if (check.kind == LacUserCheckKind::domain_user) {
+        // Recognised as a VPDN user only; the LNS checks the real credentials by proxy.
+        plan_group_ = match_->group;
+        done(accept());
+        return 0;
+      }
+      if (check.kind == LacUserCheckKind::full_name_user) {
+        auto u = cfg.local_users.find(check.local_user);
+        bool ok = u != cfg.local_users.end() && verify_locally(r, u->second.password.plain);
+        if (ok) plan_group_ = match_->group;
+        ppp::AuthResult res;
+        res.accepted = ok;
+        res.message = ok ? "Welcome" : "Authentication failed";
+        done(res);
+        return 0;
+      }
+    }
+    // No local stand-in: AAA decides (RADIUS may name the LNS with RFC 2868 attributes).
+    aaa::AuthRequest req;
+    req.user_name = r.user;
+    if (r.method == ppp::AuthMethod::pap) {
+      req.credentials = aaa::PapCredentials{r.password};
+    } else {
+      req.credentials = aaa::ChapCredentials{r.chap_id, r.chap_challenge, r.chap_response};
+    }
+    req.calling_station_id = in_.calling_number;
+    req.nas_port = in_.id.session;
+    req.nas_port_id = in_.interface;
+    req.domain_override = template_.auth_domain;
+    return owner_.aaa_.authenticate(std::move(req), [this, done = std::move(done)](aaa::AuthResult a) {
+      if (a.accepted) {
+        if (!a.tunnels.empty()) {
+          tunnels_ = a.tunnels;
+        } else if (match_) {
+          plan_group_ = match_->group;
+        }
+      }
+      auth_ = a;
+      done(to_ppp(a));
+    });
+  }
+  void cancel(Handle h) override {
+    if (h) owner_.aaa_.cancel(h);
+  }
+
+  // ---- AddressProvider (local termination only)
+  std::optional<Ipv4> acquire(const std::string& user, const ppp::AuthResult& auth) override {
+    const auto& cfg = owner_.store_.running();
+    aaa::AuthResult a = auth_.value_or(aaa::AuthResult{});
+    std::string pool = aaa::choose_pool(cfg, a, template_.remote_pool);
+    std::optional<Ipv4> wanted = auth.framed_address;
+    if (!pool.empty()) {
+      auto got = owner_.aaa_.allocate(pool, user, wanted, false);
+      if (!got) return std::nullopt;
+      pool_ = pool;
+      return *got;
+    }
+    if (wanted) return wanted;
+    return template_.remote_address;
+  }
+  void release(Ipv4 address) override {
+    if (!pool_.empty()) owner_.aaa_.release(pool_, address);
+    pool_.clear();
+  }
+
+  // ---- PppListener
+  void on_ready_to_tunnel(const ppp::ProxyData& proxy, const ppp::AuthResult&) override {
+    if (!plan_group_ && tunnels_.empty()) {
+      if (can_terminate_locally()) {
+        stage_ = Stage::local;
+        owner_.access_.set_access_info(in_.id, "IPCP", user_, {});
+        ppp_->continue_locally();
+        return;
+      }
+      ++owner_.counters_.refused;
+      log_info(DebugModule::l2tp, key(in_.id) + " user=" + user_ + " is not a VPDN user: refused");
+      refused_ = true;
+      ppp_->close("not a VPDN user");
+      return;
+    }
+    LacCallPlan plan;
+    plan.group = plan_group_.value_or(0);
+    if (!tunnels_.empty()) {
+      // RFC 2868 answer overrides the local group: ordered LNS list and tunnel settings.
+      plan.group = 0;
+      for (const auto& t : tunnels_) {
+        if (t.server_endpoint) plan.lns_addresses.push_back(*t.server_endpoint);
+      }
+      if (!tunnels_.front().password.empty()) plan.secret = tunnels_.front().password;
+      if (!tunnels_.front().client_auth_id.empty()) plan.host_name = tunnels_.front().client_auth_id;
+    }
+    plan.user = user_;
+    plan.interface = in_.interface;
+    plan.calling_number = in_.calling_number;
+    plan.proxy = proxy;
+    stage_ = Stage::placing;
+    owner_.access_.set_access_info(in_.id, "Placing", user_, {});
+    std::string error;
+    handle_ = owner_.l2tp_.place_call(
+        plan, [this](CallId c) { on_l2tp_up(c); },
+        [this](std::string reason) { on_l2tp_down(std::move(reason)); }, error);
+    if (!handle_) {
+      ++owner_.counters_.place_failed;
+      log_warning(DebugModule::l2tp, key(in_.id) + " user=" + user_ + " call not placed: " + error);
+      stage_ = Stage::ending;
+      ppp_->close("no L2TP tunnel");
+    }
+  }
+
+  void on_up(const ppp::SessionUpInfo& info) override {
+    // Only a locally terminated session reaches IPCP here.
+    address_ = info.peer_address;
+    if (!owner_.ip_.add_host_route(in_.virtual_template, *address_)) {
+      log_warning(DebugModule::ppp, key(in_.id) + " no TUN for virtual-template " +
+                                        std::to_string(in_.virtual_template));
+    }
+    owner_.by_address_[address_->value] = in_.id;
+    ++owner_.counters_.local;
+    owner_.access_.set_access_info(in_.id, "Up", info.user, {});
+    aaa::SessionStart s;
+    s.user_name = info.user;
+    s.domain = auth_ ? auth_->domain : std::string{};
+    s.interface = in_.interface;
+    s.address = address_;
+    s.calling_station_id = in_.calling_number;
+    s.nas_port = in_.id.session;
+    s.nas_port_id = in_.interface;
+    aaa_session_ = owner_.aaa_.open_session(std::move(s));
+  }
+
+  void on_down(ppp::DownReason reason, std::string_view detail) override {
+    in_ppp_down_ = true;
+    end(refused_ ? HangupCause::not_vpdn_user : hangup_cause(reason), terminate_cause(reason),
+        std::string(ppp::to_string(reason)) + " " + std::string(detail));
+  }
+
+  // ---- L2TP side
+  void on_l2tp_up(CallId c) {
+    l2tp_ = c;
+    stage_ = Stage::tunnelled;
+    ppp_->hand_over();  // from now on frames are switched unchanged
+    owner_.by_l2tp_[c] = in_.id;
+    ++owner_.counters_.tunnelled;
+    owner_.access_.set_access_info(in_.id, "Up", user_, c);
+    owner_.l2tp_.set_call_info(c, user_, std::nullopt, in_.interface, auth_method_);
+    log_info(DebugModule::l2tp, key(in_.id) + " user=" + user_ + " tunnelled as " + calls_detail::key(c));
+  }
+  void on_l2tp_down(std::string reason) {
+    handle_ = 0;  // the engine reports each call once; nothing to cancel any more
+    if (stage_ == Stage::placing) ++owner_.counters_.place_failed;
+    l2tp_gone_ = true;
+    end(HangupCause::lower_layer, aaa::TerminateCause::lost_service, "L2TP: " + reason);
+  }
+
+  // ---- frames
+  void from_user(ByteView frame) {
+    if (stage_ == Stage::tunnelled) {
+      Bytes& buf = owner_.frame_buf_;
+      buf.assign({0xff, 0x03});
+      buf.insert(buf.end(), frame.begin(), frame.end());
+      ++owner_.counters_.frames_to_l2tp;
+      owner_.l2tp_.send_ppp(*l2tp_, buf);
+      return;
+    }
+    if (stage_ == Stage::local && address_) {
+      if (auto f = split_frame(frame); f && f->first == ppp::proto::ip) {
+        owner_.ip_.write_ip(in_.virtual_template, f->second);
+        return;
+      }
+    }
+    ppp::Disposition d = ppp_->receive(frame);
+    if (d == ppp::Disposition::ip) {
+      if (auto f = split_frame(frame)) owner_.ip_.write_ip(in_.virtual_template, f->second);
+    } else if (d == ppp::Disposition::passthrough || d == ppp::Disposition::dropped) {
+      // Between hand-over decision and ICCN: the LNS renegotiates what matters.
+      ++owner_.counters_.drop_not_switched;
+    }
+  }
+  void from_l2tp(ByteView frame) {
+    if (frame.size() >= 2 && frame[0] == 0xff && frame[1] == 0x03) frame = frame.subspan(2);
+    ++owner_.counters_.frames_to_user;
+    if (!access_down_) owner_.access_.send_ppp(in_.id, frame);
+  }
+  void to_user_ip(ByteView packet) {
+    Bytes& buf = owner_.frame_buf_;
+    buf.assign({0x00, 0x21});
+    buf.insert(buf.end(), packet.begin(), packet.end());
+    if (!access_down_) owner_.access_.send_ppp(in_.id, buf);
+  }
+
+  void access_gone() {
+    access_down_ = true;
+    end(HangupCause::user_request, aaa::TerminateCause::user_request, "PADT from the user");
+  }
+  void shutdown() { end(HangupCause::admin, aaa::TerminateCause::admin_reboot, "shutdown"); }
+
+  LacCallStatus status() const {
+    LacCallStatus s;
+    s.id = in_.id;
+    s.user = user_;
+    static constexpr const char* names[] = {"PPP", "Placing", "Tunnelled", "Local", "Ending"};
+    s.state = names[static_cast<int>(stage_)];
+    s.l2tp = l2tp_.value_or(CallId{});
+    s.address = address_;
+    return s;
+  }
+
+ private:
+  ppp::AuthResult accept() const {
+    ppp::AuthResult r;
+    r.accepted = true;
+    r.message = "Welcome";
+    return r;
+  }
+  bool can_terminate_locally() const {
+    const auto& cfg = owner_.store_.running();
+    aaa::AuthResult a = auth_.value_or(aaa::AuthResult{});
+    return auth_ && auth_->accepted &&
+           (!aaa::choose_pool(cfg, a, template_.remote_pool).empty() || template_.remote_address);
+  }
+
+  // The one teardown: every path ends here once.
+  void end(HangupCause cause, aaa::TerminateCause acct, const std::string& why) {
+    if (ended_) return;
+    ended_ = true;
+    if (stage_ == Stage::tunnelled) --owner_.counters_.tunnelled;
+    if (l2tp_) owner_.by_l2tp_.erase(*l2tp_);
+    if (!l2tp_gone_) {
+      if (l2tp_) {
+        owner_.l2tp_.hang_up(*l2tp_, cause);
+      } else if (handle_) {
+        owner_.l2tp_.cancel_call(handle_);
+      }
+    }
+    handle_ = 0;
+    if (address_) {
+      owner_.ip_.remove_host_route(in_.virtual_template, *address_);
+      owner_.by_address_.erase(address_->value);
+      --owner_.counters_.local;
+    }
+    if (aaa_session_) owner_.aaa_.close_session(aaa_session_, acct);
+    aaa_session_ = 0;
+    if (!access_down_) {
+      access_down_ = true;
+      owner_.access_.terminate(in_.id);
+    }
+    // The PPP session: it may be the one calling us (on_down); lower_down() is a no-op then.
+    stage_ = Stage::ending;
+    if (ppp_ && !in_ppp_down_) {
+      in_ppp_down_ = true;
+      ppp_->lower_down();
+    }
+    log_info(DebugModule::l2tp, key(in_.id) + " user=" + user_ + " ended: " + why);
+    owner_.finished(in_.id);
+  }
+
+  LacCalls& owner_;
+  AccessCall in_;
+  config::VirtualTemplate template_;
+  std::unique_ptr<ppp::PppSession> ppp_;
+  std::string user_;
+  std::string auth_method_;
+  std::optional<LacGroupMatch> match_;
+  std::optional<std::uint16_t> plan_group_;
+  std::vector<aaa::TunnelSet> tunnels_;
+  std::optional<aaa::AuthResult> auth_;
+  std::string pool_;
+  std::optional<Ipv4> address_;
+  aaa::Aaa::SessionId aaa_session_ = 0;
+  std::optional<CallId> l2tp_;
+  std::uint64_t handle_ = 0;
+  Stage stage_ = Stage::ppp;
+  bool refused_ = false;
+  bool access_down_ = false;
+  bool l2tp_gone_ = false;
+  bool ended_ = false;
+  bool in_ppp_down_ = false;
+};
+
+// ---- LacCalls ------------------------------------------------------------------------------
+
+LacCalls::LacCalls(config::ConfigStore& store, TimerService& timers, aaa::Aaa& aaa, L2tpPort& l2tp,
+                   AccessPort& access, IpPort& ip)
+    : store_(store), timers_(timers), aaa_(aaa), l2tp_(l2tp), access_(access), ip_(ip) {}
+
+LacCalls::~LacCalls() {
+  timers_.cancel(reap_timer_);
+  close_all();
+  graveyard_.clear();
+}
+
+void LacCalls::on_access_up(const AccessCall& call) {
+  if (calls_.count(call.id)) return;
+  ++counters_.calls_total;
+  auto c = std::make_unique<Call>(*this, call);
+  Call* raw = c.get();
+  calls_.emplace(call.id, std::move(c));
+  raw->start();
+}
+
+void LacCalls::on_access_frame(AccessId id, ByteView frame) {
+  auto it = calls_.find(id);
+  if (it == calls_.end()) {
+    ++counters_.drop_unknown;
+    return;
+  }
+  it->second->from_user(frame);
+}
+
+void LacCalls::on_access_down(AccessId id) {
+  auto it = calls_.find(id);
+  if (it != calls_.end()) it->second->access_gone();
+}
+
+bool LacCalls::on_l2tp_data(CallId call, ByteView frame) {
+  auto a = by_l2tp_.find(call);
+  if (a == by_l2tp_.end()) return false;
+  auto it = calls_.find(a->second);
+  if (it == calls_.end()) return false;
+  it->second->from_l2tp(frame);
+  return true;
+}
+
+bool LacCalls::on_tun_packet(std::uint16_t, ByteView packet) {
+  auto dst = destination_of(packet);
+  if (!dst) return false;
+  auto a = by_address_.find(dst->value);
+  if (a == by_address_.end()) return false;
+  auto it = calls_.find(a->second);
+  if (it == calls_.end()) return false;
+  it->second->to_user_ip(packet);
+  return true;
+}
+
+void LacCalls::close_all() {
+  std::vector<AccessId> ids;
+  for (auto& [id, c] : calls_) ids.push_back(id);
+  for (auto id : ids) {
+    auto it = calls_.find(id);
+    if (it != calls_.end()) it->second->shutdown();
+  }
+}
+
+std::vector<LacCallStatus> LacCalls::status() const {
+  std::vector<LacCallStatus> out;
+  for (auto& [id, c] : calls_) out.push_back(c->status());
+  return out;
+}
+
+void LacCalls::finished(AccessId id) {
+  auto it = calls_.find(id);
+  if (it == calls_.end()) return;
+  graveyard_.push_back(std::move(it->second));
+  calls_.erase(it);
+  if (reap_timer_ == TimerService::kNoTimer) {
+    reap_timer_ = timers_.schedule(Duration::zero(), [this] {
+      reap_timer_ = TimerService::kNoTimer;
+      graveyard_.clear();
+    });
+  }
+}
+
+}  // namespace vpdnd::vpdn

@@ -1,0 +1,87 @@
+// Internal helpers of vpdnd_vpdn_calls (not a public header).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "vpdn/calls.hpp"
+
+namespace vpdnd::vpdn::calls_detail {
+
+inline HangupCause hangup_cause(ppp::DownReason r) {
+  using R = ppp::DownReason;
+  switch (r) {
+    case R::peer_terminated: return HangupCause::user_request;
+    case R::auth_failed:
+    case R::auth_timeout: return HangupCause::auth_failed;
+    case R::lcp_failed:
+    case R::ipcp_failed:
+    case R::loopback:
+    case R::protocol_rejected: return HangupCause::negotiation;
+    case R::echo_timeout: return HangupCause::keepalive;
+    case R::admin:
+    case R::session_timeout: return HangupCause::admin;
+    case R::lower_down: return HangupCause::lower_layer;
+  }
+  return HangupCause::admin;
+}
+
+// RFC 2866 §5.10 for the accounting Stop.
+inline aaa::TerminateCause terminate_cause(ppp::DownReason r) {
+  using R = ppp::DownReason;
+  using C = aaa::TerminateCause;
+  switch (r) {
+    case R::peer_terminated: return C::user_request;
+    case R::lower_down: return C::lost_carrier;
+    case R::echo_timeout: return C::lost_carrier;
+    case R::admin: return C::admin_reset;
+    case R::session_timeout: return C::session_timeout;
+    case R::auth_failed:
+    case R::auth_timeout: return C::user_error;
+    case R::lcp_failed:
+    case R::ipcp_failed:
+    case R::loopback:
+    case R::protocol_rejected: return C::service_unavailable;
+  }
+  return C::nas_error;
+}
+
+inline ppp::AuthResult to_ppp(const aaa::AuthResult& a) {
+  ppp::AuthResult r;
+  r.accepted = a.accepted;
+  r.message = !a.reply_message.empty() ? a.reply_message
+                                       : (a.accepted ? "Welcome" : std::string(aaa::to_string(a.failure)));
+  r.framed_address = a.framed_ip;
+  r.framed_pool = a.framed_pool;
+  if (a.session_timeout_s) r.session_timeout = std::chrono::seconds(*a.session_timeout_s);
+  if (a.idle_timeout_s) r.idle_timeout = std::chrono::seconds(*a.idle_timeout_s);
+  return r;
+}
+
+// IPv4 destination of a datagram, or nullopt if it is not plausibly IPv4.
+inline std::optional<Ipv4> destination_of(ByteView p) {
+  if (p.size() < 20 || (p[0] >> 4) != 4 || (p[0] & 0x0f) < 5) return std::nullopt;
+  return Ipv4{(std::uint32_t{p[16]} << 24) | (std::uint32_t{p[17]} << 16) |
+              (std::uint32_t{p[18]} << 8) | std::uint32_t{p[19]}};
+}
+
+// Strips Address/Control and reads the protocol field; nullopt when too short.
+inline std::optional<std::pair<std::uint16_t, ByteView>> split_frame(ByteView f) {
+  if (f.size() >= 2 && f[0] == 0xff && f[1] == 0x03) f = f.subspan(2);
+  if (f.empty()) return std::nullopt;
+  if (f[0] & 0x01) return std::pair{std::uint16_t{f[0]}, f.subspan(1)};  // PFC
+  if (f.size() < 2) return std::nullopt;
+  return std::pair{static_cast<std::uint16_t>((f[0] << 8) | f[1]), f.subspan(2)};
+}
+
+inline std::string key(CallId id) {
+  return std::to_string(id.tunnel) + "/" + std::to_string(id.session);
+}
+
+
+inline std::string key(AccessId id) {
+  return "pppoe " + std::to_string(id.port) + "/" + std::to_string(id.session);
+}
+
+}  // namespace vpdnd::vpdn::calls_detail
