@@ -1,0 +1,97 @@
+// Real packets captured on loopback from Debian's xl2tpd 1.3.18 (one instance as LAC on
+// 127.0.0.2:25002, one as LNS on 127.0.0.1:25001), udp.payload hex from tshark.
+// Capture A: `challenge = yes`, `hidden bit = yes`, secret "s3cr3t" (xl2tpd then sends a
+//   Random Vector but hides nothing). Capture B: no challenge, LAC disconnected with
+//   `d cap` on its control file (CDN both ways, StopCCN "Goodbye!", retransmitted).
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "vpdn/codec.hpp"
+
+namespace vpdnd::vpdn::test {
+
+struct CapturedPacket {
+  std::string_view name;
+  std::string_view hex;
+  bool zlb;
+  MessageType type;  // meaningless when zlb
+};
+
+inline constexpr std::string_view kXl2tpdSecret = "s3cr3t";
+
+inline constexpr CapturedPacket kXl2tpdCaptureA[] = {
+    {"A1 SCCRQ lac->lns with challenge",
+     "c8020097000000000000000080080000000000018016000000244b2f32953f579b89fcc602643e4d7c48800800"
+     "0000020100800a0000000300000003800a00000004000000000008000000060690801000000007786c327470"
+     "642d6c616300130000000878656c6572616e63652e636f6d8008000000098a9e80080000000a000480160000"
+     "000bc48dbf6f9d945733978827b08a29930a",
+     false, MessageType::sccrq},
+    {"A2 SCCRP lns->lac with challenge and response",
+     "c80200ad8a9e0000000000018008000000000002801600000024ed994d2cf264f1cd819e19e8a308d7da8008"
+     "000000020100800a0000000300000003800a00000004000000000008000000060690801000000007786c3274"
+     "70642d6c6e7300130000000878656c6572616e63652e636f6d800800000009b00b80080000000a0004801600"
+     "00000dbac0a17ec1376451a55e4e56f9857c2580160000000b9cdd6f946aa7a845416985b2c2f41052",
+     false, MessageType::sccrp},
+    {"A3 SCCCN with response",
+     "c8020040b00b00000001000180080000000000038016000000248557ccb55cc2ec9e1b72b4f8518cd0ec8016"
+     "0000000d0fe53d23d66de5b5becf49f9bc8c6bc8",
+     false, MessageType::scccn},
+    {"A4 ICRQ", 
+     "c8020046b00b000000020001800800000000000a801600000024e22b16e323d449248c0201f515ce96158008"
+     "0000000e448a800a0000000f00000001800a0000001200000000",
+     false, MessageType::icrq},
+    {"A5 ZLB", "c802000c8a9e000000010002", true, MessageType::hello},
+    {"A6 ICRP",
+     "c80200328a9e448a00010003800800000000000b80160000002419eef708e283a8042f4730779e681c098008"
+     "0000000eb2a0",
+     false, MessageType::icrp},
+    {"A7 ICCN",
+     "c8020048b00bb2a000030002800800000000000c80160000002485582880a8c9439f616c36a6504010b1800a"
+     "0000001800000000800a0000001300000001000a0000002600000000",
+     false, MessageType::iccn},
+    {"A8 ZLB", "c802000c8a9e000000020003", true, MessageType::hello},
+    {"A9 ZLB session", "c802000c8a9e448a00020004", true, MessageType::hello},
+    {"A10 CDN lns->lac",
+     "c802003c8a9e448a00020004800800000000000e801600000024001079af20431fd8e396534ec85ac9ce800a"
+     "000000010001000080080000000eb2a0",
+     false, MessageType::cdn},
+    {"A11 ZLB", "c802000cb00bb2a000040003", true, MessageType::hello},
+};
+
+inline constexpr CapturedPacket kXl2tpdCaptureB[] = {
+    {"B1 SCCRQ no challenge",
+     "c802006b000000000000000080080000000000018008000000020100800a0000000300000003800a00000004"
+     "000000000008000000060690801000000007786c327470642d6c616300130000000878656c6572616e63652e"
+     "636f6d800800000009bc2180080000000a0004",
+     false, MessageType::sccrq},
+    {"B2 SCCRP",
+     "c802006bbc2100000000000180080000000000028008000000020100800a0000000300000003800a00000004"
+     "000000000008000000060690801000000007786c327470642d6c6e7300130000000878656c6572616e63652e"
+     "636f6d80080000000921b180080000000a0004",
+     false, MessageType::sccrp},
+    {"B3 SCCCN", "c802001421b10000000100018008000000000003", false, MessageType::scccn},
+    {"B4 ZLB", "c802000cbc21000000010002", true, MessageType::hello},
+    {"B5 ICRQ",
+     "c802003021b1000000020001800800000000000a80080000000e396b800a0000000f00000001800a00000012"
+     "00000000",
+     false, MessageType::icrq},
+    {"B6 ICRP", "c802001cbc21396b00010003800800000000000b80080000000e0eff", false, MessageType::icrp},
+    {"B7 ICCN",
+     "c802003221b10eff00030002800800000000000c800a0000001800000000800a0000001300000001000a0000"
+     "002600000000",
+     false, MessageType::iccn},
+    {"B10 CDN lns->lac",
+     "c8020026bc21396b00020004800800000000000e800a000000010001000080080000000e0eff",
+     false, MessageType::cdn},
+    {"B11 CDN lac->lns",
+     "c802002621b10eff00040002800800000000000e800a000000010001000080080000000e396b",
+     false, MessageType::cdn},
+    {"B14 StopCCN Goodbye",
+     "c802002e21b10000000500048008000000000004800800000009bc2180120000000100010000476f6f646279"
+     "6521",
+     false, MessageType::stopccn},
+};
+
+}  // namespace vpdnd::vpdn::test
