@@ -1,0 +1,167 @@
+// AF_PACKET I/O for PPPoE: one socket per ethertype, bound to the interface, drained in
+// batches on the io_context.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <cerrno>
+#include <cstring>
+
+#include "ppp/pppoe.hpp"
+
+namespace vpdnd::ppp {
+
+namespace {
+constexpr std::size_t kBatch = 64;
+
+std::string sys_error(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+int open_packet_socket(int ifindex, std::uint16_t ethertype, bool promiscuous, std::string& err) {
+  int fd = ::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ethertype));
+  if (fd < 0) {
+    err = sys_error("socket(AF_PACKET)");
+    return -1;
+  }
+  sockaddr_ll sll{};
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = htons(ethertype);
+  sll.sll_ifindex = ifindex;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0) {
+    err = sys_error("bind(AF_PACKET)");
+    ::close(fd);
+    return -1;
+  }
+  if (promiscuous) {
+    packet_mreq mr{};
+    mr.mr_ifindex = ifindex;
+    mr.mr_type = PACKET_MR_PROMISC;
+    if (::setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof mr) < 0) {
+      err = sys_error("PACKET_MR_PROMISC");
+      ::close(fd);
+      return -1;
+    }
+  }
+  return fd;
+}
+}  // namespace
+
+struct PppoeSocket::Impl {
+  struct Reader : std::enable_shared_from_this<Reader> {
+    Reader(boost::asio::io_context& io, int fd, PppoeSocket* owner) : descriptor(io, fd), socket(owner) {}
+    boost::asio::posix::stream_descriptor descriptor;
+    PppoeSocket* socket;
+    FrameHandler handler;
+    bool stopped = false;
+    std::uint8_t buffer[2048];
+
+    void arm() {
+      descriptor.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                            [self = shared_from_this()](const boost::system::error_code& ec) {
+                              if (self->stopped || ec) return;
+                              self->drain();
+                              if (!self->stopped) self->arm();
+                            });
+    }
+    void drain() {
+      for (std::size_t i = 0; i < kBatch && !stopped; ++i) {
+        sockaddr_ll from{};
+        socklen_t len = sizeof from;
+        ssize_t n = ::recvfrom(descriptor.native_handle(), buffer, sizeof buffer, 0,
+                               reinterpret_cast<sockaddr*>(&from), &len);
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          if (errno != EAGAIN && errno != EWOULDBLOCK) ++socket->counters_.read_errors;
+          return;
+        }
+        // Our own transmissions looped back (PACKET_OUTGOING) are not input.
+        if (from.sll_pkttype == PACKET_OUTGOING) continue;
+        ++socket->counters_.frames_in;
+        handler(ByteView(buffer, static_cast<std::size_t>(n)));
+      }
+    }
+  };
+  boost::asio::io_context* io = nullptr;
+  std::shared_ptr<Reader> discovery, session;
+  int send_fd = -1;  // the discovery socket's fd (sends any ethertype: frames are complete)
+};
+
+Result<std::unique_ptr<PppoeSocket>, std::string> PppoeSocket::open(boost::asio::io_context& io,
+                                                                    const std::string& ifname,
+                                                                    bool promiscuous) {
+  if (ifname.empty() || ifname.size() >= IFNAMSIZ) return unexpected(std::string("bad interface name"));
+  int ifindex = static_cast<int>(::if_nametoindex(ifname.c_str()));
+  if (ifindex == 0) return unexpected(sys_error("interface " + ifname));
+  std::unique_ptr<PppoeSocket> self(new PppoeSocket());
+  self->name_ = ifname;
+  self->ifindex_ = ifindex;
+  {
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ifreq ifr{};
+    std::memcpy(ifr.ifr_name, ifname.data(), ifname.size());
+    if (fd < 0 || ::ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
+      std::string e = sys_error("SIOCGIFHWADDR " + ifname);
+      if (fd >= 0) ::close(fd);
+      return unexpected(e);
+    }
+    ::close(fd);
+    std::memcpy(self->mac_.data(), ifr.ifr_hwaddr.sa_data, 6);
+  }
+  std::string err;
+  int disc = open_packet_socket(ifindex, kEtherTypePppoeDiscovery, promiscuous, err);
+  if (disc < 0) return unexpected(err);
+  int sess = open_packet_socket(ifindex, kEtherTypePppoeSession, promiscuous, err);
+  if (sess < 0) {
+    ::close(disc);
+    return unexpected(err);
+  }
+  self->impl_ = std::make_unique<Impl>();
+  self->impl_->io = &io;
+  self->impl_->discovery = std::make_shared<Impl::Reader>(io, disc, self.get());
+  self->impl_->session = std::make_shared<Impl::Reader>(io, sess, self.get());
+  self->impl_->send_fd = disc;
+  return self;
+}
+
+PppoeSocket::~PppoeSocket() {
+  stop();
+}
+
+void PppoeSocket::start(FrameHandler handler) {
+  for (auto* r : {&impl_->discovery, &impl_->session}) {
+    (*r)->handler = handler;
+    (*r)->stopped = false;
+    (*r)->arm();
+  }
+}
+
+void PppoeSocket::stop() {
+  if (!impl_) return;
+  for (auto* r : {&impl_->discovery, &impl_->session}) {
+    if (!*r) continue;
+    (*r)->stopped = true;
+    boost::system::error_code ignored;
+    (*r)->descriptor.cancel(ignored);
+  }
+}
+
+void PppoeSocket::send_frame(ByteView frame) {
+  for (;;) {
+    ssize_t n = ::send(impl_->send_fd, frame.data(), frame.size(), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == static_cast<ssize_t>(frame.size())) {
+      ++counters_.frames_out;
+    } else {
+      ++counters_.send_errors;
+    }
+    return;
+  }
+}
+
+}  // namespace vpdnd::ppp
