@@ -1,0 +1,90 @@
+// DOC: the terminals. Console and telnet shells on libcli, each bridging one terminal to
+// its own CommandSession (the command language lives behind cli/shell.hpp; this part only
+// moves keys, lines and text).
+//
+// Threads and ownership:
+//  - every terminal (the console, each telnet connection) runs libcli's cli_loop on its own
+//    thread with its own cli_def and CommandSession; nothing is shared between terminals
+//    except the Engine (reached through Engine::call) and the LogBus (a per-terminal
+//    bounded queue, drained by the terminal's own thread). No lock is held during I/O, so
+//    a silent or broken client only ever blocks its own thread;
+//  - TelnetServer owns an accept thread and one thread per connection; stop() shuts every
+//    socket down and joins them. ConsoleShell owns one thread; stop() ends it within ~1 s
+//    (libcli's regular callback) and restores the tty.
+//  - The process must ignore SIGPIPE (TelnetServer::start() does so) because a client may
+//    vanish while we write to it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "cli/cli.hpp"
+#include "cli/shell.hpp"
+#include "common/engine.hpp"
+#include "startup-config/model.hpp"
+
+namespace vpdnd::cli {
+
+using SessionFactory =
+    std::function<std::unique_ptr<CommandSession>(SessionOrigin origin, const std::string& user)>;
+
+struct FrontContext {
+  Engine& engine;
+  config::ConfigStore& store;  // engine-thread object: read only inside engine.call
+  SessionFactory make_session;
+};
+
+struct TerminalOptions {
+  bool telnet = false;               // the peer speaks telnet (IAC) rather than a raw tty
+  std::uint32_t idle_timeout_s = 0;  // 0 = never
+  std::string peer;                  // for log lines ("127.0.0.1:40000", "console")
+};
+
+// Runs one interactive shell on `fd` (read and write) until the session quits, the peer
+// goes away, the idle timeout fires or `stop` becomes true. The fd is not closed.
+void run_terminal(FrontContext& context, CommandSession& session, int fd,
+                  const TerminalOptions& options, const std::atomic<bool>& stop);
+
+class TelnetServer {
+ public:
+  static constexpr std::size_t kMaxSessions = 64;
+
+  explicit TelnetServer(FrontContext context);
+  ~TelnetServer();
+  TelnetServer(const TelnetServer&) = delete;
+  TelnetServer& operator=(const TelnetServer&) = delete;
+
+  // Binds and starts accepting. Returns "" on success, else the error text.
+  std::string start(const std::string& bind_address, std::uint16_t port);
+  void stop();
+  std::uint16_t port() const { return port_; }
+  std::size_t active_sessions() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::uint16_t port_ = 0;
+};
+
+class ConsoleShell {
+ public:
+  explicit ConsoleShell(FrontContext context);
+  ~ConsoleShell();
+  ConsoleShell(const ConsoleShell&) = delete;
+  ConsoleShell& operator=(const ConsoleShell&) = delete;
+
+  // A tty on `in_fd` gets the libcli shell in raw mode (restored on stop); anything else
+  // (a pipe, a file) is read line by line. `quit` in user view starts a fresh session;
+  // end of input ends the console (the daemon keeps running).
+  void start(int in_fd = 0, int out_fd = 1);
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vpdnd::cli

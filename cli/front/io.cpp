@@ -1,0 +1,121 @@
+#include "cli/front/io.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace vpdnd::cli::front {
+
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+std::string crlf(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 16 + 2);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\n' && (i == 0 || text[i - 1] != '\r')) out.push_back('\r');
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::optional<unsigned char> KeyReader::raw_byte(std::chrono::steady_clock::time_point deadline) {
+  using namespace std::chrono;
+  for (;;) {
+    if (stop_->load()) return std::nullopt;
+    auto now = steady_clock::now();
+    if (now >= deadline) return std::nullopt;
+    // Poll in slices so that stop() is noticed promptly.
+    auto slice = std::min<steady_clock::duration>(deadline - now, milliseconds(250));
+    pollfd p{fd_, POLLIN, 0};
+    int r = ::poll(&p, 1, static_cast<int>(duration_cast<milliseconds>(slice).count()) + 1);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return std::nullopt;
+    }
+    if (r == 0) continue;
+    unsigned char c = 0;
+    ssize_t n = ::read(fd_, &c, 1);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) return std::nullopt;
+    return c;
+  }
+}
+
+std::optional<unsigned char> KeyReader::key(std::chrono::steady_clock::time_point deadline) {
+  constexpr unsigned char kIac = 255, kSb = 250, kSe = 240, kWill = 251, kDont = 254;
+  for (;;) {
+    auto c = raw_byte(deadline);
+    if (!c) return std::nullopt;
+    if (telnet_ && *c == kIac) {
+      auto cmd = raw_byte(deadline);
+      if (!cmd) return std::nullopt;
+      if (*cmd == kIac) return kIac;  // escaped 255 data byte
+      if (*cmd >= kWill && *cmd <= kDont) {
+        if (!raw_byte(deadline)) return std::nullopt;  // option code
+        continue;
+      }
+      if (*cmd == kSb) {  // subnegotiation: skip to IAC SE
+        bool iac = false;
+        for (;;) {
+          auto b = raw_byte(deadline);
+          if (!b) return std::nullopt;
+          if (iac && *b == kSe) break;
+          iac = (*b == kIac) && !iac;
+        }
+      }
+      continue;  // other two-byte commands (NOP, AYT, ...)
+    }
+    if (after_cr_) {
+      after_cr_ = false;
+      if (*c == '\n' || *c == '\0') continue;
+    }
+    if (*c == '\r') after_cr_ = true;
+    return c;
+  }
+}
+
+std::optional<std::string> KeyReader::line(bool echo, std::chrono::steady_clock::time_point deadline,
+                                           std::size_t max_len) {
+  std::string text;
+  for (;;) {
+    auto k = key(deadline);
+    if (!k) return std::nullopt;
+    unsigned char c = *k;
+    if (c == '\r' || c == '\n') {
+      write_all(fd_, "\r\n");
+      return text;
+    }
+    if (c == 3 || c == 4) return std::nullopt;  // Ctrl+C, Ctrl+D
+    if (c == 8 || c == 127) {
+      if (!text.empty()) {
+        text.pop_back();
+        if (echo) write_all(fd_, "\b \b");
+      }
+      continue;
+    }
+    if (c == 21) {  // Ctrl+U
+      if (echo)
+        for (std::size_t i = 0; i < text.size(); ++i) write_all(fd_, "\b \b");
+      text.clear();
+      continue;
+    }
+    if (c < 32 || text.size() >= max_len) continue;
+    text.push_back(static_cast<char>(c));
+    if (echo) write_all(fd_, std::string_view(reinterpret_cast<const char*>(&c), 1));
+  }
+}
+
+}  // namespace vpdnd::cli::front

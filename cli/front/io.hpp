@@ -1,0 +1,41 @@
+// DOC: byte-level terminal I/O for the front end (internal to cli/front): blocking writes
+// that survive EINTR and short writes, and a key/line reader that strips telnet IAC
+// sequences (RFC 854/855) and honours a stop flag and a deadline. Used outside libcli's own
+// loop: at login and by the `---- More ----` pager.
+// Thread: one reader per terminal thread; no shared state.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace vpdnd::cli::front {
+
+// Writes everything or gives up on error (peer gone). Returns false on error.
+bool write_all(int fd, std::string_view data);
+// Text with '\n' line ends turned into "\r\n" (terminals in raw mode need the CR).
+std::string crlf(std::string_view text);
+
+class KeyReader {
+ public:
+  KeyReader(int fd, bool telnet, const std::atomic<bool>& stop) : fd_(fd), telnet_(telnet), stop_(&stop) {}
+
+  // Next data byte; nullopt on EOF, error, stop or when `deadline` passes. The LF or NUL a
+  // telnet client sends after CR is swallowed, so Enter is one '\r'.
+  std::optional<unsigned char> key(std::chrono::steady_clock::time_point deadline);
+  // Reads a line (Enter ends it), with simple editing (Backspace, Ctrl+U). Echoes typed
+  // characters when `echo`. nullopt as for key(); Ctrl+C/Ctrl+D also abort.
+  std::optional<std::string> line(bool echo, std::chrono::steady_clock::time_point deadline,
+                                  std::size_t max_len = 256);
+
+ private:
+  std::optional<unsigned char> raw_byte(std::chrono::steady_clock::time_point deadline);
+  int fd_;
+  bool telnet_;
+  const std::atomic<bool>* stop_;
+  bool after_cr_ = false;
+};
+
+}  // namespace vpdnd::cli::front

@@ -1,0 +1,503 @@
+// DOC: the libcli bridge. libcli 1.10 owns the terminal (line editing, history arrows,
+// Ctrl+A/E/K/U/W, telnet option bytes, the `?` and Tab keys, idle timeout, a periodic
+// callback); our CommandSession owns the language. libcli has no "raw line" hook, so its
+// own command parser is steered so that it never decides anything:
+//
+//  * Registered commands = the first keywords of the session's current view, taken from
+//    CommandSession::complete(""). Keywords of other views stay registered but are hidden
+//    by giving them a libcli mode that is never current (unregistering is not possible while
+//    libcli is inside one of our callbacks). After each change of view the unique-prefix
+//    lengths are rebuilt (cli_set_configmode round trip).
+//  * Enter: every registered command has the same callback, which ignores libcli's argv and
+//    runs the raw line (cli->pipeline->cmdline: quotes, `|` and spacing intact) through
+//    CommandSession::execute(). When libcli's parser rejects a line first (unknown or
+//    ambiguous first word, a `|` stage that is no libcli filter, ...) it prints exactly one
+//    complaint through cli_error while cli->pipeline is set; our print callback swallows
+//    that complaint and runs the raw line instead. So every line reaches execute() once
+//    and the operator only ever sees our (Comware caret) errors. libcli's built-in commands
+//    and filters are unregistered.
+//  * `?` on the first word: libcli lists the registered commands matching the typed prefix;
+//    their help text is a marker (\x01), and the print callback replaces each listed line
+//    by that keyword's line of CommandSession::help("") (the same lines help(partial)
+//    would give for a first-word prefix).
+//  * `?` and Tab after the first word: each command carries two optargs. A SPOT_CHECK one
+//    (called once per word position, told nothing) lets us notice where the parse is; an
+//    OPTIONAL_FLAG|OPTION_MULTIPLE one whose validator accepts every word records the
+//    words in order. Tab calls its get_completions with the last word, which gives us the
+//    partial line for CommandSession::complete(). For `?` libcli prints the optarg's help,
+//    a marker (\x02); the print callback replaces it by CommandSession::help(partial), the
+//    partial rebuilt from the recorded words (a trailing space is known from whether the
+//    last word position saw a word). libcli then redraws prompt and line as usual.
+//  * Prompt: cli_set_hostname/cli_set_modestring/cli_set_promptchar. In a system view the
+//    hostname is the user-view prompt `<SYSNAME>` and the modestring is "\r" plus the real
+//    prompt, so that libcli's own Ctrl+Z handling (which drops to MODE_EXEC and clears the
+//    modestring) redraws `<SYSNAME>` at once; the session itself is then sent `return`
+//    before anything else touches it (next line, `?`, Tab or the periodic callback).
+//  * Output of our commands is written straight to the fd, paged by the session's
+//    screen-length (`  ---- More ----`: space = page, Enter = line, q or Ctrl+C = stop).
+//  * The periodic callback (cli_regular, 1 s, libcli's minimum) drains the terminal's
+//    LogBus queue when `terminal monitor` is on (debug lines also need `terminal
+//    debugging`), ends the loop on stop, and applies a pending Ctrl+Z.
+// Limits of libcli 1.10 that remain: the words rebuilt for `?`/Tab lose quotes; `?`
+// typed in the middle of a line (cursor not at the end) is inserted as a character; an
+// ambiguous first word followed by ` ?` rings the bell instead of printing the ambiguity
+// error (libcli finds no command to ask).
+#include <libcli.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+
+#include "cli/front.hpp"
+#include "cli/front/io.hpp"
+#include "common/log.hpp"
+
+namespace vpdnd::cli {
+namespace {
+
+constexpr int kHiddenMode = 0x4000;   // a libcli mode that is never current
+constexpr int kRebuildMode = 0x4001;  // forces cli_build_shortest()
+constexpr char kFirstWordMarker[] = "\x01";
+constexpr char kArgsMarker[] = "\x02";
+constexpr char kSpotName[] = "\x03";
+constexpr char kNameSep = '\x7f';
+constexpr std::size_t kLogQueueLimit = 512;
+
+// Lines the LogBus hands us on the emitting thread; drained by the terminal thread.
+struct LogQueue {
+  std::mutex mutex;
+  std::deque<LogRecord> records;
+  std::uint64_t dropped = 0;
+  void push(const LogRecord& r) {
+    std::lock_guard lock(mutex);
+    if (records.size() >= kLogQueueLimit) {
+      ++dropped;  // reason: terminal queue full
+      return;
+    }
+    records.push_back(r);
+  }
+};
+
+std::string trim(std::string_view s) {
+  auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return {};
+  auto e = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::string cur;
+  for (char c : text) {
+    if (c == '\n') {
+      if (!cur.empty() && cur.back() == '\r') cur.pop_back();
+      lines.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  if (!cur.empty()) lines.push_back(std::move(cur));
+  return lines;
+}
+
+class Terminal {
+ public:
+  Terminal(FrontContext& context, CommandSession& session, int fd, const TerminalOptions& options,
+           const std::atomic<bool>& stop)
+      : context_(context), session_(session), fd_(fd), options_(options), stop_(stop),
+        keys_(fd, options.telnet, stop), logs_(std::make_shared<LogQueue>()) {}
+
+  ~Terminal() {
+    if (sink_) LogBus::instance().unsubscribe(sink_);
+    if (cli_) cli_done(cli_);
+  }
+
+  void run() {
+    cli_ = cli_init();
+    if (!cli_) return;
+    cli_set_context(cli_, this);
+    // Nothing of libcli's own language may answer the operator.
+    cli_unregister_all_commands(cli_);
+    cli_unregister_all_filters(cli_);
+    cli_telnet_protocol(cli_, options_.telnet ? 1 : 0);
+    cli_print_callback(cli_, &Terminal::on_print);
+    cli_regular(cli_, &Terminal::on_regular);
+    cli_regular_interval(cli_, 1);
+    if (options_.idle_timeout_s > 0)
+      cli_set_idle_timeout_callback(cli_, options_.idle_timeout_s, &Terminal::on_idle);
+    cli_set_promptchar(cli_, "");
+
+    auto queue = logs_;
+    sink_ = LogBus::instance().subscribe([queue](const LogRecord& r) { queue->push(r); });
+
+    update_view(true);
+    // libcli closes the FILE it makes from the fd: give it a duplicate.
+    int dup_fd = ::dup(fd_);
+    if (dup_fd < 0) return;
+    cli_loop(cli_, dup_fd);
+  }
+
+ private:
+  static Terminal& self(cli_def* cli) { return *static_cast<Terminal*>(cli_get_context(cli)); }
+
+  // ---- Callbacks from libcli ------------------------------------------------------------
+
+  static int on_command(cli_def* cli, const char*, char**, int) {
+    Terminal& t = self(cli);
+    std::string raw = (cli->pipeline && cli->pipeline->cmdline) ? cli->pipeline->cmdline : "";
+    return t.run_line(raw) ? CLI_QUIT : CLI_OK;
+  }
+
+  static void on_print(cli_def* cli, const char* text) {
+    Terminal& t = self(cli);
+    std::string_view s(text ? text : "");
+    if (t.printing_own_) {
+      t.out(std::string(s) + "\r\n");
+      return;
+    }
+    if (cli->pipeline) {
+      // libcli's parser refused the line: it is ours to judge.
+      std::string raw = cli->pipeline->cmdline ? cli->pipeline->cmdline : "";
+      if (t.run_line(raw)) t.request_quit();
+      return;
+    }
+    bool suppress_cr = t.suppress_cr_;
+    t.suppress_cr_ = false;
+    if (!s.empty() && s.back() == kFirstWordMarker[0]) {
+      t.print_first_word_help(s);
+      return;
+    }
+    if (!s.empty() && s.back() == kArgsMarker[0]) {
+      t.print_args_help(s);
+      t.suppress_cr_ = true;  // libcli adds "  <cr>" after a bracketed optarg; help() has its own
+      return;
+    }
+    if (suppress_cr && s == "  <cr>") return;
+    // A help line whose name is too long for libcli's column comes on a line of its own.
+    std::string name = trim(s);
+    if (name.size() >= 2 && name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
+    if (!name.empty() && (t.registered_.count(name) || name.find(kNameSep) != std::string::npos)) {
+      t.pending_name_ = name;
+      return;
+    }
+    t.out(std::string(s) + "\r\n");
+  }
+
+  static int on_regular(cli_def* cli) {
+    Terminal& t = self(cli);
+    if (t.stop_.load() || t.quit_requested_) return CLI_ERROR;
+    t.apply_ctrl_z();
+    if (t.drain_logs(true)) cli_reprompt(cli);
+    return CLI_OK;
+  }
+
+  static int on_idle(cli_def* cli) {
+    Terminal& t = self(cli);
+    t.out("\r\n% Idle timeout, the connection is closed.\r\n");
+    log_info(DebugModule::aaa, "event=terminal_idle_timeout peer=" + t.options_.peer);
+    return CLI_QUIT;
+  }
+
+  // SPOT_CHECK optarg: called with no word at the start of each word position.
+  static int on_spot(cli_def* cli, const char*, const char*) {
+    Terminal& t = self(cli);
+    std::size_t n = found_count(cli);
+    if (n == 0) t.words_.clear();
+    if (t.words_.size() > n) t.words_.resize(n);
+    t.position_ = n;
+    return CLI_OK;
+  }
+
+  // The catch-all flag's validator: called with every word, in order (twice for words that
+  // are not the last one: candidate check, then value check). It also renames the flag to
+  // "<word>\x7f<keyword>": libcli only asks a flag's get_completions for a Tab when the
+  // word being completed is a prefix of the flag's name, and the keyword after the
+  // separator still tells us which command this is.
+  static int on_word(cli_def* cli, const char* name, const char* word) {
+    Terminal& t = self(cli);
+    std::size_t n = found_count(cli);
+    if (t.words_.size() > n + 1) t.words_.resize(n);
+    if (t.words_.size() == n) t.words_.push_back(word ? word : "");
+    if (word) t.rename_flag(name, word);
+    return CLI_OK;
+  }
+
+  static int on_complete(cli_def* cli, const char* name, const char* word, cli_comphelp* comphelp) {
+    Terminal& t = self(cli);
+    t.apply_ctrl_z();
+    std::string partial = keyword_of(name ? name : "");
+    for (auto* p = cli->found_optargs; p; p = p->next)
+      if (p->value) partial += std::string(" ") + p->value;
+    partial += ' ';
+    if (word) partial += word;
+    std::vector<std::string> candidates;
+    try {
+      candidates = t.session_.complete(partial);
+    } catch (const std::exception&) {
+      return CLI_OK;
+    }
+    for (auto& c : candidates) cli_add_comphelp_entry(comphelp, c.c_str());
+    return CLI_OK;
+  }
+
+  static std::string keyword_of(std::string_view name) {
+    auto sep = name.rfind(kNameSep);
+    return std::string(sep == std::string_view::npos ? name : name.substr(sep + 1));
+  }
+
+  void rename_flag(const char* current, const char* word) {
+    for (auto& [kw, c] : registered_) {
+      for (auto* o = c->optargs; o; o = o->next) {
+        if (o->name != current) continue;
+        std::string next = std::string(word) + kNameSep + kw;
+        char* copy = ::strdup(next.c_str());
+        if (!copy) return;
+        std::free(o->name);
+        o->name = copy;
+        return;
+      }
+    }
+  }
+
+  static std::size_t found_count(cli_def* cli) {
+    std::size_t n = 0;
+    for (auto* p = cli->found_optargs; p; p = p->next) ++n;
+    return n;
+  }
+
+  // ---- Our side -------------------------------------------------------------------------
+
+  void out(std::string_view text) {
+    if (!front::write_all(fd_, text)) request_quit();
+  }
+
+  void request_quit() {
+    quit_requested_ = true;
+    // A socket can be woken at once; a tty is noticed by the periodic callback.
+    if (options_.telnet) ::shutdown(fd_, SHUT_RD);
+  }
+
+  // Runs one line; true when the session is over.
+  bool run_line(const std::string& raw) {
+    apply_ctrl_z();
+    drain_logs(false);  // what came while monitoring was off is not shown later
+    ExecResult result;
+    try {
+      result = session_.execute(raw);
+    } catch (const std::exception& e) {
+      result.output = std::string("% Internal error: ") + e.what();
+      result.ok = false;
+    }
+    print_paged(result.output);
+    update_view(false);
+    drain_logs(false);
+    return result.close_session;
+  }
+
+  // Shows text in pages of the session's screen-length. Returns false if the operator
+  // stopped it (or the peer went away).
+  bool print_paged(const std::string& text) {
+    if (text.empty()) return true;
+    auto lines = split_lines(text);
+    std::uint32_t length = session_.terminal().screen_length;
+    std::size_t page = length > 1 ? length - 1 : (length == 1 ? 1 : 0);
+    std::size_t budget = page;
+    std::string chunk;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      if (page != 0 && budget == 0) {
+        out(chunk);
+        chunk.clear();
+        out("  ---- More ----");
+        std::optional<unsigned char> k;
+        for (;;) {
+          k = keys_.key(std::chrono::steady_clock::now() + std::chrono::hours(24));
+          if (!k || *k == ' ' || *k == '\r' || *k == '\n' || *k == 'q' || *k == 'Q' || *k == 3) break;
+        }
+        out("\r                \r");
+        if (!k || *k == 'q' || *k == 'Q' || *k == 3) {
+          if (!k) request_quit();
+          return false;
+        }
+        budget = (*k == ' ') ? page : 1;
+      }
+      chunk += lines[i];
+      chunk += "\r\n";
+      if (budget) --budget;
+    }
+    out(chunk);
+    return true;
+  }
+
+  bool in_user_view() const { return !last_prompt_.empty() && last_prompt_.front() == '<'; }
+
+  // libcli handled Ctrl+Z by dropping to MODE_EXEC; catch the session up.
+  void apply_ctrl_z() {
+    if (cli_ && cli_->mode == MODE_EXEC && !last_prompt_.empty() && !in_user_view()) {
+      try {
+        session_.execute("return");
+      } catch (const std::exception&) {
+      }
+      update_view(false);
+    }
+  }
+
+  std::string sysname() {
+    try {
+      return context_.engine.call([this] { return context_.store.running().sysname; });
+    } catch (const std::exception&) {
+      return "VPDN";
+    }
+  }
+
+  void update_view(bool force) {
+    std::string prompt = session_.prompt();
+    bool same = prompt == last_prompt_;
+    if (same && !force && cli_->mode == (in_user_view() ? MODE_EXEC : MODE_CONFIG)) return;
+    last_prompt_ = prompt;
+
+    // The view's first keywords and their help lines.
+    std::set<std::string> keywords;
+    std::vector<std::string> candidates;
+    std::string listing;
+    try {
+      candidates = session_.complete("");
+      listing = session_.help("");
+    } catch (const std::exception&) {
+    }
+    first_word_help_.clear();
+    for (auto& line : split_lines(listing)) {
+      std::string t = trim(line);
+      auto sp = t.find_first_of(" \t");
+      std::string word = t.substr(0, sp);
+      if (!word.empty() && word.front() != '<') first_word_help_[word] = line;
+    }
+    for (auto& c : candidates)
+      if (!c.empty() && c.front() != '<') keywords.insert(c);
+
+    for (auto& kw : keywords) {
+      if (registered_.count(kw)) continue;
+      cli_command* c = cli_register_command(cli_, nullptr, kw.c_str(), &Terminal::on_command,
+                                            PRIVILEGE_UNPRIVILEGED, MODE_ANY, kFirstWordMarker);
+      if (!c) continue;
+      cli_register_optarg(c, kSpotName, CLI_CMD_SPOT_CHECK, PRIVILEGE_UNPRIVILEGED, MODE_ANY, "", nullptr,
+                          &Terminal::on_spot, nullptr);
+      std::string flag_name = kNameSep + kw;
+      cli_register_optarg(c, flag_name.c_str(), CLI_CMD_OPTIONAL_FLAG | CLI_CMD_OPTION_MULTIPLE,
+                          PRIVILEGE_UNPRIVILEGED, MODE_ANY, kArgsMarker, &Terminal::on_complete,
+                          &Terminal::on_word, nullptr);
+      registered_[kw] = c;
+    }
+    for (auto& [kw, c] : registered_) c->mode = keywords.count(kw) ? MODE_ANY : kHiddenMode;
+
+    bool user = in_user_view();
+    cli_set_configmode(cli_, kRebuildMode, nullptr);
+    cli_set_configmode(cli_, user ? MODE_EXEC : MODE_CONFIG, nullptr);
+    if (user) {
+      cli_set_hostname(cli_, prompt.c_str());
+      cli_set_modestring(cli_, nullptr);
+    } else {
+      std::string home = "<" + sysname() + ">";
+      cli_set_hostname(cli_, home.c_str());
+      std::string mode = "\r" + prompt;
+      cli_set_modestring(cli_, mode.c_str());
+    }
+  }
+
+  void print_first_word_help(std::string_view listed) {
+    std::string t = trim(listed.substr(0, listed.size() - 1));
+    auto sp = t.find_first_of(" \t");
+    std::string word = t.substr(0, sp);
+    if (word.empty()) word = pending_name_;
+    pending_name_.clear();
+    auto it = first_word_help_.find(word);
+    if (it != first_word_help_.end()) out(it->second + "\r\n");
+  }
+
+  void print_args_help(std::string_view listed) {
+    std::string t = trim(listed.substr(0, listed.size() - 1));
+    auto sp = t.find_first_of(" \t");
+    std::string name = t.substr(0, sp);
+    if (name.size() >= 2 && name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
+    if (name.empty()) name = pending_name_;
+    pending_name_.clear();
+    std::string partial = keyword_of(name);
+    for (auto& w : words_) partial += " " + w;
+    if (words_.size() == position_) partial += ' ';  // the last position had no word
+    std::string help;
+    try {
+      help = session_.help(partial);
+    } catch (const std::exception& e) {
+      help = std::string("% Internal error: ") + e.what();
+    }
+    printing_own_ = true;
+    out(front::crlf(help));
+    if (!help.empty() && help.back() != '\n') out("\r\n");
+    printing_own_ = false;
+  }
+
+  // Returns true if anything was printed.
+  bool drain_logs(bool at_prompt) {
+    std::deque<LogRecord> records;
+    std::uint64_t dropped = 0;
+    {
+      std::lock_guard lock(logs_->mutex);
+      records.swap(logs_->records);
+      dropped = logs_->dropped;
+      logs_->dropped = 0;
+    }
+    const TerminalSettings& term = session_.terminal();
+    std::string text;
+    if (term.monitor) {
+      for (auto& r : records) {
+        if (r.is_debug ? !term.debugging : !term.logging) continue;
+        text += "\r\n" + LogBus::instance().format(r);
+      }
+      if (dropped) text += "\r\n% " + std::to_string(dropped) + " log lines dropped (terminal too slow).";
+    }
+    if (text.empty()) return false;
+    if (at_prompt) {
+      out(text);  // libcli redraws "\r\n" + prompt + line after this
+    } else {
+      out(text.substr(2) + "\r\n");
+    }
+    return true;
+  }
+
+  FrontContext& context_;
+  CommandSession& session_;
+  int fd_;
+  TerminalOptions options_;
+  const std::atomic<bool>& stop_;
+  front::KeyReader keys_;
+  std::shared_ptr<LogQueue> logs_;
+  LogBus::SinkId sink_ = 0;
+  cli_def* cli_ = nullptr;
+
+  std::map<std::string, cli_command*> registered_;
+  std::map<std::string, std::string> first_word_help_;
+  std::string last_prompt_;
+  std::vector<std::string> words_;  // words after the first, as libcli parsed them
+  std::size_t position_ = 0;        // word position of the last spot check
+  std::string pending_name_;        // keyword listed on its own line, marker line follows
+  bool printing_own_ = false;
+  bool suppress_cr_ = false;
+  bool quit_requested_ = false;
+};
+
+}  // namespace
+
+void run_terminal(FrontContext& context, CommandSession& session, int fd, const TerminalOptions& options,
+                  const std::atomic<bool>& stop) {
+  Terminal terminal(context, session, fd, options, stop);
+  terminal.run();
+}
+
+}  // namespace vpdnd::cli

@@ -1,0 +1,266 @@
+// The libcli bridge driven over a socketpair with a fake CommandSession: what the session
+// is given (raw lines, `?` partials, Tab partials, `return` on Ctrl+Z) and what the
+// terminal shows (prompts, help, paging, monitored log lines).
+#include "cli/front.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <mutex>
+#include <thread>
+
+#include "common/log.hpp"
+#include "term_client.hpp"
+
+namespace vpdnd::cli {
+namespace {
+
+using namespace std::chrono_literals;
+
+class FakeSession final : public CommandSession {
+ public:
+  std::string prompt() const override {
+    std::lock_guard lock(mutex_);
+    return prompt_;
+  }
+  ExecResult execute(const std::string& line) override {
+    std::lock_guard lock(mutex_);
+    lines_.push_back(line);
+    ExecResult r;
+    std::string t = line;
+    while (!t.empty() && t.back() == ' ') t.pop_back();
+    if (t == "system-view") {
+      prompt_ = "[VPDN]";
+    } else if (t == "l2tp-group 1") {
+      prompt_ = "[VPDN-l2tp1]";
+    } else if (t == "return") {
+      prompt_ = "<VPDN>";
+    } else if (t == "quit") {
+      if (prompt_ == "<VPDN>") r.close_session = true;
+      prompt_ = prompt_ == "[VPDN-l2tp1]" ? "[VPDN]" : "<VPDN>";
+    } else if (t == "long") {
+      for (int i = 1; i <= 20; ++i) r.output += "line" + std::to_string(i) + "\n";
+    } else if (t.rfind("screen ", 0) == 0) {
+      terminal_.screen_length = static_cast<std::uint32_t>(std::stoul(t.substr(7)));
+    } else if (t == "monitor") {
+      terminal_.monitor = true;
+      terminal_.debugging = true;
+    } else {
+      r.output = "RAN[" + line + "]";
+    }
+    return r;
+  }
+  std::string help(const std::string& partial) const override {
+    std::lock_guard lock(mutex_);
+    helps_.push_back(partial);
+    if (partial.empty())
+      return "  display         Display current system information\n"
+             "  quit            Exit from current command view\n"
+             "  system-view     Enter the System View\n";
+    return "  HELP[" + partial + "]\n  <cr>\n";
+  }
+  std::vector<std::string> complete(const std::string& partial) const override {
+    std::lock_guard lock(mutex_);
+    if (partial.empty()) {
+      if (prompt_ == "<VPDN>") return {"display", "quit", "system-view"};
+      return {"display", "l2tp-group", "quit", "return"};
+    }
+    completes_.push_back(partial);
+    if (partial == "display cu") return {"current-configuration"};
+    if (partial == "display ") return {"current-configuration", "debugging", "this"};
+    return {};
+  }
+  const TerminalSettings& terminal() const override { return terminal_; }
+
+  std::vector<std::string> lines() const {
+    std::lock_guard lock(mutex_);
+    return lines_;
+  }
+  std::vector<std::string> helps() const {
+    std::lock_guard lock(mutex_);
+    return helps_;
+  }
+  std::vector<std::string> completes() const {
+    std::lock_guard lock(mutex_);
+    return completes_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::string prompt_ = "<VPDN>";
+  std::vector<std::string> lines_;
+  mutable std::vector<std::string> helps_;
+  mutable std::vector<std::string> completes_;
+  TerminalSettings terminal_;
+};
+
+class BridgeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    engine_.start();
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds_), 0);
+    client_.set_fd(fds_[1]);
+    thread_ = std::thread([this] {
+      TerminalOptions options;
+      options.peer = "test";
+      run_terminal(context_, session_, fds_[0], options, stop_);
+      finished_.store(true);
+    });
+    ASSERT_TRUE(client_.expect("<VPDN>"));
+  }
+  void TearDown() override {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+    ::close(fds_[0]);
+    ::close(fds_[1]);
+    engine_.stop();
+  }
+
+  bool ran(const std::string& line) {
+    for (auto& l : session_.lines())
+      if (l == line) return true;
+    return false;
+  }
+
+  Engine engine_;
+  config::ConfigStore store_;
+  FrontContext context_{engine_, store_, {}};
+  FakeSession session_;
+  int fds_[2] = {-1, -1};
+  test::TermClient client_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> finished_{false};
+  std::thread thread_;
+};
+
+TEST_F(BridgeTest, KnownCommandRunsTheRawLine) {
+  client_.send("display   version\r");
+  ASSERT_TRUE(client_.expect("RAN[display   version]"));
+  EXPECT_TRUE(client_.expect("<VPDN>"));
+}
+
+TEST_F(BridgeTest, QuotesPipesAndUnknownWordsReachTheSessionUntouched) {
+  client_.send("display cur | include \"a b\"\r");
+  ASSERT_TRUE(client_.expect("RAN[display cur | include \"a b\"]"));
+  client_.send("frobnicate 1 2\r");
+  ASSERT_TRUE(client_.expect("RAN[frobnicate 1 2]"));
+  client_.send("d\r");  // ambiguous for libcli: still ours
+  ASSERT_TRUE(client_.expect("RAN[d]"));
+  client_.drain(200ms);
+  EXPECT_EQ(client_.all().find("Invalid command"), std::string::npos);
+  EXPECT_EQ(session_.lines().size(), 3u);
+}
+
+TEST_F(BridgeTest, QuestionMarkAfterFirstWordAsksHelpWithThePartialLine) {
+  client_.send("display ?");
+  ASSERT_TRUE(client_.expect("HELP[display ]"));
+  // libcli redraws the line without the '?', so Enter runs it.
+  ASSERT_TRUE(client_.expect("display "));
+  client_.send("cur?");
+  ASSERT_TRUE(client_.expect("HELP[display cur]"));
+  client_.send("rent-configuration ?");
+  ASSERT_TRUE(client_.expect("HELP[display current-configuration ]"));
+  client_.send("\r");
+  ASSERT_TRUE(client_.expect("RAN[display current-configuration ]"));
+  client_.drain(100ms);
+  EXPECT_EQ(client_.all().find("<cr>\r\n  <cr>"), std::string::npos) << "libcli's own <cr> leaked";
+}
+
+TEST_F(BridgeTest, QuestionMarkOnFirstWordListsTheViewsKeywords) {
+  client_.send("?");
+  ASSERT_TRUE(client_.expect("display         Display current system information"));
+  ASSERT_TRUE(client_.expect("quit            Exit from current command view"));
+  ASSERT_TRUE(client_.expect("system-view     Enter the System View"));
+  client_.send("sy?");
+  ASSERT_TRUE(client_.expect("system-view     Enter the System View"));
+  client_.drain(200ms);
+  EXPECT_EQ(client_.since_mark().find("display"), std::string::npos);
+}
+
+TEST_F(BridgeTest, TabCompletesFirstWordAndArguments) {
+  client_.send("sys\t");
+  ASSERT_TRUE(client_.expect("system-view "));
+  client_.send("\r");
+  ASSERT_TRUE(client_.expect("[VPDN]"));
+  EXPECT_TRUE(ran("system-view "));
+  client_.send("display cu\t");
+  ASSERT_TRUE(client_.expect("current-configuration ")) << client_.all();
+  client_.send("\r");
+  ASSERT_TRUE(client_.expect("RAN[display current-configuration ]"));
+  auto c = session_.completes();
+  EXPECT_NE(std::find(c.begin(), c.end(), "display cu"), c.end());
+}
+
+TEST_F(BridgeTest, PromptFollowsTheViewAndCtrlZReturns) {
+  client_.send("system-view\r");
+  ASSERT_TRUE(client_.expect("[VPDN]"));
+  client_.send("l2tp-group 1\r");
+  ASSERT_TRUE(client_.expect("[VPDN-l2tp1]"));
+  // Keywords of the new view are known to libcli (Tab completes a system-view keyword).
+  client_.send("l2tp-g\t");
+  ASSERT_TRUE(client_.expect("l2tp-group "));
+  client_.send("\x15");  // Ctrl+U clears the line
+  client_.mark_end();
+  client_.send("\x1a");  // Ctrl+Z
+  ASSERT_TRUE(client_.expect("<VPDN>"));
+  client_.send("display x\r");
+  ASSERT_TRUE(client_.expect("RAN[display x]"));
+  auto lines = session_.lines();
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_EQ(lines[lines.size() - 2], "return");
+}
+
+TEST_F(BridgeTest, LongOutputIsPagedByScreenLength) {
+  client_.send("screen 6\r");
+  ASSERT_TRUE(client_.expect("<VPDN>"));
+  client_.send("long\r");
+  ASSERT_TRUE(client_.expect("line5"));
+  ASSERT_TRUE(client_.expect("  ---- More ----"));
+  EXPECT_EQ(client_.since_mark().find("line6"), std::string::npos);
+  client_.send(" ");  // next page
+  ASSERT_TRUE(client_.expect("line10"));
+  ASSERT_TRUE(client_.expect("  ---- More ----"));
+  client_.send("\r");  // one more line
+  ASSERT_TRUE(client_.expect("line11"));
+  ASSERT_TRUE(client_.expect("  ---- More ----"));
+  client_.send("q");
+  ASSERT_TRUE(client_.expect("<VPDN>"));
+  EXPECT_EQ(client_.all().find("line12"), std::string::npos);
+  client_.send("screen 0\r");
+  ASSERT_TRUE(client_.expect("<VPDN>"));
+  client_.send("long\r");
+  ASSERT_TRUE(client_.expect("line20"));
+  EXPECT_EQ(client_.since_mark().find("More"), std::string::npos);
+}
+
+TEST_F(BridgeTest, MonitoredDebugLinesReachTheTerminal) {
+  auto& bus = LogBus::instance();
+  bus.set_stderr(false);
+  bus.set(DebugModule::l2tp, DebugClass::control, true);
+  bus.debug(DebugModule::l2tp, DebugClass::control, "before-monitor");
+  client_.send("monitor\r");
+  ASSERT_TRUE(client_.expect("<VPDN>"));
+  bus.debug(DebugModule::l2tp, DebugClass::control, "hello-from-engine");
+  ASSERT_TRUE(client_.expect("L2TP/7/CONTROL: hello-from-engine", 3000ms));
+  bus.set(DebugModule::l2tp, DebugClass::control, false);
+  // The line before `terminal monitor` was queued but not shown.
+  EXPECT_EQ(client_.all().find("before-monitor"), std::string::npos);
+}
+
+TEST_F(BridgeTest, QuitEndsTheTerminalAndStopIsPrompt) {
+  client_.send("quit\r");
+  auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (!finished_.load() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  EXPECT_TRUE(finished_.load());
+}
+
+TEST_F(BridgeTest, StopFlagEndsAnIdleTerminal) {
+  auto t0 = std::chrono::steady_clock::now();
+  stop_.store(true);
+  thread_.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2500ms);
+}
+
+}  // namespace
+}  // namespace vpdnd::cli
