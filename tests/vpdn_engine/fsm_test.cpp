@@ -1,0 +1,725 @@
+// Tunnel and session FSMs through the engine, on an in-memory network under a manual clock.
+#include "vpdn/engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include "common/log.hpp"
+#include "harness.hpp"
+
+namespace vpdnd::vpdn::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+const Endpoint kLac{ip("127.0.0.1"), 40001};
+const Endpoint kLns{ip("127.0.0.2"), 1701};
+const Endpoint kLns2{ip("127.0.0.3"), 1701};
+
+struct Pair : ::testing::Test {
+  World w;
+  Node lac{w.net, w.timers, kLac, 1};
+  Node lns{w.net, w.timers, kLns, 2};
+  CallLog calls;
+
+  void SetUp() override {
+    lac.config.l2tp_groups[1] = lac_group(1, {kLns.address}, "LAC", "aabbcc");
+    lns.config.l2tp_groups[1] = lns_group(1, 1, "LAC", "LNS", "aabbcc");
+  }
+  LacCallRequest request(const std::string& user = "alice@corp.com") {
+    LacCallRequest r;
+    r.group = 1;
+    r.user = user;
+    r.calling_number = "00:11:22:33:44:55";
+    r.called_number = "5551234";
+    r.bearer_type = kBearerDigital;
+    ppp::ProxyData p;
+    p.initial_received_confreq = {0x01, 0x04, 0x05, 0xd4};
+    p.last_sent_confreq = {0x03, 0x05, 0xc2, 0x23, 0x05};
+    p.last_received_confreq = {0x01, 0x04, 0x05, 0xd4};
+    p.auth_type = ppp::ProxyAuthType::chap;
+    p.auth_name = user;
+    p.auth_challenge = Bytes(16, 0x42);
+    p.auth_id = 7;
+    p.auth_response = Bytes(16, 0x24);
+    r.proxy = p;
+    return r;
+  }
+  CallHandle dial(LacCallRequest r) {
+    auto h = lac.engine->place_call(std::move(r), calls.callbacks());
+    EXPECT_TRUE(h.has_value()) << (h ? "" : h.error());
+    return h ? *h : 0;
+  }
+};
+
+TEST_F(Pair, TunnelAndSessionComeUpWithAuthenticationAndProxyData) {
+  auto req = request();
+  dial(req);
+  w.settle();
+  ASSERT_EQ(calls.up.size(), 1u);
+  ASSERT_EQ(lns.handler.incoming.size(), 1u);
+  const IncomingSession& in = lns.handler.incoming[0];
+  EXPECT_EQ(in.group, 1);
+  EXPECT_EQ(in.virtual_template, 1);
+  EXPECT_EQ(in.peer_name, "LAC");
+  EXPECT_EQ(in.calling_number, "00:11:22:33:44:55");
+  EXPECT_EQ(in.called_number, "5551234");
+  EXPECT_EQ(in.bearer_type, kBearerDigital);
+  EXPECT_EQ(in.framing_type, kFramingSync);
+  EXPECT_EQ(in.tx_connect_speed, 100000000u);
+  ASSERT_TRUE(in.proxy.has_value());
+  EXPECT_EQ(*in.proxy, *req.proxy);
+  EXPECT_NE(in.call_serial, 0u);
+
+  auto lt = lac.engine->snapshot_tunnels();
+  auto nt = lns.engine->snapshot_tunnels();
+  ASSERT_EQ(lt.size(), 1u);
+  ASSERT_EQ(nt.size(), 1u);
+  EXPECT_EQ(lt[0].state, TunnelState::established);
+  EXPECT_EQ(nt[0].state, TunnelState::established);
+  EXPECT_TRUE(lt[0].authenticated);
+  EXPECT_TRUE(nt[0].authenticated);
+  EXPECT_EQ(lt[0].remote_id, nt[0].local_id);
+  EXPECT_EQ(nt[0].remote_id, lt[0].local_id);
+  EXPECT_NE(lt[0].local_id, 0);
+  EXPECT_EQ(lt[0].remote_name, "LNS");
+  EXPECT_EQ(nt[0].remote_name, "LAC");
+  EXPECT_TRUE(lt[0].is_lac);
+  EXPECT_FALSE(nt[0].is_lac);
+  EXPECT_EQ(lt[0].peer_window, 16);
+
+  auto ls = lac.engine->snapshot_sessions();
+  auto ns = lns.engine->snapshot_sessions();
+  ASSERT_EQ(ls.size(), 1u);
+  ASSERT_EQ(ns.size(), 1u);
+  EXPECT_EQ(ls[0].state, SessionState::established);
+  EXPECT_EQ(ns[0].state, SessionState::established);
+  EXPECT_EQ(ls[0].remote_id, ns[0].local_id);
+  EXPECT_EQ(ns[0].remote_id, ls[0].local_id);
+  EXPECT_EQ(ns[0].interface, "Virtual-Template1");
+  EXPECT_EQ(ns[0].user, "alice@corp.com");
+  EXPECT_EQ(ns[0].auth_method, "proxy CHAP");
+
+  // Every message of the handshake went out once: nothing lost, nothing retransmitted.
+  EXPECT_EQ(w.net.count(MessageType::sccrq), 1u);
+  EXPECT_EQ(w.net.count(MessageType::sccrp), 1u);
+  EXPECT_EQ(w.net.count(MessageType::scccn), 1u);
+  EXPECT_EQ(w.net.count(MessageType::icrq), 1u);
+  EXPECT_EQ(w.net.count(MessageType::icrp), 1u);
+  EXPECT_EQ(w.net.count(MessageType::iccn), 1u);
+  auto sccrq = w.net.sent(MessageType::sccrq)[0];
+  EXPECT_TRUE(sccrq.has(AvpType::challenge));
+  EXPECT_TRUE(sccrq.has(AvpType::tie_breaker));
+  EXPECT_EQ(sccrq.string(AvpType::host_name), "LAC");
+  EXPECT_EQ(sccrq.u16(AvpType::receive_window_size), 16);
+  EXPECT_TRUE(sccrq.has(AvpType::framing_capabilities));
+  EXPECT_TRUE(sccrq.has(AvpType::bearer_capabilities));
+  EXPECT_TRUE(sccrq.has(AvpType::firmware_revision));
+  EXPECT_EQ(sccrq.string(AvpType::vendor_name), "vpdnd");
+  auto stats = lns.engine->statistics();
+  EXPECT_EQ(stats.messages_in["SCCRQ"], 1u);
+  EXPECT_EQ(stats.messages_out["SCCRP"], 1u);
+  EXPECT_EQ(stats.tunnels_up, 1u);
+  EXPECT_EQ(stats.sessions_up, 1u);
+  EXPECT_EQ(stats.retransmits, 0u);
+}
+
+TEST_F(Pair, HiddenProxyAvpsAreHiddenOnTheWireAndRecovered) {
+  lac.config.l2tp_groups[1].avp_hidden = true;
+  auto req = request();
+  dial(req);
+  w.settle();
+  ASSERT_EQ(lns.handler.incoming.size(), 1u);
+  EXPECT_EQ(*lns.handler.incoming[0].proxy, *req.proxy);
+  auto iccn = w.net.sent(MessageType::iccn, kLac, "aabbcc");
+  ASSERT_EQ(iccn.size(), 1u);
+  const Avp* resp = iccn[0].find(AvpType::proxy_authen_response);
+  ASSERT_NE(resp, nullptr);
+  EXPECT_TRUE(resp->hidden);
+}
+
+TEST_F(Pair, WrongSecretAtLacEndsWithStopCcnResult4) {
+  lns.config.l2tp_groups[1].tunnel_password.plain = "other";
+  dial(request());
+  w.settle();
+  EXPECT_TRUE(calls.up.empty());
+  ASSERT_EQ(calls.down.size(), 1u);
+  auto stop = w.net.sent(MessageType::stopccn, kLac);
+  ASSERT_EQ(stop.size(), 1u);
+  EXPECT_EQ(stop[0].result_code()->result, stopccn_result::not_authorized);
+  EXPECT_TRUE(lns.handler.incoming.empty());
+  // The LNS acknowledged and holds the tunnel in Stopping; both forget it after the hold.
+  ASSERT_EQ(lns.engine->snapshot_tunnels().size(), 1u);
+  EXPECT_EQ(lns.engine->snapshot_tunnels()[0].state, TunnelState::stopping);
+  w.run(32s, 100ms);
+  EXPECT_EQ(lac.engine->tunnel_count(), 0u);
+  EXPECT_EQ(lns.engine->tunnel_count(), 0u);
+}
+
+TEST_F(Pair, WrongSecretAtLnsEndsWithStopCcnResult4) {
+  // The LAC does not authenticate the LNS, but answers its challenge with another secret.
+  lac.config.l2tp_groups[1].tunnel_authentication = false;
+  lac.config.l2tp_groups[1].tunnel_password.plain = "wrong";
+  dial(request());
+  w.settle();
+  auto stop = w.net.sent(MessageType::stopccn, kLns);
+  ASSERT_EQ(stop.size(), 1u);
+  EXPECT_EQ(stop[0].result_code()->result, stopccn_result::not_authorized);
+  ASSERT_EQ(calls.down.size(), 1u);
+  EXPECT_TRUE(calls.down[0].by_peer);
+  EXPECT_EQ(calls.down[0].result.result, stopccn_result::not_authorized);
+}
+
+TEST_F(Pair, PeerNotAllowedByAnyGroupGetsStopCcnResult4) {
+  lns.config.l2tp_groups[1].allow_remote = "SOMEONE-ELSE";
+  dial(request());
+  w.settle();
+  auto stop = w.net.sent(MessageType::stopccn, kLns);
+  ASSERT_EQ(stop.size(), 1u);
+  EXPECT_EQ(stop[0].result_code()->result, stopccn_result::not_authorized);
+  EXPECT_EQ(calls.down.size(), 1u);
+}
+
+TEST_F(Pair, GroupOneWithoutRemoteIsTheDefaultGroup) {
+  lns.config.l2tp_groups[1].allow_remote.clear();
+  lns.config.l2tp_groups[1].allow_virtual_template = 7;
+  dial(request());
+  w.settle();
+  ASSERT_EQ(lns.handler.incoming.size(), 1u);
+  EXPECT_EQ(lns.handler.incoming[0].virtual_template, 7);
+}
+
+TEST_F(Pair, AuthenticationOffOnBothSides) {
+  lac.config.l2tp_groups[1].tunnel_authentication = false;
+  lns.config.l2tp_groups[1].tunnel_authentication = false;
+  dial(request());
+  w.settle();
+  EXPECT_EQ(calls.up.size(), 1u);
+  EXPECT_FALSE(w.net.sent(MessageType::sccrq)[0].has(AvpType::challenge));
+  EXPECT_FALSE(w.net.sent(MessageType::sccrp)[0].has(AvpType::challenge));
+  EXPECT_FALSE(lac.engine->snapshot_tunnels()[0].authenticated);
+}
+
+TEST_F(Pair, DisabledLnsDropsSccrqAndLacFailsOverToSecondAddress) {
+  Node lns2{w.net, w.timers, kLns2, 3};
+  lns2.config.l2tp_groups[1] = lns_group(1, 2, "LAC", "LNS2", "aabbcc");
+  lns.config.l2tp.enabled = false;
+  lac.config.l2tp_groups[1].lns_addresses = {kLns.address, kLns2.address};
+  dial(request());
+  w.run(30s, 100ms);
+  EXPECT_TRUE(calls.up.empty());
+  w.run(2s, 100ms);  // 1+2+4+8+8 retransmissions, failure at 31 s
+  ASSERT_EQ(calls.up.size(), 1u);
+  EXPECT_TRUE(calls.down.empty());
+  EXPECT_EQ(lns2.handler.incoming.size(), 1u);
+  EXPECT_EQ(w.net.count(MessageType::sccrq, kLac), 7u);  // 6 to the first, 1 to the second
+  EXPECT_EQ(lns.engine->statistics().drops["l2tp disabled"], 6u);
+  auto t = lac.engine->snapshot_tunnels();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].remote_address, kLns2.address);
+}
+
+TEST_F(Pair, AllAddressesSilentFailsTheCall) {
+  lns.config.l2tp.enabled = false;
+  dial(request());
+  w.run(35s, 100ms);
+  ASSERT_EQ(calls.down.size(), 1u);
+  EXPECT_TRUE(calls.down[0].peer_lost);
+  EXPECT_EQ(lac.engine->tunnel_count(), 0u);
+  EXPECT_EQ(lac.engine->session_count(), 0u);
+}
+
+TEST_F(Pair, HelloIsSentWhenIdleAndAckedByZlb) {
+  dial(request());
+  w.settle();
+  const std::size_t zlb_lac = w.net.zlbs(kLac), zlb_lns = w.net.zlbs(kLns);
+  w.run(59s, 100ms);
+  EXPECT_EQ(w.net.count(MessageType::hello), 0u);
+  w.run(2s, 100ms);
+  // Whoever's idle timer fires first says Hello; that traffic restarts the other's timer.
+  const std::size_t from_lac = w.net.count(MessageType::hello, kLac);
+  const std::size_t from_lns = w.net.count(MessageType::hello, kLns);
+  EXPECT_EQ(from_lac + from_lns, 1u);
+  if (from_lns) {
+    EXPECT_EQ(w.net.zlbs(kLac), zlb_lac + 1);
+  } else {
+    EXPECT_EQ(w.net.zlbs(kLns), zlb_lns + 1);
+  }
+  w.run(600s, 100ms);
+  const std::size_t hellos = w.net.count(MessageType::hello);
+  EXPECT_GE(hellos, 10u);
+  EXPECT_LE(hellos, 11u);
+  EXPECT_EQ(lac.engine->snapshot_tunnels()[0].state, TunnelState::established);
+  EXPECT_EQ(lac.engine->statistics().retransmits, 0u);
+}
+
+TEST_F(Pair, PeerSilenceAfterHelloTakesTheTunnelDown) {
+  dial(request());
+  w.settle();
+  ASSERT_EQ(calls.up.size(), 1u);
+  w.net.drop = [](const Packet& p) { return p.from == kLns; };  // the LNS dies
+  lns.config.l2tp_groups[1].hello_interval_s = 1000;            // and never says hello
+  w.run(60s + 32s, 100ms);
+  ASSERT_EQ(calls.down.size(), 1u);
+  EXPECT_TRUE(calls.down[0].peer_lost);
+  EXPECT_EQ(lac.engine->tunnel_count(), 0u);
+  EXPECT_EQ(w.net.count(MessageType::hello, kLac), 6u);  // 1 + 5 retransmissions
+}
+
+TEST_F(Pair, LossAndDuplicatesDuringSetupAreRecovered) {
+  int n = 0;
+  // Lose every third datagram and duplicate the others' delivery order stays intact.
+  w.net.drop = [&n](const Packet&) { return ++n % 3 == 0; };
+  for (int i = 0; i < 5; ++i) dial(request("u" + std::to_string(i) + "@corp.com"));
+  w.run(60s, 50ms);
+  EXPECT_EQ(calls.up.size(), 5u);
+  EXPECT_EQ(lns.handler.incoming.size(), 5u);
+  EXPECT_GT(lac.engine->statistics().retransmits + lns.engine->statistics().retransmits, 0u);
+  EXPECT_EQ(lns.engine->tunnel_count(), 1u);
+}
+
+TEST_F(Pair, LnsResetSendsStopCcnHoldsDownAndLacReportsDown) {
+  dial(request());
+  w.settle();
+  auto nt = lns.engine->snapshot_tunnels();
+  ASSERT_EQ(nt.size(), 1u);
+  EXPECT_EQ(lns.engine->reset_tunnel_name("LAC"), "");
+  w.settle();
+  ASSERT_EQ(calls.down.size(), 1u);
+  EXPECT_TRUE(calls.down[0].by_peer);
+  EXPECT_TRUE(calls.down[0].stopccn);
+  ASSERT_EQ(lns.handler.down.size(), 1u);  // the LNS session went with its tunnel
+  auto stop = w.net.sent(MessageType::stopccn, kLns);
+  ASSERT_EQ(stop.size(), 1u);
+  EXPECT_EQ(stop[0].result_code()->result, stopccn_result::clear);
+  EXPECT_EQ(stop[0].u16(AvpType::assigned_tunnel_id), nt[0].local_id);
+  // Hold-down: both keep the tunnel in Stopping to re-ack, then forget it.
+  EXPECT_EQ(lns.engine->snapshot_tunnels()[0].state, TunnelState::stopping);
+  EXPECT_EQ(lac.engine->snapshot_tunnels()[0].state, TunnelState::stopping);
+  w.run(30s, 100ms);
+  EXPECT_EQ(lns.engine->tunnel_count(), 1u);
+  w.run(2s, 100ms);
+  EXPECT_EQ(lns.engine->tunnel_count(), 0u);
+  EXPECT_EQ(lac.engine->tunnel_count(), 0u);
+  EXPECT_EQ(lns.engine->reset_tunnel_id(nt[0].local_id), "% Tunnel " + std::to_string(nt[0].local_id) + " does not exist.");
+}
+
+TEST_F(Pair, LostStopCcnAckIsRetransmittedAndReacked) {
+  dial(request());
+  w.settle();
+  // The LAC's acks of the StopCCN are lost twice.
+  int lost = 0;
+  w.net.drop = [&lost](const Packet& p) { return p.from == kLac && p.zlb() && lost++ < 2; };
+  lac.engine->close_tunnel(lac.engine->snapshot_tunnels()[0].local_id);
+  ASSERT_EQ(lac.engine->close_tunnel(0), false);
+  lns.engine->close_tunnel(lns.engine->snapshot_tunnels()[0].local_id);  // crossed StopCCNs
+  w.run(10s, 50ms);
+  EXPECT_GE(w.net.count(MessageType::stopccn, kLns), 1u);
+  EXPECT_GE(w.net.count(MessageType::stopccn, kLac), 1u);
+  // Eventually both StopCCNs are acknowledged: no failure, the transports are idle.
+  auto lt = lac.engine->snapshot_tunnels();
+  ASSERT_EQ(lt.size(), 1u);
+  EXPECT_EQ(lt[0].state, TunnelState::stopping);
+}
+
+TEST_F(Pair, CdnFromLacSideAndFromLnsSide) {
+  dial(request("a@corp.com"));
+  dial(request("b@corp.com"));
+  w.settle();
+  ASSERT_EQ(calls.up.size(), 2u);
+  ASSERT_EQ(lns.handler.incoming.size(), 2u);
+  // LAC hangs up call 0.
+  EXPECT_TRUE(lac.engine->close_session(calls.up[0], cdn_result::lost_carrier, Q931Cause{16, 0, {}}));
+  w.settle();
+  ASSERT_EQ(lns.handler.down.size(), 1u);
+  EXPECT_EQ(lns.handler.down[0].second.result.result, cdn_result::lost_carrier);
+  ASSERT_TRUE(lns.handler.down[0].second.q931.has_value());
+  EXPECT_EQ(lns.handler.down[0].second.q931->cause, 16);
+  EXPECT_TRUE(calls.down.empty());  // no callback for our own close
+  // LNS resets call 1 by id.
+  SessionRef r1 = lns.handler.incoming[1].ref;
+  EXPECT_EQ(lns.engine->reset_session_id(r1.session), "");
+  w.settle();
+  ASSERT_EQ(calls.down.size(), 1u);
+  EXPECT_EQ(calls.down[0].result.result, cdn_result::administrative);
+  EXPECT_EQ(lac.engine->session_count(), 0u);
+  EXPECT_EQ(lns.engine->session_count(), 0u);
+  EXPECT_EQ(lns.engine->reset_session_id(r1.session), "% Session " + std::to_string(r1.session) + " does not exist.");
+  // The tunnel stays.
+  EXPECT_EQ(lac.engine->snapshot_tunnels()[0].state, TunnelState::established);
+  // A new call reuses it.
+  dial(request("c@corp.com"));
+  w.settle();
+  EXPECT_EQ(calls.up.size(), 3u);
+  EXPECT_EQ(w.net.count(MessageType::sccrq), 1u);
+}
+
+TEST_F(Pair, LnsHandlerRefusalSendsCdn) {
+  lns.handler.accept = false;
+  dial(request());
+  w.settle();
+  EXPECT_EQ(calls.up.size(), 1u);  // ICCN went out
+  ASSERT_EQ(calls.down.size(), 1u);
+  EXPECT_EQ(calls.down[0].result.result, cdn_result::general_error);
+  EXPECT_TRUE(lns.handler.down.empty());
+}
+
+TEST_F(Pair, SessionLimitAnswersCdnResult4) {
+  lns.config.l2tp.session_limit = 1;
+  dial(request("a@corp.com"));
+  dial(request("b@corp.com"));
+  w.settle();
+  EXPECT_EQ(lns.handler.incoming.size(), 1u);
+  ASSERT_EQ(calls.down.size(), 1u);
+  EXPECT_EQ(calls.down[0].result.result, cdn_result::no_facilities_temporary);
+  EXPECT_EQ(calls.down[0].result.error, general_error::insufficient_resources);
+}
+
+TEST_F(Pair, TunnelLimitAnswersStopCcn) {
+  lns.config.l2tp.tunnel_limit = 1;
+  Node lac2{w.net, w.timers, Endpoint{ip("127.0.0.9"), 40002}, 9};
+  lac2.config.l2tp_groups[1] = lac_group(1, {kLns.address}, "LAC", "aabbcc");
+  dial(request());
+  w.settle();
+  CallLog c2;
+  ASSERT_TRUE(lac2.engine->place_call(request(), c2.callbacks()));
+  w.settle();
+  EXPECT_EQ(calls.up.size(), 1u);
+  ASSERT_EQ(c2.down.size(), 1u);
+  EXPECT_EQ(c2.down[0].result.result, stopccn_result::general_error);
+  EXPECT_EQ(c2.down[0].result.error, general_error::insufficient_resources);
+}
+
+TEST_F(Pair, DataBothWaysWithAndWithoutSequencing) {
+  for (bool seq : {false, true}) {
+    lac.config.l2tp_groups[1].flow_control = seq;
+    calls = {};
+    lns.handler.incoming.clear();
+    lns.handler.data.clear();
+    dial(request());
+    w.settle();
+    ASSERT_EQ(calls.up.size(), 1u);
+    ASSERT_EQ(lns.handler.incoming.size(), 1u);
+    EXPECT_EQ(lns.handler.incoming[0].sequencing_required, seq);
+    const Bytes frame{0xff, 0x03, 0xc0, 0x21, 0x09, 0x01, 0x00, 0x08, 1, 2, 3, 4};
+    EXPECT_TRUE(lac.engine->send_data(calls.up[0], frame));
+    EXPECT_TRUE(lns.engine->send_data(lns.handler.incoming[0].ref, frame));
+    w.net.pump();
+    ASSERT_EQ(lns.handler.data.size(), 1u);
+    EXPECT_EQ(lns.handler.data[0].second, frame);
+    EXPECT_EQ(lns.handler.data[0].first, lns.handler.incoming[0].ref);
+    ASSERT_GE(lac.handler.data.size(), 1u);
+    EXPECT_EQ(lac.handler.data.back().second, frame);
+    auto st = lns.engine->session_status(lns.handler.incoming[0].ref);
+    ASSERT_TRUE(st);
+    EXPECT_EQ(st->packets_in, 1u);
+    EXPECT_EQ(st->bytes_in, frame.size());
+    EXPECT_EQ(st->packets_out, 1u);
+    if (seq) {
+      // Replaying the last data datagram is an old Ns: dropped.
+      Packet last;
+      for (auto& p : w.net.wire)
+        if (!p.control() && p.from == kLac) last = p;
+      lns.engine->on_datagram(last.from, last.data);
+      EXPECT_EQ(lns.handler.data.size(), 1u);
+      EXPECT_EQ(lns.engine->statistics().drops["data out of sequence"], 1u);
+    }
+    lac.engine->close_session(calls.up[0]);
+    w.settle();
+  }
+  EXPECT_FALSE(lac.engine->send_data(SessionRef{1, 1}, Bytes{1}));
+}
+
+TEST_F(Pair, UndoL2tpEnableSendsStopCcnResult6) {
+  dial(request());
+  w.settle();
+  lns.config.l2tp.enabled = false;
+  lns.engine->on_config_change({config::ConfigSection::l2tp_global, "", false});
+  w.settle();
+  auto stop = w.net.sent(MessageType::stopccn, kLns);
+  ASSERT_EQ(stop.size(), 1u);
+  EXPECT_EQ(stop[0].result_code()->result, stopccn_result::shutting_down);
+  EXPECT_EQ(calls.down.size(), 1u);
+  EXPECT_EQ(lns.handler.down.size(), 1u);
+}
+
+TEST_F(Pair, ShutdownFinishesWhenStopCcnsAreAcked) {
+  dial(request());
+  w.settle();
+  bool done = false;
+  lac.engine->shutdown([&] { done = true; });
+  EXPECT_FALSE(done);
+  w.settle();
+  EXPECT_TRUE(done);
+  EXPECT_EQ(w.net.count(MessageType::stopccn, kLac), 1u);
+}
+
+TEST_F(Pair, PlaceCallErrors) {
+  lac.config.l2tp.enabled = false;
+  EXPECT_FALSE(lac.engine->place_call(request(), {}).has_value());
+  lac.config.l2tp.enabled = true;
+  auto r = request();
+  r.group = 42;
+  EXPECT_FALSE(lac.engine->place_call(r, {}).has_value());
+  r.group = 0;
+  EXPECT_FALSE(lac.engine->place_call(r, {}).has_value());  // no address at all
+  r.lns_addresses = {kLns.address};
+  r.secret = "aabbcc";
+  r.host_name = "LAC";
+  r.authenticate = true;
+  CallLog c;
+  ASSERT_TRUE(lac.engine->place_call(r, c.callbacks()).has_value());  // RADIUS-style
+  w.settle();
+  EXPECT_EQ(c.up.size(), 1u);
+}
+
+TEST_F(Pair, CancelCallBeforeTunnelIsUp) {
+  auto h = dial(request());
+  lac.engine->cancel_call(h);
+  w.settle();
+  EXPECT_TRUE(calls.up.empty());
+  EXPECT_TRUE(calls.down.empty());
+  EXPECT_EQ(lac.engine->session_count(), 0u);
+  EXPECT_EQ(w.net.count(MessageType::icrq), 0u);
+}
+
+TEST_F(Pair, DebugLinesFollowTheCliReferenceFormat) {
+  std::vector<std::string> lines;
+  auto& bus = LogBus::instance();
+  bus.set_stderr(false);
+  auto id = bus.subscribe([&](const LogRecord& r) {
+    if (r.is_debug) lines.push_back(r.text);
+  });
+  bus.set_all(DebugModule::l2tp, true);
+  dial(request());
+  w.settle();
+  bus.set_all(DebugModule::l2tp, false);
+  bus.unsubscribe(id);
+  auto t = lac.engine->snapshot_tunnels()[0];
+  const std::string tid = std::to_string(t.local_id);
+  auto has_prefix = [&](const std::string& p) {
+    return std::any_of(lines.begin(), lines.end(), [&](auto& l) { return l.rfind(p, 0) == 0; });
+  };
+  EXPECT_TRUE(has_prefix("Tunnel " + tid + " sent SCCRQ to 127.0.0.2:1701 (len="));
+  EXPECT_TRUE(has_prefix("Tunnel " + tid + " received SCCRP from 127.0.0.2:1701 (len="));
+  EXPECT_TRUE(has_prefix("TunnelID=" + tid +
+                         ": Processed SCCRP in Wait-reply state, tunnel state now Established."));
+  bool avp_lines = false;
+  for (auto& l : lines)
+    if (l.rfind("Tunnel " + tid + " sent SCCRQ", 0) == 0 && l.find("\n") != std::string::npos &&
+        l.find("Host Name") != std::string::npos)
+      avp_lines = true;
+  EXPECT_TRUE(avp_lines);
+  for (auto& l : lines) EXPECT_EQ(l.find("aabbcc"), std::string::npos) << l;  // no secret
+}
+
+// ---- scripted peer: raw messages through the codec ----
+
+struct RawPeer : ::testing::Test {
+  World w;
+  Node lns{w.net, w.timers, kLns, 5};
+  Endpoint me{ip("127.0.0.7"), 1701};
+  std::vector<Packet> got;
+  SeededRandom random{77};
+  std::uint16_t ns = 0;
+  std::uint16_t nr = 0;
+
+  void SetUp() override {
+    lns.config.l2tp_groups[1] = lns_group(1, 1, "", "LNS", "");
+    lns.config.l2tp_groups[1].tunnel_authentication = false;
+    w.net.add(me, [this](const Endpoint& from, ByteView d) {
+      got.push_back(Packet{from, me, Bytes(d.begin(), d.end())});
+      if (peek_is_control(d) && d.size() > kControlHeaderSize) {
+        auto h = decode_header(d);
+        if (h && h->ns == nr) ++nr;
+      }
+    });
+  }
+  void send(ControlMessage m, const std::string& secret = {}) {
+    m.ns = ns++;
+    m.nr = nr;
+    HidingContext h{secret};
+    auto b = encode_control(m, secret.empty() ? nullptr : &h, random);
+    ASSERT_TRUE(b.has_value());
+    // encode_control writes Ns/Nr from the message.
+    lns.engine->on_datagram(me, *b);
+    w.net.pump();
+  }
+  ControlMessage sccrq(std::uint16_t tid, std::optional<std::uint64_t> tie = {}) {
+    auto m = ControlMessage::make(MessageType::sccrq, 0);
+    m.add_protocol_version()
+        .add_string(AvpType::host_name, "raw")
+        .add_u32(AvpType::framing_capabilities, 3)
+        .add_u16(AvpType::assigned_tunnel_id, tid);
+    if (tie) m.add_u64(AvpType::tie_breaker, *tie);
+    return m;
+  }
+  std::vector<ControlMessage> received(MessageType t) {
+    std::vector<ControlMessage> out;
+    for (auto& p : got)
+      if (auto m = p.decode(); m && !m->zlb && m->type == t) out.push_back(*m);
+    return out;
+  }
+  std::uint16_t establish(std::uint16_t my_tid = 100) {
+    send(sccrq(my_tid));
+    auto rp = received(MessageType::sccrp);
+    EXPECT_EQ(rp.size(), 1u);
+    if (rp.empty()) return 0;
+    std::uint16_t lns_tid = *rp[0].u16(AvpType::assigned_tunnel_id);
+    send(ControlMessage::make(MessageType::scccn, lns_tid));
+    return lns_tid;
+  }
+};
+
+TEST_F(RawPeer, DuplicateSccrqMakesOneTunnelAndIsReacked) {
+  auto m = sccrq(100);
+  send(m);
+  ns = 0;  // retransmission: same Ns
+  send(m);
+  EXPECT_EQ(lns.engine->tunnel_count(), 1u);
+  EXPECT_EQ(received(MessageType::sccrp).size(), 1u);
+  std::size_t zlbs = 0;
+  for (auto& p : got) zlbs += p.zlb();
+  EXPECT_EQ(zlbs, 1u);
+}
+
+TEST_F(RawPeer, OcrqIsAnsweredWithCdnResult5) {
+  auto tid = establish();
+  ASSERT_NE(tid, 0);
+  auto o = ControlMessage::make(MessageType::ocrq, tid);
+  o.add_u16(AvpType::assigned_session_id, 55)
+      .add_u32(AvpType::call_serial_number, 1)
+      .add_u32(AvpType::minimum_bps, 1)
+      .add_u32(AvpType::maximum_bps, 100)
+      .add_u32(AvpType::bearer_type, 1)
+      .add_u32(AvpType::framing_type, 1)
+      .add_string(AvpType::called_number, "123");
+  send(o);
+  auto cdn = received(MessageType::cdn);
+  ASSERT_EQ(cdn.size(), 1u);
+  EXPECT_EQ(cdn[0].session_id, 55);
+  EXPECT_EQ(cdn[0].result_code()->result, cdn_result::no_facilities_permanent);
+}
+
+TEST_F(RawPeer, WenAndSliAreAcceptedAndSliReportedUpward) {
+  auto tid = establish();
+  auto icrq = ControlMessage::make(MessageType::icrq, tid);
+  icrq.add_u16(AvpType::assigned_session_id, 9).add_u32(AvpType::call_serial_number, 3);
+  send(icrq);
+  auto icrp = received(MessageType::icrp);
+  ASSERT_EQ(icrp.size(), 1u);
+  std::uint16_t sid = *icrp[0].u16(AvpType::assigned_session_id);
+  auto iccn = ControlMessage::make(MessageType::iccn, tid, sid);
+  iccn.add_u32(AvpType::tx_connect_speed, 1000).add_u32(AvpType::framing_type, 1);
+  send(iccn);
+  ASSERT_EQ(lns.handler.incoming.size(), 1u);
+  EXPECT_FALSE(lns.handler.incoming[0].proxy.has_value());
+  auto wen = ControlMessage::make(MessageType::wen, tid, sid);
+  wen.add_call_errors(CallErrors{1, 2, 3, 4, 5, 6});
+  send(wen);
+  auto sli = ControlMessage::make(MessageType::sli, tid, sid);
+  sli.add_accm(Accm{0x0a, 0x0b});
+  send(sli);
+  ASSERT_EQ(lns.handler.link_info.size(), 1u);
+  EXPECT_EQ(lns.handler.link_info[0].second, (Accm{0x0a, 0x0b}));
+  EXPECT_EQ(lns.engine->statistics().messages_in["WEN"], 1u);
+  // CDN from the peer, with Q.931 cause.
+  auto cdn = ControlMessage::make(MessageType::cdn, tid, sid);
+  cdn.add_result_code(ResultCode{cdn_result::lost_carrier, std::nullopt, {}})
+      .add_u16(AvpType::assigned_session_id, 9)
+      .add_q931_cause(Q931Cause{16, 0, {}});
+  send(cdn);
+  ASSERT_EQ(lns.handler.down.size(), 1u);
+  EXPECT_EQ(lns.handler.down[0].second.result.result, cdn_result::lost_carrier);
+}
+
+TEST_F(RawPeer, UnknownMandatoryAvpInSccrqAnswersStopCcn) {
+  auto m = sccrq(100);
+  Avp bogus;
+  bogus.type = 200;
+  bogus.mandatory = true;
+  bogus.value = {1, 2};
+  m.add(bogus);
+  send(m);
+  // The header is fine and the tunnel is new: the codec says StopCCN for an unknown M AVP.
+  // (Tunnel id 0 path: dropped and counted, since no tunnel exists to carry a StopCCN.)
+  EXPECT_EQ(lns.engine->tunnel_count(), 0u);
+  EXPECT_EQ(lns.engine->statistics().drops.size(), 1u);
+  // Inside an established tunnel it tears the tunnel down with result 2 / error 8.
+  ns = 0;
+  nr = 0;
+  got.clear();
+  auto tid = establish(101);
+  auto hello = ControlMessage::make(MessageType::hello, tid);
+  hello.add(bogus);
+  send(hello);
+  auto stop = received(MessageType::stopccn);
+  ASSERT_EQ(stop.size(), 1u);
+  EXPECT_EQ(stop[0].result_code()->result, stopccn_result::general_error);
+  EXPECT_EQ(stop[0].result_code()->error, general_error::unknown_mandatory_avp);
+}
+
+TEST_F(RawPeer, GarbageIsDroppedWithOneCountedReasonEach) {
+  const std::vector<Bytes> junk = {
+      {},
+      {0xc8},
+      {0xc8, 0x02, 0x00, 0x0c},
+      {0xc8, 0x02, 0x00, 0x50, 0, 0, 0, 0, 0, 0, 0, 0},        // length beyond datagram
+      {0xc8, 0x03, 0x00, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0},        // version 3
+      {0xc8, 0x02, 0x00, 0x0c, 0x12, 0x34, 0, 0, 0, 0, 0, 0},  // ZLB for unknown tunnel
+      {0x00, 0x02, 0x12, 0x34, 0x00, 0x01, 0xff, 0x03},        // data, unknown tunnel
+      {0xc8, 0x02, 0x00, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0},        // ZLB for tunnel 0
+  };
+  std::uint64_t before = 0;
+  for (const auto& j : junk) {
+    lns.engine->on_datagram(me, j);
+    std::uint64_t total = 0;
+    for (auto& [k, v] : lns.engine->statistics().drops) total += v;
+    EXPECT_EQ(total, before + 1) << to_hex(j);
+    before = total;
+  }
+  EXPECT_EQ(lns.engine->tunnel_count(), 0u);
+  // Random bytes never crash or create state.
+  SeededRandom r(5);
+  for (int i = 0; i < 20000; ++i) {
+    Bytes b(r.u16() % 64);
+    r.fill(b);
+    if (!b.empty() && (i & 1)) b[0] = 0xc8;
+    if (b.size() > 1) b[1] = 0x02;
+    lns.engine->on_datagram(me, b);
+  }
+  w.settle();
+  EXPECT_EQ(lns.engine->session_count(), 0u);
+}
+
+TEST_F(RawPeer, TieBreakerLowerValueWins) {
+  // The LNS node also dials us as a LAC (an outstanding SCCRQ to `me`).
+  lns.config.l2tp_groups[2] = lac_group(2, {me.address}, "LNS", "");
+  CallLog c;
+  ASSERT_TRUE(lns.engine->place_call([&] {
+    LacCallRequest r;
+    r.group = 2;
+    r.user = "x";
+    return r;
+  }(), c.callbacks()));
+  w.net.pump();
+  auto ours = received(MessageType::sccrq);
+  ASSERT_EQ(ours.size(), 1u);
+  std::uint64_t tb = *ours[0].u64(AvpType::tie_breaker);
+  ASSERT_GT(tb, 1u);
+  ASSERT_LT(tb, ~0ull);
+  // Our SCCRQ with a higher tie breaker loses: the engine ignores it.
+  send(sccrq(200, tb + 1));
+  EXPECT_EQ(lns.engine->tunnel_count(), 1u);
+  EXPECT_TRUE(received(MessageType::sccrp).empty());
+  EXPECT_EQ(lns.engine->statistics().drops["tie breaker lost by peer"], 1u);
+  // With a lower one we win: the engine drops its own SCCRQ tunnel and answers ours.
+  ns = 0;
+  send(sccrq(201, tb - 1));
+  EXPECT_EQ(received(MessageType::sccrp).size(), 1u);
+  ASSERT_EQ(lns.engine->tunnel_count(), 1u);
+  EXPECT_FALSE(lns.engine->snapshot_tunnels()[0].is_lac);
+  ASSERT_EQ(c.down.size(), 1u);  // its call went with the discarded tunnel
+}
+
+}  // namespace
+}  // namespace vpdnd::vpdn::test

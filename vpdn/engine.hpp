@@ -1,0 +1,231 @@
+// DOC: the L2TPv2 control plane engine (RFC 2661), LAC and LNS (library vpdnd_vpdn_engine,
+// owner: l2tp-engine). One L2tpEngine owns every tunnel and session of the box, their
+// reliable control channels (vpdn/engine/transport.hpp), the tunnel FSM (§7.2) and the
+// incoming-call session FSMs (§7.4.1 LAC, §7.4.2 LNS), the tables (O(1) lookup by local
+// tunnel id, by (peer address, port, peer tunnel id) for duplicate SCCRQs, by (group, LNS)
+// for LAC tunnel reuse), counters, `display`/`reset` data and the debug lines.
+//
+// Threading: everything runs on the engine thread (the io_context thread). No locks. The
+// handler and callbacks are called on that thread, possibly from inside an engine method;
+// they may call back into the engine (close_session, send_data, ...).
+//
+// Wiring (integration, app/services):
+//   L2tpEngine engine(store.running(), timers, random);       // TimerService, RandomSource
+//   engine.set_handler(&my_handler);                          // SessionHandler below
+//   engine.open_udp(io);      // binds l2tp listen-port (or options.port_override)
+//   store.subscribe([&](auto& change, auto&) { engine.on_config_change(change); });
+// Tests instead attach any DatagramPort and feed engine.on_datagram(from, bytes).
+//
+// Session identity: SessionRef {local tunnel id, local session id}. Both ids are random,
+// non-zero and never reused while in use (session ids are unique within their tunnel and,
+// while fewer than ~60k sessions exist, across the box, so `reset l2tp session id N`
+// names one session). LNS sessions get their SessionRef at on_incoming_session; LAC calls
+// get a call handle from place_call and their SessionRef in on_up.
+//
+// The data seam: received data messages go to SessionHandler::on_data with the PPP frame
+// exactly as carried (the LAC peer may or may not include FF 03); send_data() puts a frame
+// onto a session (one copy into a reused buffer behind a per-session prebuilt header).
+//
+// Notifications, precisely:
+//  - LNS session: on_incoming_session (at ICCN; return false to refuse -> CDN), then
+//    exactly one on_session_down unless *we* closed it with close_session().
+//  - LAC call: callbacks.on_up(ref) at ICCN sent, callbacks.on_down(end) exactly once
+//    afterwards or instead (no LNS answered, refused, CDN, StopCCN, tunnel lost), unless we
+//    closed it with close_session()/cancel_call().
+//  - Tunnel teardown (StopCCN either way, Hello timeout, reset, `undo l2tp enable`) reports
+//    every session of the tunnel down as above.
+//
+// Needs from the codec (vpdn/codec.hpp): nothing beyond its current API.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/ipv4.hpp"
+#include "common/result.hpp"
+#include "common/timer.hpp"
+#include "ppp/proxy.hpp"
+#include "startup-config/model.hpp"
+#include "vpdn/codec.hpp"
+#include "vpdn/status.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace vpdnd::vpdn {
+
+struct Endpoint {
+  Ipv4 address;
+  std::uint16_t port = 0;
+  auto operator<=>(const Endpoint&) const = default;
+  std::string to_string() const;  // "10.0.0.2:1701"
+};
+
+// Where datagrams go. Production: the engine's own UDP socket (open_udp). Tests: in-memory.
+class DatagramPort {
+ public:
+  virtual ~DatagramPort() = default;
+  virtual void send_to(const Endpoint& to, ByteView datagram) = 0;
+  virtual Endpoint local() const = 0;
+};
+
+struct SessionRef {
+  std::uint16_t tunnel = 0;   // our local tunnel id
+  std::uint16_t session = 0;  // our local session id
+  auto operator<=>(const SessionRef&) const = default;
+};
+
+// Why a session or call ended. Result codes as RFC 2661 §4.4.2 (CDN or StopCCN values).
+struct SessionEnd {
+  bool stopccn = false;        // ended by the whole tunnel going (result is a StopCCN code)
+  bool by_peer = false;        // the peer sent the CDN/StopCCN
+  bool peer_lost = false;      // retransmissions exhausted / Hello timeout
+  ResultCode result;
+  std::optional<Q931Cause> q931;
+  std::string reason;          // one line for logs/accounting ("peer sent CDN result 3", ...)
+};
+
+// What the LNS learnt about an incoming call at ICCN.
+struct IncomingSession {
+  SessionRef ref;
+  std::uint16_t group = 0;             // the l2tp-group that accepted the tunnel
+  std::uint16_t virtual_template = 0;  // `allow l2tp virtual-template N`
+  std::string peer_name;               // the LAC's Host Name
+  Endpoint peer;
+  std::uint32_t call_serial = 0;
+  std::string calling_number, called_number;
+  std::uint32_t bearer_type = 0, framing_type = 0;
+  std::uint32_t tx_connect_speed = 0, rx_connect_speed = 0;
+  bool sequencing_required = false;    // data messages carry Ns/Nr
+  std::optional<ppp::ProxyData> proxy; // ICCN proxy LCP / authentication AVPs
+};
+
+class SessionHandler {
+ public:
+  virtual ~SessionHandler() = default;
+  // LNS: ICCN received. Return true to bring the session up; false sends CDN (result 2).
+  virtual bool on_incoming_session(const IncomingSession& s) = 0;
+  // An LNS session (or an established LAC session without on_down callback) ended.
+  virtual void on_session_down(SessionRef ref, const SessionEnd& end) = 0;
+  // A data message for an established session (Ns checked when sequencing is on).
+  virtual void on_data(SessionRef ref, ByteView ppp_frame) = 0;
+  // SLI received (§6.16): the peer's ACCM for this session.
+  virtual void on_link_info(SessionRef ref, const Accm& accm) { (void)ref; (void)accm; }
+};
+
+// LAC: place one incoming call (a user the LAC decided to tunnel).
+struct LacCallRequest {
+  // The l2tp-group supplying LNS addresses and tunnel settings; 0 = none (then the
+  // explicit fields must supply them).
+  std::uint16_t group = 0;
+  // Overrides: RADIUS tunnel attributes (RFC 2868) supply these. Empty/nullopt = the group's.
+  std::vector<Ipv4> lns_addresses;           // tried in order (Tunnel-Server-Endpoint)
+  std::uint16_t lns_port = kL2tpPort;
+  std::optional<std::string> secret;         // Tunnel-Password
+  std::optional<std::string> host_name;      // Tunnel-Client-Auth-Id
+  std::optional<bool> authenticate;          // tunnel challenge/response
+  std::string user;                          // for display and logs
+  std::string interface;                     // for display ("eth1")
+  std::string calling_number, called_number;
+  std::uint32_t bearer_type = 0;             // §4.4.5; 0 = none indicated
+  std::uint32_t framing_type = kFramingSync;
+  std::uint32_t tx_connect_speed = 100000000, rx_connect_speed = 100000000;
+  std::optional<ppp::ProxyData> proxy;       // ICCN proxy AVPs
+};
+
+struct LacCallbacks {
+  std::function<void(SessionRef)> on_up;
+  std::function<void(const SessionEnd&)> on_down;
+};
+
+using CallHandle = std::uint64_t;  // never 0, never reused
+
+struct EngineOptions {
+  // Reliable transport (documented defaults: RWS 16, 1 s doubling to 8 s, 5 retries).
+  std::uint16_t receive_window = 16;
+  Duration retransmit_initial = std::chrono::seconds(1);
+  Duration retransmit_max = std::chrono::seconds(8);
+  unsigned max_retries = 5;
+  Duration ack_delay = std::chrono::milliseconds(200);
+  // How long a tunnel that sent or received StopCCN stays to (re)acknowledge (§5.7).
+  Duration stopccn_hold = std::chrono::seconds(31);
+  std::string vendor_name = "vpdnd";
+  std::uint16_t firmware_revision = 0x0100;
+  Ipv4 bind_address;                          // 0.0.0.0 = all
+  std::optional<std::uint16_t> port_override; // instead of `l2tp listen-port` (tests)
+  // Hello interval override (tests): instead of the group's `tunnel timer hello`.
+  std::optional<Duration> hello_override;
+};
+
+class L2tpEngine {
+ public:
+  // `config` must outlive the engine (the ConfigStore's running config).
+  L2tpEngine(const config::RunningConfig& config, TimerService& timers, RandomSource& random,
+             EngineOptions options = {});
+  ~L2tpEngine();
+  L2tpEngine(const L2tpEngine&) = delete;
+  L2tpEngine& operator=(const L2tpEngine&) = delete;
+
+  void set_handler(SessionHandler* handler);
+  // Use an external datagram port (tests, custom sockets). Received datagrams are fed to
+  // on_datagram by whoever owns the port.
+  void attach(DatagramPort* port);
+  // Opens the engine's own UDP socket on `io` (bind_address : port_override or l2tp
+  // listen-port) with batched receive. Error text when the bind fails.
+  Status<std::string> open_udp(boost::asio::io_context& io);
+  Endpoint local_endpoint() const;
+
+  // One received UDP payload.
+  void on_datagram(const Endpoint& from, ByteView datagram);
+  // From ConfigStore listeners: `undo l2tp enable` -> StopCCN (result 6) to every peer;
+  // a removed group -> its tunnels cleared; listen-port change -> socket re-bound.
+  void on_config_change(const config::ConfigChange& change);
+
+  // ---- LAC ----
+  Result<CallHandle, std::string> place_call(LacCallRequest request, LacCallbacks callbacks);
+  // Abandons a call (CDN if the ICRQ went out). No callback follows.
+  void cancel_call(CallHandle handle);
+
+  // ---- both roles ----
+  // Fast path: one PPP frame onto an established session. False if the session is unknown
+  // or not established.
+  bool send_data(SessionRef ref, ByteView ppp_frame);
+  // CDN with result (default 3 administrative) and optional Q.931 cause. No on_session_down
+  // / on_down follows.
+  bool close_session(SessionRef ref, std::uint16_t result = cdn_result::administrative,
+                     std::optional<Q931Cause> q931 = std::nullopt, std::string message = {});
+  // StopCCN (default result 1). Sessions are reported down.
+  bool close_tunnel(std::uint16_t local_tunnel_id, std::uint16_t result = stopccn_result::clear);
+  void set_session_user(SessionRef ref, const std::string& user, std::optional<Ipv4> address,
+                        const std::string& interface, const std::string& auth_method = {});
+  // Graceful stop (SIGTERM): StopCCN to every peer; `done` once every StopCCN is
+  // acknowledged, or after `limit`.
+  void shutdown(std::function<void()> done, Duration limit = std::chrono::seconds(3));
+
+  // ---- operator surface (cli::Operations adapters) ----
+  std::vector<TunnelStatus> snapshot_tunnels() const;
+  std::vector<SessionStatus> snapshot_sessions() const;
+  std::optional<SessionStatus> session_status(SessionRef ref) const;
+  L2tpStatistics statistics() const;
+  // "" on success, else the message to print ("% Tunnel 5 does not exist.").
+  std::string reset_tunnel_id(std::uint16_t local_id);
+  std::string reset_tunnel_name(const std::string& remote_name);
+  std::string reset_session_id(std::uint16_t local_id);
+
+  std::size_t tunnel_count() const;
+  std::size_t session_count() const;
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vpdnd::vpdn

@@ -1,0 +1,42 @@
+// DOC: engine internals shared by engine.cpp (tables, dispatch, FSMs) and udp.cpp.
+// Not for other modules: they include vpdn/engine.hpp only.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "vpdn/engine.hpp"
+#include "vpdn/engine/transport.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace vpdnd::vpdn::detail {
+
+// Batched UDP socket on an io_context: recvmmsg after each readiness wake-up (up to 32
+// datagrams per wake-up), sendto on the non-blocking socket (a full send buffer drops and
+// counts rather than blocking the engine thread).
+class UdpPort final : public DatagramPort {
+ public:
+  using Receive = std::function<void(const Endpoint&, ByteView)>;
+  UdpPort(boost::asio::io_context& io, Receive on_receive);
+  ~UdpPort() override;
+  Status<std::string> open(Ipv4 bind, std::uint16_t port);
+  void close();
+  void send_to(const Endpoint& to, ByteView datagram) override;
+  Endpoint local() const override;
+  std::uint64_t send_errors() const { return send_errors_; }
+
+ private:
+  void arm();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  Receive on_receive_;
+  std::uint64_t send_errors_ = 0;
+};
+
+}  // namespace vpdnd::vpdn::detail

@@ -1,0 +1,112 @@
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <cerrno>
+#include <cstring>
+
+#include "vpdn/engine/internal.hpp"
+
+namespace vpdnd::vpdn::detail {
+
+namespace {
+constexpr int kBatch = 32;
+constexpr std::size_t kMaxDatagram = 65536;
+}  // namespace
+
+struct UdpPort::Impl {
+  explicit Impl(boost::asio::io_context& io) : socket(io) {}
+  boost::asio::ip::udp::socket socket;
+  std::vector<std::uint8_t> buffers = std::vector<std::uint8_t>(kBatch * kMaxDatagram);
+  std::array<mmsghdr, kBatch> msgs{};
+  std::array<iovec, kBatch> iovs{};
+  std::array<sockaddr_in, kBatch> from{};
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+};
+
+UdpPort::UdpPort(boost::asio::io_context& io, Receive on_receive)
+    : impl_(std::make_unique<Impl>(io)), on_receive_(std::move(on_receive)) {}
+
+UdpPort::~UdpPort() {
+  *impl_->alive = false;
+  close();
+}
+
+Status<std::string> UdpPort::open(Ipv4 bind, std::uint16_t port) {
+  close();
+  boost::system::error_code ec;
+  auto& s = impl_->socket;
+  s.open(boost::asio::ip::udp::v4(), ec);
+  if (ec) return unexpected("socket: " + ec.message());
+  s.set_option(boost::asio::socket_base::reuse_address(true), ec);
+  s.bind({boost::asio::ip::address_v4(bind.value), port}, ec);
+  if (ec) {
+    s.close();
+    return unexpected("bind " + bind.to_string() + ":" + std::to_string(port) + ": " + ec.message());
+  }
+  s.non_blocking(true, ec);
+  arm();
+  return {};
+}
+
+void UdpPort::close() {
+  boost::system::error_code ec;
+  if (impl_->socket.is_open()) impl_->socket.close(ec);
+}
+
+void UdpPort::arm() {
+  std::weak_ptr<bool> alive = impl_->alive;
+  impl_->socket.async_wait(
+      boost::asio::socket_base::wait_read, [this, alive](const boost::system::error_code& ec) {
+        if (alive.expired() || ec) return;
+        auto& im = *impl_;
+        const int fd = im.socket.native_handle();
+        for (int round = 0; round < 8; ++round) {
+          for (int i = 0; i < kBatch; ++i) {
+            im.iovs[i] = {im.buffers.data() + static_cast<std::size_t>(i) * kMaxDatagram,
+                          kMaxDatagram};
+            std::memset(&im.msgs[i], 0, sizeof(mmsghdr));
+            im.msgs[i].msg_hdr.msg_iov = &im.iovs[i];
+            im.msgs[i].msg_hdr.msg_iovlen = 1;
+            im.msgs[i].msg_hdr.msg_name = &im.from[i];
+            im.msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+          }
+          int n = ::recvmmsg(fd, im.msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+          if (n <= 0) break;
+          for (int i = 0; i < n; ++i) {
+            Endpoint from{Ipv4{ntohl(im.from[i].sin_addr.s_addr)}, ntohs(im.from[i].sin_port)};
+            on_receive_(from, ByteView(im.buffers.data() + static_cast<std::size_t>(i) * kMaxDatagram,
+                                       im.msgs[i].msg_len));
+            if (alive.expired() || !im.socket.is_open()) return;
+          }
+          if (n < kBatch) break;
+        }
+        if (im.socket.is_open()) arm();
+      });
+}
+
+void UdpPort::send_to(const Endpoint& to, ByteView datagram) {
+  if (!impl_->socket.is_open()) {
+    ++send_errors_;
+    return;
+  }
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(to.port);
+  sa.sin_addr.s_addr = htonl(to.address.value);
+  ssize_t n = ::sendto(impl_->socket.native_handle(), datagram.data(), datagram.size(),
+                       MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa));
+  if (n < 0) ++send_errors_;
+}
+
+Endpoint UdpPort::local() const {
+  boost::system::error_code ec;
+  if (!impl_->socket.is_open()) return {};
+  auto ep = impl_->socket.local_endpoint(ec);
+  if (ec) return {};
+  return Endpoint{Ipv4{ep.address().to_v4().to_uint()}, ep.port()};
+}
+
+}  // namespace vpdnd::vpdn::detail
