@@ -45,7 +45,11 @@ void Fsm::set_state(State s, Event why) {
 }
 
 void Fsm::arm_restart() {
-  restart_.arm(cfg_.restart, [this] { timeout(); });
+  restart_.arm(cfg_.restart, [this] {
+    auto after = after_timer_;  // a copy: `after` may destroy this Fsm
+    timeout();
+    if (after) after();
+  });
 }
 
 void Fsm::send_packet(std::uint8_t code, std::uint8_t id, ByteView data) {

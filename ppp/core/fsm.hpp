@@ -72,6 +72,10 @@ class Fsm {
   // up the policy with the proxied options. this_layer_up is called.
   void force_opened();
 
+  // Called after each restart-timer event, so the owner can run its deferred work (the
+  // timer is an entry point of its own, like receive()).
+  void set_after_timer(std::function<void()> f) { after_timer_ = std::move(f); }
+
   State state() const { return state_; }
   std::uint16_t protocol() const { return protocol_; }
   std::uint8_t next_id() { return ++id_; }  // for extended codes (Echo-Request)
@@ -119,6 +123,7 @@ class Fsm {
   Bytes last_request_;       // retransmitted verbatim on TO+
   std::uint8_t term_id_ = 0;
   std::string term_reason_;
+  std::function<void()> after_timer_;
 };
 
 std::string_view to_string(Fsm::State s);

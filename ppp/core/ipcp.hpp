@@ -1,0 +1,57 @@
+// DOC: IPCP option policy (RFC 1332, DNS per RFC 1877) for the shared automaton, as
+// server (we give the peer its address, Nak a wrong one, give DNS) or as client (ask
+// 0.0.0.0 and take the Nak'd address, learn DNS). Internal to ppp/core; engine thread.
+#pragma once
+
+#include <functional>
+#include <optional>
+
+#include "ppp/core/fsm.hpp"
+
+namespace vpdnd::ppp {
+
+class IpcpPolicy final : public FsmPolicy {
+ public:
+  struct Params {
+    bool server = true;
+    Ipv4 local_address;                    // server: ours (0 = do not send IP-Address)
+    std::optional<Ipv4> peer_address;      // server: set before the layer is opened
+    std::optional<Ipv4> dns_primary, dns_secondary;  // server: given on request
+    bool request_dns = true;               // client
+  };
+  struct Hooks {
+    std::function<void()> up, down, finished;
+  };
+
+  IpcpPolicy(Params params, Hooks hooks) : params_(params), hooks_(std::move(hooks)) { reset_client(); }
+
+  void set_peer_address(Ipv4 a) { params_.peer_address = a; }
+
+  Bytes build_request() override;
+  Check check_request(ByteView options, bool reject_if_disagree) override;
+  bool on_ack(ByteView options) override;
+  bool on_nak(ByteView options) override;
+  bool on_reject(ByteView options) override;
+  void this_layer_up() override { hooks_.up(); }
+  void this_layer_down() override { hooks_.down(); }
+  void this_layer_finished() override { hooks_.finished(); }
+
+  // After Opened: the negotiated addresses. Server: local = ours, peer = what we acked.
+  // Client: local = ours (Nak'd to us), peer = the server's.
+  Ipv4 local_address() const { return acked_ours_.address.value_or(Ipv4{}); }
+  Ipv4 peer_address() const { return acked_peer_.address.value_or(Ipv4{}); }
+  std::optional<Ipv4> learnt_primary_dns() const { return acked_ours_.primary_dns; }
+  std::optional<Ipv4> learnt_secondary_dns() const { return acked_ours_.secondary_dns; }
+  bool peer_sent_address() const { return acked_peer_.address.has_value(); }
+
+ private:
+  void reset_client();
+  Params params_;
+  Hooks hooks_;
+  IpcpOptions want_;
+  IpcpOptions acked_ours_;
+  IpcpOptions acked_peer_;
+  Bytes last_sent_;
+};
+
+}  // namespace vpdnd::ppp

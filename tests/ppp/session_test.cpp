@@ -1,0 +1,679 @@
+#include "ppp/ppp.hpp"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <map>
+
+#include "startup-config/model.hpp"
+
+namespace vpdnd::ppp {
+namespace {
+
+// Deterministic RNG for Magic-Numbers and challenges (STYLE §7: fixed seeds in tests).
+std::function<void(std::span<std::uint8_t>)> seeded(std::uint32_t seed) {
+  auto state = std::make_shared<std::uint32_t>(seed);
+  return [state](std::span<std::uint8_t> out) {
+    for (auto& b : out) {
+      *state = *state * 1664525u + 1013904223u;
+      b = static_cast<std::uint8_t>(*state >> 24);
+    }
+  };
+}
+
+struct Wire : PppLowerLayer {
+  std::deque<Bytes> queue;
+  std::vector<Bytes> sent;
+  bool cut = false;
+  void send(ByteView f) override {
+    sent.emplace_back(f.begin(), f.end());
+    if (!cut) queue.emplace_back(f.begin(), f.end());
+  }
+  std::size_t count(std::uint16_t protocol, std::uint8_t code) const {
+    std::size_t n = 0;
+    for (const auto& f : sent) {
+      auto d = decode_frame(f);
+      if (d && d->protocol == protocol && !d->payload.empty() && d->payload[0] == code) ++n;
+    }
+    return n;
+  }
+};
+
+struct Events : PppListener {
+  std::optional<ProxyData> proxy;
+  std::optional<SessionUpInfo> up;
+  std::optional<DownReason> down;
+  std::string down_detail;
+  int downs = 0;
+  std::function<void()> on_down_hook;
+  void on_ready_to_tunnel(const ProxyData& p, const AuthResult&) override { proxy = p; }
+  void on_up(const SessionUpInfo& i) override { up = i; }
+  void on_down(DownReason r, std::string_view d) override {
+    down = r;
+    down_detail = std::string(d);
+    ++downs;
+    if (on_down_hook) on_down_hook();
+  }
+};
+
+struct FakeAuth : Authenticator {
+  std::map<std::string, std::string> users{{"alice@corp.com", "alicepw"}, {"bob", "bobpw"}};
+  std::vector<AuthRequest> requests;
+  bool defer = false;
+  std::vector<std::pair<Handle, Done>> pending;
+  std::vector<Handle> cancelled;
+  Handle next = 1;
+  AuthResult verdict(const AuthRequest& r) {
+    AuthResult res;
+    auto it = users.find(r.user);
+    if (it != users.end()) {
+      if (r.method == AuthMethod::pap)
+        res.accepted = r.password == it->second;
+      else
+        res.accepted = chap_md5_response(r.chap_id, it->second, r.chap_challenge) == r.chap_response;
+    }
+    res.message = res.accepted ? "Welcome" : "Denied";
+    res.session_timeout = session_timeout;
+    return res;
+  }
+  std::optional<std::chrono::seconds> session_timeout;
+  Handle authenticate(const AuthRequest& r, Done done) override {
+    requests.push_back(r);
+    Handle h = next++;
+    if (defer)
+      pending.emplace_back(h, std::move(done));
+    else
+      done(verdict(r));
+    return h;
+  }
+  void cancel(Handle h) override { cancelled.push_back(h); }
+  void answer_all() {
+    auto p = std::move(pending);
+    pending.clear();
+    for (auto& [h, done] : p) done(verdict(requests.back()));
+  }
+};
+
+struct FakePool : AddressProvider {
+  std::uint32_t next = 0x0a00000a;  // 10.0.0.10
+  std::vector<Ipv4> released;
+  int acquired = 0;
+  bool empty = false;
+  std::optional<Ipv4> acquire(const std::string&, const AuthResult& auth) override {
+    if (empty) return std::nullopt;
+    ++acquired;
+    if (auth.framed_address) return auth.framed_address;
+    return Ipv4{next++};
+  }
+  void release(Ipv4 a) override { released.push_back(a); }
+};
+
+SessionConfig server_config(SessionMode mode, std::vector<AuthMethod> auth) {
+  SessionConfig c;
+  c.mode = mode;
+  c.auth_methods = std::move(auth);
+  c.local_address = *Ipv4::parse("10.0.0.1");
+  c.dns_primary = Ipv4::parse("10.0.0.53");
+  c.dns_secondary = Ipv4::parse("10.0.0.54");
+  c.tag = "server";
+  c.random = seeded(1);
+  return c;
+}
+
+SessionConfig client_config(std::string user = "alice@corp.com", std::string pw = "alicepw") {
+  SessionConfig c;
+  c.mode = SessionMode::client;
+  c.user = std::move(user);
+  c.password = std::move(pw);
+  c.tag = "client";
+  c.random = seeded(2);
+  return c;
+}
+
+// A user (client session) and one or two server sessions over in-memory wires. Frames a
+// LAC hands over (Disposition::passthrough) are switched to the LNS, as the data plane does.
+struct Net {
+  ManualTimerService timers;
+  FakeAuth auth;
+  FakePool pool;
+  Wire to_client, to_server, to_lns;
+  Events client_ev, server_ev, lns_ev;
+  std::unique_ptr<PppSession> client, server, lns;
+
+  void pump() {
+    for (int guard = 0; guard < 10000; ++guard) {
+      if (!to_server.queue.empty()) {
+        Bytes f = std::move(to_server.queue.front());
+        to_server.queue.pop_front();
+        if (server && server->receive(f) == Disposition::passthrough && lns) lns->receive(f);
+        continue;
+      }
+      if (!to_lns.queue.empty()) {
+        // The LNS answers the user directly (through the tunnel and the LAC's switch).
+        to_lns.queue.pop_front();
+        continue;
+      }
+      if (!to_client.queue.empty()) {
+        Bytes f = std::move(to_client.queue.front());
+        to_client.queue.pop_front();
+        if (client) client->receive(f);
+        continue;
+      }
+      return;
+    }
+    FAIL() << "link never went quiet";
+  }
+  void run(Duration d) {
+    for (Duration step = 100ms; d > Duration::zero(); d -= step) {
+      timers.advance(step);
+      pump();
+    }
+  }
+};
+
+void connect(Net& n, SessionConfig server_cfg, SessionConfig client_cfg = client_config()) {
+  n.server = std::make_unique<PppSession>(std::move(server_cfg), n.to_client, n.server_ev, n.timers, &n.auth, &n.pool);
+  n.client = std::make_unique<PppSession>(std::move(client_cfg), n.to_server, n.client_ev, n.timers);
+  n.server->start();
+  n.client->start();
+  n.pump();
+}
+
+TEST(PppSession, PapClientAndServerComeUpWithAddressAndDns) {
+  Net n;
+  connect(n, server_config(SessionMode::local, {AuthMethod::pap}));
+  ASSERT_TRUE(n.server_ev.up);
+  ASSERT_TRUE(n.client_ev.up);
+  EXPECT_EQ(n.server_ev.up->user, "alice@corp.com");
+  EXPECT_EQ(n.server_ev.up->auth, AuthProtocol::pap);
+  EXPECT_EQ(n.server_ev.up->peer_address.to_string(), "10.0.0.10");
+  EXPECT_EQ(n.client_ev.up->local_address.to_string(), "10.0.0.10");
+  EXPECT_EQ(n.client_ev.up->peer_address.to_string(), "10.0.0.1");
+  EXPECT_EQ(n.client_ev.up->primary_dns->to_string(), "10.0.0.53");
+  EXPECT_EQ(n.client_ev.up->secondary_dns->to_string(), "10.0.0.54");
+  ASSERT_EQ(n.auth.requests.size(), 1u);
+  EXPECT_EQ(n.auth.requests[0].method, AuthMethod::pap);
+  EXPECT_EQ(n.auth.requests[0].password, "alicepw");
+  EXPECT_FALSE(n.auth.requests[0].proxied);
+  EXPECT_EQ(n.server->phase(), Phase::running);
+  EXPECT_EQ(n.server->lcp_state(), "Opened");
+  EXPECT_EQ(n.server->ipcp_state(), "Opened");
+  // IP flows only now.
+  Bytes ip = encode_frame(proto::ip, Bytes{0x45, 0, 0, 20});
+  EXPECT_EQ(n.server->receive(ip), Disposition::ip);
+  EXPECT_EQ(n.server->counters().ip_in, 1u);
+}
+
+TEST(PppSession, ChapClientAndServerComeUp) {
+  Net n;
+  connect(n, server_config(SessionMode::local, {AuthMethod::chap_md5}));
+  ASSERT_TRUE(n.server_ev.up);
+  ASSERT_TRUE(n.client_ev.up);
+  EXPECT_EQ(n.server_ev.up->auth, AuthProtocol::chap_md5);
+  ASSERT_EQ(n.auth.requests.size(), 1u);
+  const auto& r = n.auth.requests[0];
+  EXPECT_EQ(r.method, AuthMethod::chap_md5);
+  EXPECT_EQ(r.chap_challenge.size(), 16u);
+  EXPECT_EQ(r.chap_response, chap_md5_response(r.chap_id, "alicepw", r.chap_challenge));
+  EXPECT_TRUE(r.password.empty());
+}
+
+TEST(PppSession, WrongChapPasswordTerminatesBothSides) {
+  Net n;
+  connect(n, server_config(SessionMode::local, {AuthMethod::chap_md5}), client_config("alice@corp.com", "wrong"));
+  n.run(10s);
+  ASSERT_TRUE(n.server_ev.down);
+  EXPECT_EQ(*n.server_ev.down, DownReason::auth_failed);
+  ASSERT_TRUE(n.client_ev.down);
+  EXPECT_EQ(*n.client_ev.down, DownReason::auth_failed);
+  EXPECT_FALSE(n.server_ev.up);
+  EXPECT_EQ(n.pool.acquired, 0);
+  EXPECT_EQ(n.to_client.count(proto::chap, chap_code::failure), 1u);
+  EXPECT_EQ(n.server->phase(), Phase::dead);
+}
+
+TEST(PppSession, WrongPapPasswordIsNakedAndTerminates) {
+  Net n;
+  connect(n, server_config(SessionMode::local, {AuthMethod::pap}), client_config("bob", "nope"));
+  n.run(10s);
+  EXPECT_EQ(n.to_client.count(proto::pap, pap_code::nak), 1u);
+  ASSERT_TRUE(n.server_ev.down);
+  EXPECT_EQ(*n.server_ev.down, DownReason::auth_failed);
+  EXPECT_EQ(n.server_ev.downs, 1);
+}
+
+TEST(PppSession, DeferredAuthenticatorAndCancelOnTeardown) {
+  Net n;
+  n.auth.defer = true;
+  connect(n, server_config(SessionMode::local, {AuthMethod::chap_md5}));
+  ASSERT_EQ(n.auth.pending.size(), 1u);
+  EXPECT_FALSE(n.server_ev.up);
+  n.server->lower_down();
+  ASSERT_TRUE(n.server_ev.down);
+  EXPECT_EQ(*n.server_ev.down, DownReason::lower_down);
+  EXPECT_EQ(n.auth.cancelled.size(), 1u);
+  // An answer that arrives anyway is ignored.
+  n.auth.answer_all();
+  EXPECT_FALSE(n.server_ev.up);
+}
+
+TEST(PppSession, DeferredAuthenticatorAnswerBringsSessionUp) {
+  Net n;
+  n.auth.defer = true;
+  connect(n, server_config(SessionMode::local, {AuthMethod::pap}));
+  n.run(1s);  // the client's PAP retransmission while AAA works is absorbed
+  EXPECT_EQ(n.auth.requests.size(), 1u);
+  n.auth.answer_all();
+  n.pump();
+  ASSERT_TRUE(n.server_ev.up);
+  ASSERT_TRUE(n.client_ev.up);
+}
+
+TEST(PppSession, EchoLossDropsTheSession) {
+  Net n;
+  SessionConfig s = server_config(SessionMode::local, {});
+  s.echo_interval = 10s;
+  s.echo_max_missed = 3;
+  connect(n, s);
+  ASSERT_TRUE(n.server_ev.up);
+  n.run(60s);  // echoes answered: stays up
+  EXPECT_FALSE(n.server_ev.down);
+  EXPECT_GE(n.server->counters().echo_sent, 5u);
+  EXPECT_EQ(n.server->counters().echo_replies, n.server->counters().echo_sent);
+  n.to_server.cut = true;  // the user vanishes
+  n.run(39s);
+  EXPECT_FALSE(n.server_ev.down);
+  n.run(2s);  // 3 missed echoes at 10 s each, then Terminate-Request x2 over 6 s
+  EXPECT_FALSE(n.server_ev.down);
+  n.run(6s);
+  ASSERT_TRUE(n.server_ev.down);
+  EXPECT_EQ(*n.server_ev.down, DownReason::echo_timeout);
+  EXPECT_EQ(n.pool.released.size(), 1u);
+}
+
+TEST(PppSession, UnknownProtocolIsProtocolRejected) {
+  Net n;
+  connect(n, server_config(SessionMode::local, {}));
+  ASSERT_TRUE(n.server_ev.up);
+  Bytes ipv6cp = encode_frame(proto::ipv6cp, encode_control(1, 1, Bytes{1, 10, 0, 0, 0, 0, 0, 0, 0, 1}));
+  EXPECT_EQ(n.server->receive(ipv6cp), Disposition::control);
+  ASSERT_EQ(n.to_client.count(proto::lcp, 8), 1u);
+  auto f = decode_frame(n.to_client.sent.back());
+  auto c = decode_control(f->payload);
+  auto pr = decode_protocol_reject(c->data);
+  EXPECT_EQ(pr->protocol, proto::ipv6cp);
+  n.pump();  // the client ignores a reject of a protocol it never sent
+  EXPECT_FALSE(n.client_ev.down);
+  // Garbage frames are counted drops, never crashes.
+  EXPECT_EQ(n.server->receive(Bytes{0xff}), Disposition::dropped);
+  EXPECT_EQ(n.server->receive(Bytes{0xc0, 0x20}), Disposition::dropped);
+  EXPECT_EQ(n.server->counters().drop_malformed, 2u);
+}
+
+TEST(PppSession, AdminCloseTerminatesAndReleasesAddress) {
+  Net n;
+  connect(n, server_config(SessionMode::local, {AuthMethod::pap}));
+  ASSERT_TRUE(n.server_ev.up);
+  n.server->close("operator reset");
+  n.pump();
+  ASSERT_TRUE(n.server_ev.down);
+  EXPECT_EQ(*n.server_ev.down, DownReason::admin);
+  EXPECT_EQ(n.server_ev.down_detail, "operator reset");
+  ASSERT_EQ(n.pool.released.size(), 1u);
+  EXPECT_EQ(n.pool.released[0].to_string(), "10.0.0.10");
+  n.run(4s);  // the client waits one restart period in Stopping
+  ASSERT_TRUE(n.client_ev.down);
+  EXPECT_EQ(*n.client_ev.down, DownReason::peer_terminated);
+}
+
+TEST(PppSession, ListenerMayDestroySessionInsideOnDown) {
+  Net n;
+  connect(n, server_config(SessionMode::local, {AuthMethod::pap}));
+  n.server_ev.on_down_hook = [&] { n.server.reset(); };
+  n.server->close("bye");
+  n.pump();
+  EXPECT_FALSE(n.server);
+  EXPECT_EQ(n.server_ev.downs, 1);
+}
+
+TEST(PppSession, SilentPeerFailsLcpAfterMaxConfigure) {
+  Net n;
+  Events ev;
+  Wire w;
+  PppSession s(client_config(), w, ev, n.timers);
+  s.start();
+  n.timers.advance(29s);
+  EXPECT_FALSE(ev.down);
+  EXPECT_EQ(w.count(proto::lcp, 1), 10u);
+  n.timers.advance(1s);
+  ASSERT_TRUE(ev.down);
+  EXPECT_EQ(*ev.down, DownReason::lcp_failed);
+}
+
+TEST(PppSession, NoAddressMeansIpcpFailure) {
+  Net n;
+  n.pool.empty = true;
+  connect(n, server_config(SessionMode::local, {AuthMethod::pap}));
+  n.run(10s);
+  ASSERT_TRUE(n.server_ev.down);
+  EXPECT_EQ(*n.server_ev.down, DownReason::ipcp_failed);
+}
+
+TEST(PppSession, SessionTimeoutFromAuthenticator) {
+  Net n;
+  n.auth.session_timeout = std::chrono::seconds(30);
+  connect(n, server_config(SessionMode::local, {AuthMethod::pap}));
+  ASSERT_TRUE(n.server_ev.up);
+  n.run(29s);
+  EXPECT_FALSE(n.server_ev.down);
+  n.run(5s);
+  ASSERT_TRUE(n.server_ev.down);
+  EXPECT_EQ(*n.server_ev.down, DownReason::session_timeout);
+}
+
+TEST(PppSession, LoopedBackLinkIsDetected) {
+  ManualTimerService timers;
+  Events ev;
+  Wire w;
+  SessionConfig c = server_config(SessionMode::local, {});
+  PppSession s(c, w, ev, timers);
+  s.start();
+  for (int i = 0; i < 1000 && !ev.down; ++i) {
+    if (w.queue.empty()) {
+      timers.advance(100ms);
+      continue;
+    }
+    Bytes f = std::move(w.queue.front());
+    w.queue.pop_front();
+    s.receive(f);
+  }
+  ASSERT_TRUE(ev.down);
+  EXPECT_EQ(*ev.down, DownReason::loopback);
+}
+
+// ---- a raw peer driving the server's IPCP --------------------------------------------
+
+struct RawPeer {
+  ManualTimerService timers;
+  Wire w;
+  Events ev;
+  FakePool pool;
+  std::unique_ptr<PppSession> s;
+  std::vector<ControlPacket> last(std::uint16_t protocol) {
+    std::vector<ControlPacket> out;
+    for (const auto& f : w.sent) {
+      auto d = decode_frame(f);
+      if (d && d->protocol == protocol) out.push_back(*decode_control(d->payload));
+    }
+    return out;
+  }
+  void send(std::uint16_t protocol, std::uint8_t code, std::uint8_t id, const Bytes& data) {
+    s->receive(encode_frame(protocol, encode_control(code, id, data)));
+  }
+};
+
+TEST(PppSession, IpcpNaksWrongAddressThenRejectsAtMaxFailure) {
+  RawPeer p;
+  p.s = std::make_unique<PppSession>(server_config(SessionMode::local, {}), p.w, p.ev, p.timers, nullptr, &p.pool);
+  p.s->start();
+  auto lcp = p.last(proto::lcp);
+  ASSERT_EQ(lcp.size(), 1u);
+  p.send(proto::lcp, 2, lcp[0].id, Bytes(lcp[0].data.begin(), lcp[0].data.end()));
+  p.send(proto::lcp, 1, 1, Bytes{5, 6, 1, 2, 3, 4});  // peer's magic
+  ASSERT_EQ(p.s->lcp_state(), "Opened");
+  ASSERT_EQ(p.s->phase(), Phase::network);
+  Bytes wrong = encode_ipcp_options({Ipv4::parse("1.2.3.4"), Ipv4{}, std::nullopt, {}});
+  for (int i = 0; i < 7; ++i) p.send(proto::ipcp, 1, static_cast<std::uint8_t>(i + 1), wrong);
+  auto ipcp = p.last(proto::ipcp);
+  std::vector<ControlPacket> naks, rejs;
+  for (auto& c : ipcp) {
+    if (c.code == 3) naks.push_back(c);
+    if (c.code == 4) rejs.push_back(c);
+  }
+  ASSERT_EQ(naks.size(), 5u);
+  auto nak = decode_ipcp_options(naks[0].data);
+  ASSERT_TRUE(nak);
+  EXPECT_EQ(nak->address->to_string(), "10.0.0.10");
+  EXPECT_EQ(nak->primary_dns->to_string(), "10.0.0.53");
+  ASSERT_EQ(rejs.size(), 2u);
+  // The right address is acked.
+  p.send(proto::ipcp, 1, 20, encode_ipcp_options({Ipv4::parse("10.0.0.10"), Ipv4::parse("10.0.0.53"), std::nullopt, {}}));
+  EXPECT_EQ(p.last(proto::ipcp).back().code, 2);
+  // Our request gets acked: IPCP up.
+  for (auto& c : p.last(proto::ipcp))
+    if (c.code == 1) p.send(proto::ipcp, 2, c.id, Bytes(c.data.begin(), c.data.end()));
+  ASSERT_TRUE(p.ev.up);
+  EXPECT_EQ(p.ev.up->peer_address.to_string(), "10.0.0.10");
+}
+
+LcpOptions auth_only(AuthProtocol p) {
+  LcpOptions o;
+  o.auth = p;
+  return o;
+}
+
+TEST(PppSession, LcpAuthNakFallsBackToNextAllowedMethod) {
+  RawPeer p;
+  p.s = std::make_unique<PppSession>(server_config(SessionMode::local, {AuthMethod::chap_md5, AuthMethod::pap}), p.w,
+                                     p.ev, p.timers, nullptr, &p.pool);
+  p.s->start();
+  auto first = p.last(proto::lcp).at(0);
+  EXPECT_EQ(decode_lcp_options(first.data)->auth, AuthProtocol::chap_md5);
+  p.send(proto::lcp, 3, first.id, encode_lcp_options(auth_only(AuthProtocol::pap)));
+  auto second = p.last(proto::lcp).at(1);
+  EXPECT_EQ(second.code, 1);
+  EXPECT_EQ(decode_lcp_options(second.data)->auth, AuthProtocol::pap);
+  // A Nak suggesting something we do not allow at all, when no method is left: LCP closes.
+  p.send(proto::lcp, 3, second.id, Bytes{3, 4, 0xc2, 0x27});
+  EXPECT_EQ(p.last(proto::lcp).back().code, 5);  // Terminate-Request
+  p.timers.advance(7s);
+  ASSERT_TRUE(p.ev.down);
+  EXPECT_EQ(*p.ev.down, DownReason::lcp_failed);
+}
+
+TEST(PppSession, LcpNaksTinyMruAndRejectsUnknownOptions) {
+  RawPeer p;
+  p.s = std::make_unique<PppSession>(server_config(SessionMode::local, {}), p.w, p.ev, p.timers, nullptr, &p.pool);
+  p.s->start();
+  p.send(proto::lcp, 1, 7, Bytes{1, 4, 0, 64});  // MRU 64
+  auto nak = p.last(proto::lcp).back();
+  EXPECT_EQ(nak.code, 3);
+  EXPECT_EQ(decode_lcp_options(nak.data)->mru, 128);
+  p.send(proto::lcp, 1, 8, Bytes{1, 4, 5, 0xdc, 0x0d, 3, 6});  // Callback: unknown
+  auto rej = p.last(proto::lcp).back();
+  EXPECT_EQ(rej.code, 4);
+  EXPECT_EQ(Bytes(rej.data.begin(), rej.data.end()), (Bytes{0x0d, 3, 6}));
+  p.send(proto::lcp, 1, 9, Bytes{1, 4, 5, 0xdc, 3, 5, 0xc2, 0x23, 5});  // asks us to do CHAP: server refuses
+  EXPECT_EQ(p.last(proto::lcp).back().code, 4);
+  p.send(proto::lcp, 1, 10, Bytes{1, 4, 5, 0xdc, 7, 2, 8, 2});
+  EXPECT_EQ(p.last(proto::lcp).back().code, 2);
+  EXPECT_EQ(p.s->lcp_state(), "Ack-Sent");
+}
+
+TEST(PppSession, IpcpPeerRefusingAnyAddressFails) {
+  RawPeer p;
+  p.s = std::make_unique<PppSession>(server_config(SessionMode::local, {}), p.w, p.ev, p.timers, nullptr, &p.pool);
+  p.s->start();
+  auto lcp = p.last(proto::lcp);
+  p.send(proto::lcp, 2, lcp[0].id, Bytes(lcp[0].data.begin(), lcp[0].data.end()));
+  p.send(proto::lcp, 1, 1, {});
+  for (auto& c : p.last(proto::ipcp))
+    if (c.code == 1) p.send(proto::ipcp, 2, c.id, Bytes(c.data.begin(), c.data.end()));
+  // Keeps asking with no address: Nak'd with one 5 times, then acked without, then closed.
+  for (int i = 0; i < 6; ++i) p.send(proto::ipcp, 1, static_cast<std::uint8_t>(i + 1), {});
+  p.timers.advance(10s);
+  ASSERT_TRUE(p.ev.down);
+  EXPECT_EQ(*p.ev.down, DownReason::ipcp_failed);
+}
+
+// ---- VPDN: LAC producing proxy data, LNS consuming it -------------------------------
+
+struct Vpdn : Net {
+  // LCP + auth between the user and the LAC, then hand over to an LNS session.
+  void lac_phase(std::vector<AuthMethod> lac_auth) {
+    connect(*this, server_config(SessionMode::lac, std::move(lac_auth)));
+    ASSERT_TRUE(server_ev.proxy);
+    EXPECT_FALSE(server_ev.up);
+    EXPECT_EQ(server->phase(), Phase::tunnel_ready);
+    EXPECT_EQ(pool.acquired, 0);
+    EXPECT_EQ(to_client.count(proto::ipcp, 1), 0u);  // the LAC never runs IPCP
+  }
+  void lns_phase(bool mandatory_lcp, bool mandatory_chap, std::vector<AuthMethod> lns_auth = {AuthMethod::chap_md5}) {
+    server->hand_over();
+    SessionConfig c = server_config(SessionMode::lns, std::move(lns_auth));
+    c.tag = "lns";
+    c.local_address = *Ipv4::parse("192.168.0.1");
+    c.proxy = *server_ev.proxy;
+    c.mandatory_lcp = mandatory_lcp;
+    c.mandatory_chap = mandatory_chap;
+    c.random = seeded(3);
+    pool.next = 0xc0a8000a;
+    lns = std::make_unique<PppSession>(c, to_client, lns_ev, timers, &auth, &pool);
+    lns->start();
+    pump();
+    run(5s);
+  }
+};
+
+TEST(PppVpdn, LacProducesChapProxyData) {
+  Vpdn v;
+  v.lac_phase({AuthMethod::chap_md5});
+  const ProxyData& p = *v.server_ev.proxy;
+  EXPECT_EQ(p.auth_type, ProxyAuthType::chap);
+  EXPECT_EQ(p.auth_name, "alice@corp.com");
+  EXPECT_EQ(p.auth_challenge.size(), 16u);
+  ASSERT_TRUE(p.auth_id);
+  EXPECT_EQ(p.auth_response, chap_md5_response(*p.auth_id, "alicepw", p.auth_challenge));
+  auto sent = decode_lcp_options(p.last_sent_confreq);
+  ASSERT_TRUE(sent);
+  EXPECT_EQ(sent->auth, AuthProtocol::chap_md5);
+  EXPECT_TRUE(sent->magic);
+  auto recv = decode_lcp_options(p.last_received_confreq);
+  ASSERT_TRUE(recv);
+  EXPECT_TRUE(recv->magic);
+  EXPECT_FALSE(p.initial_received_confreq.empty());
+  // After hand-over every frame is the data plane's to switch.
+  v.server->hand_over();
+  EXPECT_EQ(v.server->phase(), Phase::handed_over);
+  EXPECT_EQ(v.server->receive(encode_frame(proto::lcp, encode_control(9, 1, Bytes{0, 0, 0, 0}))), Disposition::passthrough);
+}
+
+TEST(PppVpdn, LacProducesPapProxyData) {
+  Vpdn v;
+  v.lac_phase({AuthMethod::pap});
+  const ProxyData& p = *v.server_ev.proxy;
+  EXPECT_EQ(p.auth_type, ProxyAuthType::pap);
+  EXPECT_EQ(std::string(p.auth_response.begin(), p.auth_response.end()), "alicepw");
+  EXPECT_TRUE(p.auth_challenge.empty());
+}
+
+TEST(PppVpdn, LacContinueLocallyRunsIpcp) {
+  Vpdn v;
+  v.lac_phase({AuthMethod::chap_md5});
+  v.server->continue_locally();
+  v.pump();
+  ASSERT_TRUE(v.server_ev.up);
+  ASSERT_TRUE(v.client_ev.up);
+  EXPECT_EQ(v.client_ev.up->local_address.to_string(), "10.0.0.10");
+}
+
+TEST(PppVpdn, LnsDefaultSkipsLcpAndVerifiesProxiedChap) {
+  Vpdn v;
+  v.lac_phase({AuthMethod::chap_md5});
+  std::size_t lcp_before = v.to_client.count(proto::lcp, 1);
+  v.lns_phase(false, false);
+  ASSERT_TRUE(v.lns_ev.up) << (v.lns_ev.down ? v.lns_ev.down_detail : "no down");
+  ASSERT_TRUE(v.client_ev.up);
+  EXPECT_EQ(v.to_client.count(proto::lcp, 1), lcp_before);    // no LCP ConfReq from the LNS
+  EXPECT_EQ(v.to_client.count(proto::chap, chap_code::challenge), 1u);  // only the LAC's
+  ASSERT_EQ(v.auth.requests.size(), 2u);
+  EXPECT_TRUE(v.auth.requests[1].proxied);
+  EXPECT_EQ(v.auth.requests[1].user, "alice@corp.com");
+  EXPECT_EQ(v.lns_ev.up->user, "alice@corp.com");
+  EXPECT_EQ(v.lns_ev.up->peer_address.to_string(), "192.168.0.10");
+  EXPECT_EQ(v.client_ev.up->local_address.to_string(), "192.168.0.10");
+  EXPECT_EQ(v.client_ev.up->peer_address.to_string(), "192.168.0.1");
+  EXPECT_EQ(v.lns->lcp_state(), "Opened");
+  // Echo on the LNS uses the proxied magic and is answered by the user.
+  v.run(30s);
+  EXPECT_GT(v.lns->counters().echo_replies, 0u);
+  EXPECT_FALSE(v.lns_ev.down);
+}
+
+TEST(PppVpdn, LnsDefaultVerifiesProxiedPap) {
+  Vpdn v;
+  v.lac_phase({AuthMethod::pap});
+  v.lns_phase(false, false, {AuthMethod::pap});
+  ASSERT_TRUE(v.lns_ev.up);
+  ASSERT_EQ(v.auth.requests.size(), 2u);
+  EXPECT_TRUE(v.auth.requests[1].proxied);
+  EXPECT_EQ(v.auth.requests[1].method, AuthMethod::pap);
+  EXPECT_EQ(v.auth.requests[1].password, "alicepw");
+}
+
+TEST(PppVpdn, LnsMandatoryChapRechallenges) {
+  Vpdn v;
+  v.lac_phase({AuthMethod::chap_md5});
+  std::size_t lcp_before = v.to_client.count(proto::lcp, 1);
+  v.lns_phase(false, true);
+  ASSERT_TRUE(v.lns_ev.up);
+  EXPECT_EQ(v.to_client.count(proto::lcp, 1), lcp_before);
+  EXPECT_EQ(v.to_client.count(proto::chap, chap_code::challenge), 2u);  // LAC's + LNS's
+  ASSERT_EQ(v.auth.requests.size(), 2u);
+  EXPECT_FALSE(v.auth.requests[1].proxied);
+  EXPECT_NE(v.auth.requests[1].chap_challenge, v.server_ev.proxy->auth_challenge);
+}
+
+TEST(PppVpdn, LnsMandatoryLcpRenegotiates) {
+  Vpdn v;
+  v.lac_phase({AuthMethod::chap_md5});
+  std::size_t lcp_before = v.to_client.count(proto::lcp, 1);
+  v.lns_phase(true, false);
+  ASSERT_TRUE(v.lns_ev.up) << (v.lns_ev.down ? v.lns_ev.down_detail : "no down");
+  ASSERT_TRUE(v.client_ev.up);
+  EXPECT_GT(v.to_client.count(proto::lcp, 1), lcp_before);  // the LNS sent its own ConfReq
+  EXPECT_EQ(v.to_client.count(proto::chap, chap_code::challenge), 2u);
+  ASSERT_EQ(v.auth.requests.size(), 2u);
+  EXPECT_FALSE(v.auth.requests[1].proxied);
+  EXPECT_EQ(v.client_ev.up->local_address.to_string(), "192.168.0.10");
+}
+
+TEST(PppVpdn, LnsRejectingProxiedCredentialsTerminates) {
+  Vpdn v;
+  v.lac_phase({AuthMethod::chap_md5});
+  v.auth.users["alice@corp.com"] = "changed-at-the-lns";
+  v.lns_phase(false, false);
+  ASSERT_TRUE(v.lns_ev.down);
+  EXPECT_EQ(*v.lns_ev.down, DownReason::auth_failed);
+  EXPECT_FALSE(v.lns_ev.up);
+  EXPECT_EQ(v.pool.acquired, 0);
+  ASSERT_TRUE(v.client_ev.down);
+  EXPECT_EQ(*v.client_ev.down, DownReason::peer_terminated);
+}
+
+TEST(PppVpdn, LnsWithoutProxyRunsEverything) {
+  Net n;
+  SessionConfig c = server_config(SessionMode::lns, {AuthMethod::chap_md5});
+  connect(n, c);
+  ASSERT_TRUE(n.server_ev.up);
+  EXPECT_EQ(n.server_ev.up->auth, AuthProtocol::chap_md5);
+}
+
+TEST(PppSessionConfig, FromTemplate) {
+  config::VirtualTemplate t;
+  t.auth_modes = {config::PppAuthMode::chap, config::PppAuthMode::pap};
+  t.ip_address = Ipv4::parse("192.168.0.1");
+  t.dns_primary = Ipv4::parse("8.8.8.8");
+  t.hold_timer_s = 20;
+  t.mtu = 1400;
+  SessionConfig c = config_from_template(t);
+  EXPECT_EQ(c.auth_methods, (std::vector<AuthMethod>{AuthMethod::chap_md5, AuthMethod::pap}));
+  EXPECT_EQ(c.local_address.to_string(), "192.168.0.1");
+  EXPECT_EQ(c.dns_primary->to_string(), "8.8.8.8");
+  EXPECT_FALSE(c.dns_secondary);
+  EXPECT_EQ(c.echo_interval, std::chrono::seconds(20));
+  EXPECT_EQ(c.mru, 1400);
+}
+
+}  // namespace
+}  // namespace vpdnd::ppp
