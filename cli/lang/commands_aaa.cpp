@@ -1,0 +1,327 @@
+// AAA views: ISP domain (`domain NAME`), local user (`local-user NAME`), RADIUS scheme
+// (`radius scheme NAME`), and the `{simple|cipher}` secret arguments they share.
+#include "cli/lang/session.hpp"
+#include "startup-config/secret.hpp"
+
+namespace vpdnd::cli::lang {
+namespace {
+
+using config::ConfigSection;
+using config::Domain;
+using config::LocalUser;
+using config::RadiusScheme;
+using config::RunningConfig;
+
+bool printable(std::string_view s) {
+  for (unsigned char c : s)
+    if (c < 0x21 || c > 0x7e) return false;
+  return true;
+}
+
+template <class T>
+void object_edit(Call& call, ConfigSection section, std::map<std::string, T> RunningConfig::*table,
+                 const char* what, const std::function<std::string(T&, RunningConfig&)>& fn) {
+  const std::string key = call.session.object();
+  call.edit({section, key}, [&](RunningConfig& c) -> std::string {
+    auto it = (c.*table).find(key);
+    if (it == (c.*table).end()) return std::string("Error: ") + what + " " + key + " no longer exists.";
+    return fn(it->second, c);
+  });
+}
+
+void domain_edit(Call& call, const std::function<std::string(Domain&)>& fn) {
+  object_edit<Domain>(call, ConfigSection::domain, &RunningConfig::domains, "Domain",
+                      [&](Domain& d, RunningConfig&) { return fn(d); });
+}
+void user_edit(Call& call, const std::function<std::string(LocalUser&)>& fn) {
+  object_edit<LocalUser>(call, ConfigSection::local_user, &RunningConfig::local_users, "Local user",
+                         [&](LocalUser& u, RunningConfig&) { return fn(u); });
+}
+void radius_edit(Call& call, const std::function<std::string(RadiusScheme&)>& fn) {
+  object_edit<RadiusScheme>(call, ConfigSection::radius_scheme, &RunningConfig::radius_schemes,
+                            "RADIUS scheme", [&](RadiusScheme& r, RunningConfig&) { return fn(r); });
+}
+
+std::uint8_t service_bit(const std::string& word) {
+  if (word == "ppp") return static_cast<std::uint8_t>(config::ServiceType::ppp);
+  if (word == "telnet") return static_cast<std::uint8_t>(config::ServiceType::telnet);
+  return static_cast<std::uint8_t>(config::ServiceType::terminal);
+}
+
+// {ppp|telnet|terminal}... in any order, each at most once.
+void add_services(Node& n, std::uint8_t used, const Action& act) {
+  const std::pair<const char*, const char*> all[] = {
+      {"ppp", "PPP users (VPDN)"}, {"telnet", "Telnet login"}, {"terminal", "Console login"}};
+  for (auto& [word, help] : all) {
+    std::uint8_t bit = service_bit(word);
+    if (used & bit) continue;
+    Node& c = n.kw(word, help, "service");
+    c.run(act);
+    add_services(c, used | bit, act);
+  }
+}
+
+}  // namespace
+
+void add_secret_args(Node& parent, const Action& act, std::int64_t max_simple) {
+  parent.kw("simple", "Give the secret in clear (it is saved as cipher)", "form")
+      .string("secret", 1, max_simple, "Secret in clear", printable).run(act);
+  parent.kw("cipher", "Give the secret in cipher form", "form")
+      .string("secret", 1, 256, "Secret in cipher form ($c$3$...)",
+              [](std::string_view s) { return config::decrypt_secret(s).has_value(); })
+      .run(act);
+}
+
+config::Secret secret_from(const Call& call) {
+  if (call.get("form") == "cipher") return *config::decrypt_secret(call.get("secret"));
+  return config::Secret{call.get("secret")};
+}
+
+void register_aaa(Grammar& g) {
+  // ---- domain view ----
+  Node& d = root(g, View::domain);
+  Node& du = d.kw("undo", "Cancel current setting");
+  auto authn = [](Call& call) {
+    std::string method = call.get("method");
+    std::string scheme = call.get("scheme");
+    auto fallbacks = call.all("fallback");
+    domain_edit(call, [&](Domain& dom) {
+      dom.auth = method == "local" ? config::AuthMethod::local
+                 : method == "none" ? config::AuthMethod::none
+                                    : config::AuthMethod::radius;
+      dom.auth_radius_scheme = scheme;
+      dom.auth_fallback_local = false;
+      dom.auth_fallback_none = false;
+      for (auto& f : fallbacks) (f == "local" ? dom.auth_fallback_local : dom.auth_fallback_none) = true;
+      return std::string{};
+    });
+  };
+  Node& ap = d.kw("authentication", "Authentication method").kw("ppp", "For PPP users");
+  ap.kw("local", "Local users", "method").run(authn);
+  ap.kw("none", "No authentication", "method").run(authn);
+  Node& rs = ap.kw("radius-scheme", "A RADIUS scheme", "method")
+                 .string("scheme", 1, 32, "RADIUS scheme name", valid_name);
+  rs.run(authn);
+  Node& fl = rs.kw("local", "Fall back to local users when RADIUS does not answer", "fallback");
+  fl.run(authn);
+  fl.kw("none", "Then to no authentication", "fallback").run(authn);
+  rs.kw("none", "Fall back to no authentication when RADIUS does not answer", "fallback").run(authn);
+  du.kw("authentication", "Authentication method").kw("ppp", "Restore local authentication").run([](Call& call) {
+    domain_edit(call, [](Domain& dom) {
+      dom.auth = config::AuthMethod::local;
+      dom.auth_radius_scheme.clear();
+      dom.auth_fallback_local = dom.auth_fallback_none = false;
+      return std::string{};
+    });
+  });
+  Node& acc = d.kw("accounting", "Accounting method").kw("ppp", "For PPP users");
+  acc.kw("none", "No accounting").run([](Call& call) {
+    domain_edit(call, [](Domain& dom) {
+      dom.accounting_radius = false;
+      dom.accounting_radius_scheme.clear();
+      return std::string{};
+    });
+  });
+  acc.kw("radius-scheme", "A RADIUS scheme").string("scheme", 1, 32, "RADIUS scheme name", valid_name)
+      .run([](Call& call) {
+        std::string scheme = call.get("scheme");
+        domain_edit(call, [&](Domain& dom) {
+          dom.accounting_radius = true;
+          dom.accounting_radius_scheme = scheme;
+          return std::string{};
+        });
+      });
+  du.kw("accounting", "Accounting method").kw("ppp", "Restore no accounting").run([](Call& call) {
+    domain_edit(call, [](Domain& dom) {
+      dom.accounting_radius = false;
+      dom.accounting_radius_scheme.clear();
+      return std::string{};
+    });
+  });
+  add_ip_pool_commands(d, true);
+  d.kw("authorization-attribute", "Attributes given to the users").kw("ip-pool", "Pool addresses come from")
+      .string("pool", 1, 31, "Pool name", valid_name)
+      .run([](Call& call) {
+        std::string pool = call.get("pool");
+        domain_edit(call, [&](Domain& dom) {
+          dom.authorization_ip_pool = pool;
+          return std::string{};
+        });
+      });
+  du.kw("authorization-attribute", "Attributes given to the users").kw("ip-pool", "Remove the pool attribute")
+      .run([](Call& call) {
+        domain_edit(call, [](Domain& dom) {
+          dom.authorization_ip_pool.clear();
+          return std::string{};
+        });
+      });
+  auto domain_state = [](bool active) {
+    return [active](Call& call) {
+      domain_edit(call, [&](Domain& dom) {
+        dom.active = active;
+        return std::string{};
+      });
+    };
+  };
+  Node& st = d.kw("state", "State of the domain");
+  st.kw("active", "Users of the domain may log in").run(domain_state(true));
+  st.kw("block", "Users of the domain may not log in").run(domain_state(false));
+  du.kw("state", "Restore the active state").run(domain_state(true));
+
+  // ---- local user view ----
+  Node& u = root(g, View::local_user);
+  Node& uu = u.kw("undo", "Cancel current setting");
+  add_secret_args(u.kw("password", "Password of the user"), [](Call& call) {
+    auto secret = secret_from(call);
+    user_edit(call, [&](LocalUser& user) {
+      user.password = secret;
+      return std::string{};
+    });
+  });
+  uu.kw("password", "Remove the password").run([](Call& call) {
+    user_edit(call, [](LocalUser& user) {
+      user.password = {};
+      return std::string{};
+    });
+  });
+  auto service = [](bool add) {
+    return [add](Call& call) {
+      std::uint8_t bits = 0;
+      for (auto& s : call.all("service")) bits |= service_bit(s);
+      user_edit(call, [&](LocalUser& user) {
+        user.service_types = add ? (user.service_types | bits) : (user.service_types & ~bits);
+        return std::string{};
+      });
+    };
+  };
+  add_services(u.kw("service-type", "Services the user may use"), 0, service(true));
+  Node& us = uu.kw("service-type", "Remove services");
+  add_services(us, 0, service(false));
+  auto user_state = [](bool active) {
+    return [active](Call& call) {
+      user_edit(call, [&](LocalUser& user) {
+        user.active = active;
+        return std::string{};
+      });
+    };
+  };
+  Node& ust = u.kw("state", "State of the user");
+  ust.kw("active", "The user may log in").run(user_state(true));
+  ust.kw("block", "The user may not log in").run(user_state(false));
+  uu.kw("state", "Restore the active state").run(user_state(true));
+
+  // ---- RADIUS scheme view ----
+  Node& r = root(g, View::radius);
+  Node& ru = r.kw("undo", "Cancel current setting");
+  for (bool primary : {true, false}) {
+    Node& which = r.kw(primary ? "primary" : "secondary",
+                       primary ? "Primary RADIUS server" : "Secondary RADIUS server");
+    Node& uwhich = ru.kw(primary ? "primary" : "secondary",
+                         primary ? "Primary RADIUS server" : "Secondary RADIUS server");
+    for (bool auth : {true, false}) {
+      auto field = primary ? (auth ? &RadiusScheme::primary_authentication : &RadiusScheme::primary_accounting)
+                           : (auth ? &RadiusScheme::secondary_authentication : &RadiusScheme::secondary_accounting);
+      std::uint16_t default_port = auth ? 1812 : 1813;
+      auto set = [field, default_port](Call& call) {
+        config::RadiusServer server{*Ipv4::parse(call.get("ip")),
+                                    call.has("port") ? static_cast<std::uint16_t>(call.number("port"))
+                                                     : default_port};
+        radius_edit(call, [&](RadiusScheme& s) {
+          s.*field = server;
+          return std::string{};
+        });
+      };
+      const char* word = auth ? "authentication" : "accounting";
+      Node& ip = which.kw(word, auth ? "Authentication server" : "Accounting server")
+                     .ipv4("ip", "Server address");
+      ip.run(set);
+      ip.integer("port", 1, 65535, auth ? "UDP port (default 1812)" : "UDP port (default 1813)").run(set);
+      uwhich.kw(word, "Remove the server").run([field](Call& call) {
+        radius_edit(call, [&](RadiusScheme& s) {
+          (s.*field).reset();
+          return std::string{};
+        });
+      });
+    }
+  }
+  Node& key = r.kw("key", "Shared key with the servers");
+  Node& ukey = ru.kw("key", "Shared key with the servers");
+  for (bool auth : {true, false}) {
+    auto field = auth ? &RadiusScheme::key_authentication : &RadiusScheme::key_accounting;
+    const char* word = auth ? "authentication" : "accounting";
+    add_secret_args(key.kw(word, auth ? "Key for authentication" : "Key for accounting"), [field](Call& call) {
+      auto secret = secret_from(call);
+      radius_edit(call, [&](RadiusScheme& s) {
+        s.*field = secret;
+        return std::string{};
+      });
+    }, 64);
+    ukey.kw(word, "Remove the key").run([field](Call& call) {
+      radius_edit(call, [&](RadiusScheme& s) {
+        s.*field = {};
+        return std::string{};
+      });
+    });
+  }
+  Node& unf = r.kw("user-name-format", "How user names are sent to the server");
+  const std::pair<const char*, config::UserNameFormat> formats[] = {
+      {"with-domain", config::UserNameFormat::with_domain},
+      {"without-domain", config::UserNameFormat::without_domain},
+      {"keep-original", config::UserNameFormat::keep_original}};
+  for (auto& [word, fmt] : formats) {
+    auto f = fmt;
+    unf.kw(word, "Send the name this way").run([f](Call& call) {
+      radius_edit(call, [&](RadiusScheme& s) {
+        s.user_name_format = f;
+        return std::string{};
+      });
+    });
+  }
+  ru.kw("user-name-format", "Restore with-domain").run([](Call& call) {
+    radius_edit(call, [](RadiusScheme& s) {
+      s.user_name_format = config::UserNameFormat::with_domain;
+      return std::string{};
+    });
+  });
+  auto number_setting = [&](Node& set_at, Node& undo_at, const char* word, const char* help,
+                            std::int64_t lo, std::int64_t hi, const char* arg_help,
+                            std::uint32_t RadiusScheme::*field, std::uint32_t def) {
+    set_at.kw(word, help).integer("n", lo, hi, arg_help).run([field](Call& call) {
+      auto n = call.number("n");
+      radius_edit(call, [&](RadiusScheme& s) {
+        s.*field = n;
+        return std::string{};
+      });
+    });
+    undo_at.kw(word, "Restore the default").run([field, def](Call& call) {
+      radius_edit(call, [&](RadiusScheme& s) {
+        s.*field = def;
+        return std::string{};
+      });
+    });
+  };
+  Node& timer = r.kw("timer", "RADIUS timers");
+  Node& utimer = ru.kw("timer", "RADIUS timers");
+  number_setting(timer, utimer, "response-timeout", "Time to wait for a server's answer", 1, 10,
+                 "Seconds (default 3)", &RadiusScheme::response_timeout_s, 3);
+  number_setting(timer, utimer, "realtime-accounting", "Interim accounting interval", 0, 60,
+                 "Minutes (default 12, 0: none)", &RadiusScheme::realtime_accounting_min, 12);
+  number_setting(r, ru, "retry", "Transmissions of a request before giving up", 1, 20,
+                 "Times (default 3)", &RadiusScheme::retry, 3);
+  r.kw("nas-ip", "Source address of RADIUS packets (NAS-IP-Address)").ipv4("ip", "IP address")
+      .run([](Call& call) {
+        Ipv4 a = *Ipv4::parse(call.get("ip"));
+        radius_edit(call, [&](RadiusScheme& s) {
+          s.nas_ip = a;
+          return std::string{};
+        });
+      });
+  ru.kw("nas-ip", "Remove the NAS address").run([](Call& call) {
+    radius_edit(call, [](RadiusScheme& s) {
+      s.nas_ip.reset();
+      return std::string{};
+    });
+  });
+}
+
+}  // namespace vpdnd::cli::lang

@@ -1,0 +1,251 @@
+// Operator commands: `display ...` (every view), `save` (every view), and in user view
+// `reset l2tp ...`, `debugging ...`, `terminal ...`, `screen-length ...`. Live state comes
+// from ShellContext::operations on the engine thread; the renderers only format it.
+#include <fstream>
+#include <sstream>
+
+#include "cli/lang.hpp"
+#include "cli/lang/session.hpp"
+#include "common/log.hpp"
+
+namespace vpdnd::cli::lang {
+namespace {
+
+template <class F>
+auto on_engine(Call& call, F&& f) {
+  auto& ctx = call.session.context();
+  return ctx.engine.call([&] { return f(ctx.operations); });
+}
+
+Detail detail_of(const Call& call) {
+  std::string d = call.get("detail");
+  return d == "statistics" ? Detail::statistics : d == "verbose" ? Detail::verbose : Detail::brief;
+}
+
+std::string resolve(const std::string& startup, const std::string& file) {
+  if (file.empty() || file[0] == '/') return file;
+  auto slash = startup.rfind('/');
+  return slash == std::string::npos ? file : startup.substr(0, slash + 1) + file;
+}
+
+void do_save(Call& call, const std::string& path) {
+  auto cfg = call.snapshot();
+  std::string err = save_configuration(cfg, path);
+  if (!err.empty()) return call.error("Error: Failed to save the configuration to " + path + ": " + err);
+  call.print(" Configuration is saved to device successfully (" + path + ").");
+}
+
+void save(Call& call) {
+  if (call.session.origin() == SessionOrigin::file)
+    return call.error("Error: save cannot be run from a configuration file.");
+  std::string path = call.has("file") ? resolve(call.session.context().startup_path, call.get("file"))
+                                      : call.session.context().startup_path;
+  if (path.empty()) return call.error("Error: No startup configuration file is set.");
+  if (call.has("force")) return do_save(call, path);
+  call.output += call.has("file") ? "The current configuration will be saved to " + path + ". Are you sure? [Y/N]:"
+                                  : "The current configuration will be written to the device. Are you sure? [Y/N]:";
+  Session* s = &call.session;
+  call.question = [s, path](const std::string& answer) {
+    auto first = answer.find_first_not_of(" \t");
+    char a = first == std::string::npos ? 'n' : static_cast<char>(std::tolower(answer[first]));
+    Call inner(*s, {});
+    if (a == 'y') do_save(inner, path);
+    else inner.print(" Configuration is not saved.");
+    ExecResult r;
+    r.output = inner.output;
+    if (!r.output.empty() && r.output.back() == '\n') r.output.pop_back();
+    r.ok = !inner.failed;
+    return r;
+  };
+}
+
+bool valid_name_or_path(std::string_view s) {
+  for (unsigned char c : s)
+    if (c < 0x21 || c > 0x7e) return false;
+  return true;
+}
+
+void add_display(Node& r) {
+  Node& d = r.kw("display", "Display current system information");
+  d.kw("current-configuration", "The running configuration").run([](Call& call) {
+    call.print(render_configuration(call.snapshot()));
+  });
+  d.kw("this", "The configuration of the current view").run([](Call& call) {
+    call.print(render_view_block(call.snapshot(), call.session.view(), call.session.object()));
+  });
+  d.kw("saved-configuration", "The startup configuration file").run([](Call& call) {
+    const std::string& path = call.session.context().startup_path;
+    std::ifstream in(path);
+    if (!in) return call.error(" The saved configuration file " + path + " does not exist.");
+    std::stringstream text;
+    text << in.rdbuf();
+    call.print(mask_secrets(text.str()));
+  });
+  d.kw("debugging", "Debugging switches that are on").run([](Call& call) { call.print(render_debugging()); });
+  d.kw("version", "Version of vpdnd").run([](Call& call) { call.print(render_version()); });
+
+  Node& l2tp = d.kw("l2tp", "L2TP information");
+  auto tunnels = [](Call& call) {
+    auto list = on_engine(call, [](Operations& o) { return o.l2tp_tunnels(); });
+    call.print(render_l2tp_tunnels(list, detail_of(call)));
+  };
+  Node& t = l2tp.kw("tunnel", "L2TP tunnels");
+  t.run(tunnels);
+  t.kw("statistics", "Counts only", "detail").run(tunnels);
+  t.kw("verbose", "Every detail of each tunnel", "detail").run(tunnels);
+  auto sessions = [](Call& call) {
+    auto list = on_engine(call, [](Operations& o) { return o.l2tp_sessions(); });
+    call.print(render_l2tp_sessions(list, detail_of(call)));
+  };
+  Node& s = l2tp.kw("session", "L2TP sessions");
+  s.run(sessions);
+  s.kw("statistics", "Counts only", "detail").run(sessions);
+  s.kw("verbose", "Every detail of each session", "detail").run(sessions);
+  l2tp.kw("statistics", "L2TP message and drop counters").run([](Call& call) {
+    auto st = on_engine(call, [](Operations& o) { return o.l2tp_statistics(); });
+    call.print(render_l2tp_statistics(st));
+  });
+
+  auto pools = [](Call& call) {
+    auto list = on_engine(call, [](Operations& o) { return o.ip_pools(); });
+    std::string name = call.get("pool");
+    std::string text = render_ip_pools(list, name);
+    if (text.empty()) return call.error("Error: Pool " + name + " does not exist.");
+    call.print(text);
+  };
+  Node& pool = d.kw("ip", "IP information").kw("pool", "IP address pools");
+  pool.run(pools);
+  pool.string("pool", 1, 31, "Pool name", valid_name).run(pools);
+
+  auto domains = [](Call& call) {
+    std::string name = call.get("name");
+    std::string text = render_domains(call.snapshot(), name);
+    if (text.empty()) return call.error("Error: Domain " + name + " does not exist.");
+    call.print(text);
+  };
+  Node& dom = d.kw("domain", "ISP domains");
+  dom.run(domains);
+  dom.string("name", 1, 24, "ISP domain name", valid_name).run(domains);
+  d.kw("local-user", "Local users").run([](Call& call) { call.print(render_local_users(call.snapshot())); });
+  auto schemes = [](Call& call) {
+    std::string name = call.get("name");
+    std::string text = render_radius_schemes(call.snapshot(), name);
+    if (text.empty()) return call.error("Error: RADIUS scheme " + name + " does not exist.");
+    call.print(text);
+  };
+  Node& rs = d.kw("radius", "RADIUS information").kw("scheme", "RADIUS schemes");
+  rs.run(schemes);
+  rs.string("name", 1, 32, "Scheme name", valid_name).run(schemes);
+  d.kw("pppoe-server", "PPPoE server information").kw("session", "PPPoE sessions").run([](Call& call) {
+    auto list = on_engine(call, [](Operations& o) { return o.pppoe_sessions(); });
+    call.print(render_pppoe_sessions(list));
+  });
+}
+
+}  // namespace
+
+void register_operator(Grammar& g) {
+  for (std::size_t v = 0; v < static_cast<std::size_t>(View::count); ++v) {
+    Node& r = root(g, static_cast<View>(v));
+    add_display(r);
+    Node& sv = r.kw("save", "Save the current configuration");
+    sv.run(save);
+    sv.kw("force", "Save without asking", "force").run(save);
+    Node& file = sv.string("file", 1, 255, "File name (relative: beside the startup file)", valid_name_or_path);
+    file.run(save);
+    file.kw("force", "Save without asking", "force").run(save);
+  }
+
+  Node& u = root(g, View::user);
+  Node& undo = u.kw("undo", "Cancel current setting");
+
+  // reset l2tp tunnel {id N | name NAME}, reset l2tp session id N
+  Node& rl = u.kw("reset", "Reset operation").kw("l2tp", "L2TP");
+  auto report = [](Call& call, const std::string& err) {
+    if (!err.empty()) call.error(err);
+  };
+  Node& rt = rl.kw("tunnel", "Tear down a tunnel (StopCCN)");
+  rt.kw("id", "By local tunnel ID").integer("id", 1, 65535, "Local tunnel ID").run([report](Call& call) {
+    auto id = static_cast<std::uint16_t>(call.number("id"));
+    report(call, on_engine(call, [&](Operations& o) { return o.reset_l2tp_tunnel_id(id); }));
+  });
+  rt.kw("name", "By the peer's tunnel name").string("name", 1, 30, "Remote tunnel name", valid_name)
+      .run([report](Call& call) {
+        std::string name = call.get("name");
+        report(call, on_engine(call, [&](Operations& o) { return o.reset_l2tp_tunnel_name(name); }));
+      });
+  rl.kw("session", "Tear down a session (CDN)").kw("id", "By local session ID")
+      .integer("id", 1, 65535, "Local session ID")
+      .run([report](Call& call) {
+        auto id = static_cast<std::uint16_t>(call.number("id"));
+        report(call, on_engine(call, [&](Operations& o) { return o.reset_l2tp_session_id(id); }));
+      });
+
+  // debugging MODULE CLASS | undo debugging MODULE CLASS | undo debugging all
+  Node& dbg = u.kw("debugging", "Turn on debugging");
+  Node& udbg = undo.kw("debugging", "Turn off debugging");
+  udbg.kw("all", "Turn off every debugging switch").run([](Call& call) {
+    LogBus::instance().clear_all();
+    call.print(" All possible debugging has been turned off.");
+  });
+  for (std::size_t m = 0; m < static_cast<std::size_t>(DebugModule::count); ++m) {
+    auto mod = static_cast<DebugModule>(m);
+    std::string module_help = std::string(to_string(mod)) + " debugging";
+    auto set = [mod](bool on) {
+      return [mod, on](Call& call) {
+        std::string cls = call.get("class");
+        if (cls == "all") {
+          LogBus::instance().set_all(mod, on);
+          return;
+        }
+        for (std::size_t c = 0; c < static_cast<std::size_t>(DebugClass::count); ++c)
+          if (keyword(static_cast<DebugClass>(c)) == cls) LogBus::instance().set(mod, static_cast<DebugClass>(c), on);
+      };
+    };
+    Node& on = dbg.kw(keyword(mod), module_help);
+    Node& off = udbg.kw(keyword(mod), module_help);
+    on.kw("all", "All classes", "class").run(set(true));
+    off.kw("all", "All classes", "class").run(set(false));
+    const char* helps[] = {"Control messages", "Errors", "State machine events", "Hidden AVPs", "Data payload"};
+    for (std::size_t c = 0; c < static_cast<std::size_t>(DebugClass::count); ++c) {
+      auto cls = static_cast<DebugClass>(c);
+      on.kw(keyword(cls), helps[c], "class").run(set(true));
+      off.kw(keyword(cls), helps[c], "class").run(set(false));
+    }
+  }
+
+  // terminal monitor|debugging|logging (per session)
+  Node& term = u.kw("terminal", "Settings of this terminal");
+  Node& uterm = undo.kw("terminal", "Settings of this terminal");
+  const std::pair<const char*, bool TerminalSettings::*> switches[] = {
+      {"monitor", &TerminalSettings::monitor},
+      {"debugging", &TerminalSettings::debugging},
+      {"logging", &TerminalSettings::logging}};
+  const char* term_help[] = {"Show log and debug output on this terminal", "Show debug lines (with monitor)",
+                             "Show log lines (with monitor)"};
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto field = switches[i].second;
+    std::string word = switches[i].first;
+    auto set = [field, word](bool on) {
+      return [field, word, on](Call& call) {
+        call.session.mutable_terminal().*field = on;
+        call.print(" Info: Current terminal " + word + " is " + (on ? "on." : "off."));
+      };
+    };
+    term.kw(word, term_help[i]).run(set(true));
+    uterm.kw(word, term_help[i]).run(set(false));
+  }
+
+  // screen-length N | screen-length disable | undo screen-length disable
+  Node& sl = u.kw("screen-length", "Lines per page on this terminal");
+  sl.integer("lines", 0, 512, "Lines (0: no paging)").run([](Call& call) {
+    call.session.mutable_terminal().screen_length = call.number("lines");
+  });
+  sl.kw("disable", "No paging on this terminal").run([](Call& call) {
+    call.session.mutable_terminal().screen_length = 0;
+  });
+  undo.kw("screen-length", "Lines per page on this terminal").kw("disable", "Page again (24 lines)")
+      .run([](Call& call) { call.session.mutable_terminal().screen_length = 24; });
+}
+
+}  // namespace vpdnd::cli::lang

@@ -1,0 +1,278 @@
+// The running-config printer (`display current-configuration`, `save`): one printer per
+// node (STYLE.md §5), Comware V5 layout: blocks separated by `#`, global commands and
+// sub-commands indented one space, view commands at column 0, `return` at the end. Only
+// settings that differ from the model default are printed, in an order that loads back
+// (a secret before what needs it, a group's own settings before its role).
+#include "cli/lang/session.hpp"
+#include "startup-config/secret.hpp"
+
+namespace vpdnd::cli::lang {
+namespace {
+
+using namespace config;
+using Block = std::vector<std::string>;
+
+std::string secret(const Secret& s) { return "cipher " + encrypt_secret(s); }
+
+Block global_block(const RunningConfig& c) {
+  Block b{" sysname " + c.sysname};
+  return b;
+}
+
+Block l2tp_global_block(const RunningConfig& c) {
+  const L2tpGlobal def;
+  const auto& l = c.l2tp;
+  Block b;
+  if (l.enabled) b.push_back(" l2tp enable");
+  if (l.prefix_separator != def.prefix_separator || l.separator != def.separator)
+    b.push_back(std::string(" l2tp domain ") + (l.prefix_separator ? "prefix" : "suffix") + "-separator " +
+                l.separator);
+  if (l.match_order != def.match_order) {
+    const char* names[] = {"dnis-domain", "dnis-only", "domain-dnis", "domain-only"};
+    b.push_back(std::string(" l2tp match-order ") + names[static_cast<int>(l.match_order)]);
+  }
+  if (l.session_limit) b.push_back(" l2tp session-limit " + std::to_string(*l.session_limit));
+  if (l.tunnel_limit) b.push_back(" l2tp tunnel-limit " + std::to_string(*l.tunnel_limit));
+  if (l.listen_port != def.listen_port) b.push_back(" l2tp listen-port " + std::to_string(l.listen_port));
+  return b;
+}
+
+Block radius_block(const RadiusScheme& r) {
+  const RadiusScheme def;
+  Block b{"radius scheme " + r.name};
+  auto server = [&](const char* what, const std::optional<RadiusServer>& s) {
+    if (s) b.push_back(std::string(" ") + what + " " + s->address.to_string() + " " + std::to_string(s->port));
+  };
+  server("primary authentication", r.primary_authentication);
+  server("primary accounting", r.primary_accounting);
+  server("secondary authentication", r.secondary_authentication);
+  server("secondary accounting", r.secondary_accounting);
+  if (!r.key_authentication.empty()) b.push_back(" key authentication " + secret(r.key_authentication));
+  if (!r.key_accounting.empty()) b.push_back(" key accounting " + secret(r.key_accounting));
+  if (r.user_name_format != def.user_name_format) {
+    const char* names[] = {"with-domain", "without-domain", "keep-original"};
+    b.push_back(std::string(" user-name-format ") + names[static_cast<int>(r.user_name_format)]);
+  }
+  if (r.response_timeout_s != def.response_timeout_s)
+    b.push_back(" timer response-timeout " + std::to_string(r.response_timeout_s));
+  if (r.retry != def.retry) b.push_back(" retry " + std::to_string(r.retry));
+  if (r.realtime_accounting_min != def.realtime_accounting_min)
+    b.push_back(" timer realtime-accounting " + std::to_string(r.realtime_accounting_min));
+  if (r.nas_ip) b.push_back(" nas-ip " + r.nas_ip->to_string());
+  return b;
+}
+
+std::string pool_line(const IpPool& p) {
+  std::string s = " ip pool " + p.name + " " + p.start.to_string();
+  if (p.end != p.start) s += " " + p.end.to_string();
+  return s;
+}
+
+Block domain_block(const RunningConfig& c, const Domain& d) {
+  Block b{"domain " + d.name};
+  if (d.auth == AuthMethod::none) b.push_back(" authentication ppp none");
+  if (d.auth == AuthMethod::radius) {
+    std::string s = " authentication ppp radius-scheme " + d.auth_radius_scheme;
+    if (d.auth_fallback_local) s += " local";
+    if (d.auth_fallback_none) s += " none";
+    b.push_back(s);
+  }
+  if (d.accounting_radius) b.push_back(" accounting ppp radius-scheme " + d.accounting_radius_scheme);
+  if (!d.authorization_ip_pool.empty()) b.push_back(" authorization-attribute ip-pool " + d.authorization_ip_pool);
+  for (auto& [name, p] : c.ip_pools)
+    if (p.domain == d.name) b.push_back(pool_line(p));
+  if (!d.active) b.push_back(" state block");
+  return b;
+}
+
+Block system_pools_block(const RunningConfig& c) {
+  Block b;
+  if (c.default_domain != "system") b.push_back(" domain default enable " + c.default_domain);
+  for (auto& [name, p] : c.ip_pools)
+    if (p.domain.empty()) b.push_back(pool_line(p));
+  return b;
+}
+
+Block user_block(const LocalUser& u) {
+  Block b{"local-user " + u.name};
+  if (!u.password.empty()) b.push_back(" password " + secret(u.password));
+  if (u.service_types) {
+    std::string s = " service-type";
+    if (u.has_service(ServiceType::ppp)) s += " ppp";
+    if (u.has_service(ServiceType::telnet)) s += " telnet";
+    if (u.has_service(ServiceType::terminal)) s += " terminal";
+    b.push_back(s);
+  }
+  if (!u.active) b.push_back(" state block");
+  return b;
+}
+
+Block template_block(const VirtualTemplate& t) {
+  const VirtualTemplate def;
+  Block b{"interface Virtual-Template" + std::to_string(t.number)};
+  if (!t.auth_modes.empty()) {
+    std::string s = " ppp authentication-mode";
+    for (auto m : t.auth_modes) s += m == PppAuthMode::pap ? " pap" : " chap";
+    if (!t.auth_domain.empty()) s += " domain " + t.auth_domain;
+    b.push_back(s);
+  }
+  if (t.hold_timer_s != def.hold_timer_s) b.push_back(" ppp timer hold " + std::to_string(t.hold_timer_s));
+  if (t.dns_primary) {
+    std::string s = " ppp ipcp dns " + t.dns_primary->to_string();
+    if (t.dns_secondary) s += " " + t.dns_secondary->to_string();
+    b.push_back(s);
+  }
+  if (t.mtu != def.mtu) b.push_back(" mtu " + std::to_string(t.mtu));
+  if (t.ip_address)
+    b.push_back(" ip address " + t.ip_address->to_string() + " " + t.ip_mask.value_or(Ipv4{0xffffffffu}).to_string());
+  if (!t.remote_pool.empty()) b.push_back(" remote address pool " + t.remote_pool);
+  if (t.remote_address) b.push_back(" remote address " + t.remote_address->to_string());
+  if (t.auto_client_group) b.push_back(" l2tp-auto-client l2tp-group " + std::to_string(*t.auto_client_group));
+  return b;
+}
+
+Block interface_block(const Interface& i) {
+  Block b{"interface " + i.name};
+  if (i.pppoe_server_template)
+    b.push_back(" pppoe-server bind virtual-template " + std::to_string(*i.pppoe_server_template));
+  return b;
+}
+
+Block group_block(const L2tpGroup& g) {
+  const L2tpGroup def;
+  std::string head = "l2tp-group " + std::to_string(g.number);
+  if (g.mode == GroupMode::lac) head += " mode lac";
+  if (g.mode == GroupMode::lns) head += " mode lns";
+  Block b{head};
+  if (!g.tunnel_authentication) b.push_back(" undo tunnel authentication");
+  if (!g.tunnel_name.empty()) b.push_back(" tunnel name " + g.tunnel_name);
+  if (!g.tunnel_password.empty()) b.push_back(" tunnel password " + secret(g.tunnel_password));
+  if (g.avp_hidden) b.push_back(" tunnel avp-hidden");
+  if (g.hello_interval_s != def.hello_interval_s)
+    b.push_back(" tunnel timer hello " + std::to_string(g.hello_interval_s));
+  if (g.flow_control) b.push_back(" tunnel flow-control");
+  if (g.mandatory_lcp) b.push_back(" mandatory-lcp");
+  if (g.mandatory_chap) b.push_back(" mandatory-chap");
+  if (g.session_limit) b.push_back(" session-limit " + std::to_string(*g.session_limit));
+  auto kind = [&] {
+    switch (g.match_kind) {
+      case LacMatchKind::domain: return "domain ";
+      case LacMatchKind::dnis: return "dnis ";
+      case LacMatchKind::fullusername: return "fullusername ";
+      case LacMatchKind::none: break;
+    }
+    return "";
+  };
+  if (!g.lns_addresses.empty() && g.match_kind != LacMatchKind::none) {
+    std::string s = " start l2tp";
+    for (auto& a : g.lns_addresses) s += " ip " + a.to_string();
+    b.push_back(s + " " + kind() + g.match_value);
+  } else if (!g.lns_addresses.empty()) {
+    std::string s = " lns-ip";
+    for (auto& a : g.lns_addresses) s += " " + a.to_string();
+    b.push_back(s);
+  } else if (g.match_kind != LacMatchKind::none) {
+    b.push_back(std::string(" user ") + kind() + g.match_value);
+  }
+  if (g.allow_virtual_template) {
+    std::string s = " allow l2tp virtual-template " + std::to_string(*g.allow_virtual_template);
+    if (!g.allow_remote.empty()) s += " remote " + g.allow_remote;
+    b.push_back(s);
+  }
+  return b;
+}
+
+Block vty_block(const UserInterfaceVty& v) {
+  const UserInterfaceVty def;
+  Block b{"user-interface vty 0 4"};
+  if (!v.password.empty()) b.push_back(" set authentication password " + secret(v.password));
+  if (v.auth_mode == VtyAuthMode::none) b.push_back(" authentication-mode none");
+  if (v.auth_mode == VtyAuthMode::password) b.push_back(" authentication-mode password");
+  if (v.idle_timeout_s != def.idle_timeout_s) {
+    std::string s = " idle-timeout " + std::to_string(v.idle_timeout_s / 60);
+    if (v.idle_timeout_s % 60) s += " " + std::to_string(v.idle_timeout_s % 60);
+    b.push_back(s);
+  }
+  if (v.screen_length != def.screen_length) b.push_back(" screen-length " + std::to_string(v.screen_length));
+  return b;
+}
+
+std::string join(const std::vector<Block>& blocks) {
+  std::string out;
+  for (auto& b : blocks) {
+    if (b.empty()) continue;
+    out += "#\n";
+    for (auto& l : b) out += l + "\n";
+  }
+  return out;
+}
+
+std::vector<Block> system_level(const RunningConfig& c) {
+  return {global_block(c), l2tp_global_block(c),
+          Block{c.telnet_server ? " telnet server enable" : " undo telnet server enable"},
+          system_pools_block(c)};
+}
+
+}  // namespace
+
+std::string render_view_block(const RunningConfig& c, View v, const std::string& object) {
+  auto num = [&] { return static_cast<std::uint16_t>(std::stoul(object)); };
+  std::vector<Block> blocks;
+  switch (v) {
+    case View::user:
+    case View::system:
+    case View::count:
+      blocks = system_level(c);
+      break;
+    case View::l2tp_group:
+      if (auto it = c.l2tp_groups.find(num()); it != c.l2tp_groups.end()) blocks.push_back(group_block(it->second));
+      break;
+    case View::virtual_template:
+      if (auto it = c.virtual_templates.find(num()); it != c.virtual_templates.end())
+        blocks.push_back(template_block(it->second));
+      break;
+    case View::interface:
+      if (auto it = c.interfaces.find(object); it != c.interfaces.end()) blocks.push_back(interface_block(it->second));
+      else blocks.push_back(Block{"interface " + object});
+      break;
+    case View::domain:
+      if (auto it = c.domains.find(object); it != c.domains.end()) blocks.push_back(domain_block(c, it->second));
+      break;
+    case View::local_user:
+      if (auto it = c.local_users.find(object); it != c.local_users.end()) blocks.push_back(user_block(it->second));
+      break;
+    case View::radius:
+      if (auto it = c.radius_schemes.find(object); it != c.radius_schemes.end())
+        blocks.push_back(radius_block(it->second));
+      break;
+    case View::vty:
+      blocks.push_back(vty_block(c.vty));
+      break;
+  }
+  return join(blocks) + "#\nreturn\n";
+}
+
+}  // namespace vpdnd::cli::lang
+
+namespace vpdnd::cli {
+
+std::string render_configuration(const config::RunningConfig& c) {
+  using namespace lang;
+  std::vector<Block> blocks = system_level(c);
+  for (auto& [name, r] : c.radius_schemes) blocks.push_back(radius_block(r));
+  // `system` first, as Comware prints it.
+  if (auto it = c.domains.find("system"); it != c.domains.end()) blocks.push_back(domain_block(c, it->second));
+  for (auto& [name, d] : c.domains)
+    if (name != "system") blocks.push_back(domain_block(c, d));
+  // `domain default enable` and system pools need the domains: print them again after.
+  blocks[3].clear();
+  blocks.push_back(system_pools_block(c));
+  for (auto& [name, u] : c.local_users) blocks.push_back(user_block(u));
+  for (auto& [n, t] : c.virtual_templates) blocks.push_back(template_block(t));
+  for (auto& [name, i] : c.interfaces) blocks.push_back(interface_block(i));
+  for (auto& [n, g] : c.l2tp_groups) blocks.push_back(group_block(g));
+  blocks.push_back(vty_block(c.vty));
+  return join(blocks) + "#\nreturn\n";
+}
+
+}  // namespace vpdnd::cli

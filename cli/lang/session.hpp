@@ -1,0 +1,111 @@
+// DOC: internal to cli/lang: the session (views, prompts, execute/help/complete), the call
+// context an action sees, and the per-view grammar roots. Actions run on the session's
+// terminal thread and touch the running config only inside context.engine.call().
+#pragma once
+
+#include <array>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cli/cli.hpp"
+#include "cli/lang/grammar.hpp"
+
+namespace vpdnd::cli::lang {
+
+enum class View { user, system, l2tp_group, virtual_template, interface, domain, local_user, radius, vty, count };
+
+class Session;
+
+// What an action gets: the captured arguments, the session, and where to write.
+class Call {
+ public:
+  Call(Session& s, std::vector<Captured> args) : session(s), args_(std::move(args)) {}
+  Session& session;
+
+  bool has(std::string_view key) const;
+  std::string get(std::string_view key) const;  // first value, "" when absent
+  std::vector<std::string> all(std::string_view key) const;
+  std::uint32_t number(std::string_view key) const;  // an INTEGER argument (validated)
+
+  void print(std::string_view text);  // appends a line
+  void error(std::string_view text);  // a command error: printed, ok=false
+  // Edits the running config on the engine thread. `fn` validates first and returns an
+  // error text (nothing changed) or "" after applying; then `change` is published.
+  void edit(config::ConfigChange change, const std::function<std::string(config::RunningConfig&)>& fn);
+  // Reads on the engine thread.
+  config::RunningConfig snapshot() const;
+
+  std::string output;
+  bool failed = false;
+  bool close = false;
+  std::function<ExecResult(const std::string&)> question;  // set: ask and wait for the answer
+
+ private:
+  std::vector<Captured> args_;
+};
+
+struct Grammar {
+  std::array<Node, static_cast<std::size_t>(View::count)> roots;
+};
+const Grammar& grammar();
+
+// Registration, one file per group of views (STYLE.md §5).
+void register_system(Grammar& g);
+void register_l2tp(Grammar& g);
+void register_interfaces(Grammar& g);
+void register_aaa(Grammar& g);
+void register_device(Grammar& g);
+void register_operator(Grammar& g);
+
+class Session final : public CommandSession {
+ public:
+  Session(ShellContext& context, SessionOrigin origin, std::string user);
+
+  std::string prompt() const override;
+  ExecResult execute(const std::string& line) override;
+  std::string help(const std::string& partial) const override;
+  std::vector<std::string> complete(const std::string& partial) const override;
+  const TerminalSettings& terminal() const override { return terminal_; }
+
+  // For actions.
+  ShellContext& context() { return context_; }
+  SessionOrigin origin() const { return origin_; }
+  View view() const { return view_; }
+  const std::string& object() const { return object_; }
+  void enter(View v, std::string object = {}) {
+    view_ = v;
+    object_ = std::move(object);
+  }
+  TerminalSettings& mutable_terminal() { return terminal_; }
+  void set_sysname(std::string name) { sysname_ = std::move(name); }
+
+ private:
+  std::string caret_error(const std::string& line, const std::vector<Token>& tokens,
+                          const Match& m) const;
+  std::vector<Token> normalise(const std::string& line) const;
+
+  ShellContext& context_;
+  SessionOrigin origin_;
+  std::string user_;
+  View view_;
+  std::string object_;
+  TerminalSettings terminal_;
+  std::string sysname_ = "VPDN";
+  std::function<ExecResult(const std::string&)> pending_;
+};
+
+// Helpers shared by the registration files.
+bool valid_name(std::string_view s);            // printable, no space, none of \ | / : * ? < > "
+bool valid_interface_name(std::string_view s);  // a Linux interface name
+bool is_virtual_template_name(std::string_view s, std::uint16_t* number);  // "Virtual-Template1"
+Node& root(Grammar& g, View v);
+// `{simple PW | cipher CIPHER}` under `parent`, each ending in `act`; secret_from() reads it.
+void add_secret_args(Node& parent, const Action& act, std::int64_t max_simple = 63);
+config::Secret secret_from(const Call& call);
+// `ip pool NAME START [END]` and its undo, in system view or (V5) domain view.
+void add_ip_pool_commands(Node& view_root, bool in_domain);
+// The `display this` block of the view the session is in.
+std::string render_view_block(const config::RunningConfig& c, View v, const std::string& object);
+
+}  // namespace vpdnd::cli::lang

@@ -1,0 +1,96 @@
+// Test fixture: a real Engine thread, a ConfigStore and a fake Operations behind a
+// ShellContext, as the front end will have them.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "cli/cli.hpp"
+#include "cli/lang.hpp"
+
+namespace vpdnd::cli::test {
+
+class FakeOperations : public Operations {
+ public:
+  std::vector<vpdn::TunnelStatus> tunnels;
+  std::vector<vpdn::SessionStatus> sessions;
+  vpdn::L2tpStatistics stats;
+  std::vector<aaa::PoolStatus> pools;
+  std::vector<ppp::PppoeSessionStatus> pppoe;
+  std::vector<std::string> resets;
+
+  std::vector<vpdn::TunnelStatus> l2tp_tunnels() const override { return tunnels; }
+  std::vector<vpdn::SessionStatus> l2tp_sessions() const override { return sessions; }
+  vpdn::L2tpStatistics l2tp_statistics() const override { return stats; }
+  std::vector<aaa::PoolStatus> ip_pools() const override { return pools; }
+  std::vector<aaa::OnlineUser> online_users() const override { return {}; }
+  std::vector<ppp::PppoeSessionStatus> pppoe_sessions() const override { return pppoe; }
+  std::string reset_l2tp_tunnel_id(std::uint16_t id) override {
+    resets.push_back("tunnel id " + std::to_string(id));
+    return id == 5 ? "" : "% Tunnel " + std::to_string(id) + " does not exist.";
+  }
+  std::string reset_l2tp_tunnel_name(const std::string& name) override {
+    resets.push_back("tunnel name " + name);
+    return "";
+  }
+  std::string reset_l2tp_session_id(std::uint16_t id) override {
+    resets.push_back("session id " + std::to_string(id));
+    return "";
+  }
+};
+
+class ShellTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    engine.start();
+    dir = std::filesystem::temp_directory_path() /
+          ("cli_lang_" + std::to_string(::getpid()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    context.startup_path = (dir / "startup.cfg").string();
+  }
+  void TearDown() override {
+    engine.stop();
+    std::filesystem::remove_all(dir);
+  }
+
+  std::unique_ptr<CommandSession> session(SessionOrigin origin = SessionOrigin::console) {
+    return make_command_session(context, origin);
+  }
+  // A console session already in system view.
+  std::unique_ptr<CommandSession> system_session() {
+    auto s = session();
+    s->execute("system-view");
+    return s;
+  }
+  config::RunningConfig running() {
+    return engine.call([&] { return store.running(); });
+  }
+  // Runs lines in a file session; returns the errors.
+  std::vector<std::string> load_text(const std::string& text) {
+    std::string path = (dir / "load.cfg").string();
+    {
+      std::ofstream out(path);
+      out << text;
+    }
+    return load_config_file(context, path).errors;
+  }
+  void reset_model() {
+    engine.call([&] { store.replace(config::RunningConfig{}); });
+  }
+
+  Engine engine;
+  config::ConfigStore store;
+  FakeOperations ops;
+  ShellContext context{engine, store, ops, ""};
+  std::filesystem::path dir;
+};
+
+}  // namespace vpdnd::cli::test
