@@ -1,0 +1,466 @@
+// System test: vpdnd's AAA and radcli client against a real FreeRADIUS (Debian's
+// freeradius 3.2) that the test configures from scratch under the build tree and runs on
+// 127.0.0.1. Each test gets its own server and port pair from the aaa range 22000-22999, so
+// ctest may run them in parallel; the server is killed in TearDown (and by PDEATHSIG if this
+// process dies).
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include "aaa/aaa.hpp"
+#include "common/engine.hpp"
+#include "common/log.hpp"
+#include "common/timer.hpp"
+
+namespace vpdnd::aaa {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+const char* kFreeradius = "/usr/sbin/freeradius";
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A UDP socket that is bound but never read: requests to it time out.
+class BlackHole {
+ public:
+  explicit BlackHole(std::uint16_t port) {
+    fd_ = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok_ = fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  }
+  ~BlackHole() {
+    if (fd_ >= 0) close(fd_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  int fd_ = -1;
+  bool ok_ = false;
+};
+
+const char* kUsers = R"(papuser Cleartext-Password := "pappw"
+	Reply-Message := "hello pap"
+
+chapuser@corp.com Cleartext-Password := "chappw"
+
+rejectme Auth-Type := Reject
+	Reply-Message := "go away"
+
+fixedip Cleartext-Password := "fixedpw"
+	Framed-IP-Address := 192.168.0.77,
+	Framed-Pool := "vip",
+	Session-Timeout := 3600,
+	Idle-Timeout := 600
+
+vpdn@corp.com Cleartext-Password := "vpdnpw"
+	Tunnel-Type:1 := L2TP,
+	Tunnel-Medium-Type:1 := IPv4,
+	Tunnel-Server-Endpoint:1 := "10.0.0.3",
+	Tunnel-Password:1 := "secretone",
+	Tunnel-Preference:1 := 20,
+	Tunnel-Assignment-Id:1 := "lns-b",
+	Tunnel-Client-Auth-Id:1 := "LAC",
+	Tunnel-Type:2 := L2TP,
+	Tunnel-Medium-Type:2 := IPv4,
+	Tunnel-Server-Endpoint:2 := "10.0.0.2",
+	Tunnel-Password:2 := "a-much-longer-tunnel-secret-over-16",
+	Tunnel-Preference:2 := 10,
+	Tunnel-Assignment-Id:2 := "lns-a",
+	Tunnel-Client-Auth-Id:2 := "LAC"
+)";
+
+std::string radiusd_conf(const fs::path& dir, std::uint16_t auth_port) {
+  std::string d = dir.string();
+  std::ostringstream c;
+  c << "prefix = /usr\nexec_prefix = /usr\nsysconfdir = /etc\nlocalstatedir = /var\n"
+    << "sbindir = /usr/sbin\nlogdir = " << d << "/log\nraddbdir = " << d << "\n"
+    << "radacctdir = " << d << "/acct\nname = freeradius\nconfdir = ${raddbdir}\n"
+    << "modconfdir = ${confdir}\nrun_dir = " << d << "/run\ndb_dir = " << d << "\n"
+    << "libdir = /usr/lib/freeradius\npidfile = ${run_dir}/${name}.pid\n"
+    << "max_request_time = 30\ncleanup_delay = 0\nmax_requests = 1024\n"
+    << "hostname_lookups = no\n"
+    << "log {\n destination = stdout\n colourise = no\n auth = yes\n}\n"
+    << "security {\n allow_core_dumps = no\n max_attributes = 200\n reject_delay = 0\n"
+    << " status_server = no\n}\n"
+    << "client localhost {\n ipaddr = 127.0.0.1\n secret = testing123\n}\n"
+    << "thread pool {\n start_servers = 2\n max_servers = 4\n min_spare_servers = 1\n"
+    << " max_spare_servers = 3\n max_requests_per_server = 0\n}\n"
+    << "modules {\n pap {\n  normalise = yes\n }\n chap {\n }\n"
+    << " files {\n  filename = ${confdir}/users\n }\n"
+    << " detail {\n  filename = ${confdir}/acct-detail\n  permissions = 0600\n"
+    << "  header = \"%t\"\n }\n}\n"
+    << "server default {\n"
+    << " listen {\n  type = auth\n  ipaddr = 127.0.0.1\n  port = " << auth_port << "\n }\n"
+    << " listen {\n  type = acct\n  ipaddr = 127.0.0.1\n  port = " << auth_port + 1 << "\n }\n"
+    << " authorize {\n  chap\n  files\n  pap\n }\n"
+    << " authenticate {\n  Auth-Type PAP {\n   pap\n  }\n  Auth-Type CHAP {\n   chap\n  }\n }\n"
+    << " preacct {\n }\n accounting {\n  detail\n }\n post-auth {\n }\n}\n";
+  return c.str();
+}
+
+class FreeRadiusTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(kFreeradius)) GTEST_SKIP() << kFreeradius << " missing (apt install freeradius)";
+    // The debug lines land in the test log, which helps when a server misbehaves.
+    LogBus::instance().set_all(DebugModule::radius, true);
+    LogBus::instance().set_all(DebugModule::aaa, true);
+    sink_ = LogBus::instance().subscribe([](const LogRecord& r) {
+      if (r.is_debug) std::fprintf(stderr, "%s\n", LogBus::instance().format(r).c_str());
+    });
+  }
+
+  // Starts FreeRADIUS on 22900 + 2*slot (auth) and +1 (acct); black holes on 22800 + 2*slot
+  // and +1 stand for dead servers. Every test uses its own slot.
+  void start_server(int slot) {
+    auth_port_ = static_cast<std::uint16_t>(22900 + 2 * slot);
+    dead_port_ = static_cast<std::uint16_t>(22800 + 2 * slot);
+    const char* build = std::getenv("VPDND_BUILD_DIR");
+    dir_ = fs::path(build ? build : fs::temp_directory_path().string()) / "radius-test" /
+           ("slot" + std::to_string(slot) + "-" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "log");
+    fs::create_directories(dir_ / "run");
+    fs::create_directories(dir_ / "acct");
+    std::ofstream(dir_ / "radiusd.conf") << radiusd_conf(dir_, auth_port_);
+    std::ofstream(dir_ / "users") << kUsers;
+    dead1_ = std::make_unique<BlackHole>(dead_port_);
+    dead2_ = std::make_unique<BlackHole>(dead_port_ + 1);
+    ASSERT_TRUE(dead1_->ok() && dead2_->ok()) << "ports " << dead_port_ << " busy";
+
+    const std::string log = (dir_ / "radiusd.out").string();
+    pid_ = fork();
+    ASSERT_GE(pid_, 0);
+    if (pid_ == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+      }
+      const std::string d = dir_.string();
+      execl(kFreeradius, kFreeradius, "-X", "-d", d.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (read_file(log).find("Ready to process requests") != std::string::npos) break;
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        FAIL() << "freeradius exited:\n" << read_file(log);
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    ASSERT_NE(read_file(log).find("Ready to process requests"), std::string::npos)
+        << read_file(log);
+
+    engine_.start();
+    engine_.call([&] {
+      radius_ = make_radcli_client(engine_, 2);
+      aaa_ = std::make_unique<Aaa>(store_, timers_, *radius_);
+    });
+  }
+
+  void TearDown() override {
+    if (engine_.running()) {
+      engine_.call([&] {
+        aaa_.reset();
+        radius_.reset();
+      });
+      engine_.stop();
+    }
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      for (int i = 0; i < 100; ++i) {
+        if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+          pid_ = -1;
+          break;
+        }
+        std::this_thread::sleep_for(20ms);
+      }
+      if (pid_ > 0) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+      }
+    }
+    if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);
+    LogBus::instance().clear_all();
+    LogBus::instance().unsubscribe(sink_);
+  }
+
+  config::RadiusServer server(std::uint16_t port) {
+    return config::RadiusServer{*Ipv4::parse("127.0.0.1"), port};
+  }
+
+  // Scheme r1 on the live server (or the given ports), used by domains `system` and corp.com.
+  void configure(std::uint16_t primary, std::optional<std::uint16_t> secondary = std::nullopt,
+                 bool fallback_local = false) {
+    engine_.call([&] {
+      auto& c = store_.mutable_running();
+      config::RadiusScheme s;
+      s.name = "r1";
+      s.primary_authentication = server(primary);
+      s.primary_accounting = server(static_cast<std::uint16_t>(primary + 1));
+      if (secondary) {
+        s.secondary_authentication = server(*secondary);
+        s.secondary_accounting = server(static_cast<std::uint16_t>(*secondary + 1));
+      }
+      s.key_authentication.plain = "testing123";
+      s.key_accounting.plain = "testing123";
+      s.user_name_format = config::UserNameFormat::keep_original;
+      s.response_timeout_s = 1;
+      s.retry = 1;
+      s.realtime_accounting_min = 1;
+      s.nas_ip = *Ipv4::parse("127.0.0.1");
+      c.radius_schemes["r1"] = s;
+      for (const char* name : {"system", "corp.com"}) {
+        config::Domain d;
+        d.name = name;
+        d.auth = config::AuthMethod::radius;
+        d.auth_radius_scheme = "r1";
+        d.auth_fallback_local = fallback_local;
+        d.accounting_radius = true;
+        d.accounting_radius_scheme = "r1";
+        c.domains[name] = d;
+      }
+      config::LocalUser u;
+      u.name = "localonly";
+      u.password.plain = "localpw";
+      u.service_types = static_cast<std::uint8_t>(config::ServiceType::ppp);
+      c.local_users[u.name] = u;
+    });
+  }
+
+  AuthResult authenticate(AuthRequest req) {
+    std::promise<AuthResult> p;
+    auto f = p.get_future();
+    engine_.call([&] {
+      aaa_->authenticate(req, [&p](AuthResult r) { p.set_value(std::move(r)); });
+    });
+    for (int i = 0; i < 400; ++i) {
+      if (f.wait_for(25ms) == std::future_status::ready) return f.get();
+      engine_.call([&] { timers_.run_due(); });  // deferred local/none answers
+    }
+    ADD_FAILURE() << "no answer for " << req.user_name;
+    return {};
+  }
+
+  static AuthRequest pap(std::string user, std::string pw) {
+    AuthRequest r;
+    r.user_name = std::move(user);
+    r.credentials = PapCredentials{std::move(pw)};
+    r.calling_station_id = "00-11-22-33-44-55";
+    r.called_station_id = "5551234";
+    r.nas_port = 7;
+    r.nas_port_id = "eth1";
+    return r;
+  }
+
+  std::string wait_detail(std::size_t records) {
+    std::string text;
+    for (int i = 0; i < 200; ++i) {
+      text = read_file(dir_ / "acct-detail");
+      std::size_t n = 0;
+      for (std::size_t pos = 0; (pos = text.find("Acct-Status-Type", pos)) != std::string::npos;
+           ++pos)
+        ++n;
+      if (n >= records) break;
+      std::this_thread::sleep_for(50ms);
+    }
+    return text;
+  }
+
+  Engine engine_;
+  config::ConfigStore store_;
+  ManualTimerService timers_;
+  std::unique_ptr<RadiusClient> radius_;
+  std::unique_ptr<Aaa> aaa_;
+  pid_t pid_ = -1;
+  LogBus::SinkId sink_ = 0;
+  fs::path dir_;
+  std::uint16_t auth_port_ = 0;
+  std::uint16_t dead_port_ = 0;
+  std::unique_ptr<BlackHole> dead1_, dead2_;
+};
+
+TEST_F(FreeRadiusTest, PapAcceptAndWrongPasswordReject) {
+  start_server(0);
+  configure(auth_port_);
+  auto r = authenticate(pap("papuser", "pappw"));
+  EXPECT_TRUE(r.accepted) << to_string(r.failure);
+  EXPECT_EQ(r.method, AuthMethodUsed::radius);
+  EXPECT_EQ(r.reply_message, "hello pap");
+  r = authenticate(pap("papuser", "wrong"));
+  EXPECT_FALSE(r.accepted);
+  EXPECT_EQ(r.failure, AuthFailure::radius_reject);
+}
+
+TEST_F(FreeRadiusTest, ChapAccept) {
+  start_server(1);
+  configure(auth_port_);
+  AuthRequest req = pap("chapuser@corp.com", "");
+  std::vector<std::uint8_t> challenge;
+  for (int i = 0; i < 16; ++i) challenge.push_back(static_cast<std::uint8_t>(0x30 + i * 3));
+  auto resp = chap_md5(0x42, "chappw", challenge);
+  req.credentials = ChapCredentials{0x42, challenge, {resp.begin(), resp.end()}};
+  auto r = authenticate(req);
+  EXPECT_TRUE(r.accepted) << to_string(r.failure);
+  EXPECT_EQ(r.domain, "corp.com");
+  // A wrong CHAP response is rejected.
+  auto bad = chap_md5(0x42, "nope", challenge);
+  req.credentials = ChapCredentials{0x42, challenge, {bad.begin(), bad.end()}};
+  EXPECT_EQ(authenticate(req).failure, AuthFailure::radius_reject);
+}
+
+TEST_F(FreeRadiusTest, RejectDoesNotFallBackToLocal) {
+  start_server(2);
+  configure(auth_port_, std::nullopt, /*fallback_local=*/true);
+  auto r = authenticate(pap("rejectme", "x"));
+  EXPECT_FALSE(r.accepted);
+  EXPECT_EQ(r.failure, AuthFailure::radius_reject);
+  EXPECT_EQ(r.reply_message, "go away");
+  // `localonly` exists only locally: RADIUS rejects it and local is not consulted.
+  r = authenticate(pap("localonly", "localpw"));
+  EXPECT_FALSE(r.accepted);
+  EXPECT_EQ(r.failure, AuthFailure::radius_reject);
+}
+
+TEST_F(FreeRadiusTest, FramedIpPoolAndTimeoutsHonoured) {
+  start_server(3);
+  configure(auth_port_);
+  engine_.call([&] {
+    store_.mutable_running().ip_pools["vip"] =
+        config::IpPool{"vip", *Ipv4::parse("192.168.0.70"), *Ipv4::parse("192.168.0.80"), ""};
+    store_.notify({config::ConfigSection::ip_pool, "vip"});
+  });
+  auto r = authenticate(pap("fixedip", "fixedpw"));
+  ASSERT_TRUE(r.accepted) << to_string(r.failure);
+  EXPECT_EQ(r.framed_ip, Ipv4::parse("192.168.0.77"));
+  EXPECT_EQ(r.framed_pool, "vip");
+  EXPECT_EQ(r.session_timeout_s, 3600u);
+  EXPECT_EQ(r.idle_timeout_s, 600u);
+  // The Framed-IP is honoured by the pool the reply named.
+  auto lease = engine_.call([&] {
+    std::string pool = choose_pool(store_.running(), r, "tpl");
+    return aaa_->allocate(pool, "fixedip", r.framed_ip, true);
+  });
+  ASSERT_TRUE(lease);
+  EXPECT_EQ(*lease, *Ipv4::parse("192.168.0.77"));
+}
+
+TEST_F(FreeRadiusTest, TunnelAttributesGiveAnOrderedLnsList) {
+  start_server(4);
+  configure(auth_port_);
+  auto r = authenticate(pap("vpdn@corp.com", "vpdnpw"));
+  ASSERT_TRUE(r.accepted) << to_string(r.failure);
+  ASSERT_EQ(r.tunnels.size(), 2u);
+  EXPECT_EQ(r.tunnels[0].server_endpoint, Ipv4::parse("10.0.0.2"));
+  EXPECT_EQ(r.tunnels[0].preference, 10u);
+  EXPECT_EQ(r.tunnels[0].tag, 2);
+  EXPECT_EQ(r.tunnels[0].type, 3u);
+  EXPECT_EQ(r.tunnels[0].medium, 1u);
+  EXPECT_EQ(r.tunnels[0].password, "a-much-longer-tunnel-secret-over-16");
+  EXPECT_EQ(r.tunnels[0].assignment_id, "lns-a");
+  EXPECT_EQ(r.tunnels[0].client_auth_id, "LAC");
+  EXPECT_EQ(r.tunnels[1].server_endpoint, Ipv4::parse("10.0.0.3"));
+  EXPECT_EQ(r.tunnels[1].password, "secretone");
+  EXPECT_EQ(r.tunnels[1].assignment_id, "lns-b");
+}
+
+TEST_F(FreeRadiusTest, AccountingStartInterimStopInDetailFile) {
+  start_server(5);
+  configure(auth_port_);
+  auto id = engine_.call([&] {
+    SessionStart s;
+    s.user_name = "chapuser@corp.com";
+    s.domain = "corp.com";
+    s.interface = "Virtual-Template1:1";
+    s.address = *Ipv4::parse("192.168.0.20");
+    s.calling_station_id = "00-11-22-33-44-55";
+    s.called_station_id = "5551234";
+    s.nas_port = 9;
+    s.counters = [] {
+      return Counters{(1ull << 32) + 1000, 2000, 30, 40};
+    };
+    return aaa_->open_session(s);
+  });
+  std::string session_id = engine_.call([&] { return aaa_->accounting_session_id(id); });
+  wait_detail(1);
+  engine_.call([&] { timers_.advance(std::chrono::minutes(1)); });  // Interim-Update
+  wait_detail(2);
+  engine_.call([&] { aaa_->close_session(id, TerminateCause::admin_reset); });
+  std::string detail = wait_detail(3);
+  EXPECT_NE(detail.find("Acct-Status-Type = Start"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("Acct-Status-Type = Interim-Update"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("Acct-Status-Type = Stop"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("Acct-Session-Id = \"" + session_id + "\""), std::string::npos) << detail;
+  EXPECT_NE(detail.find("User-Name = \"chapuser@corp.com\""), std::string::npos);
+  EXPECT_NE(detail.find("Framed-IP-Address = 192.168.0.20"), std::string::npos);
+  EXPECT_NE(detail.find("Acct-Input-Octets = 1000"), std::string::npos);
+  EXPECT_NE(detail.find("Acct-Input-Gigawords = 1"), std::string::npos);
+  EXPECT_NE(detail.find("Acct-Output-Octets = 2000"), std::string::npos);
+  EXPECT_NE(detail.find("Acct-Input-Packets = 30"), std::string::npos);
+  EXPECT_NE(detail.find("Acct-Output-Packets = 40"), std::string::npos);
+  EXPECT_NE(detail.find("Acct-Session-Time = 60"), std::string::npos);
+  EXPECT_NE(detail.find("Acct-Terminate-Cause = Admin-Reset"), std::string::npos);
+  EXPECT_NE(detail.find("NAS-Port-Type = Virtual"), std::string::npos);
+  EXPECT_NE(detail.find("NAS-IP-Address = 127.0.0.1"), std::string::npos);
+  EXPECT_NE(detail.find("Calling-Station-Id = \"00-11-22-33-44-55\""), std::string::npos);
+  // The secret is nowhere in what the server logged about us.
+  EXPECT_EQ(detail.find("testing123"), std::string::npos);
+}
+
+TEST_F(FreeRadiusTest, PrimaryDownSecondaryAnswers) {
+  start_server(6);
+  configure(dead_port_, auth_port_);
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = authenticate(pap("papuser", "pappw"));
+  EXPECT_TRUE(r.accepted) << to_string(r.failure);
+  EXPECT_EQ(r.method, AuthMethodUsed::radius);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 900ms);  // the primary was waited for
+}
+
+TEST_F(FreeRadiusTest, BothDownFallsBackToLocal) {
+  start_server(7);
+  // Both servers are black holes; the live FreeRADIUS is not in the scheme.
+  configure(dead_port_, std::nullopt, /*fallback_local=*/true);
+  engine_.call([&] {
+    auto& s = store_.mutable_running().radius_schemes["r1"];
+    s.secondary_authentication = server(static_cast<std::uint16_t>(dead_port_ + 1));
+  });
+  auto r = authenticate(pap("localonly", "localpw"));
+  EXPECT_TRUE(r.accepted) << to_string(r.failure);
+  EXPECT_EQ(r.method, AuthMethodUsed::local);
+  // Without the fallback the user is refused as unreachable.
+  engine_.call([&] { store_.mutable_running().domains["system"].auth_fallback_local = false; });
+  r = authenticate(pap("localonly", "localpw"));
+  EXPECT_FALSE(r.accepted);
+  EXPECT_EQ(r.failure, AuthFailure::radius_unreachable);
+}
+
+}  // namespace
+}  // namespace vpdnd::aaa
