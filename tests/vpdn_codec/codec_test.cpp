@@ -27,7 +27,7 @@ const HidingContext kSecret{std::string(kXl2tpdSecret)};
 // ---------------------------------------------------------------------------------------
 // Real xl2tpd packets.
 
-TEST(Xl2tpdCapture, EveryPacketDecodes) {
+TEST(L2tpCodecXl2tpdCapture, EveryPacketDecodes) {
   for (std::span<const test::CapturedPacket> set : {std::span<const test::CapturedPacket>(kXl2tpdCaptureA), std::span<const test::CapturedPacket>(kXl2tpdCaptureB)}) {
     for (const auto& p : set) {
       SCOPED_TRACE(p.name);
@@ -45,7 +45,7 @@ TEST(Xl2tpdCapture, EveryPacketDecodes) {
   }
 }
 
-TEST(Xl2tpdCapture, SccrqFields) {
+TEST(L2tpCodecXl2tpdCapture, SccrqFields) {
   auto m = decode_control(hex(kXl2tpdCaptureA[0].hex), nullptr);
   ASSERT_TRUE(m);
   EXPECT_EQ(m->tunnel_id, 0);
@@ -67,7 +67,7 @@ TEST(Xl2tpdCapture, SccrqFields) {
   EXPECT_FALSE(m->has(AvpType::random_vector));
 }
 
-TEST(Xl2tpdCapture, ChallengeResponsesMatchXl2tpd) {
+TEST(L2tpCodecXl2tpdCapture, ChallengeResponsesMatchXl2tpd) {
   auto sccrq = decode_control(hex(kXl2tpdCaptureA[0].hex), nullptr);
   auto sccrp = decode_control(hex(kXl2tpdCaptureA[1].hex), nullptr);
   auto scccn = decode_control(hex(kXl2tpdCaptureA[2].hex), nullptr);
@@ -86,7 +86,7 @@ TEST(Xl2tpdCapture, ChallengeResponsesMatchXl2tpd) {
   EXPECT_FALSE(chap_response_matches(hex("00"), expect_cn));
 }
 
-TEST(Xl2tpdCapture, SessionAndTeardownFields) {
+TEST(L2tpCodecXl2tpdCapture, SessionAndTeardownFields) {
   auto icrq = decode_control(hex(kXl2tpdCaptureB[4].hex), nullptr);
   ASSERT_TRUE(icrq);
   EXPECT_EQ(icrq->u16(AvpType::assigned_session_id), 0x396b);
@@ -117,7 +117,7 @@ TEST(Xl2tpdCapture, SessionAndTeardownFields) {
 }
 
 // Our encoder reproduces xl2tpd's bytes exactly when given the same AVPs in the same order.
-TEST(Xl2tpdCapture, EncoderIsByteExact) {
+TEST(L2tpCodecXl2tpdCapture, EncoderIsByteExact) {
   SeededRandom rnd(1);
   for (const auto& p : kXl2tpdCaptureB) {
     SCOPED_TRACE(p.name);
@@ -230,7 +230,7 @@ const Fixture kFixtures[] = {
     {"data message", "0002 0001 0002 ff03", false, DecodeErrorKind::not_control, 0},
 };
 
-TEST(ControlFixtures, Table) {
+TEST(L2tpCodecControlFixtures, Table) {
   for (const Fixture& f : kFixtures) {
     SCOPED_TRACE(f.name);
     const Bytes b = hex(f.hex);
@@ -244,7 +244,7 @@ TEST(ControlFixtures, Table) {
   }
 }
 
-TEST(ControlFixtures, VendorAvpIsSkippedAndConsumed) {
+TEST(L2tpCodecControlFixtures, VendorAvpIsSkippedAndConsumed) {
   // HELLO, a vendor (311) AVP of 10 bytes without M, an unknown IETF AVP of odd length,
   // then Firmware Revision: the last one must be read from the right place.
   const Bytes b = hex("c802 002f 0001 0000 0000 0000 " MT_HELLO
@@ -256,7 +256,7 @@ TEST(ControlFixtures, VendorAvpIsSkippedAndConsumed) {
   EXPECT_EQ(m->u16(AvpType::firmware_revision), 0x0102);
 }
 
-TEST(ControlFixtures, OddOffsetsAndNonZeroStart) {
+TEST(L2tpCodecControlFixtures, OddOffsetsAndNonZeroStart) {
   ControlMessage icrq = ControlMessage::make(MessageType::icrq, 0x1234, 0);
   icrq.add_u16(AvpType::assigned_session_id, 0x55aa)
       .add_u32(AvpType::call_serial_number, 77)
@@ -278,7 +278,7 @@ TEST(ControlFixtures, OddOffsetsAndNonZeroStart) {
   }
 }
 
-TEST(ControlFixtures, RecommendedActions) {
+TEST(L2tpCodecControlFixtures, RecommendedActions) {
   auto action_for = [](std::string_view h) {
     Bytes b = hex(h);
     auto m = decode_control(b, nullptr);
@@ -314,7 +314,7 @@ TEST(ControlFixtures, RecommendedActions) {
   EXPECT_EQ(len.result.error, general_error::bad_length);
 }
 
-TEST(ControlFixtures, DecodeErrorCarriesHeaderForAcking) {
+TEST(L2tpCodecControlFixtures, DecodeErrorCarriesHeaderForAcking) {
   const Bytes b = hex("c802 001c 0007 0000 0003 0009 " MT_HELLO " 8008 0000 00c8 0001");
   auto m = decode_control(b, nullptr);
   ASSERT_FALSE(m);
@@ -330,7 +330,7 @@ TEST(ControlFixtures, DecodeErrorCarriesHeaderForAcking) {
 // ---------------------------------------------------------------------------------------
 // Hidden AVPs (§4.3). Known answers computed with an independent MD5 (Python hashlib).
 
-TEST(Hiding, KnownAnswers) {
+TEST(L2tpCodecHiding, KnownAnswers) {
   Bytes rv;
   for (int i = 0; i < 16; ++i) rv.push_back(static_cast<std::uint8_t>(i));
   EXPECT_EQ(to_hex(hide_value(9, hex("1234"), "s3cr3t", rv), '\0'), "4dd191b5");
@@ -346,7 +346,7 @@ TEST(Hiding, KnownAnswers) {
   EXPECT_EQ(unhide_value(9, hex("4d"), "s3cr3t", rv), std::nullopt);
 }
 
-TEST(Hiding, DecodeKnownAnswerMessage) {
+TEST(L2tpCodecHiding, DecodeKnownAnswerMessage) {
   // HELLO + Random Vector 000102..0f + hidden Assigned Tunnel ID 0x1234 (padded form) +
   // hidden Calling Number (3 blocks).
   const std::string msg =
@@ -377,7 +377,7 @@ TEST(Hiding, DecodeKnownAnswerMessage) {
   EXPECT_EQ(bad.error().kind, DecodeErrorKind::hidden_bad_length);
 }
 
-TEST(Hiding, EncodeRoundTripAndLayout) {
+TEST(L2tpCodecHiding, EncodeRoundTripAndLayout) {
   ControlMessage m = ControlMessage::make(MessageType::icrq, 9, 0);
   m.add_u16(AvpType::assigned_session_id, 4242, true)
       .add_u32(AvpType::call_serial_number, 1, true)
@@ -412,7 +412,7 @@ TEST(Hiding, EncodeRoundTripAndLayout) {
   EXPECT_NE(*wire, *wire2);
 }
 
-TEST(Hiding, EncodeErrors) {
+TEST(L2tpCodecHiding, EncodeErrors) {
   SeededRandom rnd(1);
   ControlMessage m = ControlMessage::make(MessageType::hello, 1);
   m.add_u16(AvpType::assigned_tunnel_id, 5, true);
@@ -463,7 +463,7 @@ Bytes sample_value(const AvpInfo& info, std::uint8_t seed) {
   return {};
 }
 
-TEST(RoundTrip, EveryMessageTypeEveryAvp) {
+TEST(L2tpCodecRoundTrip, EveryMessageTypeEveryAvp) {
   SeededRandom rnd(3);
   for (std::uint16_t t = 1; t <= 16; ++t) {
     if (!is_known_message_type(t)) continue;
@@ -495,7 +495,7 @@ TEST(RoundTrip, EveryMessageTypeEveryAvp) {
   }
 }
 
-TEST(RoundTrip, TypedHelpers) {
+TEST(L2tpCodecRoundTrip, TypedHelpers) {
   SeededRandom rnd(5);
   ppp::ProxyData proxy;
   proxy.initial_received_confreq = {0x01, 0x04, 0x05, 0xdc};
@@ -575,7 +575,7 @@ TEST(RoundTrip, TypedHelpers) {
   EXPECT_EQ(q->u32(AvpType::host_name), std::nullopt);  // wrong size -> nullopt
 }
 
-TEST(RoundTrip, Zlb) {
+TEST(L2tpCodecRoundTrip, Zlb) {
   SeededRandom rnd(1);
   ControlMessage z = ControlMessage::make_zlb(0x1234, 0);
   z.ns = 5;
@@ -592,7 +592,7 @@ TEST(RoundTrip, Zlb) {
 // ---------------------------------------------------------------------------------------
 // Data messages.
 
-TEST(Data, DecodeVariants) {
+TEST(L2tpCodecData, DecodeVariants) {
   struct Case {
     std::string_view name, hex;
     bool ok;
@@ -630,7 +630,7 @@ TEST(Data, DecodeVariants) {
   EXPECT_EQ(decode_data(hex("c802000c1234000000050006")).error().kind, DecodeErrorKind::not_data);
 }
 
-TEST(Data, EncodeRoundTrip) {
+TEST(L2tpCodecData, EncodeRoundTrip) {
   const Bytes ppp = hex("ff03 c021 0101 0004");
   const Bytes plain = encode_data(7, 8, std::nullopt, ppp);
   EXPECT_EQ(to_hex(plain, '\0'), "000200070008ff03c02101010004");
@@ -658,7 +658,7 @@ TEST(Data, EncodeRoundTrip) {
 // ---------------------------------------------------------------------------------------
 // Tables and printing.
 
-TEST(Tables, ConsistentWithEnums) {
+TEST(L2tpCodecTables, ConsistentWithEnums) {
   int known = 0;
   for (std::uint16_t t = 0; t < 64; ++t) {
     const AvpInfo* info = avp_info(t);
@@ -688,7 +688,7 @@ TEST(Tables, ConsistentWithEnums) {
   EXPECT_FALSE(is_tunnel_message(MessageType::cdn));
 }
 
-TEST(Describe, MasksSecretsAndShowsFields) {
+TEST(L2tpCodecDescribe, MasksSecretsAndShowsFields) {
   ControlMessage m = ControlMessage::make(MessageType::sccrp, 1);
   const Bytes resp = hex("0123456789abcdef0123456789abcdef");
   m.add_protocol_version()
@@ -715,7 +715,7 @@ TEST(Describe, MasksSecretsAndShowsFields) {
 // ---------------------------------------------------------------------------------------
 // Robustness: mutated captures never crash, over-read or loop (ASan/UBSan in CI).
 
-TEST(Robustness, MutatedCapturesAreHandled) {
+TEST(L2tpCodecRobustness, MutatedCapturesAreHandled) {
   std::mt19937 gen(12345);
   std::vector<Bytes> seeds;
   for (const auto& p : kXl2tpdCaptureA) seeds.push_back(hex(p.hex));

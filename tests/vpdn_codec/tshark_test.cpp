@@ -76,7 +76,7 @@ Bytes sample_value(const AvpInfo& info, std::uint8_t seed) {
   return {};
 }
 
-TEST(TsharkSystem, EncodedMessagesDissectCleanly) {
+TEST(L2tpCodecTshark, EncodedMessagesDissectCleanly) {
   if (!have_tool("tshark") || !have_tool("text2pcap")) GTEST_SKIP() << "tshark/text2pcap not installed";
   TempDir dir;
   ASSERT_FALSE(dir.path().empty());
