@@ -1,0 +1,121 @@
+// Fakes shared by the calls tests: L2TP, TUN and PPPoE ports that record what they get,
+// a RADIUS client that must not be used, and a PPP user (client-mode PppSession) harness.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "vpdn/calls.hpp"
+
+namespace vpdnd::vpdn {
+namespace {
+
+struct NoRadius final : aaa::RadiusClient {
+  Id access_request(const aaa::RadiusTarget&, aaa::RadiusAccessRequest, AccessCallback) override {
+    ADD_FAILURE() << "RADIUS used in a local-only test";
+    return 1;
+  }
+  Id accounting_request(const aaa::RadiusTarget&, aaa::RadiusAccountingRequest,
+                        AccountingCallback) override {
+    return 1;
+  }
+  void cancel(Id) override {}
+};
+
+struct FakeL2tp final : L2tpPort {
+  std::deque<std::pair<CallId, Bytes>> to_peer;
+  std::vector<std::pair<CallId, HangupCause>> hangups;
+  struct Info {
+    std::string user;
+    std::optional<Ipv4> address;
+    std::string method;
+    std::string interface;
+  };
+  std::map<CallId, Info> info;
+  void send_ppp(CallId c, ByteView f) override { to_peer.emplace_back(c, Bytes(f.begin(), f.end())); }
+  void hang_up(CallId c, HangupCause why) override { hangups.emplace_back(c, why); }
+  struct Placed {
+    LacCallPlan plan;
+    std::function<void(CallId)> up;
+    std::function<void(std::string)> down;
+    bool cancelled = false;
+  };
+  std::vector<Placed> placed;
+  std::string refuse;  // non-empty: place_call fails with it
+  std::uint64_t place_call(const LacCallPlan& p, std::function<void(CallId)> up,
+                           std::function<void(std::string)> down, std::string& error) override {
+    if (!refuse.empty()) {
+      error = refuse;
+      return 0;
+    }
+    placed.push_back({p, std::move(up), std::move(down)});
+    return placed.size();
+  }
+  void cancel_call(std::uint64_t h) override { placed.at(h - 1).cancelled = true; }
+  void set_call_info(CallId c, const std::string& u, std::optional<Ipv4> a,
+                     const std::string& i, const std::string& m) override {
+    info[c] = {u, a, m, i};
+  }
+};
+
+struct FakeIp final : IpPort {
+  bool has_device = true;
+  std::set<std::uint32_t> routes;
+  std::vector<Bytes> written;
+  bool add_host_route(std::uint16_t vt, Ipv4 a) override {
+    EXPECT_EQ(vt, 1);
+    if (!has_device) return false;
+    return routes.insert(a.value).second;
+  }
+  void remove_host_route(std::uint16_t, Ipv4 a) override { routes.erase(a.value); }
+  void write_ip(std::uint16_t, ByteView p) override { written.emplace_back(p.begin(), p.end()); }
+};
+
+// The user's side: a PPP client whose frames go to LnsCalls as L2TP data.
+struct User final : ppp::PppLowerLayer, ppp::PppListener {
+  std::deque<Bytes> out;
+  std::optional<ppp::SessionUpInfo> up;
+  std::optional<ppp::DownReason> down;
+  void send(ByteView f) override { out.emplace_back(f.begin(), f.end()); }
+  void on_ready_to_tunnel(const ppp::ProxyData&, const ppp::AuthResult&) override {}
+  void on_up(const ppp::SessionUpInfo& i) override { up = i; }
+  void on_down(ppp::DownReason r, std::string_view) override { down = r; }
+};
+
+Bytes ip_packet(Ipv4 src, Ipv4 dst) {
+  Bytes p(28, 0);
+  p[0] = 0x45;
+  p[3] = 28;
+  p[8] = 64;
+  p[9] = 1;
+  for (int i = 0; i < 4; ++i) {
+    p[12 + i] = static_cast<std::uint8_t>(src.value >> (24 - 8 * i));
+    p[16 + i] = static_cast<std::uint8_t>(dst.value >> (24 - 8 * i));
+  }
+  return p;
+}
+
+
+struct FakeAccess final : AccessPort {
+  std::deque<std::pair<AccessId, Bytes>> to_user;
+  std::vector<AccessId> terminated;
+  struct Info {
+    std::string state, user;
+    CallId l2tp;
+  };
+  std::map<AccessId, Info> info;
+  void send_ppp(AccessId id, ByteView f) override { to_user.emplace_back(id, Bytes(f.begin(), f.end())); }
+  void terminate(AccessId id) override { terminated.push_back(id); }
+  void set_access_info(AccessId id, const std::string& s, const std::string& u, CallId c) override {
+    info[id] = {s, u, c};
+  }
+};
+
+}  // namespace
+}  // namespace vpdnd::vpdn

@@ -1,0 +1,478 @@
+// LacCalls with the real PPP engine and AAA against fake PPPoE/L2TP/TUN ports, and a full
+// in-process chain user -> LacCalls -> (L2TP bridge) -> LnsCalls -> TUN with proxy data,
+// with and without mandatory-chap / mandatory-lcp. Virtual time, no sockets.
+#include "vpdn/calls.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/vpdn_calls/fakes.hpp"
+
+namespace vpdnd::vpdn {
+namespace {
+
+config::LocalUser ppp_user(const std::string& name, const std::string& pw) {
+  config::LocalUser u;
+  u.name = name;
+  u.password.plain = pw;
+  u.service_types = static_cast<std::uint8_t>(config::ServiceType::ppp);
+  return u;
+}
+
+void lac_config(config::RunningConfig& c) {
+  c.l2tp.enabled = true;
+  config::VirtualTemplate t;
+  t.number = 1;
+  t.auth_modes = {config::PppAuthMode::chap};
+  c.virtual_templates[1] = t;
+  config::L2tpGroup g;
+  g.number = 1;
+  g.lns_addresses = {*Ipv4::parse("10.0.0.2")};
+  g.match_kind = config::LacMatchKind::domain;
+  g.match_value = "corp.com";
+  c.l2tp_groups[1] = g;
+  config::L2tpGroup g2;
+  g2.number = 2;
+  g2.lns_addresses = {*Ipv4::parse("10.0.0.3")};
+  g2.match_kind = config::LacMatchKind::fullusername;
+  g2.match_value = "carol@x.com";
+  c.l2tp_groups[2] = g2;
+  config::Domain d;
+  d.name = "corp.com";
+  c.domains["corp.com"] = d;
+  c.local_users["corp.com"] = ppp_user("corp.com", "whatever");
+  c.local_users["carol@x.com"] = ppp_user("carol@x.com", "carolpw");
+  c.local_users["bob@other.com"] = ppp_user("bob@other.com", "bobpw");
+  config::Domain o;
+  o.name = "other.com";
+  c.domains["other.com"] = o;
+}
+
+void lns_config(config::RunningConfig& c, bool mandatory_chap, bool mandatory_lcp) {
+  c.l2tp.enabled = true;
+  config::VirtualTemplate t;
+  t.number = 1;
+  t.ip_address = Ipv4::parse("192.168.0.1");
+  t.ip_mask = Ipv4::parse("255.255.255.0");
+  t.remote_pool = "1";
+  t.auth_modes = {config::PppAuthMode::chap};
+  t.auth_domain = "corp.com";
+  c.virtual_templates[1] = t;
+  config::IpPool pool;
+  pool.name = "1";
+  pool.start = *Ipv4::parse("192.168.0.10");
+  pool.end = *Ipv4::parse("192.168.0.20");
+  c.ip_pools["1"] = pool;
+  config::Domain d;
+  d.name = "corp.com";
+  c.domains["corp.com"] = d;
+  c.local_users["alice@corp.com"] = ppp_user("alice@corp.com", "alicepw");
+  config::L2tpGroup g;
+  g.number = 1;
+  g.allow_virtual_template = 1;
+  g.mandatory_chap = mandatory_chap;
+  g.mandatory_lcp = mandatory_lcp;
+  c.l2tp_groups[1] = g;
+}
+
+std::function<void(std::span<std::uint8_t>)> counter_random(std::uint8_t seed) {
+  return [seed](std::span<std::uint8_t> out) mutable {
+    for (auto& b : out) b = seed++;
+  };
+}
+
+class LacCallsTest : public ::testing::Test {
+ protected:
+  LacCallsTest() {
+    lac_config(store.mutable_running());
+    aaa_ = std::make_unique<aaa::Aaa>(store, timers, radius);
+    calls = std::make_unique<LacCalls>(store, timers, *aaa_, l2tp, access, ip);
+    calls->set_random(counter_random(1));
+  }
+
+  void dial(const std::string& name, const std::string& password) {
+    ppp::SessionConfig sc;
+    sc.mode = ppp::SessionMode::client;
+    sc.user = name;
+    sc.password = password;
+    sc.mru = 1492;
+    sc.tag = "user";
+    sc.random = counter_random(100);
+    client = std::make_unique<ppp::PppSession>(sc, user, user, timers);
+    AccessCall in;
+    in.id = id;
+    in.interface = "eth1";
+    in.calling_number = "02:00:00:00:00:01";
+    in.virtual_template = 1;
+    calls->on_access_up(in);
+    client->start();
+  }
+
+  void pump() {
+    for (int i = 0; i < 1000 && (!access.to_user.empty() || !user.out.empty()); ++i) {
+      while (!user.out.empty()) {
+        Bytes f = std::move(user.out.front());
+        user.out.pop_front();
+        calls->on_access_frame(id, f);
+      }
+      while (!access.to_user.empty()) {
+        auto [a, f] = std::move(access.to_user.front());
+        access.to_user.pop_front();
+        EXPECT_EQ(a, id);
+        if (client) client->receive(f);
+      }
+      timers.run_due();
+    }
+  }
+  void run(Duration d) {
+    for (int i = 0; i < 50; ++i) {
+      pump();
+      timers.advance(d / 50);
+    }
+    pump();
+  }
+
+  config::ConfigStore store;
+  ManualTimerService timers;
+  NoRadius radius;
+  FakeL2tp l2tp;
+  FakeAccess access;
+  FakeIp ip;
+  User user;
+  std::unique_ptr<aaa::Aaa> aaa_;
+  std::unique_ptr<LacCalls> calls;
+  std::unique_ptr<ppp::PppSession> client;
+  AccessId id{0, 0x11};
+};
+
+TEST_F(LacCallsTest, DomainUserIsTunnelledWithProxyDataAndFramesAreSwitched) {
+  dial("alice@corp.com", "alicepw");
+  run(2s);
+  ASSERT_EQ(l2tp.placed.size(), 1u);
+  const LacCallPlan& plan = l2tp.placed[0].plan;
+  EXPECT_EQ(plan.group, 1);
+  EXPECT_EQ(plan.user, "alice@corp.com");
+  EXPECT_EQ(plan.interface, "eth1");
+  EXPECT_EQ(plan.calling_number, "02:00:00:00:00:01");
+  EXPECT_EQ(plan.proxy.auth_type, ppp::ProxyAuthType::chap);
+  EXPECT_EQ(plan.proxy.auth_name, "alice@corp.com");
+  EXPECT_EQ(plan.proxy.auth_response.size(), 16u);
+  EXPECT_FALSE(plan.proxy.auth_challenge.empty());
+  EXPECT_TRUE(plan.proxy.has_lcp());
+  EXPECT_TRUE(access.terminated.empty());
+
+  CallId c{5, 6};
+  l2tp.placed[0].up(c);
+  EXPECT_EQ(access.info[id].state, "Up");
+  EXPECT_EQ(access.info[id].l2tp, c);
+  EXPECT_EQ(l2tp.info[c].user, "alice@corp.com");
+  EXPECT_EQ(l2tp.info[c].interface, "eth1");
+
+  // user -> LNS: unchanged, with FF 03 in front.
+  Bytes from_user{0x80, 0x21, 0x01, 0x01, 0x00, 0x04};
+  calls->on_access_frame(id, from_user);
+  ASSERT_FALSE(l2tp.to_peer.empty());
+  Bytes expect{0xff, 0x03};
+  expect.insert(expect.end(), from_user.begin(), from_user.end());
+  EXPECT_EQ(l2tp.to_peer.back().second, expect);
+  EXPECT_EQ(l2tp.to_peer.back().first, c);
+  // LNS -> user: FF 03 dropped (PPPoE carries none).
+  access.to_user.clear();
+  Bytes from_lns{0xff, 0x03, 0x00, 0x21, 0x45, 0x00};
+  EXPECT_TRUE(calls->on_l2tp_data(c, from_lns));
+  ASSERT_EQ(access.to_user.size(), 1u);
+  EXPECT_EQ(access.to_user[0].second, (Bytes{0x00, 0x21, 0x45, 0x00}));
+  EXPECT_FALSE(calls->on_l2tp_data(CallId{9, 9}, from_lns));
+
+  // PADT from the user -> CDN to the LNS, nothing left.
+  calls->on_access_down(id);
+  timers.run_due();
+  ASSERT_EQ(l2tp.hangups.size(), 1u);
+  EXPECT_EQ(l2tp.hangups[0].first, c);
+  EXPECT_EQ(l2tp.hangups[0].second, HangupCause::user_request);
+  EXPECT_TRUE(access.terminated.empty());  // the user already left: no PADT back
+  EXPECT_EQ(calls->size(), 0u);
+  EXPECT_EQ(calls->counters().tunnelled, 0u);
+  EXPECT_FALSE(calls->on_l2tp_data(c, from_lns));
+}
+
+TEST_F(LacCallsTest, CdnFromTheLnsSendsPadt) {
+  dial("alice@corp.com", "alicepw");
+  run(2s);
+  ASSERT_EQ(l2tp.placed.size(), 1u);
+  l2tp.placed[0].up(CallId{5, 6});
+  l2tp.placed[0].down("peer sent CDN result 3");
+  timers.run_due();
+  ASSERT_EQ(access.terminated.size(), 1u);
+  EXPECT_EQ(access.terminated[0], id);
+  EXPECT_TRUE(l2tp.hangups.empty());
+  EXPECT_EQ(calls->size(), 0u);
+}
+
+TEST_F(LacCallsTest, NoLnsAnsweringEndsTheUserSession) {
+  dial("alice@corp.com", "alicepw");
+  run(2s);
+  ASSERT_EQ(l2tp.placed.size(), 1u);
+  l2tp.placed[0].down("no LNS answered");
+  timers.run_due();
+  ASSERT_EQ(access.terminated.size(), 1u);
+  EXPECT_EQ(calls->counters().place_failed, 1u);
+}
+
+TEST_F(LacCallsTest, PadtWhilePlacingCancelsTheCall) {
+  dial("alice@corp.com", "alicepw");
+  run(2s);
+  ASSERT_EQ(l2tp.placed.size(), 1u);
+  calls->on_access_down(id);
+  EXPECT_TRUE(l2tp.placed[0].cancelled);
+  EXPECT_TRUE(l2tp.hangups.empty());
+}
+
+TEST_F(LacCallsTest, PlaceCallRefusedEndsTheUser) {
+  l2tp.refuse = "l2tp is disabled";
+  dial("alice@corp.com", "alicepw");
+  run(10s);
+  EXPECT_TRUE(l2tp.placed.empty());
+  ASSERT_EQ(access.terminated.size(), 1u);
+  EXPECT_EQ(calls->size(), 0u);
+}
+
+TEST_F(LacCallsTest, FullUserNameIsCheckedLocally) {
+  dial("carol@x.com", "wrong");
+  run(10s);
+  EXPECT_TRUE(l2tp.placed.empty());
+  ASSERT_EQ(access.terminated.size(), 1u);
+  EXPECT_FALSE(user.up.has_value());
+}
+
+TEST_F(LacCallsTest, FullUserNameWithTheRightPasswordUsesItsGroup) {
+  dial("carol@x.com", "carolpw");
+  run(2s);
+  ASSERT_EQ(l2tp.placed.size(), 1u);
+  EXPECT_EQ(l2tp.placed[0].plan.group, 2);
+}
+
+TEST_F(LacCallsTest, NotAVpdnUserWithoutLocalAddressIsRefused) {
+  dial("bob@other.com", "bobpw");
+  run(10s);
+  EXPECT_TRUE(l2tp.placed.empty());
+  ASSERT_EQ(access.terminated.size(), 1u);
+  EXPECT_EQ(calls->counters().refused, 1u);
+  EXPECT_FALSE(user.up.has_value());
+}
+
+TEST_F(LacCallsTest, NotAVpdnUserIsTerminatedLocallyWhenTheTemplateHasAPool) {
+  auto& c = store.mutable_running();
+  c.virtual_templates[1].remote_pool = "p";
+  c.virtual_templates[1].ip_address = Ipv4::parse("172.16.0.1");
+  config::IpPool pool;
+  pool.name = "p";
+  pool.start = *Ipv4::parse("172.16.0.10");
+  pool.end = *Ipv4::parse("172.16.0.10");
+  c.ip_pools["p"] = pool;
+  store.notify({config::ConfigSection::ip_pool, "p"});
+  store.notify({config::ConfigSection::virtual_template, "1"});
+  dial("bob@other.com", "bobpw");
+  run(3s);
+  EXPECT_TRUE(l2tp.placed.empty());
+  ASSERT_TRUE(user.up.has_value());
+  EXPECT_EQ(user.up->local_address.to_string(), "172.16.0.10");
+  EXPECT_TRUE(ip.routes.count(user.up->local_address.value));
+  EXPECT_EQ(calls->counters().local, 1u);
+  calls->on_access_down(id);
+  timers.run_due();
+  EXPECT_TRUE(ip.routes.empty());
+  EXPECT_EQ(aaa_->pool_status("p")[0].in_use, 0u);
+}
+
+// ---- the whole chain in one process -------------------------------------------------------
+
+// L2TP between LacCalls and LnsCalls: what one side sends, the other receives.
+class Bridge {
+ public:
+  struct Side final : L2tpPort {
+    Bridge* b = nullptr;
+    bool lac = false;
+    void send_ppp(CallId c, ByteView f) override {
+      (lac ? b->to_lns : b->to_lac).emplace_back(c, Bytes(f.begin(), f.end()));
+    }
+    void hang_up(CallId c, HangupCause) override {
+      if (lac) {
+        b->lns->on_call_down(c);
+      } else if (b->lac_down) {
+        auto down = std::move(b->lac_down);
+        down("CDN from LNS");
+      }
+      ++b->cdns;
+    }
+    void set_call_info(CallId c, const std::string& u, std::optional<Ipv4> a, const std::string&,
+                       const std::string& m) override {
+      if (!lac) b->lns_info = {u, a, m, ""};
+      (void)c;
+    }
+    std::uint64_t place_call(const LacCallPlan& p, std::function<void(CallId)> up,
+                             std::function<void(std::string)> down, std::string&) override {
+      CallId c{100, 200};
+      b->lac_down = std::move(down);
+      up(c);
+      IncomingCall in;
+      in.id = c;
+      in.group = 1;
+      in.virtual_template = 1;
+      in.proxy = p.proxy;
+      in.peer_name = "LAC";
+      b->lns->on_call_up(in);
+      return 1;
+    }
+    void cancel_call(std::uint64_t) override {}
+  };
+  Bridge() {
+    lac_side.b = this;
+    lac_side.lac = true;
+    lns_side.b = this;
+  }
+  Side lac_side, lns_side;
+  LnsCalls* lns = nullptr;
+  LacCalls* lac = nullptr;
+  std::deque<std::pair<CallId, Bytes>> to_lns, to_lac;
+  std::function<void(std::string)> lac_down;
+  FakeL2tp::Info lns_info;
+  int cdns = 0;
+};
+
+class ChainTest : public ::testing::TestWithParam<std::pair<bool, bool>> {
+ protected:
+  ChainTest() {
+    lac_config(lac_store.mutable_running());
+    lns_config(lns_store.mutable_running(), GetParam().first, GetParam().second);
+    lac_aaa = std::make_unique<aaa::Aaa>(lac_store, timers, radius);
+    lns_aaa = std::make_unique<aaa::Aaa>(lns_store, timers, radius);
+    lac = std::make_unique<LacCalls>(lac_store, timers, *lac_aaa, bridge.lac_side, access, lac_ip);
+    lns = std::make_unique<LnsCalls>(lns_store, timers, *lns_aaa, bridge.lns_side, lns_ip);
+    lac->set_random(counter_random(1));
+    lns->set_random(counter_random(50));
+    bridge.lns = lns.get();
+    bridge.lac = lac.get();
+  }
+  void pump() {
+    for (int i = 0; i < 1000; ++i) {
+      bool any = false;
+      while (!user.out.empty()) {
+        any = true;
+        Bytes f = std::move(user.out.front());
+        user.out.pop_front();
+        lac->on_access_frame(id, f);
+      }
+      while (!access.to_user.empty()) {
+        any = true;
+        auto [a, f] = std::move(access.to_user.front());
+        access.to_user.pop_front();
+        if (client) client->receive(f);
+      }
+      while (!bridge.to_lns.empty()) {
+        any = true;
+        auto [c, f] = std::move(bridge.to_lns.front());
+        bridge.to_lns.pop_front();
+        lns->on_l2tp_data(c, f);
+      }
+      while (!bridge.to_lac.empty()) {
+        any = true;
+        auto [c, f] = std::move(bridge.to_lac.front());
+        bridge.to_lac.pop_front();
+        lac->on_l2tp_data(c, f);
+      }
+      timers.run_due();
+      if (!any) break;
+    }
+  }
+  void run(Duration d) {
+    for (int i = 0; i < 100; ++i) {
+      pump();
+      timers.advance(d / 100);
+    }
+    pump();
+  }
+  void dial(const std::string& pw) {
+    ppp::SessionConfig sc;
+    sc.mode = ppp::SessionMode::client;
+    sc.user = "alice@corp.com";
+    sc.password = pw;
+    sc.mru = 1492;
+    sc.tag = "user";
+    sc.random = counter_random(150);
+    client = std::make_unique<ppp::PppSession>(sc, user, user, timers);
+    AccessCall in;
+    in.id = id;
+    in.interface = "eth1";
+    in.virtual_template = 1;
+    lac->on_access_up(in);
+    client->start();
+  }
+
+  ManualTimerService timers;
+  NoRadius radius;
+  config::ConfigStore lac_store, lns_store;
+  std::unique_ptr<aaa::Aaa> lac_aaa, lns_aaa;
+  Bridge bridge;
+  FakeAccess access;
+  FakeIp lac_ip, lns_ip;
+  User user;
+  std::unique_ptr<LacCalls> lac;
+  std::unique_ptr<LnsCalls> lns;
+  std::unique_ptr<ppp::PppSession> client;
+  AccessId id{0, 3};
+};
+
+TEST_P(ChainTest, UserReachesTheLnsAndPacketsFlow) {
+  dial("alicepw");
+  run(20s);
+  ASSERT_TRUE(user.up.has_value()) << "user PPP not up through LAC and LNS";
+  Ipv4 addr = user.up->local_address;
+  EXPECT_EQ(addr.to_string(), "192.168.0.10");
+  EXPECT_EQ(bridge.lns_info.user, "alice@corp.com");
+  EXPECT_EQ(bridge.lns_info.address, addr);
+  bool mandatory = GetParam().first || GetParam().second;
+  EXPECT_EQ(bridge.lns_info.method.rfind("proxy", 0) == 0, !mandatory) << bridge.lns_info.method;
+  EXPECT_TRUE(lns_ip.routes.count(addr.value));
+
+  // corp -> user through LNS TUN, L2TP, LAC switch, PPPoE.
+  Bytes pkt = ip_packet(*Ipv4::parse("10.9.9.9"), addr);
+  lns->on_tun_packet(1, pkt);
+  ASSERT_EQ(bridge.to_lac.size(), 1u);
+  auto [c, f] = bridge.to_lac.front();
+  bridge.to_lac.clear();
+  EXPECT_TRUE(lac->on_l2tp_data(c, f));
+  ASSERT_EQ(access.to_user.size(), 1u);
+  EXPECT_EQ(client->receive(access.to_user[0].second), ppp::Disposition::ip);
+  access.to_user.clear();
+
+  // The user hangs up (PADT): CDN reaches the LNS, whose route and lease go.
+  lac->on_access_down(id);
+  timers.run_due();
+  EXPECT_TRUE(lns_ip.routes.empty());
+  EXPECT_EQ(lns_aaa->pool_status("1")[0].in_use, 0u);
+  EXPECT_EQ(lns->size(), 0u);
+  EXPECT_EQ(lac->size(), 0u);
+}
+
+TEST_P(ChainTest, WrongPasswordFailsAtTheLnsAndEverythingEnds) {
+  dial("wrong");  // the LAC only recognises the domain; the LNS checks the password
+  run(30s);
+  EXPECT_FALSE(user.up.has_value());
+  EXPECT_EQ(lns->size(), 0u);
+  EXPECT_EQ(lac->size(), 0u);
+  EXPECT_FALSE(access.terminated.empty());
+  EXPECT_TRUE(lns_ip.routes.empty());
+  EXPECT_EQ(lns_aaa->pool_status("1")[0].in_use, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, ChainTest,
+                         ::testing::Values(std::pair{false, false}, std::pair{true, false},
+                                           std::pair{false, true}),
+                         [](const auto& info) {
+                           return std::string(info.param.second  ? "MandatoryLcp"
+                                              : info.param.first ? "MandatoryChap"
+                                                                 : "ProxyOnly");
+                         });
+
+}  // namespace
+}  // namespace vpdnd::vpdn
