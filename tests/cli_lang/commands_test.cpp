@@ -1,1 +1,292 @@
+// Every configuration command: accepted (it changes the model), its undo form restores the
+// model default, and rejected input (range, length, characters, wrong view, mutual
+// exclusion) leaves the model unchanged.
+#include "cli/cli.hpp"
+
 #include "fixture.hpp"
+
+namespace vpdnd::cli::test {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct UndoCase {
+  std::vector<std::string> setup;  // run first (from system view); the baseline after it
+  std::string command;
+  std::string undo;
+};
+
+// Runs setup, takes the model, runs command (model must change), runs undo (model must be
+// back to the baseline).
+class UndoTest : public ShellTest, public ::testing::WithParamInterface<UndoCase> {};
+
+TEST_P(UndoTest, CommandChangesAndUndoRestoresDefault) {
+  const auto& c = GetParam();
+  auto s = system_session();
+  for (auto& l : c.setup) {
+    auto r = s->execute(l);
+    ASSERT_TRUE(r.ok) << l << "\n" << r.output;
+  }
+  auto baseline = running();
+  auto r = s->execute(c.command);
+  ASSERT_TRUE(r.ok) << c.command << "\n" << r.output;
+  EXPECT_FALSE(running() == baseline) << c.command << " changed nothing";
+  r = s->execute(c.undo);
+  ASSERT_TRUE(r.ok) << c.undo << "\n" << r.output;
+  EXPECT_TRUE(running() == baseline) << c.undo << " did not restore the default\n"
+                                     << render_configuration(running());
+}
+
+const std::vector<std::string> kGroup = {"l2tp-group 1"};
+const std::vector<std::string> kTemplate = {"interface virtual-template 1"};
+const std::vector<std::string> kDomain = {"domain corp.com"};
+const std::vector<std::string> kUser = {"local-user alice"};
+const std::vector<std::string> kRadius = {"radius scheme r1"};
+const std::vector<std::string> kVty = {"user-interface vty 0 4"};
+
+INSTANTIATE_TEST_SUITE_P(
+    All, UndoTest,
+    ::testing::Values(
+        // system view
+        UndoCase{{}, "sysname LNS", "undo sysname"},
+        UndoCase{{}, "undo telnet server enable", "telnet server enable"},
+        UndoCase{{}, "l2tp enable", "undo l2tp enable"},
+        UndoCase{{}, "l2tp domain prefix-separator \\", "undo l2tp domain prefix-separator"},
+        UndoCase{{}, "l2tp domain suffix-separator %", "undo l2tp domain suffix-separator"},
+        UndoCase{{}, "l2tp match-order domain-only", "undo l2tp match-order"},
+        UndoCase{{}, "l2tp match-order dnis-only", "undo l2tp match-order"},
+        UndoCase{{}, "l2tp match-order domain-dnis", "undo l2tp match-order"},
+        UndoCase{{}, "l2tp session-limit 100", "undo l2tp session-limit"},
+        UndoCase{{}, "l2tp tunnel-limit 100", "undo l2tp tunnel-limit"},
+        UndoCase{{}, "l2tp listen-port 1702", "undo l2tp listen-port"},
+        UndoCase{{}, "l2tp-group 9", "undo l2tp-group 9"},
+        UndoCase{{}, "l2tp-group 9 mode lac", "undo l2tp-group 9"},
+        UndoCase{{}, "interface virtual-template 1023", "undo interface virtual-template 1023"},
+        UndoCase{{}, "interface Virtual-Template5", "undo interface Virtual-Template5"},
+        UndoCase{{}, "ip pool 1 10.0.0.1 10.0.0.9", "undo ip pool 1"},
+        UndoCase{{}, "ip pool lan 10.0.0.1", "undo ip pool lan"},
+        UndoCase{{}, "domain corp.com", "undo domain corp.com"},
+        UndoCase{{"domain corp.com", "quit"}, "domain default enable corp.com", "undo domain default enable"},
+        UndoCase{{}, "local-user alice@corp.com", "undo local-user alice@corp.com"},
+        UndoCase{{}, "radius scheme r1", "undo radius scheme r1"},
+        UndoCase{{"interface eth1"}, "pppoe-server bind virtual-template 1", "undo pppoe-server bind"},
+        // L2TP group view
+        UndoCase{kGroup, "start l2tp ip 10.0.0.2 domain corp.com", "undo start l2tp"},
+        UndoCase{kGroup, "start l2tp ip 1.1.1.1 ip 1.1.1.2 ip 1.1.1.3 ip 1.1.1.4 ip 1.1.1.5 fullusername a@b",
+                 "undo start l2tp"},
+        UndoCase{kGroup, "start l2tp ip 10.0.0.2 dnis 12345", "undo start l2tp"},
+        UndoCase{kGroup, "lns-ip 10.0.0.2 10.0.0.3", "undo lns-ip"},
+        UndoCase{kGroup, "user domain corp.com", "undo user"},
+        UndoCase{kGroup, "user fullusername bob@corp.com", "undo user"},
+        UndoCase{kGroup, "allow l2tp virtual-template 1", "undo allow l2tp"},
+        UndoCase{kGroup, "allow l2tp virtual-template 1 remote LAC", "undo allow l2tp"},
+        UndoCase{kGroup, "tunnel name LNS", "undo tunnel name"},
+        UndoCase{kGroup, "undo tunnel authentication", "tunnel authentication"},
+        UndoCase{kGroup, "tunnel password simple aabbcc", "undo tunnel password"},
+        UndoCase{kGroup, "tunnel timer hello 1000", "undo tunnel timer hello"},
+        UndoCase{{"l2tp-group 1", "tunnel password simple x"}, "tunnel avp-hidden", "undo tunnel avp-hidden"},
+        UndoCase{kGroup, "tunnel flow-control", "undo tunnel flow-control"},
+        UndoCase{kGroup, "mandatory-chap", "undo mandatory-chap"},
+        UndoCase{kGroup, "mandatory-lcp", "undo mandatory-lcp"},
+        UndoCase{kGroup, "session-limit 10", "undo session-limit"},
+        // virtual template view
+        UndoCase{kTemplate, "ip address 10.0.0.1 255.255.255.0", "undo ip address"},
+        UndoCase{kTemplate, "ip address 10.0.0.1 30", "undo ip address"},
+        UndoCase{kTemplate, "remote address pool 1", "undo remote address"},
+        UndoCase{kTemplate, "remote address 10.0.0.2", "undo remote address"},
+        UndoCase{kTemplate, "ppp authentication-mode chap", "undo ppp authentication-mode"},
+        UndoCase{kTemplate, "ppp authentication-mode pap chap domain corp.com", "undo ppp authentication-mode"},
+        UndoCase{kTemplate, "ppp timer hold 0", "undo ppp timer hold"},
+        UndoCase{kTemplate, "ppp ipcp dns 8.8.8.8 8.8.4.4", "undo ppp ipcp dns"},
+        UndoCase{kTemplate, "mtu 1400", "undo mtu"},
+        UndoCase{kTemplate, "l2tp-auto-client l2tp-group 2", "undo l2tp-auto-client"},
+        // domain view
+        UndoCase{kDomain, "authentication ppp none", "undo authentication ppp"},
+        UndoCase{kDomain, "authentication ppp radius-scheme r1", "undo authentication ppp"},
+        UndoCase{kDomain, "authentication ppp radius-scheme r1 local none", "undo authentication ppp"},
+        UndoCase{kDomain, "authentication ppp radius-scheme r1 none", "undo authentication ppp"},
+        UndoCase{kDomain, "accounting ppp radius-scheme r1", "undo accounting ppp"},
+        UndoCase{kDomain, "ip pool 2 10.1.0.1 10.1.0.50", "undo ip pool 2"},
+        UndoCase{kDomain, "authorization-attribute ip-pool 2", "undo authorization-attribute ip-pool"},
+        UndoCase{kDomain, "state block", "undo state"},
+        // local user view
+        UndoCase{kUser, "password simple alicepw", "undo password"},
+        UndoCase{kUser, "service-type ppp telnet terminal", "undo service-type terminal ppp telnet"},
+        UndoCase{{"local-user alice", "service-type ppp"}, "service-type telnet", "undo service-type telnet"},
+        UndoCase{kUser, "state block", "undo state"},
+        // RADIUS scheme view
+        UndoCase{kRadius, "primary authentication 127.0.0.1", "undo primary authentication"},
+        UndoCase{kRadius, "primary accounting 127.0.0.1 1646", "undo primary accounting"},
+        UndoCase{kRadius, "secondary authentication 127.0.0.2 1812", "undo secondary authentication"},
+        UndoCase{kRadius, "secondary accounting 127.0.0.2", "undo secondary accounting"},
+        UndoCase{kRadius, "key authentication simple testing123", "undo key authentication"},
+        UndoCase{kRadius, "key accounting simple testing123", "undo key accounting"},
+        UndoCase{kRadius, "user-name-format without-domain", "undo user-name-format"},
+        UndoCase{kRadius, "user-name-format keep-original", "undo user-name-format"},
+        UndoCase{kRadius, "timer response-timeout 10", "undo timer response-timeout"},
+        UndoCase{kRadius, "retry 5", "undo retry"},
+        UndoCase{kRadius, "timer realtime-accounting 1", "undo timer realtime-accounting"},
+        UndoCase{kRadius, "nas-ip 10.0.0.1", "undo nas-ip"},
+        // VTY view
+        UndoCase{kVty, "authentication-mode none", "undo authentication-mode"},
+        UndoCase{{"user-interface vty 0 4", "set authentication password simple pw"}, "authentication-mode password",
+                 "authentication-mode scheme"},
+        UndoCase{kVty, "set authentication password simple pw", "undo set authentication password"},
+        UndoCase{kVty, "idle-timeout 0", "undo idle-timeout"},
+        UndoCase{kVty, "idle-timeout 20 30", "undo idle-timeout"},
+        UndoCase{kVty, "screen-length 0", "undo screen-length"}));
+
+struct RejectCase {
+  std::vector<std::string> setup;
+  std::string command;
+  std::string error;  // substring of the output
+};
+
+class RejectTest : public ShellTest, public ::testing::WithParamInterface<RejectCase> {};
+
+TEST_P(RejectTest, RejectedAndModelUnchanged) {
+  const auto& c = GetParam();
+  auto s = system_session();
+  for (auto& l : c.setup) {
+    auto r = s->execute(l);
+    ASSERT_TRUE(r.ok) << l << "\n" << r.output;
+  }
+  auto baseline = running();
+  auto r = s->execute(c.command);
+  EXPECT_FALSE(r.ok) << c.command;
+  EXPECT_THAT(r.output, HasSubstr(c.error)) << c.command;
+  EXPECT_TRUE(running() == baseline) << c.command;
+}
+
+const char* kWrong = "% Wrong parameter";
+const char* kUnrec = "% Unrecognized command";
+const char* kIncomplete = "% Incomplete command";
+
+INSTANTIATE_TEST_SUITE_P(
+    All, RejectTest,
+    ::testing::Values(
+        RejectCase{{}, "sysname " + std::string(31, 'x'), kWrong},
+        RejectCase{{}, "sysname a/b", kWrong},
+        RejectCase{{}, "l2tp-group 0", kWrong},
+        RejectCase{{}, "l2tp-group 65536", kWrong},
+        RejectCase{{}, "l2tp-group -1", kWrong},
+        RejectCase{{}, "l2tp-group 1 mode both", kUnrec},
+        RejectCase{{"l2tp-group 1 mode lac", "quit"}, "l2tp-group 1 mode lns", "another mode"},
+        RejectCase{{"l2tp-group 1", "allow l2tp virtual-template 1", "quit"}, "l2tp-group 1 mode lac", "other role"},
+        RejectCase{{}, "l2tp domain suffix-separator ab", kWrong},
+        RejectCase{{}, "l2tp domain suffix-separator a", kWrong},
+        RejectCase{{}, "l2tp match-order random", kUnrec},
+        RejectCase{{}, "l2tp listen-port 0", kWrong},
+        RejectCase{{}, "l2tp listen-port 65536", kWrong},
+        RejectCase{{}, "l2tp session-limit 0", kWrong},
+        RejectCase{{}, "interface virtual-template 1024", kWrong},
+        RejectCase{{}, "interface Virtual-Template1024", kWrong},
+        RejectCase{{}, "interface averyveryverylongname", kWrong},
+        RejectCase{{}, "ip pool 1 10.0.0.9 10.0.0.1", "must not be lower"},
+        RejectCase{{}, "ip pool 1 10.0.0.1 10.0.0.256", kWrong},
+        RejectCase{{"ip pool 1 10.0.0.1 10.0.0.9"}, "ip pool 2 10.0.0.5 10.0.0.20", "overlaps"},
+        RejectCase{{"domain d", "ip pool 3 10.5.0.1", "quit"}, "ip pool 3 10.6.0.1", "belongs to domain d"},
+        RejectCase{{}, "undo ip pool nope", "does not exist"},
+        RejectCase{{}, "domain a@b", kWrong},
+        RejectCase{{}, "domain " + std::string(25, 'd'), kWrong},
+        RejectCase{{}, "domain default enable nope", "does not exist"},
+        RejectCase{{}, "undo domain system", "cannot be removed"},
+        RejectCase{{"domain d", "quit", "domain default enable d"}, "undo domain d", "default domain"},
+        RejectCase{{}, "local-user " + std::string(81, 'u'), kWrong},
+        RejectCase{{}, "local-user a|b", kWrong},
+        RejectCase{{}, "radius scheme " + std::string(33, 'r'), kWrong},
+        RejectCase{{}, "user-interface vty 4 0", "must not be lower"},
+        RejectCase{{}, "user-interface vty 64", kWrong},
+        // L2TP group
+        RejectCase{{"l2tp-group 1", "allow l2tp virtual-template 1"}, "start l2tp ip 10.0.0.2 domain x", "mutually exclusive"},
+        RejectCase{{"l2tp-group 1", "start l2tp ip 10.0.0.2 domain x"}, "allow l2tp virtual-template 1", "mutually exclusive"},
+        RejectCase{{"l2tp-group 1 mode lns"}, "lns-ip 10.0.0.2", "mutually exclusive"},
+        RejectCase{{"l2tp-group 1 mode lac"}, "allow l2tp virtual-template 1", "mutually exclusive"},
+        RejectCase{{"l2tp-group 1 mode lac"}, "mandatory-chap", "LNS group only"},
+        RejectCase{{"l2tp-group 1"}, "start l2tp ip 10.0.0.2", kIncomplete},
+        RejectCase{{"l2tp-group 1"}, "start l2tp ip 10.0.0.2 ip 10.0.0.2 domain x", "twice"},
+        RejectCase{{"l2tp-group 1"},
+                   "start l2tp ip 1.1.1.1 ip 1.1.1.2 ip 1.1.1.3 ip 1.1.1.4 ip 1.1.1.5 ip 1.1.1.6 domain x", kUnrec},
+        RejectCase{{"l2tp-group 1"}, "lns-ip 1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 1.1.1.6", "% Too many parameters"},
+        RejectCase{{"l2tp-group 1"}, "start l2tp ip 10.0.0.2 dnis 12ab", kWrong},
+        RejectCase{{"l2tp-group 2"}, "allow l2tp virtual-template 1", "Only L2TP group 1"},
+        RejectCase{{"l2tp-group 2", "allow l2tp virtual-template 1 remote LAC", "quit", "l2tp-group 3"},
+                   "allow l2tp virtual-template 1 remote LAC", "already accepts"},
+        RejectCase{{"l2tp-group 1"}, "allow l2tp virtual-template 1024", kWrong},
+        RejectCase{{"l2tp-group 1"}, "tunnel avp-hidden", "password first"},
+        RejectCase{{"l2tp-group 1", "tunnel password simple x", "tunnel avp-hidden"}, "undo tunnel password", "avp-hidden"},
+        RejectCase{{"l2tp-group 1"}, "tunnel timer hello 59", kWrong},
+        RejectCase{{"l2tp-group 1"}, "tunnel timer hello 1001", kWrong},
+        RejectCase{{"l2tp-group 1"}, "tunnel password simple " + std::string(17, 'p'), kWrong},
+        RejectCase{{"l2tp-group 1"}, "tunnel password cipher notacipher", kWrong},
+        RejectCase{{"l2tp-group 1"}, "tunnel name " + std::string(31, 'n'), kWrong},
+        // virtual template
+        RejectCase{kTemplate, "ip address 10.0.0.1 255.0.255.0", "not contiguous"},
+        RejectCase{kTemplate, "ip address 10.0.0.1 33", kWrong},
+        RejectCase{kTemplate, "mtu 127", kWrong},
+        RejectCase{kTemplate, "mtu 1501", kWrong},
+        RejectCase{kTemplate, "ppp authentication-mode chap chap", kUnrec},
+        RejectCase{kTemplate, "ppp timer hold 32768", kWrong},
+        // domain / user / radius / vty
+        RejectCase{kDomain, "authentication ppp radius-scheme", kIncomplete},
+        RejectCase{kDomain, "state sleepy", kUnrec},
+        RejectCase{kUser, "password simple " + std::string(64, 'p'), kWrong},
+        RejectCase{kUser, "service-type ppp ppp", kUnrec},
+        RejectCase{kRadius, "primary authentication 127.0.0.1 0", kWrong},
+        RejectCase{kRadius, "timer response-timeout 11", kWrong},
+        RejectCase{kRadius, "retry 0", kWrong},
+        RejectCase{kRadius, "key authentication simple " + std::string(65, 'k'), kWrong},
+        RejectCase{kVty, "authentication-mode password", "password first"},
+        RejectCase{kVty, "idle-timeout 1 60", kWrong},
+        RejectCase{kVty, "screen-length 513", kWrong},
+        // wrong view
+        RejectCase{kDomain, "mandatory-chap", kUnrec},
+        RejectCase{kGroup, "ppp timer hold 5", kUnrec},
+        RejectCase{{}, "tunnel name x", kUnrec}));
+
+TEST_F(ShellTest, CipherPasswordLoadsTheSameSecret) {
+  auto s = system_session();
+  s->execute("local-user alice");
+  s->execute("password simple s3cret!");
+  std::string text = render_configuration(running());
+  auto pos = text.find("password cipher ");
+  ASSERT_NE(pos, std::string::npos);
+  std::string cipher = text.substr(pos + 16, text.find('\n', pos) - pos - 16);
+  s->execute("undo password");
+  EXPECT_TRUE(running().local_users.at("alice").password.empty());
+  auto r = s->execute("password cipher " + cipher);
+  ASSERT_TRUE(r.ok) << r.output;
+  EXPECT_EQ(running().local_users.at("alice").password.plain, "s3cret!");
+}
+
+TEST_F(ShellTest, DeletingTheObjectOfAnotherSessionsView) {
+  auto a = system_session();
+  auto b = system_session();
+  a->execute("l2tp-group 4");
+  b->execute("undo l2tp-group 4");
+  auto r = a->execute("tunnel name X");
+  EXPECT_FALSE(r.ok);
+  EXPECT_THAT(r.output, HasSubstr("no longer exists"));
+  EXPECT_FALSE(running().l2tp_groups.count(4));
+}
+
+TEST_F(ShellTest, ConfigChangesAreNotified) {
+  std::vector<config::ConfigChange> seen;
+  engine.call([&] { store.subscribe([&](const config::ConfigChange& c, const config::RunningConfig&) { seen.push_back(c); }); });
+  auto s = system_session();
+  s->execute("l2tp enable");
+  s->execute("l2tp-group 3");
+  s->execute("tunnel name X");
+  s->execute("tunnel timer hello 5");  // rejected: no notification
+  s->execute("undo l2tp-group 3");
+  auto copy = engine.call([&] { return seen; });
+  ASSERT_EQ(copy.size(), 4u);
+  EXPECT_EQ(copy[0].section, config::ConfigSection::l2tp_global);
+  EXPECT_EQ(copy[1].section, config::ConfigSection::l2tp_group);
+  EXPECT_EQ(copy[1].key, "3");
+  EXPECT_EQ(copy[2].key, "3");
+  EXPECT_TRUE(copy[3].removed);
+}
+
+}  // namespace
+}  // namespace vpdnd::cli::test

@@ -2,6 +2,7 @@
 // ShellContext, as the front end will have them.
 #pragma once
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -13,6 +14,7 @@
 
 #include "cli/cli.hpp"
 #include "cli/lang.hpp"
+#include "common/log.hpp"
 
 namespace vpdnd::cli::test {
 
