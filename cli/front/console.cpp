@@ -83,7 +83,7 @@ struct ConsoleShell::Impl {
         std::string line = pending.substr(0, nl);
         pending.erase(0, nl + 1);
         if (!line.empty() && line.back() == '\r') line.pop_back();
-        front::write_all(out_fd, "\n");
+        front::write_all(out_fd, line + "\n");  // echo, so that a caret lines up in the transcript
         ExecResult result;
         try {
           result = session->execute(line);

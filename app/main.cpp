@@ -1,0 +1,241 @@
+// DOC: vpdnd's main. Parses the flags, starts the engine thread (one io_context owning the
+// running config and every protocol engine), loads the startup config through the same
+// command parser as the shell, builds and starts the Services on the engine thread, then
+// opens the console and the telnet server. SIGINT/SIGTERM (Boost.Asio signal_set on the
+// engine) shut down in order: terminals first (no more commands), then the engines
+// (Services::shutdown: StopCCN, CDN, accounting stop, PADT; bounded to ~3 s), then the
+// engine thread; exit status 0.
+//
+// Startup config: --config FILE; otherwise /etc/vpdnd/startup.cfg when it exists; otherwise
+// the bundled startup-config/default.cfg (found at the source path compiled in, or next to
+// the executable's parent directory). `save` writes to --config FILE when given, else to
+// /etc/vpdnd/startup.cfg: the bundled default is never overwritten.
+#include <syslog.h>
+#include <unistd.h>
+
+#include <boost/asio/signal_set.hpp>
+#include <chrono>
+#include <climits>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <future>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "app/services.hpp"
+#include "cli/cli.hpp"
+#include "cli/front.hpp"
+#include "common/engine.hpp"
+#include "common/log.hpp"
+#include "common/timer.hpp"
+#include "startup-config/model.hpp"
+
+#ifndef VPDND_VERSION
+#define VPDND_VERSION "0.0.0"
+#endif
+#ifndef VPDND_DEFAULT_CONFIG
+#define VPDND_DEFAULT_CONFIG "startup-config/default.cfg"
+#endif
+
+namespace {
+
+constexpr const char* kSystemConfig = "/etc/vpdnd/startup.cfg";
+constexpr auto kShutdownBound = std::chrono::seconds(3);
+
+struct Options {
+  std::string config;  // empty: default search
+  int telnet_port = 23;
+  std::string telnet_bind = "0.0.0.0";
+  bool console = true;
+};
+
+void usage(std::FILE* out) {
+  std::fprintf(out,
+               "Usage: vpdnd [OPTIONS]\n"
+               "VPDN appliance: L2TPv2 LAC/LNS with a Comware shell on the console and telnet.\n\n"
+               "  --config FILE        startup config (default %s when it exists,\n"
+               "                       else the bundled startup-config/default.cfg)\n"
+               "  --telnet-port N      telnet server port (default 23; 0 = no telnet server)\n"
+               "  --telnet-bind ADDR   telnet server address (default 0.0.0.0 = all)\n"
+               "  --no-console         no shell on the terminal (services, tests)\n"
+               "  --version            print the version and exit\n"
+               "  --help               this text\n",
+               kSystemConfig);
+}
+
+// Returns nullopt after printing why (or after --help/--version with *exit_code set).
+std::optional<Options> parse(int argc, char** argv, int* exit_code) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char* flag) -> std::optional<std::string> {
+      std::string prefix = std::string(flag) + "=";
+      if (a.rfind(prefix, 0) == 0) return a.substr(prefix.size());
+      if (i + 1 < argc) return std::string(argv[++i]);
+      std::fprintf(stderr, "vpdnd: %s needs a value\n", flag);
+      return std::nullopt;
+    };
+    auto is = [&](const char* flag) { return a == flag || a.rfind(std::string(flag) + "=", 0) == 0; };
+    if (a == "--help" || a == "-h") {
+      usage(stdout);
+      *exit_code = 0;
+      return std::nullopt;
+    } else if (a == "--version") {
+      std::printf("vpdnd %s\n", VPDND_VERSION);
+      *exit_code = 0;
+      return std::nullopt;
+    } else if (a == "--no-console") {
+      o.console = false;
+    } else if (is("--config")) {
+      auto v = value("--config");
+      if (!v) return std::nullopt;
+      o.config = *v;
+    } else if (is("--telnet-port")) {
+      auto v = value("--telnet-port");
+      if (!v) return std::nullopt;
+      char* end = nullptr;
+      long p = std::strtol(v->c_str(), &end, 10);
+      if (v->empty() || *end != '\0' || p < 0 || p > 65535) {
+        std::fprintf(stderr, "vpdnd: --telnet-port: '%s' is not a port number (0-65535)\n", v->c_str());
+        return std::nullopt;
+      }
+      o.telnet_port = static_cast<int>(p);
+    } else if (is("--telnet-bind")) {
+      auto v = value("--telnet-bind");
+      if (!v) return std::nullopt;
+      o.telnet_bind = *v;
+    } else {
+      std::fprintf(stderr, "vpdnd: unknown option '%s' (try --help)\n", a.c_str());
+      return std::nullopt;
+    }
+  }
+  return o;
+}
+
+std::string bundled_default_config(const char* argv0) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(VPDND_DEFAULT_CONFIG, ec)) return VPDND_DEFAULT_CONFIG;
+  // Fallback: build/vpdnd next to a source tree, or an installed share directory.
+  char self[PATH_MAX] = {};
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  fs::path exe = n > 0 ? fs::path(std::string(self, static_cast<std::size_t>(n))) : fs::path(argv0);
+  for (fs::path candidate : {exe.parent_path().parent_path() / "startup-config" / "default.cfg",
+                             exe.parent_path() / "startup-config" / "default.cfg",
+                             fs::path("/usr/share/vpdnd/default.cfg")}) {
+    if (fs::exists(candidate, ec)) return candidate.string();
+  }
+  return VPDND_DEFAULT_CONFIG;
+}
+
+void report(const std::string& text, int priority) {
+  std::fprintf(stderr, "%s\n", text.c_str());
+  ::syslog(priority, "%s", text.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace vpdnd;
+  int exit_code = 2;
+  auto options = parse(argc, argv, &exit_code);
+  if (!options) return exit_code;
+
+  std::signal(SIGPIPE, SIG_IGN);
+  ::openlog("vpdnd", LOG_PID, LOG_DAEMON);
+  LogBus::instance().set_syslog(true);
+
+  std::error_code ec;
+  std::string load_path = options->config;
+  std::string save_path = options->config;
+  if (load_path.empty()) {
+    save_path = kSystemConfig;
+    load_path = std::filesystem::exists(kSystemConfig, ec) ? kSystemConfig : bundled_default_config(argv[0]);
+  }
+
+  Engine engine;
+  config::ConfigStore store;
+  AsioTimerService timers(engine.io());
+  engine.start();
+
+  std::unique_ptr<app::Services> services =
+      engine.call([&] { return app::make_services(engine, store, timers); });
+  cli::ShellContext shell{engine, store, services->operations(), save_path};
+
+  auto loaded = cli::load_config_file(shell, load_path);
+  if (!loaded.file_found) {
+    report("vpdnd: startup config " + load_path + " not found; running with the default configuration",
+           LOG_WARNING);
+  } else {
+    for (auto& e : loaded.errors) report(e, LOG_ERR);
+    std::fprintf(stderr, "vpdnd: loaded %s (%zu lines, %zu errors)\n", load_path.c_str(), loaded.lines,
+                 loaded.errors.size());
+  }
+  LogBus::instance().set_sysname(engine.call([&] { return store.running().sysname; }));
+  engine.call([&] { services->start(); });
+
+  // Signals are waited for on the engine; main sleeps on the promise.
+  std::promise<int> stop_signal;
+  auto stopped = stop_signal.get_future();
+  boost::asio::signal_set signals(engine.io(), SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& error, int number) {
+    if (!error) stop_signal.set_value(number);
+  });
+
+  cli::FrontContext front{engine, store,
+                          [&shell](cli::SessionOrigin origin, const std::string& user) {
+                            return cli::make_command_session(shell, origin, user);
+                          }};
+  std::unique_ptr<cli::TelnetServer> telnet;
+  if (options->telnet_port != 0) {
+    telnet = std::make_unique<cli::TelnetServer>(front);
+    std::string err = telnet->start(options->telnet_bind, static_cast<std::uint16_t>(options->telnet_port));
+    if (!err.empty()) {
+      report("vpdnd: " + err, LOG_ERR);
+      telnet.reset();
+      engine.call([&] { signals.cancel(); });
+      std::promise<void> done;
+      engine.post([&] { services->shutdown([&] { done.set_value(); }); });
+      done.get_future().wait_for(kShutdownBound);
+      engine.call([&] { services.reset(); });
+      engine.stop();
+      return 1;
+    }
+    std::fprintf(stderr, "vpdnd: telnet server on %s:%u\n", options->telnet_bind.c_str(), telnet->port());
+  }
+  std::unique_ptr<cli::ConsoleShell> console;
+  if (options->console) {
+    console = std::make_unique<cli::ConsoleShell>(front);
+    console->start(0, 1);
+  }
+
+  int number = stopped.get();
+  log_info(DebugModule::l2tp, std::string("event=shutdown signal=") + (number == SIGINT ? "SIGINT" : "SIGTERM"));
+  if (console) console->stop();
+  if (telnet) telnet->stop();
+
+  auto done = std::make_shared<std::promise<void>>();
+  auto finished = done->get_future();
+  engine.post([&services, done] {
+    services->shutdown([done] {
+      try {
+        done->set_value();
+      } catch (const std::future_error&) {
+      }
+    });
+  });
+  if (finished.wait_for(kShutdownBound) != std::future_status::ready)
+    report("vpdnd: engines did not finish shutting down within 3 s; exiting anyway", LOG_WARNING);
+  engine.call([&] {
+    signals.cancel();
+    services.reset();
+  });
+  engine.stop();
+  ::closelog();
+  return 0;
+}
