@@ -214,7 +214,8 @@ TEST(PppCodec, Pap) {
       "01 01 00 07 01 61 05",        // Password beyond packet
   };
   for (const char* s : bad_requests) {
-    auto c = decode_control(hex(s));
+    Bytes raw = hex(s);
+    auto c = decode_control(raw);
     ASSERT_TRUE(c) << s;
     EXPECT_FALSE(decode_pap_request(*c)) << s;
   }
