@@ -1,1 +1,266 @@
+// Display renderers over hand-made snapshots, and the display commands that use them.
+#include "cli/lang.hpp"
+
 #include "fixture.hpp"
+
+namespace vpdnd::cli::test {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+Ipv4 ip(const char* s) { return *Ipv4::parse(s); }
+
+vpdn::TunnelStatus tunnel() {
+  vpdn::TunnelStatus t;
+  t.local_id = 13006;
+  t.remote_id = 8;
+  t.remote_address = ip("10.0.0.2");
+  t.remote_port = 1701;
+  t.local_address = ip("10.0.0.1");
+  t.local_port = 1701;
+  t.sessions = 2;
+  t.remote_name = "LNS";
+  t.local_name = "LAC";
+  t.state = vpdn::TunnelState::established;
+  t.group = 1;
+  t.is_lac = true;
+  t.authenticated = true;
+  t.ns = 4;
+  t.nr = 3;
+  t.control_in = 10;
+  t.control_out = 12;
+  t.uptime = std::chrono::seconds(3725);
+  return t;
+}
+
+vpdn::SessionStatus session_status() {
+  vpdn::SessionStatus s;
+  s.local_id = 21;
+  s.remote_id = 7;
+  s.tunnel_local_id = 13006;
+  s.state = vpdn::SessionState::established;
+  s.interface = "Virtual-Template1:0";
+  s.user = "alice@corp.com";
+  s.address = ip("192.168.0.10");
+  s.auth_method = "proxy CHAP";
+  return s;
+}
+
+TEST(Render, TunnelTable) {
+  EXPECT_EQ(render_l2tp_tunnels({}, Detail::brief), " Total tunnel = 0\n");
+  auto t2 = tunnel();
+  t2.local_id = 2;
+  t2.state = vpdn::TunnelState::wait_reply;
+  t2.remote_name = "a-much-longer-peer";
+  std::string out = render_l2tp_tunnels({tunnel(), t2}, Detail::brief);
+  EXPECT_EQ(out,
+            " Total tunnel = 2\n"
+            "\n"
+            " LocalTID RemoteTID RemoteAddress    Port   Sessions RemoteName         State\n"
+            " 13006    8         10.0.0.2         1701   2        LNS                Established\n"
+            " 2        8         10.0.0.2         1701   2        a-much-longer-peer Wait-reply\n");
+}
+
+TEST(Render, TunnelHeaderMatchesReference) {
+  std::string out = render_l2tp_tunnels({tunnel()}, Detail::brief);
+  EXPECT_THAT(out, HasSubstr(" LocalTID RemoteTID RemoteAddress    Port   Sessions RemoteName"));
+}
+
+TEST(Render, TunnelStatisticsAndVerbose) {
+  auto t2 = tunnel();
+  t2.state = vpdn::TunnelState::stopping;
+  std::string st = render_l2tp_tunnels({tunnel(), t2, tunnel()}, Detail::statistics);
+  EXPECT_THAT(st, HasSubstr(" Total tunnel = 3\n"));
+  EXPECT_THAT(st, HasSubstr(" Established = 2\n"));
+  EXPECT_THAT(st, HasSubstr(" Stopping = 1\n"));
+  EXPECT_THAT(st, HasSubstr(" Total session = 6\n"));
+  std::string v = render_l2tp_tunnels({tunnel()}, Detail::verbose);
+  EXPECT_THAT(v, HasSubstr(" Tunnel 13006 (LAC, l2tp-group 1)\n"));
+  EXPECT_THAT(v, HasSubstr("  Remote: 10.0.0.2:1701, name LNS, tunnel ID 8\n"));
+  EXPECT_THAT(v, HasSubstr("  Ns: 4, Nr: 3"));
+  EXPECT_THAT(v, HasSubstr("  Control messages in/out: 10/12, retransmits: 0\n"));
+  EXPECT_THAT(v, HasSubstr("  Uptime: 0d 01:02:05\n"));
+}
+
+TEST(Render, SessionTable) {
+  EXPECT_EQ(render_l2tp_sessions({}, Detail::brief), " Total session = 0\n");
+  auto s2 = session_status();
+  s2.local_id = 3;
+  s2.state = vpdn::SessionState::wait_connect;
+  s2.user.clear();
+  s2.address.reset();
+  std::string out = render_l2tp_sessions({session_status(), s2}, Detail::brief);
+  EXPECT_EQ(out,
+            " Total session = 2\n"
+            "\n"
+            " LocalSID  RemoteSID  LocalTID  State         Interface            User            Address\n"
+            " 21        7          13006     Established   Virtual-Template1:0  alice@corp.com  192.168.0.10\n"
+            " 3         7          13006     Wait-connect  Virtual-Template1:0  -               -\n");
+  std::string v = render_l2tp_sessions({session_status()}, Detail::verbose);
+  EXPECT_THAT(v, HasSubstr("  User: alice@corp.com, authentication: proxy CHAP\n"));
+  EXPECT_THAT(v, HasSubstr("  Address: 192.168.0.10\n"));
+  EXPECT_THAT(render_l2tp_sessions({session_status(), s2}, Detail::statistics), HasSubstr(" Wait-connect = 1\n"));
+}
+
+TEST(Render, StateNames) {
+  EXPECT_EQ(tunnel_state_name(vpdn::TunnelState::idle), "Idle");
+  EXPECT_EQ(tunnel_state_name(vpdn::TunnelState::wait_connect), "Wait-connect");
+  EXPECT_EQ(session_state_name(vpdn::SessionState::wait_tunnel), "Wait-tunnel");
+  EXPECT_EQ(session_state_name(vpdn::SessionState::stopping), "Stopping");
+}
+
+TEST(Render, L2tpStatistics) {
+  vpdn::L2tpStatistics s;
+  s.messages_in = {{"SCCRQ", 3}, {"HELLO", 10}};
+  s.messages_out = {{"SCCRP", 3}, {"HELLO", 9}};
+  s.drops = {{"bad length", 2}, {"unknown tunnel", 1}};
+  s.retransmits = 4;
+  s.data_plane_backend = "user-space (TUN)";
+  std::string out = render_l2tp_statistics(s);
+  EXPECT_THAT(out, HasSubstr(" Data plane backend: user-space (TUN)\n"));
+  EXPECT_THAT(out, HasSubstr(" Retransmits: 4\n"));
+  EXPECT_THAT(out, HasSubstr(" HELLO    10        9\n"));
+  EXPECT_THAT(out, HasSubstr(" SCCRP    0         3\n"));
+  EXPECT_THAT(out, HasSubstr(" SCCRQ    3         0\n"));
+  EXPECT_THAT(out, HasSubstr(" Dropped: 3\n  bad length: 2\n  unknown tunnel: 1\n"));
+}
+
+TEST(Render, IpPools) {
+  aaa::PoolStatus p;
+  p.name = "1";
+  p.start = ip("192.168.0.10");
+  p.end = ip("192.168.0.200");
+  p.free = 190;
+  p.in_use = 1;
+  p.leases = {{ip("192.168.0.10"), "alice@corp.com"}};
+  std::string all = render_ip_pools({p}, "");
+  EXPECT_EQ(all,
+            "  Pool name   Start IP address   End IP address   Free   In use\n"
+            "  1           192.168.0.10       192.168.0.200    190    1\n");
+  std::string one = render_ip_pools({p}, "1");
+  EXPECT_THAT(one, HasSubstr("  In use IP addresses:\n"));
+  EXPECT_THAT(one, HasSubstr("    192.168.0.10      alice@corp.com\n"));
+  EXPECT_EQ(render_ip_pools({p}, "2"), "");
+}
+
+TEST(Render, PppoeSessions) {
+  ppp::PppoeSessionStatus s;
+  s.session_id = 1;
+  s.interface = "eth1";
+  s.peer_mac = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55};
+  s.state = "Up";
+  s.user = "alice@corp.com";
+  s.l2tp_tunnel = 13006;
+  s.l2tp_session = 21;
+  std::string out = render_pppoe_sessions({s});
+  EXPECT_THAT(out, HasSubstr(" Total PPPoE session = 1\n"));
+  EXPECT_THAT(out, HasSubstr("0011-2233-4455"));
+  EXPECT_THAT(out, HasSubstr("13006/21"));
+}
+
+TEST(Render, ConfigDisplaysNeverShowSecrets) {
+  config::RunningConfig c;
+  config::RadiusScheme r;
+  r.name = "r1";
+  r.key_authentication = {"topsecret1"};
+  r.primary_authentication = config::RadiusServer{ip("127.0.0.1"), 1812};
+  c.radius_schemes["r1"] = r;
+  config::LocalUser u;
+  u.name = "alice";
+  u.password = {"alicepw99"};
+  u.service_types = 1;
+  c.local_users["alice"] = u;
+  std::string schemes = render_radius_schemes(c, "");
+  EXPECT_THAT(schemes, HasSubstr(" SchemeName  : r1\n"));
+  EXPECT_THAT(schemes, HasSubstr("IP: 127.0.0.1  Port: 1812"));
+  EXPECT_THAT(schemes, HasSubstr("Auth Server Encryption Key : ******"));
+  EXPECT_THAT(schemes, Not(HasSubstr("topsecret1")));
+  EXPECT_EQ(render_radius_schemes(c, "nope"), "");
+  std::string users = render_local_users(c);
+  EXPECT_THAT(users, HasSubstr(" The contents of local user alice:\n"));
+  EXPECT_THAT(users, HasSubstr("ServiceType:    PPP\n"));
+  EXPECT_THAT(users, Not(HasSubstr("alicepw99")));
+  std::string domains = render_domains(c, "");
+  EXPECT_THAT(domains, HasSubstr("Domain: system (default)"));
+  EXPECT_THAT(domains, HasSubstr("Total 1 domain(s)."));
+  EXPECT_EQ(render_domains(c, "x"), "");
+}
+
+TEST(Render, MaskSecretsInSavedText) {
+  std::string masked = mask_secrets("local-user a\n password simple abc\n key authentication simple k1\n");
+  EXPECT_THAT(masked, Not(HasSubstr("abc")));
+  EXPECT_THAT(masked, Not(HasSubstr(" k1")));
+  EXPECT_THAT(masked, HasSubstr(" password cipher $c$3$"));
+  EXPECT_THAT(masked, HasSubstr(" key authentication cipher $c$3$"));
+}
+
+TEST(Render, VersionAndDebugging) {
+  EXPECT_THAT(render_version(), HasSubstr("vpdnd"));
+  LogBus::instance().clear_all();
+  EXPECT_EQ(render_debugging(), " No debugging switch is on.\n");
+  LogBus::instance().set(DebugModule::l2tp, DebugClass::event, true);
+  EXPECT_EQ(render_debugging(), " L2TP event debugging switch is on\n");
+  LogBus::instance().clear_all();
+}
+
+class DisplayTest : public ShellTest {};
+
+TEST_F(DisplayTest, DisplayCommandsUseOperations) {
+  ops.tunnels = {tunnel()};
+  ops.sessions = {session_status()};
+  auto s = session();
+  auto r = s->execute("display l2tp tunnel");
+  EXPECT_THAT(r.output, HasSubstr(" Total tunnel = 1"));
+  EXPECT_THAT(r.output, HasSubstr(" 13006    8         10.0.0.2"));
+  r = s->execute("dis l2tp sess verbose");
+  EXPECT_THAT(r.output, HasSubstr("alice@corp.com"));
+  r = s->execute("display l2tp statistics");
+  EXPECT_TRUE(r.ok);
+  r = s->execute("display ip pool 9");
+  EXPECT_FALSE(r.ok);
+  r = s->execute("display pppoe-server session");
+  EXPECT_THAT(r.output, HasSubstr("Total PPPoE session = 0"));
+  EXPECT_TRUE(s->execute("display version").ok);
+}
+
+TEST_F(DisplayTest, NoSecretInAnyDisplay) {
+  auto s = system_session();
+  for (const char* l : {"local-user alice", "password simple AlicePw1", "quit", "radius scheme r1",
+                        "key authentication simple RadKey22", "key accounting simple RadKey33", "quit",
+                        "l2tp-group 1", "tunnel password simple TunPw44", "quit", "user-interface vty 0 4",
+                        "set authentication password simple VtyPw55", "return", "save force"})
+    ASSERT_TRUE(s->execute(l).ok) << l;
+  std::string all;
+  for (const char* l : {"display current-configuration", "display saved-configuration", "display local-user",
+                        "display radius scheme", "display radius scheme r1", "display domain", "display this"})
+    all += s->execute(l).output;
+  s->execute("system-view");
+  s->execute("l2tp-group 1");
+  all += s->execute("display this").output;
+  for (const char* secret : {"AlicePw1", "RadKey22", "RadKey33", "TunPw44", "VtyPw55"})
+    EXPECT_THAT(all, Not(HasSubstr(secret)));
+  EXPECT_THAT(all, HasSubstr("tunnel password cipher $c$3$"));
+}
+
+TEST_F(DisplayTest, DisplayThisShowsTheCurrentBlock) {
+  auto s = system_session();
+  s->execute("sysname LNS");
+  s->execute("l2tp enable");
+  auto r = s->execute("display this");
+  EXPECT_EQ(r.output, "#\n sysname LNS\n#\n l2tp enable\n#\n telnet server enable\n#\nreturn");
+  s->execute("interface virtual-template 1");
+  s->execute("mtu 1400");
+  r = s->execute("display this");
+  EXPECT_EQ(r.output, "#\ninterface Virtual-Template1\n mtu 1400\n#\nreturn");
+}
+
+TEST_F(DisplayTest, SavedConfigurationMissing) {
+  auto s = session();
+  auto r = s->execute("display saved-configuration");
+  EXPECT_FALSE(r.ok);
+  EXPECT_THAT(r.output, HasSubstr("does not exist"));
+}
+
+}  // namespace
+}  // namespace vpdnd::cli::test
