@@ -1,0 +1,3 @@
+# L2TP load generator (owner: l2tp-codec): many LACs towards one LNS; prints its figures.
+add_executable(l2tp_load ${CMAKE_CURRENT_LIST_DIR}/l2tp_load/main.cpp)
+target_link_libraries(l2tp_load PRIVATE vpdnd_vpdn_codec)
