@@ -1,0 +1,361 @@
+// System tests: the real build/vpdnd driven over telnet (our own client, which strips the
+// IAC negotiation) and through a pty console. Ports 20100-20199 (cli-front's range).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "term_client.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+using vpdnd::test::TermClient;
+
+constexpr char kConfig[] =
+    " sysname LAB\n"
+    "#\n"
+    "local-user admin\n"
+    " password simple Adm1n-pw\n"
+    " service-type telnet\n"
+    "#\n"
+    "local-user pppuser\n"
+    " password simple ppp-pw\n"
+    " service-type ppp\n"
+    "#\n"
+    "user-interface vty 0 4\n"
+    " authentication-mode scheme\n"
+    " idle-timeout 0 4\n"
+    "#\n"
+    "return\n";
+
+std::string vpdnd_path() {
+  const char* dir = std::getenv("VPDND_BUILD_DIR");
+  return std::string(dir ? dir : "build") + "/vpdnd";
+}
+
+int connect_to(std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+class Daemon {
+ public:
+  ~Daemon() { kill_hard(); }
+
+  // Starts vpdnd with `args` and the scratch config; stdout/stderr go to a log file.
+  bool start(const std::vector<std::string>& extra, const fs::path& dir, bool pty = false) {
+    fs::create_directories(dir);
+    config_ = dir / "startup.cfg";
+    std::ofstream(config_) << kConfig;
+    log_ = dir / "vpdnd.log";
+    std::vector<std::string> args{vpdnd_path(), "--config", config_.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (pty) {
+      pid_ = ::forkpty(&master_, nullptr, nullptr, nullptr);
+    } else {
+      pid_ = ::fork();
+    }
+    if (pid_ < 0) return false;
+    if (pid_ == 0) {
+      int log = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (!pty) {
+        int null = ::open("/dev/null", O_RDONLY);
+        ::dup2(null, 0);
+        ::dup2(log, 1);
+      }
+      ::dup2(log, 2);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    return true;
+  }
+
+  bool wait_port(std::uint16_t port, std::chrono::milliseconds timeout = 15000ms) {
+    auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+      int fd = connect_to(port);
+      if (fd >= 0) {
+        ::close(fd);
+        return true;
+      }
+      if (exited()) return false;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+
+  bool exited() {
+    if (pid_ <= 0) return true;
+    int status = 0;
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      status_ = status;
+      pid_ = -1;
+      return true;
+    }
+    return false;
+  }
+
+  // Sends SIGTERM and waits; returns the exit status (-1 if it did not exit in time).
+  int terminate(std::chrono::milliseconds timeout, std::chrono::milliseconds* took = nullptr) {
+    if (pid_ <= 0) return -1;
+    auto t0 = std::chrono::steady_clock::now();
+    ::kill(pid_, SIGTERM);
+    while (std::chrono::steady_clock::now() - t0 < timeout) {
+      if (exited()) {
+        if (took) *took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+        return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return -1;
+  }
+
+  void kill_hard() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+    if (master_ >= 0) ::close(master_);
+    master_ = -1;
+  }
+
+  std::string log() const {
+    std::ifstream in(log_);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  int master() const { return master_; }
+
+ private:
+  pid_t pid_ = -1;
+  int master_ = -1;
+  int status_ = 0;
+  fs::path config_, log_;
+};
+
+class VpdndTelnet : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(vpdnd_path())) GTEST_SKIP() << vpdnd_path() << " is not built";
+    dir_ = fs::temp_directory_path() / ("vpdnd-cli-front-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    port_ = static_cast<std::uint16_t>(20100 + next_port_++);
+    ASSERT_TRUE(daemon_.start({"--no-console", "--telnet-port", std::to_string(port_), "--telnet-bind", "127.0.0.1"},
+                              dir_));
+    ASSERT_TRUE(daemon_.wait_port(port_)) << daemon_.log();
+  }
+  void TearDown() override {
+    for (int fd : fds_) ::close(fd);
+    daemon_.kill_hard();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  TermClient open() {
+    int fd = connect_to(port_);
+    EXPECT_GE(fd, 0);
+    fds_.push_back(fd);
+    return TermClient(fd);
+  }
+
+  // Logs in as admin and waits for the user-view prompt.
+  TermClient login() {
+    TermClient c = open();
+    EXPECT_TRUE(c.expect("Username:"));
+    c.send("admin\r\n");
+    EXPECT_TRUE(c.expect("Password:"));
+    c.send("Adm1n-pw\r\n");
+    EXPECT_TRUE(c.expect("<LAB>")) << c.all();
+    return c;
+  }
+
+  static inline int next_port_ = 0;
+  Daemon daemon_;
+  fs::path dir_;
+  std::uint16_t port_ = 0;
+  std::vector<int> fds_;
+};
+
+TEST_F(VpdndTelnet, SchemeLoginPromptsViewsAndDisplayCurrent) {
+  TermClient c = login();
+  EXPECT_EQ(c.all().find("Adm1n-pw"), std::string::npos) << "password echoed";
+  c.send("screen-length disable\r\n");
+  ASSERT_TRUE(c.expect("<LAB>"));
+  c.send("sys\r\n");
+  ASSERT_TRUE(c.expect("[LAB]")) << c.all();
+  c.send("l2tp-group 1\r\n");
+  ASSERT_TRUE(c.expect("[LAB-l2tp1]")) << c.all();
+  c.send("tunnel password simple s3cret\r\n");
+  ASSERT_TRUE(c.expect("[LAB-l2tp1]"));
+  c.send("return\r\n");
+  ASSERT_TRUE(c.expect("<LAB>"));
+  c.send("dis cur\r\n");
+  ASSERT_TRUE(c.expect("l2tp-group 1")) << c.all();
+  ASSERT_TRUE(c.expect("return"));
+  ASSERT_TRUE(c.expect("<LAB>"));
+  EXPECT_EQ(c.all().find("s3cret", c.all().find("dis cur")), std::string::npos) << "secret shown in clear";
+}
+
+TEST_F(VpdndTelnet, QuestionMarkListingsAndCaretErrors) {
+  TermClient c = login();
+  c.mark_end();
+  c.send("?");
+  ASSERT_TRUE(c.expect("display")) << c.all();
+  ASSERT_TRUE(c.expect("system-view")) << c.all();
+  c.send("\x15");  // Ctrl+U
+  c.mark_end();
+  c.send("display ?");
+  ASSERT_TRUE(c.expect("current-configuration")) << c.all();
+  c.send("\x15");
+  c.mark_end();
+  c.send("dispaly version\r\n");
+  ASSERT_TRUE(c.expect("^")) << c.all();
+  ASSERT_TRUE(c.expect("% Unrecognized command found at '^' position.")) << c.all();
+  EXPECT_EQ(c.all().find("Invalid command"), std::string::npos);
+  c.mark_end();
+  c.send("sys\r\n");
+  ASSERT_TRUE(c.expect("[LAB]"));
+  c.send("l2tp-group 99999\r\n");
+  ASSERT_TRUE(c.expect("% ")) << c.all();
+  ASSERT_TRUE(c.expect("[LAB]"));
+}
+
+TEST_F(VpdndTelnet, TabCompletesOverTelnet) {
+  TermClient c = login();
+  c.mark_end();
+  c.send("system-v\t");
+  ASSERT_TRUE(c.expect("system-view ")) << c.all();
+  c.send("\r\n");
+  ASSERT_TRUE(c.expect("[LAB]")) << c.all();
+}
+
+TEST_F(VpdndTelnet, TwoSessionsInDifferentViews) {
+  TermClient a = login();
+  TermClient b = login();
+  a.send("system-view\r\n");
+  ASSERT_TRUE(a.expect("[LAB]"));
+  a.send("l2tp-group 7\r\n");
+  ASSERT_TRUE(a.expect("[LAB-l2tp7]"));
+  b.send("screen-length disable\r\n");
+  ASSERT_TRUE(b.expect("<LAB>"));
+  b.send("display current-configuration\r\n");
+  ASSERT_TRUE(b.expect("l2tp-group 7")) << b.all();
+  ASSERT_TRUE(b.expect("<LAB>"));
+  // A is still where it was.
+  a.send("display this\r\n");
+  ASSERT_TRUE(a.expect("l2tp-group 7"));
+  ASSERT_TRUE(a.expect("[LAB-l2tp7]"));
+}
+
+TEST_F(VpdndTelnet, FailedLoginIsDelayedRejectedAndLoggedWithoutThePassword) {
+  TermClient bad = open();
+  ASSERT_TRUE(bad.expect("Username:"));
+  bad.send("admin\r\n");
+  ASSERT_TRUE(bad.expect("Password:"));
+  auto t0 = std::chrono::steady_clock::now();
+  bad.send("wrong-pw-xyz\r\n");
+  // Meanwhile another client logs in without waiting for the delayed one.
+  auto t1 = std::chrono::steady_clock::now();
+  TermClient good = login();
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, 1500ms);
+  ASSERT_TRUE(bad.expect("% Authentication failed.", 5000ms)) << bad.all();
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 1800ms);
+  ASSERT_TRUE(bad.expect("Username:"));
+  EXPECT_EQ(bad.all().find("<LAB>"), std::string::npos);
+  // A ppp-only user may not use telnet.
+  bad.send("pppuser\r\n");
+  ASSERT_TRUE(bad.expect("Password:"));
+  bad.send("ppp-pw\r\n");
+  ASSERT_TRUE(bad.expect("% Authentication failed.", 5000ms));
+  std::string log = daemon_.log();
+  EXPECT_NE(log.find("event=login_failed"), std::string::npos) << log;
+  EXPECT_EQ(log.find("wrong-pw-xyz"), std::string::npos) << "password in the log";
+}
+
+TEST_F(VpdndTelnet, SilentClientsDoNotBlockOthersAndIdleTimeoutCloses) {
+  // 16 clients connect and say nothing; one more logs in and works at once.
+  std::vector<TermClient> silent;
+  for (int i = 0; i < 16; ++i) silent.push_back(open());
+  for (auto& s : silent) ASSERT_TRUE(s.expect("Username:"));
+  auto t0 = std::chrono::steady_clock::now();
+  TermClient c = login();
+  c.send("display version\r\n");
+  ASSERT_TRUE(c.expect("<LAB>"));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3000ms);
+  // idle-timeout 0 4 in the config: an idle logged-in session is closed.
+  ASSERT_TRUE(c.wait_eof(9000ms)) << c.all();
+}
+
+TEST_F(VpdndTelnet, QuitDisconnectsAndSigtermExitsZeroQuickly) {
+  TermClient c = login();
+  c.send("quit\r\n");
+  ASSERT_TRUE(c.wait_eof(3000ms));
+  TermClient d = login();  // a logged-in session is open during shutdown
+  std::chrono::milliseconds took{};
+  EXPECT_EQ(daemon_.terminate(6000ms, &took), 0) << daemon_.log();
+  EXPECT_LT(took, 5000ms);
+  EXPECT_TRUE(d.wait_eof(1000ms));
+}
+
+TEST(VpdndConsole, PtyShellCtrlZAndSigterm) {
+  if (!fs::exists(vpdnd_path())) GTEST_SKIP() << vpdnd_path() << " is not built";
+  fs::path dir = fs::temp_directory_path() / ("vpdnd-cli-front-console-" + std::to_string(::getpid()));
+  Daemon d;
+  ASSERT_TRUE(d.start({"--telnet-port", "0"}, dir, true));
+  TermClient c(d.master());
+  ASSERT_TRUE(c.expect("<LAB>", 15000ms)) << c.all() << d.log();
+  c.send("sys\r");
+  ASSERT_TRUE(c.expect("[LAB]")) << c.all();
+  c.send("l2tp-group 3\r");
+  ASSERT_TRUE(c.expect("[LAB-l2tp3]")) << c.all();
+  c.mark_end();
+  c.send("\x1a");  // Ctrl+Z
+  ASSERT_TRUE(c.expect("<LAB>")) << c.all();
+  c.drain(300ms);
+  c.mark_end();
+  c.send("\r");  // the prompt that follows is the user view's, with no system-view part
+  ASSERT_TRUE(c.expect("<LAB>")) << c.all();
+  c.drain(300ms);
+  EXPECT_EQ(c.since_mark().find("[LAB"), std::string::npos) << c.all();
+  c.mark_end();
+  c.send("dis cu?");
+  ASSERT_TRUE(c.expect("current-configuration")) << c.all();
+  c.send("\x15");
+  c.send("sy?");
+  ASSERT_TRUE(c.expect("system-view")) << c.all();
+  c.send("\x15");
+  std::chrono::milliseconds took{};
+  EXPECT_EQ(d.terminate(6000ms, &took), 0) << d.log();
+  EXPECT_LT(took, 5000ms);
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+}  // namespace
