@@ -80,6 +80,18 @@ struct PppSession::Impl {
       if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1)
         for (auto& b : out) b = static_cast<std::uint8_t>(std::rand());  // never reached in practice
     };
+    if (cfg_.mode == SessionMode::lns && cfg_.mandatory_chap) {
+      // mandatory-chap: the LNS itself challenges with CHAP whatever the template says.
+      auto& m = cfg_.auth_methods;
+      m.erase(std::remove(m.begin(), m.end(), AuthMethod::chap_md5), m.end());
+      m.insert(m.begin(), AuthMethod::chap_md5);
+      if (cfg_.proxy && cfg_.proxy->has_lcp() && !cfg_.mandatory_lcp) {
+        // A user who agreed to PAP (or nothing) with the LAC would ignore a Challenge: CHAP
+        // needs an LCP that negotiated it, so renegotiate in that case.
+        auto sent = decode_lcp_options(cfg_.proxy->last_sent_confreq);
+        renegotiate_ = !sent || sent->auth != AuthProtocol::chap_md5;
+      }
+    }
     LcpPolicy::Params lp;
     lp.mru = cfg_.mru;
     lp.request_pfc = cfg_.request_pfc;
@@ -241,7 +253,8 @@ struct PppSession::Impl {
   void start() {
     if (phase_ != Phase::dead || down_reported_) return;
     set_phase(Phase::establish);
-    const bool use_proxy = cfg_.mode == SessionMode::lns && cfg_.proxy && cfg_.proxy->has_lcp() && !cfg_.mandatory_lcp;
+    const bool use_proxy = cfg_.mode == SessionMode::lns && cfg_.proxy && cfg_.proxy->has_lcp() && !cfg_.mandatory_lcp &&
+                           !renegotiate_;
     if (use_proxy && lcp_policy_->preset_from_proxy(cfg_.proxy->last_sent_confreq, cfg_.proxy->last_received_confreq)) {
       debug(DebugClass::event, [] { return std::string("LCP taken from proxy LCP, not renegotiated"); });
       proxied_lcp_ = true;
@@ -249,6 +262,8 @@ struct PppSession::Impl {
       lcp_->force_opened();
     } else {
       if (use_proxy) debug(DebugClass::error, [] { return std::string("proxy LCP undecodable, renegotiating"); });
+      if (renegotiate_)
+        debug(DebugClass::event, [] { return std::string("mandatory-chap but the proxy LCP did not agree CHAP: renegotiating LCP"); });
       lcp_->open();
       lcp_->up();
     }
@@ -849,6 +864,7 @@ struct PppSession::Impl {
   TimerSlot echo_timer_, auth_timer_, session_timer_;
   unsigned echo_missed_ = 0;
   bool proxied_lcp_ = false;
+  bool renegotiate_ = false;
 
   AuthKind auth_kind_ = AuthKind::none;
   std::string user_;

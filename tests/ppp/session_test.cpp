@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 
+#include "common/log.hpp"
 #include "startup-config/model.hpp"
 
 namespace vpdnd::ppp {
@@ -25,9 +27,12 @@ struct Wire : PppLowerLayer {
   std::deque<Bytes> queue;
   std::vector<Bytes> sent;
   bool cut = false;
+  std::function<bool(const Frame&)> drop;  // loses chosen frames
   void send(ByteView f) override {
     sent.emplace_back(f.begin(), f.end());
-    if (!cut) queue.emplace_back(f.begin(), f.end());
+    auto d = decode_frame(f);
+    if (cut || (drop && d && drop(*d))) return;
+    queue.emplace_back(f.begin(), f.end());
   }
   std::size_t count(std::uint16_t protocol, std::uint8_t code) const {
     std::size_t n = 0;
@@ -657,6 +662,126 @@ TEST(PppVpdn, LnsWithoutProxyRunsEverything) {
   connect(n, c);
   ASSERT_TRUE(n.server_ev.up);
   EXPECT_EQ(n.server_ev.up->auth, AuthProtocol::chap_md5);
+}
+
+TEST(PppVpdn, LnsMandatoryChapAfterPapAtLacRenegotiatesLcp) {
+  Vpdn v;
+  v.lac_phase({AuthMethod::pap});
+  v.lns_phase(false, true, {AuthMethod::pap});
+  ASSERT_TRUE(v.lns_ev.up) << (v.lns_ev.down ? v.lns_ev.down_detail : "no down");
+  EXPECT_EQ(v.lns_ev.up->auth, AuthProtocol::chap_md5);
+  ASSERT_EQ(v.auth.requests.size(), 2u);
+  EXPECT_EQ(v.auth.requests[1].method, AuthMethod::chap_md5);
+  EXPECT_FALSE(v.auth.requests[1].proxied);
+}
+
+TEST(PppSession, LostChapResponseIsRechallengedLostSuccessTimesOutClient) {
+  Net n;
+  int responses_lost = 0, successes_lost = 0;
+  n.to_server.drop = [&](const Frame& f) {
+    return f.protocol == proto::chap && f.payload[0] == chap_code::response && responses_lost++ == 0;
+  };
+  n.to_client.drop = [&](const Frame& f) {
+    return f.protocol == proto::chap && f.payload[0] == chap_code::success && successes_lost++ == 0;
+  };
+  connect(n, server_config(SessionMode::local, {AuthMethod::chap_md5}));
+  EXPECT_FALSE(n.server_ev.up);
+  n.run(3s);  // Challenge #2 after the restart timer, its Response gets through
+  EXPECT_EQ(n.to_client.count(proto::chap, chap_code::challenge), 2u);
+  EXPECT_EQ(n.auth.requests.size(), 1u);
+  // The server is authenticated and runs IPCP; the client lost Success and waits.
+  n.run(31s);
+  // The client's auth timer (30 s) expires: it gives up, since the server never re-challenges
+  // after success. That is what RFC 1994 peers do too (pppd: "CHAP: timeout").
+  ASSERT_TRUE(n.client_ev.down);
+  EXPECT_EQ(*n.client_ev.down, DownReason::auth_timeout);
+}
+
+TEST(PppSession, DuplicateChapResponseGetsSameSuccess) {
+  RawPeer p;
+  FakeAuth auth;
+  p.s = std::make_unique<PppSession>(server_config(SessionMode::local, {AuthMethod::chap_md5}), p.w, p.ev, p.timers,
+                                     &auth, &p.pool);
+  p.s->start();
+  auto req = p.last(proto::lcp).back();
+  p.send(proto::lcp, 2, req.id, Bytes(req.data.begin(), req.data.end()));
+  p.send(proto::lcp, 1, 1, {});
+  auto ch = decode_chap_value(p.last(proto::chap).back());
+  ASSERT_TRUE(ch);
+  Bytes resp = encode_chap_value({chap_code::response, ch->id, chap_md5_response(ch->id, "bobpw", ch->value), "bob"});
+  p.s->receive(encode_frame(proto::chap, resp));
+  p.s->receive(encode_frame(proto::chap, resp));
+  std::size_t successes = 0;
+  for (auto& c : p.last(proto::chap)) successes += c.code == chap_code::success;
+  EXPECT_EQ(successes, 2u);
+  EXPECT_EQ(auth.requests.size(), 1u);  // AAA asked once
+  // A Response with a stale Identifier is ignored.
+  Bytes stale = encode_chap_value({chap_code::response, static_cast<std::uint8_t>(ch->id + 9), Bytes(16, 1), "bob"});
+  EXPECT_EQ(p.s->receive(encode_frame(proto::chap, stale)), Disposition::dropped);
+}
+
+TEST(PppSession, PapServerTimesOutWithoutRequest) {
+  RawPeer p;
+  SessionConfig c = server_config(SessionMode::local, {AuthMethod::pap});
+  c.auth_timeout = 20s;
+  p.s = std::make_unique<PppSession>(c, p.w, p.ev, p.timers, nullptr, &p.pool);
+  p.s->start();
+  auto req = p.last(proto::lcp).back();
+  p.send(proto::lcp, 2, req.id, Bytes(req.data.begin(), req.data.end()));
+  p.send(proto::lcp, 1, 1, {});
+  EXPECT_EQ(p.s->phase(), Phase::authenticate);
+  p.timers.advance(19s);
+  EXPECT_FALSE(p.ev.down);
+  p.timers.advance(1s + 6s);
+  ASSERT_TRUE(p.ev.down);
+  EXPECT_EQ(*p.ev.down, DownReason::auth_timeout);
+}
+
+TEST(PppSession, PapClientRetransmitsRequest) {
+  RawPeer p;
+  p.s = std::make_unique<PppSession>(client_config(), p.w, p.ev, p.timers);
+  p.s->start();
+  auto req = p.last(proto::lcp).back();
+  p.send(proto::lcp, 2, req.id, Bytes(req.data.begin(), req.data.end()));
+  p.send(proto::lcp, 1, 1, Bytes{3, 4, 0xc0, 0x23});  // the server wants PAP
+  ASSERT_EQ(p.last(proto::pap).size(), 1u);
+  p.timers.advance(3s);
+  auto paps = p.last(proto::pap);
+  ASSERT_EQ(paps.size(), 2u);
+  auto r = decode_pap_request(paps[1]);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->peer_id, "alice@corp.com");
+  EXPECT_EQ(r->password, "alicepw");
+  p.send(proto::pap, pap_code::nak, r->id, Bytes{0});
+  p.timers.advance(7s);
+  ASSERT_TRUE(p.ev.down);
+  EXPECT_EQ(*p.ev.down, DownReason::auth_failed);
+}
+
+TEST(PppSession, DebugLinesGoToLogBusWithoutSecrets) {
+  std::vector<std::string> lines;
+  auto& bus = LogBus::instance();
+  bus.set_stderr(false);
+  bus.set_all(DebugModule::ppp, true);
+  auto id = bus.subscribe([&](const LogRecord& r) {
+    if (r.is_debug && r.module == DebugModule::ppp) lines.push_back(r.text);
+  });
+  {
+    Net n;
+    connect(n, server_config(SessionMode::local, {AuthMethod::pap}));
+    ASSERT_TRUE(n.server_ev.up);
+  }
+  bus.unsubscribe(id);
+  bus.set_all(DebugModule::ppp, false);
+  auto has = [&](std::string_view s) {
+    return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(s) != std::string::npos; });
+  };
+  EXPECT_TRUE(has("server: sent LCP ConfReq id=1"));
+  EXPECT_TRUE(has("client: received PAP Auth-Ack"));
+  EXPECT_TRUE(has("LCP: RCA in Ack-Sent, state now Opened"));
+  EXPECT_TRUE(has("phase Authenticate -> Network"));
+  EXPECT_TRUE(has("IPCP up: user alice@corp.com"));
+  EXPECT_FALSE(has("alicepw"));
 }
 
 TEST(PppSessionConfig, FromTemplate) {
