@@ -1,52 +1,363 @@
-// DOC: make_services: the appliance's engines wired behind cli::Operations. Owned by
-// integration. Everything here runs on the engine thread (see app/services.hpp).
-// This first cut reports the (empty) engine state; the engines are plugged in as they land.
+// DOC: make_services: the appliance's engines wired behind cli::Operations (owner:
+// integration). Everything here runs on the engine thread (see app/services.hpp).
+//
+// What is built at start():
+//   AAA (aaa::Aaa + radcli client on worker threads), the L2TP engine (own UDP socket on
+//   `l2tp listen-port` once `l2tp enable` is on), the TUN devices of the templates the LNS
+//   uses (app/services/tun_port.hpp), LnsCalls (vpdn/calls.hpp) for incoming sessions, and
+//   LacCalls for PPPoE users when the PPPoE server is available.
+// Config changes reach the L2TP engine (enable/disable, groups, port) and the TUN set
+// (templates with an address used by an allow group).
+// shutdown(): CDN + accounting Stop for every call, then StopCCN to every peer (the L2TP
+// engine bounds that wait), then `done`.
 #include "app/services.hpp"
 
+#include <memory>
 #include <utility>
+
+#include "aaa/aaa.hpp"
+#include "app/services/tun_port.hpp"
+#include "common/log.hpp"
+#include "ppp/pppoe.hpp"
+#include "vpdn/calls.hpp"
+#include "vpdn/engine.hpp"
 
 namespace vpdnd::app {
 namespace {
 
-class EmptyOperations final : public cli::Operations {
- public:
-  std::vector<vpdn::TunnelStatus> l2tp_tunnels() const override { return {}; }
-  std::vector<vpdn::SessionStatus> l2tp_sessions() const override { return {}; }
-  vpdn::L2tpStatistics l2tp_statistics() const override {
-    vpdn::L2tpStatistics s;
-    s.data_plane_backend = "user-space (TUN)";
-    return s;
+std::uint16_t cdn_result_for(vpdn::HangupCause c) {
+  using C = vpdn::HangupCause;
+  switch (c) {
+    case C::user_request:
+    case C::keepalive:
+    case C::lower_layer: return vpdn::cdn_result::lost_carrier;
+    case C::auth_failed:
+    case C::negotiation: return vpdn::cdn_result::general_error;
+    case C::admin: return vpdn::cdn_result::administrative;
+    case C::not_vpdn_user: return vpdn::cdn_result::invalid_destination;
   }
-  std::vector<aaa::PoolStatus> ip_pools() const override { return {}; }
-  std::vector<aaa::OnlineUser> online_users() const override { return {}; }
-  std::vector<ppp::PppoeSessionStatus> pppoe_sessions() const override { return {}; }
-  std::string reset_l2tp_tunnel_id(std::uint16_t local_id) override {
-    return "% Tunnel " + std::to_string(local_id) + " does not exist.";
-  }
-  std::string reset_l2tp_tunnel_name(const std::string& remote_name) override {
-    return "% Tunnel " + remote_name + " does not exist.";
-  }
-  std::string reset_l2tp_session_id(std::uint16_t local_id) override {
-    return "% Session " + std::to_string(local_id) + " does not exist.";
-  }
+  return vpdn::cdn_result::administrative;
+}
+
+class ApplianceServices;
+
+// One access interface (`interface X` + `pppoe-server bind virtual-template N`).
+struct AccessInterface final : ppp::PppoeSessionListener {
+  ApplianceServices* owner = nullptr;
+  std::uint16_t port = 0;
+  std::string name;
+  std::uint16_t virtual_template = 0;
+  std::unique_ptr<ppp::PppoeSocket> socket;
+  std::unique_ptr<ppp::PppoeServer> server;
+  void on_session_open(std::uint16_t sid, const ppp::MacAddress& peer, std::string_view) override;
+  void on_session_frame(std::uint16_t sid, ByteView frame) override;
+  void on_session_closed(std::uint16_t sid, ppp::PppoeCloseReason) override;
 };
 
-class ApplianceServices final : public Services {
+class ApplianceServices final : public Services,
+                                public cli::Operations,
+                                public vpdn::SessionHandler,
+                                public vpdn::L2tpPort,
+                                public vpdn::AccessPort {
  public:
-  cli::Operations& operations() override { return ops_; }
-  void start() override {}
+  ApplianceServices(Engine& engine, config::ConfigStore& store, TimerService& timers)
+      : engine_(engine), store_(store), timers_(timers), alive_(std::make_shared<bool>(true)) {}
+
+  ~ApplianceServices() override {
+    *alive_ = false;
+    // Calls first (they use the L2TP engine, AAA, PPPoE and the TUNs), then the engines.
+    lac_.reset();
+    lns_.reset();
+    access_.clear();
+    if (l2tp_) l2tp_->set_handler(nullptr);
+    l2tp_.reset();
+    tun_.reset();
+    aaa_.reset();
+    radius_.reset();
+  }
+
+  cli::Operations& operations() override { return *this; }
+
+  void start() override {
+    radius_ = aaa::make_radcli_client(engine_);
+    aaa_ = std::make_unique<aaa::Aaa>(store_, timers_, *radius_);
+    l2tp_ = std::make_unique<vpdn::L2tpEngine>(store_.running(), timers_, random_);
+    l2tp_->set_handler(this);
+    tun_ = std::make_unique<TunPort>(engine_.io(), [this](std::uint16_t vt, ByteView p) {
+      if (lac_ && lac_->on_tun_packet(vt, p)) return;
+      if (lns_) lns_->on_tun_packet(vt, p);
+    });
+    lns_ = std::make_unique<vpdn::LnsCalls>(store_, timers_, *aaa_, *this, *tun_);
+    lac_ = std::make_unique<vpdn::LacCalls>(store_, timers_, *aaa_, *this, *this, *tun_);
+    tun_->reconcile(store_.running());
+    reconcile_access(store_.running());
+    open_udp_if_enabled();
+    store_.subscribe([this, alive = std::weak_ptr<bool>(alive_)](const config::ConfigChange& change,
+                                                                 const config::RunningConfig& cfg) {
+      if (alive.expired() || !*alive.lock()) return;
+      on_config(change, cfg);
+    });
+  }
+
   void shutdown(std::function<void()> done) override {
-    if (done) done();
+    if (!l2tp_) {
+      if (done) done();
+      return;
+    }
+    if (lac_) lac_->close_all();  // CDN to the LNS, PADT to the users
+    if (lns_) lns_->close_all();  // CDN to the LAC, accounting Stop
+    l2tp_->shutdown([done = std::move(done)] {
+      if (done) done();
+    });
+  }
+
+  // ---- cli::Operations
+  std::vector<vpdn::TunnelStatus> l2tp_tunnels() const override {
+    return l2tp_ ? l2tp_->snapshot_tunnels() : std::vector<vpdn::TunnelStatus>{};
+  }
+  std::vector<vpdn::SessionStatus> l2tp_sessions() const override {
+    return l2tp_ ? l2tp_->snapshot_sessions() : std::vector<vpdn::SessionStatus>{};
+  }
+  vpdn::L2tpStatistics l2tp_statistics() const override {
+    vpdn::L2tpStatistics s;
+    if (l2tp_) s = l2tp_->statistics();
+    s.data_plane_backend = "user-space (TUN)";
+    if (lns_) {
+      const auto& c = lns_->counters();
+      if (c.drop_no_session) s.drops["data: no session for address"] += c.drop_no_session;
+      if (c.drop_not_ipv4) s.drops["data: not IPv4"] += c.drop_not_ipv4;
+      if (c.drop_unknown_call) s.drops["data: unknown call"] += c.drop_unknown_call;
+      if (c.drop_ppp) s.drops["data: PPP dropped"] += c.drop_ppp;
+    }
+    return s;
+  }
+  std::vector<aaa::PoolStatus> ip_pools() const override {
+    return aaa_ ? aaa_->pool_status() : std::vector<aaa::PoolStatus>{};
+  }
+  std::vector<aaa::OnlineUser> online_users() const override {
+    return aaa_ ? aaa_->online_users() : std::vector<aaa::OnlineUser>{};
+  }
+  std::vector<ppp::PppoeSessionStatus> pppoe_sessions() const override {
+    std::vector<ppp::PppoeSessionStatus> out;
+    for (const auto& a : access_) {
+      if (!a || !a->server) continue;
+      auto s = a->server->sessions();
+      out.insert(out.end(), s.begin(), s.end());
+    }
+    return out;
+  }
+  std::string reset_l2tp_tunnel_id(std::uint16_t local_id) override {
+    if (!l2tp_) return "% Tunnel " + std::to_string(local_id) + " does not exist.";
+    return l2tp_->reset_tunnel_id(local_id);
+  }
+  std::string reset_l2tp_tunnel_name(const std::string& remote_name) override {
+    if (!l2tp_) return "% Tunnel " + remote_name + " does not exist.";
+    return l2tp_->reset_tunnel_name(remote_name);
+  }
+  std::string reset_l2tp_session_id(std::uint16_t local_id) override {
+    if (!l2tp_) return "% Session " + std::to_string(local_id) + " does not exist.";
+    return l2tp_->reset_session_id(local_id);
+  }
+
+  // ---- vpdn::SessionHandler (LNS sessions)
+  bool on_incoming_session(const vpdn::IncomingSession& s) override {
+    const auto& cfg = store_.running();
+    if (!cfg.virtual_templates.count(s.virtual_template)) {
+      log_warning(DebugModule::l2tp, "tunnel=" + std::to_string(s.ref.tunnel) + " session=" +
+                                         std::to_string(s.ref.session) + " virtual-template " +
+                                         std::to_string(s.virtual_template) +
+                                         " does not exist: call refused");
+      return false;
+    }
+    vpdn::IncomingCall call;
+    call.id = {s.ref.tunnel, s.ref.session};
+    call.group = s.group;
+    call.virtual_template = s.virtual_template;
+    call.proxy = s.proxy;
+    call.calling_number = s.calling_number;
+    call.called_number = s.called_number;
+    call.peer_name = s.peer_name;
+    // PPP starts once the engine has the session established (after this returns).
+    engine_.post([this, alive = std::weak_ptr<bool>(alive_), call = std::move(call)] {
+      if (alive.expired() || !*alive.lock() || !lns_) return;
+      lns_->on_call_up(call);
+    });
+    return true;
+  }
+  void on_session_down(vpdn::SessionRef ref, const vpdn::SessionEnd&) override {
+    if (lns_) lns_->on_call_down({ref.tunnel, ref.session});
+  }
+  void on_data(vpdn::SessionRef ref, ByteView frame) override {
+    if (lac_ && lac_->on_l2tp_data({ref.tunnel, ref.session}, frame)) return;
+    if (lns_) lns_->on_l2tp_data({ref.tunnel, ref.session}, frame);
+  }
+
+  // ---- vpdn::L2tpPort (LnsCalls -> engine)
+  void send_ppp(vpdn::CallId call, ByteView frame) override {
+    l2tp_->send_data({call.tunnel, call.session}, frame);
+  }
+  void hang_up(vpdn::CallId call, vpdn::HangupCause cause) override {
+    l2tp_->close_session({call.tunnel, call.session}, cdn_result_for(cause), std::nullopt,
+                         std::string(vpdn::to_string(cause)));
+  }
+  void set_call_info(vpdn::CallId call, const std::string& user, std::optional<Ipv4> address,
+                     const std::string& interface, const std::string& auth_method) override {
+    l2tp_->set_session_user({call.tunnel, call.session}, user, address, interface, auth_method);
+  }
+  std::uint64_t place_call(const vpdn::LacCallPlan& plan, std::function<void(vpdn::CallId)> up,
+                           std::function<void(std::string)> down, std::string& error) override {
+    vpdn::LacCallRequest r;
+    r.group = plan.group;
+    r.lns_addresses = plan.lns_addresses;
+    r.secret = plan.secret;
+    r.host_name = plan.host_name;
+    r.user = plan.user;
+    r.interface = plan.interface;
+    r.calling_number = plan.calling_number;
+    r.proxy = plan.proxy;
+    vpdn::LacCallbacks cb;
+    cb.on_up = [up = std::move(up)](vpdn::SessionRef ref) { up({ref.tunnel, ref.session}); };
+    cb.on_down = [down = std::move(down)](const vpdn::SessionEnd& e) { down(e.reason); };
+    auto h = l2tp_->place_call(std::move(r), std::move(cb));
+    if (!h) {
+      error = h.error();
+      return 0;
+    }
+    return *h;
+  }
+  void cancel_call(std::uint64_t handle) override { l2tp_->cancel_call(handle); }
+
+  // ---- vpdn::AccessPort (LacCalls -> PPPoE server)
+  void send_ppp(vpdn::AccessId id, ByteView frame) override {
+    if (auto* a = access(id)) a->server->send(id.session, frame);
+  }
+  void terminate(vpdn::AccessId id) override {
+    if (auto* a = access(id)) a->server->close(id.session);
+  }
+  void set_access_info(vpdn::AccessId id, const std::string& state, const std::string& user,
+                       vpdn::CallId l2tp) override {
+    if (auto* a = access(id)) a->server->set_session_info(id.session, state, user, l2tp.tunnel, l2tp.session);
+  }
+
+  // ---- from the PPPoE listeners
+  void access_open(AccessInterface& a, std::uint16_t sid, const ppp::MacAddress& peer) {
+    if (!lac_) return;
+    vpdn::AccessCall call;
+    call.id = {a.port, sid};
+    call.interface = a.name;
+    call.calling_number = ppp::to_string(peer);
+    call.virtual_template = a.virtual_template;
+    lac_->on_access_up(call);
+  }
+  void access_frame(AccessInterface& a, std::uint16_t sid, ByteView frame) {
+    if (lac_) lac_->on_access_frame({a.port, sid}, frame);
+  }
+  void access_closed(AccessInterface& a, std::uint16_t sid) {
+    if (lac_) lac_->on_access_down({a.port, sid});
   }
 
  private:
-  EmptyOperations ops_;
+  void open_udp_if_enabled() {
+    if (udp_open_ || !store_.running().l2tp.enabled) return;
+    auto s = l2tp_->open_udp(engine_.io());
+    if (!s) {
+      log_error(DebugModule::l2tp, "L2TP UDP socket: " + s.error());
+      return;
+    }
+    udp_open_ = true;
+    log_info(DebugModule::l2tp, "L2TP listening on " + l2tp_->local_endpoint().to_string());
+  }
+
+  void on_config(const config::ConfigChange& change, const config::RunningConfig& cfg) {
+    l2tp_->on_config_change(change);
+    switch (change.section) {
+      case config::ConfigSection::l2tp_global: open_udp_if_enabled(); break;
+      case config::ConfigSection::l2tp_group:
+      case config::ConfigSection::virtual_template: tun_->reconcile(cfg); break;
+      case config::ConfigSection::interface:
+        tun_->reconcile(cfg);
+        reconcile_access(cfg);
+        break;
+      default: break;
+    }
+  }
+
+  AccessInterface* access(vpdn::AccessId id) {
+    if (id.port >= access_.size() || !access_[id.port] || !access_[id.port]->server) return nullptr;
+    return access_[id.port].get();
+  }
+
+  // PPPoE servers exactly on the interfaces bound with `pppoe-server bind`.
+  void reconcile_access(const config::RunningConfig& cfg) {
+    for (auto& a : access_) {
+      if (!a) continue;
+      auto i = cfg.interfaces.find(a->name);
+      bool keep = i != cfg.interfaces.end() && i->second.pppoe_server_template == a->virtual_template;
+      if (keep) continue;
+      a->server->close_all();  // PADT each; the listener ends the calls
+      a->socket->stop();
+      a.reset();
+    }
+    for (const auto& [name, i] : cfg.interfaces) {
+      if (!i.pppoe_server_template) continue;
+      bool have = false;
+      for (auto& a : access_) have = have || (a && a->name == name);
+      if (have) continue;
+      auto sock = ppp::PppoeSocket::open(engine_.io(), name);
+      if (!sock) {
+        log_error(DebugModule::pppoe, "interface " + name + ": " + sock.error());
+        continue;
+      }
+      auto a = std::make_unique<AccessInterface>();
+      a->owner = this;
+      a->port = static_cast<std::uint16_t>(access_.size());
+      a->name = name;
+      a->virtual_template = *i.pppoe_server_template;
+      a->socket = std::move(*sock);
+      ppp::PppoeServerConfig pc;
+      pc.interface = name;
+      pc.mac = a->socket->mac();
+      pc.ac_name = cfg.sysname;
+      a->server = std::make_unique<ppp::PppoeServer>(pc, *a->socket, timers_, a.get());
+      ppp::PppoeServer* server = a->server.get();
+      a->socket->start([server](ByteView f) { server->on_frame(f); });
+      log_info(DebugModule::pppoe, "PPPoE server on " + name + " (virtual-template " +
+                                       std::to_string(a->virtual_template) + ")");
+      access_.push_back(std::move(a));
+    }
+  }
+
+  Engine& engine_;
+  config::ConfigStore& store_;
+  TimerService& timers_;
+  std::shared_ptr<bool> alive_;
+  vpdn::OsRandom random_;
+  std::unique_ptr<aaa::RadiusClient> radius_;
+  std::unique_ptr<aaa::Aaa> aaa_;
+  std::unique_ptr<vpdn::L2tpEngine> l2tp_;
+  std::unique_ptr<TunPort> tun_;
+  std::unique_ptr<vpdn::LnsCalls> lns_;
+  std::unique_ptr<vpdn::LacCalls> lac_;
+  std::vector<std::unique_ptr<AccessInterface>> access_;  // index = AccessId::port
+  bool udp_open_ = false;
 };
+
+void AccessInterface::on_session_open(std::uint16_t sid, const ppp::MacAddress& peer,
+                                      std::string_view) {
+  owner->access_open(*this, sid, peer);
+}
+void AccessInterface::on_session_frame(std::uint16_t sid, ByteView frame) {
+  owner->access_frame(*this, sid, frame);
+}
+void AccessInterface::on_session_closed(std::uint16_t sid, ppp::PppoeCloseReason) {
+  owner->access_closed(*this, sid);
+}
 
 }  // namespace
 
-std::unique_ptr<Services> make_services(Engine&, config::ConfigStore&, TimerService&) {
-  return std::make_unique<ApplianceServices>();
+std::unique_ptr<Services> make_services(Engine& engine, config::ConfigStore& store,
+                                        TimerService& timers) {
+  return std::make_unique<ApplianceServices>(engine, store, timers);
 }
 
 }  // namespace vpdnd::app
