@@ -4,10 +4,12 @@
 // own command parser is steered so that it never decides anything:
 //
 //  * Registered commands = the first keywords of the session's current view, taken from
-//    CommandSession::complete(""). Keywords of other views stay registered but are hidden
-//    by giving them a libcli mode that is never current (unregistering is not possible while
-//    libcli is inside one of our callbacks). After each change of view the unique-prefix
-//    lengths are rebuilt (cli_set_configmode round trip).
+//    CommandSession::complete(""). libcli's mode is MODE_EXEC in user view and MODE_CONFIG
+//    in any other; the user view's keywords are kept at MODE_EXEC (MODE_ANY when the current
+//    view has them too), the current view's at MODE_CONFIG, all others are hidden by a mode
+//    that is never current (unregistering is not possible while libcli is inside one of our
+//    callbacks). After each change of view the unique-prefix lengths are rebuilt
+//    (cli_set_configmode round trip).
 //  * Enter: every registered command has the same callback, which ignores libcli's argv and
 //    runs the raw line (cli->pipeline->cmdline: quotes, `|` and spacing intact) through
 //    CommandSession::execute(). When libcli's parser rejects a line first (unknown or
@@ -372,12 +374,13 @@ class Terminal {
       listing = session_.help("");
     } catch (const std::exception&) {
     }
-    first_word_help_.clear();
+    bool user = in_user_view();
+    std::map<std::string, std::string> first_word_help;
     for (auto& line : split_lines(listing)) {
       std::string t = trim(line);
       auto sp = t.find_first_of(" \t");
       std::string word = t.substr(0, sp);
-      if (!word.empty() && word.front() != '<') first_word_help_[word] = line;
+      if (!word.empty() && word.front() != '<') first_word_help[word] = line;
     }
     for (auto& c : candidates)
       if (!c.empty() && c.front() != '<') keywords.insert(c);
@@ -395,9 +398,23 @@ class Terminal {
                           &Terminal::on_word, nullptr);
       registered_[kw] = c;
     }
-    for (auto& [kw, c] : registered_) c->mode = keywords.count(kw) ? MODE_ANY : kHiddenMode;
+    if (user) {
+      user_keywords_ = keywords;
+      user_help_ = first_word_help;
+    }
+    view_help_ = std::move(first_word_help);
+    // libcli shows MODE_EXEC and MODE_ANY commands in user view, MODE_CONFIG and MODE_ANY in
+    // a system view. Keeping the user view's keywords at MODE_EXEC means libcli's Ctrl+Z
+    // (a switch to MODE_EXEC) shows the right keywords at once.
+    for (auto& [kw, c] : registered_) {
+      bool in_user = user_keywords_.count(kw) != 0;
+      bool in_view = keywords.count(kw) != 0;
+      if (user)
+        c->mode = in_user ? MODE_EXEC : kHiddenMode;
+      else
+        c->mode = in_user && in_view ? MODE_ANY : in_view ? MODE_CONFIG : in_user ? MODE_EXEC : kHiddenMode;
+    }
 
-    bool user = in_user_view();
     cli_set_configmode(cli_, kRebuildMode, nullptr);
     cli_set_configmode(cli_, user ? MODE_EXEC : MODE_CONFIG, nullptr);
     if (user) {
@@ -417,8 +434,9 @@ class Terminal {
     std::string word = t.substr(0, sp);
     if (word.empty()) word = pending_name_;
     pending_name_.clear();
-    auto it = first_word_help_.find(word);
-    if (it != first_word_help_.end()) out(it->second + "\r\n");
+    const auto& help = cli_->mode == MODE_EXEC ? user_help_ : view_help_;
+    auto it = help.find(word);
+    if (it != help.end()) out(it->second + "\r\n");
   }
 
   void print_args_help(std::string_view listed) {
@@ -428,6 +446,7 @@ class Terminal {
     if (name.size() >= 2 && name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
     if (name.empty()) name = pending_name_;
     pending_name_.clear();
+    apply_ctrl_z();
     std::string partial = keyword_of(name);
     for (auto& w : words_) partial += " " + w;
     if (words_.size() == position_) partial += ' ';  // the last position had no word
@@ -482,7 +501,9 @@ class Terminal {
   cli_def* cli_ = nullptr;
 
   std::map<std::string, cli_command*> registered_;
-  std::map<std::string, std::string> first_word_help_;
+  std::set<std::string> user_keywords_;                // first keywords of the user view
+  std::map<std::string, std::string> user_help_;       // their help lines
+  std::map<std::string, std::string> view_help_;       // help lines of the current view
   std::string last_prompt_;
   std::vector<std::string> words_;  // words after the first, as libcli parsed them
   std::size_t position_ = 0;        // word position of the last spot check
