@@ -278,8 +278,8 @@ class Aaa {
   // Returns false when the address was not leased from that pool (already free, or the
   // pool was removed/shrunk meanwhile).
   bool release(std::string_view pool, Ipv4 address);
-  // All pools without their lease lists (`display ip pool`), or the named one with its
-  // leases, ascending (`display ip pool NAME`).
+  // All pools (empty name) or the named one, each with its leases in ascending address
+  // order (`display ip pool [NAME]`).
   std::vector<PoolStatus> pool_status(std::string_view name = {}) const;
 
   // Accounting Start (when the domain has `accounting ppp radius-scheme R`), Interim

@@ -484,7 +484,6 @@ std::vector<PoolStatus> Aaa::pool_status(std::string_view name) const {
   for (const auto& [n, p] : impl_->pools) {
     if (!name.empty() && n != name) continue;
     out.push_back(p->status());
-    if (name.empty()) out.back().leases.clear();  // the summary view lists no addresses
   }
   return out;
 }

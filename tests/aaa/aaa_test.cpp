@@ -447,7 +447,8 @@ TEST_F(AaaTest, PoolFollowsConfigChanges) {
   store.notify({config::ConfigSection::ip_pool, "1", true});
   EXPECT_EQ(aaa->allocate("1", "x").error(), PoolError::no_such_pool);
   EXPECT_EQ(aaa->pool_status().size(), 1u);
-  EXPECT_TRUE(aaa->pool_status()[0].leases.empty());  // the summary has no lease list
+  ASSERT_EQ(aaa->pool_status()[0].leases.size(), 1u);
+  EXPECT_EQ(aaa->pool_status()[0].leases[0].user, "z");
 }
 
 TEST_F(AaaTest, DestroyingAaaCancelsInFlightRequests) {
