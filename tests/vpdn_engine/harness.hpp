@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <set>
 #include <functional>
 #include <map>
 #include <memory>
