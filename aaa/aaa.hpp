@@ -75,7 +75,7 @@ struct AuthRequest {
   std::string calling_station_id;  // e.g. the PPPoE client MAC or L2TP Calling Number
   std::string called_station_id;   // DNIS
   std::uint32_t nas_port = 0;
-  std::string nas_port_id;         // e.g. "eth1" or "Virtual-Template1"
+  std::string nas_port_id;  // e.g. "eth1" or "Virtual-Template1"
   // `ppp authentication-mode chap domain D` on the template: authenticate in D whatever
   // the name carries.
   std::string domain_override;
@@ -83,14 +83,14 @@ struct AuthRequest {
 
 // One RFC 2868 tunnel set (attributes sharing a tag).
 struct TunnelSet {
-  std::uint8_t tag = 0;  // 0 = untagged
-  std::uint32_t type = 0;            // Tunnel-Type, 3 = L2TP
-  std::uint32_t medium = 0;          // Tunnel-Medium-Type, 1 = IPv4
-  std::optional<Ipv4> server_endpoint;  // Tunnel-Server-Endpoint (dotted quad)
-  std::string server_endpoint_text;     // as received, when it is a host name
-  std::string password;              // Tunnel-Password, decrypted (RFC 2868 §3.5)
-  std::string assignment_id;         // Tunnel-Assignment-Id
-  std::string client_auth_id;        // Tunnel-Client-Auth-Id (our tunnel name)
+  std::uint8_t tag = 0;                     // 0 = untagged
+  std::uint32_t type = 0;                   // Tunnel-Type, 3 = L2TP
+  std::uint32_t medium = 0;                 // Tunnel-Medium-Type, 1 = IPv4
+  std::optional<Ipv4> server_endpoint;      // Tunnel-Server-Endpoint (dotted quad)
+  std::string server_endpoint_text;         // as received, when it is a host name
+  std::string password;                     // Tunnel-Password, decrypted (RFC 2868 §3.5)
+  std::string assignment_id;                // Tunnel-Assignment-Id
+  std::string client_auth_id;               // Tunnel-Client-Auth-Id (our tunnel name)
   std::optional<std::uint32_t> preference;  // Tunnel-Preference, lower is preferred
   bool operator==(const TunnelSet&) const = default;
 };
@@ -102,14 +102,14 @@ std::vector<TunnelSet> order_l2tp_tunnels(std::vector<TunnelSet> sets);
 
 enum class AuthFailure : std::uint8_t {
   none,
-  no_such_user,       // local: no such local user
-  bad_password,       // local: password / CHAP response wrong
-  user_blocked,       // local user `state block`
-  service_not_allowed,// local user lacks `service-type ppp`
-  domain_blocked,     // domain `state block`
-  radius_reject,      // Access-Reject
-  radius_unreachable, // no server answered and no fallback configured
-  config_error,       // e.g. scheme missing
+  no_such_user,         // local: no such local user
+  bad_password,         // local: password / CHAP response wrong
+  user_blocked,         // local user `state block`
+  service_not_allowed,  // local user lacks `service-type ppp`
+  domain_blocked,       // domain `state block`
+  radius_reject,        // Access-Reject
+  radius_unreachable,   // no server answered and no fallback configured
+  config_error,         // e.g. scheme missing
 };
 std::string_view to_string(AuthFailure f);
 
@@ -227,7 +227,12 @@ std::unique_ptr<RadiusClient> make_radcli_client(Engine& engine, unsigned worker
 
 // ---- IP pools ------------------------------------------------------------------------------
 
-enum class PoolError : std::uint8_t { no_such_pool, exhausted, address_not_in_pool, address_in_use };
+enum class PoolError : std::uint8_t {
+  no_such_pool,
+  exhausted,
+  address_not_in_pool,
+  address_in_use
+};
 std::string_view to_string(PoolError e);
 
 // Which pool an IPCP peer draws from: RADIUS Framed-Pool, else the domain's
@@ -273,8 +278,7 @@ class Aaa {
   // inside the pool and free; with `strict` a wanted address that cannot be had is an
   // error, otherwise any free address is returned.
   Result<Ipv4, PoolError> allocate(std::string_view pool, std::string_view user,
-                                   std::optional<Ipv4> wanted = std::nullopt,
-                                   bool strict = false);
+                                   std::optional<Ipv4> wanted = std::nullopt, bool strict = false);
   // Returns false when the address was not leased from that pool (already free, or the
   // pool was removed/shrunk meanwhile).
   bool release(std::string_view pool, Ipv4 address);

@@ -26,8 +26,7 @@ struct LacGroupMatch {
 
 // `dnis` empty: no Called Number known (DNIS rules cannot match).
 std::optional<LacGroupMatch> find_lac_group(const config::RunningConfig& config,
-                                            std::string_view full_user_name,
-                                            std::string_view dnis);
+                                            std::string_view full_user_name, std::string_view dnis);
 
 // "LAC-side user check" (CLI-REFERENCE): with a fullusername group the LAC's local user is
 // the VPN user's full name (and its password is checked locally); with a domain (or DNIS)

@@ -1,5 +1,7 @@
 // The Aaa service: method chains per ISP domain, local authentication, pools kept in step
 // with the config, accounting sessions. Engine thread only.
+#include "aaa/aaa.hpp"
+
 #include <openssl/crypto.h>
 
 #include <algorithm>
@@ -7,7 +9,6 @@
 #include <random>
 #include <unordered_map>
 
-#include "aaa/aaa.hpp"
 #include "aaa/core/pool.hpp"
 #include "common/log.hpp"
 
@@ -30,9 +31,12 @@ const config::RadiusScheme* find_scheme(const config::RunningConfig& cfg, std::s
 
 const char* method_name(AuthMethodUsed m) {
   switch (m) {
-    case AuthMethodUsed::none: return "none";
-    case AuthMethodUsed::local: return "local";
-    case AuthMethodUsed::radius: return "radius";
+    case AuthMethodUsed::none:
+      return "none";
+    case AuthMethodUsed::local:
+      return "local";
+    case AuthMethodUsed::radius:
+      return "radius";
   }
   return "?";
 }
@@ -94,8 +98,8 @@ struct Aaa::Impl {
     const auto& wanted = cfg().ip_pools;
     for (auto it = pools.begin(); it != pools.end();) {
       if (!wanted.count(it->first)) {
-        log_info(DebugModule::aaa, "event=pool-removed pool=" + it->first + " leases_dropped=" +
-                                       std::to_string(it->second->in_use()));
+        log_info(DebugModule::aaa, "event=pool-removed pool=" + it->first +
+                                       " leases_dropped=" + std::to_string(it->second->in_use()));
         it = pools.erase(it);
       } else {
         ++it;
@@ -106,8 +110,8 @@ struct Aaa::Impl {
       if (it != pools.end() && it->second->config() == pc) continue;
       auto next = std::make_unique<detail::AddressPool>(pc);
       if (next->truncated())
-        log_warning(DebugModule::aaa, "event=pool-truncated pool=" + name +
-                                          " size=" + std::to_string(next->size()));
+        log_warning(DebugModule::aaa,
+                    "event=pool-truncated pool=" + name + " size=" + std::to_string(next->size()));
       std::size_t dropped = 0;
       if (it != pools.end()) {
         // Leases inside the new range stay; leases outside it stay with their sessions but
@@ -117,8 +121,8 @@ struct Aaa::Impl {
       }
       debug_lazy(DebugModule::aaa, DebugClass::event, [&] {
         return "Pool " + name + " configured " + pc.start.to_string() + "-" +
-               next->status().end.to_string() + ", leases outside the range: " +
-               std::to_string(dropped);
+               next->status().end.to_string() +
+               ", leases outside the range: " + std::to_string(dropped);
       });
       pools[name] = std::move(next);
     }
@@ -135,7 +139,8 @@ struct Aaa::Impl {
     debug_lazy(DebugModule::aaa, DebugClass::event, [&] {
       return "User " + name + " domain " + result.domain + " " +
              (result.accepted ? "accepted" : "rejected") + " by " + method_name(result.method) +
-             (result.accepted ? std::string() : " (" + std::string(to_string(result.failure)) + ")");
+             (result.accepted ? std::string()
+                              : " (" + std::string(to_string(result.failure)) + ")");
     });
     done(std::move(result));
   }
@@ -252,7 +257,7 @@ struct Aaa::Impl {
     debug_lazy(DebugModule::aaa, DebugClass::event, [&] {
       return "User " + p.request.user_name + " authenticating in domain " + p.partial.domain +
              (std::holds_alternative<ChapCredentials>(p.request.credentials) ? " (CHAP)"
-                                                                              : " (PAP)");
+                                                                             : " (PAP)");
     });
 
     if (!d) {
@@ -375,11 +380,11 @@ struct Aaa::Impl {
       a.terminate_cause = cause;
     }
     debug_lazy(DebugModule::aaa, DebugClass::event, [&] {
-      const char* kind = status == AcctStatus::start ? "Start"
+      const char* kind = status == AcctStatus::start  ? "Start"
                          : status == AcctStatus::stop ? "Stop"
-                                                       : "Interim-Update";
-      return std::string("Accounting ") + kind + " for " + s.start.user_name +
-             " session " + s.acct_session_id;
+                                                      : "Interim-Update";
+      return std::string("Accounting ") + kind + " for " + s.start.user_name + " session " +
+             s.acct_session_id;
     });
     auto id_holder = std::make_shared<RadiusClient::Id>(0);
     const std::string sid = s.acct_session_id;
@@ -459,7 +464,9 @@ Aaa::~Aaa() {
 Aaa::AuthHandle Aaa::authenticate(AuthRequest request, AuthCallback done) {
   return impl_->authenticate(std::move(request), std::move(done));
 }
-void Aaa::cancel(AuthHandle handle) { impl_->cancel(handle); }
+void Aaa::cancel(AuthHandle handle) {
+  impl_->cancel(handle);
+}
 
 Result<Ipv4, PoolError> Aaa::allocate(std::string_view pool, std::string_view user,
                                       std::optional<Ipv4> wanted, bool strict) {
@@ -491,7 +498,9 @@ std::vector<PoolStatus> Aaa::pool_status(std::string_view name) const {
 Aaa::SessionId Aaa::open_session(SessionStart start) {
   return impl_->open_session(std::move(start));
 }
-void Aaa::close_session(SessionId id, TerminateCause cause) { impl_->close_session(id, cause); }
+void Aaa::close_session(SessionId id, TerminateCause cause) {
+  impl_->close_session(id, cause);
+}
 
 std::vector<OnlineUser> Aaa::online_users() const {
   std::vector<OnlineUser> out;
@@ -501,7 +510,9 @@ std::vector<OnlineUser> Aaa::online_users() const {
   return out;
 }
 
-std::size_t Aaa::session_count() const { return impl_->sessions.size(); }
+std::size_t Aaa::session_count() const {
+  return impl_->sessions.size();
+}
 
 std::string Aaa::accounting_session_id(SessionId id) const {
   auto it = impl_->sessions.find(id);

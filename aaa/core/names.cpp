@@ -47,7 +47,7 @@ std::array<std::uint8_t, 16> chap_md5(std::uint8_t id, std::string_view secret,
 
 std::vector<TunnelSet> order_l2tp_tunnels(std::vector<TunnelSet> sets) {
   std::erase_if(sets, [](const TunnelSet& t) {
-    bool l2tp = t.type == 0 || t.type == 3;  // RFC 2868 §3.1: 3 = L2TP
+    bool l2tp = t.type == 0 || t.type == 3;      // RFC 2868 §3.1: 3 = L2TP
     bool ipv4 = t.medium == 0 || t.medium == 1;  // §3.2: 1 = IPv4
     bool endpoint = t.server_endpoint.has_value() || !t.server_endpoint_text.empty();
     return !(l2tp && ipv4 && endpoint);
@@ -64,35 +64,52 @@ std::vector<TunnelSet> order_l2tp_tunnels(std::vector<TunnelSet> sets) {
 
 std::string_view to_string(AuthFailure f) {
   switch (f) {
-    case AuthFailure::none: return "none";
-    case AuthFailure::no_such_user: return "no-such-user";
-    case AuthFailure::bad_password: return "bad-password";
-    case AuthFailure::user_blocked: return "user-blocked";
-    case AuthFailure::service_not_allowed: return "service-not-allowed";
-    case AuthFailure::domain_blocked: return "domain-blocked";
-    case AuthFailure::radius_reject: return "radius-reject";
-    case AuthFailure::radius_unreachable: return "radius-unreachable";
-    case AuthFailure::config_error: return "config-error";
+    case AuthFailure::none:
+      return "none";
+    case AuthFailure::no_such_user:
+      return "no-such-user";
+    case AuthFailure::bad_password:
+      return "bad-password";
+    case AuthFailure::user_blocked:
+      return "user-blocked";
+    case AuthFailure::service_not_allowed:
+      return "service-not-allowed";
+    case AuthFailure::domain_blocked:
+      return "domain-blocked";
+    case AuthFailure::radius_reject:
+      return "radius-reject";
+    case AuthFailure::radius_unreachable:
+      return "radius-unreachable";
+    case AuthFailure::config_error:
+      return "config-error";
   }
   return "?";
 }
 
 std::string_view to_string(RadiusOutcome o) {
   switch (o) {
-    case RadiusOutcome::accept: return "accept";
-    case RadiusOutcome::reject: return "reject";
-    case RadiusOutcome::timeout: return "timeout";
-    case RadiusOutcome::error: return "error";
+    case RadiusOutcome::accept:
+      return "accept";
+    case RadiusOutcome::reject:
+      return "reject";
+    case RadiusOutcome::timeout:
+      return "timeout";
+    case RadiusOutcome::error:
+      return "error";
   }
   return "?";
 }
 
 std::string_view to_string(PoolError e) {
   switch (e) {
-    case PoolError::no_such_pool: return "no-such-pool";
-    case PoolError::exhausted: return "exhausted";
-    case PoolError::address_not_in_pool: return "address-not-in-pool";
-    case PoolError::address_in_use: return "address-in-use";
+    case PoolError::no_such_pool:
+      return "no-such-pool";
+    case PoolError::exhausted:
+      return "exhausted";
+    case PoolError::address_not_in_pool:
+      return "address-not-in-pool";
+    case PoolError::address_in_use:
+      return "address-in-use";
   }
   return "?";
 }

@@ -26,8 +26,14 @@ AddressPool::AddressPool(const config::IpPool& cfg) : cfg_(cfg) {
 }
 
 void AddressPool::unlink(std::uint32_t i) {
-  if (prev_[i] != kNil) next_[prev_[i]] = next_[i]; else head_ = next_[i];
-  if (next_[i] != kNil) prev_[next_[i]] = prev_[i]; else tail_ = prev_[i];
+  if (prev_[i] != kNil)
+    next_[prev_[i]] = next_[i];
+  else
+    head_ = next_[i];
+  if (next_[i] != kNil)
+    prev_[next_[i]] = prev_[i];
+  else
+    tail_ = prev_[i];
   prev_[i] = next_[i] = kNil;
   --free_count_;
 }
@@ -35,7 +41,10 @@ void AddressPool::unlink(std::uint32_t i) {
 void AddressPool::push_tail(std::uint32_t i) {
   prev_[i] = tail_;
   next_[i] = kNil;
-  if (tail_ != kNil) next_[tail_] = i; else head_ = i;
+  if (tail_ != kNil)
+    next_[tail_] = i;
+  else
+    head_ = i;
   tail_ = i;
   ++free_count_;
 }

@@ -29,8 +29,7 @@ class AddressPool {
   std::uint32_t free_count() const { return free_count_; }
   std::uint32_t in_use() const { return size_ - free_count_; }
 
-  Result<Ipv4, PoolError> allocate(std::string_view user, std::optional<Ipv4> wanted,
-                                   bool strict);
+  Result<Ipv4, PoolError> allocate(std::string_view user, std::optional<Ipv4> wanted, bool strict);
   bool release(Ipv4 a);
   // Marks `a` leased to `user` (carrying leases over when the pool is re-created).
   bool adopt(Ipv4 a, std::string_view user);

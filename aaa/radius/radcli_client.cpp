@@ -31,13 +31,34 @@ namespace {
 
 // RFC 2865/2866 attribute numbers (our dictionary declares them; radcli adds by number).
 enum : int {
-  kUserName = 1, kUserPassword = 2, kChapPassword = 3, kNasIpAddress = 4, kNasPort = 5,
-  kServiceType = 6, kFramedProtocol = 7, kFramedIpAddress = 8, kReplyMessage = 18,
-  kSessionTimeout = 27, kIdleTimeout = 28, kCalledStationId = 30, kCallingStationId = 31,
-  kNasIdentifier = 32, kAcctStatusType = 40, kAcctInputOctets = 42, kAcctOutputOctets = 43,
-  kAcctSessionId = 44, kAcctSessionTime = 46, kAcctInputPackets = 47, kAcctOutputPackets = 48,
-  kAcctTerminateCause = 49, kAcctInputGigawords = 52, kAcctOutputGigawords = 53,
-  kEventTimestamp = 55, kChapChallenge = 60, kNasPortType = 61, kNasPortId = 87,
+  kUserName = 1,
+  kUserPassword = 2,
+  kChapPassword = 3,
+  kNasIpAddress = 4,
+  kNasPort = 5,
+  kServiceType = 6,
+  kFramedProtocol = 7,
+  kFramedIpAddress = 8,
+  kReplyMessage = 18,
+  kSessionTimeout = 27,
+  kIdleTimeout = 28,
+  kCalledStationId = 30,
+  kCallingStationId = 31,
+  kNasIdentifier = 32,
+  kAcctStatusType = 40,
+  kAcctInputOctets = 42,
+  kAcctOutputOctets = 43,
+  kAcctSessionId = 44,
+  kAcctSessionTime = 46,
+  kAcctInputPackets = 47,
+  kAcctOutputPackets = 48,
+  kAcctTerminateCause = 49,
+  kAcctInputGigawords = 52,
+  kAcctOutputGigawords = 53,
+  kEventTimestamp = 55,
+  kChapChallenge = 60,
+  kNasPortType = 61,
+  kNasPortId = 87,
   kFramedPool = 88,
 };
 constexpr std::uint32_t kServiceFramed = 2;
@@ -46,9 +67,12 @@ constexpr std::uint32_t kPortVirtual = 5;
 
 std::string_view status_name(AcctStatus s) {
   switch (s) {
-    case AcctStatus::start: return "Start";
-    case AcctStatus::stop: return "Stop";
-    case AcctStatus::interim: return "Interim-Update";
+    case AcctStatus::start:
+      return "Start";
+    case AcctStatus::stop:
+      return "Stop";
+    case AcctStatus::interim:
+      return "Interim-Update";
   }
   return "?";
 }
@@ -173,8 +197,8 @@ class Worker {
   // One exchange with one server. ctx receives the request authenticator (needed for
   // Tunnel-Password) when a reply arrives.
   static int exchange(rc_handle* rh, const Server& srv, const std::string& secret, rc_type type,
-                      std::uint32_t nas_port, VALUE_PAIR* send, VALUE_PAIR** received,
-                      char* msg, rc_standard_codes code, RC_AAA_CTX** ctx) {
+                      std::uint32_t nas_port, VALUE_PAIR* send, VALUE_PAIR** received, char* msg,
+                      rc_standard_codes code, RC_AAA_CTX** ctx) {
     // radcli 1.2 takes the shared secret not from the SERVER it is handed but from the
     // first entry of the handle's own authserver/acctserver list whose name matches
     // (rc_find_server_addr), and its config syntax cannot carry secrets with ':' or ','.
@@ -258,9 +282,8 @@ class Worker {
         } else {
           reply.outcome = RadiusOutcome::reject;
         }
-        out.debug.push_back(std::string(rc == OK_RC ? "Access-Accept" : "Access-Reject") +
-                            " for " + r.user_name + " from " + srv.host + ":" +
-                            std::to_string(srv.port));
+        out.debug.push_back(std::string(rc == OK_RC ? "Access-Accept" : "Access-Reject") + " for " +
+                            r.user_name + " from " + srv.host + ":" + std::to_string(srv.port));
         rc_avpair_free(received);
         if (ctx) rc_aaa_ctx_free(ctx);
         return reply;
@@ -300,7 +323,13 @@ class Worker {
           if (rc_avpair_get_raw(vp, &raw, &size) == 0) reply.framed_pool.assign(raw, size);
           break;
         }
-        case 64: case 65: case 67: case 69: case 82: case 83: case 90: {
+        case 64:
+        case 65:
+        case 67:
+        case 69:
+        case 82:
+        case 83:
+        case 90: {
           char* raw = nullptr;
           unsigned size = 0;
           if (type == PW_TYPE_STRING && rc_avpair_get_raw(vp, &raw, &size) == 0) {
@@ -320,8 +349,9 @@ class Worker {
     }
     int bad = 0;
     reply.tunnels = detail::decode_tunnel_attributes(tunnel_attrs, secret, authenticator, &bad);
-    if (bad) out.errors.push_back("event=radius-tunnel-password-undecryptable count=" +
-                                  std::to_string(bad));
+    if (bad)
+      out.errors.push_back("event=radius-tunnel-password-undecryptable count=" +
+                           std::to_string(bad));
     for (const auto& s : reply.tunnels) {
       out.debug.push_back("Tunnel tag " + std::to_string(s.tag) + ": type " +
                           std::to_string(s.type) + " medium " + std::to_string(s.medium) +
@@ -480,7 +510,7 @@ class RadcliClient final : public RadiusClient {
   std::shared_ptr<Shared> shared_;
   std::shared_ptr<bool> alive_;
   std::vector<std::thread> threads_;
-  std::unordered_map<Id, AccessCallback> access_;        // engine thread only
+  std::unordered_map<Id, AccessCallback> access_;          // engine thread only
   std::unordered_map<Id, AccountingCallback> accounting_;  // engine thread only
   Id next_ = 1;
 };

@@ -21,7 +21,9 @@ std::array<std::uint8_t, 16> md5(std::string_view a, std::span<const std::uint8_
   return out;
 }
 
-bool is_tag(std::uint8_t b) { return b >= 0x01 && b <= 0x1f; }
+bool is_tag(std::uint8_t b) {
+  return b >= 0x01 && b <= 0x1f;
+}
 
 }  // namespace
 
@@ -35,8 +37,8 @@ std::optional<std::string> decrypt_tunnel_password(std::span<const std::uint8_t>
   auto cipher = salted.subspan(2);
   std::vector<std::uint8_t> plain(cipher.size());
   for (std::size_t i = 0; i < cipher.size(); i += 16) {
-    auto b = i == 0 ? md5(secret, request_authenticator, salt)
-                    : md5(secret, cipher.subspan(i - 16, 16));
+    auto b =
+        i == 0 ? md5(secret, request_authenticator, salt) : md5(secret, cipher.subspan(i - 16, 16));
     for (std::size_t k = 0; k < 16; ++k) plain[i + k] = cipher[i + k] ^ b[k];
   }
   std::size_t len = plain[0];
@@ -84,9 +86,12 @@ std::vector<TunnelSet> decode_tunnel_attributes(const std::vector<RawAttribute>&
         std::uint8_t tag = is_tag(v[0]) ? v[0] : 0;
         std::uint32_t value = (std::uint32_t{v[1]} << 16) | (std::uint32_t{v[2]} << 8) | v[3];
         auto& s = set_for(tag);
-        if (a.type == 64) s.type = value;
-        else if (a.type == 65) s.medium = value;
-        else s.preference = value;
+        if (a.type == 64)
+          s.type = value;
+        else if (a.type == 65)
+          s.medium = value;
+        else
+          s.preference = value;
         break;
       }
       case 69: {  // Tunnel-Password: Tag(1) always present, then Salt + cipher

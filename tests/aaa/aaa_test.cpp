@@ -94,13 +94,13 @@ class AaaTest : public ::testing::Test {
     r1.key_accounting.plain = "testing123";
     r1.realtime_accounting_min = 5;
     c.radius_schemes["r1"] = r1;
-    c.ip_pools["1"] = config::IpPool{.name = "1", .start = *Ipv4::parse("192.168.0.10"),
-                                     .end = *Ipv4::parse("192.168.0.12")};
+    c.ip_pools["1"] = config::IpPool{
+        .name = "1", .start = *Ipv4::parse("192.168.0.10"), .end = *Ipv4::parse("192.168.0.12")};
     aaa = std::make_unique<Aaa>(store, timers, radius);
   }
   void add_user(std::string name, std::string pw, std::uint8_t services = 1, bool active = true) {
-    config::LocalUser u{.name = name, .password = {pw}, .service_types = services,
-                        .active = active};
+    config::LocalUser u{
+        .name = name, .password = {pw}, .service_types = services, .active = active};
     store.mutable_running().local_users[name] = u;
   }
   config::Domain& corp() { return store.mutable_running().domains["corp.com"]; }
@@ -229,10 +229,16 @@ TEST_F(AaaTest, RadiusAcceptCarriesAttributes) {
   reply.framed_ip = *Ipv4::parse("192.168.0.77");
   reply.framed_pool = "vip";
   reply.session_timeout_s = 3600;
-  reply.tunnels = {TunnelSet{.tag = 1, .type = 3, .medium = 1,
-                             .server_endpoint = *Ipv4::parse("10.0.0.3"), .preference = 2},
-                   TunnelSet{.tag = 2, .type = 3, .medium = 1,
-                             .server_endpoint = *Ipv4::parse("10.0.0.2"), .preference = 1}};
+  reply.tunnels = {TunnelSet{.tag = 1,
+                             .type = 3,
+                             .medium = 1,
+                             .server_endpoint = *Ipv4::parse("10.0.0.3"),
+                             .preference = 2},
+                   TunnelSet{.tag = 2,
+                             .type = 3,
+                             .medium = 1,
+                             .server_endpoint = *Ipv4::parse("10.0.0.2"),
+                             .preference = 1}};
   radius.answer(reply);
   ASSERT_TRUE(out);
   EXPECT_TRUE(out->accepted);
@@ -341,9 +347,14 @@ TEST_F(AaaTest, AccountingStartInterimStopAndAddressReturned) {
   auto a = aaa->allocate("1", "alice@corp.com");
   ASSERT_TRUE(a);
   Counters counters{};
-  SessionStart st{.user_name = "alice@corp.com", .domain = "corp.com",
-                  .interface = "Virtual-Template1:1", .address = *a, .pool = "1",
-                  .calling_station_id = "mac", .called_station_id = "dnis", .nas_port = 5};
+  SessionStart st{.user_name = "alice@corp.com",
+                  .domain = "corp.com",
+                  .interface = "Virtual-Template1:1",
+                  .address = *a,
+                  .pool = "1",
+                  .calling_station_id = "mac",
+                  .called_station_id = "dnis",
+                  .nas_port = 5};
   st.counters = [&] { return counters; };
   auto id = aaa->open_session(st);
   ASSERT_EQ(radius.accounting_log_.size(), 1u);
@@ -439,8 +450,8 @@ TEST_F(AaaTest, PoolFollowsConfigChanges) {
   EXPECT_FALSE(aaa->release("1", *b));
   EXPECT_TRUE(aaa->release("1", *a));
   // A new pool appears, a removed one disappears.
-  c.ip_pools["2"] = config::IpPool{.name = "2", .start = *Ipv4::parse("10.1.0.1"),
-                                   .end = *Ipv4::parse("10.1.0.1")};
+  c.ip_pools["2"] = config::IpPool{
+      .name = "2", .start = *Ipv4::parse("10.1.0.1"), .end = *Ipv4::parse("10.1.0.1")};
   store.notify({config::ConfigSection::ip_pool, "2"});
   EXPECT_TRUE(aaa->allocate("2", "z"));
   c.ip_pools.erase("1");

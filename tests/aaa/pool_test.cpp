@@ -1,6 +1,6 @@
-#include "aaa/aaa.hpp"
-
 #include <gtest/gtest.h>
+
+#include "aaa/aaa.hpp"
 
 // Designated initializers leave the other fields at their defaults on purpose.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"

@@ -4,14 +4,13 @@
 // ctest may run them in parallel; the server is killed in TearDown (and by PDEATHSIG if this
 // process dies).
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
@@ -124,7 +123,8 @@ std::string radiusd_conf(const fs::path& dir, std::uint16_t auth_port) {
 class FreeRadiusTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(kFreeradius)) GTEST_SKIP() << kFreeradius << " missing (apt install freeradius)";
+    if (!fs::exists(kFreeradius))
+      GTEST_SKIP() << kFreeradius << " missing (apt install freeradius)";
     // The debug lines land in the test log, which helps when a server misbehaves.
     LogBus::instance().set_all(DebugModule::radius, true);
     LogBus::instance().set_all(DebugModule::aaa, true);
@@ -258,9 +258,8 @@ class FreeRadiusTest : public ::testing::Test {
   AuthResult authenticate(AuthRequest req) {
     std::promise<AuthResult> p;
     auto f = p.get_future();
-    engine_.call([&] {
-      aaa_->authenticate(req, [&p](AuthResult r) { p.set_value(std::move(r)); });
-    });
+    engine_.call(
+        [&] { aaa_->authenticate(req, [&p](AuthResult r) { p.set_value(std::move(r)); }); });
     for (int i = 0; i < 400; ++i) {
       if (f.wait_for(25ms) == std::future_status::ready) return f.get();
       engine_.call([&] { timers_.run_due(); });  // deferred local/none answers
@@ -403,9 +402,7 @@ TEST_F(FreeRadiusTest, AccountingStartInterimStopInDetailFile) {
     s.calling_station_id = "00-11-22-33-44-55";
     s.called_station_id = "5551234";
     s.nas_port = 9;
-    s.counters = [] {
-      return Counters{(1ull << 32) + 1000, 2000, 30, 40};
-    };
+    s.counters = [] { return Counters{(1ull << 32) + 1000, 2000, 30, 40}; };
     return aaa_->open_session(s);
   });
   std::string session_id = engine_.call([&] { return aaa_->accounting_session_id(id); });

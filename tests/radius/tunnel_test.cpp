@@ -38,7 +38,7 @@ TEST(TunnelPassword, KnownAnswer) {
   EXPECT_EQ(enc[0], 0x80);
   EXPECT_EQ(enc[1], 0x01);
   const std::uint8_t expect[16] = {0x6f, 0x0c, 0xd4, 0x99, 0x02, 0x30, 0x92, 0xb5,
-                                  0xc5, 0x9f, 0x31, 0x80, 0xde, 0x1e, 0xed, 0xb4};
+                                   0xc5, 0x9f, 0x31, 0x80, 0xde, 0x1e, 0xed, 0xb4};
   EXPECT_EQ(std::vector<std::uint8_t>(enc.begin() + 2, enc.end()),
             std::vector<std::uint8_t>(expect, expect + 16));
 }
@@ -75,12 +75,19 @@ TEST(TunnelAttributes, GroupsByTagAndDecrypts) {
   auto pw2 = encrypt_tunnel_password("two-two-two-two-two", 0x22, "sec", ra);
   pw2.insert(pw2.begin(), 2);
   std::vector<RawAttribute> attrs = {
-      {64, tagged_int(1, 3)},  {65, tagged_int(1, 1)},  {67, tagged_str(1, "10.0.0.3")},
-      {69, pw1},               {83, tagged_int(1, 20)}, {82, tagged_str(1, "b")},
+      {64, tagged_int(1, 3)},
+      {65, tagged_int(1, 1)},
+      {67, tagged_str(1, "10.0.0.3")},
+      {69, pw1},
+      {83, tagged_int(1, 20)},
+      {82, tagged_str(1, "b")},
       {90, tagged_str(1, "LAC")},
-      {64, tagged_int(2, 3)},  {65, tagged_int(2, 1)},  {67, tagged_str(2, "10.0.0.2")},
-      {69, pw2},               {83, tagged_int(2, 10)},
-      {18, {'x'}},  // not a tunnel attribute
+      {64, tagged_int(2, 3)},
+      {65, tagged_int(2, 1)},
+      {67, tagged_str(2, "10.0.0.2")},
+      {69, pw2},
+      {83, tagged_int(2, 10)},
+      {18, {'x'}},   // not a tunnel attribute
       {83, {1, 2}},  // malformed: ignored
   };
   int bad = 0;

@@ -62,11 +62,11 @@ TEST_F(LookupTest, DomainWithSuffixSeparator) {
   ASSERT_TRUE(m);
   EXPECT_EQ(m->group, 1);
   EXPECT_EQ(m->by, LacMatchKind::domain);
-  EXPECT_TRUE(find("alice@CORP.COM"));      // domains ignore case
-  EXPECT_TRUE(find("a@b@corp.com"));        // suffix: the last separator
-  EXPECT_FALSE(find("alice"));              // no domain
+  EXPECT_TRUE(find("alice@CORP.COM"));  // domains ignore case
+  EXPECT_TRUE(find("a@b@corp.com"));    // suffix: the last separator
+  EXPECT_FALSE(find("alice"));          // no domain
   EXPECT_FALSE(find("alice@other.com"));
-  EXPECT_FALSE(find("corp.com\\alice"));    // not split with the suffix separator
+  EXPECT_FALSE(find("corp.com\\alice"));  // not split with the suffix separator
 }
 
 TEST_F(LookupTest, DomainWithPrefixBackslash) {
@@ -102,7 +102,7 @@ TEST_F(LookupTest, DnisDomainPrefersDnis) {
   add(lac(1, LacMatchKind::domain, "corp.com"));
   add(lac(2, LacMatchKind::dnis, "5551234"));
   EXPECT_EQ(find("x@corp.com", "5551234")->group, 2);
-  EXPECT_EQ(find("x@corp.com", "999")->group, 1);   // DNIS misses, domain hits
+  EXPECT_EQ(find("x@corp.com", "999")->group, 1);  // DNIS misses, domain hits
   EXPECT_EQ(find("x@other", "5551234")->group, 2);
   EXPECT_FALSE(find("x@other", "999"));
 }

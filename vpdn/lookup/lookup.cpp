@@ -20,7 +20,9 @@ std::optional<LacGroupMatch> first_group(const config::RunningConfig& config, La
   return std::nullopt;
 }
 
-bool exact(std::string_view a, std::string_view b) { return a == b; }
+bool exact(std::string_view a, std::string_view b) {
+  return a == b;
+}
 
 const config::LocalUser* ppp_user(const config::RunningConfig& config, std::string_view name) {
   if (name.empty()) return nullptr;
