@@ -251,6 +251,7 @@ struct ControlMessage {
   ControlMessage& add_u64(AvpType type, std::uint64_t v, bool hide = false);
   ControlMessage& add_string(AvpType type, std::string_view v, bool hide = false);
   ControlMessage& add_bytes(AvpType type, ByteView v, bool hide = false);
+  // Always writes an Error Code (0 when rc.error is empty): xl2tpd requires one.
   ControlMessage& add_result_code(const ResultCode& rc);
   ControlMessage& add_q931_cause(const Q931Cause& c);
   ControlMessage& add_call_errors(const CallErrors& e, bool hide = false);

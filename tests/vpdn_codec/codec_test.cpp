@@ -541,8 +541,17 @@ TEST(L2tpCodecRoundTrip, TypedHelpers) {
   ASSERT_TRUE(w3);
   auto c = decode_control(*w3, nullptr);
   ASSERT_TRUE(c);
-  EXPECT_EQ(c->result_code(), (ResultCode{3, std::nullopt, ""}));
-  EXPECT_EQ(c->find(AvpType::result_code)->value.size(), 2u);
+  // An Error Code is always written (xl2tpd insists on one); a 2-octet one still decodes.
+  EXPECT_EQ(c->result_code(), (ResultCode{3, 0, ""}));
+  EXPECT_EQ(c->find(AvpType::result_code)->value.size(), 4u);
+  auto short_rc = decode_control(hex("c802 001c 0001 0004 0000 0000 800800000000000e 8008 0000 0001 0003"), nullptr);
+  ASSERT_FALSE(short_rc);  // CDN without Assigned Session ID...
+  EXPECT_EQ(short_rc.error().kind, DecodeErrorKind::missing_required_avp);
+  ControlMessage rc_only = ControlMessage::make(MessageType::hello, 1);
+  rc_only.add(Avp{0, 1, true, false, {0, 3}});
+  auto rc2 = decode_control(*encode_control(rc_only, nullptr, rnd), nullptr);
+  ASSERT_TRUE(rc2);
+  EXPECT_EQ(rc2->result_code(), (ResultCode{3, std::nullopt, ""}));
   EXPECT_EQ(c->q931_cause(), (Q931Cause{16, 0x5a, "normal"}));
 
   ControlMessage stop = ControlMessage::make(MessageType::stopccn, 3);

@@ -523,11 +523,10 @@ ControlMessage& ControlMessage::add_string(AvpType type, std::string_view v, boo
 ControlMessage& ControlMessage::add_result_code(const ResultCode& rc) {
   Bytes b;
   put16(b, rc.result);
-  // §4.4.2: the message text is only allowed after an error code.
-  if (rc.error || !rc.message.empty()) {
-    put16(b, rc.error.value_or(general_error::none));
-    b.insert(b.end(), rc.message.begin(), rc.message.end());
-  }
+  // §4.4.2 makes the Error Code optional, but xl2tpd 1.3.18 rejects a Result Code shorter
+  // than result + error ("expected at least 10"), so we always send one (0 = no error).
+  put16(b, rc.error.value_or(general_error::none));
+  b.insert(b.end(), rc.message.begin(), rc.message.end());
   return add_bytes(AvpType::result_code, b);
 }
 
