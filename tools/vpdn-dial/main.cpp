@@ -79,7 +79,13 @@ class User final : public ppp::PppLowerLayer, public ppp::PppListener, public pp
 #ifdef VPDN_DIAL_HAVE_L2TP
   void on_l2tp_up(vpdn::SessionRef ref);
   void on_l2tp_down(const vpdn::SessionEnd& end);
-  void on_l2tp_frame(ByteView frame) { deliver(frame); }
+  void on_l2tp_frame(ByteView frame) {
+    if (!ppp_) {
+      if (l2tp_grace_) l2tp_grace_->cancel();
+      start_ppp();
+    }
+    deliver(frame);
+  }
 #endif
 
  private:
@@ -102,6 +108,7 @@ class User final : public ppp::PppLowerLayer, public ppp::PppListener, public pp
 #ifdef VPDN_DIAL_HAVE_L2TP
   std::optional<vpdn::CallHandle> call_;
   std::optional<vpdn::SessionRef> ref_;
+  std::unique_ptr<TimerSlot> l2tp_grace_;
   Bytes l2tp_buffer_;
 #endif
 };
@@ -244,7 +251,12 @@ void User::on_l2tp_up(vpdn::SessionRef ref) {
   call_.reset();
   ref_ = ref;
   d_.bind_ref(ref, this);
-  start_ppp();
+  // Our ICCN may still wait in the control channel's window when this fires, and a data
+  // message overtaking it is dropped by the LNS (session not yet established there), which
+  // costs a 3 s LCP restart. The LNS starts LCP itself once it has the ICCN, so we start on
+  // its first frame, or after a short grace period if it stays passive.
+  if (!l2tp_grace_) l2tp_grace_ = std::make_unique<TimerSlot>(d_.timers());
+  l2tp_grace_->arm(1s, [this] { start_ppp(); });
 }
 
 void User::on_l2tp_down(const vpdn::SessionEnd& end) {
@@ -260,7 +272,7 @@ void User::on_l2tp_down(const vpdn::SessionEnd& end) {
 #endif
 
 void User::start_ppp() {
-  if (state_ != State::dialing) return;
+  if (state_ != State::dialing || ppp_) return;
   ppp_ = std::make_unique<ppp::PppSession>(d_.ppp_config(*this), *this, *this, d_.timers());
   ppp_->start();
 }
