@@ -366,6 +366,12 @@ Result<Header, DecodeError> decode_header(ByteView datagram);
 // mandatory AVPs then fail with hidden_without_secret.
 Result<ControlMessage, DecodeError> decode_control(ByteView datagram, const HidingContext* hiding);
 
+// For an LNS receiving SCCRQ: which secret un-hides it depends on the peer's Host Name,
+// and a LAC may hide Assigned Tunnel ID etc. in SCCRQ already. This walks the AVPs of a
+// control message (bounded, no validation, nothing copied but the name) and returns the
+// first plain Host Name; then call decode_control() with that peer's secret.
+std::optional<std::string> peek_host_name(ByteView datagram);
+
 enum class EncodeErrorKind : std::uint8_t {
   hide_without_secret,  // an AVP asks for hiding and no HidingContext was given
   avp_too_long,         // value does not fit the 10-bit AVP length

@@ -33,5 +33,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto data_msg = decode_data(input);
   if (data_msg && data_msg->payload.size() > size) std::abort();
   (void)peek_is_control(input);
+  (void)peek_host_name(input);
   return 0;
 }

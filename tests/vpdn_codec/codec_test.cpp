@@ -412,6 +412,30 @@ TEST(L2tpCodecHiding, EncodeRoundTripAndLayout) {
   EXPECT_NE(*wire, *wire2);
 }
 
+TEST(L2tpCodecHiding, LnsFindsSecretByHostNameBeforeDecodingHiddenSccrq) {
+  SeededRandom rnd(11);
+  ControlMessage sccrq = ControlMessage::make(MessageType::sccrq, 0);
+  sccrq.add_protocol_version()
+      .add_string(AvpType::host_name, "lac-7")
+      .add_u32(AvpType::framing_capabilities, kFramingSync, true)
+      .add_u16(AvpType::assigned_tunnel_id, 77, true);
+  const HidingContext lac_secret{"per-lac"};
+  auto wire = encode_control(sccrq, &lac_secret, rnd);
+  ASSERT_TRUE(wire);
+  auto blind = decode_control(*wire, nullptr);
+  ASSERT_FALSE(blind);
+  EXPECT_EQ(blind.error().kind, DecodeErrorKind::hidden_without_secret);
+  EXPECT_EQ(peek_host_name(*wire), "lac-7");
+  auto m = decode_control(*wire, &lac_secret);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->u16(AvpType::assigned_tunnel_id), 77);
+  // No Host Name, data messages, garbage: nullopt, never a crash.
+  EXPECT_EQ(peek_host_name(hex("c802 0014 0001 0000 0000 0000 " MT_HELLO)), std::nullopt);
+  EXPECT_EQ(peek_host_name(hex("0002 0001 0002")), std::nullopt);
+  EXPECT_EQ(peek_host_name(hex("c802 0016 0001 0000 0000 0000 " MT_HELLO " 0003")), std::nullopt);
+  EXPECT_EQ(peek_host_name(hex("c802 001a 0001 0000 0000 0000 " MT_HELLO " 0006 0000 0007")), "");
+}
+
 TEST(L2tpCodecHiding, EncodeErrors) {
   SeededRandom rnd(1);
   ControlMessage m = ControlMessage::make(MessageType::hello, 1);

@@ -159,6 +159,27 @@ Result<ControlMessage, DecodeError> decode_control(ByteView datagram, const Hidi
   return msg;
 }
 
+std::optional<std::string> peek_host_name(ByteView datagram) {
+  auto h = decode_header(datagram);
+  if (!h || !h->control) return std::nullopt;
+  std::size_t pos = h->payload_offset;
+  const std::size_t end = h->length;
+  while (end - pos >= kAvpHeaderSize) {
+    ByteReader r(datagram.subspan(pos, end - pos));
+    const std::uint16_t word = r.u16();
+    const std::uint16_t vendor = r.u16();
+    const std::uint16_t type = r.u16();
+    const std::size_t len = word & kAvpLengthMask;
+    if (len < kAvpHeaderSize || len > end - pos) return std::nullopt;
+    if (vendor == 0 && type == to_u16(AvpType::host_name) && (word & (kAvpH | kAvpReserved)) == 0) {
+      const ByteView v = datagram.subspan(pos + kAvpHeaderSize, len - kAvpHeaderSize);
+      return std::string(v.begin(), v.end());
+    }
+    pos += len;
+  }
+  return std::nullopt;
+}
+
 // ---------------------------------------------------------------------------------------
 // Encode
 
