@@ -13,6 +13,21 @@
 //       AddressProvider the peer's address for IPCP (pool / RADIUS Framed-IP);
 //       TimerService    restart, echo and auth timers (common/timer.hpp).
 //
+// Wiring (integration):
+//   - per user: SessionConfig c = config_from_template(vt); set c.mode, c.tag, c.mru
+//     (PPPoE 1492), c.chap_name (our host name); LNS: c.proxy (from ICCN) and the group's
+//     mandatory_lcp / mandatory_chap; client: c.user / c.password.
+//   - PppSession s(c, lower, listener, timers, &authenticator, &addresses); s.start() once
+//     the PPPoE/L2TP session is up; every PPP frame from the link -> s.receive(frame):
+//     Disposition::ip -> Frame::payload is an IPv4 datagram for the data plane;
+//     Disposition::passthrough (LAC after hand_over()) -> switch the frame to L2TP as is.
+//     IP towards the user: lower.send(encode_frame(proto::ip, datagram)).
+//   - LAC: on_ready_to_tunnel(proxy, auth) -> either hand_over() and put `proxy` into ICCN,
+//     or continue_locally(). Tunnel setup failed -> close().
+//   - on_down(reason): tear the lower layer down (PADT / CDN) and destroy the session (may
+//     be done inside the callback). The session already released its address.
+//   - link gone (PADT, CDN, tunnel down): lower_down() -> on_down(lower_down) at once.
+//
 // Threading: everything runs on the engine thread; no locks. Authenticator callbacks must
 // be invoked on the engine thread (synchronously from authenticate() is allowed).
 // Lifetime: PppSession may be destroyed at any time, including from inside a listener

@@ -159,9 +159,9 @@ bool LcpPolicy::on_nak(ByteView options) {
   auto o = decode_lcp_options(options);
   if (!o) return false;
   if (o->mru) {
-    // Accept a smaller MRU the peer suggests (never below the minimum); a larger one is
-    // fine too since our receive path takes any size.
-    if (*o->mru >= kMinMru) want_.mru = *o->mru;
+    // Take a smaller MRU the peer suggests (never below the minimum), as pppd does; never
+    // a larger one: our lower layer (PPPoE: 1492) cannot carry it.
+    if (*o->mru >= kMinMru && *o->mru <= params_.mru) want_.mru = *o->mru;
     if (want_.mru == std::uint16_t{1500}) want_.mru.reset();
   }
   if (o->magic) want_.magic = new_magic_();

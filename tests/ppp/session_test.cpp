@@ -495,6 +495,21 @@ TEST(PppSession, LcpNaksTinyMruAndRejectsUnknownOptions) {
   EXPECT_EQ(p.s->lcp_state(), "Ack-Sent");
 }
 
+TEST(PppSession, LcpMruNakNeverRaisesOurMru) {
+  RawPeer p;
+  SessionConfig c = server_config(SessionMode::local, {});
+  c.mru = 1492;  // PPPoE
+  p.s = std::make_unique<PppSession>(c, p.w, p.ev, p.timers, nullptr, &p.pool);
+  p.s->start();
+  auto first = p.last(proto::lcp).back();
+  EXPECT_EQ(decode_lcp_options(first.data)->mru, 1492);
+  p.send(proto::lcp, 3, first.id, Bytes{1, 4, 0x05, 0xdc});  // Nak: 1500
+  auto second = p.last(proto::lcp).back();
+  EXPECT_EQ(decode_lcp_options(second.data)->mru, 1492);
+  p.send(proto::lcp, 3, second.id, Bytes{1, 4, 0x05, 0x78});  // Nak: 1400
+  EXPECT_EQ(decode_lcp_options(p.last(proto::lcp).back().data)->mru, 1400);
+}
+
 TEST(PppSession, IpcpPeerRefusingAnyAddressFails) {
   RawPeer p;
   p.s = std::make_unique<PppSession>(server_config(SessionMode::local, {}), p.w, p.ev, p.timers, nullptr, &p.pool);
@@ -603,6 +618,26 @@ TEST(PppVpdn, LnsDefaultSkipsLcpAndVerifiesProxiedChap) {
   v.run(30s);
   EXPECT_GT(v.lns->counters().echo_replies, 0u);
   EXPECT_FALSE(v.lns_ev.down);
+}
+
+TEST(PppVpdn, LnsKeepsUserIpcpWhileAaaVerifiesProxy) {
+  Vpdn v;
+  v.lac_phase({AuthMethod::chap_md5});
+  v.auth.defer = true;
+  v.server->hand_over();
+  SessionConfig c = server_config(SessionMode::lns, {AuthMethod::chap_md5});
+  c.proxy = *v.server_ev.proxy;
+  v.lns = std::make_unique<PppSession>(c, v.to_client, v.lns_ev, v.timers, &v.auth, &v.pool);
+  v.lns->start();
+  v.run(1s);
+  EXPECT_EQ(v.lns->phase(), Phase::authenticate);
+  std::size_t ipcp_in = v.lns->counters().control_in;
+  v.run(3s);  // the user's IPCP retransmission arrives while RADIUS works
+  EXPECT_GT(v.lns->counters().control_in, ipcp_in);
+  v.auth.answer_all();
+  v.pump();
+  ASSERT_TRUE(v.lns_ev.up);
+  ASSERT_TRUE(v.client_ev.up);
 }
 
 TEST(PppVpdn, LnsDefaultVerifiesProxiedPap) {
