@@ -243,6 +243,9 @@ class UdpBatchSocket {
 
   int fd() const { return fd_; }
   Result<Endpoint, Error> local_endpoint() const;
+  // Socket buffer sizes (SO_RCVBUF/SO_SNDBUF; the FORCE variants when privileged) so that
+  // bursts between two batches are not dropped by the kernel. 0 leaves one unchanged.
+  Status<Error> set_buffers(int receive_bytes, int send_bytes);
 
   // One recvmmsg: up to batch datagrams, non-blocking (0 when nothing waits). Datagram i
   // is batch()[i], its sender from_[i] via from(i).

@@ -74,6 +74,17 @@ Result<Endpoint, Error> UdpBatchSocket::local_endpoint() const {
   return from_sockaddr(sa);
 }
 
+Status<Error> UdpBatchSocket::set_buffers(int receive_bytes, int send_bytes) {
+  auto set = [&](int force_opt, int opt, int bytes, const char* name) -> Status<Error> {
+    if (bytes <= 0) return {};
+    if (::setsockopt(fd_, SOL_SOCKET, force_opt, &bytes, sizeof bytes) == 0) return {};
+    if (::setsockopt(fd_, SOL_SOCKET, opt, &bytes, sizeof bytes) == 0) return {};
+    return unexpected(sys_error(name));
+  };
+  if (auto st = set(SO_RCVBUFFORCE, SO_RCVBUF, receive_bytes, "SO_RCVBUF"); !st) return st;
+  return set(SO_SNDBUFFORCE, SO_SNDBUF, send_bytes, "SO_SNDBUF");
+}
+
 std::size_t UdpBatchSocket::receive() {
   Scratch& s = *scratch_;
   const std::size_t n = rx_.capacity();
