@@ -153,7 +153,9 @@ struct EngineOptions {
   Duration retransmit_initial = std::chrono::seconds(1);
   Duration retransmit_max = std::chrono::seconds(8);
   unsigned max_retries = 5;
-  Duration ack_delay = std::chrono::milliseconds(200);
+  // 0 = ZLB at the end of the current receive batch unless a reply piggybacks the ack
+  // (see transport.hpp for why no fixed delay).
+  Duration ack_delay = Duration::zero();
   // How long a tunnel that sent or received StopCCN stays to (re)acknowledge (§5.7).
   Duration stopccn_hold = std::chrono::seconds(31);
   std::string vendor_name = "vpdnd";

@@ -45,7 +45,10 @@ struct TransportTest : ::testing::Test {
   TransportConfig cfg;
   std::unique_ptr<ReliableTransport> t;
   void make() { t = std::make_unique<ReliableTransport>(timers, rec, cfg); }
-  void SetUp() override { make(); }
+  void SetUp() override {
+    cfg.ack_delay = std::chrono::milliseconds(200);
+    make();
+  }
 };
 
 TEST_F(TransportTest, StampsNsAndNrAndCountsUp) {
@@ -132,6 +135,25 @@ TEST_F(TransportTest, DelayedZlbAckUnlessPiggybacked) {
   ASSERT_EQ(rec.sent.size(), 2u);
   EXPECT_FALSE(rec.sent[1].zlb());
   EXPECT_EQ(rec.sent[1].nr(), 2);
+}
+
+TEST_F(TransportTest, ZeroAckDelayAcksAfterTheCurrentEventOnce) {
+  cfg.ack_delay = Duration::zero();
+  make();
+  t->on_receive(0, 0, false, msg(1));
+  t->on_receive(1, 0, false, msg(2));
+  EXPECT_TRUE(rec.sent.empty());  // not inside the receive path
+  timers.run_due();
+  ASSERT_EQ(rec.sent.size(), 1u);  // one ZLB for the burst
+  EXPECT_TRUE(rec.sent[0].zlb());
+  EXPECT_EQ(rec.sent[0].nr(), 2);
+  // A reply in the same event piggybacks instead.
+  t->on_receive(2, 0, false, msg(3));
+  t->send(msg(4));
+  timers.run_due();
+  ASSERT_EQ(rec.sent.size(), 2u);
+  EXPECT_FALSE(rec.sent[1].zlb());
+  EXPECT_EQ(rec.sent[1].nr(), 3);
 }
 
 TEST_F(TransportTest, DuplicateIsReackedImmediatelyAndDropped) {

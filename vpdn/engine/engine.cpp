@@ -106,6 +106,7 @@ struct Tunnel : TransportSink {
   std::uint16_t virtual_template = 0;
   TunnelState state = TunnelState::idle;
   bool dead = false;         // removed, waiting in the graveyard
+  bool closing = false;      // being torn down: no new calls attach to it
   std::string local_name, remote_name;
   std::string secret;
   bool authenticate = false;
@@ -334,6 +335,7 @@ class L2tpEngine::Impl {
   // We tear the tunnel down: StopCCN, sessions reported down, hold-down state.
   void stop_tunnel(Tunnel& t, ResultCode rc, const std::string& why, bool fail_over = false) {
     if (t.dead || t.state == TunnelState::stopping) return;
+    t.closing = true;
     debug_lazy(kL2tp, DebugClass::error, [&] {
       return "Tunnel " + std::to_string(t.local_id) + ": " + why + ", sending StopCCN (result " +
              std::to_string(rc.result) + ")";
@@ -357,6 +359,7 @@ class L2tpEngine::Impl {
 
   void on_tunnel_failed(Tunnel& t) {
     if (t.dead) return;
+    t.closing = true;
     if (t.state == TunnelState::stopping) {
       remove_tunnel(t);
       return;
@@ -783,6 +786,7 @@ class L2tpEngine::Impl {
 
   void on_stopccn(Tunnel& t, const ControlMessage& m) {
     if (t.state == TunnelState::stopping) return;  // crossed StopCCNs: ours is in flight
+    t.closing = true;
     auto rc = m.result_code().value_or(ResultCode{});
     if (t.remote_id == 0) {
       if (auto a = m.u16(AvpType::assigned_tunnel_id)) {
@@ -1153,7 +1157,7 @@ class L2tpEngine::Impl {
       Tunnel* t = nullptr;
       if (auto it = by_lac_.find(lac_key(c.request.group, lns)); it != by_lac_.end()) {
         t = tunnel(it->second);
-        if (t && (t->dead || t->state == TunnelState::stopping)) t = nullptr;
+        if (t && (t->dead || t->closing || t->state == TunnelState::stopping)) t = nullptr;
       }
       if (!t) {
         if (tunnel_limit_reached()) break;

@@ -16,7 +16,10 @@
 // re-acknowledged with an immediate ZLB and dropped; out-of-order messages within our
 // advertised window are queued until the gap fills; beyond the window they are dropped and
 // counted. Acknowledgement is piggybacked on our next message, else a ZLB goes after
-// `ack_delay`.
+// `ack_delay`. The default delay is zero: the ZLB timer then fires once the current
+// receive batch has been processed, which still piggybacks every reply the FSMs make (they
+// answer synchronously) and coalesces a burst into one ZLB, without adding latency that a
+// peer waiting for our ack (tunnel/session setup) would pay.
 // Threading: engine thread only. The sink may destroy the transport only from failed()
 // and must return immediately (the owner defers real destruction).
 #pragma once
@@ -41,7 +44,7 @@ struct TransportConfig {
   Duration initial_timeout = std::chrono::seconds(1);
   Duration max_timeout = std::chrono::seconds(8);
   unsigned max_retries = 5;
-  Duration ack_delay = std::chrono::milliseconds(200);
+  Duration ack_delay = Duration::zero();
 };
 
 struct TransportCounters {
