@@ -250,9 +250,17 @@ port_open() { in_ns "$1" bash -c "exec 3<>/dev/tcp/127.0.0.1/$telnet_port" 2>/de
 wait_for 10 port_open "$ns_lns" || fail "LNS telnet not listening"
 [ "$scenario" = client ] || wait_for 10 port_open "$ns_lac" || fail "LAC telnet not listening"
 
+# E2E_CAPTURE=1: pcap of the access side and the L2TP side (in the work dir, kept with E2E_KEEP).
+if [ "${E2E_CAPTURE:-0}" = 1 ] && command -v tshark >/dev/null; then
+  in_ns "$ns_lac" tshark -q -i eth1 -w "$work/access.pcap" >/dev/null 2>&1 &
+  pids+=($!)
+  in_ns "$ns_lns" tshark -q -i eth1 -w "$work/l2tp.pcap" >/dev/null 2>&1 &
+  pids+=($!)
+  sleep 1
+fi
+
 # ---- the user(s) ----------------------------------------------------------------------
 step "dial ($scenario, $count user(s))"
-hold=25
 if [ "$scenario" = many ]; then
   user_args=(--user 'u{n}@corp.com' --password pw --count $count --rate 100 --concurrency $count)
 else
@@ -263,8 +271,9 @@ if [ "$scenario" = client ]; then
 else
   access=(--pppoe eth0)
 fi
-in_ns "$ns_user" timeout 60 "$dial" "${access[@]}" "${user_args[@]}" --hold $hold --tun \
-  >"$work/dial.log" 2>&1 &
+[ "$scenario" = client ] && access+=(--hostname LAC)
+in_ns "$ns_user" timeout 90 "$dial" "${access[@]}" "${user_args[@]}" --hold -1 --tun \
+  --route 10.240.2.0/24 >"$work/dial.log" 2>&1 &
 dial_pid=$!
 pids+=($dial_pid)
 
