@@ -85,6 +85,7 @@ void Fsm::scj(ByteView rejected) {
 
 void Fsm::tlu() {
   nak_loops_ = 0;
+  naks_received_ = 0;
   policy_.this_layer_up();
 }
 void Fsm::tld() { policy_.this_layer_down(); }
@@ -99,6 +100,7 @@ void Fsm::up() {
     case State::starting:
       irc_configure();
       nak_loops_ = 0;
+      naks_received_ = 0;
       set_state(State::req_sent, Event::up);
       scr();
       break;
@@ -136,6 +138,7 @@ void Fsm::open() {
     case State::closed:
       irc_configure();
       nak_loops_ = 0;
+      naks_received_ = 0;
       set_state(State::req_sent, Event::open);
       scr();
       break;
@@ -346,6 +349,15 @@ void Fsm::on_rcn(const ControlPacket& p, bool is_reject) {
     return;
   }
   req_outstanding_ = false;
+  // Not in the RFC 1661 table: a peer that Naks/Rejects forever would keep us in Req-Sent
+  // for ever (each RCN re-initialises the restart counter). Treat more than Max-Configure
+  // of them as not converging, like TO- (tlf/3).
+  if (++naks_received_ > cfg_.max_configure) {
+    if (debug_) debug_(DebugClass::error, protocol_name(protocol_) + ": peer keeps refusing our options, giving up");
+    set_state(State::stopped, is_reject ? Event::rxj_minus : Event::rcn);
+    tlf();
+    return;
+  }
   // The policy may have closed the layer (an option we cannot do without was refused).
   if (state_ == State::closing || state_ == State::stopping || state_ == State::closed || state_ == State::stopped)
     return;

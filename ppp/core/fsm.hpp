@@ -117,6 +117,7 @@ class Fsm {
   State state_ = State::initial;
   unsigned restart_count_ = 0;
   unsigned nak_loops_ = 0;
+  unsigned naks_received_ = 0;  // Naks/Rejects of our requests since the last Opened
   std::uint8_t id_ = 0;
   std::uint8_t req_id_ = 0;  // Identifier of our outstanding Configure-Request
   bool req_outstanding_ = false;

@@ -140,6 +140,18 @@ TEST_F(FsmFixture, NakOfOurRequestSendsNewRequest) {
   EXPECT_EQ(out.count(Code::configure_request), 3u);
 }
 
+TEST_F(FsmFixture, EndlessNaksOfOurRequestGiveUpAfterMaxConfigure) {
+  fsm.open();
+  fsm.up();
+  for (int i = 0; i < 10; ++i) peer_sends(Code::configure_nak, out.packets.back()[1], hex("01 04 05 d4"));
+  EXPECT_EQ(fsm.state(), Fsm::State::req_sent);
+  EXPECT_EQ(out.count(Code::configure_request), 11u);
+  peer_sends(Code::configure_nak, out.packets.back()[1], hex("01 04 05 d4"));
+  EXPECT_EQ(fsm.state(), Fsm::State::stopped);
+  EXPECT_EQ(policy.finishes, 1);
+  EXPECT_EQ(timers.pending(), 0u);
+}
+
 void open_fsm(FsmFixture& f) {
   f.fsm.open();
   f.fsm.up();
