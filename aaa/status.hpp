@@ -30,6 +30,8 @@ struct OnlineUser {
   std::string domain;
   std::string interface;
   Ipv4 address;
+  std::string acct_session_id;  // RADIUS Acct-Session-Id (kept also without accounting)
+  std::uint32_t online_s = 0;   // seconds since the session opened
 };
 
 }  // namespace vpdnd::aaa
