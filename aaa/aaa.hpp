@@ -216,7 +216,8 @@ class RadiusClient {
   virtual void cancel(Id id) = 0;
 };
 
-// The radcli-backed client (library vpdnd_aaa_radius). Requests run on `workers` threads,
+// The radcli-backed client (library vpdnd_aaa_radius). Destroy it on the engine thread
+// (or after the engine stopped), after the Aaa that uses it. Requests run on `workers` threads,
 // one radcli handle per worker and scheme; results are posted to `engine`. Primary then
 // secondary server, each with the scheme's response timeout and retries. `dictionary`
 // empty: the one shipped in aaa/radius (installed path compiled in), which carries the
@@ -293,6 +294,11 @@ class Aaa {
   void close_session(SessionId id, TerminateCause cause);
   std::vector<OnlineUser> online_users() const;
   std::size_t session_count() const;
+  // Shutdown (SIGTERM, `undo l2tp enable` ...): Stop for every session, addresses back.
+  void close_all_sessions(TerminateCause cause = TerminateCause::admin_reboot);
+  // Accounting requests not answered yet; shutdown may wait (bounded) for zero so that the
+  // Stops reach the server before the RADIUS client is destroyed.
+  std::size_t accounting_in_flight() const;
   // The Acct-Session-Id of an open session (empty if unknown).
   std::string accounting_session_id(SessionId id) const;
 

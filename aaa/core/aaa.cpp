@@ -284,7 +284,7 @@ struct Aaa::Impl {
         break;
     }
     const auto* scheme = find_scheme(c, d->auth_radius_scheme);
-    if (!scheme || !scheme->primary_authentication) {
+    if (!scheme || (!scheme->primary_authentication && !scheme->secondary_authentication)) {
       log_warning(DebugModule::aaa, "event=radius-scheme-unusable domain=" + d->name +
                                         " scheme=" + d->auth_radius_scheme);
       finish_later(h, fallback(p, *d, AuthFailure::config_error));
@@ -299,9 +299,12 @@ struct Aaa::Impl {
     rr.nas_port_id = p.request.nas_port_id;
     p.domain_name = d->name;
     RadiusTarget target{*scheme, c.sysname};
-    p.radius_id = radius.access_request(target, std::move(rr), [this, h](RadiusAccessReply reply) {
-      on_radius_reply(h, std::move(reply));
-    });
+    // `p` may be gone when access_request returns (a client that answers at once), so the
+    // id is stored through a fresh lookup.
+    RadiusClient::Id id = radius.access_request(
+        target, std::move(rr),
+        [this, h](RadiusAccessReply reply) { on_radius_reply(h, std::move(reply)); });
+    if (auto it = pending.find(h); it != pending.end()) it->second.radius_id = id;
     return h;
   }
 
@@ -360,7 +363,7 @@ struct Aaa::Impl {
   void send_accounting(Session& s, AcctStatus status, std::optional<TerminateCause> cause) {
     if (s.scheme.empty()) return;
     const auto* scheme = find_scheme(cfg(), s.scheme);
-    if (!scheme || !scheme->primary_accounting) {
+    if (!scheme || (!scheme->primary_accounting && !scheme->secondary_accounting)) {
       log_warning(DebugModule::aaa, "event=accounting-scheme-unusable scheme=" + s.scheme);
       return;
     }
@@ -386,18 +389,23 @@ struct Aaa::Impl {
       return std::string("Accounting ") + kind + " for " + s.start.user_name + " session " +
              s.acct_session_id;
     });
-    auto id_holder = std::make_shared<RadiusClient::Id>(0);
+    struct InFlight {
+      RadiusClient::Id id = 0;
+      bool answered = false;
+    };
+    auto flight = std::make_shared<InFlight>();
     const std::string sid = s.acct_session_id;
     RadiusClient::Id id = radius.accounting_request(
         RadiusTarget{*scheme, cfg().sysname}, std::move(a),
-        [this, id_holder, sid](RadiusAccountingReply reply) {
-          acct_in_flight.erase(*id_holder);
+        [this, flight, sid](RadiusAccountingReply reply) {
+          flight->answered = true;
+          if (flight->id) acct_in_flight.erase(flight->id);
           if (reply.outcome != RadiusOutcome::accept)
             log_warning(DebugModule::aaa, "event=accounting-failed session=" + sid +
                                               " outcome=" + std::string(to_string(reply.outcome)));
         });
-    *id_holder = id;
-    acct_in_flight.emplace(id, 0);
+    flight->id = id;
+    if (!flight->answered) acct_in_flight.emplace(id, 0);
   }
 
   void arm_interim(Session& s, SessionId id) {
@@ -504,14 +512,30 @@ void Aaa::close_session(SessionId id, TerminateCause cause) {
 
 std::vector<OnlineUser> Aaa::online_users() const {
   std::vector<OnlineUser> out;
-  for (const auto& [id, s] : impl_->sessions)
-    out.push_back({s->start.user_name, s->start.domain, s->start.interface,
-                   s->start.address.value_or(Ipv4{})});
+  for (const auto& [id, s] : impl_->sessions) {
+    OnlineUser u;
+    u.user = s->start.user_name;
+    u.domain = s->start.domain;
+    u.interface = s->start.interface;
+    u.address = s->start.address.value_or(Ipv4{});
+    u.acct_session_id = s->acct_session_id;
+    u.online_s = static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(impl_->timers.now() - s->started).count());
+    out.push_back(std::move(u));
+  }
   return out;
 }
 
 std::size_t Aaa::session_count() const {
   return impl_->sessions.size();
+}
+
+void Aaa::close_all_sessions(TerminateCause cause) {
+  while (!impl_->sessions.empty()) impl_->close_session(impl_->sessions.begin()->first, cause);
+}
+
+std::size_t Aaa::accounting_in_flight() const {
+  return impl_->acct_in_flight.size();
 }
 
 std::string Aaa::accounting_session_id(SessionId id) const {

@@ -272,7 +272,9 @@ class Worker {
       char msg[PW_MAX_MSG_SIZE] = {0};
       int rc = exchange(rh, srv, t.scheme.key_authentication.plain, AUTH, r.nas_port, p.get(),
                         &received, msg, PW_ACCESS_REQUEST, &ctx);
-      if (rc == OK_RC || rc == REJECT_RC) {
+      // An Access-Challenge cannot be relayed over PPP PAP/CHAP: treat it as a reject
+      // (the server answered, so no fallback applies).
+      if (rc == OK_RC || rc == REJECT_RC || rc == CHALLENGE_RC) {
         reply.reply_message = msg;
         while (!reply.reply_message.empty() && (reply.reply_message.back() == '\n'))
           reply.reply_message.pop_back();
@@ -282,8 +284,11 @@ class Worker {
         } else {
           reply.outcome = RadiusOutcome::reject;
         }
-        out.debug.push_back(std::string(rc == OK_RC ? "Access-Accept" : "Access-Reject") + " for " +
-                            r.user_name + " from " + srv.host + ":" + std::to_string(srv.port));
+        const char* what = rc == OK_RC       ? "Access-Accept"
+                           : rc == REJECT_RC ? "Access-Reject"
+                                             : "Access-Challenge (refused)";
+        out.debug.push_back(std::string(what) + " for " + r.user_name + " from " + srv.host + ":" +
+                            std::to_string(srv.port));
         rc_avpair_free(received);
         if (ctx) rc_aaa_ctx_free(ctx);
         return reply;
@@ -309,7 +314,10 @@ class Worker {
       std::uint32_t u = 0;
       switch (attr) {
         case kFramedIpAddress:
-          if (rc_avpair_get_uint32(vp, &u) == 0) reply.framed_ip = Ipv4{u};
+          // RFC 2865 §5.8: 255.255.255.255 lets the user pick, 255.255.255.254 lets
+          // the NAS pick; neither names an address.
+          if (rc_avpair_get_uint32(vp, &u) == 0 && u && u != 0xffffffffu && u != 0xfffffffeu)
+            reply.framed_ip = Ipv4{u};
           break;
         case kSessionTimeout:
           if (rc_avpair_get_uint32(vp, &u) == 0) reply.session_timeout_s = u;

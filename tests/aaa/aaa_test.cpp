@@ -473,3 +473,93 @@ TEST_F(AaaTest, DestroyingAaaCancelsInFlightRequests) {
 
 }  // namespace
 }  // namespace vpdnd::aaa
+
+namespace vpdnd::aaa {
+namespace {
+
+// A client that answers inside the call, as a cache or a refusing client might.
+class SyncRadius : public RadiusClient {
+ public:
+  Id access_request(const RadiusTarget&, RadiusAccessRequest, AccessCallback done) override {
+    done({.outcome = RadiusOutcome::accept, .framed_ip = Ipv4{0x0a000001}});
+    return next_++;
+  }
+  Id accounting_request(const RadiusTarget&, RadiusAccountingRequest r,
+                        AccountingCallback done) override {
+    statuses.push_back(r.status);
+    done({RadiusOutcome::accept});
+    return next_++;
+  }
+  void cancel(Id) override { ++cancels; }
+  std::vector<AcctStatus> statuses;
+  int cancels = 0;
+  Id next_ = 1;
+};
+
+TEST(AaaSync, ImmediateAnswersAreSafe) {
+  config::ConfigStore store;
+  ManualTimerService timers;
+  SyncRadius radius;
+  auto& c = store.mutable_running();
+  config::RadiusScheme r1;
+  r1.name = "r1";
+  r1.secondary_authentication = config::RadiusServer{Ipv4{0x7f000001}, 1812};  // no primary
+  r1.secondary_accounting = config::RadiusServer{Ipv4{0x7f000001}, 1813};
+  c.radius_schemes["r1"] = r1;
+  auto& sys = c.domains["system"];
+  sys.auth = config::AuthMethod::radius;
+  sys.auth_radius_scheme = "r1";
+  sys.accounting_radius = true;
+  sys.accounting_radius_scheme = "r1";
+  {
+    Aaa aaa(store, timers, radius);
+    std::optional<AuthResult> out;
+    auto h = aaa.authenticate({.user_name = "u", .credentials = PapCredentials{"p"}},
+                              [&](AuthResult r) { out = r; });
+    ASSERT_TRUE(out);
+    EXPECT_TRUE(out->accepted);
+    EXPECT_EQ(out->framed_ip, Ipv4{0x0a000001});
+    aaa.cancel(h);  // already finished: no-op
+    auto id = aaa.open_session({.user_name = "u", .domain = "system"});
+    EXPECT_EQ(aaa.accounting_in_flight(), 0u);
+    timers.advance(std::chrono::minutes(12));  // default realtime-accounting interval
+    aaa.close_session(id, TerminateCause::user_request);
+    EXPECT_EQ(aaa.accounting_in_flight(), 0u);
+  }
+  EXPECT_EQ(radius.cancels, 0);
+  EXPECT_EQ(radius.statuses,
+            (std::vector<AcctStatus>{AcctStatus::start, AcctStatus::interim, AcctStatus::stop}));
+}
+
+TEST_F(AaaTest, CloseAllSessionsSendsStopsAndFreesAddresses) {
+  corp().accounting_radius = true;
+  corp().accounting_radius_scheme = "r1";
+  for (int i = 0; i < 3; ++i) {
+    auto a = aaa->allocate("1", "u" + std::to_string(i));
+    ASSERT_TRUE(a);
+    aaa->open_session(
+        {.user_name = "u" + std::to_string(i), .domain = "corp.com", .address = *a, .pool = "1"});
+  }
+  timers.advance(std::chrono::seconds(42));
+  auto online = aaa->online_users();
+  ASSERT_EQ(online.size(), 3u);
+  EXPECT_EQ(online[0].online_s, 42u);
+  EXPECT_FALSE(online[0].acct_session_id.empty());
+  EXPECT_EQ(aaa->accounting_in_flight(), 3u);  // three Starts unanswered
+  aaa->close_all_sessions(TerminateCause::admin_reboot);
+  EXPECT_EQ(aaa->session_count(), 0u);
+  EXPECT_EQ(aaa->pool_status("1")[0].in_use, 0u);
+  std::size_t stops = 0;
+  for (const auto& r : radius.accounting_log_)
+    if (r.status == AcctStatus::stop) {
+      ++stops;
+      EXPECT_EQ(r.terminate_cause, TerminateCause::admin_reboot);
+    }
+  EXPECT_EQ(stops, 3u);
+  EXPECT_EQ(aaa->accounting_in_flight(), 6u);
+  radius.ack_all_accounting();
+  EXPECT_EQ(aaa->accounting_in_flight(), 0u);
+}
+
+}  // namespace
+}  // namespace vpdnd::aaa

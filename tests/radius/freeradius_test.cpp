@@ -439,6 +439,17 @@ TEST_F(FreeRadiusTest, PrimaryDownSecondaryAnswers) {
   EXPECT_TRUE(r.accepted) << to_string(r.failure);
   EXPECT_EQ(r.method, AuthMethodUsed::radius);
   EXPECT_GE(std::chrono::steady_clock::now() - t0, 900ms);  // the primary was waited for
+  // Accounting fails over the same way.
+  auto id = engine_.call([&] {
+    SessionStart s;
+    s.user_name = "papuser";
+    s.domain = "system";
+    return aaa_->open_session(s);
+  });
+  engine_.call([&] { aaa_->close_session(id, TerminateCause::user_request); });
+  std::string detail = wait_detail(2);
+  EXPECT_NE(detail.find("Acct-Status-Type = Start"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("Acct-Terminate-Cause = User-Request"), std::string::npos) << detail;
 }
 
 TEST_F(FreeRadiusTest, BothDownFallsBackToLocal) {
