@@ -102,6 +102,7 @@ struct Tunnel : TransportSink {
   Endpoint peer;
   bool port_learnt = false;  // LAC: the LNS may answer from another port (§8.1)
   bool originator = false;   // we sent the SCCRQ (LAC role)
+  std::optional<std::uint64_t> lac_key;  // our entry in by_lac_ (LAC tunnels)
   std::uint16_t group = 0;
   std::uint16_t virtual_template = 0;
   TunnelState state = TunnelState::idle;
@@ -295,11 +296,9 @@ class L2tpEngine::Impl {
       auto it = by_peer_.find(peer_key(t.peer, t.remote_id));
       if (it != by_peer_.end() && it->second == t.local_id) by_peer_.erase(it);
     }
-    for (auto it = by_lac_.begin(); it != by_lac_.end();) {
-      if (it->second == t.local_id)
-        it = by_lac_.erase(it);
-      else
-        ++it;
+    if (t.lac_key) {
+      auto lk = by_lac_.find(*t.lac_key);
+      if (lk != by_lac_.end() && lk->second == t.local_id) by_lac_.erase(lk);
     }
     auto it = tunnels_.find(t.local_id);
     if (it != tunnels_.end()) {
@@ -1170,7 +1169,8 @@ class L2tpEngine::Impl {
         t->hidden = c.hidden;
         t->flow_control = c.flow_control;
         t->hello_s = c.hello_s;
-        by_lac_[lac_key(c.request.group, lns)] = t->local_id;
+        t->lac_key = lac_key(c.request.group, lns);
+        by_lac_[*t->lac_key] = t->local_id;
         send_sccrq(*t);
       }
       std::uint16_t id = allocate_session_id(*t);

@@ -47,6 +47,14 @@ Status<std::string> UdpPort::open(Ipv4 bind, std::uint16_t port) {
     return unexpected("bind " + bind.to_string() + ":" + std::to_string(port) + ": " + ec.message());
   }
   s.non_blocking(true, ec);
+  // A burst of SCCRQs/ICRQs from many LACs must not overflow the default ~200 KiB buffer
+  // between two wake-ups (each datagram costs ~1 KiB of buffer). FORCE works as root and
+  // ignores rmem_max; otherwise the plain option is capped by the sysctl.
+  const int size = 8 << 20;
+  if (::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
+    ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  if (::setsockopt(s.native_handle(), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) != 0)
+    ::setsockopt(s.native_handle(), SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
   arm();
   return {};
 }
