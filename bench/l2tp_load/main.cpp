@@ -26,6 +26,8 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,7 @@ struct Options {
   double timeout = 60;
   int pid = 0;
   bool teardown = true;
+  double hold = 0;  // seconds to keep everything up (answering Hellos) before teardown
   bool quiet = false;
 };
 
@@ -55,7 +58,7 @@ void usage() {
   std::fprintf(stderr,
                "usage: l2tp_load --target IP:PORT [--tunnels N] [--sessions N-per-tunnel]\n"
                "                 [--secret S] [--sources N] [--concurrency N] [--timeout SEC]\n"
-               "                 [--pid LNS-PID] [--no-teardown] [--quiet]\n"
+               "                 [--pid LNS-PID] [--hold SEC] [--no-teardown] [--quiet]\n"
                "target must be a 127.0.0.0/8 address.\n");
 }
 
@@ -80,6 +83,7 @@ bool parse(int argc, char** argv, Options& o) {
     else if (a == "--secret") o.secret = v;
     else if (a == "--timeout") o.timeout = std::atof(v);
     else if (a == "--pid") o.pid = std::atoi(v);
+    else if (a == "--hold") o.hold = std::atof(v);
     else return false;
   }
   in_addr addr{};
@@ -89,6 +93,23 @@ bool parse(int argc, char** argv, Options& o) {
   if (o.sources <= 0) o.sources = std::min(o.tunnels, 512);
   if (o.concurrency < 1) o.concurrency = 1;
   return true;
+}
+
+// utime + stime of a process in clock ticks (fields 14 and 15 of /proc/PID/stat).
+long cpu_ticks(int pid) {
+  if (pid <= 0) return -1;
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const auto close_paren = stat.rfind(')');
+  if (close_paren == std::string::npos) return -1;
+  std::istringstream rest(stat.substr(close_paren + 2));
+  std::string field;
+  long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::atol(field.c_str());
+    if (i == 15) stime = std::atol(field.c_str());
+  }
+  return utime + stime;
 }
 
 long rss_kib(int pid) {
@@ -168,7 +189,7 @@ class Load {
   int tunnels_up_ = 0, tunnels_failed_ = 0, tunnels_in_flight_ = 0;
   long sessions_up_ = 0, sessions_failed_ = 0, sessions_in_flight_ = 0;
   long sent_ = 0, received_ = 0, retransmits_ = 0, decode_errors_ = 0, peer_cdns_ = 0;
-  long auth_failures_ = 0;
+  long auth_failures_ = 0, hellos_ = 0;
 };
 
 bool Load::open_sockets() {
@@ -359,6 +380,9 @@ void Load::on_message(Tunnel& t, const ControlMessage& m) {
       }
       break;
     }
+    case MessageType::hello:
+      ++hellos_;
+      break;
     case MessageType::stopccn:
       if (t.phase == TunnelPhase::wait_sccrp || t.phase == TunnelPhase::wait_ack) {
         ++tunnels_failed_;
@@ -527,23 +551,49 @@ int Load::run() {
     std::printf("\n");
   }
 
+  // Optional hold: everything stays up, Hellos are acknowledged; the target's CPU use at
+  // rest is sampled from /proc (the "100,000 sessions with Hello at <= 1% of a core" figure).
+  if (o_.hold > 0) {
+    const long ticks0 = cpu_ticks(o_.pid);
+    const long hellos0 = hellos_;
+    const auto h0 = Clock::now();
+    const auto hold_end = h0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.hold));
+    loop_until([&] { return false; }, hold_end);
+    const double secs = std::chrono::duration<double>(Clock::now() - h0).count();
+    const long ticks1 = cpu_ticks(o_.pid);
+    long lost = 0;
+    for (const Tunnel& t : tunnels_)
+      if (t.phase == TunnelPhase::closed) ++lost;
+    std::printf("hold: time=%.1fs hellos_received=%ld tunnels_closed_by_peer=%ld", secs, hellos_ - hellos0, lost);
+    if (ticks0 >= 0 && ticks1 >= 0)
+      std::printf(" target_cpu=%.2f%%", 100.0 * static_cast<double>(ticks1 - ticks0) / static_cast<double>(sysconf(_SC_CLK_TCK)) / secs);
+    std::printf("\n");
+  }
+
   // Phase 3: StopCCN everywhere, wait (bounded) for the acks.
   if (o_.teardown) {
-    for (Tunnel& t : tunnels_) {
-      if (t.phase != TunnelPhase::up) continue;
-      t.queue.clear();
-      ControlMessage stop = ControlMessage::make(MessageType::stopccn, t.peer_id);
-      stop.add_u16(AvpType::assigned_tunnel_id, t.local_id).add_result_code({stopccn_result::clear, std::nullopt, {}});
-      t.phase = TunnelPhase::stopping;
-      t.peer_rws = std::max<std::uint16_t>(t.peer_rws, 1);
-      enqueue(t, std::move(stop));
-    }
-    const auto stop_deadline = std::min(deadline, Clock::now() + std::chrono::seconds(5));
-    loop_until([&] {
+    // Paced like the setups (at most `concurrency` StopCCNs unacknowledged): a burst of
+    // thousands overflows the target's socket buffer.
+    std::size_t next = 0;
+    long stopping_in_flight = 0;
+    auto start_stops = [&] {
+      stopping_in_flight = 0;
       for (const Tunnel& t : tunnels_)
-        if (t.phase == TunnelPhase::stopping && !t.unacked.empty()) return false;
-      return true;
-    }, stop_deadline);
+        if (t.phase == TunnelPhase::stopping && !t.unacked.empty()) ++stopping_in_flight;
+      for (; next < tunnels_.size() && stopping_in_flight < o_.concurrency; ++next) {
+        Tunnel& t = tunnels_[next];
+        if (t.phase != TunnelPhase::up) continue;
+        t.queue.clear();
+        ControlMessage stop = ControlMessage::make(MessageType::stopccn, t.peer_id);
+        stop.add_u16(AvpType::assigned_tunnel_id, t.local_id)
+            .add_result_code({stopccn_result::clear, std::nullopt, {}});
+        t.phase = TunnelPhase::stopping;
+        enqueue(t, std::move(stop));
+        ++stopping_in_flight;
+      }
+      return next == tunnels_.size() && stopping_in_flight == 0;
+    };
+    loop_until(start_stops, Clock::now() + std::chrono::seconds(10));
     long stopped = 0, unacked = 0;
     for (const Tunnel& t : tunnels_) {
       if (t.phase != TunnelPhase::stopping && t.phase != TunnelPhase::closed) continue;
