@@ -608,6 +608,19 @@ TEST(L2tpCodecRoundTrip, TypedHelpers) {
   EXPECT_EQ(q->u32(AvpType::host_name), std::nullopt);  // wrong size -> nullopt
 }
 
+TEST(L2tpCodecRoundTrip, StrayMessageTypeAndRandomVectorAreNotWritten) {
+  SeededRandom rnd(9);
+  ControlMessage m = ControlMessage::make(MessageType::hello, 1);
+  m.add_u16(AvpType::message_type, 1).add_bytes(AvpType::random_vector, Bytes(16, 7));
+  auto w = encode_control(m, nullptr, rnd);
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->size(), kControlHeaderSize + 8);
+  auto back = decode_control(*w, nullptr);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->type, MessageType::hello);
+  EXPECT_TRUE(back->avps.empty());
+}
+
 TEST(L2tpCodecRoundTrip, Zlb) {
   SeededRandom rnd(1);
   ControlMessage z = ControlMessage::make_zlb(0x1234, 0);

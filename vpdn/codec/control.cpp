@@ -210,7 +210,9 @@ Result<Bytes, EncodeError> encode_control(const ControlMessage& msg, const Hidin
     std::array<std::uint8_t, 16> rv{};
     bool rv_sent = false;
     for (const Avp& a : msg.avps) {
-      if (a.is(AvpType::random_vector)) continue;  // we generate our own
+      // We generate our own Random Vector, and the Message Type is msg.type: copies of
+      // either in `avps` (say, from a decoded message being re-sent) are not written.
+      if (a.is(AvpType::random_vector) || a.is(AvpType::message_type)) continue;
       if (!a.hidden) {
         if (kAvpHeaderSize + a.value.size() > kMaxAvpLength)
           return unexpected(EncodeError{EncodeErrorKind::avp_too_long, a.type});
