@@ -346,6 +346,8 @@ struct SessionConfig {
   SessionMode mode = SessionMode::local;
   // Server: methods we ask the peer for, in preference order (template
   // `ppp authentication-mode`); empty = no authentication.
+  // Client: methods we agree to authenticate with (others are Nak'd with the first);
+  // empty = CHAP-MD5 or PAP.
   std::vector<AuthMethod> auth_methods;
   std::uint16_t mru = 1500;          // what we ask for in LCP (PPPoE: 1492)
   bool request_pfc = false, request_acfc = false;

@@ -98,7 +98,10 @@ struct PppSession::Impl {
     lp.request_acfc = cfg_.request_acfc;
     lp.max_failure = cfg_.timers.max_failure;
     if (cfg_.mode == SessionMode::client) {
-      lp.accept_auth = {AuthProtocol::chap_md5, AuthProtocol::pap};
+      // The methods we agree to authenticate ourselves with (the peer's Auth-Protocol is
+      // Nak'd with the first of them otherwise); default CHAP, then PAP.
+      if (cfg_.auth_methods.empty()) lp.accept_auth = {AuthProtocol::chap_md5, AuthProtocol::pap};
+      for (auto m : cfg_.auth_methods) lp.accept_auth.push_back(to_protocol(m));
     } else {
       for (auto m : cfg_.auth_methods) lp.want_auth.push_back(to_protocol(m));
     }

@@ -223,6 +223,29 @@ TEST(PppSession, ChapClientAndServerComeUp) {
   EXPECT_TRUE(r.password.empty());
 }
 
+TEST(PppSession, PapOnlyClientNaksChapAndServerFallsBackToPap) {
+  Net n;
+  SessionConfig c = client_config();
+  c.auth_methods = {AuthMethod::pap};
+  connect(n, server_config(SessionMode::local, {AuthMethod::chap_md5, AuthMethod::pap}), c);
+  ASSERT_TRUE(n.server_ev.up);
+  ASSERT_TRUE(n.client_ev.up);
+  EXPECT_EQ(n.server_ev.up->auth, AuthProtocol::pap);
+  EXPECT_EQ(n.client_ev.up->auth, AuthProtocol::pap);
+  EXPECT_GE(n.to_server.count(proto::lcp, 3), 1u);  // the client's Nak of CHAP
+}
+
+TEST(PppSession, ChapOnlyClientAgainstPapOnlyServerFailsLcp) {
+  Net n;
+  SessionConfig c = client_config();
+  c.auth_methods = {AuthMethod::chap_md5};
+  connect(n, server_config(SessionMode::local, {AuthMethod::pap}), c);
+  n.run(40s);
+  ASSERT_TRUE(n.server_ev.down);
+  EXPECT_EQ(*n.server_ev.down, DownReason::lcp_failed);
+  EXPECT_FALSE(n.client_ev.up);
+}
+
 TEST(PppSession, WrongChapPasswordTerminatesBothSides) {
   Net n;
   connect(n, server_config(SessionMode::local, {AuthMethod::chap_md5}), client_config("alice@corp.com", "wrong"));
