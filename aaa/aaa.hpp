@@ -218,12 +218,13 @@ class RadiusClient {
 
 // The radcli-backed client (library vpdnd_aaa_radius). Destroy it on the engine thread
 // (or after the engine stopped), after the Aaa that uses it. Requests run on `workers` threads,
-// one radcli handle per worker and scheme; results are posted to `engine`. Primary then
-// secondary server, each with the scheme's response timeout and retries. `dictionary`
+// one radcli handle per worker; results are posted to `engine`. Primary then secondary
+// server, each with the scheme's response timeout and retries; a server that did not answer
+// is tried last for the next 5 minutes (Comware's `timer quiet`). `dictionary`
 // empty: the one shipped in aaa/radius (installed path compiled in), which carries the
 // RFC 2868 tunnel attributes. The destructor joins the workers (queued requests are
 // dropped, their callbacks never run).
-std::unique_ptr<RadiusClient> make_radcli_client(Engine& engine, unsigned workers = 2,
+std::unique_ptr<RadiusClient> make_radcli_client(Engine& engine, unsigned workers = 4,
                                                  std::string dictionary = {});
 
 // ---- IP pools ------------------------------------------------------------------------------

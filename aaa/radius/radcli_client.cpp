@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <radcli/radcli.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -118,9 +119,40 @@ class Pairs {
   VALUE_PAIR* list_ = nullptr;
 };
 
+// Servers that did not answer, shared by the workers. Like Comware's `timer quiet` (default
+// 5 minutes), a silent server is tried after the others until the quiet time is over, so a
+// dead primary does not cost every request its full timeout.
+class QuietList {
+ public:
+  static constexpr auto kQuiet = std::chrono::minutes(5);
+  bool quiet(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    auto it = until_.find(key);
+    if (it == until_.end()) return false;
+    if (std::chrono::steady_clock::now() >= it->second) {
+      until_.erase(it);
+      return false;
+    }
+    return true;
+  }
+  void silent(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    until_[key] = std::chrono::steady_clock::now() + kQuiet;
+  }
+  void answered(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    until_.erase(key);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::chrono::steady_clock::time_point> until_;
+};
+
 class Worker {
  public:
-  explicit Worker(std::string dictionary) : dictionary_(std::move(dictionary)) {}
+  Worker(std::string dictionary, QuietList& quiet)
+      : dictionary_(std::move(dictionary)), quiet_(quiet) {}
   ~Worker() {
     for (auto& [key, rh] : handles_) rc_destroy(rh);
   }
@@ -179,7 +211,24 @@ class Worker {
     std::string host;
     std::uint16_t port;
     const char* role;
+    std::string key() const { return host + ":" + std::to_string(port); }
   };
+
+  // Servers in configured order, quiet ones moved to the end.
+  std::vector<Server> ordered(const config::RadiusScheme& s, bool accounting, Outcome& out) {
+    std::vector<Server> live, quiet;
+    for (auto& srv : servers(s, accounting)) {
+      if (quiet_.quiet(srv.key())) {
+        out.debug.push_back(std::string(srv.role) + " " + srv.key() +
+                            " is quiet after not answering, tried last");
+        quiet.push_back(std::move(srv));
+      } else {
+        live.push_back(std::move(srv));
+      }
+    }
+    live.insert(live.end(), quiet.begin(), quiet.end());
+    return live;
+  }
 
   static std::vector<Server> servers(const config::RadiusScheme& s, bool accounting) {
     std::vector<Server> out;
@@ -261,7 +310,7 @@ class Worker {
       p.add_bytes(kChapPassword, value);
       p.add_bytes(kChapChallenge, chap.challenge);
     }
-    const auto list = servers(t.scheme, false);
+    const auto list = ordered(t.scheme, false, out);
     reply.outcome = RadiusOutcome::timeout;
     for (const auto& srv : list) {
       out.debug.push_back("Access-Request (" + std::string(method) + ") for " + r.user_name +
@@ -275,6 +324,7 @@ class Worker {
       // An Access-Challenge cannot be relayed over PPP PAP/CHAP: treat it as a reject
       // (the server answered, so no fallback applies).
       if (rc == OK_RC || rc == REJECT_RC || rc == CHALLENGE_RC) {
+        quiet_.answered(srv.key());
         reply.reply_message = msg;
         while (!reply.reply_message.empty() && (reply.reply_message.back() == '\n'))
           reply.reply_message.pop_back();
@@ -295,6 +345,7 @@ class Worker {
       }
       rc_avpair_free(received);
       if (ctx) rc_aaa_ctx_free(ctx);
+      quiet_.silent(srv.key());
       out.debug.push_back("No answer from " + std::string(srv.role) + " " + srv.host + ":" +
                           std::to_string(srv.port) + " (rc=" + std::to_string(rc) + ")");
       if (rc != TIMEOUT_RC) reply.outcome = RadiusOutcome::error;
@@ -391,7 +442,7 @@ class Worker {
     }
     if (r.status == AcctStatus::stop && r.terminate_cause)
       p.add_int(kAcctTerminateCause, static_cast<std::uint32_t>(*r.terminate_cause));
-    const auto list = servers(t.scheme, true);
+    const auto list = ordered(t.scheme, true, out);
     RadiusOutcome result = list.empty() ? RadiusOutcome::error : RadiusOutcome::timeout;
     for (const auto& srv : list) {
       out.debug.push_back("Accounting-Request " + std::string(status_name(r.status)) + " for " +
@@ -402,10 +453,12 @@ class Worker {
                         &received, nullptr, PW_ACCOUNTING_REQUEST, nullptr);
       rc_avpair_free(received);
       if (rc == OK_RC) {
+        quiet_.answered(srv.key());
         out.debug.push_back("Accounting-Response for session " + r.session_id + " from " +
                             srv.host + ":" + std::to_string(srv.port));
         return RadiusOutcome::accept;
       }
+      quiet_.silent(srv.key());
       out.debug.push_back("No accounting answer from " + std::string(srv.role) + " " + srv.host +
                           ":" + std::to_string(srv.port) + " (rc=" + std::to_string(rc) + ")");
       if (rc != TIMEOUT_RC) result = RadiusOutcome::error;
@@ -414,6 +467,7 @@ class Worker {
   }
 
   std::string dictionary_;
+  QuietList& quiet_;
   std::map<std::pair<int, int>, rc_handle*> handles_;
 };
 
@@ -479,7 +533,7 @@ class RadcliClient final : public RadiusClient {
   }
 
   void work(std::string dictionary) {
-    Worker worker(std::move(dictionary));
+    Worker worker(std::move(dictionary), quiet_);
     for (;;) {
       Job job;
       {
@@ -515,6 +569,7 @@ class RadcliClient final : public RadiusClient {
   }
 
   Engine& engine_;
+  QuietList quiet_;
   std::shared_ptr<Shared> shared_;
   std::shared_ptr<bool> alive_;
   std::vector<std::thread> threads_;

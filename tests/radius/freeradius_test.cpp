@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -439,6 +440,11 @@ TEST_F(FreeRadiusTest, PrimaryDownSecondaryAnswers) {
   EXPECT_TRUE(r.accepted) << to_string(r.failure);
   EXPECT_EQ(r.method, AuthMethodUsed::radius);
   EXPECT_GE(std::chrono::steady_clock::now() - t0, 900ms);  // the primary was waited for
+  // The silent primary is now quiet: the next request goes to the secondary first.
+  t0 = std::chrono::steady_clock::now();
+  r = authenticate(pap("papuser", "pappw"));
+  EXPECT_TRUE(r.accepted);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 900ms);
   // Accounting fails over the same way.
   auto id = engine_.call([&] {
     SessionStart s;
@@ -468,6 +474,30 @@ TEST_F(FreeRadiusTest, BothDownFallsBackToLocal) {
   r = authenticate(pap("localonly", "localpw"));
   EXPECT_FALSE(r.accepted);
   EXPECT_EQ(r.failure, AuthFailure::radius_unreachable);
+}
+
+TEST_F(FreeRadiusTest, ManyConcurrentRequests) {
+  start_server(8);
+  configure(auth_port_);
+  constexpr int kCount = 300;
+  std::atomic<int> accepted{0}, answered{0};
+  std::promise<void> all;
+  auto t0 = std::chrono::steady_clock::now();
+  engine_.call([&] {
+    for (int i = 0; i < kCount; ++i)
+      aaa_->authenticate(pap(i % 3 ? "papuser" : "vpdn@corp.com", i % 3 ? "pappw" : "vpdnpw"),
+                         [&](AuthResult r) {
+                           if (r.accepted) ++accepted;
+                           if (++answered == kCount) all.set_value();
+                         });
+  });
+  ASSERT_EQ(all.get_future().wait_for(30s), std::future_status::ready);
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  EXPECT_EQ(accepted.load(), kCount);
+  RecordProperty("auth_per_s", static_cast<int>(kCount * 1000 / std::max<long>(1, ms)));
+  std::fprintf(stderr, "%d Access-Requests in %ld ms\n", kCount, static_cast<long>(ms));
 }
 
 }  // namespace
