@@ -632,6 +632,41 @@ TEST_F(RawPeer, WenAndSliAreAcceptedAndSliReportedUpward) {
   EXPECT_EQ(lns.handler.down[0].second.result.result, cdn_result::lost_carrier);
 }
 
+TEST_F(RawPeer, ReorderedCallsAreQueuedAndProcessedInOrder) {
+  auto tid = establish();
+  auto icrq = [&](std::uint16_t sid) {
+    auto m = ControlMessage::make(MessageType::icrq, tid);
+    m.add_u16(AvpType::assigned_session_id, sid).add_u32(AvpType::call_serial_number, sid);
+    return m;
+  };
+  // Ns 2 and 3 arrive before Ns 1 (Ns 0/1 were SCCRQ/SCCCN... Ns here continues at 2).
+  const std::uint16_t base = ns;
+  ns = static_cast<std::uint16_t>(base + 1);
+  send(icrq(11));
+  send(icrq(12));
+  EXPECT_TRUE(received(MessageType::icrp).empty());
+  ns = base;
+  send(icrq(10));
+  // Slow start (RFC 2661 App. A) lets two ICRPs out; our ack releases the third.
+  EXPECT_EQ(received(MessageType::icrp).size(), 2u);
+  auto ack = ControlMessage::make_zlb(tid);
+  send(ack);
+  ns = static_cast<std::uint16_t>(ns - 1);  // a ZLB consumes no Ns
+  auto icrp = received(MessageType::icrp);
+  ASSERT_EQ(icrp.size(), 3u);
+  EXPECT_EQ(icrp[0].session_id, 10);
+  EXPECT_EQ(icrp[1].session_id, 11);
+  EXPECT_EQ(icrp[2].session_id, 12);
+  EXPECT_EQ(lns.engine->session_count(), 3u);
+  // CDN with header session id 0 (the peer never learnt ours) still finds the session.
+  ns = static_cast<std::uint16_t>(base + 3);
+  auto cdn = ControlMessage::make(MessageType::cdn, tid, 0);
+  cdn.add_result_code(ResultCode{cdn_result::administrative, std::nullopt, {}})
+      .add_u16(AvpType::assigned_session_id, 11);
+  send(cdn);
+  EXPECT_EQ(lns.engine->session_count(), 2u);
+}
+
 TEST_F(RawPeer, UnknownMandatoryAvpInSccrqAnswersStopCcn) {
   auto m = sccrq(100);
   Avp bogus;

@@ -895,6 +895,13 @@ class L2tpEngine::Impl {
       default: break;
     }
     auto it = t.sessions.find(m.session_id);
+    if (it == t.sessions.end() && m.session_id == 0 && m.type == MessageType::cdn) {
+      // A CDN before the peer learnt our id carries only its own Assigned Session ID.
+      if (auto peer_sid = m.u16(AvpType::assigned_session_id); peer_sid && *peer_sid) {
+        it = std::find_if(t.sessions.begin(), t.sessions.end(),
+                          [&](const auto& kv) { return kv.second->remote_id == *peer_sid; });
+      }
+    }
     if (it == t.sessions.end()) {
       drop("unknown session");
       debug_lazy(kL2tp, DebugClass::error, [&] {
