@@ -189,7 +189,7 @@ class Load {
   int tunnels_up_ = 0, tunnels_failed_ = 0, tunnels_in_flight_ = 0;
   long sessions_up_ = 0, sessions_failed_ = 0, sessions_in_flight_ = 0;
   long sent_ = 0, received_ = 0, retransmits_ = 0, decode_errors_ = 0, peer_cdns_ = 0;
-  long auth_failures_ = 0, hellos_ = 0;
+  long auth_failures_ = 0, hellos_ = 0, data_packets_ = 0;
 };
 
 bool Load::open_sockets() {
@@ -399,6 +399,11 @@ void Load::on_message(Tunnel& t, const ControlMessage& m) {
 
 void Load::on_datagram(int /*sock*/, ByteView data) {
   ++received_;
+  if (!peek_is_control(data)) {
+    // The LNS's PPP starting LCP on a session we placed: not our business here.
+    ++data_packets_;
+    return;
+  }
   auto m = decode_control(data, nullptr);
   if (!m) {
     ++decode_errors_;
@@ -500,6 +505,17 @@ int Load::run() {
   }
   const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.timeout));
   const long rss0 = rss_kib(o_.pid);
+  const long ticks0 = cpu_ticks(o_.pid);
+  const double tick = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+  // On a shared machine the wall-clock rate mostly measures the scheduler; the target's own
+  // CPU seconds per phase give the rate it would reach with a core to itself.
+  auto cpu_line = [&](const char* what, long done, long from, long to) {
+    if (from < 0 || to < 0) return;
+    const double secs = static_cast<double>(to - from) * tick;
+    std::printf("%s_target_cpu: %.2fs", what, secs);
+    if (secs > 0 && done > 0) std::printf(" = %.1f us each, %.0f/s per target core", 1e6 * secs / static_cast<double>(done), static_cast<double>(done) / secs);
+    std::printf("\n");
+  };
 
   // Phase 1: tunnels, at most `concurrency` in flight.
   const auto t0 = Clock::now();
@@ -516,6 +532,8 @@ int Load::run() {
   std::printf("tunnels: requested=%d established=%d failed=%d auth_failures=%ld retransmits=%ld time=%.3fs rate=%.0f/s%s\n",
               o_.tunnels, tunnels_up_, tunnels_failed_, auth_failures_, retransmits_, tunnel_secs,
               tunnels_up_ / std::max(tunnel_secs, 1e-9), phase1 ? "" : " (timeout)");
+  const long ticks1 = cpu_ticks(o_.pid);
+  cpu_line("tunnels", tunnels_up_, ticks0, ticks1);
   std::fflush(stdout);
   const long retransmits_phase1 = retransmits_;
 
@@ -539,10 +557,12 @@ int Load::run() {
     const bool phase2 = loop_until(sessions_done, deadline);
     const double secs = std::chrono::duration<double>(Clock::now() - s0).count();
     rss2 = rss_kib(o_.pid);
+    const long ticks2 = cpu_ticks(o_.pid);
     std::printf("sessions: requested=%ld established=%ld failed=%ld peer_cdn=%ld retransmits=%ld time=%.3fs rate=%.0f/s%s\n",
                 static_cast<long>(tunnels_up_) * o_.sessions, sessions_up_, sessions_failed_, peer_cdns_,
                 retransmits_ - retransmits_phase1, secs,
                 sessions_up_ / std::max(secs, 1e-9), phase2 ? "" : " (timeout)");
+    cpu_line("sessions", sessions_up_, ticks1, ticks2);
   }
   if (o_.pid > 0 && rss0 > 0) {
     std::printf("target_rss: start=%ldKiB after_tunnels=%ldKiB after_sessions=%ldKiB", rss0, rss1, rss2);
@@ -602,8 +622,8 @@ int Load::run() {
     }
     std::printf("teardown: stopccn_sent=%ld unacknowledged=%ld\n", stopped, unacked);
   }
-  std::printf("packets: sent=%ld received=%ld retransmits=%ld decode_errors=%ld\n", sent_, received_,
-              retransmits_, decode_errors_);
+  std::printf("packets: sent=%ld received=%ld data_received=%ld retransmits=%ld decode_errors=%ld\n", sent_,
+              received_, data_packets_, retransmits_, decode_errors_);
   for (int fd : socks_) close(fd);
   close(epfd_);
   return (tunnels_up_ == o_.tunnels && sessions_up_ == static_cast<long>(tunnels_up_) * o_.sessions) ? 0 : 1;
