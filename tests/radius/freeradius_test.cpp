@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -129,8 +130,11 @@ class FreeRadiusTest : public ::testing::Test {
     // The debug lines land in the test log, which helps when a server misbehaves.
     LogBus::instance().set_all(DebugModule::radius, true);
     LogBus::instance().set_all(DebugModule::aaa, true);
-    sink_ = LogBus::instance().subscribe([](const LogRecord& r) {
-      if (r.is_debug) std::fprintf(stderr, "%s\n", LogBus::instance().format(r).c_str());
+    sink_ = LogBus::instance().subscribe([this](const LogRecord& r) {
+      std::string line = LogBus::instance().format(r);
+      if (r.is_debug) std::fprintf(stderr, "%s\n", line.c_str());
+      std::lock_guard lock(lines_mutex_);
+      lines_ += line + "\n";
     });
   }
 
@@ -299,6 +303,13 @@ class FreeRadiusTest : public ::testing::Test {
   ManualTimerService timers_;
   std::unique_ptr<RadiusClient> radius_;
   std::unique_ptr<Aaa> aaa_;
+  // Every line the LogBus emitted during the test: secrets must never appear in it.
+  std::string logged() {
+    std::lock_guard lock(lines_mutex_);
+    return lines_;
+  }
+  std::mutex lines_mutex_;
+  std::string lines_;
   pid_t pid_ = -1;
   LogBus::SinkId sink_ = 0;
   fs::path dir_;
@@ -389,6 +400,11 @@ TEST_F(FreeRadiusTest, TunnelAttributesGiveAnOrderedLnsList) {
   EXPECT_EQ(r.tunnels[1].server_endpoint, Ipv4::parse("10.0.0.3"));
   EXPECT_EQ(r.tunnels[1].password, "secretone");
   EXPECT_EQ(r.tunnels[1].assignment_id, "lns-b");
+  // Debug lines describe the tunnels but never carry a password or the shared key.
+  std::string log = logged();
+  EXPECT_NE(log.find("10.0.0.2"), std::string::npos) << log;
+  for (const char* secret : {"secretone", "a-much-longer", "vpdnpw", "testing123"})
+    EXPECT_EQ(log.find(secret), std::string::npos) << secret << " leaked:\n" << log;
 }
 
 TEST_F(FreeRadiusTest, AccountingStartInterimStopInDetailFile) {
