@@ -27,10 +27,8 @@ std::string_view Fsm::event_name(Event e) {
   return names[static_cast<int>(e)];
 }
 
-Fsm::Fsm(std::uint16_t protocol, FsmPolicy& policy, SendPacket send, TimerService& timers, FsmTimers cfg,
-         Debug debug)
-    : protocol_(protocol), policy_(policy), send_(std::move(send)), restart_(timers), cfg_(cfg),
-      debug_(std::move(debug)) {}
+Fsm::Fsm(std::uint16_t protocol, FsmPolicy& policy, FsmHost& host, TimerService& timers, FsmTimers cfg)
+    : protocol_(protocol), policy_(policy), host_(host), restart_(timers), cfg_(cfg) {}
 
 void Fsm::set_state(State s, Event why) {
   State old = state_;
@@ -39,32 +37,34 @@ void Fsm::set_state(State s, Event why) {
   if (s == State::initial || s == State::starting || s == State::closed || s == State::stopped ||
       s == State::opened)
     restart_.cancel();
-  if (debug_ && old != s)
-    debug_(DebugClass::event, protocol_name(protocol_) + ": " + std::string(event_name(why)) + " in " +
-                                  std::string(to_string(old)) + ", state now " + std::string(to_string(s)));
+  if (old != s)
+    debug(DebugClass::event, [&] {
+      return protocol_name(protocol_) + ": " + std::string(event_name(why)) + " in " + std::string(to_string(old)) +
+             ", state now " + std::string(to_string(s));
+    });
 }
 
 void Fsm::arm_restart() {
   restart_.arm(cfg_.restart, [this] {
-    auto after = after_timer_;  // a copy: `after` may destroy this Fsm
+    FsmHost& host = host_;  // the host may destroy this Fsm in fsm_after_timer()
     timeout();
-    if (after) after();
+    host.fsm_after_timer();
   });
 }
 
 void Fsm::send_packet(std::uint8_t code, std::uint8_t id, ByteView data) {
   Bytes pkt = encode_control(code, id, data);
-  send_(pkt);
+  host_.fsm_send(*this, pkt);
 }
 
 void Fsm::scr() {
   // A new request (not a retransmission) gets a fresh Identifier and fresh options; on
   // TO+ RFC 1661 §5.1 allows either, and a new id lets late replies be told apart.
-  last_request_ = policy_.build_request();
+  Bytes options = policy_.build_request();
   req_id_ = ++id_;
   req_outstanding_ = true;
   if (restart_count_ > 0) --restart_count_;
-  send_packet(static_cast<std::uint8_t>(Code::configure_request), req_id_, last_request_);
+  send_packet(static_cast<std::uint8_t>(Code::configure_request), req_id_, options);
   arm_restart();
 }
 
@@ -201,7 +201,7 @@ void Fsm::timeout() {
     case State::req_sent: case State::ack_rcvd: case State::ack_sent:
       if (plus) {
         if (state_ == State::ack_rcvd) set_state(State::req_sent, ev);
-        if (debug_) debug_(DebugClass::event, protocol_name(protocol_) + ": restart timer expired, resending ConfReq");
+        debug(DebugClass::event, [&] { return protocol_name(protocol_) + ": restart timer expired, resending ConfReq"; });
         scr();
       } else {
         set_state(State::stopped, ev);
@@ -218,12 +218,12 @@ void Fsm::timeout() {
 void Fsm::receive(ByteView packet) {
   auto p = decode_control(packet);
   if (!p) {
-    if (debug_) debug_(DebugClass::error, protocol_name(protocol_) + ": dropped malformed packet: " + to_string(p.error()));
+    debug(DebugClass::error, [&] { return protocol_name(protocol_) + ": dropped malformed packet: " + to_string(p.error()); });
     return;
   }
   // RFC 1661 §4.2: no packets are handled before the lower layer is up.
   if (state_ == State::initial || state_ == State::starting) {
-    if (debug_) debug_(DebugClass::error, protocol_name(protocol_) + ": dropped packet in state " + std::string(to_string(state_)));
+    debug(DebugClass::error, [&] { return protocol_name(protocol_) + ": dropped packet in state " + std::string(to_string(state_)); });
     return;
   }
   switch (p->code) {
@@ -308,7 +308,7 @@ void Fsm::on_rca(const ControlPacket& p) {
   // RFC 1661 §5.2: an Ack whose Identifier or options do not match our request is invalid
   // and silently discarded.
   if (!req_outstanding_ || p.id != req_id_ || !policy_.on_ack(p.data)) {
-    if (debug_) debug_(DebugClass::error, protocol_name(protocol_) + ": discarded ConfAck not matching our request");
+    debug(DebugClass::error, [&] { return protocol_name(protocol_) + ": discarded ConfAck not matching our request"; });
     return;
   }
   req_outstanding_ = false;
@@ -345,7 +345,7 @@ void Fsm::on_rcn(const ControlPacket& p, bool is_reject) {
     default: break;
   }
   if (!req_outstanding_ || p.id != req_id_ || !(is_reject ? policy_.on_reject(p.data) : policy_.on_nak(p.data))) {
-    if (debug_) debug_(DebugClass::error, protocol_name(protocol_) + ": discarded ConfNak/Rej not matching our request");
+    debug(DebugClass::error, [&] { return protocol_name(protocol_) + ": discarded ConfNak/Rej not matching our request"; });
     return;
   }
   req_outstanding_ = false;
@@ -353,7 +353,7 @@ void Fsm::on_rcn(const ControlPacket& p, bool is_reject) {
   // for ever (each RCN re-initialises the restart counter). Treat more than Max-Configure
   // of them as not converging, like TO- (tlf/3).
   if (++naks_received_ > cfg_.max_configure) {
-    if (debug_) debug_(DebugClass::error, protocol_name(protocol_) + ": peer keeps refusing our options, giving up");
+    debug(DebugClass::error, [&] { return protocol_name(protocol_) + ": peer keeps refusing our options, giving up"; });
     set_state(State::stopped, is_reject ? Event::rxj_minus : Event::rcn);
     tlf();
     return;

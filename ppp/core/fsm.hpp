@@ -48,16 +48,27 @@ class FsmPolicy {
   }
 };
 
+class Fsm;
+
+// What an automaton needs from its owner: the output port, debug lines (built only when the
+// switch is on) and a hook after each restart-timer event (an entry point of its own, so
+// the owner can run its deferred work there). One pointer instead of three std::function
+// members: PppSession holds two automata per user.
+class FsmHost {
+ public:
+  virtual ~FsmHost() = default;
+  virtual void fsm_send(const Fsm& fsm, ByteView control_packet) = 0;  // protocol added by the host
+  virtual bool fsm_debug_on(DebugClass) const { return false; }
+  virtual void fsm_debug(DebugClass, std::string_view) {}
+  virtual void fsm_after_timer() {}
+};
+
 class Fsm {
  public:
   enum class State : std::uint8_t {
     initial, starting, closed, stopped, closing, stopping, req_sent, ack_rcvd, ack_sent, opened
   };
-  using SendPacket = std::function<void(ByteView control_packet)>;  // protocol added by caller
-  using Debug = std::function<void(DebugClass, std::string)>;
-
-  Fsm(std::uint16_t protocol, FsmPolicy& policy, SendPacket send, TimerService& timers, FsmTimers cfg,
-      Debug debug = {});
+  Fsm(std::uint16_t protocol, FsmPolicy& policy, FsmHost& host, TimerService& timers, FsmTimers cfg);
 
   // Administrative and lower-layer events (RFC 1661 §4.3).
   void up();
@@ -71,10 +82,6 @@ class Fsm {
   // Start directly in Opened without negotiating (LNS with proxy LCP): the caller has set
   // up the policy with the proxied options. this_layer_up is called.
   void force_opened();
-
-  // Called after each restart-timer event, so the owner can run its deferred work (the
-  // timer is an entry point of its own, like receive()).
-  void set_after_timer(std::function<void()> f) { after_timer_ = std::move(f); }
 
   State state() const { return state_; }
   std::uint16_t protocol() const { return protocol_; }
@@ -108,12 +115,16 @@ class Fsm {
   void tls();
   void tlf();
 
+  template <class Make>
+  void debug(DebugClass c, Make&& make) {
+    if (host_.fsm_debug_on(c)) host_.fsm_debug(c, make());
+  }
+
   std::uint16_t protocol_;
   FsmPolicy& policy_;
-  SendPacket send_;
+  FsmHost& host_;
   TimerSlot restart_;
   FsmTimers cfg_;
-  Debug debug_;
   State state_ = State::initial;
   unsigned restart_count_ = 0;
   unsigned nak_loops_ = 0;
@@ -121,10 +132,8 @@ class Fsm {
   std::uint8_t id_ = 0;
   std::uint8_t req_id_ = 0;  // Identifier of our outstanding Configure-Request
   bool req_outstanding_ = false;
-  Bytes last_request_;       // retransmitted verbatim on TO+
   std::uint8_t term_id_ = 0;
   std::string term_reason_;
-  std::function<void()> after_timer_;
 };
 
 std::string_view to_string(Fsm::State s);

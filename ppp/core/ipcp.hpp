@@ -19,11 +19,15 @@ class IpcpPolicy final : public FsmPolicy {
     std::optional<Ipv4> dns_primary, dns_secondary;  // server: given on request
     bool request_dns = true;               // client
   };
-  struct Hooks {
-    std::function<void()> up, down, finished;
+  class Host {
+   public:
+    virtual ~Host() = default;
+    virtual void ipcp_up() = 0;
+    virtual void ipcp_down() = 0;
+    virtual void ipcp_finished() = 0;
   };
 
-  IpcpPolicy(Params params, Hooks hooks) : params_(params), hooks_(std::move(hooks)) { reset_client(); }
+  IpcpPolicy(Params params, Host& host) : params_(params), host_(host) { reset_client(); }
 
   void set_peer_address(Ipv4 a) { params_.peer_address = a; }
 
@@ -32,9 +36,9 @@ class IpcpPolicy final : public FsmPolicy {
   bool on_ack(ByteView options) override;
   bool on_nak(ByteView options) override;
   bool on_reject(ByteView options) override;
-  void this_layer_up() override { hooks_.up(); }
-  void this_layer_down() override { hooks_.down(); }
-  void this_layer_finished() override { hooks_.finished(); }
+  void this_layer_up() override { host_.ipcp_up(); }
+  void this_layer_down() override { host_.ipcp_down(); }
+  void this_layer_finished() override { host_.ipcp_finished(); }
 
   // After Opened: the negotiated addresses. Server: local = ours, peer = what we acked.
   // Client: local = ours (Nak'd to us), peer = the server's.
@@ -47,7 +51,7 @@ class IpcpPolicy final : public FsmPolicy {
  private:
   void reset_client();
   Params params_;
-  Hooks hooks_;
+  Host& host_;
   IpcpOptions want_;
   IpcpOptions acked_ours_;
   IpcpOptions acked_peer_;

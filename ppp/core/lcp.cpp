@@ -30,11 +30,10 @@ Bytes u32_value(std::uint32_t x) {
 }
 }  // namespace
 
-LcpPolicy::LcpPolicy(Params params, Hooks hooks, std::function<std::uint32_t()> new_magic)
-    : params_(std::move(params)), hooks_(std::move(hooks)), new_magic_(std::move(new_magic)) {
+LcpPolicy::LcpPolicy(Params params, Host& host) : params_(std::move(params)), host_(host) {
   if (params_.mru != 1500) want_.mru = params_.mru;
   if (!params_.want_auth.empty()) want_.auth = params_.want_auth.front();
-  want_.magic = new_magic_();
+  want_.magic = host_.lcp_new_magic();
   want_.pfc = params_.request_pfc;
   want_.acfc = params_.request_acfc;
 }
@@ -45,18 +44,20 @@ Bytes LcpPolicy::build_request() {
 }
 
 FsmPolicy::Check LcpPolicy::check_request(ByteView options, bool reject_if_disagree) {
-  Bytes body(options.begin(), options.end());
-  if (!seen_request_) {
-    initial_received_ = body;
-    seen_request_ = true;
+  if (params_.record_confreqs) {
+    if (!seen_request_) {
+      initial_received_.assign(options.begin(), options.end());
+      seen_request_ = true;
+    }
+    last_received_.assign(options.begin(), options.end());
   }
-  last_received_ = body;
+  auto whole = [&] { return Bytes(options.begin(), options.end()); };
 
   auto raw = decode_options(options);
   if (!raw) {
     // RFC 1661 gives no Nak for an undecodable list; rejecting everything lets a sane peer
     // retry without the garbage.
-    return {Verdict::reject, body};
+    return {Verdict::reject, whole()};
   }
   ByteWriter rej, nak;
   LcpOptions accepted;
@@ -114,11 +115,11 @@ FsmPolicy::Check LcpPolicy::check_request(ByteView options, bool reject_if_disag
           // RFC 1661 §6.4: zero is invalid; our own number means a possible loop. Nak
           // with a different number and pick a new one of our own as well.
           if (m != 0 && ++magic_collisions_ >= params_.max_failure) {
-            hooks_.fail(DownReason::loopback, "loopback detected (Magic-Number)");
-            return {Verdict::reject, body};
+            host_.lcp_fail(DownReason::loopback, "loopback detected (Magic-Number)");
+            return {Verdict::reject, whole()};
           }
-          if (m != 0) want_.magic = new_magic_();
-          std::uint32_t suggest = new_magic_();
+          if (m != 0) want_.magic = host_.lcp_new_magic();
+          std::uint32_t suggest = host_.lcp_new_magic();
           if (want_.magic && suggest == *want_.magic) suggest ^= 0x5a5a5a5a;
           encode_option(nak, o.type, u32_value(suggest));
         } else {
@@ -143,7 +144,7 @@ FsmPolicy::Check LcpPolicy::check_request(ByteView options, bool reject_if_disag
   // otherwise Nak (only those); otherwise Ack the whole list.
   if (rej.size() > 0) return {Verdict::reject, rej.take()};
   if (nak.size() > 0) return {Verdict::nak, nak.take()};
-  acked_peer_ = accepted;
+  acked_peer_ = Agreed::from(accepted);
   magic_collisions_ = 0;
   return {Verdict::ack, {}};
 }
@@ -151,7 +152,7 @@ FsmPolicy::Check LcpPolicy::check_request(ByteView options, bool reject_if_disag
 bool LcpPolicy::on_ack(ByteView options) {
   // RFC 1661 §5.2: the options must be exactly those we sent.
   if (!std::equal(options.begin(), options.end(), last_sent_.begin(), last_sent_.end())) return false;
-  acked_ours_ = want_;
+  acked_ours_ = Agreed::from(want_);
   return true;
 }
 
@@ -164,7 +165,7 @@ bool LcpPolicy::on_nak(ByteView options) {
     if (*o->mru >= kMinMru && *o->mru <= params_.mru) want_.mru = *o->mru;
     if (want_.mru == std::uint16_t{1500}) want_.mru.reset();
   }
-  if (o->magic) want_.magic = new_magic_();
+  if (o->magic) want_.magic = host_.lcp_new_magic();
   if ((o->auth || o->auth_other) && want_.auth) {
     auto& list = params_.want_auth;
     auto current = std::find(list.begin(), list.end(), *want_.auth);
@@ -173,7 +174,7 @@ bool LcpPolicy::on_nak(ByteView options) {
     } else if (current != list.end() && current + 1 != list.end()) {
       want_.auth = *(current + 1);  // otherwise the next one in our order
     } else {
-      hooks_.fail(DownReason::lcp_failed, "peer refuses every authentication protocol we allow");
+      host_.lcp_fail(DownReason::lcp_failed, "peer refuses every authentication protocol we allow");
       return true;
     }
   }
@@ -192,7 +193,7 @@ bool LcpPolicy::on_reject(ByteView options) {
       case lcp_opt::acfc: want_.acfc = false; break;
       case lcp_opt::auth_protocol:
         if (want_.auth) {
-          hooks_.fail(DownReason::lcp_failed, "peer rejected authentication");
+          host_.lcp_fail(DownReason::lcp_failed, "peer rejected authentication");
           return true;
         }
         break;
@@ -206,8 +207,8 @@ bool LcpPolicy::preset_from_proxy(ByteView last_sent, ByteView last_received) {
   auto ours = decode_lcp_options(last_sent);
   auto peer = decode_lcp_options(last_received);
   if (!ours || !peer) return false;
-  acked_ours_ = *ours;
-  acked_peer_ = *peer;
+  acked_ours_ = Agreed::from(*ours);
+  acked_peer_ = Agreed::from(*peer);
   want_ = *ours;
   last_sent_.assign(last_sent.begin(), last_sent.end());
   last_received_.assign(last_received.begin(), last_received.end());

@@ -23,29 +23,34 @@ class LcpPolicy final : public FsmPolicy {
     std::vector<AuthProtocol> accept_auth;
     bool request_pfc = false, request_acfc = false;
     unsigned max_failure = 5;
+    bool record_confreqs = false;  // keep the CONFREQ bodies for ProxyData (LAC)
   };
-  struct Hooks {
-    std::function<void()> up, down, started, finished;
+  // The owner's side (one pointer, not a bundle of std::function: one LCP per user).
+  class Host {
+   public:
+    virtual ~Host() = default;
+    virtual void lcp_up() = 0;
+    virtual void lcp_down() = 0;
+    virtual void lcp_finished() = 0;
     // An option we cannot do without was refused, or a loop was found: close with reason.
-    std::function<void(DownReason, std::string)> fail;
-    std::function<bool(std::uint8_t code, std::uint8_t id, ByteView data)> extended;
+    // Must only record the request (we are inside the automaton).
+    virtual void lcp_fail(DownReason reason, std::string why) = 0;
+    virtual bool lcp_extended(std::uint8_t code, std::uint8_t id, ByteView data) = 0;
+    virtual std::uint32_t lcp_new_magic() = 0;
   };
 
-  LcpPolicy(Params params, Hooks hooks, std::function<std::uint32_t()> new_magic);
+  LcpPolicy(Params params, Host& host);
 
   Bytes build_request() override;
   Check check_request(ByteView options, bool reject_if_disagree) override;
   bool on_ack(ByteView options) override;
   bool on_nak(ByteView options) override;
   bool on_reject(ByteView options) override;
-  void this_layer_up() override { hooks_.up(); }
-  void this_layer_down() override { hooks_.down(); }
-  void this_layer_started() override {
-    if (hooks_.started) hooks_.started();
-  }
-  void this_layer_finished() override { hooks_.finished(); }
+  void this_layer_up() override { host_.lcp_up(); }
+  void this_layer_down() override { host_.lcp_down(); }
+  void this_layer_finished() override { host_.lcp_finished(); }
   bool on_extended_code(std::uint8_t code, std::uint8_t id, ByteView data) override {
-    return hooks_.extended(code, id, data);
+    return host_.lcp_extended(code, id, data);
   }
 
   // LNS with proxy LCP: adopt the options the LAC negotiated (ours = what the LAC sent,
@@ -53,26 +58,33 @@ class LcpPolicy final : public FsmPolicy {
   bool preset_from_proxy(ByteView last_sent, ByteView last_received);
 
   // Results of the negotiation (valid once Opened).
-  AuthProtocol auth_we_require() const { return acked_ours_.auth.value_or(AuthProtocol::none); }
-  AuthProtocol auth_peer_requires() const { return acked_peer_.auth.value_or(AuthProtocol::none); }
-  std::uint32_t our_magic() const { return acked_ours_.magic.value_or(0); }
-  std::uint32_t peer_magic() const { return acked_peer_.magic.value_or(0); }
-  std::uint16_t peer_mru() const { return acked_peer_.mru.value_or(1500); }
-  std::uint16_t our_mru() const { return acked_ours_.mru.value_or(1500); }
+  AuthProtocol auth_we_require() const { return acked_ours_.auth; }
+  AuthProtocol auth_peer_requires() const { return acked_peer_.auth; }
+  std::uint32_t our_magic() const { return acked_ours_.magic; }
+  std::uint32_t peer_magic() const { return acked_peer_.magic; }
+  std::uint16_t peer_mru() const { return acked_peer_.mru; }
+  std::uint16_t our_mru() const { return acked_ours_.mru; }
 
-  // For ProxyData.
+  // For ProxyData (recorded only with Params::record_confreqs, except last_sent).
   const Bytes& initial_received() const { return initial_received_; }
   const Bytes& last_received() const { return last_received_; }
   const Bytes& last_sent() const { return last_sent_; }
 
  private:
   Params params_;
-  Hooks hooks_;
-  std::function<std::uint32_t()> new_magic_;
+  Host& host_;
   LcpOptions want_;        // what we will request next
-  LcpOptions acked_ours_;  // what the peer acked
-  LcpOptions acked_peer_;  // what we acked
-  LcpOptions pending_peer_;  // the peer's request we just acked (becomes acked_peer_)
+  // What was agreed, kept compact (one LCP per user): defaults per RFC 1661 when absent.
+  struct Agreed {
+    std::uint32_t magic = 0;
+    std::uint16_t mru = 1500;
+    AuthProtocol auth = AuthProtocol::none;
+    static Agreed from(const LcpOptions& o) {
+      return {o.magic.value_or(0), o.mru.value_or(1500), o.auth.value_or(AuthProtocol::none)};
+    }
+  };
+  Agreed acked_ours_;  // what the peer acked
+  Agreed acked_peer_;  // what we acked
   unsigned magic_collisions_ = 0;
   bool seen_request_ = false;
   Bytes initial_received_, last_received_, last_sent_;

@@ -69,7 +69,7 @@ AuthProtocol to_protocol(AuthMethod m) { return m == AuthMethod::pap ? AuthProto
 constexpr std::size_t kChallengeSize = 16;
 }  // namespace
 
-struct PppSession::Impl {
+struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
   enum class AuthKind : std::uint8_t { none, pap_server, chap_server, proxy, pap_client, chap_client };
 
   Impl(SessionConfig cfg, PppLowerLayer& lower, PppListener& listener, TimerService& timers, Authenticator* authn,
@@ -105,17 +105,9 @@ struct PppSession::Impl {
     } else {
       for (auto m : cfg_.auth_methods) lp.want_auth.push_back(to_protocol(m));
     }
-    LcpPolicy::Hooks lh;
-    lh.up = [this] { on_lcp_up(); };
-    lh.down = [this] { on_lcp_down(); };
-    lh.finished = [this] { on_lcp_finished(); };
-    lh.fail = [this](DownReason r, std::string why) { request_close(r, std::move(why)); };
-    lh.extended = [this](std::uint8_t code, std::uint8_t id, ByteView data) { return on_lcp_extended(code, id, data); };
-    lcp_policy_ = std::make_unique<LcpPolicy>(lp, std::move(lh), [this] { return random_magic(); });
-    lcp_ = std::make_unique<Fsm>(
-        proto::lcp, *lcp_policy_, [this](ByteView p) { send_control(proto::lcp, p); }, timers_, cfg_.timers,
-        [this](DebugClass c, std::string text) { debug(c, [&] { return text; }); });
-    lcp_->set_after_timer([this] { settle(); });
+    lp.record_confreqs = cfg_.mode == SessionMode::lac;
+    lcp_policy_ = std::make_unique<LcpPolicy>(lp, *this);
+    lcp_ = std::make_unique<Fsm>(proto::lcp, *lcp_policy_, *this, timers_, cfg_.timers);
 
     IpcpPolicy::Params ip;
     ip.server = cfg_.mode != SessionMode::client;
@@ -123,15 +115,9 @@ struct PppSession::Impl {
     ip.dns_primary = cfg_.dns_primary;
     ip.dns_secondary = cfg_.dns_secondary;
     ip.request_dns = cfg_.request_dns;
-    IpcpPolicy::Hooks ih;
-    ih.up = [this] { on_ipcp_up(); };
-    ih.down = [this] { on_ipcp_down(); };
-    ih.finished = [this] { on_ipcp_finished(); };
-    ipcp_policy_ = std::make_unique<IpcpPolicy>(ip, std::move(ih));
-    ipcp_ = std::make_unique<Fsm>(
-        proto::ipcp, *ipcp_policy_, [this](ByteView p) { send_control(proto::ipcp, p); }, timers_, cfg_.timers,
-        [this](DebugClass c, std::string text) { debug(c, [&] { return text; }); });
-    ipcp_->set_after_timer([this] { settle(); });
+    ipcp_policy_ = std::make_unique<IpcpPolicy>(ip, *this);
+    ipcp_ = std::make_unique<Fsm>(proto::ipcp, *ipcp_policy_, *this, timers_, cfg_.timers);
+    if (cfg_.mode == SessionMode::lac) proxy_out_ = std::make_unique<ProxyData>();
   }
 
   ~Impl() {
@@ -139,6 +125,22 @@ struct PppSession::Impl {
     cancel_auth();
     release_address();
   }
+
+  // ---- hosts of the automata and policies ----------------------------------------------
+
+  void fsm_send(const Fsm& fsm, ByteView packet) override { send_control(fsm.protocol(), packet); }
+  bool fsm_debug_on(DebugClass c) const override { return debug_on(DebugModule::ppp, c); }
+  void fsm_debug(DebugClass c, std::string_view text) override { debug(c, [&] { return std::string(text); }); }
+  void fsm_after_timer() override { settle(); }
+  void lcp_up() override { on_lcp_up(); }
+  void lcp_down() override { on_lcp_down(); }
+  void lcp_finished() override { on_lcp_finished(); }
+  void lcp_fail(DownReason r, std::string why) override { request_close(r, std::move(why)); }
+  bool lcp_extended(std::uint8_t code, std::uint8_t id, ByteView data) override { return on_lcp_extended(code, id, data); }
+  std::uint32_t lcp_new_magic() override { return random_magic(); }
+  void ipcp_up() override { on_ipcp_up(); }
+  void ipcp_down() override { on_ipcp_down(); }
+  void ipcp_finished() override { on_ipcp_finished(); }
 
   // ---- plumbing -----------------------------------------------------------------------
 
@@ -559,13 +561,13 @@ struct PppSession::Impl {
     auth_done_ = true;
     auth_timer_.cancel();
     if (cfg_.mode == SessionMode::lac) {
-      proxy_out_.initial_received_confreq = lcp_policy_->initial_received();
-      proxy_out_.last_sent_confreq = lcp_policy_->last_sent();
-      proxy_out_.last_received_confreq = lcp_policy_->last_received();
-      if (auth_kind_ == AuthKind::none) proxy_out_.auth_type = ProxyAuthType::none;
+      proxy_out_->initial_received_confreq = lcp_policy_->initial_received();
+      proxy_out_->last_sent_confreq = lcp_policy_->last_sent();
+      proxy_out_->last_received_confreq = lcp_policy_->last_received();
+      if (auth_kind_ == AuthKind::none) proxy_out_->auth_type = ProxyAuthType::none;
       set_phase(Phase::tunnel_ready);
       debug(DebugClass::event, [&] { return "ready to tunnel user " + user_; });
-      notice([this] { listener_.on_ready_to_tunnel(proxy_out_, auth_result_); });
+      notice([this] { listener_.on_ready_to_tunnel(*proxy_out_, auth_result_); });
       return;
     }
     start_network();
@@ -699,11 +701,13 @@ struct PppSession::Impl {
     if (auth_pending_) return true;  // a retransmission while AAA works
     auth_id_ = req->id;
     user_ = req->peer_id;
-    proxy_out_.auth_type = ProxyAuthType::pap;
-    proxy_out_.auth_name = req->peer_id;
-    proxy_out_.auth_id = req->id;
-    proxy_out_.auth_challenge.clear();
-    proxy_out_.auth_response.assign(req->password.begin(), req->password.end());
+    if (proxy_out_) {
+      proxy_out_->auth_type = ProxyAuthType::pap;
+      proxy_out_->auth_name = req->peer_id;
+      proxy_out_->auth_id = req->id;
+      proxy_out_->auth_challenge.clear();
+      proxy_out_->auth_response.assign(req->password.begin(), req->password.end());
+    }
     auth_timer_.cancel();
     AuthRequest ar;
     ar.method = AuthMethod::pap;
@@ -750,11 +754,13 @@ struct PppSession::Impl {
     if (auth_pending_) return true;
     auth_timer_.cancel();
     user_ = r->name;
-    proxy_out_.auth_type = ProxyAuthType::chap;
-    proxy_out_.auth_name = r->name;
-    proxy_out_.auth_id = r->id;
-    proxy_out_.auth_challenge = challenge_;
-    proxy_out_.auth_response = r->value;
+    if (proxy_out_) {
+      proxy_out_->auth_type = ProxyAuthType::chap;
+      proxy_out_->auth_name = r->name;
+      proxy_out_->auth_id = r->id;
+      proxy_out_->auth_challenge = challenge_;
+      proxy_out_->auth_response = r->value;
+    }
     AuthRequest ar;
     ar.method = AuthMethod::chap_md5;
     ar.user = r->name;
@@ -881,7 +887,7 @@ struct PppSession::Impl {
   Bytes challenge_;
   Bytes last_auth_reply_;
   AuthResult auth_result_;
-  ProxyData proxy_out_;
+  std::unique_ptr<ProxyData> proxy_out_;  // LAC only
 
   std::optional<Ipv4> peer_addr_;
   bool addr_acquired_ = false;

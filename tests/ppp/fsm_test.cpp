@@ -36,8 +36,11 @@ struct TestPolicy : FsmPolicy {
   void this_layer_finished() override { ++finishes; }
 };
 
-struct Captured {
+struct Captured : FsmHost {
   std::vector<Bytes> packets;
+  int after_timer = 0;
+  void fsm_send(const Fsm&, ByteView p) override { packets.emplace_back(p.begin(), p.end()); }
+  void fsm_after_timer() override { ++after_timer; }
   ControlPacket at(std::size_t i) const { return *decode_control(packets.at(i)); }
   std::size_t count(Code c) const {
     std::size_t n = 0;
@@ -50,8 +53,7 @@ struct FsmFixture : ::testing::Test {
   ManualTimerService timers;
   TestPolicy policy;
   Captured out;
-  Fsm fsm{proto::lcp, policy, [this](ByteView p) { out.packets.emplace_back(p.begin(), p.end()); }, timers,
-          FsmTimers{}};
+  Fsm fsm{proto::lcp, policy, out, timers, FsmTimers{}};
 
   void peer_sends(Code code, std::uint8_t id, Bytes data) {
     fsm.receive(encode_control(static_cast<std::uint8_t>(code), id, data));
@@ -87,6 +89,7 @@ TEST_F(FsmFixture, LostConfigureRequestIsRetransmittedThenGivesUp) {
   EXPECT_EQ(out.packets.size(), 1u);
   timers.advance(1ms);
   ASSERT_EQ(out.packets.size(), 2u);
+  EXPECT_EQ(out.after_timer, 1);  // the owner gets its post-timer hook
   EXPECT_EQ(out.at(1).code, 1);
   EXPECT_EQ(Bytes(out.at(1).data.begin(), out.at(1).data.end()), policy.request);
   // Max-Configure = 10 requests in all, then TO- → Stopped, tlf.
@@ -264,8 +267,16 @@ TEST(FsmPair, TwoAutomataConverge) {
   ManualTimerService timers;
   TestPolicy pa, pb;
   std::deque<std::pair<int, Bytes>> wire;
-  Fsm a(proto::ipcp, pa, [&](ByteView p) { wire.emplace_back(1, Bytes(p.begin(), p.end())); }, timers, FsmTimers{});
-  Fsm b(proto::ipcp, pb, [&](ByteView p) { wire.emplace_back(0, Bytes(p.begin(), p.end())); }, timers, FsmTimers{});
+  struct Port : FsmHost {
+    std::deque<std::pair<int, Bytes>>* wire;
+    int to;
+    void fsm_send(const Fsm&, ByteView p) override { wire->emplace_back(to, Bytes(p.begin(), p.end())); }
+  } to_b, to_a;
+  to_b.wire = to_a.wire = &wire;
+  to_b.to = 1;
+  to_a.to = 0;
+  Fsm a(proto::ipcp, pa, to_b, timers, FsmTimers{});
+  Fsm b(proto::ipcp, pb, to_a, timers, FsmTimers{});
   pb.request = pa.request;
   a.open();
   b.open();
