@@ -1,15 +1,21 @@
 // DOC: the L2TPv2 (RFC 2661) wire codec: header, AVPs, hidden AVPs, message validation.
 //
-// Ownership: l2tp-codec. Pure functions over bytes: no I/O, no logging, no global state
-// (the tables are constant). Safe to call from any thread; the engine thread is the usual
-// caller. Every length is checked here once, before anything is copied, so callers may
+// Ownership: l2tp-codec. Pure functions over bytes: no I/O, no logging, no mutable global
+// state (the tables are constant; hiding.cpp caches the MD5 method once and keeps one
+// digest context per thread). Safe to call from any thread; the engine thread is the usual
+// caller. A RandomSource object is not thread-safe: one per thread. Every length is checked here once, before anything is copied, so callers may
 // trust a decoded ControlMessage: each AVP listed in its message's spec as required is
 // present, every known AVP's value length is within the table bounds, hidden AVPs are
 // already un-hidden.
 //
-// Layout of the implementation: vpdn/codec/avp_table.cpp (AVP + message tables),
-// header.cpp (v2 header, data messages), control.cpp (AVP parse/serialise, hiding),
-// describe.cpp (debug printer), hiding.cpp (RFC 2661 §4.3, MD5 via OpenSSL EVP).
+// Layout of the implementation: vpdn/codec/tables.cpp (AVP + message tables),
+// header.cpp (v2 header, data messages), control.cpp (AVP parse/serialise, validation,
+// error -> RFC action, ControlMessage helpers), hiding.cpp (§4.3 hiding, §4.2 challenge
+// response, random sources; MD5 via OpenSSL EVP), describe.cpp (debug printer).
+//
+// Interop notes (each has a test): xl2tpd 1.3.18 rejects a Result Code without an Error
+// Code, so add_result_code() always writes one; xl2tpd cannot un-hide AVPs in SCCRQ (it
+// looks the secret up afterwards), so a LAC talking to it should hide from SCCCN on.
 #pragma once
 
 #include <array>
@@ -51,7 +57,8 @@ enum class MessageType : std::uint16_t {
   sli = 16,
 };
 
-// "SCCRQ", "StopCCN", "HELLO", ... ; "Unknown(N)" style is not returned: unknown -> "Unknown".
+// RFC abbreviations: "SCCRQ", "StopCCN", "HELLO", "ICCN", ...; "Unknown" for a value
+// outside the enum (only reachable by casting).
 std::string_view message_name(MessageType type);
 bool is_known_message_type(std::uint16_t value);
 // True for messages that belong to the control connection as a whole (SCCRQ, SCCRP, SCCCN,
@@ -427,7 +434,7 @@ std::optional<Bytes> unhide_value(std::uint16_t avp_type, ByteView hidden, std::
 
 // ---------------------------------------------------------------------------------------
 // Debug printing: header line then one AVP per line ("  Host Name: lns1"). Secret AVPs
-// (Challenge Response, Proxy Authen Response, Random Vector) are masked; hidden ones are
+// (Challenge Response, Proxy Authen Response) are masked; hidden ones are
 // marked "(hidden)".
 std::string describe(const ControlMessage& msg);
 // One-line summary: "SCCRQ tid=0 sid=0 ns=0 nr=0 avps=9" / "ZLB tid=5 ns=3 nr=4".
