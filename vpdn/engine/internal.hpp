@@ -18,8 +18,11 @@ class io_context;
 namespace vpdnd::vpdn::detail {
 
 // Batched UDP socket on an io_context: recvmmsg after each readiness wake-up (up to 32
-// datagrams per wake-up), sendto on the non-blocking socket (a full send buffer drops and
-// counts rather than blocking the engine thread).
+// datagrams per call), and sends gathered into sendmmsg: a datagram is copied into a
+// pending batch that is flushed when it holds 64 datagrams or when the io_context gets
+// to the flush posted by the first one (after the current handler, e.g. the receive batch
+// or the TUN read batch that produced them). A full send buffer drops and counts rather
+// than blocking the engine thread.
 class UdpPort final : public DatagramPort {
  public:
   using Receive = std::function<void(const Endpoint&, ByteView)>;
@@ -33,6 +36,7 @@ class UdpPort final : public DatagramPort {
 
  private:
   void arm();
+  void flush();
   struct Impl;
   std::unique_ptr<Impl> impl_;
   Receive on_receive_;

@@ -4,6 +4,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <boost/asio/post.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -14,6 +16,7 @@ namespace vpdnd::vpdn::detail {
 namespace {
 constexpr int kBatch = 32;
 constexpr std::size_t kMaxDatagram = 65536;
+constexpr std::size_t kSendBatch = 64;
 }  // namespace
 
 struct UdpPort::Impl {
@@ -24,12 +27,21 @@ struct UdpPort::Impl {
   std::array<iovec, kBatch> iovs{};
   std::array<sockaddr_in, kBatch> from{};
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+  // pending sends: payloads back to back in out_bytes, one (offset, size, to) per datagram
+  struct Out {
+    std::size_t offset, size;
+    sockaddr_in to;
+  };
+  std::vector<std::uint8_t> out_bytes;
+  std::vector<Out> out;
+  bool flush_posted = false;
 };
 
 UdpPort::UdpPort(boost::asio::io_context& io, Receive on_receive)
     : impl_(std::make_unique<Impl>(io)), on_receive_(std::move(on_receive)) {}
 
 UdpPort::~UdpPort() {
+  flush();
   *impl_->alive = false;
   close();
 }
@@ -60,6 +72,7 @@ Status<std::string> UdpPort::open(Ipv4 bind, std::uint16_t port) {
 }
 
 void UdpPort::close() {
+  flush();
   boost::system::error_code ec;
   if (impl_->socket.is_open()) impl_->socket.close(ec);
 }
@@ -96,7 +109,8 @@ void UdpPort::arm() {
 }
 
 void UdpPort::send_to(const Endpoint& to, ByteView datagram) {
-  if (!impl_->socket.is_open()) {
+  auto& im = *impl_;
+  if (!im.socket.is_open()) {
     ++send_errors_;
     return;
   }
@@ -104,9 +118,59 @@ void UdpPort::send_to(const Endpoint& to, ByteView datagram) {
   sa.sin_family = AF_INET;
   sa.sin_port = htons(to.port);
   sa.sin_addr.s_addr = htonl(to.address.value);
-  ssize_t n = ::sendto(impl_->socket.native_handle(), datagram.data(), datagram.size(),
-                       MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa));
-  if (n < 0) ++send_errors_;
+  im.out.push_back({im.out_bytes.size(), datagram.size(), sa});
+  im.out_bytes.insert(im.out_bytes.end(), datagram.begin(), datagram.end());
+  if (im.out.size() >= kSendBatch) {
+    flush();
+    return;
+  }
+  if (!im.flush_posted) {
+    im.flush_posted = true;
+    std::weak_ptr<bool> alive = im.alive;
+    boost::asio::post(im.socket.get_executor(), [this, alive] {
+      if (alive.expired()) return;
+      impl_->flush_posted = false;
+      flush();
+    });
+  }
+}
+
+void UdpPort::flush() {
+  auto& im = *impl_;
+  if (im.out.empty()) return;
+  if (!im.socket.is_open()) {
+    send_errors_ += im.out.size();
+    im.out.clear();
+    im.out_bytes.clear();
+    return;
+  }
+  std::array<mmsghdr, kSendBatch> msgs{};
+  std::array<iovec, kSendBatch> iovs{};
+  std::size_t done = 0;
+  while (done < im.out.size()) {
+    const std::size_t n = std::min(kSendBatch, im.out.size() - done);
+    for (std::size_t i = 0; i < n; ++i) {
+      auto& o = im.out[done + i];
+      iovs[i] = {im.out_bytes.data() + o.offset, o.size};
+      msgs[i] = {};
+      msgs[i].msg_hdr.msg_iov = &iovs[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_name = &o.to;
+      msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+    }
+    int sent = ::sendmmsg(im.socket.native_handle(), msgs.data(), static_cast<unsigned>(n), MSG_DONTWAIT);
+    if (sent <= 0) {
+      // The first datagram of this chunk failed (e.g. buffer full, no route): count it and
+      // go on with the rest rather than spinning.
+      ++send_errors_;
+      ++done;
+      continue;
+    }
+    done += static_cast<std::size_t>(sent);
+  }
+  im.out.clear();
+  im.out_bytes.clear();
+  if (im.out_bytes.capacity() > (1u << 20)) std::vector<std::uint8_t>().swap(im.out_bytes);
 }
 
 Endpoint UdpPort::local() const {
