@@ -238,11 +238,7 @@ std::string Session::help(const std::string& partial) const {
   auto next = next_nodes(nodes);
   std::string out;
   if (!new_word) {
-    std::vector<std::string> words;
-    for (auto* n : next)
-      if (n->kind == NodeKind::keyword && n->word.compare(0, prefix.size(), prefix) == 0)
-        words.push_back(n->word);
-    std::sort(words.begin(), words.end());
+    std::vector<std::string> words = complete(partial);
     if (words.empty()) {
       Match m;
       m.error = ErrorKind::unrecognized;
@@ -281,11 +277,18 @@ std::vector<std::string> Session::complete(const std::string& partial) const {
   auto nodes = reach(g.roots[static_cast<std::size_t>(view_)], tokens, nullptr);
   if (nodes.empty() && is_sub_view(view_) && !tokens.empty())
     nodes = reach(g.roots[static_cast<std::size_t>(View::system)], tokens, nullptr);
-  std::vector<std::string> out;
-  for (auto* n : next_nodes(nodes))
-    if (n->kind == NodeKind::keyword && n->word.compare(0, prefix.size(), prefix) == 0)
-      out.push_back(n->word);
-  std::sort(out.begin(), out.end());
+  auto words = [&](const std::vector<const Node*>& from) {
+    std::vector<std::string> out;
+    for (auto* n : next_nodes(from))
+      if (n->kind == NodeKind::keyword && n->word.compare(0, prefix.size(), prefix) == 0)
+        out.push_back(n->word);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  auto out = words(nodes);
+  // A system-view command typed in a sub-view runs there (see execute): complete it too.
+  if (out.empty() && is_sub_view(view_))
+    out = words(reach(g.roots[static_cast<std::size_t>(View::system)], tokens, nullptr));
   return out;
 }
 

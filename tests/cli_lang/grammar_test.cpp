@@ -189,6 +189,27 @@ TEST_F(GrammarTest, TabCompletes) {
   EXPECT_EQ(s->complete("mand"), (std::vector<std::string>{"mandatory-chap", "mandatory-lcp"}));
 }
 
+TEST_F(GrammarTest, SubViewCompletesSystemCommands) {
+  auto s = system_session();
+  s->execute("domain corp.com");
+  EXPECT_EQ(s->complete("l2tp-gr"), std::vector<std::string>{"l2tp-group"});
+  EXPECT_EQ(s->help("l2tp-gr"), "  l2tp-group\n");
+  EXPECT_EQ(s->complete("acc"), std::vector<std::string>{"accounting"});  // own view first
+}
+
+TEST_F(GrammarTest, FileBlocksEndAtBareHash) {
+  // V5 `ip pool` in a domain block belongs to the domain; after a bare `#` it is global.
+  auto errors = load_text("domain d\n ip pool a 10.0.0.1\n#\n ip pool b 10.0.1.1\n# a comment\n");
+  EXPECT_TRUE(errors.empty());
+  auto c = running();
+  EXPECT_EQ(c.ip_pools.at("a").domain, "d");
+  EXPECT_EQ(c.ip_pools.at("b").domain, "");
+  // `# text` inside a block is only a comment.
+  errors = load_text("l2tp-group 1\n # LNS side\n allow l2tp virtual-template 1\n");
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  EXPECT_TRUE(running().l2tp_groups.at(1).allow_virtual_template.has_value());
+}
+
 TEST_F(GrammarTest, WrongViewIsUnrecognized) {
   auto s = session();
   auto r = s->execute("l2tp enable");  // system view only
