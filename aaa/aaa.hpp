@@ -281,8 +281,9 @@ class Aaa {
   // error, otherwise any free address is returned.
   Result<Ipv4, PoolError> allocate(std::string_view pool, std::string_view user,
                                    std::optional<Ipv4> wanted = std::nullopt, bool strict = false);
-  // Returns false when the address was not leased from that pool (already free, or the
-  // pool was removed/shrunk meanwhile).
+  // Returns false when the address was not leased from that pool (e.g. already free).
+  // Leases survive config changes: an address left outside a shrunk or removed pool stays
+  // reserved until released, so it is never handed out twice.
   bool release(std::string_view pool, Ipv4 address);
   // All pools (empty name) or the named one, each with its leases in ascending address
   // order (`display ip pool [NAME]`).

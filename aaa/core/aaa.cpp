@@ -82,6 +82,16 @@ struct Aaa::Impl {
   std::shared_ptr<bool> alive;  // the store's listener outlives us (no unsubscribe)
 
   std::map<std::string, std::unique_ptr<detail::AddressPool>, std::less<>> pools;
+  // Leases that no configured pool range holds any more, by pool name (see sync_pools).
+  std::map<std::string, std::map<std::uint32_t, std::string>, std::less<>> orphans;
+
+  bool release_lease(std::string_view pool, Ipv4 address) {
+    if (auto it = pools.find(pool); it != pools.end() && it->second->release(address)) return true;
+    auto o = orphans.find(pool);
+    if (o == orphans.end() || !o->second.erase(address.value)) return false;
+    if (o->second.empty()) orphans.erase(o);
+    return true;
+  }
   std::unordered_map<AuthHandle, PendingAuth> pending;
   AuthHandle next_auth = 1;
   std::map<SessionId, std::unique_ptr<Session>> sessions;
@@ -99,7 +109,9 @@ struct Aaa::Impl {
     for (auto it = pools.begin(); it != pools.end();) {
       if (!wanted.count(it->first)) {
         log_info(DebugModule::aaa, "event=pool-removed pool=" + it->first +
-                                       " leases_dropped=" + std::to_string(it->second->in_use()));
+                                       " leases_kept=" + std::to_string(it->second->in_use()));
+        for (const auto& lease : it->second->leases())
+          orphans[it->first][lease.address.value] = lease.user;
         it = pools.erase(it);
       } else {
         ++it;
@@ -112,13 +124,22 @@ struct Aaa::Impl {
       if (next->truncated())
         log_warning(DebugModule::aaa,
                     "event=pool-truncated pool=" + name + " size=" + std::to_string(next->size()));
-      std::size_t dropped = 0;
+      // Leases inside the new range stay leased. Leases outside it (or of a pool that was
+      // removed) stay with their sessions as orphans: they are not handed out again when a
+      // later change brings them back into a pool, and their release just forgets them.
+      auto& orphaned = orphans[name];
       if (it != pools.end()) {
-        // Leases inside the new range stay; leases outside it stay with their sessions but
-        // are no longer the pool's (their release becomes a no-op).
         for (const auto& lease : it->second->leases())
-          if (!next->adopt(lease.address, lease.user)) ++dropped;
+          if (!next->adopt(lease.address, lease.user)) orphaned[lease.address.value] = lease.user;
       }
+      for (auto o = orphaned.begin(); o != orphaned.end();) {
+        if (next->adopt(Ipv4{o->first}, o->second))
+          o = orphaned.erase(o);
+        else
+          ++o;
+      }
+      const std::size_t dropped = orphaned.size();
+      if (orphaned.empty()) orphans.erase(name);
       debug_lazy(DebugModule::aaa, DebugClass::event, [&] {
         return "Pool " + name + " configured " + pc.start.to_string() + "-" +
                next->status().end.to_string() +
@@ -440,10 +461,7 @@ struct Aaa::Impl {
     Session& s = *it->second;
     s.interim.cancel();
     send_accounting(s, AcctStatus::stop, cause);
-    if (!s.start.pool.empty() && s.start.address) {
-      auto p = pools.find(s.start.pool);
-      if (p != pools.end()) p->second->release(*s.start.address);
-    }
+    if (!s.start.pool.empty() && s.start.address) release_lease(s.start.pool, *s.start.address);
     sessions.erase(it);
   }
 };
@@ -489,9 +507,7 @@ Result<Ipv4, PoolError> Aaa::allocate(std::string_view pool, std::string_view us
 }
 
 bool Aaa::release(std::string_view pool, Ipv4 address) {
-  auto it = impl_->pools.find(pool);
-  if (it == impl_->pools.end()) return false;
-  return it->second->release(address);
+  return impl_->release_lease(pool, address);
 }
 
 std::vector<PoolStatus> Aaa::pool_status(std::string_view name) const {
