@@ -408,6 +408,13 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
   }
 
   void on_lcp_down() {
+    // Renegotiated LCP no longer matches the proxy: authenticate per the new LCP.
+    proxied_lcp_ = false;
+    if (phase_ == Phase::tunnel_ready && !closing_) {
+      // The LAC already reported the user and its LCP for ICCN; a new negotiation would
+      // make that stale. Give up on this call rather than tunnel wrong proxy data.
+      request_close(DownReason::lcp_failed, "user renegotiated LCP while the call was being placed");
+    }
     echo_timer_.cancel();
     auth_timer_.cancel();
     cancel_auth();

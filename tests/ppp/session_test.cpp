@@ -610,6 +610,31 @@ TEST(PppVpdn, LacProducesPapProxyData) {
   EXPECT_TRUE(p.auth_challenge.empty());
 }
 
+TEST(PppVpdn, LacUserRenegotiatingBeforeHandOverEndsTheCall) {
+  Vpdn v;
+  v.lac_phase({AuthMethod::chap_md5});
+  v.server->receive(encode_frame(proto::lcp, encode_control(1, 77, Bytes{5, 6, 9, 9, 9, 9})));
+  v.pump();
+  v.run(7s);
+  ASSERT_TRUE(v.server_ev.down);
+  EXPECT_EQ(*v.server_ev.down, DownReason::lcp_failed);
+}
+
+TEST(PppVpdn, LnsUserRenegotiatingLcpIsAuthenticatedAgain) {
+  Vpdn v;
+  v.lac_phase({AuthMethod::chap_md5});
+  v.lns_phase(false, false);
+  ASSERT_TRUE(v.lns_ev.up);
+  std::size_t challenges = v.to_client.count(proto::chap, chap_code::challenge);
+  // The user restarts LCP towards the LNS (as if its link flapped).
+  v.lns->receive(encode_frame(proto::lcp, encode_control(1, 99, Bytes{5, 6, 1, 2, 3, 4})));
+  v.pump();
+  v.run(10s);
+  EXPECT_GT(v.to_client.count(proto::chap, chap_code::challenge), challenges);  // a real Challenge now
+  EXPECT_EQ(v.lns->lcp_state(), "Opened");
+  EXPECT_FALSE(v.lns_ev.down);
+}
+
 TEST(PppVpdn, LacContinueLocallyRunsIpcp) {
   Vpdn v;
   v.lac_phase({AuthMethod::chap_md5});
