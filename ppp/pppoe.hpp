@@ -10,8 +10,9 @@
 //     state for a client before a PADR carrying a valid AC-Cookie (HMAC-MD5 over the
 //     client MAC and a timestamp with a per-server secret), so a PADI/PADR flood costs
 //     nothing but the answers.
-//  3. PppoeSocket: AF_PACKET sockets (ETH_P_PPP_DISC and ETH_P_PPP_SES) bound to one
-//     interface, read in batches on an io_context; the production PppoeFrameSink.
+//  3. PppoeSocket: one AF_PACKET socket bound to one interface with a BPF filter passing
+//     ETH_P_PPP_DISC and ETH_P_PPP_SES (one socket keeps discovery and session frames in
+//     wire order), read in batches on an io_context; the production PppoeFrameSink.
 //
 // Frames between a session and the PPP engine are "protocol (2 octets) + information",
 // exactly PppLowerLayer::send()'s format in ppp/ppp.hpp: PPPoE carries no FF 03.
@@ -313,7 +314,7 @@ struct PppoeSocketCounters {
 class PppoeSocket final : public PppoeFrameSink {
  public:
   using FrameHandler = std::function<void(ByteView frame)>;
-  // Opens discovery and session packet sockets on `ifname`. `promiscuous` lets a client
+  // Opens the packet socket on `ifname`. `promiscuous` lets a client
   // emulator receive frames for MACs other than the interface's own.
   static Result<std::unique_ptr<PppoeSocket>, std::string> open(boost::asio::io_context& io,
                                                                 const std::string& ifname,

@@ -1,7 +1,8 @@
-// AF_PACKET I/O for PPPoE: one socket per ethertype, bound to the interface, drained in
-// batches on the io_context.
+// AF_PACKET I/O for PPPoE: one filtered socket bound to the interface, drained in batches
+// on the io_context.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -23,21 +24,43 @@ constexpr std::size_t kBatch = 64;
 
 std::string sys_error(const std::string& what) { return what + ": " + std::strerror(errno); }
 
-int open_packet_socket(int ifindex, std::uint16_t ethertype, bool promiscuous, std::string& err) {
-  int fd = ::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ethertype));
+// One socket for both PPPoE ethertypes: with two, the loop could read a session frame
+// (the AC's first LCP Configure-Request) before the PADS that precedes it on the wire, and
+// the client would drop it. ETH_P_ALL plus a classic BPF filter keeps wire order and lets
+// the kernel discard everything else.
+int open_packet_socket(int ifindex, bool promiscuous, std::string& err) {
+  int fd = ::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
   if (fd < 0) {
     err = sys_error("socket(AF_PACKET)");
     return -1;
   }
+  sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),                           // ethertype
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kEtherTypePppoeDiscovery, 2, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kEtherTypePppoeSession, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, 0),
+      BPF_STMT(BPF_RET | BPF_K, 0xffff),
+  };
+  sock_fprog prog{static_cast<unsigned short>(sizeof code / sizeof code[0]), code};
+  if (::setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) {
+    err = sys_error("SO_ATTACH_FILTER");
+    ::close(fd);
+    return -1;
+  }
   sockaddr_ll sll{};
   sll.sll_family = AF_PACKET;
-  sll.sll_protocol = htons(ethertype);
+  sll.sll_protocol = htons(ETH_P_ALL);
   sll.sll_ifindex = ifindex;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0) {
     err = sys_error("bind(AF_PACKET)");
     ::close(fd);
     return -1;
   }
+  // Bursts (a PADI storm, many users' LCP at once) must not overflow the default ~200 KB
+  // receive queue between two drains; FORCE needs CAP_NET_ADMIN, the plain one is capped.
+  int bytes = 4 << 20;
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)
+    (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
   if (promiscuous) {
     packet_mreq mr{};
     mr.mr_ifindex = ifindex;
@@ -87,9 +110,8 @@ struct PppoeSocket::Impl {
       }
     }
   };
-  boost::asio::io_context* io = nullptr;
-  std::shared_ptr<Reader> discovery, session;
-  int send_fd = -1;  // the discovery socket's fd (sends any ethertype: frames are complete)
+  std::shared_ptr<Reader> reader;
+  int send_fd = -1;
 };
 
 Result<std::unique_ptr<PppoeSocket>, std::string> PppoeSocket::open(boost::asio::io_context& io,
@@ -114,18 +136,11 @@ Result<std::unique_ptr<PppoeSocket>, std::string> PppoeSocket::open(boost::asio:
     std::memcpy(self->mac_.data(), ifr.ifr_hwaddr.sa_data, 6);
   }
   std::string err;
-  int disc = open_packet_socket(ifindex, kEtherTypePppoeDiscovery, promiscuous, err);
-  if (disc < 0) return unexpected(err);
-  int sess = open_packet_socket(ifindex, kEtherTypePppoeSession, promiscuous, err);
-  if (sess < 0) {
-    ::close(disc);
-    return unexpected(err);
-  }
+  int fd = open_packet_socket(ifindex, promiscuous, err);
+  if (fd < 0) return unexpected(err);
   self->impl_ = std::make_unique<Impl>();
-  self->impl_->io = &io;
-  self->impl_->discovery = std::make_shared<Impl::Reader>(io, disc, self.get());
-  self->impl_->session = std::make_shared<Impl::Reader>(io, sess, self.get());
-  self->impl_->send_fd = disc;
+  self->impl_->reader = std::make_shared<Impl::Reader>(io, fd, self.get());
+  self->impl_->send_fd = fd;
   return self;
 }
 
@@ -134,21 +149,16 @@ PppoeSocket::~PppoeSocket() {
 }
 
 void PppoeSocket::start(FrameHandler handler) {
-  for (auto* r : {&impl_->discovery, &impl_->session}) {
-    (*r)->handler = handler;
-    (*r)->stopped = false;
-    (*r)->arm();
-  }
+  impl_->reader->handler = std::move(handler);
+  impl_->reader->stopped = false;
+  impl_->reader->arm();
 }
 
 void PppoeSocket::stop() {
-  if (!impl_) return;
-  for (auto* r : {&impl_->discovery, &impl_->session}) {
-    if (!*r) continue;
-    (*r)->stopped = true;
-    boost::system::error_code ignored;
-    (*r)->descriptor.cancel(ignored);
-  }
+  if (!impl_ || !impl_->reader) return;
+  impl_->reader->stopped = true;
+  boost::system::error_code ignored;
+  impl_->reader->descriptor.cancel(ignored);
 }
 
 void PppoeSocket::send_frame(ByteView frame) {

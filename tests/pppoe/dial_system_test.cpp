@@ -325,3 +325,23 @@ TEST_F(DialOverVeth, PingThroughTheSessionWithTun) {
 
 }  // namespace
 }  // namespace vpdnd::ppp
+
+namespace vpdnd::ppp {
+namespace {
+
+// Load figure for docs/PERFORMANCE.md, not part of the suite (run with
+// --gtest_also_run_disabled_tests; VDP_DIAL_COUNT users, default 2000).
+TEST_F(DialOverVeth, DISABLED_SetupRateLoad) {
+  start_ac(AuthMethod::chap_md5, false);
+  const char* n = std::getenv("VDP_DIAL_COUNT");
+  std::string count = n ? n : "2000";
+  std::string out;
+  int rc = dial("--user 'u{n}' --password pw --count " + count + " --rate 100000 --concurrency " + std::string(std::getenv("VDP_DIAL_CONC") ? std::getenv("VDP_DIAL_CONC") : "100") + " --hold 0 --quiet",
+                out);
+  std::printf("%s", out.c_str());
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(summary(out)["established"], count);
+}
+
+}  // namespace
+}  // namespace vpdnd::ppp
