@@ -27,6 +27,9 @@ class KeyReader {
   std::optional<unsigned char> key(std::chrono::steady_clock::time_point deadline);
   // Reads a line (Enter ends it), with simple editing (Backspace, Ctrl+U). Echoes typed
   // characters when `echo`. nullopt as for key(); Ctrl+C/Ctrl+D also abort.
+  // libcli ended a line at CR: the LF or NUL a telnet client sends after it is still unread
+  // and must not count as a key of ours.
+  void after_line_end() { after_cr_ = true; }
   std::optional<std::string> line(bool echo, std::chrono::steady_clock::time_point deadline,
                                   std::size_t max_len = 256);
 

@@ -289,14 +289,23 @@ class Terminal {
 
   // Runs one line; true when the session is over.
   bool run_line(const std::string& raw) {
+    keys_.after_line_end();
     apply_ctrl_z();
     drain_logs(false);  // what came while monitoring was off is not shown later
-    ExecResult result;
-    try {
-      result = session_.execute(raw);
-    } catch (const std::exception& e) {
-      result.output = std::string("% Internal error: ") + e.what();
-      result.ok = false;
+    ExecResult result = execute(raw);
+    // A question (`save`): ask it on its own line and give the typed answer to the session
+    // right here, so that libcli does not draw a prompt in between.
+    for (int asked = 0; result.awaiting_answer && asked < 8; ++asked) {
+      print_paged(result.output, false);
+      auto deadline = std::chrono::steady_clock::now() +
+                      std::chrono::seconds(options_.idle_timeout_s ? options_.idle_timeout_s : 3600);
+      auto answer = keys_.line(true, deadline);
+      if (!answer) {
+        out("\r\n");
+        if (stop_.load()) request_quit();
+        answer = "N";
+      }
+      result = execute(*answer);
     }
     print_paged(result.output);
     update_view(false);
@@ -304,9 +313,21 @@ class Terminal {
     return result.close_session;
   }
 
+  ExecResult execute(const std::string& line) {
+    ExecResult result;
+    try {
+      result = session_.execute(line);
+    } catch (const std::exception& e) {
+      result.output = std::string("% Internal error: ") + e.what();
+      result.ok = false;
+    }
+    return result;
+  }
+
   // Shows text in pages of the session's screen-length. Returns false if the operator
-  // stopped it (or the peer went away).
-  bool print_paged(const std::string& text) {
+  // stopped it (or the peer went away). Without `end_line` the last line is left open (a
+  // question waiting for its answer).
+  bool print_paged(const std::string& text, bool end_line = true) {
     if (text.empty()) return true;
     auto lines = split_lines(text);
     std::uint32_t length = session_.terminal().screen_length;
@@ -331,7 +352,7 @@ class Terminal {
         budget = (*k == ' ') ? page : 1;
       }
       chunk += lines[i];
-      chunk += "\r\n";
+      if (end_line || i + 1 < lines.size()) chunk += "\r\n";
       if (budget) --budget;
     }
     out(chunk);

@@ -30,7 +30,16 @@ class FakeSession final : public CommandSession {
     ExecResult r;
     std::string t = line;
     while (!t.empty() && t.back() == ' ') t.pop_back();
-    if (t == "system-view") {
+    if (asking_) {
+      asking_ = false;
+      r.output = "ANSWER[" + line + "]";
+      return r;
+    }
+    if (t == "save") {
+      asking_ = true;
+      r.output = "Save it.\nAre you sure? [Y/N]:";
+      r.awaiting_answer = true;
+    } else if (t == "system-view") {
       prompt_ = "[VPDN]";
     } else if (t == "l2tp-group 1") {
       prompt_ = "[VPDN-l2tp1]";
@@ -89,6 +98,7 @@ class FakeSession final : public CommandSession {
  private:
   mutable std::mutex mutex_;
   std::string prompt_ = "<VPDN>";
+  bool asking_ = false;
   std::vector<std::string> lines_;
   mutable std::vector<std::string> helps_;
   mutable std::vector<std::string> completes_;
@@ -209,6 +219,18 @@ TEST_F(BridgeTest, PromptFollowsTheViewAndCtrlZReturns) {
   auto lines = session_.lines();
   ASSERT_GE(lines.size(), 2u);
   EXPECT_EQ(lines[lines.size() - 2], "return");
+}
+
+TEST_F(BridgeTest, AQuestionIsAnsweredOnItsOwnLineWithoutAPrompt) {
+  client_.mark_end();
+  client_.send("save\r");
+  ASSERT_TRUE(client_.expect("Are you sure? [Y/N]:"));
+  client_.drain(200ms);
+  EXPECT_EQ(client_.since_mark(), "") << "nothing (no prompt) after the question";
+  client_.send("y\r");
+  ASSERT_TRUE(client_.expect("y\r\n"));  // echoed
+  ASSERT_TRUE(client_.expect("ANSWER[y]"));
+  ASSERT_TRUE(client_.expect("<VPDN>"));
 }
 
 TEST_F(BridgeTest, LongOutputIsPagedByScreenLength) {

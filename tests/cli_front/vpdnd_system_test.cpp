@@ -324,6 +324,128 @@ TEST_F(VpdndTelnet, QuitDisconnectsAndSigtermExitsZeroQuickly) {
   EXPECT_TRUE(d.wait_eof(1000ms));
 }
 
+TEST_F(VpdndTelnet, VtyAuthenticationModesPasswordAndNoneApplyToNewConnections) {
+  TermClient c = login();
+  c.send("system-view\r\n");
+  ASSERT_TRUE(c.expect("[LAB]"));
+  c.send("user-interface vty 0 4\r\n");
+  ASSERT_TRUE(c.expect("[LAB-ui-vty0-4]")) << c.all();
+  c.send("set authentication password simple Line-pw\r\n");
+  ASSERT_TRUE(c.expect("[LAB-ui-vty0-4]"));
+  c.send("authentication-mode password\r\n");
+  ASSERT_TRUE(c.expect("[LAB-ui-vty0-4]"));
+  {
+    TermClient p = open();
+    ASSERT_TRUE(p.expect("Password:"));
+    EXPECT_EQ(p.all().find("Username:"), std::string::npos);
+    p.send("Line-pw\r\n");
+    ASSERT_TRUE(p.expect("<LAB>")) << p.all();
+  }
+  c.send("authentication-mode none\r\n");
+  ASSERT_TRUE(c.expect("[LAB-ui-vty0-4]"));
+  TermClient n = open();
+  ASSERT_TRUE(n.expect("<LAB>")) << n.all();
+  EXPECT_EQ(n.all().find("Password:"), std::string::npos);
+}
+
+TEST_F(VpdndTelnet, LongOutputPagesWithMore) {
+  TermClient c = login();
+  c.send("screen-length 4\r\n");
+  ASSERT_TRUE(c.expect("<LAB>"));
+  c.mark_end();
+  c.send("display current-configuration\r\n");
+  ASSERT_TRUE(c.expect("  ---- More ----")) << c.all();
+  c.drain(300ms);
+  EXPECT_EQ(c.since_mark(), "") << "the LF after CR was taken for a key";
+  c.send(" ");
+  ASSERT_TRUE(c.expect("  ---- More ----")) << c.all();
+  c.send("q");
+  ASSERT_TRUE(c.expect("<LAB>"));
+  EXPECT_EQ(c.since_mark().find("return"), std::string::npos);
+}
+
+TEST_F(VpdndTelnet, MonitoringTerminalSeesLogLines) {
+  TermClient m = login();
+  m.send("terminal monitor\r\n");
+  ASSERT_TRUE(m.expect("<LAB>"));
+  TermClient bad = open();
+  ASSERT_TRUE(bad.expect("Username:"));
+  bad.send("nobody\r\n");
+  ASSERT_TRUE(bad.expect("Password:"));
+  bad.send("x\r\n");
+  ASSERT_TRUE(m.expect("event=login_failed", 5000ms)) << m.all();
+}
+
+TEST_F(VpdndTelnet, SaveAsksAndWritesTheStartupConfig) {
+  TermClient c = login();
+  c.send("sysname SAVED\r\n");  // user view: rejected, caret
+  ASSERT_TRUE(c.expect("% "));
+  c.send("system-view\r\n");
+  ASSERT_TRUE(c.expect("[LAB]"));
+  c.send("sysname SAVED\r\n");
+  ASSERT_TRUE(c.expect("[SAVED]")) << c.all();
+  c.send("save\r\n");
+  ASSERT_TRUE(c.expect("[Y/N]:")) << c.all();
+  c.send("y\r\n");
+  ASSERT_TRUE(c.expect("[SAVED]")) << c.all();
+  c.drain(300ms);
+  std::ifstream in(dir_ / "startup.cfg");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(text.find("sysname SAVED"), std::string::npos) << text << c.all();
+}
+
+TEST_F(VpdndTelnet, RealTelnetClientThroughExpect) {
+  if (::system("command -v expect >/dev/null 2>&1 && command -v telnet >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "expect or telnet is not installed";
+  fs::path script = dir_ / "session.exp";
+  std::ofstream(script) << R"(set timeout 10
+expect_after { timeout { puts "TIMEOUT"; exit 1 } eof { puts "EOF"; exit 2 } }
+spawn telnet 127.0.0.1 )" << port_ << R"(
+expect -ex "Username:"
+send "admin\r"
+expect -ex "Password:"
+send "Adm1n-pw\r"
+expect -ex "<LAB>"
+send "sys\r"
+expect -ex {[LAB]}
+send "l2tp-group 5\r"
+expect -ex {[LAB-l2tp5]}
+send "display this\r"
+expect -ex "l2tp-group 5"
+send "\x1a"
+expect -ex "<LAB>"
+send "display ?"
+expect -ex "current-configuration"
+send "\x15quit\r"
+expect eof
+exit 0
+)";
+  std::string cmd = "expect -f " + script.string() + " > " + (dir_ / "expect.log").string() + " 2>&1";
+  int rc = ::system(cmd.c_str());
+  std::ifstream in(dir_ / "expect.log");
+  std::string log((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(rc, 0) << log;
+}
+
+TEST(VpdndConsole, PipedStdinRunsLineByLine) {
+  if (!fs::exists(vpdnd_path())) GTEST_SKIP() << vpdnd_path() << " is not built";
+  fs::path dir = fs::temp_directory_path() / ("vpdnd-cli-front-pipe-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "startup.cfg") << kConfig;
+  std::ofstream(dir / "cmds.txt") << "system-view\nl2tp-group 9\ndisplay this\nreturn\n";
+  std::string cmd = "timeout 20 sh -c '" + vpdnd_path() + " --telnet-port 0 --config " +
+                    (dir / "startup.cfg").string() + " < " + (dir / "cmds.txt").string() + " > " +
+                    (dir / "out.txt").string() + " 2>&1 & pid=$!; sleep 2; kill -TERM $pid; wait $pid'";
+  int rc = ::system(cmd.c_str());
+  std::ifstream in(dir / "out.txt");
+  std::string out((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(WEXITSTATUS(rc), 0) << out;
+  EXPECT_NE(out.find("[LAB-l2tp9]"), std::string::npos) << out;
+  EXPECT_NE(out.find("l2tp-group 9"), std::string::npos) << out;
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
 TEST(VpdndConsole, PtyShellCtrlZAndSigterm) {
   if (!fs::exists(vpdnd_path())) GTEST_SKIP() << vpdnd_path() << " is not built";
   fs::path dir = fs::temp_directory_path() / ("vpdnd-cli-front-console-" + std::to_string(::getpid()));
