@@ -35,10 +35,11 @@ void group_edit(Call& call, const std::function<std::string(L2tpGroup&, RunningC
   });
 }
 
-Action set_flag(bool L2tpGroup::*field, bool on, bool lns_only = false) {
+// mandatory-chap/-lcp are LNS settings, but like Comware we keep them in a LAC group too
+// (where they do nothing): refusing them would make `mode lac` after them unprintable.
+Action set_flag(bool L2tpGroup::*field, bool on) {
   return [=](Call& call) {
     group_edit(call, [&](L2tpGroup& g, RunningConfig&) -> std::string {
-      if (on && lns_only && lac_role(g)) return "Error: This command applies to an LNS group only.";
       g.*field = on;
       return {};
     });
@@ -242,10 +243,10 @@ void register_l2tp(Grammar& g) {
   ut.kw("flow-control", "No sequence numbers on data messages").run(set_flag(&L2tpGroup::flow_control, false));
 
   r.kw("mandatory-chap", "CHAP-authenticate the user again (LNS)")
-      .run(set_flag(&L2tpGroup::mandatory_chap, true, true));
+      .run(set_flag(&L2tpGroup::mandatory_chap, true));
   undo.kw("mandatory-chap", "Trust the LAC's proxy authentication").run(set_flag(&L2tpGroup::mandatory_chap, false));
   r.kw("mandatory-lcp", "Renegotiate LCP with the user (LNS)")
-      .run(set_flag(&L2tpGroup::mandatory_lcp, true, true));
+      .run(set_flag(&L2tpGroup::mandatory_lcp, true));
   undo.kw("mandatory-lcp", "Accept the LAC's proxy LCP").run(set_flag(&L2tpGroup::mandatory_lcp, false));
 
   r.kw("session-limit", "Limit the sessions of this group")

@@ -202,7 +202,6 @@ INSTANTIATE_TEST_SUITE_P(
         RejectCase{{"l2tp-group 1", "start l2tp ip 10.0.0.2 domain x"}, "allow l2tp virtual-template 1", "mutually exclusive"},
         RejectCase{{"l2tp-group 1 mode lns"}, "lns-ip 10.0.0.2", "mutually exclusive"},
         RejectCase{{"l2tp-group 1 mode lac"}, "allow l2tp virtual-template 1", "mutually exclusive"},
-        RejectCase{{"l2tp-group 1 mode lac"}, "mandatory-chap", "LNS group only"},
         RejectCase{{"l2tp-group 1"}, "start l2tp ip 10.0.0.2", kIncomplete},
         RejectCase{{"l2tp-group 1"}, "start l2tp ip 10.0.0.2 ip 10.0.0.2 domain x", "twice"},
         RejectCase{{"l2tp-group 1"},
