@@ -207,6 +207,10 @@ Result<LcpOptions, DecodeError> decode_lcp_options(ByteView data) {
       case lcp_opt::auth_protocol: {
         if (v.size() < 2) return fail(Kind::bad_length, at, "Auth-Protocol length < 4");
         std::uint16_t p = get16(v);
+        // A repeated option: the last one wins, as for every other option here (found by
+        // fuzzing: CHAP-MD5 followed by an unknown protocol must not keep both).
+        o.auth.reset();
+        o.auth_other.reset();
         if (p == proto::pap && v.size() == 2) {
           o.auth = AuthProtocol::pap;
         } else if (p == proto::chap && v.size() == 3 && v[2] == kChapMd5) {

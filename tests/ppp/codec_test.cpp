@@ -141,6 +141,20 @@ TEST(PppCodec, LcpOptionsGood) {
   EXPECT_EQ(encode_lcp_options(*mschap), hex("03 05 c2 23 81"));
 }
 
+TEST(PppCodec, LcpRepeatedAuthProtocolLastWins) {
+  // Found by fuzzing: CHAP-MD5 then an unknown protocol kept both and did not round-trip.
+  auto o = decode_lcp_options(hex("03 05 c2 23 05 03 04 06 c0"));
+  ASSERT_TRUE(o);
+  EXPECT_FALSE(o->auth);
+  ASSERT_TRUE(o->auth_other);
+  EXPECT_EQ(o->auth_other->first, 0x06c0);
+  EXPECT_EQ(decode_lcp_options(encode_lcp_options(*o)).value(), *o);
+  auto p = decode_lcp_options(hex("03 04 06 c0 03 04 c0 23"));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->auth, AuthProtocol::pap);
+  EXPECT_FALSE(p->auth_other);
+}
+
 TEST(PppCodec, LcpOptionsMalformed) {
   const char* bad[] = {
       "01 03 05",           // MRU length 3
