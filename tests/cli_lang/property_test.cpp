@@ -129,5 +129,37 @@ TEST_F(PropertyTest, RandomCommandSequencesAlwaysRoundTrip) {
   }
 }
 
+// Garbage and cut-off lines at every view: execute, `?` and Tab answer without throwing,
+// and `?`/Tab on any prefix of a real command never fails to parse what came before.
+TEST_F(PropertyTest, GarbageAndPrefixesNeverBreakTheSession) {
+  std::mt19937 rng(777);
+  const char* entries[] = {"l2tp-group 1", "interface virtual-template 1", "interface eth1", "domain d1",
+                           "local-user u1", "radius scheme r1", "user-interface vty 0 4", "quit"};
+  const auto& g = lang::grammar();
+  Walker w(99);
+  auto s = system_session();
+  for (int i = 0; i < 2000; ++i) {
+    s->execute("return");
+    s->execute("system-view");
+    s->execute(entries[i % std::size(entries)]);
+    std::string junk;
+    std::size_t len = std::uniform_int_distribution<std::size_t>(0, 40)(rng);
+    for (std::size_t k = 0; k < len; ++k) junk += static_cast<char>(std::uniform_int_distribution<int>(1, 127)(rng));
+    ASSERT_NO_THROW(s->execute(junk));
+    ASSERT_NO_THROW(s->help(junk));
+    ASSERT_NO_THROW(s->complete(junk));
+    std::string line = w.command(g.roots[static_cast<std::size_t>(View::system)]);
+    std::size_t cut = std::uniform_int_distribution<std::size_t>(0, line.size())(rng);
+    std::string prefix = line.substr(0, cut);
+    // Everything before the last word parsed, so `?` never answers with an error caret.
+    auto space = prefix.rfind(' ');
+    if (space != std::string::npos && s->prompt()[0] == '[') {  // user view has no system commands
+      std::string h = s->help(prefix.substr(0, space + 1));
+      EXPECT_EQ(h.find("% "), std::string::npos) << prefix << "\n" << h;
+    }
+  }
+  EXPECT_TRUE(running().domains.count("system"));
+}
+
 }  // namespace
 }  // namespace vpdnd::cli::test
