@@ -87,7 +87,9 @@ struct Job {
 struct Outcome {
   RadiusAccessReply access;
   RadiusAccountingReply accounting;
-  std::vector<std::string> debug;   // emitted on the engine thread
+  // Debug lines (class, text), emitted on the engine thread: control for packets,
+  // error for servers that did not answer, event for the rest.
+  std::vector<std::pair<DebugClass, std::string>> debug;
   std::vector<std::string> errors;  // logged as warnings there
 };
 
@@ -219,8 +221,8 @@ class Worker {
     std::vector<Server> live, quiet;
     for (auto& srv : servers(s, accounting)) {
       if (quiet_.quiet(srv.key())) {
-        out.debug.push_back(std::string(srv.role) + " " + srv.key() +
-                            " is quiet after not answering, tried last");
+        out.debug.emplace_back(DebugClass::event, std::string(srv.role) + " " + srv.key() +
+                                                      " is quiet after not answering, tried last");
         quiet.push_back(std::move(srv));
       } else {
         live.push_back(std::move(srv));
@@ -313,9 +315,10 @@ class Worker {
     const auto list = ordered(t.scheme, false, out);
     reply.outcome = RadiusOutcome::timeout;
     for (const auto& srv : list) {
-      out.debug.push_back("Access-Request (" + std::string(method) + ") for " + r.user_name +
-                          " to " + srv.role + " " + srv.host + ":" + std::to_string(srv.port) +
-                          " scheme " + t.scheme.name);
+      out.debug.emplace_back(DebugClass::control,
+                             "Access-Request (" + std::string(method) + ") for " + r.user_name +
+                                 " to " + srv.role + " " + srv.host + ":" +
+                                 std::to_string(srv.port) + " scheme " + t.scheme.name);
       VALUE_PAIR* received = nullptr;
       RC_AAA_CTX* ctx = nullptr;
       char msg[PW_MAX_MSG_SIZE] = {0};
@@ -337,8 +340,9 @@ class Worker {
         const char* what = rc == OK_RC       ? "Access-Accept"
                            : rc == REJECT_RC ? "Access-Reject"
                                              : "Access-Challenge (refused)";
-        out.debug.push_back(std::string(what) + " for " + r.user_name + " from " + srv.host + ":" +
-                            std::to_string(srv.port));
+        out.debug.emplace_back(DebugClass::control, std::string(what) + " for " + r.user_name +
+                                                        " from " + srv.host + ":" +
+                                                        std::to_string(srv.port));
         rc_avpair_free(received);
         if (ctx) rc_aaa_ctx_free(ctx);
         return reply;
@@ -346,8 +350,9 @@ class Worker {
       rc_avpair_free(received);
       if (ctx) rc_aaa_ctx_free(ctx);
       quiet_.silent(srv.key());
-      out.debug.push_back("No answer from " + std::string(srv.role) + " " + srv.host + ":" +
-                          std::to_string(srv.port) + " (rc=" + std::to_string(rc) + ")");
+      out.debug.emplace_back(DebugClass::error, "No answer from " + std::string(srv.role) + " " +
+                                                    srv.host + ":" + std::to_string(srv.port) +
+                                                    " (rc=" + std::to_string(rc) + ")");
       if (rc != TIMEOUT_RC) reply.outcome = RadiusOutcome::error;
     }
     if (list.empty()) reply.outcome = RadiusOutcome::error;
@@ -412,12 +417,13 @@ class Worker {
       out.errors.push_back("event=radius-tunnel-password-undecryptable count=" +
                            std::to_string(bad));
     for (const auto& s : reply.tunnels) {
-      out.debug.push_back("Tunnel tag " + std::to_string(s.tag) + ": type " +
-                          std::to_string(s.type) + " medium " + std::to_string(s.medium) +
-                          " endpoint " + s.server_endpoint_text + " preference " +
-                          (s.preference ? std::to_string(*s.preference) : std::string("-")) +
-                          " assignment-id " + s.assignment_id + " client-auth-id " +
-                          s.client_auth_id + (s.password.empty() ? "" : " password ******"));
+      out.debug.emplace_back(DebugClass::control,
+                             "Tunnel tag " + std::to_string(s.tag) + ": type " +
+                                 std::to_string(s.type) + " medium " + std::to_string(s.medium) +
+                                 " endpoint " + s.server_endpoint_text + " preference " +
+                                 (s.preference ? std::to_string(*s.preference) : std::string("-")) +
+                                 " assignment-id " + s.assignment_id + " client-auth-id " +
+                                 s.client_auth_id + (s.password.empty() ? "" : " password ******"));
     }
   }
 
@@ -445,22 +451,26 @@ class Worker {
     const auto list = ordered(t.scheme, true, out);
     RadiusOutcome result = list.empty() ? RadiusOutcome::error : RadiusOutcome::timeout;
     for (const auto& srv : list) {
-      out.debug.push_back("Accounting-Request " + std::string(status_name(r.status)) + " for " +
-                          r.user_name + " session " + r.session_id + " to " + srv.role + " " +
-                          srv.host + ":" + std::to_string(srv.port));
+      out.debug.emplace_back(DebugClass::control,
+                             "Accounting-Request " + std::string(status_name(r.status)) + " for " +
+                                 r.user_name + " session " + r.session_id + " to " + srv.role +
+                                 " " + srv.host + ":" + std::to_string(srv.port));
       VALUE_PAIR* received = nullptr;
       int rc = exchange(rh, srv, t.scheme.key_accounting.plain, ACCT, r.nas_port, p.get(),
                         &received, nullptr, PW_ACCOUNTING_REQUEST, nullptr);
       rc_avpair_free(received);
       if (rc == OK_RC) {
         quiet_.answered(srv.key());
-        out.debug.push_back("Accounting-Response for session " + r.session_id + " from " +
-                            srv.host + ":" + std::to_string(srv.port));
+        out.debug.emplace_back(DebugClass::control, "Accounting-Response for session " +
+                                                        r.session_id + " from " + srv.host + ":" +
+                                                        std::to_string(srv.port));
         return RadiusOutcome::accept;
       }
       quiet_.silent(srv.key());
-      out.debug.push_back("No accounting answer from " + std::string(srv.role) + " " + srv.host +
-                          ":" + std::to_string(srv.port) + " (rc=" + std::to_string(rc) + ")");
+      out.debug.emplace_back(DebugClass::error, "No accounting answer from " +
+                                                    std::string(srv.role) + " " + srv.host + ":" +
+                                                    std::to_string(srv.port) +
+                                                    " (rc=" + std::to_string(rc) + ")");
       if (rc != TIMEOUT_RC) result = RadiusOutcome::error;
     }
     return result;
@@ -554,8 +564,8 @@ class RadcliClient final : public RadiusClient {
 
   // Engine thread.
   void deliver(Id id, Outcome out) {
-    for (auto& line : out.debug)
-      debug_lazy(DebugModule::radius, DebugClass::event, [&] { return std::move(line); });
+    for (auto& [cls, line] : out.debug)
+      debug_lazy(DebugModule::radius, cls, [&] { return std::move(line); });
     for (auto& e : out.errors) log_warning(DebugModule::radius, e);
     if (auto it = access_.find(id); it != access_.end()) {
       auto done = std::move(it->second);
