@@ -7,7 +7,7 @@
 //  2. PppSession, one per user: LCP (+echo keepalive), PAP/CHAP-MD5 as authenticator or
 //     as peer, IPCP as server or client, and the VPDN modes (LAC producing ProxyData, LNS
 //     consuming it). It talks to the world only through the interfaces below:
-//       PppLowerLayer   frames out (protocol + payload, no FF 03, no HDLC) and close;
+//       PppLowerLayer   frames out (protocol + payload, no FF 03, no HDLC);
 //       PppListener     events up (ready-to-tunnel, up, down);
 //       Authenticator   asynchronous user check (the integration adapts AAA to it);
 //       AddressProvider the peer's address for IPCP (pool / RADIUS Framed-IP);
@@ -263,8 +263,8 @@ struct AuthResult {
   std::string message;  // PAP message / CHAP Success-Failure text sent to the peer
   std::optional<Ipv4> framed_address;  // RADIUS Framed-IP-Address
   std::string framed_pool;             // RADIUS Framed-Pool
-  std::optional<std::chrono::seconds> session_timeout;
-  std::optional<std::chrono::seconds> idle_timeout;
+  std::optional<std::chrono::seconds> session_timeout;  // enforced by PppSession (down: session_timeout)
+  std::optional<std::chrono::seconds> idle_timeout;     // not enforced here: needs data-plane activity
 };
 
 // Asynchronous user check. The answer comes through `done` exactly once unless cancel()
