@@ -211,3 +211,24 @@ TEST_F(DialL2tp, WrongUserPasswordFails) {
 
 }  // namespace
 }  // namespace vpdnd::ppp
+
+namespace vpdnd::ppp {
+namespace {
+
+// Load figure for docs/PERFORMANCE.md (run with --gtest_also_run_disabled_tests;
+// VDP_DIAL_COUNT users over one tunnel, default 2000).
+TEST_F(DialL2tp, DISABLED_SetupRateLoad) {
+  start(true, 23104);
+  const char* n = std::getenv("VDP_DIAL_COUNT");
+  std::string count = n ? n : "2000";
+  std::string out;
+  int rc = dial("--l2tp 127.0.0.1:23104 --secret tunnel-secret --user 'u{n}' --password pw --count " + count +
+                    " --rate 100000 --concurrency 500 --hold 0 --quiet",
+                out);
+  std::printf("%s", out.c_str());
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(summary(out)["established"], count);
+}
+
+}  // namespace
+}  // namespace vpdnd::ppp

@@ -21,7 +21,8 @@ const char* kUsage =
     "  --hold SECONDS       keep each session up this long, then hang up (default 0;\n"
     "                       -1 = until SIGINT/SIGTERM)\n"
     "  --timeout SECONDS    setup time limit per user (default 30)\n"
-    "  --chap | --pap       expected authentication (a session negotiating the other fails)\n"
+    "  --chap | --pap       allowed authentication (the PPP client Naks the other);\n"
+    "  --auth pap|chap      same as --pap / --chap\n"
     "  --tun                put session addresses on a TUN device and carry IP through them\n"
     "  --tun-name NAME      TUN device (default vdial0)\n"
     "  --route PREFIX/LEN   route PREFIX via the TUN (with --tun)\n"
@@ -116,6 +117,9 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
       if (!value(v) || !number(v, o.hold_s)) return fail("--hold needs seconds");
     } else if (a == "--timeout") {
       if (!value(v) || !number(v, o.timeout_s) || !(o.timeout_s > 0)) return fail("--timeout needs seconds > 0");
+    } else if (a == "--auth") {
+      if (!value(v) || (v != "pap" && v != "chap")) return fail("--auth needs pap or chap");
+      o.auth = v == "pap" ? AuthPreference::pap : AuthPreference::chap;
     } else if (a == "--chap") {
       o.auth = AuthPreference::chap;
     } else if (a == "--pap") {
