@@ -73,6 +73,13 @@ class DatagramPort {
  public:
   virtual ~DatagramPort() = default;
   virtual void send_to(const Endpoint& to, ByteView datagram) = 0;
+  // One datagram given in two parts (the data path's prebuilt header + the PPP frame), so
+  // a port that copies into its own batch copies the frame once.
+  virtual void send_parts(const Endpoint& to, ByteView head, ByteView body) {
+    Bytes joined(head.begin(), head.end());
+    joined.insert(joined.end(), body.begin(), body.end());
+    send_to(to, joined);
+  }
   virtual Endpoint local() const = 0;
 };
 

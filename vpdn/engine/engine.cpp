@@ -1285,13 +1285,14 @@ class L2tpEngine::Impl {
     auto it = t->sessions.find(ref.session);
     if (it == t->sessions.end() || it->second->state != SessionState::established) return false;
     Session& s = *it->second;
-    send_buf_.clear();
+    ByteView head;
     if (s.sequencing) {
+      send_buf_.clear();
       append_data_header(send_buf_, t->remote_id, s.remote_id, DataSequence{s.data_ns++, 0});
+      head = ByteView(send_buf_);
     } else {
-      send_buf_.insert(send_buf_.end(), s.data_header.begin(), s.data_header.end());
+      head = ByteView(s.data_header.data(), s.data_header.size());
     }
-    send_buf_.insert(send_buf_.end(), frame.begin(), frame.end());
     ++s.packets_out;
     s.bytes_out += frame.size();
     ++t->data_packets_out;
@@ -1301,7 +1302,7 @@ class L2tpEngine::Impl {
              std::to_string(frame.size()) + "): " +
              to_hex(frame.subspan(0, std::min<std::size_t>(frame.size(), 16)));
     });
-    send_raw(t->peer, send_buf_);
+    if (port_) port_->send_parts(t->peer, head, frame);
     return true;
   }
 

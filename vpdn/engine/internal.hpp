@@ -31,6 +31,7 @@ class UdpPort final : public DatagramPort {
   Status<std::string> open(Ipv4 bind, std::uint16_t port);
   void close();
   void send_to(const Endpoint& to, ByteView datagram) override;
+  void send_parts(const Endpoint& to, ByteView head, ByteView body) override;
   Endpoint local() const override;
   std::uint64_t send_errors() const { return send_errors_; }
 

@@ -108,7 +108,9 @@ void UdpPort::arm() {
       });
 }
 
-void UdpPort::send_to(const Endpoint& to, ByteView datagram) {
+void UdpPort::send_to(const Endpoint& to, ByteView datagram) { send_parts(to, datagram, {}); }
+
+void UdpPort::send_parts(const Endpoint& to, ByteView head, ByteView body) {
   auto& im = *impl_;
   if (!im.socket.is_open()) {
     ++send_errors_;
@@ -118,8 +120,9 @@ void UdpPort::send_to(const Endpoint& to, ByteView datagram) {
   sa.sin_family = AF_INET;
   sa.sin_port = htons(to.port);
   sa.sin_addr.s_addr = htonl(to.address.value);
-  im.out.push_back({im.out_bytes.size(), datagram.size(), sa});
-  im.out_bytes.insert(im.out_bytes.end(), datagram.begin(), datagram.end());
+  im.out.push_back({im.out_bytes.size(), head.size() + body.size(), sa});
+  im.out_bytes.insert(im.out_bytes.end(), head.begin(), head.end());
+  im.out_bytes.insert(im.out_bytes.end(), body.begin(), body.end());
   if (im.out.size() >= kSendBatch) {
     flush();
     return;
