@@ -84,7 +84,7 @@ enum class Code : std::uint8_t {
 };
 std::string_view to_string(Code code);  // "ConfReq", "ConfAck", ... "Code(42)" never (see name_of)
 std::string code_name(std::uint16_t protocol, std::uint8_t code);  // for debug lines
-std::string protocol_name(std::uint16_t protocol);                  // "LCP", "0x8057", ...
+std::string protocol_name(std::uint16_t protocol);                 // "LCP", "0x8057", ...
 
 // LCP option types (RFC 1661 §6) and IPCP option types (RFC 1332 §3, RFC 1877).
 namespace lcp_opt {
@@ -100,11 +100,11 @@ inline constexpr std::uint8_t kChapMd5 = 5;  // CHAP Algorithm, RFC 1994 §3
 
 struct DecodeError {
   enum class Kind : std::uint8_t {
-    truncated,        // fewer bytes than a header or a length field promises
-    bad_length,       // a length field below its minimum / not matching a fixed size
-    bad_protocol,     // protocol field not odd in its low octet / even high octet (RFC 1661 §2)
-    bad_value,        // a field's value is outside what the RFC allows
-    bad_code,         // a code this packet kind does not define
+    truncated,     // fewer bytes than a header or a length field promises
+    bad_length,    // a length field below its minimum / not matching a fixed size
+    bad_protocol,  // protocol field not odd in its low octet / even high octet (RFC 1661 §2)
+    bad_value,     // a field's value is outside what the RFC allows
+    bad_code,      // a code this packet kind does not define
   };
   Kind kind = Kind::truncated;
   std::size_t offset = 0;  // where in the input the problem is
@@ -125,7 +125,8 @@ Result<Frame, DecodeError> decode_frame(ByteView data);
 Bytes encode_frame(std::uint16_t protocol, ByteView payload);
 // With the Address/Control field and/or a compressed protocol field (PFC applies only to
 // protocols < 0x100).
-Bytes encode_frame(std::uint16_t protocol, ByteView payload, bool address_control, bool compress_protocol);
+Bytes encode_frame(std::uint16_t protocol, ByteView payload, bool address_control,
+                   bool compress_protocol);
 
 // ---- control packets (LCP, IPCP, PAP, CHAP share Code/Identifier/Length) ---------------
 struct ControlPacket {
@@ -250,7 +251,7 @@ enum class AuthMethod : std::uint8_t { pap, chap_md5 };
 
 struct AuthRequest {
   AuthMethod method = AuthMethod::chap_md5;
-  std::string user;  // as the peer typed it (the Authenticator splits domains)
+  std::string user;      // as the peer typed it (the Authenticator splits domains)
   std::string password;  // PAP only (secret: never log)
   std::uint8_t chap_id = 0;
   Bytes chap_challenge;
@@ -260,11 +261,12 @@ struct AuthRequest {
 
 struct AuthResult {
   bool accepted = false;
-  std::string message;  // PAP message / CHAP Success-Failure text sent to the peer
+  std::string message;                 // PAP message / CHAP Success-Failure text sent to the peer
   std::optional<Ipv4> framed_address;  // RADIUS Framed-IP-Address
   std::string framed_pool;             // RADIUS Framed-Pool
-  std::optional<std::chrono::seconds> session_timeout;  // enforced by PppSession (down: session_timeout)
-  std::optional<std::chrono::seconds> idle_timeout;     // not enforced here: needs data-plane activity
+  std::optional<std::chrono::seconds>
+      session_timeout;  // enforced by PppSession (down: session_timeout)
+  std::optional<std::chrono::seconds> idle_timeout;  // not enforced here: needs data-plane activity
 };
 
 // Asynchronous user check. The answer comes through `done` exactly once unless cancel()
@@ -305,9 +307,9 @@ enum class DownReason : std::uint8_t {
 std::string_view to_string(DownReason r);
 
 struct SessionUpInfo {
-  std::string user;      // the authenticated name (empty when no auth)
-  Ipv4 local_address;    // ours (IPCP)
-  Ipv4 peer_address;     // the peer's
+  std::string user;                                // the authenticated name (empty when no auth)
+  Ipv4 local_address;                              // ours (IPCP)
+  Ipv4 peer_address;                               // the peer's
   std::optional<Ipv4> primary_dns, secondary_dns;  // client mode: learnt
   AuthProtocol auth = AuthProtocol::none;
   AuthResult auth_result;  // attributes from the Authenticator (server modes)
@@ -336,7 +338,7 @@ enum class SessionMode : std::uint8_t {
 };
 
 struct FsmTimers {
-  Duration restart = 3s;            // RFC 1661 §4.6 Restart timer
+  Duration restart = 3s;  // RFC 1661 §4.6 Restart timer
   unsigned max_configure = 10;
   unsigned max_terminate = 2;
   unsigned max_failure = 5;
@@ -349,7 +351,7 @@ struct SessionConfig {
   // Client: methods we agree to authenticate with (others are Nak'd with the first);
   // empty = CHAP-MD5 or PAP.
   std::vector<AuthMethod> auth_methods;
-  std::uint16_t mru = 1500;          // what we ask for in LCP (PPPoE: 1492)
+  std::uint16_t mru = 1500;  // what we ask for in LCP (PPPoE: 1492)
   bool request_pfc = false, request_acfc = false;
   // Server IPCP: our address (template `ip address`) and DNS to give (`ppp ipcp dns`).
   Ipv4 local_address;
@@ -363,7 +365,7 @@ struct SessionConfig {
   FsmTimers timers;
   // Client credentials.
   std::string user;
-  std::string password;  // PAP password / CHAP secret
+  std::string password;             // PAP password / CHAP secret
   std::string chap_name = "vpdnd";  // our name in CHAP Challenges
   // LNS.
   std::optional<ProxyData> proxy;
@@ -388,14 +390,23 @@ struct SessionCounters {
   std::uint64_t drop_malformed = 0, drop_not_ready = 0, drop_bad_state = 0;
 };
 
-enum class Phase : std::uint8_t { dead, establish, authenticate, network, running, terminate, handed_over, tunnel_ready };
+enum class Phase : std::uint8_t {
+  dead,
+  establish,
+  authenticate,
+  network,
+  running,
+  terminate,
+  handed_over,
+  tunnel_ready
+};
 std::string_view to_string(Phase p);
 
 // What receive() did with a frame.
 enum class Disposition : std::uint8_t {
-  control,  // consumed by the PPP engine
-  ip,       // an IPv4 datagram and IPCP is open: the caller forwards Frame::payload
-  dropped,  // malformed / not accepted in this phase (counted)
+  control,      // consumed by the PPP engine
+  ip,           // an IPv4 datagram and IPCP is open: the caller forwards Frame::payload
+  dropped,      // malformed / not accepted in this phase (counted)
   passthrough,  // handed over (LAC tunnelling): the caller switches the frame unchanged
 };
 
@@ -419,14 +430,14 @@ class PppSession {
   void lower_down();
 
   // LAC after on_ready_to_tunnel.
-  void hand_over();          // stop all PPP processing; frames become passthrough
-  void continue_locally();   // not a VPDN user: run IPCP here as a local session
+  void hand_over();         // stop all PPP processing; frames become passthrough
+  void continue_locally();  // not a VPDN user: run IPCP here as a local session
 
   Phase phase() const;
   const SessionCounters& counters() const;
-  std::string_view lcp_state() const;   // RFC 1661 state name, "Opened", ...
+  std::string_view lcp_state() const;  // RFC 1661 state name, "Opened", ...
   std::string_view ipcp_state() const;
-  const std::string& user() const;      // authenticated (or claimed) name
+  const std::string& user() const;  // authenticated (or claimed) name
   std::optional<Ipv4> peer_address() const;
   std::uint16_t peer_mru() const;
 

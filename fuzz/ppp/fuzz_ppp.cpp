@@ -80,7 +80,9 @@ struct YesAuth : Authenticator {
   void cancel(Handle) override {}
 };
 struct Pool : AddressProvider {
-  std::optional<Ipv4> acquire(const std::string&, const AuthResult&) override { return Ipv4{0x0a000002}; }
+  std::optional<Ipv4> acquire(const std::string&, const AuthResult&) override {
+    return Ipv4{0x0a000002};
+  }
   void release(Ipv4) override {}
 };
 
@@ -96,7 +98,8 @@ void session(ByteView in, SessionMode mode) {
   cfg.user = "alice";
   cfg.password = "pw";
   cfg.local_address = Ipv4{0x0a000001};
-  if (mode == SessionMode::lac || mode == SessionMode::local) cfg.auth_methods = {AuthMethod::chap_md5, AuthMethod::pap};
+  if (mode == SessionMode::lac || mode == SessionMode::local)
+    cfg.auth_methods = {AuthMethod::chap_md5, AuthMethod::pap};
   std::uint32_t seed = 7;
   cfg.random = [seed](std::span<std::uint8_t> out) mutable {
     for (auto& b : out) b = static_cast<std::uint8_t>((seed = seed * 1103515245u + 12345u) >> 16);
@@ -123,10 +126,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   ByteView in(data + 1, size - 1);
   switch (data[0] % 4) {
-    case 0: decoders(in); break;
-    case 1: session(in, SessionMode::local); break;
-    case 2: session(in, SessionMode::client); break;
-    case 3: session(in, SessionMode::lac); break;
+    case 0:
+      decoders(in);
+      break;
+    case 1:
+      session(in, SessionMode::local);
+      break;
+    case 2:
+      session(in, SessionMode::client);
+      break;
+    case 3:
+      session(in, SessionMode::lac);
+      break;
   }
   return 0;
 }

@@ -17,38 +17,60 @@ Unexpected<DecodeError> fail(Kind k, std::size_t offset, std::string_view what) 
 }
 
 std::uint32_t get32(ByteView v) {
-  return (std::uint32_t{v[0]} << 24) | (std::uint32_t{v[1]} << 16) | (std::uint32_t{v[2]} << 8) | v[3];
+  return (std::uint32_t{v[0]} << 24) | (std::uint32_t{v[1]} << 16) | (std::uint32_t{v[2]} << 8) |
+         v[3];
 }
-std::uint16_t get16(ByteView v) { return static_cast<std::uint16_t>((v[0] << 8) | v[1]); }
+std::uint16_t get16(ByteView v) {
+  return static_cast<std::uint16_t>((v[0] << 8) | v[1]);
+}
 }  // namespace
 
 std::string_view to_string(Code code) {
   switch (code) {
-    case Code::configure_request: return "ConfReq";
-    case Code::configure_ack: return "ConfAck";
-    case Code::configure_nak: return "ConfNak";
-    case Code::configure_reject: return "ConfRej";
-    case Code::terminate_request: return "TermReq";
-    case Code::terminate_ack: return "TermAck";
-    case Code::code_reject: return "CodeRej";
-    case Code::protocol_reject: return "ProtRej";
-    case Code::echo_request: return "EchoReq";
-    case Code::echo_reply: return "EchoRep";
-    case Code::discard_request: return "DiscReq";
+    case Code::configure_request:
+      return "ConfReq";
+    case Code::configure_ack:
+      return "ConfAck";
+    case Code::configure_nak:
+      return "ConfNak";
+    case Code::configure_reject:
+      return "ConfRej";
+    case Code::terminate_request:
+      return "TermReq";
+    case Code::terminate_ack:
+      return "TermAck";
+    case Code::code_reject:
+      return "CodeRej";
+    case Code::protocol_reject:
+      return "ProtRej";
+    case Code::echo_request:
+      return "EchoReq";
+    case Code::echo_reply:
+      return "EchoRep";
+    case Code::discard_request:
+      return "DiscReq";
   }
   return "Code?";
 }
 
 std::string protocol_name(std::uint16_t protocol) {
   switch (protocol) {
-    case proto::lcp: return "LCP";
-    case proto::ipcp: return "IPCP";
-    case proto::pap: return "PAP";
-    case proto::chap: return "CHAP";
-    case proto::ip: return "IP";
-    case proto::ipv6cp: return "IPV6CP";
-    case proto::ipv6: return "IPV6";
-    case proto::ccp: return "CCP";
+    case proto::lcp:
+      return "LCP";
+    case proto::ipcp:
+      return "IPCP";
+    case proto::pap:
+      return "PAP";
+    case proto::chap:
+      return "CHAP";
+    case proto::ip:
+      return "IP";
+    case proto::ipv6cp:
+      return "IPV6CP";
+    case proto::ipv6:
+      return "IPV6";
+    case proto::ccp:
+      return "CCP";
     default: {
       char buf[8];
       std::snprintf(buf, sizeof buf, "0x%04x", protocol);
@@ -60,16 +82,23 @@ std::string protocol_name(std::uint16_t protocol) {
 std::string code_name(std::uint16_t protocol, std::uint8_t code) {
   if (protocol == proto::pap) {
     switch (code) {
-      case pap_code::request: return "Auth-Req";
-      case pap_code::ack: return "Auth-Ack";
-      case pap_code::nak: return "Auth-Nak";
+      case pap_code::request:
+        return "Auth-Req";
+      case pap_code::ack:
+        return "Auth-Ack";
+      case pap_code::nak:
+        return "Auth-Nak";
     }
   } else if (protocol == proto::chap) {
     switch (code) {
-      case chap_code::challenge: return "Challenge";
-      case chap_code::response: return "Response";
-      case chap_code::success: return "Success";
-      case chap_code::failure: return "Failure";
+      case chap_code::challenge:
+        return "Challenge";
+      case chap_code::response:
+        return "Response";
+      case chap_code::success:
+        return "Success";
+      case chap_code::failure:
+        return "Failure";
     }
   } else if (code >= 1 && code <= (protocol == proto::lcp ? 11 : 7)) {
     return std::string(to_string(static_cast<Code>(code)));
@@ -78,17 +107,20 @@ std::string code_name(std::uint16_t protocol, std::uint8_t code) {
 }
 
 std::string to_string(const DecodeError& e) {
-  static constexpr std::string_view kinds[] = {"truncated", "bad-length", "bad-protocol", "bad-value",
-                                               "bad-code"};
+  static constexpr std::string_view kinds[] = {"truncated", "bad-length", "bad-protocol",
+                                               "bad-value", "bad-code"};
   return std::string(kinds[static_cast<int>(e.kind)]) + " at " + std::to_string(e.offset) + ": " +
          std::string(e.what);
 }
 
 std::string_view to_string(AuthProtocol p) {
   switch (p) {
-    case AuthProtocol::none: return "none";
-    case AuthProtocol::pap: return "PAP";
-    case AuthProtocol::chap_md5: return "CHAP";
+    case AuthProtocol::none:
+      return "none";
+    case AuthProtocol::pap:
+      return "PAP";
+    case AuthProtocol::chap_md5:
+      return "CHAP";
   }
   return "?";
 }
@@ -124,7 +156,8 @@ Bytes encode_frame(std::uint16_t protocol, ByteView payload) {
   return encode_frame(protocol, payload, false, false);
 }
 
-Bytes encode_frame(std::uint16_t protocol, ByteView payload, bool address_control, bool compress_protocol) {
+Bytes encode_frame(std::uint16_t protocol, ByteView payload, bool address_control,
+                   bool compress_protocol) {
   ByteWriter w(payload.size() + 4);
   if (address_control) {
     w.u8(0xff);
@@ -387,7 +420,8 @@ Result<ChapValue, DecodeError> decode_chap_value(const ControlPacket& p) {
   if (!r.ok()) return fail(Kind::truncated, 4, "Value beyond packet");
   if (n == 0) return fail(Kind::bad_length, 4, "Value-Size 0");
   auto name = r.rest();
-  return ChapValue{p.code, p.id, Bytes(value.begin(), value.end()), std::string(name.begin(), name.end())};
+  return ChapValue{p.code, p.id, Bytes(value.begin(), value.end()),
+                   std::string(name.begin(), name.end())};
 }
 
 Result<ChapStatus, DecodeError> decode_chap_status(const ControlPacket& p) {

@@ -7,27 +7,39 @@ namespace vpdnd::ppp {
 
 std::string_view to_string(Fsm::State s) {
   switch (s) {
-    case Fsm::State::initial: return "Initial";
-    case Fsm::State::starting: return "Starting";
-    case Fsm::State::closed: return "Closed";
-    case Fsm::State::stopped: return "Stopped";
-    case Fsm::State::closing: return "Closing";
-    case Fsm::State::stopping: return "Stopping";
-    case Fsm::State::req_sent: return "Req-Sent";
-    case Fsm::State::ack_rcvd: return "Ack-Rcvd";
-    case Fsm::State::ack_sent: return "Ack-Sent";
-    case Fsm::State::opened: return "Opened";
+    case Fsm::State::initial:
+      return "Initial";
+    case Fsm::State::starting:
+      return "Starting";
+    case Fsm::State::closed:
+      return "Closed";
+    case Fsm::State::stopped:
+      return "Stopped";
+    case Fsm::State::closing:
+      return "Closing";
+    case Fsm::State::stopping:
+      return "Stopping";
+    case Fsm::State::req_sent:
+      return "Req-Sent";
+    case Fsm::State::ack_rcvd:
+      return "Ack-Rcvd";
+    case Fsm::State::ack_sent:
+      return "Ack-Sent";
+    case Fsm::State::opened:
+      return "Opened";
   }
   return "?";
 }
 
 std::string_view Fsm::event_name(Event e) {
-  static constexpr std::string_view names[] = {"Up",  "Down", "Open", "Close", "TO+", "TO-", "RCR+", "RCR-",
-                                               "RCA", "RCN",  "RTR",  "RTA",   "RUC", "RXJ+", "RXJ-"};
+  static constexpr std::string_view names[] = {"Up",  "Down", "Open", "Close", "TO+",
+                                               "TO-", "RCR+", "RCR-", "RCA",   "RCN",
+                                               "RTR", "RTA",  "RUC",  "RXJ+",  "RXJ-"};
   return names[static_cast<int>(e)];
 }
 
-Fsm::Fsm(std::uint16_t protocol, FsmPolicy& policy, FsmHost& host, TimerService& timers, FsmTimers cfg)
+Fsm::Fsm(std::uint16_t protocol, FsmPolicy& policy, FsmHost& host, TimerService& timers,
+         FsmTimers cfg)
     : protocol_(protocol), policy_(policy), host_(host), restart_(timers), cfg_(cfg) {}
 
 void Fsm::set_state(State s, Event why) {
@@ -39,8 +51,8 @@ void Fsm::set_state(State s, Event why) {
     restart_.cancel();
   if (old != s)
     debug(DebugClass::event, [&] {
-      return protocol_name(protocol_) + ": " + std::string(event_name(why)) + " in " + std::string(to_string(old)) +
-             ", state now " + std::string(to_string(s));
+      return protocol_name(protocol_) + ": " + std::string(event_name(why)) + " in " +
+             std::string(to_string(old)) + ", state now " + std::string(to_string(s));
     });
 }
 
@@ -71,16 +83,20 @@ void Fsm::scr() {
 void Fsm::str() {
   term_id_ = ++id_;
   if (restart_count_ > 0) --restart_count_;
-  send_packet(static_cast<std::uint8_t>(Code::terminate_request), term_id_,
-              ByteView(reinterpret_cast<const std::uint8_t*>(term_reason_.data()), term_reason_.size()));
+  send_packet(
+      static_cast<std::uint8_t>(Code::terminate_request), term_id_,
+      ByteView(reinterpret_cast<const std::uint8_t*>(term_reason_.data()), term_reason_.size()));
   arm_restart();
 }
 
-void Fsm::sta(std::uint8_t id) { send_packet(static_cast<std::uint8_t>(Code::terminate_ack), id, {}); }
+void Fsm::sta(std::uint8_t id) {
+  send_packet(static_cast<std::uint8_t>(Code::terminate_ack), id, {});
+}
 
 void Fsm::scj(ByteView rejected) {
   // RFC 1661 §5.6: the rejected packet, truncated to fit the peer's MRU; 1500 - 4 is safe.
-  send_packet(static_cast<std::uint8_t>(Code::code_reject), ++id_, rejected.first(std::min<std::size_t>(rejected.size(), 1496)));
+  send_packet(static_cast<std::uint8_t>(Code::code_reject), ++id_,
+              rejected.first(std::min<std::size_t>(rejected.size(), 1496)));
 }
 
 void Fsm::tlu() {
@@ -88,15 +104,23 @@ void Fsm::tlu() {
   naks_received_ = 0;
   policy_.this_layer_up();
 }
-void Fsm::tld() { policy_.this_layer_down(); }
-void Fsm::tls() { policy_.this_layer_started(); }
-void Fsm::tlf() { policy_.this_layer_finished(); }
+void Fsm::tld() {
+  policy_.this_layer_down();
+}
+void Fsm::tls() {
+  policy_.this_layer_started();
+}
+void Fsm::tlf() {
+  policy_.this_layer_finished();
+}
 
 // ---- administrative / lower-layer events ------------------------------------------------
 
 void Fsm::up() {
   switch (state_) {
-    case State::initial: set_state(State::closed, Event::up); break;
+    case State::initial:
+      set_state(State::closed, Event::up);
+      break;
     case State::starting:
       irc_configure();
       nak_loops_ = 0;
@@ -104,28 +128,43 @@ void Fsm::up() {
       set_state(State::req_sent, Event::up);
       scr();
       break;
-    case State::closed: case State::stopped: case State::closing: case State::stopping:
-    case State::req_sent: case State::ack_rcvd: case State::ack_sent: case State::opened:
+    case State::closed:
+    case State::stopped:
+    case State::closing:
+    case State::stopping:
+    case State::req_sent:
+    case State::ack_rcvd:
+    case State::ack_sent:
+    case State::opened:
       break;  // impossible per the table: the lower layer is already up
   }
 }
 
 void Fsm::down() {
   switch (state_) {
-    case State::closed: set_state(State::initial, Event::down); break;
+    case State::closed:
+      set_state(State::initial, Event::down);
+      break;
     case State::stopped:
       set_state(State::starting, Event::down);
       tls();
       break;
-    case State::closing: set_state(State::initial, Event::down); break;
-    case State::stopping: case State::req_sent: case State::ack_rcvd: case State::ack_sent:
+    case State::closing:
+      set_state(State::initial, Event::down);
+      break;
+    case State::stopping:
+    case State::req_sent:
+    case State::ack_rcvd:
+    case State::ack_sent:
       set_state(State::starting, Event::down);
       break;
     case State::opened:
       set_state(State::starting, Event::down);
       tld();
       break;
-    case State::initial: case State::starting: break;
+    case State::initial:
+    case State::starting:
+      break;
   }
 }
 
@@ -142,9 +181,16 @@ void Fsm::open() {
       set_state(State::req_sent, Event::open);
       scr();
       break;
-    case State::closing: set_state(State::stopping, Event::open); break;
-    case State::starting: case State::stopped: case State::stopping: case State::req_sent:
-    case State::ack_rcvd: case State::ack_sent: case State::opened:
+    case State::closing:
+      set_state(State::stopping, Event::open);
+      break;
+    case State::starting:
+    case State::stopped:
+    case State::stopping:
+    case State::req_sent:
+    case State::ack_rcvd:
+    case State::ack_sent:
+    case State::opened:
       break;
   }
 }
@@ -156,9 +202,15 @@ void Fsm::close(std::string_view reason) {
       set_state(State::initial, Event::close);
       tlf();
       break;
-    case State::stopped: set_state(State::closed, Event::close); break;
-    case State::stopping: set_state(State::closing, Event::close); break;
-    case State::req_sent: case State::ack_rcvd: case State::ack_sent:
+    case State::stopped:
+      set_state(State::closed, Event::close);
+      break;
+    case State::stopping:
+      set_state(State::closing, Event::close);
+      break;
+    case State::req_sent:
+    case State::ack_rcvd:
+    case State::ack_sent:
       irc_terminate();
       set_state(State::closing, Event::close);
       str();
@@ -169,7 +221,10 @@ void Fsm::close(std::string_view reason) {
       irc_terminate();
       if (state_ == State::closing) str();
       break;
-    case State::initial: case State::closed: case State::closing: break;
+    case State::initial:
+    case State::closed:
+    case State::closing:
+      break;
   }
 }
 
@@ -198,17 +253,25 @@ void Fsm::timeout() {
         tlf();
       }
       break;
-    case State::req_sent: case State::ack_rcvd: case State::ack_sent:
+    case State::req_sent:
+    case State::ack_rcvd:
+    case State::ack_sent:
       if (plus) {
         if (state_ == State::ack_rcvd) set_state(State::req_sent, ev);
-        debug(DebugClass::event, [&] { return protocol_name(protocol_) + ": restart timer expired, resending ConfReq"; });
+        debug(DebugClass::event, [&] {
+          return protocol_name(protocol_) + ": restart timer expired, resending ConfReq";
+        });
         scr();
       } else {
         set_state(State::stopped, ev);
         tlf();
       }
       break;
-    case State::initial: case State::starting: case State::closed: case State::stopped: case State::opened:
+    case State::initial:
+    case State::starting:
+    case State::closed:
+    case State::stopped:
+    case State::opened:
       break;
   }
 }
@@ -218,21 +281,38 @@ void Fsm::timeout() {
 void Fsm::receive(ByteView packet) {
   auto p = decode_control(packet);
   if (!p) {
-    debug(DebugClass::error, [&] { return protocol_name(protocol_) + ": dropped malformed packet: " + to_string(p.error()); });
+    debug(DebugClass::error, [&] {
+      return protocol_name(protocol_) + ": dropped malformed packet: " + to_string(p.error());
+    });
     return;
   }
   // RFC 1661 §4.2: no packets are handled before the lower layer is up.
   if (state_ == State::initial || state_ == State::starting) {
-    debug(DebugClass::error, [&] { return protocol_name(protocol_) + ": dropped packet in state " + std::string(to_string(state_)); });
+    debug(DebugClass::error, [&] {
+      return protocol_name(protocol_) + ": dropped packet in state " +
+             std::string(to_string(state_));
+    });
     return;
   }
   switch (p->code) {
-    case 1: on_rcr(*p); break;
-    case 2: on_rca(*p); break;
-    case 3: on_rcn(*p, false); break;
-    case 4: on_rcn(*p, true); break;
-    case 5: on_rtr(*p); break;
-    case 6: on_rta(); break;
+    case 1:
+      on_rcr(*p);
+      break;
+    case 2:
+      on_rca(*p);
+      break;
+    case 3:
+      on_rcn(*p, false);
+      break;
+    case 4:
+      on_rcn(*p, true);
+      break;
+    case 5:
+      on_rtr(*p);
+      break;
+    case 6:
+      on_rta();
+      break;
     case 7: {
       // RFC 1661 §5.6: a rejected code this implementation needs (1..7) is catastrophic.
       std::uint8_t rejected = p->data.empty() ? 0 : p->data[0];
@@ -240,16 +320,22 @@ void Fsm::receive(ByteView packet) {
       break;
     }
     default:
-      if (!policy_.on_extended_code(p->code, p->id, p->data)) on_ruc(packet.first(p->data.size() + 4));
+      if (!policy_.on_extended_code(p->code, p->id, p->data))
+        on_ruc(packet.first(p->data.size() + 4));
       break;
   }
 }
 
 void Fsm::on_rcr(const ControlPacket& p) {
   switch (state_) {
-    case State::closed: sta(p.id); return;
-    case State::closing: case State::stopping: return;
-    default: break;
+    case State::closed:
+      sta(p.id);
+      return;
+    case State::closing:
+    case State::stopping:
+      return;
+    default:
+      break;
   }
   FsmPolicy::Check check = policy_.check_request(p.data, nak_loops_ >= cfg_.max_failure);
   bool good = check.verdict == FsmPolicy::Verdict::ack;
@@ -294,21 +380,33 @@ void Fsm::on_rcr(const ControlPacket& p) {
       send_reply();
       set_state(good ? State::ack_sent : State::req_sent, ev);
       break;
-    case State::initial: case State::starting: case State::closed: case State::closing: case State::stopping:
+    case State::initial:
+    case State::starting:
+    case State::closed:
+    case State::closing:
+    case State::stopping:
       break;
   }
 }
 
 void Fsm::on_rca(const ControlPacket& p) {
   switch (state_) {
-    case State::closed: case State::stopped: sta(p.id); return;
-    case State::closing: case State::stopping: return;
-    default: break;
+    case State::closed:
+    case State::stopped:
+      sta(p.id);
+      return;
+    case State::closing:
+    case State::stopping:
+      return;
+    default:
+      break;
   }
   // RFC 1661 §5.2: an Ack whose Identifier or options do not match our request is invalid
   // and silently discarded.
   if (!req_outstanding_ || p.id != req_id_ || !policy_.on_ack(p.data)) {
-    debug(DebugClass::error, [&] { return protocol_name(protocol_) + ": discarded ConfAck not matching our request"; });
+    debug(DebugClass::error, [&] {
+      return protocol_name(protocol_) + ": discarded ConfAck not matching our request";
+    });
     return;
   }
   req_outstanding_ = false;
@@ -332,7 +430,11 @@ void Fsm::on_rca(const ControlPacket& p) {
       set_state(State::req_sent, Event::rca);
       scr();
       break;
-    case State::initial: case State::starting: case State::closed: case State::stopped: case State::closing:
+    case State::initial:
+    case State::starting:
+    case State::closed:
+    case State::stopped:
+    case State::closing:
     case State::stopping:
       break;
   }
@@ -340,12 +442,21 @@ void Fsm::on_rca(const ControlPacket& p) {
 
 void Fsm::on_rcn(const ControlPacket& p, bool is_reject) {
   switch (state_) {
-    case State::closed: case State::stopped: sta(p.id); return;
-    case State::closing: case State::stopping: return;
-    default: break;
+    case State::closed:
+    case State::stopped:
+      sta(p.id);
+      return;
+    case State::closing:
+    case State::stopping:
+      return;
+    default:
+      break;
   }
-  if (!req_outstanding_ || p.id != req_id_ || !(is_reject ? policy_.on_reject(p.data) : policy_.on_nak(p.data))) {
-    debug(DebugClass::error, [&] { return protocol_name(protocol_) + ": discarded ConfNak/Rej not matching our request"; });
+  if (!req_outstanding_ || p.id != req_id_ ||
+      !(is_reject ? policy_.on_reject(p.data) : policy_.on_nak(p.data))) {
+    debug(DebugClass::error, [&] {
+      return protocol_name(protocol_) + ": discarded ConfNak/Rej not matching our request";
+    });
     return;
   }
   req_outstanding_ = false;
@@ -353,13 +464,16 @@ void Fsm::on_rcn(const ControlPacket& p, bool is_reject) {
   // for ever (each RCN re-initialises the restart counter). Treat more than Max-Configure
   // of them as not converging, like TO- (tlf/3).
   if (++naks_received_ > cfg_.max_configure) {
-    debug(DebugClass::error, [&] { return protocol_name(protocol_) + ": peer keeps refusing our options, giving up"; });
+    debug(DebugClass::error, [&] {
+      return protocol_name(protocol_) + ": peer keeps refusing our options, giving up";
+    });
     set_state(State::stopped, is_reject ? Event::rxj_minus : Event::rcn);
     tlf();
     return;
   }
   // The policy may have closed the layer (an option we cannot do without was refused).
-  if (state_ == State::closing || state_ == State::stopping || state_ == State::closed || state_ == State::stopped)
+  if (state_ == State::closing || state_ == State::stopping || state_ == State::closed ||
+      state_ == State::stopped)
     return;
   switch (state_) {
     case State::req_sent:
@@ -380,7 +494,11 @@ void Fsm::on_rcn(const ControlPacket& p, bool is_reject) {
       set_state(State::req_sent, Event::rcn);
       scr();
       break;
-    case State::initial: case State::starting: case State::closed: case State::stopped: case State::closing:
+    case State::initial:
+    case State::starting:
+    case State::closed:
+    case State::stopped:
+    case State::closing:
     case State::stopping:
       break;
   }
@@ -388,10 +506,15 @@ void Fsm::on_rcn(const ControlPacket& p, bool is_reject) {
 
 void Fsm::on_rtr(const ControlPacket& p) {
   switch (state_) {
-    case State::closed: case State::stopped: case State::closing: case State::stopping: case State::req_sent:
+    case State::closed:
+    case State::stopped:
+    case State::closing:
+    case State::stopping:
+    case State::req_sent:
       sta(p.id);
       break;
-    case State::ack_rcvd: case State::ack_sent:
+    case State::ack_rcvd:
+    case State::ack_sent:
       sta(p.id);
       set_state(State::req_sent, Event::rtr);
       break;
@@ -402,7 +525,9 @@ void Fsm::on_rtr(const ControlPacket& p) {
       arm_restart();  // zrc: give the peer one restart period before Stopped
       sta(p.id);
       break;
-    case State::initial: case State::starting: break;
+    case State::initial:
+    case State::starting:
+      break;
   }
 }
 
@@ -416,14 +541,20 @@ void Fsm::on_rta() {
       set_state(State::stopped, Event::rta);
       tlf();
       break;
-    case State::ack_rcvd: set_state(State::req_sent, Event::rta); break;
+    case State::ack_rcvd:
+      set_state(State::req_sent, Event::rta);
+      break;
     case State::opened:
       tld();
       if (state_ != State::opened) return;
       set_state(State::req_sent, Event::rta);
       scr();
       break;
-    case State::initial: case State::starting: case State::closed: case State::stopped: case State::req_sent:
+    case State::initial:
+    case State::starting:
+    case State::closed:
+    case State::stopped:
+    case State::req_sent:
     case State::ack_sent:
       break;
   }
@@ -431,15 +562,25 @@ void Fsm::on_rta() {
 
 void Fsm::on_ruc(ByteView whole) {
   switch (state_) {
-    case State::initial: case State::starting: break;
-    case State::closed: case State::stopped: case State::closing: case State::stopping: case State::req_sent:
-    case State::ack_rcvd: case State::ack_sent: case State::opened:
+    case State::initial:
+    case State::starting:
+      break;
+    case State::closed:
+    case State::stopped:
+    case State::closing:
+    case State::stopping:
+    case State::req_sent:
+    case State::ack_rcvd:
+    case State::ack_sent:
+    case State::opened:
       scj(whole);
       break;
   }
 }
 
-void Fsm::protocol_rejected() { on_rxj(false); }
+void Fsm::protocol_rejected() {
+  on_rxj(false);
+}
 
 void Fsm::on_rxj(bool permitted) {
   if (permitted) {
@@ -447,11 +588,16 @@ void Fsm::on_rxj(bool permitted) {
     return;
   }
   switch (state_) {
-    case State::closed: case State::closing:
+    case State::closed:
+    case State::closing:
       set_state(State::closed, Event::rxj_minus);
       tlf();
       break;
-    case State::stopped: case State::stopping: case State::req_sent: case State::ack_rcvd: case State::ack_sent:
+    case State::stopped:
+    case State::stopping:
+    case State::req_sent:
+    case State::ack_rcvd:
+    case State::ack_sent:
       set_state(State::stopped, Event::rxj_minus);
       tlf();
       break;
@@ -461,7 +607,9 @@ void Fsm::on_rxj(bool permitted) {
       irc_terminate();
       if (state_ == State::stopping) str();
       break;
-    case State::initial: case State::starting: break;
+    case State::initial:
+    case State::starting:
+      break;
   }
 }
 

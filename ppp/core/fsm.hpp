@@ -66,9 +66,19 @@ class FsmHost {
 class Fsm {
  public:
   enum class State : std::uint8_t {
-    initial, starting, closed, stopped, closing, stopping, req_sent, ack_rcvd, ack_sent, opened
+    initial,
+    starting,
+    closed,
+    stopped,
+    closing,
+    stopping,
+    req_sent,
+    ack_rcvd,
+    ack_sent,
+    opened
   };
-  Fsm(std::uint16_t protocol, FsmPolicy& policy, FsmHost& host, TimerService& timers, FsmTimers cfg);
+  Fsm(std::uint16_t protocol, FsmPolicy& policy, FsmHost& host, TimerService& timers,
+      FsmTimers cfg);
 
   // Administrative and lower-layer events (RFC 1661 §4.3).
   void up();
@@ -90,19 +100,37 @@ class Fsm {
   unsigned naks_sent() const { return nak_loops_; }
 
  private:
-  enum class Event : std::uint8_t { up, down, open, close, to_plus, to_minus, rcr_plus, rcr_minus, rca, rcn,
-                                    rtr, rta, ruc, rxj_plus, rxj_minus };
+  enum class Event : std::uint8_t {
+    up,
+    down,
+    open,
+    close,
+    to_plus,
+    to_minus,
+    rcr_plus,
+    rcr_minus,
+    rca,
+    rcn,
+    rtr,
+    rta,
+    ruc,
+    rxj_plus,
+    rxj_minus
+  };
   static std::string_view event_name(Event e);
   void timeout();
   void set_state(State s, Event why);
   void irc_configure() { restart_count_ = cfg_.max_configure; }
   void irc_terminate() { restart_count_ = cfg_.max_terminate; }
-  void zrc() { restart_count_ = 0; arm_restart(); }
+  void zrc() {
+    restart_count_ = 0;
+    arm_restart();
+  }
   void arm_restart();
-  void scr();                         // send Configure-Request
-  void str();                         // send Terminate-Request
-  void sta(std::uint8_t id);          // send Terminate-Ack
-  void scj(ByteView rejected);        // send Code-Reject
+  void scr();                   // send Configure-Request
+  void str();                   // send Terminate-Request
+  void sta(std::uint8_t id);    // send Terminate-Ack
+  void scj(ByteView rejected);  // send Code-Reject
   void on_rcr(const ControlPacket& p);
   void on_rca(const ControlPacket& p);
   void on_rcn(const ControlPacket& p, bool is_reject);

@@ -38,7 +38,8 @@ FsmPolicy::Check IpcpPolicy::check_request(ByteView options, bool reject_if_disa
   IpcpOptions accepted;
   bool saw_address = false;
   auto addr_of = [](ByteView v) {
-    return Ipv4{(std::uint32_t{v[0]} << 24) | (std::uint32_t{v[1]} << 16) | (std::uint32_t{v[2]} << 8) | v[3]};
+    return Ipv4{(std::uint32_t{v[0]} << 24) | (std::uint32_t{v[1]} << 16) |
+                (std::uint32_t{v[2]} << 8) | v[3]};
   };
   for (const auto& o : *raw) {
     ByteView v(o.value);
@@ -54,8 +55,10 @@ FsmPolicy::Check IpcpPolicy::check_request(ByteView options, bool reject_if_disa
       saw_address = true;
       if (!params_.server) {
         // The server's own address: any non-zero value is fine with us.
-        if (a.is_zero()) encode_option(rej, o.type, v);
-        else accepted.address = a;
+        if (a.is_zero())
+          encode_option(rej, o.type, v);
+        else
+          accepted.address = a;
       } else if (!params_.peer_address) {
         encode_option(rej, o.type, v);
       } else if (a == *params_.peer_address) {
@@ -68,7 +71,8 @@ FsmPolicy::Check IpcpPolicy::check_request(ByteView options, bool reject_if_disa
       continue;
     }
     // DNS (RFC 1877 §1.1, §1.3).
-    const auto& ours = o.type == ipcp_opt::primary_dns ? params_.dns_primary : params_.dns_secondary;
+    const auto& ours =
+        o.type == ipcp_opt::primary_dns ? params_.dns_primary : params_.dns_secondary;
     if (!params_.server || !ours) {
       encode_option(rej, o.type, v);
     } else if (a == *ours) {
@@ -81,7 +85,8 @@ FsmPolicy::Check IpcpPolicy::check_request(ByteView options, bool reject_if_disa
   }
   // The server wants the peer to take the address: Nak it in even if not asked for
   // (RFC 1661 §5.3 allows a Nak to add options). Not when converging has failed.
-  if (params_.server && !saw_address && params_.peer_address && !reject_if_disagree && rej.size() == 0)
+  if (params_.server && !saw_address && params_.peer_address && !reject_if_disagree &&
+      rej.size() == 0)
     encode_option(nak, ipcp_opt::ip_address, ip_value(*params_.peer_address));
   if (rej.size() > 0) return {Verdict::reject, rej.take()};
   if (nak.size() > 0) return {Verdict::nak, nak.take()};
@@ -90,7 +95,8 @@ FsmPolicy::Check IpcpPolicy::check_request(ByteView options, bool reject_if_disa
 }
 
 bool IpcpPolicy::on_ack(ByteView options) {
-  if (!std::equal(options.begin(), options.end(), last_sent_.begin(), last_sent_.end())) return false;
+  if (!std::equal(options.begin(), options.end(), last_sent_.begin(), last_sent_.end()))
+    return false;
   acked_ours_ = want_;
   return true;
 }

@@ -14,10 +14,10 @@ class IpcpPolicy final : public FsmPolicy {
  public:
   struct Params {
     bool server = true;
-    Ipv4 local_address;                    // server: ours (0 = do not send IP-Address)
-    std::optional<Ipv4> peer_address;      // server: set before the layer is opened
+    Ipv4 local_address;                              // server: ours (0 = do not send IP-Address)
+    std::optional<Ipv4> peer_address;                // server: set before the layer is opened
     std::optional<Ipv4> dns_primary, dns_secondary;  // server: given on request
-    bool request_dns = true;               // client
+    bool request_dns = true;                         // client
   };
   class Host {
    public:

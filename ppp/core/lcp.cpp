@@ -82,8 +82,10 @@ FsmPolicy::Check LcpPolicy::check_request(ByteView options, bool reject_if_disag
       }
       case lcp_opt::accm:
         // Irrelevant on the synchronous links we run over (L2TP, PPPoE); accept any map.
-        if (v.size() != 4) encode_option(rej, o.type, v);
-        else accepted.accm = 0;
+        if (v.size() != 4)
+          encode_option(rej, o.type, v);
+        else
+          accepted.accm = 0;
         break;
       case lcp_opt::auth_protocol: {
         if (params_.accept_auth.empty() || v.size() < 2) {
@@ -110,7 +112,8 @@ FsmPolicy::Check LcpPolicy::check_request(ByteView options, bool reject_if_disag
           encode_option(rej, o.type, v);
           break;
         }
-        std::uint32_t m = (std::uint32_t{v[0]} << 24) | (std::uint32_t{v[1]} << 16) | (std::uint32_t{v[2]} << 8) | v[3];
+        std::uint32_t m = (std::uint32_t{v[0]} << 24) | (std::uint32_t{v[1]} << 16) |
+                          (std::uint32_t{v[2]} << 8) | v[3];
         if (m == 0 || (want_.magic && m == *want_.magic)) {
           // RFC 1661 §6.4: zero is invalid; our own number means a possible loop. Nak
           // with a different number and pick a new one of our own as well.
@@ -128,12 +131,16 @@ FsmPolicy::Check LcpPolicy::check_request(ByteView options, bool reject_if_disag
         break;
       }
       case lcp_opt::pfc:
-        if (!v.empty()) encode_option(rej, o.type, v);
-        else accepted.pfc = true;
+        if (!v.empty())
+          encode_option(rej, o.type, v);
+        else
+          accepted.pfc = true;
         break;
       case lcp_opt::acfc:
-        if (!v.empty()) encode_option(rej, o.type, v);
-        else accepted.acfc = true;
+        if (!v.empty())
+          encode_option(rej, o.type, v);
+        else
+          accepted.acfc = true;
         break;
       default:
         encode_option(rej, o.type, v);
@@ -151,7 +158,8 @@ FsmPolicy::Check LcpPolicy::check_request(ByteView options, bool reject_if_disag
 
 bool LcpPolicy::on_ack(ByteView options) {
   // RFC 1661 §5.2: the options must be exactly those we sent.
-  if (!std::equal(options.begin(), options.end(), last_sent_.begin(), last_sent_.end())) return false;
+  if (!std::equal(options.begin(), options.end(), last_sent_.begin(), last_sent_.end()))
+    return false;
   acked_ours_ = Agreed::from(want_);
   return true;
 }
@@ -169,7 +177,8 @@ bool LcpPolicy::on_nak(ByteView options) {
   if ((o->auth || o->auth_other) && want_.auth) {
     auto& list = params_.want_auth;
     auto current = std::find(list.begin(), list.end(), *want_.auth);
-    if (o->auth && *o->auth != *want_.auth && std::find(list.begin(), list.end(), *o->auth) != list.end()) {
+    if (o->auth && *o->auth != *want_.auth &&
+        std::find(list.begin(), list.end(), *o->auth) != list.end()) {
       want_.auth = *o->auth;  // the peer's suggestion is one we allow
     } else if (current != list.end() && current + 1 != list.end()) {
       want_.auth = *(current + 1);  // otherwise the next one in our order
@@ -186,18 +195,29 @@ bool LcpPolicy::on_reject(ByteView options) {
   if (!raw) return false;
   for (const auto& o : *raw) {
     switch (o.type) {
-      case lcp_opt::mru: want_.mru.reset(); break;
-      case lcp_opt::accm: want_.accm.reset(); break;
-      case lcp_opt::magic_number: want_.magic.reset(); break;
-      case lcp_opt::pfc: want_.pfc = false; break;
-      case lcp_opt::acfc: want_.acfc = false; break;
+      case lcp_opt::mru:
+        want_.mru.reset();
+        break;
+      case lcp_opt::accm:
+        want_.accm.reset();
+        break;
+      case lcp_opt::magic_number:
+        want_.magic.reset();
+        break;
+      case lcp_opt::pfc:
+        want_.pfc = false;
+        break;
+      case lcp_opt::acfc:
+        want_.acfc = false;
+        break;
       case lcp_opt::auth_protocol:
         if (want_.auth) {
           host_.lcp_fail(DownReason::lcp_failed, "peer rejected authentication");
           return true;
         }
         break;
-      default: break;
+      default:
+        break;
     }
   }
   return true;

@@ -73,7 +73,7 @@ class LcpPolicy final : public FsmPolicy {
  private:
   Params params_;
   Host& host_;
-  LcpOptions want_;        // what we will request next
+  LcpOptions want_;  // what we will request next
   // What was agreed, kept compact (one LCP per user): defaults per RFC 1661 when absent.
   struct Agreed {
     std::uint32_t magic = 0;

@@ -23,31 +23,50 @@ namespace vpdnd::ppp {
 
 std::string_view to_string(DownReason r) {
   switch (r) {
-    case DownReason::admin: return "admin";
-    case DownReason::lower_down: return "lower-down";
-    case DownReason::peer_terminated: return "peer-terminated";
-    case DownReason::auth_failed: return "auth-failed";
-    case DownReason::auth_timeout: return "auth-timeout";
-    case DownReason::lcp_failed: return "lcp-failed";
-    case DownReason::ipcp_failed: return "ipcp-failed";
-    case DownReason::echo_timeout: return "echo-timeout";
-    case DownReason::loopback: return "loopback";
-    case DownReason::session_timeout: return "session-timeout";
-    case DownReason::protocol_rejected: return "protocol-rejected";
+    case DownReason::admin:
+      return "admin";
+    case DownReason::lower_down:
+      return "lower-down";
+    case DownReason::peer_terminated:
+      return "peer-terminated";
+    case DownReason::auth_failed:
+      return "auth-failed";
+    case DownReason::auth_timeout:
+      return "auth-timeout";
+    case DownReason::lcp_failed:
+      return "lcp-failed";
+    case DownReason::ipcp_failed:
+      return "ipcp-failed";
+    case DownReason::echo_timeout:
+      return "echo-timeout";
+    case DownReason::loopback:
+      return "loopback";
+    case DownReason::session_timeout:
+      return "session-timeout";
+    case DownReason::protocol_rejected:
+      return "protocol-rejected";
   }
   return "?";
 }
 
 std::string_view to_string(Phase p) {
   switch (p) {
-    case Phase::dead: return "Dead";
-    case Phase::establish: return "Establish";
-    case Phase::authenticate: return "Authenticate";
-    case Phase::network: return "Network";
-    case Phase::running: return "Running";
-    case Phase::terminate: return "Terminate";
-    case Phase::handed_over: return "Handed-over";
-    case Phase::tunnel_ready: return "Tunnel-ready";
+    case Phase::dead:
+      return "Dead";
+    case Phase::establish:
+      return "Establish";
+    case Phase::authenticate:
+      return "Authenticate";
+    case Phase::network:
+      return "Network";
+    case Phase::running:
+      return "Running";
+    case Phase::terminate:
+      return "Terminate";
+    case Phase::handed_over:
+      return "Handed-over";
+    case Phase::tunnel_ready:
+      return "Tunnel-ready";
   }
   return "?";
 }
@@ -55,7 +74,8 @@ std::string_view to_string(Phase p) {
 SessionConfig config_from_template(const config::VirtualTemplate& t) {
   SessionConfig c;
   for (auto m : t.auth_modes)
-    c.auth_methods.push_back(m == config::PppAuthMode::pap ? AuthMethod::pap : AuthMethod::chap_md5);
+    c.auth_methods.push_back(m == config::PppAuthMode::pap ? AuthMethod::pap
+                                                           : AuthMethod::chap_md5);
   if (t.ip_address) c.local_address = *t.ip_address;
   c.dns_primary = t.dns_primary;
   c.dns_secondary = t.dns_secondary;
@@ -65,21 +85,39 @@ SessionConfig config_from_template(const config::VirtualTemplate& t) {
 }
 
 namespace {
-AuthProtocol to_protocol(AuthMethod m) { return m == AuthMethod::pap ? AuthProtocol::pap : AuthProtocol::chap_md5; }
+AuthProtocol to_protocol(AuthMethod m) {
+  return m == AuthMethod::pap ? AuthProtocol::pap : AuthProtocol::chap_md5;
+}
 constexpr std::size_t kChallengeSize = 16;
 }  // namespace
 
 struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
-  enum class AuthKind : std::uint8_t { none, pap_server, chap_server, proxy, pap_client, chap_client };
+  enum class AuthKind : std::uint8_t {
+    none,
+    pap_server,
+    chap_server,
+    proxy,
+    pap_client,
+    chap_client
+  };
 
-  Impl(SessionConfig cfg, PppLowerLayer& lower, PppListener& listener, TimerService& timers, Authenticator* authn,
-       AddressProvider* addrs)
-      : cfg_(std::move(cfg)), lower_(lower), listener_(listener), timers_(timers), authn_(authn), addrs_(addrs),
-        echo_timer_(timers), auth_timer_(timers), session_timer_(timers) {
-    if (!cfg_.random) cfg_.random = [](std::span<std::uint8_t> out) {
-      if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1)
-        for (auto& b : out) b = static_cast<std::uint8_t>(std::rand());  // never reached in practice
-    };
+  Impl(SessionConfig cfg, PppLowerLayer& lower, PppListener& listener, TimerService& timers,
+       Authenticator* authn, AddressProvider* addrs)
+      : cfg_(std::move(cfg)),
+        lower_(lower),
+        listener_(listener),
+        timers_(timers),
+        authn_(authn),
+        addrs_(addrs),
+        echo_timer_(timers),
+        auth_timer_(timers),
+        session_timer_(timers) {
+    if (!cfg_.random)
+      cfg_.random = [](std::span<std::uint8_t> out) {
+        if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1)
+          for (auto& b : out)
+            b = static_cast<std::uint8_t>(std::rand());  // never reached in practice
+      };
     if (cfg_.mode == SessionMode::lns && cfg_.mandatory_chap) {
       // mandatory-chap: the LNS itself challenges with CHAP whatever the template says.
       auto& m = cfg_.auth_methods;
@@ -130,13 +168,17 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
 
   void fsm_send(const Fsm& fsm, ByteView packet) override { send_control(fsm.protocol(), packet); }
   bool fsm_debug_on(DebugClass c) const override { return debug_on(DebugModule::ppp, c); }
-  void fsm_debug(DebugClass c, std::string_view text) override { debug(c, [&] { return std::string(text); }); }
+  void fsm_debug(DebugClass c, std::string_view text) override {
+    debug(c, [&] { return std::string(text); });
+  }
   void fsm_after_timer() override { settle(); }
   void lcp_up() override { on_lcp_up(); }
   void lcp_down() override { on_lcp_down(); }
   void lcp_finished() override { on_lcp_finished(); }
   void lcp_fail(DownReason r, std::string why) override { request_close(r, std::move(why)); }
-  bool lcp_extended(std::uint8_t code, std::uint8_t id, ByteView data) override { return on_lcp_extended(code, id, data); }
+  bool lcp_extended(std::uint8_t code, std::uint8_t id, ByteView data) override {
+    return on_lcp_extended(code, id, data);
+  }
   std::uint32_t lcp_new_magic() override { return random_magic(); }
   void ipcp_up() override { on_ipcp_up(); }
   void ipcp_down() override { on_ipcp_down(); }
@@ -146,7 +188,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
 
   template <class Make>
   void debug(DebugClass c, Make&& make) {
-    debug_lazy(DebugModule::ppp, c, [&] { return (cfg_.tag.empty() ? std::string("PPP") : cfg_.tag) + ": " + make(); });
+    debug_lazy(DebugModule::ppp, c,
+               [&] { return (cfg_.tag.empty() ? std::string("PPP") : cfg_.tag) + ": " + make(); });
   }
 
   std::uint32_t random_magic() {
@@ -161,7 +204,9 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
 
   void set_phase(Phase p) {
     if (p == phase_) return;
-    debug(DebugClass::event, [&] { return "phase " + std::string(to_string(phase_)) + " -> " + std::string(to_string(p)); });
+    debug(DebugClass::event, [&] {
+      return "phase " + std::string(to_string(phase_)) + " -> " + std::string(to_string(p));
+    });
     phase_ = p;
   }
 
@@ -169,7 +214,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
     debug(DebugClass::control, [&] {
       std::string s = "sent " + protocol_name(protocol);
       if (packet.size() >= 4)
-        s += " " + code_name(protocol, packet[0]) + " id=" + std::to_string(packet[1]) + " len=" + std::to_string(packet.size());
+        s += " " + code_name(protocol, packet[0]) + " id=" + std::to_string(packet[1]) +
+             " len=" + std::to_string(packet.size());
       return s;
     });
     ++counters_.control_out;
@@ -210,8 +256,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
       reason_ = r;
       detail_ = why;
     }
-    if (r == DownReason::auth_failed || r == DownReason::echo_timeout || r == DownReason::loopback ||
-        r == DownReason::auth_timeout)
+    if (r == DownReason::auth_failed || r == DownReason::echo_timeout ||
+        r == DownReason::loopback || r == DownReason::auth_timeout)
       debug(DebugClass::error, [&] { return "closing: " + why; });
     else
       debug(DebugClass::event, [&] { return "closing: " + why; });
@@ -236,9 +282,13 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
     stop_timers();
     cancel_auth();
     release_address();
-    DownReason r = reason_.value_or(peer_terminate_seen_ ? DownReason::peer_terminated : DownReason::lcp_failed);
-    std::string detail = reason_ ? detail_ : (peer_terminate_seen_ ? "peer sent Terminate-Request" : "LCP did not converge");
-    debug(DebugClass::event, [&] { return "session down (" + std::string(to_string(r)) + "): " + detail; });
+    DownReason r = reason_.value_or(peer_terminate_seen_ ? DownReason::peer_terminated
+                                                         : DownReason::lcp_failed);
+    std::string detail =
+        reason_ ? detail_
+                : (peer_terminate_seen_ ? "peer sent Terminate-Request" : "LCP did not converge");
+    debug(DebugClass::event,
+          [&] { return "session down (" + std::string(to_string(r)) + "): " + detail; });
     notice([this, r, detail] { listener_.on_down(r, detail); });
   }
 
@@ -258,17 +308,24 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
   void start() {
     if (phase_ != Phase::dead || down_reported_) return;
     set_phase(Phase::establish);
-    const bool use_proxy = cfg_.mode == SessionMode::lns && cfg_.proxy && cfg_.proxy->has_lcp() && !cfg_.mandatory_lcp &&
-                           !renegotiate_;
-    if (use_proxy && lcp_policy_->preset_from_proxy(cfg_.proxy->last_sent_confreq, cfg_.proxy->last_received_confreq)) {
-      debug(DebugClass::event, [] { return std::string("LCP taken from proxy LCP, not renegotiated"); });
+    const bool use_proxy = cfg_.mode == SessionMode::lns && cfg_.proxy && cfg_.proxy->has_lcp() &&
+                           !cfg_.mandatory_lcp && !renegotiate_;
+    if (use_proxy && lcp_policy_->preset_from_proxy(cfg_.proxy->last_sent_confreq,
+                                                    cfg_.proxy->last_received_confreq)) {
+      debug(DebugClass::event,
+            [] { return std::string("LCP taken from proxy LCP, not renegotiated"); });
       proxied_lcp_ = true;
       lcp_->up();
       lcp_->force_opened();
     } else {
-      if (use_proxy) debug(DebugClass::error, [] { return std::string("proxy LCP undecodable, renegotiating"); });
+      if (use_proxy)
+        debug(DebugClass::error,
+              [] { return std::string("proxy LCP undecodable, renegotiating"); });
       if (renegotiate_)
-        debug(DebugClass::event, [] { return std::string("mandatory-chap but the proxy LCP did not agree CHAP: renegotiating LCP"); });
+        debug(DebugClass::event, [] {
+          return std::string(
+              "mandatory-chap but the proxy LCP did not agree CHAP: renegotiating LCP");
+        });
       lcp_->open();
       lcp_->up();
     }
@@ -301,7 +358,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
         return Disposition::dropped;
       case proto::lcp:
         log_received(proto::lcp, payload);
-        if (!payload.empty() && payload[0] == static_cast<std::uint8_t>(Code::terminate_request)) peer_terminate_seen_ = true;
+        if (!payload.empty() && payload[0] == static_cast<std::uint8_t>(Code::terminate_request))
+          peer_terminate_seen_ = true;
         ++counters_.control_in;
         lcp_->receive(payload);
         break;
@@ -348,7 +406,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
     debug(DebugClass::control, [&] {
       std::string s = "received " + protocol_name(protocol);
       if (packet.size() >= 4)
-        s += " " + code_name(protocol, packet[0]) + " id=" + std::to_string(packet[1]) + " len=" + std::to_string(packet.size());
+        s += " " + code_name(protocol, packet[0]) + " id=" + std::to_string(packet[1]) +
+             " len=" + std::to_string(packet.size());
       else
         s += " (short)";
       return s;
@@ -362,8 +421,10 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
     std::size_t room = lcp_policy_->peer_mru() > 6 ? lcp_policy_->peer_mru() - 6u : 0;
     w.bytes(info.first(std::min(info.size(), room)));
     ++counters_.protocol_rejects_sent;
-    debug(DebugClass::error, [&] { return "Protocol-Reject for unsupported protocol " + protocol_name(protocol); });
-    lcp_->send_packet(static_cast<std::uint8_t>(Code::protocol_reject), lcp_->next_id(), w.buffer());
+    debug(DebugClass::error,
+          [&] { return "Protocol-Reject for unsupported protocol " + protocol_name(protocol); });
+    lcp_->send_packet(static_cast<std::uint8_t>(Code::protocol_reject), lcp_->next_id(),
+                      w.buffer());
   }
 
   void close(std::string_view why) {
@@ -413,7 +474,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
     if (phase_ == Phase::tunnel_ready && !closing_) {
       // The LAC already reported the user and its LCP for ICCN; a new negotiation would
       // make that stale. Give up on this call rather than tunnel wrong proxy data.
-      request_close(DownReason::lcp_failed, "user renegotiated LCP while the call was being placed");
+      request_close(DownReason::lcp_failed,
+                    "user renegotiated LCP while the call was being placed");
     }
     echo_timer_.cancel();
     auth_timer_.cancel();
@@ -423,7 +485,9 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
     ipcp_->down();
     auto s = lcp_->state();
     if (phase_ != Phase::dead)
-      set_phase(closing_ || s == Fsm::State::closing || s == Fsm::State::stopping ? Phase::terminate : Phase::establish);
+      set_phase(closing_ || s == Fsm::State::closing || s == Fsm::State::stopping
+                    ? Phase::terminate
+                    : Phase::establish);
   }
 
   void on_lcp_finished() { finish(); }
@@ -434,7 +498,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
         if (lcp_->state() != Fsm::State::opened) return true;
         auto pr = decode_protocol_reject(data);
         if (!pr) return true;
-        debug(DebugClass::error, [&] { return "peer Protocol-Rejected " + protocol_name(pr->protocol); });
+        debug(DebugClass::error,
+              [&] { return "peer Protocol-Rejected " + protocol_name(pr->protocol); });
         if (pr->protocol == proto::ipcp) {
           ipcp_->protocol_rejected();
           request_close(DownReason::protocol_rejected, "peer rejected IPCP");
@@ -458,15 +523,18 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
         auto e = decode_echo(data);
         if (!e || lcp_->state() != Fsm::State::opened) return true;
         if (e->magic != 0 && e->magic == lcp_policy_->our_magic()) {
-          request_close(DownReason::loopback, "Echo-Reply carries our own Magic-Number: looped-back link");
+          request_close(DownReason::loopback,
+                        "Echo-Reply carries our own Magic-Number: looped-back link");
           return true;
         }
         echo_missed_ = 0;
         ++counters_.echo_replies;
         return true;
       }
-      case Code::discard_request: return true;
-      default: return false;
+      case Code::discard_request:
+        return true;
+      default:
+        return false;
     }
   }
 
@@ -509,20 +577,23 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
           auth_kind_ = AuthKind::chap_client;
           arm_auth_timeout();
           return;
-        case AuthProtocol::none: auth_ok(); return;
+        case AuthProtocol::none:
+          auth_ok();
+          return;
       }
       return;
     }
     if (proxied_lcp_) {
       const ProxyData& p = *cfg_.proxy;
       user_ = p.auth_name;
-      bool want_chap = std::find(cfg_.auth_methods.begin(), cfg_.auth_methods.end(), AuthMethod::chap_md5) !=
-                       cfg_.auth_methods.end();
+      bool want_chap = std::find(cfg_.auth_methods.begin(), cfg_.auth_methods.end(),
+                                 AuthMethod::chap_md5) != cfg_.auth_methods.end();
       if (cfg_.mandatory_chap) {
         start_challenge();
       } else if (cfg_.auth_methods.empty()) {
         auth_ok();
-      } else if ((p.auth_type == ProxyAuthType::chap && !p.auth_response.empty() && !p.auth_challenge.empty()) ||
+      } else if ((p.auth_type == ProxyAuthType::chap && !p.auth_response.empty() &&
+                  !p.auth_challenge.empty()) ||
                  p.auth_type == ProxyAuthType::pap) {
         auth_kind_ = AuthKind::proxy;
         AuthRequest req;
@@ -537,7 +608,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
           req.chap_challenge = p.auth_challenge;
           req.chap_response = p.auth_response;
         }
-        debug(DebugClass::event, [&] { return "verifying proxy authentication of user " + req.user; });
+        debug(DebugClass::event,
+              [&] { return "verifying proxy authentication of user " + req.user; });
         ask_authenticator(req);
       } else if (want_chap || lcp_policy_->auth_we_require() == AuthProtocol::chap_md5) {
         start_challenge();
@@ -552,14 +624,19 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
         auth_kind_ = AuthKind::pap_server;
         arm_auth_timeout();
         return;
-      case AuthProtocol::chap_md5: start_challenge(); return;
-      case AuthProtocol::none: auth_ok(); return;
+      case AuthProtocol::chap_md5:
+        start_challenge();
+        return;
+      case AuthProtocol::none:
+        auth_ok();
+        return;
     }
   }
 
   void arm_auth_timeout() {
     auth_timer_.arm(cfg_.auth_timeout, [this] {
-      if (!auth_done_ && !auth_pending_) request_close(DownReason::auth_timeout, "authentication timed out");
+      if (!auth_done_ && !auth_pending_)
+        request_close(DownReason::auth_timeout, "authentication timed out");
       settle();
     });
   }
@@ -611,8 +688,10 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
   void on_auth_result(AuthResult r) {
     auth_result_ = r;
     const bool ok = r.accepted;
-    debug(ok ? DebugClass::event : DebugClass::error,
-          [&] { return "user " + user_ + (ok ? " authenticated" : " failed authentication") + (r.message.empty() ? "" : ": " + r.message); });
+    debug(ok ? DebugClass::event : DebugClass::error, [&] {
+      return "user " + user_ + (ok ? " authenticated" : " failed authentication") +
+             (r.message.empty() ? "" : ": " + r.message);
+    });
     switch (auth_kind_) {
       case AuthKind::pap_server: {
         PapReply rep{ok ? pap_code::ack : pap_code::nak, auth_id_, r.message};
@@ -626,14 +705,16 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
         send_control(proto::chap, last_auth_reply_);
         break;
       }
-      default: break;
+      default:
+        break;
     }
     if (ok) {
       auth_ok();
     } else {
       auth_done_ = true;  // duplicates get the same Nak/Failure while we terminate
-      request_close(DownReason::auth_failed,
-                    auth_kind_ == AuthKind::proxy ? "proxy authentication rejected" : "authentication rejected");
+      request_close(DownReason::auth_failed, auth_kind_ == AuthKind::proxy
+                                                 ? "proxy authentication rejected"
+                                                 : "authentication rejected");
     }
   }
 
@@ -646,7 +727,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
 
   void send_challenge() {
     if (auth_tries_ >= cfg_.timers.max_configure) {
-      request_close(DownReason::auth_timeout, "no CHAP Response after " + std::to_string(auth_tries_) + " Challenges");
+      request_close(DownReason::auth_timeout,
+                    "no CHAP Response after " + std::to_string(auth_tries_) + " Challenges");
       return;
     }
     ++auth_tries_;
@@ -654,7 +736,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
     cfg_.random(challenge_);
     // RFC 1994 §4.1: the Identifier changes with every Challenge sent.
     auth_id_ = static_cast<std::uint8_t>(auth_id_ + 1);
-    send_control(proto::chap, encode_chap_value({chap_code::challenge, auth_id_, challenge_, cfg_.chap_name}));
+    send_control(proto::chap,
+                 encode_chap_value({chap_code::challenge, auth_id_, challenge_, cfg_.chap_name}));
     auth_timer_.arm(cfg_.timers.restart, [this] {
       if (!auth_done_ && !auth_pending_) send_challenge();
       settle();
@@ -664,7 +747,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
   // Client: PAP Authenticate-Request, retransmitted like a Configure-Request.
   void send_pap_request() {
     if (auth_tries_ >= cfg_.timers.max_configure) {
-      request_close(DownReason::auth_timeout, "no PAP reply after " + std::to_string(auth_tries_) + " requests");
+      request_close(DownReason::auth_timeout,
+                    "no PAP reply after " + std::to_string(auth_tries_) + " requests");
       return;
     }
     ++auth_tries_;
@@ -734,7 +818,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
         if (!ch) return drop_malformed("CHAP", ch.error());
         auth_id_ = ch->id;
         Bytes resp = chap_md5_response(ch->id, cfg_.password, ch->value);
-        send_control(proto::chap, encode_chap_value({chap_code::response, ch->id, resp, cfg_.user}));
+        send_control(proto::chap,
+                     encode_chap_value({chap_code::response, ch->id, resp, cfg_.user}));
         if (!auth_done_) arm_auth_timeout();
         return true;
       }
@@ -780,7 +865,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
 
   bool drop_malformed(const char* what, const DecodeError& e) {
     ++counters_.drop_malformed;
-    debug(DebugClass::error, [&] { return std::string("dropped malformed ") + what + ": " + to_string(e); });
+    debug(DebugClass::error,
+          [&] { return std::string("dropped malformed ") + what + ": " + to_string(e); });
     return false;
   }
 
@@ -831,20 +917,25 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
       info.peer_address = *peer_addr_;
       info.primary_dns = cfg_.dns_primary;
       info.secondary_dns = cfg_.dns_secondary;
-      info.auth = proxied_lcp_ ? (cfg_.mandatory_chap ? AuthProtocol::chap_md5
-                                                      : (cfg_.proxy->auth_type == ProxyAuthType::pap ? AuthProtocol::pap
-                                                         : cfg_.proxy->auth_type == ProxyAuthType::chap ? AuthProtocol::chap_md5
-                                                                                                         : AuthProtocol::none))
-                               : lcp_policy_->auth_we_require();
+      info.auth =
+          proxied_lcp_
+              ? (cfg_.mandatory_chap
+                     ? AuthProtocol::chap_md5
+                     : (cfg_.proxy->auth_type == ProxyAuthType::pap    ? AuthProtocol::pap
+                        : cfg_.proxy->auth_type == ProxyAuthType::chap ? AuthProtocol::chap_md5
+                                                                       : AuthProtocol::none))
+              : lcp_policy_->auth_we_require();
     }
     info.user = user_;
     info.auth_result = auth_result_;
     info.peer_mru = lcp_policy_->peer_mru();
     set_phase(Phase::running);
     debug(DebugClass::event, [&] {
-      return "IPCP up: user " + info.user + " local " + info.local_address.to_string() + " peer " + info.peer_address.to_string();
+      return "IPCP up: user " + info.user + " local " + info.local_address.to_string() + " peer " +
+             info.peer_address.to_string();
     });
-    if (cfg_.mode != SessionMode::client && auth_result_.session_timeout && auth_result_.session_timeout->count() > 0) {
+    if (cfg_.mode != SessionMode::client && auth_result_.session_timeout &&
+        auth_result_.session_timeout->count() > 0) {
       session_timer_.arm(*auth_result_.session_timeout, [this] {
         request_close(DownReason::session_timeout, "session timeout");
         settle();
@@ -911,23 +1002,51 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
 
 // ---- PppSession: forwards to Impl; nothing may follow an Impl call (see settle()) ------
 
-PppSession::PppSession(SessionConfig config, PppLowerLayer& lower, PppListener& listener, TimerService& timers,
-                       Authenticator* authenticator, AddressProvider* addresses)
-    : impl_(std::make_unique<Impl>(std::move(config), lower, listener, timers, authenticator, addresses)) {}
+PppSession::PppSession(SessionConfig config, PppLowerLayer& lower, PppListener& listener,
+                       TimerService& timers, Authenticator* authenticator,
+                       AddressProvider* addresses)
+    : impl_(std::make_unique<Impl>(std::move(config), lower, listener, timers, authenticator,
+                                   addresses)) {}
 PppSession::~PppSession() = default;
 
-void PppSession::start() { impl_->start(); }
-Disposition PppSession::receive(ByteView frame) { return impl_->receive(frame); }
-void PppSession::close(std::string_view reason) { impl_->close(reason); }
-void PppSession::lower_down() { impl_->lower_down(); }
-void PppSession::hand_over() { impl_->hand_over(); }
-void PppSession::continue_locally() { impl_->continue_locally(); }
-Phase PppSession::phase() const { return impl_->phase_; }
-const SessionCounters& PppSession::counters() const { return impl_->counters_; }
-std::string_view PppSession::lcp_state() const { return to_string(impl_->lcp_->state()); }
-std::string_view PppSession::ipcp_state() const { return to_string(impl_->ipcp_->state()); }
-const std::string& PppSession::user() const { return impl_->user_; }
-std::optional<Ipv4> PppSession::peer_address() const { return impl_->peer_addr_; }
-std::uint16_t PppSession::peer_mru() const { return impl_->lcp_policy_->peer_mru(); }
+void PppSession::start() {
+  impl_->start();
+}
+Disposition PppSession::receive(ByteView frame) {
+  return impl_->receive(frame);
+}
+void PppSession::close(std::string_view reason) {
+  impl_->close(reason);
+}
+void PppSession::lower_down() {
+  impl_->lower_down();
+}
+void PppSession::hand_over() {
+  impl_->hand_over();
+}
+void PppSession::continue_locally() {
+  impl_->continue_locally();
+}
+Phase PppSession::phase() const {
+  return impl_->phase_;
+}
+const SessionCounters& PppSession::counters() const {
+  return impl_->counters_;
+}
+std::string_view PppSession::lcp_state() const {
+  return to_string(impl_->lcp_->state());
+}
+std::string_view PppSession::ipcp_state() const {
+  return to_string(impl_->ipcp_->state());
+}
+const std::string& PppSession::user() const {
+  return impl_->user_;
+}
+std::optional<Ipv4> PppSession::peer_address() const {
+  return impl_->peer_addr_;
+}
+std::uint16_t PppSession::peer_mru() const {
+  return impl_->lcp_policy_->peer_mru();
+}
 
 }  // namespace vpdnd::ppp

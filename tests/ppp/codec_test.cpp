@@ -1,6 +1,6 @@
-#include "ppp/ppp.hpp"
-
 #include <gtest/gtest.h>
+
+#include "ppp/ppp.hpp"
 
 namespace vpdnd::ppp {
 namespace {
@@ -157,14 +157,14 @@ TEST(PppCodec, LcpRepeatedAuthProtocolLastWins) {
 
 TEST(PppCodec, LcpOptionsMalformed) {
   const char* bad[] = {
-      "01 03 05",           // MRU length 3
-      "01 05 05 dc 00",     // MRU length 5
-      "02 04 00 00",        // ACCM short
-      "03 03 c0",           // auth protocol cut
-      "05 04 12 34",        // magic short
-      "07 03 00",           // PFC with data
-      "08 03 00",           // ACFC with data
-      "01 04 05",           // option beyond packet
+      "01 03 05",        // MRU length 3
+      "01 05 05 dc 00",  // MRU length 5
+      "02 04 00 00",     // ACCM short
+      "03 03 c0",        // auth protocol cut
+      "05 04 12 34",     // magic short
+      "07 03 00",        // PFC with data
+      "08 03 00",        // ACFC with data
+      "01 04 05",        // option beyond packet
   };
   for (const char* s : bad) EXPECT_FALSE(decode_lcp_options(hex(s))) << s;
 }
@@ -203,7 +203,8 @@ TEST(PppCodec, IpcpOptions) {
 
 TEST(PppCodec, Pap) {
   Bytes req = encode_pap_request({7, "alice@corp.com", "alicepw"});
-  EXPECT_EQ(req, hex("01 07 00 1b 0e 61 6c 69 63 65 40 63 6f 72 70 2e 63 6f 6d 07 61 6c 69 63 65 70 77"));
+  EXPECT_EQ(
+      req, hex("01 07 00 1b 0e 61 6c 69 63 65 40 63 6f 72 70 2e 63 6f 6d 07 61 6c 69 63 65 70 77"));
   auto p = decode_control(req);
   ASSERT_TRUE(p);
   auto r = decode_pap_request(*p);
@@ -223,9 +224,9 @@ TEST(PppCodec, Pap) {
   EXPECT_TRUE(bare->message.empty());
 
   const char* bad_requests[] = {
-      "01 01 00 04",                 // no Peer-ID length
-      "01 01 00 06 05 61",           // Peer-ID beyond packet
-      "01 01 00 07 01 61 05",        // Password beyond packet
+      "01 01 00 04",           // no Peer-ID length
+      "01 01 00 06 05 61",     // Peer-ID beyond packet
+      "01 01 00 07 01 61 05",  // Password beyond packet
   };
   for (const char* s : bad_requests) {
     Bytes raw = hex(s);
@@ -240,7 +241,8 @@ TEST(PppCodec, Pap) {
 // ---- CHAP ---------------------------------------------------------------------------
 
 TEST(PppCodec, Chap) {
-  ChapValue ch{chap_code::challenge, 0x2a, hex("00 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff"), "LNS"};
+  ChapValue ch{chap_code::challenge, 0x2a, hex("00 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff"),
+               "LNS"};
   Bytes wire = encode_chap_value(ch);
   EXPECT_EQ(wire, hex("01 2a 00 18 10 00 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff 4c 4e 53"));
   auto back = decode_chap_value(*decode_control(wire));
@@ -250,10 +252,10 @@ TEST(PppCodec, Chap) {
   ASSERT_TRUE(st);
   EXPECT_EQ(st->code, chap_code::failure);
   EXPECT_EQ(st->message, "bad");
-  EXPECT_FALSE(decode_chap_value(*decode_control(hex("02 01 00 04"))));           // no Value-Size
-  EXPECT_FALSE(decode_chap_value(*decode_control(hex("02 01 00 06 10 00"))));     // value cut
-  EXPECT_FALSE(decode_chap_value(*decode_control(hex("02 01 00 05 00"))));        // Value-Size 0
-  EXPECT_FALSE(decode_chap_status(*decode_control(hex("01 01 00 04"))));          // wrong code
+  EXPECT_FALSE(decode_chap_value(*decode_control(hex("02 01 00 04"))));        // no Value-Size
+  EXPECT_FALSE(decode_chap_value(*decode_control(hex("02 01 00 06 10 00"))));  // value cut
+  EXPECT_FALSE(decode_chap_value(*decode_control(hex("02 01 00 05 00"))));     // Value-Size 0
+  EXPECT_FALSE(decode_chap_status(*decode_control(hex("01 01 00 04"))));       // wrong code
 }
 
 // RFC 1994 has no official vectors; these are MD5(id || secret || challenge) computed
@@ -263,7 +265,9 @@ TEST(PppCodec, ChapMd5KnownAnswers) {
   EXPECT_EQ(to_hex(chap_md5_response(1, "secret", Bytes(16, 0)), 0),
             "7570c653cdf4755ccffcaa80f29268d1");
   // id=0x2a, secret "alicepw", challenge 00..ff pattern
-  EXPECT_EQ(to_hex(chap_md5_response(0x2a, "alicepw", hex("00 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff")), 0),
+  EXPECT_EQ(to_hex(chap_md5_response(0x2a, "alicepw",
+                                     hex("00 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff")),
+                   0),
             "254fd3a56fd2b7145e727d10be1735ee");
   // Empty secret and empty challenge: MD5 of the single id octet 0x00.
   EXPECT_EQ(to_hex(chap_md5_response(0, "", {}), 0), "93b885adfe0da089cdf634904fd59f71");

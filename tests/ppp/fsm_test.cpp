@@ -118,7 +118,9 @@ TEST_F(FsmFixture, NakLoopTurnsIntoRejectAtMaxFailure) {
   policy.verdict = FsmPolicy::Verdict::nak;
   fsm.open();
   fsm.up();
-  for (int i = 0; i < 7; ++i) peer_sends(Code::configure_request, static_cast<std::uint8_t>(10 + i), {0x01, 0x04, 0x00, 0x10});
+  for (int i = 0; i < 7; ++i)
+    peer_sends(Code::configure_request, static_cast<std::uint8_t>(10 + i),
+               {0x01, 0x04, 0x00, 0x10});
   EXPECT_EQ(out.count(Code::configure_nak), 5u);  // Max-Failure
   EXPECT_EQ(out.count(Code::configure_reject), 2u);
   ASSERT_EQ(policy.reject_if_disagree_seen.size(), 7u);
@@ -146,7 +148,8 @@ TEST_F(FsmFixture, NakOfOurRequestSendsNewRequest) {
 TEST_F(FsmFixture, EndlessNaksOfOurRequestGiveUpAfterMaxConfigure) {
   fsm.open();
   fsm.up();
-  for (int i = 0; i < 10; ++i) peer_sends(Code::configure_nak, out.packets.back()[1], hex("01 04 05 d4"));
+  for (int i = 0; i < 10; ++i)
+    peer_sends(Code::configure_nak, out.packets.back()[1], hex("01 04 05 d4"));
   EXPECT_EQ(fsm.state(), Fsm::State::req_sent);
   EXPECT_EQ(out.count(Code::configure_request), 11u);
   peer_sends(Code::configure_nak, out.packets.back()[1], hex("01 04 05 d4"));
@@ -270,7 +273,9 @@ TEST(FsmPair, TwoAutomataConverge) {
   struct Port : FsmHost {
     std::deque<std::pair<int, Bytes>>* wire;
     int to;
-    void fsm_send(const Fsm&, ByteView p) override { wire->emplace_back(to, Bytes(p.begin(), p.end())); }
+    void fsm_send(const Fsm&, ByteView p) override {
+      wire->emplace_back(to, Bytes(p.begin(), p.end()));
+    }
   } to_b, to_a;
   to_b.wire = to_a.wire = &wire;
   to_b.to = 1;

@@ -1,5 +1,3 @@
-#include "ppp/ppp.hpp"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,6 +5,7 @@
 #include <map>
 
 #include "common/log.hpp"
+#include "ppp/ppp.hpp"
 #include "startup-config/model.hpp"
 
 namespace vpdnd::ppp {
@@ -75,7 +74,8 @@ struct FakeAuth : Authenticator {
       if (r.method == AuthMethod::pap)
         res.accepted = r.password == it->second;
       else
-        res.accepted = chap_md5_response(r.chap_id, it->second, r.chap_challenge) == r.chap_response;
+        res.accepted =
+            chap_md5_response(r.chap_id, it->second, r.chap_challenge) == r.chap_response;
     }
     res.message = res.accepted ? "Welcome" : "Denied";
     res.session_timeout = session_timeout;
@@ -177,8 +177,10 @@ struct Net {
 };
 
 void connect(Net& n, SessionConfig server_cfg, SessionConfig client_cfg = client_config()) {
-  n.server = std::make_unique<PppSession>(std::move(server_cfg), n.to_client, n.server_ev, n.timers, &n.auth, &n.pool);
-  n.client = std::make_unique<PppSession>(std::move(client_cfg), n.to_server, n.client_ev, n.timers);
+  n.server = std::make_unique<PppSession>(std::move(server_cfg), n.to_client, n.server_ev, n.timers,
+                                          &n.auth, &n.pool);
+  n.client =
+      std::make_unique<PppSession>(std::move(client_cfg), n.to_server, n.client_ev, n.timers);
   n.server->start();
   n.client->start();
   n.pump();
@@ -248,7 +250,8 @@ TEST(PppSession, ChapOnlyClientAgainstPapOnlyServerFailsLcp) {
 
 TEST(PppSession, WrongChapPasswordTerminatesBothSides) {
   Net n;
-  connect(n, server_config(SessionMode::local, {AuthMethod::chap_md5}), client_config("alice@corp.com", "wrong"));
+  connect(n, server_config(SessionMode::local, {AuthMethod::chap_md5}),
+          client_config("alice@corp.com", "wrong"));
   n.run(10s);
   ASSERT_TRUE(n.server_ev.down);
   EXPECT_EQ(*n.server_ev.down, DownReason::auth_failed);
@@ -323,7 +326,8 @@ TEST(PppSession, UnknownProtocolIsProtocolRejected) {
   Net n;
   connect(n, server_config(SessionMode::local, {}));
   ASSERT_TRUE(n.server_ev.up);
-  Bytes ipv6cp = encode_frame(proto::ipv6cp, encode_control(1, 1, Bytes{1, 10, 0, 0, 0, 0, 0, 0, 0, 1}));
+  Bytes ipv6cp =
+      encode_frame(proto::ipv6cp, encode_control(1, 1, Bytes{1, 10, 0, 0, 0, 0, 0, 0, 0, 1}));
   EXPECT_EQ(n.server->receive(ipv6cp), Disposition::control);
   ASSERT_EQ(n.to_client.count(proto::lcp, 8), 1u);
   auto f = decode_frame(n.to_client.sent.back());
@@ -442,7 +446,8 @@ struct RawPeer {
 
 TEST(PppSession, IpcpNaksWrongAddressThenRejectsAtMaxFailure) {
   RawPeer p;
-  p.s = std::make_unique<PppSession>(server_config(SessionMode::local, {}), p.w, p.ev, p.timers, nullptr, &p.pool);
+  p.s = std::make_unique<PppSession>(server_config(SessionMode::local, {}), p.w, p.ev, p.timers,
+                                     nullptr, &p.pool);
   p.s->start();
   auto lcp = p.last(proto::lcp);
   ASSERT_EQ(lcp.size(), 1u);
@@ -465,7 +470,9 @@ TEST(PppSession, IpcpNaksWrongAddressThenRejectsAtMaxFailure) {
   EXPECT_EQ(nak->primary_dns->to_string(), "10.0.0.53");
   ASSERT_EQ(rejs.size(), 2u);
   // The right address is acked.
-  p.send(proto::ipcp, 1, 20, encode_ipcp_options({Ipv4::parse("10.0.0.10"), Ipv4::parse("10.0.0.53"), std::nullopt, {}}));
+  p.send(
+      proto::ipcp, 1, 20,
+      encode_ipcp_options({Ipv4::parse("10.0.0.10"), Ipv4::parse("10.0.0.53"), std::nullopt, {}}));
   EXPECT_EQ(p.last(proto::ipcp).back().code, 2);
   // Our request gets acked: IPCP up.
   for (auto& c : p.last(proto::ipcp))
@@ -482,8 +489,9 @@ LcpOptions auth_only(AuthProtocol p) {
 
 TEST(PppSession, LcpAuthNakFallsBackToNextAllowedMethod) {
   RawPeer p;
-  p.s = std::make_unique<PppSession>(server_config(SessionMode::local, {AuthMethod::chap_md5, AuthMethod::pap}), p.w,
-                                     p.ev, p.timers, nullptr, &p.pool);
+  p.s = std::make_unique<PppSession>(
+      server_config(SessionMode::local, {AuthMethod::chap_md5, AuthMethod::pap}), p.w, p.ev,
+      p.timers, nullptr, &p.pool);
   p.s->start();
   auto first = p.last(proto::lcp).at(0);
   EXPECT_EQ(decode_lcp_options(first.data)->auth, AuthProtocol::chap_md5);
@@ -501,7 +509,8 @@ TEST(PppSession, LcpAuthNakFallsBackToNextAllowedMethod) {
 
 TEST(PppSession, LcpNaksTinyMruAndRejectsUnknownOptions) {
   RawPeer p;
-  p.s = std::make_unique<PppSession>(server_config(SessionMode::local, {}), p.w, p.ev, p.timers, nullptr, &p.pool);
+  p.s = std::make_unique<PppSession>(server_config(SessionMode::local, {}), p.w, p.ev, p.timers,
+                                     nullptr, &p.pool);
   p.s->start();
   p.send(proto::lcp, 1, 7, Bytes{1, 4, 0, 64});  // MRU 64
   auto nak = p.last(proto::lcp).back();
@@ -511,7 +520,8 @@ TEST(PppSession, LcpNaksTinyMruAndRejectsUnknownOptions) {
   auto rej = p.last(proto::lcp).back();
   EXPECT_EQ(rej.code, 4);
   EXPECT_EQ(Bytes(rej.data.begin(), rej.data.end()), (Bytes{0x0d, 3, 6}));
-  p.send(proto::lcp, 1, 9, Bytes{1, 4, 5, 0xdc, 3, 5, 0xc2, 0x23, 5});  // asks us to do CHAP: server refuses
+  p.send(proto::lcp, 1, 9,
+         Bytes{1, 4, 5, 0xdc, 3, 5, 0xc2, 0x23, 5});  // asks us to do CHAP: server refuses
   EXPECT_EQ(p.last(proto::lcp).back().code, 4);
   p.send(proto::lcp, 1, 10, Bytes{1, 4, 5, 0xdc, 7, 2, 8, 2});
   EXPECT_EQ(p.last(proto::lcp).back().code, 2);
@@ -535,7 +545,8 @@ TEST(PppSession, LcpMruNakNeverRaisesOurMru) {
 
 TEST(PppSession, IpcpPeerRefusingAnyAddressFails) {
   RawPeer p;
-  p.s = std::make_unique<PppSession>(server_config(SessionMode::local, {}), p.w, p.ev, p.timers, nullptr, &p.pool);
+  p.s = std::make_unique<PppSession>(server_config(SessionMode::local, {}), p.w, p.ev, p.timers,
+                                     nullptr, &p.pool);
   p.s->start();
   auto lcp = p.last(proto::lcp);
   p.send(proto::lcp, 2, lcp[0].id, Bytes(lcp[0].data.begin(), lcp[0].data.end()));
@@ -561,7 +572,8 @@ struct Vpdn : Net {
     EXPECT_EQ(pool.acquired, 0);
     EXPECT_EQ(to_client.count(proto::ipcp, 1), 0u);  // the LAC never runs IPCP
   }
-  void lns_phase(bool mandatory_lcp, bool mandatory_chap, std::vector<AuthMethod> lns_auth = {AuthMethod::chap_md5}) {
+  void lns_phase(bool mandatory_lcp, bool mandatory_chap,
+                 std::vector<AuthMethod> lns_auth = {AuthMethod::chap_md5}) {
     server->hand_over();
     SessionConfig c = server_config(SessionMode::lns, std::move(lns_auth));
     c.tag = "lns";
@@ -598,7 +610,8 @@ TEST(PppVpdn, LacProducesChapProxyData) {
   // After hand-over every frame is the data plane's to switch.
   v.server->hand_over();
   EXPECT_EQ(v.server->phase(), Phase::handed_over);
-  EXPECT_EQ(v.server->receive(encode_frame(proto::lcp, encode_control(9, 1, Bytes{0, 0, 0, 0}))), Disposition::passthrough);
+  EXPECT_EQ(v.server->receive(encode_frame(proto::lcp, encode_control(9, 1, Bytes{0, 0, 0, 0}))),
+            Disposition::passthrough);
 }
 
 TEST(PppVpdn, LacProducesPapProxyData) {
@@ -630,7 +643,8 @@ TEST(PppVpdn, LnsUserRenegotiatingLcpIsAuthenticatedAgain) {
   v.lns->receive(encode_frame(proto::lcp, encode_control(1, 99, Bytes{5, 6, 1, 2, 3, 4})));
   v.pump();
   v.run(10s);
-  EXPECT_GT(v.to_client.count(proto::chap, chap_code::challenge), challenges);  // a real Challenge now
+  EXPECT_GT(v.to_client.count(proto::chap, chap_code::challenge),
+            challenges);  // a real Challenge now
   EXPECT_EQ(v.lns->lcp_state(), "Opened");
   EXPECT_FALSE(v.lns_ev.down);
 }
@@ -652,7 +666,7 @@ TEST(PppVpdn, LnsDefaultSkipsLcpAndVerifiesProxiedChap) {
   v.lns_phase(false, false);
   ASSERT_TRUE(v.lns_ev.up) << (v.lns_ev.down ? v.lns_ev.down_detail : "no down");
   ASSERT_TRUE(v.client_ev.up);
-  EXPECT_EQ(v.to_client.count(proto::lcp, 1), lcp_before);    // no LCP ConfReq from the LNS
+  EXPECT_EQ(v.to_client.count(proto::lcp, 1), lcp_before);  // no LCP ConfReq from the LNS
   EXPECT_EQ(v.to_client.count(proto::chap, chap_code::challenge), 1u);  // only the LAC's
   ASSERT_EQ(v.auth.requests.size(), 2u);
   EXPECT_TRUE(v.auth.requests[1].proxied);
@@ -762,7 +776,8 @@ TEST(PppSession, LostChapResponseIsRechallengedLostSuccessTimesOutClient) {
   Net n;
   int responses_lost = 0, successes_lost = 0;
   n.to_server.drop = [&](const Frame& f) {
-    return f.protocol == proto::chap && f.payload[0] == chap_code::response && responses_lost++ == 0;
+    return f.protocol == proto::chap && f.payload[0] == chap_code::response &&
+           responses_lost++ == 0;
   };
   n.to_client.drop = [&](const Frame& f) {
     return f.protocol == proto::chap && f.payload[0] == chap_code::success && successes_lost++ == 0;
@@ -783,15 +798,16 @@ TEST(PppSession, LostChapResponseIsRechallengedLostSuccessTimesOutClient) {
 TEST(PppSession, DuplicateChapResponseGetsSameSuccess) {
   RawPeer p;
   FakeAuth auth;
-  p.s = std::make_unique<PppSession>(server_config(SessionMode::local, {AuthMethod::chap_md5}), p.w, p.ev, p.timers,
-                                     &auth, &p.pool);
+  p.s = std::make_unique<PppSession>(server_config(SessionMode::local, {AuthMethod::chap_md5}), p.w,
+                                     p.ev, p.timers, &auth, &p.pool);
   p.s->start();
   auto req = p.last(proto::lcp).back();
   p.send(proto::lcp, 2, req.id, Bytes(req.data.begin(), req.data.end()));
   p.send(proto::lcp, 1, 1, {});
   auto ch = decode_chap_value(p.last(proto::chap).back());
   ASSERT_TRUE(ch);
-  Bytes resp = encode_chap_value({chap_code::response, ch->id, chap_md5_response(ch->id, "bobpw", ch->value), "bob"});
+  Bytes resp = encode_chap_value(
+      {chap_code::response, ch->id, chap_md5_response(ch->id, "bobpw", ch->value), "bob"});
   p.s->receive(encode_frame(proto::chap, resp));
   p.s->receive(encode_frame(proto::chap, resp));
   std::size_t successes = 0;
@@ -799,7 +815,8 @@ TEST(PppSession, DuplicateChapResponseGetsSameSuccess) {
   EXPECT_EQ(successes, 2u);
   EXPECT_EQ(auth.requests.size(), 1u);  // AAA asked once
   // A Response with a stale Identifier is ignored.
-  Bytes stale = encode_chap_value({chap_code::response, static_cast<std::uint8_t>(ch->id + 9), Bytes(16, 1), "bob"});
+  Bytes stale = encode_chap_value(
+      {chap_code::response, static_cast<std::uint8_t>(ch->id + 9), Bytes(16, 1), "bob"});
   EXPECT_EQ(p.s->receive(encode_frame(proto::chap, stale)), Disposition::dropped);
 }
 
@@ -857,7 +874,8 @@ TEST(PppSession, DebugLinesGoToLogBusWithoutSecrets) {
   bus.unsubscribe(id);
   bus.set_all(DebugModule::ppp, false);
   auto has = [&](std::string_view s) {
-    return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(s) != std::string::npos; });
+    return std::any_of(lines.begin(), lines.end(),
+                       [&](const std::string& l) { return l.find(s) != std::string::npos; });
   };
   EXPECT_TRUE(has("server: sent LCP ConfReq id=1"));
   EXPECT_TRUE(has("client: received PAP Auth-Ack"));

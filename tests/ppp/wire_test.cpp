@@ -1,8 +1,6 @@
 // Every frame a PAP and a CHAP session exchange (LCP, auth, IPCP, echo, terminate,
 // Protocol-Reject) written to a pcap and decoded by tshark, an independent dissector: no
 // malformed packet and no expert warning or error. Skips when tshark is missing.
-#include "ppp/ppp.hpp"
-
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -10,6 +8,8 @@
 #include <fstream>
 #include <memory>
 #include <string>
+
+#include "ppp/ppp.hpp"
 
 namespace vpdnd::ppp {
 namespace {
@@ -31,8 +31,9 @@ struct Quiet : PppListener {
 struct Auth : Authenticator {
   Handle authenticate(const AuthRequest& r, Done done) override {
     AuthResult res;
-    res.accepted = r.method == AuthMethod::pap ? r.password == "pw"
-                                               : chap_md5_response(r.chap_id, "pw", r.chap_challenge) == r.chap_response;
+    res.accepted = r.method == AuthMethod::pap
+                       ? r.password == "pw"
+                       : chap_md5_response(r.chap_id, "pw", r.chap_challenge) == r.chap_response;
     res.message = res.accepted ? "Welcome" : "Denied";
     done(res);
     return 1;
@@ -40,7 +41,9 @@ struct Auth : Authenticator {
   void cancel(Handle) override {}
 };
 struct Pool : AddressProvider {
-  std::optional<Ipv4> acquire(const std::string&, const AuthResult&) override { return Ipv4{0x0a000002}; }
+  std::optional<Ipv4> acquire(const std::string&, const AuthResult&) override {
+    return Ipv4{0x0a000002};
+  }
   void release(Ipv4) override {}
 };
 
@@ -80,7 +83,8 @@ void session_frames(AuthMethod method, std::vector<Bytes>& capture) {
   ASSERT_TRUE(sev.up && cev.up);
   timers.advance(6s);  // one echo round trip
   pump();
-  Bytes ipv6cp = encode_frame(proto::ipv6cp, encode_control(1, 1, Bytes{1, 10, 0, 0, 0, 0, 0, 0, 0, 1}));
+  Bytes ipv6cp =
+      encode_frame(proto::ipv6cp, encode_control(1, 1, Bytes{1, 10, 0, 0, 0, 0, 0, 0, 0, 1}));
   capture.push_back(ipv6cp);
   server.receive(ipv6cp);  // Protocol-Reject
   server.close("bye");
@@ -107,7 +111,8 @@ void write_pcap(const std::string& path, const std::vector<Bytes>& frames) {
     u32(0);
     u32(static_cast<std::uint32_t>(framed.size()));
     u32(static_cast<std::uint32_t>(framed.size()));
-    f.write(reinterpret_cast<const char*>(framed.data()), static_cast<std::streamsize>(framed.size()));
+    f.write(reinterpret_cast<const char*>(framed.data()),
+            static_cast<std::streamsize>(framed.size()));
   }
 }
 
