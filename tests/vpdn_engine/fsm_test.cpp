@@ -472,6 +472,21 @@ TEST_F(Pair, PlaceCallErrors) {
   EXPECT_EQ(c.up.size(), 1u);
 }
 
+TEST_F(Pair, ClosingAnUnansweredTunnelSendsNoStopCcn) {
+  lns.config.l2tp.enabled = false;
+  dial(request());
+  w.net.pump();
+  auto t = lac.engine->snapshot_tunnels();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].state, TunnelState::wait_reply);
+  EXPECT_EQ(lac.engine->reset_tunnel_id(t[0].local_id), "");
+  w.settle();
+  EXPECT_EQ(w.net.count(MessageType::stopccn), 0u);
+  EXPECT_EQ(lac.engine->tunnel_count(), 0u);
+  ASSERT_EQ(calls.down.size(), 1u);
+  EXPECT_EQ(lac.engine->session_count(), 0u);
+}
+
 TEST_F(Pair, CancelCallBeforeTunnelIsUp) {
   auto h = dial(request());
   lac.engine->cancel_call(h);

@@ -348,6 +348,11 @@ class L2tpEngine::Impl {
     end.reason = why;
     clear_sessions(t, end, fail_over);
     if (t.dead) return;
+    if (t.remote_id == 0) {
+      // Our SCCRQ is unanswered: the peer has no tunnel to address a StopCCN to.
+      remove_tunnel(t);
+      return;
+    }
     auto msg = ControlMessage::make(MessageType::stopccn, t.remote_id);
     msg.add_u16(AvpType::assigned_tunnel_id, t.local_id).add_result_code(rc);
     send_control(t, std::move(msg));
