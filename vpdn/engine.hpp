@@ -34,6 +34,23 @@
 //    closed it with close_session()/cancel_call().
 //  - Tunnel teardown (StopCCN either way, Hello timeout, reset, `undo l2tp enable`) reports
 //    every session of the tunnel down as above.
+//  - place_call may call on_down before it returns (e.g. `l2tp tunnel-limit` reached and no
+//    tunnel to reuse); its handle is then already dead. Calls still waiting for their
+//    tunnel when an LNS does not answer (or refuses with StopCCN) move to the next address.
+//  - Handler/callback code may call any engine method, including close_session/close_tunnel
+//    on the session being reported; the engine re-checks its tables after every callback.
+//
+// Protocol choices (RFC 2661): our Receive Window Size 16 (EngineOptions), the peer's RWS
+// honoured (4 when absent) with Appendix A slow start; retransmission 1 s doubling to 8 s,
+// 5 retries, so an unanswered peer is declared gone after 31 s; acks piggybacked, else a
+// ZLB after the current receive batch; StopCCN hold-down 31 s in state Stopping (either
+// direction) to re-acknowledge; Hello after `tunnel timer hello` seconds without traffic.
+// Tunnel authentication runs when `tunnel authentication` is on AND a password is set; a
+// peer's Challenge is always answered with the group's password. Result codes: no group
+// for the peer / bad challenge response -> StopCCN 4; tunnel limit -> StopCCN 2/error 4;
+// session limit -> CDN 4/error 4; OCRQ -> CDN 5 (we place no outgoing calls); refused by
+// the handler -> CDN 2; `reset l2tp session` -> CDN 3; reset/`undo l2tp enable`/shutdown ->
+// StopCCN 1/6/6; unknown M-bit AVP -> StopCCN or CDN 2/error 8 as vpdn/codec.hpp recommends.
 //
 // Needs from the codec (vpdn/codec.hpp): nothing beyond its current API.
 #pragma once
