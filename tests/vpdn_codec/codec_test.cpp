@@ -734,6 +734,78 @@ TEST(L2tpCodecTables, ConsistentWithEnums) {
   EXPECT_FALSE(is_tunnel_message(MessageType::cdn));
 }
 
+// Every AVP's length bounds from the table are enforced on decode: one octet below the
+// minimum or above the maximum fails the message when M is set and is skipped otherwise.
+TEST(L2tpCodecTables, EveryAvpLengthBoundIsEnforced) {
+  SeededRandom rnd(4);
+  int checked = 0;
+  for (const AvpInfo& info : avp_table()) {
+    if (info.type == AvpType::message_type || info.type == AvpType::random_vector) continue;
+    std::vector<std::size_t> bad;
+    if (info.min_len > 0) bad.push_back(info.min_len - 1);
+    if (info.max_len < kMaxAvpLength - kAvpHeaderSize) bad.push_back(info.max_len + 1u);
+    for (std::size_t len : bad) {
+      if (info.kind == AvpValueKind::result_code && len == 3) continue;  // covered by its own rule
+      for (bool m : {true, false}) {
+        SCOPED_TRACE(std::string(info.name) + " len=" + std::to_string(len) + (m ? " M" : ""));
+        ControlMessage msg = ControlMessage::make(MessageType::hello, 1);
+        msg.add(Avp{0, static_cast<std::uint16_t>(info.type), m, false, Bytes(len, 0x31)});
+        auto wire = encode_control(msg, nullptr, rnd);
+        ASSERT_TRUE(wire);
+        auto d = decode_control(*wire, nullptr);
+        if (m) {
+          ASSERT_FALSE(d);
+          EXPECT_EQ(d.error().kind, DecodeErrorKind::avp_bad_length);
+          EXPECT_EQ(d.error().avp_type, static_cast<std::uint16_t>(info.type));
+        } else {
+          ASSERT_TRUE(d) << describe(d.error());
+          EXPECT_EQ(d->skipped_avps, 1);
+          EXPECT_FALSE(d->has(info.type));
+        }
+        ++checked;
+      }
+    }
+    // The bounds themselves are accepted.
+    for (std::size_t len : {static_cast<std::size_t>(info.min_len), static_cast<std::size_t>(std::min<std::size_t>(info.max_len, 64))}) {
+      if (len < info.min_len || (info.kind == AvpValueKind::result_code && len == 3)) continue;
+      ControlMessage msg = ControlMessage::make(MessageType::hello, 1);
+      msg.add(Avp{0, static_cast<std::uint16_t>(info.type), true, false, Bytes(len, 0x31)});
+      auto d = decode_control(*encode_control(msg, nullptr, rnd), nullptr);
+      ASSERT_TRUE(d) << info.name << " len=" << len << ": " << describe(d.error());
+      EXPECT_TRUE(d->has(info.type));
+    }
+  }
+  EXPECT_GT(checked, 60);
+}
+
+// Every required AVP of every message (RFC 2661 §6) is really required.
+TEST(L2tpCodecTables, EveryRequiredAvpIsChecked) {
+  SeededRandom rnd(6);
+  int checked = 0;
+  for (std::uint16_t t = 1; t <= 16; ++t) {
+    if (!is_known_message_type(t)) continue;
+    const auto type = static_cast<MessageType>(t);
+    const MessageSpec* spec = message_spec(type);
+    for (std::size_t drop = 0; drop < spec->required.size(); ++drop) {
+      SCOPED_TRACE(std::string(message_name(type)) + " without " + std::string(avp_name(static_cast<std::uint16_t>(spec->required[drop]))));
+      ControlMessage m = ControlMessage::make(type, 1, is_tunnel_message(type) ? 0 : 2);
+      for (std::size_t i = 0; i < spec->required.size(); ++i) {
+        if (i == drop) continue;
+        const AvpInfo* info = avp_info(spec->required[i]);
+        m.add(Avp{0, static_cast<std::uint16_t>(info->type), info->mandatory, false, sample_value(*info, 1)});
+      }
+      auto d = decode_control(*encode_control(m, nullptr, rnd), nullptr);
+      ASSERT_FALSE(d);
+      EXPECT_EQ(d.error().kind, DecodeErrorKind::missing_required_avp);
+      EXPECT_EQ(d.error().avp_type, static_cast<std::uint16_t>(spec->required[drop]));
+      EXPECT_EQ(recommend(d.error()).action,
+                is_tunnel_message(type) ? DecodeAction::stop_tunnel : DecodeAction::close_session);
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 4 + 4 + 2 + 7 + 1 + 2 + 2 + 1 + 2 + 2 + 1 + 1);
+}
+
 TEST(L2tpCodecDescribe, MasksSecretsAndShowsFields) {
   ControlMessage m = ControlMessage::make(MessageType::sccrp, 1);
   const Bytes resp = hex("0123456789abcdef0123456789abcdef");
