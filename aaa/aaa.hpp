@@ -298,8 +298,10 @@ class Aaa {
   std::size_t session_count() const;
   // Shutdown (SIGTERM, `undo l2tp enable` ...): Stop for every session, addresses back.
   void close_all_sessions(TerminateCause cause = TerminateCause::admin_reboot);
-  // Accounting requests not answered yet; shutdown may wait (bounded) for zero so that the
-  // Stops reach the server before the RADIUS client is destroyed.
+  // Accounting requests not answered yet (on the wire or queued behind an earlier request
+  // of the same session: each session's Start, Interims and Stop go out one at a time, in
+  // order). Shutdown may wait (bounded) for zero so that the Stops reach the server before
+  // the RADIUS client is destroyed.
   std::size_t accounting_in_flight() const;
   // The Acct-Session-Id of an open session (empty if unknown).
   std::string accounting_session_id(SessionId id) const;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <deque>
 #include <random>
 #include <unordered_map>
 
@@ -410,20 +411,48 @@ struct Aaa::Impl {
       return std::string("Accounting ") + kind + " for " + s.start.user_name + " session " +
              s.acct_session_id;
     });
+    enqueue_accounting(s.acct_session_id, RadiusTarget{*scheme, cfg().sysname}, std::move(a));
+  }
+
+  // One accounting request per session is on the wire at a time, so the server sees Start,
+  // Interim-Updates and Stop in order even though the client runs requests in parallel.
+  struct AcctJob {
+    RadiusTarget target;
+    RadiusAccountingRequest request;
+  };
+  std::unordered_map<std::string, std::deque<AcctJob>> acct_queue;  // front: on the wire
+
+  void enqueue_accounting(const std::string& sid, RadiusTarget target,
+                          RadiusAccountingRequest request) {
+    auto& q = acct_queue[sid];
+    q.push_back({std::move(target), std::move(request)});
+    if (q.size() == 1) dispatch_accounting(sid);
+  }
+
+  void dispatch_accounting(const std::string& sid) {
+    auto q = acct_queue.find(sid);
+    if (q == acct_queue.end() || q->second.empty()) return;
+    AcctJob job = q->second.front();  // a copy: the queue may change under the call
     struct InFlight {
       RadiusClient::Id id = 0;
       bool answered = false;
     };
     auto flight = std::make_shared<InFlight>();
-    const std::string sid = s.acct_session_id;
     RadiusClient::Id id = radius.accounting_request(
-        RadiusTarget{*scheme, cfg().sysname}, std::move(a),
-        [this, flight, sid](RadiusAccountingReply reply) {
+        job.target, std::move(job.request), [this, flight, sid](RadiusAccountingReply reply) {
           flight->answered = true;
           if (flight->id) acct_in_flight.erase(flight->id);
           if (reply.outcome != RadiusOutcome::accept)
             log_warning(DebugModule::aaa, "event=accounting-failed session=" + sid +
                                               " outcome=" + std::string(to_string(reply.outcome)));
+          auto it = acct_queue.find(sid);
+          if (it == acct_queue.end()) return;
+          it->second.pop_front();
+          if (it->second.empty()) {
+            acct_queue.erase(it);
+          } else {
+            dispatch_accounting(sid);
+          }
         });
     flight->id = id;
     if (!flight->answered) acct_in_flight.emplace(id, 0);
@@ -551,7 +580,9 @@ void Aaa::close_all_sessions(TerminateCause cause) {
 }
 
 std::size_t Aaa::accounting_in_flight() const {
-  return impl_->acct_in_flight.size();
+  std::size_t n = 0;
+  for (const auto& [sid, q] : impl_->acct_queue) n += q.size();
+  return n;
 }
 
 std::string Aaa::accounting_session_id(SessionId id) const {

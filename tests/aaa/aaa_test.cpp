@@ -371,15 +371,18 @@ TEST_F(AaaTest, AccountingStartInterimStopAndAddressReturned) {
 
   counters.input_octets = (5ull << 32) + 7;
   counters.output_packets = 99;
+  radius.ack_all_accounting();
   timers.advance(std::chrono::minutes(5));
   ASSERT_EQ(radius.accounting_log_.size(), 2u);
   EXPECT_EQ(radius.accounting_log_[1].status, AcctStatus::interim);
   EXPECT_EQ(radius.accounting_log_[1].session_time_s, 300u);
   EXPECT_EQ(radius.accounting_log_[1].counters.input_octets, (5ull << 32) + 7);
+  radius.ack_all_accounting();
   timers.advance(std::chrono::minutes(5));
   ASSERT_EQ(radius.accounting_log_.size(), 3u);
   EXPECT_EQ(radius.accounting_log_[2].status, AcctStatus::interim);
 
+  radius.ack_all_accounting();
   timers.advance(std::chrono::seconds(30));
   aaa->close_session(id, TerminateCause::admin_reset);
   ASSERT_EQ(radius.accounting_log_.size(), 4u);
@@ -397,6 +400,34 @@ TEST_F(AaaTest, AccountingStartInterimStopAndAddressReturned) {
   radius.ack_all_accounting();
   aaa->close_session(id, TerminateCause::admin_reset);  // unknown now: no-op
   EXPECT_EQ(radius.accounting_log_.size(), 4u);
+}
+
+TEST_F(AaaTest, AccountingGoesOutInOrderPerSession) {
+  corp().accounting_radius = true;
+  corp().accounting_radius_scheme = "r1";
+  auto s1 = aaa->open_session({.user_name = "a", .domain = "corp.com"});
+  auto s2 = aaa->open_session({.user_name = "b", .domain = "corp.com"});
+  aaa->close_session(s1, TerminateCause::user_request);
+  // Both Starts are on the wire at once (different sessions); s1's Stop waits for its Start.
+  ASSERT_EQ(radius.accounting_log_.size(), 2u);
+  EXPECT_EQ(radius.accounting_log_[0].status, AcctStatus::start);
+  EXPECT_EQ(radius.accounting_log_[1].status, AcctStatus::start);
+  // A failed (timed out) Start still lets the Stop go.
+  auto it = radius.accounting_.begin();
+  auto done = std::move(it->second.done);
+  radius.accounting_.erase(it);
+  done({RadiusOutcome::timeout});
+  ASSERT_EQ(radius.accounting_log_.size(), 3u);
+  EXPECT_EQ(radius.accounting_log_[2].status, AcctStatus::stop);
+  EXPECT_EQ(radius.accounting_log_[2].user_name, "a");
+  aaa->close_session(s2, TerminateCause::user_request);
+  EXPECT_EQ(radius.accounting_log_.size(), 3u);
+  radius.ack_all_accounting();  // s1 Stop and s2 Start answered; s2 Stop goes out
+  ASSERT_EQ(radius.accounting_log_.size(), 4u);
+  EXPECT_EQ(radius.accounting_log_[3].user_name, "b");
+  EXPECT_EQ(radius.accounting_log_[3].status, AcctStatus::stop);
+  radius.ack_all_accounting();
+  EXPECT_EQ(aaa->accounting_in_flight(), 0u);
 }
 
 TEST_F(AaaTest, AccountingNoneSendsNothingButTracksTheUser) {
@@ -569,6 +600,11 @@ TEST_F(AaaTest, CloseAllSessionsSendsStopsAndFreesAddresses) {
   aaa->close_all_sessions(TerminateCause::admin_reboot);
   EXPECT_EQ(aaa->session_count(), 0u);
   EXPECT_EQ(aaa->pool_status("1")[0].in_use, 0u);
+  // Each Stop waits for its session's Start to be answered.
+  EXPECT_EQ(aaa->accounting_in_flight(), 6u);
+  EXPECT_EQ(radius.accounting_log_.size(), 3u);
+  radius.ack_all_accounting();
+  EXPECT_EQ(aaa->accounting_in_flight(), 3u);
   std::size_t stops = 0;
   for (const auto& r : radius.accounting_log_)
     if (r.status == AcctStatus::stop) {
@@ -576,7 +612,6 @@ TEST_F(AaaTest, CloseAllSessionsSendsStopsAndFreesAddresses) {
       EXPECT_EQ(r.terminate_cause, TerminateCause::admin_reboot);
     }
   EXPECT_EQ(stops, 3u);
-  EXPECT_EQ(aaa->accounting_in_flight(), 6u);
   radius.ack_all_accounting();
   EXPECT_EQ(aaa->accounting_in_flight(), 0u);
 }
