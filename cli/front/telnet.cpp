@@ -89,23 +89,28 @@ struct TelnetServer::Impl {
         ::close(fd);
         continue;
       }
-      std::lock_guard lock(mutex);
-      if (connections.size() >= kMaxSessions) {
+      bool full = false;
+      {
+        std::lock_guard lock(mutex);  // list bookkeeping only; no I/O under it
+        full = connections.size() >= kMaxSessions;
+        if (!full) {
+          auto conn = std::make_unique<Connection>();
+          conn->fd = fd;
+          conn->peer = peer;
+          Connection* c = conn.get();
+          conn->thread = std::thread([this, c] {
+            serve(*c);
+            ::shutdown(c->fd, SHUT_RDWR);  // the client sees the end now; the fd is closed at reaping
+            c->finished.store(true);
+          });
+          connections.push_back(std::move(conn));
+        }
+      }
+      if (full) {
         front::write_all(fd, "% The number of telnet sessions has reached the limit.\r\n");
         ::close(fd);
         log_warning(DebugModule::aaa, "event=telnet_refused reason=session_limit peer=" + peer);
-        continue;
       }
-      auto conn = std::make_unique<Connection>();
-      conn->fd = fd;
-      conn->peer = peer;
-      Connection* c = conn.get();
-      conn->thread = std::thread([this, c] {
-        serve(*c);
-        ::shutdown(c->fd, SHUT_RDWR);  // the client sees the end now, the fd is closed at reaping
-        c->finished.store(true);
-      });
-      connections.push_back(std::move(conn));
     }
   }
 
