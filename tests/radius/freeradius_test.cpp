@@ -431,6 +431,10 @@ TEST_F(FreeRadiusTest, AccountingStartInterimStopInDetailFile) {
   EXPECT_NE(detail.find("Acct-Status-Type = Start"), std::string::npos) << detail;
   EXPECT_NE(detail.find("Acct-Status-Type = Interim-Update"), std::string::npos) << detail;
   EXPECT_NE(detail.find("Acct-Status-Type = Stop"), std::string::npos) << detail;
+  EXPECT_LT(detail.find("Acct-Status-Type = Start"),
+            detail.find("Acct-Status-Type = Interim-Update"));
+  EXPECT_LT(detail.find("Acct-Status-Type = Interim-Update"),
+            detail.find("Acct-Status-Type = Stop"));
   EXPECT_NE(detail.find("Acct-Session-Id = \"" + session_id + "\""), std::string::npos) << detail;
   EXPECT_NE(detail.find("User-Name = \"chapuser@corp.com\""), std::string::npos);
   EXPECT_NE(detail.find("Framed-IP-Address = 192.168.0.20"), std::string::npos);
