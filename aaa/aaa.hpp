@@ -272,7 +272,9 @@ class Aaa {
 
   // Authenticates per the domain's method chain. `done` runs exactly once unless the
   // handle is cancelled first, and never inside authenticate(): local/none answers are
-  // deferred through a zero-delay timer, so callers need not guard against re-entry.
+  // deferred through a zero-delay timer, so callers need not guard against re-entry (only
+  // a RadiusClient that answered inside access_request() could break this; radcli's never
+  // does).
   AuthHandle authenticate(AuthRequest request, AuthCallback done);
   void cancel(AuthHandle handle);
 
