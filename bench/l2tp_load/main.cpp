@@ -46,20 +46,21 @@ struct Options {
   int tunnels = 100;
   int sessions = 0;  // per tunnel
   int sources = 0;   // 0 = min(tunnels, 512)
-  int concurrency = 512;
+  int concurrency = 128;  // 256+ overflowed default socket buffers of loaded targets
   std::string secret;
   double timeout = 60;
   int pid = 0;
   bool teardown = true;
   double hold = 0;  // seconds to keep everything up (answering Hellos) before teardown
   bool quiet = false;
+  bool hide = false;  // hide AVPs (RFC 2661 §4.3) from SCCCN on; needs --secret
 };
 
 void usage() {
   std::fprintf(stderr,
                "usage: l2tp_load --target IP:PORT [--tunnels N] [--sessions N-per-tunnel]\n"
                "                 [--secret S] [--sources N] [--concurrency N] [--timeout SEC]\n"
-               "                 [--pid LNS-PID] [--hold SEC] [--no-teardown] [--quiet]\n"
+               "                 [--pid LNS-PID] [--hold SEC] [--hide] [--no-teardown] [--quiet]\n"
                "target must be a 127.0.0.0/8 address.\n");
 }
 
@@ -70,6 +71,7 @@ bool parse(int argc, char** argv, Options& o) {
     const char* v = nullptr;
     if (a == "--no-teardown") { o.teardown = false; continue; }
     if (a == "--quiet") { o.quiet = true; continue; }
+    if (a == "--hide") { o.hide = true; continue; }
     if ((v = next()) == nullptr) return false;
     if (a == "--target") {
       const std::string t = v;
@@ -93,6 +95,7 @@ bool parse(int argc, char** argv, Options& o) {
   if (o.tunnels < 1 || o.tunnels > 60000 || o.sessions < 0 || o.sessions > 60000) return false;
   if (o.sources <= 0) o.sources = std::min(o.tunnels, 512);
   if (o.concurrency < 1) o.concurrency = 1;
+  if (o.hide && o.secret.empty()) return false;
   return true;
 }
 
@@ -173,7 +176,7 @@ bool seq_lt(std::uint16_t a, std::uint16_t b) { return static_cast<std::int16_t>
 
 class Load {
  public:
-  explicit Load(const Options& o) : o_(o), rnd_() {}
+  explicit Load(const Options& o) : o_(o), rnd_(), hiding_{o.secret} {}
 
   int run();
 
@@ -195,6 +198,7 @@ class Load {
 
   Options o_;
   OsRandom rnd_;
+  HidingContext hiding_;
   std::vector<int> socks_;
   int epfd_ = -1;
   sockaddr_in target_{};
@@ -263,7 +267,7 @@ void Load::pump(Tunnel& t) {
     t.queue.pop_front();
     m.ns = t.ns++;
     m.nr = t.nr;
-    auto wire = encode_control(m, nullptr, rnd_);
+    auto wire = encode_control(m, hiding_.secret.empty() ? nullptr : &hiding_, rnd_);
     if (!wire) continue;
     if (m.type == MessageType::iccn) {
       // The ICCN's Ns tells us when the session is acknowledged.
@@ -311,8 +315,8 @@ void Load::start_sessions(Tunnel& t, int budget) {
   while (t.next_session < o_.sessions && budget-- > 0) {
     const auto local = static_cast<std::uint16_t>(++t.next_session);
     ControlMessage m = ControlMessage::make(MessageType::icrq, t.peer_id, 0);
-    m.add_u16(AvpType::assigned_session_id, local)
-        .add_u32(AvpType::call_serial_number, local)
+    m.add_u16(AvpType::assigned_session_id, local, o_.hide)
+        .add_u32(AvpType::call_serial_number, local, o_.hide)
         .add_u32(AvpType::bearer_type, kBearerDigital)
         .add_string(AvpType::calling_number, "load-" + std::to_string(t.local_id) + "-" + std::to_string(local));
     ++sessions_in_flight_;
@@ -365,7 +369,7 @@ void Load::on_message(Tunnel& t, const ControlMessage& m) {
       }
       if (auto ch = m.bytes(AvpType::challenge)) {
         const auto r = chap_response(3, o_.secret, *ch);
-        cn.add_bytes(AvpType::challenge_response, r);
+        cn.add_bytes(AvpType::challenge_response, r, o_.hide);
       }
       t.phase = TunnelPhase::wait_ack;
       enqueue(t, std::move(cn));
@@ -418,7 +422,7 @@ void Load::on_datagram(int /*sock*/, ByteView data) {
     ++data_packets_;
     return;
   }
-  auto m = decode_control(data, nullptr);
+  auto m = decode_control(data, hiding_.secret.empty() ? nullptr : &hiding_);
   if (!m) {
     ++decode_errors_;
     return;
