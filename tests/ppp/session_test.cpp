@@ -885,6 +885,73 @@ TEST(PppSession, DebugLinesGoToLogBusWithoutSecrets) {
   EXPECT_FALSE(has("alicepw"));
 }
 
+TEST(PppVpdn, LnsWithUndecodableProxyLcpRenegotiates) {
+  Net n;
+  SessionConfig c = server_config(SessionMode::lns, {AuthMethod::chap_md5});
+  ProxyData p;
+  p.last_sent_confreq = {0x01, 0x03, 0x05};  // MRU with length 3
+  p.last_received_confreq = {0x05, 0x06, 1, 2, 3, 4};
+  p.auth_type = ProxyAuthType::chap;
+  c.proxy = p;
+  connect(n, c);
+  ASSERT_TRUE(n.server_ev.up);
+  EXPECT_GE(n.to_client.count(proto::lcp, 1), 1u);  // it sent its own ConfReq
+  EXPECT_FALSE(n.auth.requests.at(0).proxied);
+}
+
+TEST(PppVpdn, LacHandedOverLowerDownReportsOnce) {
+  Vpdn v;
+  v.lac_phase({AuthMethod::chap_md5});
+  v.server->hand_over();
+  v.server->lower_down();
+  ASSERT_TRUE(v.server_ev.down);
+  EXPECT_EQ(*v.server_ev.down, DownReason::lower_down);
+  v.server->close("again");
+  v.server->lower_down();
+  EXPECT_EQ(v.server_ev.downs, 1);
+}
+
+TEST(PppSession, PeerProtocolRejectingIpcpEndsSession) {
+  Net n;
+  connect(n, server_config(SessionMode::local, {}));
+  ASSERT_TRUE(n.server_ev.up);
+  ByteWriter w;
+  w.u16(proto::ipcp);
+  w.bytes(encode_control(1, 1, Bytes{}));
+  n.server->receive(encode_frame(proto::lcp, encode_control(8, 42, w.buffer())));
+  n.run(10s);
+  ASSERT_TRUE(n.server_ev.down);
+  EXPECT_EQ(*n.server_ev.down, DownReason::protocol_rejected);
+}
+
+TEST(PppSession, EchoRequestAnsweredWithOurMagicAndOwnMagicEchoIsLoop) {
+  RawPeer p;
+  p.s = std::make_unique<PppSession>(server_config(SessionMode::local, {}), p.w, p.ev, p.timers,
+                                     nullptr, &p.pool);
+  p.s->start();
+  auto req = p.last(proto::lcp).back();
+  auto ours = decode_lcp_options(req.data);
+  ASSERT_TRUE(ours && ours->magic);
+  p.send(proto::lcp, 2, req.id, Bytes(req.data.begin(), req.data.end()));
+  p.send(proto::lcp, 1, 1, Bytes{5, 6, 0x11, 0x22, 0x33, 0x44});
+  ASSERT_EQ(p.s->lcp_state(), "Opened");
+  p.send(proto::lcp, 9, 5, Bytes{0x11, 0x22, 0x33, 0x44, 0xab});
+  auto rep = p.last(proto::lcp).back();
+  EXPECT_EQ(rep.code, 10);
+  EXPECT_EQ(rep.id, 5);
+  auto body = decode_echo(rep.data);
+  ASSERT_TRUE(body);
+  EXPECT_EQ(body->magic, *ours->magic);
+  EXPECT_EQ(Bytes(body->data.begin(), body->data.end()), Bytes{0xab});
+  // An Echo-Reply carrying our own Magic-Number: the link is looped back.
+  ByteWriter w;
+  w.u32(*ours->magic);
+  p.send(proto::lcp, 10, 6, w.take());
+  p.timers.advance(7s);
+  ASSERT_TRUE(p.ev.down);
+  EXPECT_EQ(*p.ev.down, DownReason::loopback);
+}
+
 TEST(PppSessionConfig, FromTemplate) {
   config::VirtualTemplate t;
   t.auth_modes = {config::PppAuthMode::chap, config::PppAuthMode::pap};
