@@ -12,8 +12,10 @@
 // engine bounds that wait), then `done`.
 #include "app/services.hpp"
 
+#include <map>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "aaa/aaa.hpp"
 #include "app/services/tun_port.hpp"
@@ -177,17 +179,29 @@ class ApplianceServices final : public Services,
     call.calling_number = s.calling_number;
     call.called_number = s.called_number;
     call.peer_name = s.peer_name;
-    // PPP starts once the engine has the session established (after this returns).
+    // PPP starts once the engine has the session established (after this returns). Data
+    // that arrives meanwhile (the LAC passes on the user's early IPCP right behind ICCN,
+    // often in the same receive batch) is held and replayed, not dropped.
+    pending_[s.ref];
     engine_.post([this, alive = std::weak_ptr<bool>(alive_), call = std::move(call)] {
       if (alive.expired() || !*alive.lock() || !lns_) return;
+      vpdn::SessionRef ref{call.id.tunnel, call.id.session};
+      auto held = pending_.extract(ref);
+      if (held.empty()) return;  // went down before PPP started
       lns_->on_call_up(call);
+      for (const auto& f : held.mapped()) lns_->on_l2tp_data(call.id, f);
     });
     return true;
   }
   void on_session_down(vpdn::SessionRef ref, const vpdn::SessionEnd&) override {
+    if (pending_.erase(ref)) return;
     if (lns_) lns_->on_call_down({ref.tunnel, ref.session});
   }
   void on_data(vpdn::SessionRef ref, ByteView frame) override {
+    if (auto p = pending_.find(ref); p != pending_.end()) {
+      if (p->second.size() < 8) p->second.emplace_back(frame.begin(), frame.end());
+      return;
+    }
     if (lac_ && lac_->on_l2tp_data({ref.tunnel, ref.session}, frame)) return;
     if (lns_) lns_->on_l2tp_data({ref.tunnel, ref.session}, frame);
   }
@@ -339,6 +353,7 @@ class ApplianceServices final : public Services,
   std::unique_ptr<vpdn::LnsCalls> lns_;
   std::unique_ptr<vpdn::LacCalls> lac_;
   std::vector<std::unique_ptr<AccessInterface>> access_;  // index = AccessId::port
+  std::map<vpdn::SessionRef, std::vector<Bytes>> pending_;  // LNS sessions before PPP starts
   bool udp_open_ = false;
 };
 

@@ -70,6 +70,8 @@ fail() {
   exit 1
 }
 step() { echo "== $*"; }
+# Foreground only: a backgrounded shell function is a subshell, so $! would not be the
+# process itself (signals would miss it). Background launches use `ip netns exec` directly.
 in_ns() { local n=$1; shift; ip netns exec "$n" "$@"; }
 
 # Polls a command until it succeeds or `secs` pass.
@@ -231,20 +233,23 @@ alice@corp.com Cleartext-Password := "alicepw"
 	Framed-IP-Address = 192.168.240.77
 EOF
   cp /etc/freeradius/3.0/dictionary "$raddb/dictionary" 2>/dev/null || echo '$INCLUDE /usr/share/freeradius/dictionary' >"$raddb/dictionary"
-  in_ns "$ns_lns" freeradius -f -X -d "$raddb" -n radiusd >"$work/radius.log" 2>&1 &
+  ip netns exec "$ns_lns" freeradius -f -X -d "$raddb" -n radiusd >"$work/radius.log" 2>&1 &
   pids+=($!)
   wait_for 10 grep -q "Ready to process requests" "$work/radius.log" || fail "freeradius did not start"
 fi
 
 # ---- boxes ---------------------------------------------------------------------------
 step "start vpdnd LNS and LAC"
-in_ns "$ns_lns" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
+ip netns exec "$ns_lns" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
   --config "$work/lns.cfg" >"$work/lns.log" 2>&1 &
-pids+=($!)
+lns_pid=$!
+pids+=($lns_pid)
+boxes=($lns_pid)
 if [ "$scenario" != client ]; then
-  in_ns "$ns_lac" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
+  ip netns exec "$ns_lac" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
     --config "$work/lac.cfg" >"$work/lac.log" 2>&1 &
   pids+=($!)
+  boxes+=($!)
 fi
 port_open() { in_ns "$1" bash -c "exec 3<>/dev/tcp/127.0.0.1/$telnet_port" 2>/dev/null; }
 wait_for 10 port_open "$ns_lns" || fail "LNS telnet not listening"
@@ -252,11 +257,12 @@ wait_for 10 port_open "$ns_lns" || fail "LNS telnet not listening"
 
 # E2E_CAPTURE=1: pcap of the access side and the L2TP side (in the work dir, kept with E2E_KEEP).
 if [ "${E2E_CAPTURE:-0}" = 1 ] && command -v tshark >/dev/null; then
-  in_ns "$ns_lac" tshark -q -i eth1 -w "$work/access.pcap" >/dev/null 2>&1 &
+  ip netns exec "$ns_lac" tshark -q -i eth1 -w "$work/access.pcap" >/dev/null 2>&1 &
   pids+=($!)
-  in_ns "$ns_lns" tshark -q -i eth1 -w "$work/l2tp.pcap" >/dev/null 2>&1 &
+  ip netns exec "$ns_lns" tshark -q -i eth1 -w "$work/l2tp.pcap" >/dev/null 2>&1 &
   pids+=($!)
-  sleep 1
+  wait_for 10 test -s "$work/access.pcap"
+  wait_for 10 test -s "$work/l2tp.pcap"
 fi
 
 # ---- the user(s) ----------------------------------------------------------------------
@@ -272,7 +278,7 @@ else
   access=(--pppoe eth0)
 fi
 [ "$scenario" = client ] && access+=(--hostname LAC)
-in_ns "$ns_user" timeout 90 "$dial" "${access[@]}" "${user_args[@]}" --hold -1 --tun \
+ip netns exec "$ns_user" "$dial" "${access[@]}" "${user_args[@]}" --hold -1 --tun \
   --route 10.240.2.0/24 >"$work/dial.log" 2>&1 &
 dial_pid=$!
 pids+=($dial_pid)
@@ -325,7 +331,7 @@ fi
 
 # ---- teardown: the user hangs up (vpdn-dial ends after --hold) ----------------------------
 step "hang up and check nothing is left"
-kill -INT "$dial_pid" 2>/dev/null
+kill -TERM "$dial_pid" 2>/dev/null  # background jobs ignore SIGINT
 wait "$dial_pid" 2>/dev/null
 tail -n 2 "$work/dial.log"
 no_session_route() { ! in_ns "$ns_lns" ip route show | grep -q "192.168.240.[0-9]* dev"; }
@@ -349,11 +355,10 @@ fi
 
 # ---- daemon stop: SIGTERM ends cleanly and quickly -------------------------------------
 step "SIGTERM both boxes"
-for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-for p in "${pids[@]}"; do
+for p in "${boxes[@]}"; do kill -TERM "$p" 2>/dev/null; done
+for p in "${boxes[@]}"; do
   for _ in $(seq 1 100); do alive "$p" || break; sleep 0.1; done
-  alive "$p" && fail "process $p did not stop within 10 s of SIGTERM"
+  alive "$p" && fail "vpdnd $p did not stop within 10 s of SIGTERM"
 done
-pids=()
 echo "PASS: $scenario"
 exit 0

@@ -160,8 +160,16 @@ TEST_F(LacCallsTest, DomainUserIsTunnelledWithProxyDataAndFramesAreSwitched) {
   EXPECT_TRUE(plan.proxy.has_lcp());
   EXPECT_TRUE(access.terminated.empty());
 
+  // Frames the user sends while the call is placed are held and passed on at hand-over.
+  Bytes early{0x80, 0x21, 0x01, 0x07, 0x00, 0x04};
+  calls->on_access_frame(id, early);
+  EXPECT_TRUE(l2tp.to_peer.empty());
   CallId c{5, 6};
   l2tp.placed[0].up(c);
+  ASSERT_GE(l2tp.to_peer.size(), 2u);  // the user's own IPCP Configure-Request, then ours
+  EXPECT_EQ(l2tp.to_peer[0].second[2], 0x80);
+  EXPECT_EQ(l2tp.to_peer.back().second, (Bytes{0xff, 0x03, 0x80, 0x21, 0x01, 0x07, 0x00, 0x04}));
+  l2tp.to_peer.clear();
   EXPECT_EQ(access.info[id].state, "Up");
   EXPECT_EQ(access.info[id].l2tp, c);
   EXPECT_EQ(l2tp.info[c].user, "alice@corp.com");

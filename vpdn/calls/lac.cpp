@@ -211,6 +211,9 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
     ++owner_.counters_.tunnelled;
     owner_.access_.set_access_info(in_.id, "Up", user_, c);
     owner_.l2tp_.set_call_info(c, user_, std::nullopt, in_.interface, auth_method_);
+    std::vector<Bytes> held = std::move(held_);
+    held_.clear();
+    for (const auto& f : held) from_user(f);
     log_info(DebugModule::l2tp, key(in_.id) + " user=" + user_ + " tunnelled as " + calls_detail::key(c));
   }
   void on_l2tp_down(std::string reason) {
@@ -236,11 +239,21 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
         return;
       }
     }
+    if (stage_ == Stage::placing) {
+      // The user already talks IPCP (to the LNS, as far as it knows) while the tunnel and
+      // session come up: keep the last few frames and pass them on at hand-over, so the
+      // LNS answers now instead of after the user's 3 s restart timer.
+      if (held_.size() < kMaxHeld) {
+        held_.emplace_back(frame.begin(), frame.end());
+      } else {
+        ++owner_.counters_.drop_not_switched;
+      }
+      return;
+    }
     ppp::Disposition d = ppp_->receive(frame);
     if (d == ppp::Disposition::ip) {
       if (auto f = split_frame(frame)) owner_.ip_.write_ip(in_.virtual_template, f->second);
     } else if (d == ppp::Disposition::passthrough || d == ppp::Disposition::dropped) {
-      // Between hand-over decision and ICCN: the LNS renegotiates what matters.
       ++owner_.counters_.drop_not_switched;
     }
   }
@@ -337,6 +350,8 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
   aaa::Aaa::SessionId aaa_session_ = 0;
   std::optional<CallId> l2tp_;
   std::uint64_t handle_ = 0;
+  static constexpr std::size_t kMaxHeld = 8;
+  std::vector<Bytes> held_;  // user frames received while placing
   Stage stage_ = Stage::ppp;
   bool refused_ = false;
   bool access_down_ = false;
