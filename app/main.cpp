@@ -50,6 +50,7 @@ constexpr auto kShutdownBound = std::chrono::seconds(3);
 struct Options {
   std::string config;  // empty: default search
   int telnet_port = 23;
+  bool telnet_port_given = false;
   std::string telnet_bind = "0.0.0.0";
   bool console = true;
 };
@@ -105,6 +106,7 @@ std::optional<Options> parse(int argc, char** argv, int* exit_code) {
         return std::nullopt;
       }
       o.telnet_port = static_cast<int>(p);
+      o.telnet_port_given = true;
     } else if (is("--telnet-bind")) {
       auto v = value("--telnet-bind");
       if (!v) return std::nullopt;
@@ -187,6 +189,28 @@ int main(int argc, char** argv) {
     if (!error) stop_signal.set_value(number);
   });
 
+  // Services::shutdown (StopCCN, CDN, accounting stop, PADT) bounded to kShutdownBound, then
+  // the engine thread stops.
+  auto shutdown_engines = [&] {
+    auto done = std::make_shared<std::promise<void>>();
+    auto finished = done->get_future();
+    engine.post([&services, done] {
+      services->shutdown([done] {
+        try {
+          done->set_value();
+        } catch (const std::future_error&) {
+        }
+      });
+    });
+    if (finished.wait_for(kShutdownBound) != std::future_status::ready)
+      report("vpdnd: engines did not finish shutting down within 3 s; exiting anyway", LOG_WARNING);
+    engine.call([&] {
+      signals.cancel();
+      services.reset();
+    });
+    engine.stop();
+  };
+
   cli::FrontContext front{engine, store,
                           [&shell](cli::SessionOrigin origin, const std::string& user) {
                             return cli::make_command_session(shell, origin, user);
@@ -195,18 +219,18 @@ int main(int argc, char** argv) {
   if (options->telnet_port != 0) {
     telnet = std::make_unique<cli::TelnetServer>(front);
     std::string err = telnet->start(options->telnet_bind, static_cast<std::uint16_t>(options->telnet_port));
-    if (!err.empty()) {
+    if (!err.empty() && !options->telnet_port_given) {
+      // The default port needs privileges: without them run on, console only.
+      report("vpdnd: " + err + "; no telnet server (give --telnet-port to choose another port)", LOG_WARNING);
+      telnet.reset();
+    } else if (!err.empty()) {
       report("vpdnd: " + err, LOG_ERR);
       telnet.reset();
-      engine.call([&] { signals.cancel(); });
-      std::promise<void> done;
-      engine.post([&] { services->shutdown([&] { done.set_value(); }); });
-      done.get_future().wait_for(kShutdownBound);
-      engine.call([&] { services.reset(); });
-      engine.stop();
+      shutdown_engines();
       return 1;
+    } else {
+      std::fprintf(stderr, "vpdnd: telnet server on %s:%u\n", options->telnet_bind.c_str(), telnet->port());
     }
-    std::fprintf(stderr, "vpdnd: telnet server on %s:%u\n", options->telnet_bind.c_str(), telnet->port());
   }
   std::unique_ptr<cli::ConsoleShell> console;
   if (options->console) {
@@ -219,23 +243,7 @@ int main(int argc, char** argv) {
   if (console) console->stop();
   if (telnet) telnet->stop();
 
-  auto done = std::make_shared<std::promise<void>>();
-  auto finished = done->get_future();
-  engine.post([&services, done] {
-    services->shutdown([done] {
-      try {
-        done->set_value();
-      } catch (const std::future_error&) {
-      }
-    });
-  });
-  if (finished.wait_for(kShutdownBound) != std::future_status::ready)
-    report("vpdnd: engines did not finish shutting down within 3 s; exiting anyway", LOG_WARNING);
-  engine.call([&] {
-    signals.cancel();
-    services.reset();
-  });
-  engine.stop();
+  shutdown_engines();
   ::closelog();
   return 0;
 }
