@@ -106,7 +106,8 @@ struct Recorder : SessionHandler {
 
 const char* kSecret = "interop-secret";
 
-class Xl2tpd : public ::testing::TestWithParam<bool> {
+// Param: 0 = tunnel authentication off, 1 = on, 2 = on with hidden AVPs both ways.
+class Xl2tpd : public ::testing::TestWithParam<int> {
  protected:
   void SetUp() override {
     xl2tpd_ = find_tool("xl2tpd");
@@ -131,7 +132,8 @@ class Xl2tpd : public ::testing::TestWithParam<bool> {
     capture_.stop(SIGINT);
   }
 
-  void start_engine(std::uint16_t port, bool lns_role, bool auth, const std::string& peer_name) {
+  void start_engine(std::uint16_t port, bool lns_role, bool auth, const std::string& peer_name,
+                    bool hidden = false) {
     cfg_.l2tp.enabled = true;
     cfg_.sysname = "vpdnd";
     config::L2tpGroup g;
@@ -139,6 +141,7 @@ class Xl2tpd : public ::testing::TestWithParam<bool> {
     g.tunnel_name = lns_role ? "vpdnd-lns" : "vpdnd-lac";
     g.tunnel_authentication = auth;
     g.tunnel_password.plain = kSecret;
+    g.avp_hidden = hidden;
     if (lns_role) {
       g.allow_virtual_template = 1;
       g.allow_remote = peer_name;
@@ -193,7 +196,7 @@ class Xl2tpd : public ::testing::TestWithParam<bool> {
   std::string xl2tpd_log() { return read_file(dir_ / "xl2tpd.log"); }
 
   // Every L2TP packet we sent decodes in tshark without warnings or malformed marks.
-  void check_wire(std::uint16_t xl2tpd_port) {
+  void check_wire(std::uint16_t xl2tpd_port, bool expect_hidden_from_us = false) {
     if (pcap_.empty()) {
       std::cout << "[ SKIPPED  ] wire check: tshark not available\n";
       return;
@@ -223,6 +226,10 @@ class Xl2tpd : public ::testing::TestWithParam<bool> {
     std::string bad = run(ours + " && (_ws.malformed || _ws.expert.severity >= 6291456)");
     EXPECT_EQ(status, 0) << "tshark rejected the filter";  // an invalid filter would hide everything
     EXPECT_TRUE(bad.empty()) << "tshark flags our packets:\n" << bad;
+    if (expect_hidden_from_us) {
+      std::string hidden = run(ours + " && l2tp.avp.hidden == 1");
+      EXPECT_FALSE(hidden.empty()) << "no hidden AVP from us on the wire";
+    }
     std::string theirs = run("udp.srcport == " + std::to_string(xl2tpd_port) + " && l2tp");
     EXPECT_FALSE(theirs.empty()) << "no xl2tpd packets captured";
   }
@@ -244,9 +251,9 @@ class Xl2tpd : public ::testing::TestWithParam<bool> {
 
 // xl2tpd is the LAC and dials our LNS.
 TEST_P(Xl2tpd, Xl2tpdLacDialsOurLns) {
-  const bool auth = GetParam();
-  const std::uint16_t ours = auth ? 21101 : 21103, theirs = auth ? 21102 : 21104;
-  start_engine(ours, /*lns_role=*/true, auth, "xl2tpd-lac");
+  const bool auth = GetParam() >= 1, hidden = GetParam() == 2;
+  const std::uint16_t ours = static_cast<std::uint16_t>(21101 + 10 * GetParam()), theirs = ours + 1;
+  start_engine(ours, /*lns_role=*/true, auth, "xl2tpd-lac", hidden);
   start_capture(ours, theirs);
   std::ostringstream conf;
   conf << "[global]\nport = " << theirs << "\nlisten-addr = 127.0.0.1\n"
@@ -254,6 +261,7 @@ TEST_P(Xl2tpd, Xl2tpdLacDialsOurLns) {
        << "debug tunnel = yes\ndebug state = yes\n"
        << "[lac vpdnd]\nlns = 127.0.0.1:" << ours << "\nhostname = xl2tpd-lac\n"
        << "challenge = " << (auth ? "yes" : "no") << "\nautodial = yes\nredial = no\n"
+       << "hidden bit = " << (hidden ? "yes" : "no") << "\n"
        << "length bit = yes\ntunnel rws = 8\npppoptfile = " << (dir_ / "options").string() << "\n";
   start_xl2tpd(conf.str());
 
@@ -291,9 +299,9 @@ TEST_P(Xl2tpd, Xl2tpdLacDialsOurLns) {
 
 // Our LAC dials xl2tpd as LNS.
 TEST_P(Xl2tpd, OurLacDialsXl2tpdLns) {
-  const bool auth = GetParam();
-  const std::uint16_t ours = auth ? 21105 : 21107, theirs = auth ? 21106 : 21108;
-  start_engine(ours, /*lns_role=*/false, auth, "");
+  const bool auth = GetParam() >= 1, hidden = GetParam() == 2;
+  const std::uint16_t ours = static_cast<std::uint16_t>(21105 + 10 * GetParam()), theirs = ours + 1;
+  start_engine(ours, /*lns_role=*/false, auth, "", hidden);
   start_capture(ours, theirs);
   std::ostringstream conf;
   conf << "[global]\nport = " << theirs << "\nlisten-addr = 127.0.0.1\n"
@@ -301,6 +309,7 @@ TEST_P(Xl2tpd, OurLacDialsXl2tpdLns) {
        << "debug tunnel = yes\ndebug state = yes\n"
        << "[lns default]\nip range = 10.99.0.10-10.99.0.20\nlocal ip = 10.99.0.1\n"
        << "hostname = xl2tpd-lns\nchallenge = " << (auth ? "yes" : "no") << "\n"
+       << "hidden bit = " << (hidden ? "yes" : "no") << "\n"
        << "require authentication = no\nlength bit = yes\ntunnel rws = 8\n"
        << "pppoptfile = " << (dir_ / "options").string() << "\n";
   start_xl2tpd(conf.str());
@@ -355,11 +364,12 @@ TEST_P(Xl2tpd, OurLacDialsXl2tpdLns) {
   }
   xl2tpd_child_.stop(SIGTERM);
   run_until([] { return false; }, 300ms);
-  check_wire(theirs);
+  check_wire(theirs, hidden);
 }
 
-INSTANTIATE_TEST_SUITE_P(TunnelAuth, Xl2tpd, ::testing::Values(true, false),
-                         [](const auto& info) { return info.param ? "auth_on" : "auth_off"; });
+INSTANTIATE_TEST_SUITE_P(TunnelAuth, Xl2tpd, ::testing::Values(1, 0, 2), [](const auto& info) {
+  return std::string(info.param == 0 ? "auth_off" : info.param == 1 ? "auth_on" : "auth_hidden");
+});
 
 }  // namespace
 }  // namespace vpdnd::vpdn
