@@ -16,6 +16,18 @@ inline bool have_root() { return ::geteuid() == 0; }
 inline bool have_tun() { return ::access("/dev/net/tun", R_OK | W_OK) == 0; }
 inline bool have_ip_tool() { return std::system("ip -V >/dev/null 2>&1") == 0; }
 
+// The build tree: $VPDND_BUILD_DIR, else two levels above this test binary
+// (<build>/tests/<name>), so binaries like vpdn-dial are found however ctest passes env.
+inline std::string build_dir() {
+  if (const char* b = std::getenv("VPDND_BUILD_DIR"); b && *b) return b;
+  char exe[4096];
+  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return "build";
+  std::string path(exe, static_cast<std::size_t>(n));
+  for (int i = 0; i < 2; ++i) path = path.substr(0, path.rfind('/'));
+  return path;
+}
+
 inline std::string run_output(const std::string& cmd) {
   std::string out;
   FILE* p = ::popen(cmd.c_str(), "r");

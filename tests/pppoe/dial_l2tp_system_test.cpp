@@ -16,6 +16,7 @@
 
 #include "ppp/ppp.hpp"
 #include "startup-config/model.hpp"
+#include "tests/netlink/netns.hpp"
 #include "vpdn/engine.hpp"
 
 namespace vpdnd::ppp {
@@ -111,10 +112,7 @@ class LabLns : public vpdn::SessionHandler {
   std::map<vpdn::SessionRef, std::unique_ptr<Sess>> sessions_;
 };
 
-std::string dial_path() {
-  const char* b = std::getenv("VPDND_BUILD_DIR");
-  return std::string(b ? b : "build") + "/vpdn-dial";
-}
+std::string dial_path() { return test::build_dir() + "/vpdn-dial"; }
 
 std::map<std::string, std::string> summary(const std::string& out) {
   std::map<std::string, std::string> kv;
@@ -128,8 +126,10 @@ std::map<std::string, std::string> summary(const std::string& out) {
 
 class DialL2tp : public ::testing::Test {
  protected:
-  void start(bool challenge, std::uint16_t port) {
+  void SetUp() override {
     if (::access(dial_path().c_str(), X_OK) != 0) GTEST_SKIP() << dial_path() << " not built";
+  }
+  void start(bool challenge, std::uint16_t port) {
     cfg_.l2tp.enabled = true;
     cfg_.sysname = "lab-lns";
     config::L2tpGroup g;

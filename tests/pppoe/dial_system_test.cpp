@@ -148,10 +148,7 @@ class LabAc : public PppoeSessionListener {
   netlink::TunDevice* tun_ = nullptr;
 };
 
-std::string dial_path() {
-  const char* b = std::getenv("VPDND_BUILD_DIR");
-  return std::string(b ? b : "build") + "/vpdn-dial";
-}
+std::string dial_path() { return test::build_dir() + "/vpdn-dial"; }
 
 class DialOverVeth : public ::testing::Test {
  protected:
