@@ -151,7 +151,8 @@ fi
 lns_auth=" authentication ppp local"
 radius_block=""
 if [ "$scenario" = nas-radius ]; then
-  lns_auth=" authentication ppp radius-scheme r1"
+  lns_auth=" authentication ppp radius-scheme r1
+ accounting ppp radius-scheme r1"
   radius_block="radius scheme r1
  primary authentication 127.0.0.1 24812
  primary accounting 127.0.0.1 24813
@@ -198,42 +199,103 @@ fi
 if [ "$scenario" = nas-radius ]; then
   step "freeradius"
   raddb=$work/raddb
-  mkdir -p "$raddb"/{mods-enabled,sites-enabled,log,run}
+  mkdir -p "$raddb"/{log,run,acct}
+  # Same shape as tests/radius (aaa's FreeRADIUS harness): private dirs, stdout log.
   cat >"$raddb/radiusd.conf" <<EOF
 prefix = /usr
-localstatedir = $raddb
+exec_prefix = /usr
+sysconfdir = /etc
+localstatedir = /var
+sbindir = /usr/sbin
 logdir = $raddb/log
-run_dir = $raddb/run
-libdir = /usr/lib/freeradius
 raddbdir = $raddb
-pidfile = $raddb/run/radiusd.pid
-max_request_time = 5
-log { destination = files  file = $raddb/log/radius.log }
-security { allow_vulnerable_openssl = yes }
-thread pool { start_servers = 1 max_servers = 2 min_spare_servers = 1 max_spare_servers = 2 }
+radacctdir = $raddb/acct
+name = freeradius
+confdir = \${raddbdir}
+modconfdir = \${confdir}
+run_dir = $raddb/run
+db_dir = $raddb
+libdir = /usr/lib/freeradius
+pidfile = \${run_dir}/\${name}.pid
+max_request_time = 30
+cleanup_delay = 0
+max_requests = 1024
+hostname_lookups = no
+log {
+ destination = stdout
+ colourise = no
+ auth = yes
+}
+security {
+ allow_core_dumps = no
+ max_attributes = 200
+ reject_delay = 0
+ status_server = no
+}
+client localhost {
+ ipaddr = 127.0.0.1
+ secret = testing123
+}
+thread pool {
+ start_servers = 2
+ max_servers = 4
+ min_spare_servers = 1
+ max_spare_servers = 3
+ max_requests_per_server = 0
+}
 modules {
-  files { filename = $raddb/users }
-  chap { }
-  pap { }
-  detail { filename = $raddb/detail  permissions = 0600 }
+ pap {
+  normalise = yes
+ }
+ chap {
+ }
+ files {
+  filename = \${confdir}/users
+ }
+ detail {
+  filename = \${confdir}/acct-detail
+  permissions = 0600
+  header = "%t"
+ }
 }
-instantiate { }
 server default {
-  listen { type = auth ipaddr = 127.0.0.1 port = 24812 }
-  listen { type = acct ipaddr = 127.0.0.1 port = 24813 }
-  authorize { chap pap files }
-  authenticate { Auth-Type CHAP { chap } Auth-Type PAP { pap } }
-  preacct { }
-  accounting { detail }
+ listen {
+  type = auth
+  ipaddr = 127.0.0.1
+  port = 24812
+ }
+ listen {
+  type = acct
+  ipaddr = 127.0.0.1
+  port = 24813
+ }
+ authorize {
+  chap
+  files
+  pap
+ }
+ authenticate {
+  Auth-Type PAP {
+   pap
+  }
+  Auth-Type CHAP {
+   chap
+  }
+ }
+ preacct {
+ }
+ accounting {
+  detail
+ }
+ post-auth {
+ }
 }
-client local { ipaddr = 127.0.0.1  secret = testing123 }
 EOF
   cat >"$raddb/users" <<EOF
 alice@corp.com Cleartext-Password := "alicepw"
 	Framed-IP-Address = 192.168.240.77
 EOF
-  cp /etc/freeradius/3.0/dictionary "$raddb/dictionary" 2>/dev/null || echo '$INCLUDE /usr/share/freeradius/dictionary' >"$raddb/dictionary"
-  ip netns exec "$ns_lns" freeradius -f -X -d "$raddb" -n radiusd >"$work/radius.log" 2>&1 &
+  ip netns exec "$ns_lns" freeradius -X -d "$raddb" >"$work/radius.log" 2>&1 &
   pids+=($!)
   wait_for 10 grep -q "Ready to process requests" "$work/radius.log" || fail "freeradius did not start"
 fi
@@ -349,7 +411,7 @@ if [ "$scenario" != client ]; then
   wait_for 15 no_lac_sessions || fail "LAC still lists sessions"
 fi
 if [ "$scenario" = nas-radius ]; then
-  wait_for 10 grep -q "Acct-Status-Type = Stop" "$raddb/detail"/*/detail-* "$raddb"/detail* \
+  wait_for 10 grep -q "Acct-Status-Type = Stop" "$raddb/acct-detail" \
     || fail "no accounting Stop in the FreeRADIUS detail file"
 fi
 
