@@ -9,7 +9,8 @@
 # the LNS. The test pings corp from user, reads `display l2tp session` on the boxes over
 # telnet, hangs up, and checks that nothing is left behind (routes, sessions, leases).
 #
-# Usage: e2e.sh SCENARIO    SCENARIO: nas | nas-mandatory-chap | nas-radius | client | many
+# Usage: e2e.sh SCENARIO    SCENARIO: nas | nas-mandatory-chap | nas-radius | client | many |
+#                                     reset-lns | reset-lac | stop-lns
 # Exit: 0 pass, 1 fail, 77 skipped (not root, tool or binary missing).
 # Env: VPDND_BUILD_DIR (default <repo>/build), E2E_KEEP=1 keeps the work dir.
 # Every namespace is named vit-<role>-<pid> and removed on exit, whatever happens.
@@ -116,6 +117,10 @@ in_ns "$ns_corp" ip route add default via 10.240.2.1
 in_ns "$ns_lns" sysctl -qw net.ipv4.ip_forward=1
 
 # ---- configs -------------------------------------------------------------------------
+case $scenario in
+  nas | nas-mandatory-chap | nas-radius | client | many | reset-lns | reset-lac | stop-lns) ;;
+  *) echo "unknown scenario $scenario"; exit 2 ;;
+esac
 mandatory=""
 [ "$scenario" = nas-mandatory-chap ] && mandatory=" mandatory-chap"
 count=1
@@ -384,6 +389,11 @@ expected_user=alice@corp.com
 grep -q "$expected_user" "$work/lns-display.txt" || fail "LNS display does not show $expected_user"
 grep -q "$first_addr" "$work/lns-display.txt" || fail "LNS display does not show $first_addr"
 in_ns "$ns_lns" ip route show | grep -q "$first_addr" || fail "LNS has no route for $first_addr"
+if [ "$scenario" = many ]; then
+  # All users share one tunnel (one LAC-LNS pair, one group).
+  grep -q "Total tunnel = 1" "$work/lns-display.txt" || fail "LNS has more than one tunnel"
+  grep -q "Total session = $count" "$work/lns-display.txt" || fail "LNS does not list $count sessions"
+fi
 if [ "$scenario" != client ]; then
   cli "$ns_lac" "display l2tp session" "display l2tp tunnel" "display pppoe-server session" \
     >"$work/lac-display.txt" 2>&1 || fail "LAC CLI: $(cat "$work/lac-display.txt")"
@@ -391,11 +401,47 @@ if [ "$scenario" != client ]; then
   grep -q "$expected_user" "$work/lac-display.txt" || fail "LAC display does not show $expected_user"
 fi
 
-# ---- teardown: the user hangs up (vpdn-dial ends after --hold) ----------------------------
-step "hang up and check nothing is left"
-kill -TERM "$dial_pid" 2>/dev/null  # background jobs ignore SIGINT
-wait "$dial_pid" 2>/dev/null
-tail -n 2 "$work/dial.log"
+# ---- teardown: the user hangs up, or an operator resets the tunnel on either box ---------
+case $scenario in
+  reset-lns)
+    step "reset l2tp tunnel on the LNS"
+    cli "$ns_lns" "reset l2tp tunnel name LAC" >"$work/reset.txt" 2>&1 || fail "reset: $(cat "$work/reset.txt")"
+    ;;
+  reset-lac)
+    step "reset l2tp tunnel on the LAC"
+    cli "$ns_lac" "reset l2tp tunnel name LNS" >"$work/reset.txt" 2>&1 || fail "reset: $(cat "$work/reset.txt")"
+    ;;
+  stop-lns)
+    step "SIGTERM the LNS with the session up"
+    kill -TERM "$lns_pid"
+    for _ in $(seq 1 100); do alive "$lns_pid" || break; sleep 0.1; done
+    alive "$lns_pid" && fail "LNS did not stop within 10 s of SIGTERM"
+    grep -q "vt1" <(in_ns "$ns_lns" ip link show) && fail "LNS left its TUN device behind"
+    ;;
+  *)
+    step "hang up and check nothing is left"
+    kill -TERM "$dial_pid" 2>/dev/null  # background jobs ignore SIGINT
+    wait "$dial_pid" 2>/dev/null
+    tail -n 2 "$work/dial.log"
+    ;;
+esac
+if [ "$scenario" = reset-lns ] || [ "$scenario" = reset-lac ] || [ "$scenario" = stop-lns ]; then
+  # The user's PPPoE session must end too (CDN/StopCCN -> LAC -> PADT): vpdn-dial drops
+  # the address from its TUN when its session goes down.
+  user_gone() { [ "$(tun_addrs | wc -l)" -eq 0 ]; }
+  wait_for 15 user_gone || fail "the user's session survived the reset: $(tun_addrs)"
+fi
+if [ "$scenario" = stop-lns ]; then
+  no_lac_sessions() {
+    cli "$ns_lac" "display l2tp session" 2>/dev/null | tr -d '\r' | grep -q "Total session = 0"
+  }
+  wait_for 15 no_lac_sessions || fail "LAC still lists sessions after the LNS stopped"
+  kill -TERM "${boxes[1]}"
+  for _ in $(seq 1 100); do alive "${boxes[1]}" || break; sleep 0.1; done
+  alive "${boxes[1]}" && fail "LAC did not stop within 10 s of SIGTERM"
+  echo "PASS: $scenario"
+  exit 0
+fi
 no_session_route() { ! in_ns "$ns_lns" ip route show | grep -q "192.168.240.[0-9]* dev"; }
 wait_for 15 no_session_route || fail "LNS still has session routes: $(in_ns "$ns_lns" ip route show | grep 192.168.240)"
 no_lns_sessions() {

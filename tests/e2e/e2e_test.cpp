@@ -45,5 +45,8 @@ TEST(EndToEnd, NasInitiatedMandatoryChap) { expect_pass("nas-mandatory-chap"); }
 TEST(EndToEnd, NasInitiatedRadius) { expect_pass("nas-radius"); }
 TEST(EndToEnd, ClientInitiated) { expect_pass("client"); }
 TEST(EndToEnd, TwoHundredSessionsOneTunnel) { expect_pass("many"); }
+TEST(EndToEnd, ResetTunnelOnLnsEndsEverything) { expect_pass("reset-lns"); }
+TEST(EndToEnd, ResetTunnelOnLacEndsEverything) { expect_pass("reset-lac"); }
+TEST(EndToEnd, LnsSigtermWithSessionUp) { expect_pass("stop-lns"); }
 
 }  // namespace
