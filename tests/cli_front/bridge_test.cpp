@@ -72,7 +72,7 @@ class FakeSession final : public CommandSession {
   std::vector<std::string> complete(const std::string& partial) const override {
     std::lock_guard lock(mutex_);
     if (partial.empty()) {
-      if (prompt_ == "<VPDN>") return {"display", "quit", "system-view"};
+      if (prompt_ == "<VPDN>") return {"display", "quit", "system-view", "undo"};
       return {"display", "l2tp-group", "quit", "return"};
     }
     completes_.push_back(partial);
@@ -173,6 +173,13 @@ TEST_F(BridgeTest, QuestionMarkAfterFirstWordAsksHelpWithThePartialLine) {
   ASSERT_TRUE(client_.expect("HELP[display current-configuration ]"));
   client_.send("\r");
   ASSERT_TRUE(client_.expect("RAN[display current-configuration ]"));
+  // Repeated and many words, and a new parse after an executed line.
+  client_.send("display a a b?");
+  ASSERT_TRUE(client_.expect("HELP[display a a b]"));
+  client_.send(" c ?");
+  ASSERT_TRUE(client_.expect("HELP[display a a b c ]"));
+  client_.send("\x15undo x?");
+  ASSERT_TRUE(client_.expect("HELP[undo x]")) << client_.all();
   client_.drain(100ms);
   EXPECT_EQ(client_.all().find("<cr>\r\n  <cr>"), std::string::npos) << "libcli's own <cr> leaked";
 }

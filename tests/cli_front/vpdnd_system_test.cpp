@@ -313,6 +313,20 @@ TEST_F(VpdndTelnet, SilentClientsDoNotBlockOthersAndIdleTimeoutCloses) {
   ASSERT_TRUE(c.wait_eof(9000ms)) << c.all();
 }
 
+TEST_F(VpdndTelnet, ConnectionsOverTheLimitAreRefused) {
+  std::vector<TermClient> clients;
+  for (int i = 0; i < 64; ++i) clients.push_back(open());
+  for (auto& c : clients) ASSERT_TRUE(c.expect("Username:"));
+  TermClient extra = open();
+  ASSERT_TRUE(extra.expect("reached the limit")) << extra.all();
+  EXPECT_TRUE(extra.wait_eof(2000ms));
+  // One leaves, and there is room again.
+  ::shutdown(clients.front().fd(), SHUT_RDWR);
+  std::this_thread::sleep_for(1500ms);
+  TermClient again = open();
+  ASSERT_TRUE(again.expect("Username:")) << again.all();
+}
+
 TEST_F(VpdndTelnet, QuitDisconnectsAndSigtermExitsZeroQuickly) {
   TermClient c = login();
   c.send("quit\r\n");
