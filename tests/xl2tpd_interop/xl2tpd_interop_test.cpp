@@ -7,6 +7,7 @@
 // Ports: 21100-21199 (this suite's share of the 21000-21999 range).
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,10 +55,14 @@ class Child {
   Child& operator=(const Child&) = delete;
   ~Child() { stop(SIGTERM); }
   bool start(const std::vector<std::string>& argv, const fs::path& log) {
+    const pid_t parent = ::getpid();
     pid_ = ::fork();
     if (pid_ < 0) return false;
     if (pid_ == 0) {
       ::setpgid(0, 0);
+      // If the test process dies (crash, sanitizer abort, timeout kill) the daemon goes too.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);
       int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (fd >= 0) {
         ::dup2(fd, 1);
