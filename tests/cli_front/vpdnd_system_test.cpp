@@ -14,6 +14,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,9 +45,13 @@ constexpr char kConfig[] =
     "#\n"
     "return\n";
 
+// VPDND_BUILD_DIR, else the build tree this test binary sits in (<build>/tests/...).
 std::string vpdnd_path() {
-  const char* dir = std::getenv("VPDND_BUILD_DIR");
-  return std::string(dir ? dir : "build") + "/vpdnd";
+  if (const char* dir = std::getenv("VPDND_BUILD_DIR"); dir && *dir) return std::string(dir) + "/vpdnd";
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec && self.parent_path().filename() == "tests") return (self.parent_path().parent_path() / "vpdnd").string();
+  return "build/vpdnd";
 }
 
 int connect_to(std::uint16_t port) {
@@ -94,6 +100,17 @@ class Daemon {
       ::_exit(127);
     }
     return true;
+  }
+
+  // Waits for `text` in the daemon's output; false if it exits first or on timeout.
+  bool wait_log(const std::string& text, std::chrono::milliseconds timeout = 15000ms) {
+    auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+      if (log().find(text) != std::string::npos) return true;
+      if (exited()) return false;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
   }
 
   bool wait_port(std::uint16_t port, std::chrono::milliseconds timeout = 15000ms) {
@@ -166,14 +183,22 @@ class VpdndTelnet : public ::testing::Test {
     if (!fs::exists(vpdnd_path())) GTEST_SKIP() << vpdnd_path() << " is not built";
     dir_ = fs::temp_directory_path() / ("vpdnd-cli-front-" + std::to_string(::getpid()) + "-" +
                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    port_ = static_cast<std::uint16_t>(20100 + next_port_++);
-    ASSERT_TRUE(daemon_.start({"--no-console", "--telnet-port", std::to_string(port_), "--telnet-bind", "127.0.0.1"},
-                              dir_));
-    ASSERT_TRUE(daemon_.wait_port(port_)) << daemon_.log();
+    // ctest runs tests in parallel processes: start at a port derived from the test name
+    // and move on when that port is taken (vpdnd exits when it cannot bind).
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::size_t base = std::hash<std::string>{}(name) % 100;
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      port_ = static_cast<std::uint16_t>(20100 + (base + static_cast<std::size_t>(attempt) * 37) % 100);
+      Daemon& d = daemon_.emplace();
+      ASSERT_TRUE(d.start({"--no-console", "--telnet-port", std::to_string(port_), "--telnet-bind", "127.0.0.1"},
+                          dir_));
+      if (d.wait_log("telnet server on 127.0.0.1:" + std::to_string(port_))) return;
+    }
+    FAIL() << "no free port for vpdnd: " << daemon_->log();
   }
   void TearDown() override {
     for (int fd : fds_) ::close(fd);
-    daemon_.kill_hard();
+    if (daemon_) daemon_->kill_hard();
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
@@ -196,8 +221,7 @@ class VpdndTelnet : public ::testing::Test {
     return c;
   }
 
-  static inline int next_port_ = 0;
-  Daemon daemon_;
+  std::optional<Daemon> daemon_;
   fs::path dir_;
   std::uint16_t port_ = 0;
   std::vector<int> fds_;
@@ -294,7 +318,7 @@ TEST_F(VpdndTelnet, FailedLoginIsDelayedRejectedAndLoggedWithoutThePassword) {
   ASSERT_TRUE(bad.expect("Password:"));
   bad.send("ppp-pw\r\n");
   ASSERT_TRUE(bad.expect("% Authentication failed.", 5000ms));
-  std::string log = daemon_.log();
+  std::string log = daemon_->log();
   EXPECT_NE(log.find("event=login_failed"), std::string::npos) << log;
   EXPECT_EQ(log.find("wrong-pw-xyz"), std::string::npos) << "password in the log";
 }
@@ -333,7 +357,7 @@ TEST_F(VpdndTelnet, QuitDisconnectsAndSigtermExitsZeroQuickly) {
   ASSERT_TRUE(c.wait_eof(3000ms));
   TermClient d = login();  // a logged-in session is open during shutdown
   std::chrono::milliseconds took{};
-  EXPECT_EQ(daemon_.terminate(6000ms, &took), 0) << daemon_.log();
+  EXPECT_EQ(daemon_->terminate(6000ms, &took), 0) << daemon_->log();
   EXPECT_LT(took, 5000ms);
   EXPECT_TRUE(d.wait_eof(1000ms));
 }
