@@ -73,6 +73,7 @@ class Session final : public CommandSession {
   SessionOrigin origin() const { return origin_; }
   View view() const { return view_; }
   const std::string& object() const { return object_; }
+  const std::string& user() const { return user_; }  // who logged in (telnet scheme login)
   void enter(View v, std::string object = {}) {
     view_ = v;
     object_ = std::move(object);
