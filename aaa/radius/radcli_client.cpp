@@ -297,6 +297,21 @@ class Worker {
   RadiusAccessReply access(rc_handle* rh, const RadiusTarget& t, const RadiusAccessRequest& r,
                            Outcome& out) {
     RadiusAccessReply reply;
+    // Values RADIUS cannot carry (RFC 2865 §5: 253 octets; User-Password 128) are refused
+    // here: sending the request without them would only earn a reject, and treating it as
+    // a silent server would wrongly open the local fallback.
+    const auto* pap_in = std::get_if<PapCredentials>(&r.credentials);
+    const auto* chap_in = std::get_if<ChapCredentials>(&r.credentials);
+    if (r.user_name.empty() || r.user_name.size() > 253 ||
+        (pap_in && pap_in->password.size() > 128) ||
+        (chap_in && (chap_in->response.size() > 252 || chap_in->challenge.size() > 253))) {
+      out.debug.emplace_back(DebugClass::error,
+                             "Access-Request for a user name or credentials RADIUS cannot carry "
+                             "refused (name length " +
+                                 std::to_string(r.user_name.size()) + ")");
+      reply.outcome = RadiusOutcome::reject;
+      return reply;
+    }
     Pairs p(rh);
     add_common(p, t, r.user_name, r.calling_station_id, r.called_station_id, r.nas_port,
                r.nas_port_id);

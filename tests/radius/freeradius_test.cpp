@@ -328,6 +328,11 @@ TEST_F(FreeRadiusTest, PapAcceptAndWrongPasswordReject) {
   r = authenticate(pap("papuser", "wrong"));
   EXPECT_FALSE(r.accepted);
   EXPECT_EQ(r.failure, AuthFailure::radius_reject);
+  // Names RADIUS cannot carry are refused, not treated as a silent server.
+  r = authenticate(pap(std::string(300, 'x'), "pw"));
+  EXPECT_EQ(r.failure, AuthFailure::radius_reject);
+  r = authenticate(pap("papuser", std::string(200, 'p')));
+  EXPECT_EQ(r.failure, AuthFailure::radius_reject);
 }
 
 TEST_F(FreeRadiusTest, ChapAccept) {

@@ -191,5 +191,29 @@ TEST_F(LookupTest, UserCheckIgnoresBlockedAndNonPppUsers) {
   EXPECT_TRUE(lac_user_check(cfg, m, "bob@corp.com").passes());
 }
 
+TEST_F(LookupTest, UserCheckWithPrefixSeparator) {
+  cfg.l2tp.prefix_separator = true;
+  cfg.l2tp.separator = '\\';
+  add(lac(1, LacMatchKind::domain, "corp.com"));
+  auto m = find("corp.com\\carol");
+  ASSERT_TRUE(m);
+  EXPECT_FALSE(lac_user_check(cfg, *m, "corp.com\\carol").passes());
+  user("corp.com");
+  auto c = lac_user_check(cfg, *m, "corp.com\\carol");
+  EXPECT_EQ(c.kind, LacUserCheckKind::domain_user);
+  EXPECT_EQ(c.local_user, "corp.com");
+}
+
+TEST_F(LookupTest, DnisGroupAcceptsTheDomainUser) {
+  add(lac(2, LacMatchKind::dnis, "5551234"));
+  auto m = find("dave@corp.com", "5551234");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->by, LacMatchKind::dnis);
+  EXPECT_FALSE(lac_user_check(cfg, *m, "dave@corp.com").passes());
+  user("corp.com");
+  EXPECT_EQ(lac_user_check(cfg, *m, "dave@corp.com").kind, LacUserCheckKind::domain_user);
+  EXPECT_FALSE(lac_user_check(cfg, *m, "dave").passes());  // no domain, no stand-in
+}
+
 }  // namespace
 }  // namespace vpdnd::vpdn
