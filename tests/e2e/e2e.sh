@@ -383,7 +383,7 @@ fi
 
 # ---- what the boxes show ---------------------------------------------------------------
 step "display l2tp session"
-cli "$ns_lns" "display l2tp session" "display l2tp tunnel" "display ip pool 1" >"$work/lns-display.txt" 2>&1 \
+cli "$ns_lns" "display l2tp session" "display l2tp tunnel" "display ip pool 1" "display l2tp statistics" >"$work/lns-display.txt" 2>&1 \
   || fail "LNS CLI: $(cat "$work/lns-display.txt")"
 cat "$work/lns-display.txt" | tr -d '\r' | grep -v '^$' | head -n 20
 expected_user=alice@corp.com
@@ -397,7 +397,7 @@ if [ "$scenario" = many ]; then
   grep -q "Total session = $count" "$work/lns-display.txt" || fail "LNS does not list $count sessions"
 fi
 if [ "$scenario" != client ]; then
-  cli "$ns_lac" "display l2tp session" "display l2tp tunnel" "display pppoe-server session" \
+  cli "$ns_lac" "display l2tp session" "display l2tp tunnel" "display pppoe-server session" "display l2tp statistics" \
     >"$work/lac-display.txt" 2>&1 || fail "LAC CLI: $(cat "$work/lac-display.txt")"
   cat "$work/lac-display.txt" | tr -d '\r' | grep -v '^$' | head -n 20
   grep -q "$expected_user" "$work/lac-display.txt" || fail "LAC display does not show $expected_user"
