@@ -174,6 +174,8 @@ TEST_F(LacCallsTest, DomainUserIsTunnelledWithProxyDataAndFramesAreSwitched) {
   EXPECT_EQ(access.info[id].l2tp, c);
   EXPECT_EQ(l2tp.info[c].user, "alice@corp.com");
   EXPECT_EQ(l2tp.info[c].interface, "eth1");
+  ASSERT_EQ(aaa_->online_users().size(), 1u);  // accounted at the LAC too
+  EXPECT_EQ(aaa_->online_users()[0].user, "alice@corp.com");
 
   // user -> LNS: unchanged, with FF 03 in front.
   Bytes from_user{0x80, 0x21, 0x01, 0x01, 0x00, 0x04};
@@ -200,6 +202,7 @@ TEST_F(LacCallsTest, DomainUserIsTunnelledWithProxyDataAndFramesAreSwitched) {
   EXPECT_TRUE(access.terminated.empty());  // the user already left: no PADT back
   EXPECT_EQ(calls->size(), 0u);
   EXPECT_EQ(calls->counters().tunnelled, 0u);
+  EXPECT_TRUE(aaa_->online_users().empty());
   EXPECT_FALSE(calls->on_l2tp_data(c, from_lns));
 }
 

@@ -211,6 +211,17 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
     ++owner_.counters_.tunnelled;
     owner_.access_.set_access_info(in_.id, "Up", user_, c);
     owner_.l2tp_.set_call_info(c, user_, std::nullopt, in_.interface, auth_method_);
+    // The LAC accounts tunnelled users too (a BRAS does), per the user's domain.
+    aaa::SessionStart s;
+    s.user_name = user_;
+    s.domain = auth_ ? auth_->domain
+                     : aaa::split_user_name(user_, owner_.store_.running().l2tp).domain;
+    s.interface = in_.interface;
+    s.calling_station_id = in_.calling_number;
+    s.nas_port = in_.id.session;
+    s.nas_port_id = in_.interface;
+    s.counters = [this] { return counters_; };
+    aaa_session_ = owner_.aaa_.open_session(std::move(s));
     std::vector<Bytes> held = std::move(held_);
     held_.clear();
     for (const auto& f : held) from_user(f);
@@ -226,6 +237,8 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
   // ---- frames
   void from_user(ByteView frame) {
     if (stage_ == Stage::tunnelled) {
+      ++counters_.input_packets;
+      counters_.input_octets += frame.size();
       Bytes& buf = owner_.frame_buf_;
       buf.assign({0xff, 0x03});
       buf.insert(buf.end(), frame.begin(), frame.end());
@@ -260,6 +273,8 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
   void from_l2tp(ByteView frame) {
     if (frame.size() >= 2 && frame[0] == 0xff && frame[1] == 0x03) frame = frame.subspan(2);
     ++owner_.counters_.frames_to_user;
+    ++counters_.output_packets;
+    counters_.output_octets += frame.size();
     if (!access_down_) owner_.access_.send_ppp(in_.id, frame);
   }
   void to_user_ip(ByteView packet) {
@@ -348,6 +363,7 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
   std::string pool_;
   std::optional<Ipv4> address_;
   aaa::Aaa::SessionId aaa_session_ = 0;
+  aaa::Counters counters_;  // tunnelled: PPP frames switched each way
   std::optional<CallId> l2tp_;
   std::uint64_t handle_ = 0;
   static constexpr std::size_t kMaxHeld = 8;
