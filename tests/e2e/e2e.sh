@@ -324,10 +324,15 @@ wait_for 10 port_open "$ns_lns" || fail "LNS telnet not listening"
 [ "$scenario" = client ] || wait_for 10 port_open "$ns_lac" || fail "LAC telnet not listening"
 
 # E2E_CAPTURE=1: pcap of the access side and the L2TP side (in the work dir, kept with E2E_KEEP).
-if [ "${E2E_CAPTURE:-0}" = 1 ] && command -v tshark >/dev/null; then
+# The nas scenario always captures (when tshark is there) and checks the wire at the end.
+capture=${E2E_CAPTURE:-0}
+[ "$scenario" = nas ] && command -v tshark >/dev/null && capture=1
+if [ "$capture" = 1 ] && command -v tshark >/dev/null; then
   ip netns exec "$ns_lac" tshark -q -i eth1 -w "$work/access.pcap" >/dev/null 2>&1 &
+  cap_pids=($!)
   pids+=($!)
   ip netns exec "$ns_lns" tshark -q -i eth1 -w "$work/l2tp.pcap" >/dev/null 2>&1 &
+  cap_pids+=($!)
   pids+=($!)
   wait_for 10 test -s "$work/access.pcap"
   wait_for 10 test -s "$work/l2tp.pcap"
@@ -461,6 +466,24 @@ fi
 if [ "$scenario" = nas-radius ]; then
   wait_for 10 grep -q "Acct-Status-Type = Stop" "$raddb/acct-detail" \
     || fail "no accounting Stop in the FreeRADIUS detail file"
+fi
+
+# ---- wire: what both boxes sent decodes in tshark without expert warnings ------------------
+if [ "$scenario" = nas ] && [ "$capture" = 1 ]; then
+  step "tshark: PPPoE, PPP and L2TP decode without expert warnings"
+  for p in "${cap_pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "${cap_pids[@]}"; do for _ in $(seq 1 50); do alive "$p" || break; sleep 0.1; done; done
+  for f in access l2tp; do
+    tshark -r "$work/$f.pcap" -q -z expert,warn >"$work/$f-expert.txt" 2>/dev/null
+    grep -qE "^(Errors|Warns|Warnings) \(" "$work/$f-expert.txt" && fail "tshark expert on $f.pcap: $(cat "$work/$f-expert.txt")"
+  done
+  n_pppoed=$(tshark -r "$work/access.pcap" -Y pppoed 2>/dev/null | wc -l)
+  n_chap=$(tshark -r "$work/access.pcap" -Y chap 2>/dev/null | wc -l)
+  n_l2tp=$(tshark -r "$work/l2tp.pcap" -Y "l2tp.type == 1" 2>/dev/null | wc -l)
+  n_ip=$(tshark -r "$work/l2tp.pcap" -Y "l2tp && icmp" 2>/dev/null | wc -l)
+  echo "decoded: $n_pppoed PPPoE discovery, $n_chap CHAP, $n_l2tp L2TP control, $n_ip ICMP in L2TP"
+  [ "$n_pppoed" -ge 4 ] && [ "$n_chap" -ge 3 ] && [ "$n_l2tp" -ge 6 ] && [ "$n_ip" -ge 6 ] \
+    || fail "capture lacks the expected PPPoE/CHAP/L2TP/ICMP packets"
 fi
 
 # ---- daemon stop: SIGTERM ends cleanly and quickly -------------------------------------
