@@ -41,6 +41,18 @@ std::uint16_t cdn_result_for(vpdn::HangupCause c) {
   return vpdn::cdn_result::administrative;
 }
 
+// RFC 2866 §5.10 for an L2TP-side end of an LNS session.
+aaa::TerminateCause terminate_cause_for(const vpdn::SessionEnd& end) {
+  using C = aaa::TerminateCause;
+  if (end.peer_lost) return C::lost_service;  // Hello/retransmission timeout
+  if (!end.by_peer) return C::admin_reset;    // reset here, `undo l2tp enable`
+  if (end.stopccn) {
+    return end.result.result == vpdn::stopccn_result::shutting_down ? C::admin_reboot
+                                                                    : C::nas_request;
+  }
+  return C::lost_carrier;  // the LAC cleared the call (its user hung up or was lost)
+}
+
 class ApplianceServices;
 
 // One access interface (`interface X` + `pppoe-server bind virtual-template N`).
@@ -193,9 +205,9 @@ class ApplianceServices final : public Services,
     });
     return true;
   }
-  void on_session_down(vpdn::SessionRef ref, const vpdn::SessionEnd&) override {
+  void on_session_down(vpdn::SessionRef ref, const vpdn::SessionEnd& end) override {
     if (pending_.erase(ref)) return;
-    if (lns_) lns_->on_call_down({ref.tunnel, ref.session});
+    if (lns_) lns_->on_call_down({ref.tunnel, ref.session}, terminate_cause_for(end));
   }
   void on_data(vpdn::SessionRef ref, ByteView frame) override {
     if (auto p = pending_.find(ref); p != pending_.end()) {

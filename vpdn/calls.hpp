@@ -173,7 +173,9 @@ class LnsCalls {
   // A PPP frame from the L2TP data channel (FF 03 optional).
   void on_l2tp_data(CallId call, ByteView frame);
   // The L2TP session is gone (CDN received, StopCCN, tunnel lost, reset): tear down, no CDN.
-  void on_call_down(CallId call);
+  // `cause` is what the accounting Stop reports (default Lost-Carrier).
+  void on_call_down(CallId call,
+                    aaa::TerminateCause cause = aaa::TerminateCause::lost_carrier);
   // An IPv4 datagram read from template `vt`'s TUN.
   void on_tun_packet(std::uint16_t vt, ByteView packet);
 

@@ -203,8 +203,9 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     }
   }
 
-  void l2tp_gone() {
+  void l2tp_gone(std::optional<aaa::TerminateCause> cause = std::nullopt) {
     l2tp_down_ = true;
+    if (cause) cause_override_ = cause;
     ppp_->lower_down();  // -> on_down at once
   }
   void shutdown() {
@@ -291,10 +292,10 @@ void LnsCalls::on_l2tp_data(CallId call, ByteView frame) {
   it->second->from_l2tp(frame);
 }
 
-void LnsCalls::on_call_down(CallId call) {
+void LnsCalls::on_call_down(CallId call, aaa::TerminateCause cause) {
   auto it = calls_.find(call);
   if (it == calls_.end()) return;
-  it->second->l2tp_gone();
+  it->second->l2tp_gone(cause);
 }
 
 void LnsCalls::on_tun_packet(std::uint16_t vt, ByteView packet) {
