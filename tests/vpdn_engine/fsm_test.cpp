@@ -515,7 +515,7 @@ TEST_F(Pair, DebugLinesFollowTheCliReferenceFormat) {
     return std::any_of(lines.begin(), lines.end(), [&](auto& l) { return l.rfind(p, 0) == 0; });
   };
   EXPECT_TRUE(has_prefix("Tunnel " + tid + " sent SCCRQ to 127.0.0.2:1701 (len="));
-  EXPECT_TRUE(has_prefix("Tunnel " + tid + " received SCCRP from 127.0.0.2:1701 (len="));
+  EXPECT_TRUE(has_prefix("Tunnel " + tid + " received SCCRP (len="));
   EXPECT_TRUE(has_prefix("TunnelID=" + tid +
                          ": Processed SCCRP in Wait-reply state, tunnel state now Established."));
   bool avp_lines = false;
@@ -525,6 +525,8 @@ TEST_F(Pair, DebugLinesFollowTheCliReferenceFormat) {
       avp_lines = true;
   EXPECT_TRUE(avp_lines);
   for (auto& l : lines) EXPECT_EQ(l.find("aabbcc"), std::string::npos) << l;  // no secret
+  if (std::getenv("VPDND_SHOW_DEBUG"))
+    for (auto& l : lines) std::cout << l << "\n";
 }
 
 // ---- scripted peer: raw messages through the codec ----

@@ -435,13 +435,14 @@ class L2tpEngine::Impl {
         // describe() starts with a header line; the AVPs follow one per line.
         auto nl = d.find('\n');
         if (nl != std::string::npos) avps = d.substr(nl);
+        while (!avps.empty() && avps.back() == '\n') avps.pop_back();
       } else {
         name = "malformed";
       }
     }
     std::string line = "Tunnel " + std::to_string(t.local_id) +
                        (sent ? (retransmission ? " retransmitted " : " sent ") : " received ") + name +
-                       (sent ? " to " : " from ") + t.peer.to_string() +
+                       (sent ? " to " + t.peer.to_string() : std::string()) +
                        " (len=" + std::to_string(packet.size()) + " Ns=" + std::to_string(ns) +
                        " Nr=" + std::to_string(nr) + ")" + avps;
     LogBus::instance().debug(kL2tp, DebugClass::control, std::move(line));
