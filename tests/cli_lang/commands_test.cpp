@@ -16,6 +16,8 @@ struct UndoCase {
   std::string undo;
 };
 
+void PrintTo(const UndoCase& c, std::ostream* os) { *os << "'" << c.command << "'"; }
+
 // Runs setup, takes the model, runs command (model must change), runs undo (model must be
 // back to the baseline).
 class UndoTest : public ShellTest, public ::testing::WithParamInterface<UndoCase> {};
@@ -141,6 +143,8 @@ struct RejectCase {
   std::string command;
   std::string error;  // substring of the output
 };
+
+void PrintTo(const RejectCase& c, std::ostream* os) { *os << "'" << c.command << "'"; }
 
 class RejectTest : public ShellTest, public ::testing::WithParamInterface<RejectCase> {};
 
