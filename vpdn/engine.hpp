@@ -182,6 +182,9 @@ struct EngineOptions {
   Duration ack_delay = Duration::zero();
   // How long a tunnel that sent or received StopCCN stays to (re)acknowledge (§5.7).
   Duration stopccn_hold = std::chrono::seconds(31);
+  // A call whose ICRQ (LAC) or ICRP (LNS) was acknowledged but not answered by ICRP / ICCN
+  // within this time is cleared with CDN (LAC: result 10, LNS: result 2).
+  Duration session_setup_timeout = std::chrono::seconds(60);
   std::string vendor_name = "vpdnd";
   std::uint16_t firmware_revision = 0x0100;
   Ipv4 bind_address;                          // 0.0.0.0 = all

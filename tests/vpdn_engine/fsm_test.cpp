@@ -252,6 +252,19 @@ TEST_F(Pair, HelloIsSentWhenIdleAndAckedByZlb) {
   EXPECT_EQ(lac.engine->statistics().retransmits, 0u);
 }
 
+TEST_F(Pair, HelloIntervalChangeAppliesToLiveTunnels) {
+  lns.config.l2tp_groups[1].hello_interval_s = 1000;
+  dial(request());
+  w.settle();
+  lac.config.l2tp_groups[1].hello_interval_s = 100;
+  lac.engine->on_config_change({config::ConfigSection::l2tp_group, "1", false});
+  EXPECT_EQ(lac.engine->snapshot_tunnels()[0].hello_interval_s, 100u);
+  w.run(99s, 100ms);
+  EXPECT_EQ(w.net.count(MessageType::hello), 0u);
+  w.run(2s, 100ms);
+  EXPECT_EQ(w.net.count(MessageType::hello, kLac), 1u);
+}
+
 TEST_F(Pair, PeerSilenceAfterHelloTakesTheTunnelDown) {
   dial(request());
   w.settle();
@@ -647,6 +660,29 @@ TEST_F(RawPeer, WenAndSliAreAcceptedAndSliReportedUpward) {
   send(cdn);
   ASSERT_EQ(lns.handler.down.size(), 1u);
   EXPECT_EQ(lns.handler.down[0].second.result.result, cdn_result::lost_carrier);
+}
+
+TEST_F(RawPeer, CallWithoutIccnIsClearedAfterTheSetupTimeout) {
+  auto tid = establish();
+  auto icrq = ControlMessage::make(MessageType::icrq, tid);
+  icrq.add_u16(AvpType::assigned_session_id, 9).add_u32(AvpType::call_serial_number, 3);
+  send(icrq);
+  ASSERT_EQ(lns.engine->session_count(), 1u);
+  // Keep the tunnel alive (ack everything) but never send ICCN.
+  for (int i = 0; i < 59; ++i) {
+    w.run(1s, 100ms);
+    auto ack = ControlMessage::make_zlb(tid);
+    send(ack);
+    ns = static_cast<std::uint16_t>(ns - 1);
+  }
+  EXPECT_EQ(lns.engine->session_count(), 1u);
+  w.run(2s, 100ms);
+  EXPECT_EQ(lns.engine->session_count(), 0u);
+  auto cdn = received(MessageType::cdn);
+  ASSERT_GE(cdn.size(), 1u);  // (retransmitted: this peer does not ack it)
+  EXPECT_EQ(cdn[0].session_id, 9);
+  EXPECT_EQ(cdn[0].result_code()->result, cdn_result::general_error);
+  EXPECT_TRUE(lns.handler.incoming.empty());
 }
 
 TEST_F(RawPeer, ReorderedCallsAreQueuedAndProcessedInOrder) {

@@ -69,6 +69,7 @@ struct LacContext {
 };
 
 struct Session {
+  explicit Session(TimerService& timers) : setup_timer(timers) {}
   std::uint16_t local_id = 0;
   std::uint16_t remote_id = 0;
   SessionState state = SessionState::idle;
@@ -87,6 +88,7 @@ struct Session {
   TimePoint created{};
   TimePoint established_at{};
   std::uint64_t packets_in = 0, packets_out = 0, bytes_in = 0, bytes_out = 0;
+  TimerSlot setup_timer;  // ICRQ sent (LAC) / ICRP sent (LNS) until ICRP / ICCN
 };
 
 struct Tunnel : TransportSink {
@@ -841,6 +843,14 @@ class L2tpEngine::Impl {
   void set_session_state(Tunnel& t, Session& s, SessionState next, std::string_view processed) {
     SessionState prev = s.state;
     s.state = next;
+    if (next == SessionState::wait_reply || next == SessionState::wait_connect) {
+      // A peer that acknowledges but never answers must not hold the call (and a place
+      // under the session limits) forever.
+      s.setup_timer.arm(options_.session_setup_timeout,
+                        [this, tid = t.local_id, sid = s.local_id] { on_setup_timeout(tid, sid); });
+    } else {
+      s.setup_timer.cancel();
+    }
     if (next == SessionState::established && prev != SessionState::established) {
       ++sessions_up_;
       s.established_at = timers_.now();
@@ -853,6 +863,25 @@ class L2tpEngine::Impl {
                " state, session state now " + std::string(display_name(next)) + ".";
       });
     }
+  }
+
+  void on_setup_timeout(std::uint16_t tid, std::uint16_t sid) {
+    Tunnel* t = tunnel(tid);
+    if (!t) return;
+    auto it = t->sessions.find(sid);
+    if (it == t->sessions.end()) return;
+    ResultCode rc = it->second->is_lac
+                        ? ResultCode{cdn_result::timeout, general_error::none, "no ICRP in time"}
+                        : ResultCode{cdn_result::general_error, general_error::none, "no ICCN in time"};
+    debug_lazy(kL2tp, DebugClass::error, [&] {
+      return "Tunnel " + std::to_string(tid) + ": session " + std::to_string(sid) + " " + rc.message +
+             ", sending CDN (result " + std::to_string(rc.result) + ")";
+    });
+    send_cdn(*t, sid, rc, std::nullopt);
+    SessionEnd end;
+    end.result = rc;
+    end.reason = rc.message;
+    end_session(*t, sid, end, true);
   }
 
   void send_cdn(Tunnel& t, std::uint16_t local_sid, const ResultCode& rc,
@@ -978,7 +1007,7 @@ class L2tpEngine::Impl {
                                            general_error::insufficient_resources, "no session id"});
       return;
     }
-    auto s = std::make_unique<Session>();
+    auto s = std::make_unique<Session>(timers_);
     s->local_id = id;
     s->remote_id = *peer_sid;
     s->created = timers_.now();
@@ -1137,7 +1166,7 @@ class L2tpEngine::Impl {
     ctx->handle = next_handle_++;
     ctx->request = std::move(req);
     ctx->callbacks = std::move(cb);
-    auto s = std::make_unique<Session>();
+    auto s = std::make_unique<Session>(timers_);
     s->is_lac = true;
     s->created = timers_.now();
     s->user = ctx->request.user;
@@ -1380,6 +1409,16 @@ class L2tpEngine::Impl {
       if (udp_ && !options_.port_override && udp_->local().port != config_.l2tp.listen_port) {
         auto st = udp_->open(options_.bind_address, config_.l2tp.listen_port);
         if (!st) log_error(kL2tp, "event=listen_failed error=\"" + st.error() + "\"");
+      }
+    } else if (change.section == config::ConfigSection::l2tp_group && !change.removed) {
+      // `tunnel timer hello` applies to the group's live tunnels at once.
+      int n = std::atoi(change.key.c_str());
+      if (const auto* g = group(static_cast<std::uint16_t>(n))) {
+        for (auto& [id, t] : tunnels_) {
+          if (t->group != n || t->hello_s == g->hello_interval_s) continue;
+          t->hello_s = g->hello_interval_s;
+          arm_hello(*t);
+        }
       }
     } else if (change.section == config::ConfigSection::l2tp_group && change.removed) {
       int n = std::atoi(change.key.c_str());
