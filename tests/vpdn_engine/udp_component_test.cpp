@@ -13,9 +13,14 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Ports from this test's assigned range (21000-21999).
-constexpr std::uint16_t kLacPort = 21011;
-constexpr std::uint16_t kLnsPort = 21012;
+// Ports from this suite's assigned range (21000-21999); each test its own pair so ctest -j
+// may run them at once.
+std::uint16_t base_port() {
+  const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  if (name.rfind("Hundred", 0) == 0) return 21011;
+  if (name.rfind("LacClears", 0) == 0) return 21013;
+  return 21015;
+}
 
 struct Udp : ::testing::Test {
   boost::asio::io_context io;
@@ -25,6 +30,8 @@ struct Udp : ::testing::Test {
   RecordingHandler lac_h, lns_h;
   std::unique_ptr<L2tpEngine> lac, lns;
   CallLog calls;
+  std::uint16_t kLacPort = base_port();
+  std::uint16_t kLnsPort = static_cast<std::uint16_t>(kLacPort + 1);
 
   void SetUp() override {
     lac_cfg.l2tp.enabled = lns_cfg.l2tp.enabled = true;

@@ -52,7 +52,7 @@ Status<std::string> UdpPort::open(Ipv4 bind, std::uint16_t port) {
   auto& s = impl_->socket;
   s.open(boost::asio::ip::udp::v4(), ec);
   if (ec) return unexpected("socket: " + ec.message());
-  s.set_option(boost::asio::socket_base::reuse_address(true), ec);
+  // No SO_REUSEADDR: on UDP it would let a second daemon share the port silently.
   s.bind({boost::asio::ip::address_v4(bind.value), port}, ec);
   if (ec) {
     s.close();
