@@ -40,13 +40,13 @@ void expect_pass(const std::string& scenario) {
   if (o.code == 0) std::printf("%s", o.output.c_str());
 }
 
-TEST(EndToEnd, NasInitiatedLocalAuth) { expect_pass("nas"); }
-TEST(EndToEnd, NasInitiatedMandatoryChap) { expect_pass("nas-mandatory-chap"); }
-TEST(EndToEnd, NasInitiatedRadius) { expect_pass("nas-radius"); }
-TEST(EndToEnd, ClientInitiated) { expect_pass("client"); }
-TEST(EndToEnd, TwoHundredSessionsOneTunnel) { expect_pass("many"); }
-TEST(EndToEnd, ResetTunnelOnLnsEndsEverything) { expect_pass("reset-lns"); }
-TEST(EndToEnd, ResetTunnelOnLacEndsEverything) { expect_pass("reset-lac"); }
-TEST(EndToEnd, LnsSigtermWithSessionUp) { expect_pass("stop-lns"); }
+TEST(VpdnEndToEnd, NasInitiatedLocalAuth) { expect_pass("nas"); }
+TEST(VpdnEndToEnd, NasInitiatedMandatoryChap) { expect_pass("nas-mandatory-chap"); }
+TEST(VpdnEndToEnd, NasInitiatedRadius) { expect_pass("nas-radius"); }
+TEST(VpdnEndToEnd, ClientInitiated) { expect_pass("client"); }
+TEST(VpdnEndToEnd, TwoHundredSessionsOneTunnel) { expect_pass("many"); }
+TEST(VpdnEndToEnd, ResetTunnelOnLnsEndsEverything) { expect_pass("reset-lns"); }
+TEST(VpdnEndToEnd, ResetTunnelOnLacEndsEverything) { expect_pass("reset-lac"); }
+TEST(VpdnEndToEnd, LnsSigtermWithSessionUp) { expect_pass("stop-lns"); }
 
 }  // namespace

@@ -350,9 +350,9 @@ class Bridge {
   int cdns = 0;
 };
 
-class ChainTest : public ::testing::TestWithParam<std::pair<bool, bool>> {
+class CallsChainTest : public ::testing::TestWithParam<std::pair<bool, bool>> {
  protected:
-  ChainTest() {
+  CallsChainTest() {
     lac_config(lac_store.mutable_running());
     lns_config(lns_store.mutable_running(), GetParam().first, GetParam().second);
     lac_aaa = std::make_unique<aaa::Aaa>(lac_store, timers, radius);
@@ -433,7 +433,7 @@ class ChainTest : public ::testing::TestWithParam<std::pair<bool, bool>> {
   AccessId id{0, 3};
 };
 
-TEST_P(ChainTest, UserReachesTheLnsAndPacketsFlow) {
+TEST_P(CallsChainTest, UserReachesTheLnsAndPacketsFlow) {
   dial("alicepw");
   run(20s);
   ASSERT_TRUE(user.up.has_value()) << "user PPP not up through LAC and LNS";
@@ -465,7 +465,7 @@ TEST_P(ChainTest, UserReachesTheLnsAndPacketsFlow) {
   EXPECT_EQ(lac->size(), 0u);
 }
 
-TEST_P(ChainTest, WrongPasswordFailsAtTheLnsAndEverythingEnds) {
+TEST_P(CallsChainTest, WrongPasswordFailsAtTheLnsAndEverythingEnds) {
   dial("wrong");  // the LAC only recognises the domain; the LNS checks the password
   run(30s);
   EXPECT_FALSE(user.up.has_value());
@@ -476,7 +476,7 @@ TEST_P(ChainTest, WrongPasswordFailsAtTheLnsAndEverythingEnds) {
   EXPECT_EQ(lns_aaa->pool_status("1")[0].in_use, 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, ChainTest,
+INSTANTIATE_TEST_SUITE_P(Modes, CallsChainTest,
                          ::testing::Values(std::pair{false, false}, std::pair{true, false},
                                            std::pair{false, true}),
                          [](const auto& info) {
