@@ -243,9 +243,13 @@ TEST_F(LnsCallsTest, DestroyingWithLiveCallsReleasesLeases) {
   dial("alicepw");
   run(2s);
   ASSERT_TRUE(user.up.has_value());
+  client.reset();  // the user's own timers (echo) out of the way
+  std::size_t others = timers.pending();
   calls.reset();
   EXPECT_EQ(in_use(), 0u);
   EXPECT_TRUE(aaa_->online_users().empty());
+  EXPECT_LT(timers.pending(), others) << "a timer still points into the destroyed LnsCalls";
+  timers.advance(1min);  // nothing may fire into freed memory (ASan checks)
 }
 
 }  // namespace

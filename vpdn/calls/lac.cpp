@@ -383,8 +383,9 @@ LacCalls::LacCalls(config::ConfigStore& store, TimerService& timers, aaa::Aaa& a
     : store_(store), timers_(timers), aaa_(aaa), l2tp_(l2tp), access_(access), ip_(ip) {}
 
 LacCalls::~LacCalls() {
-  timers_.cancel(reap_timer_);
   close_all();
+  // Only now: close_all() parks calls and arms the reap timer again.
+  timers_.cancel(reap_timer_);
   graveyard_.clear();
 }
 

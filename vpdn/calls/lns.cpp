@@ -257,7 +257,6 @@ LnsCalls::LnsCalls(config::ConfigStore& store, TimerService& timers, aaa::Aaa& a
     : store_(store), timers_(timers), aaa_(aaa), l2tp_(l2tp), ip_(ip) {}
 
 LnsCalls::~LnsCalls() {
-  timers_.cancel(reap_timer_);
   // Quiet end: no CDNs (the engine owner decides about the wire), but accounting and leases
   // are closed by each Call's teardown.
   std::vector<CallId> ids;
@@ -266,6 +265,8 @@ LnsCalls::~LnsCalls() {
     auto it = calls_.find(id);
     if (it != calls_.end()) it->second->l2tp_gone();
   }
+  // Only now: the teardown above parks calls and arms the reap timer again.
+  timers_.cancel(reap_timer_);
   graveyard_.clear();
 }
 
