@@ -30,7 +30,11 @@
 #include <thread>
 #include <vector>
 
+#include "common/log.hpp"
 #include "netlink/netlink.hpp"
+#ifdef BENCH_HAVE_LNS
+#include "bench/dataplane/lns_path.hpp"
+#endif
 
 using namespace vpdnd;
 using namespace vpdnd::netlink;
@@ -180,26 +184,59 @@ void relay(TunDevice& tun, UdpBatchSocket& udp, Endpoint down_to, std::size_t ba
   relayed = udp.counters().packets_out + tun.counters().packets_out - out0;
 }
 
-Figures run(bool down, std::size_t size, double seconds, std::size_t batch_size, TunDevice& tun) {
-  auto udp = UdpBatchSocket::bind({kLoopback, kRelayPort}, batch_size, 2048);
-  if (!udp) {
-    std::fprintf(stderr, "relay socket: %s\n", udp.error().message.c_str());
-    std::exit(1);
-  }
-  int sink_fd = down ? udp_socket(kLoopback, kSinkPort) : udp_socket(kLocal, kLocalSinkPort);
-  (void)(*udp)->set_buffers(8 << 20, 8 << 20);
-  // Down: the generator's packets must leave through the TUN route, so not from 127/8.
-  int gen_fd = down ? udp_socket(kLocal, 23203) : udp_socket(kLoopback, 23203);
-  std::atomic<bool> stop{false}, stop_relay{false};
+// header for up-direction datagrams: the relay's 8 stand-in octets, or a real L2TP data
+// header (T=0, version 2, LNS tunnel and session id) + PPP FF 03 00 21 for the LNS path.
+Bytes up_payload(std::size_t size, bool lns, const std::uint16_t ids[2]) {
+  Bytes d = up_datagram(size);  // 8-octet stand-in header + IP
+  if (!lns) return d;
+  ByteWriter w(10 + size);
+  w.u16(0x0002);  // T=0 (data), version 2
+  w.u16(ids[0]);
+  w.u16(ids[1]);
+  w.u16(0xff03);
+  w.u16(0x0021);
+  w.bytes(ByteView(d).subspan(8));
+  return w.take();
+}
+
+Figures run(bool down, std::size_t size, double seconds, std::size_t batch_size, TunDevice& tun, bool lns) {
+  std::atomic<bool> stop{false}, stop_relay{false}, ready{!lns};
   std::atomic<std::uint64_t> sent{0}, got{0};
   double cpu = 0;
   std::uint64_t relayed = 0;
-  std::thread r([&] { relay(tun, **udp, {kLoopback, kSinkPort}, batch_size, stop_relay, cpu, relayed); });
+  bool ok = true;
+  std::uint16_t ids[2] = {0, 0};
+  std::thread r;
+  std::unique_ptr<UdpBatchSocket> udp;
+  if (!lns) {
+    auto u = UdpBatchSocket::bind({kLoopback, kRelayPort}, batch_size, 2048);
+    if (!u) {
+      std::fprintf(stderr, "relay socket: %s\n", u.error().message.c_str());
+      std::exit(1);
+    }
+    udp = std::move(*u);
+    (void)udp->set_buffers(8 << 20, 8 << 20);
+    r = std::thread([&] { relay(tun, *udp, {kLoopback, kSinkPort}, batch_size, stop_relay, cpu, relayed); });
+  } else {
+#ifdef BENCH_HAVE_LNS
+    r = std::thread([&] {
+      auto res = bench::run_lns_path(tun, down, kRelayPort, kSinkPort, batch_size, stop_relay, ready, ids);
+      ok = res.ok;
+      cpu = res.cpu_s;
+      relayed = res.relayed;
+      ready = true;
+    });
+#endif
+  }
+  while (!ready.load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // Down sink: the tunnel peer's address (127.0.0.1:kSinkPort). Up: the local sink on the TUN
+  // address. Up generator: from the tunnel peer's endpoint, so the LNS accepts its datagrams.
+  int sink_fd = down ? udp_socket(kLoopback, kSinkPort) : udp_socket(kLocal, kLocalSinkPort);
+  int gen_fd = down ? udp_socket(kLocal, 23203) : udp_socket(kLoopback, lns ? kSinkPort : 23203);
   std::thread s([&] { sink(sink_fd, stop, got); });
-  Bytes payload = down ? Bytes(size - 28, 0x5a) : up_datagram(size);
+  Bytes payload = down ? Bytes(size - 28, 0x5a) : up_payload(size, lns, ids);
   sockaddr_in to = down ? sockaddr_of(kRemote, 9) : sockaddr_of(kLoopback, kRelayPort);
   std::thread g([&] { generator(gen_fd, to, payload, stop, sent); });
-  // Warm-up, then measure at the sink.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   std::uint64_t got0 = got.load(), sent0 = sent.load();
   auto t0 = Clock::now();
@@ -210,16 +247,28 @@ Figures run(bool down, std::size_t size, double seconds, std::size_t batch_size,
   g.join();
   s.join();
   stop_relay = true;
-  r.join();
+  if (r.joinable()) r.join();
   ::close(sink_fd);
   ::close(gen_fd);
   Figures res;
+  if (!ok) return res;
   res.pps = (got1 - got0) / dt;
   res.offered_pps = (sent1 - sent0) / dt;
   res.mbps = res.pps * size * 8 / 1e6;
   res.relay_cpu = cpu / (dt + 0.3);
   res.ns_per_packet = relayed ? cpu * 1e9 / static_cast<double>(relayed) : 0;
   return res;
+}
+
+void print(const char* what, bool down, std::size_t size, const Figures& r) {
+  // capacity_pps: what the path's thread would do with a core to itself (1 / CPU per
+  // packet); the delivered pps depends on how much CPU the generator and sink leave it.
+  std::printf(
+      "%-5s %-8s size=%4zu pps=%8.0f mbit_s=%7.1f offered_pps=%8.0f cpu=%3.0f%% ns_per_packet=%6.0f "
+      "capacity_pps=%8.0f\n",
+      what, down ? "tun->udp" : "udp->tun", size, r.pps, r.mbps, r.offered_pps, r.relay_cpu * 100, r.ns_per_packet,
+      r.ns_per_packet > 0 ? 1e9 / r.ns_per_packet : 0.0);
+  std::fflush(stdout);
 }
 
 }  // namespace
@@ -232,6 +281,7 @@ int main(int argc, char** argv) {
     if (a == "--seconds") seconds = std::stod(argv[i + 1]);
     else if (a == "--batch") batch = std::stoul(argv[i + 1]);
   }
+  LogBus::instance().set_stderr(false);  // the in-process engines' tunnel_up lines
   if (::geteuid() != 0) {
     std::fprintf(stderr, "bench_dataplane: needs root (TUN, network namespace)\n");
     return 77;
@@ -254,16 +304,20 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("bench_dataplane: bare TUN<->UDP relay, single thread, batch %zu, %.1f s per run\n", batch, seconds);
+  bool with_lns = false;
+#ifdef BENCH_HAVE_LNS
+  with_lns = true;
+#endif
   for (bool down : {true, false}) {
     for (std::size_t size : {64u, 1400u}) {
-      Figures r = run(down, size, seconds, batch, **tun);
-      // capacity_pps: what the relay thread would do with a core to itself (1 / CPU per
-      // packet); the delivered pps depends on how much CPU the generator and sink leave it.
-      std::printf(
-          "relay %-8s size=%4zu pps=%8.0f mbit_s=%7.1f offered_pps=%8.0f relay_cpu=%3.0f%% "
-          "ns_per_packet=%6.0f capacity_pps=%8.0f\n",
-          down ? "tun->udp" : "udp->tun", size, r.pps, r.mbps, r.offered_pps, r.relay_cpu * 100, r.ns_per_packet,
-          r.ns_per_packet > 0 ? 1e9 / r.ns_per_packet : 0.0);
+      Figures base = run(down, size, seconds, batch, **tun, false);
+      print("relay", down, size, base);
+      if (!with_lns) continue;
+      Figures lns = run(down, size, seconds, batch, **tun, true);
+      print("lns", down, size, lns);
+      if (lns.ns_per_packet > 0 && base.ns_per_packet > 0)
+        std::printf("ratio %-8s size=%4zu lns/relay capacity=%.2f delivered=%.2f\n", down ? "tun->udp" : "udp->tun",
+                    size, base.ns_per_packet / lns.ns_per_packet, base.pps > 0 ? lns.pps / base.pps : 0.0);
       std::fflush(stdout);
     }
   }
