@@ -51,21 +51,30 @@ struct Error {
 // ---- packets -------------------------------------------------------------------------
 
 // Fixed buffers for one batch of packets; views handed out stay valid until the next fill.
+// `headroom` octets are kept free before each packet so that an encapsulation header (PPP
+// FF 03 00 21 on the LNS) can be put in front without copying the packet.
 class PacketBatch {
  public:
-  explicit PacketBatch(std::size_t count = 32, std::size_t buffer_size = 2048);
+  explicit PacketBatch(std::size_t count = 32, std::size_t buffer_size = 2048, std::size_t headroom = 0);
   std::size_t capacity() const { return lengths_.size(); }
   std::size_t buffer_size() const { return buffer_size_; }
+  std::size_t headroom() const { return headroom_; }
   std::size_t size() const { return used_; }
   ByteView operator[](std::size_t i) const { return {slot(i), lengths_[i]}; }
+  // Packet i with `n` (<= headroom) octets in front of it, for the caller to fill.
+  std::span<std::uint8_t> prepend(std::size_t i, std::size_t n) {
+    return {slot(i) - n, lengths_[i] + n};
+  }
   // For fillers (TunDevice, UdpBatchSocket).
-  std::uint8_t* slot(std::size_t i) { return storage_.data() + i * buffer_size_; }
-  const std::uint8_t* slot(std::size_t i) const { return storage_.data() + i * buffer_size_; }
+  std::uint8_t* slot(std::size_t i) { return storage_.data() + i * stride() + headroom_; }
+  const std::uint8_t* slot(std::size_t i) const { return storage_.data() + i * stride() + headroom_; }
   void set_length(std::size_t i, std::size_t n) { lengths_[i] = n; }
   void set_size(std::size_t n) { used_ = n; }
 
  private:
+  std::size_t stride() const { return buffer_size_ + headroom_; }
   std::size_t buffer_size_;
+  std::size_t headroom_;
   std::vector<std::uint8_t> storage_;
   std::vector<std::size_t> lengths_;
   std::size_t used_ = 0;

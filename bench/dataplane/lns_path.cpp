@@ -143,9 +143,8 @@ LnsPathResult run_lns_path(netlink::TunDevice& tun, bool down, std::uint16_t lns
   netlink::AddressMap<vpdn::SessionRef> sessions;
   sessions.insert(*Ipv4::parse("10.98.1.5"), *lns_h.ref);
   netlink::DataPlaneCounters drops;
-  netlink::PacketBatch batch(batch_size, 2048);
-  Bytes frame;
-  frame.reserve(2048);
+  // 4 octets of headroom: the PPP header goes in front of each packet without a copy.
+  netlink::PacketBatch batch(batch_size, 2048, 4);
   ready = true;
 
   pollfd fds[2] = {{tun.fd(), POLLIN, 0}, {(*udp)->fd(), POLLIN, 0}};
@@ -158,8 +157,11 @@ LnsPathResult run_lns_path(netlink::TunDevice& tun, bool down, std::uint16_t lns
       for (std::size_t i = 0; i < n; ++i) {
         const vpdn::SessionRef* s = sessions.find_for_packet(batch[i], drops);
         if (!s) continue;
-        frame.assign({0xff, 0x03, 0x00, 0x21});
-        frame.insert(frame.end(), batch[i].begin(), batch[i].end());
+        std::span<std::uint8_t> frame = batch.prepend(i, 4);
+        frame[0] = 0xff;
+        frame[1] = 0x03;
+        frame[2] = 0x00;
+        frame[3] = 0x21;
         if (lns.send_data(*s, frame)) ++sent;
       }
       (*udp)->flush();

@@ -3,8 +3,8 @@
 
 namespace vpdnd::netlink {
 
-PacketBatch::PacketBatch(std::size_t count, std::size_t buffer_size)
-    : buffer_size_(buffer_size), storage_(count * buffer_size), lengths_(count, 0) {}
+PacketBatch::PacketBatch(std::size_t count, std::size_t buffer_size, std::size_t headroom)
+    : buffer_size_(buffer_size), headroom_(headroom), storage_(count * (buffer_size + headroom)), lengths_(count, 0) {}
 
 namespace {
 std::optional<Ipv4> ipv4_field(ByteView p, std::size_t at) {

@@ -78,6 +78,21 @@ TEST(PacketBatch, SlotsAreIndependent) {
   EXPECT_EQ(b[0][9], 1);
 }
 
+TEST(PacketBatch, HeadroomTakesAHeaderWithoutCopy) {
+  PacketBatch b(2, 64, 4);
+  std::memset(b.slot(1), 7, 10);
+  b.set_length(1, 10);
+  b.set_size(2);
+  auto framed = b.prepend(1, 4);
+  ASSERT_EQ(framed.size(), 14u);
+  framed[0] = 0xff;
+  framed[3] = 0x21;
+  EXPECT_EQ(framed.data() + 4, b[1].data());
+  EXPECT_EQ(framed[4], 7);
+  EXPECT_EQ(b[1][0], 7);  // the packet itself is untouched
+  EXPECT_EQ(b.slot(1) - b.slot(0), 68);
+}
+
 TEST(Backend, NamesForDisplay) {
   EXPECT_EQ(backend_name(Backend::user_space), "user-space (TUN)");
   EXPECT_EQ(backend_name(Backend::kernel), "kernel (l2tp_ppp)");
