@@ -10,7 +10,7 @@
 # telnet, hangs up, and checks that nothing is left behind (routes, sessions, leases).
 #
 # Usage: e2e.sh SCENARIO    SCENARIO: nas | nas-mandatory-chap | nas-radius | client | many |
-#                                     reset-lns | reset-lac | stop-lns
+#                                     reset-lns | reset-lac | stop-lns | undo-enable
 # Exit: 0 pass, 1 fail, 77 skipped (not root, tool or binary missing).
 # Env: VPDND_BUILD_DIR (default <repo>/build), E2E_KEEP=1 keeps the work dir.
 # Every namespace is named vit-<role>-<pid> and removed on exit, whatever happens.
@@ -118,7 +118,7 @@ in_ns "$ns_lns" sysctl -qw net.ipv4.ip_forward=1
 
 # ---- configs -------------------------------------------------------------------------
 case $scenario in
-  nas | nas-mandatory-chap | nas-radius | client | many | reset-lns | reset-lac | stop-lns) ;;
+  nas | nas-mandatory-chap | nas-radius | client | many | reset-lns | reset-lac | stop-lns | undo-enable) ;;
   *) echo "unknown scenario $scenario"; exit 2 ;;
 esac
 mandatory=""
@@ -418,6 +418,11 @@ case $scenario in
     step "reset l2tp tunnel on the LAC"
     cli "$ns_lac" "reset l2tp tunnel name LNS" >"$work/reset.txt" 2>&1 || fail "reset: $(cat "$work/reset.txt")"
     ;;
+  undo-enable)
+    step "undo l2tp enable on the LNS (a config change at run time)"
+    cli "$ns_lns" "system-view" "undo l2tp enable" "return" >"$work/undo.txt" 2>&1 \
+      || fail "undo l2tp enable: $(cat "$work/undo.txt")"
+    ;;
   stop-lns)
     step "SIGTERM the LNS with the session up"
     kill -TERM "$lns_pid"
@@ -432,7 +437,8 @@ case $scenario in
     tail -n 2 "$work/dial.log"
     ;;
 esac
-if [ "$scenario" = reset-lns ] || [ "$scenario" = reset-lac ] || [ "$scenario" = stop-lns ]; then
+if [ "$scenario" = reset-lns ] || [ "$scenario" = reset-lac ] || [ "$scenario" = stop-lns ] ||
+   [ "$scenario" = undo-enable ]; then
   # The user's PPPoE session must end too (CDN/StopCCN -> LAC -> PADT): vpdn-dial drops
   # the address from its TUN when its session goes down.
   user_gone() { [ "$(tun_addrs | wc -l)" -eq 0 ]; }

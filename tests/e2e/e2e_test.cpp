@@ -48,5 +48,6 @@ TEST(VpdnEndToEnd, TwoHundredSessionsOneTunnel) { expect_pass("many"); }
 TEST(VpdnEndToEnd, ResetTunnelOnLnsEndsEverything) { expect_pass("reset-lns"); }
 TEST(VpdnEndToEnd, ResetTunnelOnLacEndsEverything) { expect_pass("reset-lac"); }
 TEST(VpdnEndToEnd, LnsSigtermWithSessionUp) { expect_pass("stop-lns"); }
+TEST(VpdnEndToEnd, UndoL2tpEnableOnLnsEndsEverything) { expect_pass("undo-enable"); }
 
 }  // namespace
