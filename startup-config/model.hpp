@@ -89,6 +89,13 @@ struct VirtualTemplate {
   std::optional<Ipv4> dns_secondary;
   // V5 `l2tp-auto-client l2tp-group N`: the box dials the group's LNS as a client.
   std::optional<std::uint16_t> auto_client_group;
+  // The credentials this box answers with when it is the PPP client (l2tp-auto-client):
+  // `ppp chap user NAME` / `ppp chap password {simple|cipher} PW` and
+  // `ppp pap local-user NAME password {simple|cipher} PW`.
+  std::string chap_user;
+  Secret chap_password;
+  std::string pap_user;
+  Secret pap_password;
   bool operator==(const VirtualTemplate&) const = default;
 };
 
