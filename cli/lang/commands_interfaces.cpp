@@ -230,6 +230,59 @@ void register_interfaces(Grammar& g) {
     });
   });
 
+  // Client credentials (l2tp-auto-client): `ppp chap user NAME`, `ppp chap password
+  // {simple|cipher} PW`, `ppp pap local-user NAME password {simple|cipher} PW`.
+  Node& chap = ppp.kw("chap", "CHAP client settings");
+  Node& uchap = uppp.kw("chap", "CHAP client settings");
+  chap.kw("user", "Name this device sends in CHAP responses")
+      .string("user", 1, 80, "User name", valid_name)
+      .run([](Call& call) {
+        std::string u = call.get("user");
+        vt_edit(call, [&](VirtualTemplate& t) {
+          t.chap_user = u;
+          return std::string{};
+        });
+      });
+  uchap.kw("user", "Remove the CHAP user name").run([](Call& call) {
+    vt_edit(call, [](VirtualTemplate& t) {
+      t.chap_user.clear();
+      return std::string{};
+    });
+  });
+  add_secret_args(chap.kw("password", "CHAP secret of this device"), [](Call& call) {
+    auto secret = secret_from(call);
+    vt_edit(call, [&](VirtualTemplate& t) {
+      t.chap_password = secret;
+      return std::string{};
+    });
+  });
+  uchap.kw("password", "Remove the CHAP secret").run([](Call& call) {
+    vt_edit(call, [](VirtualTemplate& t) {
+      t.chap_password = {};
+      return std::string{};
+    });
+  });
+  add_secret_args(ppp.kw("pap", "PAP client settings")
+                      .kw("local-user", "Name and password this device sends in PAP")
+                      .string("user", 1, 80, "User name", valid_name)
+                      .kw("password", "PAP password of this device"),
+                  [](Call& call) {
+                    std::string u = call.get("user");
+                    auto secret = secret_from(call);
+                    vt_edit(call, [&](VirtualTemplate& t) {
+                      t.pap_user = u;
+                      t.pap_password = secret;
+                      return std::string{};
+                    });
+                  });
+  uppp.kw("pap", "PAP client settings").kw("local-user", "Remove the PAP credentials").run([](Call& call) {
+    vt_edit(call, [](VirtualTemplate& t) {
+      t.pap_user.clear();
+      t.pap_password = {};
+      return std::string{};
+    });
+  });
+
   // ---- Linux interface view ----
   Node& ir = root(g, View::interface);
   ir.kw("pppoe-server", "PPPoE server").kw("bind", "Bind the PPPoE server to this interface")

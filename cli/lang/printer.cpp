@@ -127,6 +127,10 @@ Block template_block(const VirtualTemplate& t) {
     b.push_back(" ip address " + t.ip_address->to_string() + " " + t.ip_mask.value_or(Ipv4{0xffffffffu}).to_string());
   if (!t.remote_pool.empty()) b.push_back(" remote address pool " + t.remote_pool);
   if (t.remote_address) b.push_back(" remote address " + t.remote_address->to_string());
+  if (!t.chap_user.empty()) b.push_back(" ppp chap user " + t.chap_user);
+  if (!t.chap_password.empty()) b.push_back(" ppp chap password " + secret(t.chap_password));
+  if (!t.pap_user.empty())
+    b.push_back(" ppp pap local-user " + t.pap_user + " password " + secret(t.pap_password));
   if (t.auto_client_group) b.push_back(" l2tp-auto-client l2tp-group " + std::to_string(*t.auto_client_group));
   return b;
 }
