@@ -127,6 +127,13 @@ class IpPort {
   virtual void remove_host_route(std::uint16_t vt, Ipv4 address) = 0;
   // One IPv4 datagram out of template `vt`'s device.
   virtual void write_ip(std::uint16_t vt, ByteView packet) = 0;
+  // Auto client (AutoClients): the address IPCP gave us on template `vt`'s device, with
+  // the LNS side as point-to-point peer (a host route to it); false if there is no device.
+  virtual bool set_peer_address(std::uint16_t vt, Ipv4 local, Ipv4 peer) {
+    (void)vt, (void)local, (void)peer;
+    return false;
+  }
+  virtual void clear_peer_address(std::uint16_t vt) { (void)vt; }
 };
 
 // ---- LNS ----------------------------------------------------------------------------
@@ -286,6 +293,78 @@ class LacCalls {
   TimerService::Id reap_timer_ = TimerService::kNoTimer;
   Bytes frame_buf_;
   LacCounters counters_;
+  std::function<void(std::span<std::uint8_t>)> random_;
+};
+
+// ---- auto client (`l2tp-auto-client l2tp-group G` in a virtual template) --------------
+//
+// The box itself dials the group's LNS as a client-initiated L2TP user: one call per such
+// template while `l2tp enable` is on, with a client-mode PppSession over it that answers
+// CHAP (`ppp chap user/password`) or PAP (`ppp pap local-user`). On IPCP up the negotiated
+// address goes onto the template's device with the LNS side as peer; IP read from that
+// device goes to the LNS. A failed or dropped call is retried after 5 s, doubling up to
+// 60 s (back to 5 s after a success). Removing the command, the group, or `undo l2tp
+// enable` ends the call (CDN) and the retries.
+
+struct AutoClientStatus {
+  std::uint16_t virtual_template = 0;
+  std::uint16_t group = 0;
+  std::string user;
+  std::string state;  // "Waiting", "Placing", "PPP", "Up"
+  CallId l2tp;        // while a call is up
+  std::optional<Ipv4> address, peer;
+  std::uint32_t failures = 0;  // consecutive failed tries (back-off)
+  std::optional<Duration> retry_in;
+};
+
+struct AutoClientCounters {
+  std::uint64_t attempts = 0, ups = 0, failures = 0;
+  std::uint64_t ip_to_tun = 0, ip_from_tun = 0;
+  std::uint64_t drop_not_up = 0;  // TUN packet while the client is not up
+  std::uint64_t drop_ppp = 0;     // frames the PPP session dropped
+};
+
+class AutoClients {
+ public:
+  static constexpr Duration kRetryFirst = std::chrono::seconds(5);
+  static constexpr Duration kRetryMax = std::chrono::seconds(60);
+
+  AutoClients(config::ConfigStore& store, TimerService& timers, L2tpPort& l2tp, IpPort& ip);
+  ~AutoClients();
+  AutoClients(const AutoClients&) = delete;
+  AutoClients& operator=(const AutoClients&) = delete;
+
+  // Starts, restarts (changed template/group) or stops the clients so that exactly the
+  // configured ones run. Call after start and on every l2tp / template config change.
+  void reconcile();
+  // L2TP data for one of our calls; false when the call is not ours.
+  bool on_l2tp_data(CallId call, ByteView frame);
+  // An IPv4 datagram from template `vt`'s TUN; false if `vt` is not an auto client.
+  bool on_tun_packet(std::uint16_t vt, ByteView packet);
+  // Shutdown: CDN for every call, no more retries.
+  void close_all();
+
+  std::size_t size() const { return clients_.size(); }
+  std::vector<AutoClientStatus> status() const;
+  const AutoClientCounters& counters() const { return counters_; }
+  void set_random(std::function<void(std::span<std::uint8_t>)> random) { random_ = std::move(random); }
+
+  class Client;
+
+ private:
+  friend class Client;
+  void bury(std::unique_ptr<ppp::PppSession> s);
+
+  config::ConfigStore& store_;
+  TimerService& timers_;
+  L2tpPort& l2tp_;
+  IpPort& ip_;
+  bool closed_ = false;
+  std::map<std::uint16_t, std::unique_ptr<Client>> clients_;  // by template
+  std::map<CallId, std::uint16_t> by_l2tp_;
+  std::vector<std::unique_ptr<ppp::PppSession>> graveyard_;
+  TimerService::Id reap_timer_ = TimerService::kNoTimer;
+  AutoClientCounters counters_;
   std::function<void(std::span<std::uint8_t>)> random_;
 };
 
