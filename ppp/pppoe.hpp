@@ -331,6 +331,9 @@ class PppoeSocket final : public PppoeFrameSink {
   int ifindex() const { return ifindex_; }
   const std::string& name() const { return name_; }
   const PppoeSocketCounters& counters() const { return counters_; }
+  // Frames the kernel dropped for this socket (queue full) since the last call
+  // (PACKET_STATISTICS tp_drops; reading resets the kernel's counter).
+  std::uint64_t kernel_drops();
 
  private:
   PppoeSocket() = default;

@@ -61,6 +61,10 @@ int open_packet_socket(int ifindex, bool promiscuous, std::string& err) {
   int bytes = 4 << 20;
   if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)
     (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  // The socket is non-blocking: a burst of answers beyond the send buffer would fail with
+  // EAGAIN and be lost (then recovered only by the peer's 3 s PPP restart).
+  if (::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof bytes) != 0)
+    (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
   if (promiscuous) {
     packet_mreq mr{};
     mr.mr_ifindex = ifindex;
@@ -159,6 +163,13 @@ void PppoeSocket::stop() {
   impl_->reader->stopped = true;
   boost::system::error_code ignored;
   impl_->reader->descriptor.cancel(ignored);
+}
+
+std::uint64_t PppoeSocket::kernel_drops() {
+  tpacket_stats st{};
+  socklen_t len = sizeof st;
+  if (!impl_ || ::getsockopt(impl_->send_fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) != 0) return 0;
+  return st.tp_drops;
 }
 
 void PppoeSocket::send_frame(ByteView frame) {

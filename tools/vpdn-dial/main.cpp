@@ -623,6 +623,15 @@ int Dialer::run() {
   unsigned never_started = o_.count - started_;
   unsigned failed = failed_ + (stopping_ ? 0 : never_started);
   if (!first_failure_.empty() && !o_.quiet) std::fprintf(stderr, "first failure: %s\n", first_failure_.c_str());
+  if (pppoe_ && !o_.quiet) {
+    // Frames lost in our own receive queue would show up as PPP restarts (3 s) on the
+    // boxes' side of the figures; say how many there were.
+    std::printf("pppoe socket: frames_in=%llu frames_out=%llu send_errors=%llu kernel_drops=%llu\n",
+                static_cast<unsigned long long>(pppoe_->counters().frames_in),
+                static_cast<unsigned long long>(pppoe_->counters().frames_out),
+                static_cast<unsigned long long>(pppoe_->counters().send_errors),
+                static_cast<unsigned long long>(pppoe_->kernel_drops()));
+  }
   std::printf("established=%u failed=%u setup_rate=%.1f/s p50_ms=%.1f p99_ms=%.1f\n", established_, failed, rate,
               pct(0.50), pct(0.99));
   std::fflush(stdout);
