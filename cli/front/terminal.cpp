@@ -30,20 +30,24 @@
 //    a marker (\x02); the print callback replaces it by CommandSession::help(partial), the
 //    partial rebuilt from the recorded words (a trailing space is known from whether the
 //    last word position saw a word). libcli then redraws prompt and line as usual.
-//  * Prompt: cli_set_hostname/cli_set_modestring/cli_set_promptchar. In a system view the
-//    hostname is the user-view prompt `<SYSNAME>` and the modestring is "\r" plus the real
-//    prompt, so that libcli's own Ctrl+Z handling (which drops to MODE_EXEC and clears the
-//    modestring) redraws `<SYSNAME>` at once; the session itself is then sent `return`
-//    before anything else touches it (next line, `?`, Tab or the periodic callback).
+//  * Prompt: cli_set_hostname/cli_set_modestring/cli_set_promptchar. In user view the
+//    hostname is the prompt `<SYSNAME>`; in a system view the hostname is empty and the
+//    modestring is the prompt `[SYSNAME...]`, so only the current prompt is ever written.
+//    libcli's own Ctrl+Z handling drops to MODE_EXEC, clears the modestring and starts a
+//    new line with the (empty) prompt; the session itself is then sent `return` before
+//    anything else touches it (next line, `?`, Tab or the periodic callback, which runs
+//    every 100 ms and then writes `<SYSNAME>` at the cursor).
 //  * Output of our commands is written straight to the fd, paged by the session's
 //    screen-length (`  ---- More ----`: space = page, Enter = line, q or Ctrl+C = stop).
 //  * The periodic callback (cli_regular, 1 s, libcli's minimum) drains the terminal's
 //    LogBus queue when `terminal monitor` is on (debug lines also need `terminal
-//    debugging`), ends the loop on stop, and applies a pending Ctrl+Z.
+//    debugging`), ends the loop on stop, and applies a pending Ctrl+Z. It runs every
+//    100 ms (timeout_tm set directly; cli_regular_interval's minimum is 1 s).
 // Limits of libcli 1.10 that remain: the words rebuilt for `?`/Tab lose quotes; `?`
 // typed in the middle of a line (cursor not at the end) is inserted as a character; an
 // ambiguous first word followed by ` ?` rings the bell instead of printing the ambiguity
-// error (libcli finds no command to ask).
+// error (libcli finds no command to ask); keys typed within 100 ms after Ctrl+Z are
+// echoed before the redrawn `<SYSNAME>` instead of after it.
 #include <libcli.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -71,6 +75,7 @@ constexpr char kArgsMarker[] = "\x02";
 constexpr char kSpotName[] = "\x03";
 constexpr char kNameSep = '\x7f';
 constexpr std::size_t kLogQueueLimit = 512;
+constexpr long kRegularIntervalUs = 100000;
 
 // Lines the LogBus hands us on the emitting thread; drained by the terminal thread.
 struct LogQueue {
@@ -133,6 +138,10 @@ class Terminal {
     cli_print_callback(cli_, &Terminal::on_print);
     cli_regular(cli_, &Terminal::on_regular);
     cli_regular_interval(cli_, 1);
+    // libcli's minimum is 1 s; the periodic callback also draws the prompt after Ctrl+Z,
+    // which must not lag behind the key. select() takes the value as is.
+    cli_->timeout_tm.tv_sec = 0;
+    cli_->timeout_tm.tv_usec = kRegularIntervalUs;
     if (options_.idle_timeout_s > 0)
       cli_set_idle_timeout_callback(cli_, options_.idle_timeout_s, &Terminal::on_idle);
     cli_set_promptchar(cli_, "");
@@ -196,7 +205,9 @@ class Terminal {
   static int on_regular(cli_def* cli) {
     Terminal& t = self(cli);
     if (t.stop_.load() || t.quit_requested_) return CLI_ERROR;
-    t.apply_ctrl_z();
+    // libcli answered Ctrl+Z with "\r\n" and an empty prompt (its hostname is empty in a
+    // system view); the cursor waits at the start of that line for the user view's prompt.
+    if (t.apply_ctrl_z()) t.out(t.last_prompt_);
     if (t.drain_logs(true)) cli_reprompt(cli);
     return CLI_OK;
   }
@@ -361,23 +372,17 @@ class Terminal {
 
   bool in_user_view() const { return !last_prompt_.empty() && last_prompt_.front() == '<'; }
 
-  // libcli handled Ctrl+Z by dropping to MODE_EXEC; catch the session up.
-  void apply_ctrl_z() {
+  // libcli handled Ctrl+Z by dropping to MODE_EXEC; catch the session up. True when it did.
+  bool apply_ctrl_z() {
     if (cli_ && cli_->mode == MODE_EXEC && !last_prompt_.empty() && !in_user_view()) {
       try {
         session_.execute("return");
       } catch (const std::exception&) {
       }
       update_view(false);
+      return true;
     }
-  }
-
-  std::string sysname() {
-    try {
-      return context_.engine.call([this] { return context_.store.running().sysname; });
-    } catch (const std::exception&) {
-      return "VPDN";
-    }
+    return false;
   }
 
   void update_view(bool force) {
@@ -442,10 +447,10 @@ class Terminal {
       cli_set_hostname(cli_, prompt.c_str());
       cli_set_modestring(cli_, nullptr);
     } else {
-      std::string home = "<" + sysname() + ">";
-      cli_set_hostname(cli_, home.c_str());
-      std::string mode = "\r" + prompt;
-      cli_set_modestring(cli_, mode.c_str());
+      // libcli draws hostname + modestring: the whole system prompt is the modestring, so
+      // that nothing of the user view's prompt is ever written in a system view.
+      cli_set_hostname(cli_, "");
+      cli_set_modestring(cli_, prompt.c_str());
     }
   }
 
@@ -511,7 +516,7 @@ class Terminal {
     return true;
   }
 
-  FrontContext& context_;
+  [[maybe_unused]] FrontContext& context_;  // kept for what the terminal may need of the engine
   CommandSession& session_;
   int fd_;
   TerminalOptions options_;

@@ -228,6 +228,34 @@ TEST_F(BridgeTest, PromptFollowsTheViewAndCtrlZReturns) {
   EXPECT_EQ(lines[lines.size() - 2], "return");
 }
 
+// A Comware box redraws only the new view's prompt after a change of view: no trace of
+// the old prompt on the line (not even one overwritten by a carriage return).
+TEST_F(BridgeTest, PromptAfterAViewChangeIsOnlyTheNewPrompt) {
+  client_.mark_end();
+  client_.send("system-view\r");
+  ASSERT_TRUE(client_.expect("[VPDN]"));
+  client_.drain(100ms);
+  EXPECT_EQ(client_.all().find("<VPDN>\r[VPDN]"), std::string::npos) << client_.all();
+  EXPECT_EQ(client_.all().find("<VPDN>[VPDN]"), std::string::npos) << client_.all();
+  auto tail = client_.all().substr(client_.all().size() - 8);
+  EXPECT_EQ(tail, "\r\n[VPDN]") << client_.all();
+  client_.mark_end();
+  client_.send("l2tp-group 1\r");
+  ASSERT_TRUE(client_.expect("[VPDN-l2tp1]"));
+  EXPECT_EQ(client_.since_mark().find("<VPDN>"), std::string::npos) << client_.since_mark();
+  // Ctrl+Z: the user view's prompt comes back on a line of its own, promptly.
+  client_.mark_end();
+  auto t0 = std::chrono::steady_clock::now();
+  client_.send("\x1a");
+  ASSERT_TRUE(client_.expect("\r\n<VPDN>", 2000ms)) << client_.all();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 600ms);
+  client_.drain(300ms);
+  EXPECT_EQ(client_.since_mark(), "") << "nothing after the redrawn prompt";
+  client_.send("display x\r");
+  ASSERT_TRUE(client_.expect("RAN[display x]"));
+  ASSERT_TRUE(client_.expect("\r\n<VPDN>"));
+}
+
 TEST_F(BridgeTest, AQuestionIsAnsweredOnItsOwnLineWithoutAPrompt) {
   client_.mark_end();
   client_.send("save\r");
