@@ -224,6 +224,36 @@ TEST_F(DisplayTest, DisplayCommandsUseOperations) {
   EXPECT_TRUE(s->execute("display version").ok);
 }
 
+// The snapshot the CLI gets is every pool with its leases (aaa pool_status() without a
+// name, as app/services.cpp asks it); `display ip pool NAME` must list the named pool's
+// leases from it, the summary none.
+TEST_F(DisplayTest, DisplayIpPoolNameListsTheLeasesOfTheAllPoolsSnapshot) {
+  aaa::PoolStatus one;
+  one.name = "1";
+  one.start = ip("192.168.0.10");
+  one.end = ip("192.168.0.200");
+  one.free = 189;
+  one.in_use = 2;
+  one.leases = {{ip("192.168.0.10"), "alice@corp.com"}, {ip("192.168.0.11"), "bob@corp.com"}};
+  aaa::PoolStatus two = one;
+  two.name = "2";
+  two.start = ip("10.9.0.1");
+  two.end = ip("10.9.0.9");
+  two.free = 8;
+  two.in_use = 1;
+  two.leases = {{ip("10.9.0.1"), "carol"}};
+  ops.pools = {one, two};
+  auto s = session();
+  auto r = s->execute("dis ip pool 1");
+  ASSERT_TRUE(r.ok) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("    192.168.0.10      alice@corp.com\n"));
+  EXPECT_THAT(r.output, HasSubstr("    192.168.0.11      bob@corp.com"));
+  EXPECT_THAT(r.output, Not(HasSubstr("carol")));
+  r = s->execute("display ip pool");
+  EXPECT_THAT(r.output, HasSubstr("  2           10.9.0.1           10.9.0.9         8      1"));
+  EXPECT_THAT(r.output, Not(HasSubstr("alice")));
+}
+
 TEST_F(DisplayTest, NoSecretInAnyDisplay) {
   auto s = system_session();
   for (const char* l : {"local-user alice", "password simple AlicePw1", "quit", "radius scheme r1",
