@@ -5,7 +5,8 @@
 //   AAA (aaa::Aaa + radcli client on worker threads), the L2TP engine (own UDP socket on
 //   `l2tp listen-port` once `l2tp enable` is on), the TUN devices of the templates the LNS
 //   uses (app/services/tun_port.hpp), LnsCalls (vpdn/calls.hpp) for incoming sessions, and
-//   LacCalls for PPPoE users when the PPPoE server is available.
+//   LacCalls for PPPoE users when the PPPoE server is available, and AutoClients for the
+//   templates with `l2tp-auto-client` (the box dials an LNS itself).
 // Config changes reach the L2TP engine (enable/disable, groups, port) and the TUN set
 // (templates with an address used by an allow group).
 // shutdown(): CDN + accounting Stop for every call, then StopCCN to every peer (the L2TP
@@ -80,6 +81,7 @@ class ApplianceServices final : public Services,
   ~ApplianceServices() override {
     *alive_ = false;
     // Calls first (they use the L2TP engine, AAA, PPPoE and the TUNs), then the engines.
+    auto_.reset();
     lac_.reset();
     lns_.reset();
     access_.clear();
@@ -98,14 +100,17 @@ class ApplianceServices final : public Services,
     l2tp_ = std::make_unique<vpdn::L2tpEngine>(store_.running(), timers_, random_);
     l2tp_->set_handler(this);
     tun_ = std::make_unique<TunPort>(engine_.io(), [this](std::uint16_t vt, ByteView p) {
+      if (auto_ && auto_->on_tun_packet(vt, p)) return;
       if (lac_ && lac_->on_tun_packet(vt, p)) return;
       if (lns_) lns_->on_tun_packet(vt, p);
     });
     lns_ = std::make_unique<vpdn::LnsCalls>(store_, timers_, *aaa_, *this, *tun_);
     lac_ = std::make_unique<vpdn::LacCalls>(store_, timers_, *aaa_, *this, *this, *tun_);
+    auto_ = std::make_unique<vpdn::AutoClients>(store_, timers_, *this, *tun_);
     tun_->reconcile(store_.running());
     reconcile_access(store_.running());
     open_udp_if_enabled();
+    auto_->reconcile();
     store_.subscribe([this, alive = std::weak_ptr<bool>(alive_)](const config::ConfigChange& change,
                                                                  const config::RunningConfig& cfg) {
       if (alive.expired() || !*alive.lock()) return;
@@ -118,6 +123,7 @@ class ApplianceServices final : public Services,
       if (done) done();
       return;
     }
+    if (auto_) auto_->close_all();  // CDN to the LNS we dialled
     if (lac_) lac_->close_all();  // CDN to the LNS, PADT to the users
     if (lns_) lns_->close_all();  // CDN to the LAC, accounting Stop
     l2tp_->shutdown([done = std::move(done)] {
@@ -214,6 +220,7 @@ class ApplianceServices final : public Services,
       if (p->second.size() < 8) p->second.emplace_back(frame.begin(), frame.end());
       return;
     }
+    if (auto_ && auto_->on_l2tp_data({ref.tunnel, ref.session}, frame)) return;
     if (lac_ && lac_->on_l2tp_data({ref.tunnel, ref.session}, frame)) return;
     if (lns_) lns_->on_l2tp_data({ref.tunnel, ref.session}, frame);
   }
@@ -297,9 +304,16 @@ class ApplianceServices final : public Services,
   void on_config(const config::ConfigChange& change, const config::RunningConfig& cfg) {
     l2tp_->on_config_change(change);
     switch (change.section) {
-      case config::ConfigSection::l2tp_global: open_udp_if_enabled(); break;
+      case config::ConfigSection::l2tp_global:
+        open_udp_if_enabled();
+        tun_->reconcile(cfg);
+        auto_->reconcile();
+        break;
       case config::ConfigSection::l2tp_group:
-      case config::ConfigSection::virtual_template: tun_->reconcile(cfg); break;
+      case config::ConfigSection::virtual_template:
+        tun_->reconcile(cfg);
+        auto_->reconcile();
+        break;
       case config::ConfigSection::interface:
         tun_->reconcile(cfg);
         reconcile_access(cfg);
@@ -364,6 +378,7 @@ class ApplianceServices final : public Services,
   std::unique_ptr<TunPort> tun_;
   std::unique_ptr<vpdn::LnsCalls> lns_;
   std::unique_ptr<vpdn::LacCalls> lac_;
+  std::unique_ptr<vpdn::AutoClients> auto_;
   std::vector<std::unique_ptr<AccessInterface>> access_;  // index = AccessId::port
   std::map<vpdn::SessionRef, std::vector<Bytes>> pending_;  // LNS sessions before PPP starts
   bool udp_open_ = false;

@@ -21,6 +21,12 @@ std::map<std::uint16_t, const config::VirtualTemplate*> templates_needing_tun(
   for (const auto& [name, i] : config.interfaces) {
     if (i.pppoe_server_template) want(*i.pppoe_server_template);
   }
+  // An auto client's template gets its address from IPCP: a device even without `ip address`.
+  if (config.l2tp.enabled) {
+    for (const auto& [n, t] : config.virtual_templates) {
+      if (t.auto_client_group && config.l2tp_groups.count(*t.auto_client_group)) out[n] = &t;
+    }
+  }
   return out;
 }
 
@@ -56,7 +62,7 @@ bool TunPort::create(std::uint16_t vt, const config::VirtualTemplate& t) {
   }
   Device d;
   d.tun = std::move(*tun);
-  d.address = *t.ip_address;
+  d.address = t.ip_address.value_or(Ipv4{});
   d.prefix = t.ip_mask ? mask_to_prefix(*t.ip_mask).value_or(24) : 24;
   d.mtu = t.mtu;
   int ifindex = d.tun->ifindex();
@@ -64,7 +70,7 @@ bool TunPort::create(std::uint16_t vt, const config::VirtualTemplate& t) {
     log_error(DebugModule::l2tp, name + ": " + s.error().message);
     return false;
   }
-  if (auto s = rtnl_->add_address(ifindex, d.address, d.prefix); !s) {
+  if (auto s = d.address.is_zero() ? Status<netlink::Error>{} : rtnl_->add_address(ifindex, d.address, d.prefix); !s) {
     log_error(DebugModule::l2tp, name + ": " + s.error().message);
     return false;
   }
@@ -82,7 +88,7 @@ void TunPort::reconcile(const config::RunningConfig& config) {
   auto wanted = templates_needing_tun(config);
   for (auto it = devices_.begin(); it != devices_.end();) {
     auto w = wanted.find(it->first);
-    bool keep = w != wanted.end() && *w->second->ip_address == it->second.address &&
+    bool keep = w != wanted.end() && w->second->ip_address.value_or(Ipv4{}) == it->second.address &&
                 w->second->mtu == it->second.mtu &&
                 (w->second->ip_mask ? mask_to_prefix(*w->second->ip_mask).value_or(24) : 24) ==
                     it->second.prefix;
@@ -90,6 +96,7 @@ void TunPort::reconcile(const config::RunningConfig& config) {
       ++it;
       continue;
     }
+    clear_peer_address(it->first);
     it->second.routes.reset();
     it->second.tun->stop();
     it = devices_.erase(it);
@@ -114,6 +121,36 @@ void TunPort::remove_host_route(std::uint16_t vt, Ipv4 address) {
   auto it = devices_.find(vt);
   if (it == devices_.end()) return;
   (void)it->second.routes->remove_host(address);
+}
+
+bool TunPort::set_peer_address(std::uint16_t vt, Ipv4 local, Ipv4 peer) {
+  auto it = devices_.find(vt);
+  if (it == devices_.end()) return false;
+  Device& d = it->second;
+  if (d.client) clear_peer_address(vt);
+  int ifindex = d.tun->ifindex();
+  if (auto s = rtnl_->add_address(ifindex, local, 32); !s) {
+    log_warning(DebugModule::l2tp, d.tun->name() + ": " + s.error().message);
+    return false;
+  }
+  d.client = {local, peer};
+  if (auto s = d.routes->add_host(peer); !s) {
+    log_warning(DebugModule::l2tp, d.tun->name() + ": route " + peer.to_string() + ": " + s.error().message);
+  }
+  log_info(DebugModule::l2tp, d.tun->name() + ": address " + local.to_string() + " peer " + peer.to_string());
+  return true;
+}
+
+void TunPort::clear_peer_address(std::uint16_t vt) {
+  auto it = devices_.find(vt);
+  if (it == devices_.end() || !it->second.client) return;
+  Device& d = it->second;
+  auto [local, peer] = *d.client;
+  d.client.reset();
+  (void)d.routes->remove_host(peer);
+  if (auto s = rtnl_->remove_address(d.tun->ifindex(), local, 32); !s) {
+    log_warning(DebugModule::l2tp, d.tun->name() + ": " + s.error().message);
+  }
 }
 
 void TunPort::write_ip(std::uint16_t vt, ByteView packet) {

@@ -8,6 +8,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <utility>
 #include <string>
 
 #include "netlink/netlink.hpp"
@@ -36,6 +38,9 @@ class TunPort final : public vpdn::IpPort {
   bool add_host_route(std::uint16_t vt, Ipv4 address) override;
   void remove_host_route(std::uint16_t vt, Ipv4 address) override;
   void write_ip(std::uint16_t vt, ByteView packet) override;
+  // Auto client: `local`/32 on the device and a host route to `peer` through it.
+  bool set_peer_address(std::uint16_t vt, Ipv4 local, Ipv4 peer) override;
+  void clear_peer_address(std::uint16_t vt) override;
 
   std::uint64_t write_errors() const { return write_errors_; }
 
@@ -43,8 +48,9 @@ class TunPort final : public vpdn::IpPort {
   struct Device {
     std::unique_ptr<netlink::TunDevice> tun;
     std::unique_ptr<netlink::RouteTable> routes;
-    Ipv4 address;
+    Ipv4 address;  // 0: none configured (an auto client's address comes from IPCP)
     int prefix = 24;
+    std::optional<std::pair<Ipv4, Ipv4>> client;  // auto client: (local, peer) from IPCP
     std::uint16_t mtu = 1500;
   };
   bool create(std::uint16_t vt, const config::VirtualTemplate& t);
