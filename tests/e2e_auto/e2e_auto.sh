@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# End-to-end l2tp-auto-client: the box itself dials an LNS (issue 5 item 4).
+#
+#   cli (vpdnd, l2tp-auto-client) ──veth 10.241.1.0/24── lns (vpdnd, client-initiated LNS)
+#
+# The LNS is configured like startup-config/default.cfg (client-initiated, no tunnel
+# authentication, a local PPP user); the client box has `interface virtual-template 1` with
+# `l2tp-auto-client l2tp-group 1` and `ppp chap user/password`. Checks: vt1 on the client
+# gets the LNS pool address, the client pings the LNS's template address through the
+# tunnel, both boxes list the session, `undo l2tp-auto-client` removes the address and the
+# LNS session (CDN), configuring it again dials again.
+#
+# Exit: 0 pass, 1 fail, 77 skipped (not root, tool or binary missing).
+# Env: VPDND_BUILD_DIR (default <repo>/build), E2E_KEEP=1 keeps the work dir.
+# Namespaces are named vac-<role>-<pid> and removed on exit, whatever happens.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+build=${VPDND_BUILD_DIR:-$repo/build}
+vpdnd=$build/vpdnd
+
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
+for t in ip expect telnet ping timeout; do
+  command -v "$t" >/dev/null || skip "$t not installed"
+done
+[ -x "$vpdnd" ] || skip "$vpdnd not built"
+[ -c /dev/net/tun ] || skip "/dev/net/tun missing"
+
+tag=$$
+ns_cli=vac-cli-$tag ns_lns=vac-lns-$tag
+work=$(mktemp -d /tmp/vac-e2e.XXXXXX)
+pids=()
+telnet_port=26523  # inside each namespace
+l2tp_port=26501    # the client's `l2tp listen-port`; the LNS listens on 1701 in its own
+                   # namespace (a LAC always dials the LNS's port 1701)
+
+alive() { [ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 1 30); do alive "$p" || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null
+  done
+  for n in $ns_cli $ns_lns; do
+    ip netns pids "$n" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+    ip netns del "$n" 2>/dev/null
+  done
+  if [ "${E2E_KEEP:-0}" = 1 ]; then echo "work dir kept: $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+  echo "FAIL: $*"
+  for f in "$work"/*.log; do
+    [ -f "$f" ] || continue
+    echo "---- $(basename "$f") (last 40 lines)"
+    tail -n 40 "$f"
+  done
+  exit 1
+}
+step() { echo "== $*"; }
+in_ns() { local n=$1; shift; ip netns exec "$n" "$@"; }
+wait_for() {
+  local secs=$1; shift
+  local end=$((SECONDS + secs))
+  while [ $SECONDS -lt $end ]; do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  return 1
+}
+cli() {  # cli NS COMMAND... -> box output on stdout
+  local n=$1; shift
+  in_ns "$n" timeout 20 expect -f "$here/cli.exp" 127.0.0.1 "$telnet_port" "$@"
+}
+
+step "topology"
+for n in $ns_cli $ns_lns; do
+  ip netns add "$n" || fail "ip netns add $n"
+  in_ns "$n" ip link set lo up
+done
+ip link add "vac$tag-a" type veth peer name "vac$tag-b" || fail "veth"
+ip link set "vac$tag-a" netns "$ns_cli" && ip link set "vac$tag-b" netns "$ns_lns" || fail "veth netns"
+in_ns "$ns_cli" ip link set "vac$tag-a" name eth0 && in_ns "$ns_lns" ip link set "vac$tag-b" name eth0 || fail "veth name"
+in_ns "$ns_cli" ip link set eth0 up && in_ns "$ns_lns" ip link set eth0 up
+in_ns "$ns_cli" ip addr add 10.241.1.2/24 dev eth0
+in_ns "$ns_lns" ip addr add 10.241.1.1/24 dev eth0
+
+cat >"$work/lns.cfg" <<CFG
+sysname LNS
+l2tp enable
+ip pool 1 192.168.241.10 192.168.241.250
+domain system
+local-user box1
+ password simple box1pw
+ service-type ppp
+interface virtual-template 1
+ ppp authentication-mode chap
+ ip address 192.168.241.1 255.255.255.0
+ remote address pool 1
+l2tp-group 1
+ undo tunnel authentication
+ allow l2tp virtual-template 1
+user-interface vty 0 4
+ authentication-mode none
+CFG
+cat >"$work/cli.cfg" <<CFG
+sysname BOX
+l2tp enable
+l2tp listen-port $l2tp_port
+l2tp-group 1
+ tunnel name BOX
+ undo tunnel authentication
+ start l2tp ip 10.241.1.1 fullusername box1
+interface virtual-template 1
+ ppp chap user box1
+ ppp chap password simple box1pw
+ l2tp-auto-client l2tp-group 1
+user-interface vty 0 4
+ authentication-mode none
+CFG
+
+step "start vpdnd LNS and auto client"
+ip netns exec "$ns_lns" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
+  --config "$work/lns.cfg" >"$work/lns.log" 2>&1 &
+pids+=($!)
+ip netns exec "$ns_cli" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
+  --config "$work/cli.cfg" >"$work/cli.log" 2>&1 &
+pids+=($!)
+port_open() { in_ns "$1" bash -c "exec 3<>/dev/tcp/127.0.0.1/$telnet_port" 2>/dev/null; }
+wait_for 10 port_open "$ns_lns" || fail "LNS telnet not listening"
+wait_for 10 port_open "$ns_cli" || fail "client telnet not listening"
+
+step "auto client comes up"
+vt1_addr() { in_ns "$ns_cli" ip -4 -o addr show dev vt1 2>/dev/null | grep -q "inet 192.168.241.[0-9]*/32"; }
+wait_for 30 vt1_addr || fail "vt1 on the client has no address from the LNS pool: $(in_ns "$ns_cli" ip -4 addr show dev vt1 2>&1)"
+addr=$(in_ns "$ns_cli" ip -4 -o addr show dev vt1 | sed -n 's/.*inet \([0-9.]*\)\/32.*/\1/p' | head -1)
+echo "client vt1 address $addr"
+in_ns "$ns_cli" ip route show dev vt1 | grep -q "192.168.241.1 " || fail "no route to the LNS side on vt1: $(in_ns "$ns_cli" ip route)"
+
+step "ping the LNS template address through the tunnel"
+in_ns "$ns_cli" ping -c 3 -W 2 -I "$addr" 192.168.241.1 >"$work/ping.txt" 2>&1 || fail "ping: $(cat "$work/ping.txt")"
+grep -q " 0% packet loss" "$work/ping.txt" || fail "ping lost packets: $(cat "$work/ping.txt")"
+
+step "display l2tp session on both boxes"
+cli "$ns_cli" "display l2tp session" >"$work/cli-display.txt" 2>&1 || fail "client display: $(cat "$work/cli-display.txt")"
+tr -d '\r' <"$work/cli-display.txt" | grep -q "Total session = 1" || fail "client display: $(cat "$work/cli-display.txt")"
+tr -d '\r' <"$work/cli-display.txt" | grep -q "box1" || fail "client display has no user: $(cat "$work/cli-display.txt")"
+cli "$ns_lns" "display l2tp session" >"$work/lns-display.txt" 2>&1 || fail "LNS display: $(cat "$work/lns-display.txt")"
+tr -d '\r' <"$work/lns-display.txt" | grep -q "Total session = 1" || fail "LNS display: $(cat "$work/lns-display.txt")"
+tr -d '\r' <"$work/lns-display.txt" | grep -q "$addr" || fail "LNS display has no $addr: $(cat "$work/lns-display.txt")"
+
+step "undo l2tp-auto-client tears it down"
+cli "$ns_cli" "system-view" "interface virtual-template 1" "undo l2tp-auto-client" "return" >"$work/undo.txt" 2>&1 \
+  || fail "undo: $(cat "$work/undo.txt")"
+no_lns_session() { cli "$ns_lns" "display l2tp session" 2>/dev/null | tr -d '\r' | grep -q "Total session = 0"; }
+wait_for 15 no_lns_session || fail "LNS still lists the session: $(cli "$ns_lns" "display l2tp session")"
+vt1_gone() { ! in_ns "$ns_cli" ip -4 -o addr show dev vt1 2>/dev/null | grep -q "inet 192.168.241"; }
+wait_for 5 vt1_gone || fail "client still has the address: $(in_ns "$ns_cli" ip -4 addr)"
+
+step "configured again: dials again"
+cli "$ns_cli" "system-view" "interface virtual-template 1" "l2tp-auto-client l2tp-group 1" "return" >"$work/redo.txt" 2>&1 \
+  || fail "redo: $(cat "$work/redo.txt")"
+wait_for 30 vt1_addr || fail "no address after configuring l2tp-auto-client again"
+echo "PASS"
+exit 0
