@@ -8,7 +8,8 @@
 # `l2tp-auto-client l2tp-group 1` and `ppp chap user/password`. Checks: vt1 on the client
 # gets the LNS pool address, the client pings the LNS's template address through the
 # tunnel, both boxes list the session, `undo l2tp-auto-client` removes the address and the
-# LNS session (CDN), configuring it again dials again.
+# LNS session (CDN), configuring it again dials again, a tunnel reset by the LNS is
+# redialled after the back-off, `undo l2tp enable` on the client tears it down.
 #
 # Exit: 0 pass, 1 fail, 77 skipped (not root, tool or binary missing).
 # Env: VPDND_BUILD_DIR (default <repo>/build), E2E_KEEP=1 keeps the work dir.
@@ -167,5 +168,20 @@ step "configured again: dials again"
 cli "$ns_cli" "system-view" "interface virtual-template 1" "l2tp-auto-client l2tp-group 1" "return" >"$work/redo.txt" 2>&1 \
   || fail "redo: $(cat "$work/redo.txt")"
 wait_for 30 vt1_addr || fail "no address after configuring l2tp-auto-client again"
+
+step "the LNS resets the tunnel: the client retries (5 s) and comes back"
+cli "$ns_lns" "reset l2tp tunnel name BOX" >"$work/reset.txt" 2>&1 || fail "reset: $(cat "$work/reset.txt")"
+wait_for 5 vt1_gone || fail "client kept the address after the LNS reset the tunnel"
+start=$SECONDS
+wait_for 30 vt1_addr || fail "client did not dial again after the reset"
+echo "back up after $((SECONDS - start)) s"
+[ $((SECONDS - start)) -ge 3 ] || fail "redialled without back-off"
+in_ns "$ns_cli" ping -c 2 -W 2 192.168.241.1 >"$work/ping2.txt" 2>&1 || fail "ping after redial: $(cat "$work/ping2.txt")"
+
+step "undo l2tp enable on the client tears it down"
+cli "$ns_cli" "system-view" "undo l2tp enable" "return" >"$work/undo-enable.txt" 2>&1 \
+  || fail "undo l2tp enable: $(cat "$work/undo-enable.txt")"
+wait_for 15 no_lns_session || fail "LNS still lists the session after undo l2tp enable: $(cli "$ns_lns" "display l2tp session")"
+wait_for 5 vt1_gone || fail "client still has the address after undo l2tp enable"
 echo "PASS"
 exit 0
