@@ -301,6 +301,7 @@ class Terminal {
   // Runs one line; true when the session is over.
   bool run_line(const std::string& raw) {
     keys_.after_line_end();
+    line_open_ = false;  // libcli echoed the Enter as "\r\n"
     apply_ctrl_z();
     drain_logs(false);  // what came while monitoring was off is not shown later
     ExecResult result = execute(raw);
@@ -311,6 +312,7 @@ class Terminal {
       auto deadline = std::chrono::steady_clock::now() +
                       std::chrono::seconds(options_.idle_timeout_s ? options_.idle_timeout_s : 3600);
       auto answer = keys_.line(true, deadline);
+      line_open_ = false;
       if (!answer) {
         out("\r\n");
         if (stop_.load()) request_quit();
@@ -318,7 +320,9 @@ class Terminal {
       }
       result = execute(*answer);
     }
-    print_paged(result.output);
+    // The last line is left open: libcli starts every prompt with "\r\n", which ends it,
+    // so the prompt follows the output directly as on a Comware box.
+    print_paged(result.output, false);
     update_view(false);
     drain_logs(false);
     return result.close_session;
@@ -340,6 +344,8 @@ class Terminal {
   // question waiting for its answer).
   bool print_paged(const std::string& text, bool end_line = true) {
     if (text.empty()) return true;
+    if (line_open_) out("\r\n");
+    line_open_ = false;
     auto lines = split_lines(text);
     std::uint32_t length = session_.terminal().screen_length;
     std::size_t page = length > 1 ? length - 1 : (length == 1 ? 1 : 0);
@@ -367,6 +373,7 @@ class Terminal {
       if (budget) --budget;
     }
     out(chunk);
+    line_open_ = !end_line;
     return true;
   }
 
@@ -511,11 +518,13 @@ class Terminal {
     if (at_prompt) {
       out(text);  // libcli redraws "\r\n" + prompt + line after this
     } else {
-      out(text.substr(2) + "\r\n");
+      out(line_open_ ? text : text.substr(2));
+      line_open_ = true;  // ended by whatever comes next, or by libcli's next prompt
     }
     return true;
   }
 
+  bool line_open_ = false;  // our last output line has no "\r\n" yet
   [[maybe_unused]] FrontContext& context_;  // kept for what the terminal may need of the engine
   CommandSession& session_;
   int fd_;
