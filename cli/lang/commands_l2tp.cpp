@@ -171,13 +171,17 @@ void register_l2tp(Grammar& g) {
   vt.run(allow);
   vt.kw("remote", "Accept only the peer with this host name")
       .string("remote", 1, 30, "Peer's tunnel name (Host Name AVP)", valid_name).run(allow);
-  undo.kw("allow", "Stop accepting tunnels (LNS)").kw("l2tp", "L2TP").run([](Call& call) {
+  auto disallow = [](Call& call) {
     group_edit(call, [](L2tpGroup& grp, RunningConfig&) {
       grp.allow_virtual_template.reset();
       grp.allow_remote.clear();
       return std::string{};
     });
-  });
+  };
+  // `undo allow l2tp` is Comware's spelling; the reference also names the short `undo allow`.
+  Node& uallow = undo.kw("allow", "Stop accepting tunnels (LNS)");
+  uallow.run(disallow);
+  uallow.kw("l2tp", "L2TP").run(disallow);
 
   // tunnel ...
   Node& t = r.kw("tunnel", "Specify tunnel settings");

@@ -82,6 +82,7 @@ INSTANTIATE_TEST_SUITE_P(
         UndoCase{kGroup, "user fullusername bob@corp.com", "undo user"},
         UndoCase{kGroup, "allow l2tp virtual-template 1", "undo allow l2tp"},
         UndoCase{kGroup, "allow l2tp virtual-template 1 remote LAC", "undo allow l2tp"},
+        UndoCase{kGroup, "allow l2tp virtual-template 1 remote LAC", "undo allow"},
         UndoCase{kGroup, "tunnel name LNS", "undo tunnel name"},
         UndoCase{kGroup, "undo tunnel authentication", "tunnel authentication"},
         UndoCase{kGroup, "tunnel password simple aabbcc", "undo tunnel password"},
