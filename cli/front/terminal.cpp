@@ -37,6 +37,15 @@
 //    new line with the (empty) prompt; the session itself is then sent `return` before
 //    anything else touches it (next line, `?`, Tab or the periodic callback, which runs
 //    every 100 ms and then writes `<SYSNAME>` at the cursor).
+//  * Relay: libcli does not own the peer's fd but one end of a socketpair; a relay thread
+//    copies the peer's keys to it unchanged and libcli's output to the peer, dropping the
+//    "\r\n" libcli puts before every prompt when the cursor already is at a line start
+//    (a command without output), so no blank line appears where Comware has none (a `?`
+//    listing keeps its blank line). Our own output is written under the same mutex after
+//    forwarding whatever libcli wrote before it, so the order on the wire is the order of
+//    the writes. The key reader (pager, questions) reads libcli's end while libcli waits
+//    inside one of our callbacks. A command's output leaves its last line open: libcli's
+//    prompt newline ends it.
 //  * Output of our commands is written straight to the fd, paged by the session's
 //    screen-length (`  ---- More ----`: space = page, Enter = line, q or Ctrl+C = stop).
 //  * The periodic callback (cli_regular, 1 s, libcli's minimum) drains the terminal's
@@ -52,7 +61,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <poll.h>
+
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <thread>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -119,12 +134,16 @@ class Terminal {
  public:
   Terminal(FrontContext& context, CommandSession& session, int fd, const TerminalOptions& options,
            const std::atomic<bool>& stop)
-      : context_(context), session_(session), fd_(fd), options_(options), stop_(stop),
-        keys_(fd, options.telnet, stop), logs_(std::make_shared<LogQueue>()) {}
+      : context_(context), session_(session), fd_(fd), options_(options), stop_(stop), pair_(open_pair()),
+        keys_(pair_[0] >= 0 ? pair_[0] : fd, options.telnet, stop), logs_(std::make_shared<LogQueue>()) {}
 
   ~Terminal() {
+    relay_done_.store(true);
+    if (relay_.joinable()) relay_.join();
     if (sink_) LogBus::instance().unsubscribe(sink_);
     if (cli_) cli_done(cli_);
+    if (pair_[0] >= 0 && !lib_owns_pair_) ::close(pair_[0]);
+    if (pair_[1] >= 0) ::close(pair_[1]);
   }
 
   void run() {
@@ -150,10 +169,20 @@ class Terminal {
     sink_ = LogBus::instance().subscribe([queue](const LogRecord& r) { queue->push(r); });
 
     update_view(true);
-    // libcli closes the FILE it makes from the fd: give it a duplicate.
-    int dup_fd = ::dup(fd_);
-    if (dup_fd < 0) return;
-    cli_loop(cli_, dup_fd);
+    // libcli closes the FILE it makes from the fd: it gets its end of the relay pair (or,
+    // without one, a duplicate).
+    int lib_fd = pair_[0];
+    if (lib_fd >= 0) {
+      lib_owns_pair_ = true;
+      relay_running_ = true;
+      relay_ = std::thread([this] { relay_loop(); });
+    } else {
+      lib_fd = ::dup(fd_);
+      if (lib_fd < 0) return;
+    }
+    cli_loop(cli_, lib_fd);
+    relay_done_.store(true);
+    if (relay_.joinable()) relay_.join();
   }
 
  private:
@@ -179,6 +208,11 @@ class Terminal {
       std::string raw = cli->pipeline->cmdline ? cli->pipeline->cmdline : "";
       if (t.run_line(raw)) t.request_quit();
       return;
+    }
+    {
+      // A help listing: the prompt after it keeps its blank line, as on Comware.
+      std::lock_guard lock(t.out_mutex_);
+      t.keep_blank_ = true;
     }
     bool suppress_cr = t.suppress_cr_;
     t.suppress_cr_ = false;
@@ -289,7 +323,85 @@ class Terminal {
   // ---- Our side -------------------------------------------------------------------------
 
   void out(std::string_view text) {
+    std::lock_guard lock(out_mutex_);
+    drain_lib_locked();  // what libcli wrote before this call goes first
+    if (text.empty()) return;
     if (!front::write_all(fd_, text)) request_quit();
+    at_line_start_ = text.back() == '\n';
+  }
+
+  // ---- The relay between the peer and libcli ---------------------------------------------
+
+  static std::array<int, 2> open_pair() {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return {-1, -1};
+    return {fds[0], fds[1]};
+  }
+
+  // Keys from the peer go to libcli unchanged; libcli's output goes to the peer through
+  // filter_lib(). Ends when libcli closed its end or the terminal is done.
+  void relay_loop() {
+    bool peer_open = true;
+    char buf[4096];
+    while (!relay_done_.load()) {
+      pollfd p[2] = {{peer_open ? fd_ : -1, POLLIN, 0}, {pair_[1], POLLIN, 0}};
+      int r = ::poll(p, 2, 100);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      if (p[1].revents) {
+        std::lock_guard lock(out_mutex_);
+        if (!drain_lib_locked()) break;
+      }
+      if (peer_open && p[0].revents) {
+        ssize_t n = ::read(fd_, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0 || !front::write_all(pair_[1], std::string_view(buf, static_cast<std::size_t>(n)))) {
+          peer_open = false;
+          ::shutdown(pair_[1], SHUT_WR);  // libcli reads EOF and ends its loop
+        }
+      }
+    }
+    std::lock_guard lock(out_mutex_);
+    drain_lib_locked();
+  }
+
+  // Forwards what libcli has written so far. False once libcli closed its end.
+  bool drain_lib_locked() {
+    if (!relay_running_) return true;
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::recv(pair_[1], buf, sizeof buf, MSG_DONTWAIT);
+      if (n > 0) {
+        std::string text = filter_lib(std::string_view(buf, static_cast<std::size_t>(n)));
+        if (!text.empty() && !front::write_all(fd_, text)) request_quit();
+        continue;
+      }
+      if (n == 0) return false;
+      if (errno == EINTR) continue;
+      return errno == EAGAIN || errno == EWOULDBLOCK;
+    }
+  }
+
+  // libcli starts every prompt with "\r\n", also when the cursor is already at the start of
+  // a line (a command without output, after a help listing): that "\r\n" would leave a
+  // blank line a Comware box does not show, so it is dropped (unless keep_blank_ asks for
+  // one, after a `?` listing).
+  std::string filter_lib(std::string_view s) {
+    std::string o;
+    o.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (at_line_start_ && s.substr(i, 2) == "\r\n") {
+        if (keep_blank_) o += "\r\n";
+        keep_blank_ = false;
+        ++i;
+        continue;
+      }
+      o += s[i];
+      at_line_start_ = s[i] == '\n';
+    }
+    return o;
   }
 
   void request_quit() {
@@ -525,11 +637,20 @@ class Terminal {
   }
 
   bool line_open_ = false;  // our last output line has no "\r\n" yet
+  // Relay state: out_mutex_ orders our writes and the relay's; the flags under it.
+  std::mutex out_mutex_;
+  bool at_line_start_ = true;  // the last byte the peer got was '\n'
+  bool keep_blank_ = false;     // the next "\r\n" at a line start is wanted
+  bool relay_running_ = false;
+  bool lib_owns_pair_ = false;
+  std::atomic<bool> relay_done_{false};
+  std::thread relay_;
   [[maybe_unused]] FrontContext& context_;  // kept for what the terminal may need of the engine
   CommandSession& session_;
   int fd_;
   TerminalOptions options_;
   const std::atomic<bool>& stop_;
+  std::array<int, 2> pair_;  // [0] libcli's end (and the key reader's), [1] the relay's
   front::KeyReader keys_;
   std::shared_ptr<LogQueue> logs_;
   LogBus::SinkId sink_ = 0;

@@ -246,6 +246,8 @@ TEST_F(BridgeTest, PromptAfterAViewChangeIsOnlyTheNewPrompt) {
   client_.send("l2tp-group 1\r");
   ASSERT_TRUE(client_.expect("[VPDN-l2tp1]"));
   EXPECT_EQ(client_.since_mark().find("<VPDN>"), std::string::npos) << client_.since_mark();
+  // A command without output: the next prompt on the next line, no blank line between.
+  EXPECT_NE(client_.all().find("[VPDN]l2tp-group 1\r\n[VPDN-l2tp1]"), std::string::npos) << client_.all();
   // Ctrl+Z: the user view's prompt comes back on a line of its own, promptly.
   client_.mark_end();
   auto t0 = std::chrono::steady_clock::now();
@@ -258,6 +260,12 @@ TEST_F(BridgeTest, PromptAfterAViewChangeIsOnlyTheNewPrompt) {
   ASSERT_TRUE(client_.expect("RAN[display x]"));
   ASSERT_TRUE(client_.expect("\r\n<VPDN>"));
   EXPECT_NE(client_.all().find("display x\r\nRAN[display x]\r\n<VPDN>"), std::string::npos) << client_.all();
+  // An empty line: just a new prompt.
+  client_.mark_end();
+  client_.send("\r");
+  ASSERT_TRUE(client_.expect("<VPDN>"));
+  client_.drain(100ms);
+  EXPECT_EQ(client_.all().substr(client_.all().size() - 14), "<VPDN>\r\n<VPDN>") << client_.all();
 }
 
 TEST_F(BridgeTest, AQuestionIsAnsweredOnItsOwnLineWithoutAPrompt) {
