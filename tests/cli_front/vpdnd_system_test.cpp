@@ -245,6 +245,16 @@ TEST_F(VpdndTelnet, SchemeLoginPromptsViewsAndDisplayCurrent) {
   ASSERT_TRUE(c.expect("return"));
   ASSERT_TRUE(c.expect("<LAB>"));
   EXPECT_EQ(c.all().find("s3cret", c.all().find("dis cur")), std::string::npos) << "secret shown in clear";
+  // The transcript reads as on a Comware box: no old prompt before a new one, no blank
+  // line after a command, the prompt right after the last output line.
+  const std::string& all = c.all();
+  EXPECT_NE(all.find("<LAB>sys\r\nSystem View: return to User View with Ctrl+Z.\r\n[LAB]l2tp-group 1\r\n"
+                     "[LAB-l2tp1]tunnel password simple s3cret\r\n[LAB-l2tp1]return\r\n<LAB>dis cur\r\n"),
+            std::string::npos)
+      << all;
+  EXPECT_EQ(all.find("<LAB>[LAB"), std::string::npos) << all;
+  EXPECT_EQ(all.find("<LAB>\r[LAB"), std::string::npos) << all;
+  EXPECT_NE(all.find("\r\nreturn\r\n<LAB>"), std::string::npos) << all;
 }
 
 TEST_F(VpdndTelnet, QuestionMarkListingsAndCaretErrors) {
