@@ -149,6 +149,11 @@ class ApplianceServices final : public Services,
       if (c.drop_unknown_call) s.drops["data: unknown call"] += c.drop_unknown_call;
       if (c.drop_ppp) s.drops["data: PPP dropped"] += c.drop_ppp;
     }
+    if (auto_) {
+      const auto& c = auto_->counters();
+      if (c.drop_not_up) s.drops["auto-client: TUN packet while not up"] += c.drop_not_up;
+      if (c.drop_ppp) s.drops["auto-client: PPP dropped"] += c.drop_ppp;
+    }
     return s;
   }
   std::vector<aaa::PoolStatus> ip_pools() const override {
