@@ -15,6 +15,13 @@
 # Env: VPDND_BUILD_DIR (default <repo>/build), E2E_KEEP=1 keeps the work dir.
 # Every namespace is named vit-<role>-<pid> and removed on exit, whatever happens.
 set -uo pipefail
+# The whole script is one { ... } block, so bash parses all of it before running any of it.
+# Bash otherwise reads a script as it goes: a run that overlaps an edit of this file (a
+# save, a git checkout, a commit of the working tree in a shared checkout) resumes at a
+# byte offset in the NEW text and fails in odd ways ("$2: unbound variable", a syntax
+# error mid-word) a few seconds in. That is how reset-lac and stop-lns failed in a full
+# ctest run while the undo-enable scenario was being added, and why they passed alone.
+{
 
 scenario=${1:-nas}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -63,6 +70,15 @@ trap 'exit 1' INT TERM
 
 fail() {
   echo "FAIL: $*"
+  # The boxes' own counters say where a packet or a call was dropped (best effort: a box
+  # may be gone already, so each is bounded and may print nothing).
+  local n
+  for n in $ns_lns $ns_lac; do
+    [ -n "${telnet_port:-}" ] && ip netns pids "$n" >/dev/null 2>&1 || continue
+    echo "---- $n: display l2tp statistics / session"
+    ip netns exec "$n" timeout 10 expect -f "$here/cli.exp" 127.0.0.1 "$telnet_port" \
+      "display l2tp statistics" "display l2tp session" 2>&1 | tr -d '\r' | grep -v '^$' | tail -n 40
+  done
   for f in "$work"/*.log; do
     [ -f "$f" ] || continue
     echo "---- $(basename "$f") (last 40 lines)"
@@ -70,7 +86,7 @@ fail() {
   done
   exit 1
 }
-step() { echo "== $*"; }
+step() { echo "== [${SECONDS}s] $*"; }  # elapsed time: shows where a slow or failed run spent it
 # Foreground only: a backgrounded shell function is a subshell, so $! would not be the
 # process itself (signals would miss it). Background launches use `ip netns exec` directly.
 in_ns() { local n=$1; shift; ip netns exec "$n" "$@"; }
@@ -369,6 +385,13 @@ case $first_addr in 192.168.24[0-3].*) ;; *) fail "address $first_addr is not fr
 [ "$scenario" = nas-radius ] && [ "$first_addr" != 192.168.240.77 ] && fail "RADIUS Framed-IP-Address not honoured ($first_addr)"
 
 # ---- traffic -------------------------------------------------------------------------
+# The user's IPCP can open before the LNS's (when the user's Configure-Ack to the LNS's
+# request is the last IPCP packet), and on a loaded host the LNS may take a while to get
+# to it; the LNS installs the host route when its side is up. Wait for that (bounded) so
+# every counted ping tests the data path, not the race.
+lns_routes() { in_ns "$ns_lns" ip route show | grep -c "^192\.168\.24[0-3]\.[0-9]* dev"; }
+lns_has_routes() { [ "$(lns_routes)" -ge "$count" ]; }
+wait_for 15 lns_has_routes || fail "LNS has $(lns_routes) of $count session routes 15 s after the user's side was up"
 step "ping corp from user"
 if [ "$scenario" = many ]; then
   ok=0
@@ -501,3 +524,4 @@ for p in "${boxes[@]}"; do
 done
 echo "PASS: $scenario"
 exit 0
+}
