@@ -273,6 +273,39 @@ TEST_F(AutoClientTest, UndoAutoClientOrL2tpEnableHangsUp) {
   EXPECT_TRUE(client_l2tp.placed[1].cancelled);
 }
 
+TEST_F(AutoClientTest, PapLocalUserAnswersAPapLns) {
+  auto& c = store.mutable_running();
+  c.virtual_templates[1].auth_modes = {config::PppAuthMode::pap};
+  c.virtual_templates[2].chap_user.clear();
+  c.virtual_templates[2].chap_password = {};
+  c.virtual_templates[2].pap_user = "box";
+  c.virtual_templates[2].pap_password.plain = "boxpw";
+  client->reconcile();
+  EXPECT_EQ(client_l2tp.placed.at(0).plan.user, "box");
+  answer({7, 9}, {3, 4});
+  run(2s);
+  ASSERT_TRUE(client_ip.address.has_value()) << "PAP client did not come up";
+  EXPECT_EQ(client_l2tp.info[(CallId{3, 4})].method, "PAP");
+  EXPECT_EQ(lns_l2tp.info[(CallId{7, 9})].user, "box");
+}
+
+TEST_F(AutoClientTest, ChangedCredentialsRedialAndMissingGroupStops) {
+  client->reconcile();
+  answer({7, 9}, {3, 4});
+  run(2s);
+  ASSERT_TRUE(client_ip.address.has_value());
+  // New secret: the running call is cleared and a new one placed at once.
+  store.mutable_running().virtual_templates[2].chap_password.plain = "other";
+  client->reconcile();
+  ASSERT_EQ(client_l2tp.hangups.size(), 1u);
+  EXPECT_EQ(client_l2tp.placed.size(), 2u);
+  // The group disappears: nothing runs any more.
+  store.mutable_running().l2tp_groups.erase(2);
+  client->reconcile();
+  EXPECT_EQ(client->size(), 0u);
+  EXPECT_TRUE(client_l2tp.placed[1].cancelled);
+}
+
 TEST_F(AutoClientTest, PlaceCallRefusedIsRetried) {
   client_l2tp.refuse = "l2tp tunnel-limit reached";
   client->reconcile();
