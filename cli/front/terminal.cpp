@@ -327,7 +327,9 @@ class Terminal {
     drain_lib_locked();  // what libcli wrote before this call goes first
     if (text.empty()) return;
     if (!front::write_all(fd_, text)) request_quit();
-    at_line_start_ = text.back() == '\n';
+    // After "\r" (the pager erasing `---- More ----`) the cursor is at the start of an
+    // empty line too: the next prompt goes there.
+    at_line_start_ = text.back() == '\n' || text.back() == '\r';
   }
 
   // ---- The relay between the peer and libcli ---------------------------------------------

@@ -295,6 +295,8 @@ TEST_F(BridgeTest, LongOutputIsPagedByScreenLength) {
   ASSERT_TRUE(client_.expect("  ---- More ----"));
   client_.send("q");
   ASSERT_TRUE(client_.expect("<VPDN>"));
+  // The prompt takes the erased `---- More ----` line, as on Comware.
+  EXPECT_NE(client_.all().find("  ---- More ----\r                \r<VPDN>"), std::string::npos) << client_.all();
   EXPECT_EQ(client_.all().find("line12"), std::string::npos);
   client_.send("screen 0\r");
   ASSERT_TRUE(client_.expect("<VPDN>"));
