@@ -19,7 +19,7 @@ TEST_F(ShellTest, ChapClientCredentialsSetPrintedInCipherAndUndone) {
   ASSERT_TRUE(r.ok) << r.output;
   r = s->execute("ppp chap password simple t0pSecret");
   ASSERT_TRUE(r.ok) << r.output;
-  const auto& t = running().virtual_templates.at(1);
+  const auto t = running().virtual_templates.at(1);
   EXPECT_EQ(t.chap_user, "box1");
   EXPECT_EQ(t.chap_password.plain, "t0pSecret");
   std::string text = render_configuration(running());
