@@ -394,6 +394,17 @@ class Terminal {
     std::string o;
     o.reserve(s.size());
     for (std::size_t i = 0; i < s.size(); ++i) {
+      // libcli's telnet negotiation (IAC WILL/DO x, three bytes each) moves no cursor.
+      if (iac_left_ > 0) {
+        --iac_left_;
+        o += s[i];
+        continue;
+      }
+      if (static_cast<unsigned char>(s[i]) == 0xff) {
+        iac_left_ = 2;
+        o += s[i];
+        continue;
+      }
       if (at_line_start_ && s.substr(i, 2) == "\r\n") {
         if (keep_blank_) o += "\r\n";
         keep_blank_ = false;
@@ -643,6 +654,7 @@ class Terminal {
   std::mutex out_mutex_;
   bool at_line_start_ = true;  // the last byte the peer got was '\n'
   bool keep_blank_ = false;     // the next "\r\n" at a line start is wanted
+  int iac_left_ = 0;            // bytes left of a telnet command in libcli's output
   bool relay_running_ = false;
   bool lib_owns_pair_ = false;
   std::atomic<bool> relay_done_{false};

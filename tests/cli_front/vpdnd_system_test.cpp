@@ -253,6 +253,7 @@ TEST_F(VpdndTelnet, SchemeLoginPromptsViewsAndDisplayCurrent) {
             std::string::npos)
       << all;
   EXPECT_EQ(all.find("<LAB>[LAB"), std::string::npos) << all;
+  EXPECT_EQ(all.find("\r\n\r\n\r\n<LAB>"), std::string::npos) << "two blank lines before the first prompt";
   EXPECT_EQ(all.find("<LAB>\r[LAB"), std::string::npos) << all;
   EXPECT_NE(all.find("\r\nreturn\r\n<LAB>"), std::string::npos) << all;
 }
