@@ -809,9 +809,6 @@ TEST_F(RawPeer, TieBreakerLowerValueWins) {
   ASSERT_EQ(c.down.size(), 1u);  // its call went with the discarded tunnel
 }
 
-}  // namespace
-}  // namespace vpdnd::vpdn::test
-
 namespace vpdnd::vpdn::test {
 namespace {
 
@@ -876,6 +873,61 @@ TEST(EngineMutation, MutatedTrafficNeverLeaksOrCrashes) {
     EXPECT_EQ(lns.engine->session_count(), 0u) << "round " << round;
     EXPECT_EQ(lns.engine->tunnel_count(), 0u) << "round " << round;
   }
+}
+
+}  // namespace
+}  // namespace vpdnd::vpdn::test
+
+// RFC 2661 lets the LAC send data once it has sent ICCN, and on a busy tunnel the ICCN
+// can wait behind the LAC's send window while the user's first PPP frame goes out as
+// data: the LNS holds such frames (bounded) and hands them up, in order, on ICCN.
+TEST_F(RawPeer, DataThatOvertakesTheIccnIsHeldAndDeliveredOnIccn) {
+  auto tid = establish();
+  auto icrq = ControlMessage::make(MessageType::icrq, tid);
+  icrq.add_u16(AvpType::assigned_session_id, 9).add_u32(AvpType::call_serial_number, 3);
+  send(icrq);
+  auto icrp = received(MessageType::icrp);
+  ASSERT_EQ(icrp.size(), 1u);
+  std::uint16_t sid = *icrp[0].u16(AvpType::assigned_session_id);
+  // Ten frames before the ICCN: the first eight are held, the rest dropped with a reason.
+  for (std::uint8_t i = 0; i < 10; ++i) {
+    Bytes frame{0xc0, 0x21, 0x01, i, 0x00, 0x04};
+    lns.engine->on_datagram(me, encode_data(tid, sid, std::nullopt, frame));
+  }
+  EXPECT_TRUE(lns.handler.data.empty());
+  EXPECT_EQ(lns.engine->statistics().drops["data before ICCN, hold full"], 2u);
+  EXPECT_EQ(lns.engine->statistics().drops.count("data for unknown session"), 0u);
+  auto iccn = ControlMessage::make(MessageType::iccn, tid, sid);
+  iccn.add_u32(AvpType::tx_connect_speed, 1000).add_u32(AvpType::framing_type, 1);
+  send(iccn);
+  ASSERT_EQ(lns.handler.incoming.size(), 1u);
+  ASSERT_EQ(lns.handler.data.size(), 8u);
+  for (std::uint8_t i = 0; i < 8; ++i) {
+    EXPECT_EQ(lns.handler.data[i].first.session, sid);
+    EXPECT_EQ(lns.handler.data[i].second[3], i);  // in arrival order
+  }
+  // Data for a session that does not exist is still dropped as such.
+  lns.engine->on_datagram(me, encode_data(tid, static_cast<std::uint16_t>(sid + 1), std::nullopt,
+                                          Bytes{0xc0, 0x21}));
+  EXPECT_EQ(lns.engine->statistics().drops["data for unknown session"], 1u);
+}
+
+TEST_F(RawPeer, HeldEarlyDataIsDiscardedWhenTheCallIsRefused) {
+  lns.handler.accept = false;
+  auto tid = establish();
+  auto icrq = ControlMessage::make(MessageType::icrq, tid);
+  icrq.add_u16(AvpType::assigned_session_id, 9).add_u32(AvpType::call_serial_number, 3);
+  send(icrq);
+  auto icrp = received(MessageType::icrp);
+  ASSERT_EQ(icrp.size(), 1u);
+  std::uint16_t sid = *icrp[0].u16(AvpType::assigned_session_id);
+  lns.engine->on_datagram(me, encode_data(tid, sid, std::nullopt, Bytes{0xc0, 0x21, 1, 1, 0, 4}));
+  auto iccn = ControlMessage::make(MessageType::iccn, tid, sid);
+  iccn.add_u32(AvpType::tx_connect_speed, 1000).add_u32(AvpType::framing_type, 1);
+  send(iccn);
+  EXPECT_TRUE(lns.handler.data.empty());
+  EXPECT_EQ(lns.engine->session_count(), 0u);
+  EXPECT_EQ(received(MessageType::cdn).size(), 1u);
 }
 
 }  // namespace

@@ -89,7 +89,18 @@ struct Session {
   TimePoint established_at{};
   std::uint64_t packets_in = 0, packets_out = 0, bytes_in = 0, bytes_out = 0;
   TimerSlot setup_timer;  // ICRQ sent (LAC) / ICRP sent (LNS) until ICRP / ICCN
+  // LNS, ICRP sent: data that overtook the ICCN (RFC 2661 lets the LAC send data once it
+  // has sent ICCN, and the ICCN may still sit behind the LAC's send window). Replayed in
+  // order when the ICCN is accepted, so the user's first LCP/IPCP frame is not lost.
+  struct EarlyData {
+    std::optional<std::uint16_t> ns;
+    Bytes payload;
+  };
+  std::vector<EarlyData> early_data;
 };
+
+// Frames held per session between ICRP and ICCN; a well-behaved LAC sends one or two.
+constexpr std::size_t kMaxEarlyData = 8;
 
 struct Tunnel : TransportSink {
   Tunnel(L2tpEngine::Impl& e, TimerService& timers, const TransportConfig& tc)
@@ -1080,7 +1091,25 @@ class L2tpEngine::Impl {
       return;
     }
     log_info(kL2tp, "event=session_up tunnel_id=" + std::to_string(tid) + " session_id=" +
-                        std::to_string(sid) + " role=LNS peer=" + t.peer.to_string());
+                        std::to_string(sid) + " role=LNS peer=" + tp->peer.to_string());
+    replay_early_data(tid, sid);
+  }
+
+  void replay_early_data(std::uint16_t tid, std::uint16_t sid) {
+    Tunnel* tp = tunnel(tid);
+    if (!tp) return;
+    auto it = tp->sessions.find(sid);
+    if (it == tp->sessions.end()) return;
+    auto held = std::move(it->second->early_data);
+    it->second->early_data.clear();
+    for (auto& d : held) {
+      // The handler may close the session (or tunnel) while taking a frame.
+      tp = tunnel(tid);
+      if (!tp) return;
+      auto sit = tp->sessions.find(sid);
+      if (sit == tp->sessions.end() || sit->second->state != SessionState::established) return;
+      deliver_data(*tp, *sit->second, d.ns, ByteView(d.payload));
+    }
   }
 
   void on_cdn(Tunnel& t, Session& s, const ControlMessage& m) {
@@ -1290,28 +1319,45 @@ class L2tpEngine::Impl {
       return;
     }
     auto it = t->sessions.find(dm->session_id);
-    if (it == t->sessions.end() || it->second->state != SessionState::established) {
+    if (it == t->sessions.end()) {
       drop("data for unknown session");
       return;
     }
     Session& s = *it->second;
-    if (s.sequencing && dm->ns) {
-      if (detail::seq_before(*dm->ns, s.data_expected)) {
+    if (s.state != SessionState::established) {
+      if (!s.is_lac && s.state == SessionState::wait_connect) {
+        // Overtook the ICCN: hold it for the ICCN (bounded).
+        if (s.early_data.size() >= kMaxEarlyData) {
+          drop("data before ICCN, hold full");
+          return;
+        }
+        s.early_data.push_back({dm->ns, Bytes(dm->payload.begin(), dm->payload.end())});
+        return;
+      }
+      drop("data for session not established");
+      return;
+    }
+    deliver_data(*t, s, dm->ns, dm->payload);
+  }
+
+  void deliver_data(Tunnel& t, Session& s, std::optional<std::uint16_t> ns, ByteView payload) {
+    if (s.sequencing && ns) {
+      if (detail::seq_before(*ns, s.data_expected)) {
         drop("data out of sequence");
         return;
       }
-      s.data_expected = static_cast<std::uint16_t>(*dm->ns + 1);
+      s.data_expected = static_cast<std::uint16_t>(*ns + 1);
     }
     ++s.packets_in;
-    s.bytes_in += dm->payload.size();
-    ++t->data_packets_in;
-    t->data_bytes_in += dm->payload.size();
+    s.bytes_in += payload.size();
+    ++t.data_packets_in;
+    t.data_bytes_in += payload.size();
     debug_lazy(kL2tp, DebugClass::payload, [&] {
       return "Session " + std::to_string(s.local_id) + " received data (len=" +
-             std::to_string(dm->payload.size()) + "): " +
-             to_hex(dm->payload.subspan(0, std::min<std::size_t>(dm->payload.size(), 16)));
+             std::to_string(payload.size()) + "): " +
+             to_hex(payload.subspan(0, std::min<std::size_t>(payload.size(), 16)));
     });
-    if (handler_) handler_->on_data(SessionRef{t->local_id, s.local_id}, dm->payload);
+    if (handler_) handler_->on_data(SessionRef{t.local_id, s.local_id}, payload);
   }
 
   bool send_data(SessionRef ref, ByteView frame) {
