@@ -4,6 +4,7 @@
 # and prints its summary line; afterwards both boxes' `display l2tp statistics`.
 # Usage: sudo bench/e2e/setup_rate.sh [COUNT] [RATE] [CONCURRENCY]
 #   VPDND_BUILD_DIR (default build) holds vpdnd and vpdn-dial. Bounded (timeout), cleans up.
+#   TUN=1: vpdn-dial --tun (session addresses on a TUN in user, as tests/e2e/e2e.sh many).
 # Derived from tests/e2e/e2e.sh (the "many" scenario); namespaces are named vsr-*.
 set -uo pipefail
 {
@@ -94,9 +95,11 @@ for n in $ns_lns $ns_lac; do
   for _ in $(seq 1 100); do port_open "$n" && break; sleep 0.2; done
   port_open "$n" || { echo "FAIL: $n telnet not listening"; tail "$work"/*.log; exit 1; }
 done
-echo "== dial count=$count rate=$rate concurrency=$conc"
+tun=()
+[ "${TUN:-0}" = 1 ] && tun=(--tun)
+echo "== dial count=$count rate=$rate concurrency=$conc ${tun[*]}"
 in_ns "$ns_user" timeout 120 "$dial" --pppoe eth0 --user 'u{n}@corp.com' --password pw --count "$count" \
-  --rate "$rate" --concurrency "$conc" --hold 2 --timeout 30 --quiet >"$work/dial.log" 2>&1
+  --rate "$rate" --concurrency "$conc" --hold 2 --timeout 30 --quiet "${tun[@]}" >"$work/dial.log" 2>&1
 rc=$?
 tail -n 3 "$work/dial.log"
 for n in $ns_lac $ns_lns; do
