@@ -350,7 +350,7 @@ class ApplianceServices final : public Services,
       if (have) continue;
       auto sock = ppp::PppoeSocket::open(engine_.io(), name);
       if (!sock) {
-        log_error(DebugModule::pppoe, "interface " + name + ": " + sock.error());
+        log_error(DebugModule::pppoe, "PPPoE server on " + name + " not started: " + sock.error());
         continue;
       }
       auto a = std::make_unique<AccessInterface>();

@@ -109,6 +109,19 @@ std::string LogBus::sysname() const {
   return sysname_;
 }
 
+namespace {
+std::string_view level_mnemonic(LogLevel level) {
+  switch (level) {
+    case LogLevel::error: return "ERROR";
+    case LogLevel::warning: return "WARNING";
+    case LogLevel::notice: return "NOTICE";
+    case LogLevel::info: return "INFO";
+    case LogLevel::debug: return "DEBUG";
+  }
+  return "INFO";
+}
+}  // namespace
+
 std::string LogBus::format(const LogRecord& r) const {
   using namespace std::chrono;
   std::time_t t = system_clock::to_time_t(r.time);
@@ -117,13 +130,15 @@ std::string LogBus::format(const LogRecord& r) const {
   char stamp[64];
   std::strftime(stamp, sizeof stamp, "%b %d %H:%M:%S", &tm);
   auto ms = duration_cast<milliseconds>(r.time.time_since_epoch()).count() % 1000;
+  // Debug lines name their class; log lines name their severity, so an error reads as
+  // `PPPOE/3/ERROR:` rather than `PPPOE/3/INFO:`.
+  const std::string_view mnemonic = r.is_debug ? to_string(r.cls) : level_mnemonic(r.level);
   char head[160];
   std::snprintf(head, sizeof head, "%c%s:%03lld %d %s %.*s/%d/%.*s: ", r.is_debug ? '*' : '%',
                 stamp, static_cast<long long>(ms), tm.tm_year + 1900, sysname().c_str(),
                 static_cast<int>(to_string(r.module).size()), to_string(r.module).data(),
                 static_cast<int>(r.level),
-                static_cast<int>(r.is_debug ? to_string(r.cls).size() : 4),
-                r.is_debug ? to_string(r.cls).data() : "INFO");
+                static_cast<int>(mnemonic.size()), mnemonic.data());
   return head + r.text;
 }
 

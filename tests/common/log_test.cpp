@@ -28,5 +28,20 @@ TEST(LogBus, DebugLinesOnlyWhenSwitchedOnAndInComwareFormat) {
   bus.set_sysname("VPDN");
 }
 
+TEST(LogBus, LogLinesNameTheirSeverity) {
+  auto& bus = LogBus::instance();
+  bus.set_stderr(false);
+  std::vector<std::string> lines;
+  auto id = bus.subscribe([&](const LogRecord& r) { lines.push_back(bus.format(r)); });
+  bus.log(LogLevel::error, DebugModule::pppoe, "no such device");
+  bus.log(LogLevel::info, DebugModule::l2tp, "listening");
+  bus.unsubscribe(id);
+  bus.set_stderr(true);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0][0], '%');
+  EXPECT_NE(lines[0].find(" PPPOE/3/ERROR: no such device"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find(" L2TP/6/INFO: listening"), std::string::npos) << lines[1];
+}
+
 }  // namespace
 }  // namespace vpdnd
