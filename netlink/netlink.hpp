@@ -15,6 +15,30 @@
 //  - UdpBatchSocket: recvmmsg/sendmmsg wrapper for the L2TP data path.
 //  - Kernel L2TP backend: detection (genetlink family "l2tp"), message builders for
 //    L2TP_CMD_TUNNEL_CREATE/SESSION_CREATE/*_DELETE, and a small sender.
+//  - PppoL2tpChannel (netlink/tun/pppol2tp.cpp): the kernel backend's per-session PPP
+//    channel: an AF_PPPOX/PX_PROTO_OL2TP socket connected to the tunnel's UDP socket, its
+//    channel attached on /dev/ppp and connected to a new ppp unit (interface pppN).
+//
+// Using the kernel backend (NOT wired into app/services.cpp yet; this is what it would do).
+// The user-space path stays the default; choose_backend(prefer_kernel) decides once at
+// start, and `display l2tp statistics` prints backend_name() of the choice (services would put it
+// in L2tpStatistics::data_plane_backend, today the literal "user-space (TUN)").
+//  - Tunnel up (after SCCCN is sent/received; control messages keep flowing through our
+//    socket, the kernel passes packets with the T bit set up to it): KernelL2tp::open() once,
+//    then create_tunnel({our tunnel id, peer tunnel id, udp_fd = the tunnel's *connected*
+//    UDP socket}); build_tunnel_create carries it as L2TP_ATTR_FD with PROTO_VERSION 2 and
+//    ENCAP_TYPE UDP.
+//  - Session up (LNS: after ICCN and PPP/IPCP are done; the PPP engine keeps running in user
+//    space on the pppoX socket's control frames): PppoL2tpChannel::open({udp_fd, peer,
+//    tunnel/session ids both ways}); the kernel creates the session itself on connect() (no
+//    SESSION_CREATE needed for PPP over L2TPv2). Then RouteNetlink::link_index(ifname()),
+//    add_address(unit, template address, 32, peer = the user's address), set_link(mtu, up),
+//    and the host route through RouteTable on that ifindex.
+//  - Session down (CDN either way, reset, PPP down): RouteTable::remove_host, then destroy
+//    the PppoL2tpChannel (disconnects the channel, closes the unit: pppN disappears, and
+//    the kernel session with the PPPoX socket).
+//  - Tunnel down (StopCCN, Hello timeout, daemon stop): every session's channel first, then
+//    KernelL2tp::delete_tunnel(tunnel id), then close the UDP socket.
 //
 // Threading: every object belongs to the thread that created it (the engine thread in
 // vpdnd); none takes locks. Errors are returned as Result/Status with a text that names the
@@ -354,6 +378,78 @@ class KernelL2tp {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   int family_id_ = 0;
+};
+
+// ---- PPPoL2TP channel (kernel backend, one per session) -------------------------------------
+
+// What one session's PPPoL2TP socket is connected to (linux/if_pppol2tp.h, L2TPv2: 16-bit ids).
+struct PppoL2tpParams {
+  int udp_fd = -1;  // the tunnel's UDP socket (the same fd given to L2TP_ATTR_FD)
+  Endpoint peer;    // the LAC/LNS address and port the tunnel talks to
+  std::uint16_t tunnel_id = 0, session_id = 0;            // ours: match incoming packets
+  std::uint16_t peer_tunnel_id = 0, peer_session_id = 0;  // the peer's: put on outgoing ones
+};
+
+// The bytes of `struct sockaddr_pppol2tp` (packed, 38 octets) for connect(): sa_family
+// AF_PPPOX, sa_protocol PX_PROTO_OL2TP, pid 0 (this process owns the fd), fd = udp_fd, addr =
+// AF_INET sockaddr of the peer (network order), s_tunnel/s_session ours, d_tunnel/d_session the
+// peer's (host order, as the kernel reads them). Empty when the params cannot be connected
+// (udp_fd < 0, a zero own id or peer tunnel id).
+Bytes build_pppol2tp_sockaddr(const PppoL2tpParams& p);
+
+// The set-up steps of a channel, in order; teardown undoes them in reverse.
+enum class PppoL2tpStep : std::uint8_t {
+  open_socket,     // socket(AF_PPPOX, SOCK_DGRAM, PX_PROTO_OL2TP)
+  connect_socket,  // connect(sockaddr_pppol2tp)
+  get_channel,     // ioctl(PPPIOCGCHAN) on the socket: the channel index
+  open_channel,    // open("/dev/ppp")
+  attach_channel,  // ioctl(PPPIOCATTCHAN, channel index) on that fd
+  open_unit,       // open("/dev/ppp") again
+  new_unit,        // ioctl(PPPIOCNEWUNIT, -1 -> assigned unit N): interface pppN appears
+  connect_unit,    // ioctl(PPPIOCCONNECT, N) on the channel fd
+};
+// All steps in set-up order.
+std::span<const PppoL2tpStep> pppol2tp_steps();
+// "socket(AF_PPPOX, SOCK_DGRAM, PX_PROTO_OL2TP)", "ioctl PPPIOCNEWUNIT on /dev/ppp", ...
+std::string_view describe_step(PppoL2tpStep step);
+// The Error for `step` failing with errno `code`: names the step and, where errno has a
+// known cause on kernels without PPP/L2TP, says which module is missing, e.g.
+// "AF_PPPOX not supported by this kernel (no pppol2tp module)".
+Error pppol2tp_step_error(PppoL2tpStep step, int code);
+
+// True when this kernel can create a PPPoL2TP socket and /dev/ppp exists; `reason` says
+// which step failed otherwise (the text pppol2tp_step_error gives).
+bool pppol2tp_available(std::string* reason = nullptr);
+
+// One session's kernel PPP channel and unit. open() runs the steps above and undoes the done
+// ones when a later one fails; the destructor tears down in reverse order (PPPIOCDISCONN,
+// close the unit fd: pppN goes away, close the channel fd, close the socket: the kernel
+// session goes). The tunnel (genetlink or implicit) must exist on udp_fd first.
+class PppoL2tpChannel {
+ public:
+  static Result<std::unique_ptr<PppoL2tpChannel>, Error> open(const PppoL2tpParams& p);
+  ~PppoL2tpChannel();
+  PppoL2tpChannel(const PppoL2tpChannel&) = delete;
+  PppoL2tpChannel& operator=(const PppoL2tpChannel&) = delete;
+
+  int channel_index() const { return channel_; }
+  int unit() const { return unit_; }
+  std::string ifname() const { return "ppp" + std::to_string(unit_); }
+  // The PPPoX socket: PPP control frames (LCP/IPCP/...) are read and written here by the
+  // user-space PPP engine; the kernel switches IP itself.
+  int socket_fd() const { return socket_fd_; }
+  int channel_fd() const { return channel_fd_; }
+  int unit_fd() const { return unit_fd_; }
+
+ private:
+  PppoL2tpChannel() = default;
+  void close_all();
+  int socket_fd_ = -1;
+  int channel_fd_ = -1;
+  int unit_fd_ = -1;
+  int channel_ = -1;
+  int unit_ = -1;
+  bool connected_ = false;  // PPPIOCCONNECT done: PPPIOCDISCONN on teardown
 };
 
 }  // namespace vpdnd::netlink
