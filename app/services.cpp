@@ -21,6 +21,7 @@
 #include "aaa/aaa.hpp"
 #include "app/services/tun_port.hpp"
 #include "common/log.hpp"
+#include "netlink/netlink.hpp"
 #include "ppp/pppoe.hpp"
 #include "vpdn/calls.hpp"
 #include "vpdn/engine.hpp"
@@ -95,6 +96,7 @@ class ApplianceServices final : public Services,
   cli::Operations& operations() override { return *this; }
 
   void start() override {
+    detect_data_plane_backend();
     radius_ = aaa::make_radcli_client(engine_);
     aaa_ = std::make_unique<aaa::Aaa>(store_, timers_, *radius_);
     l2tp_ = std::make_unique<vpdn::L2tpEngine>(store_.running(), timers_, random_);
@@ -131,6 +133,17 @@ class ApplianceServices final : public Services,
     });
   }
 
+  // The user-space path is the one wired; the kernel path is detected once so the operator
+  // sees why it is not in use (on this project's kernels: no l2tp/ppp modules).
+  void detect_data_plane_backend() {
+    std::string reason;
+    const bool kernel = netlink::kernel_l2tp_available(&reason) && netlink::pppol2tp_available(&reason);
+    backend_description_ = std::string(netlink::backend_name(netlink::Backend::user_space)) +
+                           (kernel ? "; kernel L2TP present but not used"
+                                   : "; kernel L2TP unavailable: " + reason);
+    log_info(DebugModule::l2tp, "data plane backend: " + backend_description_);
+  }
+
   // ---- cli::Operations
   std::vector<vpdn::TunnelStatus> l2tp_tunnels() const override {
     return l2tp_ ? l2tp_->snapshot_tunnels() : std::vector<vpdn::TunnelStatus>{};
@@ -141,7 +154,7 @@ class ApplianceServices final : public Services,
   vpdn::L2tpStatistics l2tp_statistics() const override {
     vpdn::L2tpStatistics s;
     if (l2tp_) s = l2tp_->statistics();
-    s.data_plane_backend = "user-space (TUN)";
+    s.data_plane_backend = backend_description_;
     if (lns_) {
       const auto& c = lns_->counters();
       if (c.drop_no_session) s.drops["data: no session for address"] += c.drop_no_session;
@@ -376,6 +389,7 @@ class ApplianceServices final : public Services,
   config::ConfigStore& store_;
   TimerService& timers_;
   std::shared_ptr<bool> alive_;
+  std::string backend_description_ = "user-space (TUN)";
   vpdn::OsRandom random_;
   std::unique_ptr<aaa::RadiusClient> radius_;
   std::unique_ptr<aaa::Aaa> aaa_;
