@@ -44,6 +44,31 @@
 
 namespace vpdnd::vpdn {
 
+// A call or PPP session usually reports its own end from inside one of its callbacks, so it
+// cannot be freed there: it is parked here and freed from a zero-delay timer once that
+// stack has unwound. clear() frees at once (owner's destructor, after its last teardown).
+// Owners construct it in their out-of-line constructors, where T is complete.
+template <class T>
+class DeferredDelete {
+ public:
+  explicit DeferredDelete(TimerService& timers) : reap_(timers) {}
+  DeferredDelete(const DeferredDelete&) = delete;
+  DeferredDelete& operator=(const DeferredDelete&) = delete;
+  ~DeferredDelete() { clear(); }
+  void park(std::unique_ptr<T> object) {
+    parked_.push_back(std::move(object));
+    if (!reap_.armed()) reap_.arm(Duration::zero(), [this] { parked_.clear(); });
+  }
+  void clear() {
+    reap_.cancel();
+    parked_.clear();
+  }
+
+ private:
+  TimerSlot reap_;
+  std::vector<std::unique_ptr<T>> parked_;
+};
+
 // One L2TP session, by our local ids.
 struct CallId {
   std::uint16_t tunnel = 0;
@@ -211,8 +236,7 @@ class LnsCalls {
   IpPort& ip_;
   std::map<CallId, std::unique_ptr<Call>> calls_;
   std::map<std::uint32_t, CallId> by_address_;
-  std::vector<std::unique_ptr<Call>> graveyard_;  // ended calls, freed from a timer
-  TimerService::Id reap_timer_ = TimerService::kNoTimer;
+  DeferredDelete<Call> graveyard_;  // ended calls
   Bytes frame_buf_;  // reused for TUN -> PPP framing
   LnsCounters counters_;
   std::function<void(std::span<std::uint8_t>)> random_;
@@ -289,8 +313,7 @@ class LacCalls {
   std::map<AccessId, std::unique_ptr<Call>> calls_;
   std::map<CallId, AccessId> by_l2tp_;
   std::map<std::uint32_t, AccessId> by_address_;
-  std::vector<std::unique_ptr<Call>> graveyard_;
-  TimerService::Id reap_timer_ = TimerService::kNoTimer;
+  DeferredDelete<Call> graveyard_;  // ended calls
   Bytes frame_buf_;
   LacCounters counters_;
   std::function<void(std::span<std::uint8_t>)> random_;
@@ -362,8 +385,7 @@ class AutoClients {
   bool closed_ = false;
   std::map<std::uint16_t, std::unique_ptr<Client>> clients_;  // by template
   std::map<CallId, std::uint16_t> by_l2tp_;
-  std::vector<std::unique_ptr<ppp::PppSession>> graveyard_;
-  TimerService::Id reap_timer_ = TimerService::kNoTimer;
+  DeferredDelete<ppp::PppSession> graveyard_;  // ended client sessions
   AutoClientCounters counters_;
   std::function<void(std::span<std::uint8_t>)> random_;
 };

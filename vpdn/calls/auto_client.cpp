@@ -243,22 +243,17 @@ class AutoClients::Client final : public ppp::PppLowerLayer, public ppp::PppList
 
 AutoClients::AutoClients(config::ConfigStore& store, TimerService& timers, L2tpPort& l2tp,
                          IpPort& ip)
-    : store_(store), timers_(timers), l2tp_(l2tp), ip_(ip) {}
+    : store_(store), timers_(timers), l2tp_(l2tp), ip_(ip), graveyard_(timers) {}
 
 AutoClients::~AutoClients() {
   closed_ = true;
   clients_.clear();
-  timers_.cancel(reap_timer_);
+  graveyard_.clear();
 }
 
 void AutoClients::bury(std::unique_ptr<ppp::PppSession> s) {
   // The session may be inside one of its own callbacks: free it from a timer.
-  graveyard_.push_back(std::move(s));
-  if (reap_timer_ != TimerService::kNoTimer) return;
-  reap_timer_ = timers_.schedule(Duration::zero(), [this] {
-    reap_timer_ = TimerService::kNoTimer;
-    graveyard_.clear();
-  });
+  graveyard_.park(std::move(s));
 }
 
 void AutoClients::reconcile() {

@@ -380,12 +380,11 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
 
 LacCalls::LacCalls(config::ConfigStore& store, TimerService& timers, aaa::Aaa& aaa, L2tpPort& l2tp,
                    AccessPort& access, IpPort& ip)
-    : store_(store), timers_(timers), aaa_(aaa), l2tp_(l2tp), access_(access), ip_(ip) {}
+    : store_(store), timers_(timers), aaa_(aaa), l2tp_(l2tp), access_(access), ip_(ip), graveyard_(timers) {}
 
 LacCalls::~LacCalls() {
   close_all();
-  // Only now: close_all() parks calls and arms the reap timer again.
-  timers_.cancel(reap_timer_);
+  // Only now: close_all() parks calls again.
   graveyard_.clear();
 }
 
@@ -450,14 +449,8 @@ std::vector<LacCallStatus> LacCalls::status() const {
 void LacCalls::finished(AccessId id) {
   auto it = calls_.find(id);
   if (it == calls_.end()) return;
-  graveyard_.push_back(std::move(it->second));
+  graveyard_.park(std::move(it->second));
   calls_.erase(it);
-  if (reap_timer_ == TimerService::kNoTimer) {
-    reap_timer_ = timers_.schedule(Duration::zero(), [this] {
-      reap_timer_ = TimerService::kNoTimer;
-      graveyard_.clear();
-    });
-  }
 }
 
 }  // namespace vpdnd::vpdn

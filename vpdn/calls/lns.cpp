@@ -254,7 +254,7 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
 
 LnsCalls::LnsCalls(config::ConfigStore& store, TimerService& timers, aaa::Aaa& aaa,
                    L2tpPort& l2tp, IpPort& ip)
-    : store_(store), timers_(timers), aaa_(aaa), l2tp_(l2tp), ip_(ip) {}
+    : store_(store), timers_(timers), aaa_(aaa), l2tp_(l2tp), ip_(ip), graveyard_(timers) {}
 
 LnsCalls::~LnsCalls() {
   // Quiet end: no CDNs (the engine owner decides about the wire), but accounting and leases
@@ -265,8 +265,7 @@ LnsCalls::~LnsCalls() {
     auto it = calls_.find(id);
     if (it != calls_.end()) it->second->l2tp_gone();
   }
-  // Only now: the teardown above parks calls and arms the reap timer again.
-  timers_.cancel(reap_timer_);
+  // Only now: the teardown above parks calls again.
   graveyard_.clear();
 }
 
@@ -356,14 +355,8 @@ void LnsCalls::finished(CallId id) {
   if (it == calls_.end()) return;
   // The Call (and its PppSession) is on the stack of this very callback: park it and free
   // it from a zero-delay timer.
-  graveyard_.push_back(std::move(it->second));
+  graveyard_.park(std::move(it->second));
   calls_.erase(it);
-  if (reap_timer_ == TimerService::kNoTimer) {
-    reap_timer_ = timers_.schedule(Duration::zero(), [this] {
-      reap_timer_ = TimerService::kNoTimer;
-      graveyard_.clear();
-    });
-  }
 }
 
 }  // namespace vpdnd::vpdn
