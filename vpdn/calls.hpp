@@ -159,6 +159,15 @@ class IpPort {
     return false;
   }
   virtual void clear_peer_address(std::uint16_t vt) { (void)vt; }
+  // LNS: L2TP call `call`'s PPP reached IPCP Opened with `address` (after add_host_route) /
+  // is leaving it (before remove_host_route). A kernel data plane moves the session into
+  // the kernel here (pppN); the user-space one needs nothing.
+  virtual void session_ip_up(CallId call, std::uint16_t vt, Ipv4 address) {
+    (void)call, (void)vt, (void)address;
+  }
+  virtual void session_ip_down(CallId call, std::uint16_t vt, Ipv4 address) {
+    (void)call, (void)vt, (void)address;
+  }
 };
 
 // ---- LNS ----------------------------------------------------------------------------

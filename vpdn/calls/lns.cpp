@@ -141,6 +141,7 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     ++owner_.counters_.calls_up;
     if (!owner_.ip_.add_host_route(in_.virtual_template, *address_)) ++owner_.counters_.no_route;
     owner_.by_address_[address_->value] = in_.id;
+    owner_.ip_.session_ip_up(in_.id, in_.virtual_template, *address_);
     if (auth_method_.empty()) auth_method_ = "none";
     owner_.l2tp_.set_call_info(in_.id, user_, address_, interface(), auth_method_);
     aaa::SessionStart s;
@@ -161,6 +162,7 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
 
   void on_down(ppp::DownReason reason, std::string_view detail) override {
     if (up_) {
+      owner_.ip_.session_ip_down(in_.id, in_.virtual_template, *address_);
       owner_.ip_.remove_host_route(in_.virtual_template, *address_);
       auto it = owner_.by_address_.find(address_->value);
       if (it != owner_.by_address_.end() && it->second == in_.id) owner_.by_address_.erase(it);
