@@ -13,35 +13,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 build=${VPDND_BUILD_DIR:-$repo/build}
 vpdnd=$build/vpdnd dial=$build/vpdn-dial
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-for t in ip expect timeout; do command -v "$t" >/dev/null || { echo "SKIP: no $t"; exit 77; }; done
-[ -x "$vpdnd" ] && [ -x "$dial" ] || { echo "SKIP: build $vpdnd and $dial first"; exit 77; }
 tag=$$
 ns_user=vsr-user-$tag ns_lac=vsr-lac-$tag ns_lns=vsr-lns-$tag
+namespaces=("$ns_user" "$ns_lac" "$ns_lns")
 work=$(mktemp -d /tmp/vsr.XXXXXX)
-pids=()
 telnet_port=24023
-cleanup() {
-  local p n
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  sleep 0.5
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  for n in $ns_user $ns_lac $ns_lns; do
-    ip netns pids "$n" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-    ip netns del "$n" 2>/dev/null
-  done
-  [ "${KEEP:-0}" = 1 ] && echo "work dir kept: $work" || rm -rf "$work"
-}
-trap cleanup EXIT
+veth_prefix=vsr$tag
+source "$repo/tests/e2e/lib.sh"
+trap e2e_cleanup EXIT
 trap 'exit 1' INT TERM
-in_ns() { local n=$1; shift; ip netns exec "$n" "$@"; }
-for n in $ns_user $ns_lac $ns_lns; do ip netns add "$n" && in_ns "$n" ip link set lo up || exit 1; done
-veth() {
-  ip link add "vsr$tag-a" type veth peer name "vsr$tag-b" || exit 1
-  ip link set "vsr$tag-a" netns "$1" && ip link set "vsr$tag-b" netns "$3"
-  in_ns "$1" ip link set "vsr$tag-a" name "$2" && in_ns "$3" ip link set "vsr$tag-b" name "$4"
-  in_ns "$1" ip link set "$2" up && in_ns "$3" ip link set "$4" up
-}
+need_root_tools ip expect timeout
+[ -x "$vpdnd" ] && [ -x "$dial" ] || skip "build $vpdnd and $dial first"
+make_namespaces
 veth "$ns_user" eth0 "$ns_lac" eth1
 veth "$ns_lac" eth2 "$ns_lns" eth1
 in_ns "$ns_lac" ip addr add 10.241.1.1/24 dev eth2
@@ -90,11 +73,7 @@ pids+=($!)
 in_ns "$ns_lac" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
   --config "$work/lac.cfg" >"$work/lac.log" 2>&1 &
 pids+=($!)
-port_open() { in_ns "$1" bash -c "exec 3<>/dev/tcp/127.0.0.1/$telnet_port" 2>/dev/null; }
-for n in $ns_lns $ns_lac; do
-  for _ in $(seq 1 100); do port_open "$n" && break; sleep 0.2; done
-  port_open "$n" || { echo "FAIL: $n telnet not listening"; tail "$work"/*.log; exit 1; }
-done
+for n in $ns_lns $ns_lac; do wait_for 20 port_open "$n" || fail "$n telnet not listening"; done
 tun=()
 [ "${TUN:-0}" = 1 ] && tun=(--tun)
 echo "== dial count=$count rate=$rate concurrency=$conc ${tun[*]}"
@@ -104,8 +83,7 @@ rc=$?
 tail -n 3 "$work/dial.log"
 for n in $ns_lac $ns_lns; do
   echo "---- $n: display l2tp statistics"
-  in_ns "$n" timeout 20 expect -f "$repo/tests/e2e/cli.exp" 127.0.0.1 "$telnet_port" \
-    "display l2tp statistics" 2>&1 | tr -d '\r' | grep -v '^$' | tail -n 30
+  cli "$n" "display l2tp statistics" 2>&1 | tr -d '\r' | grep -v '^$' | tail -n 30
 done
 exit $rc
 }

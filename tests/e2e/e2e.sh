@@ -30,110 +30,38 @@ build=${VPDND_BUILD_DIR:-$repo/build}
 vpdnd=$build/vpdnd
 dial=$build/vpdn-dial
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
-for t in ip expect telnet ping timeout; do
-  command -v "$t" >/dev/null || skip "$t not installed"
-done
+tag=$$
+ns_user=vit-user-$tag ns_lac=vit-lac-$tag ns_lns=vit-lns-$tag ns_corp=vit-corp-$tag
+namespaces=("$ns_user" "$ns_lac" "$ns_lns" "$ns_corp")
+work=$(mktemp -d /tmp/vit-e2e.XXXXXX)
+telnet_port=24023  # inside each namespace, so one port serves both boxes
+veth_prefix=vit$tag
+source "$here/lib.sh"
+trap e2e_cleanup EXIT
+trap 'exit 1' INT TERM
+
+need_root_tools ip expect telnet ping timeout
 [ -x "$vpdnd" ] || skip "$vpdnd not built"
 [ -x "$dial" ] || skip "$dial not built"
-[ -c /dev/net/tun ] || skip "/dev/net/tun missing"
 if [ "$scenario" = nas-radius ]; then
   command -v freeradius >/dev/null || skip "freeradius not installed"
 fi
 
-tag=$$
-ns_user=vit-user-$tag ns_lac=vit-lac-$tag ns_lns=vit-lns-$tag ns_corp=vit-corp-$tag
-work=$(mktemp -d /tmp/vit-e2e.XXXXXX)
-pids=()
-telnet_port=24023  # inside each namespace, so one port serves both boxes
-
-# A reaped-or-zombie child counts as gone (kill -0 succeeds on a zombie).
-alive() { [ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
-# stop_box PID WHAT: SIGTERM a vpdnd and require it to exit, within 10 s, with status 0. Under
-# ASan (CI) a leak or an error at shutdown aborts the process; its status is how we see it.
-stop_box() {
-  local p=$1 what=$2 rc
-  kill -TERM "$p" 2>/dev/null
-  for _ in $(seq 1 100); do alive "$p" || break; sleep 0.1; done
-  alive "$p" && fail "$what did not stop within 10 s of SIGTERM"
-  wait "$p"
-  rc=$?
-  [ "$rc" -eq 0 ] || fail "$what exited with status $rc after SIGTERM"
-}
-# Sanitizer reports in any log (UBSan goes on after a report unless told to halt).
-no_sanitizer_reports() {
-  ! grep -lE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$work"/*.log 2>/dev/null
-}
-
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 1 30); do alive "$p" || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null
-  done
-  for n in $ns_user $ns_lac $ns_lns $ns_corp; do
-    # Anything still running in the namespace was started by this test.
-    ip netns pids "$n" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-    ip netns del "$n" 2>/dev/null
-  done
-  if [ "${E2E_KEEP:-0}" = 1 ]; then echo "work dir kept: $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-fail() {
-  echo "FAIL: $*"
-  # The boxes' own counters say where a packet or a call was dropped (best effort: a box
-  # may be gone already, so each is bounded and may print nothing).
+# On failure the boxes' own counters say where a packet or a call was dropped (best effort:
+# a box may be gone already, so each is bounded and may print nothing).
+fail_context() {
   local n
   for n in $ns_lns $ns_lac; do
-    [ -n "${telnet_port:-}" ] && ip netns pids "$n" >/dev/null 2>&1 || continue
+    ip netns pids "$n" >/dev/null 2>&1 || continue
     echo "---- $n: display l2tp statistics / session"
     ip netns exec "$n" timeout 10 expect -f "$here/cli.exp" 127.0.0.1 "$telnet_port" \
       "display l2tp statistics" "display l2tp session" 2>&1 | tr -d '\r' | grep -v '^$' | tail -n 40
   done
-  for f in "$work"/*.log; do
-    [ -f "$f" ] || continue
-    echo "---- $(basename "$f") (last 40 lines)"
-    tail -n 40 "$f"
-  done
-  exit 1
-}
-step() { echo "== [${SECONDS}s] $*"; }  # elapsed time: shows where a slow or failed run spent it
-# Foreground only: a backgrounded shell function is a subshell, so $! would not be the
-# process itself (signals would miss it). Background launches use `ip netns exec` directly.
-in_ns() { local n=$1; shift; ip netns exec "$n" "$@"; }
-
-# Polls a command until it succeeds or `secs` pass.
-wait_for() {
-  local secs=$1; shift
-  local end=$((SECONDS + secs))
-  while [ $SECONDS -lt $end ]; do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  return 1
-}
-
-cli() {  # cli NS COMMAND... -> box output on stdout
-  local n=$1; shift
-  in_ns "$n" timeout 20 expect -f "$here/cli.exp" 127.0.0.1 "$telnet_port" "$@"
 }
 
 # ---- topology ------------------------------------------------------------------------
 step "topology"
-for n in $ns_user $ns_lac $ns_lns $ns_corp; do
-  ip netns add "$n" || fail "ip netns add $n"
-  in_ns "$n" ip link set lo up
-done
-veth() {  # veth NS_A IF_A NS_B IF_B
-  ip link add "vit$tag-a" type veth peer name "vit$tag-b" || fail "veth"
-  ip link set "vit$tag-a" netns "$1" && ip link set "vit$tag-b" netns "$3"
-  in_ns "$1" ip link set "vit$tag-a" name "$2" && in_ns "$3" ip link set "vit$tag-b" name "$4"
-  in_ns "$1" ip link set "$2" up && in_ns "$3" ip link set "$4" up
-}
+make_namespaces
 veth "$ns_user" eth0 "$ns_lac" eth1
 veth "$ns_lac" eth2 "$ns_lns" eth1
 veth "$ns_lns" eth2 "$ns_corp" eth0
@@ -350,7 +278,6 @@ if [ "$scenario" != client ]; then
   pids+=($!)
   boxes+=($!)
 fi
-port_open() { in_ns "$1" bash -c "exec 3<>/dev/tcp/127.0.0.1/$telnet_port" 2>/dev/null; }
 wait_for 10 port_open "$ns_lns" || fail "LNS telnet not listening"
 [ "$scenario" = client ] || wait_for 10 port_open "$ns_lac" || fail "LAC telnet not listening"
 

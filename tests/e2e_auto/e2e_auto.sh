@@ -15,80 +15,32 @@
 # Env: VPDND_BUILD_DIR (default <repo>/build), E2E_KEEP=1 keeps the work dir.
 # Namespaces are named vac-<role>-<pid> and removed on exit, whatever happens.
 set -uo pipefail
+# One { ... } block: bash parses all of it before running it (see tests/e2e/e2e.sh).
+{
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 build=${VPDND_BUILD_DIR:-$repo/build}
 vpdnd=$build/vpdnd
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
-for t in ip expect telnet ping timeout; do
-  command -v "$t" >/dev/null || skip "$t not installed"
-done
-[ -x "$vpdnd" ] || skip "$vpdnd not built"
-[ -c /dev/net/tun ] || skip "/dev/net/tun missing"
-
 tag=$$
 ns_cli=vac-cli-$tag ns_lns=vac-lns-$tag
+namespaces=("$ns_cli" "$ns_lns")
 work=$(mktemp -d /tmp/vac-e2e.XXXXXX)
-pids=()
 telnet_port=26523  # inside each namespace
 l2tp_port=26501    # the client's `l2tp listen-port`; the LNS listens on 1701 in its own
                    # namespace (a LAC always dials the LNS's port 1701)
-
-alive() { [ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
-
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 1 30); do alive "$p" || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null
-  done
-  for n in $ns_cli $ns_lns; do
-    ip netns pids "$n" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-    ip netns del "$n" 2>/dev/null
-  done
-  if [ "${E2E_KEEP:-0}" = 1 ]; then echo "work dir kept: $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
+veth_prefix=vac$tag
+source "$repo/tests/e2e/lib.sh"
+trap e2e_cleanup EXIT
 trap 'exit 1' INT TERM
 
-fail() {
-  echo "FAIL: $*"
-  for f in "$work"/*.log; do
-    [ -f "$f" ] || continue
-    echo "---- $(basename "$f") (last 40 lines)"
-    tail -n 40 "$f"
-  done
-  exit 1
-}
-step() { echo "== $*"; }
-in_ns() { local n=$1; shift; ip netns exec "$n" "$@"; }
-wait_for() {
-  local secs=$1; shift
-  local end=$((SECONDS + secs))
-  while [ $SECONDS -lt $end ]; do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  return 1
-}
-cli() {  # cli NS COMMAND... -> box output on stdout
-  local n=$1; shift
-  in_ns "$n" timeout 20 expect -f "$here/cli.exp" 127.0.0.1 "$telnet_port" "$@"
-}
+need_root_tools ip expect telnet ping timeout
+[ -x "$vpdnd" ] || skip "$vpdnd not built"
 
 step "topology"
-for n in $ns_cli $ns_lns; do
-  ip netns add "$n" || fail "ip netns add $n"
-  in_ns "$n" ip link set lo up
-done
-ip link add "vac$tag-a" type veth peer name "vac$tag-b" || fail "veth"
-ip link set "vac$tag-a" netns "$ns_cli" && ip link set "vac$tag-b" netns "$ns_lns" || fail "veth netns"
-in_ns "$ns_cli" ip link set "vac$tag-a" name eth0 && in_ns "$ns_lns" ip link set "vac$tag-b" name eth0 || fail "veth name"
-in_ns "$ns_cli" ip link set eth0 up && in_ns "$ns_lns" ip link set eth0 up
+make_namespaces
+veth "$ns_cli" eth0 "$ns_lns" eth0
 in_ns "$ns_cli" ip addr add 10.241.1.2/24 dev eth0
 in_ns "$ns_lns" ip addr add 10.241.1.1/24 dev eth0
 
@@ -133,7 +85,6 @@ pids+=($!)
 ip netns exec "$ns_cli" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
   --config "$work/cli.cfg" >"$work/cli.log" 2>&1 &
 pids+=($!)
-port_open() { in_ns "$1" bash -c "exec 3<>/dev/tcp/127.0.0.1/$telnet_port" 2>/dev/null; }
 wait_for 10 port_open "$ns_lns" || fail "LNS telnet not listening"
 wait_for 10 port_open "$ns_cli" || fail "client telnet not listening"
 
@@ -185,3 +136,4 @@ wait_for 15 no_lns_session || fail "LNS still lists the session after undo l2tp 
 wait_for 5 vt1_gone || fail "client still has the address after undo l2tp enable"
 echo "PASS"
 exit 0
+}

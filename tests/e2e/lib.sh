@@ -1,0 +1,110 @@
+# Shared by the namespace scripts (tests/e2e/e2e.sh, tests/e2e_auto/e2e_auto.sh,
+# bench/e2e/setup_rate.sh): set-up, polling, telnet CLI, veth and clean-up, so that a fix
+# to how a box is stopped or a namespace removed lands in every script at once.
+# Source it after setting:
+#   namespaces  - names of the namespaces this run creates (removed by e2e_cleanup)
+#   work        - the run's work dir (box logs are $work/*.log)
+#   telnet_port - the vpdnd telnet port inside each namespace
+#   veth_prefix - prefix of the veth names (short: interface names have 15 characters)
+# and optionally fail_context (a function fail() calls first, e.g. to print box counters).
+# Bash reads a sourced file whole before running it, so editing this file cannot disturb a
+# run that already sourced it.
+
+e2e_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+pids=()
+
+skip() { echo "SKIP: $*"; exit 77; }
+# need_root_tools TOOL...: skips unless root and every tool is installed and TUN exists.
+need_root_tools() {
+  local t
+  [ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
+  for t in "$@"; do command -v "$t" >/dev/null || skip "$t not installed"; done
+  [ -c /dev/net/tun ] || skip "/dev/net/tun missing"
+}
+
+# A reaped-or-zombie child counts as gone (kill -0 succeeds on a zombie).
+alive() { [ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+
+# stop_box PID WHAT: SIGTERM a vpdnd and require it to exit, within 10 s, with status 0. Under
+# ASan (CI) a leak or an error at shutdown aborts the process; its status is how we see it.
+stop_box() {
+  local p=$1 what=$2 rc
+  kill -TERM "$p" 2>/dev/null
+  for _ in $(seq 1 100); do alive "$p" || break; sleep 0.1; done
+  alive "$p" && fail "$what did not stop within 10 s of SIGTERM"
+  wait "$p"
+  rc=$?
+  [ "$rc" -eq 0 ] || fail "$what exited with status $rc after SIGTERM"
+}
+
+# Sanitizer reports in any log (UBSan goes on after a report unless told to halt).
+no_sanitizer_reports() {
+  ! grep -lE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$work"/*.log 2>/dev/null
+}
+
+e2e_cleanup() {
+  local p n
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 1 30); do alive "$p" || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null
+  done
+  for n in "${namespaces[@]}"; do
+    # Anything still running in the namespace was started by this run.
+    ip netns pids "$n" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+    ip netns del "$n" 2>/dev/null
+  done
+  if [ "${E2E_KEEP:-0}" = 1 ]; then echo "work dir kept: $work"; else rm -rf "$work"; fi
+}
+
+fail() {
+  echo "FAIL: $*"
+  if declare -F fail_context >/dev/null; then fail_context; fi
+  local f
+  for f in "$work"/*.log; do
+    [ -f "$f" ] || continue
+    echo "---- $(basename "$f") (last 40 lines)"
+    tail -n 40 "$f"
+  done
+  exit 1
+}
+
+step() { echo "== [${SECONDS}s] $*"; }  # elapsed time: shows where a slow or failed run spent it
+
+# Foreground only: a backgrounded shell function is a subshell, so $! would not be the
+# process itself (signals would miss it). Background launches use `ip netns exec` directly.
+in_ns() { local n=$1; shift; ip netns exec "$n" "$@"; }
+
+# Polls a command until it succeeds or `secs` pass.
+wait_for() {
+  local secs=$1; shift
+  local end=$((SECONDS + secs))
+  while [ $SECONDS -lt $end ]; do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+cli() {  # cli NS COMMAND... -> box output on stdout
+  local n=$1; shift
+  in_ns "$n" timeout 20 expect -f "$e2e_lib_dir/cli.exp" 127.0.0.1 "$telnet_port" "$@"
+}
+
+port_open() { in_ns "$1" bash -c "exec 3<>/dev/tcp/127.0.0.1/$telnet_port" 2>/dev/null; }
+
+# make_namespaces: creates every namespace in $namespaces with its loopback up.
+make_namespaces() {
+  local n
+  for n in "${namespaces[@]}"; do
+    ip netns add "$n" || fail "ip netns add $n"
+    in_ns "$n" ip link set lo up
+  done
+}
+
+veth() {  # veth NS_A IF_A NS_B IF_B: a veth pair between two namespaces, both ends up
+  ip link add "$veth_prefix-a" type veth peer name "$veth_prefix-b" || fail "veth"
+  ip link set "$veth_prefix-a" netns "$1" && ip link set "$veth_prefix-b" netns "$3"
+  in_ns "$1" ip link set "$veth_prefix-a" name "$2" && in_ns "$3" ip link set "$veth_prefix-b" name "$4"
+  in_ns "$1" ip link set "$2" up && in_ns "$3" ip link set "$4" up
+}
