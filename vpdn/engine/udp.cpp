@@ -59,6 +59,10 @@ Status<std::string> UdpPort::open(Ipv4 bind, std::uint16_t port) {
     return unexpected("bind " + bind.to_string() + ":" + std::to_string(port) + ": " + ec.message());
   }
   s.non_blocking(true, ec);
+  // SO_REUSEADDR only after the bind: a second daemon (no SO_REUSEADDR) still fails to bind
+  // here, but the kernel data plane's per-tunnel sockets (SO_REUSEADDR before bind, then
+  // connect()ed to the peer; app/services/kernel_port.hpp) may share the address and port.
+  { const int on = 1; ::setsockopt(s.native_handle(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on); }
   // A burst of SCCRQs/ICRQs from many LACs must not overflow the default ~200 KiB buffer
   // between two wake-ups (each datagram costs ~1 KiB of buffer). FORCE works as root and
   // ignores rmem_max; otherwise the plain option is capped by the sysctl.

@@ -1,0 +1,493 @@
+// KernelPort: LNS sessions moved into the kernel's L2TP/PPP data path. See kernel_port.hpp.
+#include "app/services/kernel_port.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "common/log.hpp"
+
+namespace vpdnd::app {
+
+// ---- start-up choice ---------------------------------------------------------------------
+
+std::optional<DataPlaneChoice> parse_data_plane(std::string_view text) {
+  if (text == "auto") return DataPlaneChoice::automatic;
+  if (text == "user-space") return DataPlaneChoice::user_space;
+  if (text == "kernel") return DataPlaneChoice::kernel;
+  return std::nullopt;
+}
+
+std::string_view to_string(DataPlaneChoice c) {
+  switch (c) {
+    case DataPlaneChoice::automatic: return "auto";
+    case DataPlaneChoice::user_space: return "user-space";
+    case DataPlaneChoice::kernel: return "kernel";
+  }
+  return "auto";
+}
+
+DataPlaneDecision decide_data_plane(DataPlaneChoice choice, bool kernel_available,
+                                    const std::string& reason) {
+  DataPlaneDecision d;
+  const std::string user(netlink::backend_name(netlink::Backend::user_space));
+  const std::string kernel(netlink::backend_name(netlink::Backend::kernel));
+  switch (choice) {
+    case DataPlaneChoice::user_space:
+      d.description = user + "; chosen by --data-plane user-space";
+      break;
+    case DataPlaneChoice::automatic:
+      if (kernel_available) {
+        d.backend = netlink::Backend::kernel;
+        d.description = kernel + "; kernel L2TP available (--data-plane auto)";
+      } else {
+        // The same text as before the flag existed: the default on kernels without l2tp.
+        d.description = user + "; kernel L2TP unavailable: " + reason;
+      }
+      break;
+    case DataPlaneChoice::kernel:
+      if (kernel_available) {
+        d.backend = netlink::Backend::kernel;
+        d.description = kernel + "; chosen by --data-plane kernel";
+      } else {
+        d.requested_kernel_unavailable = true;
+        d.description = user + "; --data-plane kernel but kernel L2TP unavailable: " + reason;
+      }
+      break;
+  }
+  return d;
+}
+
+DataPlaneDecision detect_data_plane(DataPlaneChoice choice) {
+  if (choice == DataPlaneChoice::user_space) return decide_data_plane(choice, false, {});
+  std::string reason;
+  const bool available =
+      netlink::kernel_l2tp_available(&reason) && netlink::pppol2tp_available(&reason);
+  return decide_data_plane(choice, available, reason);
+}
+
+// ---- real kernel operations ----------------------------------------------------------------
+
+namespace {
+
+netlink::Error sys_error(const std::string& what, int code) {
+  return netlink::Error{what + ": " + std::strerror(code), code};
+}
+
+class NetlinkChannel final : public KernelChannel {
+ public:
+  explicit NetlinkChannel(std::unique_ptr<netlink::PppoL2tpChannel> c) : c_(std::move(c)) {}
+  std::string ifname() const override { return c_->ifname(); }
+  int channel_fd() const override { return c_->channel_fd(); }
+  int unit_fd() const override { return c_->unit_fd(); }
+
+ private:
+  std::unique_ptr<netlink::PppoL2tpChannel> c_;
+};
+
+class NetlinkKernelOps final : public KernelOps {
+ public:
+  Result<int, netlink::Error> open_tunnel_socket(netlink::Endpoint local,
+                                                 netlink::Endpoint peer) override {
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return unexpected(sys_error("tunnel socket", errno));
+    auto fail = [&](const std::string& what) {
+      netlink::Error e = sys_error(what, errno);
+      ::close(fd);
+      return unexpected(std::move(e));
+    };
+    const int on = 1;
+    if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0)
+      return fail("tunnel socket SO_REUSEADDR");
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(local.address.value);
+    a.sin_port = htons(local.port);
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0)
+      return fail("tunnel socket bind " + local.address.to_string() + ":" + std::to_string(local.port));
+    sockaddr_in p{};
+    p.sin_family = AF_INET;
+    p.sin_addr.s_addr = htonl(peer.address.value);
+    p.sin_port = htons(peer.port);
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&p), sizeof p) != 0)
+      return fail("tunnel socket connect " + peer.address.to_string() + ":" + std::to_string(peer.port));
+    return fd;
+  }
+
+  Status<netlink::Error> create_tunnel(const netlink::KernelTunnelParams& p) override {
+    if (auto s = genl(); !s) return s;
+    return genl_->create_tunnel(p);
+  }
+  Status<netlink::Error> delete_tunnel(std::uint32_t tunnel_id) override {
+    if (auto s = genl(); !s) return s;
+    return genl_->delete_tunnel(tunnel_id);
+  }
+  Result<std::unique_ptr<KernelChannel>, netlink::Error> open_channel(
+      const netlink::PppoL2tpParams& p) override {
+    auto c = netlink::PppoL2tpChannel::open(p);
+    if (!c) return unexpected(c.error());
+    return std::unique_ptr<KernelChannel>(std::make_unique<NetlinkChannel>(std::move(*c)));
+  }
+  Result<int, netlink::Error> configure_link(const std::string& ifname, Ipv4 local, Ipv4 peer,
+                                             std::uint16_t mtu) override {
+    if (auto s = rtnl(); !s) return unexpected(s.error());
+    auto index = rtnl_->link_index(ifname);
+    if (!index) return unexpected(index.error());
+    if (auto s = rtnl_->add_address(*index, local, 32, peer); !s) return unexpected(s.error());
+    if (auto s = rtnl_->set_link(*index, mtu, true); !s) return unexpected(s.error());
+    return *index;
+  }
+  Status<netlink::Error> add_route(Ipv4 address, int ifindex) override {
+    if (auto s = rtnl(); !s) return s;
+    return rtnl_->add_route(address, 32, ifindex);
+  }
+  Status<netlink::Error> remove_route(Ipv4 address, int ifindex) override {
+    if (auto s = rtnl(); !s) return s;
+    return rtnl_->remove_route(address, 32, ifindex);
+  }
+
+ private:
+  Status<netlink::Error> genl() {
+    if (genl_) return {};
+    auto g = netlink::KernelL2tp::open();
+    if (!g) return unexpected(g.error());
+    genl_ = std::move(*g);
+    return {};
+  }
+  Status<netlink::Error> rtnl() {
+    if (rtnl_) return {};
+    auto r = netlink::RouteNetlink::open();
+    if (!r) return unexpected(r.error());
+    rtnl_ = std::move(*r);
+    return {};
+  }
+  std::unique_ptr<netlink::KernelL2tp> genl_;
+  std::unique_ptr<netlink::RouteNetlink> rtnl_;
+};
+
+std::string call_key(vpdn::CallId c) {
+  return "tunnel=" + std::to_string(c.tunnel) + " session=" + std::to_string(c.session);
+}
+
+}  // namespace
+
+std::unique_ptr<KernelOps> make_netlink_kernel_ops() {
+  return std::make_unique<NetlinkKernelOps>();
+}
+
+std::string_view describe(KernelStep step) {
+  switch (step) {
+    case KernelStep::session_info: return "session info";
+    case KernelStep::sequencing: return "data sequencing on";
+    case KernelStep::tunnel_socket: return "tunnel UDP socket";
+    case KernelStep::create_tunnel: return "create kernel tunnel";
+    case KernelStep::open_channel: return "open PPPoL2TP channel";
+    case KernelStep::configure_link: return "configure pppN";
+    case KernelStep::add_route: return "host route via pppN";
+  }
+  return "unknown step";
+}
+
+// ---- readers -------------------------------------------------------------------------------
+
+// Reads one fd on the io_context and hands every datagram/frame to `handler`. Never owns
+// the fd (stop() releases it from the reactor; the owner closes it). Lives in a shared_ptr
+// so that a completion after stop(), or a handler that stops its own reader, is safe.
+struct KernelPort::Reader : std::enable_shared_from_this<Reader> {
+  enum class Kind { datagram, frame };
+  Reader(boost::asio::io_context& io, int fd, Kind k, std::shared_ptr<Bytes> buf,
+         std::function<void(ByteView)> h, std::uint64_t& errors)
+      : descriptor(io, fd), kind(k), buffer(std::move(buf)), handler(std::move(h)), read_errors(errors) {
+    // The reactor only says "readable"; the reads themselves must not block the engine.
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags >= 0) (void)::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  }
+  boost::asio::posix::stream_descriptor descriptor;
+  Kind kind;
+  std::shared_ptr<Bytes> buffer;  // shared by all readers: handlers run one at a time
+  std::function<void(ByteView)> handler;
+  std::uint64_t& read_errors;  // KernelPort's counter; only touched while not stopped
+  bool stopped = false;
+
+  void arm() {
+    descriptor.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                          [self = shared_from_this()](const boost::system::error_code& ec) {
+                            if (self->stopped || ec) return;
+                            self->drain();
+                          });
+  }
+
+  void drain() {
+    const int fd = descriptor.native_handle();
+    // Up to 32 per wake-up so one busy fd cannot starve the loop; the next wait returns
+    // at once if more is queued.
+    for (int i = 0; i < 32 && !stopped; ++i) {
+      ssize_t n = ::read(fd, buffer->data(), buffer->size());
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        if (errno == EINTR) continue;
+        ++read_errors;
+        // A connected UDP socket reports an ICMP error once (ECONNREFUSED...): read on.
+        // Anything else on a PPP fd means it is dead: stop rather than spin.
+        if (kind == Kind::frame) return;
+        continue;
+      }
+      if (n == 0) {
+        if (kind == Kind::frame) return;  // EOF: the unit/channel went away
+        continue;                         // an empty datagram: nothing to hand on
+      }
+      handler(ByteView(buffer->data(), static_cast<std::size_t>(n)));
+    }
+    if (!stopped) arm();
+  }
+
+  void stop() {
+    if (stopped) return;
+    stopped = true;
+    boost::system::error_code ec;
+    descriptor.cancel(ec);
+    (void)descriptor.release();
+  }
+};
+
+struct KernelPort::Tunnel {
+  int fd = -1;
+  netlink::Endpoint peer;
+  std::uint16_t peer_tunnel_id = 0;
+  std::size_t sessions = 0;
+  std::shared_ptr<Reader> reader;
+};
+
+struct KernelPort::Session {
+  std::uint16_t vt = 0;
+  Ipv4 address;
+  int ifindex = 0;
+  std::string ifname;
+  std::uint64_t order = 0;
+  std::unique_ptr<KernelChannel> channel;
+  std::shared_ptr<Reader> channel_reader, unit_reader;
+};
+
+// ---- KernelPort -----------------------------------------------------------------------------
+
+namespace {
+std::shared_ptr<Bytes> shared_buffer() {
+  static constexpr std::size_t kMax = 65536;  // largest UDP payload
+  return std::make_shared<Bytes>(kMax);
+}
+}  // namespace
+
+KernelPort::KernelPort(boost::asio::io_context& io, vpdn::IpPort& inner,
+                       std::unique_ptr<KernelOps> ops, Hooks hooks)
+    : io_(io), inner_(inner), ops_(std::move(ops)), hooks_(std::move(hooks)), buffer_(shared_buffer()) {}
+
+KernelPort::~KernelPort() { stop(); }
+
+bool KernelPort::add_host_route(std::uint16_t vt, Ipv4 address) { return inner_.add_host_route(vt, address); }
+void KernelPort::remove_host_route(std::uint16_t vt, Ipv4 address) { inner_.remove_host_route(vt, address); }
+void KernelPort::write_ip(std::uint16_t vt, ByteView packet) { inner_.write_ip(vt, packet); }
+bool KernelPort::set_peer_address(std::uint16_t vt, Ipv4 local, Ipv4 peer) {
+  return inner_.set_peer_address(vt, local, peer);
+}
+void KernelPort::clear_peer_address(std::uint16_t vt) { inner_.clear_peer_address(vt); }
+
+bool KernelPort::in_kernel(vpdn::CallId call) const { return sessions_.count(call) != 0; }
+std::size_t KernelPort::session_count() const { return sessions_.size(); }
+std::size_t KernelPort::tunnel_count() const { return tunnels_.size(); }
+
+std::string KernelPort::ifname(vpdn::CallId call) const {
+  auto it = sessions_.find(call);
+  return it == sessions_.end() ? std::string{} : it->second.ifname;
+}
+
+void KernelPort::fail(vpdn::CallId call, KernelStep step, const std::string& error) {
+  std::uint64_t n = ++fallbacks_[step];
+  // One line per failure while they are few; then every 1000th, so a systematic failure
+  // (a module unloaded under us) cannot flood the log at thousands of sessions.
+  if (n <= 10 || n % 1000 == 0) {
+    log_warning(DebugModule::l2tp, call_key(call) + " kernel data plane: " + std::string(describe(step)) +
+                                       ": " + error + "; session stays in user space (" +
+                                       std::to_string(n) + " so far)");
+  }
+}
+
+void KernelPort::session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address) {
+  inner_.session_ip_up(call, vt, address);
+  if (stopped_ || sessions_.count(call)) return;
+  std::optional<KernelSessionInfo> info = hooks_.session_info ? hooks_.session_info(call, vt) : std::nullopt;
+  if (!info) return fail(call, KernelStep::session_info, "the L2TP engine does not know the session");
+  if (!info->template_address)
+    return fail(call, KernelStep::session_info,
+                "virtual-template " + std::to_string(vt) + " has no ip address for pppN");
+  if (info->sequencing)
+    return fail(call, KernelStep::sequencing,
+                "data messages carry Ns/Nr (flow control), which the engine numbers");
+
+  auto t = tunnels_.find(call.tunnel);
+  if (t == tunnels_.end()) {
+    std::optional<KernelTunnelInfo> ti = hooks_.tunnel_info ? hooks_.tunnel_info(call.tunnel) : std::nullopt;
+    if (!ti) return fail(call, KernelStep::session_info, "the L2TP engine does not know the tunnel");
+    auto fd = ops_->open_tunnel_socket(ti->local, ti->peer);
+    if (!fd) return fail(call, KernelStep::tunnel_socket, fd.error().message);
+    netlink::KernelTunnelParams p;
+    p.tunnel_id = call.tunnel;
+    p.peer_tunnel_id = ti->peer_tunnel_id;
+    p.udp_fd = *fd;
+    if (auto s = ops_->create_tunnel(p); !s) {
+      ::close(*fd);
+      return fail(call, KernelStep::create_tunnel, s.error().message);
+    }
+    ++counters_.tunnels_created;
+    Tunnel nt;
+    nt.fd = *fd;
+    nt.peer = ti->peer;
+    nt.peer_tunnel_id = ti->peer_tunnel_id;
+    const netlink::Endpoint peer = ti->peer;
+    nt.reader = std::make_shared<Reader>(io_, *fd, Reader::Kind::datagram, buffer_,
+                                         [this, peer](ByteView d) {
+                                           ++counters_.datagrams_up;
+                                           if (hooks_.on_datagram) hooks_.on_datagram(peer, d);
+                                         },
+                                         counters_.read_errors);
+    nt.reader->arm();
+    t = tunnels_.emplace(call.tunnel, std::move(nt)).first;
+    log_info(DebugModule::l2tp, "tunnel=" + std::to_string(call.tunnel) + " kernel tunnel created (peer " +
+                                    ti->peer.address.to_string() + ":" + std::to_string(ti->peer.port) +
+                                    " tunnel " + std::to_string(ti->peer_tunnel_id) + ")");
+  }
+  Tunnel& tunnel = t->second;
+
+  netlink::PppoL2tpParams cp;
+  cp.udp_fd = tunnel.fd;
+  cp.peer = tunnel.peer;
+  cp.tunnel_id = call.tunnel;
+  cp.session_id = call.session;
+  cp.peer_tunnel_id = tunnel.peer_tunnel_id;
+  cp.peer_session_id = info->peer_session_id;
+  auto channel = ops_->open_channel(cp);
+  if (!channel) {
+    fail(call, KernelStep::open_channel, channel.error().message);
+    return release_tunnel_if_unused(call.tunnel);
+  }
+  Session s;
+  s.vt = vt;
+  s.address = address;
+  s.channel = std::move(*channel);
+  s.ifname = s.channel->ifname();
+  auto index = ops_->configure_link(s.ifname, *info->template_address, address, info->mtu);
+  if (!index) {
+    fail(call, KernelStep::configure_link, s.ifname + ": " + index.error().message);
+    s.channel.reset();
+    return release_tunnel_if_unused(call.tunnel);
+  }
+  s.ifindex = *index;
+  // The /32 moves: the TUN's route first (the main table holds one route per prefix and
+  // metric, whatever the device), then pppN's; on failure the TUN's comes back.
+  inner_.remove_host_route(vt, address);
+  if (auto r = ops_->add_route(address, s.ifindex); !r) {
+    fail(call, KernelStep::add_route, s.ifname + ": " + r.error().message);
+    inner_.add_host_route(vt, address);
+    s.channel.reset();
+    return release_tunnel_if_unused(call.tunnel);
+  }
+  auto up = [this, call](ByteView frame) {
+    ++counters_.ppp_frames_up;
+    if (hooks_.on_ppp_frame) hooks_.on_ppp_frame(call, frame);
+  };
+  if (int fd = s.channel->channel_fd(); fd >= 0) {
+    s.channel_reader = std::make_shared<Reader>(io_, fd, Reader::Kind::frame, buffer_, up, counters_.read_errors);
+    s.channel_reader->arm();
+  }
+  if (int fd = s.channel->unit_fd(); fd >= 0) {
+    s.unit_reader = std::make_shared<Reader>(io_, fd, Reader::Kind::frame, buffer_, up, counters_.read_errors);
+    s.unit_reader->arm();
+  }
+  s.order = next_order_++;
+  ++tunnel.sessions;
+  ++counters_.sessions_moved;
+  log_info(DebugModule::l2tp, call_key(call) + " address=" + address.to_string() + " data plane in kernel on " +
+                                  s.ifname);
+  sessions_.emplace(call, std::move(s));
+}
+
+void KernelPort::close_session(std::map<vpdn::CallId, Session>::iterator it) {
+  const vpdn::CallId call = it->first;
+  Session& s = it->second;
+  if (s.channel_reader) s.channel_reader->stop();
+  if (s.unit_reader) s.unit_reader->stop();
+  if (auto r = ops_->remove_route(s.address, s.ifindex); !r) {
+    // pppN takes its routes with it when the unit closes just below: only worth a count.
+    ++counters_.teardown_errors;
+  }
+  s.channel.reset();  // PPPIOCDISCONN, unit closed (pppN goes), kernel session goes
+  auto t = tunnels_.find(call.tunnel);
+  if (t != tunnels_.end() && t->second.sessions > 0) --t->second.sessions;
+  sessions_.erase(it);
+  release_tunnel_if_unused(call.tunnel);
+}
+
+void KernelPort::release_tunnel_if_unused(std::uint16_t tunnel) {
+  auto t = tunnels_.find(tunnel);
+  if (t == tunnels_.end() || t->second.sessions > 0) return;
+  // Reverse of creation: stop reading, delete the kernel tunnel, then close its socket.
+  t->second.reader->stop();
+  if (auto s = ops_->delete_tunnel(tunnel); !s) {
+    ++counters_.teardown_errors;
+    log_warning(DebugModule::l2tp, "tunnel=" + std::to_string(tunnel) +
+                                       " kernel tunnel delete: " + s.error().message);
+  }
+  ::close(t->second.fd);
+  tunnels_.erase(t);
+  ++counters_.tunnels_deleted;
+  log_info(DebugModule::l2tp, "tunnel=" + std::to_string(tunnel) + " kernel tunnel deleted");
+}
+
+void KernelPort::session_ip_down(vpdn::CallId call, std::uint16_t vt, Ipv4 address) {
+  auto it = sessions_.find(call);
+  if (it != sessions_.end()) close_session(it);
+  inner_.session_ip_down(call, vt, address);
+}
+
+void KernelPort::stop() {
+  stopped_ = true;
+  std::vector<std::pair<std::uint64_t, vpdn::CallId>> order;
+  order.reserve(sessions_.size());
+  for (const auto& [call, s] : sessions_) order.emplace_back(s.order, call);
+  std::sort(order.rbegin(), order.rend());  // newest first
+  for (const auto& [o, call] : order) {
+    auto it = sessions_.find(call);
+    if (it != sessions_.end()) close_session(it);
+  }
+  // Tunnels go with their last session; none is kept without one, but be thorough.
+  while (!tunnels_.empty()) {
+    tunnels_.begin()->second.sessions = 0;
+    release_tunnel_if_unused(tunnels_.begin()->first);
+  }
+}
+
+std::string KernelPort::summary() const {
+  std::string out = std::to_string(sessions_.size()) + (sessions_.size() == 1 ? " session" : " sessions") +
+                    " and " + std::to_string(tunnels_.size()) + (tunnels_.size() == 1 ? " tunnel" : " tunnels") +
+                    " in the kernel";
+  if (!fallbacks_.empty()) {
+    out += "; kept in user space:";
+    bool first = true;
+    for (const auto& [step, n] : fallbacks_) {
+      out += (first ? " " : ", ") + std::string(describe(step)) + " " + std::to_string(n);
+      first = false;
+    }
+  }
+  return out;
+}
+
+}  // namespace vpdnd::app

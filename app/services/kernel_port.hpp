@@ -1,0 +1,214 @@
+// DOC: the LNS's kernel data plane (issue 5, "Kernel" back end): KernelPort decorates the
+// TunPort as the vpdn::IpPort of LnsCalls and moves each LNS session whose PPP reached IPCP
+// Opened into the kernel (l2tp_core/l2tp_ppp): a per-tunnel UDP socket bound to the
+// engine's address and port and connect()ed to the peer carries the kernel tunnel
+// (genetlink L2TP_CMD_TUNNEL_CREATE with that fd), a PPPoL2TP channel + /dev/ppp unit per
+// session gives interface pppN with the template address, the user's address as peer, the
+// template MTU and a host route; the TUN host route of that address is removed.
+//
+// The control plane stays in user space: the connected socket gets every datagram from the
+// peer (the kernel passes control messages and data of sessions it does not hold up to the
+// socket) and KernelPort hands each to the L2TP engine (Hooks::on_datagram); PPP control
+// frames the kernel delivers on the channel fd (LCP, authentication) and the unit fd (IPCP
+// and other NCPs) go to LnsCalls (Hooks::on_ppp_frame) as if they had come from L2TP. What
+// LnsCalls sends still goes out through the engine's own socket.
+//
+// Every kernel step goes through KernelOps (real: make_netlink_kernel_ops() over
+// netlink/netlink.hpp; tests: a fake with socketpairs), so the sequencing and the fallback
+// are unit-tested on kernels without l2tp. A failing step is logged once with its error,
+// counted by step (fallbacks()), everything done for that session is undone, and the
+// session stays on the user-space path (TUN route, engine data path), which keeps working.
+// Sessions with data sequencing (Ns/Nr: `tunnel flow-control` or the LAC's Sequencing
+// Required) stay in user space: the engine and the kernel would number one session's data
+// messages independently.
+//
+// Owner: kernel-dp. Threading: engine thread only (the io_context that runs the readers);
+// no locks.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/bytes.hpp"
+#include "common/ipv4.hpp"
+#include "common/result.hpp"
+#include "netlink/netlink.hpp"
+#include "vpdn/calls.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace vpdnd::app {
+
+// ---- start-up choice (`vpdnd --data-plane auto|user-space|kernel`) -----------------------
+
+enum class DataPlaneChoice : std::uint8_t { automatic = 0, user_space, kernel };
+// "auto" / "user-space" / "kernel"; nullopt for anything else.
+std::optional<DataPlaneChoice> parse_data_plane(std::string_view text);
+std::string_view to_string(DataPlaneChoice c);
+
+struct DataPlaneDecision {
+  netlink::Backend backend = netlink::Backend::user_space;
+  // For `display l2tp statistics` and the start-up log, e.g.
+  // "user-space (TUN); kernel L2TP unavailable: genetlink family "l2tp" not found (...)".
+  std::string description;
+  // `kernel` was asked for and cannot be used: the caller logs it as an error (and runs on
+  // in user space).
+  bool requested_kernel_unavailable = false;
+};
+// Pure: the backend for `choice` given what detection found (`kernel_available`, and
+// `reason` when not).
+DataPlaneDecision decide_data_plane(DataPlaneChoice choice, bool kernel_available,
+                                    const std::string& reason);
+// Runs detection (netlink::kernel_l2tp_available and pppol2tp_available: genetlink family
+// "l2tp", AF_PPPOX/PX_PROTO_OL2TP, /dev/ppp) unless `choice` is user_space, then decides.
+DataPlaneDecision detect_data_plane(DataPlaneChoice choice);
+
+// ---- the kernel operations KernelPort needs ----------------------------------------------
+
+// One session's kernel PPP channel and unit (real: netlink::PppoL2tpChannel). Destroying it
+// tears the channel and the unit down (pppN goes).
+class KernelChannel {
+ public:
+  virtual ~KernelChannel() = default;
+  virtual std::string ifname() const = 0;  // "ppp3"
+  // Read by KernelPort for PPP frames the kernel does not switch (protocol + information):
+  // the channel fd gets LCP and authentication, the unit fd IPCP and other NCPs. -1: none.
+  virtual int channel_fd() const = 0;
+  virtual int unit_fd() const = 0;
+};
+
+class KernelOps {
+ public:
+  virtual ~KernelOps() = default;
+  // A non-blocking UDP socket with SO_REUSEADDR bound to `local` and connect()ed to `peer`;
+  // the caller owns the fd.
+  virtual Result<int, netlink::Error> open_tunnel_socket(netlink::Endpoint local,
+                                                         netlink::Endpoint peer) = 0;
+  virtual Status<netlink::Error> create_tunnel(const netlink::KernelTunnelParams& p) = 0;
+  virtual Status<netlink::Error> delete_tunnel(std::uint32_t tunnel_id) = 0;
+  virtual Result<std::unique_ptr<KernelChannel>, netlink::Error> open_channel(
+      const netlink::PppoL2tpParams& p) = 0;
+  // `local`/32 with `peer` as point-to-point peer on `ifname`, MTU, up. Returns the ifindex.
+  virtual Result<int, netlink::Error> configure_link(const std::string& ifname, Ipv4 local, Ipv4 peer,
+                                                     std::uint16_t mtu) = 0;
+  virtual Status<netlink::Error> add_route(Ipv4 address, int ifindex) = 0;
+  virtual Status<netlink::Error> remove_route(Ipv4 address, int ifindex) = 0;
+};
+
+// The real operations over netlink/netlink.hpp (KernelL2tp, PppoL2tpChannel, RouteNetlink;
+// the genetlink and rtnetlink sockets are opened on first use).
+std::unique_ptr<KernelOps> make_netlink_kernel_ops();
+
+// ---- KernelPort ---------------------------------------------------------------------------
+
+// What KernelPort needs to know to move a session (services read it from the L2TP engine
+// and the running config).
+struct KernelTunnelInfo {
+  netlink::Endpoint local;  // the engine's bound address and port
+  netlink::Endpoint peer;   // the LAC's address and port
+  std::uint16_t peer_tunnel_id = 0;
+};
+struct KernelSessionInfo {
+  std::uint16_t peer_session_id = 0;
+  bool sequencing = false;               // data messages carry Ns/Nr: stays in user space
+  std::optional<Ipv4> template_address;  // `ip address` of the virtual template
+  std::uint16_t mtu = 1500;              // the template's MTU
+};
+
+// The set-up steps, for logs and fallback counts.
+enum class KernelStep : std::uint8_t {
+  session_info,   // the session or its tunnel is unknown to the engine / no template address
+  sequencing,     // session uses Ns/Nr (kept in user space by design, counted all the same)
+  tunnel_socket,  // open the connected per-tunnel UDP socket
+  create_tunnel,  // genetlink L2TP_CMD_TUNNEL_CREATE
+  open_channel,   // PPPoL2TP socket + /dev/ppp channel and unit
+  configure_link, // address/peer, MTU, up on pppN
+  add_route,      // host route through pppN
+};
+std::string_view describe(KernelStep step);
+
+struct KernelPortCounters {
+  std::uint64_t sessions_moved = 0;    // total sessions that went into the kernel
+  std::uint64_t tunnels_created = 0;   // kernel tunnels created
+  std::uint64_t tunnels_deleted = 0;
+  std::uint64_t datagrams_up = 0;      // from connected sockets to the engine
+  std::uint64_t ppp_frames_up = 0;     // from channel/unit fds to LnsCalls
+  std::uint64_t read_errors = 0;       // recv/read failures other than EAGAIN
+  std::uint64_t teardown_errors = 0;   // delete tunnel / remove route failures (logged)
+};
+
+class KernelPort final : public vpdn::IpPort {
+ public:
+  struct Hooks {
+    // nullopt when the engine no longer knows the call / the tunnel. tunnel_info is asked
+    // only when the call's tunnel is not in the kernel yet.
+    std::function<std::optional<KernelSessionInfo>(vpdn::CallId, std::uint16_t vt)> session_info;
+    std::function<std::optional<KernelTunnelInfo>(std::uint16_t tunnel)> tunnel_info;
+    // A datagram read from a tunnel's connected socket (sender = the tunnel's peer).
+    std::function<void(netlink::Endpoint from, ByteView datagram)> on_datagram;
+    // A PPP frame (protocol + information) read from a session's channel or unit fd.
+    std::function<void(vpdn::CallId, ByteView frame)> on_ppp_frame;
+  };
+
+  // `inner` (the TunPort) does everything the kernel path does not: TUN routes and writes,
+  // auto clients, and every session that is not (or could not be) moved.
+  KernelPort(boost::asio::io_context& io, vpdn::IpPort& inner, std::unique_ptr<KernelOps> ops,
+             Hooks hooks);
+  ~KernelPort() override;  // stop()
+  KernelPort(const KernelPort&) = delete;
+  KernelPort& operator=(const KernelPort&) = delete;
+
+  bool add_host_route(std::uint16_t vt, Ipv4 address) override;
+  void remove_host_route(std::uint16_t vt, Ipv4 address) override;
+  void write_ip(std::uint16_t vt, ByteView packet) override;
+  bool set_peer_address(std::uint16_t vt, Ipv4 local, Ipv4 peer) override;
+  void clear_peer_address(std::uint16_t vt) override;
+  // Moves the call into the kernel (see the top of this file); on any failure it stays
+  // in user space.
+  void session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address) override;
+  // Route, channel; the tunnel and its socket with its last kernel session.
+  void session_ip_down(vpdn::CallId call, std::uint16_t vt, Ipv4 address) override;
+
+  // Daemon stop: every session's route and channel, then every kernel tunnel and its
+  // socket, in reverse order of creation. Idempotent.
+  void stop();
+
+  bool in_kernel(vpdn::CallId call) const;
+  std::size_t session_count() const;
+  std::size_t tunnel_count() const;
+  std::string ifname(vpdn::CallId call) const;
+  const KernelPortCounters& counters() const { return counters_; }
+  // Sessions left in user space, by the step that failed.
+  const std::map<KernelStep, std::uint64_t>& fallbacks() const { return fallbacks_; }
+  // "2 sessions and 1 tunnel in the kernel; kept in user space: open PPPoL2TP channel 1"
+  std::string summary() const;
+
+ private:
+  struct Reader;
+  struct Tunnel;
+  struct Session;
+  void fail(vpdn::CallId call, KernelStep step, const std::string& error);
+  void release_tunnel_if_unused(std::uint16_t tunnel);
+  void close_session(std::map<vpdn::CallId, Session>::iterator it);
+
+  boost::asio::io_context& io_;
+  vpdn::IpPort& inner_;
+  std::unique_ptr<KernelOps> ops_;
+  Hooks hooks_;
+  std::map<std::uint16_t, Tunnel> tunnels_;     // by our tunnel id
+  std::map<vpdn::CallId, Session> sessions_;    // calls in the kernel
+  std::uint64_t next_order_ = 0;                // creation order, for stop()
+  KernelPortCounters counters_;
+  std::map<KernelStep, std::uint64_t> fallbacks_;
+  std::shared_ptr<Bytes> buffer_;               // one receive buffer for every reader
+  bool stopped_ = false;
+};
+
+}  // namespace vpdnd::app

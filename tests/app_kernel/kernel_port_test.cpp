@@ -1,0 +1,578 @@
+// KernelPort (app/services/kernel_port.hpp) driven with a fake KernelOps: socketpairs stand
+// in for the tunnel's connected UDP socket and for each session's /dev/ppp channel and unit
+// fds, so the sequencing, the fallback to user space and the teardown order are checked on
+// kernels without l2tp/ppp. The last tests use the real open_tunnel_socket on loopback
+// against the L2TP engine's own socket (the SO_REUSEADDR pairing the kernel path needs).
+#include "app/services/kernel_port.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <cerrno>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/timer.hpp"
+#include "startup-config/model.hpp"
+#include "vpdn/engine.hpp"
+
+namespace vpdnd::app {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using vpdn::CallId;
+
+Ipv4 ip(const char* s) { return *Ipv4::parse(s); }
+
+using Log = std::vector<std::string>;
+
+struct FdPair {
+  int near = -1, far = -1;  // near: handed to KernelPort; far: the test's end
+};
+FdPair dgram_pair() {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0) return {};
+  return {sv[0], sv[1]};
+}
+
+class FakeChannel final : public KernelChannel {
+ public:
+  FakeChannel(Log& log, int unit, int channel_fd, int unit_fd)
+      : log_(log), unit_(unit), channel_fd_(channel_fd), unit_fd_(unit_fd) {}
+  ~FakeChannel() override {
+    log_.push_back("close_channel " + ifname());
+    ::close(channel_fd_);
+    ::close(unit_fd_);
+  }
+  std::string ifname() const override { return "ppp" + std::to_string(unit_); }
+  int channel_fd() const override { return channel_fd_; }
+  int unit_fd() const override { return unit_fd_; }
+
+ private:
+  Log& log_;
+  int unit_, channel_fd_, unit_fd_;
+};
+
+// Records every operation in order; `fail_at` makes one step fail.
+class FakeOps final : public KernelOps {
+ public:
+  explicit FakeOps(Log& log) : log_(log) {}
+  ~FakeOps() override {
+    for (int fd : far_fds) ::close(fd);
+  }
+  std::optional<KernelStep> fail_at;
+  std::vector<int> far_fds;               // every far end, closed at the end
+  std::map<int, int> tunnel_far;          // near tunnel fd -> far end
+  std::map<std::string, int> channel_far, unit_far;  // ifname -> far end
+  std::vector<int> tunnel_fds;            // near ends given out, in order
+  int next_unit = 0;
+
+  Result<int, netlink::Error> open_tunnel_socket(netlink::Endpoint local, netlink::Endpoint peer) override {
+    log_.push_back("socket " + local.address.to_string() + ":" + std::to_string(local.port) + "->" +
+                   peer.address.to_string() + ":" + std::to_string(peer.port));
+    if (fail_at == KernelStep::tunnel_socket) return unexpected(netlink::Error{"bind: Address in use", EADDRINUSE});
+    FdPair p = dgram_pair();
+    far_fds.push_back(p.far);
+    tunnel_far[p.near] = p.far;
+    tunnel_fds.push_back(p.near);
+    return p.near;
+  }
+  Status<netlink::Error> create_tunnel(const netlink::KernelTunnelParams& p) override {
+    log_.push_back("create_tunnel " + std::to_string(p.tunnel_id) + " peer " + std::to_string(p.peer_tunnel_id) +
+                   (tunnel_far.count(p.udp_fd) ? " fd ok" : " fd BAD"));
+    if (fail_at == KernelStep::create_tunnel)
+      return unexpected(netlink::Error{"resolve genetlink family l2tp: Object not found", -12});
+    return {};
+  }
+  Status<netlink::Error> delete_tunnel(std::uint32_t tunnel_id) override {
+    log_.push_back("delete_tunnel " + std::to_string(tunnel_id));
+    return {};
+  }
+  Result<std::unique_ptr<KernelChannel>, netlink::Error> open_channel(const netlink::PppoL2tpParams& p) override {
+    log_.push_back("open_channel " + std::to_string(p.tunnel_id) + "/" + std::to_string(p.session_id) + " peer " +
+                   std::to_string(p.peer_tunnel_id) + "/" + std::to_string(p.peer_session_id) +
+                   (tunnel_far.count(p.udp_fd) ? " fd ok" : " fd BAD"));
+    if (fail_at == KernelStep::open_channel)
+      return unexpected(netlink::Error{"AF_PPPOX not supported by this kernel (no pppol2tp module)", EAFNOSUPPORT});
+    FdPair c = dgram_pair(), u = dgram_pair();
+    far_fds.push_back(c.far);
+    far_fds.push_back(u.far);
+    auto ch = std::make_unique<FakeChannel>(log_, next_unit++, c.near, u.near);
+    channel_far[ch->ifname()] = c.far;
+    unit_far[ch->ifname()] = u.far;
+    return std::unique_ptr<KernelChannel>(std::move(ch));
+  }
+  Result<int, netlink::Error> configure_link(const std::string& ifname, Ipv4 local, Ipv4 peer,
+                                             std::uint16_t mtu) override {
+    log_.push_back("configure " + ifname + " " + local.to_string() + " peer " + peer.to_string() + " mtu " +
+                   std::to_string(mtu));
+    if (fail_at == KernelStep::configure_link) return unexpected(netlink::Error{"link index: No such device", ENODEV});
+    return 100 + std::stoi(ifname.substr(3));
+  }
+  Status<netlink::Error> add_route(Ipv4 address, int ifindex) override {
+    log_.push_back("add_route " + address.to_string() + " if " + std::to_string(ifindex));
+    if (fail_at == KernelStep::add_route) return unexpected(netlink::Error{"add route: Invalid argument", EINVAL});
+    return {};
+  }
+  Status<netlink::Error> remove_route(Ipv4 address, int ifindex) override {
+    log_.push_back("remove_route " + address.to_string() + " if " + std::to_string(ifindex));
+    return {};
+  }
+
+ private:
+  Log& log_;
+};
+
+// The TunPort KernelPort decorates.
+class FakeTun final : public vpdn::IpPort {
+ public:
+  explicit FakeTun(Log& log) : log_(log) {}
+  bool add_host_route(std::uint16_t vt, Ipv4 a) override {
+    log_.push_back("tun add_route vt" + std::to_string(vt) + " " + a.to_string());
+    return true;
+  }
+  void remove_host_route(std::uint16_t vt, Ipv4 a) override {
+    log_.push_back("tun remove_route vt" + std::to_string(vt) + " " + a.to_string());
+  }
+  void write_ip(std::uint16_t vt, ByteView p) override {
+    log_.push_back("tun write vt" + std::to_string(vt) + " " + std::to_string(p.size()));
+  }
+  bool set_peer_address(std::uint16_t vt, Ipv4 l, Ipv4 p) override {
+    log_.push_back("tun peer vt" + std::to_string(vt) + " " + l.to_string() + " " + p.to_string());
+    return true;
+  }
+  void clear_peer_address(std::uint16_t vt) override { log_.push_back("tun clear_peer vt" + std::to_string(vt)); }
+
+ private:
+  Log& log_;
+};
+
+struct KernelPortTest : ::testing::Test {
+  boost::asio::io_context io;
+  Log log;
+  FakeTun tun{log};
+  FakeOps* ops = nullptr;
+  std::unique_ptr<KernelPort> port;
+  std::vector<std::pair<netlink::Endpoint, Bytes>> datagrams;
+  std::vector<std::pair<CallId, Bytes>> frames;
+  bool sequencing = false;
+  std::optional<Ipv4> template_address = ip("10.9.0.1");
+  std::map<CallId, std::uint16_t> known;  // call -> peer session id
+  std::function<void(CallId, ByteView)> frame_hook;
+  std::uint16_t unknown_tunnel = 0;
+
+  void SetUp() override {
+    auto o = std::make_unique<FakeOps>(log);
+    ops = o.get();
+    KernelPort::Hooks h;
+    h.session_info = [this](CallId c, std::uint16_t) -> std::optional<KernelSessionInfo> {
+      auto k = known.find(c);
+      if (k == known.end()) return std::nullopt;
+      KernelSessionInfo i;
+      i.peer_session_id = k->second;
+      i.sequencing = sequencing;
+      i.template_address = template_address;
+      i.mtu = 1400;
+      return i;
+    };
+    h.tunnel_info = [this](std::uint16_t t) -> std::optional<KernelTunnelInfo> {
+      if (unknown_tunnel == t) return std::nullopt;
+      KernelTunnelInfo i;
+      i.local = {ip("192.0.2.1"), 1701};
+      i.peer = {ip("192.0.2.2"), static_cast<std::uint16_t>(1700 + t % 10)};
+      i.peer_tunnel_id = static_cast<std::uint16_t>(t + 1000);
+      return i;
+    };
+    h.on_datagram = [this](netlink::Endpoint from, ByteView d) { datagrams.emplace_back(from, Bytes(d.begin(), d.end())); };
+    h.on_ppp_frame = [this](CallId c, ByteView f) {
+      frames.emplace_back(c, Bytes(f.begin(), f.end()));
+      if (frame_hook) frame_hook(c, f);
+    };
+    port = std::make_unique<KernelPort>(io, tun, std::move(o), std::move(h));
+  }
+  void TearDown() override {
+    port.reset();  // stops (ops, owned by the port, goes with it)
+  }
+  void up(CallId c, const char* address, std::uint16_t peer_session = 77) {
+    known[c] = peer_session;
+    port->session_ip_up(c, 1, ip(address));
+  }
+  Log take() {
+    Log out;
+    out.swap(log);
+    return out;
+  }
+};
+
+TEST_F(KernelPortTest, FirstSessionCreatesTheTunnelSecondReusesIt) {
+  up({10, 1}, "10.9.0.2", 501);
+  EXPECT_THAT(take(), ElementsAre("socket 192.0.2.1:1701->192.0.2.2:1700", "create_tunnel 10 peer 1010 fd ok",
+                                  "open_channel 10/1 peer 1010/501 fd ok", "configure ppp0 10.9.0.1 peer 10.9.0.2 mtu 1400",
+                                  "tun remove_route vt1 10.9.0.2", "add_route 10.9.0.2 if 100"));
+  up({10, 2}, "10.9.0.3", 502);
+  EXPECT_THAT(take(), ElementsAre("open_channel 10/2 peer 1010/502 fd ok", "configure ppp1 10.9.0.1 peer 10.9.0.3 mtu 1400",
+                                  "tun remove_route vt1 10.9.0.3", "add_route 10.9.0.3 if 101"));
+  EXPECT_TRUE(port->in_kernel({10, 1}));
+  EXPECT_TRUE(port->in_kernel({10, 2}));
+  EXPECT_EQ(port->ifname({10, 2}), "ppp1");
+  EXPECT_EQ(port->tunnel_count(), 1u);
+  EXPECT_EQ(port->session_count(), 2u);
+  EXPECT_EQ(port->counters().tunnels_created, 1u);
+  EXPECT_EQ(port->counters().sessions_moved, 2u);
+  EXPECT_TRUE(port->fallbacks().empty());
+  EXPECT_EQ(port->summary(), "2 sessions and 1 tunnel in the kernel");
+}
+
+TEST_F(KernelPortTest, DownOfOneKeepsTheTunnelDownOfTheLastDeletesIt) {
+  up({10, 1}, "10.9.0.2");
+  up({10, 2}, "10.9.0.3");
+  const int far = ops->tunnel_far.at(ops->tunnel_fds.at(0));
+  take();
+  port->session_ip_down({10, 1}, 1, ip("10.9.0.2"));
+  EXPECT_THAT(take(), ElementsAre("remove_route 10.9.0.2 if 100", "close_channel ppp0"));
+  EXPECT_EQ(port->tunnel_count(), 1u);
+  EXPECT_FALSE(port->in_kernel({10, 1}));
+  // The connected socket is still open: the far end can still send to it.
+  const std::uint8_t b = 1;
+  EXPECT_EQ(::send(far, &b, 1, MSG_DONTWAIT), 1);
+  port->session_ip_down({10, 2}, 1, ip("10.9.0.3"));
+  EXPECT_THAT(take(), ElementsAre("remove_route 10.9.0.3 if 101", "close_channel ppp1", "delete_tunnel 10"));
+  EXPECT_EQ(port->tunnel_count(), 0u);
+  EXPECT_EQ(port->counters().tunnels_deleted, 1u);
+  // ... and now it is closed.
+  errno = 0;
+  EXPECT_EQ(::send(far, &b, 1, MSG_DONTWAIT), -1);
+  EXPECT_EQ(errno, ECONNREFUSED);
+  // A session that never went into the kernel only passes through.
+  port->session_ip_down({10, 9}, 1, ip("10.9.0.9"));
+  EXPECT_TRUE(take().empty());
+}
+
+TEST_F(KernelPortTest, SeparateTunnelsGetSeparateSockets) {
+  up({10, 1}, "10.9.0.2");
+  up({11, 1}, "10.9.0.3");
+  EXPECT_EQ(port->tunnel_count(), 2u);
+  EXPECT_EQ(ops->tunnel_fds.size(), 2u);
+  port->session_ip_down({10, 1}, 1, ip("10.9.0.2"));
+  EXPECT_EQ(port->tunnel_count(), 1u);
+}
+
+struct StepCase {
+  KernelStep step;
+  std::vector<std::string> expected;  // operations of the failed attempt
+};
+
+class KernelPortFailure : public KernelPortTest, public ::testing::WithParamInterface<StepCase> {};
+
+TEST_P(KernelPortFailure, EachStepFallsBackToUserSpaceAndCounts) {
+  const StepCase& c = GetParam();
+  ops->fail_at = c.step;
+  up({10, 1}, "10.9.0.2");
+  EXPECT_EQ(take(), c.expected);
+  EXPECT_FALSE(port->in_kernel({10, 1}));
+  EXPECT_EQ(port->tunnel_count(), 0u);
+  EXPECT_EQ(port->session_count(), 0u);
+  ASSERT_EQ(port->fallbacks().count(c.step), 1u);
+  EXPECT_EQ(port->fallbacks().at(c.step), 1u);
+  EXPECT_THAT(port->summary(), HasSubstr("kept in user space: " + std::string(describe(c.step)) + " 1"));
+  // Any socket that was opened is closed again.
+  for (const auto& [near, far] : ops->tunnel_far) {
+    const std::uint8_t b = 1;
+    errno = 0;
+    EXPECT_EQ(::send(far, &b, 1, MSG_DONTWAIT), -1);
+    EXPECT_EQ(errno, ECONNREFUSED);
+  }
+  // The session's teardown only reaches the TUN side.
+  port->session_ip_down({10, 1}, 1, ip("10.9.0.2"));
+  EXPECT_TRUE(take().empty());
+  // Once the step works again, the next session goes into the kernel.
+  ops->fail_at.reset();
+  up({10, 2}, "10.9.0.3");
+  EXPECT_TRUE(port->in_kernel({10, 2}));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Steps, KernelPortFailure,
+    ::testing::Values(
+        StepCase{KernelStep::tunnel_socket, {"socket 192.0.2.1:1701->192.0.2.2:1700"}},
+        StepCase{KernelStep::create_tunnel, {"socket 192.0.2.1:1701->192.0.2.2:1700", "create_tunnel 10 peer 1010 fd ok"}},
+        StepCase{KernelStep::open_channel,
+                 {"socket 192.0.2.1:1701->192.0.2.2:1700", "create_tunnel 10 peer 1010 fd ok",
+                  "open_channel 10/1 peer 1010/77 fd ok", "delete_tunnel 10"}},
+        StepCase{KernelStep::configure_link,
+                 {"socket 192.0.2.1:1701->192.0.2.2:1700", "create_tunnel 10 peer 1010 fd ok",
+                  "open_channel 10/1 peer 1010/77 fd ok", "configure ppp0 10.9.0.1 peer 10.9.0.2 mtu 1400",
+                  "close_channel ppp0", "delete_tunnel 10"}},
+        StepCase{KernelStep::add_route,
+                 {"socket 192.0.2.1:1701->192.0.2.2:1700", "create_tunnel 10 peer 1010 fd ok",
+                  "open_channel 10/1 peer 1010/77 fd ok", "configure ppp0 10.9.0.1 peer 10.9.0.2 mtu 1400",
+                  "tun remove_route vt1 10.9.0.2", "add_route 10.9.0.2 if 100", "tun add_route vt1 10.9.0.2",
+                  "close_channel ppp0", "delete_tunnel 10"}}),
+    [](const ::testing::TestParamInfo<StepCase>& i) {
+      std::string n(describe(i.param.step));
+      for (auto& ch : n)
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+      return n;
+    });
+
+TEST_F(KernelPortTest, AFailingSecondSessionKeepsTheTunnelOfTheFirst) {
+  up({10, 1}, "10.9.0.2");
+  ops->fail_at = KernelStep::open_channel;
+  take();
+  up({10, 2}, "10.9.0.3");
+  EXPECT_THAT(take(), ElementsAre("open_channel 10/2 peer 1010/77 fd ok"));
+  EXPECT_EQ(port->tunnel_count(), 1u);
+  EXPECT_TRUE(port->in_kernel({10, 1}));
+  EXPECT_FALSE(port->in_kernel({10, 2}));
+}
+
+TEST_F(KernelPortTest, UnknownSessionNoTemplateAddressAndSequencingStayInUserSpace) {
+  port->session_ip_up({10, 1}, 1, ip("10.9.0.2"));  // not known to the "engine"
+  template_address.reset();
+  up({10, 2}, "10.9.0.3");
+  template_address = ip("10.9.0.1");
+  sequencing = true;
+  up({10, 3}, "10.9.0.4");
+  sequencing = false;
+  unknown_tunnel = 10;
+  up({10, 4}, "10.9.0.5");
+  EXPECT_TRUE(take().empty());  // no kernel operation was tried
+  EXPECT_EQ(port->fallbacks().at(KernelStep::session_info), 3u);
+  EXPECT_EQ(port->fallbacks().at(KernelStep::sequencing), 1u);
+  EXPECT_EQ(port->session_count(), 0u);
+}
+
+TEST_F(KernelPortTest, FramesOnTheChannelAndUnitFdsReachTheCallsLayer) {
+  up({10, 1}, "10.9.0.2");
+  up({10, 2}, "10.9.0.3");
+  const Bytes lcp_echo = {0xc0, 0x21, 0x09, 0x01, 0x00, 0x08, 0x11, 0x22, 0x33, 0x44};
+  const Bytes ipcp = {0x80, 0x21, 0x01, 0x02, 0x00, 0x04};
+  ASSERT_EQ(::send(ops->channel_far.at("ppp1"), lcp_echo.data(), lcp_echo.size(), 0),
+            static_cast<ssize_t>(lcp_echo.size()));
+  ASSERT_EQ(::send(ops->unit_far.at("ppp0"), ipcp.data(), ipcp.size(), 0), static_cast<ssize_t>(ipcp.size()));
+  io.poll();
+  ASSERT_EQ(frames.size(), 2u);
+  std::map<CallId, Bytes> got(frames.begin(), frames.end());
+  EXPECT_EQ(got.at(CallId{10, 2}), lcp_echo);
+  EXPECT_EQ(got.at(CallId{10, 1}), ipcp);
+  EXPECT_EQ(port->counters().ppp_frames_up, 2u);
+  EXPECT_TRUE(datagrams.empty());
+}
+
+TEST_F(KernelPortTest, DatagramsOnTheConnectedSocketReachTheEngine) {
+  up({10, 1}, "10.9.0.2");
+  const int far = ops->tunnel_far.at(ops->tunnel_fds.at(0));
+  const Bytes hello = {0xc8, 0x02, 0x00, 0x14, 0x03, 0xf2, 0x00, 0x00, 0x00, 0x01, 0x00, 0x02,
+                       0x80, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06};
+  for (int i = 0; i < 40; ++i) ASSERT_EQ(::send(far, hello.data(), hello.size(), 0), static_cast<ssize_t>(hello.size()));
+  // An empty datagram is skipped, not taken as the end of the socket.
+  ASSERT_EQ(::send(far, hello.data(), 0, 0), 0);
+  ASSERT_EQ(::send(far, hello.data(), hello.size(), 0), static_cast<ssize_t>(hello.size()));
+  io.poll();
+  ASSERT_EQ(datagrams.size(), 41u);
+  EXPECT_EQ(datagrams[0].first, (netlink::Endpoint{ip("192.0.2.2"), 1700}));
+  EXPECT_EQ(datagrams[40].second, hello);
+  EXPECT_EQ(port->counters().datagrams_up, 41u);
+}
+
+TEST_F(KernelPortTest, ACallTornDownFromItsOwnFrameStopsReadingSafely) {
+  up({10, 1}, "10.9.0.2");
+  up({10, 2}, "10.9.0.3");
+  // LCP Terminate-Request read from the channel: LnsCalls ends the call inside the callback.
+  frame_hook = [this](CallId c, ByteView) { port->session_ip_down(c, 1, c.session == 1 ? ip("10.9.0.2") : ip("10.9.0.3")); };
+  const Bytes term = {0xc0, 0x21, 0x05, 0x01, 0x00, 0x04};
+  for (int i = 0; i < 3; ++i) ::send(ops->channel_far.at("ppp0"), term.data(), term.size(), 0);
+  ::send(ops->channel_far.at("ppp1"), term.data(), term.size(), 0);
+  io.poll();
+  EXPECT_EQ(frames.size(), 2u);  // one per call: reading stops with the call
+  EXPECT_EQ(port->session_count(), 0u);
+  EXPECT_EQ(port->tunnel_count(), 0u);
+}
+
+TEST_F(KernelPortTest, StopTearsEverythingDownInReverseOrder) {
+  up({10, 1}, "10.9.0.2");
+  up({11, 1}, "10.9.0.3");
+  up({10, 2}, "10.9.0.4");
+  take();
+  port->stop();
+  EXPECT_THAT(take(), ElementsAre("remove_route 10.9.0.4 if 102", "close_channel ppp2",
+                                  "remove_route 10.9.0.3 if 101", "close_channel ppp1", "delete_tunnel 11",
+                                  "remove_route 10.9.0.2 if 100", "close_channel ppp0", "delete_tunnel 10"));
+  EXPECT_EQ(port->session_count(), 0u);
+  EXPECT_EQ(port->tunnel_count(), 0u);
+  port->stop();  // idempotent
+  EXPECT_TRUE(take().empty());
+  // After stop nothing goes into the kernel any more.
+  up({12, 1}, "10.9.0.5");
+  EXPECT_TRUE(take().empty());
+  io.poll();  // cancelled waits complete without touching anything
+}
+
+TEST_F(KernelPortTest, EverythingElsePassesToTheTunPort) {
+  EXPECT_TRUE(port->add_host_route(3, ip("10.1.0.2")));
+  port->remove_host_route(3, ip("10.1.0.2"));
+  const Bytes pkt(20, 0x45);
+  port->write_ip(3, pkt);
+  EXPECT_TRUE(port->set_peer_address(4, ip("10.2.0.2"), ip("10.2.0.1")));
+  port->clear_peer_address(4);
+  EXPECT_THAT(take(), ElementsAre("tun add_route vt3 10.1.0.2", "tun remove_route vt3 10.1.0.2", "tun write vt3 20",
+                                  "tun peer vt4 10.2.0.2 10.2.0.1", "tun clear_peer vt4"));
+}
+
+// ---- start-up choice -----------------------------------------------------------------------
+
+TEST(DataPlaneChoiceTest, ParsesTheFlagValues) {
+  EXPECT_EQ(parse_data_plane("auto"), DataPlaneChoice::automatic);
+  EXPECT_EQ(parse_data_plane("user-space"), DataPlaneChoice::user_space);
+  EXPECT_EQ(parse_data_plane("kernel"), DataPlaneChoice::kernel);
+  EXPECT_EQ(parse_data_plane("Kernel"), std::nullopt);
+  EXPECT_EQ(parse_data_plane(""), std::nullopt);
+  EXPECT_EQ(to_string(DataPlaneChoice::user_space), "user-space");
+}
+
+TEST(DataPlaneChoiceTest, DecidesFromDetection) {
+  auto a = decide_data_plane(DataPlaneChoice::automatic, true, {});
+  EXPECT_EQ(a.backend, netlink::Backend::kernel);
+  EXPECT_THAT(a.description, HasSubstr("kernel (l2tp_ppp)"));
+  auto b = decide_data_plane(DataPlaneChoice::automatic, false, "no l2tp here");
+  EXPECT_EQ(b.backend, netlink::Backend::user_space);
+  EXPECT_EQ(b.description, "user-space (TUN); kernel L2TP unavailable: no l2tp here");
+  EXPECT_FALSE(b.requested_kernel_unavailable);
+  auto c = decide_data_plane(DataPlaneChoice::kernel, false, "no l2tp here");
+  EXPECT_EQ(c.backend, netlink::Backend::user_space);
+  EXPECT_TRUE(c.requested_kernel_unavailable);
+  EXPECT_THAT(c.description, HasSubstr("no l2tp here"));
+  auto d = decide_data_plane(DataPlaneChoice::user_space, true, {});
+  EXPECT_EQ(d.backend, netlink::Backend::user_space);
+  EXPECT_EQ(decide_data_plane(DataPlaneChoice::kernel, true, {}).backend, netlink::Backend::kernel);
+}
+
+TEST(DataPlaneChoiceTest, DetectionOnThisKernelMatchesNetlinkDetection) {
+  std::string reason;
+  const bool available = netlink::kernel_l2tp_available(&reason) && netlink::pppol2tp_available(&reason);
+  auto d = detect_data_plane(DataPlaneChoice::automatic);
+  EXPECT_EQ(d.backend, available ? netlink::Backend::kernel : netlink::Backend::user_space);
+  if (!available) {
+    EXPECT_THAT(d.description, HasSubstr(reason));
+  }
+  EXPECT_EQ(detect_data_plane(DataPlaneChoice::user_space).backend, netlink::Backend::user_space);
+}
+
+// ---- the real tunnel socket beside the L2TP engine's socket (loopback) ---------------------
+
+int udp_socket(netlink::Endpoint bind_to, bool reuse_before_bind) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const int on = 1;
+  if (reuse_before_bind) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(bind_to.address.value);
+  a.sin_port = htons(bind_to.port);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+std::uint16_t local_port(int fd) {
+  sockaddr_in a{};
+  socklen_t n = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+  return ntohs(a.sin_port);
+}
+void send_to(int fd, netlink::Endpoint to, const std::string& text) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(to.address.value);
+  a.sin_port = htons(to.port);
+  ::sendto(fd, text.data(), text.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+}
+
+struct RecordingHandler final : vpdn::SessionHandler {
+  bool on_incoming_session(const vpdn::IncomingSession&) override { return false; }
+  void on_session_down(vpdn::SessionRef, const vpdn::SessionEnd&) override {}
+  void on_data(vpdn::SessionRef, ByteView) override {}
+};
+struct FixedRandom final : vpdn::RandomSource {
+  void fill(std::span<std::uint8_t> out) override {
+    for (auto& b : out) b = 7;
+  }
+};
+
+TEST(TunnelSocketTest, ConnectedSocketSharesTheEnginePortAndTakesThePeersDatagrams) {
+  boost::asio::io_context io;
+  AsioTimerService timers(io);
+  config::RunningConfig cfg;
+  cfg.l2tp.enabled = true;
+  FixedRandom random;
+  vpdn::EngineOptions o;
+  o.bind_address = ip("127.0.0.1");
+  o.port_override = 0;  // ephemeral
+  vpdn::L2tpEngine engine(cfg, timers, random, o);
+  RecordingHandler h;
+  engine.set_handler(&h);
+  auto opened = engine.open_udp(io);
+  ASSERT_TRUE(opened.has_value()) << opened.error();
+  const netlink::Endpoint local{ip("127.0.0.1"), engine.local_endpoint().port};
+  ASSERT_NE(local.port, 0);
+
+  // A second daemon (no SO_REUSEADDR) still cannot take the engine's port.
+  EXPECT_EQ(udp_socket(local, false), -1);
+
+  int peer = udp_socket({ip("127.0.0.1"), 0}, false);
+  int other = udp_socket({ip("127.0.0.1"), 0}, false);
+  ASSERT_GE(peer, 0);
+  ASSERT_GE(other, 0);
+  const netlink::Endpoint peer_ep{ip("127.0.0.1"), local_port(peer)};
+  auto ops = make_netlink_kernel_ops();
+  auto fd = ops->open_tunnel_socket(local, peer_ep);
+  ASSERT_TRUE(fd.has_value()) << fd.error().message;
+  EXPECT_NE(::fcntl(*fd, F_GETFL) & O_NONBLOCK, 0);
+
+  // The peer's datagrams now arrive on the connected socket, everyone else's on the engine's.
+  send_to(peer, local, "from-peer");
+  send_to(other, local, "not-a-valid-l2tp-message");
+  char buf[64];
+  ssize_t n = -1;
+  for (int i = 0; i < 200 && n < 0; ++i) {
+    n = ::recv(*fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0) ::usleep(1000);
+  }
+  ASSERT_EQ(n, 9);
+  EXPECT_EQ(std::string(buf, 9), "from-peer");
+  for (int i = 0; i < 20; ++i) io.poll();
+  EXPECT_EQ(::recv(*fd, buf, sizeof buf, MSG_DONTWAIT), -1);  // nothing else came here
+  // The engine's socket got the other datagram (and dropped it as malformed).
+  std::uint64_t dropped = 0;
+  for (int i = 0; i < 200 && dropped == 0; ++i) {
+    io.poll();
+    for (const auto& [r, c] : engine.statistics().drops) dropped += c;
+    if (dropped == 0) ::usleep(1000);
+  }
+  EXPECT_GT(dropped, 0u);
+  ::close(*fd);
+  ::close(peer);
+  ::close(other);
+}
+
+TEST(TunnelSocketTest, FailsWithTheStepWhenThePortIsHeldWithoutReuse) {
+  int held = udp_socket({ip("127.0.0.1"), 0}, false);  // like a socket without SO_REUSEADDR
+  ASSERT_GE(held, 0);
+  auto ops = make_netlink_kernel_ops();
+  auto fd = ops->open_tunnel_socket({ip("127.0.0.1"), local_port(held)}, {ip("127.0.0.1"), 9});
+  ASSERT_FALSE(fd.has_value());
+  EXPECT_EQ(fd.error().code, EADDRINUSE);
+  EXPECT_THAT(fd.error().message, HasSubstr("tunnel socket bind 127.0.0.1:"));
+  ::close(held);
+}
+
+}  // namespace
+}  // namespace vpdnd::app
