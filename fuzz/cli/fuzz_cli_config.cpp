@@ -1,0 +1,123 @@
+// libFuzzer target over the command language as a startup-config file: the input is split
+// into lines (a config file, or an operator typing), each line goes through execute(), and
+// its prefixes through help() (`?`) and complete() (Tab). Whatever the input did, the
+// running config it left must print (render_configuration) as a file that loads back with
+// no error and prints identically: a config the box writes with `save` has to come back
+// the same at the next boot. Any crash, sanitizer report or broken round trip aborts.
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <unistd.h>
+
+#include "cli/cli.hpp"
+#include "cli/lang.hpp"
+#include "common/engine.hpp"
+#include "common/log.hpp"
+
+using namespace vpdnd;
+
+namespace {
+
+// The displays and resets reach no engine here: empty tables, every reset refused.
+class NoEngines final : public cli::Operations {
+ public:
+  std::vector<vpdn::TunnelStatus> l2tp_tunnels() const override { return {}; }
+  std::vector<vpdn::SessionStatus> l2tp_sessions() const override { return {}; }
+  vpdn::L2tpStatistics l2tp_statistics() const override { return {}; }
+  std::vector<aaa::PoolStatus> ip_pools() const override { return {}; }
+  std::vector<aaa::OnlineUser> online_users() const override { return {}; }
+  std::vector<ppp::PppoeSessionStatus> pppoe_sessions() const override { return {}; }
+  std::string reset_l2tp_tunnel_id(std::uint16_t) override { return "% No such tunnel."; }
+  std::string reset_l2tp_tunnel_name(const std::string&) override { return "% No such tunnel."; }
+  std::string reset_l2tp_session_id(std::uint16_t) override { return "% No such session."; }
+};
+
+struct World {
+  Engine engine;
+  NoEngines operations;
+  std::string dir;
+  World() {
+    dir = (std::filesystem::temp_directory_path() / ("fuzz_cli_" + std::to_string(::getpid()))).string();
+    std::filesystem::create_directories(dir);
+    engine.start();
+    // `save force FILE` lines write here; nothing is left behind in /tmp.
+    static std::string removed_at_exit;
+    removed_at_exit = dir;
+    std::atexit([] {
+      std::error_code ignored;
+      std::filesystem::remove_all(removed_at_exit, ignored);
+    });
+  }
+};
+
+World& world() {
+  static World* w = new World;  // never destroyed: the engine thread outlives every input
+  return *w;
+}
+
+void check(bool ok, const char* what) {
+  if (!ok) {
+    std::fprintf(stderr, "fuzz_cli_config: %s\n", what);
+    std::abort();
+  }
+}
+
+std::vector<std::string> split_lines(std::string_view text, std::size_t max_lines) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start <= text.size() && lines.size() < max_lines) {
+    auto end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string line(text.substr(start, end - start));
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(std::move(line));
+    start = end + 1;
+  }
+  return lines;
+}
+
+std::string print(World& w, config::ConfigStore& store) {
+  return w.engine.call([&] { return cli::render_configuration(store.running()); });
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size > 4096) return 0;
+  World& w = world();
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+
+  // 1. The input, as a console operator would type it (every view reachable).
+  config::ConfigStore store;
+  cli::ShellContext context{w.engine, store, w.operations, w.dir + "/startup.cfg"};
+  {
+    auto session = cli::make_command_session(context, cli::SessionOrigin::console, "admin");
+    for (const auto& line : split_lines(text, 64)) {
+      for (std::size_t cut : {line.size() / 2, line.size()}) {
+        (void)session->help(line.substr(0, cut));
+        (void)session->complete(line.substr(0, cut));
+      }
+      auto r = session->execute(line);
+      if (r.close_session) break;
+      if (r.awaiting_answer) (void)session->execute("N");  // never let `save` write
+    }
+  }
+
+  // 2. What it left must survive save + boot: print, load the print, print again.
+  std::string first = print(w, store);
+  config::ConfigStore reloaded;
+  cli::ShellContext context2{w.engine, reloaded, w.operations, w.dir + "/startup.cfg"};
+  auto loader = cli::make_command_session(context2, cli::SessionOrigin::file);
+  for (const auto& line : split_lines(first, 1u << 16)) {
+    auto r = loader->execute(line);
+    if (!r.ok) std::fprintf(stderr, "line %s\n%s\n--- config ---\n%s\n", line.c_str(), r.output.c_str(), first.c_str());
+    check(r.ok, "a line of the printed running config does not load back");
+  }
+  check(print(w, reloaded) == first, "the reloaded config prints differently");
+  // Both stores die here, off the engine thread but with no call in flight.
+  return 0;
+}
