@@ -325,6 +325,7 @@ class Terminal {
   void out(std::string_view text) {
     std::lock_guard lock(out_mutex_);
     drain_lib_locked();  // what libcli wrote before this call goes first
+    question_key_pending_ = false;
     if (text.empty()) return;
     if (!front::write_all(fd_, text)) request_quit();
     // After "\r" (the pager erasing `---- More ----`) the cursor is at the start of an
@@ -359,6 +360,10 @@ class Terminal {
       if (peer_open && p[0].revents) {
         ssize_t n = ::read(fd_, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
+        if (n > 0) {
+          std::lock_guard lock(out_mutex_);
+          question_key_pending_ = buf[n - 1] == '?';
+        }
         if (n <= 0 || !front::write_all(pair_[1], std::string_view(buf, static_cast<std::size_t>(n)))) {
           peer_open = false;
           ::shutdown(pair_[1], SHUT_WR);  // libcli reads EOF and ends its loop
@@ -404,6 +409,18 @@ class Terminal {
         iac_left_ = 2;
         o += s[i];
         continue;
+      }
+      // libcli answers `?` at the end of the line without echoing it; Comware shows the
+      // `?` before its listing. libcli's echo of a `?` it inserted as a character (cursor
+      // mid-line) or its bell (nothing to list) means there is no listing to mark.
+      if (question_key_pending_) {
+        if (s[i] == '?' || s[i] == '\a') {
+          question_key_pending_ = false;
+        } else if (s.substr(i, 2) == "\r\n") {
+          question_key_pending_ = false;
+          o += '?';
+          at_line_start_ = false;
+        }
       }
       if (at_line_start_ && s.substr(i, 2) == "\r\n") {
         if (keep_blank_) o += "\r\n";
@@ -654,6 +671,7 @@ class Terminal {
   std::mutex out_mutex_;
   bool at_line_start_ = true;  // the last byte the peer got was '\n'
   bool keep_blank_ = false;     // the next "\r\n" at a line start is wanted
+  bool question_key_pending_ = false;  // the peer's last key was `?`: echo it before the listing
   int iac_left_ = 0;            // bytes left of a telnet command in libcli's output
   bool relay_running_ = false;
   bool lib_owns_pair_ = false;

@@ -166,6 +166,8 @@ TEST_F(BridgeTest, QuotesPipesAndUnknownWordsReachTheSessionUntouched) {
 TEST_F(BridgeTest, QuestionMarkAfterFirstWordAsksHelpWithThePartialLine) {
   client_.send("display ?");
   ASSERT_TRUE(client_.expect("HELP[display ]"));
+  // The `?` is echoed before the listing, as on Comware.
+  EXPECT_NE(client_.all().find("display ?\r\n"), std::string::npos) << client_.all();
   // libcli redraws the line without the '?', so Enter runs it.
   ASSERT_TRUE(client_.expect("display "));
   client_.send("cur?");
@@ -192,6 +194,7 @@ TEST_F(BridgeTest, QuestionMarkOnFirstWordListsTheViewsKeywords) {
   ASSERT_TRUE(client_.expect("system-view     Enter the System View"));
   client_.send("sy?");
   ASSERT_TRUE(client_.expect("system-view     Enter the System View"));
+  EXPECT_NE(client_.all().find("sy?\r\n"), std::string::npos) << client_.all();
   client_.drain(200ms);
   EXPECT_EQ(client_.since_mark().find("display"), std::string::npos);
 }
