@@ -1,6 +1,9 @@
 // LnsCalls: one PPP session per incoming L2TP session, with AAA, pool and TUN route.
 // See vpdn/calls.hpp for the contract.
+#include <algorithm>
 #include <utility>
+
+#include "common/packed_strings.hpp"
 
 #include "common/log.hpp"
 #include "vpdn/calls.hpp"
@@ -31,27 +34,30 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
                              public ppp::Authenticator,
                              public ppp::AddressProvider {
  public:
-  Call(LnsCalls& owner, const IncomingCall& in) : owner_(owner), in_(in) {}
+  // Only what the call needs after on_call_up is kept: not the IncomingCall (its proxy data
+  // goes into the PppSession's config and is not needed here again) nor the template.
+  Call(LnsCalls& owner, const IncomingCall& in)
+      : owner_(owner), strings_{{}, {}, in.calling_number, in.called_number, {}}, id_(in.id),
+        vt_(in.virtual_template) {}
   ~Call() override {
     // Destroying the PppSession releases its address through release() below.
     ppp_.reset();
   }
 
   // false: the template is missing; the caller hangs up.
-  bool start() {
+  bool start(const IncomingCall& in) {
     const auto& cfg = owner_.store_.running();
-    auto t = cfg.virtual_templates.find(in_.virtual_template);
+    auto t = cfg.virtual_templates.find(vt_);
     if (t == cfg.virtual_templates.end()) return false;
-    template_ = t->second;
-    ppp::SessionConfig sc = ppp::config_from_template(template_);
+    setup_ = std::make_unique<Setup>(t->second);
+    ppp::SessionConfig sc = ppp::config_from_template(t->second);
     sc.mode = ppp::SessionMode::lns;
-    sc.proxy = in_.proxy;
-    if (auto g = cfg.l2tp_groups.find(in_.group); g != cfg.l2tp_groups.end()) {
+    sc.proxy = in.proxy;
+    if (auto g = cfg.l2tp_groups.find(in.group); g != cfg.l2tp_groups.end()) {
       sc.mandatory_chap = g->second.mandatory_chap;
       sc.mandatory_lcp = g->second.mandatory_lcp;
     }
-    mandatory_ = sc.mandatory_chap || sc.mandatory_lcp;
-    sc.tag = "l2tp " + key(in_.id);
+    sc.tag = "l2tp " + key(id_);
     if (owner_.random_) sc.random = owner_.random_;
     ppp_ = std::make_unique<ppp::PppSession>(std::move(sc), *this, *this, owner_.timers_, this, this);
     ppp_->start();
@@ -72,7 +78,7 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     if (l2tp_down_) return;
     ++counters_.output_packets;
     counters_.output_octets += frame.size();
-    owner_.l2tp_.send_ppp(in_.id, frame);
+    owner_.l2tp_.send_ppp(id_, frame);
   }
 
   // ---- Authenticator (ppp -> aaa)
@@ -84,15 +90,16 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     } else {
       req.credentials = aaa::ChapCredentials{r.chap_id, r.chap_challenge, r.chap_response};
     }
-    req.calling_station_id = in_.calling_number;
-    req.called_station_id = in_.called_number;
-    req.nas_port = in_.id.session;
-    req.nas_port_id = "Virtual-Template" + std::to_string(in_.virtual_template);
-    req.domain_override = template_.auth_domain;
-    auth_method_ = std::string(r.proxied ? "proxy " : "") +
-                   (r.method == ppp::AuthMethod::pap ? "PAP" : "CHAP");
+    req.calling_station_id = strings_.get(kCalling);
+    req.called_station_id = strings_.get(kCalled);
+    req.nas_port = id_.session;
+    req.nas_port_id = "Virtual-Template" + std::to_string(vt_);
+    req.domain_override = setup().auth_domain;
+    auth_method_ = static_cast<std::uint8_t>(
+        kMethodSet | (r.proxied ? kMethodProxied : 0) |
+        (r.method == ppp::AuthMethod::pap ? kMethodPap : 0));
     return owner_.aaa_.authenticate(std::move(req), [this, done = std::move(done)](aaa::AuthResult a) {
-      auth_ = a;
+      setup().auth = a;
       done(to_ppp(a));
     });
   }
@@ -101,15 +108,16 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
   // ---- AddressProvider (RADIUS Framed-IP, else pool, else `remote address`)
   std::optional<Ipv4> acquire(const std::string& user, const ppp::AuthResult& auth) override {
     const auto& cfg = owner_.store_.running();
-    aaa::AuthResult a = auth_.value_or(aaa::AuthResult{});
+    const Setup& su = setup();
+    aaa::AuthResult a = su.auth.value_or(aaa::AuthResult{});
     if (!auth.framed_pool.empty()) a.framed_pool = auth.framed_pool;
-    std::string pool = aaa::choose_pool(cfg, a, template_.remote_pool);
+    std::string pool = aaa::choose_pool(cfg, a, su.remote_pool);
     std::optional<Ipv4> wanted = auth.framed_address;
     if (!wanted) wanted = a.framed_ip;
     if (!pool.empty()) {
       auto got = owner_.aaa_.allocate(pool, user, wanted, wanted.has_value());
       if (got) {
-        pool_ = pool;
+        strings_.set(kPool, pool);
         return *got;
       }
       // A Framed-IP-Address outside every pool is the RADIUS server's to own: use it as is.
@@ -117,16 +125,16 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
                      got.error() == aaa::PoolError::no_such_pool)) {
         return wanted;
       }
-      log_warning(DebugModule::ppp, "call=" + key(in_.id) + " user=" + user + " pool=" + pool +
+      log_warning(DebugModule::ppp, "call=" + key(id_) + " user=" + user + " pool=" + pool +
                                         " no address: " + std::string(aaa::to_string(got.error())));
       return std::nullopt;
     }
     if (wanted) return wanted;
-    return template_.remote_address;
+    return su.remote_address;
   }
   void release(Ipv4 address) override {
-    if (!pool_.empty()) owner_.aaa_.release(pool_, address);
-    pool_.clear();
+    if (auto pool = strings_.get(kPool); !pool.empty()) owner_.aaa_.release(pool, address);
+    strings_.set(kPool, {});
   }
 
   // ---- PppListener
@@ -136,50 +144,58 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
 
   void on_up(const ppp::SessionUpInfo& info) override {
     up_ = true;
+    has_address_ = true;
     address_ = info.peer_address;
-    user_ = info.user;
+    strings_.set(kUser, info.user);
+    // Authentication and address assignment are over: keep the domain, drop the rest.
+    if (setup_) {
+      if (setup_->auth) strings_.set(kDomain, setup_->auth->domain);
+      setup_.reset();
+    }
     ++owner_.counters_.calls_up;
-    if (!owner_.ip_.add_host_route(in_.virtual_template, *address_)) ++owner_.counters_.no_route;
-    owner_.by_address_[address_->value] = in_.id;
-    owner_.ip_.session_ip_up(in_.id, in_.virtual_template, *address_);
-    if (auth_method_.empty()) auth_method_ = "none";
-    owner_.l2tp_.set_call_info(in_.id, user_, address_, interface(), auth_method_);
+    if (!owner_.ip_.add_host_route(vt_, address_)) ++owner_.counters_.no_route;
+    owner_.by_address_[address_.value] = id_;
+    owner_.ip_.session_ip_up(id_, vt_, address_);
+    const std::string user = strings_.str(kUser);
+    owner_.l2tp_.set_call_info(id_, user, address_, interface(), auth_method());
     aaa::SessionStart s;
-    s.user_name = user_;
-    s.domain = auth_ ? auth_->domain : std::string{};
+    s.user_name = user;
+    s.domain = strings_.get(kDomain);
     s.interface = interface();
     s.address = address_;
     // pool left empty: the PppSession releases the lease (AddressProvider::release).
-    s.calling_station_id = in_.calling_number;
-    s.called_station_id = in_.called_number;
-    s.nas_port = in_.id.session;
-    s.nas_port_id = "Virtual-Template" + std::to_string(in_.virtual_template);
+    s.calling_station_id = strings_.get(kCalling);
+    s.called_station_id = strings_.get(kCalled);
+    s.nas_port = id_.session;
+    s.nas_port_id = "Virtual-Template" + std::to_string(vt_);
     s.counters = [this] { return counters_; };
     aaa_session_ = owner_.aaa_.open_session(std::move(s));
-    log_info(DebugModule::l2tp, "call=" + key(in_.id) + " user=" + user_ +
-                                    " address=" + address_->to_string() + " PPP up");
+    log_info(DebugModule::l2tp, "call=" + key(id_) + " user=" + user +
+                                    " address=" + address_.to_string() + " PPP up");
   }
 
   void on_down(ppp::DownReason reason, std::string_view detail) override {
     if (up_) {
-      owner_.ip_.session_ip_down(in_.id, in_.virtual_template, *address_);
-      owner_.ip_.remove_host_route(in_.virtual_template, *address_);
-      auto it = owner_.by_address_.find(address_->value);
-      if (it != owner_.by_address_.end() && it->second == in_.id) owner_.by_address_.erase(it);
+      owner_.ip_.session_ip_down(id_, vt_, address_);
+      owner_.ip_.remove_host_route(vt_, address_);
+      auto it = owner_.by_address_.find(address_.value);
+      if (it != owner_.by_address_.end() && it->second == id_) owner_.by_address_.erase(it);
       --owner_.counters_.calls_up;
       up_ = false;
     }
     if (aaa_session_) {
-      owner_.aaa_.close_session(aaa_session_, cause_override_.value_or(terminate_cause(reason)));
+      owner_.aaa_.close_session(aaa_session_, has_cause_override_ ? cause_override_
+                                                                   : terminate_cause(reason));
       aaa_session_ = 0;
     }
     if (!l2tp_down_) {
       l2tp_down_ = true;
-      owner_.l2tp_.hang_up(in_.id, hangup_cause(reason));
+      owner_.l2tp_.hang_up(id_, hangup_cause(reason));
     }
-    log_info(DebugModule::l2tp, "call=" + key(in_.id) + " user=" + user_ + " PPP down reason=" +
-                                    std::string(ppp::to_string(reason)) + " " + std::string(detail));
-    owner_.finished(in_.id);  // defers our destruction; touch nothing after this
+    log_info(DebugModule::l2tp, "call=" + key(id_) + " user=" + strings_.str(kUser) +
+                                    " PPP down reason=" + std::string(ppp::to_string(reason)) +
+                                    " " + std::string(detail));
+    owner_.finished(id_);  // defers our destruction; touch nothing after this
   }
 
   // ---- data
@@ -190,7 +206,7 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
       // Fast path: IPv4 straight to the TUN without the PPP engine.
       if (auto f = split_frame(frame); f && f->first == ppp::proto::ip) {
         ++owner_.counters_.ip_to_tun;
-        owner_.ip_.write_ip(in_.virtual_template, f->second);
+        owner_.ip_.write_ip(vt_, f->second);
         return;
       }
     }
@@ -198,7 +214,7 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     if (d == ppp::Disposition::ip) {
       if (auto f = split_frame(frame)) {
         ++owner_.counters_.ip_to_tun;
-        owner_.ip_.write_ip(in_.virtual_template, f->second);
+        owner_.ip_.write_ip(vt_, f->second);
       }
     } else if (d == ppp::Disposition::dropped) {
       ++owner_.counters_.drop_ppp;
@@ -207,47 +223,82 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
 
   void l2tp_gone(std::optional<aaa::TerminateCause> cause = std::nullopt) {
     l2tp_down_ = true;
-    if (cause) cause_override_ = cause;
+    if (cause) set_cause_override(*cause);
     ppp_->lower_down();  // -> on_down at once
   }
   void shutdown() {
-    owner_.l2tp_.hang_up(in_.id, HangupCause::admin);
+    owner_.l2tp_.hang_up(id_, HangupCause::admin);
     l2tp_down_ = true;
-    cause_override_ = aaa::TerminateCause::admin_reboot;
+    set_cause_override(aaa::TerminateCause::admin_reboot);
     ppp_->lower_down();
   }
   void close() { ppp_->close("administratively reset"); }
 
   LnsCallStatus status() const {
     LnsCallStatus s;
-    s.id = in_.id;
-    s.virtual_template = in_.virtual_template;
-    s.user = user_.empty() && ppp_ ? ppp_->user() : user_;
-    s.address = address_;
+    s.id = id_;
+    s.virtual_template = vt_;
+    const auto user = strings_.get(kUser);
+    s.user = user.empty() && ppp_ ? ppp_->user() : std::string(user);
+    if (has_address_) s.address = address_;
     s.phase = ppp_ ? std::string(ppp::to_string(ppp_->phase())) : "dead";
     s.counters = counters_;
     return s;
   }
   const aaa::Counters& counters() const { return counters_; }
   std::string interface() const {
-    return "Virtual-Template" + std::to_string(in_.virtual_template) + ":" +
-           std::to_string(in_.id.session);
+    return "Virtual-Template" + std::to_string(vt_) + ":" + std::to_string(id_.session);
   }
 
  private:
+  // Needed only until PPP is up (authentication, address assignment), then freed. The
+  // template's fields are taken when the call starts, so a template edited while the user
+  // authenticates does not change this call halfway (as before).
+  struct Setup {
+    explicit Setup(const config::VirtualTemplate& t)
+        : auth_domain(t.auth_domain), remote_pool(t.remote_pool), remote_address(t.remote_address) {}
+    std::string auth_domain;
+    std::string remote_pool;
+    std::optional<Ipv4> remote_address;
+    std::optional<aaa::AuthResult> auth;
+  };
+  // A PPP that asks again once up (it does not today) gets the template as it is now.
+  Setup& setup() {
+    if (!setup_) {
+      const auto& cfg = owner_.store_.running();
+      auto t = cfg.virtual_templates.find(vt_);
+      setup_ = std::make_unique<Setup>(t != cfg.virtual_templates.end() ? t->second
+                                                                        : config::VirtualTemplate{});
+    }
+    return *setup_;
+  }
+
+  static constexpr std::uint8_t kMethodSet = 1, kMethodProxied = 2, kMethodPap = 4;
+  std::string auth_method() const {
+    if (!(auth_method_ & kMethodSet)) return "none";
+    return std::string((auth_method_ & kMethodProxied) ? "proxy " : "") +
+           ((auth_method_ & kMethodPap) ? "PAP" : "CHAP");
+  }
+  void set_cause_override(aaa::TerminateCause c) {
+    cause_override_ = c;
+    has_cause_override_ = true;
+  }
+
+  enum : std::size_t { kUser, kPool, kCalling, kCalled, kDomain, kStrings };
+
   LnsCalls& owner_;
-  IncomingCall in_;
-  config::VirtualTemplate template_;
   std::unique_ptr<ppp::PppSession> ppp_;
-  std::optional<aaa::AuthResult> auth_;
-  std::string auth_method_;
-  std::string pool_;
-  std::optional<Ipv4> address_;
-  std::string user_;
+  std::unique_ptr<Setup> setup_;
   aaa::Aaa::SessionId aaa_session_ = 0;
   aaa::Counters counters_;
-  std::optional<aaa::TerminateCause> cause_override_;
-  bool mandatory_ = false;
+  PackedStrings<kStrings> strings_;  // user (once up), lease pool, numbers, AAA domain
+  CallId id_;
+  std::uint16_t vt_ = 0;
+  Ipv4 address_{};  // the peer's, from the first on_up on (has_address_)
+  aaa::TerminateCause cause_override_ = aaa::TerminateCause::nas_error;
+  std::uint8_t auth_method_ = 0;
+  bool has_cause_override_ = false;
+  bool has_address_ = false;
   bool up_ = false;
   bool l2tp_down_ = false;
 };
@@ -261,8 +312,7 @@ LnsCalls::LnsCalls(config::ConfigStore& store, TimerService& timers, aaa::Aaa& a
 LnsCalls::~LnsCalls() {
   // Quiet end: no CDNs (the engine owner decides about the wire), but accounting and leases
   // are closed by each Call's teardown.
-  std::vector<CallId> ids;
-  for (auto& [id, c] : calls_) ids.push_back(id);
+  std::vector<CallId> ids = sorted_ids();
   for (auto id : ids) {
     auto it = calls_.find(id);
     if (it != calls_.end()) it->second->l2tp_gone();
@@ -277,7 +327,7 @@ void LnsCalls::on_call_up(const IncomingCall& call) {
   auto c = std::make_unique<Call>(*this, call);
   Call* raw = c.get();
   calls_.emplace(call.id, std::move(c));
-  if (!raw->start()) {
+  if (!raw->start(call)) {
     calls_.erase(call.id);
     log_warning(DebugModule::l2tp, "call=" + key(call.id) + " virtual-template " +
                                        std::to_string(call.virtual_template) + " does not exist");
@@ -324,8 +374,7 @@ void LnsCalls::on_tun_packet(std::uint16_t vt, ByteView packet) {
 }
 
 void LnsCalls::close_all() {
-  std::vector<CallId> ids;
-  for (auto& [id, c] : calls_) ids.push_back(id);
+  std::vector<CallId> ids = sorted_ids();
   for (auto id : ids) {
     auto it = calls_.find(id);
     if (it != calls_.end()) it->second->shutdown();
@@ -342,7 +391,7 @@ bool LnsCalls::close(CallId call) {
 std::vector<LnsCallStatus> LnsCalls::status() const {
   std::vector<LnsCallStatus> out;
   out.reserve(calls_.size());
-  for (auto& [id, c] : calls_) out.push_back(c->status());
+  for (auto id : sorted_ids()) out.push_back(calls_.at(id)->status());
   return out;
 }
 
@@ -350,6 +399,14 @@ std::optional<LnsCallStatus> LnsCalls::find(CallId call) const {
   auto it = calls_.find(call);
   if (it == calls_.end()) return std::nullopt;
   return it->second->status();
+}
+
+std::vector<CallId> LnsCalls::sorted_ids() const {
+  std::vector<CallId> ids;
+  ids.reserve(calls_.size());
+  for (auto& [id, c] : calls_) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 void LnsCalls::finished(CallId id) {
