@@ -38,9 +38,8 @@ std::string_view Fsm::event_name(Event e) {
   return names[static_cast<int>(e)];
 }
 
-Fsm::Fsm(std::uint16_t protocol, FsmPolicy& policy, FsmHost& host, TimerService& timers,
-         FsmTimers cfg)
-    : protocol_(protocol), policy_(policy), host_(host), restart_(timers), cfg_(cfg) {}
+Fsm::Fsm(std::uint16_t protocol, FsmHost& host, TimerService& timers, const FsmTimers& cfg)
+    : host_(host), cfg_(cfg), restart_(timers), protocol_(protocol) {}
 
 void Fsm::set_state(State s, Event why) {
   State old = state_;
@@ -72,7 +71,7 @@ void Fsm::send_packet(std::uint8_t code, std::uint8_t id, ByteView data) {
 void Fsm::scr() {
   // A new request (not a retransmission) gets a fresh Identifier and fresh options; on
   // TO+ RFC 1661 §5.1 allows either, and a new id lets late replies be told apart.
-  Bytes options = policy_.build_request();
+  Bytes options = policy().build_request();
   req_id_ = ++id_;
   req_outstanding_ = true;
   if (restart_count_ > 0) --restart_count_;
@@ -83,9 +82,9 @@ void Fsm::scr() {
 void Fsm::str() {
   term_id_ = ++id_;
   if (restart_count_ > 0) --restart_count_;
-  send_packet(
-      static_cast<std::uint8_t>(Code::terminate_request), term_id_,
-      ByteView(reinterpret_cast<const std::uint8_t*>(term_reason_.data()), term_reason_.size()));
+  std::string_view reason = term_reason_ ? std::string_view(*term_reason_) : std::string_view();
+  send_packet(static_cast<std::uint8_t>(Code::terminate_request), term_id_,
+              ByteView(reinterpret_cast<const std::uint8_t*>(reason.data()), reason.size()));
   arm_restart();
 }
 
@@ -102,16 +101,16 @@ void Fsm::scj(ByteView rejected) {
 void Fsm::tlu() {
   nak_loops_ = 0;
   naks_received_ = 0;
-  policy_.this_layer_up();
+  host_.fsm_up(*this);
 }
 void Fsm::tld() {
-  policy_.this_layer_down();
+  host_.fsm_down(*this);
 }
 void Fsm::tls() {
-  policy_.this_layer_started();
+  host_.fsm_started(*this);
 }
 void Fsm::tlf() {
-  policy_.this_layer_finished();
+  host_.fsm_finished(*this);
 }
 
 // ---- administrative / lower-layer events ------------------------------------------------
@@ -196,7 +195,12 @@ void Fsm::open() {
 }
 
 void Fsm::close(std::string_view reason) {
-  term_reason_ = std::string(reason);
+  if (reason.empty())
+    term_reason_.reset();
+  else if (term_reason_)
+    term_reason_->assign(reason);
+  else
+    term_reason_ = std::make_unique<std::string>(reason);
   switch (state_) {
     case State::starting:
       set_state(State::initial, Event::close);
@@ -320,7 +324,7 @@ void Fsm::receive(ByteView packet) {
       break;
     }
     default:
-      if (!policy_.on_extended_code(p->code, p->id, p->data))
+      if (!host_.fsm_extended_code(*this, p->code, p->id, p->data))
         on_ruc(packet.first(p->data.size() + 4));
       break;
   }
@@ -337,7 +341,7 @@ void Fsm::on_rcr(const ControlPacket& p) {
     default:
       break;
   }
-  FsmPolicy::Check check = policy_.check_request(p.data, nak_loops_ >= cfg_.max_failure);
+  FsmPolicy::Check check = policy().check_request(p.data, nak_loops_ >= cfg_.max_failure);
   bool good = check.verdict == FsmPolicy::Verdict::ack;
   auto send_reply = [&] {
     if (good) {
@@ -403,7 +407,7 @@ void Fsm::on_rca(const ControlPacket& p) {
   }
   // RFC 1661 §5.2: an Ack whose Identifier or options do not match our request is invalid
   // and silently discarded.
-  if (!req_outstanding_ || p.id != req_id_ || !policy_.on_ack(p.data)) {
+  if (!req_outstanding_ || p.id != req_id_ || !policy().on_ack(p.data)) {
     debug(DebugClass::error, [&] {
       return protocol_name(protocol_) + ": discarded ConfAck not matching our request";
     });
@@ -453,7 +457,7 @@ void Fsm::on_rcn(const ControlPacket& p, bool is_reject) {
       break;
   }
   if (!req_outstanding_ || p.id != req_id_ ||
-      !(is_reject ? policy_.on_reject(p.data) : policy_.on_nak(p.data))) {
+      !(is_reject ? policy().on_reject(p.data) : policy().on_nak(p.data))) {
     debug(DebugClass::error, [&] {
       return protocol_name(protocol_) + ": discarded ConfNak/Rej not matching our request";
     });

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,10 @@
 
 namespace vpdnd::ppp {
 
+// The negotiation half of a protocol (the C++ form of pppd/npppd `fsm_callbacks` minus the
+// layer events): only needed while options are being negotiated, so an owner may destroy it
+// once the automaton is Opened and build it again when the peer renegotiates (FsmHost::
+// fsm_policy is asked for it on every use; no reference is kept across events).
 class FsmPolicy {
  public:
   virtual ~FsmPolicy() = default;
@@ -37,26 +42,29 @@ class FsmPolicy {
   virtual bool on_ack(ByteView options) = 0;
   virtual bool on_nak(ByteView options) = 0;
   virtual bool on_reject(ByteView options) = 0;
-  virtual void this_layer_up() = 0;
-  virtual void this_layer_down() = 0;
-  virtual void this_layer_started() {}
-  virtual void this_layer_finished() = 0;
-  // Codes beyond 1..7 (LCP's 8..11). Return false for a code the protocol does not know:
-  // the Fsm then sends Code-Reject (RUC).
-  virtual bool on_extended_code(std::uint8_t /*code*/, std::uint8_t /*id*/, ByteView /*data*/) {
-    return false;
-  }
 };
 
 class Fsm;
 
-// What an automaton needs from its owner: the output port, debug lines (built only when the
-// switch is on) and a hook after each restart-timer event (an entry point of its own, so
-// the owner can run its deferred work there). One pointer instead of three std::function
-// members: PppSession holds two automata per user.
+// What an automaton needs from its owner: its policy (asked for on each use, so the owner
+// may build it lazily and free it while Opened), the layer events (This-Layer-Up/-Down/
+// -Started/-Finished, RFC 1661 §4.4), codes beyond 1..7 (LCP's 8..11), the output port,
+// debug lines (built only when the switch is on) and a hook after each restart-timer event
+// (an entry point of its own, so the owner can run its deferred work there). One pointer
+// instead of a bundle of std::function members: PppSession holds two automata per user.
 class FsmHost {
  public:
   virtual ~FsmHost() = default;
+  virtual FsmPolicy& fsm_policy(const Fsm& fsm) = 0;
+  virtual void fsm_up(const Fsm& fsm) = 0;
+  virtual void fsm_down(const Fsm& fsm) = 0;
+  virtual void fsm_started(const Fsm& /*fsm*/) {}
+  virtual void fsm_finished(const Fsm& fsm) = 0;
+  // Return false for a code the protocol does not know: the Fsm then sends Code-Reject (RUC).
+  virtual bool fsm_extended_code(const Fsm& /*fsm*/, std::uint8_t /*code*/, std::uint8_t /*id*/,
+                                 ByteView /*data*/) {
+    return false;
+  }
   virtual void fsm_send(const Fsm& fsm, ByteView control_packet) = 0;  // protocol added by the host
   virtual bool fsm_debug_on(DebugClass) const { return false; }
   virtual void fsm_debug(DebugClass, std::string_view) {}
@@ -77,8 +85,8 @@ class Fsm {
     ack_sent,
     opened
   };
-  Fsm(std::uint16_t protocol, FsmPolicy& policy, FsmHost& host, TimerService& timers,
-      FsmTimers cfg);
+  // `cfg` is the owner's and must outlive the Fsm (one copy per session, not per automaton).
+  Fsm(std::uint16_t protocol, FsmHost& host, TimerService& timers, const FsmTimers& cfg);
 
   // Administrative and lower-layer events (RFC 1661 §4.3).
   void up();
@@ -148,20 +156,23 @@ class Fsm {
     if (host_.fsm_debug_on(c)) host_.fsm_debug(c, make());
   }
 
-  std::uint16_t protocol_;
-  FsmPolicy& policy_;
+  FsmPolicy& policy() { return host_.fsm_policy(*this); }
+
+  // Kept small (one per protocol per user): the Terminate-Request text lives on the heap
+  // only while a Terminate-Request may be (re)sent.
   FsmHost& host_;
+  const FsmTimers& cfg_;
   TimerSlot restart_;
-  FsmTimers cfg_;
-  State state_ = State::initial;
+  std::unique_ptr<std::string> term_reason_;
   unsigned restart_count_ = 0;
   unsigned nak_loops_ = 0;
   unsigned naks_received_ = 0;  // Naks/Rejects of our requests since the last Opened
+  std::uint16_t protocol_;
+  State state_ = State::initial;
   std::uint8_t id_ = 0;
   std::uint8_t req_id_ = 0;  // Identifier of our outstanding Configure-Request
   bool req_outstanding_ = false;
   std::uint8_t term_id_ = 0;
-  std::string term_reason_;
 };
 
 std::string_view to_string(Fsm::State s);

@@ -19,15 +19,19 @@ class IpcpPolicy final : public FsmPolicy {
     std::optional<Ipv4> dns_primary, dns_secondary;  // server: given on request
     bool request_dns = true;                         // client
   };
-  class Host {
-   public:
-    virtual ~Host() = default;
-    virtual void ipcp_up() = 0;
-    virtual void ipcp_down() = 0;
-    virtual void ipcp_finished() = 0;
+  // What a policy must remember once IPCP is Opened: what we request next (the owner keeps
+  // this and frees the policy; a renegotiation resumes from Params and this).
+  struct Saved {
+    std::optional<Ipv4> want_address, want_primary_dns, want_secondary_dns;
   };
 
-  IpcpPolicy(Params params, Host& host) : params_(params), host_(host) { reset_client(); }
+  explicit IpcpPolicy(const Params& params) : params_(params) { reset_client(); }
+  IpcpPolicy(const Params& params, const Saved& saved) : params_(params) {
+    want_.address = saved.want_address;
+    want_.primary_dns = saved.want_primary_dns;
+    want_.secondary_dns = saved.want_secondary_dns;
+  }
+  Saved save() const { return {want_.address, want_.primary_dns, want_.secondary_dns}; }
 
   void set_peer_address(Ipv4 a) { params_.peer_address = a; }
 
@@ -36,9 +40,6 @@ class IpcpPolicy final : public FsmPolicy {
   bool on_ack(ByteView options) override;
   bool on_nak(ByteView options) override;
   bool on_reject(ByteView options) override;
-  void this_layer_up() override { host_.ipcp_up(); }
-  void this_layer_down() override { host_.ipcp_down(); }
-  void this_layer_finished() override { host_.ipcp_finished(); }
 
   // After Opened: the negotiated addresses. Server: local = ours, peer = what we acked.
   // Client: local = ours (Nak'd to us), peer = the server's.
@@ -51,7 +52,6 @@ class IpcpPolicy final : public FsmPolicy {
  private:
   void reset_client();
   Params params_;
-  Host& host_;
   IpcpOptions want_;
   IpcpOptions acked_ours_;
   IpcpOptions acked_peer_;

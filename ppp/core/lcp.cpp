@@ -38,6 +38,33 @@ LcpPolicy::LcpPolicy(Params params, Host& host) : params_(std::move(params)), ho
   want_.acfc = params_.request_acfc;
 }
 
+LcpPolicy::LcpPolicy(Params params, Host& host, const Saved& saved)
+    : params_(std::move(params)), host_(host), acked_ours_(saved.ours), acked_peer_(saved.peer) {
+  if (saved.has_want_mru) want_.mru = saved.want_mru;
+  if (saved.has_want_accm) want_.accm = saved.want_accm;
+  if (saved.has_want_auth) want_.auth = saved.want_auth;
+  if (saved.has_want_magic) want_.magic = saved.want_magic;
+  want_.pfc = saved.want_pfc;
+  want_.acfc = saved.want_acfc;
+}
+
+LcpPolicy::Saved LcpPolicy::save() const {
+  Saved s;
+  s.ours = acked_ours_;
+  s.peer = acked_peer_;
+  s.has_want_mru = want_.mru.has_value();
+  s.want_mru = want_.mru.value_or(0);
+  s.has_want_accm = want_.accm.has_value();
+  s.want_accm = want_.accm.value_or(0);
+  s.has_want_auth = want_.auth.has_value();
+  s.want_auth = want_.auth.value_or(AuthProtocol::none);
+  s.has_want_magic = want_.magic.has_value();
+  s.want_magic = want_.magic.value_or(0);
+  s.want_pfc = want_.pfc;
+  s.want_acfc = want_.acfc;
+  return s;
+}
+
 Bytes LcpPolicy::build_request() {
   last_sent_ = encode_lcp_options(want_);
   return last_sent_;

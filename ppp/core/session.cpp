@@ -2,13 +2,14 @@
 // CHAP-MD5 (RFC 1994) on both sides, the echo keepalive, and the VPDN modes.
 //
 // Re-entrancy rule: policies and automata never close or notify directly. They record a
-// close request (pending_close_) or a listener notice (notices_); every entry point
+// close request (Teardown::pending_close) or a listener notice (notices_); every entry point
 // (start, receive, close, lower_down, hand_over, continue_locally, each timer, each
 // Authenticator answer) ends with settle(), which performs them last. The listener may
-// therefore destroy the session inside a notice: settle() checks `alive_` after each.
+// therefore destroy the session inside a notice: settle() checks a flag the destructor sets.
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <cstring>
 
@@ -89,9 +90,43 @@ AuthProtocol to_protocol(AuthMethod m) {
   return m == AuthMethod::pap ? AuthProtocol::pap : AuthProtocol::chap_md5;
 }
 constexpr std::size_t kChallengeSize = 16;
+constexpr std::string_view kDefaultChapName = "vpdnd";  // SessionConfig's default
+
+// The authentication methods in preference order, without repeats (there are two methods,
+// so two bytes instead of a std::vector per session).
+class AuthMethods {
+ public:
+  void add(AuthMethod m) {
+    if (!contains(m)) m_[n_++] = m;
+  }
+  void push_front(AuthMethod m) {
+    if (contains(m)) {
+      if (m_[0] == m) return;
+      m_[1] = m_[0];
+    } else {
+      m_[1] = m_[0];
+      ++n_;
+    }
+    m_[0] = m;
+  }
+  bool contains(AuthMethod m) const { return std::find(begin(), end(), m) != end(); }
+  bool empty() const { return n_ == 0; }
+  const AuthMethod* begin() const { return m_.data(); }
+  const AuthMethod* end() const { return m_.data() + n_; }
+
+ private:
+  std::array<AuthMethod, 2> m_{};
+  std::uint8_t n_ = 0;
+};
 }  // namespace
 
-struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
+// Memory: one Impl per user, and an LNS holds tens of thousands, so an established session
+// keeps only what it still needs: no copy of SessionConfig (the few settings used later,
+// strings only when not the default), no LCP/IPCP policy once that layer is Opened (their
+// compact Saved state instead; a renegotiation rebuilds them), no proxy data after start(),
+// no CHAP reply buffer (rebuilt from the result when a duplicate asks for it), teardown
+// state only once teardown starts. tests/ppp/memory_test.cpp holds it to a budget.
+struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   enum class AuthKind : std::uint8_t {
     none,
     pap_server,
@@ -101,102 +136,209 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
     chap_client
   };
 
+  // Settings most sessions leave at their default (client credentials, our CHAP name, an
+  // injected RNG): allocated only when one is set.
+  struct Extra {
+    std::string user;
+    std::string password;
+    std::string chap_name;
+    std::function<void(std::span<std::uint8_t>)> random;
+  };
+  // Why and how the session is going down: allocated by the first close request.
+  struct Teardown {
+    std::optional<std::pair<DownReason, std::string>> pending_close;
+    std::optional<DownReason> reason;
+    std::string detail;
+  };
+
   Impl(SessionConfig cfg, PppLowerLayer& lower, PppListener& listener, TimerService& timers,
        Authenticator* authn, AddressProvider* addrs)
-      : cfg_(std::move(cfg)),
-        lower_(lower),
+      : lower_(lower),
         listener_(listener),
         timers_(timers),
         authn_(authn),
         addrs_(addrs),
-        echo_timer_(timers),
-        auth_timer_(timers),
-        session_timer_(timers) {
-    if (!cfg_.random)
-      cfg_.random = [](std::span<std::uint8_t> out) {
-        if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1)
-          for (auto& b : out)
-            b = static_cast<std::uint8_t>(std::rand());  // never reached in practice
-      };
-    if (cfg_.mode == SessionMode::lns && cfg_.mandatory_chap) {
+        timer_cfg_(cfg.timers),
+        lcp_(proto::lcp, *this, timers, timer_cfg_),
+        ipcp_(proto::ipcp, *this, timers, timer_cfg_),
+        tag_(std::move(cfg.tag)),
+        echo_interval_(cfg.echo_interval),
+        auth_timeout_(cfg.auth_timeout),
+        echo_max_missed_(cfg.echo_max_missed),
+        local_address_(cfg.local_address),
+        dns_primary_(cfg.dns_primary),
+        dns_secondary_(cfg.dns_secondary),
+        mru_(cfg.mru),
+        mode_(cfg.mode),
+        request_pfc_(cfg.request_pfc),
+        request_acfc_(cfg.request_acfc),
+        request_dns_(cfg.request_dns),
+        mandatory_lcp_(cfg.mandatory_lcp),
+        mandatory_chap_(cfg.mandatory_chap) {
+    for (auto m : cfg.auth_methods) auth_methods_.add(m);
+    if (!cfg.user.empty() || !cfg.password.empty() || cfg.chap_name != kDefaultChapName ||
+        cfg.random) {
+      extra_ = std::make_unique<Extra>(Extra{std::move(cfg.user), std::move(cfg.password),
+                                             std::move(cfg.chap_name), std::move(cfg.random)});
+    }
+    if (mode_ == SessionMode::lns && cfg.proxy)
+      proxy_ = std::make_unique<ProxyData>(std::move(*cfg.proxy));
+    if (mode_ == SessionMode::lns && mandatory_chap_) {
       // mandatory-chap: the LNS itself challenges with CHAP whatever the template says.
-      auto& m = cfg_.auth_methods;
-      m.erase(std::remove(m.begin(), m.end(), AuthMethod::chap_md5), m.end());
-      m.insert(m.begin(), AuthMethod::chap_md5);
-      if (cfg_.proxy && cfg_.proxy->has_lcp() && !cfg_.mandatory_lcp) {
+      auth_methods_.push_front(AuthMethod::chap_md5);
+      if (proxy_ && proxy_->has_lcp() && !mandatory_lcp_) {
         // A user who agreed to PAP (or nothing) with the LAC would ignore a Challenge: CHAP
         // needs an LCP that negotiated it, so renegotiate in that case.
-        auto sent = decode_lcp_options(cfg_.proxy->last_sent_confreq);
+        auto sent = decode_lcp_options(proxy_->last_sent_confreq);
         renegotiate_ = !sent || sent->auth != AuthProtocol::chap_md5;
       }
     }
-    LcpPolicy::Params lp;
-    lp.mru = cfg_.mru;
-    lp.request_pfc = cfg_.request_pfc;
-    lp.request_acfc = cfg_.request_acfc;
-    lp.max_failure = cfg_.timers.max_failure;
-    if (cfg_.mode == SessionMode::client) {
-      // The methods we agree to authenticate ourselves with (the peer's Auth-Protocol is
-      // Nak'd with the first of them otherwise); default CHAP, then PAP.
-      if (cfg_.auth_methods.empty()) lp.accept_auth = {AuthProtocol::chap_md5, AuthProtocol::pap};
-      for (auto m : cfg_.auth_methods) lp.accept_auth.push_back(to_protocol(m));
-    } else {
-      for (auto m : cfg_.auth_methods) lp.want_auth.push_back(to_protocol(m));
-    }
-    lp.record_confreqs = cfg_.mode == SessionMode::lac;
-    lcp_policy_ = std::make_unique<LcpPolicy>(lp, *this);
-    lcp_ = std::make_unique<Fsm>(proto::lcp, *lcp_policy_, *this, timers_, cfg_.timers);
-
-    IpcpPolicy::Params ip;
-    ip.server = cfg_.mode != SessionMode::client;
-    ip.local_address = cfg_.local_address;
-    ip.dns_primary = cfg_.dns_primary;
-    ip.dns_secondary = cfg_.dns_secondary;
-    ip.request_dns = cfg_.request_dns;
-    ipcp_policy_ = std::make_unique<IpcpPolicy>(ip, *this);
-    ipcp_ = std::make_unique<Fsm>(proto::ipcp, *ipcp_policy_, *this, timers_, cfg_.timers);
-    if (cfg_.mode == SessionMode::lac) proxy_out_ = std::make_unique<ProxyData>();
+    // Built now (it draws our first Magic-Number); freed once LCP is Opened.
+    lcp_policy_ = std::make_unique<LcpPolicy>(lcp_params(), *this);
+    if (mode_ == SessionMode::lac) proxy_out_ = std::make_unique<ProxyData>();
   }
 
   ~Impl() {
-    *alive_ = false;
+    if (destroyed_) *destroyed_ = true;
+    stop_timers();
     cancel_auth();
     release_address();
   }
 
+  // ---- the policies: built when negotiation needs them, freed while Opened -----------
+
+  LcpPolicy::Params lcp_params() const {
+    LcpPolicy::Params lp;
+    lp.mru = mru_;
+    lp.request_pfc = request_pfc_;
+    lp.request_acfc = request_acfc_;
+    lp.max_failure = timer_cfg_.max_failure;
+    if (mode_ == SessionMode::client) {
+      // The methods we agree to authenticate ourselves with (the peer's Auth-Protocol is
+      // Nak'd with the first of them otherwise); default CHAP, then PAP.
+      if (auth_methods_.empty()) lp.accept_auth = {AuthProtocol::chap_md5, AuthProtocol::pap};
+      for (auto m : auth_methods_) lp.accept_auth.push_back(to_protocol(m));
+    } else {
+      for (auto m : auth_methods_) lp.want_auth.push_back(to_protocol(m));
+    }
+    lp.record_confreqs = mode_ == SessionMode::lac;
+    return lp;
+  }
+
+  LcpPolicy& lcp_policy() {
+    if (!lcp_policy_) lcp_policy_ = std::make_unique<LcpPolicy>(lcp_params(), *this, lcp_saved_);
+    return *lcp_policy_;
+  }
+
+  IpcpPolicy& ipcp_policy() {
+    if (!ipcp_policy_) {
+      IpcpPolicy::Params ip;
+      ip.server = mode_ != SessionMode::client;
+      ip.local_address = local_address_;
+      if (ip.server) ip.peer_address = peer_addr_;
+      ip.dns_primary = dns_primary_;
+      ip.dns_secondary = dns_secondary_;
+      ip.request_dns = request_dns_;
+      ipcp_policy_ = ipcp_saved_ ? std::make_unique<IpcpPolicy>(ip, *ipcp_saved_)
+                                 : std::make_unique<IpcpPolicy>(ip);
+    }
+    return *ipcp_policy_;
+  }
+
+  // The LCP results, from the live policy while there is one (a renegotiation may have
+  // changed them before Opened), else from what was saved.
+  const LcpPolicy::Agreed& lcp_ours() const {
+    return lcp_policy_ ? lcp_policy_->acked_ours() : lcp_saved_.ours;
+  }
+  const LcpPolicy::Agreed& lcp_peer() const {
+    return lcp_policy_ ? lcp_policy_->acked_peer() : lcp_saved_.peer;
+  }
+
+  // Frees what an Opened layer no longer needs. Only at the end of an entry point (from
+  // settle()), never while an automaton is inside a policy call. A LAC keeps its LCP policy:
+  // the recorded CONFREQs go into ProxyData.
+  void compact() {
+    if (lcp_policy_ && lcp_.state() == Fsm::State::opened && mode_ != SessionMode::lac &&
+        lcp_policy_->savable()) {
+      lcp_saved_ = lcp_policy_->save();
+      lcp_policy_.reset();
+    }
+    if (ipcp_policy_ && ipcp_.state() == Fsm::State::opened) {
+      ipcp_saved_ = ipcp_policy_->save();
+      ipcp_policy_.reset();
+    }
+  }
+
   // ---- hosts of the automata and policies ----------------------------------------------
 
+  FsmPolicy& fsm_policy(const Fsm& fsm) override {
+    if (&fsm == &lcp_) return lcp_policy();
+    return ipcp_policy();
+  }
+  void fsm_up(const Fsm& fsm) override {
+    if (&fsm == &lcp_)
+      on_lcp_up();
+    else
+      on_ipcp_up();
+  }
+  void fsm_down(const Fsm& fsm) override {
+    if (&fsm == &lcp_)
+      on_lcp_down();
+    else
+      on_ipcp_down();
+  }
+  void fsm_finished(const Fsm& fsm) override {
+    if (&fsm == &lcp_)
+      on_lcp_finished();
+    else
+      on_ipcp_finished();
+  }
+  bool fsm_extended_code(const Fsm& fsm, std::uint8_t code, std::uint8_t id,
+                         ByteView data) override {
+    return &fsm == &lcp_ && on_lcp_extended(code, id, data);
+  }
   void fsm_send(const Fsm& fsm, ByteView packet) override { send_control(fsm.protocol(), packet); }
   bool fsm_debug_on(DebugClass c) const override { return debug_on(DebugModule::ppp, c); }
   void fsm_debug(DebugClass c, std::string_view text) override {
     debug(c, [&] { return std::string(text); });
   }
   void fsm_after_timer() override { settle(); }
-  void lcp_up() override { on_lcp_up(); }
-  void lcp_down() override { on_lcp_down(); }
-  void lcp_finished() override { on_lcp_finished(); }
   void lcp_fail(DownReason r, std::string why) override { request_close(r, std::move(why)); }
-  bool lcp_extended(std::uint8_t code, std::uint8_t id, ByteView data) override {
-    return on_lcp_extended(code, id, data);
-  }
   std::uint32_t lcp_new_magic() override { return random_magic(); }
-  void ipcp_up() override { on_ipcp_up(); }
-  void ipcp_down() override { on_ipcp_down(); }
-  void ipcp_finished() override { on_ipcp_finished(); }
 
   // ---- plumbing -----------------------------------------------------------------------
 
   template <class Make>
   void debug(DebugClass c, Make&& make) {
     debug_lazy(DebugModule::ppp, c,
-               [&] { return (cfg_.tag.empty() ? std::string("PPP") : cfg_.tag) + ": " + make(); });
+               [&] { return (tag_.empty() ? std::string("PPP") : tag_) + ": " + make(); });
+  }
+
+  void random_bytes(std::span<std::uint8_t> out) {
+    if (extra_ && extra_->random) {
+      extra_->random(out);
+      return;
+    }
+    if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1)
+      for (auto& b : out) b = static_cast<std::uint8_t>(std::rand());  // never reached in practice
+  }
+  std::string_view chap_name() const {
+    return extra_ ? std::string_view(extra_->chap_name) : kDefaultChapName;
+  }
+  const std::string& client_user() const {
+    static const std::string none;
+    return extra_ ? extra_->user : none;
+  }
+  const std::string& client_password() const {
+    static const std::string none;
+    return extra_ ? extra_->password : none;
   }
 
   std::uint32_t random_magic() {
     std::uint32_t m = 0;
     while (m == 0) {
       std::uint8_t b[4];
-      cfg_.random(b);
+      random_bytes(b);
       std::memcpy(&m, b, 4);
     }
     return m;
@@ -229,32 +371,50 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
     lower_.send(frame);
   }
 
+  Teardown& teardown() {
+    if (!down_) down_ = std::make_unique<Teardown>();
+    return *down_;
+  }
+
   void request_close(DownReason r, std::string why) {
-    if (!pending_close_) pending_close_ = std::make_pair(r, std::move(why));
+    Teardown& t = teardown();
+    if (!t.pending_close) t.pending_close = std::make_pair(r, std::move(why));
   }
 
   void notice(std::function<void()> n) { notices_.push_back(std::move(n)); }
 
   void settle() {
-    while (pending_close_) {
-      auto [r, why] = std::move(*pending_close_);
-      pending_close_.reset();
+    while (down_ && down_->pending_close) {
+      auto [r, why] = std::move(*down_->pending_close);
+      down_->pending_close.reset();
       do_close(r, why);
     }
-    auto alive = alive_;
+    compact();
+    if (notices_.empty()) return;
+    // The listener may destroy us inside a notice: the destructor sets this flag (and the
+    // one of a settle() further up the stack, through `outer`).
+    bool destroyed = false;
+    bool* outer = destroyed_;
+    destroyed_ = &destroyed;
     while (!notices_.empty()) {
       auto n = std::move(notices_.front());
       notices_.erase(notices_.begin());
       n();
-      if (!*alive) return;
+      if (destroyed) {
+        if (outer) *outer = true;
+        return;
+      }
     }
+    destroyed_ = outer;
+    std::vector<std::function<void()>>().swap(notices_);  // no capacity kept per session
   }
 
   void do_close(DownReason r, const std::string& why) {
     if (down_reported_) return;
-    if (!reason_) {
-      reason_ = r;
-      detail_ = why;
+    Teardown& t = teardown();
+    if (!t.reason) {
+      t.reason = r;
+      t.detail = why;
     }
     if (r == DownReason::auth_failed || r == DownReason::echo_timeout ||
         r == DownReason::loopback || r == DownReason::auth_timeout)
@@ -269,9 +429,9 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
     set_phase(Phase::terminate);
     stop_timers();
     cancel_auth();
-    lcp_->close(why);
+    lcp_.close(why);
     // Only Closing/Stopping wait for a Terminate-Ack; from any other state LCP is done.
-    auto s = lcp_->state();
+    auto s = lcp_.state();
     if (s != Fsm::State::closing && s != Fsm::State::stopping) finish();
   }
 
@@ -282,20 +442,66 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
     stop_timers();
     cancel_auth();
     release_address();
-    DownReason r = reason_.value_or(peer_terminate_seen_ ? DownReason::peer_terminated
-                                                         : DownReason::lcp_failed);
+    std::optional<DownReason> reason = down_ ? down_->reason : std::nullopt;
+    DownReason r = reason.value_or(peer_terminate_seen_ ? DownReason::peer_terminated
+                                                        : DownReason::lcp_failed);
     std::string detail =
-        reason_ ? detail_
-                : (peer_terminate_seen_ ? "peer sent Terminate-Request" : "LCP did not converge");
+        reason ? down_->detail
+               : (peer_terminate_seen_ ? "peer sent Terminate-Request" : "LCP did not converge");
     debug(DebugClass::event,
           [&] { return "session down (" + std::string(to_string(r)) + "): " + detail; });
     notice([this, r, detail] { listener_.on_down(r, detail); });
   }
 
   void stop_timers() {
-    echo_timer_.cancel();
-    auth_timer_.cancel();
-    session_timer_.cancel();
+    cancel_timer(kEchoSlot);
+    cancel_timer(kAuthSlot);
+    cancel_timer(kSessionSlot);
+  }
+
+  // ---- timers: echo, authentication (one use at a time), session timeout ----------------
+  // Scheduled directly with a callback of two words, which std::function stores in place:
+  // TimerSlot wraps its callback in a second one that does not fit and is heap-allocated,
+  // which an LNS would pay for every established session's echo timer.
+  enum class TimerUse : std::uint8_t { echo, auth_timeout, chap_retry, pap_retry, session };
+  static constexpr std::size_t kEchoSlot = 0, kAuthSlot = 1, kSessionSlot = 2;
+  static constexpr std::size_t slot_of(TimerUse u) {
+    return u == TimerUse::echo ? kEchoSlot : u == TimerUse::session ? kSessionSlot : kAuthSlot;
+  }
+
+  void arm_timer(TimerUse use, Duration after) {
+    const std::size_t slot = slot_of(use);
+    cancel_timer(slot);
+    timer_ids_[slot] = timers_.schedule(after, [this, use] {
+      timer_ids_[slot_of(use)] = TimerService::kNoTimer;
+      on_timer(use);
+    });
+  }
+  void cancel_timer(std::size_t slot) {
+    if (timer_ids_[slot] != TimerService::kNoTimer) timers_.cancel(timer_ids_[slot]);
+    timer_ids_[slot] = TimerService::kNoTimer;
+  }
+
+  void on_timer(TimerUse use) {
+    switch (use) {
+      case TimerUse::echo:
+        on_echo_timer();
+        break;
+      case TimerUse::auth_timeout:
+        if (!auth_done_ && !auth_pending_)
+          request_close(DownReason::auth_timeout, "authentication timed out");
+        break;
+      case TimerUse::chap_retry:
+        if (!auth_done_ && !auth_pending_) send_challenge();
+        break;
+      case TimerUse::pap_retry:
+        if (!auth_done_) send_pap_request();
+        break;
+      case TimerUse::session:
+        request_close(DownReason::session_timeout, "session timeout");
+        break;
+    }
+    settle();
   }
 
   void release_address() {
@@ -308,15 +514,19 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
   void start() {
     if (phase_ != Phase::dead || down_reported_) return;
     set_phase(Phase::establish);
-    const bool use_proxy = cfg_.mode == SessionMode::lns && cfg_.proxy && cfg_.proxy->has_lcp() &&
-                           !cfg_.mandatory_lcp && !renegotiate_;
-    if (use_proxy && lcp_policy_->preset_from_proxy(cfg_.proxy->last_sent_confreq,
-                                                    cfg_.proxy->last_received_confreq)) {
+    const bool use_proxy =
+        mode_ == SessionMode::lns && proxy_ && proxy_->has_lcp() && !mandatory_lcp_ && !renegotiate_;
+    if (use_proxy && lcp_policy().preset_from_proxy(proxy_->last_sent_confreq,
+                                                    proxy_->last_received_confreq)) {
       debug(DebugClass::event,
             [] { return std::string("LCP taken from proxy LCP, not renegotiated"); });
       proxied_lcp_ = true;
-      lcp_->up();
-      lcp_->force_opened();
+      proxied_auth_ = mandatory_chap_                                ? AuthProtocol::chap_md5
+                      : proxy_->auth_type == ProxyAuthType::pap    ? AuthProtocol::pap
+                      : proxy_->auth_type == ProxyAuthType::chap ? AuthProtocol::chap_md5
+                                                                   : AuthProtocol::none;
+      lcp_.up();
+      lcp_.force_opened();
     } else {
       if (use_proxy)
         debug(DebugClass::error,
@@ -326,9 +536,12 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
           return std::string(
               "mandatory-chap but the proxy LCP did not agree CHAP: renegotiating LCP");
         });
-      lcp_->open();
-      lcp_->up();
+      lcp_.open();
+      lcp_.up();
     }
+    // The proxy data served the preset and the proxied authentication (begin_auth above,
+    // which copied what it needs): an established session does not carry it.
+    proxy_.reset();
     settle();
   }
 
@@ -361,13 +574,13 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
         if (!payload.empty() && payload[0] == static_cast<std::uint8_t>(Code::terminate_request))
           peer_terminate_seen_ = true;
         ++counters_.control_in;
-        lcp_->receive(payload);
+        lcp_.receive(payload);
         break;
       case proto::pap:
       case proto::chap:
         log_received(f->protocol, payload);
         ++counters_.control_in;
-        if (lcp_->state() != Fsm::State::opened) {
+        if (lcp_.state() != Fsm::State::opened) {
           ++counters_.drop_not_ready;
           d = Disposition::dropped;
         } else if (!(f->protocol == proto::pap ? on_pap(payload) : on_chap(payload))) {
@@ -378,7 +591,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
         log_received(proto::ipcp, payload);
         ++counters_.control_in;
         if (phase_ == Phase::network || phase_ == Phase::running) {
-          ipcp_->receive(payload);
+          ipcp_.receive(payload);
         } else if (phase_ == Phase::authenticate || phase_ == Phase::tunnel_ready) {
           // The user's IPCP often races our authentication (LNS verifying proxy auth
           // over RADIUS; a LAC deciding whether to tunnel): keep the newest request and
@@ -390,7 +603,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
         }
         break;
       default:
-        if (lcp_->state() == Fsm::State::opened) {
+        if (lcp_.state() == Fsm::State::opened) {
           send_protocol_reject(f->protocol, payload);
         } else {
           ++counters_.drop_not_ready;
@@ -418,12 +631,13 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
     // RFC 1661 §5.7: Rejected-Protocol + Rejected-Information, truncated to the peer's MRU.
     ByteWriter w;
     w.u16(protocol);
-    std::size_t room = lcp_policy_->peer_mru() > 6 ? lcp_policy_->peer_mru() - 6u : 0;
+    const std::uint16_t peer_mru = lcp_peer().mru;
+    std::size_t room = peer_mru > 6 ? peer_mru - 6u : 0;
     w.bytes(info.first(std::min(info.size(), room)));
     ++counters_.protocol_rejects_sent;
     debug(DebugClass::error,
           [&] { return "Protocol-Reject for unsupported protocol " + protocol_name(protocol); });
-    lcp_->send_packet(static_cast<std::uint8_t>(Code::protocol_reject), lcp_->next_id(),
+    lcp_.send_packet(static_cast<std::uint8_t>(Code::protocol_reject), lcp_.next_id(),
                       w.buffer());
   }
 
@@ -434,13 +648,14 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
 
   void lower_down() {
     if (down_reported_) return;
-    if (!reason_) {
-      reason_ = DownReason::lower_down;
-      detail_ = "lower layer down";
+    Teardown& t = teardown();
+    if (!t.reason) {
+      t.reason = DownReason::lower_down;
+      t.detail = "lower layer down";
     }
     stop_timers();
     cancel_auth();
-    if (phase_ != Phase::handed_over) lcp_->down();
+    if (phase_ != Phase::handed_over) lcp_.down();
     finish();
     settle();
   }
@@ -477,13 +692,13 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
       request_close(DownReason::lcp_failed,
                     "user renegotiated LCP while the call was being placed");
     }
-    echo_timer_.cancel();
-    auth_timer_.cancel();
+    cancel_timer(kEchoSlot);
+    cancel_timer(kAuthSlot);
     cancel_auth();
     auth_kind_ = AuthKind::none;
     auth_done_ = false;
-    ipcp_->down();
-    auto s = lcp_->state();
+    ipcp_.down();
+    auto s = lcp_.state();
     if (phase_ != Phase::dead)
       set_phase(closing_ || s == Fsm::State::closing || s == Fsm::State::stopping
                     ? Phase::terminate
@@ -495,13 +710,13 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
   bool on_lcp_extended(std::uint8_t code, std::uint8_t id, ByteView data) {
     switch (static_cast<Code>(code)) {
       case Code::protocol_reject: {
-        if (lcp_->state() != Fsm::State::opened) return true;
+        if (lcp_.state() != Fsm::State::opened) return true;
         auto pr = decode_protocol_reject(data);
         if (!pr) return true;
         debug(DebugClass::error,
               [&] { return "peer Protocol-Rejected " + protocol_name(pr->protocol); });
         if (pr->protocol == proto::ipcp) {
-          ipcp_->protocol_rejected();
+          ipcp_.protocol_rejected();
           request_close(DownReason::protocol_rejected, "peer rejected IPCP");
         } else if (pr->protocol == proto::pap || pr->protocol == proto::chap) {
           request_close(DownReason::protocol_rejected, "peer rejected authentication protocol");
@@ -510,19 +725,19 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
       }
       case Code::echo_request: {
         // RFC 1661 §5.8: only answered in Opened.
-        if (lcp_->state() != Fsm::State::opened) return true;
+        if (lcp_.state() != Fsm::State::opened) return true;
         auto e = decode_echo(data);
         if (!e) return true;
         ByteWriter w;
-        w.u32(lcp_policy_->our_magic());
+        w.u32(lcp_ours().magic);
         w.bytes(e->data);
-        lcp_->send_packet(static_cast<std::uint8_t>(Code::echo_reply), id, w.buffer());
+        lcp_.send_packet(static_cast<std::uint8_t>(Code::echo_reply), id, w.buffer());
         return true;
       }
       case Code::echo_reply: {
         auto e = decode_echo(data);
-        if (!e || lcp_->state() != Fsm::State::opened) return true;
-        if (e->magic != 0 && e->magic == lcp_policy_->our_magic()) {
+        if (!e || lcp_.state() != Fsm::State::opened) return true;
+        if (e->magic != 0 && e->magic == lcp_ours().magic) {
           request_close(DownReason::loopback,
                         "Echo-Reply carries our own Magic-Number: looped-back link");
           return true;
@@ -539,16 +754,13 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
   }
 
   void arm_echo() {
-    if (cfg_.echo_interval <= Duration::zero() || phase_ == Phase::handed_over) return;
-    echo_timer_.arm(cfg_.echo_interval, [this] {
-      on_echo_timer();
-      settle();
-    });
+    if (echo_interval_ <= Duration::zero() || phase_ == Phase::handed_over) return;
+    arm_timer(TimerUse::echo, echo_interval_);
   }
 
   void on_echo_timer() {
-    if (lcp_->state() != Fsm::State::opened || phase_ == Phase::handed_over) return;
-    if (echo_missed_ >= cfg_.echo_max_missed) {
+    if (lcp_.state() != Fsm::State::opened || phase_ == Phase::handed_over) return;
+    if (echo_missed_ >= echo_max_missed_) {
       request_close(DownReason::echo_timeout,
                     "peer did not answer " + std::to_string(echo_missed_) + " Echo-Requests");
       return;
@@ -556,8 +768,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
     ++echo_missed_;
     ++counters_.echo_sent;
     ByteWriter w;
-    w.u32(lcp_policy_->our_magic());
-    lcp_->send_packet(static_cast<std::uint8_t>(Code::echo_request), lcp_->next_id(), w.buffer());
+    w.u32(lcp_ours().magic);
+    lcp_.send_packet(static_cast<std::uint8_t>(Code::echo_request), lcp_.next_id(), w.buffer());
     arm_echo();
   }
 
@@ -565,9 +777,9 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
 
   void begin_auth() {
     auth_done_ = false;
-    last_auth_reply_.clear();
-    if (cfg_.mode == SessionMode::client) {
-      switch (lcp_policy_->auth_peer_requires()) {
+    auth_replied_ = false;
+    if (mode_ == SessionMode::client) {
+      switch (lcp_peer().auth) {
         case AuthProtocol::pap:
           auth_kind_ = AuthKind::pap_client;
           auth_tries_ = 0;
@@ -584,13 +796,12 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
       return;
     }
     if (proxied_lcp_) {
-      const ProxyData& p = *cfg_.proxy;
+      const ProxyData& p = *proxy_;
       user_ = p.auth_name;
-      bool want_chap = std::find(cfg_.auth_methods.begin(), cfg_.auth_methods.end(),
-                                 AuthMethod::chap_md5) != cfg_.auth_methods.end();
-      if (cfg_.mandatory_chap) {
+      bool want_chap = auth_methods_.contains(AuthMethod::chap_md5);
+      if (mandatory_chap_) {
         start_challenge();
-      } else if (cfg_.auth_methods.empty()) {
+      } else if (auth_methods_.empty()) {
         auth_ok();
       } else if ((p.auth_type == ProxyAuthType::chap && !p.auth_response.empty() &&
                   !p.auth_challenge.empty()) ||
@@ -611,7 +822,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
         debug(DebugClass::event,
               [&] { return "verifying proxy authentication of user " + req.user; });
         ask_authenticator(req);
-      } else if (want_chap || lcp_policy_->auth_we_require() == AuthProtocol::chap_md5) {
+      } else if (want_chap || lcp_ours().auth == AuthProtocol::chap_md5) {
         start_challenge();
       } else {
         auth_kind_ = AuthKind::pap_server;
@@ -619,7 +830,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
       }
       return;
     }
-    switch (lcp_policy_->auth_we_require()) {
+    switch (lcp_ours().auth) {
       case AuthProtocol::pap:
         auth_kind_ = AuthKind::pap_server;
         arm_auth_timeout();
@@ -634,20 +845,17 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
   }
 
   void arm_auth_timeout() {
-    auth_timer_.arm(cfg_.auth_timeout, [this] {
-      if (!auth_done_ && !auth_pending_)
-        request_close(DownReason::auth_timeout, "authentication timed out");
-      settle();
-    });
+    arm_timer(TimerUse::auth_timeout, auth_timeout_);
   }
 
   void auth_ok() {
     auth_done_ = true;
-    auth_timer_.cancel();
-    if (cfg_.mode == SessionMode::lac) {
-      proxy_out_->initial_received_confreq = lcp_policy_->initial_received();
-      proxy_out_->last_sent_confreq = lcp_policy_->last_sent();
-      proxy_out_->last_received_confreq = lcp_policy_->last_received();
+    cancel_timer(kAuthSlot);
+    if (mode_ == SessionMode::lac) {
+      LcpPolicy& lcp = lcp_policy();  // a LAC's is never freed (compact())
+      proxy_out_->initial_received_confreq = lcp.initial_received();
+      proxy_out_->last_sent_confreq = lcp.last_sent();
+      proxy_out_->last_received_confreq = lcp.last_received();
       if (auth_kind_ == AuthKind::none) proxy_out_->auth_type = ProxyAuthType::none;
       set_phase(Phase::tunnel_ready);
       debug(DebugClass::event, [&] { return "ready to tunnel user " + user_; });
@@ -660,7 +868,25 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
   void cancel_auth() {
     if (auth_pending_ && authn_) authn_->cancel(auth_handle_);
     auth_pending_ = false;
-    ++auth_generation_;
+    drop_auth_token();
+  }
+
+  // The token an Authenticator's callback checks: it exists only while a request is
+  // pending, so a late or repeated answer (after cancel, after destruction) is ignored.
+  void drop_auth_token() {
+    if (!auth_token_) return;
+    *auth_token_ = false;
+    auth_token_.reset();
+  }
+
+  // Our answer to the peer's PAP Request / CHAP Response, built from the result each time
+  // it is sent (a lost one is asked for again) rather than kept per session.
+  Bytes auth_reply(std::uint8_t id) const {
+    const bool ok = auth_result_.accepted;
+    if (auth_kind_ == AuthKind::pap_server)
+      return encode_pap_reply({ok ? pap_code::ack : pap_code::nak, id, auth_result_.message});
+    return encode_chap_status(
+        {ok ? chap_code::success : chap_code::failure, id, auth_result_.message});
   }
 
   void ask_authenticator(const AuthRequest& req) {
@@ -671,13 +897,15 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
       return;
     }
     auth_pending_ = true;
-    std::weak_ptr<bool> alive = alive_;
-    std::uint64_t gen = ++auth_generation_;
+    drop_auth_token();
+    auth_token_ = std::make_shared<bool>(true);
+    std::weak_ptr<bool> token = auth_token_;
     in_authenticate_ = true;
-    Authenticator::Handle h = authn_->authenticate(req, [this, alive, gen](AuthResult r) {
-      auto a = alive.lock();
-      if (!a || !*a || gen != auth_generation_ || !auth_pending_) return;
+    Authenticator::Handle h = authn_->authenticate(req, [this, token](AuthResult r) {
+      auto a = token.lock();
+      if (!a || !*a || !auth_pending_) return;
       auth_pending_ = false;
+      drop_auth_token();
       on_auth_result(std::move(r));
       if (!in_authenticate_) settle();
     });
@@ -694,15 +922,13 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
     });
     switch (auth_kind_) {
       case AuthKind::pap_server: {
-        PapReply rep{ok ? pap_code::ack : pap_code::nak, auth_id_, r.message};
-        last_auth_reply_ = encode_pap_reply(rep);
-        send_control(proto::pap, last_auth_reply_);
+        auth_replied_ = true;
+        send_control(proto::pap, auth_reply(auth_id_));
         break;
       }
       case AuthKind::chap_server: {
-        ChapStatus st{ok ? chap_code::success : chap_code::failure, auth_id_, r.message};
-        last_auth_reply_ = encode_chap_status(st);
-        send_control(proto::chap, last_auth_reply_);
+        auth_replied_ = true;
+        send_control(proto::chap, auth_reply(auth_id_));
         break;
       }
       default:
@@ -726,38 +952,33 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
   }
 
   void send_challenge() {
-    if (auth_tries_ >= cfg_.timers.max_configure) {
+    if (auth_tries_ >= timer_cfg_.max_configure) {
       request_close(DownReason::auth_timeout,
                     "no CHAP Response after " + std::to_string(auth_tries_) + " Challenges");
       return;
     }
     ++auth_tries_;
-    challenge_.assign(kChallengeSize, 0);
-    cfg_.random(challenge_);
+    random_bytes(challenge_);
     // RFC 1994 §4.1: the Identifier changes with every Challenge sent.
     auth_id_ = static_cast<std::uint8_t>(auth_id_ + 1);
     send_control(proto::chap,
-                 encode_chap_value({chap_code::challenge, auth_id_, challenge_, cfg_.chap_name}));
-    auth_timer_.arm(cfg_.timers.restart, [this] {
-      if (!auth_done_ && !auth_pending_) send_challenge();
-      settle();
-    });
+                 encode_chap_value({chap_code::challenge, auth_id_,
+                                    Bytes(challenge_.begin(), challenge_.end()),
+                                    std::string(chap_name())}));
+    arm_timer(TimerUse::chap_retry, timer_cfg_.restart);
   }
 
   // Client: PAP Authenticate-Request, retransmitted like a Configure-Request.
   void send_pap_request() {
-    if (auth_tries_ >= cfg_.timers.max_configure) {
+    if (auth_tries_ >= timer_cfg_.max_configure) {
       request_close(DownReason::auth_timeout,
                     "no PAP reply after " + std::to_string(auth_tries_) + " requests");
       return;
     }
     ++auth_tries_;
     auth_id_ = static_cast<std::uint8_t>(auth_id_ + 1);
-    send_control(proto::pap, encode_pap_request({auth_id_, cfg_.user, cfg_.password}));
-    auth_timer_.arm(cfg_.timers.restart, [this] {
-      if (!auth_done_) send_pap_request();
-      settle();
-    });
+    send_control(proto::pap, encode_pap_request({auth_id_, client_user(), client_password()}));
+    arm_timer(TimerUse::pap_retry, timer_cfg_.restart);
   }
 
   bool on_pap(ByteView payload) {
@@ -768,9 +989,9 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
       auto rep = decode_pap_reply(*c);
       if (!rep) return drop_malformed("PAP", rep.error());
       if (rep->id != auth_id_ || auth_done_) return false;
-      auth_timer_.cancel();
+      cancel_timer(kAuthSlot);
       if (rep->code == pap_code::ack) {
-        user_ = cfg_.user;
+        user_ = client_user();
         auth_ok();
       } else {
         auth_done_ = true;
@@ -783,10 +1004,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
     if (!req) return drop_malformed("PAP", req.error());
     if (auth_done_) {
       // Our Ack/Nak was lost and the peer retransmits: answer the same (with its id).
-      if (!last_auth_reply_.empty()) {
-        last_auth_reply_[1] = req->id;
-        send_control(proto::pap, last_auth_reply_);
-      }
+      if (auth_replied_) send_control(proto::pap, auth_reply(req->id));
       return true;
     }
     if (auth_pending_) return true;  // a retransmission while AAA works
@@ -799,7 +1017,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
       proxy_out_->auth_challenge.clear();
       proxy_out_->auth_response.assign(req->password.begin(), req->password.end());
     }
-    auth_timer_.cancel();
+    cancel_timer(kAuthSlot);
     AuthRequest ar;
     ar.method = AuthMethod::pap;
     ar.user = req->peer_id;
@@ -811,15 +1029,15 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
   bool on_chap(ByteView payload) {
     auto c = decode_control(payload);
     if (!c) return drop_malformed("CHAP", c.error());
-    if (cfg_.mode == SessionMode::client) {
+    if (mode_ == SessionMode::client) {
       if (auth_kind_ != AuthKind::chap_client) return false;
       if (c->code == chap_code::challenge) {
         auto ch = decode_chap_value(*c);
         if (!ch) return drop_malformed("CHAP", ch.error());
         auth_id_ = ch->id;
-        Bytes resp = chap_md5_response(ch->id, cfg_.password, ch->value);
+        Bytes resp = chap_md5_response(ch->id, client_password(), ch->value);
         send_control(proto::chap,
-                     encode_chap_value({chap_code::response, ch->id, resp, cfg_.user}));
+                     encode_chap_value({chap_code::response, ch->id, resp, client_user()}));
         if (!auth_done_) arm_auth_timeout();
         return true;
       }
@@ -827,7 +1045,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
       if (!st) return drop_malformed("CHAP", st.error());
       if (st->id != auth_id_ || auth_done_) return false;
       if (st->code == chap_code::success) {
-        user_ = cfg_.user;
+        user_ = client_user();
         auth_ok();
       } else {
         auth_done_ = true;
@@ -840,24 +1058,24 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
     if (!r) return drop_malformed("CHAP", r.error());
     if (r->id != auth_id_) return false;  // RFC 1994 §4.1: must match the Challenge
     if (auth_done_) {
-      if (!last_auth_reply_.empty()) send_control(proto::chap, last_auth_reply_);
+      if (auth_replied_) send_control(proto::chap, auth_reply(auth_id_));
       return true;
     }
     if (auth_pending_) return true;
-    auth_timer_.cancel();
+    cancel_timer(kAuthSlot);
     user_ = r->name;
     if (proxy_out_) {
       proxy_out_->auth_type = ProxyAuthType::chap;
       proxy_out_->auth_name = r->name;
       proxy_out_->auth_id = r->id;
-      proxy_out_->auth_challenge = challenge_;
+      proxy_out_->auth_challenge.assign(challenge_.begin(), challenge_.end());
       proxy_out_->auth_response = r->value;
     }
     AuthRequest ar;
     ar.method = AuthMethod::chap_md5;
     ar.user = r->name;
     ar.chap_id = r->id;
-    ar.chap_challenge = challenge_;
+    ar.chap_challenge.assign(challenge_.begin(), challenge_.end());
     ar.chap_response = r->value;
     ask_authenticator(ar);
     return true;
@@ -874,7 +1092,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
 
   void start_network() {
     set_phase(Phase::network);
-    if (cfg_.mode != SessionMode::client) {
+    if (mode_ != SessionMode::client) {
       if (!peer_addr_) {
         std::optional<Ipv4> a = addrs_ ? addrs_->acquire(user_, auth_result_) : std::nullopt;
         if (!a) {
@@ -884,62 +1102,55 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
         peer_addr_ = a;
         addr_acquired_ = true;
       }
-      ipcp_policy_->set_peer_address(*peer_addr_);
+      if (ipcp_policy_) ipcp_policy_->set_peer_address(*peer_addr_);  // else built with it
     }
-    ipcp_->open();
-    ipcp_->up();
+    ipcp_.open();
+    ipcp_.up();
     if (!pending_ipcp_.empty()) {
       Bytes p = std::move(pending_ipcp_);
       pending_ipcp_.clear();
-      ipcp_->receive(p);
+      ipcp_.receive(p);
     }
   }
 
   void on_ipcp_up() {
     SessionUpInfo info;
-    if (cfg_.mode == SessionMode::client) {
-      info.local_address = ipcp_policy_->local_address();
-      info.peer_address = ipcp_policy_->peer_address();
-      info.primary_dns = ipcp_policy_->learnt_primary_dns();
-      info.secondary_dns = ipcp_policy_->learnt_secondary_dns();
-      info.auth = lcp_policy_->auth_peer_requires();
+    // Called from the automaton's This-Layer-Up: the IPCP policy exists (compact() runs
+    // only after the event).
+    IpcpPolicy& ipcp = ipcp_policy();
+    if (mode_ == SessionMode::client) {
+      info.local_address = ipcp.local_address();
+      info.peer_address = ipcp.peer_address();
+      info.primary_dns = ipcp.learnt_primary_dns();
+      info.secondary_dns = ipcp.learnt_secondary_dns();
+      info.auth = lcp_peer().auth;
       if (info.local_address.is_zero()) {
         request_close(DownReason::ipcp_failed, "server gave us no address");
         return;
       }
       peer_addr_ = info.peer_address;
     } else {
-      if (!ipcp_policy_->peer_sent_address()) {
+      if (!ipcp.peer_sent_address()) {
         request_close(DownReason::ipcp_failed, "peer refused to take an address");
         return;
       }
-      info.local_address = cfg_.local_address;
+      info.local_address = local_address_;
       info.peer_address = *peer_addr_;
-      info.primary_dns = cfg_.dns_primary;
-      info.secondary_dns = cfg_.dns_secondary;
-      info.auth =
-          proxied_lcp_
-              ? (cfg_.mandatory_chap
-                     ? AuthProtocol::chap_md5
-                     : (cfg_.proxy->auth_type == ProxyAuthType::pap    ? AuthProtocol::pap
-                        : cfg_.proxy->auth_type == ProxyAuthType::chap ? AuthProtocol::chap_md5
-                                                                       : AuthProtocol::none))
-              : lcp_policy_->auth_we_require();
+      info.primary_dns = dns_primary_;
+      info.secondary_dns = dns_secondary_;
+      info.auth = proxied_lcp_ ? proxied_auth_ : lcp_ours().auth;
     }
     info.user = user_;
     info.auth_result = auth_result_;
-    info.peer_mru = lcp_policy_->peer_mru();
+    info.peer_mru = lcp_peer().mru;
     set_phase(Phase::running);
     debug(DebugClass::event, [&] {
       return "IPCP up: user " + info.user + " local " + info.local_address.to_string() + " peer " +
              info.peer_address.to_string();
     });
-    if (cfg_.mode != SessionMode::client && auth_result_.session_timeout &&
+    if (mode_ != SessionMode::client && auth_result_.session_timeout &&
         auth_result_.session_timeout->count() > 0) {
-      session_timer_.arm(*auth_result_.session_timeout, [this] {
-        request_close(DownReason::session_timeout, "session timeout");
-        settle();
-      });
+      arm_timer(TimerUse::session, *auth_result_.session_timeout);
     }
     notice([this, info] { listener_.on_up(info); });
   }
@@ -949,55 +1160,69 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host, IpcpPolicy::Host {
   }
 
   void on_ipcp_finished() {
-    if (lcp_->state() == Fsm::State::opened && !closing_)
+    if (lcp_.state() == Fsm::State::opened && !closing_)
       request_close(DownReason::ipcp_failed, "IPCP did not converge");
   }
 
-  // ---- state --------------------------------------------------------------------------
+  // ---- state (ordered for the constructor, then by size to pack) ----------------------
 
-  SessionConfig cfg_;
   PppLowerLayer& lower_;
   PppListener& listener_;
   TimerService& timers_;
   Authenticator* authn_;
   AddressProvider* addrs_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  Phase phase_ = Phase::dead;
+  FsmTimers timer_cfg_;  // both automata refer to it
+  Fsm lcp_;
+  Fsm ipcp_;
+  std::array<TimerService::Id, 3> timer_ids_{};  // kEchoSlot, kAuthSlot, kSessionSlot
+  std::string tag_;  // debug lines
+  Duration echo_interval_;
+  Duration auth_timeout_;
+  unsigned echo_max_missed_;
+  Ipv4 local_address_;
+  std::optional<Ipv4> dns_primary_, dns_secondary_;
+  std::uint16_t mru_;
+  SessionMode mode_;
+  bool request_pfc_, request_acfc_, request_dns_, mandatory_lcp_, mandatory_chap_;
+  AuthMethods auth_methods_;
+  std::unique_ptr<Extra> extra_;
+  std::unique_ptr<ProxyData> proxy_;  // LNS: what the LAC sent, until start() used it
+
   SessionCounters counters_;
-  std::unique_ptr<LcpPolicy> lcp_policy_;
-  std::unique_ptr<Fsm> lcp_;
-  std::unique_ptr<IpcpPolicy> ipcp_policy_;
-  std::unique_ptr<Fsm> ipcp_;
-  TimerSlot echo_timer_, auth_timer_, session_timer_;
-  unsigned echo_missed_ = 0;
+  std::unique_ptr<LcpPolicy> lcp_policy_;    // null while LCP is Opened (lcp_saved_)
+  std::unique_ptr<IpcpPolicy> ipcp_policy_;  // null until IPCP runs and while Opened
+  LcpPolicy::Saved lcp_saved_;
+  std::optional<IpcpPolicy::Saved> ipcp_saved_;
+  bool* destroyed_ = nullptr;  // see settle()
+  Phase phase_ = Phase::dead;
   bool proxied_lcp_ = false;
   bool renegotiate_ = false;
+  AuthProtocol proxied_auth_ = AuthProtocol::none;  // reported in on_up while proxied_lcp_
+  unsigned echo_missed_ = 0;
 
   AuthKind auth_kind_ = AuthKind::none;
-  std::string user_;
   bool auth_pending_ = false;
   bool auth_done_ = false;
+  bool auth_replied_ = false;  // a PAP Ack/Nak or CHAP Success/Failure went out (auth_reply())
   bool in_authenticate_ = false;
-  Authenticator::Handle auth_handle_ = 0;
-  std::uint64_t auth_generation_ = 0;
-  unsigned auth_tries_ = 0;
   std::uint8_t auth_id_ = 0;
-  Bytes challenge_;
-  Bytes last_auth_reply_;
+  unsigned auth_tries_ = 0;
+  Authenticator::Handle auth_handle_ = 0;
+  std::shared_ptr<bool> auth_token_;  // only while a request is pending (drop_auth_token)
+  std::array<std::uint8_t, kChallengeSize> challenge_{};
+  std::string user_;
   AuthResult auth_result_;
   std::unique_ptr<ProxyData> proxy_out_;  // LAC only
 
   std::optional<Ipv4> peer_addr_;
   bool addr_acquired_ = false;
-  Bytes pending_ipcp_;
-
-  std::optional<std::pair<DownReason, std::string>> pending_close_;
-  std::vector<std::function<void()>> notices_;
   bool down_reported_ = false;
   bool closing_ = false;
   bool peer_terminate_seen_ = false;
-  std::optional<DownReason> reason_;
-  std::string detail_;
+  Bytes pending_ipcp_;
+
+  std::unique_ptr<Teardown> down_;
+  std::vector<std::function<void()>> notices_;
 };
 
 // ---- PppSession: forwards to Impl; nothing may follow an Impl call (see settle()) ------
@@ -1034,10 +1259,10 @@ const SessionCounters& PppSession::counters() const {
   return impl_->counters_;
 }
 std::string_view PppSession::lcp_state() const {
-  return to_string(impl_->lcp_->state());
+  return to_string(impl_->lcp_.state());
 }
 std::string_view PppSession::ipcp_state() const {
-  return to_string(impl_->ipcp_->state());
+  return to_string(impl_->ipcp_.state());
 }
 const std::string& PppSession::user() const {
   return impl_->user_;
@@ -1046,7 +1271,7 @@ std::optional<Ipv4> PppSession::peer_address() const {
   return impl_->peer_addr_;
 }
 std::uint16_t PppSession::peer_mru() const {
-  return impl_->lcp_policy_->peer_mru();
+  return impl_->lcp_peer().mru;
 }
 
 }  // namespace vpdnd::ppp

@@ -19,7 +19,7 @@ struct TestPolicy : FsmPolicy {
   Verdict verdict = Verdict::ack;
   Bytes reply_options = hex("01 04 05 d4");
   std::vector<bool> reject_if_disagree_seen;
-  int ups = 0, downs = 0, starts = 0, finishes = 0, naks = 0, rejects = 0;
+  int naks = 0, rejects = 0;
 
   Bytes build_request() override { return request; }
   Check check_request(ByteView, bool reject_if_disagree) override {
@@ -30,15 +30,20 @@ struct TestPolicy : FsmPolicy {
   bool on_ack(ByteView o) override { return Bytes(o.begin(), o.end()) == request; }
   bool on_nak(ByteView) override { return ++naks, true; }
   bool on_reject(ByteView) override { return ++rejects, true; }
-  void this_layer_up() override { ++ups; }
-  void this_layer_down() override { ++downs; }
-  void this_layer_started() override { ++starts; }
-  void this_layer_finished() override { ++finishes; }
 };
 
+// The owner: hands the automaton its policy and counts the layer events.
 struct Captured : FsmHost {
+  explicit Captured(FsmPolicy& p) : policy(p) {}
+  FsmPolicy& policy;
   std::vector<Bytes> packets;
   int after_timer = 0;
+  int ups = 0, downs = 0, starts = 0, finishes = 0, policy_asked = 0;
+  FsmPolicy& fsm_policy(const Fsm&) override { return ++policy_asked, policy; }
+  void fsm_up(const Fsm&) override { ++ups; }
+  void fsm_down(const Fsm&) override { ++downs; }
+  void fsm_started(const Fsm&) override { ++starts; }
+  void fsm_finished(const Fsm&) override { ++finishes; }
   void fsm_send(const Fsm&, ByteView p) override { packets.emplace_back(p.begin(), p.end()); }
   void fsm_after_timer() override { ++after_timer; }
   ControlPacket at(std::size_t i) const { return *decode_control(packets.at(i)); }
@@ -52,8 +57,9 @@ struct Captured : FsmHost {
 struct FsmFixture : ::testing::Test {
   ManualTimerService timers;
   TestPolicy policy;
-  Captured out;
-  Fsm fsm{proto::lcp, policy, out, timers, FsmTimers{}};
+  Captured out{policy};
+  FsmTimers cfg;
+  Fsm fsm{proto::lcp, out, timers, cfg};
 
   void peer_sends(Code code, std::uint8_t id, Bytes data) {
     fsm.receive(encode_control(static_cast<std::uint8_t>(code), id, data));
@@ -63,7 +69,7 @@ struct FsmFixture : ::testing::Test {
 TEST_F(FsmFixture, OpensWhenBothSidesAck) {
   fsm.open();
   EXPECT_EQ(fsm.state(), Fsm::State::starting);
-  EXPECT_EQ(policy.starts, 1);
+  EXPECT_EQ(out.starts, 1);
   fsm.up();
   EXPECT_EQ(fsm.state(), Fsm::State::req_sent);
   ASSERT_EQ(out.packets.size(), 1u);
@@ -73,7 +79,7 @@ TEST_F(FsmFixture, OpensWhenBothSidesAck) {
   EXPECT_EQ(fsm.state(), Fsm::State::ack_rcvd);
   peer_sends(Code::configure_request, 77, {0x05, 0x06, 1, 2, 3, 4});
   EXPECT_EQ(fsm.state(), Fsm::State::opened);
-  EXPECT_EQ(policy.ups, 1);
+  EXPECT_EQ(out.ups, 1);
   auto ack = out.at(1);
   EXPECT_EQ(ack.code, 2);
   EXPECT_EQ(ack.id, 77);
@@ -99,7 +105,7 @@ TEST_F(FsmFixture, LostConfigureRequestIsRetransmittedThenGivesUp) {
   timers.advance(3s);
   EXPECT_EQ(out.count(Code::configure_request), 10u);
   EXPECT_EQ(fsm.state(), Fsm::State::stopped);
-  EXPECT_EQ(policy.finishes, 1);
+  EXPECT_EQ(out.finishes, 1);
   EXPECT_EQ(timers.pending(), 0u);
 }
 
@@ -154,7 +160,7 @@ TEST_F(FsmFixture, EndlessNaksOfOurRequestGiveUpAfterMaxConfigure) {
   EXPECT_EQ(out.count(Code::configure_request), 11u);
   peer_sends(Code::configure_nak, out.packets.back()[1], hex("01 04 05 d4"));
   EXPECT_EQ(fsm.state(), Fsm::State::stopped);
-  EXPECT_EQ(policy.finishes, 1);
+  EXPECT_EQ(out.finishes, 1);
   EXPECT_EQ(timers.pending(), 0u);
 }
 
@@ -171,7 +177,7 @@ TEST_F(FsmFixture, TerminateTimeout) {
   open_fsm(*this);
   fsm.close("bye");
   EXPECT_EQ(fsm.state(), Fsm::State::closing);
-  EXPECT_EQ(policy.downs, 1);
+  EXPECT_EQ(out.downs, 1);
   ASSERT_EQ(out.packets.size(), 1u);
   EXPECT_EQ(out.at(0).code, 5);
   EXPECT_EQ(std::string(out.at(0).data.begin(), out.at(0).data.end()), "bye");
@@ -181,7 +187,7 @@ TEST_F(FsmFixture, TerminateTimeout) {
   timers.advance(3s);
   EXPECT_EQ(out.count(Code::terminate_request), 2u);
   EXPECT_EQ(fsm.state(), Fsm::State::closed);
-  EXPECT_EQ(policy.finishes, 1);
+  EXPECT_EQ(out.finishes, 1);
 }
 
 TEST_F(FsmFixture, TerminateAckedFinishesAtOnce) {
@@ -189,7 +195,7 @@ TEST_F(FsmFixture, TerminateAckedFinishesAtOnce) {
   fsm.close("bye");
   peer_sends(Code::terminate_ack, out.at(0).id, {});
   EXPECT_EQ(fsm.state(), Fsm::State::closed);
-  EXPECT_EQ(policy.finishes, 1);
+  EXPECT_EQ(out.finishes, 1);
   EXPECT_EQ(timers.pending(), 0u);
 }
 
@@ -199,11 +205,11 @@ TEST_F(FsmFixture, PeerTerminateRequestStopsAfterOneRestartPeriod) {
   EXPECT_EQ(fsm.state(), Fsm::State::stopping);
   EXPECT_EQ(out.at(0).code, 6);
   EXPECT_EQ(out.at(0).id, 9);
-  EXPECT_EQ(policy.downs, 1);
-  EXPECT_EQ(policy.finishes, 0);
+  EXPECT_EQ(out.downs, 1);
+  EXPECT_EQ(out.finishes, 0);
   timers.advance(3s);
   EXPECT_EQ(fsm.state(), Fsm::State::stopped);
-  EXPECT_EQ(policy.finishes, 1);
+  EXPECT_EQ(out.finishes, 1);
   EXPECT_EQ(out.count(Code::terminate_request), 0u);
 }
 
@@ -234,13 +240,13 @@ TEST_F(FsmFixture, CodeRejectOfEchoIsPermitted) {
 TEST_F(FsmFixture, RenegotiationInOpenedGoesDownAndBackUp) {
   open_fsm(*this);
   peer_sends(Code::configure_request, 50, {});
-  EXPECT_EQ(policy.downs, 1);
+  EXPECT_EQ(out.downs, 1);
   EXPECT_EQ(fsm.state(), Fsm::State::ack_sent);
   EXPECT_EQ(out.count(Code::configure_request), 1u);
   EXPECT_EQ(out.count(Code::configure_ack), 1u);
   peer_sends(Code::configure_ack, out.at(0).id, policy.request);
   EXPECT_EQ(fsm.state(), Fsm::State::opened);
-  EXPECT_EQ(policy.ups, 2);
+  EXPECT_EQ(out.ups, 2);
 }
 
 TEST_F(FsmFixture, ClosedAnswersTerminateAckAndDropsBeforeUp) {
@@ -259,10 +265,10 @@ TEST_F(FsmFixture, LowerDownInOpenedGoesToStarting) {
   open_fsm(*this);
   fsm.down();
   EXPECT_EQ(fsm.state(), Fsm::State::starting);
-  EXPECT_EQ(policy.downs, 1);
+  EXPECT_EQ(out.downs, 1);
   fsm.close("x");
   EXPECT_EQ(fsm.state(), Fsm::State::initial);
-  EXPECT_EQ(policy.finishes, 1);
+  EXPECT_EQ(out.finishes, 1);
 }
 
 // Two automata back to back over an in-memory link converge.
@@ -270,18 +276,20 @@ TEST(FsmPair, TwoAutomataConverge) {
   ManualTimerService timers;
   TestPolicy pa, pb;
   std::deque<std::pair<int, Bytes>> wire;
-  struct Port : FsmHost {
+  struct Port : Captured {
+    using Captured::Captured;
     std::deque<std::pair<int, Bytes>>* wire;
     int to;
     void fsm_send(const Fsm&, ByteView p) override {
       wire->emplace_back(to, Bytes(p.begin(), p.end()));
     }
-  } to_b, to_a;
+  } to_b{pa}, to_a{pb};
   to_b.wire = to_a.wire = &wire;
   to_b.to = 1;
   to_a.to = 0;
-  Fsm a(proto::ipcp, pa, to_b, timers, FsmTimers{});
-  Fsm b(proto::ipcp, pb, to_a, timers, FsmTimers{});
+  const FsmTimers cfg;
+  Fsm a(proto::ipcp, to_b, timers, cfg);
+  Fsm b(proto::ipcp, to_a, timers, cfg);
   pb.request = pa.request;
   a.open();
   b.open();
@@ -294,7 +302,25 @@ TEST(FsmPair, TwoAutomataConverge) {
   }
   EXPECT_EQ(a.state(), Fsm::State::opened);
   EXPECT_EQ(b.state(), Fsm::State::opened);
+  EXPECT_EQ(to_b.ups, 1);
+  EXPECT_EQ(to_a.ups, 1);
 }
 
+// The owner may free its policy while Opened: the automaton asks for it on every use and
+// never while Opened and quiet, so an Echo-like extended code or a timer does not need it.
+TEST_F(FsmFixture, PolicyIsNotAskedForWhileOpenedUntilThePeerRenegotiates) {
+  open_fsm(*this);
+  const int asked = out.policy_asked;
+  timers.advance(30s);                        // no restart timer runs in Opened
+  peer_sends(Code::echo_request, 5, hex("00 00 00 00"));  // the host's (here: Code-Reject)
+  EXPECT_EQ(out.count(Code::code_reject), 1u);
+  EXPECT_EQ(out.policy_asked, asked);
+  EXPECT_EQ(fsm.state(), Fsm::State::opened);
+  peer_sends(Code::configure_request, 2, {});  // the peer renegotiates: RCR in Opened
+  EXPECT_GT(out.policy_asked, asked);
+  EXPECT_EQ(out.downs, 1);
+  EXPECT_EQ(fsm.state(), Fsm::State::ack_sent);
+  EXPECT_EQ(out.count(Code::configure_request), 1u);
+}
 }  // namespace
 }  // namespace vpdnd::ppp
