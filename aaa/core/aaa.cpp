@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "aaa/core/pool.hpp"
+#include "common/packed_strings.hpp"
 #include "common/log.hpp"
 
 namespace vpdnd::aaa {
@@ -62,12 +63,19 @@ struct Aaa::Impl {
     TimerService::Id timer = TimerService::kNoTimer;
   };
 
+  // One online user. Per-session memory matters (tens of thousands of them): the texts
+  // share one block, the Acct-Session-Id is formatted from its serial when needed, and
+  // the record lives in the table's node itself.
   struct Session {
+    enum Text : std::size_t { user, domain, interface, pool, calling, called, nas_port_id, scheme, count };
     explicit Session(TimerService& timers) : interim(timers) {}
-    SessionStart start;
-    std::string acct_session_id;
+    std::string_view get(Text t) const { return text.get(t); }
+    PackedStrings<Text::count> text;
+    std::optional<Ipv4> address;
+    std::uint32_t nas_port = 0;
+    std::uint32_t acct_serial = 0;  // Acct-Session-Id: acct_prefix and this, see acct_id()
     TimePoint started{};
-    std::string scheme;  // accounting scheme, empty: `accounting ppp none`
+    std::function<Counters()> counters;  // SessionStart::counters
     TimerSlot interim;
   };
 
@@ -95,7 +103,7 @@ struct Aaa::Impl {
   }
   std::unordered_map<AuthHandle, PendingAuth> pending;
   AuthHandle next_auth = 1;
-  std::map<SessionId, std::unique_ptr<Session>> sessions;
+  std::unordered_map<SessionId, Session> sessions;  // shown and closed in id order
   SessionId next_session = 1;
   std::uint32_t acct_prefix = 0;
   std::uint32_t acct_counter = 0;
@@ -376,42 +384,53 @@ struct Aaa::Impl {
 
   // ---- accounting ------------------------------------------------------------------------
 
-  std::string make_acct_session_id() {
+  std::string acct_id(const Session& s) const {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%08X%08X", acct_prefix, ++acct_counter);
+    std::snprintf(buf, sizeof buf, "%08X%08X", acct_prefix, s.acct_serial);
     return buf;
   }
 
+  std::vector<SessionId> sorted_session_ids() const {
+    std::vector<SessionId> ids;
+    ids.reserve(sessions.size());
+    for (const auto& [id, s] : sessions) ids.push_back(id);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+
   void send_accounting(Session& s, AcctStatus status, std::optional<TerminateCause> cause) {
-    if (s.scheme.empty()) return;
-    const auto* scheme = find_scheme(cfg(), s.scheme);
+    const std::string_view scheme_name = s.get(Session::scheme);
+    if (scheme_name.empty()) return;
+    const auto* scheme = find_scheme(cfg(), scheme_name);
     if (!scheme || (!scheme->primary_accounting && !scheme->secondary_accounting)) {
-      log_warning(DebugModule::aaa, "event=accounting-scheme-unusable scheme=" + s.scheme);
+      log_warning(DebugModule::aaa,
+                  "event=accounting-scheme-unusable scheme=" + std::string(scheme_name));
       return;
     }
     RadiusAccountingRequest a;
     a.status = status;
-    a.session_id = s.acct_session_id;
-    a.user_name = s.start.user_name;
-    a.framed_ip = s.start.address;
-    a.calling_station_id = s.start.calling_station_id;
-    a.called_station_id = s.start.called_station_id;
-    a.nas_port = s.start.nas_port;
-    a.nas_port_id = s.start.nas_port_id;
+    a.session_id = acct_id(s);
+    a.user_name = s.get(Session::user);
+    a.framed_ip = s.address;
+    a.calling_station_id = s.get(Session::calling);
+    a.called_station_id = s.get(Session::called);
+    a.nas_port = s.nas_port;
+    a.nas_port_id = s.get(Session::nas_port_id);
     if (status != AcctStatus::start) {
       a.session_time_s = static_cast<std::uint32_t>(
           std::chrono::duration_cast<std::chrono::seconds>(timers.now() - s.started).count());
-      if (s.start.counters) a.counters = s.start.counters();
+      if (s.counters) a.counters = s.counters();
       a.terminate_cause = cause;
     }
     debug_lazy(DebugModule::aaa, DebugClass::event, [&] {
       const char* kind = status == AcctStatus::start  ? "Start"
                          : status == AcctStatus::stop ? "Stop"
                                                       : "Interim-Update";
-      return std::string("Accounting ") + kind + " for " + s.start.user_name + " session " +
-             s.acct_session_id;
+      return std::string("Accounting ") + kind + " for " + a.user_name + " session " +
+             a.session_id;
     });
-    enqueue_accounting(s.acct_session_id, RadiusTarget{*scheme, cfg().sysname}, std::move(a));
+    std::string sid = a.session_id;
+    enqueue_accounting(sid, RadiusTarget{*scheme, cfg().sysname}, std::move(a));
   }
 
   // One accounting request per session is on the wire at a time, so the server sees Start,
@@ -459,38 +478,41 @@ struct Aaa::Impl {
   }
 
   void arm_interim(Session& s, SessionId id) {
-    const auto* scheme = find_scheme(cfg(), s.scheme);
+    const auto* scheme = find_scheme(cfg(), s.get(Session::scheme));
     if (!scheme || scheme->realtime_accounting_min == 0) return;
     s.interim.arm(std::chrono::minutes(scheme->realtime_accounting_min), [this, id] {
       auto it = sessions.find(id);
       if (it == sessions.end()) return;
-      send_accounting(*it->second, AcctStatus::interim, std::nullopt);
-      arm_interim(*it->second, id);
+      send_accounting(it->second, AcctStatus::interim, std::nullopt);
+      arm_interim(it->second, id);
     });
   }
 
   SessionId open_session(SessionStart start) {
     const SessionId id = next_session++;
-    auto s = std::make_unique<Session>(timers);
-    s->start = std::move(start);
-    s->acct_session_id = make_acct_session_id();
-    s->started = timers.now();
-    if (const auto* d = find_domain(cfg(), s->start.domain); d && d->accounting_radius)
-      s->scheme = d->accounting_radius_scheme;
-    Session& ref = *s;
-    sessions.emplace(id, std::move(s));
-    send_accounting(ref, AcctStatus::start, std::nullopt);
-    if (!ref.scheme.empty()) arm_interim(ref, id);
+    Session& s = sessions.try_emplace(id, timers).first->second;
+    std::string_view scheme;
+    if (const auto* d = find_domain(cfg(), start.domain); d && d->accounting_radius)
+      scheme = d->accounting_radius_scheme;
+    s.text.assign({start.user_name, start.domain, start.interface, start.pool,
+                   start.calling_station_id, start.called_station_id, start.nas_port_id, scheme});
+    s.address = start.address;
+    s.nas_port = start.nas_port;
+    s.acct_serial = ++acct_counter;
+    s.started = timers.now();
+    s.counters = std::move(start.counters);
+    send_accounting(s, AcctStatus::start, std::nullopt);
+    if (!s.get(Session::scheme).empty()) arm_interim(s, id);
     return id;
   }
 
   void close_session(SessionId id, TerminateCause cause) {
     auto it = sessions.find(id);
     if (it == sessions.end()) return;
-    Session& s = *it->second;
+    Session& s = it->second;
     s.interim.cancel();
     send_accounting(s, AcctStatus::stop, cause);
-    if (!s.start.pool.empty() && s.start.address) release_lease(s.start.pool, *s.start.address);
+    if (auto pool = s.get(Session::pool); !pool.empty() && s.address) release_lease(pool, *s.address);
     sessions.erase(it);
   }
 };
@@ -557,15 +579,17 @@ void Aaa::close_session(SessionId id, TerminateCause cause) {
 
 std::vector<OnlineUser> Aaa::online_users() const {
   std::vector<OnlineUser> out;
-  for (const auto& [id, s] : impl_->sessions) {
+  out.reserve(impl_->sessions.size());
+  for (SessionId id : impl_->sorted_session_ids()) {
+    const auto& s = impl_->sessions.at(id);
     OnlineUser u;
-    u.user = s->start.user_name;
-    u.domain = s->start.domain;
-    u.interface = s->start.interface;
-    u.address = s->start.address.value_or(Ipv4{});
-    u.acct_session_id = s->acct_session_id;
+    u.user = s.get(Impl::Session::user);
+    u.domain = s.get(Impl::Session::domain);
+    u.interface = s.get(Impl::Session::interface);
+    u.address = s.address.value_or(Ipv4{});
+    u.acct_session_id = impl_->acct_id(s);
     u.online_s = static_cast<std::uint32_t>(
-        std::chrono::duration_cast<std::chrono::seconds>(impl_->timers.now() - s->started).count());
+        std::chrono::duration_cast<std::chrono::seconds>(impl_->timers.now() - s.started).count());
     out.push_back(std::move(u));
   }
   return out;
@@ -576,7 +600,7 @@ std::size_t Aaa::session_count() const {
 }
 
 void Aaa::close_all_sessions(TerminateCause cause) {
-  while (!impl_->sessions.empty()) impl_->close_session(impl_->sessions.begin()->first, cause);
+  for (SessionId id : impl_->sorted_session_ids()) impl_->close_session(id, cause);
 }
 
 std::size_t Aaa::accounting_in_flight() const {
@@ -587,7 +611,7 @@ std::size_t Aaa::accounting_in_flight() const {
 
 std::string Aaa::accounting_session_id(SessionId id) const {
   auto it = impl_->sessions.find(id);
-  return it == impl_->sessions.end() ? std::string() : it->second->acct_session_id;
+  return it == impl_->sessions.end() ? std::string() : impl_->acct_id(it->second);
 }
 
 }  // namespace vpdnd::aaa
