@@ -6,6 +6,11 @@
 // (Services::shutdown: StopCCN, CDN, accounting stop, PADT; bounded to ~3 s), then the
 // engine thread; exit status 0.
 //
+// Data plane: --data-plane auto|user-space|kernel (default auto: the kernel's L2TP/PPP path
+// where the l2tp genetlink family, PPPoL2TP sockets and /dev/ppp exist, else user space over
+// TUN). `kernel` on a kernel without them logs an error and runs in user space; the choice
+// and the reason are in the start-up log and `display l2tp statistics`.
+//
 // Startup config: --config FILE; otherwise /etc/vpdnd/startup.cfg when it exists; otherwise
 // the bundled startup-config/default.cfg (found at the source path compiled in, or next to
 // the executable's parent directory). `save` writes to --config FILE when given, else to
@@ -28,6 +33,7 @@
 #include <string>
 
 #include "app/services.hpp"
+#include "app/services/kernel_port.hpp"
 #include "cli/cli.hpp"
 #include "cli/front.hpp"
 #include "common/engine.hpp"
@@ -53,6 +59,7 @@ struct Options {
   bool telnet_port_given = false;
   std::string telnet_bind = "0.0.0.0";
   bool console = true;
+  vpdnd::app::DataPlaneChoice data_plane = vpdnd::app::DataPlaneChoice::automatic;
 };
 
 void usage(std::FILE* out) {
@@ -64,6 +71,11 @@ void usage(std::FILE* out) {
                "  --telnet-port N      telnet server port (default 23; 0 = no telnet server)\n"
                "  --telnet-bind ADDR   telnet server address (default 0.0.0.0 = all)\n"
                "  --no-console         no shell on the terminal (services, tests)\n"
+               "  --data-plane MODE    auto (default), user-space or kernel: where LNS\n"
+               "                       sessions' packets are switched. auto = kernel when\n"
+               "                       the l2tp genetlink family, PPPoL2TP and /dev/ppp\n"
+               "                       exist, else user space (TUN); kernel when they do not:\n"
+               "                       an error is logged and user space is used\n"
                "  --version            print the version and exit\n"
                "  --help               this text\n",
                kSystemConfig);
@@ -107,6 +119,15 @@ std::optional<Options> parse(int argc, char** argv, int* exit_code) {
       }
       o.telnet_port = static_cast<int>(p);
       o.telnet_port_given = true;
+    } else if (is("--data-plane")) {
+      auto v = value("--data-plane");
+      if (!v) return std::nullopt;
+      auto c = vpdnd::app::parse_data_plane(*v);
+      if (!c) {
+        std::fprintf(stderr, "vpdnd: --data-plane: '%s' is not auto, user-space or kernel\n", v->c_str());
+        return std::nullopt;
+      }
+      o.data_plane = *c;
     } else if (is("--telnet-bind")) {
       auto v = value("--telnet-bind");
       if (!v) return std::nullopt;
@@ -166,7 +187,7 @@ int main(int argc, char** argv) {
   engine.start();
 
   std::unique_ptr<app::Services> services =
-      engine.call([&] { return app::make_services(engine, store, timers); });
+      engine.call([&] { return app::make_services(engine, store, timers, {options->data_plane}); });
   cli::ShellContext shell{engine, store, services->operations(), save_path};
 
   auto loaded = cli::load_config_file(shell, load_path);

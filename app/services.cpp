@@ -4,7 +4,9 @@
 // What is built at start():
 //   AAA (aaa::Aaa + radcli client on worker threads), the L2TP engine (own UDP socket on
 //   `l2tp listen-port` once `l2tp enable` is on), the TUN devices of the templates the LNS
-//   uses (app/services/tun_port.hpp), LnsCalls (vpdn/calls.hpp) for incoming sessions, and
+//   uses (app/services/tun_port.hpp), with the kernel data plane (app/services/kernel_port.hpp)
+//   in front of them when `--data-plane` chose it, LnsCalls (vpdn/calls.hpp) for incoming
+//   sessions, and
 //   LacCalls for PPPoE users when the PPPoE server is available, and AutoClients for the
 //   templates with `l2tp-auto-client` (the box dials an LNS itself).
 // Config changes reach the L2TP engine (enable/disable, groups, port) and the TUN set
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "aaa/aaa.hpp"
+#include "app/services/kernel_port.hpp"
 #include "app/services/tun_port.hpp"
 #include "common/log.hpp"
 #include "netlink/netlink.hpp"
@@ -76,8 +79,13 @@ class ApplianceServices final : public Services,
                                 public vpdn::L2tpPort,
                                 public vpdn::AccessPort {
  public:
-  ApplianceServices(Engine& engine, config::ConfigStore& store, TimerService& timers)
-      : engine_(engine), store_(store), timers_(timers), alive_(std::make_shared<bool>(true)) {}
+  ApplianceServices(Engine& engine, config::ConfigStore& store, TimerService& timers,
+                    ServicesOptions options)
+      : engine_(engine),
+        store_(store),
+        timers_(timers),
+        options_(options),
+        alive_(std::make_shared<bool>(true)) {}
 
   ~ApplianceServices() override {
     *alive_ = false;
@@ -85,6 +93,8 @@ class ApplianceServices final : public Services,
     auto_.reset();
     lac_.reset();
     lns_.reset();
+    // Kernel sessions and tunnels (pppN, routes, connected sockets) before the TUNs.
+    kernel_.reset();
     access_.clear();
     if (l2tp_) l2tp_->set_handler(nullptr);
     l2tp_.reset();
@@ -106,7 +116,12 @@ class ApplianceServices final : public Services,
       if (lac_ && lac_->on_tun_packet(vt, p)) return;
       if (lns_) lns_->on_tun_packet(vt, p);
     });
-    lns_ = std::make_unique<vpdn::LnsCalls>(store_, timers_, *aaa_, *this, *tun_);
+    vpdn::IpPort* lns_ip = tun_.get();
+    if (backend_ == netlink::Backend::kernel) {
+      kernel_ = std::make_unique<KernelPort>(engine_.io(), *tun_, make_netlink_kernel_ops(), kernel_hooks());
+      lns_ip = kernel_.get();
+    }
+    lns_ = std::make_unique<vpdn::LnsCalls>(store_, timers_, *aaa_, *this, *lns_ip);
     lac_ = std::make_unique<vpdn::LacCalls>(store_, timers_, *aaa_, *this, *this, *tun_);
     auto_ = std::make_unique<vpdn::AutoClients>(store_, timers_, *this, *tun_);
     tun_->reconcile(store_.running());
@@ -128,20 +143,74 @@ class ApplianceServices final : public Services,
     if (auto_) auto_->close_all();  // CDN to the LNS we dialled
     if (lac_) lac_->close_all();  // CDN to the LNS, PADT to the users
     if (lns_) lns_->close_all();  // CDN to the LAC, accounting Stop
+    // close_all took every kernel session down with its call; nothing is left behind even
+    // if a call had not reached session_ip_down.
+    if (kernel_) kernel_->stop();
     l2tp_->shutdown([done = std::move(done)] {
       if (done) done();
     });
   }
 
-  // The user-space path is the one wired; the kernel path is detected once so the operator
-  // sees why it is not in use (on this project's kernels: no l2tp/ppp modules).
+  // `--data-plane`: decided once; the operator sees the choice and, when the kernel path is
+  // not used, why (on this project's kernels: no l2tp/ppp modules).
   void detect_data_plane_backend() {
-    std::string reason;
-    const bool kernel = netlink::kernel_l2tp_available(&reason) && netlink::pppol2tp_available(&reason);
-    backend_description_ = std::string(netlink::backend_name(netlink::Backend::user_space)) +
-                           (kernel ? "; kernel L2TP present but not used"
-                                   : "; kernel L2TP unavailable: " + reason);
+    DataPlaneDecision d = detect_data_plane(options_.data_plane);
+    backend_ = d.backend;
+    backend_description_ = d.description;
+    if (d.requested_kernel_unavailable) {
+      log_error(DebugModule::l2tp, "data plane: --data-plane kernel but kernel L2TP unavailable: " + d.reason +
+                                       "; using " +
+                                       std::string(netlink::backend_name(netlink::Backend::user_space)));
+    }
     log_info(DebugModule::l2tp, "data plane backend: " + backend_description_);
+    if (backend_ == netlink::Backend::kernel) {
+      log_info(DebugModule::l2tp,
+               "data plane: LNS sessions move into the kernel (pppN) once IPCP is up; LAC "
+               "PPPoE<->L2TP switching and l2tp-auto-client stay in user space");
+    }
+  }
+
+  KernelPort::Hooks kernel_hooks() {
+    KernelPort::Hooks h;
+    h.session_info = [this](vpdn::CallId call, std::uint16_t vt) -> std::optional<KernelSessionInfo> {
+      if (!l2tp_) return std::nullopt;
+      auto st = l2tp_->session_status({call.tunnel, call.session});
+      if (!st) return std::nullopt;
+      KernelSessionInfo i;
+      i.peer_session_id = st->remote_id;
+      auto seq = sequencing_.find({call.tunnel, call.session});
+      i.sequencing = seq == sequencing_.end() || seq->second;  // unknown: do not risk it
+      const auto& cfg = store_.running();
+      if (auto t = cfg.virtual_templates.find(vt); t != cfg.virtual_templates.end()) {
+        i.template_address = t->second.ip_address;
+        i.mtu = t->second.mtu;
+      }
+      return i;
+    };
+    h.tunnel_info = [this](std::uint16_t tunnel) -> std::optional<KernelTunnelInfo> {
+      if (!l2tp_) return std::nullopt;
+      // Once per kernel tunnel (its first session), so a scan of the tunnels is fine.
+      for (const auto& t : l2tp_->snapshot_tunnels()) {
+        if (t.local_id != tunnel) continue;
+        const vpdn::Endpoint local = l2tp_->local_endpoint();
+        KernelTunnelInfo i;
+        i.local = {local.address, local.port};
+        i.peer = {t.remote_address, t.remote_port};
+        i.peer_tunnel_id = t.remote_id;
+        return i;
+      }
+      return std::nullopt;
+    };
+    // Everything the connected tunnel socket receives is the peer's: control messages (T
+    // bit) and data of sessions still in user space.
+    h.on_datagram = [this](netlink::Endpoint from, ByteView datagram) {
+      if (l2tp_) l2tp_->on_datagram({from.address, from.port}, datagram);
+    };
+    // LCP/authentication/IPCP the kernel leaves to us, as if they came over L2TP.
+    h.on_ppp_frame = [this](vpdn::CallId call, ByteView frame) {
+      if (lns_) lns_->on_l2tp_data(call, frame);
+    };
+    return h;
   }
 
   // ---- cli::Operations
@@ -155,6 +224,7 @@ class ApplianceServices final : public Services,
     vpdn::L2tpStatistics s;
     if (l2tp_) s = l2tp_->statistics();
     s.data_plane_backend = backend_description_;
+    if (kernel_) s.data_plane_backend += "; " + kernel_->summary();
     if (lns_) {
       const auto& c = lns_->counters();
       if (c.drop_no_session) s.drops["data: no session for address"] += c.drop_no_session;
@@ -219,6 +289,7 @@ class ApplianceServices final : public Services,
     // that arrives meanwhile (the LAC passes on the user's early IPCP right behind ICCN,
     // often in the same receive batch) is held and replayed, not dropped.
     pending_[s.ref];
+    if (kernel_) sequencing_[s.ref] = s.sequencing_required;
     engine_.post([this, alive = std::weak_ptr<bool>(alive_), call = std::move(call)] {
       if (alive.expired() || !*alive.lock() || !lns_) return;
       vpdn::SessionRef ref{call.id.tunnel, call.id.session};
@@ -230,6 +301,7 @@ class ApplianceServices final : public Services,
     return true;
   }
   void on_session_down(vpdn::SessionRef ref, const vpdn::SessionEnd& end) override {
+    sequencing_.erase(ref);
     if (pending_.erase(ref)) return;
     if (lns_) lns_->on_call_down({ref.tunnel, ref.session}, terminate_cause_for(end));
   }
@@ -248,6 +320,7 @@ class ApplianceServices final : public Services,
     l2tp_->send_data({call.tunnel, call.session}, frame);
   }
   void hang_up(vpdn::CallId call, vpdn::HangupCause cause) override {
+    sequencing_.erase({call.tunnel, call.session});
     l2tp_->close_session({call.tunnel, call.session}, cdn_result_for(cause), std::nullopt,
                          std::string(vpdn::to_string(cause)));
   }
@@ -388,18 +461,22 @@ class ApplianceServices final : public Services,
   Engine& engine_;
   config::ConfigStore& store_;
   TimerService& timers_;
+  ServicesOptions options_;
   std::shared_ptr<bool> alive_;
+  netlink::Backend backend_ = netlink::Backend::user_space;
   std::string backend_description_ = "user-space (TUN)";
   vpdn::OsRandom random_;
   std::unique_ptr<aaa::RadiusClient> radius_;
   std::unique_ptr<aaa::Aaa> aaa_;
   std::unique_ptr<vpdn::L2tpEngine> l2tp_;
   std::unique_ptr<TunPort> tun_;
+  std::unique_ptr<KernelPort> kernel_;  // --data-plane kernel (or auto, where available)
   std::unique_ptr<vpdn::LnsCalls> lns_;
   std::unique_ptr<vpdn::LacCalls> lac_;
   std::unique_ptr<vpdn::AutoClients> auto_;
   std::vector<std::unique_ptr<AccessInterface>> access_;  // index = AccessId::port
   std::map<vpdn::SessionRef, std::vector<Bytes>> pending_;  // LNS sessions before PPP starts
+  std::map<vpdn::SessionRef, bool> sequencing_;  // kernel mode: LNS sessions' data Ns/Nr
   bool udp_open_ = false;
 };
 
@@ -417,8 +494,8 @@ void AccessInterface::on_session_closed(std::uint16_t sid, ppp::PppoeCloseReason
 }  // namespace
 
 std::unique_ptr<Services> make_services(Engine& engine, config::ConfigStore& store,
-                                        TimerService& timers) {
-  return std::make_unique<ApplianceServices>(engine, store, timers);
+                                        TimerService& timers, ServicesOptions options) {
+  return std::make_unique<ApplianceServices>(engine, store, timers, options);
 }
 
 }  // namespace vpdnd::app

@@ -4,6 +4,7 @@
 // Threads: every method runs on the engine thread.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -13,6 +14,14 @@
 #include "startup-config/model.hpp"
 
 namespace vpdnd::app {
+
+enum class DataPlaneChoice : std::uint8_t;  // app/services/kernel_port.hpp
+
+struct ServicesOptions {
+  // `vpdnd --data-plane`: which LNS data plane to use (decided once at start()).
+  // 0 = DataPlaneChoice::automatic.
+  DataPlaneChoice data_plane{};
+};
 
 class Services {
  public:
@@ -27,6 +36,6 @@ class Services {
 };
 
 std::unique_ptr<Services> make_services(Engine& engine, config::ConfigStore& store,
-                                        TimerService& timers);
+                                        TimerService& timers, ServicesOptions options = {});
 
 }  // namespace vpdnd::app

@@ -40,6 +40,7 @@ std::string_view to_string(DataPlaneChoice c) {
 DataPlaneDecision decide_data_plane(DataPlaneChoice choice, bool kernel_available,
                                     const std::string& reason) {
   DataPlaneDecision d;
+  if (!kernel_available) d.reason = reason;
   const std::string user(netlink::backend_name(netlink::Backend::user_space));
   const std::string kernel(netlink::backend_name(netlink::Backend::kernel));
   switch (choice) {

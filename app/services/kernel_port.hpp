@@ -61,6 +61,7 @@ struct DataPlaneDecision {
   // `kernel` was asked for and cannot be used: the caller logs it as an error (and runs on
   // in user space).
   bool requested_kernel_unavailable = false;
+  std::string reason;  // why the kernel path is not usable (empty when it is, or not probed)
 };
 // Pure: the backend for `choice` given what detection found (`kernel_available`, and
 // `reason` when not).

@@ -449,6 +449,7 @@ TEST(DataPlaneChoiceTest, DecidesFromDetection) {
   auto c = decide_data_plane(DataPlaneChoice::kernel, false, "no l2tp here");
   EXPECT_EQ(c.backend, netlink::Backend::user_space);
   EXPECT_TRUE(c.requested_kernel_unavailable);
+  EXPECT_EQ(c.reason, "no l2tp here");
   EXPECT_THAT(c.description, HasSubstr("no l2tp here"));
   auto d = decide_data_plane(DataPlaneChoice::user_space, true, {});
   EXPECT_EQ(d.backend, netlink::Backend::user_space);
