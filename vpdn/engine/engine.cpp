@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "common/log.hpp"
+#include "common/packed_strings.hpp"
 #include "vpdn/engine.hpp"
 #include "vpdn/engine/internal.hpp"
 
@@ -68,8 +69,15 @@ struct LacContext {
   std::uint32_t hello_s = 60;
 };
 
+// Per-session memory matters at the LNS (tens of thousands of sessions): the display
+// strings share one block, what only a few sessions ever need (WEN errors, data that
+// overtook the ICCN) is allocated on demand.
 struct Session {
+  enum Text : std::size_t { calling_number, called_number, user, interface, auth_method, count };
   explicit Session(TimerService& timers) : setup_timer(timers) {}
+  std::string_view get(Text t) const { return text.get(t); }
+  std::string str(Text t) const { return text.str(t); }
+  void set(Text t, std::string_view v) { text.set(t, v); }
   std::uint16_t local_id = 0;
   std::uint16_t remote_id = 0;
   SessionState state = SessionState::idle;
@@ -79,13 +87,11 @@ struct Session {
   std::uint16_t data_expected = 0; // next Ns we expect on data
   std::uint32_t call_serial = 0;
   std::uint32_t bearer_type = 0;
-  std::string calling_number, called_number;
-  std::string user, interface, auth_method;
+  PackedStrings<Text::count> text;
   std::optional<Ipv4> address;
   std::array<std::uint8_t, 6> data_header{};  // T=0 L=0 S=0 ver 2, tid, sid: prebuilt
   std::unique_ptr<LacContext> lac;
-  CallErrors call_errors;
-  TimePoint created{};
+  std::unique_ptr<CallErrors> call_errors;  // the last WEN's, once one came
   TimePoint established_at{};
   std::uint64_t packets_in = 0, packets_out = 0, bytes_in = 0, bytes_out = 0;
   TimerSlot setup_timer;  // ICRQ sent (LAC) / ICRP sent (LNS) until ICRP / ICCN
@@ -96,7 +102,7 @@ struct Session {
     std::optional<std::uint16_t> ns;
     Bytes payload;
   };
-  std::vector<EarlyData> early_data;
+  std::unique_ptr<std::vector<EarlyData>> early_data;  // while any is held
 };
 
 // Frames held per session between ICRP and ICCN; a well-behaved LAC sends one or two.
@@ -920,7 +926,7 @@ class L2tpEngine::Impl {
     });
     if (was_up)
       log_info(kL2tp, "event=session_down tunnel_id=" + std::to_string(t.local_id) + " session_id=" +
-                          std::to_string(s->local_id) + " user=\"" + s->user + "\" reason=\"" +
+                          std::to_string(s->local_id) + " user=\"" + s->str(Session::user) + "\" reason=\"" +
                           end.reason + "\"");
     if (!notify) return;
     SessionRef ref{t.local_id, s->local_id};
@@ -962,7 +968,7 @@ class L2tpEngine::Impl {
       case MessageType::iccn: on_iccn(t, s, m); return;
       case MessageType::cdn: on_cdn(t, s, m); return;
       case MessageType::wen:
-        if (auto e = m.call_errors()) s.call_errors = *e;
+        if (auto e = m.call_errors()) s.call_errors = std::make_unique<CallErrors>(*e);
         return;
       case MessageType::sli:
         if (auto a = m.accm(); a && handler_ && s.state == SessionState::established)
@@ -1021,11 +1027,10 @@ class L2tpEngine::Impl {
     auto s = std::make_unique<Session>(timers_);
     s->local_id = id;
     s->remote_id = *peer_sid;
-    s->created = timers_.now();
     s->call_serial = m.u32(AvpType::call_serial_number).value_or(0);
-    s->calling_number = m.string(AvpType::calling_number).value_or("");
-    s->called_number = m.string(AvpType::called_number).value_or("");
-    s->interface = "Virtual-Template" + std::to_string(t.virtual_template);
+    s->text.assign({m.string(AvpType::calling_number).value_or(""),
+                    m.string(AvpType::called_number).value_or(""), {},
+                    "Virtual-Template" + std::to_string(t.virtual_template), {}});
     Session& ref = *s;
     t.sessions.emplace(id, std::move(s));
     count_session(t, ref);
@@ -1059,8 +1064,8 @@ class L2tpEngine::Impl {
     in.peer_name = t.remote_name;
     in.peer = t.peer;
     in.call_serial = s.call_serial;
-    in.calling_number = s.calling_number;
-    in.called_number = s.called_number;
+    in.calling_number = s.get(Session::calling_number);
+    in.called_number = s.get(Session::called_number);
     in.bearer_type = s.bearer_type;
     in.framing_type = m.u32(AvpType::framing_type).value_or(0);
     in.tx_connect_speed = m.u32(AvpType::tx_connect_speed).value_or(0);
@@ -1070,11 +1075,11 @@ class L2tpEngine::Impl {
     s.sequencing = in.sequencing_required;
     if (in.proxy) {
       switch (in.proxy->auth_type) {
-        case ppp::ProxyAuthType::chap: s.auth_method = "proxy CHAP"; break;
-        case ppp::ProxyAuthType::pap: s.auth_method = "proxy PAP"; break;
+        case ppp::ProxyAuthType::chap: s.set(Session::auth_method, "proxy CHAP"); break;
+        case ppp::ProxyAuthType::pap: s.set(Session::auth_method, "proxy PAP"); break;
         default: break;
       }
-      if (!in.proxy->auth_name.empty()) s.user = in.proxy->auth_name;
+      if (!in.proxy->auth_name.empty()) s.set(Session::user, in.proxy->auth_name);
     }
     set_session_state(t, s, SessionState::established, "ICCN");
     const std::uint16_t tid = t.local_id, sid = s.local_id;
@@ -1101,8 +1106,8 @@ class L2tpEngine::Impl {
     auto it = tp->sessions.find(sid);
     if (it == tp->sessions.end()) return;
     auto held = std::move(it->second->early_data);
-    it->second->early_data.clear();
-    for (auto& d : held) {
+    if (!held) return;
+    for (auto& d : *held) {
       // The handler may close the session (or tunnel) while taking a frame.
       tp = tunnel(tid);
       if (!tp) return;
@@ -1171,7 +1176,7 @@ class L2tpEngine::Impl {
     send_control(t, std::move(msg));
     set_session_state(t, s, SessionState::established, "ICRP");
     log_info(kL2tp, "event=session_up tunnel_id=" + std::to_string(t.local_id) + " session_id=" +
-                        std::to_string(s.local_id) + " role=LAC user=\"" + s.user + "\" lns=" +
+                        std::to_string(s.local_id) + " role=LAC user=\"" + s.str(Session::user) + "\" lns=" +
                         t.peer.to_string());
     SessionRef ref{t.local_id, s.local_id};
     if (s.lac->callbacks.on_up) s.lac->callbacks.on_up(ref);
@@ -1197,15 +1202,13 @@ class L2tpEngine::Impl {
     ctx->callbacks = std::move(cb);
     auto s = std::make_unique<Session>(timers_);
     s->is_lac = true;
-    s->created = timers_.now();
-    s->user = ctx->request.user;
-    s->interface = ctx->request.interface;
-    s->calling_number = ctx->request.calling_number;
-    s->called_number = ctx->request.called_number;
+    std::string_view method;
     if (ctx->request.proxy) {
-      if (ctx->request.proxy->auth_type == ppp::ProxyAuthType::chap) s->auth_method = "CHAP";
-      if (ctx->request.proxy->auth_type == ppp::ProxyAuthType::pap) s->auth_method = "PAP";
+      if (ctx->request.proxy->auth_type == ppp::ProxyAuthType::chap) method = "CHAP";
+      if (ctx->request.proxy->auth_type == ppp::ProxyAuthType::pap) method = "PAP";
     }
+    s->text.assign({ctx->request.calling_number, ctx->request.called_number, ctx->request.user,
+                    ctx->request.interface, method});
     CallHandle h = ctx->handle;
     s->lac = std::move(ctx);
     ++sessions_total_;
@@ -1258,7 +1261,7 @@ class L2tpEngine::Impl {
     SessionEnd end = last;
     if (end.reason.empty()) end.reason = "no LNS answered";
     end.reason = "all LNS addresses failed (" + end.reason + ")";
-    log_warning(kL2tp, "event=call_failed user=\"" + s->user + "\" reason=\"" + end.reason + "\"");
+    log_warning(kL2tp, "event=call_failed user=\"" + s->str(Session::user) + "\" reason=\"" + end.reason + "\"");
     if (c.callbacks.on_down) c.callbacks.on_down(end);
     return false;
   }
@@ -1327,11 +1330,12 @@ class L2tpEngine::Impl {
     if (s.state != SessionState::established) {
       if (!s.is_lac && s.state == SessionState::wait_connect) {
         // Overtook the ICCN: hold it for the ICCN (bounded).
-        if (s.early_data.size() >= kMaxEarlyData) {
+        if (!s.early_data) s.early_data = std::make_unique<std::vector<Session::EarlyData>>();
+        if (s.early_data->size() >= kMaxEarlyData) {
           drop("data before ICCN, hold full");
           return;
         }
-        s.early_data.push_back({dm->ns, Bytes(dm->payload.begin(), dm->payload.end())});
+        s.early_data->push_back({dm->ns, Bytes(dm->payload.begin(), dm->payload.end())});
         return;
       }
       drop("data for session not established");
@@ -1517,14 +1521,14 @@ class L2tpEngine::Impl {
     st.remote_id = s.remote_id;
     st.tunnel_local_id = t.local_id;
     st.state = s.state;
-    st.interface = s.interface;
-    st.user = s.user;
+    st.interface = s.get(Session::interface);
+    st.user = s.get(Session::user);
     st.address = s.address;
     st.peer_address = t.peer.address;
     st.call_serial = s.call_serial;
-    st.calling_number = s.calling_number;
-    st.called_number = s.called_number;
-    st.auth_method = s.auth_method;
+    st.calling_number = s.get(Session::calling_number);
+    st.called_number = s.get(Session::called_number);
+    st.auth_method = s.get(Session::auth_method);
     st.packets_in = s.packets_in;
     st.packets_out = s.packets_out;
     st.bytes_in = s.bytes_in;
@@ -1654,10 +1658,16 @@ void L2tpEngine::set_session_user(SessionRef ref, const std::string& user, std::
                                   const std::string& interface, const std::string& auth_method) {
   Session* s = impl_->session(ref);
   if (!s) return;
-  if (!user.empty()) s->user = user;
   s->address = address;
-  if (!interface.empty()) s->interface = interface;
-  if (!auth_method.empty()) s->auth_method = auth_method;
+  // One rebuild of the session's text block for the three.
+  const std::string_view u = user.empty() ? s->get(Session::user) : std::string_view(user);
+  const std::string_view i =
+      interface.empty() ? s->get(Session::interface) : std::string_view(interface);
+  const std::string_view m =
+      auth_method.empty() ? s->get(Session::auth_method) : std::string_view(auth_method);
+  PackedStrings<Session::Text::count> text{s->get(Session::calling_number),
+                                           s->get(Session::called_number), u, i, m};
+  s->text = std::move(text);
 }
 void L2tpEngine::shutdown(std::function<void()> done, Duration limit) {
   impl_->shutdown(std::move(done), limit);
