@@ -38,8 +38,6 @@ std::string_view Fsm::event_name(Event e) {
   return names[static_cast<int>(e)];
 }
 
-Fsm::Fsm(std::uint16_t protocol, FsmHost& host, TimerService& timers, const FsmTimers& cfg)
-    : host_(host), cfg_(cfg), restart_(timers), protocol_(protocol) {}
 
 void Fsm::set_state(State s, Event why) {
   State old = state_;
@@ -47,7 +45,7 @@ void Fsm::set_state(State s, Event why) {
   // The restart timer runs only while a request or terminate is outstanding.
   if (s == State::initial || s == State::starting || s == State::closed || s == State::stopped ||
       s == State::opened)
-    restart_.cancel();
+    stop_restart();
   if (old != s)
     debug(DebugClass::event, [&] {
       return protocol_name(protocol_) + ": " + std::string(event_name(why)) + " in " +
@@ -56,11 +54,18 @@ void Fsm::set_state(State s, Event why) {
 }
 
 void Fsm::arm_restart() {
-  restart_.arm(cfg_.restart, [this] {
+  stop_restart();
+  restart_ = host_.fsm_timer_service().schedule(cfg().restart, [this] {
+    restart_ = TimerService::kNoTimer;
     FsmHost& host = host_;  // the host may destroy this Fsm in fsm_after_timer()
     timeout();
     host.fsm_after_timer();
   });
+}
+
+void Fsm::stop_restart() {
+  if (restart_ != TimerService::kNoTimer) host_.fsm_timer_service().cancel(restart_);
+  restart_ = TimerService::kNoTimer;
 }
 
 void Fsm::send_packet(std::uint8_t code, std::uint8_t id, ByteView data) {
@@ -341,7 +346,7 @@ void Fsm::on_rcr(const ControlPacket& p) {
     default:
       break;
   }
-  FsmPolicy::Check check = policy().check_request(p.data, nak_loops_ >= cfg_.max_failure);
+  FsmPolicy::Check check = policy().check_request(p.data, nak_loops_ >= cfg().max_failure);
   bool good = check.verdict == FsmPolicy::Verdict::ack;
   auto send_reply = [&] {
     if (good) {
@@ -467,7 +472,7 @@ void Fsm::on_rcn(const ControlPacket& p, bool is_reject) {
   // Not in the RFC 1661 table: a peer that Naks/Rejects forever would keep us in Req-Sent
   // for ever (each RCN re-initialises the restart counter). Treat more than Max-Configure
   // of them as not converging, like TO- (tlf/3).
-  if (++naks_received_ > cfg_.max_configure) {
+  if (++naks_received_ > cfg().max_configure) {
     debug(DebugClass::error, [&] {
       return protocol_name(protocol_) + ": peer keeps refusing our options, giving up";
     });

@@ -56,6 +56,10 @@ class FsmHost {
  public:
   virtual ~FsmHost() = default;
   virtual FsmPolicy& fsm_policy(const Fsm& fsm) = 0;
+  // The restart timer's service and the counters' limits (both the owner's, outliving the
+  // automaton; one copy per owner rather than per automaton).
+  virtual TimerService& fsm_timer_service() = 0;
+  virtual const FsmTimers& fsm_timers() const = 0;
   virtual void fsm_up(const Fsm& fsm) = 0;
   virtual void fsm_down(const Fsm& fsm) = 0;
   virtual void fsm_started(const Fsm& /*fsm*/) {}
@@ -85,8 +89,12 @@ class Fsm {
     ack_sent,
     opened
   };
-  // `cfg` is the owner's and must outlive the Fsm (one copy per session, not per automaton).
-  Fsm(std::uint16_t protocol, FsmHost& host, TimerService& timers, const FsmTimers& cfg);
+  Fsm(std::uint16_t protocol, FsmHost& host) : host_(host), protocol_(protocol) {}
+  ~Fsm() { stop_restart(); }
+  Fsm(const Fsm&) = delete;
+  Fsm& operator=(const Fsm&) = delete;
+  // Cancels the restart timer (an owner tearing down calls it while it is still whole).
+  void stop_restart();
 
   // Administrative and lower-layer events (RFC 1661 §4.3).
   void up();
@@ -128,8 +136,9 @@ class Fsm {
   static std::string_view event_name(Event e);
   void timeout();
   void set_state(State s, Event why);
-  void irc_configure() { restart_count_ = cfg_.max_configure; }
-  void irc_terminate() { restart_count_ = cfg_.max_terminate; }
+  const FsmTimers& cfg() const { return host_.fsm_timers(); }
+  void irc_configure() { restart_count_ = cfg().max_configure; }
+  void irc_terminate() { restart_count_ = cfg().max_terminate; }
   void zrc() {
     restart_count_ = 0;
     arm_restart();
@@ -158,11 +167,11 @@ class Fsm {
 
   FsmPolicy& policy() { return host_.fsm_policy(*this); }
 
-  // Kept small (one per protocol per user): the Terminate-Request text lives on the heap
-  // only while a Terminate-Request may be (re)sent.
+  // Kept small (one per protocol per user): timer service and limits come from the host,
+  // the restart timer is an id scheduled with a one-pointer callback (stored in place by
+  // std::function), the Terminate-Request text lives on the heap only after close().
   FsmHost& host_;
-  const FsmTimers& cfg_;
-  TimerSlot restart_;
+  TimerService::Id restart_ = TimerService::kNoTimer;
   std::unique_ptr<std::string> term_reason_;
   unsigned restart_count_ = 0;
   unsigned nak_loops_ = 0;

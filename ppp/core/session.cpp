@@ -144,6 +144,19 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     std::string chap_name;
     std::function<void(std::span<std::uint8_t>)> random;
   };
+  // What only authentication and the start of IPCP use: allocated then, freed once the
+  // session runs (compact()).
+  struct Negotiation {
+    std::shared_ptr<bool> auth_token;  // while an Authenticator request is pending
+    Authenticator::Handle auth_handle = 0;
+    unsigned auth_tries = 0;
+    std::array<std::uint8_t, kChallengeSize> challenge{};
+    Bytes pending_ipcp;  // the user's IPCP request that raced our authentication
+  };
+  Negotiation& neg() {
+    if (!neg_) neg_ = std::make_unique<Negotiation>();
+    return *neg_;
+  }
   // Why and how the session is going down: allocated by the first close request.
   struct Teardown {
     std::optional<std::pair<DownReason, std::string>> pending_close;
@@ -159,8 +172,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
         authn_(authn),
         addrs_(addrs),
         timer_cfg_(cfg.timers),
-        lcp_(proto::lcp, *this, timers, timer_cfg_),
-        ipcp_(proto::ipcp, *this, timers, timer_cfg_),
+        lcp_(proto::lcp, *this),
+        ipcp_(proto::ipcp, *this),
         tag_(std::move(cfg.tag)),
         echo_interval_(cfg.echo_interval),
         auth_timeout_(cfg.auth_timeout),
@@ -175,6 +188,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
         request_dns_(cfg.request_dns),
         mandatory_lcp_(cfg.mandatory_lcp),
         mandatory_chap_(cfg.mandatory_chap) {
+    tag_.shrink_to_fit();  // built by concatenation: capacity beyond its length
     for (auto m : cfg.auth_methods) auth_methods_.add(m);
     if (!cfg.user.empty() || !cfg.password.empty() || cfg.chap_name != kDefaultChapName ||
         cfg.random) {
@@ -201,6 +215,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   ~Impl() {
     if (destroyed_) *destroyed_ = true;
     stop_timers();
+    lcp_.stop_restart();
+    ipcp_.stop_restart();
     cancel_auth();
     release_address();
   }
@@ -267,10 +283,14 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
       ipcp_saved_ = ipcp_policy_->save();
       ipcp_policy_.reset();
     }
+    if (neg_ && !auth_pending_ && (phase_ == Phase::running || phase_ == Phase::handed_over))
+      neg_.reset();
   }
 
   // ---- hosts of the automata and policies ----------------------------------------------
 
+  TimerService& fsm_timer_service() override { return timers_; }
+  const FsmTimers& fsm_timers() const override { return timer_cfg_; }
   FsmPolicy& fsm_policy(const Fsm& fsm) override {
     if (&fsm == &lcp_) return lcp_policy();
     return ipcp_policy();
@@ -381,7 +401,10 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     if (!t.pending_close) t.pending_close = std::make_pair(r, std::move(why));
   }
 
-  void notice(std::function<void()> n) { notices_.push_back(std::move(n)); }
+  void notice(std::function<void()> n) {
+    if (!notices_) notices_ = std::make_unique<std::vector<std::function<void()>>>();
+    notices_->push_back(std::move(n));
+  }
 
   void settle() {
     while (down_ && down_->pending_close) {
@@ -390,15 +413,15 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
       do_close(r, why);
     }
     compact();
-    if (notices_.empty()) return;
+    if (!notices_) return;
     // The listener may destroy us inside a notice: the destructor sets this flag (and the
     // one of a settle() further up the stack, through `outer`).
     bool destroyed = false;
     bool* outer = destroyed_;
     destroyed_ = &destroyed;
-    while (!notices_.empty()) {
-      auto n = std::move(notices_.front());
-      notices_.erase(notices_.begin());
+    while (notices_ && !notices_->empty()) {
+      auto n = std::move(notices_->front());
+      notices_->erase(notices_->begin());
       n();
       if (destroyed) {
         if (outer) *outer = true;
@@ -406,7 +429,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
       }
     }
     destroyed_ = outer;
-    std::vector<std::function<void()>>().swap(notices_);  // no capacity kept per session
+    notices_.reset();  // nothing kept per session between events
   }
 
   void do_close(DownReason r, const std::string& why) {
@@ -596,7 +619,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
           // The user's IPCP often races our authentication (LNS verifying proxy auth
           // over RADIUS; a LAC deciding whether to tunnel): keep the newest request and
           // replay it if IPCP starts here.
-          pending_ipcp_.assign(payload.begin(), payload.end());
+          neg().pending_ipcp.assign(payload.begin(), payload.end());
         } else {
           ++counters_.drop_not_ready;
           d = Disposition::dropped;
@@ -782,7 +805,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
       switch (lcp_peer().auth) {
         case AuthProtocol::pap:
           auth_kind_ = AuthKind::pap_client;
-          auth_tries_ = 0;
+          neg().auth_tries = 0;
           send_pap_request();
           return;
         case AuthProtocol::chap_md5:
@@ -859,14 +882,14 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
       if (auth_kind_ == AuthKind::none) proxy_out_->auth_type = ProxyAuthType::none;
       set_phase(Phase::tunnel_ready);
       debug(DebugClass::event, [&] { return "ready to tunnel user " + user_; });
-      notice([this] { listener_.on_ready_to_tunnel(*proxy_out_, auth_result_); });
+      notice([this] { listener_.on_ready_to_tunnel(*proxy_out_, auth_result()); });
       return;
     }
     start_network();
   }
 
   void cancel_auth() {
-    if (auth_pending_ && authn_) authn_->cancel(auth_handle_);
+    if (auth_pending_ && authn_ && neg_) authn_->cancel(neg_->auth_handle);
     auth_pending_ = false;
     drop_auth_token();
   }
@@ -874,19 +897,41 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   // The token an Authenticator's callback checks: it exists only while a request is
   // pending, so a late or repeated answer (after cancel, after destruction) is ignored.
   void drop_auth_token() {
-    if (!auth_token_) return;
-    *auth_token_ = false;
-    auth_token_.reset();
+    if (!neg_ || !neg_->auth_token) return;
+    *neg_->auth_token = false;
+    neg_->auth_token.reset();
   }
 
   // Our answer to the peer's PAP Request / CHAP Response, built from the result each time
   // it is sent (a lost one is asked for again) rather than kept per session.
   Bytes auth_reply(std::uint8_t id) const {
-    const bool ok = auth_result_.accepted;
+    const bool ok = auth_accepted_;
     if (auth_kind_ == AuthKind::pap_server)
-      return encode_pap_reply({ok ? pap_code::ack : pap_code::nak, id, auth_result_.message});
-    return encode_chap_status(
-        {ok ? chap_code::success : chap_code::failure, id, auth_result_.message});
+      return encode_pap_reply({ok ? pap_code::ack : pap_code::nak, id, auth_message_});
+    return encode_chap_status({ok ? chap_code::success : chap_code::failure, id, auth_message_});
+  }
+
+  // The Authenticator's answer as kept: verdict and text inline, the attributes (rare with
+  // local AAA) on the heap only when there are any.
+  void store_auth_result(const AuthResult& r) {
+    auth_accepted_ = r.accepted;
+    auth_message_ = r.message;
+    auth_message_.shrink_to_fit();
+    if (r.framed_address || !r.framed_pool.empty() || r.session_timeout || r.idle_timeout) {
+      auth_attrs_ = std::make_unique<AuthResult>();
+      auth_attrs_->framed_address = r.framed_address;
+      auth_attrs_->framed_pool = r.framed_pool;
+      auth_attrs_->session_timeout = r.session_timeout;
+      auth_attrs_->idle_timeout = r.idle_timeout;
+    } else {
+      auth_attrs_.reset();
+    }
+  }
+  AuthResult auth_result() const {
+    AuthResult r = auth_attrs_ ? *auth_attrs_ : AuthResult{};
+    r.accepted = auth_accepted_;
+    r.message = auth_message_;
+    return r;
   }
 
   void ask_authenticator(const AuthRequest& req) {
@@ -898,8 +943,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     }
     auth_pending_ = true;
     drop_auth_token();
-    auth_token_ = std::make_shared<bool>(true);
-    std::weak_ptr<bool> token = auth_token_;
+    neg().auth_token = std::make_shared<bool>(true);
+    std::weak_ptr<bool> token = neg_->auth_token;
     in_authenticate_ = true;
     Authenticator::Handle h = authn_->authenticate(req, [this, token](AuthResult r) {
       auto a = token.lock();
@@ -910,11 +955,11 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
       if (!in_authenticate_) settle();
     });
     in_authenticate_ = false;
-    if (auth_pending_) auth_handle_ = h;
+    if (auth_pending_) neg().auth_handle = h;
   }
 
   void on_auth_result(AuthResult r) {
-    auth_result_ = r;
+    store_auth_result(r);
     const bool ok = r.accepted;
     debug(ok ? DebugClass::event : DebugClass::error, [&] {
       return "user " + user_ + (ok ? " authenticated" : " failed authentication") +
@@ -947,35 +992,37 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   // Server: CHAP challenge, retransmitted on the restart timer up to Max-Configure.
   void start_challenge() {
     auth_kind_ = AuthKind::chap_server;
-    auth_tries_ = 0;
+    neg().auth_tries = 0;
     send_challenge();
   }
 
   void send_challenge() {
-    if (auth_tries_ >= timer_cfg_.max_configure) {
+    Negotiation& n = neg();
+    if (n.auth_tries >= timer_cfg_.max_configure) {
       request_close(DownReason::auth_timeout,
-                    "no CHAP Response after " + std::to_string(auth_tries_) + " Challenges");
+                    "no CHAP Response after " + std::to_string(n.auth_tries) + " Challenges");
       return;
     }
-    ++auth_tries_;
-    random_bytes(challenge_);
+    ++n.auth_tries;
+    random_bytes(n.challenge);
     // RFC 1994 §4.1: the Identifier changes with every Challenge sent.
     auth_id_ = static_cast<std::uint8_t>(auth_id_ + 1);
     send_control(proto::chap,
                  encode_chap_value({chap_code::challenge, auth_id_,
-                                    Bytes(challenge_.begin(), challenge_.end()),
+                                    Bytes(n.challenge.begin(), n.challenge.end()),
                                     std::string(chap_name())}));
     arm_timer(TimerUse::chap_retry, timer_cfg_.restart);
   }
 
   // Client: PAP Authenticate-Request, retransmitted like a Configure-Request.
   void send_pap_request() {
-    if (auth_tries_ >= timer_cfg_.max_configure) {
+    Negotiation& n = neg();
+    if (n.auth_tries >= timer_cfg_.max_configure) {
       request_close(DownReason::auth_timeout,
-                    "no PAP reply after " + std::to_string(auth_tries_) + " requests");
+                    "no PAP reply after " + std::to_string(n.auth_tries) + " requests");
       return;
     }
-    ++auth_tries_;
+    ++n.auth_tries;
     auth_id_ = static_cast<std::uint8_t>(auth_id_ + 1);
     send_control(proto::pap, encode_pap_request({auth_id_, client_user(), client_password()}));
     arm_timer(TimerUse::pap_retry, timer_cfg_.restart);
@@ -1068,14 +1115,14 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
       proxy_out_->auth_type = ProxyAuthType::chap;
       proxy_out_->auth_name = r->name;
       proxy_out_->auth_id = r->id;
-      proxy_out_->auth_challenge.assign(challenge_.begin(), challenge_.end());
+      proxy_out_->auth_challenge.assign(neg().challenge.begin(), neg().challenge.end());
       proxy_out_->auth_response = r->value;
     }
     AuthRequest ar;
     ar.method = AuthMethod::chap_md5;
     ar.user = r->name;
     ar.chap_id = r->id;
-    ar.chap_challenge.assign(challenge_.begin(), challenge_.end());
+    ar.chap_challenge.assign(neg().challenge.begin(), neg().challenge.end());
     ar.chap_response = r->value;
     ask_authenticator(ar);
     return true;
@@ -1094,7 +1141,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     set_phase(Phase::network);
     if (mode_ != SessionMode::client) {
       if (!peer_addr_) {
-        std::optional<Ipv4> a = addrs_ ? addrs_->acquire(user_, auth_result_) : std::nullopt;
+        std::optional<Ipv4> a = addrs_ ? addrs_->acquire(user_, auth_result()) : std::nullopt;
         if (!a) {
           request_close(DownReason::ipcp_failed, "no address for the peer");
           return;
@@ -1106,9 +1153,9 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     }
     ipcp_.open();
     ipcp_.up();
-    if (!pending_ipcp_.empty()) {
-      Bytes p = std::move(pending_ipcp_);
-      pending_ipcp_.clear();
+    if (neg_ && !neg_->pending_ipcp.empty()) {
+      Bytes p = std::move(neg_->pending_ipcp);
+      neg_->pending_ipcp.clear();
       ipcp_.receive(p);
     }
   }
@@ -1141,16 +1188,16 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
       info.auth = proxied_lcp_ ? proxied_auth_ : lcp_ours().auth;
     }
     info.user = user_;
-    info.auth_result = auth_result_;
+    info.auth_result = auth_result();
     info.peer_mru = lcp_peer().mru;
     set_phase(Phase::running);
     debug(DebugClass::event, [&] {
       return "IPCP up: user " + info.user + " local " + info.local_address.to_string() + " peer " +
              info.peer_address.to_string();
     });
-    if (mode_ != SessionMode::client && auth_result_.session_timeout &&
-        auth_result_.session_timeout->count() > 0) {
-      arm_timer(TimerUse::session, *auth_result_.session_timeout);
+    if (mode_ != SessionMode::client && info.auth_result.session_timeout &&
+        info.auth_result.session_timeout->count() > 0) {
+      arm_timer(TimerUse::session, *info.auth_result.session_timeout);
     }
     notice([this, info] { listener_.on_up(info); });
   }
@@ -1206,12 +1253,11 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   bool auth_replied_ = false;  // a PAP Ack/Nak or CHAP Success/Failure went out (auth_reply())
   bool in_authenticate_ = false;
   std::uint8_t auth_id_ = 0;
-  unsigned auth_tries_ = 0;
-  Authenticator::Handle auth_handle_ = 0;
-  std::shared_ptr<bool> auth_token_;  // only while a request is pending (drop_auth_token)
-  std::array<std::uint8_t, kChallengeSize> challenge_{};
   std::string user_;
-  AuthResult auth_result_;
+  bool auth_accepted_ = false;
+  std::string auth_message_;
+  std::unique_ptr<AuthResult> auth_attrs_;  // accepted/message unused (store_auth_result)
+  std::unique_ptr<Negotiation> neg_;        // authentication and IPCP start-up scratch
   std::unique_ptr<ProxyData> proxy_out_;  // LAC only
 
   std::optional<Ipv4> peer_addr_;
@@ -1219,10 +1265,9 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   bool down_reported_ = false;
   bool closing_ = false;
   bool peer_terminate_seen_ = false;
-  Bytes pending_ipcp_;
 
   std::unique_ptr<Teardown> down_;
-  std::vector<std::function<void()>> notices_;
+  std::unique_ptr<std::vector<std::function<void()>>> notices_;  // only while some are due
 };
 
 // ---- PppSession: forwards to Impl; nothing may follow an Impl call (see settle()) ------

@@ -34,8 +34,12 @@ struct TestPolicy : FsmPolicy {
 
 // The owner: hands the automaton its policy and counts the layer events.
 struct Captured : FsmHost {
-  explicit Captured(FsmPolicy& p) : policy(p) {}
+  Captured(FsmPolicy& p, TimerService& t) : policy(p), timers(t) {}
   FsmPolicy& policy;
+  TimerService& timers;
+  FsmTimers cfg;
+  TimerService& fsm_timer_service() override { return timers; }
+  const FsmTimers& fsm_timers() const override { return cfg; }
   std::vector<Bytes> packets;
   int after_timer = 0;
   int ups = 0, downs = 0, starts = 0, finishes = 0, policy_asked = 0;
@@ -57,9 +61,8 @@ struct Captured : FsmHost {
 struct FsmFixture : ::testing::Test {
   ManualTimerService timers;
   TestPolicy policy;
-  Captured out{policy};
-  FsmTimers cfg;
-  Fsm fsm{proto::lcp, out, timers, cfg};
+  Captured out{policy, timers};
+  Fsm fsm{proto::lcp, out};
 
   void peer_sends(Code code, std::uint8_t id, Bytes data) {
     fsm.receive(encode_control(static_cast<std::uint8_t>(code), id, data));
@@ -283,13 +286,12 @@ TEST(FsmPair, TwoAutomataConverge) {
     void fsm_send(const Fsm&, ByteView p) override {
       wire->emplace_back(to, Bytes(p.begin(), p.end()));
     }
-  } to_b{pa}, to_a{pb};
+  } to_b{pa, timers}, to_a{pb, timers};
   to_b.wire = to_a.wire = &wire;
   to_b.to = 1;
   to_a.to = 0;
-  const FsmTimers cfg;
-  Fsm a(proto::ipcp, to_b, timers, cfg);
-  Fsm b(proto::ipcp, to_a, timers, cfg);
+  Fsm a(proto::ipcp, to_b);
+  Fsm b(proto::ipcp, to_a);
   pb.request = pa.request;
   a.open();
   b.open();
