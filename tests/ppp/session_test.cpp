@@ -51,7 +51,11 @@ struct Events : PppListener {
   int downs = 0;
   std::function<void()> on_down_hook;
   void on_ready_to_tunnel(const ProxyData& p, const AuthResult&) override { proxy = p; }
-  void on_up(const SessionUpInfo& i) override { up = i; }
+  int ups = 0;
+  void on_up(const SessionUpInfo& i) override {
+    up = i;
+    ++ups;
+  }
   void on_down(DownReason r, std::string_view d) override {
     down = r;
     down_detail = std::string(d);
@@ -950,6 +954,279 @@ TEST(PppSession, EchoRequestAnsweredWithOurMagicAndOwnMagicEchoIsLoop) {
   p.timers.advance(7s);
   ASSERT_TRUE(p.ev.down);
   EXPECT_EQ(*p.ev.down, DownReason::loopback);
+}
+
+// ---- after the session settled ----------------------------------------------------------
+// An established session frees its LCP/IPCP policies and keeps their compact state. These
+// prove that what the peer can still do then works exactly as before: renegotiate LCP
+// (RFC 1661: a Configure-Request in Opened), renegotiate IPCP alone, keep the echo
+// keepalive going, repeat a lost CHAP Success.
+
+// A raw peer brings an LNS session (no proxy, CHAP) up by hand.
+struct SettledLns : RawPeer {
+  FakeAuth auth;
+  Bytes first_request;  // our first LCP Configure-Request's options
+  void bring_up(SessionConfig c) {
+    s = std::make_unique<PppSession>(std::move(c), w, ev, timers, &auth, &pool);
+    s->start();
+    auto req = last(proto::lcp).back();
+    first_request.assign(req.data.begin(), req.data.end());
+    send(proto::lcp, 2, req.id, first_request);
+    send(proto::lcp, 1, 1, Bytes{1, 4, 0x05, 0xaa, 5, 6, 1, 2, 3, 4});  // MRU 1450, magic
+    ASSERT_EQ(s->lcp_state(), "Opened");
+    answer_challenge();
+    ASSERT_EQ(s->phase(), Phase::network);
+    finish_ipcp(1);
+    ASSERT_EQ(s->phase(), Phase::running);
+  }
+  void answer_challenge() {
+    auto ch = decode_chap_value(last(proto::chap).back());
+    ASSERT_TRUE(ch);
+    ASSERT_EQ(ch->code, chap_code::challenge);
+    Bytes resp = encode_chap_value(
+        {chap_code::response, ch->id, chap_md5_response(ch->id, "bobpw", ch->value), "bob"});
+    s->receive(encode_frame(proto::chap, resp));
+  }
+  // Acks the server's IPCP request and asks for the address it was given.
+  void finish_ipcp(std::uint8_t id) {
+    auto req = last(proto::ipcp).back();
+    ASSERT_EQ(req.code, 1);
+    send(proto::ipcp, 2, req.id, Bytes(req.data.begin(), req.data.end()));
+    send(proto::ipcp, 1, id, encode_ipcp_options({Ipv4{0x0a00000a}, {}, {}, {}}));
+    ASSERT_EQ(s->ipcp_state(), "Opened");
+  }
+  std::size_t count(std::uint16_t protocol, std::uint8_t code) { return w.count(protocol, code); }
+};
+
+SessionConfig lns_no_proxy() {
+  SessionConfig c = server_config(SessionMode::lns, {AuthMethod::chap_md5});
+  c.mru = 1400;
+  c.request_pfc = true;
+  return c;
+}
+
+TEST(PppSettled, LcpConfReqInOpenedRenegotiatesFromWhereItWasAndReauthenticates) {
+  SettledLns p;
+  p.bring_up(lns_no_proxy());
+  ASSERT_EQ(p.ev.ups, 1);
+  EXPECT_EQ(p.s->peer_mru(), 1450);
+  const std::size_t lcp_requests = p.count(proto::lcp, 1);
+  const std::size_t challenges = p.count(proto::chap, chap_code::challenge);
+  // The peer restarts LCP with another MRU.
+  p.send(proto::lcp, 1, 2, Bytes{1, 4, 0x05, 0x14, 5, 6, 1, 2, 3, 4});  // MRU 1300
+  EXPECT_EQ(p.s->lcp_state(), "Ack-Sent");
+  EXPECT_EQ(p.s->phase(), Phase::establish);
+  ASSERT_EQ(p.count(proto::lcp, 1), lcp_requests + 1);
+  auto again = p.last(proto::lcp);
+  const ControlPacket* req = nullptr;
+  for (auto& c : again)
+    if (c.code == 1) req = &c;
+  ASSERT_TRUE(req);
+  // Exactly the request the freed policy would have sent: same MRU, Auth, Magic, PFC.
+  EXPECT_EQ(Bytes(req->data.begin(), req->data.end()), p.first_request);
+  p.send(proto::lcp, 2, req->id, Bytes(req->data.begin(), req->data.end()));
+  ASSERT_EQ(p.s->lcp_state(), "Opened");
+  EXPECT_EQ(p.s->peer_mru(), 1300);
+  EXPECT_EQ(p.count(proto::chap, chap_code::challenge), challenges + 1);
+  p.answer_challenge();
+  EXPECT_EQ(p.auth.requests.size(), 2u);
+  p.finish_ipcp(2);
+  EXPECT_EQ(p.s->phase(), Phase::running);
+  ASSERT_EQ(p.ev.ups, 2);
+  EXPECT_EQ(p.ev.up->peer_address, Ipv4{0x0a00000a});
+  EXPECT_EQ(p.ev.up->peer_mru, 1300);
+  EXPECT_EQ(p.ev.up->auth, AuthProtocol::chap_md5);
+  EXPECT_EQ(p.pool.acquired, 1);  // the address is kept across the renegotiation
+  EXPECT_FALSE(p.ev.down);
+}
+
+TEST(PppSettled, PeerNakedMruSurvivesTheFreedPolicy) {
+  // The peer Naks our MRU down; a later renegotiation must start from what was agreed (the
+  // freed policy's state), not from the configuration.
+  SettledLns p;
+  p.s = std::make_unique<PppSession>(lns_no_proxy(), p.w, p.ev, p.timers, &p.auth, &p.pool);
+  p.s->start();
+  auto req = p.last(proto::lcp).back();
+  p.send(proto::lcp, 3, req.id, Bytes{1, 4, 0x04, 0xb0});  // Nak: MRU 1200
+  req = p.last(proto::lcp).back();
+  ASSERT_EQ(req.code, 1);
+  Bytes agreed(req.data.begin(), req.data.end());
+  auto o = decode_lcp_options(agreed);
+  ASSERT_TRUE(o && o->mru);
+  EXPECT_EQ(*o->mru, 1200);
+  p.send(proto::lcp, 2, req.id, agreed);
+  p.send(proto::lcp, 1, 1, Bytes{5, 6, 1, 2, 3, 4});
+  ASSERT_EQ(p.s->lcp_state(), "Opened");
+  p.answer_challenge();
+  p.finish_ipcp(1);
+  ASSERT_EQ(p.ev.ups, 1);
+  p.send(proto::lcp, 1, 2, Bytes{5, 6, 1, 2, 3, 4});
+  auto sent = p.last(proto::lcp);
+  ASSERT_GE(sent.size(), 2u);
+  req = sent[sent.size() - 2];  // our new Configure-Request, then our Ack of the peer's
+  ASSERT_EQ(req.code, 1);
+  EXPECT_EQ(sent.back().code, 2);
+  EXPECT_EQ(Bytes(req.data.begin(), req.data.end()), agreed);
+}
+
+TEST(PppSettled, IpcpConfReqInOpenedRenegotiatesIpcpOnly) {
+  SettledLns p;
+  p.bring_up(lns_no_proxy());
+  const std::size_t lcp_requests = p.count(proto::lcp, 1);
+  const std::size_t challenges = p.count(proto::chap, chap_code::challenge);
+  const std::size_t ipcp_requests = p.count(proto::ipcp, 1);
+  auto first_ipcp = p.last(proto::ipcp);
+  Bytes our_ipcp;
+  for (auto& c : first_ipcp)
+    if (c.code == 1) our_ipcp.assign(c.data.begin(), c.data.end());
+  p.send(proto::ipcp, 1, 7, encode_ipcp_options({Ipv4{0x0a00000a}, {}, {}, {}}));
+  EXPECT_EQ(p.s->ipcp_state(), "Ack-Sent");
+  EXPECT_EQ(p.s->phase(), Phase::network);
+  ASSERT_EQ(p.count(proto::ipcp, 1), ipcp_requests + 1);
+  auto req = p.last(proto::ipcp);
+  const ControlPacket* ours = nullptr;
+  for (auto& c : req)
+    if (c.code == 1) ours = &c;
+  ASSERT_TRUE(ours);
+  EXPECT_EQ(Bytes(ours->data.begin(), ours->data.end()), our_ipcp);
+  p.send(proto::ipcp, 2, ours->id, Bytes(ours->data.begin(), ours->data.end()));
+  EXPECT_EQ(p.s->ipcp_state(), "Opened");
+  EXPECT_EQ(p.s->phase(), Phase::running);
+  EXPECT_EQ(p.ev.ups, 2);
+  EXPECT_EQ(p.ev.up->peer_address, Ipv4{0x0a00000a});
+  EXPECT_EQ(p.count(proto::lcp, 1), lcp_requests);  // LCP untouched
+  EXPECT_EQ(p.count(proto::chap, chap_code::challenge), challenges);
+  EXPECT_EQ(p.pool.acquired, 1);
+  // A wrong address in the renegotiation is Nak'd with the one the session holds.
+  p.send(proto::ipcp, 1, 8, encode_ipcp_options({Ipv4{0x01020304}, {}, {}, {}}));
+  auto nak = p.last(proto::ipcp).back();
+  EXPECT_EQ(nak.code, 3);
+  auto o = decode_ipcp_options(nak.data);
+  ASSERT_TRUE(o && o->address);
+  EXPECT_EQ(*o->address, Ipv4{0x0a00000a});
+}
+
+TEST(PppSettled, EchoKeepaliveAnsweredAndSentAfterSettling) {
+  SettledLns p;
+  SessionConfig c = lns_no_proxy();
+  c.echo_interval = 10s;
+  c.echo_max_missed = 2;
+  p.bring_up(c);
+  auto ours = decode_lcp_options(p.first_request);
+  ASSERT_TRUE(ours && ours->magic);
+  // The peer's Echo-Request is answered with our Magic-Number.
+  p.send(proto::lcp, 9, 42, Bytes{1, 2, 3, 4, 0xee});
+  auto rep = p.last(proto::lcp).back();
+  EXPECT_EQ(rep.code, 10);
+  EXPECT_EQ(rep.id, 42);
+  auto body = decode_echo(rep.data);
+  ASSERT_TRUE(body);
+  EXPECT_EQ(body->magic, *ours->magic);
+  // Our Echo-Requests go out every 10 s; answering them keeps the session.
+  for (int round = 0; round < 3; ++round) {
+    p.timers.advance(10s);
+    auto echo = p.last(proto::lcp).back();
+    ASSERT_EQ(echo.code, 9) << "round " << round;
+    auto e = decode_echo(echo.data);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->magic, *ours->magic);
+    p.send(proto::lcp, 10, echo.id, Bytes{1, 2, 3, 4});
+  }
+  EXPECT_EQ(p.s->counters().echo_sent, 3u);
+  EXPECT_EQ(p.s->counters().echo_replies, 3u);
+  EXPECT_FALSE(p.ev.down);
+  // Unanswered: down after echo_max_missed.
+  p.timers.advance(40s);
+  ASSERT_TRUE(p.ev.down);
+  EXPECT_EQ(*p.ev.down, DownReason::echo_timeout);
+}
+
+TEST(PppSettled, DuplicateChapResponseAfterIpcpUpGetsTheSameSuccess) {
+  Net n;
+  connect(n, server_config(SessionMode::lns, {AuthMethod::chap_md5}));
+  ASSERT_TRUE(n.server_ev.up);
+  Bytes response;
+  for (const auto& f : n.to_server.sent) {
+    auto d = decode_frame(f);
+    if (d && d->protocol == proto::chap && d->payload[0] == chap_code::response) response = f;
+  }
+  ASSERT_FALSE(response.empty());
+  std::vector<Bytes> successes;
+  auto collect = [&] {
+    successes.clear();
+    for (const auto& f : n.to_client.sent) {
+      auto d = decode_frame(f);
+      if (d && d->protocol == proto::chap && d->payload[0] == chap_code::success)
+        successes.push_back(f);
+    }
+  };
+  collect();
+  ASSERT_EQ(successes.size(), 1u);
+  EXPECT_EQ(n.server->receive(response), Disposition::control);
+  collect();
+  ASSERT_EQ(successes.size(), 2u);
+  EXPECT_EQ(successes[1], successes[0]);  // same Identifier and message
+  EXPECT_EQ(n.auth.requests.size(), 1u);
+  n.pump();
+  EXPECT_FALSE(n.server_ev.down);
+}
+
+TEST(PppVpdn, LnsMandatoryLcpSessionRenegotiatesAgainAfterSettling) {
+  Vpdn v;
+  v.lac_phase({AuthMethod::chap_md5});
+  v.lns_phase(true, false);
+  ASSERT_TRUE(v.lns_ev.up);
+  ASSERT_EQ(v.lns_ev.ups, 1);
+  std::size_t challenges = v.to_client.count(proto::chap, chap_code::challenge);
+  v.lns->receive(encode_frame(proto::lcp, encode_control(1, 99, Bytes{5, 6, 1, 2, 3, 4})));
+  v.pump();
+  v.run(10s);
+  EXPECT_GT(v.to_client.count(proto::chap, chap_code::challenge), challenges);
+  EXPECT_EQ(v.lns->lcp_state(), "Opened");
+  EXPECT_EQ(v.lns->ipcp_state(), "Opened");
+  EXPECT_EQ(v.lns_ev.ups, 2);
+  EXPECT_EQ(v.lns_ev.up->auth, AuthProtocol::chap_md5);
+  EXPECT_FALSE(v.lns_ev.down);
+  v.run(30s);  // echo keeps working after the second settling
+  EXPECT_GT(v.lns->counters().echo_replies, 0u);
+  EXPECT_FALSE(v.lns_ev.down);
+}
+
+TEST(PppVpdn, LnsMandatoryChapSessionRenegotiatesAgainAfterSettling) {
+  Vpdn v;
+  v.lac_phase({AuthMethod::chap_md5});
+  v.lns_phase(false, true);
+  ASSERT_TRUE(v.lns_ev.up);
+  EXPECT_EQ(v.lns_ev.up->auth, AuthProtocol::chap_md5);
+  std::size_t challenges = v.to_client.count(proto::chap, chap_code::challenge);
+  v.lns->receive(encode_frame(proto::lcp, encode_control(1, 99, Bytes{5, 6, 1, 2, 3, 4})));
+  v.pump();
+  v.run(10s);
+  EXPECT_GT(v.to_client.count(proto::chap, chap_code::challenge), challenges);
+  EXPECT_EQ(v.lns->lcp_state(), "Opened");
+  EXPECT_EQ(v.lns->ipcp_state(), "Opened");
+  EXPECT_EQ(v.lns_ev.ups, 2);
+  EXPECT_FALSE(v.lns_ev.down);
+}
+
+TEST(PppVpdn, LnsProxiedSessionIpcpRenegotiationReportsTheProxiedAuth) {
+  // The proxy data is freed after start(); a second on_up must still say how the user
+  // authenticated at the LAC.
+  Vpdn v;
+  v.lac_phase({AuthMethod::pap});
+  v.lns_phase(false, false, {AuthMethod::pap});
+  ASSERT_TRUE(v.lns_ev.up);
+  EXPECT_EQ(v.lns_ev.up->auth, AuthProtocol::pap);
+  v.lns->receive(encode_frame(
+      proto::ipcp, encode_control(1, 77, encode_ipcp_options({v.lns->peer_address(), {}, {}, {}}))));
+  v.pump();
+  v.run(5s);
+  EXPECT_EQ(v.lns->ipcp_state(), "Opened");
+  ASSERT_EQ(v.lns_ev.ups, 2);
+  EXPECT_EQ(v.lns_ev.up->auth, AuthProtocol::pap);
+  EXPECT_EQ(v.lns_ev.up->user, "alice@corp.com");
+  EXPECT_EQ(v.lns_ev.up->auth_result.message, "Welcome");
+  EXPECT_FALSE(v.lns_ev.down);
 }
 
 TEST(PppSessionConfig, FromTemplate) {
