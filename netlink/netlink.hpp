@@ -19,17 +19,19 @@
 //    channel: an AF_PPPOX/PX_PROTO_OL2TP socket connected to the tunnel's UDP socket, its
 //    channel attached on /dev/ppp and connected to a new ppp unit (interface pppN).
 //
-// Using the kernel backend (NOT wired into app/services.cpp yet; this is what it would do).
-// The user-space path stays the default; choose_backend(prefer_kernel) decides once at
-// start, and `display l2tp statistics` prints backend_name() of the choice (services would put it
-// in L2tpStatistics::data_plane_backend, today the literal "user-space (TUN)").
+// Using the kernel backend: app/services/kernel_port.hpp (KernelPort, the LNS's IpPort in
+// kernel mode) does the steps below through its KernelOps seam; vpdnd --data-plane picks the
+// backend once at start (detection: kernel_l2tp_available + pppol2tp_available) and
+// `display l2tp statistics` prints backend_name() of the choice with the reason.
+// docs/ARCHITECTURE-NOTES.md "Kernel data-plane backend" says what is wired and what not.
 //  - Tunnel up (after SCCCN is sent/received; control messages keep flowing through our
 //    socket, the kernel passes packets with the T bit set up to it): KernelL2tp::open() once,
 //    then create_tunnel({our tunnel id, peer tunnel id, udp_fd = the tunnel's *connected*
 //    UDP socket}); build_tunnel_create carries it as L2TP_ATTR_FD with PROTO_VERSION 2 and
 //    ENCAP_TYPE UDP.
 //  - Session up (LNS: after ICCN and PPP/IPCP are done; the PPP engine keeps running in user
-//    space on the pppoX socket's control frames): PppoL2tpChannel::open({udp_fd, peer,
+//    space on the control frames ppp_generic queues on the channel fd (protocols >= 0xc000:
+//    LCP, PAP, CHAP) and the unit fd (IPCP and other NCPs)): PppoL2tpChannel::open({udp_fd, peer,
 //    tunnel/session ids both ways}); the kernel creates the session itself on connect() (no
 //    SESSION_CREATE needed for PPP over L2TPv2). Then RouteNetlink::link_index(ifname()),
 //    add_address(unit, template address, 32, peer = the user's address), set_link(mtu, up),
@@ -435,8 +437,10 @@ class PppoL2tpChannel {
   int channel_index() const { return channel_; }
   int unit() const { return unit_; }
   std::string ifname() const { return "ppp" + std::to_string(unit_); }
-  // The PPPoX socket: PPP control frames (LCP/IPCP/...) are read and written here by the
-  // user-space PPP engine; the kernel switches IP itself.
+  // The PPPoX socket. Once PPPIOCGCHAN bound it, received frames go to the ppp channel,
+  // not to this socket: ppp_generic queues LCP/PAP/CHAP (protocols >= 0xc000) on the
+  // channel fd and IPCP and other NCPs on the unit fd, where the user-space PPP engine reads
+  // them (app/services/kernel_port.hpp); the kernel switches IP itself.
   int socket_fd() const { return socket_fd_; }
   int channel_fd() const { return channel_fd_; }
   int unit_fd() const { return unit_fd_; }

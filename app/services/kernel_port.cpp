@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/system/system_error.hpp>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -288,6 +289,22 @@ std::shared_ptr<Bytes> shared_buffer() {
 }
 }  // namespace
 
+// Registering an fd with the reactor (epoll_ctl) can fail; asio reports that by throwing,
+// which must not escape into LnsCalls: the caller treats nullptr as a failed step.
+std::shared_ptr<KernelPort::Reader> KernelPort::start_reader(int fd, bool datagram,
+                                                             std::function<void(ByteView)> handler,
+                                                             std::string& error) {
+  try {
+    auto r = std::make_shared<Reader>(io_, fd, datagram ? Reader::Kind::datagram : Reader::Kind::frame,
+                                      buffer_, std::move(handler), counters_.read_errors);
+    r->arm();
+    return r;
+  } catch (const boost::system::system_error& e) {
+    error = std::string("watch fd: ") + e.what();
+    return nullptr;
+  }
+}
+
 KernelPort::KernelPort(boost::asio::io_context& io, vpdn::IpPort& inner,
                        std::unique_ptr<KernelOps> ops, Hooks hooks)
     : io_(io), inner_(inner), ops_(std::move(ops)), hooks_(std::move(hooks)), buffer_(shared_buffer()) {}
@@ -344,7 +361,23 @@ void KernelPort::session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address
     p.tunnel_id = call.tunnel;
     p.peer_tunnel_id = ti->peer_tunnel_id;
     p.udp_fd = *fd;
+    // Read before the kernel tunnel exists: from then on the peer's control messages
+    // arrive on this socket only.
+    const netlink::Endpoint peer = ti->peer;
+    std::string error;
+    auto reader = start_reader(
+        *fd, true,
+        [this, peer](ByteView d) {
+          ++counters_.datagrams_up;
+          if (hooks_.on_datagram) hooks_.on_datagram(peer, d);
+        },
+        error);
+    if (!reader) {
+      ::close(*fd);
+      return fail(call, KernelStep::tunnel_socket, error);
+    }
     if (auto s = ops_->create_tunnel(p); !s) {
+      reader->stop();
       ::close(*fd);
       return fail(call, KernelStep::create_tunnel, s.error().message);
     }
@@ -353,14 +386,7 @@ void KernelPort::session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address
     nt.fd = *fd;
     nt.peer = ti->peer;
     nt.peer_tunnel_id = ti->peer_tunnel_id;
-    const netlink::Endpoint peer = ti->peer;
-    nt.reader = std::make_shared<Reader>(io_, *fd, Reader::Kind::datagram, buffer_,
-                                         [this, peer](ByteView d) {
-                                           ++counters_.datagrams_up;
-                                           if (hooks_.on_datagram) hooks_.on_datagram(peer, d);
-                                         },
-                                         counters_.read_errors);
-    nt.reader->arm();
+    nt.reader = std::move(reader);
     t = tunnels_.emplace(call.tunnel, std::move(nt)).first;
     log_info(DebugModule::l2tp, "tunnel=" + std::to_string(call.tunnel) + " kernel tunnel created (peer " +
                                     ti->peer.address.to_string() + ":" + std::to_string(ti->peer.port) +
@@ -405,13 +431,16 @@ void KernelPort::session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address
     ++counters_.ppp_frames_up;
     if (hooks_.on_ppp_frame) hooks_.on_ppp_frame(call, frame);
   };
-  if (int fd = s.channel->channel_fd(); fd >= 0) {
-    s.channel_reader = std::make_shared<Reader>(io_, fd, Reader::Kind::frame, buffer_, up, counters_.read_errors);
-    s.channel_reader->arm();
-  }
-  if (int fd = s.channel->unit_fd(); fd >= 0) {
-    s.unit_reader = std::make_shared<Reader>(io_, fd, Reader::Kind::frame, buffer_, up, counters_.read_errors);
-    s.unit_reader->arm();
+  std::string error;
+  if (int fd = s.channel->channel_fd(); fd >= 0) s.channel_reader = start_reader(fd, false, up, error);
+  if (int fd = s.channel->unit_fd(); fd >= 0 && error.empty()) s.unit_reader = start_reader(fd, false, up, error);
+  if (!error.empty()) {
+    if (s.channel_reader) s.channel_reader->stop();
+    (void)ops_->remove_route(address, s.ifindex);
+    inner_.add_host_route(vt, address);
+    fail(call, KernelStep::open_channel, s.ifname + ": " + error);
+    s.channel.reset();
+    return release_tunnel_if_unused(call.tunnel);
   }
   s.order = next_order_++;
   ++tunnel.sessions;

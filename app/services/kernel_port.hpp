@@ -196,6 +196,8 @@ class KernelPort final : public vpdn::IpPort {
   struct Tunnel;
   struct Session;
   void fail(vpdn::CallId call, KernelStep step, const std::string& error);
+  std::shared_ptr<Reader> start_reader(int fd, bool datagram, std::function<void(ByteView)> handler,
+                                       std::string& error);
   void release_tunnel_if_unused(std::uint16_t tunnel);
   void close_session(std::map<vpdn::CallId, Session>::iterator it);
 
