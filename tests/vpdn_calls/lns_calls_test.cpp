@@ -173,6 +173,47 @@ TEST_F(LnsCallsTest, ClientInitiatedCallComesUpAndCarriesIpBothWays) {
   EXPECT_EQ(calls->counters().drop_no_session, 2u);
 }
 
+// The user renegotiates LCP on an established call (an LCP Configure-Request in Opened):
+// PPP re-authenticates and IPCP comes up again. The call stays one call: one route, one
+// lease, one online user and accounting session (no second Start), counted up once.
+TEST_F(LnsCallsTest, LcpRenegotiationKeepsOneCallAndOneAccountingSession) {
+  dial("alicepw");
+  run(2s);
+  ASSERT_TRUE(user.up.has_value());
+  const Ipv4 addr = user.up->local_address;
+  const auto online = aaa_->online_users();
+  ASSERT_EQ(online.size(), 1u);
+  const std::string acct_id = online[0].acct_session_id;
+  user.up.reset();
+  // LCP Configure-Request, id 0x77, no options.
+  Bytes confreq{0xff, 0x03, 0xc0, 0x21, 0x01, 0x77, 0x00, 0x04};
+  calls->on_l2tp_data(id, confreq);
+  run(5s);
+  ASSERT_TRUE(user.up.has_value()) << "the user's PPP did not come back up";
+  EXPECT_EQ(user.up->local_address, addr);
+  EXPECT_EQ(calls->size(), 1u);
+  EXPECT_EQ(calls->counters().calls_up, 1u);
+  EXPECT_EQ(calls->counters().no_route, 0u);
+  EXPECT_EQ(ip.routes.size(), 1u);
+  EXPECT_EQ(in_use(), 1u);
+  const auto again = aaa_->online_users();
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].acct_session_id, acct_id);
+  EXPECT_EQ(again[0].user, "alice@corp.com");
+  auto st = calls->find(id);
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(st->address, addr);
+  EXPECT_EQ(st->phase, "Running");
+
+  // It still ends once, with everything released.
+  calls->on_call_down(id);
+  timers.run_due();
+  EXPECT_TRUE(ip.routes.empty());
+  EXPECT_EQ(in_use(), 0u);
+  EXPECT_TRUE(aaa_->online_users().empty());
+  EXPECT_EQ(calls->counters().calls_up, 0u);
+}
+
 TEST_F(LnsCallsTest, WrongPasswordHangsUpAndLeavesNothing) {
   dial("wrong");
   run(5s);

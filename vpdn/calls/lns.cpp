@@ -49,6 +49,7 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     const auto& cfg = owner_.store_.running();
     auto t = cfg.virtual_templates.find(vt_);
     if (t == cfg.virtual_templates.end()) return false;
+    strings_.set(kAuthDomain, t->second.auth_domain);
     setup_ = std::make_unique<Setup>(t->second);
     ppp::SessionConfig sc = ppp::config_from_template(t->second);
     sc.mode = ppp::SessionMode::lns;
@@ -94,7 +95,7 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     req.called_station_id = strings_.get(kCalled);
     req.nas_port = id_.session;
     req.nas_port_id = "Virtual-Template" + std::to_string(vt_);
-    req.domain_override = setup().auth_domain;
+    req.domain_override = strings_.get(kAuthDomain);
     auth_method_ = static_cast<std::uint8_t>(
         kMethodSet | (r.proxied ? kMethodProxied : 0) |
         (r.method == ppp::AuthMethod::pap ? kMethodPap : 0));
@@ -143,6 +144,7 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
   }
 
   void on_up(const ppp::SessionUpInfo& info) override {
+    if (up_) return renegotiated(info);
     up_ = true;
     has_address_ = true;
     address_ = info.peer_address;
@@ -158,6 +160,45 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     owner_.ip_.session_ip_up(id_, vt_, address_);
     const std::string user = strings_.str(kUser);
     owner_.l2tp_.set_call_info(id_, user, address_, interface(), auth_method());
+    open_accounting(user);
+    log_info(DebugModule::l2tp, "call=" + key(id_) + " user=" + user +
+                                    " address=" + address_.to_string() + " PPP up");
+  }
+
+  // PPP came up again on an established call (the user renegotiated LCP and
+  // re-authenticated, or IPCP alone): still the same call. The route, the data plane and
+  // the accounting session stay (a second Start would orphan the first session: no Stop,
+  // a second online user); only a changed address moves the route, and a changed user or
+  // domain ends the old accounting session and starts one for the new identity.
+  void renegotiated(const ppp::SessionUpInfo& info) {
+    const std::string old_user = strings_.str(kUser), old_domain = strings_.str(kDomain);
+    strings_.set(kUser, info.user);
+    if (setup_) {
+      if (setup_->auth) strings_.set(kDomain, setup_->auth->domain);
+      setup_.reset();
+    }
+    if (info.peer_address != address_) {
+      owner_.ip_.session_ip_down(id_, vt_, address_);
+      owner_.ip_.remove_host_route(vt_, address_);
+      auto it = owner_.by_address_.find(address_.value);
+      if (it != owner_.by_address_.end() && it->second == id_) owner_.by_address_.erase(it);
+      address_ = info.peer_address;
+      if (!owner_.ip_.add_host_route(vt_, address_)) ++owner_.counters_.no_route;
+      owner_.by_address_[address_.value] = id_;
+      owner_.ip_.session_ip_up(id_, vt_, address_);
+    }
+    const std::string user = strings_.str(kUser);
+    owner_.l2tp_.set_call_info(id_, user, address_, interface(), auth_method());
+    if (aaa_session_ && (user != old_user || strings_.get(kDomain) != old_domain)) {
+      owner_.aaa_.close_session(aaa_session_, aaa::TerminateCause::user_request);
+      aaa_session_ = 0;
+    }
+    if (!aaa_session_) open_accounting(user);
+    log_info(DebugModule::l2tp, "call=" + key(id_) + " user=" + user +
+                                    " address=" + address_.to_string() + " PPP up");
+  }
+
+  void open_accounting(const std::string& user) {
     aaa::SessionStart s;
     s.user_name = user;
     s.domain = strings_.get(kDomain);
@@ -170,8 +211,6 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     s.nas_port_id = "Virtual-Template" + std::to_string(vt_);
     s.counters = [this] { return counters_; };
     aaa_session_ = owner_.aaa_.open_session(std::move(s));
-    log_info(DebugModule::l2tp, "call=" + key(id_) + " user=" + user +
-                                    " address=" + address_.to_string() + " PPP up");
   }
 
   void on_down(ppp::DownReason reason, std::string_view detail) override {
@@ -253,16 +292,16 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
  private:
   // Needed only until PPP is up (authentication, address assignment), then freed. The
   // template's fields are taken when the call starts, so a template edited while the user
-  // authenticates does not change this call halfway (as before).
+  // authenticates does not change this call halfway.
   struct Setup {
     explicit Setup(const config::VirtualTemplate& t)
-        : auth_domain(t.auth_domain), remote_pool(t.remote_pool), remote_address(t.remote_address) {}
-    std::string auth_domain;
+        : remote_pool(t.remote_pool), remote_address(t.remote_address) {}
     std::string remote_pool;
     std::optional<Ipv4> remote_address;
     std::optional<aaa::AuthResult> auth;
   };
-  // A PPP that asks again once up (it does not today) gets the template as it is now.
+  // Re-authentication after a renegotiation: the AuthResult goes here again (the pool and
+  // remote address are not used then: the session keeps its address).
   Setup& setup() {
     if (!setup_) {
       const auto& cfg = owner_.store_.running();
@@ -284,14 +323,15 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     has_cause_override_ = true;
   }
 
-  enum : std::size_t { kUser, kPool, kCalling, kCalled, kDomain, kStrings };
+  // kAuthDomain: the template's `ppp authentication-mode ... domain D` at call start.
+  enum : std::size_t { kUser, kPool, kCalling, kCalled, kDomain, kAuthDomain, kStrings };
 
   LnsCalls& owner_;
   std::unique_ptr<ppp::PppSession> ppp_;
   std::unique_ptr<Setup> setup_;
   aaa::Aaa::SessionId aaa_session_ = 0;
   aaa::Counters counters_;
-  PackedStrings<kStrings> strings_;  // user (once up), lease pool, numbers, AAA domain
+  PackedStrings<kStrings> strings_;  // user (once up), lease pool, numbers, domains
   CallId id_;
   std::uint16_t vt_ = 0;
   Ipv4 address_{};  // the peer's, from the first on_up on (has_address_)
