@@ -295,6 +295,43 @@ TEST_F(LacCallsTest, NotAVpdnUserIsTerminatedLocallyWhenTheTemplateHasAPool) {
   EXPECT_EQ(aaa_->pool_status("p")[0].in_use, 0u);
 }
 
+// A locally terminated user renegotiates LCP (and re-authenticates): still one session,
+// counted once, one route, one online user with the same accounting session.
+TEST_F(LacCallsTest, LocalUserRenegotiatingKeepsOneSession) {
+  auto& c = store.mutable_running();
+  c.virtual_templates[1].remote_pool = "p";
+  c.virtual_templates[1].ip_address = Ipv4::parse("172.16.0.1");
+  config::IpPool pool;
+  pool.name = "p";
+  pool.start = *Ipv4::parse("172.16.0.10");
+  pool.end = *Ipv4::parse("172.16.0.10");
+  c.ip_pools["p"] = pool;
+  store.notify({config::ConfigSection::ip_pool, "p"});
+  store.notify({config::ConfigSection::virtual_template, "1"});
+  dial("bob@other.com", "bobpw");
+  run(3s);
+  ASSERT_TRUE(user.up.has_value());
+  const auto online = aaa_->online_users();
+  ASSERT_EQ(online.size(), 1u);
+  user.up.reset();
+  Bytes confreq{0xc0, 0x21, 0x01, 0x77, 0x00, 0x04};  // LCP Configure-Request, no options
+  calls->on_access_frame(id, confreq);
+  run(5s);
+  ASSERT_TRUE(user.up.has_value()) << "the user's PPP did not come back up";
+  EXPECT_EQ(user.up->local_address.to_string(), "172.16.0.10");
+  EXPECT_EQ(calls->counters().local, 1u);
+  EXPECT_EQ(ip.routes.size(), 1u);
+  const auto again = aaa_->online_users();
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].acct_session_id, online[0].acct_session_id);
+  calls->on_access_down(id);
+  timers.run_due();
+  EXPECT_TRUE(ip.routes.empty());
+  EXPECT_TRUE(aaa_->online_users().empty());
+  EXPECT_EQ(calls->counters().local, 0u);
+  EXPECT_EQ(aaa_->pool_status("p")[0].in_use, 0u);
+}
+
 // ---- the whole chain in one process -------------------------------------------------------
 
 // L2TP between LacCalls and LnsCalls: what one side sends, the other receives.

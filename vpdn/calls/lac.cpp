@@ -177,6 +177,7 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
 
   void on_up(const ppp::SessionUpInfo& info) override {
     // Only a locally terminated session reaches IPCP here.
+    if (address_) return renegotiated(info);
     address_ = info.peer_address;
     if (!owner_.ip_.add_host_route(in_.virtual_template, *address_)) {
       log_warning(DebugModule::ppp, key(in_.id) + " no TUN for virtual-template " +
@@ -185,8 +186,32 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
     owner_.by_address_[address_->value] = in_.id;
     ++owner_.counters_.local;
     owner_.access_.set_access_info(in_.id, "Up", info.user, {});
+    open_local_accounting(info.user);
+  }
+
+  // IPCP up again on a locally terminated session (the user renegotiated LCP and
+  // re-authenticated): the same session. Counted, routed and accounted once; a changed
+  // address moves the route, a changed user restarts accounting.
+  void renegotiated(const ppp::SessionUpInfo& info) {
+    if (info.peer_address != *address_) {
+      owner_.ip_.remove_host_route(in_.virtual_template, *address_);
+      owner_.by_address_.erase(address_->value);
+      address_ = info.peer_address;
+      if (!owner_.ip_.add_host_route(in_.virtual_template, *address_)) {
+        log_warning(DebugModule::ppp, key(in_.id) + " no TUN for virtual-template " +
+                                          std::to_string(in_.virtual_template));
+      }
+      owner_.by_address_[address_->value] = in_.id;
+    }
+    owner_.access_.set_access_info(in_.id, "Up", info.user, {});
+    if (info.user == local_user_ && aaa_session_) return;
+    if (aaa_session_) owner_.aaa_.close_session(aaa_session_, aaa::TerminateCause::user_request);
+    open_local_accounting(info.user);
+  }
+  void open_local_accounting(const std::string& user) {
+    local_user_ = user;
     aaa::SessionStart s;
-    s.user_name = info.user;
+    s.user_name = user;
     s.domain = auth_ ? auth_->domain : std::string{};
     s.interface = in_.interface;
     s.address = address_;
@@ -362,6 +387,7 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
   std::optional<aaa::AuthResult> auth_;
   std::string pool_;
   std::optional<Ipv4> address_;
+  std::string local_user_;  // whom the local accounting session is for
   aaa::Aaa::SessionId aaa_session_ = 0;
   aaa::Counters counters_;  // tunnelled: PPP frames switched each way
   std::optional<CallId> l2tp_;
