@@ -1,0 +1,172 @@
+// System test of KernelPort over the real kernel (make_netlink_kernel_ops): in its own
+// network namespace, an "engine" UDP socket (SO_REUSEADDR after bind, as vpdn/engine/udp.cpp
+// does) and a "LAC" made of a kernel tunnel + PPPoL2TP channel on a second loopback socket.
+// session_ip_up must create the kernel tunnel on a connected socket sharing the engine's
+// port, bring pppN up with the template address, the user's address as peer and the host
+// route; an LCP frame the LAC's channel sends must reach the calls-side callback, a control
+// message the LAC sends must reach the engine callback; session_ip_down must remove pppN and
+// the tunnel. Skips with detection's reason on kernels without l2tp/ppp (like this one).
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <thread>
+
+#include "app/services/kernel_port.hpp"
+#include "tests/netlink/netns.hpp"
+
+namespace vpdnd::app {
+namespace {
+
+Ipv4 ip(const char* s) { return *Ipv4::parse(s); }
+
+int udp(std::uint16_t local, bool reuse_after_bind, std::uint16_t connect_to = 0) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(0x7f000001);
+  a.sin_port = htons(local);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) {
+    ::close(fd);
+    return -1;
+  }
+  const int on = 1;
+  if (reuse_after_bind) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  if (connect_to) {
+    sockaddr_in b = a;
+    b.sin_port = htons(connect_to);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&b), sizeof b) < 0) {
+      ::close(fd);
+      return -1;
+    }
+  }
+  return fd;
+}
+
+struct Fd {
+  int fd;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+class NullTun final : public vpdn::IpPort {
+ public:
+  bool add_host_route(std::uint16_t, Ipv4) override { return true; }
+  void remove_host_route(std::uint16_t, Ipv4) override {}
+  void write_ip(std::uint16_t, ByteView) override {}
+};
+
+template <class Pred>
+bool run_until(boost::asio::io_context& io, Pred done) {
+  for (int i = 0; i < 200 && !done(); ++i) {
+    io.poll();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return done();
+}
+
+TEST(KernelPortSystem, SessionMovesIntoPppNAndBack) {
+  std::string reason;
+  if (!netlink::kernel_l2tp_available(&reason)) GTEST_SKIP() << reason;
+  if (!netlink::pppol2tp_available(&reason)) GTEST_SKIP() << reason;
+  if (!test::have_root()) GTEST_SKIP() << "needs root";
+  if (!test::have_ip_tool()) GTEST_SKIP() << "no `ip` (iproute2) to make netns";
+
+  test::Netns ns("vdp-kp-" + std::to_string(::getpid()));
+  ASSERT_TRUE(ns.ok());
+  ASSERT_TRUE(ns.enter());
+
+  constexpr std::uint16_t kLns = 23034, kLac = 23035;
+  Fd engine{udp(kLns, true)};
+  Fd lac{udp(kLac, false, kLns)};
+  ASSERT_GE(engine.fd, 0);
+  ASSERT_GE(lac.fd, 0);
+
+  // The LAC end: tunnel 402 (peer 401), session 42 (peer 41), in the kernel.
+  auto k = netlink::KernelL2tp::open();
+  ASSERT_TRUE(k) << k.error().message;
+  ASSERT_TRUE((*k)->create_tunnel({.tunnel_id = 402, .peer_tunnel_id = 401, .udp_fd = lac.fd}));
+  auto lac_channel = netlink::PppoL2tpChannel::open({.udp_fd = lac.fd,
+                                                     .peer = {ip("127.0.0.1"), kLns},
+                                                     .tunnel_id = 402,
+                                                     .session_id = 42,
+                                                     .peer_tunnel_id = 401,
+                                                     .peer_session_id = 41});
+  ASSERT_TRUE(lac_channel) << lac_channel.error().message;
+
+  boost::asio::io_context io;
+  NullTun tun;
+  std::vector<Bytes> frames, datagrams;
+  KernelPort::Hooks h;
+  h.session_info = [](vpdn::CallId, std::uint16_t) {
+    KernelSessionInfo i;
+    i.peer_session_id = 42;
+    i.template_address = ip("10.77.0.1");
+    i.mtu = 1400;
+    return std::optional<KernelSessionInfo>(i);
+  };
+  h.tunnel_info = [](std::uint16_t) {
+    return std::optional<KernelTunnelInfo>(
+        KernelTunnelInfo{{ip("127.0.0.1"), kLns}, {ip("127.0.0.1"), kLac}, 402});
+  };
+  h.on_datagram = [&](netlink::Endpoint, ByteView d) { datagrams.emplace_back(d.begin(), d.end()); };
+  h.on_ppp_frame = [&](vpdn::CallId, ByteView f) { frames.emplace_back(f.begin(), f.end()); };
+  KernelPort port(io, tun, make_netlink_kernel_ops(), h);
+
+  port.session_ip_up({401, 41}, 1, ip("10.77.0.2"));
+  ASSERT_TRUE(port.in_kernel({401, 41})) << port.summary();
+  const std::string ifname = port.ifname({401, 41});
+  auto rtnl = netlink::RouteNetlink::open();
+  ASSERT_TRUE(rtnl);
+  auto index = (*rtnl)->link_index(ifname);
+  ASSERT_TRUE(index) << ifname;
+  auto mtu = (*rtnl)->link_mtu(*index);
+  ASSERT_TRUE(mtu);
+  EXPECT_EQ(*mtu, 1400u);
+  auto is_up = (*rtnl)->link_up(*index);
+  ASSERT_TRUE(is_up);
+  EXPECT_TRUE(*is_up);
+  auto addrs = (*rtnl)->addresses(*index);
+  ASSERT_TRUE(addrs);
+  ASSERT_EQ(addrs->size(), 1u);
+  EXPECT_EQ((*addrs)[0].address, ip("10.77.0.1"));
+  EXPECT_EQ((*addrs)[0].peer, ip("10.77.0.2"));
+  auto routes = (*rtnl)->routes(*index);
+  ASSERT_TRUE(routes);
+  bool route = false;
+  for (const auto& r : *routes) route = route || (r.destination == ip("10.77.0.2") && r.prefix == 32);
+  EXPECT_TRUE(route);
+
+  // LCP Echo-Request from the LAC's channel: the kernel carries it over L2TP and queues it
+  // on our channel fd.
+  const Bytes echo = {0xc0, 0x21, 0x09, 0x01, 0x00, 0x08, 0x01, 0x02, 0x03, 0x04};
+  ASSERT_EQ(::write((*lac_channel)->channel_fd(), echo.data(), echo.size()), static_cast<ssize_t>(echo.size()));
+  EXPECT_TRUE(run_until(io, [&] { return !frames.empty(); }));
+  if (!frames.empty()) {
+    EXPECT_EQ(frames[0], echo);
+  }
+
+  // A control message (T bit) from the LAC's socket is passed up to ours.
+  const Bytes zlb = {0xc8, 0x02, 0x00, 0x0c, 0x01, 0x91, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01};
+  ASSERT_EQ(::send(lac.fd, zlb.data(), zlb.size(), 0), static_cast<ssize_t>(zlb.size()));
+  EXPECT_TRUE(run_until(io, [&] { return !datagrams.empty(); }));
+  if (!datagrams.empty()) {
+    EXPECT_EQ(datagrams[0], zlb);
+  }
+
+  port.session_ip_down({401, 41}, 1, ip("10.77.0.2"));
+  EXPECT_EQ(port.tunnel_count(), 0u);
+  EXPECT_FALSE((*rtnl)->link_index(ifname)) << ifname << " still there";
+  EXPECT_FALSE((*k)->delete_tunnel(401)) << "kernel tunnel 401 left behind";
+  lac_channel->reset();
+  EXPECT_TRUE((*k)->delete_tunnel(402));
+}
+
+}  // namespace
+}  // namespace vpdnd::app
