@@ -99,6 +99,35 @@ TEST_F(Pair, TunnelAndSessionComeUpWithAuthenticationAndProxyData) {
   EXPECT_EQ(ns[0].user, "alice@corp.com");
   EXPECT_EQ(ns[0].auth_method, "proxy CHAP");
 
+  // What the LNS calls layer records once PPP is up shows as given, whether the engine
+  // stores the interface name or derives it (the usual Virtual-TemplateN:session form).
+  const SessionRef nref{ns[0].tunnel_local_id, ns[0].local_id};
+  const std::string usual = "Virtual-Template1:" + std::to_string(ns[0].local_id);
+  lns.engine->set_session_user(nref, "alice", ip("10.9.0.5"), usual, "CHAP");
+  auto shown = lns.engine->snapshot_sessions();
+  ASSERT_EQ(shown.size(), 1u);
+  EXPECT_EQ(shown[0].interface, usual);
+  EXPECT_EQ(shown[0].user, "alice");
+  EXPECT_EQ(shown[0].address, ip("10.9.0.5"));
+  EXPECT_EQ(shown[0].auth_method, "CHAP");
+  EXPECT_EQ(shown[0].calling_number, "00:11:22:33:44:55");
+  EXPECT_EQ(shown[0].called_number, "5551234");
+  lns.engine->set_session_user(nref, "", std::nullopt, "Virtual-Template1:0", "");
+  shown = lns.engine->snapshot_sessions();
+  EXPECT_EQ(shown[0].interface, "Virtual-Template1:0");
+  EXPECT_EQ(shown[0].user, "alice");
+  EXPECT_EQ(shown[0].auth_method, "CHAP");
+  lns.engine->set_session_user(nref, "bob", ip("10.9.0.6"), "", "PAP");
+  shown = lns.engine->snapshot_sessions();
+  EXPECT_EQ(shown[0].interface, "Virtual-Template1:0");
+  EXPECT_EQ(shown[0].user, "bob");
+  EXPECT_EQ(shown[0].auth_method, "PAP");
+  lns.engine->set_session_user(nref, "", std::nullopt, usual, "");
+  EXPECT_EQ(lns.engine->snapshot_sessions()[0].interface, usual);
+  lns.engine->set_session_user(nref, "", std::nullopt, "Virtual-Template1", "");
+  EXPECT_EQ(lns.engine->snapshot_sessions()[0].interface, "Virtual-Template1");
+  EXPECT_EQ(lns.engine->snapshot_sessions()[0].user, "bob");
+
   // Every message of the handshake went out once: nothing lost, nothing retransmitted.
   EXPECT_EQ(w.net.count(MessageType::sccrq), 1u);
   EXPECT_EQ(w.net.count(MessageType::sccrp), 1u);

@@ -83,6 +83,10 @@ struct Session {
   SessionState state = SessionState::idle;
   bool is_lac = false;
   bool sequencing = false;
+  // The interface name when it is the LNS's usual one, so tens of thousands of sessions do
+  // not each store "Virtual-Template1:12345": text holds it only when `stored`.
+  enum class Interface : std::uint8_t { stored, vt, vt_session };
+  Interface interface_form = Interface::stored;
   std::uint16_t data_ns = 0;        // next Ns we put on data (sequencing on)
   std::uint16_t data_expected = 0; // next Ns we expect on data
   std::uint32_t call_serial = 0;
@@ -1029,8 +1033,8 @@ class L2tpEngine::Impl {
     s->remote_id = *peer_sid;
     s->call_serial = m.u32(AvpType::call_serial_number).value_or(0);
     s->text.assign({m.string(AvpType::calling_number).value_or(""),
-                    m.string(AvpType::called_number).value_or(""), {},
-                    "Virtual-Template" + std::to_string(t.virtual_template), {}});
+                    m.string(AvpType::called_number).value_or(""), {}, {}, {}});
+    s->interface_form = Session::Interface::vt;  // "Virtual-Template<vt>"
     Session& ref = *s;
     t.sessions.emplace(id, std::move(s));
     count_session(t, ref);
@@ -1515,13 +1519,32 @@ class L2tpEngine::Impl {
       st.uptime = std::chrono::duration_cast<std::chrono::seconds>(timers_.now() - t.established_at);
     return st;
   }
+  static std::string interface_of(const Tunnel& t, const Session& s) {
+    switch (s.interface_form) {
+      case Session::Interface::stored: break;
+      case Session::Interface::vt: return "Virtual-Template" + std::to_string(t.virtual_template);
+      case Session::Interface::vt_session:
+        return "Virtual-Template" + std::to_string(t.virtual_template) + ":" +
+               std::to_string(s.local_id);
+    }
+    return s.str(Session::interface);
+  }
+  // What set_session_user stores for `interface`: nothing when it is the usual form.
+  static Session::Interface interface_form(const Tunnel& t, const Session& s,
+                                           std::string_view interface) {
+    const std::string vt = "Virtual-Template" + std::to_string(t.virtual_template);
+    if (interface == vt) return Session::Interface::vt;
+    if (interface == vt + ":" + std::to_string(s.local_id)) return Session::Interface::vt_session;
+    return Session::Interface::stored;
+  }
+
   SessionStatus session_status(const Tunnel& t, const Session& s) const {
     SessionStatus st;
     st.local_id = s.local_id;
     st.remote_id = s.remote_id;
     st.tunnel_local_id = t.local_id;
     st.state = s.state;
-    st.interface = s.get(Session::interface);
+    st.interface = interface_of(t, s);
     st.user = s.get(Session::user);
     st.address = s.address;
     st.peer_address = t.peer.address;
@@ -1661,8 +1684,12 @@ void L2tpEngine::set_session_user(SessionRef ref, const std::string& user, std::
   s->address = address;
   // One rebuild of the session's text block for the three.
   const std::string_view u = user.empty() ? s->get(Session::user) : std::string_view(user);
-  const std::string_view i =
-      interface.empty() ? s->get(Session::interface) : std::string_view(interface);
+  std::string_view i = s->get(Session::interface);
+  if (!interface.empty()) {
+    s->interface_form = Impl::interface_form(*impl_->tunnel(ref.tunnel), *s, interface);
+    i = s->interface_form == Session::Interface::stored ? std::string_view(interface)
+                                                         : std::string_view();
+  }
   const std::string_view m =
       auth_method.empty() ? s->get(Session::auth_method) : std::string_view(auth_method);
   PackedStrings<Session::Text::count> text{s->get(Session::calling_number),
