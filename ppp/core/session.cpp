@@ -285,6 +285,18 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     }
     if (neg_ && !auth_pending_ && (phase_ == Phase::running || phase_ == Phase::handed_over))
       neg_.reset();
+    if (phase_ == Phase::handed_over && !destroyed_) {
+      // A LAC's tunnelled session only switches frames: nothing negotiates any more, so its
+      // LCP policy with the recorded CONFREQs and the proxy data go (the getters read the
+      // saved results). Not while a notice runs: on_ready_to_tunnel holds a reference to
+      // proxy_out_ and may call hand_over(); settle() compacts again after the notices.
+      if (lcp_policy_) {
+        lcp_saved_ = lcp_policy_->save();
+        lcp_policy_.reset();
+      }
+      ipcp_policy_.reset();
+      proxy_out_.reset();
+    }
   }
 
   // ---- hosts of the automata and policies ----------------------------------------------
@@ -430,6 +442,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     }
     destroyed_ = outer;
     notices_.reset();  // nothing kept per session between events
+    compact();         // what the notices' listener calls left (hand_over() inside one)
   }
 
   void do_close(DownReason r, const std::string& why) {

@@ -266,5 +266,25 @@ TEST(PppMemory, EstablishedLnsSessionWithProxyLcpIsSmall) {
   l.user.reset();
 }
 
+TEST(PppMemory, HandedOverLacSessionIsSmall) {
+  // A LAC holds the user's PPP session for the whole tunnelled call: after hand_over() it
+  // only switches frames, so the negotiation state and the proxy data are gone.
+  Link l;
+  SessionConfig c = lns_config();
+  c.mode = SessionMode::lac;
+  l.server = std::make_unique<PppSession>(c, l.to_user, l.server_ev, l.timers, &l.auth, &l.pool);
+  l.user = std::make_unique<PppSession>(user_config(), l.to_server, l.user_ev, l.timers);
+  l.server->start();
+  l.user->start();
+  l.pump();
+  ASSERT_TRUE(l.server_ev.proxy);
+  l.server->hand_over();
+  ASSERT_EQ(l.server->phase(), Phase::handed_over);
+  EXPECT_EQ(l.server->lcp_state(), "Opened");
+  EXPECT_EQ(l.server->user(), "alice");
+  Held h = destroy_server(l);
+  EXPECT_LE(h.malloc_bytes(), kEstablishedBudget);
+}
+
 }  // namespace
 }  // namespace vpdnd::ppp
