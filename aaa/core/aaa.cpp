@@ -64,19 +64,31 @@ struct Aaa::Impl {
   };
 
   // One online user. Per-session memory matters (tens of thousands of them): the texts
-  // share one block, the Acct-Session-Id is formatted from its serial when needed, and
-  // the record lives in the table's node itself.
+  // share one block, the record lives in the table's node itself (120 bytes with the
+  // node: a 128-byte malloc chunk), the Acct-Session-Id is formatted from the session id
+  // when needed, and the usual interface name (NAS-Port-Id:NAS-Port, the LNS's
+  // "Virtual-Template1:5") is not stored.
   struct Session {
     enum Text : std::size_t { user, domain, interface, pool, calling, called, nas_port_id, scheme, count };
-    explicit Session(TimerService& timers) : interim(timers) {}
+    // In place of the interface text: it is nas_port_id + ":" + nas_port. No interface
+    // name has a control character.
+    static constexpr std::string_view kDerivedInterface{"\x01", 1};
     std::string_view get(Text t) const { return text.get(t); }
+    std::string interface_name() const {
+      if (get(interface) == kDerivedInterface)
+        return std::string(get(nas_port_id)) + ":" + std::to_string(nas_port);
+      return std::string(get(interface));
+    }
+    // 0.0.0.0 stands for "no address" (a peer is never given 0.0.0.0).
+    std::optional<Ipv4> framed_ip() const {
+      return address.is_zero() ? std::nullopt : std::optional<Ipv4>(address);
+    }
     PackedStrings<Text::count> text;
-    std::optional<Ipv4> address;
     std::uint32_t nas_port = 0;
-    std::uint32_t acct_serial = 0;  // Acct-Session-Id: acct_prefix and this, see acct_id()
+    Ipv4 address{};
     TimePoint started{};
     std::function<Counters()> counters;  // SessionStart::counters
-    TimerSlot interim;
+    TimerService::Id interim = TimerService::kNoTimer;  // cancelled by close_session / ~Aaa
   };
 
   Impl(config::ConfigStore& s, TimerService& t, RadiusClient& r)
@@ -106,7 +118,6 @@ struct Aaa::Impl {
   std::unordered_map<SessionId, Session> sessions;  // shown and closed in id order
   SessionId next_session = 1;
   std::uint32_t acct_prefix = 0;
-  std::uint32_t acct_counter = 0;
   std::unordered_map<RadiusClient::Id, SessionId> acct_in_flight;
 
   const config::RunningConfig& cfg() const { return store.running(); }
@@ -384,9 +395,10 @@ struct Aaa::Impl {
 
   // ---- accounting ------------------------------------------------------------------------
 
-  std::string acct_id(const Session& s) const {
+  // The session ids count 1, 2, 3...: their low 32 bits are the Acct-Session-Id serial.
+  std::string acct_id(SessionId id) const {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%08X%08X", acct_prefix, s.acct_serial);
+    std::snprintf(buf, sizeof buf, "%08X%08X", acct_prefix, static_cast<std::uint32_t>(id));
     return buf;
   }
 
@@ -398,7 +410,8 @@ struct Aaa::Impl {
     return ids;
   }
 
-  void send_accounting(Session& s, AcctStatus status, std::optional<TerminateCause> cause) {
+  void send_accounting(SessionId id, Session& s, AcctStatus status,
+                       std::optional<TerminateCause> cause) {
     const std::string_view scheme_name = s.get(Session::scheme);
     if (scheme_name.empty()) return;
     const auto* scheme = find_scheme(cfg(), scheme_name);
@@ -409,9 +422,9 @@ struct Aaa::Impl {
     }
     RadiusAccountingRequest a;
     a.status = status;
-    a.session_id = acct_id(s);
+    a.session_id = acct_id(id);
     a.user_name = s.get(Session::user);
-    a.framed_ip = s.address;
+    a.framed_ip = s.framed_ip();
     a.calling_station_id = s.get(Session::calling);
     a.called_station_id = s.get(Session::called);
     a.nas_port = s.nas_port;
@@ -480,28 +493,33 @@ struct Aaa::Impl {
   void arm_interim(Session& s, SessionId id) {
     const auto* scheme = find_scheme(cfg(), s.get(Session::scheme));
     if (!scheme || scheme->realtime_accounting_min == 0) return;
-    s.interim.arm(std::chrono::minutes(scheme->realtime_accounting_min), [this, id] {
+    timers.cancel(s.interim);
+    s.interim = timers.schedule(std::chrono::minutes(scheme->realtime_accounting_min), [this, id] {
       auto it = sessions.find(id);
       if (it == sessions.end()) return;
-      send_accounting(it->second, AcctStatus::interim, std::nullopt);
+      it->second.interim = TimerService::kNoTimer;
+      send_accounting(id, it->second, AcctStatus::interim, std::nullopt);
       arm_interim(it->second, id);
     });
   }
 
   SessionId open_session(SessionStart start) {
     const SessionId id = next_session++;
-    Session& s = sessions.try_emplace(id, timers).first->second;
+    Session& s = sessions.try_emplace(id).first->second;
     std::string_view scheme;
     if (const auto* d = find_domain(cfg(), start.domain); d && d->accounting_radius)
       scheme = d->accounting_radius_scheme;
-    s.text.assign({start.user_name, start.domain, start.interface, start.pool,
+    std::string_view interface = start.interface;
+    if (!start.nas_port_id.empty() &&
+        interface == start.nas_port_id + ":" + std::to_string(start.nas_port))
+      interface = Session::kDerivedInterface;
+    s.text.assign({start.user_name, start.domain, interface, start.pool,
                    start.calling_station_id, start.called_station_id, start.nas_port_id, scheme});
-    s.address = start.address;
+    s.address = start.address.value_or(Ipv4{});
     s.nas_port = start.nas_port;
-    s.acct_serial = ++acct_counter;
     s.started = timers.now();
     s.counters = std::move(start.counters);
-    send_accounting(s, AcctStatus::start, std::nullopt);
+    send_accounting(id, s, AcctStatus::start, std::nullopt);
     if (!s.get(Session::scheme).empty()) arm_interim(s, id);
     return id;
   }
@@ -510,9 +528,11 @@ struct Aaa::Impl {
     auto it = sessions.find(id);
     if (it == sessions.end()) return;
     Session& s = it->second;
-    s.interim.cancel();
-    send_accounting(s, AcctStatus::stop, cause);
-    if (auto pool = s.get(Session::pool); !pool.empty() && s.address) release_lease(pool, *s.address);
+    timers.cancel(s.interim);
+    s.interim = TimerService::kNoTimer;
+    send_accounting(id, s, AcctStatus::stop, cause);
+    if (auto pool = s.get(Session::pool); !pool.empty() && s.framed_ip())
+      release_lease(pool, s.address);
     sessions.erase(it);
   }
 };
@@ -536,6 +556,7 @@ Aaa::~Aaa() {
     if (p.timer != TimerService::kNoTimer) impl_->timers.cancel(p.timer);
   }
   for (auto& [id, unused] : impl_->acct_in_flight) impl_->radius.cancel(id);
+  for (auto& [id, s] : impl_->sessions) impl_->timers.cancel(s.interim);
 }
 
 Aaa::AuthHandle Aaa::authenticate(AuthRequest request, AuthCallback done) {
@@ -585,9 +606,9 @@ std::vector<OnlineUser> Aaa::online_users() const {
     OnlineUser u;
     u.user = s.get(Impl::Session::user);
     u.domain = s.get(Impl::Session::domain);
-    u.interface = s.get(Impl::Session::interface);
-    u.address = s.address.value_or(Ipv4{});
-    u.acct_session_id = impl_->acct_id(s);
+    u.interface = s.interface_name();
+    u.address = s.address;
+    u.acct_session_id = impl_->acct_id(id);
     u.online_s = static_cast<std::uint32_t>(
         std::chrono::duration_cast<std::chrono::seconds>(impl_->timers.now() - s.started).count());
     out.push_back(std::move(u));
@@ -611,7 +632,7 @@ std::size_t Aaa::accounting_in_flight() const {
 
 std::string Aaa::accounting_session_id(SessionId id) const {
   auto it = impl_->sessions.find(id);
-  return it == impl_->sessions.end() ? std::string() : impl_->acct_id(it->second);
+  return it == impl_->sessions.end() ? std::string() : impl_->acct_id(id);
 }
 
 }  // namespace vpdnd::aaa

@@ -402,6 +402,70 @@ TEST_F(AaaTest, AccountingStartInterimStopAndAddressReturned) {
   EXPECT_EQ(radius.accounting_log_.size(), 4u);
 }
 
+// The session record stores its texts compactly (the usual "NAS-Port-Id:NAS-Port"
+// interface is derived, no address is 0.0.0.0): what the display and the accounting
+// records show is exactly what open_session was given.
+TEST_F(AaaTest, SessionTextsComeBackAsGiven) {
+  corp().accounting_radius = true;
+  corp().accounting_radius_scheme = "r1";
+  struct Case {
+    std::string interface, nas_port_id;
+    std::uint32_t nas_port;
+    std::optional<Ipv4> address;
+  };
+  const std::vector<Case> cases = {
+      {"Virtual-Template1:4711", "Virtual-Template1", 4711, Ipv4{0x0a000005}},  // derived
+      {"Virtual-Template1:4712", "Virtual-Template1", 4711, Ipv4{0x0a000006}},  // other port
+      {"eth1", "eth1", 17, std::nullopt},                                     // LAC
+      {"", "", 0, std::nullopt},
+      {":0", "", 0, std::nullopt},
+  };
+  std::vector<Aaa::SessionId> ids;
+  for (const auto& c : cases) {
+    ids.push_back(aaa->open_session({.user_name = "carol@corp.com",
+                                     .domain = "corp.com",
+                                     .interface = c.interface,
+                                     .address = c.address,
+                                     .calling_station_id = "00:11:22:33:44:55",
+                                     .called_station_id = "5551234",
+                                     .nas_port = c.nas_port,
+                                     .nas_port_id = c.nas_port_id}));
+    radius.ack_all_accounting();
+  }
+  auto online = aaa->online_users();
+  ASSERT_EQ(online.size(), cases.size());
+  ASSERT_EQ(radius.accounting_log_.size(), cases.size());
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE(cases[i].interface);
+    EXPECT_EQ(online[i].interface, cases[i].interface);
+    EXPECT_EQ(online[i].user, "carol@corp.com");
+    EXPECT_EQ(online[i].domain, "corp.com");
+    EXPECT_EQ(online[i].address, cases[i].address.value_or(Ipv4{}));
+    EXPECT_EQ(online[i].acct_session_id, aaa->accounting_session_id(ids[i]));
+    const auto& start = radius.accounting_log_[i];
+    EXPECT_EQ(start.session_id, online[i].acct_session_id);
+    EXPECT_EQ(start.framed_ip, cases[i].address);
+    EXPECT_EQ(start.nas_port, cases[i].nas_port);
+    EXPECT_EQ(start.nas_port_id, cases[i].nas_port_id);
+    EXPECT_EQ(start.calling_station_id, "00:11:22:33:44:55");
+    EXPECT_EQ(start.called_station_id, "5551234");
+  }
+  aaa->close_session(ids[0], TerminateCause::user_request);
+  ASSERT_EQ(radius.accounting_log_.size(), cases.size() + 1);
+  const auto& stop = radius.accounting_log_.back();
+  EXPECT_EQ(stop.status, AcctStatus::stop);
+  EXPECT_EQ(stop.framed_ip, cases[0].address);
+  EXPECT_EQ(stop.nas_port_id, "Virtual-Template1");
+  EXPECT_EQ(stop.user_name, "carol@corp.com");
+  // Interims armed for the others: destroying Aaa cancels them (nothing fires into it).
+  radius.ack_all_accounting();
+  const std::size_t armed = timers.pending();
+  EXPECT_GE(armed, cases.size() - 1);
+  aaa.reset();
+  EXPECT_LE(timers.pending(), armed - (cases.size() - 1));
+  timers.advance(std::chrono::hours(1));
+}
+
 TEST_F(AaaTest, AccountingGoesOutInOrderPerSession) {
   corp().accounting_radius = true;
   corp().accounting_radius_scheme = "r1";
