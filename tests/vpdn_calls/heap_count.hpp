@@ -32,14 +32,16 @@ struct MallocAllocator {
   }
   void deallocate(T* p, std::size_t) { std::free(p); }
   template <class U>
-  bool operator==(const MallocAllocator<U>&) const { return true; }
+  bool operator==(const MallocAllocator<U>&) const {
+    return true;
+  }
 };
 
 struct State {
   bool on = false;
   int paused = 0;
-  std::int64_t live = 0;     // bytes recorded and not freed
-  std::int64_t blocks = 0;   // blocks recorded and not freed
+  std::int64_t live = 0;    // bytes recorded and not freed
+  std::int64_t blocks = 0;  // blocks recorded and not freed
   std::unordered_map<void*, std::size_t, std::hash<void*>, std::equal_to<void*>,
                      MallocAllocator<std::pair<void* const, std::size_t>>>
       recorded;
@@ -52,8 +54,9 @@ inline State& state() {
 
 inline void* allocate(std::size_t n, std::size_t align) {
   if (n == 0) n = 1;
-  void* p = align > alignof(std::max_align_t) ? std::aligned_alloc(align, (n + align - 1) / align * align)
-                                               : std::malloc(n);
+  void* p = align > alignof(std::max_align_t)
+                ? std::aligned_alloc(align, (n + align - 1) / align * align)
+                : std::malloc(n);
   if (!p) throw std::bad_alloc();
   State& s = state();
   if (s.on && s.paused == 0) {
@@ -95,7 +98,9 @@ struct Paused {
   Paused(const Paused&) = delete;
   Paused& operator=(const Paused&) = delete;
 };
-inline std::int64_t live() { return state().live; }
+inline std::int64_t live() {
+  return state().live;
+}
 // Recorded blocks still live, by cost: what to look at when a bound fails.
 inline std::string histogram() {
   std::map<std::size_t, std::size_t> by_cost;
@@ -108,12 +113,18 @@ inline std::string histogram() {
   for (auto& [cost, n] : by_cost) out += std::to_string(n) + " x " + std::to_string(cost) + " B\n";
   return out;
 }
-inline std::int64_t blocks() { return state().blocks; }
+inline std::int64_t blocks() {
+  return state().blocks;
+}
 
 }  // namespace vpdnd::heap_count
 
-void* operator new(std::size_t n) { return vpdnd::heap_count::allocate(n, 0); }
-void* operator new[](std::size_t n) { return vpdnd::heap_count::allocate(n, 0); }
+void* operator new(std::size_t n) {
+  return vpdnd::heap_count::allocate(n, 0);
+}
+void* operator new[](std::size_t n) {
+  return vpdnd::heap_count::allocate(n, 0);
+}
 void* operator new(std::size_t n, std::align_val_t a) {
   return vpdnd::heap_count::allocate(n, static_cast<std::size_t>(a));
 }
@@ -134,17 +145,33 @@ void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
     return nullptr;
   }
 }
-void operator delete(void* p) noexcept { vpdnd::heap_count::release(p); }
-void operator delete[](void* p) noexcept { vpdnd::heap_count::release(p); }
-void operator delete(void* p, std::size_t) noexcept { vpdnd::heap_count::release(p); }
-void operator delete[](void* p, std::size_t) noexcept { vpdnd::heap_count::release(p); }
-void operator delete(void* p, std::align_val_t) noexcept { vpdnd::heap_count::release(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { vpdnd::heap_count::release(p); }
+void operator delete(void* p) noexcept {
+  vpdnd::heap_count::release(p);
+}
+void operator delete[](void* p) noexcept {
+  vpdnd::heap_count::release(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  vpdnd::heap_count::release(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  vpdnd::heap_count::release(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+  vpdnd::heap_count::release(p);
+}
+void operator delete[](void* p, std::align_val_t) noexcept {
+  vpdnd::heap_count::release(p);
+}
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
   vpdnd::heap_count::release(p);
 }
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
   vpdnd::heap_count::release(p);
 }
-void operator delete(void* p, const std::nothrow_t&) noexcept { vpdnd::heap_count::release(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { vpdnd::heap_count::release(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  vpdnd::heap_count::release(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  vpdnd::heap_count::release(p);
+}

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log.hpp"
 #include "tests/vpdn_calls/heap_count.hpp"
 #include "vpdn/calls.hpp"
 
@@ -25,7 +26,9 @@ namespace hc = heap_count;
 struct Wire final : L2tpPort {
   std::deque<std::pair<CallId, Bytes>> to_peer;
   std::size_t hangups = 0;
-  void send_ppp(CallId c, ByteView f) override { to_peer.emplace_back(c, Bytes(f.begin(), f.end())); }
+  void send_ppp(CallId c, ByteView f) override {
+    to_peer.emplace_back(c, Bytes(f.begin(), f.end()));
+  }
   void hang_up(CallId, HangupCause) override { ++hangups; }
   // What the engine keeps of this is the engine's (measured in vpdn_engine_memory_test).
   void set_call_info(CallId, const std::string&, std::optional<Ipv4>, const std::string&,
@@ -70,7 +73,9 @@ struct User final : ppp::PppLowerLayer, ppp::PppListener {
 // A bare LNS-mode PppSession (what LnsCalls builds, without the glue) and its user: what
 // the PPP engine alone holds per session, so the glue's share can be told apart from it
 // (ppp/core changes under its own owner).
-struct BarePair final : ppp::PppLowerLayer, ppp::PppListener, ppp::Authenticator,
+struct BarePair final : ppp::PppLowerLayer,
+                        ppp::PppListener,
+                        ppp::Authenticator,
                         ppp::AddressProvider {
   BarePair(ManualTimerService& t, std::uint32_t n) : timers(t), address{0x0ac80000u + n} {}
   ManualTimerService& timers;
@@ -93,13 +98,16 @@ struct BarePair final : ppp::PppLowerLayer, ppp::PppListener, ppp::Authenticator
     });
   }
   void cancel(Handle h) override { timers.cancel(h); }
-  std::optional<Ipv4> acquire(const std::string&, const ppp::AuthResult&) override { return address; }
+  std::optional<Ipv4> acquire(const std::string&, const ppp::AuthResult&) override {
+    return address;
+  }
   void release(Ipv4) override {}
 };
 
 class LnsMemoryTest : public ::testing::Test {
  protected:
   LnsMemoryTest() {
+    LogBus::instance().set_stderr(false);  // thousands of session lines
     auto& c = store.mutable_running();
     config::VirtualTemplate t;
     t.number = 1;
@@ -133,6 +141,7 @@ class LnsMemoryTest : public ::testing::Test {
     });
   }
   ~LnsMemoryTest() override {
+    LogBus::instance().set_stderr(true);
     calls.reset();
     hc::Paused p;
     users.clear();
@@ -352,10 +361,11 @@ TEST_F(LnsMemoryTest, EstablishedCallHeapStaysUnderBound) {
   if (std::getenv("HEAP_COUNT_HISTOGRAM")) std::printf("%s", hc::histogram().c_str());
   const std::string live_blocks = hc::histogram();
   const std::int64_t glue = per_call - ppp;
-  std::printf("LNS heap per established call: %lld bytes in %.1f blocks, of which the "
-              "PppSession %lld and the call glue + AAA %lld\n",
-              static_cast<long long>(per_call), static_cast<double>(blocks) / kCalls,
-              static_cast<long long>(ppp), static_cast<long long>(glue));
+  std::printf(
+      "LNS heap per established call: %lld bytes in %.1f blocks, of which the "
+      "PppSession %lld and the call glue + AAA %lld\n",
+      static_cast<long long>(per_call), static_cast<double>(blocks) / kCalls,
+      static_cast<long long>(ppp), static_cast<long long>(glue));
   EXPECT_GT(ppp, 0);
   EXPECT_GT(glue, 0);
   EXPECT_LE(glue, kMaxGlueBytesPerCall) << "live blocks per call:\n" << live_blocks;

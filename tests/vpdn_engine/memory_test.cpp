@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <deque>
 
+#include "common/log.hpp"
 #include "tests/vpdn_calls/heap_count.hpp"
 #include "vpdn/engine.hpp"
 
@@ -59,6 +60,7 @@ class EngineMemoryTest : public ::testing::Test {
   const Endpoint kLns{*Ipv4::parse("127.0.0.2"), 1701};
 
   EngineMemoryTest() {
+    LogBus::instance().set_stderr(false);  // thousands of session lines
     hc::Paused p;
     lac_cfg.l2tp.enabled = true;
     config::L2tpGroup g;
@@ -84,6 +86,7 @@ class EngineMemoryTest : public ::testing::Test {
     lns_handler.engine = lns.get();
   }
   ~EngineMemoryTest() override {
+    LogBus::instance().set_stderr(true);
     lns.reset();
     hc::Paused p;
     lac.reset();
