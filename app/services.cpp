@@ -174,10 +174,10 @@ class ApplianceServices final : public Services,
     KernelPort::Hooks h;
     h.session_info = [this](vpdn::CallId call, std::uint16_t vt) -> std::optional<KernelSessionInfo> {
       if (!l2tp_) return std::nullopt;
-      auto st = l2tp_->session_status({call.tunnel, call.session});
-      if (!st) return std::nullopt;
+      auto peer_session = engine_peer_session_id(*l2tp_, call);
+      if (!peer_session) return std::nullopt;
       KernelSessionInfo i;
-      i.peer_session_id = st->remote_id;
+      i.peer_session_id = *peer_session;
       auto seq = sequencing_.find({call.tunnel, call.session});
       i.sequencing = seq == sequencing_.end() || seq->second;  // unknown: do not risk it
       const auto& cfg = store_.running();
@@ -189,17 +189,7 @@ class ApplianceServices final : public Services,
     };
     h.tunnel_info = [this](std::uint16_t tunnel) -> std::optional<KernelTunnelInfo> {
       if (!l2tp_) return std::nullopt;
-      // Once per kernel tunnel (its first session), so a scan of the tunnels is fine.
-      for (const auto& t : l2tp_->snapshot_tunnels()) {
-        if (t.local_id != tunnel) continue;
-        const vpdn::Endpoint local = l2tp_->local_endpoint();
-        KernelTunnelInfo i;
-        i.local = {local.address, local.port};
-        i.peer = {t.remote_address, t.remote_port};
-        i.peer_tunnel_id = t.remote_id;
-        return i;
-      }
-      return std::nullopt;
+      return engine_tunnel_info(*l2tp_, tunnel);
     };
     // Everything the connected tunnel socket receives is the peer's: control messages (T
     // bit) and data of sessions still in user space.

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/log.hpp"
+#include "vpdn/engine.hpp"
 
 namespace vpdnd::app {
 
@@ -185,6 +186,26 @@ std::string call_key(vpdn::CallId c) {
 
 std::unique_ptr<KernelOps> make_netlink_kernel_ops() {
   return std::make_unique<NetlinkKernelOps>();
+}
+
+std::optional<KernelTunnelInfo> engine_tunnel_info(const vpdn::L2tpEngine& engine, std::uint16_t tunnel) {
+  // Once per kernel tunnel (its first session), so a scan of the tunnels is fine.
+  for (const auto& t : engine.snapshot_tunnels()) {
+    if (t.local_id != tunnel) continue;
+    const vpdn::Endpoint local = engine.local_endpoint();
+    KernelTunnelInfo i;
+    i.local = {local.address, local.port};
+    i.peer = {t.remote_address, t.remote_port};
+    i.peer_tunnel_id = t.remote_id;
+    return i;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::uint16_t> engine_peer_session_id(const vpdn::L2tpEngine& engine, vpdn::CallId call) {
+  auto st = engine.session_status({call.tunnel, call.session});
+  if (!st || st->remote_id == 0) return std::nullopt;
+  return st->remote_id;
 }
 
 std::string_view describe(KernelStep step) {

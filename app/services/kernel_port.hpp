@@ -43,6 +43,9 @@
 namespace boost::asio {
 class io_context;
 }
+namespace vpdnd::vpdn {
+class L2tpEngine;
+}
 
 namespace vpdnd::app {
 
@@ -122,6 +125,11 @@ struct KernelSessionInfo {
   std::optional<Ipv4> template_address;  // `ip address` of the virtual template
   std::uint16_t mtu = 1500;              // the template's MTU
 };
+
+// Read from the L2TP engine as services wire the hooks (and the component test does):
+// the tunnel's peer endpoint and id with the engine's bound endpoint; the peer's session id.
+std::optional<KernelTunnelInfo> engine_tunnel_info(const vpdn::L2tpEngine& engine, std::uint16_t tunnel);
+std::optional<std::uint16_t> engine_peer_session_id(const vpdn::L2tpEngine& engine, vpdn::CallId call);
 
 // The set-up steps, for logs and fallback counts.
 enum class KernelStep : std::uint8_t {

@@ -575,5 +575,174 @@ TEST(TunnelSocketTest, FailsWithTheStepWhenThePortIsHeldWithoutReuse) {
   ::close(held);
 }
 
+// ---- component: a LAC engine and an LNS engine over loopback, the LNS's KernelPort with the
+// real connected tunnel socket (the kernel steps themselves faked) ---------------------------
+
+// Real socket, fake kernel: what the kernel would consume is not consumed, so every datagram
+// on the connected socket must reach the LNS engine through KernelPort.
+class RealSocketOps final : public KernelOps {
+ public:
+  std::unique_ptr<KernelOps> real = make_netlink_kernel_ops();
+  std::vector<netlink::KernelTunnelParams> created;
+  std::vector<std::uint32_t> deleted;
+  std::vector<netlink::PppoL2tpParams> channels;
+  Result<int, netlink::Error> open_tunnel_socket(netlink::Endpoint l, netlink::Endpoint p) override {
+    return real->open_tunnel_socket(l, p);
+  }
+  Status<netlink::Error> create_tunnel(const netlink::KernelTunnelParams& p) override {
+    created.push_back(p);
+    return {};
+  }
+  Status<netlink::Error> delete_tunnel(std::uint32_t id) override {
+    deleted.push_back(id);
+    return {};
+  }
+  Result<std::unique_ptr<KernelChannel>, netlink::Error> open_channel(const netlink::PppoL2tpParams& p) override {
+    channels.push_back(p);
+    return std::unique_ptr<KernelChannel>(std::make_unique<NoFdChannel>());
+  }
+  Result<int, netlink::Error> configure_link(const std::string&, Ipv4, Ipv4, std::uint16_t) override { return 7; }
+  Status<netlink::Error> add_route(Ipv4, int) override { return {}; }
+  Status<netlink::Error> remove_route(Ipv4, int) override { return {}; }
+
+ private:
+  struct NoFdChannel final : KernelChannel {
+    std::string ifname() const override { return "ppp0"; }
+    int channel_fd() const override { return -1; }
+    int unit_fd() const override { return -1; }
+  };
+};
+
+struct CountingRandom final : vpdn::RandomSource {
+  explicit CountingRandom(std::uint32_t seed) : x(seed) {}
+  std::uint32_t x;
+  void fill(std::span<std::uint8_t> out) override {
+    for (auto& b : out) {
+      x ^= x << 13;
+      x ^= x >> 17;
+      x ^= x << 5;
+      b = static_cast<std::uint8_t>(x);
+    }
+  }
+};
+
+struct LnsHandler final : vpdn::SessionHandler {
+  std::vector<vpdn::SessionRef> incoming;
+  std::vector<std::pair<vpdn::SessionRef, Bytes>> data;
+  bool on_incoming_session(const vpdn::IncomingSession& s) override {
+    incoming.push_back(s.ref);
+    return true;
+  }
+  void on_session_down(vpdn::SessionRef, const vpdn::SessionEnd&) override {}
+  void on_data(vpdn::SessionRef r, ByteView f) override { data.emplace_back(r, Bytes(f.begin(), f.end())); }
+};
+
+TEST(KernelPortComponent, ControlAndUserSpaceDataKeepFlowingThroughTheConnectedSocket) {
+  using namespace std::chrono_literals;
+  boost::asio::io_context io;
+  AsioTimerService timers(io);
+  config::RunningConfig lac_cfg, lns_cfg;
+  lac_cfg.l2tp.enabled = lns_cfg.l2tp.enabled = true;
+  config::L2tpGroup lg;
+  lg.number = 1;
+  lg.lns_addresses = {ip("127.0.0.1")};
+  lg.match_kind = config::LacMatchKind::domain;
+  lg.match_value = "corp.com";
+  lg.tunnel_name = "LAC";
+  lg.tunnel_authentication = false;
+  lac_cfg.l2tp_groups[1] = lg;
+  config::L2tpGroup ng;
+  ng.number = 1;
+  ng.allow_virtual_template = 1;
+  ng.tunnel_name = "LNS";
+  ng.tunnel_authentication = false;
+  lns_cfg.l2tp_groups[1] = ng;
+  CountingRandom lac_rand(11), lns_rand(12);
+  vpdn::EngineOptions lo, no;
+  lo.bind_address = no.bind_address = ip("127.0.0.1");
+  lo.port_override = 0;  // ephemeral: no fixed port to collide with another test
+  no.port_override = 0;
+  vpdn::L2tpEngine lac(lac_cfg, timers, lac_rand, lo), lns(lns_cfg, timers, lns_rand, no);
+  LnsHandler lns_h, lac_h;
+  lac.set_handler(&lac_h);
+  lns.set_handler(&lns_h);
+  ASSERT_TRUE(lac.open_udp(io).has_value());
+  ASSERT_TRUE(lns.open_udp(io).has_value());
+  const std::uint16_t lns_port = lns.local_endpoint().port;
+
+  Log tun_log;  // the TUN side is not under test here
+  FakeTun tun_log_only(tun_log);
+  auto ops_owned = std::make_unique<RealSocketOps>();
+  RealSocketOps* ops = ops_owned.get();
+  std::uint64_t up_datagrams = 0;
+  KernelPort::Hooks h;
+  h.session_info = [&](CallId c, std::uint16_t) -> std::optional<KernelSessionInfo> {
+    auto peer = engine_peer_session_id(lns, c);
+    if (!peer) return std::nullopt;
+    KernelSessionInfo i;
+    i.peer_session_id = *peer;
+    i.template_address = ip("10.9.0.1");
+    return i;
+  };
+  h.tunnel_info = [&](std::uint16_t t) { return engine_tunnel_info(lns, t); };
+  h.on_datagram = [&](netlink::Endpoint from, ByteView d) {
+    ++up_datagrams;
+    lns.on_datagram({from.address, from.port}, d);
+  };
+  KernelPort port(io, tun_log_only, std::move(ops_owned), h);
+
+  auto run_until = [&](auto done) {
+    auto deadline = SteadyClock::now() + 10s;
+    while (!done() && SteadyClock::now() < deadline) io.run_for(5ms);
+    return done();
+  };
+  std::vector<vpdn::SessionRef> lac_up;
+  auto place = [&](int i) {
+    vpdn::LacCallRequest r;
+    r.group = 1;
+    r.lns_port = lns_port;
+    r.user = "u" + std::to_string(i) + "@corp.com";
+    vpdn::LacCallbacks cb;
+    cb.on_up = [&](vpdn::SessionRef ref) { lac_up.push_back(ref); };
+    cb.on_down = [](const vpdn::SessionEnd&) {};
+    return lac.place_call(std::move(r), std::move(cb)).has_value();
+  };
+
+  ASSERT_TRUE(place(1));
+  ASSERT_TRUE(run_until([&] { return lns_h.incoming.size() == 1 && lac_up.size() == 1; }));
+  const vpdn::SessionRef first = lns_h.incoming[0];
+  port.session_ip_up({first.tunnel, first.session}, 1, ip("10.9.0.2"));
+  ASSERT_TRUE(port.in_kernel({first.tunnel, first.session})) << port.summary();
+  ASSERT_EQ(ops->created.size(), 1u);
+  auto lac_tunnel = lac.snapshot_tunnels().at(0);
+  EXPECT_EQ(ops->created[0].tunnel_id, first.tunnel);
+  EXPECT_EQ(ops->created[0].peer_tunnel_id, lac_tunnel.local_id);
+  ASSERT_EQ(ops->channels.size(), 1u);
+  EXPECT_EQ(ops->channels[0].peer_session_id, lac_up[0].session);
+  EXPECT_EQ(ops->channels[0].peer.port, lac.local_endpoint().port);
+  EXPECT_EQ(ops->channels[0].udp_fd, ops->created[0].udp_fd);
+
+  // A second call on the same tunnel: ICRQ/ICCN now arrive on the connected socket and
+  // still set the session up.
+  ASSERT_TRUE(place(2));
+  ASSERT_TRUE(run_until([&] { return lns_h.incoming.size() == 2 && lac_up.size() == 2; }));
+  EXPECT_GT(up_datagrams, 0u);
+  // Its data (not in the kernel) reaches the LNS engine's data path the same way.
+  const Bytes lcp = {0xff, 0x03, 0xc0, 0x21, 0x09, 0x01, 0x00, 0x08, 1, 2, 3, 4};
+  ASSERT_TRUE(lac.send_data(lac_up[1], lcp));
+  ASSERT_TRUE(run_until([&] { return !lns_h.data.empty(); }));
+  EXPECT_EQ(lns_h.data[0].first, lns_h.incoming[1]);
+
+  // The last kernel session goes: the tunnel is deleted and its socket closed; the next call
+  // comes in on the engine's own socket again.
+  port.session_ip_down({first.tunnel, first.session}, 1, ip("10.9.0.2"));
+  EXPECT_EQ(ops->deleted, std::vector<std::uint32_t>{first.tunnel});
+  const std::uint64_t before = up_datagrams;
+  ASSERT_TRUE(place(3));
+  ASSERT_TRUE(run_until([&] { return lns_h.incoming.size() == 3 && lac_up.size() == 3; }));
+  EXPECT_EQ(up_datagrams, before);
+  EXPECT_TRUE(lns.statistics().drops.empty());
+}
+
 }  // namespace
 }  // namespace vpdnd::app
