@@ -22,16 +22,28 @@ class IpcpPolicy final : public FsmPolicy {
   // What a policy must remember once IPCP is Opened: what we request next (the owner keeps
   // this and frees the policy; a renegotiation resumes from Params and this).
   struct Saved {
-    std::optional<Ipv4> want_address, want_primary_dns, want_secondary_dns;
+    Ipv4 want_address, want_primary_dns, want_secondary_dns;
+    bool valid : 1 = false;  // false: nothing saved yet (a new negotiation)
+    bool has_address : 1 = false, has_primary_dns : 1 = false, has_secondary_dns : 1 = false;
   };
 
   explicit IpcpPolicy(const Params& params) : params_(params) { reset_client(); }
   IpcpPolicy(const Params& params, const Saved& saved) : params_(params) {
-    want_.address = saved.want_address;
-    want_.primary_dns = saved.want_primary_dns;
-    want_.secondary_dns = saved.want_secondary_dns;
+    if (saved.has_address) want_.address = saved.want_address;
+    if (saved.has_primary_dns) want_.primary_dns = saved.want_primary_dns;
+    if (saved.has_secondary_dns) want_.secondary_dns = saved.want_secondary_dns;
   }
-  Saved save() const { return {want_.address, want_.primary_dns, want_.secondary_dns}; }
+  Saved save() const {
+    Saved s;
+    s.valid = true;
+    s.has_address = want_.address.has_value();
+    s.want_address = want_.address.value_or(Ipv4{});
+    s.has_primary_dns = want_.primary_dns.has_value();
+    s.want_primary_dns = want_.primary_dns.value_or(Ipv4{});
+    s.has_secondary_dns = want_.secondary_dns.has_value();
+    s.want_secondary_dns = want_.secondary_dns.value_or(Ipv4{});
+    return s;
+  }
 
   void set_peer_address(Ipv4 a) { params_.peer_address = a; }
 

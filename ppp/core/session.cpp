@@ -255,8 +255,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
       ip.dns_primary = dns_primary_;
       ip.dns_secondary = dns_secondary_;
       ip.request_dns = request_dns_;
-      ipcp_policy_ = ipcp_saved_ ? std::make_unique<IpcpPolicy>(ip, *ipcp_saved_)
-                                 : std::make_unique<IpcpPolicy>(ip);
+      ipcp_policy_ = ipcp_saved_.valid ? std::make_unique<IpcpPolicy>(ip, ipcp_saved_)
+                                       : std::make_unique<IpcpPolicy>(ip);
     }
     return *ipcp_policy_;
   }
@@ -1244,7 +1244,6 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   std::uint16_t mru_;
   SessionMode mode_;
   bool request_pfc_, request_acfc_, request_dns_, mandatory_lcp_, mandatory_chap_;
-  AuthMethods auth_methods_;
   std::unique_ptr<Extra> extra_;
   std::unique_ptr<ProxyData> proxy_;  // LNS: what the LAC sent, until start() used it
 
@@ -1252,7 +1251,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   std::unique_ptr<LcpPolicy> lcp_policy_;    // null while LCP is Opened (lcp_saved_)
   std::unique_ptr<IpcpPolicy> ipcp_policy_;  // null until IPCP runs and while Opened
   LcpPolicy::Saved lcp_saved_;
-  std::optional<IpcpPolicy::Saved> ipcp_saved_;
+  IpcpPolicy::Saved ipcp_saved_;
   bool* destroyed_ = nullptr;  // see settle()
   Phase phase_ = Phase::dead;
   bool proxied_lcp_ = false;
@@ -1265,9 +1264,9 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   bool auth_done_ = false;
   bool auth_replied_ = false;  // a PAP Ack/Nak or CHAP Success/Failure went out (auth_reply())
   bool in_authenticate_ = false;
+  bool auth_accepted_ = false;
   std::uint8_t auth_id_ = 0;
   std::string user_;
-  bool auth_accepted_ = false;
   std::string auth_message_;
   std::unique_ptr<AuthResult> auth_attrs_;  // accepted/message unused (store_auth_result)
   std::unique_ptr<Negotiation> neg_;        // authentication and IPCP start-up scratch
@@ -1278,6 +1277,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   bool down_reported_ = false;
   bool closing_ = false;
   bool peer_terminate_seen_ = false;
+  AuthMethods auth_methods_;  // here: fills the padding before the next pointer
 
   std::unique_ptr<Teardown> down_;
   std::unique_ptr<std::vector<std::function<void()>>> notices_;  // only while some are due
