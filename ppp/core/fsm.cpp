@@ -87,7 +87,7 @@ void Fsm::scr() {
 void Fsm::str() {
   term_id_ = ++id_;
   if (restart_count_ > 0) --restart_count_;
-  std::string_view reason = term_reason_ ? std::string_view(*term_reason_) : std::string_view();
+  std::string_view reason = host_.fsm_terminate_reason(*this);
   send_packet(static_cast<std::uint8_t>(Code::terminate_request), term_id_,
               ByteView(reinterpret_cast<const std::uint8_t*>(reason.data()), reason.size()));
   arm_restart();
@@ -200,12 +200,7 @@ void Fsm::open() {
 }
 
 void Fsm::close(std::string_view reason) {
-  if (reason.empty())
-    term_reason_.reset();
-  else if (term_reason_)
-    term_reason_->assign(reason);
-  else
-    term_reason_ = std::make_unique<std::string>(reason);
+  host_.fsm_keep_terminate_reason(*this, reason);
   switch (state_) {
     case State::starting:
       set_state(State::initial, Event::close);

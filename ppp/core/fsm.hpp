@@ -60,6 +60,11 @@ class FsmHost {
   // automaton; one copy per owner rather than per automaton).
   virtual TimerService& fsm_timer_service() = 0;
   virtual const FsmTimers& fsm_timers() const = 0;
+  // The text of our Terminate-Requests: close(reason) hands it over, every (re)sent
+  // Terminate-Request asks for it. Kept by the host, which needs it only while closing,
+  // not in every automaton. The defaults send none.
+  virtual void fsm_keep_terminate_reason(const Fsm& /*fsm*/, std::string_view /*reason*/) {}
+  virtual std::string_view fsm_terminate_reason(const Fsm& /*fsm*/) const { return {}; }
   virtual void fsm_up(const Fsm& fsm) = 0;
   virtual void fsm_down(const Fsm& fsm) = 0;
   virtual void fsm_started(const Fsm& /*fsm*/) {}
@@ -167,12 +172,11 @@ class Fsm {
 
   FsmPolicy& policy() { return host_.fsm_policy(*this); }
 
-  // Kept small (one per protocol per user): timer service and limits come from the host,
-  // the restart timer is an id scheduled with a one-pointer callback (stored in place by
-  // std::function), the Terminate-Request text lives on the heap only after close().
+  // Kept small (one per protocol per user): timer service, limits and the Terminate-Request
+  // text come from the host, the restart timer is an id scheduled with a one-pointer
+  // callback (stored in place by std::function).
   FsmHost& host_;
   TimerService::Id restart_ = TimerService::kNoTimer;
-  std::unique_ptr<std::string> term_reason_;
   unsigned restart_count_ = 0;
   unsigned nak_loops_ = 0;
   unsigned naks_received_ = 0;  // Naks/Rejects of our requests since the last Opened

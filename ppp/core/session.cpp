@@ -92,6 +92,37 @@ AuthProtocol to_protocol(AuthMethod m) {
 constexpr std::size_t kChallengeSize = 16;
 constexpr std::string_view kDefaultChapName = "vpdnd";  // SessionConfig's default
 
+// Text inline up to 23 characters (every tag vpdnd makes: "l2tp 65535/65535" is 16, one
+// more than std::string keeps inline), on the heap beyond; 24 bytes instead of 32.
+class ShortText {
+ public:
+  explicit ShortText(std::string_view s) {
+    if (s.size() <= sizeof(u_.in)) {
+      std::memcpy(u_.in, s.data(), s.size());
+      size_ = static_cast<std::uint8_t>(s.size());
+    } else {
+      u_.out = new std::string(s);
+      size_ = kOnHeap;
+    }
+  }
+  ~ShortText() {
+    if (size_ == kOnHeap) delete u_.out;
+  }
+  ShortText(const ShortText&) = delete;
+  ShortText& operator=(const ShortText&) = delete;
+  std::string_view view() const {
+    return size_ == kOnHeap ? std::string_view(*u_.out) : std::string_view(u_.in, size_);
+  }
+
+ private:
+  static constexpr std::uint8_t kOnHeap = 0xff;
+  union {
+    char in[23];
+    std::string* out;
+  } u_;
+  std::uint8_t size_;
+};
+
 // The authentication methods in preference order, without repeats (there are two methods,
 // so two bytes instead of a std::vector per session).
 class AuthMethods {
@@ -162,6 +193,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     std::optional<std::pair<DownReason, std::string>> pending_close;
     std::optional<DownReason> reason;
     std::string detail;
+    std::string terminate_reason;  // what LCP's Terminate-Requests say
   };
 
   Impl(SessionConfig cfg, PppLowerLayer& lower, PppListener& listener, TimerService& timers,
@@ -174,7 +206,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
         timer_cfg_(cfg.timers),
         lcp_(proto::lcp, *this),
         ipcp_(proto::ipcp, *this),
-        tag_(std::move(cfg.tag)),
+        tag_(cfg.tag),
         echo_interval_(cfg.echo_interval),
         auth_timeout_(cfg.auth_timeout),
         echo_max_missed_(cfg.echo_max_missed),
@@ -188,7 +220,6 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
         request_dns_(cfg.request_dns),
         mandatory_lcp_(cfg.mandatory_lcp),
         mandatory_chap_(cfg.mandatory_chap) {
-    tag_.shrink_to_fit();  // built by concatenation: capacity beyond its length
     for (auto m : cfg.auth_methods) auth_methods_.add(m);
     if (!cfg.user.empty() || !cfg.password.empty() || cfg.chap_name != kDefaultChapName ||
         cfg.random) {
@@ -335,6 +366,16 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     debug(c, [&] { return std::string(text); });
   }
   void fsm_after_timer() override { settle(); }
+  // Only LCP is ever closed (IPCP goes down with it): its text lives in Teardown.
+  void fsm_keep_terminate_reason(const Fsm& fsm, std::string_view reason) override {
+    if (&fsm != &lcp_) return;
+    if (reason.empty() && !down_) return;
+    teardown().terminate_reason.assign(reason);
+  }
+  std::string_view fsm_terminate_reason(const Fsm& fsm) const override {
+    if (&fsm != &lcp_ || !down_) return {};
+    return down_->terminate_reason;
+  }
   void lcp_fail(DownReason r, std::string why) override { request_close(r, std::move(why)); }
   std::uint32_t lcp_new_magic() override { return random_magic(); }
 
@@ -343,7 +384,10 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   template <class Make>
   void debug(DebugClass c, Make&& make) {
     debug_lazy(DebugModule::ppp, c,
-               [&] { return (tag_.empty() ? std::string("PPP") : tag_) + ": " + make(); });
+               [&] {
+                 const std::string_view tag = tag_.view();
+                 return std::string(tag.empty() ? std::string_view("PPP") : tag) + ": " + make();
+               });
   }
 
   void random_bytes(std::span<std::uint8_t> out) {
@@ -1235,7 +1279,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   Fsm lcp_;
   Fsm ipcp_;
   std::array<TimerService::Id, 3> timer_ids_{};  // kEchoSlot, kAuthSlot, kSessionSlot
-  std::string tag_;  // debug lines
+  ShortText tag_;  // debug lines
   Duration echo_interval_;
   Duration auth_timeout_;
   unsigned echo_max_missed_;
@@ -1252,12 +1296,12 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   std::unique_ptr<IpcpPolicy> ipcp_policy_;  // null until IPCP runs and while Opened
   LcpPolicy::Saved lcp_saved_;
   IpcpPolicy::Saved ipcp_saved_;
+  unsigned echo_missed_ = 0;
   bool* destroyed_ = nullptr;  // see settle()
   Phase phase_ = Phase::dead;
   bool proxied_lcp_ = false;
   bool renegotiate_ = false;
   AuthProtocol proxied_auth_ = AuthProtocol::none;  // reported in on_up while proxied_lcp_
-  unsigned echo_missed_ = 0;
 
   AuthKind auth_kind_ = AuthKind::none;
   bool auth_pending_ = false;

@@ -40,6 +40,9 @@ struct Captured : FsmHost {
   FsmTimers cfg;
   TimerService& fsm_timer_service() override { return timers; }
   const FsmTimers& fsm_timers() const override { return cfg; }
+  std::string reason;
+  void fsm_keep_terminate_reason(const Fsm&, std::string_view r) override { reason = r; }
+  std::string_view fsm_terminate_reason(const Fsm&) const override { return reason; }
   std::vector<Bytes> packets;
   int after_timer = 0;
   int ups = 0, downs = 0, starts = 0, finishes = 0, policy_asked = 0;

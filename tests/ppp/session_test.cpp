@@ -362,6 +362,27 @@ TEST(PppSession, AdminCloseTerminatesAndReleasesAddress) {
   EXPECT_EQ(*n.client_ev.down, DownReason::peer_terminated);
 }
 
+TEST(PppSession, TerminateRequestsCarryTheCloseReasonAlsoWhenRetransmitted) {
+  Net n;
+  connect(n, server_config(SessionMode::lns, {AuthMethod::chap_md5}));
+  ASSERT_TRUE(n.server_ev.up);
+  n.to_server.cut = true;  // the user's Terminate-Ack never arrives
+  n.server->close("operator reset");
+  n.run(7s);
+  ASSERT_TRUE(n.server_ev.down);
+  std::vector<std::string> texts;
+  for (const auto& f : n.to_client.sent) {
+    auto d = decode_frame(f);
+    if (!d || d->protocol != proto::lcp) continue;
+    auto c = decode_control(d->payload);
+    if (c && c->code == static_cast<std::uint8_t>(Code::terminate_request))
+      texts.emplace_back(c->data.begin(), c->data.end());
+  }
+  ASSERT_EQ(texts.size(), 2u);  // Max-Terminate
+  EXPECT_EQ(texts[0], "operator reset");
+  EXPECT_EQ(texts[1], "operator reset");
+}
+
 TEST(PppSession, ListenerMayDestroySessionInsideOnDown) {
   Net n;
   connect(n, server_config(SessionMode::local, {AuthMethod::pap}));
