@@ -538,6 +538,8 @@ std::string KernelPort::summary() const {
       first = false;
     }
   }
+  if (counters_.read_errors) out += "; read errors " + std::to_string(counters_.read_errors);
+  if (counters_.teardown_errors) out += "; teardown errors " + std::to_string(counters_.teardown_errors);
   return out;
 }
 

@@ -15,8 +15,9 @@
 //
 // Every kernel step goes through KernelOps (real: make_netlink_kernel_ops() over
 // netlink/netlink.hpp; tests: a fake with socketpairs), so the sequencing and the fallback
-// are unit-tested on kernels without l2tp. A failing step is logged once with its error,
-// counted by step (fallbacks()), everything done for that session is undone, and the
+// are unit-tested on kernels without l2tp. A failing step is logged with its error (one
+// line per failure; past ten of a step, every 1000th), counted by step (fallbacks(), shown
+// by `display l2tp statistics`), everything done for that session is undone, and the
 // session stays on the user-space path (TUN route, engine data path), which keeps working.
 // Sessions with data sequencing (Ns/Nr: `tunnel flow-control` or the LAC's Sequencing
 // Required) stay in user space: the engine and the kernel would number one session's data
@@ -150,7 +151,7 @@ struct KernelPortCounters {
   std::uint64_t datagrams_up = 0;      // from connected sockets to the engine
   std::uint64_t ppp_frames_up = 0;     // from channel/unit fds to LnsCalls
   std::uint64_t read_errors = 0;       // recv/read failures other than EAGAIN
-  std::uint64_t teardown_errors = 0;   // delete tunnel / remove route failures (logged)
+  std::uint64_t teardown_errors = 0;   // delete tunnel (logged) / remove route failures
 };
 
 class KernelPort final : public vpdn::IpPort {
@@ -196,7 +197,8 @@ class KernelPort final : public vpdn::IpPort {
   const KernelPortCounters& counters() const { return counters_; }
   // Sessions left in user space, by the step that failed.
   const std::map<KernelStep, std::uint64_t>& fallbacks() const { return fallbacks_; }
-  // "2 sessions and 1 tunnel in the kernel; kept in user space: open PPPoL2TP channel 1"
+  // "2 sessions and 1 tunnel in the kernel; kept in user space: open PPPoL2TP channel 1",
+  // then "; read errors N" / "; teardown errors N" when there were any.
   std::string summary() const;
 
  private:

@@ -69,6 +69,7 @@ class FakeOps final : public KernelOps {
     for (int fd : far_fds) ::close(fd);
   }
   std::optional<KernelStep> fail_at;
+  bool fail_teardown = false;  // delete_tunnel and remove_route fail
   std::vector<int> far_fds;               // every far end, closed at the end
   std::map<int, int> tunnel_far;          // near tunnel fd -> far end
   std::map<std::string, int> channel_far, unit_far;  // ifname -> far end
@@ -94,6 +95,7 @@ class FakeOps final : public KernelOps {
   }
   Status<netlink::Error> delete_tunnel(std::uint32_t tunnel_id) override {
     log_.push_back("delete_tunnel " + std::to_string(tunnel_id));
+    if (fail_teardown) return unexpected(netlink::Error{"l2tp request: Object not found", -12});
     return {};
   }
   Result<std::unique_ptr<KernelChannel>, netlink::Error> open_channel(const netlink::PppoL2tpParams& p) override {
@@ -124,6 +126,7 @@ class FakeOps final : public KernelOps {
   }
   Status<netlink::Error> remove_route(Ipv4 address, int ifindex) override {
     log_.push_back("remove_route " + address.to_string() + " if " + std::to_string(ifindex));
+    if (fail_teardown) return unexpected(netlink::Error{"remove route: No such process", ESRCH});
     return {};
   }
 
@@ -414,6 +417,22 @@ TEST_F(KernelPortTest, StopTearsEverythingDownInReverseOrder) {
   up({12, 1}, "10.9.0.5");
   EXPECT_TRUE(take().empty());
   io.poll();  // cancelled waits complete without touching anything
+}
+
+TEST_F(KernelPortTest, FailingTeardownStepsStillCloseEverythingAndAreCounted) {
+  up({10, 1}, "10.9.0.2");
+  const int far = ops->tunnel_far.at(ops->tunnel_fds.at(0));
+  ops->fail_teardown = true;
+  take();
+  port->session_ip_down({10, 1}, 1, ip("10.9.0.2"));
+  EXPECT_THAT(take(), ElementsAre("remove_route 10.9.0.2 if 100", "close_channel ppp0", "delete_tunnel 10"));
+  EXPECT_EQ(port->tunnel_count(), 0u);
+  const std::uint8_t b = 1;
+  errno = 0;
+  EXPECT_EQ(::send(far, &b, 1, MSG_DONTWAIT), -1);  // the socket is closed all the same
+  EXPECT_EQ(errno, ECONNREFUSED);
+  EXPECT_EQ(port->counters().teardown_errors, 2u);
+  EXPECT_EQ(port->summary(), "0 sessions and 0 tunnels in the kernel; teardown errors 2");
 }
 
 TEST_F(KernelPortTest, EverythingElsePassesToTheTunPort) {
