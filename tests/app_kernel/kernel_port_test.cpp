@@ -435,6 +435,23 @@ TEST_F(KernelPortTest, FailingTeardownStepsStillCloseEverythingAndAreCounted) {
   EXPECT_EQ(port->summary(), "0 sessions and 0 tunnels in the kernel; teardown errors 2");
 }
 
+// LnsCalls on an IPCP renegotiation that changes the address: session_ip_down(old) then
+// session_ip_up(new) on the same call; a repeated up for a call in the kernel changes nothing.
+TEST_F(KernelPortTest, ARenegotiatedAddressMovesTheSessionToANewUnit) {
+  up({10, 1}, "10.9.0.2");
+  up({10, 2}, "10.9.0.3");
+  port->session_ip_up({10, 1}, 1, ip("10.9.0.2"));
+  take();
+  port->session_ip_down({10, 1}, 1, ip("10.9.0.2"));
+  port->session_ip_up({10, 1}, 1, ip("10.9.0.7"));
+  EXPECT_THAT(take(), ElementsAre("remove_route 10.9.0.2 if 100", "close_channel ppp0",
+                                  "open_channel 10/1 peer 1010/77 fd ok", "configure ppp2 10.9.0.1 peer 10.9.0.7 mtu 1400",
+                                  "tun remove_route vt1 10.9.0.7", "add_route 10.9.0.7 if 102"));
+  EXPECT_EQ(port->ifname({10, 1}), "ppp2");
+  EXPECT_EQ(port->tunnel_count(), 1u);
+  EXPECT_EQ(port->counters().tunnels_created, 1u);
+}
+
 TEST_F(KernelPortTest, EverythingElsePassesToTheTunPort) {
   EXPECT_TRUE(port->add_host_route(3, ip("10.1.0.2")));
   port->remove_host_route(3, ip("10.1.0.2"));
