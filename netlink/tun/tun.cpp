@@ -57,6 +57,15 @@ Result<std::unique_ptr<TunDevice>, Error> TunDevice::open(const std::string& nam
     return unexpected(std::move(e));
   }
   std::string actual(ifr.ifr_name, ::strnlen(ifr.ifr_name, IFNAMSIZ));
+  // The device carries IPv4 users only. Left on, IPv6 autoconfiguration sends router
+  // solicitations and MLD reports into it that the data plane can only count as drops.
+  // Best effort: the file is absent when the kernel has no IPv6.
+  if (int v6 = ::open(("/proc/sys/net/ipv6/conf/" + actual + "/disable_ipv6").c_str(),
+                      O_WRONLY | O_CLOEXEC);
+      v6 >= 0) {
+    [[maybe_unused]] ssize_t ignored = ::write(v6, "1", 1);
+    ::close(v6);
+  }
   int index = static_cast<int>(::if_nametoindex(actual.c_str()));
   if (index == 0) {
     Error e = sys_error("if_nametoindex " + actual);
