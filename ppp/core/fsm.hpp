@@ -1,10 +1,11 @@
 // DOC: the RFC 1661 §4 option-negotiation automaton, written once and used by LCP and
-// IPCP through FsmPolicy (the C++ form of pppd/npppd `fsm_callbacks`). Internal to
-// ppp/core (tests include it; other modules use ppp/ppp.hpp only).
-// Engine thread only. The owner outlives the Fsm; the Fsm owns one restart TimerSlot.
-// Callbacks into the policy may destroy nothing: the owner tears down only after the
-// current event returns (PppSession defers its own destruction-causing listener calls
-// to the end of its entry points).
+// IPCP through FsmPolicy (negotiation) and FsmHost (the owner: policy lookup, layer
+// events, output, timers). Internal to ppp/core (tests include it; other modules use
+// ppp/ppp.hpp only).
+// Engine thread only. The owner outlives the Fsm; the Fsm owns one restart timer (an id in
+// the owner's TimerService). Callbacks may destroy nothing: the owner tears down only after
+// the current event returns (PppSession defers its own destruction-causing listener calls
+// to the end of its entry points) and frees a policy only between events.
 #pragma once
 
 #include <cstdint>
