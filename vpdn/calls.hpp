@@ -10,7 +10,12 @@
 // session, accounting starts. IP read from a TUN goes to the session owning the
 // destination; PPP frames from L2TP go to the TUN (IPv4) or to the PppSession (control).
 // Every end (CDN, StopCCN, LCP Terminate, echo timeout, reset, shutdown) runs one teardown:
-// route removed, address released, accounting Stop with its cause.
+// route removed, address released, accounting Stop with its cause. PPP coming up again on
+// an established call (LCP renegotiated, user re-authenticated) stays the same call.
+// Memory: an LNS holds tens of thousands of calls, so a call keeps only its ids, counters
+// and a few short strings in one block (user, pool, numbers, domains); the template's
+// fields and the AuthResult live only until PPP is up. tests/vpdn_calls/lns_memory_test
+// bounds the heap per call.
 //
 // LacCalls: a PPPoE session's PppSession in LAC mode authenticates the user; then the VPDN
 // lookup (vpdn/lookup.hpp) or the RADIUS tunnel attributes pick the LNS list and the L2TP
