@@ -1,5 +1,7 @@
 #include "common/timer.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -18,29 +20,54 @@ void TimerSlot::cancel() {
   id_ = TimerService::kNoTimer;
 }
 
+namespace {
+// std::*_heap build a max-heap: "later" is "less" so the earliest deadline is on top.
+bool later(const TimerQueue::Entry& a, const TimerQueue::Entry& b) {
+  return a.when != b.when ? a.when > b.when : a.id > b.id;
+}
+}  // namespace
+
 TimerService::Id TimerQueue::add(TimePoint when, std::function<void()> fire) {
   TimerService::Id id = next_id_++;
-  by_deadline_.emplace(Key{when, id}, std::move(fire));
-  deadline_of_.emplace(id, when);
+  fire_.emplace(id, std::move(fire));
+  heap_.push_back(Entry{when, id});
+  std::push_heap(heap_.begin(), heap_.end(), later);
   return id;
 }
 
 bool TimerQueue::remove(TimerService::Id id) {
-  auto it = deadline_of_.find(id);
-  if (it == deadline_of_.end()) return false;
-  by_deadline_.erase(Key{it->second, id});
-  deadline_of_.erase(it);
+  if (fire_.erase(id) == 0) return false;
+  if (heap_.size() > 64 && heap_.size() > 2 * fire_.size()) {
+    rebuild();
+  } else {
+    drop_stale_top();
+  }
   return true;
 }
 
+void TimerQueue::drop_stale_top() {
+  while (!heap_.empty() && !fire_.contains(heap_.front().id)) {
+    std::pop_heap(heap_.begin(), heap_.end(), later);
+    heap_.pop_back();
+  }
+}
+
+void TimerQueue::rebuild() {
+  std::erase_if(heap_, [this](const Entry& e) { return !fire_.contains(e.id); });
+  std::make_heap(heap_.begin(), heap_.end(), later);
+}
+
 std::function<void()> TimerQueue::pop_due(TimePoint now, TimePoint* deadline) {
-  if (by_deadline_.empty()) return {};
-  auto first = by_deadline_.begin();
-  if (first->first.first > now) return {};
-  if (deadline) *deadline = first->first.first;
-  auto fire = std::move(first->second);
-  deadline_of_.erase(first->first.second);
-  by_deadline_.erase(first);
+  drop_stale_top();  // a no-op: every removal already left a live top
+  if (heap_.empty() || heap_.front().when > now) return {};
+  Entry top = heap_.front();
+  std::pop_heap(heap_.begin(), heap_.end(), later);
+  heap_.pop_back();
+  auto it = fire_.find(top.id);
+  auto fire = std::move(it->second);
+  fire_.erase(it);
+  drop_stale_top();
+  if (deadline) *deadline = top.when;
   return fire;
 }
 

@@ -7,9 +7,10 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace boost::asio {
 class io_context;
@@ -54,21 +55,33 @@ class TimerSlot {
   TimerService::Id id_ = TimerService::kNoTimer;
 };
 
-// Deadline-ordered queue shared by both services.
+// Deadline-ordered queue shared by both services: a binary heap of (deadline, id) and the
+// callbacks by id. An LNS arms one or two timers per user (LCP echo, accounting), so the
+// per-timer cost is per-user memory: 16 bytes in the heap plus one hash node, where an
+// ordered map per index cost two tree nodes. A cancelled entry stays in the heap until it
+// reaches the top or the heap is rebuilt (when stale entries outnumber live ones).
 class TimerQueue {
  public:
   TimerService::Id add(TimePoint when, std::function<void()> fire);
   bool remove(TimerService::Id id);
-  bool empty() const { return by_deadline_.empty(); }
-  std::size_t size() const { return by_deadline_.size(); }
-  TimePoint earliest() const { return by_deadline_.begin()->first.first; }
+  bool empty() const { return fire_.empty(); }
+  std::size_t size() const { return fire_.size(); }
+  TimePoint earliest() const { return heap_.front().when; }  // not empty()
   // Removes and returns the earliest entry if it is due at `now`.
   std::function<void()> pop_due(TimePoint now, TimePoint* deadline = nullptr);
 
+  struct Entry {
+    TimePoint when;
+    TimerService::Id id;
+  };
+
  private:
-  using Key = std::pair<TimePoint, TimerService::Id>;
-  std::map<Key, std::function<void()>> by_deadline_;
-  std::map<TimerService::Id, TimePoint> deadline_of_;
+  // Keeps the invariant: the heap's top is a live entry (or the heap is empty).
+  void drop_stale_top();
+  void rebuild();
+
+  std::vector<Entry> heap_;  // min-heap on (when, id): equal deadlines fire in arming order
+  std::unordered_map<TimerService::Id, std::function<void()>> fire_;
   TimerService::Id next_id_ = 1;
 };
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <map>
+#include <random>
 #include <vector>
 
 namespace vpdnd {
@@ -65,6 +67,64 @@ TEST(AsioTimerService, FiresOnTheLoop) {
   timers.cancel(gone);
   io.run_for(std::chrono::milliseconds(200));
   EXPECT_EQ(order, (std::vector<int>{1, 2}));
+}
+
+// The queue against a plain ordered model under random arming, cancelling (also of fired
+// and unknown ids, and of most timers so the heap is rebuilt) and time steps: the same
+// timers fire, in (deadline, arming) order, at their deadlines, and pending() agrees.
+TEST(TimerQueue, MatchesAnOrderedModelUnderRandomUse) {
+  ManualTimerService timers;
+  std::mt19937 rng(20261126);
+  std::map<std::pair<TimePoint, TimerService::Id>, int> model;  // live timers
+  std::map<TimerService::Id, TimePoint> deadline_of;
+  std::vector<TimerService::Id> ids;
+  std::vector<std::pair<int, TimePoint>> fired, expected;
+  int next_tag = 0;
+  for (int step = 0; step < 20000; ++step) {
+    int op = static_cast<int>(rng() % 10);
+    if (op < 5) {
+      int tag = next_tag++;
+      Duration after = std::chrono::milliseconds(rng() % 4 == 0 ? 0 : rng() % 5000);
+      auto id = timers.schedule(after, [&, tag] { fired.emplace_back(tag, timers.now()); });
+      model.emplace(std::pair{timers.now() + after, id}, tag);
+      deadline_of[id] = timers.now() + after;
+      ids.push_back(id);
+    } else if (op < 9 && !ids.empty()) {
+      auto id = ids[rng() % ids.size()];
+      timers.cancel(id);  // may be fired or cancelled already: a no-op then
+      if (auto d = deadline_of.find(id); d != deadline_of.end()) {
+        model.erase(std::pair{d->second, id});
+        deadline_of.erase(d);
+      }
+      timers.cancel(0xFFFFFFFFFFull);  // unknown
+    } else {
+      TimePoint target = timers.now() + std::chrono::milliseconds(rng() % 700);
+      while (!model.empty() && model.begin()->first.first <= target) {
+        expected.emplace_back(model.begin()->second, model.begin()->first.first);
+        deadline_of.erase(model.begin()->first.second);
+        model.erase(model.begin());
+      }
+      timers.advance(target - timers.now());
+    }
+    ASSERT_EQ(timers.pending(), model.size()) << "step " << step;
+  }
+  ASSERT_EQ(fired, expected);
+  EXPECT_GT(fired.size(), 1000u);
+}
+
+TEST(TimerQueue, EqualDeadlinesFireInArmingOrderAndCancelledTopIsSkipped) {
+  ManualTimerService timers;
+  std::vector<int> order;
+  auto first = timers.schedule(1s, [&] { order.push_back(0); });
+  for (int i = 1; i <= 5; ++i) timers.schedule(1s, [&, i] { order.push_back(i); });
+  timers.cancel(first);
+  auto late = timers.schedule(3s, [&] { order.push_back(9); });
+  timers.advance(2s);
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 4, 5}));
+  timers.cancel(late);
+  EXPECT_EQ(timers.pending(), 0u);
+  timers.advance(5s);
+  EXPECT_EQ(order.size(), 5u);
 }
 
 }  // namespace
