@@ -26,6 +26,7 @@ struct PoolStatus {
 };
 
 struct OnlineUser {
+  std::uint64_t index = 0;  // the AAA session id: `display connection`'s Index
   std::string user;
   std::string domain;
   std::string interface;

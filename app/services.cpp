@@ -17,6 +17,7 @@
 
 #include <map>
 #include <memory>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -255,6 +256,27 @@ class ApplianceServices final : public Services,
   std::string reset_l2tp_session_id(std::uint16_t local_id) override {
     if (!l2tp_) return "% Session " + std::to_string(local_id) + " does not exist.";
     return l2tp_->reset_session_id(local_id);
+  }
+  std::size_t cut_connections(const cli::ConnectionFilter& filter) override {
+    if (!aaa_) return 0;
+    std::unordered_set<std::uint64_t> chosen;
+    for (const auto& u : aaa_->online_users())
+      if (filter.matches(u)) chosen.insert(u.index);
+    if (chosen.empty()) return 0;
+    // Collect first: closing a call changes the tables being walked.
+    std::vector<vpdn::CallId> lns_calls;
+    std::vector<vpdn::AccessId> lac_calls;
+    if (lns_)
+      for (const auto& c : lns_->status())
+        if (c.aaa_session && chosen.count(c.aaa_session)) lns_calls.push_back(c.id);
+    if (lac_)
+      for (const auto& c : lac_->status())
+        if (c.aaa_session && chosen.count(c.aaa_session)) lac_calls.push_back(c.id);
+    std::size_t cut = 0;
+    for (auto id : lns_calls) cut += lns_->close(id) ? 1 : 0;
+    for (auto id : lac_calls) cut += lac_->close(id) ? 1 : 0;
+    if (cut) log_info(DebugModule::aaa, "cut connection: " + std::to_string(cut) + " user(s) disconnected by the operator");
+    return cut;
   }
 
   // ---- vpdn::SessionHandler (LNS sessions)

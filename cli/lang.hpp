@@ -6,8 +6,11 @@
 // Threads: pure; call them anywhere (the snapshots are taken on the engine thread).
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
+
+#include "cli/operations.hpp"
 
 #include "aaa/status.hpp"
 #include "ppp/status.hpp"
@@ -33,6 +36,11 @@ std::string render_ip_pools(const std::vector<aaa::PoolStatus>& pools, const std
 std::string render_domains(const config::RunningConfig& config, const std::string& name);
 std::string render_local_users(const config::RunningConfig& config);
 std::string render_radius_schemes(const config::RunningConfig& config, const std::string& name);
+// `display connection [domain D | ip A | ucibindex N | user-name U]`: the matching online
+// users, V5 layout (Index/Username, IP, IPv6); `ucibindex` adds access, port and online
+// time. `now` is the wall clock the Start/Current times are printed from.
+std::string render_connections(const std::vector<aaa::OnlineUser>& users, const ConnectionFilter& filter,
+                               std::chrono::system_clock::time_point now);
 // `display pppoe-server session`
 std::string render_pppoe_sessions(const std::vector<ppp::PppoeSessionStatus>& sessions);
 // `display version`

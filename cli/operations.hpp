@@ -3,6 +3,7 @@
 // the snapshots. app/ implements it by wiring the engines.
 #pragma once
 
+#include <cctype>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -12,6 +13,32 @@
 #include "vpdn/status.hpp"
 
 namespace vpdnd::cli {
+
+// Which online users `display connection` lists and `cut connection` ends (Comware V5 AAA
+// connection commands). `index` is the connection's Index (its AAA session id).
+struct ConnectionFilter {
+  enum class Kind : std::uint8_t { all, domain, ip, index, user_name } kind = Kind::all;
+  std::string text;  // domain (case-insensitive) or user name (exact)
+  Ipv4 address;
+  std::uint64_t index = 0;
+
+  bool matches(const aaa::OnlineUser& u) const {
+    switch (kind) {
+      case Kind::all: return true;
+      case Kind::domain: {
+        if (u.domain.size() != text.size()) return false;
+        for (std::size_t i = 0; i < text.size(); ++i)
+          if (std::tolower(static_cast<unsigned char>(u.domain[i])) != std::tolower(static_cast<unsigned char>(text[i])))
+            return false;
+        return true;
+      }
+      case Kind::ip: return u.address == address && !address.is_zero();
+      case Kind::index: return u.index == index;
+      case Kind::user_name: return u.user == text;
+    }
+    return false;
+  }
+};
 
 class Operations {
  public:
@@ -29,6 +56,9 @@ class Operations {
   virtual std::string reset_l2tp_tunnel_id(std::uint16_t local_id) = 0;
   virtual std::string reset_l2tp_tunnel_name(const std::string& remote_name) = 0;
   virtual std::string reset_l2tp_session_id(std::uint16_t local_id) = 0;
+  // `cut connection ...`: ends every matching user's call (PPP Terminate, then CDN or
+  // PADT; accounting Stop with Admin-Reset). Returns how many were cut.
+  virtual std::size_t cut_connections(const ConnectionFilter& filter) = 0;
 };
 
 }  // namespace vpdnd::cli

@@ -195,6 +195,7 @@ struct IncomingCall {
 
 struct LnsCallStatus {
   CallId id;
+  std::uint64_t aaa_session = 0;  // 0: none open (not up yet); `display connection`'s Index
   std::uint16_t virtual_template = 0;
   std::string user;
   std::optional<Ipv4> address;
@@ -276,6 +277,7 @@ struct AccessCall {
 
 struct LacCallStatus {
   AccessId id;
+  std::uint64_t aaa_session = 0;  // 0: none open; `display connection`'s Index
   std::string user;
   std::string state;  // "LCP", "Auth", "Placing", "Tunnelled", "Local", ...
   CallId l2tp;
@@ -315,6 +317,9 @@ class LacCalls {
 
   // Shutdown: CDN for every tunnelled call, PADT to every user.
   void close_all();
+  // Ends one call from our side (`cut connection`): CDN or L2TP cancel, PADT to the user,
+  // accounting Stop with Admin-Reset. False if the call is unknown.
+  bool close(AccessId id);
 
   std::size_t size() const { return calls_.size(); }
   std::vector<LacCallStatus> status() const;

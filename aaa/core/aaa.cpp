@@ -604,6 +604,7 @@ std::vector<OnlineUser> Aaa::online_users() const {
   for (SessionId id : impl_->sorted_session_ids()) {
     const auto& s = impl_->sessions.at(id);
     OnlineUser u;
+    u.index = id;
     u.user = s.get(Impl::Session::user);
     u.domain = s.get(Impl::Session::domain);
     u.interface = s.interface_name();

@@ -65,6 +65,39 @@ bool valid_name_or_path(std::string_view s) {
   return true;
 }
 
+ConnectionFilter connection_filter(const Call& call) {
+  ConnectionFilter f;
+  if (call.has("domain")) {
+    f.kind = ConnectionFilter::Kind::domain;
+    f.text = call.get("domain");
+  } else if (call.has("ip")) {
+    f.kind = ConnectionFilter::Kind::ip;
+    f.address = Ipv4::parse(call.get("ip")).value_or(Ipv4{});
+  } else if (call.has("index")) {
+    f.kind = ConnectionFilter::Kind::index;
+    f.index = call.number("index");
+  } else if (call.has("user")) {
+    f.kind = ConnectionFilter::Kind::user_name;
+    f.text = call.get("user");
+  }
+  return f;
+}
+
+bool valid_user_name(std::string_view s) {
+  for (unsigned char c : s)
+    if (c < 0x21 || c > 0x7e) return false;
+  return !s.empty();
+}
+
+// The selectors shared by `display connection` and `cut connection`.
+void connection_selectors(Node& n, const Action& run) {
+  n.kw("domain", "Connections of an ISP domain").string("domain", 1, 24, "ISP domain name", valid_name).run(run);
+  n.kw("ip", "The connection with an IP address").ipv4("ip", "IP address").run(run);
+  n.kw("ucibindex", "The connection with an index").integer("index", 0, 4294967295LL, "Connection index").run(run);
+  n.kw("user-name", "Connections of a user name").string("user", 1, 80, "User name (case-sensitive)", valid_user_name)
+      .run(run);
+}
+
 void add_display(Node& r) {
   Node& d = r.kw("display", "Display current system information");
   d.kw("current-configuration", "The running configuration").run([](Call& call) {
@@ -136,6 +169,14 @@ void add_display(Node& r) {
   Node& rs = d.kw("radius", "RADIUS information").kw("scheme", "RADIUS schemes");
   rs.run(schemes);
   rs.string("name", 1, 32, "Scheme name", valid_name).run(schemes);
+  auto connections = [](Call& call) {
+    ConnectionFilter f = connection_filter(call);
+    auto list = on_engine(call, [](Operations& o) { return o.online_users(); });
+    call.print(render_connections(list, f, std::chrono::system_clock::now()));
+  };
+  Node& conn = d.kw("connection", "User connections (online users)");
+  conn.run(connections);
+  connection_selectors(conn, connections);
   d.kw("pppoe-server", "PPPoE server information").kw("session", "PPPoE sessions").run([](Call& call) {
     auto list = on_engine(call, [](Operations& o) { return o.pppoe_sessions(); });
     call.print(render_pppoe_sessions(list));
@@ -155,6 +196,16 @@ void register_operator(Grammar& g) {
     file.run(save);
     file.kw("force", "Save without asking", "force").run(save);
   }
+
+  // cut connection {all | domain D | ip A | ucibindex N | user-name U} (system view, V5)
+  auto cut = [](Call& call) {
+    ConnectionFilter f = connection_filter(call);
+    auto n = on_engine(call, [&](Operations& o) { return o.cut_connections(f); });
+    if (n == 0) call.error("% No connection matched.");
+  };
+  Node& cc = root(g, View::system).kw("cut", "Cut user connections").kw("connection", "User connections");
+  cc.kw("all", "Every connection").run(cut);
+  connection_selectors(cc, cut);
 
   Node& u = root(g, View::user);
   Node& undo = u.kw("undo", "Cancel current setting");

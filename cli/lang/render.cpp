@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <sstream>
 
 #include "cli/lang.hpp"
@@ -290,6 +291,41 @@ std::string render_pppoe_sessions(const std::vector<ppp::PppoeSessionStatus>& se
                     duration(s.uptime)});
   }
   out += "\n" + table({"SID", "Interface", "RemoteMAC", "State", "User", "L2TP(T/S)", "Uptime"}, rows, " ");
+  return out;
+}
+
+std::string render_connections(const std::vector<aaa::OnlineUser>& users, const ConnectionFilter& filter,
+                               std::chrono::system_clock::time_point now) {
+  auto stamp = [](std::chrono::system_clock::time_point t) {
+    std::time_t tt = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    ::localtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    return std::string(buf);
+  };
+  const bool verbose = filter.kind == ConnectionFilter::Kind::index;
+  std::string out;
+  std::size_t matched = 0;
+  for (const auto& u : users) {
+    if (!filter.matches(u)) continue;
+    ++matched;
+    char head[48];
+    std::snprintf(head, sizeof head, "Index=%-4llu,Username=", static_cast<unsigned long long>(u.index));
+    out += head + u.user + "\n";
+    out += "IP=" + (u.address.is_zero() ? std::string("N/A") : u.address.to_string()) + "\n";
+    out += "IPv6=N/A\n";
+    if (!verbose) continue;
+    out += "Access=PPP ,Port Name=" + (u.interface.empty() ? std::string("N/A") : u.interface) + "\n";
+    out += "Domain=" + (u.domain.empty() ? std::string("N/A") : u.domain) +
+           " ,Acct-Session-Id=" + (u.acct_session_id.empty() ? std::string("N/A") : u.acct_session_id) + "\n";
+    char online[32];
+    std::snprintf(online, sizeof online, "%02uh%02um%02us", u.online_s / 3600, (u.online_s / 60) % 60,
+                  u.online_s % 60);
+    out += "Start=" + stamp(now - std::chrono::seconds(u.online_s)) + " ,Current=" + stamp(now) +
+           " ,Online=" + online + "\n";
+  }
+  out += " Total " + std::to_string(matched) + " connection(s) matched.\n";
   return out;
 }
 

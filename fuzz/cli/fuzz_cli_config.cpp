@@ -34,6 +34,7 @@ class NoEngines final : public cli::Operations {
   std::string reset_l2tp_tunnel_id(std::uint16_t) override { return "% No such tunnel."; }
   std::string reset_l2tp_tunnel_name(const std::string&) override { return "% No such tunnel."; }
   std::string reset_l2tp_session_id(std::uint16_t) override { return "% No such session."; }
+  std::size_t cut_connections(const cli::ConnectionFilter&) override { return 0; }
 };
 
 struct World {

@@ -31,7 +31,7 @@ class FakeOperations : public Operations {
   std::vector<vpdn::SessionStatus> l2tp_sessions() const override { return sessions; }
   vpdn::L2tpStatistics l2tp_statistics() const override { return stats; }
   std::vector<aaa::PoolStatus> ip_pools() const override { return pools; }
-  std::vector<aaa::OnlineUser> online_users() const override { return {}; }
+  std::vector<aaa::OnlineUser> online_users() const override { return users; }
   std::vector<ppp::PppoeSessionStatus> pppoe_sessions() const override { return pppoe; }
   std::string reset_l2tp_tunnel_id(std::uint16_t id) override {
     resets.push_back("tunnel id " + std::to_string(id));
@@ -44,6 +44,14 @@ class FakeOperations : public Operations {
   std::string reset_l2tp_session_id(std::uint16_t id) override {
     resets.push_back("session id " + std::to_string(id));
     return "";
+  }
+  std::vector<aaa::OnlineUser> users;
+  std::vector<ConnectionFilter> cuts;
+  std::size_t cut_connections(const ConnectionFilter& f) override {
+    cuts.push_back(f);
+    std::size_t n = 0;
+    std::erase_if(users, [&](const aaa::OnlineUser& u) { return f.matches(u) && ++n; });
+    return n;
   }
 };
 

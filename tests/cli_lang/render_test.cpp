@@ -254,6 +254,67 @@ TEST_F(DisplayTest, DisplayIpPoolNameListsTheLeasesOfTheAllPoolsSnapshot) {
   EXPECT_THAT(r.output, Not(HasSubstr("alice")));
 }
 
+
+aaa::OnlineUser online(std::uint64_t index, const std::string& user, const std::string& domain, const char* address) {
+  aaa::OnlineUser u;
+  u.index = index;
+  u.user = user;
+  u.domain = domain;
+  u.interface = "Virtual-Template1:" + std::to_string(index);
+  if (address) u.address = ip(address);
+  u.acct_session_id = "0000000" + std::to_string(index);
+  u.online_s = 3723;
+  return u;
+}
+
+TEST_F(DisplayTest, DisplayConnectionListsOnlineUsersV5Style) {
+  ops.users = {online(1, "alice@corp.com", "corp.com", "192.168.0.10"),
+               online(2, "bob@other.net", "other.net", "192.168.0.11"), online(7, "carol@corp.com", "corp.com", nullptr)};
+  auto s = session();
+  auto r = s->execute("display connection");
+  ASSERT_TRUE(r.ok) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("Index=1   ,Username=alice@corp.com\nIP=192.168.0.10\nIPv6=N/A\n"));
+  EXPECT_THAT(r.output, HasSubstr("Index=7   ,Username=carol@corp.com\nIP=N/A\n"));
+  EXPECT_THAT(r.output, HasSubstr(" Total 3 connection(s) matched."));
+  r = s->execute("dis conn domain CORP.com");
+  EXPECT_THAT(r.output, HasSubstr(" Total 2 connection(s) matched."));
+  EXPECT_THAT(r.output, Not(HasSubstr("bob")));
+  r = s->execute("display connection ip 192.168.0.11");
+  EXPECT_THAT(r.output, HasSubstr("Username=bob@other.net"));
+  EXPECT_THAT(r.output, HasSubstr(" Total 1 connection(s) matched."));
+  r = s->execute("display connection user-name alice@corp.com");
+  EXPECT_THAT(r.output, HasSubstr(" Total 1 connection(s) matched."));
+  r = s->execute("display connection user-name ALICE@corp.com");  // user names are exact
+  EXPECT_THAT(r.output, HasSubstr(" Total 0 connection(s) matched."));
+  r = s->execute("display connection ucibindex 1");
+  EXPECT_THAT(r.output, HasSubstr("Access=PPP ,Port Name=Virtual-Template1:1\n"));
+  EXPECT_THAT(r.output, HasSubstr("Domain=corp.com ,Acct-Session-Id=00000001\n"));
+  EXPECT_THAT(r.output, HasSubstr(",Online=01h02m03s\n"));
+  EXPECT_FALSE(s->execute("display connection ip 300.1.1.1").ok);
+}
+
+TEST_F(DisplayTest, CutConnectionIsASystemViewCommandThatSaysWhenNothingMatched) {
+  ops.users = {online(1, "alice@corp.com", "corp.com", "192.168.0.10"),
+               online(2, "bob@other.net", "other.net", "192.168.0.11")};
+  auto user_view = session();
+  EXPECT_FALSE(user_view->execute("cut connection all").ok);  // not a user-view command
+  auto s = system_session();
+  auto r = s->execute("cut connection user-name bob@other.net");
+  EXPECT_TRUE(r.ok) << r.output;
+  EXPECT_TRUE(r.output.empty()) << r.output;
+  ASSERT_EQ(ops.users.size(), 1u);
+  r = s->execute("cut connection ucibindex 2");
+  EXPECT_FALSE(r.ok);
+  EXPECT_THAT(r.output, HasSubstr("% No connection matched."));
+  EXPECT_TRUE(s->execute("cut connection all").ok);
+  EXPECT_TRUE(ops.users.empty());
+  ASSERT_EQ(ops.cuts.size(), 3u);
+  EXPECT_EQ(ops.cuts[0].kind, ConnectionFilter::Kind::user_name);
+  EXPECT_EQ(ops.cuts[1].index, 2u);
+  EXPECT_EQ(ops.cuts[2].kind, ConnectionFilter::Kind::all);
+  EXPECT_FALSE(s->execute("cut connection").ok);  // incomplete
+}
+
 TEST_F(DisplayTest, NoSecretInAnyDisplay) {
   auto s = system_session();
   for (const char* l : {"local-user alice", "password simple AlicePw1", "quit", "radius scheme r1",

@@ -10,7 +10,8 @@
 # telnet, hangs up, and checks that nothing is left behind (routes, sessions, leases).
 #
 # Usage: e2e.sh SCENARIO    SCENARIO: nas | nas-mandatory-chap | nas-radius | client | many |
-#                                     reset-lns | reset-lac | stop-lns | undo-enable
+#                                     reset-lns | reset-lac | stop-lns | undo-enable |
+#                                     cut-lns | cut-lac
 # Exit: 0 pass, 1 fail, 77 skipped (not root, tool or binary missing).
 # Env: VPDND_BUILD_DIR (default <repo>/build), E2E_KEEP=1 keeps the work dir.
 # Every namespace is named vit-<role>-<pid> and removed on exit, whatever happens.
@@ -77,7 +78,8 @@ in_ns "$ns_lns" sysctl -qw net.ipv4.ip_forward=1
 
 # ---- configs -------------------------------------------------------------------------
 case $scenario in
-  nas | nas-mandatory-chap | nas-radius | client | many | reset-lns | reset-lac | stop-lns | undo-enable) ;;
+  nas | nas-mandatory-chap | nas-radius | client | many | reset-lns | reset-lac | stop-lns | undo-enable | \
+    cut-lns | cut-lac) ;;
   *) echo "unknown scenario $scenario"; exit 2 ;;
 esac
 mandatory=""
@@ -353,7 +355,8 @@ fi
 
 # ---- what the boxes show ---------------------------------------------------------------
 step "display l2tp session"
-cli "$ns_lns" "display l2tp session" "display l2tp tunnel" "display ip pool 1" "display l2tp statistics" >"$work/lns-display.txt" 2>&1 \
+cli "$ns_lns" "display l2tp session" "display l2tp tunnel" "display ip pool 1" "display l2tp statistics" \
+  "display connection" >"$work/lns-display.txt" 2>&1 \
   || fail "LNS CLI: $(cat "$work/lns-display.txt")"
 cat "$work/lns-display.txt" | tr -d '\r' | grep -v '^$' | head -n 20
 expected_user=alice@corp.com
@@ -361,6 +364,8 @@ expected_user=alice@corp.com
 grep -q "$expected_user" "$work/lns-display.txt" || fail "LNS display does not show $expected_user"
 grep -q "$first_addr" "$work/lns-display.txt" || fail "LNS display does not show $first_addr"
 in_ns "$ns_lns" ip route show | grep "$first_addr" >/dev/null || fail "LNS has no route for $first_addr"
+tr -d '\r' <"$work/lns-display.txt" | grep -A1 "Username=$expected_user\$" | grep -q "^IP=192\.168\.24" \
+  || fail "LNS display connection does not list $expected_user with its address"
 if [ "$scenario" = many ]; then
   # All users share one tunnel (one LAC-LNS pair, one group).
   grep -q "Total tunnel = 1" "$work/lns-display.txt" || fail "LNS has more than one tunnel"
@@ -383,6 +388,20 @@ case $scenario in
     step "reset l2tp tunnel on the LAC"
     cli "$ns_lac" "reset l2tp tunnel name LNS" >"$work/reset.txt" 2>&1 || fail "reset: $(cat "$work/reset.txt")"
     ;;
+  cut-lns)
+    step "cut connection on the LNS (the operator disconnects the user)"
+    cli "$ns_lns" "system-view" "cut connection user-name alice@corp.com" "return" >"$work/cut.txt" 2>&1 \
+      || fail "cut: $(cat "$work/cut.txt")"
+    grep -q "No connection matched" "$work/cut.txt" && fail "cut matched nothing: $(cat "$work/cut.txt")"
+    ;;
+  cut-lac)
+    step "cut connection on the LAC (the operator disconnects the user)"
+    cli "$ns_lac" "display connection" "system-view" "cut connection ip 0.0.0.0" "cut connection domain corp.com" \
+      "return" >"$work/cut.txt" 2>&1 || fail "cut: $(cat "$work/cut.txt")"
+    tr -d '\r' <"$work/cut.txt" | grep -q "Username=alice@corp.com" || fail "LAC display connection: $(cat "$work/cut.txt")"
+    [ "$(grep -c "No connection matched" "$work/cut.txt")" -eq 1 ] \
+      || fail "cut by ip 0.0.0.0 must match nothing, by domain must match: $(cat "$work/cut.txt")"
+    ;;
   undo-enable)
     step "undo l2tp enable on the LNS (a config change at run time)"
     cli "$ns_lns" "system-view" "undo l2tp enable" "return" >"$work/undo.txt" 2>&1 \
@@ -401,7 +420,7 @@ case $scenario in
     ;;
 esac
 if [ "$scenario" = reset-lns ] || [ "$scenario" = reset-lac ] || [ "$scenario" = stop-lns ] ||
-   [ "$scenario" = undo-enable ]; then
+   [ "$scenario" = undo-enable ] || [ "$scenario" = cut-lns ] || [ "$scenario" = cut-lac ]; then
   # The user's PPPoE session must end too (CDN/StopCCN -> LAC -> PADT): vpdn-dial drops
   # the address from its TUN when its session goes down.
   user_gone() { [ "$(tun_addrs | wc -l)" -eq 0 ]; }

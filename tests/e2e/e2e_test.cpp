@@ -49,5 +49,7 @@ TEST(VpdnEndToEnd, ResetTunnelOnLnsEndsEverything) { expect_pass("reset-lns"); }
 TEST(VpdnEndToEnd, ResetTunnelOnLacEndsEverything) { expect_pass("reset-lac"); }
 TEST(VpdnEndToEnd, LnsSigtermWithSessionUp) { expect_pass("stop-lns"); }
 TEST(VpdnEndToEnd, UndoL2tpEnableOnLnsEndsEverything) { expect_pass("undo-enable"); }
+TEST(VpdnEndToEnd, CutConnectionOnLnsEndsEverything) { expect_pass("cut-lns"); }
+TEST(VpdnEndToEnd, CutConnectionOnLacEndsEverything) { expect_pass("cut-lac"); }
 
 }  // namespace

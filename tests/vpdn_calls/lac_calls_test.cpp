@@ -219,6 +219,26 @@ TEST_F(LacCallsTest, CdnFromTheLnsSendsPadt) {
   EXPECT_EQ(calls->size(), 0u);
 }
 
+TEST_F(LacCallsTest, CloseByTheOperatorHangsUpBothSides) {
+  dial("alice@corp.com", "alicepw");
+  run(2s);
+  ASSERT_EQ(l2tp.placed.size(), 1u);
+  l2tp.placed[0].up(CallId{5, 6});
+  auto online = aaa_->online_users();
+  ASSERT_EQ(online.size(), 1u);
+  auto st = calls->status();
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(st[0].aaa_session, online[0].index);  // `cut connection ucibindex N` finds the call
+  EXPECT_FALSE(calls->close(AccessId{99, 99}));
+  EXPECT_TRUE(calls->close(id));
+  timers.run_due();
+  ASSERT_EQ(l2tp.hangups.size(), 1u);
+  EXPECT_EQ(l2tp.hangups[0].second, HangupCause::admin);  // CDN to the LNS
+  ASSERT_EQ(access.terminated.size(), 1u);                // PADT to the user
+  EXPECT_EQ(calls->size(), 0u);
+  EXPECT_TRUE(aaa_->online_users().empty());
+}
+
 TEST_F(LacCallsTest, NoLnsAnsweringEndsTheUserSession) {
   dial("alice@corp.com", "alicepw");
   run(2s);

@@ -131,8 +131,12 @@ TEST_F(LnsCallsTest, ClientInitiatedCallComesUpAndCarriesIpBothWays) {
   EXPECT_EQ(l2tp.info[id].method, "CHAP");
   EXPECT_EQ(l2tp.info[id].interface, "Virtual-Template1:9");
   EXPECT_EQ(in_use(), 1u);
-  EXPECT_EQ(aaa_->online_users().size(), 1u);
+  ASSERT_EQ(aaa_->online_users().size(), 1u);
   EXPECT_EQ(calls->counters().calls_up, 1u);
+  // `cut connection` finds the call by its accounting session (display connection's Index).
+  ASSERT_EQ(calls->status().size(), 1u);
+  EXPECT_EQ(calls->status()[0].aaa_session, aaa_->online_users()[0].index);
+  EXPECT_NE(calls->status()[0].aaa_session, 0u);
 
   // user -> corp: an IP frame on the L2TP data channel reaches the TUN unchanged.
   Bytes pkt = ip_packet(addr, *Ipv4::parse("10.1.1.1"));

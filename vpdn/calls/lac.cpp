@@ -314,10 +314,12 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
     end(HangupCause::user_request, aaa::TerminateCause::user_request, "PADT from the user");
   }
   void shutdown() { end(HangupCause::admin, aaa::TerminateCause::admin_reboot, "shutdown"); }
+  void cut() { end(HangupCause::admin, aaa::TerminateCause::admin_reset, "cut by the operator"); }
 
   LacCallStatus status() const {
     LacCallStatus s;
     s.id = in_.id;
+    s.aaa_session = aaa_session_;
     s.user = user_;
     static constexpr const char* names[] = {"PPP", "Placing", "Tunnelled", "Local", "Ending"};
     s.state = names[static_cast<int>(stage_)];
@@ -464,6 +466,13 @@ void LacCalls::close_all() {
     auto it = calls_.find(id);
     if (it != calls_.end()) it->second->shutdown();
   }
+}
+
+bool LacCalls::close(AccessId id) {
+  auto it = calls_.find(id);
+  if (it == calls_.end()) return false;
+  it->second->cut();
+  return true;
 }
 
 std::vector<LacCallStatus> LacCalls::status() const {

@@ -276,6 +276,7 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
   LnsCallStatus status() const {
     LnsCallStatus s;
     s.id = id_;
+    s.aaa_session = aaa_session_;
     s.virtual_template = vt_;
     const auto user = strings_.get(kUser);
     s.user = user.empty() && ppp_ ? ppp_->user() : std::string(user);
