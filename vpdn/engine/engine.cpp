@@ -67,6 +67,9 @@ struct LacContext {
   bool hidden = false;
   bool flow_control = false;
   std::uint32_t hello_s = 60;
+  // The call's own tunnel lost the tie breaker and it now waits on the peer's tunnel
+  // (local id kept for the reasons we report).
+  std::uint16_t lost_tie_tunnel = 0;
 };
 
 // Per-session memory matters at the LNS (tens of thousands of sessions): the display
@@ -135,6 +138,10 @@ struct Tunnel : TransportSink {
   std::string secret;
   bool authenticate = false;
   bool authenticated = false;
+  // LAC: the peer sent something other than SCCRP/StopCCN (ICRP, Hello, CDN, ...), so it
+  // accepted our SCCCN. A StopCCN before that refuses the tunnel itself: its unanswered
+  // calls try the next LNS address (Comware), even those whose ICRQ already went out.
+  bool peer_confirmed = false;
   bool hidden = false;
   bool flow_control = false;
   std::uint32_t hello_s = 60;
@@ -333,7 +340,9 @@ class L2tpEngine::Impl {
   }
 
   // Every session of the tunnel goes (notify per the header's rules); LAC calls that never
-  // reached the LNS fail over to the next address when `fail_over`.
+  // reached the LNS fail over to the next address when `fail_over`. Calls waiting on a
+  // tunnel the peer opened (they moved there after a lost tie breaker) fail with a reason
+  // saying so: that tunnel is the peer's, not one of our LNS addresses.
   void clear_sessions(Tunnel& t, const SessionEnd& end, bool fail_over) {
     std::vector<std::uint16_t> ids;
     ids.reserve(t.sessions.size());
@@ -342,7 +351,17 @@ class L2tpEngine::Impl {
       auto it = t.sessions.find(sid);
       if (it == t.sessions.end()) continue;
       Session& s = *it->second;
-      if (fail_over && s.is_lac && s.lac && s.state == SessionState::wait_tunnel) {
+      if (s.is_lac && s.lac && !t.originator && s.state == SessionState::wait_tunnel) {
+        SessionEnd e = end;
+        e.reason = "tie breaker lost to " + t.peer.address.to_string() + " and the peer's tunnel " +
+                   std::to_string(t.local_id) + " ended before it carried the call (" + end.reason + ")";
+        end_session(t, sid, e, /*notify=*/true);
+        continue;
+      }
+      const bool unanswered =
+          s.state == SessionState::wait_tunnel ||
+          (s.state == SessionState::wait_reply && t.originator && !t.peer_confirmed);
+      if (fail_over && s.is_lac && s.lac && unanswered) {
         std::unique_ptr<Session> moved = std::move(it->second);
         forget_session_counts(t, *moved);
         t.sessions.erase(it);
@@ -351,6 +370,73 @@ class L2tpEngine::Impl {
         continue;
       }
       end_session(t, sid, end, /*notify=*/true);
+    }
+  }
+
+  // LAC calls still waiting for `t` (our SCCRQ, unanswered), taken out of it.
+  std::vector<std::unique_ptr<Session>> take_waiting_calls(Tunnel& t) {
+    std::vector<std::unique_ptr<Session>> out;
+    for (auto it = t.sessions.begin(); it != t.sessions.end();) {
+      if (it->second->is_lac && it->second->lac && it->second->state == SessionState::wait_tunnel) {
+        forget_session_counts(t, *it->second);
+        out.push_back(std::move(it->second));
+        it = t.sessions.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    // Oldest call first, as they were placed (handles only grow).
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a->lac->handle < b->lac->handle; });
+    return out;
+  }
+
+  // A call the engine gives up on before it reached any tunnel: on_down with `end`.
+  void fail_call(std::unique_ptr<Session> s, const SessionEnd& end) {
+    log_warning(kL2tp, "event=call_failed user=\"" + s->str(Session::user) + "\" reason=\"" + end.reason + "\"");
+    if (s->lac->callbacks.on_down) s->lac->callbacks.on_down(end);
+  }
+
+  // Our SCCRQ tunnel `lost_id` lost the tie breaker to the peer's tunnel `t` (its SCCRQ
+  // just processed): the calls that waited on ours wait on `t` and go out as ICRQs once it
+  // is established, if `t` can carry them (accepted, same l2tp-group); else they fail.
+  void adopt_calls(Tunnel* t, std::uint16_t lost_id, std::vector<std::unique_ptr<Session>> calls) {
+    for (auto& s : calls) {
+      LacContext& c = *s->lac;
+      SessionEnd end;
+      end.stopccn = true;
+      end.result = ResultCode{stopccn_result::channel_exists, std::nullopt, {}};
+      const std::string lost = "tie breaker lost (tunnel " + std::to_string(lost_id) + ")";
+      if (!t || t->dead || t->closing || t->state == TunnelState::stopping) {
+        end.reason = lost + " and the peer's tunnel was refused";
+      } else if (t->group != c.request.group) {
+        end.reason = lost + " and the peer's tunnel belongs to l2tp-group " + std::to_string(t->group) +
+                     ", not the call's group " + std::to_string(c.request.group);
+      } else if (std::uint16_t id = allocate_session_id(*t); id == 0) {
+        end.reason = lost + " and the peer's tunnel has no free session id";
+      } else {
+        s->local_id = id;
+        s->state = SessionState::wait_tunnel;
+        s->setup_timer.cancel();
+        c.lost_tie_tunnel = lost_id;
+        Session& ref = *s;
+        by_handle_[c.handle] = SessionRef{t->local_id, id};
+        t->sessions.emplace(id, std::move(s));
+        count_session(*t, ref);
+        // Later calls of the group to this LNS share the tunnel instead of dialling again.
+        const std::uint64_t key = lac_key(c.request.group, Endpoint{t->peer.address, c.request.lns_port});
+        if (!t->lac_key && !by_lac_.count(key)) {
+          t->lac_key = key;
+          by_lac_[key] = t->local_id;
+        }
+        debug_lazy(kL2tp, DebugClass::event, [&] {
+          return "SessionID=" + std::to_string(id) + " (TunnelID=" + std::to_string(t->local_id) +
+                 "): call moved from tunnel " + std::to_string(lost_id) + " (tie breaker lost).";
+        });
+        if (t->state == TunnelState::established) send_icrq(*t, ref);
+        continue;
+      }
+      fail_call(std::move(s), end);
     }
   }
 
@@ -403,7 +489,9 @@ class L2tpEngine::Impl {
     end.peer_lost = true;
     end.result = ResultCode{stopccn_result::general_error, general_error::none, why};
     end.reason = why;
-    clear_sessions(t, end, /*fail_over=*/t.state != TunnelState::established);
+    // An LNS that answered SCCRP and then went silent never took a call either.
+    clear_sessions(t, end, /*fail_over=*/t.state != TunnelState::established ||
+                               (t.originator && !t.peer_confirmed));
     remove_tunnel(t);
   }
 
@@ -561,6 +649,8 @@ class L2tpEngine::Impl {
       return;
     }
     // Tie breaker (§4.4.3, §5.1.1): we also have an SCCRQ outstanding to this peer.
+    std::vector<std::unique_ptr<Session>> orphans;
+    std::uint16_t lost_id = 0;
     if (auto theirs = m->u64(AvpType::tie_breaker)) {
       for (auto& [id, ours] : tunnels_) {
         if (!ours->originator || ours->state != TunnelState::wait_reply || !ours->tie_breaker ||
@@ -579,6 +669,10 @@ class L2tpEngine::Impl {
           return "TunnelID=" + std::to_string(o.local_id) + ": tie breaker lost to " +
                  from.to_string() + ", discarding our SCCRQ.";
         });
+        // The calls waiting on our tunnel are not lost with it: they move to the peer's
+        // tunnel (below) or, on an equal tie, to a fresh SCCRQ of ours.
+        orphans = take_waiting_calls(o);
+        lost_id = o.local_id;
         SessionEnd end;
         end.stopccn = true;
         end.result = ResultCode{stopccn_result::channel_exists, std::nullopt, {}};
@@ -587,7 +681,13 @@ class L2tpEngine::Impl {
         remove_tunnel(o);
         if (*o.tie_breaker == *theirs) {
           drop("tie breaker equal");
-          return;  // both discard (§4.4.3)
+          // Both discard (§4.4.3); we dial again with a new tie breaker.
+          for (auto& s : orphans) {
+            SessionEnd again = end;
+            again.reason = "tie breaker equal";
+            attach_lac_call(std::move(s), again);
+          }
+          return;
         }
         break;
       }
@@ -595,13 +695,17 @@ class L2tpEngine::Impl {
     Tunnel* t = create_tunnel(from, false);
     if (!t) {
       drop("no tunnel id available");
+      if (!orphans.empty()) adopt_calls(nullptr, lost_id, std::move(orphans));
       return;
     }
+    const std::uint16_t tid = t->local_id;
     t->remote_id = *assigned;
     t->transport.set_peer_tunnel_id(*assigned);
     by_peer_[peer_key(from, *assigned)] = t->local_id;
     ++t->control_in;
     t->transport.on_receive(h.ns, h.nr, false, Bytes(data.begin(), data.end()));
+    // The SCCRQ was processed in order just now: the tunnel has its group or was refused.
+    if (!orphans.empty()) adopt_calls(tunnel(tid), lost_id, std::move(orphans));
   }
 
   void on_control(Tunnel& t, Bytes packet) {
@@ -639,6 +743,7 @@ class L2tpEngine::Impl {
                                        std::string(avp_name(a.type)) + " in " + mtype_name(m.type) +
                                        " (len=" + std::to_string(a.value.size()) + ")");
     }
+    if (m.type != MessageType::sccrp && m.type != MessageType::stopccn) t.peer_confirmed = true;
     switch (m.type) {
       case MessageType::sccrq: on_sccrq(t, m); return;
       case MessageType::sccrp: on_sccrp(t, m); return;
@@ -779,15 +884,25 @@ class L2tpEngine::Impl {
       auto resp = chap_response(static_cast<std::uint8_t>(MessageType::scccn), t.secret, *ch);
       reply.add_bytes(AvpType::challenge_response, resp);
     }
+    // After a tie breaker the peer may place calls on this tunnel too: accept them when
+    // the same group is also the LNS group for the peer.
+    if (const auto* lg = lns_group_for(t.remote_name); lg && lg->number == t.group)
+      t.virtual_template = *lg->allow_virtual_template;
     send_control(t, std::move(reply));
     set_tunnel_state(t, TunnelState::established, "SCCRP");
-    // Calls waiting for this tunnel go now.
-    std::vector<std::uint16_t> waiting;
+    send_waiting_icrqs(t);
+  }
+
+  // Calls waiting for this tunnel go now (oldest first).
+  void send_waiting_icrqs(Tunnel& t) {
+    std::vector<std::pair<CallHandle, std::uint16_t>> waiting;
     for (auto& [sid, s] : t.sessions)
-      if (s->state == SessionState::wait_tunnel) waiting.push_back(sid);
-    for (auto sid : waiting) {
+      if (s->lac && s->state == SessionState::wait_tunnel) waiting.push_back({s->lac->handle, sid});
+    std::sort(waiting.begin(), waiting.end());
+    for (auto [h, sid] : waiting) {
       auto it = t.sessions.find(sid);
-      if (it != t.sessions.end()) send_icrq(t, *it->second);
+      if (it != t.sessions.end() && it->second->state == SessionState::wait_tunnel)
+        send_icrq(t, *it->second);
     }
   }
 
@@ -810,6 +925,8 @@ class L2tpEngine::Impl {
     set_tunnel_state(t, TunnelState::established, "SCCCN");
     log_info(kL2tp, "event=tunnel_up tunnel_id=" + std::to_string(t.local_id) + " peer=" +
                         t.peer.to_string() + " peer_name=\"" + t.remote_name + "\" role=LNS");
+    // LAC calls that moved here after our SCCRQ lost the tie breaker.
+    send_waiting_icrqs(t);
   }
 
   void on_stopccn(Tunnel& t, const ControlMessage& m) {
@@ -832,7 +949,9 @@ class L2tpEngine::Impl {
     end.by_peer = true;
     end.result = rc;
     end.reason = "peer sent StopCCN result " + std::to_string(rc.result);
-    const bool fail_over = t.originator && t.state != TunnelState::established;
+    // A refusal of the tunnel (instead of SCCRP, or in answer to our SCCCN) sends its
+    // unanswered calls to the next LNS address; one after the LNS took the tunnel does not.
+    const bool fail_over = t.originator && !t.peer_confirmed;
     clear_sessions(t, end, fail_over);
     if (t.dead) return;
     set_tunnel_state(t, TunnelState::stopping, "StopCCN");
@@ -1255,6 +1374,7 @@ class L2tpEngine::Impl {
       if (id == 0) break;
       s->local_id = id;
       s->state = SessionState::wait_tunnel;
+      s->setup_timer.cancel();  // an ICRQ may have gone out on the refused tunnel
       Session& ref = *s;
       by_handle_[c.handle] = SessionRef{t->local_id, id};
       t->sessions.emplace(id, std::move(s));
@@ -1265,8 +1385,7 @@ class L2tpEngine::Impl {
     SessionEnd end = last;
     if (end.reason.empty()) end.reason = "no LNS answered";
     end.reason = "all LNS addresses failed (" + end.reason + ")";
-    log_warning(kL2tp, "event=call_failed user=\"" + s->str(Session::user) + "\" reason=\"" + end.reason + "\"");
-    if (c.callbacks.on_down) c.callbacks.on_down(end);
+    fail_call(std::move(s), end);
     return false;
   }
 
