@@ -37,6 +37,17 @@
 //  - place_call may call on_down before it returns (e.g. `l2tp tunnel-limit` reached and no
 //    tunnel to reuse); its handle is then already dead. Calls still waiting for their
 //    tunnel when an LNS does not answer (or refuses with StopCCN) move to the next address.
+//    "Refuses" = a StopCCN before the LNS sent anything after its SCCRP (instead of SCCRP,
+//    or answering our SCCCN): such calls move even if their ICRQ went out. A CDN to a call,
+//    or a StopCCN once the LNS took the tunnel, ends the call: no fail-over (as Comware).
+//  - Tie breaker (§4.4.3): when our SCCRQ loses to the peer's, the calls waiting on our
+//    tunnel move to the peer's tunnel (same handle; on_up names the new tunnel) and go out as
+//    ICRQs once it is established, if that tunnel (accepted by an LNS group: a group is LAC
+//    or LNS, never both) uses the call's tunnel password, and authentication when the call's
+//    group wants it. Otherwise, or when that tunnel ends first, they get on_down with a
+//    reason naming the tie breaker. On an equal tie both sides discard and we dial again.
+//    The winning side accepts the peer's ICRQs on its own tunnel when an LNS group allows
+//    the peer with the same password (IncomingSession.group = that LNS group).
 //  - Handler/callback code may call any engine method, including close_session/close_tunnel
 //    on the session being reported; the engine re-checks its tables after every callback.
 //

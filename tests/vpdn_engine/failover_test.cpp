@@ -32,13 +32,11 @@ bool contains(const std::string& text, const std::string& part) {
 const Endpoint kA{ip("127.0.0.1"), 1701};
 const Endpoint kB{ip("127.0.0.2"), 1701};
 
-// Group 1 on each box both dials the other (LAC) and accepts it (LNS), as on a pair of
-// routers that tunnel users to each other.
-config::L2tpGroup both_ways(Ipv4 other, const std::string& me, const std::string& peer) {
-  config::L2tpGroup g = lac_group(1, {other}, me, "secret");
-  g.allow_virtual_template = 1;
-  g.allow_remote = peer;
-  return g;
+// Each box dials the other with group 1 (LAC) and accepts it with group 2 (LNS), same
+// tunnel password, as on a pair of routers that tunnel users to each other.
+void both_ways(config::RunningConfig& c, Ipv4 other, const std::string& me, const std::string& peer) {
+  c.l2tp_groups[1] = lac_group(1, {other}, me, "secret");
+  c.l2tp_groups[2] = lns_group(2, 1, peer, me, "secret");
 }
 
 struct Crossing : ::testing::Test {
@@ -47,8 +45,8 @@ struct Crossing : ::testing::Test {
   Node b{w.net, w.timers, kB, 2};
   CallLog a_calls, b_calls;
   void SetUp() override {
-    a.config.l2tp_groups[1] = both_ways(kB.address, "A", "B");
-    b.config.l2tp_groups[1] = both_ways(kA.address, "B", "A");
+    both_ways(a.config, kB.address, "A", "B");
+    both_ways(b.config, kA.address, "B", "A");
   }
   void dial(Node& n, CallLog& log, std::uint16_t group, const std::string& user) {
     auto h = n.engine->place_call(call_request(group, user), log.callbacks());
@@ -84,6 +82,8 @@ TEST_F(Crossing, CallsOfTheLosingTunnelAreCarriedByTheWinningOne) {
   EXPECT_EQ(a.handler.incoming[1].calling_number, "b2");
   EXPECT_EQ(b.handler.incoming[0].calling_number, "a1");
   EXPECT_EQ(b.handler.incoming[1].calling_number, "a2");
+  for (auto& in : a.handler.incoming) EXPECT_EQ(in.group, 2);  // the LNS group, either tunnel
+  for (auto& in : b.handler.incoming) EXPECT_EQ(in.group, 2);
 
   // One tunnel: the winner's. The loser's calls ride on it (their SessionRef names it).
   ASSERT_EQ(a.engine->tunnel_count(), 1u);
@@ -141,10 +141,9 @@ struct TieLost : ::testing::Test {
   std::uint16_t ns = 0;
 
   void SetUp() override {
-    // Group 1: dials the peer and is the default LNS group (no remote name).
-    config::L2tpGroup g = lac_group(1, {kPeer.address}, "BOX", "");
-    g.allow_virtual_template = 1;
-    box.config.l2tp_groups[1] = g;
+    // Group 1 is the default LNS group (no remote name), group 2 dials the peer.
+    box.config.l2tp_groups[1] = lns_group(1, 1, "", "BOX", "");
+    box.config.l2tp_groups[2] = lac_group(2, {kPeer.address}, "BOX", "");
     w.net.add(kPeer, [this](const Endpoint& from, ByteView d) {
       got.push_back(Packet{from, kPeer, Bytes(d.begin(), d.end())});
     });
@@ -195,9 +194,9 @@ struct TieLost : ::testing::Test {
 };
 
 TEST_F(TieLost, WaitingCallsGoOutAsIcrqsOnThePeersTunnelOnceItIsUp) {
-  place(1, "u1");
-  place(1, "u2");
-  place(1, "u3");
+  place(2, "u1");
+  place(2, "u2");
+  place(2, "u3");
   ASSERT_EQ(box_sccrqs().size(), 1u);
   const std::uint16_t box_tid = cross_sccrq();
   ASSERT_NE(box_tid, 0);
@@ -211,7 +210,7 @@ TEST_F(TieLost, WaitingCallsGoOutAsIcrqsOnThePeersTunnelOnceItIsUp) {
     EXPECT_EQ(s.state, SessionState::wait_tunnel);
   }
   // A call placed now waits on the same tunnel instead of dialling again.
-  place(1, "u4");
+  place(2, "u4");
   EXPECT_EQ(box_sccrqs().size(), 1u);
   EXPECT_EQ(box.engine->session_count(), 4u);
 
@@ -249,15 +248,16 @@ TEST_F(TieLost, WaitingCallsGoOutAsIcrqsOnThePeersTunnelOnceItIsUp) {
   EXPECT_EQ(box_sccrqs().size(), 1u);
 }
 
-TEST_F(TieLost, CallsOfAnotherGroupFailWithTheReason) {
-  // The box dials with group 2; the peer's tunnel is accepted by group 1.
-  box.config.l2tp_groups[2] = lac_group(2, {kPeer.address}, "BOX", "");
-  box.config.l2tp_groups[1].lns_addresses.clear();
+TEST_F(TieLost, CallsOfAGroupWithAnotherTunnelPasswordFailWithTheReason) {
+  // The call's group proves the LNS with a password; the peer's tunnel (group 1) has none,
+  // so it cannot carry the call.
+  box.config.l2tp_groups[2] = lac_group(2, {kPeer.address}, "BOX", "pw");
   place(2, "u1");
   ASSERT_NE(cross_sccrq(), 0);
   ASSERT_EQ(calls.down.size(), 1u);
   EXPECT_TRUE(contains(calls.down[0].reason, "tie breaker lost")) << calls.down[0].reason;
-  EXPECT_TRUE(contains(calls.down[0].reason, "l2tp-group 1, not the call's group 2")) << calls.down[0].reason;
+  EXPECT_TRUE(contains(calls.down[0].reason, "l2tp-group 1) does not use the tunnel password"))
+      << calls.down[0].reason;
   EXPECT_EQ(calls.down[0].result.result, stopccn_result::channel_exists);
   EXPECT_EQ(box.engine->session_count(), 0u);
   EXPECT_TRUE(calls.up.empty());
@@ -266,7 +266,7 @@ TEST_F(TieLost, CallsOfAnotherGroupFailWithTheReason) {
 TEST_F(TieLost, PeerTunnelRefusedFailsTheCalls) {
   // No LNS group accepts the peer: its SCCRQ is answered with StopCCN.
   box.config.l2tp_groups[1].allow_virtual_template.reset();
-  place(1, "u1");
+  place(2, "u1");
   cross_sccrq();
   ASSERT_EQ(calls.down.size(), 1u);
   EXPECT_TRUE(contains(calls.down[0].reason, "peer's tunnel was refused")) << calls.down[0].reason;
@@ -275,8 +275,8 @@ TEST_F(TieLost, PeerTunnelRefusedFailsTheCalls) {
 }
 
 TEST_F(TieLost, PeerTunnelEndingBeforeItIsUpFailsTheCalls) {
-  place(1, "u1");
-  place(1, "u2");
+  place(2, "u1");
+  place(2, "u2");
   const std::uint16_t box_tid = cross_sccrq();
   ASSERT_NE(box_tid, 0);
   auto stop = ControlMessage::make(MessageType::stopccn, box_tid);
@@ -294,7 +294,7 @@ TEST_F(TieLost, PeerTunnelEndingBeforeItIsUpFailsTheCalls) {
 }
 
 TEST_F(TieLost, PeerTunnelSilentAfterSccrpFailsTheCalls) {
-  place(1, "u1");
+  place(2, "u1");
   ASSERT_NE(cross_sccrq(), 0);
   w.run(35s, 100ms);  // no SCCCN: the SCCRP's retransmissions run out
   ASSERT_EQ(calls.down.size(), 1u);
@@ -305,7 +305,7 @@ TEST_F(TieLost, PeerTunnelSilentAfterSccrpFailsTheCalls) {
 }
 
 TEST_F(TieLost, EqualTieBreakersMakeTheBoxDialAgain) {
-  place(1, "u1");
+  place(2, "u1");
   cross_sccrq(/*below=*/0);
   EXPECT_EQ(box.engine->statistics().drops["tie breaker equal"], 1u);
   EXPECT_TRUE(calls.down.empty());

@@ -131,6 +131,7 @@ struct Tunnel : TransportSink {
   std::optional<std::uint64_t> lac_key;  // our entry in by_lac_ (LAC tunnels)
   std::uint16_t group = 0;
   std::uint16_t virtual_template = 0;
+  std::uint16_t lns_group = 0;  // our tunnel taking the peer's calls: the LNS group allowing it
   TunnelState state = TunnelState::idle;
   bool dead = false;         // removed, waiting in the graveyard
   bool closing = false;      // being torn down: no new calls attach to it
@@ -399,7 +400,10 @@ class L2tpEngine::Impl {
 
   // Our SCCRQ tunnel `lost_id` lost the tie breaker to the peer's tunnel `t` (its SCCRQ
   // just processed): the calls that waited on ours wait on `t` and go out as ICRQs once it
-  // is established, if `t` can carry them (accepted, same l2tp-group); else they fail.
+  // is established, if `t` can carry them; else they fail. `t` goes to the same address
+  // (the tie is per peer address) but was accepted by an LNS group (a group is LAC or LNS,
+  // never both), so it carries them when it proves the peer with the call's own tunnel
+  // password: the same secret, and authentication on if the call's group wants it.
   void adopt_calls(Tunnel* t, std::uint16_t lost_id, std::vector<std::unique_ptr<Session>> calls) {
     for (auto& s : calls) {
       LacContext& c = *s->lac;
@@ -409,9 +413,10 @@ class L2tpEngine::Impl {
       const std::string lost = "tie breaker lost (tunnel " + std::to_string(lost_id) + ")";
       if (!t || t->dead || t->closing || t->state == TunnelState::stopping) {
         end.reason = lost + " and the peer's tunnel was refused";
-      } else if (t->group != c.request.group) {
-        end.reason = lost + " and the peer's tunnel belongs to l2tp-group " + std::to_string(t->group) +
-                     ", not the call's group " + std::to_string(c.request.group);
+      } else if (t->secret != c.secret || (c.authenticate && !t->authenticate)) {
+        end.reason = lost + " and the peer's tunnel (l2tp-group " + std::to_string(t->group) +
+                     ") does not use the tunnel password and authentication of the call's (group " +
+                     std::to_string(c.request.group) + ")";
       } else if (std::uint16_t id = allocate_session_id(*t); id == 0) {
         end.reason = lost + " and the peer's tunnel has no free session id";
       } else {
@@ -884,10 +889,12 @@ class L2tpEngine::Impl {
       auto resp = chap_response(static_cast<std::uint8_t>(MessageType::scccn), t.secret, *ch);
       reply.add_bytes(AvpType::challenge_response, resp);
     }
-    // After a tie breaker the peer may place calls on this tunnel too: accept them when
-    // the same group is also the LNS group for the peer.
-    if (const auto* lg = lns_group_for(t.remote_name); lg && lg->number == t.group)
+    // After a tie breaker the peer moves its calls onto this tunnel: accept them like on a
+    // tunnel it opened, when an LNS group allows the peer with the same tunnel password.
+    if (const auto* lg = lns_group_for(t.remote_name); lg && lg->tunnel_password.plain == t.secret) {
       t.virtual_template = *lg->allow_virtual_template;
+      t.lns_group = lg->number;
+    }
     send_control(t, std::move(reply));
     set_tunnel_state(t, TunnelState::established, "SCCRP");
     send_waiting_icrqs(t);
@@ -1182,7 +1189,7 @@ class L2tpEngine::Impl {
     }
     IncomingSession in;
     in.ref = SessionRef{t.local_id, s.local_id};
-    in.group = t.group;
+    in.group = t.lns_group ? t.lns_group : t.group;
     in.virtual_template = t.virtual_template;
     in.peer_name = t.remote_name;
     in.peer = t.peer;
