@@ -248,6 +248,22 @@ TEST_F(TieLost, WaitingCallsGoOutAsIcrqsOnThePeersTunnelOnceItIsUp) {
   EXPECT_EQ(box_sccrqs().size(), 1u);
 }
 
+TEST_F(TieLost, AMovedCallCanBeCancelledBeforeThePeersTunnelIsUp) {
+  auto h1 = box.engine->place_call(call_request(2, "u1"), calls.callbacks());
+  ASSERT_TRUE(h1.has_value());
+  place(2, "u2");
+  const std::uint16_t box_tid = cross_sccrq();
+  ASSERT_NE(box_tid, 0);
+  box.engine->cancel_call(*h1);  // the handle follows the call to the peer's tunnel
+  EXPECT_EQ(box.engine->session_count(), 1u);
+  send(ControlMessage::make(MessageType::scccn, box_tid));
+  auto icrqs = on_our_tunnel(MessageType::icrq);
+  ASSERT_EQ(icrqs.size(), 1u);
+  EXPECT_EQ(*icrqs[0].string(AvpType::calling_number), "u2");
+  EXPECT_TRUE(calls.down.empty());  // no callback for a cancelled call
+  EXPECT_EQ(on_our_tunnel(MessageType::cdn).size(), 0u);  // its ICRQ never went out
+}
+
 TEST_F(TieLost, CallsOfAGroupWithAnotherTunnelPasswordFailWithTheReason) {
   // The call's group proves the LNS with a password; the peer's tunnel (group 1) has none,
   // so it cannot carry the call.

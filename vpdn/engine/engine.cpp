@@ -354,8 +354,11 @@ class L2tpEngine::Impl {
       Session& s = *it->second;
       if (s.is_lac && s.lac && !t.originator && s.state == SessionState::wait_tunnel) {
         SessionEnd e = end;
-        e.reason = "tie breaker lost to " + t.peer.address.to_string() + " and the peer's tunnel " +
-                   std::to_string(t.local_id) + " ended before it carried the call (" + end.reason + ")";
+        const std::uint16_t lost = s.lac->lost_tie_tunnel;
+        e.reason = "tie breaker lost to " + t.peer.address.to_string() +
+                   (lost ? " (our tunnel " + std::to_string(lost) + ")" : std::string()) +
+                   " and the peer's tunnel " + std::to_string(t.local_id) +
+                   " ended before it carried the call (" + end.reason + ")";
         end_session(t, sid, e, /*notify=*/true);
         continue;
       }
