@@ -360,10 +360,7 @@ class Terminal {
       if (peer_open && p[0].revents) {
         ssize_t n = ::read(fd_, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
-        if (n > 0) {
-          std::lock_guard lock(out_mutex_);
-          question_key_pending_ = buf[n - 1] == '?';
-        }
+        if (n > 0) note_question_key(std::string_view(buf, static_cast<std::size_t>(n)));
         if (n <= 0 || !front::write_all(pair_[1], std::string_view(buf, static_cast<std::size_t>(n)))) {
           peer_open = false;
           ::shutdown(pair_[1], SHUT_WR);  // libcli reads EOF and ends its loop
@@ -413,15 +410,19 @@ class Terminal {
       // libcli answers `?` at the end of the line without echoing it; Comware shows the
       // `?` before its listing. libcli's echo of a `?` it inserted as a character (cursor
       // mid-line) or its bell (nothing to list) means there is no listing to mark.
+      // The listing's "\r\n" follows libcli's echo of the keys typed with the `?`; an
+      // earlier "\r\n" (a prompt still being drawn when fast keys arrived) does not.
       if (question_key_pending_) {
         if (s[i] == '?' || s[i] == '\a') {
           question_key_pending_ = false;
-        } else if (s.substr(i, 2) == "\r\n") {
+        } else if (s.substr(i, 2) == "\r\n" && recent_output_.ends_with(question_echo_)) {
           question_key_pending_ = false;
           o += '?';
           at_line_start_ = false;
         }
       }
+      recent_output_ += s[i];
+      if (recent_output_.size() > 2 * kMaxQuestionEcho) recent_output_.erase(0, kMaxQuestionEcho);
       if (at_line_start_ && s.substr(i, 2) == "\r\n") {
         if (keep_blank_) o += "\r\n";
         keep_blank_ = false;
@@ -432,6 +433,20 @@ class Terminal {
       at_line_start_ = s[i] == '\n';
     }
     return o;
+  }
+
+  // The peer sent keys ending in `?`: libcli will echo the ones before it, then list. Keys
+  // that libcli does not echo as typed (control keys, telnet commands) leave the `?` unechoed.
+  void note_question_key(std::string_view keys) {
+    std::lock_guard lock(out_mutex_);
+    question_key_pending_ = false;
+    if (keys.back() != '?') return;
+    std::string_view before = keys.substr(0, keys.size() - 1);
+    for (unsigned char c : before)
+      if (c < 0x20 || c > 0x7e) return;
+    if (before.size() > kMaxQuestionEcho) before = before.substr(before.size() - kMaxQuestionEcho);
+    question_echo_.assign(before);
+    question_key_pending_ = true;
   }
 
   void request_quit() {
@@ -672,6 +687,9 @@ class Terminal {
   bool at_line_start_ = true;  // the last byte the peer got was '\n'
   bool keep_blank_ = false;     // the next "\r\n" at a line start is wanted
   bool question_key_pending_ = false;  // the peer's last key was `?`: echo it before the listing
+  static constexpr std::size_t kMaxQuestionEcho = 128;
+  std::string question_echo_;  // what libcli echoes of the keys sent with that `?`
+  std::string recent_output_;  // libcli's latest output (at most 2 * kMaxQuestionEcho)
   int iac_left_ = 0;            // bytes left of a telnet command in libcli's output
   bool relay_running_ = false;
   bool lib_owns_pair_ = false;
