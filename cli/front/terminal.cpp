@@ -688,8 +688,8 @@ class Terminal {
   bool keep_blank_ = false;     // the next "\r\n" at a line start is wanted
   bool question_key_pending_ = false;  // the peer's last key was `?`: echo it before the listing
   static constexpr std::size_t kMaxQuestionEcho = 128;
-  std::string question_echo_;  // what libcli echoes of the keys sent with that `?`
-  std::string recent_output_;  // libcli's latest output (at most 2 * kMaxQuestionEcho)
+  std::string question_echo_;   // what libcli echoes of the keys sent with that `?`
+  std::string recent_output_;   // libcli's latest output (at most 2 * kMaxQuestionEcho)
   int iac_left_ = 0;            // bytes left of a telnet command in libcli's output
   bool relay_running_ = false;
   bool lib_owns_pair_ = false;
