@@ -34,7 +34,8 @@ const Endpoint kB{ip("127.0.0.2"), 1701};
 
 // Each box dials the other with group 1 (LAC) and accepts it with group 2 (LNS), same
 // tunnel password, as on a pair of routers that tunnel users to each other.
-void both_ways(config::RunningConfig& c, Ipv4 other, const std::string& me, const std::string& peer) {
+void both_ways(config::RunningConfig& c, Ipv4 other, const std::string& me,
+               const std::string& peer) {
   c.l2tp_groups[1] = lac_group(1, {other}, me, "secret");
   c.l2tp_groups[2] = lns_group(2, 1, peer, me, "secret");
 }
@@ -114,7 +115,8 @@ TEST_F(Crossing, CallsOfTheLosingTunnelAreCarriedByTheWinningOne) {
   for (std::size_t i = 0; i < w.net.wire.size(); ++i) {
     const Packet& p = w.net.wire[i];
     if (p.is(MessageType::scccn)) scccn_at = i;
-    if (!first_loser_icrq_at && p.from == loser.self_ep && p.is(MessageType::icrq)) first_loser_icrq_at = i;
+    if (!first_loser_icrq_at && p.from == loser.self_ep && p.is(MessageType::icrq))
+      first_loser_icrq_at = i;
   }
   EXPECT_GT(first_loser_icrq_at, scccn_at);
 
@@ -152,7 +154,8 @@ struct TieLost : ::testing::Test {
   std::vector<ControlMessage> on_our_tunnel(std::optional<MessageType> type = {}) const {
     std::vector<ControlMessage> out;
     for (auto& p : got)
-      if (auto m = p.decode(); m && !m->zlb && m->tunnel_id == kPeerTid && (!type || m->type == *type))
+      if (auto m = p.decode();
+          m && !m->zlb && m->tunnel_id == kPeerTid && (!type || m->type == *type))
         out.push_back(*m);
     return out;
   }
@@ -260,7 +263,7 @@ TEST_F(TieLost, AMovedCallCanBeCancelledBeforeThePeersTunnelIsUp) {
   auto icrqs = on_our_tunnel(MessageType::icrq);
   ASSERT_EQ(icrqs.size(), 1u);
   EXPECT_EQ(*icrqs[0].string(AvpType::calling_number), "u2");
-  EXPECT_TRUE(calls.down.empty());  // no callback for a cancelled call
+  EXPECT_TRUE(calls.down.empty());                        // no callback for a cancelled call
   EXPECT_EQ(on_our_tunnel(MessageType::cdn).size(), 0u);  // its ICRQ never went out
 }
 
@@ -315,7 +318,8 @@ TEST_F(TieLost, PeerTunnelSilentAfterSccrpFailsTheCalls) {
   w.run(35s, 100ms);  // no SCCCN: the SCCRP's retransmissions run out
   ASSERT_EQ(calls.down.size(), 1u);
   EXPECT_TRUE(calls.down[0].peer_lost);
-  EXPECT_TRUE(contains(calls.down[0].reason, "ended before it carried the call")) << calls.down[0].reason;
+  EXPECT_TRUE(contains(calls.down[0].reason, "ended before it carried the call"))
+      << calls.down[0].reason;
   EXPECT_EQ(box.engine->tunnel_count(), 0u);
   EXPECT_EQ(box_sccrqs().size(), 1u);
 }
@@ -328,7 +332,8 @@ TEST_F(TieLost, EqualTieBreakersMakeTheBoxDialAgain) {
   auto sccrqs = box_sccrqs();
   ASSERT_EQ(sccrqs.size(), 2u);  // a fresh SCCRQ with a new tie breaker
   EXPECT_NE(*sccrqs[0].u64(AvpType::tie_breaker), *sccrqs[1].u64(AvpType::tie_breaker));
-  EXPECT_NE(*sccrqs[0].u16(AvpType::assigned_tunnel_id), *sccrqs[1].u16(AvpType::assigned_tunnel_id));
+  EXPECT_NE(*sccrqs[0].u16(AvpType::assigned_tunnel_id),
+            *sccrqs[1].u16(AvpType::assigned_tunnel_id));
   EXPECT_EQ(box.engine->tunnel_count(), 1u);
   EXPECT_EQ(box.engine->session_count(), 1u);
 }
@@ -404,6 +409,17 @@ TEST_F(TwoLns, BadChallengeResponseFromTheLnsTriesTheNextLns) {
   ASSERT_EQ(stop.size(), 1u);
   EXPECT_EQ(stop[0].result_code()->result, stopccn_result::not_authorized);
   expect_carried_by_lns2(1);
+}
+
+TEST_F(TwoLns, LnsSilentAfterSccrpTriesTheNextLns) {
+  // LNS1 answers the SCCRQ, then nothing it sends arrives (not even acks).
+  w.net.drop = [](const Packet& p) { return p.from == kLns1 && !p.is(MessageType::sccrp); };
+  dial("u1");
+  w.run(30s, 100ms);
+  EXPECT_TRUE(calls.up.empty());
+  w.run(10s, 100ms);  // the SCCCN/ICRQ retransmissions run out at 31 s
+  expect_carried_by_lns2(1);
+  EXPECT_EQ(w.net.count(MessageType::sccrp, kLns1), 1u);
 }
 
 TEST_F(TwoLns, AllLnsRefusingFailsTheCallWithTheLastRefusal) {

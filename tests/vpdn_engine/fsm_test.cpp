@@ -838,7 +838,8 @@ TEST_F(RawPeer, TieBreakerLowerValueWins) {
   // Its call did not go with the discarded tunnel: it waits on ours (failover_test.cpp).
   EXPECT_TRUE(c.down.empty());
   ASSERT_EQ(lns.engine->snapshot_sessions().size(), 1u);
-  EXPECT_EQ(lns.engine->snapshot_sessions()[0].tunnel_local_id, lns.engine->snapshot_tunnels()[0].local_id);
+  EXPECT_EQ(lns.engine->snapshot_sessions()[0].tunnel_local_id,
+            lns.engine->snapshot_tunnels()[0].local_id);
 }
 
 namespace vpdnd::vpdn::test {

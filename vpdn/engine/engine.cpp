@@ -397,7 +397,8 @@ class L2tpEngine::Impl {
 
   // A call the engine gives up on before it reached any tunnel: on_down with `end`.
   void fail_call(std::unique_ptr<Session> s, const SessionEnd& end) {
-    log_warning(kL2tp, "event=call_failed user=\"" + s->str(Session::user) + "\" reason=\"" + end.reason + "\"");
+    log_warning(kL2tp, "event=call_failed user=\"" + s->str(Session::user) + "\" reason=\"" +
+                           end.reason + "\"");
     if (s->lac->callbacks.on_down) s->lac->callbacks.on_down(end);
   }
 
@@ -432,7 +433,8 @@ class L2tpEngine::Impl {
         t->sessions.emplace(id, std::move(s));
         count_session(*t, ref);
         // Later calls of the group to this LNS share the tunnel instead of dialling again.
-        const std::uint64_t key = lac_key(c.request.group, Endpoint{t->peer.address, c.request.lns_port});
+        const std::uint64_t key =
+            lac_key(c.request.group, Endpoint{t->peer.address, c.request.lns_port});
         if (!t->lac_key && !by_lac_.count(key)) {
           t->lac_key = key;
           by_lac_[key] = t->local_id;
@@ -894,7 +896,8 @@ class L2tpEngine::Impl {
     }
     // After a tie breaker the peer moves its calls onto this tunnel: accept them like on a
     // tunnel it opened, when an LNS group allows the peer with the same tunnel password.
-    if (const auto* lg = lns_group_for(t.remote_name); lg && lg->tunnel_password.plain == t.secret) {
+    if (const auto* lg = lns_group_for(t.remote_name);
+        lg && lg->tunnel_password.plain == t.secret) {
       t.virtual_template = *lg->allow_virtual_template;
       t.lns_group = lg->number;
     }
