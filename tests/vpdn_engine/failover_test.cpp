@@ -141,6 +141,7 @@ struct TieLost : ::testing::Test {
   std::vector<Packet> got;
   SeededRandom random{5};
   std::uint16_t ns = 0;
+  std::uint16_t nr_base = 0;  // messages of the box's on its tunnel before tunnel ids (SCCRQ)
 
   void SetUp() override {
     // Group 1 is the default LNS group (no remote name), group 2 dials the peer.
@@ -167,7 +168,7 @@ struct TieLost : ::testing::Test {
   }
   void send(ControlMessage m) {
     m.ns = ns++;
-    m.nr = static_cast<std::uint16_t>(on_our_tunnel().size());
+    m.nr = static_cast<std::uint16_t>(nr_base + on_our_tunnel().size());
     auto b = encode_control(m, nullptr, random);
     ASSERT_TRUE(b.has_value());
     box.engine->on_datagram(kPeer, *b);
@@ -336,6 +337,69 @@ TEST_F(TieLost, EqualTieBreakersMakeTheBoxDialAgain) {
             *sccrqs[1].u16(AvpType::assigned_tunnel_id));
   EXPECT_EQ(box.engine->tunnel_count(), 1u);
   EXPECT_EQ(box.engine->session_count(), 1u);
+}
+
+// The other side: the box's SCCRQ wins, the peer moves its calls onto the box's tunnel.
+struct TieWon : TieLost {
+  std::uint16_t box_tid = 0;
+  // The peer's SCCRQ loses; it then answers the box's SCCRQ and sends its own call (ICRQ)
+  // on the box's tunnel. Returns the box's answers to that call.
+  std::vector<ControlMessage> peer_call_on_box_tunnel() {
+    auto ours = box_sccrqs();
+    EXPECT_EQ(ours.size(), 1u);
+    if (ours.empty()) return {};
+    box_tid = *ours[0].u16(AvpType::assigned_tunnel_id);
+    auto rq = ControlMessage::make(MessageType::sccrq, 0);
+    rq.add_protocol_version()
+        .add_string(AvpType::host_name, "PEER")
+        .add_u32(AvpType::framing_capabilities, 3)
+        .add_u16(AvpType::assigned_tunnel_id, 999)
+        .add_u64(AvpType::tie_breaker, *ours[0].u64(AvpType::tie_breaker) + 1);
+    send(rq);
+    EXPECT_EQ(box.engine->statistics().drops["tie breaker lost by peer"], 1u);
+    ns = 0;       // the peer's tunnel 999 is gone; it answers on the box's tunnel from Ns 0
+    nr_base = 1;  // and acknowledges the box's SCCRQ
+    auto rp = ControlMessage::make(MessageType::sccrp, box_tid);
+    rp.add_protocol_version()
+        .add_string(AvpType::host_name, "PEER")
+        .add_u32(AvpType::framing_capabilities, 3)
+        .add_u16(AvpType::assigned_tunnel_id, kPeerTid);
+    send(rp);
+    auto q = ControlMessage::make(MessageType::icrq, box_tid);
+    q.add_u16(AvpType::assigned_session_id, 77).add_u32(AvpType::call_serial_number, 1);
+    send(q);
+    std::vector<ControlMessage> out;
+    for (auto& m : on_our_tunnel())
+      if (m.session_id == 77) out.push_back(m);
+    return out;
+  }
+};
+
+TEST_F(TieWon, PeerCallsAreTakenOnOurTunnelWhenAnLnsGroupAllowsThePeer) {
+  place(2, "u1");
+  auto answers = peer_call_on_box_tunnel();
+  ASSERT_EQ(answers.size(), 1u);
+  ASSERT_EQ(answers[0].type, MessageType::icrp);
+  EXPECT_EQ(on_our_tunnel(MessageType::icrq).size(), 1u);  // the box's own call went too
+  auto iccn = ControlMessage::make(MessageType::iccn, box_tid,
+                                   *answers[0].u16(AvpType::assigned_session_id));
+  iccn.add_u32(AvpType::tx_connect_speed, 1000).add_u32(AvpType::framing_type, kFramingSync);
+  send(iccn);
+  ASSERT_EQ(box.handler.incoming.size(), 1u);
+  EXPECT_EQ(box.handler.incoming[0].group, 1);  // the LNS group, not the LAC group 2
+  EXPECT_EQ(box.handler.incoming[0].virtual_template, 1);
+  EXPECT_EQ(box.handler.incoming[0].ref.tunnel, box.engine->snapshot_tunnels()[0].local_id);
+  EXPECT_EQ(box.engine->tunnel_count(), 1u);
+}
+
+TEST_F(TieWon, PeerCallsAreRefusedWhenTheLnsGroupHasAnotherPassword) {
+  box.config.l2tp_groups[1].tunnel_password.plain = "other";
+  place(2, "u1");
+  auto answers = peer_call_on_box_tunnel();
+  ASSERT_EQ(answers.size(), 1u);
+  ASSERT_EQ(answers[0].type, MessageType::cdn);
+  EXPECT_EQ(answers[0].result_code()->result, cdn_result::no_facilities_permanent);
+  EXPECT_TRUE(box.handler.incoming.empty());
 }
 
 // ---- `start l2tp ip A ip B`: what a refusal by A does ----
