@@ -120,10 +120,45 @@ TEST_F(Crossing, CallsOfTheLosingTunnelAreCarriedByTheWinningOne) {
   }
   EXPECT_GT(first_loser_icrq_at, scccn_at);
 
-  // A later call of either box shares the tunnel: no new SCCRQ.
+  // A later call of either box shares the tunnel: no new SCCRQ. With `tunnel avp-hidden`
+  // in the loser's LAC group its proxy AVPs are hidden, though the tunnel is the LNS group's.
+  loser.config.l2tp_groups[1].avp_hidden = true;
+  auto late = call_request(1, "late");
+  ppp::ProxyData proxy;
+  proxy.auth_type = ppp::ProxyAuthType::chap;
+  proxy.auth_name = "late";
+  proxy.auth_challenge = Bytes(16, 0x42);
+  proxy.auth_id = 7;
+  proxy.auth_response = Bytes(16, 0x24);
+  late.proxy = proxy;
+  ASSERT_TRUE(loser.engine->place_call(late, loser_calls.callbacks()).has_value());
+  w.settle();
+  ASSERT_EQ(winner.handler.incoming.size(), 3u);
+  ASSERT_TRUE(winner.handler.incoming[2].proxy.has_value());
+  EXPECT_EQ(*winner.handler.incoming[2].proxy, proxy);
+  auto iccns = w.net.sent(MessageType::iccn, loser.self_ep, "secret");
+  ASSERT_EQ(iccns.size(), 3u);
+  const Avp* hidden = iccns[2].find(AvpType::proxy_authen_response);
+  ASSERT_NE(hidden, nullptr);
+  EXPECT_TRUE(hidden->hidden);
+  EXPECT_EQ(loser_calls.up.size(), 3u);
+  EXPECT_EQ(w.net.count(MessageType::sccrq), 2u);
+  EXPECT_EQ(loser.engine->tunnel_count(), 1u);
+}
+
+TEST_F(Crossing, ALaterCallOfTheLoserSharesTheWinningTunnel) {
+  dial(a, a_calls, 1, "a1");
+  dial(b, b_calls, 1, "b1");
+  w.settle();
+  const bool a_won = a.engine->statistics().drops["tie breaker lost by peer"] == 1;
+  Node& loser = a_won ? b : a;
+  CallLog& loser_calls = a_won ? b_calls : a_calls;
+  ASSERT_EQ(loser_calls.up.size(), 1u);
   dial(loser, loser_calls, 1, "late");
   w.settle();
-  EXPECT_EQ(loser_calls.up.size(), 3u);
+  ASSERT_EQ(loser_calls.up.size(), 2u);
+  EXPECT_EQ(loser_calls.up[1].tunnel, loser_calls.up[0].tunnel);
+  EXPECT_TRUE(loser_calls.down.empty());
   EXPECT_EQ(w.net.count(MessageType::sccrq), 2u);
   EXPECT_EQ(loser.engine->tunnel_count(), 1u);
 }

@@ -1307,7 +1307,10 @@ class L2tpEngine::Impl {
         .add_u32(AvpType::framing_type, c.request.framing_type)
         .add_u32(AvpType::rx_connect_speed, c.request.rx_connect_speed);
     if (c.flow_control) msg.add_empty(AvpType::sequencing_required);
-    if (c.request.proxy) msg.add_proxy(*c.request.proxy, t.hidden);
+    // The call's group may hide while the tunnel's does not: a call moved onto the peer's
+    // tunnel after a tie breaker (same secret, so hiding works there too).
+    const bool hide = t.hidden || (c.hidden && !t.secret.empty());
+    if (c.request.proxy) msg.add_proxy(*c.request.proxy, hide);
     s.sequencing = c.flow_control;
     send_control(t, std::move(msg));
     set_session_state(t, s, SessionState::established, "ICRP");
