@@ -342,29 +342,50 @@ class Terminal {
   }
 
   // Keys from the peer go to libcli unchanged; libcli's output goes to the peer through
-  // filter_lib(). Ends when libcli closed its end or the terminal is done.
+  // filter_lib(). Ends when libcli closed its end or the terminal is done. The keys are
+  // handed over without blocking: libcli echoes while it reads them, and if this thread sat
+  // in a write to libcli while libcli sat in a write of its echo, neither would ever read
+  // (a long pasted line did that). Keys libcli has not taken wait here, up to
+  // kMaxPendingKeys; beyond that the peer is not read (TCP holds it back).
   void relay_loop() {
     bool peer_open = true;
+    bool keys_ended = false;  // libcli was told the peer is gone
+    std::string keys;         // read from the peer, not yet taken by libcli
     char buf[4096];
     while (!relay_done_.load()) {
-      pollfd p[2] = {{peer_open ? fd_ : -1, POLLIN, 0}, {pair_[1], POLLIN, 0}};
+      const bool want_keys = peer_open && keys.size() < kMaxPendingKeys;
+      pollfd p[2] = {{want_keys ? fd_ : -1, POLLIN, 0},
+                     {pair_[1], static_cast<short>(POLLIN | (keys.empty() ? 0 : POLLOUT)), 0}};
       int r = ::poll(p, 2, 100);
       if (r < 0) {
         if (errno == EINTR) continue;
         break;
       }
-      if (p[1].revents) {
+      if (p[1].revents & ~POLLOUT) {
         std::lock_guard lock(out_mutex_);
         if (!drain_lib_locked()) break;
       }
-      if (peer_open && p[0].revents) {
+      if (!keys.empty() && (p[1].revents & POLLOUT)) {
+        ssize_t n = ::send(pair_[1], keys.data(), keys.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) {
+          keys.erase(0, static_cast<std::size_t>(n));
+        } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+          break;  // libcli's end is gone
+        }
+      }
+      if (want_keys && p[0].revents) {
         ssize_t n = ::read(fd_, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
-        if (n > 0) note_question_key(std::string_view(buf, static_cast<std::size_t>(n)));
-        if (n <= 0 || !front::write_all(pair_[1], std::string_view(buf, static_cast<std::size_t>(n)))) {
+        if (n <= 0) {
           peer_open = false;
-          ::shutdown(pair_[1], SHUT_WR);  // libcli reads EOF and ends its loop
+        } else {
+          note_question_key(std::string_view(buf, static_cast<std::size_t>(n)));
+          keys.append(buf, static_cast<std::size_t>(n));
         }
+      }
+      if (!peer_open && keys.empty() && !keys_ended) {
+        keys_ended = true;
+        ::shutdown(pair_[1], SHUT_WR);  // libcli reads EOF and ends its loop
       }
     }
     std::lock_guard lock(out_mutex_);
@@ -688,6 +709,7 @@ class Terminal {
   bool keep_blank_ = false;     // the next "\r\n" at a line start is wanted
   bool question_key_pending_ = false;  // the peer's last key was `?`: echo it before the listing
   static constexpr std::size_t kMaxQuestionEcho = 128;
+  static constexpr std::size_t kMaxPendingKeys = 64 * 1024;
   std::string question_echo_;   // what libcli echoes of the keys sent with that `?`
   std::string recent_output_;   // libcli's latest output (at most 2 * kMaxQuestionEcho)
   int iac_left_ = 0;            // bytes left of a telnet command in libcli's output

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <mutex>
 #include <thread>
 
@@ -327,6 +328,28 @@ TEST_F(BridgeTest, QuitEndsTheTerminalAndStopIsPrompt) {
   auto deadline = std::chrono::steady_clock::now() + 3s;
   while (!finished_.load() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
   EXPECT_TRUE(finished_.load());
+}
+
+// A peer that pastes a very long line and hangs up without reading a byte of the echo: the
+// terminal must still read it all, notice the hang-up and end (it once deadlocked: the relay
+// blocked handing keys to libcli while libcli blocked writing their echo).
+TEST_F(BridgeTest, LongLineFromAPeerThatNeverReadsThenHangsUp) {
+  std::signal(SIGPIPE, SIG_IGN);  // as vpdnd does: a write to the gone peer is an error, not a kill
+  std::string flood = "display " + std::string(200000, 'A');
+  std::thread writer([&] {
+    std::size_t sent = 0;
+    auto until = std::chrono::steady_clock::now() + 5s;
+    while (sent < flood.size() && std::chrono::steady_clock::now() < until) {
+      ssize_t n = ::send(fds_[1], flood.data() + sent, flood.size() - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n > 0) sent += static_cast<std::size_t>(n);
+      else std::this_thread::sleep_for(5ms);
+    }
+    ::shutdown(fds_[1], SHUT_RDWR);
+  });
+  writer.join();
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!finished_.load() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(finished_.load()) << "the terminal is stuck after the peer left";
 }
 
 TEST_F(BridgeTest, StopFlagEndsAnIdleTerminal) {
