@@ -40,6 +40,13 @@
 //    "Refuses" = a StopCCN before the LNS sent anything after its SCCRP (instead of SCCRP,
 //    or answering our SCCCN): such calls move even if their ICRQ went out. A CDN to a call,
 //    or a StopCCN once the LNS took the tunnel, ends the call: no fail-over (as Comware).
+//  - LNS marked down: an address whose tunnel failed as above (no answer, refusal, silent
+//    after SCCRP) is "down" for EngineOptions::lns_down_hold (60 s; WARNING log "LNS a.b.c.d
+//    marked down for 60 s: <reason>"). A new call tries the addresses that are not down
+//    first, in configured order, then the down ones in configured order (all down = the
+//    configured order); a tunnel already up to a preferred address is reused as usual. The
+//    mark ends when the hold time passes or when that LNS confirms a tunnel. Calls already
+//    placed keep the order they were given.
 //  - Tie breaker (§4.4.3): when our SCCRQ loses to the peer's, the calls waiting on our
 //    tunnel move to the peer's tunnel (same handle; on_up names the new tunnel) and go out as
 //    ICRQs once it is established, if that tunnel (accepted by an LNS group: a group is LAC
@@ -202,6 +209,11 @@ struct EngineOptions {
   std::optional<std::uint16_t> port_override; // instead of `l2tp listen-port` (tests)
   // Hello interval override (tests): instead of the group's `tunnel timer hello`.
   std::optional<Duration> hello_override;
+  // LAC: an LNS address that failed to set up a tunnel (no answer, StopCCN refusal, lost
+  // before it confirmed the tunnel) is tried last by new calls for this long, so users do
+  // not each wait 31 s for a dead LNS before the backup (Cisco `l2tp tunnel busy timeout`).
+  // Zero = never mark an LNS down.
+  Duration lns_down_hold = std::chrono::seconds(60);
 };
 
 class L2tpEngine {

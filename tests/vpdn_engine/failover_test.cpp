@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/log.hpp"
 #include "harness.hpp"
 #include "vpdn/engine.hpp"
 
@@ -564,6 +565,171 @@ TEST_F(TwoLns, StopCcnAfterTheLnsTookTheTunnelDoesNotFailOver) {
   EXPECT_TRUE(calls.down[0].stopccn);
   EXPECT_EQ(w.net.count(MessageType::sccrq, kLac), 1u);
   EXPECT_TRUE(lns2.handler.incoming.empty());
+}
+
+// ---- an LNS that failed is marked down: later calls go to the next address first ----
+
+// SCCRQs the LAC sent from wire position `from` on, by destination.
+std::vector<Ipv4> sccrq_targets(const Net& net, std::size_t from) {
+  std::vector<Ipv4> out;
+  for (std::size_t i = from; i < net.wire.size(); ++i)
+    if (net.wire[i].from == kLac && net.wire[i].is(MessageType::sccrq))
+      out.push_back(net.wire[i].to.address);
+  return out;
+}
+
+struct LnsDown : TwoLns {
+  std::vector<LogRecord> logs;
+  LogBus::SinkId sink = 0;
+  void SetUp() override {
+    TwoLns::SetUp();
+    sink = LogBus::instance().subscribe([this](const LogRecord& r) {
+      if (!r.is_debug) logs.push_back(r);
+    });
+  }
+  void TearDown() override { LogBus::instance().unsubscribe(sink); }
+  void lns1_dead() {
+    w.net.drop = [](const Packet& p) { return p.to == kLns1; };
+  }
+  void lns1_back() { w.net.drop = nullptr; }
+  std::size_t warnings_containing(const std::string& text) const {
+    return static_cast<std::size_t>(
+        std::count_if(logs.begin(), logs.end(), [&](const LogRecord& r) {
+          return r.level == LogLevel::warning && contains(r.text, text);
+        }));
+  }
+  // The first call waits out LNS1's 31 s of SCCRQ retransmissions and lands on LNS2.
+  void first_call_fails_over() {
+    dial("u1");
+    w.run(40s, 100ms);
+    ASSERT_EQ(calls.up.size(), 1u);
+    ASSERT_TRUE(calls.down.empty()) << calls.down[0].reason;
+    ASSERT_EQ(lns2.handler.incoming.size(), 1u);
+    ASSERT_EQ(sccrq_targets(w.net, 0).front(), kLns1.address);
+  }
+};
+
+TEST_F(LnsDown, SecondCallReusesTheEstablishedTunnelToTheBackupWhileTheFirstLnsIsDown) {
+  lns1_dead();
+  first_call_fails_over();
+  EXPECT_EQ(warnings_containing("LNS 127.0.0.2 marked down for 60 s: no answer from peer"), 1u);
+  const std::size_t mark = w.net.wire.size();
+  dial("u2");
+  w.settle();  // no 31 s wait: the call is up within half a second
+  EXPECT_EQ(calls.up.size(), 2u);
+  EXPECT_TRUE(calls.down.empty());
+  EXPECT_EQ(lns2.handler.incoming.size(), 2u);
+  EXPECT_TRUE(sccrq_targets(w.net, mark).empty()) << "no SCCRQ: LNS2's tunnel carries it";
+  auto t = lac.engine->snapshot_tunnels();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].remote_address, kLns2.address);
+  EXPECT_EQ(t[0].state, TunnelState::established);
+}
+
+TEST_F(LnsDown, SecondCallDialsTheBackupFirstWhenNoTunnelIsUp) {
+  lns1_dead();
+  first_call_fails_over();
+  // The user hangs up: LNS2's tunnel stays, so take it down to see the dial order.
+  auto t = lac.engine->snapshot_tunnels();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(lac.engine->reset_tunnel_id(t[0].local_id), "");
+  w.run(1s, 100ms);
+  const std::size_t mark = w.net.wire.size();
+  dial("u2");
+  w.settle();
+  EXPECT_EQ(calls.up.size(), 2u);
+  EXPECT_EQ(lns2.handler.incoming.size(), 2u);
+  auto dialled = sccrq_targets(w.net, mark);
+  ASSERT_EQ(dialled.size(), 1u);
+  EXPECT_EQ(dialled[0], kLns2.address);
+}
+
+TEST_F(LnsDown, AfterTheHoldTimeTheFirstLnsIsTriedFirstAgain) {
+  lns1_dead();
+  first_call_fails_over();
+  // Still down shortly before 60 s after the failure (at ~31 s): no SCCRQ to LNS1.
+  w.run(45s, 100ms);  // now ~85 s, LNS1 down until ~91 s
+  std::size_t mark = w.net.wire.size();
+  dial("u2");
+  w.settle();
+  EXPECT_TRUE(sccrq_targets(w.net, mark).empty());
+  EXPECT_EQ(calls.up.size(), 2u);
+  w.run(10s, 100ms);  // past the hold time
+  lns1_back();
+  mark = w.net.wire.size();
+  dial("u3");
+  w.settle();
+  auto dialled = sccrq_targets(w.net, mark);
+  ASSERT_EQ(dialled.size(), 1u);
+  EXPECT_EQ(dialled[0], kLns1.address);
+  EXPECT_EQ(calls.up.size(), 3u);
+  EXPECT_EQ(lns1.handler.incoming.size(), 1u);  // the configured first choice again
+  EXPECT_EQ(lns2.handler.incoming.size(), 2u);
+}
+
+TEST_F(LnsDown, AllDownTriesThemInConfiguredOrder) {
+  w.net.drop = [](const Packet& p) { return p.to == kLns1 || p.to == kLns2; };
+  dial("u1");
+  w.run(70s, 100ms);  // 31 s for each
+  ASSERT_EQ(calls.down.size(), 1u);
+  EXPECT_EQ(warnings_containing("LNS 127.0.0.2 marked down"), 1u);
+  EXPECT_EQ(warnings_containing("LNS 127.0.0.3 marked down"), 1u);
+  // Both down now: the next call dials LNS1 first, and LNS2 only when LNS1 fails again.
+  const std::size_t mark = w.net.wire.size();
+  dial("u2");
+  w.run(20s, 100ms);
+  auto dialled = sccrq_targets(w.net, mark);
+  ASSERT_FALSE(dialled.empty());
+  EXPECT_TRUE(
+      std::all_of(dialled.begin(), dialled.end(), [](Ipv4 a) { return a == kLns1.address; }));
+  w.net.drop = [](const Packet& p) { return p.to == kLns1; };  // LNS2 answers again
+  w.run(20s, 100ms);
+  EXPECT_EQ(calls.up.size(), 1u);
+  EXPECT_EQ(lns2.handler.incoming.size(), 1u);
+  EXPECT_EQ(calls.down.size(), 1u);
+}
+
+TEST_F(LnsDown, ARefusingLnsIsMarkedDownForTheHoldTime) {
+  lns1.config.l2tp_groups[1].allow_remote = "SOMEONE-ELSE";  // StopCCN 4 instead of SCCRP
+  dial("u1");
+  w.run(5s, 100ms);
+  ASSERT_EQ(calls.up.size(), 1u);
+  EXPECT_EQ(warnings_containing("LNS 127.0.0.2 marked down for 60 s: peer sent StopCCN result 4"),
+            1u);
+  // LNS1 is fixed, but the mark holds: the next call stays on LNS2's tunnel.
+  lns1.config.l2tp_groups[1].allow_remote = "LAC";
+  std::size_t mark = w.net.wire.size();
+  dial("u2");
+  w.settle();
+  EXPECT_TRUE(sccrq_targets(w.net, mark).empty());
+  EXPECT_EQ(lns2.handler.incoming.size(), 2u);
+  // After the hold time LNS1 is dialled and takes the call.
+  w.run(60s, 100ms);
+  dial("u3");
+  w.settle();
+  EXPECT_EQ(lns1.handler.incoming.size(), 1u);
+  EXPECT_EQ(calls.up.size(), 3u);
+}
+
+TEST(LnsDownOptions, ZeroHoldKeepsTheConfiguredOrder) {
+  World w;
+  EngineOptions opt;
+  opt.lns_down_hold = Duration::zero();
+  Node lac{w.net, w.timers, kLac, 31, opt};
+  Node lns2{w.net, w.timers, kLns2, 33};
+  lac.config.l2tp_groups[1] = lac_group(1, {kLns1.address, kLns2.address}, "LAC", "aabbcc");
+  lns2.config.l2tp_groups[1] = lns_group(1, 2, "LAC", "LNS2", "aabbcc");
+  CallLog calls;
+  ASSERT_TRUE(lac.engine->place_call(call_request(1, "u1"), calls.callbacks()).has_value());
+  w.run(40s, 100ms);
+  ASSERT_EQ(calls.up.size(), 1u);
+  const std::size_t mark = w.net.wire.size();
+  ASSERT_TRUE(lac.engine->place_call(call_request(1, "u2"), calls.callbacks()).has_value());
+  w.settle();
+  auto dialled = sccrq_targets(w.net, mark);
+  ASSERT_EQ(dialled.size(), 1u);
+  EXPECT_EQ(dialled[0], kLns1.address);  // as before this feature
+  EXPECT_EQ(calls.up.size(), 1u);
 }
 
 }  // namespace

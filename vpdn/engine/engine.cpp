@@ -465,6 +465,7 @@ class L2tpEngine::Impl {
     end.stopccn = true;
     end.result = rc;
     end.reason = why;
+    if (fail_over) mark_lns_down(t, why);
     clear_sessions(t, end, fail_over);
     if (t.dead) return;
     if (t.remote_id == 0) {
@@ -478,6 +479,32 @@ class L2tpEngine::Impl {
     set_tunnel_state(t, TunnelState::stopping, "");
     t.hello_timer.cancel();
     t.hold_timer.arm(options_.stopccn_hold, [this, tp = &t] { remove_tunnel(*tp); });
+  }
+
+  // Our tunnel to an LNS failed before the LNS took it: later calls try the other
+  // addresses first for the hold time instead of each waiting out the same failure.
+  void mark_lns_down(const Tunnel& t, const std::string& why) {
+    if (!t.originator || !t.lac_key || options_.lns_down_hold <= Duration::zero()) return;
+    lns_down_[t.peer.address] = timers_.now() + options_.lns_down_hold;
+    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(options_.lns_down_hold);
+    log_warning(kL2tp, "LNS " + t.peer.address.to_string() + " marked down for " +
+                           std::to_string(secs.count()) + " s: " + why);
+  }
+
+  // The LNS answered beyond SCCRP on a tunnel we opened: it is working again.
+  void mark_lns_up(const Tunnel& t) {
+    if (!t.originator || lns_down_.erase(t.peer.address) == 0) return;
+    log_info(kL2tp, "LNS " + t.peer.address.to_string() + " answers again, no longer marked down");
+  }
+
+  // A new call's address order: the LNS not marked down first, then the down ones, each in
+  // configured order (so all down = configured order). Expired marks are dropped here.
+  void order_by_lns_state(std::vector<Ipv4>& lns) {
+    if (lns_down_.empty()) return;
+    const TimePoint now = timers_.now();
+    std::erase_if(lns_down_, [now](const auto& kv) { return kv.second <= now; });
+    std::stable_partition(lns.begin(), lns.end(),
+                          [this](const Ipv4& a) { return lns_down_.count(a) == 0; });
   }
 
   void on_tunnel_failed(Tunnel& t) {
@@ -500,8 +527,10 @@ class L2tpEngine::Impl {
     end.result = ResultCode{stopccn_result::general_error, general_error::none, why};
     end.reason = why;
     // An LNS that answered SCCRP and then went silent never took a call either.
-    clear_sessions(t, end, /*fail_over=*/t.state != TunnelState::established ||
-                               (t.originator && !t.peer_confirmed));
+    const bool fail_over =
+        t.state != TunnelState::established || (t.originator && !t.peer_confirmed);
+    if (fail_over) mark_lns_down(t, why);
+    clear_sessions(t, end, fail_over);
     remove_tunnel(t);
   }
 
@@ -753,7 +782,10 @@ class L2tpEngine::Impl {
                                        std::string(avp_name(a.type)) + " in " + mtype_name(m.type) +
                                        " (len=" + std::to_string(a.value.size()) + ")");
     }
-    if (m.type != MessageType::sccrp && m.type != MessageType::stopccn) t.peer_confirmed = true;
+    if (m.type != MessageType::sccrp && m.type != MessageType::stopccn && !t.peer_confirmed) {
+      t.peer_confirmed = true;
+      mark_lns_up(t);
+    }
     switch (m.type) {
       case MessageType::sccrq: on_sccrq(t, m); return;
       case MessageType::sccrp: on_sccrp(t, m); return;
@@ -965,6 +997,7 @@ class L2tpEngine::Impl {
     // A refusal of the tunnel (instead of SCCRP, or in answer to our SCCCN) sends its
     // unanswered calls to the next LNS address; one after the LNS took the tunnel does not.
     const bool fail_over = t.originator && !t.peer_confirmed;
+    if (fail_over) mark_lns_down(t, end.reason);
     clear_sessions(t, end, fail_over);
     if (t.dead) return;
     set_tunnel_state(t, TunnelState::stopping, "StopCCN");
@@ -1328,6 +1361,7 @@ class L2tpEngine::Impl {
     if (req.group && !g) return unexpected("l2tp-group " + std::to_string(req.group) + " does not exist");
     if (req.lns_addresses.empty() && g) req.lns_addresses = g->lns_addresses;
     if (req.lns_addresses.empty()) return unexpected(std::string("no LNS address"));
+    order_by_lns_state(req.lns_addresses);
     ctx->host_name = req.host_name.value_or(host_name_for(g));
     ctx->secret = req.secret.value_or(g ? g->tunnel_password.plain : std::string());
     ctx->authenticate = req.authenticate.value_or(g ? g->tunnel_authentication : false) &&
@@ -1748,6 +1782,8 @@ class L2tpEngine::Impl {
   std::unordered_map<std::uint64_t, std::uint16_t> by_peer_;  // (addr, port, remote tid)
   std::unordered_map<std::uint64_t, std::uint16_t> by_lac_;   // (group, LNS endpoint)
   std::unordered_map<CallHandle, SessionRef> by_handle_;
+  // LAC: LNS addresses that failed to set up a tunnel, and until when they are tried last.
+  std::map<Ipv4, TimePoint> lns_down_;
   std::unordered_map<std::uint16_t, std::uint32_t> group_sessions_;
   std::vector<std::uint16_t> sid_use_;
   std::uint32_t session_total_ = 0;
