@@ -234,8 +234,12 @@ class LnsCalls {
 
   // Ends every call through PPP Terminate + CDN (cause admin); accounting Stops go out.
   void close_all();
-  // Ends one call from our side (reset l2tp session): PPP Terminate, then CDN.
+  // Ends one call from our side (reset l2tp session, cut connection): PPP Terminate, then
+  // CDN; accounting Stop Admin-Reset, route and address released when PPP is down.
   bool close(CallId call);
+  // `undo interface virtual-template N`: close() every call on template `vt` (their data
+  // path is gone with the template's device). Returns how many were closed.
+  std::size_t close_template(std::uint16_t vt);
 
   std::size_t size() const { return calls_.size(); }
   std::vector<LnsCallStatus> status() const;
@@ -282,6 +286,7 @@ struct LacCallStatus {
   std::string state;  // "LCP", "Auth", "Placing", "Tunnelled", "Local", ...
   CallId l2tp;
   std::optional<Ipv4> address;  // local termination only
+  std::uint16_t virtual_template = 0;  // the access interface's `pppoe-server bind`
 };
 
 struct LacCounters {
@@ -320,6 +325,12 @@ class LacCalls {
   // Ends one call from our side (`cut connection`): CDN or L2TP cancel, PADT to the user,
   // accounting Stop with Admin-Reset. False if the call is unknown.
   bool close(AccessId id);
+  // `undo interface virtual-template N`: close() every user terminated locally on template
+  // `vt` (their address and route live on its device; tunnelled users do not use it).
+  // Returns how many were closed.
+  std::size_t close_local_template(std::uint16_t vt);
+  // The access call holding L2TP session `call`, if any (`reset l2tp session`).
+  std::optional<AccessId> find_l2tp(CallId call) const;
 
   std::size_t size() const { return calls_.size(); }
   std::vector<LacCallStatus> status() const;

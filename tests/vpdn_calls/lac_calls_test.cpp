@@ -239,6 +239,44 @@ TEST_F(LacCallsTest, CloseByTheOperatorHangsUpBothSides) {
   EXPECT_TRUE(aaa_->online_users().empty());
 }
 
+// `reset l2tp session id N`: services finds the access call by its L2TP session and ends it
+// like `cut connection`, so the user gets a PADT and leaves the online list with the CDN.
+TEST_F(LacCallsTest, FindL2tpNamesTheAccessCallForReset) {
+  dial("alice@corp.com", "alicepw");
+  run(2s);
+  ASSERT_EQ(l2tp.placed.size(), 1u);
+  EXPECT_FALSE(calls->find_l2tp(CallId{5, 6}).has_value());  // not up yet
+  l2tp.placed[0].up(CallId{5, 6});
+  EXPECT_FALSE(calls->find_l2tp(CallId{5, 7}).has_value());
+  auto found = calls->find_l2tp(CallId{5, 6});
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(*found, id);
+  EXPECT_TRUE(calls->close(*found));
+  timers.run_due();
+  ASSERT_EQ(l2tp.hangups.size(), 1u);
+  EXPECT_EQ(l2tp.hangups[0].first, (CallId{5, 6}));
+  ASSERT_EQ(access.terminated.size(), 1u);
+  EXPECT_EQ(access.terminated[0], id);
+  EXPECT_TRUE(aaa_->online_users().empty());
+  EXPECT_FALSE(calls->find_l2tp(CallId{5, 6}).has_value());
+}
+
+// A tunnelled user does not use its template's device: removing the template leaves it up.
+TEST_F(LacCallsTest, RemovedTemplateLeavesTunnelledUsers) {
+  dial("alice@corp.com", "alicepw");
+  run(2s);
+  ASSERT_EQ(l2tp.placed.size(), 1u);
+  l2tp.placed[0].up(CallId{5, 6});
+  auto st = calls->status();
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(st[0].virtual_template, 1u);
+  EXPECT_EQ(calls->close_local_template(1), 0u);
+  timers.run_due();
+  EXPECT_EQ(calls->size(), 1u);
+  EXPECT_TRUE(access.terminated.empty());
+  EXPECT_TRUE(l2tp.hangups.empty());
+}
+
 TEST_F(LacCallsTest, NoLnsAnsweringEndsTheUserSession) {
   dial("alice@corp.com", "alicepw");
   run(2s);
@@ -313,6 +351,36 @@ TEST_F(LacCallsTest, NotAVpdnUserIsTerminatedLocallyWhenTheTemplateHasAPool) {
   timers.run_due();
   EXPECT_TRUE(ip.routes.empty());
   EXPECT_EQ(aaa_->pool_status("p")[0].in_use, 0u);
+}
+
+// `undo interface virtual-template 1` with a locally terminated user on it: PADT, the
+// address back to the pool, the route and the online user gone at once.
+TEST_F(LacCallsTest, RemovedTemplateEndsItsLocalUsers) {
+  auto& c = store.mutable_running();
+  c.virtual_templates[1].remote_pool = "p";
+  c.virtual_templates[1].ip_address = Ipv4::parse("172.16.0.1");
+  config::IpPool pool;
+  pool.name = "p";
+  pool.start = *Ipv4::parse("172.16.0.10");
+  pool.end = *Ipv4::parse("172.16.0.10");
+  c.ip_pools["p"] = pool;
+  store.notify({config::ConfigSection::ip_pool, "p"});
+  store.notify({config::ConfigSection::virtual_template, "1"});
+  dial("bob@other.com", "bobpw");
+  run(3s);
+  ASSERT_TRUE(user.up.has_value());
+  ASSERT_EQ(aaa_->online_users().size(), 1u);
+  EXPECT_EQ(calls->close_local_template(2), 0u);
+  EXPECT_EQ(calls->size(), 1u);
+  EXPECT_EQ(calls->close_local_template(1), 1u);
+  timers.run_due();
+  EXPECT_EQ(calls->size(), 0u);
+  ASSERT_EQ(access.terminated.size(), 1u);
+  EXPECT_EQ(access.terminated[0], id);
+  EXPECT_TRUE(ip.routes.empty());
+  EXPECT_EQ(aaa_->pool_status("p")[0].in_use, 0u);
+  EXPECT_TRUE(aaa_->online_users().empty());
+  EXPECT_EQ(calls->counters().local, 0u);
 }
 
 // A locally terminated user renegotiates LCP (and re-authenticates): still one session,

@@ -267,6 +267,44 @@ TEST_F(LnsCallsTest, CloseAllSendsCdnAndFreesEverything) {
   EXPECT_EQ(calls->size(), 0u);
 }
 
+// `reset l2tp session id N` ends the call through close(): PPP Terminate to the user, then
+// CDN; route, address and online user go with it (not at the echo timeout).
+TEST_F(LnsCallsTest, CloseByResetTerminatesPppThenHangsUp) {
+  dial("alicepw");
+  run(2s);
+  ASSERT_TRUE(user.up.has_value());
+  ASSERT_EQ(aaa_->online_users().size(), 1u);
+  EXPECT_FALSE(calls->close(CallId{7, 10}));
+  EXPECT_TRUE(calls->close(id));
+  run(2s);
+  ASSERT_EQ(l2tp.hangups.size(), 1u);
+  EXPECT_EQ(l2tp.hangups[0].first, id);
+  EXPECT_EQ(l2tp.hangups[0].second, HangupCause::admin);
+  EXPECT_TRUE(ip.routes.empty());
+  EXPECT_EQ(in_use(), 0u);
+  EXPECT_TRUE(aaa_->online_users().empty());
+  EXPECT_EQ(calls->size(), 0u);
+}
+
+// `undo interface virtual-template N`: only that template's calls end, the same way.
+TEST_F(LnsCallsTest, CloseTemplateEndsOnlyThatTemplatesCalls) {
+  dial("alicepw");
+  run(2s);
+  ASSERT_TRUE(user.up.has_value());
+  EXPECT_EQ(calls->close_template(2), 0u);
+  run(1s);
+  EXPECT_EQ(calls->size(), 1u);
+  EXPECT_TRUE(l2tp.hangups.empty());
+  EXPECT_EQ(calls->close_template(1), 1u);
+  run(2s);
+  ASSERT_EQ(l2tp.hangups.size(), 1u);
+  EXPECT_EQ(l2tp.hangups[0].second, HangupCause::admin);
+  EXPECT_TRUE(ip.routes.empty());
+  EXPECT_EQ(in_use(), 0u);
+  EXPECT_TRUE(aaa_->online_users().empty());
+  EXPECT_EQ(calls->size(), 0u);
+}
+
 TEST_F(LnsCallsTest, MissingTemplateIsRefused) {
   IncomingCall in;
   in.id = id;

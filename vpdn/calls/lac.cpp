@@ -325,6 +325,7 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
     s.state = names[static_cast<int>(stage_)];
     s.l2tp = l2tp_.value_or(CallId{});
     s.address = address_;
+    s.virtual_template = in_.virtual_template;
     return s;
   }
 
@@ -473,6 +474,24 @@ bool LacCalls::close(AccessId id) {
   if (it == calls_.end()) return false;
   it->second->cut();
   return true;
+}
+
+std::size_t LacCalls::close_local_template(std::uint16_t vt) {
+  // Collect first: close() ends the call and changes calls_ before it returns.
+  std::vector<AccessId> ids;
+  for (auto& [id, c] : calls_) {
+    auto s = c->status();
+    if (s.virtual_template == vt && s.address) ids.push_back(id);
+  }
+  std::size_t n = 0;
+  for (auto id : ids) n += close(id) ? 1 : 0;
+  return n;
+}
+
+std::optional<AccessId> LacCalls::find_l2tp(CallId call) const {
+  auto it = by_l2tp_.find(call);
+  if (it == by_l2tp_.end()) return std::nullopt;
+  return it->second;
 }
 
 std::vector<LacCallStatus> LacCalls::status() const {

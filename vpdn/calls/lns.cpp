@@ -429,6 +429,16 @@ bool LnsCalls::close(CallId call) {
   return true;
 }
 
+std::size_t LnsCalls::close_template(std::uint16_t vt) {
+  // Collect first: close() may end a call (and change calls_) before it returns.
+  std::vector<CallId> ids;
+  for (auto id : sorted_ids())
+    if (calls_.at(id)->status().virtual_template == vt) ids.push_back(id);
+  std::size_t n = 0;
+  for (auto id : ids) n += close(id) ? 1 : 0;
+  return n;
+}
+
 std::vector<LnsCallStatus> LnsCalls::status() const {
   std::vector<LnsCallStatus> out;
   out.reserve(calls_.size());
