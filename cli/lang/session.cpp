@@ -4,6 +4,7 @@
 #include <cctype>
 #include <exception>
 #include <map>
+#include <regex>
 
 namespace vpdnd::cli::lang {
 namespace {
@@ -24,6 +25,71 @@ const std::map<std::string, std::string>& aliases() {
 }
 
 bool is_sub_view(View v) { return v != View::user && v != View::system; }
+
+// ---- output filters: `display ... | {begin|exclude|include} REGEX` (Comware V5) ----------
+
+constexpr std::string_view kFilters[] = {"begin", "exclude", "include"};
+constexpr std::string_view kFilterHelp[] = {"Begin with the line that matches",
+                                            "Match not the regular expression",
+                                            "Match the regular expression"};
+
+// The index of the first `|` token typed as such (a `|` inside a word is no filter), or
+// tokens.size().
+std::size_t pipe_token(const std::vector<Token>& tokens) {
+  for (std::size_t i = 0; i < tokens.size(); ++i)
+    if (tokens[i].text == "|") return i;
+  return tokens.size();
+}
+
+// Only `display ...` takes a filter: the first word (after alias folding) abbreviates
+// `display`, and the command matched, so it can be no other keyword.
+bool is_display(const std::vector<Token>& tokens) {
+  if (tokens.empty()) return false;
+  std::string first = lower(tokens[0].text);
+  return std::string_view("display").compare(0, first.size(), first) == 0;
+}
+
+// The filter keyword `word` abbreviates: its index, or -1 (none) / -2 (several).
+int filter_of(std::string_view word) {
+  std::string w = lower(word);
+  int found = -1;
+  for (int i = 0; i < 3; ++i)
+    if (kFilters[i].compare(0, w.size(), w) == 0) {
+      if (found >= 0) return -2;
+      found = i;
+    }
+  return w.empty() ? -1 : found;
+}
+
+// The regular expression: the rest of the line after the filter word, spaces inside
+// included; one pair of surrounding double quotes is removed.
+std::string filter_text(const std::string& line, const Token& keyword) {
+  std::size_t from = line.find_first_not_of(" \t", keyword.offset + keyword.text.size());
+  if (from == std::string::npos) return {};
+  std::size_t to = line.find_last_not_of(" \t\r\n");
+  std::string text = line.substr(from, to + 1 - from);
+  if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
+    text = text.substr(1, text.size() - 2);
+  return text;
+}
+
+std::string apply_filter(const std::string& output, int filter, const std::regex& re) {
+  std::string out;
+  bool begun = false;
+  std::size_t pos = 0;
+  while (pos < output.size()) {
+    std::size_t nl = output.find('\n', pos);
+    std::size_t end = nl == std::string::npos ? output.size() : nl + 1;
+    std::string_view line(output.data() + pos, end - pos);
+    std::string_view body = line.substr(0, line.find_last_not_of("\r\n") + 1);
+    if (line.find_last_not_of("\r\n") == std::string_view::npos) body = {};
+    bool hit = std::regex_search(body.begin(), body.end(), re);
+    bool keep = filter == 0 ? (begun = begun || hit) : filter == 1 ? !hit : hit;
+    if (keep) out.append(line);
+    pos = end;
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -175,6 +241,17 @@ ExecResult Session::execute(const std::string& line) {
   }
 
   auto tokens = normalise(line);
+  // `display ... | FILTER REGEX`: the command is the part before the `|`; anything else
+  // with a `|` goes to the matcher whole and fails there (Too many parameters).
+  std::string command_line = line;
+  std::vector<Token> all_tokens;
+  std::size_t pipe = pipe_token(tokens);
+  bool filtered = pipe < tokens.size() && is_display(tokens);
+  if (filtered) {
+    command_line = line.substr(0, tokens[pipe].offset);
+    all_tokens = tokens;
+    tokens.resize(pipe);
+  }
   const auto& g = grammar();
   Match m = match(g.roots[static_cast<std::size_t>(view_)], tokens);
   View exec_view = view_;
@@ -190,11 +267,36 @@ ExecResult Session::execute(const std::string& line) {
       m = std::move(sys);
     }
   }
-  if (m.error != ErrorKind::none) {
+  auto failure = [](std::string text) {
     ExecResult r;
     r.ok = false;
-    r.output = caret_error(line, tokens, m);
+    r.output = std::move(text);
     return r;
+  };
+  if (m.error != ErrorKind::none) return failure(caret_error(command_line, tokens, m));
+  int filter = -1;
+  std::regex filter_re;
+  if (filtered) {
+    Match bad;
+    bad.error_token = all_tokens.size();
+    bad.error = ErrorKind::incomplete;
+    if (pipe + 1 == all_tokens.size()) return failure(caret_error(line, all_tokens, bad));
+    filter = filter_of(all_tokens[pipe + 1].text);
+    if (filter < 0) {
+      bad.error = filter == -2 ? ErrorKind::ambiguous : ErrorKind::unrecognized;
+      bad.error_token = pipe + 1;
+      return failure(caret_error(line, all_tokens, bad));
+    }
+    std::string text = filter_text(line, all_tokens[pipe + 1]);
+    if (text.empty()) return failure(caret_error(line, all_tokens, bad));
+    try {
+      filter_re = std::regex(text, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      bad.error = ErrorKind::wrong_parameter;
+      bad.error_token = pipe + 2;
+      return failure(caret_error(line, all_tokens, bad) +
+                     "\n % Invalid regular expression: " + e.what());
+    }
   }
   View before = view_;
   std::string before_object = object_;
@@ -210,6 +312,7 @@ ExecResult Session::execute(const std::string& line) {
 
   ExecResult r;
   r.output = std::move(call.output);
+  if (filter >= 0 && !call.failed) r.output = apply_filter(r.output, filter, filter_re);
   if (!r.output.empty() && r.output.back() == '\n') r.output.pop_back();
   r.ok = !call.failed;
   r.close_session = call.close;
@@ -223,6 +326,9 @@ ExecResult Session::execute(const std::string& line) {
 std::string Session::help(const std::string& partial) const {
   auto tokens = normalise(partial);
   bool new_word = partial.empty() || std::isspace(static_cast<unsigned char>(partial.back()));
+  std::size_t pipe = pipe_token(tokens);
+  if (pipe < tokens.size() && is_display(tokens))
+    return filter_help(partial, tokens, pipe, new_word);
   std::string prefix;
   if (!new_word && !tokens.empty()) {
     prefix = lower(tokens.back().text);
@@ -261,8 +367,48 @@ std::string Session::help(const std::string& partial) const {
   for (auto* n : args) line(n->word, n->help);
   for (auto* n : keywords) line(n->word, n->help);
   bool complete = std::any_of(nodes.begin(), nodes.end(), [](const Node* n) { return bool(n->action); });
+  if (complete && is_display(tokens)) line("|", "Matching output");
   if (complete) out += "  <cr>\n";
   return out;
+}
+
+// `?` somewhere after `display ... |`.
+std::string Session::filter_help(const std::string& partial, const std::vector<Token>& tokens,
+                                 std::size_t pipe, bool new_word) const {
+  std::vector<Token> command(tokens.begin(), tokens.begin() + static_cast<std::ptrdiff_t>(pipe));
+  const auto& g = grammar();
+  Match m = match(g.roots[static_cast<std::size_t>(view_)], command);
+  if (m.error != ErrorKind::none && is_sub_view(view_)) {
+    Match sys = match(g.roots[static_cast<std::size_t>(View::system)], command);
+    if (sys.error == ErrorKind::none || sys.error_token > m.error_token) m = std::move(sys);
+  }
+  if (m.error != ErrorKind::none)
+    return caret_error(partial.substr(0, tokens[pipe].offset), command, m);
+  std::size_t after = tokens.size() - pipe - 1;
+  auto line = [](std::string_view w, std::string_view h) {
+    return "  " + std::string(w) + std::string(14 - w.size(), ' ') + std::string(h) + "\n";
+  };
+  std::string out;
+  if (after == 0) {
+    for (int i = 0; i < 3; ++i) out += line(kFilters[i], kFilterHelp[i]);
+    return out;
+  }
+  Match bad;
+  bad.error = ErrorKind::unrecognized;
+  bad.error_token = pipe + 1;
+  if (after == 1 && !new_word) {
+    std::string prefix = lower(tokens.back().text);
+    for (auto f : kFilters)
+      if (f.compare(0, prefix.size(), prefix) == 0) out += "  " + std::string(f) + "\n";
+    return out.empty() ? caret_error(partial, tokens, bad) : out;
+  }
+  int filter = filter_of(tokens[pipe + 1].text);
+  if (filter < 0) {
+    if (filter == -2) bad.error = ErrorKind::ambiguous;
+    return caret_error(partial, tokens, bad);
+  }
+  if (after == 1) return line("TEXT", "Regular expression");
+  return "  <cr>\n";
 }
 
 std::vector<std::string> Session::complete(const std::string& partial) const {
@@ -272,6 +418,15 @@ std::vector<std::string> Session::complete(const std::string& partial) const {
   if (!new_word && !tokens.empty()) {
     prefix = lower(tokens.back().text);
     tokens.pop_back();
+  }
+  std::size_t pipe = pipe_token(tokens);
+  if (pipe < tokens.size() && is_display(tokens)) {
+    // Only the filter word completes; the regular expression is free text.
+    std::vector<std::string> out;
+    if (pipe + 1 == tokens.size())
+      for (auto f : kFilters)
+        if (f.compare(0, prefix.size(), prefix) == 0) out.emplace_back(f);
+    return out;
   }
   const auto& g = grammar();
   auto nodes = reach(g.roots[static_cast<std::size_t>(view_)], tokens, nullptr);

@@ -85,6 +85,8 @@ class Session final : public CommandSession {
   std::string caret_error(const std::string& line, const std::vector<Token>& tokens,
                           const Match& m) const;
   std::vector<Token> normalise(const std::string& line) const;
+  std::string filter_help(const std::string& partial, const std::vector<Token>& tokens,
+                          std::size_t pipe, bool new_word) const;
 
   ShellContext& context_;
   SessionOrigin origin_;
