@@ -1,6 +1,7 @@
 // Operator commands: `display ...` (every view), `save` (every view), and in user view
 // `reset l2tp ...`, `debugging ...`, `terminal ...`, `screen-length ...`. Live state comes
 // from ShellContext::operations on the engine thread; the renderers only format it.
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -23,7 +24,6 @@ Detail detail_of(const Call& call) {
 }
 
 std::string resolve(const std::string& startup, const std::string& file) {
-  if (file.empty() || file[0] == '/') return file;
   auto slash = startup.rfind('/');
   return slash == std::string::npos ? file : startup.substr(0, slash + 1) + file;
 }
@@ -35,9 +35,24 @@ void do_save(Call& call, const std::string& path) {
   call.print(" Configuration is saved to device successfully (" + path + ").");
 }
 
+// `save FILE` names a file beside the startup config, never a path: vpdnd runs as root and
+// a telnet admin must not be able to overwrite an arbitrary file.
+bool valid_save_file(std::string_view s) {
+  if (s.size() < 5 || s.size() > 63 || s == "." || s == "..") return false;
+  for (unsigned char c : s)
+    if (!std::isalnum(c) && c != '.' && c != '_' && c != '-') return false;
+  std::string ext(s.substr(s.size() - 4));
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".cfg";
+}
+
 void save(Call& call) {
   if (call.session.origin() == SessionOrigin::file)
     return call.error("Error: save cannot be run from a configuration file.");
+  if (call.has("file") && !valid_save_file(call.get("file")))
+    return call.error(
+        "Error: The file name is invalid. Use a name of up to 63 letters, digits, '.', '_' or '-' "
+        "ending in .cfg (it is saved beside the startup configuration).");
   std::string path = call.has("file") ? resolve(call.session.context().startup_path, call.get("file"))
                                       : call.session.context().startup_path;
   if (path.empty()) return call.error("Error: No startup configuration file is set.");
@@ -192,7 +207,9 @@ void register_operator(Grammar& g) {
     Node& sv = r.kw("save", "Save the current configuration");
     sv.run(save);
     sv.kw("force", "Save without asking", "force").run(save);
-    Node& file = sv.string("file", 1, 255, "File name (relative: beside the startup file)", valid_name_or_path);
+    Node& file =
+        sv.string("file", 1, 255, "File name ending in .cfg (saved beside the startup file)",
+                  valid_name_or_path);
     file.run(save);
     file.kw("force", "Save without asking", "force").run(save);
   }

@@ -1,5 +1,6 @@
-// `save`: the question on terminals, `save force`, `save FILE`, files never save, and
-// atomicity: a save killed with SIGKILL at any moment leaves a file that loads cleanly.
+// `save`: the question on terminals, `save force`, `save FILE` (a plain .cfg name only),
+// files never save, and atomicity: a save killed with SIGKILL at any moment leaves a file that
+// loads cleanly.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -62,6 +63,40 @@ TEST_F(SaveTest, ForceAndFileAndBackup) {
   EXPECT_THAT(r.output, HasSubstr("other2.cfg"));
   s->execute("Y");
   EXPECT_TRUE(std::filesystem::exists(dir / "other2.cfg"));
+}
+
+// `save FILE` takes a plain name ending in .cfg, saved beside the startup file: a telnet
+// admin of a root daemon must not be able to write any other path.
+TEST_F(SaveTest, FileMustBeAPlainCfgName) {
+  auto s = system_session();
+  const std::string outside =
+      (dir.parent_path() / ("cli_lang_escape_" + std::to_string(::getpid()) + ".cfg")).string();
+  for (const std::string& bad : std::vector<std::string>{
+           "/tmp/x.cfg", outside, "../" + std::filesystem::path(outside).filename().string(),
+           "../../../tmp/x.cfg", "sub/x.cfg", ".", "..", ".cfg", "x.txt", "x.cfg.bak", "a$b.cfg",
+           std::string(60, 'a') + ".cfg"}) {
+    for (std::string tail : {" force", ""}) {
+      auto r = s->execute("save " + bad + tail);
+      EXPECT_FALSE(r.ok) << bad << tail;
+      EXPECT_FALSE(r.awaiting_answer) << bad << tail;
+      EXPECT_THAT(r.output, HasSubstr("Error: The file name is invalid."))
+          << bad << tail << ": " << r.output;
+    }
+  }
+  EXPECT_FALSE(std::filesystem::exists(outside));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir),
+                          std::filesystem::directory_iterator{}),
+            0);
+  // The longest valid name, other characters allowed, the extension in any case.
+  for (const std::string& good :
+       std::vector<std::string>{std::string(59, 'a') + ".cfg", "My_Box-2.v1.CFG"}) {
+    auto r = s->execute("save " + good + " force");
+    EXPECT_TRUE(r.ok) << good << ": " << r.output;
+    EXPECT_TRUE(std::filesystem::exists(dir / good)) << good;
+  }
+  // `save` and `save force` are unchanged.
+  EXPECT_TRUE(s->execute("save force").ok);
+  EXPECT_TRUE(std::filesystem::exists(context.startup_path));
 }
 
 TEST_F(SaveTest, FileSessionsNeverSave) {
