@@ -85,11 +85,19 @@ Block domain_block(const RunningConfig& c, const Domain& d) {
   return b;
 }
 
+// Global pools go before the view blocks: printed after a `domain` block, a V5 reader takes
+// them for that domain's own pools.
 Block system_pools_block(const RunningConfig& c) {
   Block b;
-  if (c.default_domain != "system") b.push_back(" domain default enable " + c.default_domain);
   for (auto& [name, p] : c.ip_pools)
     if (p.domain.empty()) b.push_back(pool_line(p));
+  return b;
+}
+
+// `domain default enable D` needs domain D to exist when the file loads: after the domains.
+Block default_domain_block(const RunningConfig& c) {
+  Block b;
+  if (c.default_domain != "system") b.push_back(" domain default enable " + c.default_domain);
   return b;
 }
 
@@ -211,10 +219,10 @@ std::string join(const std::vector<Block>& blocks) {
   return out;
 }
 
+// The global settings, printed before every view block, as Comware does.
 std::vector<Block> system_level(const RunningConfig& c) {
-  return {global_block(c), l2tp_global_block(c),
-          Block{c.telnet_server ? " telnet server enable" : " undo telnet server enable"},
-          system_pools_block(c)};
+  return {global_block(c), l2tp_global_block(c), system_pools_block(c),
+          Block{c.telnet_server ? " telnet server enable" : " undo telnet server enable"}};
 }
 
 }  // namespace
@@ -227,6 +235,7 @@ std::string render_view_block(const RunningConfig& c, View v, const std::string&
     case View::system:
     case View::count:
       blocks = system_level(c);
+      blocks.push_back(default_domain_block(c));
       break;
     case View::l2tp_group:
       if (auto it = c.l2tp_groups.find(num()); it != c.l2tp_groups.end()) blocks.push_back(group_block(it->second));
@@ -268,9 +277,7 @@ std::string render_configuration(const config::RunningConfig& c) {
   if (auto it = c.domains.find("system"); it != c.domains.end()) blocks.push_back(domain_block(c, it->second));
   for (auto& [name, d] : c.domains)
     if (name != "system") blocks.push_back(domain_block(c, d));
-  // `domain default enable` and system pools need the domains: print them again after.
-  blocks[3].clear();
-  blocks.push_back(system_pools_block(c));
+  blocks.push_back(default_domain_block(c));
   for (auto& [name, u] : c.local_users) blocks.push_back(user_block(u));
   for (auto& [n, t] : c.virtual_templates) blocks.push_back(template_block(t));
   for (auto& [name, i] : c.interfaces) blocks.push_back(interface_block(i));

@@ -214,6 +214,30 @@ TEST_F(ConfigTest, PrintsComwareLayout) {
   EXPECT_EQ(text.find("simple"), std::string::npos);
 }
 
+// Global settings (pools, telnet server) come before every view block, as Comware prints
+// them: a global `ip pool` after a `domain` block reads as that domain's own pool. Only
+// `domain default enable D` follows the domains, since D must exist when the file loads.
+TEST_F(ConfigTest, GlobalSettingsPrintBeforeViewBlocks) {
+  auto c = round_trip(R"(sysname LNS
+l2tp enable
+ip pool 1 192.168.0.10 192.168.0.200
+domain corp.com
+ ip pool 2 10.1.0.1 10.1.0.9
+domain default enable corp.com
+undo telnet server enable
+local-user bob
+ service-type telnet
+)");
+  EXPECT_EQ(c.ip_pools.at("1").domain, "");
+  EXPECT_EQ(c.ip_pools.at("2").domain, "corp.com");
+  EXPECT_EQ(render_configuration(c),
+            "#\n sysname LNS\n#\n l2tp enable\n#\n ip pool 1 192.168.0.10 192.168.0.200\n#\n"
+            " undo telnet server enable\n#\ndomain system\n#\ndomain corp.com\n ip pool 2 10.1.0.1 "
+            "10.1.0.9\n"
+            "#\n domain default enable corp.com\n#\nlocal-user bob\n service-type telnet\n#\n"
+            "user-interface vty 0 4\n#\nreturn\n");
+}
+
 TEST_F(ConfigTest, BadLinesAreReportedAndTheRestLoads) {
   reset_model();
   auto errors = load_text("sysname A\nl2tp-group 70000\nbogus command\n# a comment\nl2tp enable\n");
