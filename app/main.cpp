@@ -1,7 +1,7 @@
 // DOC: vpdnd's main. Parses the flags, starts the engine thread (one io_context owning the
 // running config and every protocol engine), loads the startup config through the same
 // command parser as the shell, builds and starts the Services on the engine thread, then
-// opens the console and the telnet server. SIGINT/SIGTERM (Boost.Asio signal_set on the
+// opens the console and the telnet server. SIGINT/SIGTERM/SIGQUIT (Boost.Asio signal_set on the
 // engine) shut down in order: terminals first (no more commands), then the engines
 // (Services::shutdown: StopCCN, CDN, accounting stop, PADT; bounded to ~3 s), then the
 // engine thread; exit status 0.
@@ -205,7 +205,9 @@ int main(int argc, char** argv) {
   // Signals are waited for on the engine; main sleeps on the promise.
   std::promise<int> stop_signal;
   auto stopped = stop_signal.get_future();
-  boost::asio::signal_set signals(engine.io(), SIGINT, SIGTERM);
+  // SIGQUIT too: on the console Ctrl+C is a key (it stops a listing, as on Comware), so
+  // Ctrl+\ is how an operator at the daemon's own terminal stops it gracefully.
+  boost::asio::signal_set signals(engine.io(), SIGINT, SIGTERM, SIGQUIT);
   signals.async_wait([&](const boost::system::error_code& error, int number) {
     if (!error) stop_signal.set_value(number);
   });
@@ -260,7 +262,8 @@ int main(int argc, char** argv) {
   }
 
   int number = stopped.get();
-  log_info(DebugModule::l2tp, std::string("event=shutdown signal=") + (number == SIGINT ? "SIGINT" : "SIGTERM"));
+  log_info(DebugModule::l2tp, std::string("event=shutdown signal=") +
+                                  (number == SIGINT ? "SIGINT" : number == SIGQUIT ? "SIGQUIT" : "SIGTERM"));
   if (console) console->stop();
   if (telnet) telnet->stop();
 

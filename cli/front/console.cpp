@@ -31,6 +31,9 @@ struct ConsoleShell::Impl {
       raw.c_iflag &= ~static_cast<tcflag_t>(ICRNL | INLCR | IGNCR | IXON | ISTRIP);
       raw.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO | ECHONL | IEXTEN);
       raw.c_cc[VSUSP] = _POSIX_VDISABLE;  // Ctrl+Z is `return`, not job control
+      // Ctrl+C stops a listing or a question, as on Comware; it must not stop the box and
+      // drop every user (Ctrl+\, SIGQUIT, still stops vpdnd gracefully).
+      raw.c_cc[VINTR] = _POSIX_VDISABLE;
       raw.c_cc[VMIN] = 1;
       raw.c_cc[VTIME] = 0;
       ::tcsetattr(in_fd, TCSANOW, &raw);

@@ -380,7 +380,7 @@ class Terminal {
           peer_open = false;
         } else {
           note_question_key(std::string_view(buf, static_cast<std::size_t>(n)));
-          keys.append(buf, static_cast<std::size_t>(n));
+          append_keys(keys, std::string_view(buf, static_cast<std::size_t>(n)));
         }
       }
       if (!peer_open && keys.empty() && !keys_ended) {
@@ -454,6 +454,40 @@ class Terminal {
       at_line_start_ = s[i] == '\n';
     }
     return o;
+  }
+
+  // Ctrl+D on an empty line would end libcli's loop (EOF), i.e. close the session; on
+  // Comware it does nothing, so it is not passed on. Telnet commands (IAC ...) pass
+  // untouched: a 0x04 inside one (an option code, a window size) is data.
+  void append_keys(std::string& keys, std::string_view in) {
+    for (char ch : in) {
+      auto c = static_cast<unsigned char>(ch);
+      if (options_.telnet) {
+        switch (telnet_in_) {
+          case TelnetIn::data:
+            if (c == 0xff) telnet_in_ = TelnetIn::iac;
+            break;
+          case TelnetIn::iac:
+            telnet_in_ = c == 250 ? TelnetIn::sub : (c >= 251 && c <= 254) ? TelnetIn::option : TelnetIn::data;
+            keys += ch;
+            continue;
+          case TelnetIn::option:
+            telnet_in_ = TelnetIn::data;
+            keys += ch;
+            continue;
+          case TelnetIn::sub:
+            if (c == 0xff) telnet_in_ = TelnetIn::sub_iac;
+            keys += ch;
+            continue;
+          case TelnetIn::sub_iac:
+            telnet_in_ = c == 240 ? TelnetIn::data : TelnetIn::sub;
+            keys += ch;
+            continue;
+        }
+      }
+      if (c == 0x04 && telnet_in_ == TelnetIn::data) continue;
+      keys += ch;
+    }
   }
 
   // The peer sent keys ending in `?`: libcli will echo the ones before it, then list. Keys
@@ -710,6 +744,8 @@ class Terminal {
   bool question_key_pending_ = false;  // the peer's last key was `?`: echo it before the listing
   static constexpr std::size_t kMaxQuestionEcho = 128;
   static constexpr std::size_t kMaxPendingKeys = 64 * 1024;
+  enum class TelnetIn : std::uint8_t { data, iac, option, sub, sub_iac };
+  TelnetIn telnet_in_ = TelnetIn::data;  // where the peer's byte stream is (relay thread)
   std::string question_echo_;   // what libcli echoes of the keys sent with that `?`
   std::string recent_output_;   // libcli's latest output (at most 2 * kMaxQuestionEcho)
   int iac_left_ = 0;            // bytes left of a telnet command in libcli's output

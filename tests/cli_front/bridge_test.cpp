@@ -352,6 +352,14 @@ TEST_F(BridgeTest, LongLineFromAPeerThatNeverReadsThenHangsUp) {
   ASSERT_TRUE(finished_.load()) << "the terminal is stuck after the peer left";
 }
 
+TEST_F(BridgeTest, CtrlDOnAnEmptyLineDoesNotCloseTheSession) {
+  client_.send("\x04");
+  std::this_thread::sleep_for(300ms);
+  EXPECT_FALSE(finished_.load()) << "Ctrl+D closed the session";
+  client_.send("after\r");
+  ASSERT_TRUE(client_.expect("RAN[after]")) << client_.all();
+}
+
 TEST_F(BridgeTest, StopFlagEndsAnIdleTerminal) {
   auto t0 = std::chrono::steady_clock::now();
   stop_.store(true);

@@ -142,8 +142,13 @@ class Daemon {
   // Sends SIGTERM and waits; returns the exit status (-1 if it did not exit in time).
   int terminate(std::chrono::milliseconds timeout, std::chrono::milliseconds* took = nullptr) {
     if (pid_ <= 0) return -1;
-    auto t0 = std::chrono::steady_clock::now();
     ::kill(pid_, SIGTERM);
+    return wait_exit(timeout, took);
+  }
+  // Exit status once the daemon ended by itself (or -1 on timeout).
+  int wait_exit(std::chrono::milliseconds timeout, std::chrono::milliseconds* took = nullptr) {
+    if (pid_ <= 0) return -1;
+    auto t0 = std::chrono::steady_clock::now();
     while (std::chrono::steady_clock::now() - t0 < timeout) {
       if (exited()) {
         if (took) *took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
@@ -522,9 +527,30 @@ TEST(VpdndConsole, PtyShellCtrlZAndSigterm) {
   c.send("sy?");
   ASSERT_TRUE(c.expect("system-view")) << c.all();
   c.send("\x15");
+  // Ctrl+C is a key on the console, as on Comware: the box keeps running and answers.
+  c.send("\x03");
+  std::this_thread::sleep_for(500ms);
+  ASSERT_FALSE(d.exited()) << "Ctrl+C on the console stopped vpdnd\n" << d.log();
+  c.mark_end();
+  c.send("\r");
+  ASSERT_TRUE(c.expect("<LAB>")) << c.all();
   std::chrono::milliseconds took{};
   EXPECT_EQ(d.terminate(6000ms, &took), 0) << d.log();
   EXPECT_LT(took, 5000ms);
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+TEST(VpdndConsole, CtrlBackslashStopsTheDaemonGracefully) {
+  if (!fs::exists(vpdnd_path())) GTEST_SKIP() << vpdnd_path() << " is not built";
+  fs::path dir = fs::temp_directory_path() / ("vpdnd-cli-front-quit-" + std::to_string(::getpid()));
+  Daemon d;
+  ASSERT_TRUE(d.start({"--telnet-port", "0"}, dir, true));
+  TermClient c(d.master());
+  ASSERT_TRUE(c.expect("<LAB>", 15000ms)) << c.all() << d.log();
+  c.send("\x1c");  // Ctrl+\ -> SIGQUIT from the terminal
+  EXPECT_EQ(d.wait_exit(6000ms), 0) << d.log();
+  EXPECT_NE(d.log().find("event=shutdown signal=SIGQUIT"), std::string::npos) << d.log();
   std::error_code ec;
   fs::remove_all(dir, ec);
 }
