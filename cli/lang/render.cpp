@@ -329,9 +329,13 @@ std::string render_connections(const std::vector<aaa::OnlineUser>& users, const 
   return out;
 }
 
+// Initialised during static initialisation, before main(), so `display version` counts the
+// uptime from process start (a function-local static would start at the first display).
+const std::chrono::steady_clock::time_point process_started = std::chrono::steady_clock::now();
+
 std::string render_version() {
-  static const auto started = std::chrono::steady_clock::now();
-  auto up = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
+  auto up = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                             process_started);
   std::string out = "vpdnd VPDN appliance, Version " VPDND_VERSION " (Comware V5 command dialect)\n";
   out += "L2TPv2 (RFC 2661) LAC and LNS, PPP, PPPoE, AAA (local, RADIUS)\n";
   out += "Uptime is " + duration(up) + "\n";

@@ -1,6 +1,9 @@
 // Display renderers over hand-made snapshots, and the display commands that use them.
-#include "cli/lang.hpp"
+#include <chrono>
+#include <cstdio>
+#include <thread>
 
+#include "cli/lang.hpp"
 #include "fixture.hpp"
 
 namespace vpdnd::cli::test {
@@ -202,6 +205,30 @@ TEST(Render, VersionAndDebugging) {
   LogBus::instance().set(DebugModule::l2tp, DebugClass::event, true);
   EXPECT_EQ(render_debugging(), " L2TP event debugging switch is on\n");
   LogBus::instance().clear_all();
+}
+
+// Taken during static initialisation, like the renderer's own start time.
+const auto binary_started = std::chrono::steady_clock::now();
+
+// `display version` counts from process start, not from its first use: the first call,
+// however late, already shows the seconds the process has lived (an earlier call in this
+// binary would hide a function-local static start only when run alone: run it so too).
+TEST(Render, VersionUptimeCountsFromProcessStart) {
+  auto age = std::chrono::steady_clock::now() - binary_started;
+  if (age < std::chrono::milliseconds(2100))
+    std::this_thread::sleep_for(std::chrono::milliseconds(2100) - age);
+  std::string v = render_version();
+  long long lived = std::chrono::duration_cast<std::chrono::seconds>(
+                        std::chrono::steady_clock::now() - binary_started)
+                        .count();
+  auto at = v.find("Uptime is ");
+  ASSERT_NE(at, std::string::npos) << v;
+  int d = 0, h = 0, m = 0, sec = 0;
+  ASSERT_EQ(std::sscanf(v.c_str() + at, "Uptime is %dd %d:%d:%d", &d, &h, &m, &sec), 4) << v;
+  long long shown = ((d * 24LL + h) * 60 + m) * 60 + sec;
+  EXPECT_GE(shown, lived - 1) << v;
+  EXPECT_LE(shown, lived + 1) << v;
+  EXPECT_GE(shown, 2) << v;
 }
 
 class DisplayTest : public ShellTest {};
