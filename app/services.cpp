@@ -17,6 +17,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -253,9 +254,32 @@ class ApplianceServices final : public Services,
     if (!l2tp_) return "% Tunnel " + remote_name + " does not exist.";
     return l2tp_->reset_tunnel_name(remote_name);
   }
+  // The call holding the session ends it, as `cut connection` does, so PPP (Terminate /
+  // PADT), the address, the route and the online user go with the CDN; the engine alone
+  // would clear only the L2TP session. Sessions no call holds (PPP not started yet, auto
+  // client) are cleared by the engine.
   std::string reset_l2tp_session_id(std::uint16_t local_id) override {
-    if (!l2tp_) return "% Session " + std::to_string(local_id) + " does not exist.";
-    return l2tp_->reset_session_id(local_id);
+    const std::string missing = "% Session " + std::to_string(local_id) + " does not exist.";
+    if (!l2tp_) return missing;
+    // Local session ids are per tunnel: every tunnel's session `local_id` goes.
+    std::vector<vpdn::SessionRef> refs;
+    for (const auto& s : l2tp_->snapshot_sessions())
+      if (s.local_id == local_id) refs.push_back({s.tunnel_local_id, s.local_id});
+    if (refs.empty()) return missing;
+    for (auto ref : refs) {
+      vpdn::CallId call{ref.tunnel, ref.session};
+      if (lns_ && lns_->close(call)) continue;
+      if (lac_) {
+        if (auto access = lac_->find_l2tp(call); access && lac_->close(*access)) continue;
+      }
+      // The held frames would start PPP on a session that is gone.
+      pending_.erase(ref);
+      sequencing_.erase(ref);
+      l2tp_->close_session(ref, vpdn::cdn_result::administrative);
+    }
+    log_info(DebugModule::l2tp, "reset l2tp session id " + std::to_string(local_id) + ": " +
+                                    std::to_string(refs.size()) + " session(s)");
+    return "";
   }
   std::size_t cut_connections(const cli::ConnectionFilter& filter) override {
     if (!aaa_) return 0;
@@ -412,8 +436,12 @@ class ApplianceServices final : public Services,
         tun_->reconcile(cfg);
         auto_->reconcile();
         break;
-      case config::ConfigSection::l2tp_group:
       case config::ConfigSection::virtual_template:
+        close_removed_template_calls(cfg);
+        tun_->reconcile(cfg);
+        auto_->reconcile();
+        break;
+      case config::ConfigSection::l2tp_group:
         tun_->reconcile(cfg);
         auto_->reconcile();
         break;
@@ -422,6 +450,28 @@ class ApplianceServices final : public Services,
         reconcile_access(cfg);
         break;
       default: break;
+    }
+  }
+
+  // `undo interface virtual-template N`: the users on it lose their device (and data path)
+  // with it, so their calls end now (PPP Terminate + CDN / PADT, accounting Stop
+  // Admin-Reset, addresses back to the pool) instead of staying online without one.
+  void close_removed_template_calls(const config::RunningConfig& cfg) {
+    std::set<std::uint16_t> gone;
+    if (lns_)
+      for (const auto& c : lns_->status())
+        if (!cfg.virtual_templates.count(c.virtual_template)) gone.insert(c.virtual_template);
+    if (lac_)
+      for (const auto& c : lac_->status())
+        if (c.address && !cfg.virtual_templates.count(c.virtual_template))
+          gone.insert(c.virtual_template);
+    for (auto vt : gone) {
+      std::size_t n = 0;
+      if (lns_) n += lns_->close_template(vt);
+      if (lac_) n += lac_->close_local_template(vt);
+      if (n)
+        log_info(DebugModule::l2tp, "virtual-template " + std::to_string(vt) + " removed: " +
+                                        std::to_string(n) + " call(s) closed");
     }
   }
 

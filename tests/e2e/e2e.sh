@@ -11,7 +11,8 @@
 #
 # Usage: e2e.sh SCENARIO    SCENARIO: nas | nas-mandatory-chap | nas-radius | client | many |
 #                                     reset-lns | reset-lac | stop-lns | undo-enable |
-#                                     cut-lns | cut-lac
+#                                     cut-lns | cut-lac | reset-session-lns |
+#                                     reset-session-lac | undo-vt
 # Exit: 0 pass, 1 fail, 77 skipped (not root, tool or binary missing).
 # Env: VPDND_BUILD_DIR (default <repo>/build), E2E_KEEP=1 keeps the work dir.
 # Every namespace is named vit-<role>-<pid> and removed on exit, whatever happens.
@@ -79,7 +80,7 @@ in_ns "$ns_lns" sysctl -qw net.ipv4.ip_forward=1
 # ---- configs -------------------------------------------------------------------------
 case $scenario in
   nas | nas-mandatory-chap | nas-radius | client | many | reset-lns | reset-lac | stop-lns | undo-enable | \
-    cut-lns | cut-lac) ;;
+    cut-lns | cut-lac | reset-session-lns | reset-session-lac | undo-vt) ;;
   *) echo "unknown scenario $scenario"; exit 2 ;;
 esac
 mandatory=""
@@ -402,6 +403,26 @@ case $scenario in
     [ "$(grep -c "No connection matched" "$work/cut.txt")" -eq 1 ] \
       || fail "cut by ip 0.0.0.0 must match nothing, by domain must match: $(cat "$work/cut.txt")"
     ;;
+  reset-session-lns | reset-session-lac)
+    # The first LocalSID under the `display l2tp session` header (the user's session).
+    session_id() {
+      tr -d '\r' <"$1" | awk '/LocalSID/ {t = 1; next} t && $1 ~ /^[0-9]+$/ {print $1; exit}'
+    }
+    if [ "$scenario" = reset-session-lns ]; then box=$ns_lns file=$work/lns-display.txt; else
+      box=$ns_lac file=$work/lac-display.txt; fi
+    sid=$(session_id "$file")
+    [ -n "$sid" ] || fail "no session id in $(cat "$file")"
+    step "reset l2tp session id $sid on the ${scenario#reset-session-} (the whole call must end, not only L2TP)"
+    cli "$box" "reset l2tp session id 65000" "reset l2tp session id $sid" >"$work/reset.txt" 2>&1 \
+      || fail "reset: $(cat "$work/reset.txt")"
+    [ "$(grep -c "does not exist" "$work/reset.txt")" -eq 1 ] \
+      || fail "unknown id 65000 must be refused, $sid accepted: $(cat "$work/reset.txt")"
+    ;;
+  undo-vt)
+    step "undo interface virtual-template 1 on the LNS with the user online"
+    cli "$ns_lns" "system-view" "undo interface virtual-template 1" "return" >"$work/undo.txt" 2>&1 \
+      || fail "undo interface virtual-template: $(cat "$work/undo.txt")"
+    ;;
   undo-enable)
     step "undo l2tp enable on the LNS (a config change at run time)"
     cli "$ns_lns" "system-view" "undo l2tp enable" "return" >"$work/undo.txt" 2>&1 \
@@ -420,7 +441,8 @@ case $scenario in
     ;;
 esac
 if [ "$scenario" = reset-lns ] || [ "$scenario" = reset-lac ] || [ "$scenario" = stop-lns ] ||
-   [ "$scenario" = undo-enable ] || [ "$scenario" = cut-lns ] || [ "$scenario" = cut-lac ]; then
+   [ "$scenario" = undo-enable ] || [ "$scenario" = cut-lns ] || [ "$scenario" = cut-lac ] ||
+   [ "$scenario" = reset-session-lns ] || [ "$scenario" = reset-session-lac ] || [ "$scenario" = undo-vt ]; then
   # The user's PPPoE session must end too (CDN/StopCCN -> LAC -> PADT): vpdn-dial drops
   # the address from its TUN when its session goes down.
   user_gone() { [ "$(tun_addrs | wc -l)" -eq 0 ]; }
@@ -450,6 +472,21 @@ if [ "$scenario" != client ]; then
   }
   wait_for 15 no_lac_sessions || fail "LAC still lists sessions"
 fi
+case $scenario in
+  reset-session-lns | reset-session-lac | undo-vt)
+    # The AAA side ended with the call (before the reset fix it stayed until the LCP echo
+    # timeout, 60 s later).
+    no_online_users() {
+      cli "$1" "display connection" 2>/dev/null | tr -d '\r' | grep -q "Total 0 connection(s) matched"
+    }
+    wait_for 10 no_online_users "$ns_lns" || fail "LNS still lists online users: $(cli "$ns_lns" "display connection")"
+    wait_for 10 no_online_users "$ns_lac" || fail "LAC still lists online users: $(cli "$ns_lac" "display connection")"
+    no_pppoe() {
+      cli "$ns_lac" "display pppoe-server session" 2>/dev/null | tr -d '\r' | grep -q "Total PPPoE session = 0"
+    }
+    wait_for 10 no_pppoe || fail "LAC still has PPPoE sessions: $(cli "$ns_lac" "display pppoe-server session")"
+    ;;
+esac
 if [ "$scenario" = nas-radius ]; then
   wait_for 10 grep -q "Acct-Status-Type = Stop" "$raddb/acct-detail" \
     || fail "no accounting Stop in the FreeRADIUS detail file"

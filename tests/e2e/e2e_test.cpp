@@ -51,5 +51,8 @@ TEST(VpdnEndToEnd, LnsSigtermWithSessionUp) { expect_pass("stop-lns"); }
 TEST(VpdnEndToEnd, UndoL2tpEnableOnLnsEndsEverything) { expect_pass("undo-enable"); }
 TEST(VpdnEndToEnd, CutConnectionOnLnsEndsEverything) { expect_pass("cut-lns"); }
 TEST(VpdnEndToEnd, CutConnectionOnLacEndsEverything) { expect_pass("cut-lac"); }
+TEST(VpdnEndToEnd, ResetSessionOnLnsEndsEverything) { expect_pass("reset-session-lns"); }
+TEST(VpdnEndToEnd, ResetSessionOnLacEndsEverything) { expect_pass("reset-session-lac"); }
+TEST(VpdnEndToEnd, UndoVirtualTemplateOnLnsEndsItsCalls) { expect_pass("undo-vt"); }
 
 }  // namespace
