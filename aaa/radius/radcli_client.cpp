@@ -165,8 +165,9 @@ class Worker {
     Outcome out;
     const auto& scheme = job.target.scheme;
     int timeout = static_cast<int>(std::max<std::uint32_t>(1, scheme.response_timeout_s));
-    // Comware's `retry N` counts transmissions; radcli counts retries after the first.
-    int retries = static_cast<int>(std::max<std::uint32_t>(1, scheme.retry));
+    // Comware's `retry N` counts transmissions; radcli's radius_retries counts the ones
+    // after the first (radius_retries 3 sends 4 requests, 0 sends one: measured).
+    int retries = static_cast<int>(std::max<std::uint32_t>(1, scheme.retry)) - 1;
     rc_handle* rh = handle(timeout, retries, out);
     if (!rh) {
       out.access.outcome = RadiusOutcome::error;

@@ -56,6 +56,13 @@ class BlackHole {
     if (fd_ >= 0) close(fd_);
   }
   bool ok() const { return ok_; }
+  // Datagrams that arrived so far (drained).
+  int received() {
+    int n = 0;
+    char buf[4096];
+    while (recv(fd_, buf, sizeof buf, MSG_DONTWAIT) >= 0) ++n;
+    return n;
+  }
 
  private:
   int fd_ = -1;
@@ -499,6 +506,18 @@ TEST_F(FreeRadiusTest, BothDownFallsBackToLocal) {
   r = authenticate(pap("localonly", "localpw"));
   EXPECT_FALSE(r.accepted);
   EXPECT_EQ(r.failure, AuthFailure::radius_unreachable);
+}
+
+// `retry N` is the number of transmissions to a silent server, as on Comware (radcli counts
+// the retries after the first: passing N through sent N + 1).
+TEST_F(FreeRadiusTest, RetryCountsTransmissions) {
+  start_server(9);
+  configure(dead_port_, std::nullopt, /*fallback_local=*/true);
+  engine_.call([&] { store_.mutable_running().radius_schemes["r1"].retry = 3; });
+  dead1_->received();
+  auto r = authenticate(pap("localonly", "localpw"));
+  EXPECT_EQ(r.method, AuthMethodUsed::local);
+  EXPECT_EQ(dead1_->received(), 3);
 }
 
 TEST_F(FreeRadiusTest, ManyConcurrentRequests) {
