@@ -262,8 +262,10 @@ int main(int argc, char** argv) {
   }
 
   int number = stopped.get();
-  log_info(DebugModule::l2tp, std::string("event=shutdown signal=") +
-                                  (number == SIGINT ? "SIGINT" : number == SIGQUIT ? "SIGQUIT" : "SIGTERM"));
+  log_info(DebugModule::l2tp,
+           std::string("event=shutdown signal=") + (number == SIGINT    ? "SIGINT"
+                                                    : number == SIGQUIT ? "SIGQUIT"
+                                                                        : "SIGTERM"));
   if (console) console->stop();
   if (telnet) telnet->stop();
 

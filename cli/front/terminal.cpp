@@ -468,7 +468,9 @@ class Terminal {
             if (c == 0xff) telnet_in_ = TelnetIn::iac;
             break;
           case TelnetIn::iac:
-            telnet_in_ = c == 250 ? TelnetIn::sub : (c >= 251 && c <= 254) ? TelnetIn::option : TelnetIn::data;
+            telnet_in_ = c == 250                 ? TelnetIn::sub
+                         : (c >= 251 && c <= 254) ? TelnetIn::option
+                                                  : TelnetIn::data;
             keys += ch;
             continue;
           case TelnetIn::option:
