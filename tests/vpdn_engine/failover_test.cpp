@@ -687,6 +687,13 @@ TEST_F(LnsDown, AllDownTriesThemInConfiguredOrder) {
   EXPECT_EQ(calls.up.size(), 1u);
   EXPECT_EQ(lns2.handler.incoming.size(), 1u);
   EXPECT_EQ(calls.down.size(), 1u);
+  // LNS2 answering ended its mark while LNS1 was marked down again (~101 s): the next
+  // call takes LNS2's tunnel instead of dialling LNS1 in configured order.
+  const std::size_t later = w.net.wire.size();
+  dial("u3");
+  w.settle();
+  EXPECT_EQ(calls.up.size(), 2u);
+  EXPECT_TRUE(sccrq_targets(w.net, later).empty());
 }
 
 TEST_F(LnsDown, ARefusingLnsIsMarkedDownForTheHoldTime) {
