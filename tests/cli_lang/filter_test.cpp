@@ -45,6 +45,11 @@ TEST_F(FilterTest, QuotedExpressionKeepsItsSpaces) {
   auto r = s->execute("display current-configuration | include \" ip pool\"");
   EXPECT_TRUE(r.ok) << r.output;
   EXPECT_EQ(r.output, " ip pool 1 192.168.0.10 192.168.0.200\n ip pool 2 10.1.0.1 10.1.0.9");
+  // Blanks at the ends count only when quoted.
+  r = s->execute("display current-configuration | include \"l2tp \"");
+  EXPECT_EQ(r.output, " l2tp enable\n allow l2tp virtual-template 1 remote LAC");
+  r = s->execute("display current-configuration | include l2tp   ");
+  EXPECT_EQ(r.output, " l2tp enable\nl2tp-group 1\n allow l2tp virtual-template 1 remote LAC");
 }
 
 TEST_F(FilterTest, ExcludeDropsMatchingLines) {
