@@ -10,7 +10,9 @@
 //   LacCalls for PPPoE users when the PPPoE server is available, and AutoClients for the
 //   templates with `l2tp-auto-client` (the box dials an LNS itself).
 // Config changes reach the L2TP engine (enable/disable, groups, port) and the TUN set
-// (templates with an address used by an allow group).
+// (templates with an address used by an allow group); a removed virtual template first
+// ends the calls on it (LnsCalls::close_template, LacCalls::close_local_template).
+// `reset l2tp session id` ends the call holding the session, like `cut connection`.
 // shutdown(): CDN + accounting Stop for every call, then StopCCN to every peer (the L2TP
 // engine bounds that wait), then `done`.
 #include "app/services.hpp"
