@@ -472,8 +472,8 @@ class ApplianceServices final : public Services,
       if (lns_) n += lns_->close_template(vt);
       if (lac_) n += lac_->close_local_template(vt);
       if (n)
-        log_info(DebugModule::l2tp, "virtual-template " + std::to_string(vt) + " removed: " +
-                                        std::to_string(n) + " call(s) closed");
+        log_info(DebugModule::l2tp, "virtual-template " + std::to_string(vt) +
+                                        " removed: " + std::to_string(n) + " call(s) closed");
     }
   }
 
