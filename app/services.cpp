@@ -17,6 +17,11 @@
 // engine bounds that wait), then `done`.
 #include "app/services.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <map>
 #include <memory>
 #include <set>
@@ -209,7 +214,36 @@ class ApplianceServices final : public Services,
 
   // ---- cli::Operations
   std::vector<vpdn::TunnelStatus> l2tp_tunnels() const override {
-    return l2tp_ ? l2tp_->snapshot_tunnels() : std::vector<vpdn::TunnelStatus>{};
+    if (!l2tp_) return {};
+    auto tunnels = l2tp_->snapshot_tunnels();
+    // The engine's socket is bound to any address, so it knows no local address of its
+    // own; the operator wants the one the peer sees: the source the kernel picks for it.
+    std::map<std::uint32_t, Ipv4> source_of;
+    for (auto& t : tunnels) {
+      if (!t.local_address.is_zero() || t.remote_address.is_zero()) continue;
+      auto [it, fresh] = source_of.try_emplace(t.remote_address.value);
+      if (fresh) it->second = source_address_towards(t.remote_address);
+      t.local_address = it->second;
+    }
+    return tunnels;
+  }
+  // The kernel's source address for packets to `peer` (a UDP connect() sends nothing);
+  // 0.0.0.0 when there is no route.
+  static Ipv4 source_address_towards(Ipv4 peer) {
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return {};
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(1701);
+    to.sin_addr.s_addr = htonl(peer.value);
+    sockaddr_in local{};
+    socklen_t len = sizeof local;
+    Ipv4 out;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0)
+      out.value = ntohl(local.sin_addr.s_addr);
+    ::close(fd);
+    return out;
   }
   std::vector<vpdn::SessionStatus> l2tp_sessions() const override {
     return l2tp_ ? l2tp_->snapshot_sessions() : std::vector<vpdn::SessionStatus>{};

@@ -357,7 +357,7 @@ fi
 # ---- what the boxes show ---------------------------------------------------------------
 step "display l2tp session"
 cli "$ns_lns" "display l2tp session" "display l2tp tunnel" "display ip pool 1" "display l2tp statistics" \
-  "display connection" >"$work/lns-display.txt" 2>&1 \
+  "display connection" "display l2tp tunnel verbose" >"$work/lns-display.txt" 2>&1 \
   || fail "LNS CLI: $(cat "$work/lns-display.txt")"
 cat "$work/lns-display.txt" | tr -d '\r' | grep -v '^$' | head -n 20
 expected_user=alice@corp.com
@@ -367,6 +367,10 @@ grep -q "$first_addr" "$work/lns-display.txt" || fail "LNS display does not show
 in_ns "$ns_lns" ip route show | grep "$first_addr" >/dev/null || fail "LNS has no route for $first_addr"
 tr -d '\r' <"$work/lns-display.txt" | grep -A1 "Username=$expected_user\$" | grep -q "^IP=192\.168\.24" \
   || fail "LNS display connection does not list $expected_user with its address"
+lns_side=10.240.1.2
+[ "$scenario" = client ] && lns_side=10.240.3.1
+grep -q "Local: $lns_side:1701" "$work/lns-display.txt" \
+  || fail "LNS display l2tp tunnel verbose does not show its own address $lns_side: $(grep Local: "$work/lns-display.txt")"
 if [ "$scenario" = many ]; then
   # All users share one tunnel (one LAC-LNS pair, one group).
   grep -q "Total tunnel = 1" "$work/lns-display.txt" || fail "LNS has more than one tunnel"
