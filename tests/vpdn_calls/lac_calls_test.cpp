@@ -89,6 +89,21 @@ class LacCallsTest : public ::testing::Test {
     calls->set_random(counter_random(1));
   }
 
+  // Template 1 gets an address and a one-address pool "p" (172.16.0.10), so a user that is
+  // not a VPDN user is terminated on the LAC itself.
+  void terminate_non_vpdn_users_locally() {
+    auto& c = store.mutable_running();
+    c.virtual_templates[1].remote_pool = "p";
+    c.virtual_templates[1].ip_address = Ipv4::parse("172.16.0.1");
+    config::IpPool pool;
+    pool.name = "p";
+    pool.start = *Ipv4::parse("172.16.0.10");
+    pool.end = *Ipv4::parse("172.16.0.10");
+    c.ip_pools["p"] = pool;
+    store.notify({config::ConfigSection::ip_pool, "p"});
+    store.notify({config::ConfigSection::virtual_template, "1"});
+  }
+
   void dial(const std::string& name, const std::string& password) {
     ppp::SessionConfig sc;
     sc.mode = ppp::SessionMode::client;
@@ -330,16 +345,7 @@ TEST_F(LacCallsTest, NotAVpdnUserWithoutLocalAddressIsRefused) {
 }
 
 TEST_F(LacCallsTest, NotAVpdnUserIsTerminatedLocallyWhenTheTemplateHasAPool) {
-  auto& c = store.mutable_running();
-  c.virtual_templates[1].remote_pool = "p";
-  c.virtual_templates[1].ip_address = Ipv4::parse("172.16.0.1");
-  config::IpPool pool;
-  pool.name = "p";
-  pool.start = *Ipv4::parse("172.16.0.10");
-  pool.end = *Ipv4::parse("172.16.0.10");
-  c.ip_pools["p"] = pool;
-  store.notify({config::ConfigSection::ip_pool, "p"});
-  store.notify({config::ConfigSection::virtual_template, "1"});
+  terminate_non_vpdn_users_locally();
   dial("bob@other.com", "bobpw");
   run(3s);
   EXPECT_TRUE(l2tp.placed.empty());
@@ -356,16 +362,7 @@ TEST_F(LacCallsTest, NotAVpdnUserIsTerminatedLocallyWhenTheTemplateHasAPool) {
 // `undo interface virtual-template 1` with a locally terminated user on it: PADT, the
 // address back to the pool, the route and the online user gone at once.
 TEST_F(LacCallsTest, RemovedTemplateEndsItsLocalUsers) {
-  auto& c = store.mutable_running();
-  c.virtual_templates[1].remote_pool = "p";
-  c.virtual_templates[1].ip_address = Ipv4::parse("172.16.0.1");
-  config::IpPool pool;
-  pool.name = "p";
-  pool.start = *Ipv4::parse("172.16.0.10");
-  pool.end = *Ipv4::parse("172.16.0.10");
-  c.ip_pools["p"] = pool;
-  store.notify({config::ConfigSection::ip_pool, "p"});
-  store.notify({config::ConfigSection::virtual_template, "1"});
+  terminate_non_vpdn_users_locally();
   dial("bob@other.com", "bobpw");
   run(3s);
   ASSERT_TRUE(user.up.has_value());
@@ -386,16 +383,7 @@ TEST_F(LacCallsTest, RemovedTemplateEndsItsLocalUsers) {
 // A locally terminated user renegotiates LCP (and re-authenticates): still one session,
 // counted once, one route, one online user with the same accounting session.
 TEST_F(LacCallsTest, LocalUserRenegotiatingKeepsOneSession) {
-  auto& c = store.mutable_running();
-  c.virtual_templates[1].remote_pool = "p";
-  c.virtual_templates[1].ip_address = Ipv4::parse("172.16.0.1");
-  config::IpPool pool;
-  pool.name = "p";
-  pool.start = *Ipv4::parse("172.16.0.10");
-  pool.end = *Ipv4::parse("172.16.0.10");
-  c.ip_pools["p"] = pool;
-  store.notify({config::ConfigSection::ip_pool, "p"});
-  store.notify({config::ConfigSection::virtual_template, "1"});
+  terminate_non_vpdn_users_locally();
   dial("bob@other.com", "bobpw");
   run(3s);
   ASSERT_TRUE(user.up.has_value());
