@@ -228,7 +228,13 @@ int main(int argc, char** argv) {
     if (finished.wait_for(kShutdownBound) != std::future_status::ready)
       report("vpdnd: engines did not finish shutting down within 3 s; exiting anyway", LOG_WARNING);
     engine.call([&] {
-      signals.cancel();
+      // Shutdown has started: a repeated signal (a second Ctrl+\, an init system's second
+      // TERM) must not kill the process half way through its cleanup. clear() gives the
+      // signals back to their default action, so they are ignored right after it.
+      signals.clear();
+      std::signal(SIGINT, SIG_IGN);
+      std::signal(SIGTERM, SIG_IGN);
+      std::signal(SIGQUIT, SIG_IGN);
       services.reset();
     });
     engine.stop();

@@ -517,7 +517,7 @@ fi
 # ---- daemon stop: SIGTERM ends cleanly and quickly -------------------------------------
 step "SIGTERM both boxes"
 for p in "${boxes[@]}"; do kill -TERM "$p" 2>/dev/null; done  # both at once, as before
-for p in "${boxes[@]}"; do stop_box "$p" "vpdnd $p"; done
+for p in "${boxes[@]}"; do wait_box "$p" "vpdnd $p"; done
 no_sanitizer_reports || fail "sanitizer report in a log"
 echo "PASS: $scenario"
 exit 0

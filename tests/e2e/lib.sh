@@ -28,8 +28,12 @@ alive() { [ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/n
 # stop_box PID WHAT: SIGTERM a vpdnd and require it to exit, within 10 s, with status 0. Under
 # ASan (CI) a leak or an error at shutdown aborts the process; its status is how we see it.
 stop_box() {
+  kill -TERM "$1" 2>/dev/null
+  wait_box "$@"
+}
+# wait_box PID WHAT: the same for a vpdnd that was already sent its SIGTERM.
+wait_box() {
   local p=$1 what=$2 rc
-  kill -TERM "$p" 2>/dev/null
   for _ in $(seq 1 100); do alive "$p" || break; sleep 0.1; done
   alive "$p" && fail "$what did not stop within 10 s of SIGTERM"
   wait "$p"
