@@ -93,7 +93,9 @@ std::optional<Options> parse(int argc, char** argv, int* exit_code) {
       std::fprintf(stderr, "vpdnd: %s needs a value\n", flag);
       return std::nullopt;
     };
-    auto is = [&](const char* flag) { return a == flag || a.rfind(std::string(flag) + "=", 0) == 0; };
+    auto is = [&](const char* flag) {
+      return a == flag || a.rfind(std::string(flag) + "=", 0) == 0;
+    };
     if (a == "--help" || a == "-h") {
       usage(stdout);
       *exit_code = 0;
@@ -114,7 +116,8 @@ std::optional<Options> parse(int argc, char** argv, int* exit_code) {
       char* end = nullptr;
       long p = std::strtol(v->c_str(), &end, 10);
       if (v->empty() || *end != '\0' || p < 0 || p > 65535) {
-        std::fprintf(stderr, "vpdnd: --telnet-port: '%s' is not a port number (0-65535)\n", v->c_str());
+        std::fprintf(stderr, "vpdnd: --telnet-port: '%s' is not a port number (0-65535)\n",
+                     v->c_str());
         return std::nullopt;
       }
       o.telnet_port = static_cast<int>(p);
@@ -124,7 +127,8 @@ std::optional<Options> parse(int argc, char** argv, int* exit_code) {
       if (!v) return std::nullopt;
       auto c = vpdnd::app::parse_data_plane(*v);
       if (!c) {
-        std::fprintf(stderr, "vpdnd: --data-plane: '%s' is not auto, user-space or kernel\n", v->c_str());
+        std::fprintf(stderr, "vpdnd: --data-plane: '%s' is not auto, user-space or kernel\n",
+                     v->c_str());
         return std::nullopt;
       }
       o.data_plane = *c;
@@ -178,7 +182,8 @@ int main(int argc, char** argv) {
   std::string save_path = options->config;
   if (load_path.empty()) {
     save_path = kSystemConfig;
-    load_path = std::filesystem::exists(kSystemConfig, ec) ? kSystemConfig : bundled_default_config(argv[0]);
+    load_path = std::filesystem::exists(kSystemConfig, ec) ? kSystemConfig
+                                                           : bundled_default_config(argv[0]);
   }
 
   Engine engine;
@@ -192,12 +197,13 @@ int main(int argc, char** argv) {
 
   auto loaded = cli::load_config_file(shell, load_path);
   if (!loaded.file_found) {
-    report("vpdnd: startup config " + load_path + " not found; running with the default configuration",
-           LOG_WARNING);
+    report(
+        "vpdnd: startup config " + load_path + " not found; running with the default configuration",
+        LOG_WARNING);
   } else {
     for (auto& e : loaded.errors) report(e, LOG_ERR);
-    std::fprintf(stderr, "vpdnd: loaded %s (%zu lines, %zu errors)\n", load_path.c_str(), loaded.lines,
-                 loaded.errors.size());
+    std::fprintf(stderr, "vpdnd: loaded %s (%zu lines, %zu errors)\n", load_path.c_str(),
+                 loaded.lines, loaded.errors.size());
   }
   LogBus::instance().set_sysname(engine.call([&] { return store.running().sysname; }));
   engine.call([&] { services->start(); });
@@ -247,10 +253,12 @@ int main(int argc, char** argv) {
   std::unique_ptr<cli::TelnetServer> telnet;
   if (options->telnet_port != 0) {
     telnet = std::make_unique<cli::TelnetServer>(front);
-    std::string err = telnet->start(options->telnet_bind, static_cast<std::uint16_t>(options->telnet_port));
+    std::string err =
+        telnet->start(options->telnet_bind, static_cast<std::uint16_t>(options->telnet_port));
     if (!err.empty() && !options->telnet_port_given) {
       // The default port needs privileges: without them run on, console only.
-      report("vpdnd: " + err + "; no telnet server (give --telnet-port to choose another port)", LOG_WARNING);
+      report("vpdnd: " + err + "; no telnet server (give --telnet-port to choose another port)",
+             LOG_WARNING);
       telnet.reset();
     } else if (!err.empty()) {
       report("vpdnd: " + err, LOG_ERR);
@@ -258,7 +266,8 @@ int main(int argc, char** argv) {
       shutdown_engines();
       return 1;
     } else {
-      std::fprintf(stderr, "vpdnd: telnet server on %s:%u\n", options->telnet_bind.c_str(), telnet->port());
+      std::fprintf(stderr, "vpdnd: telnet server on %s:%u\n", options->telnet_bind.c_str(),
+                   telnet->port());
     }
   }
   std::unique_ptr<cli::ConsoleShell> console;

@@ -46,11 +46,15 @@ std::uint16_t cdn_result_for(vpdn::HangupCause c) {
   switch (c) {
     case C::user_request:
     case C::keepalive:
-    case C::lower_layer: return vpdn::cdn_result::lost_carrier;
+    case C::lower_layer:
+      return vpdn::cdn_result::lost_carrier;
     case C::auth_failed:
-    case C::negotiation: return vpdn::cdn_result::general_error;
-    case C::admin: return vpdn::cdn_result::administrative;
-    case C::not_vpdn_user: return vpdn::cdn_result::invalid_destination;
+    case C::negotiation:
+      return vpdn::cdn_result::general_error;
+    case C::admin:
+      return vpdn::cdn_result::administrative;
+    case C::not_vpdn_user:
+      return vpdn::cdn_result::invalid_destination;
   }
   return vpdn::cdn_result::administrative;
 }
@@ -127,7 +131,8 @@ class ApplianceServices final : public Services,
     });
     vpdn::IpPort* lns_ip = tun_.get();
     if (backend_ == netlink::Backend::kernel) {
-      kernel_ = std::make_unique<KernelPort>(engine_.io(), *tun_, make_netlink_kernel_ops(), kernel_hooks());
+      kernel_ = std::make_unique<KernelPort>(engine_.io(), *tun_, make_netlink_kernel_ops(),
+                                             kernel_hooks());
       lns_ip = kernel_.get();
     }
     lns_ = std::make_unique<vpdn::LnsCalls>(store_, timers_, *aaa_, *this, *lns_ip);
@@ -150,8 +155,8 @@ class ApplianceServices final : public Services,
       return;
     }
     if (auto_) auto_->close_all();  // CDN to the LNS we dialled
-    if (lac_) lac_->close_all();  // CDN to the LNS, PADT to the users
-    if (lns_) lns_->close_all();  // CDN to the LAC, accounting Stop
+    if (lac_) lac_->close_all();    // CDN to the LNS, PADT to the users
+    if (lns_) lns_->close_all();    // CDN to the LAC, accounting Stop
     // close_all took every kernel session down with its call; nothing is left behind even
     // if a call had not reached session_ip_down.
     if (kernel_) kernel_->stop();
@@ -167,9 +172,9 @@ class ApplianceServices final : public Services,
     backend_ = d.backend;
     backend_description_ = d.description;
     if (d.requested_kernel_unavailable) {
-      log_error(DebugModule::l2tp, "data plane: --data-plane kernel but kernel L2TP unavailable: " + d.reason +
-                                       "; using " +
-                                       std::string(netlink::backend_name(netlink::Backend::user_space)));
+      log_error(DebugModule::l2tp,
+                "data plane: --data-plane kernel but kernel L2TP unavailable: " + d.reason +
+                    "; using " + std::string(netlink::backend_name(netlink::Backend::user_space)));
     }
     log_info(DebugModule::l2tp, "data plane backend: " + backend_description_);
     if (backend_ == netlink::Backend::kernel) {
@@ -181,7 +186,8 @@ class ApplianceServices final : public Services,
 
   KernelPort::Hooks kernel_hooks() {
     KernelPort::Hooks h;
-    h.session_info = [this](vpdn::CallId call, std::uint16_t vt) -> std::optional<KernelSessionInfo> {
+    h.session_info = [this](vpdn::CallId call,
+                            std::uint16_t vt) -> std::optional<KernelSessionInfo> {
       if (!l2tp_) return std::nullopt;
       auto peer_session = engine_peer_session_id(*l2tp_, call);
       if (!peer_session) return std::nullopt;
@@ -335,7 +341,9 @@ class ApplianceServices final : public Services,
     std::size_t cut = 0;
     for (auto id : lns_calls) cut += lns_->close(id) ? 1 : 0;
     for (auto id : lac_calls) cut += lac_->close(id) ? 1 : 0;
-    if (cut) log_info(DebugModule::aaa, "cut connection: " + std::to_string(cut) + " user(s) disconnected by the operator");
+    if (cut)
+      log_info(DebugModule::aaa,
+               "cut connection: " + std::to_string(cut) + " user(s) disconnected by the operator");
     return cut;
   }
 
@@ -343,9 +351,9 @@ class ApplianceServices final : public Services,
   bool on_incoming_session(const vpdn::IncomingSession& s) override {
     const auto& cfg = store_.running();
     if (!cfg.virtual_templates.count(s.virtual_template)) {
-      log_warning(DebugModule::l2tp, "tunnel=" + std::to_string(s.ref.tunnel) + " session=" +
-                                         std::to_string(s.ref.session) + " virtual-template " +
-                                         std::to_string(s.virtual_template) +
+      log_warning(DebugModule::l2tp, "tunnel=" + std::to_string(s.ref.tunnel) +
+                                         " session=" + std::to_string(s.ref.session) +
+                                         " virtual-template " + std::to_string(s.virtual_template) +
                                          " does not exist: call refused");
       return false;
     }
@@ -432,7 +440,8 @@ class ApplianceServices final : public Services,
   }
   void set_access_info(vpdn::AccessId id, const std::string& state, const std::string& user,
                        vpdn::CallId l2tp) override {
-    if (auto* a = access(id)) a->server->set_session_info(id.session, state, user, l2tp.tunnel, l2tp.session);
+    if (auto* a = access(id))
+      a->server->set_session_info(id.session, state, user, l2tp.tunnel, l2tp.session);
   }
 
   // ---- from the PPPoE listeners
@@ -485,7 +494,8 @@ class ApplianceServices final : public Services,
         tun_->reconcile(cfg);
         reconcile_access(cfg);
         break;
-      default: break;
+      default:
+        break;
     }
   }
 
@@ -521,7 +531,8 @@ class ApplianceServices final : public Services,
     for (auto& a : access_) {
       if (!a) continue;
       auto i = cfg.interfaces.find(a->name);
-      bool keep = i != cfg.interfaces.end() && i->second.pppoe_server_template == a->virtual_template;
+      bool keep =
+          i != cfg.interfaces.end() && i->second.pppoe_server_template == a->virtual_template;
       if (keep) continue;
       a->server->close_all();  // PADT each; the listener ends the calls
       a->socket->stop();
@@ -572,9 +583,9 @@ class ApplianceServices final : public Services,
   std::unique_ptr<vpdn::LnsCalls> lns_;
   std::unique_ptr<vpdn::LacCalls> lac_;
   std::unique_ptr<vpdn::AutoClients> auto_;
-  std::vector<std::unique_ptr<AccessInterface>> access_;  // index = AccessId::port
+  std::vector<std::unique_ptr<AccessInterface>> access_;    // index = AccessId::port
   std::map<vpdn::SessionRef, std::vector<Bytes>> pending_;  // LNS sessions before PPP starts
-  std::map<vpdn::SessionRef, bool> sequencing_;  // kernel mode: LNS sessions' data Ns/Nr
+  std::map<vpdn::SessionRef, bool> sequencing_;             // kernel mode: LNS sessions' data Ns/Nr
   bool udp_open_ = false;
 };
 

@@ -10,9 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/operations.hpp"
-
 #include "aaa/status.hpp"
+#include "cli/operations.hpp"
 #include "ppp/status.hpp"
 #include "startup-config/model.hpp"
 #include "vpdn/status.hpp"
@@ -39,7 +38,8 @@ std::string render_radius_schemes(const config::RunningConfig& config, const std
 // `display connection [domain D | ip A | ucibindex N | user-name U]`: the matching online
 // users, V5 layout (Index/Username, IP, IPv6); `ucibindex` adds access, port and online
 // time. `now` is the wall clock the Start/Current times are printed from.
-std::string render_connections(const std::vector<aaa::OnlineUser>& users, const ConnectionFilter& filter,
+std::string render_connections(const std::vector<aaa::OnlineUser>& users,
+                               const ConnectionFilter& filter,
                                std::chrono::system_clock::time_point now);
 // `display pppoe-server session`
 std::string render_pppoe_sessions(const std::vector<ppp::PppoeSessionStatus>& sessions);

@@ -24,17 +24,22 @@ struct ConnectionFilter {
 
   bool matches(const aaa::OnlineUser& u) const {
     switch (kind) {
-      case Kind::all: return true;
+      case Kind::all:
+        return true;
       case Kind::domain: {
         if (u.domain.size() != text.size()) return false;
         for (std::size_t i = 0; i < text.size(); ++i)
-          if (std::tolower(static_cast<unsigned char>(u.domain[i])) != std::tolower(static_cast<unsigned char>(text[i])))
+          if (std::tolower(static_cast<unsigned char>(u.domain[i])) !=
+              std::tolower(static_cast<unsigned char>(text[i])))
             return false;
         return true;
       }
-      case Kind::ip: return u.address == address && !address.is_zero();
-      case Kind::index: return u.index == index;
-      case Kind::user_name: return u.user == text;
+      case Kind::ip:
+        return u.address == address && !address.is_zero();
+      case Kind::index:
+        return u.index == index;
+      case Kind::user_name:
+        return u.user == text;
     }
     return false;
   }

@@ -16,15 +16,15 @@ namespace vpdnd::cli {
 
 // Per-terminal switches that commands set and the front end honours.
 struct TerminalSettings {
-  bool monitor = false;     // `terminal monitor`
-  bool debugging = false;   // `terminal debugging`
-  bool logging = true;      // `terminal logging`
+  bool monitor = false;              // `terminal monitor`
+  bool debugging = false;            // `terminal debugging`
+  bool logging = true;               // `terminal logging`
   std::uint32_t screen_length = 24;  // `screen-length N` / `screen-length disable` (0)
 };
 
 struct ExecResult {
-  std::string output;      // text to print, lines separated by '\n' (no trailing prompt)
-  bool ok = true;          // false: an error was printed (caret + `% ...`)
+  std::string output;          // text to print, lines separated by '\n' (no trailing prompt)
+  bool ok = true;              // false: an error was printed (caret + `% ...`)
   bool close_session = false;  // `quit` from user view
   // The command asked a question (`save` on a terminal: "... Are you sure? [Y/N]:"). The
   // output ends with the question; the next line given to execute() is the answer.

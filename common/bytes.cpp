@@ -51,10 +51,14 @@ bool parse_hex(std::string_view text, Bytes& out) {
   for (char c : text) {
     if (std::isspace(static_cast<unsigned char>(c)) || c == ':') continue;
     int v;
-    if (c >= '0' && c <= '9') v = c - '0';
-    else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-    else return false;
+    if (c >= '0' && c <= '9')
+      v = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      v = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      v = c - 'A' + 10;
+    else
+      return false;
     if (high < 0) {
       high = v;
     } else {

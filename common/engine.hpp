@@ -5,11 +5,10 @@
 // Called from the engine thread itself, call() runs inline (no self-deadlock).
 #pragma once
 
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-
-#include <atomic>
 #include <exception>
 #include <future>
 #include <optional>
@@ -42,9 +41,7 @@ class Engine {
     io_.stop();
     if (thread_.joinable() && std::this_thread::get_id() != thread_.get_id()) thread_.join();
   }
-  bool in_engine_thread() const {
-    return std::this_thread::get_id() == engine_thread_id_.load();
-  }
+  bool in_engine_thread() const { return std::this_thread::get_id() == engine_thread_id_.load(); }
   bool running() const { return !io_.stopped(); }
 
   template <class F>

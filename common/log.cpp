@@ -9,48 +9,72 @@ namespace vpdnd {
 
 std::string_view to_string(DebugModule m) {
   switch (m) {
-    case DebugModule::l2tp: return "L2TP";
-    case DebugModule::ppp: return "PPP";
-    case DebugModule::pppoe: return "PPPOE";
-    case DebugModule::aaa: return "AAA";
-    case DebugModule::radius: return "RADIUS";
-    case DebugModule::count: break;
+    case DebugModule::l2tp:
+      return "L2TP";
+    case DebugModule::ppp:
+      return "PPP";
+    case DebugModule::pppoe:
+      return "PPPOE";
+    case DebugModule::aaa:
+      return "AAA";
+    case DebugModule::radius:
+      return "RADIUS";
+    case DebugModule::count:
+      break;
   }
   return "?";
 }
 
 std::string_view keyword(DebugModule m) {
   switch (m) {
-    case DebugModule::l2tp: return "l2tp";
-    case DebugModule::ppp: return "ppp";
-    case DebugModule::pppoe: return "pppoe";
-    case DebugModule::aaa: return "aaa";
-    case DebugModule::radius: return "radius";
-    case DebugModule::count: break;
+    case DebugModule::l2tp:
+      return "l2tp";
+    case DebugModule::ppp:
+      return "ppp";
+    case DebugModule::pppoe:
+      return "pppoe";
+    case DebugModule::aaa:
+      return "aaa";
+    case DebugModule::radius:
+      return "radius";
+    case DebugModule::count:
+      break;
   }
   return "?";
 }
 
 std::string_view to_string(DebugClass c) {
   switch (c) {
-    case DebugClass::control: return "CONTROL";
-    case DebugClass::error: return "ERROR";
-    case DebugClass::event: return "EVENT";
-    case DebugClass::hidden: return "HIDDEN";
-    case DebugClass::payload: return "PAYLOAD";
-    case DebugClass::count: break;
+    case DebugClass::control:
+      return "CONTROL";
+    case DebugClass::error:
+      return "ERROR";
+    case DebugClass::event:
+      return "EVENT";
+    case DebugClass::hidden:
+      return "HIDDEN";
+    case DebugClass::payload:
+      return "PAYLOAD";
+    case DebugClass::count:
+      break;
   }
   return "?";
 }
 
 std::string_view keyword(DebugClass c) {
   switch (c) {
-    case DebugClass::control: return "control";
-    case DebugClass::error: return "error";
-    case DebugClass::event: return "event";
-    case DebugClass::hidden: return "hidden";
-    case DebugClass::payload: return "payload";
-    case DebugClass::count: break;
+    case DebugClass::control:
+      return "control";
+    case DebugClass::error:
+      return "error";
+    case DebugClass::event:
+      return "event";
+    case DebugClass::hidden:
+      return "hidden";
+    case DebugClass::payload:
+      return "payload";
+    case DebugClass::count:
+      break;
   }
   return "?";
 }
@@ -82,8 +106,8 @@ void LogBus::debug(DebugModule m, DebugClass c, std::string text) {
 }
 
 void LogBus::log(LogLevel level, DebugModule m, std::string text) {
-  LogRecord r{std::chrono::system_clock::now(), level, m, DebugClass::event, false,
-              std::move(text)};
+  LogRecord r{
+      std::chrono::system_clock::now(), level, m, DebugClass::event, false, std::move(text)};
   publish(r);
 }
 
@@ -112,11 +136,16 @@ std::string LogBus::sysname() const {
 namespace {
 std::string_view level_mnemonic(LogLevel level) {
   switch (level) {
-    case LogLevel::error: return "ERROR";
-    case LogLevel::warning: return "WARNING";
-    case LogLevel::notice: return "NOTICE";
-    case LogLevel::info: return "INFO";
-    case LogLevel::debug: return "DEBUG";
+    case LogLevel::error:
+      return "ERROR";
+    case LogLevel::warning:
+      return "WARNING";
+    case LogLevel::notice:
+      return "NOTICE";
+    case LogLevel::info:
+      return "INFO";
+    case LogLevel::debug:
+      return "DEBUG";
   }
   return "INFO";
 }
@@ -137,8 +166,7 @@ std::string LogBus::format(const LogRecord& r) const {
   std::snprintf(head, sizeof head, "%c%s:%03lld %d %s %.*s/%d/%.*s: ", r.is_debug ? '*' : '%',
                 stamp, static_cast<long long>(ms), tm.tm_year + 1900, sysname().c_str(),
                 static_cast<int>(to_string(r.module).size()), to_string(r.module).data(),
-                static_cast<int>(r.level),
-                static_cast<int>(mnemonic.size()), mnemonic.data());
+                static_cast<int>(r.level), static_cast<int>(mnemonic.size()), mnemonic.data());
   return head + r.text;
 }
 

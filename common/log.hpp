@@ -25,10 +25,10 @@ namespace vpdnd {
 enum class DebugModule : std::uint8_t { l2tp, ppp, pppoe, aaa, radius, count };
 enum class DebugClass : std::uint8_t { control, error, event, hidden, payload, count };
 
-std::string_view to_string(DebugModule m);   // "L2TP", "PPP", ...
-std::string_view to_string(DebugClass c);    // "CONTROL", "ERROR", ...
-std::string_view keyword(DebugModule m);     // "l2tp", "ppp", ...
-std::string_view keyword(DebugClass c);      // "control", ...
+std::string_view to_string(DebugModule m);  // "L2TP", "PPP", ...
+std::string_view to_string(DebugClass c);   // "CONTROL", "ERROR", ...
+std::string_view keyword(DebugModule m);    // "l2tp", "ppp", ...
+std::string_view keyword(DebugClass c);     // "control", ...
 
 enum class LogLevel : std::uint8_t { error = 3, warning = 4, notice = 5, info = 6, debug = 7 };
 
@@ -80,8 +80,8 @@ class LogBus {
   }
   void publish(const LogRecord& r);
 
-  std::array<std::atomic<bool>,
-             static_cast<std::size_t>(DebugModule::count) * static_cast<std::size_t>(DebugClass::count)>
+  std::array<std::atomic<bool>, static_cast<std::size_t>(DebugModule::count) *
+                                    static_cast<std::size_t>(DebugClass::count)>
       switches_{};
   mutable std::mutex mutex_;  // guards sinks_ and sysname_, never held while protocol runs
   std::vector<std::pair<SinkId, Sink>> sinks_;
@@ -92,7 +92,9 @@ class LogBus {
 };
 
 // Shorthands. The text is built only if the switch is on: pass a lambda for costly text.
-inline bool debug_on(DebugModule m, DebugClass c) { return LogBus::instance().enabled(m, c); }
+inline bool debug_on(DebugModule m, DebugClass c) {
+  return LogBus::instance().enabled(m, c);
+}
 template <class MakeText>
 inline void debug_lazy(DebugModule m, DebugClass c, MakeText&& make) {
   if (debug_on(m, c)) LogBus::instance().debug(m, c, make());

@@ -54,7 +54,8 @@ class PackedStrings {
     std::string data;
     data.reserve(data_.size() - old + v.size());
     data.append(data_, 0, b).append(v).append(data_, ends_[i]);
-    const std::ptrdiff_t delta = static_cast<std::ptrdiff_t>(v.size()) - static_cast<std::ptrdiff_t>(old);
+    const std::ptrdiff_t delta =
+        static_cast<std::ptrdiff_t>(v.size()) - static_cast<std::ptrdiff_t>(old);
     for (std::size_t j = i; j < N; ++j)
       ends_[j] = static_cast<std::uint16_t>(static_cast<std::ptrdiff_t>(ends_[j]) + delta);
     data_ = std::move(data);

@@ -1,7 +1,6 @@
 #include "common/timer.hpp"
 
 #include <algorithm>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -97,7 +96,9 @@ struct AsioTimerService::Impl {
 AsioTimerService::AsioTimerService(boost::asio::io_context& io)
     : impl_(std::make_unique<Impl>(io)) {}
 
-AsioTimerService::~AsioTimerService() { *impl_->alive = false; }
+AsioTimerService::~AsioTimerService() {
+  *impl_->alive = false;
+}
 
 TimerService::Id AsioTimerService::schedule(Duration after, std::function<void()> fire) {
   Id id = queue_.add(now() + after, std::move(fire));

@@ -81,7 +81,8 @@ struct Error {
 // FF 03 00 21 on the LNS) can be put in front without copying the packet.
 class PacketBatch {
  public:
-  explicit PacketBatch(std::size_t count = 32, std::size_t buffer_size = 2048, std::size_t headroom = 0);
+  explicit PacketBatch(std::size_t count = 32, std::size_t buffer_size = 2048,
+                       std::size_t headroom = 0);
   std::size_t capacity() const { return lengths_.size(); }
   std::size_t buffer_size() const { return buffer_size_; }
   std::size_t headroom() const { return headroom_; }
@@ -93,7 +94,9 @@ class PacketBatch {
   }
   // For fillers (TunDevice, UdpBatchSocket).
   std::uint8_t* slot(std::size_t i) { return storage_.data() + i * stride() + headroom_; }
-  const std::uint8_t* slot(std::size_t i) const { return storage_.data() + i * stride() + headroom_; }
+  const std::uint8_t* slot(std::size_t i) const {
+    return storage_.data() + i * stride() + headroom_;
+  }
   void set_length(std::size_t i, std::size_t n) { lengths_[i] = n; }
   void set_size(std::size_t n) { used_ = n; }
 
@@ -234,7 +237,9 @@ class RouteTable {
 template <class V>
 class AddressMap {
  public:
-  bool insert(Ipv4 address, V value) { return map_.emplace(address.value, std::move(value)).second; }
+  bool insert(Ipv4 address, V value) {
+    return map_.emplace(address.value, std::move(value)).second;
+  }
   bool erase(Ipv4 address) { return map_.erase(address.value) != 0; }
   const V* find(Ipv4 address) const {
     auto it = map_.find(address.value);
@@ -269,9 +274,8 @@ struct Endpoint {
 class UdpBatchSocket {
  public:
   // Binds a non-blocking UDP socket (SO_REUSEADDR off). port 0 = ephemeral.
-  static Result<std::unique_ptr<UdpBatchSocket>, Error> bind(Endpoint local,
-                                                               std::size_t batch = 32,
-                                                               std::size_t buffer_size = 2048);
+  static Result<std::unique_ptr<UdpBatchSocket>, Error> bind(Endpoint local, std::size_t batch = 32,
+                                                             std::size_t buffer_size = 2048);
   ~UdpBatchSocket();
   UdpBatchSocket(const UdpBatchSocket&) = delete;
   UdpBatchSocket& operator=(const UdpBatchSocket&) = delete;

@@ -97,14 +97,14 @@ struct PppoeDiscovery {
 
 struct PppoeDecodeError {
   enum class Kind : std::uint8_t {
-    truncated,         // shorter than Ethernet + PPPoE header, or Length past the frame
-    bad_ethertype,     // not 0x8863 (discovery) / 0x8864 (session)
-    bad_version,       // VER/TYPE not 1/1 (RFC 2516 §4)
-    bad_code,          // unknown CODE, or non-zero CODE on a session frame
-    bad_tag,           // a tag's length runs past the payload
-    missing_tag,       // PADI/PADR without Service-Name, PADO without AC-Name (§5.1-5.3)
-    bad_session_id,    // non-zero in PADI/PADO/PADR, zero in PADT / session frames
-    bad_destination,   // PADI not broadcast, or a unicast-only packet sent to a group
+    truncated,        // shorter than Ethernet + PPPoE header, or Length past the frame
+    bad_ethertype,    // not 0x8863 (discovery) / 0x8864 (session)
+    bad_version,      // VER/TYPE not 1/1 (RFC 2516 §4)
+    bad_code,         // unknown CODE, or non-zero CODE on a session frame
+    bad_tag,          // a tag's length runs past the payload
+    missing_tag,      // PADI/PADR without Service-Name, PADO without AC-Name (§5.1-5.3)
+    bad_session_id,   // non-zero in PADI/PADO/PADR, zero in PADT / session frames
+    bad_destination,  // PADI not broadcast, or a unicast-only packet sent to a group
   };
   Kind kind = Kind::truncated;
   std::size_t offset = 0;
@@ -137,8 +137,8 @@ class PppoeFrameSink {
 };
 
 enum class PppoeCloseReason : std::uint8_t {
-  admin,        // close() / close_all() (PADT sent)
-  peer_padt,    // the client sent PADT
+  admin,      // close() / close_all() (PADT sent)
+  peer_padt,  // the client sent PADT
 };
 std::string_view to_string(PppoeCloseReason r);
 
@@ -155,14 +155,14 @@ class PppoeSessionListener {
 };
 
 struct PppoeServerConfig {
-  std::string interface;               // for display ("eth1")
-  MacAddress mac{};                    // our source MAC
-  std::string ac_name = "vpdnd";       // AC-Name (sysname)
-  std::vector<std::string> services;   // offered Service-Names; empty = any requested one
+  std::string interface;              // for display ("eth1")
+  MacAddress mac{};                   // our source MAC
+  std::string ac_name = "vpdnd";      // AC-Name (sysname)
+  std::vector<std::string> services;  // offered Service-Names; empty = any requested one
   std::size_t max_sessions = 65534;
   std::size_t max_sessions_per_mac = 100;
-  Bytes cookie_secret;                 // empty: 16 random octets
-  Duration cookie_lifetime = 60s;      // a PADR must follow its PADO within this
+  Bytes cookie_secret;             // empty: 16 random octets
+  Duration cookie_lifetime = 60s;  // a PADR must follow its PADO within this
 };
 
 struct PppoeServerCounters {
@@ -226,7 +226,8 @@ class PppoeServer {
   void on_padr(const PppoeDiscovery& p);
   void on_padt(const PppoeDiscovery& p);
   bool service_offered(std::string_view requested) const;
-  void send_pads_error(const PppoeDiscovery& request, std::uint16_t error_tag, std::string_view text);
+  void send_pads_error(const PppoeDiscovery& request, std::uint16_t error_tag,
+                       std::string_view text);
   void echo_tags(const PppoeDiscovery& from, PppoeDiscovery& to) const;
   std::uint16_t allocate_id();
   void drop(const char* reason);
@@ -258,11 +259,11 @@ class PppoeClientListener {
 };
 
 struct PppoeClientConfig {
-  MacAddress mac{};            // our source MAC (vpdn-dial gives each user its own)
-  std::string service_name;    // requested Service-Name ("" = any)
-  std::string ac_name;         // accept only PADOs from this AC ("" = the first one)
-  Bytes host_uniq;             // echoed by the AC; empty = none
-  Duration timeout = 2s;       // per PADI/PADR attempt (RFC 2516 §7 suggests doubling)
+  MacAddress mac{};          // our source MAC (vpdn-dial gives each user its own)
+  std::string service_name;  // requested Service-Name ("" = any)
+  std::string ac_name;       // accept only PADOs from this AC ("" = the first one)
+  Bytes host_uniq;           // echoed by the AC; empty = none
+  Duration timeout = 2s;     // per PADI/PADR attempt (RFC 2516 §7 suggests doubling)
   unsigned max_attempts = 4;
 };
 
@@ -276,10 +277,10 @@ class PppoeClient {
   PppoeClient(const PppoeClient&) = delete;
   PppoeClient& operator=(const PppoeClient&) = delete;
 
-  void start();                // PADI
+  void start();                   // PADI
   void on_frame(ByteView frame);  // frames addressed to config.mac (others are ignored)
   bool send(ByteView ppp_frame);  // in state session
-  void close();                // PADT if in session; no callback
+  void close();                   // PADT if in session; no callback
   State state() const { return state_; }
   std::uint16_t session_id() const { return session_id_; }
   const MacAddress& ac_mac() const { return ac_mac_; }

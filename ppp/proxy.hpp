@@ -14,10 +14,10 @@ namespace vpdnd::ppp {
 // RFC 2661 §4.4.5 Proxy Authen Type values.
 enum class ProxyAuthType : std::uint16_t {
   reserved = 0,
-  textual = 1,   // username/password exchange
-  chap = 2,      // PPP CHAP
-  pap = 3,       // PPP PAP
-  none = 4,      // no authentication
+  textual = 1,  // username/password exchange
+  chap = 2,     // PPP CHAP
+  pap = 3,      // PPP PAP
+  none = 4,     // no authentication
   mschap_v1 = 5,
 };
 
@@ -29,10 +29,10 @@ struct ProxyData {
   std::vector<std::uint8_t> last_received_confreq;
 
   ProxyAuthType auth_type = ProxyAuthType::none;
-  std::string auth_name;                    // the user's full name as typed
-  std::vector<std::uint8_t> auth_challenge; // CHAP challenge we sent
-  std::optional<std::uint8_t> auth_id;      // CHAP/PAP identifier
-  std::vector<std::uint8_t> auth_response;  // CHAP response value, or the PAP password
+  std::string auth_name;                     // the user's full name as typed
+  std::vector<std::uint8_t> auth_challenge;  // CHAP challenge we sent
+  std::optional<std::uint8_t> auth_id;       // CHAP/PAP identifier
+  std::vector<std::uint8_t> auth_response;   // CHAP response value, or the PAP password
 
   bool has_lcp() const { return !last_sent_confreq.empty() || !last_received_confreq.empty(); }
   bool operator==(const ProxyData&) const = default;

@@ -10,11 +10,11 @@ namespace vpdnd::ppp {
 
 struct PppoeSessionStatus {
   std::uint16_t session_id = 0;
-  std::string interface;                 // Linux name of the access port
+  std::string interface;  // Linux name of the access port
   std::array<std::uint8_t, 6> peer_mac{};
-  std::string state;                     // "PADR-received", "LCP", "Auth", "Up", ...
+  std::string state;  // "PADR-received", "LCP", "Auth", "Up", ...
   std::string user;
-  std::uint16_t l2tp_tunnel = 0;         // 0 when not tunnelled (yet)
+  std::uint16_t l2tp_tunnel = 0;  // 0 when not tunnelled (yet)
   std::uint16_t l2tp_session = 0;
   std::chrono::seconds uptime{0};
 };

@@ -79,11 +79,11 @@ struct VirtualTemplate {
   std::uint16_t number = 0;  // 0..1023
   std::optional<Ipv4> ip_address;
   std::optional<Ipv4> ip_mask;
-  std::string remote_pool;             // `remote address pool NAME`
-  std::optional<Ipv4> remote_address;  // `remote address A`
+  std::string remote_pool;              // `remote address pool NAME`
+  std::optional<Ipv4> remote_address;   // `remote address A`
   std::vector<PppAuthMode> auth_modes;  // empty: no authentication of the peer
-  std::string auth_domain;             // `ppp authentication-mode chap domain D`
-  std::uint32_t hold_timer_s = 10;     // `ppp timer hold`: LCP echo interval
+  std::string auth_domain;              // `ppp authentication-mode chap domain D`
+  std::uint32_t hold_timer_s = 10;      // `ppp timer hold`: LCP echo interval
   std::uint16_t mtu = 1500;
   std::optional<Ipv4> dns_primary;
   std::optional<Ipv4> dns_secondary;
@@ -109,7 +109,7 @@ struct Interface {
 // ---- AAA ---------------------------------------------------------------------------
 
 struct IpPool {
-  std::string name;    // number or word
+  std::string name;  // number or word
   Ipv4 start;
   Ipv4 end;            // == start for a one-address pool
   std::string domain;  // empty: system-wide (`ip pool` in system view); else the V5 domain owner
@@ -152,8 +152,8 @@ enum class UserNameFormat { with_domain, without_domain, keep_original };
 
 struct RadiusScheme {
   std::string name;
-  std::optional<RadiusServer> primary_authentication;   // default port 1812
-  std::optional<RadiusServer> primary_accounting;       // default port 1813
+  std::optional<RadiusServer> primary_authentication;  // default port 1812
+  std::optional<RadiusServer> primary_accounting;      // default port 1813
   std::optional<RadiusServer> secondary_authentication;
   std::optional<RadiusServer> secondary_accounting;
   Secret key_authentication;
@@ -172,7 +172,7 @@ enum class VtyAuthMode { none, password, scheme };
 
 struct UserInterfaceVty {
   VtyAuthMode auth_mode = VtyAuthMode::scheme;
-  Secret password;                 // `set authentication password {simple|cipher} PW`
+  Secret password;                     // `set authentication password {simple|cipher} PW`
   std::uint32_t idle_timeout_s = 600;  // `idle-timeout MIN [SEC]`; 0 = never
   std::uint32_t screen_length = 24;    // `screen-length N`; 0 = no paging
   bool operator==(const UserInterfaceVty&) const = default;
@@ -204,15 +204,15 @@ struct RunningConfig {
 
 // What a command changed, so engines re-read only their part.
 enum class ConfigSection {
-  system,           // sysname, telnet
-  l2tp_global,      // l2tp enable, separators, match order, limits, port
-  l2tp_group,       // key = group number
-  virtual_template, // key = template number
-  interface,        // key = interface name
-  ip_pool,          // key = pool name
-  domain,           // key = domain name
-  local_user,       // key = user name
-  radius_scheme,    // key = scheme name
+  system,            // sysname, telnet
+  l2tp_global,       // l2tp enable, separators, match order, limits, port
+  l2tp_group,        // key = group number
+  virtual_template,  // key = template number
+  interface,         // key = interface name
+  ip_pool,           // key = pool name
+  domain,            // key = domain name
+  local_user,        // key = user name
+  radius_scheme,     // key = scheme name
   user_interface,
 };
 

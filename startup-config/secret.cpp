@@ -13,8 +13,8 @@ namespace vpdnd::config {
 namespace {
 
 // The fixed device key. Changing it makes every saved cipher unreadable: never do.
-constexpr std::array<std::uint8_t, 16> kDeviceKey = {0x56, 0x50, 0x44, 0x4e, 0x44, 0x2d, 0x63, 0x6f,
-                                                     0x6d, 0x77, 0x61, 0x72, 0x65, 0x2d, 0x6b, 0x31};
+constexpr std::array<std::uint8_t, 16> kDeviceKey = {
+    0x56, 0x50, 0x44, 0x4e, 0x44, 0x2d, 0x63, 0x6f, 0x6d, 0x77, 0x61, 0x72, 0x65, 0x2d, 0x6b, 0x31};
 constexpr std::size_t kIvLen = 16;
 
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
@@ -55,7 +55,8 @@ std::string encrypt_secret(const Secret& secret) {
        &mac_len);
   std::vector<std::uint8_t> out(mac, mac + kIvLen);
   CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_128_cbc(), nullptr, kDeviceKey.data(), mac) != 1)
+  if (!ctx ||
+      EVP_EncryptInit_ex(ctx.get(), EVP_aes_128_cbc(), nullptr, kDeviceKey.data(), mac) != 1)
     return {};
   out.resize(kIvLen + secret.plain.size() + 16);
   int len1 = 0, len2 = 0;
@@ -73,14 +74,15 @@ std::optional<Secret> decrypt_secret(std::string_view cipher) {
   auto raw = base64_decode(cipher.substr(kCipherPrefix.size()));
   if (!raw || raw->size() < kIvLen + 16 || (raw->size() - kIvLen) % 16 != 0) return std::nullopt;
   CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
-  if (!ctx ||
-      EVP_DecryptInit_ex(ctx.get(), EVP_aes_128_cbc(), nullptr, kDeviceKey.data(), raw->data()) != 1)
+  if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_128_cbc(), nullptr, kDeviceKey.data(),
+                                 raw->data()) != 1)
     return std::nullopt;
   std::string plain(raw->size() - kIvLen + 16, '\0');
   int len1 = 0, len2 = 0;
   if (EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &len1,
                         raw->data() + kIvLen, static_cast<int>(raw->size() - kIvLen)) != 1 ||
-      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + len1, &len2) != 1)
+      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + len1,
+                          &len2) != 1)
     return std::nullopt;
   plain.resize(static_cast<std::size_t>(len1 + len2));
   if (plain.empty() || plain.size() > kMaxSecretLength) return std::nullopt;

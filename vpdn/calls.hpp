@@ -89,13 +89,13 @@ struct CallIdHash {
 
 // Why the calls layer ends an L2TP session (the adapter maps it to a CDN result code).
 enum class HangupCause : std::uint8_t {
-  user_request,    // the user hung up (LCP Terminate / PADT)
-  auth_failed,     // PPP authentication failed
-  negotiation,     // LCP/IPCP failed, no address
-  keepalive,       // echo timeout
-  admin,           // reset / shutdown
-  not_vpdn_user,   // LAC: no LNS for this user
-  lower_layer,     // the other side of the switch went away
+  user_request,   // the user hung up (LCP Terminate / PADT)
+  auth_failed,    // PPP authentication failed
+  negotiation,    // LCP/IPCP failed, no address
+  keepalive,      // echo timeout
+  admin,          // reset / shutdown
+  not_vpdn_user,  // LAC: no LNS for this user
+  lower_layer,    // the other side of the switch went away
 };
 std::string_view to_string(HangupCause c);
 
@@ -104,8 +104,8 @@ std::string_view to_string(HangupCause c);
 // LAC: what the calls layer asks the engine to place (vpdn::LacCallRequest without the
 // engine's header; the adapter copies it across).
 struct LacCallPlan {
-  std::uint16_t group = 0;           // 0: the fields below name the LNS (RADIUS tunnel)
-  std::vector<Ipv4> lns_addresses;   // empty: the group's, in order
+  std::uint16_t group = 0;               // 0: the fields below name the LNS (RADIUS tunnel)
+  std::vector<Ipv4> lns_addresses;       // empty: the group's, in order
   std::optional<std::string> secret;     // Tunnel-Password
   std::optional<std::string> host_name;  // Tunnel-Client-Auth-Id
   std::string user;
@@ -185,8 +185,8 @@ class IpPort {
 
 struct IncomingCall {
   CallId id;
-  std::uint16_t group = 0;             // the l2tp-group that accepted the tunnel
-  std::uint16_t virtual_template = 0;  // `allow l2tp virtual-template N`
+  std::uint16_t group = 0;              // the l2tp-group that accepted the tunnel
+  std::uint16_t virtual_template = 0;   // `allow l2tp virtual-template N`
   std::optional<ppp::ProxyData> proxy;  // ICCN proxy LCP / authentication AVPs
   std::string calling_number;
   std::string called_number;
@@ -206,11 +206,11 @@ struct LnsCallStatus {
 struct LnsCounters {
   std::uint64_t calls_total = 0, calls_up = 0;
   std::uint64_t ip_to_tun = 0, ip_from_tun = 0;
-  std::uint64_t drop_no_session = 0;   // TUN packet for an address no session owns
-  std::uint64_t drop_not_ipv4 = 0;     // TUN packet that is not IPv4
-  std::uint64_t drop_unknown_call = 0; // L2TP data for a call we do not hold
-  std::uint64_t drop_ppp = 0;          // frames the PPP session dropped
-  std::uint64_t no_route = 0;          // IPCP up but the template has no TUN device
+  std::uint64_t drop_no_session = 0;    // TUN packet for an address no session owns
+  std::uint64_t drop_not_ipv4 = 0;      // TUN packet that is not IPv4
+  std::uint64_t drop_unknown_call = 0;  // L2TP data for a call we do not hold
+  std::uint64_t drop_ppp = 0;           // frames the PPP session dropped
+  std::uint64_t no_route = 0;           // IPCP up but the template has no TUN device
 };
 
 class LnsCalls {
@@ -227,8 +227,7 @@ class LnsCalls {
   void on_l2tp_data(CallId call, ByteView frame);
   // The L2TP session is gone (CDN received, StopCCN, tunnel lost, reset): tear down, no CDN.
   // `cause` is what the accounting Stop reports (default Lost-Carrier).
-  void on_call_down(CallId call,
-                    aaa::TerminateCause cause = aaa::TerminateCause::lost_carrier);
+  void on_call_down(CallId call, aaa::TerminateCause cause = aaa::TerminateCause::lost_carrier);
   // An IPv4 datagram read from template `vt`'s TUN.
   void on_tun_packet(std::uint16_t vt, ByteView packet);
 
@@ -246,7 +245,9 @@ class LnsCalls {
   std::optional<LnsCallStatus> find(CallId call) const;
   const LnsCounters& counters() const { return counters_; }
   // For tests: a random source for magic numbers and challenges (default OpenSSL).
-  void set_random(std::function<void(std::span<std::uint8_t>)> random) { random_ = std::move(random); }
+  void set_random(std::function<void(std::span<std::uint8_t>)> random) {
+    random_ = std::move(random);
+  }
 
   class Call;  // one L2TP session's PPP side
 
@@ -265,7 +266,7 @@ class LnsCalls {
   std::unordered_map<CallId, std::unique_ptr<Call>, CallIdHash> calls_;
   std::unordered_map<std::uint32_t, CallId> by_address_;
   DeferredDelete<Call> graveyard_;  // ended calls
-  Bytes frame_buf_;  // reused for TUN -> PPP framing
+  Bytes frame_buf_;                 // reused for TUN -> PPP framing
   LnsCounters counters_;
   std::function<void(std::span<std::uint8_t>)> random_;
 };
@@ -274,8 +275,8 @@ class LnsCalls {
 
 struct AccessCall {
   AccessId id;
-  std::string interface;            // "eth1"
-  std::string calling_number;       // the user's MAC, as Calling Number / Calling-Station-Id
+  std::string interface;               // "eth1"
+  std::string calling_number;          // the user's MAC, as Calling Number / Calling-Station-Id
   std::uint16_t virtual_template = 0;  // `pppoe-server bind virtual-template N`
 };
 
@@ -285,16 +286,16 @@ struct LacCallStatus {
   std::string user;
   std::string state;  // "LCP", "Auth", "Placing", "Tunnelled", "Local", ...
   CallId l2tp;
-  std::optional<Ipv4> address;  // local termination only
+  std::optional<Ipv4> address;         // local termination only
   std::uint16_t virtual_template = 0;  // the access interface's `pppoe-server bind`
 };
 
 struct LacCounters {
   std::uint64_t calls_total = 0;
-  std::uint64_t tunnelled = 0;          // placed and up, now
-  std::uint64_t local = 0;              // terminated locally, now
-  std::uint64_t refused = 0;            // not a VPDN user and no local termination
-  std::uint64_t place_failed = 0;       // no LNS answered / refused
+  std::uint64_t tunnelled = 0;     // placed and up, now
+  std::uint64_t local = 0;         // terminated locally, now
+  std::uint64_t refused = 0;       // not a VPDN user and no local termination
+  std::uint64_t place_failed = 0;  // no LNS answered / refused
   std::uint64_t frames_to_l2tp = 0, frames_to_user = 0;
   std::uint64_t drop_unknown = 0;       // frame for a session we do not hold
   std::uint64_t drop_not_switched = 0;  // user frame while the call is being placed
@@ -335,7 +336,9 @@ class LacCalls {
   std::size_t size() const { return calls_.size(); }
   std::vector<LacCallStatus> status() const;
   const LacCounters& counters() const { return counters_; }
-  void set_random(std::function<void(std::span<std::uint8_t>)> random) { random_ = std::move(random); }
+  void set_random(std::function<void(std::span<std::uint8_t>)> random) {
+    random_ = std::move(random);
+  }
 
   class Call;
 
@@ -409,7 +412,9 @@ class AutoClients {
   std::size_t size() const { return clients_.size(); }
   std::vector<AutoClientStatus> status() const;
   const AutoClientCounters& counters() const { return counters_; }
-  void set_random(std::function<void(std::span<std::uint8_t>)> random) { random_ = std::move(random); }
+  void set_random(std::function<void(std::span<std::uint8_t>)> random) {
+    random_ = std::move(random);
+  }
 
   class Client;
 

@@ -3,10 +3,10 @@
 // Ownership: l2tp-codec. Pure functions over bytes: no I/O, no logging, no mutable global
 // state (the tables are constant; hiding.cpp caches the MD5 method once and keeps one
 // digest context per thread). Safe to call from any thread; the engine thread is the usual
-// caller. A RandomSource object is not thread-safe: one per thread. Every length is checked here once, before anything is copied, so callers may
-// trust a decoded ControlMessage: each AVP listed in its message's spec as required is
-// present, every known AVP's value length is within the table bounds, hidden AVPs are
-// already un-hidden.
+// caller. A RandomSource object is not thread-safe: one per thread. Every length is checked here
+// once, before anything is copied, so callers may trust a decoded ControlMessage: each AVP listed
+// in its message's spec as required is present, every known AVP's value length is within the table
+// bounds, hidden AVPs are already un-hidden.
 //
 // Layout of the implementation: vpdn/codec/tables.cpp (AVP + message tables),
 // header.cpp (v2 header, data messages), control.cpp (AVP parse/serialise, validation,
@@ -110,33 +110,35 @@ enum class AvpType : std::uint16_t {
 };
 
 enum class AvpValueKind : std::uint8_t {
-  empty,        // no value (Sequencing Required)
-  u16,          // 2 octets
-  u32,          // 4 octets
-  u64,          // 8 octets (Tie Breaker)
-  string,       // printable text (Host Name, Called Number, ...)
-  bytes,        // opaque octets (Challenge, LCP CONFREQ, ...)
-  result_code,  // u16 result [, u16 error [, text]]  (§4.4.2)
-  q931_cause,   // u16 cause, u8 msg code [, text]   (§4.4.10)
-  call_errors,  // u16 reserved + 6 x u32             (§4.4.6)
-  accm,         // u16 reserved + u32 send + u32 recv (§4.4.6)
+  empty,             // no value (Sequencing Required)
+  u16,               // 2 octets
+  u32,               // 4 octets
+  u64,               // 8 octets (Tie Breaker)
+  string,            // printable text (Host Name, Called Number, ...)
+  bytes,             // opaque octets (Challenge, LCP CONFREQ, ...)
+  result_code,       // u16 result [, u16 error [, text]]  (§4.4.2)
+  q931_cause,        // u16 cause, u8 msg code [, text]   (§4.4.10)
+  call_errors,       // u16 reserved + 6 x u32             (§4.4.6)
+  accm,              // u16 reserved + u32 send + u32 recv (§4.4.6)
   protocol_version,  // u8 version, u8 revision
 };
 
 // One row per AVP: the single source of truth for M bits, value kinds and length bounds.
 struct AvpInfo {
   AvpType type;
-  std::string_view name;   // "Host Name" (RFC spelling, used by describe())
-  bool mandatory;          // default M bit we send (§4.4 tables)
+  std::string_view name;  // "Host Name" (RFC spelling, used by describe())
+  bool mandatory;         // default M bit we send (§4.4 tables)
   AvpValueKind kind;
-  std::uint16_t min_len;   // value length bounds (after un-hiding), in octets
+  std::uint16_t min_len;  // value length bounds (after un-hiding), in octets
   std::uint16_t max_len;
-  bool may_hide;           // H bit allowed by the RFC
-  bool secret;             // value must never be printed (masked by describe())
+  bool may_hide;  // H bit allowed by the RFC
+  bool secret;    // value must never be printed (masked by describe())
 };
 // nullptr for an unknown (or reserved, e.g. 20) type.
 const AvpInfo* avp_info(std::uint16_t type);
-inline const AvpInfo* avp_info(AvpType type) { return avp_info(static_cast<std::uint16_t>(type)); }
+inline const AvpInfo* avp_info(AvpType type) {
+  return avp_info(static_cast<std::uint16_t>(type));
+}
 std::string_view avp_name(std::uint16_t type);  // "Unknown" when not in the table
 std::span<const AvpInfo> avp_table();
 
@@ -177,22 +179,20 @@ struct ResultCode {
 };
 
 namespace stopccn_result {
-inline constexpr std::uint16_t clear = 1, general_error = 2, channel_exists = 3,
-                               not_authorized = 4, bad_protocol_version = 5,
-                               shutting_down = 6, fsm_error = 7;
+inline constexpr std::uint16_t clear = 1, general_error = 2, channel_exists = 3, not_authorized = 4,
+                               bad_protocol_version = 5, shutting_down = 6, fsm_error = 7;
 }
 namespace cdn_result {
 inline constexpr std::uint16_t lost_carrier = 1, general_error = 2, administrative = 3,
                                no_facilities_temporary = 4, no_facilities_permanent = 5,
-                               invalid_destination = 6, no_carrier = 7, busy = 8,
-                               no_dial_tone = 9, timeout = 10, no_framing = 11;
+                               invalid_destination = 6, no_carrier = 7, busy = 8, no_dial_tone = 9,
+                               timeout = 10, no_framing = 11;
 }
 // §4.4.2 General Error Codes.
 namespace general_error {
-inline constexpr std::uint16_t none = 0, no_control_connection = 1, bad_length = 2,
-                               bad_value = 3, insufficient_resources = 4,
-                               invalid_session_id = 5, vendor_specific = 6, try_another = 7,
-                               unknown_mandatory_avp = 8;
+inline constexpr std::uint16_t none = 0, no_control_connection = 1, bad_length = 2, bad_value = 3,
+                               insufficient_resources = 4, invalid_session_id = 5,
+                               vendor_specific = 6, try_another = 7, unknown_mandatory_avp = 8;
 }
 
 struct Q931Cause {
@@ -223,13 +223,14 @@ struct ControlMessage {
   std::uint16_t session_id = 0;  // header Session ID
   std::uint16_t ns = 0;
   std::uint16_t nr = 0;
-  bool zlb = false;               // no AVPs at all (pure acknowledgement); `type` meaningless
+  bool zlb = false;  // no AVPs at all (pure acknowledgement); `type` meaningless
   MessageType type = MessageType::hello;
-  bool type_mandatory = true;     // M bit of the Message Type AVP
-  std::vector<Avp> avps;          // every AVP after Message Type, Random Vectors excluded
-  std::uint16_t skipped_avps = 0; // decode: unknown non-mandatory / vendor AVPs consumed
+  bool type_mandatory = true;      // M bit of the Message Type AVP
+  std::vector<Avp> avps;           // every AVP after Message Type, Random Vectors excluded
+  std::uint16_t skipped_avps = 0;  // decode: unknown non-mandatory / vendor AVPs consumed
 
-  static ControlMessage make(MessageType type, std::uint16_t tunnel_id, std::uint16_t session_id = 0);
+  static ControlMessage make(MessageType type, std::uint16_t tunnel_id,
+                             std::uint16_t session_id = 0);
   static ControlMessage make_zlb(std::uint16_t tunnel_id, std::uint16_t session_id = 0);
 
   // ---- getters (first occurrence; nullopt when absent or the wrong size) ----
@@ -282,18 +283,28 @@ class RandomSource {
  public:
   virtual ~RandomSource() = default;
   virtual void fill(std::span<std::uint8_t> out) = 0;
-  std::uint16_t u16() { std::uint8_t b[2]; fill(b); return static_cast<std::uint16_t>(b[0] << 8 | b[1]); }
-  std::uint32_t u32() { std::uint8_t b[4]; fill(b); return std::uint32_t(b[0]) << 24 | std::uint32_t(b[1]) << 16 | std::uint32_t(b[2]) << 8 | b[3]; }
+  std::uint16_t u16() {
+    std::uint8_t b[2];
+    fill(b);
+    return static_cast<std::uint16_t>(b[0] << 8 | b[1]);
+  }
+  std::uint32_t u32() {
+    std::uint8_t b[4];
+    fill(b);
+    return std::uint32_t(b[0]) << 24 | std::uint32_t(b[1]) << 16 | std::uint32_t(b[2]) << 8 | b[3];
+  }
   std::uint64_t u64() { return std::uint64_t(u32()) << 32 | u32(); }
 };
 class OsRandom final : public RandomSource {
  public:
-  void fill(std::span<std::uint8_t> out) override;  // RAND_bytes; aborts only if OpenSSL cannot seed
+  void fill(
+      std::span<std::uint8_t> out) override;  // RAND_bytes; aborts only if OpenSSL cannot seed
 };
 class SeededRandom final : public RandomSource {
  public:
   explicit SeededRandom(std::uint64_t seed) : engine_(seed) {}
   void fill(std::span<std::uint8_t> out) override;
+
  private:
   std::mt19937_64 engine_;
 };
@@ -302,26 +313,26 @@ class SeededRandom final : public RandomSource {
 // Decode errors. Each kind maps to one RFC consequence via recommend().
 enum class DecodeErrorKind : std::uint8_t {
   // header level: the datagram is dropped silently and counted (no ack, no state change)
-  too_short,               // fewer bytes than the header needs
-  bad_version,             // Ver != 2 (L2F=1, L2TPv3=3 ...)
-  bad_control_flags,       // T=1 without L=1 and S=1
-  bad_length_field,        // Length field < header or > datagram
-  bad_offset,              // O bit: Offset Size runs past the datagram
-  not_control,             // decode_control() on a data message
-  not_data,                // decode_data() on a control message
+  too_short,          // fewer bytes than the header needs
+  bad_version,        // Ver != 2 (L2F=1, L2TPv3=3 ...)
+  bad_control_flags,  // T=1 without L=1 and S=1
+  bad_length_field,   // Length field < header or > datagram
+  bad_offset,         // O bit: Offset Size runs past the datagram
+  not_control,        // decode_control() on a data message
+  not_data,           // decode_data() on a control message
   // AVP level: the message was delivered in sequence (ack it), then acted on as the RFC says
-  avp_truncated,           // AVP header or length runs past the message
-  avp_too_short,           // AVP Length < 6
-  avp_bad_length,          // known mandatory AVP whose value length is outside the table
-  first_avp_not_message_type,  // §4.1 Message Type must be the first AVP
-  message_type_hidden,     // Message Type AVP with H set
-  unknown_message_type,    // unknown type with M set: the tunnel MUST be cleared (§4.4.1)
-  ignorable_message_type,  // unknown type without M: ignore the message (§4.4.1)
-  unknown_mandatory_avp,   // unknown (or reserved-bit) AVP with M set (§4.1)
-  missing_required_avp,    // message spec (§6) not met
+  avp_truncated,                 // AVP header or length runs past the message
+  avp_too_short,                 // AVP Length < 6
+  avp_bad_length,                // known mandatory AVP whose value length is outside the table
+  first_avp_not_message_type,    // §4.1 Message Type must be the first AVP
+  message_type_hidden,           // Message Type AVP with H set
+  unknown_message_type,          // unknown type with M set: the tunnel MUST be cleared (§4.4.1)
+  ignorable_message_type,        // unknown type without M: ignore the message (§4.4.1)
+  unknown_mandatory_avp,         // unknown (or reserved-bit) AVP with M set (§4.1)
+  missing_required_avp,          // message spec (§6) not met
   hidden_without_random_vector,  // H set but no Random Vector earlier in the message
-  hidden_without_secret,   // H set on a mandatory AVP and we have no secret
-  hidden_bad_length,       // un-hidden Original Length inconsistent (wrong secret?)
+  hidden_without_secret,         // H set on a mandatory AVP and we have no secret
+  hidden_bad_length,             // un-hidden Original Length inconsistent (wrong secret?)
 };
 std::string_view error_name(DecodeErrorKind kind);  // "too-short", "unknown-mandatory-avp", ...
 
@@ -339,12 +350,12 @@ struct Header {
 
 struct DecodeError {
   DecodeErrorKind kind = DecodeErrorKind::too_short;
-  std::uint16_t avp_type = 0;       // the offending AVP (vendor in avp_vendor)
+  std::uint16_t avp_type = 0;  // the offending AVP (vendor in avp_vendor)
   std::uint16_t avp_vendor = 0;
-  std::size_t offset = 0;           // byte offset in the datagram where it went wrong
+  std::size_t offset = 0;                   // byte offset in the datagram where it went wrong
   std::optional<MessageType> message_type;  // when the Message Type AVP was read
   std::uint16_t raw_message_type = 0;       // the value as sent (unknown types too)
-  std::optional<Header> header;     // set once the header itself was valid
+  std::optional<Header> header;             // set once the header itself was valid
 };
 
 // What to do about a DecodeError (RFC 2661 §4.1, §4.4.1, §4.4.2).
@@ -420,14 +431,16 @@ Bytes encode_data(std::uint16_t tunnel_id, std::uint16_t session_id,
 // ---------------------------------------------------------------------------------------
 // Tunnel authentication (§4.2, §5.1.1): MD5(ID || secret || challenge) where ID is the
 // Message Type value of the message carrying the response (SCCRP = 2, SCCCN = 3).
-std::array<std::uint8_t, 16> chap_response(std::uint8_t id, std::string_view secret, ByteView challenge);
+std::array<std::uint8_t, 16> chap_response(std::uint8_t id, std::string_view secret,
+                                           ByteView challenge);
 // Constant-time comparison of a received Challenge Response against the expected one.
 bool chap_response_matches(ByteView received, const std::array<std::uint8_t, 16>& expected);
 
 // §4.3 primitives, exposed for tests and known-answer checks. `value` is the plain value;
 // the result is the hidden sub-format (Original Length + value + padding) XOR the MD5 chain.
 Bytes hide_value(std::uint16_t avp_type, ByteView value, std::string_view secret,
-                 ByteView random_vector, std::size_t padding = 0, RandomSource* pad_random = nullptr);
+                 ByteView random_vector, std::size_t padding = 0,
+                 RandomSource* pad_random = nullptr);
 // nullopt when the Original Length field does not fit (wrong secret or corrupt AVP).
 std::optional<Bytes> unhide_value(std::uint16_t avp_type, ByteView hidden, std::string_view secret,
                                   ByteView random_vector);

@@ -126,12 +126,12 @@ struct SessionRef {
 
 // Why a session or call ended. Result codes as RFC 2661 §4.4.2 (CDN or StopCCN values).
 struct SessionEnd {
-  bool stopccn = false;        // ended by the whole tunnel going (result is a StopCCN code)
-  bool by_peer = false;        // the peer sent the CDN/StopCCN
-  bool peer_lost = false;      // retransmissions exhausted / Hello timeout
+  bool stopccn = false;    // ended by the whole tunnel going (result is a StopCCN code)
+  bool by_peer = false;    // the peer sent the CDN/StopCCN
+  bool peer_lost = false;  // retransmissions exhausted / Hello timeout
   ResultCode result;
   std::optional<Q931Cause> q931;
-  std::string reason;          // one line for logs/accounting ("peer sent CDN result 3", ...)
+  std::string reason;  // one line for logs/accounting ("peer sent CDN result 3", ...)
 };
 
 // What the LNS learnt about an incoming call at ICCN.
@@ -145,8 +145,8 @@ struct IncomingSession {
   std::string calling_number, called_number;
   std::uint32_t bearer_type = 0, framing_type = 0;
   std::uint32_t tx_connect_speed = 0, rx_connect_speed = 0;
-  bool sequencing_required = false;    // data messages carry Ns/Nr
-  std::optional<ppp::ProxyData> proxy; // ICCN proxy LCP / authentication AVPs
+  bool sequencing_required = false;     // data messages carry Ns/Nr
+  std::optional<ppp::ProxyData> proxy;  // ICCN proxy LCP / authentication AVPs
 };
 
 class SessionHandler {
@@ -159,7 +159,10 @@ class SessionHandler {
   // A data message for an established session (Ns checked when sequencing is on).
   virtual void on_data(SessionRef ref, ByteView ppp_frame) = 0;
   // SLI received (§6.16): the peer's ACCM for this session.
-  virtual void on_link_info(SessionRef ref, const Accm& accm) { (void)ref; (void)accm; }
+  virtual void on_link_info(SessionRef ref, const Accm& accm) {
+    (void)ref;
+    (void)accm;
+  }
 };
 
 // LAC: place one incoming call (a user the LAC decided to tunnel).
@@ -168,18 +171,18 @@ struct LacCallRequest {
   // explicit fields must supply them).
   std::uint16_t group = 0;
   // Overrides: RADIUS tunnel attributes (RFC 2868) supply these. Empty/nullopt = the group's.
-  std::vector<Ipv4> lns_addresses;           // tried in order (Tunnel-Server-Endpoint)
+  std::vector<Ipv4> lns_addresses;  // tried in order (Tunnel-Server-Endpoint)
   std::uint16_t lns_port = kL2tpPort;
-  std::optional<std::string> secret;         // Tunnel-Password
-  std::optional<std::string> host_name;      // Tunnel-Client-Auth-Id
-  std::optional<bool> authenticate;          // tunnel challenge/response
-  std::string user;                          // for display and logs
-  std::string interface;                     // for display ("eth1")
+  std::optional<std::string> secret;     // Tunnel-Password
+  std::optional<std::string> host_name;  // Tunnel-Client-Auth-Id
+  std::optional<bool> authenticate;      // tunnel challenge/response
+  std::string user;                      // for display and logs
+  std::string interface;                 // for display ("eth1")
   std::string calling_number, called_number;
-  std::uint32_t bearer_type = 0;             // §4.4.5; 0 = none indicated
+  std::uint32_t bearer_type = 0;  // §4.4.5; 0 = none indicated
   std::uint32_t framing_type = kFramingSync;
   std::uint32_t tx_connect_speed = 100000000, rx_connect_speed = 100000000;
-  std::optional<ppp::ProxyData> proxy;       // ICCN proxy AVPs
+  std::optional<ppp::ProxyData> proxy;  // ICCN proxy AVPs
 };
 
 struct LacCallbacks {
@@ -205,8 +208,8 @@ struct EngineOptions {
   Duration session_setup_timeout = std::chrono::seconds(60);
   std::string vendor_name = "vpdnd";
   std::uint16_t firmware_revision = 0x0100;
-  Ipv4 bind_address;                          // 0.0.0.0 = all
-  std::optional<std::uint16_t> port_override; // instead of `l2tp listen-port` (tests)
+  Ipv4 bind_address;                           // 0.0.0.0 = all
+  std::optional<std::uint16_t> port_override;  // instead of `l2tp listen-port` (tests)
   // Hello interval override (tests): instead of the group's `tunnel timer hello`.
   std::optional<Duration> hello_override;
   // LAC: an LNS address that failed to set up a tunnel (no answer, StopCCN refusal, lost

@@ -19,8 +19,10 @@ enum class TunnelState { idle, wait_reply, wait_connect, established, stopping }
 // RFC 2661 §7.4 session states (LAC and LNS incoming call), plus wait_tunnel at the LAC.
 enum class SessionState { idle, wait_tunnel, wait_reply, wait_connect, established, stopping };
 
-std::string_view display_name(TunnelState s);   // "Idle", "Wait-reply", "Wait-connect", "Established", "Stopping"
-std::string_view display_name(SessionState s);  // "Idle", "Wait-tunnel", "Wait-reply", "Wait-connect", "Established", "Stopping"
+std::string_view display_name(
+    TunnelState s);  // "Idle", "Wait-reply", "Wait-connect", "Established", "Stopping"
+std::string_view display_name(SessionState s);  // "Idle", "Wait-tunnel", "Wait-reply",
+                                                // "Wait-connect", "Established", "Stopping"
 
 struct TunnelStatus {
   std::uint16_t local_id = 0;
@@ -55,8 +57,8 @@ struct SessionStatus {
   std::uint16_t remote_id = 0;
   std::uint16_t tunnel_local_id = 0;
   SessionState state = SessionState::idle;
-  std::string interface;  // "Virtual-Template1:3" at the LNS, "eth1" (PPPoE) at the LAC
-  std::string user;       // full user name as authenticated
+  std::string interface;        // "Virtual-Template1:3" at the LNS, "eth1" (PPPoE) at the LAC
+  std::string user;             // full user name as authenticated
   std::optional<Ipv4> address;  // assigned IPCP address (LNS) or learnt (LAC)
   // verbose
   Ipv4 peer_address;
@@ -74,7 +76,8 @@ struct L2tpStatistics {
   std::map<std::string, std::uint64_t> messages_in;
   std::map<std::string, std::uint64_t> messages_out;
   std::uint64_t retransmits = 0;
-  std::map<std::string, std::uint64_t> drops;  // reason -> count ("bad length", "unknown tunnel", ...)
+  std::map<std::string, std::uint64_t>
+      drops;  // reason -> count ("bad length", "unknown tunnel", ...)
   std::uint64_t tunnels_up = 0, tunnels_total = 0;
   std::uint64_t sessions_up = 0, sessions_total = 0;
   std::string data_plane_backend;  // "user-space (TUN)" or "kernel (l2tp_ppp)"

@@ -11,8 +11,8 @@
 #include <unordered_map>
 
 #include "aaa/core/pool.hpp"
-#include "common/packed_strings.hpp"
 #include "common/log.hpp"
+#include "common/packed_strings.hpp"
 
 namespace vpdnd::aaa {
 namespace {
@@ -69,7 +69,17 @@ struct Aaa::Impl {
   // when needed, and the usual interface name (NAS-Port-Id:NAS-Port, the LNS's
   // "Virtual-Template1:5") is not stored.
   struct Session {
-    enum Text : std::size_t { user, domain, interface, pool, calling, called, nas_port_id, scheme, count };
+    enum Text : std::size_t {
+      user,
+      domain,
+      interface,
+      pool,
+      calling,
+      called,
+      nas_port_id,
+      scheme,
+      count
+    };
     // In place of the interface text: it is nas_port_id + ":" + nas_port. No interface
     // name has a control character.
     static constexpr std::string_view kDerivedInterface{"\x01", 1};
@@ -87,7 +97,7 @@ struct Aaa::Impl {
     std::uint32_t nas_port = 0;
     Ipv4 address{};
     TimePoint started{};
-    std::function<Counters()> counters;  // SessionStart::counters
+    std::function<Counters()> counters;                 // SessionStart::counters
     TimerService::Id interim = TimerService::kNoTimer;  // cancelled by close_session / ~Aaa
   };
 
@@ -439,8 +449,7 @@ struct Aaa::Impl {
       const char* kind = status == AcctStatus::start  ? "Start"
                          : status == AcctStatus::stop ? "Stop"
                                                       : "Interim-Update";
-      return std::string("Accounting ") + kind + " for " + a.user_name + " session " +
-             a.session_id;
+      return std::string("Accounting ") + kind + " for " + a.user_name + " session " + a.session_id;
     });
     std::string sid = a.session_id;
     enqueue_accounting(sid, RadiusTarget{*scheme, cfg().sysname}, std::move(a));
@@ -513,8 +522,8 @@ struct Aaa::Impl {
     if (!start.nas_port_id.empty() &&
         interface == start.nas_port_id + ":" + std::to_string(start.nas_port))
       interface = Session::kDerivedInterface;
-    s.text.assign({start.user_name, start.domain, interface, start.pool,
-                   start.calling_station_id, start.called_station_id, start.nas_port_id, scheme});
+    s.text.assign({start.user_name, start.domain, interface, start.pool, start.calling_station_id,
+                   start.called_station_id, start.nas_port_id, scheme});
     s.address = start.address.value_or(Ipv4{});
     s.nas_port = start.nas_port;
     s.started = timers.now();

@@ -32,9 +32,12 @@ std::optional<DataPlaneChoice> parse_data_plane(std::string_view text) {
 
 std::string_view to_string(DataPlaneChoice c) {
   switch (c) {
-    case DataPlaneChoice::automatic: return "auto";
-    case DataPlaneChoice::user_space: return "user-space";
-    case DataPlaneChoice::kernel: return "kernel";
+    case DataPlaneChoice::automatic:
+      return "auto";
+    case DataPlaneChoice::user_space:
+      return "user-space";
+    case DataPlaneChoice::kernel:
+      return "kernel";
   }
   return "auto";
 }
@@ -117,13 +120,15 @@ class NetlinkKernelOps final : public KernelOps {
     a.sin_addr.s_addr = htonl(local.address.value);
     a.sin_port = htons(local.port);
     if (::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0)
-      return fail("tunnel socket bind " + local.address.to_string() + ":" + std::to_string(local.port));
+      return fail("tunnel socket bind " + local.address.to_string() + ":" +
+                  std::to_string(local.port));
     sockaddr_in p{};
     p.sin_family = AF_INET;
     p.sin_addr.s_addr = htonl(peer.address.value);
     p.sin_port = htons(peer.port);
     if (::connect(fd, reinterpret_cast<const sockaddr*>(&p), sizeof p) != 0)
-      return fail("tunnel socket connect " + peer.address.to_string() + ":" + std::to_string(peer.port));
+      return fail("tunnel socket connect " + peer.address.to_string() + ":" +
+                  std::to_string(peer.port));
     return fd;
   }
 
@@ -188,7 +193,8 @@ std::unique_ptr<KernelOps> make_netlink_kernel_ops() {
   return std::make_unique<NetlinkKernelOps>();
 }
 
-std::optional<KernelTunnelInfo> engine_tunnel_info(const vpdn::L2tpEngine& engine, std::uint16_t tunnel) {
+std::optional<KernelTunnelInfo> engine_tunnel_info(const vpdn::L2tpEngine& engine,
+                                                   std::uint16_t tunnel) {
   // Once per kernel tunnel (its first session), so a scan of the tunnels is fine.
   for (const auto& t : engine.snapshot_tunnels()) {
     if (t.local_id != tunnel) continue;
@@ -202,7 +208,8 @@ std::optional<KernelTunnelInfo> engine_tunnel_info(const vpdn::L2tpEngine& engin
   return std::nullopt;
 }
 
-std::optional<std::uint16_t> engine_peer_session_id(const vpdn::L2tpEngine& engine, vpdn::CallId call) {
+std::optional<std::uint16_t> engine_peer_session_id(const vpdn::L2tpEngine& engine,
+                                                    vpdn::CallId call) {
   auto st = engine.session_status({call.tunnel, call.session});
   if (!st || st->remote_id == 0) return std::nullopt;
   return st->remote_id;
@@ -210,13 +217,20 @@ std::optional<std::uint16_t> engine_peer_session_id(const vpdn::L2tpEngine& engi
 
 std::string_view describe(KernelStep step) {
   switch (step) {
-    case KernelStep::session_info: return "session info";
-    case KernelStep::sequencing: return "data sequencing on";
-    case KernelStep::tunnel_socket: return "tunnel UDP socket";
-    case KernelStep::create_tunnel: return "create kernel tunnel";
-    case KernelStep::open_channel: return "open PPPoL2TP channel";
-    case KernelStep::configure_link: return "configure pppN";
-    case KernelStep::add_route: return "host route via pppN";
+    case KernelStep::session_info:
+      return "session info";
+    case KernelStep::sequencing:
+      return "data sequencing on";
+    case KernelStep::tunnel_socket:
+      return "tunnel UDP socket";
+    case KernelStep::create_tunnel:
+      return "create kernel tunnel";
+    case KernelStep::open_channel:
+      return "open PPPoL2TP channel";
+    case KernelStep::configure_link:
+      return "configure pppN";
+    case KernelStep::add_route:
+      return "host route via pppN";
   }
   return "unknown step";
 }
@@ -230,7 +244,11 @@ struct KernelPort::Reader : std::enable_shared_from_this<Reader> {
   enum class Kind { datagram, frame };
   Reader(boost::asio::io_context& io, int fd, Kind k, std::shared_ptr<Bytes> buf,
          std::function<void(ByteView)> h, std::uint64_t& errors)
-      : descriptor(io, fd), kind(k), buffer(std::move(buf)), handler(std::move(h)), read_errors(errors) {
+      : descriptor(io, fd),
+        kind(k),
+        buffer(std::move(buf)),
+        handler(std::move(h)),
+        read_errors(errors) {
     // The reactor only says "readable"; the reads themselves must not block the engine.
     int flags = ::fcntl(fd, F_GETFL);
     if (flags >= 0) (void)::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
@@ -316,8 +334,9 @@ std::shared_ptr<KernelPort::Reader> KernelPort::start_reader(int fd, bool datagr
                                                              std::function<void(ByteView)> handler,
                                                              std::string& error) {
   try {
-    auto r = std::make_shared<Reader>(io_, fd, datagram ? Reader::Kind::datagram : Reader::Kind::frame,
-                                      buffer_, std::move(handler), counters_.read_errors);
+    auto r =
+        std::make_shared<Reader>(io_, fd, datagram ? Reader::Kind::datagram : Reader::Kind::frame,
+                                 buffer_, std::move(handler), counters_.read_errors);
     r->arm();
     return r;
   } catch (const boost::system::system_error& e) {
@@ -328,21 +347,41 @@ std::shared_ptr<KernelPort::Reader> KernelPort::start_reader(int fd, bool datagr
 
 KernelPort::KernelPort(boost::asio::io_context& io, vpdn::IpPort& inner,
                        std::unique_ptr<KernelOps> ops, Hooks hooks)
-    : io_(io), inner_(inner), ops_(std::move(ops)), hooks_(std::move(hooks)), buffer_(shared_buffer()) {}
+    : io_(io),
+      inner_(inner),
+      ops_(std::move(ops)),
+      hooks_(std::move(hooks)),
+      buffer_(shared_buffer()) {}
 
-KernelPort::~KernelPort() { stop(); }
+KernelPort::~KernelPort() {
+  stop();
+}
 
-bool KernelPort::add_host_route(std::uint16_t vt, Ipv4 address) { return inner_.add_host_route(vt, address); }
-void KernelPort::remove_host_route(std::uint16_t vt, Ipv4 address) { inner_.remove_host_route(vt, address); }
-void KernelPort::write_ip(std::uint16_t vt, ByteView packet) { inner_.write_ip(vt, packet); }
+bool KernelPort::add_host_route(std::uint16_t vt, Ipv4 address) {
+  return inner_.add_host_route(vt, address);
+}
+void KernelPort::remove_host_route(std::uint16_t vt, Ipv4 address) {
+  inner_.remove_host_route(vt, address);
+}
+void KernelPort::write_ip(std::uint16_t vt, ByteView packet) {
+  inner_.write_ip(vt, packet);
+}
 bool KernelPort::set_peer_address(std::uint16_t vt, Ipv4 local, Ipv4 peer) {
   return inner_.set_peer_address(vt, local, peer);
 }
-void KernelPort::clear_peer_address(std::uint16_t vt) { inner_.clear_peer_address(vt); }
+void KernelPort::clear_peer_address(std::uint16_t vt) {
+  inner_.clear_peer_address(vt);
+}
 
-bool KernelPort::in_kernel(vpdn::CallId call) const { return sessions_.count(call) != 0; }
-std::size_t KernelPort::session_count() const { return sessions_.size(); }
-std::size_t KernelPort::tunnel_count() const { return tunnels_.size(); }
+bool KernelPort::in_kernel(vpdn::CallId call) const {
+  return sessions_.count(call) != 0;
+}
+std::size_t KernelPort::session_count() const {
+  return sessions_.size();
+}
+std::size_t KernelPort::tunnel_count() const {
+  return tunnels_.size();
+}
 
 std::string KernelPort::ifname(vpdn::CallId call) const {
   auto it = sessions_.find(call);
@@ -354,17 +393,19 @@ void KernelPort::fail(vpdn::CallId call, KernelStep step, const std::string& err
   // One line per failure while they are few; then every 1000th, so a systematic failure
   // (a module unloaded under us) cannot flood the log at thousands of sessions.
   if (n <= 10 || n % 1000 == 0) {
-    log_warning(DebugModule::l2tp, call_key(call) + " kernel data plane: " + std::string(describe(step)) +
-                                       ": " + error + "; session stays in user space (" +
-                                       std::to_string(n) + " so far)");
+    log_warning(DebugModule::l2tp,
+                call_key(call) + " kernel data plane: " + std::string(describe(step)) + ": " +
+                    error + "; session stays in user space (" + std::to_string(n) + " so far)");
   }
 }
 
 void KernelPort::session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address) {
   inner_.session_ip_up(call, vt, address);
   if (stopped_ || sessions_.count(call)) return;
-  std::optional<KernelSessionInfo> info = hooks_.session_info ? hooks_.session_info(call, vt) : std::nullopt;
-  if (!info) return fail(call, KernelStep::session_info, "the L2TP engine does not know the session");
+  std::optional<KernelSessionInfo> info =
+      hooks_.session_info ? hooks_.session_info(call, vt) : std::nullopt;
+  if (!info)
+    return fail(call, KernelStep::session_info, "the L2TP engine does not know the session");
   if (!info->template_address)
     return fail(call, KernelStep::session_info,
                 "virtual-template " + std::to_string(vt) + " has no ip address for pppN");
@@ -374,8 +415,10 @@ void KernelPort::session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address
 
   auto t = tunnels_.find(call.tunnel);
   if (t == tunnels_.end()) {
-    std::optional<KernelTunnelInfo> ti = hooks_.tunnel_info ? hooks_.tunnel_info(call.tunnel) : std::nullopt;
-    if (!ti) return fail(call, KernelStep::session_info, "the L2TP engine does not know the tunnel");
+    std::optional<KernelTunnelInfo> ti =
+        hooks_.tunnel_info ? hooks_.tunnel_info(call.tunnel) : std::nullopt;
+    if (!ti)
+      return fail(call, KernelStep::session_info, "the L2TP engine does not know the tunnel");
     auto fd = ops_->open_tunnel_socket(ti->local, ti->peer);
     if (!fd) return fail(call, KernelStep::tunnel_socket, fd.error().message);
     netlink::KernelTunnelParams p;
@@ -409,9 +452,10 @@ void KernelPort::session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address
     nt.peer_tunnel_id = ti->peer_tunnel_id;
     nt.reader = std::move(reader);
     t = tunnels_.emplace(call.tunnel, std::move(nt)).first;
-    log_info(DebugModule::l2tp, "tunnel=" + std::to_string(call.tunnel) + " kernel tunnel created (peer " +
-                                    ti->peer.address.to_string() + ":" + std::to_string(ti->peer.port) +
-                                    " tunnel " + std::to_string(ti->peer_tunnel_id) + ")");
+    log_info(DebugModule::l2tp, "tunnel=" + std::to_string(call.tunnel) +
+                                    " kernel tunnel created (peer " + ti->peer.address.to_string() +
+                                    ":" + std::to_string(ti->peer.port) + " tunnel " +
+                                    std::to_string(ti->peer_tunnel_id) + ")");
   }
   Tunnel& tunnel = t->second;
 
@@ -453,8 +497,10 @@ void KernelPort::session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address
     if (hooks_.on_ppp_frame) hooks_.on_ppp_frame(call, frame);
   };
   std::string error;
-  if (int fd = s.channel->channel_fd(); fd >= 0) s.channel_reader = start_reader(fd, false, up, error);
-  if (int fd = s.channel->unit_fd(); fd >= 0 && error.empty()) s.unit_reader = start_reader(fd, false, up, error);
+  if (int fd = s.channel->channel_fd(); fd >= 0)
+    s.channel_reader = start_reader(fd, false, up, error);
+  if (int fd = s.channel->unit_fd(); fd >= 0 && error.empty())
+    s.unit_reader = start_reader(fd, false, up, error);
   if (!error.empty()) {
     if (s.channel_reader) s.channel_reader->stop();
     (void)ops_->remove_route(address, s.ifindex);
@@ -466,8 +512,8 @@ void KernelPort::session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address
   s.order = next_order_++;
   ++tunnel.sessions;
   ++counters_.sessions_moved;
-  log_info(DebugModule::l2tp, call_key(call) + " address=" + address.to_string() + " data plane in kernel on " +
-                                  s.ifname);
+  log_info(DebugModule::l2tp, call_key(call) + " address=" + address.to_string() +
+                                  " data plane in kernel on " + s.ifname);
   sessions_.emplace(call, std::move(s));
 }
 
@@ -494,8 +540,8 @@ void KernelPort::release_tunnel_if_unused(std::uint16_t tunnel) {
   t->second.reader->stop();
   if (auto s = ops_->delete_tunnel(tunnel); !s) {
     ++counters_.teardown_errors;
-    log_warning(DebugModule::l2tp, "tunnel=" + std::to_string(tunnel) +
-                                       " kernel tunnel delete: " + s.error().message);
+    log_warning(DebugModule::l2tp,
+                "tunnel=" + std::to_string(tunnel) + " kernel tunnel delete: " + s.error().message);
   }
   ::close(t->second.fd);
   tunnels_.erase(t);
@@ -527,9 +573,10 @@ void KernelPort::stop() {
 }
 
 std::string KernelPort::summary() const {
-  std::string out = std::to_string(sessions_.size()) + (sessions_.size() == 1 ? " session" : " sessions") +
-                    " and " + std::to_string(tunnels_.size()) + (tunnels_.size() == 1 ? " tunnel" : " tunnels") +
-                    " in the kernel";
+  std::string out = std::to_string(sessions_.size()) +
+                    (sessions_.size() == 1 ? " session" : " sessions") + " and " +
+                    std::to_string(tunnels_.size()) +
+                    (tunnels_.size() == 1 ? " tunnel" : " tunnels") + " in the kernel";
   if (!fallbacks_.empty()) {
     out += "; kept in user space:";
     bool first = true;
@@ -539,7 +586,8 @@ std::string KernelPort::summary() const {
     }
   }
   if (counters_.read_errors) out += "; read errors " + std::to_string(counters_.read_errors);
-  if (counters_.teardown_errors) out += "; teardown errors " + std::to_string(counters_.teardown_errors);
+  if (counters_.teardown_errors)
+    out += "; teardown errors " + std::to_string(counters_.teardown_errors);
   return out;
 }
 

@@ -101,8 +101,8 @@ class KernelOps {
   virtual Result<std::unique_ptr<KernelChannel>, netlink::Error> open_channel(
       const netlink::PppoL2tpParams& p) = 0;
   // `local`/32 with `peer` as point-to-point peer on `ifname`, MTU, up. Returns the ifindex.
-  virtual Result<int, netlink::Error> configure_link(const std::string& ifname, Ipv4 local, Ipv4 peer,
-                                                     std::uint16_t mtu) = 0;
+  virtual Result<int, netlink::Error> configure_link(const std::string& ifname, Ipv4 local,
+                                                     Ipv4 peer, std::uint16_t mtu) = 0;
   virtual Status<netlink::Error> add_route(Ipv4 address, int ifindex) = 0;
   virtual Status<netlink::Error> remove_route(Ipv4 address, int ifindex) = 0;
 };
@@ -129,29 +129,31 @@ struct KernelSessionInfo {
 
 // Read from the L2TP engine as services wire the hooks (and the component test does):
 // the tunnel's peer endpoint and id with the engine's bound endpoint; the peer's session id.
-std::optional<KernelTunnelInfo> engine_tunnel_info(const vpdn::L2tpEngine& engine, std::uint16_t tunnel);
-std::optional<std::uint16_t> engine_peer_session_id(const vpdn::L2tpEngine& engine, vpdn::CallId call);
+std::optional<KernelTunnelInfo> engine_tunnel_info(const vpdn::L2tpEngine& engine,
+                                                   std::uint16_t tunnel);
+std::optional<std::uint16_t> engine_peer_session_id(const vpdn::L2tpEngine& engine,
+                                                    vpdn::CallId call);
 
 // The set-up steps, for logs and fallback counts.
 enum class KernelStep : std::uint8_t {
-  session_info,   // the session or its tunnel is unknown to the engine / no template address
-  sequencing,     // session uses Ns/Nr (kept in user space by design, counted all the same)
-  tunnel_socket,  // open the connected per-tunnel UDP socket
-  create_tunnel,  // genetlink L2TP_CMD_TUNNEL_CREATE
-  open_channel,   // PPPoL2TP socket + /dev/ppp channel and unit
-  configure_link, // address/peer, MTU, up on pppN
-  add_route,      // host route through pppN
+  session_info,    // the session or its tunnel is unknown to the engine / no template address
+  sequencing,      // session uses Ns/Nr (kept in user space by design, counted all the same)
+  tunnel_socket,   // open the connected per-tunnel UDP socket
+  create_tunnel,   // genetlink L2TP_CMD_TUNNEL_CREATE
+  open_channel,    // PPPoL2TP socket + /dev/ppp channel and unit
+  configure_link,  // address/peer, MTU, up on pppN
+  add_route,       // host route through pppN
 };
 std::string_view describe(KernelStep step);
 
 struct KernelPortCounters {
-  std::uint64_t sessions_moved = 0;    // total sessions that went into the kernel
-  std::uint64_t tunnels_created = 0;   // kernel tunnels created
+  std::uint64_t sessions_moved = 0;   // total sessions that went into the kernel
+  std::uint64_t tunnels_created = 0;  // kernel tunnels created
   std::uint64_t tunnels_deleted = 0;
-  std::uint64_t datagrams_up = 0;      // from connected sockets to the engine
-  std::uint64_t ppp_frames_up = 0;     // from channel/unit fds to LnsCalls
-  std::uint64_t read_errors = 0;       // recv/read failures other than EAGAIN
-  std::uint64_t teardown_errors = 0;   // delete tunnel (logged) / remove route failures
+  std::uint64_t datagrams_up = 0;     // from connected sockets to the engine
+  std::uint64_t ppp_frames_up = 0;    // from channel/unit fds to LnsCalls
+  std::uint64_t read_errors = 0;      // recv/read failures other than EAGAIN
+  std::uint64_t teardown_errors = 0;  // delete tunnel (logged) / remove route failures
 };
 
 class KernelPort final : public vpdn::IpPort {
@@ -215,12 +217,12 @@ class KernelPort final : public vpdn::IpPort {
   vpdn::IpPort& inner_;
   std::unique_ptr<KernelOps> ops_;
   Hooks hooks_;
-  std::map<std::uint16_t, Tunnel> tunnels_;     // by our tunnel id
-  std::map<vpdn::CallId, Session> sessions_;    // calls in the kernel
-  std::uint64_t next_order_ = 0;                // creation order, for stop()
+  std::map<std::uint16_t, Tunnel> tunnels_;   // by our tunnel id
+  std::map<vpdn::CallId, Session> sessions_;  // calls in the kernel
+  std::uint64_t next_order_ = 0;              // creation order, for stop()
   KernelPortCounters counters_;
   std::map<KernelStep, std::uint64_t> fallbacks_;
-  std::shared_ptr<Bytes> buffer_;               // one receive buffer for every reader
+  std::shared_ptr<Bytes> buffer_;  // one receive buffer for every reader
   bool stopped_ = false;
 };
 

@@ -57,7 +57,8 @@ bool TunPort::create(std::uint16_t vt, const config::VirtualTemplate& t) {
   std::string name = "vt" + std::to_string(vt);
   auto tun = netlink::TunDevice::open(name);
   if (!tun) {
-    log_error(DebugModule::l2tp, "virtual-template " + std::to_string(vt) + ": " + tun.error().message);
+    log_error(DebugModule::l2tp,
+              "virtual-template " + std::to_string(vt) + ": " + tun.error().message);
     return false;
   }
   Device d;
@@ -70,7 +71,9 @@ bool TunPort::create(std::uint16_t vt, const config::VirtualTemplate& t) {
     log_error(DebugModule::l2tp, name + ": " + s.error().message);
     return false;
   }
-  if (auto s = d.address.is_zero() ? Status<netlink::Error>{} : rtnl_->add_address(ifindex, d.address, d.prefix); !s) {
+  if (auto s = d.address.is_zero() ? Status<netlink::Error>{}
+                                   : rtnl_->add_address(ifindex, d.address, d.prefix);
+      !s) {
     log_error(DebugModule::l2tp, name + ": " + s.error().message);
     return false;
   }
@@ -79,7 +82,8 @@ bool TunPort::create(std::uint16_t vt, const config::VirtualTemplate& t) {
     for (std::size_t i = 0; i < batch.size(); ++i) on_packet_(vt, batch[i]);
   });
   log_info(DebugModule::l2tp, "virtual-template " + std::to_string(vt) + " data plane on " + name +
-                                  " address=" + d.address.to_string() + "/" + std::to_string(d.prefix));
+                                  " address=" + d.address.to_string() + "/" +
+                                  std::to_string(d.prefix));
   devices_.emplace(vt, std::move(d));
   return true;
 }
@@ -135,9 +139,11 @@ bool TunPort::set_peer_address(std::uint16_t vt, Ipv4 local, Ipv4 peer) {
   }
   d.client = {local, peer};
   if (auto s = d.routes->add_host(peer); !s) {
-    log_warning(DebugModule::l2tp, d.tun->name() + ": route " + peer.to_string() + ": " + s.error().message);
+    log_warning(DebugModule::l2tp,
+                d.tun->name() + ": route " + peer.to_string() + ": " + s.error().message);
   }
-  log_info(DebugModule::l2tp, d.tun->name() + ": address " + local.to_string() + " peer " + peer.to_string());
+  log_info(DebugModule::l2tp,
+           d.tun->name() + ": address " + local.to_string() + " peer " + peer.to_string());
   return true;
 }
 

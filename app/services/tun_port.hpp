@@ -9,8 +9,8 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <utility>
 #include <string>
+#include <utility>
 
 #include "netlink/netlink.hpp"
 #include "startup-config/model.hpp"

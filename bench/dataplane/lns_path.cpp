@@ -21,7 +21,8 @@ namespace {
 double thread_cpu_seconds() {
   rusage ru{};
   getrusage(RUSAGE_THREAD, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 // In-memory datagrams for the control-plane setup.
@@ -36,7 +37,9 @@ struct MemPort : vpdn::DatagramPort {
   MemPort(Wire& w, vpdn::Endpoint self) : wire(w), self(self) {}
   Wire& wire;
   vpdn::Endpoint self;
-  void send_to(const vpdn::Endpoint& to, ByteView d) override { wire.q.push_back({self, to, Bytes(d.begin(), d.end())}); }
+  void send_to(const vpdn::Endpoint& to, ByteView d) override {
+    wire.q.push_back({self, to, Bytes(d.begin(), d.end())});
+  }
   void send_parts(const vpdn::Endpoint& to, ByteView head, ByteView body) override {
     Bytes b(head.begin(), head.end());
     b.insert(b.end(), body.begin(), body.end());
@@ -52,7 +55,9 @@ struct BatchPort : vpdn::DatagramPort {
   vpdn::Endpoint self;
   static netlink::Endpoint ep(const vpdn::Endpoint& e) { return {e.address, e.port}; }
   void send_to(const vpdn::Endpoint& to, ByteView d) override { sock.queue(ep(to), d); }
-  void send_parts(const vpdn::Endpoint& to, ByteView head, ByteView body) override { sock.queue(ep(to), head, body); }
+  void send_parts(const vpdn::Endpoint& to, ByteView head, ByteView body) override {
+    sock.queue(ep(to), head, body);
+  }
   vpdn::Endpoint local() const override { return self; }
 };
 
@@ -80,9 +85,9 @@ struct Lac : vpdn::SessionHandler {
 
 }  // namespace
 
-LnsPathResult run_lns_path(netlink::TunDevice& tun, bool down, std::uint16_t lns_port, std::uint16_t lac_port,
-                           std::size_t batch_size, std::atomic<bool>& stop, std::atomic<bool>& ready,
-                           std::uint16_t ids[2]) {
+LnsPathResult run_lns_path(netlink::TunDevice& tun, bool down, std::uint16_t lns_port,
+                           std::uint16_t lac_port, std::size_t batch_size, std::atomic<bool>& stop,
+                           std::atomic<bool>& ready, std::uint16_t ids[2]) {
   LnsPathResult res;
   const Ipv4 lo = *Ipv4::parse("127.0.0.1");
   vpdn::Endpoint lns_ep{lo, lns_port}, lac_ep{lo, lac_port};

@@ -42,8 +42,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr std::uint16_t kSinkPort = 23200;     // 127.0.0.1: down-direction sink
-constexpr std::uint16_t kRelayPort = 23201;    // 127.0.0.1: relay's UDP socket
+constexpr std::uint16_t kSinkPort = 23200;       // 127.0.0.1: down-direction sink
+constexpr std::uint16_t kRelayPort = 23201;      // 127.0.0.1: relay's UDP socket
 constexpr std::uint16_t kLocalSinkPort = 23202;  // 10.98.0.1: up-direction sink
 const Ipv4 kLocal = *Ipv4::parse("10.98.0.1");
 const Ipv4 kRemote = *Ipv4::parse("10.98.1.5");
@@ -52,7 +52,8 @@ const Ipv4 kLoopback = *Ipv4::parse("127.0.0.1");
 double thread_cpu_seconds() {
   rusage ru{};
   getrusage(RUSAGE_THREAD, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 int udp_socket(Ipv4 addr, std::uint16_t port) {
@@ -119,7 +120,8 @@ struct Figures {
 };
 
 // Blasts `payload` to `to` with sendmmsg until stop.
-void generator(int fd, sockaddr_in to, Bytes payload, std::atomic<bool>& stop, std::atomic<std::uint64_t>& sent) {
+void generator(int fd, sockaddr_in to, Bytes payload, std::atomic<bool>& stop,
+               std::atomic<std::uint64_t>& sent) {
   constexpr int kBatch = 64;
   std::vector<mmsghdr> msgs(kBatch);
   std::vector<iovec> iov(kBatch);
@@ -199,7 +201,8 @@ Bytes up_payload(std::size_t size, bool lns, const std::uint16_t ids[2]) {
   return w.take();
 }
 
-Figures run(bool down, std::size_t size, double seconds, std::size_t batch_size, TunDevice& tun, bool lns) {
+Figures run(bool down, std::size_t size, double seconds, std::size_t batch_size, TunDevice& tun,
+            bool lns) {
   std::atomic<bool> stop{false}, stop_relay{false}, ready{!lns};
   std::atomic<std::uint64_t> sent{0}, got{0};
   double cpu = 0;
@@ -216,11 +219,14 @@ Figures run(bool down, std::size_t size, double seconds, std::size_t batch_size,
     }
     udp = std::move(*u);
     (void)udp->set_buffers(8 << 20, 8 << 20);
-    r = std::thread([&] { relay(tun, *udp, {kLoopback, kSinkPort}, batch_size, stop_relay, cpu, relayed); });
+    r = std::thread([&] {
+      relay(tun, *udp, {kLoopback, kSinkPort}, batch_size, stop_relay, cpu, relayed);
+    });
   } else {
 #ifdef BENCH_HAVE_LNS
     r = std::thread([&] {
-      auto res = bench::run_lns_path(tun, down, kRelayPort, kSinkPort, batch_size, stop_relay, ready, ids);
+      auto res =
+          bench::run_lns_path(tun, down, kRelayPort, kSinkPort, batch_size, stop_relay, ready, ids);
       ok = res.ok;
       cpu = res.cpu_s;
       relayed = res.relayed;
@@ -264,10 +270,11 @@ void print(const char* what, bool down, std::size_t size, const Figures& r) {
   // capacity_pps: what the path's thread would do with a core to itself (1 / CPU per
   // packet); the delivered pps depends on how much CPU the generator and sink leave it.
   std::printf(
-      "%-5s %-8s size=%4zu pps=%8.0f mbit_s=%7.1f offered_pps=%8.0f cpu=%3.0f%% ns_per_packet=%6.0f "
+      "%-5s %-8s size=%4zu pps=%8.0f mbit_s=%7.1f offered_pps=%8.0f cpu=%3.0f%% "
+      "ns_per_packet=%6.0f "
       "capacity_pps=%8.0f\n",
-      what, down ? "tun->udp" : "udp->tun", size, r.pps, r.mbps, r.offered_pps, r.relay_cpu * 100, r.ns_per_packet,
-      r.ns_per_packet > 0 ? 1e9 / r.ns_per_packet : 0.0);
+      what, down ? "tun->udp" : "udp->tun", size, r.pps, r.mbps, r.offered_pps, r.relay_cpu * 100,
+      r.ns_per_packet, r.ns_per_packet > 0 ? 1e9 / r.ns_per_packet : 0.0);
   std::fflush(stdout);
 }
 
@@ -278,8 +285,10 @@ int main(int argc, char** argv) {
   std::size_t batch = 32;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--seconds") seconds = std::stod(argv[i + 1]);
-    else if (a == "--batch") batch = std::stoul(argv[i + 1]);
+    if (a == "--seconds")
+      seconds = std::stod(argv[i + 1]);
+    else if (a == "--batch")
+      batch = std::stoul(argv[i + 1]);
   }
   LogBus::instance().set_stderr(false);  // the in-process engines' tunnel_up lines
   if (::geteuid() != 0) {
@@ -293,17 +302,20 @@ int main(int argc, char** argv) {
   auto rtnl = RouteNetlink::open();
   auto tun = TunDevice::open("vdpb0");
   if (!rtnl || !tun) {
-    std::fprintf(stderr, "setup: %s\n", !rtnl ? rtnl.error().message.c_str() : tun.error().message.c_str());
+    std::fprintf(stderr, "setup: %s\n",
+                 !rtnl ? rtnl.error().message.c_str() : tun.error().message.c_str());
     return 1;
   }
   auto lo = (*rtnl)->link_index("lo");
-  if (!lo || !(*rtnl)->set_link(*lo, 0, true) || !(*rtnl)->set_link((*tun)->ifindex(), 1500, true) ||
+  if (!lo || !(*rtnl)->set_link(*lo, 0, true) ||
+      !(*rtnl)->set_link((*tun)->ifindex(), 1500, true) ||
       !(*rtnl)->add_address((*tun)->ifindex(), kLocal, 24) ||
       !(*rtnl)->add_route(*Ipv4::parse("10.98.1.0"), 24, (*tun)->ifindex())) {
     std::fprintf(stderr, "setup: link/address/route failed\n");
     return 1;
   }
-  std::printf("bench_dataplane: bare TUN<->UDP relay, single thread, batch %zu, %.1f s per run\n", batch, seconds);
+  std::printf("bench_dataplane: bare TUN<->UDP relay, single thread, batch %zu, %.1f s per run\n",
+              batch, seconds);
   bool with_lns = false;
 #ifdef BENCH_HAVE_LNS
   with_lns = true;
@@ -316,8 +328,9 @@ int main(int argc, char** argv) {
       Figures lns = run(down, size, seconds, batch, **tun, true);
       print("lns", down, size, lns);
       if (lns.ns_per_packet > 0 && base.ns_per_packet > 0)
-        std::printf("ratio %-8s size=%4zu lns/relay capacity=%.2f delivered=%.2f\n", down ? "tun->udp" : "udp->tun",
-                    size, base.ns_per_packet / lns.ns_per_packet, base.pps > 0 ? lns.pps / base.pps : 0.0);
+        std::printf("ratio %-8s size=%4zu lns/relay capacity=%.2f delivered=%.2f\n",
+                    down ? "tun->udp" : "udp->tun", size, base.ns_per_packet / lns.ns_per_packet,
+                    base.pps > 0 ? lns.pps / base.pps : 0.0);
       std::fflush(stdout);
     }
   }

@@ -32,7 +32,9 @@ ControlMessage make_iccn(bool hide) {
   p.auth_id = 7;
   p.auth_response = Bytes(16, 2);
   ControlMessage m = ControlMessage::make(MessageType::iccn, 10, 20);
-  m.add_u32(AvpType::tx_connect_speed, 100000000).add_u32(AvpType::framing_type, 1).add_proxy(p, hide);
+  m.add_u32(AvpType::tx_connect_speed, 100000000)
+      .add_u32(AvpType::framing_type, 1)
+      .add_proxy(p, hide);
   return m;
 }
 

@@ -44,8 +44,8 @@ struct Options {
   std::string target_ip = "127.0.0.1";
   std::uint16_t target_port = 1701;
   int tunnels = 100;
-  int sessions = 0;  // per tunnel
-  int sources = 0;   // 0 = min(tunnels, 512)
+  int sessions = 0;       // per tunnel
+  int sources = 0;        // 0 = min(tunnels, 512)
   int concurrency = 128;  // 256+ overflowed default socket buffers of loaded targets
   std::string secret;
   double timeout = 60;
@@ -69,9 +69,18 @@ bool parse(int argc, char** argv, Options& o) {
     const std::string a = argv[i];
     auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
     const char* v = nullptr;
-    if (a == "--no-teardown") { o.teardown = false; continue; }
-    if (a == "--quiet") { o.quiet = true; continue; }
-    if (a == "--hide") { o.hide = true; continue; }
+    if (a == "--no-teardown") {
+      o.teardown = false;
+      continue;
+    }
+    if (a == "--quiet") {
+      o.quiet = true;
+      continue;
+    }
+    if (a == "--hide") {
+      o.hide = true;
+      continue;
+    }
     if ((v = next()) == nullptr) return false;
     if (a == "--target") {
       const std::string t = v;
@@ -79,15 +88,24 @@ bool parse(int argc, char** argv, Options& o) {
       if (colon == std::string::npos) return false;
       o.target_ip = t.substr(0, colon);
       o.target_port = static_cast<std::uint16_t>(std::atoi(t.c_str() + colon + 1));
-    } else if (a == "--tunnels") o.tunnels = std::atoi(v);
-    else if (a == "--sessions") o.sessions = std::atoi(v);
-    else if (a == "--sources") o.sources = std::atoi(v);
-    else if (a == "--concurrency") o.concurrency = std::atoi(v);
-    else if (a == "--secret") o.secret = v;
-    else if (a == "--timeout") o.timeout = std::atof(v);
-    else if (a == "--pid") o.pid = std::atoi(v);
-    else if (a == "--hold") o.hold = std::atof(v);
-    else return false;
+    } else if (a == "--tunnels")
+      o.tunnels = std::atoi(v);
+    else if (a == "--sessions")
+      o.sessions = std::atoi(v);
+    else if (a == "--sources")
+      o.sources = std::atoi(v);
+    else if (a == "--concurrency")
+      o.concurrency = std::atoi(v);
+    else if (a == "--secret")
+      o.secret = v;
+    else if (a == "--timeout")
+      o.timeout = std::atof(v);
+    else if (a == "--pid")
+      o.pid = std::atoi(v);
+    else if (a == "--hold")
+      o.hold = std::atof(v);
+    else
+      return false;
   }
   in_addr addr{};
   if (inet_pton(AF_INET, o.target_ip.c_str(), &addr) != 1) return false;
@@ -158,8 +176,8 @@ struct Tunnel {
   std::uint16_t local_id = 0;
   std::uint16_t peer_id = 0;
   TunnelPhase phase = TunnelPhase::idle;
-  std::uint16_t ns = 0;        // next Ns we send
-  std::uint16_t nr = 0;        // next Ns we expect from the peer
+  std::uint16_t ns = 0;  // next Ns we send
+  std::uint16_t nr = 0;  // next Ns we expect from the peer
   std::uint16_t peer_rws = 4;
   std::deque<Pending> unacked;
   std::deque<ControlMessage> queue;  // waiting for window space
@@ -172,7 +190,9 @@ struct Tunnel {
 };
 
 // Serial-number arithmetic (RFC 2661 §5.8): a < b modulo 2^16.
-bool seq_lt(std::uint16_t a, std::uint16_t b) { return static_cast<std::int16_t>(a - b) < 0; }
+bool seq_lt(std::uint16_t a, std::uint16_t b) {
+  return static_cast<std::int16_t>(a - b) < 0;
+}
 
 class Load {
  public:
@@ -250,8 +270,9 @@ bool Load::open_sockets() {
 
 void Load::send_raw(Tunnel& t, const Bytes& wire) {
   ++sent_;
-  if (sendto(socks_[t.socket], wire.data(), wire.size(), 0, reinterpret_cast<const sockaddr*>(&target_),
-             sizeof target_) < 0 && errno != EAGAIN) {
+  if (sendto(socks_[t.socket], wire.data(), wire.size(), 0,
+             reinterpret_cast<const sockaddr*>(&target_), sizeof target_) < 0 &&
+      errno != EAGAIN) {
     // Counted as a loss; retransmission covers it.
   }
 }
@@ -318,7 +339,8 @@ void Load::start_sessions(Tunnel& t, int budget) {
     m.add_u16(AvpType::assigned_session_id, local, o_.hide)
         .add_u32(AvpType::call_serial_number, local, o_.hide)
         .add_u32(AvpType::bearer_type, kBearerDigital)
-        .add_string(AvpType::calling_number, "load-" + std::to_string(t.local_id) + "-" + std::to_string(local));
+        .add_string(AvpType::calling_number,
+                    "load-" + std::to_string(t.local_id) + "-" + std::to_string(local));
     ++sessions_in_flight_;
     enqueue(t, std::move(m));
   }
@@ -359,7 +381,8 @@ void Load::on_message(Tunnel& t, const ControlMessage& m) {
       ControlMessage cn = ControlMessage::make(MessageType::scccn, t.peer_id);
       if (!o_.secret.empty()) {
         const auto* resp = m.find(AvpType::challenge_response);
-        if (resp == nullptr || !chap_response_matches(resp->value, chap_response(2, o_.secret, t.challenge))) {
+        if (resp == nullptr ||
+            !chap_response_matches(resp->value, chap_response(2, o_.secret, t.challenge))) {
           ++auth_failures_;
           t.phase = TunnelPhase::failed;
           ++tunnels_failed_;
@@ -448,14 +471,16 @@ void Load::check_timers(Clock::time_point now) {
   for (Tunnel& t : tunnels_) {
     // A peer that acknowledged our request but never answers it (xl2tpd does this for a
     // tunnel id it believes it already has) fails the tunnel after 5 s.
-    if (t.unacked.empty() && (t.phase == TunnelPhase::wait_sccrp || t.phase == TunnelPhase::wait_ack) &&
+    if (t.unacked.empty() &&
+        (t.phase == TunnelPhase::wait_sccrp || t.phase == TunnelPhase::wait_ack) &&
         now - t.last_progress > std::chrono::seconds(5)) {
       t.phase = TunnelPhase::failed;
       ++tunnels_failed_;
       --tunnels_in_flight_;
       continue;
     }
-    if (t.unacked.empty() || now - t.last_progress < std::chrono::seconds(1 << std::min(t.retries, 3)))
+    if (t.unacked.empty() ||
+        now - t.last_progress < std::chrono::seconds(1 << std::min(t.retries, 3)))
       continue;
     if (++t.retries > 5) {
       if (t.phase == TunnelPhase::wait_sccrp || t.phase == TunnelPhase::wait_ack) {
@@ -516,12 +541,14 @@ int Load::run() {
   // look like duplicates of tunnels the target still holds.
   const unsigned base = rnd_.u16();
   for (int i = 0; i < o_.tunnels; ++i) {
-    tunnels_[i].local_id = static_cast<std::uint16_t>((base + static_cast<unsigned>(i)) % 65535u + 1u);
+    tunnels_[i].local_id =
+        static_cast<std::uint16_t>((base + static_cast<unsigned>(i)) % 65535u + 1u);
     by_local_id_[tunnels_[i].local_id] = i;
     tunnels_[i].socket = i % o_.sources;
     tunnels_[i].sessions.resize(static_cast<std::size_t>(o_.sessions));
   }
-  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.timeout));
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(o_.timeout));
   const long rss0 = rss_kib(o_.pid);
   const long long ticks0 = cpu_ns(o_.pid);
   const double tick = 1e-9;  // cpu_ns() units
@@ -531,7 +558,9 @@ int Load::run() {
     if (from < 0 || to < 0) return;
     const double secs = static_cast<double>(to - from) * tick;
     std::printf("%s_target_cpu: %.2fs", what, secs);
-    if (secs > 0 && done > 0) std::printf(" = %.1f us each, %.0f/s per target core", 1e6 * secs / static_cast<double>(done), static_cast<double>(done) / secs);
+    if (secs > 0 && done > 0)
+      std::printf(" = %.1f us each, %.0f/s per target core", 1e6 * secs / static_cast<double>(done),
+                  static_cast<double>(done) / secs);
     std::printf("\n");
   };
 
@@ -539,17 +568,21 @@ int Load::run() {
   const auto t0 = Clock::now();
   int started = 0;
   auto tunnels_done = [&] {
-    while (started < o_.tunnels && tunnels_in_flight_ < o_.concurrency) start_tunnel(tunnels_[started++]);
+    while (started < o_.tunnels && tunnels_in_flight_ < o_.concurrency)
+      start_tunnel(tunnels_[started++]);
     return started == o_.tunnels && tunnels_in_flight_ == 0;
   };
   const bool phase1 = loop_until(tunnels_done, deadline);
   const double tunnel_secs = std::chrono::duration<double>(Clock::now() - t0).count();
   const long rss1 = rss_kib(o_.pid);
-  std::printf("l2tp_load target=%s:%u challenge=%s sources=%d concurrency=%d\n", o_.target_ip.c_str(),
-              o_.target_port, o_.secret.empty() ? "no" : "yes", o_.sources, o_.concurrency);
-  std::printf("tunnels: requested=%d established=%d failed=%d auth_failures=%ld retransmits=%ld time=%.3fs rate=%.0f/s%s\n",
-              o_.tunnels, tunnels_up_, tunnels_failed_, auth_failures_, retransmits_, tunnel_secs,
-              tunnels_up_ / std::max(tunnel_secs, 1e-9), phase1 ? "" : " (timeout)");
+  std::printf("l2tp_load target=%s:%u challenge=%s sources=%d concurrency=%d\n",
+              o_.target_ip.c_str(), o_.target_port, o_.secret.empty() ? "no" : "yes", o_.sources,
+              o_.concurrency);
+  std::printf(
+      "tunnels: requested=%d established=%d failed=%d auth_failures=%ld retransmits=%ld time=%.3fs "
+      "rate=%.0f/s%s\n",
+      o_.tunnels, tunnels_up_, tunnels_failed_, auth_failures_, retransmits_, tunnel_secs,
+      tunnels_up_ / std::max(tunnel_secs, 1e-9), phase1 ? "" : " (timeout)");
   const long long ticks1 = cpu_ns(o_.pid);
   cpu_line("tunnels", tunnels_up_, ticks0, ticks1);
   std::fflush(stdout);
@@ -561,11 +594,13 @@ int Load::run() {
     const auto s0 = Clock::now();
     std::size_t cursor = 0;
     auto sessions_done = [&] {
-      for (std::size_t scanned = 0; scanned < tunnels_.size() && sessions_in_flight_ < o_.concurrency; ++scanned) {
+      for (std::size_t scanned = 0;
+           scanned < tunnels_.size() && sessions_in_flight_ < o_.concurrency; ++scanned) {
         Tunnel& t = tunnels_[cursor];
         cursor = (cursor + 1) % tunnels_.size();
         if (t.phase == TunnelPhase::up && t.next_session < o_.sessions)
-          start_sessions(t, static_cast<int>(std::min<long>(8, o_.concurrency - sessions_in_flight_)));
+          start_sessions(t,
+                         static_cast<int>(std::min<long>(8, o_.concurrency - sessions_in_flight_)));
       }
       if (sessions_in_flight_ > 0) return false;
       for (const Tunnel& t : tunnels_)
@@ -576,16 +611,20 @@ int Load::run() {
     const double secs = std::chrono::duration<double>(Clock::now() - s0).count();
     rss2 = rss_kib(o_.pid);
     const long long ticks2 = cpu_ns(o_.pid);
-    std::printf("sessions: requested=%ld established=%ld failed=%ld peer_cdn=%ld retransmits=%ld time=%.3fs rate=%.0f/s%s\n",
-                static_cast<long>(tunnels_up_) * o_.sessions, sessions_up_, sessions_failed_, peer_cdns_,
-                retransmits_ - retransmits_phase1, secs,
-                sessions_up_ / std::max(secs, 1e-9), phase2 ? "" : " (timeout)");
+    std::printf(
+        "sessions: requested=%ld established=%ld failed=%ld peer_cdn=%ld retransmits=%ld "
+        "time=%.3fs rate=%.0f/s%s\n",
+        static_cast<long>(tunnels_up_) * o_.sessions, sessions_up_, sessions_failed_, peer_cdns_,
+        retransmits_ - retransmits_phase1, secs, sessions_up_ / std::max(secs, 1e-9),
+        phase2 ? "" : " (timeout)");
     cpu_line("sessions", sessions_up_, ticks1, ticks2);
   }
   if (o_.pid > 0 && rss0 > 0) {
-    std::printf("target_rss: start=%ldKiB after_tunnels=%ldKiB after_sessions=%ldKiB", rss0, rss1, rss2);
+    std::printf("target_rss: start=%ldKiB after_tunnels=%ldKiB after_sessions=%ldKiB", rss0, rss1,
+                rss2);
     if (tunnels_up_ > 0) std::printf(" per_tunnel=%.0fB", (rss1 - rss0) * 1024.0 / tunnels_up_);
-    if (sessions_up_ > 0) std::printf(" per_session=%.0fB", (rss2 - rss1) * 1024.0 / static_cast<double>(sessions_up_));
+    if (sessions_up_ > 0)
+      std::printf(" per_session=%.0fB", (rss2 - rss1) * 1024.0 / static_cast<double>(sessions_up_));
     std::printf("\n");
   }
 
@@ -595,14 +634,16 @@ int Load::run() {
     const long long ticks0 = cpu_ns(o_.pid);
     const long hellos0 = hellos_;
     const auto h0 = Clock::now();
-    const auto hold_end = h0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.hold));
+    const auto hold_end =
+        h0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.hold));
     loop_until([&] { return false; }, hold_end);
     const double secs = std::chrono::duration<double>(Clock::now() - h0).count();
     const long long ticks1 = cpu_ns(o_.pid);
     long lost = 0;
     for (const Tunnel& t : tunnels_)
       if (t.phase == TunnelPhase::closed) ++lost;
-    std::printf("hold: time=%.1fs hellos_received=%ld tunnels_closed_by_peer=%ld", secs, hellos_ - hellos0, lost);
+    std::printf("hold: time=%.1fs hellos_received=%ld tunnels_closed_by_peer=%ld", secs,
+                hellos_ - hellos0, lost);
     if (ticks0 >= 0 && ticks1 >= 0)
       std::printf(" target_cpu=%.2f%%", 100.0 * static_cast<double>(ticks1 - ticks0) * 1e-9 / secs);
     std::printf("\n");
@@ -640,11 +681,14 @@ int Load::run() {
     }
     std::printf("teardown: stopccn_sent=%ld unacknowledged=%ld\n", stopped, unacked);
   }
-  std::printf("packets: sent=%ld received=%ld data_received=%ld retransmits=%ld decode_errors=%ld\n", sent_,
-              received_, data_packets_, retransmits_, decode_errors_);
+  std::printf(
+      "packets: sent=%ld received=%ld data_received=%ld retransmits=%ld decode_errors=%ld\n", sent_,
+      received_, data_packets_, retransmits_, decode_errors_);
   for (int fd : socks_) close(fd);
   close(epfd_);
-  return (tunnels_up_ == o_.tunnels && sessions_up_ == static_cast<long>(tunnels_up_) * o_.sessions) ? 0 : 1;
+  return (tunnels_up_ == o_.tunnels && sessions_up_ == static_cast<long>(tunnels_up_) * o_.sessions)
+             ? 0
+             : 1;
 }
 
 }  // namespace

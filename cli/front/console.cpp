@@ -43,7 +43,8 @@ struct ConsoleShell::Impl {
       try {
         session = context.make_session(SessionOrigin::console, {});
       } catch (const std::exception& e) {
-        front::write_all(out_fd, std::string("% Cannot start the console shell: ") + e.what() + "\r\n");
+        front::write_all(out_fd,
+                         std::string("% Cannot start the console shell: ") + e.what() + "\r\n");
         break;
       }
       if (!session) break;
@@ -112,9 +113,12 @@ struct ConsoleShell::Impl {
   }
 };
 
-ConsoleShell::ConsoleShell(FrontContext context) : impl_(std::make_unique<Impl>(std::move(context))) {}
+ConsoleShell::ConsoleShell(FrontContext context)
+    : impl_(std::make_unique<Impl>(std::move(context))) {}
 
-ConsoleShell::~ConsoleShell() { stop(); }
+ConsoleShell::~ConsoleShell() {
+  stop();
+}
 
 void ConsoleShell::start(int in_fd, int out_fd) {
   impl_->in_fd = in_fd;

@@ -87,7 +87,8 @@ std::optional<unsigned char> KeyReader::key(std::chrono::steady_clock::time_poin
   }
 }
 
-std::optional<std::string> KeyReader::line(bool echo, std::chrono::steady_clock::time_point deadline,
+std::optional<std::string> KeyReader::line(bool echo,
+                                           std::chrono::steady_clock::time_point deadline,
                                            std::size_t max_len) {
   std::string text;
   for (;;) {

@@ -20,7 +20,8 @@ std::string crlf(std::string_view text);
 
 class KeyReader {
  public:
-  KeyReader(int fd, bool telnet, const std::atomic<bool>& stop) : fd_(fd), telnet_(telnet), stop_(&stop) {}
+  KeyReader(int fd, bool telnet, const std::atomic<bool>& stop)
+      : fd_(fd), telnet_(telnet), stop_(&stop) {}
 
   // Next data byte; nullopt on EOF, error, stop or when `deadline` passes. The LF or NUL a
   // telnet client sends after CR is swallowed, so Enter is one '\r'.

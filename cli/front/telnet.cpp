@@ -100,7 +100,8 @@ struct TelnetServer::Impl {
           Connection* c = conn.get();
           conn->thread = std::thread([this, c] {
             serve(*c);
-            ::shutdown(c->fd, SHUT_RDWR);  // the client sees the end now; the fd is closed at reaping
+            ::shutdown(c->fd,
+                       SHUT_RDWR);  // the client sees the end now; the fd is closed at reaping
             c->finished.store(true);
           });
           connections.push_back(std::move(conn));
@@ -159,7 +160,8 @@ struct TelnetServer::Impl {
   }
 
   // Returns the logged-in user ("" for modes without a user name), or nullopt.
-  std::optional<std::string> login(Connection& c, front::KeyReader& keys, const config::UserInterfaceVty& vty) {
+  std::optional<std::string> login(Connection& c, front::KeyReader& keys,
+                                   const config::UserInterfaceVty& vty) {
     using std::chrono::steady_clock;
     if (vty.auth_mode == config::VtyAuthMode::none) return std::string();
     if (vty.auth_mode == config::VtyAuthMode::password && vty.password.empty()) {
@@ -187,15 +189,19 @@ struct TelnetServer::Impl {
       bool ok = vty.auth_mode == config::VtyAuthMode::scheme ? check_scheme(user, *pw)
                                                              : *pw == vty.password.plain;
       if (ok) {
-        log_info(DebugModule::aaa, "event=login mode=" +
-                                       std::string(vty.auth_mode == config::VtyAuthMode::scheme ? "scheme" : "password") +
-                                       (user.empty() ? "" : " user=" + user) + " peer=" + c.peer);
+        log_info(
+            DebugModule::aaa,
+            "event=login mode=" +
+                std::string(vty.auth_mode == config::VtyAuthMode::scheme ? "scheme" : "password") +
+                (user.empty() ? "" : " user=" + user) + " peer=" + c.peer);
         return user;
       }
-      log_warning(DebugModule::aaa, "event=login_failed mode=" +
-                                        std::string(vty.auth_mode == config::VtyAuthMode::scheme ? "scheme" : "password") +
-                                        (user.empty() ? "" : " user=" + user) + " peer=" + c.peer +
-                                        " attempt=" + std::to_string(attempt + 1));
+      log_warning(
+          DebugModule::aaa,
+          "event=login_failed mode=" +
+              std::string(vty.auth_mode == config::VtyAuthMode::scheme ? "scheme" : "password") +
+              (user.empty() ? "" : " user=" + user) + " peer=" + c.peer +
+              " attempt=" + std::to_string(attempt + 1));
       pause_for(kFailedLoginDelay, stop);
       front::write_all(c.fd, "\r\n% Authentication failed.\r\n");
     }
@@ -207,9 +213,10 @@ struct TelnetServer::Impl {
     // passwords are not shown and libcli sees every key.
     static const char negotiate[] = "\xFF\xFB\x01\xFF\xFB\x03\xFF\xFD\x03";
     if (!front::write_all(c.fd, std::string_view(negotiate, sizeof negotiate - 1))) return;
-    front::write_all(c.fd, "\r\n********************************************************\r\n"
-                           "*  vpdnd: VPDN (L2TP LAC/LNS) appliance, Comware shell  *\r\n"
-                           "********************************************************\r\n");
+    front::write_all(c.fd,
+                     "\r\n********************************************************\r\n"
+                     "*  vpdnd: VPDN (L2TP LAC/LNS) appliance, Comware shell  *\r\n"
+                     "********************************************************\r\n");
     auto vty = vty_settings();
     front::KeyReader keys(c.fd, true, stop);
     auto user = login(c, keys, vty);
@@ -233,9 +240,12 @@ struct TelnetServer::Impl {
   }
 };
 
-TelnetServer::TelnetServer(FrontContext context) : impl_(std::make_unique<Impl>(std::move(context))) {}
+TelnetServer::TelnetServer(FrontContext context)
+    : impl_(std::make_unique<Impl>(std::move(context))) {}
 
-TelnetServer::~TelnetServer() { stop(); }
+TelnetServer::~TelnetServer() {
+  stop();
+}
 
 std::string TelnetServer::start(const std::string& bind_address, std::uint16_t port) {
   ::signal(SIGPIPE, SIG_IGN);

@@ -58,16 +58,14 @@
 // error (libcli finds no command to ask); keys typed within 100 ms after Ctrl+Z are
 // echoed before the redrawn `<SYSNAME>` instead of after it.
 #include <libcli.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <poll.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <thread>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -75,6 +73,7 @@
 #include <mutex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "cli/front.hpp"
 #include "cli/front/io.hpp"
@@ -134,8 +133,14 @@ class Terminal {
  public:
   Terminal(FrontContext& context, CommandSession& session, int fd, const TerminalOptions& options,
            const std::atomic<bool>& stop)
-      : context_(context), session_(session), fd_(fd), options_(options), stop_(stop), pair_(open_pair()),
-        keys_(pair_[0] >= 0 ? pair_[0] : fd, options.telnet, stop), logs_(std::make_shared<LogQueue>()) {}
+      : context_(context),
+        session_(session),
+        fd_(fd),
+        options_(options),
+        stop_(stop),
+        pair_(open_pair()),
+        keys_(pair_[0] >= 0 ? pair_[0] : fd, options.telnet, stop),
+        logs_(std::make_shared<LogQueue>()) {}
 
   ~Terminal() {
     relay_done_.store(true);
@@ -228,7 +233,8 @@ class Terminal {
     if (suppress_cr && s == "  <cr>") return;
     // A help line whose name is too long for libcli's column comes on a line of its own.
     std::string name = trim(s);
-    if (name.size() >= 2 && name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
+    if (name.size() >= 2 && name.front() == '[' && name.back() == ']')
+      name = name.substr(1, name.size() - 2);
     if (!name.empty() && (t.registered_.count(name) || name.find(kNameSep) != std::string::npos)) {
       t.pending_name_ = name;
       return;
@@ -523,8 +529,9 @@ class Terminal {
     // right here, so that libcli does not draw a prompt in between.
     for (int asked = 0; result.awaiting_answer && asked < 8; ++asked) {
       print_paged(result.output, false);
-      auto deadline = std::chrono::steady_clock::now() +
-                      std::chrono::seconds(options_.idle_timeout_s ? options_.idle_timeout_s : 3600);
+      auto deadline =
+          std::chrono::steady_clock::now() +
+          std::chrono::seconds(options_.idle_timeout_s ? options_.idle_timeout_s : 3600);
       auto answer = keys_.line(true, deadline);
       line_open_ = false;
       if (!answer) {
@@ -573,7 +580,8 @@ class Terminal {
         std::optional<unsigned char> k;
         for (;;) {
           k = keys_.key(std::chrono::steady_clock::now() + std::chrono::hours(24));
-          if (!k || *k == ' ' || *k == '\r' || *k == '\n' || *k == 'q' || *k == 'Q' || *k == 3) break;
+          if (!k || *k == ' ' || *k == '\r' || *k == '\n' || *k == 'q' || *k == 'Q' || *k == 3)
+            break;
         }
         out("\r                \r");
         if (!k || *k == 'q' || *k == 'Q' || *k == 3) {
@@ -637,8 +645,8 @@ class Terminal {
       cli_command* c = cli_register_command(cli_, nullptr, kw.c_str(), &Terminal::on_command,
                                             PRIVILEGE_UNPRIVILEGED, MODE_ANY, kFirstWordMarker);
       if (!c) continue;
-      cli_register_optarg(c, kSpotName, CLI_CMD_SPOT_CHECK, PRIVILEGE_UNPRIVILEGED, MODE_ANY, "", nullptr,
-                          &Terminal::on_spot, nullptr);
+      cli_register_optarg(c, kSpotName, CLI_CMD_SPOT_CHECK, PRIVILEGE_UNPRIVILEGED, MODE_ANY, "",
+                          nullptr, &Terminal::on_spot, nullptr);
       std::string flag_name = kNameSep + kw;
       cli_register_optarg(c, flag_name.c_str(), CLI_CMD_OPTIONAL_FLAG | CLI_CMD_OPTION_MULTIPLE,
                           PRIVILEGE_UNPRIVILEGED, MODE_ANY, kArgsMarker, &Terminal::on_complete,
@@ -659,7 +667,10 @@ class Terminal {
       if (user)
         c->mode = in_user ? MODE_EXEC : kHiddenMode;
       else
-        c->mode = in_user && in_view ? MODE_ANY : in_view ? MODE_CONFIG : in_user ? MODE_EXEC : kHiddenMode;
+        c->mode = in_user && in_view ? MODE_ANY
+                  : in_view          ? MODE_CONFIG
+                  : in_user          ? MODE_EXEC
+                                     : kHiddenMode;
     }
 
     cli_set_configmode(cli_, kRebuildMode, nullptr);
@@ -690,7 +701,8 @@ class Terminal {
     std::string t = trim(listed.substr(0, listed.size() - 1));
     auto sp = t.find_first_of(" \t");
     std::string name = t.substr(0, sp);
-    if (name.size() >= 2 && name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
+    if (name.size() >= 2 && name.front() == '[' && name.back() == ']')
+      name = name.substr(1, name.size() - 2);
     if (name.empty()) name = pending_name_;
     pending_name_.clear();
     apply_ctrl_z();
@@ -726,7 +738,8 @@ class Terminal {
         if (r.is_debug ? !term.debugging : !term.logging) continue;
         text += "\r\n" + LogBus::instance().format(r);
       }
-      if (dropped) text += "\r\n% " + std::to_string(dropped) + " log lines dropped (terminal too slow).";
+      if (dropped)
+        text += "\r\n% " + std::to_string(dropped) + " log lines dropped (terminal too slow).";
     }
     if (text.empty()) return false;
     if (at_prompt) {
@@ -741,16 +754,16 @@ class Terminal {
   bool line_open_ = false;  // our last output line has no "\r\n" yet
   // Relay state: out_mutex_ orders our writes and the relay's; the flags under it.
   std::mutex out_mutex_;
-  bool at_line_start_ = true;  // the last byte the peer got was '\n'
-  bool keep_blank_ = false;     // the next "\r\n" at a line start is wanted
+  bool at_line_start_ = true;          // the last byte the peer got was '\n'
+  bool keep_blank_ = false;            // the next "\r\n" at a line start is wanted
   bool question_key_pending_ = false;  // the peer's last key was `?`: echo it before the listing
   static constexpr std::size_t kMaxQuestionEcho = 128;
   static constexpr std::size_t kMaxPendingKeys = 64 * 1024;
   enum class TelnetIn : std::uint8_t { data, iac, option, sub, sub_iac };
   TelnetIn telnet_in_ = TelnetIn::data;  // where the peer's byte stream is (relay thread)
-  std::string question_echo_;   // what libcli echoes of the keys sent with that `?`
-  std::string recent_output_;   // libcli's latest output (at most 2 * kMaxQuestionEcho)
-  int iac_left_ = 0;            // bytes left of a telnet command in libcli's output
+  std::string question_echo_;            // what libcli echoes of the keys sent with that `?`
+  std::string recent_output_;            // libcli's latest output (at most 2 * kMaxQuestionEcho)
+  int iac_left_ = 0;                     // bytes left of a telnet command in libcli's output
   bool relay_running_ = false;
   bool lib_owns_pair_ = false;
   std::atomic<bool> relay_done_{false};
@@ -767,9 +780,9 @@ class Terminal {
   cli_def* cli_ = nullptr;
 
   std::map<std::string, cli_command*> registered_;
-  std::set<std::string> user_keywords_;                // first keywords of the user view
-  std::map<std::string, std::string> user_help_;       // their help lines
-  std::map<std::string, std::string> view_help_;       // help lines of the current view
+  std::set<std::string> user_keywords_;           // first keywords of the user view
+  std::map<std::string, std::string> user_help_;  // their help lines
+  std::map<std::string, std::string> view_help_;  // help lines of the current view
   std::string last_prompt_;
   std::vector<std::string> words_;  // words after the first, as libcli parsed them
   std::size_t position_ = 0;        // word position of the last spot check
@@ -781,8 +794,8 @@ class Terminal {
 
 }  // namespace
 
-void run_terminal(FrontContext& context, CommandSession& session, int fd, const TerminalOptions& options,
-                  const std::atomic<bool>& stop) {
+void run_terminal(FrontContext& context, CommandSession& session, int fd,
+                  const TerminalOptions& options, const std::atomic<bool>& stop) {
   Terminal terminal(context, session, fd, options, stop);
   terminal.run();
 }

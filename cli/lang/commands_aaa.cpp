@@ -24,7 +24,8 @@ void object_edit(Call& call, ConfigSection section, std::map<std::string, T> Run
   const std::string key = call.session.object();
   call.edit({section, key}, [&](RunningConfig& c) -> std::string {
     auto it = (c.*table).find(key);
-    if (it == (c.*table).end()) return std::string("Error: ") + what + " " + key + " no longer exists.";
+    if (it == (c.*table).end())
+      return std::string("Error: ") + what + " " + key + " no longer exists.";
     return fn(it->second, c);
   });
 }
@@ -39,7 +40,8 @@ void user_edit(Call& call, const std::function<std::string(LocalUser&)>& fn) {
 }
 void radius_edit(Call& call, const std::function<std::string(RadiusScheme&)>& fn) {
   object_edit<RadiusScheme>(call, ConfigSection::radius_scheme, &RunningConfig::radius_schemes,
-                            "RADIUS scheme", [&](RadiusScheme& r, RunningConfig&) { return fn(r); });
+                            "RADIUS scheme",
+                            [&](RadiusScheme& r, RunningConfig&) { return fn(r); });
 }
 
 std::uint8_t service_bit(const std::string& word) {
@@ -65,7 +67,8 @@ void add_services(Node& n, std::uint8_t used, const Action& act) {
 
 void add_secret_args(Node& parent, const Action& act, std::int64_t max_simple) {
   parent.kw("simple", "Give the secret in clear (it is saved as cipher)", "form")
-      .string("secret", 1, max_simple, "Secret in clear", printable).run(act);
+      .string("secret", 1, max_simple, "Secret in clear", printable)
+      .run(act);
   parent.kw("cipher", "Give the secret in cipher form", "form")
       .string("secret", 1, 256, "Secret in cipher form ($c$3$...)",
               [](std::string_view s) { return config::decrypt_secret(s).has_value(); })
@@ -86,13 +89,14 @@ void register_aaa(Grammar& g) {
     std::string scheme = call.get("scheme");
     auto fallbacks = call.all("fallback");
     domain_edit(call, [&](Domain& dom) {
-      dom.auth = method == "local" ? config::AuthMethod::local
+      dom.auth = method == "local"  ? config::AuthMethod::local
                  : method == "none" ? config::AuthMethod::none
                                     : config::AuthMethod::radius;
       dom.auth_radius_scheme = scheme;
       dom.auth_fallback_local = false;
       dom.auth_fallback_none = false;
-      for (auto& f : fallbacks) (f == "local" ? dom.auth_fallback_local : dom.auth_fallback_none) = true;
+      for (auto& f : fallbacks)
+        (f == "local" ? dom.auth_fallback_local : dom.auth_fallback_none) = true;
       return std::string{};
     });
   };
@@ -105,15 +109,18 @@ void register_aaa(Grammar& g) {
   Node& fl = rs.kw("local", "Fall back to local users when RADIUS does not answer", "fallback");
   fl.run(authn);
   fl.kw("none", "Then to no authentication", "fallback").run(authn);
-  rs.kw("none", "Fall back to no authentication when RADIUS does not answer", "fallback").run(authn);
-  du.kw("authentication", "Authentication method").kw("ppp", "Restore local authentication").run([](Call& call) {
-    domain_edit(call, [](Domain& dom) {
-      dom.auth = config::AuthMethod::local;
-      dom.auth_radius_scheme.clear();
-      dom.auth_fallback_local = dom.auth_fallback_none = false;
-      return std::string{};
-    });
-  });
+  rs.kw("none", "Fall back to no authentication when RADIUS does not answer", "fallback")
+      .run(authn);
+  du.kw("authentication", "Authentication method")
+      .kw("ppp", "Restore local authentication")
+      .run([](Call& call) {
+        domain_edit(call, [](Domain& dom) {
+          dom.auth = config::AuthMethod::local;
+          dom.auth_radius_scheme.clear();
+          dom.auth_fallback_local = dom.auth_fallback_none = false;
+          return std::string{};
+        });
+      });
   Node& acc = d.kw("accounting", "Accounting method").kw("ppp", "For PPP users");
   acc.kw("none", "No accounting").run([](Call& call) {
     domain_edit(call, [](Domain& dom) {
@@ -122,7 +129,8 @@ void register_aaa(Grammar& g) {
       return std::string{};
     });
   });
-  acc.kw("radius-scheme", "A RADIUS scheme").string("scheme", 1, 32, "RADIUS scheme name", valid_name)
+  acc.kw("radius-scheme", "A RADIUS scheme")
+      .string("scheme", 1, 32, "RADIUS scheme name", valid_name)
       .run([](Call& call) {
         std::string scheme = call.get("scheme");
         domain_edit(call, [&](Domain& dom) {
@@ -139,7 +147,8 @@ void register_aaa(Grammar& g) {
     });
   });
   add_ip_pool_commands(d, true);
-  d.kw("authorization-attribute", "Attributes given to the users").kw("ip-pool", "Pool addresses come from")
+  d.kw("authorization-attribute", "Attributes given to the users")
+      .kw("ip-pool", "Pool addresses come from")
       .string("pool", 1, 31, "Pool name", valid_name)
       .run([](Call& call) {
         std::string pool = call.get("pool");
@@ -148,7 +157,8 @@ void register_aaa(Grammar& g) {
           return std::string{};
         });
       });
-  du.kw("authorization-attribute", "Attributes given to the users").kw("ip-pool", "Remove the pool attribute")
+  du.kw("authorization-attribute", "Attributes given to the users")
+      .kw("ip-pool", "Remove the pool attribute")
       .run([](Call& call) {
         domain_edit(call, [](Domain& dom) {
           dom.authorization_ip_pool.clear();
@@ -219,13 +229,15 @@ void register_aaa(Grammar& g) {
     Node& uwhich = ru.kw(primary ? "primary" : "secondary",
                          primary ? "Primary RADIUS server" : "Secondary RADIUS server");
     for (bool auth : {true, false}) {
-      auto field = primary ? (auth ? &RadiusScheme::primary_authentication : &RadiusScheme::primary_accounting)
-                           : (auth ? &RadiusScheme::secondary_authentication : &RadiusScheme::secondary_accounting);
+      auto field = primary ? (auth ? &RadiusScheme::primary_authentication
+                                   : &RadiusScheme::primary_accounting)
+                           : (auth ? &RadiusScheme::secondary_authentication
+                                   : &RadiusScheme::secondary_accounting);
       std::uint16_t default_port = auth ? 1812 : 1813;
       auto set = [field, default_port](Call& call) {
-        config::RadiusServer server{*Ipv4::parse(call.get("ip")),
-                                    call.has("port") ? static_cast<std::uint16_t>(call.number("port"))
-                                                     : default_port};
+        config::RadiusServer server{
+            *Ipv4::parse(call.get("ip")),
+            call.has("port") ? static_cast<std::uint16_t>(call.number("port")) : default_port};
         radius_edit(call, [&](RadiusScheme& s) {
           s.*field = server;
           return std::string{};
@@ -235,7 +247,8 @@ void register_aaa(Grammar& g) {
       Node& ip = which.kw(word, auth ? "Authentication server" : "Accounting server")
                      .ipv4("ip", "Server address");
       ip.run(set);
-      ip.integer("port", 1, 65535, auth ? "UDP port (default 1812)" : "UDP port (default 1813)").run(set);
+      ip.integer("port", 1, 65535, auth ? "UDP port (default 1812)" : "UDP port (default 1813)")
+          .run(set);
       uwhich.kw(word, "Remove the server").run([field](Call& call) {
         radius_edit(call, [&](RadiusScheme& s) {
           (s.*field).reset();
@@ -249,13 +262,16 @@ void register_aaa(Grammar& g) {
   for (bool auth : {true, false}) {
     auto field = auth ? &RadiusScheme::key_authentication : &RadiusScheme::key_accounting;
     const char* word = auth ? "authentication" : "accounting";
-    add_secret_args(key.kw(word, auth ? "Key for authentication" : "Key for accounting"), [field](Call& call) {
-      auto secret = secret_from(call);
-      radius_edit(call, [&](RadiusScheme& s) {
-        s.*field = secret;
-        return std::string{};
-      });
-    }, 64);
+    add_secret_args(
+        key.kw(word, auth ? "Key for authentication" : "Key for accounting"),
+        [field](Call& call) {
+          auto secret = secret_from(call);
+          radius_edit(call, [&](RadiusScheme& s) {
+            s.*field = secret;
+            return std::string{};
+          });
+        },
+        64);
     ukey.kw(word, "Remove the key").run([field](Call& call) {
       radius_edit(call, [&](RadiusScheme& s) {
         s.*field = {};
@@ -308,7 +324,8 @@ void register_aaa(Grammar& g) {
                  "Minutes (default 12, 0: none)", &RadiusScheme::realtime_accounting_min, 12);
   number_setting(r, ru, "retry", "Transmissions of a request before giving up", 1, 20,
                  "Times (default 3)", &RadiusScheme::retry, 3);
-  r.kw("nas-ip", "Source address of RADIUS packets (NAS-IP-Address)").ipv4("ip", "IP address")
+  r.kw("nas-ip", "Source address of RADIUS packets (NAS-IP-Address)")
+      .ipv4("ip", "IP address")
       .run([](Call& call) {
         Ipv4 a = *Ipv4::parse(call.get("ip"));
         radius_edit(call, [&](RadiusScheme& s) {

@@ -22,7 +22,8 @@ void register_device(Grammar& g) {
     if (b < a) return call.error("Error: The last line number must not be lower than the first.");
     call.session.enter(View::vty, std::to_string(a) + (b != a ? "-" + std::to_string(b) : ""));
   };
-  Node& first = root(g, View::system).kw("user-interface", "Enter the view of terminal lines")
+  Node& first = root(g, View::system)
+                    .kw("user-interface", "Enter the view of terminal lines")
                     .kw("vty", "Virtual terminal (telnet) lines")
                     .integer("first", 0, 63, "First line number");
   first.run(enter);
@@ -54,16 +55,20 @@ void register_device(Grammar& g) {
       return std::string{};
     });
   });
-  add_secret_args(r.kw("set", "Set a line attribute").kw("authentication", "Login settings")
-                      .kw("password", "Password of the lines"),
-                  [](Call& call) {
-                    auto s = secret_from(call);
-                    vty_edit(call, [&](UserInterfaceVty& v) {
-                      v.password = s;
-                      return std::string{};
-                    });
-                  }, 16);
-  undo.kw("set", "Set a line attribute").kw("authentication", "Login settings")
+  add_secret_args(
+      r.kw("set", "Set a line attribute")
+          .kw("authentication", "Login settings")
+          .kw("password", "Password of the lines"),
+      [](Call& call) {
+        auto s = secret_from(call);
+        vty_edit(call, [&](UserInterfaceVty& v) {
+          v.password = s;
+          return std::string{};
+        });
+      },
+      16);
+  undo.kw("set", "Set a line attribute")
+      .kw("authentication", "Login settings")
       .kw("password", "Remove the line password")
       .run([](Call& call) {
         vty_edit(call, [](UserInterfaceVty& v) -> std::string {
@@ -74,7 +79,8 @@ void register_device(Grammar& g) {
         });
       });
   auto idle = [](Call& call) {
-    std::uint32_t s = call.number("minutes") * 60 + (call.has("seconds") ? call.number("seconds") : 0);
+    std::uint32_t s =
+        call.number("minutes") * 60 + (call.has("seconds") ? call.number("seconds") : 0);
     vty_edit(call, [&](UserInterfaceVty& v) {
       v.idle_timeout_s = s;
       return std::string{};
@@ -90,7 +96,8 @@ void register_device(Grammar& g) {
       return std::string{};
     });
   });
-  r.kw("screen-length", "Lines per screen page").integer("lines", 0, 512, "Lines (default 24, 0: no paging)")
+  r.kw("screen-length", "Lines per screen page")
+      .integer("lines", 0, 512, "Lines (default 24, 0: no paging)")
       .run([](Call& call) {
         auto n = call.number("lines");
         vty_edit(call, [&](UserInterfaceVty& v) {

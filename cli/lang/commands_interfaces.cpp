@@ -14,7 +14,8 @@ void vt_edit(Call& call, const std::function<std::string(VirtualTemplate&)>& fn)
   auto n = static_cast<std::uint16_t>(std::stoul(key));
   call.edit({ConfigSection::virtual_template, key}, [&](RunningConfig& c) -> std::string {
     auto it = c.virtual_templates.find(n);
-    if (it == c.virtual_templates.end()) return "Error: Virtual-Template" + key + " no longer exists.";
+    if (it == c.virtual_templates.end())
+      return "Error: Virtual-Template" + key + " no longer exists.";
     return fn(it->second);
   });
 }
@@ -33,7 +34,8 @@ void enter_template(Call& call, std::uint16_t n) {
 
 void remove_template(Call& call, std::uint16_t n) {
   call.edit({ConfigSection::virtual_template, std::to_string(n), true}, [&](RunningConfig& c) {
-    if (!c.virtual_templates.erase(n)) return "Error: Virtual-Template" + std::to_string(n) + " does not exist.";
+    if (!c.virtual_templates.erase(n))
+      return "Error: Virtual-Template" + std::to_string(n) + " does not exist.";
     return std::string{};
   });
 }
@@ -61,10 +63,12 @@ void register_interfaces(Grammar& g) {
           return call.error("Error: Virtual template numbers are 0 to 1023.");
         call.session.enter(View::interface, name);
       });
-  Node& uiface = sys.kw("undo", "Cancel current setting").kw("interface", "Remove an interface's configuration");
+  Node& uiface = sys.kw("undo", "Cancel current setting")
+                     .kw("interface", "Remove an interface's configuration");
   uiface.kw("virtual-template", "Virtual template interface")
       .integer("vt", 0, 1023, "Virtual template number")
-      .run([](Call& call) { remove_template(call, static_cast<std::uint16_t>(call.number("vt"))); });
+      .run(
+          [](Call& call) { remove_template(call, static_cast<std::uint16_t>(call.number("vt"))); });
   uiface.string("ifname", 1, 20, "Interface name", interface_or_template).run([](Call& call) {
     std::string name = call.get("ifname");
     std::uint16_t n = 0;
@@ -94,27 +98,33 @@ void register_interfaces(Grammar& g) {
       return std::string{};
     });
   };
-  Node& addr = r.kw("ip", "Specify IP configuration").kw("address", "Local address of the template")
+  Node& addr = r.kw("ip", "Specify IP configuration")
+                   .kw("address", "Local address of the template")
                    .ipv4("address", "IP address");
   addr.ipv4("mask", "Network mask").run(ip_address);
   addr.integer("length", 1, 32, "Mask length").run(ip_address);
-  undo.kw("ip", "Specify IP configuration").kw("address", "Remove the local address").run([](Call& call) {
-    vt_edit(call, [](VirtualTemplate& t) {
-      t.ip_address.reset();
-      t.ip_mask.reset();
-      return std::string{};
-    });
-  });
+  undo.kw("ip", "Specify IP configuration")
+      .kw("address", "Remove the local address")
+      .run([](Call& call) {
+        vt_edit(call, [](VirtualTemplate& t) {
+          t.ip_address.reset();
+          t.ip_mask.reset();
+          return std::string{};
+        });
+      });
 
-  Node& remote = r.kw("remote", "Specify the peer's address").kw("address", "Address to assign to the peer");
-  remote.kw("pool", "Assign from an IP pool").string("pool", 1, 31, "Pool name", valid_name).run([](Call& call) {
-    std::string pool = call.get("pool");
-    vt_edit(call, [&](VirtualTemplate& t) {
-      t.remote_pool = pool;
-      t.remote_address.reset();
-      return std::string{};
-    });
-  });
+  Node& remote =
+      r.kw("remote", "Specify the peer's address").kw("address", "Address to assign to the peer");
+  remote.kw("pool", "Assign from an IP pool")
+      .string("pool", 1, 31, "Pool name", valid_name)
+      .run([](Call& call) {
+        std::string pool = call.get("pool");
+        vt_edit(call, [&](VirtualTemplate& t) {
+          t.remote_pool = pool;
+          t.remote_address.reset();
+          return std::string{};
+        });
+      });
   remote.ipv4("address", "Fixed address for the peer").run([](Call& call) {
     Ipv4 a = *Ipv4::parse(call.get("address"));
     vt_edit(call, [&](VirtualTemplate& t) {
@@ -123,20 +133,23 @@ void register_interfaces(Grammar& g) {
       return std::string{};
     });
   });
-  undo.kw("remote", "Specify the peer's address").kw("address", "Assign no address to the peer").run([](Call& call) {
-    vt_edit(call, [](VirtualTemplate& t) {
-      t.remote_address.reset();
-      t.remote_pool.clear();
-      return std::string{};
-    });
-  });
+  undo.kw("remote", "Specify the peer's address")
+      .kw("address", "Assign no address to the peer")
+      .run([](Call& call) {
+        vt_edit(call, [](VirtualTemplate& t) {
+          t.remote_address.reset();
+          t.remote_pool.clear();
+          return std::string{};
+        });
+      });
 
   // ppp authentication-mode {pap|chap}... [domain NAME]
   Node& ppp = r.kw("ppp", "Specify PPP configuration");
   Node& uppp = undo.kw("ppp", "Specify PPP configuration");
   auto auth = [](Call& call) {
     std::vector<config::PppAuthMode> modes;
-    for (auto& m : call.all("mode")) modes.push_back(m == "pap" ? config::PppAuthMode::pap : config::PppAuthMode::chap);
+    for (auto& m : call.all("mode"))
+      modes.push_back(m == "pap" ? config::PppAuthMode::pap : config::PppAuthMode::chap);
     std::string domain = call.get("domain");
     vt_edit(call, [&](VirtualTemplate& t) {
       t.auth_modes = modes;
@@ -147,14 +160,20 @@ void register_interfaces(Grammar& g) {
   Node& am = ppp.kw("authentication-mode", "How the peer is authenticated");
   for (const char* first : {"pap", "chap"}) {
     const char* second = std::string_view(first) == "pap" ? "chap" : "pap";
-    Node& a = am.kw(first, std::string_view(first) == "pap" ? "PAP authentication" : "CHAP authentication", "mode");
+    Node& a = am.kw(first,
+                    std::string_view(first) == "pap" ? "PAP authentication" : "CHAP authentication",
+                    "mode");
     a.run(auth);
     a.kw("domain", "ISP domain that authenticates the users")
-        .string("domain", 1, 24, "ISP domain name", valid_name).run(auth);
-    Node& b = a.kw(second, std::string_view(second) == "pap" ? "PAP authentication" : "CHAP authentication", "mode");
+        .string("domain", 1, 24, "ISP domain name", valid_name)
+        .run(auth);
+    Node& b = a.kw(second,
+                   std::string_view(second) == "pap" ? "PAP authentication" : "CHAP authentication",
+                   "mode");
     b.run(auth);
     b.kw("domain", "ISP domain that authenticates the users")
-        .string("domain", 1, 24, "ISP domain name", valid_name).run(auth);
+        .string("domain", 1, 24, "ISP domain name", valid_name)
+        .run(auth);
   }
   uppp.kw("authentication-mode", "Do not authenticate the peer").run([](Call& call) {
     vt_edit(call, [](VirtualTemplate& t) {
@@ -163,7 +182,8 @@ void register_interfaces(Grammar& g) {
       return std::string{};
     });
   });
-  ppp.kw("timer", "PPP timers").kw("hold", "LCP echo interval")
+  ppp.kw("timer", "PPP timers")
+      .kw("hold", "LCP echo interval")
       .integer("seconds", 0, 32767, "Seconds (default 10, 0: no echo)")
       .run([](Call& call) {
         auto s = call.number("seconds");
@@ -172,12 +192,14 @@ void register_interfaces(Grammar& g) {
           return std::string{};
         });
       });
-  uppp.kw("timer", "PPP timers").kw("hold", "Restore the default LCP echo interval (10 s)").run([](Call& call) {
-    vt_edit(call, [](VirtualTemplate& t) {
-      t.hold_timer_s = 10;
-      return std::string{};
-    });
-  });
+  uppp.kw("timer", "PPP timers")
+      .kw("hold", "Restore the default LCP echo interval (10 s)")
+      .run([](Call& call) {
+        vt_edit(call, [](VirtualTemplate& t) {
+          t.hold_timer_s = 10;
+          return std::string{};
+        });
+      });
   auto dns = [](Call& call) {
     auto a = Ipv4::parse(call.get("dns1"));
     auto b = call.has("dns2") ? Ipv4::parse(call.get("dns2")) : std::nullopt;
@@ -187,7 +209,8 @@ void register_interfaces(Grammar& g) {
       return std::string{};
     });
   };
-  Node& d1 = ppp.kw("ipcp", "IPCP settings").kw("dns", "DNS servers offered to the peer")
+  Node& d1 = ppp.kw("ipcp", "IPCP settings")
+                 .kw("dns", "DNS servers offered to the peer")
                  .ipv4("dns1", "Primary DNS server");
   d1.run(dns);
   d1.ipv4("dns2", "Secondary DNS server").run(dns);
@@ -199,13 +222,15 @@ void register_interfaces(Grammar& g) {
     });
   });
 
-  r.kw("mtu", "Maximum transmission unit").integer("mtu", 128, 1500, "Bytes (default 1500)").run([](Call& call) {
-    auto m = static_cast<std::uint16_t>(call.number("mtu"));
-    vt_edit(call, [&](VirtualTemplate& t) {
-      t.mtu = m;
-      return std::string{};
-    });
-  });
+  r.kw("mtu", "Maximum transmission unit")
+      .integer("mtu", 128, 1500, "Bytes (default 1500)")
+      .run([](Call& call) {
+        auto m = static_cast<std::uint16_t>(call.number("mtu"));
+        vt_edit(call, [&](VirtualTemplate& t) {
+          t.mtu = m;
+          return std::string{};
+        });
+      });
   undo.kw("mtu", "Restore the default MTU (1500)").run([](Call& call) {
     vt_edit(call, [](VirtualTemplate& t) {
       t.mtu = 1500;
@@ -275,17 +300,20 @@ void register_interfaces(Grammar& g) {
                       return std::string{};
                     });
                   });
-  uppp.kw("pap", "PAP client settings").kw("local-user", "Remove the PAP credentials").run([](Call& call) {
-    vt_edit(call, [](VirtualTemplate& t) {
-      t.pap_user.clear();
-      t.pap_password = {};
-      return std::string{};
-    });
-  });
+  uppp.kw("pap", "PAP client settings")
+      .kw("local-user", "Remove the PAP credentials")
+      .run([](Call& call) {
+        vt_edit(call, [](VirtualTemplate& t) {
+          t.pap_user.clear();
+          t.pap_password = {};
+          return std::string{};
+        });
+      });
 
   // ---- Linux interface view ----
   Node& ir = root(g, View::interface);
-  ir.kw("pppoe-server", "PPPoE server").kw("bind", "Bind the PPPoE server to this interface")
+  ir.kw("pppoe-server", "PPPoE server")
+      .kw("bind", "Bind the PPPoE server to this interface")
       .kw("virtual-template", "Template the PPPoE sessions use")
       .integer("vt", 0, 1023, "Virtual template number")
       .run([](Call& call) {
@@ -298,7 +326,8 @@ void register_interfaces(Grammar& g) {
           return std::string{};
         });
       });
-  ir.kw("undo", "Cancel current setting").kw("pppoe-server", "PPPoE server")
+  ir.kw("undo", "Cancel current setting")
+      .kw("pppoe-server", "PPPoE server")
       .kw("bind", "Unbind the PPPoE server")
       .run([](Call& call) {
         std::string name = call.session.object();

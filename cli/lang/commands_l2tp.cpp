@@ -12,7 +12,9 @@ using config::L2tpGroup;
 using config::LacMatchKind;
 using config::RunningConfig;
 
-bool domain_name(std::string_view s) { return valid_name(s) && s.find('@') == std::string_view::npos; }
+bool domain_name(std::string_view s) {
+  return valid_name(s) && s.find('@') == std::string_view::npos;
+}
 bool dnis(std::string_view s) {
   for (char c : s)
     if (!((c >= '0' && c <= '9') || c == '*' || c == '#')) return false;
@@ -22,8 +24,12 @@ bool dnis(std::string_view s) {
 bool has_lac_content(const L2tpGroup& g) {
   return !g.lns_addresses.empty() || g.match_kind != LacMatchKind::none;
 }
-bool lac_role(const L2tpGroup& g) { return g.mode == GroupMode::lac || has_lac_content(g); }
-bool lns_role(const L2tpGroup& g) { return g.mode == GroupMode::lns || g.allow_virtual_template.has_value(); }
+bool lac_role(const L2tpGroup& g) {
+  return g.mode == GroupMode::lac || has_lac_content(g);
+}
+bool lns_role(const L2tpGroup& g) {
+  return g.mode == GroupMode::lns || g.allow_virtual_template.has_value();
+}
 
 void group_edit(Call& call, const std::function<std::string(L2tpGroup&, RunningConfig&)>& fn) {
   const std::string key = call.session.object();
@@ -64,8 +70,12 @@ LacMatchKind match_kind(const std::string& word) {
   return LacMatchKind::fullusername;
 }
 
-const char* kNotLac = "Error: The group is an LNS group (allow l2tp or mode lns); start l2tp and allow l2tp are mutually exclusive.";
-const char* kNotLns = "Error: The group is a LAC group (start l2tp or mode lac); start l2tp and allow l2tp are mutually exclusive.";
+const char* kNotLac =
+    "Error: The group is an LNS group (allow l2tp or mode lns); start l2tp and allow l2tp are "
+    "mutually exclusive.";
+const char* kNotLns =
+    "Error: The group is a LAC group (start l2tp or mode lac); start l2tp and allow l2tp are "
+    "mutually exclusive.";
 
 }  // namespace
 
@@ -87,11 +97,14 @@ void register_l2tp(Grammar& g) {
   };
   auto add_tail = [&](Node& n) {
     n.kw("domain", "Tunnel the users of an ISP domain", "kind")
-        .string("value", 1, 24, "ISP domain name", domain_name).run(start);
+        .string("value", 1, 24, "ISP domain name", domain_name)
+        .run(start);
     n.kw("dnis", "Tunnel the calls to a called number", "kind")
-        .string("value", 1, 31, "Called number (DNIS)", dnis).run(start);
+        .string("value", 1, 31, "Called number (DNIS)", dnis)
+        .run(start);
     n.kw("fullusername", "Tunnel one user by full name", "kind")
-        .string("value", 1, 80, "Full user name", valid_name).run(start);
+        .string("value", 1, 80, "Full user name", valid_name)
+        .run(start);
   };
   Node* level = &r.kw("start", "Start L2TP tunnels for users (LAC)").kw("l2tp", "L2TP");
   for (int i = 0; i < 5; ++i) {
@@ -138,9 +151,15 @@ void register_l2tp(Grammar& g) {
     });
   };
   Node& u = r.kw("user", "Specify which users the group tunnels (V7)");
-  u.kw("domain", "Users of an ISP domain", "kind").string("value", 1, 24, "ISP domain name", domain_name).run(user);
-  u.kw("dnis", "Calls to a called number (ours)", "kind").string("value", 1, 31, "Called number (DNIS)", dnis).run(user);
-  u.kw("fullusername", "One user by full name", "kind").string("value", 1, 80, "Full user name", valid_name).run(user);
+  u.kw("domain", "Users of an ISP domain", "kind")
+      .string("value", 1, 24, "ISP domain name", domain_name)
+      .run(user);
+  u.kw("dnis", "Calls to a called number (ours)", "kind")
+      .string("value", 1, 31, "Called number (DNIS)", dnis)
+      .run(user);
+  u.kw("fullusername", "One user by full name", "kind")
+      .string("value", 1, 80, "Full user name", valid_name)
+      .run(user);
   undo.kw("user", "Remove the user match").run([](Call& call) {
     group_edit(call, [](L2tpGroup& grp, RunningConfig&) {
       grp.match_kind = LacMatchKind::none;
@@ -158,19 +177,23 @@ void register_l2tp(Grammar& g) {
       if (remote.empty() && grp.number != 1)
         return "Error: Only L2TP group 1 may omit remote (it is the default group).";
       for (auto& [n, other] : c.l2tp_groups)
-        if (n != grp.number && other.allow_virtual_template && !remote.empty() && other.allow_remote == remote)
-          return "Error: L2TP group " + std::to_string(n) + " already accepts remote " + remote + ".";
+        if (n != grp.number && other.allow_virtual_template && !remote.empty() &&
+            other.allow_remote == remote)
+          return "Error: L2TP group " + std::to_string(n) + " already accepts remote " + remote +
+                 ".";
       grp.allow_virtual_template = vt;
       grp.allow_remote = remote;
       return {};
     });
   };
-  Node& vt = r.kw("allow", "Accept tunnels from LACs (LNS)").kw("l2tp", "L2TP")
+  Node& vt = r.kw("allow", "Accept tunnels from LACs (LNS)")
+                 .kw("l2tp", "L2TP")
                  .kw("virtual-template", "Virtual template the sessions use")
                  .integer("vt", 0, 1023, "Virtual template number");
   vt.run(allow);
   vt.kw("remote", "Accept only the peer with this host name")
-      .string("remote", 1, 30, "Peer's tunnel name (Host Name AVP)", valid_name).run(allow);
+      .string("remote", 1, 30, "Peer's tunnel name (Host Name AVP)", valid_name)
+      .run(allow);
   auto disallow = [](Call& call) {
     group_edit(call, [](L2tpGroup& grp, RunningConfig&) {
       grp.allow_virtual_template.reset();
@@ -205,13 +228,16 @@ void register_l2tp(Grammar& g) {
       .run(set_flag(&L2tpGroup::tunnel_authentication, true));
   ut.kw("authentication", "Do not authenticate the tunnel peer")
       .run(set_flag(&L2tpGroup::tunnel_authentication, false));
-  add_secret_args(t.kw("password", "Tunnel authentication password"), [](Call& call) {
-    auto secret = secret_from(call);
-    group_edit(call, [&](L2tpGroup& grp, RunningConfig&) {
-      grp.tunnel_password = secret;
-      return std::string{};
-    });
-  }, 16);
+  add_secret_args(
+      t.kw("password", "Tunnel authentication password"),
+      [](Call& call) {
+        auto secret = secret_from(call);
+        group_edit(call, [&](L2tpGroup& grp, RunningConfig&) {
+          grp.tunnel_password = secret;
+          return std::string{};
+        });
+      },
+      16);
   ut.kw("password", "Remove the tunnel password").run([](Call& call) {
     group_edit(call, [](L2tpGroup& grp, RunningConfig&) -> std::string {
       if (grp.avp_hidden) return "Error: tunnel avp-hidden needs the password: undo it first.";
@@ -219,7 +245,8 @@ void register_l2tp(Grammar& g) {
       return {};
     });
   });
-  t.kw("timer", "Specify tunnel timers").kw("hello", "Hello interval")
+  t.kw("timer", "Specify tunnel timers")
+      .kw("hello", "Hello interval")
       .integer("seconds", 60, 1000, "Seconds (default 60)")
       .run([](Call& call) {
         auto s = call.number("seconds");
@@ -228,7 +255,8 @@ void register_l2tp(Grammar& g) {
           return std::string{};
         });
       });
-  ut.kw("timer", "Specify tunnel timers").kw("hello", "Restore the default Hello interval (60 s)")
+  ut.kw("timer", "Specify tunnel timers")
+      .kw("hello", "Restore the default Hello interval (60 s)")
       .run([](Call& call) {
         group_edit(call, [](L2tpGroup& grp, RunningConfig&) {
           grp.hello_interval_s = 60;
@@ -243,15 +271,19 @@ void register_l2tp(Grammar& g) {
     });
   });
   ut.kw("avp-hidden", "Send AVPs in clear").run(set_flag(&L2tpGroup::avp_hidden, false));
-  t.kw("flow-control", "Use sequence numbers on data messages").run(set_flag(&L2tpGroup::flow_control, true));
-  ut.kw("flow-control", "No sequence numbers on data messages").run(set_flag(&L2tpGroup::flow_control, false));
+  t.kw("flow-control", "Use sequence numbers on data messages")
+      .run(set_flag(&L2tpGroup::flow_control, true));
+  ut.kw("flow-control", "No sequence numbers on data messages")
+      .run(set_flag(&L2tpGroup::flow_control, false));
 
   r.kw("mandatory-chap", "CHAP-authenticate the user again (LNS)")
       .run(set_flag(&L2tpGroup::mandatory_chap, true));
-  undo.kw("mandatory-chap", "Trust the LAC's proxy authentication").run(set_flag(&L2tpGroup::mandatory_chap, false));
+  undo.kw("mandatory-chap", "Trust the LAC's proxy authentication")
+      .run(set_flag(&L2tpGroup::mandatory_chap, false));
   r.kw("mandatory-lcp", "Renegotiate LCP with the user (LNS)")
       .run(set_flag(&L2tpGroup::mandatory_lcp, true));
-  undo.kw("mandatory-lcp", "Accept the LAC's proxy LCP").run(set_flag(&L2tpGroup::mandatory_lcp, false));
+  undo.kw("mandatory-lcp", "Accept the LAC's proxy LCP")
+      .run(set_flag(&L2tpGroup::mandatory_lcp, false));
 
   r.kw("session-limit", "Limit the sessions of this group")
       .integer("limit", 1, 65535, "Maximum sessions")

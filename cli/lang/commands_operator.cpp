@@ -31,7 +31,8 @@ std::string resolve(const std::string& startup, const std::string& file) {
 void do_save(Call& call, const std::string& path) {
   auto cfg = call.snapshot();
   std::string err = save_configuration(cfg, path);
-  if (!err.empty()) return call.error("Error: Failed to save the configuration to " + path + ": " + err);
+  if (!err.empty())
+    return call.error("Error: Failed to save the configuration to " + path + ": " + err);
   call.print(" Configuration is saved to device successfully (" + path + ").");
 }
 
@@ -53,19 +54,24 @@ void save(Call& call) {
     return call.error(
         "Error: The file name is invalid. Use a name of up to 63 letters, digits, '.', '_' or '-' "
         "ending in .cfg (it is saved beside the startup configuration).");
-  std::string path = call.has("file") ? resolve(call.session.context().startup_path, call.get("file"))
-                                      : call.session.context().startup_path;
+  std::string path = call.has("file")
+                         ? resolve(call.session.context().startup_path, call.get("file"))
+                         : call.session.context().startup_path;
   if (path.empty()) return call.error("Error: No startup configuration file is set.");
   if (call.has("force")) return do_save(call, path);
-  call.output += call.has("file") ? "The current configuration will be saved to " + path + ". Are you sure? [Y/N]:"
-                                  : "The current configuration will be written to the device. Are you sure? [Y/N]:";
+  call.output +=
+      call.has("file")
+          ? "The current configuration will be saved to " + path + ". Are you sure? [Y/N]:"
+          : "The current configuration will be written to the device. Are you sure? [Y/N]:";
   Session* s = &call.session;
   call.question = [s, path](const std::string& answer) {
     auto first = answer.find_first_not_of(" \t");
     char a = first == std::string::npos ? 'n' : static_cast<char>(std::tolower(answer[first]));
     Call inner(*s, {});
-    if (a == 'y') do_save(inner, path);
-    else inner.print(" Configuration is not saved.");
+    if (a == 'y')
+      do_save(inner, path);
+    else
+      inner.print(" Configuration is not saved.");
     ExecResult r;
     r.output = inner.output;
     if (!r.output.empty() && r.output.back() == '\n') r.output.pop_back();
@@ -106,10 +112,15 @@ bool valid_user_name(std::string_view s) {
 
 // The selectors shared by `display connection` and `cut connection`.
 void connection_selectors(Node& n, const Action& run) {
-  n.kw("domain", "Connections of an ISP domain").string("domain", 1, 24, "ISP domain name", valid_name).run(run);
+  n.kw("domain", "Connections of an ISP domain")
+      .string("domain", 1, 24, "ISP domain name", valid_name)
+      .run(run);
   n.kw("ip", "The connection with an IP address").ipv4("ip", "IP address").run(run);
-  n.kw("ucibindex", "The connection with an index").integer("index", 0, 4294967295LL, "Connection index").run(run);
-  n.kw("user-name", "Connections of a user name").string("user", 1, 80, "User name (case-sensitive)", valid_user_name)
+  n.kw("ucibindex", "The connection with an index")
+      .integer("index", 0, 4294967295LL, "Connection index")
+      .run(run);
+  n.kw("user-name", "Connections of a user name")
+      .string("user", 1, 80, "User name (case-sensitive)", valid_user_name)
       .run(run);
 }
 
@@ -129,7 +140,9 @@ void add_display(Node& r) {
     text << in.rdbuf();
     call.print(mask_secrets(text.str()));
   });
-  d.kw("debugging", "Debugging switches that are on").run([](Call& call) { call.print(render_debugging()); });
+  d.kw("debugging", "Debugging switches that are on").run([](Call& call) {
+    call.print(render_debugging());
+  });
   d.kw("version", "Version of vpdnd").run([](Call& call) { call.print(render_version()); });
 
   Node& l2tp = d.kw("l2tp", "L2TP information");
@@ -174,7 +187,9 @@ void add_display(Node& r) {
   Node& dom = d.kw("domain", "ISP domains");
   dom.run(domains);
   dom.string("name", 1, 24, "ISP domain name", valid_name).run(domains);
-  d.kw("local-user", "Local users").run([](Call& call) { call.print(render_local_users(call.snapshot())); });
+  d.kw("local-user", "Local users").run([](Call& call) {
+    call.print(render_local_users(call.snapshot()));
+  });
   auto schemes = [](Call& call) {
     std::string name = call.get("name");
     std::string text = render_radius_schemes(call.snapshot(), name);
@@ -192,10 +207,12 @@ void add_display(Node& r) {
   Node& conn = d.kw("connection", "User connections (online users)");
   conn.run(connections);
   connection_selectors(conn, connections);
-  d.kw("pppoe-server", "PPPoE server information").kw("session", "PPPoE sessions").run([](Call& call) {
-    auto list = on_engine(call, [](Operations& o) { return o.pppoe_sessions(); });
-    call.print(render_pppoe_sessions(list));
-  });
+  d.kw("pppoe-server", "PPPoE server information")
+      .kw("session", "PPPoE sessions")
+      .run([](Call& call) {
+        auto list = on_engine(call, [](Operations& o) { return o.pppoe_sessions(); });
+        call.print(render_pppoe_sessions(list));
+      });
 }
 
 }  // namespace
@@ -220,7 +237,8 @@ void register_operator(Grammar& g) {
     auto n = on_engine(call, [&](Operations& o) { return o.cut_connections(f); });
     if (n == 0) call.error("% No connection matched.");
   };
-  Node& cc = root(g, View::system).kw("cut", "Cut user connections").kw("connection", "User connections");
+  Node& cc =
+      root(g, View::system).kw("cut", "Cut user connections").kw("connection", "User connections");
   cc.kw("all", "Every connection").run(cut);
   connection_selectors(cc, cut);
 
@@ -233,16 +251,21 @@ void register_operator(Grammar& g) {
     if (!err.empty()) call.error(err);
   };
   Node& rt = rl.kw("tunnel", "Tear down a tunnel (StopCCN)");
-  rt.kw("id", "By local tunnel ID").integer("id", 1, 65535, "Local tunnel ID").run([report](Call& call) {
-    auto id = static_cast<std::uint16_t>(call.number("id"));
-    report(call, on_engine(call, [&](Operations& o) { return o.reset_l2tp_tunnel_id(id); }));
-  });
-  rt.kw("name", "By the peer's tunnel name").string("name", 1, 30, "Remote tunnel name", valid_name)
+  rt.kw("id", "By local tunnel ID")
+      .integer("id", 1, 65535, "Local tunnel ID")
+      .run([report](Call& call) {
+        auto id = static_cast<std::uint16_t>(call.number("id"));
+        report(call, on_engine(call, [&](Operations& o) { return o.reset_l2tp_tunnel_id(id); }));
+      });
+  rt.kw("name", "By the peer's tunnel name")
+      .string("name", 1, 30, "Remote tunnel name", valid_name)
       .run([report](Call& call) {
         std::string name = call.get("name");
-        report(call, on_engine(call, [&](Operations& o) { return o.reset_l2tp_tunnel_name(name); }));
+        report(call,
+               on_engine(call, [&](Operations& o) { return o.reset_l2tp_tunnel_name(name); }));
       });
-  rl.kw("session", "Tear down a session (CDN)").kw("id", "By local session ID")
+  rl.kw("session", "Tear down a session (CDN)")
+      .kw("id", "By local session ID")
       .integer("id", 1, 65535, "Local session ID")
       .run([report](Call& call) {
         auto id = static_cast<std::uint16_t>(call.number("id"));
@@ -267,14 +290,16 @@ void register_operator(Grammar& g) {
           return;
         }
         for (std::size_t c = 0; c < static_cast<std::size_t>(DebugClass::count); ++c)
-          if (keyword(static_cast<DebugClass>(c)) == cls) LogBus::instance().set(mod, static_cast<DebugClass>(c), on);
+          if (keyword(static_cast<DebugClass>(c)) == cls)
+            LogBus::instance().set(mod, static_cast<DebugClass>(c), on);
       };
     };
     Node& on = dbg.kw(keyword(mod), module_help);
     Node& off = udbg.kw(keyword(mod), module_help);
     on.kw("all", "All classes", "class").run(set(true));
     off.kw("all", "All classes", "class").run(set(false));
-    const char* helps[] = {"Control messages", "Errors", "State machine events", "Hidden AVPs", "Data payload"};
+    const char* helps[] = {"Control messages", "Errors", "State machine events", "Hidden AVPs",
+                           "Data payload"};
     for (std::size_t c = 0; c < static_cast<std::size_t>(DebugClass::count); ++c) {
       auto cls = static_cast<DebugClass>(c);
       on.kw(keyword(cls), helps[c], "class").run(set(true));
@@ -289,8 +314,8 @@ void register_operator(Grammar& g) {
       {"monitor", &TerminalSettings::monitor},
       {"debugging", &TerminalSettings::debugging},
       {"logging", &TerminalSettings::logging}};
-  const char* term_help[] = {"Show log and debug output on this terminal", "Show debug lines (with monitor)",
-                             "Show log lines (with monitor)"};
+  const char* term_help[] = {"Show log and debug output on this terminal",
+                             "Show debug lines (with monitor)", "Show log lines (with monitor)"};
   for (std::size_t i = 0; i < 3; ++i) {
     auto field = switches[i].second;
     std::string word = switches[i].first;
@@ -312,7 +337,8 @@ void register_operator(Grammar& g) {
   sl.kw("disable", "No paging on this terminal").run([](Call& call) {
     call.session.mutable_terminal().screen_length = 0;
   });
-  undo.kw("screen-length", "Lines per page on this terminal").kw("disable", "Page again (24 lines)")
+  undo.kw("screen-length", "Lines per page on this terminal")
+      .kw("disable", "Page again (24 lines)")
       .run([](Call& call) { call.session.mutable_terminal().screen_length = 24; });
 }
 

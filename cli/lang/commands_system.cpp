@@ -22,7 +22,9 @@ T named(const std::string& name) {
 bool punct_char(std::string_view s) {
   return s.size() == 1 && std::ispunct(static_cast<unsigned char>(s[0])) && s[0] != '"';
 }
-bool domain_name(std::string_view s) { return valid_name(s) && s.find('@') == std::string_view::npos; }
+bool domain_name(std::string_view s) {
+  return valid_name(s) && s.find('@') == std::string_view::npos;
+}
 
 std::string pool_error(const RunningConfig& c, const std::string& name, const std::string& owner,
                        Ipv4 start, Ipv4 end) {
@@ -56,7 +58,8 @@ void add_ip_pool_commands(Node& view_root, bool in_domain) {
       return std::string{};
     });
   };
-  auto& pool = view_root.kw("ip", "Specify IP configuration").kw("pool", "Configure an IP address pool");
+  auto& pool =
+      view_root.kw("ip", "Specify IP configuration").kw("pool", "Configure an IP address pool");
   auto& start = pool.string("pool", 1, 31, "Pool name (a number or a word)", valid_name)
                     .ipv4("start", "Start IP address of the pool");
   start.run(act);
@@ -136,10 +139,14 @@ void register_system(Grammar& g) {
       });
     };
   };
-  sys.kw("telnet", "Specify telnet configuration").kw("server", "Telnet server")
-      .kw("enable", "Enable the telnet server").run(telnet(true));
-  undo.kw("telnet", "Specify telnet configuration").kw("server", "Telnet server")
-      .kw("enable", "Disable the telnet server").run(telnet(false));
+  sys.kw("telnet", "Specify telnet configuration")
+      .kw("server", "Telnet server")
+      .kw("enable", "Enable the telnet server")
+      .run(telnet(true));
+  undo.kw("telnet", "Specify telnet configuration")
+      .kw("server", "Telnet server")
+      .kw("enable", "Disable the telnet server")
+      .run(telnet(false));
 
   // ---- global L2TP ----
   auto global = [](Call& call, const std::function<void(config::L2tpGlobal&)>& f) {
@@ -153,13 +160,13 @@ void register_system(Grammar& g) {
   l2tp.kw("enable", "Enable the L2TP function").run([global](Call& call) {
     global(call, [](auto& l) { l.enabled = true; });
   });
-  ul2tp.kw("enable", "Disable the L2TP function (tears down all tunnels)").run([global](Call& call) {
-    global(call, [](auto& l) { l.enabled = false; });
-  });
+  ul2tp.kw("enable", "Disable the L2TP function (tears down all tunnels)")
+      .run([global](Call& call) { global(call, [](auto& l) { l.enabled = false; }); });
   Node& dom = l2tp.kw("domain", "Specify how a user name names its domain");
   for (bool prefix : {true, false}) {
     dom.kw(prefix ? "prefix-separator" : "suffix-separator",
-           prefix ? "The domain comes before the separator" : "The domain comes after the separator")
+           prefix ? "The domain comes before the separator"
+                  : "The domain comes after the separator")
         .character("char", "Separator character", punct_char)
         .run([global, prefix](Call& call) {
           char ch = call.get("char")[0];
@@ -169,7 +176,8 @@ void register_system(Grammar& g) {
           });
         });
     ul2tp.kw("domain", "Specify how a user name names its domain")
-        .kw(prefix ? "prefix-separator" : "suffix-separator", "Restore the default separator (suffix @)")
+        .kw(prefix ? "prefix-separator" : "suffix-separator",
+            "Restore the default separator (suffix @)")
         .run([global](Call& call) {
           global(call, [](auto& l) {
             l.prefix_separator = false;
@@ -191,12 +199,14 @@ void register_system(Grammar& g) {
       global(call, [&](auto& l) { l.match_order = order; });
     });
   }
-  ul2tp.kw("match-order", "Restore the default match order (dnis-domain)").run([global](Call& call) {
-    global(call, [](auto& l) { l.match_order = config::MatchOrder::dnis_domain; });
-  });
+  ul2tp.kw("match-order", "Restore the default match order (dnis-domain)")
+      .run([global](Call& call) {
+        global(call, [](auto& l) { l.match_order = config::MatchOrder::dnis_domain; });
+      });
   for (bool sessions : {true, false}) {
     const char* word = sessions ? "session-limit" : "tunnel-limit";
-    l2tp.kw(word, sessions ? "Limit the L2TP sessions of the device" : "Limit the L2TP tunnels of the device")
+    l2tp.kw(word, sessions ? "Limit the L2TP sessions of the device"
+                           : "Limit the L2TP tunnels of the device")
         .integer("limit", 1, 1000000, "Maximum number")
         .run([global, sessions](Call& call) {
           auto n = call.number("limit");
@@ -220,7 +230,8 @@ void register_system(Grammar& g) {
   auto enter_group = [](Call& call) {
     auto n = static_cast<std::uint16_t>(call.number("group"));
     config::GroupMode mode = config::GroupMode::unspecified;
-    if (call.has("mode")) mode = call.get("mode") == "lac" ? config::GroupMode::lac : config::GroupMode::lns;
+    if (call.has("mode"))
+      mode = call.get("mode") == "lac" ? config::GroupMode::lac : config::GroupMode::lns;
     call.edit({ConfigSection::l2tp_group, std::to_string(n)}, [&](RunningConfig& c) -> std::string {
       auto it = c.l2tp_groups.find(n);
       if (it == c.l2tp_groups.end()) {
@@ -236,7 +247,8 @@ void register_system(Grammar& g) {
         return "Error: L2TP group " + std::to_string(n) + " already exists in another mode.";
       bool lac_content = !grp.lns_addresses.empty() || grp.match_kind != config::LacMatchKind::none;
       bool lns_content = grp.allow_virtual_template.has_value();
-      if ((mode == config::GroupMode::lac && lns_content) || (mode == config::GroupMode::lns && lac_content))
+      if ((mode == config::GroupMode::lac && lns_content) ||
+          (mode == config::GroupMode::lns && lac_content))
         return "Error: L2TP group " + std::to_string(n) + " is configured for the other role.";
       grp.mode = mode;
       return {};
@@ -254,7 +266,8 @@ void register_system(Grammar& g) {
       .run([](Call& call) {
         auto n = static_cast<std::uint16_t>(call.number("group"));
         call.edit({ConfigSection::l2tp_group, std::to_string(n), true}, [&](RunningConfig& c) {
-          if (!c.l2tp_groups.erase(n)) return "Error: L2TP group " + std::to_string(n) + " does not exist.";
+          if (!c.l2tp_groups.erase(n))
+            return "Error: L2TP group " + std::to_string(n) + " does not exist.";
           return std::string{};
         });
       });
@@ -320,7 +333,8 @@ void register_system(Grammar& g) {
           return std::string{};
         });
         if (call.failed) return;
-        if (added && call.session.origin() != SessionOrigin::file) call.print("New local user added.");
+        if (added && call.session.origin() != SessionOrigin::file)
+          call.print("New local user added.");
         call.session.enter(View::local_user, name);
       });
   undo.kw("local-user", "Remove a local user")
@@ -340,7 +354,8 @@ void register_system(Grammar& g) {
       .run([](Call& call) {
         std::string name = call.get("name");
         call.edit({ConfigSection::radius_scheme, name}, [&](RunningConfig& c) {
-          if (!c.radius_schemes.count(name)) c.radius_schemes.emplace(name, named<config::RadiusScheme>(name));
+          if (!c.radius_schemes.count(name))
+            c.radius_schemes.emplace(name, named<config::RadiusScheme>(name));
           return std::string{};
         });
         if (!call.failed) call.session.enter(View::radius, name);
@@ -351,7 +366,8 @@ void register_system(Grammar& g) {
       .run([](Call& call) {
         std::string name = call.get("name");
         call.edit({ConfigSection::radius_scheme, name, true}, [&](RunningConfig& c) {
-          if (!c.radius_schemes.erase(name)) return "Error: RADIUS scheme " + name + " does not exist.";
+          if (!c.radius_schemes.erase(name))
+            return "Error: RADIUS scheme " + name + " does not exist.";
           return std::string{};
         });
       });

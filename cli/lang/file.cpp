@@ -37,7 +37,9 @@ LoadReport load_config_file(ShellContext& context, const std::string& path) {
 
 namespace {
 
-std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+std::string errno_text(const char* what) {
+  return std::string(what) + ": " + std::strerror(errno);
+}
 
 bool write_all(int fd, const std::string& text) {
   std::size_t done = 0;

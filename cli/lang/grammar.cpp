@@ -28,7 +28,8 @@ bool accepts(const Node& n, std::string_view tok) {
       return v >= n.lo && v <= n.hi;
     }
     case NodeKind::string:
-      if (static_cast<std::int64_t>(tok.size()) < n.lo || static_cast<std::int64_t>(tok.size()) > n.hi)
+      if (static_cast<std::int64_t>(tok.size()) < n.lo ||
+          static_cast<std::int64_t>(tok.size()) > n.hi)
         return false;
       return !n.check || n.check(tok);
     case NodeKind::ipv4:
@@ -71,19 +72,25 @@ class Walker {
         has_args = true;
         continue;
       }
-      if (c->word == tok) exact = c.get();
-      else if (c->word.compare(0, tok.size(), tok) == 0) prefixed.push_back(c.get());
+      if (c->word == tok)
+        exact = c.get();
+      else if (c->word.compare(0, tok.size(), tok) == 0)
+        prefixed.push_back(c.get());
     }
     std::vector<const Node*> keywords;
-    if (exact) keywords.push_back(exact);
-    else if (prefixed.size() == 1) keywords = prefixed;
+    if (exact)
+      keywords.push_back(exact);
+    else if (prefixed.size() == 1)
+      keywords = prefixed;
     else if (prefixed.size() > 1) {
       // An alias never makes a real keyword ambiguous.
       std::vector<const Node*> visible;
       for (auto* p : prefixed)
         if (!p->hidden) visible.push_back(p);
-      if (visible.size() == 1) keywords = visible;
-      else fail(ErrorKind::ambiguous, i);
+      if (visible.size() == 1)
+        keywords = visible;
+      else
+        fail(ErrorKind::ambiguous, i);
     }
     for (const Node* k : keywords) {
       if (!k->key.empty()) captured_.push_back({k->key, k->word});
@@ -141,8 +148,9 @@ Node& Node::kw(std::string_view w, std::string_view h, std::string_view k) {
   n->word = std::string(w);
   n->help = std::string(h);
   n->key = std::string(k);
-  return child(*this, [&](const Node& c) { return c.kind == NodeKind::keyword && c.word == w; },
-               std::move(n));
+  return child(
+      *this, [&](const Node& c) { return c.kind == NodeKind::keyword && c.word == w; },
+      std::move(n));
 }
 
 Node& Node::integer(std::string_view k, std::int64_t lo_, std::int64_t hi_, std::string_view h) {
@@ -153,8 +161,9 @@ Node& Node::integer(std::string_view k, std::int64_t lo_, std::int64_t hi_, std:
   n->key = std::string(k);
   n->lo = lo_;
   n->hi = hi_;
-  return child(*this, [&](const Node& c) { return c.kind == NodeKind::integer && c.key == k; },
-               std::move(n));
+  return child(
+      *this, [&](const Node& c) { return c.kind == NodeKind::integer && c.key == k; },
+      std::move(n));
 }
 
 Node& Node::string(std::string_view k, std::int64_t min_len, std::int64_t max_len,
@@ -167,8 +176,8 @@ Node& Node::string(std::string_view k, std::int64_t min_len, std::int64_t max_le
   n->lo = min_len;
   n->hi = max_len;
   n->check = std::move(chk);
-  return child(*this, [&](const Node& c) { return c.kind == NodeKind::string && c.key == k; },
-               std::move(n));
+  return child(
+      *this, [&](const Node& c) { return c.kind == NodeKind::string && c.key == k; }, std::move(n));
 }
 
 Node& Node::ipv4(std::string_view k, std::string_view h) {
@@ -177,29 +186,37 @@ Node& Node::ipv4(std::string_view k, std::string_view h) {
   n->word = "X.X.X.X";
   n->help = std::string(h);
   n->key = std::string(k);
-  return child(*this, [&](const Node& c) { return c.kind == NodeKind::ipv4 && c.key == k; },
-               std::move(n));
+  return child(
+      *this, [&](const Node& c) { return c.kind == NodeKind::ipv4 && c.key == k; }, std::move(n));
 }
 
-Node& Node::character(std::string_view k, std::string_view h, std::function<bool(std::string_view)> chk) {
+Node& Node::character(std::string_view k, std::string_view h,
+                      std::function<bool(std::string_view)> chk) {
   auto n = std::make_unique<Node>();
   n->check = std::move(chk);
   n->kind = NodeKind::character;
   n->word = "CHAR";
   n->help = std::string(h);
   n->key = std::string(k);
-  return child(*this, [&](const Node& c) { return c.kind == NodeKind::character && c.key == k; },
-               std::move(n));
+  return child(
+      *this, [&](const Node& c) { return c.kind == NodeKind::character && c.key == k; },
+      std::move(n));
 }
 
 std::string_view error_text(ErrorKind k) {
   switch (k) {
-    case ErrorKind::none: return "";
-    case ErrorKind::unrecognized: return "Unrecognized";
-    case ErrorKind::incomplete: return "Incomplete";
-    case ErrorKind::ambiguous: return "Ambiguous";
-    case ErrorKind::too_many: return "Too many parameters";
-    case ErrorKind::wrong_parameter: return "Wrong parameter";
+    case ErrorKind::none:
+      return "";
+    case ErrorKind::unrecognized:
+      return "Unrecognized";
+    case ErrorKind::incomplete:
+      return "Incomplete";
+    case ErrorKind::ambiguous:
+      return "Ambiguous";
+    case ErrorKind::too_many:
+      return "Too many parameters";
+    case ErrorKind::wrong_parameter:
+      return "Wrong parameter";
   }
   return "";
 }

@@ -26,11 +26,11 @@ struct Node {
   NodeKind kind = NodeKind::keyword;
   std::string word;  // keyword, or the argument's display form "INTEGER<1-65535>"
   std::string help;
-  std::string key;   // capture key (arguments always; keywords when set)
-  std::int64_t lo = 0, hi = 0;  // integer range, or string length range
+  std::string key;                              // capture key (arguments always; keywords when set)
+  std::int64_t lo = 0, hi = 0;                  // integer range, or string length range
   std::function<bool(std::string_view)> check;  // extra check of a string argument
   std::vector<std::unique_ptr<Node>> children;
-  Action action;  // set: the command may end here
+  Action action;        // set: the command may end here
   bool hidden = false;  // not listed by `?` / Tab (aliases)
 
   // Builders. kw() finds an existing keyword child (so trees merge), arguments likewise by

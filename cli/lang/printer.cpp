@@ -12,7 +12,9 @@ namespace {
 using namespace config;
 using Block = std::vector<std::string>;
 
-std::string secret(const Secret& s) { return "cipher " + encrypt_secret(s); }
+std::string secret(const Secret& s) {
+  return "cipher " + encrypt_secret(s);
+}
 
 Block global_block(const RunningConfig& c) {
   Block b{" sysname " + c.sysname};
@@ -25,15 +27,16 @@ Block l2tp_global_block(const RunningConfig& c) {
   Block b;
   if (l.enabled) b.push_back(" l2tp enable");
   if (l.prefix_separator != def.prefix_separator || l.separator != def.separator)
-    b.push_back(std::string(" l2tp domain ") + (l.prefix_separator ? "prefix" : "suffix") + "-separator " +
-                l.separator);
+    b.push_back(std::string(" l2tp domain ") + (l.prefix_separator ? "prefix" : "suffix") +
+                "-separator " + l.separator);
   if (l.match_order != def.match_order) {
     const char* names[] = {"dnis-domain", "dnis-only", "domain-dnis", "domain-only"};
     b.push_back(std::string(" l2tp match-order ") + names[static_cast<int>(l.match_order)]);
   }
   if (l.session_limit) b.push_back(" l2tp session-limit " + std::to_string(*l.session_limit));
   if (l.tunnel_limit) b.push_back(" l2tp tunnel-limit " + std::to_string(*l.tunnel_limit));
-  if (l.listen_port != def.listen_port) b.push_back(" l2tp listen-port " + std::to_string(l.listen_port));
+  if (l.listen_port != def.listen_port)
+    b.push_back(" l2tp listen-port " + std::to_string(l.listen_port));
   return b;
 }
 
@@ -41,13 +44,16 @@ Block radius_block(const RadiusScheme& r) {
   const RadiusScheme def;
   Block b{"radius scheme " + r.name};
   auto server = [&](const char* what, const std::optional<RadiusServer>& s) {
-    if (s) b.push_back(std::string(" ") + what + " " + s->address.to_string() + " " + std::to_string(s->port));
+    if (s)
+      b.push_back(std::string(" ") + what + " " + s->address.to_string() + " " +
+                  std::to_string(s->port));
   };
   server("primary authentication", r.primary_authentication);
   server("primary accounting", r.primary_accounting);
   server("secondary authentication", r.secondary_authentication);
   server("secondary accounting", r.secondary_accounting);
-  if (!r.key_authentication.empty()) b.push_back(" key authentication " + secret(r.key_authentication));
+  if (!r.key_authentication.empty())
+    b.push_back(" key authentication " + secret(r.key_authentication));
   if (!r.key_accounting.empty()) b.push_back(" key accounting " + secret(r.key_accounting));
   if (r.user_name_format != def.user_name_format) {
     const char* names[] = {"with-domain", "without-domain", "keep-original"};
@@ -77,8 +83,10 @@ Block domain_block(const RunningConfig& c, const Domain& d) {
     if (d.auth_fallback_none) s += " none";
     b.push_back(s);
   }
-  if (d.accounting_radius) b.push_back(" accounting ppp radius-scheme " + d.accounting_radius_scheme);
-  if (!d.authorization_ip_pool.empty()) b.push_back(" authorization-attribute ip-pool " + d.authorization_ip_pool);
+  if (d.accounting_radius)
+    b.push_back(" accounting ppp radius-scheme " + d.accounting_radius_scheme);
+  if (!d.authorization_ip_pool.empty())
+    b.push_back(" authorization-attribute ip-pool " + d.authorization_ip_pool);
   for (auto& [name, p] : c.ip_pools)
     if (p.domain == d.name) b.push_back(pool_line(p));
   if (!d.active) b.push_back(" state block");
@@ -124,7 +132,8 @@ Block template_block(const VirtualTemplate& t) {
     if (!t.auth_domain.empty()) s += " domain " + t.auth_domain;
     b.push_back(s);
   }
-  if (t.hold_timer_s != def.hold_timer_s) b.push_back(" ppp timer hold " + std::to_string(t.hold_timer_s));
+  if (t.hold_timer_s != def.hold_timer_s)
+    b.push_back(" ppp timer hold " + std::to_string(t.hold_timer_s));
   if (t.dns_primary) {
     std::string s = " ppp ipcp dns " + t.dns_primary->to_string();
     if (t.dns_secondary) s += " " + t.dns_secondary->to_string();
@@ -132,14 +141,16 @@ Block template_block(const VirtualTemplate& t) {
   }
   if (t.mtu != def.mtu) b.push_back(" mtu " + std::to_string(t.mtu));
   if (t.ip_address)
-    b.push_back(" ip address " + t.ip_address->to_string() + " " + t.ip_mask.value_or(Ipv4{0xffffffffu}).to_string());
+    b.push_back(" ip address " + t.ip_address->to_string() + " " +
+                t.ip_mask.value_or(Ipv4{0xffffffffu}).to_string());
   if (!t.remote_pool.empty()) b.push_back(" remote address pool " + t.remote_pool);
   if (t.remote_address) b.push_back(" remote address " + t.remote_address->to_string());
   if (!t.chap_user.empty()) b.push_back(" ppp chap user " + t.chap_user);
   if (!t.chap_password.empty()) b.push_back(" ppp chap password " + secret(t.chap_password));
   if (!t.pap_user.empty())
     b.push_back(" ppp pap local-user " + t.pap_user + " password " + secret(t.pap_password));
-  if (t.auto_client_group) b.push_back(" l2tp-auto-client l2tp-group " + std::to_string(*t.auto_client_group));
+  if (t.auto_client_group)
+    b.push_back(" l2tp-auto-client l2tp-group " + std::to_string(*t.auto_client_group));
   return b;
 }
 
@@ -168,10 +179,14 @@ Block group_block(const L2tpGroup& g) {
   if (g.session_limit) b.push_back(" session-limit " + std::to_string(*g.session_limit));
   auto kind = [&] {
     switch (g.match_kind) {
-      case LacMatchKind::domain: return "domain ";
-      case LacMatchKind::dnis: return "dnis ";
-      case LacMatchKind::fullusername: return "fullusername ";
-      case LacMatchKind::none: break;
+      case LacMatchKind::domain:
+        return "domain ";
+      case LacMatchKind::dnis:
+        return "dnis ";
+      case LacMatchKind::fullusername:
+        return "fullusername ";
+      case LacMatchKind::none:
+        break;
     }
     return "";
   };
@@ -205,7 +220,8 @@ Block vty_block(const UserInterfaceVty& v) {
     if (v.idle_timeout_s % 60) s += " " + std::to_string(v.idle_timeout_s % 60);
     b.push_back(s);
   }
-  if (v.screen_length != def.screen_length) b.push_back(" screen-length " + std::to_string(v.screen_length));
+  if (v.screen_length != def.screen_length)
+    b.push_back(" screen-length " + std::to_string(v.screen_length));
   return b;
 }
 
@@ -238,21 +254,26 @@ std::string render_view_block(const RunningConfig& c, View v, const std::string&
       blocks.push_back(default_domain_block(c));
       break;
     case View::l2tp_group:
-      if (auto it = c.l2tp_groups.find(num()); it != c.l2tp_groups.end()) blocks.push_back(group_block(it->second));
+      if (auto it = c.l2tp_groups.find(num()); it != c.l2tp_groups.end())
+        blocks.push_back(group_block(it->second));
       break;
     case View::virtual_template:
       if (auto it = c.virtual_templates.find(num()); it != c.virtual_templates.end())
         blocks.push_back(template_block(it->second));
       break;
     case View::interface:
-      if (auto it = c.interfaces.find(object); it != c.interfaces.end()) blocks.push_back(interface_block(it->second));
-      else blocks.push_back(Block{"interface " + object});
+      if (auto it = c.interfaces.find(object); it != c.interfaces.end())
+        blocks.push_back(interface_block(it->second));
+      else
+        blocks.push_back(Block{"interface " + object});
       break;
     case View::domain:
-      if (auto it = c.domains.find(object); it != c.domains.end()) blocks.push_back(domain_block(c, it->second));
+      if (auto it = c.domains.find(object); it != c.domains.end())
+        blocks.push_back(domain_block(c, it->second));
       break;
     case View::local_user:
-      if (auto it = c.local_users.find(object); it != c.local_users.end()) blocks.push_back(user_block(it->second));
+      if (auto it = c.local_users.find(object); it != c.local_users.end())
+        blocks.push_back(user_block(it->second));
       break;
     case View::radius:
       if (auto it = c.radius_schemes.find(object); it != c.radius_schemes.end())
@@ -274,7 +295,8 @@ std::string render_configuration(const config::RunningConfig& c) {
   std::vector<Block> blocks = system_level(c);
   for (auto& [name, r] : c.radius_schemes) blocks.push_back(radius_block(r));
   // `system` first, as Comware prints it.
-  if (auto it = c.domains.find("system"); it != c.domains.end()) blocks.push_back(domain_block(c, it->second));
+  if (auto it = c.domains.find("system"); it != c.domains.end())
+    blocks.push_back(domain_block(c, it->second));
   for (auto& [name, d] : c.domains)
     if (name != "system") blocks.push_back(domain_block(c, d));
   blocks.push_back(default_domain_block(c));

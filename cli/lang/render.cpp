@@ -32,12 +32,14 @@ std::string duration(std::chrono::seconds s) {
 }
 
 // Columns padded to the wider of header and values, two spaces apart; the last one bare.
-std::string table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
-                  const std::string& indent, std::size_t gap = 2) {
+std::string table(const std::vector<std::string>& header,
+                  const std::vector<std::vector<std::string>>& rows, const std::string& indent,
+                  std::size_t gap = 2) {
   std::vector<std::size_t> width(header.size());
   for (std::size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
   for (auto& r : rows)
-    for (std::size_t i = 0; i < r.size() && i < width.size(); ++i) width[i] = std::max(width[i], r[i].size());
+    for (std::size_t i = 0; i < r.size() && i < width.size(); ++i)
+      width[i] = std::max(width[i], r[i].size());
   auto line = [&](const std::vector<std::string>& cells) {
     std::string s = indent;
     for (std::size_t i = 0; i < cells.size(); ++i)
@@ -50,30 +52,45 @@ std::string table(const std::vector<std::string>& header, const std::vector<std:
   return out;
 }
 
-std::string yes_no(bool b) { return b ? "Yes" : "No"; }
-std::string secret_shown(const config::Secret& s) { return s.empty() ? "Not configured" : "******"; }
+std::string yes_no(bool b) {
+  return b ? "Yes" : "No";
+}
+std::string secret_shown(const config::Secret& s) {
+  return s.empty() ? "Not configured" : "******";
+}
 
 }  // namespace
 
 std::string_view tunnel_state_name(vpdn::TunnelState s) {
   switch (s) {
-    case vpdn::TunnelState::idle: return "Idle";
-    case vpdn::TunnelState::wait_reply: return "Wait-reply";
-    case vpdn::TunnelState::wait_connect: return "Wait-connect";
-    case vpdn::TunnelState::established: return "Established";
-    case vpdn::TunnelState::stopping: return "Stopping";
+    case vpdn::TunnelState::idle:
+      return "Idle";
+    case vpdn::TunnelState::wait_reply:
+      return "Wait-reply";
+    case vpdn::TunnelState::wait_connect:
+      return "Wait-connect";
+    case vpdn::TunnelState::established:
+      return "Established";
+    case vpdn::TunnelState::stopping:
+      return "Stopping";
   }
   return "Unknown";
 }
 
 std::string_view session_state_name(vpdn::SessionState s) {
   switch (s) {
-    case vpdn::SessionState::idle: return "Idle";
-    case vpdn::SessionState::wait_tunnel: return "Wait-tunnel";
-    case vpdn::SessionState::wait_reply: return "Wait-reply";
-    case vpdn::SessionState::wait_connect: return "Wait-connect";
-    case vpdn::SessionState::established: return "Established";
-    case vpdn::SessionState::stopping: return "Stopping";
+    case vpdn::SessionState::idle:
+      return "Idle";
+    case vpdn::SessionState::wait_tunnel:
+      return "Wait-tunnel";
+    case vpdn::SessionState::wait_reply:
+      return "Wait-reply";
+    case vpdn::SessionState::wait_connect:
+      return "Wait-connect";
+    case vpdn::SessionState::established:
+      return "Established";
+    case vpdn::SessionState::stopping:
+      return "Stopping";
   }
   return "Unknown";
 }
@@ -88,27 +105,32 @@ std::string render_l2tp_tunnels(const std::vector<vpdn::TunnelStatus>& tunnels, 
       ++by_state[tunnel_state_name(t.state)];
       sessions += t.sessions;
     }
-    for (auto& [state, n] : by_state) out += " " + std::string(state) + " = " + std::to_string(n) + "\n";
+    for (auto& [state, n] : by_state)
+      out += " " + std::string(state) + " = " + std::to_string(n) + "\n";
     out += " Total session = " + std::to_string(sessions) + "\n";
     return out;
   }
   if (detail == Detail::verbose) {
     for (auto& t : tunnels) {
-      out += "\n Tunnel " + std::to_string(t.local_id) + " (" + (t.is_lac ? "LAC" : "LNS") + ", l2tp-group " +
-             std::to_string(t.group) + ")\n";
-      out += "  State: " + std::string(tunnel_state_name(t.state)) + ", authenticated: " + yes_no(t.authenticated) + "\n";
-      out += "  Local: " + t.local_address.to_string() + ":" + std::to_string(t.local_port) + ", name " +
-             t.local_name + "\n";
-      out += "  Remote: " + t.remote_address.to_string() + ":" + std::to_string(t.remote_port) + ", name " +
-             t.remote_name + ", tunnel ID " + std::to_string(t.remote_id) + "\n";
-      out += "  Sessions: " + std::to_string(t.sessions) + ", hello interval: " +
-             std::to_string(t.hello_interval_s) + " s\n";
-      out += "  Ns: " + std::to_string(t.ns) + ", Nr: " + std::to_string(t.nr) + ", peer window: " +
-             std::to_string(t.peer_window) + ", our window: " + std::to_string(t.our_window) + "\n";
-      out += "  Control messages in/out: " + std::to_string(t.control_in) + "/" + std::to_string(t.control_out) +
-             ", retransmits: " + std::to_string(t.retransmits) + "\n";
+      out += "\n Tunnel " + std::to_string(t.local_id) + " (" + (t.is_lac ? "LAC" : "LNS") +
+             ", l2tp-group " + std::to_string(t.group) + ")\n";
+      out += "  State: " + std::string(tunnel_state_name(t.state)) +
+             ", authenticated: " + yes_no(t.authenticated) + "\n";
+      out += "  Local: " + t.local_address.to_string() + ":" + std::to_string(t.local_port) +
+             ", name " + t.local_name + "\n";
+      out += "  Remote: " + t.remote_address.to_string() + ":" + std::to_string(t.remote_port) +
+             ", name " + t.remote_name + ", tunnel ID " + std::to_string(t.remote_id) + "\n";
+      out += "  Sessions: " + std::to_string(t.sessions) +
+             ", hello interval: " + std::to_string(t.hello_interval_s) + " s\n";
+      out += "  Ns: " + std::to_string(t.ns) + ", Nr: " + std::to_string(t.nr) +
+             ", peer window: " + std::to_string(t.peer_window) +
+             ", our window: " + std::to_string(t.our_window) + "\n";
+      out += "  Control messages in/out: " + std::to_string(t.control_in) + "/" +
+             std::to_string(t.control_out) + ", retransmits: " + std::to_string(t.retransmits) +
+             "\n";
       out += "  Data packets in/out: " + std::to_string(t.data_packets_in) + "/" +
-             std::to_string(t.data_packets_out) + ", bytes in/out: " + std::to_string(t.data_bytes_in) + "/" +
+             std::to_string(t.data_packets_out) +
+             ", bytes in/out: " + std::to_string(t.data_bytes_in) + "/" +
              std::to_string(t.data_bytes_out) + "\n";
       out += "  Uptime: " + duration(t.uptime) + "\n";
     }
@@ -116,8 +138,8 @@ std::string render_l2tp_tunnels(const std::vector<vpdn::TunnelStatus>& tunnels, 
   }
   std::size_t name_width = 11;
   for (auto& t : tunnels) name_width = std::max(name_width, t.remote_name.size() + 1);
-  out += "\n " + pad("LocalTID", 9) + pad("RemoteTID", 10) + pad("RemoteAddress", 17) + pad("Port", 7) +
-         pad("Sessions", 9) + pad("RemoteName", name_width) + "State\n";
+  out += "\n " + pad("LocalTID", 9) + pad("RemoteTID", 10) + pad("RemoteAddress", 17) +
+         pad("Port", 7) + pad("Sessions", 9) + pad("RemoteName", name_width) + "State\n";
   for (auto& t : tunnels) {
     out += " " + pad(std::to_string(t.local_id), 9) + pad(std::to_string(t.remote_id), 10) +
            pad(t.remote_address.to_string(), 17) + pad(std::to_string(t.remote_port), 7) +
@@ -133,40 +155,50 @@ std::string render_l2tp_sessions(const std::vector<vpdn::SessionStatus>& session
   if (detail == Detail::statistics) {
     std::map<std::string_view, std::size_t> by_state;
     for (auto& s : sessions) ++by_state[session_state_name(s.state)];
-    for (auto& [state, n] : by_state) out += " " + std::string(state) + " = " + std::to_string(n) + "\n";
+    for (auto& [state, n] : by_state)
+      out += " " + std::string(state) + " = " + std::to_string(n) + "\n";
     return out;
   }
   if (detail == Detail::verbose) {
     for (auto& s : sessions) {
-      out += "\n Session " + std::to_string(s.local_id) + " (tunnel " + std::to_string(s.tunnel_local_id) + ")\n";
+      out += "\n Session " + std::to_string(s.local_id) + " (tunnel " +
+             std::to_string(s.tunnel_local_id) + ")\n";
       out += "  State: " + std::string(session_state_name(s.state)) + ", remote session ID " +
              std::to_string(s.remote_id) + "\n";
       out += "  Peer: " + s.peer_address.to_string() + ", interface " + s.interface + "\n";
-      out += "  User: " + s.user + ", authentication: " + (s.auth_method.empty() ? "-" : s.auth_method) + "\n";
+      out += "  User: " + s.user +
+             ", authentication: " + (s.auth_method.empty() ? "-" : s.auth_method) + "\n";
       out += "  Address: " + (s.address ? s.address->to_string() : std::string("-")) + "\n";
-      out += "  Call serial: " + std::to_string(s.call_serial) + ", calling: " +
-             (s.calling_number.empty() ? "-" : s.calling_number) + ", called: " +
-             (s.called_number.empty() ? "-" : s.called_number) + "\n";
-      out += "  Packets in/out: " + std::to_string(s.packets_in) + "/" + std::to_string(s.packets_out) +
-             ", bytes in/out: " + std::to_string(s.bytes_in) + "/" + std::to_string(s.bytes_out) + "\n";
+      out += "  Call serial: " + std::to_string(s.call_serial) +
+             ", calling: " + (s.calling_number.empty() ? "-" : s.calling_number) +
+             ", called: " + (s.called_number.empty() ? "-" : s.called_number) + "\n";
+      out += "  Packets in/out: " + std::to_string(s.packets_in) + "/" +
+             std::to_string(s.packets_out) + ", bytes in/out: " + std::to_string(s.bytes_in) + "/" +
+             std::to_string(s.bytes_out) + "\n";
       out += "  Uptime: " + duration(s.uptime) + "\n";
     }
     return out;
   }
   std::vector<std::vector<std::string>> rows;
   for (auto& s : sessions)
-    rows.push_back({std::to_string(s.local_id), std::to_string(s.remote_id), std::to_string(s.tunnel_local_id),
-                    std::string(session_state_name(s.state)), s.interface.empty() ? "-" : s.interface,
-                    s.user.empty() ? "-" : s.user, s.address ? s.address->to_string() : "-"});
-  out += "\n" + table({"LocalSID", "RemoteSID", "LocalTID", "State", "Interface", "User", "Address"}, rows, " ");
+    rows.push_back({std::to_string(s.local_id), std::to_string(s.remote_id),
+                    std::to_string(s.tunnel_local_id), std::string(session_state_name(s.state)),
+                    s.interface.empty() ? "-" : s.interface, s.user.empty() ? "-" : s.user,
+                    s.address ? s.address->to_string() : "-"});
+  out +=
+      "\n" + table({"LocalSID", "RemoteSID", "LocalTID", "State", "Interface", "User", "Address"},
+                   rows, " ");
   return out;
 }
 
 std::string render_l2tp_statistics(const vpdn::L2tpStatistics& s) {
   std::string out;
-  out += " Data plane backend: " + (s.data_plane_backend.empty() ? std::string("-") : s.data_plane_backend) + "\n";
-  out += " Tunnels: " + std::to_string(s.tunnels_up) + " up, " + std::to_string(s.tunnels_total) + " total\n";
-  out += " Sessions: " + std::to_string(s.sessions_up) + " up, " + std::to_string(s.sessions_total) + " total\n";
+  out += " Data plane backend: " +
+         (s.data_plane_backend.empty() ? std::string("-") : s.data_plane_backend) + "\n";
+  out += " Tunnels: " + std::to_string(s.tunnels_up) + " up, " + std::to_string(s.tunnels_total) +
+         " total\n";
+  out += " Sessions: " + std::to_string(s.sessions_up) + " up, " +
+         std::to_string(s.sessions_total) + " total\n";
   out += " Retransmits: " + std::to_string(s.retransmits) + "\n";
   std::vector<std::string> names;
   for (auto& [n, v] : s.messages_in) names.push_back(n);
@@ -194,14 +226,16 @@ std::string render_ip_pools(const std::vector<aaa::PoolStatus>& pools, const std
   if (!name.empty() && shown.empty()) return {};
   std::size_t w = 12;
   for (auto* p : shown) w = std::max(w, p->name.size() + 2);
-  std::string out = "  " + pad("Pool name", w) + "Start IP address   End IP address   Free   In use\n";
+  std::string out =
+      "  " + pad("Pool name", w) + "Start IP address   End IP address   Free   In use\n";
   for (auto* p : shown)
     out += "  " + pad(p->name, w) + pad(p->start.to_string(), 19) + pad(p->end.to_string(), 17) +
            pad(std::to_string(p->free), 7) + std::to_string(p->in_use) + "\n";
   if (!name.empty()) {
     out += "  In use IP addresses:\n";
     out += "    " + pad("IP address", 18) + "User\n";
-    for (auto& l : shown.front()->leases) out += "    " + pad(l.address.to_string(), 18) + l.user + "\n";
+    for (auto& l : shown.front()->leases)
+      out += "    " + pad(l.address.to_string(), 18) + l.user + "\n";
   }
   return out;
 }
@@ -212,19 +246,25 @@ std::string render_domains(const config::RunningConfig& c, const std::string& na
   for (auto& [dname, d] : c.domains) {
     if (!name.empty() && dname != name) continue;
     std::string auth = d.auth == config::AuthMethod::local ? "local"
-                       : d.auth == config::AuthMethod::none ? "none"
-                                                            : "radius-scheme " + d.auth_radius_scheme;
+                       : d.auth == config::AuthMethod::none
+                           ? "none"
+                           : "radius-scheme " + d.auth_radius_scheme;
     if (d.auth_fallback_local) auth += ", local";
     if (d.auth_fallback_none) auth += ", none";
-    out += " " + std::to_string(n++) + "  Domain: " + dname + (dname == c.default_domain ? " (default)" : "") + "\n";
+    out += " " + std::to_string(n++) + "  Domain: " + dname +
+           (dname == c.default_domain ? " (default)" : "") + "\n";
     out += "    State: " + std::string(d.active ? "Active" : "Block") + "\n";
     out += "    PPP authentication: " + auth + "\n";
     out += "    PPP accounting: " +
-           (d.accounting_radius ? "radius-scheme " + d.accounting_radius_scheme : std::string("none")) + "\n";
-    out += "    Authorization IP pool: " + (d.authorization_ip_pool.empty() ? "-" : d.authorization_ip_pool) + "\n";
+           (d.accounting_radius ? "radius-scheme " + d.accounting_radius_scheme
+                                : std::string("none")) +
+           "\n";
+    out += "    Authorization IP pool: " +
+           (d.authorization_ip_pool.empty() ? "-" : d.authorization_ip_pool) + "\n";
     for (auto& [pname, p] : c.ip_pools)
       if (p.domain == dname)
-        out += "    IP pool " + pname + ": " + p.start.to_string() + " - " + p.end.to_string() + "\n";
+        out +=
+            "    IP pool " + pname + ": " + p.start.to_string() + " - " + p.end.to_string() + "\n";
     out += "\n";
   }
   if (!name.empty() && n == 0) return {};
@@ -253,7 +293,8 @@ std::string render_radius_schemes(const config::RunningConfig& c, const std::str
   std::string out;
   std::size_t n = 0;
   auto server = [](const std::optional<config::RadiusServer>& s) {
-    return s ? "IP: " + s->address.to_string() + "  Port: " + std::to_string(s->port) : std::string("Not configured");
+    return s ? "IP: " + s->address.to_string() + "  Port: " + std::to_string(s->port)
+             : std::string("Not configured");
   };
   for (auto& [sname, r] : c.radius_schemes) {
     if (!name.empty() && sname != name) continue;
@@ -266,11 +307,15 @@ std::string render_radius_schemes(const config::RunningConfig& c, const std::str
     out += "  Second Acct Server       : " + server(r.secondary_accounting) + "\n";
     out += "  Auth Server Encryption Key : " + secret_shown(r.key_authentication) + "\n";
     out += "  Acct Server Encryption Key : " + secret_shown(r.key_accounting) + "\n";
-    out += "  User Name Format         : " + std::string(fmt[static_cast<int>(r.user_name_format)]) + "\n";
+    out +=
+        "  User Name Format         : " + std::string(fmt[static_cast<int>(r.user_name_format)]) +
+        "\n";
     out += "  Response Timeout         : " + std::to_string(r.response_timeout_s) + " second(s)\n";
     out += "  Retransmission Times     : " + std::to_string(r.retry) + "\n";
-    out += "  Realtime Accounting      : " + std::to_string(r.realtime_accounting_min) + " minute(s)\n";
-    out += "  NAS IP Address           : " + (r.nas_ip ? r.nas_ip->to_string() : std::string("Not configured")) + "\n";
+    out += "  Realtime Accounting      : " + std::to_string(r.realtime_accounting_min) +
+           " minute(s)\n";
+    out += "  NAS IP Address           : " +
+           (r.nas_ip ? r.nas_ip->to_string() : std::string("Not configured")) + "\n";
     out += "\n";
   }
   if (!name.empty() && n == 0) return {};
@@ -284,17 +329,20 @@ std::string render_pppoe_sessions(const std::vector<ppp::PppoeSessionStatus>& se
   std::vector<std::vector<std::string>> rows;
   for (auto& s : sessions) {
     char mac[32];
-    std::snprintf(mac, sizeof mac, "%02x%02x-%02x%02x-%02x%02x", s.peer_mac[0], s.peer_mac[1], s.peer_mac[2],
-                  s.peer_mac[3], s.peer_mac[4], s.peer_mac[5]);
-    rows.push_back({std::to_string(s.session_id), s.interface, mac, s.state, s.user.empty() ? "-" : s.user,
-                    s.l2tp_tunnel ? std::to_string(s.l2tp_tunnel) + "/" + std::to_string(s.l2tp_session) : "-",
-                    duration(s.uptime)});
+    std::snprintf(mac, sizeof mac, "%02x%02x-%02x%02x-%02x%02x", s.peer_mac[0], s.peer_mac[1],
+                  s.peer_mac[2], s.peer_mac[3], s.peer_mac[4], s.peer_mac[5]);
+    rows.push_back(
+        {std::to_string(s.session_id), s.interface, mac, s.state, s.user.empty() ? "-" : s.user,
+         s.l2tp_tunnel ? std::to_string(s.l2tp_tunnel) + "/" + std::to_string(s.l2tp_session) : "-",
+         duration(s.uptime)});
   }
-  out += "\n" + table({"SID", "Interface", "RemoteMAC", "State", "User", "L2TP(T/S)", "Uptime"}, rows, " ");
+  out += "\n" + table({"SID", "Interface", "RemoteMAC", "State", "User", "L2TP(T/S)", "Uptime"},
+                      rows, " ");
   return out;
 }
 
-std::string render_connections(const std::vector<aaa::OnlineUser>& users, const ConnectionFilter& filter,
+std::string render_connections(const std::vector<aaa::OnlineUser>& users,
+                               const ConnectionFilter& filter,
                                std::chrono::system_clock::time_point now) {
   auto stamp = [](std::chrono::system_clock::time_point t) {
     std::time_t tt = std::chrono::system_clock::to_time_t(t);
@@ -311,17 +359,19 @@ std::string render_connections(const std::vector<aaa::OnlineUser>& users, const 
     if (!filter.matches(u)) continue;
     ++matched;
     char head[48];
-    std::snprintf(head, sizeof head, "Index=%-4llu,Username=", static_cast<unsigned long long>(u.index));
+    std::snprintf(head, sizeof head,
+                  "Index=%-4llu,Username=", static_cast<unsigned long long>(u.index));
     out += head + u.user + "\n";
     out += "IP=" + (u.address.is_zero() ? std::string("N/A") : u.address.to_string()) + "\n";
     out += "IPv6=N/A\n";
     if (!verbose) continue;
-    out += "Access=PPP ,Port Name=" + (u.interface.empty() ? std::string("N/A") : u.interface) + "\n";
-    out += "Domain=" + (u.domain.empty() ? std::string("N/A") : u.domain) +
-           " ,Acct-Session-Id=" + (u.acct_session_id.empty() ? std::string("N/A") : u.acct_session_id) + "\n";
+    out +=
+        "Access=PPP ,Port Name=" + (u.interface.empty() ? std::string("N/A") : u.interface) + "\n";
+    out += "Domain=" + (u.domain.empty() ? std::string("N/A") : u.domain) + " ,Acct-Session-Id=" +
+           (u.acct_session_id.empty() ? std::string("N/A") : u.acct_session_id) + "\n";
     char online[32];
-    std::snprintf(online, sizeof online, "%02uh%02um%02us", u.online_s / 3600, (u.online_s / 60) % 60,
-                  u.online_s % 60);
+    std::snprintf(online, sizeof online, "%02uh%02um%02us", u.online_s / 3600,
+                  (u.online_s / 60) % 60, u.online_s % 60);
     out += "Start=" + stamp(now - std::chrono::seconds(u.online_s)) + " ,Current=" + stamp(now) +
            " ,Online=" + online + "\n";
   }
@@ -336,7 +386,8 @@ const std::chrono::steady_clock::time_point process_started = std::chrono::stead
 std::string render_version() {
   auto up = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
                                                              process_started);
-  std::string out = "vpdnd VPDN appliance, Version " VPDND_VERSION " (Comware V5 command dialect)\n";
+  std::string out =
+      "vpdnd VPDN appliance, Version " VPDND_VERSION " (Comware V5 command dialect)\n";
   out += "L2TPv2 (RFC 2661) LAC and LNS, PPP, PPPoE, AAA (local, RADIUS)\n";
   out += "Uptime is " + duration(up) + "\n";
   return out;
@@ -350,7 +401,8 @@ std::string render_debugging() {
       auto mod = static_cast<DebugModule>(m);
       auto cls = static_cast<DebugClass>(c);
       if (bus.enabled(mod, cls))
-        out += " " + std::string(to_string(mod)) + " " + std::string(keyword(cls)) + " debugging switch is on\n";
+        out += " " + std::string(to_string(mod)) + " " + std::string(keyword(cls)) +
+               " debugging switch is on\n";
     }
   if (out.empty()) out = " No debugging switch is on.\n";
   return out;

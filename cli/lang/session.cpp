@@ -28,13 +28,15 @@ std::string lower(std::string_view s) {
 // Whole-word aliases of other dialects (IOS-style habits).
 const std::map<std::string, std::string>& aliases() {
   static const std::map<std::string, std::string> table = {
-      {"show", "display"}, {"no", "undo"},     {"exit", "quit"},
-      {"end", "return"},   {"write", "save"},  {"hostname", "sysname"},
+      {"show", "display"}, {"no", "undo"},    {"exit", "quit"},
+      {"end", "return"},   {"write", "save"}, {"hostname", "sysname"},
   };
   return table;
 }
 
-bool is_sub_view(View v) { return v != View::user && v != View::system; }
+bool is_sub_view(View v) {
+  return v != View::user && v != View::system;
+}
 
 // ---- output filters: `display ... | {begin|exclude|include} REGEX` (Comware V5) ----------
 
@@ -186,16 +188,26 @@ Session::Session(ShellContext& context, SessionOrigin origin, std::string user)
 
 std::string Session::prompt() const {
   switch (view_) {
-    case View::user: return "<" + sysname_ + ">";
-    case View::system: return "[" + sysname_ + "]";
-    case View::l2tp_group: return "[" + sysname_ + "-l2tp" + object_ + "]";
-    case View::virtual_template: return "[" + sysname_ + "-Virtual-Template" + object_ + "]";
-    case View::interface: return "[" + sysname_ + "-" + object_ + "]";
-    case View::domain: return "[" + sysname_ + "-isp-" + object_ + "]";
-    case View::local_user: return "[" + sysname_ + "-luser-" + object_ + "]";
-    case View::radius: return "[" + sysname_ + "-radius-" + object_ + "]";
-    case View::vty: return "[" + sysname_ + "-ui-vty" + object_ + "]";
-    case View::count: break;
+    case View::user:
+      return "<" + sysname_ + ">";
+    case View::system:
+      return "[" + sysname_ + "]";
+    case View::l2tp_group:
+      return "[" + sysname_ + "-l2tp" + object_ + "]";
+    case View::virtual_template:
+      return "[" + sysname_ + "-Virtual-Template" + object_ + "]";
+    case View::interface:
+      return "[" + sysname_ + "-" + object_ + "]";
+    case View::domain:
+      return "[" + sysname_ + "-isp-" + object_ + "]";
+    case View::local_user:
+      return "[" + sysname_ + "-luser-" + object_ + "]";
+    case View::radius:
+      return "[" + sysname_ + "-radius-" + object_ + "]";
+    case View::vty:
+      return "[" + sysname_ + "-ui-vty" + object_ + "]";
+    case View::count:
+      break;
   }
   return "[" + sysname_ + "]";
 }
@@ -226,8 +238,9 @@ std::string Session::caret_error(const std::string& line, const std::vector<Toke
     column = end == std::string::npos ? 0 : end + 2;
   }
   if (origin_ == SessionOrigin::file) {
-    std::string where = token.empty() ? "at end of line" : "at '" + token + "' (column " +
-                                                                std::to_string(column + 1) + ")";
+    std::string where = token.empty()
+                            ? "at end of line"
+                            : "at '" + token + "' (column " + std::to_string(column + 1) + ")";
     return "% " + kind + " found " + where + ".";
   }
   return std::string(prompt().size() + column, ' ') + "^\n % " + kind + " found at '^' position.";
@@ -244,8 +257,8 @@ ExecResult Session::execute(const std::string& line) {
   if (line[first] == '#') {
     // In a file a bare `#` closes the block it follows (the printer separates blocks so),
     // which keeps a global command after a view block out of that view.
-    if (origin_ == SessionOrigin::file && line.find_first_not_of(" \t\r\n", first + 1) == std::string::npos &&
-        is_sub_view(view_))
+    if (origin_ == SessionOrigin::file &&
+        line.find_first_not_of(" \t\r\n", first + 1) == std::string::npos && is_sub_view(view_))
       enter(View::system);
     return {};
   }
@@ -376,7 +389,8 @@ std::string Session::help(const std::string& partial) const {
   };
   for (auto* n : args) line(n->word, n->help);
   for (auto* n : keywords) line(n->word, n->help);
-  bool complete = std::any_of(nodes.begin(), nodes.end(), [](const Node* n) { return bool(n->action); });
+  bool complete =
+      std::any_of(nodes.begin(), nodes.end(), [](const Node* n) { return bool(n->action); });
   if (complete && is_display(tokens)) line("|", "Matching output");
   if (complete) out += "  <cr>\n";
   return out;
@@ -503,5 +517,7 @@ std::unique_ptr<CommandSession> make_command_session(ShellContext& context, Sess
 }  // namespace vpdnd::cli
 
 namespace vpdnd::cli::lang {
-Node& root(Grammar& g, View v) { return g.roots[static_cast<std::size_t>(v)]; }
+Node& root(Grammar& g, View v) {
+  return g.roots[static_cast<std::size_t>(v)];
+}
 }  // namespace vpdnd::cli::lang

@@ -13,7 +13,18 @@
 
 namespace vpdnd::cli::lang {
 
-enum class View { user, system, l2tp_group, virtual_template, interface, domain, local_user, radius, vty, count };
+enum class View {
+  user,
+  system,
+  l2tp_group,
+  virtual_template,
+  interface,
+  domain,
+  local_user,
+  radius,
+  vty,
+  count
+};
 
 class Session;
 
@@ -32,7 +43,8 @@ class Call {
   void error(std::string_view text);  // a command error: printed, ok=false
   // Edits the running config on the engine thread. `fn` validates first and returns an
   // error text (nothing changed) or "" after applying; then `change` is published.
-  void edit(config::ConfigChange change, const std::function<std::string(config::RunningConfig&)>& fn);
+  void edit(config::ConfigChange change,
+            const std::function<std::string(config::RunningConfig&)>& fn);
   // Reads on the engine thread.
   config::RunningConfig snapshot() const;
 

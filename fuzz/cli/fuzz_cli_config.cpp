@@ -4,14 +4,14 @@
 // running config it left must print (render_configuration) as a file that loads back with
 // no error and prints identically: a config the box writes with `save` has to come back
 // the same at the next boot. Any crash, sanitizer report or broken round trip aborts.
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <unistd.h>
 
 #include "cli/cli.hpp"
 #include "cli/lang.hpp"
@@ -42,7 +42,8 @@ struct World {
   NoEngines operations;
   std::string dir;
   World() {
-    dir = (std::filesystem::temp_directory_path() / ("fuzz_cli_" + std::to_string(::getpid()))).string();
+    dir = (std::filesystem::temp_directory_path() / ("fuzz_cli_" + std::to_string(::getpid())))
+              .string();
     std::filesystem::create_directories(dir);
     engine.start();
     // `save force FILE` lines write here; nothing is left behind in /tmp.
@@ -120,7 +121,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto loader = cli::make_command_session(context2, cli::SessionOrigin::file);
   for (const auto& line : split_lines(first, 1u << 16)) {
     auto r = loader->execute(line);
-    if (!r.ok) std::fprintf(stderr, "line %s\n%s\n--- config ---\n%s\n", line.c_str(), r.output.c_str(), first.c_str());
+    if (!r.ok)
+      std::fprintf(stderr, "line %s\n%s\n--- config ---\n%s\n", line.c_str(), r.output.c_str(),
+                   first.c_str());
     check(r.ok, "a line of the printed running config does not load back");
   }
   check(print(w, reloaded) == first, "the reloaded config prints differently");

@@ -2,9 +2,11 @@
 // minimal request/ack sender. CI kernels lack l2tp modules, so the builders are what tests
 // cover; the sender is a thin shell around them.
 // glibc headers first: linux/l2tp.h pulls linux/in.h, whose libc-compat guard then yields.
+// clang-format off
 #include <netinet/in.h>
 #include <net/if.h>
 #include <sys/socket.h>
+// clang-format on
 #include <linux/genetlink.h>
 #include <linux/l2tp.h>
 #include <linux/netlink.h>
@@ -120,8 +122,8 @@ const Bytes* GenlMessage::attribute(std::uint16_t type) const {
 Result<GenlMessage, Error> parse_genl_message(ByteView m) {
   auto le16 = [&](std::size_t at) { return static_cast<std::uint16_t>(m[at] | (m[at + 1] << 8)); };
   auto le32 = [&](std::size_t at) {
-    return std::uint32_t{m[at]} | (std::uint32_t{m[at + 1]} << 8) | (std::uint32_t{m[at + 2]} << 16) |
-           (std::uint32_t{m[at + 3]} << 24);
+    return std::uint32_t{m[at]} | (std::uint32_t{m[at + 1]} << 8) |
+           (std::uint32_t{m[at + 2]} << 16) | (std::uint32_t{m[at + 3]} << 24);
   };
   if (m.size() < 20) return unexpected(Error{"message shorter than nlmsghdr+genlmsghdr", EINVAL});
   std::uint32_t len = le32(0);
@@ -136,7 +138,8 @@ Result<GenlMessage, Error> parse_genl_message(ByteView m) {
     if (len - at < 4) return unexpected(Error{"truncated attribute header", EINVAL});
     std::uint16_t alen = le16(at);
     std::uint16_t type = le16(at + 2) & NLA_TYPE_MASK;
-    if (alen < 4 || alen > len - at) return unexpected(Error{"attribute length out of range", EINVAL});
+    if (alen < 4 || alen > len - at)
+      return unexpected(Error{"attribute length out of range", EINVAL});
     out.attributes.emplace_back(type, Bytes(m.begin() + static_cast<std::ptrdiff_t>(at + 4),
                                             m.begin() + static_cast<std::ptrdiff_t>(at + alen)));
     at += (alen + 3u) & ~3u;
@@ -153,8 +156,8 @@ bool kernel_l2tp_available(std::string* reason) {
   int id = genl_ctrl_resolve(sock->get(), L2TP_GENL_NAME);
   if (id < 0) {
     if (reason)
-      *reason = std::string("genetlink family \"" L2TP_GENL_NAME "\" not found (") + nl_geterror(id) +
-                "): kernel has no l2tp_netlink/l2tp_ppp";
+      *reason = std::string("genetlink family \"" L2TP_GENL_NAME "\" not found (") +
+                nl_geterror(id) + "): kernel has no l2tp_netlink/l2tp_ppp";
     return false;
   }
   return true;

@@ -4,7 +4,10 @@
 namespace vpdnd::netlink {
 
 PacketBatch::PacketBatch(std::size_t count, std::size_t buffer_size, std::size_t headroom)
-    : buffer_size_(buffer_size), headroom_(headroom), storage_(count * (buffer_size + headroom)), lengths_(count, 0) {}
+    : buffer_size_(buffer_size),
+      headroom_(headroom),
+      storage_(count * (buffer_size + headroom)),
+      lengths_(count, 0) {}
 
 namespace {
 std::optional<Ipv4> ipv4_field(ByteView p, std::size_t at) {
@@ -15,8 +18,12 @@ std::optional<Ipv4> ipv4_field(ByteView p, std::size_t at) {
 }
 }  // namespace
 
-std::optional<Ipv4> ipv4_destination(ByteView packet) { return ipv4_field(packet, 16); }
-std::optional<Ipv4> ipv4_source(ByteView packet) { return ipv4_field(packet, 12); }
+std::optional<Ipv4> ipv4_destination(ByteView packet) {
+  return ipv4_field(packet, 16);
+}
+std::optional<Ipv4> ipv4_source(ByteView packet) {
+  return ipv4_field(packet, 12);
+}
 
 std::string_view backend_name(Backend b) {
   return b == Backend::kernel ? "kernel (l2tp_ppp)" : "user-space (TUN)";

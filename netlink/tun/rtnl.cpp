@@ -1,7 +1,7 @@
 // rtnetlink programming through libnl-route: links, addresses, routes.
 #include <arpa/inet.h>
-#include <net/if.h>
 #include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <netlink/addr.h>
 #include <netlink/cache.h>
 #include <netlink/errno.h>
@@ -58,7 +58,9 @@ Ipv4 to_ipv4(nl_addr* a) {
   return Ipv4{ntohl(be)};
 }
 
-bool valid_prefix(int prefix) { return prefix >= 0 && prefix <= 32; }
+bool valid_prefix(int prefix) {
+  return prefix >= 0 && prefix <= 32;
+}
 
 }  // namespace
 
@@ -158,7 +160,8 @@ Status<Error> RouteNetlink::add_address(int ifindex, Ipv4 address, int prefix,
   rtnl_addr_set_prefixlen(addr.get(), prefix);
   int rc = rtnl_addr_add(impl_->sock, addr.get(), 0);
   if (rc < 0 && rc != -NLE_EXIST)
-    return unexpected(nl_error("add address " + address.to_string() + "/" + std::to_string(prefix), rc));
+    return unexpected(
+        nl_error("add address " + address.to_string() + "/" + std::to_string(prefix), rc));
   return {};
 }
 
@@ -204,7 +207,8 @@ Status<Error> RouteNetlink::add_route(Ipv4 destination, int prefix, int ifindex)
   if (!route) return unexpected(Error{"rtnl_route_alloc failed", -NLE_NOMEM});
   int rc = rtnl_route_add(impl_->sock, route.get(), NLM_F_EXCL);
   if (rc < 0 && rc != -NLE_EXIST)
-    return unexpected(nl_error("add route " + destination.to_string() + "/" + std::to_string(prefix), rc));
+    return unexpected(
+        nl_error("add route " + destination.to_string() + "/" + std::to_string(prefix), rc));
   return {};
 }
 
@@ -214,7 +218,8 @@ Status<Error> RouteNetlink::remove_route(Ipv4 destination, int prefix, int ifind
   if (!route) return unexpected(Error{"rtnl_route_alloc failed", -NLE_NOMEM});
   int rc = rtnl_route_delete(impl_->sock, route.get(), 0);
   if (rc < 0)
-    return unexpected(nl_error("remove route " + destination.to_string() + "/" + std::to_string(prefix), rc));
+    return unexpected(
+        nl_error("remove route " + destination.to_string() + "/" + std::to_string(prefix), rc));
   return {};
 }
 
@@ -247,7 +252,9 @@ std::uint64_t route_key(Ipv4 a, int prefix) {
 }
 }  // namespace
 
-Status<Error> RouteTable::add_host(Ipv4 address) { return add(address, 32); }
+Status<Error> RouteTable::add_host(Ipv4 address) {
+  return add(address, 32);
+}
 
 Status<Error> RouteTable::add(Ipv4 destination, int prefix) {
   auto st = rtnl_.add_route(destination, prefix, ifindex_);
@@ -258,14 +265,16 @@ Status<Error> RouteTable::add(Ipv4 destination, int prefix) {
 
 Status<Error> RouteTable::remove_host(Ipv4 address) {
   if (installed_.erase(route_key(address, 32)) == 0)
-    return unexpected(Error{"no host route " + address.to_string() + " installed", -NLE_OBJ_NOTFOUND});
+    return unexpected(
+        Error{"no host route " + address.to_string() + " installed", -NLE_OBJ_NOTFOUND});
   return rtnl_.remove_route(address, 32, ifindex_);
 }
 
 void RouteTable::remove_all() {
   // A route may already be gone with its device; nothing more to do then.
   for (std::uint64_t k : installed_)
-    (void)rtnl_.remove_route(Ipv4{static_cast<std::uint32_t>(k >> 8)}, static_cast<int>(k & 0xff), ifindex_);
+    (void)rtnl_.remove_route(Ipv4{static_cast<std::uint32_t>(k >> 8)}, static_cast<int>(k & 0xff),
+                             ifindex_);
   installed_.clear();
 }
 

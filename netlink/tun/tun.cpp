@@ -1,7 +1,7 @@
 // TUN device: open, batched non-blocking reads, readiness-driven reading on an io_context.
 #include <fcntl.h>
-#include <net/if.h>
 #include <linux/if_tun.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 

@@ -30,7 +30,8 @@ Endpoint from_sockaddr(const sockaddr_in& sa) {
 }  // namespace
 
 struct UdpBatchSocket::Scratch {
-  explicit Scratch(std::size_t n) : rx_msgs(n), rx_iov(n), rx_addr(n), tx_msgs(n), tx_iov(n), tx_addr(n) {}
+  explicit Scratch(std::size_t n)
+      : rx_msgs(n), rx_iov(n), rx_addr(n), tx_msgs(n), tx_iov(n), tx_addr(n) {}
   std::vector<mmsghdr> rx_msgs;
   std::vector<iovec> rx_iov;
   std::vector<sockaddr_in> rx_addr;
@@ -39,9 +40,11 @@ struct UdpBatchSocket::Scratch {
   std::vector<sockaddr_in> tx_addr;
 };
 
-Result<std::unique_ptr<UdpBatchSocket>, Error> UdpBatchSocket::bind(Endpoint local, std::size_t batch,
-                                                                   std::size_t buffer_size) {
-  if (batch == 0 || buffer_size == 0) return unexpected(Error{"batch and buffer size must be > 0", EINVAL});
+Result<std::unique_ptr<UdpBatchSocket>, Error> UdpBatchSocket::bind(Endpoint local,
+                                                                    std::size_t batch,
+                                                                    std::size_t buffer_size) {
+  if (batch == 0 || buffer_size == 0)
+    return unexpected(Error{"batch and buffer size must be > 0", EINVAL});
   int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return unexpected(sys_error("socket"));
   sockaddr_in sa = to_sockaddr(local);
@@ -125,7 +128,9 @@ std::size_t UdpBatchSocket::receive() {
   return kept;
 }
 
-void UdpBatchSocket::queue(Endpoint to, ByteView data) { queue(to, data, ByteView{}); }
+void UdpBatchSocket::queue(Endpoint to, ByteView data) {
+  queue(to, data, ByteView{});
+}
 
 void UdpBatchSocket::queue(Endpoint to, ByteView head, ByteView payload) {
   if (head.size() + payload.size() > tx_.buffer_size()) {
@@ -155,7 +160,8 @@ std::size_t UdpBatchSocket::flush() {
     s.tx_msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
   }
   while (start < tx_count_) {
-    int sent = ::sendmmsg(fd_, s.tx_msgs.data() + start, static_cast<unsigned>(tx_count_ - start), MSG_DONTWAIT);
+    int sent = ::sendmmsg(fd_, s.tx_msgs.data() + start, static_cast<unsigned>(tx_count_ - start),
+                          MSG_DONTWAIT);
     if (sent < 0) {
       if (errno == EINTR) continue;
       // The one failing datagram is dropped; the rest still go.

@@ -38,7 +38,6 @@ std::string_view Fsm::event_name(Event e) {
   return names[static_cast<int>(e)];
 }
 
-
 void Fsm::set_state(State s, Event why) {
   State old = state_;
   state_ = s;

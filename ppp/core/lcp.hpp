@@ -95,7 +95,7 @@ class LcpPolicy final : public FsmPolicy {
  private:
   Params params_;
   Host& host_;
-  LcpOptions want_;  // what we will request next
+  LcpOptions want_;    // what we will request next
   Agreed acked_ours_;  // what the peer acked
   Agreed acked_peer_;  // what we acked
   unsigned magic_collisions_ = 0;

@@ -383,11 +383,10 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
 
   template <class Make>
   void debug(DebugClass c, Make&& make) {
-    debug_lazy(DebugModule::ppp, c,
-               [&] {
-                 const std::string_view tag = tag_.view();
-                 return std::string(tag.empty() ? std::string_view("PPP") : tag) + ": " + make();
-               });
+    debug_lazy(DebugModule::ppp, c, [&] {
+      const std::string_view tag = tag_.view();
+      return std::string(tag.empty() ? std::string_view("PPP") : tag) + ": " + make();
+    });
   }
 
   void random_bytes(std::span<std::uint8_t> out) {
@@ -594,17 +593,17 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   void start() {
     if (phase_ != Phase::dead || down_reported_) return;
     set_phase(Phase::establish);
-    const bool use_proxy =
-        mode_ == SessionMode::lns && proxy_ && proxy_->has_lcp() && !mandatory_lcp_ && !renegotiate_;
-    if (use_proxy && lcp_policy().preset_from_proxy(proxy_->last_sent_confreq,
-                                                    proxy_->last_received_confreq)) {
+    const bool use_proxy = mode_ == SessionMode::lns && proxy_ && proxy_->has_lcp() &&
+                           !mandatory_lcp_ && !renegotiate_;
+    if (use_proxy &&
+        lcp_policy().preset_from_proxy(proxy_->last_sent_confreq, proxy_->last_received_confreq)) {
       debug(DebugClass::event,
             [] { return std::string("LCP taken from proxy LCP, not renegotiated"); });
       proxied_lcp_ = true;
-      proxied_auth_ = mandatory_chap_                                ? AuthProtocol::chap_md5
-                      : proxy_->auth_type == ProxyAuthType::pap    ? AuthProtocol::pap
+      proxied_auth_ = mandatory_chap_                            ? AuthProtocol::chap_md5
+                      : proxy_->auth_type == ProxyAuthType::pap  ? AuthProtocol::pap
                       : proxy_->auth_type == ProxyAuthType::chap ? AuthProtocol::chap_md5
-                                                                   : AuthProtocol::none;
+                                                                 : AuthProtocol::none;
       lcp_.up();
       lcp_.force_opened();
     } else {
@@ -717,8 +716,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     ++counters_.protocol_rejects_sent;
     debug(DebugClass::error,
           [&] { return "Protocol-Reject for unsupported protocol " + protocol_name(protocol); });
-    lcp_.send_packet(static_cast<std::uint8_t>(Code::protocol_reject), lcp_.next_id(),
-                      w.buffer());
+    lcp_.send_packet(static_cast<std::uint8_t>(Code::protocol_reject), lcp_.next_id(), w.buffer());
   }
 
   void close(std::string_view why) {
@@ -924,9 +922,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     }
   }
 
-  void arm_auth_timeout() {
-    arm_timer(TimerUse::auth_timeout, auth_timeout_);
-  }
+  void arm_auth_timeout() { arm_timer(TimerUse::auth_timeout, auth_timeout_); }
 
   void auth_ok() {
     auth_done_ = true;
@@ -1064,10 +1060,9 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     random_bytes(n.challenge);
     // RFC 1994 §4.1: the Identifier changes with every Challenge sent.
     auth_id_ = static_cast<std::uint8_t>(auth_id_ + 1);
-    send_control(proto::chap,
-                 encode_chap_value({chap_code::challenge, auth_id_,
-                                    Bytes(n.challenge.begin(), n.challenge.end()),
-                                    std::string(chap_name())}));
+    send_control(proto::chap, encode_chap_value({chap_code::challenge, auth_id_,
+                                                 Bytes(n.challenge.begin(), n.challenge.end()),
+                                                 std::string(chap_name())}));
     arm_timer(TimerUse::chap_retry, timer_cfg_.restart);
   }
 
@@ -1279,7 +1274,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   Fsm lcp_;
   Fsm ipcp_;
   std::array<TimerService::Id, 3> timer_ids_{};  // kEchoSlot, kAuthSlot, kSessionSlot
-  ShortText tag_;  // debug lines
+  ShortText tag_;                                // debug lines
   Duration echo_interval_;
   Duration auth_timeout_;
   unsigned echo_max_missed_;
@@ -1314,7 +1309,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   std::string auth_message_;
   std::unique_ptr<AuthResult> auth_attrs_;  // accepted/message unused (store_auth_result)
   std::unique_ptr<Negotiation> neg_;        // authentication and IPCP start-up scratch
-  std::unique_ptr<ProxyData> proxy_out_;  // LAC only
+  std::unique_ptr<ProxyData> proxy_out_;    // LAC only
 
   std::optional<Ipv4> peer_addr_;
   bool addr_acquired_ = false;

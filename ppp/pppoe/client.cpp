@@ -52,8 +52,10 @@ void PppoeClient::arm_timer() {
       fail(state_ == State::padi_sent ? "no PADO (timeout)" : "no PADS (timeout)");
       return;
     }
-    if (state_ == State::padi_sent) send_padi();
-    else if (state_ == State::padr_sent) send_padr();
+    if (state_ == State::padi_sent)
+      send_padi();
+    else if (state_ == State::padr_sent)
+      send_padr();
   });
 }
 
@@ -107,8 +109,8 @@ void PppoeClient::on_frame(ByteView frame) {
     }
     case PppoeCode::pads: {
       if (state_ != State::padr_sent || p->src != ac_mac_) return;
-      for (std::uint16_t err : {pppoe_tag::service_name_error, pppoe_tag::ac_system_error,
-                                pppoe_tag::generic_error}) {
+      for (std::uint16_t err :
+           {pppoe_tag::service_name_error, pppoe_tag::ac_system_error, pppoe_tag::generic_error}) {
         if (p->has(err)) {
           fail("PADS error: " + p->text(err));
           return;

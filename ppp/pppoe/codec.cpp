@@ -15,7 +15,9 @@ Unexpected<PppoeDecodeError> error(Kind k, std::size_t offset, std::string_view 
   return unexpected(PppoeDecodeError{k, offset, what});
 }
 
-bool is_group(const MacAddress& m) { return (m[0] & 1) != 0; }
+bool is_group(const MacAddress& m) {
+  return (m[0] & 1) != 0;
+}
 
 MacAddress read_mac(ByteReader& r) {
   MacAddress m{};
@@ -72,19 +74,25 @@ std::optional<MacAddress> parse_mac(std::string_view text) {
 
 std::string_view to_string(PppoeCode c) {
   switch (c) {
-    case PppoeCode::session: return "SESSION";
-    case PppoeCode::pado: return "PADO";
-    case PppoeCode::padi: return "PADI";
-    case PppoeCode::padr: return "PADR";
-    case PppoeCode::pads: return "PADS";
-    case PppoeCode::padt: return "PADT";
+    case PppoeCode::session:
+      return "SESSION";
+    case PppoeCode::pado:
+      return "PADO";
+    case PppoeCode::padi:
+      return "PADI";
+    case PppoeCode::padr:
+      return "PADR";
+    case PppoeCode::pads:
+      return "PADS";
+    case PppoeCode::padt:
+      return "PADT";
   }
   return "UNKNOWN";
 }
 
 std::string to_string(const PppoeDecodeError& e) {
-  static constexpr std::string_view kinds[] = {"truncated",   "bad ethertype", "bad version",
-                                               "bad code",    "bad tag",       "missing tag",
+  static constexpr std::string_view kinds[] = {"truncated",      "bad ethertype",  "bad version",
+                                               "bad code",       "bad tag",        "missing tag",
                                                "bad session id", "bad destination"};
   return std::string(kinds[static_cast<std::size_t>(e.kind)]) + " at " + std::to_string(e.offset) +
          ": " + std::string(e.what);
@@ -149,7 +157,8 @@ Result<PppoeDiscovery, PppoeDecodeError> decode_pppoe_discovery(ByteView frame) 
     case PppoeCode::padi:
       if (p.dst != kBroadcastMac) return error(Kind::bad_destination, 0, "PADI not broadcast");
       if (p.session_id != 0) return error(Kind::bad_session_id, 16, "PADI SESSION_ID must be 0");
-      if (!p.has(pppoe_tag::service_name)) return error(Kind::missing_tag, 20, "PADI without Service-Name");
+      if (!p.has(pppoe_tag::service_name))
+        return error(Kind::missing_tag, 20, "PADI without Service-Name");
       break;
     case PppoeCode::pado:
       if (is_group(p.dst)) return error(Kind::bad_destination, 0, "PADO to a group address");
@@ -159,14 +168,16 @@ Result<PppoeDiscovery, PppoeDecodeError> decode_pppoe_discovery(ByteView frame) 
     case PppoeCode::padr:
       if (is_group(p.dst)) return error(Kind::bad_destination, 0, "PADR to a group address");
       if (p.session_id != 0) return error(Kind::bad_session_id, 16, "PADR SESSION_ID must be 0");
-      if (!p.has(pppoe_tag::service_name)) return error(Kind::missing_tag, 20, "PADR without Service-Name");
+      if (!p.has(pppoe_tag::service_name))
+        return error(Kind::missing_tag, 20, "PADR without Service-Name");
       break;
     case PppoeCode::pads:
       if (is_group(p.dst)) return error(Kind::bad_destination, 0, "PADS to a group address");
       break;
     case PppoeCode::padt:
       if (is_group(p.dst)) return error(Kind::bad_destination, 0, "PADT to a group address");
-      if (p.session_id == 0) return error(Kind::bad_session_id, 16, "PADT SESSION_ID must not be 0");
+      if (p.session_id == 0)
+        return error(Kind::bad_session_id, 16, "PADT SESSION_ID must not be 0");
       break;
     case PppoeCode::session:
       break;

@@ -56,8 +56,9 @@ std::uint64_t PppoeServer::mac_key(const MacAddress& m) {
 
 void PppoeServer::drop(const char* reason) {
   ++counters_.drops[reason];
-  debug_lazy(DebugModule::pppoe, DebugClass::error,
-             [&] { return std::string("drop reason=\"") + reason + "\" interface=" + config_.interface; });
+  debug_lazy(DebugModule::pppoe, DebugClass::error, [&] {
+    return std::string("drop reason=\"") + reason + "\" interface=" + config_.interface;
+  });
 }
 
 Bytes PppoeServer::make_cookie(const MacAddress& client, TimePoint at) const {
@@ -87,9 +88,15 @@ bool PppoeServer::cookie_valid(const MacAddress& client, ByteView cookie) const 
 
 void PppoeServer::on_frame(ByteView frame) {
   switch (ether_type(frame)) {
-    case kEtherTypePppoeDiscovery: on_discovery(frame); break;
-    case kEtherTypePppoeSession: on_session_frame(frame); break;
-    default: drop("not pppoe"); break;
+    case kEtherTypePppoeDiscovery:
+      on_discovery(frame);
+      break;
+    case kEtherTypePppoeSession:
+      on_session_frame(frame);
+      break;
+    default:
+      drop("not pppoe");
+      break;
   }
 }
 
@@ -97,7 +104,8 @@ void PppoeServer::on_discovery(ByteView frame) {
   auto p = decode_pppoe_discovery(frame);
   if (!p) {
     drop("malformed");
-    debug_lazy(DebugModule::pppoe, DebugClass::error, [&] { return "discovery decode: " + to_string(p.error()); });
+    debug_lazy(DebugModule::pppoe, DebugClass::error,
+               [&] { return "discovery decode: " + to_string(p.error()); });
     return;
   }
   if (p->code != PppoeCode::padi && p->dst != config_.mac) return drop("not for us");
@@ -106,10 +114,18 @@ void PppoeServer::on_discovery(ByteView frame) {
            " session_id=" + std::to_string(p->session_id) + " interface=" + config_.interface;
   });
   switch (p->code) {
-    case PppoeCode::padi: on_padi(*p); break;
-    case PppoeCode::padr: on_padr(*p); break;
-    case PppoeCode::padt: on_padt(*p); break;
-    default: drop("not for an AC"); break;  // PADO/PADS from another AC on the segment
+    case PppoeCode::padi:
+      on_padi(*p);
+      break;
+    case PppoeCode::padr:
+      on_padr(*p);
+      break;
+    case PppoeCode::padt:
+      on_padt(*p);
+      break;
+    default:
+      drop("not for an AC");
+      break;  // PADO/PADS from another AC on the segment
   }
 }
 
@@ -293,13 +309,15 @@ void PppoeServer::erase(std::uint16_t session_id, PppoeCloseReason reason, bool 
   auto m = per_mac_.find(mac_key(peer));
   if (m != per_mac_.end() && --m->second == 0) per_mac_.erase(m);
   ++counters_.sessions_closed;
-  log_info(DebugModule::pppoe, "event=session_down interface=" + config_.interface + " session_id=" +
-                                   std::to_string(session_id) + " reason=\"" +
+  log_info(DebugModule::pppoe, "event=session_down interface=" + config_.interface +
+                                   " session_id=" + std::to_string(session_id) + " reason=\"" +
                                    std::string(to_string(reason)) + "\"");
   if (listener_) listener_->on_session_closed(session_id, reason);
 }
 
-void PppoeServer::close(std::uint16_t session_id) { erase(session_id, PppoeCloseReason::admin, true); }
+void PppoeServer::close(std::uint16_t session_id) {
+  erase(session_id, PppoeCloseReason::admin, true);
+}
 
 void PppoeServer::close_all() {
   std::vector<std::uint16_t> ids;
@@ -334,7 +352,8 @@ std::vector<PppoeSessionStatus> PppoeServer::sessions() const {
     st.uptime = std::chrono::duration_cast<std::chrono::seconds>(now - s.created);
     out.push_back(std::move(st));
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.session_id < b.session_id; });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.session_id < b.session_id; });
   return out;
 }
 

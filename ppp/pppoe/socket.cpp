@@ -22,7 +22,9 @@ namespace vpdnd::ppp {
 namespace {
 constexpr std::size_t kBatch = 64;
 
-std::string sys_error(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string sys_error(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
 
 // One socket for both PPPoE ethertypes: with two, the loop could read a session frame
 // (the AC's first LCP Configure-Request) before the PADS that precedes it on the wire, and
@@ -35,7 +37,7 @@ int open_packet_socket(int ifindex, bool promiscuous, std::string& err) {
     return -1;
   }
   sock_filter code[] = {
-      BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),                           // ethertype
+      BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),  // ethertype
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kEtherTypePppoeDiscovery, 2, 0),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kEtherTypePppoeSession, 1, 0),
       BPF_STMT(BPF_RET | BPF_K, 0),
@@ -81,7 +83,8 @@ int open_packet_socket(int ifindex, bool promiscuous, std::string& err) {
 
 struct PppoeSocket::Impl {
   struct Reader : std::enable_shared_from_this<Reader> {
-    Reader(boost::asio::io_context& io, int fd, PppoeSocket* owner) : descriptor(io, fd), socket(owner) {}
+    Reader(boost::asio::io_context& io, int fd, PppoeSocket* owner)
+        : descriptor(io, fd), socket(owner) {}
     boost::asio::posix::stream_descriptor descriptor;
     PppoeSocket* socket;
     FrameHandler handler;
@@ -121,7 +124,8 @@ struct PppoeSocket::Impl {
 Result<std::unique_ptr<PppoeSocket>, std::string> PppoeSocket::open(boost::asio::io_context& io,
                                                                     const std::string& ifname,
                                                                     bool promiscuous) {
-  if (ifname.empty() || ifname.size() >= IFNAMSIZ) return unexpected(std::string("bad interface name"));
+  if (ifname.empty() || ifname.size() >= IFNAMSIZ)
+    return unexpected(std::string("bad interface name"));
   int ifindex = static_cast<int>(::if_nametoindex(ifname.c_str()));
   if (ifindex == 0) return unexpected(sys_error("interface " + ifname));
   std::unique_ptr<PppoeSocket> self(new PppoeSocket());
@@ -168,7 +172,8 @@ void PppoeSocket::stop() {
 std::uint64_t PppoeSocket::kernel_drops() {
   tpacket_stats st{};
   socklen_t len = sizeof st;
-  if (!impl_ || ::getsockopt(impl_->send_fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) != 0) return 0;
+  if (!impl_ || ::getsockopt(impl_->send_fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) != 0)
+    return 0;
   return st.tp_drops;
 }
 

@@ -416,7 +416,7 @@ TEST_F(AaaTest, SessionTextsComeBackAsGiven) {
   const std::vector<Case> cases = {
       {"Virtual-Template1:4711", "Virtual-Template1", 4711, Ipv4{0x0a000005}},  // derived
       {"Virtual-Template1:4712", "Virtual-Template1", 4711, Ipv4{0x0a000006}},  // other port
-      {"eth1", "eth1", 17, std::nullopt},                                     // LAC
+      {"eth1", "eth1", 17, std::nullopt},                                       // LAC
       {"", "", 0, std::nullopt},
       {":0", "", 0, std::nullopt},
   };

@@ -22,7 +22,9 @@
 namespace vpdnd::app {
 namespace {
 
-Ipv4 ip(const char* s) { return *Ipv4::parse(s); }
+Ipv4 ip(const char* s) {
+  return *Ipv4::parse(s);
+}
 
 int udp(std::uint16_t local, bool reuse_after_bind, std::uint16_t connect_to = 0) {
   int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -115,7 +117,9 @@ TEST(KernelPortSystem, SessionMovesIntoPppNAndBack) {
     return std::optional<KernelTunnelInfo>(
         KernelTunnelInfo{{ip("127.0.0.1"), kLns}, {ip("127.0.0.1"), kLac}, 402});
   };
-  h.on_datagram = [&](netlink::Endpoint, ByteView d) { datagrams.emplace_back(d.begin(), d.end()); };
+  h.on_datagram = [&](netlink::Endpoint, ByteView d) {
+    datagrams.emplace_back(d.begin(), d.end());
+  };
   h.on_ppp_frame = [&](vpdn::CallId, ByteView f) { frames.emplace_back(f.begin(), f.end()); };
   KernelPort port(io, tun, make_netlink_kernel_ops(), h);
 
@@ -140,13 +144,15 @@ TEST(KernelPortSystem, SessionMovesIntoPppNAndBack) {
   auto routes = (*rtnl)->routes(*index);
   ASSERT_TRUE(routes);
   bool route = false;
-  for (const auto& r : *routes) route = route || (r.destination == ip("10.77.0.2") && r.prefix == 32);
+  for (const auto& r : *routes)
+    route = route || (r.destination == ip("10.77.0.2") && r.prefix == 32);
   EXPECT_TRUE(route);
 
   // LCP Echo-Request from the LAC's channel: the kernel carries it over L2TP and queues it
   // on our channel fd.
   const Bytes echo = {0xc0, 0x21, 0x09, 0x01, 0x00, 0x08, 0x01, 0x02, 0x03, 0x04};
-  ASSERT_EQ(::write((*lac_channel)->channel_fd(), echo.data(), echo.size()), static_cast<ssize_t>(echo.size()));
+  ASSERT_EQ(::write((*lac_channel)->channel_fd(), echo.data(), echo.size()),
+            static_cast<ssize_t>(echo.size()));
   EXPECT_TRUE(run_until(io, [&] { return !frames.empty(); }));
   if (!frames.empty()) {
     EXPECT_EQ(frames[0], echo);

@@ -30,7 +30,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using vpdn::CallId;
 
-Ipv4 ip(const char* s) { return *Ipv4::parse(s); }
+Ipv4 ip(const char* s) {
+  return *Ipv4::parse(s);
+}
 
 using Log = std::vector<std::string>;
 
@@ -69,17 +71,19 @@ class FakeOps final : public KernelOps {
     for (int fd : far_fds) ::close(fd);
   }
   std::optional<KernelStep> fail_at;
-  bool fail_teardown = false;  // delete_tunnel and remove_route fail
-  std::vector<int> far_fds;               // every far end, closed at the end
-  std::map<int, int> tunnel_far;          // near tunnel fd -> far end
+  bool fail_teardown = false;                        // delete_tunnel and remove_route fail
+  std::vector<int> far_fds;                          // every far end, closed at the end
+  std::map<int, int> tunnel_far;                     // near tunnel fd -> far end
   std::map<std::string, int> channel_far, unit_far;  // ifname -> far end
-  std::vector<int> tunnel_fds;            // near ends given out, in order
+  std::vector<int> tunnel_fds;                       // near ends given out, in order
   int next_unit = 0;
 
-  Result<int, netlink::Error> open_tunnel_socket(netlink::Endpoint local, netlink::Endpoint peer) override {
+  Result<int, netlink::Error> open_tunnel_socket(netlink::Endpoint local,
+                                                 netlink::Endpoint peer) override {
     log_.push_back("socket " + local.address.to_string() + ":" + std::to_string(local.port) + "->" +
                    peer.address.to_string() + ":" + std::to_string(peer.port));
-    if (fail_at == KernelStep::tunnel_socket) return unexpected(netlink::Error{"bind: Address in use", EADDRINUSE});
+    if (fail_at == KernelStep::tunnel_socket)
+      return unexpected(netlink::Error{"bind: Address in use", EADDRINUSE});
     FdPair p = dgram_pair();
     far_fds.push_back(p.far);
     tunnel_far[p.near] = p.far;
@@ -87,7 +91,8 @@ class FakeOps final : public KernelOps {
     return p.near;
   }
   Status<netlink::Error> create_tunnel(const netlink::KernelTunnelParams& p) override {
-    log_.push_back("create_tunnel " + std::to_string(p.tunnel_id) + " peer " + std::to_string(p.peer_tunnel_id) +
+    log_.push_back("create_tunnel " + std::to_string(p.tunnel_id) + " peer " +
+                   std::to_string(p.peer_tunnel_id) +
                    (tunnel_far.count(p.udp_fd) ? " fd ok" : " fd BAD"));
     if (fail_at == KernelStep::create_tunnel)
       return unexpected(netlink::Error{"resolve genetlink family l2tp: Object not found", -12});
@@ -98,12 +103,15 @@ class FakeOps final : public KernelOps {
     if (fail_teardown) return unexpected(netlink::Error{"l2tp request: Object not found", -12});
     return {};
   }
-  Result<std::unique_ptr<KernelChannel>, netlink::Error> open_channel(const netlink::PppoL2tpParams& p) override {
-    log_.push_back("open_channel " + std::to_string(p.tunnel_id) + "/" + std::to_string(p.session_id) + " peer " +
-                   std::to_string(p.peer_tunnel_id) + "/" + std::to_string(p.peer_session_id) +
+  Result<std::unique_ptr<KernelChannel>, netlink::Error> open_channel(
+      const netlink::PppoL2tpParams& p) override {
+    log_.push_back("open_channel " + std::to_string(p.tunnel_id) + "/" +
+                   std::to_string(p.session_id) + " peer " + std::to_string(p.peer_tunnel_id) +
+                   "/" + std::to_string(p.peer_session_id) +
                    (tunnel_far.count(p.udp_fd) ? " fd ok" : " fd BAD"));
     if (fail_at == KernelStep::open_channel)
-      return unexpected(netlink::Error{"AF_PPPOX not supported by this kernel (no pppol2tp module)", EAFNOSUPPORT});
+      return unexpected(netlink::Error{"AF_PPPOX not supported by this kernel (no pppol2tp module)",
+                                       EAFNOSUPPORT});
     FdPair c = dgram_pair(), u = dgram_pair();
     far_fds.push_back(c.far);
     far_fds.push_back(u.far);
@@ -114,14 +122,16 @@ class FakeOps final : public KernelOps {
   }
   Result<int, netlink::Error> configure_link(const std::string& ifname, Ipv4 local, Ipv4 peer,
                                              std::uint16_t mtu) override {
-    log_.push_back("configure " + ifname + " " + local.to_string() + " peer " + peer.to_string() + " mtu " +
-                   std::to_string(mtu));
-    if (fail_at == KernelStep::configure_link) return unexpected(netlink::Error{"link index: No such device", ENODEV});
+    log_.push_back("configure " + ifname + " " + local.to_string() + " peer " + peer.to_string() +
+                   " mtu " + std::to_string(mtu));
+    if (fail_at == KernelStep::configure_link)
+      return unexpected(netlink::Error{"link index: No such device", ENODEV});
     return 100 + std::stoi(ifname.substr(3));
   }
   Status<netlink::Error> add_route(Ipv4 address, int ifindex) override {
     log_.push_back("add_route " + address.to_string() + " if " + std::to_string(ifindex));
-    if (fail_at == KernelStep::add_route) return unexpected(netlink::Error{"add route: Invalid argument", EINVAL});
+    if (fail_at == KernelStep::add_route)
+      return unexpected(netlink::Error{"add route: Invalid argument", EINVAL});
     return {};
   }
   Status<netlink::Error> remove_route(Ipv4 address, int ifindex) override {
@@ -152,7 +162,9 @@ class FakeTun final : public vpdn::IpPort {
     log_.push_back("tun peer vt" + std::to_string(vt) + " " + l.to_string() + " " + p.to_string());
     return true;
   }
-  void clear_peer_address(std::uint16_t vt) override { log_.push_back("tun clear_peer vt" + std::to_string(vt)); }
+  void clear_peer_address(std::uint16_t vt) override {
+    log_.push_back("tun clear_peer vt" + std::to_string(vt));
+  }
 
  private:
   Log& log_;
@@ -194,7 +206,9 @@ struct KernelPortTest : ::testing::Test {
       i.peer_tunnel_id = static_cast<std::uint16_t>(t + 1000);
       return i;
     };
-    h.on_datagram = [this](netlink::Endpoint from, ByteView d) { datagrams.emplace_back(from, Bytes(d.begin(), d.end())); };
+    h.on_datagram = [this](netlink::Endpoint from, ByteView d) {
+      datagrams.emplace_back(from, Bytes(d.begin(), d.end()));
+    };
     h.on_ppp_frame = [this](CallId c, ByteView f) {
       frames.emplace_back(c, Bytes(f.begin(), f.end()));
       if (frame_hook) frame_hook(c, f);
@@ -217,11 +231,14 @@ struct KernelPortTest : ::testing::Test {
 
 TEST_F(KernelPortTest, FirstSessionCreatesTheTunnelSecondReusesIt) {
   up({10, 1}, "10.9.0.2", 501);
-  EXPECT_THAT(take(), ElementsAre("socket 192.0.2.1:1701->192.0.2.2:1700", "create_tunnel 10 peer 1010 fd ok",
-                                  "open_channel 10/1 peer 1010/501 fd ok", "configure ppp0 10.9.0.1 peer 10.9.0.2 mtu 1400",
+  EXPECT_THAT(take(), ElementsAre("socket 192.0.2.1:1701->192.0.2.2:1700",
+                                  "create_tunnel 10 peer 1010 fd ok",
+                                  "open_channel 10/1 peer 1010/501 fd ok",
+                                  "configure ppp0 10.9.0.1 peer 10.9.0.2 mtu 1400",
                                   "tun remove_route vt1 10.9.0.2", "add_route 10.9.0.2 if 100"));
   up({10, 2}, "10.9.0.3", 502);
-  EXPECT_THAT(take(), ElementsAre("open_channel 10/2 peer 1010/502 fd ok", "configure ppp1 10.9.0.1 peer 10.9.0.3 mtu 1400",
+  EXPECT_THAT(take(), ElementsAre("open_channel 10/2 peer 1010/502 fd ok",
+                                  "configure ppp1 10.9.0.1 peer 10.9.0.3 mtu 1400",
                                   "tun remove_route vt1 10.9.0.3", "add_route 10.9.0.3 if 101"));
   EXPECT_TRUE(port->in_kernel({10, 1}));
   EXPECT_TRUE(port->in_kernel({10, 2}));
@@ -247,7 +264,8 @@ TEST_F(KernelPortTest, DownOfOneKeepsTheTunnelDownOfTheLastDeletesIt) {
   const std::uint8_t b = 1;
   EXPECT_EQ(::send(far, &b, 1, MSG_DONTWAIT), 1);
   port->session_ip_down({10, 2}, 1, ip("10.9.0.3"));
-  EXPECT_THAT(take(), ElementsAre("remove_route 10.9.0.3 if 101", "close_channel ppp1", "delete_tunnel 10"));
+  EXPECT_THAT(take(), ElementsAre("remove_route 10.9.0.3 if 101", "close_channel ppp1",
+                                  "delete_tunnel 10"));
   EXPECT_EQ(port->tunnel_count(), 0u);
   EXPECT_EQ(port->counters().tunnels_deleted, 1u);
   // ... and now it is closed.
@@ -285,7 +303,8 @@ TEST_P(KernelPortFailure, EachStepFallsBackToUserSpaceAndCounts) {
   EXPECT_EQ(port->session_count(), 0u);
   ASSERT_EQ(port->fallbacks().count(c.step), 1u);
   EXPECT_EQ(port->fallbacks().at(c.step), 1u);
-  EXPECT_THAT(port->summary(), HasSubstr("kept in user space: " + std::string(describe(c.step)) + " 1"));
+  EXPECT_THAT(port->summary(),
+              HasSubstr("kept in user space: " + std::string(describe(c.step)) + " 1"));
   // Any socket that was opened is closed again.
   for (const auto& [near, far] : ops->tunnel_far) {
     const std::uint8_t b = 1;
@@ -306,19 +325,22 @@ INSTANTIATE_TEST_SUITE_P(
     Steps, KernelPortFailure,
     ::testing::Values(
         StepCase{KernelStep::tunnel_socket, {"socket 192.0.2.1:1701->192.0.2.2:1700"}},
-        StepCase{KernelStep::create_tunnel, {"socket 192.0.2.1:1701->192.0.2.2:1700", "create_tunnel 10 peer 1010 fd ok"}},
+        StepCase{KernelStep::create_tunnel,
+                 {"socket 192.0.2.1:1701->192.0.2.2:1700", "create_tunnel 10 peer 1010 fd ok"}},
         StepCase{KernelStep::open_channel,
                  {"socket 192.0.2.1:1701->192.0.2.2:1700", "create_tunnel 10 peer 1010 fd ok",
                   "open_channel 10/1 peer 1010/77 fd ok", "delete_tunnel 10"}},
         StepCase{KernelStep::configure_link,
                  {"socket 192.0.2.1:1701->192.0.2.2:1700", "create_tunnel 10 peer 1010 fd ok",
-                  "open_channel 10/1 peer 1010/77 fd ok", "configure ppp0 10.9.0.1 peer 10.9.0.2 mtu 1400",
-                  "close_channel ppp0", "delete_tunnel 10"}},
+                  "open_channel 10/1 peer 1010/77 fd ok",
+                  "configure ppp0 10.9.0.1 peer 10.9.0.2 mtu 1400", "close_channel ppp0",
+                  "delete_tunnel 10"}},
         StepCase{KernelStep::add_route,
                  {"socket 192.0.2.1:1701->192.0.2.2:1700", "create_tunnel 10 peer 1010 fd ok",
-                  "open_channel 10/1 peer 1010/77 fd ok", "configure ppp0 10.9.0.1 peer 10.9.0.2 mtu 1400",
-                  "tun remove_route vt1 10.9.0.2", "add_route 10.9.0.2 if 100", "tun add_route vt1 10.9.0.2",
-                  "close_channel ppp0", "delete_tunnel 10"}}),
+                  "open_channel 10/1 peer 1010/77 fd ok",
+                  "configure ppp0 10.9.0.1 peer 10.9.0.2 mtu 1400", "tun remove_route vt1 10.9.0.2",
+                  "add_route 10.9.0.2 if 100", "tun add_route vt1 10.9.0.2", "close_channel ppp0",
+                  "delete_tunnel 10"}}),
     [](const ::testing::TestParamInfo<StepCase>& i) {
       std::string n(describe(i.param.step));
       for (auto& ch : n)
@@ -360,7 +382,8 @@ TEST_F(KernelPortTest, FramesOnTheChannelAndUnitFdsReachTheCallsLayer) {
   const Bytes ipcp = {0x80, 0x21, 0x01, 0x02, 0x00, 0x04};
   ASSERT_EQ(::send(ops->channel_far.at("ppp1"), lcp_echo.data(), lcp_echo.size(), 0),
             static_cast<ssize_t>(lcp_echo.size()));
-  ASSERT_EQ(::send(ops->unit_far.at("ppp0"), ipcp.data(), ipcp.size(), 0), static_cast<ssize_t>(ipcp.size()));
+  ASSERT_EQ(::send(ops->unit_far.at("ppp0"), ipcp.data(), ipcp.size(), 0),
+            static_cast<ssize_t>(ipcp.size()));
   io.poll();
   ASSERT_EQ(frames.size(), 2u);
   std::map<CallId, Bytes> got(frames.begin(), frames.end());
@@ -373,9 +396,10 @@ TEST_F(KernelPortTest, FramesOnTheChannelAndUnitFdsReachTheCallsLayer) {
 TEST_F(KernelPortTest, DatagramsOnTheConnectedSocketReachTheEngine) {
   up({10, 1}, "10.9.0.2");
   const int far = ops->tunnel_far.at(ops->tunnel_fds.at(0));
-  const Bytes hello = {0xc8, 0x02, 0x00, 0x14, 0x03, 0xf2, 0x00, 0x00, 0x00, 0x01, 0x00, 0x02,
-                       0x80, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06};
-  for (int i = 0; i < 40; ++i) ASSERT_EQ(::send(far, hello.data(), hello.size(), 0), static_cast<ssize_t>(hello.size()));
+  const Bytes hello = {0xc8, 0x02, 0x00, 0x14, 0x03, 0xf2, 0x00, 0x00, 0x00, 0x01,
+                       0x00, 0x02, 0x80, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06};
+  for (int i = 0; i < 40; ++i)
+    ASSERT_EQ(::send(far, hello.data(), hello.size(), 0), static_cast<ssize_t>(hello.size()));
   // An empty datagram is skipped, not taken as the end of the socket.
   ASSERT_EQ(::send(far, hello.data(), 0, 0), 0);
   ASSERT_EQ(::send(far, hello.data(), hello.size(), 0), static_cast<ssize_t>(hello.size()));
@@ -390,7 +414,9 @@ TEST_F(KernelPortTest, ACallTornDownFromItsOwnFrameStopsReadingSafely) {
   up({10, 1}, "10.9.0.2");
   up({10, 2}, "10.9.0.3");
   // LCP Terminate-Request read from the channel: LnsCalls ends the call inside the callback.
-  frame_hook = [this](CallId c, ByteView) { port->session_ip_down(c, 1, c.session == 1 ? ip("10.9.0.2") : ip("10.9.0.3")); };
+  frame_hook = [this](CallId c, ByteView) {
+    port->session_ip_down(c, 1, c.session == 1 ? ip("10.9.0.2") : ip("10.9.0.3"));
+  };
   const Bytes term = {0xc0, 0x21, 0x05, 0x01, 0x00, 0x04};
   for (int i = 0; i < 3; ++i) ::send(ops->channel_far.at("ppp0"), term.data(), term.size(), 0);
   ::send(ops->channel_far.at("ppp1"), term.data(), term.size(), 0);
@@ -407,8 +433,9 @@ TEST_F(KernelPortTest, StopTearsEverythingDownInReverseOrder) {
   take();
   port->stop();
   EXPECT_THAT(take(), ElementsAre("remove_route 10.9.0.4 if 102", "close_channel ppp2",
-                                  "remove_route 10.9.0.3 if 101", "close_channel ppp1", "delete_tunnel 11",
-                                  "remove_route 10.9.0.2 if 100", "close_channel ppp0", "delete_tunnel 10"));
+                                  "remove_route 10.9.0.3 if 101", "close_channel ppp1",
+                                  "delete_tunnel 11", "remove_route 10.9.0.2 if 100",
+                                  "close_channel ppp0", "delete_tunnel 10"));
   EXPECT_EQ(port->session_count(), 0u);
   EXPECT_EQ(port->tunnel_count(), 0u);
   port->stop();  // idempotent
@@ -425,7 +452,8 @@ TEST_F(KernelPortTest, FailingTeardownStepsStillCloseEverythingAndAreCounted) {
   ops->fail_teardown = true;
   take();
   port->session_ip_down({10, 1}, 1, ip("10.9.0.2"));
-  EXPECT_THAT(take(), ElementsAre("remove_route 10.9.0.2 if 100", "close_channel ppp0", "delete_tunnel 10"));
+  EXPECT_THAT(take(), ElementsAre("remove_route 10.9.0.2 if 100", "close_channel ppp0",
+                                  "delete_tunnel 10"));
   EXPECT_EQ(port->tunnel_count(), 0u);
   const std::uint8_t b = 1;
   errno = 0;
@@ -445,7 +473,8 @@ TEST_F(KernelPortTest, ARenegotiatedAddressMovesTheSessionToANewUnit) {
   port->session_ip_down({10, 1}, 1, ip("10.9.0.2"));
   port->session_ip_up({10, 1}, 1, ip("10.9.0.7"));
   EXPECT_THAT(take(), ElementsAre("remove_route 10.9.0.2 if 100", "close_channel ppp0",
-                                  "open_channel 10/1 peer 1010/77 fd ok", "configure ppp2 10.9.0.1 peer 10.9.0.7 mtu 1400",
+                                  "open_channel 10/1 peer 1010/77 fd ok",
+                                  "configure ppp2 10.9.0.1 peer 10.9.0.7 mtu 1400",
                                   "tun remove_route vt1 10.9.0.7", "add_route 10.9.0.7 if 102"));
   EXPECT_EQ(port->ifname({10, 1}), "ppp2");
   EXPECT_EQ(port->tunnel_count(), 1u);
@@ -459,8 +488,9 @@ TEST_F(KernelPortTest, EverythingElsePassesToTheTunPort) {
   port->write_ip(3, pkt);
   EXPECT_TRUE(port->set_peer_address(4, ip("10.2.0.2"), ip("10.2.0.1")));
   port->clear_peer_address(4);
-  EXPECT_THAT(take(), ElementsAre("tun add_route vt3 10.1.0.2", "tun remove_route vt3 10.1.0.2", "tun write vt3 20",
-                                  "tun peer vt4 10.2.0.2 10.2.0.1", "tun clear_peer vt4"));
+  EXPECT_THAT(take(), ElementsAre("tun add_route vt3 10.1.0.2", "tun remove_route vt3 10.1.0.2",
+                                  "tun write vt3 20", "tun peer vt4 10.2.0.2 10.2.0.1",
+                                  "tun clear_peer vt4"));
 }
 
 // ---- start-up choice -----------------------------------------------------------------------
@@ -494,7 +524,8 @@ TEST(DataPlaneChoiceTest, DecidesFromDetection) {
 
 TEST(DataPlaneChoiceTest, DetectionOnThisKernelMatchesNetlinkDetection) {
   std::string reason;
-  const bool available = netlink::kernel_l2tp_available(&reason) && netlink::pppol2tp_available(&reason);
+  const bool available =
+      netlink::kernel_l2tp_available(&reason) && netlink::pppol2tp_available(&reason);
   auto d = detect_data_plane(DataPlaneChoice::automatic);
   EXPECT_EQ(d.backend, available ? netlink::Backend::kernel : netlink::Backend::user_space);
   if (!available) {
@@ -622,7 +653,8 @@ class RealSocketOps final : public KernelOps {
   std::vector<netlink::KernelTunnelParams> created;
   std::vector<std::uint32_t> deleted;
   std::vector<netlink::PppoL2tpParams> channels;
-  Result<int, netlink::Error> open_tunnel_socket(netlink::Endpoint l, netlink::Endpoint p) override {
+  Result<int, netlink::Error> open_tunnel_socket(netlink::Endpoint l,
+                                                 netlink::Endpoint p) override {
     return real->open_tunnel_socket(l, p);
   }
   Status<netlink::Error> create_tunnel(const netlink::KernelTunnelParams& p) override {
@@ -633,11 +665,15 @@ class RealSocketOps final : public KernelOps {
     deleted.push_back(id);
     return {};
   }
-  Result<std::unique_ptr<KernelChannel>, netlink::Error> open_channel(const netlink::PppoL2tpParams& p) override {
+  Result<std::unique_ptr<KernelChannel>, netlink::Error> open_channel(
+      const netlink::PppoL2tpParams& p) override {
     channels.push_back(p);
     return std::unique_ptr<KernelChannel>(std::make_unique<NoFdChannel>());
   }
-  Result<int, netlink::Error> configure_link(const std::string&, Ipv4, Ipv4, std::uint16_t) override { return 7; }
+  Result<int, netlink::Error> configure_link(const std::string&, Ipv4, Ipv4,
+                                             std::uint16_t) override {
+    return 7;
+  }
   Status<netlink::Error> add_route(Ipv4, int) override { return {}; }
   Status<netlink::Error> remove_route(Ipv4, int) override { return {}; }
 
@@ -670,7 +706,9 @@ struct LnsHandler final : vpdn::SessionHandler {
     return true;
   }
   void on_session_down(vpdn::SessionRef, const vpdn::SessionEnd&) override {}
-  void on_data(vpdn::SessionRef r, ByteView f) override { data.emplace_back(r, Bytes(f.begin(), f.end())); }
+  void on_data(vpdn::SessionRef r, ByteView f) override {
+    data.emplace_back(r, Bytes(f.begin(), f.end()));
+  }
 };
 
 TEST(KernelPortComponent, ControlAndUserSpaceDataKeepFlowingThroughTheConnectedSocket) {

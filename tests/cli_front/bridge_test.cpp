@@ -1,8 +1,6 @@
 // The libcli bridge driven over a socketpair with a fake CommandSession: what the session
 // is given (raw lines, `?` partials, Tab partials, `return` on Ctrl+Z) and what the
 // terminal shows (prompts, help, paging, monitored log lines).
-#include "cli/front.hpp"
-
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "cli/front.hpp"
 #include "common/log.hpp"
 #include "term_client.hpp"
 
@@ -243,15 +242,17 @@ TEST_F(BridgeTest, PromptAfterAViewChangeIsOnlyTheNewPrompt) {
   EXPECT_EQ(client_.all().find("<VPDN>\r[VPDN]"), std::string::npos) << client_.all();
   EXPECT_EQ(client_.all().find("<VPDN>[VPDN]"), std::string::npos) << client_.all();
   // Exactly as on a Comware box: echo, the view's line, the new prompt; no blank line.
-  EXPECT_NE(client_.all().find("system-view\r\nSystem View: return to User View with Ctrl+Z.\r\n[VPDN]"),
-            std::string::npos)
+  EXPECT_NE(
+      client_.all().find("system-view\r\nSystem View: return to User View with Ctrl+Z.\r\n[VPDN]"),
+      std::string::npos)
       << client_.all();
   client_.mark_end();
   client_.send("l2tp-group 1\r");
   ASSERT_TRUE(client_.expect("[VPDN-l2tp1]"));
   EXPECT_EQ(client_.since_mark().find("<VPDN>"), std::string::npos) << client_.since_mark();
   // A command without output: the next prompt on the next line, no blank line between.
-  EXPECT_NE(client_.all().find("[VPDN]l2tp-group 1\r\n[VPDN-l2tp1]"), std::string::npos) << client_.all();
+  EXPECT_NE(client_.all().find("[VPDN]l2tp-group 1\r\n[VPDN-l2tp1]"), std::string::npos)
+      << client_.all();
   // Ctrl+Z: the user view's prompt comes back on a line of its own, promptly.
   client_.mark_end();
   auto t0 = std::chrono::steady_clock::now();
@@ -263,7 +264,8 @@ TEST_F(BridgeTest, PromptAfterAViewChangeIsOnlyTheNewPrompt) {
   client_.send("display x\r");
   ASSERT_TRUE(client_.expect("RAN[display x]"));
   ASSERT_TRUE(client_.expect("\r\n<VPDN>"));
-  EXPECT_NE(client_.all().find("display x\r\nRAN[display x]\r\n<VPDN>"), std::string::npos) << client_.all();
+  EXPECT_NE(client_.all().find("display x\r\nRAN[display x]\r\n<VPDN>"), std::string::npos)
+      << client_.all();
   // An empty line: just a new prompt.
   client_.mark_end();
   client_.send("\r");
@@ -300,7 +302,8 @@ TEST_F(BridgeTest, LongOutputIsPagedByScreenLength) {
   client_.send("q");
   ASSERT_TRUE(client_.expect("<VPDN>"));
   // The prompt takes the erased `---- More ----` line, as on Comware.
-  EXPECT_NE(client_.all().find("  ---- More ----\r                \r<VPDN>"), std::string::npos) << client_.all();
+  EXPECT_NE(client_.all().find("  ---- More ----\r                \r<VPDN>"), std::string::npos)
+      << client_.all();
   EXPECT_EQ(client_.all().find("line12"), std::string::npos);
   client_.send("screen 0\r");
   ASSERT_TRUE(client_.expect("<VPDN>"));
@@ -326,7 +329,8 @@ TEST_F(BridgeTest, MonitoredDebugLinesReachTheTerminal) {
 TEST_F(BridgeTest, QuitEndsTheTerminalAndStopIsPrompt) {
   client_.send("quit\r");
   auto deadline = std::chrono::steady_clock::now() + 3s;
-  while (!finished_.load() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  while (!finished_.load() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
   EXPECT_TRUE(finished_.load());
 }
 
@@ -340,15 +344,19 @@ TEST_F(BridgeTest, LongLineFromAPeerThatNeverReadsThenHangsUp) {
     std::size_t sent = 0;
     auto until = std::chrono::steady_clock::now() + 5s;
     while (sent < flood.size() && std::chrono::steady_clock::now() < until) {
-      ssize_t n = ::send(fds_[1], flood.data() + sent, flood.size() - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (n > 0) sent += static_cast<std::size_t>(n);
-      else std::this_thread::sleep_for(5ms);
+      ssize_t n =
+          ::send(fds_[1], flood.data() + sent, flood.size() - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n > 0)
+        sent += static_cast<std::size_t>(n);
+      else
+        std::this_thread::sleep_for(5ms);
     }
     ::shutdown(fds_[1], SHUT_RDWR);
   });
   writer.join();
   auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (!finished_.load() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  while (!finished_.load() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
   ASSERT_TRUE(finished_.load()) << "the terminal is stuck after the peer left";
 }
 

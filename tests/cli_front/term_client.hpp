@@ -27,7 +27,8 @@ class TermClient {
   }
 
   // Waits until `text` appears after the read mark; on success the mark moves past it.
-  bool expect(std::string_view text, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+  bool expect(std::string_view text,
+              std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
     auto end = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       auto pos = buffer_.find(text, mark_);

@@ -47,10 +47,12 @@ constexpr char kConfig[] =
 
 // VPDND_BUILD_DIR, else the build tree this test binary sits in (<build>/tests/...).
 std::string vpdnd_path() {
-  if (const char* dir = std::getenv("VPDND_BUILD_DIR"); dir && *dir) return std::string(dir) + "/vpdnd";
+  if (const char* dir = std::getenv("VPDND_BUILD_DIR"); dir && *dir)
+    return std::string(dir) + "/vpdnd";
   std::error_code ec;
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec && self.parent_path().filename() == "tests") return (self.parent_path().parent_path() / "vpdnd").string();
+  if (!ec && self.parent_path().filename() == "tests")
+    return (self.parent_path().parent_path() / "vpdnd").string();
   return "build/vpdnd";
 }
 
@@ -151,7 +153,9 @@ class Daemon {
     auto t0 = std::chrono::steady_clock::now();
     while (std::chrono::steady_clock::now() - t0 < timeout) {
       if (exited()) {
-        if (took) *took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+        if (took)
+          *took = std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::steady_clock::now() - t0);
         return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
       }
       std::this_thread::sleep_for(20ms);
@@ -186,17 +190,20 @@ class VpdndTelnet : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!fs::exists(vpdnd_path())) GTEST_SKIP() << vpdnd_path() << " is not built";
-    dir_ = fs::temp_directory_path() / ("vpdnd-cli-front-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("vpdnd-cli-front-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     // ctest runs tests in parallel processes: start at a port derived from the test name
     // and move on when that port is taken (vpdnd exits when it cannot bind).
     std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::size_t base = std::hash<std::string>{}(name) % 100;
     for (int attempt = 0; attempt < 20; ++attempt) {
-      port_ = static_cast<std::uint16_t>(20100 + (base + static_cast<std::size_t>(attempt) * 37) % 100);
+      port_ =
+          static_cast<std::uint16_t>(20100 + (base + static_cast<std::size_t>(attempt) * 37) % 100);
       Daemon& d = daemon_.emplace();
-      ASSERT_TRUE(d.start({"--no-console", "--telnet-port", std::to_string(port_), "--telnet-bind", "127.0.0.1"},
-                          dir_));
+      ASSERT_TRUE(d.start(
+          {"--no-console", "--telnet-port", std::to_string(port_), "--telnet-bind", "127.0.0.1"},
+          dir_));
       if (d.wait_log("telnet server on 127.0.0.1:" + std::to_string(port_))) return;
     }
     FAIL() << "no free port for vpdnd: " << daemon_->log();
@@ -249,16 +256,19 @@ TEST_F(VpdndTelnet, SchemeLoginPromptsViewsAndDisplayCurrent) {
   ASSERT_TRUE(c.expect("l2tp-group 1")) << c.all();
   ASSERT_TRUE(c.expect("return"));
   ASSERT_TRUE(c.expect("<LAB>"));
-  EXPECT_EQ(c.all().find("s3cret", c.all().find("dis cur")), std::string::npos) << "secret shown in clear";
+  EXPECT_EQ(c.all().find("s3cret", c.all().find("dis cur")), std::string::npos)
+      << "secret shown in clear";
   // The transcript reads as on a Comware box: no old prompt before a new one, no blank
   // line after a command, the prompt right after the last output line.
   const std::string& all = c.all();
-  EXPECT_NE(all.find("<LAB>sys\r\nSystem View: return to User View with Ctrl+Z.\r\n[LAB]l2tp-group 1\r\n"
-                     "[LAB-l2tp1]tunnel password simple s3cret\r\n[LAB-l2tp1]return\r\n<LAB>dis cur\r\n"),
-            std::string::npos)
+  EXPECT_NE(
+      all.find("<LAB>sys\r\nSystem View: return to User View with Ctrl+Z.\r\n[LAB]l2tp-group 1\r\n"
+               "[LAB-l2tp1]tunnel password simple s3cret\r\n[LAB-l2tp1]return\r\n<LAB>dis cur\r\n"),
+      std::string::npos)
       << all;
   EXPECT_EQ(all.find("<LAB>[LAB"), std::string::npos) << all;
-  EXPECT_EQ(all.find("\r\n\r\n\r\n<LAB>"), std::string::npos) << "two blank lines before the first prompt";
+  EXPECT_EQ(all.find("\r\n\r\n\r\n<LAB>"), std::string::npos)
+      << "two blank lines before the first prompt";
   EXPECT_EQ(all.find("<LAB>\r[LAB"), std::string::npos) << all;
   EXPECT_NE(all.find("\r\nreturn\r\n<LAB>"), std::string::npos) << all;
 }
@@ -454,7 +464,8 @@ TEST_F(VpdndTelnet, RealTelnetClientThroughExpect) {
   fs::path script = dir_ / "session.exp";
   std::ofstream(script) << R"(set timeout 10
 expect_after { timeout { puts "TIMEOUT"; exit 1 } eof { puts "EOF"; exit 2 } }
-spawn telnet 127.0.0.1 )" << port_ << R"(
+spawn telnet 127.0.0.1 )"
+                        << port_ << R"(
 expect -ex "Username:"
 send "admin\r"
 expect -ex "Password:"
@@ -474,7 +485,8 @@ send "\x15quit\r"
 expect eof
 exit 0
 )";
-  std::string cmd = "expect -f " + script.string() + " > " + (dir_ / "expect.log").string() + " 2>&1";
+  std::string cmd =
+      "expect -f " + script.string() + " > " + (dir_ / "expect.log").string() + " 2>&1";
   int rc = ::system(cmd.c_str());
   std::ifstream in(dir_ / "expect.log");
   std::string log((std::istreambuf_iterator<char>(in)), {});
@@ -489,7 +501,8 @@ TEST(VpdndConsole, PipedStdinRunsLineByLine) {
   std::ofstream(dir / "cmds.txt") << "system-view\nl2tp-group 9\ndisplay this\nreturn\n";
   std::string cmd = "timeout 20 sh -c '" + vpdnd_path() + " --telnet-port 0 --config " +
                     (dir / "startup.cfg").string() + " < " + (dir / "cmds.txt").string() + " > " +
-                    (dir / "out.txt").string() + " 2>&1 & pid=$!; sleep 2; kill -TERM $pid; wait $pid'";
+                    (dir / "out.txt").string() +
+                    " 2>&1 & pid=$!; sleep 2; kill -TERM $pid; wait $pid'";
   int rc = ::system(cmd.c_str());
   std::ifstream in(dir / "out.txt");
   std::string out((std::istreambuf_iterator<char>(in)), {});
@@ -502,7 +515,8 @@ TEST(VpdndConsole, PipedStdinRunsLineByLine) {
 
 TEST(VpdndConsole, PtyShellCtrlZAndSigterm) {
   if (!fs::exists(vpdnd_path())) GTEST_SKIP() << vpdnd_path() << " is not built";
-  fs::path dir = fs::temp_directory_path() / ("vpdnd-cli-front-console-" + std::to_string(::getpid()));
+  fs::path dir =
+      fs::temp_directory_path() / ("vpdnd-cli-front-console-" + std::to_string(::getpid()));
   Daemon d;
   ASSERT_TRUE(d.start({"--telnet-port", "0"}, dir, true));
   TermClient c(d.master());

@@ -2,7 +2,6 @@
 // `ppp chap password`, `ppp pap local-user ... password`: set, printed in cipher only,
 // loaded back identical, undone.
 #include "cli/cli.hpp"
-
 #include "fixture.hpp"
 
 namespace vpdnd::cli::test {

@@ -2,7 +2,6 @@
 // model default, and rejected input (range, length, characters, wrong view, mutual
 // exclusion) leaves the model unchanged.
 #include "cli/cli.hpp"
-
 #include "fixture.hpp"
 
 namespace vpdnd::cli::test {
@@ -16,7 +15,9 @@ struct UndoCase {
   std::string undo;
 };
 
-void PrintTo(const UndoCase& c, std::ostream* os) { *os << "'" << c.command << "'"; }
+void PrintTo(const UndoCase& c, std::ostream* os) {
+  *os << "'" << c.command << "'";
+}
 
 // Runs setup, takes the model, runs command (model must change), runs undo (model must be
 // back to the baseline).
@@ -68,14 +69,19 @@ INSTANTIATE_TEST_SUITE_P(
         UndoCase{{}, "ip pool 1 10.0.0.1 10.0.0.9", "undo ip pool 1"},
         UndoCase{{}, "ip pool lan 10.0.0.1", "undo ip pool lan"},
         UndoCase{{}, "domain corp.com", "undo domain corp.com"},
-        UndoCase{{"domain corp.com", "quit"}, "domain default enable corp.com", "undo domain default enable"},
+        UndoCase{{"domain corp.com", "quit"},
+                 "domain default enable corp.com",
+                 "undo domain default enable"},
         UndoCase{{}, "local-user alice@corp.com", "undo local-user alice@corp.com"},
         UndoCase{{}, "radius scheme r1", "undo radius scheme r1"},
-        UndoCase{{"interface eth1"}, "pppoe-server bind virtual-template 1", "undo pppoe-server bind"},
+        UndoCase{
+            {"interface eth1"}, "pppoe-server bind virtual-template 1", "undo pppoe-server bind"},
         // L2TP group view
         UndoCase{kGroup, "start l2tp ip 10.0.0.2 domain corp.com", "undo start l2tp"},
-        UndoCase{kGroup, "start l2tp ip 1.1.1.1 ip 1.1.1.2 ip 1.1.1.3 ip 1.1.1.4 ip 1.1.1.5 fullusername a@b",
-                 "undo start l2tp"},
+        UndoCase{
+            kGroup,
+            "start l2tp ip 1.1.1.1 ip 1.1.1.2 ip 1.1.1.3 ip 1.1.1.4 ip 1.1.1.5 fullusername a@b",
+            "undo start l2tp"},
         UndoCase{kGroup, "start l2tp ip 10.0.0.2 dnis 12345", "undo start l2tp"},
         UndoCase{kGroup, "lns-ip 10.0.0.2 10.0.0.3", "undo lns-ip"},
         UndoCase{kGroup, "user domain corp.com", "undo user"},
@@ -87,7 +93,9 @@ INSTANTIATE_TEST_SUITE_P(
         UndoCase{kGroup, "undo tunnel authentication", "tunnel authentication"},
         UndoCase{kGroup, "tunnel password simple aabbcc", "undo tunnel password"},
         UndoCase{kGroup, "tunnel timer hello 1000", "undo tunnel timer hello"},
-        UndoCase{{"l2tp-group 1", "tunnel password simple x"}, "tunnel avp-hidden", "undo tunnel avp-hidden"},
+        UndoCase{{"l2tp-group 1", "tunnel password simple x"},
+                 "tunnel avp-hidden",
+                 "undo tunnel avp-hidden"},
         UndoCase{kGroup, "tunnel flow-control", "undo tunnel flow-control"},
         UndoCase{kGroup, "mandatory-chap", "undo mandatory-chap"},
         UndoCase{kGroup, "mandatory-lcp", "undo mandatory-lcp"},
@@ -98,7 +106,8 @@ INSTANTIATE_TEST_SUITE_P(
         UndoCase{kTemplate, "remote address pool 1", "undo remote address"},
         UndoCase{kTemplate, "remote address 10.0.0.2", "undo remote address"},
         UndoCase{kTemplate, "ppp authentication-mode chap", "undo ppp authentication-mode"},
-        UndoCase{kTemplate, "ppp authentication-mode pap chap domain corp.com", "undo ppp authentication-mode"},
+        UndoCase{kTemplate, "ppp authentication-mode pap chap domain corp.com",
+                 "undo ppp authentication-mode"},
         UndoCase{kTemplate, "ppp timer hold 0", "undo ppp timer hold"},
         UndoCase{kTemplate, "ppp ipcp dns 8.8.8.8 8.8.4.4", "undo ppp ipcp dns"},
         UndoCase{kTemplate, "mtu 1400", "undo mtu"},
@@ -106,21 +115,27 @@ INSTANTIATE_TEST_SUITE_P(
         // domain view
         UndoCase{kDomain, "authentication ppp none", "undo authentication ppp"},
         UndoCase{kDomain, "authentication ppp radius-scheme r1", "undo authentication ppp"},
-        UndoCase{kDomain, "authentication ppp radius-scheme r1 local none", "undo authentication ppp"},
+        UndoCase{kDomain, "authentication ppp radius-scheme r1 local none",
+                 "undo authentication ppp"},
         UndoCase{kDomain, "authentication ppp radius-scheme r1 none", "undo authentication ppp"},
         UndoCase{kDomain, "accounting ppp radius-scheme r1", "undo accounting ppp"},
         UndoCase{kDomain, "ip pool 2 10.1.0.1 10.1.0.50", "undo ip pool 2"},
-        UndoCase{kDomain, "authorization-attribute ip-pool 2", "undo authorization-attribute ip-pool"},
+        UndoCase{kDomain, "authorization-attribute ip-pool 2",
+                 "undo authorization-attribute ip-pool"},
         UndoCase{kDomain, "state block", "undo state"},
         // local user view
         UndoCase{kUser, "password simple alicepw", "undo password"},
-        UndoCase{kUser, "service-type ppp telnet terminal", "undo service-type terminal ppp telnet"},
-        UndoCase{{"local-user alice", "service-type ppp"}, "service-type telnet", "undo service-type telnet"},
+        UndoCase{kUser, "service-type ppp telnet terminal",
+                 "undo service-type terminal ppp telnet"},
+        UndoCase{{"local-user alice", "service-type ppp"},
+                 "service-type telnet",
+                 "undo service-type telnet"},
         UndoCase{kUser, "state block", "undo state"},
         // RADIUS scheme view
         UndoCase{kRadius, "primary authentication 127.0.0.1", "undo primary authentication"},
         UndoCase{kRadius, "primary accounting 127.0.0.1 1646", "undo primary accounting"},
-        UndoCase{kRadius, "secondary authentication 127.0.0.2 1812", "undo secondary authentication"},
+        UndoCase{kRadius, "secondary authentication 127.0.0.2 1812",
+                 "undo secondary authentication"},
         UndoCase{kRadius, "secondary accounting 127.0.0.2", "undo secondary accounting"},
         UndoCase{kRadius, "key authentication simple testing123", "undo key authentication"},
         UndoCase{kRadius, "key accounting simple testing123", "undo key accounting"},
@@ -132,7 +147,8 @@ INSTANTIATE_TEST_SUITE_P(
         UndoCase{kRadius, "nas-ip 10.0.0.1", "undo nas-ip"},
         // VTY view
         UndoCase{kVty, "authentication-mode none", "undo authentication-mode"},
-        UndoCase{{"user-interface vty 0 4", "set authentication password simple pw"}, "authentication-mode password",
+        UndoCase{{"user-interface vty 0 4", "set authentication password simple pw"},
+                 "authentication-mode password",
                  "authentication-mode scheme"},
         UndoCase{kVty, "set authentication password simple pw", "undo set authentication password"},
         UndoCase{kVty, "idle-timeout 0", "undo idle-timeout"},
@@ -145,7 +161,9 @@ struct RejectCase {
   std::string error;  // substring of the output
 };
 
-void PrintTo(const RejectCase& c, std::ostream* os) { *os << "'" << c.command << "'"; }
+void PrintTo(const RejectCase& c, std::ostream* os) {
+  *os << "'" << c.command << "'";
+}
 
 class RejectTest : public ShellTest, public ::testing::WithParamInterface<RejectCase> {};
 
@@ -171,13 +189,13 @@ INSTANTIATE_TEST_SUITE_P(
     All, RejectTest,
     ::testing::Values(
         RejectCase{{}, "sysname " + std::string(31, 'x'), kWrong},
-        RejectCase{{}, "sysname a/b", kWrong},
-        RejectCase{{}, "l2tp-group 0", kWrong},
-        RejectCase{{}, "l2tp-group 65536", kWrong},
-        RejectCase{{}, "l2tp-group -1", kWrong},
+        RejectCase{{}, "sysname a/b", kWrong}, RejectCase{{}, "l2tp-group 0", kWrong},
+        RejectCase{{}, "l2tp-group 65536", kWrong}, RejectCase{{}, "l2tp-group -1", kWrong},
         RejectCase{{}, "l2tp-group 1 mode both", kUnrec},
         RejectCase{{"l2tp-group 1 mode lac", "quit"}, "l2tp-group 1 mode lns", "another mode"},
-        RejectCase{{"l2tp-group 1", "allow l2tp virtual-template 1", "quit"}, "l2tp-group 1 mode lac", "other role"},
+        RejectCase{{"l2tp-group 1", "allow l2tp virtual-template 1", "quit"},
+                   "l2tp-group 1 mode lac",
+                   "other role"},
         RejectCase{{}, "l2tp domain suffix-separator ab", kWrong},
         RejectCase{{}, "l2tp domain suffix-separator a", kWrong},
         RejectCase{{}, "l2tp match-order random", kUnrec},
@@ -190,35 +208,50 @@ INSTANTIATE_TEST_SUITE_P(
         RejectCase{{}, "ip pool 1 10.0.0.9 10.0.0.1", "must not be lower"},
         RejectCase{{}, "ip pool 1 10.0.0.1 10.0.0.256", kWrong},
         RejectCase{{"ip pool 1 10.0.0.1 10.0.0.9"}, "ip pool 2 10.0.0.5 10.0.0.20", "overlaps"},
-        RejectCase{{"domain d", "ip pool 3 10.5.0.1", "quit"}, "ip pool 3 10.6.0.1", "belongs to domain d"},
-        RejectCase{{}, "undo ip pool nope", "does not exist"},
-        RejectCase{{}, "domain a@b", kWrong},
+        RejectCase{{"domain d", "ip pool 3 10.5.0.1", "quit"},
+                   "ip pool 3 10.6.0.1",
+                   "belongs to domain d"},
+        RejectCase{{}, "undo ip pool nope", "does not exist"}, RejectCase{{}, "domain a@b", kWrong},
         RejectCase{{}, "domain " + std::string(25, 'd'), kWrong},
         RejectCase{{}, "domain default enable nope", "does not exist"},
         RejectCase{{}, "undo domain system", "cannot be removed"},
-        RejectCase{{"domain d", "quit", "domain default enable d"}, "undo domain d", "default domain"},
+        RejectCase{
+            {"domain d", "quit", "domain default enable d"}, "undo domain d", "default domain"},
         RejectCase{{}, "local-user " + std::string(81, 'u'), kWrong},
         RejectCase{{}, "local-user a|b", kWrong},
         RejectCase{{}, "radius scheme " + std::string(33, 'r'), kWrong},
         RejectCase{{}, "user-interface vty 4 0", "must not be lower"},
         RejectCase{{}, "user-interface vty 64", kWrong},
         // L2TP group
-        RejectCase{{"l2tp-group 1", "allow l2tp virtual-template 1"}, "start l2tp ip 10.0.0.2 domain x", "mutually exclusive"},
-        RejectCase{{"l2tp-group 1", "start l2tp ip 10.0.0.2 domain x"}, "allow l2tp virtual-template 1", "mutually exclusive"},
+        RejectCase{{"l2tp-group 1", "allow l2tp virtual-template 1"},
+                   "start l2tp ip 10.0.0.2 domain x",
+                   "mutually exclusive"},
+        RejectCase{{"l2tp-group 1", "start l2tp ip 10.0.0.2 domain x"},
+                   "allow l2tp virtual-template 1",
+                   "mutually exclusive"},
         RejectCase{{"l2tp-group 1 mode lns"}, "lns-ip 10.0.0.2", "mutually exclusive"},
-        RejectCase{{"l2tp-group 1 mode lac"}, "allow l2tp virtual-template 1", "mutually exclusive"},
+        RejectCase{
+            {"l2tp-group 1 mode lac"}, "allow l2tp virtual-template 1", "mutually exclusive"},
         RejectCase{{"l2tp-group 1"}, "start l2tp ip 10.0.0.2", kIncomplete},
         RejectCase{{"l2tp-group 1"}, "start l2tp ip 10.0.0.2 ip 10.0.0.2 domain x", "twice"},
+        RejectCase{
+            {"l2tp-group 1"},
+            "start l2tp ip 1.1.1.1 ip 1.1.1.2 ip 1.1.1.3 ip 1.1.1.4 ip 1.1.1.5 ip 1.1.1.6 domain x",
+            kUnrec},
         RejectCase{{"l2tp-group 1"},
-                   "start l2tp ip 1.1.1.1 ip 1.1.1.2 ip 1.1.1.3 ip 1.1.1.4 ip 1.1.1.5 ip 1.1.1.6 domain x", kUnrec},
-        RejectCase{{"l2tp-group 1"}, "lns-ip 1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 1.1.1.6", "% Too many parameters"},
+                   "lns-ip 1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 1.1.1.6",
+                   "% Too many parameters"},
         RejectCase{{"l2tp-group 1"}, "start l2tp ip 10.0.0.2 dnis 12ab", kWrong},
         RejectCase{{"l2tp-group 2"}, "allow l2tp virtual-template 1", "Only L2TP group 1"},
-        RejectCase{{"l2tp-group 2", "allow l2tp virtual-template 1 remote LAC", "quit", "l2tp-group 3"},
-                   "allow l2tp virtual-template 1 remote LAC", "already accepts"},
+        RejectCase{
+            {"l2tp-group 2", "allow l2tp virtual-template 1 remote LAC", "quit", "l2tp-group 3"},
+            "allow l2tp virtual-template 1 remote LAC",
+            "already accepts"},
         RejectCase{{"l2tp-group 1"}, "allow l2tp virtual-template 1024", kWrong},
         RejectCase{{"l2tp-group 1"}, "tunnel avp-hidden", "password first"},
-        RejectCase{{"l2tp-group 1", "tunnel password simple x", "tunnel avp-hidden"}, "undo tunnel password", "avp-hidden"},
+        RejectCase{{"l2tp-group 1", "tunnel password simple x", "tunnel avp-hidden"},
+                   "undo tunnel password",
+                   "avp-hidden"},
         RejectCase{{"l2tp-group 1"}, "tunnel timer hello 59", kWrong},
         RejectCase{{"l2tp-group 1"}, "tunnel timer hello 1001", kWrong},
         RejectCase{{"l2tp-group 1"}, "tunnel password simple " + std::string(17, 'p'), kWrong},
@@ -227,8 +260,7 @@ INSTANTIATE_TEST_SUITE_P(
         // virtual template
         RejectCase{kTemplate, "ip address 10.0.0.1 255.0.255.0", "not contiguous"},
         RejectCase{kTemplate, "ip address 10.0.0.1 33", kWrong},
-        RejectCase{kTemplate, "mtu 127", kWrong},
-        RejectCase{kTemplate, "mtu 1501", kWrong},
+        RejectCase{kTemplate, "mtu 127", kWrong}, RejectCase{kTemplate, "mtu 1501", kWrong},
         RejectCase{kTemplate, "ppp authentication-mode chap chap", kUnrec},
         RejectCase{kTemplate, "ppp timer hold 32768", kWrong},
         // domain / user / radius / vty
@@ -245,8 +277,7 @@ INSTANTIATE_TEST_SUITE_P(
         RejectCase{kVty, "screen-length 513", kWrong},
         // wrong view
         RejectCase{kDomain, "mandatory-chap", kUnrec},
-        RejectCase{kGroup, "ppp timer hold 5", kUnrec},
-        RejectCase{{}, "tunnel name x", kUnrec}));
+        RejectCase{kGroup, "ppp timer hold 5", kUnrec}, RejectCase{{}, "tunnel name x", kUnrec}));
 
 TEST_F(ShellTest, CipherPasswordLoadsTheSameSecret) {
   auto s = system_session();
@@ -276,7 +307,10 @@ TEST_F(ShellTest, DeletingTheObjectOfAnotherSessionsView) {
 
 TEST_F(ShellTest, ConfigChangesAreNotified) {
   std::vector<config::ConfigChange> seen;
-  engine.call([&] { store.subscribe([&](const config::ConfigChange& c, const config::RunningConfig&) { seen.push_back(c); }); });
+  engine.call([&] {
+    store.subscribe(
+        [&](const config::ConfigChange& c, const config::RunningConfig&) { seen.push_back(c); });
+  });
   auto s = system_session();
   s->execute("l2tp enable");
   s->execute("l2tp-group 3");

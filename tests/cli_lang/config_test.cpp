@@ -1,7 +1,6 @@
 // The config printer and loader: every worked example of CLI-REFERENCE.md loads with zero
 // errors, prints in canonical form, and the print loads back to an identical model.
 #include "cli/cli.hpp"
-
 #include "fixture.hpp"
 #include "startup-config/secret.hpp"
 
@@ -203,10 +202,17 @@ TEST_F(ConfigTest, PrintsComwareLayout) {
   std::string text = render_configuration(running());
   EXPECT_EQ(text.rfind("#\n", 0), 0u);
   EXPECT_NE(text.find("#\n sysname LAC\n#\n l2tp enable\n#\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("\nl2tp-group 1\n tunnel name LAC\n tunnel password cipher $c$3$"), std::string::npos) << text;
-  EXPECT_NE(text.find(" start l2tp ip 10.0.0.2 ip 10.0.0.3 domain corp.com\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("\ninterface Virtual-Template1\n ppp authentication-mode chap\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("\ninterface eth1\n pppoe-server bind virtual-template 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nl2tp-group 1\n tunnel name LAC\n tunnel password cipher $c$3$"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(" start l2tp ip 10.0.0.2 ip 10.0.0.3 domain corp.com\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\ninterface Virtual-Template1\n ppp authentication-mode chap\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\ninterface eth1\n pppoe-server bind virtual-template 1\n"),
+            std::string::npos)
+      << text;
   EXPECT_TRUE(text.ends_with("#\nreturn\n")) << text;
   // Secrets never in clear.
   EXPECT_EQ(text.find("aabbcc"), std::string::npos);

@@ -1,7 +1,6 @@
 // The language itself: views and prompts, abbreviation, aliases, the five caret errors,
 // `?` listings, Tab completion, the system-view fallback from sub-views.
 #include "cli/cli.hpp"
-
 #include "fixture.hpp"
 
 namespace vpdnd::cli::test {
@@ -109,7 +108,8 @@ TEST_F(GrammarTest, UnrecognizedCaret) {
   auto s = session();
   auto r = s->execute("dis l2tp tunel");
   EXPECT_FALSE(r.ok);
-  EXPECT_EQ(r.output, std::string(6 + 9, ' ') + "^\n % Unrecognized command found at '^' position.");
+  EXPECT_EQ(r.output,
+            std::string(6 + 9, ' ') + "^\n % Unrecognized command found at '^' position.");
   r = s->execute("frobnicate");
   EXPECT_EQ(r.output, std::string(6, ' ') + "^\n % Unrecognized command found at '^' position.");
 }
@@ -134,7 +134,8 @@ TEST_F(GrammarTest, TooManyParametersCaret) {
   auto s = system_session();
   auto r = s->execute("l2tp enable now");
   EXPECT_FALSE(r.ok);
-  EXPECT_EQ(r.output, std::string(6 + 12, ' ') + "^\n % Too many parameters found at '^' position.");
+  EXPECT_EQ(r.output,
+            std::string(6 + 12, ' ') + "^\n % Too many parameters found at '^' position.");
 }
 
 TEST_F(GrammarTest, WrongParameterCaret) {
@@ -275,7 +276,8 @@ TEST_F(GrammarTest, ResetCallsOperations) {
   EXPECT_EQ(r.output, "% Tunnel 6 does not exist.");
   EXPECT_TRUE(s->execute("reset l2tp tunnel name LAC").ok);
   EXPECT_TRUE(s->execute("reset l2tp session id 9").ok);
-  EXPECT_EQ(ops.resets, (std::vector<std::string>{"tunnel id 5", "tunnel id 6", "tunnel name LAC", "session id 9"}));
+  EXPECT_EQ(ops.resets, (std::vector<std::string>{"tunnel id 5", "tunnel id 6", "tunnel name LAC",
+                                                  "session id 9"}));
 }
 
 }  // namespace

@@ -35,13 +35,15 @@ class Walker {
     return line;
   }
 
-  std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_); }
+  std::size_t pick(std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);
+  }
 
  private:
   // Operator commands are not configuration; `save` would wait for an answer.
   static bool skip(const Node& n) {
-    static const char* words[] = {"save", "quit", "return", "reset", "debugging", "terminal", "display",
-                                  "system-view", "screen-length"};
+    static const char* words[] = {"save",     "quit",    "return",      "reset",        "debugging",
+                                  "terminal", "display", "system-view", "screen-length"};
     if (n.kind != NodeKind::keyword) return false;
     for (auto* w : words)
       if (n.word == w) return true;
@@ -53,12 +55,15 @@ class Walker {
       case NodeKind::keyword:
         return n.word;
       case NodeKind::integer: {
-        std::int64_t choices[] = {n.lo, n.hi, n.lo + 1, (n.lo + n.hi) / 2,
-                                  static_cast<std::int64_t>(std::uniform_int_distribution<std::int64_t>(n.lo, std::min<std::int64_t>(n.hi, n.lo + 5))(rng_))};
+        std::int64_t choices[] = {
+            n.lo, n.hi, n.lo + 1, (n.lo + n.hi) / 2,
+            static_cast<std::int64_t>(std::uniform_int_distribution<std::int64_t>(
+                n.lo, std::min<std::int64_t>(n.hi, n.lo + 5))(rng_))};
         return std::to_string(choices[pick(5)]);
       }
       case NodeKind::ipv4: {
-        const char* a[] = {"10.0.0.1", "10.0.0.2", "10.0.0.9", "192.168.0.1", "255.255.255.0", "1.1.1.1"};
+        const char* a[] = {"10.0.0.1",    "10.0.0.2",      "10.0.0.9",
+                           "192.168.0.1", "255.255.255.0", "1.1.1.1"};
         return a[pick(6)];
       }
       case NodeKind::character: {
@@ -67,12 +72,21 @@ class Walker {
       }
       case NodeKind::string: {
         static const std::string cipher = config::encrypt_secret(config::Secret{"pw1"});
-        std::vector<std::string> candidates = {"1", "corp.com", "LAC", "r1", "d1", "bob@corp.com", "123",
-                                               "pw", cipher, "eth1", std::string(n.hi, 'x')};
+        std::vector<std::string> candidates = {"1",
+                                               "corp.com",
+                                               "LAC",
+                                               "r1",
+                                               "d1",
+                                               "bob@corp.com",
+                                               "123",
+                                               "pw",
+                                               cipher,
+                                               "eth1",
+                                               std::string(n.hi, 'x')};
         for (int tries = 0; tries < 20; ++tries) {
           auto& c = candidates[pick(candidates.size())];
-          if (static_cast<std::int64_t>(c.size()) >= n.lo && static_cast<std::int64_t>(c.size()) <= n.hi &&
-              (!n.check || n.check(c)))
+          if (static_cast<std::int64_t>(c.size()) >= n.lo &&
+              static_cast<std::int64_t>(c.size()) <= n.hi && (!n.check || n.check(c)))
             return c;
         }
         return "1";
@@ -123,8 +137,10 @@ TEST_F(PropertyTest, RandomCommandSequencesAlwaysRoundTrip) {
     std::string history;
     for (auto& t : typed) history += t + "\n";
     ASSERT_TRUE(errors.empty()) << "seed " << seed << ": " << errors.front() << "\n" << printed;
-    ASSERT_TRUE(running() == model) << "seed " << seed << "\n" << printed << "\nreloaded:\n"
-                                    << render_configuration(running()) << "\nhistory:\n" << history;
+    ASSERT_TRUE(running() == model) << "seed " << seed << "\n"
+                                    << printed << "\nreloaded:\n"
+                                    << render_configuration(running()) << "\nhistory:\n"
+                                    << history;
     EXPECT_EQ(render_configuration(running()), printed);
   }
 }
@@ -133,8 +149,10 @@ TEST_F(PropertyTest, RandomCommandSequencesAlwaysRoundTrip) {
 // and `?`/Tab on any prefix of a real command never fails to parse what came before.
 TEST_F(PropertyTest, GarbageAndPrefixesNeverBreakTheSession) {
   std::mt19937 rng(777);
-  const char* entries[] = {"l2tp-group 1", "interface virtual-template 1", "interface eth1", "domain d1",
-                           "local-user u1", "radius scheme r1", "user-interface vty 0 4", "quit"};
+  const char* entries[] = {"l2tp-group 1",           "interface virtual-template 1",
+                           "interface eth1",         "domain d1",
+                           "local-user u1",          "radius scheme r1",
+                           "user-interface vty 0 4", "quit"};
   const auto& g = lang::grammar();
   Walker w(99);
   auto s = system_session();
@@ -144,7 +162,8 @@ TEST_F(PropertyTest, GarbageAndPrefixesNeverBreakTheSession) {
     s->execute(entries[i % std::size(entries)]);
     std::string junk;
     std::size_t len = std::uniform_int_distribution<std::size_t>(0, 40)(rng);
-    for (std::size_t k = 0; k < len; ++k) junk += static_cast<char>(std::uniform_int_distribution<int>(1, 127)(rng));
+    for (std::size_t k = 0; k < len; ++k)
+      junk += static_cast<char>(std::uniform_int_distribution<int>(1, 127)(rng));
     ASSERT_NO_THROW(s->execute(junk));
     ASSERT_NO_THROW(s->help(junk));
     ASSERT_NO_THROW(s->complete(junk));

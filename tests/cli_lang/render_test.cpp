@@ -12,7 +12,9 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-Ipv4 ip(const char* s) { return *Ipv4::parse(s); }
+Ipv4 ip(const char* s) {
+  return *Ipv4::parse(s);
+}
 
 vpdn::TunnelStatus tunnel() {
   vpdn::TunnelStatus t;
@@ -94,16 +96,19 @@ TEST(Render, SessionTable) {
   s2.user.clear();
   s2.address.reset();
   std::string out = render_l2tp_sessions({session_status(), s2}, Detail::brief);
-  EXPECT_EQ(out,
-            " Total session = 2\n"
-            "\n"
-            " LocalSID  RemoteSID  LocalTID  State         Interface            User            Address\n"
-            " 21        7          13006     Established   Virtual-Template1:0  alice@corp.com  192.168.0.10\n"
-            " 3         7          13006     Wait-connect  Virtual-Template1:0  -               -\n");
+  EXPECT_EQ(
+      out,
+      " Total session = 2\n"
+      "\n"
+      " LocalSID  RemoteSID  LocalTID  State         Interface            User            Address\n"
+      " 21        7          13006     Established   Virtual-Template1:0  alice@corp.com  "
+      "192.168.0.10\n"
+      " 3         7          13006     Wait-connect  Virtual-Template1:0  -               -\n");
   std::string v = render_l2tp_sessions({session_status()}, Detail::verbose);
   EXPECT_THAT(v, HasSubstr("  User: alice@corp.com, authentication: proxy CHAP\n"));
   EXPECT_THAT(v, HasSubstr("  Address: 192.168.0.10\n"));
-  EXPECT_THAT(render_l2tp_sessions({session_status(), s2}, Detail::statistics), HasSubstr(" Wait-connect = 1\n"));
+  EXPECT_THAT(render_l2tp_sessions({session_status(), s2}, Detail::statistics),
+              HasSubstr(" Wait-connect = 1\n"));
 }
 
 TEST(Render, StateNames) {
@@ -191,7 +196,8 @@ TEST(Render, ConfigDisplaysNeverShowSecrets) {
 }
 
 TEST(Render, MaskSecretsInSavedText) {
-  std::string masked = mask_secrets("local-user a\n password simple abc\n key authentication simple k1\n");
+  std::string masked =
+      mask_secrets("local-user a\n password simple abc\n key authentication simple k1\n");
   EXPECT_THAT(masked, Not(HasSubstr("abc")));
   EXPECT_THAT(masked, Not(HasSubstr(" k1")));
   EXPECT_THAT(masked, HasSubstr(" password cipher $c$3$"));
@@ -281,8 +287,8 @@ TEST_F(DisplayTest, DisplayIpPoolNameListsTheLeasesOfTheAllPoolsSnapshot) {
   EXPECT_THAT(r.output, Not(HasSubstr("alice")));
 }
 
-
-aaa::OnlineUser online(std::uint64_t index, const std::string& user, const std::string& domain, const char* address) {
+aaa::OnlineUser online(std::uint64_t index, const std::string& user, const std::string& domain,
+                       const char* address) {
   aaa::OnlineUser u;
   u.index = index;
   u.user = user;
@@ -296,11 +302,13 @@ aaa::OnlineUser online(std::uint64_t index, const std::string& user, const std::
 
 TEST_F(DisplayTest, DisplayConnectionListsOnlineUsersV5Style) {
   ops.users = {online(1, "alice@corp.com", "corp.com", "192.168.0.10"),
-               online(2, "bob@other.net", "other.net", "192.168.0.11"), online(7, "carol@corp.com", "corp.com", nullptr)};
+               online(2, "bob@other.net", "other.net", "192.168.0.11"),
+               online(7, "carol@corp.com", "corp.com", nullptr)};
   auto s = session();
   auto r = s->execute("display connection");
   ASSERT_TRUE(r.ok) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("Index=1   ,Username=alice@corp.com\nIP=192.168.0.10\nIPv6=N/A\n"));
+  EXPECT_THAT(r.output,
+              HasSubstr("Index=1   ,Username=alice@corp.com\nIP=192.168.0.10\nIPv6=N/A\n"));
   EXPECT_THAT(r.output, HasSubstr("Index=7   ,Username=carol@corp.com\nIP=N/A\n"));
   EXPECT_THAT(r.output, HasSubstr(" Total 3 connection(s) matched."));
   r = s->execute("dis conn domain CORP.com");
@@ -344,14 +352,16 @@ TEST_F(DisplayTest, CutConnectionIsASystemViewCommandThatSaysWhenNothingMatched)
 
 TEST_F(DisplayTest, NoSecretInAnyDisplay) {
   auto s = system_session();
-  for (const char* l : {"local-user alice", "password simple AlicePw1", "quit", "radius scheme r1",
-                        "key authentication simple RadKey22", "key accounting simple RadKey33", "quit",
-                        "l2tp-group 1", "tunnel password simple TunPw44", "quit", "user-interface vty 0 4",
-                        "set authentication password simple VtyPw55", "return", "save force"})
+  for (const char* l :
+       {"local-user alice", "password simple AlicePw1", "quit", "radius scheme r1",
+        "key authentication simple RadKey22", "key accounting simple RadKey33", "quit",
+        "l2tp-group 1", "tunnel password simple TunPw44", "quit", "user-interface vty 0 4",
+        "set authentication password simple VtyPw55", "return", "save force"})
     ASSERT_TRUE(s->execute(l).ok) << l;
   std::string all;
-  for (const char* l : {"display current-configuration", "display saved-configuration", "display local-user",
-                        "display radius scheme", "display radius scheme r1", "display domain", "display this"})
+  for (const char* l :
+       {"display current-configuration", "display saved-configuration", "display local-user",
+        "display radius scheme", "display radius scheme r1", "display domain", "display this"})
     all += s->execute(l).output;
   s->execute("system-view");
   s->execute("l2tp-group 1");

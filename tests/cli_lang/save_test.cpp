@@ -22,7 +22,8 @@ TEST_F(SaveTest, AsksOnTerminalAndSavesOnYes) {
   s->execute("sysname SAVED");
   auto r = s->execute("save");
   EXPECT_TRUE(r.awaiting_answer);
-  EXPECT_EQ(r.output, "The current configuration will be written to the device. Are you sure? [Y/N]:");
+  EXPECT_EQ(r.output,
+            "The current configuration will be written to the device. Are you sure? [Y/N]:");
   EXPECT_FALSE(std::filesystem::exists(context.startup_path));
   r = s->execute("y");
   EXPECT_TRUE(r.ok) << r.output;

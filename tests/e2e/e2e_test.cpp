@@ -3,7 +3,6 @@
 // the boxes' displays over telnet and checks the teardown. Exit 77 from the script = skip
 // (not root, binary or tool missing). Label "system".
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 
 #include <array>
@@ -40,19 +39,47 @@ void expect_pass(const std::string& scenario) {
   if (o.code == 0) std::printf("%s", o.output.c_str());
 }
 
-TEST(VpdnEndToEnd, NasInitiatedLocalAuth) { expect_pass("nas"); }
-TEST(VpdnEndToEnd, NasInitiatedMandatoryChap) { expect_pass("nas-mandatory-chap"); }
-TEST(VpdnEndToEnd, NasInitiatedRadius) { expect_pass("nas-radius"); }
-TEST(VpdnEndToEnd, ClientInitiated) { expect_pass("client"); }
-TEST(VpdnEndToEnd, TwoHundredSessionsOneTunnel) { expect_pass("many"); }
-TEST(VpdnEndToEnd, ResetTunnelOnLnsEndsEverything) { expect_pass("reset-lns"); }
-TEST(VpdnEndToEnd, ResetTunnelOnLacEndsEverything) { expect_pass("reset-lac"); }
-TEST(VpdnEndToEnd, LnsSigtermWithSessionUp) { expect_pass("stop-lns"); }
-TEST(VpdnEndToEnd, UndoL2tpEnableOnLnsEndsEverything) { expect_pass("undo-enable"); }
-TEST(VpdnEndToEnd, CutConnectionOnLnsEndsEverything) { expect_pass("cut-lns"); }
-TEST(VpdnEndToEnd, CutConnectionOnLacEndsEverything) { expect_pass("cut-lac"); }
-TEST(VpdnEndToEnd, ResetSessionOnLnsEndsEverything) { expect_pass("reset-session-lns"); }
-TEST(VpdnEndToEnd, ResetSessionOnLacEndsEverything) { expect_pass("reset-session-lac"); }
-TEST(VpdnEndToEnd, UndoVirtualTemplateOnLnsEndsItsCalls) { expect_pass("undo-vt"); }
+TEST(VpdnEndToEnd, NasInitiatedLocalAuth) {
+  expect_pass("nas");
+}
+TEST(VpdnEndToEnd, NasInitiatedMandatoryChap) {
+  expect_pass("nas-mandatory-chap");
+}
+TEST(VpdnEndToEnd, NasInitiatedRadius) {
+  expect_pass("nas-radius");
+}
+TEST(VpdnEndToEnd, ClientInitiated) {
+  expect_pass("client");
+}
+TEST(VpdnEndToEnd, TwoHundredSessionsOneTunnel) {
+  expect_pass("many");
+}
+TEST(VpdnEndToEnd, ResetTunnelOnLnsEndsEverything) {
+  expect_pass("reset-lns");
+}
+TEST(VpdnEndToEnd, ResetTunnelOnLacEndsEverything) {
+  expect_pass("reset-lac");
+}
+TEST(VpdnEndToEnd, LnsSigtermWithSessionUp) {
+  expect_pass("stop-lns");
+}
+TEST(VpdnEndToEnd, UndoL2tpEnableOnLnsEndsEverything) {
+  expect_pass("undo-enable");
+}
+TEST(VpdnEndToEnd, CutConnectionOnLnsEndsEverything) {
+  expect_pass("cut-lns");
+}
+TEST(VpdnEndToEnd, CutConnectionOnLacEndsEverything) {
+  expect_pass("cut-lac");
+}
+TEST(VpdnEndToEnd, ResetSessionOnLnsEndsEverything) {
+  expect_pass("reset-session-lns");
+}
+TEST(VpdnEndToEnd, ResetSessionOnLacEndsEverything) {
+  expect_pass("reset-session-lac");
+}
+TEST(VpdnEndToEnd, UndoVirtualTemplateOnLnsEndsItsCalls) {
+  expect_pass("undo-vt");
+}
 
 }  // namespace

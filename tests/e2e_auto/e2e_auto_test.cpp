@@ -3,7 +3,6 @@
 // checks vt1's address, a ping through the tunnel, the displays and the teardown.
 // Exit 77 from the script = skip (not root, binary or tool missing). Label "system".
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 
 #include <array>

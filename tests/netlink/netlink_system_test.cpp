@@ -1,18 +1,16 @@
 // System tests: real TUN device, rtnetlink through libnl, packets both ways, all inside a
 // network namespace the test creates ("vdp-tun-<pid>") and deletes.
-#include "netlink/netlink.hpp"
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <gtest/gtest.h>
-
 #include <chrono>
 
+#include "netlink/netlink.hpp"
 #include "tests/netlink/netns.hpp"
 
 namespace vpdnd::netlink {
@@ -20,10 +18,10 @@ namespace {
 
 using test::Netns;
 
-#define REQUIRE_NETNS()                                                          \
-  do {                                                                           \
-    if (!test::have_root()) GTEST_SKIP() << "needs root (netns, TUN)";           \
-    if (!test::have_tun()) GTEST_SKIP() << "no /dev/net/tun";                    \
+#define REQUIRE_NETNS()                                                            \
+  do {                                                                             \
+    if (!test::have_root()) GTEST_SKIP() << "needs root (netns, TUN)";             \
+    if (!test::have_tun()) GTEST_SKIP() << "no /dev/net/tun";                      \
     if (!test::have_ip_tool()) GTEST_SKIP() << "no `ip` (iproute2) to make netns"; \
   } while (0)
 
@@ -36,7 +34,8 @@ std::uint16_t ip_checksum(const std::uint8_t* p, std::size_t n) {
 }
 
 // IPv4/UDP datagram with a valid header checksum and UDP checksum 0 (allowed for IPv4).
-Bytes udp_packet(Ipv4 src, Ipv4 dst, std::uint16_t sport, std::uint16_t dport, std::string_view data) {
+Bytes udp_packet(Ipv4 src, Ipv4 dst, std::uint16_t sport, std::uint16_t dport,
+                 std::string_view data) {
   std::size_t total = 28 + data.size();
   Bytes p(total, 0);
   p[0] = 0x45;
@@ -140,7 +139,8 @@ TEST_F(TunInNetns, HostRoutesAppearAndDisappear) {
   ASSERT_TRUE(listed);
   int hosts = 0;
   for (const auto& r : *listed)
-    if (r.prefix == 32 && (r.destination == user_ || r.destination == *Ipv4::parse("10.77.1.6"))) ++hosts;
+    if (r.prefix == 32 && (r.destination == user_ || r.destination == *Ipv4::parse("10.77.1.6")))
+      ++hosts;
   EXPECT_EQ(hosts, 2);
 
   ASSERT_TRUE(routes_->remove_host(user_));
@@ -208,7 +208,8 @@ TEST_F(TunInNetns, PacketsWrittenToTunReachLocalSockets) {
 
 TEST(KernelL2tp, CreatesAndDeletesWhereTheKernelHasIt) {
   std::string reason;
-  if (!kernel_l2tp_available(&reason)) GTEST_SKIP() << "kernel L2TP backend unavailable: " << reason;
+  if (!kernel_l2tp_available(&reason))
+    GTEST_SKIP() << "kernel L2TP backend unavailable: " << reason;
   if (!test::have_root()) GTEST_SKIP() << "needs root";
   auto k = KernelL2tp::open();
   ASSERT_TRUE(k) << k.error().message;

@@ -1,12 +1,11 @@
-#include "netlink/netlink.hpp"
-
+#include <gtest/gtest.h>
 #include <linux/genetlink.h>
 #include <linux/l2tp.h>
 #include <linux/netlink.h>
 
-#include <gtest/gtest.h>
-
 #include <cstring>
+
+#include "netlink/netlink.hpp"
 
 namespace vpdnd::netlink {
 namespace {

@@ -12,9 +12,15 @@
 
 namespace vpdnd::test {
 
-inline bool have_root() { return ::geteuid() == 0; }
-inline bool have_tun() { return ::access("/dev/net/tun", R_OK | W_OK) == 0; }
-inline bool have_ip_tool() { return std::system("ip -V >/dev/null 2>&1") == 0; }
+inline bool have_root() {
+  return ::geteuid() == 0;
+}
+inline bool have_tun() {
+  return ::access("/dev/net/tun", R_OK | W_OK) == 0;
+}
+inline bool have_ip_tool() {
+  return std::system("ip -V >/dev/null 2>&1") == 0;
+}
 
 // The build tree: $VPDND_BUILD_DIR, else two levels above this test binary
 // (<build>/tests/<name>), so binaries like vpdn-dial are found however ctest passes env.
@@ -73,8 +79,12 @@ class Netns {
     }
   }
   // Runs a shell command inside the namespace.
-  int exec(const std::string& cmd) const { return std::system(("ip netns exec " + name_ + " " + cmd).c_str()); }
-  std::string output(const std::string& cmd) const { return run_output("ip netns exec " + name_ + " " + cmd); }
+  int exec(const std::string& cmd) const {
+    return std::system(("ip netns exec " + name_ + " " + cmd).c_str());
+  }
+  std::string output(const std::string& cmd) const {
+    return run_output("ip netns exec " + name_ + " " + cmd);
+  }
 
  private:
   std::string name_;

@@ -316,7 +316,7 @@ TEST(FsmPair, TwoAutomataConverge) {
 TEST_F(FsmFixture, PolicyIsNotAskedForWhileOpenedUntilThePeerRenegotiates) {
   open_fsm(*this);
   const int asked = out.policy_asked;
-  timers.advance(30s);                        // no restart timer runs in Opened
+  timers.advance(30s);                                    // no restart timer runs in Opened
   peer_sends(Code::echo_request, 5, hex("00 00 00 00"));  // the host's (here: Code-Reject)
   EXPECT_EQ(out.count(Code::code_reject), 1u);
   EXPECT_EQ(out.policy_asked, asked);

@@ -34,15 +34,20 @@ void counted_free(void* p) noexcept {
   if (!p) return;
   if (g_counting) {
     g_live_bytes -= static_cast<long long>(malloc_usable_size(p));
-    if (std::getenv("PPP_MEMORY_TRACE")) std::fprintf(stderr, "  free %zu\n", malloc_usable_size(p));
+    if (std::getenv("PPP_MEMORY_TRACE"))
+      std::fprintf(stderr, "  free %zu\n", malloc_usable_size(p));
     --g_live_chunks;
   }
   std::free(p);
 }
 }  // namespace
 
-void* operator new(std::size_t n) { return counted_alloc(n); }
-void* operator new[](std::size_t n) { return counted_alloc(n); }
+void* operator new(std::size_t n) {
+  return counted_alloc(n);
+}
+void* operator new[](std::size_t n) {
+  return counted_alloc(n);
+}
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
   try {
     return counted_alloc(n);
@@ -57,10 +62,18 @@ void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
     return nullptr;
   }
 }
-void operator delete(void* p) noexcept { counted_free(p); }
-void operator delete[](void* p) noexcept { counted_free(p); }
-void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
-void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
+void operator delete(void* p) noexcept {
+  counted_free(p);
+}
+void operator delete[](void* p) noexcept {
+  counted_free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  counted_free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  counted_free(p);
+}
 
 namespace vpdnd::ppp {
 namespace {
@@ -83,10 +96,10 @@ struct Events : PppListener {
 struct Auth : Authenticator {
   Handle authenticate(const AuthRequest& r, Done done) override {
     AuthResult res;
-    res.accepted = r.method == AuthMethod::pap
-                       ? r.password == "alicepw"
-                       : chap_md5_response(r.chap_id, "alicepw", r.chap_challenge) ==
-                             r.chap_response;
+    res.accepted =
+        r.method == AuthMethod::pap
+            ? r.password == "alicepw"
+            : chap_md5_response(r.chap_id, "alicepw", r.chap_challenge) == r.chap_response;
     res.message = res.accepted ? "Authentication success" : "Denied";
     done(std::move(res));
     return 1;
@@ -242,8 +255,8 @@ TEST(PppMemory, EstablishedLnsSessionWithProxyLcpIsSmall) {
   l.user = std::move(lac.user);  // the user's frames now reach the LNS session
   SessionConfig c = lns_config();
   c.proxy = *lac.server_ev.proxy;
-  l.server = std::make_unique<PppSession>(c, lac.to_user, l.server_ev, lac.timers, &l.auth,
-                                          &l.pool);
+  l.server =
+      std::make_unique<PppSession>(c, lac.to_user, l.server_ev, lac.timers, &l.auth, &l.pool);
   l.server->start();
   // Frames between the user and the LNS cross lac's wires: relay them by hand.
   for (int i = 0; i < 100; ++i) {

@@ -1239,7 +1239,8 @@ TEST(PppVpdn, LnsProxiedSessionIpcpRenegotiationReportsTheProxiedAuth) {
   ASSERT_TRUE(v.lns_ev.up);
   EXPECT_EQ(v.lns_ev.up->auth, AuthProtocol::pap);
   v.lns->receive(encode_frame(
-      proto::ipcp, encode_control(1, 77, encode_ipcp_options({v.lns->peer_address(), {}, {}, {}}))));
+      proto::ipcp,
+      encode_control(1, 77, encode_ipcp_options({v.lns->peer_address(), {}, {}, {}}))));
   v.pump();
   v.run(5s);
   EXPECT_EQ(v.lns->ipcp_state(), "Opened");

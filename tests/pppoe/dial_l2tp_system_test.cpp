@@ -2,14 +2,13 @@
 // this test from the same parts vpdnd uses (L2tpEngine + PppSession in local mode), on
 // 127.0.0.1 port 23100..23101: tunnel (with and without challenge), sessions, CHAP, IPCP,
 // hang-up with CDN, and the summary line.
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <gtest/gtest.h>
-
-#include <atomic>
 #include <map>
 #include <thread>
 
@@ -24,8 +23,9 @@ namespace {
 struct LabAuth : Authenticator {
   Handle authenticate(const AuthRequest& r, Done done) override {
     AuthResult res;
-    res.accepted = r.method == AuthMethod::pap ? r.password == "pw"
-                                               : chap_md5_response(r.chap_id, "pw", r.chap_challenge) == r.chap_response;
+    res.accepted = r.method == AuthMethod::pap
+                       ? r.password == "pw"
+                       : chap_md5_response(r.chap_id, "pw", r.chap_challenge) == r.chap_response;
     done(res);
     return 1;
   }
@@ -33,13 +33,16 @@ struct LabAuth : Authenticator {
 };
 struct LabPool : AddressProvider {
   std::uint32_t next = 0x0a630101;
-  std::optional<Ipv4> acquire(const std::string&, const AuthResult&) override { return Ipv4{next++}; }
+  std::optional<Ipv4> acquire(const std::string&, const AuthResult&) override {
+    return Ipv4{next++};
+  }
   void release(Ipv4) override {}
 };
 
 class LabLns : public vpdn::SessionHandler {
  public:
-  LabLns(boost::asio::io_context& io, TimerService& timers, const config::RunningConfig& cfg, std::uint16_t port)
+  LabLns(boost::asio::io_context& io, TimerService& timers, const config::RunningConfig& cfg,
+         std::uint16_t port)
       : io_(io), timers_(timers) {
     vpdn::EngineOptions eo;
     eo.bind_address = *Ipv4::parse("127.0.0.1");
@@ -111,7 +114,9 @@ class LabLns : public vpdn::SessionHandler {
   std::map<vpdn::SessionRef, std::unique_ptr<Sess>> sessions_;
 };
 
-std::string dial_path() { return test::build_dir() + "/vpdn-dial"; }
+std::string dial_path() {
+  return test::build_dir() + "/vpdn-dial";
+}
 
 // The summary line `established=N failed=F setup_rate=R/s p50_ms=.. p99_ms=..` as
 // key -> value ("rate" without "/s"). Hand-parsed: std::regex trips GCC 12's
@@ -190,9 +195,10 @@ class DialL2tp : public ::testing::Test {
 TEST_F(DialL2tp, ManyUsersOverOneTunnelWithChallenge) {
   start(true, 23100);
   std::string out;
-  int rc = dial("--l2tp 127.0.0.1:23100 --secret tunnel-secret --user 'u{n}@corp.com' --password pw "
-                "--count 20 --rate 500 --concurrency 20 --hold 0.5",
-                out);
+  int rc = dial(
+      "--l2tp 127.0.0.1:23100 --secret tunnel-secret --user 'u{n}@corp.com' --password pw "
+      "--count 20 --rate 500 --concurrency 20 --hold 0.5",
+      out);
   EXPECT_EQ(rc, 0) << out;
   auto s = summary(out);
   EXPECT_EQ(s["established"], "20") << out;
@@ -213,7 +219,9 @@ TEST_F(DialL2tp, WithoutTunnelAuthentication) {
 TEST_F(DialL2tp, WrongTunnelSecretFails) {
   start(true, 23102);
   std::string out;
-  int rc = dial("--l2tp 127.0.0.1:23102 --secret wrong --user alice --password pw --count 1 --timeout 8", out);
+  int rc =
+      dial("--l2tp 127.0.0.1:23102 --secret wrong --user alice --password pw --count 1 --timeout 8",
+           out);
   EXPECT_EQ(rc, 1) << out;
   EXPECT_EQ(summary(out)["failed"], "1") << out;
   EXPECT_EQ(lns_->incoming.load(), 0);
@@ -240,9 +248,10 @@ TEST_F(DialL2tp, DISABLED_SetupRateLoad) {
   const char* n = std::getenv("VDP_DIAL_COUNT");
   std::string count = n ? n : "2000";
   std::string out;
-  int rc = dial("--l2tp 127.0.0.1:23104 --secret tunnel-secret --user 'u{n}' --password pw --count " + count +
-                    " --rate 100000 --concurrency 500 --hold 0 --quiet",
-                out);
+  int rc =
+      dial("--l2tp 127.0.0.1:23104 --secret tunnel-secret --user 'u{n}' --password pw --count " +
+               count + " --rate 100000 --concurrency 500 --hold 0 --quiet",
+           out);
   std::printf("%s", out.c_str());
   EXPECT_EQ(rc, 0);
   EXPECT_EQ(summary(out)["established"], count);

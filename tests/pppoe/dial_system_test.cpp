@@ -2,15 +2,14 @@
 // same parts vpdnd uses (PppoeServer + PppSession in local mode + a TUN), across a veth
 // pair between two namespaces ("vdp-dac-<pid>", "vdp-dusr-<pid>"): discovery, CHAP/PAP,
 // IPCP, PADT on hang-up, the summary line, and `ping` through a session with --tun.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <gtest/gtest.h>
-
-#include <atomic>
 #include <future>
 #include <map>
 #include <set>
@@ -67,7 +66,8 @@ class LabAc : public PppoeSessionListener {
     tun_ = &tun;
     tun.start(io_, [this](const netlink::PacketBatch& b) {
       for (std::size_t i = 0; i < b.size(); ++i)
-        if (auto* s = by_addr_.find_for_packet(b[i], drops_)) server_->send((*s)->id, encode_frame(proto::ip, b[i]));
+        if (auto* s = by_addr_.find_for_packet(b[i], drops_))
+          server_->send((*s)->id, encode_frame(proto::ip, b[i]));
     });
   }
 
@@ -147,7 +147,9 @@ class LabAc : public PppoeSessionListener {
   netlink::TunDevice* tun_ = nullptr;
 };
 
-std::string dial_path() { return test::build_dir() + "/vpdn-dial"; }
+std::string dial_path() {
+  return test::build_dir() + "/vpdn-dial";
+}
 
 class DialOverVeth : public ::testing::Test {
  protected:
@@ -159,7 +161,8 @@ class DialOverVeth : public ::testing::Test {
     ac_ns_ = std::make_unique<Netns>("vdp-dac-" + pid);
     user_ns_ = std::make_unique<Netns>("vdp-dusr-" + pid);
     ASSERT_TRUE(ac_ns_->ok() && user_ns_->ok());
-    ASSERT_EQ(ac_ns_->exec("ip link add vdpac type veth peer name vdpuser netns " + user_ns_->name()), 0);
+    ASSERT_EQ(
+        ac_ns_->exec("ip link add vdpac type veth peer name vdpuser netns " + user_ns_->name()), 0);
     ASSERT_EQ(ac_ns_->exec("ip link set vdpac up"), 0);
     ASSERT_EQ(user_ns_->exec("ip link set vdpuser up"), 0);
   }
@@ -202,7 +205,8 @@ class DialOverVeth : public ::testing::Test {
   }
   // Runs vpdn-dial in the user namespace; returns its exit code and output.
   int dial(const std::string& args, std::string& out) {
-    std::string cmd = "timeout 50 ip netns exec " + user_ns_->name() + " " + dial_path() + " --pppoe vdpuser " + args + " 2>&1";
+    std::string cmd = "timeout 50 ip netns exec " + user_ns_->name() + " " + dial_path() +
+                      " --pppoe vdpuser " + args + " 2>&1";
     FILE* p = ::popen(cmd.c_str(), "r");
     char buf[512];
     while (std::fgets(buf, sizeof buf, p)) out += buf;
@@ -253,7 +257,10 @@ std::map<std::string, std::string> summary(const std::string& out) {
 TEST_F(DialOverVeth, ManyChapUsersComeUpAndHangUpWithPadt) {
   start_ac(AuthMethod::chap_md5, false);
   std::string out;
-  int rc = dial("--user 'u{n}@corp.com' --password pw --count 20 --rate 200 --concurrency 20 --hold 0.5 --chap", out);
+  int rc = dial(
+      "--user 'u{n}@corp.com' --password pw --count 20 --rate 200 --concurrency 20 --hold 0.5 "
+      "--chap",
+      out);
   auto s = summary(out);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(s["established"], "20") << out;
@@ -306,8 +313,9 @@ TEST_F(DialOverVeth, NoAccessConcentratorTimesOut) {
 
 TEST_F(DialOverVeth, PingThroughTheSessionWithTun) {
   start_ac(AuthMethod::chap_md5, true);
-  std::string cmd = "ip netns exec " + user_ns_->name() + " " + dial_path() +
-                    " --pppoe vdpuser --user alice --password pw --hold -1 --tun --route 10.99.0.0/24";
+  std::string cmd =
+      "ip netns exec " + user_ns_->name() + " " + dial_path() +
+      " --pppoe vdpuser --user alice --password pw --hold -1 --tun --route 10.99.0.0/24";
   std::string log = "/tmp/vdp-dial-" + std::to_string(::getpid()) + ".log";
   pid_t child = ::fork();
   ASSERT_GE(child, 0);
@@ -317,7 +325,8 @@ TEST_F(DialOverVeth, PingThroughTheSessionWithTun) {
   }
   bool have_addr = false;
   for (int i = 0; i < 100 && !have_addr; ++i) {
-    have_addr = user_ns_->output("ip -o -4 addr show dev vdial0 2>/dev/null").find("10.99.1.") != std::string::npos;
+    have_addr = user_ns_->output("ip -o -4 addr show dev vdial0 2>/dev/null").find("10.99.1.") !=
+                std::string::npos;
     if (!have_addr) usleep(50000);
   }
   EXPECT_TRUE(have_addr) << test::run_output("cat " + log);
@@ -350,8 +359,11 @@ TEST_F(DialOverVeth, DISABLED_SetupRateLoad) {
   const char* n = std::getenv("VDP_DIAL_COUNT");
   std::string count = n ? n : "2000";
   std::string out;
-  int rc = dial("--user 'u{n}' --password pw --count " + count + " --rate 100000 --concurrency " + std::string(std::getenv("VDP_DIAL_CONC") ? std::getenv("VDP_DIAL_CONC") : "100") + " --hold 0 --quiet",
-                out);
+  int rc =
+      dial("--user 'u{n}' --password pw --count " + count + " --rate 100000 --concurrency " +
+               std::string(std::getenv("VDP_DIAL_CONC") ? std::getenv("VDP_DIAL_CONC") : "100") +
+               " --hold 0 --quiet",
+           out);
   std::printf("%s", out.c_str());
   EXPECT_EQ(rc, 0);
   EXPECT_EQ(summary(out)["established"], count);

@@ -1,6 +1,6 @@
-#include "ppp/pppoe.hpp"
-
 #include <gtest/gtest.h>
+
+#include "ppp/pppoe.hpp"
 
 namespace vpdnd::ppp {
 namespace {
@@ -36,7 +36,8 @@ TEST(PppoeCodec, DecodesPadi) {
 }
 
 TEST(PppoeCodec, RoundTripsEveryCode) {
-  for (PppoeCode code : {PppoeCode::padi, PppoeCode::pado, PppoeCode::padr, PppoeCode::pads, PppoeCode::padt}) {
+  for (PppoeCode code :
+       {PppoeCode::padi, PppoeCode::pado, PppoeCode::padr, PppoeCode::pads, PppoeCode::padt}) {
     PppoeDiscovery p;
     p.dst = code == PppoeCode::padi ? kBroadcastMac : MacAddress{2, 0, 0, 0, 0, 9};
     p.src = {2, 0, 0, 0, 0, 1};
@@ -56,9 +57,9 @@ TEST(PppoeCodec, RoundTripsEveryCode) {
 
 TEST(PppoeCodec, EndOfListStopsTagParsing) {
   // Service-Name, End-Of-List, then garbage that would be a bad tag.
-  auto p = decode_pppoe_discovery(hex(
-      "ff ff ff ff ff ff 02 00 00 00 00 01 88 63 11 09 00 00 00 0b"
-      " 01 01 00 00 00 00 00 00 ff ff 09"));
+  auto p =
+      decode_pppoe_discovery(hex("ff ff ff ff ff ff 02 00 00 00 00 01 88 63 11 09 00 00 00 0b"
+                                 " 01 01 00 00 00 00 00 00 ff ff 09"));
   ASSERT_TRUE(p) << to_string(p.error());
   EXPECT_EQ(p->tags.size(), 1u);
 }
@@ -83,20 +84,42 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         Bad{"empty", "", K::truncated},
         Bad{"ethernet only", "ff ff ff ff ff ff 02 00 00 00 00 01 88 63", K::truncated},
-        Bad{"session ethertype", "ff ff ff ff ff ff 02 00 00 00 00 01 88 64 11 09 00 00 00 00", K::bad_ethertype},
-        Bad{"version 2", "ff ff ff ff ff ff 02 00 00 00 00 01 88 63 21 09 00 00 00 04 01 01 00 00", K::bad_version},
-        Bad{"unknown code", "ff ff ff ff ff ff 02 00 00 00 00 01 88 63 11 42 00 00 00 04 01 01 00 00", K::bad_code},
-        Bad{"session code on discovery", "ff ff ff ff ff ff 02 00 00 00 00 01 88 63 11 00 00 00 00 04 01 01 00 00", K::bad_code},
-        Bad{"length past frame", "ff ff ff ff ff ff 02 00 00 00 00 01 88 63 11 09 00 00 00 10 01 01 00 00", K::truncated},
-        Bad{"tag past payload", "ff ff ff ff ff ff 02 00 00 00 00 01 88 63 11 09 00 00 00 06 01 01 00 05 61 62", K::bad_tag},
-        Bad{"truncated tag header", "ff ff ff ff ff ff 02 00 00 00 00 01 88 63 11 09 00 00 00 06 01 01 00 00 01 03", K::bad_tag},
-        Bad{"padi without service name", "ff ff ff ff ff ff 02 00 00 00 00 01 88 63 11 09 00 00 00 04 01 03 00 00", K::missing_tag},
-        Bad{"padi unicast", "02 00 00 00 00 09 02 00 00 00 00 01 88 63 11 09 00 00 00 04 01 01 00 00", K::bad_destination},
-        Bad{"padi with session id", "ff ff ff ff ff ff 02 00 00 00 00 01 88 63 11 09 00 05 00 04 01 01 00 00", K::bad_session_id},
-        Bad{"pado without ac-name", "02 00 00 00 00 01 02 00 00 00 00 09 88 63 11 07 00 00 00 04 01 01 00 00", K::missing_tag},
-        Bad{"padr to broadcast", "ff ff ff ff ff ff 02 00 00 00 00 01 88 63 11 19 00 00 00 04 01 01 00 00", K::bad_destination},
-        Bad{"padr without service name", "02 00 00 00 00 09 02 00 00 00 00 01 88 63 11 19 00 00 00 00", K::missing_tag},
-        Bad{"padt session 0", "02 00 00 00 00 09 02 00 00 00 00 01 88 63 11 a7 00 00 00 00", K::bad_session_id}),
+        Bad{"session ethertype", "ff ff ff ff ff ff 02 00 00 00 00 01 88 64 11 09 00 00 00 00",
+            K::bad_ethertype},
+        Bad{"version 2", "ff ff ff ff ff ff 02 00 00 00 00 01 88 63 21 09 00 00 00 04 01 01 00 00",
+            K::bad_version},
+        Bad{"unknown code",
+            "ff ff ff ff ff ff 02 00 00 00 00 01 88 63 11 42 00 00 00 04 01 01 00 00", K::bad_code},
+        Bad{"session code on discovery",
+            "ff ff ff ff ff ff 02 00 00 00 00 01 88 63 11 00 00 00 00 04 01 01 00 00", K::bad_code},
+        Bad{"length past frame",
+            "ff ff ff ff ff ff 02 00 00 00 00 01 88 63 11 09 00 00 00 10 01 01 00 00",
+            K::truncated},
+        Bad{"tag past payload",
+            "ff ff ff ff ff ff 02 00 00 00 00 01 88 63 11 09 00 00 00 06 01 01 00 05 61 62",
+            K::bad_tag},
+        Bad{"truncated tag header",
+            "ff ff ff ff ff ff 02 00 00 00 00 01 88 63 11 09 00 00 00 06 01 01 00 00 01 03",
+            K::bad_tag},
+        Bad{"padi without service name",
+            "ff ff ff ff ff ff 02 00 00 00 00 01 88 63 11 09 00 00 00 04 01 03 00 00",
+            K::missing_tag},
+        Bad{"padi unicast",
+            "02 00 00 00 00 09 02 00 00 00 00 01 88 63 11 09 00 00 00 04 01 01 00 00",
+            K::bad_destination},
+        Bad{"padi with session id",
+            "ff ff ff ff ff ff 02 00 00 00 00 01 88 63 11 09 00 05 00 04 01 01 00 00",
+            K::bad_session_id},
+        Bad{"pado without ac-name",
+            "02 00 00 00 00 01 02 00 00 00 00 09 88 63 11 07 00 00 00 04 01 01 00 00",
+            K::missing_tag},
+        Bad{"padr to broadcast",
+            "ff ff ff ff ff ff 02 00 00 00 00 01 88 63 11 19 00 00 00 04 01 01 00 00",
+            K::bad_destination},
+        Bad{"padr without service name",
+            "02 00 00 00 00 09 02 00 00 00 00 01 88 63 11 19 00 00 00 00", K::missing_tag},
+        Bad{"padt session 0", "02 00 00 00 00 09 02 00 00 00 00 01 88 63 11 a7 00 00 00 00",
+            K::bad_session_id}),
     [](const auto& info) {
       std::string n = info.param.name;
       for (auto& c : n)
@@ -116,21 +139,34 @@ TEST(PppoeCodec, DecodesAtNonZeroOffset) {
 TEST(PppoeCodec, SessionFrames) {
   Bytes lcp = hex("c0 21 01 01 00 04");
   Bytes wire = encode_pppoe_session({2, 0, 0, 0, 0, 9}, {2, 0, 0, 0, 0, 1}, 0x0042, lcp);
-  EXPECT_EQ(to_hex(ByteView(wire).first(20)), "02 00 00 00 00 09 02 00 00 00 00 01 88 64 11 00 00 42 00 06");
+  EXPECT_EQ(to_hex(ByteView(wire).first(20)),
+            "02 00 00 00 00 09 02 00 00 00 00 01 88 64 11 00 00 42 00 06");
   wire.resize(60, 0);  // Ethernet padding
   auto f = decode_pppoe_session(wire);
   ASSERT_TRUE(f) << to_string(f.error());
   EXPECT_EQ(f->session_id, 0x42);
   EXPECT_EQ(Bytes(f->ppp.begin(), f->ppp.end()), lcp);
 
-  EXPECT_EQ(decode_pppoe_session(hex("02 00 00 00 00 09 02 00 00 00 00 01 88 64 11 00 00 00 00 02 c0 21")).error().kind,
-            K::bad_session_id);
-  EXPECT_EQ(decode_pppoe_session(hex("02 00 00 00 00 09 02 00 00 00 00 01 88 64 11 09 00 01 00 02 c0 21")).error().kind,
-            K::bad_code);
-  EXPECT_EQ(decode_pppoe_session(hex("02 00 00 00 00 09 02 00 00 00 00 01 88 64 11 00 00 01 00 09 c0 21")).error().kind,
-            K::truncated);
-  EXPECT_EQ(decode_pppoe_session(hex("02 00 00 00 00 09 02 00 00 00 00 01 88 64 11 00 00 01 00 01 c0")).error().kind,
-            K::truncated);
+  EXPECT_EQ(
+      decode_pppoe_session(hex("02 00 00 00 00 09 02 00 00 00 00 01 88 64 11 00 00 00 00 02 c0 21"))
+          .error()
+          .kind,
+      K::bad_session_id);
+  EXPECT_EQ(
+      decode_pppoe_session(hex("02 00 00 00 00 09 02 00 00 00 00 01 88 64 11 09 00 01 00 02 c0 21"))
+          .error()
+          .kind,
+      K::bad_code);
+  EXPECT_EQ(
+      decode_pppoe_session(hex("02 00 00 00 00 09 02 00 00 00 00 01 88 64 11 00 00 01 00 09 c0 21"))
+          .error()
+          .kind,
+      K::truncated);
+  EXPECT_EQ(
+      decode_pppoe_session(hex("02 00 00 00 00 09 02 00 00 00 00 01 88 64 11 00 00 01 00 01 c0"))
+          .error()
+          .kind,
+      K::truncated);
   EXPECT_EQ(decode_pppoe_session(hex(kPadi)).error().kind, K::bad_ethertype);
 }
 

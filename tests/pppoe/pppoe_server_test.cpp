@@ -1,15 +1,17 @@
-#include "ppp/pppoe.hpp"
-
 #include <gtest/gtest.h>
 
 #include <deque>
 #include <set>
 
+#include "ppp/pppoe.hpp"
+
 namespace vpdnd::ppp {
 namespace {
 
 const MacAddress kAcMac{0x02, 0xac, 0, 0, 0, 1};
-MacAddress user_mac(std::uint8_t n) { return {0x02, 0x00, 0, 0, 0, n}; }
+MacAddress user_mac(std::uint8_t n) {
+  return {0x02, 0x00, 0, 0, 0, n};
+}
 
 // An in-memory Ethernet segment: frames queue up and pump() delivers them by destination.
 struct Wire : PppoeFrameSink {
@@ -31,9 +33,15 @@ struct ServerEvents : PppoeSessionListener {
   std::vector<std::uint16_t> opened;
   std::vector<std::pair<std::uint16_t, Bytes>> frames;
   std::vector<std::pair<std::uint16_t, PppoeCloseReason>> closed;
-  void on_session_open(std::uint16_t id, const MacAddress&, std::string_view) override { opened.push_back(id); }
-  void on_session_frame(std::uint16_t id, ByteView f) override { frames.emplace_back(id, Bytes(f.begin(), f.end())); }
-  void on_session_closed(std::uint16_t id, PppoeCloseReason r) override { closed.emplace_back(id, r); }
+  void on_session_open(std::uint16_t id, const MacAddress&, std::string_view) override {
+    opened.push_back(id);
+  }
+  void on_session_frame(std::uint16_t id, ByteView f) override {
+    frames.emplace_back(id, Bytes(f.begin(), f.end()));
+  }
+  void on_session_closed(std::uint16_t id, PppoeCloseReason r) override {
+    closed.emplace_back(id, r);
+  }
 };
 
 struct ClientEvents : PppoeClientListener {
@@ -60,7 +68,8 @@ class PppoeServerTest : public ::testing::Test {
   }
   // Delivers queued frames until the wire is quiet: AC frames to clients, client frames to AC.
   void pump() {
-    for (int guard = 0; guard < 10000 && (!ac_wire_.frames.empty() || !user_wire_.frames.empty()); ++guard) {
+    for (int guard = 0; guard < 10000 && (!ac_wire_.frames.empty() || !user_wire_.frames.empty());
+         ++guard) {
       while (!user_wire_.frames.empty()) {
         Bytes f = std::move(user_wire_.frames.front());
         user_wire_.frames.pop_front();
@@ -79,7 +88,8 @@ class PppoeServerTest : public ::testing::Test {
     c.service_name = std::move(service);
     c.host_uniq = std::move(uniq);
     client_events_.push_back(std::make_unique<ClientEvents>());
-    clients_.push_back(std::make_unique<PppoeClient>(c, user_wire_, clock_, *client_events_.back()));
+    clients_.push_back(
+        std::make_unique<PppoeClient>(c, user_wire_, clock_, *client_events_.back()));
     return *clients_.back();
   }
   Bytes raw_padr(const MacAddress& from, std::optional<Bytes> cookie) {
@@ -299,10 +309,10 @@ TEST_F(PppoeServerTest, ForeignAndBrokenFramesAreDroppedWithOneReason) {
   pump();
   std::uint16_t id = *client_events_[0]->up;
   Bytes ppp{0x00, 0x21, 0x45};
-  server_->on_frame(encode_pppoe_session(kAcMac, user_mac(9), id, ppp));          // wrong MAC
-  server_->on_frame(encode_pppoe_session(kAcMac, user_mac(1), id + 1, ppp));      // no session
-  server_->on_frame(encode_pppoe_session(user_mac(3), user_mac(1), id, ppp));     // not for us
-  server_->on_frame(Bytes{1, 2, 3});                                              // junk
+  server_->on_frame(encode_pppoe_session(kAcMac, user_mac(9), id, ppp));       // wrong MAC
+  server_->on_frame(encode_pppoe_session(kAcMac, user_mac(1), id + 1, ppp));   // no session
+  server_->on_frame(encode_pppoe_session(user_mac(3), user_mac(1), id, ppp));  // not for us
+  server_->on_frame(Bytes{1, 2, 3});                                           // junk
   Bytes padt = encode_pppoe_discovery(PppoeDiscovery{kAcMac, user_mac(9), PppoeCode::padt, id, {}});
   server_->on_frame(padt);  // PADT from someone else must not kill the session
   const auto& d = server_->counters().drops;

@@ -1,13 +1,12 @@
 // PPPoE server and clients over AF_PACKET on a veth pair between two namespaces the test
 // creates ("vdp-ac-<pid>", "vdp-user-<pid>"): real discovery, cookies, session frames, PADT.
-#include "ppp/pppoe.hpp"
-
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <gtest/gtest.h>
 
+#include "ppp/pppoe.hpp"
 #include "tests/netlink/netns.hpp"
 
 namespace vpdnd::ppp {
@@ -19,9 +18,15 @@ struct Echo : PppoeSessionListener {
   PppoeServer* server = nullptr;
   std::vector<std::uint16_t> opened;
   std::vector<std::pair<std::uint16_t, PppoeCloseReason>> closed;
-  void on_session_open(std::uint16_t id, const MacAddress&, std::string_view) override { opened.push_back(id); }
-  void on_session_frame(std::uint16_t id, ByteView f) override { server->send(id, f); }  // loop PPP back
-  void on_session_closed(std::uint16_t id, PppoeCloseReason r) override { closed.emplace_back(id, r); }
+  void on_session_open(std::uint16_t id, const MacAddress&, std::string_view) override {
+    opened.push_back(id);
+  }
+  void on_session_frame(std::uint16_t id, ByteView f) override {
+    server->send(id, f);
+  }  // loop PPP back
+  void on_session_closed(std::uint16_t id, PppoeCloseReason r) override {
+    closed.emplace_back(id, r);
+  }
 };
 
 struct User : PppoeClientListener {
@@ -144,7 +149,8 @@ TEST(PppoeOverVeth, DiscoverySessionFramesAndPadtBothWays) {
   EXPECT_EQ(users[1]->down, "PADT from AC");
   bool saw_peer_padt = false;
   for (auto& [id, why] : echo.closed)
-    if (id == users[0]->client->session_id() && why == PppoeCloseReason::peer_padt) saw_peer_padt = true;
+    if (id == users[0]->client->session_id() && why == PppoeCloseReason::peer_padt)
+      saw_peer_padt = true;
   EXPECT_TRUE(saw_peer_padt);
   EXPECT_EQ(server.session_count(), 1u);
 

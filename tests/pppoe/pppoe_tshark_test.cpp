@@ -2,9 +2,8 @@
 // tshark (Wireshark's independent PPPoE dissector): the fields read back as we meant them
 // and tshark raises no malformed-packet flag and no expert warning or error.
 // Skips when tshark is not installed.
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -83,7 +82,8 @@ TEST(PppoeWire, TsharkDissectsOurFramesCleanly) {
     if (dst == cc.mac) client.on_frame(f);
   }
   ASSERT_EQ(client.state(), PppoeClient::State::session);
-  Bytes lcp{0xc0, 0x21, 0x01, 0x01, 0x00, 0x0e, 0x01, 0x04, 0x05, 0xd4, 0x05, 0x06, 0x12, 0x34, 0x56, 0x78};
+  Bytes lcp{0xc0, 0x21, 0x01, 0x01, 0x00, 0x0e, 0x01, 0x04,
+            0x05, 0xd4, 0x05, 0x06, 0x12, 0x34, 0x56, 0x78};
   client.send(lcp);
   server.send(client.session_id(), lcp);
   client.close();  // PADT from the host
@@ -100,10 +100,11 @@ TEST(PppoeWire, TsharkDissectsOurFramesCleanly) {
 
   std::string pcap = "/tmp/vdp-pppoe-" + std::to_string(::getpid()) + ".pcap";
   write_pcap(pcap, wire.frames);
-  std::string fields = run("tshark -r " + pcap +
-                           " -T fields -E separator=, -e pppoe.code -e pppoe.session_id "
-                           "-e pppoed.tags.ac_name -e pppoed.tags.service_name -e pppoed.tags.host_uniq "
-                           "-e _ws.malformed 2>/dev/null");
+  std::string fields =
+      run("tshark -r " + pcap +
+          " -T fields -E separator=, -e pppoe.code -e pppoe.session_id "
+          "-e pppoed.tags.ac_name -e pppoed.tags.service_name -e pppoed.tags.host_uniq "
+          "-e _ws.malformed 2>/dev/null");
   std::string expert = run("tshark -r " + pcap + " -q -z expert,warn 2>/dev/null");
   ::unlink(pcap.c_str());
 
@@ -120,10 +121,10 @@ TEST(PppoeWire, TsharkDissectsOurFramesCleanly) {
   EXPECT_EQ(lines[1].rfind("0x07,", 0), 0u) << lines[1];  // PADO
   EXPECT_NE(lines[1].find("BRAS-1"), std::string::npos) << lines[1];
   EXPECT_NE(lines[1].find("corp"), std::string::npos) << lines[1];
-  EXPECT_EQ(lines[2].rfind("0x19,", 0), 0u) << lines[2];  // PADR
-  EXPECT_EQ(lines[3].rfind("0x65,", 0), 0u) << lines[3];  // PADS
+  EXPECT_EQ(lines[2].rfind("0x19,", 0), 0u) << lines[2];                // PADR
+  EXPECT_EQ(lines[3].rfind("0x65,", 0), 0u) << lines[3];                // PADS
   EXPECT_NE(lines[4].find(",0x0001,"), std::string::npos) << lines[4];  // session frame, id 1
-  EXPECT_EQ(lines[6].rfind("0xa7,", 0), 0u) << lines[6];  // PADT
+  EXPECT_EQ(lines[6].rfind("0xa7,", 0), 0u) << lines[6];                // PADT
   EXPECT_EQ(fields.find(",1\n"), std::string::npos) << "malformed flag set: " << fields;
   EXPECT_EQ(expert.find("Warning"), std::string::npos) << expert;
   EXPECT_EQ(expert.find("Error"), std::string::npos) << expert;

@@ -1,11 +1,10 @@
 // AutoClients (`l2tp-auto-client`) against the real LnsCalls as the LNS: the client's
 // frames travel through one fake L2TP port to LnsCalls and back through the other. Real
 // PPP (client and LNS mode) and real AAA (local user, pool); virtual time, no sockets.
-#include "vpdn/calls.hpp"
-
 #include <gtest/gtest.h>
 
 #include "tests/vpdn_calls/fakes.hpp"
+#include "vpdn/calls.hpp"
 
 namespace vpdnd::vpdn {
 namespace {
@@ -146,7 +145,7 @@ TEST_F(AutoClientTest, DialsComesUpAppliesAddressAndCarriesIp) {
   ASSERT_EQ(client_l2tp.placed.size(), 1u);
   const auto& plan = client_l2tp.placed[0].plan;
   EXPECT_EQ(plan.group, 2);
-  EXPECT_TRUE(plan.lns_addresses.empty());  // the group's list
+  EXPECT_TRUE(plan.lns_addresses.empty());                   // the group's list
   EXPECT_TRUE(plan.proxy.initial_received_confreq.empty());  // no proxy data
   EXPECT_EQ(plan.user, "box");
   EXPECT_EQ(client->status().at(0).state, "Placing");

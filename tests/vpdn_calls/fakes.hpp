@@ -38,7 +38,9 @@ struct FakeL2tp final : L2tpPort {
     std::string interface;
   };
   std::map<CallId, Info> info;
-  void send_ppp(CallId c, ByteView f) override { to_peer.emplace_back(c, Bytes(f.begin(), f.end())); }
+  void send_ppp(CallId c, ByteView f) override {
+    to_peer.emplace_back(c, Bytes(f.begin(), f.end()));
+  }
   void hang_up(CallId c, HangupCause why) override { hangups.emplace_back(c, why); }
   struct Placed {
     LacCallPlan plan;
@@ -58,8 +60,8 @@ struct FakeL2tp final : L2tpPort {
     return placed.size();
   }
   void cancel_call(std::uint64_t h) override { placed.at(h - 1).cancelled = true; }
-  void set_call_info(CallId c, const std::string& u, std::optional<Ipv4> a,
-                     const std::string& i, const std::string& m) override {
+  void set_call_info(CallId c, const std::string& u, std::optional<Ipv4> a, const std::string& i,
+                     const std::string& m) override {
     info[c] = {u, a, m, i};
   }
 };
@@ -101,7 +103,6 @@ Bytes ip_packet(Ipv4 src, Ipv4 dst) {
   return p;
 }
 
-
 struct FakeAccess final : AccessPort {
   std::deque<std::pair<AccessId, Bytes>> to_user;
   std::vector<AccessId> terminated;
@@ -110,7 +111,9 @@ struct FakeAccess final : AccessPort {
     CallId l2tp;
   };
   std::map<AccessId, Info> info;
-  void send_ppp(AccessId id, ByteView f) override { to_user.emplace_back(id, Bytes(f.begin(), f.end())); }
+  void send_ppp(AccessId id, ByteView f) override {
+    to_user.emplace_back(id, Bytes(f.begin(), f.end()));
+  }
   void terminate(AccessId id) override { terminated.push_back(id); }
   void set_access_info(AccessId id, const std::string& s, const std::string& u, CallId c) override {
     info[id] = {s, u, c};

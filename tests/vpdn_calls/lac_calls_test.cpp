@@ -1,11 +1,10 @@
 // LacCalls with the real PPP engine and AAA against fake PPPoE/L2TP/TUN ports, and a full
 // in-process chain user -> LacCalls -> (L2TP bridge) -> LnsCalls -> TUN with proxy data,
 // with and without mandatory-chap / mandatory-lcp. Virtual time, no sockets.
-#include "vpdn/calls.hpp"
-
 #include <gtest/gtest.h>
 
 #include "tests/vpdn_calls/fakes.hpp"
+#include "vpdn/calls.hpp"
 
 namespace vpdnd::vpdn {
 namespace {

@@ -1,16 +1,15 @@
 // LnsCalls with the real PPP engine and the real AAA (local users, pools) against fake L2TP
 // and TUN ports. The "LAC and user" is a client-mode PppSession whose frames travel through
 // the fake L2TP port; virtual time (ManualTimerService), no sockets.
-#include "vpdn/calls.hpp"
-
 #include <gtest/gtest.h>
-
-#include "tests/vpdn_calls/fakes.hpp"
 
 #include <deque>
 #include <functional>
 #include <map>
 #include <set>
+
+#include "tests/vpdn_calls/fakes.hpp"
+#include "vpdn/calls.hpp"
 
 namespace vpdnd::vpdn {
 namespace {

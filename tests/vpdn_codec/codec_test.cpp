@@ -20,7 +20,9 @@ Bytes hex(std::string_view text) {
   return out;
 }
 
-Bytes str_bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
+Bytes str_bytes(std::string_view s) {
+  return Bytes(s.begin(), s.end());
+}
 
 const HidingContext kSecret{std::string(kXl2tpdSecret)};
 
@@ -28,7 +30,9 @@ const HidingContext kSecret{std::string(kXl2tpdSecret)};
 // Real xl2tpd packets.
 
 TEST(L2tpCodecXl2tpdCapture, EveryPacketDecodes) {
-  for (std::span<const test::CapturedPacket> set : {std::span<const test::CapturedPacket>(kXl2tpdCaptureA), std::span<const test::CapturedPacket>(kXl2tpdCaptureB)}) {
+  for (std::span<const test::CapturedPacket> set :
+       {std::span<const test::CapturedPacket>(kXl2tpdCaptureA),
+        std::span<const test::CapturedPacket>(kXl2tpdCaptureB)}) {
     for (const auto& p : set) {
       SCOPED_TRACE(p.name);
       const Bytes b = hex(p.hex);
@@ -79,8 +83,9 @@ TEST(L2tpCodecXl2tpdCapture, ChallengeResponsesMatchXl2tpd) {
   const auto expect_cn = chap_response(3, kXl2tpdSecret, *sccrp->bytes(AvpType::challenge));
   EXPECT_TRUE(chap_response_matches(*scccn->bytes(AvpType::challenge_response), expect_cn));
   // Wrong secret or wrong ID must not match.
-  EXPECT_FALSE(chap_response_matches(*scccn->bytes(AvpType::challenge_response),
-                                     chap_response(2, kXl2tpdSecret, *sccrp->bytes(AvpType::challenge))));
+  EXPECT_FALSE(
+      chap_response_matches(*scccn->bytes(AvpType::challenge_response),
+                            chap_response(2, kXl2tpdSecret, *sccrp->bytes(AvpType::challenge))));
   EXPECT_FALSE(chap_response_matches(*scccn->bytes(AvpType::challenge_response),
                                      chap_response(3, "other", *sccrp->bytes(AvpType::challenge))));
   EXPECT_FALSE(chap_response_matches(hex("00"), expect_cn));
@@ -166,12 +171,15 @@ const Fixture kFixtures[] = {
     {"version 1 (L2F)", "c801 000c 0001 0000 0000 0000", false, DecodeErrorKind::bad_version, 0},
     {"control without L", "8802 0001 0000 0000 0000", false, DecodeErrorKind::bad_control_flags, 0},
     {"control without S", "c002 000c 0001 0000", false, DecodeErrorKind::bad_control_flags, 0},
-    {"control with O", "ca02 000e 0001 0000 0000 0000 0000", false, DecodeErrorKind::bad_control_flags, 0},
-    {"control with P", "c902 000c 0001 0000 0000 0000", false, DecodeErrorKind::bad_control_flags, 0},
+    {"control with O", "ca02 000e 0001 0000 0000 0000 0000", false,
+     DecodeErrorKind::bad_control_flags, 0},
+    {"control with P", "c902 000c 0001 0000 0000 0000", false, DecodeErrorKind::bad_control_flags,
+     0},
     {"truncated header", "c802 000c 0001 0000", false, DecodeErrorKind::too_short, 0},
     {"length beyond datagram", "c802 0016 0001 0000 0000 0000 " MT_HELLO " 00", false,
      DecodeErrorKind::bad_length_field, 0},
-    {"length inside header", "c802 0008 0001 0000 0000 0000", false, DecodeErrorKind::bad_length_field, 0},
+    {"length inside header", "c802 0008 0001 0000 0000 0000", false,
+     DecodeErrorKind::bad_length_field, 0},
     {"zlb", "c802 000c 0001 0000 0005 0007", true, {}, 0},
     {"zlb with trailing padding beyond Length", "c802 000c 0001 0000 0005 0007 dead", true, {}, 0},
     {"hello", "c802 0014 0001 0000 0000 0000 " MT_HELLO, true, {}, 0},
@@ -179,10 +187,10 @@ const Fixture kFixtures[] = {
      DecodeErrorKind::avp_too_short, 0},
     {"AVP length 5", "c802 001a 0001 0000 0000 0000 " MT_HELLO " 8005 0000 0009", false,
      DecodeErrorKind::avp_too_short, 9},
-    {"AVP runs past Length", "c802 001c 0001 0000 0000 0000 " MT_HELLO " 800a 0000 0009 1234", false,
-     DecodeErrorKind::avp_truncated, 9},
-    {"three stray bytes after last AVP", "c802 0017 0001 0000 0000 0000 " MT_HELLO " 800a 00", false,
-     DecodeErrorKind::avp_truncated, 0},
+    {"AVP runs past Length", "c802 001c 0001 0000 0000 0000 " MT_HELLO " 800a 0000 0009 1234",
+     false, DecodeErrorKind::avp_truncated, 9},
+    {"three stray bytes after last AVP", "c802 0017 0001 0000 0000 0000 " MT_HELLO " 800a 00",
+     false, DecodeErrorKind::avp_truncated, 0},
     {"Length shorter than the AVPs present (rest ignored, AVP cut)",
      "c802 0018 0001 0000 0000 0000 " MT_HELLO " 8008 0000 0009 0001", false,
      DecodeErrorKind::avp_truncated, 0},
@@ -190,9 +198,14 @@ const Fixture kFixtures[] = {
      "c802 001d 0001 0000 0000 0000 " MT_HELLO " 8009 0000 0009 123456", false,
      DecodeErrorKind::avp_bad_length, 9},
     {"over-long non-mandatory Firmware Revision is skipped",
-     "c802 001d 0001 0000 0000 0000 " MT_HELLO " 0009 0000 0006 123456", true, {}, 0},
-    {"Result Code with a half error code", "c802 0025 0001 0000 0000 0000 8008 0000 0000 0004 "
-     "8008 0000 0009 0001 8009 0000 0001 000100", false, DecodeErrorKind::avp_bad_length, 1},
+     "c802 001d 0001 0000 0000 0000 " MT_HELLO " 0009 0000 0006 123456",
+     true,
+     {},
+     0},
+    {"Result Code with a half error code",
+     "c802 0025 0001 0000 0000 0000 8008 0000 0000 0004 "
+     "8008 0000 0009 0001 8009 0000 0001 000100",
+     false, DecodeErrorKind::avp_bad_length, 1},
     {"Message Type not first", "c802 001c 0001 0000 0000 0000 8008 0000 0009 0001 " MT_HELLO, false,
      DecodeErrorKind::first_avp_not_message_type, 9},
     {"Message Type too long", "c802 0015 0001 0000 0000 0000 8009 0000 0000 000600", false,
@@ -205,18 +218,23 @@ const Fixture kFixtures[] = {
      DecodeErrorKind::unknown_message_type, 0},
     {"unknown message type without M", "c802 0014 0001 0000 0000 0000 0008 0000 0000 0063", false,
      DecodeErrorKind::ignorable_message_type, 0},
-    {"unknown IETF AVP with M", "c802 001c 0001 0000 0000 0000 " MT_HELLO " 8008 0000 00c8 0001", false,
-     DecodeErrorKind::unknown_mandatory_avp, 200},
-    {"reserved AVP type 20 with M", "c802 001c 0001 0000 0000 0000 " MT_HELLO " 8008 0000 0014 0001", false,
+    {"unknown IETF AVP with M", "c802 001c 0001 0000 0000 0000 " MT_HELLO " 8008 0000 00c8 0001",
+     false, DecodeErrorKind::unknown_mandatory_avp, 200},
+    {"reserved AVP type 20 with M",
+     "c802 001c 0001 0000 0000 0000 " MT_HELLO " 8008 0000 0014 0001", false,
      DecodeErrorKind::unknown_mandatory_avp, 20},
     {"vendor AVP with M", "c802 001c 0001 0000 0000 0000 " MT_HELLO " 8008 0137 0005 0001", false,
      DecodeErrorKind::unknown_mandatory_avp, 5},
-    {"known AVP with reserved bits and M", "c802 001c 0001 0000 0000 0000 " MT_HELLO " 8408 0000 0009 0001",
-     false, DecodeErrorKind::unknown_mandatory_avp, 9},
-    {"second Message Type AVP with M", "c802 001c 0001 0000 0000 0000 " MT_HELLO " " MT_HELLO, false,
-     DecodeErrorKind::unknown_mandatory_avp, 0},
-    {"unknown AVP without M skipped", "c802 001c 0001 0000 0000 0000 " MT_HELLO " 0008 0000 00c8 0001",
-     true, {}, 0},
+    {"known AVP with reserved bits and M",
+     "c802 001c 0001 0000 0000 0000 " MT_HELLO " 8408 0000 0009 0001", false,
+     DecodeErrorKind::unknown_mandatory_avp, 9},
+    {"second Message Type AVP with M", "c802 001c 0001 0000 0000 0000 " MT_HELLO " " MT_HELLO,
+     false, DecodeErrorKind::unknown_mandatory_avp, 0},
+    {"unknown AVP without M skipped",
+     "c802 001c 0001 0000 0000 0000 " MT_HELLO " 0008 0000 00c8 0001",
+     true,
+     {},
+     0},
     {"ICRQ missing Call Serial Number", "c802 001c 0001 0000 0000 0000 " MT_ICRQ " " ASID, false,
      DecodeErrorKind::missing_required_avp, 15},
     {"ICRQ complete", "c802 0026 0001 0000 0000 0000 " MT_ICRQ " " ASID " " CSN, true, {}, 0},
@@ -226,7 +244,10 @@ const Fixture kFixtures[] = {
      "c802 001e 0001 0000 0000 0000 " MT_HELLO " c00a 0000 0009 4dd191b5", false,
      DecodeErrorKind::hidden_without_random_vector, 9},
     {"hidden non-mandatory AVP without Random Vector is skipped",
-     "c802 001e 0001 0000 0000 0000 " MT_HELLO " 400a 0000 0006 4dd191b5", true, {}, 0},
+     "c802 001e 0001 0000 0000 0000 " MT_HELLO " 400a 0000 0006 4dd191b5",
+     true,
+     {},
+     0},
     {"data message", "0002 0001 0002 ff03", false, DecodeErrorKind::not_control, 0},
 };
 
@@ -300,7 +321,8 @@ TEST(L2tpCodecControlFixtures, RecommendedActions) {
   EXPECT_EQ(tun.result.result, stopccn_result::general_error);
   EXPECT_EQ(tun.result.error, general_error::unknown_mandatory_avp);
   // ... in a session message: CDN result 2, error 8.
-  auto ses = action_for("c802 002e 0001 0005 0000 0000 " MT_ICRQ " " ASID " " CSN " 8008 0000 00c8 0001");
+  auto ses =
+      action_for("c802 002e 0001 0005 0000 0000 " MT_ICRQ " " ASID " " CSN " 8008 0000 00c8 0001");
   EXPECT_EQ(ses.action, DecodeAction::close_session);
   EXPECT_EQ(ses.result.result, cdn_result::general_error);
   EXPECT_EQ(ses.result.error, general_error::unknown_mandatory_avp);
@@ -337,9 +359,13 @@ TEST(L2tpCodecHiding, KnownAnswers) {
   EXPECT_EQ(to_hex(hide_value(9, hex("1234"), "s3cr3t", rv, 12), '\0'),
             "4dd191b561c8328c1fd99a981b42db62");
   // 42-byte sub-format: three MD5 blocks chained over the ciphertext.
-  EXPECT_EQ(to_hex(hide_value(22, str_bytes("0123456789abcdefghijklmnopqrstuvwxyzABCD"), "s3cr3t", rv), '\0'),
-            "cd4ffc0b43ae0349b6ea3a8e2543936ab45362a8f99f2827627f0e00fd1e244533c9fe59c4e93c3ecfc5");
-  EXPECT_EQ(unhide_value(22, hex("cd4ffc0b43ae0349b6ea3a8e2543936ab45362a8f99f2827627f0e00fd1e244533c9fe59c4e93c3ecfc5"),
+  EXPECT_EQ(
+      to_hex(hide_value(22, str_bytes("0123456789abcdefghijklmnopqrstuvwxyzABCD"), "s3cr3t", rv),
+             '\0'),
+      "cd4ffc0b43ae0349b6ea3a8e2543936ab45362a8f99f2827627f0e00fd1e244533c9fe59c4e93c3ecfc5");
+  EXPECT_EQ(unhide_value(22,
+                         hex("cd4ffc0b43ae0349b6ea3a8e2543936ab45362a8f99f2827627f0e00fd1e244533c9f"
+                             "e59c4e93c3ecfc5"),
                          "s3cr3t", rv),
             str_bytes("0123456789abcdefghijklmnopqrstuvwxyzABCD"));
   EXPECT_EQ(unhide_value(9, hex("4dd191b561c8328c1fd99a981b42db62"), "s3cr3t", rv), hex("1234"));
@@ -353,7 +379,8 @@ TEST(L2tpCodecHiding, DecodeKnownAnswerMessage) {
       "c802 0070 0001 0000 0000 0000 " MT_HELLO
       " 8016 0000 0024 000102030405060708090a0b0c0d0e0f"
       " c016 0000 0009 4dd191b561c8328c1fd99a981b42db62"
-      " c030 0000 0016 cd4ffc0b43ae0349b6ea3a8e2543936ab45362a8f99f2827627f0e00fd1e244533c9fe59c4e93c3ecfc5";
+      " c030 0000 0016 "
+      "cd4ffc0b43ae0349b6ea3a8e2543936ab45362a8f99f2827627f0e00fd1e244533c9fe59c4e93c3ecfc5";
   const Bytes b = hex(msg);
   auto m = decode_control(b, &kSecret);
   ASSERT_TRUE(m) << describe(m.error());
@@ -472,17 +499,28 @@ TEST(L2tpCodecHiding, EncodeErrors) {
 
 Bytes sample_value(const AvpInfo& info, std::uint8_t seed) {
   switch (info.kind) {
-    case AvpValueKind::empty: return {};
-    case AvpValueKind::u16: return {seed, 0x02};
-    case AvpValueKind::u32: return {0, seed, 0, 3};
-    case AvpValueKind::u64: return {1, 2, 3, 4, 5, 6, 7, seed};
-    case AvpValueKind::string: return str_bytes("name-" + std::to_string(seed));
-    case AvpValueKind::bytes: return Bytes(info.min_len > 16 ? info.min_len : 16, seed);
-    case AvpValueKind::result_code: return {0, 2, 0, 8, 'h', 'i'};
-    case AvpValueKind::q931_cause: return {0, 16, 1, 'x'};
-    case AvpValueKind::call_errors: return Bytes(26, seed);
-    case AvpValueKind::accm: return {0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
-    case AvpValueKind::protocol_version: return {1, 0};
+    case AvpValueKind::empty:
+      return {};
+    case AvpValueKind::u16:
+      return {seed, 0x02};
+    case AvpValueKind::u32:
+      return {0, seed, 0, 3};
+    case AvpValueKind::u64:
+      return {1, 2, 3, 4, 5, 6, 7, seed};
+    case AvpValueKind::string:
+      return str_bytes("name-" + std::to_string(seed));
+    case AvpValueKind::bytes:
+      return Bytes(info.min_len > 16 ? info.min_len : 16, seed);
+    case AvpValueKind::result_code:
+      return {0, 2, 0, 8, 'h', 'i'};
+    case AvpValueKind::q931_cause:
+      return {0, 16, 1, 'x'};
+    case AvpValueKind::call_errors:
+      return Bytes(26, seed);
+    case AvpValueKind::accm:
+      return {0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+    case AvpValueKind::protocol_version:
+      return {1, 0};
   }
   return {};
 }
@@ -568,7 +606,8 @@ TEST(L2tpCodecRoundTrip, TypedHelpers) {
   // An Error Code is always written (xl2tpd insists on one); a 2-octet one still decodes.
   EXPECT_EQ(c->result_code(), (ResultCode{3, 0, ""}));
   EXPECT_EQ(c->find(AvpType::result_code)->value.size(), 4u);
-  auto short_rc = decode_control(hex("c802 001c 0001 0004 0000 0000 800800000000000e 8008 0000 0001 0003"), nullptr);
+  auto short_rc = decode_control(
+      hex("c802 001c 0001 0004 0000 0000 800800000000000e 8008 0000 0001 0003"), nullptr);
   ASSERT_FALSE(short_rc);  // CDN without Assigned Session ID...
   EXPECT_EQ(short_rc.error().kind, DecodeErrorKind::missing_required_avp);
   ControlMessage rc_only = ControlMessage::make(MessageType::hello, 1);
@@ -598,8 +637,11 @@ TEST(L2tpCodecRoundTrip, TypedHelpers) {
   EXPECT_EQ(l->accm(), (Accm{0x000a0000, 0xffffffff}));
 
   ControlMessage sccrq = ControlMessage::make(MessageType::sccrq, 0);
-  sccrq.add_protocol_version().add_string(AvpType::host_name, "lac").add_u32(AvpType::framing_capabilities, 3)
-      .add_u16(AvpType::assigned_tunnel_id, 1).add_u64(AvpType::tie_breaker, 0x0102030405060708ull);
+  sccrq.add_protocol_version()
+      .add_string(AvpType::host_name, "lac")
+      .add_u32(AvpType::framing_capabilities, 3)
+      .add_u16(AvpType::assigned_tunnel_id, 1)
+      .add_u64(AvpType::tie_breaker, 0x0102030405060708ull);
   auto q = decode_control(*encode_control(sccrq, nullptr, rnd), nullptr);
   ASSERT_TRUE(q);
   EXPECT_EQ(q->u64(AvpType::tie_breaker), 0x0102030405060708ull);
@@ -766,7 +808,8 @@ TEST(L2tpCodecTables, EveryAvpLengthBoundIsEnforced) {
       }
     }
     // The bounds themselves are accepted.
-    for (std::size_t len : {static_cast<std::size_t>(info.min_len), static_cast<std::size_t>(std::min<std::size_t>(info.max_len, 64))}) {
+    for (std::size_t len : {static_cast<std::size_t>(info.min_len),
+                            static_cast<std::size_t>(std::min<std::size_t>(info.max_len, 64))}) {
       if (len < info.min_len || (info.kind == AvpValueKind::result_code && len == 3)) continue;
       ControlMessage msg = ControlMessage::make(MessageType::hello, 1);
       msg.add(Avp{0, static_cast<std::uint16_t>(info.type), true, false, Bytes(len, 0x31)});
@@ -787,12 +830,14 @@ TEST(L2tpCodecTables, EveryRequiredAvpIsChecked) {
     const auto type = static_cast<MessageType>(t);
     const MessageSpec* spec = message_spec(type);
     for (std::size_t drop = 0; drop < spec->required.size(); ++drop) {
-      SCOPED_TRACE(std::string(message_name(type)) + " without " + std::string(avp_name(static_cast<std::uint16_t>(spec->required[drop]))));
+      SCOPED_TRACE(std::string(message_name(type)) + " without " +
+                   std::string(avp_name(static_cast<std::uint16_t>(spec->required[drop]))));
       ControlMessage m = ControlMessage::make(type, 1, is_tunnel_message(type) ? 0 : 2);
       for (std::size_t i = 0; i < spec->required.size(); ++i) {
         if (i == drop) continue;
         const AvpInfo* info = avp_info(spec->required[i]);
-        m.add(Avp{0, static_cast<std::uint16_t>(info->type), info->mandatory, false, sample_value(*info, 1)});
+        m.add(Avp{0, static_cast<std::uint16_t>(info->type), info->mandatory, false,
+                  sample_value(*info, 1)});
       }
       auto d = decode_control(*encode_control(m, nullptr, rnd), nullptr);
       ASSERT_FALSE(d);
@@ -851,7 +896,8 @@ TEST(L2tpCodecRobustness, MutatedCapturesAreHandled) {
           if (!b.empty()) b.resize(gen() % b.size());
           break;
         case 2:
-          b.insert(b.begin() + static_cast<std::ptrdiff_t>(gen() % (b.size() + 1)), static_cast<std::uint8_t>(gen()));
+          b.insert(b.begin() + static_cast<std::ptrdiff_t>(gen() % (b.size() + 1)),
+                   static_cast<std::uint8_t>(gen()));
           break;
       }
     }

@@ -1,8 +1,6 @@
 // System test: every message encode_control() produces is dissected by tshark (an
 // independent L2TP implementation) as the same message, without expert warnings or
 // "Malformed" markers. Skips when text2pcap or tshark is missing.
-#include "vpdn/codec.hpp"
-
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "vpdn/codec.hpp"
 
 namespace vpdnd::vpdn {
 namespace {
@@ -54,30 +54,42 @@ class TempDir {
 
 Bytes sample_value(const AvpInfo& info, std::uint8_t seed) {
   // tshark dissects the proxy LCP AVPs as LCP options: give it real ones (MRU, magic).
-  if (info.type == AvpType::initial_received_lcp_confreq || info.type == AvpType::last_sent_lcp_confreq ||
+  if (info.type == AvpType::initial_received_lcp_confreq ||
+      info.type == AvpType::last_sent_lcp_confreq ||
       info.type == AvpType::last_received_lcp_confreq)
     return {0x01, 0x04, 0x05, 0xdc, 0x05, 0x06, 0x12, 0x34, 0x56, seed};
   switch (info.kind) {
-    case AvpValueKind::empty: return {};
-    case AvpValueKind::u16: return {0, seed};
-    case AvpValueKind::u32: return {0, 0, 0, static_cast<std::uint8_t>(seed % 2 + 1)};
-    case AvpValueKind::u64: return {1, 2, 3, 4, 5, 6, 7, seed};
+    case AvpValueKind::empty:
+      return {};
+    case AvpValueKind::u16:
+      return {0, seed};
+    case AvpValueKind::u32:
+      return {0, 0, 0, static_cast<std::uint8_t>(seed % 2 + 1)};
+    case AvpValueKind::u64:
+      return {1, 2, 3, 4, 5, 6, 7, seed};
     case AvpValueKind::string: {
       const std::string s = "name" + std::to_string(seed);
       return Bytes(s.begin(), s.end());
     }
-    case AvpValueKind::bytes: return Bytes(16, seed);
-    case AvpValueKind::result_code: return {0, 2, 0, 8, 'h', 'i'};
-    case AvpValueKind::q931_cause: return {0, 16, 1, 'x'};
-    case AvpValueKind::call_errors: return Bytes(26, 0);
-    case AvpValueKind::accm: return {0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
-    case AvpValueKind::protocol_version: return {1, 0};
+    case AvpValueKind::bytes:
+      return Bytes(16, seed);
+    case AvpValueKind::result_code:
+      return {0, 2, 0, 8, 'h', 'i'};
+    case AvpValueKind::q931_cause:
+      return {0, 16, 1, 'x'};
+    case AvpValueKind::call_errors:
+      return Bytes(26, 0);
+    case AvpValueKind::accm:
+      return {0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+    case AvpValueKind::protocol_version:
+      return {1, 0};
   }
   return {};
 }
 
 TEST(L2tpCodecTshark, EncodedMessagesDissectCleanly) {
-  if (!have_tool("tshark") || !have_tool("text2pcap")) GTEST_SKIP() << "tshark/text2pcap not installed";
+  if (!have_tool("tshark") || !have_tool("text2pcap"))
+    GTEST_SKIP() << "tshark/text2pcap not installed";
   TempDir dir;
   ASSERT_FALSE(dir.path().empty());
 
@@ -120,13 +132,15 @@ TEST(L2tpCodecTshark, EncodedMessagesDissectCleanly) {
       for (std::size_t i = 0; i < p.size(); i += 16) {
         char off[32];
         std::snprintf(off, sizeof off, "%06zx ", i);
-        out << off << to_hex(ByteView(p).subspan(i, std::min<std::size_t>(16, p.size() - i))) << "\n";
+        out << off << to_hex(ByteView(p).subspan(i, std::min<std::size_t>(16, p.size() - i)))
+            << "\n";
       }
       out << "\n";
     }
   }
   int status = 0;
-  run("text2pcap -q -4 127.0.0.2,127.0.0.1 -u 25100,1701 " + txt.string() + " " + pcap.string() + " 2>&1",
+  run("text2pcap -q -4 127.0.0.2,127.0.0.1 -u 25100,1701 " + txt.string() + " " + pcap.string() +
+          " 2>&1",
       status);
   ASSERT_EQ(status, 0);
 
@@ -141,7 +155,8 @@ TEST(L2tpCodecTshark, EncodedMessagesDissectCleanly) {
 
   // Frame by frame: tshark sees the message type we sent and the right Length.
   const std::string fields =
-      run("tshark -r " + pcap.string() + " -T fields -E separator=, -e l2tp.length -e l2tp.avp.message_type 2>/dev/null",
+      run("tshark -r " + pcap.string() +
+              " -T fields -E separator=, -e l2tp.length -e l2tp.avp.message_type 2>/dev/null",
           status);
   ASSERT_EQ(status, 0);
   std::istringstream lines(fields);

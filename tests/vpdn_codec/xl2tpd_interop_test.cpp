@@ -6,8 +6,6 @@
 // Response proves the §4.2 digest the other way.
 // xl2tpd then forks pppd, which fails without /dev/ppp, and clears the call with a CDN that
 // we decode and acknowledge. Skips when xl2tpd is not installed.
-#include "vpdn/codec.hpp"
-
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -21,6 +19,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "vpdn/codec.hpp"
+
 namespace vpdnd::vpdn {
 namespace {
 
@@ -30,14 +30,16 @@ constexpr const char* kSecret = "interop-secret";
 class Xl2tpd {
  public:
   explicit Xl2tpd(const std::filesystem::path& dir) {
-    std::ofstream(dir / "xl2tpd.conf") << "[global]\nport = " << kLnsPort
-                                       << "\nlisten-addr = 127.0.0.1\nauth file = " << (dir / "secrets").string()
-                                       << "\naccess control = no\n[lns default]\nip range = 10.97.0.10-10.97.0.20\n"
-                                          "local ip = 10.97.0.1\nhostname = xl2tpd-lns\nchallenge = yes\n"
-                                          "require authentication = no\nlength bit = yes\npppoptfile = "
-                                       << (dir / "ppp.opts").string() << "\n";
+    std::ofstream(dir / "xl2tpd.conf")
+        << "[global]\nport = " << kLnsPort
+        << "\nlisten-addr = 127.0.0.1\nauth file = " << (dir / "secrets").string()
+        << "\naccess control = no\n[lns default]\nip range = 10.97.0.10-10.97.0.20\n"
+           "local ip = 10.97.0.1\nhostname = xl2tpd-lns\nchallenge = yes\n"
+           "require authentication = no\nlength bit = yes\npppoptfile = "
+        << (dir / "ppp.opts").string() << "\n";
     std::ofstream(dir / "secrets") << "* * " << kSecret << "\n";
-    std::filesystem::permissions(dir / "secrets", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    std::filesystem::permissions(
+        dir / "secrets", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     std::ofstream(dir / "ppp.opts") << "noauth\n";
     const std::string conf = (dir / "xl2tpd.conf").string(), pid = (dir / "xl2tpd.pid").string(),
                       ctl = (dir / "l2tp-control").string(), log = (dir / "xl2tpd.log").string();
@@ -92,9 +94,13 @@ class Lac {
     auto wire = encode_control(m, &secret_, rnd_);
     ASSERT_TRUE(wire);
     last_ = *wire;
-    ASSERT_GT(sendto(fd_, wire->data(), wire->size(), 0, reinterpret_cast<sockaddr*>(&lns_), sizeof lns_), 0);
+    ASSERT_GT(
+        sendto(fd_, wire->data(), wire->size(), 0, reinterpret_cast<sockaddr*>(&lns_), sizeof lns_),
+        0);
   }
-  void resend() { sendto(fd_, last_.data(), last_.size(), 0, reinterpret_cast<sockaddr*>(&lns_), sizeof lns_); }
+  void resend() {
+    sendto(fd_, last_.data(), last_.size(), 0, reinterpret_cast<sockaddr*>(&lns_), sizeof lns_);
+  }
 
   // Next non-ZLB message (ZLBs are acks we only note), in sequence; nullopt on timeout.
   std::optional<ControlMessage> receive(double seconds, bool want_zlb = false) {
@@ -206,7 +212,8 @@ TEST(L2tpCodecXl2tpdInterop, HiddenAvpsChallengeAndCallAgainstXl2tpdLns) {
     lac.ack(peer_tunnel);
   }
   ControlMessage stop = ControlMessage::make(MessageType::stopccn, peer_tunnel);
-  stop.add_u16(AvpType::assigned_tunnel_id, kOurTunnel, true).add_result_code({stopccn_result::clear, std::nullopt, {}});
+  stop.add_u16(AvpType::assigned_tunnel_id, kOurTunnel, true)
+      .add_result_code({stopccn_result::clear, std::nullopt, {}});
   // Our Ns so far: SCCRQ 0, SCCCN 1, ICRQ 2, ICCN 3, so StopCCN is 4.
   constexpr std::uint16_t stop_ns = 4;
   lac.send(stop);

@@ -1,10 +1,9 @@
 // Tunnel and session FSMs through the engine, on an in-memory network under a manual clock.
-#include "vpdn/engine.hpp"
-
 #include <gtest/gtest.h>
 
 #include "common/log.hpp"
 #include "harness.hpp"
+#include "vpdn/engine.hpp"
 
 namespace vpdnd::vpdn::test {
 namespace {
@@ -342,7 +341,8 @@ TEST_F(Pair, LnsResetSendsStopCcnHoldsDownAndLacReportsDown) {
   w.run(2s, 100ms);
   EXPECT_EQ(lns.engine->tunnel_count(), 0u);
   EXPECT_EQ(lac.engine->tunnel_count(), 0u);
-  EXPECT_EQ(lns.engine->reset_tunnel_id(nt[0].local_id), "% Tunnel " + std::to_string(nt[0].local_id) + " does not exist.");
+  EXPECT_EQ(lns.engine->reset_tunnel_id(nt[0].local_id),
+            "% Tunnel " + std::to_string(nt[0].local_id) + " does not exist.");
 }
 
 TEST_F(Pair, LostStopCcnAckIsRetransmittedAndReacked) {
@@ -370,7 +370,8 @@ TEST_F(Pair, CdnFromLacSideAndFromLnsSide) {
   ASSERT_EQ(calls.up.size(), 2u);
   ASSERT_EQ(lns.handler.incoming.size(), 2u);
   // LAC hangs up call 0.
-  EXPECT_TRUE(lac.engine->close_session(calls.up[0], cdn_result::lost_carrier, Q931Cause{16, 0, {}}));
+  EXPECT_TRUE(
+      lac.engine->close_session(calls.up[0], cdn_result::lost_carrier, Q931Cause{16, 0, {}}));
   w.settle();
   ASSERT_EQ(lns.handler.down.size(), 1u);
   EXPECT_EQ(lns.handler.down[0].second.result.result, cdn_result::lost_carrier);
@@ -385,7 +386,8 @@ TEST_F(Pair, CdnFromLacSideAndFromLnsSide) {
   EXPECT_EQ(calls.down[0].result.result, cdn_result::administrative);
   EXPECT_EQ(lac.engine->session_count(), 0u);
   EXPECT_EQ(lns.engine->session_count(), 0u);
-  EXPECT_EQ(lns.engine->reset_session_id(r1.session), "% Session " + std::to_string(r1.session) + " does not exist.");
+  EXPECT_EQ(lns.engine->reset_session_id(r1.session),
+            "% Session " + std::to_string(r1.session) + " does not exist.");
   // The tunnel stays.
   EXPECT_EQ(lac.engine->snapshot_tunnels()[0].state, TunnelState::established);
   // A new call reuses it.
@@ -812,12 +814,14 @@ TEST_F(RawPeer, TieBreakerLowerValueWins) {
   // The LNS node also dials us as a LAC (an outstanding SCCRQ to `me`).
   lns.config.l2tp_groups[2] = lac_group(2, {me.address}, "LNS", "");
   CallLog c;
-  ASSERT_TRUE(lns.engine->place_call([&] {
-    LacCallRequest r;
-    r.group = 2;
-    r.user = "x";
-    return r;
-  }(), c.callbacks()));
+  ASSERT_TRUE(lns.engine->place_call(
+      [&] {
+        LacCallRequest r;
+        r.group = 2;
+        r.user = "x";
+        return r;
+      }(),
+      c.callbacks()));
   w.net.pump();
   auto ours = received(MessageType::sccrq);
   ASSERT_EQ(ours.size(), 1u);
@@ -893,9 +897,14 @@ TEST(EngineMutation, MutatedTrafficNeverLeaksOrCrashes) {
         case 0:
           if (!b.empty()) b[rnd.u16() % b.size()] ^= static_cast<std::uint8_t>(1 + rnd.u16() % 255);
           break;
-        case 1: b.resize(rnd.u16() % (b.size() + 1)); break;
-        case 2: b.push_back(static_cast<std::uint8_t>(rnd.u16())); break;
-        default: break;  // unmodified: lets the exchange progress further
+        case 1:
+          b.resize(rnd.u16() % (b.size() + 1));
+          break;
+        case 2:
+          b.push_back(static_cast<std::uint8_t>(rnd.u16()));
+          break;
+        default:
+          break;  // unmodified: lets the exchange progress further
       }
       Node& to = orig.to == kLac ? lac : lns;
       to.engine->on_datagram(orig.from, b);
@@ -940,8 +949,8 @@ TEST_F(RawPeer, DataThatOvertakesTheIccnIsHeldAndDeliveredOnIccn) {
     EXPECT_EQ(lns.handler.data[i].second[3], i);  // in arrival order
   }
   // Data for a session that does not exist is still dropped as such.
-  lns.engine->on_datagram(me, encode_data(tid, static_cast<std::uint16_t>(sid + 1), std::nullopt,
-                                          Bytes{0xc0, 0x21}));
+  lns.engine->on_datagram(
+      me, encode_data(tid, static_cast<std::uint16_t>(sid + 1), std::nullopt, Bytes{0xc0, 0x21}));
   EXPECT_EQ(lns.engine->statistics().drops["data for unknown session"], 1u);
 }
 

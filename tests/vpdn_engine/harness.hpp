@@ -6,10 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <deque>
-#include <set>
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,7 +18,9 @@
 
 namespace vpdnd::vpdn::test {
 
-inline Ipv4 ip(const char* s) { return *Ipv4::parse(s); }
+inline Ipv4 ip(const char* s) {
+  return *Ipv4::parse(s);
+}
 
 struct Packet {
   Endpoint from, to;
@@ -60,7 +62,7 @@ class Net {
       if (it != hosts_.end()) it->second(p.from, p.data);
     }
   }
-  std::vector<Packet> wire;              // everything sent, dropped or not
+  std::vector<Packet> wire;                 // everything sent, dropped or not
   std::function<bool(const Packet&)> drop;  // return true to lose a datagram
   int dropped = 0;
   // Packets on the wire matching a type, optionally from one endpoint.
@@ -113,13 +115,16 @@ struct RecordingHandler : SessionHandler {
     return accept;
   }
   void on_session_down(SessionRef r, const SessionEnd& e) override { down.push_back({r, e}); }
-  void on_data(SessionRef r, ByteView f) override { data.push_back({r, Bytes(f.begin(), f.end())}); }
+  void on_data(SessionRef r, ByteView f) override {
+    data.push_back({r, Bytes(f.begin(), f.end())});
+  }
   void on_link_info(SessionRef r, const Accm& a) override { link_info.push_back({r, a}); }
 };
 
 // One engine on the in-memory net.
 struct Node {
-  Node(Net& net, ManualTimerService& timers, Endpoint self, std::uint64_t seed, EngineOptions opt = {})
+  Node(Net& net, ManualTimerService& timers, Endpoint self, std::uint64_t seed,
+       EngineOptions opt = {})
       : random(seed), port(net, self), self_ep(self) {
     config.l2tp.enabled = true;
     engine = std::make_unique<L2tpEngine>(config, timers, random, opt);

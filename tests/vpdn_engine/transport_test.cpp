@@ -21,7 +21,10 @@ class Recorder : public TransportSink {
   explicit Recorder(ManualTimerService& t) : timers(t) {}
   void transmit(const Bytes& p, bool re) override { sent.push_back({p, re, timers.now()}); }
   void deliver(Bytes p) override { delivered.push_back(std::move(p)); }
-  void failed() override { ++failures; failed_at = timers.now(); }
+  void failed() override {
+    ++failures;
+    failed_at = timers.now();
+  }
   ManualTimerService& timers;
   std::vector<Sent> sent;
   std::vector<Bytes> delivered;
@@ -70,8 +73,9 @@ TEST_F(TransportTest, RetransmissionScheduleDoublesCappedAtEightThenFails) {
   t->send(msg(1));
   timers.advance(std::chrono::seconds(40));
   std::vector<int> at;
-  for (auto& s : rec.sent) at.push_back(static_cast<int>(
-      std::chrono::duration_cast<std::chrono::seconds>(s.at - rec.sent[0].at).count()));
+  for (auto& s : rec.sent)
+    at.push_back(static_cast<int>(
+        std::chrono::duration_cast<std::chrono::seconds>(s.at - rec.sent[0].at).count()));
   // sent at 0, retransmitted after 1, 2, 4, 8, 8 seconds.
   EXPECT_EQ(at, (std::vector<int>{0, 1, 3, 7, 15, 23}));
   for (std::size_t i = 1; i < rec.sent.size(); ++i) {
@@ -190,7 +194,8 @@ TEST_F(TransportTest, BeyondWindowIsDroppedAndCounted) {
   t->on_receive(3, 0, false, msg(4));
   EXPECT_EQ(t->counters().beyond_window, 1u);
   EXPECT_EQ(t->counters().out_of_order, 1u);
-  for (std::uint16_t i = 0; i < 3; ++i) t->on_receive(i, 0, false, msg(static_cast<std::uint8_t>(i + 1)));
+  for (std::uint16_t i = 0; i < 3; ++i)
+    t->on_receive(i, 0, false, msg(static_cast<std::uint8_t>(i + 1)));
   EXPECT_EQ(rec.delivered.size(), 4u);
   EXPECT_EQ(t->next_nr(), 4);
 }

@@ -1,12 +1,11 @@
 // Component: a LAC engine and an LNS engine in one process over loopback UDP on a real
 // io_context with the production timer service and sockets.
-#include "vpdn/engine.hpp"
-
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
 
 #include "harness.hpp"
+#include "vpdn/engine.hpp"
 
 namespace vpdnd::vpdn::test {
 namespace {

@@ -22,7 +22,10 @@ using namespace vpdnd::vpdn;
 namespace {
 struct CountingHandler : SessionHandler {
   std::uint64_t up = 0, down = 0;
-  bool on_incoming_session(const IncomingSession&) override { ++up; return true; }
+  bool on_incoming_session(const IncomingSession&) override {
+    ++up;
+    return true;
+  }
   void on_session_down(SessionRef, const SessionEnd&) override { ++down; }
   void on_data(SessionRef, ByteView) override {}
 };
@@ -34,10 +37,14 @@ int main(int argc, char** argv) {
   std::uint32_t hello = 60;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--port") port = static_cast<std::uint16_t>(std::atoi(v.c_str()));
-    else if (k == "--bind") bind = v;
-    else if (k == "--secret") secret = v;
-    else if (k == "--hello") hello = static_cast<std::uint32_t>(std::atoi(v.c_str()));
+    if (k == "--port")
+      port = static_cast<std::uint16_t>(std::atoi(v.c_str()));
+    else if (k == "--bind")
+      bind = v;
+    else if (k == "--secret")
+      secret = v;
+    else if (k == "--hello")
+      hello = static_cast<std::uint32_t>(std::atoi(v.c_str()));
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -72,12 +79,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", st.error().c_str());
     return 1;
   }
-  std::printf("l2tp_engine_lns pid=%d listening %s:%u\n", static_cast<int>(::getpid()), bind.c_str(), port);
+  std::printf("l2tp_engine_lns pid=%d listening %s:%u\n", static_cast<int>(::getpid()),
+              bind.c_str(), port);
   std::fflush(stdout);
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int) {
-    engine.shutdown([&] { io.stop(); });
-  });
+  signals.async_wait(
+      [&](const boost::system::error_code&, int) { engine.shutdown([&] { io.stop(); }); });
   io.run();
   auto st = engine.statistics();
   std::printf("tunnels_total=%llu sessions_total=%llu sessions_accepted=%llu retransmits=%llu\n",

@@ -6,13 +6,12 @@
 // expert warnings or malformed flags.
 // Ports: 21100-21199 (this suite's share of the 21000-21999 range).
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
@@ -185,10 +184,10 @@ class Xl2tpd : public ::testing::TestWithParam<int> {
 
   void start_xl2tpd(const std::string& conf) {
     std::ofstream(dir_ / "xl2tpd.conf") << conf;
-    ASSERT_TRUE(xl2tpd_child_.start({xl2tpd_, "-D", "-c", (dir_ / "xl2tpd.conf").string(), "-p",
-                                     (dir_ / "xl2tpd.pid").string(), "-C",
-                                     (dir_ / "l2tp-control").string()},
-                                    dir_ / "xl2tpd.log"));
+    ASSERT_TRUE(xl2tpd_child_.start(
+        {xl2tpd_, "-D", "-c", (dir_ / "xl2tpd.conf").string(), "-p", (dir_ / "xl2tpd.pid").string(),
+         "-C", (dir_ / "l2tp-control").string()},
+        dir_ / "xl2tpd.log"));
   }
 
   template <class Pred>
@@ -207,8 +206,8 @@ class Xl2tpd : public ::testing::TestWithParam<int> {
       return;
     }
     capture_.stop(SIGINT);
-    const std::string decode = " -d udp.port==" + std::to_string(our_port_) + ",l2tp -d udp.port==" +
-                               std::to_string(xl2tpd_port) + ",l2tp";
+    const std::string decode = " -d udp.port==" + std::to_string(our_port_) +
+                               ",l2tp -d udp.port==" + std::to_string(xl2tpd_port) + ",l2tp";
     int status = 0;
     auto run = [&](const std::string& filter) {
       std::string cmd = tshark_ + " -r " + pcap_.string() + decode + " -Y '" + filter +
@@ -226,10 +225,13 @@ class Xl2tpd : public ::testing::TestWithParam<int> {
     std::size_t packets = std::count(all.begin(), all.end(), '\n');
     EXPECT_GE(packets, 3u) << "tshark saw too few of our L2TP packets:\n" << all;
     // Our handshake messages are among them (SCCRQ/SCCRP and ICRQ/ICRP).
-    std::string handshake = run(ours + " && (l2tp.avp.message_type == 1 || l2tp.avp.message_type == 2 || l2tp.avp.message_type == 10 || l2tp.avp.message_type == 11)");
+    std::string handshake = run(ours +
+                                " && (l2tp.avp.message_type == 1 || l2tp.avp.message_type == 2 || "
+                                "l2tp.avp.message_type == 10 || l2tp.avp.message_type == 11)");
     EXPECT_GE(std::count(handshake.begin(), handshake.end(), '\n'), 2) << all;
     std::string bad = run(ours + " && (_ws.malformed || _ws.expert.severity >= 6291456)");
-    EXPECT_EQ(status, 0) << "tshark rejected the filter";  // an invalid filter would hide everything
+    EXPECT_EQ(status, 0)
+        << "tshark rejected the filter";  // an invalid filter would hide everything
     EXPECT_TRUE(bad.empty()) << "tshark flags our packets:\n" << bad;
     if (expect_hidden_from_us) {
       std::string hidden = run(ours + " && l2tp.avp.hidden == 1");
@@ -271,7 +273,8 @@ TEST_P(Xl2tpd, Xl2tpdLacDialsOurLns) {
   start_xl2tpd(conf.str());
 
   ASSERT_TRUE(run_until([&] { return !handler_.incoming.empty(); }, 15s))
-      << "no session reached ICCN\n" << xl2tpd_log();
+      << "no session reached ICCN\n"
+      << xl2tpd_log();
   auto tunnels = engine_->snapshot_tunnels();
   ASSERT_EQ(tunnels.size(), 1u);
   EXPECT_EQ(tunnels[0].remote_name, "xl2tpd-lac");
@@ -281,7 +284,8 @@ TEST_P(Xl2tpd, Xl2tpdLacDialsOurLns) {
 
   // pppd cannot run here: xl2tpd clears the call with a CDN, which we must process.
   ASSERT_TRUE(run_until([&] { return !handler_.down.empty(); }, 20s))
-      << "no CDN after pppd failed\n" << xl2tpd_log();
+      << "no CDN after pppd failed\n"
+      << xl2tpd_log();
   EXPECT_TRUE(handler_.down[0].second.by_peer);
   EXPECT_EQ(engine_->session_count(), 0u);
   // Hello from us must be acknowledged: no retransmission and the tunnel stays up (xl2tpd
@@ -365,7 +369,8 @@ TEST_P(Xl2tpd, OurLacDialsXl2tpdLns) {
     bool done = false;
     engine_->shutdown([&] { done = true; }, 3s);
     ASSERT_TRUE(run_until([&] { return done; }, 5s));
-    EXPECT_EQ(engine_->statistics().retransmits, 0u) << "StopCCN not acknowledged\n" << xl2tpd_log();
+    EXPECT_EQ(engine_->statistics().retransmits, 0u) << "StopCCN not acknowledged\n"
+                                                     << xl2tpd_log();
   }
   xl2tpd_child_.stop(SIGTERM);
   run_until([] { return false; }, 300ms);

@@ -47,11 +47,14 @@ int run(const Options&) {
 class Dialer;
 
 // One emulated user: its access leg (PPPoE client or L2TP call) and its PPP session.
-class User final : public ppp::PppLowerLayer, public ppp::PppListener, public ppp::PppoeClientListener {
+class User final : public ppp::PppLowerLayer,
+                   public ppp::PppListener,
+                   public ppp::PppoeClientListener {
  public:
   enum class State { waiting, dialing, up, closing, done, failed };
 
-  User(Dialer& d, unsigned number, std::string name) : d_(d), number_(number), name_(std::move(name)) {}
+  User(Dialer& d, unsigned number, std::string name)
+      : d_(d), number_(number), name_(std::move(name)) {}
 
   unsigned number() const { return number_; }
   const std::string& name() const { return name_; }
@@ -59,7 +62,7 @@ class User final : public ppp::PppLowerLayer, public ppp::PppListener, public pp
   std::optional<Ipv4> address() const { return address_; }
 
   void dial();
-  void hang_up();                  // graceful: PPP Terminate, then PADT / CDN
+  void hang_up();                    // graceful: PPP Terminate, then PADT / CDN
   void abort(std::string_view why);  // setup timeout or shutdown while dialing
   void send_ip(ByteView packet);
 
@@ -119,21 +122,38 @@ class Dialer
 #endif
 {
  public:
-  explicit Dialer(const Options& o) : o_(o), timers_(io_), signals_(io_, SIGINT, SIGTERM), tick_(io_) {}
+  explicit Dialer(const Options& o)
+      : o_(o), timers_(io_), signals_(io_, SIGINT, SIGTERM), tick_(io_) {}
 
   int run();
 
   // For users.
-  const Options& options() const { return o_; }
-  TimerService& timers() { return timers_; }
-  asio::io_context& io() { return io_; }
-  ppp::PppoeSocket* pppoe() { return pppoe_.get(); }
+  const Options& options() const {
+    return o_;
+  }
+  TimerService& timers() {
+    return timers_;
+  }
+  asio::io_context& io() {
+    return io_;
+  }
+  ppp::PppoeSocket* pppoe() {
+    return pppoe_.get();
+  }
 #ifdef VPDN_DIAL_HAVE_L2TP
-  vpdn::L2tpEngine* l2tp() { return l2tp_.get(); }
-  void bind_ref(vpdn::SessionRef ref, User* u) { by_ref_[ref] = u; }
-  void unbind_ref(vpdn::SessionRef ref) { by_ref_.erase(ref); }
+  vpdn::L2tpEngine* l2tp() {
+    return l2tp_.get();
+  }
+  void bind_ref(vpdn::SessionRef ref, User* u) {
+    by_ref_[ref] = u;
+  }
+  void unbind_ref(vpdn::SessionRef ref) {
+    by_ref_.erase(ref);
+  }
   // SessionHandler: we are only ever the LAC side.
-  bool on_incoming_session(const vpdn::IncomingSession&) override { return false; }
+  bool on_incoming_session(const vpdn::IncomingSession&) override {
+    return false;
+  }
   void on_session_down(vpdn::SessionRef ref, const vpdn::SessionEnd& end) override {
     if (auto it = by_ref_.find(ref); it != by_ref_.end()) it->second->on_l2tp_down(end);
   }
@@ -141,7 +161,9 @@ class Dialer
     if (auto it = by_ref_.find(ref); it != by_ref_.end()) it->second->on_l2tp_frame(frame);
   }
 #endif
-  void register_mac(const ppp::MacAddress& mac, User* u) { by_mac_[mac] = u; }
+  void register_mac(const ppp::MacAddress& mac, User* u) {
+    by_mac_[mac] = u;
+  }
   void user_up(User& u, Duration setup);
   void user_finished(User& u, bool ok, std::string_view why);
   void user_address(User& u, std::optional<Ipv4> old_address, std::optional<Ipv4> address);
@@ -178,7 +200,7 @@ class Dialer
   netlink::AddressMap<User*> by_address_;
   netlink::DataPlaneCounters tun_drops_;
 
-  std::vector<std::unique_ptr<User>> users_;
+  std::vector<std::unique_ptr<User> > users_;
   unsigned started_ = 0, in_setup_ = 0, established_ = 0, failed_ = 0, finished_ = 0, active_ = 0;
   std::vector<double> setup_ms_;
   TimePoint begin_{}, first_up_{}, last_up_{}, last_progress_{};
@@ -192,16 +214,22 @@ void User::dial() {
   state_ = State::dialing;
   started_ = SteadyClock::now();
   timer_ = std::make_unique<TimerSlot>(d_.timers());
-  timer_->arm(std::chrono::duration_cast<Duration>(std::chrono::duration<double>(d_.options().timeout_s)),
-              [this] { abort("setup timeout"); });
+  timer_->arm(
+      std::chrono::duration_cast<Duration>(std::chrono::duration<double>(d_.options().timeout_s)),
+      [this] { abort("setup timeout"); });
   const Options& o = d_.options();
   if (o.access == Access::pppoe) {
     ppp::PppoeClientConfig c;
     unsigned m = o.first_mac + number_ - 1;
-    c.mac = {0x02, 0x76, 0x64, static_cast<std::uint8_t>(m >> 16), static_cast<std::uint8_t>(m >> 8),
+    c.mac = {0x02,
+             0x76,
+             0x64,
+             static_cast<std::uint8_t>(m >> 16),
+             static_cast<std::uint8_t>(m >> 8),
              static_cast<std::uint8_t>(m)};
     c.service_name = o.service;
-    c.host_uniq = {static_cast<std::uint8_t>(number_ >> 24), static_cast<std::uint8_t>(number_ >> 16),
+    c.host_uniq = {static_cast<std::uint8_t>(number_ >> 24),
+                   static_cast<std::uint8_t>(number_ >> 16),
                    static_cast<std::uint8_t>(number_ >> 8), static_cast<std::uint8_t>(number_)};
     c.timeout = 1s;
     c.max_attempts = 5;
@@ -236,7 +264,9 @@ void User::dial() {
 #endif
 }
 
-void User::on_pppoe_up(std::uint16_t, const ppp::MacAddress&) { start_ppp(); }
+void User::on_pppoe_up(std::uint16_t, const ppp::MacAddress&) {
+  start_ppp();
+}
 
 void User::on_pppoe_down(std::string_view why) {
   if (ppp_) {
@@ -310,8 +340,8 @@ void User::on_up(const ppp::SessionUpInfo& info) {
   const Options& o = d_.options();
   if ((o.auth == AuthPreference::chap && info.auth != ppp::AuthProtocol::chap_md5) ||
       (o.auth == AuthPreference::pap && info.auth != ppp::AuthProtocol::pap)) {
-    std::string why = "authenticated with " + std::string(ppp::to_string(info.auth)) + ", expected " +
-                      (o.auth == AuthPreference::chap ? "CHAP" : "PAP");
+    std::string why = "authenticated with " + std::string(ppp::to_string(info.auth)) +
+                      ", expected " + (o.auth == AuthPreference::chap ? "CHAP" : "PAP");
     finish(false, why);
     return;
   }
@@ -349,7 +379,8 @@ void User::on_down(ppp::DownReason reason, std::string_view detail) {
   }
   // A session that came up and then ended (hang-up, or the network ended it) is a
   // success for the setup statistics; one that never came up is a failure.
-  finish(was_up_, std::string(ppp::to_string(reason)) + (detail.empty() ? "" : ": ") + std::string(detail));
+  finish(was_up_,
+         std::string(ppp::to_string(reason)) + (detail.empty() ? "" : ": ") + std::string(detail));
 }
 
 void User::release_lower() {
@@ -429,7 +460,8 @@ Status<std::string> Dialer::open_access() {
   if (!st) return unexpected("L2TP UDP socket: " + st.error());
   return {};
 #else
-  return unexpected(std::string("--l2tp is not available yet: built without the L2TP engine (vpdn/engine.hpp)"));
+  return unexpected(
+      std::string("--l2tp is not available yet: built without the L2TP engine (vpdn/engine.hpp)"));
 #endif
 }
 
@@ -442,10 +474,12 @@ Status<std::string> Dialer::open_tun() {
   if (!rtnl) return unexpected(rtnl.error().message);
   rtnl_ = std::move(*rtnl);
   std::uint32_t mtu = o_.access == Access::pppoe ? ppp::kPppoeMtu : 1460;
-  if (auto st = rtnl_->set_link(tun_->ifindex(), mtu, true); !st) return unexpected(st.error().message);
+  if (auto st = rtnl_->set_link(tun_->ifindex(), mtu, true); !st)
+    return unexpected(st.error().message);
   routes_ = std::make_unique<netlink::RouteTable>(*rtnl_, tun_->ifindex());
   if (o_.route)
-    if (auto st = routes_->add(o_.route->first, o_.route->second); !st) return unexpected(st.error().message);
+    if (auto st = routes_->add(o_.route->first, o_.route->second); !st)
+      return unexpected(st.error().message);
   tun_->start(io_, [this](const netlink::PacketBatch& batch) {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       // The session is the one whose address the packet comes from.
@@ -473,8 +507,8 @@ void Dialer::user_address(User& u, std::optional<Ipv4> old_address, std::optiona
   }
   if (address) {
     if (!by_address_.insert(*address, &u)) {
-      std::fprintf(stderr, "vpdn-dial: %s got %s, which another session already has\n", u.name().c_str(),
-                   address->to_string().c_str());
+      std::fprintf(stderr, "vpdn-dial: %s got %s, which another session already has\n",
+                   u.name().c_str(), address->to_string().c_str());
       return;
     }
     if (auto st = rtnl_->add_address(tun_->ifindex(), *address, 32); !st)
@@ -501,7 +535,8 @@ void Dialer::user_finished(User& u, bool ok, std::string_view why) {
     ++failed_;
     --in_setup_;
     if (first_failure_.empty()) first_failure_ = u.name() + ": " + std::string(why);
-    if (!o_.quiet && failed_ <= 10) std::fprintf(stderr, "failed: %s: %.*s\n", u.name().c_str(), int(why.size()), why.data());
+    if (!o_.quiet && failed_ <= 10)
+      std::fprintf(stderr, "failed: %s: %.*s\n", u.name().c_str(), int(why.size()), why.data());
   } else {
     --active_;  // ok only follows user_up
   }
@@ -513,7 +548,8 @@ void Dialer::user_finished(User& u, bool ok, std::string_view why) {
 void Dialer::start_more() {
   if (stopping_) return;
   double elapsed = std::chrono::duration<double>(SteadyClock::now() - begin_).count();
-  auto allowed = static_cast<unsigned>(std::min<double>(o_.count, std::floor(o_.rate * elapsed) + 1));
+  auto allowed =
+      static_cast<unsigned>(std::min<double>(o_.count, std::floor(o_.rate * elapsed) + 1));
   while (started_ < allowed && in_setup_ < o_.concurrency) {
     ++started_;
     ++in_setup_;
@@ -539,8 +575,8 @@ void Dialer::on_tick() {
 
 void Dialer::progress(bool) {
   double t = std::chrono::duration<double>(SteadyClock::now() - begin_).count();
-  std::printf("[%7.1fs] started=%u dialing=%u up=%u established=%u failed=%u\n", t, started_, in_setup_, active_,
-              established_, failed_);
+  std::printf("[%7.1fs] started=%u dialing=%u up=%u established=%u failed=%u\n", t, started_,
+              in_setup_, active_, established_, failed_);
   std::fflush(stdout);
 }
 
@@ -552,10 +588,13 @@ void Dialer::shutdown(std::string_view why) {
     return;
   }
   stopping_ = true;
-  if (!o_.quiet) std::printf("%.*s: hanging up %u session(s)\n", int(why.size()), why.data(), active_);
+  if (!o_.quiet)
+    std::printf("%.*s: hanging up %u session(s)\n", int(why.size()), why.data(), active_);
   for (auto& u : users_) {
-    if (u->state() == User::State::up) u->hang_up();
-    else if (u->state() == User::State::dialing) u->abort("stopped while dialing");
+    if (u->state() == User::State::up)
+      u->hang_up();
+    else if (u->state() == User::State::dialing)
+      u->abort("stopped while dialing");
   }
   // Bounded: PPP Terminate waits up to its restart timer; do not wait longer than 5 s.
   auto limit = std::make_shared<asio::steady_timer>(io_, std::chrono::seconds(5));
@@ -614,15 +653,18 @@ int Dialer::run() {
   std::sort(setup_ms_.begin(), setup_ms_.end());
   auto pct = [&](double p) {
     if (setup_ms_.empty()) return 0.0;
-    auto i = static_cast<std::size_t>(std::ceil(p * static_cast<double>(setup_ms_.size()))) ;
+    auto i = static_cast<std::size_t>(std::ceil(p * static_cast<double>(setup_ms_.size())));
     return setup_ms_[std::min(setup_ms_.size() - 1, i == 0 ? 0 : i - 1)];
   };
   // Setup rate: established sessions over the time from the first dial to the last one up.
   double span = std::chrono::duration<double>(last_up_ - begin_).count();
-  double rate = established_ == 0 ? 0.0 : (span > 0 ? established_ / span : static_cast<double>(established_));
+  double rate = established_ == 0
+                    ? 0.0
+                    : (span > 0 ? established_ / span : static_cast<double>(established_));
   unsigned never_started = o_.count - started_;
   unsigned failed = failed_ + (stopping_ ? 0 : never_started);
-  if (!first_failure_.empty() && !o_.quiet) std::fprintf(stderr, "first failure: %s\n", first_failure_.c_str());
+  if (!first_failure_.empty() && !o_.quiet)
+    std::fprintf(stderr, "first failure: %s\n", first_failure_.c_str());
   if (pppoe_ && !o_.quiet) {
     // Frames lost in our own receive queue would show up as PPP restarts (3 s) on the
     // boxes' side of the figures; say how many there were.
@@ -632,8 +674,8 @@ int Dialer::run() {
                 static_cast<unsigned long long>(pppoe_->counters().send_errors),
                 static_cast<unsigned long long>(pppoe_->kernel_drops()));
   }
-  std::printf("established=%u failed=%u setup_rate=%.1f/s p50_ms=%.1f p99_ms=%.1f\n", established_, failed, rate,
-              pct(0.50), pct(0.99));
+  std::printf("established=%u failed=%u setup_rate=%.1f/s p50_ms=%.1f p99_ms=%.1f\n", established_,
+              failed, rate, pct(0.50), pct(0.99));
   std::fflush(stdout);
   // Users hold timers in timers_: destroy them before the timer service goes.
   users_.clear();

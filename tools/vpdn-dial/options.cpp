@@ -93,7 +93,8 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
       std::string_view host = v;
       if (auto colon = v.find(':'); colon != std::string_view::npos) {
         host = v.substr(0, colon);
-        if (!number(v.substr(colon + 1), o.lns_port) || o.lns_port == 0) return fail("bad port in --l2tp");
+        if (!number(v.substr(colon + 1), o.lns_port) || o.lns_port == 0)
+          return fail("bad port in --l2tp");
       }
       auto ip = Ipv4::parse(host);
       if (!ip) return fail("--l2tp needs an IPv4 address, got '" + std::string(host) + "'");
@@ -107,16 +108,19 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
       if (!value(v)) return fail("--password needs a value");
       o.password = std::string(v);
     } else if (a == "--count") {
-      if (!value(v) || !number(v, o.count) || o.count == 0) return fail("--count needs a number > 0");
+      if (!value(v) || !number(v, o.count) || o.count == 0)
+        return fail("--count needs a number > 0");
     } else if (a == "--rate") {
-      if (!value(v) || !number(v, o.rate) || !(o.rate > 0)) return fail("--rate needs a number > 0");
+      if (!value(v) || !number(v, o.rate) || !(o.rate > 0))
+        return fail("--rate needs a number > 0");
     } else if (a == "--concurrency") {
       if (!value(v) || !number(v, o.concurrency) || o.concurrency == 0)
         return fail("--concurrency needs a number > 0");
     } else if (a == "--hold") {
       if (!value(v) || !number(v, o.hold_s)) return fail("--hold needs seconds");
     } else if (a == "--timeout") {
-      if (!value(v) || !number(v, o.timeout_s) || !(o.timeout_s > 0)) return fail("--timeout needs seconds > 0");
+      if (!value(v) || !number(v, o.timeout_s) || !(o.timeout_s > 0))
+        return fail("--timeout needs seconds > 0");
     } else if (a == "--auth") {
       if (!value(v) || (v != "pap" && v != "chap")) return fail("--auth needs pap or chap");
       o.auth = v == "pap" ? AuthPreference::pap : AuthPreference::chap;
@@ -127,13 +131,15 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
     } else if (a == "--tun") {
       o.tun = true;
     } else if (a == "--tun-name") {
-      if (!value(v) || v.empty() || v.size() > 15) return fail("--tun-name needs a name of 1..15 characters");
+      if (!value(v) || v.empty() || v.size() > 15)
+        return fail("--tun-name needs a name of 1..15 characters");
       o.tun_name = std::string(v);
     } else if (a == "--route") {
       if (!value(v)) return fail("--route needs PREFIX/LEN");
       auto slash = v.find('/');
       int len = 32;
-      if (slash != std::string_view::npos && (!number(v.substr(slash + 1), len) || len < 0 || len > 32))
+      if (slash != std::string_view::npos &&
+          (!number(v.substr(slash + 1), len) || len < 0 || len > 32))
         return fail("bad prefix length in --route");
       auto ip = Ipv4::parse(v.substr(0, slash));
       if (!ip) return fail("bad address in --route");
@@ -159,7 +165,8 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   }
   if (!have_access) return fail("one of --pppoe IFNAME or --l2tp HOST is required");
   if (o.route && !o.tun) return fail("--route needs --tun");
-  if (static_cast<std::uint64_t>(o.first_mac) + o.count > 0xffffff) return fail("too many users for the MAC range");
+  if (static_cast<std::uint64_t>(o.first_mac) + o.count > 0xffffff)
+    return fail("too many users for the MAC range");
   exit_code = 0;
   return o;
 }

@@ -15,26 +15,26 @@ enum class AuthPreference { any, pap, chap };
 
 struct Options {
   Access access = Access::pppoe;
-  std::string interface;        // --pppoe IFNAME
-  Ipv4 lns;                     // --l2tp HOST[:PORT]
+  std::string interface;  // --pppoe IFNAME
+  Ipv4 lns;               // --l2tp HOST[:PORT]
   std::uint16_t lns_port = 1701;
-  std::string secret;           // --secret: tunnel authentication (empty: off)
+  std::string secret;                  // --secret: tunnel authentication (empty: off)
   std::string hostname = "vpdn-dial";  // --hostname: our L2TP Host Name
-  std::uint16_t local_port = 0; // --local-port (0: ephemeral)
-  std::string user = "user{n}"; // --user, {n} replaced by 1..count
+  std::uint16_t local_port = 0;        // --local-port (0: ephemeral)
+  std::string user = "user{n}";        // --user, {n} replaced by 1..count
   std::string password;
-  std::string service;          // --service: PPPoE Service-Name
+  std::string service;  // --service: PPPoE Service-Name
   unsigned count = 1;
-  double rate = 100;            // new dials per second
-  unsigned concurrency = 100;   // dials in setup at once
-  double hold_s = 0;            // seconds each session stays up (then hangs up); <0: until signal
-  double timeout_s = 30;        // per-dial setup limit
+  double rate = 100;           // new dials per second
+  unsigned concurrency = 100;  // dials in setup at once
+  double hold_s = 0;           // seconds each session stays up (then hangs up); <0: until signal
+  double timeout_s = 30;       // per-dial setup limit
   AuthPreference auth = AuthPreference::any;
   bool tun = false;
   std::string tun_name = "vdial0";
   std::optional<std::pair<Ipv4, int>> route;  // --route PREFIX/LEN via the TUN
-  unsigned first_mac = 1;       // emulated MACs are 02:76:64:xx:xx:xx from this index
-  bool quiet = false;           // no progress lines
+  unsigned first_mac = 1;                     // emulated MACs are 02:76:64:xx:xx:xx from this index
+  bool quiet = false;                         // no progress lines
 };
 
 // Parses argv; on error or --help prints to stderr/stdout and returns nullopt with

@@ -55,8 +55,8 @@ class AutoClients::Client final : public ppp::PppLowerLayer, public ppp::PppList
       return;
     }
     if (state_ == State::placing) handle_ = h;
-    log_info(DebugModule::l2tp, tag() + ": dialling l2tp-group " + std::to_string(group_.number) +
-                                    " as " + user());
+    log_info(DebugModule::l2tp,
+             tag() + ": dialling l2tp-group " + std::to_string(group_.number) + " as " + user());
   }
 
   // Ends everything quietly (CDN if the call is up); no retry follows.
@@ -110,10 +110,18 @@ class AutoClients::Client final : public ppp::PppLowerLayer, public ppp::PppList
     s.group = group_.number;
     s.user = user();
     switch (state_) {
-      case State::waiting: s.state = "Waiting"; break;
-      case State::placing: s.state = "Placing"; break;
-      case State::ppp: s.state = "PPP"; break;
-      case State::up: s.state = "Up"; break;
+      case State::waiting:
+        s.state = "Waiting";
+        break;
+      case State::placing:
+        s.state = "Placing";
+        break;
+      case State::ppp:
+        s.state = "PPP";
+        break;
+      case State::up:
+        s.state = "Up";
+        break;
     }
     if (call_up_) s.l2tp = call_;
     s.address = address_;
@@ -141,8 +149,8 @@ class AutoClients::Client final : public ppp::PppLowerLayer, public ppp::PppList
     address_ = info.local_address;
     peer_ = info.peer_address;
     if (!owner_.ip_.set_peer_address(template_.number, info.local_address, info.peer_address)) {
-      log_warning(DebugModule::l2tp, tag() + ": no device to put " + info.local_address.to_string() +
-                                         " on");
+      log_warning(DebugModule::l2tp,
+                  tag() + ": no device to put " + info.local_address.to_string() + " on");
     }
     std::string method = info.auth == ppp::AuthProtocol::chap_md5 ? "CHAP"
                          : info.auth == ppp::AuthProtocol::pap    ? "PAP"
@@ -213,7 +221,8 @@ class AutoClients::Client final : public ppp::PppLowerLayer, public ppp::PppList
     retry_.arm(d, [this] { dial(); });
     log_info(DebugModule::l2tp,
              tag() + ": " + why + "; retry in " +
-                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + " s");
+                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) +
+                 " s");
   }
 
   void clear_address() {

@@ -46,7 +46,8 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
     sc.mru = std::min<std::uint16_t>(sc.mru, 1492);  // RFC 2516 §7
     sc.tag = key(in_.id);
     if (owner_.random_) sc.random = owner_.random_;
-    ppp_ = std::make_unique<ppp::PppSession>(std::move(sc), *this, *this, owner_.timers_, this, this);
+    ppp_ =
+        std::make_unique<ppp::PppSession>(std::move(sc), *this, *this, owner_.timers_, this, this);
     owner_.access_.set_access_info(in_.id, "LCP", "", {});
     ppp_->start();
   }
@@ -95,17 +96,18 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
     req.nas_port = in_.id.session;
     req.nas_port_id = in_.interface;
     req.domain_override = template_.auth_domain;
-    return owner_.aaa_.authenticate(std::move(req), [this, done = std::move(done)](aaa::AuthResult a) {
-      if (a.accepted) {
-        if (!a.tunnels.empty()) {
-          tunnels_ = a.tunnels;
-        } else if (match_) {
-          plan_group_ = match_->group;
-        }
-      }
-      auth_ = a;
-      done(to_ppp(a));
-    });
+    return owner_.aaa_.authenticate(std::move(req),
+                                    [this, done = std::move(done)](aaa::AuthResult a) {
+                                      if (a.accepted) {
+                                        if (!a.tunnels.empty()) {
+                                          tunnels_ = a.tunnels;
+                                        } else if (match_) {
+                                          plan_group_ = match_->group;
+                                        }
+                                      }
+                                      auth_ = a;
+                                      done(to_ppp(a));
+                                    });
   }
   void cancel(Handle h) override {
     if (h) owner_.aaa_.cancel(h);
@@ -155,7 +157,8 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
         if (t.server_endpoint) plan.lns_addresses.push_back(*t.server_endpoint);
       }
       if (!tunnels_.front().password.empty()) plan.secret = tunnels_.front().password;
-      if (!tunnels_.front().client_auth_id.empty()) plan.host_name = tunnels_.front().client_auth_id;
+      if (!tunnels_.front().client_auth_id.empty())
+        plan.host_name = tunnels_.front().client_auth_id;
     }
     plan.user = user_;
     plan.interface = in_.interface;
@@ -239,8 +242,8 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
     // The LAC accounts tunnelled users too (a BRAS does), per the user's domain.
     aaa::SessionStart s;
     s.user_name = user_;
-    s.domain = auth_ ? auth_->domain
-                     : aaa::split_user_name(user_, owner_.store_.running().l2tp).domain;
+    s.domain =
+        auth_ ? auth_->domain : aaa::split_user_name(user_, owner_.store_.running().l2tp).domain;
     s.interface = in_.interface;
     s.calling_station_id = in_.calling_number;
     s.nas_port = in_.id.session;
@@ -250,7 +253,8 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
     std::vector<Bytes> held = std::move(held_);
     held_.clear();
     for (const auto& f : held) from_user(f);
-    log_info(DebugModule::l2tp, key(in_.id) + " user=" + user_ + " tunnelled as " + calls_detail::key(c));
+    log_info(DebugModule::l2tp,
+             key(in_.id) + " user=" + user_ + " tunnelled as " + calls_detail::key(c));
   }
   void on_l2tp_down(std::string reason) {
     handle_ = 0;  // the engine reports each call once; nothing to cancel any more
@@ -409,7 +413,13 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
 
 LacCalls::LacCalls(config::ConfigStore& store, TimerService& timers, aaa::Aaa& aaa, L2tpPort& l2tp,
                    AccessPort& access, IpPort& ip)
-    : store_(store), timers_(timers), aaa_(aaa), l2tp_(l2tp), access_(access), ip_(ip), graveyard_(timers) {}
+    : store_(store),
+      timers_(timers),
+      aaa_(aaa),
+      l2tp_(l2tp),
+      access_(access),
+      ip_(ip),
+      graveyard_(timers) {}
 
 LacCalls::~LacCalls() {
   close_all();

@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <utility>
 
-#include "common/packed_strings.hpp"
-
 #include "common/log.hpp"
+#include "common/packed_strings.hpp"
 #include "vpdn/calls.hpp"
 #include "vpdn/calls/util.hpp"
 
@@ -15,17 +14,23 @@ using namespace calls_detail;
 
 std::string_view to_string(HangupCause c) {
   switch (c) {
-    case HangupCause::user_request: return "user request";
-    case HangupCause::auth_failed: return "authentication failed";
-    case HangupCause::negotiation: return "PPP negotiation failed";
-    case HangupCause::keepalive: return "PPP keepalive timeout";
-    case HangupCause::admin: return "administrative";
-    case HangupCause::not_vpdn_user: return "not a VPDN user";
-    case HangupCause::lower_layer: return "lower layer down";
+    case HangupCause::user_request:
+      return "user request";
+    case HangupCause::auth_failed:
+      return "authentication failed";
+    case HangupCause::negotiation:
+      return "PPP negotiation failed";
+    case HangupCause::keepalive:
+      return "PPP keepalive timeout";
+    case HangupCause::admin:
+      return "administrative";
+    case HangupCause::not_vpdn_user:
+      return "not a VPDN user";
+    case HangupCause::lower_layer:
+      return "lower layer down";
   }
   return "unknown";
 }
-
 
 // ---- one call --------------------------------------------------------------------------
 
@@ -37,7 +42,9 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
   // Only what the call needs after on_call_up is kept: not the IncomingCall (its proxy data
   // goes into the PppSession's config and is not needed here again) nor the template.
   Call(LnsCalls& owner, const IncomingCall& in)
-      : owner_(owner), strings_{{}, {}, in.calling_number, in.called_number, {}}, id_(in.id),
+      : owner_(owner),
+        strings_{{}, {}, in.calling_number, in.called_number, {}},
+        id_(in.id),
         vt_(in.virtual_template) {}
   ~Call() override {
     // Destroying the PppSession releases its address through release() below.
@@ -60,7 +67,8 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     }
     sc.tag = "l2tp " + key(id_);
     if (owner_.random_) sc.random = owner_.random_;
-    ppp_ = std::make_unique<ppp::PppSession>(std::move(sc), *this, *this, owner_.timers_, this, this);
+    ppp_ =
+        std::make_unique<ppp::PppSession>(std::move(sc), *this, *this, owner_.timers_, this, this);
     ppp_->start();
     return true;
   }
@@ -96,13 +104,13 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     req.nas_port = id_.session;
     req.nas_port_id = "Virtual-Template" + std::to_string(vt_);
     req.domain_override = strings_.get(kAuthDomain);
-    auth_method_ = static_cast<std::uint8_t>(
-        kMethodSet | (r.proxied ? kMethodProxied : 0) |
-        (r.method == ppp::AuthMethod::pap ? kMethodPap : 0));
-    return owner_.aaa_.authenticate(std::move(req), [this, done = std::move(done)](aaa::AuthResult a) {
-      setup().auth = a;
-      done(to_ppp(a));
-    });
+    auth_method_ = static_cast<std::uint8_t>(kMethodSet | (r.proxied ? kMethodProxied : 0) |
+                                             (r.method == ppp::AuthMethod::pap ? kMethodPap : 0));
+    return owner_.aaa_.authenticate(std::move(req),
+                                    [this, done = std::move(done)](aaa::AuthResult a) {
+                                      setup().auth = a;
+                                      done(to_ppp(a));
+                                    });
   }
   void cancel(Handle h) override { owner_.aaa_.cancel(h); }
 
@@ -161,8 +169,8 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     const std::string user = strings_.str(kUser);
     owner_.l2tp_.set_call_info(id_, user, address_, interface(), auth_method());
     open_accounting(user);
-    log_info(DebugModule::l2tp, "call=" + key(id_) + " user=" + user +
-                                    " address=" + address_.to_string() + " PPP up");
+    log_info(DebugModule::l2tp,
+             "call=" + key(id_) + " user=" + user + " address=" + address_.to_string() + " PPP up");
   }
 
   // PPP came up again on an established call (the user renegotiated LCP and
@@ -194,8 +202,8 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
       aaa_session_ = 0;
     }
     if (!aaa_session_) open_accounting(user);
-    log_info(DebugModule::l2tp, "call=" + key(id_) + " user=" + user +
-                                    " address=" + address_.to_string() + " PPP up");
+    log_info(DebugModule::l2tp,
+             "call=" + key(id_) + " user=" + user + " address=" + address_.to_string() + " PPP up");
   }
 
   void open_accounting(const std::string& user) {
@@ -223,8 +231,8 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
       up_ = false;
     }
     if (aaa_session_) {
-      owner_.aaa_.close_session(aaa_session_, has_cause_override_ ? cause_override_
-                                                                   : terminate_cause(reason));
+      owner_.aaa_.close_session(aaa_session_,
+                                has_cause_override_ ? cause_override_ : terminate_cause(reason));
       aaa_session_ = 0;
     }
     if (!l2tp_down_) {
@@ -307,8 +315,8 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     if (!setup_) {
       const auto& cfg = owner_.store_.running();
       auto t = cfg.virtual_templates.find(vt_);
-      setup_ = std::make_unique<Setup>(t != cfg.virtual_templates.end() ? t->second
-                                                                        : config::VirtualTemplate{});
+      setup_ = std::make_unique<Setup>(
+          t != cfg.virtual_templates.end() ? t->second : config::VirtualTemplate{});
     }
     return *setup_;
   }
@@ -346,8 +354,8 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
 
 // ---- LnsCalls ------------------------------------------------------------------------------
 
-LnsCalls::LnsCalls(config::ConfigStore& store, TimerService& timers, aaa::Aaa& aaa,
-                   L2tpPort& l2tp, IpPort& ip)
+LnsCalls::LnsCalls(config::ConfigStore& store, TimerService& timers, aaa::Aaa& aaa, L2tpPort& l2tp,
+                   IpPort& ip)
     : store_(store), timers_(timers), aaa_(aaa), l2tp_(l2tp), ip_(ip), graveyard_(timers) {}
 
 LnsCalls::~LnsCalls() {

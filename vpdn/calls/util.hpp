@@ -12,17 +12,23 @@ namespace vpdnd::vpdn::calls_detail {
 inline HangupCause hangup_cause(ppp::DownReason r) {
   using R = ppp::DownReason;
   switch (r) {
-    case R::peer_terminated: return HangupCause::user_request;
+    case R::peer_terminated:
+      return HangupCause::user_request;
     case R::auth_failed:
-    case R::auth_timeout: return HangupCause::auth_failed;
+    case R::auth_timeout:
+      return HangupCause::auth_failed;
     case R::lcp_failed:
     case R::ipcp_failed:
     case R::loopback:
-    case R::protocol_rejected: return HangupCause::negotiation;
-    case R::echo_timeout: return HangupCause::keepalive;
+    case R::protocol_rejected:
+      return HangupCause::negotiation;
+    case R::echo_timeout:
+      return HangupCause::keepalive;
     case R::admin:
-    case R::session_timeout: return HangupCause::admin;
-    case R::lower_down: return HangupCause::lower_layer;
+    case R::session_timeout:
+      return HangupCause::admin;
+    case R::lower_down:
+      return HangupCause::lower_layer;
   }
   return HangupCause::admin;
 }
@@ -32,17 +38,24 @@ inline aaa::TerminateCause terminate_cause(ppp::DownReason r) {
   using R = ppp::DownReason;
   using C = aaa::TerminateCause;
   switch (r) {
-    case R::peer_terminated: return C::user_request;
-    case R::lower_down: return C::lost_carrier;
-    case R::echo_timeout: return C::lost_carrier;
-    case R::admin: return C::admin_reset;
-    case R::session_timeout: return C::session_timeout;
+    case R::peer_terminated:
+      return C::user_request;
+    case R::lower_down:
+      return C::lost_carrier;
+    case R::echo_timeout:
+      return C::lost_carrier;
+    case R::admin:
+      return C::admin_reset;
+    case R::session_timeout:
+      return C::session_timeout;
     case R::auth_failed:
-    case R::auth_timeout: return C::user_error;
+    case R::auth_timeout:
+      return C::user_error;
     case R::lcp_failed:
     case R::ipcp_failed:
     case R::loopback:
-    case R::protocol_rejected: return C::service_unavailable;
+    case R::protocol_rejected:
+      return C::service_unavailable;
   }
   return C::nas_error;
 }
@@ -50,8 +63,9 @@ inline aaa::TerminateCause terminate_cause(ppp::DownReason r) {
 inline ppp::AuthResult to_ppp(const aaa::AuthResult& a) {
   ppp::AuthResult r;
   r.accepted = a.accepted;
-  r.message = !a.reply_message.empty() ? a.reply_message
-                                       : (a.accepted ? "Welcome" : std::string(aaa::to_string(a.failure)));
+  r.message = !a.reply_message.empty()
+                  ? a.reply_message
+                  : (a.accepted ? "Welcome" : std::string(aaa::to_string(a.failure)));
   r.framed_address = a.framed_ip;
   r.framed_pool = a.framed_pool;
   if (a.session_timeout_s) r.session_timeout = std::chrono::seconds(*a.session_timeout_s);
@@ -78,7 +92,6 @@ inline std::optional<std::pair<std::uint16_t, ByteView>> split_frame(ByteView f)
 inline std::string key(CallId id) {
   return std::to_string(id.tunnel) + "/" + std::to_string(id.session);
 }
-
 
 inline std::string key(AccessId id) {
   return "pppoe " + std::to_string(id.port) + "/" + std::to_string(id.session);

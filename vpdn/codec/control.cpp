@@ -12,7 +12,9 @@ constexpr std::uint16_t kAvpM = 0x8000, kAvpH = 0x4000, kAvpReserved = 0x3c00,
                         kAvpLengthMask = 0x03ff;
 constexpr std::uint16_t kControlFlags = 0xc802;  // T=1 L=1 S=1 Ver=2
 
-std::uint16_t to_u16(AvpType t) { return static_cast<std::uint16_t>(t); }
+std::uint16_t to_u16(AvpType t) {
+  return static_cast<std::uint16_t>(t);
+}
 
 void put16(Bytes& b, std::uint16_t v) {
   b.push_back(static_cast<std::uint8_t>(v >> 8));
@@ -90,9 +92,9 @@ Result<ControlMessage, DecodeError> decode_control(ByteView datagram, const Hidi
       err.raw_message_type = value;
       msg.type_mandatory = m;
       if (!is_known_message_type(value))
-        return fail(m ? DecodeErrorKind::unknown_message_type
-                      : DecodeErrorKind::ignorable_message_type,
-                    at, type);
+        return fail(
+            m ? DecodeErrorKind::unknown_message_type : DecodeErrorKind::ignorable_message_type, at,
+            type);
       msg.type = static_cast<MessageType>(value);
       err.message_type = msg.type;
       continue;
@@ -251,25 +253,44 @@ Result<Bytes, EncodeError> encode_control(const ControlMessage& msg, const Hidin
 
 std::string_view error_name(DecodeErrorKind kind) {
   switch (kind) {
-    case DecodeErrorKind::too_short: return "too-short";
-    case DecodeErrorKind::bad_version: return "bad-version";
-    case DecodeErrorKind::bad_control_flags: return "bad-control-flags";
-    case DecodeErrorKind::bad_length_field: return "bad-length-field";
-    case DecodeErrorKind::bad_offset: return "bad-offset";
-    case DecodeErrorKind::not_control: return "not-control";
-    case DecodeErrorKind::not_data: return "not-data";
-    case DecodeErrorKind::avp_truncated: return "avp-truncated";
-    case DecodeErrorKind::avp_too_short: return "avp-too-short";
-    case DecodeErrorKind::avp_bad_length: return "avp-bad-length";
-    case DecodeErrorKind::first_avp_not_message_type: return "first-avp-not-message-type";
-    case DecodeErrorKind::message_type_hidden: return "message-type-hidden";
-    case DecodeErrorKind::unknown_message_type: return "unknown-message-type";
-    case DecodeErrorKind::ignorable_message_type: return "ignorable-message-type";
-    case DecodeErrorKind::unknown_mandatory_avp: return "unknown-mandatory-avp";
-    case DecodeErrorKind::missing_required_avp: return "missing-required-avp";
-    case DecodeErrorKind::hidden_without_random_vector: return "hidden-without-random-vector";
-    case DecodeErrorKind::hidden_without_secret: return "hidden-without-secret";
-    case DecodeErrorKind::hidden_bad_length: return "hidden-bad-length";
+    case DecodeErrorKind::too_short:
+      return "too-short";
+    case DecodeErrorKind::bad_version:
+      return "bad-version";
+    case DecodeErrorKind::bad_control_flags:
+      return "bad-control-flags";
+    case DecodeErrorKind::bad_length_field:
+      return "bad-length-field";
+    case DecodeErrorKind::bad_offset:
+      return "bad-offset";
+    case DecodeErrorKind::not_control:
+      return "not-control";
+    case DecodeErrorKind::not_data:
+      return "not-data";
+    case DecodeErrorKind::avp_truncated:
+      return "avp-truncated";
+    case DecodeErrorKind::avp_too_short:
+      return "avp-too-short";
+    case DecodeErrorKind::avp_bad_length:
+      return "avp-bad-length";
+    case DecodeErrorKind::first_avp_not_message_type:
+      return "first-avp-not-message-type";
+    case DecodeErrorKind::message_type_hidden:
+      return "message-type-hidden";
+    case DecodeErrorKind::unknown_message_type:
+      return "unknown-message-type";
+    case DecodeErrorKind::ignorable_message_type:
+      return "ignorable-message-type";
+    case DecodeErrorKind::unknown_mandatory_avp:
+      return "unknown-mandatory-avp";
+    case DecodeErrorKind::missing_required_avp:
+      return "missing-required-avp";
+    case DecodeErrorKind::hidden_without_random_vector:
+      return "hidden-without-random-vector";
+    case DecodeErrorKind::hidden_without_secret:
+      return "hidden-without-secret";
+    case DecodeErrorKind::hidden_bad_length:
+      return "hidden-bad-length";
   }
   return "unknown";
 }
@@ -314,9 +335,9 @@ Recommendation recommend(const DecodeError& e) {
     case DecodeErrorKind::unknown_mandatory_avp:
       // §4.1: unrecognized AVP with M set terminates the session or the whole tunnel;
       // §4.4.2 error code 8 names exactly this case.
-      teardown(general_error::unknown_mandatory_avp,
-               "unknown mandatory AVP vendor " + std::to_string(e.avp_vendor) + " type " +
-                   std::to_string(e.avp_type));
+      teardown(general_error::unknown_mandatory_avp, "unknown mandatory AVP vendor " +
+                                                         std::to_string(e.avp_vendor) + " type " +
+                                                         std::to_string(e.avp_type));
       break;
     case DecodeErrorKind::avp_truncated:
     case DecodeErrorKind::avp_too_short:
@@ -348,16 +369,22 @@ std::string describe(const DecodeError& e) {
   std::string s = "error=";
   s += error_name(e.kind);
   s += " offset=" + std::to_string(e.offset);
-  if (e.message_type) s += " message=" + std::string(message_name(*e.message_type));
-  else if (e.raw_message_type != 0) s += " message-type=" + std::to_string(e.raw_message_type);
+  if (e.message_type)
+    s += " message=" + std::string(message_name(*e.message_type));
+  else if (e.raw_message_type != 0)
+    s += " message-type=" + std::to_string(e.raw_message_type);
   if (e.avp_type != 0 || e.avp_vendor != 0 || e.kind == DecodeErrorKind::unknown_mandatory_avp) {
     s += " avp=" + std::to_string(e.avp_type);
-    if (e.avp_vendor != 0) s += " vendor=" + std::to_string(e.avp_vendor);
-    else s += " (" + std::string(avp_name(e.avp_type)) + ")";
+    if (e.avp_vendor != 0)
+      s += " vendor=" + std::to_string(e.avp_vendor);
+    else
+      s += " (" + std::string(avp_name(e.avp_type)) + ")";
   }
   if (e.header) {
-    s += " tid=" + std::to_string(e.header->tunnel_id) + " sid=" + std::to_string(e.header->session_id);
-    if (e.header->control) s += " ns=" + std::to_string(e.header->ns) + " nr=" + std::to_string(e.header->nr);
+    s += " tid=" + std::to_string(e.header->tunnel_id) +
+         " sid=" + std::to_string(e.header->session_id);
+    if (e.header->control)
+      s += " ns=" + std::to_string(e.header->ns) + " nr=" + std::to_string(e.header->nr);
   }
   return s;
 }
@@ -365,7 +392,8 @@ std::string describe(const DecodeError& e) {
 // ---------------------------------------------------------------------------------------
 // ControlMessage getters and builders
 
-ControlMessage ControlMessage::make(MessageType type, std::uint16_t tunnel_id, std::uint16_t session_id) {
+ControlMessage ControlMessage::make(MessageType type, std::uint16_t tunnel_id,
+                                    std::uint16_t session_id) {
   ControlMessage m;
   m.type = type;
   m.tunnel_id = tunnel_id;
@@ -518,7 +546,9 @@ ControlMessage& ControlMessage::add_bytes(AvpType type, ByteView v, bool hide) {
   return add(std::move(a));
 }
 
-ControlMessage& ControlMessage::add_empty(AvpType type) { return add_bytes(type, {}, false); }
+ControlMessage& ControlMessage::add_empty(AvpType type) {
+  return add_bytes(type, {}, false);
+}
 
 ControlMessage& ControlMessage::add_u16(AvpType type, std::uint16_t v, bool hide) {
   Bytes b;

@@ -32,7 +32,8 @@ std::string value_text(const Avp& a, const ControlMessage& m) {
   if (info->secret) return "<" + std::to_string(a.value.size()) + " bytes masked>";
   ByteReader r(a.value);
   switch (info->kind) {
-    case AvpValueKind::empty: return "";
+    case AvpValueKind::empty:
+      return "";
     case AvpValueKind::u16:
       if (a.value.size() == 2) return std::to_string(r.u16());
       break;
@@ -47,13 +48,16 @@ std::string value_text(const Avp& a, const ControlMessage& m) {
     case AvpValueKind::u64:
       if (a.value.size() == 8) return to_hex(a.value, '\0');
       break;
-    case AvpValueKind::string: return printable(a.value);
-    case AvpValueKind::bytes: return hex(a.value);
+    case AvpValueKind::string:
+      return printable(a.value);
+    case AvpValueKind::bytes:
+      return hex(a.value);
     case AvpValueKind::result_code:
       if (auto rc = m.result_code(); rc && &a == m.find(AvpType::result_code)) {
         std::string s = "result=" + std::to_string(rc->result);
         if (rc->error) s += " error=" + std::to_string(*rc->error);
-        if (!rc->message.empty()) s += " message=" + printable(Bytes(rc->message.begin(), rc->message.end()));
+        if (!rc->message.empty())
+          s += " message=" + printable(Bytes(rc->message.begin(), rc->message.end()));
         return s;
       }
       break;

@@ -98,7 +98,8 @@ std::optional<Bytes> unhide_value(std::uint16_t avp_type, ByteView hidden, std::
   return Bytes(plain.begin() + 2, plain.begin() + 2 + static_cast<std::ptrdiff_t>(original));
 }
 
-std::array<std::uint8_t, 16> chap_response(std::uint8_t id, std::string_view secret, ByteView challenge) {
+std::array<std::uint8_t, 16> chap_response(std::uint8_t id, std::string_view secret,
+                                           ByteView challenge) {
   const std::uint8_t id_byte[1] = {id};
   return md5(id_byte, as_bytes(secret), challenge);
 }
@@ -119,7 +120,8 @@ void SeededRandom::fill(std::span<std::uint8_t> out) {
   std::size_t pos = 0;
   while (pos < out.size()) {
     const std::uint64_t v = engine_();
-    for (int i = 0; i < 8 && pos < out.size(); ++i) out[pos++] = static_cast<std::uint8_t>(v >> (8 * i));
+    for (int i = 0; i < 8 && pos < out.size(); ++i)
+      out[pos++] = static_cast<std::uint8_t>(v >> (8 * i));
   }
 }
 

@@ -39,9 +39,11 @@ constexpr AvpInfo kAvps[] = {
     {T::sub_address, "Sub-Address", true, K::string, 0, kAny, true, false},
     {T::tx_connect_speed, "Tx Connect Speed", true, K::u32, 4, 4, true, false},
     {T::physical_channel_id, "Physical Channel ID", false, K::u32, 4, 4, true, false},
-    {T::initial_received_lcp_confreq, "Initial Received LCP CONFREQ", false, K::bytes, 0, kAny, true, false},
+    {T::initial_received_lcp_confreq, "Initial Received LCP CONFREQ", false, K::bytes, 0, kAny,
+     true, false},
     {T::last_sent_lcp_confreq, "Last Sent LCP CONFREQ", false, K::bytes, 0, kAny, true, false},
-    {T::last_received_lcp_confreq, "Last Received LCP CONFREQ", false, K::bytes, 0, kAny, true, false},
+    {T::last_received_lcp_confreq, "Last Received LCP CONFREQ", false, K::bytes, 0, kAny, true,
+     false},
     {T::proxy_authen_type, "Proxy Authen Type", false, K::u16, 2, 2, true, false},
     {T::proxy_authen_name, "Proxy Authen Name", false, K::string, 0, kAny, true, false},
     {T::proxy_authen_challenge, "Proxy Authen Challenge", false, K::bytes, 0, kAny, true, false},
@@ -77,21 +79,22 @@ const MessageSpec kSpecs[] = {
     {MessageType::stopccn, {T::assigned_tunnel_id, T::result_code}, {}},
     {MessageType::hello, {}, {}},
     {MessageType::ocrq,
-     {T::assigned_session_id, T::call_serial_number, T::minimum_bps, T::maximum_bps,
-      T::bearer_type, T::framing_type, T::called_number},
+     {T::assigned_session_id, T::call_serial_number, T::minimum_bps, T::maximum_bps, T::bearer_type,
+      T::framing_type, T::called_number},
      {T::sub_address}},
     {MessageType::ocrp, {T::assigned_session_id}, {T::physical_channel_id}},
-    {MessageType::occn, {T::tx_connect_speed, T::framing_type},
+    {MessageType::occn,
+     {T::tx_connect_speed, T::framing_type},
      {T::rx_connect_speed, T::sequencing_required}},
-    {MessageType::icrq, {T::assigned_session_id, T::call_serial_number},
-     {T::bearer_type, T::physical_channel_id, T::calling_number, T::called_number,
-      T::sub_address}},
+    {MessageType::icrq,
+     {T::assigned_session_id, T::call_serial_number},
+     {T::bearer_type, T::physical_channel_id, T::calling_number, T::called_number, T::sub_address}},
     {MessageType::icrp, {T::assigned_session_id}, {}},
-    {MessageType::iccn, {T::tx_connect_speed, T::framing_type},
+    {MessageType::iccn,
+     {T::tx_connect_speed, T::framing_type},
      {T::initial_received_lcp_confreq, T::last_sent_lcp_confreq, T::last_received_lcp_confreq,
       T::proxy_authen_type, T::proxy_authen_name, T::proxy_authen_challenge, T::proxy_authen_id,
-      T::proxy_authen_response, T::private_group_id, T::rx_connect_speed,
-      T::sequencing_required}},
+      T::proxy_authen_response, T::private_group_id, T::rx_connect_speed, T::sequencing_required}},
     {MessageType::cdn, {T::result_code, T::assigned_session_id}, {T::q931_cause_code}},
     {MessageType::wen, {T::call_errors}, {}},
     {MessageType::sli, {T::accm}, {}},
@@ -99,14 +102,18 @@ const MessageSpec kSpecs[] = {
 
 }  // namespace
 
-const AvpInfo* avp_info(std::uint16_t type) { return type < kTableSize ? kIndex[type] : nullptr; }
+const AvpInfo* avp_info(std::uint16_t type) {
+  return type < kTableSize ? kIndex[type] : nullptr;
+}
 
 std::string_view avp_name(std::uint16_t type) {
   const AvpInfo* info = avp_info(type);
   return info ? info->name : std::string_view("Unknown");
 }
 
-std::span<const AvpInfo> avp_table() { return kAvps; }
+std::span<const AvpInfo> avp_table() {
+  return kAvps;
+}
 
 const MessageSpec* message_spec(MessageType type) {
   for (const MessageSpec& spec : kSpecs)
@@ -116,20 +123,34 @@ const MessageSpec* message_spec(MessageType type) {
 
 std::string_view message_name(MessageType type) {
   switch (type) {
-    case MessageType::sccrq: return "SCCRQ";
-    case MessageType::sccrp: return "SCCRP";
-    case MessageType::scccn: return "SCCCN";
-    case MessageType::stopccn: return "StopCCN";
-    case MessageType::hello: return "HELLO";
-    case MessageType::ocrq: return "OCRQ";
-    case MessageType::ocrp: return "OCRP";
-    case MessageType::occn: return "OCCN";
-    case MessageType::icrq: return "ICRQ";
-    case MessageType::icrp: return "ICRP";
-    case MessageType::iccn: return "ICCN";
-    case MessageType::cdn: return "CDN";
-    case MessageType::wen: return "WEN";
-    case MessageType::sli: return "SLI";
+    case MessageType::sccrq:
+      return "SCCRQ";
+    case MessageType::sccrp:
+      return "SCCRP";
+    case MessageType::scccn:
+      return "SCCCN";
+    case MessageType::stopccn:
+      return "StopCCN";
+    case MessageType::hello:
+      return "HELLO";
+    case MessageType::ocrq:
+      return "OCRQ";
+    case MessageType::ocrp:
+      return "OCRP";
+    case MessageType::occn:
+      return "OCCN";
+    case MessageType::icrq:
+      return "ICRQ";
+    case MessageType::icrp:
+      return "ICRP";
+    case MessageType::iccn:
+      return "ICCN";
+    case MessageType::cdn:
+      return "CDN";
+    case MessageType::wen:
+      return "WEN";
+    case MessageType::sli:
+      return "SLI";
   }
   return "Unknown";
 }

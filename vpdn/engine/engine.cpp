@@ -5,6 +5,8 @@
 // cancelled, its transport shut down) and destroyed at the next safe point (next datagram,
 // next public call or a zero-delay timer), because the removal is often decided from inside
 // one of its own callbacks.
+#include "vpdn/engine.hpp"
+
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <cstdio>
@@ -13,7 +15,6 @@
 
 #include "common/log.hpp"
 #include "common/packed_strings.hpp"
-#include "vpdn/engine.hpp"
 #include "vpdn/engine/internal.hpp"
 
 namespace vpdnd::vpdn {
@@ -35,7 +36,9 @@ constexpr std::size_t kZlbIndex = 17;
 constexpr std::size_t kUnknownIndex = 18;
 constexpr std::size_t kMessageSlots = 19;
 
-std::size_t message_index(std::uint16_t type) { return type <= 16 ? type : kUnknownIndex; }
+std::size_t message_index(std::uint16_t type) {
+  return type <= 16 ? type : kUnknownIndex;
+}
 std::string message_slot_name(std::size_t i) {
   if (i == kZlbIndex) return "ZLB";
   if (i == kUnknownIndex) return "Unknown";
@@ -43,7 +46,9 @@ std::string message_slot_name(std::size_t i) {
   return std::string(message_name(static_cast<MessageType>(i)));
 }
 
-std::string mtype_name(MessageType t) { return std::string(message_name(t)); }
+std::string mtype_name(MessageType t) {
+  return std::string(message_name(t));
+}
 
 std::uint64_t peer_key(const Endpoint& e, std::uint16_t remote_id) {
   return std::uint64_t(e.address.value) << 32 | std::uint64_t(e.port) << 16 | remote_id;
@@ -91,7 +96,7 @@ struct Session {
   enum class Interface : std::uint8_t { stored, vt, vt_session };
   Interface interface_form = Interface::stored;
   std::uint16_t data_ns = 0;        // next Ns we put on data (sequencing on)
-  std::uint16_t data_expected = 0; // next Ns we expect on data
+  std::uint16_t data_expected = 0;  // next Ns we expect on data
   std::uint32_t call_serial = 0;
   std::uint32_t bearer_type = 0;
   PackedStrings<Text::count> text;
@@ -126,15 +131,15 @@ struct Tunnel : TransportSink {
   std::uint16_t local_id = 0;
   std::uint16_t remote_id = 0;
   Endpoint peer;
-  bool port_learnt = false;  // LAC: the LNS may answer from another port (§8.1)
-  bool originator = false;   // we sent the SCCRQ (LAC role)
+  bool port_learnt = false;              // LAC: the LNS may answer from another port (§8.1)
+  bool originator = false;               // we sent the SCCRQ (LAC role)
   std::optional<std::uint64_t> lac_key;  // our entry in by_lac_ (LAC tunnels)
   std::uint16_t group = 0;
   std::uint16_t virtual_template = 0;
   std::uint16_t lns_group = 0;  // our tunnel taking the peer's calls: the LNS group allowing it
   TunnelState state = TunnelState::idle;
-  bool dead = false;         // removed, waiting in the graveyard
-  bool closing = false;      // being torn down: no new calls attach to it
+  bool dead = false;     // removed, waiting in the graveyard
+  bool closing = false;  // being torn down: no new calls attach to it
   std::string local_name, remote_name;
   std::string secret;
   bool authenticate = false;
@@ -167,8 +172,12 @@ class L2tpEngine::Impl {
  public:
   Impl(const config::RunningConfig& config, TimerService& timers, RandomSource& random,
        EngineOptions options)
-      : config_(config), timers_(timers), random_(random), options_(std::move(options)),
-        reap_timer_(timers), shutdown_timer_(timers) {
+      : config_(config),
+        timers_(timers),
+        random_(random),
+        options_(std::move(options)),
+        reap_timer_(timers),
+        shutdown_timer_(timers) {
     tc_.receive_window = options_.receive_window;
     tc_.initial_timeout = options_.retransmit_initial;
     tc_.max_timeout = options_.retransmit_max;
@@ -458,8 +467,8 @@ class L2tpEngine::Impl {
       return "Tunnel " + std::to_string(t.local_id) + ": " + why + ", sending StopCCN (result " +
              std::to_string(rc.result) + ")";
     });
-    log_info(kL2tp, "event=stopccn_sent tunnel_id=" + std::to_string(t.local_id) + " peer=" +
-                        t.peer.to_string() + " result=" + std::to_string(rc.result) +
+    log_info(kL2tp, "event=stopccn_sent tunnel_id=" + std::to_string(t.local_id) +
+                        " peer=" + t.peer.to_string() + " result=" + std::to_string(rc.result) +
                         " reason=\"" + why + "\"");
     SessionEnd end;
     end.stopccn = true;
@@ -517,8 +526,9 @@ class L2tpEngine::Impl {
     const std::string why = t.state == TunnelState::established
                                 ? "peer not responding (Hello/retransmissions exhausted)"
                                 : "no answer from peer";
-    debug_lazy(kL2tp, DebugClass::error,
-               [&] { return "Tunnel " + std::to_string(t.local_id) + ": " + why + ", tunnel down"; });
+    debug_lazy(kL2tp, DebugClass::error, [&] {
+      return "Tunnel " + std::to_string(t.local_id) + ": " + why + ", tunnel down";
+    });
     log_warning(kL2tp, "event=tunnel_lost tunnel_id=" + std::to_string(t.local_id) +
                            " peer=" + t.peer.to_string() + " reason=\"" + why + "\"");
     SessionEnd end;
@@ -553,7 +563,8 @@ class L2tpEngine::Impl {
         if (a.hidden)
           LogBus::instance().debug(kL2tp, DebugClass::hidden,
                                    "Tunnel " + std::to_string(t.local_id) + " hiding AVP " +
-                                       std::string(avp_name(a.type)) + " in " + mtype_name(msg.type) +
+                                       std::string(avp_name(a.type)) + " in " +
+                                       mtype_name(msg.type) +
                                        " (len=" + std::to_string(a.value.size()) + ")");
     }
     ++messages_out_[message_index(static_cast<std::uint16_t>(msg.type))];
@@ -591,8 +602,8 @@ class L2tpEngine::Impl {
       }
     }
     std::string line = "Tunnel " + std::to_string(t.local_id) +
-                       (sent ? (retransmission ? " retransmitted " : " sent ") : " received ") + name +
-                       (sent ? " to " + t.peer.to_string() : std::string()) +
+                       (sent ? (retransmission ? " retransmitted " : " sent ") : " received ") +
+                       name + (sent ? " to " + t.peer.to_string() : std::string()) +
                        " (len=" + std::to_string(packet.size()) + " Ns=" + std::to_string(ns) +
                        " Nr=" + std::to_string(nr) + ")" + avps;
     LogBus::instance().debug(kL2tp, DebugClass::control, std::move(line));
@@ -787,11 +798,20 @@ class L2tpEngine::Impl {
       mark_lns_up(t);
     }
     switch (m.type) {
-      case MessageType::sccrq: on_sccrq(t, m); return;
-      case MessageType::sccrp: on_sccrp(t, m); return;
-      case MessageType::scccn: on_scccn(t, m); return;
-      case MessageType::stopccn: on_stopccn(t, m); return;
-      case MessageType::hello: return;  // acknowledged by the transport
+      case MessageType::sccrq:
+        on_sccrq(t, m);
+        return;
+      case MessageType::sccrp:
+        on_sccrp(t, m);
+        return;
+      case MessageType::scccn:
+        on_scccn(t, m);
+        return;
+      case MessageType::stopccn:
+        on_stopccn(t, m);
+        return;
+      case MessageType::hello:
+        return;  // acknowledged by the transport
       case MessageType::ocrq:
       case MessageType::ocrp:
       case MessageType::occn:
@@ -815,8 +835,10 @@ class L2tpEngine::Impl {
   bool check_version(Tunnel& t, const ControlMessage& m) {
     auto v = m.protocol_version();
     if (!v || v->first != 1 || v->second != 0) {
-      stop_tunnel(t, ResultCode{stopccn_result::bad_protocol_version, general_error::none, "version 1.0 only"},
-                  "unsupported protocol version");
+      stop_tunnel(
+          t,
+          ResultCode{stopccn_result::bad_protocol_version, general_error::none, "version 1.0 only"},
+          "unsupported protocol version");
       return false;
     }
     return true;
@@ -826,7 +848,8 @@ class L2tpEngine::Impl {
   // group 1 without `remote` as the default.
   const config::L2tpGroup* lns_group_for(const std::string& peer_name) const {
     for (const auto& [n, g] : config_.l2tp_groups)
-      if (g.allow_virtual_template && !g.allow_remote.empty() && g.allow_remote == peer_name) return &g;
+      if (g.allow_virtual_template && !g.allow_remote.empty() && g.allow_remote == peer_name)
+        return &g;
     if (const auto* g1 = group(1); g1 && g1->allow_virtual_template && g1->allow_remote.empty())
       return g1;
     return nullptr;
@@ -843,8 +866,10 @@ class L2tpEngine::Impl {
     if (!check_version(t, m)) return;
     const config::L2tpGroup* g = lns_group_for(t.remote_name);
     if (!g) {
-      stop_tunnel(t, ResultCode{stopccn_result::not_authorized, general_error::none, "no l2tp-group for peer"},
-                  "no l2tp-group allows peer '" + t.remote_name + "'");
+      stop_tunnel(
+          t,
+          ResultCode{stopccn_result::not_authorized, general_error::none, "no l2tp-group for peer"},
+          "no l2tp-group allows peer '" + t.remote_name + "'");
       return;
     }
     t.group = g->number;
@@ -857,8 +882,9 @@ class L2tpEngine::Impl {
     t.hello_s = g->hello_interval_s;
     // This tunnel already counts in tunnels_, hence ">".
     if (config_.l2tp.tunnel_limit && tunnels_.size() > *config_.l2tp.tunnel_limit) {
-      stop_tunnel(t, ResultCode{stopccn_result::general_error, general_error::insufficient_resources,
-                                "tunnel limit reached"},
+      stop_tunnel(t,
+                  ResultCode{stopccn_result::general_error, general_error::insufficient_resources,
+                             "tunnel limit reached"},
                   "tunnel limit reached");
       return;
     }
@@ -892,8 +918,10 @@ class L2tpEngine::Impl {
     }
     auto assigned = m.u16(AvpType::assigned_tunnel_id);
     if (!assigned || *assigned == 0) {
-      stop_tunnel(t, ResultCode{stopccn_result::general_error, general_error::bad_value, "Assigned Tunnel ID"},
-                  "SCCRP without valid Assigned Tunnel ID", true);
+      stop_tunnel(
+          t,
+          ResultCode{stopccn_result::general_error, general_error::bad_value, "Assigned Tunnel ID"},
+          "SCCRP without valid Assigned Tunnel ID", true);
       return;
     }
     t.remote_id = *assigned;
@@ -904,19 +932,23 @@ class L2tpEngine::Impl {
     t.transport.set_peer_window(t.peer_window);
     auto v = m.protocol_version();
     if (!v || v->first != 1 || v->second != 0) {
-      stop_tunnel(t, ResultCode{stopccn_result::bad_protocol_version, general_error::none, "version 1.0 only"},
-                  "unsupported protocol version", true);
+      stop_tunnel(
+          t,
+          ResultCode{stopccn_result::bad_protocol_version, general_error::none, "version 1.0 only"},
+          "unsupported protocol version", true);
       return;
     }
     if (t.authenticate) {
       auto resp = m.bytes(AvpType::challenge_response);
-      auto expected = chap_response(static_cast<std::uint8_t>(MessageType::sccrp), t.secret,
-                                    *t.our_challenge);
+      auto expected =
+          chap_response(static_cast<std::uint8_t>(MessageType::sccrp), t.secret, *t.our_challenge);
       if (!resp || !chap_response_matches(*resp, expected)) {
-        stop_tunnel(t, ResultCode{stopccn_result::not_authorized, general_error::none, "challenge response mismatch"},
-                    resp ? "challenge response from LNS does not match"
-                         : "LNS sent no challenge response",
-                    true);
+        stop_tunnel(
+            t,
+            ResultCode{stopccn_result::not_authorized, general_error::none,
+                       "challenge response mismatch"},
+            resp ? "challenge response from LNS does not match" : "LNS sent no challenge response",
+            true);
         return;
       }
       t.authenticated = true;
@@ -958,11 +990,14 @@ class L2tpEngine::Impl {
     }
     if (t.authenticate) {
       auto resp = m.bytes(AvpType::challenge_response);
-      auto expected = chap_response(static_cast<std::uint8_t>(MessageType::scccn), t.secret,
-                                    *t.our_challenge);
+      auto expected =
+          chap_response(static_cast<std::uint8_t>(MessageType::scccn), t.secret, *t.our_challenge);
       if (!resp || !chap_response_matches(*resp, expected)) {
-        stop_tunnel(t, ResultCode{stopccn_result::not_authorized, general_error::none, "challenge response mismatch"},
-                    resp ? "challenge response from LAC does not match" : "LAC sent no challenge response");
+        stop_tunnel(
+            t,
+            ResultCode{stopccn_result::not_authorized, general_error::none,
+                       "challenge response mismatch"},
+            resp ? "challenge response from LAC does not match" : "LAC sent no challenge response");
         return;
       }
       t.authenticated = true;
@@ -984,8 +1019,8 @@ class L2tpEngine::Impl {
         t.transport.set_peer_tunnel_id(*a);
       }
     }
-    log_info(kL2tp, "event=stopccn_received tunnel_id=" + std::to_string(t.local_id) + " peer=" +
-                        t.peer.to_string() + " result=" + std::to_string(rc.result) +
+    log_info(kL2tp, "event=stopccn_received tunnel_id=" + std::to_string(t.local_id) +
+                        " peer=" + t.peer.to_string() + " result=" + std::to_string(rc.result) +
                         (rc.error ? " error=" + std::to_string(*rc.error) : std::string()) +
                         (rc.message.empty() ? std::string() : " message=\"" + rc.message + "\""));
     t.transport.flush_ack();
@@ -1022,8 +1057,11 @@ class L2tpEngine::Impl {
     if (s.lac) by_handle_.erase(s.lac->handle);
   }
   void prebuild_data_header(Tunnel& t, Session& s) {
-    s.data_header = {0x00, 0x02, static_cast<std::uint8_t>(t.remote_id >> 8),
-                     static_cast<std::uint8_t>(t.remote_id), static_cast<std::uint8_t>(s.remote_id >> 8),
+    s.data_header = {0x00,
+                     0x02,
+                     static_cast<std::uint8_t>(t.remote_id >> 8),
+                     static_cast<std::uint8_t>(t.remote_id),
+                     static_cast<std::uint8_t>(s.remote_id >> 8),
                      static_cast<std::uint8_t>(s.remote_id)};
   }
   void set_session_state(Tunnel& t, Session& s, SessionState next, std::string_view processed) {
@@ -1044,8 +1082,9 @@ class L2tpEngine::Impl {
     }
     if (!processed.empty()) {
       debug_lazy(kL2tp, DebugClass::event, [&] {
-        return "SessionID=" + std::to_string(s.local_id) + " (TunnelID=" + std::to_string(t.local_id) +
-               "): Processed " + std::string(processed) + " in " + std::string(display_name(prev)) +
+        return "SessionID=" + std::to_string(s.local_id) +
+               " (TunnelID=" + std::to_string(t.local_id) + "): Processed " +
+               std::string(processed) + " in " + std::string(display_name(prev)) +
                " state, session state now " + std::string(display_name(next)) + ".";
       });
     }
@@ -1056,12 +1095,13 @@ class L2tpEngine::Impl {
     if (!t) return;
     auto it = t->sessions.find(sid);
     if (it == t->sessions.end()) return;
-    ResultCode rc = it->second->is_lac
-                        ? ResultCode{cdn_result::timeout, general_error::none, "no ICRP in time"}
-                        : ResultCode{cdn_result::general_error, general_error::none, "no ICCN in time"};
+    ResultCode rc =
+        it->second->is_lac
+            ? ResultCode{cdn_result::timeout, general_error::none, "no ICRP in time"}
+            : ResultCode{cdn_result::general_error, general_error::none, "no ICCN in time"};
     debug_lazy(kL2tp, DebugClass::error, [&] {
-      return "Tunnel " + std::to_string(tid) + ": session " + std::to_string(sid) + " " + rc.message +
-             ", sending CDN (result " + std::to_string(rc.result) + ")";
+      return "Tunnel " + std::to_string(tid) + ": session " + std::to_string(sid) + " " +
+             rc.message + ", sending CDN (result " + std::to_string(rc.result) + ")";
     });
     send_cdn(*t, sid, rc, std::nullopt);
     SessionEnd end;
@@ -1073,7 +1113,8 @@ class L2tpEngine::Impl {
   void send_cdn(Tunnel& t, std::uint16_t local_sid, const ResultCode& rc,
                 const std::optional<Q931Cause>& q931) {
     std::uint16_t remote_sid = 0;
-    if (auto it = t.sessions.find(local_sid); it != t.sessions.end()) remote_sid = it->second->remote_id;
+    if (auto it = t.sessions.find(local_sid); it != t.sessions.end())
+      remote_sid = it->second->remote_id;
     auto msg = ControlMessage::make(MessageType::cdn, t.remote_id, remote_sid);
     msg.add_result_code(rc).add_u16(AvpType::assigned_session_id, local_sid);
     if (q931) msg.add_q931_cause(*q931);
@@ -1089,14 +1130,14 @@ class L2tpEngine::Impl {
     const bool was_up = s->state == SessionState::established;
     forget_session_counts(t, *s);
     debug_lazy(kL2tp, DebugClass::event, [&] {
-      return "SessionID=" + std::to_string(s->local_id) + " (TunnelID=" + std::to_string(t.local_id) +
-             "): session cleared in " + std::string(display_name(s->state)) + " state (" +
-             end.reason + ").";
+      return "SessionID=" + std::to_string(s->local_id) +
+             " (TunnelID=" + std::to_string(t.local_id) + "): session cleared in " +
+             std::string(display_name(s->state)) + " state (" + end.reason + ").";
     });
     if (was_up)
-      log_info(kL2tp, "event=session_down tunnel_id=" + std::to_string(t.local_id) + " session_id=" +
-                          std::to_string(s->local_id) + " user=\"" + s->str(Session::user) + "\" reason=\"" +
-                          end.reason + "\"");
+      log_info(kL2tp, "event=session_down tunnel_id=" + std::to_string(t.local_id) +
+                          " session_id=" + std::to_string(s->local_id) + " user=\"" +
+                          s->str(Session::user) + "\" reason=\"" + end.reason + "\"");
     if (!notify) return;
     SessionRef ref{t.local_id, s->local_id};
     if (s->lac) {
@@ -1111,9 +1152,14 @@ class L2tpEngine::Impl {
 
   void on_session_message(Tunnel& t, const ControlMessage& m) {
     switch (m.type) {
-      case MessageType::icrq: on_icrq(t, m); return;
-      case MessageType::ocrq: on_ocrq(t, m); return;
-      default: break;
+      case MessageType::icrq:
+        on_icrq(t, m);
+        return;
+      case MessageType::ocrq:
+        on_ocrq(t, m);
+        return;
+      default:
+        break;
     }
     auto it = t.sessions.find(m.session_id);
     if (it == t.sessions.end() && m.session_id == 0 && m.type == MessageType::cdn) {
@@ -1133,9 +1179,15 @@ class L2tpEngine::Impl {
     }
     Session& s = *it->second;
     switch (m.type) {
-      case MessageType::icrp: on_icrp(t, s, m); return;
-      case MessageType::iccn: on_iccn(t, s, m); return;
-      case MessageType::cdn: on_cdn(t, s, m); return;
+      case MessageType::icrp:
+        on_icrp(t, s, m);
+        return;
+      case MessageType::iccn:
+        on_iccn(t, s, m);
+        return;
+      case MessageType::cdn:
+        on_cdn(t, s, m);
+        return;
       case MessageType::wen:
         if (auto e = m.call_errors()) s.call_errors = std::make_unique<CallErrors>(*e);
         return;
@@ -1178,19 +1230,22 @@ class L2tpEngine::Impl {
       }
     if (t.originator && !t.virtual_template) {
       // An LNS calling into our LAC tunnel; we only terminate calls on LNS-role tunnels.
-      refuse_call(t, *peer_sid, ResultCode{cdn_result::no_facilities_permanent, general_error::none,
-                                           "not an LNS tunnel"});
+      refuse_call(t, *peer_sid,
+                  ResultCode{cdn_result::no_facilities_permanent, general_error::none,
+                             "not an LNS tunnel"});
       return;
     }
     if (session_limit_reached(t.group)) {
-      refuse_call(t, *peer_sid, ResultCode{cdn_result::no_facilities_temporary,
-                                           general_error::insufficient_resources, "session limit reached"});
+      refuse_call(t, *peer_sid,
+                  ResultCode{cdn_result::no_facilities_temporary,
+                             general_error::insufficient_resources, "session limit reached"});
       return;
     }
     std::uint16_t id = allocate_session_id(t);
     if (id == 0) {
-      refuse_call(t, *peer_sid, ResultCode{cdn_result::no_facilities_temporary,
-                                           general_error::insufficient_resources, "no session id"});
+      refuse_call(t, *peer_sid,
+                  ResultCode{cdn_result::no_facilities_temporary,
+                             general_error::insufficient_resources, "no session id"});
       return;
     }
     auto s = std::make_unique<Session>(timers_);
@@ -1198,7 +1253,10 @@ class L2tpEngine::Impl {
     s->remote_id = *peer_sid;
     s->call_serial = m.u32(AvpType::call_serial_number).value_or(0);
     s->text.assign({m.string(AvpType::calling_number).value_or(""),
-                    m.string(AvpType::called_number).value_or(""), {}, {}, {}});
+                    m.string(AvpType::called_number).value_or(""),
+                    {},
+                    {},
+                    {}});
     s->interface_form = Session::Interface::vt;  // "Virtual-Template<vt>"
     Session& ref = *s;
     t.sessions.emplace(id, std::move(s));
@@ -1244,9 +1302,14 @@ class L2tpEngine::Impl {
     s.sequencing = in.sequencing_required;
     if (in.proxy) {
       switch (in.proxy->auth_type) {
-        case ppp::ProxyAuthType::chap: s.set(Session::auth_method, "proxy CHAP"); break;
-        case ppp::ProxyAuthType::pap: s.set(Session::auth_method, "proxy PAP"); break;
-        default: break;
+        case ppp::ProxyAuthType::chap:
+          s.set(Session::auth_method, "proxy CHAP");
+          break;
+        case ppp::ProxyAuthType::pap:
+          s.set(Session::auth_method, "proxy PAP");
+          break;
+        default:
+          break;
       }
       if (!in.proxy->auth_name.empty()) s.set(Session::user, in.proxy->auth_name);
     }
@@ -1291,13 +1354,14 @@ class L2tpEngine::Impl {
     end.by_peer = true;
     end.result = m.result_code().value_or(ResultCode{});
     end.q931 = m.q931_cause();
-    end.reason = "peer sent CDN result " + std::to_string(end.result.result) +
-                 (end.result.error ? " error " + std::to_string(*end.result.error) : std::string()) +
-                 (end.result.message.empty() ? std::string() : " (" + end.result.message + ")");
+    end.reason =
+        "peer sent CDN result " + std::to_string(end.result.result) +
+        (end.result.error ? " error " + std::to_string(*end.result.error) : std::string()) +
+        (end.result.message.empty() ? std::string() : " (" + end.result.message + ")");
     debug_lazy(kL2tp, DebugClass::event, [&] {
-      return "SessionID=" + std::to_string(s.local_id) + " (TunnelID=" + std::to_string(t.local_id) +
-             "): Processed CDN in " + std::string(display_name(s.state)) +
-             " state, session state now Idle.";
+      return "SessionID=" + std::to_string(s.local_id) +
+             " (TunnelID=" + std::to_string(t.local_id) + "): Processed CDN in " +
+             std::string(display_name(s.state)) + " state, session state now Idle.";
     });
     end_session(t, s.local_id, end, true);
   }
@@ -1347,9 +1411,9 @@ class L2tpEngine::Impl {
     s.sequencing = c.flow_control;
     send_control(t, std::move(msg));
     set_session_state(t, s, SessionState::established, "ICRP");
-    log_info(kL2tp, "event=session_up tunnel_id=" + std::to_string(t.local_id) + " session_id=" +
-                        std::to_string(s.local_id) + " role=LAC user=\"" + s.str(Session::user) + "\" lns=" +
-                        t.peer.to_string());
+    log_info(kL2tp, "event=session_up tunnel_id=" + std::to_string(t.local_id) +
+                        " session_id=" + std::to_string(s.local_id) + " role=LAC user=\"" +
+                        s.str(Session::user) + "\" lns=" + t.peer.to_string());
     SessionRef ref{t.local_id, s.local_id};
     if (s.lac->callbacks.on_up) s.lac->callbacks.on_up(ref);
   }
@@ -1358,14 +1422,15 @@ class L2tpEngine::Impl {
     if (!config_.l2tp.enabled) return unexpected(std::string("L2TP is not enabled"));
     auto ctx = std::make_unique<LacContext>();
     const config::L2tpGroup* g = req.group ? group(req.group) : nullptr;
-    if (req.group && !g) return unexpected("l2tp-group " + std::to_string(req.group) + " does not exist");
+    if (req.group && !g)
+      return unexpected("l2tp-group " + std::to_string(req.group) + " does not exist");
     if (req.lns_addresses.empty() && g) req.lns_addresses = g->lns_addresses;
     if (req.lns_addresses.empty()) return unexpected(std::string("no LNS address"));
     order_by_lns_state(req.lns_addresses);
     ctx->host_name = req.host_name.value_or(host_name_for(g));
     ctx->secret = req.secret.value_or(g ? g->tunnel_password.plain : std::string());
-    ctx->authenticate = req.authenticate.value_or(g ? g->tunnel_authentication : false) &&
-                        !ctx->secret.empty();
+    ctx->authenticate =
+        req.authenticate.value_or(g ? g->tunnel_authentication : false) && !ctx->secret.empty();
     ctx->hidden = g && g->avp_hidden && !ctx->secret.empty();
     ctx->flow_control = g && g->flow_control;
     ctx->hello_s = g ? g->hello_interval_s : 60;
@@ -1459,8 +1524,8 @@ class L2tpEngine::Impl {
     }
     send_control(t, std::move(msg));
     set_tunnel_state(t, TunnelState::wait_reply, "");
-    log_info(kL2tp, "event=tunnel_dial tunnel_id=" + std::to_string(t.local_id) + " lns=" +
-                        t.peer.to_string() + " group=" + std::to_string(t.group));
+    log_info(kL2tp, "event=tunnel_dial tunnel_id=" + std::to_string(t.local_id) +
+                        " lns=" + t.peer.to_string() + " group=" + std::to_string(t.group));
   }
 
   void cancel_call(CallHandle h) {
@@ -1472,7 +1537,8 @@ class L2tpEngine::Impl {
     auto sit = t->sessions.find(ref.session);
     if (sit == t->sessions.end()) return;
     if (sit->second->state != SessionState::wait_tunnel)
-      send_cdn(*t, ref.session, ResultCode{cdn_result::administrative, std::nullopt, {}}, std::nullopt);
+      send_cdn(*t, ref.session, ResultCode{cdn_result::administrative, std::nullopt, {}},
+               std::nullopt);
     SessionEnd end;
     end.reason = "cancelled";
     end_session(*t, ref.session, end, false);
@@ -1530,9 +1596,9 @@ class L2tpEngine::Impl {
     ++t.data_packets_in;
     t.data_bytes_in += payload.size();
     debug_lazy(kL2tp, DebugClass::payload, [&] {
-      return "Session " + std::to_string(s.local_id) + " received data (len=" +
-             std::to_string(payload.size()) + "): " +
-             to_hex(payload.subspan(0, std::min<std::size_t>(payload.size(), 16)));
+      return "Session " + std::to_string(s.local_id) +
+             " received data (len=" + std::to_string(payload.size()) +
+             "): " + to_hex(payload.subspan(0, std::min<std::size_t>(payload.size(), 16)));
     });
     if (handler_) handler_->on_data(SessionRef{t.local_id, s.local_id}, payload);
   }
@@ -1556,9 +1622,9 @@ class L2tpEngine::Impl {
     ++t->data_packets_out;
     t->data_bytes_out += frame.size();
     debug_lazy(kL2tp, DebugClass::payload, [&] {
-      return "Session " + std::to_string(s.local_id) + " sent data (len=" +
-             std::to_string(frame.size()) + "): " +
-             to_hex(frame.subspan(0, std::min<std::size_t>(frame.size(), 16)));
+      return "Session " + std::to_string(s.local_id) +
+             " sent data (len=" + std::to_string(frame.size()) +
+             "): " + to_hex(frame.subspan(0, std::min<std::size_t>(frame.size(), 16)));
     });
     if (port_) port_->send_parts(t->peer, head, frame);
     return true;
@@ -1627,7 +1693,8 @@ class L2tpEngine::Impl {
 
   void on_config_change(const config::ConfigChange& change) {
     if (change.section == config::ConfigSection::l2tp_global) {
-      if (was_enabled_ && !config_.l2tp.enabled) stop_all(stopccn_result::shutting_down, "l2tp disabled");
+      if (was_enabled_ && !config_.l2tp.enabled)
+        stop_all(stopccn_result::shutting_down, "l2tp disabled");
       was_enabled_ = config_.l2tp.enabled;
       if (udp_ && !options_.port_override && udp_->local().port != config_.l2tp.listen_port) {
         auto st = udp_->open(options_.bind_address, config_.l2tp.listen_port);
@@ -1650,7 +1717,8 @@ class L2tpEngine::Impl {
         if (t->group == n) ids.push_back(id);
       for (auto id : ids)
         if (Tunnel* t = tunnel(id))
-          stop_tunnel(*t, ResultCode{stopccn_result::clear, std::nullopt, {}}, "l2tp-group removed");
+          stop_tunnel(*t, ResultCode{stopccn_result::clear, std::nullopt, {}},
+                      "l2tp-group removed");
     }
   }
 
@@ -1685,13 +1753,16 @@ class L2tpEngine::Impl {
     st.data_bytes_in = t.data_bytes_in;
     st.data_bytes_out = t.data_bytes_out;
     if (t.state == TunnelState::established)
-      st.uptime = std::chrono::duration_cast<std::chrono::seconds>(timers_.now() - t.established_at);
+      st.uptime =
+          std::chrono::duration_cast<std::chrono::seconds>(timers_.now() - t.established_at);
     return st;
   }
   static std::string interface_of(const Tunnel& t, const Session& s) {
     switch (s.interface_form) {
-      case Session::Interface::stored: break;
-      case Session::Interface::vt: return "Virtual-Template" + std::to_string(t.virtual_template);
+      case Session::Interface::stored:
+        break;
+      case Session::Interface::vt:
+        return "Virtual-Template" + std::to_string(t.virtual_template);
       case Session::Interface::vt_session:
         return "Virtual-Template" + std::to_string(t.virtual_template) + ":" +
                std::to_string(s.local_id);
@@ -1726,7 +1797,8 @@ class L2tpEngine::Impl {
     st.bytes_in = s.bytes_in;
     st.bytes_out = s.bytes_out;
     if (s.state == SessionState::established)
-      st.uptime = std::chrono::duration_cast<std::chrono::seconds>(timers_.now() - s.established_at);
+      st.uptime =
+          std::chrono::duration_cast<std::chrono::seconds>(timers_.now() - s.established_at);
     return st;
   }
   std::vector<const Tunnel*> sorted_tunnels() const {
@@ -1806,8 +1878,12 @@ class L2tpEngine::Impl {
 void Tunnel::transmit(const Bytes& packet, bool retransmission) {
   engine.transmit(*this, packet, retransmission);
 }
-void Tunnel::deliver(Bytes packet) { engine.on_control(*this, std::move(packet)); }
-void Tunnel::failed() { engine.on_tunnel_failed(*this); }
+void Tunnel::deliver(Bytes packet) {
+  engine.on_control(*this, std::move(packet));
+}
+void Tunnel::failed() {
+  engine.on_tunnel_failed(*this);
+}
 
 // ---- facade ----
 L2tpEngine::L2tpEngine(const config::RunningConfig& config, TimerService& timers,
@@ -1815,8 +1891,12 @@ L2tpEngine::L2tpEngine(const config::RunningConfig& config, TimerService& timers
     : impl_(std::make_unique<Impl>(config, timers, random, std::move(options))) {}
 L2tpEngine::~L2tpEngine() = default;
 
-void L2tpEngine::set_handler(SessionHandler* handler) { impl_->handler_ = handler; }
-void L2tpEngine::attach(DatagramPort* port) { impl_->port_ = port; }
+void L2tpEngine::set_handler(SessionHandler* handler) {
+  impl_->handler_ = handler;
+}
+void L2tpEngine::attach(DatagramPort* port) {
+  impl_->port_ = port;
+}
 
 Status<std::string> L2tpEngine::open_udp(boost::asio::io_context& io) {
   auto* im = impl_.get();
@@ -1828,7 +1908,9 @@ Status<std::string> L2tpEngine::open_udp(boost::asio::io_context& io) {
   im->port_ = im->udp_.get();
   return {};
 }
-Endpoint L2tpEngine::local_endpoint() const { return impl_->local_endpoint(); }
+Endpoint L2tpEngine::local_endpoint() const {
+  return impl_->local_endpoint();
+}
 
 void L2tpEngine::on_datagram(const Endpoint& from, ByteView datagram) {
   impl_->on_datagram(from, datagram);
@@ -1836,11 +1918,16 @@ void L2tpEngine::on_datagram(const Endpoint& from, ByteView datagram) {
 void L2tpEngine::on_config_change(const config::ConfigChange& change) {
   impl_->on_config_change(change);
 }
-Result<CallHandle, std::string> L2tpEngine::place_call(LacCallRequest request, LacCallbacks callbacks) {
+Result<CallHandle, std::string> L2tpEngine::place_call(LacCallRequest request,
+                                                       LacCallbacks callbacks) {
   return impl_->place_call(std::move(request), std::move(callbacks));
 }
-void L2tpEngine::cancel_call(CallHandle handle) { impl_->cancel_call(handle); }
-bool L2tpEngine::send_data(SessionRef ref, ByteView frame) { return impl_->send_data(ref, frame); }
+void L2tpEngine::cancel_call(CallHandle handle) {
+  impl_->cancel_call(handle);
+}
+bool L2tpEngine::send_data(SessionRef ref, ByteView frame) {
+  return impl_->send_data(ref, frame);
+}
 bool L2tpEngine::close_session(SessionRef ref, std::uint16_t result, std::optional<Q931Cause> q931,
                                std::string message) {
   return impl_->close_session(ref, result, std::move(q931), std::move(message));
@@ -1848,8 +1935,9 @@ bool L2tpEngine::close_session(SessionRef ref, std::uint16_t result, std::option
 bool L2tpEngine::close_tunnel(std::uint16_t id, std::uint16_t result) {
   return impl_->close_tunnel(id, result);
 }
-void L2tpEngine::set_session_user(SessionRef ref, const std::string& user, std::optional<Ipv4> address,
-                                  const std::string& interface, const std::string& auth_method) {
+void L2tpEngine::set_session_user(SessionRef ref, const std::string& user,
+                                  std::optional<Ipv4> address, const std::string& interface,
+                                  const std::string& auth_method) {
   Session* s = impl_->session(ref);
   if (!s) return;
   s->address = address;
@@ -1859,7 +1947,7 @@ void L2tpEngine::set_session_user(SessionRef ref, const std::string& user, std::
   if (!interface.empty()) {
     s->interface_form = Impl::interface_form(*impl_->tunnel(ref.tunnel), *s, interface);
     i = s->interface_form == Session::Interface::stored ? std::string_view(interface)
-                                                         : std::string_view();
+                                                        : std::string_view();
   }
   const std::string_view m =
       auth_method.empty() ? s->get(Session::auth_method) : std::string_view(auth_method);
@@ -1870,8 +1958,12 @@ void L2tpEngine::set_session_user(SessionRef ref, const std::string& user, std::
 void L2tpEngine::shutdown(std::function<void()> done, Duration limit) {
   impl_->shutdown(std::move(done), limit);
 }
-std::vector<TunnelStatus> L2tpEngine::snapshot_tunnels() const { return impl_->snapshot_tunnels(); }
-std::vector<SessionStatus> L2tpEngine::snapshot_sessions() const { return impl_->snapshot_sessions(); }
+std::vector<TunnelStatus> L2tpEngine::snapshot_tunnels() const {
+  return impl_->snapshot_tunnels();
+}
+std::vector<SessionStatus> L2tpEngine::snapshot_sessions() const {
+  return impl_->snapshot_sessions();
+}
 std::optional<SessionStatus> L2tpEngine::session_status(SessionRef ref) const {
   Tunnel* t = impl_->tunnel(ref.tunnel);
   if (!t) return std::nullopt;
@@ -1879,7 +1971,9 @@ std::optional<SessionStatus> L2tpEngine::session_status(SessionRef ref) const {
   if (it == t->sessions.end()) return std::nullopt;
   return impl_->session_status(*t, *it->second);
 }
-L2tpStatistics L2tpEngine::statistics() const { return impl_->statistics(); }
+L2tpStatistics L2tpEngine::statistics() const {
+  return impl_->statistics();
+}
 
 std::string L2tpEngine::reset_tunnel_id(std::uint16_t id) {
   if (!impl_->close_tunnel(id, stopccn_result::clear))
@@ -1902,7 +1996,11 @@ std::string L2tpEngine::reset_session_id(std::uint16_t id) {
   for (auto r : refs) impl_->close_session(r, cdn_result::administrative, std::nullopt, {});
   return "";
 }
-std::size_t L2tpEngine::tunnel_count() const { return impl_->tunnels_.size(); }
-std::size_t L2tpEngine::session_count() const { return impl_->session_total_; }
+std::size_t L2tpEngine::tunnel_count() const {
+  return impl_->tunnels_.size();
+}
+std::size_t L2tpEngine::session_count() const {
+  return impl_->session_total_;
+}
 
 }  // namespace vpdnd::vpdn

@@ -51,11 +51,11 @@ struct TransportCounters {
   std::uint64_t sent = 0;         // new messages transmitted (not ZLBs)
   std::uint64_t retransmits = 0;  // message retransmissions
   std::uint64_t zlb_sent = 0;
-  std::uint64_t received = 0;     // messages delivered upward
+  std::uint64_t received = 0;  // messages delivered upward
   std::uint64_t zlb_received = 0;
   std::uint64_t duplicates = 0;
-  std::uint64_t out_of_order = 0;  // queued
-  std::uint64_t beyond_window = 0; // dropped
+  std::uint64_t out_of_order = 0;   // queued
+  std::uint64_t beyond_window = 0;  // dropped
 };
 
 class TransportSink {

@@ -2,10 +2,10 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -56,13 +56,17 @@ Status<std::string> UdpPort::open(Ipv4 bind, std::uint16_t port) {
   s.bind({boost::asio::ip::address_v4(bind.value), port}, ec);
   if (ec) {
     s.close();
-    return unexpected("bind " + bind.to_string() + ":" + std::to_string(port) + ": " + ec.message());
+    return unexpected("bind " + bind.to_string() + ":" + std::to_string(port) + ": " +
+                      ec.message());
   }
   s.non_blocking(true, ec);
   // SO_REUSEADDR only after the bind: a second daemon (no SO_REUSEADDR) still fails to bind
   // here, but the kernel data plane's per-tunnel sockets (SO_REUSEADDR before bind, then
   // connect()ed to the peer; app/services/kernel_port.hpp) may share the address and port.
-  { const int on = 1; ::setsockopt(s.native_handle(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on); }
+  {
+    const int on = 1;
+    ::setsockopt(s.native_handle(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  }
   // A burst of SCCRQs/ICRQs from many LACs must not overflow the default ~200 KiB buffer
   // between two wake-ups (each datagram costs ~1 KiB of buffer). FORCE works as root and
   // ignores rmem_max; otherwise the plain option is capped by the sysctl.
@@ -83,36 +87,38 @@ void UdpPort::close() {
 
 void UdpPort::arm() {
   std::weak_ptr<bool> alive = impl_->alive;
-  impl_->socket.async_wait(
-      boost::asio::socket_base::wait_read, [this, alive](const boost::system::error_code& ec) {
-        if (alive.expired() || ec) return;
-        auto& im = *impl_;
-        const int fd = im.socket.native_handle();
-        for (int round = 0; round < 8; ++round) {
-          for (int i = 0; i < kBatch; ++i) {
-            im.iovs[i] = {im.buffers.data() + static_cast<std::size_t>(i) * kMaxDatagram,
-                          kMaxDatagram};
-            std::memset(&im.msgs[i], 0, sizeof(mmsghdr));
-            im.msgs[i].msg_hdr.msg_iov = &im.iovs[i];
-            im.msgs[i].msg_hdr.msg_iovlen = 1;
-            im.msgs[i].msg_hdr.msg_name = &im.from[i];
-            im.msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
-          }
-          int n = ::recvmmsg(fd, im.msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
-          if (n <= 0) break;
-          for (int i = 0; i < n; ++i) {
-            Endpoint from{Ipv4{ntohl(im.from[i].sin_addr.s_addr)}, ntohs(im.from[i].sin_port)};
-            on_receive_(from, ByteView(im.buffers.data() + static_cast<std::size_t>(i) * kMaxDatagram,
-                                       im.msgs[i].msg_len));
-            if (alive.expired() || !im.socket.is_open()) return;
-          }
-          if (n < kBatch) break;
-        }
-        if (im.socket.is_open()) arm();
-      });
+  impl_->socket.async_wait(boost::asio::socket_base::wait_read, [this, alive](
+                                                                    const boost::system::error_code&
+                                                                        ec) {
+    if (alive.expired() || ec) return;
+    auto& im = *impl_;
+    const int fd = im.socket.native_handle();
+    for (int round = 0; round < 8; ++round) {
+      for (int i = 0; i < kBatch; ++i) {
+        im.iovs[i] = {im.buffers.data() + static_cast<std::size_t>(i) * kMaxDatagram, kMaxDatagram};
+        std::memset(&im.msgs[i], 0, sizeof(mmsghdr));
+        im.msgs[i].msg_hdr.msg_iov = &im.iovs[i];
+        im.msgs[i].msg_hdr.msg_iovlen = 1;
+        im.msgs[i].msg_hdr.msg_name = &im.from[i];
+        im.msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+      }
+      int n = ::recvmmsg(fd, im.msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+      if (n <= 0) break;
+      for (int i = 0; i < n; ++i) {
+        Endpoint from{Ipv4{ntohl(im.from[i].sin_addr.s_addr)}, ntohs(im.from[i].sin_port)};
+        on_receive_(from, ByteView(im.buffers.data() + static_cast<std::size_t>(i) * kMaxDatagram,
+                                   im.msgs[i].msg_len));
+        if (alive.expired() || !im.socket.is_open()) return;
+      }
+      if (n < kBatch) break;
+    }
+    if (im.socket.is_open()) arm();
+  });
 }
 
-void UdpPort::send_to(const Endpoint& to, ByteView datagram) { send_parts(to, datagram, {}); }
+void UdpPort::send_to(const Endpoint& to, ByteView datagram) {
+  send_parts(to, datagram, {});
+}
 
 void UdpPort::send_parts(const Endpoint& to, ByteView head, ByteView body) {
   auto& im = *impl_;
@@ -165,7 +171,8 @@ void UdpPort::flush() {
       msgs[i].msg_hdr.msg_name = &o.to;
       msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
     }
-    int sent = ::sendmmsg(im.socket.native_handle(), msgs.data(), static_cast<unsigned>(n), MSG_DONTWAIT);
+    int sent =
+        ::sendmmsg(im.socket.native_handle(), msgs.data(), static_cast<unsigned>(n), MSG_DONTWAIT);
     if (sent <= 0) {
       // The first datagram of this chunk failed (e.g. buffer full, no route): count it and
       // go on with the rest rather than spinning.
