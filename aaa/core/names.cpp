@@ -1,11 +1,10 @@
 // User-name splitting, CHAP-MD5, RFC 2868 tunnel-set ordering and enum names: the pure
 // helpers of aaa.hpp.
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cctype>
 
 #include "aaa/aaa.hpp"
+#include "common/digest.hpp"
 
 namespace vpdnd::aaa {
 
@@ -32,17 +31,7 @@ bool domain_equal(std::string_view a, std::string_view b) {
 
 std::array<std::uint8_t, 16> chap_md5(std::uint8_t id, std::string_view secret,
                                       const std::vector<std::uint8_t>& challenge) {
-  std::array<std::uint8_t, 16> out{};
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  unsigned len = 0;
-  if (ctx && EVP_DigestInit_ex(ctx, EVP_md5(), nullptr) == 1 &&
-      EVP_DigestUpdate(ctx, &id, 1) == 1 &&
-      EVP_DigestUpdate(ctx, secret.data(), secret.size()) == 1 &&
-      EVP_DigestUpdate(ctx, challenge.data(), challenge.size()) == 1) {
-    EVP_DigestFinal_ex(ctx, out.data(), &len);
-  }
-  EVP_MD_CTX_free(ctx);
-  return out;
+  return md5({ByteView(&id, 1), as_bytes(secret), challenge});  // RFC 1994 §4.1
 }
 
 std::vector<TunnelSet> order_l2tp_tunnels(std::vector<TunnelSet> sets) {

@@ -1,10 +1,9 @@
 // PPP codec: frames (RFC 1661 §2, §6.5/§6.6 compression), control packets (§5),
 // LCP options (§6), IPCP options (RFC 1332 §3, RFC 1877), PAP (RFC 1334 §2.2),
 // CHAP (RFC 1994 §4). Every length is checked here, once, before anything is copied.
-#include <openssl/evp.h>
-
 #include <cstdio>
 
+#include "common/digest.hpp"
 #include "ppp/ppp.hpp"
 
 namespace vpdnd::ppp {
@@ -446,17 +445,8 @@ Bytes encode_chap_status(const ChapStatus& s) {
 }
 
 Bytes chap_md5_response(std::uint8_t id, std::string_view secret, ByteView challenge) {
-  Bytes out(16);
-  unsigned int len = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  if (ctx == nullptr) return {};
-  bool ok = EVP_DigestInit_ex(ctx, EVP_md5(), nullptr) == 1 && EVP_DigestUpdate(ctx, &id, 1) == 1 &&
-            EVP_DigestUpdate(ctx, secret.data(), secret.size()) == 1 &&
-            EVP_DigestUpdate(ctx, challenge.data(), challenge.size()) == 1 &&
-            EVP_DigestFinal_ex(ctx, out.data(), &len) == 1;
-  EVP_MD_CTX_free(ctx);
-  if (!ok || len != 16) return {};
-  return out;
+  auto digest = md5({ByteView(&id, 1), as_bytes(secret), challenge});  // RFC 1994 §4.1
+  return Bytes(digest.begin(), digest.end());
 }
 
 }  // namespace vpdnd::ppp

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <utility>
 
+#include "common/digest.hpp"
 #include "common/log.hpp"
 #include "vpdn/calls.hpp"
 #include "vpdn/calls/util.hpp"
@@ -18,10 +19,8 @@ namespace {
 // The LAC-side user check for a full-name local user (CLI-REFERENCE "LAC-side user check"):
 // the password the user gave must be the local user's.
 bool verify_locally(const ppp::AuthRequest& r, const std::string& secret) {
-  if (r.method == ppp::AuthMethod::pap) return r.password == secret;
-  auto expect = aaa::chap_md5(r.chap_id, secret, r.chap_challenge);
-  return r.chap_response.size() == expect.size() &&
-         std::memcmp(r.chap_response.data(), expect.data(), expect.size()) == 0;
+  if (r.method == ppp::AuthMethod::pap) return equal_secret(r.password, secret);
+  return equal_secret(r.chap_response, aaa::chap_md5(r.chap_id, secret, r.chap_challenge));
 }
 
 }  // namespace

@@ -1,7 +1,5 @@
 // RFC 2661 §4.3 AVP hiding, §4.2 tunnel authentication digest, and the random sources.
-// MD5 comes from OpenSSL's EVP interface; nothing here implements a digest by hand.
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+// MD5 comes from common/digest (OpenSSL's EVP); nothing here implements a digest by hand.
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -9,48 +7,13 @@
 #include <cstring>
 #include <memory>
 
+#include "common/digest.hpp"
 #include "vpdn/codec.hpp"
 
 namespace vpdnd::vpdn {
 namespace {
 
-using Digest = std::array<std::uint8_t, 16>;
-
-// One MD5 implementation object for the process and one digest context per thread: the
-// implicit fetch inside EVP_md5() and a context allocation per digest cost more than the
-// digest itself for our 20-50 byte inputs.
-const EVP_MD* md5_method() {
-  static const EVP_MD* method = [] {
-    const EVP_MD* m = EVP_MD_fetch(nullptr, "MD5", nullptr);
-    return m != nullptr ? m : EVP_md5();
-  }();
-  return method;
-}
-
-struct CtxDeleter {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-
-// MD5 over the concatenation of up to three parts (all our uses need at most three).
-Digest md5(ByteView a, ByteView b, ByteView c) {
-  thread_local std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx(EVP_MD_CTX_new());
-  Digest out{};
-  unsigned int len = 0;
-  // Failures here mean libcrypto itself is broken (no MD5 provider, no memory); an
-  // all-zero digest would silently weaken hiding and authentication, so stop instead.
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), md5_method(), nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), a.data(), a.size()) != 1 ||
-      EVP_DigestUpdate(ctx.get(), b.data(), b.size()) != 1 ||
-      EVP_DigestUpdate(ctx.get(), c.data(), c.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1 || len != out.size()) {
-    std::abort();
-  }
-  return out;
-}
-
-ByteView as_bytes(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
+using Digest = Md5Digest;
 
 // XORs `data` in place with the §4.3 key stream. `ciphertext_feedback` selects which side
 // of each block feeds the next digest: the ciphertext, i.e. the output when hiding and the
@@ -59,7 +22,7 @@ void md5_chain(std::uint16_t avp_type, std::span<std::uint8_t> data, std::string
                ByteView random_vector, bool hiding) {
   const std::uint8_t type_be[2] = {static_cast<std::uint8_t>(avp_type >> 8),
                                    static_cast<std::uint8_t>(avp_type)};
-  Digest key = md5(type_be, as_bytes(secret), random_vector);
+  Digest key = md5({type_be, as_bytes(secret), random_vector});
   for (std::size_t pos = 0; pos < data.size(); pos += 16) {
     const std::size_t n = std::min<std::size_t>(16, data.size() - pos);
     std::uint8_t cipher[16];
@@ -68,7 +31,7 @@ void md5_chain(std::uint16_t avp_type, std::span<std::uint8_t> data, std::string
       data[pos + i] = in ^ key[i];
       cipher[i] = hiding ? data[pos + i] : in;
     }
-    if (pos + 16 < data.size()) key = md5(as_bytes(secret), ByteView(cipher, n), {});
+    if (pos + 16 < data.size()) key = md5({as_bytes(secret), ByteView(cipher, n)});
   }
 }
 
@@ -101,12 +64,11 @@ std::optional<Bytes> unhide_value(std::uint16_t avp_type, ByteView hidden, std::
 std::array<std::uint8_t, 16> chap_response(std::uint8_t id, std::string_view secret,
                                            ByteView challenge) {
   const std::uint8_t id_byte[1] = {id};
-  return md5(id_byte, as_bytes(secret), challenge);
+  return md5({id_byte, as_bytes(secret), challenge});
 }
 
 bool chap_response_matches(ByteView received, const std::array<std::uint8_t, 16>& expected) {
-  if (received.size() != expected.size()) return false;
-  return CRYPTO_memcmp(received.data(), expected.data(), expected.size()) == 0;
+  return equal_secret(received, expected);
 }
 
 void OsRandom::fill(std::span<std::uint8_t> out) {
