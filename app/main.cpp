@@ -1,10 +1,10 @@
 // DOC: vpdnd's main. Parses the flags, starts the engine thread (one io_context owning the
 // running config and every protocol engine), loads the startup config through the same
 // command parser as the shell, builds and starts the Services on the engine thread, then
-// opens the console and the telnet server. SIGINT/SIGTERM/SIGQUIT (Boost.Asio signal_set on the
-// engine) shut down in order: terminals first (no more commands), then the engines
-// (Services::shutdown: StopCCN, CDN, accounting stop, PADT; bounded to ~3 s), then the
-// engine thread; exit status 0.
+// opens the console and the telnet server. SIGINT/SIGTERM/SIGQUIT (a handler installed once, for
+// the whole life of the process, that writes to a self-pipe main sleeps on) shut down in order:
+// terminals first (no more commands), then the engines (Services::shutdown: StopCCN, CDN,
+// accounting stop, PADT; bounded to ~3 s), then the engine thread; exit status 0.
 //
 // Data plane: --data-plane auto|user-space|kernel (default auto: the kernel's L2TP/PPP path
 // where the l2tp genetlink family, PPPoL2TP sockets and /dev/ppp exist, else user space over
@@ -15,10 +15,11 @@
 // the bundled startup-config/default.cfg (found at the source path compiled in, or next to
 // the executable's parent directory). `save` writes to --config FILE when given, else to
 // /etc/vpdnd/startup.cfg: the bundled default is never overwritten.
+#include <fcntl.h>
 #include <syslog.h>
 #include <unistd.h>
 
-#include <boost/asio/signal_set.hpp>
+#include <cerrno>
 #include <chrono>
 #include <climits>
 #include <csignal>
@@ -165,6 +166,39 @@ void report(const std::string& text, int priority) {
   ::syslog(priority, "%s", text.c_str());
 }
 
+// The stop signals' handler stays installed until the process exits: after the first signal
+// main is shutting down and later ones (a second Ctrl+\\, an init system's repeated TERM)
+// land in the pipe and are ignored. A handler that is removed and replaced by SIG_IGN leaves
+// a moment with the default action, in which a repeated signal kills the process half way
+// through its cleanup.
+int stop_pipe[2] = {-1, -1};
+
+extern "C" void on_stop_signal(int number) {
+  int saved = errno;
+  auto byte = static_cast<unsigned char>(number);
+  (void)!::write(stop_pipe[1], &byte, 1);  // full pipe: a stop is already pending
+  errno = saved;
+}
+
+bool install_stop_signals() {
+  if (::pipe2(stop_pipe, O_CLOEXEC) != 0) return false;
+  ::fcntl(stop_pipe[1], F_SETFL, O_NONBLOCK);
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  for (int number : {SIGINT, SIGTERM, SIGQUIT})
+    if (::sigaction(number, &action, nullptr) != 0) return false;
+  return true;
+}
+
+int wait_stop_signal() {
+  unsigned char byte = 0;
+  while (::read(stop_pipe[0], &byte, 1) != 1) {
+  }
+  return byte;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -174,6 +208,11 @@ int main(int argc, char** argv) {
   if (!options) return exit_code;
 
   std::signal(SIGPIPE, SIG_IGN);
+  // Before any thread starts, so that every thread inherits the same disposition.
+  if (!install_stop_signals()) {
+    std::perror("vpdnd: signal handlers");
+    return 1;
+  }
   ::openlog("vpdnd", LOG_PID, LOG_DAEMON);
   LogBus::instance().set_syslog(true);
 
@@ -208,16 +247,6 @@ int main(int argc, char** argv) {
   LogBus::instance().set_sysname(engine.call([&] { return store.running().sysname; }));
   engine.call([&] { services->start(); });
 
-  // Signals are waited for on the engine; main sleeps on the promise.
-  std::promise<int> stop_signal;
-  auto stopped = stop_signal.get_future();
-  // SIGQUIT too: on the console Ctrl+C is a key (it stops a listing, as on Comware), so
-  // Ctrl+\ is how an operator at the daemon's own terminal stops it gracefully.
-  boost::asio::signal_set signals(engine.io(), SIGINT, SIGTERM, SIGQUIT);
-  signals.async_wait([&](const boost::system::error_code& error, int number) {
-    if (!error) stop_signal.set_value(number);
-  });
-
   // Services::shutdown (StopCCN, CDN, accounting stop, PADT) bounded to kShutdownBound, then
   // the engine thread stops.
   auto shutdown_engines = [&] {
@@ -233,16 +262,7 @@ int main(int argc, char** argv) {
     });
     if (finished.wait_for(kShutdownBound) != std::future_status::ready)
       report("vpdnd: engines did not finish shutting down within 3 s; exiting anyway", LOG_WARNING);
-    engine.call([&] {
-      // Shutdown has started: a repeated signal (a second Ctrl+\, an init system's second
-      // TERM) must not kill the process half way through its cleanup. clear() gives the
-      // signals back to their default action, so they are ignored right after it.
-      signals.clear();
-      std::signal(SIGINT, SIG_IGN);
-      std::signal(SIGTERM, SIG_IGN);
-      std::signal(SIGQUIT, SIG_IGN);
-      services.reset();
-    });
+    engine.call([&] { services.reset(); });
     engine.stop();
   };
 
@@ -276,7 +296,9 @@ int main(int argc, char** argv) {
     console->start(0, 1);
   }
 
-  int number = stopped.get();
+  // SIGQUIT too: on the console Ctrl+C is a key (it stops a listing, as on Comware), so
+  // Ctrl+\ is how an operator at the daemon's own terminal stops it gracefully.
+  int number = wait_stop_signal();
   log_info(DebugModule::l2tp,
            std::string("event=shutdown signal=") + (number == SIGINT    ? "SIGINT"
                                                     : number == SIGQUIT ? "SIGQUIT"

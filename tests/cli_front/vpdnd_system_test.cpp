@@ -147,6 +147,18 @@ class Daemon {
     ::kill(pid_, SIGTERM);
     return wait_exit(timeout, took);
   }
+  // Sends `number` every `interval` until the daemon exits; returns its exit status (-1 if
+  // it did not exit in time).
+  int signal_until_exit(int number, std::chrono::milliseconds interval,
+                        std::chrono::milliseconds timeout) {
+    auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+      if (exited()) return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+      ::kill(pid_, number);
+      std::this_thread::sleep_for(interval);
+    }
+    return -1;
+  }
   // Exit status once the daemon ended by itself (or -1 on timeout).
   int wait_exit(std::chrono::milliseconds timeout, std::chrono::milliseconds* took = nullptr) {
     if (pid_ <= 0) return -1;
@@ -386,6 +398,13 @@ TEST_F(VpdndTelnet, QuitDisconnectsAndSigtermExitsZeroQuickly) {
   EXPECT_EQ(daemon_->terminate(6000ms, &took), 0) << daemon_->log();
   EXPECT_LT(took, 5000ms);
   EXPECT_TRUE(d.wait_eof(1000ms));
+}
+
+// An init system or an impatient operator repeats the stop signal; every repeat during the
+// shutdown must be ignored, not kill the process half way through its cleanup.
+TEST_F(VpdndTelnet, RepeatedStopSignalsDuringShutdownStillExitZero) {
+  TermClient d = login();
+  EXPECT_EQ(daemon_->signal_until_exit(SIGTERM, 1ms, 8000ms), 0) << daemon_->log();
 }
 
 TEST_F(VpdndTelnet, VtyAuthenticationModesPasswordAndNoneApplyToNewConnections) {
