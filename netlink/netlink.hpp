@@ -335,22 +335,10 @@ struct KernelTunnelParams {
   std::uint32_t peer_tunnel_id = 0;
   int udp_fd = -1;  // our connected UDP socket; the kernel takes the data path on it
 };
-struct KernelSessionParams {
-  std::uint32_t tunnel_id = 0;
-  std::uint32_t session_id = 0;
-  std::uint32_t peer_session_id = 0;
-  bool sequencing = false;  // `tunnel flow-control`: L2TP_ATTR_SEND_SEQ / RECV_SEQ
-  std::uint16_t mtu = 1500;
-  std::string ifname;  // optional interface name
-};
-
 // Full netlink messages (nlmsghdr + genlmsghdr + attributes), ready for send(), built with
 // libnl-genl. family_id comes from resolving "l2tp"; sequence numbers are the caller's.
 Bytes build_tunnel_create(int family_id, const KernelTunnelParams& p, std::uint32_t seq = 0);
 Bytes build_tunnel_delete(int family_id, std::uint32_t tunnel_id, std::uint32_t seq = 0);
-Bytes build_session_create(int family_id, const KernelSessionParams& p, std::uint32_t seq = 0);
-Bytes build_session_delete(int family_id, std::uint32_t tunnel_id, std::uint32_t session_id,
-                           std::uint32_t seq = 0);
 
 // Decoded view of one such message (for tests and debug output): the genl command and the
 // attributes (type -> raw value bytes). Fails on malformed lengths.
@@ -375,8 +363,6 @@ class KernelL2tp {
   int family_id() const { return family_id_; }
   Status<Error> create_tunnel(const KernelTunnelParams& p);
   Status<Error> delete_tunnel(std::uint32_t tunnel_id);
-  Status<Error> create_session(const KernelSessionParams& p);
-  Status<Error> delete_session(std::uint32_t tunnel_id, std::uint32_t session_id);
 
  private:
   KernelL2tp() = default;

@@ -85,31 +85,6 @@ Bytes build_tunnel_delete(int family_id, std::uint32_t tunnel_id, std::uint32_t 
   return finish(msg, e);
 }
 
-Bytes build_session_create(int family_id, const KernelSessionParams& p, std::uint32_t seq) {
-  MsgPtr msg = start(family_id, L2TP_CMD_SESSION_CREATE, seq);
-  if (!msg) return {};
-  int e = 0;
-  e |= nla_put_u32(msg.get(), L2TP_ATTR_CONN_ID, p.tunnel_id);
-  e |= nla_put_u32(msg.get(), L2TP_ATTR_SESSION_ID, p.session_id);
-  e |= nla_put_u32(msg.get(), L2TP_ATTR_PEER_SESSION_ID, p.peer_session_id);
-  e |= nla_put_u16(msg.get(), L2TP_ATTR_PW_TYPE, L2TP_PWTYPE_PPP);
-  e |= nla_put_u8(msg.get(), L2TP_ATTR_SEND_SEQ, p.sequencing ? 1 : 0);
-  e |= nla_put_u8(msg.get(), L2TP_ATTR_RECV_SEQ, p.sequencing ? 1 : 0);
-  e |= nla_put_u16(msg.get(), L2TP_ATTR_MTU, p.mtu);
-  if (!p.ifname.empty()) e |= nla_put_string(msg.get(), L2TP_ATTR_IFNAME, p.ifname.c_str());
-  return finish(msg, e);
-}
-
-Bytes build_session_delete(int family_id, std::uint32_t tunnel_id, std::uint32_t session_id,
-                           std::uint32_t seq) {
-  MsgPtr msg = start(family_id, L2TP_CMD_SESSION_DELETE, seq);
-  if (!msg) return {};
-  int e = 0;
-  e |= nla_put_u32(msg.get(), L2TP_ATTR_CONN_ID, tunnel_id);
-  e |= nla_put_u32(msg.get(), L2TP_ATTR_SESSION_ID, session_id);
-  return finish(msg, e);
-}
-
 const Bytes* GenlMessage::attribute(std::uint16_t type) const {
   for (const auto& a : attributes)
     if (a.first == type) return &a.second;
@@ -199,11 +174,4 @@ Status<Error> KernelL2tp::create_tunnel(const KernelTunnelParams& p) {
 Status<Error> KernelL2tp::delete_tunnel(std::uint32_t tunnel_id) {
   return transact(build_tunnel_delete(family_id_, tunnel_id));
 }
-Status<Error> KernelL2tp::create_session(const KernelSessionParams& p) {
-  return transact(build_session_create(family_id_, p));
-}
-Status<Error> KernelL2tp::delete_session(std::uint32_t tunnel_id, std::uint32_t session_id) {
-  return transact(build_session_delete(family_id_, tunnel_id, session_id));
-}
-
 }  // namespace vpdnd::netlink

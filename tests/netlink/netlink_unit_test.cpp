@@ -136,39 +136,12 @@ TEST(KernelMessages, TunnelCreateCarriesIdsVersionEncapAndFd) {
   EXPECT_EQ(g->attributes.size(), 5u);
 }
 
-TEST(KernelMessages, SessionCreateCarriesPppPseudowireAndSequencing) {
-  KernelSessionParams p;
-  p.tunnel_id = 7;
-  p.session_id = 100;
-  p.peer_session_id = 200;
-  p.sequencing = true;
-  p.mtu = 1460;
-  p.ifname = "l2tpeth0";
-  auto g = parse_genl_message(build_session_create(30, p));
-  ASSERT_TRUE(g) << g.error().message;
-  EXPECT_EQ(g->command, L2TP_CMD_SESSION_CREATE);
-  EXPECT_EQ(u32_of(*g->attribute(L2TP_ATTR_CONN_ID)), 7u);
-  EXPECT_EQ(u32_of(*g->attribute(L2TP_ATTR_SESSION_ID)), 100u);
-  EXPECT_EQ(u32_of(*g->attribute(L2TP_ATTR_PEER_SESSION_ID)), 200u);
-  EXPECT_EQ(u16_of(*g->attribute(L2TP_ATTR_PW_TYPE)), L2TP_PWTYPE_PPP);
-  EXPECT_EQ((*g->attribute(L2TP_ATTR_SEND_SEQ))[0], 1);
-  EXPECT_EQ((*g->attribute(L2TP_ATTR_RECV_SEQ))[0], 1);
-  EXPECT_EQ(u16_of(*g->attribute(L2TP_ATTR_MTU)), 1460);
-  const Bytes* name = g->attribute(L2TP_ATTR_IFNAME);
-  ASSERT_NE(name, nullptr);
-  EXPECT_EQ(std::string(reinterpret_cast<const char*>(name->data())), "l2tpeth0");
-}
-
-TEST(KernelMessages, DeletesNameTheObject) {
+TEST(KernelMessages, TunnelDeleteNamesTheTunnel) {
   auto t = parse_genl_message(build_tunnel_delete(30, 9));
   ASSERT_TRUE(t);
   EXPECT_EQ(t->command, L2TP_CMD_TUNNEL_DELETE);
   EXPECT_EQ(u32_of(*t->attribute(L2TP_ATTR_CONN_ID)), 9u);
   EXPECT_EQ(t->attribute(L2TP_ATTR_SESSION_ID), nullptr);
-  auto s = parse_genl_message(build_session_delete(30, 9, 44));
-  ASSERT_TRUE(s);
-  EXPECT_EQ(s->command, L2TP_CMD_SESSION_DELETE);
-  EXPECT_EQ(u32_of(*s->attribute(L2TP_ATTR_SESSION_ID)), 44u);
 }
 
 TEST(KernelMessages, ParserRejectsMalformed) {
