@@ -1,5 +1,5 @@
-// DOC: make_services: the appliance's engines wired behind cli::Operations (owner:
-// integration). Everything here runs on the engine thread (see app/services.hpp).
+// DOC: make_services: the appliance's engines wired behind cli::Operations. Everything here runs on
+// the engine thread (see app/services.hpp).
 //
 // What is built at start():
 //   AAA (aaa::Aaa + radcli client on worker threads), the L2TP engine (own UDP socket on

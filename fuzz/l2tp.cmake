@@ -1,4 +1,4 @@
-# L2TP codec fuzzer (owner: l2tp-codec). The codec sources are compiled into the target so
+# L2TP codec fuzzer. The codec sources are compiled into the target so
 # libFuzzer's coverage instrumentation reaches them; seeds live in corpus/l2tp_control/.
 set(L2TP_CODEC_DIR ${CMAKE_SOURCE_DIR}/vpdn/codec)
 vpdnd_add_fuzzer(NAME l2tp_control

@@ -1,4 +1,4 @@
-# PPP decoders and the PPP session automaton under libFuzzer (owner: ppp). The ppp/core
+# PPP decoders and the PPP session automaton under libFuzzer. The ppp/core
 # sources are compiled into the target (not linked from vpdnd_ppp_core) so that libFuzzer's
 # coverage instrumentation and the sanitizers see the code under test.
 file(GLOB vpdnd_ppp_fuzz_sources ${CMAKE_SOURCE_DIR}/ppp/core/*.cpp)

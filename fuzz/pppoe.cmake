@@ -1,4 +1,4 @@
-# PPPoE discovery/session decoders and the AC's frame handling (owner: dataplane). The
+# PPPoE discovery/session decoders and the AC's frame handling. The
 # sources are compiled into the target (not linked from vpdnd_ppp_pppoe) so libFuzzer's
 # coverage instrumentation sees the decoder branches.
 vpdnd_add_fuzzer(NAME pppoe

@@ -1,4 +1,4 @@
-// DOC: the PPP engine's public surface (library vpdnd_ppp_core, owner: ppp engineer).
+// DOC: the PPP engine's public surface (library vpdnd_ppp_core).
 //
 // Two layers:
 //  1. A pure codec (RFC 1661 frames and control packets, LCP/IPCP options, PAP RFC 1334,
@@ -82,7 +82,8 @@ enum class Code : std::uint8_t {
   echo_reply = 10,
   discard_request = 11,
 };
-std::string_view to_string(Code code);  // "ConfReq", "ConfAck", ... "Code(42)" never (see name_of)
+std::string_view to_string(
+    Code code);  // "ConfReq", "ConfAck", ... "Code(42)" never (see code_name)
 std::string code_name(std::uint16_t protocol, std::uint8_t code);  // for debug lines
 std::string protocol_name(std::uint16_t protocol);                 // "LCP", "0x8057", ...
 

@@ -1,4 +1,4 @@
-// DOC: PPPoE (RFC 2516), the LAC's user side (ppp module, part "pppoe"; owner: dataplane).
+// DOC: PPPoE (RFC 2516), the LAC's user side (ppp module, part "pppoe").
 //
 // Three layers, each usable alone:
 //  1. Pure codec over Ethernet frames: discovery (PADI/PADO/PADR/PADS/PADT with their tags)

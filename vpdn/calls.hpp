@@ -1,5 +1,5 @@
 // DOC: LNS and LAC call handling: the glue between an L2TP session, a PPP session, AAA and
-// the data plane (library vpdnd_vpdn_calls, owner: integration).
+// the data plane (library vpdnd_vpdn_calls).
 //
 // LnsCalls: for every incoming L2TP session the engine accepted, a ppp::PppSession in LNS
 // mode, configured from the l2tp-group (mandatory-chap / mandatory-lcp, proxy data) and the

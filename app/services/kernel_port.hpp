@@ -1,4 +1,4 @@
-// DOC: the LNS's kernel data plane (issue 5, "Kernel" back end): KernelPort decorates the
+// DOC: the LNS's kernel data plane (the "kernel" back end): KernelPort decorates the
 // TunPort as the vpdn::IpPort of LnsCalls and moves each LNS session whose PPP reached IPCP
 // Opened into the kernel (l2tp_core/l2tp_ppp): a per-tunnel UDP socket bound to the
 // engine's address and port and connect()ed to the peer carries the kernel tunnel

@@ -1,6 +1,8 @@
 // RFC 1661 §4.1 state transition table, one function per event. Every cell of the table
-// is handled in the switch of its event; the states come from an enum class compiled with
-// -Werror=switch (via -Wall), so a missing state is a build error.
+// is handled in the switch of its event. Events whose column is the same for most states
+// (the Ack/Nak/Reject receivers) name the exceptional states and leave the common action to
+// the code after the switch, through `default:`; the other switches name every state, and
+// -Werror=switch (via -Wall) makes a state missing from them a build error.
 #include "ppp/core/fsm.hpp"
 
 namespace vpdnd::ppp {
