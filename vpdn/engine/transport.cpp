@@ -41,15 +41,26 @@ void ReliableTransport::stamp_and_transmit(Queued& q, bool retransmission) {
 void ReliableTransport::fill_window() {
   if (ssthresh_ == 0) ssthresh_ = peer_window_;
   const std::size_t limit = std::min<std::size_t>(peer_window_, cwnd_);
-  while (!stopped_ && !pending_.empty() && in_flight_.size() < limit) {
-    in_flight_.push_back(Queued{next_ns_++, std::move(pending_.front())});
-    pending_.erase(pending_.begin());
+  while (!stopped_ && pending() > 0 && in_flight_.size() < limit) {
+    in_flight_.push_back(Queued{next_ns_++, std::move(pending_[pending_head_++])});
     stamp_and_transmit(in_flight_.back(), false);
     if (stopped_) return;  // the sink may have shut us down
     if (!retransmit_timer_.armed()) {
       timeout_ = config_.initial_timeout;
       retransmit_timer_.arm(timeout_, [this] { on_retransmit_timer(); });
     }
+  }
+  compact_pending();
+}
+
+void ReliableTransport::compact_pending() {
+  if (pending_head_ == pending_.size()) {
+    pending_.clear();
+    pending_head_ = 0;
+  } else if (pending_head_ >= 64 && pending_head_ * 2 >= pending_.size()) {
+    // Amortised O(1): at least as many messages were sent as are moved here.
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(pending_head_));
+    pending_head_ = 0;
   }
 }
 
@@ -74,10 +85,11 @@ void ReliableTransport::process_ack(std::uint16_t nr) {
   timeout_ = config_.initial_timeout;
   retransmit_timer_.cancel();
   if (!in_flight_.empty()) retransmit_timer_.arm(timeout_, [this] { on_retransmit_timer(); });
-  if (in_flight_.empty() && pending_.empty() && in_flight_.capacity() > 8) {
+  if (in_flight_.empty() && pending() == 0 && in_flight_.capacity() > 8) {
     // Idle tunnels should not keep a burst's worth of buffers.
     std::vector<Queued>().swap(in_flight_);
     std::vector<Bytes>().swap(pending_);
+    pending_head_ = 0;
   }
   fill_window();
 }
@@ -182,6 +194,7 @@ void ReliableTransport::shutdown() {
   ack_timer_.cancel();
   in_flight_.clear();
   pending_.clear();
+  pending_head_ = 0;
   reorder_.clear();
 }
 

@@ -96,8 +96,8 @@ class ReliableTransport {
   std::uint16_t next_ns() const { return next_ns_; }
   std::uint16_t next_nr() const { return next_nr_; }
   std::size_t unacked() const { return in_flight_.size(); }
-  std::size_t pending() const { return pending_.size(); }
-  bool idle() const { return in_flight_.empty() && pending_.empty(); }
+  std::size_t pending() const { return pending_.size() - pending_head_; }
+  bool idle() const { return in_flight_.empty() && pending() == 0; }
   const TransportCounters& counters() const { return counters_; }
   unsigned retries() const { return retries_; }
   std::uint16_t congestion_window() const { return cwnd_; }
@@ -109,6 +109,7 @@ class ReliableTransport {
   };
   void stamp_and_transmit(Queued& q, bool retransmission);
   void fill_window();
+  void compact_pending();
   void process_ack(std::uint16_t nr);
   void on_retransmit_timer();
   void send_zlb();
@@ -128,8 +129,13 @@ class ReliableTransport {
   Duration timeout_;
   bool stopped_ = false;
   std::vector<Queued> in_flight_;  // sent, unacknowledged, oldest first
-  std::vector<Bytes> pending_;     // waiting for window space
-  std::vector<Queued> reorder_;    // received ahead of next_nr_
+  // Waiting for window space, consumed from pending_head_ and compacted as it drains: a
+  // vector erased at the front cost O(n) per message sent (quadratic with thousands queued
+  // behind a small window), and a deque allocates its block map even when empty, on every
+  // tunnel.
+  std::vector<Bytes> pending_;
+  std::size_t pending_head_ = 0;
+  std::vector<Queued> reorder_;  // received ahead of next_nr_
   TimerSlot retransmit_timer_;
   TimerSlot ack_timer_;
   TransportCounters counters_;
