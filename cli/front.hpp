@@ -16,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -37,8 +38,15 @@ struct FrontContext {
   SessionFactory make_session;
 };
 
+namespace front {
+class TelnetCodec;
+}
+
 struct TerminalOptions {
-  bool telnet = false;               // the peer speaks telnet (IAC) rather than a raw tty
+  bool telnet = false;  // the peer speaks telnet (IAC) rather than a raw tty
+  // The connection's telnet codec, already past the login (its negotiation state and the
+  // window size the client reported); null with `telnet`: the terminal starts its own.
+  front::TelnetCodec* codec = nullptr;
   std::uint32_t idle_timeout_s = 0;  // 0 = never
   std::string peer;                  // for log lines ("127.0.0.1:40000", "console")
 };
@@ -50,7 +58,10 @@ void run_terminal(FrontContext& context, CommandSession& session, int fd,
 
 class TelnetServer {
  public:
-  static constexpr std::size_t kMaxSessions = 64;
+  static constexpr std::size_t kMaxSessions = 64;         // logged-in users
+  static constexpr std::size_t kMaxPending = 16;          // connections not logged in yet
+  static constexpr std::size_t kMaxPendingPerSource = 4;  // of those, from one address
+  static constexpr std::chrono::seconds kLoginTime{60};   // to log in, from the connect
 
   explicit TelnetServer(FrontContext context);
   ~TelnetServer();

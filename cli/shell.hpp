@@ -20,6 +20,9 @@ struct TerminalSettings {
   bool debugging = false;            // `terminal debugging`
   bool logging = true;               // `terminal logging`
   std::uint32_t screen_length = 24;  // `screen-length N` / `screen-length disable` (0)
+  // Set by `screen-length N` in this session: it then wins over the window height a telnet
+  // client reports (NAWS).
+  bool screen_length_typed = false;
 };
 
 struct ExecResult {

@@ -178,6 +178,16 @@ struct UserInterfaceVty {
   bool operator==(const UserInterfaceVty&) const = default;
 };
 
+// `password-control login-attempt ATTEMPTS [exceed {lock | lock-time MIN | unlock}]`:
+// what repeated failed telnet logins cost the address and the user name.
+struct LoginAttemptPolicy {
+  enum class Exceed : std::uint8_t { lock, lock_time, unlock };
+  std::uint32_t attempts = 3;  // 2..10
+  Exceed exceed = Exceed::lock_time;
+  std::uint32_t lock_minutes = 1;  // 1..360, for lock_time
+  bool operator==(const LoginAttemptPolicy&) const = default;
+};
+
 struct RunningConfig {
   std::string sysname = "VPDN";
   bool telnet_server = true;
@@ -191,6 +201,7 @@ struct RunningConfig {
   std::map<std::string, LocalUser> local_users;
   std::map<std::string, RadiusScheme> radius_schemes;
   UserInterfaceVty vty;  // `user-interface vty 0 4` (all VTY lines share one setting)
+  LoginAttemptPolicy login_attempt;
 
   RunningConfig() {
     // Not a designated initializer: -Wextra (missing-field-initializers) rejects one that

@@ -55,34 +55,22 @@ std::optional<unsigned char> KeyReader::raw_byte(std::chrono::steady_clock::time
 }
 
 std::optional<unsigned char> KeyReader::key(std::chrono::steady_clock::time_point deadline) {
-  constexpr unsigned char kIac = 255, kSb = 250, kSe = 240, kWill = 251, kDont = 254;
   for (;;) {
-    auto c = raw_byte(deadline);
-    if (!c) return std::nullopt;
-    if (telnet_ && *c == kIac) {
-      auto cmd = raw_byte(deadline);
-      if (!cmd) return std::nullopt;
-      if (*cmd == kIac) return kIac;  // escaped 255 data byte
-      if (*cmd >= kWill && *cmd <= kDont) {
-        if (!raw_byte(deadline)) return std::nullopt;  // option code
-        continue;
-      }
-      if (*cmd == kSb) {  // subnegotiation: skip to IAC SE
-        bool iac = false;
-        for (;;) {
-          auto b = raw_byte(deadline);
-          if (!b) return std::nullopt;
-          if (iac && *b == kSe) break;
-          iac = (*b == kIac) && !iac;
-        }
-      }
-      continue;  // other two-byte commands (NOP, AYT, ...)
+    auto b = raw_byte(deadline);
+    if (!b) return std::nullopt;
+    unsigned char c = *b;
+    if (codec_) {
+      TelnetCodec::Output out;
+      codec_->feed(std::string_view(reinterpret_cast<const char*>(&c), 1), out);
+      if (!out.reply.empty()) write_all(fd_, out.reply);
+      if (out.keys.empty()) continue;
+      c = static_cast<unsigned char>(out.keys[0]);  // one byte in, at most one key out
     }
     if (after_cr_) {
       after_cr_ = false;
-      if (*c == '\n' || *c == '\0') continue;
+      if (c == '\n' || c == '\0') continue;
     }
-    if (*c == '\r') after_cr_ = true;
+    if (c == '\r') after_cr_ = true;
     return c;
   }
 }

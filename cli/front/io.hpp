@@ -1,7 +1,8 @@
 // DOC: byte-level terminal I/O for the front end (internal to cli/front): blocking writes
-// that survive EINTR and short writes, and a key/line reader that strips telnet IAC
-// sequences (RFC 854/855) and honours a stop flag and a deadline. Used outside libcli's own
-// loop: at login and by the `---- More ----` pager.
+// that survive EINTR and short writes, and a key/line reader that decodes the telnet
+// protocol (TelnetCodec: negotiation answered, subnegotiations parsed, never keys) and
+// honours a stop flag and a deadline. Used outside libcli's own loop: at login and by the
+// `---- More ----` pager.
 // Thread: one reader per terminal thread; no shared state.
 #pragma once
 
@@ -10,6 +11,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "cli/front/telnet_codec.hpp"
 
 namespace vpdnd::cli::front {
 
@@ -20,8 +23,9 @@ std::string crlf(std::string_view text);
 
 class KeyReader {
  public:
-  KeyReader(int fd, bool telnet, const std::atomic<bool>& stop)
-      : fd_(fd), telnet_(telnet), stop_(&stop) {}
+  // `codec`: the connection's telnet codec (answers go to `fd`), or null for raw keys.
+  KeyReader(int fd, TelnetCodec* codec, const std::atomic<bool>& stop)
+      : fd_(fd), codec_(codec), stop_(&stop) {}
 
   // Next data byte; nullopt on EOF, error, stop or when `deadline` passes. The LF or NUL a
   // telnet client sends after CR is swallowed, so Enter is one '\r'.
@@ -37,7 +41,7 @@ class KeyReader {
  private:
   std::optional<unsigned char> raw_byte(std::chrono::steady_clock::time_point deadline);
   int fd_;
-  bool telnet_;
+  TelnetCodec* codec_;
   const std::atomic<bool>* stop_;
   bool after_cr_ = false;
 };

@@ -2,8 +2,14 @@
 // (per `user-interface vty 0 4`: authentication-mode none | password | scheme) and then the
 // libcli shell. The running config is only read through Engine::call, briefly; no lock is
 // held while a connection thread reads or writes its socket, so a silent client only
-// stalls itself. A failed login costs the client ~2 s and is logged (user and peer, never
-// the password); three failures close the connection.
+// stalls itself.
+// Login defences: a connection has kLoginTime to log in, then it is closed. Connections
+// not logged in yet have their own slots (kMaxPending, at most kMaxPendingPerSource from
+// one address), apart from the kMaxSessions of logged-in users, so idle connections can
+// never take a logged-in operator's slot; when the pending slots are full, the oldest
+// pending connection makes room. A failed login costs the client ~2 s, is logged (user and
+// peer, never the password) and counted by the LoginGuard (per address and per user name,
+// `password-control login-attempt`); three failures close the connection.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -20,26 +26,31 @@
 
 #include "cli/front.hpp"
 #include "cli/front/io.hpp"
+#include "cli/front/login_guard.hpp"
 #include "common/log.hpp"
 
 namespace vpdnd::cli {
 namespace {
 
-constexpr auto kLoginLineTimeout = std::chrono::seconds(60);
 constexpr auto kFailedLoginDelay = std::chrono::seconds(2);
 constexpr int kLoginAttempts = 3;
 
 struct Connection {
   int fd = -1;
-  std::string peer;
+  std::string peer;          // "A.B.C.D:port"
+  std::string address;       // "A.B.C.D"
+  std::uint64_t serial = 0;  // accept order: the oldest pending connection is evicted first
   std::thread thread;
+  std::atomic<bool> logged_in{false};
   std::atomic<bool> finished{false};
+  std::atomic<bool> evicted{false};  // shut down to make room; its thread is still ending
+  bool gone() const { return finished.load() || evicted.load(); }
 };
 
-std::string peer_name(const sockaddr_in& a) {
+std::string address_of(const sockaddr_in& a) {
   char buf[INET_ADDRSTRLEN] = {};
   ::inet_ntop(AF_INET, &a.sin_addr, buf, sizeof buf);
-  return std::string(buf) + ":" + std::to_string(ntohs(a.sin_port));
+  return buf;
 }
 
 // Sleeps up to `d`, waking early on stop.
@@ -61,6 +72,43 @@ struct TelnetServer::Impl {
   std::thread acceptor;
   mutable std::mutex mutex;  // guards connections (list operations only, never I/O)
   std::list<std::unique_ptr<Connection>> connections;
+  std::uint64_t next_serial = 0;
+
+  enum class Admission { accept, source_busy, full };
+  // Under `mutex`. Makes room for a new pending connection from `address` if it may have
+  // one (evicting the oldest pending connection when all pending slots are taken).
+  Admission admit_locked(const std::string& address) {
+    std::size_t pending = 0, from_source = 0, logged_in = 0;
+    Connection* oldest = nullptr;
+    for (auto& c : connections) {
+      if (c->gone()) continue;
+      if (c->logged_in.load()) {
+        ++logged_in;
+        continue;
+      }
+      ++pending;
+      if (c->address == address) ++from_source;
+      if (!oldest || c->serial < oldest->serial) oldest = c.get();
+    }
+    if (from_source >= TelnetServer::kMaxPendingPerSource) return Admission::source_busy;
+    if (pending >= TelnetServer::kMaxPending) {
+      if (!oldest) return Admission::full;
+      // Its thread sees the end of input and finishes; the slot is free from now on.
+      ::shutdown(oldest->fd, SHUT_RDWR);
+      oldest->evicted.store(true);
+      log_warning(DebugModule::aaa,
+                  "event=telnet_login_evicted reason=pending_limit peer=" + oldest->peer);
+    }
+    return Admission::accept;
+  }
+
+  // Under `mutex`.
+  std::size_t logged_in_locked() const {
+    std::size_t n = 0;
+    for (auto& c : connections)
+      if (!c->gone() && c->logged_in.load()) ++n;
+    return n;
+  }
 
   void accept_loop() {
     while (!stop.load()) {
@@ -74,7 +122,8 @@ struct TelnetServer::Impl {
       socklen_t len = sizeof addr;
       int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC);
       if (fd < 0) continue;
-      std::string peer = peer_name(addr);
+      std::string address = address_of(addr);
+      std::string peer = address + ":" + std::to_string(ntohs(addr.sin_port));
       bool enabled = true;
       try {
         enabled = context.engine.call([this] { return context.store.running().telnet_server; });
@@ -89,14 +138,16 @@ struct TelnetServer::Impl {
         ::close(fd);
         continue;
       }
-      bool full = false;
+      Admission admission;
       {
         std::lock_guard lock(mutex);  // list bookkeeping only; no I/O under it
-        full = connections.size() >= kMaxSessions;
-        if (!full) {
+        admission = admit_locked(address);
+        if (admission == Admission::accept) {
           auto conn = std::make_unique<Connection>();
           conn->fd = fd;
           conn->peer = peer;
+          conn->address = address;
+          conn->serial = ++next_serial;
           Connection* c = conn.get();
           conn->thread = std::thread([this, c] {
             serve(*c);
@@ -107,7 +158,13 @@ struct TelnetServer::Impl {
           connections.push_back(std::move(conn));
         }
       }
-      if (full) {
+      if (admission == Admission::source_busy) {
+        front::write_all(fd,
+                         "% Too many logins in progress from your address, try again later.\r\n");
+        ::close(fd);
+        log_warning(DebugModule::aaa,
+                    "event=telnet_refused reason=source_pending_limit peer=" + peer);
+      } else if (admission == Admission::full) {
         front::write_all(fd, "% The number of telnet sessions has reached the limit.\r\n");
         ::close(fd);
         log_warning(DebugModule::aaa, "event=telnet_refused reason=session_limit peer=" + peer);
@@ -159,22 +216,48 @@ struct TelnetServer::Impl {
     }
   }
 
+  template <class F>
+  auto on_guard(F&& f) -> decltype(f(process_login_guard(), config::LoginAttemptPolicy{})) {
+    return context.engine.call(
+        [&] { return f(process_login_guard(), context.store.running().login_attempt); });
+  }
+
+  // Says why a locked address or user may not log in, and logs it.
+  bool refused(Connection& c, LoginGuard::Verdict v, const std::string& user) {
+    if (v == LoginGuard::Verdict::allowed) return false;
+    bool address = v == LoginGuard::Verdict::address_locked;
+    front::write_all(
+        c.fd, address
+                  ? "\r\n% Too many failed logins from your address, try again later.\r\n"
+                  : "\r\n% The user is locked after too many failed logins, try again later.\r\n");
+    log_warning(DebugModule::aaa, std::string("event=login_refused reason=") +
+                                      (address ? "address_locked" : "user_locked") +
+                                      (user.empty() ? "" : " user=" + user) + " peer=" + c.peer);
+    return true;
+  }
+
   // Returns the logged-in user ("" for modes without a user name), or nullopt.
   std::optional<std::string> login(Connection& c, front::KeyReader& keys,
-                                   const config::UserInterfaceVty& vty) {
-    using std::chrono::steady_clock;
+                                   const config::UserInterfaceVty& vty,
+                                   std::chrono::steady_clock::time_point deadline) {
     if (vty.auth_mode == config::VtyAuthMode::none) return std::string();
     if (vty.auth_mode == config::VtyAuthMode::password && vty.password.empty()) {
       front::write_all(c.fd, "\r\n% Password is required, but not set.\r\n");
       log_warning(DebugModule::aaa, "event=login_failed reason=no_vty_password peer=" + c.peer);
       return std::nullopt;
     }
+    const std::string mode = vty.auth_mode == config::VtyAuthMode::scheme ? "scheme" : "password";
+    auto timed_out = [&] {
+      if (stop.load() || std::chrono::steady_clock::now() < deadline) return;
+      front::write_all(c.fd, "\r\n% Login timed out.\r\n");
+      log_warning(DebugModule::aaa, "event=login_failed reason=timeout peer=" + c.peer);
+    };
     for (int attempt = 0; attempt < kLoginAttempts && !stop.load(); ++attempt) {
       std::string user;
       if (vty.auth_mode == config::VtyAuthMode::scheme) {
         front::write_all(c.fd, "\r\nUsername:");
-        auto u = keys.line(true, steady_clock::now() + kLoginLineTimeout, 80);
-        if (!u) return std::nullopt;
+        auto u = keys.line(true, deadline, 80);
+        if (!u) return timed_out(), std::nullopt;
         user = *u;
         if (user.empty()) {
           --attempt;  // an empty Enter only asks again, like a router does
@@ -184,43 +267,72 @@ struct TelnetServer::Impl {
         front::write_all(c.fd, "\r\n");
       }
       front::write_all(c.fd, "Password:");
-      auto pw = keys.line(false, steady_clock::now() + kLoginLineTimeout, 128);
-      if (!pw) return std::nullopt;
+      auto pw = keys.line(false, deadline, 128);
+      if (!pw) return timed_out(), std::nullopt;
+      // A locked user is not even checked, so a guess made while locked tells nothing.
+      auto verdict = on_guard([&](LoginGuard& g, const auto&) { return g.check(c.address, user); });
+      if (refused(c, verdict, user)) return std::nullopt;
       bool ok = vty.auth_mode == config::VtyAuthMode::scheme ? check_scheme(user, *pw)
                                                              : *pw == vty.password.plain;
       if (ok) {
-        log_info(
-            DebugModule::aaa,
-            "event=login mode=" +
-                std::string(vty.auth_mode == config::VtyAuthMode::scheme ? "scheme" : "password") +
-                (user.empty() ? "" : " user=" + user) + " peer=" + c.peer);
+        on_guard([&](LoginGuard& g, const auto&) {
+          g.succeeded(c.address, user);
+          return 0;
+        });
+        log_info(DebugModule::aaa, "event=login mode=" + mode +
+                                       (user.empty() ? "" : " user=" + user) + " peer=" + c.peer);
         return user;
       }
-      log_warning(
-          DebugModule::aaa,
-          "event=login_failed mode=" +
-              std::string(vty.auth_mode == config::VtyAuthMode::scheme ? "scheme" : "password") +
-              (user.empty() ? "" : " user=" + user) + " peer=" + c.peer +
-              " attempt=" + std::to_string(attempt + 1));
+      bool locked = on_guard(
+          [&](LoginGuard& g, const auto& policy) { return g.failed(c.address, user, policy); });
+      log_warning(DebugModule::aaa, "event=login_failed mode=" + mode +
+                                        (user.empty() ? "" : " user=" + user) + " peer=" + c.peer +
+                                        " attempt=" + std::to_string(attempt + 1) +
+                                        (locked ? " locked=yes" : ""));
       pause_for(kFailedLoginDelay, stop);
       front::write_all(c.fd, "\r\n% Authentication failed.\r\n");
+      if (locked) return std::nullopt;
     }
     return std::nullopt;
   }
 
   void serve(Connection& c) {
     // We echo (WILL ECHO) and want character mode (WILL/DO SUPPRESS-GO-AHEAD), so that
-    // passwords are not shown and libcli sees every key.
-    static const char negotiate[] = "\xFF\xFB\x01\xFF\xFB\x03\xFF\xFD\x03";
-    if (!front::write_all(c.fd, std::string_view(negotiate, sizeof negotiate - 1))) return;
+    // passwords are not shown and libcli sees every key; and the window size (DO NAWS).
+    front::TelnetCodec codec;
+    if (!front::write_all(c.fd, front::TelnetCodec::greeting())) return;
     front::write_all(c.fd,
                      "\r\n********************************************************\r\n"
                      "*  vpdnd: VPDN (L2TP LAC/LNS) appliance, Comware shell  *\r\n"
                      "********************************************************\r\n");
+    auto deadline = std::chrono::steady_clock::now() + TelnetServer::kLoginTime;
     auto vty = vty_settings();
-    front::KeyReader keys(c.fd, true, stop);
-    auto user = login(c, keys, vty);
+    LoginGuard::Verdict verdict = LoginGuard::Verdict::allowed;
+    try {
+      verdict = on_guard([&](LoginGuard& g, const auto&) { return g.check(c.address, {}); });
+    } catch (const std::exception&) {
+      return;
+    }
+    if (refused(c, verdict, {})) return;
+    front::KeyReader keys(c.fd, &codec, stop);
+    std::optional<std::string> user;
+    try {
+      user = login(c, keys, vty, deadline);
+    } catch (const std::exception&) {
+      return;  // the engine is stopping
+    }
     if (!user || stop.load()) return;
+    bool full = false;
+    {
+      std::lock_guard lock(mutex);
+      full = logged_in_locked() >= TelnetServer::kMaxSessions;
+      if (!full) c.logged_in.store(true);
+    }
+    if (full) {
+      front::write_all(c.fd, "\r\n% The number of telnet sessions has reached the limit.\r\n");
+      log_warning(DebugModule::aaa, "event=telnet_refused reason=session_limit peer=" + c.peer);
+      return;
+    }
     std::unique_ptr<CommandSession> session;
     try {
       session = context.make_session(SessionOrigin::telnet, *user);
@@ -231,6 +343,7 @@ struct TelnetServer::Impl {
     if (!session) return;
     TerminalOptions options;
     options.telnet = true;
+    options.codec = &codec;
     options.idle_timeout_s = vty.idle_timeout_s;
     options.peer = c.peer;
     front::write_all(c.fd, "\r\n");

@@ -77,6 +77,7 @@
 
 #include "cli/front.hpp"
 #include "cli/front/io.hpp"
+#include "cli/front/telnet_codec.hpp"
 #include "common/log.hpp"
 
 namespace vpdnd::cli {
@@ -139,8 +140,15 @@ class Terminal {
         options_(options),
         stop_(stop),
         pair_(open_pair()),
-        keys_(pair_[0] >= 0 ? pair_[0] : fd, options.telnet, stop),
-        logs_(std::make_shared<LogQueue>()) {}
+        own_codec_(options.telnet && !options.codec ? std::make_unique<front::TelnetCodec>()
+                                                    : nullptr),
+        codec_(options.codec ? options.codec : own_codec_.get()),
+        // The relay hands libcli's end plain keys (it decodes the telnet stream); without a
+        // relay the reader decodes it itself.
+        keys_(pair_[0] >= 0 ? pair_[0] : fd, pair_[0] >= 0 ? nullptr : codec_, stop),
+        logs_(std::make_shared<LogQueue>()) {
+    if (codec_) rows_.store(front::clamp_rows(codec_->window().height));
+  }
 
   ~Terminal() {
     relay_done_.store(true);
@@ -158,7 +166,9 @@ class Terminal {
     // Nothing of libcli's own language may answer the operator.
     cli_unregister_all_commands(cli_);
     cli_unregister_all_filters(cli_);
-    cli_telnet_protocol(cli_, options_.telnet ? 1 : 0);
+    // The telnet protocol is ours (TelnetCodec, in the relay): libcli gets plain keys, and
+    // would otherwise take a subnegotiation's bytes for keys.
+    cli_telnet_protocol(cli_, 0);
     cli_print_callback(cli_, &Terminal::on_print);
     cli_regular(cli_, &Terminal::on_regular);
     cli_regular_interval(cli_, 1);
@@ -385,8 +395,9 @@ class Terminal {
         if (n <= 0) {
           peer_open = false;
         } else {
-          note_question_key(std::string_view(buf, static_cast<std::size_t>(n)));
+          std::size_t before = keys.size();
           append_keys(keys, std::string_view(buf, static_cast<std::size_t>(n)));
+          if (keys.size() > before) note_question_key(std::string_view(keys).substr(before));
         }
       }
       if (!peer_open && keys.empty() && !keys_ended) {
@@ -463,39 +474,24 @@ class Terminal {
   }
 
   // Ctrl+D on an empty line would end libcli's loop (EOF), i.e. close the session; on
-  // Comware it does nothing, so it is not passed on. Telnet commands (IAC ...) pass
-  // untouched: a 0x04 inside one (an option code, a window size) is data.
+  // Comware it does nothing, so it is not passed on. A telnet peer's bytes go through the
+  // codec first: only keys reach libcli, answers go back to the peer, and the window size
+  // it reports sets the page length.
   void append_keys(std::string& keys, std::string_view in) {
-    for (char ch : in) {
-      auto c = static_cast<unsigned char>(ch);
-      if (options_.telnet) {
-        switch (telnet_in_) {
-          case TelnetIn::data:
-            if (c == 0xff) telnet_in_ = TelnetIn::iac;
-            break;
-          case TelnetIn::iac:
-            telnet_in_ = c == 250                 ? TelnetIn::sub
-                         : (c >= 251 && c <= 254) ? TelnetIn::option
-                                                  : TelnetIn::data;
-            keys += ch;
-            continue;
-          case TelnetIn::option:
-            telnet_in_ = TelnetIn::data;
-            keys += ch;
-            continue;
-          case TelnetIn::sub:
-            if (c == 0xff) telnet_in_ = TelnetIn::sub_iac;
-            keys += ch;
-            continue;
-          case TelnetIn::sub_iac:
-            telnet_in_ = c == 240 ? TelnetIn::data : TelnetIn::sub;
-            keys += ch;
-            continue;
-        }
+    std::string decoded;
+    if (codec_) {
+      front::TelnetCodec::Output out;
+      codec_->feed(in, out);
+      if (!out.reply.empty()) {
+        std::lock_guard lock(out_mutex_);
+        if (!front::write_all(fd_, out.reply)) request_quit();
       }
-      if (c == 0x04 && telnet_in_ == TelnetIn::data) continue;
-      keys += ch;
+      if (out.window) rows_.store(front::clamp_rows(out.window->height));
+      decoded = std::move(out.keys);
+      in = decoded;
     }
+    for (char ch : in)
+      if (ch != '\x04') keys += ch;
   }
 
   // The peer sent keys ending in `?`: libcli will echo the ones before it, then list. Keys
@@ -568,7 +564,7 @@ class Terminal {
     if (line_open_) out("\r\n");
     line_open_ = false;
     auto lines = split_lines(text);
-    std::uint32_t length = session_.terminal().screen_length;
+    std::uint32_t length = page_length();
     std::size_t page = length > 1 ? length - 1 : (length == 1 ? 1 : 0);
     std::size_t budget = page;
     std::string chunk;
@@ -597,6 +593,15 @@ class Terminal {
     out(chunk);
     line_open_ = !end_line;
     return true;
+  }
+
+  // `screen-length disable` turns paging off; a length the operator typed wins; else the
+  // window height the telnet client reported (NAWS); else the line's screen-length.
+  std::uint32_t page_length() const {
+    const TerminalSettings& t = session_.terminal();
+    if (t.screen_length == 0 || t.screen_length_typed) return t.screen_length;
+    std::uint16_t rows = rows_.load();
+    return rows ? rows : t.screen_length;
   }
 
   bool in_user_view() const { return !last_prompt_.empty() && last_prompt_.front() == '<'; }
@@ -759,11 +764,9 @@ class Terminal {
   bool question_key_pending_ = false;  // the peer's last key was `?`: echo it before the listing
   static constexpr std::size_t kMaxQuestionEcho = 128;
   static constexpr std::size_t kMaxPendingKeys = 64 * 1024;
-  enum class TelnetIn : std::uint8_t { data, iac, option, sub, sub_iac };
-  TelnetIn telnet_in_ = TelnetIn::data;  // where the peer's byte stream is (relay thread)
-  std::string question_echo_;            // what libcli echoes of the keys sent with that `?`
-  std::string recent_output_;            // libcli's latest output (at most 2 * kMaxQuestionEcho)
-  int iac_left_ = 0;                     // bytes left of a telnet command in libcli's output
+  std::string question_echo_;  // what libcli echoes of the keys sent with that `?`
+  std::string recent_output_;  // libcli's latest output (at most 2 * kMaxQuestionEcho)
+  int iac_left_ = 0;           // bytes left of a telnet command in libcli's output
   bool relay_running_ = false;
   bool lib_owns_pair_ = false;
   std::atomic<bool> relay_done_{false};
@@ -774,6 +777,9 @@ class Terminal {
   TerminalOptions options_;
   const std::atomic<bool>& stop_;
   std::array<int, 2> pair_;  // [0] libcli's end (and the key reader's), [1] the relay's
+  std::unique_ptr<front::TelnetCodec> own_codec_;
+  front::TelnetCodec* codec_;           // null: a raw tty (the console)
+  std::atomic<std::uint16_t> rows_{0};  // the peer's window height (NAWS, clamped); 0: unknown
   front::KeyReader keys_;
   std::shared_ptr<LogQueue> logs_;
   LogBus::SinkId sink_ = 0;

@@ -1,5 +1,10 @@
 // VTY lines (`user-interface vty A [B]`): how telnet users log in, idle timeout, paging.
 // All VTY lines share one setting in the model; the view remembers the range typed.
+// Password control: what failed telnet logins cost (`password-control login-attempt`), and
+// the blacklist of the login guard (`display|reset password-control blacklist`).
+#include <map>
+
+#include "cli/front/login_guard.hpp"
 #include "cli/lang/session.hpp"
 
 namespace vpdnd::cli::lang {
@@ -11,6 +16,54 @@ using config::UserInterfaceVty;
 
 void vty_edit(Call& call, const std::function<std::string(UserInterfaceVty&)>& fn) {
   call.edit({ConfigSection::user_interface, "vty"}, [&](RunningConfig& c) { return fn(c.vty); });
+}
+
+void display_blacklist(Call& call) {
+  std::string user = call.get("user");
+  std::string ip = call.get("ip");
+  auto list = call.session.context().engine.call([] { return process_login_guard().blacklist(); });
+  std::map<std::string, std::vector<BlacklistEntry>> by_user;
+  std::size_t matched = 0;
+  for (auto& e : list) {
+    if ((call.has("user") && e.user != user) || (call.has("ip") && e.address != ip)) continue;
+    by_user[e.user].push_back(e);
+    ++matched;
+  }
+  std::string out;
+  for (auto& [name, entries] : by_user) {
+    out += "Username: " + (name.empty() ? std::string("-") : name) + "\n";
+    for (auto& e : entries) {
+      std::string ip_field = e.address;
+      ip_field.resize(std::max<std::size_t>(ip_field.size() + 1, 16), ' ');
+      std::string failures = std::to_string(e.failures);
+      failures.resize(std::max<std::size_t>(failures.size() + 1, 7), ' ');
+      out += "   IP: " + ip_field + "  Login failed times: " + failures +
+             "Lock flag: " + (e.locked ? "lock" : "unlock") + "\n";
+    }
+  }
+  if (!out.empty()) out += "\n";
+  out += "Total " + std::to_string(matched) + " blacklist item(s) matched. " +
+         std::to_string(matched) + " listed.";
+  call.print(out);
+}
+
+void reset_blacklist(Call& call) {
+  std::string user = call.get("user");
+  std::string ip = call.get("ip");
+  bool by_user = call.has("user"), by_ip = call.has("ip");
+  call.session.context().engine.call([&] {
+    auto& guard = process_login_guard();
+    if (by_user) return guard.reset_user(user);
+    if (by_ip) return guard.reset_address(ip);
+    return guard.reset_all();
+  });
+}
+
+void policy_edit(Call& call, const config::LoginAttemptPolicy& p) {
+  call.edit({ConfigSection::system, "password-control"}, [&](RunningConfig& c) {
+    c.login_attempt = p;
+    return std::string{};
+  });
 }
 
 }  // namespace
@@ -111,6 +164,56 @@ void register_device(Grammar& g) {
       return std::string{};
     });
   });
+
+  // password-control login-attempt N [exceed {lock | lock-time MIN | unlock}] (system view)
+  using Exceed = config::LoginAttemptPolicy::Exceed;
+  auto attempt = [](Exceed exceed) {
+    return [exceed](Call& call) {
+      config::LoginAttemptPolicy p;
+      p.attempts = call.number("attempts");
+      p.exceed = exceed;
+      p.lock_minutes = exceed == Exceed::lock_time ? call.number("minutes") : 1;
+      policy_edit(call, p);
+    };
+  };
+  Node& sys = root(g, View::system);
+  Node& la = sys.kw("password-control", "Password control")
+                 .kw("login-attempt", "Failed telnet logins allowed")
+                 .integer("attempts", 2, 10, "Failed logins before the action (default 3)");
+  la.run([](Call& call) {
+    config::LoginAttemptPolicy p;
+    p.attempts = call.number("attempts");
+    policy_edit(call, p);
+  });
+  Node& ex = la.kw("exceed", "Action when the attempts are used up");
+  ex.kw("lock", "Lock until reset password-control blacklist").run(attempt(Exceed::lock));
+  ex.kw("lock-time", "Lock for a while (default: 1 minute)")
+      .integer("minutes", 1, 360, "Lock time in minutes")
+      .run(attempt(Exceed::lock_time));
+  ex.kw("unlock", "Never lock").run(attempt(Exceed::unlock));
+  sys.kw("undo", "Cancel current setting")
+      .kw("password-control", "Password control")
+      .kw("login-attempt", "Restore 3 attempts, then a lock of 1 minute")
+      .run([](Call& call) { policy_edit(call, {}); });
+
+  // display password-control blacklist [user-name U | ip A] (every view)
+  for (std::size_t v = 0; v < static_cast<std::size_t>(View::count); ++v) {
+    Node& bl = root(g, static_cast<View>(v))
+                   .kw("display", "Display current system information")
+                   .kw("password-control", "Password control")
+                   .kw("blacklist", "Users and addresses with failed telnet logins");
+    bl.run(display_blacklist);
+    bl.kw("user-name", "By user name").string("user", 1, 80, "User name").run(display_blacklist);
+    bl.kw("ip", "By source address").ipv4("ip", "IPv4 address").run(display_blacklist);
+  }
+  // reset password-control blacklist [user-name U | ip A] (user view)
+  Node& rb = root(g, View::user)
+                 .kw("reset", "Reset operation")
+                 .kw("password-control", "Password control")
+                 .kw("blacklist", "Unlock and forget failed telnet logins");
+  rb.run(reset_blacklist);
+  rb.kw("user-name", "By user name").string("user", 1, 80, "User name").run(reset_blacklist);
+  rb.kw("ip", "By source address").ipv4("ip", "IPv4 address").run(reset_blacklist);
 }
 
 }  // namespace vpdnd::cli::lang

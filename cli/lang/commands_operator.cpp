@@ -333,13 +333,17 @@ void register_operator(Grammar& g) {
   Node& sl = u.kw("screen-length", "Lines per page on this terminal");
   sl.integer("lines", 0, 512, "Lines (0: no paging)").run([](Call& call) {
     call.session.mutable_terminal().screen_length = call.number("lines");
+    call.session.mutable_terminal().screen_length_typed = true;
   });
   sl.kw("disable", "No paging on this terminal").run([](Call& call) {
     call.session.mutable_terminal().screen_length = 0;
   });
   undo.kw("screen-length", "Lines per page on this terminal")
       .kw("disable", "Page again (24 lines)")
-      .run([](Call& call) { call.session.mutable_terminal().screen_length = 24; });
+      .run([](Call& call) {
+        call.session.mutable_terminal().screen_length = 24;
+        call.session.mutable_terminal().screen_length_typed = false;
+      });
 }
 
 }  // namespace vpdnd::cli::lang

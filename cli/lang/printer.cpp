@@ -235,10 +235,21 @@ std::string join(const std::vector<Block>& blocks) {
   return out;
 }
 
+Block password_control_block(const config::LoginAttemptPolicy& p) {
+  if (p == config::LoginAttemptPolicy{}) return {};
+  using E = config::LoginAttemptPolicy::Exceed;
+  std::string line = " password-control login-attempt " + std::to_string(p.attempts) + " exceed ";
+  line += p.exceed == E::lock     ? "lock"
+          : p.exceed == E::unlock ? "unlock"
+                                  : "lock-time " + std::to_string(p.lock_minutes);
+  return Block{line};
+}
+
 // The global settings, printed before every view block, as Comware does.
 std::vector<Block> system_level(const RunningConfig& c) {
   return {global_block(c), l2tp_global_block(c), system_pools_block(c),
-          Block{c.telnet_server ? " telnet server enable" : " undo telnet server enable"}};
+          Block{c.telnet_server ? " telnet server enable" : " undo telnet server enable"},
+          password_control_block(c.login_attempt)};
 }
 
 }  // namespace
