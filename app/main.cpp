@@ -15,7 +15,13 @@
 // the bundled startup-config/default.cfg (found at the source path compiled in, or next to
 // the executable's parent directory). `save` writes to --config FILE when given, else to
 // /etc/vpdnd/startup.cfg: the bundled default is never overwritten.
+//
+// Safe defaults: telnet listens on 127.0.0.1 unless --telnet-bind says otherwise, and the
+// bundled default config holds no secret: when it is the config loaded, every local user
+// without a password and every LNS group with tunnel authentication but no tunnel password
+// get a random one for this run, shown once on the console (a terminal; never in a log).
 #include <fcntl.h>
+#include <openssl/rand.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -32,6 +38,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "app/services.hpp"
 #include "app/services/kernel_port.hpp"
@@ -58,7 +65,7 @@ struct Options {
   std::string config;  // empty: default search
   int telnet_port = 23;
   bool telnet_port_given = false;
-  std::string telnet_bind = "0.0.0.0";
+  std::string telnet_bind = "127.0.0.1";
   bool console = true;
   vpdnd::app::DataPlaneChoice data_plane = vpdnd::app::DataPlaneChoice::automatic;
 };
@@ -70,7 +77,7 @@ void usage(std::FILE* out) {
                "  --config FILE        startup config (default %s when it exists,\n"
                "                       else the bundled startup-config/default.cfg)\n"
                "  --telnet-port N      telnet server port (default 23; 0 = no telnet server)\n"
-               "  --telnet-bind ADDR   telnet server address (default 0.0.0.0 = all)\n"
+               "  --telnet-bind ADDR   telnet server address (default 127.0.0.1; 0.0.0.0 = all)\n"
                "  --no-console         no shell on the terminal (services, tests)\n"
                "  --data-plane MODE    auto (default), user-space or kernel: where LNS\n"
                "                       sessions' packets are switched. auto = kernel when\n"
@@ -161,6 +168,53 @@ std::string bundled_default_config(const char* argv0) {
   return VPDND_DEFAULT_CONFIG;
 }
 
+// 12 characters from an alphabet without look-alikes (0/O, 1/l/I): typed from a screen.
+std::optional<std::string> random_secret() {
+  static constexpr char kAlphabet[] = "23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
+  constexpr unsigned kSize = sizeof kAlphabet - 1;
+  std::string out;
+  while (out.size() < 12) {
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof b) != 1) return std::nullopt;
+    for (unsigned char c : b)
+      if (c < 256 / kSize * kSize && out.size() < 12)
+        out += kAlphabet[c % kSize];  // no modulo bias
+  }
+  return out;
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  return std::filesystem::equivalent(a, b, ec);
+}
+
+// Gives the bundled default's users and LNS groups their secrets (see the DOC above).
+// Returns the lines to show once: "local-user admin password: ...".
+std::vector<std::string> fill_default_secrets(vpdnd::config::ConfigStore& store) {
+  using namespace vpdnd::config;
+  std::vector<std::string> shown;
+  std::vector<ConfigChange> changes;
+  auto& c = store.mutable_running();
+  for (auto& [name, user] : c.local_users) {
+    if (!user.password.empty()) continue;
+    auto s = random_secret();
+    if (!s) break;
+    user.password.plain = *s;
+    shown.push_back("local-user " + name + " password: " + *s);
+    changes.push_back({ConfigSection::local_user, name});
+  }
+  for (auto& [number, group] : c.l2tp_groups) {
+    if (!group.is_lns() || !group.tunnel_authentication || !group.tunnel_password.empty()) continue;
+    auto s = random_secret();
+    if (!s) break;
+    group.tunnel_password.plain = *s;
+    shown.push_back("l2tp-group " + std::to_string(number) + " tunnel password: " + *s);
+    changes.push_back({ConfigSection::l2tp_group, std::to_string(number)});
+  }
+  for (auto& ch : changes) store.notify(ch);
+  return shown;
+}
+
 void report(const std::string& text, int priority) {
   std::fprintf(stderr, "%s\n", text.c_str());
   ::syslog(priority, "%s", text.c_str());
@@ -243,6 +297,22 @@ int main(int argc, char** argv) {
     for (auto& e : loaded.errors) report(e, LOG_ERR);
     std::fprintf(stderr, "vpdnd: loaded %s (%zu lines, %zu errors)\n", load_path.c_str(),
                  loaded.lines, loaded.errors.size());
+  }
+  if (loaded.file_found && same_file(load_path, bundled_default_config(argv[0]))) {
+    auto shown = engine.call([&] { return fill_default_secrets(store); });
+    if (!shown.empty() && ::isatty(2)) {
+      std::string text =
+          "vpdnd: the bundled default config holds no secrets; generated for this run "
+          "(shown once: set your own and `save`):\n";
+      for (auto& line : shown) text += "  " + line + "\n";
+      std::fputs(text.c_str(), stderr);  // the terminal only: never syslog
+    } else if (!shown.empty()) {
+      report(
+          "vpdnd: the bundled default config holds no secrets; random ones were set and are not "
+          "shown "
+          "(stderr is not a terminal): set them on the console",
+          LOG_WARNING);
+    }
   }
   LogBus::instance().set_sysname(engine.call([&] { return store.running().sysname; }));
   engine.call([&] { services->start(); });

@@ -455,6 +455,36 @@ TEST_F(VpdndTelnet, RepeatedFailuresLockTheAddressAndBlacklistShowsIt) {
   EXPECT_EQ(log.find("guess"), std::string::npos) << "password in the log";
 }
 
+TEST_F(VpdndTelnet, PasswordControlLoginAttemptIsConfigurationAndApplies) {
+  TermClient op = login();
+  op.send("system-view\r\n");
+  ASSERT_TRUE(op.expect("[LAB]"));
+  op.send("password-control login-attempt 2 exceed lock\r\n");
+  ASSERT_TRUE(op.expect("[LAB]"));
+  op.send("display current-configuration | include password-control\r\n");
+  ASSERT_TRUE(op.expect(" password-control login-attempt 2 exceed lock")) << op.all();
+  ASSERT_TRUE(op.expect("[LAB]"));
+  for (int i = 0; i < 2; ++i) {
+    TermClient g = open("127.0.0.8");
+    ASSERT_TRUE(g.expect("Username:")) << g.all();
+    g.send("nobody\r\n");
+    ASSERT_TRUE(g.expect("Password:"));
+    g.send("x\r\n");
+    ASSERT_TRUE(g.expect("% Authentication failed.", 6000ms)) << g.all();
+  }
+  TermClient late = open("127.0.0.8");
+  ASSERT_TRUE(late.expect("Too many failed logins from your address", 3000ms)) << late.all();
+  TermClient op2 = login();  // the first one met the 4 s idle-timeout meanwhile
+  op2.send("system-view\r\n");
+  ASSERT_TRUE(op2.expect("[LAB]"));
+  op2.send("undo password-control login-attempt\r\n");
+  ASSERT_TRUE(op2.expect("[LAB]"));
+  op2.send("display current-configuration | include password-control\r\n");
+  ASSERT_TRUE(op2.expect("[LAB]"));
+  EXPECT_EQ(op2.all().find("login-attempt 2", op2.all().rfind("undo password-control")),
+            std::string::npos);
+}
+
 TEST_F(VpdndTelnet, QuitDisconnectsAndSigtermExitsZeroQuickly) {
   TermClient c = login();
   c.send("quit\r\n");
@@ -511,6 +541,29 @@ TEST_F(VpdndTelnet, LongOutputPagesWithMore) {
   c.send("q");
   ASSERT_TRUE(c.expect("<LAB>"));
   EXPECT_EQ(c.since_mark().find("return"), std::string::npos);
+}
+
+TEST_F(VpdndTelnet, NawsSetsThePageLengthAndIsNeverTakenForKeys) {
+  TermClient c = login();
+  // A window of 5 rows: pages of 4 lines.
+  c.send(std::string("\xff\xfa\x1f\x00\x50\x00\x05\xff\xf0", 9));
+  c.mark_end();
+  std::size_t start = c.all().size();
+  c.send("display current-configuration\r\n");
+  ASSERT_TRUE(c.expect("  ---- More ----")) << c.all();
+  std::string page = c.all().substr(start);
+  auto body = page.substr(page.find("display current-configuration\r\n") + 31);
+  std::size_t lines = 0;
+  for (std::size_t at = 0; (at = body.find("\r\n", at)) != std::string::npos; at += 2) ++lines;
+  EXPECT_EQ(lines, 4u) << page;
+  c.send("q");
+  ASSERT_TRUE(c.expect("<LAB>"));
+  // A 1x1 window (clamped) sent right before a command: the command runs as typed.
+  c.mark_end();
+  start = c.all().size();
+  c.send(std::string("\xff\xfa\x1f\x00\x01\x00\x01\xff\xf0", 9) + "system-view\r\n");
+  ASSERT_TRUE(c.expect("[LAB]")) << c.all();
+  EXPECT_EQ(c.all().find("% ", start), std::string::npos) << c.all();
 }
 
 TEST_F(VpdndTelnet, MonitoringTerminalSeesLogLines) {
@@ -652,6 +705,69 @@ TEST(VpdndConsole, CtrlBackslashStopsTheDaemonGracefully) {
   EXPECT_NE(d.log().find("event=shutdown signal=SIGQUIT"), std::string::npos) << d.log();
   std::error_code ec;
   fs::remove_all(dir, ec);
+}
+
+// The bundled default config holds no secret: vpdnd gives admin, the PPP user and the LNS
+// group random ones, shows them once on its terminal, and telnet listens on loopback.
+TEST(VpdndDefaults, BundledConfigGetsGeneratedSecretsAndLoopbackTelnet) {
+  if (!fs::exists(vpdnd_path())) GTEST_SKIP() << vpdnd_path() << " is not built";
+  const char* src = std::getenv("VPDND_SOURCE_DIR");
+  fs::path bundled =
+      src ? fs::path(src) / "startup-config" / "default.cfg"
+          : fs::path(vpdnd_path()).parent_path().parent_path() / "startup-config" / "default.cfg";
+  ASSERT_TRUE(fs::exists(bundled)) << bundled;
+  for (std::uint16_t port = 20196; port <= 20199; ++port) {
+    int master = -1;
+    pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      std::string exe = vpdnd_path(), cfg = bundled.string(), p = std::to_string(port);
+      ::execl(exe.c_str(), exe.c_str(), "--config", cfg.c_str(), "--telnet-port", p.c_str(),
+              nullptr);
+      ::_exit(127);
+    }
+    TermClient con(master);
+    bool up = con.expect("telnet server on ", 15000ms);
+    auto stop = [&] {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      ::close(master);
+    };
+    if (!up) {  // the port is taken (another test): the next one
+      stop();
+      continue;
+    }
+    const std::string& out = con.all();
+    ASSERT_TRUE(con.expect("127.0.0.1:" + std::to_string(port))) << out;
+    auto secret_after = [&](const std::string& label) {
+      auto at = out.find(label);
+      return at == std::string::npos ? std::string() : out.substr(at + label.size(), 12);
+    };
+    std::string admin = secret_after("local-user admin password: ");
+    EXPECT_EQ(admin.size(), 12u) << out;
+    EXPECT_EQ(secret_after("local-user user1 password: ").size(), 12u) << out;
+    EXPECT_EQ(secret_after("l2tp-group 1 tunnel password: ").size(), 12u) << out;
+    EXPECT_EQ(out.find("user1pw"), std::string::npos) << out;
+    {
+      TermClient t(connect_to(port));
+      ASSERT_TRUE(t.expect("Username:")) << t.all();
+      t.send("admin\r\n");
+      ASSERT_TRUE(t.expect("Password:"));
+      t.send("admin\r\n");
+      EXPECT_TRUE(t.expect("% Authentication failed.", 5000ms)) << t.all();
+      ::close(t.fd());
+    }
+    TermClient t(connect_to(port));
+    ASSERT_TRUE(t.expect("Username:")) << t.all();
+    t.send("admin\r\n");
+    ASSERT_TRUE(t.expect("Password:"));
+    t.send(admin + "\r\n");
+    EXPECT_TRUE(t.expect("<VPDN>", 5000ms)) << t.all();
+    ::close(t.fd());
+    stop();
+    return;
+  }
+  FAIL() << "no free port in 20196-20199";
 }
 
 }  // namespace
