@@ -1,7 +1,7 @@
 // DOC: the libcli bridge. libcli 1.10 owns the terminal (line editing, history arrows,
-// Ctrl+A/E/K/U/W, telnet option bytes, the `?` and Tab keys, idle timeout, a periodic
-// callback); our CommandSession owns the language. libcli has no "raw line" hook, so its
-// own command parser is steered so that it never decides anything:
+// Ctrl+A/E/K/U/W, the `?` and Tab keys, idle timeout, a periodic callback); our
+// CommandSession owns the language and TelnetCodec the telnet protocol. libcli has no "raw line"
+// hook, so its own command parser is steered so that it never decides anything:
 //
 //  * Registered commands = the first keywords of the session's current view, taken from
 //    CommandSession::complete(""). libcli's mode is MODE_EXEC in user view and MODE_CONFIG
@@ -38,7 +38,9 @@
 //    anything else touches it (next line, `?`, Tab or the periodic callback, which runs
 //    every 100 ms and then writes `<SYSNAME>` at the cursor).
 //  * Relay: libcli does not own the peer's fd but one end of a socketpair; a relay thread
-//    copies the peer's keys to it unchanged and libcli's output to the peer, dropping the
+//    copies the peer's keys to it (a telnet peer's through TelnetCodec: only keys, never
+//    option bytes; libcli's own telnet handling is off) and libcli's output to the peer, dropping
+//    the
 //    "\r\n" libcli puts before every prompt when the cursor already is at a line start
 //    (a command without output), so no blank line appears where Comware has none (a `?`
 //    listing keeps its blank line). Our own output is written under the same mutex after
@@ -357,8 +359,8 @@ class Terminal {
     return {fds[0], fds[1]};
   }
 
-  // Keys from the peer go to libcli unchanged; libcli's output goes to the peer through
-  // filter_lib(). Ends when libcli closed its end or the terminal is done. The keys are
+  // Keys from the peer go to libcli (decoded, see append_keys); libcli's output goes to the peer
+  // through filter_lib(). Ends when libcli closed its end or the terminal is done. The keys are
   // handed over without blocking: libcli echoes while it reads them, and if this thread sat
   // in a write to libcli while libcli sat in a write of its echo, neither would ever read
   // (a long pasted line did that). Keys libcli has not taken wait here, up to
