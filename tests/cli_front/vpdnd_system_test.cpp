@@ -485,6 +485,21 @@ TEST_F(VpdndTelnet, PasswordControlLoginAttemptIsConfigurationAndApplies) {
             std::string::npos);
 }
 
+TEST_F(VpdndTelnet, LoginTimeIsLimitedFromTheConnectNotPerPrompt) {
+  // 60 s in total: a user name typed late does not buy another minute for the password.
+  TermClient slow = open("127.0.0.9");
+  ASSERT_TRUE(slow.expect("Username:"));
+  auto t0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(50s);
+  slow.send("admin\r\n");
+  ASSERT_TRUE(slow.expect("Password:")) << slow.all();
+  ASSERT_TRUE(slow.expect("% Login timed out.", 15000ms)) << slow.all();
+  EXPECT_TRUE(slow.wait_eof(3000ms));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 63s);
+  EXPECT_NE(daemon_->log().find("event=login_failed reason=timeout peer=127.0.0.9:"),
+            std::string::npos);
+}
+
 TEST_F(VpdndTelnet, QuitDisconnectsAndSigtermExitsZeroQuickly) {
   TermClient c = login();
   c.send("quit\r\n");
