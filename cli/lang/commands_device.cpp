@@ -34,10 +34,10 @@ void display_blacklist(Call& call) {
     out += "Username: " + (name.empty() ? std::string("-") : name) + "\n";
     for (auto& e : entries) {
       std::string ip_field = e.address;
-      ip_field.resize(std::max<std::size_t>(ip_field.size() + 1, 16), ' ');
+      ip_field.resize(std::max<std::size_t>(ip_field.size() + 1, 20), ' ');  // Comware's columns
       std::string failures = std::to_string(e.failures);
       failures.resize(std::max<std::size_t>(failures.size() + 1, 7), ' ');
-      out += "   IP: " + ip_field + "  Login failed times: " + failures +
+      out += "   IP: " + ip_field + "Login failed times: " + failures +
              "Lock flag: " + (e.locked ? "lock" : "unlock") + "\n";
     }
   }
