@@ -78,14 +78,10 @@ struct TelnetServer::Impl {
   // Under `mutex`. Makes room for a new pending connection from `address` if it may have
   // one (evicting the oldest pending connection when all pending slots are taken).
   Admission admit_locked(const std::string& address) {
-    std::size_t pending = 0, from_source = 0, logged_in = 0;
+    std::size_t pending = 0, from_source = 0;
     Connection* oldest = nullptr;
     for (auto& c : connections) {
-      if (c->gone()) continue;
-      if (c->logged_in.load()) {
-        ++logged_in;
-        continue;
-      }
+      if (c->gone() || c->logged_in.load()) continue;
       ++pending;
       if (c->address == address) ++from_source;
       if (!oldest || c->serial < oldest->serial) oldest = c.get();
