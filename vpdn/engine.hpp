@@ -217,6 +217,25 @@ struct EngineOptions {
   // not each wait 31 s for a dead LNS before the backup (Cisco `l2tp tunnel busy timeout`).
   // Zero = never mark an LNS down.
   Duration lns_down_hold = std::chrono::seconds(60);
+
+  // ---- LNS: tunnels in setup (SCCRQ received, SCCCN not yet) on a hostile wire ----
+  // A tunnel a peer opened and did not complete within this time is removed quietly (no
+  // StopCCN): a compliant LAC gave up on its unacknowledged SCCCN after its own 31 s
+  // retransmission cycle and cleared its side, so the StopCCN would reach no tunnel, and an
+  // attacker's half-open tunnels should cost us no further packets. Longer than 31 s for that.
+  Duration tunnel_setup_timeout = std::chrono::seconds(40);
+  // At most this many tunnels in setup at once, far below the 65,535 tunnel ids, so peers
+  // that have not authenticated can never take the ids or memory established tunnels need.
+  // SCCRQs over a cap are dropped and counted (`display l2tp statistics`); warnings about
+  // them are logged at most every 10 s. 0 = no cap.
+  std::size_t max_setup_tunnels = 1024;
+  // ... and at most this many from one source address.
+  std::size_t max_setup_tunnels_per_source = 32;
+  // To a source that has not yet shown it receives our packets (acknowledged our SCCRP on
+  // the tunnel id it carried), we send at most this many times the bytes it sent us, and
+  // never retransmit on our own timer: its duplicate SCCRQs draw the SCCRP again. A
+  // spoofed source address can then not be flooded with more than this multiple.
+  unsigned unconfirmed_byte_ratio = 2;
 };
 
 class L2tpEngine {

@@ -80,6 +80,14 @@ struct L2tpStatistics {
       drops;  // reason -> count ("bad length", "unknown tunnel", ...)
   std::uint64_t tunnels_up = 0, tunnels_total = 0;
   std::uint64_t sessions_up = 0, sessions_total = 0;
+  // LNS tunnels in setup (SCCRQ received, no SCCCN yet) and their bounds (EngineOptions).
+  std::uint64_t tunnels_in_setup = 0;
+  std::uint64_t setup_limit = 0, setup_limit_per_source = 0;  // 0 = no cap
+  std::uint64_t setup_timeout_s = 0;
+  std::uint64_t setup_expired = 0;     // removed at setup_timeout_s without SCCCN
+  std::uint64_t sccrq_over_limit = 0;  // SCCRQs dropped by the caps
+  // Bytes to and from peers before they proved they receive our packets.
+  std::uint64_t unconfirmed_bytes_in = 0, unconfirmed_bytes_out = 0;
   std::string data_plane_backend;  // "user-space (TUN)" or "kernel (l2tp_ppp)"
 };
 

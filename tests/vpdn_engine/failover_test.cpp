@@ -352,7 +352,7 @@ TEST_F(TieLost, PeerTunnelEndingBeforeItIsUpFailsTheCalls) {
 TEST_F(TieLost, PeerTunnelSilentAfterSccrpFailsTheCalls) {
   place(2, "u1");
   ASSERT_NE(cross_sccrq(), 0);
-  w.run(35s, 100ms);  // no SCCCN: the SCCRP's retransmissions run out
+  w.run(41s, 100ms);  // no SCCCN: the tunnel's setup time (40 s) runs out
   ASSERT_EQ(calls.down.size(), 1u);
   EXPECT_TRUE(calls.down[0].peer_lost);
   EXPECT_TRUE(contains(calls.down[0].reason, "ended before it carried the call"))

@@ -631,12 +631,34 @@ struct RawPeer : ::testing::Test {
   }
 };
 
-TEST_F(RawPeer, DuplicateSccrqMakesOneTunnelAndIsReacked) {
+// Before the peer acknowledged our SCCRP, its retransmitted SCCRQ is answered with the
+// SCCRP again (which acknowledges it too): we do not retransmit on our own timer then.
+TEST_F(RawPeer, DuplicateSccrqMakesOneTunnelAndGetsTheSccrpAgain) {
   auto m = sccrq(100);
   send(m);
   ns = 0;  // retransmission: same Ns
   send(m);
   EXPECT_EQ(lns.engine->tunnel_count(), 1u);
+  auto rp = received(MessageType::sccrp);
+  ASSERT_EQ(rp.size(), 2u);
+  EXPECT_EQ(rp[0].u16(AvpType::assigned_tunnel_id), rp[1].u16(AvpType::assigned_tunnel_id));
+  w.run(20s, 100ms);
+  EXPECT_EQ(received(MessageType::sccrp).size(), 2u);
+  std::size_t zlbs = 0;
+  for (auto& p : got) zlbs += p.zlb();
+  EXPECT_EQ(zlbs, 0u);
+}
+
+// Once the peer acknowledged the SCCRP (on the tunnel id only the SCCRP carried), a
+// duplicate SCCRQ is re-acknowledged with a ZLB as usual.
+TEST_F(RawPeer, DuplicateSccrqAfterTheSccrpWasAckedIsReacked) {
+  auto m = sccrq(100);
+  send(m);
+  auto rp = received(MessageType::sccrp);
+  ASSERT_EQ(rp.size(), 1u);
+  send(ControlMessage::make_zlb(*rp[0].u16(AvpType::assigned_tunnel_id)));
+  ns = 0;
+  send(m);
   EXPECT_EQ(received(MessageType::sccrp).size(), 1u);
   std::size_t zlbs = 0;
   for (auto& p : got) zlbs += p.zlb();

@@ -258,5 +258,24 @@ TEST_F(TransportTest, ShutdownStopsEverything) {
   EXPECT_EQ(rec.sent.size(), 1u);
 }
 
+TEST_F(TransportTest, PassiveRetransmitsOnlyOnRequestAndNeverFails) {
+  t->set_passive(true);
+  t->send(msg(1));
+  ASSERT_EQ(rec.sent.size(), 1u);
+  timers.advance(std::chrono::seconds(120));
+  EXPECT_EQ(rec.sent.size(), 1u);
+  EXPECT_EQ(rec.failures, 0);
+  t->retransmit_now();
+  ASSERT_EQ(rec.sent.size(), 2u);
+  EXPECT_TRUE(rec.sent[1].retransmission);
+  EXPECT_EQ(rec.sent[1].ns(), 0);
+  // Leaving passive mode starts the usual schedule for what is still in flight.
+  t->set_passive(false);
+  timers.advance(std::chrono::seconds(1));
+  EXPECT_EQ(rec.sent.size(), 3u);
+  timers.advance(std::chrono::seconds(30));
+  EXPECT_EQ(rec.failures, 1);
+}
+
 }  // namespace
 }  // namespace vpdnd::vpdn::detail

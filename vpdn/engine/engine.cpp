@@ -122,7 +122,11 @@ constexpr std::size_t kMaxEarlyData = 8;
 
 struct Tunnel : TransportSink {
   Tunnel(L2tpEngine::Impl& e, TimerService& timers, const TransportConfig& tc)
-      : engine(e), transport(timers, *this, tc), hello_timer(timers), hold_timer(timers) {}
+      : engine(e),
+        transport(timers, *this, tc),
+        hello_timer(timers),
+        hold_timer(timers),
+        setup_timer(timers) {}
   void transmit(const Bytes& packet, bool retransmission) override;
   void deliver(Bytes packet) override;
   void failed() override;
@@ -148,6 +152,13 @@ struct Tunnel : TransportSink {
   // accepted our SCCCN. A StopCCN before that refuses the tunnel itself: its unanswered
   // calls try the next LNS address (Comware), even those whose ICRQ already went out.
   bool peer_confirmed = false;
+  // LNS: opened by the peer and not established yet; counts against the setup caps and
+  // goes at EngineOptions::tunnel_setup_timeout.
+  bool in_setup = false;
+  // The peer has shown it receives what we send (LAC: we chose the address; LNS: it
+  // acknowledged our SCCRP on the tunnel id only the SCCRP carried). Until then the
+  // transport is passive and every byte we send it is charged to its source budget.
+  bool peer_proven = true;
   bool hidden = false;
   bool flow_control = false;
   std::uint32_t hello_s = 60;
@@ -161,6 +172,7 @@ struct Tunnel : TransportSink {
   ReliableTransport transport;
   TimerSlot hello_timer;
   TimerSlot hold_timer;
+  TimerSlot setup_timer;
   std::unordered_map<std::uint16_t, std::unique_ptr<Session>> sessions;
   std::uint32_t next_call_serial = 1;
 
@@ -177,7 +189,8 @@ class L2tpEngine::Impl {
         random_(random),
         options_(std::move(options)),
         reap_timer_(timers),
-        shutdown_timer_(timers) {
+        shutdown_timer_(timers),
+        source_sweep_timer_(timers) {
     tc_.receive_window = options_.receive_window;
     tc_.initial_timeout = options_.retransmit_initial;
     tc_.max_timeout = options_.retransmit_max;
@@ -276,8 +289,93 @@ class L2tpEngine::Impl {
     }
     return false;
   }
+  // Tunnels in setup do not count: a peer that has not authenticated must not be able to
+  // keep legitimate tunnels out (they have their own caps, EngineOptions).
+  std::size_t tunnels_counted() const { return tunnels_.size() - setup_total_; }
   bool tunnel_limit_reached() const {
-    return config_.l2tp.tunnel_limit && tunnels_.size() >= *config_.l2tp.tunnel_limit;
+    return config_.l2tp.tunnel_limit && tunnels_counted() >= *config_.l2tp.tunnel_limit;
+  }
+
+  // ---- sources of tunnels in setup ----
+  // Per source address: bytes it sent us and bytes we sent it while unproven (the
+  // amplification budget), and its tunnels in setup. Kept while it has tunnels in setup
+  // and for a while after its last SCCRQ, so a LAC whose first SCCRQ was too small to pay
+  // for our SCCRP gets it on its retransmission.
+  struct SourceState {
+    std::uint64_t bytes_in = 0, bytes_out = 0;
+    std::uint32_t in_setup = 0;
+    TimePoint last{};
+  };
+  static constexpr Duration kSourceIdle = std::chrono::seconds(10);
+  std::size_t max_sources() const {
+    return options_.max_setup_tunnels ? 2 * options_.max_setup_tunnels + 64 : 65536;
+  }
+  SourceState* source(Ipv4 a) {
+    auto it = sources_.find(a.value);
+    return it == sources_.end() ? nullptr : &it->second;
+  }
+  SourceState* source_for_sccrq(Ipv4 a) {
+    if (SourceState* s = source(a)) return s;
+    if (sources_.size() >= max_sources()) return nullptr;
+    if (!source_sweep_timer_.armed()) arm_source_sweep();
+    return &sources_[a.value];
+  }
+  void arm_source_sweep() {
+    source_sweep_timer_.arm(kSourceIdle, [this] {
+      const TimePoint now = timers_.now();
+      std::erase_if(sources_, [now](const auto& kv) {
+        return kv.second.in_setup == 0 && now - kv.second.last >= kSourceIdle;
+      });
+      if (!sources_.empty()) arm_source_sweep();
+    });
+  }
+  // An SCCRQ refused by the caps: counted, and a warning at most every 10 s.
+  void setup_refused(std::string_view reason, const Endpoint& from) {
+    drop(reason);
+    ++sccrq_over_limit_;
+    ++setup_refused_unlogged_;
+    const TimePoint now = timers_.now();
+    if (setup_refused_logged_ != TimePoint{} &&
+        now - setup_refused_logged_ < std::chrono::seconds(10))
+      return;
+    setup_refused_logged_ = now;
+    log_warning(kL2tp, "event=sccrq_dropped reason=\"" + std::string(reason) +
+                           "\" peer=" + from.to_string() +
+                           " dropped=" + std::to_string(setup_refused_unlogged_) +
+                           " tunnels_in_setup=" + std::to_string(setup_total_));
+    setup_refused_unlogged_ = 0;
+  }
+  void leave_setup(Tunnel& t) {
+    if (!t.in_setup) return;
+    t.in_setup = false;
+    t.setup_timer.cancel();
+    if (setup_total_) --setup_total_;
+    if (SourceState* src = source(t.peer.address); src && src->in_setup) --src->in_setup;
+  }
+  // The peer answered on the tunnel id only our SCCRP carried: it receives us.
+  void peer_proven(Tunnel& t) {
+    if (t.peer_proven) return;
+    t.peer_proven = true;
+    t.transport.set_passive(false);
+  }
+  void on_setup_expired(std::uint16_t tid) {
+    Tunnel* t = tunnel(tid);
+    if (!t || t->dead || !t->in_setup) return;
+    ++setup_expired_;
+    debug_lazy(kL2tp, DebugClass::error, [&] {
+      return "Tunnel " + std::to_string(tid) + ": not established within " +
+             std::to_string(
+                 std::chrono::duration_cast<std::chrono::seconds>(options_.tunnel_setup_timeout)
+                     .count()) +
+             " s, removed";
+    });
+    SessionEnd end;
+    end.stopccn = true;
+    end.peer_lost = true;
+    end.result = ResultCode{stopccn_result::general_error, general_error::none, "setup timeout"};
+    end.reason = "no answer from peer (tunnel not established in time)";
+    clear_sessions(*t, end, false);
+    if (!t->dead) remove_tunnel(*t);
   }
 
   // ---- tunnel lifecycle ----
@@ -292,6 +390,14 @@ class L2tpEngine::Impl {
     Tunnel* raw = t.get();
     tunnels_.emplace(id, std::move(t));
     ++tunnels_total_;
+    if (!originator) {
+      raw->in_setup = true;
+      raw->peer_proven = false;
+      raw->transport.set_passive(true);
+      ++setup_total_;
+      if (SourceState* src = source(peer.address)) ++src->in_setup;
+      raw->setup_timer.arm(options_.tunnel_setup_timeout, [this, id] { on_setup_expired(id); });
+    }
     return raw;
   }
 
@@ -299,6 +405,7 @@ class L2tpEngine::Impl {
     TunnelState prev = t.state;
     t.state = next;
     if (next == TunnelState::established && prev != TunnelState::established) {
+      leave_setup(t);
       t.established_at = timers_.now();
       ++tunnels_up_;
       arm_hello(t);
@@ -330,6 +437,7 @@ class L2tpEngine::Impl {
     t.transport.shutdown();
     t.hello_timer.cancel();
     t.hold_timer.cancel();
+    leave_setup(t);
     for (auto& [sid, s] : t.sessions) forget_session_counts(t, *s);
     t.sessions.clear();
     if (t.remote_id) {
@@ -485,6 +593,12 @@ class L2tpEngine::Impl {
     auto msg = ControlMessage::make(MessageType::stopccn, t.remote_id);
     msg.add_u16(AvpType::assigned_tunnel_id, t.local_id).add_result_code(rc);
     send_control(t, std::move(msg));
+    if (!t.peer_proven) {
+      // One StopCCN, no hold-down: the peer has not shown it receives us (the source may
+      // be spoofed). A real LAC that lost it retransmits its SCCRQ and is refused again.
+      remove_tunnel(t);
+      return;
+    }
     set_tunnel_state(t, TunnelState::stopping, "");
     t.hello_timer.cancel();
     t.hold_timer.arm(options_.stopccn_hold, [this, tp = &t] { remove_tunnel(*tp); });
@@ -572,6 +686,16 @@ class L2tpEngine::Impl {
   }
 
   void transmit(Tunnel& t, const Bytes& packet, bool retransmission) {
+    if (!t.peer_proven) {
+      SourceState* src = source(t.peer.address);
+      const std::uint64_t budget = src ? src->bytes_in * options_.unconfirmed_byte_ratio : 0;
+      if (!src || src->bytes_out + packet.size() > budget) {
+        drop("reply to unconfirmed peer over byte budget");
+        return;
+      }
+      src->bytes_out += packet.size();
+      unconfirmed_out_ += packet.size();
+    }
     ++t.control_out;
     if (packet.size() == kControlHeaderSize) ++messages_out_[kZlbIndex];
     if (retransmission) ++retransmits_;
@@ -658,6 +782,12 @@ class L2tpEngine::Impl {
       }
     }
     if (t->originator) t->port_learnt = true;
+    if (!t->peer_proven) {
+      if (SourceState* src = source(from.address)) src->bytes_in += data.size();
+      unconfirmed_in_ += data.size();
+      // Nr acknowledging our SCCRP (Ns 0), on the tunnel id only the SCCRP told it.
+      if (h.nr != 0 && !detail::seq_before(t->transport.next_ns(), h.nr)) peer_proven(*t);
+    }
     ++t->control_in;
     if (zlb) {
       ++messages_in_[kZlbIndex];
@@ -690,12 +820,40 @@ class L2tpEngine::Impl {
     if (auto it = by_peer_.find(peer_key(from, *assigned)); it != by_peer_.end()) {
       if (Tunnel* t = tunnel(it->second)) {
         ++t->control_in;
+        if (!t->peer_proven) {
+          // Our SCCRP (or its ack) was lost, or the source never receives us: the SCCRP
+          // again, paid for by this SCCRQ, is the only retransmission it gets.
+          if (SourceState* src = source(from.address)) {
+            src->bytes_in += data.size();
+            src->last = timers_.now();
+          }
+          unconfirmed_in_ += data.size();
+          t->transport.retransmit_now();
+          return;
+        }
         t->transport.on_receive(h.ns, h.nr, false, Bytes(data.begin(), data.end()));
         return;
       }
     }
     if (!config_.l2tp.enabled) {
       drop("l2tp disabled");
+      return;
+    }
+    SourceState* src = source_for_sccrq(from.address);
+    if (!src) {
+      setup_refused("SCCRQ over tunnels-in-setup limit", from);
+      return;
+    }
+    src->bytes_in += data.size();
+    src->last = timers_.now();
+    unconfirmed_in_ += data.size();
+    if (options_.max_setup_tunnels && setup_total_ >= options_.max_setup_tunnels) {
+      setup_refused("SCCRQ over tunnels-in-setup limit", from);
+      return;
+    }
+    if (options_.max_setup_tunnels_per_source &&
+        src->in_setup >= options_.max_setup_tunnels_per_source) {
+      setup_refused("SCCRQ over per-source tunnels-in-setup limit", from);
       return;
     }
     // Tie breaker (§4.4.3, §5.1.1): we also have an SCCRQ outstanding to this peer.
@@ -880,8 +1038,8 @@ class L2tpEngine::Impl {
     t.hidden = g->avp_hidden && !t.secret.empty();
     t.flow_control = g->flow_control;
     t.hello_s = g->hello_interval_s;
-    // This tunnel already counts in tunnels_, hence ">".
-    if (config_.l2tp.tunnel_limit && tunnels_.size() > *config_.l2tp.tunnel_limit) {
+    // Tunnels still in setup (this one included) do not count; checked again at SCCCN.
+    if (tunnel_limit_reached()) {
       stop_tunnel(t,
                   ResultCode{stopccn_result::general_error, general_error::insufficient_resources,
                              "tunnel limit reached"},
@@ -1001,6 +1159,13 @@ class L2tpEngine::Impl {
         return;
       }
       t.authenticated = true;
+    }
+    if (tunnel_limit_reached()) {
+      stop_tunnel(t,
+                  ResultCode{stopccn_result::general_error, general_error::insufficient_resources,
+                             "tunnel limit reached"},
+                  "tunnel limit reached");
+      return;
     }
     set_tunnel_state(t, TunnelState::established, "SCCCN");
     log_info(kL2tp, "event=tunnel_up tunnel_id=" + std::to_string(t.local_id) + " peer=" +
@@ -1835,6 +2000,15 @@ class L2tpEngine::Impl {
     st.tunnels_total = tunnels_total_;
     st.sessions_up = sessions_up_;
     st.sessions_total = sessions_total_;
+    st.tunnels_in_setup = setup_total_;
+    st.setup_limit = options_.max_setup_tunnels;
+    st.setup_limit_per_source = options_.max_setup_tunnels_per_source;
+    st.setup_timeout_s = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(options_.tunnel_setup_timeout).count());
+    st.setup_expired = setup_expired_;
+    st.sccrq_over_limit = sccrq_over_limit_;
+    st.unconfirmed_bytes_in = unconfirmed_in_;
+    st.unconfirmed_bytes_out = unconfirmed_out_;
     return st;
   }
 
@@ -1868,8 +2042,15 @@ class L2tpEngine::Impl {
   std::map<std::string, std::uint64_t, std::less<>> drops_;
   std::uint64_t tunnels_up_ = 0, tunnels_total_ = 0, sessions_up_ = 0, sessions_total_ = 0;
 
+  std::unordered_map<std::uint32_t, SourceState> sources_;  // by source address
+  std::size_t setup_total_ = 0;                             // tunnels in setup
+  std::uint64_t setup_expired_ = 0, sccrq_over_limit_ = 0, setup_refused_unlogged_ = 0;
+  std::uint64_t unconfirmed_in_ = 0, unconfirmed_out_ = 0;
+  TimePoint setup_refused_logged_{};
+
   TimerSlot reap_timer_;
   TimerSlot shutdown_timer_;
+  TimerSlot source_sweep_timer_;
   std::function<void()> shutdown_done_;
   TimePoint shutdown_deadline_{};
 };

@@ -45,7 +45,7 @@ void ReliableTransport::fill_window() {
     in_flight_.push_back(Queued{next_ns_++, std::move(pending_[pending_head_++])});
     stamp_and_transmit(in_flight_.back(), false);
     if (stopped_) return;  // the sink may have shut us down
-    if (!retransmit_timer_.armed()) {
+    if (!passive_ && !retransmit_timer_.armed()) {
       timeout_ = config_.initial_timeout;
       retransmit_timer_.arm(timeout_, [this] { on_retransmit_timer(); });
     }
@@ -84,7 +84,8 @@ void ReliableTransport::process_ack(std::uint16_t nr) {
   retries_ = 0;
   timeout_ = config_.initial_timeout;
   retransmit_timer_.cancel();
-  if (!in_flight_.empty()) retransmit_timer_.arm(timeout_, [this] { on_retransmit_timer(); });
+  if (!in_flight_.empty() && !passive_)
+    retransmit_timer_.arm(timeout_, [this] { on_retransmit_timer(); });
   if (in_flight_.empty() && pending() == 0 && in_flight_.capacity() > 8) {
     // Idle tunnels should not keep a burst's worth of buffers.
     std::vector<Queued>().swap(in_flight_);
@@ -94,8 +95,25 @@ void ReliableTransport::process_ack(std::uint16_t nr) {
   fill_window();
 }
 
+void ReliableTransport::set_passive(bool passive) {
+  passive_ = passive;
+  if (passive_) {
+    retransmit_timer_.cancel();
+  } else if (!stopped_ && !in_flight_.empty() && !retransmit_timer_.armed()) {
+    timeout_ = config_.initial_timeout;
+    retransmit_timer_.arm(timeout_, [this] { on_retransmit_timer(); });
+  }
+}
+
+void ReliableTransport::retransmit_now() {
+  for (auto& q : in_flight_) {
+    if (stopped_) return;
+    stamp_and_transmit(q, true);
+  }
+}
+
 void ReliableTransport::on_retransmit_timer() {
-  if (stopped_ || in_flight_.empty()) return;
+  if (stopped_ || passive_ || in_flight_.empty()) return;
   if (retries_ >= config_.max_retries) {
     stopped_ = true;
     ack_timer_.cancel();

@@ -90,6 +90,14 @@ class ReliableTransport {
   void on_receive(std::uint16_t ns, std::uint16_t nr, bool zlb, Bytes packet);
   // Sends any pending acknowledgement now (e.g. for a StopCCN we are about to forget).
   void flush_ack();
+  // Passive: messages in flight are not retransmitted on our own timer (and never count
+  // towards failure); only retransmit_now() sends them again. For a peer that has not yet
+  // shown it receives our packets, so a spoofed source cannot make us send it a full
+  // retransmission cycle per datagram it forged. Leaving passive mode starts the timer.
+  void set_passive(bool passive);
+  bool passive() const { return passive_; }
+  // Sends every message in flight once more (the peer asked again, e.g. a duplicate SCCRQ).
+  void retransmit_now();
   // Stops all timers; nothing more is sent or retransmitted.
   void shutdown();
 
@@ -128,6 +136,7 @@ class ReliableTransport {
   unsigned retries_ = 0;
   Duration timeout_;
   bool stopped_ = false;
+  bool passive_ = false;
   std::vector<Queued> in_flight_;  // sent, unacknowledged, oldest first
   // Waiting for window space, consumed from pending_head_ and compacted as it drains: a
   // vector erased at the front cost O(n) per message sent (quadratic with thousands queued
