@@ -199,6 +199,13 @@ std::string render_l2tp_statistics(const vpdn::L2tpStatistics& s) {
          " total\n";
   out += " Sessions: " + std::to_string(s.sessions_up) + " up, " +
          std::to_string(s.sessions_total) + " total\n";
+  auto cap = [](std::uint64_t n) { return n ? std::to_string(n) : std::string("none"); };
+  out += " Tunnels in setup: " + std::to_string(s.tunnels_in_setup) + " (limit " +
+         cap(s.setup_limit) + ", " + cap(s.setup_limit_per_source) + " per source, removed after " +
+         std::to_string(s.setup_timeout_s) + " s), " + std::to_string(s.setup_expired) +
+         " expired, " + std::to_string(s.sccrq_over_limit) + " SCCRQs over limit\n";
+  out += " Unconfirmed peers: " + std::to_string(s.unconfirmed_bytes_in) + " bytes in, " +
+         std::to_string(s.unconfirmed_bytes_out) + " bytes out\n";
   out += " Retransmits: " + std::to_string(s.retransmits) + "\n";
   std::vector<std::string> names;
   for (auto& [n, v] : s.messages_in) names.push_back(n);

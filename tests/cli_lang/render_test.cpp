@@ -125,7 +125,20 @@ TEST(Render, L2tpStatistics) {
   s.drops = {{"bad length", 2}, {"unknown tunnel", 1}};
   s.retransmits = 4;
   s.data_plane_backend = "user-space (TUN)";
+  s.tunnels_in_setup = 5;
+  s.setup_limit = 1024;
+  s.setup_limit_per_source = 32;
+  s.setup_timeout_s = 40;
+  s.setup_expired = 7;
+  s.sccrq_over_limit = 9968;
+  s.unconfirmed_bytes_in = 990000;
+  s.unconfirmed_bytes_out = 2944;
   std::string out = render_l2tp_statistics(s);
+  EXPECT_THAT(
+      out,
+      HasSubstr(" Tunnels in setup: 5 (limit 1024, 32 per source, removed after 40 s), 7 expired, "
+                "9968 SCCRQs over limit\n"));
+  EXPECT_THAT(out, HasSubstr(" Unconfirmed peers: 990000 bytes in, 2944 bytes out\n"));
   EXPECT_THAT(out, HasSubstr(" Data plane backend: user-space (TUN)\n"));
   EXPECT_THAT(out, HasSubstr(" Retransmits: 4\n"));
   EXPECT_THAT(out, HasSubstr(" HELLO    10        9\n"));
