@@ -63,6 +63,11 @@
 // 5 retries, so an unanswered peer is declared gone after 31 s; acks piggybacked, else a
 // ZLB after the current receive batch; StopCCN hold-down 31 s in state Stopping (either
 // direction) to re-acknowledge; Hello after `tunnel timer hello` seconds without traffic.
+// LNS tunnels in setup (SCCRQ received, no SCCCN yet) are removed quietly after
+// EngineOptions::tunnel_setup_timeout and capped in total and per source; until the peer
+// acknowledges our SCCRP on the tunnel id it carried, nothing is retransmitted on our timer
+// (its duplicate SCCRQ draws the SCCRP again) and it gets at most twice its bytes
+// (docs/SECURITY.md).
 // Tunnel authentication runs when `tunnel authentication` is on AND a password is set; a
 // peer's Challenge is always answered with the group's password. Result codes: no group
 // for the peer / bad challenge response -> StopCCN 4; tunnel limit -> StopCCN 2/error 4;
