@@ -60,10 +60,11 @@
 //
 // Protocol choices (RFC 2661): our Receive Window Size 16 (EngineOptions), the peer's RWS
 // honoured (4 when absent) with Appendix A slow start; retransmission 1 s doubling to 8 s,
-// 5 retries, so an unanswered peer is declared gone after 31 s; acks piggybacked, else a
-// ZLB after the current receive batch; StopCCN hold-down 31 s in state Stopping (either
-// direction) to re-acknowledge; Hello after `tunnel timer hello` seconds without traffic.
-// LNS tunnels in setup (SCCRQ received, no SCCCN yet) are removed quietly after
+// 5 retries, so an unanswered peer is declared gone after 31 s (an SCCRQ while every call
+// on it has another LNS address: 2 retries, 7 s, EngineOptions::failover_sccrq_retries);
+// acks piggybacked, else a ZLB after the current receive batch; StopCCN hold-down 31 s in state
+// Stopping (either direction) to re-acknowledge; Hello after `tunnel timer hello` seconds without
+// traffic. LNS tunnels in setup (SCCRQ received, no SCCCN yet) are removed quietly after
 // EngineOptions::tunnel_setup_timeout and capped in total and per source; until the peer
 // acknowledges our SCCRP on the tunnel id it carried, nothing is retransmitted on our timer
 // (its duplicate SCCRQ draws the SCCRP again) and it gets at most twice its bytes
@@ -222,6 +223,12 @@ struct EngineOptions {
   // not each wait 31 s for a dead LNS before the backup (Cisco `l2tp tunnel busy timeout`).
   // Zero = never mark an LNS down.
   Duration lns_down_hold = std::chrono::seconds(60);
+  // LAC: an SCCRQ to an LNS is given up after this many retransmissions (instead of
+  // max_retries) while every call waiting on it has another LNS address to try: 2 = sent
+  // at 0, 1 and 3 s, next address at 7 s, while the user's PPP is still negotiating (its
+  // LCP/IPCP would give up long before the 31 s a full retransmission cycle takes). Once
+  // the LNS answers, or a call with no other address waits on the tunnel, max_retries.
+  unsigned failover_sccrq_retries = 2;
 
   // ---- LNS: tunnels in setup (SCCRQ received, SCCCN not yet) on a hostile wire ----
   // A tunnel a peer opened and did not complete within this time is removed quietly (no

@@ -511,6 +511,49 @@ TEST_F(TwoLns, BadChallengeResponseFromTheLnsTriesTheNextLns) {
   expect_carried_by_lns2(1);
 }
 
+// The first user is not lost to a silent LNS: with another address configured, the SCCRQ
+// is given up after 7 s (sent at 0, 1, 3 s), while the user's PPP still waits.
+TEST_F(TwoLns, SilentFirstLnsIsGivenUpQuicklyWhenAnotherIsConfigured) {
+  w.net.drop = [](const Packet& p) { return p.to == kLns1; };
+  dial("u1");
+  w.run(6500ms, 100ms);
+  EXPECT_TRUE(calls.up.empty());
+  w.run(1500ms, 100ms);
+  ASSERT_EQ(calls.up.size(), 1u);
+  expect_carried_by_lns2(1);
+  EXPECT_EQ(w.net.count(MessageType::sccrq, kLac), 4u);  // 3 to LNS1, 1 to LNS2
+  // The tunnel to LNS2 keeps the full retransmission cycle once it is up.
+  w.net.drop = [](const Packet& p) { return p.to == kLns1 || p.to == kLns2; };
+  auto t = lac.engine->snapshot_tunnels();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(lac.engine->reset_tunnel_id(t[0].local_id), "");
+  w.run(29s, 100ms);
+  EXPECT_EQ(lac.engine->tunnel_count(), 1u);  // its StopCCN still retransmitted
+}
+
+// The last address (or the only one) gets the full 31 s cycle.
+TEST_F(TwoLns, LastLnsAddressKeepsTheFullRetransmissionCycle) {
+  w.net.drop = [](const Packet& p) { return p.to == kLns1 || p.to == kLns2; };
+  dial("u1");
+  w.run(37s, 100ms);  // 7 s on LNS1, then LNS2
+  EXPECT_TRUE(calls.down.empty());
+  w.run(2s, 100ms);  // 7 + 31 s
+  ASSERT_EQ(calls.down.size(), 1u);
+  EXPECT_TRUE(calls.down[0].peer_lost);
+  // A call with only LNS1 joining its pending tunnel gives it the full cycle too.
+  w.run(70s, 1s);  // the marks expire
+  CallLog single;
+  auto r = call_request(1, "u2");
+  r.lns_addresses = {kLns1.address};
+  auto other = call_request(1, "u3");
+  ASSERT_TRUE(lac.engine->place_call(other, calls.callbacks()).has_value());
+  ASSERT_TRUE(lac.engine->place_call(r, single.callbacks()).has_value());
+  w.run(30s, 100ms);
+  EXPECT_TRUE(single.down.empty());
+  w.run(2s, 100ms);
+  EXPECT_EQ(single.down.size(), 1u);
+}
+
 TEST_F(TwoLns, LnsSilentAfterSccrpTriesTheNextLns) {
   // LNS1 answers the SCCRQ, then nothing it sends arrives (not even acks).
   w.net.drop = [](const Packet& p) { return p.from == kLns1 && !p.is(MessageType::sccrp); };
@@ -598,7 +641,8 @@ struct LnsDown : TwoLns {
           return r.level == LogLevel::warning && contains(r.text, text);
         }));
   }
-  // The first call waits out LNS1's 31 s of SCCRQ retransmissions and lands on LNS2.
+  // The first call waits out LNS1's SCCRQ retransmissions (7 s: LNS2 is configured too)
+  // and lands on LNS2.
   void first_call_fails_over() {
     dial("u1");
     w.run(40s, 100ms);
@@ -647,8 +691,8 @@ TEST_F(LnsDown, SecondCallDialsTheBackupFirstWhenNoTunnelIsUp) {
 TEST_F(LnsDown, AfterTheHoldTimeTheFirstLnsIsTriedFirstAgain) {
   lns1_dead();
   first_call_fails_over();
-  // Still down shortly before 60 s after the failure (at ~31 s): no SCCRQ to LNS1.
-  w.run(45s, 100ms);  // now ~85 s, LNS1 down until ~91 s
+  // Still down shortly before 60 s after the failure (at ~7 s): no SCCRQ to LNS1.
+  w.run(20s, 100ms);  // now ~60 s, LNS1 down until ~67 s
   std::size_t mark = w.net.wire.size();
   dial("u2");
   w.settle();
@@ -670,14 +714,14 @@ TEST_F(LnsDown, AfterTheHoldTimeTheFirstLnsIsTriedFirstAgain) {
 TEST_F(LnsDown, AllDownTriesThemInConfiguredOrder) {
   w.net.drop = [](const Packet& p) { return p.to == kLns1 || p.to == kLns2; };
   dial("u1");
-  w.run(70s, 100ms);  // 31 s for each
+  w.run(40s, 100ms);  // 7 s for LNS1 (LNS2 is next), 31 s for LNS2 (the last)
   ASSERT_EQ(calls.down.size(), 1u);
   EXPECT_EQ(warnings_containing("LNS 127.0.0.2 marked down"), 1u);
   EXPECT_EQ(warnings_containing("LNS 127.0.0.3 marked down"), 1u);
   // Both down now: the next call dials LNS1 first, and LNS2 only when LNS1 fails again.
   const std::size_t mark = w.net.wire.size();
   dial("u2");
-  w.run(20s, 100ms);
+  w.run(6s, 100ms);
   auto dialled = sccrq_targets(w.net, mark);
   ASSERT_FALSE(dialled.empty());
   EXPECT_TRUE(
@@ -687,7 +731,7 @@ TEST_F(LnsDown, AllDownTriesThemInConfiguredOrder) {
   EXPECT_EQ(calls.up.size(), 1u);
   EXPECT_EQ(lns2.handler.incoming.size(), 1u);
   EXPECT_EQ(calls.down.size(), 1u);
-  // LNS2 answering ended its mark while LNS1 was marked down again (~101 s): the next
+  // LNS2 answering ended its mark while LNS1 was marked down again (~107 s): the next
   // call takes LNS2's tunnel instead of dialling LNS1 in configured order.
   const std::size_t later = w.net.wire.size();
   dial("u3");

@@ -1082,6 +1082,7 @@ class L2tpEngine::Impl {
           "SCCRP without valid Assigned Tunnel ID", true);
       return;
     }
+    t.transport.set_max_retries(options_.max_retries);  // the LNS answers
     t.remote_id = *assigned;
     t.transport.set_peer_tunnel_id(t.remote_id);
     by_peer_[peer_key(t.peer, t.remote_id)] = t.local_id;
@@ -1648,7 +1649,14 @@ class L2tpEngine::Impl {
         t->hello_s = c.hello_s;
         t->lac_key = lac_key(c.request.group, lns);
         by_lac_[*t->lac_key] = t->local_id;
+        if (c.address_index + 1 < c.request.lns_addresses.size() &&
+            options_.failover_sccrq_retries < options_.max_retries)
+          t->transport.set_max_retries(options_.failover_sccrq_retries);
         send_sccrq(*t);
+      } else if (t->state == TunnelState::wait_reply &&
+                 c.address_index + 1 >= c.request.lns_addresses.size()) {
+        // This call has nowhere else to go: give the LNS the full retransmission cycle.
+        t->transport.set_max_retries(options_.max_retries);
       }
       std::uint16_t id = allocate_session_id(*t);
       if (id == 0) break;

@@ -80,6 +80,8 @@ class ReliableTransport {
   // The peer's Receive Window Size AVP (RFC 2661 §4.4.3; 4 when absent). 0 is invalid and
   // treated as 1 so we can still talk.
   void set_peer_window(std::uint16_t w) { peer_window_ = w == 0 ? 1 : w; }
+  // Retransmissions without progress before failed() (e.g. fewer while another LNS waits).
+  void set_max_retries(unsigned n) { config_.max_retries = n; }
   std::uint16_t peer_window() const { return peer_window_; }
   // Tunnel ID to put into ZLBs (the peer's Assigned Tunnel ID; 0 until known).
   void set_peer_tunnel_id(std::uint16_t id) { peer_tunnel_id_ = id; }
