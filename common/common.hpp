@@ -5,5 +5,6 @@
 #include "common/bytes.hpp"
 #include "common/ipv4.hpp"
 #include "common/log.hpp"
+#include "common/printable.hpp"
 #include "common/result.hpp"
 #include "common/timer.hpp"

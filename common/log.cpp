@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/printable.hpp"
+
 namespace vpdnd {
 
 std::string_view to_string(DebugModule m) {
@@ -101,13 +103,17 @@ bool LogBus::any_enabled(DebugModule m) const {
 
 void LogBus::debug(DebugModule m, DebugClass c, std::string text) {
   if (!enabled(m, c)) return;
-  LogRecord r{std::chrono::system_clock::now(), LogLevel::debug, m, c, true, std::move(text)};
+  // Peer data is escaped where each line is built; this catches a field that was not, so
+  // no line can carry a terminal control sequence. Debug lines may span lines (an AVP per
+  // line); log lines are one line each.
+  LogRecord r{std::chrono::system_clock::now(),    LogLevel::debug, m, c, true,
+              terminal_safe(std::move(text), true)};
   publish(r);
 }
 
 void LogBus::log(LogLevel level, DebugModule m, std::string text) {
-  LogRecord r{
-      std::chrono::system_clock::now(), level, m, DebugClass::event, false, std::move(text)};
+  LogRecord r{std::chrono::system_clock::now(),     level, m, DebugClass::event, false,
+              terminal_safe(std::move(text), false)};
   publish(r);
 }
 
