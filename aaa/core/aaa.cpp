@@ -13,6 +13,7 @@
 #include "aaa/core/pool.hpp"
 #include "common/log.hpp"
 #include "common/packed_strings.hpp"
+#include "common/printable.hpp"
 
 namespace vpdnd::aaa {
 namespace {
@@ -188,7 +189,7 @@ struct Aaa::Impl {
     const std::string name = it->second.request.user_name;
     pending.erase(it);
     debug_lazy(DebugModule::aaa, DebugClass::event, [&] {
-      return "User " + name + " domain " + result.domain + " " +
+      return "User " + printable(name) + " domain " + printable(result.domain) + " " +
              (result.accepted ? "accepted" : "rejected") + " by " + method_name(result.method) +
              (result.accepted ? std::string()
                               : " (" + std::string(to_string(result.failure)) + ")");
@@ -306,7 +307,8 @@ struct Aaa::Impl {
     p.partial.domain = d ? d->name : (split.domain.empty() ? c.default_domain : split.domain);
 
     debug_lazy(DebugModule::aaa, DebugClass::event, [&] {
-      return "User " + p.request.user_name + " authenticating in domain " + p.partial.domain +
+      return "User " + printable(p.request.user_name) + " authenticating in domain " +
+             printable(p.partial.domain) +
              (std::holds_alternative<ChapCredentials>(p.request.credentials) ? " (CHAP)"
                                                                              : " (PAP)");
     });
@@ -382,8 +384,9 @@ struct Aaa::Impl {
       case RadiusOutcome::timeout:
       case RadiusOutcome::error: {
         const auto* d = find_domain(cfg(), p.domain_name);
-        log_warning(DebugModule::aaa, "event=radius-no-answer user=" + p.request.user_name +
-                                          " domain=" + p.domain_name);
+        log_warning(DebugModule::aaa,
+                    "event=radius-no-answer user=" + printable(p.request.user_name) +
+                        " domain=" + printable(p.domain_name));
         if (d) {
           r = fallback(p, *d, AuthFailure::radius_unreachable);
         } else {
@@ -449,7 +452,8 @@ struct Aaa::Impl {
       const char* kind = status == AcctStatus::start  ? "Start"
                          : status == AcctStatus::stop ? "Stop"
                                                       : "Interim-Update";
-      return std::string("Accounting ") + kind + " for " + a.user_name + " session " + a.session_id;
+      return std::string("Accounting ") + kind + " for " + printable(a.user_name) + " session " +
+             a.session_id;
     });
     std::string sid = a.session_id;
     enqueue_accounting(sid, RadiusTarget{*scheme, cfg().sysname}, std::move(a));
@@ -581,7 +585,7 @@ Result<Ipv4, PoolError> Aaa::allocate(std::string_view pool, std::string_view us
   if (it == impl_->pools.end()) return unexpected(PoolError::no_such_pool);
   auto r = it->second->allocate(user, wanted, strict);
   debug_lazy(DebugModule::aaa, DebugClass::event, [&] {
-    return "Pool " + std::string(pool) + " for " + std::string(user) + ": " +
+    return "Pool " + printable(pool) + " for " + printable(user) + ": " +
            (r ? "allocated " + r->to_string() : std::string(to_string(r.error())));
   });
   return r;

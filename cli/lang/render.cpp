@@ -8,6 +8,7 @@
 #include "cli/lang.hpp"
 #include "cli/lang/grammar.hpp"
 #include "common/log.hpp"
+#include "common/printable.hpp"
 #include "startup-config/secret.hpp"
 
 #ifndef VPDND_VERSION
@@ -117,9 +118,10 @@ std::string render_l2tp_tunnels(const std::vector<vpdn::TunnelStatus>& tunnels, 
       out += "  State: " + std::string(tunnel_state_name(t.state)) +
              ", authenticated: " + yes_no(t.authenticated) + "\n";
       out += "  Local: " + t.local_address.to_string() + ":" + std::to_string(t.local_port) +
-             ", name " + t.local_name + "\n";
+             ", name " + printable(t.local_name) + "\n";
       out += "  Remote: " + t.remote_address.to_string() + ":" + std::to_string(t.remote_port) +
-             ", name " + t.remote_name + ", tunnel ID " + std::to_string(t.remote_id) + "\n";
+             ", name " + printable(t.remote_name) + ", tunnel ID " + std::to_string(t.remote_id) +
+             "\n";
       out += "  Sessions: " + std::to_string(t.sessions) +
              ", hello interval: " + std::to_string(t.hello_interval_s) + " s\n";
       out += "  Ns: " + std::to_string(t.ns) + ", Nr: " + std::to_string(t.nr) +
@@ -136,14 +138,19 @@ std::string render_l2tp_tunnels(const std::vector<vpdn::TunnelStatus>& tunnels, 
     }
     return out;
   }
+  std::vector<std::string> names;
   std::size_t name_width = 11;
-  for (auto& t : tunnels) name_width = std::max(name_width, t.remote_name.size() + 1);
+  for (auto& t : tunnels) {
+    names.push_back(printable(t.remote_name, kCellWidth));
+    name_width = std::max(name_width, names.back().size() + 1);
+  }
   out += "\n " + pad("LocalTID", 9) + pad("RemoteTID", 10) + pad("RemoteAddress", 17) +
          pad("Port", 7) + pad("Sessions", 9) + pad("RemoteName", name_width) + "State\n";
-  for (auto& t : tunnels) {
+  for (std::size_t i = 0; i < tunnels.size(); ++i) {
+    const auto& t = tunnels[i];
     out += " " + pad(std::to_string(t.local_id), 9) + pad(std::to_string(t.remote_id), 10) +
            pad(t.remote_address.to_string(), 17) + pad(std::to_string(t.remote_port), 7) +
-           pad(std::to_string(t.sessions), 9) + pad(t.remote_name, name_width) +
+           pad(std::to_string(t.sessions), 9) + pad(names[i], name_width) +
            std::string(tunnel_state_name(t.state)) + "\n";
   }
   return out;
@@ -166,12 +173,12 @@ std::string render_l2tp_sessions(const std::vector<vpdn::SessionStatus>& session
       out += "  State: " + std::string(session_state_name(s.state)) + ", remote session ID " +
              std::to_string(s.remote_id) + "\n";
       out += "  Peer: " + s.peer_address.to_string() + ", interface " + s.interface + "\n";
-      out += "  User: " + s.user +
+      out += "  User: " + printable(s.user) +
              ", authentication: " + (s.auth_method.empty() ? "-" : s.auth_method) + "\n";
       out += "  Address: " + (s.address ? s.address->to_string() : std::string("-")) + "\n";
       out += "  Call serial: " + std::to_string(s.call_serial) +
-             ", calling: " + (s.calling_number.empty() ? "-" : s.calling_number) +
-             ", called: " + (s.called_number.empty() ? "-" : s.called_number) + "\n";
+             ", calling: " + (s.calling_number.empty() ? "-" : printable(s.calling_number)) +
+             ", called: " + (s.called_number.empty() ? "-" : printable(s.called_number)) + "\n";
       out += "  Packets in/out: " + std::to_string(s.packets_in) + "/" +
              std::to_string(s.packets_out) + ", bytes in/out: " + std::to_string(s.bytes_in) + "/" +
              std::to_string(s.bytes_out) + "\n";
@@ -183,7 +190,8 @@ std::string render_l2tp_sessions(const std::vector<vpdn::SessionStatus>& session
   for (auto& s : sessions)
     rows.push_back({std::to_string(s.local_id), std::to_string(s.remote_id),
                     std::to_string(s.tunnel_local_id), std::string(session_state_name(s.state)),
-                    s.interface.empty() ? "-" : s.interface, s.user.empty() ? "-" : s.user,
+                    s.interface.empty() ? "-" : s.interface,
+                    s.user.empty() ? "-" : printable(s.user, kCellWidth),
                     s.address ? s.address->to_string() : "-"});
   out +=
       "\n" + table({"LocalSID", "RemoteSID", "LocalTID", "State", "Interface", "User", "Address"},
@@ -242,7 +250,7 @@ std::string render_ip_pools(const std::vector<aaa::PoolStatus>& pools, const std
     out += "  In use IP addresses:\n";
     out += "    " + pad("IP address", 18) + "User\n";
     for (auto& l : shown.front()->leases)
-      out += "    " + pad(l.address.to_string(), 18) + l.user + "\n";
+      out += "    " + pad(l.address.to_string(), 18) + printable(l.user, kCellWidth) + "\n";
   }
   return out;
 }
@@ -339,7 +347,8 @@ std::string render_pppoe_sessions(const std::vector<ppp::PppoeSessionStatus>& se
     std::snprintf(mac, sizeof mac, "%02x%02x-%02x%02x-%02x%02x", s.peer_mac[0], s.peer_mac[1],
                   s.peer_mac[2], s.peer_mac[3], s.peer_mac[4], s.peer_mac[5]);
     rows.push_back(
-        {std::to_string(s.session_id), s.interface, mac, s.state, s.user.empty() ? "-" : s.user,
+        {std::to_string(s.session_id), s.interface, mac, s.state,
+         s.user.empty() ? "-" : printable(s.user, kCellWidth),
          s.l2tp_tunnel ? std::to_string(s.l2tp_tunnel) + "/" + std::to_string(s.l2tp_session) : "-",
          duration(s.uptime)});
   }
@@ -368,14 +377,15 @@ std::string render_connections(const std::vector<aaa::OnlineUser>& users,
     char head[48];
     std::snprintf(head, sizeof head,
                   "Index=%-4llu,Username=", static_cast<unsigned long long>(u.index));
-    out += head + u.user + "\n";
+    out += head + printable(u.user) + "\n";
     out += "IP=" + (u.address.is_zero() ? std::string("N/A") : u.address.to_string()) + "\n";
     out += "IPv6=N/A\n";
     if (!verbose) continue;
     out +=
         "Access=PPP ,Port Name=" + (u.interface.empty() ? std::string("N/A") : u.interface) + "\n";
-    out += "Domain=" + (u.domain.empty() ? std::string("N/A") : u.domain) + " ,Acct-Session-Id=" +
-           (u.acct_session_id.empty() ? std::string("N/A") : u.acct_session_id) + "\n";
+    out += "Domain=" + (u.domain.empty() ? std::string("N/A") : printable(u.domain)) +
+           " ,Acct-Session-Id=" +
+           (u.acct_session_id.empty() ? std::string("N/A") : printable(u.acct_session_id)) + "\n";
     char online[32];
     std::snprintf(online, sizeof online, "%02uh%02um%02us", u.online_s / 3600,
                   (u.online_s / 60) % 60, u.online_s % 60);

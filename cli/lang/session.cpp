@@ -16,6 +16,8 @@
 #pragma GCC diagnostic pop
 #endif
 
+#include "common/printable.hpp"
+
 namespace vpdnd::cli::lang {
 namespace {
 
@@ -129,7 +131,8 @@ std::uint32_t Call::number(std::string_view key) const {
 }
 
 void Call::print(std::string_view text) {
-  output.append(text);
+  // Renderers escape peer data field by field (printable()); this is the net under them.
+  output.append(terminal_safe(std::string(text), true));
   if (!text.empty() && text.back() != '\n') output.push_back('\n');
 }
 

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "common/log.hpp"
+#include "common/printable.hpp"
 #include "ppp/core/fsm.hpp"
 #include "ppp/core/ipcp.hpp"
 #include "ppp/core/lcp.hpp"
@@ -497,9 +498,9 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     }
     if (r == DownReason::auth_failed || r == DownReason::echo_timeout ||
         r == DownReason::loopback || r == DownReason::auth_timeout)
-      debug(DebugClass::error, [&] { return "closing: " + why; });
+      debug(DebugClass::error, [&] { return "closing: " + printable(why); });
     else
-      debug(DebugClass::event, [&] { return "closing: " + why; });
+      debug(DebugClass::event, [&] { return "closing: " + printable(why); });
     if (phase_ == Phase::handed_over || phase_ == Phase::dead) {
       finish();
       return;
@@ -528,7 +529,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
         reason ? down_->detail
                : (peer_terminate_seen_ ? "peer sent Terminate-Request" : "LCP did not converge");
     debug(DebugClass::event,
-          [&] { return "session down (" + std::string(to_string(r)) + "): " + detail; });
+          [&] { return "session down (" + std::string(to_string(r)) + "): " + printable(detail); });
     notice([this, r, detail] { listener_.on_down(r, detail); });
   }
 
@@ -898,7 +899,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
           req.chap_response = p.auth_response;
         }
         debug(DebugClass::event,
-              [&] { return "verifying proxy authentication of user " + req.user; });
+              [&] { return "verifying proxy authentication of user " + printable(req.user); });
         ask_authenticator(req);
       } else if (want_chap || lcp_ours().auth == AuthProtocol::chap_md5) {
         start_challenge();
@@ -934,7 +935,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
       proxy_out_->last_received_confreq = lcp.last_received();
       if (auth_kind_ == AuthKind::none) proxy_out_->auth_type = ProxyAuthType::none;
       set_phase(Phase::tunnel_ready);
-      debug(DebugClass::event, [&] { return "ready to tunnel user " + user_; });
+      debug(DebugClass::event, [&] { return "ready to tunnel user " + printable(user_); });
       notice([this] { listener_.on_ready_to_tunnel(*proxy_out_, auth_result()); });
       return;
     }
@@ -1015,8 +1016,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     store_auth_result(r);
     const bool ok = r.accepted;
     debug(ok ? DebugClass::event : DebugClass::error, [&] {
-      return "user " + user_ + (ok ? " authenticated" : " failed authentication") +
-             (r.message.empty() ? "" : ": " + r.message);
+      return "user " + printable(user_) + (ok ? " authenticated" : " failed authentication") +
+             (r.message.empty() ? "" : ": " + printable(r.message));
     });
     switch (auth_kind_) {
       case AuthKind::pap_server: {
@@ -1244,8 +1245,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     info.peer_mru = lcp_peer().mru;
     set_phase(Phase::running);
     debug(DebugClass::event, [&] {
-      return "IPCP up: user " + info.user + " local " + info.local_address.to_string() + " peer " +
-             info.peer_address.to_string();
+      return "IPCP up: user " + printable(info.user) + " local " + info.local_address.to_string() +
+             " peer " + info.peer_address.to_string();
     });
     if (mode_ != SessionMode::client && info.auth_result.session_timeout &&
         info.auth_result.session_timeout->count() > 0) {

@@ -1,5 +1,6 @@
 // One PPPoE user (RFC 2516 host side): PADI -> PADO -> PADR -> PADS, session frames, PADT.
 #include "common/log.hpp"
+#include "common/printable.hpp"
 #include "ppp/pppoe.hpp"
 
 namespace vpdnd::ppp {
@@ -112,7 +113,7 @@ void PppoeClient::on_frame(ByteView frame) {
       for (std::uint16_t err :
            {pppoe_tag::service_name_error, pppoe_tag::ac_system_error, pppoe_tag::generic_error}) {
         if (p->has(err)) {
-          fail("PADS error: " + p->text(err));
+          fail("PADS error: " + printable(p->text(err)));
           return;
         }
       }

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "common/log.hpp"
+#include "common/printable.hpp"
 #include "ppp/pppoe.hpp"
 
 namespace vpdnd::ppp {
@@ -110,8 +111,15 @@ void PppoeServer::on_discovery(ByteView frame) {
   }
   if (p->code != PppoeCode::padi && p->dst != config_.mac) return drop("not for us");
   debug_lazy(DebugModule::pppoe, DebugClass::control, [&] {
-    return std::string("recv ") + std::string(to_string(p->code)) + " from " + to_string(p->src) +
-           " session_id=" + std::to_string(p->session_id) + " interface=" + config_.interface;
+    std::string line = std::string("recv ") + std::string(to_string(p->code)) + " from " +
+                       to_string(p->src) + " session_id=" + std::to_string(p->session_id) +
+                       " interface=" + config_.interface;
+    // Tags are the client's bytes: escaped and bounded (common/printable.hpp).
+    if (const PppoeTag* t = p->find(pppoe_tag::service_name))
+      line += " service=\"" + printable(ByteView(t->value)) + "\"";
+    if (const PppoeTag* t = p->find(pppoe_tag::host_uniq))
+      line += " host_uniq=" + printable(ByteView(t->value), kCellWidth);
+    return line;
   });
   switch (p->code) {
     case PppoeCode::padi:

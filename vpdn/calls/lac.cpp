@@ -6,6 +6,7 @@
 
 #include "common/digest.hpp"
 #include "common/log.hpp"
+#include "common/printable.hpp"
 #include "vpdn/calls.hpp"
 #include "vpdn/calls/util.hpp"
 #include "vpdn/lookup.hpp"
@@ -142,7 +143,8 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
         return;
       }
       ++owner_.counters_.refused;
-      log_info(DebugModule::l2tp, key(in_.id) + " user=" + user_ + " is not a VPDN user: refused");
+      log_info(DebugModule::l2tp,
+               key(in_.id) + " user=" + printable(user_) + " is not a VPDN user: refused");
       refused_ = true;
       ppp_->close("not a VPDN user");
       return;
@@ -171,7 +173,8 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
         [this](std::string reason) { on_l2tp_down(std::move(reason)); }, error);
     if (!handle_) {
       ++owner_.counters_.place_failed;
-      log_warning(DebugModule::l2tp, key(in_.id) + " user=" + user_ + " call not placed: " + error);
+      log_warning(DebugModule::l2tp, key(in_.id) + " user=" + printable(user_) +
+                                         " call not placed: " + printable(error));
       stage_ = Stage::ending;
       ppp_->close("no L2TP tunnel");
     }
@@ -253,7 +256,7 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
     held_.clear();
     for (const auto& f : held) from_user(f);
     log_info(DebugModule::l2tp,
-             key(in_.id) + " user=" + user_ + " tunnelled as " + calls_detail::key(c));
+             key(in_.id) + " user=" + printable(user_) + " tunnelled as " + calls_detail::key(c));
   }
   void on_l2tp_down(std::string reason) {
     handle_ = 0;  // the engine reports each call once; nothing to cancel any more
@@ -377,7 +380,8 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
       in_ppp_down_ = true;
       ppp_->lower_down();
     }
-    log_info(DebugModule::l2tp, key(in_.id) + " user=" + user_ + " ended: " + why);
+    log_info(DebugModule::l2tp,
+             key(in_.id) + " user=" + printable(user_) + " ended: " + printable(why));
     owner_.finished(in_.id);
   }
 

@@ -5,6 +5,7 @@
 
 #include "common/log.hpp"
 #include "common/packed_strings.hpp"
+#include "common/printable.hpp"
 #include "vpdn/calls.hpp"
 #include "vpdn/calls/util.hpp"
 
@@ -134,7 +135,8 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
                      got.error() == aaa::PoolError::no_such_pool)) {
         return wanted;
       }
-      log_warning(DebugModule::ppp, "call=" + key(id_) + " user=" + user + " pool=" + pool +
+      log_warning(DebugModule::ppp, "call=" + key(id_) + " user=" + printable(user) +
+                                        " pool=" + printable(pool) +
                                         " no address: " + std::string(aaa::to_string(got.error())));
       return std::nullopt;
     }
@@ -169,8 +171,8 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     const std::string user = strings_.str(kUser);
     owner_.l2tp_.set_call_info(id_, user, address_, interface(), auth_method());
     open_accounting(user);
-    log_info(DebugModule::l2tp,
-             "call=" + key(id_) + " user=" + user + " address=" + address_.to_string() + " PPP up");
+    log_info(DebugModule::l2tp, "call=" + key(id_) + " user=" + printable(user) +
+                                    " address=" + address_.to_string() + " PPP up");
   }
 
   // PPP came up again on an established call (the user renegotiated LCP and
@@ -202,8 +204,8 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
       aaa_session_ = 0;
     }
     if (!aaa_session_) open_accounting(user);
-    log_info(DebugModule::l2tp,
-             "call=" + key(id_) + " user=" + user + " address=" + address_.to_string() + " PPP up");
+    log_info(DebugModule::l2tp, "call=" + key(id_) + " user=" + printable(user) +
+                                    " address=" + address_.to_string() + " PPP up");
   }
 
   void open_accounting(const std::string& user) {
@@ -239,9 +241,9 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
       l2tp_down_ = true;
       owner_.l2tp_.hang_up(id_, hangup_cause(reason));
     }
-    log_info(DebugModule::l2tp, "call=" + key(id_) + " user=" + strings_.str(kUser) +
+    log_info(DebugModule::l2tp, "call=" + key(id_) + " user=" + printable(strings_.str(kUser)) +
                                     " PPP down reason=" + std::string(ppp::to_string(reason)) +
-                                    " " + std::string(detail));
+                                    " " + printable(detail));
     owner_.finished(id_);  // defers our destruction; touch nothing after this
   }
 

@@ -1,23 +1,16 @@
 // Debug printing of control messages. Secret values never leave this file in clear.
 #include <cstdio>
 
+#include "common/printable.hpp"
 #include "vpdn/codec.hpp"
 
 namespace vpdnd::vpdn {
 namespace {
 
-std::string printable(const Bytes& v) {
-  std::string s = "\"";
-  for (std::uint8_t c : v) {
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-      s += static_cast<char>(c);
-    } else {
-      char buf[5];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      s += buf;
-    }
-  }
-  return s + "\"";
+// Quoted, escaped and bounded (common/printable.hpp): a Host Name may hold any byte and be
+// 1017 bytes long.
+std::string quoted(ByteView v) {
+  return "\"" + printable(v) + "\"";
 }
 
 std::string hex(const Bytes& v) {
@@ -49,15 +42,14 @@ std::string value_text(const Avp& a, const ControlMessage& m) {
       if (a.value.size() == 8) return to_hex(a.value, '\0');
       break;
     case AvpValueKind::string:
-      return printable(a.value);
+      return quoted(a.value);
     case AvpValueKind::bytes:
       return hex(a.value);
     case AvpValueKind::result_code:
       if (auto rc = m.result_code(); rc && &a == m.find(AvpType::result_code)) {
         std::string s = "result=" + std::to_string(rc->result);
         if (rc->error) s += " error=" + std::to_string(*rc->error);
-        if (!rc->message.empty())
-          s += " message=" + printable(Bytes(rc->message.begin(), rc->message.end()));
+        if (!rc->message.empty()) s += " message=\"" + printable(rc->message) + "\"";
         return s;
       }
       break;
@@ -66,7 +58,7 @@ std::string value_text(const Avp& a, const ControlMessage& m) {
         std::string s = "cause=" + std::to_string(r.u16());
         s += " msg=" + std::to_string(r.u8());
         const ByteView rest = r.rest();
-        if (!rest.empty()) s += " advisory=" + printable(Bytes(rest.begin(), rest.end()));
+        if (!rest.empty()) s += " advisory=" + quoted(rest);
         return s;
       }
       break;

@@ -15,6 +15,7 @@
 
 #include "common/log.hpp"
 #include "common/packed_strings.hpp"
+#include "common/printable.hpp"
 #include "vpdn/engine/internal.hpp"
 
 namespace vpdnd::vpdn {
@@ -514,8 +515,8 @@ class L2tpEngine::Impl {
 
   // A call the engine gives up on before it reached any tunnel: on_down with `end`.
   void fail_call(std::unique_ptr<Session> s, const SessionEnd& end) {
-    log_warning(kL2tp, "event=call_failed user=\"" + s->str(Session::user) + "\" reason=\"" +
-                           end.reason + "\"");
+    log_warning(kL2tp, "event=call_failed user=\"" + printable(s->str(Session::user)) +
+                           "\" reason=\"" + printable(end.reason) + "\"");
     if (s->lac->callbacks.on_down) s->lac->callbacks.on_down(end);
   }
 
@@ -1169,8 +1170,9 @@ class L2tpEngine::Impl {
       return;
     }
     set_tunnel_state(t, TunnelState::established, "SCCCN");
-    log_info(kL2tp, "event=tunnel_up tunnel_id=" + std::to_string(t.local_id) + " peer=" +
-                        t.peer.to_string() + " peer_name=\"" + t.remote_name + "\" role=LNS");
+    log_info(kL2tp, "event=tunnel_up tunnel_id=" + std::to_string(t.local_id) +
+                        " peer=" + t.peer.to_string() + " peer_name=\"" + printable(t.remote_name) +
+                        "\" role=LNS");
     // LAC calls that moved here after our SCCRQ lost the tie breaker.
     send_waiting_icrqs(t);
   }
@@ -1188,7 +1190,8 @@ class L2tpEngine::Impl {
     log_info(kL2tp, "event=stopccn_received tunnel_id=" + std::to_string(t.local_id) +
                         " peer=" + t.peer.to_string() + " result=" + std::to_string(rc.result) +
                         (rc.error ? " error=" + std::to_string(*rc.error) : std::string()) +
-                        (rc.message.empty() ? std::string() : " message=\"" + rc.message + "\""));
+                        (rc.message.empty() ? std::string()
+                                            : " message=\"" + printable(rc.message) + "\""));
     t.transport.flush_ack();
     SessionEnd end;
     end.stopccn = true;
@@ -1267,7 +1270,7 @@ class L2tpEngine::Impl {
             : ResultCode{cdn_result::general_error, general_error::none, "no ICCN in time"};
     debug_lazy(kL2tp, DebugClass::error, [&] {
       return "Tunnel " + std::to_string(tid) + ": session " + std::to_string(sid) + " " +
-             rc.message + ", sending CDN (result " + std::to_string(rc.result) + ")";
+             printable(rc.message) + ", sending CDN (result " + std::to_string(rc.result) + ")";
     });
     send_cdn(*t, sid, rc, std::nullopt);
     SessionEnd end;
@@ -1298,12 +1301,13 @@ class L2tpEngine::Impl {
     debug_lazy(kL2tp, DebugClass::event, [&] {
       return "SessionID=" + std::to_string(s->local_id) +
              " (TunnelID=" + std::to_string(t.local_id) + "): session cleared in " +
-             std::string(display_name(s->state)) + " state (" + end.reason + ").";
+             std::string(display_name(s->state)) + " state (" + printable(end.reason) + ").";
     });
     if (was_up)
       log_info(kL2tp, "event=session_down tunnel_id=" + std::to_string(t.local_id) +
                           " session_id=" + std::to_string(s->local_id) + " user=\"" +
-                          s->str(Session::user) + "\" reason=\"" + end.reason + "\"");
+                          printable(s->str(Session::user)) + "\" reason=\"" +
+                          printable(end.reason) + "\"");
     if (!notify) return;
     SessionRef ref{t.local_id, s->local_id};
     if (s->lac) {
@@ -1579,7 +1583,7 @@ class L2tpEngine::Impl {
     set_session_state(t, s, SessionState::established, "ICRP");
     log_info(kL2tp, "event=session_up tunnel_id=" + std::to_string(t.local_id) +
                         " session_id=" + std::to_string(s.local_id) + " role=LAC user=\"" +
-                        s.str(Session::user) + "\" lns=" + t.peer.to_string());
+                        printable(s.str(Session::user)) + "\" lns=" + t.peer.to_string());
     SessionRef ref{t.local_id, s.local_id};
     if (s.lac->callbacks.on_up) s.lac->callbacks.on_up(ref);
   }
@@ -1771,7 +1775,7 @@ class L2tpEngine::Impl {
     debug_lazy(kL2tp, DebugClass::payload, [&] {
       return "Session " + std::to_string(s.local_id) +
              " received data (len=" + std::to_string(payload.size()) +
-             "): " + to_hex(payload.subspan(0, std::min<std::size_t>(payload.size(), 16)));
+             "): " + ppp_frame_hex(payload, 16);
     });
     if (handler_) handler_->on_data(SessionRef{t.local_id, s.local_id}, payload);
   }
@@ -1796,8 +1800,7 @@ class L2tpEngine::Impl {
     t->data_bytes_out += frame.size();
     debug_lazy(kL2tp, DebugClass::payload, [&] {
       return "Session " + std::to_string(s.local_id) +
-             " sent data (len=" + std::to_string(frame.size()) +
-             "): " + to_hex(frame.subspan(0, std::min<std::size_t>(frame.size(), 16)));
+             " sent data (len=" + std::to_string(frame.size()) + "): " + ppp_frame_hex(frame, 16);
     });
     if (port_) port_->send_parts(t->peer, head, frame);
     return true;
