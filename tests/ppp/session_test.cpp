@@ -1267,5 +1267,40 @@ TEST(PppSessionConfig, FromTemplate) {
   EXPECT_EQ(c.mru, 1400);
 }
 
+// `debugging ppp all` while a hostile user name authenticates by PAP, then by CHAP: the
+// name is escaped, neither the password nor the CHAP response shows, in text or in hex.
+TEST(PppSession, DebugLinesEscapeUserNamesAndNeverShowSecrets) {
+  const std::string user = "evil\x1b[2J\r\nPPP/7/EVENT: forged\x9b";
+  auto& bus = LogBus::instance();
+  std::vector<std::string> lines;
+  bus.set_stderr(false);
+  auto id = bus.subscribe([&](const LogRecord& r) { lines.push_back(r.text); });
+  bus.set_all(DebugModule::ppp, true);
+  std::vector<AuthRequest> requests;
+  for (AuthMethod m : {AuthMethod::pap, AuthMethod::chap_md5}) {
+    Net n;
+    n.auth.users[user] = "Pw-S3cret";
+    connect(n, server_config(SessionMode::local, {m}), client_config(user, "Pw-S3cret"));
+    ASSERT_TRUE(n.server_ev.up);
+    requests.insert(requests.end(), n.auth.requests.begin(), n.auth.requests.end());
+  }
+  bus.set_all(DebugModule::ppp, false);
+  bus.unsubscribe(id);
+  bus.set_stderr(true);
+  ASSERT_EQ(requests.size(), 2u);
+  const std::string response = to_hex(requests[1].chap_response);
+  bool saw_user = false;
+  for (const auto& l : lines) {
+    for (unsigned char c : l) EXPECT_TRUE(c == '\n' || (c >= 0x20 && c < 0x7f)) << l;
+    EXPECT_EQ(l.find('\n'), std::string::npos) << l;
+    EXPECT_EQ(l.find("Pw-S3cret"), std::string::npos) << l;
+    EXPECT_EQ(l.find(to_hex(Bytes{'P', 'w', '-', 'S'})), std::string::npos) << l;
+    EXPECT_EQ(l.find(response.substr(0, 11)), std::string::npos) << l;
+    if (l.find("evil\\x1b[2J\\x0d\\x0aPPP/7/EVENT: forged\\x9b") != std::string::npos)
+      saw_user = true;
+  }
+  EXPECT_TRUE(saw_user);
+}
+
 }  // namespace
 }  // namespace vpdnd::ppp

@@ -169,5 +169,25 @@ TEST_F(Redaction, HostileHostNameEscapedInDebugAndLogLines) {
   EXPECT_TRUE(saw_name) << all_text();
 }
 
+// describe(), behind `debugging l2tp control`: string AVPs escaped and bounded, secret AVPs
+// masked.
+TEST(RedactionDescribe, HostNameBoundedAndSecretsMasked) {
+  std::string name = "lns\x1b[2J\n";
+  name.resize(1017, 'x');
+  ControlMessage m = ControlMessage::make(MessageType::iccn, 1, 2);
+  m.add_string(AvpType::host_name, name)
+      .add_string(AvpType::proxy_authen_name, "bob\r\nforged")
+      .add_bytes(AvpType::proxy_authen_response, Bytes(kPassword.begin(), kPassword.end()))
+      .add_bytes(AvpType::challenge_response, Bytes(16, 0xd7));
+  const std::string text = describe(m);
+  EXPECT_TRUE(terminal_clean(text)) << text;
+  EXPECT_NE(text.find("Host Name [M]: \"lns\\x1b[2J\\x0axxx"), std::string::npos) << text;
+  EXPECT_NE(text.find("Proxy Authen Name: \"bob\\x0d\\x0aforged\""), std::string::npos) << text;
+  EXPECT_LT(text.size(), 600u) << text;
+  EXPECT_EQ(text.find(kPassword), std::string::npos) << text;
+  EXPECT_EQ(text.find(kPasswordHex), std::string::npos) << text;
+  EXPECT_EQ(text.find("d7 d7"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace vpdnd::vpdn::test
