@@ -3,6 +3,7 @@
 #include <deque>
 #include <set>
 
+#include "common/log.hpp"
 #include "ppp/pppoe.hpp"
 
 namespace vpdnd::ppp {
@@ -376,6 +377,66 @@ TEST_F(PppoeServerTest, ClientIgnoresOtherUsersAnswers) {
   ASSERT_TRUE(client_events_[0]->up);
   ASSERT_TRUE(client_events_[1]->up);
   EXPECT_NE(a.session_id(), b.session_id());
+}
+
+bool terminal_clean(const std::string& s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c > 0x7e) return false;
+  return true;
+}
+
+// `debugging pppoe control` shows the client's Service-Name and Host-Uniq escaped and bounded.
+TEST_F(PppoeServerTest, DebugLineEscapesClientTags) {
+  std::vector<std::string> lines;
+  auto& bus = LogBus::instance();
+  bus.set_stderr(false);
+  auto id = bus.subscribe([&](const LogRecord& r) { lines.push_back(r.text); });
+  bus.set(DebugModule::pppoe, DebugClass::control, true);
+  PppoeDiscovery p;
+  p.dst = kBroadcastMac;
+  p.src = user_mac(1);
+  p.code = PppoeCode::padi;
+  std::string service("isp\x1b[2J\r\n\0x", 10);
+  service.resize(1000, 's');
+  p.add(pppoe_tag::service_name, service);
+  p.add(pppoe_tag::host_uniq, Bytes(300, 0x9b));
+  server_->on_frame(encode_pppoe_discovery(p));
+  bus.set(DebugModule::pppoe, DebugClass::control, false);
+  bus.unsubscribe(id);
+  bus.set_stderr(true);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(terminal_clean(lines[0])) << lines[0];
+  EXPECT_NE(lines[0].find("service=\"isp\\x1b[2J\\x0d\\x0a\\x00sss"), std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[0].find("host_uniq=\\x9b"), std::string::npos) << lines[0];
+  EXPECT_LE(lines[0].size(), 300u) << lines[0];
+}
+
+// An AC's error text in PADS reaches the client's reason escaped (vpdn-dial prints it).
+TEST_F(PppoeServerTest, ClientEscapesPadsErrorText) {
+  // The AC's part is played by hand: a PADO, then a PADS carrying a hostile Generic-Error.
+  PppoeClient& c = add_client(1);
+  c.start();
+  user_wire_.frames.clear();
+  c.on_frame([&] {
+    PppoeDiscovery pado;
+    pado.dst = user_mac(1);
+    pado.src = kAcMac;
+    pado.code = PppoeCode::pado;
+    pado.add(pppoe_tag::ac_name, "BRAS-1");
+    pado.add(pppoe_tag::host_uniq, Bytes{0xab, 0xcd});
+    return encode_pppoe_discovery(pado);
+  }());
+  PppoeDiscovery pads;
+  pads.dst = user_mac(1);
+  pads.src = kAcMac;
+  pads.code = PppoeCode::pads;
+  pads.add(pppoe_tag::host_uniq, Bytes{0xab, 0xcd});
+  pads.add(pppoe_tag::generic_error, "no\x1b]0;owned\x07");
+  c.on_frame(encode_pppoe_discovery(pads));
+  const std::string& down = client_events_[0]->down;
+  EXPECT_TRUE(terminal_clean(down)) << down;
+  EXPECT_NE(down.find("no\\x1b]0;owned\\x07"), std::string::npos) << down;
 }
 
 }  // namespace
