@@ -1,6 +1,8 @@
 // DOC: what the L2TP engine shows the operator. Plain snapshot structs, built on the engine
 // thread by the vpdn engine and formatted by cli/ (`display l2tp tunnel|session|statistics`).
 // Fields may be added; renaming or removing one means updating every reader in one commit.
+// String fields hold what the peer sent, byte for byte (matching uses them); a reader shows
+// them only through printable() (common/printable.hpp).
 #pragma once
 
 #include <chrono>
