@@ -104,7 +104,7 @@ std::string printable(ByteView raw, std::size_t max) {
 std::string terminal_safe(std::string text, bool keep_newlines) {
   auto unsafe = [&](char ch) {
     const auto c = static_cast<std::uint8_t>(ch);
-    return !plain(c) && !(keep_newlines && c == '\n');
+    return !plain(c) && !(keep_newlines && (c == '\n' || c == '\t'));
   };
   if (std::none_of(text.begin(), text.end(), unsafe)) return text;
   std::string out;

@@ -36,7 +36,8 @@ std::string printable(std::string_view raw, std::size_t max = kFieldWidth);
 std::string printable(ByteView raw, std::size_t max = kFieldWidth);
 
 // The last line of defence for text assembled from already-escaped fields (log bus, CLI
-// output): bytes outside 0x20-0x7e, other than '\n' when `keep_newlines`, become `\xNN`.
+// output): bytes outside 0x20-0x7e become `\xNN`, except the layout characters '\n' and
+// '\t' when `keep_newlines` (multi-line output: a display, a debug line).
 // A backslash is left alone, so text built from printable() fields passes unchanged.
 std::string terminal_safe(std::string text, bool keep_newlines);
 

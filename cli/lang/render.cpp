@@ -430,6 +430,7 @@ std::string mask_secrets(const std::string& text) {
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();  // a file saved with CRLF
     auto tokens = lang::tokenize(line);
     for (std::size_t i = tokens.size(); i-- > 1;) {
       std::string w = tokens[i - 1].text;

@@ -125,5 +125,11 @@ TEST(RenderEscape, PoolPppoeAndConnectionDisplaysEscapeUsers) {
   }
 }
 
+// `display saved-configuration` of a file saved with CRLF line ends: the CRs are line
+// ends, not bytes to show escaped.
+TEST(RenderEscape, SavedConfigurationWithCrlf) {
+  EXPECT_EQ(mask_secrets("sysname a\r\n#\r\n"), "sysname a\n#\n");
+}
+
 }  // namespace
 }  // namespace vpdnd::cli::test

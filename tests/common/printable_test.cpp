@@ -86,6 +86,8 @@ TEST(Printable, BytesOverload) {
 TEST(TerminalSafe, NeutralisesControlsButLeavesEscapesAlone) {
   EXPECT_EQ(terminal_safe("user=" + printable("a\\b\x1b"), false), "user=a\\\\b\\x1b");
   EXPECT_EQ(terminal_safe("a\nb\x1b[1m\x9b", true), "a\nb\\x1b[1m\\x9b");
+  EXPECT_EQ(terminal_safe("a\tb\r\n", true), "a\tb\\x0d\n");
+  EXPECT_EQ(terminal_safe("a\tb", false), "a\\x09b");
   EXPECT_EQ(terminal_safe("a\nb\0"s, false), "a\\x0ab\\x00");
   EXPECT_EQ(terminal_safe("clean line", false), "clean line");
 }
