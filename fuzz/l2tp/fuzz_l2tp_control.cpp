@@ -1,6 +1,7 @@
 // libFuzzer target over the L2TP decoders. Besides "no crash, no UB, no leak" it checks
 // one property: whatever decode_control() accepts, encode_control() can write back and
-// decode_control() reads back to the same AVPs (hidden ones re-hidden with a new vector).
+// decode_control() reads back to the same AVPs (hidden ones re-hidden with a new vector);
+// and describe() (debug output) never carries a control byte: its lines are printable ASCII.
 #include <cstdint>
 #include <cstdlib>
 
@@ -19,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)describe(msg.error());
       continue;
     }
-    (void)describe(*msg);
+    for (unsigned char c : describe(*msg))
+      if (c != '\n' && (c < 0x20 || c > 0x7e)) std::abort();
     (void)msg->result_code();
     (void)msg->q931_cause();
     (void)msg->proxy_data();

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "common/printable.hpp"
 #include "ppp/ppp.hpp"
 
 using namespace vpdnd;
@@ -21,6 +22,7 @@ void check(bool ok) {
 }
 
 void decoders(ByteView in) {
+  check(ppp_frame_hex(in, 64).size() <= 64 * 3);
   if (auto f = decode_frame(in)) {
     Bytes again = encode_frame(f->protocol, f->payload);
     auto g = decode_frame(again);
