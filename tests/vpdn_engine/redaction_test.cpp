@@ -169,6 +169,28 @@ TEST_F(Redaction, HostileHostNameEscapedInDebugAndLogLines) {
   EXPECT_TRUE(saw_name) << all_text();
 }
 
+// An unauthenticated SCCRQ whose Host Name no l2tp-group allows: refused, and the refusal's
+// log and debug lines show the name escaped.
+TEST_F(Redaction, RefusedPeerNameEscapedInStopCcnLines) {
+  static const char raw[] = "evil\0\r\n%Dec  7 VPDN L2TP/6/INFO: forged\x1b[2J";
+  lns.config.l2tp_groups[1] = lns_group(1, 1, "someone-else", "LNS", "aabbcc");
+  lac.config.l2tp_groups[1].tunnel_name = std::string(raw, sizeof raw - 1);
+  LogBus::instance().set_all(DebugModule::l2tp, true);
+  dial(pap_request());
+  w.settle();
+  EXPECT_TRUE(calls.up.empty());
+  bool refused_log = false, refused_debug = false;
+  for (auto& r : lines) {
+    EXPECT_TRUE(terminal_clean(r.text)) << r.text;
+    if (r.text.find("no l2tp-group allows peer 'evil\\x00\\x0d\\x0a%Dec") != std::string::npos) {
+      (r.is_debug ? refused_debug : refused_log) = true;
+      EXPECT_EQ(r.text.find('\n'), std::string::npos) << r.text;
+    }
+  }
+  EXPECT_TRUE(refused_log) << all_text();
+  EXPECT_TRUE(refused_debug) << all_text();
+}
+
 // describe(), behind `debugging l2tp control`: string AVPs escaped and bounded, secret AVPs
 // masked.
 TEST(RedactionDescribe, HostNameBoundedAndSecretsMasked) {

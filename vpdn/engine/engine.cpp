@@ -573,12 +573,12 @@ class L2tpEngine::Impl {
     if (t.dead || t.state == TunnelState::stopping) return;
     t.closing = true;
     debug_lazy(kL2tp, DebugClass::error, [&] {
-      return "Tunnel " + std::to_string(t.local_id) + ": " + why + ", sending StopCCN (result " +
-             std::to_string(rc.result) + ")";
+      return "Tunnel " + std::to_string(t.local_id) + ": " + printable(why) +
+             ", sending StopCCN (result " + std::to_string(rc.result) + ")";
     });
     log_info(kL2tp, "event=stopccn_sent tunnel_id=" + std::to_string(t.local_id) +
                         " peer=" + t.peer.to_string() + " result=" + std::to_string(rc.result) +
-                        " reason=\"" + why + "\"");
+                        " reason=\"" + printable(why) + "\"");
     SessionEnd end;
     end.stopccn = true;
     end.result = rc;
@@ -612,7 +612,7 @@ class L2tpEngine::Impl {
     lns_down_[t.peer.address] = timers_.now() + options_.lns_down_hold;
     const auto secs = std::chrono::duration_cast<std::chrono::seconds>(options_.lns_down_hold);
     log_warning(kL2tp, "LNS " + t.peer.address.to_string() + " marked down for " +
-                           std::to_string(secs.count()) + " s: " + why);
+                           std::to_string(secs.count()) + " s: " + printable(why));
   }
 
   // The LNS answered beyond SCCRP on a tunnel we opened: it is working again.
