@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/log.hpp"
+#include "common/printable.hpp"
 #include "vpdn/calls.hpp"
 #include "vpdn/calls/util.hpp"
 
@@ -220,7 +221,7 @@ class AutoClients::Client final : public ppp::PppLowerLayer, public ppp::PppList
     retry_at_ = owner_.timers_.now() + d;
     retry_.arm(d, [this] { dial(); });
     log_info(DebugModule::l2tp,
-             tag() + ": " + why + "; retry in " +
+             tag() + ": " + printable(why) + "; retry in " +
                  std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) +
                  " s");
   }
