@@ -4,9 +4,9 @@
 //
 // Ownership and threading: one `Aaa` lives on the engine thread and is only ever called
 // there; it never blocks and takes no locks. RADIUS goes through the `RadiusClient`
-// interface: the production client (`make_radcli_client`, library vpdnd_aaa_radius) runs
-// radcli on worker threads and posts every result back through the executor it was given,
-// so all callbacks in this header run on the engine thread. Tests give `Aaa` a fake client.
+// interface: the production client (`make_radius_client`, library vpdnd_aaa_radius) runs
+// its UDP sockets on the engine's io_context, so all callbacks in this header run on the
+// engine thread. Tests give `Aaa` a fake client.
 //
 // Lifetime: `authenticate()` returns a handle; the owner cancels it when the PPP session
 // goes away before the answer (the callback then never runs). `close_session()` sends the
@@ -196,10 +196,35 @@ struct RadiusAccountingRequest {
   std::uint32_t session_time_s = 0;  // Interim and Stop
   Counters counters;                 // Interim and Stop; gigawords derived by the client
   std::optional<TerminateCause> terminate_cause;  // Stop
+  std::uint32_t delay_time_s = 0;                 // Acct-Delay-Time (RFC 2866 §5.2), sent when > 0
 };
 
 struct RadiusAccountingReply {
   RadiusOutcome outcome = RadiusOutcome::error;  // accept = Accounting-Response received
+};
+
+// `display radius statistics`: one block per server ("host:port") and the total. Replies
+// that fail a check are dropped and counted here; they never end the wait for the answer.
+struct RadiusServerStatistics {
+  std::string server;                 // "host:port"; empty for the total
+  std::uint64_t access_requests = 0;  // first transmissions
+  std::uint64_t access_accepts = 0;
+  std::uint64_t access_rejects = 0;
+  std::uint64_t access_challenges = 0;
+  std::uint64_t accounting_requests = 0;
+  std::uint64_t accounting_responses = 0;
+  std::uint64_t retransmissions = 0;
+  std::uint64_t timeouts = 0;  // requests given up on this server
+  std::uint64_t bad_authenticator = 0;
+  std::uint64_t bad_message_authenticator = 0;  // wrong, or missing where required
+  std::uint64_t malformed = 0;                  // undecodable, or a code that does not fit
+  std::uint64_t unknown_source = 0;             // right identifier, wrong source address or port
+  std::uint64_t unknown_id = 0;                 // no request outstanding with that identifier
+  bool operator==(const RadiusServerStatistics&) const = default;
+};
+struct RadiusStatistics {
+  RadiusServerStatistics total;
+  std::vector<RadiusServerStatistics> servers;  // by server string
 };
 
 // Callbacks run on the engine thread. After cancel(id), the callback for id never runs.
@@ -214,18 +239,29 @@ class RadiusClient {
   virtual Id accounting_request(const RadiusTarget& target, RadiusAccountingRequest request,
                                 AccountingCallback done) = 0;
   virtual void cancel(Id id) = 0;
+  virtual RadiusStatistics statistics() const { return {}; }
+  virtual void reset_statistics() {}
 };
 
-// The radcli-backed client (library vpdnd_aaa_radius). Destroy it on the engine thread
-// (or after the engine stopped), after the Aaa that uses it. Requests run on `workers` threads,
-// one radcli handle per worker; results are posted to `engine`. Primary then secondary
-// server, each with the scheme's response timeout and retries; a server that did not answer
-// is tried last for the next 5 minutes (Comware's `timer quiet`). `dictionary`
-// empty: the one shipped in aaa/radius (installed path compiled in), which carries the
-// RFC 2868 tunnel attributes. The destructor joins the workers (queued requests are
-// dropped, their callbacks never run).
-std::unique_ptr<RadiusClient> make_radcli_client(Engine& engine, unsigned workers = 4,
-                                                 std::string dictionary = {});
+// The production client (library vpdnd_aaa_radius): non-blocking UDP sockets on the engine's
+// io_context, so every callback runs on the engine thread and nothing waits in a queue.
+// Any number of requests are in flight per server (one identifier space per socket; a new
+// socket is opened when all 256 identifiers of the others are in use). Primary then
+// secondary server, each with the scheme's `timer response-timeout` and `retry N` (N
+// transmissions, the same Identifier and authenticator each time); a server that did not
+// answer is tried last for the next 5 minutes (Comware's `timer quiet`). A reply is used
+// only when it comes from the address and port asked, carries the request's Identifier and
+// a correct Response Authenticator (RFC 2865 §3 / RFC 2866 §3), and for Access replies a
+// correct Message-Authenticator (RFC 3579 §3.2; required unless the scheme has `attribute
+// 80 check-mode loose`). Every Access-Request carries a Message-Authenticator. Destroy the
+// client on the engine thread (or after the engine stopped), after the Aaa that uses it;
+// outstanding requests are dropped and their callbacks never run.
+std::unique_ptr<RadiusClient> make_radius_client(Engine& engine);
+// Former name; `workers` and `dictionary` no longer apply.
+inline std::unique_ptr<RadiusClient> make_radcli_client(Engine& engine, unsigned = 0,
+                                                        std::string = {}) {
+  return make_radius_client(engine);
+}
 
 // ---- IP pools ------------------------------------------------------------------------------
 
@@ -273,8 +309,8 @@ class Aaa {
   // Authenticates per the domain's method chain. `done` runs exactly once unless the
   // handle is cancelled first, and never inside authenticate(): local/none answers are
   // deferred through a zero-delay timer, so callers need not guard against re-entry (only
-  // a RadiusClient that answered inside access_request() could break this; radcli's never
-  // does).
+  // a RadiusClient that answered inside access_request() could break this; the production
+  // client never does).
   AuthHandle authenticate(AuthRequest request, AuthCallback done);
   void cancel(AuthHandle handle);
 

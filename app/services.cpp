@@ -120,7 +120,7 @@ class ApplianceServices final : public Services,
 
   void start() override {
     detect_data_plane_backend();
-    radius_ = aaa::make_radcli_client(engine_);
+    radius_ = aaa::make_radius_client(engine_);
     aaa_ = std::make_unique<aaa::Aaa>(store_, timers_, *radius_);
     l2tp_ = std::make_unique<vpdn::L2tpEngine>(store_.running(), timers_, random_);
     l2tp_->set_handler(this);
@@ -219,6 +219,12 @@ class ApplianceServices final : public Services,
   }
 
   // ---- cli::Operations
+  aaa::RadiusStatistics radius_statistics() const override {
+    return radius_ ? radius_->statistics() : aaa::RadiusStatistics{};
+  }
+  void reset_radius_statistics() override {
+    if (radius_) radius_->reset_statistics();
+  }
   std::vector<vpdn::TunnelStatus> l2tp_tunnels() const override {
     if (!l2tp_) return {};
     auto tunnels = l2tp_->snapshot_tunnels();

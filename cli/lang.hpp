@@ -35,6 +35,8 @@ std::string render_ip_pools(const std::vector<aaa::PoolStatus>& pools, const std
 std::string render_domains(const config::RunningConfig& config, const std::string& name);
 std::string render_local_users(const config::RunningConfig& config);
 std::string render_radius_schemes(const config::RunningConfig& config, const std::string& name);
+// `display radius statistics`: the totals, then one block per server ("host:port").
+std::string render_radius_statistics(const aaa::RadiusStatistics& stats);
 // `display connection [domain D | ip A | ucibindex N | user-name U]`: the matching online
 // users, V5 layout (Index/Username, IP, IPv6); `ucibindex` adds access, port and online
 // time. `now` is the wall clock the Start/Current times are printed from.

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "aaa/aaa.hpp"
 #include "aaa/status.hpp"
 #include "ppp/status.hpp"
 #include "vpdn/status.hpp"
@@ -64,6 +65,9 @@ class Operations {
   // `cut connection ...`: ends every matching user's call (PPP Terminate, then CDN or
   // PADT; accounting Stop with Admin-Reset). Returns how many were cut.
   virtual std::size_t cut_connections(const ConnectionFilter& filter) = 0;
+  // `display radius statistics` / `reset radius statistics`.
+  virtual aaa::RadiusStatistics radius_statistics() const { return {}; }
+  virtual void reset_radius_statistics() {}
 };
 
 }  // namespace vpdnd::cli

@@ -163,6 +163,10 @@ struct RadiusScheme {
   std::uint32_t retry = 3;
   std::uint32_t realtime_accounting_min = 12;
   std::optional<Ipv4> nas_ip;
+  // `attribute 80 check-mode {strict|loose}`: strict (default) drops Access replies without
+  // a Message-Authenticator (BlastRADIUS, CVE-2024-3596); loose accepts them from servers
+  // that never send one. A Message-Authenticator that is present is always checked.
+  bool message_authenticator_strict = true;
   bool operator==(const RadiusScheme&) const = default;
 };
 

@@ -339,6 +339,32 @@ void register_aaa(Grammar& g) {
       return std::string{};
     });
   });
+  // Modelled on Comware's `attribute 15 check-mode {loose|strict}`: attribute 80 is
+  // Message-Authenticator (RFC 3579), whose absence in Access replies is what BlastRADIUS
+  // (CVE-2024-3596) exploits.
+  Node& a80 = r.kw("attribute", "RADIUS attribute handling")
+                  .kw("80", "Message-Authenticator")
+                  .kw("check-mode", "How Access replies are checked for it");
+  for (bool strict : {true, false}) {
+    a80.kw(strict ? "strict" : "loose",
+           strict ? "Drop Access replies without a Message-Authenticator (default)"
+                  : "Accept Access replies without one (servers that never send it)")
+        .run([strict](Call& call) {
+          radius_edit(call, [&](RadiusScheme& s) {
+            s.message_authenticator_strict = strict;
+            return std::string{};
+          });
+        });
+  }
+  ru.kw("attribute", "RADIUS attribute handling")
+      .kw("80", "Message-Authenticator")
+      .kw("check-mode", "Restore strict")
+      .run([](Call& call) {
+        radius_edit(call, [](RadiusScheme& s) {
+          s.message_authenticator_strict = true;
+          return std::string{};
+        });
+      });
 }
 
 }  // namespace vpdnd::cli::lang

@@ -196,9 +196,14 @@ void add_display(Node& r) {
     if (text.empty()) return call.error("Error: RADIUS scheme " + name + " does not exist.");
     call.print(text);
   };
-  Node& rs = d.kw("radius", "RADIUS information").kw("scheme", "RADIUS schemes");
+  Node& dr = d.kw("radius", "RADIUS information");
+  Node& rs = dr.kw("scheme", "RADIUS schemes");
   rs.run(schemes);
   rs.string("name", 1, 32, "Scheme name", valid_name).run(schemes);
+  dr.kw("statistics", "RADIUS packet statistics").run([](Call& call) {
+    auto stats = on_engine(call, [](Operations& o) { return o.radius_statistics(); });
+    call.print(render_radius_statistics(stats));
+  });
   auto connections = [](Call& call) {
     ConnectionFilter f = connection_filter(call);
     auto list = on_engine(call, [](Operations& o) { return o.online_users(); });
@@ -246,7 +251,16 @@ void register_operator(Grammar& g) {
   Node& undo = u.kw("undo", "Cancel current setting");
 
   // reset l2tp tunnel {id N | name NAME}, reset l2tp session id N
-  Node& rl = u.kw("reset", "Reset operation").kw("l2tp", "L2TP");
+  Node& reset = u.kw("reset", "Reset operation");
+  reset.kw("radius", "RADIUS")
+      .kw("statistics", "Clear RADIUS packet statistics")
+      .run([](Call& call) {
+        on_engine(call, [](Operations& o) {
+          o.reset_radius_statistics();
+          return 0;
+        });
+      });
+  Node& rl = reset.kw("l2tp", "L2TP");
   auto report = [](Call& call, const std::string& err) {
     if (!err.empty()) call.error(err);
   };

@@ -65,6 +65,7 @@ Block radius_block(const RadiusScheme& r) {
   if (r.realtime_accounting_min != def.realtime_accounting_min)
     b.push_back(" timer realtime-accounting " + std::to_string(r.realtime_accounting_min));
   if (r.nas_ip) b.push_back(" nas-ip " + r.nas_ip->to_string());
+  if (!r.message_authenticator_strict) b.push_back(" attribute 80 check-mode loose");
   return b;
 }
 

@@ -331,10 +331,51 @@ std::string render_radius_schemes(const config::RunningConfig& c, const std::str
            " minute(s)\n";
     out += "  NAS IP Address           : " +
            (r.nas_ip ? r.nas_ip->to_string() : std::string("Not configured")) + "\n";
+    out += "  Attribute 80 Check Mode  : " +
+           std::string(r.message_authenticator_strict ? "strict" : "loose") + "\n";
     out += "\n";
   }
   if (!name.empty() && n == 0) return {};
   out += " Total " + std::to_string(n) + " RADIUS scheme(s).\n";
+  return out;
+}
+
+std::string render_radius_statistics(const aaa::RadiusStatistics& stats) {
+  auto block = [](const aaa::RadiusServerStatistics& s, const std::string& title) {
+    std::string out = title + "\n";
+    auto row = [&](const char* name, std::uint64_t auth, const char* acct) {
+      char line[96];
+      std::snprintf(line, sizeof line, "  %-28s: %-12llu%s\n", name,
+                    static_cast<unsigned long long>(auth), acct);
+      out += line;
+    };
+    auto both = [&](const char* name, std::uint64_t auth, std::uint64_t acct) {
+      row(name, auth, std::to_string(acct).c_str());
+    };
+    out += "                                Auth.       Acct.\n";
+    both("Request Packet", s.access_requests, s.accounting_requests);
+    row("Access Accept", s.access_accepts, "-");
+    row("Access Reject", s.access_rejects, "-");
+    row("Access Challenge", s.access_challenges, "-");
+    char line[96];
+    std::snprintf(line, sizeof line, "  %-28s: %-12s%llu\n", "Accounting Response", "-",
+                  static_cast<unsigned long long>(s.accounting_responses));
+    out += line;
+    auto one = [&](const char* name, std::uint64_t v) {
+      std::snprintf(line, sizeof line, "  %-28s: %llu\n", name, static_cast<unsigned long long>(v));
+      out += line;
+    };
+    one("Retransmitted Packet", s.retransmissions);
+    one("Timeout Request", s.timeouts);
+    one("Bad Authenticator", s.bad_authenticator);
+    one("Bad Message-Authenticator", s.bad_message_authenticator);
+    one("Malformed Packet", s.malformed);
+    one("Unknown Source", s.unknown_source);
+    one("Unknown Identifier", s.unknown_id);
+    return out;
+  };
+  std::string out = block(stats.total, " Total statistics:");
+  for (const auto& s : stats.servers) out += "\n" + block(s, " Server " + s.server + ":");
   return out;
 }
 

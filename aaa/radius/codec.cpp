@@ -1,0 +1,281 @@
+#include "aaa/radius/codec.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+
+#include "aaa/radius/tunnel.hpp"
+
+namespace vpdnd::aaa::radius {
+
+bool AttributeList::add(std::uint8_t type, std::span<const std::uint8_t> value) {
+  if (value.size() > kMaxValue) return false;
+  items_.push_back({type, {value.begin(), value.end()}});
+  return true;
+}
+
+bool AttributeList::add_string(std::uint8_t type, std::string_view s) {
+  if (s.empty()) return true;
+  return add(type, bytes(s));
+}
+
+bool AttributeList::add_u32(std::uint8_t type, std::uint32_t v) {
+  const std::uint8_t b[4] = {static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
+                             static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
+  return add(type, b);
+}
+
+Authenticator md5(std::initializer_list<std::span<const std::uint8_t>> parts) {
+  Authenticator out{};
+  unsigned len = 0;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_md5(), nullptr) == 1;
+  for (auto p : parts) ok = ok && EVP_DigestUpdate(ctx, p.data(), p.size()) == 1;
+  if (ok) EVP_DigestFinal_ex(ctx, out.data(), &len);
+  EVP_MD_CTX_free(ctx);
+  return out;
+}
+
+Authenticator hmac_md5(std::string_view key, std::span<const std::uint8_t> data) {
+  Authenticator out{};
+  unsigned len = 0;
+  HMAC(EVP_md5(), key.data(), static_cast<int>(key.size()), data.data(), data.size(), out.data(),
+       &len);
+  return out;
+}
+
+std::vector<std::uint8_t> hide_user_password(std::string_view password, std::string_view secret,
+                                             const Authenticator& ra) {
+  std::vector<std::uint8_t> p(password.begin(), password.end());
+  const std::size_t padded = std::max<std::size_t>(16, (p.size() + 15) / 16 * 16);
+  p.resize(std::min<std::size_t>(padded, 128), 0);
+  std::span<const std::uint8_t> prev = ra;
+  for (std::size_t off = 0; off < p.size(); off += 16) {
+    const auto b = md5({bytes(secret), prev});
+    for (std::size_t i = 0; i < 16; ++i) p[off + i] ^= b[i];
+    prev = std::span<const std::uint8_t>(p).subspan(off, 16);
+  }
+  return p;
+}
+
+std::optional<std::string> unhide_user_password(std::span<const std::uint8_t> hidden,
+                                                std::string_view secret, const Authenticator& ra) {
+  if (hidden.empty() || hidden.size() % 16 || hidden.size() > 128) return std::nullopt;
+  std::string out(hidden.size(), '\0');
+  std::span<const std::uint8_t> prev = ra;
+  for (std::size_t off = 0; off < hidden.size(); off += 16) {
+    const auto b = md5({bytes(secret), prev});
+    for (std::size_t i = 0; i < 16; ++i) out[off + i] = static_cast<char>(hidden[off + i] ^ b[i]);
+    prev = hidden.subspan(off, 16);
+  }
+  while (!out.empty() && out.back() == '\0') out.pop_back();
+  return out;
+}
+
+namespace {
+
+// Header + attributes, Length filled in; the authenticator field holds `auth`.
+std::optional<std::vector<std::uint8_t>> assemble(std::uint8_t code, std::uint8_t id,
+                                                  const Authenticator& auth,
+                                                  const std::vector<Attribute>& attributes,
+                                                  bool message_authenticator) {
+  std::vector<std::uint8_t> out{code, id, 0, 0};
+  out.insert(out.end(), auth.begin(), auth.end());
+  if (message_authenticator) {
+    out.push_back(kMessageAuthenticator);
+    out.push_back(18);
+    out.resize(out.size() + 16, 0);
+  }
+  for (const auto& a : attributes) {
+    if (a.value.size() > kMaxValue) return std::nullopt;
+    out.push_back(a.type);
+    out.push_back(static_cast<std::uint8_t>(a.value.size() + 2));
+    out.insert(out.end(), a.value.begin(), a.value.end());
+  }
+  if (out.size() > kMaxPacket) return std::nullopt;
+  out[2] = static_cast<std::uint8_t>(out.size() >> 8);
+  out[3] = static_cast<std::uint8_t>(out.size());
+  return out;
+}
+
+constexpr std::size_t kMaOffset = kHeaderSize + 2;  // value of a leading Message-Authenticator
+
+}  // namespace
+
+std::optional<std::vector<std::uint8_t>> encode_access_request(
+    std::uint8_t id, const Authenticator& ra, const std::vector<Attribute>& attributes,
+    std::string_view secret) {
+  auto out = assemble(kAccessRequest, id, ra, attributes, true);
+  if (!out) return out;
+  const auto mac = hmac_md5(secret, *out);
+  std::copy(mac.begin(), mac.end(), out->begin() + kMaOffset);
+  return out;
+}
+
+std::optional<std::vector<std::uint8_t>> encode_accounting_request(
+    std::uint8_t id, const std::vector<Attribute>& attributes, std::string_view secret) {
+  auto out = assemble(kAccountingRequest, id, Authenticator{}, attributes, false);
+  if (!out) return out;
+  const auto auth = md5({*out, bytes(secret)});
+  std::copy(auth.begin(), auth.end(), out->begin() + 4);
+  return out;
+}
+
+std::vector<std::uint8_t> encode_reply(std::uint8_t code, std::uint8_t id, const Authenticator& ra,
+                                       const std::vector<Attribute>& attributes,
+                                       std::string_view secret, bool message_authenticator) {
+  auto out = assemble(code, id, ra, attributes, message_authenticator);
+  if (!out) return {};
+  if (message_authenticator) {
+    // RFC 3579 §3.2: over the reply with the Request Authenticator in place.
+    const auto mac = hmac_md5(secret, *out);
+    std::copy(mac.begin(), mac.end(), out->begin() + kMaOffset);
+  }
+  const auto auth = md5({*out, bytes(secret)});
+  std::copy(auth.begin(), auth.end(), out->begin() + 4);
+  return *out;
+}
+
+std::optional<Packet> decode(std::span<const std::uint8_t> d) {
+  if (d.size() < kHeaderSize) return std::nullopt;
+  const std::size_t length = (std::size_t{d[2]} << 8) | d[3];
+  if (length < kHeaderSize || length > kMaxPacket || length > d.size()) return std::nullopt;
+  Packet p;
+  p.code = d[0];
+  p.id = d[1];
+  std::copy(d.begin() + 4, d.begin() + 20, p.authenticator.begin());
+  std::size_t off = kHeaderSize;
+  while (off < length) {
+    if (length - off < 2) return std::nullopt;
+    const std::size_t alen = d[off + 1];
+    if (alen < 2 || off + alen > length) return std::nullopt;
+    p.attributes.push_back({d[off], {d.begin() + off + 2, d.begin() + off + alen}});
+    off += alen;
+  }
+  return p;
+}
+
+std::string_view to_string(ReplyCheck c) {
+  switch (c) {
+    case ReplyCheck::ok:
+      return "ok";
+    case ReplyCheck::malformed:
+      return "malformed";
+    case ReplyCheck::bad_code:
+      return "unexpected code";
+    case ReplyCheck::bad_id:
+      return "identifier mismatch";
+    case ReplyCheck::bad_authenticator:
+      return "bad Response Authenticator";
+    case ReplyCheck::bad_message_authenticator:
+      return "bad Message-Authenticator";
+    case ReplyCheck::missing_message_authenticator:
+      return "no Message-Authenticator";
+  }
+  return "?";
+}
+
+ReplyCheck check_reply(std::span<const std::uint8_t> d, std::uint8_t id, const Authenticator& ra,
+                       std::string_view secret, bool accounting, bool require_message_authenticator,
+                       Packet* out) {
+  auto p = decode(d);
+  if (!p) return ReplyCheck::malformed;
+  const bool code_ok = accounting ? p->code == kAccountingResponse
+                                  : (p->code == kAccessAccept || p->code == kAccessReject ||
+                                     p->code == kAccessChallenge);
+  if (!code_ok) return ReplyCheck::bad_code;
+  if (p->id != id) return ReplyCheck::bad_id;
+  const std::size_t length = (std::size_t{d[2]} << 8) | d[3];
+  std::vector<std::uint8_t> buf(d.begin(), d.begin() + length);
+  std::copy(ra.begin(), ra.end(), buf.begin() + 4);
+  const auto expect = md5({buf, bytes(secret)});
+  if (CRYPTO_memcmp(expect.data(), p->authenticator.data(), expect.size()) != 0)
+    return ReplyCheck::bad_authenticator;
+  if (!accounting) {
+    // Find the Message-Authenticator's offset in the packet; more than one is malformed.
+    std::size_t off = kHeaderSize, ma = 0;
+    int count = 0;
+    while (off < length) {
+      if (buf[off] == kMessageAuthenticator) {
+        if (buf[off + 1] != 18) return ReplyCheck::bad_message_authenticator;
+        ma = off + 2;
+        ++count;
+      }
+      off += buf[off + 1];
+    }
+    if (count > 1) return ReplyCheck::bad_message_authenticator;
+    if (count == 0 && require_message_authenticator)
+      return ReplyCheck::missing_message_authenticator;
+    if (count == 1) {
+      Authenticator got{};
+      std::copy(buf.begin() + ma, buf.begin() + ma + 16, got.begin());
+      std::fill(buf.begin() + ma, buf.begin() + ma + 16, 0);
+      const auto mac = hmac_md5(secret, buf);
+      if (CRYPTO_memcmp(mac.data(), got.data(), 16) != 0)
+        return ReplyCheck::bad_message_authenticator;
+    }
+  }
+  if (out) *out = std::move(*p);
+  return ReplyCheck::ok;
+}
+
+namespace {
+std::optional<std::uint32_t> as_u32(const std::vector<std::uint8_t>& v) {
+  if (v.size() != 4) return std::nullopt;
+  return (std::uint32_t{v[0]} << 24) | (std::uint32_t{v[1]} << 16) | (std::uint32_t{v[2]} << 8) |
+         v[3];
+}
+}  // namespace
+
+RadiusAccessReply access_reply_from(const Packet& p, std::string_view secret,
+                                    const Authenticator& ra, int* bad_tunnel_passwords) {
+  RadiusAccessReply reply;
+  reply.outcome = p.code == kAccessAccept ? RadiusOutcome::accept : RadiusOutcome::reject;
+  for (const auto& a : p.attributes) {
+    if (a.type != kReplyMessage) continue;
+    reply.reply_message.append(a.value.begin(), a.value.end());
+    reply.reply_message += '\n';
+  }
+  while (!reply.reply_message.empty() && reply.reply_message.back() == '\n')
+    reply.reply_message.pop_back();
+  if (p.code != kAccessAccept) return reply;
+  std::vector<detail::RawAttribute> tunnel_attrs;
+  for (const auto& a : p.attributes) {
+    switch (a.type) {
+      case kFramedIpAddress:
+        // RFC 2865 §5.8: 255.255.255.255 lets the user pick, 255.255.255.254 lets the NAS
+        // pick; neither names an address.
+        if (auto u = as_u32(a.value); u && *u && *u != 0xffffffffu && *u != 0xfffffffeu)
+          reply.framed_ip = Ipv4{*u};
+        break;
+      case kSessionTimeout:
+        if (auto u = as_u32(a.value)) reply.session_timeout_s = *u;
+        break;
+      case kIdleTimeout:
+        if (auto u = as_u32(a.value)) reply.idle_timeout_s = *u;
+        break;
+      case kFramedPool:
+        reply.framed_pool.assign(a.value.begin(), a.value.end());
+        break;
+      case 64:
+      case 65:
+      case 67:
+      case 69:
+      case 82:
+      case 83:
+      case 90:
+        if (!a.value.empty()) tunnel_attrs.push_back({a.type, a.value});
+        break;
+      default:
+        break;
+    }
+  }
+  if (!tunnel_attrs.empty())
+    reply.tunnels =
+        detail::decode_tunnel_attributes(tunnel_attrs, secret, ra, bad_tunnel_passwords);
+  return reply;
+}
+
+}  // namespace vpdnd::aaa::radius

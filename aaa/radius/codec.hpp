@@ -1,0 +1,159 @@
+// Internal to aaa/radius: the RADIUS wire format (RFC 2865 §3-5, RFC 2866 §3-4, RFC 3579
+// §3.2). Pure functions over bytes, no I/O and no state; MD5 and HMAC-MD5 come from OpenSSL.
+//
+// radcli builds its packets only inside its blocking send path (rc_pack_list is static in
+// sendserver.c), so the client encodes and checks packets here and owns its sockets.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aaa/aaa.hpp"
+
+namespace vpdnd::aaa::radius {
+
+using Authenticator = std::array<std::uint8_t, 16>;
+
+enum Code : std::uint8_t {
+  kAccessRequest = 1,
+  kAccessAccept = 2,
+  kAccessReject = 3,
+  kAccountingRequest = 4,
+  kAccountingResponse = 5,
+  kAccessChallenge = 11,
+};
+
+enum Attr : std::uint8_t {
+  kUserName = 1,
+  kUserPassword = 2,
+  kChapPassword = 3,
+  kNasIpAddress = 4,
+  kNasPort = 5,
+  kServiceType = 6,
+  kFramedProtocol = 7,
+  kFramedIpAddress = 8,
+  kReplyMessage = 18,
+  kSessionTimeout = 27,
+  kIdleTimeout = 28,
+  kCalledStationId = 30,
+  kCallingStationId = 31,
+  kNasIdentifier = 32,
+  kAcctStatusType = 40,
+  kAcctDelayTime = 41,
+  kAcctInputOctets = 42,
+  kAcctOutputOctets = 43,
+  kAcctSessionId = 44,
+  kAcctSessionTime = 46,
+  kAcctInputPackets = 47,
+  kAcctOutputPackets = 48,
+  kAcctTerminateCause = 49,
+  kAcctInputGigawords = 52,
+  kAcctOutputGigawords = 53,
+  kEventTimestamp = 55,
+  kChapChallenge = 60,
+  kNasPortType = 61,
+  kMessageAuthenticator = 80,
+  kNasPortId = 87,
+  kFramedPool = 88,
+};
+
+constexpr std::size_t kHeaderSize = 20;
+constexpr std::size_t kMaxPacket = 4096;  // RFC 2865 §3
+constexpr std::size_t kMaxValue = 253;
+
+struct Attribute {
+  std::uint8_t type = 0;
+  std::vector<std::uint8_t> value;
+};
+
+// Attribute list under construction; values longer than 253 octets are refused (false).
+class AttributeList {
+ public:
+  bool add(std::uint8_t type, std::span<const std::uint8_t> value);
+  bool add_string(std::uint8_t type, std::string_view s);  // empty: not added, true
+  bool add_u32(std::uint8_t type, std::uint32_t v);
+  const std::vector<Attribute>& items() const { return items_; }
+
+ private:
+  std::vector<Attribute> items_;
+};
+
+Authenticator md5(std::initializer_list<std::span<const std::uint8_t>> parts);
+Authenticator hmac_md5(std::string_view key, std::span<const std::uint8_t> data);
+inline std::span<const std::uint8_t> bytes(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+// RFC 2865 §5.2 hiding of User-Password (padded to 16 octets; at most 128).
+std::vector<std::uint8_t> hide_user_password(std::string_view password, std::string_view secret,
+                                             const Authenticator& request_authenticator);
+std::optional<std::string> unhide_user_password(std::span<const std::uint8_t> hidden,
+                                                std::string_view secret,
+                                                const Authenticator& request_authenticator);
+
+// An Access-Request with a Message-Authenticator as its first attribute (RFC 3579 §3.2,
+// and first so that no MD5 prefix can precede it). `request_authenticator` is the random
+// Request Authenticator. nullopt when the packet would exceed 4096 octets.
+std::optional<std::vector<std::uint8_t>> encode_access_request(
+    std::uint8_t id, const Authenticator& request_authenticator,
+    const std::vector<Attribute>& attributes, std::string_view secret);
+
+// An Accounting-Request; its Request Authenticator is MD5(Code+ID+Length+16 zero
+// octets+Attributes+Secret) (RFC 2866 §3) and can be read back from octets 4-19.
+std::optional<std::vector<std::uint8_t>> encode_accounting_request(
+    std::uint8_t id, const std::vector<Attribute>& attributes, std::string_view secret);
+
+// A reply as a server would build it (tests, benchmark, fuzz seeds): Response
+// Authenticator per RFC 2865 §3, and with `message_authenticator` a correct
+// Message-Authenticator first.
+std::vector<std::uint8_t> encode_reply(std::uint8_t code, std::uint8_t id,
+                                       const Authenticator& request_authenticator,
+                                       const std::vector<Attribute>& attributes,
+                                       std::string_view secret, bool message_authenticator);
+
+struct Packet {
+  std::uint8_t code = 0;
+  std::uint8_t id = 0;
+  Authenticator authenticator{};
+  std::vector<Attribute> attributes;
+};
+
+// Structure only: 20 <= Length <= 4096, Length <= datagram size (octets past Length are
+// padding and ignored, RFC 2865 §3), attributes of length >= 2 that tile the packet exactly.
+std::optional<Packet> decode(std::span<const std::uint8_t> datagram);
+
+enum class ReplyCheck : std::uint8_t {
+  ok,
+  malformed,                      // decode() failed
+  bad_code,                       // not a reply to this kind of request
+  bad_id,                         // Identifier differs from the request's
+  bad_authenticator,              // Response Authenticator wrong (forged or other secret)
+  bad_message_authenticator,      // present but wrong
+  missing_message_authenticator,  // absent and required
+};
+std::string_view to_string(ReplyCheck c);
+
+// Everything RFC 2865 §3 / RFC 2866 §3 / RFC 3579 §3.2 require before a reply may be used.
+// `accounting`: the request was an Accounting-Request (only Accounting-Response fits, and
+// Message-Authenticator is neither required nor checked). `require_message_authenticator`
+// applies to Access-Accept/Reject/Challenge; a Message-Authenticator that is present is
+// always checked. On ok, `out` (if given) receives the decoded packet.
+ReplyCheck check_reply(std::span<const std::uint8_t> datagram, std::uint8_t id,
+                       const Authenticator& request_authenticator, std::string_view secret,
+                       bool accounting, bool require_message_authenticator, Packet* out = nullptr);
+
+// What an Access reply that passed check_reply() grants: outcome by code (a Challenge is a
+// reject: PPP PAP/CHAP cannot relay it), Reply-Message lines, Framed-IP-Address (not the
+// RFC 2865 §5.8 "user/NAS picks" values), Framed-Pool, Session/Idle-Timeout, and the RFC
+// 2868 tunnel sets (Tunnel-Password decrypted with the request's authenticator; ones that
+// do not decrypt are counted in `bad_tunnel_passwords`).
+RadiusAccessReply access_reply_from(const Packet& p, std::string_view secret,
+                                    const Authenticator& request_authenticator,
+                                    int* bad_tunnel_passwords = nullptr);
+
+}  // namespace vpdnd::aaa::radius
