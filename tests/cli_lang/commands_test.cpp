@@ -145,6 +145,7 @@ INSTANTIATE_TEST_SUITE_P(
         UndoCase{kRadius, "retry 5", "undo retry"},
         UndoCase{kRadius, "timer realtime-accounting 1", "undo timer realtime-accounting"},
         UndoCase{kRadius, "nas-ip 10.0.0.1", "undo nas-ip"},
+        UndoCase{kRadius, "attribute 80 check-mode loose", "undo attribute 80 check-mode"},
         // VTY view
         UndoCase{kVty, "authentication-mode none", "undo authentication-mode"},
         UndoCase{{"user-interface vty 0 4", "set authentication password simple pw"},

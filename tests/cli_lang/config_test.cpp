@@ -145,6 +145,7 @@ radius scheme r2
  retry 4
  timer realtime-accounting 0
  nas-ip 10.1.1.9
+ attribute 80 check-mode loose
 domain isp
  authentication ppp radius-scheme r2 local none
  accounting ppp radius-scheme r2

@@ -44,6 +44,9 @@ class FakeOperations : public Operations {
     resets.push_back("session id " + std::to_string(id));
     return "";
   }
+  aaa::RadiusStatistics radius;
+  aaa::RadiusStatistics radius_statistics() const override { return radius; }
+  void reset_radius_statistics() override { radius = {}; }
   std::vector<aaa::OnlineUser> users;
   std::vector<ConnectionFilter> cuts;
   std::size_t cut_connections(const ConnectionFilter& f) override {

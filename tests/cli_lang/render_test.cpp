@@ -384,6 +384,46 @@ TEST_F(DisplayTest, NoSecretInAnyDisplay) {
   EXPECT_THAT(all, HasSubstr("tunnel password cipher $c$3$"));
 }
 
+TEST_F(DisplayTest, RadiusStatisticsTotalAndPerServerThenReset) {
+  ops.radius.total.access_requests = 12;
+  ops.radius.total.access_accepts = 9;
+  ops.radius.total.bad_authenticator = 3;
+  ops.radius.total.unknown_source = 2;
+  aaa::RadiusServerStatistics srv;
+  srv.server = "10.0.0.5:1812";
+  srv.access_requests = 12;
+  srv.bad_authenticator = 3;
+  ops.radius.servers.push_back(srv);
+  auto s = session();
+  auto r = s->execute("display radius statistics");
+  ASSERT_TRUE(r.ok) << r.output;
+  EXPECT_THAT(r.output, HasSubstr(" Total statistics:"));
+  EXPECT_THAT(r.output, HasSubstr("  Request Packet              : 12          0\n"));
+  EXPECT_THAT(r.output, HasSubstr("  Access Accept               : 9           -\n"));
+  EXPECT_THAT(r.output, HasSubstr("  Bad Authenticator           : 3\n"));
+  EXPECT_THAT(r.output, HasSubstr("  Unknown Source              : 2\n"));
+  EXPECT_THAT(r.output, HasSubstr(" Server 10.0.0.5:1812:"));
+  EXPECT_THAT(s->help("display radius "), HasSubstr("statistics"));
+  EXPECT_THAT(s->help("reset radius "), HasSubstr("statistics"));
+  ASSERT_TRUE(s->execute("reset radius statistics").ok);
+  EXPECT_EQ(ops.radius.total, aaa::RadiusServerStatistics{});
+  EXPECT_TRUE(ops.radius.servers.empty());
+}
+
+TEST_F(DisplayTest, RadiusSchemeShowsAttribute80CheckMode) {
+  auto s = system_session();
+  ASSERT_TRUE(s->execute("radius scheme r1").ok);
+  EXPECT_THAT(s->execute("display radius scheme r1").output,
+              HasSubstr("Attribute 80 Check Mode  : strict"));
+  ASSERT_TRUE(s->execute("attribute 80 check-mode loose").ok);
+  EXPECT_THAT(s->execute("display radius scheme r1").output,
+              HasSubstr("Attribute 80 Check Mode  : loose"));
+  EXPECT_THAT(s->execute("display this").output, HasSubstr(" attribute 80 check-mode loose\n"));
+  EXPECT_THAT(s->help("attribute 80 check-mode "), HasSubstr("strict"));
+  ASSERT_TRUE(s->execute("undo attribute 80 check-mode").ok);
+  EXPECT_TRUE(running().radius_schemes.at("r1").message_authenticator_strict);
+}
+
 TEST_F(DisplayTest, DisplayThisShowsTheCurrentBlock) {
   auto s = system_session();
   s->execute("sysname LNS");
