@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <functional>
 #include <future>
 #include <thread>
 
@@ -149,6 +150,75 @@ void print(const char* name, const Run& r, int users) {
               pct(r.latency_s, 0.50), pct(r.latency_s, 0.99), pct(r.latency_s, 1.0));
 }
 
+// A scripted server for the attack runs: receives one request, lets `forge` send its forged
+// Access-Accept (from wherever it likes), then sends the real Access-Reject. The forged
+// reply is refused when the user ends up rejected.
+struct Scripted {
+  int fd = -1;
+  std::uint16_t port = 0;
+  Scripted() { fd = udp_socket(&port); }
+  ~Scripted() { close(fd); }
+};
+
+int bound_socket(const char* addr, std::uint16_t port) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  inet_pton(AF_INET, addr, &a.sin_addr);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    std::perror("bind attacker");
+    std::exit(1);
+  }
+  return fd;
+}
+
+bool attack(
+    Engine& engine, RadiusClient& client, RadiusTarget target, const char* name,
+    const std::function<void(const std::vector<std::uint8_t>& request, const sockaddr_in& to,
+                             int server_fd, std::uint16_t server_port)>& forge) {
+  Scripted server;
+  target.scheme.primary_authentication = config::RadiusServer{Ipv4{0x7f000001}, server.port};
+  target.scheme.response_timeout_s = 2;
+  target.scheme.retry = 1;
+  std::promise<RadiusOutcome> done;
+  auto before = engine.call([&] { return client.statistics().total; });
+  engine.call([&] {
+    RadiusAccessRequest r;
+    r.user_name = "victim";
+    r.credentials = PapCredentials{"wrong"};
+    client.access_request(target, r, [&](RadiusAccessReply rep) { done.set_value(rep.outcome); });
+  });
+  pollfd p{server.fd, POLLIN, 0};
+  if (poll(&p, 1, 2000) != 1) return false;
+  std::vector<std::uint8_t> req(4096);
+  sockaddr_in from{};
+  socklen_t len = sizeof from;
+  ssize_t n =
+      recvfrom(server.fd, req.data(), req.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
+  if (n < 20) return false;
+  req.resize(static_cast<std::size_t>(n));
+  forge(req, from, server.fd, server.port);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  radius::Authenticator ra{};
+  std::copy(req.begin() + 4, req.begin() + 20, ra.begin());
+  auto real = radius::encode_reply(radius::kAccessReject, req[1], ra, {}, kSecret, true);
+  sendto(server.fd, real.data(), real.size(), 0, reinterpret_cast<sockaddr*>(&from), sizeof from);
+  auto f = done.get_future();
+  const bool answered = f.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  const RadiusOutcome outcome = answered ? f.get() : RadiusOutcome::error;
+  auto after = engine.call([&] { return client.statistics().total; });
+  const auto dropped = (after.bad_authenticator + after.bad_message_authenticator +
+                        after.unknown_source + after.unknown_id + after.malformed) -
+                       (before.bad_authenticator + before.bad_message_authenticator +
+                        before.unknown_source + before.unknown_id + before.malformed);
+  const bool refused = outcome == RadiusOutcome::reject && dropped == 1;
+  std::printf("attack %-52s %s (user %s by the real reply; %llu reply dropped)\n", name,
+              refused ? "REFUSED" : "ACCEPTED", std::string(to_string(outcome)).c_str(),
+              static_cast<unsigned long long>(dropped));
+  return refused;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -203,10 +273,62 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(s.total.bad_authenticator +
                                       s.total.bad_message_authenticator + s.total.unknown_id +
                                       s.total.unknown_source + s.total.malformed));
+  // Forged Access-Accepts, each followed by the server's real Access-Reject.
+  using Bytes = std::vector<std::uint8_t>;
+  auto ra_of = [](const Bytes& req) {
+    radius::Authenticator ra{};
+    std::copy(req.begin() + 4, req.begin() + 20, ra.begin());
+    return ra;
+  };
+  auto send = [](int fd, const Bytes& b, const sockaddr_in& to) {
+    sendto(fd, b.data(), b.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  };
+  bool all_refused = true;
+  all_refused &= attack(engine, *client, target, "Access-Accept, all-zero Response Authenticator",
+                        [&](const Bytes& req, const sockaddr_in& to, int fd, std::uint16_t) {
+                          auto b = radius::encode_reply(radius::kAccessAccept, req[1], ra_of(req),
+                                                        {}, kSecret, true);
+                          std::fill(b.begin() + 4, b.begin() + 20, 0);
+                          send(fd, b, to);
+                        });
+  all_refused &= attack(
+      engine, *client, target, "Access-Accept signed with another secret",
+      [&](const Bytes& req, const sockaddr_in& to, int fd, std::uint16_t) {
+        send(fd, radius::encode_reply(radius::kAccessAccept, req[1], ra_of(req), {}, "guess", true),
+             to);
+      });
+  all_refused &= attack(
+      engine, *client, target, "correct Access-Accept from another source port",
+      [&](const Bytes& req, const sockaddr_in& to, int, std::uint16_t) {
+        int other = bound_socket("127.0.0.1", 0);
+        send(other,
+             radius::encode_reply(radius::kAccessAccept, req[1], ra_of(req), {}, kSecret, true),
+             to);
+        close(other);
+      });
+  all_refused &= attack(
+      engine, *client, target, "correct Access-Accept from 127.0.0.2, same port",
+      [&](const Bytes& req, const sockaddr_in& to, int, std::uint16_t port) {
+        int other = bound_socket("127.0.0.2", port);
+        send(other,
+             radius::encode_reply(radius::kAccessAccept, req[1], ra_of(req), {}, kSecret, true),
+             to);
+        close(other);
+      });
+  all_refused &= attack(
+      engine, *client, target, "correct Access-Accept without Message-Authenticator",
+      [&](const Bytes& req, const sockaddr_in& to, int fd, std::uint16_t) {
+        send(fd,
+             radius::encode_reply(radius::kAccessAccept, req[1], ra_of(req), {}, kSecret, false),
+             to);
+      });
+  std::printf("%s\n",
+              all_refused ? "every forged reply refused" : "SOME FORGED REPLY WAS ACCEPTED");
+
   engine.call([&] { client.reset(); });
   engine.stop();
   close(hole);
-  const bool ok = alone.accepted == users && behind.accepted == users &&
+  const bool ok = all_refused && alone.accepted == users && behind.accepted == users &&
                   pct(alone.latency_s, 0.99) <= 2.0 && pct(behind.latency_s, 0.99) <= 2.0;
   std::printf("%s (target: every user accepted, p99 <= 2.0 s in both runs)\n",
               ok ? "PASS" : "FAIL");
