@@ -255,7 +255,17 @@ server default {
  accounting {
   detail
  }
+ # vpdnd requires a Message-Authenticator in Access replies (attribute 80 check-mode
+ # strict); Debian 12's FreeRADIUS 3.2.1 signs one only when the reply carries it.
  post-auth {
+  update reply {
+   Message-Authenticator := 0x00
+  }
+  Post-Auth-Type REJECT {
+   update reply {
+    Message-Authenticator := 0x00
+   }
+  }
  }
 }
 EOF
