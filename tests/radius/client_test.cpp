@@ -11,11 +11,13 @@
 
 #include <chrono>
 #include <future>
+#include <mutex>
 #include <optional>
 
 #include "aaa/aaa.hpp"
 #include "aaa/radius/codec.hpp"
 #include "common/engine.hpp"
+#include "common/log.hpp"
 
 namespace vpdnd::aaa {
 namespace {
@@ -234,6 +236,29 @@ TEST_F(ClientTest, WrongIdentifierIsDropped) {
   server_.send(reply(kAccessReject, req->bytes), req->from);
   EXPECT_EQ(outcome(f), RadiusOutcome::reject);
   EXPECT_EQ(stats().total.unknown_id, 1u);
+}
+
+TEST_F(ClientTest, DroppedRepliesLoggedOncePerServerAndReasonNoSecret) {
+  std::mutex m;
+  std::vector<std::string> lines;
+  auto sink = LogBus::instance().subscribe([&](const LogRecord& r) {
+    if (r.is_debug || r.text.find("radius-reply-dropped") == std::string::npos) return;
+    std::lock_guard lock(m);
+    lines.push_back(r.text);
+  });
+  auto f = access();
+  auto req = server_.recv();
+  ASSERT_TRUE(req);
+  for (int i = 0; i < 20; ++i) server_.send(reply(kAccessAccept, req->bytes, "forger"), req->from);
+  std::this_thread::sleep_for(100ms);
+  server_.send(reply(kAccessReject, req->bytes), req->from);
+  EXPECT_EQ(outcome(f), RadiusOutcome::reject);
+  LogBus::instance().unsubscribe(sink);
+  EXPECT_EQ(stats().total.bad_authenticator, 20u);
+  std::lock_guard lock(m);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("bad Response Authenticator"), std::string::npos);
+  EXPECT_EQ(lines[0].find(kSecret), std::string::npos);
 }
 
 TEST_F(ClientTest, MissingMessageAuthenticatorRefusedByDefault) {
