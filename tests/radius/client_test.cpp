@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <mutex>
@@ -413,6 +414,27 @@ TEST_F(ClientTest, AccountingResponseCheckedAndDelayTimeSent) {
   EXPECT_EQ(s.total.accounting_requests, 1u);
   EXPECT_EQ(s.total.accounting_responses, 1u);
   EXPECT_EQ(s.total.bad_authenticator, 1u);
+}
+
+// Destroying the client with requests on the wire drops them: no callback, and the
+// replies and timers that arrive afterwards touch nothing (checked under ASan).
+TEST_F(ClientTest, DestroyedWithRequestsOutstandingCallsNothingBack) {
+  std::atomic<int> called{0};
+  target_.scheme.response_timeout_s = 1;
+  engine_.call([&] {
+    for (int i = 0; i < 10; ++i) {
+      RadiusAccessRequest r;
+      r.user_name = "u" + std::to_string(i);
+      r.credentials = PapCredentials{"pw"};
+      client_->access_request(target_, r, [&](RadiusAccessReply) { ++called; });
+    }
+  });
+  auto req = server_.recv();
+  ASSERT_TRUE(req);
+  engine_.call([&] { client_.reset(); });
+  server_.send(reply(kAccessAccept, req->bytes), req->from);
+  std::this_thread::sleep_for(1200ms);
+  EXPECT_EQ(called.load(), 0);
 }
 
 TEST_F(ClientTest, CancelledRequestNeverCallsBackAndResetClearsCounters) {
