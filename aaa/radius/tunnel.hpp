@@ -1,6 +1,6 @@
-// Internal to aaa/radius: RFC 2868 tunnel attributes from raw attribute values (radcli
-// knows nothing of tags), and the RFC 2868 §3.5 Tunnel-Password cipher. Pure functions,
-// unit-tested without a server.
+// Internal to aaa/radius: RFC 2868 tunnel attributes from raw attribute values (tagged,
+// so grouped here rather than in the codec), and the RFC 2868 §3.5 Tunnel-Password
+// cipher. Pure functions, unit-tested without a server.
 #pragma once
 
 #include <array>

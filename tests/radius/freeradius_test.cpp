@@ -1,4 +1,4 @@
-// System test: vpdnd's AAA and radcli client against a real FreeRADIUS (Debian's
+// System test: vpdnd's AAA and RADIUS client against a real FreeRADIUS (Debian's
 // freeradius 3.2) that the test configures from scratch under the build tree and runs on
 // 127.0.0.1. Each test gets its own server and port pair from the aaa range 22000-22999, so
 // ctest may run them in parallel; the server is killed in TearDown (and by PDEATHSIG if this
@@ -518,8 +518,7 @@ TEST_F(FreeRadiusTest, BothDownFallsBackToLocal) {
   EXPECT_EQ(r.failure, AuthFailure::radius_unreachable);
 }
 
-// `retry N` is the number of transmissions to a silent server, as on Comware (radcli counts
-// the retries after the first: passing N through sent N + 1).
+// `retry N` is the number of transmissions to a silent server, as on Comware.
 TEST_F(FreeRadiusTest, RetryCountsTransmissions) {
   start_server(9);
   configure(dead_port_, std::nullopt, /*fallback_local=*/true);
