@@ -257,11 +257,6 @@ class RadiusClient {
 // client on the engine thread (or after the engine stopped), after the Aaa that uses it;
 // outstanding requests are dropped and their callbacks never run.
 std::unique_ptr<RadiusClient> make_radius_client(Engine& engine);
-// Former name; `workers` and `dictionary` no longer apply.
-inline std::unique_ptr<RadiusClient> make_radcli_client(Engine& engine, unsigned = 0,
-                                                        std::string = {}) {
-  return make_radius_client(engine);
-}
 
 // ---- IP pools ------------------------------------------------------------------------------
 

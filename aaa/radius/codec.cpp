@@ -1,6 +1,5 @@
 #include "aaa/radius/codec.hpp"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -25,17 +24,6 @@ bool AttributeList::add_u32(std::uint8_t type, std::uint32_t v) {
   const std::uint8_t b[4] = {static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
                              static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
   return add(type, b);
-}
-
-Authenticator md5(std::initializer_list<std::span<const std::uint8_t>> parts) {
-  Authenticator out{};
-  unsigned len = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_md5(), nullptr) == 1;
-  for (auto p : parts) ok = ok && EVP_DigestUpdate(ctx, p.data(), p.size()) == 1;
-  if (ok) EVP_DigestFinal_ex(ctx, out.data(), &len);
-  EVP_MD_CTX_free(ctx);
-  return out;
 }
 
 Authenticator hmac_md5(std::string_view key, std::span<const std::uint8_t> data) {
@@ -191,8 +179,7 @@ ReplyCheck check_reply(std::span<const std::uint8_t> d, std::uint8_t id, const A
   std::vector<std::uint8_t> buf(d.begin(), d.begin() + length);
   std::copy(ra.begin(), ra.end(), buf.begin() + 4);
   const auto expect = md5({buf, bytes(secret)});
-  if (CRYPTO_memcmp(expect.data(), p->authenticator.data(), expect.size()) != 0)
-    return ReplyCheck::bad_authenticator;
+  if (!equal_secret(expect, p->authenticator)) return ReplyCheck::bad_authenticator;
   if (!accounting) {
     // Find the Message-Authenticator's offset in the packet; more than one is malformed.
     std::size_t off = kHeaderSize, ma = 0;
@@ -213,8 +200,7 @@ ReplyCheck check_reply(std::span<const std::uint8_t> d, std::uint8_t id, const A
       std::copy(buf.begin() + ma, buf.begin() + ma + 16, got.begin());
       std::fill(buf.begin() + ma, buf.begin() + ma + 16, 0);
       const auto mac = hmac_md5(secret, buf);
-      if (CRYPTO_memcmp(mac.data(), got.data(), 16) != 0)
-        return ReplyCheck::bad_message_authenticator;
+      if (!equal_secret(mac, got)) return ReplyCheck::bad_message_authenticator;
     }
   }
   if (out) *out = std::move(*p);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "aaa/aaa.hpp"
+#include "common/digest.hpp"
 
 namespace vpdnd::aaa::radius {
 
@@ -83,7 +84,7 @@ class AttributeList {
   std::vector<Attribute> items_;
 };
 
-Authenticator md5(std::initializer_list<std::span<const std::uint8_t>> parts);
+using vpdnd::md5;  // common/digest: libcrypto's MD5, the one every protocol here uses
 Authenticator hmac_md5(std::string_view key, std::span<const std::uint8_t> data);
 inline std::span<const std::uint8_t> bytes(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
