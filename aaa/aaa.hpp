@@ -289,6 +289,24 @@ struct SessionStart {
   std::function<Counters()> counters;
 };
 
+// The stop-accounting buffer (Comware's): an Accounting-Request Stop that no server
+// answered after the scheme's retries is kept and re-sent, with Acct-Delay-Time (RFC 2866
+// §5.2, seconds since the session ended), every `retry_interval` until a server answers or
+// the scheme's `retry stop-accounting` transmissions are spent. The buffer holds at most
+// `capacity` Stops; a new one beyond that drops the oldest (counted, logged). With a
+// `file`, the buffer survives a restart: it is rewritten atomically (temporary file,
+// fsync, rename; mode 0600) at most `persist_delay` after a change and when Aaa is
+// destroyed, and read back by the constructor. The file names the scheme, never its key.
+struct StopBufferOptions {
+  std::string file;  // empty: memory only
+  std::size_t capacity = 10000;
+  Duration retry_interval = std::chrono::seconds(30);
+  std::size_t window = 16;  // buffered Stops on the wire at once
+  Duration persist_delay = std::chrono::seconds(1);
+  // Unix seconds (event times, Acct-Delay-Time across restarts). Empty: the system clock.
+  std::function<std::int64_t()> wall_clock;
+};
+
 class Aaa {
  public:
   using AuthHandle = std::uint64_t;  // never 0
@@ -296,7 +314,10 @@ class Aaa {
   static constexpr AuthHandle kNoRequest = 0;
   using AuthCallback = std::function<void(AuthResult)>;
 
-  Aaa(config::ConfigStore& store, TimerService& timers, RadiusClient& radius);
+  Aaa(config::ConfigStore& store, TimerService& timers, RadiusClient& radius,
+      StopBufferOptions stop_buffer = {});
+  // Stops still unanswered (on the wire or queued) go into the stop-accounting buffer
+  // (when their scheme has it enabled), and the buffer is written to its file.
   ~Aaa();
   Aaa(const Aaa&) = delete;
   Aaa& operator=(const Aaa&) = delete;
@@ -338,6 +359,12 @@ class Aaa {
   std::size_t accounting_in_flight() const;
   // The Acct-Session-Id of an open session (empty if unknown).
   std::string accounting_session_id(SessionId id) const;
+
+  // The stop-accounting buffer, oldest first.
+  std::vector<BufferedStop> stop_accounting_buffer() const;
+  StopBufferStatistics stop_buffer_statistics() const;
+  // `reset stop-accounting-buffer ...`: drops the matching Stops; returns how many.
+  std::size_t reset_stop_accounting_buffer(const std::function<bool(const BufferedStop&)>& match);
 
  private:
   struct Impl;

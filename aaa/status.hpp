@@ -35,4 +35,26 @@ struct OnlineUser {
   std::uint32_t online_s = 0;   // seconds since the session opened
 };
 
+// One Stop in the stop-accounting buffer (`display stop-accounting-buffer`).
+struct BufferedStop {
+  std::string scheme;           // RADIUS scheme by name
+  std::string session_id;       // Acct-Session-Id
+  std::string user;             // User-Name as sent
+  std::int64_t event_time = 0;  // Unix seconds when the session ended
+  std::uint32_t attempts = 0;   // transmissions so far, the first one included
+};
+
+// Counts since start (`display stop-accounting-buffer` summary).
+struct StopBufferStatistics {
+  std::size_t entries = 0;
+  std::size_t capacity = 0;
+  std::uint64_t buffered = 0;          // Stops that entered the buffer
+  std::uint64_t answered = 0;          // buffered Stops the server finally answered
+  std::uint64_t dropped_full = 0;      // oldest entries dropped for a newer one
+  std::uint64_t dropped_attempts = 0;  // dropped after `retry stop-accounting` attempts
+  std::uint64_t dropped_unusable = 0;  // scheme removed or without accounting server
+  std::uint64_t reset = 0;             // removed by `reset stop-accounting-buffer`
+  std::uint64_t load_errors = 0;       // unreadable lines in the buffer file
+};
+
 }  // namespace vpdnd::aaa

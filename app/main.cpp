@@ -20,6 +20,10 @@
 // bundled default config holds no secret: when it is the config loaded, every local user
 // without a password and every LNS group with tunnel authentication but no tunnel password
 // get a random one for this run, shown once on the console (a terminal; never in a log).
+//
+// Stop-accounting buffer file (RADIUS Stops no server answered, re-sent after a restart):
+// --stop-accounting-buffer FILE; otherwise stop-accounting.buf in the directory `save`
+// writes to (/etc/vpdnd/stop-accounting.buf, or beside --config FILE).
 #include <fcntl.h>
 #include <openssl/rand.h>
 #include <syslog.h>
@@ -68,6 +72,7 @@ struct Options {
   std::string telnet_bind = "127.0.0.1";
   bool console = true;
   vpdnd::app::DataPlaneChoice data_plane = vpdnd::app::DataPlaneChoice::automatic;
+  std::string stop_accounting_buffer;  // empty: beside the config `save` writes
 };
 
 void usage(std::FILE* out) {
@@ -84,6 +89,10 @@ void usage(std::FILE* out) {
                "                       the l2tp genetlink family, PPPoL2TP and /dev/ppp\n"
                "                       exist, else user space (TUN); kernel when they do not:\n"
                "                       an error is logged and user space is used\n"
+               "  --stop-accounting-buffer FILE\n"
+               "                       where unanswered accounting Stops are kept across\n"
+               "                       restarts (default stop-accounting.buf beside the\n"
+               "                       config file `save` writes)\n"
                "  --version            print the version and exit\n"
                "  --help               this text\n",
                kSystemConfig);
@@ -140,6 +149,10 @@ std::optional<Options> parse(int argc, char** argv, int* exit_code) {
         return std::nullopt;
       }
       o.data_plane = *c;
+    } else if (is("--stop-accounting-buffer")) {
+      auto v = value("--stop-accounting-buffer");
+      if (!v || v->empty()) return std::nullopt;
+      o.stop_accounting_buffer = *v;
     } else if (is("--telnet-bind")) {
       auto v = value("--telnet-bind");
       if (!v) return std::nullopt;
@@ -284,8 +297,16 @@ int main(int argc, char** argv) {
   AsioTimerService timers(engine.io());
   engine.start();
 
+  app::ServicesOptions service_options;
+  service_options.data_plane = options->data_plane;
+  service_options.stop_accounting_buffer = options->stop_accounting_buffer;
+  if (service_options.stop_accounting_buffer.empty()) {
+    std::filesystem::path dir = std::filesystem::path(save_path).parent_path();
+    service_options.stop_accounting_buffer =
+        (dir.empty() ? std::filesystem::path(".") : dir) / "stop-accounting.buf";
+  }
   std::unique_ptr<app::Services> services =
-      engine.call([&] { return app::make_services(engine, store, timers, {options->data_plane}); });
+      engine.call([&] { return app::make_services(engine, store, timers, service_options); });
   cli::ShellContext shell{engine, store, services->operations(), save_path};
 
   auto loaded = cli::load_config_file(shell, load_path);

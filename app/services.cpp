@@ -121,7 +121,9 @@ class ApplianceServices final : public Services,
   void start() override {
     detect_data_plane_backend();
     radius_ = aaa::make_radius_client(engine_);
-    aaa_ = std::make_unique<aaa::Aaa>(store_, timers_, *radius_);
+    aaa::StopBufferOptions stop_buffer;
+    stop_buffer.file = options_.stop_accounting_buffer;
+    aaa_ = std::make_unique<aaa::Aaa>(store_, timers_, *radius_, std::move(stop_buffer));
     l2tp_ = std::make_unique<vpdn::L2tpEngine>(store_.running(), timers_, random_);
     l2tp_->set_handler(this);
     tun_ = std::make_unique<TunPort>(engine_.io(), [this](std::uint16_t vt, ByteView p) {
@@ -329,6 +331,18 @@ class ApplianceServices final : public Services,
                                     std::to_string(refs.size()) + " session(s)");
     return "";
   }
+  std::vector<aaa::BufferedStop> stop_accounting_buffer() const override {
+    return aaa_ ? aaa_->stop_accounting_buffer() : std::vector<aaa::BufferedStop>{};
+  }
+  aaa::StopBufferStatistics stop_buffer_statistics() const override {
+    return aaa_ ? aaa_->stop_buffer_statistics() : aaa::StopBufferStatistics{};
+  }
+  std::size_t reset_stop_accounting_buffer(const cli::StopBufferFilter& filter) override {
+    if (!aaa_) return 0;
+    return aaa_->reset_stop_accounting_buffer(
+        [&](const aaa::BufferedStop& b) { return filter.matches(b); });
+  }
+
   std::size_t cut_connections(const cli::ConnectionFilter& filter) override {
     if (!aaa_) return 0;
     std::unordered_set<std::uint64_t> chosen;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "cli/operations.hpp"
 #include "common/engine.hpp"
@@ -21,6 +22,9 @@ struct ServicesOptions {
   // `vpdnd --data-plane`: which LNS data plane to use (decided once at start()).
   // 0 = DataPlaneChoice::automatic.
   DataPlaneChoice data_plane{};
+  // Where the stop-accounting buffer is kept across restarts (aaa::StopBufferOptions::file);
+  // empty: in memory only.
+  std::string stop_accounting_buffer;
 };
 
 class Services {

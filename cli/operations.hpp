@@ -46,6 +46,36 @@ struct ConnectionFilter {
   }
 };
 
+// Which buffered Stops `display stop-accounting-buffer` lists and `reset
+// stop-accounting-buffer` removes.
+struct StopBufferFilter {
+  enum class Kind : std::uint8_t {
+    all,
+    scheme,
+    session_id,
+    time_range,
+    user_name
+  } kind = Kind::all;
+  std::string text;               // scheme name, Acct-Session-Id or user name (exact)
+  std::int64_t from = 0, to = 0;  // time-range, Unix seconds, inclusive
+
+  bool matches(const aaa::BufferedStop& b) const {
+    switch (kind) {
+      case Kind::all:
+        return true;
+      case Kind::scheme:
+        return b.scheme == text;
+      case Kind::session_id:
+        return b.session_id == text;
+      case Kind::time_range:
+        return b.event_time >= from && b.event_time <= to;
+      case Kind::user_name:
+        return b.user == text;
+    }
+    return false;
+  }
+};
+
 class Operations {
  public:
   virtual ~Operations() = default;
@@ -68,6 +98,12 @@ class Operations {
   // `display radius statistics` / `reset radius statistics`.
   virtual aaa::RadiusStatistics radius_statistics() const { return {}; }
   virtual void reset_radius_statistics() {}
+
+  // The stop-accounting buffer (oldest first), its counters, and `reset
+  // stop-accounting-buffer` (returns how many Stops were removed).
+  virtual std::vector<aaa::BufferedStop> stop_accounting_buffer() const { return {}; }
+  virtual aaa::StopBufferStatistics stop_buffer_statistics() const { return {}; }
+  virtual std::size_t reset_stop_accounting_buffer(const StopBufferFilter&) { return 0; }
 };
 
 }  // namespace vpdnd::cli

@@ -167,6 +167,11 @@ struct RadiusScheme {
   // a Message-Authenticator (BlastRADIUS, CVE-2024-3596); loose accepts them from servers
   // that never send one. A Message-Authenticator that is present is always checked.
   bool message_authenticator_strict = true;
+  // `stop-accounting-buffer enable`: a Stop no server answered is kept and re-sent.
+  bool stop_accounting_buffer = true;
+  // `retry stop-accounting N`: transmissions of a Stop in all (the first one included)
+  // before it is dropped from the buffer.
+  std::uint32_t retry_stop_accounting = 500;
   bool operator==(const RadiusScheme&) const = default;
 };
 

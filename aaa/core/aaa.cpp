@@ -7,10 +7,14 @@
 #include <algorithm>
 #include <cstdio>
 #include <deque>
+#include <fstream>
+#include <limits>
 #include <random>
+#include <sstream>
 #include <unordered_map>
 
 #include "aaa/core/pool.hpp"
+#include "aaa/core/stop_buffer.hpp"
 #include "common/log.hpp"
 #include "common/packed_strings.hpp"
 #include "common/printable.hpp"
@@ -102,10 +106,18 @@ struct Aaa::Impl {
     TimerService::Id interim = TimerService::kNoTimer;  // cancelled by close_session / ~Aaa
   };
 
-  Impl(config::ConfigStore& s, TimerService& t, RadiusClient& r)
-      : store(s), timers(t), radius(r), alive(std::make_shared<bool>(true)) {
+  Impl(config::ConfigStore& s, TimerService& t, RadiusClient& r, StopBufferOptions o)
+      : store(s), timers(t), radius(r), alive(std::make_shared<bool>(true)), buf_opt(std::move(o)) {
     std::random_device rd;
     acct_prefix = (static_cast<std::uint32_t>(rd()) & 0xffffff00u);
+    if (!buf_opt.wall_clock)
+      buf_opt.wall_clock = [] {
+        return std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+      };
+    if (buf_opt.capacity == 0) buf_opt.capacity = 1;
+    if (buf_opt.window == 0) buf_opt.window = 1;
   }
 
   config::ConfigStore& store;
@@ -456,7 +468,8 @@ struct Aaa::Impl {
              a.session_id;
     });
     std::string sid = a.session_id;
-    enqueue_accounting(sid, RadiusTarget{*scheme, cfg().sysname}, std::move(a));
+    enqueue_accounting(sid, RadiusTarget{*scheme, cfg().sysname}, std::move(a),
+                       status == AcctStatus::stop ? buf_opt.wall_clock() : 0);
   }
 
   // One accounting request per session is on the wire at a time, so the server sees Start,
@@ -464,13 +477,14 @@ struct Aaa::Impl {
   struct AcctJob {
     RadiusTarget target;
     RadiusAccountingRequest request;
+    std::int64_t event_time = 0;  // Stop: when the session ended (Unix seconds)
   };
   std::unordered_map<std::string, std::deque<AcctJob>> acct_queue;  // front: on the wire
 
   void enqueue_accounting(const std::string& sid, RadiusTarget target,
-                          RadiusAccountingRequest request) {
+                          RadiusAccountingRequest request, std::int64_t event_time) {
     auto& q = acct_queue[sid];
-    q.push_back({std::move(target), std::move(request)});
+    q.push_back({std::move(target), std::move(request), event_time});
     if (q.size() == 1) dispatch_accounting(sid);
   }
 
@@ -492,6 +506,11 @@ struct Aaa::Impl {
                                               " outcome=" + std::string(to_string(reply.outcome)));
           auto it = acct_queue.find(sid);
           if (it == acct_queue.end()) return;
+          if (reply.outcome != RadiusOutcome::accept &&
+              it->second.front().request.status == AcctStatus::stop) {
+            AcctJob& job = it->second.front();
+            buffer_stop(job.target.scheme.name, std::move(job.request), job.event_time, 1);
+          }
           it->second.pop_front();
           if (it->second.empty()) {
             acct_queue.erase(it);
@@ -548,11 +567,308 @@ struct Aaa::Impl {
       release_lease(pool, s.address);
     sessions.erase(it);
   }
+
+  // ---- stop-accounting buffer ------------------------------------------------------------
+
+  struct BufferEntry {
+    detail::StopRecord record;
+    TimePoint due{};
+    RadiusClient::Id on_wire = 0;
+  };
+  StopBufferOptions buf_opt;
+  std::map<std::uint64_t, BufferEntry> stop_buffer;  // key ascending: oldest first
+  std::uint64_t next_stop_key = 1;
+  std::size_t stops_on_wire = 0;
+  TimerService::Id stop_timer = TimerService::kNoTimer;
+  TimerService::Id persist_timer = TimerService::kNoTimer;
+  bool closing = false;  // ~Aaa: no timers, no transmissions
+  StopBufferStatistics stop_stats;
+
+  static const char* outcome_text(RadiusOutcome o) {
+    return o == RadiusOutcome::timeout  ? "timeout"
+           : o == RadiusOutcome::accept ? "accept"
+                                        : "error";
+  }
+
+  static bool has_accounting_server(const config::RadiusScheme& s) {
+    return s.primary_accounting || s.secondary_accounting;
+  }
+
+  // A Stop that got no answer after `attempts` transmissions.
+  void buffer_stop(const std::string& scheme_name, RadiusAccountingRequest request,
+                   std::int64_t event_time, std::uint32_t attempts) {
+    const auto* scheme = find_scheme(cfg(), scheme_name);
+    const std::string what =
+        "session=" + request.session_id + " user=" + request.user_name + " scheme=" + scheme_name;
+    // Comware buffers nothing for a scheme without accounting server, nor when disabled.
+    if (!scheme || !has_accounting_server(*scheme) || !scheme->stop_accounting_buffer) {
+      log_warning(DebugModule::aaa,
+                  "event=accounting-stop-lost " + what + " reason=" +
+                      (!scheme || !has_accounting_server(*scheme) ? "no-accounting-server"
+                                                                  : "buffer-disabled"));
+      return;
+    }
+    if (attempts >= scheme->retry_stop_accounting && !closing) {
+      ++stop_stats.dropped_attempts;
+      log_warning(DebugModule::aaa, "event=accounting-stop-dropped " + what +
+                                        " reason=attempts attempts=" + std::to_string(attempts));
+      return;
+    }
+    while (stop_buffer.size() >= buf_opt.capacity) {
+      auto oldest = stop_buffer.begin();
+      if (oldest->second.on_wire) {
+        radius.cancel(oldest->second.on_wire);
+        --stops_on_wire;
+      }
+      ++stop_stats.dropped_full;
+      log_warning(
+          DebugModule::aaa,
+          "event=accounting-stop-dropped session=" + oldest->second.record.request.session_id +
+              " user=" + oldest->second.record.request.user_name +
+              " scheme=" + oldest->second.record.scheme +
+              " reason=buffer-full capacity=" + std::to_string(buf_opt.capacity));
+      stop_buffer.erase(oldest);
+    }
+    request.status = AcctStatus::stop;
+    request.delay_time_s = 0;
+    BufferEntry e;
+    e.record.scheme = scheme_name;
+    e.record.request = std::move(request);
+    e.record.event_time = event_time;
+    e.record.attempts = attempts;
+    e.due = timers.now() + buf_opt.retry_interval;
+    stop_buffer.emplace(next_stop_key++, std::move(e));
+    ++stop_stats.buffered;
+    log_info(DebugModule::aaa, "event=accounting-stop-buffered " + what +
+                                   " entries=" + std::to_string(stop_buffer.size()));
+    changed();
+    pump_stops();
+  }
+
+  std::uint32_t delay_since(std::int64_t event_time) const {
+    std::int64_t d = buf_opt.wall_clock() - event_time;
+    if (d < 0) return 0;
+    return static_cast<std::uint32_t>(
+        std::min<std::int64_t>(d, std::numeric_limits<std::uint32_t>::max()));
+  }
+
+  // Sends due entries, oldest first, up to the window; then sleeps until the next is due.
+  void pump_stops() {
+    if (closing) return;
+    if (stop_timer != TimerService::kNoTimer) {
+      timers.cancel(stop_timer);
+      stop_timer = TimerService::kNoTimer;
+    }
+    const TimePoint now = timers.now();
+    std::optional<TimePoint> next;
+    std::vector<std::uint64_t> due;
+    for (const auto& [key, e] : stop_buffer) {
+      if (e.on_wire) continue;
+      if (e.due <= now) {
+        if (stops_on_wire + due.size() < buf_opt.window) due.push_back(key);
+      } else if (!next || e.due < *next) {
+        next = e.due;
+      }
+    }
+    for (auto key : due) send_buffered(key);
+    if (next) {
+      stop_timer = timers.schedule(*next - now, [this] {
+        stop_timer = TimerService::kNoTimer;
+        pump_stops();
+      });
+    }
+  }
+
+  void send_buffered(std::uint64_t key) {
+    auto it = stop_buffer.find(key);
+    if (it == stop_buffer.end()) return;
+    BufferEntry& e = it->second;
+    const auto* scheme = find_scheme(cfg(), e.record.scheme);
+    if (!scheme || !has_accounting_server(*scheme)) {
+      ++stop_stats.dropped_unusable;
+      log_warning(DebugModule::aaa,
+                  "event=accounting-stop-dropped session=" + e.record.request.session_id +
+                      " user=" + e.record.request.user_name + " scheme=" + e.record.scheme +
+                      " reason=no-accounting-server");
+      stop_buffer.erase(it);
+      changed();
+      return;
+    }
+    RadiusAccountingRequest request = e.record.request;
+    request.delay_time_s = delay_since(e.record.event_time);
+    ++e.record.attempts;
+    debug_lazy(DebugModule::aaa, DebugClass::event, [&] {
+      return "Accounting Stop for " + request.user_name + " session " + request.session_id +
+             " re-sent from the buffer, attempt " + std::to_string(e.record.attempts) + ", delay " +
+             std::to_string(request.delay_time_s) + " s";
+    });
+    struct InFlight {
+      bool answered = false;
+    };
+    auto flight = std::make_shared<InFlight>();
+    ++stops_on_wire;
+    RadiusClient::Id id =
+        radius.accounting_request(RadiusTarget{*scheme, cfg().sysname}, std::move(request),
+                                  [this, flight, key](RadiusAccountingReply reply) {
+                                    flight->answered = true;
+                                    on_buffered_reply(key, reply.outcome);
+                                  });
+    if (!flight->answered) {
+      if (auto again = stop_buffer.find(key); again != stop_buffer.end())
+        again->second.on_wire = id;
+    }
+    changed();
+  }
+
+  void on_buffered_reply(std::uint64_t key, RadiusOutcome outcome) {
+    auto it = stop_buffer.find(key);
+    if (it == stop_buffer.end()) return;
+    BufferEntry& e = it->second;
+    e.on_wire = 0;
+    --stops_on_wire;
+    const std::string what = "session=" + e.record.request.session_id +
+                             " user=" + e.record.request.user_name + " scheme=" + e.record.scheme +
+                             " attempts=" + std::to_string(e.record.attempts);
+    if (outcome == RadiusOutcome::accept) {
+      ++stop_stats.answered;
+      log_info(DebugModule::aaa, "event=accounting-stop-delivered " + what);
+      stop_buffer.erase(it);
+    } else {
+      const auto* scheme = find_scheme(cfg(), e.record.scheme);
+      const std::uint32_t limit = scheme ? scheme->retry_stop_accounting : 0;
+      if (e.record.attempts >= limit) {
+        ++stop_stats.dropped_attempts;
+        log_warning(DebugModule::aaa, "event=accounting-stop-dropped " + what +
+                                          " reason=attempts outcome=" + outcome_text(outcome));
+        stop_buffer.erase(it);
+      } else {
+        e.due = timers.now() + buf_opt.retry_interval;
+      }
+    }
+    changed();
+    pump_stops();
+  }
+
+  std::size_t reset_stops(const std::function<bool(const BufferedStop&)>& match) {
+    std::size_t n = 0;
+    for (auto it = stop_buffer.begin(); it != stop_buffer.end();) {
+      if (!match(status_of(it->second))) {
+        ++it;
+        continue;
+      }
+      if (it->second.on_wire) {
+        radius.cancel(it->second.on_wire);
+        --stops_on_wire;
+      }
+      it = stop_buffer.erase(it);
+      ++n;
+    }
+    if (n) {
+      stop_stats.reset += n;
+      log_info(DebugModule::aaa, "event=stop-accounting-buffer-reset removed=" + std::to_string(n));
+      changed();
+      pump_stops();
+    }
+    return n;
+  }
+
+  static BufferedStop status_of(const BufferEntry& e) {
+    BufferedStop b;
+    b.scheme = e.record.scheme;
+    b.session_id = e.record.request.session_id;
+    b.user = e.record.request.user_name;
+    b.event_time = e.record.event_time;
+    b.attempts = e.record.attempts;
+    return b;
+  }
+
+  // ---- the buffer file ----
+
+  bool file_has_content = false;  // the file exists or the buffer was ever non-empty
+
+  void changed() {
+    if (buf_opt.file.empty() || closing || persist_timer != TimerService::kNoTimer) return;
+    persist_timer = timers.schedule(buf_opt.persist_delay, [this] {
+      persist_timer = TimerService::kNoTimer;
+      persist();
+    });
+  }
+
+  void persist() {
+    if (buf_opt.file.empty()) return;
+    if (stop_buffer.empty() && !file_has_content) return;
+    std::vector<detail::StopRecord> records;
+    records.reserve(stop_buffer.size());
+    for (const auto& [key, e] : stop_buffer) records.push_back(e.record);
+    std::string err =
+        detail::write_file_atomically(buf_opt.file, detail::encode_stop_buffer(records));
+    if (!err.empty()) {
+      log_warning(DebugModule::aaa, "event=stop-accounting-buffer-write-failed file=" +
+                                        buf_opt.file + " error=\"" + err + "\"");
+      return;
+    }
+    file_has_content = !stop_buffer.empty();
+  }
+
+  void load() {
+    if (buf_opt.file.empty()) return;
+    std::ifstream in(buf_opt.file, std::ios::binary);
+    if (!in) return;
+    file_has_content = true;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto decoded = detail::decode_stop_buffer(ss.str());
+    if (decoded.bad_lines) {
+      stop_stats.load_errors += decoded.bad_lines;
+      log_warning(DebugModule::aaa, "event=stop-accounting-buffer-bad-lines file=" + buf_opt.file +
+                                        " lines=" + std::to_string(decoded.bad_lines));
+    }
+    for (auto& r : decoded.records) {
+      if (stop_buffer.size() >= buf_opt.capacity) {
+        stop_buffer.erase(stop_buffer.begin());
+        ++stop_stats.dropped_full;
+      }
+      BufferEntry e;
+      e.record = std::move(r);
+      e.due = timers.now();  // re-sent right after the start
+      stop_buffer.emplace(next_stop_key++, std::move(e));
+    }
+    if (!stop_buffer.empty()) {
+      log_info(DebugModule::aaa, "event=stop-accounting-buffer-loaded file=" + buf_opt.file +
+                                     " entries=" + std::to_string(stop_buffer.size()));
+      stop_timer = timers.schedule(Duration::zero(), [this] {
+        stop_timer = TimerService::kNoTimer;
+        pump_stops();
+      });
+    }
+  }
+
+  // ~Aaa: Stops not answered yet join the buffer, then the buffer goes to its file.
+  void close_stop_buffer() {
+    closing = true;
+    for (auto& [sid, q] : acct_queue) {
+      bool front = true;
+      for (auto& job : q) {
+        if (job.request.status == AcctStatus::stop)
+          buffer_stop(job.target.scheme.name, std::move(job.request), job.event_time,
+                      front ? 1 : 0);
+        front = false;
+      }
+    }
+    for (auto& [key, e] : stop_buffer)
+      if (e.on_wire) radius.cancel(e.on_wire);
+    stops_on_wire = 0;
+    if (stop_timer != TimerService::kNoTimer) timers.cancel(stop_timer);
+    if (persist_timer != TimerService::kNoTimer) timers.cancel(persist_timer);
+    persist();
+  }
 };
 
-Aaa::Aaa(config::ConfigStore& store, TimerService& timers, RadiusClient& radius)
-    : impl_(std::make_unique<Impl>(store, timers, radius)) {
+Aaa::Aaa(config::ConfigStore& store, TimerService& timers, RadiusClient& radius,
+         StopBufferOptions stop_buffer)
+    : impl_(std::make_unique<Impl>(store, timers, radius, std::move(stop_buffer))) {
   impl_->sync_pools();
+  impl_->load();
   std::weak_ptr<bool> alive = impl_->alive;
   Impl* impl = impl_.get();
   store.subscribe([alive, impl](const config::ConfigChange& change, const config::RunningConfig&) {
@@ -570,6 +886,7 @@ Aaa::~Aaa() {
   }
   for (auto& [id, unused] : impl_->acct_in_flight) impl_->radius.cancel(id);
   for (auto& [id, s] : impl_->sessions) impl_->timers.cancel(s.interim);
+  impl_->close_stop_buffer();
 }
 
 Aaa::AuthHandle Aaa::authenticate(AuthRequest request, AuthCallback done) {
@@ -647,6 +964,29 @@ std::size_t Aaa::accounting_in_flight() const {
 std::string Aaa::accounting_session_id(SessionId id) const {
   auto it = impl_->sessions.find(id);
   return it == impl_->sessions.end() ? std::string() : impl_->acct_id(id);
+}
+
+}  // namespace vpdnd::aaa
+
+namespace vpdnd::aaa {
+
+std::vector<BufferedStop> Aaa::stop_accounting_buffer() const {
+  std::vector<BufferedStop> out;
+  out.reserve(impl_->stop_buffer.size());
+  for (const auto& [key, e] : impl_->stop_buffer) out.push_back(Impl::status_of(e));
+  return out;
+}
+
+StopBufferStatistics Aaa::stop_buffer_statistics() const {
+  StopBufferStatistics s = impl_->stop_stats;
+  s.entries = impl_->stop_buffer.size();
+  s.capacity = impl_->buf_opt.capacity;
+  return s;
+}
+
+std::size_t Aaa::reset_stop_accounting_buffer(
+    const std::function<bool(const BufferedStop&)>& match) {
+  return impl_->reset_stops(match);
 }
 
 }  // namespace vpdnd::aaa

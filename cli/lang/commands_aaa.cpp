@@ -80,6 +80,8 @@ config::Secret secret_from(const Call& call) {
   return config::Secret{call.get("secret")};
 }
 
+void register_stop_accounting_buffer(Grammar& g);  // commands_stop_buffer.cpp
+
 void register_aaa(Grammar& g) {
   // ---- domain view ----
   Node& d = root(g, View::domain);
@@ -365,6 +367,26 @@ void register_aaa(Grammar& g) {
           return std::string{};
         });
       });
+  // Comware's stop-accounting buffer: on by default, up to 500 transmissions of a Stop.
+  auto buffer = [](bool on) {
+    return [on](Call& call) {
+      radius_edit(call, [&](RadiusScheme& s) {
+        s.stop_accounting_buffer = on;
+        return std::string{};
+      });
+    };
+  };
+  r.kw("stop-accounting-buffer", "Buffer the Stops no server answered and send them again")
+      .kw("enable", "Enable the stop-accounting buffer (default)")
+      .run(buffer(true));
+  ru.kw("stop-accounting-buffer", "Buffer the Stops no server answered and send them again")
+      .kw("enable", "Disable the stop-accounting buffer")
+      .run(buffer(false));
+  number_setting(r.kw("retry", "Transmissions of a request before giving up"),
+                 ru.kw("retry", "Restore the default"), "stop-accounting",
+                 "Transmissions of a buffered Stop before it is dropped", 10, 65535,
+                 "Times (default 500)", &RadiusScheme::retry_stop_accounting, 500);
+  register_stop_accounting_buffer(g);
 }
 
 }  // namespace vpdnd::cli::lang

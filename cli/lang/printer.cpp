@@ -66,6 +66,10 @@ Block radius_block(const RadiusScheme& r) {
     b.push_back(" timer realtime-accounting " + std::to_string(r.realtime_accounting_min));
   if (r.nas_ip) b.push_back(" nas-ip " + r.nas_ip->to_string());
   if (!r.message_authenticator_strict) b.push_back(" attribute 80 check-mode loose");
+  if (r.stop_accounting_buffer != def.stop_accounting_buffer)
+    b.push_back(" undo stop-accounting-buffer enable");
+  if (r.retry_stop_accounting != def.retry_stop_accounting)
+    b.push_back(" retry stop-accounting " + std::to_string(r.retry_stop_accounting));
   return b;
 }
 

@@ -329,6 +329,9 @@ std::string render_radius_schemes(const config::RunningConfig& c, const std::str
     out += "  Retransmission Times     : " + std::to_string(r.retry) + "\n";
     out += "  Realtime Accounting      : " + std::to_string(r.realtime_accounting_min) +
            " minute(s)\n";
+    out += "  Stop-Accounting Buffer   : " +
+           std::string(r.stop_accounting_buffer ? "Enabled" : "Disabled") + "\n";
+    out += "  Retry Stop-Accounting    : " + std::to_string(r.retry_stop_accounting) + " time(s)\n";
     out += "  NAS IP Address           : " +
            (r.nas_ip ? r.nas_ip->to_string() : std::string("Not configured")) + "\n";
     out += "  Attribute 80 Check Mode  : " +
