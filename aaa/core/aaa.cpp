@@ -582,6 +582,10 @@ struct Aaa::Impl {
   TimerService::Id stop_timer = TimerService::kNoTimer;
   TimerService::Id persist_timer = TimerService::kNoTimer;
   bool closing = false;  // ~Aaa: no timers, no transmissions
+  // After a buffered Stop failed, one at a time until one is answered: a dead server is
+  // probed, not flooded, and few requests wait in the client behind the probe (their
+  // Acct-Delay-Time is fixed when they are handed over).
+  bool probing = false;
   StopBufferStatistics stop_stats;
 
   static const char* outcome_text(RadiusOutcome o) {
@@ -639,6 +643,7 @@ struct Aaa::Impl {
     e.due = timers.now() + buf_opt.retry_interval;
     stop_buffer.emplace(next_stop_key++, std::move(e));
     ++stop_stats.buffered;
+    probing = true;  // its server did not answer
     log_info(DebugModule::aaa, "event=accounting-stop-buffered " + what +
                                    " entries=" + std::to_string(stop_buffer.size()));
     changed();
@@ -662,10 +667,11 @@ struct Aaa::Impl {
     const TimePoint now = timers.now();
     std::optional<TimePoint> next;
     std::vector<std::uint64_t> due;
+    const std::size_t window = probing ? 1 : buf_opt.window;
     for (const auto& [key, e] : stop_buffer) {
       if (e.on_wire) continue;
       if (e.due <= now) {
-        if (stops_on_wire + due.size() < buf_opt.window) due.push_back(key);
+        if (stops_on_wire + due.size() < window) due.push_back(key);
       } else if (!next || e.due < *next) {
         next = e.due;
       }
@@ -729,6 +735,7 @@ struct Aaa::Impl {
     const std::string what = "session=" + e.record.request.session_id +
                              " user=" + e.record.request.user_name + " scheme=" + e.record.scheme +
                              " attempts=" + std::to_string(e.record.attempts);
+    probing = outcome != RadiusOutcome::accept;
     if (outcome == RadiusOutcome::accept) {
       ++stop_stats.answered;
       log_info(DebugModule::aaa, "event=accounting-stop-delivered " + what);

@@ -198,19 +198,38 @@ TEST_F(StopBufferTest, ResendsAreWindowedAndDrainWhenTheServerReturns) {
   start(options(false));
   end_sessions_unanswered(5);
   timers.advance(10s);
-  EXPECT_EQ(on_wire().size(), 2u);  // window 2
+  EXPECT_EQ(on_wire().size(), 1u);  // the server did not answer: one probe
   answer_all(RadiusOutcome::accept);
-  EXPECT_EQ(on_wire().size(), 2u);  // the next ones follow at once
+  EXPECT_EQ(on_wire().size(), 2u);  // answered: window 2, the next ones follow at once
   answer_all(RadiusOutcome::accept);
+  EXPECT_EQ(on_wire().size(), 2u);
   answer_all(RadiusOutcome::accept);
   EXPECT_TRUE(aaa->stop_accounting_buffer().empty());
   EXPECT_EQ(aaa->stop_buffer_statistics().answered, 5u);
 }
 
+TEST_F(StopBufferTest, AfterAFailureOneProbeAtATimeUntilAnswered) {
+  start(options(false));
+  end_sessions_unanswered(5);
+  timers.advance(10s);
+  ASSERT_EQ(on_wire().size(), 1u);
+  answer_all(RadiusOutcome::timeout);
+  // The remaining due Stops go one at a time: the server is probed, not flooded.
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(on_wire().size(), 1u) << i;
+    answer_all(RadiusOutcome::timeout);
+  }
+  EXPECT_TRUE(on_wire().empty());
+  timers.advance(10s);
+  EXPECT_EQ(on_wire().size(), 1u);
+  answer_all(RadiusOutcome::accept);
+  EXPECT_EQ(on_wire().size(), 2u);  // the window reopens
+}
+
 TEST_F(StopBufferTest, ResetRemovesMatchingEntries) {
   start(options(false));
   end_sessions_unanswered(3);
-  timers.advance(10s);  // two on the wire: a reset cancels them
+  timers.advance(10s);  // user0 on the wire: a reset cancels it
   auto n = aaa->reset_stop_accounting_buffer(
       [](const BufferedStop& b) { return b.user == "user0" || b.user == "user2"; });
   EXPECT_EQ(n, 2u);
