@@ -146,6 +146,8 @@ INSTANTIATE_TEST_SUITE_P(
         UndoCase{kRadius, "timer realtime-accounting 1", "undo timer realtime-accounting"},
         UndoCase{kRadius, "nas-ip 10.0.0.1", "undo nas-ip"},
         UndoCase{kRadius, "attribute 80 check-mode loose", "undo attribute 80 check-mode"},
+        UndoCase{kRadius, "undo stop-accounting-buffer enable", "stop-accounting-buffer enable"},
+        UndoCase{kRadius, "retry stop-accounting 10", "undo retry stop-accounting"},
         // VTY view
         UndoCase{kVty, "authentication-mode none", "undo authentication-mode"},
         UndoCase{{"user-interface vty 0 4", "set authentication password simple pw"},
@@ -272,6 +274,8 @@ INSTANTIATE_TEST_SUITE_P(
         RejectCase{kRadius, "primary authentication 127.0.0.1 0", kWrong},
         RejectCase{kRadius, "timer response-timeout 11", kWrong},
         RejectCase{kRadius, "retry 0", kWrong},
+        RejectCase{kRadius, "retry stop-accounting 9", kWrong},
+        RejectCase{kRadius, "retry stop-accounting 65536", kWrong},
         RejectCase{kRadius, "key authentication simple " + std::string(65, 'k'), kWrong},
         RejectCase{kVty, "authentication-mode password", "password first"},
         RejectCase{kVty, "idle-timeout 1 60", kWrong},

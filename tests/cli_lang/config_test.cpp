@@ -146,6 +146,8 @@ radius scheme r2
  timer realtime-accounting 0
  nas-ip 10.1.1.9
  attribute 80 check-mode loose
+ undo stop-accounting-buffer enable
+ retry stop-accounting 100
 domain isp
  authentication ppp radius-scheme r2 local none
  accounting ppp radius-scheme r2
