@@ -156,15 +156,38 @@ class ApplianceServices final : public Services,
       if (done) done();
       return;
     }
+    const auto accounting_until = std::chrono::steady_clock::now() + kAccountingGrace;
     if (auto_) auto_->close_all();  // CDN to the LNS we dialled
     if (lac_) lac_->close_all();    // CDN to the LNS, PADT to the users
     if (lns_) lns_->close_all();    // CDN to the LAC, accounting Stop
     // close_all took every kernel session down with its call; nothing is left behind even
     // if a call had not reached session_ip_down.
     if (kernel_) kernel_->stop();
-    l2tp_->shutdown([done = std::move(done)] {
-      if (done) done();
+    l2tp_->shutdown([this, accounting_until, done = std::move(done)]() mutable {
+      // The Stops just sent get a moment to be answered; those still unanswered when Aaa
+      // goes join the stop-accounting buffer file and are sent again after the next start.
+      wait_for_accounting(accounting_until, std::move(done));
     });
+  }
+
+  // From the start of shutdown; main() gives the whole shutdown 3 s.
+  static constexpr auto kAccountingGrace = std::chrono::milliseconds(2000);
+
+  void wait_for_accounting(std::chrono::steady_clock::time_point until,
+                           std::function<void()> done) {
+    if (!aaa_ || aaa_->accounting_in_flight() == 0 || std::chrono::steady_clock::now() >= until) {
+      if (done) done();
+      return;
+    }
+    timers_.schedule(
+        std::chrono::milliseconds(50),
+        [this, until, alive = std::weak_ptr<bool>(alive_), done = std::move(done)]() mutable {
+          if (alive.expired() || !*alive.lock()) {
+            if (done) done();
+            return;
+          }
+          wait_for_accounting(until, std::move(done));
+        });
   }
 
   // `--data-plane`: decided once; the operator sees the choice and, when the kernel path is
