@@ -723,7 +723,8 @@ struct Aaa::Impl {
       if (auto again = stop_buffer.find(key); again != stop_buffer.end())
         again->second.on_wire = id;
     }
-    changed();
+    // The attempt count alone does not rewrite the file (a long outage would rewrite it
+    // every interval); it is written with the next Stop that comes or goes, and at exit.
   }
 
   void on_buffered_reply(std::uint64_t key, RadiusOutcome outcome) {
