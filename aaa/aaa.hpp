@@ -295,8 +295,10 @@ struct SessionStart {
 // the scheme's `retry stop-accounting` transmissions are spent. The buffer holds at most
 // `capacity` Stops; a new one beyond that drops the oldest (counted, logged). With a
 // `file`, the buffer survives a restart: it is rewritten atomically (temporary file,
-// fsync, rename; mode 0600) at most `persist_delay` after a change and when Aaa is
-// destroyed, and read back by the constructor. The file names the scheme, never its key.
+// fsync, rename; mode 0600) at most `persist_delay` after a Stop entered or left it and
+// when Aaa is destroyed, and read back by the constructor (its Stops are re-sent at once).
+// The file names the scheme, never its key. After a Stop went unanswered, one buffered
+// Stop at a time probes the server until one is answered, then `window` at once.
 struct StopBufferOptions {
   std::string file;  // empty: memory only
   std::size_t capacity = 10000;
