@@ -11,6 +11,7 @@
 
 #include "cli/lang.hpp"
 #include "cli/lang/session.hpp"
+#include "common/printable.hpp"
 
 namespace vpdnd::cli::lang {
 
@@ -58,11 +59,9 @@ bool printable_token(std::string_view s) {
   return !s.empty();
 }
 
-// User names come from PPP peers: nothing but printable ASCII reaches the terminal.
+// User names come from PPP peers: escaped and bounded like every other peer string.
 std::string shown(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
-  return out;
+  return printable(s, kFieldWidth);
 }
 
 std::string comware_time(std::int64_t t) {

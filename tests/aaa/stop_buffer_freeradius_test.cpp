@@ -173,7 +173,7 @@ class StopBufferFreeRadius : public ::testing::Test {
       sys.accounting_radius = true;
       sys.accounting_radius_scheme = "r1";
       timers_ = std::make_unique<AsioTimerService>(engine_.io());
-      radius_ = make_radcli_client(engine_, 4);
+      radius_ = make_radius_client(engine_);
       StopBufferOptions o;
       o.file = (dir_ / "stop-accounting.buf").string();
       o.retry_interval = 1s;

@@ -79,7 +79,7 @@ TEST_F(StopBufferCli, DisplayBySchemeUserSessionAndTimeRange) {
               HasSubstr("Buffer: 3 of 10000 entries; buffered 7, delivered 2, dropped 1"));
   // A user name from a PPP peer never reaches the terminal as a control sequence.
   EXPECT_THAT(r.output, Not(HasSubstr("\x1b")));
-  EXPECT_THAT(r.output, HasSubstr("bob?[2J"));
+  EXPECT_THAT(r.output, HasSubstr("bob\\x1b[2J"));
 
   r = s->execute("display stop-accounting-buffer user-name carol");
   EXPECT_THAT(r.output, HasSubstr(" Total 1 record(s) matched."));
