@@ -279,6 +279,10 @@ class Authenticator {
   using Done = std::function<void(AuthResult)>;
   virtual Handle authenticate(const AuthRequest& request, Done done) = 0;
   virtual void cancel(Handle handle) = 0;
+  // The Name field of our CHAP Challenges, asked for each Challenge so a configuration
+  // change (Comware: the sysname) applies without a per-session copy. Empty: the session's
+  // SessionConfig::chap_name.
+  virtual std::string challenge_name() const { return {}; }
 };
 
 // The peer's address for IPCP (server side). Called once per session, after

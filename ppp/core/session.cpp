@@ -398,8 +398,12 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1)
       for (auto& b : out) b = static_cast<std::uint8_t>(std::rand());  // never reached in practice
   }
-  std::string_view chap_name() const {
-    return extra_ ? std::string_view(extra_->chap_name) : kDefaultChapName;
+  std::string chap_name() const {
+    if (authn_) {
+      std::string n = authn_->challenge_name();
+      if (!n.empty()) return n;
+    }
+    return std::string(extra_ ? std::string_view(extra_->chap_name) : kDefaultChapName);
   }
   const std::string& client_user() const {
     static const std::string none;
@@ -1061,9 +1065,9 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     random_bytes(n.challenge);
     // RFC 1994 §4.1: the Identifier changes with every Challenge sent.
     auth_id_ = static_cast<std::uint8_t>(auth_id_ + 1);
-    send_control(proto::chap, encode_chap_value({chap_code::challenge, auth_id_,
-                                                 Bytes(n.challenge.begin(), n.challenge.end()),
-                                                 std::string(chap_name())}));
+    send_control(proto::chap,
+                 encode_chap_value({chap_code::challenge, auth_id_,
+                                    Bytes(n.challenge.begin(), n.challenge.end()), chap_name()}));
     arm_timer(TimerUse::chap_retry, timer_cfg_.restart);
   }
 

@@ -132,6 +132,7 @@ class LacCallsTest : public ::testing::Test {
         auto [a, f] = std::move(access.to_user.front());
         access.to_user.pop_front();
         EXPECT_EQ(a, id);
+        seen_by_user.push_back(f);
         if (client) client->receive(f);
       }
       timers.run_due();
@@ -156,7 +157,46 @@ class LacCallsTest : public ::testing::Test {
   std::unique_ptr<LacCalls> calls;
   std::unique_ptr<ppp::PppSession> client;
   AccessId id{0, 0x11};
+  std::vector<Bytes> seen_by_user;  // every frame the LAC sent the user
+
+  // The Name field of every CHAP Challenge the user got.
+  std::vector<std::string> challenge_names() const {
+    std::vector<std::string> names;
+    for (const Bytes& f : seen_by_user) {
+      auto fr = ppp::decode_frame(f);
+      if (!fr || fr->protocol != ppp::proto::chap) continue;
+      auto cp = ppp::decode_control(fr->payload);
+      if (!cp || cp->code != ppp::chap_code::challenge) continue;
+      auto v = ppp::decode_chap_value(*cp);
+      if (v) names.push_back(v->name);
+    }
+    return names;
+  }
 };
+
+TEST_F(LacCallsTest, ChapChallengeNamesTheSysname) {
+  store.mutable_running().sysname = "LAC-1";
+  dial("alice@corp.com", "alicepw");
+  run(2s);
+  ASSERT_EQ(challenge_names(), std::vector<std::string>{"LAC-1"});
+  ASSERT_EQ(l2tp.placed.size(), 1u);
+
+  // A new sysname applies to the next call.
+  store.mutable_running().sysname = "LAC-2";
+  seen_by_user.clear();
+  id = AccessId{0, 0x12};
+  dial("alice@corp.com", "alicepw");
+  run(2s);
+  EXPECT_EQ(challenge_names(), std::vector<std::string>{"LAC-2"});
+}
+
+TEST_F(LacCallsTest, ChapChallengeNamesTheTemplatesChapUser) {
+  store.mutable_running().sysname = "LAC-1";
+  store.mutable_running().virtual_templates[1].chap_user = "lac-auth";
+  dial("alice@corp.com", "alicepw");
+  run(2s);
+  EXPECT_EQ(challenge_names(), std::vector<std::string>{"lac-auth"});
+}
 
 TEST_F(LacCallsTest, DomainUserIsTunnelledWithProxyDataAndFramesAreSwitched) {
   dial("alice@corp.com", "alicepw");

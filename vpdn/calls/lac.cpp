@@ -112,6 +112,9 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
   void cancel(Handle h) override {
     if (h) owner_.aaa_.cancel(h);
   }
+  std::string challenge_name() const override {
+    return calls_detail::chap_challenge_name(owner_.store_.running(), in_.virtual_template);
+  }
 
   // ---- AddressProvider (local termination only)
   std::optional<Ipv4> acquire(const std::string& user, const ppp::AuthResult& auth) override {

@@ -114,6 +114,9 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
                                     });
   }
   void cancel(Handle h) override { owner_.aaa_.cancel(h); }
+  std::string challenge_name() const override {
+    return calls_detail::chap_challenge_name(owner_.store_.running(), vt_);
+  }
 
   // ---- AddressProvider (RADIUS Framed-IP, else pool, else `remote address`)
   std::optional<Ipv4> acquire(const std::string& user, const ppp::AuthResult& auth) override {

@@ -9,6 +9,14 @@
 
 namespace vpdnd::vpdn::calls_detail {
 
+// Comware's CHAP authenticator names itself in the Challenge with the template's
+// `ppp chap user` if set, else the sysname; read per Challenge so a change applies at once.
+inline std::string chap_challenge_name(const config::RunningConfig& cfg, std::uint16_t vt) {
+  auto t = cfg.virtual_templates.find(vt);
+  if (t != cfg.virtual_templates.end() && !t->second.chap_user.empty()) return t->second.chap_user;
+  return cfg.sysname;
+}
+
 inline HangupCause hangup_cause(ppp::DownReason r) {
   using R = ppp::DownReason;
   switch (r) {
