@@ -541,6 +541,28 @@ TEST_F(Pair, CancelCallBeforeTunnelIsUp) {
   EXPECT_EQ(w.net.count(MessageType::icrq), 0u);
 }
 
+TEST_F(Pair, OperatorResetIsAnEventAndNotAnError) {
+  dial(request());
+  w.settle();
+  std::vector<LogRecord> records;
+  auto& bus = LogBus::instance();
+  bus.set_stderr(false);
+  auto id = bus.subscribe([&](const LogRecord& r) {
+    if (r.is_debug && r.text.find("StopCCN") != std::string::npos) records.push_back(r);
+  });
+  bus.set_all(DebugModule::l2tp, true);
+  EXPECT_EQ(lns.engine->reset_tunnel_name("LAC"), "");
+  bus.set_all(DebugModule::l2tp, false);
+  bus.unsubscribe(id);
+  bool saw_reset = false;
+  for (const auto& r : records) {
+    if (r.text.find("closed by operator, sending StopCCN") == std::string::npos) continue;
+    saw_reset = true;
+    EXPECT_EQ(r.cls, DebugClass::event) << r.text;
+  }
+  EXPECT_TRUE(saw_reset);
+}
+
 TEST_F(Pair, DebugLinesFollowTheCliReferenceFormat) {
   std::vector<std::string> lines;
   auto& bus = LogBus::instance();

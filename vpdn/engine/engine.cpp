@@ -568,11 +568,15 @@ class L2tpEngine::Impl {
     }
   }
 
-  // We tear the tunnel down: StopCCN, sessions reported down, hold-down state.
-  void stop_tunnel(Tunnel& t, ResultCode rc, const std::string& why, bool fail_over = false) {
+  // We tear the tunnel down: StopCCN, sessions reported down, hold-down state. An operator's
+  // request (reset, undo l2tp enable, a removed group) is an event, not an error, as on Comware.
+  enum class StopBy : std::uint8_t { failure, operator_request };
+  void stop_tunnel(Tunnel& t, ResultCode rc, const std::string& why, bool fail_over = false,
+                   StopBy by = StopBy::failure) {
     if (t.dead || t.state == TunnelState::stopping) return;
     t.closing = true;
-    debug_lazy(kL2tp, DebugClass::error, [&] {
+    const DebugClass cls = by == StopBy::failure ? DebugClass::error : DebugClass::event;
+    debug_lazy(kL2tp, cls, [&] {
       return "Tunnel " + std::to_string(t.local_id) + ": " + printable(why) +
              ", sending StopCCN (result " + std::to_string(rc.result) + ")";
     });
@@ -1835,7 +1839,8 @@ class L2tpEngine::Impl {
       remove_tunnel(*t);
       return true;
     }
-    stop_tunnel(*t, ResultCode{result, std::nullopt, {}}, "closed by operator");
+    stop_tunnel(*t, ResultCode{result, std::nullopt, {}}, "closed by operator", false,
+                StopBy::operator_request);
     return true;
   }
 
@@ -1843,7 +1848,8 @@ class L2tpEngine::Impl {
     std::vector<std::uint16_t> ids;
     for (auto& [id, t] : tunnels_) ids.push_back(id);
     for (auto id : ids)
-      if (Tunnel* t = tunnel(id)) stop_tunnel(*t, ResultCode{result, std::nullopt, {}}, why);
+      if (Tunnel* t = tunnel(id))
+        stop_tunnel(*t, ResultCode{result, std::nullopt, {}}, why, false, StopBy::operator_request);
   }
 
   void shutdown(std::function<void()> done, Duration limit) {
@@ -1893,8 +1899,8 @@ class L2tpEngine::Impl {
         if (t->group == n) ids.push_back(id);
       for (auto id : ids)
         if (Tunnel* t = tunnel(id))
-          stop_tunnel(*t, ResultCode{stopccn_result::clear, std::nullopt, {}},
-                      "l2tp-group removed");
+          stop_tunnel(*t, ResultCode{stopccn_result::clear, std::nullopt, {}}, "l2tp-group removed",
+                      false, StopBy::operator_request);
     }
   }
 
