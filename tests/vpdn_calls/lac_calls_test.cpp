@@ -3,6 +3,7 @@
 // with and without mandatory-chap / mandatory-lcp. Virtual time, no sockets.
 #include <gtest/gtest.h>
 
+#include "common/log.hpp"
 #include "tests/vpdn_calls/fakes.hpp"
 #include "vpdn/calls.hpp"
 
@@ -626,6 +627,24 @@ TEST_P(CallsChainTest, WrongPasswordFailsAtTheLnsAndEverythingEnds) {
   EXPECT_FALSE(access.terminated.empty());
   EXPECT_TRUE(lns_ip.routes.empty());
   EXPECT_EQ(lns_aaa->pool_status("1")[0].in_use, 0u);
+}
+
+TEST_P(CallsChainTest, RefusedCallIsLoggedWithTheUserName) {
+  std::vector<std::string> lns_down;
+  auto& bus = LogBus::instance();
+  bus.set_stderr(false);
+  auto sink = bus.subscribe([&](const LogRecord& r) {
+    if (!r.is_debug && r.text.rfind("call=", 0) == 0 &&
+        r.text.find(" PPP down ") != std::string::npos)
+      lns_down.push_back(r.text);
+  });
+  dial("wrong");
+  run(30s);
+  bus.unsubscribe(sink);
+  bus.set_stderr(true);
+  ASSERT_EQ(lns_down.size(), 1u);
+  EXPECT_NE(lns_down[0].find(" user=alice@corp.com PPP down reason=auth-failed"), std::string::npos)
+      << lns_down[0];
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, CallsChainTest,

@@ -244,7 +244,11 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
       l2tp_down_ = true;
       owner_.l2tp_.hang_up(id_, hangup_cause(reason));
     }
-    log_info(DebugModule::l2tp, "call=" + key(id_) + " user=" + printable(strings_.str(kUser)) +
+    // Before PPP is up (e.g. the LAC's proxy authentication refused) the name is the one the
+    // peer claimed, still unverified.
+    std::string user = strings_.str(kUser);
+    if (user.empty() && ppp_) user = ppp_->user();
+    log_info(DebugModule::l2tp, "call=" + key(id_) + " user=" + printable(user) +
                                     " PPP down reason=" + std::string(ppp::to_string(reason)) +
                                     " " + printable(detail));
     owner_.finished(id_);  // defers our destruction; touch nothing after this
