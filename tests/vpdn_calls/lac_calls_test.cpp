@@ -530,6 +530,7 @@ class CallsChainTest : public ::testing::TestWithParam<std::pair<bool, bool>> {
         any = true;
         auto [a, f] = std::move(access.to_user.front());
         access.to_user.pop_front();
+        seen_by_user.push_back(f);
         if (client) client->receive(f);
       }
       while (!bridge.to_lns.empty()) {
@@ -584,7 +585,28 @@ class CallsChainTest : public ::testing::TestWithParam<std::pair<bool, bool>> {
   std::unique_ptr<LnsCalls> lns;
   std::unique_ptr<ppp::PppSession> client;
   AccessId id{0, 3};
+  std::vector<Bytes> seen_by_user;
 };
+
+TEST_P(CallsChainTest, LnsChallengesWithItsSysname) {
+  lac_store.mutable_running().sysname = "LAC";
+  lns_store.mutable_running().sysname = "LNS";
+  dial("alicepw");
+  run(20s);
+  ASSERT_TRUE(user.up.has_value());
+  std::vector<std::string> names;
+  for (const Bytes& f : seen_by_user) {
+    auto fr = ppp::decode_frame(f);
+    if (!fr || fr->protocol != ppp::proto::chap) continue;
+    auto cp = ppp::decode_control(fr->payload);
+    if (!cp || cp->code != ppp::chap_code::challenge) continue;
+    if (auto v = ppp::decode_chap_value(*cp)) names.push_back(v->name);
+  }
+  // The LAC challenges first; the LNS challenges again only when it renegotiates.
+  std::vector<std::string> want{"LAC"};
+  if (GetParam().first || GetParam().second) want.push_back("LNS");
+  EXPECT_EQ(names, want);
+}
 
 TEST_P(CallsChainTest, UserReachesTheLnsAndPacketsFlow) {
   dial("alicepw");
