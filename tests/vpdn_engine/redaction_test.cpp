@@ -141,12 +141,16 @@ TEST_F(Redaction, HostileHostNameEscapedInDebugAndLogLines) {
   static const char raw[] = "evil\0\r\n%Dec  7 VPDN L2TP/6/INFO: forged\x1b[2J\x9b";
   std::string hostile(raw, sizeof raw - 1);
   hostile.resize(1017, 'A');
-  lns.config.l2tp_groups[1].tunnel_name = hostile;
+  // The LAC names itself so: its SCCRQ is the unauthenticated input an LNS must log safely
+  // (an LNS answering with a 1 KiB SCCRP to a 0.1 KiB SCCRQ would exceed what it may send
+  // to a peer not yet confirmed).
+  lac.config.l2tp_groups[1].tunnel_name = hostile;
+  lns.config.l2tp_groups[1].allow_remote = hostile;
   LogBus::instance().set_all(DebugModule::l2tp, true);
   dial(pap_request());
   w.settle();
   ASSERT_EQ(calls.up.size(), 1u);
-  auto tunnels = lac.engine->snapshot_tunnels();
+  auto tunnels = lns.engine->snapshot_tunnels();
   ASSERT_EQ(tunnels.size(), 1u);
   EXPECT_EQ(tunnels[0].remote_name, hostile);
   bool saw_name = false;
