@@ -461,7 +461,7 @@ class Bridge {
     }
     void hang_up(CallId c, HangupCause) override {
       if (lac) {
-        b->lns->on_call_down(c);
+        if (b->lns) b->lns->on_call_down(c);
       } else if (b->lac_down) {
         auto down = std::move(b->lac_down);
         down("CDN from LNS");
@@ -516,6 +516,12 @@ class CallsChainTest : public ::testing::TestWithParam<std::pair<bool, bool>> {
     lns->set_random(counter_random(50));
     bridge.lns = lns.get();
     bridge.lac = lac.get();
+  }
+  // The LNS side goes first (its CDNs still reach the LAC's calls); the LAC's calls, ended
+  // by its destructor, must then not reach the LNS calls that are gone.
+  ~CallsChainTest() override {
+    lns.reset();
+    bridge.lns = nullptr;
   }
   void pump() {
     for (int i = 0; i < 1000; ++i) {
