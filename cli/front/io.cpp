@@ -1,6 +1,7 @@
 #include "cli/front/io.hpp"
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +21,33 @@ bool write_all(int fd, std::string_view data) {
   return true;
 }
 
+bool write_before(int fd, std::string_view data, std::chrono::steady_clock::time_point deadline) {
+  using namespace std::chrono;
+  while (!data.empty()) {
+    // MSG_DONTWAIT: a blocking socket must not block here; a terminal that is not a socket
+    // (the console) falls back to a plain write.
+    ssize_t n = ::send(fd, data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0 && errno == ENOTSOCK) return write_all(fd, data);
+    if (n >= 0) {
+      data.remove_prefix(static_cast<std::size_t>(n));
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return false;
+    auto now = steady_clock::now();
+    if (now >= deadline) return false;
+    pollfd p{fd, POLLOUT, 0};
+    auto wait = duration_cast<milliseconds>(deadline - now).count() + 1;
+    if (::poll(&p, 1, static_cast<int>(std::min<long long>(wait, 250))) < 0 && errno != EINTR)
+      return false;
+  }
+  return true;
+}
+
+void KeyReader::emit(std::string_view data, std::chrono::steady_clock::time_point deadline) {
+  if (!write_failed_ && !write_before(fd_, data, deadline)) write_failed_ = true;
+}
+
 std::string crlf(std::string_view text) {
   std::string out;
   out.reserve(text.size() + text.size() / 16 + 2);
@@ -34,7 +62,7 @@ std::string crlf(std::string_view text) {
 std::optional<unsigned char> KeyReader::raw_byte(std::chrono::steady_clock::time_point deadline) {
   using namespace std::chrono;
   for (;;) {
-    if (stop_->load()) return std::nullopt;
+    if (stop_->load() || write_failed_) return std::nullopt;
     auto now = steady_clock::now();
     if (now >= deadline) return std::nullopt;
     // Poll in slices so that stop() is noticed promptly.
@@ -62,7 +90,7 @@ std::optional<unsigned char> KeyReader::key(std::chrono::steady_clock::time_poin
     if (codec_) {
       TelnetCodec::Output out;
       codec_->feed(std::string_view(reinterpret_cast<const char*>(&c), 1), out);
-      if (!out.reply.empty()) write_all(fd_, out.reply);
+      if (!out.reply.empty()) emit(out.reply, deadline);
       if (out.keys.empty()) continue;
       c = static_cast<unsigned char>(out.keys[0]);  // one byte in, at most one key out
     }
@@ -84,26 +112,26 @@ std::optional<std::string> KeyReader::line(bool echo,
     if (!k) return std::nullopt;
     unsigned char c = *k;
     if (c == '\r' || c == '\n') {
-      write_all(fd_, "\r\n");
-      return text;
+      emit("\r\n", deadline);
+      return write_failed_ ? std::nullopt : std::optional<std::string>(text);
     }
     if (c == 3 || c == 4) return std::nullopt;  // Ctrl+C, Ctrl+D
     if (c == 8 || c == 127) {
       if (!text.empty()) {
         text.pop_back();
-        if (echo) write_all(fd_, "\b \b");
+        if (echo) emit("\b \b", deadline);
       }
       continue;
     }
     if (c == 21) {  // Ctrl+U
       if (echo)
-        for (std::size_t i = 0; i < text.size(); ++i) write_all(fd_, "\b \b");
+        for (std::size_t i = 0; i < text.size(); ++i) emit("\b \b", deadline);
       text.clear();
       continue;
     }
     if (c < 32 || text.size() >= max_len) continue;
     text.push_back(static_cast<char>(c));
-    if (echo) write_all(fd_, std::string_view(reinterpret_cast<const char*>(&c), 1));
+    if (echo) emit(std::string_view(reinterpret_cast<const char*>(&c), 1), deadline);
   }
 }
 

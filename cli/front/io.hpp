@@ -18,6 +18,9 @@ namespace vpdnd::cli::front {
 
 // Writes everything or gives up on error (peer gone). Returns false on error.
 bool write_all(int fd, std::string_view data);
+// As write_all, but gives up when `deadline` passes: a peer that stops reading cannot hold
+// the writer beyond it. Returns false on error or timeout.
+bool write_before(int fd, std::string_view data, std::chrono::steady_clock::time_point deadline);
 // Text with '\n' line ends turned into "\r\n" (terminals in raw mode need the CR).
 std::string crlf(std::string_view text);
 
@@ -31,7 +34,8 @@ class KeyReader {
   // telnet client sends after CR is swallowed, so Enter is one '\r'.
   std::optional<unsigned char> key(std::chrono::steady_clock::time_point deadline);
   // Reads a line (Enter ends it), with simple editing (Backspace, Ctrl+U). Echoes typed
-  // characters when `echo`. nullopt as for key(); Ctrl+C/Ctrl+D also abort.
+  // characters when `echo`. nullopt as for key(); Ctrl+C/Ctrl+D also abort, and so does an
+  // echo or telnet answer that the peer does not read before `deadline`.
   // libcli ended a line at CR: the LF or NUL a telnet client sends after it is still unread
   // and must not count as a key of ours.
   void after_line_end() { after_cr_ = true; }
@@ -40,10 +44,13 @@ class KeyReader {
 
  private:
   std::optional<unsigned char> raw_byte(std::chrono::steady_clock::time_point deadline);
+  // Echo and telnet answers: bounded by the read deadline; a failure ends the reader.
+  void emit(std::string_view data, std::chrono::steady_clock::time_point deadline);
   int fd_;
   TelnetCodec* codec_;
   const std::atomic<bool>* stop_;
   bool after_cr_ = false;
+  bool write_failed_ = false;
 };
 
 }  // namespace vpdnd::cli::front

@@ -129,6 +129,10 @@ struct TelnetServer::Impl {
         ::close(fd);
         continue;
       }
+      // A client that stops reading makes our blocking writes fail after this long instead of
+      // holding its thread (and its login slot) for ever.
+      timeval send_timeout{30, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
       if (fd >= FD_SETSIZE) {  // libcli select()s on the fd
         front::write_all(fd, "% Too many open files, try again later.\r\n");
         ::close(fd);
