@@ -49,6 +49,7 @@ struct TerminalOptions {
   front::TelnetCodec* codec = nullptr;
   std::uint32_t idle_timeout_s = 0;  // 0 = never
   std::string peer;                  // for log lines ("127.0.0.1:40000", "console")
+  std::string user;                  // who logged in ("" without a user name), for `display users`
 };
 
 // Runs one interactive shell on `fd` (read and write) until the session quits, the peer

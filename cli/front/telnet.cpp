@@ -346,6 +346,7 @@ struct TelnetServer::Impl {
     options.codec = &codec;
     options.idle_timeout_s = vty.idle_timeout_s;
     options.peer = c.peer;
+    options.user = *user;
     front::write_all(c.fd, "\r\n");
     run_terminal(context, *session, c.fd, options, stop);
     log_info(DebugModule::aaa, "event=logout" + (user->empty() ? std::string() : " user=" + *user) +

@@ -79,6 +79,7 @@
 
 #include "cli/front.hpp"
 #include "cli/front/io.hpp"
+#include "cli/front/lines.hpp"
 #include "cli/front/telnet_codec.hpp"
 #include "common/log.hpp"
 
@@ -804,6 +805,31 @@ class Terminal {
 
 void run_terminal(FrontContext& context, CommandSession& session, int fd,
                   const TerminalOptions& options, const std::atomic<bool>& stop) {
+  // The line this terminal holds while it runs (`display users`).
+  struct Line {
+    Engine& engine;
+    const CommandSession* owner;
+    bool held = false;
+    ~Line() {
+      if (!held) return;
+      try {
+        engine.call([this] { process_lines().close(owner); });
+      } catch (const std::exception&) {
+        // The engine is stopping: the table goes with the process.
+      }
+    }
+  } line{context.engine, &session};
+  std::string location = options.telnet ? options.peer.substr(0, options.peer.rfind(':')) : "";
+  try {
+    line.held = context.engine.call([&] {
+      return process_lines()
+          .open(!options.telnet, options.user, location, &session, std::chrono::system_clock::now(),
+                std::chrono::steady_clock::now())
+          .has_value();
+    });
+  } catch (const std::exception&) {
+    return;  // the engine is stopping
+  }
   Terminal terminal(context, session, fd, options, stop);
   terminal.run();
 }

@@ -16,6 +16,7 @@
 #pragma GCC diagnostic pop
 #endif
 
+#include "cli/front/lines.hpp"
 #include "common/printable.hpp"
 
 namespace vpdnd::cli::lang {
@@ -168,6 +169,7 @@ const Grammar& grammar() {
     register_aaa(built);
     register_device(built);
     register_operator(built);
+    register_system_info(built);
     return built;
   }();
   return g;
@@ -324,6 +326,13 @@ ExecResult Session::execute(const std::string& line) {
                      "\n % Invalid regular expression: " + e.what());
     }
   }
+  if (origin_ != SessionOrigin::file) {
+    // Comware keeps the commands that parsed, as typed, a repeat of the last one once.
+    std::size_t end = line.find_last_not_of(" \t\r\n");
+    std::string typed = line.substr(first, end + 1 - first);
+    if (history_.empty() || history_.back() != typed) history_.push_back(std::move(typed));
+    if (history_.size() > kHistorySize) history_.pop_front();
+  }
   View before = view_;
   std::string before_object = object_;
   if (exec_view != view_) enter(exec_view);
@@ -334,7 +343,11 @@ ExecResult Session::execute(const std::string& line) {
     call.error(std::string("Error: ") + e.what());
   }
   if (call.failed && exec_view != before && view_ == exec_view) enter(before, before_object);
-  sysname_ = context_.engine.call([&] { return context_.store.running().sysname; });
+  sysname_ = context_.engine.call([&] {
+    if (origin_ != SessionOrigin::file)
+      process_lines().touch(this, std::chrono::steady_clock::now());
+    return context_.store.running().sysname;
+  });
 
   ExecResult r;
   r.output = std::move(call.output);

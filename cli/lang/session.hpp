@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <deque>
 #include <functional>
 #include <string>
 #include <vector>
@@ -69,6 +70,7 @@ void register_interfaces(Grammar& g);
 void register_aaa(Grammar& g);
 void register_device(Grammar& g);
 void register_operator(Grammar& g);
+void register_system_info(Grammar& g);
 
 class Session final : public CommandSession {
  public:
@@ -92,6 +94,9 @@ class Session final : public CommandSession {
   }
   TerminalSettings& mutable_terminal() { return terminal_; }
   void set_sysname(std::string name) { sysname_ = std::move(name); }
+  // The commands this terminal ran, oldest first, as typed (`display history-command`).
+  static constexpr std::size_t kHistorySize = 10;
+  const std::deque<std::string>& history() const { return history_; }
 
  private:
   std::string caret_error(const std::string& line, const std::vector<Token>& tokens,
@@ -108,6 +113,7 @@ class Session final : public CommandSession {
   TerminalSettings terminal_;
   std::string sysname_ = "VPDN";
   std::function<ExecResult(const std::string&)> pending_;
+  std::deque<std::string> history_;
 };
 
 // Helpers shared by the registration files.
