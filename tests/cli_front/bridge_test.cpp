@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cli/front.hpp"
+#include "cli/front/lines.hpp"
 #include "common/log.hpp"
 #include "term_client.hpp"
 
@@ -144,6 +145,17 @@ class BridgeTest : public ::testing::Test {
   std::atomic<bool> finished_{false};
   std::thread thread_;
 };
+
+TEST_F(BridgeTest, TheTerminalHoldsItsLineWhileItRuns) {
+  auto lines = engine_.call([] { return process_lines().lines(); });
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(lines[0].console);
+  EXPECT_EQ(lines[0].owner, &session_);
+  client_.send("quit\r");
+  for (int i = 0; i < 200 && !finished_.load(); ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(finished_.load());
+  EXPECT_TRUE(engine_.call([] { return process_lines().lines(); }).empty());
+}
 
 TEST_F(BridgeTest, KnownCommandRunsTheRawLine) {
   client_.send("display   version\r");

@@ -347,6 +347,25 @@ TEST_F(VpdndTelnet, TwoSessionsInDifferentViews) {
   ASSERT_TRUE(a.expect("[LAB-l2tp7]"));
 }
 
+TEST_F(VpdndTelnet, DisplayUsersShowsEveryTelnetLineAndMarksThisOne) {
+  TermClient a = login();
+  TermClient b = login();
+  b.send("screen-length disable\r\n");
+  ASSERT_TRUE(b.expect("<LAB>"));
+  b.mark_end();
+  b.send("display users\r\n");
+  ASSERT_TRUE(b.expect("Current operation user.")) << b.all();
+  ASSERT_TRUE(b.expect("<LAB>"));
+  const std::string& out = b.all();
+  EXPECT_NE(out.find("\r\n  1    VTY 0   "), std::string::npos) << out;
+  EXPECT_NE(out.find("\r\n+ 2    VTY 1   "), std::string::npos) << out;
+  EXPECT_NE(out.find("VTY 1   :\r\n        Location: 127.0.0.1\r\n        User name: admin"),
+            std::string::npos)
+      << out;
+  b.send("display history-command\r\n");
+  ASSERT_TRUE(b.expect("  display users\r\n  display history-command")) << b.all();
+}
+
 TEST_F(VpdndTelnet, FailedLoginIsDelayedRejectedAndLoggedWithoutThePassword) {
   TermClient bad = open();
   ASSERT_TRUE(bad.expect("Username:"));
