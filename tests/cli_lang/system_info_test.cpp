@@ -15,6 +15,12 @@ TEST_F(ShellTest, DisplayClockIsComwareLayout) {
       r.output,
       std::regex(R"(\d\d:\d\d:\d\d\.\d{3} \S+ (Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d/\d\d/\d{4})")))
       << r.output;
+  auto help = s->help("display ");
+  for (auto word : {"clock", "users", "history-command"})
+    EXPECT_NE(help.find("  " + std::string(word) + " "), std::string::npos) << help;
+  EXPECT_NE(s->help("display users ").find("  all "), std::string::npos);
+  EXPECT_EQ(s->complete("display hi"), std::vector<std::string>{"history-command"});
+  EXPECT_EQ(s->complete("display us"), std::vector<std::string>{"users"});
   // Every view has it, abbreviated too.
   auto sys = system_session();
   EXPECT_TRUE(sys->execute("dis clo").ok);
