@@ -257,6 +257,11 @@ ExecResult Session::execute(const std::string& line) {
     pending_ = nullptr;
     return answer(line);
   }
+  if (origin_ != SessionOrigin::file) {
+    // Any line typed, even a wrong one, ends the terminal's idle time (`display users`).
+    auto now = std::chrono::steady_clock::now();
+    context_.engine.call([&] { process_lines().touch(this, now); });
+  }
   auto first = line.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return {};
   if (line[first] == '#') {
@@ -343,11 +348,7 @@ ExecResult Session::execute(const std::string& line) {
     call.error(std::string("Error: ") + e.what());
   }
   if (call.failed && exec_view != before && view_ == exec_view) enter(before, before_object);
-  sysname_ = context_.engine.call([&] {
-    if (origin_ != SessionOrigin::file)
-      process_lines().touch(this, std::chrono::steady_clock::now());
-    return context_.store.running().sysname;
-  });
+  sysname_ = context_.engine.call([&] { return context_.store.running().sysname; });
 
   ExecResult r;
   r.output = std::move(call.output);

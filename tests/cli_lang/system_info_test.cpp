@@ -60,25 +60,29 @@ TEST_F(ShellTest, DisplayUsersListsTheLinesAndMarksThisOne) {
     process_lines().open(false, "admin", "192.0.2.7", telnet.get(),
                          std::chrono::system_clock::now(), now - std::chrono::seconds(3725));
   });
+  // The telnet user sees its own line marked, idle 0 (typing the command was input).
   auto r = telnet->execute("display users");
   ASSERT_TRUE(r.ok) << r.output;
   EXPECT_NE(r.output.find("  Idx  Line    Idle       Time              Type\n"), std::string::npos)
       << r.output;
   EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(\n  0    CON 0   00:00:0\d   )")))
       << r.output;
-  EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(\n\+ 1    VTY 0   01:02:0\d   .* TEL\n)")))
+  EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(\n\+ 1    VTY 0   00:00:0\d   .* TEL\n)")))
       << r.output;
   EXPECT_NE(r.output.find("VTY 0   :\n        Location: 192.0.2.7\n        User name: admin\n"),
             std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find(" +    : Current operation user."), std::string::npos);
-  // A command resets the idle time of its line.
-  r = telnet->execute("display users");
-  EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(\n\+ 1    VTY 0   00:00:0\d)")))
-      << r.output;
-  // The console's own view marks the console.
+  // The console sees the telnet line idle since its last input, and its own line marked.
+  engine.call([&] { process_lines().touch(telnet.get(), now - std::chrono::seconds(3725)); });
   r = console->execute("display users");
   EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(\n\+ 0    CON 0 )"))) << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(\n  1    VTY 0   01:02:0\d   .* TEL\n)")))
+      << r.output;
+  // Any line entered there, a wrong one too, ends that idle time.
+  telnet->execute("nonsense");
+  r = console->execute("display users");
+  EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(\n  1    VTY 0   00:00:0\d)"))) << r.output;
   // `all` lists the free lines too.
   r = console->execute("display users all");
   EXPECT_NE(r.output.find("\n  64   VTY 63\n"), std::string::npos) << r.output;
