@@ -5,8 +5,9 @@
 // Threads and ownership:
 //  - every terminal (the console, each telnet connection) runs libcli's cli_loop on its own
 //    thread with its own cli_def and CommandSession; nothing is shared between terminals
-//    except the Engine (reached through Engine::call) and the LogBus (a per-terminal
-//    bounded queue, drained by the terminal's own thread). No lock is held during I/O, so
+//    except the Engine (reached through Engine::call; the line table of `display users`,
+//    cli/front/lines.hpp, lives there) and the LogBus (a per-terminal bounded queue,
+//    drained by the terminal's own thread). No lock is held during I/O, so
 //    a silent or broken client only ever blocks its own thread;
 //  - TelnetServer owns an accept thread and one thread per connection; stop() shuts every
 //    socket down and joins them. ConsoleShell owns one thread; stop() ends it within ~1 s

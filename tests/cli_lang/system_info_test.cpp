@@ -1,4 +1,5 @@
 // `display clock`, `clock datetime`, `display users [all]`, `display history-command`.
+#include <algorithm>
 #include <regex>
 
 #include "cli/front/lines.hpp"
