@@ -332,9 +332,19 @@ ExecResult Session::execute(const std::string& line) {
     }
   }
   if (origin_ != SessionOrigin::file) {
-    // Comware keeps the commands that parsed, as typed, a repeat of the last one once.
-    std::size_t end = line.find_last_not_of(" \t\r\n");
-    std::string typed = line.substr(first, end + 1 - first);
+    // Comware keeps the commands that parsed, as typed, a repeat of the last one once. A
+    // secret given in the command (`password simple ...`) is kept as `******`.
+    std::string masked = line;
+    for (auto& arg : m.args) {
+      if (arg.key != "secret") continue;
+      for (std::size_t i = tokens.size(); i-- > 0;)
+        if (tokens[i].text == arg.value) {
+          masked.replace(tokens[i].offset, tokens[i].text.size(), "******");
+          break;
+        }
+    }
+    std::size_t end = masked.find_last_not_of(" \t\r\n");
+    std::string typed = masked.substr(first, end + 1 - first);
     if (history_.empty() || history_.back() != typed) history_.push_back(std::move(typed));
     if (history_.size() > kHistorySize) history_.pop_front();
   }

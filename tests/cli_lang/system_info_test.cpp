@@ -124,6 +124,13 @@ TEST_F(ShellTest, DisplayHistoryCommandShowsTheLastTenAsTyped) {
   EXPECT_EQ(r.output.find("screen-length 2\n"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("  screen-length 3\n"), std::string::npos) << r.output;
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 9) << r.output;
+  // A secret typed in a command is not kept.
+  auto sys = system_session();
+  ASSERT_TRUE(sys->execute("local-user bob").ok);
+  ASSERT_TRUE(sys->execute("pass sim  Top-s3cret").ok);
+  r = sys->execute("display history-command");
+  EXPECT_EQ(r.output.find("Top-s3cret"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("  pass sim  ******\n"), std::string::npos) << r.output;
   // Another terminal has its own history.
   auto other = session();
   EXPECT_EQ(other->execute("display history-command").output, "  display history-command");
