@@ -79,11 +79,14 @@ struct VirtualTemplate {
   std::uint16_t number = 0;  // 0..1023
   std::optional<Ipv4> ip_address;
   std::optional<Ipv4> ip_mask;
-  std::string remote_pool;              // `remote address pool NAME`
+  std::string remote_pool;  // `remote address pool NAME`
+  // V5 `remote address pool` with no number: remote_pool is then "0", V5's default pool
+  // number, and the command is printed back without it, as typed.
+  bool remote_pool_implicit = false;
   std::optional<Ipv4> remote_address;   // `remote address A`
   std::vector<PppAuthMode> auth_modes;  // empty: no authentication of the peer
   std::string auth_domain;              // `ppp authentication-mode chap domain D`
-  std::uint32_t hold_timer_s = 10;      // `ppp timer hold`: LCP echo interval
+  std::uint32_t hold_timer_s = 10;      // `timer hold` (or `ppp timer hold`): LCP echo interval
   std::uint16_t mtu = 1500;
   std::optional<Ipv4> dns_primary;
   std::optional<Ipv4> dns_secondary;

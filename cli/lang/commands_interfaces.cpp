@@ -115,21 +115,25 @@ void register_interfaces(Grammar& g) {
 
   Node& remote =
       r.kw("remote", "Specify the peer's address").kw("address", "Address to assign to the peer");
-  remote.kw("pool", "Assign from an IP pool")
-      .string("pool", 1, 31, "Pool name", valid_name)
-      .run([](Call& call) {
-        std::string pool = call.get("pool");
-        vt_edit(call, [&](VirtualTemplate& t) {
-          t.remote_pool = pool;
-          t.remote_address.reset();
-          return std::string{};
-        });
-      });
+  // `remote address pool` alone is V5's default pool, number 0 (`ip pool 0 A B`).
+  auto remote_pool = [](Call& call) {
+    const bool implicit = !call.has("pool");
+    std::string pool = implicit ? "0" : call.get("pool");
+    vt_edit(call, [&](VirtualTemplate& t) {
+      t.remote_pool = pool;
+      t.remote_pool_implicit = implicit;
+      t.remote_address.reset();
+      return std::string{};
+    });
+  };
+  Node& pool = remote.kw("pool", "Assign from an IP pool (default: pool 0)").run(remote_pool);
+  pool.string("pool", 1, 31, "Pool name", valid_name).run(remote_pool);
   remote.ipv4("address", "Fixed address for the peer").run([](Call& call) {
     Ipv4 a = *Ipv4::parse(call.get("address"));
     vt_edit(call, [&](VirtualTemplate& t) {
       t.remote_address = a;
       t.remote_pool.clear();
+      t.remote_pool_implicit = false;
       return std::string{};
     });
   });
@@ -139,6 +143,7 @@ void register_interfaces(Grammar& g) {
         vt_edit(call, [](VirtualTemplate& t) {
           t.remote_address.reset();
           t.remote_pool.clear();
+          t.remote_pool_implicit = false;
           return std::string{};
         });
       });
@@ -182,24 +187,31 @@ void register_interfaces(Grammar& g) {
       return std::string{};
     });
   });
-  ppp.kw("timer", "PPP timers")
-      .kw("hold", "LCP echo interval")
-      .integer("seconds", 0, 32767, "Seconds (default 10, 0: no echo)")
-      .run([](Call& call) {
-        auto s = call.number("seconds");
-        vt_edit(call, [&](VirtualTemplate& t) {
-          t.hold_timer_s = s;
-          return std::string{};
-        });
-      });
-  uppp.kw("timer", "PPP timers")
-      .kw("hold", "Restore the default LCP echo interval (10 s)")
-      .run([](Call& call) {
-        vt_edit(call, [](VirtualTemplate& t) {
-          t.hold_timer_s = 10;
-          return std::string{};
-        });
-      });
+  // The LCP echo interval: V5 `timer hold S`, and `ppp timer hold S`, one setting.
+  auto hold = [](Call& call) {
+    auto s = call.number("seconds");
+    vt_edit(call, [&](VirtualTemplate& t) {
+      t.hold_timer_s = s;
+      return std::string{};
+    });
+  };
+  auto unhold = [](Call& call) {
+    vt_edit(call, [](VirtualTemplate& t) {
+      t.hold_timer_s = VirtualTemplate{}.hold_timer_s;
+      return std::string{};
+    });
+  };
+  for (Node* n : {&ppp, &r}) {
+    n->kw("timer", n == &r ? "Set a timer" : "PPP timers")
+        .kw("hold", "LCP echo (keepalive) interval")
+        .integer("seconds", 0, 32767, "Seconds (default 10, 0: no echo)")
+        .run(hold);
+  }
+  for (Node* n : {&uppp, &undo}) {
+    n->kw("timer", n == &undo ? "Set a timer" : "PPP timers")
+        .kw("hold", "Restore the default LCP echo interval (10 s)")
+        .run(unhold);
+  }
   auto dns = [](Call& call) {
     auto a = Ipv4::parse(call.get("dns1"));
     auto b = call.has("dns2") ? Ipv4::parse(call.get("dns2")) : std::nullopt;

@@ -137,8 +137,10 @@ Block template_block(const VirtualTemplate& t) {
     if (!t.auth_domain.empty()) s += " domain " + t.auth_domain;
     b.push_back(s);
   }
+  // V5's own form of the setting (`ppp timer hold` is accepted too), so a saved
+  // configuration also loads on a V5 device.
   if (t.hold_timer_s != def.hold_timer_s)
-    b.push_back(" ppp timer hold " + std::to_string(t.hold_timer_s));
+    b.push_back(" timer hold " + std::to_string(t.hold_timer_s));
   if (t.dns_primary) {
     std::string s = " ppp ipcp dns " + t.dns_primary->to_string();
     if (t.dns_secondary) s += " " + t.dns_secondary->to_string();
@@ -148,7 +150,10 @@ Block template_block(const VirtualTemplate& t) {
   if (t.ip_address)
     b.push_back(" ip address " + t.ip_address->to_string() + " " +
                 t.ip_mask.value_or(Ipv4{0xffffffffu}).to_string());
-  if (!t.remote_pool.empty()) b.push_back(" remote address pool " + t.remote_pool);
+  if (t.remote_pool_implicit)
+    b.push_back(" remote address pool");
+  else if (!t.remote_pool.empty())
+    b.push_back(" remote address pool " + t.remote_pool);
   if (t.remote_address) b.push_back(" remote address " + t.remote_address->to_string());
   if (!t.chap_user.empty()) b.push_back(" ppp chap user " + t.chap_user);
   if (!t.chap_password.empty()) b.push_back(" ppp chap password " + secret(t.chap_password));
