@@ -314,10 +314,35 @@ class ApplianceServices final : public Services,
     std::vector<ppp::PppoeSessionStatus> out;
     for (const auto& a : access_) {
       if (!a || !a->server) continue;
-      auto s = a->server->sessions();
-      out.insert(out.end(), s.begin(), s.end());
+      for (auto& st : a->server->sessions()) {
+        st.interface = a->name;
+        st.virtual_template = a->virtual_template;
+        out.push_back(std::move(st));
+      }
     }
     return out;
+  }
+  // The LAC call on the session ends it (PADT, CDN, accounting Stop, address back), as
+  // `cut connection` does; a session no call holds yet gets its PADT from the server.
+  std::size_t reset_pppoe_sessions(const cli::PppoeSessionFilter& filter) override {
+    std::vector<std::pair<AccessInterface*, std::uint16_t>> chosen;
+    for (const auto& a : access_) {
+      if (!a || !a->server) continue;
+      for (auto& st : a->server->sessions()) {
+        st.interface = a->name;
+        st.virtual_template = a->virtual_template;
+        if (filter.matches(st)) chosen.emplace_back(a.get(), st.session_id);
+      }
+    }
+    std::size_t n = 0;
+    for (auto [a, sid] : chosen) {
+      if (!(lac_ && lac_->close({a->port, sid})) && a->server) a->server->close(sid);
+      ++n;
+    }
+    if (n)
+      log_info(DebugModule::pppoe,
+               "reset pppoe-server: " + std::to_string(n) + " session(s) ended by the operator");
+    return n;
   }
   std::string reset_l2tp_tunnel_id(std::uint16_t local_id) override {
     if (!l2tp_) return "% Tunnel " + std::to_string(local_id) + " does not exist.";

@@ -76,6 +76,26 @@ struct StopBufferFilter {
   }
 };
 
+// Which PPPoE sessions `reset pppoe-server` ends: every one, those on one access interface
+// (its name as in `interface NAME`), or those of one `pppoe-server bind virtual-template N`.
+struct PppoeSessionFilter {
+  enum class Kind : std::uint8_t { all, interface, virtual_template } kind = Kind::all;
+  std::string interface;
+  std::uint16_t virtual_template = 0;
+
+  bool matches(const ppp::PppoeSessionStatus& s) const {
+    switch (kind) {
+      case Kind::all:
+        return true;
+      case Kind::interface:
+        return s.interface == interface;
+      case Kind::virtual_template:
+        return s.virtual_template == virtual_template;
+    }
+    return false;
+  }
+};
+
 class Operations {
  public:
   virtual ~Operations() = default;
@@ -104,6 +124,11 @@ class Operations {
   virtual std::vector<aaa::BufferedStop> stop_accounting_buffer() const { return {}; }
   virtual aaa::StopBufferStatistics stop_buffer_statistics() const { return {}; }
   virtual std::size_t reset_stop_accounting_buffer(const StopBufferFilter&) { return 0; }
+
+  // `reset pppoe-server ...`: ends every matching PPPoE session at once (PADT, and the
+  // call's teardown: accounting Stop with Admin-Reset, address back to its pool). Returns
+  // how many were ended.
+  virtual std::size_t reset_pppoe_sessions(const PppoeSessionFilter&) { return 0; }
 };
 
 }  // namespace vpdnd::cli

@@ -17,6 +17,12 @@ struct PppoeSessionStatus {
   std::uint16_t l2tp_tunnel = 0;  // 0 when not tunnelled (yet)
   std::uint16_t l2tp_session = 0;
   std::chrono::seconds uptime{0};
+  std::array<std::uint8_t, 6> local_mac{};  // the access port's MAC (our side)
+  std::uint16_t virtual_template = 0;       // the port's `pppoe-server bind virtual-template`
+  // Session-stage traffic (PPP frames, octets of protocol + information). Discards are frames
+  // of this session refused: in from the wrong MAC, out over the MTU.
+  std::uint64_t in_packets = 0, in_octets = 0, in_discards = 0;
+  std::uint64_t out_packets = 0, out_octets = 0, out_discards = 0;
 };
 
 }  // namespace vpdnd::ppp

@@ -170,6 +170,7 @@ const Grammar& grammar() {
     register_device(built);
     register_operator(built);
     register_system_info(built);
+    register_pppoe_server(built);
     return built;
   }();
   return g;

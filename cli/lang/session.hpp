@@ -71,6 +71,7 @@ void register_aaa(Grammar& g);
 void register_device(Grammar& g);
 void register_operator(Grammar& g);
 void register_system_info(Grammar& g);
+void register_pppoe_server(Grammar& g);  // commands_pppoe_server.cpp
 
 class Session final : public CommandSession {
  public:

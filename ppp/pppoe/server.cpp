@@ -272,9 +272,14 @@ void PppoeServer::on_session_frame(ByteView frame) {
   if (f->dst != config_.mac) return drop("not for us");
   auto it = sessions_.find(f->session_id);
   if (it == sessions_.end()) return drop("unknown session");
-  if (it->second.peer != f->src) return drop("wrong peer mac");
+  if (it->second.peer != f->src) {
+    ++it->second.in_discards;
+    return drop("wrong peer mac");
+  }
   ++counters_.session_frames_in;
   counters_.session_bytes_in += f->ppp.size();
+  ++it->second.in_packets;
+  it->second.in_octets += f->ppp.size();
   if (listener_) listener_->on_session_frame(f->session_id, f->ppp);
 }
 
@@ -286,12 +291,15 @@ bool PppoeServer::send(std::uint16_t session_id, ByteView ppp_frame) {
   }
   // protocol (2) + information must fit the 1494-octet PPPoE payload (MRU 1492 + 2).
   if (ppp_frame.size() > kPppoeMtu + 2u) {
+    ++it->second.out_discards;
     drop("frame over MTU");
     return false;
   }
   sink_.send_frame(encode_pppoe_session(it->second.peer, config_.mac, session_id, ppp_frame));
   ++counters_.session_frames_out;
   counters_.session_bytes_out += ppp_frame.size();
+  ++it->second.out_packets;
+  it->second.out_octets += ppp_frame.size();
   return true;
 }
 
@@ -358,6 +366,13 @@ std::vector<PppoeSessionStatus> PppoeServer::sessions() const {
     st.l2tp_tunnel = s.l2tp_tunnel;
     st.l2tp_session = s.l2tp_session;
     st.uptime = std::chrono::duration_cast<std::chrono::seconds>(now - s.created);
+    st.local_mac = config_.mac;
+    st.in_packets = s.in_packets;
+    st.in_octets = s.in_octets;
+    st.in_discards = s.in_discards;
+    st.out_packets = s.out_packets;
+    st.out_octets = s.out_octets;
+    st.out_discards = s.out_discards;
     out.push_back(std::move(st));
   }
   std::sort(out.begin(), out.end(),

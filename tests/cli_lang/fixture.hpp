@@ -55,6 +55,13 @@ class FakeOperations : public Operations {
     std::erase_if(users, [&](const aaa::OnlineUser& u) { return f.matches(u) && ++n; });
     return n;
   }
+  std::vector<PppoeSessionFilter> pppoe_resets;
+  std::size_t reset_pppoe_sessions(const PppoeSessionFilter& f) override {
+    pppoe_resets.push_back(f);
+    std::size_t n = 0;
+    std::erase_if(pppoe, [&](const ppp::PppoeSessionStatus& s) { return f.matches(s) && ++n; });
+    return n;
+  }
 };
 
 class ShellTest : public ::testing::Test {

@@ -343,6 +343,35 @@ TEST_F(PppoeServerTest, StatusSnapshot) {
   EXPECT_EQ(s[0].uptime, std::chrono::seconds(5));
 }
 
+// `display pppoe-server session all|packet`: our MAC and each session's own counters.
+TEST_F(PppoeServerTest, StatusCountsEachSessionsFrames) {
+  add_client(1).start();
+  add_client(2).start();
+  pump();
+  std::uint16_t a = *client_events_[0]->up, b = *client_events_[1]->up;
+  Bytes lcp{0xc0, 0x21, 0x01, 0x01, 0x00, 0x04};
+  EXPECT_TRUE(clients_[0]->send(lcp));
+  EXPECT_TRUE(clients_[0]->send(lcp));
+  pump();
+  EXPECT_TRUE(server_->send(a, lcp));
+  EXPECT_FALSE(server_->send(a, Bytes(1495, 0)));                                      // over MTU
+  server_->on_frame(encode_pppoe_session(kAcMac, user_mac(9), a, Bytes{0xc0, 0x21}));  // wrong MAC
+  auto s = server_->sessions();
+  ASSERT_EQ(s.size(), 2u);
+  const auto& sa = s[0].session_id == a ? s[0] : s[1];
+  const auto& sb = s[0].session_id == b ? s[0] : s[1];
+  EXPECT_EQ(sa.local_mac, kAcMac);
+  EXPECT_EQ(sa.in_packets, 2u);
+  EXPECT_EQ(sa.in_octets, 12u);
+  EXPECT_EQ(sa.in_discards, 1u);
+  EXPECT_EQ(sa.out_packets, 1u);
+  EXPECT_EQ(sa.out_octets, 6u);
+  EXPECT_EQ(sa.out_discards, 1u);
+  EXPECT_EQ(sb.in_packets, 0u);
+  EXPECT_EQ(sb.out_packets, 0u);
+  EXPECT_EQ(sb.in_discards + sb.out_discards, 0u);
+}
+
 TEST_F(PppoeServerTest, ClientRetriesWithBackoffThenFails) {
   PppoeClientConfig cfg;
   cfg.mac = user_mac(1);
