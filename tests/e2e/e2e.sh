@@ -12,7 +12,7 @@
 # Usage: e2e.sh SCENARIO    SCENARIO: nas | nas-mandatory-chap | nas-radius | client | many |
 #                                     reset-lns | reset-lac | stop-lns | undo-enable |
 #                                     cut-lns | cut-lac | reset-session-lns |
-#                                     reset-session-lac | undo-vt
+#                                     reset-session-lac | undo-vt | reset-pppoe
 # Exit: 0 pass, 1 fail, 77 skipped (not root, tool or binary missing).
 # Env: VPDND_BUILD_DIR (default <repo>/build), E2E_KEEP=1 keeps the work dir.
 # Every namespace is named vit-<role>-<pid> and removed on exit, whatever happens.
@@ -80,7 +80,7 @@ in_ns "$ns_lns" sysctl -qw net.ipv4.ip_forward=1
 # ---- configs -------------------------------------------------------------------------
 case $scenario in
   nas | nas-mandatory-chap | nas-radius | client | many | reset-lns | reset-lac | stop-lns | undo-enable | \
-    cut-lns | cut-lac | reset-session-lns | reset-session-lac | undo-vt) ;;
+    cut-lns | cut-lac | reset-session-lns | reset-session-lac | undo-vt | reset-pppoe) ;;
   *) echo "unknown scenario $scenario"; exit 2 ;;
 esac
 mandatory=""
@@ -432,6 +432,15 @@ case $scenario in
     [ "$(grep -c "does not exist" "$work/reset.txt")" -eq 1 ] \
       || fail "unknown id 65000 must be refused, $sid accepted: $(cat "$work/reset.txt")"
     ;;
+  reset-pppoe)
+    step "reset pppoe-server on the LAC (V5: every PPPoE session ends, with its call)"
+    cli "$ns_lac" "display pppoe-server session all" "reset pppoe-server virtual-template 1023" \
+      "reset pppoe-server all" >"$work/reset.txt" 2>&1 || fail "reset: $(cat "$work/reset.txt")"
+    tr -d '\r' <"$work/reset.txt" | grep -q "RemMAC  *LocMAC  *State" \
+      || fail "display pppoe-server session all: $(cat "$work/reset.txt")"
+    [ "$(grep -c "No PPPoE session matched" "$work/reset.txt")" -eq 1 ] \
+      || fail "virtual-template 1023 must match nothing, all must match: $(cat "$work/reset.txt")"
+    ;;
   undo-vt)
     step "undo interface virtual-template 1 on the LNS with the user online"
     cli "$ns_lns" "system-view" "undo interface virtual-template 1" "return" >"$work/undo.txt" 2>&1 \
@@ -456,7 +465,8 @@ case $scenario in
 esac
 if [ "$scenario" = reset-lns ] || [ "$scenario" = reset-lac ] || [ "$scenario" = stop-lns ] ||
    [ "$scenario" = undo-enable ] || [ "$scenario" = cut-lns ] || [ "$scenario" = cut-lac ] ||
-   [ "$scenario" = reset-session-lns ] || [ "$scenario" = reset-session-lac ] || [ "$scenario" = undo-vt ]; then
+   [ "$scenario" = reset-session-lns ] || [ "$scenario" = reset-session-lac ] || [ "$scenario" = undo-vt ] ||
+   [ "$scenario" = reset-pppoe ]; then
   # The user's PPPoE session must end too (CDN/StopCCN -> LAC -> PADT): vpdn-dial drops
   # the address from its TUN when its session goes down.
   user_gone() { [ "$(tun_addrs | wc -l)" -eq 0 ]; }
@@ -487,7 +497,7 @@ if [ "$scenario" != client ]; then
   wait_for 15 no_lac_sessions || fail "LAC still lists sessions"
 fi
 case $scenario in
-  reset-session-lns | reset-session-lac | undo-vt)
+  reset-session-lns | reset-session-lac | undo-vt | reset-pppoe)
     # The AAA side ended with the call (before the reset fix it stayed until the LCP echo
     # timeout, 60 s later).
     no_online_users() {

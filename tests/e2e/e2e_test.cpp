@@ -78,6 +78,9 @@ TEST(VpdnEndToEnd, ResetSessionOnLnsEndsEverything) {
 TEST(VpdnEndToEnd, ResetSessionOnLacEndsEverything) {
   expect_pass("reset-session-lac");
 }
+TEST(VpdnEndToEnd, ResetPppoeServerOnLacEndsEverything) {
+  expect_pass("reset-pppoe");
+}
 TEST(VpdnEndToEnd, UndoVirtualTemplateOnLnsEndsItsCalls) {
   expect_pass("undo-vt");
 }
