@@ -49,6 +49,9 @@ struct L2tpGroup {
   bool tunnel_authentication = true;
   Secret tunnel_password;
   std::uint32_t hello_interval_s = 60;  // 60..1000
+  // `tunnel timer idle S` (0..3600): a tunnel with no session for this long is cleared
+  // (StopCCN result 1); 0 keeps it until the peer or an operator clears it.
+  std::uint32_t idle_timeout_s = 10;
   bool avp_hidden = false;
   bool flow_control = false;
   bool mandatory_chap = false;

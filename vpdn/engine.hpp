@@ -64,7 +64,9 @@
 // on it has another LNS address: 2 retries, 7 s, EngineOptions::failover_sccrq_retries);
 // acks piggybacked, else a ZLB after the current receive batch; StopCCN hold-down 31 s in state
 // Stopping (either direction) to re-acknowledge; Hello after `tunnel timer hello` seconds without
-// traffic. LNS tunnels in setup (SCCRQ received, no SCCCN yet) are removed quietly after
+// traffic; an established tunnel without sessions for the group's `tunnel timer idle` (10 s;
+// group 0: 10 s) is cleared with StopCCN 1, a call placed or accepted on it meanwhile stops
+// the wait. LNS tunnels in setup (SCCRQ received, no SCCCN yet) are removed quietly after
 // EngineOptions::tunnel_setup_timeout and capped in total and per source; until the peer
 // acknowledges our SCCRP on the tunnel id it carried, nothing is retransmitted on our timer
 // (its duplicate SCCRQ draws the SCCRP again) and it gets at most twice its bytes

@@ -263,6 +263,24 @@ void register_l2tp(Grammar& g) {
           return std::string{};
         });
       });
+  t.kw("timer", "Specify tunnel timers")
+      .kw("idle", "Clear the tunnel after this long without a session")
+      .integer("seconds", 0, 3600, "Seconds (default 10; 0 = keep idle tunnels)")
+      .run([](Call& call) {
+        auto s = call.number("seconds");
+        group_edit(call, [&](L2tpGroup& grp, RunningConfig&) {
+          grp.idle_timeout_s = s;
+          return std::string{};
+        });
+      });
+  ut.kw("timer", "Specify tunnel timers")
+      .kw("idle", "Restore the default idle time (10 s)")
+      .run([](Call& call) {
+        group_edit(call, [](L2tpGroup& grp, RunningConfig&) {
+          grp.idle_timeout_s = L2tpGroup{}.idle_timeout_s;
+          return std::string{};
+        });
+      });
   t.kw("avp-hidden", "Send sensitive AVPs hidden (needs a tunnel password)").run([](Call& call) {
     group_edit(call, [](L2tpGroup& grp, RunningConfig&) -> std::string {
       if (grp.tunnel_password.empty()) return "Error: Configure the tunnel password first.";

@@ -183,6 +183,8 @@ Block group_block(const L2tpGroup& g) {
   if (g.avp_hidden) b.push_back(" tunnel avp-hidden");
   if (g.hello_interval_s != def.hello_interval_s)
     b.push_back(" tunnel timer hello " + std::to_string(g.hello_interval_s));
+  if (g.idle_timeout_s != def.idle_timeout_s)
+    b.push_back(" tunnel timer idle " + std::to_string(g.idle_timeout_s));
   if (g.flow_control) b.push_back(" tunnel flow-control");
   if (g.mandatory_lcp) b.push_back(" mandatory-lcp");
   if (g.mandatory_chap) b.push_back(" mandatory-chap");

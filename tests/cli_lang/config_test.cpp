@@ -179,6 +179,7 @@ l2tp-group 2 mode lac
  tunnel password simple secret1
  tunnel avp-hidden
  tunnel timer hello 120
+ tunnel timer idle 30
  tunnel flow-control
  session-limit 10
  lns-ip 1.1.1.1 1.1.1.2 1.1.1.3

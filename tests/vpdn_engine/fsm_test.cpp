@@ -397,6 +397,96 @@ TEST_F(Pair, CdnFromLacSideAndFromLnsSide) {
   EXPECT_EQ(w.net.count(MessageType::sccrq), 1u);
 }
 
+// As on Comware, a tunnel whose last session went is cleared after `tunnel timer idle`
+// (default 10 s) with StopCCN result 1, by whichever side's timer runs out first.
+TEST_F(Pair, LacClearsTheTunnelAfterItsLastSessionAndTheIdleTime) {
+  lns.config.l2tp_groups[1].idle_timeout_s = 0;  // only the LAC's timer runs
+  dial(request());
+  w.settle();
+  ASSERT_EQ(calls.up.size(), 1u);
+  ASSERT_TRUE(lac.engine->close_session(calls.up[0]));
+  w.run(9s);
+  EXPECT_EQ(w.net.count(MessageType::stopccn), 0u);
+  EXPECT_EQ(lac.engine->snapshot_tunnels()[0].state, TunnelState::established);
+  w.run(2s);
+  auto stop = w.net.sent(MessageType::stopccn, kLac);
+  ASSERT_EQ(stop.size(), 1u);
+  EXPECT_EQ(stop[0].result_code()->result, stopccn_result::clear);
+  EXPECT_EQ(w.net.count(MessageType::stopccn, kLns), 0u);
+  EXPECT_TRUE(lns.engine->snapshot_tunnels().empty() ||
+              lns.engine->snapshot_tunnels()[0].state == TunnelState::stopping);
+  w.run(40s);  // past the StopCCN hold-down
+  EXPECT_TRUE(lac.engine->snapshot_tunnels().empty());
+  EXPECT_TRUE(lns.engine->snapshot_tunnels().empty());
+}
+
+TEST_F(Pair, LnsClearsTheTunnelAfterItsLastSessionAndTheIdleTime) {
+  lac.config.l2tp_groups[1].idle_timeout_s = 0;
+  lns.config.l2tp_groups[1].idle_timeout_s = 5;
+  dial(request());
+  w.settle();
+  ASSERT_EQ(calls.up.size(), 1u);
+  ASSERT_TRUE(lac.engine->close_session(calls.up[0]));  // CDN to the LNS
+  w.run(4s);
+  EXPECT_EQ(w.net.count(MessageType::stopccn), 0u);
+  w.run(2s);
+  auto stop = w.net.sent(MessageType::stopccn, kLns);
+  ASSERT_EQ(stop.size(), 1u);
+  EXPECT_EQ(stop[0].result_code()->result, stopccn_result::clear);
+  w.run(40s);
+  EXPECT_TRUE(lac.engine->snapshot_tunnels().empty());
+  EXPECT_TRUE(lns.engine->snapshot_tunnels().empty());
+}
+
+TEST_F(Pair, ACallWithinTheIdleTimeReusesTheTunnel) {
+  dial(request("a@corp.com"));
+  w.settle();
+  ASSERT_TRUE(lac.engine->close_session(calls.up[0]));
+  w.run(8s);
+  dial(request("b@corp.com"));
+  w.run(30s);  // well past the idle time of both sides: the call keeps the tunnel
+  EXPECT_EQ(calls.up.size(), 2u);
+  EXPECT_EQ(w.net.count(MessageType::sccrq), 1u);
+  EXPECT_EQ(w.net.count(MessageType::stopccn), 0u);
+  EXPECT_EQ(lac.engine->snapshot_tunnels()[0].state, TunnelState::established);
+  // Its end starts the wait again.
+  ASSERT_TRUE(lac.engine->close_session(calls.up[1]));
+  w.run(9s);
+  EXPECT_EQ(w.net.count(MessageType::stopccn), 0u);
+  w.run(2s);
+  EXPECT_GE(w.net.count(MessageType::stopccn), 1u);  // both sides' timers run out
+}
+
+TEST_F(Pair, ATunnelThatNeverCarriedACallIsClearedAfterTheIdleTime) {
+  lac.engine->cancel_call(dial(request()));  // the tunnel comes up without it
+  w.settle();
+  ASSERT_EQ(lac.engine->snapshot_tunnels().size(), 1u);
+  EXPECT_EQ(lac.engine->snapshot_tunnels()[0].state, TunnelState::established);
+  ASSERT_EQ(lns.engine->snapshot_tunnels().size(), 1u);
+  w.run(9s);
+  EXPECT_EQ(w.net.count(MessageType::stopccn), 0u);
+  w.run(2s);
+  EXPECT_GE(w.net.count(MessageType::stopccn), 1u);
+  w.run(40s);
+  EXPECT_TRUE(lac.engine->snapshot_tunnels().empty());
+  EXPECT_TRUE(lns.engine->snapshot_tunnels().empty());
+}
+
+TEST_F(Pair, IdleTimeZeroKeepsIdleTunnelsAndAChangeAppliesToLiveOnes) {
+  lac.config.l2tp_groups[1].idle_timeout_s = 0;
+  lns.config.l2tp_groups[1].idle_timeout_s = 0;
+  dial(request());
+  w.settle();
+  ASSERT_TRUE(lac.engine->close_session(calls.up[0]));
+  w.run(120s);
+  EXPECT_EQ(w.net.count(MessageType::stopccn), 0u);
+  EXPECT_EQ(lac.engine->snapshot_tunnels()[0].state, TunnelState::established);
+  lac.config.l2tp_groups[1].idle_timeout_s = 3;
+  lac.engine->on_config_change({config::ConfigSection::l2tp_group, "1", false});
+  w.run(4s);
+  EXPECT_EQ(w.net.count(MessageType::stopccn, kLac), 1u);
+}
+
 TEST_F(Pair, LnsHandlerRefusalSendsCdn) {
   lns.handler.accept = false;
   dial(request());

@@ -127,7 +127,8 @@ struct Tunnel : TransportSink {
         transport(timers, *this, tc),
         hello_timer(timers),
         hold_timer(timers),
-        setup_timer(timers) {}
+        setup_timer(timers),
+        idle_timer(timers) {}
   void transmit(const Bytes& packet, bool retransmission) override;
   void deliver(Bytes packet) override;
   void failed() override;
@@ -174,6 +175,8 @@ struct Tunnel : TransportSink {
   TimerSlot hello_timer;
   TimerSlot hold_timer;
   TimerSlot setup_timer;
+  TimerSlot idle_timer;      // established with no session: cleared when it fires
+  std::uint32_t idle_s = 0;  // the `tunnel timer idle` it was last checked against
   std::unordered_map<std::uint16_t, std::unique_ptr<Session>> sessions;
   std::uint32_t next_call_serial = 1;
 
@@ -410,8 +413,12 @@ class L2tpEngine::Impl {
       t.established_at = timers_.now();
       ++tunnels_up_;
       arm_hello(t);
+      check_idle(t);
     }
-    if (prev == TunnelState::established && next != TunnelState::established) --tunnels_up_;
+    if (prev == TunnelState::established && next != TunnelState::established) {
+      --tunnels_up_;
+      t.idle_timer.cancel();
+    }
     if (!processed.empty()) {
       debug_lazy(kL2tp, DebugClass::event, [&] {
         return "TunnelID=" + std::to_string(t.local_id) + ": Processed " + std::string(processed) +
@@ -430,6 +437,32 @@ class L2tpEngine::Impl {
     });
   }
 
+  // An established tunnel without sessions is cleared after the group's `tunnel timer idle`
+  // (as Comware removes a tunnel once its last user is offline); the wait lets a user who
+  // redials reuse it. Counted from establishment for a tunnel that never carried a call.
+  std::uint32_t idle_seconds(const Tunnel& t) const {
+    const auto* g = group(t.group);
+    return g ? g->idle_timeout_s : config::L2tpGroup{}.idle_timeout_s;
+  }
+  void check_idle(Tunnel& t) {
+    if (t.dead || t.closing || t.state != TunnelState::established || !t.sessions.empty()) {
+      t.idle_timer.cancel();
+      return;
+    }
+    if (t.idle_timer.armed()) return;
+    t.idle_s = idle_seconds(t);
+    if (t.idle_s == 0) return;
+    t.idle_timer.arm(std::chrono::seconds(t.idle_s),
+                     [this, id = t.local_id] { on_idle_expired(id); });
+  }
+  void on_idle_expired(std::uint16_t id) {
+    Tunnel* t = tunnel(id);
+    if (!t || t->dead || t->closing || t->state != TunnelState::established || !t->sessions.empty())
+      return;
+    stop_tunnel(*t, ResultCode{stopccn_result::clear, std::nullopt, {}},
+                "no session for " + std::to_string(t->idle_s) + " s", false, StopBy::idle);
+  }
+
   // Removes a tunnel from every table; sessions must already be gone.
   void remove_tunnel(Tunnel& t) {
     if (t.dead) return;
@@ -438,6 +471,7 @@ class L2tpEngine::Impl {
     t.transport.shutdown();
     t.hello_timer.cancel();
     t.hold_timer.cancel();
+    t.idle_timer.cancel();
     leave_setup(t);
     for (auto& [sid, s] : t.sessions) forget_session_counts(t, *s);
     t.sessions.clear();
@@ -570,7 +604,8 @@ class L2tpEngine::Impl {
 
   // We tear the tunnel down: StopCCN, sessions reported down, hold-down state. An operator's
   // request (reset, undo l2tp enable, a removed group) is an event, not an error, as on Comware.
-  enum class StopBy : std::uint8_t { failure, operator_request };
+  // An idle tunnel's clearing is an event as well.
+  enum class StopBy : std::uint8_t { failure, operator_request, idle };
   void stop_tunnel(Tunnel& t, ResultCode rc, const std::string& why, bool fail_over = false,
                    StopBy by = StopBy::failure) {
     if (t.dead || t.state == TunnelState::stopping) return;
@@ -1216,7 +1251,7 @@ class L2tpEngine::Impl {
 
   // ---- sessions (§7.4) ----
   void count_session(Tunnel& t, Session& s) {
-    (void)s;
+    t.idle_timer.cancel();  // a call on an idle tunnel keeps it
     ++session_total_;
     ++group_sessions_[t.group];
     ++sid_use_[s.local_id];
@@ -1302,6 +1337,7 @@ class L2tpEngine::Impl {
     t.sessions.erase(it);
     const bool was_up = s->state == SessionState::established;
     forget_session_counts(t, *s);
+    check_idle(t);
     debug_lazy(kL2tp, DebugClass::event, [&] {
       return "SessionID=" + std::to_string(s->local_id) +
              " (TunnelID=" + std::to_string(t.local_id) + "): session cleared in " +
@@ -1887,7 +1923,13 @@ class L2tpEngine::Impl {
       int n = std::atoi(change.key.c_str());
       if (const auto* g = group(static_cast<std::uint16_t>(n))) {
         for (auto& [id, t] : tunnels_) {
-          if (t->group != n || t->hello_s == g->hello_interval_s) continue;
+          if (t->group != n) continue;
+          // A changed `tunnel timer idle` restarts the wait of the group's idle tunnels.
+          if (t->idle_s != g->idle_timeout_s) {
+            t->idle_timer.cancel();
+            check_idle(*t);
+          }
+          if (t->hello_s == g->hello_interval_s) continue;
           t->hello_s = g->hello_interval_s;
           arm_hello(*t);
         }
