@@ -287,6 +287,15 @@ INSTANTIATE_TEST_SUITE_P(
         RejectCase{kDomain, "mandatory-chap", kUnrec},
         RejectCase{kGroup, "ppp timer hold 5", kUnrec}, RejectCase{{}, "tunnel name x", kUnrec}));
 
+TEST_F(ShellTest, TunnelIdleTimerHasHelpAndCompletion) {
+  auto s = system_session();
+  ASSERT_TRUE(s->execute("l2tp-group 1").ok);
+  EXPECT_THAT(s->help("tunnel timer "), HasSubstr("idle"));
+  EXPECT_THAT(s->help("tunnel timer idle "), HasSubstr("INTEGER<0-3600>"));
+  EXPECT_EQ(s->complete("tunnel timer i"), std::vector<std::string>{"idle"});
+  EXPECT_EQ(s->complete("undo tunnel timer i"), std::vector<std::string>{"idle"});
+}
+
 TEST_F(ShellTest, CipherPasswordLoadsTheSameSecret) {
   auto s = system_session();
   s->execute("local-user alice");
