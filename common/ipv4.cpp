@@ -45,4 +45,20 @@ Ipv4 prefix_to_mask(int prefix) {
   return Ipv4{~((1u << (32 - prefix)) - 1)};
 }
 
+namespace {
+std::optional<Ipv4> ipv4_field(ByteView p, std::size_t at) {
+  if (p.size() < 20) return std::nullopt;
+  if ((p[0] >> 4) != 4 || (p[0] & 0x0f) < 5) return std::nullopt;
+  return Ipv4{(std::uint32_t{p[at]} << 24) | (std::uint32_t{p[at + 1]} << 16) |
+              (std::uint32_t{p[at + 2]} << 8) | std::uint32_t{p[at + 3]}};
+}
+}  // namespace
+
+std::optional<Ipv4> ipv4_destination(ByteView packet) {
+  return ipv4_field(packet, 16);
+}
+std::optional<Ipv4> ipv4_source(ByteView packet) {
+  return ipv4_field(packet, 12);
+}
+
 }  // namespace vpdnd

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/bytes.hpp"
+
 namespace vpdnd {
 
 struct Ipv4 {
@@ -23,5 +25,10 @@ struct Ipv4 {
 // 255.255.255.0 -> 24; nullopt if the mask is not contiguous.
 std::optional<int> mask_to_prefix(Ipv4 mask);
 Ipv4 prefix_to_mask(int prefix);
+
+// The destination / source address of an IPv4 datagram; nullopt when it is not plausibly
+// IPv4 (shorter than a header, another version, IHL below 5).
+std::optional<Ipv4> ipv4_destination(ByteView packet);
+std::optional<Ipv4> ipv4_source(ByteView packet);
 
 }  // namespace vpdnd

@@ -111,8 +111,8 @@ class PacketBatch {
 
 // IPv4 header fields the data path needs; nullopt if the packet is not a plausible IPv4
 // packet (too short, version != 4, IHL < 5).
-std::optional<Ipv4> ipv4_destination(ByteView packet);
-std::optional<Ipv4> ipv4_source(ByteView packet);
+using vpdnd::ipv4_destination;  // common/ipv4
+using vpdnd::ipv4_source;
 
 struct DataPlaneCounters {
   std::uint64_t packets_in = 0, bytes_in = 0;    // read from the device/socket

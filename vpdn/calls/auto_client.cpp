@@ -10,8 +10,6 @@
 
 namespace vpdnd::vpdn {
 
-using calls_detail::split_frame;
-
 class AutoClients::Client final : public ppp::PppLowerLayer, public ppp::PppListener {
  public:
   enum class State { waiting, placing, ppp, up };
@@ -81,9 +79,9 @@ class AutoClients::Client final : public ppp::PppLowerLayer, public ppp::PppList
     if (!ppp_) return true;
     auto d = ppp_->receive(frame);
     if (d == ppp::Disposition::ip) {
-      auto split = split_frame(frame);
+      auto split = ppp::decode_frame(frame);
       if (split) {
-        owner_.ip_.write_ip(template_.number, split->second);
+        owner_.ip_.write_ip(template_.number, split->payload);
         ++owner_.counters_.ip_to_tun;
       }
     } else if (d == ppp::Disposition::dropped) {

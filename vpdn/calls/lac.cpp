@@ -281,8 +281,8 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
       return;
     }
     if (stage_ == Stage::local && address_) {
-      if (auto f = split_frame(frame); f && f->first == ppp::proto::ip) {
-        owner_.ip_.write_ip(in_.virtual_template, f->second);
+      if (auto f = ppp::decode_frame(frame); f && f->protocol == ppp::proto::ip) {
+        owner_.ip_.write_ip(in_.virtual_template, f->payload);
         return;
       }
     }
@@ -299,7 +299,7 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
     }
     ppp::Disposition d = ppp_->receive(frame);
     if (d == ppp::Disposition::ip) {
-      if (auto f = split_frame(frame)) owner_.ip_.write_ip(in_.virtual_template, f->second);
+      if (auto f = ppp::decode_frame(frame)) owner_.ip_.write_ip(in_.virtual_template, f->payload);
     } else if (d == ppp::Disposition::passthrough || d == ppp::Disposition::dropped) {
       ++owner_.counters_.drop_not_switched;
     }
@@ -466,7 +466,7 @@ bool LacCalls::on_l2tp_data(CallId call, ByteView frame) {
 }
 
 bool LacCalls::on_tun_packet(std::uint16_t, ByteView packet) {
-  auto dst = destination_of(packet);
+  auto dst = ipv4_destination(packet);
   if (!dst) return false;
   auto a = by_address_.find(dst->value);
   if (a == by_address_.end()) return false;

@@ -260,17 +260,17 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     counters_.input_octets += frame.size();
     if (up_) {
       // Fast path: IPv4 straight to the TUN without the PPP engine.
-      if (auto f = split_frame(frame); f && f->first == ppp::proto::ip) {
+      if (auto f = ppp::decode_frame(frame); f && f->protocol == ppp::proto::ip) {
         ++owner_.counters_.ip_to_tun;
-        owner_.ip_.write_ip(vt_, f->second);
+        owner_.ip_.write_ip(vt_, f->payload);
         return;
       }
     }
     ppp::Disposition d = ppp_->receive(frame);
     if (d == ppp::Disposition::ip) {
-      if (auto f = split_frame(frame)) {
+      if (auto f = ppp::decode_frame(frame)) {
         ++owner_.counters_.ip_to_tun;
-        owner_.ip_.write_ip(vt_, f->second);
+        owner_.ip_.write_ip(vt_, f->payload);
       }
     } else if (d == ppp::Disposition::dropped) {
       ++owner_.counters_.drop_ppp;
@@ -410,7 +410,7 @@ void LnsCalls::on_call_down(CallId call, aaa::TerminateCause cause) {
 
 void LnsCalls::on_tun_packet(std::uint16_t vt, ByteView packet) {
   (void)vt;
-  auto dst = destination_of(packet);
+  auto dst = ipv4_destination(packet);
   if (!dst) {
     ++counters_.drop_not_ipv4;
     return;

@@ -81,22 +81,6 @@ inline ppp::AuthResult to_ppp(const aaa::AuthResult& a) {
   return r;
 }
 
-// IPv4 destination of a datagram, or nullopt if it is not plausibly IPv4.
-inline std::optional<Ipv4> destination_of(ByteView p) {
-  if (p.size() < 20 || (p[0] >> 4) != 4 || (p[0] & 0x0f) < 5) return std::nullopt;
-  return Ipv4{(std::uint32_t{p[16]} << 24) | (std::uint32_t{p[17]} << 16) |
-              (std::uint32_t{p[18]} << 8) | std::uint32_t{p[19]}};
-}
-
-// Strips Address/Control and reads the protocol field; nullopt when too short.
-inline std::optional<std::pair<std::uint16_t, ByteView>> split_frame(ByteView f) {
-  if (f.size() >= 2 && f[0] == 0xff && f[1] == 0x03) f = f.subspan(2);
-  if (f.empty()) return std::nullopt;
-  if (f[0] & 0x01) return std::pair{std::uint16_t{f[0]}, f.subspan(1)};  // PFC
-  if (f.size() < 2) return std::nullopt;
-  return std::pair{static_cast<std::uint16_t>((f[0] << 8) | f[1]), f.subspan(2)};
-}
-
 inline std::string key(CallId id) {
   return std::to_string(id.tunnel) + "/" + std::to_string(id.session);
 }
