@@ -48,7 +48,7 @@ TEST_F(TemplateV5Test, RemoteAddressPoolWithoutNumberUsesDefaultPoolZero) {
   const auto baseline = running();
   auto r = s->execute("remote address pool");
   ASSERT_TRUE(r.ok) << r.output;
-  const auto& t = running().virtual_templates.at(1);
+  const auto t = running().virtual_templates.at(1);  // a copy: running() returns by value
   EXPECT_EQ(t.remote_pool, "0");  // `ip pool 0 A B` is the pool the peers draw from
   EXPECT_TRUE(t.remote_pool_implicit);
   EXPECT_FALSE(t.remote_address);
@@ -165,7 +165,7 @@ TEST_F(TemplateV5Test, ClientCredentialsDisplayedInCipherAndSavedRoundTrip) {
   expect_save_round_trip(*s, &saved);
   EXPECT_THAT(saved, Not(HasSubstr("Chap-S3cret")));
   EXPECT_THAT(saved, Not(HasSubstr("Pap-S3cret")));
-  const auto& t = running().virtual_templates.at(1);
+  const auto t = running().virtual_templates.at(1);  // a copy: running() returns by value
   EXPECT_EQ(t.chap_password.plain, "Chap-S3cret");
   EXPECT_EQ(t.pap_password.plain, "Pap-S3cret");
 }
