@@ -1,5 +1,5 @@
 // bench_dataplane: packets/s through a bare TUN<->UDP relay, the baseline the LNS user-space
-// path is measured against (issue 5: LNS path >= 0.85 of this, 64- and 1400-octet packets).
+// path is measured against (LNS path >= 0.85 of this, 64- and 1400-octet packets).
 //
 // Runs in a private network namespace (unshare, so nothing outside is touched and nothing
 // is left behind): TUN vdpb0 10.98.0.1/24 with 10.98.1.0/24 routed into it.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# LNS memory per established session and CPU at rest (issues 5 and 3).
+# LNS memory per established session and CPU at rest.
 # For each COUNT: a fresh netns vbm-lns-$$ holds a vpdnd LNS (local auth, /16 pool,
 # `tunnel timer hello 60`) and `vpdn-dial --l2tp 127.0.0.1` (client-initiated: LAC and
 # user at once, one tunnel). Reads vpdnd's VmRSS before dialing and once all COUNT

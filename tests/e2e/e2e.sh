@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end VPDN through real Linux interfaces (issue 5, "End to end").
+# End-to-end VPDN through real Linux interfaces.
 #
 #   user ──veth(PPPoE)── lac ──veth 10.240.1.0/24── lns ──veth 10.240.2.0/24── corp
 #     └───────────────veth 10.240.3.0/24 (client-initiated only)──────┘

@@ -1,4 +1,4 @@
-// End-to-end VPDN tests (issue 5): each case runs tests/e2e/e2e.sh SCENARIO, which builds
+// End-to-end VPDN tests: each case runs tests/e2e/e2e.sh SCENARIO, which builds
 // the user/lac/lns/corp namespaces, runs build/vpdnd twice and vpdn-dial, pings through, reads
 // the boxes' displays over telnet and checks the teardown. Exit 77 from the script = skip
 // (not root, binary or tool missing). Label "system".

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end l2tp-auto-client: the box itself dials an LNS (issue 5 item 4).
+# End-to-end l2tp-auto-client: the box itself dials an LNS.
 #
 #   cli (vpdnd, l2tp-auto-client) ──veth 10.241.1.0/24── lns (vpdnd, client-initiated LNS)
 #

@@ -1,4 +1,4 @@
-// End-to-end l2tp-auto-client (issue 5 item 4): runs tests/e2e_auto/e2e_auto.sh, which
+// End-to-end l2tp-auto-client: runs tests/e2e_auto/e2e_auto.sh, which
 // builds two namespaces joined by a veth, runs vpdnd as LNS and vpdnd as auto client,
 // checks vt1's address, a ping through the tunnel, the displays and the teardown.
 // Exit 77 from the script = skip (not root, binary or tool missing). Label "system".

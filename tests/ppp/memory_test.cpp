@@ -1,4 +1,4 @@
-// Heap held by one established PppSession (issue 5: an LNS keeps tens of thousands).
+// Heap held by one established PppSession (an LNS keeps tens of thousands).
 //
 // This binary replaces the global operator new/delete (that is why it is a test binary of
 // its own) and counts live bytes with malloc_usable_size, so the figure is exact and
@@ -193,7 +193,7 @@ Held destroy_server(Link& l) {
   return h;
 }
 
-// What an established LNS session may hold (issue 5: 2 KiB per session for the whole LNS;
+// What an established LNS session may hold (2 KiB per session for the whole LNS;
 // this is the PPP share), counting the PppSession, its Impl, its strings and its armed echo
 // timer's TimerQueue entry (one hash node and a heap slot since the queue became a heap;
 // two map nodes, ~160 B, before). Before the compact representation (policies freed, no

@@ -1,4 +1,4 @@
-// Heap held per established LNS call (issue 5: RSS per session at 10,000 sessions): the
+// Heap held per established LNS call (RSS per session at 10,000 sessions): the
 // LnsCalls call glue, its PppSession, the AAA session and the pool lease, measured with a
 // counting operator new (tests/vpdn_calls/heap_count.hpp). The users are client-mode
 // PppSessions on their own timer service, paused while they run, so only the LNS side is

@@ -1,4 +1,4 @@
-// Heap held per established LNS session by the L2TP engine (issue 5: RSS per session at
+// Heap held per established LNS session by the L2TP engine (RSS per session at
 // 10,000 sessions), measured with a counting operator new (tests/vpdn_calls/heap_count.hpp).
 // A LAC engine places the calls over one tunnel, on its own timer service and paused
 // while it runs, so only the LNS engine is counted. The bound catches a regression (e.g.
