@@ -21,6 +21,9 @@
 // without a password and every LNS group with tunnel authentication but no tunnel password
 // get a random one for this run, shown once on the console (a terminal; never in a log).
 //
+// Descriptors: the soft RLIMIT_NOFILE is raised to the hard limit at start (logged), since
+// every LNS session in the kernel holds descriptors of its own.
+//
 // Stop-accounting buffer file (RADIUS Stops no server answered, re-sent after a restart):
 // --stop-accounting-buffer FILE; otherwise stop-accounting.buf in the directory `save`
 // writes to (/etc/vpdnd/stop-accounting.buf, or beside --config FILE).
@@ -45,6 +48,7 @@
 #include <vector>
 
 #include "app/services.hpp"
+#include "app/services/descriptor_limit.hpp"
 #include "app/services/kernel_port.hpp"
 #include "cli/cli.hpp"
 #include "cli/front.hpp"
@@ -282,6 +286,8 @@ int main(int argc, char** argv) {
   }
   ::openlog("vpdnd", LOG_PID, LOG_DAEMON);
   LogBus::instance().set_syslog(true);
+  // Before any descriptor is opened or thread started: kernel sessions hold descriptors.
+  const app::DescriptorLimit fd_limit = app::raise_descriptor_limit();
 
   std::error_code ec;
   std::string load_path = options->config;
@@ -307,6 +313,10 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<app::Services> services =
       engine.call([&] { return app::make_services(engine, store, timers, service_options); });
+  if (fd_limit.error.empty())
+    log_info(DebugModule::l2tp, app::describe(fd_limit));
+  else
+    log_warning(DebugModule::l2tp, app::describe(fd_limit));
   cli::ShellContext shell{engine, store, services->operations(), save_path};
 
   auto loaded = cli::load_config_file(shell, load_path);

@@ -231,8 +231,14 @@ std::string_view describe(KernelStep step) {
       return "configure pppN";
     case KernelStep::add_route:
       return "host route via pppN";
+    case KernelStep::descriptors:
+      return "descriptor limit";
   }
   return "unknown step";
+}
+
+KernelStep fallback_reason(KernelStep step, int code) {
+  return code == EMFILE || code == ENFILE ? KernelStep::descriptors : step;
 }
 
 // ---- readers -------------------------------------------------------------------------------
@@ -420,7 +426,9 @@ void KernelPort::session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address
     if (!ti)
       return fail(call, KernelStep::session_info, "the L2TP engine does not know the tunnel");
     auto fd = ops_->open_tunnel_socket(ti->local, ti->peer);
-    if (!fd) return fail(call, KernelStep::tunnel_socket, fd.error().message);
+    if (!fd)
+      return fail(call, fallback_reason(KernelStep::tunnel_socket, fd.error().code),
+                  fd.error().message);
     netlink::KernelTunnelParams p;
     p.tunnel_id = call.tunnel;
     p.peer_tunnel_id = ti->peer_tunnel_id;
@@ -468,7 +476,8 @@ void KernelPort::session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address
   cp.peer_session_id = info->peer_session_id;
   auto channel = ops_->open_channel(cp);
   if (!channel) {
-    fail(call, KernelStep::open_channel, channel.error().message);
+    fail(call, fallback_reason(KernelStep::open_channel, channel.error().code),
+         channel.error().message);
     return release_tunnel_if_unused(call.tunnel);
   }
   Session s;

@@ -143,7 +143,12 @@ enum class KernelStep : std::uint8_t {
   open_channel,    // PPPoL2TP socket + /dev/ppp channel and unit
   configure_link,  // address/peer, MTU, up on pppN
   add_route,       // host route through pppN
+  descriptors,     // a socket or /dev/ppp open hit the descriptor limit (EMFILE/ENFILE)
 };
+// The step to count a failure of `step` under: `descriptors` when `code` (an errno) says
+// the process or the system ran out of descriptors, which the operator fixes differently
+// from a missing module; `step` otherwise.
+KernelStep fallback_reason(KernelStep step, int code);
 std::string_view describe(KernelStep step);
 
 struct KernelPortCounters {

@@ -10,6 +10,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "app/services/descriptor_limit.hpp"
 #include "common/timer.hpp"
 #include "startup-config/model.hpp"
 #include "vpdn/engine.hpp"
@@ -71,8 +73,9 @@ class FakeOps final : public KernelOps {
     for (int fd : far_fds) ::close(fd);
   }
   std::optional<KernelStep> fail_at;
-  bool fail_teardown = false;                        // delete_tunnel and remove_route fail
-  std::vector<int> far_fds;                          // every far end, closed at the end
+  bool fail_teardown = false;  // delete_tunnel and remove_route fail
+  int fail_code = 0;           // when set, the errno of a failing socket/channel open (EMFILE ...)
+  std::vector<int> far_fds;    // every far end, closed at the end
   std::map<int, int> tunnel_far;                     // near tunnel fd -> far end
   std::map<std::string, int> channel_far, unit_far;  // ifname -> far end
   std::vector<int> tunnel_fds;                       // near ends given out, in order
@@ -83,7 +86,7 @@ class FakeOps final : public KernelOps {
     log_.push_back("socket " + local.address.to_string() + ":" + std::to_string(local.port) + "->" +
                    peer.address.to_string() + ":" + std::to_string(peer.port));
     if (fail_at == KernelStep::tunnel_socket)
-      return unexpected(netlink::Error{"bind: Address in use", EADDRINUSE});
+      return unexpected(netlink::Error{"bind: Address in use", fail_code ? fail_code : EADDRINUSE});
     FdPair p = dgram_pair();
     far_fds.push_back(p.far);
     tunnel_far[p.near] = p.far;
@@ -111,7 +114,7 @@ class FakeOps final : public KernelOps {
                    (tunnel_far.count(p.udp_fd) ? " fd ok" : " fd BAD"));
     if (fail_at == KernelStep::open_channel)
       return unexpected(netlink::Error{"AF_PPPOX not supported by this kernel (no pppol2tp module)",
-                                       EAFNOSUPPORT});
+                                       fail_code ? fail_code : EAFNOSUPPORT});
     FdPair c = dgram_pair(), u = dgram_pair();
     far_fds.push_back(c.far);
     far_fds.push_back(u.far);
@@ -359,6 +362,24 @@ TEST_F(KernelPortTest, AFailingSecondSessionKeepsTheTunnelOfTheFirst) {
   EXPECT_FALSE(port->in_kernel({10, 2}));
 }
 
+TEST_F(KernelPortTest, RunningOutOfDescriptorsIsCountedApartFromOtherFailures) {
+  up({10, 1}, "10.9.0.2");
+  ops->fail_at = KernelStep::open_channel;
+  ops->fail_code = EMFILE;
+  up({10, 2}, "10.9.0.3");
+  ops->fail_code = 0;
+  up({10, 3}, "10.9.0.4");
+  ops->fail_at = KernelStep::tunnel_socket;
+  ops->fail_code = ENFILE;
+  up({11, 1}, "10.9.0.5");
+  EXPECT_EQ(port->fallbacks().at(KernelStep::descriptors), 2u);
+  EXPECT_EQ(port->fallbacks().at(KernelStep::open_channel), 1u);
+  EXPECT_EQ(port->fallbacks().count(KernelStep::tunnel_socket), 0u);
+  EXPECT_EQ(port->summary(),
+            "1 session and 1 tunnel in the kernel; kept in user space: open PPPoL2TP channel 1, "
+            "descriptor limit 2");
+}
+
 TEST_F(KernelPortTest, UnknownSessionNoTemplateAddressAndSequencingStayInUserSpace) {
   port->session_ip_up({10, 1}, 1, ip("10.9.0.2"));  // not known to the "engine"
   template_address.reset();
@@ -494,6 +515,31 @@ TEST_F(KernelPortTest, EverythingElsePassesToTheTunPort) {
 }
 
 // ---- start-up choice -----------------------------------------------------------------------
+
+TEST(DescriptorLimitTest, RaisesTheSoftLimitToTheHardLimit) {
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  if (saved.rlim_max == RLIM_INFINITY || saved.rlim_max <= 64)
+    GTEST_SKIP() << "hard RLIMIT_NOFILE " << saved.rlim_max;
+  rlimit low = saved;
+  low.rlim_cur = 64;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  const DescriptorLimit l = raise_descriptor_limit();
+  rlimit now{};
+  ::getrlimit(RLIMIT_NOFILE, &now);
+  // At the hard limit already: nothing to do, nothing lowered.
+  const DescriptorLimit again = raise_descriptor_limit();
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  EXPECT_EQ(l.error, "");
+  EXPECT_EQ(l.before, 64u);
+  EXPECT_EQ(l.soft, saved.rlim_max);
+  EXPECT_EQ(now.rlim_cur, saved.rlim_max);
+  EXPECT_EQ(describe(l),
+            "descriptor limit 64 raised to " + std::to_string(saved.rlim_max) + " (hard limit)");
+  EXPECT_EQ(again.before, again.soft);
+  EXPECT_EQ(describe(again),
+            "descriptor limit " + std::to_string(saved.rlim_max) + " (hard limit)");
+}
 
 TEST(DataPlaneChoiceTest, ParsesTheFlagValues) {
   EXPECT_EQ(parse_data_plane("auto"), DataPlaneChoice::automatic);
