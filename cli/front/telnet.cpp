@@ -133,11 +133,8 @@ struct TelnetServer::Impl {
       // holding its thread (and its login slot) for ever.
       timeval send_timeout{30, 0};
       ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
-      if (fd >= FD_SETSIZE) {  // libcli select()s on the fd
-        front::write_all(fd, "% Too many open files, try again later.\r\n");
-        ::close(fd);
-        continue;
-      }
+      // The connection's fd may be at any number: only poll() sees it. The descriptor
+      // libcli select()s on is the terminal's own, bounded there (terminal.cpp).
       Admission admission;
       {
         std::lock_guard lock(mutex);  // list bookkeeping only; no I/O under it

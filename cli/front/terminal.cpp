@@ -59,6 +59,7 @@
 // ambiguous first word followed by ` ?` rings the bell instead of printing the ambiguity
 // error (libcli finds no command to ask); keys typed within 100 ms after Ctrl+Z are
 // echoed before the redrawn `<SYSNAME>` instead of after it.
+#include <fcntl.h>
 #include <libcli.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -163,8 +164,23 @@ class Terminal {
   }
 
   void run() {
+    // libcli gets its end of the relay pair (or, without one, a duplicate of the peer's
+    // fd) and closes the FILE it makes from it. It select()s on it: a descriptor at or
+    // above FD_SETSIZE would be set past the end of the fd_set, so such a terminal is
+    // refused (after open_pair() tried a lower one).
+    int lib_fd = pair_[0] >= 0 ? pair_[0] : ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
+    if (lib_fd < 0 || lib_fd >= FD_SETSIZE) {
+      if (lib_fd >= 0 && lib_fd != pair_[0]) ::close(lib_fd);
+      front::write_all(fd_, "% Too many open files, try again later.\r\n");
+      log_warning(DebugModule::aaa, "terminal " + options_.peer +
+                                        " refused: no descriptor below FD_SETSIZE for the shell");
+      return;
+    }
     cli_ = cli_init();
-    if (!cli_) return;
+    if (!cli_) {
+      if (lib_fd != pair_[0]) ::close(lib_fd);
+      return;
+    }
     cli_set_context(cli_, this);
     // Nothing of libcli's own language may answer the operator.
     cli_unregister_all_commands(cli_);
@@ -187,16 +203,10 @@ class Terminal {
     sink_ = LogBus::instance().subscribe([queue](const LogRecord& r) { queue->push(r); });
 
     update_view(true);
-    // libcli closes the FILE it makes from the fd: it gets its end of the relay pair (or,
-    // without one, a duplicate).
-    int lib_fd = pair_[0];
-    if (lib_fd >= 0) {
+    if (lib_fd == pair_[0]) {
       lib_owns_pair_ = true;
       relay_running_ = true;
       relay_ = std::thread([this] { relay_loop(); });
-    } else {
-      lib_fd = ::dup(fd_);
-      if (lib_fd < 0) return;
     }
     cli_loop(cli_, lib_fd);
     relay_done_.store(true);
@@ -354,9 +364,22 @@ class Terminal {
 
   // ---- The relay between the peer and libcli ---------------------------------------------
 
+  // libcli select()s on its end (fds[0]), so that end must be below FD_SETSIZE; with many
+  // kernel sessions open, socketpair() may return higher ones. The end is then moved to
+  // the lowest free descriptor, and run() refuses the terminal if that is still too high.
+  // The relay's end (fds[1]) is only ever poll()ed.
   static std::array<int, 2> open_pair() {
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return {-1, -1};
+    if (fds[0] >= FD_SETSIZE) {
+      const int low = ::fcntl(fds[0], F_DUPFD_CLOEXEC, 0);
+      if (low >= 0 && low < FD_SETSIZE) {
+        ::close(fds[0]);
+        fds[0] = low;
+      } else if (low >= 0) {
+        ::close(low);
+      }
+    }
     return {fds[0], fds[1]};
   }
 

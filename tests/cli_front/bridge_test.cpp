@@ -2,12 +2,16 @@
 // is given (raw lines, `?` partials, Tab partials, `return` on Ctrl+Z) and what the
 // terminal shows (prompts, help, paging, monitored log lines).
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "cli/front.hpp"
 #include "cli/front/lines.hpp"
@@ -155,6 +159,60 @@ TEST_F(BridgeTest, TheTerminalHoldsItsLineWhileItRuns) {
   for (int i = 0; i < 200 && !finished_.load(); ++i) std::this_thread::sleep_for(10ms);
   ASSERT_TRUE(finished_.load());
   EXPECT_TRUE(engine_.call([] { return process_lines().lines(); }).empty());
+}
+
+// libcli select()s on the descriptor it is given. With every descriptor below FD_SETSIZE
+// taken (as with thousands of kernel sessions open), the terminal must refuse with a
+// message rather than hand libcli one above it; with one low descriptor free it works.
+TEST(BridgeDescriptors, LibcliNeverGetsADescriptorAtOrAboveFdSetSize) {
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < FD_SETSIZE + 64)
+    GTEST_SKIP() << "hard RLIMIT_NOFILE " << saved.rlim_max << " too low";
+  rlimit more = saved;
+  more.rlim_cur = FD_SETSIZE + 64;
+  if (saved.rlim_cur < more.rlim_cur) {
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &more), 0);
+  }
+  Engine engine;
+  engine.start();
+  config::ConfigStore store;
+  FrontContext context{engine, store, {}};
+  int peer[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, peer), 0);
+  std::vector<int> fillers;  // every free descriptor below FD_SETSIZE
+  for (;;) {
+    int fd = ::dup(peer[1]);
+    ASSERT_GE(fd, 0);
+    fillers.push_back(fd);
+    if (fd >= FD_SETSIZE) break;
+  }
+  auto session = [&](const char* wanted) {
+    FakeSession fake;
+    std::atomic<bool> stop{false};
+    std::atomic<bool> done{false};
+    std::thread t([&] {
+      TerminalOptions options;
+      options.peer = "test";
+      run_terminal(context, fake, peer[0], options, stop);
+      done.store(true);
+    });
+    test::TermClient client;
+    client.set_fd(peer[1]);
+    const bool seen = client.expect(wanted);
+    stop.store(true);
+    t.join();
+    return seen;
+  };
+  EXPECT_TRUE(session("% Too many open files, try again later."));
+  ::close(fillers.front());  // one low descriptor: the shell's end of the relay takes it
+  fillers.erase(fillers.begin());
+  EXPECT_TRUE(session("<VPDN>"));
+  for (int fd : fillers) ::close(fd);
+  ::close(peer[0]);
+  ::close(peer[1]);
+  engine.stop();
+  ::setrlimit(RLIMIT_NOFILE, &saved);
 }
 
 TEST_F(BridgeTest, KnownCommandRunsTheRawLine) {
