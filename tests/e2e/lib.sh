@@ -6,11 +6,14 @@
 #   work        - the run's work dir (box logs are $work/*.log)
 #   telnet_port - the vpdnd telnet port inside each namespace
 #   veth_prefix - prefix of the veth names (short: interface names have 15 characters)
+# E2E_TIME_SCALE (default 1) multiplies every bound on a wait: a run in an emulated guest
+# (tests/vm) is several times slower than on the host.
 # and optionally fail_context (a function fail() calls first, e.g. to print box counters).
 # Bash reads a sourced file whole before running it, so editing this file cannot disturb a
 # run that already sourced it.
 
 e2e_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+time_scale=${E2E_TIME_SCALE:-1}
 pids=()
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -34,8 +37,8 @@ stop_box() {
 # wait_box PID WHAT: the same for a vpdnd that was already sent its SIGTERM.
 wait_box() {
   local p=$1 what=$2 rc
-  for _ in $(seq 1 100); do alive "$p" || break; sleep 0.1; done
-  alive "$p" && fail "$what did not stop within 10 s of SIGTERM"
+  for _ in $(seq 1 $((100 * time_scale))); do alive "$p" || break; sleep 0.1; done
+  alive "$p" && fail "$what did not stop within $((10 * time_scale)) s of SIGTERM"
   wait "$p"
   rc=$?
   [ "$rc" -eq 0 ] || fail "$what exited with status $rc after SIGTERM"
@@ -81,7 +84,7 @@ in_ns() { local n=$1; shift; ip netns exec "$n" "$@"; }
 
 # Polls a command until it succeeds or `secs` pass.
 wait_for() {
-  local secs=$1; shift
+  local secs=$(($1 * time_scale)); shift
   local end=$((SECONDS + secs))
   while [ $SECONDS -lt $end ]; do
     "$@" >/dev/null 2>&1 && return 0
@@ -92,7 +95,7 @@ wait_for() {
 
 cli() {  # cli NS COMMAND... -> box output on stdout
   local n=$1; shift
-  in_ns "$n" timeout 20 expect -f "$e2e_lib_dir/cli.exp" 127.0.0.1 "$telnet_port" "$@"
+  in_ns "$n" timeout $((20 * time_scale)) expect -f "$e2e_lib_dir/cli.exp" 127.0.0.1 "$telnet_port" "$@"
 }
 
 port_open() { in_ns "$1" bash -c "exec 3<>/dev/tcp/127.0.0.1/$telnet_port" 2>/dev/null; }
