@@ -195,7 +195,10 @@ class RouteNetlink {
                             std::optional<Ipv4> peer = std::nullopt);
   Status<Error> remove_address(int ifindex, Ipv4 address, int prefix);
   Result<std::vector<AddressEntry>, Error> addresses(int ifindex);
-  // Routes in the main table (scope link, protocol static). Adding an existing route succeeds.
+  // Routes in the main table (scope link, protocol static). Adding an existing route
+  // succeeds, and so does removing one that is not there: either way the caller's wish
+  // holds. (On pppN the kernel's own route to the peer address, protocol kernel, is the one
+  // an add finds; it goes with the link.)
   Status<Error> add_route(Ipv4 destination, int prefix, int ifindex);
   Status<Error> remove_route(Ipv4 destination, int prefix, int ifindex);
   Result<std::vector<RouteEntry>, Error> routes(int ifindex);

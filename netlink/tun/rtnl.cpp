@@ -217,7 +217,7 @@ Status<Error> RouteNetlink::remove_route(Ipv4 destination, int prefix, int ifind
   RoutePtr route = impl_->make_route(destination, prefix, ifindex);
   if (!route) return unexpected(Error{"rtnl_route_alloc failed", -NLE_NOMEM});
   int rc = rtnl_route_delete(impl_->sock, route.get(), 0);
-  if (rc < 0)
+  if (rc < 0 && rc != -NLE_OBJ_NOTFOUND)
     return unexpected(
         nl_error("remove route " + destination.to_string() + "/" + std::to_string(prefix), rc));
   return {};
