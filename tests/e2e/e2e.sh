@@ -75,14 +75,11 @@ kept_inodes() {
     awk 'NR > 1 && $3 == "00000000:0000" {print $10}' "/proc/$lns_pid/net/udp"
   } 2>/dev/null | awk '{printf " %s", $1} END {print " "}'
 }
-fd_list() {
-  local nl f t
-  nl=$(kept_inodes)
-  for f in /proc/$lns_pid/fd/*; do
-    t=$(readlink "$f") || continue
-    [[ $t == socket:* && $nl == *" ${t//[^0-9]/} "* ]] && continue
-    echo "${f##*/} $t"
-  done
+fd_list() {  # "FD TARGET" lines
+  ls -l "/proc/$lns_pid/fd" 2>/dev/null | awk -v kept="$(kept_inodes)" '/ -> / {
+    t = $NF; i = t; gsub(/[^0-9]/, "", i)
+    if (t ~ /^socket:/ && index(kept, " " i " ")) next
+    print $(NF - 2), t }'
 }
 lns_fds() { fd_list | wc -l; }
 # Settled: the same count twice a second apart (a telnet session that just closed is gone).
@@ -93,6 +90,14 @@ check_kernel_empty() {
   [ $kernel = 1 ] || return 0
   wait_for 15 kernel_empty || fail "LNS kernel state outlived the calls: $(ppp_links) pppN, $(kernel_tunnels) tunnel(s), $(kernel_sessions) session(s): $(in_ns "$ns_lns" ip -o link show type ppp; in_ns "$ns_lns" ip l2tp show tunnel)"
   echo "kernel: no pppN, no L2TP tunnel or session left on the LNS"
+  if [ "$scenario" != stop-lns ]; then
+    cli "$ns_lns" "display l2tp statistics" >"$work/lns-statistics.txt" 2>&1
+    grep -q "Data plane backend: kernel.* 0 sessions and 0 tunnels in the kernel" "$work/lns-statistics.txt" \
+      || fail "LNS statistics: $(grep "Data plane" "$work/lns-statistics.txt")"
+    grep -q "teardown errors" "$work/lns-statistics.txt" \
+      && fail "LNS kernel teardown failed: $(grep "Data plane" "$work/lns-statistics.txt")"
+  fi
+  return 0
 }
 
 # On failure the boxes' own counters say where a packet or a call was dropped (best effort:
