@@ -1,9 +1,9 @@
 // DOC: vpdnd's main. Parses the flags, starts the engine thread (one io_context owning the
 // running config and every protocol engine), loads the startup config through the same
 // command parser as the shell, builds and starts the Services on the engine thread, then
-// opens the console and the telnet server. SIGINT/SIGTERM/SIGQUIT (a handler installed once, for
-// the whole life of the process, that writes to a self-pipe main sleeps on) shut down in order:
-// terminals first (no more commands), then the engines (Services::shutdown: StopCCN, CDN,
+// opens the console, the telnet and the SSH servers. SIGINT/SIGTERM/SIGQUIT (a handler installed
+// once, for the whole life of the process, that writes to a self-pipe main sleeps on) shut down in
+// order: terminals first (no more commands), then the engines (Services::shutdown: StopCCN, CDN,
 // accounting stop, PADT; bounded to ~3 s), then the engine thread; exit status 0.
 //
 // Data plane: --data-plane auto|user-space|kernel (default auto: the kernel's L2TP/PPP path
@@ -16,7 +16,9 @@
 // the executable's parent directory). `save` writes to --config FILE when given, else to
 // /etc/vpdnd/startup.cfg: the bundled default is never overwritten.
 //
-// Safe defaults: telnet listens on 127.0.0.1 unless --telnet-bind says otherwise, and the
+// Safe defaults: telnet and SSH listen on 127.0.0.1 unless --telnet-bind/--ssh-bind say
+// otherwise (SSH logins also need `ssh server enable`; its host keys, created at first
+// start, are ssh_host_{rsa,ecdsa}_key beside the config `save` writes), and the
 // bundled default config holds no secret: when it is the config loaded, every local user
 // without a password and every LNS group with tunnel authentication but no tunnel password
 // get a random one for this run, shown once on the console (a terminal; never in a log).
@@ -52,6 +54,7 @@
 #include "app/services/kernel_port.hpp"
 #include "cli/cli.hpp"
 #include "cli/front.hpp"
+#include "cli/front/ssh_keys.hpp"
 #include "common/engine.hpp"
 #include "common/log.hpp"
 #include "common/timer.hpp"
@@ -74,6 +77,9 @@ struct Options {
   int telnet_port = 23;
   bool telnet_port_given = false;
   std::string telnet_bind = "127.0.0.1";
+  int ssh_port = 22;
+  bool ssh_port_given = false;
+  std::string ssh_bind = "127.0.0.1";
   bool console = true;
   vpdnd::app::DataPlaneChoice data_plane = vpdnd::app::DataPlaneChoice::automatic;
   std::string stop_accounting_buffer;  // empty: beside the config `save` writes
@@ -87,6 +93,9 @@ void usage(std::FILE* out) {
                "                       else the bundled startup-config/default.cfg)\n"
                "  --telnet-port N      telnet server port (default 23; 0 = no telnet server)\n"
                "  --telnet-bind ADDR   telnet server address (default 127.0.0.1; 0.0.0.0 = all)\n"
+               "  --ssh-port N         SSH server port (default 22; 0 = no SSH server); logins\n"
+               "                       also need `ssh server enable` in the config\n"
+               "  --ssh-bind ADDR      SSH server address (default 127.0.0.1; 0.0.0.0 = all)\n"
                "  --no-console         no shell on the terminal (services, tests)\n"
                "  --data-plane MODE    auto (default), user-space or kernel: where LNS\n"
                "                       sessions' packets are switched. auto = kernel when\n"
@@ -143,6 +152,22 @@ std::optional<Options> parse(int argc, char** argv, int* exit_code) {
       }
       o.telnet_port = static_cast<int>(p);
       o.telnet_port_given = true;
+    } else if (is("--ssh-port")) {
+      auto v = value("--ssh-port");
+      if (!v) return std::nullopt;
+      char* end = nullptr;
+      long p = std::strtol(v->c_str(), &end, 10);
+      if (v->empty() || *end != '\0' || p < 0 || p > 65535) {
+        std::fprintf(stderr, "vpdnd: --ssh-port: '%s' is not a port number (0-65535)\n",
+                     v->c_str());
+        return std::nullopt;
+      }
+      o.ssh_port = static_cast<int>(p);
+      o.ssh_port_given = true;
+    } else if (is("--ssh-bind")) {
+      auto v = value("--ssh-bind");
+      if (!v) return std::nullopt;
+      o.ssh_bind = *v;
     } else if (is("--data-plane")) {
       auto v = value("--data-plane");
       if (!v) return std::nullopt;
@@ -391,6 +416,28 @@ int main(int argc, char** argv) {
                    telnet->port());
     }
   }
+  // The SSH host keys live beside the config `save` writes (created there at first start).
+  std::unique_ptr<cli::SshServer> ssh;
+  if (options->ssh_port != 0) {
+    std::filesystem::path dir = std::filesystem::path(save_path).parent_path();
+    cli::process_host_keys().set_directory(
+        (dir.empty() ? std::filesystem::path(".") : dir).string());
+    ssh = std::make_unique<cli::SshServer>(front);
+    std::string err = ssh->start(options->ssh_bind, static_cast<std::uint16_t>(options->ssh_port));
+    if (!err.empty() && !options->ssh_port_given) {
+      report("vpdnd: " + err + "; no SSH server (give --ssh-port to choose another port)",
+             LOG_WARNING);
+      ssh.reset();
+    } else if (!err.empty()) {
+      report("vpdnd: " + err, LOG_ERR);
+      ssh.reset();
+      if (telnet) telnet->stop();
+      shutdown_engines();
+      return 1;
+    } else {
+      std::fprintf(stderr, "vpdnd: SSH server on %s:%u\n", options->ssh_bind.c_str(), ssh->port());
+    }
+  }
   std::unique_ptr<cli::ConsoleShell> console;
   if (options->console) {
     console = std::make_unique<cli::ConsoleShell>(front);
@@ -405,6 +452,7 @@ int main(int argc, char** argv) {
                                                     : number == SIGQUIT ? "SIGQUIT"
                                                                         : "SIGTERM"));
   if (console) console->stop();
+  if (ssh) ssh->stop();
   if (telnet) telnet->stop();
 
   shutdown_engines();

@@ -24,7 +24,7 @@ struct ShellContext {
   std::string startup_path;    // where `save` writes and `display saved-configuration` reads
 };
 
-enum class SessionOrigin { console, telnet, file };
+enum class SessionOrigin { console, telnet, ssh, file };
 
 std::unique_ptr<CommandSession> make_command_session(ShellContext& context, SessionOrigin origin,
                                                      std::string user = {});

@@ -51,6 +51,10 @@ struct TerminalOptions {
   std::uint32_t idle_timeout_s = 0;  // 0 = never
   std::string peer;                  // for log lines ("127.0.0.1:40000", "console")
   std::string user;                  // who logged in ("" without a user name), for `display users`
+  // An SSH channel bridged to `fd` (a socket): plain keys, and the window height the
+  // client reports (pty-req, window-change; 0: unknown) in `rows`.
+  bool ssh = false;
+  const std::atomic<std::uint16_t>* rows = nullptr;
 };
 
 // Runs one interactive shell on `fd` (read and write) until the session quits, the peer
@@ -71,6 +75,38 @@ class TelnetServer {
   TelnetServer& operator=(const TelnetServer&) = delete;
 
   // Binds and starts accepting. Returns "" on success, else the error text.
+  std::string start(const std::string& bind_address, std::uint16_t port);
+  void stop();
+  std::uint16_t port() const { return port_; }
+  std::size_t active_sessions() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::uint16_t port_ = 0;
+};
+
+// The SSH server (libssh): the same login defences as telnet (kLoginTime to authenticate,
+// pending slots apart from logged-in ones, per-source caps, ~2 s per failed attempt,
+// the LoginGuard's lockout, three failures end the connection), then the same shell.
+// Logins need `ssh server enable`, `protocol inbound all|ssh` and `authentication-mode
+// scheme` on the VTY lines; a password login a local user with `service-type ssh`; a
+// public-key login an `ssh user ... assign publickey KEY` whose key the client proves.
+// `undo ssh server enable` ends every SSH session within ~1 s.
+class SshServer {
+ public:
+  static constexpr std::size_t kMaxSessions = 64;
+  static constexpr std::size_t kMaxPending = 16;
+  static constexpr std::size_t kMaxPendingPerSource = 4;
+  static constexpr std::chrono::seconds kLoginTime{60};
+
+  explicit SshServer(FrontContext context);
+  ~SshServer();
+  SshServer(const SshServer&) = delete;
+  SshServer& operator=(const SshServer&) = delete;
+
+  // Loads or creates the host keys (process_host_keys()), binds and starts accepting.
+  // Returns "" on success, else the error text.
   std::string start(const std::string& bind_address, std::uint16_t port);
   void stop();
   std::uint16_t port() const { return port_; }

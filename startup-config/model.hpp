@@ -137,7 +137,7 @@ struct Domain {
   bool operator==(const Domain&) const = default;
 };
 
-enum class ServiceType : std::uint8_t { ppp = 1, telnet = 2, terminal = 4 };
+enum class ServiceType : std::uint8_t { ppp = 1, telnet = 2, terminal = 4, ssh = 8 };
 
 struct LocalUser {
   std::string name;
@@ -184,12 +184,17 @@ struct RadiusScheme {
 // ---- device --------------------------------------------------------------------------
 
 enum class VtyAuthMode { none, password, scheme };
+// `protocol inbound {all | ssh | telnet}`: which servers may open a VTY line.
+enum class VtyProtocol : std::uint8_t { all, ssh, telnet };
 
 struct UserInterfaceVty {
   VtyAuthMode auth_mode = VtyAuthMode::scheme;
   Secret password;                     // `set authentication password {simple|cipher} PW`
   std::uint32_t idle_timeout_s = 600;  // `idle-timeout MIN [SEC]`; 0 = never
   std::uint32_t screen_length = 24;    // `screen-length N`; 0 = no paging
+  VtyProtocol protocol = VtyProtocol::all;
+  bool allows_ssh() const { return protocol != VtyProtocol::telnet; }
+  bool allows_telnet() const { return protocol != VtyProtocol::ssh; }
   bool operator==(const UserInterfaceVty&) const = default;
 };
 
@@ -203,9 +208,30 @@ struct LoginAttemptPolicy {
   bool operator==(const LoginAttemptPolicy&) const = default;
 };
 
+// `public-key peer NAME`: a client's public key for SSH public-key login. `blob` is the key in
+// SSH wire format (RFC 4253 6.6: what an OpenSSH .pub line carries in base64); the config
+// shows it as hex between `public-key-code begin` and `public-key-code end`.
+struct PeerPublicKey {
+  std::string name;
+  std::string blob;
+  bool operator==(const PeerPublicKey&) const = default;
+};
+
+// `ssh user NAME service-type stelnet authentication-type T [assign publickey KEY]`.
+enum class SshAuthType : std::uint8_t { password, publickey, password_publickey, any };
+struct SshUser {
+  std::string name;
+  SshAuthType auth = SshAuthType::password;
+  std::string publickey;  // a `public-key peer` name; set unless auth == password
+  bool operator==(const SshUser&) const = default;
+};
+
 struct RunningConfig {
   std::string sysname = "VPDN";
   bool telnet_server = true;
+  bool ssh_server = false;  // `ssh server enable`
+  std::map<std::string, PeerPublicKey> peer_public_keys;
+  std::map<std::string, SshUser> ssh_users;
   L2tpGlobal l2tp;
   std::map<std::uint16_t, L2tpGroup> l2tp_groups;
   std::map<std::uint16_t, VirtualTemplate> virtual_templates;
@@ -230,7 +256,9 @@ struct RunningConfig {
 
 // What a command changed, so engines re-read only their part.
 enum class ConfigSection {
-  system,            // sysname, telnet
+  system,            // sysname, telnet, ssh server
+  public_key,        // key = peer public key name
+  ssh_user,          // key = user name
   l2tp_global,       // l2tp enable, separators, match order, limits, port
   l2tp_group,        // key = group number
   virtual_template,  // key = template number

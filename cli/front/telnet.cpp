@@ -122,7 +122,10 @@ struct TelnetServer::Impl {
       std::string peer = address + ":" + std::to_string(ntohs(addr.sin_port));
       bool enabled = true;
       try {
-        enabled = context.engine.call([this] { return context.store.running().telnet_server; });
+        enabled = context.engine.call([this] {
+          const auto& c = context.store.running();
+          return c.telnet_server && c.vty.allows_telnet();
+        });
       } catch (const std::exception&) {
       }
       if (!enabled) {

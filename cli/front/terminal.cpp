@@ -537,7 +537,7 @@ class Terminal {
   void request_quit() {
     quit_requested_ = true;
     // A socket can be woken at once; a tty is noticed by the periodic callback.
-    if (options_.telnet) ::shutdown(fd_, SHUT_RD);
+    if (options_.telnet || options_.ssh) ::shutdown(fd_, SHUT_RD);
   }
 
   // Runs one line; true when the session is over.
@@ -626,7 +626,7 @@ class Terminal {
   std::uint32_t page_length() const {
     const TerminalSettings& t = session_.terminal();
     if (t.screen_length == 0 || t.screen_length_typed) return t.screen_length;
-    std::uint16_t rows = rows_.load();
+    std::uint16_t rows = options_.rows ? front::clamp_rows(options_.rows->load()) : rows_.load();
     return rows ? rows : t.screen_length;
   }
 

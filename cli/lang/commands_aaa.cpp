@@ -47,13 +47,16 @@ void radius_edit(Call& call, const std::function<std::string(RadiusScheme&)>& fn
 std::uint8_t service_bit(const std::string& word) {
   if (word == "ppp") return static_cast<std::uint8_t>(config::ServiceType::ppp);
   if (word == "telnet") return static_cast<std::uint8_t>(config::ServiceType::telnet);
+  if (word == "ssh") return static_cast<std::uint8_t>(config::ServiceType::ssh);
   return static_cast<std::uint8_t>(config::ServiceType::terminal);
 }
 
-// {ppp|telnet|terminal}... in any order, each at most once.
+// {ppp|ssh|telnet|terminal}... in any order, each at most once.
 void add_services(Node& n, std::uint8_t used, const Action& act) {
-  const std::pair<const char*, const char*> all[] = {
-      {"ppp", "PPP users (VPDN)"}, {"telnet", "Telnet login"}, {"terminal", "Console login"}};
+  const std::pair<const char*, const char*> all[] = {{"ppp", "PPP users (VPDN)"},
+                                                     {"ssh", "SSH login"},
+                                                     {"telnet", "Telnet login"},
+                                                     {"terminal", "Console login"}};
   for (auto& [word, help] : all) {
     std::uint8_t bit = service_bit(word);
     if (used & bit) continue;

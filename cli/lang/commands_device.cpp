@@ -90,13 +90,15 @@ void register_device(Grammar& g) {
       {"password", config::VtyAuthMode::password},
       {"scheme", config::VtyAuthMode::scheme}};
   const char* helps[] = {"No login", "The line password (set authentication password)",
-                         "A local user with service-type telnet"};
+                         "A local user with service-type telnet or ssh"};
   for (std::size_t i = 0; i < 3; ++i) {
     auto mode = modes[i].second;
     am.kw(modes[i].first, helps[i]).run([mode](Call& call) {
       vty_edit(call, [&](UserInterfaceVty& v) -> std::string {
         if (mode == config::VtyAuthMode::password && v.password.empty())
           return "Error: Configure the password first (set authentication password).";
+        if (mode != config::VtyAuthMode::scheme && v.protocol == config::VtyProtocol::ssh)
+          return "Error: SSH needs authentication-mode scheme: set protocol inbound all first.";
         v.auth_mode = mode;
         return {};
       });

@@ -122,6 +122,7 @@ Block user_block(const LocalUser& u) {
     if (u.has_service(ServiceType::ppp)) s += " ppp";
     if (u.has_service(ServiceType::telnet)) s += " telnet";
     if (u.has_service(ServiceType::terminal)) s += " terminal";
+    if (u.has_service(ServiceType::ssh)) s += " ssh";
     b.push_back(s);
   }
   if (!u.active) b.push_back(" state block");
@@ -234,6 +235,52 @@ Block vty_block(const UserInterfaceVty& v) {
   }
   if (v.screen_length != def.screen_length)
     b.push_back(" screen-length " + std::to_string(v.screen_length));
+  if (v.protocol == VtyProtocol::ssh) b.push_back(" protocol inbound ssh");
+  if (v.protocol == VtyProtocol::telnet) b.push_back(" protocol inbound telnet");
+  return b;
+}
+
+// Comware prints a key code as hex in groups of 8 digits, 8 groups a line.
+Block public_key_block(const PeerPublicKey& k) {
+  static const char digits[] = "0123456789ABCDEF";
+  Block b{"public-key peer " + k.name, " public-key-code begin"};
+  std::string line;
+  for (std::size_t i = 0; i < k.blob.size(); ++i) {
+    if (i % 32 == 0)
+      line = "  ";
+    else if (i % 4 == 0)
+      line += ' ';
+    auto c = static_cast<unsigned char>(k.blob[i]);
+    line += digits[c >> 4];
+    line += digits[c & 15];
+    if (i % 32 == 31 || i + 1 == k.blob.size()) b.push_back(line);
+  }
+  b.push_back(" public-key-code end");
+  b.push_back(" peer-public-key end");
+  return b;
+}
+
+Block ssh_user_block(const RunningConfig& c) {
+  Block b;
+  for (auto& [name, u] : c.ssh_users) {
+    std::string s = " ssh user " + name + " service-type stelnet authentication-type ";
+    switch (u.auth) {
+      case SshAuthType::password:
+        s += "password";
+        break;
+      case SshAuthType::publickey:
+        s += "publickey";
+        break;
+      case SshAuthType::password_publickey:
+        s += "password-publickey";
+        break;
+      case SshAuthType::any:
+        s += "any";
+        break;
+    }
+    if (u.auth != SshAuthType::password) s += " assign publickey " + u.publickey;
+    b.push_back(s);
+  }
   return b;
 }
 
@@ -259,8 +306,11 @@ Block password_control_block(const config::LoginAttemptPolicy& p) {
 
 // The global settings, printed before every view block, as Comware does.
 std::vector<Block> system_level(const RunningConfig& c) {
-  return {global_block(c), l2tp_global_block(c), system_pools_block(c),
+  return {global_block(c),
+          l2tp_global_block(c),
+          system_pools_block(c),
           Block{c.telnet_server ? " telnet server enable" : " undo telnet server enable"},
+          c.ssh_server ? Block{" ssh server enable"} : Block{},
           password_control_block(c.login_attempt)};
 }
 
@@ -305,6 +355,11 @@ std::string render_view_block(const RunningConfig& c, View v, const std::string&
     case View::vty:
       blocks.push_back(vty_block(c.vty));
       break;
+    case View::public_key:
+    case View::key_code:
+      if (auto it = c.peer_public_keys.find(object); it != c.peer_public_keys.end())
+        blocks.push_back(public_key_block(it->second));
+      break;
   }
   return join(blocks) + "#\nreturn\n";
 }
@@ -316,6 +371,7 @@ namespace vpdnd::cli {
 std::string render_configuration(const config::RunningConfig& c) {
   using namespace lang;
   std::vector<Block> blocks = system_level(c);
+  for (auto& [name, k] : c.peer_public_keys) blocks.push_back(public_key_block(k));
   for (auto& [name, r] : c.radius_schemes) blocks.push_back(radius_block(r));
   // `system` first, as Comware prints it.
   if (auto it = c.domains.find("system"); it != c.domains.end())
@@ -327,6 +383,7 @@ std::string render_configuration(const config::RunningConfig& c) {
   for (auto& [n, t] : c.virtual_templates) blocks.push_back(template_block(t));
   for (auto& [name, i] : c.interfaces) blocks.push_back(interface_block(i));
   for (auto& [n, g] : c.l2tp_groups) blocks.push_back(group_block(g));
+  blocks.push_back(ssh_user_block(c));
   blocks.push_back(vty_block(c.vty));
   return join(blocks) + "#\nreturn\n";
 }

@@ -295,6 +295,7 @@ std::string render_local_users(const config::RunningConfig& c) {
     if (u.has_service(config::ServiceType::ppp)) services += " PPP";
     if (u.has_service(config::ServiceType::telnet)) services += " Telnet";
     if (u.has_service(config::ServiceType::terminal)) services += " Terminal";
+    if (u.has_service(config::ServiceType::ssh)) services += " SSH";
     out += " The contents of local user " + name + ":\n";
     out += "  State:          " + std::string(u.active ? "Active" : "Block") + "\n";
     out += "  ServiceType:    " + (services.empty() ? std::string("-") : services.substr(1)) + "\n";

@@ -168,6 +168,7 @@ const Grammar& grammar() {
     register_interfaces(built);
     register_aaa(built);
     register_device(built);
+    register_ssh(built);
     register_operator(built);
     register_system_info(built);
     register_pppoe_server(built);
@@ -188,7 +189,8 @@ Session::Session(ShellContext& context, SessionOrigin origin, std::string user)
     return std::pair{c.sysname, c.vty.screen_length};
   });
   sysname_ = name;
-  if (origin_ == SessionOrigin::telnet) terminal_.screen_length = vty_length;
+  if (origin_ == SessionOrigin::telnet || origin_ == SessionOrigin::ssh)
+    terminal_.screen_length = vty_length;
   if (origin_ == SessionOrigin::file) terminal_.screen_length = 0;
 }
 
@@ -212,6 +214,10 @@ std::string Session::prompt() const {
       return "[" + sysname_ + "-radius-" + object_ + "]";
     case View::vty:
       return "[" + sysname_ + "-ui-vty" + object_ + "]";
+    case View::public_key:
+      return "[" + sysname_ + "-pkey-public-key]";
+    case View::key_code:
+      return "[" + sysname_ + "-pkey-key-code]";
     case View::count:
       break;
   }

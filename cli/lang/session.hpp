@@ -24,6 +24,8 @@ enum class View {
   local_user,
   radius,
   vty,
+  public_key,  // `public-key peer NAME`
+  key_code,    // `public-key-code begin` inside it
   count
 };
 
@@ -69,6 +71,7 @@ void register_l2tp(Grammar& g);
 void register_interfaces(Grammar& g);
 void register_aaa(Grammar& g);
 void register_device(Grammar& g);
+void register_ssh(Grammar& g);
 void register_operator(Grammar& g);
 void register_system_info(Grammar& g);
 void register_pppoe_server(Grammar& g);  // commands_pppoe_server.cpp
@@ -98,6 +101,8 @@ class Session final : public CommandSession {
   // The commands this terminal ran, oldest first, as typed (`display history-command`).
   static constexpr std::size_t kHistorySize = 10;
   const std::deque<std::string>& history() const { return history_; }
+  // The key code typed so far in the key-code view (hex, spaces removed).
+  std::string& key_code() { return key_code_; }
 
  private:
   std::string caret_error(const std::string& line, const std::vector<Token>& tokens,
@@ -115,6 +120,7 @@ class Session final : public CommandSession {
   std::string sysname_ = "VPDN";
   std::function<ExecResult(const std::string&)> pending_;
   std::deque<std::string> history_;
+  std::string key_code_;
 };
 
 // Helpers shared by the registration files.

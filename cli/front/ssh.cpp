@@ -1,0 +1,716 @@
+// DOC: the SSH server. libssh does the protocol (key exchange, user authentication,
+// channels); this file decides who may log in and bridges the session channel to the same
+// libcli terminal a telnet connection gets: the channel's data goes to one end of a
+// socketpair, run_terminal() drives the other end (no telnet negotiation; the window
+// height comes from the client's pty-req and window-change requests).
+// Threads: one accept thread; per connection one thread owning the libssh session (every
+// libssh call for it happens there: key exchange, authentication callbacks, the channel
+// pump) and one terminal thread (run_terminal, which has its own relay thread). The
+// running config is read through Engine::call only; no lock is held during I/O.
+// Login defences as telnet: kLoginTime from the connect to an open shell, else the
+// accept thread shuts the socket; pending connections have their own slots and a cap per
+// source address; a failed password or key costs ~2 s, is logged (never the password) and
+// counted by the LoginGuard; three failures end the connection.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <list>
+#include <mutex>
+#include <thread>
+
+#include "cli/front.hpp"
+#include "cli/front/io.hpp"
+#include "cli/front/login_guard.hpp"
+#include "cli/front/ssh_keys.hpp"
+#include "common/log.hpp"
+
+namespace vpdnd::cli {
+namespace {
+
+constexpr auto kFailedLoginDelay = std::chrono::seconds(2);
+constexpr std::uint32_t kLoginAttempts = 3;
+
+struct Connection {
+  int fd = -1;  // ours; libssh owns a duplicate
+  std::string peer;
+  std::string address;
+  std::uint64_t serial = 0;
+  std::uint64_t registry_id = 0;
+  std::chrono::steady_clock::time_point deadline;
+  std::thread thread;
+  std::atomic<bool> logged_in{false};
+  std::atomic<bool> finished{false};
+  std::atomic<bool> evicted{false};
+  std::atomic<bool> stop{false};  // server stopping, SSH disabled, or the login took too long
+  bool gone() const { return finished.load() || evicted.load(); }
+  void drop() {
+    stop.store(true);
+    ::shutdown(fd, SHUT_RDWR);
+  }
+};
+
+std::string address_of(const sockaddr_in& a) {
+  char buf[INET_ADDRSTRLEN] = {};
+  ::inet_ntop(AF_INET, &a.sin_addr, buf, sizeof buf);
+  return buf;
+}
+
+void pause_for(std::chrono::steady_clock::duration d, const std::atomic<bool>& stop) {
+  auto end = std::chrono::steady_clock::now() + d;
+  while (!stop.load() && std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+}
+
+// What the running config says about one user, read once per attempt.
+struct UserPolicy {
+  bool lines_allow = false;  // ssh server enabled, protocol inbound, scheme
+  bool password_ok = false;  // the password matches a local user with service-type ssh
+  bool local_blocked = false;
+  bool has_ssh_user = false;
+  config::SshAuthType auth = config::SshAuthType::password;
+  std::string key_blob;  // the assigned peer key, "" when none
+};
+
+bool wants_key(config::SshAuthType a) {
+  return a != config::SshAuthType::password;
+}
+bool wants_password(config::SshAuthType a) {
+  return a != config::SshAuthType::publickey;
+}
+
+}  // namespace
+
+struct SshServer::Impl {
+  explicit Impl(FrontContext c) : context(std::move(c)) {}
+
+  FrontContext context;
+  int listen_fd = -1;
+  int wake[2] = {-1, -1};
+  std::atomic<bool> stop{false};
+  std::thread acceptor;
+  mutable std::mutex mutex;  // guards connections (list operations only, never I/O)
+  std::list<std::unique_ptr<Connection>> connections;
+  std::uint64_t next_serial = 0;
+
+  enum class Admission { accept, source_busy, full };
+  Admission admit_locked(const std::string& address) {
+    std::size_t pending = 0, from_source = 0;
+    Connection* oldest = nullptr;
+    for (auto& c : connections) {
+      if (c->gone() || c->logged_in.load()) continue;
+      ++pending;
+      if (c->address == address) ++from_source;
+      if (!oldest || c->serial < oldest->serial) oldest = c.get();
+    }
+    if (from_source >= SshServer::kMaxPendingPerSource) return Admission::source_busy;
+    if (pending >= SshServer::kMaxPending) {
+      if (!oldest) return Admission::full;
+      oldest->drop();
+      oldest->evicted.store(true);
+      log_warning(DebugModule::aaa,
+                  "event=ssh_login_evicted reason=pending_limit peer=" + oldest->peer);
+    }
+    return Admission::accept;
+  }
+
+  std::size_t logged_in_locked() const {
+    std::size_t n = 0;
+    for (auto& c : connections)
+      if (!c->gone() && c->logged_in.load()) ++n;
+    return n;
+  }
+
+  // Once a second: SSH disabled ends every session; a login past its time ends.
+  void police() {
+    bool enabled = true;
+    try {
+      enabled = context.engine.call([this] { return context.store.running().ssh_server; });
+    } catch (const std::exception&) {
+      return;
+    }
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mutex);
+    for (auto& c : connections) {
+      if (c->gone() || c->stop.load()) continue;
+      if (!enabled) {
+        log_info(DebugModule::aaa,
+                 "event=ssh_session_ended reason=ssh_server_disabled peer=" + c->peer);
+        c->drop();
+      } else if (!c->logged_in.load() && now >= c->deadline) {
+        log_warning(DebugModule::aaa,
+                    "event=login_failed reason=timeout service=ssh peer=" + c->peer);
+        c->drop();
+      }
+    }
+  }
+
+  void accept_loop() {
+    auto last_police = std::chrono::steady_clock::now();
+    while (!stop.load()) {
+      reap(false);
+      if (std::chrono::steady_clock::now() - last_police >= std::chrono::milliseconds(500)) {
+        police();
+        last_police = std::chrono::steady_clock::now();
+      }
+      pollfd p[2] = {{listen_fd, POLLIN, 0}, {wake[0], POLLIN, 0}};
+      int r = ::poll(p, 2, 500);
+      if (r < 0 && errno != EINTR) break;
+      if (r <= 0 || stop.load()) continue;
+      if (!(p[0].revents & POLLIN)) continue;
+      sockaddr_in addr{};
+      socklen_t len = sizeof addr;
+      int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      std::string address = address_of(addr);
+      std::string peer = address + ":" + std::to_string(ntohs(addr.sin_port));
+      bool enabled = false;
+      try {
+        enabled = context.engine.call([this] {
+          const auto& c = context.store.running();
+          return c.ssh_server && c.vty.allows_ssh();
+        });
+      } catch (const std::exception&) {
+      }
+      if (!enabled) {
+        ::close(fd);
+        continue;
+      }
+      Admission admission;
+      {
+        std::lock_guard lock(mutex);
+        admission = admit_locked(address);
+        if (admission == Admission::accept) {
+          auto conn = std::make_unique<Connection>();
+          conn->fd = fd;
+          conn->peer = peer;
+          conn->address = address;
+          conn->serial = ++next_serial;
+          conn->deadline = std::chrono::steady_clock::now() + SshServer::kLoginTime;
+          conn->registry_id = process_ssh_sessions().add(peer);
+          Connection* c = conn.get();
+          conn->thread = std::thread([this, c] {
+            serve(*c);
+            ::shutdown(c->fd, SHUT_RDWR);
+            process_ssh_sessions().remove(c->registry_id);
+            c->finished.store(true);
+          });
+          connections.push_back(std::move(conn));
+        }
+      }
+      if (admission != Admission::accept) {
+        ::close(fd);
+        log_warning(
+            DebugModule::aaa,
+            std::string("event=ssh_refused reason=") +
+                (admission == Admission::source_busy ? "source_pending_limit" : "session_limit") +
+                " peer=" + peer);
+      }
+    }
+  }
+
+  void reap(bool all) {
+    std::list<std::unique_ptr<Connection>> done;
+    {
+      std::lock_guard lock(mutex);
+      for (auto it = connections.begin(); it != connections.end();) {
+        if (all || (*it)->finished.load()) {
+          if (all) (*it)->drop();
+          done.push_back(std::move(*it));
+          it = connections.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (auto& c : done) {
+      if (c->thread.joinable()) c->thread.join();
+      ::close(c->fd);
+    }
+  }
+
+  UserPolicy policy_for(const std::string& user, const std::string* password) {
+    return context.engine.call([&] {
+      const auto& cfg = context.store.running();
+      UserPolicy p;
+      p.lines_allow = cfg.ssh_server && cfg.vty.allows_ssh() &&
+                      cfg.vty.auth_mode == config::VtyAuthMode::scheme;
+      if (auto it = cfg.local_users.find(user); it != cfg.local_users.end()) {
+        const auto& u = it->second;
+        p.local_blocked = !u.active;
+        p.password_ok = password && u.active && u.has_service(config::ServiceType::ssh) &&
+                        !u.password.empty() && u.password.plain == *password;
+      }
+      if (auto it = cfg.ssh_users.find(user); it != cfg.ssh_users.end()) {
+        p.has_ssh_user = true;
+        p.auth = it->second.auth;
+        if (auto k = cfg.peer_public_keys.find(it->second.publickey);
+            k != cfg.peer_public_keys.end())
+          p.key_blob = k->second.blob;
+      }
+      return p;
+    });
+  }
+
+  template <class F>
+  auto on_guard(F&& f) -> decltype(f(process_login_guard(), config::LoginAttemptPolicy{})) {
+    return context.engine.call(
+        [&] { return f(process_login_guard(), context.store.running().login_attempt); });
+  }
+
+  // The state of one connection's login, touched by libssh's callbacks on its thread.
+  struct Login {
+    Impl* server = nullptr;
+    Connection* conn = nullptr;
+    ssh_session session = nullptr;
+    std::string user;
+    bool password_done = false;
+    bool key_done = false;
+    bool authenticated = false;
+    std::uint32_t failures = 0;
+    bool give_up = false;  // locked out or out of attempts: end the connection
+    ssh_channel channel = nullptr;
+    bool pty = false;
+    bool shell = false;
+    std::atomic<std::uint16_t> rows{0};
+    // Bridge state.
+    int bridge_fd = -1;  // our end of the terminal's socketpair
+    bool channel_closed = false;
+    bool terminal_closed = false;
+    ssh_channel_callbacks_struct channel_cb{};  // libssh keeps a pointer to it
+  };
+
+  static Impl& of(void* userdata) { return *static_cast<Login*>(userdata)->server; }
+
+  // A failed attempt: counted, logged, delayed. Returns the libssh answer.
+  int failed(Login& l, const char* method, const std::string& reason) {
+    Connection& c = *l.conn;
+    ++l.failures;
+    process_ssh_sessions().update(c.registry_id,
+                                  [&](SshSessionInfo& i) { i.retries = l.failures; });
+    bool locked = false;
+    try {
+      locked = on_guard(
+          [&](LoginGuard& g, const auto& policy) { return g.failed(c.address, l.user, policy); });
+    } catch (const std::exception&) {
+    }
+    log_warning(DebugModule::aaa, std::string("event=login_failed service=ssh method=") + method +
+                                      " reason=" + reason + " user=" + l.user + " peer=" + c.peer +
+                                      " attempt=" + std::to_string(l.failures) +
+                                      (locked ? " locked=yes" : ""));
+    pause_for(kFailedLoginDelay, c.stop);
+    if (locked || l.failures >= kLoginAttempts) l.give_up = true;
+    return SSH_AUTH_DENIED;
+  }
+
+  // Checks the lockout before a credential is even looked at, so a guess made while
+  // locked tells nothing.
+  bool refused(Login& l) {
+    Connection& c = *l.conn;
+    LoginGuard::Verdict v = LoginGuard::Verdict::allowed;
+    try {
+      v = on_guard([&](LoginGuard& g, const auto&) { return g.check(c.address, l.user); });
+    } catch (const std::exception&) {
+      l.give_up = true;
+      return true;
+    }
+    if (v == LoginGuard::Verdict::allowed) return false;
+    log_warning(DebugModule::aaa,
+                std::string("event=login_refused service=ssh reason=") +
+                    (v == LoginGuard::Verdict::address_locked ? "address_locked" : "user_locked") +
+                    " user=" + l.user + " peer=" + c.peer);
+    pause_for(kFailedLoginDelay, c.stop);
+    l.give_up = true;
+    return true;
+  }
+
+  // Both factors a user needs are in: the login is complete (or partial, asking for the
+  // other factor).
+  int decide(Login& l, const UserPolicy& p) {
+    bool need_key = p.has_ssh_user && wants_key(p.auth);
+    bool need_password = !p.has_ssh_user || wants_password(p.auth);
+    bool done = false;
+    if (p.has_ssh_user && p.auth == config::SshAuthType::any)
+      done = l.key_done || l.password_done;
+    else
+      done = (!need_key || l.key_done) && (!need_password || l.password_done);
+    if (!done) {
+      ssh_set_auth_methods(l.session,
+                           l.key_done ? SSH_AUTH_METHOD_PASSWORD : SSH_AUTH_METHOD_PUBLICKEY);
+      return SSH_AUTH_PARTIAL;
+    }
+    l.authenticated = true;
+    Connection& c = *l.conn;
+    try {
+      on_guard([&](LoginGuard& g, const auto&) {
+        g.succeeded(c.address, l.user);
+        return 0;
+      });
+    } catch (const std::exception&) {
+    }
+    log_info(DebugModule::aaa, std::string("event=login service=ssh method=") +
+                                   (l.key_done && l.password_done ? "password-publickey"
+                                    : l.key_done                  ? "publickey"
+                                                                  : "password") +
+                                   " user=" + l.user + " peer=" + c.peer);
+    process_ssh_sessions().update(c.registry_id, [&](SshSessionInfo& i) {
+      i.user = l.user;
+      i.state = "Established";
+    });
+    return SSH_AUTH_SUCCESS;
+  }
+
+  static void set_user(Login& l, const char* user) {
+    std::string u = user ? user : "";
+    if (u.size() > 80) u.resize(80);
+    if (u != l.user) {  // a new user name starts over
+      l.user = u;
+      l.password_done = l.key_done = false;
+    }
+  }
+
+  static int on_password(ssh_session, const char* user, const char* password, void* userdata) {
+    Login& l = *static_cast<Login*>(userdata);
+    Impl& self = of(userdata);
+    if (l.give_up) return SSH_AUTH_DENIED;
+    set_user(l, user);
+    if (self.refused(l)) return SSH_AUTH_DENIED;
+    std::string pw = password ? password : "";
+    UserPolicy p;
+    try {
+      p = self.policy_for(l.user, &pw);
+    } catch (const std::exception&) {
+      l.give_up = true;
+      return SSH_AUTH_DENIED;
+    }
+    if (!p.lines_allow) return self.failed(l, "password", "lines_refuse_ssh");
+    if (p.has_ssh_user && !wants_password(p.auth))
+      return self.failed(l, "password", "method_not_allowed");
+    if (!p.password_ok) return self.failed(l, "password", "bad_credentials");
+    l.password_done = true;
+    return self.decide(l, p);
+  }
+
+  static int on_pubkey(ssh_session, const char* user, ssh_key key, char state, void* userdata) {
+    Login& l = *static_cast<Login*>(userdata);
+    Impl& self = of(userdata);
+    if (l.give_up) return SSH_AUTH_DENIED;
+    set_user(l, user);
+    if (self.refused(l)) return SSH_AUTH_DENIED;
+    UserPolicy p;
+    try {
+      p = self.policy_for(l.user, nullptr);
+    } catch (const std::exception&) {
+      l.give_up = true;
+      return SSH_AUTH_DENIED;
+    }
+    std::string blob;
+    char* b64 = nullptr;
+    if (ssh_pki_export_pubkey_base64(key, &b64) == SSH_OK && b64) {
+      blob = base64_decode(b64).value_or("");
+      ssh_string_free_char(b64);
+    }
+    bool match = p.lines_allow && !p.local_blocked && p.has_ssh_user && wants_key(p.auth) &&
+                 !p.key_blob.empty() && blob == p.key_blob;
+    if (!match) return self.failed(l, "publickey", "key_not_accepted");
+    // The client asks whether the key would do, then proves it holds the private half.
+    if (state == SSH_PUBLICKEY_STATE_NONE) return SSH_AUTH_SUCCESS;
+    if (state != SSH_PUBLICKEY_STATE_VALID) return self.failed(l, "publickey", "bad_signature");
+    l.key_done = true;
+    return self.decide(l, p);
+  }
+
+  static int on_none(ssh_session, const char* user, void* userdata) {
+    Login& l = *static_cast<Login*>(userdata);
+    set_user(l, user);
+    return SSH_AUTH_DENIED;  // libssh lists the methods
+  }
+
+  static ssh_channel on_channel_open(ssh_session session, void* userdata) {
+    Login& l = *static_cast<Login*>(userdata);
+    if (!l.authenticated || l.channel) return nullptr;
+    l.channel = ssh_channel_new(session);
+    if (l.channel) ssh_set_channel_callbacks(l.channel, &channel_callbacks(l));
+    return l.channel;
+  }
+
+  static int on_pty(ssh_session, ssh_channel, const char*, int, int height, int, int,
+                    void* userdata) {
+    Login& l = *static_cast<Login*>(userdata);
+    l.pty = true;
+    l.rows.store(static_cast<std::uint16_t>(std::clamp(height, 0, 65535)));
+    return 0;
+  }
+
+  static int on_window(ssh_session, ssh_channel, int, int height, int, int, void* userdata) {
+    Login& l = *static_cast<Login*>(userdata);
+    l.rows.store(static_cast<std::uint16_t>(std::clamp(height, 0, 65535)));
+    return 0;
+  }
+
+  static int on_shell(ssh_session, ssh_channel, void* userdata) {
+    Login& l = *static_cast<Login*>(userdata);
+    if (l.shell) return -1;
+    l.shell = true;
+    return 0;
+  }
+
+  // Keys from the client go to the terminal as they are (blocking: the terminal's relay
+  // always reads, it holds back keys libcli has not taken yet itself).
+  static int on_data(ssh_session, ssh_channel, void* data, std::uint32_t len, int is_stderr,
+                     void* userdata) {
+    Login& l = *static_cast<Login*>(userdata);
+    if (is_stderr || l.bridge_fd < 0) return static_cast<int>(len);
+    if (!front::write_all(l.bridge_fd, std::string_view(static_cast<const char*>(data), len)))
+      l.terminal_closed = true;
+    return static_cast<int>(len);
+  }
+
+  static void on_channel_end(ssh_session, ssh_channel, void* userdata) {
+    Login& l = *static_cast<Login*>(userdata);
+    l.channel_closed = true;
+  }
+
+  static ssh_channel_callbacks_struct& channel_callbacks(Login& l) {
+    ssh_channel_callbacks_struct& cb = l.channel_cb;
+    std::memset(&cb, 0, sizeof cb);
+    cb.userdata = &l;
+    cb.channel_pty_request_function = &Impl::on_pty;
+    cb.channel_shell_request_function = &Impl::on_shell;
+    cb.channel_pty_window_change_function = &Impl::on_window;
+    cb.channel_data_function = &Impl::on_data;
+    cb.channel_eof_function = &Impl::on_channel_end;
+    cb.channel_close_function = &Impl::on_channel_end;
+    ssh_callbacks_init(&cb);
+    return cb;
+  }
+
+  // The terminal's output goes to the client.
+  static int on_terminal_output(socket_t fd, int revents, void* userdata) {
+    Login& l = *static_cast<Login*>(userdata);
+    if (!(revents & (POLLIN | POLLHUP | POLLERR))) return 0;
+    char buf[4096];
+    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return 0;
+    if (n <= 0) {
+      l.terminal_closed = true;
+      return 0;
+    }
+    if (l.channel && ssh_channel_write(l.channel, buf, static_cast<std::uint32_t>(n)) == SSH_ERROR)
+      l.channel_closed = true;
+    return 0;
+  }
+
+  void serve(Connection& c) {
+    LoginGuard::Verdict verdict = LoginGuard::Verdict::allowed;
+    try {
+      verdict = on_guard([&](LoginGuard& g, const auto&) { return g.check(c.address, {}); });
+    } catch (const std::exception&) {
+      return;
+    }
+    if (verdict == LoginGuard::Verdict::address_locked) {
+      log_warning(DebugModule::aaa,
+                  "event=login_refused service=ssh reason=address_locked peer=" + c.peer);
+      return;
+    }
+    int libssh_fd = ::dup(c.fd);  // ssh_free() closes it
+    if (libssh_fd < 0) return;
+    ssh_bind bind = ssh_bind_new();
+    ssh_session session = ssh_new();
+    if (!bind || !session) {
+      ::close(libssh_fd);
+      if (bind) ssh_bind_free(bind);
+      if (session) ssh_free(session);
+      return;
+    }
+    for (auto& text : process_host_keys().private_keys()) {
+      ssh_key key = nullptr;
+      if (ssh_pki_import_privkey_base64(text.c_str(), nullptr, nullptr, nullptr, &key) == SSH_OK)
+        ssh_bind_options_set(bind, SSH_BIND_OPTIONS_IMPORT_KEY, key);  // the bind owns it now
+    }
+    Login l;
+    l.server = this;
+    l.conn = &c;
+    l.session = session;
+    ssh_server_callbacks_struct cb;
+    std::memset(&cb, 0, sizeof cb);
+    cb.userdata = &l;
+    cb.auth_password_function = &Impl::on_password;
+    cb.auth_pubkey_function = &Impl::on_pubkey;
+    cb.auth_none_function = &Impl::on_none;
+    cb.channel_open_request_session_function = &Impl::on_channel_open;
+    ssh_callbacks_init(&cb);
+    ssh_event event = nullptr;
+    if (ssh_bind_accept_fd(bind, session, libssh_fd) != SSH_OK) {
+      ::close(libssh_fd);
+    } else if (ssh_set_server_callbacks(session, &cb) == SSH_OK &&
+               ssh_handle_key_exchange(session) == SSH_OK) {
+      const char* cipher = ssh_get_cipher_in(session);
+      process_ssh_sessions().update(c.registry_id, [&](SshSessionInfo& i) {
+        i.cipher = cipher ? cipher : "";
+        i.state = "Authenticating";
+      });
+      ssh_set_auth_methods(session, SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_PUBLICKEY);
+      event = ssh_event_new();
+      if (event && ssh_event_add_session(event, session) == SSH_OK) {
+        run_session(c, l, event);
+        ssh_event_remove_session(event, session);
+      }
+    }
+    if (event) ssh_event_free(event);
+    if (l.channel) {
+      ssh_channel_close(l.channel);
+      ssh_channel_free(l.channel);
+    }
+    ssh_disconnect(session);
+    ssh_free(session);
+    ssh_bind_free(bind);
+  }
+
+  void run_session(Connection& c, Login& l, ssh_event event) {
+    // Authentication, then a session channel with a shell (a pty is optional).
+    while (!c.stop.load() && !l.give_up && !(l.authenticated && l.channel && l.shell)) {
+      if (ssh_event_dopoll(event, 200) == SSH_ERROR) return;
+      if (ssh_get_status(l.session) & (SSH_CLOSED | SSH_CLOSED_ERROR)) return;
+    }
+    if (c.stop.load() || l.give_up) return;
+    bool full = false;
+    {
+      std::lock_guard lock(mutex);
+      full = logged_in_locked() >= SshServer::kMaxSessions;
+      if (!full) c.logged_in.store(true);
+    }
+    if (full) {
+      const char text[] = "\r\n% The number of SSH sessions has reached the limit.\r\n";
+      ssh_channel_write(l.channel, text, sizeof text - 1);
+      log_warning(DebugModule::aaa, "event=ssh_refused reason=session_limit peer=" + c.peer);
+      return;
+    }
+    std::unique_ptr<CommandSession> shell;
+    try {
+      shell = context.make_session(SessionOrigin::ssh, l.user);
+    } catch (const std::exception&) {
+      return;
+    }
+    if (!shell) return;
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return;
+    l.bridge_fd = pair[1];
+    config::UserInterfaceVty vty;
+    try {
+      vty = context.engine.call([this] { return context.store.running().vty; });
+    } catch (const std::exception&) {
+    }
+    TerminalOptions options;
+    options.ssh = true;
+    options.rows = &l.rows;
+    options.idle_timeout_s = vty.idle_timeout_s;
+    options.peer = c.peer;
+    std::thread terminal([&, fd = pair[0]] {
+      front::write_all(fd, "\r\n");
+      run_terminal(context, *shell, fd, options, c.stop);
+      ::shutdown(fd, SHUT_RDWR);  // the pump sees the end and closes the channel
+    });
+    ssh_event_add_fd(event, pair[1], POLLIN, &Impl::on_terminal_output, &l);
+    while (!l.terminal_closed) {
+      if (l.channel_closed || c.stop.load()) {
+        ::shutdown(pair[1], SHUT_WR);  // the terminal reads the end of input and finishes
+        // Its last words (an idle timeout's message) may still be flushed.
+        if (ssh_event_dopoll(event, 100) == SSH_ERROR) break;
+        if (c.stop.load()) break;
+        continue;
+      }
+      if (ssh_event_dopoll(event, 200) == SSH_ERROR) break;
+      if (ssh_get_status(l.session) & (SSH_CLOSED | SSH_CLOSED_ERROR)) break;
+    }
+    ssh_event_remove_fd(event, pair[1]);
+    ::shutdown(pair[1], SHUT_RDWR);
+    terminal.join();
+    l.bridge_fd = -1;
+    ::close(pair[0]);
+    ::close(pair[1]);
+    if (!l.channel_closed && !c.stop.load()) {
+      ssh_channel_request_send_exit_status(l.channel, 0);
+      ssh_channel_send_eof(l.channel);
+    }
+    log_info(DebugModule::aaa, "event=logout service=ssh user=" + l.user + " peer=" + c.peer);
+  }
+};
+
+SshServer::SshServer(FrontContext context) : impl_(std::make_unique<Impl>(std::move(context))) {}
+
+SshServer::~SshServer() {
+  stop();
+}
+
+std::string SshServer::start(const std::string& bind_address, std::uint16_t port) {
+  ::signal(SIGPIPE, SIG_IGN);
+  if (std::string e = process_host_keys().load_or_create(); !e.empty())
+    return "SSH host keys: " + e;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  if (::inet_pton(AF_INET, bind_address.c_str(), &addr.sin_addr) != 1)
+    return "invalid SSH bind address '" + bind_address + "'";
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::string("socket: ") + std::strerror(errno);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+    std::string err = "cannot bind SSH to " + bind_address + ":" + std::to_string(port) + ": " +
+                      std::strerror(errno);
+    ::close(fd);
+    return err;
+  }
+  if (::listen(fd, 32) < 0) {
+    std::string err = std::string("listen: ") + std::strerror(errno);
+    ::close(fd);
+    return err;
+  }
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.sin_port);
+  if (::pipe2(impl_->wake, O_CLOEXEC) < 0) {
+    ::close(fd);
+    return std::string("pipe: ") + std::strerror(errno);
+  }
+  impl_->listen_fd = fd;
+  impl_->acceptor = std::thread([this] { impl_->accept_loop(); });
+  return {};
+}
+
+void SshServer::stop() {
+  if (!impl_ || impl_->listen_fd < 0) return;
+  impl_->stop.store(true);
+  if (impl_->wake[1] >= 0) {
+    char b = 1;
+    [[maybe_unused]] auto n = ::write(impl_->wake[1], &b, 1);
+  }
+  if (impl_->acceptor.joinable()) impl_->acceptor.join();
+  impl_->reap(true);
+  ::close(impl_->listen_fd);
+  impl_->listen_fd = -1;
+  for (int& w : impl_->wake) {
+    if (w >= 0) ::close(w);
+    w = -1;
+  }
+}
+
+std::size_t SshServer::active_sessions() const {
+  std::lock_guard lock(impl_->mutex);
+  std::size_t n = 0;
+  for (auto& c : impl_->connections)
+    if (!c->finished.load()) ++n;
+  return n;
+}
+
+}  // namespace vpdnd::cli
