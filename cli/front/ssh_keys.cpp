@@ -154,7 +154,9 @@ const char* host_key_name(HostKeyType t) {
 
 void HostKeys::set_directory(std::string dir) {
   std::lock_guard lock(mutex_);
+  if (dir == dir_) return;
   dir_ = std::move(dir);
+  keys_.clear();  // the keys of another directory
 }
 
 std::string HostKeys::path(HostKeyType t) const {

@@ -45,7 +45,8 @@ class HostKeys {
   };
 
   // Where the key files go ("" = memory only). Files: DIR/ssh_host_rsa_key and
-  // DIR/ssh_host_ecdsa_key (private keys, OpenSSH/PEM text, mode 0600).
+  // DIR/ssh_host_ecdsa_key (private keys, OpenSSH/PEM text, mode 0600). Another directory
+  // forgets the keys held so far.
   void set_directory(std::string dir);
   // Loads each key from its file or creates (and stores) it. Returns "" or the error text.
   std::string load_or_create();

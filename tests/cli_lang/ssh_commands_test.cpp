@@ -116,9 +116,11 @@ TEST_F(SshCommandsTest, SshUserForms) {
   auto s = system_session();
   EXPECT_TRUE(s->execute("ssh user u1 service-type stelnet authentication-type password").ok);
   EXPECT_TRUE(
-      s->execute("ssh user u2 service-type stelnet authentication-type publickey assign publickey k")
+      s->execute(
+           "ssh user u2 service-type stelnet authentication-type publickey assign publickey k")
           .ok);
-  EXPECT_TRUE(s->execute("ssh user u3 authentication-type password-publickey assign publickey k").ok);
+  EXPECT_TRUE(
+      s->execute("ssh user u3 authentication-type password-publickey assign publickey k").ok);
   EXPECT_FALSE(s->execute("ssh user u4 service-type stelnet authentication-type publickey").ok);
   auto users = running().ssh_users;
   ASSERT_EQ(users.size(), 3u);
@@ -137,8 +139,8 @@ TEST_F(SshCommandsTest, EverythingRoundTripsThroughTheConfigFile) {
   for (const char* line : {"ssh server enable", "public-key peer alice import sshkey alice.pub",
                            "ssh user alice service-type stelnet authentication-type any assign "
                            "publickey alice",
-                           "local-user alice", "service-type ssh", "password simple pw-1",
-                           "quit", "user-interface vty 0 4", "protocol inbound ssh", "quit"}) {
+                           "local-user alice", "service-type ssh", "password simple pw-1", "quit",
+                           "user-interface vty 0 4", "protocol inbound ssh", "quit"}) {
     auto r = s->execute(line);
     ASSERT_TRUE(r.ok) << line << ": " << r.output;
   }

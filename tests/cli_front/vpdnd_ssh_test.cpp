@@ -1,0 +1,367 @@
+// System tests: the real build/vpdnd's SSH server driven by the real OpenSSH client (ssh on
+// a pty, keys from ssh-keygen): password and public-key logins into the Comware shell,
+// wrong credentials refused and delayed, `undo ssh server enable` ending SSH sessions only.
+// Loopback only; ports 20700-20799.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "term_client.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+using vpdnd::test::TermClient;
+
+std::string vpdnd_path() {
+  if (const char* dir = std::getenv("VPDND_BUILD_DIR"); dir && *dir)
+    return std::string(dir) + "/vpdnd";
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec && self.parent_path().filename() == "tests")
+    return (self.parent_path().parent_path() / "vpdnd").string();
+  return "build/vpdnd";
+}
+
+bool have(const char* tool) {
+  std::string cmd = std::string("command -v ") + tool + " >/dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0;
+}
+
+int connect_to(std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// A child on a pty (vpdnd itself, or an ssh client).
+class Child {
+ public:
+  ~Child() { kill(); }
+  bool spawn(const std::vector<std::string>& args, const fs::path& log = {}, bool on_pty = true,
+             unsigned short rows = 24) {
+    std::vector<std::string> copy = args;
+    std::vector<char*> argv;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    winsize ws{};
+    ws.ws_row = rows;
+    ws.ws_col = 120;
+    pid_ = on_pty ? ::forkpty(&master_, nullptr, nullptr, &ws) : ::fork();
+    if (pid_ < 0) return false;
+    if (pid_ == 0) {
+      if (!log.empty()) {
+        int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int null = ::open("/dev/null", O_RDONLY);
+        ::dup2(null, 0);
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+      }
+      ::execvp(argv[0], argv.data());
+      ::_exit(127);
+    }
+    term_.set_fd(master_);
+    return true;
+  }
+  TermClient& term() { return term_; }
+  bool exited(std::chrono::milliseconds timeout) {
+    auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+      if (pid_ <= 0) return true;
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        return true;
+      }
+      term_.drain(20ms);  // a pty child blocks when nobody reads its output
+    }
+    return false;
+  }
+  void kill() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+    if (master_ >= 0) ::close(master_);
+    master_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int master_ = -1;
+  TermClient term_;
+};
+
+class VpdndSsh : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(vpdnd_path())) GTEST_SKIP() << vpdnd_path() << " is not built";
+    if (!have("ssh") || !have("ssh-keygen")) GTEST_SKIP() << "openssh-client is not installed";
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir_ = fs::temp_directory_path() / ("vpdnd-ssh-" + std::to_string(::getpid()) + "-" + name);
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    for (const char* key : {"id_alice", "id_other"}) {
+      std::string cmd =
+          "ssh-keygen -q -t ed25519 -N '' -C test -f " + (dir_ / key).string() + " >/dev/null 2>&1";
+      ASSERT_EQ(std::system(cmd.c_str()), 0);
+    }
+    fs::copy_file(dir_ / "id_alice.pub", dir_ / "alice.pub");
+    std::ofstream(dir_ / "startup.cfg") << " sysname LAB\n"
+                                           "#\n"
+                                           " ssh server enable\n"
+                                           "#\n"
+                                           "public-key peer alice import sshkey alice.pub\n"
+                                           "#\n"
+                                           "local-user admin\n"
+                                           " password simple Adm1n-pw\n"
+                                           " service-type telnet ssh\n"
+                                           "#\n"
+                                           "local-user tel\n"
+                                           " password simple Tel-pw\n"
+                                           " service-type telnet\n"
+                                           "#\n"
+                                           " ssh user alice service-type stelnet "
+                                           "authentication-type publickey assign publickey alice\n"
+                                           "#\n"
+                                           "user-interface vty 0 4\n"
+                                           " authentication-mode scheme\n"
+                                           "#\n"
+                                           "return\n";
+    std::size_t base = std::hash<std::string>{}(name) % 50;
+    for (int attempt = 0; attempt < 10; ++attempt) {
+      std::size_t slot = (base + static_cast<std::size_t>(attempt) * 7) % 50;
+      telnet_port_ = static_cast<std::uint16_t>(20700 + slot);
+      ssh_port_ = static_cast<std::uint16_t>(20750 + slot);
+      daemon_.emplace();
+      ASSERT_TRUE(daemon_->spawn(
+          {vpdnd_path(), "--config", (dir_ / "startup.cfg").string(), "--no-console",
+           "--telnet-port", std::to_string(telnet_port_), "--ssh-port", std::to_string(ssh_port_)},
+          dir_ / "vpdnd.log", false));
+      if (wait_log("SSH server on 127.0.0.1:" + std::to_string(ssh_port_))) return;
+      daemon_->kill();
+    }
+    FAIL() << "no free port pair for vpdnd: " << log();
+  }
+  void TearDown() override {
+    clients_.clear();
+    if (daemon_) daemon_->kill();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  std::string log() const {
+    std::ifstream in(dir_ / "vpdnd.log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  bool wait_log(const std::string& text, std::chrono::milliseconds timeout = 15000ms) {
+    auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+      if (log().find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+
+  // ssh USER@127.0.0.1 on a pty; `key`: log in with that key only, else by password only.
+  Child& ssh(const std::string& user, const char* key = nullptr, unsigned short rows = 24) {
+    std::vector<std::string> args{"ssh",
+                                  "-o",
+                                  "StrictHostKeyChecking=no",
+                                  "-o",
+                                  "UserKnownHostsFile=/dev/null",
+                                  "-o",
+                                  "LogLevel=ERROR",
+                                  "-o",
+                                  "IdentitiesOnly=yes",
+                                  "-o",
+                                  "NumberOfPasswordPrompts=1",
+                                  "-F",
+                                  "/dev/null",
+                                  "-p",
+                                  std::to_string(ssh_port_)};
+    if (key) {
+      args.insert(args.end(), {"-o", "PasswordAuthentication=no", "-i", (dir_ / key).string()});
+    } else {
+      args.insert(args.end(), {"-o", "PubkeyAuthentication=no"});
+    }
+    args.push_back(user + "@127.0.0.1");
+    auto& c = clients_.emplace_back(std::make_unique<Child>());
+    EXPECT_TRUE(c->spawn(args, {}, true, rows));
+    return *c;
+  }
+
+  Child& password_login() {
+    Child& c = ssh("admin");
+    EXPECT_TRUE(c.term().expect("password:", 10000ms)) << c.term().all();
+    c.term().send("Adm1n-pw\r");
+    EXPECT_TRUE(c.term().expect("<LAB>", 10000ms)) << c.term().all();
+    return c;
+  }
+
+  std::optional<Child> daemon_;
+  std::vector<std::unique_ptr<Child>> clients_;
+  fs::path dir_;
+  std::uint16_t telnet_port_ = 0, ssh_port_ = 0;
+};
+
+TEST_F(VpdndSsh, HostKeysAreCreatedBesideTheConfigPrivately) {
+  for (const char* name : {"ssh_host_rsa_key", "ssh_host_ecdsa_key"}) {
+    auto st = fs::status(dir_ / name);
+    ASSERT_TRUE(fs::exists(st)) << name;
+    EXPECT_EQ(st.permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  }
+}
+
+TEST_F(VpdndSsh, PasswordLoginGetsTheComwareShell) {
+  Child& c = password_login();
+  TermClient& t = c.term();
+  t.send("display version\r");
+  ASSERT_TRUE(t.expect("vpdnd VPDN appliance")) << t.all();
+  ASSERT_TRUE(t.expect("<LAB>"));
+  t.send("system-view\r");
+  ASSERT_TRUE(t.expect("[LAB]")) << t.all();
+  // `?` lists the view's commands, Tab completes, the caret marks an error.
+  t.send("displ?");
+  ASSERT_TRUE(t.expect("display")) << t.all();
+  ASSERT_TRUE(t.expect("Display current system information")) << t.all();
+  t.send("\x15");  // Ctrl+U
+  t.send("display ssh ser\t");
+  ASSERT_TRUE(t.expect("server ")) << t.all();  // libcli redraws the word it completed
+  t.send("session\r");
+  ASSERT_TRUE(t.expect("Established")) << t.all();
+  ASSERT_TRUE(t.expect("admin")) << t.all();
+  ASSERT_TRUE(t.expect("[LAB]"));
+  t.send("frobnicate\r");
+  ASSERT_TRUE(t.expect("% Unrecognized command found at '^' position.")) << t.all();
+  // Ctrl+Z goes back to user view; quit ends the session.
+  t.send("\x1a");
+  ASSERT_TRUE(t.expect("<LAB>")) << t.all();
+  t.send("quit\r");
+  EXPECT_TRUE(c.exited(5000ms)) << t.all();
+}
+
+TEST_F(VpdndSsh, LongOutputIsPagedByTheClientWindowHeight) {
+  Child& c = ssh("admin", nullptr, 10);
+  TermClient& t = c.term();
+  ASSERT_TRUE(t.expect("password:", 10000ms));
+  t.send("Adm1n-pw\r");
+  ASSERT_TRUE(t.expect("<LAB>", 10000ms)) << t.all();
+  t.send("display current-configuration\r");
+  ASSERT_TRUE(t.expect("---- More ----")) << t.all();
+  // A 10-row window: 9 lines before the prompt for more.
+  std::string page = t.all().substr(t.all().find("display current-configuration"));
+  EXPECT_EQ(std::count(page.begin(), page.end(), '\n'), 10) << page;
+  t.send("q");
+  ASSERT_TRUE(t.expect("<LAB>")) << t.all();
+}
+
+TEST_F(VpdndSsh, KeyLoginWorksAndAWrongKeyIsRefusedAfterADelay) {
+  Child& good = ssh("alice", "id_alice");
+  ASSERT_TRUE(good.term().expect("<LAB>", 10000ms)) << good.term().all();
+  good.term().send("quit\r");
+  EXPECT_TRUE(good.exited(5000ms));
+
+  auto t0 = std::chrono::steady_clock::now();
+  Child& bad = ssh("alice", "id_other");
+  ASSERT_TRUE(bad.term().expect("Permission denied", 15000ms)) << bad.term().all();
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(took, 1900ms);
+  EXPECT_FALSE(bad.term().all().find("<LAB>") != std::string::npos);
+  // A key is not a password: admin has none assigned.
+  Child& other = ssh("admin", "id_alice");
+  ASSERT_TRUE(other.term().expect("Permission denied", 15000ms)) << other.term().all();
+  EXPECT_TRUE(wait_log("event=login_failed service=ssh method=publickey"));
+}
+
+TEST_F(VpdndSsh, WrongPasswordIsRefusedDelayedAndNotLogged) {
+  auto t0 = std::chrono::steady_clock::now();
+  Child& c = ssh("admin");
+  ASSERT_TRUE(c.term().expect("password:", 10000ms));
+  c.term().send("Secret-guess-1\r");
+  ASSERT_TRUE(c.term().expect("Permission denied", 15000ms)) << c.term().all();
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 1900ms);
+  // A telnet-only user may not use SSH, even with the right password.
+  Child& tel = ssh("tel");
+  ASSERT_TRUE(tel.term().expect("password:", 10000ms));
+  tel.term().send("Tel-pw\r");
+  ASSERT_TRUE(tel.term().expect("Permission denied", 15000ms)) << tel.term().all();
+  ASSERT_TRUE(wait_log("event=login_failed service=ssh method=password"));
+  EXPECT_EQ(log().find("Secret-guess-1"), std::string::npos);
+}
+
+TEST_F(VpdndSsh, UndoSshServerEnableDropsSshSessionsOnlyTelnetStays) {
+  Child& c = password_login();
+  int fd = connect_to(telnet_port_);
+  ASSERT_GE(fd, 0);
+  TermClient tel(fd);
+  ASSERT_TRUE(tel.expect("Username:"));
+  tel.send("admin\r\n");
+  ASSERT_TRUE(tel.expect("Password:"));
+  tel.send("Adm1n-pw\r\n");
+  ASSERT_TRUE(tel.expect("<LAB>")) << tel.all();
+  tel.send("system-view\r\n");
+  ASSERT_TRUE(tel.expect("[LAB]"));
+  tel.send("undo ssh server enable\r\n");
+  ASSERT_TRUE(tel.expect("[LAB]"));
+  EXPECT_TRUE(c.exited(5000ms)) << c.term().all();
+  // Telnet goes on; a new SSH connection is turned away.
+  tel.send("display ssh server status\r\n");
+  ASSERT_TRUE(tel.expect("SSH server: Disable")) << tel.all();
+  Child& late = ssh("admin");
+  EXPECT_TRUE(late.exited(10000ms));
+  EXPECT_EQ(late.term().all().find("password:"), std::string::npos) << late.term().all();
+  // And back on.
+  tel.send("ssh server enable\r\n");
+  ASSERT_TRUE(tel.expect("[LAB]"));
+  password_login();
+  ::close(fd);
+}
+
+TEST_F(VpdndSsh, ProtocolInboundTelnetRefusesSsh) {
+  int fd = connect_to(telnet_port_);
+  ASSERT_GE(fd, 0);
+  TermClient tel(fd);
+  ASSERT_TRUE(tel.expect("Username:"));
+  tel.send("admin\r\n");
+  ASSERT_TRUE(tel.expect("Password:"));
+  tel.send("Adm1n-pw\r\n");
+  ASSERT_TRUE(tel.expect("<LAB>"));
+  tel.send("system-view\r\n");
+  tel.send("user-interface vty 0 4\r\n");
+  tel.send("protocol inbound telnet\r\n");
+  ASSERT_TRUE(tel.expect("[LAB-ui-vty0-4]")) << tel.all();
+  tel.drain(300ms);
+  Child& c = ssh("admin");
+  EXPECT_TRUE(c.exited(10000ms));
+  EXPECT_EQ(c.term().all().find("password:"), std::string::npos) << c.term().all();
+  ::close(fd);
+}
+
+}  // namespace
