@@ -143,6 +143,14 @@ class VpdndSsh : public ::testing::Test {
                                            " password simple Adm1n-pw\n"
                                            " service-type telnet ssh\n"
                                            "#\n"
+                                           "local-user both\n"
+                                           " password simple Both-pw\n"
+                                           " service-type ssh\n"
+                                           "#\n"
+                                           " ssh user both service-type stelnet "
+                                           "authentication-type password-publickey assign "
+                                           "publickey alice\n"
+                                           "#\n"
                                            "local-user tel\n"
                                            " password simple Tel-pw\n"
                                            " service-type telnet\n"
@@ -362,6 +370,58 @@ TEST_F(VpdndSsh, ProtocolInboundTelnetRefusesSsh) {
   EXPECT_TRUE(c.exited(10000ms));
   EXPECT_EQ(c.term().all().find("password:"), std::string::npos) << c.term().all();
   ::close(fd);
+}
+
+TEST_F(VpdndSsh, PasswordPublickeyNeedsBothFactors) {
+  // The key alone is not enough: the server then asks for the password.
+  Child& c = ssh("both", "id_alice");
+  ASSERT_TRUE(c.term().expect("Permission denied", 15000ms)) << c.term().all();
+  EXPECT_EQ(c.term().all().find("<LAB>"), std::string::npos);
+  // Key and password.
+  std::vector<std::string> args{"ssh",
+                                "-F",
+                                "/dev/null",
+                                "-o",
+                                "StrictHostKeyChecking=no",
+                                "-o",
+                                "UserKnownHostsFile=/dev/null",
+                                "-o",
+                                "LogLevel=ERROR",
+                                "-o",
+                                "IdentitiesOnly=yes",
+                                "-i",
+                                (dir_ / "id_alice").string(),
+                                "-p",
+                                std::to_string(ssh_port_),
+                                "both@127.0.0.1"};
+  auto& both = clients_.emplace_back(std::make_unique<Child>());
+  ASSERT_TRUE(both->spawn(args));
+  ASSERT_TRUE(both->term().expect("password:", 10000ms)) << both->term().all();
+  both->term().send("Both-pw\r");
+  ASSERT_TRUE(both->term().expect("<LAB>", 10000ms)) << both->term().all();
+  EXPECT_TRUE(wait_log("event=login service=ssh method=password-publickey user=both"));
+}
+
+TEST_F(VpdndSsh, TerminalMonitorAndIdleTimeoutWorkOverSsh) {
+  Child& c = password_login();
+  TermClient& t = c.term();
+  t.send("terminal monitor\r");
+  ASSERT_TRUE(t.expect("<LAB>")) << t.all();
+  t.send("system-view\r");
+  t.send("user-interface vty 0 4\r");
+  t.send("idle-timeout 0 3\r");
+  ASSERT_TRUE(t.expect("[LAB-ui-vty0-4]")) << t.all();
+  t.send("return\r");
+  ASSERT_TRUE(t.expect("<LAB>")) << t.all();
+  // Another login's failure shows on this monitoring terminal.
+  Child& bad = ssh("nobody");
+  ASSERT_TRUE(bad.term().expect("password:", 10000ms));
+  bad.term().send("x\r");
+  ASSERT_TRUE(t.expect("event=login_failed service=ssh", 10000ms)) << t.all();
+  // A new session gets the new idle timeout.
+  Child& idle = password_login();
+  ASSERT_TRUE(idle.term().expect("% Idle timeout", 10000ms)) << idle.term().all();
+  EXPECT_TRUE(idle.exited(5000ms));
 }
 
 }  // namespace
