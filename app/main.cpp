@@ -417,11 +417,11 @@ int main(int argc, char** argv) {
     }
   }
   // The SSH host keys live beside the config `save` writes (created there at first start).
+  std::filesystem::path key_dir = std::filesystem::path(save_path).parent_path();
+  cli::process_host_keys().set_directory(
+      (key_dir.empty() ? std::filesystem::path(".") : key_dir).string());
   std::unique_ptr<cli::SshServer> ssh;
   if (options->ssh_port != 0) {
-    std::filesystem::path dir = std::filesystem::path(save_path).parent_path();
-    cli::process_host_keys().set_directory(
-        (dir.empty() ? std::filesystem::path(".") : dir).string());
     ssh = std::make_unique<cli::SshServer>(front);
     std::string err = ssh->start(options->ssh_bind, static_cast<std::uint16_t>(options->ssh_port));
     if (!err.empty() && !options->ssh_port_given) {

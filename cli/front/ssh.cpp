@@ -39,6 +39,9 @@ namespace {
 
 constexpr auto kFailedLoginDelay = std::chrono::seconds(2);
 constexpr std::uint32_t kLoginAttempts = 3;
+// Keys read from the channel that the terminal has not taken yet; beyond this libssh keeps
+// the rest and the client's window closes (SSH flow control holds it back).
+constexpr std::size_t kMaxPendingKeys = 64 * 1024;
 
 struct Connection {
   int fd = -1;  // ours; libssh owns a duplicate
@@ -284,6 +287,7 @@ struct SshServer::Impl {
     std::atomic<std::uint16_t> rows{0};
     // Bridge state.
     int bridge_fd = -1;  // our end of the terminal's socketpair
+    std::string keys;    // for the terminal, not written yet
     bool channel_closed = false;
     bool terminal_closed = false;
     ssh_channel_callbacks_struct channel_cb{};  // libssh keeps a pointer to it
@@ -464,15 +468,31 @@ struct SshServer::Impl {
     return 0;
   }
 
-  // Keys from the client go to the terminal as they are (blocking: the terminal's relay
-  // always reads, it holds back keys libcli has not taken yet itself).
+  // Keys from the client go to the terminal as they are, never blocking this thread: it
+  // also carries the terminal's output, and a terminal stuck writing that output while
+  // this thread sat in a write of keys would wait forever.
   static int on_data(ssh_session, ssh_channel, void* data, std::uint32_t len, int is_stderr,
                      void* userdata) {
     Login& l = *static_cast<Login*>(userdata);
     if (is_stderr || l.bridge_fd < 0) return static_cast<int>(len);
-    if (!front::write_all(l.bridge_fd, std::string_view(static_cast<const char*>(data), len)))
-      l.terminal_closed = true;
+    if (l.keys.size() >= kMaxPendingKeys) return 0;  // libssh keeps them
+    l.keys.append(static_cast<const char*>(data), len);
+    flush_keys(l);
     return static_cast<int>(len);
+  }
+
+  static void flush_keys(Login& l) {
+    while (!l.keys.empty() && l.bridge_fd >= 0) {
+      ssize_t n = ::send(l.bridge_fd, l.keys.data(), l.keys.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n > 0) {
+        l.keys.erase(0, static_cast<std::size_t>(n));
+      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        return;
+      } else {
+        l.terminal_closed = true;
+        l.keys.clear();
+      }
+    }
   }
 
   static void on_channel_end(ssh_session, ssh_channel, void* userdata) {
@@ -629,7 +649,8 @@ struct SshServer::Impl {
         if (c.stop.load()) break;
         continue;
       }
-      if (ssh_event_dopoll(event, 200) == SSH_ERROR) break;
+      flush_keys(l);
+      if (ssh_event_dopoll(event, l.keys.empty() ? 200 : 10) == SSH_ERROR) break;
       if (ssh_get_status(l.session) & (SSH_CLOSED | SSH_CLOSED_ERROR)) break;
     }
     ssh_event_remove_fd(event, pair[1]);
