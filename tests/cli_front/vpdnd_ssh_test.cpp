@@ -424,4 +424,58 @@ TEST_F(VpdndSsh, TerminalMonitorAndIdleTimeoutWorkOverSsh) {
   EXPECT_TRUE(idle.exited(5000ms));
 }
 
+TEST_F(VpdndSsh, RepeatedFailuresLockTheAddressForSshToo) {
+  for (int i = 0; i < 3; ++i) {
+    Child& c = ssh("admin");
+    ASSERT_TRUE(c.term().expect("password:", 10000ms)) << c.term().all();
+    c.term().send("wrong-" + std::to_string(i) + "\r");
+    ASSERT_TRUE(c.term().expect("Permission denied", 15000ms)) << c.term().all();
+  }
+  // Locked now: even the right password gets nowhere, the connection ends before the
+  // key exchange.
+  Child& c = ssh("admin");
+  EXPECT_TRUE(c.exited(10000ms));
+  EXPECT_EQ(c.term().all().find("password:"), std::string::npos) << c.term().all();
+  EXPECT_TRUE(wait_log("event=login_refused service=ssh reason=address_locked"));
+}
+
+TEST_F(VpdndSsh, SilentConnectionsFromOneAddressCannotTakeEverySlot) {
+  std::vector<int> silent;
+  for (int i = 0; i < 4; ++i) {
+    int fd = connect_to(ssh_port_);
+    ASSERT_GE(fd, 0);
+    silent.push_back(fd);
+  }
+  std::this_thread::sleep_for(300ms);
+  // A fifth one from the same address is closed at once.
+  int fifth = connect_to(ssh_port_);
+  ASSERT_GE(fifth, 0);
+  TermClient t(fifth);
+  EXPECT_TRUE(t.wait_eof(3000ms));
+  ::close(fifth);
+  // An operator from another address still logs in.
+  std::vector<std::string> args{"ssh",
+                                "-F",
+                                "/dev/null",
+                                "-o",
+                                "StrictHostKeyChecking=no",
+                                "-o",
+                                "UserKnownHostsFile=/dev/null",
+                                "-o",
+                                "LogLevel=ERROR",
+                                "-o",
+                                "PubkeyAuthentication=no",
+                                "-b",
+                                "127.0.0.2",
+                                "-p",
+                                std::to_string(ssh_port_),
+                                "admin@127.0.0.1"};
+  auto& op = clients_.emplace_back(std::make_unique<Child>());
+  ASSERT_TRUE(op->spawn(args));
+  ASSERT_TRUE(op->term().expect("password:", 10000ms)) << op->term().all();
+  op->term().send("Adm1n-pw\r");
+  EXPECT_TRUE(op->term().expect("<LAB>", 10000ms)) << op->term().all();
+  for (int fd : silent) ::close(fd);
+}
+
 }  // namespace
