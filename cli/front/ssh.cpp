@@ -474,7 +474,8 @@ struct SshServer::Impl {
   static int on_data(ssh_session, ssh_channel, void* data, std::uint32_t len, int is_stderr,
                      void* userdata) {
     Login& l = *static_cast<Login*>(userdata);
-    if (is_stderr || l.bridge_fd < 0) return static_cast<int>(len);
+    if (is_stderr) return static_cast<int>(len);
+    // Keys typed right behind the shell request come before the terminal is up: they wait.
     if (l.keys.size() >= kMaxPendingKeys) return 0;  // libssh keeps them
     l.keys.append(static_cast<const char*>(data), len);
     flush_keys(l);

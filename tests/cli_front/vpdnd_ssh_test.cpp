@@ -478,4 +478,22 @@ TEST_F(VpdndSsh, SilentConnectionsFromOneAddressCannotTakeEverySlot) {
   for (int fd : silent) ::close(fd);
 }
 
+// Keys sent right behind the shell request (a script piping commands into ssh) reach the
+// shell: none are lost while the terminal starts.
+TEST_F(VpdndSsh, CommandsPipedRightAfterLoginAreRun) {
+  for (int i = 0; i < 10; ++i) {
+    fs::path out = dir_ / ("piped-" + std::to_string(i));
+    std::string cmd =
+        "(printf 'display version\\r'; sleep 0.5) | ssh -F /dev/null -T -o "
+        "StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "
+        "-o IdentitiesOnly=yes -o PasswordAuthentication=no -i " +
+        (dir_ / "id_alice").string() + " -p " + std::to_string(ssh_port_) + " alice@127.0.0.1 > " +
+        out.string() + " 2>&1";
+    std::system(cmd.c_str());
+    std::ifstream in(out);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    ASSERT_NE(text.find("vpdnd VPDN appliance"), std::string::npos) << "run " << i << ": " << text;
+  }
+}
+
 }  // namespace
