@@ -373,4 +373,63 @@ class Aaa {
   std::unique_ptr<Impl> impl_;
 };
 
+// ---- RADIUS Dynamic Authorization Server (RFC 5176) --------------------------------------
+
+// The sessions a Disconnect-Request or CoA-Request names: every attribute it carries must
+// match (RFC 5176 §3: all session identification attributes are mandatory).
+struct DaeSelector {
+  std::optional<std::string> user_name;
+  std::optional<std::string> acct_session_id;
+  std::optional<Ipv4> framed_ip;
+  std::optional<std::uint32_t> nas_port;
+  bool empty() const { return !user_name && !acct_session_id && !framed_ip && !nas_port; }
+  bool matches(const OnlineUser& u) const {
+    return (!user_name || u.user == *user_name) &&
+           (!acct_session_id || u.acct_session_id == *acct_session_id) &&
+           (!framed_ip || u.address == *framed_ip) && (!nas_port || u.nas_port == *nas_port);
+  }
+};
+
+// What a CoA-Request changes on the live sessions. Session-Timeout counts from when the
+// session came up (as in an Access-Accept); 0 removes the limit. Idle-Timeout: seconds
+// without user data from the user; 0 removes it.
+struct DaeChange {
+  std::optional<std::uint32_t> session_timeout_s;
+  std::optional<std::uint32_t> idle_timeout_s;
+};
+
+struct DaeOutcome {
+  std::size_t matched = 0;  // sessions the selector named
+  std::size_t done = 0;     // of those, ended / changed
+};
+
+// The owner of the calls (app/services): ends calls the way `cut connection` does
+// (PPP Terminate then CDN, or CDN and PADT; accounting Stop Admin-Reset) and applies
+// changes. Runs on the engine thread.
+class DaeSessions {
+ public:
+  virtual ~DaeSessions() = default;
+  virtual DaeOutcome disconnect(const DaeSelector& selector) = 0;
+  virtual DaeOutcome change(const DaeSelector& selector, const DaeChange& change) = 0;
+};
+
+// The server on the engine's io_context (library vpdnd_aaa_radius). reconcile() opens,
+// moves or closes its UDP socket per `radius dynamic-author server` (bound to every
+// address on `port`, only while the view exists). Requests are answered only for the
+// configured clients, with a correct Request Authenticator (RFC 5176 §2.3) and, when
+// present, Message-Authenticator, and an Event-Timestamp (when present) within 300 s of
+// our clock; everything else is dropped and counted. A request seen again (same client,
+// Identifier and authenticator, within 300 s) gets the first answer again and is not
+// acted on twice.
+class DaeServer {
+ public:
+  virtual ~DaeServer() = default;
+  virtual void reconcile(const config::RunningConfig& config) = 0;
+  virtual DaeStatistics statistics() const = 0;
+  virtual void reset_statistics() = 0;
+  // The bound port, 0 when closed (tests, logs).
+  virtual std::uint16_t port() const = 0;
+};
+std::unique_ptr<DaeServer> make_dae_server(Engine& engine, DaeSessions& sessions);
+
 }  // namespace vpdnd::aaa

@@ -33,6 +33,7 @@ struct OnlineUser {
   Ipv4 address;
   std::string acct_session_id;  // RADIUS Acct-Session-Id (kept also without accounting)
   std::uint32_t online_s = 0;   // seconds since the session opened
+  std::uint32_t nas_port = 0;   // NAS-Port as sent to RADIUS
 };
 
 // One Stop in the stop-accounting buffer (`display stop-accounting-buffer`).
@@ -55,6 +56,28 @@ struct StopBufferStatistics {
   std::uint64_t dropped_unusable = 0;  // scheme removed or without accounting server
   std::uint64_t reset = 0;             // removed by `reset stop-accounting-buffer`
   std::uint64_t load_errors = 0;       // unreadable lines in the buffer file
+};
+
+// `display radius dynamic-author statistics`: what the Dynamic Authorization Server
+// (RFC 5176) received and answered since start or the last reset.
+struct DaeStatistics {
+  std::uint64_t disconnect_requests = 0;  // authentic, processed
+  std::uint64_t disconnect_acks = 0;
+  std::uint64_t disconnect_naks = 0;
+  std::uint64_t coa_requests = 0;
+  std::uint64_t coa_acks = 0;
+  std::uint64_t coa_naks = 0;
+  std::uint64_t sessions_disconnected = 0;
+  std::uint64_t sessions_changed = 0;
+  // Dropped without an answer:
+  std::uint64_t unknown_client = 0;     // source address is no `client ip`
+  std::uint64_t malformed = 0;          // undecodable, or not a Disconnect/CoA-Request
+  std::uint64_t bad_authenticator = 0;  // Request Authenticator wrong (other key, forged)
+  std::uint64_t bad_message_authenticator = 0;
+  std::uint64_t stale = 0;       // Event-Timestamp outside the replay window
+  std::uint64_t duplicates = 0;  // same client, Identifier and authenticator again (the
+                                 // cached answer is re-sent; nothing is done twice)
+  bool operator==(const DaeStatistics&) const = default;
 };
 
 }  // namespace vpdnd::aaa

@@ -181,6 +181,21 @@ struct RadiusScheme {
   bool operator==(const RadiusScheme&) const = default;
 };
 
+// `radius dynamic-author server` (RFC 5176 Dynamic Authorization Server): the RADIUS
+// clients allowed to send Disconnect-Request / CoA-Request, each with its shared key.
+struct DaeClient {
+  Ipv4 address;
+  Secret key;
+  bool operator==(const DaeClient&) const = default;
+};
+
+struct DynamicAuthor {
+  bool enabled = false;       // the view exists (`undo radius dynamic-author server` removes it)
+  std::uint16_t port = 3799;  // `port N` (RFC 5176 §3)
+  std::map<std::uint32_t, DaeClient> clients;  // by address
+  bool operator==(const DynamicAuthor&) const = default;
+};
+
 // ---- device --------------------------------------------------------------------------
 
 enum class VtyAuthMode { none, password, scheme };
@@ -241,6 +256,7 @@ struct RunningConfig {
   std::string default_domain = "system";
   std::map<std::string, LocalUser> local_users;
   std::map<std::string, RadiusScheme> radius_schemes;
+  DynamicAuthor dynamic_author;
   UserInterfaceVty vty;  // `user-interface vty 0 4` (all VTY lines share one setting)
   LoginAttemptPolicy login_attempt;
 
@@ -267,6 +283,7 @@ enum class ConfigSection {
   domain,            // key = domain name
   local_user,        // key = user name
   radius_scheme,     // key = scheme name
+  dynamic_author,    // radius dynamic-author server
   user_interface,
 };
 

@@ -948,6 +948,7 @@ std::vector<OnlineUser> Aaa::online_users() const {
     u.interface = s.interface_name();
     u.address = s.address;
     u.acct_session_id = impl_->acct_id(id);
+    u.nas_port = s.nas_port;
     u.online_s = static_cast<std::uint32_t>(
         std::chrono::duration_cast<std::chrono::seconds>(impl_->timers.now() - s.started).count());
     out.push_back(std::move(u));
