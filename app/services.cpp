@@ -90,7 +90,8 @@ class ApplianceServices final : public Services,
                                 public cli::Operations,
                                 public vpdn::SessionHandler,
                                 public vpdn::L2tpPort,
-                                public vpdn::AccessPort {
+                                public vpdn::AccessPort,
+                                public aaa::DaeSessions {
  public:
   ApplianceServices(Engine& engine, config::ConfigStore& store, TimerService& timers,
                     ServicesOptions options)
@@ -102,6 +103,7 @@ class ApplianceServices final : public Services,
 
   ~ApplianceServices() override {
     *alive_ = false;
+    dae_.reset();  // no Disconnect/CoA reaches calls being torn down
     // Calls first (they use the L2TP engine, AAA, PPPoE and the TUNs), then the engines.
     auto_.reset();
     lac_.reset();
@@ -140,6 +142,8 @@ class ApplianceServices final : public Services,
     lns_ = std::make_unique<vpdn::LnsCalls>(store_, timers_, *aaa_, *this, *lns_ip);
     lac_ = std::make_unique<vpdn::LacCalls>(store_, timers_, *aaa_, *this, *this, *tun_);
     auto_ = std::make_unique<vpdn::AutoClients>(store_, timers_, *this, *tun_);
+    dae_ = aaa::make_dae_server(engine_, *this);
+    dae_->reconcile(store_.running());
     tun_->reconcile(store_.running());
     reconcile_access(store_.running());
     open_udp_if_enabled();
@@ -157,9 +161,10 @@ class ApplianceServices final : public Services,
       return;
     }
     const auto accounting_until = std::chrono::steady_clock::now() + kAccountingGrace;
-    if (auto_) auto_->close_all();  // CDN to the LNS we dialled
-    if (lac_) lac_->close_all();    // CDN to the LNS, PADT to the users
-    if (lns_) lns_->close_all();    // CDN to the LAC, accounting Stop
+    if (dae_) dae_->reconcile(config::RunningConfig{});  // stop taking requests
+    if (auto_) auto_->close_all();                       // CDN to the LNS we dialled
+    if (lac_) lac_->close_all();                         // CDN to the LNS, PADT to the users
+    if (lns_) lns_->close_all();                         // CDN to the LAC, accounting Stop
     // close_all took every kernel session down with its call; nothing is left behind even
     // if a call had not reached session_ip_down.
     if (kernel_) kernel_->stop();
@@ -396,6 +401,62 @@ class ApplianceServices final : public Services,
     std::unordered_set<std::uint64_t> chosen;
     for (const auto& u : aaa_->online_users())
       if (filter.matches(u)) chosen.insert(u.index);
+    std::size_t cut = cut_sessions(chosen);
+    if (cut)
+      log_info(DebugModule::aaa,
+               "cut connection: " + std::to_string(cut) + " user(s) disconnected by the operator");
+    return cut;
+  }
+
+  aaa::DaeStatistics dae_statistics() const override {
+    return dae_ ? dae_->statistics() : aaa::DaeStatistics{};
+  }
+  void reset_dae_statistics() override {
+    if (dae_) dae_->reset_statistics();
+  }
+  std::uint16_t dae_port() const override { return dae_ ? dae_->port() : 0; }
+
+  // ---- aaa::DaeSessions (RADIUS Disconnect / CoA): the same path as `cut connection`.
+  aaa::DaeOutcome disconnect(const aaa::DaeSelector& selector) override {
+    aaa::DaeOutcome o;
+    if (!aaa_) return o;
+    std::unordered_set<std::uint64_t> chosen;
+    for (const auto& u : aaa_->online_users())
+      if (selector.matches(u)) chosen.insert(u.index);
+    o.matched = chosen.size();
+    o.done = cut_sessions(chosen);
+    return o;
+  }
+  // LNS calls take both changes; a tunnelled LAC call's PPP (and so its timers) runs at
+  // the LNS, so it is matched but not changed.
+  aaa::DaeOutcome change(const aaa::DaeSelector& selector, const aaa::DaeChange& change) override {
+    aaa::DaeOutcome o;
+    if (!aaa_) return o;
+    std::map<std::uint64_t, std::uint32_t> online_s;  // by AAA session
+    for (const auto& u : aaa_->online_users())
+      if (selector.matches(u)) online_s[u.index] = u.online_s;
+    o.matched = online_s.size();
+    if (!lns_) return o;
+    for (const auto& c : lns_->status()) {
+      auto it = online_s.find(c.aaa_session);
+      if (!c.aaa_session || it == online_s.end()) continue;
+      bool ok = true;
+      if (change.session_timeout_s) {
+        std::optional<Duration> remaining;
+        if (*change.session_timeout_s > 0)
+          remaining = std::chrono::seconds(
+              *change.session_timeout_s > it->second ? *change.session_timeout_s - it->second : 0);
+        ok = lns_->set_session_timeout(c.id, remaining) && ok;
+      }
+      if (change.idle_timeout_s)
+        ok = lns_->set_idle_timeout(c.id, std::chrono::seconds(*change.idle_timeout_s)) && ok;
+      o.done += ok ? 1 : 0;
+    }
+    return o;
+  }
+
+  // Ends the calls holding these AAA sessions; returns how many.
+  std::size_t cut_sessions(const std::unordered_set<std::uint64_t>& chosen) {
     if (chosen.empty()) return 0;
     // Collect first: closing a call changes the tables being walked.
     std::vector<vpdn::CallId> lns_calls;
@@ -409,9 +470,6 @@ class ApplianceServices final : public Services,
     std::size_t cut = 0;
     for (auto id : lns_calls) cut += lns_->close(id) ? 1 : 0;
     for (auto id : lac_calls) cut += lac_->close(id) ? 1 : 0;
-    if (cut)
-      log_info(DebugModule::aaa,
-               "cut connection: " + std::to_string(cut) + " user(s) disconnected by the operator");
     return cut;
   }
 
@@ -562,6 +620,9 @@ class ApplianceServices final : public Services,
         tun_->reconcile(cfg);
         reconcile_access(cfg);
         break;
+      case config::ConfigSection::dynamic_author:
+        if (dae_) dae_->reconcile(cfg);
+        break;
       default:
         break;
     }
@@ -651,6 +712,7 @@ class ApplianceServices final : public Services,
   std::unique_ptr<vpdn::LnsCalls> lns_;
   std::unique_ptr<vpdn::LacCalls> lac_;
   std::unique_ptr<vpdn::AutoClients> auto_;
+  std::unique_ptr<aaa::DaeServer> dae_;
   std::vector<std::unique_ptr<AccessInterface>> access_;    // index = AccessId::port
   std::map<vpdn::SessionRef, std::vector<Bytes>> pending_;  // LNS sessions before PPP starts
   std::map<vpdn::SessionRef, bool> sequencing_;             // kernel mode: LNS sessions' data Ns/Nr

@@ -119,6 +119,12 @@ class Operations {
   virtual aaa::RadiusStatistics radius_statistics() const { return {}; }
   virtual void reset_radius_statistics() {}
 
+  // `display radius dynamic-author statistics` / `reset radius dynamic-author statistics`;
+  // the DAE server's UDP port (0: not listening).
+  virtual aaa::DaeStatistics dae_statistics() const { return {}; }
+  virtual void reset_dae_statistics() {}
+  virtual std::uint16_t dae_port() const { return 0; }
+
   // The stop-accounting buffer (oldest first), its counters, and `reset
   // stop-accounting-buffer` (returns how many Stops were removed).
   virtual std::vector<aaa::BufferedStop> stop_accounting_buffer() const { return {}; }

@@ -267,7 +267,8 @@ struct AuthResult {
   std::string framed_pool;             // RADIUS Framed-Pool
   std::optional<std::chrono::seconds>
       session_timeout;  // enforced by PppSession (down: session_timeout)
-  std::optional<std::chrono::seconds> idle_timeout;  // not enforced here: needs data-plane activity
+  std::optional<std::chrono::seconds>
+      idle_timeout;  // enforced by the owner, which sees the user data
 };
 
 // Asynchronous user check. The answer comes through `done` exactly once unless cancel()
@@ -437,6 +438,11 @@ class PppSession {
   // LAC after on_ready_to_tunnel.
   void hand_over();         // stop all PPP processing; frames become passthrough
   void continue_locally();  // not a VPDN user: run IPCP here as a local session
+
+  // A running server session (IPCP up) ends with DownReason::session_timeout `remaining`
+  // from now (zero: at once, from a timer); nullopt removes the limit. Replaces the
+  // AuthResult's Session-Timeout (RADIUS CoA). False when the session is not running.
+  bool set_session_timeout(std::optional<Duration> remaining);
 
   Phase phase() const;
   const SessionCounters& counters() const;

@@ -179,6 +179,12 @@ class IpPort {
   virtual void session_ip_down(CallId call, std::uint16_t vt, Ipv4 address) {
     (void)call, (void)vt, (void)address;
   }
+  // False when the call's data bypasses the calls layer (moved into the kernel), so its
+  // idle time cannot be measured here.
+  virtual bool user_data_visible(CallId call) const {
+    (void)call;
+    return true;
+  }
 };
 
 // ---- LNS ----------------------------------------------------------------------------
@@ -236,6 +242,13 @@ class LnsCalls {
   // Ends one call from our side (reset l2tp session, cut connection): PPP Terminate, then
   // CDN; accounting Stop Admin-Reset, route and address released when PPP is down.
   bool close(CallId call);
+  // RADIUS CoA on a call whose PPP is up. Session-Timeout: the call ends `remaining` from
+  // now (nullopt: no limit; accounting Stop Session-Timeout). Idle-Timeout: the call ends
+  // once no IP came from the user for `idle` (zero: never; accounting Stop Idle-Timeout);
+  // an Idle-Timeout in the user's Access-Accept is applied the same way when PPP comes up.
+  // False when the call is unknown or not up.
+  bool set_session_timeout(CallId call, std::optional<Duration> remaining);
+  bool set_idle_timeout(CallId call, Duration idle);
   // `undo interface virtual-template N`: close() every call on template `vt` (their data
   // path is gone with the template's device). Returns how many were closed.
   std::size_t close_template(std::uint16_t vt);

@@ -192,6 +192,7 @@ class KernelPort final : public vpdn::IpPort {
   void session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address) override;
   // Route, channel; the tunnel and its socket with its last kernel session.
   void session_ip_down(vpdn::CallId call, std::uint16_t vt, Ipv4 address) override;
+  bool user_data_visible(vpdn::CallId call) const override { return !in_kernel(call); }
 
   // Daemon stop: every session's route and channel, then every kernel tunnel and its
   // socket, in reverse order of creation. Idempotent.

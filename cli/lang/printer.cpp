@@ -73,6 +73,14 @@ Block radius_block(const RadiusScheme& r) {
   return b;
 }
 
+Block dae_block(const DynamicAuthor& d) {
+  Block b{"radius dynamic-author server"};
+  if (d.port != DynamicAuthor{}.port) b.push_back(" port " + std::to_string(d.port));
+  for (const auto& [addr, client] : d.clients)
+    b.push_back(" client ip " + client.address.to_string() + " key " + secret(client.key));
+  return b;
+}
+
 std::string pool_line(const IpPool& p) {
   std::string s = " ip pool " + p.name + " " + p.start.to_string();
   if (p.end != p.start) s += " " + p.end.to_string();
@@ -360,6 +368,9 @@ std::string render_view_block(const RunningConfig& c, View v, const std::string&
       if (auto it = c.peer_public_keys.find(object); it != c.peer_public_keys.end())
         blocks.push_back(public_key_block(it->second));
       break;
+    case View::dae:
+      if (c.dynamic_author.enabled) blocks.push_back(dae_block(c.dynamic_author));
+      break;
   }
   return join(blocks) + "#\nreturn\n";
 }
@@ -373,6 +384,7 @@ std::string render_configuration(const config::RunningConfig& c) {
   std::vector<Block> blocks = system_level(c);
   for (auto& [name, k] : c.peer_public_keys) blocks.push_back(public_key_block(k));
   for (auto& [name, r] : c.radius_schemes) blocks.push_back(radius_block(r));
+  if (c.dynamic_author.enabled) blocks.push_back(dae_block(c.dynamic_author));
   // `system` first, as Comware prints it.
   if (auto it = c.domains.find("system"); it != c.domains.end())
     blocks.push_back(domain_block(c, it->second));

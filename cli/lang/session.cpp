@@ -172,6 +172,7 @@ const Grammar& grammar() {
     register_operator(built);
     register_system_info(built);
     register_pppoe_server(built);
+    register_dae(built);
     return built;
   }();
   return g;
@@ -218,6 +219,8 @@ std::string Session::prompt() const {
       return "[" + sysname_ + "-pkey-public-key]";
     case View::key_code:
       return "[" + sysname_ + "-pkey-key-code]";
+    case View::dae:
+      return "[" + sysname_ + "-radius-da-server]";
     case View::count:
       break;
   }

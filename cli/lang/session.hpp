@@ -26,6 +26,7 @@ enum class View {
   vty,
   public_key,  // `public-key peer NAME`
   key_code,    // `public-key-code begin` inside it
+  dae,  // radius dynamic-author server
   count
 };
 
@@ -75,6 +76,7 @@ void register_ssh(Grammar& g);
 void register_operator(Grammar& g);
 void register_system_info(Grammar& g);
 void register_pppoe_server(Grammar& g);  // commands_pppoe_server.cpp
+void register_dae(Grammar& g);
 
 class Session final : public CommandSession {
  public:

@@ -588,6 +588,13 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     settle();
   }
 
+  bool set_session_timeout(std::optional<Duration> remaining) {
+    if (phase_ != Phase::running || mode_ == SessionMode::client) return false;
+    cancel_timer(kSessionSlot);
+    if (remaining) arm_timer(TimerUse::session, *remaining);
+    return true;
+  }
+
   void release_address() {
     if (addr_acquired_ && addrs_ && peer_addr_) addrs_->release(*peer_addr_);
     addr_acquired_ = false;
@@ -1353,6 +1360,9 @@ void PppSession::hand_over() {
 }
 void PppSession::continue_locally() {
   impl_->continue_locally();
+}
+bool PppSession::set_session_timeout(std::optional<Duration> remaining) {
+  return impl_->set_session_timeout(remaining);
 }
 Phase PppSession::phase() const {
   return impl_->phase_;

@@ -21,11 +21,23 @@ struct NoRadius final : aaa::RadiusClient {
     ADD_FAILURE() << "RADIUS used in a local-only test";
     return 1;
   }
-  Id accounting_request(const aaa::RadiusTarget&, aaa::RadiusAccountingRequest,
-                        AccountingCallback) override {
+  Id accounting_request(const aaa::RadiusTarget&, aaa::RadiusAccountingRequest r,
+                        AccountingCallback done) override {
+    accounting.push_back(std::move(r));
+    unanswered.push_back(std::move(done));
     return 1;
   }
   void cancel(Id) override {}
+  // Answers every accounting request asked so far (and those the answers release).
+  void answer_accounting() {
+    while (!unanswered.empty()) {
+      auto now = std::move(unanswered);
+      unanswered.clear();
+      for (auto& done : now) done({aaa::RadiusOutcome::accept});
+    }
+  }
+  std::vector<aaa::RadiusAccountingRequest> accounting;  // as asked
+  std::vector<AccountingCallback> unanswered;
 };
 
 struct FakeL2tp final : L2tpPort {

@@ -285,6 +285,84 @@ TEST_F(LnsCallsTest, CloseByResetTerminatesPppThenHangsUp) {
   EXPECT_EQ(calls->size(), 0u);
 }
 
+// What the accounting Stop said (the domain accounts to a RADIUS scheme that never answers).
+class LnsCallsTimeoutTest : public LnsCallsTest {
+ protected:
+  LnsCallsTimeoutTest() {
+    auto& c = store.mutable_running();
+    config::RadiusScheme r;
+    r.name = "acct";
+    r.primary_accounting = config::RadiusServer{*Ipv4::parse("127.0.0.1"), 1813};
+    r.key_accounting.plain = "k";
+    c.radius_schemes["acct"] = r;
+    c.domains["corp.com"].accounting_radius = true;
+    c.domains["corp.com"].accounting_radius_scheme = "acct";
+  }
+  std::optional<aaa::TerminateCause> stop_cause() {
+    radius.answer_accounting();  // a session's Stop waits for its Start's answer
+    for (const auto& r : radius.accounting)
+      if (r.status == aaa::AcctStatus::stop) return r.terminate_cause;
+    return std::nullopt;
+  }
+  void user_sends_ip() {
+    Bytes frame{0xff, 0x03, 0x00, 0x21};
+    Bytes pkt = ip_packet(user.up->local_address, *Ipv4::parse("10.1.1.1"));
+    frame.insert(frame.end(), pkt.begin(), pkt.end());
+    calls->on_l2tp_data(id, frame);
+  }
+};
+
+// RADIUS CoA Idle-Timeout: IP from the user keeps the call; LCP keepalives do not.
+TEST_F(LnsCallsTimeoutTest, IdleTimeoutEndsTheCallOnlyWithoutUserData) {
+  EXPECT_FALSE(calls->set_idle_timeout(id, 60s));  // no call yet
+  dial("alicepw");
+  run(2s);
+  ASSERT_TRUE(user.up.has_value());
+  ASSERT_TRUE(calls->set_idle_timeout(id, 60s));
+  for (int i = 0; i < 6; ++i) {
+    run(20s);
+    user_sends_ip();
+  }
+  EXPECT_TRUE(l2tp.hangups.empty()) << "ended while the user was sending";
+  // Silent from now on (keepalives still answered): not before 60 s, by 60 + 60/8 s.
+  run(58s);
+  EXPECT_TRUE(l2tp.hangups.empty());
+  run(12s);
+  ASSERT_EQ(l2tp.hangups.size(), 1u);
+  EXPECT_EQ(stop_cause(), aaa::TerminateCause::idle_timeout);
+  EXPECT_EQ(in_use(), 0u);
+  EXPECT_TRUE(aaa_->online_users().empty());
+}
+
+TEST_F(LnsCallsTimeoutTest, IdleTimeoutZeroRemovesIt) {
+  dial("alicepw");
+  run(2s);
+  ASSERT_TRUE(user.up.has_value());
+  ASSERT_TRUE(calls->set_idle_timeout(id, 10s));
+  ASSERT_TRUE(calls->set_idle_timeout(id, 0s));
+  run(60s);
+  EXPECT_TRUE(l2tp.hangups.empty());
+}
+
+// RADIUS CoA Session-Timeout on a live call: it ends at the new limit, Stop Session-Timeout;
+// nullopt lifts the limit.
+TEST_F(LnsCallsTimeoutTest, SessionTimeoutChangedOnALiveCall) {
+  dial("alicepw");
+  run(2s);
+  ASSERT_TRUE(user.up.has_value());
+  ASSERT_TRUE(calls->set_session_timeout(id, 10s));
+  ASSERT_TRUE(calls->set_session_timeout(id, std::nullopt));
+  run(30s);
+  EXPECT_TRUE(l2tp.hangups.empty());
+  ASSERT_TRUE(calls->set_session_timeout(id, 30s));
+  run(25s);
+  EXPECT_TRUE(l2tp.hangups.empty());
+  run(10s);
+  ASSERT_EQ(l2tp.hangups.size(), 1u);
+  EXPECT_EQ(stop_cause(), aaa::TerminateCause::session_timeout);
+  EXPECT_FALSE(calls->set_session_timeout(id, 30s));
+}
+
 // `undo interface virtual-template N`: only that template's calls end, the same way.
 TEST_F(LnsCallsTest, CloseTemplateEndsOnlyThatTemplatesCalls) {
   dial("alicepw");

@@ -174,6 +174,7 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     const std::string user = strings_.str(kUser);
     owner_.l2tp_.set_call_info(id_, user, address_, interface(), auth_method());
     open_accounting(user);
+    if (info.auth_result.idle_timeout) set_idle_timeout(*info.auth_result.idle_timeout);
     log_info(DebugModule::l2tp, "call=" + key(id_) + " user=" + printable(user) +
                                     " address=" + address_.to_string() + " PPP up");
   }
@@ -261,6 +262,7 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     if (up_) {
       // Fast path: IPv4 straight to the TUN without the PPP engine.
       if (auto f = ppp::decode_frame(frame); f && f->protocol == ppp::proto::ip) {
+        if (idle_) ++idle_->data;
         ++owner_.counters_.ip_to_tun;
         owner_.ip_.write_ip(vt_, f->payload);
         return;
@@ -269,6 +271,7 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     ppp::Disposition d = ppp_->receive(frame);
     if (d == ppp::Disposition::ip) {
       if (auto f = ppp::decode_frame(frame)) {
+        if (idle_) ++idle_->data;
         ++owner_.counters_.ip_to_tun;
         owner_.ip_.write_ip(vt_, f->payload);
       }
@@ -289,6 +292,26 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     ppp_->lower_down();
   }
   void close() { ppp_->close("administratively reset"); }
+
+  bool set_session_timeout(std::optional<Duration> remaining) {
+    return up_ && ppp_->set_session_timeout(remaining);
+  }
+  // Idle: no IP from the user for `limit`. Checked every limit/8 (at least 1 s), so the
+  // call ends between `limit` and `limit` + limit/8 after the user's last packet, never
+  // earlier; a data plane that does not show us the user's packets (kernel) never idles.
+  bool set_idle_timeout(Duration limit) {
+    if (!up_) return false;
+    if (limit <= Duration::zero()) {
+      idle_.reset();
+      return true;
+    }
+    if (!idle_) idle_ = std::make_unique<IdleWatch>(owner_.timers_);
+    idle_->limit = limit;
+    idle_->seen = idle_->data;
+    idle_->last_active = owner_.timers_.now();
+    check_idle();
+    return true;
+  }
 
   LnsCallStatus status() const {
     LnsCallStatus s;
@@ -336,6 +359,33 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     return std::string((auth_method_ & kMethodProxied) ? "proxy " : "") +
            ((auth_method_ & kMethodPap) ? "PAP" : "CHAP");
   }
+  struct IdleWatch {
+    explicit IdleWatch(TimerService& t) : timer(t) {}
+    Duration limit{};
+    std::uint64_t data = 0;  // IP frames from the user
+    std::uint64_t seen = 0;  // `data` at the last check
+    TimePoint last_active{};
+    TimerSlot timer;
+  };
+  void check_idle() {
+    if (!up_ || !idle_) return;
+    IdleWatch& w = *idle_;
+    const TimePoint now = owner_.timers_.now();
+    if (w.data != w.seen || !owner_.ip_.user_data_visible(id_)) {
+      w.seen = w.data;
+      w.last_active = now;
+    }
+    const Duration idle = now - w.last_active;
+    if (idle >= w.limit) {
+      log_info(DebugModule::l2tp,
+               "call=" + key(id_) + " user=" + printable(strings_.str(kUser)) + " idle timeout");
+      set_cause_override(aaa::TerminateCause::idle_timeout);
+      ppp_->close("idle timeout");
+      return;
+    }
+    const Duration step = std::max<Duration>(std::chrono::seconds(1), w.limit / 8);
+    w.timer.arm(std::min(step, w.limit - idle), [this] { check_idle(); });
+  }
   void set_cause_override(aaa::TerminateCause c) {
     cause_override_ = c;
     has_cause_override_ = true;
@@ -347,6 +397,7 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
   LnsCalls& owner_;
   std::unique_ptr<ppp::PppSession> ppp_;
   std::unique_ptr<Setup> setup_;
+  std::unique_ptr<IdleWatch> idle_;  // only with an Idle-Timeout
   aaa::Aaa::SessionId aaa_session_ = 0;
   aaa::Counters counters_;
   PackedStrings<kStrings> strings_;  // user (once up), lease pool, numbers, domains
@@ -444,6 +495,16 @@ bool LnsCalls::close(CallId call) {
   if (it == calls_.end()) return false;
   it->second->close();
   return true;
+}
+
+bool LnsCalls::set_session_timeout(CallId call, std::optional<Duration> remaining) {
+  auto it = calls_.find(call);
+  return it != calls_.end() && it->second->set_session_timeout(remaining);
+}
+
+bool LnsCalls::set_idle_timeout(CallId call, Duration idle) {
+  auto it = calls_.find(call);
+  return it != calls_.end() && it->second->set_idle_timeout(idle);
 }
 
 std::size_t LnsCalls::close_template(std::uint16_t vt) {
