@@ -18,13 +18,17 @@
 //
 // Safe defaults: telnet and SSH listen on 127.0.0.1 unless --telnet-bind/--ssh-bind say
 // otherwise (SSH logins also need `ssh server enable`; its host keys, created at first
-// start, are ssh_host_{rsa,ecdsa}_key beside the config `save` writes), and the
-// bundled default config holds no secret: when it is the config loaded, every local user
-// without a password and every LNS group with tunnel authentication but no tunnel password
-// get a random one for this run, shown once on the console (a terminal; never in a log).
+// start, are ssh_host_{rsa,ecdsa}_key beside the config `save` writes), and the bundled
+// default config holds no secret: when it (or an unchanged copy, such as the packaged
+// /etc/vpdnd/startup.cfg) is the config loaded, every local user without a password and
+// every LNS group with tunnel authentication but no tunnel password get a random one for
+// this run, shown once on the console (a terminal; never in a log).
 //
 // Descriptors: the soft RLIMIT_NOFILE is raised to the hard limit at start (logged), since
 // every LNS session in the kernel holds descriptors of its own.
+//
+// systemd (Type=notify): READY=1 once the startup config is loaded and the engines and the
+// terminal servers listen, STOPPING=1 when a stop signal arrives (app/sd_notify.hpp).
 //
 // Stop-accounting buffer file (RADIUS Stops no server answered, re-sent after a restart):
 // --stop-accounting-buffer FILE; otherwise stop-accounting.buf in the directory `save`
@@ -42,6 +46,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <iostream>
 #include <memory>
@@ -49,6 +54,7 @@
 #include <string>
 #include <vector>
 
+#include "app/sd_notify.hpp"
 #include "app/services.hpp"
 #include "app/services/descriptor_limit.hpp"
 #include "app/services/kernel_port.hpp"
@@ -230,6 +236,16 @@ bool same_file(const std::string& a, const std::string& b) {
   return std::filesystem::equivalent(a, b, ec);
 }
 
+// The bundled default, or a copy of it (the Debian package installs it unchanged as the
+// conffile /etc/vpdnd/startup.cfg): either way it holds no secret.
+bool is_bundled_default(const std::string& path, const std::string& bundled) {
+  if (same_file(path, bundled)) return true;
+  std::ifstream a(path, std::ios::binary), b(bundled, std::ios::binary);
+  if (!a || !b) return false;
+  std::string ta{std::istreambuf_iterator<char>(a), {}}, tb{std::istreambuf_iterator<char>(b), {}};
+  return ta == tb;
+}
+
 // Gives the bundled default's users and LNS groups their secrets (see the DOC above).
 // Returns the lines to show once: "local-user admin password: ...".
 std::vector<std::string> fill_default_secrets(vpdnd::config::ConfigStore& store) {
@@ -354,7 +370,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "vpdnd: loaded %s (%zu lines, %zu errors)\n", load_path.c_str(),
                  loaded.lines, loaded.errors.size());
   }
-  if (loaded.file_found && same_file(load_path, bundled_default_config(argv[0]))) {
+  if (loaded.file_found && is_bundled_default(load_path, bundled_default_config(argv[0]))) {
     auto shown = engine.call([&] { return fill_default_secrets(store); });
     if (!shown.empty() && ::isatty(2)) {
       std::string text =
@@ -444,6 +460,9 @@ int main(int argc, char** argv) {
     console->start(0, 1);
   }
 
+  vpdnd::app::sd_notify_message("READY=1\nSTATUS=running\nMAINPID=" + std::to_string(::getpid()) +
+                                "\n");
+
   // SIGQUIT too: on the console Ctrl+C is a key (it stops a listing, as on Comware), so
   // Ctrl+\ is how an operator at the daemon's own terminal stops it gracefully.
   int number = wait_stop_signal();
@@ -451,6 +470,7 @@ int main(int argc, char** argv) {
            std::string("event=shutdown signal=") + (number == SIGINT    ? "SIGINT"
                                                     : number == SIGQUIT ? "SIGQUIT"
                                                                         : "SIGTERM"));
+  vpdnd::app::sd_notify_message("STOPPING=1\n");
   if (console) console->stop();
   if (ssh) ssh->stop();
   if (telnet) telnet->stop();
