@@ -393,7 +393,7 @@ tun_addrs() {  # addresses vpdn-dial put on TUN devices in user
   in_ns "$ns_user" ip -o -4 addr show | awk '$2 != "lo" && $2 != "eth0" && $2 != "eth1" {print $2, $4}'
 }
 have_sessions() { [ "$(tun_addrs | wc -l)" -ge "$count" ]; }
-wait_for 30 have_sessions || fail "no session address on a TUN in user after 30 s ($(tun_addrs | wc -l)/$count)"
+wait_for 30 have_sessions || fail "no session address on a TUN in user after $((30 * time_scale)) s ($(tun_addrs | wc -l)/$count)"
 tun_addrs | head -n 3
 first_dev=$(tun_addrs | head -n1 | awk '{print $1}')
 first_addr=$(tun_addrs | head -n1 | awk '{print $2}' | cut -d/ -f1)
