@@ -326,7 +326,7 @@ alice@corp.com Cleartext-Password := "alicepw"
 EOF
   ip netns exec "$ns_lns" freeradius -X -d "$raddb" >"$work/radius.log" 2>&1 &
   pids+=($!)
-  wait_for 10 grep -q "Ready to process requests" "$work/radius.log" || fail "freeradius did not start"
+  wait_for 30 grep -q "Ready to process requests" "$work/radius.log" || fail "freeradius did not start"
 fi
 
 # ---- boxes ---------------------------------------------------------------------------
