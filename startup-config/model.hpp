@@ -214,7 +214,7 @@ struct UserInterfaceVty {
 };
 
 // `password-control login-attempt ATTEMPTS [exceed {lock | lock-time MIN | unlock}]`:
-// what repeated failed telnet logins cost the address and the user name.
+// what repeated failed telnet and SSH logins cost the address and the user name.
 struct LoginAttemptPolicy {
   enum class Exceed : std::uint8_t { lock, lock_time, unlock };
   std::uint32_t attempts = 3;  // 2..10

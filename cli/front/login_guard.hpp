@@ -1,7 +1,7 @@
-// DOC: the telnet login defences' policy (Comware "password control" login attempts):
+// DOC: the telnet and SSH login defences' policy (Comware "password control" login attempts):
 // failed logins are counted per source address and per user name; after
 // `password-control login-attempt N` failures the address (or the user) is locked for
-// telnet, for `exceed lock-time T` minutes, until `reset password-control blacklist`
+// telnet and SSH, for `exceed lock-time T` minutes, until `reset password-control blacklist`
 // (`exceed lock`), or not at all (`exceed unlock`). The console never asks this guard: it
 // has no login, so an operator at the console is never locked out.
 // Pure: time comes from an injected Clock; no sockets. Thread: one owner; the process
@@ -76,7 +76,7 @@ class LoginGuard {
       pairs_;  // (user, address) -> failures
 };
 
-// The process's guard (steady clock), shared by the telnet server and the
+// The process's guard (steady clock), shared by the telnet and SSH servers and the
 // `display|reset password-control blacklist` commands. Engine thread only.
 LoginGuard& process_login_guard();
 

@@ -1,6 +1,6 @@
 // VTY lines (`user-interface vty A [B]`): how telnet users log in, idle timeout, paging.
 // All VTY lines share one setting in the model; the view remembers the range typed.
-// Password control: what failed telnet logins cost (`password-control login-attempt`), and
+// Password control: what failed telnet and SSH logins cost (`password-control login-attempt`), and
 // the blacklist of the login guard (`display|reset password-control blacklist`).
 #include <map>
 
@@ -180,7 +180,7 @@ void register_device(Grammar& g) {
   };
   Node& sys = root(g, View::system);
   Node& la = sys.kw("password-control", "Password control")
-                 .kw("login-attempt", "Failed telnet logins allowed")
+                 .kw("login-attempt", "Failed telnet and SSH logins allowed")
                  .integer("attempts", 2, 10, "Failed logins before the action (default 3)");
   la.run([](Call& call) {
     config::LoginAttemptPolicy p;
@@ -203,7 +203,7 @@ void register_device(Grammar& g) {
     Node& bl = root(g, static_cast<View>(v))
                    .kw("display", "Display current system information")
                    .kw("password-control", "Password control")
-                   .kw("blacklist", "Users and addresses with failed telnet logins");
+                   .kw("blacklist", "Users and addresses with failed telnet and SSH logins");
     bl.run(display_blacklist);
     bl.kw("user-name", "By user name").string("user", 1, 80, "User name").run(display_blacklist);
     bl.kw("ip", "By source address").ipv4("ip", "IPv4 address").run(display_blacklist);
@@ -212,7 +212,7 @@ void register_device(Grammar& g) {
   Node& rb = root(g, View::user)
                  .kw("reset", "Reset operation")
                  .kw("password-control", "Password control")
-                 .kw("blacklist", "Unlock and forget failed telnet logins");
+                 .kw("blacklist", "Unlock and forget failed telnet and SSH logins");
   rb.run(reset_blacklist);
   rb.kw("user-name", "By user name").string("user", 1, 80, "User name").run(reset_blacklist);
   rb.kw("ip", "By source address").ipv4("ip", "IPv4 address").run(reset_blacklist);
