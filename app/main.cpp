@@ -366,9 +366,10 @@ int main(int argc, char** argv) {
         "vpdnd: startup config " + load_path + " not found; running with the default configuration",
         LOG_WARNING);
   } else {
+    for (auto& w : loaded.warnings) report(w, LOG_WARNING);
     for (auto& e : loaded.errors) report(e, LOG_ERR);
-    std::fprintf(stderr, "vpdnd: loaded %s (%zu lines, %zu errors)\n", load_path.c_str(),
-                 loaded.lines, loaded.errors.size());
+    std::fprintf(stderr, "vpdnd: loaded %s (%zu lines, %zu errors, %zu warnings)\n",
+                 load_path.c_str(), loaded.lines, loaded.errors.size(), loaded.warnings.size());
   }
   if (loaded.file_found && is_bundled_default(load_path, bundled_default_config(argv[0]))) {
     auto shown = engine.call([&] { return fill_default_secrets(store); });

@@ -77,7 +77,8 @@ class ApplianceServices;
 struct AccessInterface final : ppp::PppoeSessionListener {
   ApplianceServices* owner = nullptr;
   std::uint16_t port = 0;
-  std::string name;
+  std::string name;    // as configured (a Linux or a Comware name): what displays show
+  std::string device;  // the Linux interface the socket is bound to
   std::uint16_t virtual_template = 0;
   std::unique_ptr<ppp::PppoeSocket> socket;
   std::unique_ptr<ppp::PppoeServer> server;
@@ -660,8 +661,9 @@ class ApplianceServices final : public Services,
     for (auto& a : access_) {
       if (!a) continue;
       auto i = cfg.interfaces.find(a->name);
-      bool keep =
-          i != cfg.interfaces.end() && i->second.pppoe_server_template == a->virtual_template;
+      bool keep = i != cfg.interfaces.end() &&
+                  i->second.pppoe_server_template == a->virtual_template &&
+                  cfg.linux_interface(a->name) == a->device;
       if (keep) continue;
       a->server->close_all();  // PADT each; the listener ends the calls
       a->socket->stop();
@@ -672,7 +674,14 @@ class ApplianceServices final : public Services,
       bool have = false;
       for (auto& a : access_) have = have || (a && a->name == name);
       if (have) continue;
-      auto sock = ppp::PppoeSocket::open(engine_.io(), name);
+      const std::string device = cfg.linux_interface(name);
+      if (device.empty()) {
+        log_warning(DebugModule::pppoe, "PPPoE server on " + name +
+                                            " not started: no linux-interface names its Linux "
+                                            "interface");
+        continue;
+      }
+      auto sock = ppp::PppoeSocket::open(engine_.io(), device);
       if (!sock) {
         log_error(DebugModule::pppoe, "PPPoE server on " + name + " not started: " + sock.error());
         continue;
@@ -681,6 +690,7 @@ class ApplianceServices final : public Services,
       a->owner = this;
       a->port = static_cast<std::uint16_t>(access_.size());
       a->name = name;
+      a->device = device;
       a->virtual_template = *i.pppoe_server_template;
       a->socket = std::move(*sock);
       ppp::PppoeServerConfig pc;
@@ -690,8 +700,9 @@ class ApplianceServices final : public Services,
       a->server = std::make_unique<ppp::PppoeServer>(pc, *a->socket, timers_, a.get());
       ppp::PppoeServer* server = a->server.get();
       a->socket->start([server](ByteView f) { server->on_frame(f); });
-      log_info(DebugModule::pppoe, "PPPoE server on " + name + " (virtual-template " +
-                                       std::to_string(a->virtual_template) + ")");
+      log_info(DebugModule::pppoe,
+               "PPPoE server on " + name + (device != name ? " (" + device + ")" : "") +
+                   " (virtual-template " + std::to_string(a->virtual_template) + ")");
       access_.push_back(std::move(a));
     }
   }

@@ -32,7 +32,8 @@ std::unique_ptr<CommandSession> make_command_session(ShellContext& context, Sess
 struct LoadReport {
   bool file_found = false;
   std::size_t lines = 0;
-  std::vector<std::string> errors;  // "FILE:LINE: <error>"
+  std::vector<std::string> errors;    // "FILE:LINE: <error>"
+  std::vector<std::string> warnings;  // "FILE:LINE: warning: <text>" (the line still loaded)
 };
 // Runs every line of `path` through a SessionOrigin::file session (a bad line is reported
 // and the rest still loads).

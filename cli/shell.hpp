@@ -29,6 +29,9 @@ struct ExecResult {
   std::string output;          // text to print, lines separated by '\n' (no trailing prompt)
   bool ok = true;              // false: an error was printed (caret + `% ...`)
   bool close_session = false;  // `quit` from user view
+  // Warnings of a command that ran (ok stays true), without "Warning: "; a terminal session
+  // also has them in `output`, a file session only here (the loader reports FILE:LINE).
+  std::vector<std::string> warnings;
   // The command asked a question (`save` on a terminal: "... Are you sure? [Y/N]:"). The
   // output ends with the question; the next line given to execute() is the answer.
   bool awaiting_answer = false;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/ipv4.hpp"
+#include "startup-config/interface_name.hpp"
 
 namespace vpdnd::config {
 
@@ -107,7 +108,7 @@ struct VirtualTemplate {
 
 // An Ethernet (or other) interface as far as vpdnd configures it: the PPPoE server binding.
 struct Interface {
-  std::string name;  // the Linux name, e.g. eth1
+  std::string name;  // a Linux name (eth1) or a canonical Comware name (GigabitEthernet0/0)
   std::optional<std::uint16_t> pppoe_server_template;
   bool operator==(const Interface&) const = default;
 };
@@ -141,6 +142,7 @@ enum class ServiceType : std::uint8_t { ppp = 1, telnet = 2, terminal = 4, ssh =
 
 struct LocalUser {
   std::string name;
+  std::string user_class;  // V7 `local-user NAME class {manage|network}`; "" when not given
   Secret password;
   std::uint8_t service_types = 0;  // bit set of ServiceType
   bool active = true;
@@ -259,6 +261,21 @@ struct RunningConfig {
   DynamicAuthor dynamic_author;
   UserInterfaceVty vty;  // `user-interface vty 0 4` (all VTY lines share one setting)
   LoginAttemptPolicy login_attempt;
+  // `interface-map COMWARE-NAME LINUX-NAME`: the Linux interface a Comware interface name
+  // stands for (canonical Comware name → Linux name).
+  std::map<std::string, std::string> interface_map;
+  // Comware commands vpdnd knows but does not apply, kept verbatim (trimmed) so that they
+  // are printed back: by block, "" for system-view lines, else the block's key line
+  // (`interface GigabitEthernet0/0`, `l2tp-group 1`, `vlan 1`, ...). A banner (`header
+  // motd`) is one entry holding its lines joined by '\n'.
+  std::map<std::string, std::vector<std::string>> kept;
+
+  // The Linux interface behind a configured interface name: its `interface-map` entry, the
+  // name itself when it is a Linux name, "" for a Comware name with no mapping.
+  std::string linux_interface(const std::string& name) const {
+    if (auto it = interface_map.find(name); it != interface_map.end()) return it->second;
+    return comware_interface_name(name).empty() ? name : std::string{};
+  }
 
   RunningConfig() {
     // Not a designated initializer: -Wextra (missing-field-initializers) rejects one that

@@ -30,6 +30,14 @@
 //    a marker (\x02); the print callback replaces it by CommandSession::help(partial), the
 //    partial rebuilt from the recorded words (a trailing space is known from whether the
 //    last word position saw a word). libcli then redraws prompt and line as usual.
+//  * Tab, as Comware: the relay keeps the line as the keys built it (printable keys,
+//    backspace, its own completions) and completes it itself with CommandSession::complete():
+//    a unique keyword goes in with a space; with several, the first Tab puts the first of
+//    them in place of the typed prefix and each further Tab the next one, round and round.
+//    The change reaches libcli as keys (backspaces, then the word), so libcli's line stays
+//    the one truth. After any other editing key (cursor, history, Ctrl+W) until the next
+//    Enter/Ctrl+U/Ctrl+C, on an empty word, or when a command typed before still runs after
+//    300 ms, Tab is libcli's own (common prefix; the list on a second Tab).
 //  * Prompt: cli_set_hostname/cli_set_modestring/cli_set_promptchar. In user view the
 //    hostname is the prompt `<SYSNAME>`; in a system view the hostname is empty and the
 //    modestring is the prompt `[SYSNAME...]`, so only the current prompt is ever written.
@@ -316,6 +324,7 @@ class Terminal {
     if (word) partial += word;
     std::vector<std::string> candidates;
     try {
+      std::lock_guard session_lock(t.session_mutex_);
       candidates = t.session_.complete(partial);
     } catch (const std::exception&) {
       return CLI_OK;
@@ -517,7 +526,72 @@ class Terminal {
       in = decoded;
     }
     for (char ch : in)
-      if (ch != '\x04') keys += ch;
+      if (ch != '\x04') on_key(keys, ch);
+  }
+
+  // A key for libcli: a Tab is completed here when the line is known (Comware: the first
+  // Tab puts the first matching keyword in place of the prefix, each further Tab the next
+  // one); any other key only updates the known line.
+  void on_key(std::string& keys, char ch) {
+    if (ch == '\t' && shadow_valid_ && !keys_owned_.load() && complete_tab(keys)) return;
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (keys_owned_.load()) {
+      // The pager or a question takes this key; the next line starts empty.
+      shadow_.clear();
+      shadow_valid_ = true;
+    } else if (ch == '\r' || ch == '\n' || c == 0x03 || c == 0x15 || c == 0x1a) {
+      shadow_.clear();  // Enter, Ctrl+C, Ctrl+U, Ctrl+Z: a new empty line
+      shadow_valid_ = true;
+    } else if (c == 0x08 || c == 0x7f) {
+      if (!shadow_.empty()) shadow_.pop_back();
+    } else if (ch == '?') {
+      // At the end of the line libcli lists help and redraws the line unchanged.
+    } else if (c >= 0x20 && c < 0x7f) {
+      shadow_ += ch;
+    } else {
+      shadow_valid_ = false;  // cursor keys, history, Ctrl+W, a Tab libcli handles, ...
+    }
+    cycle_line_.clear();
+    keys += ch;
+  }
+
+  bool complete_tab(std::string& keys) {
+    // A command still running (typed ahead of its end): wait a little, then leave the Tab
+    // to libcli rather than hold up the keys and output the relay carries.
+    std::unique_lock lock(session_mutex_, std::chrono::milliseconds(300));
+    if (!lock.owns_lock()) return false;
+    std::size_t start = shadow_.find_last_of(' ');
+    start = start == std::string::npos ? 0 : start + 1;
+    const std::size_t typed = shadow_.size() - start;
+    auto put = [&](const std::string& word) {
+      keys.append(typed, '\x7f');
+      keys += word;
+      shadow_ = shadow_.substr(0, start) + word;
+    };
+    if (!cycle_line_.empty() && shadow_ == cycle_line_ && !cycle_words_.empty()) {
+      cycle_index_ = (cycle_index_ + 1) % cycle_words_.size();
+      put(cycle_words_[cycle_index_]);
+      cycle_line_ = shadow_;
+      return true;
+    }
+    cycle_line_.clear();
+    if (typed == 0) return false;  // nothing typed yet: libcli's listing on a second Tab
+    std::vector<std::string> words;
+    try {
+      words = session_.complete(shadow_);
+    } catch (const std::exception&) {
+      return false;
+    }
+    if (words.empty()) return false;  // libcli rings the bell
+    if (words.size() == 1) {
+      put(words[0] + " ");
+      return true;
+    }
+    cycle_words_ = std::move(words);
+    cycle_index_ = 0;
+    put(cycle_words_[0]);
+    cycle_line_ = shadow_;
+    return true;
   }
 
   // The peer sent keys ending in `?`: libcli will echo the ones before it, then list. Keys
@@ -554,7 +628,9 @@ class Terminal {
       auto deadline =
           std::chrono::steady_clock::now() +
           std::chrono::seconds(options_.idle_timeout_s ? options_.idle_timeout_s : 3600);
+      keys_owned_.store(true);
       auto answer = keys_.line(true, deadline);
+      keys_owned_.store(false);
       line_open_ = false;
       if (!answer) {
         out("\r\n");
@@ -574,6 +650,7 @@ class Terminal {
   ExecResult execute(const std::string& line) {
     ExecResult result;
     try {
+      std::lock_guard session_lock(session_mutex_);
       result = session_.execute(line);
     } catch (const std::exception& e) {
       result.output = std::string("% Internal error: ") + e.what();
@@ -601,7 +678,9 @@ class Terminal {
         out("  ---- More ----");
         std::optional<unsigned char> k;
         for (;;) {
+          keys_owned_.store(true);
           k = keys_.key(std::chrono::steady_clock::now() + std::chrono::hours(24));
+          keys_owned_.store(false);
           if (!k || *k == ' ' || *k == '\r' || *k == '\n' || *k == 'q' || *k == 'Q' || *k == 3)
             break;
         }
@@ -636,6 +715,7 @@ class Terminal {
   bool apply_ctrl_z() {
     if (cli_ && cli_->mode == MODE_EXEC && !last_prompt_.empty() && !in_user_view()) {
       try {
+        std::lock_guard session_lock(session_mutex_);
         session_.execute("return");
       } catch (const std::exception&) {
       }
@@ -646,6 +726,7 @@ class Terminal {
   }
 
   void update_view(bool force) {
+    std::unique_lock session_lock(session_mutex_);
     std::string prompt = session_.prompt();
     bool same = prompt == last_prompt_;
     if (same && !force && cli_->mode == (in_user_view() ? MODE_EXEC : MODE_CONFIG)) return;
@@ -660,6 +741,7 @@ class Terminal {
       listing = session_.help("");
     } catch (const std::exception&) {
     }
+    session_lock.unlock();
     bool user = in_user_view();
     std::map<std::string, std::string> first_word_help;
     for (auto& line : split_lines(listing)) {
@@ -742,6 +824,7 @@ class Terminal {
     if (words_.size() == position_) partial += ' ';  // the last position had no word
     std::string help;
     try {
+      std::lock_guard session_lock(session_mutex_);
       help = session_.help(partial);
     } catch (const std::exception& e) {
       help = std::string("% Internal error: ") + e.what();
@@ -797,6 +880,17 @@ class Terminal {
   bool lib_owns_pair_ = false;
   std::atomic<bool> relay_done_{false};
   std::thread relay_;
+  // Tab, Comware style (relay thread): the line as the keys typed it, while nothing but
+  // printable keys, backspace and Tab's own insertions built it (cursor at its end).
+  std::string shadow_;
+  bool shadow_valid_ = true;
+  std::vector<std::string> cycle_words_;  // the keywords a Tab cycles through
+  std::size_t cycle_index_ = 0;
+  std::string cycle_line_;  // the line the last cycling Tab left; empty: not cycling
+  // The session is used by libcli's thread and, for Tab, by the relay (try_lock: a Tab that
+  // comes while a command runs is libcli's).
+  std::timed_mutex session_mutex_;
+  std::atomic<bool> keys_owned_{false};     // the pager or a question reads the keys
   [[maybe_unused]] FrontContext& context_;  // kept for what the terminal may need of the engine
   CommandSession& session_;
   int fd_;

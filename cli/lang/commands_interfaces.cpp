@@ -1,5 +1,7 @@
 // Interfaces: `interface virtual-template N` (PPP settings of the sessions bound to it) and
 // `interface NAME` for a Linux interface (the LAC's PPPoE server binding).
+#include <set>
+
 #include "cli/lang/session.hpp"
 
 namespace vpdnd::cli::lang {
@@ -41,7 +43,59 @@ void remove_template(Call& call, std::uint16_t n) {
 }
 
 bool interface_or_template(std::string_view s) {
-  return valid_interface_name(s) || is_virtual_template_name(s, nullptr);
+  return valid_interface_name(s) || is_virtual_template_name(s, nullptr) ||
+         !config::comware_interface_name(s).empty();
+}
+
+// A Comware interface type typed apart from its number (`interface GigabitEthernet 0/0`).
+bool interface_type_word(std::string_view s) {
+  return !config::comware_interface_name(s, "0").empty() ||
+         !config::comware_interface_name(s, "0/0").empty();
+}
+
+// The interface an `interface` command names: the canonical Comware name, a Linux name, or
+// "" (with the error printed).
+std::string interface_named(Call& call) {
+  std::string name = call.get("ifname");
+  if (call.has("ifnumber")) {
+    std::string canonical = config::comware_interface_name(name, call.get("ifnumber"));
+    if (canonical.empty())
+      call.error("Error: " + name + " " + call.get("ifnumber") + " is no Comware interface.");
+    return canonical;
+  }
+  if (std::string canonical = config::comware_interface_name(name); !canonical.empty())
+    return canonical;
+  if (!valid_interface_name(name)) {
+    call.error("Error: " + name + " is neither a Comware nor a Linux interface name.");
+    return {};
+  }
+  return name;
+}
+
+void enter_interface(Call& call) {
+  std::string name = call.get("ifname");
+  std::uint16_t n = 0;
+  if (!call.has("ifnumber") && is_virtual_template_name(name, &n)) return enter_template(call, n);
+  if (call.has("ifnumber") && config::detail::iequal_prefix(name, "virtual-template")) {
+    const std::string& num = call.get("ifnumber");
+    if (num.size() <= 4 && num.find_first_not_of("0123456789") == std::string::npos &&
+        std::stoul(num) <= 1023)
+      return enter_template(call, static_cast<std::uint16_t>(std::stoul(num)));
+  }
+  std::string low = name;
+  for (auto& ch : low) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (low.rfind("virtual-template", 0) == 0)
+    return call.error("Error: Virtual template numbers are 0 to 1023.");
+  name = interface_named(call);
+  if (name.empty()) return;
+  // A Comware interface is printed back even when vpdnd keeps nothing else of it, as the
+  // device lists every interface it has (`interface NULL0`).
+  if (!config::comware_interface_name(name).empty())
+    call.edit({ConfigSection::system, "kept"}, [&](RunningConfig& c) {
+      c.kept["interface " + name];
+      return std::string{};
+    });
+  call.session.enter(View::interface, name);
 }
 
 }  // namespace
@@ -52,32 +106,90 @@ void register_interfaces(Grammar& g) {
   iface.kw("virtual-template", "Virtual template interface")
       .integer("vt", 0, 1023, "Virtual template number")
       .run([](Call& call) { enter_template(call, static_cast<std::uint16_t>(call.number("vt"))); });
-  iface.string("ifname", 1, 20, "Interface name (Linux name, e.g. eth1)", interface_or_template)
-      .run([](Call& call) {
-        std::string name = call.get("ifname");
-        std::uint16_t n = 0;
-        if (is_virtual_template_name(name, &n)) return enter_template(call, n);
-        std::string low = name;
-        for (auto& ch : low) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        if (low.rfind("virtual-template", 0) == 0)
-          return call.error("Error: Virtual template numbers are 0 to 1023.");
-        call.session.enter(View::interface, name);
-      });
+  auto if_name = [](std::string_view s) {
+    return interface_or_template(s) || interface_type_word(s);
+  };
+  Node& ifname =
+      iface.string("ifname", 1, 31,
+                   "Interface name: Comware (GigabitEthernet0/0, GE0/0) or Linux (eth1)", if_name);
+  ifname.run(enter_interface);
+  ifname.string("ifnumber", 1, 15, "Interface number (0/0, 1/0/1, 1)").run(enter_interface);
   Node& uiface = sys.kw("undo", "Cancel current setting")
                      .kw("interface", "Remove an interface's configuration");
   uiface.kw("virtual-template", "Virtual template interface")
       .integer("vt", 0, 1023, "Virtual template number")
       .run(
           [](Call& call) { remove_template(call, static_cast<std::uint16_t>(call.number("vt"))); });
-  uiface.string("ifname", 1, 20, "Interface name", interface_or_template).run([](Call& call) {
+  auto undo_interface = [](Call& call) {
     std::string name = call.get("ifname");
     std::uint16_t n = 0;
-    if (is_virtual_template_name(name, &n)) return remove_template(call, n);
+    if (!call.has("ifnumber") && is_virtual_template_name(name, &n))
+      return remove_template(call, n);
+    name = interface_named(call);
+    if (name.empty()) return;
     call.edit({ConfigSection::interface, name, true}, [&](RunningConfig& c) {
-      if (!c.interfaces.erase(name)) return "Error: Interface " + name + " has no configuration.";
+      bool had = c.interfaces.erase(name) + c.kept.erase("interface " + name);
+      if (!had) return "Error: Interface " + name + " has no configuration.";
       return std::string{};
     });
-  });
+  };
+  Node& uifname = uiface.string("ifname", 1, 31, "Interface name", if_name);
+  uifname.run(undo_interface);
+  uifname.string("ifnumber", 1, 15, "Interface number").run(undo_interface);
+
+  // linux-interface COMWARE-NAME LINUX-NAME (ours): which Linux interface a Comware name is.
+  sys.kw("linux-interface", "Bind a Comware interface name to a Linux interface")
+      .string("comware", 1, 31, "Comware interface name (GigabitEthernet0/0, GE0/0)")
+      .string("linux", 1, 15, "Linux interface name (eth0)", valid_interface_name)
+      .run([](Call& call) {
+        std::string comware = config::comware_interface_name(call.get("comware"));
+        std::string linux_name = call.get("linux");
+        if (comware.empty())
+          return call.error("Error: " + call.get("comware") + " is no Comware interface name.");
+        if (!config::comware_interface_name(linux_name).empty())
+          return call.error("Error: " + linux_name + " is a Comware name, not a Linux one.");
+        call.edit({ConfigSection::interface, comware}, [&](RunningConfig& c) -> std::string {
+          for (auto& [other, dev] : c.interface_map)
+            if (other != comware && dev == linux_name)
+              return "Error: " + linux_name + " is already the Linux interface of " + other + ".";
+          c.interface_map[comware] = linux_name;
+          return {};
+        });
+      });
+  sys.kw("undo", "Cancel current setting")
+      .kw("linux-interface", "Remove a Comware interface's Linux interface")
+      .string("comware", 1, 31, "Comware interface name")
+      .run([](Call& call) {
+        std::string comware = config::comware_interface_name(call.get("comware"));
+        call.edit({ConfigSection::interface, comware}, [&](RunningConfig& c) -> std::string {
+          if (comware.empty() || !c.interface_map.erase(comware))
+            return "Error: " + call.get("comware") + " has no Linux interface configured.";
+          return {};
+        });
+      });
+  // display linux-interface (every view)
+  for (std::size_t v = 0; v < static_cast<std::size_t>(View::count); ++v) {
+    root(g, static_cast<View>(v))
+        .kw("display", "Display current system information")
+        .kw("linux-interface", "Comware interface names and their Linux interfaces")
+        .run([](Call& call) {
+          auto c = call.snapshot();
+          std::set<std::string> names;
+          for (auto& [n, dev] : c.interface_map) names.insert(n);
+          for (auto& [n, i] : c.interfaces)
+            if (!config::comware_interface_name(n).empty()) names.insert(n);
+          call.print(" Comware interface         Linux interface  Configured");
+          for (auto& n : names) {
+            std::string dev = c.linux_interface(n);
+            bool used = c.interfaces.count(n) != 0;
+            std::string col1 = n + std::string(n.size() < 26 ? 26 - n.size() : 1, ' ');
+            std::string shown = dev.empty() ? "(none)" : dev;
+            std::string col2 = shown + std::string(shown.size() < 17 ? 17 - shown.size() : 1, ' ');
+            call.print(" " + col1 + col2 + (used ? "yes" : "no"));
+          }
+          call.print(" Total: " + std::to_string(names.size()));
+        });
+  }
 
   // ---- virtual template view ----
   Node& r = root(g, View::virtual_template);
@@ -331,12 +443,17 @@ void register_interfaces(Grammar& g) {
       .run([](Call& call) {
         auto n = static_cast<std::uint16_t>(call.number("vt"));
         std::string name = call.session.object();
+        bool mapped = true;
         call.edit({ConfigSection::interface, name}, [&](RunningConfig& c) {
           auto& i = c.interfaces[name];
           i.name = name;
           i.pppoe_server_template = n;
+          mapped = !c.linux_interface(name).empty();
           return std::string{};
         });
+        // A file may map the name further down: the loader checks once it has read it all.
+        if (!call.failed && !mapped && call.session.origin() != SessionOrigin::file)
+          call.warn(unmapped_warning(name));
       });
   ir.kw("undo", "Cancel current setting")
       .kw("pppoe-server", "PPPoE server")

@@ -320,23 +320,29 @@ void register_system(Grammar& g) {
   });
 
   // ---- local-user ----
-  sys.kw("local-user", "Create or enter a local user")
-      .string("name", 1, 80, "User name (1 to 80 characters)", valid_name)
-      .run([](Call& call) {
-        std::string name = call.get("name");
-        bool added = false;
-        call.edit({ConfigSection::local_user, name}, [&](RunningConfig& c) {
-          if (!c.local_users.count(name)) {
-            c.local_users.emplace(name, named<config::LocalUser>(name));
-            added = true;
-          }
-          return std::string{};
-        });
-        if (call.failed) return;
-        if (added && call.session.origin() != SessionOrigin::file)
-          call.print("New local user added.");
-        call.session.enter(View::local_user, name);
-      });
+  auto enter_user = [](Call& call) {
+    std::string name = call.get("name");
+    std::string user_class = call.get("class");
+    bool added = false;
+    call.edit({ConfigSection::local_user, name}, [&](RunningConfig& c) {
+      if (!c.local_users.count(name)) {
+        c.local_users.emplace(name, named<config::LocalUser>(name));
+        added = true;
+      }
+      // V7's user class is kept as given (vpdnd's services decide what a user may do).
+      if (!user_class.empty()) c.local_users[name].user_class = user_class;
+      return std::string{};
+    });
+    if (call.failed) return;
+    if (added && call.session.origin() != SessionOrigin::file) call.print("New local user added.");
+    call.session.enter(View::local_user, name);
+  };
+  Node& user_name = sys.kw("local-user", "Create or enter a local user")
+                        .string("name", 1, 80, "User name (1 to 80 characters)", valid_name)
+                        .run(enter_user);
+  Node& user_class = user_name.kw("class", "User class (V7)");
+  user_class.kw("manage", "Device management user", "class").run(enter_user);
+  user_class.kw("network", "Network access user", "class").run(enter_user);
   undo.kw("local-user", "Remove a local user")
       .string("name", 1, 80, "User name", valid_name)
       .run([](Call& call) {

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <mutex>
 
 #include "cli/lang/session.hpp"
@@ -17,12 +18,17 @@ LoadReport load_config_file(ShellContext& context, const std::string& path) {
   std::ifstream in(path);
   if (!in) return report;
   report.file_found = true;
-  auto session = make_command_session(context, SessionOrigin::file);
+  lang::Session session(context, SessionOrigin::file, "");
+  std::map<std::string, std::size_t> interface_lines;  // where each interface view was entered
   std::string line;
   while (std::getline(in, line)) {
     ++report.lines;
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    auto r = session->execute(line);
+    auto r = session.execute(line);
+    if (session.view() == lang::View::interface)
+      interface_lines.emplace(session.object(), report.lines);
+    for (auto& w : r.warnings)
+      report.warnings.push_back(path + ":" + std::to_string(report.lines) + ": warning: " + w);
     if (!r.ok) {
       std::string msg = r.output;
       for (auto& c : msg)
@@ -31,6 +37,20 @@ LoadReport load_config_file(ShellContext& context, const std::string& path) {
       report.errors.push_back(path + ":" + std::to_string(report.lines) + ": " +
                               (first == std::string::npos ? msg : msg.substr(first)));
     }
+  }
+  // Only now is every `linux-interface` of the file known.
+  auto unmapped = context.engine.call([&] {
+    std::vector<std::string> names;
+    const auto& c = context.store.running();
+    for (auto& [name, i] : c.interfaces)
+      if (c.linux_interface(name).empty()) names.push_back(name);
+    return names;
+  });
+  for (auto& name : unmapped) {
+    auto at = interface_lines.find(name);
+    report.warnings.push_back(path + ":" +
+                              std::to_string(at == interface_lines.end() ? 0 : at->second) +
+                              ": warning: " + lang::unmapped_warning(name));
   }
   return report;
 }

@@ -16,9 +16,60 @@ std::string secret(const Secret& s) {
   return "cipher " + encrypt_secret(s);
 }
 
+// Kept Comware lines (RunningConfig::kept) of block `key`, indented one space; a banner's
+// lines after its first are its text, verbatim.
+void add_kept(Block& b, const RunningConfig& c, const std::string& key) {
+  auto it = c.kept.find(key);
+  if (it == c.kept.end()) return;
+  for (const auto& entry : it->second) {
+    std::size_t nl = entry.find('\n');
+    b.push_back(" " + entry.substr(0, nl));
+    if (nl != std::string::npos) b.push_back(entry.substr(nl + 1));
+  }
+}
+
 Block global_block(const RunningConfig& c) {
   Block b{" sysname " + c.sysname};
+  add_kept(b, c, "");
   return b;
+}
+
+// `linux-interface` before the interfaces it names (not needed to load, but read first).
+Block interface_map_block(const RunningConfig& c) {
+  Block b;
+  for (auto& [comware, linux_name] : c.interface_map)
+    b.push_back(" linux-interface " + comware + " " + linux_name);
+  return b;
+}
+
+// Blocks of Comware views vpdnd does not implement (and of interfaces it keeps only
+// Comware lines for): every kept key no printed block has.
+std::vector<Block> foreign_blocks(const RunningConfig& c) {
+  std::vector<Block> out;
+  for (auto& [key, lines] : c.kept) {
+    if (key.empty() || key == "user-interface vty 0 4") continue;
+    auto named = [&](std::string_view prefix, auto& map) {
+      if (key.rfind(prefix, 0) != 0) return false;
+      return map.count(key.substr(prefix.size())) != 0;
+    };
+    if (named("interface ", c.interfaces) || named("domain ", c.domains) ||
+        named("local-user ", c.local_users) || named("radius scheme ", c.radius_schemes))
+      continue;
+    auto numbered = [&](std::string_view prefix, auto& map) {
+      if (key.rfind(prefix, 0) != 0) return false;
+      std::string n = key.substr(prefix.size());
+      if (n.empty() || n.size() > 5 || n.find_first_not_of("0123456789") != std::string::npos)
+        return false;
+      return map.count(static_cast<std::uint16_t>(std::stoul(n))) != 0;
+    };
+    if (numbered("interface Virtual-Template", c.virtual_templates) ||
+        numbered("l2tp-group ", c.l2tp_groups))
+      continue;
+    Block b{key};
+    add_kept(b, c, key);
+    out.push_back(std::move(b));
+  }
+  return out;
 }
 
 Block l2tp_global_block(const RunningConfig& c) {
@@ -40,7 +91,7 @@ Block l2tp_global_block(const RunningConfig& c) {
   return b;
 }
 
-Block radius_block(const RadiusScheme& r) {
+Block radius_block(const RunningConfig& c, const RadiusScheme& r) {
   const RadiusScheme def;
   Block b{"radius scheme " + r.name};
   auto server = [&](const char* what, const std::optional<RadiusServer>& s) {
@@ -70,6 +121,7 @@ Block radius_block(const RadiusScheme& r) {
     b.push_back(" undo stop-accounting-buffer enable");
   if (r.retry_stop_accounting != def.retry_stop_accounting)
     b.push_back(" retry stop-accounting " + std::to_string(r.retry_stop_accounting));
+  add_kept(b, c, "radius scheme " + r.name);
   return b;
 }
 
@@ -103,6 +155,7 @@ Block domain_block(const RunningConfig& c, const Domain& d) {
   for (auto& [name, p] : c.ip_pools)
     if (p.domain == d.name) b.push_back(pool_line(p));
   if (!d.active) b.push_back(" state block");
+  add_kept(b, c, "domain " + d.name);
   return b;
 }
 
@@ -122,8 +175,8 @@ Block default_domain_block(const RunningConfig& c) {
   return b;
 }
 
-Block user_block(const LocalUser& u) {
-  Block b{"local-user " + u.name};
+Block user_block(const RunningConfig& c, const LocalUser& u) {
+  Block b{"local-user " + u.name + (u.user_class.empty() ? "" : " class " + u.user_class)};
   if (!u.password.empty()) b.push_back(" password " + secret(u.password));
   if (u.service_types) {
     std::string s = " service-type";
@@ -134,10 +187,11 @@ Block user_block(const LocalUser& u) {
     b.push_back(s);
   }
   if (!u.active) b.push_back(" state block");
+  add_kept(b, c, "local-user " + u.name);
   return b;
 }
 
-Block template_block(const VirtualTemplate& t) {
+Block template_block(const RunningConfig& c, const VirtualTemplate& t) {
   const VirtualTemplate def;
   Block b{"interface Virtual-Template" + std::to_string(t.number)};
   if (!t.auth_modes.empty()) {
@@ -170,17 +224,19 @@ Block template_block(const VirtualTemplate& t) {
     b.push_back(" ppp pap local-user " + t.pap_user + " password " + secret(t.pap_password));
   if (t.auto_client_group)
     b.push_back(" l2tp-auto-client l2tp-group " + std::to_string(*t.auto_client_group));
+  add_kept(b, c, "interface Virtual-Template" + std::to_string(t.number));
   return b;
 }
 
-Block interface_block(const Interface& i) {
+Block interface_block(const RunningConfig& c, const Interface& i) {
   Block b{"interface " + i.name};
+  add_kept(b, c, "interface " + i.name);
   if (i.pppoe_server_template)
     b.push_back(" pppoe-server bind virtual-template " + std::to_string(*i.pppoe_server_template));
   return b;
 }
 
-Block group_block(const L2tpGroup& g) {
+Block group_block(const RunningConfig& c, const L2tpGroup& g) {
   const L2tpGroup def;
   std::string head = "l2tp-group " + std::to_string(g.number);
   if (g.mode == GroupMode::lac) head += " mode lac";
@@ -227,10 +283,11 @@ Block group_block(const L2tpGroup& g) {
     if (!g.allow_remote.empty()) s += " remote " + g.allow_remote;
     b.push_back(s);
   }
+  add_kept(b, c, "l2tp-group " + std::to_string(g.number));
   return b;
 }
 
-Block vty_block(const UserInterfaceVty& v) {
+Block vty_block(const RunningConfig& c, const UserInterfaceVty& v) {
   const UserInterfaceVty def;
   Block b{"user-interface vty 0 4"};
   if (!v.password.empty()) b.push_back(" set authentication password " + secret(v.password));
@@ -245,6 +302,7 @@ Block vty_block(const UserInterfaceVty& v) {
     b.push_back(" screen-length " + std::to_string(v.screen_length));
   if (v.protocol == VtyProtocol::ssh) b.push_back(" protocol inbound ssh");
   if (v.protocol == VtyProtocol::telnet) b.push_back(" protocol inbound telnet");
+  add_kept(b, c, "user-interface vty 0 4");
   return b;
 }
 
@@ -315,6 +373,7 @@ Block password_control_block(const config::LoginAttemptPolicy& p) {
 // The global settings, printed before every view block, as Comware does.
 std::vector<Block> system_level(const RunningConfig& c) {
   return {global_block(c),
+          interface_map_block(c),
           l2tp_global_block(c),
           system_pools_block(c),
           Block{c.telnet_server ? " telnet server enable" : " undo telnet server enable"},
@@ -336,17 +395,20 @@ std::string render_view_block(const RunningConfig& c, View v, const std::string&
       break;
     case View::l2tp_group:
       if (auto it = c.l2tp_groups.find(num()); it != c.l2tp_groups.end())
-        blocks.push_back(group_block(it->second));
+        blocks.push_back(group_block(c, it->second));
       break;
     case View::virtual_template:
       if (auto it = c.virtual_templates.find(num()); it != c.virtual_templates.end())
-        blocks.push_back(template_block(it->second));
+        blocks.push_back(template_block(c, it->second));
       break;
     case View::interface:
       if (auto it = c.interfaces.find(object); it != c.interfaces.end())
-        blocks.push_back(interface_block(it->second));
-      else
-        blocks.push_back(Block{"interface " + object});
+        blocks.push_back(interface_block(c, it->second));
+      else {
+        Block b{"interface " + object};
+        add_kept(b, c, "interface " + object);
+        blocks.push_back(b);
+      }
       break;
     case View::domain:
       if (auto it = c.domains.find(object); it != c.domains.end())
@@ -354,14 +416,14 @@ std::string render_view_block(const RunningConfig& c, View v, const std::string&
       break;
     case View::local_user:
       if (auto it = c.local_users.find(object); it != c.local_users.end())
-        blocks.push_back(user_block(it->second));
+        blocks.push_back(user_block(c, it->second));
       break;
     case View::radius:
       if (auto it = c.radius_schemes.find(object); it != c.radius_schemes.end())
-        blocks.push_back(radius_block(it->second));
+        blocks.push_back(radius_block(c, it->second));
       break;
     case View::vty:
-      blocks.push_back(vty_block(c.vty));
+      blocks.push_back(vty_block(c, c.vty));
       break;
     case View::public_key:
     case View::key_code:
@@ -371,6 +433,12 @@ std::string render_view_block(const RunningConfig& c, View v, const std::string&
     case View::dae:
       if (c.dynamic_author.enabled) blocks.push_back(dae_block(c.dynamic_author));
       break;
+    case View::foreign: {
+      Block b{object};
+      add_kept(b, c, object);
+      blocks.push_back(b);
+      break;
+    }
   }
   return join(blocks) + "#\nreturn\n";
 }
@@ -383,7 +451,7 @@ std::string render_configuration(const config::RunningConfig& c) {
   using namespace lang;
   std::vector<Block> blocks = system_level(c);
   for (auto& [name, k] : c.peer_public_keys) blocks.push_back(public_key_block(k));
-  for (auto& [name, r] : c.radius_schemes) blocks.push_back(radius_block(r));
+  for (auto& [name, r] : c.radius_schemes) blocks.push_back(radius_block(c, r));
   if (c.dynamic_author.enabled) blocks.push_back(dae_block(c.dynamic_author));
   // `system` first, as Comware prints it.
   if (auto it = c.domains.find("system"); it != c.domains.end())
@@ -391,12 +459,13 @@ std::string render_configuration(const config::RunningConfig& c) {
   for (auto& [name, d] : c.domains)
     if (name != "system") blocks.push_back(domain_block(c, d));
   blocks.push_back(default_domain_block(c));
-  for (auto& [name, u] : c.local_users) blocks.push_back(user_block(u));
-  for (auto& [n, t] : c.virtual_templates) blocks.push_back(template_block(t));
-  for (auto& [name, i] : c.interfaces) blocks.push_back(interface_block(i));
-  for (auto& [n, g] : c.l2tp_groups) blocks.push_back(group_block(g));
+  for (auto& [name, u] : c.local_users) blocks.push_back(user_block(c, u));
+  for (auto& [n, t] : c.virtual_templates) blocks.push_back(template_block(c, t));
+  for (auto& [name, i] : c.interfaces) blocks.push_back(interface_block(c, i));
+  for (auto& [n, g] : c.l2tp_groups) blocks.push_back(group_block(c, g));
   blocks.push_back(ssh_user_block(c));
-  blocks.push_back(vty_block(c.vty));
+  blocks.push_back(vty_block(c, c.vty));
+  for (auto& b : foreign_blocks(c)) blocks.push_back(std::move(b));
   return join(blocks) + "#\nreturn\n";
 }
 

@@ -137,6 +137,11 @@ void Call::print(std::string_view text) {
   if (!text.empty() && text.back() != '\n') output.push_back('\n');
 }
 
+void Call::warn(std::string_view text) {
+  warnings.emplace_back(text);
+  if (session.origin() != SessionOrigin::file) print("Warning: " + std::string(text));
+}
+
 void Call::error(std::string_view text) {
   failed = true;
   print(text);
@@ -221,6 +226,12 @@ std::string Session::prompt() const {
       return "[" + sysname_ + "-pkey-key-code]";
     case View::dae:
       return "[" + sysname_ + "-radius-da-server]";
+    case View::foreign: {
+      std::string name;
+      for (char c : object_)
+        if (c != ' ') name += c;
+      return "[" + sysname_ + "-" + name + "]";
+    }
     case View::count:
       break;
   }
@@ -272,8 +283,13 @@ ExecResult Session::execute(const std::string& line) {
     auto now = std::chrono::steady_clock::now();
     context_.engine.call([&] { process_lines().touch(this, now); });
   }
+  if (banner_delim_) return continue_banner(line);
   auto first = line.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return {};
+  // In a file a foreign view's lines are the indented ones after its header (as Comware
+  // prints them): kept in its block whatever they say.
+  if (view_ == View::foreign && origin_ == SessionOrigin::file && first > 0 && line[first] != '#')
+    return keep(object_, canonical_line(line));
   if (line[first] == '#') {
     // In a file a bare `#` closes the block it follows (the printer separates blocks so),
     // which keeps a global command after a view block out of that view.
@@ -316,7 +332,12 @@ ExecResult Session::execute(const std::string& line) {
     r.output = std::move(text);
     return r;
   };
-  if (m.error != ErrorKind::none) return failure(caret_error(command_line, tokens, m));
+  if (m.error != ErrorKind::none) {
+    if (auto kept = keep_known(line, tokens)) return *kept;
+    // On a terminal a foreign view keeps whatever is typed in it.
+    if (view_ == View::foreign && !filtered) return keep(object_, canonical_line(line));
+    return failure(caret_error(command_line, tokens, m));
+  }
   int filter = -1;
   std::regex filter_re;
   if (filtered) {
@@ -372,6 +393,7 @@ ExecResult Session::execute(const std::string& line) {
 
   ExecResult r;
   r.output = std::move(call.output);
+  r.warnings = std::move(call.warnings);
   if (filter >= 0 && !call.failed) r.output = apply_filter(r.output, filter, filter_re);
   if (!r.output.empty() && r.output.back() == '\n') r.output.pop_back();
   r.ok = !call.failed;
@@ -394,11 +416,8 @@ std::string Session::help(const std::string& partial) const {
     prefix = lower(tokens.back().text);
     tokens.pop_back();
   }
-  const auto& g = grammar();
   Match err;
-  auto nodes = reach(g.roots[static_cast<std::size_t>(view_)], tokens, &err);
-  if (nodes.empty() && is_sub_view(view_) && !tokens.empty())
-    nodes = reach(g.roots[static_cast<std::size_t>(View::system)], tokens, nullptr);
+  auto nodes = reachable(tokens, &err);
   if (nodes.empty()) return caret_error(partial, tokens, err);
 
   auto next = next_nodes(nodes);
@@ -431,6 +450,74 @@ std::string Session::help(const std::string& partial) const {
   if (complete && is_display(tokens)) line("|", "Matching output");
   if (complete) out += "  <cr>\n";
   return out;
+}
+
+// ---- known but not applicable Comware commands --------------------------------------
+
+ExecResult Session::keep(const std::string& key, const std::string& text, bool as_line) {
+  context_.engine.call([&] {
+    auto& lines = context_.store.mutable_running().kept[key];
+    // Typed twice, a Comware setting is still there once.
+    if (as_line && std::find(lines.begin(), lines.end(), text) == lines.end())
+      lines.push_back(text);
+    context_.store.notify({config::ConfigSection::system, "kept"});
+  });
+  std::string first = text.substr(0, text.find('\n'));
+  ExecResult r;
+  r.warnings.push_back("\"" + first + "\" is not applied by vpdnd: ignored, kept");
+  if (origin_ != SessionOrigin::file) r.output = "Warning: " + r.warnings.back();
+  return r;
+}
+
+std::optional<ExecResult> Session::keep_known(const std::string& line,
+                                              const std::vector<Token>& tokens) {
+  View here = view_ == View::user ? View::system : view_;
+  auto known = known_not_applicable(here, tokens);
+  if (!known) return std::nullopt;
+  std::string text = canonical_line(line);
+  // A system-view command typed in a sub-view runs in system view and stays there.
+  if (known->system_level || view_ == View::user) enter(View::system);
+  switch (known->kind) {
+    case KnownKind::line:
+      return keep(kept_key(view_, object_), text);
+    case KnownKind::block: {
+      ExecResult r = keep(text, text, false);  // the header is the block's key
+      enter(View::foreign, text);
+      return r;
+    }
+    case KnownKind::banner: {
+      // `header motd %` ... `%`: the first character after the banner's kind delimits the
+      // text; the banner ends on the line where it appears again.
+      std::size_t after = tokens.size() >= 2 ? tokens[1].offset + tokens[1].text.size() : 0;
+      std::size_t start = line.find_first_not_of(" \t", after);
+      if (tokens.size() < 2 || start == std::string::npos || line[start] == '\r')
+        return keep("", text);
+      char delim = line[start];
+      std::string head = line.substr(line.find_first_not_of(" \t"));
+      while (!head.empty() && (head.back() == '\r' || head.back() == '\n')) head.pop_back();
+      if (head.find(delim, start - line.find_first_not_of(" \t") + 1) != std::string::npos)
+        return keep("", head);
+      banner_ = head;
+      banner_delim_ = delim;
+      ExecResult r;
+      if (origin_ != SessionOrigin::file)
+        r.output =
+            "Input banner text, and quit with the character '" + std::string(1, delim) + "'.";
+      return r;
+    }
+  }
+  return std::nullopt;
+}
+
+ExecResult Session::continue_banner(const std::string& line) {
+  std::string text = line;
+  if (!text.empty() && text.back() == '\r') text.pop_back();
+  banner_ += "\n" + text;
+  if (text.find(banner_delim_) == std::string::npos) return {};
+  banner_delim_ = 0;
+  std::string banner = std::move(banner_);
+  banner_.clear();
+  return keep("", banner);
 }
 
 // `?` somewhere after `display ... |`.
@@ -489,23 +576,28 @@ std::vector<std::string> Session::complete(const std::string& partial) const {
         if (f.compare(0, prefix.size(), prefix) == 0) out.emplace_back(f);
     return out;
   }
-  const auto& g = grammar();
-  auto nodes = reach(g.roots[static_cast<std::size_t>(view_)], tokens, nullptr);
-  if (nodes.empty() && is_sub_view(view_) && !tokens.empty())
-    nodes = reach(g.roots[static_cast<std::size_t>(View::system)], tokens, nullptr);
-  auto words = [&](const std::vector<const Node*>& from) {
-    std::vector<std::string> out;
-    for (auto* n : next_nodes(from))
-      if (n->kind == NodeKind::keyword && n->word.compare(0, prefix.size(), prefix) == 0)
-        out.push_back(n->word);
-    std::sort(out.begin(), out.end());
-    return out;
-  };
-  auto out = words(nodes);
-  // A system-view command typed in a sub-view runs there (see execute): complete it too.
-  if (out.empty() && is_sub_view(view_))
-    out = words(reach(g.roots[static_cast<std::size_t>(View::system)], tokens, nullptr));
+  std::vector<std::string> out;
+  for (auto* n : next_nodes(reachable(tokens, nullptr)))
+    if (n->kind == NodeKind::keyword && n->word.compare(0, prefix.size(), prefix) == 0)
+      out.push_back(n->word);
+  std::sort(out.begin(), out.end());
   return out;
+}
+
+// What `?` and Tab offer is what execute() accepts: the view's own commands and, in a
+// sub-view, the system-view commands (execute falls back to them), the view's first when
+// both have a word.
+std::vector<const Node*> Session::reachable(const std::vector<Token>& tokens, Match* error) const {
+  const auto& g = grammar();
+  auto nodes = reach(g.roots[static_cast<std::size_t>(view_)], tokens, error);
+  if (is_sub_view(view_)) {
+    Match sys_error;
+    auto sys = reach(g.roots[static_cast<std::size_t>(View::system)], tokens, &sys_error);
+    if (nodes.empty() && sys.empty() && error && sys_error.error_token > error->error_token)
+      *error = sys_error;
+    nodes.insert(nodes.end(), sys.begin(), sys.end());
+  }
+  return nodes;
 }
 
 // ---- helpers ---------------------------------------------------------------------------

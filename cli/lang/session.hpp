@@ -6,6 +6,7 @@
 #include <array>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,14 +28,32 @@ enum class View {
   public_key,  // `public-key peer NAME`
   key_code,    // `public-key-code begin` inside it
   dae,  // radius dynamic-author server
+  foreign,  // a Comware view vpdnd does not implement (`vlan 1`): its lines are kept
   count
 };
 
 class Session;
 
+// Comware commands vpdnd knows but does not apply (kept.cpp).
+enum class KnownKind { line, block, banner };
+struct Known {
+  KnownKind kind;
+  bool system_level;  // a system-view command typed in a sub-view (it leaves the view)
+};
+// The curated entry the tokens start with in `view` (or in system view), if any.
+std::optional<Known> known_not_applicable(View view, const std::vector<Token>& tokens);
+// The RunningConfig::kept key of a view's block ("" for user and system view).
+std::string kept_key(View view, const std::string& object);
+// The line's words joined by single spaces.
+std::string canonical_line(std::string_view line);
+
 // What an action gets: the captured arguments, the session, and where to write.
 class Call {
  public:
+  // A warning (the command still ran): printed on a terminal, reported by the file loader.
+  void warn(std::string_view text);
+  std::vector<std::string> warnings;
+
   Call(Session& s, std::vector<Captured> args) : session(s), args_(std::move(args)) {}
   Session& session;
 
@@ -110,8 +129,14 @@ class Session final : public CommandSession {
   std::string caret_error(const std::string& line, const std::vector<Token>& tokens,
                           const Match& m) const;
   std::vector<Token> normalise(const std::string& line) const;
+  std::vector<const Node*> reachable(const std::vector<Token>& tokens, Match* error) const;
   std::string filter_help(const std::string& partial, const std::vector<Token>& tokens,
                           std::size_t pipe, bool new_word) const;
+  // A line of a known but not applicable Comware command (or of a foreign view): kept in
+  // RunningConfig::kept under `key`, with a warning.
+  ExecResult keep(const std::string& key, const std::string& text, bool as_line = true);
+  std::optional<ExecResult> keep_known(const std::string& line, const std::vector<Token>& tokens);
+  ExecResult continue_banner(const std::string& line);
 
   ShellContext& context_;
   SessionOrigin origin_;
@@ -123,7 +148,13 @@ class Session final : public CommandSession {
   std::function<ExecResult(const std::string&)> pending_;
   std::deque<std::string> history_;
   std::string key_code_;
+  // A `header` banner being read: its text so far and the delimiter that ends it.
+  std::string banner_;
+  char banner_delim_ = 0;
 };
+
+// The warning for a Comware interface with configuration but no `linux-interface`.
+std::string unmapped_warning(const std::string& comware_name);
 
 // Helpers shared by the registration files.
 bool valid_name(std::string_view s);            // printable, no space, none of \ | / : * ? < > "

@@ -83,6 +83,7 @@ class FakeSession final : public CommandSession {
     }
     completes_.push_back(partial);
     if (partial == "display cu") return {"current-configuration"};
+    if (partial == "display c") return {"clock", "current-configuration"};
     if (partial == "display ") return {"current-configuration", "debugging", "this"};
     return {};
   }
@@ -281,6 +282,24 @@ TEST_F(BridgeTest, TabCompletesFirstWordAndArguments) {
   ASSERT_TRUE(client_.expect("RAN[display current-configuration ]"));
   auto c = session_.completes();
   EXPECT_NE(std::find(c.begin(), c.end(), "display cu"), c.end());
+}
+
+// Comware: with several keywords for the prefix, the first Tab already puts the first of
+// them in place; each further Tab the next, round and round.
+TEST_F(BridgeTest, FirstTabCyclesThroughTheMatchingKeywords) {
+  client_.send("display c\t");
+  ASSERT_TRUE(client_.expect("clock")) << client_.all();
+  client_.mark_end();
+  client_.send("\t");
+  ASSERT_TRUE(client_.expect("current-configuration")) << client_.all();
+  client_.mark_end();
+  client_.send("\t");
+  ASSERT_TRUE(client_.expect("clock")) << client_.all();
+  client_.send("\r");
+  ASSERT_TRUE(client_.expect("RAN[display clock]")) << client_.all();
+  // Typing on after a cycle starts a fresh completion.
+  client_.send("display c\t\tx\r");
+  ASSERT_TRUE(client_.expect("RAN[display current-configurationx]")) << client_.all();
 }
 
 TEST_F(BridgeTest, PromptFollowsTheViewAndCtrlZReturns) {
