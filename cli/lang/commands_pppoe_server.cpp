@@ -120,11 +120,16 @@ void register_pppoe_server(Grammar& g) {
   Node& r = u.kw("reset", "Reset operation").kw("pppoe-server", "End PPPoE sessions (PADT)");
   r.kw("all", "Every PPPoE session").run([reset](Call& call) { reset(call, {}); });
   r.kw("interface", "The sessions on one access interface")
-      .string("ifname", 1, 20, "Interface name (Linux name, e.g. eth1)", valid_name)
+      .string("ifname", 1, 31, "Interface name (GigabitEthernet0/0, GE0/0 or Linux eth1)",
+              [](std::string_view s) {
+                return valid_name(s) || !config::comware_interface_name(s).empty();
+              })
       .run([reset](Call& call) {
         PppoeSessionFilter f;
         f.kind = PppoeSessionFilter::Kind::interface;
-        f.interface = call.get("ifname");
+        // Sessions carry the interface as configured: a Comware name in its canonical form.
+        std::string canonical = config::comware_interface_name(call.get("ifname"));
+        f.interface = canonical.empty() ? call.get("ifname") : canonical;
         reset(call, f);
       });
   r.kw("virtual-template", "The sessions of one virtual template")

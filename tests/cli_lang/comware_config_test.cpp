@@ -98,6 +98,18 @@ TEST_F(ShellTest, PppoeBindOnAComwareInterfaceUsesItsLinuxInterface) {
   EXPECT_TRUE(running().interfaces.empty());
 }
 
+TEST_F(ShellTest, ResetPppoeServerTakesAComwareInterfaceName) {
+  auto s = session();
+  ppp::PppoeSessionStatus st;
+  st.interface = "GigabitEthernet0/0";
+  ops.pppoe.push_back(st);
+  auto r = s->execute("reset pppoe-server interface GE0/0");
+  ASSERT_TRUE(r.ok) << r.output;
+  ASSERT_EQ(ops.pppoe_resets.size(), 1u);
+  EXPECT_EQ(ops.pppoe_resets[0].interface, "GigabitEthernet0/0");
+  EXPECT_TRUE(ops.pppoe.empty());
+}
+
 TEST_F(ShellTest, AnUnmappedComwareInterfaceInAFileIsOneWarning) {
   std::string path = (dir / "unmapped.cfg").string();
   {
