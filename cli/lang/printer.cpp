@@ -46,7 +46,8 @@ Block interface_map_block(const RunningConfig& c) {
 // Comware lines for): every kept key no printed block has.
 std::vector<Block> foreign_blocks(const RunningConfig& c) {
   std::vector<Block> out;
-  for (auto& [key, lines] : c.kept) {
+  for (const auto& entry : c.kept) {
+    const std::string& key = entry.first;  // a plain name: lambdas below capture it
     if (key.empty() || key == "user-interface vty 0 4") continue;
     auto named = [&](std::string_view prefix, auto& map) {
       if (key.rfind(prefix, 0) != 0) return false;

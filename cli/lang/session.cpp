@@ -110,6 +110,36 @@ std::string apply_filter(const std::string& output, int filter, const std::regex
 
 // ---- Call ------------------------------------------------------------------------------
 
+namespace {
+
+// The Comware lines kept in a removed object's block go with it (printed without their
+// object they would create it again when the file loads). An interface's binding is removed
+// alone (`undo pppoe-server bind`): `undo interface` drops its kept lines itself.
+void forget_kept(config::RunningConfig& c, const config::ConfigChange& change) {
+  using config::ConfigSection;
+  switch (change.section) {
+    case ConfigSection::l2tp_group:
+      c.kept.erase("l2tp-group " + change.key);
+      break;
+    case ConfigSection::virtual_template:
+      c.kept.erase("interface Virtual-Template" + change.key);
+      break;
+    case ConfigSection::domain:
+      c.kept.erase("domain " + change.key);
+      break;
+    case ConfigSection::local_user:
+      c.kept.erase("local-user " + change.key);
+      break;
+    case ConfigSection::radius_scheme:
+      c.kept.erase("radius scheme " + change.key);
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace
+
 bool Call::has(std::string_view key) const {
   return std::any_of(args_.begin(), args_.end(), [&](const Captured& c) { return c.key == key; });
 }
@@ -152,6 +182,7 @@ void Call::edit(config::ConfigChange change,
   auto& ctx = session.context();
   std::string err = ctx.engine.call([&] {
     std::string e = fn(ctx.store.mutable_running());
+    if (e.empty() && change.removed) forget_kept(ctx.store.mutable_running(), change);
     if (e.empty()) ctx.store.notify(change);
     return e;
   });

@@ -216,6 +216,10 @@ TEST_F(ShellTest, KnownComwareLinesOnATerminal) {
   EXPECT_EQ(s->prompt(), "[VPDN-l2tp1]");
   EXPECT_THAT(running().kept.at("l2tp-group 1"), ElementsAre("description to-lns"));
   EXPECT_THAT(s->execute("display this").output, HasSubstr("l2tp-group 1\n description to-lns\n"));
+  // Removing the group removes its kept lines (printed alone they would create it again).
+  ASSERT_TRUE(s->execute("undo l2tp-group 1").ok);
+  EXPECT_FALSE(running().kept.count("l2tp-group 1"));
+  EXPECT_THAT(render_configuration(running()), Not(HasSubstr("l2tp-group 1")));
 }
 
 class ComwareFixtureTest : public ShellTest, public ::testing::WithParamInterface<const char*> {};
