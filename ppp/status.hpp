@@ -10,7 +10,7 @@ namespace vpdnd::ppp {
 
 struct PppoeSessionStatus {
   std::uint16_t session_id = 0;
-  std::string interface;  // Linux name of the access port
+  std::string interface;  // the access port as configured (Linux or canonical Comware name)
   std::array<std::uint8_t, 6> peer_mac{};
   std::string state;  // "PADR-received", "LCP", "Auth", "Up", ...
   std::string user;
