@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <set>
@@ -111,6 +112,7 @@ class ApplianceServices final : public Services,
     lns_.reset();
     // Kernel sessions and tunnels (pppN, routes, connected sockets) before the TUNs.
     kernel_.reset();
+    remove_static_routes();
     access_.clear();
     if (l2tp_) l2tp_->set_handler(nullptr);
     l2tp_.reset();
@@ -149,6 +151,7 @@ class ApplianceServices final : public Services,
     reconcile_access(store_.running());
     open_udp_if_enabled();
     auto_->reconcile();
+    reconcile_static_routes(store_.running());
     store_.subscribe([this, alive = std::weak_ptr<bool>(alive_)](const config::ConfigChange& change,
                                                                  const config::RunningConfig& cfg) {
       if (alive.expired() || !*alive.lock()) return;
@@ -308,7 +311,94 @@ class ApplianceServices final : public Services,
       if (c.drop_not_up) s.drops["auto-client: TUN packet while not up"] += c.drop_not_up;
       if (c.drop_ppp) s.drops["auto-client: PPP dropped"] += c.drop_ppp;
     }
+    // The calls layers' drop counters are never zeroed (they are their own); a reset
+    // remembers them and shows what came after.
+    for (auto it = s.drops.begin(); it != s.drops.end();) {
+      auto base = drops_at_reset_.find(it->first);
+      if (base != drops_at_reset_.end()) it->second -= std::min(it->second, base->second);
+      it = it->second ? std::next(it) : s.drops.erase(it);
+    }
     return s;
+  }
+  void reset_l2tp_statistics() override {
+    if (l2tp_) l2tp_->reset_statistics();
+    drops_at_reset_.clear();
+    auto now = l2tp_statistics();  // only the calls layers' drops are left in it
+    for (auto& [k, v] : now.drops) drops_at_reset_[k] = v;
+    log_info(DebugModule::l2tp, "reset l2tp statistics: counters cleared by the operator");
+  }
+  // One Virtual-Access per PPP user that has a connection index: LNS calls (counters from
+  // the PPP side) and LAC PPPoE calls (counters from their L2TP session when tunnelled).
+  std::vector<cli::VirtualAccessStatus> virtual_accesses() const override {
+    std::vector<cli::VirtualAccessStatus> out;
+    if (!aaa_) return out;
+    std::map<std::uint64_t, std::uint32_t> online;
+    for (const auto& u : aaa_->online_users()) online[u.index] = u.online_s;
+    const auto& cfg = store_.running();
+    auto from_template = [&](cli::VirtualAccessStatus& v) {
+      if (auto t = cfg.virtual_templates.find(v.virtual_template);
+          t != cfg.virtual_templates.end()) {
+        v.local_address = t->second.ip_address;
+        v.mtu = t->second.mtu;
+      }
+      if (auto o = online.find(v.index); o != online.end()) v.online_s = o->second;
+    };
+    if (lns_)
+      for (const auto& c : lns_->status()) {
+        if (!c.aaa_session) continue;
+        cli::VirtualAccessStatus v;
+        v.index = c.aaa_session;
+        v.virtual_template = c.virtual_template;
+        v.access = "L2TP";
+        v.carrier =
+            "tunnel " + std::to_string(c.id.tunnel) + " session " + std::to_string(c.id.session);
+        v.user = c.user;
+        v.peer_address = c.address;
+        v.phase = c.phase;
+        v.lcp_up = true;  // authenticated: LCP is open
+        v.ipcp_up = c.address.has_value() && (c.phase == "Network" || c.phase == "Running");
+        v.packets_in = c.counters.input_packets;
+        v.bytes_in = c.counters.input_octets;
+        v.packets_out = c.counters.output_packets;
+        v.bytes_out = c.counters.output_octets;
+        from_template(v);
+        out.push_back(std::move(v));
+      }
+    if (lac_)
+      for (const auto& c : lac_->status()) {
+        if (!c.aaa_session) continue;
+        cli::VirtualAccessStatus v;
+        v.index = c.aaa_session;
+        v.virtual_template = c.virtual_template;
+        v.access = "PPPoE";
+        std::string ifname = c.id.port < access_.size() && access_[c.id.port]
+                                 ? access_[c.id.port]->name
+                                 : std::string("?");
+        v.carrier = ifname + " session " + std::to_string(c.id.session);
+        v.user = c.user;
+        v.phase = c.state;
+        v.lcp_up = true;
+        v.ipcp_up = c.state == "Tunnelled" || c.address.has_value();
+        v.peer_address = c.address;
+        if (c.l2tp.tunnel && l2tp_) {
+          if (auto st = l2tp_->session_status({c.l2tp.tunnel, c.l2tp.session})) {
+            v.carrier += ", L2TP tunnel " + std::to_string(c.l2tp.tunnel) + " session " +
+                         std::to_string(c.l2tp.session);
+            v.peer_address = st->address;
+            // The L2TP session's counters are the user's frames as the LAC switches them.
+            v.packets_in = st->packets_out;
+            v.bytes_in = st->bytes_out;
+            v.packets_out = st->packets_in;
+            v.bytes_out = st->bytes_in;
+          }
+        }
+        from_template(v);
+        if (c.state == "Tunnelled") v.local_address.reset();  // the LNS terminates IP
+        out.push_back(std::move(v));
+      }
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.index < b.index; });
+    return out;
   }
   std::vector<aaa::PoolStatus> ip_pools() const override {
     return aaa_ ? aaa_->pool_status() : std::vector<aaa::PoolStatus>{};
@@ -484,6 +574,13 @@ class ApplianceServices final : public Services,
                                          " does not exist: call refused");
       return false;
     }
+    if (cfg.virtual_templates.at(s.virtual_template).shutdown) {
+      log_info(DebugModule::l2tp, "tunnel=" + std::to_string(s.ref.tunnel) +
+                                      " session=" + std::to_string(s.ref.session) +
+                                      " virtual-template " + std::to_string(s.virtual_template) +
+                                      " is shut down: call refused");
+      return false;
+    }
     vpdn::IncomingCall call;
     call.id = {s.ref.tunnel, s.ref.session};
     call.group = s.group;
@@ -600,7 +697,88 @@ class ApplianceServices final : public Services,
     log_info(DebugModule::l2tp, "L2TP listening on " + l2tp_->local_endpoint().to_string());
   }
 
+  // ---- `ip route-static`: the kernel's copy of the configured static routes. A route out
+  // of Virtual-TemplateN goes to that template's TUN device ("vtN"), which exists only while
+  // the template needs one (it has an address and is used); until then, and while a next
+  // hop is on no connected network, the route waits (logged once) and is retried on every
+  // configuration change. In the user-space data plane a packet routed into a template's
+  // TUN reaches a PPP user by its destination address (LNS: the user's own address; an
+  // l2tp-auto-client template: everything goes to its one LNS).
+  struct KernelRoute {
+    Ipv4 prefix;
+    int length = 0;
+    std::optional<Ipv4> gateway;
+    int ifindex = 0;
+    std::uint32_t metric = 0;
+    bool operator==(const KernelRoute&) const = default;
+  };
+  void reconcile_static_routes(const config::RunningConfig& cfg) {
+    if (cfg.static_routes.empty() && routes_installed_.empty()) return;
+    if (!route_nl_) {
+      auto nl = netlink::RouteNetlink::open();
+      if (!nl) {
+        log_error(DebugModule::l2tp, "ip route-static: " + nl.error().message);
+        return;
+      }
+      route_nl_ = std::move(*nl);
+    }
+    std::vector<KernelRoute> want;
+    std::set<std::string> waiting;
+    for (const auto& r : cfg.static_routes) {
+      KernelRoute k{r.prefix, r.length, r.next_hop, 0, r.preference};
+      const std::string text = r.prefix.to_string() + "/" + std::to_string(r.length);
+      if (!r.interface.empty()) {
+        std::string dev = r.interface;
+        if (dev.rfind("Virtual-Template", 0) == 0) {
+          auto vt = static_cast<std::uint16_t>(std::stoul(dev.substr(16)));
+          dev = tun_ ? tun_->device_name(vt) : std::string();
+        }
+        if (!dev.empty())
+          if (auto index = route_nl_->link_index(dev)) k.ifindex = *index;
+        if (k.ifindex <= 0) {
+          waiting.insert(text + " (" + r.interface + " has no device yet)");
+          continue;
+        }
+      }
+      want.push_back(k);
+    }
+    std::vector<KernelRoute> kept;
+    for (const auto& have : routes_installed_) {
+      if (std::find(want.begin(), want.end(), have) != want.end()) {
+        kept.push_back(have);
+        continue;
+      }
+      (void)route_nl_->remove_static_route(have.prefix, have.length, have.gateway, have.ifindex,
+                                           have.metric);
+    }
+    for (const auto& w : want) {
+      if (std::find(kept.begin(), kept.end(), w) != kept.end()) continue;
+      auto st = route_nl_->add_static_route(w.prefix, w.length, w.gateway, w.ifindex, w.metric);
+      if (st)
+        kept.push_back(w);
+      else
+        waiting.insert(st.error().message);
+    }
+    routes_installed_ = std::move(kept);
+    for (const auto& w : waiting)
+      if (route_waiting_.insert(w).second)
+        log_warning(DebugModule::l2tp, "ip route-static " + w + ": not installed yet");
+    std::erase_if(route_waiting_, [&](const std::string& w) { return !waiting.count(w); });
+  }
+  void remove_static_routes() {
+    if (!route_nl_) return;
+    for (const auto& r : routes_installed_)
+      (void)route_nl_->remove_static_route(r.prefix, r.length, r.gateway, r.ifindex, r.metric);
+    routes_installed_.clear();
+  }
+
   void on_config(const config::ConfigChange& change, const config::RunningConfig& cfg) {
+    // Any change may create or remove a template's device or a connected network.
+    struct Routes {
+      ApplianceServices* self;
+      const config::RunningConfig& cfg;
+      ~Routes() { self->reconcile_static_routes(cfg); }
+    } routes{this, cfg};
     l2tp_->on_config_change(change);
     switch (change.section) {
       case config::ConfigSection::l2tp_global:
@@ -612,6 +790,7 @@ class ApplianceServices final : public Services,
         close_removed_template_calls(cfg);
         tun_->reconcile(cfg);
         auto_->reconcile();
+        reconcile_access(cfg);  // `shutdown` stops the template's PPPoE servers
         break;
       case config::ConfigSection::l2tp_group:
         tun_->reconcile(cfg);
@@ -632,22 +811,29 @@ class ApplianceServices final : public Services,
   // `undo interface virtual-template N`: the users on it lose their device (and data path)
   // with it, so their calls end now (PPP Terminate + CDN / PADT, accounting Stop
   // Admin-Reset, addresses back to the pool) instead of staying online without one.
+  // A shut template (`shutdown`) likewise brings its users down; its PPPoE servers stop
+  // with reconcile_access.
   void close_removed_template_calls(const config::RunningConfig& cfg) {
+    auto unusable = [&](std::uint16_t vt) {
+      auto t = cfg.virtual_templates.find(vt);
+      return t == cfg.virtual_templates.end() || t->second.shutdown;
+    };
     std::set<std::uint16_t> gone;
     if (lns_)
       for (const auto& c : lns_->status())
-        if (!cfg.virtual_templates.count(c.virtual_template)) gone.insert(c.virtual_template);
+        if (unusable(c.virtual_template)) gone.insert(c.virtual_template);
     if (lac_)
       for (const auto& c : lac_->status())
-        if (c.address && !cfg.virtual_templates.count(c.virtual_template))
-          gone.insert(c.virtual_template);
+        if (c.address && unusable(c.virtual_template)) gone.insert(c.virtual_template);
     for (auto vt : gone) {
       std::size_t n = 0;
       if (lns_) n += lns_->close_template(vt);
       if (lac_) n += lac_->close_local_template(vt);
       if (n)
-        log_info(DebugModule::l2tp, "virtual-template " + std::to_string(vt) +
-                                        " removed: " + std::to_string(n) + " call(s) closed");
+        log_info(DebugModule::l2tp,
+                 "virtual-template " + std::to_string(vt) +
+                     (cfg.virtual_templates.count(vt) ? " shut down: " : " removed: ") +
+                     std::to_string(n) + " call(s) closed");
     }
   }
 
@@ -656,21 +842,28 @@ class ApplianceServices final : public Services,
     return access_[id.port].get();
   }
 
-  // PPPoE servers exactly on the interfaces bound with `pppoe-server bind`.
+  static bool template_shut(const config::RunningConfig& cfg, std::uint16_t vt) {
+    auto t = cfg.virtual_templates.find(vt);
+    return t != cfg.virtual_templates.end() && t->second.shutdown;
+  }
+
+  // PPPoE servers exactly on the interfaces bound with `pppoe-server bind` to a template
+  // that is not shut down (a shut one answers no PADI and its sessions get a PADT).
   void reconcile_access(const config::RunningConfig& cfg) {
     for (auto& a : access_) {
       if (!a) continue;
       auto i = cfg.interfaces.find(a->name);
       bool keep = i != cfg.interfaces.end() &&
                   i->second.pppoe_server_template == a->virtual_template &&
-                  cfg.linux_interface(a->name) == a->device;
+                  cfg.linux_interface(a->name) == a->device &&
+                  !template_shut(cfg, a->virtual_template);
       if (keep) continue;
       a->server->close_all();  // PADT each; the listener ends the calls
       a->socket->stop();
       a.reset();
     }
     for (const auto& [name, i] : cfg.interfaces) {
-      if (!i.pppoe_server_template) continue;
+      if (!i.pppoe_server_template || template_shut(cfg, *i.pppoe_server_template)) continue;
       bool have = false;
       for (auto& a : access_) have = have || (a && a->name == name);
       if (have) continue;
@@ -714,6 +907,10 @@ class ApplianceServices final : public Services,
   std::shared_ptr<bool> alive_;
   netlink::Backend backend_ = netlink::Backend::user_space;
   std::string backend_description_ = "user-space (TUN)";
+  std::map<std::string, std::uint64_t> drops_at_reset_;  // `reset l2tp statistics`
+  std::unique_ptr<netlink::RouteNetlink> route_nl_;      // `ip route-static`
+  std::vector<KernelRoute> routes_installed_;
+  std::set<std::string> route_waiting_;  // logged once each
   vpdn::OsRandom random_;
   std::unique_ptr<aaa::RadiusClient> radius_;
   std::unique_ptr<aaa::Aaa> aaa_;

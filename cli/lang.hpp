@@ -23,7 +23,9 @@ enum class Detail { brief, statistics, verbose };
 std::string_view tunnel_state_name(vpdn::TunnelState s);    // "Established", ...
 std::string_view session_state_name(vpdn::SessionState s);  // "Wait-connect", ...
 
-// `display l2tp tunnel [statistics|verbose]`
+// `display l2tp tunnel [statistics|verbose]`. Tunnels in the Stopping hold (cleared, still
+// answering the peer's StopCCN retransmissions) are neither counted nor listed, except by
+// verbose, which lists them after a count of their own.
 std::string render_l2tp_tunnels(const std::vector<vpdn::TunnelStatus>& tunnels, Detail detail);
 // `display l2tp session [statistics|verbose]`
 std::string render_l2tp_sessions(const std::vector<vpdn::SessionStatus>& sessions, Detail detail);

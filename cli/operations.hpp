@@ -5,7 +5,9 @@
 
 #include <cctype>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aaa/aaa.hpp"
@@ -96,6 +98,42 @@ struct PppoeSessionFilter {
   }
 };
 
+// A host (Linux) network interface as `display interface` shows it.
+struct LinkStatus {
+  std::string name;
+  bool admin_up = false;  // IFF_UP
+  bool running = false;   // IFF_RUNNING: carrier
+  bool loopback = false;
+  bool point_to_point = false;
+  std::vector<std::pair<Ipv4, int>> addresses;  // IPv4 address, prefix length; primary first
+  std::optional<Ipv4> peer;                     // point-to-point peer
+  std::uint32_t mtu = 0;
+  std::string mac;  // "0011-2233-4455" (Comware notation); "" when none
+  std::uint64_t packets_in = 0, bytes_in = 0, packets_out = 0, bytes_out = 0;
+};
+// The host's interfaces, read with getifaddrs/ioctl (cli/lang/host_links.cpp). Touches no
+// engine state: call it on the terminal thread.
+std::vector<LinkStatus> read_host_links();
+
+// One PPP user's Virtual-Access interface (Comware's VA: the interface a call is given
+// from its virtual template). `index` is the user's connection index (`display connection
+// ucibindex N`), so VA N and connection N are the same user.
+struct VirtualAccessStatus {
+  std::uint64_t index = 0;
+  std::uint16_t virtual_template = 0;
+  std::string access;   // "L2TP" (LNS), "PPPoE" (LAC), "L2TP client" (l2tp-auto-client)
+  std::string carrier;  // "tunnel 5 session 3", "eth1 session 7"
+  std::string user;
+  std::optional<Ipv4> local_address;  // the template's address (borrowed)
+  std::optional<Ipv4> peer_address;   // the user's address
+  bool lcp_up = false;                // Link
+  bool ipcp_up = false;               // Protocol
+  std::string phase;                  // PPP phase ("Network", ...)
+  std::uint16_t mtu = 1500;
+  std::uint32_t online_s = 0;
+  std::uint64_t packets_in = 0, bytes_in = 0, packets_out = 0, bytes_out = 0;
+};
+
 class Operations {
  public:
   virtual ~Operations() = default;
@@ -118,6 +156,15 @@ class Operations {
   // `display radius statistics` / `reset radius statistics`.
   virtual aaa::RadiusStatistics radius_statistics() const { return {}; }
   virtual void reset_radius_statistics() {}
+  // `reset l2tp statistics`: every counter `display l2tp statistics` shows goes back to
+  // zero; what is up now (tunnels, sessions, tunnels in setup) is not a counter and stays.
+  virtual void reset_l2tp_statistics() {}
+
+  // `display interface`, `display ip interface brief`: the host's interfaces. Unlike the
+  // other reads it is called on the terminal thread (it reads the kernel, no engine state).
+  virtual std::vector<LinkStatus> host_links() const { return read_host_links(); }
+  // `display virtual-access`, `display interface`: one per PPP user, by index.
+  virtual std::vector<VirtualAccessStatus> virtual_accesses() const { return {}; }
 
   // `display radius dynamic-author statistics` / `reset radius dynamic-author statistics`;
   // the DAE server's UDP port (0: not listening).

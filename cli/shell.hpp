@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,15 @@ struct ExecResult {
   bool awaiting_answer = false;
 };
 
+// What a long-running command (`ping`, `tracert`) uses while it runs on the terminal
+// thread: `write` shows a line at once (no trailing newline), `interrupted` is true once
+// the operator pressed Ctrl+C (it consumes the keys typed meanwhile). Unset (a file
+// session, a test): the output is returned at the end and nothing interrupts.
+struct LiveOutput {
+  std::function<void(const std::string&)> write;
+  std::function<bool()> interrupted;
+};
+
 class CommandSession {
  public:
   virtual ~CommandSession() = default;
@@ -50,6 +60,8 @@ class CommandSession {
   // Tab pressed: candidate completions of the last word of `partial`.
   virtual std::vector<std::string> complete(const std::string& partial) const = 0;
   virtual const TerminalSettings& terminal() const = 0;
+  // The front end's live output and Ctrl+C, for commands that take seconds.
+  virtual void set_live_output(LiveOutput) {}
 };
 
 }  // namespace vpdnd::cli

@@ -202,6 +202,14 @@ class RouteNetlink {
   Status<Error> add_route(Ipv4 destination, int prefix, int ifindex);
   Status<Error> remove_route(Ipv4 destination, int prefix, int ifindex);
   Result<std::vector<RouteEntry>, Error> routes(int ifindex);
+  // `ip route-static`: via `gateway` (scope universe) and/or out of `ifindex` (0: the
+  // kernel finds the interface from the gateway; no gateway: scope link), with the
+  // preference as metric (smaller wins on both). Protocol static, main table. Adding an
+  // existing route succeeds; removing needs the same fields.
+  Status<Error> add_static_route(Ipv4 destination, int prefix, std::optional<Ipv4> gateway,
+                                 int ifindex, std::uint32_t metric);
+  Status<Error> remove_static_route(Ipv4 destination, int prefix, std::optional<Ipv4> gateway,
+                                    int ifindex, std::uint32_t metric);
 
  private:
   RouteNetlink() = default;

@@ -103,6 +103,11 @@ struct VirtualTemplate {
   Secret chap_password;
   std::string pap_user;
   Secret pap_password;
+  // `shutdown`: the template takes no new calls and its users are brought down.
+  bool shutdown = false;
+  // V5 `ip address ppp-negotiate` (l2tp-auto-client): the address IPCP gives this box
+  // becomes the template's address; exclusive with `ip address A M`.
+  bool ppp_negotiate = false;
   bool operator==(const VirtualTemplate&) const = default;
 };
 
@@ -243,6 +248,33 @@ struct SshUser {
   bool operator==(const SshUser&) const = default;
 };
 
+// `ip route-static PREFIX {MASK|LEN} {NEXTHOP | INTERFACE [NEXTHOP]} [preference N]`.
+// A route is identified by prefix, length, next hop and interface (Comware allows several
+// routes to one prefix, differing in those).
+struct StaticRoute {
+  Ipv4 prefix;  // masked: host bits zero
+  int length = 0;
+  std::optional<Ipv4> next_hop;
+  std::string interface;  // "" or "Virtual-Template1" / a Linux name
+  std::uint32_t preference = 60;
+  bool same_route(const StaticRoute& o) const {
+    return prefix == o.prefix && length == o.length && next_hop == o.next_hop &&
+           interface == o.interface;
+  }
+  bool operator==(const StaticRoute&) const = default;
+};
+
+// `info-center ...`: where log lines go besides the terminals. The log buffer keeps the
+// last `logbuffer_size` lines at `logbuffer_level` or more severe.
+struct InfoCenter {
+  bool enabled = true;                 // `info-center enable` / `undo info-center enable`
+  bool logbuffer = true;               // `info-center logbuffer` / `undo info-center logbuffer`
+  std::uint32_t logbuffer_size = 512;  // `info-center logbuffer size N` (0..1024)
+  // `info-center source default logbuffer level L`: 0 emergency .. 7 debugging.
+  int logbuffer_level = 6;
+  bool operator==(const InfoCenter&) const = default;
+};
+
 struct RunningConfig {
   std::string sysname = "VPDN";
   bool telnet_server = true;
@@ -276,6 +308,8 @@ struct RunningConfig {
     if (auto it = interface_map.find(name); it != interface_map.end()) return it->second;
     return comware_interface_name(name).empty() ? name : std::string{};
   }
+  std::vector<StaticRoute> static_routes;  // in configuration order
+  InfoCenter info_center;
 
   RunningConfig() {
     // Not a designated initializer: -Wextra (missing-field-initializers) rejects one that
@@ -302,6 +336,8 @@ enum class ConfigSection {
   radius_scheme,     // key = scheme name
   dynamic_author,    // radius dynamic-author server
   user_interface,
+  static_route,  // `ip route-static`
+  info_center,   // `info-center ...`
 };
 
 struct ConfigChange {

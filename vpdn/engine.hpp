@@ -302,6 +302,9 @@ class L2tpEngine {
   std::vector<SessionStatus> snapshot_sessions() const;
   std::optional<SessionStatus> session_status(SessionRef ref) const;
   L2tpStatistics statistics() const;
+  // Zeroes the counters statistics() reports (messages, retransmits, drops, totals);
+  // what is up now (tunnels, sessions, tunnels in setup) stays.
+  void reset_statistics();
   // "" on success, else the message to print ("% Tunnel 5 does not exist.").
   std::string reset_tunnel_id(std::uint16_t local_id);
   std::string reset_tunnel_name(const std::string& remote_name);

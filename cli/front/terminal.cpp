@@ -160,9 +160,13 @@ class Terminal {
         keys_(pair_[0] >= 0 ? pair_[0] : fd, pair_[0] >= 0 ? nullptr : codec_, stop),
         logs_(std::make_shared<LogQueue>()) {
     if (codec_) rows_.store(front::clamp_rows(codec_->window().height));
+    // `ping`/`tracert` print each reply as it comes and stop on Ctrl+C.
+    session_.set_live_output({[this](const std::string& line) { live_line(line); },
+                              [this] { return live_interrupted(); }});
   }
 
   ~Terminal() {
+    session_.set_live_output({});
     relay_done_.store(true);
     if (relay_.joinable()) relay_.join();
     if (sink_) LogBus::instance().unsubscribe(sink_);
@@ -369,6 +373,22 @@ class Terminal {
     // After "\r" (the pager erasing `---- More ----`) the cursor is at the start of an
     // empty line too: the next prompt goes there.
     at_line_start_ = text.back() == '\n' || text.back() == '\r';
+  }
+
+  void live_line(const std::string& line) {
+    if (line_open_) out("\r\n");
+    line_open_ = false;
+    out(line + "\r\n");
+  }
+  // Keys typed while a command runs are read here: Ctrl+C ends it, others are dropped (a
+  // Comware box ignores them too). A peer gone or a stop ends it as well.
+  bool live_interrupted() {
+    if (stop_.load()) return true;
+    for (;;) {
+      auto k = keys_.key(std::chrono::steady_clock::now());
+      if (!k) return stop_.load();
+      if (*k == 3) return true;
+    }
   }
 
   // ---- The relay between the peer and libcli ---------------------------------------------

@@ -207,6 +207,7 @@ void register_interfaces(Grammar& g) {
     vt_edit(call, [&](VirtualTemplate& t) {
       t.ip_address = a;
       t.ip_mask = mask;
+      t.ppp_negotiate = false;
       return std::string{};
     });
   };
@@ -221,6 +222,7 @@ void register_interfaces(Grammar& g) {
         vt_edit(call, [](VirtualTemplate& t) {
           t.ip_address.reset();
           t.ip_mask.reset();
+          t.ppp_negotiate = false;
           return std::string{};
         });
       });

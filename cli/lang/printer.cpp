@@ -214,6 +214,8 @@ Block template_block(const RunningConfig& c, const VirtualTemplate& t) {
   if (t.ip_address)
     b.push_back(" ip address " + t.ip_address->to_string() + " " +
                 t.ip_mask.value_or(Ipv4{0xffffffffu}).to_string());
+  else if (t.ppp_negotiate)
+    b.push_back(" ip address ppp-negotiate");
   if (t.remote_pool_implicit)
     b.push_back(" remote address pool");
   else if (!t.remote_pool.empty())
@@ -225,6 +227,7 @@ Block template_block(const RunningConfig& c, const VirtualTemplate& t) {
     b.push_back(" ppp pap local-user " + t.pap_user + " password " + secret(t.pap_password));
   if (t.auto_client_group)
     b.push_back(" l2tp-auto-client l2tp-group " + std::to_string(*t.auto_client_group));
+  if (t.shutdown) b.push_back(" shutdown");
   add_kept(b, c, "interface Virtual-Template" + std::to_string(t.number));
   return b;
 }
@@ -351,6 +354,37 @@ Block ssh_user_block(const RunningConfig& c) {
   return b;
 }
 
+// V5 spelling (dotted mask), after the interfaces the routes may name.
+Block static_routes_block(const RunningConfig& c) {
+  Block b;
+  for (const auto& r : c.static_routes) {
+    std::string s =
+        " ip route-static " + r.prefix.to_string() + " " + prefix_to_mask(r.length).to_string();
+    if (!r.interface.empty()) s += " " + r.interface;
+    if (r.next_hop) s += " " + r.next_hop->to_string();
+    if (r.preference != StaticRoute{}.preference)
+      s += " preference " + std::to_string(r.preference);
+    b.push_back(s);
+  }
+  return b;
+}
+
+Block info_center_block(const InfoCenter& i) {
+  const InfoCenter def;
+  Block b;
+  if (!i.enabled) b.push_back(" undo info-center enable");
+  if (!i.logbuffer) b.push_back(" undo info-center logbuffer");
+  if (i.logbuffer_size != def.logbuffer_size)
+    b.push_back(" info-center logbuffer size " + std::to_string(i.logbuffer_size));
+  if (i.logbuffer_level != def.logbuffer_level) {
+    static const char* names[] = {"emergencies", "alerts",        "critical",      "errors",
+                                  "warnings",    "notifications", "informational", "debugging"};
+    b.push_back(std::string(" info-center source default channel logbuffer log level ") +
+                names[i.logbuffer_level & 7]);
+  }
+  return b;
+}
+
 std::string join(const std::vector<Block>& blocks) {
   std::string out;
   for (auto& b : blocks) {
@@ -379,7 +413,8 @@ std::vector<Block> system_level(const RunningConfig& c) {
           system_pools_block(c),
           Block{c.telnet_server ? " telnet server enable" : " undo telnet server enable"},
           c.ssh_server ? Block{" ssh server enable"} : Block{},
-          password_control_block(c.login_attempt)};
+          password_control_block(c.login_attempt),
+          info_center_block(c.info_center)};
 }
 
 }  // namespace
@@ -464,6 +499,7 @@ std::string render_configuration(const config::RunningConfig& c) {
   for (auto& [n, t] : c.virtual_templates) blocks.push_back(template_block(c, t));
   for (auto& [name, i] : c.interfaces) blocks.push_back(interface_block(c, i));
   for (auto& [n, g] : c.l2tp_groups) blocks.push_back(group_block(c, g));
+  blocks.push_back(static_routes_block(c));
   blocks.push_back(ssh_user_block(c));
   blocks.push_back(vty_block(c, c.vty));
   for (auto& b : foreign_blocks(c)) blocks.push_back(std::move(b));

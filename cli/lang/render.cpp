@@ -96,8 +96,22 @@ std::string_view session_state_name(vpdn::SessionState s) {
   return "Unknown";
 }
 
-std::string render_l2tp_tunnels(const std::vector<vpdn::TunnelStatus>& tunnels, Detail detail) {
+std::string render_l2tp_tunnels(const std::vector<vpdn::TunnelStatus>& all, Detail detail) {
+  // A tunnel we cleared stays Stopping for the RFC 2661 hold (it answers the peer's
+  // retransmitted StopCCN), but it is no longer a tunnel the operator has: as on Comware it
+  // is not counted and only the verbose form lists it.
+  std::vector<vpdn::TunnelStatus> tunnels;
+  std::size_t stopping = 0;
+  for (const auto& t : all) {
+    if (t.state == vpdn::TunnelState::stopping)
+      ++stopping;
+    else
+      tunnels.push_back(t);
+  }
   std::string out = " Total tunnel = " + std::to_string(tunnels.size()) + "\n";
+  if (detail == Detail::verbose && stopping)
+    out += " Tunnels being cleared (StopCCN hold) = " + std::to_string(stopping) + "\n";
+  if (detail == Detail::verbose) tunnels = all;
   if (tunnels.empty()) return out;
   if (detail == Detail::statistics) {
     std::map<std::string_view, std::size_t> by_state;

@@ -209,6 +209,10 @@ const Grammar& grammar() {
     register_system_info(built);
     register_pppoe_server(built);
     register_dae(built);
+    register_l2tp_statistics(built);
+    register_interface_display(built);
+    register_routing(built);
+    register_logbuffer(built);
     return built;
   }();
   return g;

@@ -94,7 +94,11 @@ void register_device(Grammar& g);
 void register_ssh(Grammar& g);
 void register_operator(Grammar& g);
 void register_system_info(Grammar& g);
-void register_pppoe_server(Grammar& g);  // commands_pppoe_server.cpp
+void register_pppoe_server(Grammar& g);       // commands_pppoe_server.cpp
+void register_l2tp_statistics(Grammar& g);    // commands_l2tp_statistics.cpp
+void register_interface_display(Grammar& g);  // commands_interface_display.cpp
+void register_routing(Grammar& g);            // commands_routing.cpp
+void register_logbuffer(Grammar& g);          // commands_logbuffer.cpp
 void register_dae(Grammar& g);
 
 class Session final : public CommandSession {
@@ -106,6 +110,8 @@ class Session final : public CommandSession {
   std::string help(const std::string& partial) const override;
   std::vector<std::string> complete(const std::string& partial) const override;
   const TerminalSettings& terminal() const override { return terminal_; }
+  void set_live_output(LiveOutput live) override { live_ = std::move(live); }
+  const LiveOutput& live_output() const { return live_; }
 
   // For actions.
   ShellContext& context() { return context_; }
@@ -151,6 +157,7 @@ class Session final : public CommandSession {
   // A `header` banner being read: its text so far and the delimiter that ends it.
   std::string banner_;
   char banner_delim_ = 0;
+  LiveOutput live_;
 };
 
 // The warning for a Comware interface with configuration but no `linux-interface`.

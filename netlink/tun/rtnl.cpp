@@ -223,6 +223,65 @@ Status<Error> RouteNetlink::remove_route(Ipv4 destination, int prefix, int ifind
   return {};
 }
 
+namespace {
+RoutePtr make_static_route(Ipv4 destination, int prefix, std::optional<Ipv4> gateway, int ifindex,
+                           std::uint32_t metric) {
+  RoutePtr route(rtnl_route_alloc());
+  NlAddrPtr dst = make_addr(destination, prefix);
+  if (!route || !dst) return nullptr;
+  rtnl_route_set_family(route.get(), AF_INET);
+  rtnl_route_set_dst(route.get(), dst.get());
+  rtnl_route_set_table(route.get(), RT_TABLE_MAIN);
+  rtnl_route_set_scope(route.get(), gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
+  rtnl_route_set_protocol(route.get(), RTPROT_STATIC);
+  rtnl_route_set_type(route.get(), RTN_UNICAST);
+  rtnl_route_set_priority(route.get(), metric);
+  rtnl_nexthop* nh = rtnl_route_nh_alloc();
+  if (!nh) return nullptr;
+  if (ifindex > 0) rtnl_route_nh_set_ifindex(nh, ifindex);
+  if (gateway) {
+    NlAddrPtr gw = make_addr(*gateway, 32);
+    if (!gw) {
+      rtnl_route_nh_free(nh);
+      return nullptr;
+    }
+    rtnl_route_nh_set_gateway(nh, gw.get());  // takes its own reference
+  }
+  rtnl_route_add_nexthop(route.get(), nh);
+  return route;
+}
+std::string route_text(Ipv4 destination, int prefix, std::optional<Ipv4> gateway) {
+  return destination.to_string() + "/" + std::to_string(prefix) +
+         (gateway ? " via " + gateway->to_string() : std::string());
+}
+}  // namespace
+
+Status<Error> RouteNetlink::add_static_route(Ipv4 destination, int prefix,
+                                             std::optional<Ipv4> gateway, int ifindex,
+                                             std::uint32_t metric) {
+  if (!valid_prefix(prefix)) return unexpected(Error{"bad prefix length", -NLE_INVAL});
+  if (!gateway && ifindex <= 0)
+    return unexpected(Error{"a static route needs a gateway or an interface", -NLE_INVAL});
+  RoutePtr route = make_static_route(destination, prefix, gateway, ifindex, metric);
+  if (!route) return unexpected(Error{"rtnl_route_alloc failed", -NLE_NOMEM});
+  int rc = rtnl_route_add(impl_->sock, route.get(), NLM_F_EXCL);
+  if (rc < 0 && rc != -NLE_EXIST)
+    return unexpected(nl_error("add route " + route_text(destination, prefix, gateway), rc));
+  return {};
+}
+
+Status<Error> RouteNetlink::remove_static_route(Ipv4 destination, int prefix,
+                                                std::optional<Ipv4> gateway, int ifindex,
+                                                std::uint32_t metric) {
+  if (!valid_prefix(prefix)) return unexpected(Error{"bad prefix length", -NLE_INVAL});
+  RoutePtr route = make_static_route(destination, prefix, gateway, ifindex, metric);
+  if (!route) return unexpected(Error{"rtnl_route_alloc failed", -NLE_NOMEM});
+  int rc = rtnl_route_delete(impl_->sock, route.get(), 0);
+  if (rc < 0)
+    return unexpected(nl_error("remove route " + route_text(destination, prefix, gateway), rc));
+  return {};
+}
+
 Result<std::vector<RouteEntry>, Error> RouteNetlink::routes(int ifindex) {
   nl_cache* raw = nullptr;
   int rc = rtnl_route_alloc_cache(impl_->sock, AF_INET, 0, &raw);

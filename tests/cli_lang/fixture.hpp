@@ -47,6 +47,11 @@ class FakeOperations : public Operations {
   aaa::RadiusStatistics radius;
   aaa::RadiusStatistics radius_statistics() const override { return radius; }
   void reset_radius_statistics() override { radius = {}; }
+  void reset_l2tp_statistics() override { stats = {}; }
+  std::vector<LinkStatus> links;
+  std::vector<LinkStatus> host_links() const override { return links; }
+  std::vector<VirtualAccessStatus> accesses;
+  std::vector<VirtualAccessStatus> virtual_accesses() const override { return accesses; }
   std::vector<aaa::OnlineUser> users;
   std::vector<ConnectionFilter> cuts;
   std::size_t cut_connections(const ConnectionFilter& f) override {

@@ -76,16 +76,34 @@ TEST(Render, TunnelStatisticsAndVerbose) {
   auto t2 = tunnel();
   t2.state = vpdn::TunnelState::stopping;
   std::string st = render_l2tp_tunnels({tunnel(), t2, tunnel()}, Detail::statistics);
-  EXPECT_THAT(st, HasSubstr(" Total tunnel = 3\n"));
+  EXPECT_THAT(st, HasSubstr(" Total tunnel = 2\n"));
   EXPECT_THAT(st, HasSubstr(" Established = 2\n"));
-  EXPECT_THAT(st, HasSubstr(" Stopping = 1\n"));
-  EXPECT_THAT(st, HasSubstr(" Total session = 6\n"));
+  EXPECT_THAT(st, Not(HasSubstr("Stopping")));
+  EXPECT_THAT(st, HasSubstr(" Total session = 4\n"));
   std::string v = render_l2tp_tunnels({tunnel()}, Detail::verbose);
   EXPECT_THAT(v, HasSubstr(" Tunnel 13006 (LAC, l2tp-group 1)\n"));
   EXPECT_THAT(v, HasSubstr("  Remote: 10.0.0.2:1701, name LNS, tunnel ID 8\n"));
   EXPECT_THAT(v, HasSubstr("  Ns: 4, Nr: 3"));
   EXPECT_THAT(v, HasSubstr("  Control messages in/out: 10/12, retransmits: 0\n"));
   EXPECT_THAT(v, HasSubstr("  Uptime: 0d 01:02:05\n"));
+}
+
+// A cleared tunnel in its StopCCN hold is not one the operator has: brief and statistics
+// neither count nor list it, verbose lists it apart.
+TEST(Render, StoppingTunnelOnlyInVerbose) {
+  auto held = tunnel();
+  held.local_id = 77;
+  held.state = vpdn::TunnelState::stopping;
+  held.sessions = 0;
+  std::string brief = render_l2tp_tunnels({tunnel(), held}, Detail::brief);
+  EXPECT_THAT(brief, HasSubstr(" Total tunnel = 1\n"));
+  EXPECT_THAT(brief, Not(HasSubstr("Stopping")));
+  EXPECT_THAT(brief, Not(HasSubstr(" 77 ")));
+  EXPECT_EQ(render_l2tp_tunnels({held}, Detail::brief), " Total tunnel = 0\n");
+  EXPECT_EQ(render_l2tp_tunnels({held}, Detail::statistics), " Total tunnel = 0\n");
+  std::string v = render_l2tp_tunnels({tunnel(), held}, Detail::verbose);
+  EXPECT_THAT(v, HasSubstr(" Total tunnel = 1\n Tunnels being cleared (StopCCN hold) = 1\n"));
+  EXPECT_THAT(v, HasSubstr(" Tunnel 77 (LAC, l2tp-group 1)\n  State: Stopping"));
 }
 
 TEST(Render, SessionTable) {

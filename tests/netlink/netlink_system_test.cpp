@@ -153,6 +153,27 @@ TEST_F(TunInNetns, HostRoutesAppearAndDisappear) {
   EXPECT_FALSE(rtnl_->add_route(user_, 33, tun_->ifindex()));
 }
 
+// `ip route-static`: via a next hop (the kernel finds the device), out of a device, or both;
+// the preference becomes the metric.
+TEST_F(TunInNetns, StaticRoutesWithGatewayAndMetric) {
+  const Ipv4 net = *Ipv4::parse("10.55.0.0"), net2 = *Ipv4::parse("10.66.0.0");
+  const Ipv4 hop = *Ipv4::parse("10.99.0.9");
+  ASSERT_TRUE(rtnl_->add_static_route(net, 16, hop, 0, 70));
+  EXPECT_TRUE(rtnl_->add_static_route(net, 16, hop, 0, 70));  // again: not an error
+  ASSERT_TRUE(rtnl_->add_static_route(net2, 16, std::nullopt, tun_->ifindex(), 60));
+  std::string out = ns_->output("ip -4 route show proto static");
+  EXPECT_NE(out.find("10.55.0.0/16 via 10.99.0.9 dev vdpt0 metric 70"), std::string::npos) << out;
+  EXPECT_NE(out.find("10.66.0.0/16 dev vdpt0 scope link metric 60"), std::string::npos) << out;
+  EXPECT_FALSE(rtnl_->add_static_route(net, 16, std::nullopt, 0, 60));  // neither
+  // A next hop on no connected network is refused by the kernel.
+  EXPECT_FALSE(rtnl_->add_static_route(net, 24, *Ipv4::parse("192.0.2.1"), 0, 60));
+  ASSERT_TRUE(rtnl_->remove_static_route(net, 16, hop, 0, 70));
+  ASSERT_TRUE(rtnl_->remove_static_route(net2, 16, std::nullopt, tun_->ifindex(), 60));
+  out = ns_->output("ip -4 route show proto static");
+  EXPECT_EQ(out.find("10.55.0.0"), std::string::npos) << out;
+  EXPECT_EQ(out.find("10.66.0.0"), std::string::npos) << out;
+}
+
 TEST_F(TunInNetns, PacketsRoutedIntoTunAreReadInBatches) {
   routes_ = std::make_unique<RouteTable>(*rtnl_, tun_->ifindex());
   ASSERT_TRUE(routes_->add_host(user_));

@@ -256,6 +256,29 @@ TEST_F(Pair, AllAddressesSilentFailsTheCall) {
   EXPECT_EQ(lac.engine->session_count(), 0u);
 }
 
+// `reset l2tp statistics`: counters back to zero, what is up now stays.
+TEST_F(Pair, ResetStatisticsZeroesCountersButKeepsWhatIsUp) {
+  dial(request());
+  w.settle();
+  ASSERT_EQ(calls.up.size(), 1u);
+  lns.engine->on_datagram({kLac.address, 1701}, Bytes{0x00});  // counted as a drop
+  auto before = lns.engine->statistics();
+  ASSERT_GT(before.messages_in["SCCRQ"], 0u);
+  ASSERT_FALSE(before.drops.empty());
+  ASSERT_EQ(before.tunnels_total, 1u);
+  lns.engine->reset_statistics();
+  auto after = lns.engine->statistics();
+  EXPECT_TRUE(after.messages_in.empty());
+  EXPECT_TRUE(after.messages_out.empty());
+  EXPECT_TRUE(after.drops.empty());
+  EXPECT_EQ(after.retransmits, 0u);
+  EXPECT_EQ(after.tunnels_total, 0u);
+  EXPECT_EQ(after.sessions_total, 0u);
+  EXPECT_EQ(after.tunnels_up, 1u);
+  EXPECT_EQ(after.sessions_up, 1u);
+  EXPECT_EQ(lns.engine->tunnel_count(), 1u);
+}
+
 TEST_F(Pair, HelloIsSentWhenIdleAndAckedByZlb) {
   dial(request());
   w.settle();

@@ -270,7 +270,7 @@ void AutoClients::reconcile() {
   std::map<std::uint16_t, std::pair<const config::VirtualTemplate*, const config::L2tpGroup*>> want;
   if (cfg.l2tp.enabled) {
     for (const auto& [n, t] : cfg.virtual_templates) {
-      if (!t.auto_client_group) continue;
+      if (!t.auto_client_group || t.shutdown) continue;  // a shut template does not dial
       auto g = cfg.l2tp_groups.find(*t.auto_client_group);
       if (g == cfg.l2tp_groups.end() || g->second.lns_addresses.empty()) continue;
       want[n] = {&t, &g->second};

@@ -2071,6 +2071,21 @@ class L2tpEngine::Impl {
     return st;
   }
 
+  // `reset l2tp statistics`: the counters go back to zero; gauges (tunnels and sessions up,
+  // tunnels in setup) and the per-source budgets stay, they describe what exists now.
+  void reset_statistics() {
+    messages_in_.fill(0);
+    messages_out_.fill(0);
+    retransmits_ = 0;
+    drops_.clear();
+    tunnels_total_ = 0;
+    sessions_total_ = 0;
+    setup_expired_ = 0;
+    sccrq_over_limit_ = 0;
+    unconfirmed_in_ = 0;
+    unconfirmed_out_ = 0;
+  }
+
   const config::RunningConfig& config_;
   TimerService& timers_;
   RandomSource& random_;
@@ -2213,6 +2228,9 @@ std::optional<SessionStatus> L2tpEngine::session_status(SessionRef ref) const {
 }
 L2tpStatistics L2tpEngine::statistics() const {
   return impl_->statistics();
+}
+void L2tpEngine::reset_statistics() {
+  impl_->reset_statistics();
 }
 
 std::string L2tpEngine::reset_tunnel_id(std::uint16_t id) {
