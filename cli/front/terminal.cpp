@@ -385,7 +385,8 @@ class Terminal {
   bool live_interrupted() {
     if (stop_.load()) return true;
     for (;;) {
-      auto k = keys_.key(std::chrono::steady_clock::now());
+      // A deadline already passed reads nothing: give the poll a millisecond.
+      auto k = keys_.key(std::chrono::steady_clock::now() + std::chrono::milliseconds(1));
       if (!k) return stop_.load();
       if (*k == 3) return true;
     }

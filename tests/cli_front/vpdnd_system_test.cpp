@@ -612,6 +612,37 @@ TEST_F(VpdndTelnet, MonitoringTerminalSeesLogLines) {
   ASSERT_TRUE(m.expect("event=login_failed", 5000ms)) << m.all();
 }
 
+// ping prints each reply as it comes, Ctrl+C stops it and the statistics follow; the
+// engine answers other terminals meanwhile (ping runs on its terminal's thread).
+TEST_F(VpdndTelnet, PingStreamsRepliesAndStopsOnCtrlC) {
+  TermClient c = login();
+  c.send("ping -c 100000 127.0.0.1\r\n");
+  ASSERT_TRUE(c.expect("Ping 127.0.0.1 (127.0.0.1): 56 data bytes, press CTRL+C to break"))
+      << c.all();
+  ASSERT_TRUE(c.expect("56 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=")) << c.all();
+  TermClient other = login();
+  other.send("display l2tp tunnel\r\n");
+  ASSERT_TRUE(other.expect("Total tunnel = 0")) << other.all();
+  c.send("\x03");
+  ASSERT_TRUE(c.expect("--- Ping statistics for 127.0.0.1 ---")) << c.all();
+  ASSERT_TRUE(c.expect(" packet(s) received, 0.0% packet loss")) << c.all();
+  ASSERT_TRUE(c.expect("round-trip min/avg/max/std-dev = ")) << c.all();
+  ASSERT_TRUE(c.expect("<LAB>")) << c.all();
+  // The daemon's own log lines are in the log buffer.
+  c.send("screen-length disable\r\n");
+  ASSERT_TRUE(c.expect("<LAB>"));
+  c.send("display logbuffer\r\n");
+  ASSERT_TRUE(c.expect("Log buffer: Enabled")) << c.all();
+  ASSERT_TRUE(c.expect(" LAB ")) << c.all();
+  ASSERT_TRUE(c.expect("<LAB>"));
+  c.send("display interface brief\r\n");
+  ASSERT_TRUE(c.expect("Brief information on interfaces in route mode:")) << c.all();
+  ASSERT_TRUE(c.expect("lo                   UP   UP(s)    127.0.0.1")) << c.all();
+  c.send("display ip routing-table\r\n");
+  ASSERT_TRUE(c.expect("127.0.0.0/8         Direct 0    0            127.0.0.1       lo"))
+      << c.all();
+}
+
 TEST_F(VpdndTelnet, SaveAsksAndWritesTheStartupConfig) {
   TermClient c = login();
   c.send("sysname SAVED\r\n");  // user view: rejected, caret
