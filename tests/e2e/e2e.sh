@@ -12,7 +12,7 @@
 # Usage: e2e.sh SCENARIO    SCENARIO: nas | nas-mandatory-chap | nas-radius | client | many |
 #                                     reset-lns | reset-lac | stop-lns | undo-enable |
 #                                     cut-lns | cut-lac | reset-session-lns |
-#                                     reset-session-lac | undo-vt | reset-pppoe
+#                                     reset-session-lac | undo-vt | reset-pppoe | shutdown-vt
 # Exit: 0 pass, 1 fail, 77 skipped (not root, tool or binary missing).
 # Env: VPDND_BUILD_DIR (default <repo>/build), E2E_KEEP=1 keeps the work dir,
 #      E2E_DATA_PLANE=auto|user-space|kernel: the LNS's --data-plane (default: vpdnd's). With
@@ -131,7 +131,7 @@ in_ns "$ns_lns" sysctl -qw net.ipv4.ip_forward=1
 # ---- configs -------------------------------------------------------------------------
 case $scenario in
   nas | nas-mandatory-chap | nas-radius | client | many | reset-lns | reset-lac | stop-lns | undo-enable | \
-    cut-lns | cut-lac | reset-session-lns | reset-session-lac | undo-vt | reset-pppoe) ;;
+    cut-lns | cut-lac | reset-session-lns | reset-session-lac | undo-vt | reset-pppoe | shutdown-vt) ;;
   *) echo "unknown scenario $scenario"; exit 2 ;;
 esac
 mandatory=""
@@ -524,6 +524,19 @@ case $scenario in
     [ "$(grep -c "No PPPoE session matched" "$work/reset.txt")" -eq 1 ] \
       || fail "virtual-template 1023 must match nothing, all must match: $(cat "$work/reset.txt")"
     ;;
+  shutdown-vt)
+    step "display virtual-access / ip routing-table on the LNS, then shutdown of its template"
+    cli "$ns_lns" "display virtual-access" "display ip routing-table" "reset l2tp statistics" \
+      "display l2tp statistics" >"$work/va.txt" 2>&1 || fail "LNS CLI: $(cat "$work/va.txt")"
+    tr -d '\r' <"$work/va.txt" | grep -q "^User: alice@corp.com, peer address $first_addr\$" \
+      || fail "display virtual-access: $(cat "$work/va.txt")"
+    tr -d '\r' <"$work/va.txt" | grep -Eq "^$first_addr/32 +Direct 0 +0 +$first_addr +VA[0-9]+\$" \
+      || fail "display ip routing-table lacks the user's /32: $(cat "$work/va.txt")"
+    tr -d '\r' <"$work/va.txt" | grep -q "^ SCCRQ " && fail "reset l2tp statistics left counters: $(cat "$work/va.txt")"
+    cli "$ns_lns" "system-view" "interface virtual-template 1" "shutdown" "display interface brief" "return" \
+      >"$work/shut.txt" 2>&1 || fail "shutdown: $(cat "$work/shut.txt")"
+    tr -d '\r' <"$work/shut.txt" | grep -Eq "^VT1 +ADM +DOWN" || fail "VT1 not ADM: $(cat "$work/shut.txt")"
+    ;;
   undo-vt)
     step "undo interface virtual-template 1 on the LNS with the user online"
     cli "$ns_lns" "system-view" "undo interface virtual-template 1" "return" >"$work/undo.txt" 2>&1 \
@@ -549,6 +562,7 @@ esac
 if [ "$scenario" = reset-lns ] || [ "$scenario" = reset-lac ] || [ "$scenario" = stop-lns ] ||
    [ "$scenario" = undo-enable ] || [ "$scenario" = cut-lns ] || [ "$scenario" = cut-lac ] ||
    [ "$scenario" = reset-session-lns ] || [ "$scenario" = reset-session-lac ] || [ "$scenario" = undo-vt ] ||
+   [ "$scenario" = shutdown-vt ] ||
    [ "$scenario" = reset-pppoe ]; then
   # The user's PPPoE session must end too (CDN/StopCCN -> LAC -> PADT): vpdn-dial drops
   # the address from its TUN when its session goes down.
@@ -584,7 +598,7 @@ if [ "$scenario" != client ]; then
   wait_for 15 no_lac_sessions || fail "LAC still lists sessions"
 fi
 case $scenario in
-  reset-session-lns | reset-session-lac | undo-vt | reset-pppoe)
+  reset-session-lns | reset-session-lac | undo-vt | reset-pppoe | shutdown-vt)
     # The AAA side ended with the call (before the reset fix it stayed until the LCP echo
     # timeout, 60 s later).
     no_online_users() {

@@ -84,5 +84,10 @@ TEST(VpdnEndToEnd, ResetPppoeServerOnLacEndsEverything) {
 TEST(VpdnEndToEnd, UndoVirtualTemplateOnLnsEndsItsCalls) {
   expect_pass("undo-vt");
 }
+// `shutdown` on the LNS template brings its user down as `undo interface` does; before,
+// the user shows in `display virtual-access` and as a /32 in `display ip routing-table`.
+TEST(VpdnEndToEnd, ShutdownVirtualTemplateOnLnsEndsItsCalls) {
+  expect_pass("shutdown-vt");
+}
 
 }  // namespace
