@@ -533,6 +533,17 @@ case $scenario in
     tr -d '\r' <"$work/va.txt" | grep -Eq "^$first_addr/32 +Direct 0 +0 +$first_addr +VA[0-9]+\$" \
       || fail "display ip routing-table lacks the user's /32: $(cat "$work/va.txt")"
     tr -d '\r' <"$work/va.txt" | grep -q "^ SCCRQ " && fail "reset l2tp statistics left counters: $(cat "$work/va.txt")"
+    step "ip route-static on the LNS: via a next hop and out of the template's device, into the kernel"
+    cli "$ns_lns" "system-view" "ip route-static 10.250.0.0 16 10.240.2.2 preference 70" \
+      "ip route-static 10.251.0.0 255.255.0.0 Virtual-Template1" "return" >"$work/route.txt" 2>&1 \
+      || fail "ip route-static: $(cat "$work/route.txt")"
+    in_ns "$ns_lns" ip route show proto static >"$work/kroutes.txt"
+    grep -q "^10.250.0.0/16 via 10.240.2.2 dev eth2 metric 70" "$work/kroutes.txt" \
+      || fail "next-hop route not in the kernel: $(cat "$work/kroutes.txt")"
+    grep -q "^10.251.0.0/16 dev vt1 scope link metric 60" "$work/kroutes.txt" \
+      || fail "template route not in the kernel: $(cat "$work/kroutes.txt")"
+    cli "$ns_lns" "system-view" "undo ip route-static 10.250.0.0 16" "return" >/dev/null 2>&1
+    in_ns "$ns_lns" ip route show proto static | grep -q "^10.250.0.0/16" && fail "undo left the route"
     cli "$ns_lns" "system-view" "interface virtual-template 1" "shutdown" "display interface brief" "return" \
       >"$work/shut.txt" 2>&1 || fail "shutdown: $(cat "$work/shut.txt")"
     tr -d '\r' <"$work/shut.txt" | grep -Eq "^VT1 +ADM +DOWN" || fail "VT1 not ADM: $(cat "$work/shut.txt")"
