@@ -272,6 +272,26 @@ TEST_F(AutoClientTest, UndoAutoClientOrL2tpEnableHangsUp) {
   EXPECT_TRUE(client_l2tp.placed[1].cancelled);
 }
 
+// `shutdown` on the template hangs the client up and stops it dialling; `undo shutdown`
+// dials again.
+TEST_F(AutoClientTest, ShutTemplateHangsUpAndDoesNotDial) {
+  client->reconcile();
+  answer({7, 9}, {3, 4});
+  run(2s);
+  ASSERT_TRUE(client_ip.address.has_value());
+  store.mutable_running().virtual_templates[2].shutdown = true;
+  client->reconcile();
+  EXPECT_EQ(client->size(), 0u);
+  ASSERT_EQ(client_l2tp.hangups.size(), 1u);
+  EXPECT_EQ(client_l2tp.hangups[0].second, HangupCause::admin);
+  EXPECT_FALSE(client_ip.address.has_value());
+  timers.advance(120s);
+  EXPECT_EQ(client_l2tp.placed.size(), 1u);
+  store.mutable_running().virtual_templates[2].shutdown = false;
+  client->reconcile();
+  EXPECT_EQ(client_l2tp.placed.size(), 2u);
+}
+
 TEST_F(AutoClientTest, PapLocalUserAnswersAPapLns) {
   auto& c = store.mutable_running();
   c.virtual_templates[1].auth_modes = {config::PppAuthMode::pap};
