@@ -29,6 +29,7 @@
 
 #include "aaa/status.hpp"
 #include "common/ipv4.hpp"
+#include "common/mschap.hpp"
 #include "common/result.hpp"
 #include "common/timer.hpp"
 #include "startup-config/model.hpp"
@@ -67,7 +68,15 @@ struct ChapCredentials {
   std::vector<std::uint8_t> challenge;
   std::vector<std::uint8_t> response;  // 16 bytes for CHAP-MD5
 };
-using Credentials = std::variant<PapCredentials, ChapCredentials>;
+// MS-CHAP v1 (RFC 2433) / v2 (RFC 2759): the authenticator's challenge (8 / 16 octets) and
+// the user's 49-octet Response value as PPP carries it.
+struct MsChapCredentials {
+  std::uint8_t version = 2;  // 1 or 2
+  std::uint8_t id = 0;       // the CHAP Identifier (RADIUS attributes carry it)
+  std::vector<std::uint8_t> challenge;
+  std::vector<std::uint8_t> response;
+};
+using Credentials = std::variant<PapCredentials, ChapCredentials, MsChapCredentials>;
 
 struct AuthRequest {
   std::string user_name;  // full, as the user typed it
@@ -127,6 +136,12 @@ struct AuthResult {
   std::optional<std::uint32_t> session_timeout_s;
   std::optional<std::uint32_t> idle_timeout_s;
   std::vector<TunnelSet> tunnels;  // ordered by order_l2tp_tunnels()
+  // MS-CHAP: the v2 authenticator response "S=..." for the Success message (computed from
+  // the local password, or RADIUS MS-CHAP2-Success), a failure text from RADIUS
+  // (MS-CHAP-Error), and the MPPE keys (local, or RADIUS MS-MPPE-Send/Recv-Key).
+  std::string mschap_auth_response;
+  std::string mschap_error;
+  std::optional<mschap::MppeKeys> mppe_keys;
 };
 
 // ---- RADIUS client interface -------------------------------------------------------------
@@ -157,6 +172,11 @@ struct RadiusAccessReply {
   std::optional<std::uint32_t> session_timeout_s;
   std::optional<std::uint32_t> idle_timeout_s;
   std::vector<TunnelSet> tunnels;  // as received, in attribute order
+  // RFC 2548 Microsoft attributes: MS-CHAP2-Success (its "S=" text), MS-CHAP-Error, and the
+  // MS-MPPE-Send/Recv-Key decrypted (both present and 16 octets, else none).
+  std::string mschap2_success;
+  std::string mschap_error;
+  std::optional<mschap::MppeKeys> mppe_keys;
 };
 
 enum class AcctStatus : std::uint32_t { start = 1, stop = 2, interim = 3 };

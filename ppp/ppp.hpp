@@ -46,6 +46,7 @@
 
 #include "common/bytes.hpp"
 #include "common/ipv4.hpp"
+#include "common/mschap.hpp"
 #include "common/result.hpp"
 #include "common/timer.hpp"
 #include "ppp/proxy.hpp"
@@ -97,7 +98,9 @@ inline constexpr std::uint8_t ip_addresses = 1, ip_compression = 2, ip_address =
                               primary_dns = 129, primary_nbns = 130, secondary_dns = 131,
                               secondary_nbns = 132;
 }
-inline constexpr std::uint8_t kChapMd5 = 5;  // CHAP Algorithm, RFC 1994 §3
+inline constexpr std::uint8_t kChapMd5 = 5;      // CHAP Algorithm, RFC 1994 §3
+inline constexpr std::uint8_t kChapMsV1 = 0x80;  // MS-CHAP, RFC 2433 §2
+inline constexpr std::uint8_t kChapMsV2 = 0x81;  // MS-CHAP-V2, RFC 2759 §2
 
 struct DecodeError {
   enum class Kind : std::uint8_t {
@@ -148,8 +151,10 @@ Result<std::vector<RawOption>, DecodeError> decode_options(ByteView data);
 void encode_option(ByteWriter& w, std::uint8_t type, ByteView value);
 Bytes encode_options(const std::vector<RawOption>& options);
 
-enum class AuthProtocol : std::uint8_t { none, pap, chap_md5 };
-std::string_view to_string(AuthProtocol p);  // "none", "PAP", "CHAP"
+enum class AuthProtocol : std::uint8_t { none, pap, chap_md5, mschap_v1, mschap_v2 };
+std::string_view to_string(AuthProtocol p);  // "none", "PAP", "CHAP", "MS-CHAP", "MS-CHAP-V2"
+// The CHAP Algorithm octet of a CHAP-based protocol (0 for none/PAP).
+std::uint8_t chap_algorithm(AuthProtocol p);
 
 // Typed LCP options (RFC 1661 §6). Options we do not know are kept in `unknown` so the
 // negotiation can Configure-Reject them verbatim.
@@ -157,7 +162,7 @@ struct LcpOptions {
   std::optional<std::uint16_t> mru;
   std::optional<std::uint32_t> accm;
   std::optional<AuthProtocol> auth;
-  // The raw Auth-Protocol value when it is not PAP/CHAP-MD5 (e.g. CHAP with MS-CHAP).
+  // The raw Auth-Protocol value when it is none of the above (e.g. CHAP with SHA-1).
   std::optional<std::pair<std::uint16_t, Bytes>> auth_other;
   std::optional<std::uint32_t> magic;
   bool pfc = false;
@@ -248,17 +253,22 @@ class PppLowerLayer {
   virtual void send(ByteView frame) = 0;
 };
 
-enum class AuthMethod : std::uint8_t { pap, chap_md5 };
+enum class AuthMethod : std::uint8_t { pap, chap_md5, mschap_v1, mschap_v2 };
+AuthProtocol to_protocol(AuthMethod m);
 
 struct AuthRequest {
   AuthMethod method = AuthMethod::chap_md5;
   std::string user;      // as the peer typed it (the Authenticator splits domains)
   std::string password;  // PAP only (secret: never log)
   std::uint8_t chap_id = 0;
-  Bytes chap_challenge;
-  Bytes chap_response;
+  Bytes chap_challenge;  // MS-CHAP: the Authenticator Challenge (v1 8, v2 16 octets)
+  Bytes chap_response;   // MS-CHAP: the 49-octet Response value (RFC 2433 §5, RFC 2759 §4)
   bool proxied = false;  // LNS verifying the LAC's proxy authentication
 };
+
+// MPPE start keys (RFC 3079) from an MS-CHAP authentication, this side's view: `send`
+// encrypts towards the other end. Kept with the session for MPPE; never logged.
+using MppeKeys = mschap::MppeKeys;
 
 struct AuthResult {
   bool accepted = false;
@@ -269,6 +279,12 @@ struct AuthResult {
       session_timeout;  // enforced by PppSession (down: session_timeout)
   std::optional<std::chrono::seconds>
       idle_timeout;  // enforced by the owner, which sees the user data
+  // MS-CHAP v2: the authenticator response "S=<40 hex>" for the Success message (computed
+  // locally, or RADIUS MS-CHAP2-Success). Empty: none known.
+  std::string mschap_auth_response;
+  // MS-CHAP: a Failure text to send as is (RADIUS MS-CHAP-Error); empty: "E=691 R=0 ...".
+  std::string mschap_error;
+  std::optional<MppeKeys> mppe_keys;
 };
 
 // Asynchronous user check. The answer comes through `done` exactly once unless cancel()

@@ -77,7 +77,14 @@ struct L2tpGlobal {
 
 // ---- PPP / interfaces --------------------------------------------------------------
 
-enum class PppAuthMode { pap, chap };
+enum class PppAuthMode { pap, chap, ms_chap, ms_chap_v2 };
+// The CLI keyword: "pap", "chap", "ms-chap", "ms-chap-v2".
+constexpr const char* keyword(PppAuthMode m) {
+  return m == PppAuthMode::pap       ? "pap"
+         : m == PppAuthMode::chap    ? "chap"
+         : m == PppAuthMode::ms_chap ? "ms-chap"
+                                     : "ms-chap-v2";
+}
 
 struct VirtualTemplate {
   std::uint16_t number = 0;  // 0..1023

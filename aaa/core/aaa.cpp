@@ -36,6 +36,12 @@ const config::RadiusScheme* find_scheme(const config::RunningConfig& cfg, std::s
   return it == cfg.radius_schemes.end() ? nullptr : &it->second;
 }
 
+const char* credentials_name(const Credentials& c) {
+  if (std::holds_alternative<PapCredentials>(c)) return " (PAP)";
+  if (std::holds_alternative<ChapCredentials>(c)) return " (CHAP)";
+  return std::get<MsChapCredentials>(c).version == 1 ? " (MS-CHAP)" : " (MS-CHAP-V2)";
+}
+
 const char* method_name(AuthMethodUsed m) {
   switch (m) {
     case AuthMethodUsed::none:
@@ -251,6 +257,16 @@ struct Aaa::Impl {
       auto expect = chap_md5(chap->id, u.password.plain, chap->challenge);
       ok = chap->response.size() == expect.size() &&
            CRYPTO_memcmp(chap->response.data(), expect.data(), expect.size()) == 0;
+    } else if (const auto* ms = std::get_if<MsChapCredentials>(&p.request.credentials)) {
+      // v2 hashes the name the user sent in its Response (RFC 2759 §8.2), the full one.
+      auto v = ms->version == 1 ? mschap::verify_v1(u.password.plain, ms->challenge, ms->response)
+                                : mschap::verify_v2(u.password.plain, ms->challenge, ms->response,
+                                                    p.request.user_name);
+      if (v) {
+        ok = true;
+        r.mschap_auth_response = v->authenticator_response;
+        r.mppe_keys = v->keys;
+      }
     }
     if (!ok) {
       r.failure = AuthFailure::bad_password;
@@ -320,9 +336,7 @@ struct Aaa::Impl {
 
     debug_lazy(DebugModule::aaa, DebugClass::event, [&] {
       return "User " + printable(p.request.user_name) + " authenticating in domain " +
-             printable(p.partial.domain) +
-             (std::holds_alternative<ChapCredentials>(p.request.credentials) ? " (CHAP)"
-                                                                             : " (PAP)");
+             printable(p.partial.domain) + credentials_name(p.request.credentials);
     });
 
     if (!d) {
@@ -389,9 +403,12 @@ struct Aaa::Impl {
         r.session_timeout_s = reply.session_timeout_s;
         r.idle_timeout_s = reply.idle_timeout_s;
         r.tunnels = order_l2tp_tunnels(std::move(reply.tunnels));
+        r.mschap_auth_response = reply.mschap2_success;
+        r.mppe_keys = reply.mppe_keys;
         break;
       case RadiusOutcome::reject:
         r.failure = AuthFailure::radius_reject;
+        r.mschap_error = reply.mschap_error;
         break;
       case RadiusOutcome::timeout:
       case RadiusOutcome::error: {

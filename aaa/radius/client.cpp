@@ -99,6 +99,7 @@ class Client final : public RadiusClient {
     r->on_access = std::move(done);
     const auto* pap = std::get_if<PapCredentials>(&request.credentials);
     const auto* chap = std::get_if<ChapCredentials>(&request.credentials);
+    const auto* ms = std::get_if<MsChapCredentials>(&request.credentials);
     // Values RADIUS cannot carry (RFC 2865 §5: 253 octets; User-Password 128) are refused
     // here: sending the request without them would only earn a reject, and treating it as
     // a silent server would wrongly open the local fallback.
@@ -111,12 +112,17 @@ class Client final : public RadiusClient {
                 std::to_string(request.user_name.size()) + ")");
       return finish_later(std::move(r), RadiusOutcome::reject);
     }
-    r->method = pap ? "PAP" : "CHAP";
+    r->method = pap ? "PAP" : chap ? "CHAP" : ms->version == 1 ? "MS-CHAP" : "MS-CHAP-V2";
     r->user = request.user_name;
     AttributeList a;
     add_common(a, target, request.user_name, request.calling_station_id, request.called_station_id,
                request.nas_port, request.nas_port_id);
-    if (chap) {
+    if (ms) {
+      if (!add_mschap(a, *ms)) {
+        debug(DebugClass::error, "Access-Request with malformed MS-CHAP credentials refused");
+        return finish_later(std::move(r), RadiusOutcome::reject);
+      }
+    } else if (chap) {
       std::vector<std::uint8_t> value{chap->id};
       value.insert(value.end(), chap->response.begin(), chap->response.end());
       a.add(kChapPassword, value);

@@ -15,6 +15,19 @@ bool AttributeList::add(std::uint8_t type, std::span<const std::uint8_t> value) 
   return true;
 }
 
+bool AttributeList::add_vendor(std::uint32_t vendor, std::uint8_t type,
+                               std::span<const std::uint8_t> value) {
+  if (value.size() + 6 > kMaxValue) return false;
+  std::vector<std::uint8_t> v{static_cast<std::uint8_t>(vendor >> 24),
+                              static_cast<std::uint8_t>(vendor >> 16),
+                              static_cast<std::uint8_t>(vendor >> 8),
+                              static_cast<std::uint8_t>(vendor),
+                              type,
+                              static_cast<std::uint8_t>(value.size() + 2)};
+  v.insert(v.end(), value.begin(), value.end());
+  return add(kVendorSpecific, v);
+}
+
 bool AttributeList::add_string(std::uint8_t type, std::string_view s) {
   if (s.empty()) return true;
   return add(type, bytes(s));
@@ -215,9 +228,75 @@ std::optional<std::uint32_t> as_u32(const std::vector<std::uint8_t>& v) {
 }
 }  // namespace
 
+std::vector<Attribute> vendor_attributes(const std::vector<Attribute>& attributes,
+                                         std::uint32_t vendor) {
+  std::vector<Attribute> out;
+  for (const auto& a : attributes) {
+    if (a.type != kVendorSpecific || a.value.size() < 4) continue;
+    const auto& v = a.value;
+    const std::uint32_t id = (std::uint32_t{v[0]} << 24) | (std::uint32_t{v[1]} << 16) |
+                             (std::uint32_t{v[2]} << 8) | v[3];
+    if (id != vendor) continue;
+    std::size_t at = 4;
+    std::vector<Attribute> found;
+    bool ok = true;
+    while (at < v.size()) {
+      if (v.size() - at < 2 || v[at + 1] < 2 || v[at + 1] > v.size() - at) {
+        ok = false;
+        break;
+      }
+      found.push_back({v[at], {v.begin() + at + 2, v.begin() + at + v[at + 1]}});
+      at += v[at + 1];
+    }
+    if (ok) out.insert(out.end(), found.begin(), found.end());
+  }
+  return out;
+}
+
+bool add_mschap(AttributeList& a, const MsChapCredentials& c) {
+  const bool v1 = c.version == 1;
+  if (c.response.size() != mschap::kResponseSize ||
+      c.challenge.size() != (v1 ? mschap::kV1ChallengeSize : mschap::kV2ChallengeSize))
+    return false;
+  // PPP: v1 LM(24) NT(24) Flags(1); v2 Peer-Challenge(16) Reserved(8) NT(24) Flags(1).
+  // RADIUS: Ident(1) Flags(1) and the rest in the same order (RFC 2548 §2.1.3, §2.3.2).
+  std::vector<std::uint8_t> r{c.id, c.response[48]};
+  r.insert(r.end(), c.response.begin(), c.response.begin() + 48);
+  a.add_vendor(kVendorMicrosoft, kMsChapChallenge, c.challenge);
+  a.add_vendor(kVendorMicrosoft, v1 ? kMsChapResponse : kMsChap2Response, r);
+  return true;
+}
+
 RadiusAccessReply access_reply_from(const Packet& p, std::string_view secret,
                                     const Authenticator& ra, int* bad_tunnel_passwords) {
   RadiusAccessReply reply;
+  std::optional<std::string> send_key, recv_key;
+  for (const auto& m : vendor_attributes(p.attributes, kVendorMicrosoft)) {
+    switch (m.type) {
+      case kMsChap2Success:  // Ident(1) "S=..." (RFC 2548 §2.3.3)
+        if (m.value.size() > 1) reply.mschap2_success.assign(m.value.begin() + 1, m.value.end());
+        break;
+      case kMsChapError:  // Ident(1) "E=..." (RFC 2548 §2.1.5)
+        if (m.value.size() > 1) reply.mschap_error.assign(m.value.begin() + 1, m.value.end());
+        break;
+      case kMsMppeSendKey:
+        send_key = detail::decrypt_tunnel_password(m.value, secret, ra);
+        break;
+      case kMsMppeRecvKey:
+        recv_key = detail::decrypt_tunnel_password(m.value, secret, ra);
+        break;
+      default:
+        break;
+    }
+  }
+  if (p.code == kAccessAccept && send_key && recv_key && send_key->size() == 16 &&
+      recv_key->size() == 16) {
+    mschap::MppeKeys k;
+    std::copy(send_key->begin(), send_key->end(), k.send.begin());
+    std::copy(recv_key->begin(), recv_key->end(), k.recv.begin());
+    reply.mppe_keys = k;
+  }
+  if (p.code != kAccessAccept) reply.mschap2_success.clear();
   reply.outcome = p.code == kAccessAccept ? RadiusOutcome::accept : RadiusOutcome::reject;
   for (const auto& a : p.attributes) {
     if (a.type != kReplyMessage) continue;

@@ -39,6 +39,7 @@ enum Attr : std::uint8_t {
   kFramedProtocol = 7,
   kFramedIpAddress = 8,
   kReplyMessage = 18,
+  kVendorSpecific = 26,
   kSessionTimeout = 27,
   kIdleTimeout = 28,
   kCalledStationId = 30,
@@ -63,6 +64,18 @@ enum Attr : std::uint8_t {
   kFramedPool = 88,
 };
 
+// RFC 2548: Microsoft's vendor attributes (Vendor-Id 311), inside Vendor-Specific.
+constexpr std::uint32_t kVendorMicrosoft = 311;
+enum MsAttr : std::uint8_t {
+  kMsChapResponse = 1,
+  kMsChapError = 2,
+  kMsChapChallenge = 11,
+  kMsMppeSendKey = 16,
+  kMsMppeRecvKey = 17,
+  kMsChap2Response = 25,
+  kMsChap2Success = 26,
+};
+
 constexpr std::size_t kHeaderSize = 20;
 constexpr std::size_t kMaxPacket = 4096;  // RFC 2865 §3
 constexpr std::size_t kMaxValue = 253;
@@ -78,6 +91,9 @@ class AttributeList {
   bool add(std::uint8_t type, std::span<const std::uint8_t> value);
   bool add_string(std::uint8_t type, std::string_view s);  // empty: not added, true
   bool add_u32(std::uint8_t type, std::uint32_t v);
+  // Vendor-Specific (RFC 2865 §5.26) holding one vendor attribute of the RFC's suggested
+  // format: Vendor-Id(4) Vendor-Type(1) Vendor-Length(1) value. false when too long.
+  bool add_vendor(std::uint32_t vendor, std::uint8_t type, std::span<const std::uint8_t> value);
   const std::vector<Attribute>& items() const { return items_; }
 
  private:
@@ -150,9 +166,21 @@ ReplyCheck check_reply(std::span<const std::uint8_t> datagram, std::uint8_t id,
 
 // What an Access reply that passed check_reply() grants: outcome by code (a Challenge is a
 // reject: PPP PAP/CHAP cannot relay it), Reply-Message lines, Framed-IP-Address (not the
-// RFC 2865 §5.8 "user/NAS picks" values), Framed-Pool, Session/Idle-Timeout, and the RFC
-// 2868 tunnel sets (Tunnel-Password decrypted with the request's authenticator; ones that
-// do not decrypt are counted in `bad_tunnel_passwords`).
+// RFC 2865 §5.8 "user/NAS picks" values), Framed-Pool, Session/Idle-Timeout, the RFC 2548
+// MS-CHAP2-Success / MS-CHAP-Error texts and MS-MPPE keys (RFC 2548 §2.4.2-3: decrypted
+// with the secret and the request's authenticator), and the RFC 2868 tunnel sets (Tunnel-Password
+// decrypted with the request's authenticator; ones that do not decrypt are counted in
+// `bad_tunnel_passwords`). The vendor attributes of `vendor` inside Vendor-Specific attributes (RFC
+// 2865 §5.26 suggested format, several per attribute allowed); malformed Vendor-Specific values are
+// skipped.
+std::vector<Attribute> vendor_attributes(const std::vector<Attribute>& attributes,
+                                         std::uint32_t vendor);
+
+// RFC 2548 Access-Request attributes for MS-CHAP credentials: MS-CHAP-Challenge and
+// MS-CHAP-Response (v1) or MS-CHAP2-Response (v2), re-ordered from PPP's Response value.
+// false when the credentials are malformed (challenge or response of the wrong size).
+bool add_mschap(AttributeList& a, const MsChapCredentials& c);
+
 RadiusAccessReply access_reply_from(const Packet& p, std::string_view secret,
                                     const Authenticator& request_authenticator,
                                     int* bad_tunnel_passwords = nullptr);

@@ -1,5 +1,6 @@
 // Interfaces: `interface virtual-template N` (PPP settings of the sessions bound to it) and
 // `interface NAME` for a Linux interface (the LAC's PPPoE server binding).
+#include <functional>
 #include <set>
 
 #include "cli/lang/session.hpp"
@@ -262,13 +263,18 @@ void register_interfaces(Grammar& g) {
         });
       });
 
-  // ppp authentication-mode {pap|chap}... [domain NAME]
+  // ppp authentication-mode {pap|chap|ms-chap|ms-chap-v2}... [domain NAME]: each method at
+  // most once, in the order of preference the user gives (as on Comware).
   Node& ppp = r.kw("ppp", "Specify PPP configuration");
   Node& uppp = undo.kw("ppp", "Specify PPP configuration");
+  static constexpr config::PppAuthMode kModes[] = {
+      config::PppAuthMode::pap, config::PppAuthMode::chap, config::PppAuthMode::ms_chap,
+      config::PppAuthMode::ms_chap_v2};
   auto auth = [](Call& call) {
     std::vector<config::PppAuthMode> modes;
     for (auto& m : call.all("mode"))
-      modes.push_back(m == "pap" ? config::PppAuthMode::pap : config::PppAuthMode::chap);
+      for (auto k : kModes)
+        if (m == config::keyword(k)) modes.push_back(k);
     std::string domain = call.get("domain");
     vt_edit(call, [&](VirtualTemplate& t) {
       t.auth_modes = modes;
@@ -276,24 +282,31 @@ void register_interfaces(Grammar& g) {
       return std::string{};
     });
   };
-  Node& am = ppp.kw("authentication-mode", "How the peer is authenticated");
-  for (const char* first : {"pap", "chap"}) {
-    const char* second = std::string_view(first) == "pap" ? "chap" : "pap";
-    Node& a = am.kw(first,
-                    std::string_view(first) == "pap" ? "PAP authentication" : "CHAP authentication",
-                    "mode");
-    a.run(auth);
-    a.kw("domain", "ISP domain that authenticates the users")
-        .string("domain", 1, 24, "ISP domain name", valid_name)
-        .run(auth);
-    Node& b = a.kw(second,
-                   std::string_view(second) == "pap" ? "PAP authentication" : "CHAP authentication",
-                   "mode");
-    b.run(auth);
-    b.kw("domain", "ISP domain that authenticates the users")
-        .string("domain", 1, 24, "ISP domain name", valid_name)
-        .run(auth);
-  }
+  auto help = [](config::PppAuthMode m) {
+    switch (m) {
+      case config::PppAuthMode::pap:
+        return "PAP authentication";
+      case config::PppAuthMode::chap:
+        return "CHAP authentication";
+      case config::PppAuthMode::ms_chap:
+        return "MS-CHAP authentication";
+      case config::PppAuthMode::ms_chap_v2:
+        return "MS-CHAP-V2 authentication";
+    }
+    return "";
+  };
+  std::function<void(Node&, unsigned)> modes_after = [&](Node& parent, unsigned used) {
+    for (unsigned i = 0; i < std::size(kModes); ++i) {
+      if (used & (1u << i)) continue;
+      Node& n = parent.kw(config::keyword(kModes[i]), help(kModes[i]), "mode");
+      n.run(auth);
+      n.kw("domain", "ISP domain that authenticates the users")
+          .string("domain", 1, 24, "ISP domain name", valid_name)
+          .run(auth);
+      modes_after(n, used | (1u << i));
+    }
+  };
+  modes_after(ppp.kw("authentication-mode", "How the peer is authenticated"), 0);
   uppp.kw("authentication-mode", "Do not authenticate the peer").run([](Call& call) {
     vt_edit(call, [](VirtualTemplate& t) {
       t.auth_modes.clear();

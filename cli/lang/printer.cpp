@@ -197,7 +197,7 @@ Block template_block(const RunningConfig& c, const VirtualTemplate& t) {
   Block b{"interface Virtual-Template" + std::to_string(t.number)};
   if (!t.auth_modes.empty()) {
     std::string s = " ppp authentication-mode";
-    for (auto m : t.auth_modes) s += m == PppAuthMode::pap ? " pap" : " chap";
+    for (auto m : t.auth_modes) s += std::string(" ") + keyword(m);
     if (!t.auth_domain.empty()) s += " domain " + t.auth_domain;
     b.push_back(s);
   }

@@ -120,8 +120,39 @@ std::string_view to_string(AuthProtocol p) {
       return "PAP";
     case AuthProtocol::chap_md5:
       return "CHAP";
+    case AuthProtocol::mschap_v1:
+      return "MS-CHAP";
+    case AuthProtocol::mschap_v2:
+      return "MS-CHAP-V2";
   }
   return "?";
+}
+
+std::uint8_t chap_algorithm(AuthProtocol p) {
+  switch (p) {
+    case AuthProtocol::chap_md5:
+      return kChapMd5;
+    case AuthProtocol::mschap_v1:
+      return kChapMsV1;
+    case AuthProtocol::mschap_v2:
+      return kChapMsV2;
+    default:
+      return 0;
+  }
+}
+
+AuthProtocol to_protocol(AuthMethod m) {
+  switch (m) {
+    case AuthMethod::pap:
+      return AuthProtocol::pap;
+    case AuthMethod::chap_md5:
+      return AuthProtocol::chap_md5;
+    case AuthMethod::mschap_v1:
+      return AuthProtocol::mschap_v1;
+    case AuthMethod::mschap_v2:
+      return AuthProtocol::mschap_v2;
+  }
+  return AuthProtocol::none;
 }
 
 // ---- frames ---------------------------------------------------------------------------
@@ -247,6 +278,10 @@ Result<LcpOptions, DecodeError> decode_lcp_options(ByteView data) {
           o.auth = AuthProtocol::pap;
         } else if (p == proto::chap && v.size() == 3 && v[2] == kChapMd5) {
           o.auth = AuthProtocol::chap_md5;
+        } else if (p == proto::chap && v.size() == 3 && v[2] == kChapMsV1) {
+          o.auth = AuthProtocol::mschap_v1;
+        } else if (p == proto::chap && v.size() == 3 && v[2] == kChapMsV2) {
+          o.auth = AuthProtocol::mschap_v2;
         } else {
           o.auth_other = std::make_pair(p, Bytes(v.begin() + 2, v.end()));
         }
@@ -291,7 +326,7 @@ Bytes encode_lcp_options(const LcpOptions& o) {
       v.u16(proto::pap);
     } else {
       v.u16(proto::chap);
-      v.u8(kChapMd5);
+      v.u8(chap_algorithm(*o.auth));
     }
     encode_option(w, lcp_opt::auth_protocol, v.buffer());
   } else if (o.auth_other) {

@@ -13,7 +13,7 @@ Bytes auth_value(AuthProtocol p) {
     v.u16(proto::pap);
   } else {
     v.u16(proto::chap);
-    v.u8(kChapMd5);
+    v.u8(chap_algorithm(p));
   }
   return v.take();
 }
@@ -123,6 +123,8 @@ FsmPolicy::Check LcpPolicy::check_request(ByteView options, bool reject_if_disag
         std::optional<AuthProtocol> asked;
         if (p == proto::pap && v.size() == 2) asked = AuthProtocol::pap;
         if (p == proto::chap && v.size() == 3 && v[2] == kChapMd5) asked = AuthProtocol::chap_md5;
+        if (p == proto::chap && v.size() == 3 && v[2] == kChapMsV1) asked = AuthProtocol::mschap_v1;
+        if (p == proto::chap && v.size() == 3 && v[2] == kChapMsV2) asked = AuthProtocol::mschap_v2;
         auto& ok = params_.accept_auth;
         if (asked && std::find(ok.begin(), ok.end(), *asked) != ok.end()) {
           accepted.auth = asked;

@@ -75,9 +75,22 @@ std::string_view to_string(Phase p) {
 
 SessionConfig config_from_template(const config::VirtualTemplate& t) {
   SessionConfig c;
-  for (auto m : t.auth_modes)
-    c.auth_methods.push_back(m == config::PppAuthMode::pap ? AuthMethod::pap
-                                                           : AuthMethod::chap_md5);
+  for (auto m : t.auth_modes) {
+    switch (m) {
+      case config::PppAuthMode::pap:
+        c.auth_methods.push_back(AuthMethod::pap);
+        break;
+      case config::PppAuthMode::chap:
+        c.auth_methods.push_back(AuthMethod::chap_md5);
+        break;
+      case config::PppAuthMode::ms_chap:
+        c.auth_methods.push_back(AuthMethod::mschap_v1);
+        break;
+      case config::PppAuthMode::ms_chap_v2:
+        c.auth_methods.push_back(AuthMethod::mschap_v2);
+        break;
+    }
+  }
   if (t.ip_address) c.local_address = *t.ip_address;
   c.dns_primary = t.dns_primary;
   c.dns_secondary = t.dns_secondary;
@@ -87,9 +100,6 @@ SessionConfig config_from_template(const config::VirtualTemplate& t) {
 }
 
 namespace {
-AuthProtocol to_protocol(AuthMethod m) {
-  return m == AuthMethod::pap ? AuthProtocol::pap : AuthProtocol::chap_md5;
-}
 constexpr std::size_t kChallengeSize = 16;
 constexpr std::string_view kDefaultChapName = "vpdnd";  // SessionConfig's default
 
@@ -124,21 +134,17 @@ class ShortText {
   std::uint8_t size_;
 };
 
-// The authentication methods in preference order, without repeats (there are two methods,
-// so two bytes instead of a std::vector per session).
+// The authentication methods in preference order, without repeats (there are four methods,
+// so five bytes instead of a std::vector per session).
 class AuthMethods {
  public:
   void add(AuthMethod m) {
     if (!contains(m)) m_[n_++] = m;
   }
   void push_front(AuthMethod m) {
-    if (contains(m)) {
-      if (m_[0] == m) return;
-      m_[1] = m_[0];
-    } else {
-      m_[1] = m_[0];
-      ++n_;
-    }
+    auto* at = std::find(m_.begin(), m_.begin() + n_, m);
+    if (at == m_.begin() + n_) ++n_;  // not there: the list grows by one
+    std::move_backward(m_.begin(), at, at + 1);
     m_[0] = m;
   }
   bool contains(AuthMethod m) const { return std::find(begin(), end(), m) != end(); }
@@ -147,7 +153,7 @@ class AuthMethods {
   const AuthMethod* end() const { return m_.data() + n_; }
 
  private:
-  std::array<AuthMethod, 2> m_{};
+  std::array<AuthMethod, 4> m_{};
   std::uint8_t n_ = 0;
 };
 }  // namespace
@@ -184,6 +190,9 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     unsigned auth_tries = 0;
     std::array<std::uint8_t, kChallengeSize> challenge{};
     Bytes pending_ipcp;  // the user's IPCP request that raced our authentication
+    // MS-CHAP peer: what the server's Success must prove it computed from our password.
+    std::array<std::uint8_t, kChallengeSize> peer_challenge{};
+    mschap::NtResponse nt_response{};
   };
   Negotiation& neg() {
     if (!neg_) neg_ = std::make_unique<Negotiation>();
@@ -238,6 +247,16 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
         auto sent = decode_lcp_options(proxy_->last_sent_confreq);
         renegotiate_ = !sent || sent->auth != AuthProtocol::chap_md5;
       }
+    }
+    if (mode_ == SessionMode::lns && !mandatory_chap_ && !mandatory_lcp_ && proxy_ &&
+        proxy_->has_lcp() && !auth_methods_.empty()) {
+      // RFC 2661 has no proxy type for MS-CHAP v2 (and a LAC may not send v1's): a user who
+      // agreed MS-CHAP with the LAC is authenticated here, which needs a fresh LCP.
+      auto sent = decode_lcp_options(proxy_->last_sent_confreq);
+      if (sent && (sent->auth == AuthProtocol::mschap_v2 ||
+                   (sent->auth == AuthProtocol::mschap_v1 &&
+                    proxy_->auth_type != ProxyAuthType::mschap_v1)))
+        renegotiate_ = true;
     }
     // Built now (it draws our first Magic-Number); freed once LCP is Opened.
     lcp_policy_ = std::make_unique<LcpPolicy>(lcp_params(), *this);
@@ -612,10 +631,11 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
       debug(DebugClass::event,
             [] { return std::string("LCP taken from proxy LCP, not renegotiated"); });
       proxied_lcp_ = true;
-      proxied_auth_ = mandatory_chap_                            ? AuthProtocol::chap_md5
-                      : proxy_->auth_type == ProxyAuthType::pap  ? AuthProtocol::pap
-                      : proxy_->auth_type == ProxyAuthType::chap ? AuthProtocol::chap_md5
-                                                                 : AuthProtocol::none;
+      proxied_auth_ = mandatory_chap_                                 ? AuthProtocol::chap_md5
+                      : proxy_->auth_type == ProxyAuthType::pap       ? AuthProtocol::pap
+                      : proxy_->auth_type == ProxyAuthType::chap      ? AuthProtocol::chap_md5
+                      : proxy_->auth_type == ProxyAuthType::mschap_v1 ? AuthProtocol::mschap_v1
+                                                                      : AuthProtocol::none;
       lcp_.up();
       lcp_.force_opened();
     } else {
@@ -623,9 +643,11 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
         debug(DebugClass::error,
               [] { return std::string("proxy LCP undecodable, renegotiating"); });
       if (renegotiate_)
-        debug(DebugClass::event, [] {
-          return std::string(
-              "mandatory-chap but the proxy LCP did not agree CHAP: renegotiating LCP");
+        debug(DebugClass::event, [this] {
+          return std::string(mandatory_chap_
+                                 ? "mandatory-chap but the proxy LCP did not agree CHAP"
+                                 : "the proxy cannot carry the user's MS-CHAP authentication") +
+                 ": renegotiating LCP";
         });
       lcp_.open();
       lcp_.up();
@@ -760,6 +782,11 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
 
   void continue_locally() {
     if (phase_ != Phase::tunnel_ready) return;
+    if (reply_held_) {
+      reply_held_ = false;
+      auth_replied_ = true;
+      send_control(proto::chap, auth_reply(auth_id_));
+    }
     start_network();
     settle();
   }
@@ -876,7 +903,10 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
           send_pap_request();
           return;
         case AuthProtocol::chap_md5:
+        case AuthProtocol::mschap_v1:
+        case AuthProtocol::mschap_v2:
           auth_kind_ = AuthKind::chap_client;
+          chap_alg_ = chap_algorithm(lcp_peer().auth);
           arm_auth_timeout();
           return;
         case AuthProtocol::none:
@@ -889,12 +919,13 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
       const ProxyData& p = *proxy_;
       user_ = p.auth_name;
       bool want_chap = auth_methods_.contains(AuthMethod::chap_md5);
+      const AuthProtocol agreed = lcp_ours().auth;
       if (mandatory_chap_) {
-        start_challenge();
+        start_challenge(kChapMd5);
       } else if (auth_methods_.empty()) {
         auth_ok();
-      } else if ((p.auth_type == ProxyAuthType::chap && !p.auth_response.empty() &&
-                  !p.auth_challenge.empty()) ||
+      } else if (((p.auth_type == ProxyAuthType::chap || p.auth_type == ProxyAuthType::mschap_v1) &&
+                  !p.auth_response.empty() && !p.auth_challenge.empty()) ||
                  p.auth_type == ProxyAuthType::pap) {
         auth_kind_ = AuthKind::proxy;
         AuthRequest req;
@@ -904,7 +935,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
           req.method = AuthMethod::pap;
           req.password.assign(p.auth_response.begin(), p.auth_response.end());
         } else {
-          req.method = AuthMethod::chap_md5;
+          req.method = p.auth_type == ProxyAuthType::mschap_v1 ? AuthMethod::mschap_v1
+                                                               : AuthMethod::chap_md5;
           req.chap_id = p.auth_id.value_or(0);
           req.chap_challenge = p.auth_challenge;
           req.chap_response = p.auth_response;
@@ -912,8 +944,10 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
         debug(DebugClass::event,
               [&] { return "verifying proxy authentication of user " + printable(req.user); });
         ask_authenticator(req);
-      } else if (want_chap || lcp_ours().auth == AuthProtocol::chap_md5) {
-        start_challenge();
+      } else if (agreed == AuthProtocol::mschap_v1 || agreed == AuthProtocol::mschap_v2) {
+        start_challenge(chap_algorithm(agreed));
+      } else if (want_chap || agreed == AuthProtocol::chap_md5) {
+        start_challenge(kChapMd5);
       } else {
         auth_kind_ = AuthKind::pap_server;
         arm_auth_timeout();
@@ -926,7 +960,9 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
         arm_auth_timeout();
         return;
       case AuthProtocol::chap_md5:
-        start_challenge();
+      case AuthProtocol::mschap_v1:
+      case AuthProtocol::mschap_v2:
+        start_challenge(chap_algorithm(lcp_ours().auth));
         return;
       case AuthProtocol::none:
         auth_ok();
@@ -973,7 +1009,31 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     const bool ok = auth_accepted_;
     if (auth_kind_ == AuthKind::pap_server)
       return encode_pap_reply({ok ? pap_code::ack : pap_code::nak, id, auth_message_});
+    if (chap_alg_ != kChapMd5)
+      return encode_chap_status(
+          {ok ? chap_code::success : chap_code::failure, id, mschap_reply_text(ok)});
     return encode_chap_status({ok ? chap_code::success : chap_code::failure, id, auth_message_});
+  }
+
+  // MS-CHAP Success: v2 "S=<authenticator response> M=<text>" (RFC 2759 §5), v1 the text.
+  // Failure: what RADIUS sent (MS-CHAP-Error), else "E=691 R=0 C=<challenge> V=3 M=..."
+  // (RFC 2759 §6; no retry: the user dials again).
+  std::string mschap_reply_text(bool ok) const {
+    if (ok) {
+      if (chap_alg_ == kChapMsV1) return auth_message_;
+      if (!auth_attrs_ || auth_attrs_->mschap_auth_response.empty())
+        return auth_message_.empty() ? std::string() : "M=" + auth_message_;
+      return mschap::v2_success_message(auth_attrs_->mschap_auth_response, auth_message_);
+    }
+    if (auth_attrs_ && !auth_attrs_->mschap_error.empty()) return auth_attrs_->mschap_error;
+    const std::size_t n = challenge_size();
+    ByteView challenge = neg_ ? ByteView(neg_->challenge).first(n) : ByteView();
+    return mschap::failure_message(mschap::kErrorAuthFailure, false, challenge,
+                                   "Authentication failure");
+  }
+
+  std::size_t challenge_size() const {
+    return chap_alg_ == kChapMsV1 ? mschap::kV1ChallengeSize : kChallengeSize;
   }
 
   // The Authenticator's answer as kept: verdict and text inline, the attributes (rare with
@@ -982,12 +1042,16 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     auth_accepted_ = r.accepted;
     auth_message_ = r.message;
     auth_message_.shrink_to_fit();
-    if (r.framed_address || !r.framed_pool.empty() || r.session_timeout || r.idle_timeout) {
+    if (r.framed_address || !r.framed_pool.empty() || r.session_timeout || r.idle_timeout ||
+        !r.mschap_auth_response.empty() || !r.mschap_error.empty() || r.mppe_keys) {
       auth_attrs_ = std::make_unique<AuthResult>();
       auth_attrs_->framed_address = r.framed_address;
       auth_attrs_->framed_pool = r.framed_pool;
       auth_attrs_->session_timeout = r.session_timeout;
       auth_attrs_->idle_timeout = r.idle_timeout;
+      auth_attrs_->mschap_auth_response = r.mschap_auth_response;
+      auth_attrs_->mschap_error = r.mschap_error;
+      auth_attrs_->mppe_keys = r.mppe_keys;
     } else {
       auth_attrs_.reset();
     }
@@ -1037,6 +1101,15 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
         break;
       }
       case AuthKind::chap_server: {
+        if (ok && mode_ == SessionMode::lac && chap_alg_ == kChapMsV2 &&
+            r.mschap_auth_response.empty()) {
+          // A user the LAC only recognised (its LNS authenticates): a v2 Success without
+          // the authenticator response would fail the user's mutual authentication, so
+          // none is sent; the LNS renegotiates and authenticates, or continue_locally()
+          // sends it.
+          reply_held_ = true;
+          break;
+        }
         auth_replied_ = true;
         send_control(proto::chap, auth_reply(auth_id_));
         break;
@@ -1044,6 +1117,10 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
       default:
         break;
     }
+    if (!ok && chap_alg_ != kChapMd5 && auth_kind_ != AuthKind::proxy)
+      log_warning(DebugModule::ppp, std::string(tag_.view()) + ": " +
+                                        std::string(to_string(to_protocol_alg())) +
+                                        " authentication failed for user " + printable(user_));
     if (ok) {
       auth_ok();
     } else {
@@ -1054,9 +1131,16 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     }
   }
 
+  AuthProtocol to_protocol_alg() const {
+    return chap_alg_ == kChapMsV1   ? AuthProtocol::mschap_v1
+           : chap_alg_ == kChapMsV2 ? AuthProtocol::mschap_v2
+                                    : AuthProtocol::chap_md5;
+  }
+
   // Server: CHAP challenge, retransmitted on the restart timer up to Max-Configure.
-  void start_challenge() {
+  void start_challenge(std::uint8_t alg) {
     auth_kind_ = AuthKind::chap_server;
+    chap_alg_ = alg;
     neg().auth_tries = 0;
     send_challenge();
   }
@@ -1072,9 +1156,11 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     random_bytes(n.challenge);
     // RFC 1994 §4.1: the Identifier changes with every Challenge sent.
     auth_id_ = static_cast<std::uint8_t>(auth_id_ + 1);
-    send_control(proto::chap,
-                 encode_chap_value({chap_code::challenge, auth_id_,
-                                    Bytes(n.challenge.begin(), n.challenge.end()), chap_name()}));
+    send_control(
+        proto::chap,
+        encode_chap_value({chap_code::challenge, auth_id_,
+                           Bytes(n.challenge.begin(), n.challenge.begin() + challenge_size()),
+                           chap_name()}));
     arm_timer(TimerUse::chap_retry, timer_cfg_.restart);
   }
 
@@ -1145,8 +1231,14 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
       if (c->code == chap_code::challenge) {
         auto ch = decode_chap_value(*c);
         if (!ch) return drop_malformed("CHAP", ch.error());
+        Bytes resp;
+        if (chap_alg_ == kChapMd5) {
+          resp = chap_md5_response(ch->id, client_password(), ch->value);
+        } else if (!mschap_response(ch->value, resp)) {
+          return drop_malformed(
+              "CHAP", {DecodeError::Kind::bad_length, 4, "MS-CHAP Challenge of the wrong size"});
+        }
         auth_id_ = ch->id;
-        Bytes resp = chap_md5_response(ch->id, client_password(), ch->value);
         send_control(proto::chap,
                      encode_chap_value({chap_code::response, ch->id, resp, client_user()}));
         if (!auth_done_) arm_auth_timeout();
@@ -1156,11 +1248,20 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
       if (!st) return drop_malformed("CHAP", st.error());
       if (st->id != auth_id_ || auth_done_) return false;
       if (st->code == chap_code::success) {
+        if (chap_alg_ == kChapMsV2 && !mschap_server_proved(st->message)) {
+          auth_done_ = true;
+          request_close(DownReason::auth_failed,
+                        "MS-CHAP-V2 Success without the right authenticator response: the peer "
+                        "does not know our password");
+          return true;
+        }
         user_ = client_user();
         auth_ok();
       } else {
         auth_done_ = true;
-        request_close(DownReason::auth_failed, "CHAP Failure from the peer: " + st->message);
+        request_close(DownReason::auth_failed,
+                      std::string(chap_alg_ == kChapMd5 ? "CHAP" : "MS-CHAP") +
+                          " Failure from the peer: " + st->message);
       }
       return true;
     }
@@ -1173,23 +1274,79 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
       return true;
     }
     if (auth_pending_) return true;
+    if (chap_alg_ != kChapMd5 && r->value.size() != mschap::kResponseSize)
+      return drop_malformed(
+          "CHAP", {DecodeError::Kind::bad_length, 4, "MS-CHAP Response value not 49 octets"});
     cancel_timer(kAuthSlot);
     user_ = r->name;
+    const ByteView challenge = ByteView(neg().challenge).first(challenge_size());
     if (proxy_out_) {
-      proxy_out_->auth_type = ProxyAuthType::chap;
+      // RFC 2661 carries CHAP and MS-CHAP v1 (Proxy Authen Type 5); nothing for v2, whose
+      // LNS authenticates the user itself.
+      proxy_out_->auth_type = chap_alg_ == kChapMd5    ? ProxyAuthType::chap
+                              : chap_alg_ == kChapMsV1 ? ProxyAuthType::mschap_v1
+                                                       : ProxyAuthType::none;
       proxy_out_->auth_name = r->name;
       proxy_out_->auth_id = r->id;
-      proxy_out_->auth_challenge.assign(neg().challenge.begin(), neg().challenge.end());
-      proxy_out_->auth_response = r->value;
+      proxy_out_->auth_challenge.clear();
+      proxy_out_->auth_response.clear();
+      if (chap_alg_ != kChapMsV2) {
+        proxy_out_->auth_challenge.assign(challenge.begin(), challenge.end());
+        proxy_out_->auth_response = r->value;
+      }
     }
     AuthRequest ar;
-    ar.method = AuthMethod::chap_md5;
+    ar.method = chap_alg_ == kChapMd5    ? AuthMethod::chap_md5
+                : chap_alg_ == kChapMsV1 ? AuthMethod::mschap_v1
+                                         : AuthMethod::mschap_v2;
     ar.user = r->name;
     ar.chap_id = r->id;
-    ar.chap_challenge.assign(neg().challenge.begin(), neg().challenge.end());
+    ar.chap_challenge.assign(challenge.begin(), challenge.end());
     ar.chap_response = r->value;
     ask_authenticator(ar);
     return true;
+  }
+
+  // MS-CHAP peer: the Response value for the server's Challenge (RFC 2433 §5, RFC 2759 §4);
+  // false when the Challenge has the wrong size for the version.
+  bool mschap_response(ByteView challenge, Bytes& out) {
+    Negotiation& n = neg();
+    const mschap::Hash16 ph = mschap::nt_password_hash(client_password());
+    if (chap_alg_ == kChapMsV1) {
+      if (challenge.size() != mschap::kV1ChallengeSize) return false;
+      mschap::V1Response v;
+      v.nt_response = mschap::v1_nt_response(challenge, ph);
+      out = mschap::encode_v1_response(v);
+      keep_client_keys(mschap::v1_mppe_keys(ph, challenge));
+      return true;
+    }
+    if (challenge.size() != mschap::kV2ChallengeSize) return false;
+    std::copy(challenge.begin(), challenge.end(), n.challenge.begin());
+    random_bytes(n.peer_challenge);
+    mschap::V2Response v;
+    v.peer_challenge = n.peer_challenge;
+    v.nt_response = mschap::v2_nt_response(challenge, n.peer_challenge, client_user(), ph);
+    n.nt_response = v.nt_response;
+    out = mschap::encode_v2_response(v);
+    keep_client_keys(mschap::v2_mppe_keys(ph, v.nt_response, false));
+    return true;
+  }
+
+  void keep_client_keys(const mschap::MppeKeys& k) {
+    AuthResult r;
+    r.accepted = true;
+    r.mppe_keys = k;
+    store_auth_result(r);
+  }
+
+  // MS-CHAP v2 mutual authentication (RFC 2759 §8.8): the Success must carry the
+  // authenticator response only a server knowing our password can compute.
+  bool mschap_server_proved(std::string_view message) {
+    auto got = mschap::success_authenticator(message);
+    if (!got || !neg_) return false;
+    return mschap::check_authenticator_response(mschap::nt_password_hash(client_password()),
+                                                neg_->nt_response, neg_->peer_challenge,
+                                                neg_->challenge, client_user(), *got);
   }
 
   bool drop_malformed(const char* what, const DecodeError& e) {
@@ -1316,7 +1473,9 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   bool auth_replied_ = false;  // a PAP Ack/Nak or CHAP Success/Failure went out (auth_reply())
   bool in_authenticate_ = false;
   bool auth_accepted_ = false;
+  bool reply_held_ = false;  // LAC: an MS-CHAP-V2 Success not sent (on_auth_result)
   std::uint8_t auth_id_ = 0;
+  std::uint8_t chap_alg_ = kChapMd5;  // CHAP Algorithm in use (server or client)
   std::string user_;
   std::string auth_message_;
   std::unique_ptr<AuthResult> auth_attrs_;  // accepted/message unused (store_auth_result)

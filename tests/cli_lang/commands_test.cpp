@@ -110,6 +110,9 @@ INSTANTIATE_TEST_SUITE_P(
         UndoCase{kTemplate, "ppp authentication-mode chap", "undo ppp authentication-mode"},
         UndoCase{kTemplate, "ppp authentication-mode pap chap domain corp.com",
                  "undo ppp authentication-mode"},
+        UndoCase{kTemplate, "ppp authentication-mode ms-chap-v2", "undo ppp authentication-mode"},
+        UndoCase{kTemplate, "ppp authentication-mode ms-chap-v2 ms-chap chap pap domain corp.com",
+                 "undo ppp authentication-mode"},
         UndoCase{kTemplate, "ppp timer hold 0", "undo ppp timer hold"},
         UndoCase{kTemplate, "ppp ipcp dns 8.8.8.8 8.8.4.4", "undo ppp ipcp dns"},
         UndoCase{kTemplate, "mtu 1400", "undo mtu"},
@@ -268,6 +271,8 @@ INSTANTIATE_TEST_SUITE_P(
         RejectCase{kTemplate, "ip address 10.0.0.1 33", kWrong},
         RejectCase{kTemplate, "mtu 127", kWrong}, RejectCase{kTemplate, "mtu 1501", kWrong},
         RejectCase{kTemplate, "ppp authentication-mode chap chap", kUnrec},
+        RejectCase{kTemplate, "ppp authentication-mode ms-chap-v2 pap ms-chap-v2", kUnrec},
+        RejectCase{kTemplate, "ppp authentication-mode ms-chap ms-chap", kUnrec},
         RejectCase{kTemplate, "ppp timer hold 32768", kWrong},
         // domain / user / radius / vty
         RejectCase{kDomain, "authentication ppp radius-scheme", kIncomplete},

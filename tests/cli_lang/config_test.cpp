@@ -115,6 +115,22 @@ TEST_F(ConfigTest, LnsExampleRoundTrips) {
   EXPECT_TRUE(g.is_lns());
 }
 
+TEST_F(ConfigTest, MsChapAuthenticationModesRoundTripInTheirOrder) {
+  auto c = round_trip(R"(interface virtual-template 1
+ ppp authentication-mode ms-chap-v2 chap ms-chap pap domain corp.com
+interface virtual-template 2
+ ppp authentication-mode pap ms-chap
+)");
+  using M = config::PppAuthMode;
+  EXPECT_EQ(c.virtual_templates.at(1).auth_modes,
+            (std::vector{M::ms_chap_v2, M::chap, M::ms_chap, M::pap}));
+  EXPECT_EQ(c.virtual_templates.at(1).auth_domain, "corp.com");
+  EXPECT_EQ(c.virtual_templates.at(2).auth_modes, (std::vector{M::pap, M::ms_chap}));
+  EXPECT_NE(render_configuration(c).find(" ppp authentication-mode ms-chap-v2 chap ms-chap pap "
+                                         "domain corp.com\n"),
+            std::string::npos);
+}
+
 TEST_F(ConfigTest, ClientInitiatedExampleRoundTrips) {
   auto c = round_trip(kClient);
   const auto& g = c.l2tp_groups.at(1);

@@ -133,12 +133,22 @@ TEST(PppCodec, LcpOptionsGood) {
   auto pap = decode_lcp_options(hex("03 04 c0 23"));
   ASSERT_TRUE(pap);
   EXPECT_EQ(pap->auth, AuthProtocol::pap);
-  auto mschap = decode_lcp_options(hex("03 05 c2 23 81"));
-  ASSERT_TRUE(mschap);
-  EXPECT_FALSE(mschap->auth);
-  ASSERT_TRUE(mschap->auth_other);
-  EXPECT_EQ(mschap->auth_other->first, proto::chap);
-  EXPECT_EQ(encode_lcp_options(*mschap), hex("03 05 c2 23 81"));
+  auto mschap2 = decode_lcp_options(hex("03 05 c2 23 81"));
+  ASSERT_TRUE(mschap2);
+  EXPECT_EQ(mschap2->auth, AuthProtocol::mschap_v2);
+  EXPECT_FALSE(mschap2->auth_other);
+  EXPECT_EQ(encode_lcp_options(*mschap2), hex("03 05 c2 23 81"));
+  auto mschap1 = decode_lcp_options(hex("03 05 c2 23 80"));
+  ASSERT_TRUE(mschap1);
+  EXPECT_EQ(mschap1->auth, AuthProtocol::mschap_v1);
+  EXPECT_EQ(encode_lcp_options(*mschap1), hex("03 05 c2 23 80"));
+  // A CHAP algorithm we do not implement (SHA-1, 6) stays foreign and round-trips.
+  auto sha = decode_lcp_options(hex("03 05 c2 23 06"));
+  ASSERT_TRUE(sha);
+  EXPECT_FALSE(sha->auth);
+  ASSERT_TRUE(sha->auth_other);
+  EXPECT_EQ(sha->auth_other->first, proto::chap);
+  EXPECT_EQ(encode_lcp_options(*sha), hex("03 05 c2 23 06"));
 }
 
 TEST(PppCodec, LcpRepeatedAuthProtocolLastWins) {

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "common/log.hpp"
+#include "common/mschap.hpp"
 #include "ppp/ppp.hpp"
 #include "startup-config/model.hpp"
 
@@ -75,17 +76,30 @@ struct FakeAuth : Authenticator {
     AuthResult res;
     auto it = users.find(r.user);
     if (it != users.end()) {
-      if (r.method == AuthMethod::pap)
+      if (r.method == AuthMethod::pap) {
         res.accepted = r.password == it->second;
-      else
+      } else if (r.method == AuthMethod::chap_md5) {
         res.accepted =
             chap_md5_response(r.chap_id, it->second, r.chap_challenge) == r.chap_response;
+      } else {
+        auto v = r.method == AuthMethod::mschap_v1
+                     ? mschap::verify_v1(it->second, r.chap_challenge, r.chap_response)
+                     : mschap::verify_v2(it->second, r.chap_challenge, r.chap_response, r.user);
+        res.accepted = v.has_value();
+        if (v && !omit_auth_response) {
+          res.mschap_auth_response =
+              forged_auth_response.empty() ? v->authenticator_response : forged_auth_response;
+          res.mppe_keys = v->keys;
+        }
+      }
     }
     res.message = res.accepted ? "Welcome" : "Denied";
     res.session_timeout = session_timeout;
     return res;
   }
   std::optional<std::chrono::seconds> session_timeout;
+  bool omit_auth_response = false;   // a LAC that only recognises the user
+  std::string forged_auth_response;  // a server that does not know the password
   Handle authenticate(const AuthRequest& r, Done done) override {
     requests.push_back(r);
     Handle h = next++;
@@ -1300,6 +1314,272 @@ TEST(PppSession, DebugLinesEscapeUserNamesAndNeverShowSecrets) {
       saw_user = true;
   }
   EXPECT_TRUE(saw_user);
+}
+
+// ---- MS-CHAP (RFC 2433, RFC 2759) ----------------------------------------------------------
+
+// The CHAP packets of `code` a wire carried, decoded.
+std::vector<ChapStatus> chap_statuses(const Wire& w, std::uint8_t code) {
+  std::vector<ChapStatus> out;
+  for (const auto& f : w.sent) {
+    auto d = decode_frame(f);
+    if (!d || d->protocol != proto::chap) continue;
+    auto c = decode_control(d->payload);
+    if (!c || c->code != code) continue;
+    if (auto st = decode_chap_status(*c)) out.push_back(*st);
+  }
+  return out;
+}
+std::vector<ChapValue> chap_values(const Wire& w, std::uint8_t code) {
+  std::vector<ChapValue> out;
+  for (const auto& f : w.sent) {
+    auto d = decode_frame(f);
+    if (!d || d->protocol != proto::chap) continue;
+    auto c = decode_control(d->payload);
+    if (!c || c->code != code) continue;
+    if (auto v = decode_chap_value(*c)) out.push_back(*v);
+  }
+  return out;
+}
+
+SessionConfig mschap_client(AuthMethod m, std::string pw = "alicepw") {
+  SessionConfig c = client_config("alice@corp.com", std::move(pw));
+  c.auth_methods = {m};
+  return c;
+}
+
+TEST(PppMsChap, V2ClientAndServerComeUpWithMutualAuthentication) {
+  Net n;
+  connect(n, server_config(SessionMode::local, {AuthMethod::mschap_v2}),
+          mschap_client(AuthMethod::mschap_v2));
+  ASSERT_TRUE(n.server_ev.up);
+  ASSERT_TRUE(n.client_ev.up) << n.client_ev.down_detail;
+  EXPECT_EQ(n.server_ev.up->auth, AuthProtocol::mschap_v2);
+  EXPECT_EQ(n.client_ev.up->auth, AuthProtocol::mschap_v2);
+  ASSERT_EQ(n.auth.requests.size(), 1u);
+  const AuthRequest& r = n.auth.requests[0];
+  EXPECT_EQ(r.method, AuthMethod::mschap_v2);
+  EXPECT_EQ(r.chap_challenge.size(), 16u);
+  EXPECT_EQ(r.chap_response.size(), 49u);
+  EXPECT_EQ(r.user, "alice@corp.com");
+  auto challenges = chap_values(n.to_client, chap_code::challenge);
+  ASSERT_EQ(challenges.size(), 1u);
+  EXPECT_EQ(challenges[0].value, r.chap_challenge);
+  auto success = chap_statuses(n.to_client, chap_code::success);
+  ASSERT_EQ(success.size(), 1u);
+  auto want = mschap::verify_v2("alicepw", r.chap_challenge, r.chap_response, r.user);
+  ASSERT_TRUE(want);
+  EXPECT_EQ(success[0].message, want->authenticator_response + " M=Welcome");
+  // Both ends hold the MPPE keys, each its own direction.
+  ASSERT_TRUE(n.server_ev.up->auth_result.mppe_keys);
+  ASSERT_TRUE(n.client_ev.up->auth_result.mppe_keys);
+  EXPECT_EQ(n.server_ev.up->auth_result.mppe_keys->send,
+            n.client_ev.up->auth_result.mppe_keys->recv);
+  EXPECT_EQ(n.server_ev.up->auth_result.mppe_keys->recv,
+            n.client_ev.up->auth_result.mppe_keys->send);
+}
+
+TEST(PppMsChap, V1ClientAndServerComeUp) {
+  Net n;
+  connect(n, server_config(SessionMode::local, {AuthMethod::mschap_v1}),
+          mschap_client(AuthMethod::mschap_v1));
+  ASSERT_TRUE(n.server_ev.up);
+  ASSERT_TRUE(n.client_ev.up) << n.client_ev.down_detail;
+  EXPECT_EQ(n.server_ev.up->auth, AuthProtocol::mschap_v1);
+  ASSERT_EQ(n.auth.requests.size(), 1u);
+  EXPECT_EQ(n.auth.requests[0].method, AuthMethod::mschap_v1);
+  EXPECT_EQ(n.auth.requests[0].chap_challenge.size(), 8u);
+  EXPECT_EQ(n.auth.requests[0].chap_response.size(), 49u);
+}
+
+TEST(PppMsChap, WrongV2PasswordGetsE691AndEndsBothSides) {
+  Net n;
+  connect(n, server_config(SessionMode::local, {AuthMethod::mschap_v2}),
+          mschap_client(AuthMethod::mschap_v2, "wrong"));
+  n.run(10s);
+  ASSERT_TRUE(n.server_ev.down);
+  EXPECT_EQ(*n.server_ev.down, DownReason::auth_failed);
+  ASSERT_TRUE(n.client_ev.down);
+  EXPECT_EQ(*n.client_ev.down, DownReason::auth_failed);
+  EXPECT_NE(n.client_ev.down_detail.find("E=691"), std::string::npos) << n.client_ev.down_detail;
+  EXPECT_EQ(n.pool.acquired, 0);
+  auto failure = chap_statuses(n.to_client, chap_code::failure);
+  ASSERT_EQ(failure.size(), 1u);
+  ASSERT_EQ(n.auth.requests.size(), 1u);
+  std::string challenge = to_hex(n.auth.requests[0].chap_challenge, '\0');
+  for (char& ch : challenge) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  EXPECT_EQ(failure[0].message, "E=691 R=0 C=" + challenge + " V=3 M=Authentication failure");
+}
+
+TEST(PppMsChap, RadiusMsChapErrorIsSentAsIs) {
+  struct ErrorAuth : FakeAuth {
+    Handle authenticate(const AuthRequest& r, Done done) override {
+      requests.push_back(r);
+      AuthResult res;
+      res.mschap_error = "E=649 R=0 M=No dial-in permission";
+      done(res);
+      return 1;
+    }
+  };
+  Net n;
+  ErrorAuth a;
+  n.server =
+      std::make_unique<PppSession>(server_config(SessionMode::local, {AuthMethod::mschap_v2}),
+                                   n.to_client, n.server_ev, n.timers, &a, &n.pool);
+  n.client = std::make_unique<PppSession>(mschap_client(AuthMethod::mschap_v2), n.to_server,
+                                          n.client_ev, n.timers);
+  n.server->start();
+  n.client->start();
+  n.pump();
+  auto failure = chap_statuses(n.to_client, chap_code::failure);
+  ASSERT_EQ(failure.size(), 1u);
+  EXPECT_EQ(failure[0].message, "E=649 R=0 M=No dial-in permission");
+}
+
+TEST(PppMsChap, V2ClientRefusesAServerThatDoesNotKnowThePassword) {
+  Net n;
+  n.auth.forged_auth_response = "S=0000000000000000000000000000000000000000";
+  connect(n, server_config(SessionMode::local, {AuthMethod::mschap_v2}),
+          mschap_client(AuthMethod::mschap_v2));
+  n.run(10s);
+  EXPECT_FALSE(n.client_ev.up);
+  ASSERT_TRUE(n.client_ev.down);
+  EXPECT_EQ(*n.client_ev.down, DownReason::auth_failed);
+  EXPECT_NE(n.client_ev.down_detail.find("authenticator response"), std::string::npos);
+}
+
+TEST(PppMsChap, V2ClientRefusesASuccessWithoutAuthenticatorResponse) {
+  Net n;
+  n.auth.omit_auth_response = true;
+  connect(n, server_config(SessionMode::local, {AuthMethod::mschap_v2}),
+          mschap_client(AuthMethod::mschap_v2));
+  n.run(10s);
+  EXPECT_FALSE(n.client_ev.up);
+  ASSERT_TRUE(n.client_ev.down);
+  EXPECT_EQ(*n.client_ev.down, DownReason::auth_failed);
+}
+
+TEST(PppMsChap, ServerNaksToTheNextMethodInItsOrder) {
+  // The server prefers MS-CHAP-V2, then CHAP; a CHAP-only client Naks and gets CHAP.
+  Net n;
+  SessionConfig c = client_config();
+  c.auth_methods = {AuthMethod::chap_md5};
+  connect(n, server_config(SessionMode::local, {AuthMethod::mschap_v2, AuthMethod::chap_md5}), c);
+  ASSERT_TRUE(n.server_ev.up);
+  EXPECT_EQ(n.server_ev.up->auth, AuthProtocol::chap_md5);
+  EXPECT_GE(n.to_server.count(proto::lcp, 3), 1u);
+}
+
+TEST(PppMsChap, ClientNakSuggestingMsChapV2IsTaken) {
+  // CHAP first at the server, but it allows MS-CHAP-V2: the client's suggestion wins.
+  Net n;
+  connect(n,
+          server_config(SessionMode::local,
+                        {AuthMethod::chap_md5, AuthMethod::pap, AuthMethod::mschap_v2}),
+          mschap_client(AuthMethod::mschap_v2));
+  ASSERT_TRUE(n.server_ev.up);
+  EXPECT_EQ(n.server_ev.up->auth, AuthProtocol::mschap_v2);
+  // The client's Nak named CHAP algorithm 0x81.
+  bool saw = false;
+  for (const auto& f : n.to_server.sent) {
+    auto d = decode_frame(f);
+    if (!d || d->protocol != proto::lcp) continue;
+    auto c = decode_control(d->payload);
+    if (!c || c->code != 3) continue;
+    auto o = decode_lcp_options(c->data);
+    saw = saw || (o && o->auth == AuthProtocol::mschap_v2);
+  }
+  EXPECT_TRUE(saw);
+}
+
+TEST(PppMsChap, MalformedResponseValueIsDroppedNotAuthenticated) {
+  Net n;
+  n.server =
+      std::make_unique<PppSession>(server_config(SessionMode::local, {AuthMethod::mschap_v2}),
+                                   n.to_client, n.server_ev, n.timers, &n.auth, &n.pool);
+  // A CHAP-MD5 client that accepts anything would answer with 16 octets; emulate it with a
+  // client that agrees MS-CHAP-V2 and rewrite its Response value.
+  n.client = std::make_unique<PppSession>(mschap_client(AuthMethod::mschap_v2), n.to_server,
+                                          n.client_ev, n.timers);
+  n.to_server.drop = [](const Frame& f) {
+    return f.protocol == proto::chap && !f.payload.empty() && f.payload[0] == chap_code::response;
+  };
+  n.server->start();
+  n.client->start();
+  n.pump();
+  auto challenges = chap_values(n.to_client, chap_code::challenge);
+  ASSERT_FALSE(challenges.empty());
+  const auto before = n.server->counters().drop_malformed;
+  n.server->receive(
+      encode_frame(proto::chap, encode_chap_value({chap_code::response, challenges.back().id,
+                                                   Bytes(16, 0xaa), "alice@corp.com"})));
+  EXPECT_EQ(n.server->counters().drop_malformed, before + 1);
+  EXPECT_TRUE(n.auth.requests.empty());
+}
+
+TEST(PppMsChap, LacCarriesV1AsProxyType5AndTheLnsVerifiesIt) {
+  Vpdn v;
+  v.client.reset();
+  connect(v, server_config(SessionMode::lac, {AuthMethod::mschap_v1}),
+          mschap_client(AuthMethod::mschap_v1));
+  ASSERT_TRUE(v.server_ev.proxy);
+  const ProxyData& p = *v.server_ev.proxy;
+  EXPECT_EQ(p.auth_type, ProxyAuthType::mschap_v1);
+  EXPECT_EQ(p.auth_challenge.size(), 8u);
+  EXPECT_EQ(p.auth_response.size(), 49u);
+  std::size_t lcp_before = v.to_client.count(proto::lcp, 1);
+  v.lns_phase(false, false, {AuthMethod::mschap_v1});
+  ASSERT_TRUE(v.lns_ev.up) << (v.lns_ev.down ? v.lns_ev.down_detail : "no down");
+  EXPECT_EQ(v.to_client.count(proto::lcp, 1), lcp_before);  // proxy LCP taken
+  ASSERT_EQ(v.auth.requests.size(), 2u);
+  EXPECT_TRUE(v.auth.requests[1].proxied);
+  EXPECT_EQ(v.auth.requests[1].method, AuthMethod::mschap_v1);
+  EXPECT_EQ(v.lns_ev.up->auth, AuthProtocol::mschap_v1);
+}
+
+TEST(PppMsChap, V2HasNoProxyTypeSoTheLnsRenegotiatesAndAuthenticates) {
+  Vpdn v;
+  v.auth.omit_auth_response = true;  // the LAC only recognises the user (domain)
+  connect(v, server_config(SessionMode::lac, {AuthMethod::mschap_v2}),
+          mschap_client(AuthMethod::mschap_v2));
+  ASSERT_TRUE(v.server_ev.proxy);
+  EXPECT_EQ(v.server_ev.proxy->auth_type, ProxyAuthType::none);
+  EXPECT_TRUE(v.server_ev.proxy->auth_response.empty());
+  // No Success from the LAC: without the authenticator response it would fail the user.
+  EXPECT_EQ(v.to_client.count(proto::chap, chap_code::success), 0u);
+  EXPECT_FALSE(v.client_ev.down);
+  v.auth.omit_auth_response = false;
+  std::size_t lcp_before = v.to_client.count(proto::lcp, 1);
+  v.lns_phase(false, false, {AuthMethod::mschap_v2});
+  ASSERT_TRUE(v.lns_ev.up) << (v.lns_ev.down ? v.lns_ev.down_detail : "no down");
+  ASSERT_TRUE(v.client_ev.up) << v.client_ev.down_detail;
+  EXPECT_GT(v.to_client.count(proto::lcp, 1), lcp_before);  // the LNS renegotiated LCP
+  EXPECT_EQ(v.lns_ev.up->auth, AuthProtocol::mschap_v2);
+  ASSERT_EQ(v.auth.requests.size(), 2u);
+  EXPECT_FALSE(v.auth.requests[1].proxied);
+  EXPECT_EQ(v.auth.requests[1].method, AuthMethod::mschap_v2);
+}
+
+TEST(PppMsChap, LacContinuingLocallySendsTheHeldSuccess) {
+  Vpdn v;
+  connect(v, server_config(SessionMode::lac, {AuthMethod::mschap_v2}),
+          mschap_client(AuthMethod::mschap_v2));
+  // Verified here (the authenticator answered with the response): Success sent at once.
+  EXPECT_EQ(v.to_client.count(proto::chap, chap_code::success), 1u);
+  v.server->continue_locally();
+  v.pump();
+  ASSERT_TRUE(v.client_ev.up) << v.client_ev.down_detail;
+}
+
+TEST(PppMsChap, LacHeldSuccessGoesOutWhenContinuingLocally) {
+  Vpdn v;
+  v.auth.omit_auth_response = true;
+  connect(v, server_config(SessionMode::lac, {AuthMethod::mschap_v2}),
+          mschap_client(AuthMethod::mschap_v2));
+  EXPECT_EQ(v.to_client.count(proto::chap, chap_code::success), 0u);
+  v.server->continue_locally();
+  v.pump();
+  EXPECT_EQ(v.to_client.count(proto::chap, chap_code::success), 1u);
 }
 
 }  // namespace

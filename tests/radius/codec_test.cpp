@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "aaa/radius/tunnel.hpp"
+
 namespace vpdnd::aaa::radius {
 namespace {
 
@@ -104,6 +106,113 @@ TEST(RadiusCodec, OversizedValuesRefused) {
   EXPECT_TRUE(a.add(kUserName, std::vector<std::uint8_t>(253, 'x')));
   std::vector<Attribute> many(20, Attribute{kReplyMessage, std::vector<std::uint8_t>(253, 'y')});
   EXPECT_FALSE(encode_accounting_request(1, many, "k"));
+}
+
+}  // namespace
+}  // namespace vpdnd::aaa::radius
+
+namespace vpdnd::aaa::radius {
+namespace {
+
+std::vector<std::uint8_t> vsa(std::uint8_t type, std::vector<std::uint8_t> value) {
+  std::vector<std::uint8_t> v{0, 0, 0x01, 0x37, type, static_cast<std::uint8_t>(value.size() + 2)};
+  v.insert(v.end(), value.begin(), value.end());
+  return v;
+}
+
+TEST(RadiusMsChap, AccessRequestCarriesRfc2548Attributes) {
+  MsChapCredentials c;
+  c.version = 2;
+  c.id = 7;
+  c.challenge.assign(16, 0x11);
+  // PPP value: Peer-Challenge(16) Reserved(8) NT-Response(24) Flags(1).
+  c.response.assign(16, 0x22);
+  c.response.resize(24, 0);
+  c.response.resize(48, 0x33);
+  c.response.push_back(0);
+  AttributeList a;
+  ASSERT_TRUE(add_mschap(a, c));
+  auto ms = vendor_attributes(a.items(), kVendorMicrosoft);
+  ASSERT_EQ(ms.size(), 2u);
+  EXPECT_EQ(ms[0].type, kMsChapChallenge);
+  EXPECT_EQ(ms[0].value, c.challenge);
+  EXPECT_EQ(ms[1].type, kMsChap2Response);
+  ASSERT_EQ(ms[1].value.size(), 50u);  // Ident Flags Peer-Challenge Reserved Response
+  EXPECT_EQ(ms[1].value[0], 7);
+  EXPECT_EQ(ms[1].value[1], 0);
+  EXPECT_EQ(ms[1].value[2], 0x22);
+  EXPECT_EQ(ms[1].value[18], 0);
+  EXPECT_EQ(ms[1].value[26], 0x33);
+  // Raw form: Vendor-Specific, Vendor-Id 311, Vendor-Type 25, Vendor-Length 52.
+  ASSERT_EQ(a.items()[1].type, kVendorSpecific);
+  EXPECT_EQ(a.items()[1].value[3], 0x37);
+  EXPECT_EQ(a.items()[1].value[4], 25);
+  EXPECT_EQ(a.items()[1].value[5], 52);
+
+  c.version = 1;
+  c.challenge.assign(8, 0x11);
+  c.response.back() = 1;
+  AttributeList b;
+  ASSERT_TRUE(add_mschap(b, c));
+  ms = vendor_attributes(b.items(), kVendorMicrosoft);
+  ASSERT_EQ(ms.size(), 2u);
+  EXPECT_EQ(ms[1].type, kMsChapResponse);
+  EXPECT_EQ(ms[1].value[1], 1);  // Flags: use the NT-Response
+  c.challenge.assign(16, 0x11);  // v1 with a v2-sized challenge: refused
+  AttributeList bad;
+  EXPECT_FALSE(add_mschap(bad, c));
+}
+
+TEST(RadiusMsChap, AcceptGivesSuccessTextAndDecryptedMppeKeys) {
+  const std::string secret = "testing123";
+  Authenticator ra{};
+  for (std::size_t i = 0; i < ra.size(); ++i) ra[i] = static_cast<std::uint8_t>(i * 7);
+  std::string send_key(16, '\0'), recv_key(16, '\0');
+  for (int i = 0; i < 16; ++i) {
+    send_key[i] = static_cast<char>(0xa0 + i);
+    recv_key[i] = static_cast<char>(0x10 + i);
+  }
+  std::string success = "S=407A5589115FD0D6209F510FE9C04566932CDA56";
+  std::vector<std::uint8_t> s{9};
+  s.insert(s.end(), success.begin(), success.end());
+  std::vector<Attribute> attrs{
+      {kVendorSpecific, vsa(kMsChap2Success, s)},
+      {kVendorSpecific,
+       vsa(kMsMppeSendKey, detail::encrypt_tunnel_password(send_key, 0x8001, secret, ra))},
+      {kVendorSpecific,
+       vsa(kMsMppeRecvKey, detail::encrypt_tunnel_password(recv_key, 0x8002, secret, ra))},
+  };
+  auto wire = encode_reply(kAccessAccept, 3, ra, attrs, secret, true);
+  Packet p;
+  ASSERT_EQ(check_reply(wire, 3, ra, secret, false, true, &p), ReplyCheck::ok);
+  auto reply = access_reply_from(p, secret, ra);
+  EXPECT_EQ(reply.outcome, RadiusOutcome::accept);
+  EXPECT_EQ(reply.mschap2_success, success);
+  ASSERT_TRUE(reply.mppe_keys);
+  EXPECT_EQ(std::string(reply.mppe_keys->send.begin(), reply.mppe_keys->send.end()), send_key);
+  EXPECT_EQ(std::string(reply.mppe_keys->recv.begin(), reply.mppe_keys->recv.end()), recv_key);
+  // The wrong secret does not decrypt to 16-octet keys.
+  auto other = access_reply_from(p, "other", ra);
+  EXPECT_FALSE(other.mppe_keys);
+}
+
+TEST(RadiusMsChap, RejectGivesMsChapErrorAndMalformedVsasAreSkipped) {
+  const std::string secret = "testing123";
+  Authenticator ra{};
+  std::string error = "E=691 R=0 C=00112233445566778899AABBCCDDEEFF V=3 M=Authentication failure";
+  std::vector<std::uint8_t> e{9};
+  e.insert(e.end(), error.begin(), error.end());
+  std::vector<Attribute> attrs{
+      {kVendorSpecific, {0, 0, 1, 0x37, 2, 200}},  // Vendor-Length beyond the value
+      {kVendorSpecific, vsa(kMsChapError, e)},
+  };
+  auto wire = encode_reply(kAccessReject, 3, ra, attrs, secret, true);
+  Packet p;
+  ASSERT_EQ(check_reply(wire, 3, ra, secret, false, true, &p), ReplyCheck::ok);
+  auto reply = access_reply_from(p, secret, ra);
+  EXPECT_EQ(reply.outcome, RadiusOutcome::reject);
+  EXPECT_EQ(reply.mschap_error, error);
+  EXPECT_TRUE(reply.mschap2_success.empty());
 }
 
 }  // namespace

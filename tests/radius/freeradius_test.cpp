@@ -24,6 +24,7 @@
 #include "aaa/aaa.hpp"
 #include "common/engine.hpp"
 #include "common/log.hpp"
+#include "common/mschap.hpp"
 #include "common/timer.hpp"
 
 namespace vpdnd::aaa {
@@ -116,7 +117,7 @@ std::string radiusd_conf(const fs::path& dir, std::uint16_t auth_port) {
     << "client localhost {\n ipaddr = 127.0.0.1\n secret = testing123\n}\n"
     << "thread pool {\n start_servers = 2\n max_servers = 4\n min_spare_servers = 1\n"
     << " max_spare_servers = 3\n max_requests_per_server = 0\n}\n"
-    << "modules {\n pap {\n  normalise = yes\n }\n chap {\n }\n"
+    << "modules {\n pap {\n  normalise = yes\n }\n chap {\n }\n mschap {\n }\n"
     << " files {\n  filename = ${confdir}/users\n }\n"
     << " detail {\n  filename = ${confdir}/acct-detail\n  permissions = 0600\n"
     << "  header = \"%t\"\n }\n}\n"
@@ -126,8 +127,9 @@ std::string radiusd_conf(const fs::path& dir, std::uint16_t auth_port) {
     << " listen {\n  type = auth\n  ipaddr = 127.0.0.1\n  port = " << auth_port
     << "\n  recv_buff = 4194304\n }\n"
     << " listen {\n  type = acct\n  ipaddr = 127.0.0.1\n  port = " << auth_port + 1 << "\n }\n"
-    << " authorize {\n  chap\n  files\n  pap\n }\n"
-    << " authenticate {\n  Auth-Type PAP {\n   pap\n  }\n  Auth-Type CHAP {\n   chap\n  }\n }\n"
+    << " authorize {\n  chap\n  mschap\n  files\n  pap\n }\n"
+    << " authenticate {\n  Auth-Type PAP {\n   pap\n  }\n  Auth-Type CHAP {\n   chap\n  }\n"
+    << "  Auth-Type MS-CHAP {\n   mschap\n  }\n }\n"
     // FreeRADIUS signs a reply that carries a Message-Authenticator (rad_sign); 3.2.5 and
     // later add one by themselves, Debian 12's 3.2.1 only when told to. vpdnd refuses
     // Access replies without one by default (`attribute 80 check-mode strict`).
@@ -366,6 +368,59 @@ TEST_F(FreeRadiusTest, ChapAccept) {
   // A wrong CHAP response is rejected.
   auto bad = chap_md5(0x42, "nope", challenge);
   req.credentials = ChapCredentials{0x42, challenge, {bad.begin(), bad.end()}};
+  EXPECT_EQ(authenticate(req).failure, AuthFailure::radius_reject);
+}
+
+// RFC 2548 over FreeRADIUS's mschap module with a Cleartext-Password user: MS-CHAP-V2 is
+// accepted with the authenticator response the client checks and the MPPE keys (both as
+// vpdnd computes them from the password), a wrong password is rejected with E=691.
+TEST_F(FreeRadiusTest, MsChapV2AcceptWithAuthenticatorResponseAndMppeKeys) {
+  start_server(10);
+  configure(auth_port_);
+  const std::string user = "chapuser@corp.com";
+  std::vector<std::uint8_t> challenge, peer;
+  for (int i = 0; i < 16; ++i) {
+    challenge.push_back(static_cast<std::uint8_t>(0x51 + i * 5));
+    peer.push_back(static_cast<std::uint8_t>(0x13 + i * 11));
+  }
+  auto response = [&](std::string_view password) {
+    mschap::V2Response v;
+    std::copy(peer.begin(), peer.end(), v.peer_challenge.begin());
+    v.nt_response =
+        mschap::v2_nt_response(challenge, peer, user, mschap::nt_password_hash(password));
+    return mschap::encode_v2_response(v);
+  };
+  AuthRequest req = pap(user, "");
+  req.credentials = MsChapCredentials{2, 0x21, challenge, response("chappw")};
+  auto r = authenticate(req);
+  ASSERT_TRUE(r.accepted) << to_string(r.failure) << " " << r.reply_message;
+  auto local = mschap::verify_v2("chappw", challenge, response("chappw"), user);
+  ASSERT_TRUE(local);
+  EXPECT_EQ(r.mschap_auth_response, local->authenticator_response);
+  ASSERT_TRUE(r.mppe_keys);
+  EXPECT_EQ(*r.mppe_keys, local->keys);
+
+  req.credentials = MsChapCredentials{2, 0x22, challenge, response("wrong")};
+  r = authenticate(req);
+  EXPECT_FALSE(r.accepted);
+  EXPECT_EQ(r.failure, AuthFailure::radius_reject);
+  EXPECT_EQ(r.mschap_error.rfind("E=691", 0), 0u) << r.mschap_error;
+  EXPECT_EQ(logged().find("chappw"), std::string::npos);
+}
+
+TEST_F(FreeRadiusTest, MsChapV1Accept) {
+  start_server(11);
+  configure(auth_port_);
+  std::vector<std::uint8_t> challenge{1, 2, 3, 4, 5, 6, 7, 8};
+  mschap::V1Response v;
+  v.nt_response = mschap::v1_nt_response(challenge, mschap::nt_password_hash("pappw"));
+  AuthRequest req = pap("papuser", "");
+  req.credentials = MsChapCredentials{1, 0x31, challenge, mschap::encode_v1_response(v)};
+  auto r = authenticate(req);
+  EXPECT_TRUE(r.accepted) << to_string(r.failure);
+  EXPECT_TRUE(r.mppe_keys);
+  v.nt_response = mschap::v1_nt_response(challenge, mschap::nt_password_hash("nope"));
+  req.credentials = MsChapCredentials{1, 0x31, challenge, mschap::encode_v1_response(v)};
   EXPECT_EQ(authenticate(req).failure, AuthFailure::radius_reject);
 }
 

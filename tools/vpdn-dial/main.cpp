@@ -338,10 +338,15 @@ void User::send_ip(ByteView packet) {
 void User::on_up(const ppp::SessionUpInfo& info) {
   if (state_ != State::dialing) return;
   const Options& o = d_.options();
-  if ((o.auth == AuthPreference::chap && info.auth != ppp::AuthProtocol::chap_md5) ||
-      (o.auth == AuthPreference::pap && info.auth != ppp::AuthProtocol::pap)) {
+  const ppp::AuthProtocol expected =
+      o.auth == AuthPreference::chap       ? ppp::AuthProtocol::chap_md5
+      : o.auth == AuthPreference::pap      ? ppp::AuthProtocol::pap
+      : o.auth == AuthPreference::mschap   ? ppp::AuthProtocol::mschap_v1
+      : o.auth == AuthPreference::mschapv2 ? ppp::AuthProtocol::mschap_v2
+                                           : ppp::AuthProtocol::none;
+  if (o.auth != AuthPreference::any && info.auth != expected) {
     std::string why = "authenticated with " + std::string(ppp::to_string(info.auth)) +
-                      ", expected " + (o.auth == AuthPreference::chap ? "CHAP" : "PAP");
+                      ", expected " + std::string(ppp::to_string(expected));
     finish(false, why);
     return;
   }
@@ -425,6 +430,8 @@ ppp::SessionConfig Dialer::ppp_config(const User& u) const {
   c.mru = o_.access == Access::pppoe ? ppp::kPppoeMtu : 1500;
   if (o_.auth == AuthPreference::chap) c.auth_methods = {ppp::AuthMethod::chap_md5};
   if (o_.auth == AuthPreference::pap) c.auth_methods = {ppp::AuthMethod::pap};
+  if (o_.auth == AuthPreference::mschap) c.auth_methods = {ppp::AuthMethod::mschap_v1};
+  if (o_.auth == AuthPreference::mschapv2) c.auth_methods = {ppp::AuthMethod::mschap_v2};
   c.request_dns = true;
   c.echo_interval = 10s;
   c.tag = "dial " + std::to_string(u.number());

@@ -21,8 +21,10 @@ const char* kUsage =
     "  --hold SECONDS       keep each session up this long, then hang up (default 0;\n"
     "                       -1 = until SIGINT/SIGTERM)\n"
     "  --timeout SECONDS    setup time limit per user (default 30)\n"
-    "  --chap | --pap       allowed authentication (the PPP client Naks the other);\n"
-    "  --auth pap|chap      same as --pap / --chap\n"
+    "  --chap | --pap | --mschap | --mschapv2\n"
+    "                       allowed authentication (the PPP client Naks the others;\n"
+    "                       MS-CHAP-V2 checks the server's authenticator response)\n"
+    "  --auth pap|chap|mschap|mschapv2  same as --pap / --chap / --mschap / --mschapv2\n"
     "  --tun                put session addresses on a TUN device and carry IP through them\n"
     "  --tun-name NAME      TUN device (default vdial0)\n"
     "  --route PREFIX/LEN   route PREFIX via the TUN (with --tun)\n"
@@ -122,12 +124,20 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
       if (!value(v) || !number(v, o.timeout_s) || !(o.timeout_s > 0))
         return fail("--timeout needs seconds > 0");
     } else if (a == "--auth") {
-      if (!value(v) || (v != "pap" && v != "chap")) return fail("--auth needs pap or chap");
-      o.auth = v == "pap" ? AuthPreference::pap : AuthPreference::chap;
+      if (!value(v) || (v != "pap" && v != "chap" && v != "mschap" && v != "mschapv2"))
+        return fail("--auth needs pap, chap, mschap or mschapv2");
+      o.auth = v == "pap"      ? AuthPreference::pap
+               : v == "chap"   ? AuthPreference::chap
+               : v == "mschap" ? AuthPreference::mschap
+                               : AuthPreference::mschapv2;
     } else if (a == "--chap") {
       o.auth = AuthPreference::chap;
     } else if (a == "--pap") {
       o.auth = AuthPreference::pap;
+    } else if (a == "--mschap") {
+      o.auth = AuthPreference::mschap;
+    } else if (a == "--mschapv2") {
+      o.auth = AuthPreference::mschapv2;
     } else if (a == "--tun") {
       o.tun = true;
     } else if (a == "--tun-name") {

@@ -11,7 +11,7 @@
 namespace vpdnd::dial {
 
 enum class Access { pppoe, l2tp };
-enum class AuthPreference { any, pap, chap };
+enum class AuthPreference { any, pap, chap, mschap, mschapv2 };
 
 struct Options {
   Access access = Access::pppoe;

@@ -151,9 +151,8 @@ class AutoClients::Client final : public ppp::PppLowerLayer, public ppp::PppList
       log_warning(DebugModule::l2tp,
                   tag() + ": no device to put " + info.local_address.to_string() + " on");
     }
-    std::string method = info.auth == ppp::AuthProtocol::chap_md5 ? "CHAP"
-                         : info.auth == ppp::AuthProtocol::pap    ? "PAP"
-                                                                  : "";
+    std::string method =
+        info.auth == ppp::AuthProtocol::none ? "" : std::string(ppp::to_string(info.auth));
     owner_.l2tp_.set_call_info(call_, user(), info.local_address, interface(), method);
     log_info(DebugModule::l2tp, tag() + ": up, address " + info.local_address.to_string() +
                                     " peer " + info.peer_address.to_string());
@@ -184,7 +183,10 @@ class AutoClients::Client final : public ppp::PppLowerLayer, public ppp::PppList
     if (!template_.chap_user.empty()) {
       sc.user = template_.chap_user;
       sc.password = template_.chap_password.plain;
-      sc.auth_methods = {ppp::AuthMethod::chap_md5};
+      // The CHAP credentials answer MS-CHAP as well (the LNS's choice; a Windows-style LNS
+      // asks for MS-CHAP-V2), which also proves the LNS knows the password.
+      sc.auth_methods = {ppp::AuthMethod::chap_md5, ppp::AuthMethod::mschap_v2,
+                         ppp::AuthMethod::mschap_v1};
     } else if (!template_.pap_user.empty()) {
       sc.user = template_.pap_user;
       sc.password = template_.pap_password.plain;

@@ -19,9 +19,39 @@ namespace {
 
 // The LAC-side user check for a full-name local user (CLI-REFERENCE "LAC-side user check"):
 // the password the user gave must be the local user's.
-bool verify_locally(const ppp::AuthRequest& r, const std::string& secret) {
-  if (r.method == ppp::AuthMethod::pap) return equal_secret(r.password, secret);
-  return equal_secret(r.chap_response, aaa::chap_md5(r.chap_id, secret, r.chap_challenge));
+// MS-CHAP: `out` gets the v2 authenticator response and the MPPE keys.
+bool verify_locally(const ppp::AuthRequest& r, const std::string& secret, ppp::AuthResult& out) {
+  switch (r.method) {
+    case ppp::AuthMethod::pap:
+      return equal_secret(r.password, secret);
+    case ppp::AuthMethod::chap_md5:
+      return equal_secret(r.chap_response, aaa::chap_md5(r.chap_id, secret, r.chap_challenge));
+    case ppp::AuthMethod::mschap_v1:
+    case ppp::AuthMethod::mschap_v2: {
+      auto v = r.method == ppp::AuthMethod::mschap_v1
+                   ? mschap::verify_v1(secret, r.chap_challenge, r.chap_response)
+                   : mschap::verify_v2(secret, r.chap_challenge, r.chap_response, r.user);
+      if (!v) return false;
+      out.mschap_auth_response = v->authenticator_response;
+      out.mppe_keys = v->keys;
+      return true;
+    }
+  }
+  return false;
+}
+
+const char* method_text(ppp::AuthMethod m) {
+  switch (m) {
+    case ppp::AuthMethod::pap:
+      return "PAP";
+    case ppp::AuthMethod::chap_md5:
+      return "CHAP";
+    case ppp::AuthMethod::mschap_v1:
+      return "MS-CHAP";
+    case ppp::AuthMethod::mschap_v2:
+      return "MS-CHAP-V2";
+  }
+  return "?";
 }
 
 }  // namespace
@@ -62,7 +92,7 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
   Handle authenticate(const ppp::AuthRequest& r, Done done) override {
     const auto& cfg = owner_.store_.running();
     user_ = r.user;
-    auth_method_ = r.method == ppp::AuthMethod::pap ? "PAP" : "CHAP";
+    auth_method_ = method_text(r.method);
     owner_.access_.set_access_info(in_.id, "Auth", user_, {});
     match_ = find_lac_group(cfg, r.user, "");
     if (match_) {
@@ -75,9 +105,9 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
       }
       if (check.kind == LacUserCheckKind::full_name_user) {
         auto u = cfg.local_users.find(check.local_user);
-        bool ok = u != cfg.local_users.end() && verify_locally(r, u->second.password.plain);
-        if (ok) plan_group_ = match_->group;
         ppp::AuthResult res;
+        bool ok = u != cfg.local_users.end() && verify_locally(r, u->second.password.plain, res);
+        if (ok) plan_group_ = match_->group;
         res.accepted = ok;
         res.message = ok ? "Welcome" : "Authentication failed";
         done(res);
@@ -87,11 +117,7 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
     // No local stand-in: AAA decides (RADIUS may name the LNS with RFC 2868 attributes).
     aaa::AuthRequest req;
     req.user_name = r.user;
-    if (r.method == ppp::AuthMethod::pap) {
-      req.credentials = aaa::PapCredentials{r.password};
-    } else {
-      req.credentials = aaa::ChapCredentials{r.chap_id, r.chap_challenge, r.chap_response};
-    }
+    req.credentials = to_credentials(r);
     req.calling_station_id = in_.calling_number;
     req.nas_port = in_.id.session;
     req.nas_port_id = in_.interface;

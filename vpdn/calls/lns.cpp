@@ -95,18 +95,18 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
   Handle authenticate(const ppp::AuthRequest& r, Done done) override {
     aaa::AuthRequest req;
     req.user_name = r.user;
-    if (r.method == ppp::AuthMethod::pap) {
-      req.credentials = aaa::PapCredentials{r.password};
-    } else {
-      req.credentials = aaa::ChapCredentials{r.chap_id, r.chap_challenge, r.chap_response};
-    }
+    req.credentials = to_credentials(r);
     req.calling_station_id = strings_.get(kCalling);
     req.called_station_id = strings_.get(kCalled);
     req.nas_port = id_.session;
     req.nas_port_id = "Virtual-Template" + std::to_string(vt_);
     req.domain_override = strings_.get(kAuthDomain);
-    auth_method_ = static_cast<std::uint8_t>(kMethodSet | (r.proxied ? kMethodProxied : 0) |
-                                             (r.method == ppp::AuthMethod::pap ? kMethodPap : 0));
+    auth_method_ =
+        static_cast<std::uint8_t>(kMethodSet | (r.proxied ? kMethodProxied : 0) |
+                                  (r.method == ppp::AuthMethod::pap         ? kMethodPap
+                                   : r.method == ppp::AuthMethod::mschap_v1 ? kMethodMsChap
+                                   : r.method == ppp::AuthMethod::mschap_v2 ? kMethodMsChapV2
+                                                                            : 0));
     return owner_.aaa_.authenticate(std::move(req),
                                     [this, done = std::move(done)](aaa::AuthResult a) {
                                       setup().auth = a;
@@ -353,11 +353,15 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     return *setup_;
   }
 
-  static constexpr std::uint8_t kMethodSet = 1, kMethodProxied = 2, kMethodPap = 4;
+  static constexpr std::uint8_t kMethodSet = 1, kMethodProxied = 2, kMethodPap = 4,
+                                kMethodMsChap = 8, kMethodMsChapV2 = 16;
   std::string auth_method() const {
     if (!(auth_method_ & kMethodSet)) return "none";
     return std::string((auth_method_ & kMethodProxied) ? "proxy " : "") +
-           ((auth_method_ & kMethodPap) ? "PAP" : "CHAP");
+           ((auth_method_ & kMethodPap)        ? "PAP"
+            : (auth_method_ & kMethodMsChap)   ? "MS-CHAP"
+            : (auth_method_ & kMethodMsChapV2) ? "MS-CHAP-V2"
+                                               : "CHAP");
   }
   struct IdleWatch {
     explicit IdleWatch(TimerService& t) : timer(t) {}

@@ -78,7 +78,26 @@ inline ppp::AuthResult to_ppp(const aaa::AuthResult& a) {
   r.framed_pool = a.framed_pool;
   if (a.session_timeout_s) r.session_timeout = std::chrono::seconds(*a.session_timeout_s);
   if (a.idle_timeout_s) r.idle_timeout = std::chrono::seconds(*a.idle_timeout_s);
+  r.mschap_auth_response = a.mschap_auth_response;
+  r.mschap_error = a.mschap_error;
+  r.mppe_keys = a.mppe_keys;
   return r;
+}
+
+// The AAA credentials for what a PPP authenticator received.
+inline aaa::Credentials to_credentials(const ppp::AuthRequest& r) {
+  switch (r.method) {
+    case ppp::AuthMethod::pap:
+      return aaa::PapCredentials{r.password};
+    case ppp::AuthMethod::chap_md5:
+      return aaa::ChapCredentials{r.chap_id, r.chap_challenge, r.chap_response};
+    case ppp::AuthMethod::mschap_v1:
+    case ppp::AuthMethod::mschap_v2:
+      return aaa::MsChapCredentials{
+          static_cast<std::uint8_t>(r.method == ppp::AuthMethod::mschap_v1 ? 1 : 2), r.chap_id,
+          r.chap_challenge, r.chap_response};
+  }
+  return aaa::PapCredentials{};
 }
 
 inline std::string key(CallId id) {

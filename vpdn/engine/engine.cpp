@@ -1518,6 +1518,9 @@ class L2tpEngine::Impl {
         case ppp::ProxyAuthType::pap:
           s.set(Session::auth_method, "proxy PAP");
           break;
+        case ppp::ProxyAuthType::mschap_v1:
+          s.set(Session::auth_method, "proxy MS-CHAP");
+          break;
         default:
           break;
       }
@@ -1654,6 +1657,7 @@ class L2tpEngine::Impl {
     if (ctx->request.proxy) {
       if (ctx->request.proxy->auth_type == ppp::ProxyAuthType::chap) method = "CHAP";
       if (ctx->request.proxy->auth_type == ppp::ProxyAuthType::pap) method = "PAP";
+      if (ctx->request.proxy->auth_type == ppp::ProxyAuthType::mschap_v1) method = "MS-CHAP";
     }
     s->text.assign({ctx->request.calling_number, ctx->request.called_number, ctx->request.user,
                     ctx->request.interface, method});
