@@ -272,7 +272,7 @@ INSTANTIATE_TEST_SUITE_P(
         RejectCase{kTemplate, "mtu 127", kWrong}, RejectCase{kTemplate, "mtu 1501", kWrong},
         RejectCase{kTemplate, "ppp authentication-mode chap chap", kUnrec},
         RejectCase{kTemplate, "ppp authentication-mode ms-chap-v2 pap ms-chap-v2", kUnrec},
-        RejectCase{kTemplate, "ppp authentication-mode ms-chap ms-chap", kUnrec},
+        RejectCase{kTemplate, "ppp authentication-mode ms-chap-v2 ms-chap-v2", kUnrec},
         RejectCase{kTemplate, "ppp timer hold 32768", kWrong},
         // domain / user / radius / vty
         RejectCase{kDomain, "authentication ppp radius-scheme", kIncomplete},

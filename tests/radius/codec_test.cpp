@@ -114,10 +114,10 @@ TEST(RadiusCodec, OversizedValuesRefused) {
 namespace vpdnd::aaa::radius {
 namespace {
 
-std::vector<std::uint8_t> vsa(std::uint8_t type, std::vector<std::uint8_t> value) {
-  std::vector<std::uint8_t> v{0, 0, 0x01, 0x37, type, static_cast<std::uint8_t>(value.size() + 2)};
-  v.insert(v.end(), value.begin(), value.end());
-  return v;
+std::vector<std::uint8_t> vsa(std::uint8_t type, const std::vector<std::uint8_t>& value) {
+  AttributeList a;
+  EXPECT_TRUE(a.add_vendor(kVendorMicrosoft, type, value));
+  return a.items().at(0).value;
 }
 
 TEST(RadiusMsChap, AccessRequestCarriesRfc2548Attributes) {
