@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <cstdint>
+#include <future>
 #include <optional>
 #include <string>
 #include <utility>
@@ -12,6 +13,7 @@
 
 #include "aaa/aaa.hpp"
 #include "aaa/status.hpp"
+#include "ipsec/status.hpp"
 #include "ppp/status.hpp"
 #include "vpdn/status.hpp"
 
@@ -182,6 +184,25 @@ class Operations {
   // call's teardown: accounting Stop with Admin-Reset, address back to its pool). Returns
   // how many were ended.
   virtual std::size_t reset_pppoe_sessions(const PppoeSessionFilter&) { return 0; }
+
+  // IPsec through strongSwan's charon. charon is asked off the engine thread: the future
+  // is ready once it answered, so wait on it outside Engine::call.
+  virtual std::shared_future<ipsec::SaSnapshot> ipsec_sas() {
+    std::promise<ipsec::SaSnapshot> p;
+    ipsec::SaSnapshot none;
+    none.error = "IPsec is not running";
+    p.set_value(std::move(none));
+    return p.get_future().share();
+  }
+  virtual ipsec::Statistics ipsec_statistics() const { return {}; }
+  // `reset ike sa [connection-id N]` / `reset ipsec sa [policy NAME [SEQ]]`: queued to
+  // charon; "" when queued, else the message to print.
+  virtual std::string reset_ike_sa(std::optional<std::uint32_t>) {
+    return "% IPsec is not running.";
+  }
+  virtual std::string reset_ipsec_sa(const std::string&, std::optional<std::uint16_t>) {
+    return "% IPsec is not running.";
+  }
 };
 
 }  // namespace vpdnd::cli

@@ -21,6 +21,10 @@ std::string_view to_string(DebugModule m) {
       return "AAA";
     case DebugModule::radius:
       return "RADIUS";
+    case DebugModule::ike:
+      return "IKE";
+    case DebugModule::ipsec:
+      return "IPsec";
     case DebugModule::count:
       break;
   }
@@ -39,6 +43,10 @@ std::string_view keyword(DebugModule m) {
       return "aaa";
     case DebugModule::radius:
       return "radius";
+    case DebugModule::ike:
+      return "ike";
+    case DebugModule::ipsec:
+      return "ipsec";
     case DebugModule::count:
       break;
   }

@@ -25,7 +25,7 @@
 
 namespace vpdnd {
 
-enum class DebugModule : std::uint8_t { l2tp, ppp, pppoe, aaa, radius, count };
+enum class DebugModule : std::uint8_t { l2tp, ppp, pppoe, aaa, radius, ike, ipsec, count };
 enum class DebugClass : std::uint8_t { control, error, event, hidden, payload, count };
 
 std::string_view to_string(DebugModule m);  // "L2TP", "PPP", ...

@@ -18,14 +18,10 @@
 
 #include "common/ipv4.hpp"
 #include "startup-config/interface_name.hpp"
+#include "startup-config/ipsec.hpp"
+#include "startup-config/secret_type.hpp"
 
 namespace vpdnd::config {
-
-struct Secret {
-  std::string plain;  // empty = not configured
-  bool empty() const { return plain.empty(); }
-  bool operator==(const Secret&) const = default;
-};
 
 // ---- L2TP --------------------------------------------------------------------------
 
@@ -122,6 +118,7 @@ struct VirtualTemplate {
 struct Interface {
   std::string name;  // a Linux name (eth1) or a canonical Comware name (GigabitEthernet0/0)
   std::optional<std::uint16_t> pppoe_server_template;
+  std::string ipsec_policy;  // `ipsec apply policy NAME`; empty: none
   bool operator==(const Interface&) const = default;
 };
 
@@ -317,6 +314,7 @@ struct RunningConfig {
   }
   std::vector<StaticRoute> static_routes;  // in configuration order
   InfoCenter info_center;
+  IpsecConfig ipsec;  // `ike ...` and `ipsec ...` (startup-config/ipsec.hpp)
 
   RunningConfig() {
     // Not a designated initializer: -Wextra (missing-field-initializers) rejects one that
@@ -345,6 +343,7 @@ enum class ConfigSection {
   user_interface,
   static_route,  // `ip route-static`
   info_center,   // `info-center ...`
+  ipsec,  // any `ike ...` / `ipsec ...` node or `ipsec apply policy`; key = node name
 };
 
 struct ConfigChange {

@@ -237,6 +237,7 @@ Block interface_block(const RunningConfig& c, const Interface& i) {
   add_kept(b, c, "interface " + i.name);
   if (i.pppoe_server_template)
     b.push_back(" pppoe-server bind virtual-template " + std::to_string(*i.pppoe_server_template));
+  if (!i.ipsec_policy.empty()) b.push_back(" ipsec apply policy " + i.ipsec_policy);
   return b;
 }
 
@@ -475,6 +476,9 @@ std::string render_view_block(const RunningConfig& c, View v, const std::string&
       blocks.push_back(b);
       break;
     }
+    default:
+      blocks.push_back(ipsec_view_block(c, v, object));
+      break;
   }
   return join(blocks) + "#\nreturn\n";
 }
@@ -499,6 +503,7 @@ std::string render_configuration(const config::RunningConfig& c) {
   for (auto& [n, t] : c.virtual_templates) blocks.push_back(template_block(c, t));
   for (auto& [name, i] : c.interfaces) blocks.push_back(interface_block(c, i));
   for (auto& [n, g] : c.l2tp_groups) blocks.push_back(group_block(c, g));
+  for (auto& b : ipsec_blocks(c)) blocks.push_back(std::move(b));
   blocks.push_back(static_routes_block(c));
   blocks.push_back(ssh_user_block(c));
   blocks.push_back(vty_block(c, c.vty));

@@ -213,6 +213,7 @@ const Grammar& grammar() {
     register_interface_display(built);
     register_routing(built);
     register_logbuffer(built);
+    register_ipsec(built);
     return built;
   }();
   return g;
@@ -269,6 +270,8 @@ std::string Session::prompt() const {
     }
     case View::count:
       break;
+    default:
+      return "[" + sysname_ + "-" + ipsec_prompt(view_, object_) + "]";
   }
   return "[" + sysname_ + "]";
 }

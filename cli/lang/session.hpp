@@ -29,6 +29,12 @@ enum class View {
   key_code,    // `public-key-code begin` inside it
   dae,  // radius dynamic-author server
   foreign,  // a Comware view vpdnd does not implement (`vlan 1`): its lines are kept
+  ike_proposal,           // `ike proposal N`
+  ike_keychain,           // `ike keychain NAME`
+  ike_profile,            // `ike profile NAME`
+  ipsec_transform_set,    // `ipsec transform-set NAME`
+  ipsec_policy_template,  // `ipsec policy-template NAME N` (object "NAME N")
+  ipsec_policy,           // `ipsec policy NAME N isakmp` (object "NAME N")
   count
 };
 
@@ -100,6 +106,12 @@ void register_interface_display(Grammar& g);  // commands_interface_display.cpp
 void register_routing(Grammar& g);            // commands_routing.cpp
 void register_logbuffer(Grammar& g);          // commands_logbuffer.cpp
 void register_dae(Grammar& g);
+void register_ipsec(Grammar& g);         // commands_ipsec.cpp
+// commands_ipsec.cpp: the IKE/IPsec views' prompts (after the sysname) and blocks.
+std::string ipsec_prompt(View v, const std::string& object);
+std::vector<std::vector<std::string>> ipsec_blocks(const config::RunningConfig& c);
+std::vector<std::string> ipsec_view_block(const config::RunningConfig& c, View v,
+                                          const std::string& object);
 
 class Session final : public CommandSession {
  public:
