@@ -74,7 +74,14 @@ constexpr Entry kKnown[] = {
     {View::system, "undo cwmp", L},
     {View::system, "acl", B},
     {View::system, "nat", L},
-    {View::system, "ssh", L},
+    {View::system, "ssh server port", L},
+    {View::system, "ssh server authentication-retries", L},
+    {View::system, "ssh server authentication-timeout", L},
+    {View::system, "ssh server rekey-interval", L},
+    {View::system, "ssh server compatible-ssh1x", L},
+    {View::system, "ssh server acl", L},
+    {View::system, "ssh server dscp", L},
+    {View::system, "ssh client", L},
     {View::system, "undo ssh", L},
     {View::system, "sftp", L},
     {View::system, "ftp", L},
@@ -113,8 +120,6 @@ constexpr Entry kKnown[] = {
     {View::system, "rip", B},
     {View::system, "bgp", B},
     {View::system, "isis", B},
-    {View::system, "ike", B},
-    {View::system, "ipsec", B},
     {View::system, "pki", B},
     {View::system, "nqa", B},
     {View::system, "track", L},
@@ -335,8 +340,17 @@ std::string kept_key(View view, const std::string& object) {
       return object;
     case View::user:
     case View::system:
+    case View::public_key:
+    case View::key_code:
+    case View::dae:
+    case View::ike_proposal:
+    case View::ike_keychain:
+    case View::ike_profile:
+    case View::ipsec_transform_set:
+    case View::ipsec_policy_template:
+    case View::ipsec_policy:
     case View::count:
-      break;
+      break;  // views whose every line vpdnd applies: nothing kept under them
   }
   return {};
 }

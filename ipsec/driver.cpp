@@ -1,0 +1,505 @@
+// The strongSwan driver: charon and swanctl run on a worker thread; results come back to
+// the engine thread by post.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "common/log.hpp"
+#include "ipsec/ipsec.hpp"
+
+extern char** environ;
+
+namespace vpdnd::ipsec {
+namespace {
+
+struct Output {
+  int status = -1;  // exit status; -1: could not run or timed out
+  std::string text;
+};
+
+// Runs argv with stdout+stderr captured; killed after `timeout`.
+Output run(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
+           std::chrono::milliseconds timeout) {
+  Output out;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    out.text = std::strerror(errno);
+    return out;
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::vector<std::string> env_store = extra_env;
+  std::vector<char*> env;
+  for (char** e = environ; *e; ++e) env.push_back(*e);
+  for (auto& e : env_store) env.push_back(e.data());
+  env.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), env.data());
+  posix_spawn_file_actions_destroy(&fa);
+  close(fds[1]);
+  if (rc != 0) {
+    close(fds[0]);
+    out.text = argv[0] + ": " + std::strerror(rc);
+    return out;
+  }
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[4096];
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      kill(pid, SIGKILL);
+      out.text += "\n(timed out)";
+      break;
+    }
+    pollfd p{fds[0], POLLIN, 0};
+    int n = poll(&p, 1, static_cast<int>(left.count()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) continue;
+    ssize_t got = read(fds[0], buf, sizeof buf);
+    if (got <= 0) break;
+    if (out.text.size() < (1u << 22)) out.text.append(buf, static_cast<std::size_t>(got));
+  }
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) && out.text.find("(timed out)") == std::string::npos)
+    out.status = WEXITSTATUS(status);
+  return out;
+}
+
+// Writes `text` to `path` readable by root only (it may hold keys), atomically.
+std::string write_private(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return tmp + ": " + std::strerror(errno);
+  fchmod(fd, 0600);  // an older file of the same name may have had other bits
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      std::string e = std::strerror(errno);
+      ::close(fd);
+      return tmp + ": " + e;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  fsync(fd);
+  ::close(fd);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) return path + ": " + std::strerror(errno);
+  return {};
+}
+
+// The first line of swanctl's complaint, without the plugin-loading noise it prints.
+std::string first_error(const std::string& text) {
+  std::size_t pos = 0;
+  std::string fallback;
+  while (pos < text.size()) {
+    auto nl = text.find('\n', pos);
+    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? text.size() : nl + 1;
+    if (line.empty() || line.find("plugin '") != std::string::npos ||
+        line.find("opening directory") != std::string::npos)
+      continue;
+    if (line.find("rror") != std::string::npos || line.find("fail") != std::string::npos)
+      return line;
+    if (fallback.empty()) fallback = line;
+  }
+  return fallback;
+}
+
+// charon's log line -> which debugging switch shows it. "[IKE]"/"[ENC]"/"[NET]"/"[CFG]"
+// are the key exchange, "[CHD]"/"[KNL]"/"[ESP]" the IPsec SAs.
+void relay_log_line(const std::string& line) {
+  DebugModule m = DebugModule::ike;
+  DebugClass c = DebugClass::event;
+  if (line.find("[CHD]") != std::string::npos || line.find("[KNL]") != std::string::npos ||
+      line.find("[ESP]") != std::string::npos)
+    m = DebugModule::ipsec;
+  if (line.find("[ENC]") != std::string::npos || line.find("[NET]") != std::string::npos)
+    c = DebugClass::control;
+  // What an operator must see without debugging on: a peer that failed to authenticate
+  // (wrong pre-shared key) or to agree on proposals.
+  static const char* kAlways[] = {
+      "AUTHENTICATION_FAILED", "no shared key found", "decryption failed",   "NO_PROPOSAL_CHOSEN",
+      "no matching proposal",  "invalid HASH_V1",     "failed to establish", "no IKE config found"};
+  for (auto* k : kAlways)
+    if (line.find(k) != std::string::npos) {
+      log_warning(m, "event=charon " + line);
+      return;
+    }
+  LogBus::instance().debug(m, c, "charon: " + line);
+}
+
+}  // namespace
+
+struct Driver::Impl : std::enable_shared_from_this<Impl> {
+  Impl(boost::asio::io_context& io, DriverOptions o) : io_(io), options_(std::move(o)), timer_(io) {
+    if (options_.vici_uri.empty() || options_.mode == DriverOptions::Mode::own)
+      options_.vici_uri = "unix://" + options_.run_dir + "/charon.vici";
+    if (options_.log_path.empty() && options_.mode == DriverOptions::Mode::own)
+      options_.log_path = options_.run_dir + "/charon.log";
+    stats_.charon = options_.mode == DriverOptions::Mode::own
+                        ? "not started (no IPsec policy applied)"
+                        : "attached to " + options_.vici_uri;
+    worker_ = std::thread([this] { work(); });
+  }
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (worker_.joinable()) worker_.join();
+    timer_.cancel();
+    if (charon_pid_ > 0) {
+      kill(charon_pid_, SIGTERM);
+      int status = 0;
+      for (int i = 0; i < 50 && waitpid(charon_pid_, &status, WNOHANG) == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (waitpid(charon_pid_, &status, WNOHANG) == 0) {
+        kill(charon_pid_, SIGKILL);
+        waitpid(charon_pid_, &status, 0);
+      }
+    }
+  }
+
+  // ---- worker thread ----
+  void queue(std::function<void()> job) {
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+  }
+  void work() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+        if (stopping_) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      job();
+      tail_log();
+    }
+  }
+  template <class F>
+  void to_engine(F&& f) {
+    boost::asio::post(io_, [weak = weak_from_this(), f = std::forward<F>(f)]() mutable {
+      if (auto self = weak.lock()) f(*self);
+    });
+  }
+  Output swanctl(std::vector<std::string> args) {
+    args.insert(args.begin(), options_.swanctl);
+    args.push_back("--uri");
+    args.push_back(options_.vici_uri);
+    return run(args, {}, std::chrono::seconds(10));
+  }
+  bool charon_alive() {
+    if (charon_pid_ <= 0) return false;
+    int status = 0;
+    if (waitpid(charon_pid_, &status, WNOHANG) == charon_pid_) {
+      charon_pid_ = -1;
+      return false;
+    }
+    return true;
+  }
+  // Own mode: charon with our strongswan.conf. Returns "" when it answers on VICI.
+  std::string ensure_charon(const std::string& strongswan_conf) {
+    if (options_.mode != DriverOptions::Mode::own) return {};
+    if (charon_alive()) return {};
+    ::mkdir(options_.run_dir.c_str(), 0700);
+    ::chmod(options_.run_dir.c_str(), 0700);
+    std::string conf = options_.run_dir + "/strongswan.conf";
+    if (auto e = write_private(conf, strongswan_conf); !e.empty()) return e;
+    log_offset_ = 0;
+    ::truncate(options_.log_path.c_str(), 0);
+    std::string sock = options_.run_dir + "/charon.vici";
+    ::unlink(sock.c_str());
+    std::vector<std::string> env{"STRONGSWAN_CONF=" + conf};
+    std::vector<char*> args{const_cast<char*>(options_.charon.c_str()), nullptr};
+    std::vector<char*> envp;
+    for (char** e = environ; *e; ++e) envp.push_back(*e);
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid = 0;
+    int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), envp.data());
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) return options_.charon + ": " + std::strerror(rc);
+    charon_pid_ = pid;
+    for (int i = 0; i < 100; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (!charon_alive())
+        return "charon exited at start (see " + options_.log_path +
+               "; another charon may hold /run/charon.pid)";
+      struct stat st {};
+      if (::stat(sock.c_str(), &st) == 0) return {};
+    }
+    return "charon did not open " + sock + " within 10 s";
+  }
+  void tail_log() {
+    if (options_.log_path.empty()) return;
+    int fd = ::open(options_.log_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st {};
+    if (fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) < log_offset_)
+      log_offset_ = 0;  // rotated or truncated
+    std::string text;
+    char buf[8192];
+    ssize_t n;
+    while ((n = pread(fd, buf, sizeof buf, static_cast<off_t>(log_offset_))) > 0 &&
+           text.size() < (1u << 20)) {
+      text.append(buf, static_cast<std::size_t>(n));
+      log_offset_ += static_cast<std::uint64_t>(n);
+    }
+    ::close(fd);
+    auto last = text.rfind('\n');
+    if (last == std::string::npos) {
+      log_offset_ -= text.size();
+      return;
+    }
+    log_offset_ -= text.size() - last - 1;  // an unfinished line is read next time
+    text.resize(last + 1);
+    std::vector<std::string> lines;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      auto nl = text.find('\n', pos);
+      lines.push_back(text.substr(pos, nl - pos));
+      pos = nl + 1;
+    }
+    to_engine([lines = std::move(lines)](Impl&) {
+      for (auto& l : lines) relay_log_line(l);
+    });
+  }
+
+  // ---- engine thread ----
+  void apply(const config::RunningConfig& config) {
+    Rendered r = render_swanctl(config);
+    std::string ss = render_strongswan_conf(options_, config.ipsec);
+    guard_ = r.guard;
+    stats_.connections = r.connections;
+    if (r.swanctl_conf == last_conf_ && ss == last_strongswan_) return;
+    bool settings_changed = ss != last_strongswan_ && !last_strongswan_.empty();
+    last_conf_ = r.swanctl_conf;
+    last_strongswan_ = ss;
+    for (auto& w : r.warnings) log_warning(DebugModule::ipsec, "event=ipsec-config-skipped " + w);
+    {
+      // A configuration file applies line by line: only the newest text is loaded, once
+      // the worker gets to it.
+      std::lock_guard lock(mutex_);
+      next_.conf = r.swanctl_conf;
+      next_.strongswan = ss;
+      next_.wanted = !r.connections.empty();
+      next_.settings_changed = next_.settings_changed || settings_changed;
+      if (load_queued_) {
+        schedule_refresh();
+        return;
+      }
+      load_queued_ = true;
+    }
+    queue([this] { load(); });
+    schedule_refresh();
+  }
+  // Worker thread: (start charon and) load the newest rendered configuration.
+  void load() {
+    Pending p;
+    {
+      std::lock_guard lock(mutex_);
+      p = std::move(next_);
+      next_ = Pending{};
+      load_queued_ = false;
+    }
+    if (!p.wanted && !charon_alive() && options_.mode == DriverOptions::Mode::own) return;
+    std::string err = ensure_charon(p.strongswan);
+    if (err.empty() && p.settings_changed && options_.mode == DriverOptions::Mode::own) {
+      write_private(options_.run_dir + "/strongswan.conf", p.strongswan);
+      swanctl({"--reload-settings"});
+    }
+    std::string file = options_.run_dir + "/swanctl.conf";
+    if (err.empty()) {
+      ::mkdir(options_.run_dir.c_str(), 0700);
+      err = write_private(file, p.conf);
+    }
+    if (err.empty()) {
+      Output o = swanctl({"--load-all", "--noprompt", "--file", file});
+      if (o.status != 0) err = "swanctl --load-all: " + first_error(o.text);
+    }
+    pid_t pid = charon_pid_;
+    to_engine([err, pid](Impl& self) {
+      ++self.stats_.config_loads;
+      if (self.options_.mode == DriverOptions::Mode::own)
+        self.stats_.charon = pid > 0 ? "running (pid " + std::to_string(pid) + ")" : "not running";
+      if (!err.empty()) {
+        ++self.stats_.config_load_failures;
+        self.stats_.last_load_error = err;
+        log_error(DebugModule::ipsec, "event=ipsec-load-failed error=" + err);
+      } else {
+        self.stats_.last_load_error.clear();
+        log_info(DebugModule::ipsec, "event=ipsec-loaded");
+      }
+    });
+  }
+  void schedule_refresh() {
+    if (refreshing_ || !guard_.active()) return;
+    refreshing_ = true;
+    timer_.expires_after(options_.refresh);
+    timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      self->refreshing_ = false;
+      if (!self->guard_.active()) return;
+      self->refresh();
+      self->schedule_refresh();
+    });
+  }
+  std::shared_future<SaSnapshot> refresh() {
+    auto promise = std::make_shared<std::promise<SaSnapshot>>();
+    auto future = promise->get_future().share();
+    if (list_pending_) {
+      // One read at a time; a second caller gets the same answer.
+      waiting_.push_back(promise);
+      return future;
+    }
+    list_pending_ = true;
+    waiting_.push_back(promise);
+    queue([this] {
+      SaSnapshot snap;
+      if (options_.mode == DriverOptions::Mode::own && !charon_alive()) {
+        snap.error = "charon is not running";
+      } else {
+        Output o = swanctl({"--list-sas", "--pretty", "--noblock"});
+        if (o.status == 0) {
+          snap.available = true;
+          snap.sas = parse_list_sas(o.text);
+        } else {
+          snap.error = first_error(o.text);
+        }
+      }
+      to_engine([snap](Impl& self) {
+        self.list_pending_ = false;
+        if (snap.available) self.protected_ = protected_peers(snap.sas);
+        for (auto& p : self.waiting_) p->set_value(snap);
+        self.waiting_.clear();
+      });
+    });
+    return future;
+  }
+  bool admit(Ipv4 peer) {
+    if (l2tp_admitted(guard_, peer, protected_)) return true;
+    ++stats_.plain_l2tp_refused;
+    debug_lazy(DebugModule::ipsec, DebugClass::error, [&] {
+      return "Refused L2TP from " + peer.to_string() + ": no IPsec SA protects it";
+    });
+    // Re-read soon: the peer's SA may have come up since the last read.
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_forced_ > std::chrono::milliseconds(500)) {
+      last_forced_ = now;
+      refresh();
+    }
+    return false;
+  }
+  std::string terminate(std::vector<std::vector<std::string>> commands) {
+    queue([this, commands = std::move(commands)] {
+      for (auto& c : commands) {
+        Output o = swanctl(c);
+        if (o.status != 0)
+          to_engine([e = first_error(o.text)](Impl&) {
+            log_warning(DebugModule::ipsec, "event=ipsec-reset-failed error=" + e);
+          });
+      }
+    });
+    refresh();
+    return {};
+  }
+
+  boost::asio::io_context& io_;
+  DriverOptions options_;
+  boost::asio::steady_timer timer_;
+  // engine thread
+  GuardPolicy guard_;
+  std::vector<Ipv4> protected_;
+  Statistics stats_;
+  std::string last_conf_, last_strongswan_;
+  bool refreshing_ = false, list_pending_ = false;
+  std::vector<std::shared_ptr<std::promise<SaSnapshot>>> waiting_;
+  std::chrono::steady_clock::time_point last_forced_{};
+  // shared with the worker, under mutex_
+  struct Pending {
+    std::string conf, strongswan;
+    bool wanted = false, settings_changed = false;
+  } next_;
+  bool load_queued_ = false;
+  // worker thread
+  pid_t charon_pid_ = -1;
+  std::uint64_t log_offset_ = 0;
+  std::thread worker_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+};
+
+Driver::Driver(boost::asio::io_context& io, DriverOptions options)
+    : impl_(std::make_shared<Impl>(io, std::move(options))) {}
+Driver::~Driver() {
+  impl_->stop();
+}
+void Driver::apply(const config::RunningConfig& config) {
+  impl_->apply(config);
+}
+std::shared_future<SaSnapshot> Driver::sas() {
+  return impl_->refresh();
+}
+Statistics Driver::statistics() const {
+  return impl_->stats_;
+}
+bool Driver::admit_l2tp(Ipv4 peer) {
+  return impl_->admit(peer);
+}
+std::string Driver::reset_ike(std::optional<std::uint32_t> id) {
+  if (id) return impl_->terminate({{"--terminate", "--ike-id", std::to_string(*id), "--force"}});
+  std::vector<std::vector<std::string>> cmds;
+  for (auto& c : impl_->stats_.connections)
+    cmds.push_back({"--terminate", "--ike", c.connection, "--force"});
+  if (cmds.empty()) return "% No IKE SA exists.";
+  return impl_->terminate(std::move(cmds));
+}
+std::string Driver::reset_ipsec(const std::string& policy, std::optional<std::uint16_t> seq) {
+  std::vector<std::vector<std::string>> cmds;
+  for (auto& c : impl_->stats_.connections)
+    if (policy.empty() || (c.policy == policy && (!seq || c.sequence == *seq)))
+      cmds.push_back({"--terminate", "--child", c.connection, "--force"});
+  if (cmds.empty()) return "% No IPsec SA matched.";
+  return impl_->terminate(std::move(cmds));
+}
+
+}  // namespace vpdnd::ipsec

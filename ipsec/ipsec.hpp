@@ -1,0 +1,104 @@
+// DOC: IPsec through strongSwan. vpdnd never implements IKE or ESP: this module renders the
+// running config's `ike ...`/`ipsec ...` nodes into swanctl.conf for strongSwan's charon,
+// drives charon (its own instance, or one already running) with the swanctl tool, reads
+// the SAs back for the displays, and decides whether an L2TP datagram may be accepted
+// ("plain L2TP must not slip past": where an IPsec policy applies, L2TP from a peer with
+// no established IPsec SA is refused and counted).
+//
+// Threads: render_swanctl, parse_list_sas and l2tp_admitted are pure. Driver lives on
+// the engine thread (its io_context); every swanctl/charon call runs on the driver's own
+// worker thread and its results are posted back, so the engine never blocks on charon.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/ipv4.hpp"
+#include "ipsec/status.hpp"
+#include "startup-config/model.hpp"
+
+namespace vpdnd::ipsec {
+
+// Which L2TP peers must come through IPsec: every peer when a dial-in (template) policy
+// is applied, else the peers named by applied `isakmp` policies' remote-address.
+struct GuardPolicy {
+  bool any_peer = false;
+  std::vector<Ipv4> peers;
+  bool active() const { return any_peer || !peers.empty(); }
+  bool operator==(const GuardPolicy&) const = default;
+};
+
+struct Rendered {
+  std::string swanctl_conf;  // holds the keys: written 0600
+  std::vector<ConnectionOrigin> connections;
+  std::vector<std::string> warnings;  // nodes skipped because incomplete, and why
+  GuardPolicy guard;
+};
+
+// The applied policies (`ipsec apply policy` on an interface) as swanctl.conf: one IKEv1
+// connection per policy entry (per template entry for `isakmp template`), PSKs from the
+// profiles' keychains in the secrets section.
+Rendered render_swanctl(const config::RunningConfig& config);
+
+struct DriverOptions {
+  enum class Mode : std::uint8_t { own, attach } mode = Mode::own;
+  // own: the directory vpdnd keeps charon's files in (strongswan.conf, swanctl.conf,
+  // the VICI socket, charon's log); created 0700.
+  std::string run_dir = "/run/vpdnd/ipsec";
+  std::string charon = "/usr/lib/ipsec/charon";
+  std::string swanctl = "swanctl";
+  // attach: charon's VICI socket ("unix:///var/run/charon.vici"); own: derived from run_dir.
+  std::string vici_uri;
+  // charon's log vpdnd reads to relay it (attach: charon's own filelog path, may be empty).
+  std::string log_path;
+  // strongSwan plugins loaded by our own charon in addition to the standard ones
+  // ("kernel-libipsec" where the kernel has no XFRM).
+  std::vector<std::string> extra_plugins;
+  std::chrono::milliseconds refresh{2000};  // SA list refresh while a policy is applied
+};
+
+// strongswan.conf for our own charon: VICI socket and log in run_dir, NAT keepalive.
+std::string render_strongswan_conf(const DriverOptions& options, const config::IpsecConfig& c);
+
+// `swanctl --list-sas --pretty` output -> the IKE SAs (with their child SAs).
+std::vector<IkeSa> parse_list_sas(std::string_view pretty);
+
+// The addresses of peers with an established IKE SA and an installed child SA.
+std::vector<Ipv4> protected_peers(const std::vector<IkeSa>& sas);
+
+// Whether an L2TP datagram from `peer` may be accepted.
+bool l2tp_admitted(const GuardPolicy& policy, Ipv4 peer, const std::vector<Ipv4>& protected_peers);
+
+class Driver {
+ public:
+  Driver(boost::asio::io_context& io, DriverOptions options);
+  ~Driver();
+  Driver(const Driver&) = delete;
+  Driver& operator=(const Driver&) = delete;
+
+  // Engine thread. Renders the config; when it changed, (starts charon and) loads it.
+  void apply(const config::RunningConfig& config);
+  // Engine thread. A fresh read of charon's SAs; the future is fulfilled by the worker.
+  std::shared_future<SaSnapshot> sas();
+  Statistics statistics() const;
+  // Engine thread: the guard decision for one datagram; a refusal is counted and makes
+  // the SA list be re-read soon (a client whose SA just came up is admitted on its
+  // retransmission).
+  bool admit_l2tp(Ipv4 peer);
+  std::string reset_ike(std::optional<std::uint32_t> id);
+  std::string reset_ipsec(const std::string& policy, std::optional<std::uint16_t> sequence);
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace vpdnd::ipsec

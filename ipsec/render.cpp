@@ -1,0 +1,337 @@
+// The running config -> swanctl.conf / strongswan.conf.
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+#include "ipsec/ipsec.hpp"
+
+namespace vpdnd::ipsec {
+namespace {
+
+using namespace config;
+
+const char* ike_cipher(IkeCipher c) {
+  switch (c) {
+    case IkeCipher::des3_cbc:
+      return "3des";
+    case IkeCipher::aes_cbc_128:
+      return "aes128";
+    case IkeCipher::aes_cbc_192:
+      return "aes192";
+    case IkeCipher::aes_cbc_256:
+      return "aes256";
+  }
+  return "aes128";
+}
+const char* ike_hash(IkeHash h) {
+  switch (h) {
+    case IkeHash::md5:
+      return "md5";
+    case IkeHash::sha:
+      return "sha1";
+    case IkeHash::sha256:
+      return "sha256";
+    case IkeHash::sha384:
+      return "sha384";
+    case IkeHash::sha512:
+      return "sha512";
+  }
+  return "sha1";
+}
+const char* group(DhGroup g) {
+  switch (g) {
+    case DhGroup::group1:
+      return "modp768";
+    case DhGroup::group2:
+      return "modp1024";
+    case DhGroup::group5:
+      return "modp1536";
+    case DhGroup::group14:
+      return "modp2048";
+    case DhGroup::group19:
+      return "ecp256";
+    case DhGroup::group20:
+      return "ecp384";
+    case DhGroup::group24:
+      return "modp2048s256";
+  }
+  return "modp1024";
+}
+const char* esp_cipher(EspCipher c) {
+  switch (c) {
+    case EspCipher::des3_cbc:
+      return "3des";
+    case EspCipher::aes_cbc_128:
+      return "aes128";
+    case EspCipher::aes_cbc_192:
+      return "aes192";
+    case EspCipher::aes_cbc_256:
+      return "aes256";
+    case EspCipher::null:
+      return "null";
+  }
+  return "aes128";
+}
+const char* esp_hash(EspHash h) {
+  switch (h) {
+    case EspHash::md5:
+      return "md5";
+    case EspHash::sha1:
+      return "sha1";
+    case EspHash::sha256:
+      return "sha256";
+    case EspHash::sha384:
+      return "sha384";
+    case EspHash::sha512:
+      return "sha512";
+  }
+  return "sha1";
+}
+
+// What the built-in L2TP/IPsec clients offer (Windows: AES-256/AES-128/3DES with SHA-1 or
+// SHA-256, MODP-1024 or MODP-2048; macOS/iOS/Android within the same set), accepted when a
+// profile names no proposal.
+constexpr const char* kClientIke = "aes256-aes128-3des-sha256-sha1-modp2048-modp1024";
+constexpr const char* kClientEsp = "aes256-aes128-3des-sha256-sha1";
+
+// charon's section names are settings keys: letters, digits, '-' and '_' only ('.' would
+// nest). Other characters of a Comware name become '_'.
+std::string key_name(const std::string& s) {
+  std::string out = s;
+  for (auto& c : out)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) c = '_';
+  return out;
+}
+
+std::string hex(const std::string& s) {
+  std::string out = "0x";
+  char buf[3];
+  for (unsigned char c : s) {
+    std::snprintf(buf, sizeof buf, "%02x", c);
+    out += buf;
+  }
+  return out;
+}
+
+std::string cidr(Ipv4 a, Ipv4 mask) {
+  int prefix = mask_to_prefix(mask).value_or(32);
+  if (prefix == 32) return a.to_string();
+  if (prefix == 0) return "%any";
+  return Ipv4{a.value & mask.value}.to_string() + "/" + std::to_string(prefix);
+}
+
+struct Conn {
+  ConnectionOrigin origin;
+  const IpsecPolicyEntry* entry = nullptr;  // the entry carrying the settings
+  bool responder_only = false;              // a template: any (matching) peer dials in
+};
+
+}  // namespace
+
+std::string render_strongswan_conf(const DriverOptions& o, const IpsecConfig& c) {
+  std::string out;
+  out += "# Written by vpdnd for its own charon; rewritten on every start.\n";
+  out += "charon {\n";
+  out += "  install_routes = no\n";
+  out += "  keep_alive = " + std::to_string(c.nat_keepalive_s) + "s\n";
+  out += "  plugins {\n";
+  out += "    include /etc/strongswan.d/charon/*.conf\n";
+  out += "    vici {\n      socket = unix://" + o.run_dir + "/charon.vici\n    }\n";
+  for (auto& p : o.extra_plugins) out += "    " + p + " {\n      load = yes\n    }\n";
+  out += "  }\n";
+  out += "  filelog {\n    vpdnd {\n";
+  out += "      path = " + o.run_dir + "/charon.log\n";
+  out += "      default = 1\n      ike_name = yes\n      flush_line = yes\n";
+  out += "    }\n  }\n";
+  out += "}\n";
+  return out;
+}
+
+Rendered render_swanctl(const RunningConfig& config) {
+  Rendered r;
+  const IpsecConfig& s = config.ipsec;
+  std::vector<Conn> conns;
+  std::set<std::string> names;
+  auto unique = [&](std::string name) {
+    std::string n = name;
+    for (int i = 2; names.count(n); ++i) n = name + "_" + std::to_string(i);
+    names.insert(n);
+    return n;
+  };
+  for (auto& [ifname, iface] : config.interfaces) {
+    if (iface.ipsec_policy.empty()) continue;
+    bool any_entry = false;
+    for (auto& [key, e] : s.policies) {
+      if (key.first != iface.ipsec_policy) continue;
+      any_entry = true;
+      std::string base = key_name(e.name) + "-" + std::to_string(e.sequence);
+      if (!e.template_name.empty()) {
+        bool found = false;
+        for (auto& [tkey, t] : s.templates) {
+          if (tkey.first != e.template_name) continue;
+          found = true;
+          Conn c;
+          c.entry = &t;
+          c.responder_only = true;
+          c.origin.connection = unique(base + "-" + std::to_string(t.sequence));
+          c.origin.interface = ifname;
+          c.origin.policy = e.name;
+          c.origin.sequence = e.sequence;
+          c.origin.template_name = t.name;
+          c.origin.template_sequence = t.sequence;
+          conns.push_back(c);
+        }
+        if (!found)
+          r.warnings.push_back("ipsec policy " + e.name + " " + std::to_string(e.sequence) +
+                               ": policy template " + e.template_name + " does not exist");
+        continue;
+      }
+      if (!e.remote_address) {
+        r.warnings.push_back("ipsec policy " + e.name + " " + std::to_string(e.sequence) +
+                             ": no remote-address");
+        continue;
+      }
+      Conn c;
+      c.entry = &e;
+      c.origin.connection = unique(base);
+      c.origin.interface = ifname;
+      c.origin.policy = e.name;
+      c.origin.sequence = e.sequence;
+      conns.push_back(c);
+    }
+    if (!any_entry)
+      r.warnings.push_back("interface " + ifname + ": ipsec policy " + iface.ipsec_policy +
+                           " does not exist");
+  }
+
+  std::string out = "# Written by vpdnd from its running configuration; do not edit.\n";
+  out += "connections {\n";
+  std::vector<std::string> keychains_used;
+  std::vector<Conn> rendered;
+  for (auto& c : conns) {
+    const IpsecPolicyEntry& e = *c.entry;
+    std::string where = "connection " + c.origin.connection;
+    if (e.transform_sets.empty()) {
+      r.warnings.push_back(where + ": no transform-set");
+      continue;
+    }
+    std::vector<const TransformSet*> sets;
+    for (auto& n : e.transform_sets)
+      if (auto it = s.transform_sets.find(n); it != s.transform_sets.end())
+        sets.push_back(&it->second);
+      else
+        r.warnings.push_back(where + ": transform set " + n + " does not exist");
+    if (sets.empty()) continue;
+    const IkeProfile* profile = nullptr;
+    if (auto it = s.profiles.find(e.ike_profile); it != s.profiles.end()) profile = &it->second;
+    if (!profile) {
+      r.warnings.push_back(where + ": IKE profile " +
+                           (e.ike_profile.empty() ? std::string("not set") : e.ike_profile) +
+                           " does not exist");
+      continue;
+    }
+    c.origin.ike_profile = profile->name;
+    c.origin.transport = sets.front()->mode == EncapsulationMode::transport;
+    if (sets.front()->pfs)
+      c.origin.pfs = "dh-group" + std::to_string(static_cast<int>(*sets.front()->pfs));
+
+    std::string remote_addrs = "%any";
+    if (!c.responder_only)
+      remote_addrs = e.remote_address->to_string();
+    else if (profile->match_address)
+      remote_addrs = cidr(profile->match_address->first, profile->match_address->second);
+
+    std::string ike;
+    std::uint32_t ike_life = IkeProposal{}.sa_duration_s;
+    for (auto n : profile->proposals) {
+      auto it = s.proposals.find(n);
+      if (it == s.proposals.end()) {
+        r.warnings.push_back(where + ": IKE proposal " + std::to_string(n) + " does not exist");
+        continue;
+      }
+      if (ike.empty()) ike_life = it->second.sa_duration_s;
+      if (!ike.empty()) ike += ",";
+      ike += std::string(ike_cipher(it->second.encryption)) + "-" +
+             ike_hash(it->second.authentication) + "-" + group(it->second.dh);
+    }
+    if (ike.empty()) ike = kClientIke;
+
+    std::string esp;
+    for (auto* t : sets) {
+      std::string one;
+      if (t->esp_encryption.empty() && t->esp_authentication.empty()) {
+        one = kClientEsp;
+      } else {
+        for (auto x : t->esp_encryption) one += std::string(one.empty() ? "" : "-") + esp_cipher(x);
+        for (auto x : t->esp_authentication)
+          one += std::string(one.empty() ? "" : "-") + esp_hash(x);
+      }
+      if (t->pfs) one += std::string("-") + group(*t->pfs);
+      if (!esp.empty()) esp += ",";
+      esp += one;
+    }
+
+    std::string n = c.origin.connection;
+    out += "  " + n + " {\n";
+    out += "    version = 1\n";
+    out += std::string("    aggressive = ") +
+           (profile->exchange_mode == ExchangeMode::aggressive ? "yes" : "no") + "\n";
+    out += "    local_addrs = %any\n";
+    out += "    remote_addrs = " + remote_addrs + "\n";
+    out += "    proposals = " + ike + "\n";
+    out += "    rekey_time = " + std::to_string(ike_life) + "s\n";
+    out += "    send_certreq = no\n";
+    out += "    local {\n      auth = psk\n    }\n";
+    out += "    remote {\n      auth = psk\n";
+    if (!c.responder_only) out += "      id = " + e.remote_address->to_string() + "\n";
+    out += "    }\n";
+    out += "    children {\n      " + n + " {\n";
+    out += std::string("        mode = ") + (c.origin.transport ? "transport" : "tunnel") + "\n";
+    // L2TP is what vpdnd protects: our UDP 1701 to whatever port the peer uses (macOS and
+    // iOS do not send from 1701).
+    out += "        local_ts = dynamic[udp/1701]\n";
+    out += "        remote_ts = dynamic[udp]\n";
+    out += "        esp_proposals = " + esp + "\n";
+    if (e.lifetime) out += "        life_time = " + std::to_string(*e.lifetime) + "s\n";
+    out += std::string("        start_action = ") + (c.responder_only ? "none" : "trap") + "\n";
+    out += "        dpd_action = clear\n";
+    out += "      }\n    }\n  }\n";
+    for (auto& k : profile->keychains)
+      if (std::find(keychains_used.begin(), keychains_used.end(), k) == keychains_used.end())
+        keychains_used.push_back(k);
+    if (profile->keychains.empty()) r.warnings.push_back(where + ": profile names no keychain");
+    if (c.responder_only)
+      r.guard.any_peer = true;
+    else if (std::find(r.guard.peers.begin(), r.guard.peers.end(), *e.remote_address) ==
+             r.guard.peers.end())
+      r.guard.peers.push_back(*e.remote_address);
+    r.connections.push_back(c.origin);
+  }
+  out += "}\n";
+
+  out += "secrets {\n";
+  int index = 0;
+  std::set<std::pair<std::uint32_t, std::uint32_t>> seen;
+  for (auto& k : keychains_used) {
+    auto it = s.keychains.find(k);
+    if (it == s.keychains.end()) {
+      r.warnings.push_back("IKE keychain " + k + " does not exist");
+      continue;
+    }
+    for (auto& psk : it->second.keys) {
+      // The first keychain naming an address wins, as the profile's keychain order says.
+      if (!seen.insert({psk.address.value & psk.mask.value, psk.mask.value}).second) continue;
+      out += "  ike-" + std::to_string(++index) + " {\n";
+      std::string id = cidr(psk.address, psk.mask);
+      // No id: the key is for any peer (`0.0.0.0 0.0.0.0`).
+      if (id != "%any") out += "    id-1 = " + id + "\n";
+      out += "    secret = " + hex(psk.key.plain) + "\n";
+      out += "  }\n";
+    }
+  }
+  out += "}\n";
+  r.swanctl_conf = std::move(out);
+  return r;
+}
+
+}  // namespace vpdnd::ipsec

@@ -1,0 +1,298 @@
+// IKE/IPsec configuration (Comware V7) and displays, against a fake Operations.
+#include "cli/ipsec_display.hpp"
+#include "startup-config/secret.hpp"
+#include "tests/cli_lang/fixture.hpp"
+
+namespace vpdnd::cli::test {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class IpsecCliTest : public ShellTest {};
+
+// The L2TP/IPsec dial-in configuration of the docs, as an operator types it.
+const char* kDialIn[] = {
+    "ike proposal 1",
+    "encryption-algorithm aes-cbc-256",
+    "authentication-algorithm sha256",
+    "dh group14",
+    "sa duration 28800",
+    "quit",
+    "ike keychain clients",
+    "pre-shared-key address 0.0.0.0 0.0.0.0 key simple Sup3r-Secret",
+    "quit",
+    "ike profile clients",
+    "keychain clients",
+    "match remote identity address 0.0.0.0 0.0.0.0",
+    "proposal 1",
+    "quit",
+    "ike nat-keepalive 30",
+    "ipsec transform-set l2tp",
+    "encapsulation-mode transport",
+    "esp encryption-algorithm aes-cbc-256 aes-cbc-128 3des-cbc",
+    "esp authentication-algorithm sha1 sha256",
+    "pfs dh-group2",
+    "quit",
+    "ipsec policy-template dialin 1",
+    "transform-set l2tp",
+    "ike-profile clients",
+    "quit",
+    "ipsec policy vpdn 10 isakmp template dialin",
+    "interface eth1",
+    "ipsec apply policy vpdn",
+    "quit",
+};
+
+TEST_F(IpsecCliTest, DialInConfigurationIsKeptWithTheKeyInCipherAndPromptsAreComware) {
+  auto s = system_session();
+  for (auto* line : kDialIn) {
+    auto r = s->execute(line);
+    ASSERT_TRUE(r.ok) << line << ": " << r.output;
+    if (std::string(line) == "ike proposal 1") {
+      EXPECT_EQ(s->prompt(), "[VPDN-ike-proposal-1]");
+    }
+    if (std::string(line) == "ipsec policy-template dialin 1") {
+      EXPECT_EQ(s->prompt(), "[VPDN-ipsec-policy-template-dialin-1]");
+    }
+  }
+  auto c = running();
+  const auto& p = c.ipsec.proposals.at(1);
+  EXPECT_EQ(p.encryption, config::IkeCipher::aes_cbc_256);
+  EXPECT_EQ(p.authentication, config::IkeHash::sha256);
+  EXPECT_EQ(p.dh, config::DhGroup::group14);
+  EXPECT_EQ(p.sa_duration_s, 28800u);
+  ASSERT_EQ(c.ipsec.keychains.at("clients").keys.size(), 1u);
+  EXPECT_EQ(c.ipsec.keychains.at("clients").keys[0].key.plain, "Sup3r-Secret");
+  EXPECT_EQ(c.ipsec.keychains.at("clients").keys[0].mask, Ipv4{});
+  const auto& t = c.ipsec.transform_sets.at("l2tp");
+  EXPECT_EQ(t.mode, config::EncapsulationMode::transport);
+  EXPECT_EQ(t.esp_encryption.size(), 3u);
+  EXPECT_EQ(t.esp_authentication.size(), 2u);
+  EXPECT_EQ(t.pfs, config::DhGroup::group2);
+  EXPECT_EQ(c.ipsec.policies.at({"vpdn", 10}).template_name, "dialin");
+  EXPECT_EQ(c.interfaces.at("eth1").ipsec_policy, "vpdn");
+  EXPECT_EQ(c.ipsec.nat_keepalive_s, 30u);
+
+  auto shown = s->execute("display current-configuration").output;
+  EXPECT_THAT(shown, Not(HasSubstr("Sup3r-Secret")));
+  EXPECT_THAT(shown, HasSubstr(" pre-shared-key address 0.0.0.0 0.0.0.0 key cipher $c$3$"));
+  EXPECT_THAT(shown, HasSubstr("ipsec policy vpdn 10 isakmp template dialin\n"));
+  EXPECT_THAT(shown, HasSubstr("ipsec transform-set l2tp\n"
+                               " esp encryption-algorithm aes-cbc-256 aes-cbc-128 3des-cbc\n"
+                               " esp authentication-algorithm sha1 sha256\n"
+                               " encapsulation-mode transport\n"
+                               " pfs dh-group2\n"));
+  EXPECT_THAT(shown, HasSubstr("interface eth1\n ipsec apply policy vpdn\n"));
+  EXPECT_THAT(shown, HasSubstr(" ike nat-keepalive 30\n"));
+  EXPECT_THAT(shown, HasSubstr("ike proposal 1\n encryption-algorithm aes-cbc-256\n"
+                               " authentication-algorithm sha256\n dh group14\n"
+                               " sa duration 28800\n"));
+}
+
+TEST_F(IpsecCliTest, SavedConfigurationLoadsBackToTheSameModel) {
+  auto s = system_session();
+  for (auto* line : kDialIn) ASSERT_TRUE(s->execute(line).ok) << line;
+  // A LAC-LNS policy too.
+  for (auto* line :
+       {"ipsec policy tolns 20 isakmp", "remote-address 192.0.2.7", "transform-set l2tp",
+        "ike-profile clients", "security acl 3001", "sa duration time-based 7200", "quit"})
+    ASSERT_TRUE(s->execute(line).ok) << line;
+  auto before = running();
+  std::string text = render_configuration(before);
+  reset_model();
+  auto errors = load_text(text);
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  EXPECT_EQ(running().ipsec, before.ipsec);
+  EXPECT_EQ(running().interfaces, before.interfaces);
+}
+
+TEST_F(IpsecCliTest, UndoRemovesEachSetting) {
+  auto s = system_session();
+  for (auto* line : kDialIn) ASSERT_TRUE(s->execute(line).ok) << line;
+  for (auto* line : {"ike proposal 1",
+                     "undo encryption-algorithm",
+                     "undo dh",
+                     "undo sa duration",
+                     "undo authentication-algorithm",
+                     "quit",
+                     "ike keychain clients",
+                     "undo pre-shared-key address 0.0.0.0 0.0.0.0",
+                     "quit",
+                     "ipsec transform-set l2tp",
+                     "undo pfs",
+                     "undo encapsulation-mode",
+                     "undo esp encryption-algorithm",
+                     "quit",
+                     "interface eth1",
+                     "undo ipsec apply policy",
+                     "quit",
+                     "undo ipsec policy vpdn",
+                     "undo ipsec policy-template dialin 1",
+                     "undo ike profile clients",
+                     "undo ike nat-keepalive"})
+    ASSERT_TRUE(s->execute(line).ok) << line;
+  auto c = running();
+  config::IkeProposal fresh;
+  fresh.number = 1;
+  EXPECT_EQ(c.ipsec.proposals.at(1), fresh);
+  EXPECT_TRUE(c.ipsec.keychains.at("clients").keys.empty());
+  EXPECT_EQ(c.ipsec.transform_sets.at("l2tp").mode, config::EncapsulationMode::tunnel);
+  EXPECT_FALSE(c.ipsec.transform_sets.at("l2tp").pfs);
+  EXPECT_TRUE(c.ipsec.policies.empty());
+  EXPECT_TRUE(c.ipsec.templates.empty());
+  EXPECT_TRUE(c.ipsec.profiles.empty());
+  EXPECT_TRUE(c.interfaces.at("eth1").ipsec_policy.empty());
+  EXPECT_EQ(c.ipsec.nat_keepalive_s, 20u);
+  EXPECT_FALSE(s->execute("undo ike proposal 9").ok);
+}
+
+TEST_F(IpsecCliTest, CipherKeysAreAcceptedAndBadInputRefused) {
+  auto s = system_session();
+  ASSERT_TRUE(s->execute("ike keychain k").ok);
+  std::string cipher = config::encrypt_secret(config::Secret{"abc"});
+  ASSERT_TRUE(s->execute("pre-shared-key address 10.0.0.0 255.255.255.0 key cipher " + cipher).ok);
+  EXPECT_EQ(running().ipsec.keychains.at("k").keys.at(0).key.plain, "abc");
+  EXPECT_FALSE(s->execute("pre-shared-key address 10.0.0.0 255.0.255.0 key simple x").ok);
+  EXPECT_FALSE(s->execute("pre-shared-key address 10.0.0.0 key cipher notacipher").ok);
+  ASSERT_TRUE(s->execute("quit").ok);
+  EXPECT_FALSE(s->execute("ike proposal 0").ok);
+  EXPECT_FALSE(s->execute("ike nat-keepalive 1").ok);
+  ASSERT_TRUE(s->execute("ike proposal 2").ok);
+  EXPECT_FALSE(s->execute("encryption-algorithm des-cbc").ok);
+  EXPECT_FALSE(s->execute("sa duration 10").ok);
+}
+
+TEST_F(IpsecCliTest, HelpAndTabOfferTheKeywords) {
+  auto s = system_session();
+  EXPECT_THAT(s->help("ike "), HasSubstr("keychain"));
+  EXPECT_THAT(s->help("ike "), HasSubstr("nat-keepalive"));
+  EXPECT_THAT(s->help("ipsec "), HasSubstr("policy-template"));
+  ASSERT_TRUE(s->execute("ipsec transform-set t").ok);
+  std::string h = s->help("esp encryption-algorithm ");
+  for (const char* w : {"3des-cbc", "aes-cbc-128", "aes-cbc-192", "aes-cbc-256"})
+    EXPECT_THAT(h, HasSubstr(w));
+  auto c = s->complete("encapsulation-mode tra");
+  ASSERT_FALSE(c.empty());
+  EXPECT_THAT(c[0], HasSubstr("transport"));
+  ASSERT_TRUE(s->execute("quit").ok);
+  ASSERT_TRUE(s->execute("ike proposal 3").ok);
+  EXPECT_THAT(s->help("dh "), HasSubstr("group14"));
+  EXPECT_THAT(s->help("authentication-algorithm "), HasSubstr("sha256"));
+}
+
+TEST_F(IpsecCliTest, DebuggingIkeAndIpsecAreSwitches) {
+  LogBus::instance().clear_all();
+  auto s = session();
+  ASSERT_TRUE(s->execute("debugging ike all").ok);
+  EXPECT_TRUE(LogBus::instance().enabled(DebugModule::ike, DebugClass::event));
+  ASSERT_TRUE(s->execute("debugging ipsec error").ok);
+  EXPECT_TRUE(LogBus::instance().enabled(DebugModule::ipsec, DebugClass::error));
+  EXPECT_THAT(s->execute("display debugging").output,
+              HasSubstr("IKE event debugging switch is on"));
+  LogBus::instance().clear_all();
+}
+
+ipsec::SaSnapshot sample_snapshot() {
+  ipsec::SaSnapshot snap;
+  snap.available = true;
+  ipsec::IkeSa sa;
+  sa.name = "vpdn-10-1";
+  sa.uniqueid = 7;
+  sa.state = "ESTABLISHED";
+  sa.local_host = "192.0.2.1";
+  sa.remote_host = "198.51.100.9";
+  sa.remote_port = 4500;
+  sa.encr_alg = "AES_CBC";
+  sa.encr_keysize = 256;
+  sa.nat_remote = true;
+  ipsec::ChildSa c;
+  c.uniqueid = 3;
+  c.state = "INSTALLED";
+  c.mode = "TRANSPORT";
+  c.spi_in = "c1d2e3f4";
+  c.spi_out = "0000abcd";
+  c.encr_alg = "AES_CBC";
+  c.encr_keysize = 256;
+  c.integ_alg = "HMAC_SHA1_96";
+  c.encap = true;
+  c.packets_in = 11;
+  c.bytes_in = 1100;
+  c.local_ts = {"192.0.2.1/32[udp/l2f]"};
+  c.remote_ts = {"198.51.100.9/32[udp/1701]"};
+  sa.children.push_back(c);
+  snap.sas.push_back(sa);
+  return snap;
+}
+
+TEST_F(IpsecCliTest, IkeSaTableIsComwareLayout) {
+  std::string out = render_ike_sas(sample_snapshot());
+  EXPECT_THAT(out, HasSubstr("    Connection-ID   Remote                Flag         DOI\n"));
+  EXPECT_THAT(out, HasSubstr("    7               198.51.100.9/4500     RD           IPsec\n"));
+}
+
+TEST_F(IpsecCliTest, IpsecSaShowsInterfacePolicyAndSpis) {
+  ipsec::Statistics stats;
+  ipsec::ConnectionOrigin o;
+  o.connection = "vpdn-10-1";
+  o.interface = "eth1";
+  o.policy = "vpdn";
+  o.sequence = 10;
+  o.template_name = "dialin";
+  stats.connections.push_back(o);
+  std::string out = render_ipsec_sas(sample_snapshot(), stats);
+  EXPECT_THAT(out, HasSubstr("Interface: eth1\n"));
+  EXPECT_THAT(out, HasSubstr("  IPsec policy: vpdn\n  Sequence number: 10\n"));
+  EXPECT_THAT(out, HasSubstr("    Encapsulation mode: transport\n"));
+  EXPECT_THAT(out, HasSubstr("      SPI: 3251823604 (0xc1d2e3f4)\n"));
+  EXPECT_THAT(out, HasSubstr("      Transform set: ESP-ENCRYPT-AES-CBC-256 ESP-AUTH-SHA1\n"));
+  EXPECT_THAT(out, HasSubstr("      UDP encapsulation used for NAT traversal: Y\n"));
+}
+
+class SaOperations : public FakeOperations {
+ public:
+  std::shared_future<ipsec::SaSnapshot> ipsec_sas() override {
+    std::promise<ipsec::SaSnapshot> p;
+    p.set_value(sample_snapshot());
+    return p.get_future().share();
+  }
+  ipsec::Statistics ipsec_statistics() const override {
+    ipsec::Statistics s;
+    s.plain_l2tp_refused = 4;
+    return s;
+  }
+  std::vector<std::string> ike_resets;
+  std::string reset_ike_sa(std::optional<std::uint32_t> id) override {
+    ike_resets.push_back(id ? std::to_string(*id) : "all");
+    return {};
+  }
+};
+
+TEST_F(IpsecCliTest, DisplaysReadTheSasThroughOperations) {
+  SaOperations sa_ops;
+  ShellContext ctx{engine, store, sa_ops, ""};
+  auto s = make_command_session(ctx, SessionOrigin::console);
+  auto r = s->execute("display ike sa");
+  ASSERT_TRUE(r.ok) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("198.51.100.9/4500"));
+  r = s->execute("display ike sa verbose connection-id 7");
+  ASSERT_TRUE(r.ok) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("   Connection ID: 7\n"));
+  EXPECT_THAT(r.output, HasSubstr("NAT traversal: Detected"));
+  r = s->execute("display ipsec statistics");
+  EXPECT_THAT(r.output, HasSubstr("Plain L2TP refused (no IPsec SA): 4"));
+  EXPECT_THAT(r.output, HasSubstr("Received/sent packets: 11/0"));
+  ASSERT_TRUE(s->execute("reset ike sa connection-id 7").ok);
+  ASSERT_TRUE(s->execute("reset ike sa").ok);
+  EXPECT_EQ(sa_ops.ike_resets, (std::vector<std::string>{"7", "all"}));
+}
+
+TEST_F(IpsecCliTest, DisplayIkeSaSaysWhenIpsecIsNotRunning) {
+  auto s = session();
+  auto r = s->execute("display ike sa");
+  EXPECT_FALSE(r.ok);
+  EXPECT_THAT(r.output, HasSubstr("IPsec is not running"));
+}
+
+}  // namespace
+}  // namespace vpdnd::cli::test

@@ -1,0 +1,144 @@
+// render_swanctl over configurations built in code, compared with text fixtures.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "ipsec/ipsec.hpp"
+
+namespace vpdnd::ipsec {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string fixture(const std::string& name) {
+  std::ifstream in(std::string(IPSEC_FIXTURES) + "/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Ipv4 ip(const char* s) {
+  return *Ipv4::parse(s);
+}
+
+// The dial-in configuration of the README: any client, PSK, the client-friendly defaults.
+config::RunningConfig dial_in() {
+  config::RunningConfig c;
+  auto& s = c.ipsec;
+  auto& k = s.keychains["clients"];
+  k.name = "clients";
+  k.keys.push_back({ip("0.0.0.0"), ip("0.0.0.0"), config::Secret{"Sup3r \"Secret\""}});
+  auto& p = s.profiles["clients"];
+  p.name = "clients";
+  p.keychains = {"clients"};
+  auto& t = s.transform_sets["l2tp"];
+  t.name = "l2tp";
+  t.mode = config::EncapsulationMode::transport;
+  auto& tp = s.templates[{"dialin", 1}];
+  tp.name = "dialin";
+  tp.sequence = 1;
+  tp.transform_sets = {"l2tp"};
+  tp.ike_profile = "clients";
+  auto& pol = s.policies[{"vpdn", 10}];
+  pol.name = "vpdn";
+  pol.sequence = 10;
+  pol.template_name = "dialin";
+  c.interfaces["eth1"].name = "eth1";
+  c.interfaces["eth1"].ipsec_policy = "vpdn";
+  return c;
+}
+
+TEST(RenderSwanctl, DialInTemplateGivesTheClientFriendlyTransportConnection) {
+  Rendered r = render_swanctl(dial_in());
+  EXPECT_EQ(r.swanctl_conf, fixture("dialin.swanctl.conf"));
+  EXPECT_TRUE(r.warnings.empty());
+  ASSERT_EQ(r.connections.size(), 1u);
+  EXPECT_EQ(r.connections[0].connection, "vpdn-10-1");
+  EXPECT_EQ(r.connections[0].interface, "eth1");
+  EXPECT_TRUE(r.guard.any_peer);
+}
+
+TEST(RenderSwanctl, LacToLnsPolicyUsesItsProposalsAndNamesThePeer) {
+  config::RunningConfig c = dial_in();
+  auto& s = c.ipsec;
+  s.policies.clear();
+  auto& pr = s.proposals[5];
+  pr.number = 5;
+  pr.encryption = config::IkeCipher::aes_cbc_256;
+  pr.authentication = config::IkeHash::sha256;
+  pr.dh = config::DhGroup::group14;
+  pr.sa_duration_s = 3600;
+  s.profiles["clients"].proposals = {5};
+  s.keychains["clients"].keys.push_back({ip("192.0.2.7"), ip("255.255.255.255"), {"lns-key"}});
+  auto& t = s.transform_sets["l2tp"];
+  t.mode = config::EncapsulationMode::tunnel;
+  t.esp_encryption = {config::EspCipher::aes_cbc_128};
+  t.esp_authentication = {config::EspHash::sha256};
+  t.pfs = config::DhGroup::group14;
+  auto& pol = s.policies[{"tolns", 20}];
+  pol.name = "tolns";
+  pol.sequence = 20;
+  pol.remote_address = ip("192.0.2.7");
+  pol.transform_sets = {"l2tp"};
+  pol.ike_profile = "clients";
+  pol.lifetime = 7200;
+  c.interfaces["eth1"].ipsec_policy = "tolns";
+  Rendered r = render_swanctl(c);
+  EXPECT_EQ(r.swanctl_conf, fixture("lac-lns.swanctl.conf"));
+  EXPECT_FALSE(r.guard.any_peer);
+  EXPECT_EQ(r.guard.peers, std::vector<Ipv4>{ip("192.0.2.7")});
+}
+
+TEST(RenderSwanctl, IncompleteOrUnappliedPoliciesAreSkippedWithAReason) {
+  config::RunningConfig c = dial_in();
+  c.interfaces["eth1"].ipsec_policy.clear();
+  Rendered r = render_swanctl(c);
+  EXPECT_TRUE(r.connections.empty());
+  EXPECT_FALSE(r.guard.active());
+  EXPECT_THAT(r.swanctl_conf, Not(HasSubstr("0x")));  // no key for nothing applied
+
+  c = dial_in();
+  c.ipsec.templates.begin()->second.ike_profile = "nosuch";
+  r = render_swanctl(c);
+  EXPECT_TRUE(r.connections.empty());
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_THAT(r.warnings[0], HasSubstr("IKE profile nosuch does not exist"));
+
+  c = dial_in();
+  c.ipsec.policies.begin()->second.template_name = "gone";
+  r = render_swanctl(c);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_THAT(r.warnings[0], HasSubstr("policy template gone does not exist"));
+}
+
+TEST(RenderSwanctl, NamesThatAreNotSettingsKeysAreMadeSafe) {
+  config::RunningConfig c = dial_in();
+  auto pol = c.ipsec.policies.begin()->second;
+  c.ipsec.policies.clear();
+  pol.name = "a.b{c}";
+  c.ipsec.policies[{pol.name, pol.sequence}] = pol;
+  c.interfaces["eth1"].ipsec_policy = pol.name;
+  Rendered r = render_swanctl(c);
+  ASSERT_EQ(r.connections.size(), 1u);
+  EXPECT_EQ(r.connections[0].connection, "a_b_c_-10-1");
+  EXPECT_EQ(r.connections[0].policy, "a.b{c}");
+}
+
+TEST(RenderStrongswanConf, OwnPathsAndKeepalive) {
+  DriverOptions o;
+  o.run_dir = "/run/test-ipsec";
+  o.extra_plugins = {"kernel-libipsec"};
+  config::IpsecConfig c;
+  c.nat_keepalive_s = 45;
+  std::string s = render_strongswan_conf(o, c);
+  EXPECT_THAT(s, HasSubstr("socket = unix:///run/test-ipsec/charon.vici\n"));
+  EXPECT_THAT(s, HasSubstr("path = /run/test-ipsec/charon.log\n"));
+  EXPECT_THAT(s, HasSubstr("keep_alive = 45s\n"));
+  EXPECT_THAT(s, HasSubstr("kernel-libipsec {\n      load = yes\n"));
+}
+
+}  // namespace
+}  // namespace vpdnd::ipsec
