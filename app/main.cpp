@@ -89,6 +89,7 @@ struct Options {
   bool console = true;
   vpdnd::app::DataPlaneChoice data_plane = vpdnd::app::DataPlaneChoice::automatic;
   std::string stop_accounting_buffer;  // empty: beside the config `save` writes
+  vpdnd::ipsec::DriverOptions ipsec;
 };
 
 void usage(std::FILE* out) {
@@ -112,6 +113,13 @@ void usage(std::FILE* out) {
                "                       where unanswered accounting Stops are kept across\n"
                "                       restarts (default stop-accounting.buf beside the\n"
                "                       config file `save` writes)\n"
+               "  --ipsec-run-dir DIR  where vpdnd's own strongSwan charon keeps its files\n"
+               "                       (default /run/vpdnd/ipsec: strongswan.conf,\n"
+               "                       swanctl.conf 0600, VICI socket, log)\n"
+               "  --ipsec-attach URI   use a charon already running (its VICI socket,\n"
+               "                       e.g. unix:///var/run/charon.vici) instead\n"
+               "  --ipsec-libipsec     our charon does ESP in user space (kernel-libipsec,\n"
+               "                       tunnel mode only) where the kernel has no XFRM\n"
                "  --version            print the version and exit\n"
                "  --help               this text\n",
                kSystemConfig);
@@ -188,6 +196,17 @@ std::optional<Options> parse(int argc, char** argv, int* exit_code) {
       auto v = value("--stop-accounting-buffer");
       if (!v || v->empty()) return std::nullopt;
       o.stop_accounting_buffer = *v;
+    } else if (is("--ipsec-run-dir")) {
+      auto v = value("--ipsec-run-dir");
+      if (!v || v->empty()) return std::nullopt;
+      o.ipsec.run_dir = *v;
+    } else if (is("--ipsec-attach")) {
+      auto v = value("--ipsec-attach");
+      if (!v || v->empty()) return std::nullopt;
+      o.ipsec.mode = vpdnd::ipsec::DriverOptions::Mode::attach;
+      o.ipsec.vici_uri = *v;
+    } else if (a == "--ipsec-libipsec") {
+      o.ipsec.extra_plugins.push_back("kernel-libipsec");
     } else if (is("--telnet-bind")) {
       auto v = value("--telnet-bind");
       if (!v) return std::nullopt;
@@ -347,6 +366,7 @@ int main(int argc, char** argv) {
   app::ServicesOptions service_options;
   service_options.data_plane = options->data_plane;
   service_options.stop_accounting_buffer = options->stop_accounting_buffer;
+  service_options.ipsec = options->ipsec;
   if (service_options.stop_accounting_buffer.empty()) {
     std::filesystem::path dir = std::filesystem::path(save_path).parent_path();
     service_options.stop_accounting_buffer =

@@ -116,6 +116,7 @@ class ApplianceServices final : public Services,
     access_.clear();
     if (l2tp_) l2tp_->set_handler(nullptr);
     l2tp_.reset();
+    ipsec_.reset();  // stops our charon
     tun_.reset();
     aaa_.reset();
     radius_.reset();
@@ -131,6 +132,10 @@ class ApplianceServices final : public Services,
     aaa_ = std::make_unique<aaa::Aaa>(store_, timers_, *radius_, std::move(stop_buffer));
     l2tp_ = std::make_unique<vpdn::L2tpEngine>(store_.running(), timers_, random_);
     l2tp_->set_handler(this);
+    ipsec_ = std::make_unique<ipsec::Driver>(engine_.io(), options_.ipsec);
+    ipsec_->apply(store_.running());
+    l2tp_->set_admission(
+        [this](const vpdn::Endpoint& from) { return !ipsec_ || ipsec_->admit_l2tp(from.address); });
     tun_ = std::make_unique<TunPort>(engine_.io(), [this](std::uint16_t vt, ByteView p) {
       if (auto_ && auto_->on_tun_packet(vt, p)) return;
       if (lac_ && lac_->on_tun_packet(vt, p)) return;
@@ -253,6 +258,18 @@ class ApplianceServices final : public Services,
   }
 
   // ---- cli::Operations
+  std::shared_future<ipsec::SaSnapshot> ipsec_sas() override {
+    return ipsec_ ? ipsec_->sas() : cli::Operations::ipsec_sas();
+  }
+  ipsec::Statistics ipsec_statistics() const override {
+    return ipsec_ ? ipsec_->statistics() : ipsec::Statistics{};
+  }
+  std::string reset_ike_sa(std::optional<std::uint32_t> id) override {
+    return ipsec_ ? ipsec_->reset_ike(id) : cli::Operations::reset_ike_sa(id);
+  }
+  std::string reset_ipsec_sa(const std::string& policy, std::optional<std::uint16_t> seq) override {
+    return ipsec_ ? ipsec_->reset_ipsec(policy, seq) : cli::Operations::reset_ipsec_sa(policy, seq);
+  }
   aaa::RadiusStatistics radius_statistics() const override {
     return radius_ ? radius_->statistics() : aaa::RadiusStatistics{};
   }
@@ -799,6 +816,10 @@ class ApplianceServices final : public Services,
       case config::ConfigSection::interface:
         tun_->reconcile(cfg);
         reconcile_access(cfg);
+        if (ipsec_) ipsec_->apply(cfg);  // `undo interface` takes its `ipsec apply` along
+        break;
+      case config::ConfigSection::ipsec:
+        if (ipsec_) ipsec_->apply(cfg);
         break;
       case config::ConfigSection::dynamic_author:
         if (dae_) dae_->reconcile(cfg);
@@ -915,6 +936,7 @@ class ApplianceServices final : public Services,
   std::unique_ptr<aaa::RadiusClient> radius_;
   std::unique_ptr<aaa::Aaa> aaa_;
   std::unique_ptr<vpdn::L2tpEngine> l2tp_;
+  std::unique_ptr<ipsec::Driver> ipsec_;
   std::unique_ptr<TunPort> tun_;
   std::unique_ptr<KernelPort> kernel_;  // --data-plane kernel (or auto, where available)
   std::unique_ptr<vpdn::LnsCalls> lns_;

@@ -12,6 +12,7 @@
 #include "cli/operations.hpp"
 #include "common/engine.hpp"
 #include "common/timer.hpp"
+#include "ipsec/ipsec.hpp"
 #include "startup-config/model.hpp"
 
 namespace vpdnd::app {
@@ -25,6 +26,8 @@ struct ServicesOptions {
   // Where the stop-accounting buffer is kept across restarts (aaa::StopBufferOptions::file);
   // empty: in memory only.
   std::string stop_accounting_buffer;
+  // IPsec through strongSwan (`--ipsec-run-dir`, `--ipsec-attach`, `--ipsec-libipsec`).
+  ipsec::DriverOptions ipsec;
 };
 
 class Services {

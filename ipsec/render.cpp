@@ -293,8 +293,11 @@ Rendered render_swanctl(const RunningConfig& config) {
     out += "        remote_ts = dynamic[udp]\n";
     out += "        esp_proposals = " + esp + "\n";
     if (e.lifetime) out += "        life_time = " + std::to_string(*e.lifetime) + "s\n";
-    out += std::string("        start_action = ") + (c.responder_only ? "none" : "trap") + "\n";
-    out += "        dpd_action = clear\n";
+    // A named peer (LAC to LNS) is brought up at once and kept up, so the SA exists before
+    // the first L2TP datagram (which the peer's guard would refuse otherwise).
+    out += std::string("        start_action = ") + (c.responder_only ? "none" : "start") + "\n";
+    out += std::string("        dpd_action = ") + (c.responder_only ? "clear" : "restart") + "\n";
+    if (!c.responder_only) out += "        close_action = start\n";
     out += "      }\n    }\n  }\n";
     for (auto& k : profile->keychains)
       if (std::find(keychains_used.begin(), keychains_used.end(), k) == keychains_used.end())

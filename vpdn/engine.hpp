@@ -262,6 +262,9 @@ class L2tpEngine {
   L2tpEngine& operator=(const L2tpEngine&) = delete;
 
   void set_handler(SessionHandler* handler);
+  // Where an IPsec policy protects L2TP, a datagram from a peer with no IPsec SA is refused
+  // before it is parsed and counted (drops "no IPsec SA"). Unset: every datagram is parsed.
+  void set_admission(std::function<bool(const Endpoint& from)> admit);
   // Use an external datagram port (tests, custom sockets). Received datagrams are fed to
   // on_datagram by whoever owns the port.
   void attach(DatagramPort* port);

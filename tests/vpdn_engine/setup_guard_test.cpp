@@ -311,3 +311,26 @@ TEST(GuardLoss, TwentyPercentLossStillEstablishesEveryTunnel) {
 
 }  // namespace
 }  // namespace vpdnd::vpdn::test
+
+namespace vpdnd::vpdn::test {
+namespace {
+
+// Plain L2TP where IPsec is required: the admission check (ipsec::Driver's decision in
+// vpdnd) refuses it before any parsing, counted; an admitted peer gets its SCCRP.
+TEST_F(Guard, DatagramsTheAdmissionCheckRefusesAreDroppedAndCounted) {
+  start();
+  lns->engine->set_admission([](const Endpoint& from) { return from.address == kLac.address; });
+  lns->engine->on_datagram(kAttacker, sccrq(100));
+  lns->engine->on_datagram(kAttacker, Bytes{0xc8, 0x02});  // garbage is refused the same way
+  w.net.pump();
+  EXPECT_TRUE(sccrps_to(kAttacker).empty());
+  EXPECT_EQ(lns->engine->tunnel_count(), 0u);
+  EXPECT_EQ(lns->engine->statistics().drops["no IPsec SA"], 2u);
+  lns->engine->on_datagram(kLac, sccrq(101));
+  w.net.pump();
+  EXPECT_EQ(sccrps_to(kLac).size(), 1u);
+  EXPECT_EQ(lns->engine->statistics().drops["no IPsec SA"], 2u);
+}
+
+}  // namespace
+}  // namespace vpdnd::vpdn::test

@@ -775,6 +775,10 @@ class L2tpEngine::Impl {
 
   // ---- receiving ----
   void on_datagram(const Endpoint& from, ByteView data) {
+    if (admit_ && !admit_(from)) {
+      drop("no IPsec SA");
+      return;
+    }
     // Reap only at the outermost level: a tunnel callback may be on the stack otherwise.
     if (depth_ == 0) reap();
     ++depth_;
@@ -2096,6 +2100,7 @@ class L2tpEngine::Impl {
   EngineOptions options_;
   TransportConfig tc_;
   SessionHandler* handler_ = nullptr;
+  std::function<bool(const Endpoint&)> admit_;
   DatagramPort* port_ = nullptr;
   std::unique_ptr<detail::UdpPort> udp_;
   bool was_enabled_ = false;
@@ -2152,6 +2157,9 @@ L2tpEngine::~L2tpEngine() = default;
 
 void L2tpEngine::set_handler(SessionHandler* handler) {
   impl_->handler_ = handler;
+}
+void L2tpEngine::set_admission(std::function<bool(const Endpoint&)> admit) {
+  impl_->admit_ = std::move(admit);
 }
 void L2tpEngine::attach(DatagramPort* port) {
   impl_->port_ = port;
