@@ -878,6 +878,11 @@ void register_ipsec(Grammar& g) {
             if (it == c.interfaces.end() || it->second.ipsec_policy.empty())
               return "Error: No IPsec policy is applied to " + ifname + ".";
             it->second.ipsec_policy.clear();
+            // Nothing else configured: no entry, as before `ipsec apply` (an empty one would
+            // print a bare `interface NAME` that loads back as nothing).
+            config::Interface bare;
+            bare.name = ifname;
+            if (it->second == bare) c.interfaces.erase(it);
             return std::string{};
           });
         });
