@@ -874,10 +874,9 @@ class ApplianceServices final : public Services,
     for (auto& a : access_) {
       if (!a) continue;
       auto i = cfg.interfaces.find(a->name);
-      bool keep = i != cfg.interfaces.end() &&
-                  i->second.pppoe_server_template == a->virtual_template &&
-                  cfg.linux_interface(a->name) == a->device &&
-                  !template_shut(cfg, a->virtual_template);
+      bool keep =
+          i != cfg.interfaces.end() && i->second.pppoe_server_template == a->virtual_template &&
+          cfg.linux_interface(a->name) == a->device && !template_shut(cfg, a->virtual_template);
       if (keep) continue;
       a->server->close_all();  // PADT each; the listener ends the calls
       a->socket->stop();

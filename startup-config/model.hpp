@@ -343,7 +343,7 @@ enum class ConfigSection {
   user_interface,
   static_route,  // `ip route-static`
   info_center,   // `info-center ...`
-  ipsec,  // any `ike ...` / `ipsec ...` node or `ipsec apply policy`; key = node name
+  ipsec,         // any `ike ...` / `ipsec ...` node or `ipsec apply policy`; key = node name
 };
 
 struct ConfigChange {

@@ -25,10 +25,10 @@ enum class View {
   local_user,
   radius,
   vty,
-  public_key,  // `public-key peer NAME`
-  key_code,    // `public-key-code begin` inside it
-  dae,  // radius dynamic-author server
-  foreign,  // a Comware view vpdnd does not implement (`vlan 1`): its lines are kept
+  public_key,             // `public-key peer NAME`
+  key_code,               // `public-key-code begin` inside it
+  dae,                    // radius dynamic-author server
+  foreign,                // a Comware view vpdnd does not implement (`vlan 1`): its lines are kept
   ike_proposal,           // `ike proposal N`
   ike_keychain,           // `ike keychain NAME`
   ike_profile,            // `ike profile NAME`
@@ -106,7 +106,7 @@ void register_interface_display(Grammar& g);  // commands_interface_display.cpp
 void register_routing(Grammar& g);            // commands_routing.cpp
 void register_logbuffer(Grammar& g);          // commands_logbuffer.cpp
 void register_dae(Grammar& g);
-void register_ipsec(Grammar& g);         // commands_ipsec.cpp
+void register_ipsec(Grammar& g);  // commands_ipsec.cpp
 // commands_ipsec.cpp: the IKE/IPsec views' prompts (after the sysname) and blocks.
 std::string ipsec_prompt(View v, const std::string& object);
 std::vector<std::vector<std::string>> ipsec_blocks(const config::RunningConfig& c);
