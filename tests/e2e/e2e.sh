@@ -332,14 +332,17 @@ fi
 # ---- boxes ---------------------------------------------------------------------------
 step "start vpdnd LNS and LAC"
 ulimit -S -n 1024 2>/dev/null || true  # the usual default, which vpdnd must raise
+# No SSH server (--ssh-port 0): these boxes are driven over telnet, and an SSH server still
+# creating its host keys when the LNS's descriptors are first counted (seconds in a VM)
+# would be taken for descriptors a call left behind.
 ip netns exec "$ns_lns" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
-  --config "$work/lns.cfg" "${lns_args[@]}" >"$work/lns.log" 2>&1 &
+  --ssh-port 0 --config "$work/lns.cfg" "${lns_args[@]}" >"$work/lns.log" 2>&1 &
 lns_pid=$!
 pids+=($lns_pid)
 boxes=($lns_pid)
 if [ "$scenario" != client ]; then
   ip netns exec "$ns_lac" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
-    --config "$work/lac.cfg" >"$work/lac.log" 2>&1 &
+    --ssh-port 0 --config "$work/lac.cfg" >"$work/lac.log" 2>&1 &
   pids+=($!)
   boxes+=($!)
 fi
