@@ -1,11 +1,14 @@
 #include "cli/front/io.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 namespace vpdnd::cli::front {
 
@@ -46,6 +49,35 @@ bool write_before(int fd, std::string_view data, std::chrono::steady_clock::time
 
 void KeyReader::emit(std::string_view data, std::chrono::steady_clock::time_point deadline) {
   if (!write_failed_ && !write_before(fd_, data, deadline)) write_failed_ = true;
+}
+
+std::string listen_tcp(std::string_view service, const std::string& bind_address,
+                       std::uint16_t port, int& fd, std::uint16_t& bound_port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  if (::inet_pton(AF_INET, bind_address.c_str(), &addr.sin_addr) != 1)
+    return "invalid " + std::string(service) + " bind address '" + bind_address + "'";
+  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return std::string("socket: ") + std::strerror(errno);
+  int one = 1;
+  ::setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+    std::string err = "cannot bind " + std::string(service) + " to " + bind_address + ":" +
+                      std::to_string(port) + ": " + std::strerror(errno);
+    ::close(s);
+    return err;
+  }
+  if (::listen(s, 32) < 0) {
+    std::string err = std::string("listen: ") + std::strerror(errno);
+    ::close(s);
+    return err;
+  }
+  socklen_t len = sizeof addr;
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
+  fd = s;
+  bound_port = ntohs(addr.sin_port);
+  return {};
 }
 
 std::string crlf(std::string_view text) {

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,11 @@ bool write_all(int fd, std::string_view data);
 // As write_all, but gives up when `deadline` passes: a peer that stops reading cannot hold
 // the writer beyond it. Returns false on error or timeout.
 bool write_before(int fd, std::string_view data, std::chrono::steady_clock::time_point deadline);
+// A listening TCP socket for a terminal server (telnet, SSH): ADDR:PORT (port 0: any free
+// one), SO_REUSEADDR, close-on-exec. Sets `fd` and `bound_port`; returns "" or the error,
+// naming `service` ("cannot bind telnet to 127.0.0.1:23: ...").
+std::string listen_tcp(std::string_view service, const std::string& bind_address,
+                       std::uint16_t port, int& fd, std::uint16_t& bound_port);
 // Text with '\n' line ends turned into "\r\n" (terminals in raw mode need the CR).
 std::string crlf(std::string_view text);
 

@@ -363,29 +363,9 @@ TelnetServer::~TelnetServer() {
 
 std::string TelnetServer::start(const std::string& bind_address, std::uint16_t port) {
   ::signal(SIGPIPE, SIG_IGN);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  if (::inet_pton(AF_INET, bind_address.c_str(), &addr.sin_addr) != 1)
-    return "invalid telnet bind address '" + bind_address + "'";
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return std::string("socket: ") + std::strerror(errno);
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
-    std::string err = "cannot bind telnet to " + bind_address + ":" + std::to_string(port) + ": " +
-                      std::strerror(errno);
-    ::close(fd);
+  int fd = -1;
+  if (std::string err = front::listen_tcp("telnet", bind_address, port, fd, port_); !err.empty())
     return err;
-  }
-  if (::listen(fd, 32) < 0) {
-    std::string err = std::string("listen: ") + std::strerror(errno);
-    ::close(fd);
-    return err;
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
   if (::pipe2(impl_->wake, O_CLOEXEC) < 0) {
     ::close(fd);
     return std::string("pipe: ") + std::strerror(errno);
