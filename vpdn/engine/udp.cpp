@@ -1,3 +1,5 @@
+#include "vpdn/engine/udp.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -8,8 +10,6 @@
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
-
-#include "vpdn/engine/internal.hpp"
 
 namespace vpdnd::vpdn::detail {
 

@@ -1,0 +1,45 @@
+// DOC: the L2TP control engine's own UDP socket (udp.cpp), used by L2tpEngine::open_udp.
+// Not for other modules: they include vpdn/engine.hpp only.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "vpdn/engine.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace vpdnd::vpdn::detail {
+
+// Batched UDP socket on an io_context: recvmmsg after each readiness wake-up (up to 32
+// datagrams per call), and sends gathered into sendmmsg: a datagram is copied into a
+// pending batch that is flushed when it holds 64 datagrams or when the io_context gets
+// to the flush posted by the first one (after the current handler, e.g. the receive batch
+// or the TUN read batch that produced them). A full send buffer drops and counts rather
+// than blocking the protocol thread.
+class UdpPort final : public DatagramPort {
+ public:
+  using Receive = std::function<void(const Endpoint&, ByteView)>;
+  UdpPort(boost::asio::io_context& io, Receive on_receive);
+  ~UdpPort() override;
+  Status<std::string> open(Ipv4 bind, std::uint16_t port);
+  void close();
+  void send_to(const Endpoint& to, ByteView datagram) override;
+  void send_parts(const Endpoint& to, ByteView head, ByteView body) override;
+  Endpoint local() const override;
+  std::uint64_t send_errors() const { return send_errors_; }
+
+ private:
+  void arm();
+  void flush();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  Receive on_receive_;
+  std::uint64_t send_errors_ = 0;
+};
+
+}  // namespace vpdnd::vpdn::detail
