@@ -800,6 +800,51 @@ TEST_F(RawPeer, DuplicateSccrqAfterTheSccrpWasAckedIsReacked) {
   EXPECT_EQ(zlbs, 1u);
 }
 
+// A message with no place in its tunnel's or session's state is a counted drop: nothing
+// answers it and the state stays.
+TEST_F(RawPeer, MessagesOutOfStateAreCountedDropsAndChangeNothing) {
+  send(sccrq(100));
+  auto rp = received(MessageType::sccrp);
+  ASSERT_EQ(rp.size(), 1u);
+  const std::uint16_t tid = *rp[0].u16(AvpType::assigned_tunnel_id);
+  auto icrq = ControlMessage::make(MessageType::icrq, tid);
+  icrq.add_u16(AvpType::assigned_session_id, 9).add_u32(AvpType::call_serial_number, 1);
+  send(icrq);  // Wait-connect: no calls yet
+  auto sccrp = ControlMessage::make(MessageType::sccrp, tid);
+  sccrp.add_protocol_version()
+      .add_string(AvpType::host_name, "raw")
+      .add_u32(AvpType::framing_capabilities, 3)
+      .add_u16(AvpType::assigned_tunnel_id, 100);
+  send(sccrp);  // we are the LNS: nobody answers our SCCRQ
+  auto drops = lns.engine->statistics().drops;
+  EXPECT_EQ(drops["call message before tunnel established"], 1u);
+  EXPECT_EQ(drops["unexpected SCCRP"], 1u);
+  EXPECT_TRUE(received(MessageType::icrp).empty());
+  ASSERT_EQ(lns.engine->snapshot_tunnels().size(), 1u);
+  EXPECT_EQ(lns.engine->snapshot_tunnels()[0].state, TunnelState::wait_connect);
+
+  send(ControlMessage::make(MessageType::scccn, tid));
+  EXPECT_EQ(lns.engine->snapshot_tunnels()[0].state, TunnelState::established);
+  send(icrq);
+  auto icrp = received(MessageType::icrp);
+  ASSERT_EQ(icrp.size(), 1u);
+  const std::uint16_t sid = *icrp[0].u16(AvpType::assigned_session_id);
+  auto wrong = ControlMessage::make(MessageType::icrp, tid, sid);
+  wrong.add_u16(AvpType::assigned_session_id, 9);
+  send(wrong);  // an ICRP answers a LAC's ICRQ; this session waits for the ICCN
+  auto occn = ControlMessage::make(MessageType::occn, tid, sid);
+  occn.add_u32(AvpType::tx_connect_speed, 1).add_u32(AvpType::framing_type, 1);
+  send(occn);
+  drops = lns.engine->statistics().drops;
+  EXPECT_EQ(drops["unexpected ICRP"], 1u);
+  EXPECT_EQ(drops["outgoing call message"], 1u);
+  auto sessions = lns.engine->snapshot_sessions();
+  ASSERT_EQ(sessions.size(), 1u);
+  EXPECT_EQ(sessions[0].state, SessionState::wait_connect);
+  EXPECT_TRUE(received(MessageType::cdn).empty());
+  EXPECT_TRUE(received(MessageType::stopccn).empty());
+}
+
 TEST_F(RawPeer, OcrqIsAnsweredWithCdnResult5) {
   auto tid = establish();
   ASSERT_NE(tid, 0);

@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -282,6 +283,11 @@ class L2tpEngine::Impl {
   void log_control(const Tunnel& t, ByteView packet, bool sent, bool retransmission);
 
   // ---- tunnel FSM (tunnel_fsm.cpp) ----
+  // What handles a control message in a tunnel state: tunnel_handler() below.
+  using TunnelHandlerFn = void (Impl::*)(Tunnel&, const ControlMessage&);
+  void unexpected_tunnel_message(Tunnel& t, const ControlMessage& m);
+  void on_hello(Tunnel& t, const ControlMessage& m);
+  void on_crossed_stopccn(Tunnel& t, const ControlMessage& m);
   bool check_version(Tunnel& t, const ControlMessage& m);
   void on_sccrq(Tunnel& t, const ControlMessage& m);
   void on_sccrp(Tunnel& t, const ControlMessage& m);
@@ -289,7 +295,13 @@ class L2tpEngine::Impl {
   void on_stopccn(Tunnel& t, const ControlMessage& m);
 
   // ---- session FSMs (session_fsm.cpp) ----
-  void on_session_message(Tunnel& t, const ControlMessage& m);
+  // What handles a call message in a session state: session_handler() below.
+  using SessionHandlerFn = void (Impl::*)(Tunnel&, Session&, const ControlMessage&);
+  void on_call_message(Tunnel& t, const ControlMessage& m);
+  void unexpected_call_message(Tunnel& t, Session& s, const ControlMessage& m);
+  void on_wen(Tunnel& t, Session& s, const ControlMessage& m);
+  void on_sli(Tunnel& t, Session& s, const ControlMessage& m);
+  void ignore_link_info(Tunnel& t, Session& s, const ControlMessage& m);
   void on_ocrq(Tunnel& t, const ControlMessage& m);
   void on_icrq(Tunnel& t, const ControlMessage& m);
   void refuse_call(Tunnel& t, std::uint16_t peer_sid, const ResultCode& rc);
@@ -386,5 +398,54 @@ class L2tpEngine::Impl {
   std::function<void()> shutdown_done_;
   TimePoint shutdown_deadline_{};
 };
+
+// ---- {state, message} -> handler tables (tunnel_fsm.cpp, session_fsm.cpp) ----
+// A control message reaches its handler through one table per FSM, as go-l2tp does: one
+// line a transition, so what a message does in a state is one line to find. Pairs no line
+// names go to the table's default handler (counted drop).
+
+inline constexpr std::size_t kMessageTypes = 17;  // message type values 0..16
+inline constexpr std::size_t kTunnelStates = static_cast<std::size_t>(TunnelState::stopping) + 1;
+inline constexpr std::size_t kSessionStates = static_cast<std::size_t>(SessionState::stopping) + 1;
+
+template <class State, class Fn>
+struct Transition {
+  State state;
+  MessageType message;
+  Fn handle;
+};
+using TunnelTransition = Transition<TunnelState, L2tpEngine::Impl::TunnelHandlerFn>;
+using SessionTransition = Transition<SessionState, L2tpEngine::Impl::SessionHandlerFn>;
+
+// The lines of each table, and the handler for any pair (the default for unnamed pairs and
+// for message types outside the enum).
+std::span<const TunnelTransition> tunnel_transitions();
+L2tpEngine::Impl::TunnelHandlerFn tunnel_handler(TunnelState state, MessageType message);
+std::span<const SessionTransition> session_transitions();
+L2tpEngine::Impl::SessionHandlerFn session_handler(SessionState state, MessageType message);
+
+template <class Row, std::size_t N>
+constexpr bool each_pair_once(const std::array<Row, N>& rows) {
+  for (std::size_t i = 0; i < N; ++i)
+    for (std::size_t j = i + 1; j < N; ++j)
+      if (rows[i].state == rows[j].state && rows[i].message == rows[j].message) return false;
+  return true;
+}
+
+// The table as a [state][message type] array, filled with `fallback` where no line is.
+template <std::size_t States, class Row, std::size_t N>
+constexpr auto index_transitions(const std::array<Row, N>& rows, decltype(Row::handle) fallback) {
+  std::array<std::array<decltype(Row::handle), kMessageTypes>, States> index{};
+  for (auto& by_message : index) by_message.fill(fallback);
+  for (const Row& r : rows)
+    index[static_cast<std::size_t>(r.state)][static_cast<std::size_t>(r.message)] = r.handle;
+  return index;
+}
+
+template <class Index, class State, class Fn>
+Fn lookup_transition(const Index& index, State state, MessageType message, Fn fallback) {
+  const auto m = static_cast<std::size_t>(message);
+  return m < kMessageTypes ? index[static_cast<std::size_t>(state)][m] : fallback;
+}
 
 }  // namespace vpdnd::vpdn

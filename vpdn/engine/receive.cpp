@@ -232,38 +232,7 @@ void L2tpEngine::Impl::on_control(Tunnel& t, Bytes packet) {
     t.peer_confirmed = true;
     mark_lns_up(t);
   }
-  switch (m.type) {
-    case MessageType::sccrq:
-      on_sccrq(t, m);
-      return;
-    case MessageType::sccrp:
-      on_sccrp(t, m);
-      return;
-    case MessageType::scccn:
-      on_scccn(t, m);
-      return;
-    case MessageType::stopccn:
-      on_stopccn(t, m);
-      return;
-    case MessageType::hello:
-      return;  // acknowledged by the transport
-    case MessageType::ocrq:
-    case MessageType::ocrp:
-    case MessageType::occn:
-    case MessageType::icrq:
-    case MessageType::icrp:
-    case MessageType::iccn:
-    case MessageType::cdn:
-    case MessageType::wen:
-    case MessageType::sli:
-      if (t.state != TunnelState::established) {
-        drop("call message before tunnel established");
-        return;
-      }
-      on_session_message(t, m);
-      return;
-  }
-  drop("unexpected message type");
+  (this->*tunnel_handler(t.state, m.type))(t, m);
 }
 
 }  // namespace vpdnd::vpdn

@@ -8,6 +8,55 @@
 
 namespace vpdnd::vpdn {
 
+namespace {
+
+using Impl = L2tpEngine::Impl;
+using S = SessionState;
+using M = MessageType;
+
+// Every pair not named here goes to Impl::unexpected_call_message. ICRQ and OCRQ name no
+// session yet: the tunnel FSM takes them. The role follows from the state: only a LAC
+// session waits for its tunnel or for an ICRP, only an LNS session for an ICCN.
+// clang-format off
+constexpr std::array kSessionTransitions{
+    //                state            message  handler
+    SessionTransition{S::wait_reply,   M::icrp, &Impl::on_icrp},  // LAC: the LNS answers our ICRQ
+    SessionTransition{S::wait_connect, M::iccn, &Impl::on_iccn},  // LNS: the LAC connects the call
+    SessionTransition{S::idle,         M::cdn,  &Impl::on_cdn},
+    SessionTransition{S::wait_tunnel,  M::cdn,  &Impl::on_cdn},
+    SessionTransition{S::wait_reply,   M::cdn,  &Impl::on_cdn},
+    SessionTransition{S::wait_connect, M::cdn,  &Impl::on_cdn},
+    SessionTransition{S::established,  M::cdn,  &Impl::on_cdn},
+    SessionTransition{S::stopping,     M::cdn,  &Impl::on_cdn},
+    SessionTransition{S::idle,         M::wen,  &Impl::on_wen},
+    SessionTransition{S::wait_tunnel,  M::wen,  &Impl::on_wen},
+    SessionTransition{S::wait_reply,   M::wen,  &Impl::on_wen},
+    SessionTransition{S::wait_connect, M::wen,  &Impl::on_wen},
+    SessionTransition{S::established,  M::wen,  &Impl::on_wen},
+    SessionTransition{S::stopping,     M::wen,  &Impl::on_wen},
+    SessionTransition{S::idle,         M::sli,  &Impl::ignore_link_info},
+    SessionTransition{S::wait_tunnel,  M::sli,  &Impl::ignore_link_info},
+    SessionTransition{S::wait_reply,   M::sli,  &Impl::ignore_link_info},
+    SessionTransition{S::wait_connect, M::sli,  &Impl::ignore_link_info},
+    SessionTransition{S::established,  M::sli,  &Impl::on_sli},   // the peer's ACCM, to PPP
+    SessionTransition{S::stopping,     M::sli,  &Impl::ignore_link_info},
+};
+// clang-format on
+static_assert(each_pair_once(kSessionTransitions));
+
+constexpr auto kSessionIndex =
+    index_transitions<kSessionStates>(kSessionTransitions, &Impl::unexpected_call_message);
+
+}  // namespace
+
+std::span<const SessionTransition> session_transitions() {
+  return kSessionTransitions;
+}
+
+L2tpEngine::Impl::SessionHandlerFn session_handler(SessionState state, MessageType message) {
+  return lookup_transition(kSessionIndex, state, message, &Impl::unexpected_call_message);
+}
+
 void L2tpEngine::Impl::prebuild_data_header(Tunnel& t, Session& s) {
   s.data_header = {0x00,
                    0x02,
@@ -107,17 +156,8 @@ void L2tpEngine::Impl::end_session(Tunnel& t, std::uint16_t sid, const SessionEn
   }
 }
 
-void L2tpEngine::Impl::on_session_message(Tunnel& t, const ControlMessage& m) {
-  switch (m.type) {
-    case MessageType::icrq:
-      on_icrq(t, m);
-      return;
-    case MessageType::ocrq:
-      on_ocrq(t, m);
-      return;
-    default:
-      break;
-  }
+// A call message on an established tunnel, for one of its sessions: that session's FSM.
+void L2tpEngine::Impl::on_call_message(Tunnel& t, const ControlMessage& m) {
   auto it = t.sessions.find(m.session_id);
   if (it == t.sessions.end() && m.session_id == 0 && m.type == MessageType::cdn) {
     // A CDN before the peer learnt our id carries only its own Assigned Session ID.
@@ -135,22 +175,15 @@ void L2tpEngine::Impl::on_session_message(Tunnel& t, const ControlMessage& m) {
     return;
   }
   Session& s = *it->second;
+  (this->*session_handler(s.state, m.type))(t, s, m);
+}
+
+// The peer's call message has no place in the session's state: counted as a drop.
+void L2tpEngine::Impl::unexpected_call_message(Tunnel&, Session&, const ControlMessage& m) {
   switch (m.type) {
     case MessageType::icrp:
-      on_icrp(t, s, m);
-      return;
     case MessageType::iccn:
-      on_iccn(t, s, m);
-      return;
-    case MessageType::cdn:
-      on_cdn(t, s, m);
-      return;
-    case MessageType::wen:
-      if (auto e = m.call_errors()) s.call_errors = std::make_unique<CallErrors>(*e);
-      return;
-    case MessageType::sli:
-      if (auto a = m.accm(); a && handler_ && s.state == SessionState::established)
-        handler_->on_link_info(SessionRef{t.local_id, s.local_id}, *a);
+      drop("unexpected " + mtype_name(m.type));
       return;
     case MessageType::ocrp:
     case MessageType::occn:
@@ -161,6 +194,19 @@ void L2tpEngine::Impl::on_session_message(Tunnel& t, const ControlMessage& m) {
       return;
   }
 }
+
+void L2tpEngine::Impl::on_wen(Tunnel&, Session& s, const ControlMessage& m) {
+  if (auto e = m.call_errors()) s.call_errors = std::make_unique<CallErrors>(*e);
+}
+
+void L2tpEngine::Impl::on_sli(Tunnel& t, Session& s, const ControlMessage& m) {
+  if (auto a = m.accm(); a && handler_)
+    handler_->on_link_info(SessionRef{t.local_id, s.local_id}, *a);
+}
+
+// Before the call is up the SessionHandler has no session to give the ACCM to: ignored,
+// and not counted as a drop.
+void L2tpEngine::Impl::ignore_link_info(Tunnel&, Session&, const ControlMessage&) {}
 
 // LAC receiving OCRQ: we do not place outgoing calls -> CDN (§7.4.3), result 5
 // (no facilities, permanent condition).
@@ -237,10 +283,6 @@ void L2tpEngine::Impl::refuse_call(Tunnel& t, std::uint16_t peer_sid, const Resu
 }
 
 void L2tpEngine::Impl::on_iccn(Tunnel& t, Session& s, const ControlMessage& m) {
-  if (s.is_lac || s.state != SessionState::wait_connect) {
-    drop("unexpected ICCN");
-    return;
-  }
   IncomingSession in;
   in.ref = SessionRef{t.local_id, s.local_id};
   in.group = t.lns_group ? t.lns_group : t.group;
@@ -309,10 +351,6 @@ void L2tpEngine::Impl::on_cdn(Tunnel& t, Session& s, const ControlMessage& m) {
 }
 
 void L2tpEngine::Impl::on_icrp(Tunnel& t, Session& s, const ControlMessage& m) {
-  if (!s.is_lac || s.state != SessionState::wait_reply) {
-    drop("unexpected ICRP");
-    return;
-  }
   auto peer_sid = m.u16(AvpType::assigned_session_id);
   if (!peer_sid || *peer_sid == 0) {
     ResultCode rc{cdn_result::general_error, general_error::bad_value, "Assigned Session ID"};

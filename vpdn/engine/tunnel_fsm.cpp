@@ -1,8 +1,79 @@
-// The tunnel FSM (RFC 2661 §7.2): the handlers of SCCRQ, SCCRP, SCCCN and StopCCN.
+// The tunnel FSM (RFC 2661 §7.2): which handler takes each {tunnel state, message} pair,
+// and the handlers of the tunnel's own messages (SCCRQ, SCCRP, SCCCN, StopCCN, Hello).
+// The role follows from the state: only an LNS tunnel (the peer's SCCRQ) is ever Idle
+// or Wait-connect when a message arrives, only a LAC tunnel (our SCCRQ) Wait-reply.
 #include "common/printable.hpp"
 #include "vpdn/engine/internal.hpp"
 
 namespace vpdnd::vpdn {
+
+namespace {
+
+using Impl = L2tpEngine::Impl;
+using S = TunnelState;
+using M = MessageType;
+
+// Every pair not named here goes to Impl::unexpected_tunnel_message.
+// clang-format off
+constexpr std::array kTunnelTransitions{
+    //               state            message     handler
+    TunnelTransition{S::idle,         M::sccrq,   &Impl::on_sccrq},         // LNS: a LAC opens one
+    TunnelTransition{S::wait_reply,   M::sccrp,   &Impl::on_sccrp},         // LAC: the LNS answers
+    TunnelTransition{S::wait_connect, M::scccn,   &Impl::on_scccn},         // LNS: the LAC confirms
+    TunnelTransition{S::idle,         M::stopccn, &Impl::on_stopccn},
+    TunnelTransition{S::wait_reply,   M::stopccn, &Impl::on_stopccn},       // LAC: the LNS refuses
+    TunnelTransition{S::wait_connect, M::stopccn, &Impl::on_stopccn},
+    TunnelTransition{S::established,  M::stopccn, &Impl::on_stopccn},
+    TunnelTransition{S::stopping,     M::stopccn, &Impl::on_crossed_stopccn},
+    TunnelTransition{S::idle,         M::hello,   &Impl::on_hello},
+    TunnelTransition{S::wait_reply,   M::hello,   &Impl::on_hello},
+    TunnelTransition{S::wait_connect, M::hello,   &Impl::on_hello},
+    TunnelTransition{S::established,  M::hello,   &Impl::on_hello},
+    TunnelTransition{S::stopping,     M::hello,   &Impl::on_hello},
+    TunnelTransition{S::established,  M::icrq,    &Impl::on_icrq},          // a new incoming call
+    TunnelTransition{S::established,  M::ocrq,    &Impl::on_ocrq},          // refused: CDN 5
+    TunnelTransition{S::established,  M::icrp,    &Impl::on_call_message},  // to the session FSM
+    TunnelTransition{S::established,  M::iccn,    &Impl::on_call_message},
+    TunnelTransition{S::established,  M::cdn,     &Impl::on_call_message},
+    TunnelTransition{S::established,  M::wen,     &Impl::on_call_message},
+    TunnelTransition{S::established,  M::sli,     &Impl::on_call_message},
+    TunnelTransition{S::established,  M::ocrp,    &Impl::on_call_message},
+    TunnelTransition{S::established,  M::occn,    &Impl::on_call_message},
+};
+// clang-format on
+static_assert(each_pair_once(kTunnelTransitions));
+
+constexpr auto kTunnelIndex =
+    index_transitions<kTunnelStates>(kTunnelTransitions, &Impl::unexpected_tunnel_message);
+
+}  // namespace
+
+std::span<const TunnelTransition> tunnel_transitions() {
+  return kTunnelTransitions;
+}
+
+L2tpEngine::Impl::TunnelHandlerFn tunnel_handler(TunnelState state, MessageType message) {
+  return lookup_transition(kTunnelIndex, state, message, &Impl::unexpected_tunnel_message);
+}
+
+// The peer's message has no place in the tunnel's state: counted as a drop, as the peer
+// may just be behind (a retransmission crossing our state change); the transport has
+// acknowledged it.
+void L2tpEngine::Impl::unexpected_tunnel_message(Tunnel&, const ControlMessage& m) {
+  if (!is_known_message_type(static_cast<std::uint16_t>(m.type)))
+    drop("unexpected message type");
+  else if (!is_tunnel_message(m.type))
+    drop("call message before tunnel established");
+  else
+    drop("unexpected " + mtype_name(m.type));
+}
+
+// Hello only keeps the tunnel alive: the transport acknowledged it and dispatch() restarted
+// our Hello timer, whatever the state.
+void L2tpEngine::Impl::on_hello(Tunnel&, const ControlMessage&) {}
+
+// Crossed StopCCNs: ours is in flight and the hold-down is running.
+void L2tpEngine::Impl::on_crossed_stopccn(Tunnel&, const ControlMessage&) {}
 
 bool L2tpEngine::Impl::check_version(Tunnel& t, const ControlMessage& m) {
   auto v = m.protocol_version();
@@ -17,10 +88,6 @@ bool L2tpEngine::Impl::check_version(Tunnel& t, const ControlMessage& m) {
 }
 
 void L2tpEngine::Impl::on_sccrq(Tunnel& t, const ControlMessage& m) {
-  if (t.originator || t.state != TunnelState::idle) {
-    drop("unexpected SCCRQ");
-    return;
-  }
   t.remote_name = m.string(AvpType::host_name).value_or("");
   t.peer_window = m.u16(AvpType::receive_window_size).value_or(4);
   t.transport.set_peer_window(t.peer_window);
@@ -73,10 +140,6 @@ void L2tpEngine::Impl::on_sccrq(Tunnel& t, const ControlMessage& m) {
 }
 
 void L2tpEngine::Impl::on_sccrp(Tunnel& t, const ControlMessage& m) {
-  if (!t.originator || t.state != TunnelState::wait_reply) {
-    drop("unexpected SCCRP");
-    return;
-  }
   auto assigned = m.u16(AvpType::assigned_tunnel_id);
   if (!assigned || *assigned == 0) {
     stop_tunnel(
@@ -132,10 +195,6 @@ void L2tpEngine::Impl::on_sccrp(Tunnel& t, const ControlMessage& m) {
 }
 
 void L2tpEngine::Impl::on_scccn(Tunnel& t, const ControlMessage& m) {
-  if (t.originator || t.state != TunnelState::wait_connect) {
-    drop("unexpected SCCCN");
-    return;
-  }
   if (t.authenticate) {
     auto resp = m.bytes(AvpType::challenge_response);
     auto expected =
@@ -166,7 +225,6 @@ void L2tpEngine::Impl::on_scccn(Tunnel& t, const ControlMessage& m) {
 }
 
 void L2tpEngine::Impl::on_stopccn(Tunnel& t, const ControlMessage& m) {
-  if (t.state == TunnelState::stopping) return;  // crossed StopCCNs: ours is in flight
   t.closing = true;
   auto rc = m.result_code().value_or(ResultCode{});
   if (t.remote_id == 0) {
