@@ -97,7 +97,7 @@ bool Child::spawn(const std::vector<std::string>& args, const Options& o) {
     winsize ws{};
     ws.ws_row = o.rows;
     ws.ws_col = o.columns;
-    pid_ = ::forkpty(&master_, nullptr, nullptr, &ws);
+    pid_ = ::forkpty(&master_, nullptr, nullptr, o.rows ? &ws : nullptr);
   } else {
     pid_ = ::fork();
   }

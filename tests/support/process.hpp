@@ -42,7 +42,7 @@ class Child {
     bool append = false;  // keep what earlier runs wrote to `log`
     // On a new pseudo-terminal (its master: master()) instead of /dev/null as stdin.
     bool pty = false;
-    unsigned short rows = 24, columns = 120;
+    unsigned short rows = 24, columns = 120;  // rows 0: no window size set
   };
 
   Child() = default;
