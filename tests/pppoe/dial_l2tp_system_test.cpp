@@ -14,7 +14,7 @@
 
 #include "ppp/ppp.hpp"
 #include "startup-config/model.hpp"
-#include "tests/netlink/netns.hpp"
+#include "tests/support/netns.hpp"
 #include "vpdn/engine.hpp"
 
 namespace vpdnd::ppp {

@@ -18,7 +18,7 @@
 #include "netlink/netlink.hpp"
 #include "ppp/ppp.hpp"
 #include "ppp/pppoe.hpp"
-#include "tests/netlink/netns.hpp"
+#include "tests/support/netns.hpp"
 
 namespace vpdnd::ppp {
 namespace {
