@@ -1318,28 +1318,24 @@ TEST(PppSession, DebugLinesEscapeUserNamesAndNeverShowSecrets) {
 
 // ---- MS-CHAP (RFC 2433, RFC 2759) ----------------------------------------------------------
 
-// The CHAP packets of `code` a wire carried, decoded.
-std::vector<ChapStatus> chap_statuses(const Wire& w, std::uint8_t code) {
-  std::vector<ChapStatus> out;
+// The CHAP packets of `code` a wire carried, decoded by `decode`.
+template <class Decode>
+auto chap_packets(const Wire& w, std::uint8_t code, Decode decode) {
+  std::vector<std::decay_t<decltype(*decode(ControlPacket{}))>> out;
   for (const auto& f : w.sent) {
     auto d = decode_frame(f);
     if (!d || d->protocol != proto::chap) continue;
     auto c = decode_control(d->payload);
     if (!c || c->code != code) continue;
-    if (auto st = decode_chap_status(*c)) out.push_back(*st);
+    if (auto v = decode(*c)) out.push_back(*v);
   }
   return out;
 }
+std::vector<ChapStatus> chap_statuses(const Wire& w, std::uint8_t code) {
+  return chap_packets(w, code, decode_chap_status);
+}
 std::vector<ChapValue> chap_values(const Wire& w, std::uint8_t code) {
-  std::vector<ChapValue> out;
-  for (const auto& f : w.sent) {
-    auto d = decode_frame(f);
-    if (!d || d->protocol != proto::chap) continue;
-    auto c = decode_control(d->payload);
-    if (!c || c->code != code) continue;
-    if (auto v = decode_chap_value(*c)) out.push_back(*v);
-  }
-  return out;
+  return chap_packets(w, code, decode_chap_value);
 }
 
 SessionConfig mschap_client(AuthMethod m, std::string pw = "alicepw") {
