@@ -25,6 +25,27 @@ need_root_tools() {
   [ -c /dev/net/tun ] || skip "/dev/net/tun missing"
 }
 
+# e2e_begin TOOL...: the clean-up traps, then skips unless need_root_tools TOOL... holds and
+# $vpdnd (and $dial, when the script sets it) is built.
+e2e_begin() {
+  trap e2e_cleanup EXIT
+  trap 'exit 1' INT TERM
+  need_root_tools "$@"
+  [ -x "$vpdnd" ] || skip "$vpdnd not built"
+  [ -z "${dial:-}" ] || [ -x "$dial" ] || skip "$dial not built"
+}
+
+# start_box NS NAME [ARG...]: vpdnd in namespace NS on $work/NAME.cfg, telnet on
+# 127.0.0.1:$telnet_port there, output in $work/NAME.log; box_pid is the process (the
+# command is backgrounded here, not this function, so it is vpdnd itself).
+start_box() {
+  local n=$1 name=$2; shift 2
+  ip netns exec "$n" "$vpdnd" --no-console --telnet-port "$telnet_port" --telnet-bind 127.0.0.1 \
+    --config "$work/$name.cfg" "$@" >"$work/$name.log" 2>&1 &
+  box_pid=$!
+  pids+=("$box_pid")
+}
+
 # A reaped-or-zombie child counts as gone (kill -0 succeeds on a zombie).
 alive() { [ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 

@@ -32,11 +32,7 @@ l2tp_port=26501    # the client's `l2tp listen-port`; the LNS listens on 1701 in
                    # namespace (a LAC always dials the LNS's port 1701)
 veth_prefix=vac$tag
 source "$repo/tests/e2e/lib.sh"
-trap e2e_cleanup EXIT
-trap 'exit 1' INT TERM
-
-need_root_tools ip expect telnet ping timeout
-[ -x "$vpdnd" ] || skip "$vpdnd not built"
+e2e_begin ip expect telnet ping timeout
 
 step "topology"
 make_namespaces
@@ -79,12 +75,8 @@ user-interface vty 0 4
 CFG
 
 step "start vpdnd LNS and auto client"
-ip netns exec "$ns_lns" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
-  --config "$work/lns.cfg" >"$work/lns.log" 2>&1 &
-pids+=($!)
-ip netns exec "$ns_cli" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
-  --config "$work/cli.cfg" >"$work/cli.log" 2>&1 &
-pids+=($!)
+start_box "$ns_lns" lns
+start_box "$ns_cli" cli
 wait_for 10 port_open "$ns_lns" || fail "LNS telnet not listening"
 wait_for 10 port_open "$ns_cli" || fail "client telnet not listening"
 

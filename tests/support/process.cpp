@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <pty.h>
 #include <signal.h>
@@ -51,6 +52,27 @@ std::string run_output(const std::string& cmd) {
   while (std::fgets(buf, sizeof buf, p)) out += buf;
   ::pclose(p);
   return out;
+}
+
+ScriptOutcome run_script(const std::string& script, const std::string& args, int timeout_s) {
+  // The scripts bound each of their waits; timeout(1) bounds the whole in case one hangs.
+  const std::string cmd = "VPDND_BUILD_DIR='" + build_dir() + "' timeout -k 5 " +
+                          std::to_string(timeout_s) + " bash '" + script + "' " + args + " 2>&1";
+  ScriptOutcome out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, p)) out.output += buf;
+  const int status = ::pclose(p);
+  out.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+void expect_script_passes(const std::string& script, const std::string& args, int timeout_s) {
+  const ScriptOutcome o = run_script(script, args, timeout_s);
+  if (o.code == 77) GTEST_SKIP() << o.output;
+  EXPECT_EQ(o.code, 0) << o.output;
+  if (o.code == 0) std::printf("%s", o.output.c_str());
 }
 
 int connect_tcp(std::uint16_t port, const char* source) {

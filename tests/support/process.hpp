@@ -28,6 +28,17 @@ std::string run_output(const std::string& cmd);
 // one test can play several clients with addresses of their own. -1 on failure.
 int connect_tcp(std::uint16_t port, const char* source = nullptr);
 
+// A system-test script (bash `script` `args`) with VPDND_BUILD_DIR set, bounded by
+// timeout(1) at `timeout_s`: its exit code (77: skipped) and everything it printed.
+struct ScriptOutcome {
+  int code = -1;
+  std::string output;
+};
+ScriptOutcome run_script(const std::string& script, const std::string& args, int timeout_s);
+// The script as a test's verdict: skipped on 77, passed on 0 (its output printed), else
+// failed with its output.
+void expect_script_passes(const std::string& script, const std::string& args, int timeout_s);
+
 // Polls `done` every `interval` until it holds (true) or `timeout` passes (false).
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout,
                 std::chrono::milliseconds interval = std::chrono::milliseconds(50));
