@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "aaa/radius/tunnel.hpp"
+#include "common/enum_names.hpp"
 
 namespace vpdnd::aaa::radius {
 
@@ -159,23 +160,14 @@ std::optional<Packet> decode(std::span<const std::uint8_t> d) {
 }
 
 std::string_view to_string(ReplyCheck c) {
-  switch (c) {
-    case ReplyCheck::ok:
-      return "ok";
-    case ReplyCheck::malformed:
-      return "malformed";
-    case ReplyCheck::bad_code:
-      return "unexpected code";
-    case ReplyCheck::bad_id:
-      return "identifier mismatch";
-    case ReplyCheck::bad_authenticator:
-      return "bad Response Authenticator";
-    case ReplyCheck::bad_message_authenticator:
-      return "bad Message-Authenticator";
-    case ReplyCheck::missing_message_authenticator:
-      return "no Message-Authenticator";
-  }
-  return "?";
+  static constexpr std::string_view kNames[] = {"ok",
+                                                "malformed",
+                                                "unexpected code",
+                                                "identifier mismatch",
+                                                "bad Response Authenticator",
+                                                "bad Message-Authenticator",
+                                                "no Message-Authenticator"};
+  return enum_name<ReplyCheck::ok, ReplyCheck::missing_message_authenticator>(c, kNames);
 }
 
 ReplyCheck check_reply(std::span<const std::uint8_t> d, std::uint8_t id, const Authenticator& ra,

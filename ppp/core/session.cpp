@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/enum_names.hpp"
 #include "common/log.hpp"
 #include "common/printable.hpp"
 #include "ppp/core/auth.hpp"
@@ -26,53 +27,18 @@
 namespace vpdnd::ppp {
 
 std::string_view to_string(DownReason r) {
-  switch (r) {
-    case DownReason::admin:
-      return "admin";
-    case DownReason::lower_down:
-      return "lower-down";
-    case DownReason::peer_terminated:
-      return "peer-terminated";
-    case DownReason::auth_failed:
-      return "auth-failed";
-    case DownReason::auth_timeout:
-      return "auth-timeout";
-    case DownReason::lcp_failed:
-      return "lcp-failed";
-    case DownReason::ipcp_failed:
-      return "ipcp-failed";
-    case DownReason::echo_timeout:
-      return "echo-timeout";
-    case DownReason::loopback:
-      return "loopback";
-    case DownReason::session_timeout:
-      return "session-timeout";
-    case DownReason::protocol_rejected:
-      return "protocol-rejected";
-  }
-  return "?";
+  static constexpr std::string_view kNames[] = {
+      "admin",        "lower-down",      "peer-terminated",  "auth-failed",
+      "auth-timeout", "lcp-failed",      "ipcp-failed",      "echo-timeout",
+      "loopback",     "session-timeout", "protocol-rejected"};
+  return enum_name<DownReason::admin, DownReason::protocol_rejected>(r, kNames);
 }
 
 std::string_view to_string(Phase p) {
-  switch (p) {
-    case Phase::dead:
-      return "Dead";
-    case Phase::establish:
-      return "Establish";
-    case Phase::authenticate:
-      return "Authenticate";
-    case Phase::network:
-      return "Network";
-    case Phase::running:
-      return "Running";
-    case Phase::terminate:
-      return "Terminate";
-    case Phase::handed_over:
-      return "Handed-over";
-    case Phase::tunnel_ready:
-      return "Tunnel-ready";
-  }
-  return "?";
+  static constexpr std::string_view kNames[] = {"Dead",        "Establish",   "Authenticate",
+                                                "Network",     "Running",     "Terminate",
+                                                "Handed-over", "Tunnel-ready"};
+  return enum_name<Phase::dead, Phase::tunnel_ready>(p, kNames);
 }
 
 SessionConfig config_from_template(const config::VirtualTemplate& t) {
