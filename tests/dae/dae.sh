@@ -7,9 +7,6 @@
 {
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-build=${VPDND_BUILD_DIR:-$repo/build}
-vpdnd=$build/vpdnd
-dial=$build/vpdn-dial
 
 tag=$$
 ns=dae-lns-$tag

@@ -31,10 +31,6 @@ set -uo pipefail
 
 scenario=${1:-nas}
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-build=${VPDND_BUILD_DIR:-$repo/build}
-vpdnd=$build/vpdnd
-dial=$build/vpdn-dial
 
 tag=$$
 ns_user=vit-user-$tag ns_lac=vit-lac-$tag ns_lns=vit-lns-$tag ns_corp=vit-corp-$tag

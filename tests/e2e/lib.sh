@@ -13,6 +13,10 @@
 # run that already sourced it.
 
 e2e_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The binaries under test (a script may set its own first; dial="" when it needs none).
+build=${build:-${VPDND_BUILD_DIR:-$(cd "$e2e_lib_dir/../.." && pwd)/build}}
+vpdnd=${vpdnd:-$build/vpdnd}
+dial=${dial-$build/vpdn-dial}
 time_scale=${E2E_TIME_SCALE:-1}
 pids=()
 
@@ -26,7 +30,7 @@ need_root_tools() {
 }
 
 # e2e_begin TOOL...: the clean-up traps, then skips unless need_root_tools TOOL... holds and
-# $vpdnd (and $dial, when the script sets it) is built.
+# $vpdnd (and $dial, unless the script set it empty) is built.
 e2e_begin() {
   trap e2e_cleanup EXIT
   trap 'exit 1' INT TERM

@@ -20,8 +20,7 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-build=${VPDND_BUILD_DIR:-$repo/build}
-vpdnd=$build/vpdnd
+dial=""  # both ends are vpdnd
 
 tag=$$
 ns_cli=vac-cli-$tag ns_lns=vac-lns-$tag

@@ -17,9 +17,6 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-build=${VPDND_BUILD_DIR:-$repo/build}
-vpdnd=$build/vpdnd
-dial=$build/vpdn-dial
 
 tag=$$
 ns_user=vms-user-$tag ns_lns=vms-lns-$tag
