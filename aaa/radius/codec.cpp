@@ -221,13 +221,11 @@ ReplyCheck check_reply(std::span<const std::uint8_t> d, std::uint8_t id, const A
   return ReplyCheck::ok;
 }
 
-namespace {
 std::optional<std::uint32_t> as_u32(const std::vector<std::uint8_t>& v) {
   if (v.size() != 4) return std::nullopt;
   return (std::uint32_t{v[0]} << 24) | (std::uint32_t{v[1]} << 16) | (std::uint32_t{v[2]} << 8) |
          v[3];
 }
-}  // namespace
 
 std::vector<Attribute> vendor_attributes(const std::vector<Attribute>& attributes,
                                          std::uint32_t vendor) {

@@ -155,6 +155,9 @@ enum class ReplyCheck : std::uint8_t {
 };
 std::string_view to_string(ReplyCheck c);
 
+// An integer attribute's value (RFC 2865 §5: 4 octets, network order); nullopt otherwise.
+std::optional<std::uint32_t> as_u32(const std::vector<std::uint8_t>& value);
+
 // RFC 3579 §3.2 on the first `length` bytes of a packet decode() accepted, its
 // Authenticator field already holding what the HMAC covers there: `missing` without a
 // Message-Authenticator; `bad` with several, one of another length, or a wrong one; `ok`

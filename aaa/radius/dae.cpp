@@ -8,15 +8,7 @@
 
 namespace vpdnd::aaa::radius {
 
-namespace {
-
-std::optional<std::uint32_t> as_u32(const std::vector<std::uint8_t>& v) {
-  if (v.size() != 4) return std::nullopt;
-  return (std::uint32_t{v[0]} << 24) | (std::uint32_t{v[1]} << 16) | (std::uint32_t{v[2]} << 8) |
-         v[3];
-}
-
-}  // namespace
+namespace {}  // namespace
 
 RequestCheck check_request(std::span<const std::uint8_t> d, std::string_view secret, Packet* out) {
   auto p = decode(d);
