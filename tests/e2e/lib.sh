@@ -134,6 +134,15 @@ make_namespaces() {
   done
 }
 
+# two_boxes NS_A ADDR_A NS_B ADDR_B: every namespace made, and NS_A and NS_B joined by a
+# veth whose ends are eth0 with ADDR_A and ADDR_B (prefix length included).
+two_boxes() {
+  make_namespaces
+  veth "$1" eth0 "$3" eth0
+  in_ns "$1" ip addr add "$2" dev eth0
+  in_ns "$3" ip addr add "$4" dev eth0
+}
+
 veth() {  # veth NS_A IF_A NS_B IF_B: a veth pair between two namespaces, both ends up
   ip link add "$veth_prefix-a" type veth peer name "$veth_prefix-b" || fail "veth"
   ip link set "$veth_prefix-a" netns "$1" && ip link set "$veth_prefix-b" netns "$3"

@@ -34,10 +34,7 @@ source "$repo/tests/e2e/lib.sh"
 e2e_begin ip expect telnet ping timeout
 
 step "topology"
-make_namespaces
-veth "$ns_cli" eth0 "$ns_lns" eth0
-in_ns "$ns_cli" ip addr add 10.241.1.2/24 dev eth0
-in_ns "$ns_lns" ip addr add 10.241.1.1/24 dev eth0
+two_boxes "$ns_cli" 10.241.1.2/24 "$ns_lns" 10.241.1.1/24
 
 cat >"$work/lns.cfg" <<CFG
 sysname LNS

@@ -28,10 +28,7 @@ source "$repo/tests/e2e/lib.sh"
 e2e_begin ip expect telnet ping timeout
 
 step "topology"
-make_namespaces
-veth "$ns_user" eth0 "$ns_lns" eth0
-in_ns "$ns_user" ip addr add 10.243.1.2/24 dev eth0
-in_ns "$ns_lns" ip addr add 10.243.1.1/24 dev eth0
+two_boxes "$ns_user" 10.243.1.2/24 "$ns_lns" 10.243.1.1/24
 
 cat >"$work/lns.cfg" <<CFG
 sysname LNS
