@@ -5,88 +5,31 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/enum_names.hpp"
 #include "common/printable.hpp"
 
 namespace vpdnd {
 
 std::string_view to_string(DebugModule m) {
-  switch (m) {
-    case DebugModule::l2tp:
-      return "L2TP";
-    case DebugModule::ppp:
-      return "PPP";
-    case DebugModule::pppoe:
-      return "PPPOE";
-    case DebugModule::aaa:
-      return "AAA";
-    case DebugModule::radius:
-      return "RADIUS";
-    case DebugModule::ike:
-      return "IKE";
-    case DebugModule::ipsec:
-      return "IPsec";
-    case DebugModule::count:
-      break;
-  }
-  return "?";
+  static constexpr std::string_view kNames[] = {"L2TP",   "PPP", "PPPOE", "AAA",
+                                                "RADIUS", "IKE", "IPsec"};
+  return enum_name<DebugModule::l2tp, DebugModule::ipsec>(m, kNames);
 }
 
 std::string_view keyword(DebugModule m) {
-  switch (m) {
-    case DebugModule::l2tp:
-      return "l2tp";
-    case DebugModule::ppp:
-      return "ppp";
-    case DebugModule::pppoe:
-      return "pppoe";
-    case DebugModule::aaa:
-      return "aaa";
-    case DebugModule::radius:
-      return "radius";
-    case DebugModule::ike:
-      return "ike";
-    case DebugModule::ipsec:
-      return "ipsec";
-    case DebugModule::count:
-      break;
-  }
-  return "?";
+  static constexpr std::string_view kNames[] = {"l2tp",   "ppp", "pppoe", "aaa",
+                                                "radius", "ike", "ipsec"};
+  return enum_name<DebugModule::l2tp, DebugModule::ipsec>(m, kNames);
 }
 
 std::string_view to_string(DebugClass c) {
-  switch (c) {
-    case DebugClass::control:
-      return "CONTROL";
-    case DebugClass::error:
-      return "ERROR";
-    case DebugClass::event:
-      return "EVENT";
-    case DebugClass::hidden:
-      return "HIDDEN";
-    case DebugClass::payload:
-      return "PAYLOAD";
-    case DebugClass::count:
-      break;
-  }
-  return "?";
+  static constexpr std::string_view kNames[] = {"CONTROL", "ERROR", "EVENT", "HIDDEN", "PAYLOAD"};
+  return enum_name<DebugClass::control, DebugClass::payload>(c, kNames);
 }
 
 std::string_view keyword(DebugClass c) {
-  switch (c) {
-    case DebugClass::control:
-      return "control";
-    case DebugClass::error:
-      return "error";
-    case DebugClass::event:
-      return "event";
-    case DebugClass::hidden:
-      return "hidden";
-    case DebugClass::payload:
-      return "payload";
-    case DebugClass::count:
-      break;
-  }
-  return "?";
+  static constexpr std::string_view kNames[] = {"control", "error", "event", "hidden", "payload"};
+  return enum_name<DebugClass::control, DebugClass::payload>(c, kNames);
 }
 
 LogBus& LogBus::instance() {
@@ -149,19 +92,8 @@ std::string LogBus::sysname() const {
 
 namespace {
 std::string_view level_mnemonic(LogLevel level) {
-  switch (level) {
-    case LogLevel::error:
-      return "ERROR";
-    case LogLevel::warning:
-      return "WARNING";
-    case LogLevel::notice:
-      return "NOTICE";
-    case LogLevel::info:
-      return "INFO";
-    case LogLevel::debug:
-      return "DEBUG";
-  }
-  return "INFO";
+  static constexpr std::string_view kNames[] = {"ERROR", "WARNING", "NOTICE", "INFO", "DEBUG"};
+  return enum_name<LogLevel::error, LogLevel::debug>(level, kNames, "INFO");
 }
 }  // namespace
 

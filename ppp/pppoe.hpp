@@ -292,6 +292,7 @@ class PppoeClient {
  private:
   void send_padi();
   void send_padr();
+  void send_request(PppoeCode code);  // PADI or PADR
   void arm_timer();
   void fail(std::string_view why);
   PppoeClientConfig config_;

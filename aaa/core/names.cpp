@@ -5,6 +5,7 @@
 
 #include "aaa/aaa.hpp"
 #include "common/digest.hpp"
+#include "common/enum_names.hpp"
 
 namespace vpdnd::aaa {
 
@@ -52,55 +53,22 @@ std::vector<TunnelSet> order_l2tp_tunnels(std::vector<TunnelSet> sets) {
 }
 
 std::string_view to_string(AuthFailure f) {
-  switch (f) {
-    case AuthFailure::none:
-      return "none";
-    case AuthFailure::no_such_user:
-      return "no-such-user";
-    case AuthFailure::bad_password:
-      return "bad-password";
-    case AuthFailure::user_blocked:
-      return "user-blocked";
-    case AuthFailure::service_not_allowed:
-      return "service-not-allowed";
-    case AuthFailure::domain_blocked:
-      return "domain-blocked";
-    case AuthFailure::radius_reject:
-      return "radius-reject";
-    case AuthFailure::radius_unreachable:
-      return "radius-unreachable";
-    case AuthFailure::config_error:
-      return "config-error";
-  }
-  return "?";
+  static constexpr std::string_view kNames[] = {
+      "none",          "no-such-user",        "bad-password",
+      "user-blocked",  "service-not-allowed", "domain-blocked",
+      "radius-reject", "radius-unreachable",  "config-error"};
+  return enum_name<AuthFailure::none, AuthFailure::config_error>(f, kNames);
 }
 
 std::string_view to_string(RadiusOutcome o) {
-  switch (o) {
-    case RadiusOutcome::accept:
-      return "accept";
-    case RadiusOutcome::reject:
-      return "reject";
-    case RadiusOutcome::timeout:
-      return "timeout";
-    case RadiusOutcome::error:
-      return "error";
-  }
-  return "?";
+  static constexpr std::string_view kNames[] = {"accept", "reject", "timeout", "error"};
+  return enum_name<RadiusOutcome::accept, RadiusOutcome::error>(o, kNames);
 }
 
 std::string_view to_string(PoolError e) {
-  switch (e) {
-    case PoolError::no_such_pool:
-      return "no-such-pool";
-    case PoolError::exhausted:
-      return "exhausted";
-    case PoolError::address_not_in_pool:
-      return "address-not-in-pool";
-    case PoolError::address_in_use:
-      return "address-in-use";
-  }
-  return "?";
+  static constexpr std::string_view kNames[] = {"no-such-pool", "exhausted", "address-not-in-pool",
+                                                "address-in-use"};
+  return enum_name<PoolError::no_such_pool, PoolError::address_in_use>(e, kNames);
 }
 
 }  // namespace vpdnd::aaa

@@ -15,6 +15,7 @@
 #include "aaa/aaa.hpp"
 #include "aaa/radius/codec.hpp"
 #include "common/engine.hpp"
+#include "common/enum_names.hpp"
 #include "common/log.hpp"
 
 namespace vpdnd::aaa {
@@ -35,15 +36,8 @@ constexpr auto kQuiet = std::chrono::minutes(5);
 constexpr auto kBadReplyLogInterval = std::chrono::seconds(60);
 
 std::string_view status_name(AcctStatus s) {
-  switch (s) {
-    case AcctStatus::start:
-      return "Start";
-    case AcctStatus::stop:
-      return "Stop";
-    case AcctStatus::interim:
-      return "Interim-Update";
-  }
-  return "?";
+  static constexpr std::string_view kNames[] = {"Start", "Stop", "Interim-Update"};
+  return enum_name<AcctStatus::start, AcctStatus::interim>(s, kNames);
 }
 
 struct Server {

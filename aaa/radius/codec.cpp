@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "aaa/radius/tunnel.hpp"
+#include "common/enum_names.hpp"
 
 namespace vpdnd::aaa::radius {
 
@@ -159,23 +160,35 @@ std::optional<Packet> decode(std::span<const std::uint8_t> d) {
 }
 
 std::string_view to_string(ReplyCheck c) {
-  switch (c) {
-    case ReplyCheck::ok:
-      return "ok";
-    case ReplyCheck::malformed:
-      return "malformed";
-    case ReplyCheck::bad_code:
-      return "unexpected code";
-    case ReplyCheck::bad_id:
-      return "identifier mismatch";
-    case ReplyCheck::bad_authenticator:
-      return "bad Response Authenticator";
-    case ReplyCheck::bad_message_authenticator:
-      return "bad Message-Authenticator";
-    case ReplyCheck::missing_message_authenticator:
-      return "no Message-Authenticator";
+  static constexpr std::string_view kNames[] = {"ok",
+                                                "malformed",
+                                                "unexpected code",
+                                                "identifier mismatch",
+                                                "bad Response Authenticator",
+                                                "bad Message-Authenticator",
+                                                "no Message-Authenticator"};
+  return enum_name<ReplyCheck::ok, ReplyCheck::missing_message_authenticator>(c, kNames);
+}
+
+MessageAuthenticatorCheck check_message_authenticator(std::vector<std::uint8_t>& packet,
+                                                      std::size_t length, std::string_view secret) {
+  std::size_t off = kHeaderSize, ma = 0;
+  int count = 0;
+  while (off < length) {
+    if (packet[off] == kMessageAuthenticator) {
+      if (packet[off + 1] != 18) return MessageAuthenticatorCheck::bad;
+      ma = off + 2;
+      ++count;
+    }
+    off += packet[off + 1];
   }
-  return "?";
+  if (count == 0) return MessageAuthenticatorCheck::missing;
+  if (count > 1) return MessageAuthenticatorCheck::bad;
+  Authenticator got{};
+  std::copy(packet.begin() + ma, packet.begin() + ma + 16, got.begin());
+  std::fill(packet.begin() + ma, packet.begin() + ma + 16, 0);
+  return equal_secret(hmac_md5(secret, packet), got) ? MessageAuthenticatorCheck::ok
+                                                     : MessageAuthenticatorCheck::bad;
 }
 
 ReplyCheck check_reply(std::span<const std::uint8_t> d, std::uint8_t id, const Authenticator& ra,
@@ -194,39 +207,25 @@ ReplyCheck check_reply(std::span<const std::uint8_t> d, std::uint8_t id, const A
   const auto expect = md5({buf, bytes(secret)});
   if (!equal_secret(expect, p->authenticator)) return ReplyCheck::bad_authenticator;
   if (!accounting) {
-    // Find the Message-Authenticator's offset in the packet; more than one is malformed.
-    std::size_t off = kHeaderSize, ma = 0;
-    int count = 0;
-    while (off < length) {
-      if (buf[off] == kMessageAuthenticator) {
-        if (buf[off + 1] != 18) return ReplyCheck::bad_message_authenticator;
-        ma = off + 2;
-        ++count;
-      }
-      off += buf[off + 1];
-    }
-    if (count > 1) return ReplyCheck::bad_message_authenticator;
-    if (count == 0 && require_message_authenticator)
-      return ReplyCheck::missing_message_authenticator;
-    if (count == 1) {
-      Authenticator got{};
-      std::copy(buf.begin() + ma, buf.begin() + ma + 16, got.begin());
-      std::fill(buf.begin() + ma, buf.begin() + ma + 16, 0);
-      const auto mac = hmac_md5(secret, buf);
-      if (!equal_secret(mac, got)) return ReplyCheck::bad_message_authenticator;
+    switch (check_message_authenticator(buf, length, secret)) {
+      case MessageAuthenticatorCheck::missing:
+        if (require_message_authenticator) return ReplyCheck::missing_message_authenticator;
+        break;
+      case MessageAuthenticatorCheck::bad:
+        return ReplyCheck::bad_message_authenticator;
+      case MessageAuthenticatorCheck::ok:
+        break;
     }
   }
   if (out) *out = std::move(*p);
   return ReplyCheck::ok;
 }
 
-namespace {
 std::optional<std::uint32_t> as_u32(const std::vector<std::uint8_t>& v) {
   if (v.size() != 4) return std::nullopt;
   return (std::uint32_t{v[0]} << 24) | (std::uint32_t{v[1]} << 16) | (std::uint32_t{v[2]} << 8) |
          v[3];
 }
-}  // namespace
 
 std::vector<Attribute> vendor_attributes(const std::vector<Attribute>& attributes,
                                          std::uint32_t vendor) {

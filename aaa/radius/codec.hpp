@@ -155,6 +155,17 @@ enum class ReplyCheck : std::uint8_t {
 };
 std::string_view to_string(ReplyCheck c);
 
+// An integer attribute's value (RFC 2865 §5: 4 octets, network order); nullopt otherwise.
+std::optional<std::uint32_t> as_u32(const std::vector<std::uint8_t>& value);
+
+// RFC 3579 §3.2 on the first `length` bytes of a packet decode() accepted, its
+// Authenticator field already holding what the HMAC covers there: `missing` without a
+// Message-Authenticator; `bad` with several, one of another length, or a wrong one; `ok`
+// with one that is right. The attribute's value in `packet` is zeroed on the way.
+enum class MessageAuthenticatorCheck : std::uint8_t { missing, ok, bad };
+MessageAuthenticatorCheck check_message_authenticator(std::vector<std::uint8_t>& packet,
+                                                      std::size_t length, std::string_view secret);
+
 // Everything RFC 2865 §3 / RFC 2866 §3 / RFC 3579 §3.2 require before a reply may be used.
 // `accounting`: the request was an Accounting-Request (only Accounting-Response fits, and
 // Message-Authenticator is neither required nor checked). `require_message_authenticator`

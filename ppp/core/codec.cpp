@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "common/digest.hpp"
+#include "common/enum_names.hpp"
 #include "ppp/ppp.hpp"
 
 namespace vpdnd::ppp {
@@ -25,31 +26,10 @@ std::uint16_t get16(ByteView v) {
 }  // namespace
 
 std::string_view to_string(Code code) {
-  switch (code) {
-    case Code::configure_request:
-      return "ConfReq";
-    case Code::configure_ack:
-      return "ConfAck";
-    case Code::configure_nak:
-      return "ConfNak";
-    case Code::configure_reject:
-      return "ConfRej";
-    case Code::terminate_request:
-      return "TermReq";
-    case Code::terminate_ack:
-      return "TermAck";
-    case Code::code_reject:
-      return "CodeRej";
-    case Code::protocol_reject:
-      return "ProtRej";
-    case Code::echo_request:
-      return "EchoReq";
-    case Code::echo_reply:
-      return "EchoRep";
-    case Code::discard_request:
-      return "DiscReq";
-  }
-  return "Code?";
+  static constexpr std::string_view kNames[] = {"ConfReq", "ConfAck", "ConfNak", "ConfRej",
+                                                "TermReq", "TermAck", "CodeRej", "ProtRej",
+                                                "EchoReq", "EchoRep", "DiscReq"};
+  return enum_name<Code::configure_request, Code::discard_request>(code, kNames, "Code?");
 }
 
 std::string protocol_name(std::uint16_t protocol) {
@@ -113,19 +93,8 @@ std::string to_string(const DecodeError& e) {
 }
 
 std::string_view to_string(AuthProtocol p) {
-  switch (p) {
-    case AuthProtocol::none:
-      return "none";
-    case AuthProtocol::pap:
-      return "PAP";
-    case AuthProtocol::chap_md5:
-      return "CHAP";
-    case AuthProtocol::mschap_v1:
-      return "MS-CHAP";
-    case AuthProtocol::mschap_v2:
-      return "MS-CHAP-V2";
-  }
-  return "?";
+  static constexpr std::string_view kNames[] = {"none", "PAP", "CHAP", "MS-CHAP", "MS-CHAP-V2"};
+  return enum_name<AuthProtocol::none, AuthProtocol::mschap_v2>(p, kNames);
 }
 
 std::uint8_t chap_algorithm(AuthProtocol p) {

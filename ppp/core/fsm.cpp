@@ -1,8 +1,8 @@
-// RFC 1661 §4.1 state transition table, one function per event. Every cell of the table
-// is handled in the switch of its event. Events whose column is the same for most states
-// (the Ack/Nak/Reject receivers) name the exceptional states and leave the common action to
-// the code after the switch, through `default:`; the other switches name every state, and
-// -Werror=switch (via -Wall) makes a state missing from them a build error.
+// RFC 1661 §4.1 state transition table, one function per event (RCA and RCN, for
+// Configure-Nak and -Reject, share one: their columns differ only where an Ack advances).
+// Every cell of the table is handled in a switch over the state, and every such switch names
+// every state, with no `default:`: -Werror=switch (via -Wall) makes a state missing from one
+// a build error.
 #include "ppp/core/fsm.hpp"
 
 namespace vpdnd::ppp {
@@ -304,13 +304,13 @@ void Fsm::receive(ByteView packet) {
       on_rcr(*p);
       break;
     case 2:
-      on_rca(*p);
+      on_reply(*p, Reply::ack);
       break;
     case 3:
-      on_rcn(*p, false);
+      on_reply(*p, Reply::nak);
       break;
     case 4:
-      on_rcn(*p, true);
+      on_reply(*p, Reply::reject);
       break;
     case 5:
       on_rtr(*p);
@@ -336,10 +336,16 @@ void Fsm::on_rcr(const ControlPacket& p) {
     case State::closed:
       sta(p.id);
       return;
+    case State::initial:
+    case State::starting:
     case State::closing:
     case State::stopping:
       return;
-    default:
+    case State::stopped:
+    case State::req_sent:
+    case State::ack_rcvd:
+    case State::ack_sent:
+    case State::opened:
       break;
   }
   FsmPolicy::Check check = policy().check_request(p.data, nak_loops_ >= cfg().max_failure);
@@ -394,73 +400,33 @@ void Fsm::on_rcr(const ControlPacket& p) {
   }
 }
 
-void Fsm::on_rca(const ControlPacket& p) {
+void Fsm::on_reply(const ControlPacket& p, Reply reply) {
   switch (state_) {
     case State::closed:
     case State::stopped:
       sta(p.id);
       return;
-    case State::closing:
-    case State::stopping:
-      return;
-    default:
-      break;
-  }
-  // RFC 1661 §5.2: an Ack whose Identifier or options do not match our request is invalid
-  // and silently discarded.
-  if (!req_outstanding_ || p.id != req_id_ || !policy().on_ack(p.data)) {
-    debug(DebugClass::error, [&] {
-      return protocol_name(protocol_) + ": discarded ConfAck not matching our request";
-    });
-    return;
-  }
-  req_outstanding_ = false;
-  switch (state_) {
-    case State::req_sent:
-      irc_configure();
-      set_state(State::ack_rcvd, Event::rca);
-      break;
-    case State::ack_rcvd:  // crossed: RFC says scr/6
-      set_state(State::req_sent, Event::rca);
-      scr();
-      break;
-    case State::ack_sent:
-      irc_configure();
-      set_state(State::opened, Event::rca);
-      tlu();
-      break;
-    case State::opened:
-      tld();
-      if (state_ != State::opened) return;
-      set_state(State::req_sent, Event::rca);
-      scr();
-      break;
     case State::initial:
     case State::starting:
-    case State::closed:
-    case State::stopped:
-    case State::closing:
-    case State::stopping:
-      break;
-  }
-}
-
-void Fsm::on_rcn(const ControlPacket& p, bool is_reject) {
-  switch (state_) {
-    case State::closed:
-    case State::stopped:
-      sta(p.id);
-      return;
     case State::closing:
     case State::stopping:
       return;
-    default:
+    case State::req_sent:
+    case State::ack_rcvd:
+    case State::ack_sent:
+    case State::opened:
       break;
   }
+  const bool ack = reply == Reply::ack;
+  // RFC 1661 §5.2-5.4: a reply whose Identifier or options do not match our request is
+  // invalid and silently discarded.
   if (!req_outstanding_ || p.id != req_id_ ||
-      !(is_reject ? policy().on_reject(p.data) : policy().on_nak(p.data))) {
+      !(ack                   ? policy().on_ack(p.data)
+        : reply == Reply::nak ? policy().on_nak(p.data)
+                              : policy().on_reject(p.data))) {
     debug(DebugClass::error, [&] {
-      return protocol_name(protocol_) + ": discarded ConfNak/Rej not matching our request";
+      return protocol_name(protocol_) + ": discarded " + (ack ? "ConfAck" : "ConfNak/Rej") +
+             " not matching our request";
     });
     return;
   }
@@ -468,35 +434,42 @@ void Fsm::on_rcn(const ControlPacket& p, bool is_reject) {
   // Not in the RFC 1661 table: a peer that Naks/Rejects forever would keep us in Req-Sent
   // for ever (each RCN re-initialises the restart counter). Treat more than Max-Configure
   // of them as not converging, like TO- (tlf/3).
-  if (++naks_received_ > cfg().max_configure) {
+  if (!ack && ++naks_received_ > cfg().max_configure) {
     debug(DebugClass::error, [&] {
       return protocol_name(protocol_) + ": peer keeps refusing our options, giving up";
     });
-    set_state(State::stopped, is_reject ? Event::rxj_minus : Event::rcn);
+    set_state(State::stopped, reply == Reply::reject ? Event::rxj_minus : Event::rcn);
     tlf();
     return;
   }
-  // The policy may have closed the layer (an option we cannot do without was refused).
-  if (state_ == State::closing || state_ == State::stopping || state_ == State::closed ||
-      state_ == State::stopped)
-    return;
+  const Event ev = ack ? Event::rca : Event::rcn;
+  // The policy may have closed the layer (an option we cannot do without was refused):
+  // then the state is one of those that ignore the reply.
   switch (state_) {
     case State::req_sent:
       irc_configure();
-      scr();
+      if (ack)
+        set_state(State::ack_rcvd, ev);
+      else
+        scr();
       break;
-    case State::ack_rcvd:
-      set_state(State::req_sent, Event::rcn);
+    case State::ack_rcvd:  // RCA here: crossed; the RFC says scr/6
+      set_state(State::req_sent, ev);
       scr();
       break;
     case State::ack_sent:
       irc_configure();
-      scr();
+      if (ack) {
+        set_state(State::opened, ev);
+        tlu();
+      } else {
+        scr();
+      }
       break;
     case State::opened:
       tld();
-      if (state_ != State::opened) return;
-      set_state(State::req_sent, Event::rcn);
+      if (state_ != State::opened) return;  // the down handler closed us
+      set_state(State::req_sent, ev);
       scr();
       break;
     case State::initial:

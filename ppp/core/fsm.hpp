@@ -155,8 +155,8 @@ class Fsm {
   void sta(std::uint8_t id);    // send Terminate-Ack
   void scj(ByteView rejected);  // send Code-Reject
   void on_rcr(const ControlPacket& p);
-  void on_rca(const ControlPacket& p);
-  void on_rcn(const ControlPacket& p, bool is_reject);
+  enum class Reply : std::uint8_t { ack, nak, reject };
+  void on_reply(const ControlPacket& p, Reply reply);  // RCA, RCN (Nak and Reject)
   void on_rtr(const ControlPacket& p);
   void on_rta();
   void on_rxj(bool permitted);

@@ -1,5 +1,6 @@
-// PppSession: phases (RFC 1661 §3.2) over the LCP and IPCP automata, PAP (RFC 1334) and
-// CHAP-MD5 (RFC 1994) on both sides, the echo keepalive, and the VPDN modes.
+// PppSession: phases (RFC 1661 §3.2) over the LCP and IPCP automata, which authentication
+// protocol runs (PAP, CHAP, MS-CHAP: auth.hpp, one file each), the echo keepalive, and the
+// VPDN modes.
 //
 // Re-entrancy rule: policies and automata never close or notify directly. They record a
 // close request (Teardown::pending_close) or a listener notice (notices_); every entry point
@@ -13,8 +14,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/enum_names.hpp"
 #include "common/log.hpp"
 #include "common/printable.hpp"
+#include "ppp/core/auth.hpp"
 #include "ppp/core/fsm.hpp"
 #include "ppp/core/ipcp.hpp"
 #include "ppp/core/lcp.hpp"
@@ -24,53 +27,18 @@
 namespace vpdnd::ppp {
 
 std::string_view to_string(DownReason r) {
-  switch (r) {
-    case DownReason::admin:
-      return "admin";
-    case DownReason::lower_down:
-      return "lower-down";
-    case DownReason::peer_terminated:
-      return "peer-terminated";
-    case DownReason::auth_failed:
-      return "auth-failed";
-    case DownReason::auth_timeout:
-      return "auth-timeout";
-    case DownReason::lcp_failed:
-      return "lcp-failed";
-    case DownReason::ipcp_failed:
-      return "ipcp-failed";
-    case DownReason::echo_timeout:
-      return "echo-timeout";
-    case DownReason::loopback:
-      return "loopback";
-    case DownReason::session_timeout:
-      return "session-timeout";
-    case DownReason::protocol_rejected:
-      return "protocol-rejected";
-  }
-  return "?";
+  static constexpr std::string_view kNames[] = {
+      "admin",        "lower-down",      "peer-terminated",  "auth-failed",
+      "auth-timeout", "lcp-failed",      "ipcp-failed",      "echo-timeout",
+      "loopback",     "session-timeout", "protocol-rejected"};
+  return enum_name<DownReason::admin, DownReason::protocol_rejected>(r, kNames);
 }
 
 std::string_view to_string(Phase p) {
-  switch (p) {
-    case Phase::dead:
-      return "Dead";
-    case Phase::establish:
-      return "Establish";
-    case Phase::authenticate:
-      return "Authenticate";
-    case Phase::network:
-      return "Network";
-    case Phase::running:
-      return "Running";
-    case Phase::terminate:
-      return "Terminate";
-    case Phase::handed_over:
-      return "Handed-over";
-    case Phase::tunnel_ready:
-      return "Tunnel-ready";
-  }
-  return "?";
+  static constexpr std::string_view kNames[] = {"Dead",        "Establish",   "Authenticate",
+                                                "Network",     "Running",     "Terminate",
+                                                "Handed-over", "Tunnel-ready"};
+  return enum_name<Phase::dead, Phase::tunnel_ready>(p, kNames);
 }
 
 SessionConfig config_from_template(const config::VirtualTemplate& t) {
@@ -100,7 +68,6 @@ SessionConfig config_from_template(const config::VirtualTemplate& t) {
 }
 
 namespace {
-constexpr std::size_t kChallengeSize = 16;
 constexpr std::string_view kDefaultChapName = "vpdnd";  // SessionConfig's default
 
 // Text inline up to 23 characters (every tag vpdnd makes: "l2tp 65535/65535" is 16, one
@@ -165,15 +132,6 @@ class AuthMethods {
 // no CHAP reply buffer (rebuilt from the result when a duplicate asks for it), teardown
 // state only once teardown starts. tests/ppp/memory_test.cpp holds it to a budget.
 struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
-  enum class AuthKind : std::uint8_t {
-    none,
-    pap_server,
-    chap_server,
-    proxy,
-    pap_client,
-    chap_client
-  };
-
   // Settings most sessions leave at their default (client credentials, our CHAP name, an
   // injected RNG): allocated only when one is set.
   struct Extra {
@@ -187,12 +145,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   struct Negotiation {
     std::shared_ptr<bool> auth_token;  // while an Authenticator request is pending
     Authenticator::Handle auth_handle = 0;
-    unsigned auth_tries = 0;
-    std::array<std::uint8_t, kChallengeSize> challenge{};
+    AuthScratch auth;
     Bytes pending_ipcp;  // the user's IPCP request that raced our authentication
-    // MS-CHAP peer: what the server's Success must prove it computed from our password.
-    std::array<std::uint8_t, kChallengeSize> peer_challenge{};
-    mschap::NtResponse nt_response{};
   };
   Negotiation& neg() {
     if (!neg_) neg_ = std::make_unique<Negotiation>();
@@ -334,7 +288,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
       ipcp_saved_ = ipcp_policy_->save();
       ipcp_policy_.reset();
     }
-    if (neg_ && !auth_pending_ && (phase_ == Phase::running || phase_ == Phase::handed_over))
+    if (neg_ && !auth_.pending && (phase_ == Phase::running || phase_ == Phase::handed_over))
       neg_.reset();
     if (phase_ == Phase::handed_over && !destroyed_) {
       // A LAC's tunnelled session only switches frames: nothing negotiates any more, so its
@@ -566,7 +520,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   // Scheduled directly with a callback of two words, which std::function stores in place:
   // TimerSlot wraps its callback in a second one that does not fit and is heap-allocated,
   // which an LNS would pay for every established session's echo timer.
-  enum class TimerUse : std::uint8_t { echo, auth_timeout, chap_retry, pap_retry, session };
+  enum class TimerUse : std::uint8_t { echo, auth_timeout, auth_retry, session };
   static constexpr std::size_t kEchoSlot = 0, kAuthSlot = 1, kSessionSlot = 2;
   static constexpr std::size_t slot_of(TimerUse u) {
     return u == TimerUse::echo ? kEchoSlot : u == TimerUse::session ? kSessionSlot : kAuthSlot;
@@ -591,15 +545,17 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
         on_echo_timer();
         break;
       case TimerUse::auth_timeout:
-        if (!auth_done_ && !auth_pending_)
+        if (!auth_.done && !auth_.pending)
           request_close(DownReason::auth_timeout, "authentication timed out");
         break;
-      case TimerUse::chap_retry:
-        if (!auth_done_ && !auth_pending_) send_challenge();
+      case TimerUse::auth_retry: {
+        Port port(*this);
+        if (auth_.kind == AuthKind::chap_server && !auth_.done && !auth_.pending)
+          auth_chap::send_challenge(port);
+        else if (auth_.kind == AuthKind::pap_client && !auth_.done)
+          auth_pap::send_request(port);
         break;
-      case TimerUse::pap_retry:
-        if (!auth_done_) send_pap_request();
-        break;
+      }
       case TimerUse::session:
         request_close(DownReason::session_timeout, "session timeout");
         break;
@@ -696,7 +652,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
         if (lcp_.state() != Fsm::State::opened) {
           ++counters_.drop_not_ready;
           d = Disposition::dropped;
-        } else if (!(f->protocol == proto::pap ? on_pap(payload) : on_chap(payload))) {
+        } else if (!on_auth_packet(f->protocol, payload)) {
           d = Disposition::dropped;
         }
         break;
@@ -782,10 +738,10 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
 
   void continue_locally() {
     if (phase_ != Phase::tunnel_ready) return;
-    if (reply_held_) {
-      reply_held_ = false;
-      auth_replied_ = true;
-      send_control(proto::chap, auth_reply(auth_id_));
+    if (auth_.reply_held) {
+      auth_.reply_held = false;
+      auth_.replied = true;
+      send_control(proto::chap, auth_reply(auth_.id));
     }
     start_network();
     settle();
@@ -812,8 +768,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     cancel_timer(kEchoSlot);
     cancel_timer(kAuthSlot);
     cancel_auth();
-    auth_kind_ = AuthKind::none;
-    auth_done_ = false;
+    auth_.kind = AuthKind::none;
+    auth_.done = false;
     ipcp_.down();
     auto s = lcp_.state();
     if (phase_ != Phase::dead)
@@ -893,20 +849,21 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   // ---- authentication -----------------------------------------------------------------
 
   void begin_auth() {
-    auth_done_ = false;
-    auth_replied_ = false;
+    Port port(*this);
+    auth_.done = false;
+    auth_.replied = false;
     if (mode_ == SessionMode::client) {
       switch (lcp_peer().auth) {
         case AuthProtocol::pap:
-          auth_kind_ = AuthKind::pap_client;
-          neg().auth_tries = 0;
-          send_pap_request();
+          auth_.kind = AuthKind::pap_client;
+          neg().auth.tries = 0;
+          auth_pap::send_request(port);
           return;
         case AuthProtocol::chap_md5:
         case AuthProtocol::mschap_v1:
         case AuthProtocol::mschap_v2:
-          auth_kind_ = AuthKind::chap_client;
-          chap_alg_ = chap_algorithm(lcp_peer().auth);
+          auth_.kind = AuthKind::chap_client;
+          auth_.alg = chap_algorithm(lcp_peer().auth);
           arm_auth_timeout();
           return;
         case AuthProtocol::none:
@@ -921,13 +878,13 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
       bool want_chap = auth_methods_.contains(AuthMethod::chap_md5);
       const AuthProtocol agreed = lcp_ours().auth;
       if (mandatory_chap_) {
-        start_challenge(kChapMd5);
+        auth_chap::start(port, kChapMd5);
       } else if (auth_methods_.empty()) {
         auth_ok();
       } else if (((p.auth_type == ProxyAuthType::chap || p.auth_type == ProxyAuthType::mschap_v1) &&
                   !p.auth_response.empty() && !p.auth_challenge.empty()) ||
                  p.auth_type == ProxyAuthType::pap) {
-        auth_kind_ = AuthKind::proxy;
+        auth_.kind = AuthKind::proxy;
         AuthRequest req;
         req.user = p.auth_name;
         req.proxied = true;
@@ -945,24 +902,24 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
               [&] { return "verifying proxy authentication of user " + printable(req.user); });
         ask_authenticator(req);
       } else if (agreed == AuthProtocol::mschap_v1 || agreed == AuthProtocol::mschap_v2) {
-        start_challenge(chap_algorithm(agreed));
+        auth_chap::start(port, chap_algorithm(agreed));
       } else if (want_chap || agreed == AuthProtocol::chap_md5) {
-        start_challenge(kChapMd5);
+        auth_chap::start(port, kChapMd5);
       } else {
-        auth_kind_ = AuthKind::pap_server;
+        auth_.kind = AuthKind::pap_server;
         arm_auth_timeout();
       }
       return;
     }
     switch (lcp_ours().auth) {
       case AuthProtocol::pap:
-        auth_kind_ = AuthKind::pap_server;
+        auth_.kind = AuthKind::pap_server;
         arm_auth_timeout();
         return;
       case AuthProtocol::chap_md5:
       case AuthProtocol::mschap_v1:
       case AuthProtocol::mschap_v2:
-        start_challenge(chap_algorithm(lcp_ours().auth));
+        auth_chap::start(port, chap_algorithm(lcp_ours().auth));
         return;
       case AuthProtocol::none:
         auth_ok();
@@ -973,14 +930,14 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   void arm_auth_timeout() { arm_timer(TimerUse::auth_timeout, auth_timeout_); }
 
   void auth_ok() {
-    auth_done_ = true;
+    auth_.done = true;
     cancel_timer(kAuthSlot);
     if (mode_ == SessionMode::lac) {
       LcpPolicy& lcp = lcp_policy();  // a LAC's is never freed (compact())
       proxy_out_->initial_received_confreq = lcp.initial_received();
       proxy_out_->last_sent_confreq = lcp.last_sent();
       proxy_out_->last_received_confreq = lcp.last_received();
-      if (auth_kind_ == AuthKind::none) proxy_out_->auth_type = ProxyAuthType::none;
+      if (auth_.kind == AuthKind::none) proxy_out_->auth_type = ProxyAuthType::none;
       set_phase(Phase::tunnel_ready);
       debug(DebugClass::event, [&] { return "ready to tunnel user " + printable(user_); });
       notice([this] { listener_.on_ready_to_tunnel(*proxy_out_, auth_result()); });
@@ -990,8 +947,8 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   }
 
   void cancel_auth() {
-    if (auth_pending_ && authn_ && neg_) authn_->cancel(neg_->auth_handle);
-    auth_pending_ = false;
+    if (auth_.pending && authn_ && neg_) authn_->cancel(neg_->auth_handle);
+    auth_.pending = false;
     drop_auth_token();
   }
 
@@ -1006,34 +963,9 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   // Our answer to the peer's PAP Request / CHAP Response, built from the result each time
   // it is sent (a lost one is asked for again) rather than kept per session.
   Bytes auth_reply(std::uint8_t id) const {
-    const bool ok = auth_accepted_;
-    if (auth_kind_ == AuthKind::pap_server)
-      return encode_pap_reply({ok ? pap_code::ack : pap_code::nak, id, auth_message_});
-    if (chap_alg_ != kChapMd5)
-      return encode_chap_status(
-          {ok ? chap_code::success : chap_code::failure, id, mschap_reply_text(ok)});
-    return encode_chap_status({ok ? chap_code::success : chap_code::failure, id, auth_message_});
-  }
-
-  // MS-CHAP Success: v2 "S=<authenticator response> M=<text>" (RFC 2759 §5), v1 the text.
-  // Failure: what RADIUS sent (MS-CHAP-Error), else "E=691 R=0 C=<challenge> V=3 M=..."
-  // (RFC 2759 §6; no retry: the user dials again).
-  std::string mschap_reply_text(bool ok) const {
-    if (ok) {
-      if (chap_alg_ == kChapMsV1) return auth_message_;
-      if (!auth_attrs_ || auth_attrs_->mschap_auth_response.empty())
-        return auth_message_.empty() ? std::string() : "M=" + auth_message_;
-      return mschap::v2_success_message(auth_attrs_->mschap_auth_response, auth_message_);
-    }
-    if (auth_attrs_ && !auth_attrs_->mschap_error.empty()) return auth_attrs_->mschap_error;
-    const std::size_t n = challenge_size();
-    ByteView challenge = neg_ ? ByteView(neg_->challenge).first(n) : ByteView();
-    return mschap::failure_message(mschap::kErrorAuthFailure, false, challenge,
-                                   "Authentication failure");
-  }
-
-  std::size_t challenge_size() const {
-    return chap_alg_ == kChapMsV1 ? mschap::kV1ChallengeSize : kChallengeSize;
+    const AuthVerdict v{auth_accepted_, auth_message_, auth_attrs_.get()};
+    if (auth_.kind == AuthKind::pap_server) return auth_pap::reply(id, v);
+    return auth_chap::reply(auth_, neg_ ? &neg_->auth : nullptr, id, v);
   }
 
   // The Authenticator's answer as kept: verdict and text inline, the attributes (rare with
@@ -1070,21 +1002,21 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
       on_auth_result(std::move(r));
       return;
     }
-    auth_pending_ = true;
+    auth_.pending = true;
     drop_auth_token();
     neg().auth_token = std::make_shared<bool>(true);
     std::weak_ptr<bool> token = neg_->auth_token;
     in_authenticate_ = true;
     Authenticator::Handle h = authn_->authenticate(req, [this, token](AuthResult r) {
       auto a = token.lock();
-      if (!a || !*a || !auth_pending_) return;
-      auth_pending_ = false;
+      if (!a || !*a || !auth_.pending) return;
+      auth_.pending = false;
       drop_auth_token();
       on_auth_result(std::move(r));
       if (!in_authenticate_) settle();
     });
     in_authenticate_ = false;
-    if (auth_pending_) neg().auth_handle = h;
+    if (auth_.pending) neg().auth_handle = h;
   }
 
   void on_auth_result(AuthResult r) {
@@ -1094,260 +1026,96 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
       return "user " + printable(user_) + (ok ? " authenticated" : " failed authentication") +
              (r.message.empty() ? "" : ": " + printable(r.message));
     });
-    switch (auth_kind_) {
+    switch (auth_.kind) {
       case AuthKind::pap_server: {
-        auth_replied_ = true;
-        send_control(proto::pap, auth_reply(auth_id_));
+        auth_.replied = true;
+        send_control(proto::pap, auth_reply(auth_.id));
         break;
       }
       case AuthKind::chap_server: {
-        if (ok && mode_ == SessionMode::lac && chap_alg_ == kChapMsV2 &&
+        if (ok && mode_ == SessionMode::lac && auth_.alg == kChapMsV2 &&
             r.mschap_auth_response.empty()) {
           // A user the LAC only recognised (its LNS authenticates): a v2 Success without
           // the authenticator response would fail the user's mutual authentication, so
           // none is sent; the LNS renegotiates and authenticates, or continue_locally()
           // sends it.
-          reply_held_ = true;
+          auth_.reply_held = true;
           break;
         }
-        auth_replied_ = true;
-        send_control(proto::chap, auth_reply(auth_id_));
+        auth_.replied = true;
+        send_control(proto::chap, auth_reply(auth_.id));
         break;
       }
       default:
         break;
     }
-    if (!ok && chap_alg_ != kChapMd5 && auth_kind_ != AuthKind::proxy)
+    if (!ok && auth_.alg != kChapMd5 && auth_.kind != AuthKind::proxy)
       log_warning(DebugModule::ppp, std::string(tag_.view()) + ": " +
-                                        std::string(to_string(to_protocol_alg())) +
+                                        std::string(to_string(auth_chap::protocol(auth_.alg))) +
                                         " authentication failed for user " + printable(user_));
     if (ok) {
       auth_ok();
     } else {
-      auth_done_ = true;  // duplicates get the same Nak/Failure while we terminate
-      request_close(DownReason::auth_failed, auth_kind_ == AuthKind::proxy
+      auth_.done = true;  // duplicates get the same Nak/Failure while we terminate
+      request_close(DownReason::auth_failed, auth_.kind == AuthKind::proxy
                                                  ? "proxy authentication rejected"
                                                  : "authentication rejected");
     }
   }
 
-  AuthProtocol to_protocol_alg() const {
-    return chap_alg_ == kChapMsV1   ? AuthProtocol::mschap_v1
-           : chap_alg_ == kChapMsV2 ? AuthProtocol::mschap_v2
-                                    : AuthProtocol::chap_md5;
-  }
-
-  // Server: CHAP challenge, retransmitted on the restart timer up to Max-Configure.
-  void start_challenge(std::uint8_t alg) {
-    auth_kind_ = AuthKind::chap_server;
-    chap_alg_ = alg;
-    neg().auth_tries = 0;
-    send_challenge();
-  }
-
-  void send_challenge() {
-    Negotiation& n = neg();
-    if (n.auth_tries >= timer_cfg_.max_configure) {
-      request_close(DownReason::auth_timeout,
-                    "no CHAP Response after " + std::to_string(n.auth_tries) + " Challenges");
-      return;
-    }
-    ++n.auth_tries;
-    random_bytes(n.challenge);
-    // RFC 1994 §4.1: the Identifier changes with every Challenge sent.
-    auth_id_ = static_cast<std::uint8_t>(auth_id_ + 1);
-    send_control(
-        proto::chap,
-        encode_chap_value({chap_code::challenge, auth_id_,
-                           Bytes(n.challenge.begin(), n.challenge.begin() + challenge_size()),
-                           chap_name()}));
-    arm_timer(TimerUse::chap_retry, timer_cfg_.restart);
-  }
-
-  // Client: PAP Authenticate-Request, retransmitted like a Configure-Request.
-  void send_pap_request() {
-    Negotiation& n = neg();
-    if (n.auth_tries >= timer_cfg_.max_configure) {
-      request_close(DownReason::auth_timeout,
-                    "no PAP reply after " + std::to_string(n.auth_tries) + " requests");
-      return;
-    }
-    ++n.auth_tries;
-    auth_id_ = static_cast<std::uint8_t>(auth_id_ + 1);
-    send_control(proto::pap, encode_pap_request({auth_id_, client_user(), client_password()}));
-    arm_timer(TimerUse::pap_retry, timer_cfg_.restart);
-  }
-
-  bool on_pap(ByteView payload) {
+  // A PAP or CHAP packet while LCP is Opened: to the protocol's file.
+  bool on_auth_packet(std::uint16_t protocol, ByteView payload) {
+    const char* name = protocol == proto::pap ? "PAP" : "CHAP";
     auto c = decode_control(payload);
-    if (!c) return drop_malformed("PAP", c.error());
-    if (auth_kind_ == AuthKind::pap_client) {
-      if (c->code != pap_code::ack && c->code != pap_code::nak) return false;
-      auto rep = decode_pap_reply(*c);
-      if (!rep) return drop_malformed("PAP", rep.error());
-      if (rep->id != auth_id_ || auth_done_) return false;
-      cancel_timer(kAuthSlot);
-      if (rep->code == pap_code::ack) {
-        user_ = client_user();
-        auth_ok();
-      } else {
-        auth_done_ = true;
-        request_close(DownReason::auth_failed, "PAP rejected by the peer: " + rep->message);
-      }
-      return true;
-    }
-    if (auth_kind_ != AuthKind::pap_server || c->code != pap_code::request) return false;
-    auto req = decode_pap_request(*c);
-    if (!req) return drop_malformed("PAP", req.error());
-    if (auth_done_) {
-      // Our Ack/Nak was lost and the peer retransmits: answer the same (with its id).
-      if (auth_replied_) send_control(proto::pap, auth_reply(req->id));
-      return true;
-    }
-    if (auth_pending_) return true;  // a retransmission while AAA works
-    auth_id_ = req->id;
-    user_ = req->peer_id;
-    if (proxy_out_) {
-      proxy_out_->auth_type = ProxyAuthType::pap;
-      proxy_out_->auth_name = req->peer_id;
-      proxy_out_->auth_id = req->id;
-      proxy_out_->auth_challenge.clear();
-      proxy_out_->auth_response.assign(req->password.begin(), req->password.end());
-    }
-    cancel_timer(kAuthSlot);
-    AuthRequest ar;
-    ar.method = AuthMethod::pap;
-    ar.user = req->peer_id;
-    ar.password = req->password;
-    ask_authenticator(ar);
-    return true;
+    if (!c) return drop_malformed(name, c.error());
+    Port port(*this);
+    return protocol == proto::pap ? auth_pap::receive(port, *c)
+                                  : auth_chap::receive(port, *c, mode_ == SessionMode::client);
   }
 
-  bool on_chap(ByteView payload) {
-    auto c = decode_control(payload);
-    if (!c) return drop_malformed("CHAP", c.error());
-    if (mode_ == SessionMode::client) {
-      if (auth_kind_ != AuthKind::chap_client) return false;
-      if (c->code == chap_code::challenge) {
-        auto ch = decode_chap_value(*c);
-        if (!ch) return drop_malformed("CHAP", ch.error());
-        Bytes resp;
-        if (chap_alg_ == kChapMd5) {
-          resp = chap_md5_response(ch->id, client_password(), ch->value);
-        } else if (!mschap_response(ch->value, resp)) {
-          return drop_malformed(
-              "CHAP", {DecodeError::Kind::bad_length, 4, "MS-CHAP Challenge of the wrong size"});
-        }
-        auth_id_ = ch->id;
-        send_control(proto::chap,
-                     encode_chap_value({chap_code::response, ch->id, resp, client_user()}));
-        if (!auth_done_) arm_auth_timeout();
-        return true;
-      }
-      auto st = decode_chap_status(*c);
-      if (!st) return drop_malformed("CHAP", st.error());
-      if (st->id != auth_id_ || auth_done_) return false;
-      if (st->code == chap_code::success) {
-        if (chap_alg_ == kChapMsV2 && !mschap_server_proved(st->message)) {
-          auth_done_ = true;
-          request_close(DownReason::auth_failed,
-                        "MS-CHAP-V2 Success without the right authenticator response: the peer "
-                        "does not know our password");
-          return true;
-        }
-        user_ = client_user();
-        auth_ok();
-      } else {
-        auth_done_ = true;
-        request_close(DownReason::auth_failed,
-                      std::string(chap_alg_ == kChapMd5 ? "CHAP" : "MS-CHAP") +
-                          " Failure from the peer: " + st->message);
-      }
-      return true;
+  // What the protocols in pap.cpp, chap.cpp and mschap.cpp see of the session: made on the
+  // stack for each call, so a session carries no pointer for it.
+  struct Port final : AuthPort {
+    Impl& s;
+    explicit Port(Impl& session) : s(session) {}
+    AuthState& auth() override { return s.auth_; }
+    AuthScratch& scratch() override { return s.neg().auth; }
+    const AuthScratch* scratch_if_any() const override { return s.neg_ ? &s.neg_->auth : nullptr; }
+    void send(std::uint16_t protocol, ByteView packet) override {
+      s.send_control(protocol, packet);
     }
-    if (auth_kind_ != AuthKind::chap_server || c->code != chap_code::response) return false;
-    auto r = decode_chap_value(*c);
-    if (!r) return drop_malformed("CHAP", r.error());
-    if (r->id != auth_id_) return false;  // RFC 1994 §4.1: must match the Challenge
-    if (auth_done_) {
-      if (auth_replied_) send_control(proto::chap, auth_reply(auth_id_));
-      return true;
+    bool drop_malformed(const char* what, const DecodeError& e) override {
+      return s.drop_malformed(what, e);
     }
-    if (auth_pending_) return true;
-    if (chap_alg_ != kChapMd5 && r->value.size() != mschap::kResponseSize)
-      return drop_malformed(
-          "CHAP", {DecodeError::Kind::bad_length, 4, "MS-CHAP Response value not 49 octets"});
-    cancel_timer(kAuthSlot);
-    user_ = r->name;
-    const ByteView challenge = ByteView(neg().challenge).first(challenge_size());
-    if (proxy_out_) {
-      // RFC 2661 carries CHAP and MS-CHAP v1 (Proxy Authen Type 5); nothing for v2, whose
-      // LNS authenticates the user itself.
-      proxy_out_->auth_type = chap_alg_ == kChapMd5    ? ProxyAuthType::chap
-                              : chap_alg_ == kChapMsV1 ? ProxyAuthType::mschap_v1
-                                                       : ProxyAuthType::none;
-      proxy_out_->auth_name = r->name;
-      proxy_out_->auth_id = r->id;
-      proxy_out_->auth_challenge.clear();
-      proxy_out_->auth_response.clear();
-      if (chap_alg_ != kChapMsV2) {
-        proxy_out_->auth_challenge.assign(challenge.begin(), challenge.end());
-        proxy_out_->auth_response = r->value;
-      }
+    void claim(const std::string& user) override { s.user_ = user; }
+    void verify(const AuthRequest& request) override { s.ask_authenticator(request); }
+    void resend_reply(std::uint8_t id) override {
+      s.send_control(s.auth_.kind == AuthKind::pap_server ? proto::pap : proto::chap,
+                     s.auth_reply(id));
     }
-    AuthRequest ar;
-    ar.method = chap_alg_ == kChapMd5    ? AuthMethod::chap_md5
-                : chap_alg_ == kChapMsV1 ? AuthMethod::mschap_v1
-                                         : AuthMethod::mschap_v2;
-    ar.user = r->name;
-    ar.chap_id = r->id;
-    ar.chap_challenge.assign(challenge.begin(), challenge.end());
-    ar.chap_response = r->value;
-    ask_authenticator(ar);
-    return true;
-  }
-
-  // MS-CHAP peer: the Response value for the server's Challenge (RFC 2433 §5, RFC 2759 §4);
-  // false when the Challenge has the wrong size for the version.
-  bool mschap_response(ByteView challenge, Bytes& out) {
-    Negotiation& n = neg();
-    const mschap::Hash16 ph = mschap::nt_password_hash(client_password());
-    if (chap_alg_ == kChapMsV1) {
-      if (challenge.size() != mschap::kV1ChallengeSize) return false;
-      mschap::V1Response v;
-      v.nt_response = mschap::v1_nt_response(challenge, ph);
-      out = mschap::encode_v1_response(v);
-      keep_client_keys(mschap::v1_mppe_keys(ph, challenge));
-      return true;
+    ProxyData* proxy_out() override { return s.proxy_out_.get(); }
+    void accepted() override {
+      s.user_ = s.client_user();
+      s.auth_ok();
     }
-    if (challenge.size() != mschap::kV2ChallengeSize) return false;
-    std::copy(challenge.begin(), challenge.end(), n.challenge.begin());
-    random_bytes(n.peer_challenge);
-    mschap::V2Response v;
-    v.peer_challenge = n.peer_challenge;
-    v.nt_response = mschap::v2_nt_response(challenge, n.peer_challenge, client_user(), ph);
-    n.nt_response = v.nt_response;
-    out = mschap::encode_v2_response(v);
-    keep_client_keys(mschap::v2_mppe_keys(ph, v.nt_response, false));
-    return true;
-  }
-
-  void keep_client_keys(const mschap::MppeKeys& k) {
-    AuthResult r;
-    r.accepted = true;
-    r.mppe_keys = k;
-    store_auth_result(r);
-  }
-
-  // MS-CHAP v2 mutual authentication (RFC 2759 §8.8): the Success must carry the
-  // authenticator response only a server knowing our password can compute.
-  bool mschap_server_proved(std::string_view message) {
-    auto got = mschap::success_authenticator(message);
-    if (!got || !neg_) return false;
-    return mschap::check_authenticator_response(mschap::nt_password_hash(client_password()),
-                                                neg_->nt_response, neg_->peer_challenge,
-                                                neg_->challenge, client_user(), *got);
-  }
+    void keep_keys(const MppeKeys& keys) override {
+      AuthResult r;
+      r.accepted = true;
+      r.mppe_keys = keys;
+      s.store_auth_result(r);
+    }
+    void fail(DownReason reason, std::string why) override {
+      s.request_close(reason, std::move(why));
+    }
+    void retry_later() override { s.arm_timer(TimerUse::auth_retry, s.timer_cfg_.restart); }
+    void wait_for_peer() override { s.arm_auth_timeout(); }
+    void stop_waiting() override { s.cancel_timer(kAuthSlot); }
+    unsigned max_tries() const override { return s.timer_cfg_.max_configure; }
+    void random(std::span<std::uint8_t> out) override { s.random_bytes(out); }
+    std::string challenge_name() const override { return s.chap_name(); }
+    const std::string& client_user() const override { return s.client_user(); }
+    const std::string& client_password() const override { return s.client_password(); }
+  };
 
   bool drop_malformed(const char* what, const DecodeError& e) {
     ++counters_.drop_malformed;
@@ -1467,15 +1235,9 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   bool renegotiate_ = false;
   AuthProtocol proxied_auth_ = AuthProtocol::none;  // reported in on_up while proxied_lcp_
 
-  AuthKind auth_kind_ = AuthKind::none;
-  bool auth_pending_ = false;
-  bool auth_done_ = false;
-  bool auth_replied_ = false;  // a PAP Ack/Nak or CHAP Success/Failure went out (auth_reply())
+  AuthState auth_;  // reply_held: see on_auth_result
   bool in_authenticate_ = false;
   bool auth_accepted_ = false;
-  bool reply_held_ = false;  // LAC: an MS-CHAP-V2 Success not sent (on_auth_result)
-  std::uint8_t auth_id_ = 0;
-  std::uint8_t chap_alg_ = kChapMd5;  // CHAP Algorithm in use (server or client)
   std::string user_;
   std::string auth_message_;
   std::unique_ptr<AuthResult> auth_attrs_;  // accepted/message unused (store_auth_result)

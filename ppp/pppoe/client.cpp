@@ -18,29 +18,27 @@ void PppoeClient::start() {
 }
 
 void PppoeClient::send_padi() {
-  PppoeDiscovery p;
-  p.dst = kBroadcastMac;
-  p.src = config_.mac;
-  p.code = PppoeCode::padi;
-  p.add(pppoe_tag::service_name, config_.service_name);
-  if (!config_.host_uniq.empty()) p.add(pppoe_tag::host_uniq, config_.host_uniq);
-  sink_.send_frame(encode_pppoe_discovery(p));
-  state_ = State::padi_sent;
-  ++attempts_;
-  arm_timer();
+  send_request(PppoeCode::padi);
 }
 
 void PppoeClient::send_padr() {
+  send_request(PppoeCode::padr);
+}
+
+// RFC 2516 §5.1 PADI (broadcast) / §5.3 PADR (to the chosen AC, echoing its AC-Cookie and
+// Relay-Session-Id), each with our Service-Name and Host-Uniq, retransmitted on the timer.
+void PppoeClient::send_request(PppoeCode code) {
+  const bool padr = code == PppoeCode::padr;
   PppoeDiscovery p;
-  p.dst = ac_mac_;
+  p.dst = padr ? ac_mac_ : kBroadcastMac;
   p.src = config_.mac;
-  p.code = PppoeCode::padr;
+  p.code = code;
   p.add(pppoe_tag::service_name, config_.service_name);
   if (!config_.host_uniq.empty()) p.add(pppoe_tag::host_uniq, config_.host_uniq);
-  if (!cookie_.empty()) p.add(pppoe_tag::ac_cookie, cookie_);
-  if (have_relay_) p.add(pppoe_tag::relay_session_id, relay_id_);
+  if (padr && !cookie_.empty()) p.add(pppoe_tag::ac_cookie, cookie_);
+  if (padr && have_relay_) p.add(pppoe_tag::relay_session_id, relay_id_);
   sink_.send_frame(encode_pppoe_discovery(p));
-  state_ = State::padr_sent;
+  state_ = padr ? State::padr_sent : State::padi_sent;
   ++attempts_;
   arm_timer();
 }

@@ -1,6 +1,7 @@
 // RFC 2516 discovery and session frames. Pure: no I/O, no logging.
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "ppp/pppoe.hpp"
 
@@ -30,6 +31,20 @@ void write_eth(ByteWriter& w, const MacAddress& dst, const MacAddress& src, std:
   w.bytes(ByteView(dst.data(), 6));
   w.bytes(ByteView(src.data(), 6));
   w.u16(type);
+}
+
+// The Ethernet header and the PPPoE VER/TYPE octet (RFC 2516 §4) of a frame whose
+// EtherType must be `type` (`not_type` says otherwise); `r` is left at CODE.
+std::optional<PppoeDecodeError> read_headers(ByteView frame, ByteReader& r, std::uint16_t type,
+                                             std::string_view not_type, MacAddress& dst,
+                                             MacAddress& src) {
+  if (frame.size() < kEthHeader + kPppoeHeader)
+    return PppoeDecodeError{Kind::truncated, frame.size(), "shorter than Ethernet + PPPoE header"};
+  dst = read_mac(r);
+  src = read_mac(r);
+  if (r.u16() != type) return PppoeDecodeError{Kind::bad_ethertype, 12, not_type};
+  if (r.u8() != 0x11) return PppoeDecodeError{Kind::bad_version, 14, "VER/TYPE must be 1/1"};
+  return std::nullopt;
 }
 
 bool known_code(std::uint8_t c) {
@@ -126,15 +141,10 @@ std::uint16_t ether_type(ByteView frame) {
 }
 
 Result<PppoeDiscovery, PppoeDecodeError> decode_pppoe_discovery(ByteView frame) {
-  if (frame.size() < kEthHeader + kPppoeHeader)
-    return error(Kind::truncated, frame.size(), "shorter than Ethernet + PPPoE header");
   ByteReader r(frame);
   PppoeDiscovery p;
-  p.dst = read_mac(r);
-  p.src = read_mac(r);
-  if (r.u16() != kEtherTypePppoeDiscovery) return error(Kind::bad_ethertype, 12, "not 0x8863");
-  std::uint8_t vt = r.u8();
-  if (vt != 0x11) return error(Kind::bad_version, 14, "VER/TYPE must be 1/1");
+  if (auto e = read_headers(frame, r, kEtherTypePppoeDiscovery, "not 0x8863", p.dst, p.src))
+    return unexpected(*e);
   std::uint8_t code = r.u8();
   if (!known_code(code)) return error(Kind::bad_code, 15, "unknown discovery code");
   p.code = static_cast<PppoeCode>(code);
@@ -203,14 +213,10 @@ Bytes encode_pppoe_discovery(const PppoeDiscovery& p) {
 }
 
 Result<PppoeSessionFrame, PppoeDecodeError> decode_pppoe_session(ByteView frame) {
-  if (frame.size() < kEthHeader + kPppoeHeader)
-    return error(Kind::truncated, frame.size(), "shorter than Ethernet + PPPoE header");
   ByteReader r(frame);
   PppoeSessionFrame s;
-  s.dst = read_mac(r);
-  s.src = read_mac(r);
-  if (r.u16() != kEtherTypePppoeSession) return error(Kind::bad_ethertype, 12, "not 0x8864");
-  if (r.u8() != 0x11) return error(Kind::bad_version, 14, "VER/TYPE must be 1/1");
+  if (auto e = read_headers(frame, r, kEtherTypePppoeSession, "not 0x8864", s.dst, s.src))
+    return unexpected(*e);
   if (r.u8() != 0) return error(Kind::bad_code, 15, "session CODE must be 0");
   s.session_id = r.u16();
   if (s.session_id == 0 || s.session_id == 0xffff)

@@ -21,35 +21,31 @@ std::vector<std::uint8_t> bytes_of(std::string_view hex) {
   return out;
 }
 
+struct SplitCase {
+  std::string_view name, user, domain;
+};
+void expect_splits(const config::L2tpGlobal& g, std::initializer_list<SplitCase> cases) {
+  for (const auto& c : cases) {
+    auto n = split_user_name(c.name, g);
+    EXPECT_EQ(n.user, c.user) << c.name;
+    EXPECT_EQ(n.domain, c.domain) << c.name;
+  }
+}
+
 TEST(UserName, SuffixSplitsAtTheLastSeparator) {
-  config::L2tpGlobal g;
-  auto n = split_user_name("alice@corp.com", g);
-  EXPECT_EQ(n.user, "alice");
-  EXPECT_EQ(n.domain, "corp.com");
-  n = split_user_name("a@b@corp.com", g);
-  EXPECT_EQ(n.user, "a@b");
-  EXPECT_EQ(n.domain, "corp.com");
-  n = split_user_name("alice", g);
-  EXPECT_EQ(n.user, "alice");
-  EXPECT_EQ(n.domain, "");
-  n = split_user_name("alice@", g);
-  EXPECT_EQ(n.user, "alice");
-  EXPECT_EQ(n.domain, "");
+  expect_splits({}, {{"alice@corp.com", "alice", "corp.com"},
+                     {"a@b@corp.com", "a@b", "corp.com"},
+                     {"alice", "alice", ""},
+                     {"alice@", "alice", ""}});
 }
 
 TEST(UserName, PrefixSplitsAtTheFirstSeparator) {
   config::L2tpGlobal g;
   g.prefix_separator = true;
   g.separator = '\\';
-  auto n = split_user_name("corp.com\\alice", g);
-  EXPECT_EQ(n.user, "alice");
-  EXPECT_EQ(n.domain, "corp.com");
-  n = split_user_name("corp.com\\al\\ice", g);
-  EXPECT_EQ(n.user, "al\\ice");
-  EXPECT_EQ(n.domain, "corp.com");
-  n = split_user_name("alice@corp.com", g);
-  EXPECT_EQ(n.user, "alice@corp.com");
-  EXPECT_EQ(n.domain, "");
+  expect_splits(g, {{"corp.com\\alice", "alice", "corp.com"},
+                    {"corp.com\\al\\ice", "al\\ice", "corp.com"},
+                    {"alice@corp.com", "alice@corp.com", ""}});
 }
 
 TEST(Chap, KnownAnswers) {

@@ -4,23 +4,18 @@
 // one Stop per session, each with Acct-Delay-Time. VPDND_STOPBUF_SESSIONS (default 100) and
 // VPDND_STOPBUF_DOWN_S (seconds the server stays down, default 10) scale it up, e.g. to the
 // 100 sessions / 60 s of a field outage.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
+#include <optional>
 #include <thread>
 
 #include "aaa/aaa.hpp"
 #include "common/engine.hpp"
 #include "common/timer.hpp"
+#include "tests/support/freeradius.hpp"
 
 namespace vpdnd::aaa {
 namespace {
@@ -28,59 +23,22 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-const char* kFreeradius = "/usr/sbin/freeradius";
+using test::FreeRadius;
+using test::read_file;
 constexpr std::uint16_t kAuthPort = 22600;  // acct: 22601
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 int env_int(const char* name, int def) {
   const char* v = std::getenv(name);
   return v && *v ? std::atoi(v) : def;
 }
 
-std::string radiusd_conf(const fs::path& dir) {
-  std::string d = dir.string();
-  std::ostringstream c;
-  c << "prefix = /usr\nexec_prefix = /usr\nsysconfdir = /etc\nlocalstatedir = /var\n"
-    << "sbindir = /usr/sbin\nlogdir = " << d << "/log\nraddbdir = " << d << "\n"
-    << "radacctdir = " << d << "/acct\nname = freeradius\nconfdir = ${raddbdir}\n"
-    << "modconfdir = ${confdir}\nrun_dir = " << d << "/run\ndb_dir = " << d << "\n"
-    << "libdir = /usr/lib/freeradius\npidfile = ${run_dir}/${name}.pid\n"
-    << "max_request_time = 30\ncleanup_delay = 0\nmax_requests = 4096\n"
-    << "hostname_lookups = no\n"
-    << "log {\n destination = stdout\n colourise = no\n}\n"
-    << "security {\n allow_core_dumps = no\n max_attributes = 200\n reject_delay = 0\n"
-    << " status_server = no\n}\n"
-    << "client localhost {\n ipaddr = 127.0.0.1\n secret = testing123\n}\n"
-    << "modules {\n pap {\n }\n files {\n  filename = ${confdir}/users\n }\n"
-    << " detail {\n  filename = ${confdir}/acct-detail\n  permissions = 0600\n"
-    << "  header = \"%t\"\n }\n}\n"
-    << "server default {\n"
-    << " listen {\n  type = auth\n  ipaddr = 127.0.0.1\n  port = " << kAuthPort << "\n }\n"
-    << " listen {\n  type = acct\n  ipaddr = 127.0.0.1\n  port = " << kAuthPort + 1 << "\n }\n"
-    << " authorize {\n  files\n  pap\n }\n"
-    << " authenticate {\n  Auth-Type PAP {\n   pap\n  }\n }\n"
-    << " preacct {\n }\n accounting {\n  detail\n }\n post-auth {\n }\n}\n";
-  return c.str();
-}
-
 class StopBufferFreeRadius : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(kFreeradius))
-      GTEST_SKIP() << kFreeradius << " missing (apt install freeradius)";
-    const char* build = std::getenv("VPDND_BUILD_DIR");
-    dir_ = fs::path(build ? build : fs::temp_directory_path().string()) / "radius-test" /
-           ("stopbuf-" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    for (const char* sub : {"log", "run", "acct"}) fs::create_directories(dir_ / sub);
-    std::ofstream(dir_ / "radiusd.conf") << radiusd_conf(dir_);
-    std::ofstream(dir_ / "users") << "";
+    if (!FreeRadius::installed())
+      GTEST_SKIP() << FreeRadius::kBinary << " missing (apt install freeradius)";
+    radius_server_.emplace(test::radius_scratch_dir("stopbuf"), kAuthPort, "");
+    dir_ = radius_server_->dir();
   }
 
   void TearDown() override {
@@ -92,59 +50,14 @@ class StopBufferFreeRadius : public ::testing::Test {
       });
       engine_.stop();
     }
-    stop_server();
+    radius_server_.reset();
     if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);
   }
 
   void start_server() {
-    const std::string log = (dir_ / "radiusd.out").string();
-    const std::size_t ready_before = count(read_file(log), "Ready to process requests");
-    pid_ = fork();
-    ASSERT_GE(pid_, 0);
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      if (fd >= 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-      }
-      const std::string d = dir_.string();
-      execl(kFreeradius, kFreeradius, "-X", "-d", d.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    auto deadline = std::chrono::steady_clock::now() + 15s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (count(read_file(log), "Ready to process requests") > ready_before) return;
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        FAIL() << "freeradius exited:\n" << read_file(log);
-      }
-      std::this_thread::sleep_for(50ms);
-    }
-    FAIL() << "freeradius not ready:\n" << read_file(log);
+    ASSERT_TRUE(radius_server_->start()) << "freeradius not ready:\n" << radius_server_->log();
   }
-
-  void stop_server() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    for (int i = 0; i < 250; ++i) {
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
-  static std::size_t count(const std::string& text, const std::string& what) {
-    std::size_t n = 0;
-    for (std::size_t pos = 0; (pos = text.find(what, pos)) != std::string::npos; ++pos) ++n;
-    return n;
-  }
+  void stop_server() { radius_server_->stop(); }
 
   template <class F>
   bool wait_until(std::chrono::seconds limit, F&& done) {
@@ -163,7 +76,7 @@ class StopBufferFreeRadius : public ::testing::Test {
       config::RadiusScheme s;
       s.name = "r1";
       s.primary_accounting = config::RadiusServer{*Ipv4::parse("127.0.0.1"), kAuthPort + 1};
-      s.key_accounting.plain = "testing123";
+      s.key_accounting.plain = FreeRadius::kSecret;
       s.response_timeout_s = 1;
       s.retry = 1;
       s.realtime_accounting_min = 0;
@@ -187,7 +100,7 @@ class StopBufferFreeRadius : public ::testing::Test {
   std::unique_ptr<AsioTimerService> timers_;
   std::unique_ptr<RadiusClient> radius_;
   std::unique_ptr<Aaa> aaa_;
-  pid_t pid_ = -1;
+  std::optional<FreeRadius> radius_server_;
   fs::path dir_;
 };
 

@@ -19,7 +19,7 @@
 #include <thread>
 
 #include "app/services/kernel_port.hpp"
-#include "tests/netlink/netns.hpp"
+#include "tests/support/netns.hpp"
 
 namespace vpdnd::app {
 namespace {

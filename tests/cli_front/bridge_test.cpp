@@ -16,7 +16,7 @@
 #include "cli/front.hpp"
 #include "cli/front/lines.hpp"
 #include "common/log.hpp"
-#include "term_client.hpp"
+#include "tests/support/term_client.hpp"
 
 namespace vpdnd::cli {
 namespace {

@@ -24,107 +24,31 @@
 #include <thread>
 #include <vector>
 
-#include "term_client.hpp"
+#include "tests/support/vpdnd.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
+using vpdnd::test::connect_tcp;
+using vpdnd::test::have_tool;
+using vpdnd::test::read_file;
+using vpdnd::test::take_port_slot;
 using vpdnd::test::TermClient;
+using vpdnd::test::test_dir;
+using vpdnd::test::Vpdnd;
+using vpdnd::test::vpdnd_path;
+using vpdnd::test::wait_until;
 
-std::string vpdnd_path() {
-  if (const char* dir = std::getenv("VPDND_BUILD_DIR"); dir && *dir)
-    return std::string(dir) + "/vpdnd";
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec && self.parent_path().filename() == "tests")
-    return (self.parent_path().parent_path() / "vpdnd").string();
-  return "build/vpdnd";
-}
-
-bool have(const char* tool) {
-  std::string cmd = std::string("command -v ") + tool + " >/dev/null 2>&1";
-  return std::system(cmd.c_str()) == 0;
-}
-
-int connect_to(std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// A child on a pty (vpdnd itself, or an ssh client).
-class Child {
- public:
-  ~Child() { kill(); }
-  bool spawn(const std::vector<std::string>& args, const fs::path& log = {}, bool on_pty = true,
-             unsigned short rows = 24) {
-    std::vector<std::string> copy = args;
-    std::vector<char*> argv;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    winsize ws{};
-    ws.ws_row = rows;
-    ws.ws_col = 120;
-    pid_ = on_pty ? ::forkpty(&master_, nullptr, nullptr, &ws) : ::fork();
-    if (pid_ < 0) return false;
-    if (pid_ == 0) {
-      if (!log.empty()) {
-        int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int null = ::open("/dev/null", O_RDONLY);
-        ::dup2(null, 0);
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      ::execvp(argv[0], argv.data());
-      ::_exit(127);
-    }
-    term_.set_fd(master_);
-    return true;
-  }
-  TermClient& term() { return term_; }
-  bool exited(std::chrono::milliseconds timeout) {
-    auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-      if (pid_ <= 0) return true;
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        return true;
-      }
-      term_.drain(20ms);  // a pty child blocks when nobody reads its output
-    }
-    return false;
-  }
-  void kill() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-    if (master_ >= 0) ::close(master_);
-    master_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int master_ = -1;
-  TermClient term_;
-};
+using Child = vpdnd::test::TermChild;
 
 class VpdndSsh : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(vpdnd_path())) GTEST_SKIP() << vpdnd_path() << " is not built";
-    if (!have("ssh") || !have("ssh-keygen")) GTEST_SKIP() << "openssh-client is not installed";
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    dir_ = fs::temp_directory_path() / ("vpdnd-ssh-" + std::to_string(::getpid()) + "-" + name);
+    if (!Vpdnd::built()) GTEST_SKIP() << vpdnd_path() << " is not built";
+    if (!have_tool("ssh") || !have_tool("ssh-keygen"))
+      GTEST_SKIP() << "openssh-client is not installed";
+    dir_ = test_dir("vpdnd-ssh");
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     for (const char* key : {"id_alice", "id_other"}) {
@@ -133,68 +57,60 @@ class VpdndSsh : public ::testing::Test {
       ASSERT_EQ(std::system(cmd.c_str()), 0);
     }
     fs::copy_file(dir_ / "id_alice.pub", dir_ / "alice.pub");
-    std::ofstream(dir_ / "startup.cfg") << " sysname LAB\n"
-                                           "#\n"
-                                           " ssh server enable\n"
-                                           "#\n"
-                                           "public-key peer alice import sshkey alice.pub\n"
-                                           "#\n"
-                                           "local-user admin\n"
-                                           " password simple Adm1n-pw\n"
-                                           " service-type telnet ssh\n"
-                                           "#\n"
-                                           "local-user both\n"
-                                           " password simple Both-pw\n"
-                                           " service-type ssh\n"
-                                           "#\n"
-                                           " ssh user both service-type stelnet "
-                                           "authentication-type password-publickey assign "
-                                           "publickey alice\n"
-                                           "#\n"
-                                           "local-user tel\n"
-                                           " password simple Tel-pw\n"
-                                           " service-type telnet\n"
-                                           "#\n"
-                                           " ssh user alice service-type stelnet "
-                                           "authentication-type publickey assign publickey alice\n"
-                                           "#\n"
-                                           "user-interface vty 0 4\n"
-                                           " authentication-mode scheme\n"
-                                           "#\n"
-                                           "return\n";
-    std::size_t base = std::hash<std::string>{}(name) % 50;
-    for (int attempt = 0; attempt < 10; ++attempt) {
-      std::size_t slot = (base + static_cast<std::size_t>(attempt) * 7) % 50;
+    const std::string config =
+        " sysname LAB\n"
+        "#\n"
+        " ssh server enable\n"
+        "#\n"
+        "public-key peer alice import sshkey alice.pub\n"
+        "#\n"
+        "local-user admin\n"
+        " password simple Adm1n-pw\n"
+        " service-type telnet ssh\n"
+        "#\n"
+        "local-user both\n"
+        " password simple Both-pw\n"
+        " service-type ssh\n"
+        "#\n"
+        " ssh user both service-type stelnet "
+        "authentication-type password-publickey assign "
+        "publickey alice\n"
+        "#\n"
+        "local-user tel\n"
+        " password simple Tel-pw\n"
+        " service-type telnet\n"
+        "#\n"
+        " ssh user alice service-type stelnet "
+        "authentication-type publickey assign publickey alice\n"
+        "#\n"
+        "user-interface vty 0 4\n"
+        " authentication-mode scheme\n"
+        "#\n"
+        "return\n";
+    const bool up = take_port_slot(50, 7, 10, [&](std::size_t slot) {
       telnet_port_ = static_cast<std::uint16_t>(20700 + slot);
       ssh_port_ = static_cast<std::uint16_t>(20750 + slot);
       daemon_.emplace();
-      ASSERT_TRUE(daemon_->spawn(
-          {vpdnd_path(), "--config", (dir_ / "startup.cfg").string(), "--no-console",
-           "--telnet-port", std::to_string(telnet_port_), "--ssh-port", std::to_string(ssh_port_)},
-          dir_ / "vpdnd.log", false));
-      if (wait_log("SSH server on 127.0.0.1:" + std::to_string(ssh_port_))) return;
-      daemon_->kill();
-    }
-    FAIL() << "no free port pair for vpdnd: " << log();
+      if (daemon_->start(dir_, config,
+                         {"--no-console", "--telnet-port", std::to_string(telnet_port_),
+                          "--ssh-port", std::to_string(ssh_port_)}) &&
+          wait_log("SSH server on 127.0.0.1:" + std::to_string(ssh_port_)))
+        return true;
+      daemon_->kill_hard();
+      return false;
+    });
+    if (!up) FAIL() << "no free port pair for vpdnd: " << log();
   }
   void TearDown() override {
     clients_.clear();
-    if (daemon_) daemon_->kill();
+    if (daemon_) daemon_->kill_hard();
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
 
-  std::string log() const {
-    std::ifstream in(dir_ / "vpdnd.log");
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string log() const { return read_file(dir_ / "vpdnd.log"); }
   bool wait_log(const std::string& text, std::chrono::milliseconds timeout = 15000ms) {
-    auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-      if (log().find(text) != std::string::npos) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
+    return wait_until([&] { return log().find(text) != std::string::npos; }, timeout);
   }
 
   // ssh USER@127.0.0.1 on a pty; `key`: log in with that key only, else by password only.
@@ -221,7 +137,7 @@ class VpdndSsh : public ::testing::Test {
     }
     args.push_back(user + "@127.0.0.1");
     auto& c = clients_.emplace_back(std::make_unique<Child>());
-    EXPECT_TRUE(c->spawn(args, {}, true, rows));
+    EXPECT_TRUE(c->spawn(args, rows));
     return *c;
   }
 
@@ -233,7 +149,7 @@ class VpdndSsh : public ::testing::Test {
     return c;
   }
 
-  std::optional<Child> daemon_;
+  std::optional<Vpdnd> daemon_;
   std::vector<std::unique_ptr<Child>> clients_;
   fs::path dir_;
   std::uint16_t telnet_port_ = 0, ssh_port_ = 0;
@@ -326,7 +242,7 @@ TEST_F(VpdndSsh, WrongPasswordIsRefusedDelayedAndNotLogged) {
 
 TEST_F(VpdndSsh, UndoSshServerEnableDropsSshSessionsOnlyTelnetStays) {
   Child& c = password_login();
-  int fd = connect_to(telnet_port_);
+  int fd = connect_tcp(telnet_port_);
   ASSERT_GE(fd, 0);
   TermClient tel(fd);
   ASSERT_TRUE(tel.expect("Username:"));
@@ -353,7 +269,7 @@ TEST_F(VpdndSsh, UndoSshServerEnableDropsSshSessionsOnlyTelnetStays) {
 }
 
 TEST_F(VpdndSsh, ProtocolInboundTelnetRefusesSsh) {
-  int fd = connect_to(telnet_port_);
+  int fd = connect_tcp(telnet_port_);
   ASSERT_GE(fd, 0);
   TermClient tel(fd);
   ASSERT_TRUE(tel.expect("Username:"));
@@ -442,13 +358,13 @@ TEST_F(VpdndSsh, RepeatedFailuresLockTheAddressForSshToo) {
 TEST_F(VpdndSsh, SilentConnectionsFromOneAddressCannotTakeEverySlot) {
   std::vector<int> silent;
   for (int i = 0; i < 4; ++i) {
-    int fd = connect_to(ssh_port_);
+    int fd = connect_tcp(ssh_port_);
     ASSERT_GE(fd, 0);
     silent.push_back(fd);
   }
   std::this_thread::sleep_for(300ms);
   // A fifth one from the same address is closed at once.
-  int fifth = connect_to(ssh_port_);
+  int fifth = connect_tcp(ssh_port_);
   ASSERT_GE(fifth, 0);
   TermClient t(fifth);
   EXPECT_TRUE(t.wait_eof(3000ms));

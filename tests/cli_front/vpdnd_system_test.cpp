@@ -20,13 +20,18 @@
 #include <thread>
 #include <vector>
 
-#include "term_client.hpp"
+#include "tests/support/vpdnd.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
+using vpdnd::test::connect_tcp;
+using vpdnd::test::take_port_slot;
 using vpdnd::test::TermClient;
+using vpdnd::test::test_dir;
+using vpdnd::test::Vpdnd;
+using vpdnd::test::vpdnd_path;
 
 constexpr char kConfig[] =
     " sysname LAB\n"
@@ -45,191 +50,28 @@ constexpr char kConfig[] =
     "#\n"
     "return\n";
 
-// VPDND_BUILD_DIR, else the build tree this test binary sits in (<build>/tests/...).
-std::string vpdnd_path() {
-  if (const char* dir = std::getenv("VPDND_BUILD_DIR"); dir && *dir)
-    return std::string(dir) + "/vpdnd";
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec && self.parent_path().filename() == "tests")
-    return (self.parent_path().parent_path() / "vpdnd").string();
-  return "build/vpdnd";
-}
-
-// `source`: a loopback address of 127/8 to connect from, so that one test plays several
-// clients (an attacker and an operator) with addresses of their own.
-int connect_to(std::uint16_t port, const char* source = nullptr) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (source) {
-    sockaddr_in s{};
-    s.sin_family = AF_INET;
-    ::inet_pton(AF_INET, source, &s.sin_addr);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&s), sizeof s) < 0) {
-      ::close(fd);
-      return -1;
-    }
-  }
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-class Daemon {
+// The daemon on the scratch config (kConfig).
+class Daemon : public Vpdnd {
  public:
-  ~Daemon() { kill_hard(); }
-
-  // Starts vpdnd with `args` and the scratch config; stdout/stderr go to a log file.
-  bool start(const std::vector<std::string>& extra, const fs::path& dir, bool pty = false) {
-    fs::create_directories(dir);
-    config_ = dir / "startup.cfg";
-    std::ofstream(config_) << kConfig;
-    log_ = dir / "vpdnd.log";
-    std::vector<std::string> args{vpdnd_path(), "--config", config_.string()};
-    args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (pty) {
-      pid_ = ::forkpty(&master_, nullptr, nullptr, nullptr);
-    } else {
-      pid_ = ::fork();
-    }
-    if (pid_ < 0) return false;
-    if (pid_ == 0) {
-      int log = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (!pty) {
-        int null = ::open("/dev/null", O_RDONLY);
-        ::dup2(null, 0);
-        ::dup2(log, 1);
-      }
-      ::dup2(log, 2);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    return true;
+  bool start(const std::vector<std::string>& args, const fs::path& dir, bool pty = false) {
+    return Vpdnd::start(dir, kConfig, args, pty);
   }
-
-  // Waits for `text` in the daemon's output; false if it exits first or on timeout.
-  bool wait_log(const std::string& text, std::chrono::milliseconds timeout = 15000ms) {
-    auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-      if (log().find(text) != std::string::npos) return true;
-      if (exited()) return false;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  }
-
-  bool wait_port(std::uint16_t port, std::chrono::milliseconds timeout = 15000ms) {
-    auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-      int fd = connect_to(port);
-      if (fd >= 0) {
-        ::close(fd);
-        return true;
-      }
-      if (exited()) return false;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  }
-
-  bool exited() {
-    if (pid_ <= 0) return true;
-    int status = 0;
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      status_ = status;
-      pid_ = -1;
-      return true;
-    }
-    return false;
-  }
-
-  // Sends SIGTERM and waits; returns the exit status (-1 if it did not exit in time).
-  int terminate(std::chrono::milliseconds timeout, std::chrono::milliseconds* took = nullptr) {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    return wait_exit(timeout, took);
-  }
-  // Sends `number` every `interval` until the daemon exits; returns its exit status (-1 if
-  // it did not exit in time).
-  int signal_until_exit(int number, std::chrono::milliseconds interval,
-                        std::chrono::milliseconds timeout) {
-    auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-      if (exited()) return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
-      ::kill(pid_, number);
-      std::this_thread::sleep_for(interval);
-    }
-    return -1;
-  }
-  // Exit status once the daemon ended by itself (or -1 on timeout).
-  int wait_exit(std::chrono::milliseconds timeout, std::chrono::milliseconds* took = nullptr) {
-    if (pid_ <= 0) return -1;
-    auto t0 = std::chrono::steady_clock::now();
-    while (std::chrono::steady_clock::now() - t0 < timeout) {
-      if (exited()) {
-        if (took)
-          *took = std::chrono::duration_cast<std::chrono::milliseconds>(
-              std::chrono::steady_clock::now() - t0);
-        return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return -1;
-  }
-
-  void kill_hard() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-    if (master_ >= 0) ::close(master_);
-    master_ = -1;
-  }
-
-  std::string log() const {
-    std::ifstream in(log_);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-  int master() const { return master_; }
-
- private:
-  pid_t pid_ = -1;
-  int master_ = -1;
-  int status_ = 0;
-  fs::path config_, log_;
 };
 
 class VpdndTelnet : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(vpdnd_path())) GTEST_SKIP() << vpdnd_path() << " is not built";
-    dir_ = fs::temp_directory_path() /
-           ("vpdnd-cli-front-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    // ctest runs tests in parallel processes: start at a port derived from the test name
-    // and move on when that port is taken (vpdnd exits when it cannot bind).
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::size_t base = std::hash<std::string>{}(name) % 100;
-    for (int attempt = 0; attempt < 20; ++attempt) {
-      port_ =
-          static_cast<std::uint16_t>(20100 + (base + static_cast<std::size_t>(attempt) * 37) % 100);
+    if (!Vpdnd::built()) GTEST_SKIP() << vpdnd_path() << " is not built";
+    dir_ = test_dir("vpdnd-cli-front");
+    const bool up = take_port_slot(100, 37, 20, [&](std::size_t slot) {
+      port_ = static_cast<std::uint16_t>(20100 + slot);
       Daemon& d = daemon_.emplace();
-      ASSERT_TRUE(d.start(
-          {"--no-console", "--telnet-port", std::to_string(port_), "--telnet-bind", "127.0.0.1"},
-          dir_));
-      if (d.wait_log("telnet server on 127.0.0.1:" + std::to_string(port_))) return;
-    }
-    FAIL() << "no free port for vpdnd: " << daemon_->log();
+      return d.start({"--no-console", "--telnet-port", std::to_string(port_), "--telnet-bind",
+                      "127.0.0.1"},
+                     dir_) &&
+             d.wait_log("telnet server on 127.0.0.1:" + std::to_string(port_));
+    });
+    if (!up) FAIL() << "no free port for vpdnd: " << daemon_->log();
   }
   void TearDown() override {
     for (int fd : fds_) ::close(fd);
@@ -239,7 +81,7 @@ class VpdndTelnet : public ::testing::Test {
   }
 
   TermClient open(const char* source = nullptr) {
-    int fd = connect_to(port_, source);
+    int fd = connect_tcp(port_, source);
     EXPECT_GE(fd, 0);
     fds_.push_back(fd);
     return TermClient(fd);
@@ -697,7 +539,7 @@ exit 0
 }
 
 TEST(VpdndConsole, PipedStdinRunsLineByLine) {
-  if (!fs::exists(vpdnd_path())) GTEST_SKIP() << vpdnd_path() << " is not built";
+  if (!Vpdnd::built()) GTEST_SKIP() << vpdnd_path() << " is not built";
   fs::path dir = fs::temp_directory_path() / ("vpdnd-cli-front-pipe-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::ofstream(dir / "startup.cfg") << kConfig;
@@ -717,7 +559,7 @@ TEST(VpdndConsole, PipedStdinRunsLineByLine) {
 }
 
 TEST(VpdndConsole, PtyShellCtrlZAndSigterm) {
-  if (!fs::exists(vpdnd_path())) GTEST_SKIP() << vpdnd_path() << " is not built";
+  if (!Vpdnd::built()) GTEST_SKIP() << vpdnd_path() << " is not built";
   fs::path dir =
       fs::temp_directory_path() / ("vpdnd-cli-front-console-" + std::to_string(::getpid()));
   Daemon d;
@@ -759,7 +601,7 @@ TEST(VpdndConsole, PtyShellCtrlZAndSigterm) {
 }
 
 TEST(VpdndConsole, CtrlBackslashStopsTheDaemonGracefully) {
-  if (!fs::exists(vpdnd_path())) GTEST_SKIP() << vpdnd_path() << " is not built";
+  if (!Vpdnd::built()) GTEST_SKIP() << vpdnd_path() << " is not built";
   fs::path dir = fs::temp_directory_path() / ("vpdnd-cli-front-quit-" + std::to_string(::getpid()));
   Daemon d;
   ASSERT_TRUE(d.start({"--telnet-port", "0"}, dir, true));
@@ -775,29 +617,23 @@ TEST(VpdndConsole, CtrlBackslashStopsTheDaemonGracefully) {
 // The bundled default config holds no secret: vpdnd gives admin, the PPP user and the LNS
 // group random ones, shows them once on its terminal, and telnet listens on loopback.
 TEST(VpdndDefaults, BundledConfigGetsGeneratedSecretsAndLoopbackTelnet) {
-  if (!fs::exists(vpdnd_path())) GTEST_SKIP() << vpdnd_path() << " is not built";
+  if (!Vpdnd::built()) GTEST_SKIP() << vpdnd_path() << " is not built";
   const char* src = std::getenv("VPDND_SOURCE_DIR");
   fs::path bundled =
       src ? fs::path(src) / "startup-config" / "default.cfg"
           : fs::path(vpdnd_path()).parent_path().parent_path() / "startup-config" / "default.cfg";
   ASSERT_TRUE(fs::exists(bundled)) << bundled;
   for (std::uint16_t port = 20196; port <= 20199; ++port) {
-    int master = -1;
-    pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      std::string exe = vpdnd_path(), cfg = bundled.string(), p = std::to_string(port);
-      ::execl(exe.c_str(), exe.c_str(), "--config", cfg.c_str(), "--telnet-port", p.c_str(),
-              nullptr);
-      ::_exit(127);
-    }
-    TermClient con(master);
+    vpdnd::test::Child d;
+    vpdnd::test::Child::Options on_pty;
+    on_pty.pty = true;
+    on_pty.rows = 0;
+    ASSERT_TRUE(
+        d.spawn({vpdnd_path(), "--config", bundled.string(), "--telnet-port", std::to_string(port)},
+                on_pty));
+    TermClient con(d.master());
     bool up = con.expect("telnet server on ", 15000ms);
-    auto stop = [&] {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-      ::close(master);
-    };
+    auto stop = [&] { d.kill_hard(); };
     if (!up) {  // the port is taken (another test): the next one
       stop();
       continue;
@@ -814,7 +650,7 @@ TEST(VpdndDefaults, BundledConfigGetsGeneratedSecretsAndLoopbackTelnet) {
     EXPECT_EQ(secret_after("l2tp-group 1 tunnel password: ").size(), 12u) << out;
     EXPECT_EQ(out.find("user1pw"), std::string::npos) << out;
     {
-      TermClient t(connect_to(port));
+      TermClient t(connect_tcp(port));
       ASSERT_TRUE(t.expect("Username:")) << t.all();
       t.send("admin\r\n");
       ASSERT_TRUE(t.expect("Password:"));
@@ -822,7 +658,7 @@ TEST(VpdndDefaults, BundledConfigGetsGeneratedSecretsAndLoopbackTelnet) {
       EXPECT_TRUE(t.expect("% Authentication failed.", 5000ms)) << t.all();
       ::close(t.fd());
     }
-    TermClient t(connect_to(port));
+    TermClient t(connect_tcp(port));
     ASSERT_TRUE(t.expect("Username:")) << t.all();
     t.send("admin\r\n");
     ASSERT_TRUE(t.expect("Password:"));

@@ -4,14 +4,13 @@
 
 #include <string>
 
+#include "tests/support/bytes.hpp"
+
 namespace vpdnd::mschap {
 namespace {
 
-Bytes hex(std::string_view h) {
-  Bytes b;
-  EXPECT_TRUE(parse_hex(h, b)) << h;
-  return b;
-}
+using test::hex;
+
 template <typename T>
 std::string up(const T& v) {
   std::string s = to_hex(ByteView(v.data(), v.size()), '\0');

@@ -7,9 +7,6 @@
 {
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-build=${VPDND_BUILD_DIR:-$repo/build}
-vpdnd=$build/vpdnd
-dial=$build/vpdn-dial
 
 tag=$$
 ns=dae-lns-$tag
@@ -18,12 +15,7 @@ work=$(mktemp -d /tmp/dae-sys.XXXXXX)
 telnet_port=24123
 veth_prefix=dae$tag
 source "$repo/tests/e2e/lib.sh"
-trap e2e_cleanup EXIT
-trap 'exit 1' INT TERM
-
-need_root_tools ip expect telnet timeout radclient
-[ -x "$vpdnd" ] || skip "$vpdnd not built"
-[ -x "$dial" ] || skip "$dial not built"
+e2e_begin ip expect telnet timeout radclient
 make_namespaces
 
 cat >"$work/lns.cfg" <<CFG
@@ -53,10 +45,8 @@ user-interface vty 0 4
 CFG
 
 step "start vpdnd and dial two users"
-ip netns exec "$ns" "$vpdnd" --no-console --telnet-port $telnet_port --config "$work/lns.cfg" \
-  >"$work/lns.log" 2>&1 &
-lns_pid=$!
-pids+=($lns_pid)
+start_box "$ns" lns
+lns_pid=$box_pid
 wait_for 10 port_open "$ns" || fail "telnet not listening"
 ip netns exec "$ns" "$dial" --l2tp 127.0.0.1 --secret tunnelpw --hostname LAC \
   --user 'u{n}@corp.com' --password pw --count 2 --hold -1 >"$work/dial.log" 2>&1 &

@@ -31,10 +31,6 @@ set -uo pipefail
 
 scenario=${1:-nas}
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-build=${VPDND_BUILD_DIR:-$repo/build}
-vpdnd=$build/vpdnd
-dial=$build/vpdn-dial
 
 tag=$$
 ns_user=vit-user-$tag ns_lac=vit-lac-$tag ns_lns=vit-lns-$tag ns_corp=vit-corp-$tag
@@ -43,12 +39,7 @@ work=$(mktemp -d /tmp/vit-e2e.XXXXXX)
 telnet_port=24023  # inside each namespace, so one port serves both boxes
 veth_prefix=vit$tag
 source "$here/lib.sh"
-trap e2e_cleanup EXIT
-trap 'exit 1' INT TERM
-
-need_root_tools ip expect telnet ping timeout
-[ -x "$vpdnd" ] || skip "$vpdnd not built"
-[ -x "$dial" ] || skip "$dial not built"
+e2e_begin ip expect telnet ping timeout
 if [ "$scenario" = nas-radius ]; then
   command -v freeradius >/dev/null || skip "freeradius not installed"
 fi
@@ -335,16 +326,12 @@ ulimit -S -n 1024 2>/dev/null || true  # the usual default, which vpdnd must rai
 # No SSH server (--ssh-port 0): these boxes are driven over telnet, and an SSH server still
 # creating its host keys when the LNS's descriptors are first counted (seconds in a VM)
 # would be taken for descriptors a call left behind.
-ip netns exec "$ns_lns" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
-  --ssh-port 0 --config "$work/lns.cfg" "${lns_args[@]}" >"$work/lns.log" 2>&1 &
-lns_pid=$!
-pids+=($lns_pid)
+start_box "$ns_lns" lns --ssh-port 0 "${lns_args[@]}"
+lns_pid=$box_pid
 boxes=($lns_pid)
 if [ "$scenario" != client ]; then
-  ip netns exec "$ns_lac" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
-    --ssh-port 0 --config "$work/lac.cfg" >"$work/lac.log" 2>&1 &
-  pids+=($!)
-  boxes+=($!)
+  start_box "$ns_lac" lac --ssh-port 0
+  boxes+=($box_pid)
 fi
 wait_for 10 port_open "$ns_lns" || fail "LNS telnet not listening"
 # vpdnd raises its soft descriptor limit to the hard one (this script starts it at 1,024).

@@ -3,40 +3,13 @@
 // the boxes' displays over telnet and checks the teardown. Exit 77 from the script = skip
 // (not root, binary or tool missing). Label "system".
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
-#include <cstdlib>
-#include <string>
+#include "tests/support/process.hpp"
 
 namespace {
 
-struct Outcome {
-  int code = -1;
-  std::string output;
-};
-
-Outcome run_scenario(const std::string& scenario) {
-  const char* build = std::getenv("VPDND_BUILD_DIR");
-  std::string cmd = "VPDND_BUILD_DIR='" + std::string(build ? build : E2E_BUILD_DIR) + "' ";
-  // The script bounds each of its waits; timeout(1) bounds the whole in case one hangs.
-  cmd += "timeout -k 5 170 bash '" E2E_SCRIPT "' " + scenario + " 2>&1";
-  Outcome out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), buf.size(), p)) out.output += buf.data();
-  int status = pclose(p);
-  out.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
 void expect_pass(const std::string& scenario) {
-  Outcome o = run_scenario(scenario);
-  if (o.code == 77) GTEST_SKIP() << o.output;
-  EXPECT_EQ(o.code, 0) << o.output;
-  if (o.code == 0) std::printf("%s", o.output.c_str());
+  vpdnd::test::expect_script_passes(E2E_SCRIPT, scenario, 170);
 }
 
 TEST(VpdnEndToEnd, NasInitiatedLocalAuth) {

@@ -13,6 +13,10 @@
 # run that already sourced it.
 
 e2e_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The binaries under test (a script may set its own first; dial="" when it needs none).
+build=${build:-${VPDND_BUILD_DIR:-$(cd "$e2e_lib_dir/../.." && pwd)/build}}
+vpdnd=${vpdnd:-$build/vpdnd}
+dial=${dial-$build/vpdn-dial}
 time_scale=${E2E_TIME_SCALE:-1}
 pids=()
 
@@ -23,6 +27,27 @@ need_root_tools() {
   [ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
   for t in "$@"; do command -v "$t" >/dev/null || skip "$t not installed"; done
   [ -c /dev/net/tun ] || skip "/dev/net/tun missing"
+}
+
+# e2e_begin TOOL...: the clean-up traps, then skips unless need_root_tools TOOL... holds and
+# $vpdnd (and $dial, unless the script set it empty) is built.
+e2e_begin() {
+  trap e2e_cleanup EXIT
+  trap 'exit 1' INT TERM
+  need_root_tools "$@"
+  [ -x "$vpdnd" ] || skip "$vpdnd not built"
+  [ -z "${dial:-}" ] || [ -x "$dial" ] || skip "$dial not built"
+}
+
+# start_box NS NAME [ARG...]: vpdnd in namespace NS on $work/NAME.cfg, telnet on
+# 127.0.0.1:$telnet_port there, output in $work/NAME.log; box_pid is the process (the
+# command is backgrounded here, not this function, so it is vpdnd itself).
+start_box() {
+  local n=$1 name=$2; shift 2
+  ip netns exec "$n" "$vpdnd" --no-console --telnet-port "$telnet_port" --telnet-bind 127.0.0.1 \
+    --config "$work/$name.cfg" "$@" >"$work/$name.log" 2>&1 &
+  box_pid=$!
+  pids+=("$box_pid")
 }
 
 # A reaped-or-zombie child counts as gone (kill -0 succeeds on a zombie).
@@ -107,6 +132,15 @@ make_namespaces() {
     ip netns add "$n" || fail "ip netns add $n"
     in_ns "$n" ip link set lo up
   done
+}
+
+# two_boxes NS_A ADDR_A NS_B ADDR_B: every namespace made, and NS_A and NS_B joined by a
+# veth whose ends are eth0 with ADDR_A and ADDR_B (prefix length included).
+two_boxes() {
+  make_namespaces
+  veth "$1" eth0 "$3" eth0
+  in_ns "$1" ip addr add "$2" dev eth0
+  in_ns "$3" ip addr add "$4" dev eth0
 }
 
 veth() {  # veth NS_A IF_A NS_B IF_B: a veth pair between two namespaces, both ends up

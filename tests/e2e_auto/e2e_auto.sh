@@ -20,8 +20,7 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-build=${VPDND_BUILD_DIR:-$repo/build}
-vpdnd=$build/vpdnd
+dial=""  # both ends are vpdnd
 
 tag=$$
 ns_cli=vac-cli-$tag ns_lns=vac-lns-$tag
@@ -32,17 +31,10 @@ l2tp_port=26501    # the client's `l2tp listen-port`; the LNS listens on 1701 in
                    # namespace (a LAC always dials the LNS's port 1701)
 veth_prefix=vac$tag
 source "$repo/tests/e2e/lib.sh"
-trap e2e_cleanup EXIT
-trap 'exit 1' INT TERM
-
-need_root_tools ip expect telnet ping timeout
-[ -x "$vpdnd" ] || skip "$vpdnd not built"
+e2e_begin ip expect telnet ping timeout
 
 step "topology"
-make_namespaces
-veth "$ns_cli" eth0 "$ns_lns" eth0
-in_ns "$ns_cli" ip addr add 10.241.1.2/24 dev eth0
-in_ns "$ns_lns" ip addr add 10.241.1.1/24 dev eth0
+two_boxes "$ns_cli" 10.241.1.2/24 "$ns_lns" 10.241.1.1/24
 
 cat >"$work/lns.cfg" <<CFG
 sysname LNS
@@ -79,12 +71,8 @@ user-interface vty 0 4
 CFG
 
 step "start vpdnd LNS and auto client"
-ip netns exec "$ns_lns" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
-  --config "$work/lns.cfg" >"$work/lns.log" 2>&1 &
-pids+=($!)
-ip netns exec "$ns_cli" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
-  --config "$work/cli.cfg" >"$work/cli.log" 2>&1 &
-pids+=($!)
+start_box "$ns_lns" lns
+start_box "$ns_cli" cli
 wait_for 10 port_open "$ns_lns" || fail "LNS telnet not listening"
 wait_for 10 port_open "$ns_cli" || fail "client telnet not listening"
 

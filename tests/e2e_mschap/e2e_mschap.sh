@@ -17,9 +17,6 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-build=${VPDND_BUILD_DIR:-$repo/build}
-vpdnd=$build/vpdnd
-dial=$build/vpdn-dial
 
 tag=$$
 ns_user=vms-user-$tag ns_lns=vms-lns-$tag
@@ -28,18 +25,10 @@ work=$(mktemp -d /tmp/vms-e2e.XXXXXX)
 telnet_port=26623
 veth_prefix=vms$tag
 source "$repo/tests/e2e/lib.sh"
-trap e2e_cleanup EXIT
-trap 'exit 1' INT TERM
-
-need_root_tools ip expect telnet ping timeout
-[ -x "$vpdnd" ] || skip "$vpdnd not built"
-[ -x "$dial" ] || skip "$dial not built"
+e2e_begin ip expect telnet ping timeout
 
 step "topology"
-make_namespaces
-veth "$ns_user" eth0 "$ns_lns" eth0
-in_ns "$ns_user" ip addr add 10.243.1.2/24 dev eth0
-in_ns "$ns_lns" ip addr add 10.243.1.1/24 dev eth0
+two_boxes "$ns_user" 10.243.1.2/24 "$ns_lns" 10.243.1.1/24
 
 cat >"$work/lns.cfg" <<CFG
 sysname LNS
@@ -61,9 +50,7 @@ user-interface vty 0 4
 CFG
 
 step "start vpdnd LNS"
-ip netns exec "$ns_lns" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
-  --config "$work/lns.cfg" >"$work/lns.log" 2>&1 &
-pids+=($!)
+start_box "$ns_lns" lns
 wait_for 10 port_open "$ns_lns" || fail "LNS telnet not listening"
 cli "$ns_lns" "display current-configuration" | tr -d '\r' | grep -q "ppp authentication-mode ms-chap-v2" \
   || fail "display current-configuration lacks the MS-CHAP-V2 mode"

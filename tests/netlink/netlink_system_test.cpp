@@ -11,7 +11,7 @@
 #include <chrono>
 
 #include "netlink/netlink.hpp"
-#include "tests/netlink/netns.hpp"
+#include "tests/support/netns.hpp"
 
 namespace vpdnd::netlink {
 namespace {

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "netlink/netlink.hpp"
-#include "tests/netlink/netns.hpp"
+#include "tests/support/netns.hpp"
 
 namespace vpdnd::netlink {
 namespace {

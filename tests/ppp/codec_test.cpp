@@ -1,15 +1,12 @@
 #include <gtest/gtest.h>
 
 #include "ppp/ppp.hpp"
+#include "tests/support/bytes.hpp"
 
 namespace vpdnd::ppp {
 namespace {
 
-Bytes hex(std::string_view s) {
-  Bytes b;
-  EXPECT_TRUE(parse_hex(s, b)) << s;
-  return b;
-}
+using test::hex;
 
 // ---- frames ---------------------------------------------------------------------------
 

@@ -152,6 +152,16 @@ struct Link {
       pump();
     }
   }
+  // A server on `server_cfg` and a user on `user_cfg`, both started, the link
+  // then run until it goes quiet.
+  void connect(SessionConfig server_cfg, SessionConfig user_cfg) {
+    server = std::make_unique<PppSession>(std::move(server_cfg), to_user, server_ev, timers, &auth,
+                                          &pool);
+    user = std::make_unique<PppSession>(std::move(user_cfg), to_server, user_ev, timers);
+    server->start();
+    user->start();
+    pump();
+  }
 };
 
 SessionConfig lns_config() {
@@ -203,12 +213,7 @@ constexpr long long kEstablishedBudget = 760;
 
 TEST(PppMemory, EstablishedLnsSessionWithoutProxyIsSmall) {
   Link l;
-  l.server = std::make_unique<PppSession>(lns_config(), l.to_user, l.server_ev, l.timers, &l.auth,
-                                          &l.pool);
-  l.user = std::make_unique<PppSession>(user_config(), l.to_server, l.user_ev, l.timers);
-  l.server->start();
-  l.user->start();
-  l.pump();
+  l.connect(lns_config(), user_config());
   l.run(25s);  // a few echo rounds: nothing accumulates
   ASSERT_TRUE(l.server_ev.up);
   ASSERT_EQ(l.server->ipcp_state(), "Opened");
@@ -219,12 +224,7 @@ TEST(PppMemory, EstablishedLnsSessionWithoutProxyIsSmall) {
 
 TEST(PppMemory, EstablishedLnsSessionStaysSmallAfterRenegotiation) {
   Link l;
-  l.server = std::make_unique<PppSession>(lns_config(), l.to_user, l.server_ev, l.timers, &l.auth,
-                                          &l.pool);
-  l.user = std::make_unique<PppSession>(user_config(), l.to_server, l.user_ev, l.timers);
-  l.server->start();
-  l.user->start();
-  l.pump();
+  l.connect(lns_config(), user_config());
   ASSERT_TRUE(l.server_ev.up);
   // The user restarts LCP (RFC 1661: a Configure-Request in Opened): everything is
   // negotiated again, then the policies are freed again.
@@ -286,11 +286,7 @@ TEST(PppMemory, HandedOverLacSessionIsSmall) {
   Link l;
   SessionConfig c = lns_config();
   c.mode = SessionMode::lac;
-  l.server = std::make_unique<PppSession>(c, l.to_user, l.server_ev, l.timers, &l.auth, &l.pool);
-  l.user = std::make_unique<PppSession>(user_config(), l.to_server, l.user_ev, l.timers);
-  l.server->start();
-  l.user->start();
-  l.pump();
+  l.connect(c, user_config());
   ASSERT_TRUE(l.server_ev.proxy);
   l.server->hand_over();
   ASSERT_EQ(l.server->phase(), Phase::handed_over);

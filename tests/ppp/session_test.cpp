@@ -481,13 +481,16 @@ struct RawPeer {
   void send(std::uint16_t protocol, std::uint8_t code, std::uint8_t id, const Bytes& data) {
     s->receive(encode_frame(protocol, encode_control(code, id, data)));
   }
+  // The session under test on `c`, started: the test plays its peer packet by packet.
+  void start(SessionConfig c, Authenticator* authenticator = nullptr) {
+    s = std::make_unique<PppSession>(std::move(c), w, ev, timers, authenticator, &pool);
+    s->start();
+  }
 };
 
 TEST(PppSession, IpcpNaksWrongAddressThenRejectsAtMaxFailure) {
   RawPeer p;
-  p.s = std::make_unique<PppSession>(server_config(SessionMode::local, {}), p.w, p.ev, p.timers,
-                                     nullptr, &p.pool);
-  p.s->start();
+  p.start(server_config(SessionMode::local, {}));
   auto lcp = p.last(proto::lcp);
   ASSERT_EQ(lcp.size(), 1u);
   p.send(proto::lcp, 2, lcp[0].id, Bytes(lcp[0].data.begin(), lcp[0].data.end()));
@@ -528,10 +531,7 @@ LcpOptions auth_only(AuthProtocol p) {
 
 TEST(PppSession, LcpAuthNakFallsBackToNextAllowedMethod) {
   RawPeer p;
-  p.s = std::make_unique<PppSession>(
-      server_config(SessionMode::local, {AuthMethod::chap_md5, AuthMethod::pap}), p.w, p.ev,
-      p.timers, nullptr, &p.pool);
-  p.s->start();
+  p.start(server_config(SessionMode::local, {AuthMethod::chap_md5, AuthMethod::pap}));
   auto first = p.last(proto::lcp).at(0);
   EXPECT_EQ(decode_lcp_options(first.data)->auth, AuthProtocol::chap_md5);
   p.send(proto::lcp, 3, first.id, encode_lcp_options(auth_only(AuthProtocol::pap)));
@@ -548,9 +548,7 @@ TEST(PppSession, LcpAuthNakFallsBackToNextAllowedMethod) {
 
 TEST(PppSession, LcpNaksTinyMruAndRejectsUnknownOptions) {
   RawPeer p;
-  p.s = std::make_unique<PppSession>(server_config(SessionMode::local, {}), p.w, p.ev, p.timers,
-                                     nullptr, &p.pool);
-  p.s->start();
+  p.start(server_config(SessionMode::local, {}));
   p.send(proto::lcp, 1, 7, Bytes{1, 4, 0, 64});  // MRU 64
   auto nak = p.last(proto::lcp).back();
   EXPECT_EQ(nak.code, 3);
@@ -571,8 +569,7 @@ TEST(PppSession, LcpMruNakNeverRaisesOurMru) {
   RawPeer p;
   SessionConfig c = server_config(SessionMode::local, {});
   c.mru = 1492;  // PPPoE
-  p.s = std::make_unique<PppSession>(c, p.w, p.ev, p.timers, nullptr, &p.pool);
-  p.s->start();
+  p.start(c);
   auto first = p.last(proto::lcp).back();
   EXPECT_EQ(decode_lcp_options(first.data)->mru, 1492);
   p.send(proto::lcp, 3, first.id, Bytes{1, 4, 0x05, 0xdc});  // Nak: 1500
@@ -584,9 +581,7 @@ TEST(PppSession, LcpMruNakNeverRaisesOurMru) {
 
 TEST(PppSession, IpcpPeerRefusingAnyAddressFails) {
   RawPeer p;
-  p.s = std::make_unique<PppSession>(server_config(SessionMode::local, {}), p.w, p.ev, p.timers,
-                                     nullptr, &p.pool);
-  p.s->start();
+  p.start(server_config(SessionMode::local, {}));
   auto lcp = p.last(proto::lcp);
   p.send(proto::lcp, 2, lcp[0].id, Bytes(lcp[0].data.begin(), lcp[0].data.end()));
   p.send(proto::lcp, 1, 1, {});
@@ -837,9 +832,7 @@ TEST(PppSession, LostChapResponseIsRechallengedLostSuccessTimesOutClient) {
 TEST(PppSession, DuplicateChapResponseGetsSameSuccess) {
   RawPeer p;
   FakeAuth auth;
-  p.s = std::make_unique<PppSession>(server_config(SessionMode::local, {AuthMethod::chap_md5}), p.w,
-                                     p.ev, p.timers, &auth, &p.pool);
-  p.s->start();
+  p.start(server_config(SessionMode::local, {AuthMethod::chap_md5}), &auth);
   auto req = p.last(proto::lcp).back();
   p.send(proto::lcp, 2, req.id, Bytes(req.data.begin(), req.data.end()));
   p.send(proto::lcp, 1, 1, {});
@@ -863,8 +856,7 @@ TEST(PppSession, PapServerTimesOutWithoutRequest) {
   RawPeer p;
   SessionConfig c = server_config(SessionMode::local, {AuthMethod::pap});
   c.auth_timeout = 20s;
-  p.s = std::make_unique<PppSession>(c, p.w, p.ev, p.timers, nullptr, &p.pool);
-  p.s->start();
+  p.start(c);
   auto req = p.last(proto::lcp).back();
   p.send(proto::lcp, 2, req.id, Bytes(req.data.begin(), req.data.end()));
   p.send(proto::lcp, 1, 1, {});
@@ -965,9 +957,7 @@ TEST(PppSession, PeerProtocolRejectingIpcpEndsSession) {
 
 TEST(PppSession, EchoRequestAnsweredWithOurMagicAndOwnMagicEchoIsLoop) {
   RawPeer p;
-  p.s = std::make_unique<PppSession>(server_config(SessionMode::local, {}), p.w, p.ev, p.timers,
-                                     nullptr, &p.pool);
-  p.s->start();
+  p.start(server_config(SessionMode::local, {}));
   auto req = p.last(proto::lcp).back();
   auto ours = decode_lcp_options(req.data);
   ASSERT_TRUE(ours && ours->magic);
@@ -1079,8 +1069,7 @@ TEST(PppSettled, PeerNakedMruSurvivesTheFreedPolicy) {
   // The peer Naks our MRU down; a later renegotiation must start from what was agreed (the
   // freed policy's state), not from the configuration.
   SettledLns p;
-  p.s = std::make_unique<PppSession>(lns_no_proxy(), p.w, p.ev, p.timers, &p.auth, &p.pool);
-  p.s->start();
+  p.start(lns_no_proxy(), &p.auth);
   auto req = p.last(proto::lcp).back();
   p.send(proto::lcp, 3, req.id, Bytes{1, 4, 0x04, 0xb0});  // Nak: MRU 1200
   req = p.last(proto::lcp).back();
@@ -1318,28 +1307,24 @@ TEST(PppSession, DebugLinesEscapeUserNamesAndNeverShowSecrets) {
 
 // ---- MS-CHAP (RFC 2433, RFC 2759) ----------------------------------------------------------
 
-// The CHAP packets of `code` a wire carried, decoded.
-std::vector<ChapStatus> chap_statuses(const Wire& w, std::uint8_t code) {
-  std::vector<ChapStatus> out;
+// The CHAP packets of `code` a wire carried, decoded by `decode`.
+template <class Decode>
+auto chap_packets(const Wire& w, std::uint8_t code, Decode decode) {
+  std::vector<std::decay_t<decltype(*decode(ControlPacket{}))>> out;
   for (const auto& f : w.sent) {
     auto d = decode_frame(f);
     if (!d || d->protocol != proto::chap) continue;
     auto c = decode_control(d->payload);
     if (!c || c->code != code) continue;
-    if (auto st = decode_chap_status(*c)) out.push_back(*st);
+    if (auto v = decode(*c)) out.push_back(*v);
   }
   return out;
 }
+std::vector<ChapStatus> chap_statuses(const Wire& w, std::uint8_t code) {
+  return chap_packets(w, code, decode_chap_status);
+}
 std::vector<ChapValue> chap_values(const Wire& w, std::uint8_t code) {
-  std::vector<ChapValue> out;
-  for (const auto& f : w.sent) {
-    auto d = decode_frame(f);
-    if (!d || d->protocol != proto::chap) continue;
-    auto c = decode_control(d->payload);
-    if (!c || c->code != code) continue;
-    if (auto v = decode_chap_value(*c)) out.push_back(*v);
-  }
-  return out;
+  return chap_packets(w, code, decode_chap_value);
 }
 
 SessionConfig mschap_client(AuthMethod m, std::string pw = "alicepw") {

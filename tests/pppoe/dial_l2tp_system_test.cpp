@@ -14,30 +14,12 @@
 
 #include "ppp/ppp.hpp"
 #include "startup-config/model.hpp"
-#include "tests/netlink/netns.hpp"
+#include "tests/pppoe/dial_lab.hpp"
+#include "tests/support/netns.hpp"
 #include "vpdn/engine.hpp"
 
 namespace vpdnd::ppp {
 namespace {
-
-struct LabAuth : Authenticator {
-  Handle authenticate(const AuthRequest& r, Done done) override {
-    AuthResult res;
-    res.accepted = r.method == AuthMethod::pap
-                       ? r.password == "pw"
-                       : chap_md5_response(r.chap_id, "pw", r.chap_challenge) == r.chap_response;
-    done(res);
-    return 1;
-  }
-  void cancel(Handle) override {}
-};
-struct LabPool : AddressProvider {
-  std::uint32_t next = 0x0a630101;
-  std::optional<Ipv4> acquire(const std::string&, const AuthResult&) override {
-    return Ipv4{next++};
-  }
-  void release(Ipv4) override {}
-};
 
 class LabLns : public vpdn::SessionHandler {
  public:
@@ -113,39 +95,6 @@ class LabLns : public vpdn::SessionHandler {
   std::unique_ptr<vpdn::L2tpEngine> engine_;
   std::map<vpdn::SessionRef, std::unique_ptr<Sess>> sessions_;
 };
-
-std::string dial_path() {
-  return test::build_dir() + "/vpdn-dial";
-}
-
-// The summary line `established=N failed=F setup_rate=R/s p50_ms=.. p99_ms=..` as
-// key -> value ("rate" without "/s"). Hand-parsed: std::regex trips GCC 12's
-// -Wmaybe-uninitialized under the sanitizer build.
-std::map<std::string, std::string> summary(const std::string& out) {
-  std::map<std::string, std::string> kv;
-  auto at = out.rfind("established=");
-  if (at == std::string::npos) return kv;
-  std::string line = out.substr(at, out.find('\n', at) - at);
-  std::size_t pos = 0;
-  while (pos < line.size()) {
-    auto sp = line.find(' ', pos);
-    std::string tok = line.substr(pos, sp == std::string::npos ? std::string::npos : sp - pos);
-    auto eq = tok.find('=');
-    if (eq != std::string::npos) {
-      std::string k = tok.substr(0, eq), v = tok.substr(eq + 1);
-      if (k == "setup_rate") {
-        k = "rate";
-        if (v.size() > 2 && v.ends_with("/s")) v.resize(v.size() - 2);
-      }
-      if (k == "p50_ms") k = "p50";
-      if (k == "p99_ms") k = "p99";
-      kv[k] = v;
-    }
-    if (sp == std::string::npos) break;
-    pos = sp + 1;
-  }
-  return kv;
-}
 
 class DialL2tp : public ::testing::Test {
  protected:

@@ -18,38 +18,14 @@
 #include "netlink/netlink.hpp"
 #include "ppp/ppp.hpp"
 #include "ppp/pppoe.hpp"
-#include "tests/netlink/netns.hpp"
+#include "tests/pppoe/dial_lab.hpp"
+#include "tests/support/netns.hpp"
 
 namespace vpdnd::ppp {
 namespace {
 
 using test::Netns;
 const Ipv4 kAcAddress = *Ipv4::parse("10.99.0.1");
-
-// Accepts any user whose PAP password / CHAP secret is "pw".
-struct LabAuth : Authenticator {
-  Handle authenticate(const AuthRequest& r, Done done) override {
-    AuthResult res;
-    if (r.method == AuthMethod::pap)
-      res.accepted = r.password == "pw";
-    else
-      res.accepted = chap_md5_response(r.chap_id, "pw", r.chap_challenge) == r.chap_response;
-    res.message = res.accepted ? "welcome" : "denied";
-    done(res);
-    return 1;
-  }
-  void cancel(Handle) override {}
-};
-
-struct LabPool : AddressProvider {
-  std::uint32_t next = 0x0a630101;  // 10.99.1.1
-  std::set<std::uint32_t> in_use;
-  std::optional<Ipv4> acquire(const std::string&, const AuthResult&) override {
-    in_use.insert(next);
-    return Ipv4{next++};
-  }
-  void release(Ipv4 a) override { in_use.erase(a.value); }
-};
 
 class LabAc : public PppoeSessionListener {
  public:
@@ -147,10 +123,6 @@ class LabAc : public PppoeSessionListener {
   netlink::TunDevice* tun_ = nullptr;
 };
 
-std::string dial_path() {
-  return test::build_dir() + "/vpdn-dial";
-}
-
 class DialOverVeth : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -224,35 +196,6 @@ class DialOverVeth : public ::testing::Test {
   std::unique_ptr<netlink::TunDevice> tun_;
   std::unique_ptr<netlink::RouteNetlink> rtnl_;
 };
-
-// The summary line `established=N failed=F setup_rate=R/s p50_ms=.. p99_ms=..` as
-// key -> value ("rate" without "/s"). Hand-parsed: std::regex trips GCC 12's
-// -Wmaybe-uninitialized under the sanitizer build.
-std::map<std::string, std::string> summary(const std::string& out) {
-  std::map<std::string, std::string> kv;
-  auto at = out.rfind("established=");
-  if (at == std::string::npos) return kv;
-  std::string line = out.substr(at, out.find('\n', at) - at);
-  std::size_t pos = 0;
-  while (pos < line.size()) {
-    auto sp = line.find(' ', pos);
-    std::string tok = line.substr(pos, sp == std::string::npos ? std::string::npos : sp - pos);
-    auto eq = tok.find('=');
-    if (eq != std::string::npos) {
-      std::string k = tok.substr(0, eq), v = tok.substr(eq + 1);
-      if (k == "setup_rate") {
-        k = "rate";
-        if (v.size() > 2 && v.ends_with("/s")) v.resize(v.size() - 2);
-      }
-      if (k == "p50_ms") k = "p50";
-      if (k == "p99_ms") k = "p99";
-      kv[k] = v;
-    }
-    if (sp == std::string::npos) break;
-    pos = sp + 1;
-  }
-  return kv;
-}
 
 TEST_F(DialOverVeth, ManyChapUsersComeUpAndHangUpWithPadt) {
   start_ac(AuthMethod::chap_md5, false);

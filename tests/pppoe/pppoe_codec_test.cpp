@@ -1,15 +1,12 @@
 #include <gtest/gtest.h>
 
 #include "ppp/pppoe.hpp"
+#include "tests/support/bytes.hpp"
 
 namespace vpdnd::ppp {
 namespace {
 
-Bytes hex(std::string_view h) {
-  Bytes b;
-  EXPECT_TRUE(parse_hex(h, b)) << h;
-  return b;
-}
+using test::hex;
 
 // A PADI as rp-pppoe's pppoe client sends it: broadcast, empty Service-Name, Host-Uniq.
 const char* kPadi =

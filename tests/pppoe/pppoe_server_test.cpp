@@ -93,12 +93,18 @@ class PppoeServerTest : public ::testing::Test {
         std::make_unique<PppoeClient>(c, user_wire_, clock_, *client_events_.back()));
     return *clients_.back();
   }
-  Bytes raw_padr(const MacAddress& from, std::optional<Bytes> cookie) {
+  // A PADI (broadcast) or PADR (to the AC) from `from` with Service-Name `service`.
+  static PppoeDiscovery request(PppoeCode code, const MacAddress& from,
+                                std::string_view service = "") {
     PppoeDiscovery p;
-    p.dst = kAcMac;
+    p.dst = code == PppoeCode::padi ? kBroadcastMac : kAcMac;
     p.src = from;
-    p.code = PppoeCode::padr;
-    p.add(pppoe_tag::service_name, "");
+    p.code = code;
+    p.add(pppoe_tag::service_name, service);
+    return p;
+  }
+  Bytes raw_padr(const MacAddress& from, std::optional<Bytes> cookie) {
+    PppoeDiscovery p = request(PppoeCode::padr, from);
     if (cookie) p.add(pppoe_tag::ac_cookie, *cookie);
     return encode_pppoe_discovery(p);
   }
@@ -192,11 +198,7 @@ TEST_F(PppoeServerTest, PadrWithoutValidCookieCreatesNoState) {
 
 TEST_F(PppoeServerTest, PadiFloodCreatesNoSessions) {
   for (int i = 0; i < 1000; ++i) {
-    PppoeDiscovery p;
-    p.dst = kBroadcastMac;
-    p.src = user_mac(static_cast<std::uint8_t>(i));
-    p.code = PppoeCode::padi;
-    p.add(pppoe_tag::service_name, "");
+    PppoeDiscovery p = request(PppoeCode::padi, user_mac(static_cast<std::uint8_t>(i)));
     server_->on_frame(encode_pppoe_discovery(p));
   }
   EXPECT_EQ(server_->counters().padi_in, 1000u);
@@ -231,11 +233,7 @@ TEST_F(PppoeServerTest, ServiceNamesAreHonoured) {
   EXPECT_EQ(bad.state(), PppoeClient::State::padi_sent);  // §5.2: no PADO at all
   EXPECT_EQ(server_->counters().drops.at("service not offered"), 1u);
   // A PADR for an unoffered service, with a valid cookie, gets Service-Name-Error.
-  PppoeDiscovery p;
-  p.dst = kAcMac;
-  p.src = user_mac(3);
-  p.code = PppoeCode::padr;
-  p.add(pppoe_tag::service_name, "gaming");
+  PppoeDiscovery p = request(PppoeCode::padr, user_mac(3), "gaming");
   p.add(pppoe_tag::ac_cookie, server_->make_cookie(user_mac(3), clock_.now()));
   server_->on_frame(encode_pppoe_discovery(p));
   auto pads = ac_wire_.sent_discovery(PppoeCode::pads);
@@ -245,21 +243,13 @@ TEST_F(PppoeServerTest, ServiceNamesAreHonoured) {
 }
 
 TEST_F(PppoeServerTest, RelaySessionIdIsEchoed) {
-  PppoeDiscovery padi;
-  padi.dst = kBroadcastMac;
-  padi.src = user_mac(1);
-  padi.code = PppoeCode::padi;
-  padi.add(pppoe_tag::service_name, "");
+  PppoeDiscovery padi = request(PppoeCode::padi, user_mac(1));
   padi.add(pppoe_tag::relay_session_id, Bytes{9, 8, 7});
   server_->on_frame(encode_pppoe_discovery(padi));
   auto pado = ac_wire_.sent_discovery(PppoeCode::pado);
   ASSERT_EQ(pado.size(), 1u);
   EXPECT_EQ(pado[0].find(pppoe_tag::relay_session_id)->value, (Bytes{9, 8, 7}));
-  PppoeDiscovery padr;
-  padr.dst = kAcMac;
-  padr.src = user_mac(1);
-  padr.code = PppoeCode::padr;
-  padr.add(pppoe_tag::service_name, "");
+  PppoeDiscovery padr = request(PppoeCode::padr, user_mac(1));
   padr.add(pppoe_tag::ac_cookie, pado[0].find(pppoe_tag::ac_cookie)->value);
   padr.add(pppoe_tag::relay_session_id, Bytes{9, 8, 7});
   server_->on_frame(encode_pppoe_discovery(padr));
@@ -269,11 +259,7 @@ TEST_F(PppoeServerTest, RelaySessionIdIsEchoed) {
 }
 
 TEST_F(PppoeServerTest, RetransmittedPadrGetsTheSameSession) {
-  PppoeDiscovery padr;
-  padr.dst = kAcMac;
-  padr.src = user_mac(1);
-  padr.code = PppoeCode::padr;
-  padr.add(pppoe_tag::service_name, "");
+  PppoeDiscovery padr = request(PppoeCode::padr, user_mac(1));
   padr.add(pppoe_tag::host_uniq, Bytes{1, 1});
   padr.add(pppoe_tag::ac_cookie, server_->make_cookie(user_mac(1), clock_.now()));
   server_->on_frame(encode_pppoe_discovery(padr));

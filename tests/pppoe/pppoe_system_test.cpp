@@ -7,7 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "ppp/pppoe.hpp"
-#include "tests/netlink/netns.hpp"
+#include "tests/support/netns.hpp"
 
 namespace vpdnd::ppp {
 namespace {

@@ -9,19 +9,12 @@
 #include <fstream>
 
 #include "ppp/pppoe.hpp"
+#include "tests/support/process.hpp"
 
 namespace vpdnd::ppp {
 namespace {
 
-std::string run(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[1024];
-  while (std::fgets(buf, sizeof buf, p)) out += buf;
-  ::pclose(p);
-  return out;
-}
+using test::run_output;
 
 void write_pcap(const std::string& path, const std::vector<Bytes>& frames) {
   std::ofstream f(path, std::ios::binary);
@@ -58,7 +51,7 @@ struct NoopClient : PppoeClientListener {
 };
 
 TEST(PppoeWire, TsharkDissectsOurFramesCleanly) {
-  if (run("command -v tshark").empty()) GTEST_SKIP() << "tshark not installed";
+  if (run_output("command -v tshark").empty()) GTEST_SKIP() << "tshark not installed";
   // A whole exchange through the real server and client, captured in wire order.
   ManualTimerService clock;
   Capture wire;
@@ -101,11 +94,11 @@ TEST(PppoeWire, TsharkDissectsOurFramesCleanly) {
   std::string pcap = "/tmp/vdp-pppoe-" + std::to_string(::getpid()) + ".pcap";
   write_pcap(pcap, wire.frames);
   std::string fields =
-      run("tshark -r " + pcap +
+      run_output("tshark -r " + pcap +
           " -T fields -E separator=, -e pppoe.code -e pppoe.session_id "
           "-e pppoed.tags.ac_name -e pppoed.tags.service_name -e pppoed.tags.host_uniq "
           "-e _ws.malformed 2>/dev/null");
-  std::string expert = run("tshark -r " + pcap + " -q -z expert,warn 2>/dev/null");
+  std::string expert = run_output("tshark -r " + pcap + " -q -z expert,warn 2>/dev/null");
   ::unlink(pcap.c_str());
 
   // PADI, PADO, PADR, PADS, two session frames, PADT, PADT, PADS(error).

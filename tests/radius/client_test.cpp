@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -130,6 +131,23 @@ class ClientTest : public ::testing::Test {
     return engine_.call([&] { return client_->statistics(); });
   }
 
+  using Counter = std::uint64_t RadiusServerStatistics::*;
+  // A bad reply `forge` makes of the request arrives first, from `from` (else from the
+  // server); the server's genuine `answer` 100 ms later must be what ends the request, and
+  // `counter` must have counted the bad one.
+  void expect_bad_reply_dropped(
+      const std::function<std::vector<std::uint8_t>(const std::vector<std::uint8_t>&)>& forge,
+      std::uint8_t answer, Counter counter, Udp* from = nullptr) {
+    auto f = access();
+    auto req = server_.recv();
+    ASSERT_TRUE(req);
+    (from ? *from : server_).send(forge(req->bytes), req->from);
+    std::this_thread::sleep_for(100ms);
+    server_.send(reply(answer, req->bytes), req->from);
+    EXPECT_EQ(outcome(f), answer == kAccessAccept ? RadiusOutcome::accept : RadiusOutcome::reject);
+    EXPECT_EQ(stats().total.*counter, 1u);
+  }
+
   Udp server_;
   Engine engine_;
   std::unique_ptr<RadiusClient> client_;
@@ -166,77 +184,55 @@ TEST_F(ClientTest, AccessRequestCarriesValidMessageAuthenticatorAndHiddenPasswor
 }
 
 TEST_F(ClientTest, AllZeroResponseAuthenticatorIsDropped) {
-  auto f = access();
-  auto req = server_.recv();
-  ASSERT_TRUE(req);
-  auto forged = reply(kAccessAccept, req->bytes);
-  std::fill(forged.begin() + 4, forged.begin() + 20, 0);
-  server_.send(forged, req->from);
-  std::this_thread::sleep_for(100ms);
-  server_.send(reply(kAccessReject, req->bytes), req->from);
-  EXPECT_EQ(outcome(f), RadiusOutcome::reject);
-  EXPECT_EQ(stats().total.bad_authenticator, 1u);
+  expect_bad_reply_dropped(
+      [](const std::vector<std::uint8_t>& request) {
+        auto forged = reply(kAccessAccept, request);
+        std::fill(forged.begin() + 4, forged.begin() + 20, 0);
+        return forged;
+      },
+      kAccessReject, &RadiusServerStatistics::bad_authenticator);
 }
 
 TEST_F(ClientTest, ReplySignedWithAnotherSecretIsDropped) {
-  auto f = access();
-  auto req = server_.recv();
-  ASSERT_TRUE(req);
-  server_.send(reply(kAccessAccept, req->bytes, "other-secret"), req->from);
-  std::this_thread::sleep_for(100ms);
-  server_.send(reply(kAccessReject, req->bytes), req->from);
-  EXPECT_EQ(outcome(f), RadiusOutcome::reject);
-  EXPECT_EQ(stats().total.bad_authenticator, 1u);
+  expect_bad_reply_dropped(
+      [](const std::vector<std::uint8_t>& request) {
+        return reply(kAccessAccept, request, "other-secret");
+      },
+      kAccessReject, &RadiusServerStatistics::bad_authenticator);
 }
 
 TEST_F(ClientTest, CorrectReplyFromAnotherSourcePortIsDropped) {
   Udp other;
   ASSERT_TRUE(other.ok());
-  auto f = access();
-  auto req = server_.recv();
-  ASSERT_TRUE(req);
-  other.send(reply(kAccessAccept, req->bytes), req->from);
-  std::this_thread::sleep_for(100ms);
-  server_.send(reply(kAccessReject, req->bytes), req->from);
-  EXPECT_EQ(outcome(f), RadiusOutcome::reject);
-  EXPECT_EQ(stats().total.unknown_source, 1u);
+  expect_bad_reply_dropped(
+      [](const std::vector<std::uint8_t>& request) { return reply(kAccessAccept, request); },
+      kAccessReject, &RadiusServerStatistics::unknown_source, &other);
 }
 
 TEST_F(ClientTest, CorrectReplyFromAnotherAddressIsDropped) {
   Udp other("127.0.0.2", server_.port());
   ASSERT_TRUE(other.ok());
-  auto f = access();
-  auto req = server_.recv();
-  ASSERT_TRUE(req);
-  other.send(reply(kAccessAccept, req->bytes), req->from);
-  std::this_thread::sleep_for(100ms);
-  server_.send(reply(kAccessReject, req->bytes), req->from);
-  EXPECT_EQ(outcome(f), RadiusOutcome::reject);
-  EXPECT_EQ(stats().total.unknown_source, 1u);
+  expect_bad_reply_dropped(
+      [](const std::vector<std::uint8_t>& request) { return reply(kAccessAccept, request); },
+      kAccessReject, &RadiusServerStatistics::unknown_source, &other);
 }
 
 TEST_F(ClientTest, ForgedRejectFirstDoesNotEndTheWait) {
-  auto f = access();
-  auto req = server_.recv();
-  ASSERT_TRUE(req);
-  server_.send(reply(kAccessReject, req->bytes, "attacker"), req->from);
-  std::this_thread::sleep_for(100ms);
-  server_.send(reply(kAccessAccept, req->bytes), req->from);
-  EXPECT_EQ(outcome(f), RadiusOutcome::accept);
-  EXPECT_EQ(stats().total.bad_authenticator, 1u);
+  expect_bad_reply_dropped(
+      [](const std::vector<std::uint8_t>& request) {
+        return reply(kAccessReject, request, "attacker");
+      },
+      kAccessAccept, &RadiusServerStatistics::bad_authenticator);
 }
 
 TEST_F(ClientTest, WrongIdentifierIsDropped) {
-  auto f = access();
-  auto req = server_.recv();
-  ASSERT_TRUE(req);
-  auto wrong = req->bytes;
-  wrong[1] = static_cast<std::uint8_t>(wrong[1] + 1);
-  server_.send(reply(kAccessAccept, wrong), req->from);
-  std::this_thread::sleep_for(100ms);
-  server_.send(reply(kAccessReject, req->bytes), req->from);
-  EXPECT_EQ(outcome(f), RadiusOutcome::reject);
-  EXPECT_EQ(stats().total.unknown_id, 1u);
+  expect_bad_reply_dropped(
+      [](const std::vector<std::uint8_t>& request) {
+        auto wrong = request;
+        wrong[1] = static_cast<std::uint8_t>(wrong[1] + 1);
+        return reply(kAccessAccept, wrong);
+      },
+      kAccessReject, &RadiusServerStatistics::unknown_id);
 }
 
 TEST_F(ClientTest, DroppedRepliesLoggedOncePerServerAndReasonNoSecret) {

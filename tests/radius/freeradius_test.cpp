@@ -3,13 +3,11 @@
 // 127.0.0.1. Each test gets its own server and port pair from the aaa range 22000-22999, so
 // ctest may run them in parallel; the server is killed in TearDown (and by PDEATHSIG if this
 // process dies).
-#include <fcntl.h>
+#include "tests/support/freeradius.hpp"
+
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -33,14 +31,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-const char* kFreeradius = "/usr/sbin/freeradius";
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::FreeRadius;
+using test::read_file;
 
 // A UDP socket that is bound but never read: requests to it time out.
 class BlackHole {
@@ -101,51 +93,11 @@ vpdn@corp.com Cleartext-Password := "vpdnpw"
 	Tunnel-Client-Auth-Id:2 := "LAC"
 )";
 
-std::string radiusd_conf(const fs::path& dir, std::uint16_t auth_port) {
-  std::string d = dir.string();
-  std::ostringstream c;
-  c << "prefix = /usr\nexec_prefix = /usr\nsysconfdir = /etc\nlocalstatedir = /var\n"
-    << "sbindir = /usr/sbin\nlogdir = " << d << "/log\nraddbdir = " << d << "\n"
-    << "radacctdir = " << d << "/acct\nname = freeradius\nconfdir = ${raddbdir}\n"
-    << "modconfdir = ${confdir}\nrun_dir = " << d << "/run\ndb_dir = " << d << "\n"
-    << "libdir = /usr/lib/freeradius\npidfile = ${run_dir}/${name}.pid\n"
-    << "max_request_time = 30\ncleanup_delay = 0\nmax_requests = 1024\n"
-    << "hostname_lookups = no\n"
-    << "log {\n destination = stdout\n colourise = no\n auth = yes\n}\n"
-    << "security {\n allow_core_dumps = no\n max_attributes = 200\n reject_delay = 0\n"
-    << " status_server = no\n}\n"
-    << "client localhost {\n ipaddr = 127.0.0.1\n secret = testing123\n}\n"
-    << "thread pool {\n start_servers = 2\n max_servers = 4\n min_spare_servers = 1\n"
-    << " max_spare_servers = 3\n max_requests_per_server = 0\n}\n"
-    << "modules {\n pap {\n  normalise = yes\n }\n chap {\n }\n mschap {\n }\n"
-    << " files {\n  filename = ${confdir}/users\n }\n"
-    << " detail {\n  filename = ${confdir}/acct-detail\n  permissions = 0600\n"
-    << "  header = \"%t\"\n }\n}\n"
-    << "server default {\n"
-    // vpdnd puts every request on the wire at once; the kernel's default receive buffer
-    // (about 200 datagrams) would drop part of a burst of hundreds.
-    << " listen {\n  type = auth\n  ipaddr = 127.0.0.1\n  port = " << auth_port
-    << "\n  recv_buff = 4194304\n }\n"
-    << " listen {\n  type = acct\n  ipaddr = 127.0.0.1\n  port = " << auth_port + 1 << "\n }\n"
-    << " authorize {\n  chap\n  mschap\n  files\n  pap\n }\n"
-    << " authenticate {\n  Auth-Type PAP {\n   pap\n  }\n  Auth-Type CHAP {\n   chap\n  }\n"
-    << "  Auth-Type MS-CHAP {\n   mschap\n  }\n }\n"
-    // FreeRADIUS signs a reply that carries a Message-Authenticator (rad_sign); 3.2.5 and
-    // later add one by themselves, Debian 12's 3.2.1 only when told to. vpdnd refuses
-    // Access replies without one by default (`attribute 80 check-mode strict`).
-    << " preacct {\n }\n accounting {\n  detail\n }\n"
-    << " post-auth {\n  update reply {\n   Message-Authenticator := 0x00\n  }\n"
-    << "  Post-Auth-Type REJECT {\n   update reply {\n    Message-Authenticator := 0x00\n   }\n  "
-       "}\n"
-    << " }\n}\n";
-  return c.str();
-}
-
 class FreeRadiusTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(kFreeradius))
-      GTEST_SKIP() << kFreeradius << " missing (apt install freeradius)";
+    if (!FreeRadius::installed())
+      GTEST_SKIP() << FreeRadius::kBinary << " missing (apt install freeradius)";
     // The debug lines land in the test log, which helps when a server misbehaves.
     LogBus::instance().set_all(DebugModule::radius, true);
     LogBus::instance().set_all(DebugModule::aaa, true);
@@ -162,45 +114,13 @@ class FreeRadiusTest : public ::testing::Test {
   void start_server(int slot) {
     auth_port_ = static_cast<std::uint16_t>(22900 + 2 * slot);
     dead_port_ = static_cast<std::uint16_t>(22800 + 2 * slot);
-    const char* build = std::getenv("VPDND_BUILD_DIR");
-    dir_ = fs::path(build ? build : fs::temp_directory_path().string()) / "radius-test" /
-           ("slot" + std::to_string(slot) + "-" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "log");
-    fs::create_directories(dir_ / "run");
-    fs::create_directories(dir_ / "acct");
-    std::ofstream(dir_ / "radiusd.conf") << radiusd_conf(dir_, auth_port_);
-    std::ofstream(dir_ / "users") << kUsers;
+    radius_server_.emplace(test::radius_scratch_dir("slot" + std::to_string(slot)), auth_port_,
+                           kUsers);
+    dir_ = radius_server_->dir();
     dead1_ = std::make_unique<BlackHole>(dead_port_);
     dead2_ = std::make_unique<BlackHole>(dead_port_ + 1);
     ASSERT_TRUE(dead1_->ok() && dead2_->ok()) << "ports " << dead_port_ << " busy";
-
-    const std::string log = (dir_ / "radiusd.out").string();
-    pid_ = fork();
-    ASSERT_GE(pid_, 0);
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      if (fd >= 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-      }
-      const std::string d = dir_.string();
-      execl(kFreeradius, kFreeradius, "-X", "-d", d.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    auto deadline = std::chrono::steady_clock::now() + 15s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (read_file(log).find("Ready to process requests") != std::string::npos) break;
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        FAIL() << "freeradius exited:\n" << read_file(log);
-      }
-      std::this_thread::sleep_for(50ms);
-    }
-    ASSERT_NE(read_file(log).find("Ready to process requests"), std::string::npos)
-        << read_file(log);
+    ASSERT_TRUE(radius_server_->start()) << "freeradius not ready:\n" << radius_server_->log();
 
     engine_.start();
     engine_.call([&] {
@@ -217,20 +137,7 @@ class FreeRadiusTest : public ::testing::Test {
       });
       engine_.stop();
     }
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      for (int i = 0; i < 100; ++i) {
-        if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-          pid_ = -1;
-          break;
-        }
-        std::this_thread::sleep_for(20ms);
-      }
-      if (pid_ > 0) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, nullptr, 0);
-      }
-    }
+    if (radius_server_) radius_server_->stop(2s);
     if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);
     LogBus::instance().clear_all();
     LogBus::instance().unsubscribe(sink_);
@@ -329,7 +236,7 @@ class FreeRadiusTest : public ::testing::Test {
   }
   std::mutex lines_mutex_;
   std::string lines_;
-  pid_t pid_ = -1;
+  std::optional<FreeRadius> radius_server_;
   LogBus::SinkId sink_ = 0;
   fs::path dir_;
   std::uint16_t auth_port_ = 0;

@@ -1,5 +1,6 @@
 // Fakes shared by the calls tests: L2TP, TUN and PPPoE ports that record what they get,
-// a RADIUS client that must not be used, and a PPP user (client-mode PppSession) harness.
+// the RADIUS client of local-only tests (tests/support), and a PPP user (client-mode PppSession)
+// harness.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -11,34 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/no_radius.hpp"
 #include "vpdn/calls.hpp"
 
 namespace vpdnd::vpdn {
 namespace {
 
-struct NoRadius final : aaa::RadiusClient {
-  Id access_request(const aaa::RadiusTarget&, aaa::RadiusAccessRequest, AccessCallback) override {
-    ADD_FAILURE() << "RADIUS used in a local-only test";
-    return 1;
-  }
-  Id accounting_request(const aaa::RadiusTarget&, aaa::RadiusAccountingRequest r,
-                        AccountingCallback done) override {
-    accounting.push_back(std::move(r));
-    unanswered.push_back(std::move(done));
-    return 1;
-  }
-  void cancel(Id) override {}
-  // Answers every accounting request asked so far (and those the answers release).
-  void answer_accounting() {
-    while (!unanswered.empty()) {
-      auto now = std::move(unanswered);
-      unanswered.clear();
-      for (auto& done : now) done({aaa::RadiusOutcome::accept});
-    }
-  }
-  std::vector<aaa::RadiusAccountingRequest> accounting;  // as asked
-  std::vector<AccountingCallback> unanswered;
-};
+using test::NoRadius;
 
 struct FakeL2tp final : L2tpPort {
   std::deque<std::pair<CallId, Bytes>> to_peer;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/log.hpp"
+#include "tests/support/no_radius.hpp"
 #include "tests/vpdn_calls/heap_count.hpp"
 #include "vpdn/calls.hpp"
 
@@ -45,18 +46,6 @@ struct Tun final : IpPort {
   bool add_host_route(std::uint16_t, Ipv4) override { return true; }
   void remove_host_route(std::uint16_t, Ipv4) override {}
   void write_ip(std::uint16_t, ByteView) override {}
-};
-
-struct NoRadius final : aaa::RadiusClient {
-  Id access_request(const aaa::RadiusTarget&, aaa::RadiusAccessRequest, AccessCallback) override {
-    ADD_FAILURE() << "RADIUS used";
-    return 1;
-  }
-  Id accounting_request(const aaa::RadiusTarget&, aaa::RadiusAccountingRequest,
-                        AccountingCallback) override {
-    return 1;
-  }
-  void cancel(Id) override {}
 };
 
 // One dial-in user: a client PppSession whose frames go to LnsCalls.
@@ -320,7 +309,7 @@ class LnsMemoryTest : public ::testing::Test {
   config::ConfigStore store;
   ManualTimerService timers;
   ManualTimerService user_timers;
-  NoRadius radius;
+  test::NoRadius radius{false};  // nothing kept: the heap is counted
   Wire wire;
   Tun tun;
   std::unique_ptr<aaa::Aaa> aaa_;

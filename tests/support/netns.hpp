@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "tests/support/process.hpp"
+
 namespace vpdnd::test {
 
 inline bool have_root() {
@@ -20,28 +22,6 @@ inline bool have_tun() {
 }
 inline bool have_ip_tool() {
   return std::system("ip -V >/dev/null 2>&1") == 0;
-}
-
-// The build tree: $VPDND_BUILD_DIR, else two levels above this test binary
-// (<build>/tests/<name>), so binaries like vpdn-dial are found however ctest passes env.
-inline std::string build_dir() {
-  if (const char* b = std::getenv("VPDND_BUILD_DIR"); b && *b) return b;
-  char exe[4096];
-  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0) return "build";
-  std::string path(exe, static_cast<std::size_t>(n));
-  for (int i = 0; i < 2; ++i) path = path.substr(0, path.rfind('/'));
-  return path;
-}
-
-inline std::string run_output(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, p)) out += buf;
-  ::pclose(p);
-  return out;
 }
 
 class Netns {
