@@ -1,17 +1,18 @@
-// DOC: the terminals. Console and telnet shells on libcli, each bridging one terminal to
-// its own CommandSession (the command language lives behind cli/shell.hpp; this part only
-// moves keys, lines and text).
+// DOC: the terminals. Console, telnet and SSH shells, each bridging one terminal to its
+// own CommandSession (the command language lives behind cli/shell.hpp; this part only
+// moves keys, lines and text). The terminal owns its descriptor and its line editor
+// (cli/front/terminal.cpp, line_editor.hpp).
 //
 // Threads and ownership:
-//  - every terminal (the console, each telnet connection) runs libcli's cli_loop on its own
-//    thread with its own cli_def and CommandSession; nothing is shared between terminals
-//    except the Engine (reached through Engine::call; the line table of `display users`,
+//  - every terminal (the console, each telnet or SSH connection) runs on its own thread
+//    with its own CommandSession; nothing is shared between terminals except the Engine
+//    (reached through Engine::call; the line table of `display users`,
 //    cli/front/lines.hpp, lives there) and the LogBus (a per-terminal bounded queue,
-//    drained by the terminal's own thread). No lock is held during I/O, so
-//    a silent or broken client only ever blocks its own thread;
+//    drained by the terminal's own thread). No lock is held during I/O, so a silent or
+//    broken client only ever blocks its own thread;
 //  - TelnetServer owns an accept thread and one thread per connection; stop() shuts every
-//    socket down and joins them. ConsoleShell owns one thread; stop() ends it within ~1 s
-//    (libcli's regular callback) and restores the tty.
+//    socket down and joins them. ConsoleShell owns one thread; stop() ends it within
+//    ~0.3 s and restores the tty.
 //  - The process must ignore SIGPIPE (TelnetServer::start() does so) because a client may
 //    vanish while we write to it.
 #pragma once
@@ -125,7 +126,7 @@ class ConsoleShell {
   ConsoleShell(const ConsoleShell&) = delete;
   ConsoleShell& operator=(const ConsoleShell&) = delete;
 
-  // A tty on `in_fd` gets the libcli shell in raw mode (restored on stop); anything else
+  // A tty on `in_fd` gets the shell in raw mode (restored on stop); anything else
   // (a pipe, a file) is read line by line. `quit` in user view starts a fresh session;
   // end of input ends the console (the daemon keeps running).
   void start(int in_fd = 0, int out_fd = 1);

@@ -1,11 +1,11 @@
 // DOC: the SSH server. libssh does the protocol (key exchange, user authentication,
 // channels); this file decides who may log in and bridges the session channel to the same
-// libcli terminal a telnet connection gets: the channel's data goes to one end of a
+// terminal a telnet connection gets: the channel's data goes to one end of a
 // socketpair, run_terminal() drives the other end (no telnet negotiation; the window
 // height comes from the client's pty-req and window-change requests).
 // Threads: one accept thread; per connection one thread owning the libssh session (every
 // libssh call for it happens there: key exchange, authentication callbacks, the channel
-// pump) and one terminal thread (run_terminal, which has its own relay thread). The
+// pump) and one terminal thread (run_terminal). The
 // running config is read through Engine::call only; no lock is held during I/O.
 // Login defences as telnet: kLoginTime from the connect to an open shell, else the
 // accept thread shuts the socket; pending connections have their own slots and a cap per

@@ -1,6 +1,6 @@
 // DOC: the telnet server. One accept thread; one thread per connection running the login
 // (per `user-interface vty 0 4`: authentication-mode none | password | scheme) and then the
-// libcli shell. The running config is only read through Engine::call, briefly; no lock is
+// shell. The running config is only read through Engine::call, briefly; no lock is
 // held while a connection thread reads or writes its socket, so a silent client only
 // stalls itself.
 // Login defences: a connection has kLoginTime to log in, then it is closed. Connections
@@ -136,8 +136,6 @@ struct TelnetServer::Impl {
       // holding its thread (and its login slot) for ever.
       timeval send_timeout{30, 0};
       ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
-      // The connection's fd may be at any number: only poll() sees it. The descriptor
-      // libcli select()s on is the terminal's own, bounded there (terminal.cpp).
       Admission admission;
       {
         std::lock_guard lock(mutex);  // list bookkeeping only; no I/O under it
@@ -298,7 +296,7 @@ struct TelnetServer::Impl {
 
   void serve(Connection& c) {
     // We echo (WILL ECHO) and want character mode (WILL/DO SUPPRESS-GO-AHEAD), so that
-    // passwords are not shown and libcli sees every key; and the window size (DO NAWS).
+    // passwords are not shown and the terminal sees every key; and the window size (DO NAWS).
     front::TelnetCodec codec;
     if (!front::write_all(c.fd, front::TelnetCodec::greeting())) return;
     front::write_all(c.fd,

@@ -77,11 +77,13 @@ class FakeSession final : public CommandSession {
   }
   std::vector<std::string> complete(const std::string& partial) const override {
     std::lock_guard lock(mutex_);
-    if (partial.empty()) {
-      if (prompt_ == "<VPDN>") return {"display", "quit", "system-view", "undo"};
-      return {"display", "l2tp-group", "quit", "return"};
-    }
     completes_.push_back(partial);
+    if (partial.find(' ') == std::string::npos) {
+      std::vector<std::string> words = {"display", "quit", "system-view", "undo"};
+      if (prompt_ != "<VPDN>") words = {"display", "l2tp-group", "quit", "return"};
+      std::erase_if(words, [&](const std::string& w) { return !w.starts_with(partial); });
+      return words;
+    }
     if (partial == "display cu") return {"current-configuration"};
     if (partial == "display c") return {"clock", "current-configuration"};
     if (partial == "display ") return {"current-configuration", "debugging", "this"};
@@ -162,10 +164,9 @@ TEST_F(BridgeTest, TheTerminalHoldsItsLineWhileItRuns) {
   EXPECT_TRUE(engine_.call([] { return process_lines().lines(); }).empty());
 }
 
-// libcli select()s on the descriptor it is given. With every descriptor below FD_SETSIZE
-// taken (as with thousands of kernel sessions open), the terminal must refuse with a
-// message rather than hand libcli one above it; with one low descriptor free it works.
-TEST(BridgeDescriptors, LibcliNeverGetsADescriptorAtOrAboveFdSetSize) {
+// The terminal poll()s its descriptor: one at or above FD_SETSIZE (as with thousands of
+// kernel sessions open) works like any other, even with every lower one taken.
+TEST(BridgeDescriptors, ATerminalAtOrAboveFdSetSizeWorks) {
   rlimit saved{};
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
   if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < FD_SETSIZE + 64)
@@ -182,34 +183,31 @@ TEST(BridgeDescriptors, LibcliNeverGetsADescriptorAtOrAboveFdSetSize) {
   int peer[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, peer), 0);
   std::vector<int> fillers;  // every free descriptor below FD_SETSIZE
+  int high = -1;
   for (;;) {
-    int fd = ::dup(peer[1]);
+    int fd = ::dup(peer[0]);
     ASSERT_GE(fd, 0);
+    if (fd >= FD_SETSIZE) {
+      high = fd;
+      break;
+    }
     fillers.push_back(fd);
-    if (fd >= FD_SETSIZE) break;
   }
-  auto session = [&](const char* wanted) {
-    FakeSession fake;
-    std::atomic<bool> stop{false};
-    std::atomic<bool> done{false};
-    std::thread t([&] {
-      TerminalOptions options;
-      options.peer = "test";
-      run_terminal(context, fake, peer[0], options, stop);
-      done.store(true);
-    });
-    test::TermClient client;
-    client.set_fd(peer[1]);
-    const bool seen = client.expect(wanted);
-    stop.store(true);
-    t.join();
-    return seen;
-  };
-  EXPECT_TRUE(session("% Too many open files, try again later."));
-  ::close(fillers.front());  // one low descriptor: the shell's end of the relay takes it
-  fillers.erase(fillers.begin());
-  EXPECT_TRUE(session("<VPDN>"));
+  FakeSession fake;
+  std::atomic<bool> stop{false};
+  std::thread t([&] {
+    TerminalOptions options;
+    options.peer = "test";
+    run_terminal(context, fake, high, options, stop);
+  });
+  test::TermClient client(peer[1]);
+  EXPECT_TRUE(client.expect("<VPDN>")) << client.all();
+  client.send("display x\r");
+  EXPECT_TRUE(client.expect("RAN[display x]")) << client.all();
+  stop.store(true);
+  t.join();
   for (int fd : fillers) ::close(fd);
+  ::close(high);
   ::close(peer[0]);
   ::close(peer[1]);
   engine.stop();
@@ -455,6 +453,53 @@ TEST_F(BridgeTest, CtrlDOnAnEmptyLineDoesNotCloseTheSession) {
   EXPECT_FALSE(finished_.load()) << "Ctrl+D closed the session";
   client_.send("after\r");
   ASSERT_TRUE(client_.expect("RAN[after]")) << client_.all();
+}
+
+// `?` in the middle of a line asks help for the text before the cursor (Comware), and
+// the line comes back whole with the cursor where it was.
+TEST_F(BridgeTest, QuestionMarkMidLineHelpsWithTheTextBeforeTheCursor) {
+  client_.send("display abc");
+  client_.send("\x1b[D\x1b[D");  // left, left: the cursor before "bc"
+  client_.send("?");
+  ASSERT_TRUE(client_.expect("HELP[display a]")) << client_.all();
+  ASSERT_TRUE(client_.expect("<VPDN>display abc\b\b")) << client_.all();
+  client_.send("X\r");
+  ASSERT_TRUE(client_.expect("RAN[display aXbc]")) << client_.all();
+}
+
+// The help and completion partials are the line as typed: quotes stay.
+TEST_F(BridgeTest, HelpSeesQuotesAsTyped) {
+  client_.send("display \"a b\" ?");
+  ASSERT_TRUE(client_.expect("HELP[display \"a b\" ]")) << client_.all();
+}
+
+TEST_F(BridgeTest, UpArrowBringsBackTheLastLine) {
+  client_.send("display one\r");
+  ASSERT_TRUE(client_.expect("RAN[display one]"));
+  client_.send("display two\r");
+  ASSERT_TRUE(client_.expect("RAN[display two]"));
+  client_.send("\x1b[A\x1b[A\r");  // up twice: the line before the last
+  ASSERT_TRUE(client_.expect("RAN[display one]")) << client_.all();
+  client_.send("\x10\x0e\x15x\r");  // Ctrl+P, Ctrl+N, Ctrl+U: an empty line, then x
+  ASSERT_TRUE(client_.expect("RAN[x]")) << client_.all();
+}
+
+TEST_F(BridgeTest, IdleTimeoutClosesTheTerminal) {
+  stop_.store(true);
+  thread_.join();
+  stop_.store(false);
+  finished_.store(false);
+  thread_ = std::thread([this] {
+    TerminalOptions options;
+    options.peer = "test";
+    options.idle_timeout_s = 1;
+    run_terminal(context_, session_, fds_[0], options, stop_);
+    finished_.store(true);
+  });
+  ASSERT_TRUE(client_.expect("<VPDN>"));
+  ASSERT_TRUE(client_.expect("% Idle timeout, the connection is closed.", 3000ms)) << client_.all();
+  for (int i = 0; i < 100 && !finished_.load(); ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(finished_.load());
 }
 
 TEST_F(BridgeTest, StopFlagEndsAnIdleTerminal) {
