@@ -2,18 +2,8 @@
 // a pty, keys from ssh-keygen): password and public-key logins into the Comware shell,
 // wrong credentials refused and delayed, `undo ssh server enable` ending SSH sessions only.
 // Loopback only; ports 20700-20799.
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <pty.h>
-#include <signal.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -24,99 +14,17 @@
 #include <thread>
 #include <vector>
 
-#include "term_client.hpp"
+#include "system_support.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
+using vpdnd::test::Child;
+using vpdnd::test::connect_to;
+using vpdnd::test::have;
 using vpdnd::test::TermClient;
-
-std::string vpdnd_path() {
-  if (const char* dir = std::getenv("VPDND_BUILD_DIR"); dir && *dir)
-    return std::string(dir) + "/vpdnd";
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec && self.parent_path().filename() == "tests")
-    return (self.parent_path().parent_path() / "vpdnd").string();
-  return "build/vpdnd";
-}
-
-bool have(const char* tool) {
-  std::string cmd = std::string("command -v ") + tool + " >/dev/null 2>&1";
-  return std::system(cmd.c_str()) == 0;
-}
-
-int connect_to(std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// A child on a pty (vpdnd itself, or an ssh client).
-class Child {
- public:
-  ~Child() { kill(); }
-  bool spawn(const std::vector<std::string>& args, const fs::path& log = {}, bool on_pty = true,
-             unsigned short rows = 24) {
-    std::vector<std::string> copy = args;
-    std::vector<char*> argv;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    winsize ws{};
-    ws.ws_row = rows;
-    ws.ws_col = 120;
-    pid_ = on_pty ? ::forkpty(&master_, nullptr, nullptr, &ws) : ::fork();
-    if (pid_ < 0) return false;
-    if (pid_ == 0) {
-      if (!log.empty()) {
-        int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int null = ::open("/dev/null", O_RDONLY);
-        ::dup2(null, 0);
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      ::execvp(argv[0], argv.data());
-      ::_exit(127);
-    }
-    term_.set_fd(master_);
-    return true;
-  }
-  TermClient& term() { return term_; }
-  bool exited(std::chrono::milliseconds timeout) {
-    auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-      if (pid_ <= 0) return true;
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        return true;
-      }
-      term_.drain(20ms);  // a pty child blocks when nobody reads its output
-    }
-    return false;
-  }
-  void kill() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-    if (master_ >= 0) ::close(master_);
-    master_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int master_ = -1;
-  TermClient term_;
-};
+using vpdnd::test::vpdnd_path;
 
 class VpdndSsh : public ::testing::Test {
  protected:
@@ -199,7 +107,16 @@ class VpdndSsh : public ::testing::Test {
 
   // ssh USER@127.0.0.1 on a pty; `key`: log in with that key only, else by password only.
   Child& ssh(const std::string& user, const char* key = nullptr, unsigned short rows = 24) {
+    if (key)
+      return ssh_with({"-o", "PasswordAuthentication=no", "-i", (dir_ / key).string()}, user, rows);
+    return ssh_with({"-o", "PubkeyAuthentication=no"}, user, rows);
+  }
+  // ssh USER@127.0.0.1 on a pty with `options` (which methods, which key, which source).
+  Child& ssh_with(const std::vector<std::string>& options, const std::string& user,
+                  unsigned short rows = 24) {
     std::vector<std::string> args{"ssh",
+                                  "-F",
+                                  "/dev/null",
                                   "-o",
                                   "StrictHostKeyChecking=no",
                                   "-o",
@@ -210,15 +127,9 @@ class VpdndSsh : public ::testing::Test {
                                   "IdentitiesOnly=yes",
                                   "-o",
                                   "NumberOfPasswordPrompts=1",
-                                  "-F",
-                                  "/dev/null",
                                   "-p",
                                   std::to_string(ssh_port_)};
-    if (key) {
-      args.insert(args.end(), {"-o", "PasswordAuthentication=no", "-i", (dir_ / key).string()});
-    } else {
-      args.insert(args.end(), {"-o", "PubkeyAuthentication=no"});
-    }
+    args.insert(args.end(), options.begin(), options.end());
     args.push_back(user + "@127.0.0.1");
     auto& c = clients_.emplace_back(std::make_unique<Child>());
     EXPECT_TRUE(c->spawn(args, {}, true, rows));
@@ -261,7 +172,7 @@ TEST_F(VpdndSsh, PasswordLoginGetsTheComwareShell) {
   ASSERT_TRUE(t.expect("Display current system information")) << t.all();
   t.send("\x15");  // Ctrl+U
   t.send("display ssh ser\t");
-  ASSERT_TRUE(t.expect("server ")) << t.all();  // libcli redraws the word it completed
+  ASSERT_TRUE(t.expect("server ")) << t.all();  // the completed word is redrawn
   t.send("session\r");
   ASSERT_TRUE(t.expect("Established")) << t.all();
   ASSERT_TRUE(t.expect("admin")) << t.all();
@@ -378,24 +289,7 @@ TEST_F(VpdndSsh, PasswordPublickeyNeedsBothFactors) {
   ASSERT_TRUE(c.term().expect("Permission denied", 15000ms)) << c.term().all();
   EXPECT_EQ(c.term().all().find("<LAB>"), std::string::npos);
   // Key and password.
-  std::vector<std::string> args{"ssh",
-                                "-F",
-                                "/dev/null",
-                                "-o",
-                                "StrictHostKeyChecking=no",
-                                "-o",
-                                "UserKnownHostsFile=/dev/null",
-                                "-o",
-                                "LogLevel=ERROR",
-                                "-o",
-                                "IdentitiesOnly=yes",
-                                "-i",
-                                (dir_ / "id_alice").string(),
-                                "-p",
-                                std::to_string(ssh_port_),
-                                "both@127.0.0.1"};
-  auto& both = clients_.emplace_back(std::make_unique<Child>());
-  ASSERT_TRUE(both->spawn(args));
+  Child* both = &ssh_with({"-i", (dir_ / "id_alice").string()}, "both");
   ASSERT_TRUE(both->term().expect("password:", 10000ms)) << both->term().all();
   both->term().send("Both-pw\r");
   ASSERT_TRUE(both->term().expect("<LAB>", 10000ms)) << both->term().all();
@@ -454,24 +348,7 @@ TEST_F(VpdndSsh, SilentConnectionsFromOneAddressCannotTakeEverySlot) {
   EXPECT_TRUE(t.wait_eof(3000ms));
   ::close(fifth);
   // An operator from another address still logs in.
-  std::vector<std::string> args{"ssh",
-                                "-F",
-                                "/dev/null",
-                                "-o",
-                                "StrictHostKeyChecking=no",
-                                "-o",
-                                "UserKnownHostsFile=/dev/null",
-                                "-o",
-                                "LogLevel=ERROR",
-                                "-o",
-                                "PubkeyAuthentication=no",
-                                "-b",
-                                "127.0.0.2",
-                                "-p",
-                                std::to_string(ssh_port_),
-                                "admin@127.0.0.1"};
-  auto& op = clients_.emplace_back(std::make_unique<Child>());
-  ASSERT_TRUE(op->spawn(args));
+  Child* op = &ssh_with({"-o", "PubkeyAuthentication=no", "-b", "127.0.0.2"}, "admin");
   ASSERT_TRUE(op->term().expect("password:", 10000ms)) << op->term().all();
   op->term().send("Adm1n-pw\r");
   EXPECT_TRUE(op->term().expect("<LAB>", 10000ms)) << op->term().all();

@@ -1,17 +1,8 @@
 // System tests: the real build/vpdnd driven over telnet (our own client, which strips the
 // IAC negotiation) and through a pty console. Ports 20100-20199 (cli-front's range).
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <pty.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -20,13 +11,16 @@
 #include <thread>
 #include <vector>
 
-#include "term_client.hpp"
+#include "system_support.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
+using vpdnd::test::Child;
+using vpdnd::test::connect_to;
 using vpdnd::test::TermClient;
+using vpdnd::test::vpdnd_path;
 
 constexpr char kConfig[] =
     " sysname LAB\n"
@@ -45,74 +39,17 @@ constexpr char kConfig[] =
     "#\n"
     "return\n";
 
-// VPDND_BUILD_DIR, else the build tree this test binary sits in (<build>/tests/...).
-std::string vpdnd_path() {
-  if (const char* dir = std::getenv("VPDND_BUILD_DIR"); dir && *dir)
-    return std::string(dir) + "/vpdnd";
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec && self.parent_path().filename() == "tests")
-    return (self.parent_path().parent_path() / "vpdnd").string();
-  return "build/vpdnd";
-}
-
-// `source`: a loopback address of 127/8 to connect from, so that one test plays several
-// clients (an attacker and an operator) with addresses of their own.
-int connect_to(std::uint16_t port, const char* source = nullptr) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (source) {
-    sockaddr_in s{};
-    s.sin_family = AF_INET;
-    ::inet_pton(AF_INET, source, &s.sin_addr);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&s), sizeof s) < 0) {
-      ::close(fd);
-      return -1;
-    }
-  }
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
+// vpdnd with the scratch config; its stdout/stderr (only stderr on a pty) in a log file.
 class Daemon {
  public:
-  ~Daemon() { kill_hard(); }
-
-  // Starts vpdnd with `args` and the scratch config; stdout/stderr go to a log file.
   bool start(const std::vector<std::string>& extra, const fs::path& dir, bool pty = false) {
     fs::create_directories(dir);
-    config_ = dir / "startup.cfg";
-    std::ofstream(config_) << kConfig;
+    fs::path config = dir / "startup.cfg";
+    std::ofstream(config) << kConfig;
     log_ = dir / "vpdnd.log";
-    std::vector<std::string> args{vpdnd_path(), "--config", config_.string()};
+    std::vector<std::string> args{vpdnd_path(), "--config", config.string()};
     args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (pty) {
-      pid_ = ::forkpty(&master_, nullptr, nullptr, nullptr);
-    } else {
-      pid_ = ::fork();
-    }
-    if (pid_ < 0) return false;
-    if (pid_ == 0) {
-      int log = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (!pty) {
-        int null = ::open("/dev/null", O_RDONLY);
-        ::dup2(null, 0);
-        ::dup2(log, 1);
-      }
-      ::dup2(log, 2);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    return true;
+    return child_.spawn(args, log_, pty);
   }
 
   // Waits for `text` in the daemon's output; false if it exits first or on timeout.
@@ -126,36 +63,12 @@ class Daemon {
     return false;
   }
 
-  bool wait_port(std::uint16_t port, std::chrono::milliseconds timeout = 15000ms) {
-    auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-      int fd = connect_to(port);
-      if (fd >= 0) {
-        ::close(fd);
-        return true;
-      }
-      if (exited()) return false;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  }
-
-  bool exited() {
-    if (pid_ <= 0) return true;
-    int status = 0;
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      status_ = status;
-      pid_ = -1;
-      return true;
-    }
-    return false;
-  }
+  bool exited() { return child_.exited(); }
 
   // Sends SIGTERM and waits; returns the exit status (-1 if it did not exit in time).
   int terminate(std::chrono::milliseconds timeout, std::chrono::milliseconds* took = nullptr) {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
+    if (exited()) return -1;
+    child_.signal(SIGTERM);
     return wait_exit(timeout, took);
   }
   // Sends `number` every `interval` until the daemon exits; returns its exit status (-1 if
@@ -164,49 +77,38 @@ class Daemon {
                         std::chrono::milliseconds timeout) {
     auto end = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < end) {
-      if (exited()) return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
-      ::kill(pid_, number);
+      if (exited()) return child_.status();
+      child_.signal(number);
       std::this_thread::sleep_for(interval);
     }
     return -1;
   }
   // Exit status once the daemon ended by itself (or -1 on timeout).
   int wait_exit(std::chrono::milliseconds timeout, std::chrono::milliseconds* took = nullptr) {
-    if (pid_ <= 0) return -1;
     auto t0 = std::chrono::steady_clock::now();
     while (std::chrono::steady_clock::now() - t0 < timeout) {
       if (exited()) {
         if (took)
           *took = std::chrono::duration_cast<std::chrono::milliseconds>(
               std::chrono::steady_clock::now() - t0);
-        return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+        return child_.status();
       }
       std::this_thread::sleep_for(20ms);
     }
     return -1;
   }
 
-  void kill_hard() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-    if (master_ >= 0) ::close(master_);
-    master_ = -1;
-  }
+  void kill_hard() { child_.kill(); }
 
   std::string log() const {
     std::ifstream in(log_);
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
-  int master() const { return master_; }
+  int master() const { return child_.master(); }
 
  private:
-  pid_t pid_ = -1;
-  int master_ = -1;
-  int status_ = 0;
-  fs::path config_, log_;
+  Child child_;
+  fs::path log_;
 };
 
 class VpdndTelnet : public ::testing::Test {
