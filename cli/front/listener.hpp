@@ -53,24 +53,25 @@ struct Connection {
 class TerminalListener {
  public:
   struct Limits {
-    std::size_t max_sessions;            // logged-in users
-    std::size_t max_pending;             // connections not logged in yet
-    std::size_t max_pending_per_source;  // of those, from one address
-    std::chrono::seconds login_time;     // to log in, from the connect
+    std::size_t max_sessions = TerminalServer::kMaxSessions;  // logged-in users
+    std::size_t max_pending = TerminalServer::kMaxPending;    // connections not logged in yet
+    // Of those, from one address.
+    std::size_t max_pending_per_source = TerminalServer::kMaxPendingPerSource;
+    std::chrono::seconds login_time = TerminalServer::kLoginTime;  // to log in, from the connect
   };
   struct Service {
     std::string name;   // "telnet", "SSH": for error texts
     std::string event;  // "telnet", "ssh": log events are `<event>_refused` ...
-    Limits limits;
+    Limits limits = {};
     // The running config lets the service take a new connection now.
     std::function<bool()> enabled;
     // Logs in and runs the shell, on the connection's own thread, until it ends.
     std::function<void(Connection&)> serve;
     // Written to a connection refused for lack of slots ("" writes nothing).
-    std::string source_busy_text;
-    std::string full_text;
+    std::string source_busy_text = {};
+    std::string full_text = {};
     // Called on the accept thread about twice a second (may be empty).
-    std::function<void()> tick;
+    std::function<void()> tick = {};
   };
 
   explicit TerminalListener(Service service) : service_(std::move(service)) {}
@@ -110,13 +111,20 @@ class TerminalListener {
 // Sleeps up to `d`, waking early on `stop` (a failed login's delay).
 void pause_for(std::chrono::steady_clock::duration d, const std::atomic<bool>& stop);
 
+// `f(running config)`, run on the engine thread.
+template <class F>
+auto read_running(FrontContext& context, F&& f) -> decltype(f(context.store.running())) {
+  return context.engine.call([&] { return f(context.store.running()); });
+}
+
 // Runs `f(guard, policy)` on the engine thread: the process's LoginGuard and the running
 // config's `password-control login-attempt`.
 template <class F>
 auto on_login_guard(FrontContext& context, F&& f)
     -> decltype(f(process_login_guard(), config::LoginAttemptPolicy{})) {
-  return context.engine.call(
-      [&] { return f(process_login_guard(), context.store.running().login_attempt); });
+  return read_running(context, [&](const config::RunningConfig& c) {
+    return f(process_login_guard(), c.login_attempt);
+  });
 }
 
 }  // namespace vpdnd::cli::front

@@ -67,13 +67,6 @@ struct SshServer::Impl {
   FrontContext context;
   front::TerminalListener* listener = nullptr;
 
-  bool enabled() {
-    return context.engine.call([this] {
-      const auto& c = context.store.running();
-      return c.ssh_server && c.vty.allows_ssh();
-    });
-  }
-
   // Twice a second: SSH disabled ends every session; a login past its time ends.
   void police() {
     bool enabled = true;
@@ -120,11 +113,6 @@ struct SshServer::Impl {
     });
   }
 
-  template <class F>
-  auto on_guard(F&& f) {
-    return front::on_login_guard(context, std::forward<F>(f));
-  }
-
   // The state of one connection's login, touched by libssh's callbacks on its thread.
   struct Login {
     Impl* server = nullptr;
@@ -159,8 +147,9 @@ struct SshServer::Impl {
                                   [&](SshSessionInfo& i) { i.retries = l.failures; });
     bool locked = false;
     try {
-      locked = on_guard(
-          [&](LoginGuard& g, const auto& policy) { return g.failed(c.address, l.user, policy); });
+      locked = front::on_login_guard(context, [&](LoginGuard& g, const auto& policy) {
+        return g.failed(c.address, l.user, policy);
+      });
     } catch (const std::exception&) {
     }
     log_warning(DebugModule::aaa, std::string("event=login_failed service=ssh method=") + method +
@@ -178,7 +167,8 @@ struct SshServer::Impl {
     Connection& c = *l.conn;
     LoginGuard::Verdict v = LoginGuard::Verdict::allowed;
     try {
-      v = on_guard([&](LoginGuard& g, const auto&) { return g.check(c.address, l.user); });
+      v = front::on_login_guard(
+          context, [&](LoginGuard& g, const auto&) { return g.check(c.address, l.user); });
     } catch (const std::exception&) {
       l.give_up = true;
       return true;
@@ -211,7 +201,7 @@ struct SshServer::Impl {
     l.authenticated = true;
     Connection& c = *l.conn;
     try {
-      on_guard([&](LoginGuard& g, const auto&) {
+      front::on_login_guard(context, [&](LoginGuard& g, const auto&) {
         g.succeeded(c.address, l.user);
         return 0;
       });
@@ -397,7 +387,8 @@ struct SshServer::Impl {
   void serve_listed(Connection& c, std::uint64_t registry_id) {
     LoginGuard::Verdict verdict = LoginGuard::Verdict::allowed;
     try {
-      verdict = on_guard([&](LoginGuard& g, const auto&) { return g.check(c.address, {}); });
+      verdict = front::on_login_guard(
+          context, [&](LoginGuard& g, const auto&) { return g.check(c.address, {}); });
     } catch (const std::exception&) {
       return;
     }
@@ -530,11 +521,14 @@ SshServer::SshServer(FrontContext context) : impl_(std::make_unique<Impl>(std::m
   listener_ = std::make_unique<front::TerminalListener>(front::TerminalListener::Service{
       .name = "SSH",
       .event = "ssh",
-      .limits = {kMaxSessions, kMaxPending, kMaxPendingPerSource, kLoginTime},
-      .enabled = [this] { return impl_->enabled(); },
+      .enabled =
+          [this] {
+            return front::read_running(impl_->context, [](const config::RunningConfig& c) {
+              return c.ssh_server && c.vty.allows_ssh();
+            });
+          },
       .serve = [this](Connection& c) { impl_->serve(c); },
-      .source_busy_text = {},  // the client expects the SSH protocol, not text
-      .full_text = {},
+      // No refusal texts: the client expects the SSH protocol.
       .tick = [this] { impl_->police(); },
   });
   impl_->listener = listener_.get();

@@ -32,13 +32,6 @@ struct TelnetServer::Impl {
   FrontContext context;
   front::TerminalListener* listener = nullptr;
 
-  bool enabled() {
-    return context.engine.call([this] {
-      const auto& c = context.store.running();
-      return c.telnet_server && c.vty.allows_telnet();
-    });
-  }
-
   config::UserInterfaceVty vty_settings() {
     try {
       return context.engine.call([this] { return context.store.running().vty; });
@@ -60,11 +53,6 @@ struct TelnetServer::Impl {
     } catch (const std::exception&) {
       return false;
     }
-  }
-
-  template <class F>
-  auto on_guard(F&& f) {
-    return front::on_login_guard(context, std::forward<F>(f));
   }
 
   // Says why a locked address or user may not log in, and logs it.
@@ -115,12 +103,13 @@ struct TelnetServer::Impl {
       auto pw = keys.line(false, deadline, 128);
       if (!pw) return timed_out(), std::nullopt;
       // A locked user is not even checked, so a guess made while locked tells nothing.
-      auto verdict = on_guard([&](LoginGuard& g, const auto&) { return g.check(c.address, user); });
+      auto verdict = front::on_login_guard(
+          context, [&](LoginGuard& g, const auto&) { return g.check(c.address, user); });
       if (refused(c, verdict, user)) return std::nullopt;
       bool ok = vty.auth_mode == config::VtyAuthMode::scheme ? check_scheme(user, *pw)
                                                              : *pw == vty.password.plain;
       if (ok) {
-        on_guard([&](LoginGuard& g, const auto&) {
+        front::on_login_guard(context, [&](LoginGuard& g, const auto&) {
           g.succeeded(c.address, user);
           return 0;
         });
@@ -128,8 +117,9 @@ struct TelnetServer::Impl {
                                        (user.empty() ? "" : " user=" + user) + " peer=" + c.peer);
         return user;
       }
-      bool locked = on_guard(
-          [&](LoginGuard& g, const auto& policy) { return g.failed(c.address, user, policy); });
+      bool locked = front::on_login_guard(context, [&](LoginGuard& g, const auto& policy) {
+        return g.failed(c.address, user, policy);
+      });
       log_warning(DebugModule::aaa, "event=login_failed mode=" + mode +
                                         (user.empty() ? "" : " user=" + user) + " peer=" + c.peer +
                                         " attempt=" + std::to_string(attempt + 1) +
@@ -157,7 +147,8 @@ struct TelnetServer::Impl {
     auto vty = vty_settings();
     LoginGuard::Verdict verdict = LoginGuard::Verdict::allowed;
     try {
-      verdict = on_guard([&](LoginGuard& g, const auto&) { return g.check(c.address, {}); });
+      verdict = front::on_login_guard(
+          context, [&](LoginGuard& g, const auto&) { return g.check(c.address, {}); });
     } catch (const std::exception&) {
       return;
     }
@@ -201,12 +192,15 @@ TelnetServer::TelnetServer(FrontContext context)
   listener_ = std::make_unique<front::TerminalListener>(front::TerminalListener::Service{
       .name = "telnet",
       .event = "telnet",
-      .limits = {kMaxSessions, kMaxPending, kMaxPendingPerSource, kLoginTime},
-      .enabled = [this] { return impl_->enabled(); },
+      .enabled =
+          [this] {
+            return front::read_running(impl_->context, [](const config::RunningConfig& c) {
+              return c.telnet_server && c.vty.allows_telnet();
+            });
+          },
       .serve = [this](Connection& c) { impl_->serve(c); },
       .source_busy_text = "% Too many logins in progress from your address, try again later.\r\n",
       .full_text = "% The number of telnet sessions has reached the limit.\r\n",
-      .tick = {},
   });
   impl_->listener = listener_.get();
 }

@@ -136,6 +136,13 @@ class BridgeTest : public ::testing::Test {
     engine_.stop();
   }
 
+  // Sends `keys` and waits for `text` on the terminal.
+  ::testing::AssertionResult sends(std::string_view keys, std::string_view text) {
+    client_.send(keys);
+    if (client_.expect(text)) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "no \"" << text << "\" in:\n" << client_.all();
+  }
+
   bool ran(const std::string& line) {
     for (auto& l : session_.lines())
       if (l == line) return true;
@@ -305,7 +312,7 @@ TEST_F(BridgeTest, PromptFollowsTheViewAndCtrlZReturns) {
   ASSERT_TRUE(client_.expect("[VPDN]"));
   client_.send("l2tp-group 1\r");
   ASSERT_TRUE(client_.expect("[VPDN-l2tp1]"));
-  // Keywords of the new view are known to libcli (Tab completes a system-view keyword).
+  // Tab completes a keyword of the new view.
   client_.send("l2tp-g\t");
   ASSERT_TRUE(client_.expect("l2tp-group "));
   client_.send("\x15");  // Ctrl+U clears the line
@@ -458,30 +465,24 @@ TEST_F(BridgeTest, CtrlDOnAnEmptyLineDoesNotCloseTheSession) {
 // `?` in the middle of a line asks help for the text before the cursor (Comware), and
 // the line comes back whole with the cursor where it was.
 TEST_F(BridgeTest, QuestionMarkMidLineHelpsWithTheTextBeforeTheCursor) {
-  client_.send("display abc");
-  client_.send("\x1b[D\x1b[D");  // left, left: the cursor before "bc"
-  client_.send("?");
-  ASSERT_TRUE(client_.expect("HELP[display a]")) << client_.all();
-  ASSERT_TRUE(client_.expect("<VPDN>display abc\b\b")) << client_.all();
-  client_.send("X\r");
-  ASSERT_TRUE(client_.expect("RAN[display aXbc]")) << client_.all();
+  // Left, left: the cursor before "bc".
+  ASSERT_TRUE(sends("display abc\x1b[D\x1b[D?", "HELP[display a]"));
+  ASSERT_TRUE(sends("", "<VPDN>display abc\b\b"));
+  ASSERT_TRUE(sends("X\r", "RAN[display aXbc]"));
 }
 
 // The help and completion partials are the line as typed: quotes stay.
 TEST_F(BridgeTest, HelpSeesQuotesAsTyped) {
-  client_.send("display \"a b\" ?");
-  ASSERT_TRUE(client_.expect("HELP[display \"a b\" ]")) << client_.all();
+  ASSERT_TRUE(sends("display \"a b\" ?", "HELP[display \"a b\" ]"));
 }
 
-TEST_F(BridgeTest, UpArrowBringsBackTheLastLine) {
-  client_.send("display one\r");
-  ASSERT_TRUE(client_.expect("RAN[display one]"));
-  client_.send("display two\r");
-  ASSERT_TRUE(client_.expect("RAN[display two]"));
-  client_.send("\x1b[A\x1b[A\r");  // up twice: the line before the last
-  ASSERT_TRUE(client_.expect("RAN[display one]")) << client_.all();
-  client_.send("\x10\x0e\x15x\r");  // Ctrl+P, Ctrl+N, Ctrl+U: an empty line, then x
-  ASSERT_TRUE(client_.expect("RAN[x]")) << client_.all();
+TEST_F(BridgeTest, UpAndDownWalkTheHistory) {
+  ASSERT_TRUE(sends("display one\r", "RAN[display one]"));
+  ASSERT_TRUE(sends("display two\r", "RAN[display two]"));
+  // Up twice: the line before the last.
+  ASSERT_TRUE(sends("\x1b[A\x1b[A\r", "RAN[display one]"));
+  // Ctrl+P, Ctrl+N, Ctrl+U: an empty line, then x.
+  ASSERT_TRUE(sends("\x10\x0e\x15x\r", "RAN[x]"));
 }
 
 TEST_F(BridgeTest, IdleTimeoutClosesTheTerminal) {

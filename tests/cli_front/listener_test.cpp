@@ -21,7 +21,7 @@ class ListenerTest : public ::testing::Test {
     listener_ = std::make_unique<TerminalListener>(TerminalListener::Service{
         .name = "test",
         .event = "test",
-        .limits = {1, 2, 1, std::chrono::seconds(60)},
+        .limits = {.max_sessions = 1, .max_pending = 2, .max_pending_per_source = 1},
         .enabled = [this] { return enabled_.load(); },
         .serve =
             [this](Connection& c) {
@@ -39,7 +39,6 @@ class ListenerTest : public ::testing::Test {
             },
         .source_busy_text = "busy\r\n",
         .full_text = "full\r\n",
-        .tick = {},
     });
     ASSERT_EQ(listener_->start("127.0.0.1", 0), "");
   }
@@ -54,6 +53,12 @@ class ListenerTest : public ::testing::Test {
     fds_.push_back(fd);
     return test::TermClient(fd);
   }
+  // A connection the service serves (it says hello).
+  test::TermClient served(const char* source) {
+    test::TermClient c = open(source);
+    EXPECT_TRUE(c.expect("hello")) << source;
+    return c;
+  }
 
   std::atomic<bool> enabled_{true};
   std::unique_ptr<TerminalListener> listener_;
@@ -61,39 +66,32 @@ class ListenerTest : public ::testing::Test {
 };
 
 TEST_F(ListenerTest, PendingSlotsPerSourceAndTheOldestMakesRoom) {
-  auto a = open("127.0.0.1");
-  ASSERT_TRUE(a.expect("hello"));
+  auto a = served("127.0.0.1");
   auto again = open("127.0.0.1");  // one pending per source
   ASSERT_TRUE(again.expect("busy"));
   EXPECT_TRUE(again.wait_eof(2000ms));
-  auto b = open("127.0.0.2");
-  ASSERT_TRUE(b.expect("hello"));
+  auto b = served("127.0.0.2");
   EXPECT_EQ(listener_->active_sessions(), 2u);
-  auto c = open("127.0.0.3");  // both pending slots taken: the oldest (a) goes
-  ASSERT_TRUE(c.expect("hello"));
+  served("127.0.0.3");  // both pending slots taken: the oldest (a) goes
   EXPECT_TRUE(a.wait_eof(2000ms));
   EXPECT_FALSE(b.wait_eof(100ms));
 }
 
 TEST_F(ListenerTest, LoggedInConnectionsLeaveThePendingSlots) {
-  auto a = open("127.0.0.1");
-  ASSERT_TRUE(a.expect("hello"));
+  auto a = served("127.0.0.1");
   a.send("L");
   ASSERT_TRUE(a.expect("in"));
-  auto b = open("127.0.0.1");  // a is logged in: its source has a pending slot again
-  ASSERT_TRUE(b.expect("hello"));
+  auto b = served("127.0.0.1");  // a is logged in: its source has a pending slot again
   b.send("L");
   ASSERT_TRUE(b.expect("full"));  // one logged-in slot
-  open("127.0.0.2");
-  auto d = open("127.0.0.3");  // evicts b, never the logged-in a
-  ASSERT_TRUE(d.expect("hello"));
+  served("127.0.0.2");
+  served("127.0.0.3");  // evicts b, never the logged-in a
   EXPECT_TRUE(b.wait_eof(2000ms));
   EXPECT_FALSE(a.wait_eof(100ms));
 }
 
 TEST_F(ListenerTest, DisabledServiceClosesAtOnceAndStopEndsEveryConnection) {
-  auto a = open("127.0.0.1");
-  ASSERT_TRUE(a.expect("hello"));
+  auto a = served("127.0.0.1");
   enabled_.store(false);
   auto b = open("127.0.0.2");
   EXPECT_TRUE(b.wait_eof(2000ms));
