@@ -19,6 +19,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -125,6 +126,18 @@ auto on_login_guard(FrontContext& context, F&& f)
   return read_running(context, [&](const config::RunningConfig& c) {
     return f(process_login_guard(), c.login_attempt);
   });
+}
+
+// The LoginGuard's verdict on a connection from `address` before any user name is known;
+// nullopt when the engine is stopping.
+inline std::optional<LoginGuard::Verdict> check_address(FrontContext& context,
+                                                        const std::string& address) {
+  try {
+    return on_login_guard(context,
+                          [&](LoginGuard& g, const auto&) { return g.check(address, {}); });
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 }  // namespace vpdnd::cli::front

@@ -42,6 +42,11 @@ constexpr std::size_t kMaxPendingKeys = 64 * 1024;
 using front::Connection;
 using front::pause_for;
 
+// The SSH server and the VTY lines let a new connection in.
+bool takes_connections(const config::RunningConfig& c) {
+  return c.ssh_server && c.vty.allows_ssh();
+}
+
 // What the running config says about one user, read once per attempt.
 struct UserPolicy {
   bool lines_allow = false;  // ssh server enabled, protocol inbound, scheme
@@ -385,14 +390,9 @@ struct SshServer::Impl {
   }
 
   void serve_listed(Connection& c, std::uint64_t registry_id) {
-    LoginGuard::Verdict verdict = LoginGuard::Verdict::allowed;
-    try {
-      verdict = front::on_login_guard(
-          context, [&](LoginGuard& g, const auto&) { return g.check(c.address, {}); });
-    } catch (const std::exception&) {
-      return;
-    }
-    if (verdict == LoginGuard::Verdict::address_locked) {
+    auto verdict = front::check_address(context, c.address);
+    if (!verdict) return;
+    if (*verdict == LoginGuard::Verdict::address_locked) {
       log_warning(DebugModule::aaa,
                   "event=login_refused service=ssh reason=address_locked peer=" + c.peer);
       return;
@@ -521,12 +521,7 @@ SshServer::SshServer(FrontContext context) : impl_(std::make_unique<Impl>(std::m
   listener_ = std::make_unique<front::TerminalListener>(front::TerminalListener::Service{
       .name = "SSH",
       .event = "ssh",
-      .enabled =
-          [this] {
-            return front::read_running(impl_->context, [](const config::RunningConfig& c) {
-              return c.ssh_server && c.vty.allows_ssh();
-            });
-          },
+      .enabled = [this] { return front::read_running(impl_->context, takes_connections); },
       .serve = [this](Connection& c) { impl_->serve(c); },
       // No refusal texts: the client expects the SSH protocol.
       .tick = [this] { impl_->police(); },

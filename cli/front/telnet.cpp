@@ -24,6 +24,11 @@ constexpr int kLoginAttempts = 3;
 using front::Connection;
 using front::pause_for;
 
+// The telnet server and the VTY lines let a new connection in.
+bool takes_connections(const config::RunningConfig& c) {
+  return c.telnet_server && c.vty.allows_telnet();
+}
+
 }  // namespace
 
 struct TelnetServer::Impl {
@@ -145,14 +150,8 @@ struct TelnetServer::Impl {
                      "*  vpdnd: VPDN (L2TP LAC/LNS) appliance, Comware shell  *\r\n"
                      "********************************************************\r\n");
     auto vty = vty_settings();
-    LoginGuard::Verdict verdict = LoginGuard::Verdict::allowed;
-    try {
-      verdict = front::on_login_guard(
-          context, [&](LoginGuard& g, const auto&) { return g.check(c.address, {}); });
-    } catch (const std::exception&) {
-      return;
-    }
-    if (refused(c, verdict, {})) return;
+    auto verdict = front::check_address(context, c.address);
+    if (!verdict || refused(c, *verdict, {})) return;
     front::KeyReader keys(c.fd, &codec, c.stop);
     std::optional<std::string> user;
     try {
@@ -192,12 +191,7 @@ TelnetServer::TelnetServer(FrontContext context)
   listener_ = std::make_unique<front::TerminalListener>(front::TerminalListener::Service{
       .name = "telnet",
       .event = "telnet",
-      .enabled =
-          [this] {
-            return front::read_running(impl_->context, [](const config::RunningConfig& c) {
-              return c.telnet_server && c.vty.allows_telnet();
-            });
-          },
+      .enabled = [this] { return front::read_running(impl_->context, takes_connections); },
       .serve = [this](Connection& c) { impl_->serve(c); },
       .source_busy_text = "% Too many logins in progress from your address, try again later.\r\n",
       .full_text = "% The number of telnet sessions has reached the limit.\r\n",
