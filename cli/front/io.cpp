@@ -48,6 +48,7 @@ bool write_before(int fd, std::string_view data, std::chrono::steady_clock::time
 }
 
 void KeyReader::emit(std::string_view data, std::chrono::steady_clock::time_point deadline) {
+  deadline = std::max(deadline, std::chrono::steady_clock::now() + write_grace_);
   if (!write_failed_ && !write_before(fd_, data, deadline)) write_failed_ = true;
 }
 

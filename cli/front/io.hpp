@@ -44,6 +44,10 @@ class KeyReader {
   // echo or telnet answer that the peer does not read before `deadline`.
   std::optional<std::string> line(bool echo, std::chrono::steady_clock::time_point deadline,
                                   std::size_t max_len = 256);
+  // Echo and telnet answers may take this long to write even when the read's deadline is
+  // sooner (a shell reads keys in short slices, a peer may be slow to read); 0: the read's
+  // deadline bounds them.
+  void set_write_grace(std::chrono::milliseconds grace) { write_grace_ = grace; }
   // True once the peer is gone (end of input, a read or write error): no key will come.
   bool closed() const { return closed_ || write_failed_; }
 
@@ -57,6 +61,7 @@ class KeyReader {
   bool after_cr_ = false;
   bool write_failed_ = false;
   bool closed_ = false;
+  std::chrono::milliseconds write_grace_{0};
 };
 
 }  // namespace vpdnd::cli::front

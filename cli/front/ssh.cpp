@@ -485,6 +485,7 @@ struct SshServer::Impl {
     options.rows = &l.rows;
     options.idle_timeout_s = vty.idle_timeout_s;
     options.peer = c.peer;
+    options.user = l.user;
     std::thread terminal([&, fd = pair[0]] {
       front::write_all(fd, "\r\n");
       run_terminal(context, *shell, fd, options, c.stop);

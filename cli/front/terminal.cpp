@@ -55,6 +55,7 @@ using Action = front::LineEditor::Action;
 
 constexpr std::size_t kLogQueueLimit = 512;
 constexpr auto kTick = std::chrono::milliseconds(100);
+constexpr auto kWriteGrace = std::chrono::milliseconds(30000);
 
 // Lines the LogBus hands us on the emitting thread; drained by the terminal thread.
 struct LogQueue {
@@ -105,6 +106,9 @@ class Terminal {
         codec_(options.codec ? options.codec : own_codec_.get()),
         keys_(fd, codec_, stop),
         logs_(std::make_shared<LogQueue>()) {
+    // Keys are read in kTick slices; a telnet answer written meanwhile still gets as long
+    // as any other output to a slow peer.
+    keys_.set_write_grace(kWriteGrace);
     // `ping`/`tracert` print each reply as it comes and stop on Ctrl+C.
     session_.set_live_output({[this](const std::string& line) { live_line(line); },
                               [this] { return live_interrupted(); }});
@@ -463,11 +467,13 @@ void run_terminal(FrontContext& context, CommandSession& session, int fd,
       }
     }
   } line{context.engine, &session};
-  std::string location = options.telnet ? options.peer.substr(0, options.peer.rfind(':')) : "";
+  // Telnet and SSH users hold a VTY line, located at their peer's address.
+  const bool remote = options.telnet || options.ssh;
+  std::string location = remote ? options.peer.substr(0, options.peer.rfind(':')) : "";
   try {
     line.held = context.engine.call([&] {
       return process_lines()
-          .open(!options.telnet, options.user, location, &session, std::chrono::system_clock::now(),
+          .open(!remote, options.user, location, &session, std::chrono::system_clock::now(),
                 std::chrono::steady_clock::now())
           .has_value();
     });

@@ -164,6 +164,38 @@ TEST_F(BridgeTest, TheTerminalHoldsItsLineWhileItRuns) {
   EXPECT_TRUE(engine_.call([] { return process_lines().lines(); }).empty());
 }
 
+// An SSH user holds a VTY line with the user's name and address (`display users`), never
+// the console's.
+TEST(BridgeLines, AnSshTerminalHoldsAVtyLine) {
+  Engine engine;
+  engine.start();
+  config::ConfigStore store;
+  FrontContext context{engine, store, {}};
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  FakeSession fake;
+  std::atomic<bool> stop{false};
+  std::thread t([&] {
+    TerminalOptions options;
+    options.ssh = true;
+    options.peer = "127.0.0.5:40000";
+    options.user = "alice";
+    run_terminal(context, fake, fds[0], options, stop);
+  });
+  test::TermClient client(fds[1]);
+  ASSERT_TRUE(client.expect("<VPDN>"));
+  auto lines = engine.call([] { return process_lines().lines(); });
+  stop.store(true);
+  t.join();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_FALSE(lines[0].console);
+  EXPECT_EQ(lines[0].user, "alice");
+  EXPECT_EQ(lines[0].location, "127.0.0.5");
+  ::close(fds[0]);
+  ::close(fds[1]);
+  engine.stop();
+}
+
 // The terminal poll()s its descriptor: one at or above FD_SETSIZE (as with thousands of
 // kernel sessions open) works like any other, even with every lower one taken.
 TEST(BridgeDescriptors, ATerminalAtOrAboveFdSetSizeWorks) {
