@@ -164,36 +164,53 @@ TEST_F(BridgeTest, TheTerminalHoldsItsLineWhileItRuns) {
   EXPECT_TRUE(engine_.call([] { return process_lines().lines(); }).empty());
 }
 
+// A terminal on `fd` with an engine and a fake session of its own, on its own thread until
+// it is destroyed.
+class LoneTerminal {
+ public:
+  LoneTerminal(int fd, const TerminalOptions& options) {
+    engine_.start();
+    thread_ =
+        std::thread([this, fd, options] { run_terminal(context_, fake_, fd, options, stop_); });
+  }
+  ~LoneTerminal() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+    engine_.stop();
+  }
+  Engine& engine() { return engine_; }
+
+ private:
+  Engine engine_;
+  config::ConfigStore store_;
+  FrontContext context_{engine_, store_, {}};
+  FakeSession fake_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
 // An SSH user holds a VTY line with the user's name and address (`display users`), never
 // the console's.
 TEST(BridgeLines, AnSshTerminalHoldsAVtyLine) {
-  Engine engine;
-  engine.start();
-  config::ConfigStore store;
-  FrontContext context{engine, store, {}};
   int fds[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-  FakeSession fake;
-  std::atomic<bool> stop{false};
-  std::thread t([&] {
+  std::vector<TerminalLine> lines;
+  {
     TerminalOptions options;
     options.ssh = true;
     options.peer = "127.0.0.5:40000";
     options.user = "alice";
-    run_terminal(context, fake, fds[0], options, stop);
-  });
-  test::TermClient client(fds[1]);
-  ASSERT_TRUE(client.expect("<VPDN>"));
-  auto lines = engine.call([] { return process_lines().lines(); });
-  stop.store(true);
-  t.join();
+    LoneTerminal terminal(fds[0], options);
+    test::TermClient client(fds[1]);
+    ASSERT_TRUE(client.expect("<VPDN>"));
+    lines = terminal.engine().call([] { return process_lines().lines(); });
+  }
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_FALSE(lines[0].console);
   EXPECT_EQ(lines[0].user, "alice");
   EXPECT_EQ(lines[0].location, "127.0.0.5");
   ::close(fds[0]);
   ::close(fds[1]);
-  engine.stop();
 }
 
 // The terminal poll()s its descriptor: one at or above FD_SETSIZE (as with thousands of
@@ -208,10 +225,6 @@ TEST(BridgeDescriptors, ATerminalAtOrAboveFdSetSizeWorks) {
   if (saved.rlim_cur < more.rlim_cur) {
     ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &more), 0);
   }
-  Engine engine;
-  engine.start();
-  config::ConfigStore store;
-  FrontContext context{engine, store, {}};
   int peer[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, peer), 0);
   std::vector<int> fillers;  // every free descriptor below FD_SETSIZE
@@ -225,23 +238,18 @@ TEST(BridgeDescriptors, ATerminalAtOrAboveFdSetSizeWorks) {
     }
     fillers.push_back(fd);
   }
-  FakeSession fake;
-  std::atomic<bool> stop{false};
-  std::thread t([&] {
+  {
     TerminalOptions options;
     options.peer = "test";
-    run_terminal(context, fake, high, options, stop);
-  });
-  test::TermClient client(peer[1]);
-  EXPECT_TRUE(client.expect("<VPDN>")) << client.all();
-  EXPECT_TRUE(client.sends("display x\r", "RAN[display x]")) << client.all();
-  stop.store(true);
-  t.join();
+    LoneTerminal terminal(high, options);
+    test::TermClient client(peer[1]);
+    EXPECT_TRUE(client.expect("<VPDN>")) << client.all();
+    EXPECT_TRUE(client.sends("display x\r", "RAN[display x]")) << client.all();
+  }
   for (int fd : fillers) ::close(fd);
   ::close(high);
   ::close(peer[0]);
   ::close(peer[1]);
-  engine.stop();
   ::setrlimit(RLIMIT_NOFILE, &saved);
 }
 
