@@ -19,28 +19,11 @@ LineEditor::Action LineEditor::key(unsigned char c, std::string& echo) {
   if (escape_ == Escape::csi) {
     if (c >= 0x20 && c < 0x40) return Action::none;  // parameters
     escape_ = Escape::none;
-    switch (c) {
-      case 'A':
-        c = ctrl('P');
-        break;
-      case 'B':
-        c = ctrl('N');
-        break;
-      case 'C':
-        c = ctrl('F');
-        break;
-      case 'D':
-        c = ctrl('B');
-        break;
-      case 'H':
-        c = ctrl('A');
-        break;
-      case 'F':
-        c = ctrl('E');
-        break;
-      default:
-        return Action::none;
-    }
+    // Up, Down, Right, Left, Home, End: the control keys that do the same.
+    static constexpr std::string_view kFinal = "ABCDHF", kSame = "PNFBAE";
+    auto at = kFinal.find(static_cast<char>(c));
+    if (at == std::string_view::npos) return Action::none;
+    c = ctrl(kSame[at]);
   }
   switch (c) {
     case '\r':
