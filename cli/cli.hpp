@@ -1,7 +1,7 @@
 // DOC: the cli module's public face. The command language (views, grammar, abbreviation,
 // help, caret errors, every configuration and operator command) behind CommandSession;
 // the startup-config loader that runs files through the same parser; the printer of the
-// running config; the console and telnet front ends on libcli.
+// running config; the console, telnet and SSH front ends.
 // Threads: a CommandSession belongs to one terminal thread and reaches the running config
 // and the engines only through ShellContext::engine.call(...).
 #pragma once

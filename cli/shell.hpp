@@ -1,6 +1,6 @@
 // DOC: the seam between the command language and the terminals.
 // A CommandSession is one operator's shell state (current view, its object, terminal
-// switches). The front end (console, telnet; libcli) feeds it lines and key presses and
+// switches). The front end (console, telnet, SSH) feeds it lines and key presses and
 // writes back what it returns; the grammar behind it (abbreviation, `?`, Tab, caret
 // errors, views) is ours and is the same one that loads the startup config.
 // Thread: a session is used by its own terminal thread only; it reaches the running

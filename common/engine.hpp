@@ -1,5 +1,5 @@
 // DOC: the engine thread. One io_context, run by one thread, owns all protocol and
-// configuration state. Other threads (libcli sessions, RADIUS workers) never touch that
+// configuration state. Other threads (terminal sessions, RADIUS workers) never touch that
 // state: they call Engine::call(), which posts the function onto the engine thread and
 // blocks the caller until it has run, or Engine::post() for fire-and-forget results.
 // Called from the engine thread itself, call() runs inline (no self-deadlock).

@@ -44,7 +44,7 @@ dpkg-deb -e "$deb" "$work/control"
 grep -qx /etc/vpdnd/startup.cfg "$work/control/conffiles" || fail "startup.cfg is not a conffile"
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
-for lib in libc6 libssl3 libcli libnl-3; do
+for lib in libc6 libssl3 libssh libnl-3; do
   echo "$depends" | grep -q "$lib" || fail "Depends lacks $lib (shlibdeps)"
 done
 [ "$(dpkg-deb -f "$deb" Version)" = "$version" ] || fail "Version is not $version"

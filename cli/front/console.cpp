@@ -1,8 +1,8 @@
-// DOC: the console shell: the terminal vpdnd was started in. On a tty, libcli runs in raw
-// mode (no canonical input, no echo, CR not mapped, Ctrl+Z delivered as a key; Ctrl+C
-// still raises SIGINT so `scripts/run` stops with it) and the mode is restored when the
-// console ends. Without a tty (a pipe, /dev/null, a file) lines are read and executed one
-// by one, without paging. One thread; stop() is noticed within ~1 s.
+// DOC: the console shell: the terminal vpdnd was started in. On a tty, the shell runs in
+// raw mode (no canonical input, no echo, CR not mapped, Ctrl+Z and Ctrl+C delivered as
+// keys; Ctrl+\ still raises SIGQUIT, which stops vpdnd gracefully) and the mode is
+// restored when the console ends. Without a tty (a pipe, /dev/null, a file) lines are read
+// and executed one by one, without paging. One thread; stop() is noticed within ~0.3 s.
 #include <poll.h>
 #include <termios.h>
 #include <unistd.h>

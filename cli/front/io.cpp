@@ -48,6 +48,7 @@ bool write_before(int fd, std::string_view data, std::chrono::steady_clock::time
 }
 
 void KeyReader::emit(std::string_view data, std::chrono::steady_clock::time_point deadline) {
+  deadline = std::max(deadline, std::chrono::steady_clock::now() + write_grace_);
   if (!write_failed_ && !write_before(fd_, data, deadline)) write_failed_ = true;
 }
 
@@ -94,7 +95,7 @@ std::string crlf(std::string_view text) {
 std::optional<unsigned char> KeyReader::raw_byte(std::chrono::steady_clock::time_point deadline) {
   using namespace std::chrono;
   for (;;) {
-    if (stop_->load() || write_failed_) return std::nullopt;
+    if (stop_->load() || write_failed_ || closed_) return std::nullopt;
     auto now = steady_clock::now();
     if (now >= deadline) return std::nullopt;
     // Poll in slices so that stop() is noticed promptly.
@@ -103,13 +104,17 @@ std::optional<unsigned char> KeyReader::raw_byte(std::chrono::steady_clock::time
     int r = ::poll(&p, 1, static_cast<int>(duration_cast<milliseconds>(slice).count()) + 1);
     if (r < 0) {
       if (errno == EINTR) continue;
+      closed_ = true;
       return std::nullopt;
     }
     if (r == 0) continue;
     unsigned char c = 0;
     ssize_t n = ::read(fd_, &c, 1);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n <= 0) return std::nullopt;
+    if (n <= 0) {
+      closed_ = true;
+      return std::nullopt;
+    }
     return c;
   }
 }

@@ -1,8 +1,8 @@
 // DOC: byte-level terminal I/O for the front end (internal to cli/front): blocking writes
 // that survive EINTR and short writes, and a key/line reader that decodes the telnet
 // protocol (TelnetCodec: negotiation answered, subnegotiations parsed, never keys) and
-// honours a stop flag and a deadline. Used outside libcli's own loop: at login and by the
-// `---- More ----` pager.
+// honours a stop flag and a deadline. The terminal reads every key through it: at login,
+// at the prompt, in the `---- More ----` pager and for a question's answer.
 // Thread: one reader per terminal thread; no shared state.
 #pragma once
 
@@ -42,11 +42,14 @@ class KeyReader {
   // Reads a line (Enter ends it), with simple editing (Backspace, Ctrl+U). Echoes typed
   // characters when `echo`. nullopt as for key(); Ctrl+C/Ctrl+D also abort, and so does an
   // echo or telnet answer that the peer does not read before `deadline`.
-  // libcli ended a line at CR: the LF or NUL a telnet client sends after it is still unread
-  // and must not count as a key of ours.
-  void after_line_end() { after_cr_ = true; }
   std::optional<std::string> line(bool echo, std::chrono::steady_clock::time_point deadline,
                                   std::size_t max_len = 256);
+  // Echo and telnet answers may take this long to write even when the read's deadline is
+  // sooner (a shell reads keys in short slices, a peer may be slow to read); 0: the read's
+  // deadline bounds them.
+  void set_write_grace(std::chrono::milliseconds grace) { write_grace_ = grace; }
+  // True once the peer is gone (end of input, a read or write error): no key will come.
+  bool closed() const { return closed_ || write_failed_; }
 
  private:
   std::optional<unsigned char> raw_byte(std::chrono::steady_clock::time_point deadline);
@@ -57,6 +60,8 @@ class KeyReader {
   const std::atomic<bool>* stop_;
   bool after_cr_ = false;
   bool write_failed_ = false;
+  bool closed_ = false;
+  std::chrono::milliseconds write_grace_{0};
 };
 
 }  // namespace vpdnd::cli::front

@@ -1,35 +1,31 @@
 // DOC: the SSH server. libssh does the protocol (key exchange, user authentication,
 // channels); this file decides who may log in and bridges the session channel to the same
-// libcli terminal a telnet connection gets: the channel's data goes to one end of a
-// socketpair, run_terminal() drives the other end (no telnet negotiation; the window
-// height comes from the client's pty-req and window-change requests).
-// Threads: one accept thread; per connection one thread owning the libssh session (every
-// libssh call for it happens there: key exchange, authentication callbacks, the channel
-// pump) and one terminal thread (run_terminal, which has its own relay thread). The
-// running config is read through Engine::call only; no lock is held during I/O.
-// Login defences as telnet: kLoginTime from the connect to an open shell, else the
-// accept thread shuts the socket; pending connections have their own slots and a cap per
-// source address; a failed password or key costs ~2 s, is logged (never the password) and
-// counted by the LoginGuard; three failures end the connection.
-#include <arpa/inet.h>
-#include <fcntl.h>
+// terminal a telnet connection gets: the channel's data goes to one end of a socketpair,
+// run_terminal() drives the other end (no telnet negotiation; the window height comes from
+// the client's pty-req and window-change requests). The TerminalListener
+// (cli/front/listener.hpp) accepts and admits the connections.
+// Threads: per connection one thread owning the libssh session (every libssh call for it
+// happens there: key exchange, authentication callbacks, the channel pump) and one
+// terminal thread (run_terminal). The running config is read through Engine::call only;
+// no lock is held during I/O.
+// Login defences beyond the listener's: kLoginTime from the connect to an open shell, else
+// the accept thread drops the connection; a failed password or key costs ~2 s, is logged
+// (never the password) and counted by the LoginGuard; three failures end the connection.
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 #include <libssh/server.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <list>
-#include <mutex>
 #include <thread>
 
 #include "cli/front.hpp"
 #include "cli/front/io.hpp"
+#include "cli/front/listener.hpp"
 #include "cli/front/login_guard.hpp"
 #include "cli/front/ssh_keys.hpp"
 #include "common/log.hpp"
@@ -43,35 +39,12 @@ constexpr std::uint32_t kLoginAttempts = 3;
 // the rest and the client's window closes (SSH flow control holds it back).
 constexpr std::size_t kMaxPendingKeys = 64 * 1024;
 
-struct Connection {
-  int fd = -1;  // ours; libssh owns a duplicate
-  std::string peer;
-  std::string address;
-  std::uint64_t serial = 0;
-  std::uint64_t registry_id = 0;
-  std::chrono::steady_clock::time_point deadline;
-  std::thread thread;
-  std::atomic<bool> logged_in{false};
-  std::atomic<bool> finished{false};
-  std::atomic<bool> evicted{false};
-  std::atomic<bool> stop{false};  // server stopping, SSH disabled, or the login took too long
-  bool gone() const { return finished.load() || evicted.load(); }
-  void drop() {
-    stop.store(true);
-    ::shutdown(fd, SHUT_RDWR);
-  }
-};
+using front::Connection;
+using front::pause_for;
 
-std::string address_of(const sockaddr_in& a) {
-  char buf[INET_ADDRSTRLEN] = {};
-  ::inet_ntop(AF_INET, &a.sin_addr, buf, sizeof buf);
-  return buf;
-}
-
-void pause_for(std::chrono::steady_clock::duration d, const std::atomic<bool>& stop) {
-  auto end = std::chrono::steady_clock::now() + d;
-  while (!stop.load() && std::chrono::steady_clock::now() < end)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+// The SSH server and the VTY lines let a new connection in.
+bool takes_connections(const config::RunningConfig& c) {
+  return c.ssh_server && c.vty.allows_ssh();
 }
 
 // What the running config says about one user, read once per attempt.
@@ -97,43 +70,9 @@ struct SshServer::Impl {
   explicit Impl(FrontContext c) : context(std::move(c)) {}
 
   FrontContext context;
-  int listen_fd = -1;
-  int wake[2] = {-1, -1};
-  std::atomic<bool> stop{false};
-  std::thread acceptor;
-  mutable std::mutex mutex;  // guards connections (list operations only, never I/O)
-  std::list<std::unique_ptr<Connection>> connections;
-  std::uint64_t next_serial = 0;
+  front::TerminalListener* listener = nullptr;
 
-  enum class Admission { accept, source_busy, full };
-  Admission admit_locked(const std::string& address) {
-    std::size_t pending = 0, from_source = 0;
-    Connection* oldest = nullptr;
-    for (auto& c : connections) {
-      if (c->gone() || c->logged_in.load()) continue;
-      ++pending;
-      if (c->address == address) ++from_source;
-      if (!oldest || c->serial < oldest->serial) oldest = c.get();
-    }
-    if (from_source >= SshServer::kMaxPendingPerSource) return Admission::source_busy;
-    if (pending >= SshServer::kMaxPending) {
-      if (!oldest) return Admission::full;
-      oldest->drop();
-      oldest->evicted.store(true);
-      log_warning(DebugModule::aaa,
-                  "event=ssh_login_evicted reason=pending_limit peer=" + oldest->peer);
-    }
-    return Admission::accept;
-  }
-
-  std::size_t logged_in_locked() const {
-    std::size_t n = 0;
-    for (auto& c : connections)
-      if (!c->gone() && c->logged_in.load()) ++n;
-    return n;
-  }
-
-  // Once a second: SSH disabled ends every session; a login past its time ends.
+  // Twice a second: SSH disabled ends every session; a login past its time ends.
   void police() {
     bool enabled = true;
     try {
@@ -142,103 +81,18 @@ struct SshServer::Impl {
       return;
     }
     auto now = std::chrono::steady_clock::now();
-    std::lock_guard lock(mutex);
-    for (auto& c : connections) {
-      if (c->gone() || c->stop.load()) continue;
+    listener->for_each([&](Connection& c) {
+      if (c.stop.load()) return;
       if (!enabled) {
         log_info(DebugModule::aaa,
-                 "event=ssh_session_ended reason=ssh_server_disabled peer=" + c->peer);
-        c->drop();
-      } else if (!c->logged_in.load() && now >= c->deadline) {
+                 "event=ssh_session_ended reason=ssh_server_disabled peer=" + c.peer);
+        c.drop();
+      } else if (!c.logged_in.load() && now >= c.deadline) {
         log_warning(DebugModule::aaa,
-                    "event=login_failed reason=timeout service=ssh peer=" + c->peer);
-        c->drop();
+                    "event=login_failed reason=timeout service=ssh peer=" + c.peer);
+        c.drop();
       }
-    }
-  }
-
-  void accept_loop() {
-    auto last_police = std::chrono::steady_clock::now();
-    while (!stop.load()) {
-      reap(false);
-      if (std::chrono::steady_clock::now() - last_police >= std::chrono::milliseconds(500)) {
-        police();
-        last_police = std::chrono::steady_clock::now();
-      }
-      pollfd p[2] = {{listen_fd, POLLIN, 0}, {wake[0], POLLIN, 0}};
-      int r = ::poll(p, 2, 500);
-      if (r < 0 && errno != EINTR) break;
-      if (r <= 0 || stop.load()) continue;
-      if (!(p[0].revents & POLLIN)) continue;
-      sockaddr_in addr{};
-      socklen_t len = sizeof addr;
-      int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC);
-      if (fd < 0) continue;
-      std::string address = address_of(addr);
-      std::string peer = address + ":" + std::to_string(ntohs(addr.sin_port));
-      bool enabled = false;
-      try {
-        enabled = context.engine.call([this] {
-          const auto& c = context.store.running();
-          return c.ssh_server && c.vty.allows_ssh();
-        });
-      } catch (const std::exception&) {
-      }
-      if (!enabled) {
-        ::close(fd);
-        continue;
-      }
-      Admission admission;
-      {
-        std::lock_guard lock(mutex);
-        admission = admit_locked(address);
-        if (admission == Admission::accept) {
-          auto conn = std::make_unique<Connection>();
-          conn->fd = fd;
-          conn->peer = peer;
-          conn->address = address;
-          conn->serial = ++next_serial;
-          conn->deadline = std::chrono::steady_clock::now() + SshServer::kLoginTime;
-          conn->registry_id = process_ssh_sessions().add(peer);
-          Connection* c = conn.get();
-          conn->thread = std::thread([this, c] {
-            serve(*c);
-            ::shutdown(c->fd, SHUT_RDWR);
-            process_ssh_sessions().remove(c->registry_id);
-            c->finished.store(true);
-          });
-          connections.push_back(std::move(conn));
-        }
-      }
-      if (admission != Admission::accept) {
-        ::close(fd);
-        log_warning(
-            DebugModule::aaa,
-            std::string("event=ssh_refused reason=") +
-                (admission == Admission::source_busy ? "source_pending_limit" : "session_limit") +
-                " peer=" + peer);
-      }
-    }
-  }
-
-  void reap(bool all) {
-    std::list<std::unique_ptr<Connection>> done;
-    {
-      std::lock_guard lock(mutex);
-      for (auto it = connections.begin(); it != connections.end();) {
-        if (all || (*it)->finished.load()) {
-          if (all) (*it)->drop();
-          done.push_back(std::move(*it));
-          it = connections.erase(it);
-        } else {
-          ++it;
-        }
-      }
-    }
-    for (auto& c : done) {
-      if (c->thread.joinable()) c->thread.join();
-      ::close(c->fd);
-    }
+    });
   }
 
   UserPolicy policy_for(const std::string& user, const std::string* password) {
@@ -264,12 +118,6 @@ struct SshServer::Impl {
     });
   }
 
-  template <class F>
-  auto on_guard(F&& f) -> decltype(f(process_login_guard(), config::LoginAttemptPolicy{})) {
-    return context.engine.call(
-        [&] { return f(process_login_guard(), context.store.running().login_attempt); });
-  }
-
   // The state of one connection's login, touched by libssh's callbacks on its thread.
   struct Login {
     Impl* server = nullptr;
@@ -291,6 +139,7 @@ struct SshServer::Impl {
     bool channel_closed = false;
     bool terminal_closed = false;
     ssh_channel_callbacks_struct channel_cb{};  // libssh keeps a pointer to it
+    std::uint64_t registry_id = 0;              // its row in process_ssh_sessions()
   };
 
   static Impl& of(void* userdata) { return *static_cast<Login*>(userdata)->server; }
@@ -299,12 +148,13 @@ struct SshServer::Impl {
   int failed(Login& l, const char* method, const std::string& reason) {
     Connection& c = *l.conn;
     ++l.failures;
-    process_ssh_sessions().update(c.registry_id,
+    process_ssh_sessions().update(l.registry_id,
                                   [&](SshSessionInfo& i) { i.retries = l.failures; });
     bool locked = false;
     try {
-      locked = on_guard(
-          [&](LoginGuard& g, const auto& policy) { return g.failed(c.address, l.user, policy); });
+      locked = front::on_login_guard(context, [&](LoginGuard& g, const auto& policy) {
+        return g.failed(c.address, l.user, policy);
+      });
     } catch (const std::exception&) {
     }
     log_warning(DebugModule::aaa, std::string("event=login_failed service=ssh method=") + method +
@@ -322,7 +172,8 @@ struct SshServer::Impl {
     Connection& c = *l.conn;
     LoginGuard::Verdict v = LoginGuard::Verdict::allowed;
     try {
-      v = on_guard([&](LoginGuard& g, const auto&) { return g.check(c.address, l.user); });
+      v = front::on_login_guard(
+          context, [&](LoginGuard& g, const auto&) { return g.check(c.address, l.user); });
     } catch (const std::exception&) {
       l.give_up = true;
       return true;
@@ -355,7 +206,7 @@ struct SshServer::Impl {
     l.authenticated = true;
     Connection& c = *l.conn;
     try {
-      on_guard([&](LoginGuard& g, const auto&) {
+      front::on_login_guard(context, [&](LoginGuard& g, const auto&) {
         g.succeeded(c.address, l.user);
         return 0;
       });
@@ -366,7 +217,7 @@ struct SshServer::Impl {
                                     : l.key_done                  ? "publickey"
                                                                   : "password") +
                                    " user=" + l.user + " peer=" + c.peer);
-    process_ssh_sessions().update(c.registry_id, [&](SshSessionInfo& i) {
+    process_ssh_sessions().update(l.registry_id, [&](SshSessionInfo& i) {
       i.user = l.user;
       i.state = "Established";
     });
@@ -531,14 +382,17 @@ struct SshServer::Impl {
     return 0;
   }
 
+  // The connection is listed (`display ssh server session`) while it is served.
   void serve(Connection& c) {
-    LoginGuard::Verdict verdict = LoginGuard::Verdict::allowed;
-    try {
-      verdict = on_guard([&](LoginGuard& g, const auto&) { return g.check(c.address, {}); });
-    } catch (const std::exception&) {
-      return;
-    }
-    if (verdict == LoginGuard::Verdict::address_locked) {
+    const std::uint64_t registry_id = process_ssh_sessions().add(c.peer);
+    serve_listed(c, registry_id);
+    process_ssh_sessions().remove(registry_id);
+  }
+
+  void serve_listed(Connection& c, std::uint64_t registry_id) {
+    auto verdict = front::check_address(context, c.address);
+    if (!verdict) return;
+    if (*verdict == LoginGuard::Verdict::address_locked) {
       log_warning(DebugModule::aaa,
                   "event=login_refused service=ssh reason=address_locked peer=" + c.peer);
       return;
@@ -562,6 +416,7 @@ struct SshServer::Impl {
     l.server = this;
     l.conn = &c;
     l.session = session;
+    l.registry_id = registry_id;
     ssh_server_callbacks_struct cb;
     std::memset(&cb, 0, sizeof cb);
     cb.userdata = &l;
@@ -576,7 +431,7 @@ struct SshServer::Impl {
     } else if (ssh_set_server_callbacks(session, &cb) == SSH_OK &&
                ssh_handle_key_exchange(session) == SSH_OK) {
       const char* cipher = ssh_get_cipher_in(session);
-      process_ssh_sessions().update(c.registry_id, [&](SshSessionInfo& i) {
+      process_ssh_sessions().update(l.registry_id, [&](SshSessionInfo& i) {
         i.cipher = cipher ? cipher : "";
         i.state = "Authenticating";
       });
@@ -604,13 +459,7 @@ struct SshServer::Impl {
       if (ssh_get_status(l.session) & (SSH_CLOSED | SSH_CLOSED_ERROR)) return;
     }
     if (c.stop.load() || l.give_up) return;
-    bool full = false;
-    {
-      std::lock_guard lock(mutex);
-      full = logged_in_locked() >= SshServer::kMaxSessions;
-      if (!full) c.logged_in.store(true);
-    }
-    if (full) {
+    if (!listener->log_in(c)) {
       const char text[] = "\r\n% The number of SSH sessions has reached the limit.\r\n";
       ssh_channel_write(l.channel, text, sizeof text - 1);
       log_warning(DebugModule::aaa, "event=ssh_refused reason=session_limit peer=" + c.peer);
@@ -636,6 +485,7 @@ struct SshServer::Impl {
     options.rows = &l.rows;
     options.idle_timeout_s = vty.idle_timeout_s;
     options.peer = c.peer;
+    options.user = l.user;
     std::thread terminal([&, fd = pair[0]] {
       front::write_all(fd, "\r\n");
       run_terminal(context, *shell, fd, options, c.stop);
@@ -668,51 +518,27 @@ struct SshServer::Impl {
   }
 };
 
-SshServer::SshServer(FrontContext context) : impl_(std::make_unique<Impl>(std::move(context))) {}
+SshServer::SshServer(FrontContext context) : impl_(std::make_unique<Impl>(std::move(context))) {
+  listener_ = std::make_unique<front::TerminalListener>(front::TerminalListener::Service{
+      .name = "SSH",
+      .event = "ssh",
+      .enabled = [this] { return front::read_running(impl_->context, takes_connections); },
+      .serve = [this](Connection& c) { impl_->serve(c); },
+      // No refusal texts: the client expects the SSH protocol.
+      .tick = [this] { impl_->police(); },
+  });
+  impl_->listener = listener_.get();
+}
 
+// The connection threads use impl_: they end before it goes.
 SshServer::~SshServer() {
   stop();
 }
 
 std::string SshServer::start(const std::string& bind_address, std::uint16_t port) {
-  ::signal(SIGPIPE, SIG_IGN);
   if (std::string e = process_host_keys().load_or_create(); !e.empty())
     return "SSH host keys: " + e;
-  int fd = -1;
-  if (std::string err = front::listen_tcp("SSH", bind_address, port, fd, port_); !err.empty())
-    return err;
-  if (::pipe2(impl_->wake, O_CLOEXEC) < 0) {
-    ::close(fd);
-    return std::string("pipe: ") + std::strerror(errno);
-  }
-  impl_->listen_fd = fd;
-  impl_->acceptor = std::thread([this] { impl_->accept_loop(); });
-  return {};
-}
-
-void SshServer::stop() {
-  if (!impl_ || impl_->listen_fd < 0) return;
-  impl_->stop.store(true);
-  if (impl_->wake[1] >= 0) {
-    char b = 1;
-    [[maybe_unused]] auto n = ::write(impl_->wake[1], &b, 1);
-  }
-  if (impl_->acceptor.joinable()) impl_->acceptor.join();
-  impl_->reap(true);
-  ::close(impl_->listen_fd);
-  impl_->listen_fd = -1;
-  for (int& w : impl_->wake) {
-    if (w >= 0) ::close(w);
-    w = -1;
-  }
-}
-
-std::size_t SshServer::active_sessions() const {
-  std::lock_guard lock(impl_->mutex);
-  std::size_t n = 0;
-  for (auto& c : impl_->connections)
-    if (!c->finished.load()) ++n;
-  return n;
+  return TerminalServer::start(bind_address, port);
 }
 
 }  // namespace vpdnd::cli

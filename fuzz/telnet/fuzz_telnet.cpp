@@ -1,6 +1,7 @@
 // What a client can send before it has logged in: the telnet codec (whole input and the
 // same input split in two must decode alike; answers stay bounded) and the login's line
-// reader over a socket, as the telnet server reads Username/Password.
+// reader over a socket, as the telnet server reads Username/Password; and the decoded keys
+// through the shell's line editor (its line and cursor stay consistent and bounded).
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,9 +12,11 @@
 #include <string_view>
 
 #include "cli/front/io.hpp"
+#include "cli/front/line_editor.hpp"
 #include "cli/front/telnet_codec.hpp"
 
 using vpdnd::cli::front::KeyReader;
+using vpdnd::cli::front::LineEditor;
 using vpdnd::cli::front::TelnetCodec;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -28,6 +31,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (a.keys != b.keys || a.reply != b.reply || !(whole.window() == split.window())) std::abort();
   // Keys are a subsequence of the input; every answer is three bytes for a three-byte request.
   if (a.keys.size() > size || a.reply.size() > size || a.reply.size() % 3 != 0) std::abort();
+
+  LineEditor editor;
+  editor.set_prompt("<VPDN>");
+  for (char c : a.keys) {
+    std::string echo;
+    if (editor.key(static_cast<unsigned char>(c), echo) == LineEditor::Action::enter)
+      editor.take_line();
+    if (editor.cursor() > editor.line().size() || editor.line().size() > LineEditor::kMaxLine)
+      std::abort();
+    if (echo.size() > 4 * LineEditor::kMaxLine + 64) std::abort();
+  }
 
   if (size > 64 * 1024) return 0;  // one socket buffer
   int sv[2];

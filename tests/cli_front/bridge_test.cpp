@@ -1,4 +1,4 @@
-// The libcli bridge driven over a socketpair with a fake CommandSession: what the session
+// The terminal driven over a socketpair with a fake CommandSession: what the session
 // is given (raw lines, `?` partials, Tab partials, `return` on Ctrl+Z) and what the
 // terminal shows (prompts, help, paging, monitored log lines).
 #include <gtest/gtest.h>
@@ -77,11 +77,13 @@ class FakeSession final : public CommandSession {
   }
   std::vector<std::string> complete(const std::string& partial) const override {
     std::lock_guard lock(mutex_);
-    if (partial.empty()) {
-      if (prompt_ == "<VPDN>") return {"display", "quit", "system-view", "undo"};
-      return {"display", "l2tp-group", "quit", "return"};
-    }
     completes_.push_back(partial);
+    if (partial.find(' ') == std::string::npos) {
+      std::vector<std::string> words = {"display", "quit", "system-view", "undo"};
+      if (prompt_ != "<VPDN>") words = {"display", "l2tp-group", "quit", "return"};
+      std::erase_if(words, [&](const std::string& w) { return !w.starts_with(partial); });
+      return words;
+    }
     if (partial == "display cu") return {"current-configuration"};
     if (partial == "display c") return {"clock", "current-configuration"};
     if (partial == "display ") return {"current-configuration", "debugging", "this"};
@@ -162,10 +164,58 @@ TEST_F(BridgeTest, TheTerminalHoldsItsLineWhileItRuns) {
   EXPECT_TRUE(engine_.call([] { return process_lines().lines(); }).empty());
 }
 
-// libcli select()s on the descriptor it is given. With every descriptor below FD_SETSIZE
-// taken (as with thousands of kernel sessions open), the terminal must refuse with a
-// message rather than hand libcli one above it; with one low descriptor free it works.
-TEST(BridgeDescriptors, LibcliNeverGetsADescriptorAtOrAboveFdSetSize) {
+// A terminal on `fd` with an engine and a fake session of its own, on its own thread until
+// it is destroyed.
+class LoneTerminal {
+ public:
+  LoneTerminal(int fd, const TerminalOptions& options) {
+    engine_.start();
+    thread_ =
+        std::thread([this, fd, options] { run_terminal(context_, fake_, fd, options, stop_); });
+  }
+  ~LoneTerminal() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+    engine_.stop();
+  }
+  Engine& engine() { return engine_; }
+
+ private:
+  Engine engine_;
+  config::ConfigStore store_;
+  FrontContext context_{engine_, store_, {}};
+  FakeSession fake_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// An SSH user holds a VTY line with the user's name and address (`display users`), never
+// the console's.
+TEST(BridgeLines, AnSshTerminalHoldsAVtyLine) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  std::vector<TerminalLine> lines;
+  {
+    TerminalOptions options;
+    options.ssh = true;
+    options.peer = "127.0.0.5:40000";
+    options.user = "alice";
+    LoneTerminal terminal(fds[0], options);
+    test::TermClient client(fds[1]);
+    ASSERT_TRUE(client.expect("<VPDN>"));
+    lines = terminal.engine().call([] { return process_lines().lines(); });
+  }
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_FALSE(lines[0].console);
+  EXPECT_EQ(lines[0].user, "alice");
+  EXPECT_EQ(lines[0].location, "127.0.0.5");
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
+// The terminal poll()s its descriptor: one at or above FD_SETSIZE (as with thousands of
+// kernel sessions open) works like any other, even with every lower one taken.
+TEST(BridgeDescriptors, ATerminalAtOrAboveFdSetSizeWorks) {
   rlimit saved{};
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
   if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < FD_SETSIZE + 64)
@@ -175,59 +225,44 @@ TEST(BridgeDescriptors, LibcliNeverGetsADescriptorAtOrAboveFdSetSize) {
   if (saved.rlim_cur < more.rlim_cur) {
     ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &more), 0);
   }
-  Engine engine;
-  engine.start();
-  config::ConfigStore store;
-  FrontContext context{engine, store, {}};
   int peer[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, peer), 0);
   std::vector<int> fillers;  // every free descriptor below FD_SETSIZE
+  int high = -1;
   for (;;) {
-    int fd = ::dup(peer[1]);
+    int fd = ::dup(peer[0]);
     ASSERT_GE(fd, 0);
+    if (fd >= FD_SETSIZE) {
+      high = fd;
+      break;
+    }
     fillers.push_back(fd);
-    if (fd >= FD_SETSIZE) break;
   }
-  auto session = [&](const char* wanted) {
-    FakeSession fake;
-    std::atomic<bool> stop{false};
-    std::atomic<bool> done{false};
-    std::thread t([&] {
-      TerminalOptions options;
-      options.peer = "test";
-      run_terminal(context, fake, peer[0], options, stop);
-      done.store(true);
-    });
-    test::TermClient client;
-    client.set_fd(peer[1]);
-    const bool seen = client.expect(wanted);
-    stop.store(true);
-    t.join();
-    return seen;
-  };
-  EXPECT_TRUE(session("% Too many open files, try again later."));
-  ::close(fillers.front());  // one low descriptor: the shell's end of the relay takes it
-  fillers.erase(fillers.begin());
-  EXPECT_TRUE(session("<VPDN>"));
+  {
+    TerminalOptions options;
+    options.peer = "test";
+    LoneTerminal terminal(high, options);
+    test::TermClient client(peer[1]);
+    EXPECT_TRUE(client.expect("<VPDN>")) << client.all();
+    EXPECT_TRUE(client.sends("display x\r", "RAN[display x]")) << client.all();
+  }
   for (int fd : fillers) ::close(fd);
+  ::close(high);
   ::close(peer[0]);
   ::close(peer[1]);
-  engine.stop();
   ::setrlimit(RLIMIT_NOFILE, &saved);
 }
 
 TEST_F(BridgeTest, KnownCommandRunsTheRawLine) {
-  client_.send("display   version\r");
-  ASSERT_TRUE(client_.expect("RAN[display   version]"));
+  ASSERT_TRUE(client_.sends("display   version\r", "RAN[display   version]"));
   EXPECT_TRUE(client_.expect("<VPDN>"));
 }
 
 TEST_F(BridgeTest, QuotesPipesAndUnknownWordsReachTheSessionUntouched) {
-  client_.send("display cur | include \"a b\"\r");
-  ASSERT_TRUE(client_.expect("RAN[display cur | include \"a b\"]"));
-  client_.send("frobnicate 1 2\r");
-  ASSERT_TRUE(client_.expect("RAN[frobnicate 1 2]"));
-  client_.send("d\r");  // ambiguous for libcli: still ours
+  ASSERT_TRUE(
+      client_.sends("display cur | include \"a b\"\r", "RAN[display cur | include \"a b\"]"));
+  ASSERT_TRUE(client_.sends("frobnicate 1 2\r", "RAN[frobnicate 1 2]"));
+  client_.send("d\r");  // ambiguous: still the session's to judge
   ASSERT_TRUE(client_.expect("RAN[d]"));
   client_.drain(200ms);
   EXPECT_EQ(client_.all().find("Invalid command"), std::string::npos);
@@ -235,51 +270,38 @@ TEST_F(BridgeTest, QuotesPipesAndUnknownWordsReachTheSessionUntouched) {
 }
 
 TEST_F(BridgeTest, QuestionMarkAfterFirstWordAsksHelpWithThePartialLine) {
-  client_.send("display ?");
-  ASSERT_TRUE(client_.expect("HELP[display ]"));
+  ASSERT_TRUE(client_.sends("display ?", "HELP[display ]"));
   // The `?` is echoed before the listing, as on Comware.
   EXPECT_NE(client_.all().find("display ?\r\n"), std::string::npos) << client_.all();
-  // libcli redraws the line without the '?', so Enter runs it.
+  // The line is drawn again without the '?', so Enter runs it.
   ASSERT_TRUE(client_.expect("display "));
-  client_.send("cur?");
-  ASSERT_TRUE(client_.expect("HELP[display cur]"));
-  client_.send("rent-configuration ?");
-  ASSERT_TRUE(client_.expect("HELP[display current-configuration ]"));
-  client_.send("\r");
-  ASSERT_TRUE(client_.expect("RAN[display current-configuration ]"));
+  ASSERT_TRUE(client_.sends("cur?", "HELP[display cur]"));
+  ASSERT_TRUE(client_.sends("rent-configuration ?", "HELP[display current-configuration ]"));
+  ASSERT_TRUE(client_.sends("\r", "RAN[display current-configuration ]"));
   // Repeated and many words, and a new parse after an executed line.
-  client_.send("display a a b?");
-  ASSERT_TRUE(client_.expect("HELP[display a a b]"));
-  client_.send(" c ?");
-  ASSERT_TRUE(client_.expect("HELP[display a a b c ]"));
-  client_.send("\x15undo x?");
-  ASSERT_TRUE(client_.expect("HELP[undo x]")) << client_.all();
+  ASSERT_TRUE(client_.sends("display a a b?", "HELP[display a a b]"));
+  ASSERT_TRUE(client_.sends(" c ?", "HELP[display a a b c ]"));
+  ASSERT_TRUE(client_.sends("\x15undo x?", "HELP[undo x]")) << client_.all();
   client_.drain(100ms);
-  EXPECT_EQ(client_.all().find("<cr>\r\n  <cr>"), std::string::npos) << "libcli's own <cr> leaked";
+  EXPECT_EQ(client_.all().find("<cr>\r\n  <cr>"), std::string::npos) << "a second <cr> line";
 }
 
 TEST_F(BridgeTest, QuestionMarkOnFirstWordListsTheViewsKeywords) {
-  client_.send("?");
-  ASSERT_TRUE(client_.expect("display         Display current system information"));
+  ASSERT_TRUE(client_.sends("?", "display         Display current system information"));
   ASSERT_TRUE(client_.expect("quit            Exit from current command view"));
   ASSERT_TRUE(client_.expect("system-view     Enter the System View"));
-  client_.send("sy?");
-  ASSERT_TRUE(client_.expect("system-view     Enter the System View"));
+  ASSERT_TRUE(client_.sends("sy?", "system-view     Enter the System View"));
   EXPECT_NE(client_.all().find("sy?\r\n"), std::string::npos) << client_.all();
   client_.drain(200ms);
   EXPECT_EQ(client_.since_mark().find("display"), std::string::npos);
 }
 
 TEST_F(BridgeTest, TabCompletesFirstWordAndArguments) {
-  client_.send("sys\t");
-  ASSERT_TRUE(client_.expect("system-view "));
-  client_.send("\r");
-  ASSERT_TRUE(client_.expect("[VPDN]"));
+  ASSERT_TRUE(client_.sends("sys\t", "system-view "));
+  ASSERT_TRUE(client_.sends("\r", "[VPDN]"));
   EXPECT_TRUE(ran("system-view "));
-  client_.send("display cu\t");
-  ASSERT_TRUE(client_.expect("current-configuration ")) << client_.all();
-  client_.send("\r");
-  ASSERT_TRUE(client_.expect("RAN[display current-configuration ]"));
+  ASSERT_TRUE(client_.sends("display cu\t", "current-configuration ")) << client_.all();
+  ASSERT_TRUE(client_.sends("\r", "RAN[display current-configuration ]"));
   auto c = session_.completes();
   EXPECT_NE(std::find(c.begin(), c.end(), "display cu"), c.end());
 }
@@ -287,35 +309,27 @@ TEST_F(BridgeTest, TabCompletesFirstWordAndArguments) {
 // Comware: with several keywords for the prefix, the first Tab already puts the first of
 // them in place; each further Tab the next, round and round.
 TEST_F(BridgeTest, FirstTabCyclesThroughTheMatchingKeywords) {
-  client_.send("display c\t");
-  ASSERT_TRUE(client_.expect("clock")) << client_.all();
+  ASSERT_TRUE(client_.sends("display c\t", "clock")) << client_.all();
   client_.mark_end();
-  client_.send("\t");
-  ASSERT_TRUE(client_.expect("current-configuration")) << client_.all();
+  ASSERT_TRUE(client_.sends("\t", "current-configuration")) << client_.all();
   client_.mark_end();
-  client_.send("\t");
-  ASSERT_TRUE(client_.expect("clock")) << client_.all();
-  client_.send("\r");
-  ASSERT_TRUE(client_.expect("RAN[display clock]")) << client_.all();
+  ASSERT_TRUE(client_.sends("\t", "clock")) << client_.all();
+  ASSERT_TRUE(client_.sends("\r", "RAN[display clock]")) << client_.all();
   // Typing on after a cycle starts a fresh completion.
-  client_.send("display c\t\tx\r");
-  ASSERT_TRUE(client_.expect("RAN[display current-configurationx]")) << client_.all();
+  ASSERT_TRUE(client_.sends("display c\t\tx\r", "RAN[display current-configurationx]"))
+      << client_.all();
 }
 
 TEST_F(BridgeTest, PromptFollowsTheViewAndCtrlZReturns) {
-  client_.send("system-view\r");
-  ASSERT_TRUE(client_.expect("[VPDN]"));
-  client_.send("l2tp-group 1\r");
-  ASSERT_TRUE(client_.expect("[VPDN-l2tp1]"));
-  // Keywords of the new view are known to libcli (Tab completes a system-view keyword).
-  client_.send("l2tp-g\t");
-  ASSERT_TRUE(client_.expect("l2tp-group "));
+  ASSERT_TRUE(client_.sends("system-view\r", "[VPDN]"));
+  ASSERT_TRUE(client_.sends("l2tp-group 1\r", "[VPDN-l2tp1]"));
+  // Tab completes a keyword of the new view.
+  ASSERT_TRUE(client_.sends("l2tp-g\t", "l2tp-group "));
   client_.send("\x15");  // Ctrl+U clears the line
   client_.mark_end();
   client_.send("\x1a");  // Ctrl+Z
   ASSERT_TRUE(client_.expect("<VPDN>"));
-  client_.send("display x\r");
-  ASSERT_TRUE(client_.expect("RAN[display x]"));
+  ASSERT_TRUE(client_.sends("display x\r", "RAN[display x]"));
   auto lines = session_.lines();
   ASSERT_GE(lines.size(), 2u);
   EXPECT_EQ(lines[lines.size() - 2], "return");
@@ -325,8 +339,7 @@ TEST_F(BridgeTest, PromptFollowsTheViewAndCtrlZReturns) {
 // the old prompt on the line (not even one overwritten by a carriage return).
 TEST_F(BridgeTest, PromptAfterAViewChangeIsOnlyTheNewPrompt) {
   client_.mark_end();
-  client_.send("system-view\r");
-  ASSERT_TRUE(client_.expect("[VPDN]"));
+  ASSERT_TRUE(client_.sends("system-view\r", "[VPDN]"));
   client_.drain(100ms);
   EXPECT_EQ(client_.all().find("<VPDN>\r[VPDN]"), std::string::npos) << client_.all();
   EXPECT_EQ(client_.all().find("<VPDN>[VPDN]"), std::string::npos) << client_.all();
@@ -336,8 +349,7 @@ TEST_F(BridgeTest, PromptAfterAViewChangeIsOnlyTheNewPrompt) {
       std::string::npos)
       << client_.all();
   client_.mark_end();
-  client_.send("l2tp-group 1\r");
-  ASSERT_TRUE(client_.expect("[VPDN-l2tp1]"));
+  ASSERT_TRUE(client_.sends("l2tp-group 1\r", "[VPDN-l2tp1]"));
   EXPECT_EQ(client_.since_mark().find("<VPDN>"), std::string::npos) << client_.since_mark();
   // A command without output: the next prompt on the next line, no blank line between.
   EXPECT_NE(client_.all().find("[VPDN]l2tp-group 1\r\n[VPDN-l2tp1]"), std::string::npos)
@@ -345,28 +357,24 @@ TEST_F(BridgeTest, PromptAfterAViewChangeIsOnlyTheNewPrompt) {
   // Ctrl+Z: the user view's prompt comes back on a line of its own, promptly.
   client_.mark_end();
   auto t0 = std::chrono::steady_clock::now();
-  client_.send("\x1a");
-  ASSERT_TRUE(client_.expect("\r\n<VPDN>", 2000ms)) << client_.all();
+  ASSERT_TRUE(client_.sends("\x1a", "\r\n<VPDN>", 2000ms)) << client_.all();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 600ms);
   client_.drain(300ms);
   EXPECT_EQ(client_.since_mark(), "") << "nothing after the redrawn prompt";
-  client_.send("display x\r");
-  ASSERT_TRUE(client_.expect("RAN[display x]"));
+  ASSERT_TRUE(client_.sends("display x\r", "RAN[display x]"));
   ASSERT_TRUE(client_.expect("\r\n<VPDN>"));
   EXPECT_NE(client_.all().find("display x\r\nRAN[display x]\r\n<VPDN>"), std::string::npos)
       << client_.all();
   // An empty line: just a new prompt.
   client_.mark_end();
-  client_.send("\r");
-  ASSERT_TRUE(client_.expect("<VPDN>"));
+  ASSERT_TRUE(client_.sends("\r", "<VPDN>"));
   client_.drain(100ms);
   EXPECT_EQ(client_.all().substr(client_.all().size() - 14), "<VPDN>\r\n<VPDN>") << client_.all();
 }
 
 TEST_F(BridgeTest, AQuestionIsAnsweredOnItsOwnLineWithoutAPrompt) {
   client_.mark_end();
-  client_.send("save\r");
-  ASSERT_TRUE(client_.expect("Are you sure? [Y/N]:"));
+  ASSERT_TRUE(client_.sends("save\r", "Are you sure? [Y/N]:"));
   client_.drain(200ms);
   EXPECT_EQ(client_.since_mark(), "") << "nothing (no prompt) after the question";
   client_.send("y\r");
@@ -376,10 +384,8 @@ TEST_F(BridgeTest, AQuestionIsAnsweredOnItsOwnLineWithoutAPrompt) {
 }
 
 TEST_F(BridgeTest, LongOutputIsPagedByScreenLength) {
-  client_.send("screen 6\r");
-  ASSERT_TRUE(client_.expect("<VPDN>"));
-  client_.send("long\r");
-  ASSERT_TRUE(client_.expect("line5"));
+  ASSERT_TRUE(client_.sends("screen 6\r", "<VPDN>"));
+  ASSERT_TRUE(client_.sends("long\r", "line5"));
   ASSERT_TRUE(client_.expect("  ---- More ----"));
   EXPECT_EQ(client_.since_mark().find("line6"), std::string::npos);
   client_.send(" ");  // next page
@@ -388,16 +394,13 @@ TEST_F(BridgeTest, LongOutputIsPagedByScreenLength) {
   client_.send("\r");  // one more line
   ASSERT_TRUE(client_.expect("line11"));
   ASSERT_TRUE(client_.expect("  ---- More ----"));
-  client_.send("q");
-  ASSERT_TRUE(client_.expect("<VPDN>"));
+  ASSERT_TRUE(client_.sends("q", "<VPDN>"));
   // The prompt takes the erased `---- More ----` line, as on Comware.
   EXPECT_NE(client_.all().find("  ---- More ----\r                \r<VPDN>"), std::string::npos)
       << client_.all();
   EXPECT_EQ(client_.all().find("line12"), std::string::npos);
-  client_.send("screen 0\r");
-  ASSERT_TRUE(client_.expect("<VPDN>"));
-  client_.send("long\r");
-  ASSERT_TRUE(client_.expect("line20"));
+  ASSERT_TRUE(client_.sends("screen 0\r", "<VPDN>"));
+  ASSERT_TRUE(client_.sends("long\r", "line20"));
   EXPECT_EQ(client_.since_mark().find("More"), std::string::npos);
 }
 
@@ -406,8 +409,7 @@ TEST_F(BridgeTest, MonitoredDebugLinesReachTheTerminal) {
   bus.set_stderr(false);
   bus.set(DebugModule::l2tp, DebugClass::control, true);
   bus.debug(DebugModule::l2tp, DebugClass::control, "before-monitor");
-  client_.send("monitor\r");
-  ASSERT_TRUE(client_.expect("<VPDN>"));
+  ASSERT_TRUE(client_.sends("monitor\r", "<VPDN>"));
   bus.debug(DebugModule::l2tp, DebugClass::control, "hello-from-engine");
   ASSERT_TRUE(client_.expect("L2TP/7/CONTROL: hello-from-engine", 3000ms));
   bus.set(DebugModule::l2tp, DebugClass::control, false);
@@ -424,8 +426,7 @@ TEST_F(BridgeTest, QuitEndsTheTerminalAndStopIsPrompt) {
 }
 
 // A peer that pastes a very long line and hangs up without reading a byte of the echo: the
-// terminal must still read it all, notice the hang-up and end (it once deadlocked: the relay
-// blocked handing keys to libcli while libcli blocked writing their echo).
+// terminal, blocked writing that echo, must notice the hang-up and end.
 TEST_F(BridgeTest, LongLineFromAPeerThatNeverReadsThenHangsUp) {
   std::signal(SIGPIPE, SIG_IGN);  // as vpdnd does: a write to the gone peer is an error, not a kill
   std::string flood = "display " + std::string(200000, 'A');
@@ -453,8 +454,48 @@ TEST_F(BridgeTest, CtrlDOnAnEmptyLineDoesNotCloseTheSession) {
   client_.send("\x04");
   std::this_thread::sleep_for(300ms);
   EXPECT_FALSE(finished_.load()) << "Ctrl+D closed the session";
-  client_.send("after\r");
-  ASSERT_TRUE(client_.expect("RAN[after]")) << client_.all();
+  ASSERT_TRUE(client_.sends("after\r", "RAN[after]")) << client_.all();
+}
+
+// `?` in the middle of a line asks help for the text before the cursor (Comware), and
+// the line comes back whole with the cursor where it was.
+TEST_F(BridgeTest, QuestionMarkMidLineHelpsWithTheTextBeforeTheCursor) {
+  // Left, left: the cursor before "bc".
+  ASSERT_TRUE(client_.sends("display abc\x1b[D\x1b[D?", "HELP[display a]")) << client_.all();
+  ASSERT_TRUE(client_.sends("", "<VPDN>display abc\b\b")) << client_.all();
+  ASSERT_TRUE(client_.sends("X\r", "RAN[display aXbc]")) << client_.all();
+}
+
+// The help and completion partials are the line as typed: quotes stay.
+TEST_F(BridgeTest, HelpSeesQuotesAsTyped) {
+  ASSERT_TRUE(client_.sends("display \"a b\" ?", "HELP[display \"a b\" ]")) << client_.all();
+}
+
+TEST_F(BridgeTest, UpAndDownWalkTheHistory) {
+  ASSERT_TRUE(client_.sends("display one\r", "RAN[display one]")) << client_.all();
+  ASSERT_TRUE(client_.sends("display two\r", "RAN[display two]")) << client_.all();
+  // Up twice: the line before the last.
+  ASSERT_TRUE(client_.sends("\x1b[A\x1b[A\r", "RAN[display one]")) << client_.all();
+  // Ctrl+P, Ctrl+N, Ctrl+U: an empty line, then x.
+  ASSERT_TRUE(client_.sends("\x10\x0e\x15x\r", "RAN[x]")) << client_.all();
+}
+
+TEST_F(BridgeTest, IdleTimeoutClosesTheTerminal) {
+  stop_.store(true);
+  thread_.join();
+  stop_.store(false);
+  finished_.store(false);
+  thread_ = std::thread([this] {
+    TerminalOptions options;
+    options.peer = "test";
+    options.idle_timeout_s = 1;
+    run_terminal(context_, session_, fds_[0], options, stop_);
+    finished_.store(true);
+  });
+  ASSERT_TRUE(client_.expect("<VPDN>"));
+  ASSERT_TRUE(client_.expect("% Idle timeout, the connection is closed.", 3000ms)) << client_.all();
+  for (int i = 0; i < 100 && !finished_.load(); ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(finished_.load());
 }
 
 TEST_F(BridgeTest, StopFlagEndsAnIdleTerminal) {

@@ -26,6 +26,12 @@ class TermClient {
     return true;
   }
 
+  // Sends `keys`, then waits for `text` as expect() does.
+  bool sends(std::string_view keys, std::string_view text,
+             std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+    return send(keys) && expect(text, timeout);
+  }
+
   // Waits until `text` appears after the read mark; on success the mark moves past it.
   bool expect(std::string_view text,
               std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
