@@ -9,6 +9,7 @@
 
 #include "cli/front/io.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/term_client.hpp"
 
 namespace vpdnd::cli::front {
 namespace {
