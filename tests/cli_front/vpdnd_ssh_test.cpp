@@ -115,6 +115,13 @@ class VpdndSsh : public ::testing::Test {
 
   // ssh USER@127.0.0.1 on a pty; `key`: log in with that key only, else by password only.
   Child& ssh(const std::string& user, const char* key = nullptr, unsigned short rows = 24) {
+    if (key)
+      return ssh_with(user, {"-o", "PasswordAuthentication=no", "-i", (dir_ / key).string()}, rows);
+    return ssh_with(user, {"-o", "PubkeyAuthentication=no"}, rows);
+  }
+  // The same with `options` saying how it may log in (and from where).
+  Child& ssh_with(const std::string& user, const std::vector<std::string>& options,
+                  unsigned short rows = 24) {
     std::vector<std::string> args{"ssh",
                                   "-o",
                                   "StrictHostKeyChecking=no",
@@ -130,11 +137,7 @@ class VpdndSsh : public ::testing::Test {
                                   "/dev/null",
                                   "-p",
                                   std::to_string(ssh_port_)};
-    if (key) {
-      args.insert(args.end(), {"-o", "PasswordAuthentication=no", "-i", (dir_ / key).string()});
-    } else {
-      args.insert(args.end(), {"-o", "PubkeyAuthentication=no"});
-    }
+    args.insert(args.end(), options.begin(), options.end());
     args.push_back(user + "@127.0.0.1");
     auto& c = clients_.emplace_back(std::make_unique<Child>());
     EXPECT_TRUE(c->spawn(args, rows));
@@ -294,27 +297,10 @@ TEST_F(VpdndSsh, PasswordPublickeyNeedsBothFactors) {
   ASSERT_TRUE(c.term().expect("Permission denied", 15000ms)) << c.term().all();
   EXPECT_EQ(c.term().all().find("<LAB>"), std::string::npos);
   // Key and password.
-  std::vector<std::string> args{"ssh",
-                                "-F",
-                                "/dev/null",
-                                "-o",
-                                "StrictHostKeyChecking=no",
-                                "-o",
-                                "UserKnownHostsFile=/dev/null",
-                                "-o",
-                                "LogLevel=ERROR",
-                                "-o",
-                                "IdentitiesOnly=yes",
-                                "-i",
-                                (dir_ / "id_alice").string(),
-                                "-p",
-                                std::to_string(ssh_port_),
-                                "both@127.0.0.1"};
-  auto& both = clients_.emplace_back(std::make_unique<Child>());
-  ASSERT_TRUE(both->spawn(args));
-  ASSERT_TRUE(both->term().expect("password:", 10000ms)) << both->term().all();
-  both->term().send("Both-pw\r");
-  ASSERT_TRUE(both->term().expect("<LAB>", 10000ms)) << both->term().all();
+  Child& both = ssh_with("both", {"-i", (dir_ / "id_alice").string()});
+  ASSERT_TRUE(both.term().expect("password:", 10000ms)) << both.term().all();
+  both.term().send("Both-pw\r");
+  ASSERT_TRUE(both.term().expect("<LAB>", 10000ms)) << both.term().all();
   EXPECT_TRUE(wait_log("event=login service=ssh method=password-publickey user=both"));
 }
 
@@ -370,27 +356,10 @@ TEST_F(VpdndSsh, SilentConnectionsFromOneAddressCannotTakeEverySlot) {
   EXPECT_TRUE(t.wait_eof(3000ms));
   ::close(fifth);
   // An operator from another address still logs in.
-  std::vector<std::string> args{"ssh",
-                                "-F",
-                                "/dev/null",
-                                "-o",
-                                "StrictHostKeyChecking=no",
-                                "-o",
-                                "UserKnownHostsFile=/dev/null",
-                                "-o",
-                                "LogLevel=ERROR",
-                                "-o",
-                                "PubkeyAuthentication=no",
-                                "-b",
-                                "127.0.0.2",
-                                "-p",
-                                std::to_string(ssh_port_),
-                                "admin@127.0.0.1"};
-  auto& op = clients_.emplace_back(std::make_unique<Child>());
-  ASSERT_TRUE(op->spawn(args));
-  ASSERT_TRUE(op->term().expect("password:", 10000ms)) << op->term().all();
-  op->term().send("Adm1n-pw\r");
-  EXPECT_TRUE(op->term().expect("<LAB>", 10000ms)) << op->term().all();
+  Child& op = ssh_with("admin", {"-o", "PubkeyAuthentication=no", "-b", "127.0.0.2"});
+  ASSERT_TRUE(op.term().expect("password:", 10000ms)) << op.term().all();
+  op.term().send("Adm1n-pw\r");
+  EXPECT_TRUE(op.term().expect("<LAB>", 10000ms)) << op.term().all();
   for (int fd : silent) ::close(fd);
 }
 

@@ -113,15 +113,10 @@ class DialL2tp : public ::testing::Test {
     timers_ = std::make_unique<AsioTimerService>(io_);
     lns_ = std::make_unique<LabLns>(io_, *timers_, cfg_, port);
     ASSERT_EQ(lns_->open_error, "");
-    work_.emplace(io_.get_executor());
-    thread_ = std::thread([this] { io_.run(); });
+    thread_.start(io_);
   }
   void TearDown() override {
-    if (thread_.joinable()) {
-      work_.reset();
-      io_.stop();
-      thread_.join();
-    }
+    thread_.stop();
     lns_.reset();
     timers_.reset();
   }
@@ -135,8 +130,7 @@ class DialL2tp : public ::testing::Test {
 
   config::RunningConfig cfg_;
   boost::asio::io_context io_;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
-  std::thread thread_;
+  LabThread thread_;
   std::unique_ptr<AsioTimerService> timers_;
   std::unique_ptr<LabLns> lns_;
 };

@@ -3,11 +3,14 @@
 // summary line parsed.
 #pragma once
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "ppp/ppp.hpp"
 #include "tests/support/netns.hpp"
@@ -38,6 +41,29 @@ struct LabPool : AddressProvider {
     return Ipv4{next++};
   }
   void release(Ipv4 a) override { in_use.erase(a.value); }
+};
+
+// The thread that runs the lab's io_context: start() once the lab's objects exist, stop()
+// (and join) before they go.
+class LabThread {
+ public:
+  ~LabThread() { stop(); }
+  void start(boost::asio::io_context& io) {
+    io_ = &io;
+    work_.emplace(io.get_executor());
+    thread_ = std::thread([&io] { io.run(); });
+  }
+  void stop() {
+    if (!thread_.joinable()) return;
+    work_.reset();
+    io_->stop();
+    thread_.join();
+  }
+
+ private:
+  boost::asio::io_context* io_ = nullptr;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::thread thread_;
 };
 
 inline std::string dial_path() {

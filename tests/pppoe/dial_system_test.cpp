@@ -158,15 +158,10 @@ class DialOverVeth : public ::testing::Test {
     timers_ = std::make_unique<AsioTimerService>(io_);
     ac_ = std::make_unique<LabAc>(io_, *sock_, *timers_, method);
     if (tun_) ac_->attach_tun(*tun_);
-    work_.emplace(io_.get_executor());
-    thread_ = std::thread([this] { io_.run(); });
+    thread_.start(io_);
   }
   void TearDown() override {
-    if (thread_.joinable()) {
-      work_.reset();
-      io_.stop();
-      thread_.join();
-    }
+    thread_.stop();
     ac_.reset();
     sock_.reset();
     tun_.reset();
@@ -187,8 +182,7 @@ class DialOverVeth : public ::testing::Test {
   }
 
   boost::asio::io_context io_;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
-  std::thread thread_;
+  LabThread thread_;
   std::unique_ptr<Netns> ac_ns_, user_ns_;
   std::unique_ptr<PppoeSocket> sock_;
   std::unique_ptr<AsioTimerService> timers_;

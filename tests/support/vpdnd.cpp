@@ -28,20 +28,6 @@ bool Vpdnd::start(const fs::path& dir, const std::string& config,
   return spawn(argv, o);
 }
 
-bool Vpdnd::wait_port(std::uint16_t port, std::chrono::milliseconds timeout) {
-  bool open = false;
-  wait_until(
-      [&] {
-        if (int fd = connect_tcp(port); fd >= 0) {
-          ::close(fd);
-          open = true;
-        }
-        return open || exited();
-      },
-      timeout);
-  return open;
-}
-
 bool TermChild::spawn(const std::vector<std::string>& argv, unsigned short rows) {
   Options o;
   o.pty = true;

@@ -23,9 +23,6 @@ class Vpdnd : public Child {
   // Output goes to <dir>/vpdnd.log; on a pty (the console) only stderr does.
   bool start(const std::filesystem::path& dir, const std::string& config,
              const std::vector<std::string>& args, bool pty = false);
-  // True once `port` on 127.0.0.1 accepts a connection; false when vpdnd exits first.
-  bool wait_port(std::uint16_t port,
-                 std::chrono::milliseconds timeout = std::chrono::milliseconds(15000));
 };
 
 // A child on a pseudo-terminal (an ssh client, vpdnd on its console) and what it shows.
