@@ -23,7 +23,7 @@ source "$repo/tests/e2e/lib.sh"
 trap e2e_cleanup EXIT
 trap 'exit 1' INT TERM
 
-need_root_tools ip expect telnet timeout snmpwalk snmpget snmptrapd
+need_root_tools ip expect telnet timeout snmpwalk snmpbulkwalk snmpget snmptrapd
 [ -x /usr/sbin/snmpd ] || skip "snmpd not installed"
 [ -x "$vpdnd" ] || skip "$vpdnd not built"
 [ -x "$dial" ] || skip "$dial not built"
@@ -110,6 +110,11 @@ diff "$work/want-sessions" "$work/got-sessions" >"$work/session-diff" ||
   fail "session table differs from the display: $(head -5 "$work/session-diff")"
 states=$(snmp_v2 snmpwalk vpdnRO $mib.1.7.1.6 | grep -c 'INTEGER: 3$')
 [ "$states" = "$users" ] || fail "$states of $users sessions established in the MIB"
+
+start_ms=$(date +%s%3N)
+objects=$(snmp_v2 snmpbulkwalk vpdnRO $mib | wc -l)
+echo "walked the L2TP-MIB: $objects objects in $(($(date +%s%3N) - start_ms)) ms (snmpbulkwalk, v2c)"
+[ "$objects" -gt $((users * 8)) ] || fail "only $objects objects in the L2TP-MIB"
 
 step "tunnel table matches display l2tp tunnel"
 cli "$ns" "display l2tp tunnel" | tr -d '\r' >"$work/display-tunnels"
