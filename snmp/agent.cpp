@@ -236,12 +236,6 @@ struct Agent::Impl {
   }
 
   void start_netsnmp() {
-    // The agent library calls signal()/sigaction() while it sets up; whatever it installs
-    // must not replace the daemon's own handlers (SIGTERM = graceful stop), so they are
-    // put back afterwards.
-    struct sigaction saved[NSIG] = {};
-    bool have[NSIG] = {};
-    for (int n = 1; n < NSIG; ++n) have[n] = ::sigaction(n, nullptr, &saved[n]) == 0;
     netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, 1);
     netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET,
                           socket_path().c_str());
@@ -272,8 +266,6 @@ struct Agent::Impl {
     reg->handler->myvoid = this;
     netsnmp_register_handler(reg);
     init_snmp("vpdnd");
-    for (int n = 1; n < NSIG; ++n)
-      if (have[n] && n != SIGKILL && n != SIGSTOP) ::sigaction(n, &saved[n], nullptr);
     netsnmp_up = true;
   }
 
