@@ -4,7 +4,8 @@
 # dialling 200 client-initiated L2TP users into it, snmptrapd on UDP 16162. Checks: the
 # L2TP-MIB tunnel and session tables (snmpwalk) match `display l2tp tunnel/session`; a
 # wrong v2c community gets nothing; a v3 authPriv user works, a wrong user or key fails;
-# a tunnel cleared with `reset l2tp tunnel` gives a linkDown notification at snmptrapd.
+# linkUp when a tunnel comes up, the session-limit notification when the sessions reach
+# `l2tp session-limit`, linkDown when `reset l2tp tunnel` clears a tunnel (at snmptrapd).
 # Exit 77 = skip.
 {
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,6 +36,7 @@ mib=.1.3.6.1.2.1.10.95
   cat <<CFG
 sysname SNMPLNS
 l2tp enable
+l2tp session-limit $((users + 1))
 ip pool 1 10.242.0.2 10.242.3.250
 interface virtual-template 1
  ip address 10.242.0.1 255.255.252.0
@@ -164,6 +166,11 @@ tid=$(lac2_tid)
 ifindex=$((1073741824 + tid))
 link_up() { grep -q "\.1\.3\.6\.1\.6\.3\.1\.1\.5\.4" "$work/traps.log" && grep -q "\.2\.2\.1\.1\.$ifindex " "$work/traps.log"; }
 wait_for 10 link_up || fail "no linkUp for tunnel $tid: $(cat "$work/traps.log")"
+# The second tunnel's session is session number users + 1: the limit.
+limit_trap() { grep -q "OID: \.1\.3\.6\.1\.4\.1\.8072\.9999\.9999\.1701\.0\.1" "$work/traps.log"; }
+wait_for 10 limit_trap || fail "no session-limit notification: $(cat "$work/traps.log")"
+grep "1701\.0\.1" "$work/traps.log" | grep -q "1701\.1\.1\.0 = Gauge32: $((users + 1))" ||
+  fail "the session-limit notification does not carry the count: $(cat "$work/traps.log")"
 cli "$ns" "reset l2tp tunnel id $tid" >/dev/null
 link_down() { grep -q "\.1\.3\.6\.1\.6\.3\.1\.1\.5\.3" "$work/traps.log"; }
 wait_for 10 link_down || fail "no linkDown after reset l2tp tunnel: $(cat "$work/traps.log")"
