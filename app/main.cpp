@@ -64,6 +64,7 @@
 #include "common/engine.hpp"
 #include "common/log.hpp"
 #include "common/timer.hpp"
+#include "snmp/snmp.hpp"
 #include "startup-config/model.hpp"
 
 #ifndef VPDND_VERSION
@@ -90,6 +91,7 @@ struct Options {
   vpdnd::app::DataPlaneChoice data_plane = vpdnd::app::DataPlaneChoice::automatic;
   std::string stop_accounting_buffer;  // empty: beside the config `save` writes
   vpdnd::ipsec::DriverOptions ipsec;
+  vpdnd::snmp::AgentOptions snmp;
 };
 
 void usage(std::FILE* out) {
@@ -120,6 +122,13 @@ void usage(std::FILE* out) {
                "                       e.g. unix:///var/run/charon.vici) instead\n"
                "  --ipsec-libipsec     our charon does ESP in user space (kernel-libipsec,\n"
                "                       tunnel mode only) where the kernel has no XFRM\n"
+               "  --snmp-run-dir DIR   where vpdnd's own snmpd keeps its files (default\n"
+               "                       /run/vpdnd/snmp: snmpd.conf 0600, AgentX socket, logs)\n"
+               "  --snmp-attach PATH   serve the L2TP-MIB to an snmpd already running (its\n"
+               "                       AgentX master socket, e.g. /var/agentx/master) instead\n"
+               "                       of running our own from the snmp-agent settings\n"
+               "  --snmp-listen ADDR   our snmpd's listening address instead of udp:PORT\n"
+               "                       (`snmp-agent port`), e.g. udp:127.0.0.1:16161\n"
                "  --version            print the version and exit\n"
                "  --help               this text\n",
                kSystemConfig);
@@ -205,6 +214,18 @@ std::optional<Options> parse(int argc, char** argv, int* exit_code) {
       if (!v || v->empty()) return std::nullopt;
       o.ipsec.mode = vpdnd::ipsec::DriverOptions::Mode::attach;
       o.ipsec.vici_uri = *v;
+    } else if (is("--snmp-run-dir")) {
+      auto v = value("--snmp-run-dir");
+      if (!v || v->empty()) return std::nullopt;
+      o.snmp.run_dir = *v;
+    } else if (is("--snmp-attach")) {
+      auto v = value("--snmp-attach");
+      if (!v || v->empty()) return std::nullopt;
+      o.snmp.attach_socket = *v;
+    } else if (is("--snmp-listen")) {
+      auto v = value("--snmp-listen");
+      if (!v || v->empty()) return std::nullopt;
+      o.snmp.listen = *v;
     } else if (a == "--ipsec-libipsec") {
       o.ipsec.extra_plugins.push_back("kernel-libipsec");
     } else if (is("--telnet-bind")) {
@@ -410,6 +431,33 @@ int main(int argc, char** argv) {
   LogBus::instance().set_sysname(engine.call([&] { return store.running().sysname; }));
   engine.call([&] { services->start(); });
 
+  // SNMP: our snmpd and the L2TP-MIB subagent. Its thread asks for snapshots here, taken on
+  // the engine thread; a bounded wait, so a stopped engine only makes the MIB empty.
+  cli::Operations& ops = services->operations();
+  snmp::Agent snmp_agent(options->snmp, [&engine, &store, &ops](bool with_sessions) {
+    auto done = std::make_shared<std::promise<snmp::L2tpSnapshot>>();
+    auto result = done->get_future();
+    engine.post([done, with_sessions, &store, &ops] {
+      snmp::L2tpSnapshot s;
+      s.l2tp_enabled = store.running().l2tp.enabled;
+      s.session_limit = store.running().l2tp.session_limit;
+      s.tunnels = ops.l2tp_tunnels();
+      if (with_sessions) s.sessions = ops.l2tp_sessions();
+      s.session_count = static_cast<std::uint32_t>(ops.l2tp_statistics().sessions_up);
+      done->set_value(std::move(s));
+    });
+    if (result.wait_for(std::chrono::seconds(2)) != std::future_status::ready)
+      return std::optional<snmp::L2tpSnapshot>{};
+    return std::optional<snmp::L2tpSnapshot>(result.get());
+  });
+  engine.call([&] {
+    snmp_agent.apply(store.running());
+    store.subscribe(
+        [&snmp_agent](const config::ConfigChange& change, const config::RunningConfig& running) {
+          if (change.section == config::ConfigSection::snmp) snmp_agent.apply(running);
+        });
+  });
+
   // Services::shutdown (StopCCN, CDN, accounting stop, PADT) bounded to kShutdownBound, then
   // the engine thread stops.
   auto shutdown_engines = [&] {
@@ -446,6 +494,7 @@ int main(int argc, char** argv) {
     } else if (!err.empty()) {
       report("vpdnd: " + err, LOG_ERR);
       telnet.reset();
+      snmp_agent.stop();
       shutdown_engines();
       return 1;
     } else {
@@ -469,6 +518,7 @@ int main(int argc, char** argv) {
       report("vpdnd: " + err, LOG_ERR);
       ssh.reset();
       if (telnet) telnet->stop();
+      snmp_agent.stop();
       shutdown_engines();
       return 1;
     } else {
@@ -496,6 +546,7 @@ int main(int argc, char** argv) {
   if (ssh) ssh->stop();
   if (telnet) telnet->stop();
 
+  snmp_agent.stop();  // before the engines its snapshots come from
   shutdown_engines();
   ::closelog();
   return 0;

@@ -20,6 +20,7 @@
 #include "startup-config/interface_name.hpp"
 #include "startup-config/ipsec.hpp"
 #include "startup-config/secret_type.hpp"
+#include "startup-config/snmp.hpp"
 
 namespace vpdnd::config {
 
@@ -315,6 +316,7 @@ struct RunningConfig {
   std::vector<StaticRoute> static_routes;  // in configuration order
   InfoCenter info_center;
   IpsecConfig ipsec;  // `ike ...` and `ipsec ...` (startup-config/ipsec.hpp)
+  SnmpConfig snmp;    // `snmp-agent ...` (startup-config/snmp.hpp)
 
   RunningConfig() {
     // Not a designated initializer: -Wextra (missing-field-initializers) rejects one that
@@ -344,6 +346,7 @@ enum class ConfigSection {
   static_route,  // `ip route-static`
   info_center,   // `info-center ...`
   ipsec,         // any `ike ...` / `ipsec ...` node or `ipsec apply policy`; key = node name
+  snmp,          // any `snmp-agent ...` command
 };
 
 struct ConfigChange {

@@ -415,7 +415,8 @@ std::vector<Block> system_level(const RunningConfig& c) {
           Block{c.telnet_server ? " telnet server enable" : " undo telnet server enable"},
           c.ssh_server ? Block{" ssh server enable"} : Block{},
           password_control_block(c.login_attempt),
-          info_center_block(c.info_center)};
+          info_center_block(c.info_center),
+          snmp_block(c)};
 }
 
 }  // namespace

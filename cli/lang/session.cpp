@@ -214,6 +214,7 @@ const Grammar& grammar() {
     register_routing(built);
     register_logbuffer(built);
     register_ipsec(built);
+    register_snmp(built);
     return built;
   }();
   return g;

@@ -107,6 +107,9 @@ void register_routing(Grammar& g);            // commands_routing.cpp
 void register_logbuffer(Grammar& g);          // commands_logbuffer.cpp
 void register_dae(Grammar& g);
 void register_ipsec(Grammar& g);  // commands_ipsec.cpp
+void register_snmp(Grammar& g);   // commands_snmp.cpp
+// commands_snmp.cpp: the `snmp-agent ...` lines of the configuration (system level).
+std::vector<std::string> snmp_block(const config::RunningConfig& c);
 // commands_ipsec.cpp: the IKE/IPsec views' prompts (after the sysname) and blocks.
 std::string ipsec_prompt(View v, const std::string& object);
 std::vector<std::vector<std::string>> ipsec_blocks(const config::RunningConfig& c);
