@@ -112,6 +112,7 @@ class FakeOps final : public KernelOps {
                    std::to_string(p.session_id) + " peer " + std::to_string(p.peer_tunnel_id) +
                    "/" + std::to_string(p.peer_session_id) +
                    (tunnel_far.count(p.udp_fd) ? " fd ok" : " fd BAD"));
+    channel_params.push_back(p);
     if (fail_at == KernelStep::open_channel)
       return unexpected(netlink::Error{"AF_PPPOX not supported by this kernel (no pppol2tp module)",
                                        fail_code ? fail_code : EAFNOSUPPORT});
@@ -141,6 +142,33 @@ class FakeOps final : public KernelOps {
     log_.push_back("remove_route " + address.to_string() + " if " + std::to_string(ifindex));
     if (fail_teardown) return unexpected(netlink::Error{"remove route: No such process", ESRCH});
     return {};
+  }
+  // The fake netlink reader: `links` is what the kernel would report; reads are counted,
+  // not logged (the step logs above stay as they are).
+  std::map<int, netlink::LinkStats> links;
+  int dumps = 0, single_reads = 0;
+  std::vector<netlink::PppoL2tpParams> channel_params;
+  bool fail_stats = false;
+  Result<std::vector<netlink::LinkStats>, netlink::Error> ppp_link_stats() override {
+    ++dumps;
+    if (fail_stats)
+      return unexpected(netlink::Error{"receive RTM_GETLINK reply: timed out", EAGAIN});
+    std::vector<netlink::LinkStats> out;
+    for (const auto& [i, l] : links) out.push_back(l);
+    netlink::LinkStats other;  // a link that is no session's (another pppN, or lo unfiltered)
+    other.ifindex = 1;
+    other.rx_packets = 999;
+    out.push_back(other);
+    return out;
+  }
+  Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex) override {
+    ++single_reads;
+    if (fail_stats) return unexpected(netlink::Error{"RTM_GETLINK: No such device", ENODEV});
+    auto it = links.find(ifindex);
+    if (it != links.end()) return it->second;
+    netlink::LinkStats none;  // a pppN nothing crossed yet
+    none.ifindex = ifindex;
+    return none;
   }
 
  private:
@@ -182,6 +210,7 @@ struct KernelPortTest : ::testing::Test {
   std::vector<std::pair<netlink::Endpoint, Bytes>> datagrams;
   std::vector<std::pair<CallId, Bytes>> frames;
   bool sequencing = false;
+  std::uint16_t data_sent = 0;
   std::optional<Ipv4> template_address = ip("10.9.0.1");
   std::map<CallId, std::uint16_t> known;  // call -> peer session id
   std::function<void(CallId, ByteView)> frame_hook;
@@ -197,6 +226,7 @@ struct KernelPortTest : ::testing::Test {
       KernelSessionInfo i;
       i.peer_session_id = k->second;
       i.sequencing = sequencing;
+      i.data_sent = data_sent;
       i.template_address = template_address;
       i.mtu = 1400;
       return i;
@@ -380,12 +410,13 @@ TEST_F(KernelPortTest, RunningOutOfDescriptorsIsCountedApartFromOtherFailures) {
             "descriptor limit 2");
 }
 
-TEST_F(KernelPortTest, UnknownSessionNoTemplateAddressAndSequencingStayInUserSpace) {
+TEST_F(KernelPortTest, UnknownSessionNoTemplateAddressAndLongSequencingStayInUserSpace) {
   port->session_ip_up({10, 1}, 1, ip("10.9.0.2"));  // not known to the "engine"
   template_address.reset();
   up({10, 2}, "10.9.0.3");
   template_address = ip("10.9.0.1");
   sequencing = true;
+  data_sent = KernelPort::kMaxCatchUp + 1;
   up({10, 3}, "10.9.0.4");
   sequencing = false;
   unknown_tunnel = 10;
@@ -394,6 +425,55 @@ TEST_F(KernelPortTest, UnknownSessionNoTemplateAddressAndSequencingStayInUserSpa
   EXPECT_EQ(port->fallbacks().at(KernelStep::session_info), 3u);
   EXPECT_EQ(port->fallbacks().at(KernelStep::sequencing), 1u);
   EXPECT_EQ(port->session_count(), 0u);
+}
+
+Bytes recv_all(int fd, std::vector<Bytes>* frames = nullptr) {
+  Bytes last;
+  std::uint8_t buf[2048];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0) break;
+    last.assign(buf, buf + n);
+    if (frames) frames->push_back(last);
+  }
+  return last;
+}
+
+// With data sequencing the session goes in with the kernel sending Ns, after as many
+// LCP Discard-Requests on the channel as the engine sent data messages (the kernel's Ns then
+// continues the engine's); later frames from the calls layer go through the channel.
+TEST_F(KernelPortTest, SequencedSessionCatchesUpTheEnginesNsThenSendsThroughTheChannel) {
+  sequencing = true;
+  data_sent = 5;
+  up({10, 1}, "10.9.0.2");
+  ASSERT_TRUE(port->in_kernel({10, 1}));
+  ASSERT_EQ(ops->channel_params.size(), 1u);
+  EXPECT_TRUE(ops->channel_params[0].send_seq);
+  // Neither required nor LNS mode: a LAC that sends without Ns is not cut off.
+  EXPECT_FALSE(ops->channel_params[0].recv_seq);
+  EXPECT_FALSE(ops->channel_params[0].lns_mode);
+  std::vector<Bytes> sent;
+  recv_all(ops->channel_far.at("ppp0"), &sent);
+  ASSERT_EQ(sent.size(), 5u);
+  for (std::size_t i = 0; i < sent.size(); ++i)
+    EXPECT_EQ(sent[i],
+              (Bytes{0xc0, 0x21, 0x0b, static_cast<std::uint8_t>(i), 0x00, 0x08, 0, 0, 0, 0}));
+  EXPECT_EQ(port->counters().catch_up_frames, 5u);
+  // An LCP Echo-Reply from the calls layer (FF 03 on): out through the channel, without it.
+  EXPECT_TRUE(port->send_ppp({10, 1}, Bytes{0xff, 0x03, 0xc0, 0x21, 0x0a, 0x01, 0x00, 0x04}));
+  EXPECT_EQ(recv_all(ops->channel_far.at("ppp0")), (Bytes{0xc0, 0x21, 0x0a, 0x01, 0x00, 0x04}));
+  EXPECT_EQ(port->counters().ppp_frames_down, 1u);
+  EXPECT_FALSE(port->send_ppp({10, 2}, Bytes{0xc0, 0x21}));  // not in the kernel: the engine's
+}
+
+TEST_F(KernelPortTest, UnsequencedSessionGetsNoCatchUpAndNoSequencing) {
+  data_sent = 9;  // ignored without sequencing
+  up({10, 1}, "10.9.0.2");
+  ASSERT_EQ(ops->channel_params.size(), 1u);
+  EXPECT_FALSE(ops->channel_params[0].send_seq);
+  EXPECT_FALSE(ops->channel_params[0].recv_seq);
+  EXPECT_TRUE(recv_all(ops->channel_far.at("ppp0")).empty());
+  EXPECT_EQ(port->counters().catch_up_frames, 0u);
 }
 
 TEST_F(KernelPortTest, FramesOnTheChannelAndUnitFdsReachTheCallsLayer) {
@@ -500,6 +580,79 @@ TEST_F(KernelPortTest, ARenegotiatedAddressMovesTheSessionToANewUnit) {
   EXPECT_EQ(port->ifname({10, 1}), "ppp2");
   EXPECT_EQ(port->tunnel_count(), 1u);
   EXPECT_EQ(port->counters().tunnels_created, 1u);
+}
+
+netlink::LinkStats link(int ifindex, std::uint64_t rx_packets, std::uint64_t rx_bytes,
+                        std::uint64_t tx_packets, std::uint64_t tx_bytes) {
+  netlink::LinkStats l;
+  l.ifindex = ifindex;
+  l.rx_packets = rx_packets, l.rx_bytes = rx_bytes;
+  l.tx_packets = tx_packets, l.tx_bytes = tx_bytes;
+  return l;
+}
+
+TEST(KernelCounters, PppnCountersGetTheirPppHeadersBack) {
+  aaa::Counters c = kernel_counters(link(3, 2, 168, 5, 1000));
+  EXPECT_EQ(c.input_packets, 2u);
+  EXPECT_EQ(c.input_octets, 168u + 2 * 4);  // FF 03 00 21 on each
+  EXPECT_EQ(c.output_packets, 5u);
+  EXPECT_EQ(c.output_octets, 1000u + 5 * 4);
+}
+
+// Displays and interim accounting ask per session; one dump answers them all until it is
+// stats_max_age old.
+TEST_F(KernelPortTest, SessionCountersComeFromOneDumpForAllSessions) {
+  up({10, 1}, "10.9.0.2");  // ppp0, ifindex 100
+  up({10, 2}, "10.9.0.3");  // ppp1, ifindex 101
+  port->set_stats_max_age(std::chrono::hours(1));
+  ops->links[100] = link(100, 3, 252, 4, 336);
+  ops->links[101] = link(101, 1, 1000, 0, 0);
+  EXPECT_EQ(port->data_counters({10, 1}).input_octets, 252u + 12);
+  EXPECT_EQ(port->data_counters({10, 1}).output_packets, 4u);
+  EXPECT_EQ(port->data_counters({10, 2}).input_octets, 1004u);
+  EXPECT_EQ(ops->dumps, 1);
+  EXPECT_EQ(ops->single_reads, 0);
+  ops->links[100] = link(100, 30, 2520, 40, 3360);
+  EXPECT_EQ(port->data_counters({10, 1}).input_packets, 3u);  // still the first reading
+  EXPECT_EQ(ops->dumps, 1);
+  port->set_stats_max_age(std::chrono::seconds(0));
+  EXPECT_EQ(port->data_counters({10, 1}).input_packets, 30u);
+  EXPECT_EQ(ops->dumps, 2);
+  // A call not in the kernel costs nothing and counts nothing.
+  aaa::Counters none = port->data_counters({10, 9});
+  EXPECT_EQ(none.input_packets + none.input_octets + none.output_octets, 0u);
+  EXPECT_EQ(ops->dumps, 2);
+  EXPECT_EQ(port->counters().stats_reads, 2u);
+}
+
+// The accounting Stop needs the counts up to the end: session_ip_down reads that one pppN
+// before the unit goes, whatever the cache holds.
+TEST_F(KernelPortTest, SessionDownReturnsTheLastReadingOfItsPppn) {
+  up({10, 1}, "10.9.0.2");
+  port->set_stats_max_age(std::chrono::hours(1));
+  ops->links[100] = link(100, 3, 252, 3, 252);
+  EXPECT_EQ(port->data_counters({10, 1}).input_packets, 3u);
+  ops->links[100] = link(100, 10, 5000, 9, 4000);
+  aaa::Counters last = port->session_ip_down({10, 1}, 1, ip("10.9.0.2"));
+  EXPECT_EQ(last.input_packets, 10u);
+  EXPECT_EQ(last.input_octets, 5040u);
+  EXPECT_EQ(last.output_packets, 9u);
+  EXPECT_EQ(last.output_octets, 4036u);
+  EXPECT_EQ(ops->single_reads, 1);
+  EXPECT_EQ(port->data_counters({10, 1}).input_packets, 0u);  // gone with the session
+}
+
+TEST_F(KernelPortTest, FailedCounterReadsKeepTheLastReadingAndAreCounted) {
+  up({10, 1}, "10.9.0.2");
+  port->set_stats_max_age(std::chrono::seconds(0));
+  ops->links[100] = link(100, 3, 252, 3, 252);
+  EXPECT_EQ(port->data_counters({10, 1}).input_packets, 3u);
+  ops->fail_stats = true;
+  ops->links[100] = link(100, 7, 700, 7, 700);
+  EXPECT_EQ(port->data_counters({10, 1}).input_packets, 3u);
+  EXPECT_EQ(port->session_ip_down({10, 1}, 1, ip("10.9.0.2")).input_packets, 3u);
+  EXPECT_EQ(port->counters().stats_errors, 2u);
+  EXPECT_THAT(port->summary(), HasSubstr("counter read errors 2"));
 }
 
 TEST_F(KernelPortTest, EverythingElsePassesToTheTunPort) {
@@ -722,6 +875,14 @@ class RealSocketOps final : public KernelOps {
   }
   Status<netlink::Error> add_route(Ipv4, int) override { return {}; }
   Status<netlink::Error> remove_route(Ipv4, int) override { return {}; }
+  Result<std::vector<netlink::LinkStats>, netlink::Error> ppp_link_stats() override {
+    return std::vector<netlink::LinkStats>{};
+  }
+  Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex) override {
+    netlink::LinkStats l;
+    l.ifindex = ifindex;
+    return l;
+  }
 
  private:
   struct NoFdChannel final : KernelChannel {
