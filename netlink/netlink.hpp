@@ -261,6 +261,13 @@ class LinkStatsReader {
   Result<std::vector<LinkStats>, Error> dump(std::string_view kind);
   // One link.
   Result<LinkStats, Error> get(int ifindex);
+  // For an event loop: sends the dump request and returns its sequence number; the caller
+  // reads fd() (one reply datagram per recv; the kernel builds the next as each is read, so
+  // reading them a few at a time never stalls the loop on a dump of many links) and decodes
+  // each with parse_link_stats(bytes, seq) until `done`. dump()/get() must not be used on
+  // a reader whose fd the caller made non-blocking.
+  Result<std::uint32_t, Error> send_dump(std::string_view kind);
+  int fd() const { return fd_; }
 
  private:
   explicit LinkStatsReader(int fd);

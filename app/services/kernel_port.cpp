@@ -164,9 +164,15 @@ class NetlinkKernelOps final : public KernelOps {
     if (auto s = rtnl(); !s) return s;
     return rtnl_->remove_route(address, 32, ifindex);
   }
-  Result<std::vector<netlink::LinkStats>, netlink::Error> ppp_link_stats() override {
-    if (auto s = stats(); !s) return unexpected(s.error());
-    return stats_->dump("ppp");
+  Result<std::pair<int, std::uint32_t>, netlink::Error> start_ppp_link_dump() override {
+    if (!dump_) {
+      auto r = netlink::LinkStatsReader::open();
+      if (!r) return unexpected(r.error());
+      dump_ = std::move(*r);
+    }
+    auto seq = dump_->send_dump("ppp");
+    if (!seq) return unexpected(seq.error());
+    return std::pair<int, std::uint32_t>{dump_->fd(), *seq};
   }
   Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex) override {
     if (auto s = stats(); !s) return unexpected(s.error());
@@ -197,7 +203,8 @@ class NetlinkKernelOps final : public KernelOps {
   }
   std::unique_ptr<netlink::KernelL2tp> genl_;
   std::unique_ptr<netlink::RouteNetlink> rtnl_;
-  std::unique_ptr<netlink::LinkStatsReader> stats_;
+  std::unique_ptr<netlink::LinkStatsReader> stats_;  // blocking single-link reads
+  std::unique_ptr<netlink::LinkStatsReader> dump_;   // read non-blocking by KernelPort
 };
 
 std::string call_key(vpdn::CallId c) {
@@ -595,20 +602,53 @@ aaa::Counters kernel_counters(const netlink::LinkStats& s) {
   return c;
 }
 
+namespace {
+void stats_error(std::uint64_t n, const std::string& what) {
+  // The last readings stay; the next ask after stats_max_age tries again.
+  if (n <= 10 || n % 1000 == 0)
+    log_warning(DebugModule::l2tp, "kernel data plane: reading pppN counters: " + what);
+}
+}  // namespace
+
 void KernelPort::refresh_stats() {
   stats_read_at_ = std::chrono::steady_clock::now();
+  // One that has not ended by now (a lost reply) is given up; its late replies carry the
+  // old sequence number and are skipped.
+  if (dump_) {
+    dump_->reader->stop();
+    dump_.reset();
+    stats_error(++counters_.stats_errors, "a dump did not finish within stats_max_age");
+  }
   ++counters_.stats_reads;
-  auto all = ops_->ppp_link_stats();
-  if (!all) {
-    // The last readings stay; the next ask after stats_max_age tries again.
-    if (++counters_.stats_errors <= 10 || counters_.stats_errors % 1000 == 0)
-      log_warning(DebugModule::l2tp,
-                  "kernel data plane: reading pppN counters: " + all.error().message);
+  auto started = ops_->start_ppp_link_dump();
+  if (!started) return stats_error(++counters_.stats_errors, started.error().message);
+  std::string error;
+  auto reader = start_reader(
+      started->first, true, [this](ByteView d) { dump_reply(d); }, error);
+  if (!reader) return stats_error(++counters_.stats_errors, error);
+  dump_ = Dump{std::move(reader), started->second, {}};
+}
+
+void KernelPort::dump_reply(ByteView datagram) {
+  if (!dump_) return;
+  auto r = netlink::parse_link_stats(datagram, dump_->seq);
+  if (r && !r->error) {
+    dump_->links.insert(dump_->links.end(), r->links.begin(), r->links.end());
+    if (!r->done) return;
+  }
+  // Done (or failed): the reader stops inside its own handler, which it allows.
+  Dump d = std::move(*dump_);
+  dump_.reset();
+  d.reader->stop();
+  if (!r || r->error) {
+    stats_error(
+        ++counters_.stats_errors,
+        r ? std::string("RTM_GETLINK dump: ") + std::strerror(-r->error) : r.error().message);
     return;
   }
   std::unordered_map<int, const netlink::LinkStats*> by_index;
-  by_index.reserve(all->size());
-  for (const auto& l : *all) by_index.emplace(l.ifindex, &l);
+  by_index.reserve(d.links.size());
+  for (const auto& l : d.links) by_index.emplace(l.ifindex, &l);
   for (auto& [call, s] : sessions_)
     if (auto f = by_index.find(s.ifindex); f != by_index.end())
       s.stats = kernel_counters(*f->second);
@@ -618,11 +658,8 @@ aaa::Counters KernelPort::data_counters(vpdn::CallId call) {
   auto it = sessions_.find(call);
   if (it == sessions_.end()) return {};
   const auto now = std::chrono::steady_clock::now();
-  if (!stats_read_at_ || now - *stats_read_at_ >= stats_max_age_) {
-    refresh_stats();
-    it = sessions_.find(call);
-  }
-  return it == sessions_.end() ? aaa::Counters{} : it->second.stats;
+  if (!stopped_ && (!stats_read_at_ || now - *stats_read_at_ >= stats_max_age_)) refresh_stats();
+  return it->second.stats;
 }
 
 aaa::Counters KernelPort::close_session(std::map<vpdn::CallId, Session>::iterator it,
@@ -678,6 +715,10 @@ aaa::Counters KernelPort::session_ip_down(vpdn::CallId call, std::uint16_t vt, I
 
 void KernelPort::stop() {
   stopped_ = true;
+  if (dump_) {
+    dump_->reader->stop();
+    dump_.reset();
+  }
   std::vector<std::pair<std::uint64_t, vpdn::CallId>> order;
   order.reserve(sessions_.size());
   for (const auto& [call, s] : sessions_) order.emplace_back(s.order, call);

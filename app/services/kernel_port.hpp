@@ -117,9 +117,12 @@ class KernelOps {
                                                      Ipv4 peer, std::uint16_t mtu) = 0;
   virtual Status<netlink::Error> add_route(Ipv4 address, int ifindex) = 0;
   virtual Status<netlink::Error> remove_route(Ipv4 address, int ifindex) = 0;
-  // Counters of every pppN (one rtnetlink dump; links of other kinds may be included where
-  // the kernel cannot filter) / of one link.
-  virtual Result<std::vector<netlink::LinkStats>, netlink::Error> ppp_link_stats() = 0;
+  // Sends a dump request for every pppN's counters (links of other kinds may come too where
+  // the kernel cannot filter) and returns the netlink socket its replies arrive on (owned by
+  // the ops; the caller only reads it, non-blocking, and decodes each datagram with
+  // netlink::parse_link_stats(bytes, seq) until done) and the request's sequence number.
+  virtual Result<std::pair<int, std::uint32_t>, netlink::Error> start_ppp_link_dump() = 0;
+  // One link's counters (a single round trip, blocking).
   virtual Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex) = 0;
 };
 
@@ -216,9 +219,12 @@ class KernelPort final : public vpdn::IpPort {
   // session's pppN counters read just before the unit goes.
   aaa::Counters session_ip_down(vpdn::CallId call, std::uint16_t vt, Ipv4 address) override;
   // The session's pppN counters as the calls layer counts its own (see kernel_counters()),
-  // from one dump of every pppN taken at most stats_max_age ago: displays of many sessions
-  // and interim accounting spread over time cost one netlink dump per interval, not one
-  // round trip per session. Zero for a call not in the kernel.
+  // as the last dump of every pppN left them. An ask when that is stats_max_age old starts
+  // the next dump, read on the io_context a few replies per wake-up (a dump of 100,000
+  // links takes seconds of kernel and parse time: done in one go it would stall the engine
+  // thread); the answer is the previous reading meanwhile. Displays of many sessions and
+  // interim accounting spread over time cost one dump per interval, never a round trip per
+  // session. Zero for a call not in the kernel or not read yet.
   aaa::Counters data_counters(vpdn::CallId call) override;
   // Default 5 s; zero reads on every ask (tests).
   void set_stats_max_age(std::chrono::steady_clock::duration age) { stats_max_age_ = age; }
@@ -257,6 +263,7 @@ class KernelPort final : public vpdn::IpPort {
   aaa::Counters close_session(std::map<vpdn::CallId, Session>::iterator it,
                               bool read_counters = true);
   void refresh_stats();
+  void dump_reply(ByteView datagram);
   // Writes `count` catch-up frames on the channel; the error text, empty when all went.
   std::string catch_up(int channel_fd, std::uint16_t count);
 
@@ -272,7 +279,13 @@ class KernelPort final : public vpdn::IpPort {
   std::shared_ptr<Bytes> buffer_;  // one receive buffer for every reader
   bool stopped_ = false;
   std::chrono::steady_clock::duration stats_max_age_ = std::chrono::seconds(5);
-  std::optional<std::chrono::steady_clock::time_point> stats_read_at_;
+  std::optional<std::chrono::steady_clock::time_point> stats_read_at_;  // last dump started
+  struct Dump {
+    std::shared_ptr<Reader> reader;
+    std::uint32_t seq = 0;
+    std::vector<netlink::LinkStats> links;
+  };
+  std::optional<Dump> dump_;  // in flight
 };
 
 // A pppN's counters the way the calls layer counts a session's frames (the L2TP payload:

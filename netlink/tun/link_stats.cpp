@@ -170,6 +170,17 @@ Result<std::vector<LinkStats>, Error> LinkStatsReader::transact(int ifindex,
   }
 }
 
+Result<std::uint32_t, Error> LinkStatsReader::send_dump(std::string_view kind) {
+  const std::uint32_t seq = ++seq_;
+  Bytes req = build_link_stats_request(0, kind, seq);
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  if (::sendto(fd_, req.data(), req.size(), 0, reinterpret_cast<const sockaddr*>(&kernel),
+               sizeof kernel) < 0)
+    return unexpected(sys_error("send RTM_GETLINK", errno));
+  return seq;
+}
+
 Result<std::vector<LinkStats>, Error> LinkStatsReader::dump(std::string_view kind) {
   return transact(0, kind);
 }

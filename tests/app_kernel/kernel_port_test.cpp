@@ -9,6 +9,9 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -147,19 +150,64 @@ class FakeOps final : public KernelOps {
   // not logged (the step logs above stay as they are).
   std::map<int, netlink::LinkStats> links;
   int dumps = 0, single_reads = 0;
+  bool hold_done = false;  // a dump that does not end (a lost reply)
+  FdPair dump_pair;
   std::vector<netlink::PppoL2tpParams> channel_params;
   bool fail_stats = false;
-  Result<std::vector<netlink::LinkStats>, netlink::Error> ppp_link_stats() override {
+  // The kernel's side of a dump: every link as an RTM_NEWLINK (two per datagram, as the
+  // kernel packs several), then NLMSG_DONE, queued on a socketpair whose near end
+  // KernelPort reads.
+  Result<std::pair<int, std::uint32_t>, netlink::Error> start_ppp_link_dump() override {
     ++dumps;
-    if (fail_stats)
-      return unexpected(netlink::Error{"receive RTM_GETLINK reply: timed out", EAGAIN});
-    std::vector<netlink::LinkStats> out;
-    for (const auto& [i, l] : links) out.push_back(l);
+    if (fail_stats) return unexpected(netlink::Error{"send RTM_GETLINK: No buffer space", ENOBUFS});
+    if (dump_pair.near < 0) {
+      dump_pair = dgram_pair();
+      far_fds.push_back(dump_pair.far);
+      far_fds.push_back(dump_pair.near);
+    }
+    const std::uint32_t seq = static_cast<std::uint32_t>(dumps) + 100;
+    std::vector<netlink::LinkStats> all;
+    for (const auto& [i, l] : links) all.push_back(l);
     netlink::LinkStats other;  // a link that is no session's (another pppN, or lo unfiltered)
     other.ifindex = 1;
     other.rx_packets = 999;
-    out.push_back(other);
-    return out;
+    all.push_back(other);
+    Bytes datagram;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      append_newlink(datagram, all[i], seq);
+      if (i % 2 == 1 || i + 1 == all.size()) {
+        if (i + 1 == all.size() && !hold_done) append_message(datagram, NLMSG_DONE, seq, Bytes(4));
+        (void)::send(dump_pair.far, datagram.data(), datagram.size(), 0);
+        datagram.clear();
+      }
+    }
+    return std::pair<int, std::uint32_t>{dump_pair.near, seq};
+  }
+  static void append_message(Bytes& out, std::uint16_t type, std::uint32_t seq, const Bytes& body) {
+    nlmsghdr h{};
+    h.nlmsg_len = static_cast<std::uint32_t>(sizeof h + body.size());
+    h.nlmsg_type = type;
+    h.nlmsg_seq = seq;
+    const auto* p = reinterpret_cast<const std::uint8_t*>(&h);
+    out.insert(out.end(), p, p + sizeof h);
+    out.insert(out.end(), body.begin(), body.end());
+  }
+  static void append_newlink(Bytes& out, const netlink::LinkStats& l, std::uint32_t seq) {
+    ifinfomsg ifi{};
+    ifi.ifi_index = l.ifindex;
+    Bytes body(reinterpret_cast<const std::uint8_t*>(&ifi),
+               reinterpret_cast<const std::uint8_t*>(&ifi) + sizeof ifi);
+    rtnl_link_stats64 st{};
+    st.rx_packets = l.rx_packets, st.tx_packets = l.tx_packets;
+    st.rx_bytes = l.rx_bytes, st.tx_bytes = l.tx_bytes;
+    nlattr a{};
+    a.nla_len = static_cast<std::uint16_t>(sizeof a + sizeof st);
+    a.nla_type = IFLA_STATS64;
+    body.insert(body.end(), reinterpret_cast<const std::uint8_t*>(&a),
+                reinterpret_cast<const std::uint8_t*>(&a) + sizeof a);
+    body.insert(body.end(), reinterpret_cast<const std::uint8_t*>(&st),
+                reinterpret_cast<const std::uint8_t*>(&st) + sizeof st);
+    append_message(out, RTM_NEWLINK, seq, body);
   }
   Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex) override {
     ++single_reads;
@@ -599,14 +647,18 @@ TEST(KernelCounters, PppnCountersGetTheirPppHeadersBack) {
   EXPECT_EQ(c.output_octets, 1000u + 5 * 4);
 }
 
-// Displays and interim accounting ask per session; one dump answers them all until it is
-// stats_max_age old.
+// Displays and interim accounting ask per session; one dump, read on the io_context (the
+// answer meanwhile is the previous reading), serves them all until it is stats_max_age old.
 TEST_F(KernelPortTest, SessionCountersComeFromOneDumpForAllSessions) {
   up({10, 1}, "10.9.0.2");  // ppp0, ifindex 100
   up({10, 2}, "10.9.0.3");  // ppp1, ifindex 101
   port->set_stats_max_age(std::chrono::hours(1));
   ops->links[100] = link(100, 3, 252, 4, 336);
   ops->links[101] = link(101, 1, 1000, 0, 0);
+  ops->links[102] = link(102, 1, 1, 1, 1);                   // a third datagram's worth
+  EXPECT_EQ(port->data_counters({10, 1}).input_octets, 0u);  // nothing read yet
+  EXPECT_EQ(port->data_counters({10, 2}).input_octets, 0u);
+  io.poll();
   EXPECT_EQ(port->data_counters({10, 1}).input_octets, 252u + 12);
   EXPECT_EQ(port->data_counters({10, 1}).output_packets, 4u);
   EXPECT_EQ(port->data_counters({10, 2}).input_octets, 1004u);
@@ -614,23 +666,29 @@ TEST_F(KernelPortTest, SessionCountersComeFromOneDumpForAllSessions) {
   EXPECT_EQ(ops->single_reads, 0);
   ops->links[100] = link(100, 30, 2520, 40, 3360);
   EXPECT_EQ(port->data_counters({10, 1}).input_packets, 3u);  // still the first reading
+  io.poll();
   EXPECT_EQ(ops->dumps, 1);
   port->set_stats_max_age(std::chrono::seconds(0));
+  EXPECT_EQ(port->data_counters({10, 1}).input_packets, 3u);  // a new dump is under way
+  io.poll();
   EXPECT_EQ(port->data_counters({10, 1}).input_packets, 30u);
-  EXPECT_EQ(ops->dumps, 2);
+  EXPECT_EQ(ops->dumps, 3);  // max age 0: each ask starts one
   // A call not in the kernel costs nothing and counts nothing.
   aaa::Counters none = port->data_counters({10, 9});
   EXPECT_EQ(none.input_packets + none.input_octets + none.output_octets, 0u);
-  EXPECT_EQ(ops->dumps, 2);
-  EXPECT_EQ(port->counters().stats_reads, 2u);
+  EXPECT_EQ(ops->dumps, 3);
+  EXPECT_EQ(port->counters().stats_reads, 3u);
+  EXPECT_EQ(port->counters().stats_errors, 0u);
 }
 
 // The accounting Stop needs the counts up to the end: session_ip_down reads that one pppN
-// before the unit goes, whatever the cache holds.
+// before the unit goes, whatever the last dump said.
 TEST_F(KernelPortTest, SessionDownReturnsTheLastReadingOfItsPppn) {
   up({10, 1}, "10.9.0.2");
   port->set_stats_max_age(std::chrono::hours(1));
   ops->links[100] = link(100, 3, 252, 3, 252);
+  port->data_counters({10, 1});
+  io.poll();
   EXPECT_EQ(port->data_counters({10, 1}).input_packets, 3u);
   ops->links[100] = link(100, 10, 5000, 9, 4000);
   aaa::Counters last = port->session_ip_down({10, 1}, 1, ip("10.9.0.2"));
@@ -646,13 +704,23 @@ TEST_F(KernelPortTest, FailedCounterReadsKeepTheLastReadingAndAreCounted) {
   up({10, 1}, "10.9.0.2");
   port->set_stats_max_age(std::chrono::seconds(0));
   ops->links[100] = link(100, 3, 252, 3, 252);
+  port->data_counters({10, 1});
+  io.poll();
+  ops->hold_done = true;  // the next dump never ends
+  ops->links[100] = link(100, 5, 500, 5, 500);
   EXPECT_EQ(port->data_counters({10, 1}).input_packets, 3u);
+  io.poll();
+  EXPECT_EQ(port->counters().stats_errors, 0u);
+  ops->hold_done = false;
   ops->fail_stats = true;
-  ops->links[100] = link(100, 7, 700, 7, 700);
+  // The unfinished dump is given up (1) and the new one cannot start (2).
   EXPECT_EQ(port->data_counters({10, 1}).input_packets, 3u);
-  EXPECT_EQ(port->session_ip_down({10, 1}, 1, ip("10.9.0.2")).input_packets, 3u);
   EXPECT_EQ(port->counters().stats_errors, 2u);
-  EXPECT_THAT(port->summary(), HasSubstr("counter read errors 2"));
+  io.poll();
+  EXPECT_EQ(port->data_counters({10, 1}).input_packets, 3u);                       // (3)
+  EXPECT_EQ(port->session_ip_down({10, 1}, 1, ip("10.9.0.2")).input_packets, 3u);  // (4)
+  EXPECT_EQ(port->counters().stats_errors, 4u);
+  EXPECT_THAT(port->summary(), HasSubstr("counter read errors 4"));
 }
 
 TEST_F(KernelPortTest, EverythingElsePassesToTheTunPort) {
@@ -875,8 +943,8 @@ class RealSocketOps final : public KernelOps {
   }
   Status<netlink::Error> add_route(Ipv4, int) override { return {}; }
   Status<netlink::Error> remove_route(Ipv4, int) override { return {}; }
-  Result<std::vector<netlink::LinkStats>, netlink::Error> ppp_link_stats() override {
-    return std::vector<netlink::LinkStats>{};
+  Result<std::pair<int, std::uint32_t>, netlink::Error> start_ppp_link_dump() override {
+    return unexpected(netlink::Error{"no link dumps here", EOPNOTSUPP});
   }
   Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex) override {
     netlink::LinkStats l;
