@@ -8,7 +8,9 @@
 # Usage: sudo bench/e2e/lns_memory.sh [COUNT...]          (default: 1000 10000)
 #   WINDOW=S (default 90; 0 = memory only), CONC=C (vpdn-dial --concurrency, default 500),
 #   RATE=R (default 5000), HOLD=S (`ppp timer hold S` on the template, LCP echo interval;
-#   default: vpdnd's 10 s), VPDND_BUILD_DIR (default build). Bounded (timeout), cleans up.
+#   default: vpdnd's 10 s), TUNNELS=N (vpdn-dial --tunnels: users over N tunnels from N
+#   source ports; needed past 65,535 sessions, default 1), VPDND_BUILD_DIR (default build).
+#   Past 60,000 sessions the pool and template are a /14. Bounded (timeout), cleans up.
 set -uo pipefail
 {
 counts=("$@")
@@ -44,16 +46,18 @@ hz=$(getconf CLK_TCK)
 run() {
   local count=$1 lns dialp rss0 rss1 anon0 anon1 t0 t1 c0 c1 est i
   ip netns add "$ns" && in_ns ip link set lo up || return 1
+  local pool_end=10.200.255.250 mask=255.255.0.0
+  [ "$count" -gt 60000 ] && pool_end=10.203.255.250 mask=255.252.0.0
   {
     cat <<CFG
 sysname LNS
 l2tp enable
-ip pool 1 10.200.0.10 10.200.255.250
+ip pool 1 10.200.0.10 $pool_end
 domain system
  authentication ppp local
 interface Virtual-Template1
  ppp authentication-mode chap
- ip address 10.200.0.1 255.255.0.0
+ ip address 10.200.0.1 $mask
  remote address pool 1
 l2tp-group 1
  undo tunnel authentication
@@ -73,12 +77,12 @@ CFG
   sleep 1
   rss0=$(rss_kib "$lns") anon0=$(anon_kib "$lns")
   t0=$(date +%s.%N)
-  ip netns exec "$ns" timeout $((window + 200)) "$dial" --l2tp 127.0.0.1 --user 'user{n}' --password pw --count "$count" \
-    --rate "$rate" --concurrency "$conc" --hold -1 --timeout 60 >"$work/dial-$count.log" 2>&1 &
+  ip netns exec "$ns" timeout $((window + 200 + count / 200)) "$dial" --l2tp 127.0.0.1 --user 'user{n}' --password pw --count "$count" \
+    --tunnels "${TUNNELS:-1}" --rate "$rate" --concurrency "$conc" --hold -1 --timeout 60 >"$work/dial-$count.log" 2>&1 &
   dialp=$!
   pids+=("$dialp")
   est=0
-  for _ in $(seq 1 180); do
+  for _ in $(seq 1 $((count / 200 > 180 ? count / 200 : 180))); do
     sleep 1
     est=$(grep -o 'established=[0-9]*' "$work/dial-$count.log" | tail -n 1 | cut -d= -f2)
     est=${est:-0}
@@ -114,7 +118,7 @@ CFG
   ip netns del "$ns"
 }
 
-echo "== lns_memory: counts=${counts[*]} window=${window}s concurrency=$conc rate=$rate hold=${HOLD:-default} build=$build"
+echo "== lns_memory: counts=${counts[*]} window=${window}s concurrency=$conc rate=$rate hold=${HOLD:-default} tunnels=${TUNNELS:-1} build=$build"
 rc=0
 for c in "${counts[@]}"; do run "$c" || rc=1; done
 exit $rc
