@@ -165,11 +165,7 @@ class NetlinkKernelOps final : public KernelOps {
     return rtnl_->remove_route(address, 32, ifindex);
   }
   Result<std::pair<int, std::uint32_t>, netlink::Error> start_ppp_link_dump() override {
-    if (!dump_) {
-      auto r = netlink::LinkStatsReader::open();
-      if (!r) return unexpected(r.error());
-      dump_ = std::move(*r);
-    }
+    if (auto s = open_once(dump_); !s) return unexpected(s.error());
     auto seq = dump_->send_dump("ppp");
     if (!seq) return unexpected(seq.error());
     return std::pair<int, std::uint32_t>{dump_->fd(), *seq};
@@ -180,27 +176,18 @@ class NetlinkKernelOps final : public KernelOps {
   }
 
  private:
-  Status<netlink::Error> genl() {
-    if (genl_) return {};
-    auto g = netlink::KernelL2tp::open();
-    if (!g) return unexpected(g.error());
-    genl_ = std::move(*g);
-    return {};
-  }
-  Status<netlink::Error> rtnl() {
-    if (rtnl_) return {};
-    auto r = netlink::RouteNetlink::open();
+  // Each netlink socket is opened on first use and kept.
+  template <class T>
+  static Status<netlink::Error> open_once(std::unique_ptr<T>& p) {
+    if (p) return {};
+    auto r = T::open();
     if (!r) return unexpected(r.error());
-    rtnl_ = std::move(*r);
+    p = std::move(*r);
     return {};
   }
-  Status<netlink::Error> stats() {
-    if (stats_) return {};
-    auto r = netlink::LinkStatsReader::open();
-    if (!r) return unexpected(r.error());
-    stats_ = std::move(*r);
-    return {};
-  }
+  Status<netlink::Error> genl() { return open_once(genl_); }
+  Status<netlink::Error> rtnl() { return open_once(rtnl_); }
+  Status<netlink::Error> stats() { return open_once(stats_); }
   std::unique_ptr<netlink::KernelL2tp> genl_;
   std::unique_ptr<netlink::RouteNetlink> rtnl_;
   std::unique_ptr<netlink::LinkStatsReader> stats_;  // blocking single-link reads
