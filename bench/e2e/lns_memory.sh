@@ -9,8 +9,8 @@
 #   WINDOW=S (default 90; 0 = memory only), CONC=C (vpdn-dial --concurrency, default 500),
 #   RATE=R (default 5000), HOLD=S (`ppp timer hold S` on the template, LCP echo interval;
 #   default: vpdnd's 10 s), TUNNELS=N (vpdn-dial --tunnels: users over N tunnels from N
-#   source ports; needed past 65,535 sessions, default 1), VPDND_BUILD_DIR (default build).
-#   Past 60,000 sessions the pool and template are a /14. Bounded (timeout), cleans up.
+#   source ports, default 1), VPDND_BUILD_DIR (default build). One /16 pool: at most 65,000
+#   sessions (a pool holds at most 65,536 addresses). Bounded (timeout), cleans up.
 set -uo pipefail
 {
 counts=("$@")
@@ -46,18 +46,16 @@ hz=$(getconf CLK_TCK)
 run() {
   local count=$1 lns dialp rss0 rss1 anon0 anon1 t0 t1 c0 c1 est i
   ip netns add "$ns" && in_ns ip link set lo up || return 1
-  local pool_end=10.200.255.250 mask=255.255.0.0
-  [ "$count" -gt 60000 ] && pool_end=10.203.255.250 mask=255.252.0.0
   {
     cat <<CFG
 sysname LNS
 l2tp enable
-ip pool 1 10.200.0.10 $pool_end
+ip pool 1 10.200.0.10 10.200.255.250
 domain system
  authentication ppp local
 interface Virtual-Template1
  ppp authentication-mode chap
- ip address 10.200.0.1 $mask
+ ip address 10.200.0.1 255.255.0.0
  remote address pool 1
 l2tp-group 1
  undo tunnel authentication
