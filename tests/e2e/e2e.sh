@@ -460,6 +460,14 @@ if [ $kernel = 1 ]; then
   rx=$(($(ppp_counter rx_packets) - rx_before)) tx=$(($(ppp_counter tx_packets) - tx_before))
   echo "kernel: pppN counters grew by $rx packets in, $tx out"
   [ "$rx" -ge "$pings" ] && [ "$tx" -ge "$pings" ] || fail "pings did not cross pppN ($rx in, $tx out for $pings)"
+  if [ "$scenario" = nas-radius ]; then
+    # The displays add pppN's counters too (from a dump the first ask starts, read as it
+    # comes in): the 3 echo requests of 1028 IP octets show as input.
+    va_in_bytes() { cli "$ns_lns" "display virtual-access" 2>/dev/null | tr -d '\r' | awk '/^Input:/ {print $4; exit}'; }
+    va_counts_pings() { [ "$(va_in_bytes)" -ge $((3 * 1028)) ] 2>/dev/null; }
+    wait_for 10 va_counts_pings || fail "display virtual-access input does not count the pings: $(va_in_bytes) bytes"
+    echo "kernel: display virtual-access input $(va_in_bytes) bytes"
+  fi
 fi
 
 # ---- what the boxes show ---------------------------------------------------------------
