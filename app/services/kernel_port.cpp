@@ -598,14 +598,16 @@ void stats_error(std::uint64_t n, const std::string& what) {
 }  // namespace
 
 void KernelPort::refresh_stats() {
-  stats_read_at_ = std::chrono::steady_clock::now();
-  // One that has not ended by now (a lost reply) is given up; its late replies carry the
-  // old sequence number and are skipped.
+  const auto now = std::chrono::steady_clock::now();
   if (dump_) {
+    if (now - dump_->started < dump_timeout_) return;  // still reading the last one
+    // A lost reply: given up; its late replies carry the old sequence number and are
+    // skipped.
     dump_->reader->stop();
     dump_.reset();
-    stats_error(++counters_.stats_errors, "a dump did not finish within stats_max_age");
+    stats_error(++counters_.stats_errors, "a dump did not finish within the dump timeout");
   }
+  stats_read_at_ = now;
   ++counters_.stats_reads;
   auto started = ops_->start_ppp_link_dump();
   if (!started) return stats_error(++counters_.stats_errors, started.error().message);
@@ -613,7 +615,7 @@ void KernelPort::refresh_stats() {
   auto reader = start_reader(
       started->first, true, [this](ByteView d) { dump_reply(d); }, error);
   if (!reader) return stats_error(++counters_.stats_errors, error);
-  dump_ = Dump{std::move(reader), started->second, {}};
+  dump_ = Dump{std::move(reader), started->second, {}, now};
 }
 
 void KernelPort::dump_reply(ByteView datagram) {

@@ -226,8 +226,11 @@ class KernelPort final : public vpdn::IpPort {
   // interim accounting spread over time cost one dump per interval, never a round trip per
   // session. Zero for a call not in the kernel or not read yet.
   aaa::Counters data_counters(vpdn::CallId call) override;
-  // Default 5 s; zero reads on every ask (tests).
+  // Default 5 s; zero starts a dump on every ask that finds none under way (tests).
   void set_stats_max_age(std::chrono::steady_clock::duration age) { stats_max_age_ = age; }
+  // A dump still unfinished this long after it started is given up (a lost reply) when
+  // the next is due. Default 60 s: 100,000 pppN take seconds on a busy host.
+  void set_dump_timeout(std::chrono::steady_clock::duration t) { dump_timeout_ = t; }
   bool user_data_visible(vpdn::CallId call) const override { return !in_kernel(call); }
   // A PPP frame (FF 03 optional) from the calls layer for `call`: written to its channel fd
   // when the call is in the kernel (true); false otherwise or when the write fails, and the
@@ -279,11 +282,13 @@ class KernelPort final : public vpdn::IpPort {
   std::shared_ptr<Bytes> buffer_;  // one receive buffer for every reader
   bool stopped_ = false;
   std::chrono::steady_clock::duration stats_max_age_ = std::chrono::seconds(5);
+  std::chrono::steady_clock::duration dump_timeout_ = std::chrono::seconds(60);
   std::optional<std::chrono::steady_clock::time_point> stats_read_at_;  // last dump started
   struct Dump {
     std::shared_ptr<Reader> reader;
     std::uint32_t seq = 0;
     std::vector<netlink::LinkStats> links;
+    std::chrono::steady_clock::time_point started;
   };
   std::optional<Dump> dump_;  // in flight
 };
