@@ -217,14 +217,13 @@ TEST_F(DialL2tp, ManyUsersOverOneTunnelWithChallenge) {
 TEST_F(DialL2tp, UsersSpreadOverSeveralTunnels) {
   start(false, 23105);
   std::string out;
-  int rc = dial(
-      "--l2tp 127.0.0.1:23105 --user 'u{n}' --password pw --count 8 --tunnels 4 --rate 500 "
-      "--hold 0.5",
-      out);
-  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(dial("--l2tp 127.0.0.1:23105 --user 'u{n}' --password pw --count 8 --tunnels 4 "
+                 "--rate 500 --hold 0.5",
+                 out),
+            0)
+      << out;
   EXPECT_EQ(summary(out)["established"], "8") << out;
-  EXPECT_EQ(lns_->incoming.load(), 8);
-  EXPECT_EQ(lns_->distinct_tunnels.load(), 4u);
+  EXPECT_EQ(lns_->distinct_tunnels.load(), 4u) << out;
 }
 
 TEST_F(DialL2tp, WithoutTunnelAuthentication) {
