@@ -202,6 +202,11 @@ struct Counters {
   std::uint64_t output_octets = 0;  // to the user
   std::uint64_t input_packets = 0;
   std::uint64_t output_packets = 0;
+  Counters& operator+=(const Counters& o) {
+    input_octets += o.input_octets, output_octets += o.output_octets;
+    input_packets += o.input_packets, output_packets += o.output_packets;
+    return *this;
+  }
 };
 
 struct RadiusAccountingRequest {

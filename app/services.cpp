@@ -233,7 +233,9 @@ class ApplianceServices final : public Services,
       KernelSessionInfo i;
       i.peer_session_id = *peer_session;
       auto seq = sequencing_.find({call.tunnel, call.session});
-      i.sequencing = seq == sequencing_.end() || seq->second;  // unknown: do not risk it
+      if (seq == sequencing_.end()) return std::nullopt;  // recorded at ICCN: gone since
+      i.sequencing = seq->second.on;
+      i.data_sent = seq->second.sent;
       const auto& cfg = store_.running();
       if (auto t = cfg.virtual_templates.find(vt); t != cfg.virtual_templates.end()) {
         i.template_address = t->second.ip_address;
@@ -309,7 +311,15 @@ class ApplianceServices final : public Services,
     return out;
   }
   std::vector<vpdn::SessionStatus> l2tp_sessions() const override {
-    return l2tp_ ? l2tp_->snapshot_sessions() : std::vector<vpdn::SessionStatus>{};
+    auto out = l2tp_ ? l2tp_->snapshot_sessions() : std::vector<vpdn::SessionStatus>{};
+    // A session in the kernel: its data no longer crosses the engine.
+    if (kernel_)
+      for (auto& s : out) {
+        const aaa::Counters k = kernel_->data_counters({s.tunnel_local_id, s.local_id});
+        s.packets_in += k.input_packets, s.bytes_in += k.input_octets;
+        s.packets_out += k.output_packets, s.bytes_out += k.output_octets;
+      }
+    return out;
   }
   vpdn::L2tpStatistics l2tp_statistics() const override {
     vpdn::L2tpStatistics s;
@@ -610,7 +620,7 @@ class ApplianceServices final : public Services,
     // that arrives meanwhile (the LAC passes on the user's early IPCP right behind ICCN,
     // often in the same receive batch) is held and replayed, not dropped.
     pending_[s.ref];
-    if (kernel_) sequencing_[s.ref] = s.sequencing_required;
+    if (kernel_) sequencing_[s.ref] = {s.sequencing_required, 0};
     engine_.post([this, alive = std::weak_ptr<bool>(alive_), call = std::move(call)] {
       if (alive.expired() || !*alive.lock() || !lns_) return;
       vpdn::SessionRef ref{call.id.tunnel, call.id.session};
@@ -638,7 +648,13 @@ class ApplianceServices final : public Services,
 
   // ---- vpdn::L2tpPort (LnsCalls -> engine)
   void send_ppp(vpdn::CallId call, ByteView frame) override {
-    l2tp_->send_data({call.tunnel, call.session}, frame);
+    // A session in the kernel sends through its channel: with data sequencing only the
+    // kernel may number its data messages; until then the engine's are counted.
+    if (kernel_ && kernel_->send_ppp(call, frame)) return;
+    if (l2tp_->send_data({call.tunnel, call.session}, frame) && kernel_)
+      if (auto s = sequencing_.find({call.tunnel, call.session});
+          s != sequencing_.end() && s->second.on)
+        ++s->second.sent;
   }
   void hang_up(vpdn::CallId call, vpdn::HangupCause cause) override {
     sequencing_.erase({call.tunnel, call.session});
@@ -944,7 +960,12 @@ class ApplianceServices final : public Services,
   std::unique_ptr<aaa::DaeServer> dae_;
   std::vector<std::unique_ptr<AccessInterface>> access_;    // index = AccessId::port
   std::map<vpdn::SessionRef, std::vector<Bytes>> pending_;  // LNS sessions before PPP starts
-  std::map<vpdn::SessionRef, bool> sequencing_;             // kernel mode: LNS sessions' data Ns/Nr
+  // Kernel mode, LNS sessions: data Ns/Nr on, and how many data messages the engine sent.
+  struct DataSequencing {
+    bool on = false;
+    std::uint16_t sent = 0;
+  };
+  std::map<vpdn::SessionRef, DataSequencing> sequencing_;
   bool udp_open_ = false;
 };
 

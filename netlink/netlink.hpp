@@ -11,6 +11,8 @@
 //    (rtnl_link, rtnl_addr, rtnl_route) — never `ip` commands.
 //  - RouteTable: the host routes (/32 per session address) a TUN carries; removes what it
 //    added on destruction.
+//  - LinkStatsReader: link counters (RTM_GETLINK, one dump for every pppN) for the kernel
+//    sessions' accounting.
 //  - AddressMap<V>: destination IPv4 -> session lookup for the TUN->session direction.
 //  - UdpBatchSocket: recvmmsg/sendmmsg wrapper for the L2TP data path.
 //  - Kernel L2TP backend: detection (genetlink family "l2tp"), message builders for
@@ -217,6 +219,64 @@ class RouteNetlink {
   std::unique_ptr<Impl> impl_;
 };
 
+// ---- link counters (rtnetlink RTM_GETLINK, no libnl: a dump of many links is parsed in place) --
+
+// The counters the kernel keeps for one link (IFLA_STATS64; IFLA_STATS when 64 is absent).
+// rx: what arrived on the link (on a pppN: from the user), tx: what left by it.
+struct LinkStats {
+  int ifindex = 0;
+  std::uint64_t rx_packets = 0, tx_packets = 0, rx_bytes = 0, tx_bytes = 0;
+};
+
+// An RTM_GETLINK request (ifinfomsg + attributes). ifindex > 0: that one link (the reply is
+// one RTM_NEWLINK or an NLMSG_ERROR). ifindex 0: a dump (NLM_F_DUMP) of every link of
+// `kind` ("ppp"), filtered by the kernel through IFLA_LINKINFO/IFLA_INFO_KIND, so links of
+// other kinds are never sent; an empty kind (or one whose module is not loaded: the kernel
+// then ignores the filter) dumps every link, so readers match links by ifindex.
+Bytes build_link_stats_request(int ifindex, std::string_view kind, std::uint32_t seq);
+
+// One recv()'s worth of netlink replies decoded: the RTM_NEWLINK messages' counters,
+// whether NLMSG_DONE ended the dump, and `error` (a negative errno) from an NLMSG_ERROR
+// that is not a plain ack. Messages other than RTM_NEWLINK are skipped, and so are (counted
+// as `stale`) those whose sequence number is not `seq` when seq != 0: a late reply to an
+// earlier request that timed out. A malformed length fails the whole buffer.
+struct LinkStatsReply {
+  std::vector<LinkStats> links;
+  bool done = false;
+  int error = 0;
+  std::size_t stale = 0;
+};
+Result<LinkStatsReply, Error> parse_link_stats(ByteView messages, std::uint32_t seq = 0);
+
+// Reads link counters over its own NETLINK_ROUTE socket (a dump never interleaves with
+// RouteNetlink's requests). Replies are awaited with a receive timeout (1 s): the kernel
+// answers at once, and a lost reply must not hang the caller.
+class LinkStatsReader {
+ public:
+  static Result<std::unique_ptr<LinkStatsReader>, Error> open();
+  ~LinkStatsReader();
+  LinkStatsReader(const LinkStatsReader&) = delete;
+  LinkStatsReader& operator=(const LinkStatsReader&) = delete;
+  // Every link of `kind` in one dump.
+  Result<std::vector<LinkStats>, Error> dump(std::string_view kind);
+  // One link.
+  Result<LinkStats, Error> get(int ifindex);
+  // For an event loop: sends the dump request and returns its sequence number; the caller
+  // reads fd() (one reply datagram per recv; the kernel builds the next as each is read, so
+  // reading them a few at a time never stalls the loop on a dump of many links) and decodes
+  // each with parse_link_stats(bytes, seq) until `done`. dump()/get() must not be used on
+  // a reader whose fd the caller made non-blocking.
+  Result<std::uint32_t, Error> send_dump(std::string_view kind);
+  int fd() const { return fd_; }
+
+ private:
+  explicit LinkStatsReader(int fd);
+  Result<std::vector<LinkStats>, Error> transact(int ifindex, std::string_view kind);
+  int fd_;
+  std::uint32_t seq_ = 0;
+  Bytes buffer_;
+};
+
 // Host routes of one device: one /32 per session address. Remembers what it added and
 // removes it again on remove_all() or destruction, so a session end or a daemon stop
 // leaves no route behind.
@@ -391,6 +451,11 @@ struct PppoL2tpParams {
   Endpoint peer;    // the LAC/LNS address and port the tunnel talks to
   std::uint16_t tunnel_id = 0, session_id = 0;            // ours: match incoming packets
   std::uint16_t peer_tunnel_id = 0, peer_session_id = 0;  // the peer's: put on outgoing ones
+  // Data sequencing (PPPOL2TP_SO_SENDSEQ/RECVSEQ): the kernel puts Ns on every data message
+  // it sends, from 0, and requires them on what it receives (it takes the first one's Ns
+  // as its starting point). lns_mode (PPPOL2TP_SO_LNSMODE): we are the LNS, so a peer's
+  // sequenced data does not switch our own sending on by itself.
+  bool send_seq = false, recv_seq = false, lns_mode = false;
 };
 
 // The bytes of `struct sockaddr_pppol2tp` (packed, 38 octets) for connect(): sa_family
@@ -404,6 +469,7 @@ Bytes build_pppol2tp_sockaddr(const PppoL2tpParams& p);
 enum class PppoL2tpStep : std::uint8_t {
   open_socket,     // socket(AF_PPPOX, SOCK_DGRAM, PX_PROTO_OL2TP)
   connect_socket,  // connect(sockaddr_pppol2tp)
+  set_options,     // setsockopt SOL_PPPOL2TP: LNSMODE, SENDSEQ, RECVSEQ (those asked for)
   get_channel,     // ioctl(PPPIOCGCHAN) on the socket: the channel index
   open_channel,    // open("/dev/ppp")
   attach_channel,  // ioctl(PPPIOCATTCHAN, channel index) on that fd

@@ -176,8 +176,20 @@ class IpPort {
   virtual void session_ip_up(CallId call, std::uint16_t vt, Ipv4 address) {
     (void)call, (void)vt, (void)address;
   }
-  virtual void session_ip_down(CallId call, std::uint16_t vt, Ipv4 address) {
+  // Returns what the data plane itself counted for the call while it held it (the call's
+  // final data_counters), for the call to add to its own counts; zero when the calls layer
+  // saw every packet.
+  virtual aaa::Counters session_ip_down(CallId call, std::uint16_t vt, Ipv4 address) {
     (void)call, (void)vt, (void)address;
+    return {};
+  }
+  // The call's user data the data plane switched without the calls layer (a session in the
+  // kernel): octets and packets so far, as the calls layer counts its own (L2TP payload,
+  // FF 03 included), added to them for accounting and displays. May lag by the data
+  // plane's refresh interval; session_ip_down's value is exact.
+  virtual aaa::Counters data_counters(CallId call) {
+    (void)call;
+    return {};
   }
   // False when the call's data bypasses the calls layer (moved into the kernel), so its
   // idle time cannot be measured here.

@@ -13,6 +13,7 @@
 #include <boost/system/system_error.hpp>
 #include <cerrno>
 #include <cstring>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -163,24 +164,34 @@ class NetlinkKernelOps final : public KernelOps {
     if (auto s = rtnl(); !s) return s;
     return rtnl_->remove_route(address, 32, ifindex);
   }
+  Result<std::pair<int, std::uint32_t>, netlink::Error> start_ppp_link_dump() override {
+    if (auto s = open_once(dump_); !s) return unexpected(s.error());
+    auto seq = dump_->send_dump("ppp");
+    if (!seq) return unexpected(seq.error());
+    return std::pair<int, std::uint32_t>{dump_->fd(), *seq};
+  }
+  Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex) override {
+    if (auto s = stats(); !s) return unexpected(s.error());
+    return stats_->get(ifindex);
+  }
 
  private:
-  Status<netlink::Error> genl() {
-    if (genl_) return {};
-    auto g = netlink::KernelL2tp::open();
-    if (!g) return unexpected(g.error());
-    genl_ = std::move(*g);
-    return {};
-  }
-  Status<netlink::Error> rtnl() {
-    if (rtnl_) return {};
-    auto r = netlink::RouteNetlink::open();
+  // Each netlink socket is opened on first use and kept.
+  template <class T>
+  static Status<netlink::Error> open_once(std::unique_ptr<T>& p) {
+    if (p) return {};
+    auto r = T::open();
     if (!r) return unexpected(r.error());
-    rtnl_ = std::move(*r);
+    p = std::move(*r);
     return {};
   }
+  Status<netlink::Error> genl() { return open_once(genl_); }
+  Status<netlink::Error> rtnl() { return open_once(rtnl_); }
+  Status<netlink::Error> stats() { return open_once(stats_); }
   std::unique_ptr<netlink::KernelL2tp> genl_;
   std::unique_ptr<netlink::RouteNetlink> rtnl_;
+  std::unique_ptr<netlink::LinkStatsReader> stats_;  // blocking single-link reads
+  std::unique_ptr<netlink::LinkStatsReader> dump_;   // read non-blocking by KernelPort
 };
 
 std::string call_key(vpdn::CallId c) {
@@ -220,7 +231,7 @@ std::string_view describe(KernelStep step) {
     case KernelStep::session_info:
       return "session info";
     case KernelStep::sequencing:
-      return "data sequencing on";
+      return "data sequencing catch-up too long";
     case KernelStep::tunnel_socket:
       return "tunnel UDP socket";
     case KernelStep::create_tunnel:
@@ -321,6 +332,7 @@ struct KernelPort::Session {
   int ifindex = 0;
   std::string ifname;
   std::uint64_t order = 0;
+  aaa::Counters stats;  // the last reading of pppN's counters (kernel_counters)
   std::unique_ptr<KernelChannel> channel;
   std::shared_ptr<Reader> channel_reader, unit_reader;
 };
@@ -415,9 +427,11 @@ void KernelPort::session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address
   if (!info->template_address)
     return fail(call, KernelStep::session_info,
                 "virtual-template " + std::to_string(vt) + " has no ip address for pppN");
-  if (info->sequencing)
+  if (info->sequencing && info->data_sent > kMaxCatchUp)
     return fail(call, KernelStep::sequencing,
-                "data messages carry Ns/Nr (flow control), which the engine numbers");
+                "the engine sent " + std::to_string(info->data_sent) +
+                    " sequenced data messages, more than the kernel catches up on (" +
+                    std::to_string(kMaxCatchUp) + ")");
 
   auto t = tunnels_.find(call.tunnel);
   if (t == tunnels_.end()) {
@@ -474,11 +488,22 @@ void KernelPort::session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address
   cp.session_id = call.session;
   cp.peer_tunnel_id = tunnel.peer_tunnel_id;
   cp.peer_session_id = info->peer_session_id;
+  // Not LNS mode and receive sequencing not required: the kernel then keeps numbering while
+  // the peer numbers, and stops (rather than discard the peer's data, as LNS mode does) when
+  // a LAC sends without Ns, which the user-space path accepts too.
+  cp.send_seq = info->sequencing;
   auto channel = ops_->open_channel(cp);
   if (!channel) {
     fail(call, fallback_reason(KernelStep::open_channel, channel.error().code),
          channel.error().message);
     return release_tunnel_if_unused(call.tunnel);
+  }
+  if (info->sequencing && info->data_sent > 0) {
+    if (std::string e = catch_up((*channel)->channel_fd(), info->data_sent); !e.empty()) {
+      fail(call, KernelStep::open_channel, (*channel)->ifname() + ": " + e);
+      channel->reset();
+      return release_tunnel_if_unused(call.tunnel);
+    }
   }
   Session s;
   s.vt = vt;
@@ -526,9 +551,119 @@ void KernelPort::session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address
   sessions_.emplace(call, std::move(s));
 }
 
-void KernelPort::close_session(std::map<vpdn::CallId, Session>::iterator it) {
+// LCP Discard-Request (RFC 1661 5.8), Magic-Number zero: any PPP that gets one drops it.
+std::string KernelPort::catch_up(int channel_fd, std::uint16_t count) {
+  if (channel_fd < 0) return "no channel fd to send the catch-up frames on";
+  for (std::uint16_t i = 0; i < count; ++i) {
+    const std::uint8_t frame[] = {0xc0, 0x21, 0x0b, static_cast<std::uint8_t>(i), 0x00, 0x08, 0x00,
+                                  0x00, 0x00, 0x00};
+    if (::write(channel_fd, frame, sizeof frame) != static_cast<ssize_t>(sizeof frame))
+      return "catch-up frame " + std::to_string(i + 1) + " of " + std::to_string(count) + ": " +
+             std::strerror(errno);
+    ++counters_.catch_up_frames;
+  }
+  return {};
+}
+
+bool KernelPort::send_ppp(vpdn::CallId call, ByteView frame) {
+  auto it = sessions_.find(call);
+  if (it == sessions_.end() || !it->second.channel) return false;
+  const int fd = it->second.channel->channel_fd();
+  if (fd < 0) return false;
+  // ppp_generic channels carry protocol + information; pppol2tp puts FF 03 back on.
+  if (frame.size() >= 2 && frame[0] == 0xff && frame[1] == 0x03) frame = frame.subspan(2);
+  if (::write(fd, frame.data(), frame.size()) != static_cast<ssize_t>(frame.size())) {
+    ++counters_.write_errors;
+    return false;
+  }
+  ++counters_.ppp_frames_down;
+  return true;
+}
+
+aaa::Counters kernel_counters(const netlink::LinkStats& s) {
+  aaa::Counters c;
+  c.input_packets = s.rx_packets;
+  c.input_octets = s.rx_bytes + 4 * s.rx_packets;
+  c.output_packets = s.tx_packets;
+  c.output_octets = s.tx_bytes + 4 * s.tx_packets;
+  return c;
+}
+
+namespace {
+void stats_error(std::uint64_t n, const std::string& what) {
+  // The last readings stay; the next ask after stats_max_age tries again.
+  if (n <= 10 || n % 1000 == 0)
+    log_warning(DebugModule::l2tp, "kernel data plane: reading pppN counters: " + what);
+}
+}  // namespace
+
+void KernelPort::refresh_stats() {
+  const auto now = std::chrono::steady_clock::now();
+  if (dump_) {
+    if (now - dump_->started < dump_timeout_) return;  // still reading the last one
+    // A lost reply: given up; its late replies carry the old sequence number and are
+    // skipped.
+    dump_->reader->stop();
+    dump_.reset();
+    stats_error(++counters_.stats_errors, "a dump did not finish within the dump timeout");
+  }
+  stats_read_at_ = now;
+  ++counters_.stats_reads;
+  auto started = ops_->start_ppp_link_dump();
+  if (!started) return stats_error(++counters_.stats_errors, started.error().message);
+  std::string error;
+  auto reader = start_reader(
+      started->first, true, [this](ByteView d) { dump_reply(d); }, error);
+  if (!reader) return stats_error(++counters_.stats_errors, error);
+  dump_ = Dump{std::move(reader), started->second, {}, now};
+}
+
+void KernelPort::dump_reply(ByteView datagram) {
+  if (!dump_) return;
+  auto r = netlink::parse_link_stats(datagram, dump_->seq);
+  if (r && !r->error) {
+    dump_->links.insert(dump_->links.end(), r->links.begin(), r->links.end());
+    if (!r->done) return;
+  }
+  // Done (or failed): the reader stops inside its own handler, which it allows.
+  Dump d = std::move(*dump_);
+  dump_.reset();
+  d.reader->stop();
+  if (!r || r->error) {
+    stats_error(
+        ++counters_.stats_errors,
+        r ? std::string("RTM_GETLINK dump: ") + std::strerror(-r->error) : r.error().message);
+    return;
+  }
+  std::unordered_map<int, const netlink::LinkStats*> by_index;
+  by_index.reserve(d.links.size());
+  for (const auto& l : d.links) by_index.emplace(l.ifindex, &l);
+  for (auto& [call, s] : sessions_)
+    if (auto f = by_index.find(s.ifindex); f != by_index.end())
+      s.stats = kernel_counters(*f->second);
+}
+
+aaa::Counters KernelPort::data_counters(vpdn::CallId call) {
+  auto it = sessions_.find(call);
+  if (it == sessions_.end()) return {};
+  const auto now = std::chrono::steady_clock::now();
+  if (!stopped_ && (!stats_read_at_ || now - *stats_read_at_ >= stats_max_age_)) refresh_stats();
+  return it->second.stats;
+}
+
+aaa::Counters KernelPort::close_session(std::map<vpdn::CallId, Session>::iterator it,
+                                        bool read_counters) {
   const vpdn::CallId call = it->first;
   Session& s = it->second;
+  // The last reading, while pppN still exists: what accounting Stop reports.
+  if (read_counters) {
+    ++counters_.stats_reads;
+    if (auto l = ops_->link_stats(s.ifindex))
+      s.stats = kernel_counters(*l);
+    else
+      ++counters_.stats_errors;
+  }
+  const aaa::Counters final_counts = s.stats;
   if (s.channel_reader) s.channel_reader->stop();
   if (s.unit_reader) s.unit_reader->stop();
   if (auto r = ops_->remove_route(s.address, s.ifindex); !r) {
@@ -540,6 +675,7 @@ void KernelPort::close_session(std::map<vpdn::CallId, Session>::iterator it) {
   if (t != tunnels_.end() && t->second.sessions > 0) --t->second.sessions;
   sessions_.erase(it);
   release_tunnel_if_unused(call.tunnel);
+  return final_counts;
 }
 
 void KernelPort::release_tunnel_if_unused(std::uint16_t tunnel) {
@@ -558,21 +694,28 @@ void KernelPort::release_tunnel_if_unused(std::uint16_t tunnel) {
   log_info(DebugModule::l2tp, "tunnel=" + std::to_string(tunnel) + " kernel tunnel deleted");
 }
 
-void KernelPort::session_ip_down(vpdn::CallId call, std::uint16_t vt, Ipv4 address) {
+aaa::Counters KernelPort::session_ip_down(vpdn::CallId call, std::uint16_t vt, Ipv4 address) {
+  aaa::Counters c;
   auto it = sessions_.find(call);
-  if (it != sessions_.end()) close_session(it);
-  inner_.session_ip_down(call, vt, address);
+  if (it != sessions_.end()) c = close_session(it);
+  c += inner_.session_ip_down(call, vt, address);
+  return c;
 }
 
 void KernelPort::stop() {
   stopped_ = true;
+  if (dump_) {
+    dump_->reader->stop();
+    dump_.reset();
+  }
   std::vector<std::pair<std::uint64_t, vpdn::CallId>> order;
   order.reserve(sessions_.size());
   for (const auto& [call, s] : sessions_) order.emplace_back(s.order, call);
   std::sort(order.rbegin(), order.rend());  // newest first
   for (const auto& [o, call] : order) {
     auto it = sessions_.find(call);
-    if (it != sessions_.end()) close_session(it);
+    // Nobody is left to report to (the calls ended first): no counter reads.
+    if (it != sessions_.end()) close_session(it, false);
   }
   // Tunnels go with their last session; none is kept without one, but be thorough.
   while (!tunnels_.empty()) {
@@ -597,6 +740,9 @@ std::string KernelPort::summary() const {
   if (counters_.read_errors) out += "; read errors " + std::to_string(counters_.read_errors);
   if (counters_.teardown_errors)
     out += "; teardown errors " + std::to_string(counters_.teardown_errors);
+  if (counters_.write_errors) out += "; write errors " + std::to_string(counters_.write_errors);
+  if (counters_.stats_errors)
+    out += "; counter read errors " + std::to_string(counters_.stats_errors);
   return out;
 }
 

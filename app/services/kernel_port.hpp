@@ -20,13 +20,24 @@
 // by `display l2tp statistics`), everything done for that session is undone, and the
 // session stays on the user-space path (TUN route, engine data path), which keeps working.
 // Sessions with data sequencing (Ns/Nr: `tunnel flow-control` or the LAC's Sequencing
-// Required) stay in user space: the engine and the kernel would number one session's data
-// messages independently.
+// Required) go in with the kernel sending Ns (PPPOL2TP_SO_SENDSEQ). The engine
+// numbered the session's data messages until then (PPP negotiation) and the kernel starts
+// at Ns 0, so KernelPort first sends as many LCP Discard-Requests through the channel as
+// the engine sent data messages: the peer drops them as old (or, a kernel peer that
+// resynchronises, hands them to a PPP that discards them) and the kernel's next Ns is the
+// one the peer expects. The kernel takes the peer's Ns from the first data message it
+// receives. From then on every frame the calls layer sends for the session goes through
+// the channel (send_ppp), so only the kernel numbers the session's data.
+//
+// The packets of a session in the kernel no longer pass vpdnd: its octets and packets come
+// from pppN's link counters (data_counters; one dump for every session, at most
+// stats_max_age old; session_ip_down's last reading is exact).
 //
 // Owner: kernel-dp. Threading: engine thread only (the io_context that runs the readers);
 // no locks.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -34,6 +45,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/bytes.hpp"
 #include "common/ipv4.hpp"
@@ -105,6 +117,13 @@ class KernelOps {
                                                      Ipv4 peer, std::uint16_t mtu) = 0;
   virtual Status<netlink::Error> add_route(Ipv4 address, int ifindex) = 0;
   virtual Status<netlink::Error> remove_route(Ipv4 address, int ifindex) = 0;
+  // Sends a dump request for every pppN's counters (links of other kinds may come too where
+  // the kernel cannot filter) and returns the netlink socket its replies arrive on (owned by
+  // the ops; the caller only reads it, non-blocking, and decodes each datagram with
+  // netlink::parse_link_stats(bytes, seq) until done) and the request's sequence number.
+  virtual Result<std::pair<int, std::uint32_t>, netlink::Error> start_ppp_link_dump() = 0;
+  // One link's counters (a single round trip, blocking).
+  virtual Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex) = 0;
 };
 
 // The real operations over netlink/netlink.hpp (KernelL2tp, PppoL2tpChannel, RouteNetlink;
@@ -122,7 +141,8 @@ struct KernelTunnelInfo {
 };
 struct KernelSessionInfo {
   std::uint16_t peer_session_id = 0;
-  bool sequencing = false;               // data messages carry Ns/Nr: stays in user space
+  bool sequencing = false;               // data messages carry Ns/Nr
+  std::uint16_t data_sent = 0;           // with sequencing: data messages the engine sent
   std::optional<Ipv4> template_address;  // `ip address` of the virtual template
   std::uint16_t mtu = 1500;              // the template's MTU
 };
@@ -137,7 +157,7 @@ std::optional<std::uint16_t> engine_peer_session_id(const vpdn::L2tpEngine& engi
 // The set-up steps, for logs and fallback counts.
 enum class KernelStep : std::uint8_t {
   session_info,    // the session or its tunnel is unknown to the engine / no template address
-  sequencing,      // session uses Ns/Nr (kept in user space by design, counted all the same)
+  sequencing,      // Ns/Nr: more engine-sent data messages than the kernel may catch up on
   tunnel_socket,   // open the connected per-tunnel UDP socket
   create_tunnel,   // genetlink L2TP_CMD_TUNNEL_CREATE
   open_channel,    // PPPoL2TP socket + /dev/ppp channel and unit
@@ -157,8 +177,13 @@ struct KernelPortCounters {
   std::uint64_t tunnels_deleted = 0;
   std::uint64_t datagrams_up = 0;     // from connected sockets to the engine
   std::uint64_t ppp_frames_up = 0;    // from channel/unit fds to LnsCalls
+  std::uint64_t ppp_frames_down = 0;  // from LnsCalls written to channel fds (send_ppp)
+  std::uint64_t catch_up_frames = 0;  // LCP Discard-Requests that aligned the kernel's Ns
+  std::uint64_t write_errors = 0;     // channel writes that failed (frame sent by the engine)
   std::uint64_t read_errors = 0;      // recv/read failures other than EAGAIN
   std::uint64_t teardown_errors = 0;  // delete tunnel (logged) / remove route failures
+  std::uint64_t stats_reads = 0;      // pppN counter reads: dumps of all, and single links
+  std::uint64_t stats_errors = 0;     // failed ones (the last good reading is kept)
 };
 
 class KernelPort final : public vpdn::IpPort {
@@ -190,9 +215,30 @@ class KernelPort final : public vpdn::IpPort {
   // Moves the call into the kernel (see the top of this file); on any failure it stays
   // in user space.
   void session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address) override;
-  // Route, channel; the tunnel and its socket with its last kernel session.
-  void session_ip_down(vpdn::CallId call, std::uint16_t vt, Ipv4 address) override;
+  // Route, channel; the tunnel and its socket with its last kernel session. Returns the
+  // session's pppN counters read just before the unit goes.
+  aaa::Counters session_ip_down(vpdn::CallId call, std::uint16_t vt, Ipv4 address) override;
+  // The session's pppN counters as the calls layer counts its own (see kernel_counters()),
+  // as the last dump of every pppN left them. An ask when that is stats_max_age old starts
+  // the next dump, read on the io_context a few replies per wake-up (a dump of 100,000
+  // links takes seconds of kernel and parse time: done in one go it would stall the engine
+  // thread); the answer is the previous reading meanwhile. Displays of many sessions and
+  // interim accounting spread over time cost one dump per interval, never a round trip per
+  // session. Zero for a call not in the kernel or not read yet.
+  aaa::Counters data_counters(vpdn::CallId call) override;
+  // Default 5 s; zero starts a dump on every ask that finds none under way (tests).
+  void set_stats_max_age(std::chrono::steady_clock::duration age) { stats_max_age_ = age; }
+  // A dump still unfinished this long after it started is given up (a lost reply) when
+  // the next is due. Default 60 s: 100,000 pppN take seconds on a busy host.
+  void set_dump_timeout(std::chrono::steady_clock::duration t) { dump_timeout_ = t; }
   bool user_data_visible(vpdn::CallId call) const override { return !in_kernel(call); }
+  // A PPP frame (FF 03 optional) from the calls layer for `call`: written to its channel fd
+  // when the call is in the kernel (true); false otherwise or when the write fails, and the
+  // caller sends it through the engine.
+  bool send_ppp(vpdn::CallId call, ByteView frame);
+  // More sequenced data messages than this sent by the engine before the move: the session
+  // stays in user space rather than flood the peer with catch-up frames.
+  static constexpr std::uint16_t kMaxCatchUp = 512;
 
   // Daemon stop: every session's route and channel, then every kernel tunnel and its
   // socket, in reverse order of creation. Idempotent.
@@ -217,7 +263,12 @@ class KernelPort final : public vpdn::IpPort {
   std::shared_ptr<Reader> start_reader(int fd, bool datagram, std::function<void(ByteView)> handler,
                                        std::string& error);
   void release_tunnel_if_unused(std::uint16_t tunnel);
-  void close_session(std::map<vpdn::CallId, Session>::iterator it);
+  aaa::Counters close_session(std::map<vpdn::CallId, Session>::iterator it,
+                              bool read_counters = true);
+  void refresh_stats();
+  void dump_reply(ByteView datagram);
+  // Writes `count` catch-up frames on the channel; the error text, empty when all went.
+  std::string catch_up(int channel_fd, std::uint16_t count);
 
   boost::asio::io_context& io_;
   vpdn::IpPort& inner_;
@@ -230,6 +281,21 @@ class KernelPort final : public vpdn::IpPort {
   std::map<KernelStep, std::uint64_t> fallbacks_;
   std::shared_ptr<Bytes> buffer_;  // one receive buffer for every reader
   bool stopped_ = false;
+  std::chrono::steady_clock::duration stats_max_age_ = std::chrono::seconds(5);
+  std::chrono::steady_clock::duration dump_timeout_ = std::chrono::seconds(60);
+  std::optional<std::chrono::steady_clock::time_point> stats_read_at_;  // last dump started
+  struct Dump {
+    std::shared_ptr<Reader> reader;
+    std::uint32_t seq = 0;
+    std::vector<netlink::LinkStats> links;
+    std::chrono::steady_clock::time_point started;
+  };
+  std::optional<Dump> dump_;  // in flight
 };
+
+// A pppN's counters the way the calls layer counts a session's frames (the L2TP payload:
+// FF 03, protocol, information). ppp_generic counts the information only (skb->len minus
+// the protocol), so each packet gets its 4 header octets back. rx is from the user: input.
+aaa::Counters kernel_counters(const netlink::LinkStats& s);
 
 }  // namespace vpdnd::app

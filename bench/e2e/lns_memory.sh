@@ -8,7 +8,9 @@
 # Usage: sudo bench/e2e/lns_memory.sh [COUNT...]          (default: 1000 10000)
 #   WINDOW=S (default 90; 0 = memory only), CONC=C (vpdn-dial --concurrency, default 500),
 #   RATE=R (default 5000), HOLD=S (`ppp timer hold S` on the template, LCP echo interval;
-#   default: vpdnd's 10 s), VPDND_BUILD_DIR (default build). Bounded (timeout), cleans up.
+#   default: vpdnd's 10 s), TUNNELS=N (vpdn-dial --tunnels: users over N tunnels from N
+#   source ports, default 1), VPDND_BUILD_DIR (default build). One /16 pool: at most 65,000
+#   sessions (a pool holds at most 65,536 addresses). Bounded (timeout), cleans up.
 set -uo pipefail
 {
 counts=("$@")
@@ -73,12 +75,12 @@ CFG
   sleep 1
   rss0=$(rss_kib "$lns") anon0=$(anon_kib "$lns")
   t0=$(date +%s.%N)
-  ip netns exec "$ns" timeout $((window + 200)) "$dial" --l2tp 127.0.0.1 --user 'user{n}' --password pw --count "$count" \
-    --rate "$rate" --concurrency "$conc" --hold -1 --timeout 60 >"$work/dial-$count.log" 2>&1 &
+  ip netns exec "$ns" timeout $((window + 200 + count / 200)) "$dial" --l2tp 127.0.0.1 --user 'user{n}' --password pw --count "$count" \
+    --tunnels "${TUNNELS:-1}" --rate "$rate" --concurrency "$conc" --hold -1 --timeout 60 >"$work/dial-$count.log" 2>&1 &
   dialp=$!
   pids+=("$dialp")
   est=0
-  for _ in $(seq 1 180); do
+  for _ in $(seq 1 $((count / 200 > 180 ? count / 200 : 180))); do
     sleep 1
     est=$(grep -o 'established=[0-9]*' "$work/dial-$count.log" | tail -n 1 | cut -d= -f2)
     est=${est:-0}
@@ -114,7 +116,7 @@ CFG
   ip netns del "$ns"
 }
 
-echo "== lns_memory: counts=${counts[*]} window=${window}s concurrency=$conc rate=$rate hold=${HOLD:-default} build=$build"
+echo "== lns_memory: counts=${counts[*]} window=${window}s concurrency=$conc rate=$rate hold=${HOLD:-default} tunnels=${TUNNELS:-1} build=$build"
 rc=0
 for c in "${counts[@]}"; do run "$c" || rc=1; done
 exit $rc

@@ -25,10 +25,10 @@ static_assert(sizeof(sockaddr_pppol2tp) == 38, "packed sockaddr_pppol2tp is 2+4+
 
 namespace {
 
-constexpr std::array<PppoL2tpStep, 8> kSteps = {
-    PppoL2tpStep::open_socket,  PppoL2tpStep::connect_socket, PppoL2tpStep::get_channel,
-    PppoL2tpStep::open_channel, PppoL2tpStep::attach_channel, PppoL2tpStep::open_unit,
-    PppoL2tpStep::new_unit,     PppoL2tpStep::connect_unit,
+constexpr std::array<PppoL2tpStep, 9> kSteps = {
+    PppoL2tpStep::open_socket, PppoL2tpStep::connect_socket, PppoL2tpStep::set_options,
+    PppoL2tpStep::get_channel, PppoL2tpStep::open_channel,   PppoL2tpStep::attach_channel,
+    PppoL2tpStep::open_unit,   PppoL2tpStep::new_unit,       PppoL2tpStep::connect_unit,
 };
 
 void close_fd(int& fd) {
@@ -67,6 +67,8 @@ std::string_view describe_step(PppoL2tpStep step) {
       return "socket(AF_PPPOX, SOCK_DGRAM, PX_PROTO_OL2TP)";
     case PppoL2tpStep::connect_socket:
       return "connect PPPoL2TP socket to the tunnel's UDP socket";
+    case PppoL2tpStep::set_options:
+      return "setsockopt SOL_PPPOL2TP (LNS mode, data sequencing)";
     case PppoL2tpStep::get_channel:
       return "ioctl PPPIOCGCHAN on the PPPoL2TP socket";
     case PppoL2tpStep::open_channel:
@@ -129,6 +131,14 @@ Result<std::unique_ptr<PppoL2tpChannel>, Error> PppoL2tpChannel::open(const Pppo
   if (::connect(self->socket_fd_, reinterpret_cast<const sockaddr*>(sa.data()),
                 static_cast<socklen_t>(sa.size())) < 0)
     return fail(PppoL2tpStep::connect_socket);
+  // The session exists from connect() on; its options go on before any frame is sent.
+  auto set = [&](int option) {
+    const int on = 1;
+    return ::setsockopt(self->socket_fd_, SOL_PPPOL2TP, option, &on, sizeof on) == 0;
+  };
+  if ((p.lns_mode && !set(PPPOL2TP_SO_LNSMODE)) || (p.send_seq && !set(PPPOL2TP_SO_SENDSEQ)) ||
+      (p.recv_seq && !set(PPPOL2TP_SO_RECVSEQ)))
+    return fail(PppoL2tpStep::set_options);
   if (::ioctl(self->socket_fd_, PPPIOCGCHAN, &self->channel_) < 0)
     return fail(PppoL2tpStep::get_channel);
 

@@ -192,7 +192,22 @@ TEST(KernelPortSystem, SessionMovesIntoPppNAndBack) {
     EXPECT_EQ(datagrams[0], zlb);
   }
 
-  port.session_ip_down({401, 41}, 1, ip("10.77.0.2"));
+  // An IPv4 packet from the LAC's channel crosses pppN, which counts it (whatever routing
+  // then does with it); data_counters reports it from a dump read on the io_context, and
+  // the session's down from its last single read.
+  const Bytes ip_frame = {0x00, 0x21, 0x45, 0,  0,  20, 0, 0,  0,  0, 64,
+                          17,   0,    0,    10, 77, 0,  2, 10, 77, 0, 1};
+  ASSERT_EQ(::write((*lac_channel)->channel_fd(), ip_frame.data(), ip_frame.size()),
+            static_cast<ssize_t>(ip_frame.size()));
+  port.set_stats_max_age(std::chrono::seconds(0));
+  EXPECT_TRUE(run_until(io, [&] {
+    return port.data_counters({401, 41}).input_packets >= 1;
+  })) << port.summary();
+  EXPECT_GE(port.data_counters({401, 41}).input_octets, 20u + 4u);
+  EXPECT_EQ(port.counters().stats_errors, 0u) << port.summary();
+
+  const aaa::Counters last = port.session_ip_down({401, 41}, 1, ip("10.77.0.2"));
+  EXPECT_GE(last.input_packets, 1u);
   EXPECT_EQ(port.tunnel_count(), 0u);
   EXPECT_FALSE((*rtnl)->link_index(ifname)) << ifname << " still there";
   EXPECT_TRUE(gone_within_seconds(401, 10)) << "kernel tunnel 401 left behind";

@@ -9,6 +9,9 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -112,6 +115,7 @@ class FakeOps final : public KernelOps {
                    std::to_string(p.session_id) + " peer " + std::to_string(p.peer_tunnel_id) +
                    "/" + std::to_string(p.peer_session_id) +
                    (tunnel_far.count(p.udp_fd) ? " fd ok" : " fd BAD"));
+    channel_params.push_back(p);
     if (fail_at == KernelStep::open_channel)
       return unexpected(netlink::Error{"AF_PPPOX not supported by this kernel (no pppol2tp module)",
                                        fail_code ? fail_code : EAFNOSUPPORT});
@@ -141,6 +145,78 @@ class FakeOps final : public KernelOps {
     log_.push_back("remove_route " + address.to_string() + " if " + std::to_string(ifindex));
     if (fail_teardown) return unexpected(netlink::Error{"remove route: No such process", ESRCH});
     return {};
+  }
+  // The fake netlink reader: `links` is what the kernel would report; reads are counted,
+  // not logged (the step logs above stay as they are).
+  std::map<int, netlink::LinkStats> links;
+  int dumps = 0, single_reads = 0;
+  bool hold_done = false;  // a dump that does not end (a lost reply)
+  FdPair dump_pair;
+  std::vector<netlink::PppoL2tpParams> channel_params;
+  bool fail_stats = false;
+  // The kernel's side of a dump: every link as an RTM_NEWLINK (two per datagram, as the
+  // kernel packs several), then NLMSG_DONE, queued on a socketpair whose near end
+  // KernelPort reads.
+  Result<std::pair<int, std::uint32_t>, netlink::Error> start_ppp_link_dump() override {
+    ++dumps;
+    if (fail_stats) return unexpected(netlink::Error{"send RTM_GETLINK: No buffer space", ENOBUFS});
+    if (dump_pair.near < 0) {
+      dump_pair = dgram_pair();
+      far_fds.push_back(dump_pair.far);
+      far_fds.push_back(dump_pair.near);
+    }
+    const std::uint32_t seq = static_cast<std::uint32_t>(dumps) + 100;
+    std::vector<netlink::LinkStats> all;
+    for (const auto& [i, l] : links) all.push_back(l);
+    netlink::LinkStats other;  // a link that is no session's (another pppN, or lo unfiltered)
+    other.ifindex = 1;
+    other.rx_packets = 999;
+    all.push_back(other);
+    Bytes datagram;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      append_newlink(datagram, all[i], seq);
+      if (i % 2 == 1 || i + 1 == all.size()) {
+        if (i + 1 == all.size() && !hold_done) append_message(datagram, NLMSG_DONE, seq, Bytes(4));
+        (void)::send(dump_pair.far, datagram.data(), datagram.size(), 0);
+        datagram.clear();
+      }
+    }
+    return std::pair<int, std::uint32_t>{dump_pair.near, seq};
+  }
+  static void append_message(Bytes& out, std::uint16_t type, std::uint32_t seq, const Bytes& body) {
+    nlmsghdr h{};
+    h.nlmsg_len = static_cast<std::uint32_t>(sizeof h + body.size());
+    h.nlmsg_type = type;
+    h.nlmsg_seq = seq;
+    const auto* p = reinterpret_cast<const std::uint8_t*>(&h);
+    out.insert(out.end(), p, p + sizeof h);
+    out.insert(out.end(), body.begin(), body.end());
+  }
+  static void append_newlink(Bytes& out, const netlink::LinkStats& l, std::uint32_t seq) {
+    ifinfomsg ifi{};
+    ifi.ifi_index = l.ifindex;
+    Bytes body(reinterpret_cast<const std::uint8_t*>(&ifi),
+               reinterpret_cast<const std::uint8_t*>(&ifi) + sizeof ifi);
+    rtnl_link_stats64 st{};
+    st.rx_packets = l.rx_packets, st.tx_packets = l.tx_packets;
+    st.rx_bytes = l.rx_bytes, st.tx_bytes = l.tx_bytes;
+    nlattr a{};
+    a.nla_len = static_cast<std::uint16_t>(sizeof a + sizeof st);
+    a.nla_type = IFLA_STATS64;
+    body.insert(body.end(), reinterpret_cast<const std::uint8_t*>(&a),
+                reinterpret_cast<const std::uint8_t*>(&a) + sizeof a);
+    body.insert(body.end(), reinterpret_cast<const std::uint8_t*>(&st),
+                reinterpret_cast<const std::uint8_t*>(&st) + sizeof st);
+    append_message(out, RTM_NEWLINK, seq, body);
+  }
+  Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex) override {
+    ++single_reads;
+    if (fail_stats) return unexpected(netlink::Error{"RTM_GETLINK: No such device", ENODEV});
+    auto it = links.find(ifindex);
+    if (it != links.end()) return it->second;
+    netlink::LinkStats none;  // a pppN nothing crossed yet
+    none.ifindex = ifindex;
+    return none;
   }
 
  private:
@@ -182,6 +258,7 @@ struct KernelPortTest : ::testing::Test {
   std::vector<std::pair<netlink::Endpoint, Bytes>> datagrams;
   std::vector<std::pair<CallId, Bytes>> frames;
   bool sequencing = false;
+  std::uint16_t data_sent = 0;
   std::optional<Ipv4> template_address = ip("10.9.0.1");
   std::map<CallId, std::uint16_t> known;  // call -> peer session id
   std::function<void(CallId, ByteView)> frame_hook;
@@ -197,6 +274,7 @@ struct KernelPortTest : ::testing::Test {
       KernelSessionInfo i;
       i.peer_session_id = k->second;
       i.sequencing = sequencing;
+      i.data_sent = data_sent;
       i.template_address = template_address;
       i.mtu = 1400;
       return i;
@@ -380,12 +458,13 @@ TEST_F(KernelPortTest, RunningOutOfDescriptorsIsCountedApartFromOtherFailures) {
             "descriptor limit 2");
 }
 
-TEST_F(KernelPortTest, UnknownSessionNoTemplateAddressAndSequencingStayInUserSpace) {
+TEST_F(KernelPortTest, UnknownSessionNoTemplateAddressAndLongSequencingStayInUserSpace) {
   port->session_ip_up({10, 1}, 1, ip("10.9.0.2"));  // not known to the "engine"
   template_address.reset();
   up({10, 2}, "10.9.0.3");
   template_address = ip("10.9.0.1");
   sequencing = true;
+  data_sent = KernelPort::kMaxCatchUp + 1;
   up({10, 3}, "10.9.0.4");
   sequencing = false;
   unknown_tunnel = 10;
@@ -394,6 +473,55 @@ TEST_F(KernelPortTest, UnknownSessionNoTemplateAddressAndSequencingStayInUserSpa
   EXPECT_EQ(port->fallbacks().at(KernelStep::session_info), 3u);
   EXPECT_EQ(port->fallbacks().at(KernelStep::sequencing), 1u);
   EXPECT_EQ(port->session_count(), 0u);
+}
+
+Bytes recv_all(int fd, std::vector<Bytes>* frames = nullptr) {
+  Bytes last;
+  std::uint8_t buf[2048];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0) break;
+    last.assign(buf, buf + n);
+    if (frames) frames->push_back(last);
+  }
+  return last;
+}
+
+// With data sequencing the session goes in with the kernel sending Ns, after as many
+// LCP Discard-Requests on the channel as the engine sent data messages (the kernel's Ns then
+// continues the engine's); later frames from the calls layer go through the channel.
+TEST_F(KernelPortTest, SequencedSessionCatchesUpTheEnginesNsThenSendsThroughTheChannel) {
+  sequencing = true;
+  data_sent = 5;
+  up({10, 1}, "10.9.0.2");
+  ASSERT_TRUE(port->in_kernel({10, 1}));
+  ASSERT_EQ(ops->channel_params.size(), 1u);
+  EXPECT_TRUE(ops->channel_params[0].send_seq);
+  // Neither required nor LNS mode: a LAC that sends without Ns is not cut off.
+  EXPECT_FALSE(ops->channel_params[0].recv_seq);
+  EXPECT_FALSE(ops->channel_params[0].lns_mode);
+  std::vector<Bytes> sent;
+  recv_all(ops->channel_far.at("ppp0"), &sent);
+  ASSERT_EQ(sent.size(), 5u);
+  for (std::size_t i = 0; i < sent.size(); ++i)
+    EXPECT_EQ(sent[i],
+              (Bytes{0xc0, 0x21, 0x0b, static_cast<std::uint8_t>(i), 0x00, 0x08, 0, 0, 0, 0}));
+  EXPECT_EQ(port->counters().catch_up_frames, 5u);
+  // An LCP Echo-Reply from the calls layer (FF 03 on): out through the channel, without it.
+  EXPECT_TRUE(port->send_ppp({10, 1}, Bytes{0xff, 0x03, 0xc0, 0x21, 0x0a, 0x01, 0x00, 0x04}));
+  EXPECT_EQ(recv_all(ops->channel_far.at("ppp0")), (Bytes{0xc0, 0x21, 0x0a, 0x01, 0x00, 0x04}));
+  EXPECT_EQ(port->counters().ppp_frames_down, 1u);
+  EXPECT_FALSE(port->send_ppp({10, 2}, Bytes{0xc0, 0x21}));  // not in the kernel: the engine's
+}
+
+TEST_F(KernelPortTest, UnsequencedSessionGetsNoCatchUpAndNoSequencing) {
+  data_sent = 9;  // ignored without sequencing
+  up({10, 1}, "10.9.0.2");
+  ASSERT_EQ(ops->channel_params.size(), 1u);
+  EXPECT_FALSE(ops->channel_params[0].send_seq);
+  EXPECT_FALSE(ops->channel_params[0].recv_seq);
+  EXPECT_TRUE(recv_all(ops->channel_far.at("ppp0")).empty());
+  EXPECT_EQ(port->counters().catch_up_frames, 0u);
 }
 
 TEST_F(KernelPortTest, FramesOnTheChannelAndUnitFdsReachTheCallsLayer) {
@@ -500,6 +628,102 @@ TEST_F(KernelPortTest, ARenegotiatedAddressMovesTheSessionToANewUnit) {
   EXPECT_EQ(port->ifname({10, 1}), "ppp2");
   EXPECT_EQ(port->tunnel_count(), 1u);
   EXPECT_EQ(port->counters().tunnels_created, 1u);
+}
+
+netlink::LinkStats link(int ifindex, std::uint64_t rx_packets, std::uint64_t rx_bytes,
+                        std::uint64_t tx_packets, std::uint64_t tx_bytes) {
+  netlink::LinkStats l;
+  l.ifindex = ifindex;
+  l.rx_packets = rx_packets, l.rx_bytes = rx_bytes;
+  l.tx_packets = tx_packets, l.tx_bytes = tx_bytes;
+  return l;
+}
+
+TEST(KernelCounters, PppnCountersGetTheirPppHeadersBack) {
+  aaa::Counters c = kernel_counters(link(3, 2, 168, 5, 1000));
+  EXPECT_EQ(c.input_packets, 2u);
+  EXPECT_EQ(c.input_octets, 168u + 2 * 4);  // FF 03 00 21 on each
+  EXPECT_EQ(c.output_packets, 5u);
+  EXPECT_EQ(c.output_octets, 1000u + 5 * 4);
+}
+
+// Displays and interim accounting ask per session; one dump, read on the io_context (the
+// answer meanwhile is the previous reading), serves them all until it is stats_max_age old.
+TEST_F(KernelPortTest, SessionCountersComeFromOneDumpForAllSessions) {
+  up({10, 1}, "10.9.0.2");  // ppp0, ifindex 100
+  up({10, 2}, "10.9.0.3");  // ppp1, ifindex 101
+  port->set_stats_max_age(std::chrono::hours(1));
+  ops->links[100] = link(100, 3, 252, 4, 336);
+  ops->links[101] = link(101, 1, 1000, 0, 0);
+  ops->links[102] = link(102, 1, 1, 1, 1);                   // a third datagram's worth
+  EXPECT_EQ(port->data_counters({10, 1}).input_octets, 0u);  // nothing read yet
+  EXPECT_EQ(port->data_counters({10, 2}).input_octets, 0u);
+  io.poll();
+  EXPECT_EQ(port->data_counters({10, 1}).input_octets, 252u + 12);
+  EXPECT_EQ(port->data_counters({10, 1}).output_packets, 4u);
+  EXPECT_EQ(port->data_counters({10, 2}).input_octets, 1004u);
+  EXPECT_EQ(ops->dumps, 1);
+  EXPECT_EQ(ops->single_reads, 0);
+  ops->links[100] = link(100, 30, 2520, 40, 3360);
+  EXPECT_EQ(port->data_counters({10, 1}).input_packets, 3u);  // still the first reading
+  io.poll();
+  EXPECT_EQ(ops->dumps, 1);
+  port->set_stats_max_age(std::chrono::seconds(0));
+  EXPECT_EQ(port->data_counters({10, 1}).input_packets, 3u);  // a new dump is under way
+  EXPECT_EQ(port->data_counters({10, 2}).input_packets, 1u);  // and is not started again
+  EXPECT_EQ(ops->dumps, 2);
+  io.poll();
+  EXPECT_EQ(port->data_counters({10, 1}).input_packets, 30u);
+  EXPECT_EQ(ops->dumps, 3);  // max age 0: each ask that finds none under way starts one
+  // A call not in the kernel costs nothing and counts nothing.
+  aaa::Counters none = port->data_counters({10, 9});
+  EXPECT_EQ(none.input_packets + none.input_octets + none.output_octets, 0u);
+  EXPECT_EQ(ops->dumps, 3);
+  EXPECT_EQ(port->counters().stats_reads, 3u);
+  EXPECT_EQ(port->counters().stats_errors, 0u);
+}
+
+// The accounting Stop needs the counts up to the end: session_ip_down reads that one pppN
+// before the unit goes, whatever the last dump said.
+TEST_F(KernelPortTest, SessionDownReturnsTheLastReadingOfItsPppn) {
+  up({10, 1}, "10.9.0.2");
+  port->set_stats_max_age(std::chrono::hours(1));
+  ops->links[100] = link(100, 3, 252, 3, 252);
+  port->data_counters({10, 1});
+  io.poll();
+  EXPECT_EQ(port->data_counters({10, 1}).input_packets, 3u);
+  ops->links[100] = link(100, 10, 5000, 9, 4000);
+  aaa::Counters last = port->session_ip_down({10, 1}, 1, ip("10.9.0.2"));
+  EXPECT_EQ(last.input_packets, 10u);
+  EXPECT_EQ(last.input_octets, 5040u);
+  EXPECT_EQ(last.output_packets, 9u);
+  EXPECT_EQ(last.output_octets, 4036u);
+  EXPECT_EQ(ops->single_reads, 1);
+  EXPECT_EQ(port->data_counters({10, 1}).input_packets, 0u);  // gone with the session
+}
+
+TEST_F(KernelPortTest, FailedCounterReadsKeepTheLastReadingAndAreCounted) {
+  up({10, 1}, "10.9.0.2");
+  port->set_stats_max_age(std::chrono::seconds(0));
+  port->set_dump_timeout(std::chrono::seconds(0));
+  ops->links[100] = link(100, 3, 252, 3, 252);
+  port->data_counters({10, 1});
+  io.poll();
+  ops->hold_done = true;  // the next dump never ends
+  ops->links[100] = link(100, 5, 500, 5, 500);
+  EXPECT_EQ(port->data_counters({10, 1}).input_packets, 3u);
+  io.poll();
+  EXPECT_EQ(port->counters().stats_errors, 0u);
+  ops->hold_done = false;
+  ops->fail_stats = true;
+  // The unfinished dump is given up (1) and the new one cannot start (2).
+  EXPECT_EQ(port->data_counters({10, 1}).input_packets, 3u);
+  EXPECT_EQ(port->counters().stats_errors, 2u);
+  io.poll();
+  EXPECT_EQ(port->data_counters({10, 1}).input_packets, 3u);                       // (3)
+  EXPECT_EQ(port->session_ip_down({10, 1}, 1, ip("10.9.0.2")).input_packets, 3u);  // (4)
+  EXPECT_EQ(port->counters().stats_errors, 4u);
+  EXPECT_THAT(port->summary(), HasSubstr("counter read errors 4"));
 }
 
 TEST_F(KernelPortTest, EverythingElsePassesToTheTunPort) {
@@ -722,6 +946,14 @@ class RealSocketOps final : public KernelOps {
   }
   Status<netlink::Error> add_route(Ipv4, int) override { return {}; }
   Status<netlink::Error> remove_route(Ipv4, int) override { return {}; }
+  Result<std::pair<int, std::uint32_t>, netlink::Error> start_ppp_link_dump() override {
+    return unexpected(netlink::Error{"no link dumps here", EOPNOTSUPP});
+  }
+  Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex) override {
+    netlink::LinkStats l;
+    l.ifindex = ifindex;
+    return l;
+  }
 
  private:
   struct NoFdChannel final : KernelChannel {

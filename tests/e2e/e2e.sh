@@ -12,7 +12,8 @@
 # Usage: e2e.sh SCENARIO    SCENARIO: nas | nas-mandatory-chap | nas-radius | client | many |
 #                                     reset-lns | reset-lac | stop-lns | undo-enable |
 #                                     cut-lns | cut-lac | reset-session-lns |
-#                                     reset-session-lac | undo-vt | reset-pppoe | shutdown-vt
+#                                     reset-session-lac | undo-vt | reset-pppoe | shutdown-vt |
+#                                     flow-control (both l2tp-groups: data sequence numbers)
 # Exit: 0 pass, 1 fail, 77 skipped (not root, tool or binary missing).
 # Env: VPDND_BUILD_DIR (default <repo>/build), E2E_KEEP=1 keeps the work dir,
 #      E2E_DATA_PLANE=auto|user-space|kernel: the LNS's --data-plane (default: vpdnd's). With
@@ -122,11 +123,16 @@ in_ns "$ns_lns" sysctl -qw net.ipv4.ip_forward=1
 # ---- configs -------------------------------------------------------------------------
 case $scenario in
   nas | nas-mandatory-chap | nas-radius | client | many | reset-lns | reset-lac | stop-lns | undo-enable | \
-    cut-lns | cut-lac | reset-session-lns | reset-session-lac | undo-vt | reset-pppoe | shutdown-vt) ;;
+    cut-lns | cut-lac | reset-session-lns | reset-session-lac | undo-vt | reset-pppoe | shutdown-vt | \
+    flow-control) ;;
   *) echo "unknown scenario $scenario"; exit 2 ;;
 esac
 mandatory=""
 [ "$scenario" = nas-mandatory-chap ] && mandatory=" mandatory-chap"
+# flow-control: Ns/Nr on data both ways (with the kernel data plane, the kernel numbers the
+# LNS's from the move on: the LAC drops data out of sequence, so the pings show it lines up).
+flow=""
+[ "$scenario" = flow-control ] && flow=" tunnel flow-control"
 count=1
 # many: E2E_COUNT users (default 200) dialled at E2E_RATE per second (default 100).
 [ "$scenario" = many ] && count=${E2E_COUNT:-200}
@@ -145,6 +151,7 @@ l2tp-group 1
  tunnel name LAC
  tunnel authentication
  tunnel password simple aabbcc
+$flow
  start l2tp ip 10.240.1.2 domain corp.com
 interface eth1
  pppoe-server bind virtual-template 1
@@ -196,6 +203,7 @@ $tunnel_auth
  tunnel password simple aabbcc
 $allow
 $mandatory
+$flow
 user-interface vty 0 4
  authentication-mode none
 EOF
@@ -424,7 +432,11 @@ if [ "$scenario" = many ]; then
   [ "$ok" -eq "$count" ] || fail "only $ok of $count sessions reached corp"
 else
   in_ns "$ns_user" ip route replace 10.240.2.0/24 dev "$first_dev" src "$first_addr"
-  in_ns "$ns_user" ping -c 3 -W $((2 * time_scale)) -I "$first_addr" 10.240.2.2 >"$work/ping.log" 2>&1 \
+  # nas-radius: large echoes, so the accounting Stop's octets show whether the pings were
+  # counted (with the kernel data plane, by pppN's counters).
+  ping_size=56
+  [ "$scenario" = nas-radius ] && ping_size=1000
+  in_ns "$ns_user" ping -c 3 -s $ping_size -W $((2 * time_scale)) -I "$first_addr" 10.240.2.2 >"$work/ping.log" 2>&1 \
     || fail "ping from user to corp failed: $(tail -n 3 "$work/ping.log")"
   tail -n 2 "$work/ping.log"
 fi
@@ -435,6 +447,14 @@ if [ $kernel = 1 ]; then
   rx=$(($(ppp_counter rx_packets) - rx_before)) tx=$(($(ppp_counter tx_packets) - tx_before))
   echo "kernel: pppN counters grew by $rx packets in, $tx out"
   [ "$rx" -ge "$pings" ] && [ "$tx" -ge "$pings" ] || fail "pings did not cross pppN ($rx in, $tx out for $pings)"
+  if [ "$scenario" = nas-radius ]; then
+    # The displays add pppN's counters too (from a dump the first ask starts, read as it
+    # comes in): the 3 echo requests of 1028 IP octets show as input.
+    va_in_bytes() { cli "$ns_lns" "display virtual-access" 2>/dev/null | tr -d '\r' | awk '/^Input:/ {print $4; exit}'; }
+    va_counts_pings() { [ "$(va_in_bytes)" -ge $((3 * 1028)) ] 2>/dev/null; }
+    wait_for 10 va_counts_pings || fail "display virtual-access input does not count the pings: $(va_in_bytes) bytes"
+    echo "kernel: display virtual-access input $(va_in_bytes) bytes"
+  fi
 fi
 
 # ---- what the boxes show ---------------------------------------------------------------
@@ -616,6 +636,18 @@ esac
 if [ "$scenario" = nas-radius ]; then
   wait_for 10 grep -q "Acct-Status-Type = Stop" "$raddb/acct-detail" \
     || fail "no accounting Stop in the FreeRADIUS detail file"
+  # The Stop carries the 3 echo requests (in) and replies (out) of 1028 IP octets each.
+  stop_field() {
+    awk -v f="$1" 'BEGIN { RS = "" } /Acct-Status-Type = Stop/ {
+      for (i = 1; i < NF; i++) if ($i == f && $(i + 1) == "=") v = $(i + 2) } END { print v + 0 }' \
+      "$raddb/acct-detail"
+  }
+  stop_in=$(stop_field Acct-Input-Octets) stop_out=$(stop_field Acct-Output-Octets)
+  stop_in_p=$(stop_field Acct-Input-Packets) stop_out_p=$(stop_field Acct-Output-Packets)
+  echo "accounting Stop: in $stop_in octets $stop_in_p packets, out $stop_out octets $stop_out_p packets"
+  [ "$stop_in" -ge $((3 * 1028)) ] && [ "$stop_out" -ge $((3 * 1028)) ] \
+    && [ "$stop_in_p" -ge 3 ] && [ "$stop_out_p" -ge 3 ] \
+    || fail "accounting Stop does not count the pings (3 x 1028 octets each way)"
 fi
 
 # ---- wire: what both boxes sent decodes in tshark without expert warnings ------------------

@@ -104,15 +104,16 @@ TEST(PppoL2tpSockaddr, RefusesWhatCannotConnect) {
 
 TEST(PppoL2tpSteps, OrderAndDescriptions) {
   auto steps = pppol2tp_steps();
-  ASSERT_EQ(steps.size(), 8u);
+  ASSERT_EQ(steps.size(), 9u);
   EXPECT_EQ(steps[0], PppoL2tpStep::open_socket);
   EXPECT_EQ(steps[1], PppoL2tpStep::connect_socket);
-  EXPECT_EQ(steps[2], PppoL2tpStep::get_channel);
-  EXPECT_EQ(steps[3], PppoL2tpStep::open_channel);
-  EXPECT_EQ(steps[4], PppoL2tpStep::attach_channel);
-  EXPECT_EQ(steps[5], PppoL2tpStep::open_unit);
-  EXPECT_EQ(steps[6], PppoL2tpStep::new_unit);
-  EXPECT_EQ(steps[7], PppoL2tpStep::connect_unit);
+  EXPECT_EQ(steps[2], PppoL2tpStep::set_options);
+  EXPECT_EQ(steps[3], PppoL2tpStep::get_channel);
+  EXPECT_EQ(steps[4], PppoL2tpStep::open_channel);
+  EXPECT_EQ(steps[5], PppoL2tpStep::attach_channel);
+  EXPECT_EQ(steps[6], PppoL2tpStep::open_unit);
+  EXPECT_EQ(steps[7], PppoL2tpStep::new_unit);
+  EXPECT_EQ(steps[8], PppoL2tpStep::connect_unit);
   EXPECT_EQ(describe_step(PppoL2tpStep::open_socket),
             "socket(AF_PPPOX, SOCK_DGRAM, PX_PROTO_OL2TP)");
   EXPECT_EQ(describe_step(PppoL2tpStep::get_channel), "ioctl PPPIOCGCHAN on the PPPoL2TP socket");

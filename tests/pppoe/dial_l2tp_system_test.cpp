@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "ppp/ppp.hpp"
@@ -37,9 +38,12 @@ class LabLns : public vpdn::SessionHandler {
   std::string open_error;
   std::atomic<int> incoming{0}, up{0}, down{0};
   std::atomic<std::size_t> tunnels{0};
+  std::atomic<std::size_t> distinct_tunnels{0};  // tunnels that carried a session
 
   bool on_incoming_session(const vpdn::IncomingSession& s) override {
     ++incoming;
+    tunnel_ids_.insert(s.ref.tunnel);
+    distinct_tunnels = tunnel_ids_.size();
     auto sess = std::make_unique<Sess>();
     sess->lns = this;
     sess->ref = s.ref;
@@ -93,6 +97,7 @@ class LabLns : public vpdn::SessionHandler {
   LabAuth auth_;
   LabPool pool_;
   std::unique_ptr<vpdn::L2tpEngine> engine_;
+  std::set<std::uint16_t> tunnel_ids_;
   std::map<vpdn::SessionRef, std::unique_ptr<Sess>> sessions_;
 };
 
@@ -149,6 +154,19 @@ TEST_F(DialL2tp, ManyUsersOverOneTunnelWithChallenge) {
   EXPECT_EQ(lns_->incoming.load(), 20);
   EXPECT_EQ(lns_->up.load(), 20);
   if (std::getenv("VDP_SHOW")) std::printf("%s", out.c_str());
+}
+
+// --tunnels: the users come over that many tunnels (one per source port), round-robin.
+TEST_F(DialL2tp, UsersSpreadOverSeveralTunnels) {
+  start(false, 23105);
+  std::string out;
+  EXPECT_EQ(dial("--l2tp 127.0.0.1:23105 --user 'u{n}' --password pw --count 8 --tunnels 4 "
+                 "--rate 500 --hold 0.5",
+                 out),
+            0)
+      << out;
+  EXPECT_EQ(summary(out)["established"], "8") << out;
+  EXPECT_EQ(lns_->distinct_tunnels.load(), 4u) << out;
 }
 
 TEST_F(DialL2tp, WithoutTunnelAuthentication) {

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/support/no_radius.hpp"
@@ -69,6 +70,13 @@ struct FakeIp final : IpPort {
   }
   void remove_host_route(std::uint16_t, Ipv4 a) override { routes.erase(a.value); }
   void write_ip(std::uint16_t, ByteView p) override { written.emplace_back(p.begin(), p.end()); }
+  // What a kernel data plane counted for the up call; handed over (and zeroed) when it
+  // leaves the data plane.
+  aaa::Counters data;
+  aaa::Counters data_counters(CallId) override { return data; }
+  aaa::Counters session_ip_down(CallId, std::uint16_t, Ipv4) override {
+    return std::exchange(data, aaa::Counters{});
+  }
 };
 
 // The user's side: a PPP client whose frames go to LnsCalls as L2TP data.

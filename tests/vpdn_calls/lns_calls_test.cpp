@@ -312,6 +312,36 @@ class LnsCallsTimeoutTest : public LnsCallsTest {
   }
 };
 
+// A session whose data the kernel switches: the data plane's counts join the call's own in
+// the displays, and the accounting Stop carries them (handed over as the call leaves it).
+TEST_F(LnsCallsTimeoutTest, DataPlaneCountsReachDisplaysAndTheAccountingStop) {
+  dial("alicepw");
+  run(2s);
+  ASSERT_TRUE(user.up.has_value());
+  const aaa::Counters own = calls->find(id)->counters;
+  ip.data.input_octets = (std::uint64_t{3} << 32) + 1000;  // past 4 GiB: Gigawords
+  ip.data.input_packets = 40;
+  ip.data.output_octets = 7000;
+  ip.data.output_packets = 70;
+  const aaa::Counters shown = calls->find(id)->counters;
+  EXPECT_EQ(shown.input_octets, own.input_octets + ip.data.input_octets);
+  EXPECT_EQ(shown.input_packets, own.input_packets + 40);
+  EXPECT_EQ(shown.output_octets, own.output_octets + 7000);
+  EXPECT_EQ(shown.output_packets, own.output_packets + 70);
+  EXPECT_TRUE(calls->close(id));
+  run(2s);
+  EXPECT_EQ(calls->size(), 0u);
+  radius.answer_accounting();
+  const aaa::RadiusAccountingRequest* stop = nullptr;
+  for (const auto& r : radius.accounting)
+    if (r.status == aaa::AcctStatus::stop) stop = &r;
+  ASSERT_NE(stop, nullptr);
+  EXPECT_GE(stop->counters.input_octets, own.input_octets + (std::uint64_t{3} << 32) + 1000);
+  EXPECT_GE(stop->counters.input_packets, own.input_packets + 40);
+  EXPECT_GE(stop->counters.output_octets, own.output_octets + 7000);
+  EXPECT_GE(stop->counters.output_packets, own.output_packets + 70);
+}
+
 // RADIUS CoA Idle-Timeout: IP from the user keeps the call; LCP keepalives do not.
 TEST_F(LnsCallsTimeoutTest, IdleTimeoutEndsTheCallOnlyWithoutUserData) {
   EXPECT_FALSE(calls->set_idle_timeout(id, 60s));  // no call yet

@@ -116,11 +116,7 @@ class User final : public ppp::PppLowerLayer,
 #endif
 };
 
-class Dialer
-#ifdef VPDN_DIAL_HAVE_L2TP
-    : public vpdn::SessionHandler
-#endif
-{
+class Dialer {
  public:
   explicit Dialer(const Options& o)
       : o_(o), timers_(io_), signals_(io_, SIGINT, SIGTERM), tick_(io_) {}
@@ -128,37 +124,23 @@ class Dialer
   int run();
 
   // For users.
-  const Options& options() const {
-    return o_;
-  }
-  TimerService& timers() {
-    return timers_;
-  }
-  asio::io_context& io() {
-    return io_;
-  }
-  ppp::PppoeSocket* pppoe() {
-    return pppoe_.get();
-  }
+  const Options& options() const { return o_; }
+  TimerService& timers() { return timers_; }
+  asio::io_context& io() { return io_; }
+  ppp::PppoeSocket* pppoe() { return pppoe_.get(); }
 #ifdef VPDN_DIAL_HAVE_L2TP
-  vpdn::L2tpEngine* l2tp() {
-    return l2tp_.get();
+  // User n's engine (--tunnels spreads them); each engine's ids are its own.
+  std::size_t engine_of(unsigned number) const {
+    return (number - 1) % l2tp_.size();
   }
-  void bind_ref(vpdn::SessionRef ref, User* u) {
-    by_ref_[ref] = u;
+  vpdn::L2tpEngine* l2tp(std::size_t engine) {
+    return l2tp_.at(engine).engine.get();
   }
-  void unbind_ref(vpdn::SessionRef ref) {
-    by_ref_.erase(ref);
+  void bind_ref(std::size_t engine, vpdn::SessionRef ref, User* u) {
+    l2tp_.at(engine).by_ref[ref] = u;
   }
-  // SessionHandler: we are only ever the LAC side.
-  bool on_incoming_session(const vpdn::IncomingSession&) override {
-    return false;
-  }
-  void on_session_down(vpdn::SessionRef ref, const vpdn::SessionEnd& end) override {
-    if (auto it = by_ref_.find(ref); it != by_ref_.end()) it->second->on_l2tp_down(end);
-  }
-  void on_data(vpdn::SessionRef ref, ByteView frame) override {
-    if (auto it = by_ref_.find(ref); it != by_ref_.end()) it->second->on_l2tp_frame(frame);
+  void unbind_ref(std::size_t engine, vpdn::SessionRef ref) {
+    l2tp_.at(engine).by_ref.erase(ref);
   }
 #endif
   void register_mac(const ppp::MacAddress& mac, User* u) {
@@ -191,8 +173,17 @@ class Dialer
 #ifdef VPDN_DIAL_HAVE_L2TP
   config::RunningConfig l2tp_config_;
   std::unique_ptr<vpdn::OsRandom> random_;
-  std::unique_ptr<vpdn::L2tpEngine> l2tp_;
-  std::map<vpdn::SessionRef, User*> by_ref_;
+  // One per --tunnels: an engine, and the users on it by session.
+  struct Engine final : vpdn::SessionHandler {
+    std::unique_ptr<vpdn::L2tpEngine> engine;
+    std::map<vpdn::SessionRef, User*> by_ref;
+    // SessionHandler: we are only ever the LAC side.
+    bool on_incoming_session(const vpdn::IncomingSession&) override { return false; }
+    void on_session_down(vpdn::SessionRef ref, const vpdn::SessionEnd& end) override;
+    void on_data(vpdn::SessionRef ref, ByteView frame) override;
+  };
+  std::vector<Engine> l2tp_;
+  std::size_t engines_running_ = 0;  // during shutdown: engines not yet done
 #endif
   std::unique_ptr<netlink::TunDevice> tun_;
   std::unique_ptr<netlink::RouteNetlink> rtnl_;
@@ -255,7 +246,7 @@ void User::dial() {
   vpdn::LacCallbacks cb;
   cb.on_up = [this](vpdn::SessionRef ref) { on_l2tp_up(ref); };
   cb.on_down = [this](const vpdn::SessionEnd& end) { on_l2tp_down(end); };
-  auto call = d_.l2tp()->place_call(std::move(req), std::move(cb));
+  auto call = d_.l2tp(d_.engine_of(number_))->place_call(std::move(req), std::move(cb));
   if (!call) {
     finish(false, "place_call: " + call.error());
     return;
@@ -277,10 +268,17 @@ void User::on_pppoe_down(std::string_view why) {
 }
 
 #ifdef VPDN_DIAL_HAVE_L2TP
+void Dialer::Engine::on_session_down(vpdn::SessionRef ref, const vpdn::SessionEnd& end) {
+  if (auto it = by_ref.find(ref); it != by_ref.end()) it->second->on_l2tp_down(end);
+}
+void Dialer::Engine::on_data(vpdn::SessionRef ref, ByteView frame) {
+  if (auto it = by_ref.find(ref); it != by_ref.end()) it->second->on_l2tp_frame(frame);
+}
+
 void User::on_l2tp_up(vpdn::SessionRef ref) {
   call_.reset();
   ref_ = ref;
-  d_.bind_ref(ref, this);
+  d_.bind_ref(d_.engine_of(number_), ref, this);
   // Our ICCN may still wait in the control channel's window when this fires, and a data
   // message overtaking it is dropped by the LNS (session not yet established there), which
   // costs a 3 s LCP restart. The LNS starts LCP itself once it has the ICCN, so we start on
@@ -291,7 +289,7 @@ void User::on_l2tp_up(vpdn::SessionRef ref) {
 
 void User::on_l2tp_down(const vpdn::SessionEnd& end) {
   call_.reset();
-  if (ref_) d_.unbind_ref(*ref_);
+  if (ref_) d_.unbind_ref(d_.engine_of(number_), *ref_);
   ref_.reset();
   if (ppp_) {
     ppp_->lower_down();
@@ -317,7 +315,7 @@ void User::send(ByteView frame) {
     // RFC 2661 §3.1 carries the HDLC-like address/control octets (no ACFC negotiated here).
     l2tp_buffer_.assign({0xff, 0x03});
     l2tp_buffer_.insert(l2tp_buffer_.end(), frame.begin(), frame.end());
-    d_.l2tp()->send_data(*ref_, l2tp_buffer_);
+    d_.l2tp(d_.engine_of(number_))->send_data(*ref_, l2tp_buffer_);
   }
 #endif
 }
@@ -391,11 +389,11 @@ void User::on_down(ppp::DownReason reason, std::string_view detail) {
 void User::release_lower() {
   if (pppoe_) pppoe_->close();  // PADT if the session is still there
 #ifdef VPDN_DIAL_HAVE_L2TP
-  if (call_) d_.l2tp()->cancel_call(*call_);
+  if (call_) d_.l2tp(d_.engine_of(number_))->cancel_call(*call_);
   call_.reset();
   if (ref_) {
-    d_.unbind_ref(*ref_);
-    d_.l2tp()->close_session(*ref_);
+    d_.unbind_ref(d_.engine_of(number_), *ref_);
+    d_.l2tp(d_.engine_of(number_))->close_session(*ref_);
     ref_.reset();
   }
 #endif
@@ -459,12 +457,17 @@ Status<std::string> Dialer::open_access() {
   l2tp_config_.sysname = o_.hostname;
   l2tp_config_.l2tp.enabled = true;
   random_ = std::make_unique<vpdn::OsRandom>();
-  vpdn::EngineOptions eo;
-  eo.port_override = o_.local_port;
-  l2tp_ = std::make_unique<vpdn::L2tpEngine>(l2tp_config_, timers_, *random_, eo);
-  l2tp_->set_handler(this);
-  auto st = l2tp_->open_udp(io_);
-  if (!st) return unexpected("L2TP UDP socket: " + st.error());
+  // Built in place: the engines hold their Engine as handler.
+  l2tp_ = std::vector<Engine>(o_.tunnels);
+  for (std::size_t i = 0; i < l2tp_.size(); ++i) {
+    vpdn::EngineOptions eo;
+    eo.port_override =
+        o_.local_port == 0 ? std::uint16_t{0} : static_cast<std::uint16_t>(o_.local_port + i);
+    l2tp_[i].engine = std::make_unique<vpdn::L2tpEngine>(l2tp_config_, timers_, *random_, eo);
+    l2tp_[i].engine->set_handler(&l2tp_[i]);
+    auto st = l2tp_[i].engine->open_udp(io_);
+    if (!st) return unexpected("L2TP UDP socket " + std::to_string(i + 1) + ": " + st.error());
+  }
   return {};
 #else
   return unexpected(
@@ -622,8 +625,14 @@ void Dialer::maybe_finish() {
   // Let PADT/CDN/StopCCN go out before the loop ends.
   auto drain = [this] {
 #ifdef VPDN_DIAL_HAVE_L2TP
-    if (l2tp_) {
-      l2tp_->shutdown([this] { io_.stop(); }, std::chrono::seconds(2));
+    if (!l2tp_.empty()) {
+      engines_running_ = l2tp_.size();
+      for (auto& e : l2tp_)
+        e.engine->shutdown(
+            [this] {
+              if (--engines_running_ == 0) io_.stop();
+            },
+            std::chrono::seconds(2));
       return;
     }
 #endif

@@ -33,6 +33,8 @@ const char* kUsage =
     "  --secret S           L2TP tunnel authentication secret\n"
     "  --hostname NAME      L2TP Host Name (default vpdn-dial)\n"
     "  --local-port P       local UDP port for L2TP (default ephemeral)\n"
+    "  --tunnels N          spread the users over N tunnels from N UDP ports (--l2tp;\n"
+    "                       --local-port P, P+1, ... or ephemeral; default 1)\n"
     "  --quiet              no progress lines\n"
     "prints progress each second and a final line\n"
     "  established=N failed=F setup_rate=R/s p50_ms=.. p99_ms=..\n"
@@ -167,6 +169,9 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
       o.hostname = std::string(v);
     } else if (a == "--local-port") {
       if (!value(v) || !number(v, o.local_port)) return fail("--local-port needs a port");
+    } else if (a == "--tunnels") {
+      if (!value(v) || !number(v, o.tunnels) || o.tunnels == 0 || o.tunnels > 4096)
+        return fail("--tunnels needs a number from 1 to 4096");
     } else if (a == "--quiet") {
       o.quiet = true;
     } else {
@@ -175,6 +180,9 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   }
   if (!have_access) return fail("one of --pppoe IFNAME or --l2tp HOST is required");
   if (o.route && !o.tun) return fail("--route needs --tun");
+  if (o.tunnels > 1 && o.access != Access::l2tp) return fail("--tunnels needs --l2tp");
+  if (o.local_port != 0 && o.local_port + std::uint64_t{o.tunnels} - 1 > 0xffff)
+    return fail("--local-port + --tunnels runs past port 65535");
   if (static_cast<std::uint64_t>(o.first_mac) + o.count > 0xffffff)
     return fail("too many users for the MAC range");
   exit_code = 0;

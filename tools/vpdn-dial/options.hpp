@@ -21,7 +21,10 @@ struct Options {
   std::string secret;                  // --secret: tunnel authentication (empty: off)
   std::string hostname = "vpdn-dial";  // --hostname: our L2TP Host Name
   std::uint16_t local_port = 0;        // --local-port (0: ephemeral)
-  std::string user = "user{n}";        // --user, {n} replaced by 1..count
+  // --tunnels N (--l2tp): N L2TP engines, each with its own tunnel from its own UDP port
+  // (--local-port, +1, ...; ephemeral ports without it); user n dials on engine (n-1) % N.
+  unsigned tunnels = 1;
+  std::string user = "user{n}";  // --user, {n} replaced by 1..count
   std::string password;
   std::string service;  // --service: PPPoE Service-Name
   unsigned count = 1;

@@ -192,7 +192,7 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
       setup_.reset();
     }
     if (info.peer_address != address_) {
-      owner_.ip_.session_ip_down(id_, vt_, address_);
+      counters_ += owner_.ip_.session_ip_down(id_, vt_, address_);
       owner_.ip_.remove_host_route(vt_, address_);
       auto it = owner_.by_address_.find(address_.value);
       if (it != owner_.by_address_.end() && it->second == id_) owner_.by_address_.erase(it);
@@ -223,13 +223,13 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     s.called_station_id = strings_.get(kCalled);
     s.nas_port = id_.session;
     s.nas_port_id = "Virtual-Template" + std::to_string(vt_);
-    s.counters = [this] { return counters_; };
+    s.counters = [this] { return total_counters(); };
     aaa_session_ = owner_.aaa_.open_session(std::move(s));
   }
 
   void on_down(ppp::DownReason reason, std::string_view detail) override {
     if (up_) {
-      owner_.ip_.session_ip_down(id_, vt_, address_);
+      counters_ += owner_.ip_.session_ip_down(id_, vt_, address_);
       owner_.ip_.remove_host_route(vt_, address_);
       auto it = owner_.by_address_.find(address_.value);
       if (it != owner_.by_address_.end() && it->second == id_) owner_.by_address_.erase(it);
@@ -322,10 +322,16 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     s.user = user.empty() && ppp_ ? ppp_->user() : std::string(user);
     if (has_address_) s.address = address_;
     s.phase = ppp_ ? std::string(ppp::to_string(ppp_->phase())) : "dead";
-    s.counters = counters_;
+    s.counters = total_counters();
     return s;
   }
   const aaa::Counters& counters() const { return counters_; }
+  // Ours plus what the data plane switched past us while the call is up in it.
+  aaa::Counters total_counters() const {
+    aaa::Counters c = counters_;
+    if (up_) c += owner_.ip_.data_counters(id_);
+    return c;
+  }
   std::string interface() const {
     return "Virtual-Template" + std::to_string(vt_) + ":" + std::to_string(id_.session);
   }
