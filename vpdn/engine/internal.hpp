@@ -172,7 +172,6 @@ struct Tunnel : TransportSink {
   std::uint16_t peer_window = 4;
   std::uint64_t control_in = 0, control_out = 0;
   std::uint64_t data_packets_in = 0, data_packets_out = 0, data_bytes_in = 0, data_bytes_out = 0;
-  TimePoint created{};
   TimePoint established_at{};
   ReliableTransport transport;
   TimerSlot hello_timer;
@@ -317,7 +316,7 @@ class L2tpEngine::Impl {
 
   // ---- LAC calls (lac_dial.cpp) ----
   Result<CallHandle, std::string> place_call(LacCallRequest req, LacCallbacks cb);
-  bool attach_lac_call(std::unique_ptr<Session> s, const SessionEnd& last);
+  void attach_lac_call(std::unique_ptr<Session> s, const SessionEnd& last);
   void send_sccrq(Tunnel& t);
   void send_icrq(Tunnel& t, Session& s);
   void send_waiting_icrqs(Tunnel& t);
