@@ -288,6 +288,8 @@ class L2tpEngine::Impl {
   void on_hello(Tunnel& t, const ControlMessage& m);
   void on_crossed_stopccn(Tunnel& t, const ControlMessage& m);
   bool check_version(Tunnel& t, const ControlMessage& m);
+  bool check_challenge_response(Tunnel& t, const ControlMessage& m);
+  bool check_tunnel_limit(Tunnel& t);
   void on_sccrq(Tunnel& t, const ControlMessage& m);
   void on_sccrp(Tunnel& t, const ControlMessage& m);
   void on_scccn(Tunnel& t, const ControlMessage& m);
