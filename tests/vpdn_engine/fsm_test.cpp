@@ -165,6 +165,30 @@ TEST_F(Pair, HiddenProxyAvpsAreHiddenOnTheWireAndRecovered) {
   EXPECT_TRUE(resp->hidden);
 }
 
+// `debugging l2tp hidden`: one line per hidden AVP, on the side that hides it and on the
+// side that recovers it.
+TEST_F(Pair, HiddenAvpDebugLinesNameTheAvpOnBothSides) {
+  lac.config.l2tp_groups[1].avp_hidden = true;
+  std::vector<std::string> lines;
+  auto& bus = LogBus::instance();
+  bus.set_stderr(false);
+  auto id = bus.subscribe([&](const LogRecord& r) {
+    if (r.is_debug) lines.push_back(r.text);
+  });
+  bus.set_all(DebugModule::l2tp, true);
+  dial(request());
+  w.settle();
+  bus.set_all(DebugModule::l2tp, false);
+  bus.unsubscribe(id);
+  const std::string lac_tid = std::to_string(lac.engine->snapshot_tunnels()[0].local_id);
+  const std::string lns_tid = std::to_string(lns.engine->snapshot_tunnels()[0].local_id);
+  auto has = [&](const std::string& line) {
+    return std::find(lines.begin(), lines.end(), line) != lines.end();
+  };
+  EXPECT_TRUE(has("Tunnel " + lac_tid + " hiding AVP Proxy Authen Response in ICCN (len=16)"));
+  EXPECT_TRUE(has("Tunnel " + lns_tid + " unhid AVP Proxy Authen Response in ICCN (len=16)"));
+}
+
 TEST_F(Pair, WrongSecretAtLacEndsWithStopCcnResult4) {
   lns.config.l2tp_groups[1].tunnel_password.plain = "other";
   dial(request());

@@ -280,6 +280,7 @@ class L2tpEngine::Impl {
   void send_control(Tunnel& t, ControlMessage msg);
   void transmit(Tunnel& t, const Bytes& packet, bool retransmission);
   void log_control(const Tunnel& t, ByteView packet, bool sent, bool retransmission);
+  void log_hidden_avps(const Tunnel& t, const ControlMessage& m, std::string_view verb);
 
   // ---- tunnel FSM (tunnel_fsm.cpp) ----
   // What handles a control message in a tunnel state: tunnel_handler() below.
