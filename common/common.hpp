@@ -1,5 +1,5 @@
 // DOC: the small toolbox every module may use: bounded bytes, Result, time and timers,
-// the log bus and the engine thread. It depends on no other module.
+// the log bus and the protocol thread. It depends on no other module.
 #pragma once
 
 #include "common/bytes.hpp"

@@ -1,8 +1,8 @@
-// DOC: the engine thread. One io_context, run by one thread, owns all protocol and
+// DOC: the protocol thread (class Engine). One io_context, run by one thread, owns all protocol and
 // configuration state. Other threads (terminal sessions, RADIUS workers) never touch that
-// state: they call Engine::call(), which posts the function onto the engine thread and
+// state: they call Engine::call(), which posts the function onto the protocol thread and
 // blocks the caller until it has run, or Engine::post() for fire-and-forget results.
-// Called from the engine thread itself, call() runs inline (no self-deadlock).
+// Called from the protocol thread itself, call() runs inline (no self-deadlock).
 #pragma once
 
 #include <atomic>
@@ -33,7 +33,7 @@ class Engine {
   }
   // Runs the loop on the calling thread until stop() (for main() or tests).
   void run_here() {
-    engine_thread_id_.store(std::this_thread::get_id());
+    protocol_thread_id_.store(std::this_thread::get_id());
     io_.run();
   }
   void stop() {
@@ -41,7 +41,9 @@ class Engine {
     io_.stop();
     if (thread_.joinable() && std::this_thread::get_id() != thread_.get_id()) thread_.join();
   }
-  bool in_engine_thread() const { return std::this_thread::get_id() == engine_thread_id_.load(); }
+  bool on_protocol_thread() const {
+    return std::this_thread::get_id() == protocol_thread_id_.load();
+  }
   bool running() const { return !io_.stopped(); }
 
   template <class F>
@@ -49,11 +51,11 @@ class Engine {
     boost::asio::post(io_, std::forward<F>(f));
   }
 
-  // Runs f on the engine thread and returns its result; rethrows its exception.
+  // Runs f on the protocol thread and returns its result; rethrows its exception.
   template <class F>
   auto call(F&& f) -> std::invoke_result_t<F&> {
     using R = std::invoke_result_t<F&>;
-    if (in_engine_thread()) return f();
+    if (on_protocol_thread()) return f();
     std::promise<R> done;
     auto result = done.get_future();
     boost::asio::post(io_, [&f, &done] {
@@ -75,7 +77,7 @@ class Engine {
   boost::asio::io_context io_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread thread_;
-  std::atomic<std::thread::id> engine_thread_id_{};
+  std::atomic<std::thread::id> protocol_thread_id_{};
 };
 
 }  // namespace vpdnd

@@ -8,7 +8,7 @@
 // Text from a peer goes into a line through printable() (common/printable.hpp); the bus
 // also passes every line through terminal_safe(), so no control byte reaches a terminal or
 // syslog (a log line stays one line; a debug line keeps its '\n').
-// Emission happens on the engine thread; switches are atomics so the check is cheap and
+// Emission happens on the protocol thread; switches are atomics so the check is cheap and
 // a CLI thread may read them for `display debugging`. Subscribers are called on the
 // emitting thread and must only queue the line (see cli's per-session queue).
 #pragma once

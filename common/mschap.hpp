@@ -1,6 +1,6 @@
 // DOC: Microsoft CHAP computations: MS-CHAP v1 (RFC 2433), MS-CHAP v2 (RFC 2759) and the
 // MPPE start keys derived from them (RFC 3079), plus the text forms of the Success and
-// Failure messages both sides exchange. Pure functions over bytes, shared by the PPP engine
+// Failure messages both sides exchange. Pure functions over bytes, shared by the PPP session
 // (authenticator and peer) and AAA (local users, RADIUS replies). Every hash and cipher
 // (MD4, DES, SHA-1) is libcrypto's: MD4 and DES come from OpenSSL 3's legacy provider,
 // loaded into a private library context so the process-wide default one is left as it is.

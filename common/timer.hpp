@@ -1,7 +1,7 @@
 // DOC: time for state machines. FSMs take a TimerService (which is also their Clock) and
 // never see Asio: production passes AsioTimerService (one steady_timer driving an ordered
 // queue, so 100k armed timers cost one kernel timer), tests pass ManualTimerService and
-// move virtual time with advance(). All calls happen on the engine thread; no locks.
+// move virtual time with advance(). All calls happen on the protocol thread; no locks.
 #pragma once
 
 #include <chrono>

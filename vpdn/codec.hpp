@@ -2,7 +2,7 @@
 //
 // Ownership: l2tp-codec. Pure functions over bytes: no I/O, no logging, no mutable global
 // state (the tables are constant; hiding.cpp caches the MD5 method once and keeps one
-// digest context per thread). Safe to call from any thread; the engine thread is the usual
+// digest context per thread). Safe to call from any thread; the protocol thread is the usual
 // caller. A RandomSource object is not thread-safe: one per thread. Every length is checked here
 // once, before anything is copied, so callers may trust a decoded ControlMessage: each AVP listed
 // in its message's spec as required is present, every known AVP's value length is within the table

@@ -1,13 +1,13 @@
-// DOC: the L2TPv2 control plane engine (RFC 2661), LAC and LNS (library vpdnd_vpdn_engine,
-// owner: l2tp-engine). One L2tpEngine owns every tunnel and session of the box, their
+// DOC: the L2TP control engine, L2tpEngine: the L2TPv2 control plane (RFC 2661), LAC and LNS
+// (library vpdnd_vpdn_engine). One L2tpEngine owns every tunnel and session of the box, their
 // reliable control channels (vpdn/engine/transport.hpp), the tunnel FSM (§7.2) and the
 // incoming-call session FSMs (§7.4.1 LAC, §7.4.2 LNS), the tables (O(1) lookup by local
 // tunnel id, by (peer address, port, peer tunnel id) for duplicate SCCRQs, by (group, LNS)
 // for LAC tunnel reuse), counters, `display`/`reset` data and the debug lines.
 //
-// Threading: everything runs on the engine thread (the io_context thread). No locks. The
-// handler and callbacks are called on that thread, possibly from inside an engine method;
-// they may call back into the engine (close_session, send_data, ...).
+// Threading: everything runs on the protocol thread (the io_context thread, common/engine.hpp).
+// No locks. The handler and callbacks are called on that thread, possibly from inside an
+// L2tpEngine method; they may call back into it (close_session, send_data, ...).
 //
 // Wiring (integration, app/services):
 //   L2tpEngine engine(store.running(), timers, random);       // TimerService, RandomSource
@@ -77,8 +77,7 @@
 // session limit -> CDN 4/error 4; OCRQ -> CDN 5 (we place no outgoing calls); refused by
 // the handler -> CDN 2; `reset l2tp session` -> CDN 3; reset/`undo l2tp enable`/shutdown ->
 // StopCCN 1/6/6; unknown M-bit AVP -> StopCCN or CDN 2/error 8 as vpdn/codec.hpp recommends.
-//
-// Needs from the codec (vpdn/codec.hpp): nothing beyond its current API.
+
 #pragma once
 
 #include <chrono>

@@ -1,5 +1,5 @@
-// DOC: what the L2TP engine shows the operator. Plain snapshot structs, built on the engine
-// thread by the vpdn engine and formatted by cli/ (`display l2tp tunnel|session|statistics`).
+// DOC: what the L2TP control engine shows the operator. Plain snapshot structs, built on
+// the protocol thread by L2tpEngine and formatted by cli/ (`display l2tp tunnel|session|statistics`).
 // Fields may be added; renaming or removing one means updating every reader in one commit.
 // String fields hold what the peer sent, byte for byte (matching uses them); a reader shows
 // them only through printable() (common/printable.hpp).

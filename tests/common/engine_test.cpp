@@ -15,8 +15,8 @@ TEST(Engine, CallRunsOnEngineThreadAndReturns) {
   });
   EXPECT_EQ(v, 42);
   EXPECT_NE(where, std::this_thread::get_id());
-  EXPECT_TRUE(engine.call([&] { return engine.in_engine_thread(); }));
-  // Nested call from the engine thread runs inline instead of deadlocking.
+  EXPECT_TRUE(engine.call([&] { return engine.on_protocol_thread(); }));
+  // Nested call from the protocol thread runs inline instead of deadlocking.
   EXPECT_EQ(engine.call([&] { return engine.call([] { return 7; }); }), 7);
   EXPECT_THROW(engine.call([]() -> int { throw std::runtime_error("x"); }), std::runtime_error);
   engine.stop();

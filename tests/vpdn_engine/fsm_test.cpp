@@ -43,6 +43,21 @@ struct Pair : ::testing::Test {
     r.proxy = p;
     return r;
   }
+  // The `debugging l2tp all` lines of one call placed and set up.
+  std::vector<std::string> debug_lines_of_a_call() {
+    std::vector<std::string> lines;
+    auto& bus = LogBus::instance();
+    bus.set_stderr(false);
+    auto id = bus.subscribe([&](const LogRecord& r) {
+      if (r.is_debug) lines.push_back(r.text);
+    });
+    bus.set_all(DebugModule::l2tp, true);
+    dial(request());
+    w.settle();
+    bus.set_all(DebugModule::l2tp, false);
+    bus.unsubscribe(id);
+    return lines;
+  }
   CallHandle dial(LacCallRequest r) {
     auto h = lac.engine->place_call(std::move(r), calls.callbacks());
     EXPECT_TRUE(h.has_value()) << (h ? "" : h.error());
@@ -163,6 +178,20 @@ TEST_F(Pair, HiddenProxyAvpsAreHiddenOnTheWireAndRecovered) {
   const Avp* resp = iccn[0].find(AvpType::proxy_authen_response);
   ASSERT_NE(resp, nullptr);
   EXPECT_TRUE(resp->hidden);
+}
+
+// `debugging l2tp hidden`: one line per hidden AVP, on the side that hides it and on the
+// side that recovers it.
+TEST_F(Pair, HiddenAvpDebugLinesNameTheAvpOnBothSides) {
+  lac.config.l2tp_groups[1].avp_hidden = true;
+  const std::vector<std::string> lines = debug_lines_of_a_call();
+  const std::string lac_tid = std::to_string(lac.engine->snapshot_tunnels()[0].local_id);
+  const std::string lns_tid = std::to_string(lns.engine->snapshot_tunnels()[0].local_id);
+  auto has = [&](const std::string& line) {
+    return std::find(lines.begin(), lines.end(), line) != lines.end();
+  };
+  EXPECT_TRUE(has("Tunnel " + lac_tid + " hiding AVP Proxy Authen Response in ICCN (len=16)"));
+  EXPECT_TRUE(has("Tunnel " + lns_tid + " unhid AVP Proxy Authen Response in ICCN (len=16)"));
 }
 
 TEST_F(Pair, WrongSecretAtLacEndsWithStopCcnResult4) {
@@ -677,17 +706,7 @@ TEST_F(Pair, OperatorResetIsAnEventAndNotAnError) {
 }
 
 TEST_F(Pair, DebugLinesFollowTheCliReferenceFormat) {
-  std::vector<std::string> lines;
-  auto& bus = LogBus::instance();
-  bus.set_stderr(false);
-  auto id = bus.subscribe([&](const LogRecord& r) {
-    if (r.is_debug) lines.push_back(r.text);
-  });
-  bus.set_all(DebugModule::l2tp, true);
-  dial(request());
-  w.settle();
-  bus.set_all(DebugModule::l2tp, false);
-  bus.unsubscribe(id);
+  const std::vector<std::string> lines = debug_lines_of_a_call();
   auto t = lac.engine->snapshot_tunnels()[0];
   const std::string tid = std::to_string(t.local_id);
   auto has_prefix = [&](const std::string& p) {

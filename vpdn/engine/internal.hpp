@@ -172,7 +172,6 @@ struct Tunnel : TransportSink {
   std::uint16_t peer_window = 4;
   std::uint64_t control_in = 0, control_out = 0;
   std::uint64_t data_packets_in = 0, data_packets_out = 0, data_bytes_in = 0, data_bytes_out = 0;
-  TimePoint created{};
   TimePoint established_at{};
   ReliableTransport transport;
   TimerSlot hello_timer;
@@ -281,6 +280,7 @@ class L2tpEngine::Impl {
   void send_control(Tunnel& t, ControlMessage msg);
   void transmit(Tunnel& t, const Bytes& packet, bool retransmission);
   void log_control(const Tunnel& t, ByteView packet, bool sent, bool retransmission);
+  void log_hidden_avps(const Tunnel& t, const ControlMessage& m, std::string_view verb);
 
   // ---- tunnel FSM (tunnel_fsm.cpp) ----
   // What handles a control message in a tunnel state: tunnel_handler() below.
@@ -289,6 +289,8 @@ class L2tpEngine::Impl {
   void on_hello(Tunnel& t, const ControlMessage& m);
   void on_crossed_stopccn(Tunnel& t, const ControlMessage& m);
   bool check_version(Tunnel& t, const ControlMessage& m);
+  bool check_challenge_response(Tunnel& t, const ControlMessage& m);
+  bool check_tunnel_limit(Tunnel& t);
   void on_sccrq(Tunnel& t, const ControlMessage& m);
   void on_sccrp(Tunnel& t, const ControlMessage& m);
   void on_scccn(Tunnel& t, const ControlMessage& m);
@@ -317,7 +319,7 @@ class L2tpEngine::Impl {
 
   // ---- LAC calls (lac_dial.cpp) ----
   Result<CallHandle, std::string> place_call(LacCallRequest req, LacCallbacks cb);
-  bool attach_lac_call(std::unique_ptr<Session> s, const SessionEnd& last);
+  void attach_lac_call(std::unique_ptr<Session> s, const SessionEnd& last);
   void send_sccrq(Tunnel& t);
   void send_icrq(Tunnel& t, Session& s);
   void send_waiting_icrqs(Tunnel& t);

@@ -26,7 +26,7 @@ std::vector<std::unique_ptr<Session>> L2tpEngine::Impl::take_waiting_calls(Tunne
   return out;
 }
 
-// A call the engine gives up on before it reached any tunnel: on_down with `end`.
+// A call we give up on before it reached any tunnel: on_down with `end`.
 void L2tpEngine::Impl::fail_call(std::unique_ptr<Session> s, const SessionEnd& end) {
   log_warning(kL2tp, "event=call_failed user=\"" + printable(s->str(Session::user)) +
                          "\" reason=\"" + printable(end.reason) + "\"");
@@ -171,16 +171,15 @@ Result<CallHandle, std::string> L2tpEngine::Impl::place_call(LacCallRequest req,
   ++sessions_total_;
   SessionEnd none;
   none.reason = "no LNS";
-  if (!attach_lac_call(std::move(s), none)) {
-    // attach reported the failure through on_down already; still a valid (dead) handle.
-  }
+  // A call that fails here has had its on_down already; its handle stays valid (and dead).
+  attach_lac_call(std::move(s), none);
   return h;
 }
 
 // Puts a LAC call on the tunnel to its current LNS address (reusing one to the same LNS
 // for the same group), creating the tunnel if needed. When the addresses are exhausted
-// the call fails with `last`. Returns false when the call ended.
-bool L2tpEngine::Impl::attach_lac_call(std::unique_ptr<Session> s, const SessionEnd& last) {
+// the call fails with `last` (on_down).
+void L2tpEngine::Impl::attach_lac_call(std::unique_ptr<Session> s, const SessionEnd& last) {
   LacContext& c = *s->lac;
   while (c.address_index < c.request.lns_addresses.size()) {
     Endpoint lns{c.request.lns_addresses[c.address_index], c.request.lns_port};
@@ -221,13 +220,12 @@ bool L2tpEngine::Impl::attach_lac_call(std::unique_ptr<Session> s, const Session
     t->sessions.emplace(id, std::move(s));
     count_session(*t, ref);
     if (t->state == TunnelState::established) send_icrq(*t, ref);
-    return true;
+    return;
   }
   SessionEnd end = last;
   if (end.reason.empty()) end.reason = "no LNS answered";
   end.reason = "all LNS addresses failed (" + end.reason + ")";
   fail_call(std::move(s), end);
-  return false;
 }
 
 void L2tpEngine::Impl::send_sccrq(Tunnel& t) {

@@ -220,14 +220,7 @@ void L2tpEngine::Impl::on_control(Tunnel& t, Bytes packet) {
   ControlMessage& m = *decoded;
   ++messages_in_[message_index(static_cast<std::uint16_t>(m.type))];
   if (debug_on(kL2tp, DebugClass::control)) log_control(t, packet, false, false);
-  if (debug_on(kL2tp, DebugClass::hidden)) {
-    for (const auto& a : m.avps)
-      if (a.hidden)
-        LogBus::instance().debug(kL2tp, DebugClass::hidden,
-                                 "Tunnel " + std::to_string(t.local_id) + " unhid AVP " +
-                                     std::string(avp_name(a.type)) + " in " + mtype_name(m.type) +
-                                     " (len=" + std::to_string(a.value.size()) + ")");
-  }
+  if (debug_on(kL2tp, DebugClass::hidden)) log_hidden_avps(t, m, "unhid");
   if (m.type != MessageType::sccrp && m.type != MessageType::stopccn && !t.peer_confirmed) {
     t.peer_confirmed = true;
     mark_lns_up(t);

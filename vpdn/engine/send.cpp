@@ -17,14 +17,7 @@ void L2tpEngine::Impl::send_control(Tunnel& t, ControlMessage msg) {
     });
     return;
   }
-  if (debug_on(kL2tp, DebugClass::hidden)) {
-    for (const auto& a : msg.avps)
-      if (a.hidden)
-        LogBus::instance().debug(kL2tp, DebugClass::hidden,
-                                 "Tunnel " + std::to_string(t.local_id) + " hiding AVP " +
-                                     std::string(avp_name(a.type)) + " in " + mtype_name(msg.type) +
-                                     " (len=" + std::to_string(a.value.size()) + ")");
-  }
+  if (debug_on(kL2tp, DebugClass::hidden)) log_hidden_avps(t, msg, "hiding");
   ++messages_out_[message_index(static_cast<std::uint16_t>(msg.type))];
   t.transport.send(std::move(*bytes));
 }
@@ -45,6 +38,18 @@ void L2tpEngine::Impl::transmit(Tunnel& t, const Bytes& packet, bool retransmiss
   if (retransmission) ++retransmits_;
   if (debug_on(kL2tp, DebugClass::control)) log_control(t, packet, true, retransmission);
   send_raw(t.peer, packet);
+}
+
+// `debugging l2tp hidden`: one line per hidden AVP of a message we hide or unhid.
+void L2tpEngine::Impl::log_hidden_avps(const Tunnel& t, const ControlMessage& m,
+                                       std::string_view verb) {
+  for (const auto& a : m.avps)
+    if (a.hidden)
+      LogBus::instance().debug(kL2tp, DebugClass::hidden,
+                               "Tunnel " + std::to_string(t.local_id) + " " + std::string(verb) +
+                                   " AVP " + std::string(avp_name(a.type)) + " in " +
+                                   mtype_name(m.type) + " (len=" + std::to_string(a.value.size()) +
+                                   ")");
 }
 
 void L2tpEngine::Impl::log_control(const Tunnel& t, ByteView packet, bool sent,

@@ -20,7 +20,7 @@
 // receive batch has been processed, which still piggybacks every reply the FSMs make (they
 // answer synchronously) and coalesces a burst into one ZLB, without adding latency that a
 // peer waiting for our ack (tunnel/session setup) would pay.
-// Threading: engine thread only. The sink may destroy the transport only from failed()
+// Threading: protocol thread only. The sink may destroy the transport only from failed()
 // and must return immediately (the owner defers real destruction).
 #pragma once
 

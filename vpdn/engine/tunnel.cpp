@@ -12,7 +12,6 @@ Tunnel* L2tpEngine::Impl::create_tunnel(const Endpoint& peer, bool originator) {
   t->local_id = id;
   t->peer = peer;
   t->originator = originator;
-  t->created = timers_.now();
   Tunnel* raw = t.get();
   tunnels_.emplace(id, std::move(t));
   ++tunnels_total_;

@@ -75,16 +75,48 @@ void L2tpEngine::Impl::on_hello(Tunnel&, const ControlMessage&) {}
 // Crossed StopCCNs: ours is in flight and the hold-down is running.
 void L2tpEngine::Impl::on_crossed_stopccn(Tunnel&, const ControlMessage&) {}
 
+// The checks of the peer's SCCRQ (LNS) or SCCRP (LAC) that stop the tunnel when they fail
+// (false then); a LAC's unanswered calls then try the next LNS address.
 bool L2tpEngine::Impl::check_version(Tunnel& t, const ControlMessage& m) {
   auto v = m.protocol_version();
   if (!v || v->first != 1 || v->second != 0) {
     stop_tunnel(
         t,
         ResultCode{stopccn_result::bad_protocol_version, general_error::none, "version 1.0 only"},
-        "unsupported protocol version");
+        "unsupported protocol version", t.originator);
     return false;
   }
   return true;
+}
+
+// Tunnel authentication: the peer's SCCRP (LAC) or SCCCN (LNS) answers our Challenge.
+bool L2tpEngine::Impl::check_challenge_response(Tunnel& t, const ControlMessage& m) {
+  if (!t.authenticate) return true;
+  const std::string peer = t.originator ? "LNS" : "LAC";
+  auto resp = m.bytes(AvpType::challenge_response);
+  auto expected = chap_response(static_cast<std::uint8_t>(m.type), t.secret, *t.our_challenge);
+  if (!resp || !chap_response_matches(*resp, expected)) {
+    stop_tunnel(t,
+                ResultCode{stopccn_result::not_authorized, general_error::none,
+                           "challenge response mismatch"},
+                resp ? "challenge response from " + peer + " does not match"
+                     : peer + " sent no challenge response",
+                t.originator);
+    return false;
+  }
+  t.authenticated = true;
+  return true;
+}
+
+// LNS: `l2tp tunnel-limit` is checked at SCCRQ and again at SCCCN (tunnels in setup do not
+// count towards it).
+bool L2tpEngine::Impl::check_tunnel_limit(Tunnel& t) {
+  if (!tunnel_limit_reached()) return true;
+  stop_tunnel(t,
+              ResultCode{stopccn_result::general_error, general_error::insufficient_resources,
+                         "tunnel limit reached"},
+              "tunnel limit reached");
+  return false;
 }
 
 void L2tpEngine::Impl::on_sccrq(Tunnel& t, const ControlMessage& m) {
@@ -108,14 +140,8 @@ void L2tpEngine::Impl::on_sccrq(Tunnel& t, const ControlMessage& m) {
   t.hidden = g->avp_hidden && !t.secret.empty();
   t.flow_control = g->flow_control;
   t.hello_s = g->hello_interval_s;
-  // Tunnels still in setup (this one included) do not count; checked again at SCCCN.
-  if (tunnel_limit_reached()) {
-    stop_tunnel(t,
-                ResultCode{stopccn_result::general_error, general_error::insufficient_resources,
-                           "tunnel limit reached"},
-                "tunnel limit reached");
-    return;
-  }
+  // Tunnels still in setup (this one included) do not count.
+  if (!check_tunnel_limit(t)) return;
   auto reply = ControlMessage::make(MessageType::sccrp, t.remote_id);
   reply.add_protocol_version()
       .add_u32(AvpType::framing_capabilities, kFramingSync | kFramingAsync)
@@ -155,29 +181,8 @@ void L2tpEngine::Impl::on_sccrp(Tunnel& t, const ControlMessage& m) {
   t.remote_name = m.string(AvpType::host_name).value_or("");
   t.peer_window = m.u16(AvpType::receive_window_size).value_or(4);
   t.transport.set_peer_window(t.peer_window);
-  auto v = m.protocol_version();
-  if (!v || v->first != 1 || v->second != 0) {
-    stop_tunnel(
-        t,
-        ResultCode{stopccn_result::bad_protocol_version, general_error::none, "version 1.0 only"},
-        "unsupported protocol version", true);
-    return;
-  }
-  if (t.authenticate) {
-    auto resp = m.bytes(AvpType::challenge_response);
-    auto expected =
-        chap_response(static_cast<std::uint8_t>(MessageType::sccrp), t.secret, *t.our_challenge);
-    if (!resp || !chap_response_matches(*resp, expected)) {
-      stop_tunnel(
-          t,
-          ResultCode{stopccn_result::not_authorized, general_error::none,
-                     "challenge response mismatch"},
-          resp ? "challenge response from LNS does not match" : "LNS sent no challenge response",
-          true);
-      return;
-    }
-    t.authenticated = true;
-  }
+  if (!check_version(t, m)) return;
+  if (!check_challenge_response(t, m)) return;
   auto reply = ControlMessage::make(MessageType::scccn, t.remote_id);
   if (auto ch = m.bytes(AvpType::challenge)) {
     auto resp = chap_response(static_cast<std::uint8_t>(MessageType::scccn), t.secret, *ch);
@@ -195,27 +200,8 @@ void L2tpEngine::Impl::on_sccrp(Tunnel& t, const ControlMessage& m) {
 }
 
 void L2tpEngine::Impl::on_scccn(Tunnel& t, const ControlMessage& m) {
-  if (t.authenticate) {
-    auto resp = m.bytes(AvpType::challenge_response);
-    auto expected =
-        chap_response(static_cast<std::uint8_t>(MessageType::scccn), t.secret, *t.our_challenge);
-    if (!resp || !chap_response_matches(*resp, expected)) {
-      stop_tunnel(
-          t,
-          ResultCode{stopccn_result::not_authorized, general_error::none,
-                     "challenge response mismatch"},
-          resp ? "challenge response from LAC does not match" : "LAC sent no challenge response");
-      return;
-    }
-    t.authenticated = true;
-  }
-  if (tunnel_limit_reached()) {
-    stop_tunnel(t,
-                ResultCode{stopccn_result::general_error, general_error::insufficient_resources,
-                           "tunnel limit reached"},
-                "tunnel limit reached");
-    return;
-  }
+  if (!check_challenge_response(t, m)) return;
+  if (!check_tunnel_limit(t)) return;
   set_tunnel_state(t, TunnelState::established, "SCCCN");
   log_info(kL2tp, "event=tunnel_up tunnel_id=" + std::to_string(t.local_id) +
                       " peer=" + t.peer.to_string() + " peer_name=\"" + printable(t.remote_name) +
