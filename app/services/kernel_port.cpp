@@ -183,7 +183,7 @@ class NetlinkKernelOps final : public KernelOps {
   std::unique_ptr<netlink::RouteNetlink> rtnl_;
 };
 
-std::string call_key(vpdn::CallId c) {
+std::string call_key(vpdn::SessionRef c) {
   return "tunnel=" + std::to_string(c.tunnel) + " session=" + std::to_string(c.session);
 }
 
@@ -209,8 +209,8 @@ std::optional<KernelTunnelInfo> engine_tunnel_info(const vpdn::L2tpEngine& engin
 }
 
 std::optional<std::uint16_t> engine_peer_session_id(const vpdn::L2tpEngine& engine,
-                                                    vpdn::CallId call) {
-  auto st = engine.session_status({call.tunnel, call.session});
+                                                    vpdn::SessionRef call) {
+  auto st = engine.session_status(call);
   if (!st || st->remote_id == 0) return std::nullopt;
   return st->remote_id;
 }
@@ -379,7 +379,7 @@ void KernelPort::clear_peer_address(std::uint16_t vt) {
   inner_.clear_peer_address(vt);
 }
 
-bool KernelPort::in_kernel(vpdn::CallId call) const {
+bool KernelPort::in_kernel(vpdn::SessionRef call) const {
   return sessions_.count(call) != 0;
 }
 std::size_t KernelPort::session_count() const {
@@ -389,12 +389,12 @@ std::size_t KernelPort::tunnel_count() const {
   return tunnels_.size();
 }
 
-std::string KernelPort::ifname(vpdn::CallId call) const {
+std::string KernelPort::ifname(vpdn::SessionRef call) const {
   auto it = sessions_.find(call);
   return it == sessions_.end() ? std::string{} : it->second.ifname;
 }
 
-void KernelPort::fail(vpdn::CallId call, KernelStep step, const std::string& error) {
+void KernelPort::fail(vpdn::SessionRef call, KernelStep step, const std::string& error) {
   std::uint64_t n = ++fallbacks_[step];
   // One line per failure while they are few; then every 1000th, so a systematic failure
   // (a module unloaded under us) cannot flood the log at thousands of sessions.
@@ -405,7 +405,7 @@ void KernelPort::fail(vpdn::CallId call, KernelStep step, const std::string& err
   }
 }
 
-void KernelPort::session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address) {
+void KernelPort::session_ip_up(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) {
   inner_.session_ip_up(call, vt, address);
   if (stopped_ || sessions_.count(call)) return;
   std::optional<KernelSessionInfo> info =
@@ -526,8 +526,8 @@ void KernelPort::session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address
   sessions_.emplace(call, std::move(s));
 }
 
-void KernelPort::close_session(std::map<vpdn::CallId, Session>::iterator it) {
-  const vpdn::CallId call = it->first;
+void KernelPort::close_session(std::map<vpdn::SessionRef, Session>::iterator it) {
+  const vpdn::SessionRef call = it->first;
   Session& s = it->second;
   if (s.channel_reader) s.channel_reader->stop();
   if (s.unit_reader) s.unit_reader->stop();
@@ -558,7 +558,7 @@ void KernelPort::release_tunnel_if_unused(std::uint16_t tunnel) {
   log_info(DebugModule::l2tp, "tunnel=" + std::to_string(tunnel) + " kernel tunnel deleted");
 }
 
-void KernelPort::session_ip_down(vpdn::CallId call, std::uint16_t vt, Ipv4 address) {
+void KernelPort::session_ip_down(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) {
   auto it = sessions_.find(call);
   if (it != sessions_.end()) close_session(it);
   inner_.session_ip_down(call, vt, address);
@@ -566,7 +566,7 @@ void KernelPort::session_ip_down(vpdn::CallId call, std::uint16_t vt, Ipv4 addre
 
 void KernelPort::stop() {
   stopped_ = true;
-  std::vector<std::pair<std::uint64_t, vpdn::CallId>> order;
+  std::vector<std::pair<std::uint64_t, vpdn::SessionRef>> order;
   order.reserve(sessions_.size());
   for (const auto& [call, s] : sessions_) order.emplace_back(s.order, call);
   std::sort(order.rbegin(), order.rend());  // newest first

@@ -132,7 +132,7 @@ struct KernelSessionInfo {
 std::optional<KernelTunnelInfo> engine_tunnel_info(const vpdn::L2tpEngine& engine,
                                                    std::uint16_t tunnel);
 std::optional<std::uint16_t> engine_peer_session_id(const vpdn::L2tpEngine& engine,
-                                                    vpdn::CallId call);
+                                                    vpdn::SessionRef call);
 
 // The set-up steps, for logs and fallback counts.
 enum class KernelStep : std::uint8_t {
@@ -166,12 +166,13 @@ class KernelPort final : public vpdn::IpPort {
   struct Hooks {
     // nullopt when the engine no longer knows the call / the tunnel. tunnel_info is asked
     // only when the call's tunnel is not in the kernel yet.
-    std::function<std::optional<KernelSessionInfo>(vpdn::CallId, std::uint16_t vt)> session_info;
+    std::function<std::optional<KernelSessionInfo>(vpdn::SessionRef, std::uint16_t vt)>
+        session_info;
     std::function<std::optional<KernelTunnelInfo>(std::uint16_t tunnel)> tunnel_info;
     // A datagram read from a tunnel's connected socket (sender = the tunnel's peer).
     std::function<void(netlink::Endpoint from, ByteView datagram)> on_datagram;
     // A PPP frame (protocol + information) read from a session's channel or unit fd.
-    std::function<void(vpdn::CallId, ByteView frame)> on_ppp_frame;
+    std::function<void(vpdn::SessionRef, ByteView frame)> on_ppp_frame;
   };
 
   // `inner` (the TunPort) does everything the kernel path does not: TUN routes and writes,
@@ -189,19 +190,19 @@ class KernelPort final : public vpdn::IpPort {
   void clear_peer_address(std::uint16_t vt) override;
   // Moves the call into the kernel (see the top of this file); on any failure it stays
   // in user space.
-  void session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address) override;
+  void session_ip_up(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) override;
   // Route, channel; the tunnel and its socket with its last kernel session.
-  void session_ip_down(vpdn::CallId call, std::uint16_t vt, Ipv4 address) override;
-  bool user_data_visible(vpdn::CallId call) const override { return !in_kernel(call); }
+  void session_ip_down(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) override;
+  bool user_data_visible(vpdn::SessionRef call) const override { return !in_kernel(call); }
 
   // Daemon stop: every session's route and channel, then every kernel tunnel and its
   // socket, in reverse order of creation. Idempotent.
   void stop();
 
-  bool in_kernel(vpdn::CallId call) const;
+  bool in_kernel(vpdn::SessionRef call) const;
   std::size_t session_count() const;
   std::size_t tunnel_count() const;
-  std::string ifname(vpdn::CallId call) const;
+  std::string ifname(vpdn::SessionRef call) const;
   const KernelPortCounters& counters() const { return counters_; }
   // Sessions left in user space, by the step that failed.
   const std::map<KernelStep, std::uint64_t>& fallbacks() const { return fallbacks_; }
@@ -213,19 +214,19 @@ class KernelPort final : public vpdn::IpPort {
   struct Reader;
   struct Tunnel;
   struct Session;
-  void fail(vpdn::CallId call, KernelStep step, const std::string& error);
+  void fail(vpdn::SessionRef call, KernelStep step, const std::string& error);
   std::shared_ptr<Reader> start_reader(int fd, bool datagram, std::function<void(ByteView)> handler,
                                        std::string& error);
   void release_tunnel_if_unused(std::uint16_t tunnel);
-  void close_session(std::map<vpdn::CallId, Session>::iterator it);
+  void close_session(std::map<vpdn::SessionRef, Session>::iterator it);
 
   boost::asio::io_context& io_;
   vpdn::IpPort& inner_;
   std::unique_ptr<KernelOps> ops_;
   Hooks hooks_;
-  std::map<std::uint16_t, Tunnel> tunnels_;   // by our tunnel id
-  std::map<vpdn::CallId, Session> sessions_;  // calls in the kernel
-  std::uint64_t next_order_ = 0;              // creation order, for stop()
+  std::map<std::uint16_t, Tunnel> tunnels_;       // by our tunnel id
+  std::map<vpdn::SessionRef, Session> sessions_;  // calls in the kernel
+  std::uint64_t next_order_ = 0;                  // creation order, for stop()
   KernelPortCounters counters_;
   std::map<KernelStep, std::uint64_t> fallbacks_;
   std::shared_ptr<Bytes> buffer_;  // one receive buffer for every reader

@@ -90,12 +90,12 @@ class AutoClientTest : public ::testing::Test {
   }
 
   // The last placed call is answered: both sides see the session.
-  void answer(CallId lns_id, CallId client_id) {
+  void answer(SessionRef lns_id, SessionRef client_id) {
     ASSERT_FALSE(client_l2tp.placed.empty());
     lns_id_ = lns_id;
     client_id_ = client_id;
-    IncomingCall in;
-    in.id = lns_id;
+    IncomingSession in;
+    in.ref = lns_id;
     in.group = 1;
     in.virtual_template = 1;
     lns_calls->on_call_up(in);
@@ -137,7 +137,7 @@ class AutoClientTest : public ::testing::Test {
   std::unique_ptr<aaa::Aaa> aaa_;
   std::unique_ptr<LnsCalls> lns_calls;
   std::unique_ptr<AutoClients> client;
-  CallId lns_id_{7, 9}, client_id_{3, 4};
+  SessionRef lns_id_{7, 9}, client_id_{3, 4};
 };
 
 TEST_F(AutoClientTest, DialsComesUpAppliesAddressAndCarriesIp) {
@@ -145,8 +145,8 @@ TEST_F(AutoClientTest, DialsComesUpAppliesAddressAndCarriesIp) {
   ASSERT_EQ(client_l2tp.placed.size(), 1u);
   const auto& plan = client_l2tp.placed[0].plan;
   EXPECT_EQ(plan.group, 2);
-  EXPECT_TRUE(plan.lns_addresses.empty());                   // the group's list
-  EXPECT_TRUE(plan.proxy.initial_received_confreq.empty());  // no proxy data
+  EXPECT_TRUE(plan.lns_addresses.empty());  // the group's list
+  EXPECT_FALSE(plan.proxy.has_value());     // no proxy data
   EXPECT_EQ(plan.user, "box");
   EXPECT_EQ(client->status().at(0).state, "Placing");
 
@@ -159,10 +159,10 @@ TEST_F(AutoClientTest, DialsComesUpAppliesAddressAndCarriesIp) {
   auto st = client->status().at(0);
   EXPECT_EQ(st.state, "Up");
   EXPECT_EQ(st.address, client_ip.address->first);
-  ASSERT_TRUE(client_l2tp.info.count(CallId{3, 4}));
-  EXPECT_EQ(client_l2tp.info[(CallId{3, 4})].user, "box");
-  EXPECT_EQ(client_l2tp.info[(CallId{3, 4})].method, "CHAP");
-  EXPECT_EQ(lns_l2tp.info[(CallId{7, 9})].user, "box");
+  ASSERT_TRUE(client_l2tp.info.count(SessionRef{3, 4}));
+  EXPECT_EQ(client_l2tp.info[(SessionRef{3, 4})].user, "box");
+  EXPECT_EQ(client_l2tp.info[(SessionRef{3, 4})].method, "CHAP");
+  EXPECT_EQ(lns_l2tp.info[(SessionRef{7, 9})].user, "box");
 
   // client TUN -> LNS TUN, and back.
   Bytes up = ip_packet(*Ipv4::parse("10.77.0.10"), *Ipv4::parse("10.77.0.1"));
@@ -252,7 +252,7 @@ TEST_F(AutoClientTest, UndoAutoClientOrL2tpEnableHangsUp) {
   client->reconcile();
   EXPECT_EQ(client->size(), 0u);
   ASSERT_EQ(client_l2tp.hangups.size(), 1u);
-  EXPECT_EQ(client_l2tp.hangups[0].first, (CallId{3, 4}));
+  EXPECT_EQ(client_l2tp.hangups[0].first, (SessionRef{3, 4}));
   EXPECT_EQ(client_l2tp.hangups[0].second, HangupCause::admin);
   EXPECT_FALSE(client_ip.address.has_value());
   timers.advance(120s);
@@ -304,8 +304,8 @@ TEST_F(AutoClientTest, PapLocalUserAnswersAPapLns) {
   answer({7, 9}, {3, 4});
   run(2s);
   ASSERT_TRUE(client_ip.address.has_value()) << "PAP client did not come up";
-  EXPECT_EQ(client_l2tp.info[(CallId{3, 4})].method, "PAP");
-  EXPECT_EQ(lns_l2tp.info[(CallId{7, 9})].user, "box");
+  EXPECT_EQ(client_l2tp.info[(SessionRef{3, 4})].method, "PAP");
+  EXPECT_EQ(lns_l2tp.info[(SessionRef{7, 9})].user, "box");
 }
 
 TEST_F(AutoClientTest, ChangedCredentialsRedialAndMissingGroupStops) {

@@ -203,23 +203,24 @@ TEST_F(LacCallsTest, DomainUserIsTunnelledWithProxyDataAndFramesAreSwitched) {
   dial("alice@corp.com", "alicepw");
   run(2s);
   ASSERT_EQ(l2tp.placed.size(), 1u);
-  const LacCallPlan& plan = l2tp.placed[0].plan;
+  const LacCallRequest& plan = l2tp.placed[0].plan;
   EXPECT_EQ(plan.group, 1);
   EXPECT_EQ(plan.user, "alice@corp.com");
   EXPECT_EQ(plan.interface, "eth1");
   EXPECT_EQ(plan.calling_number, "02:00:00:00:00:01");
-  EXPECT_EQ(plan.proxy.auth_type, ppp::ProxyAuthType::chap);
-  EXPECT_EQ(plan.proxy.auth_name, "alice@corp.com");
-  EXPECT_EQ(plan.proxy.auth_response.size(), 16u);
-  EXPECT_FALSE(plan.proxy.auth_challenge.empty());
-  EXPECT_TRUE(plan.proxy.has_lcp());
+  ASSERT_TRUE(plan.proxy.has_value());
+  EXPECT_EQ(plan.proxy->auth_type, ppp::ProxyAuthType::chap);
+  EXPECT_EQ(plan.proxy->auth_name, "alice@corp.com");
+  EXPECT_EQ(plan.proxy->auth_response.size(), 16u);
+  EXPECT_FALSE(plan.proxy->auth_challenge.empty());
+  EXPECT_TRUE(plan.proxy->has_lcp());
   EXPECT_TRUE(access.terminated.empty());
 
   // Frames the user sends while the call is placed are held and passed on at hand-over.
   Bytes early{0x80, 0x21, 0x01, 0x07, 0x00, 0x04};
   calls->on_access_frame(id, early);
   EXPECT_TRUE(l2tp.to_peer.empty());
-  CallId c{5, 6};
+  SessionRef c{5, 6};
   l2tp.placed[0].up(c);
   ASSERT_GE(l2tp.to_peer.size(), 2u);  // the user's own IPCP Configure-Request, then ours
   EXPECT_EQ(l2tp.to_peer[0].second[2], 0x80);
@@ -246,7 +247,7 @@ TEST_F(LacCallsTest, DomainUserIsTunnelledWithProxyDataAndFramesAreSwitched) {
   EXPECT_TRUE(calls->on_l2tp_data(c, from_lns));
   ASSERT_EQ(access.to_user.size(), 1u);
   EXPECT_EQ(access.to_user[0].second, (Bytes{0x00, 0x21, 0x45, 0x00}));
-  EXPECT_FALSE(calls->on_l2tp_data(CallId{9, 9}, from_lns));
+  EXPECT_FALSE(calls->on_l2tp_data(SessionRef{9, 9}, from_lns));
 
   // PADT from the user -> CDN to the LNS, nothing left.
   calls->on_access_down(id);
@@ -265,7 +266,7 @@ TEST_F(LacCallsTest, CdnFromTheLnsSendsPadt) {
   dial("alice@corp.com", "alicepw");
   run(2s);
   ASSERT_EQ(l2tp.placed.size(), 1u);
-  l2tp.placed[0].up(CallId{5, 6});
+  l2tp.placed[0].up(SessionRef{5, 6});
   l2tp.placed[0].down("peer sent CDN result 3");
   timers.run_due();
   ASSERT_EQ(access.terminated.size(), 1u);
@@ -278,7 +279,7 @@ TEST_F(LacCallsTest, CloseByTheOperatorHangsUpBothSides) {
   dial("alice@corp.com", "alicepw");
   run(2s);
   ASSERT_EQ(l2tp.placed.size(), 1u);
-  l2tp.placed[0].up(CallId{5, 6});
+  l2tp.placed[0].up(SessionRef{5, 6});
   auto online = aaa_->online_users();
   ASSERT_EQ(online.size(), 1u);
   auto st = calls->status();
@@ -300,20 +301,20 @@ TEST_F(LacCallsTest, FindL2tpNamesTheAccessCallForReset) {
   dial("alice@corp.com", "alicepw");
   run(2s);
   ASSERT_EQ(l2tp.placed.size(), 1u);
-  EXPECT_FALSE(calls->find_l2tp(CallId{5, 6}).has_value());  // not up yet
-  l2tp.placed[0].up(CallId{5, 6});
-  EXPECT_FALSE(calls->find_l2tp(CallId{5, 7}).has_value());
-  auto found = calls->find_l2tp(CallId{5, 6});
+  EXPECT_FALSE(calls->find_l2tp(SessionRef{5, 6}).has_value());  // not up yet
+  l2tp.placed[0].up(SessionRef{5, 6});
+  EXPECT_FALSE(calls->find_l2tp(SessionRef{5, 7}).has_value());
+  auto found = calls->find_l2tp(SessionRef{5, 6});
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(*found, id);
   EXPECT_TRUE(calls->close(*found));
   timers.run_due();
   ASSERT_EQ(l2tp.hangups.size(), 1u);
-  EXPECT_EQ(l2tp.hangups[0].first, (CallId{5, 6}));
+  EXPECT_EQ(l2tp.hangups[0].first, (SessionRef{5, 6}));
   ASSERT_EQ(access.terminated.size(), 1u);
   EXPECT_EQ(access.terminated[0], id);
   EXPECT_TRUE(aaa_->online_users().empty());
-  EXPECT_FALSE(calls->find_l2tp(CallId{5, 6}).has_value());
+  EXPECT_FALSE(calls->find_l2tp(SessionRef{5, 6}).has_value());
 }
 
 // A tunnelled user does not use its template's device: removing the template leaves it up.
@@ -321,7 +322,7 @@ TEST_F(LacCallsTest, RemovedTemplateLeavesTunnelledUsers) {
   dial("alice@corp.com", "alicepw");
   run(2s);
   ASSERT_EQ(l2tp.placed.size(), 1u);
-  l2tp.placed[0].up(CallId{5, 6});
+  l2tp.placed[0].up(SessionRef{5, 6});
   auto st = calls->status();
   ASSERT_EQ(st.size(), 1u);
   EXPECT_EQ(st[0].virtual_template, 1u);
@@ -456,10 +457,10 @@ class Bridge {
   struct Side final : L2tpPort {
     Bridge* b = nullptr;
     bool lac = false;
-    void send_ppp(CallId c, ByteView f) override {
+    void send_ppp(SessionRef c, ByteView f) override {
       (lac ? b->to_lns : b->to_lac).emplace_back(c, Bytes(f.begin(), f.end()));
     }
-    void hang_up(CallId c, HangupCause) override {
+    void hang_up(SessionRef c, HangupCause) override {
       if (lac) {
         if (b->lns) b->lns->on_call_down(c);
       } else if (b->lac_down) {
@@ -468,18 +469,21 @@ class Bridge {
       }
       ++b->cdns;
     }
-    void set_call_info(CallId c, const std::string& u, std::optional<Ipv4> a, const std::string&,
-                       const std::string& m) override {
+    void set_call_info(SessionRef c, const std::string& u, std::optional<Ipv4> a,
+                       const std::string&, const std::string& m) override {
       if (!lac) b->lns_info = {u, a, m, ""};
       (void)c;
     }
-    std::uint64_t place_call(const LacCallPlan& p, std::function<void(CallId)> up,
-                             std::function<void(std::string)> down, std::string&) override {
-      CallId c{100, 200};
-      b->lac_down = std::move(down);
-      up(c);
-      IncomingCall in;
-      in.id = c;
+    Result<CallHandle, std::string> place_call(LacCallRequest p, LacCallbacks cb) override {
+      SessionRef c{100, 200};
+      b->lac_down = [on_down = std::move(cb.on_down)](std::string reason) {
+        SessionEnd end;
+        end.reason = std::move(reason);
+        on_down(end);
+      };
+      cb.on_up(c);
+      IncomingSession in;
+      in.ref = c;
       in.group = 1;
       in.virtual_template = 1;
       in.proxy = p.proxy;
@@ -487,7 +491,7 @@ class Bridge {
       b->lns->on_call_up(in);
       return 1;
     }
-    void cancel_call(std::uint64_t) override {}
+    void cancel_call(CallHandle) override {}
   };
   Bridge() {
     lac_side.b = this;
@@ -497,7 +501,7 @@ class Bridge {
   Side lac_side, lns_side;
   LnsCalls* lns = nullptr;
   LacCalls* lac = nullptr;
-  std::deque<std::pair<CallId, Bytes>> to_lns, to_lac;
+  std::deque<std::pair<SessionRef, Bytes>> to_lns, to_lac;
   std::function<void(std::string)> lac_down;
   FakeL2tp::Info lns_info;
   int cdns = 0;

@@ -65,8 +65,8 @@ class LnsCallsTest : public ::testing::Test {
       for (auto& b : out) b = seed++;
     };
     client = std::make_unique<ppp::PppSession>(sc, user, user, timers);
-    IncomingCall in;
-    in.id = id;
+    IncomingSession in;
+    in.ref = id;
     in.group = 1;
     in.virtual_template = 1;
     calls->on_call_up(in);
@@ -113,7 +113,7 @@ class LnsCallsTest : public ::testing::Test {
   std::unique_ptr<aaa::Aaa> aaa_;
   std::unique_ptr<LnsCalls> calls;
   std::unique_ptr<ppp::PppSession> client;
-  CallId id{7, 9};
+  SessionRef id{7, 9};
 };
 
 TEST_F(LnsCallsTest, ClientInitiatedCallComesUpAndCarriesIpBothWays) {
@@ -273,7 +273,7 @@ TEST_F(LnsCallsTest, CloseByResetTerminatesPppThenHangsUp) {
   run(2s);
   ASSERT_TRUE(user.up.has_value());
   ASSERT_EQ(aaa_->online_users().size(), 1u);
-  EXPECT_FALSE(calls->close(CallId{7, 10}));
+  EXPECT_FALSE(calls->close(SessionRef{7, 10}));
   EXPECT_TRUE(calls->close(id));
   run(2s);
   ASSERT_EQ(l2tp.hangups.size(), 1u);
@@ -383,8 +383,8 @@ TEST_F(LnsCallsTest, CloseTemplateEndsOnlyThatTemplatesCalls) {
 }
 
 TEST_F(LnsCallsTest, MissingTemplateIsRefused) {
-  IncomingCall in;
-  in.id = id;
+  IncomingSession in;
+  in.ref = id;
   in.group = 1;
   in.virtual_template = 42;
   calls->on_call_up(in);
@@ -395,7 +395,7 @@ TEST_F(LnsCallsTest, MissingTemplateIsRefused) {
 
 TEST_F(LnsCallsTest, DataForUnknownCallIsCounted) {
   Bytes f{0x00, 0x21, 0x45};
-  calls->on_l2tp_data(CallId{1, 1}, f);
+  calls->on_l2tp_data(SessionRef{1, 1}, f);
   EXPECT_EQ(calls->counters().drop_unknown_call, 1u);
 }
 

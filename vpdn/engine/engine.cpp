@@ -1546,6 +1546,7 @@ class L2tpEngine::Impl {
     }
     log_info(kL2tp, "event=session_up tunnel_id=" + std::to_string(tid) + " session_id=" +
                         std::to_string(sid) + " role=LNS peer=" + tp->peer.to_string());
+    if (handler_) handler_->on_session_established(in);
     replay_early_data(tid, sid);
   }
 
