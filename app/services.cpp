@@ -218,8 +218,8 @@ class ApplianceServices final : public Services,
     };
     // Everything the connected tunnel socket receives is the peer's: control messages (T
     // bit) and data of sessions still in user space.
-    h.on_datagram = [this](netlink::Endpoint from, ByteView datagram) {
-      if (l2tp_) l2tp_->on_datagram({from.address, from.port}, datagram);
+    h.on_datagram = [this](Endpoint from, ByteView datagram) {
+      if (l2tp_) l2tp_->on_datagram(from, datagram);
     };
     // LCP/authentication/IPCP the kernel leaves to us, as if they came over L2TP.
     h.on_ppp_frame = [this](vpdn::SessionRef call, ByteView frame) {

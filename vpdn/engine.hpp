@@ -104,12 +104,7 @@ class io_context;
 
 namespace vpdnd::vpdn {
 
-struct Endpoint {
-  Ipv4 address;
-  std::uint16_t port = 0;
-  auto operator<=>(const Endpoint&) const = default;
-  std::string to_string() const;  // "10.0.0.2:1701"
-};
+using vpdnd::Endpoint;  // common/ipv4.hpp
 
 // Where datagrams go. Production: the engine's own UDP socket (open_udp). Tests: in-memory.
 class DatagramPort {

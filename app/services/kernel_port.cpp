@@ -198,9 +198,8 @@ std::optional<KernelTunnelInfo> engine_tunnel_info(const vpdn::L2tpEngine& engin
   // Once per kernel tunnel (its first session), so a scan of the tunnels is fine.
   for (const auto& t : engine.snapshot_tunnels()) {
     if (t.local_id != tunnel) continue;
-    const vpdn::Endpoint local = engine.local_endpoint();
     KernelTunnelInfo i;
-    i.local = {local.address, local.port};
+    i.local = engine.local_endpoint();
     i.peer = {t.remote_address, t.remote_port};
     i.peer_tunnel_id = t.remote_id;
     return i;
@@ -461,9 +460,8 @@ void KernelPort::session_ip_up(vpdn::SessionRef call, std::uint16_t vt, Ipv4 add
     nt.reader = std::move(reader);
     t = tunnels_.emplace(call.tunnel, std::move(nt)).first;
     log_info(DebugModule::l2tp, "tunnel=" + std::to_string(call.tunnel) +
-                                    " kernel tunnel created (peer " + ti->peer.address.to_string() +
-                                    ":" + std::to_string(ti->peer.port) + " tunnel " +
-                                    std::to_string(ti->peer_tunnel_id) + ")");
+                                    " kernel tunnel created (peer " + ti->peer.to_string() +
+                                    " tunnel " + std::to_string(ti->peer_tunnel_id) + ")");
   }
   Tunnel& tunnel = t->second;
 

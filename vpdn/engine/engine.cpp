@@ -20,10 +20,6 @@
 
 namespace vpdnd::vpdn {
 
-std::string Endpoint::to_string() const {
-  return address.to_string() + ":" + std::to_string(port);
-}
-
 using detail::ReliableTransport;
 using detail::TransportConfig;
 using detail::TransportSink;

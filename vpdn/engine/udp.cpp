@@ -15,10 +15,6 @@ namespace {
 constexpr std::size_t kBatch = 32;
 constexpr std::size_t kMaxDatagram = 65536;
 constexpr int kRounds = 8;  // batches per wake-up before other handlers get a turn
-
-netlink::Endpoint to_netlink(const Endpoint& e) {
-  return {e.address, e.port};
-}
 }  // namespace
 
 struct UdpPort::Impl {
@@ -84,8 +80,7 @@ void UdpPort::arm() {
                            for (int round = 0; round < kRounds; ++round) {
                              const std::size_t n = sock->receive();
                              for (std::size_t i = 0; i < n; ++i) {
-                               const auto from = sock->from(i);
-                               on_receive_(Endpoint{from.address, from.port}, sock->batch()[i]);
+                               on_receive_(sock->from(i), sock->batch()[i]);
                                // The handler may have closed or re-opened the socket.
                                if (alive.expired() || impl_->socket.get() != sock) return;
                              }
@@ -105,7 +100,7 @@ void UdpPort::send_parts(const Endpoint& to, ByteView head, ByteView body) {
     ++send_errors_;
     return;
   }
-  im.socket->queue(to_netlink(to), head, body);  // flushes by itself when the batch is full
+  im.socket->queue(to, head, body);  // flushes by itself when the batch is full
   if (!im.flush_posted) {
     im.flush_posted = true;
     std::weak_ptr<bool> alive = im.alive;
@@ -124,8 +119,7 @@ void UdpPort::flush() {
 Endpoint UdpPort::local() const {
   if (!impl_->socket) return {};
   auto ep = impl_->socket->local_endpoint();
-  if (!ep) return {};
-  return Endpoint{ep->address, ep->port};
+  return ep ? *ep : Endpoint{};
 }
 
 }  // namespace vpdnd::vpdn::detail
