@@ -3,6 +3,7 @@
 // PPP (client and LNS mode) and real AAA (local user, pool); virtual time, no sockets.
 #include <gtest/gtest.h>
 
+#include "tests/vpdn_calls/config.hpp"
 #include "tests/vpdn_calls/fakes.hpp"
 #include "vpdn/calls.hpp"
 
@@ -40,42 +41,20 @@ struct FakeClientIp final : IpPort {
 class AutoClientTest : public ::testing::Test {
  protected:
   AutoClientTest() {
+    using namespace test_config;
     auto& c = store.mutable_running();
     c.l2tp.enabled = true;
     // LNS side: template 1, pool, local user.
-    config::VirtualTemplate t;
-    t.number = 1;
-    t.ip_address = Ipv4::parse("10.77.0.1");
-    t.ip_mask = Ipv4::parse("255.255.255.0");
-    t.remote_pool = "1";
-    t.auth_modes = {config::PppAuthMode::chap};
-    c.virtual_templates[1] = t;
-    config::IpPool pool;
-    pool.name = "1";
-    pool.start = *Ipv4::parse("10.77.0.10");
-    pool.end = *Ipv4::parse("10.77.0.20");
-    c.ip_pools["1"] = pool;
-    config::LocalUser u;
-    u.name = "box";
-    u.password.plain = "boxpw";
-    u.service_types = static_cast<std::uint8_t>(config::ServiceType::ppp);
-    c.local_users[u.name] = u;
-    config::L2tpGroup lns;
-    lns.number = 1;
-    lns.allow_virtual_template = 1;
-    c.l2tp_groups[1] = lns;
+    serving_template(c, 1, "10.77.0.1", "255.255.255.0", "1");
+    ip_pool(c, "1", "10.77.0.10", "10.77.0.20");
+    ppp_user(c, "box", "boxpw");
+    lns_group(c, 1, 1);
     // Client side: group 2 dials 192.0.2.1; template 2 is the auto client.
-    config::L2tpGroup lac;
-    lac.number = 2;
-    lac.mode = config::GroupMode::lac;
-    lac.lns_addresses = {*Ipv4::parse("192.0.2.1")};
-    c.l2tp_groups[2] = lac;
-    config::VirtualTemplate a;
-    a.number = 2;
+    lac_group(c, 2, {ipv4("192.0.2.1")}).mode = config::GroupMode::lac;
+    auto& a = virtual_template(c, 2);
     a.auto_client_group = 2;
     a.chap_user = "box";
     a.chap_password.plain = "boxpw";
-    c.virtual_templates[2] = a;
 
     aaa_ = std::make_unique<aaa::Aaa>(store, timers, radius);
     lns_calls = std::make_unique<LnsCalls>(store, timers, *aaa_, lns_l2tp, lns_ip);

@@ -4,74 +4,36 @@
 #include <gtest/gtest.h>
 
 #include "common/log.hpp"
+#include "tests/vpdn_calls/config.hpp"
 #include "tests/vpdn_calls/fakes.hpp"
 #include "vpdn/calls.hpp"
 
 namespace vpdnd::vpdn {
 namespace {
 
-config::LocalUser ppp_user(const std::string& name, const std::string& pw) {
-  config::LocalUser u;
-  u.name = name;
-  u.password.plain = pw;
-  u.service_types = static_cast<std::uint8_t>(config::ServiceType::ppp);
-  return u;
-}
+using namespace test_config;
 
 void lac_config(config::RunningConfig& c) {
   c.l2tp.enabled = true;
-  config::VirtualTemplate t;
-  t.number = 1;
-  t.auth_modes = {config::PppAuthMode::chap};
-  c.virtual_templates[1] = t;
-  config::L2tpGroup g;
-  g.number = 1;
-  g.lns_addresses = {*Ipv4::parse("10.0.0.2")};
-  g.match_kind = config::LacMatchKind::domain;
-  g.match_value = "corp.com";
-  c.l2tp_groups[1] = g;
-  config::L2tpGroup g2;
-  g2.number = 2;
-  g2.lns_addresses = {*Ipv4::parse("10.0.0.3")};
-  g2.match_kind = config::LacMatchKind::fullusername;
-  g2.match_value = "carol@x.com";
-  c.l2tp_groups[2] = g2;
-  config::Domain d;
-  d.name = "corp.com";
-  c.domains["corp.com"] = d;
-  c.local_users["corp.com"] = ppp_user("corp.com", "whatever");
-  c.local_users["carol@x.com"] = ppp_user("carol@x.com", "carolpw");
-  c.local_users["bob@other.com"] = ppp_user("bob@other.com", "bobpw");
-  config::Domain o;
-  o.name = "other.com";
-  c.domains["other.com"] = o;
+  virtual_template(c, 1).auth_modes = {config::PppAuthMode::chap};
+  lac_group(c, 1, {ipv4("10.0.0.2")}, config::LacMatchKind::domain, "corp.com");
+  lac_group(c, 2, {ipv4("10.0.0.3")}, config::LacMatchKind::fullusername, "carol@x.com");
+  domain(c, "corp.com");
+  ppp_user(c, "corp.com", "whatever");
+  ppp_user(c, "carol@x.com", "carolpw");
+  ppp_user(c, "bob@other.com", "bobpw");
+  domain(c, "other.com");
 }
 
 void lns_config(config::RunningConfig& c, bool mandatory_chap, bool mandatory_lcp) {
   c.l2tp.enabled = true;
-  config::VirtualTemplate t;
-  t.number = 1;
-  t.ip_address = Ipv4::parse("192.168.0.1");
-  t.ip_mask = Ipv4::parse("255.255.255.0");
-  t.remote_pool = "1";
-  t.auth_modes = {config::PppAuthMode::chap};
-  t.auth_domain = "corp.com";
-  c.virtual_templates[1] = t;
-  config::IpPool pool;
-  pool.name = "1";
-  pool.start = *Ipv4::parse("192.168.0.10");
-  pool.end = *Ipv4::parse("192.168.0.20");
-  c.ip_pools["1"] = pool;
-  config::Domain d;
-  d.name = "corp.com";
-  c.domains["corp.com"] = d;
-  c.local_users["alice@corp.com"] = ppp_user("alice@corp.com", "alicepw");
-  config::L2tpGroup g;
-  g.number = 1;
-  g.allow_virtual_template = 1;
+  serving_template(c, 1, "192.168.0.1", "255.255.255.0", "1").auth_domain = "corp.com";
+  ip_pool(c, "1", "192.168.0.10", "192.168.0.20");
+  domain(c, "corp.com");
+  ppp_user(c, "alice@corp.com", "alicepw");
+  auto& g = lns_group(c, 1, 1);
   g.mandatory_chap = mandatory_chap;
   g.mandatory_lcp = mandatory_lcp;
-  c.l2tp_groups[1] = g;
 }
 
 std::function<void(std::span<std::uint8_t>)> counter_random(std::uint8_t seed) {
@@ -94,12 +56,8 @@ class LacCallsTest : public ::testing::Test {
   void terminate_non_vpdn_users_locally() {
     auto& c = store.mutable_running();
     c.virtual_templates[1].remote_pool = "p";
-    c.virtual_templates[1].ip_address = Ipv4::parse("172.16.0.1");
-    config::IpPool pool;
-    pool.name = "p";
-    pool.start = *Ipv4::parse("172.16.0.10");
-    pool.end = *Ipv4::parse("172.16.0.10");
-    c.ip_pools["p"] = pool;
+    c.virtual_templates[1].ip_address = ipv4("172.16.0.1");
+    ip_pool(c, "p", "172.16.0.10", "172.16.0.10");
     store.notify({config::ConfigSection::ip_pool, "p"});
     store.notify({config::ConfigSection::virtual_template, "1"});
   }

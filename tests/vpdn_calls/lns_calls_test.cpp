@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "tests/vpdn_calls/config.hpp"
 #include "tests/vpdn_calls/fakes.hpp"
 #include "vpdn/calls.hpp"
 
@@ -17,35 +18,14 @@ namespace {
 class LnsCallsTest : public ::testing::Test {
  protected:
   LnsCallsTest() {
+    using namespace test_config;
     auto& c = store.mutable_running();
-    config::VirtualTemplate t;
-    t.number = 1;
-    t.ip_address = Ipv4::parse("192.168.0.1");
-    t.ip_mask = Ipv4::parse("255.255.255.0");
-    t.remote_pool = "1";
-    t.auth_modes = {config::PppAuthMode::chap};
-    t.auth_domain = "corp.com";
-    c.virtual_templates[1] = t;
-    config::IpPool pool;
-    pool.name = "1";
-    pool.start = *Ipv4::parse("192.168.0.10");
-    pool.end = *Ipv4::parse("192.168.0.12");
-    c.ip_pools["1"] = pool;
-    config::Domain d;
-    d.name = "corp.com";
-    c.domains["corp.com"] = d;
-    config::LocalUser u;
-    u.name = "alice@corp.com";
-    u.password.plain = "alicepw";
-    u.service_types = static_cast<std::uint8_t>(config::ServiceType::ppp);
-    c.local_users[u.name] = u;
-    config::LocalUser u2 = u;
-    u2.name = "alice";
-    c.local_users[u2.name] = u2;
-    config::L2tpGroup g;
-    g.number = 1;
-    g.allow_virtual_template = 1;
-    c.l2tp_groups[1] = g;
+    serving_template(c, 1, "192.168.0.1", "255.255.255.0", "1").auth_domain = "corp.com";
+    ip_pool(c, "1", "192.168.0.10", "192.168.0.12");
+    domain(c, "corp.com");
+    ppp_user(c, "alice@corp.com", "alicepw");
+    ppp_user(c, "alice", "alicepw");
+    lns_group(c, 1, 1);
     aaa_ = std::make_unique<aaa::Aaa>(store, timers, radius);
     calls = std::make_unique<LnsCalls>(store, timers, *aaa_, l2tp, ip);
     std::uint8_t seed = 1;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/log.hpp"
+#include "tests/vpdn_calls/config.hpp"
 #include "tests/vpdn_calls/heap_count.hpp"
 #include "vpdn/calls.hpp"
 
@@ -106,31 +107,13 @@ class LnsMemoryTest : public ::testing::Test {
  protected:
   LnsMemoryTest() {
     LogBus::instance().set_stderr(false);  // thousands of session lines
+    using namespace test_config;
     auto& c = store.mutable_running();
-    config::VirtualTemplate t;
-    t.number = 1;
-    t.ip_address = Ipv4::parse("10.200.0.1");
-    t.ip_mask = Ipv4::parse("255.255.0.0");
-    t.remote_pool = "1";
-    t.auth_modes = {config::PppAuthMode::chap};
-    c.virtual_templates[1] = t;
-    config::IpPool pool;
-    pool.name = "1";
-    pool.start = *Ipv4::parse("10.200.0.10");
-    pool.end = *Ipv4::parse("10.200.255.250");
-    c.ip_pools["1"] = pool;
-    config::Domain d;
-    d.name = "system";
-    c.domains["system"] = d;
-    config::LocalUser u;
-    u.name = "user1234";
-    u.password.plain = "pw";
-    u.service_types = static_cast<std::uint8_t>(config::ServiceType::ppp);
-    c.local_users[u.name] = u;
-    config::L2tpGroup g;
-    g.number = 1;
-    g.allow_virtual_template = 1;
-    c.l2tp_groups[1] = g;
+    serving_template(c, 1, "10.200.0.1", "255.255.0.0", "1");
+    ip_pool(c, "1", "10.200.0.10", "10.200.255.250");
+    domain(c, "system");
+    ppp_user(c, "user1234", "pw");
+    lns_group(c, 1, 1);
     aaa_ = std::make_unique<aaa::Aaa>(store, timers, radius);
     calls = std::make_unique<LnsCalls>(store, timers, *aaa_, wire, tun);
     std::uint8_t seed = 1;
