@@ -24,7 +24,8 @@
 // is terminated locally (LNS-like, IPCP here) or refused. CDN -> PADT; PADT -> CDN.
 //
 // Both talk to the L2TP engine, the PPPoE server and the TUN devices only through the small
-// ports below, which app/services adapts to the real engines; tests give fakes.
+// ports below: vpdn::DataPath (vpdn/data_path.hpp) is the L2TP port over the real engine,
+// app/services adapts the PPPoE server and the TUN devices; tests give fakes.
 // Threading: engine thread only, no locks. Lifetime: the ports outlive the calls objects;
 // close_all() ends every call (used by shutdown) and the destructors do the same quietly.
 #pragma once
