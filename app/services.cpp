@@ -8,7 +8,9 @@
 //   in front of them when `--data-plane` chose it, LnsCalls (vpdn/calls.hpp) for incoming
 //   sessions, and
 //   LacCalls for PPPoE users when the PPPoE server is available, and AutoClients for the
-//   templates with `l2tp-auto-client` (the box dials an LNS itself).
+//   templates with `l2tp-auto-client` (the box dials an LNS itself). vpdn::DataPath
+//   (vpdn/data_path.hpp) is the engine's session handler and the calls' L2TP port: every
+//   packet between a TUN device and the wire goes through it.
 // Config changes reach the L2TP engine (enable/disable, groups, port) and the TUN set
 // (templates with an address used by an allow group); a removed virtual template first
 // ends the calls on it (LnsCalls::close_template, LacCalls::close_local_template).
@@ -37,40 +39,11 @@
 #include "netlink/netlink.hpp"
 #include "ppp/pppoe.hpp"
 #include "vpdn/calls.hpp"
+#include "vpdn/data_path.hpp"
 #include "vpdn/engine.hpp"
 
 namespace vpdnd::app {
 namespace {
-
-std::uint16_t cdn_result_for(vpdn::HangupCause c) {
-  using C = vpdn::HangupCause;
-  switch (c) {
-    case C::user_request:
-    case C::keepalive:
-    case C::lower_layer:
-      return vpdn::cdn_result::lost_carrier;
-    case C::auth_failed:
-    case C::negotiation:
-      return vpdn::cdn_result::general_error;
-    case C::admin:
-      return vpdn::cdn_result::administrative;
-    case C::not_vpdn_user:
-      return vpdn::cdn_result::invalid_destination;
-  }
-  return vpdn::cdn_result::administrative;
-}
-
-// RFC 2866 §5.10 for an L2TP-side end of an LNS session.
-aaa::TerminateCause terminate_cause_for(const vpdn::SessionEnd& end) {
-  using C = aaa::TerminateCause;
-  if (end.peer_lost) return C::lost_service;  // Hello/retransmission timeout
-  if (!end.by_peer) return C::admin_reset;    // reset here, `undo l2tp enable`
-  if (end.stopccn) {
-    return end.result.result == vpdn::stopccn_result::shutting_down ? C::admin_reboot
-                                                                    : C::nas_request;
-  }
-  return C::lost_carrier;  // the LAC cleared the call (its user hung up or was lost)
-}
 
 class ApplianceServices;
 
@@ -90,8 +63,6 @@ struct AccessInterface final : ppp::PppoeSessionListener {
 
 class ApplianceServices final : public Services,
                                 public cli::Operations,
-                                public vpdn::SessionHandler,
-                                public vpdn::L2tpPort,
                                 public vpdn::AccessPort,
                                 public aaa::DaeSessions {
  public:
@@ -115,6 +86,7 @@ class ApplianceServices final : public Services,
     remove_static_routes();
     access_.clear();
     if (l2tp_) l2tp_->set_handler(nullptr);
+    data_path_.reset();
     l2tp_.reset();
     ipsec_.reset();  // stops our charon
     tun_.reset();
@@ -131,25 +103,28 @@ class ApplianceServices final : public Services,
     stop_buffer.file = options_.stop_accounting_buffer;
     aaa_ = std::make_unique<aaa::Aaa>(store_, timers_, *radius_, std::move(stop_buffer));
     l2tp_ = std::make_unique<vpdn::L2tpEngine>(store_.running(), timers_, random_);
-    l2tp_->set_handler(this);
+    data_path_ = std::make_unique<vpdn::DataPath>(store_, *l2tp_);
+    l2tp_->set_handler(data_path_.get());
     ipsec_ = std::make_unique<ipsec::Driver>(engine_.io(), options_.ipsec);
     ipsec_->apply(store_.running());
     l2tp_->set_admission(
         [this](const vpdn::Endpoint& from) { return !ipsec_ || ipsec_->admit_l2tp(from.address); });
-    tun_ = std::make_unique<TunPort>(engine_.io(), [this](std::uint16_t vt, ByteView p) {
-      if (auto_ && auto_->on_tun_packet(vt, p)) return;
-      if (lac_ && lac_->on_tun_packet(vt, p)) return;
-      if (lns_) lns_->on_tun_packet(vt, p);
-    });
+    tun_ = std::make_unique<TunPort>(
+        engine_.io(), [this](std::uint16_t vt, ByteView p) { data_path_->from_tun(vt, p); });
     vpdn::IpPort* lns_ip = tun_.get();
     if (backend_ == netlink::Backend::kernel) {
       kernel_ = std::make_unique<KernelPort>(engine_.io(), *tun_, make_netlink_kernel_ops(),
                                              kernel_hooks());
       lns_ip = kernel_.get();
+      data_path_->record_sequencing(true);
+      data_path_->set_kernel_sender([k = kernel_.get()](vpdn::SessionRef call, ByteView frame) {
+        return k->send_ppp(call, frame);
+      });
     }
-    lns_ = std::make_unique<vpdn::LnsCalls>(store_, timers_, *aaa_, *this, *lns_ip);
-    lac_ = std::make_unique<vpdn::LacCalls>(store_, timers_, *aaa_, *this, *this, *tun_);
-    auto_ = std::make_unique<vpdn::AutoClients>(store_, timers_, *this, *tun_);
+    lns_ = std::make_unique<vpdn::LnsCalls>(store_, timers_, *aaa_, *data_path_, *lns_ip);
+    lac_ = std::make_unique<vpdn::LacCalls>(store_, timers_, *aaa_, *data_path_, *this, *tun_);
+    auto_ = std::make_unique<vpdn::AutoClients>(store_, timers_, *data_path_, *tun_);
+    data_path_->attach(lns_.get(), lac_.get(), auto_.get());
     dae_ = aaa::make_dae_server(engine_, *this);
     dae_->reconcile(store_.running());
     tun_->reconcile(store_.running());
@@ -225,17 +200,17 @@ class ApplianceServices final : public Services,
 
   KernelPort::Hooks kernel_hooks() {
     KernelPort::Hooks h;
-    h.session_info = [this](vpdn::CallId call,
+    h.session_info = [this](vpdn::SessionRef call,
                             std::uint16_t vt) -> std::optional<KernelSessionInfo> {
       if (!l2tp_) return std::nullopt;
       auto peer_session = engine_peer_session_id(*l2tp_, call);
       if (!peer_session) return std::nullopt;
       KernelSessionInfo i;
       i.peer_session_id = *peer_session;
-      auto seq = sequencing_.find({call.tunnel, call.session});
-      if (seq == sequencing_.end()) return std::nullopt;  // recorded at ICCN: gone since
-      i.sequencing = seq->second.on;
-      i.data_sent = seq->second.sent;
+      auto seq = data_path_->sequencing(call);
+      if (!seq) return std::nullopt;  // recorded at ICCN: gone since
+      i.sequencing = seq->on;
+      i.data_sent = seq->sent;
       const auto& cfg = store_.running();
       if (auto t = cfg.virtual_templates.find(vt); t != cfg.virtual_templates.end()) {
         i.template_address = t->second.ip_address;
@@ -249,12 +224,12 @@ class ApplianceServices final : public Services,
     };
     // Everything the connected tunnel socket receives is the peer's: control messages (T
     // bit) and data of sessions still in user space.
-    h.on_datagram = [this](netlink::Endpoint from, ByteView datagram) {
-      if (l2tp_) l2tp_->on_datagram({from.address, from.port}, datagram);
+    h.on_datagram = [this](Endpoint from, ByteView datagram) {
+      if (l2tp_) l2tp_->on_datagram(from, datagram);
     };
     // LCP/authentication/IPCP the kernel leaves to us, as if they came over L2TP.
-    h.on_ppp_frame = [this](vpdn::CallId call, ByteView frame) {
-      if (lns_) lns_->on_l2tp_data(call, frame);
+    h.on_ppp_frame = [this](vpdn::SessionRef call, ByteView frame) {
+      data_path_->from_kernel(call, frame);
     };
     return h;
   }
@@ -408,7 +383,7 @@ class ApplianceServices final : public Services,
         v.ipcp_up = c.state == "Tunnelled" || c.address.has_value();
         v.peer_address = c.address;
         if (c.l2tp.tunnel && l2tp_) {
-          if (auto st = l2tp_->session_status({c.l2tp.tunnel, c.l2tp.session})) {
+          if (auto st = l2tp_->session_status(c.l2tp)) {
             v.carrier += ", L2TP tunnel " + std::to_string(c.l2tp.tunnel) + " session " +
                          std::to_string(c.l2tp.session);
             v.peer_address = st->address;
@@ -488,15 +463,11 @@ class ApplianceServices final : public Services,
       if (s.local_id == local_id) refs.push_back({s.tunnel_local_id, s.local_id});
     if (refs.empty()) return missing;
     for (auto ref : refs) {
-      vpdn::CallId call{ref.tunnel, ref.session};
-      if (lns_ && lns_->close(call)) continue;
+      if (lns_ && lns_->close(ref)) continue;
       if (lac_) {
-        if (auto access = lac_->find_l2tp(call); access && lac_->close(*access)) continue;
+        if (auto access = lac_->find_l2tp(ref); access && lac_->close(*access)) continue;
       }
-      // The held frames would start PPP on a session that is gone.
-      pending_.erase(ref);
-      sequencing_.erase(ref);
-      l2tp_->close_session(ref, vpdn::cdn_result::administrative);
+      data_path_->close_session(ref);
     }
     log_info(DebugModule::l2tp, "reset l2tp session id " + std::to_string(local_id) + ": " +
                                     std::to_string(refs.size()) + " session(s)");
@@ -577,7 +548,7 @@ class ApplianceServices final : public Services,
   std::size_t cut_sessions(const std::unordered_set<std::uint64_t>& chosen) {
     if (chosen.empty()) return 0;
     // Collect first: closing a call changes the tables being walked.
-    std::vector<vpdn::CallId> lns_calls;
+    std::vector<vpdn::SessionRef> lns_calls;
     std::vector<vpdn::AccessId> lac_calls;
     if (lns_)
       for (const auto& c : lns_->status())
@@ -591,103 +562,6 @@ class ApplianceServices final : public Services,
     return cut;
   }
 
-  // ---- vpdn::SessionHandler (LNS sessions)
-  bool on_incoming_session(const vpdn::IncomingSession& s) override {
-    const auto& cfg = store_.running();
-    if (!cfg.virtual_templates.count(s.virtual_template)) {
-      log_warning(DebugModule::l2tp, "tunnel=" + std::to_string(s.ref.tunnel) +
-                                         " session=" + std::to_string(s.ref.session) +
-                                         " virtual-template " + std::to_string(s.virtual_template) +
-                                         " does not exist: call refused");
-      return false;
-    }
-    if (cfg.virtual_templates.at(s.virtual_template).shutdown) {
-      log_info(DebugModule::l2tp, "tunnel=" + std::to_string(s.ref.tunnel) +
-                                      " session=" + std::to_string(s.ref.session) +
-                                      " virtual-template " + std::to_string(s.virtual_template) +
-                                      " is shut down: call refused");
-      return false;
-    }
-    vpdn::IncomingCall call;
-    call.id = {s.ref.tunnel, s.ref.session};
-    call.group = s.group;
-    call.virtual_template = s.virtual_template;
-    call.proxy = s.proxy;
-    call.calling_number = s.calling_number;
-    call.called_number = s.called_number;
-    call.peer_name = s.peer_name;
-    // PPP starts once the engine has the session established (after this returns). Data
-    // that arrives meanwhile (the LAC passes on the user's early IPCP right behind ICCN,
-    // often in the same receive batch) is held and replayed, not dropped.
-    pending_[s.ref];
-    if (kernel_) sequencing_[s.ref] = {s.sequencing_required, 0};
-    engine_.post([this, alive = std::weak_ptr<bool>(alive_), call = std::move(call)] {
-      if (alive.expired() || !*alive.lock() || !lns_) return;
-      vpdn::SessionRef ref{call.id.tunnel, call.id.session};
-      auto held = pending_.extract(ref);
-      if (held.empty()) return;  // went down before PPP started
-      lns_->on_call_up(call);
-      for (const auto& f : held.mapped()) lns_->on_l2tp_data(call.id, f);
-    });
-    return true;
-  }
-  void on_session_down(vpdn::SessionRef ref, const vpdn::SessionEnd& end) override {
-    sequencing_.erase(ref);
-    if (pending_.erase(ref)) return;
-    if (lns_) lns_->on_call_down({ref.tunnel, ref.session}, terminate_cause_for(end));
-  }
-  void on_data(vpdn::SessionRef ref, ByteView frame) override {
-    if (auto p = pending_.find(ref); p != pending_.end()) {
-      if (p->second.size() < 8) p->second.emplace_back(frame.begin(), frame.end());
-      return;
-    }
-    if (auto_ && auto_->on_l2tp_data({ref.tunnel, ref.session}, frame)) return;
-    if (lac_ && lac_->on_l2tp_data({ref.tunnel, ref.session}, frame)) return;
-    if (lns_) lns_->on_l2tp_data({ref.tunnel, ref.session}, frame);
-  }
-
-  // ---- vpdn::L2tpPort (LnsCalls -> engine)
-  void send_ppp(vpdn::CallId call, ByteView frame) override {
-    // A session in the kernel sends through its channel: with data sequencing only the
-    // kernel may number its data messages; until then the engine's are counted.
-    if (kernel_ && kernel_->send_ppp(call, frame)) return;
-    if (l2tp_->send_data({call.tunnel, call.session}, frame) && kernel_)
-      if (auto s = sequencing_.find({call.tunnel, call.session});
-          s != sequencing_.end() && s->second.on)
-        ++s->second.sent;
-  }
-  void hang_up(vpdn::CallId call, vpdn::HangupCause cause) override {
-    sequencing_.erase({call.tunnel, call.session});
-    l2tp_->close_session({call.tunnel, call.session}, cdn_result_for(cause), std::nullopt,
-                         std::string(vpdn::to_string(cause)));
-  }
-  void set_call_info(vpdn::CallId call, const std::string& user, std::optional<Ipv4> address,
-                     const std::string& interface, const std::string& auth_method) override {
-    l2tp_->set_session_user({call.tunnel, call.session}, user, address, interface, auth_method);
-  }
-  std::uint64_t place_call(const vpdn::LacCallPlan& plan, std::function<void(vpdn::CallId)> up,
-                           std::function<void(std::string)> down, std::string& error) override {
-    vpdn::LacCallRequest r;
-    r.group = plan.group;
-    r.lns_addresses = plan.lns_addresses;
-    r.secret = plan.secret;
-    r.host_name = plan.host_name;
-    r.user = plan.user;
-    r.interface = plan.interface;
-    r.calling_number = plan.calling_number;
-    r.proxy = plan.proxy;
-    vpdn::LacCallbacks cb;
-    cb.on_up = [up = std::move(up)](vpdn::SessionRef ref) { up({ref.tunnel, ref.session}); };
-    cb.on_down = [down = std::move(down)](const vpdn::SessionEnd& e) { down(e.reason); };
-    auto h = l2tp_->place_call(std::move(r), std::move(cb));
-    if (!h) {
-      error = h.error();
-      return 0;
-    }
-    return *h;
-  }
-  void cancel_call(std::uint64_t handle) override { l2tp_->cancel_call(handle); }
-
   // ---- vpdn::AccessPort (LacCalls -> PPPoE server)
   void send_ppp(vpdn::AccessId id, ByteView frame) override {
     if (auto* a = access(id)) a->server->send(id.session, frame);
@@ -696,7 +570,7 @@ class ApplianceServices final : public Services,
     if (auto* a = access(id)) a->server->close(id.session);
   }
   void set_access_info(vpdn::AccessId id, const std::string& state, const std::string& user,
-                       vpdn::CallId l2tp) override {
+                       vpdn::SessionRef l2tp) override {
     if (auto* a = access(id))
       a->server->set_session_info(id.session, state, user, l2tp.tunnel, l2tp.session);
   }
@@ -951,6 +825,7 @@ class ApplianceServices final : public Services,
   std::unique_ptr<aaa::RadiusClient> radius_;
   std::unique_ptr<aaa::Aaa> aaa_;
   std::unique_ptr<vpdn::L2tpEngine> l2tp_;
+  std::unique_ptr<vpdn::DataPath> data_path_;  // TUN <-> calls <-> engine
   std::unique_ptr<ipsec::Driver> ipsec_;
   std::unique_ptr<TunPort> tun_;
   std::unique_ptr<KernelPort> kernel_;  // --data-plane kernel (or auto, where available)
@@ -958,14 +833,7 @@ class ApplianceServices final : public Services,
   std::unique_ptr<vpdn::LacCalls> lac_;
   std::unique_ptr<vpdn::AutoClients> auto_;
   std::unique_ptr<aaa::DaeServer> dae_;
-  std::vector<std::unique_ptr<AccessInterface>> access_;    // index = AccessId::port
-  std::map<vpdn::SessionRef, std::vector<Bytes>> pending_;  // LNS sessions before PPP starts
-  // Kernel mode, LNS sessions: data Ns/Nr on, and how many data messages the engine sent.
-  struct DataSequencing {
-    bool on = false;
-    std::uint16_t sent = 0;
-  };
-  std::map<vpdn::SessionRef, DataSequencing> sequencing_;
+  std::vector<std::unique_ptr<AccessInterface>> access_;  // index = AccessId::port
   bool udp_open_ = false;
 };
 

@@ -61,4 +61,8 @@ std::optional<Ipv4> ipv4_source(ByteView packet) {
   return ipv4_field(packet, 12);
 }
 
+std::string Endpoint::to_string() const {
+  return address.to_string() + ":" + std::to_string(port);
+}
+
 }  // namespace vpdnd

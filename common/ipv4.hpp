@@ -22,6 +22,15 @@ struct Ipv4 {
   auto operator<=>(const Ipv4&) const = default;
 };
 
+// An IPv4 UDP endpoint: how the L2TP engine, its socket and the kernel data plane name a
+// peer (vpdn::Endpoint and netlink::Endpoint are this type).
+struct Endpoint {
+  Ipv4 address;
+  std::uint16_t port = 0;
+  auto operator<=>(const Endpoint&) const = default;
+  std::string to_string() const;  // "10.0.0.2:1701"
+};
+
 // 255.255.255.0 -> 24; nullopt if the mask is not contiguous.
 std::optional<int> mask_to_prefix(Ipv4 mask);
 Ipv4 prefix_to_mask(int prefix);

@@ -336,11 +336,7 @@ class AddressMap {
 
 // ---- batched UDP ---------------------------------------------------------------------------
 
-struct Endpoint {
-  Ipv4 address;
-  std::uint16_t port = 0;
-  bool operator==(const Endpoint&) const = default;
-};
+using vpdnd::Endpoint;  // common/ipv4.hpp
 
 class UdpBatchSocket {
  public:

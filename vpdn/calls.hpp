@@ -24,7 +24,8 @@
 // is terminated locally (LNS-like, IPCP here) or refused. CDN -> PADT; PADT -> CDN.
 //
 // Both talk to the L2TP engine, the PPPoE server and the TUN devices only through the small
-// ports below, which app/services adapts to the real engines; tests give fakes.
+// ports below: vpdn::DataPath (vpdn/data_path.hpp) is the L2TP port over the real engine,
+// app/services adapts the PPPoE server and the TUN devices; tests give fakes.
 // Threading: engine thread only, no locks. Lifetime: the ports outlive the calls objects;
 // close_all() ends every call (used by shutdown) and the destructors do the same quietly.
 #pragma once
@@ -47,6 +48,7 @@
 #include "ppp/ppp.hpp"
 #include "ppp/proxy.hpp"
 #include "startup-config/model.hpp"
+#include "vpdn/engine.hpp"
 
 namespace vpdnd::vpdn {
 
@@ -75,14 +77,9 @@ class DeferredDelete {
   std::vector<std::unique_ptr<T>> parked_;
 };
 
-// One L2TP session, by our local ids.
-struct CallId {
-  std::uint16_t tunnel = 0;
-  std::uint16_t session = 0;
-  auto operator<=>(const CallId&) const = default;
-};
-struct CallIdHash {
-  std::size_t operator()(CallId c) const noexcept {
+// Calls are keyed by the engine's SessionRef (our local tunnel and session ids).
+struct SessionRefHash {
+  std::size_t operator()(SessionRef c) const noexcept {
     return std::size_t{c.tunnel} << 16 | c.session;
   }
 };
@@ -101,19 +98,6 @@ std::string_view to_string(HangupCause c);
 
 // ---- ports (implemented by app/services over the real engines, by fakes in tests) ----
 
-// LAC: what the calls layer asks the engine to place (vpdn::LacCallRequest without the
-// engine's header; the adapter copies it across).
-struct LacCallPlan {
-  std::uint16_t group = 0;               // 0: the fields below name the LNS (RADIUS tunnel)
-  std::vector<Ipv4> lns_addresses;       // empty: the group's, in order
-  std::optional<std::string> secret;     // Tunnel-Password
-  std::optional<std::string> host_name;  // Tunnel-Client-Auth-Id
-  std::string user;
-  std::string interface;
-  std::string calling_number;
-  ppp::ProxyData proxy;
-};
-
 // The L2TP engine as the calls layer sees it.
 class L2tpPort {
  public:
@@ -121,18 +105,18 @@ class L2tpPort {
   // A PPP frame onto the session's data channel, as it goes on the wire: FF 03, 2-octet
   // protocol, information (RFC 2661 carries the Address/Control field; the calls layer
   // adds it so the data path copies each packet once).
-  virtual void send_ppp(CallId call, ByteView frame) = 0;
+  virtual void send_ppp(SessionRef call, ByteView frame) = 0;
   // Clear the session (CDN). The engine does not report this call down afterwards.
-  virtual void hang_up(CallId call, HangupCause cause) = 0;
+  virtual void hang_up(SessionRef call, HangupCause cause) = 0;
   // What `display l2tp session` shows for the call once PPP is up.
-  virtual void set_call_info(CallId call, const std::string& user, std::optional<Ipv4> address,
+  virtual void set_call_info(SessionRef call, const std::string& user, std::optional<Ipv4> address,
                              const std::string& interface, const std::string& auth_method) = 0;
-  // LAC: start an incoming call towards an LNS. `up` when ICCN went out, `down` exactly once
-  // if it fails or later ends from the L2TP side (not after hang_up/cancel_call).
-  // Returns 0 (and `error`) when the call cannot even be tried; no callback follows then.
-  virtual std::uint64_t place_call(const LacCallPlan& plan, std::function<void(CallId)> up,
-                                   std::function<void(std::string)> down, std::string& error) = 0;
-  virtual void cancel_call(std::uint64_t handle) = 0;
+  // LAC: start an incoming call towards an LNS, as L2tpEngine::place_call: `on_up` when
+  // ICCN went out, `on_down` exactly once if it fails or later ends from the L2TP side (not
+  // after hang_up/cancel_call). An error (and no callback) when the call cannot even be tried.
+  virtual Result<CallHandle, std::string> place_call(LacCallRequest request,
+                                                     LacCallbacks callbacks) = 0;
+  virtual void cancel_call(CallHandle handle) = 0;
 };
 
 // The PPPoE server (the LAC's user side), by a key the adapter chooses.
@@ -151,7 +135,7 @@ class AccessPort {
   virtual void terminate(AccessId id) = 0;
   // For `display pppoe-server session`.
   virtual void set_access_info(AccessId id, const std::string& state, const std::string& user,
-                               CallId l2tp) = 0;
+                               SessionRef l2tp) = 0;
 };
 
 // The TUN devices of the virtual templates (user-space data plane).
@@ -173,13 +157,13 @@ class IpPort {
   // LNS: L2TP call `call`'s PPP reached IPCP Opened with `address` (after add_host_route) /
   // is leaving it (before remove_host_route). A kernel data plane moves the session into
   // the kernel here (pppN); the user-space one needs nothing.
-  virtual void session_ip_up(CallId call, std::uint16_t vt, Ipv4 address) {
+  virtual void session_ip_up(SessionRef call, std::uint16_t vt, Ipv4 address) {
     (void)call, (void)vt, (void)address;
   }
   // Returns what the data plane itself counted for the call while it held it (the call's
   // final data_counters), for the call to add to its own counts; zero when the calls layer
   // saw every packet.
-  virtual aaa::Counters session_ip_down(CallId call, std::uint16_t vt, Ipv4 address) {
+  virtual aaa::Counters session_ip_down(SessionRef call, std::uint16_t vt, Ipv4 address) {
     (void)call, (void)vt, (void)address;
     return {};
   }
@@ -187,13 +171,13 @@ class IpPort {
   // kernel): octets and packets so far, as the calls layer counts its own (L2TP payload,
   // FF 03 included), added to them for accounting and displays. May lag by the data
   // plane's refresh interval; session_ip_down's value is exact.
-  virtual aaa::Counters data_counters(CallId call) {
+  virtual aaa::Counters data_counters(SessionRef call) {
     (void)call;
     return {};
   }
   // False when the call's data bypasses the calls layer (moved into the kernel), so its
   // idle time cannot be measured here.
-  virtual bool user_data_visible(CallId call) const {
+  virtual bool user_data_visible(SessionRef call) const {
     (void)call;
     return true;
   }
@@ -201,18 +185,8 @@ class IpPort {
 
 // ---- LNS ----------------------------------------------------------------------------
 
-struct IncomingCall {
-  CallId id;
-  std::uint16_t group = 0;              // the l2tp-group that accepted the tunnel
-  std::uint16_t virtual_template = 0;   // `allow l2tp virtual-template N`
-  std::optional<ppp::ProxyData> proxy;  // ICCN proxy LCP / authentication AVPs
-  std::string calling_number;
-  std::string called_number;
-  std::string peer_name;  // the LAC's Host Name
-};
-
 struct LnsCallStatus {
-  CallId id;
+  SessionRef id;
   std::uint64_t aaa_session = 0;  // 0: none open (not up yet); `display connection`'s Index
   std::uint16_t virtual_template = 0;
   std::string user;
@@ -240,12 +214,12 @@ class LnsCalls {
   LnsCalls& operator=(const LnsCalls&) = delete;
 
   // The L2TP session is established (ICCN processed): start PPP.
-  void on_call_up(const IncomingCall& call);
+  void on_call_up(const IncomingSession& call);
   // A PPP frame from the L2TP data channel (FF 03 optional).
-  void on_l2tp_data(CallId call, ByteView frame);
+  void on_l2tp_data(SessionRef call, ByteView frame);
   // The L2TP session is gone (CDN received, StopCCN, tunnel lost, reset): tear down, no CDN.
   // `cause` is what the accounting Stop reports (default Lost-Carrier).
-  void on_call_down(CallId call, aaa::TerminateCause cause = aaa::TerminateCause::lost_carrier);
+  void on_call_down(SessionRef call, aaa::TerminateCause cause = aaa::TerminateCause::lost_carrier);
   // An IPv4 datagram read from template `vt`'s TUN.
   void on_tun_packet(std::uint16_t vt, ByteView packet);
 
@@ -253,21 +227,21 @@ class LnsCalls {
   void close_all();
   // Ends one call from our side (reset l2tp session, cut connection): PPP Terminate, then
   // CDN; accounting Stop Admin-Reset, route and address released when PPP is down.
-  bool close(CallId call);
+  bool close(SessionRef call);
   // RADIUS CoA on a call whose PPP is up. Session-Timeout: the call ends `remaining` from
   // now (nullopt: no limit; accounting Stop Session-Timeout). Idle-Timeout: the call ends
   // once no IP came from the user for `idle` (zero: never; accounting Stop Idle-Timeout);
   // an Idle-Timeout in the user's Access-Accept is applied the same way when PPP comes up.
   // False when the call is unknown or not up.
-  bool set_session_timeout(CallId call, std::optional<Duration> remaining);
-  bool set_idle_timeout(CallId call, Duration idle);
+  bool set_session_timeout(SessionRef call, std::optional<Duration> remaining);
+  bool set_idle_timeout(SessionRef call, Duration idle);
   // `undo interface virtual-template N`: close() every call on template `vt` (their data
   // path is gone with the template's device). Returns how many were closed.
   std::size_t close_template(std::uint16_t vt);
 
   std::size_t size() const { return calls_.size(); }
   std::vector<LnsCallStatus> status() const;
-  std::optional<LnsCallStatus> find(CallId call) const;
+  std::optional<LnsCallStatus> find(SessionRef call) const;
   const LnsCounters& counters() const { return counters_; }
   // For tests: a random source for magic numbers and challenges (default OpenSSL).
   void set_random(std::function<void(std::span<std::uint8_t>)> random) {
@@ -278,18 +252,18 @@ class LnsCalls {
 
  private:
   friend class Call;
-  void finished(CallId id);
+  void finished(SessionRef id);
 
   config::ConfigStore& store_;
   TimerService& timers_;
   aaa::Aaa& aaa_;
   L2tpPort& l2tp_;
   IpPort& ip_;
-  std::vector<CallId> sorted_ids() const;  // status and teardown go in call order
+  std::vector<SessionRef> sorted_ids() const;  // status and teardown go in call order
 
   // Hash tables: a std::map node costs 48-64 bytes per call, these 32 plus an 8-byte bucket.
-  std::unordered_map<CallId, std::unique_ptr<Call>, CallIdHash> calls_;
-  std::unordered_map<std::uint32_t, CallId> by_address_;
+  std::unordered_map<SessionRef, std::unique_ptr<Call>, SessionRefHash> calls_;
+  std::unordered_map<std::uint32_t, SessionRef> by_address_;
   DeferredDelete<Call> graveyard_;  // ended calls
   Bytes frame_buf_;                 // reused for TUN -> PPP framing
   LnsCounters counters_;
@@ -310,7 +284,7 @@ struct LacCallStatus {
   std::uint64_t aaa_session = 0;  // 0: none open; `display connection`'s Index
   std::string user;
   std::string state;  // "LCP", "Auth", "Placing", "Tunnelled", "Local", ...
-  CallId l2tp;
+  SessionRef l2tp;
   std::optional<Ipv4> address;         // local termination only
   std::uint16_t virtual_template = 0;  // the access interface's `pppoe-server bind`
 };
@@ -341,7 +315,7 @@ class LacCalls {
   // PADT from the user (or the access port went away): CDN towards the LNS, teardown.
   void on_access_down(AccessId id);
   // L2TP data for one of our placed calls; false when the call is not ours.
-  bool on_l2tp_data(CallId call, ByteView frame);
+  bool on_l2tp_data(SessionRef call, ByteView frame);
   // Locally terminated users: an IPv4 datagram from template `vt`'s TUN; false if no
   // local user owns the destination.
   bool on_tun_packet(std::uint16_t vt, ByteView packet);
@@ -356,7 +330,7 @@ class LacCalls {
   // Returns how many were closed.
   std::size_t close_local_template(std::uint16_t vt);
   // The access call holding L2TP session `call`, if any (`reset l2tp session`).
-  std::optional<AccessId> find_l2tp(CallId call) const;
+  std::optional<AccessId> find_l2tp(SessionRef call) const;
 
   std::size_t size() const { return calls_.size(); }
   std::vector<LacCallStatus> status() const;
@@ -378,7 +352,7 @@ class LacCalls {
   AccessPort& access_;
   IpPort& ip_;
   std::map<AccessId, std::unique_ptr<Call>> calls_;
-  std::map<CallId, AccessId> by_l2tp_;
+  std::map<SessionRef, AccessId> by_l2tp_;
   std::map<std::uint32_t, AccessId> by_address_;
   DeferredDelete<Call> graveyard_;  // ended calls
   Bytes frame_buf_;
@@ -401,7 +375,7 @@ struct AutoClientStatus {
   std::uint16_t group = 0;
   std::string user;
   std::string state;  // "Waiting", "Placing", "PPP", "Up"
-  CallId l2tp;        // while a call is up
+  SessionRef l2tp;    // while a call is up
   std::optional<Ipv4> address, peer;
   std::uint32_t failures = 0;  // consecutive failed tries (back-off)
   std::optional<Duration> retry_in;
@@ -428,7 +402,7 @@ class AutoClients {
   // configured ones run. Call after start and on every l2tp / template config change.
   void reconcile();
   // L2TP data for one of our calls; false when the call is not ours.
-  bool on_l2tp_data(CallId call, ByteView frame);
+  bool on_l2tp_data(SessionRef call, ByteView frame);
   // An IPv4 datagram from template `vt`'s TUN; false if `vt` is not an auto client.
   bool on_tun_packet(std::uint16_t vt, ByteView packet);
   // Shutdown: CDN for every call, no more retries.
@@ -453,7 +427,7 @@ class AutoClients {
   IpPort& ip_;
   bool closed_ = false;
   std::map<std::uint16_t, std::unique_ptr<Client>> clients_;  // by template
-  std::map<CallId, std::uint16_t> by_l2tp_;
+  std::map<SessionRef, std::uint16_t> by_l2tp_;
   DeferredDelete<ppp::PppSession> graveyard_;  // ended client sessions
   AutoClientCounters counters_;
   std::function<void(std::span<std::uint8_t>)> random_;

@@ -103,12 +103,7 @@ class io_context;
 
 namespace vpdnd::vpdn {
 
-struct Endpoint {
-  Ipv4 address;
-  std::uint16_t port = 0;
-  auto operator<=>(const Endpoint&) const = default;
-  std::string to_string() const;  // "10.0.0.2:1701"
-};
+using vpdnd::Endpoint;  // common/ipv4.hpp
 
 // Where datagrams go. Production: the engine's own UDP socket (open_udp). Tests: in-memory.
 class DatagramPort {
@@ -161,6 +156,10 @@ class SessionHandler {
   virtual ~SessionHandler() = default;
   // LNS: ICCN received. Return true to bring the session up; false sends CDN (result 2).
   virtual bool on_incoming_session(const IncomingSession& s) = 0;
+  // LNS: the session accepted above is established: send_data works on it from here on, and
+  // the data that overtook the ICCN (held by the engine, bounded and counted as a drop
+  // "data before ICCN, hold full" beyond that) is delivered right after this returns.
+  virtual void on_session_established(const IncomingSession& s) { (void)s; }
   // An LNS session (or an established LAC session without on_down callback) ended.
   virtual void on_session_down(SessionRef ref, const SessionEnd& end) = 0;
   // A data message for an established session (Ns checked when sequencing is on).

@@ -194,7 +194,7 @@ class NetlinkKernelOps final : public KernelOps {
   std::unique_ptr<netlink::LinkStatsReader> dump_;   // read non-blocking by KernelPort
 };
 
-std::string call_key(vpdn::CallId c) {
+std::string call_key(vpdn::SessionRef c) {
   return "tunnel=" + std::to_string(c.tunnel) + " session=" + std::to_string(c.session);
 }
 
@@ -209,9 +209,8 @@ std::optional<KernelTunnelInfo> engine_tunnel_info(const vpdn::L2tpEngine& engin
   // Once per kernel tunnel (its first session), so a scan of the tunnels is fine.
   for (const auto& t : engine.snapshot_tunnels()) {
     if (t.local_id != tunnel) continue;
-    const vpdn::Endpoint local = engine.local_endpoint();
     KernelTunnelInfo i;
-    i.local = {local.address, local.port};
+    i.local = engine.local_endpoint();
     i.peer = {t.remote_address, t.remote_port};
     i.peer_tunnel_id = t.remote_id;
     return i;
@@ -220,8 +219,8 @@ std::optional<KernelTunnelInfo> engine_tunnel_info(const vpdn::L2tpEngine& engin
 }
 
 std::optional<std::uint16_t> engine_peer_session_id(const vpdn::L2tpEngine& engine,
-                                                    vpdn::CallId call) {
-  auto st = engine.session_status({call.tunnel, call.session});
+                                                    vpdn::SessionRef call) {
+  auto st = engine.session_status(call);
   if (!st || st->remote_id == 0) return std::nullopt;
   return st->remote_id;
 }
@@ -391,7 +390,7 @@ void KernelPort::clear_peer_address(std::uint16_t vt) {
   inner_.clear_peer_address(vt);
 }
 
-bool KernelPort::in_kernel(vpdn::CallId call) const {
+bool KernelPort::in_kernel(vpdn::SessionRef call) const {
   return sessions_.count(call) != 0;
 }
 std::size_t KernelPort::session_count() const {
@@ -401,12 +400,12 @@ std::size_t KernelPort::tunnel_count() const {
   return tunnels_.size();
 }
 
-std::string KernelPort::ifname(vpdn::CallId call) const {
+std::string KernelPort::ifname(vpdn::SessionRef call) const {
   auto it = sessions_.find(call);
   return it == sessions_.end() ? std::string{} : it->second.ifname;
 }
 
-void KernelPort::fail(vpdn::CallId call, KernelStep step, const std::string& error) {
+void KernelPort::fail(vpdn::SessionRef call, KernelStep step, const std::string& error) {
   std::uint64_t n = ++fallbacks_[step];
   // One line per failure while they are few; then every 1000th, so a systematic failure
   // (a module unloaded under us) cannot flood the log at thousands of sessions.
@@ -417,7 +416,7 @@ void KernelPort::fail(vpdn::CallId call, KernelStep step, const std::string& err
   }
 }
 
-void KernelPort::session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address) {
+void KernelPort::session_ip_up(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) {
   inner_.session_ip_up(call, vt, address);
   if (stopped_ || sessions_.count(call)) return;
   std::optional<KernelSessionInfo> info =
@@ -475,9 +474,8 @@ void KernelPort::session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address
     nt.reader = std::move(reader);
     t = tunnels_.emplace(call.tunnel, std::move(nt)).first;
     log_info(DebugModule::l2tp, "tunnel=" + std::to_string(call.tunnel) +
-                                    " kernel tunnel created (peer " + ti->peer.address.to_string() +
-                                    ":" + std::to_string(ti->peer.port) + " tunnel " +
-                                    std::to_string(ti->peer_tunnel_id) + ")");
+                                    " kernel tunnel created (peer " + ti->peer.to_string() +
+                                    " tunnel " + std::to_string(ti->peer_tunnel_id) + ")");
   }
   Tunnel& tunnel = t->second;
 
@@ -565,7 +563,7 @@ std::string KernelPort::catch_up(int channel_fd, std::uint16_t count) {
   return {};
 }
 
-bool KernelPort::send_ppp(vpdn::CallId call, ByteView frame) {
+bool KernelPort::send_ppp(vpdn::SessionRef call, ByteView frame) {
   auto it = sessions_.find(call);
   if (it == sessions_.end() || !it->second.channel) return false;
   const int fd = it->second.channel->channel_fd();
@@ -643,7 +641,7 @@ void KernelPort::dump_reply(ByteView datagram) {
       s.stats = kernel_counters(*f->second);
 }
 
-aaa::Counters KernelPort::data_counters(vpdn::CallId call) {
+aaa::Counters KernelPort::data_counters(vpdn::SessionRef call) {
   auto it = sessions_.find(call);
   if (it == sessions_.end()) return {};
   const auto now = std::chrono::steady_clock::now();
@@ -651,9 +649,9 @@ aaa::Counters KernelPort::data_counters(vpdn::CallId call) {
   return it->second.stats;
 }
 
-aaa::Counters KernelPort::close_session(std::map<vpdn::CallId, Session>::iterator it,
+aaa::Counters KernelPort::close_session(std::map<vpdn::SessionRef, Session>::iterator it,
                                         bool read_counters) {
-  const vpdn::CallId call = it->first;
+  const vpdn::SessionRef call = it->first;
   Session& s = it->second;
   // The last reading, while pppN still exists: what accounting Stop reports.
   if (read_counters) {
@@ -694,7 +692,7 @@ void KernelPort::release_tunnel_if_unused(std::uint16_t tunnel) {
   log_info(DebugModule::l2tp, "tunnel=" + std::to_string(tunnel) + " kernel tunnel deleted");
 }
 
-aaa::Counters KernelPort::session_ip_down(vpdn::CallId call, std::uint16_t vt, Ipv4 address) {
+aaa::Counters KernelPort::session_ip_down(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) {
   aaa::Counters c;
   auto it = sessions_.find(call);
   if (it != sessions_.end()) c = close_session(it);
@@ -708,7 +706,7 @@ void KernelPort::stop() {
     dump_->reader->stop();
     dump_.reset();
   }
-  std::vector<std::pair<std::uint64_t, vpdn::CallId>> order;
+  std::vector<std::pair<std::uint64_t, vpdn::SessionRef>> order;
   order.reserve(sessions_.size());
   for (const auto& [call, s] : sessions_) order.emplace_back(s.order, call);
   std::sort(order.rbegin(), order.rend());  // newest first

@@ -152,7 +152,7 @@ struct KernelSessionInfo {
 std::optional<KernelTunnelInfo> engine_tunnel_info(const vpdn::L2tpEngine& engine,
                                                    std::uint16_t tunnel);
 std::optional<std::uint16_t> engine_peer_session_id(const vpdn::L2tpEngine& engine,
-                                                    vpdn::CallId call);
+                                                    vpdn::SessionRef call);
 
 // The set-up steps, for logs and fallback counts.
 enum class KernelStep : std::uint8_t {
@@ -191,12 +191,13 @@ class KernelPort final : public vpdn::IpPort {
   struct Hooks {
     // nullopt when the engine no longer knows the call / the tunnel. tunnel_info is asked
     // only when the call's tunnel is not in the kernel yet.
-    std::function<std::optional<KernelSessionInfo>(vpdn::CallId, std::uint16_t vt)> session_info;
+    std::function<std::optional<KernelSessionInfo>(vpdn::SessionRef, std::uint16_t vt)>
+        session_info;
     std::function<std::optional<KernelTunnelInfo>(std::uint16_t tunnel)> tunnel_info;
     // A datagram read from a tunnel's connected socket (sender = the tunnel's peer).
     std::function<void(netlink::Endpoint from, ByteView datagram)> on_datagram;
     // A PPP frame (protocol + information) read from a session's channel or unit fd.
-    std::function<void(vpdn::CallId, ByteView frame)> on_ppp_frame;
+    std::function<void(vpdn::SessionRef, ByteView frame)> on_ppp_frame;
   };
 
   // `inner` (the TunPort) does everything the kernel path does not: TUN routes and writes,
@@ -214,10 +215,10 @@ class KernelPort final : public vpdn::IpPort {
   void clear_peer_address(std::uint16_t vt) override;
   // Moves the call into the kernel (see the top of this file); on any failure it stays
   // in user space.
-  void session_ip_up(vpdn::CallId call, std::uint16_t vt, Ipv4 address) override;
+  void session_ip_up(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) override;
   // Route, channel; the tunnel and its socket with its last kernel session. Returns the
   // session's pppN counters read just before the unit goes.
-  aaa::Counters session_ip_down(vpdn::CallId call, std::uint16_t vt, Ipv4 address) override;
+  aaa::Counters session_ip_down(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) override;
   // The session's pppN counters as the calls layer counts its own (see kernel_counters()),
   // as the last dump of every pppN left them. An ask when that is stats_max_age old starts
   // the next dump, read on the io_context a few replies per wake-up (a dump of 100,000
@@ -225,17 +226,17 @@ class KernelPort final : public vpdn::IpPort {
   // thread); the answer is the previous reading meanwhile. Displays of many sessions and
   // interim accounting spread over time cost one dump per interval, never a round trip per
   // session. Zero for a call not in the kernel or not read yet.
-  aaa::Counters data_counters(vpdn::CallId call) override;
+  aaa::Counters data_counters(vpdn::SessionRef call) override;
   // Default 5 s; zero starts a dump on every ask that finds none under way (tests).
   void set_stats_max_age(std::chrono::steady_clock::duration age) { stats_max_age_ = age; }
   // A dump still unfinished this long after it started is given up (a lost reply) when
   // the next is due. Default 60 s: 100,000 pppN take seconds on a busy host.
   void set_dump_timeout(std::chrono::steady_clock::duration t) { dump_timeout_ = t; }
-  bool user_data_visible(vpdn::CallId call) const override { return !in_kernel(call); }
+  bool user_data_visible(vpdn::SessionRef call) const override { return !in_kernel(call); }
   // A PPP frame (FF 03 optional) from the calls layer for `call`: written to its channel fd
   // when the call is in the kernel (true); false otherwise or when the write fails, and the
   // caller sends it through the engine.
-  bool send_ppp(vpdn::CallId call, ByteView frame);
+  bool send_ppp(vpdn::SessionRef call, ByteView frame);
   // More sequenced data messages than this sent by the engine before the move: the session
   // stays in user space rather than flood the peer with catch-up frames.
   static constexpr std::uint16_t kMaxCatchUp = 512;
@@ -244,10 +245,10 @@ class KernelPort final : public vpdn::IpPort {
   // socket, in reverse order of creation. Idempotent.
   void stop();
 
-  bool in_kernel(vpdn::CallId call) const;
+  bool in_kernel(vpdn::SessionRef call) const;
   std::size_t session_count() const;
   std::size_t tunnel_count() const;
-  std::string ifname(vpdn::CallId call) const;
+  std::string ifname(vpdn::SessionRef call) const;
   const KernelPortCounters& counters() const { return counters_; }
   // Sessions left in user space, by the step that failed.
   const std::map<KernelStep, std::uint64_t>& fallbacks() const { return fallbacks_; }
@@ -259,11 +260,11 @@ class KernelPort final : public vpdn::IpPort {
   struct Reader;
   struct Tunnel;
   struct Session;
-  void fail(vpdn::CallId call, KernelStep step, const std::string& error);
+  void fail(vpdn::SessionRef call, KernelStep step, const std::string& error);
   std::shared_ptr<Reader> start_reader(int fd, bool datagram, std::function<void(ByteView)> handler,
                                        std::string& error);
   void release_tunnel_if_unused(std::uint16_t tunnel);
-  aaa::Counters close_session(std::map<vpdn::CallId, Session>::iterator it,
+  aaa::Counters close_session(std::map<vpdn::SessionRef, Session>::iterator it,
                               bool read_counters = true);
   void refresh_stats();
   void dump_reply(ByteView datagram);
@@ -274,9 +275,9 @@ class KernelPort final : public vpdn::IpPort {
   vpdn::IpPort& inner_;
   std::unique_ptr<KernelOps> ops_;
   Hooks hooks_;
-  std::map<std::uint16_t, Tunnel> tunnels_;   // by our tunnel id
-  std::map<vpdn::CallId, Session> sessions_;  // calls in the kernel
-  std::uint64_t next_order_ = 0;              // creation order, for stop()
+  std::map<std::uint16_t, Tunnel> tunnels_;       // by our tunnel id
+  std::map<vpdn::SessionRef, Session> sessions_;  // calls in the kernel
+  std::uint64_t next_order_ = 0;                  // creation order, for stop()
   KernelPortCounters counters_;
   std::map<KernelStep, std::uint64_t> fallbacks_;
   std::shared_ptr<Bytes> buffer_;  // one receive buffer for every reader

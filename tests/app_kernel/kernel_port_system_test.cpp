@@ -132,7 +132,7 @@ TEST(KernelPortSystem, SessionMovesIntoPppNAndBack) {
   NullTun tun;
   std::vector<Bytes> frames, datagrams;
   KernelPort::Hooks h;
-  h.session_info = [](vpdn::CallId, std::uint16_t) {
+  h.session_info = [](vpdn::SessionRef, std::uint16_t) {
     KernelSessionInfo i;
     i.peer_session_id = 42;
     i.template_address = ip("10.77.0.1");
@@ -146,7 +146,7 @@ TEST(KernelPortSystem, SessionMovesIntoPppNAndBack) {
   h.on_datagram = [&](netlink::Endpoint, ByteView d) {
     datagrams.emplace_back(d.begin(), d.end());
   };
-  h.on_ppp_frame = [&](vpdn::CallId, ByteView f) { frames.emplace_back(f.begin(), f.end()); };
+  h.on_ppp_frame = [&](vpdn::SessionRef, ByteView f) { frames.emplace_back(f.begin(), f.end()); };
   KernelPort port(io, tun, make_netlink_kernel_ops(), h);
 
   port.session_ip_up({401, 41}, 1, ip("10.77.0.2"));

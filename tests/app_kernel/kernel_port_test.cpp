@@ -33,7 +33,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using vpdn::CallId;
+using vpdn::SessionRef;
 
 Ipv4 ip(const char* s) {
   return *Ipv4::parse(s);
@@ -256,19 +256,19 @@ struct KernelPortTest : ::testing::Test {
   FakeOps* ops = nullptr;
   std::unique_ptr<KernelPort> port;
   std::vector<std::pair<netlink::Endpoint, Bytes>> datagrams;
-  std::vector<std::pair<CallId, Bytes>> frames;
+  std::vector<std::pair<SessionRef, Bytes>> frames;
   bool sequencing = false;
   std::uint16_t data_sent = 0;
   std::optional<Ipv4> template_address = ip("10.9.0.1");
-  std::map<CallId, std::uint16_t> known;  // call -> peer session id
-  std::function<void(CallId, ByteView)> frame_hook;
+  std::map<SessionRef, std::uint16_t> known;  // call -> peer session id
+  std::function<void(SessionRef, ByteView)> frame_hook;
   std::uint16_t unknown_tunnel = 0;
 
   void SetUp() override {
     auto o = std::make_unique<FakeOps>(log);
     ops = o.get();
     KernelPort::Hooks h;
-    h.session_info = [this](CallId c, std::uint16_t) -> std::optional<KernelSessionInfo> {
+    h.session_info = [this](SessionRef c, std::uint16_t) -> std::optional<KernelSessionInfo> {
       auto k = known.find(c);
       if (k == known.end()) return std::nullopt;
       KernelSessionInfo i;
@@ -290,7 +290,7 @@ struct KernelPortTest : ::testing::Test {
     h.on_datagram = [this](netlink::Endpoint from, ByteView d) {
       datagrams.emplace_back(from, Bytes(d.begin(), d.end()));
     };
-    h.on_ppp_frame = [this](CallId c, ByteView f) {
+    h.on_ppp_frame = [this](SessionRef c, ByteView f) {
       frames.emplace_back(c, Bytes(f.begin(), f.end()));
       if (frame_hook) frame_hook(c, f);
     };
@@ -299,7 +299,7 @@ struct KernelPortTest : ::testing::Test {
   void TearDown() override {
     port.reset();  // stops (ops, owned by the port, goes with it)
   }
-  void up(CallId c, const char* address, std::uint16_t peer_session = 77) {
+  void up(SessionRef c, const char* address, std::uint16_t peer_session = 77) {
     known[c] = peer_session;
     port->session_ip_up(c, 1, ip(address));
   }
@@ -535,9 +535,9 @@ TEST_F(KernelPortTest, FramesOnTheChannelAndUnitFdsReachTheCallsLayer) {
             static_cast<ssize_t>(ipcp.size()));
   io.poll();
   ASSERT_EQ(frames.size(), 2u);
-  std::map<CallId, Bytes> got(frames.begin(), frames.end());
-  EXPECT_EQ(got.at(CallId{10, 2}), lcp_echo);
-  EXPECT_EQ(got.at(CallId{10, 1}), ipcp);
+  std::map<SessionRef, Bytes> got(frames.begin(), frames.end());
+  EXPECT_EQ(got.at(SessionRef{10, 2}), lcp_echo);
+  EXPECT_EQ(got.at(SessionRef{10, 1}), ipcp);
   EXPECT_EQ(port->counters().ppp_frames_up, 2u);
   EXPECT_TRUE(datagrams.empty());
 }
@@ -563,7 +563,7 @@ TEST_F(KernelPortTest, ACallTornDownFromItsOwnFrameStopsReadingSafely) {
   up({10, 1}, "10.9.0.2");
   up({10, 2}, "10.9.0.3");
   // LCP Terminate-Request read from the channel: LnsCalls ends the call inside the callback.
-  frame_hook = [this](CallId c, ByteView) {
+  frame_hook = [this](SessionRef c, ByteView) {
     port->session_ip_down(c, 1, c.session == 1 ? ip("10.9.0.2") : ip("10.9.0.3"));
   };
   const Bytes term = {0xc0, 0x21, 0x05, 0x01, 0x00, 0x04};
@@ -1028,7 +1028,7 @@ TEST(KernelPortComponent, ControlAndUserSpaceDataKeepFlowingThroughTheConnectedS
   RealSocketOps* ops = ops_owned.get();
   std::uint64_t up_datagrams = 0;
   KernelPort::Hooks h;
-  h.session_info = [&](CallId c, std::uint16_t) -> std::optional<KernelSessionInfo> {
+  h.session_info = [&](SessionRef c, std::uint16_t) -> std::optional<KernelSessionInfo> {
     auto peer = engine_peer_session_id(lns, c);
     if (!peer) return std::nullopt;
     KernelSessionInfo i;

@@ -3,6 +3,7 @@
 // PPP (client and LNS mode) and real AAA (local user, pool); virtual time, no sockets.
 #include <gtest/gtest.h>
 
+#include "tests/vpdn_calls/config.hpp"
 #include "tests/vpdn_calls/fakes.hpp"
 #include "vpdn/calls.hpp"
 
@@ -40,42 +41,20 @@ struct FakeClientIp final : IpPort {
 class AutoClientTest : public ::testing::Test {
  protected:
   AutoClientTest() {
+    using namespace test_config;
     auto& c = store.mutable_running();
     c.l2tp.enabled = true;
     // LNS side: template 1, pool, local user.
-    config::VirtualTemplate t;
-    t.number = 1;
-    t.ip_address = Ipv4::parse("10.77.0.1");
-    t.ip_mask = Ipv4::parse("255.255.255.0");
-    t.remote_pool = "1";
-    t.auth_modes = {config::PppAuthMode::chap};
-    c.virtual_templates[1] = t;
-    config::IpPool pool;
-    pool.name = "1";
-    pool.start = *Ipv4::parse("10.77.0.10");
-    pool.end = *Ipv4::parse("10.77.0.20");
-    c.ip_pools["1"] = pool;
-    config::LocalUser u;
-    u.name = "box";
-    u.password.plain = "boxpw";
-    u.service_types = static_cast<std::uint8_t>(config::ServiceType::ppp);
-    c.local_users[u.name] = u;
-    config::L2tpGroup lns;
-    lns.number = 1;
-    lns.allow_virtual_template = 1;
-    c.l2tp_groups[1] = lns;
+    serving_template(c, 1, "10.77.0.1", "255.255.255.0", "1");
+    ip_pool(c, "1", "10.77.0.10", "10.77.0.20");
+    ppp_user(c, "box", "boxpw");
+    lns_group(c, 1, 1);
     // Client side: group 2 dials 192.0.2.1; template 2 is the auto client.
-    config::L2tpGroup lac;
-    lac.number = 2;
-    lac.mode = config::GroupMode::lac;
-    lac.lns_addresses = {*Ipv4::parse("192.0.2.1")};
-    c.l2tp_groups[2] = lac;
-    config::VirtualTemplate a;
-    a.number = 2;
+    lac_group(c, 2, {ipv4("192.0.2.1")}).mode = config::GroupMode::lac;
+    auto& a = virtual_template(c, 2);
     a.auto_client_group = 2;
     a.chap_user = "box";
     a.chap_password.plain = "boxpw";
-    c.virtual_templates[2] = a;
 
     aaa_ = std::make_unique<aaa::Aaa>(store, timers, radius);
     lns_calls = std::make_unique<LnsCalls>(store, timers, *aaa_, lns_l2tp, lns_ip);
@@ -90,12 +69,12 @@ class AutoClientTest : public ::testing::Test {
   }
 
   // The last placed call is answered: both sides see the session.
-  void answer(CallId lns_id, CallId client_id) {
+  void answer(SessionRef lns_id, SessionRef client_id) {
     ASSERT_FALSE(client_l2tp.placed.empty());
     lns_id_ = lns_id;
     client_id_ = client_id;
-    IncomingCall in;
-    in.id = lns_id;
+    IncomingSession in;
+    in.ref = lns_id;
     in.group = 1;
     in.virtual_template = 1;
     lns_calls->on_call_up(in);
@@ -137,7 +116,7 @@ class AutoClientTest : public ::testing::Test {
   std::unique_ptr<aaa::Aaa> aaa_;
   std::unique_ptr<LnsCalls> lns_calls;
   std::unique_ptr<AutoClients> client;
-  CallId lns_id_{7, 9}, client_id_{3, 4};
+  SessionRef lns_id_{7, 9}, client_id_{3, 4};
 };
 
 TEST_F(AutoClientTest, DialsComesUpAppliesAddressAndCarriesIp) {
@@ -145,8 +124,8 @@ TEST_F(AutoClientTest, DialsComesUpAppliesAddressAndCarriesIp) {
   ASSERT_EQ(client_l2tp.placed.size(), 1u);
   const auto& plan = client_l2tp.placed[0].plan;
   EXPECT_EQ(plan.group, 2);
-  EXPECT_TRUE(plan.lns_addresses.empty());                   // the group's list
-  EXPECT_TRUE(plan.proxy.initial_received_confreq.empty());  // no proxy data
+  EXPECT_TRUE(plan.lns_addresses.empty());  // the group's list
+  EXPECT_FALSE(plan.proxy.has_value());     // no proxy data
   EXPECT_EQ(plan.user, "box");
   EXPECT_EQ(client->status().at(0).state, "Placing");
 
@@ -159,10 +138,10 @@ TEST_F(AutoClientTest, DialsComesUpAppliesAddressAndCarriesIp) {
   auto st = client->status().at(0);
   EXPECT_EQ(st.state, "Up");
   EXPECT_EQ(st.address, client_ip.address->first);
-  ASSERT_TRUE(client_l2tp.info.count(CallId{3, 4}));
-  EXPECT_EQ(client_l2tp.info[(CallId{3, 4})].user, "box");
-  EXPECT_EQ(client_l2tp.info[(CallId{3, 4})].method, "CHAP");
-  EXPECT_EQ(lns_l2tp.info[(CallId{7, 9})].user, "box");
+  ASSERT_TRUE(client_l2tp.info.count(SessionRef{3, 4}));
+  EXPECT_EQ(client_l2tp.info[(SessionRef{3, 4})].user, "box");
+  EXPECT_EQ(client_l2tp.info[(SessionRef{3, 4})].method, "CHAP");
+  EXPECT_EQ(lns_l2tp.info[(SessionRef{7, 9})].user, "box");
 
   // client TUN -> LNS TUN, and back.
   Bytes up = ip_packet(*Ipv4::parse("10.77.0.10"), *Ipv4::parse("10.77.0.1"));
@@ -252,7 +231,7 @@ TEST_F(AutoClientTest, UndoAutoClientOrL2tpEnableHangsUp) {
   client->reconcile();
   EXPECT_EQ(client->size(), 0u);
   ASSERT_EQ(client_l2tp.hangups.size(), 1u);
-  EXPECT_EQ(client_l2tp.hangups[0].first, (CallId{3, 4}));
+  EXPECT_EQ(client_l2tp.hangups[0].first, (SessionRef{3, 4}));
   EXPECT_EQ(client_l2tp.hangups[0].second, HangupCause::admin);
   EXPECT_FALSE(client_ip.address.has_value());
   timers.advance(120s);
@@ -304,8 +283,8 @@ TEST_F(AutoClientTest, PapLocalUserAnswersAPapLns) {
   answer({7, 9}, {3, 4});
   run(2s);
   ASSERT_TRUE(client_ip.address.has_value()) << "PAP client did not come up";
-  EXPECT_EQ(client_l2tp.info[(CallId{3, 4})].method, "PAP");
-  EXPECT_EQ(lns_l2tp.info[(CallId{7, 9})].user, "box");
+  EXPECT_EQ(client_l2tp.info[(SessionRef{3, 4})].method, "PAP");
+  EXPECT_EQ(lns_l2tp.info[(SessionRef{7, 9})].user, "box");
 }
 
 TEST_F(AutoClientTest, ChangedCredentialsRedialAndMissingGroupStops) {

@@ -22,39 +22,40 @@ namespace {
 using test::NoRadius;
 
 struct FakeL2tp final : L2tpPort {
-  std::deque<std::pair<CallId, Bytes>> to_peer;
-  std::vector<std::pair<CallId, HangupCause>> hangups;
+  std::deque<std::pair<SessionRef, Bytes>> to_peer;
+  std::vector<std::pair<SessionRef, HangupCause>> hangups;
   struct Info {
     std::string user;
     std::optional<Ipv4> address;
     std::string method;
     std::string interface;
   };
-  std::map<CallId, Info> info;
-  void send_ppp(CallId c, ByteView f) override {
+  std::map<SessionRef, Info> info;
+  void send_ppp(SessionRef c, ByteView f) override {
     to_peer.emplace_back(c, Bytes(f.begin(), f.end()));
   }
-  void hang_up(CallId c, HangupCause why) override { hangups.emplace_back(c, why); }
+  void hang_up(SessionRef c, HangupCause why) override { hangups.emplace_back(c, why); }
   struct Placed {
-    LacCallPlan plan;
-    std::function<void(CallId)> up;
-    std::function<void(std::string)> down;
+    LacCallRequest plan;
+    std::function<void(SessionRef)> up;
+    std::function<void(std::string)> down;  // the engine's SessionEnd with this reason
     bool cancelled = false;
   };
   std::vector<Placed> placed;
   std::string refuse;  // non-empty: place_call fails with it
-  std::uint64_t place_call(const LacCallPlan& p, std::function<void(CallId)> up,
-                           std::function<void(std::string)> down, std::string& error) override {
-    if (!refuse.empty()) {
-      error = refuse;
-      return 0;
-    }
-    placed.push_back({p, std::move(up), std::move(down)});
+  Result<CallHandle, std::string> place_call(LacCallRequest p, LacCallbacks cb) override {
+    if (!refuse.empty()) return unexpected(refuse);
+    auto down = [on_down = std::move(cb.on_down)](std::string reason) {
+      SessionEnd end;
+      end.reason = std::move(reason);
+      on_down(end);
+    };
+    placed.push_back({std::move(p), std::move(cb.on_up), std::move(down)});
     return placed.size();
   }
-  void cancel_call(std::uint64_t h) override { placed.at(h - 1).cancelled = true; }
-  void set_call_info(CallId c, const std::string& u, std::optional<Ipv4> a, const std::string& i,
-                     const std::string& m) override {
+  void cancel_call(CallHandle h) override { placed.at(h - 1).cancelled = true; }
+  void set_call_info(SessionRef c, const std::string& u, std::optional<Ipv4> a,
+                     const std::string& i, const std::string& m) override {
     info[c] = {u, a, m, i};
   }
 };
@@ -73,8 +74,8 @@ struct FakeIp final : IpPort {
   // What a kernel data plane counted for the up call; handed over (and zeroed) when it
   // leaves the data plane.
   aaa::Counters data;
-  aaa::Counters data_counters(CallId) override { return data; }
-  aaa::Counters session_ip_down(CallId, std::uint16_t, Ipv4) override {
+  aaa::Counters data_counters(SessionRef) override { return data; }
+  aaa::Counters session_ip_down(SessionRef, std::uint16_t, Ipv4) override {
     return std::exchange(data, aaa::Counters{});
   }
 };
@@ -90,7 +91,7 @@ struct User final : ppp::PppLowerLayer, ppp::PppListener {
   void on_down(ppp::DownReason r, std::string_view) override { down = r; }
 };
 
-Bytes ip_packet(Ipv4 src, Ipv4 dst) {
+[[maybe_unused]] Bytes ip_packet(Ipv4 src, Ipv4 dst) {
   Bytes p(28, 0);
   p[0] = 0x45;
   p[3] = 28;
@@ -108,14 +109,15 @@ struct FakeAccess final : AccessPort {
   std::vector<AccessId> terminated;
   struct Info {
     std::string state, user;
-    CallId l2tp;
+    SessionRef l2tp;
   };
   std::map<AccessId, Info> info;
   void send_ppp(AccessId id, ByteView f) override {
     to_user.emplace_back(id, Bytes(f.begin(), f.end()));
   }
   void terminate(AccessId id) override { terminated.push_back(id); }
-  void set_access_info(AccessId id, const std::string& s, const std::string& u, CallId c) override {
+  void set_access_info(AccessId id, const std::string& s, const std::string& u,
+                       SessionRef c) override {
     info[id] = {s, u, c};
   }
 };

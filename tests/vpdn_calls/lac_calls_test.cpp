@@ -4,74 +4,36 @@
 #include <gtest/gtest.h>
 
 #include "common/log.hpp"
+#include "tests/vpdn_calls/config.hpp"
 #include "tests/vpdn_calls/fakes.hpp"
 #include "vpdn/calls.hpp"
 
 namespace vpdnd::vpdn {
 namespace {
 
-config::LocalUser ppp_user(const std::string& name, const std::string& pw) {
-  config::LocalUser u;
-  u.name = name;
-  u.password.plain = pw;
-  u.service_types = static_cast<std::uint8_t>(config::ServiceType::ppp);
-  return u;
-}
+using namespace test_config;
 
 void lac_config(config::RunningConfig& c) {
   c.l2tp.enabled = true;
-  config::VirtualTemplate t;
-  t.number = 1;
-  t.auth_modes = {config::PppAuthMode::chap};
-  c.virtual_templates[1] = t;
-  config::L2tpGroup g;
-  g.number = 1;
-  g.lns_addresses = {*Ipv4::parse("10.0.0.2")};
-  g.match_kind = config::LacMatchKind::domain;
-  g.match_value = "corp.com";
-  c.l2tp_groups[1] = g;
-  config::L2tpGroup g2;
-  g2.number = 2;
-  g2.lns_addresses = {*Ipv4::parse("10.0.0.3")};
-  g2.match_kind = config::LacMatchKind::fullusername;
-  g2.match_value = "carol@x.com";
-  c.l2tp_groups[2] = g2;
-  config::Domain d;
-  d.name = "corp.com";
-  c.domains["corp.com"] = d;
-  c.local_users["corp.com"] = ppp_user("corp.com", "whatever");
-  c.local_users["carol@x.com"] = ppp_user("carol@x.com", "carolpw");
-  c.local_users["bob@other.com"] = ppp_user("bob@other.com", "bobpw");
-  config::Domain o;
-  o.name = "other.com";
-  c.domains["other.com"] = o;
+  virtual_template(c, 1).auth_modes = {config::PppAuthMode::chap};
+  lac_group(c, 1, {ipv4("10.0.0.2")}, config::LacMatchKind::domain, "corp.com");
+  lac_group(c, 2, {ipv4("10.0.0.3")}, config::LacMatchKind::fullusername, "carol@x.com");
+  domain(c, "corp.com");
+  ppp_user(c, "corp.com", "whatever");
+  ppp_user(c, "carol@x.com", "carolpw");
+  ppp_user(c, "bob@other.com", "bobpw");
+  domain(c, "other.com");
 }
 
 void lns_config(config::RunningConfig& c, bool mandatory_chap, bool mandatory_lcp) {
   c.l2tp.enabled = true;
-  config::VirtualTemplate t;
-  t.number = 1;
-  t.ip_address = Ipv4::parse("192.168.0.1");
-  t.ip_mask = Ipv4::parse("255.255.255.0");
-  t.remote_pool = "1";
-  t.auth_modes = {config::PppAuthMode::chap};
-  t.auth_domain = "corp.com";
-  c.virtual_templates[1] = t;
-  config::IpPool pool;
-  pool.name = "1";
-  pool.start = *Ipv4::parse("192.168.0.10");
-  pool.end = *Ipv4::parse("192.168.0.20");
-  c.ip_pools["1"] = pool;
-  config::Domain d;
-  d.name = "corp.com";
-  c.domains["corp.com"] = d;
-  c.local_users["alice@corp.com"] = ppp_user("alice@corp.com", "alicepw");
-  config::L2tpGroup g;
-  g.number = 1;
-  g.allow_virtual_template = 1;
+  serving_template(c, 1, "192.168.0.1", "255.255.255.0", "1").auth_domain = "corp.com";
+  ip_pool(c, "1", "192.168.0.10", "192.168.0.20");
+  domain(c, "corp.com");
+  ppp_user(c, "alice@corp.com", "alicepw");
+  auto& g = lns_group(c, 1, 1);
   g.mandatory_chap = mandatory_chap;
   g.mandatory_lcp = mandatory_lcp;
-  c.l2tp_groups[1] = g;
 }
 
 std::function<void(std::span<std::uint8_t>)> counter_random(std::uint8_t seed) {
@@ -94,12 +56,8 @@ class LacCallsTest : public ::testing::Test {
   void terminate_non_vpdn_users_locally() {
     auto& c = store.mutable_running();
     c.virtual_templates[1].remote_pool = "p";
-    c.virtual_templates[1].ip_address = Ipv4::parse("172.16.0.1");
-    config::IpPool pool;
-    pool.name = "p";
-    pool.start = *Ipv4::parse("172.16.0.10");
-    pool.end = *Ipv4::parse("172.16.0.10");
-    c.ip_pools["p"] = pool;
+    c.virtual_templates[1].ip_address = ipv4("172.16.0.1");
+    ip_pool(c, "p", "172.16.0.10", "172.16.0.10");
     store.notify({config::ConfigSection::ip_pool, "p"});
     store.notify({config::ConfigSection::virtual_template, "1"});
   }
@@ -203,23 +161,24 @@ TEST_F(LacCallsTest, DomainUserIsTunnelledWithProxyDataAndFramesAreSwitched) {
   dial("alice@corp.com", "alicepw");
   run(2s);
   ASSERT_EQ(l2tp.placed.size(), 1u);
-  const LacCallPlan& plan = l2tp.placed[0].plan;
+  const LacCallRequest& plan = l2tp.placed[0].plan;
   EXPECT_EQ(plan.group, 1);
   EXPECT_EQ(plan.user, "alice@corp.com");
   EXPECT_EQ(plan.interface, "eth1");
   EXPECT_EQ(plan.calling_number, "02:00:00:00:00:01");
-  EXPECT_EQ(plan.proxy.auth_type, ppp::ProxyAuthType::chap);
-  EXPECT_EQ(plan.proxy.auth_name, "alice@corp.com");
-  EXPECT_EQ(plan.proxy.auth_response.size(), 16u);
-  EXPECT_FALSE(plan.proxy.auth_challenge.empty());
-  EXPECT_TRUE(plan.proxy.has_lcp());
+  ASSERT_TRUE(plan.proxy.has_value());
+  EXPECT_EQ(plan.proxy->auth_type, ppp::ProxyAuthType::chap);
+  EXPECT_EQ(plan.proxy->auth_name, "alice@corp.com");
+  EXPECT_EQ(plan.proxy->auth_response.size(), 16u);
+  EXPECT_FALSE(plan.proxy->auth_challenge.empty());
+  EXPECT_TRUE(plan.proxy->has_lcp());
   EXPECT_TRUE(access.terminated.empty());
 
   // Frames the user sends while the call is placed are held and passed on at hand-over.
   Bytes early{0x80, 0x21, 0x01, 0x07, 0x00, 0x04};
   calls->on_access_frame(id, early);
   EXPECT_TRUE(l2tp.to_peer.empty());
-  CallId c{5, 6};
+  SessionRef c{5, 6};
   l2tp.placed[0].up(c);
   ASSERT_GE(l2tp.to_peer.size(), 2u);  // the user's own IPCP Configure-Request, then ours
   EXPECT_EQ(l2tp.to_peer[0].second[2], 0x80);
@@ -246,7 +205,7 @@ TEST_F(LacCallsTest, DomainUserIsTunnelledWithProxyDataAndFramesAreSwitched) {
   EXPECT_TRUE(calls->on_l2tp_data(c, from_lns));
   ASSERT_EQ(access.to_user.size(), 1u);
   EXPECT_EQ(access.to_user[0].second, (Bytes{0x00, 0x21, 0x45, 0x00}));
-  EXPECT_FALSE(calls->on_l2tp_data(CallId{9, 9}, from_lns));
+  EXPECT_FALSE(calls->on_l2tp_data(SessionRef{9, 9}, from_lns));
 
   // PADT from the user -> CDN to the LNS, nothing left.
   calls->on_access_down(id);
@@ -265,7 +224,7 @@ TEST_F(LacCallsTest, CdnFromTheLnsSendsPadt) {
   dial("alice@corp.com", "alicepw");
   run(2s);
   ASSERT_EQ(l2tp.placed.size(), 1u);
-  l2tp.placed[0].up(CallId{5, 6});
+  l2tp.placed[0].up(SessionRef{5, 6});
   l2tp.placed[0].down("peer sent CDN result 3");
   timers.run_due();
   ASSERT_EQ(access.terminated.size(), 1u);
@@ -278,7 +237,7 @@ TEST_F(LacCallsTest, CloseByTheOperatorHangsUpBothSides) {
   dial("alice@corp.com", "alicepw");
   run(2s);
   ASSERT_EQ(l2tp.placed.size(), 1u);
-  l2tp.placed[0].up(CallId{5, 6});
+  l2tp.placed[0].up(SessionRef{5, 6});
   auto online = aaa_->online_users();
   ASSERT_EQ(online.size(), 1u);
   auto st = calls->status();
@@ -300,20 +259,20 @@ TEST_F(LacCallsTest, FindL2tpNamesTheAccessCallForReset) {
   dial("alice@corp.com", "alicepw");
   run(2s);
   ASSERT_EQ(l2tp.placed.size(), 1u);
-  EXPECT_FALSE(calls->find_l2tp(CallId{5, 6}).has_value());  // not up yet
-  l2tp.placed[0].up(CallId{5, 6});
-  EXPECT_FALSE(calls->find_l2tp(CallId{5, 7}).has_value());
-  auto found = calls->find_l2tp(CallId{5, 6});
+  EXPECT_FALSE(calls->find_l2tp(SessionRef{5, 6}).has_value());  // not up yet
+  l2tp.placed[0].up(SessionRef{5, 6});
+  EXPECT_FALSE(calls->find_l2tp(SessionRef{5, 7}).has_value());
+  auto found = calls->find_l2tp(SessionRef{5, 6});
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(*found, id);
   EXPECT_TRUE(calls->close(*found));
   timers.run_due();
   ASSERT_EQ(l2tp.hangups.size(), 1u);
-  EXPECT_EQ(l2tp.hangups[0].first, (CallId{5, 6}));
+  EXPECT_EQ(l2tp.hangups[0].first, (SessionRef{5, 6}));
   ASSERT_EQ(access.terminated.size(), 1u);
   EXPECT_EQ(access.terminated[0], id);
   EXPECT_TRUE(aaa_->online_users().empty());
-  EXPECT_FALSE(calls->find_l2tp(CallId{5, 6}).has_value());
+  EXPECT_FALSE(calls->find_l2tp(SessionRef{5, 6}).has_value());
 }
 
 // A tunnelled user does not use its template's device: removing the template leaves it up.
@@ -321,7 +280,7 @@ TEST_F(LacCallsTest, RemovedTemplateLeavesTunnelledUsers) {
   dial("alice@corp.com", "alicepw");
   run(2s);
   ASSERT_EQ(l2tp.placed.size(), 1u);
-  l2tp.placed[0].up(CallId{5, 6});
+  l2tp.placed[0].up(SessionRef{5, 6});
   auto st = calls->status();
   ASSERT_EQ(st.size(), 1u);
   EXPECT_EQ(st[0].virtual_template, 1u);
@@ -456,10 +415,10 @@ class Bridge {
   struct Side final : L2tpPort {
     Bridge* b = nullptr;
     bool lac = false;
-    void send_ppp(CallId c, ByteView f) override {
+    void send_ppp(SessionRef c, ByteView f) override {
       (lac ? b->to_lns : b->to_lac).emplace_back(c, Bytes(f.begin(), f.end()));
     }
-    void hang_up(CallId c, HangupCause) override {
+    void hang_up(SessionRef c, HangupCause) override {
       if (lac) {
         if (b->lns) b->lns->on_call_down(c);
       } else if (b->lac_down) {
@@ -468,18 +427,21 @@ class Bridge {
       }
       ++b->cdns;
     }
-    void set_call_info(CallId c, const std::string& u, std::optional<Ipv4> a, const std::string&,
-                       const std::string& m) override {
+    void set_call_info(SessionRef c, const std::string& u, std::optional<Ipv4> a,
+                       const std::string&, const std::string& m) override {
       if (!lac) b->lns_info = {u, a, m, ""};
       (void)c;
     }
-    std::uint64_t place_call(const LacCallPlan& p, std::function<void(CallId)> up,
-                             std::function<void(std::string)> down, std::string&) override {
-      CallId c{100, 200};
-      b->lac_down = std::move(down);
-      up(c);
-      IncomingCall in;
-      in.id = c;
+    Result<CallHandle, std::string> place_call(LacCallRequest p, LacCallbacks cb) override {
+      SessionRef c{100, 200};
+      b->lac_down = [on_down = std::move(cb.on_down)](std::string reason) {
+        SessionEnd end;
+        end.reason = std::move(reason);
+        on_down(end);
+      };
+      cb.on_up(c);
+      IncomingSession in;
+      in.ref = c;
       in.group = 1;
       in.virtual_template = 1;
       in.proxy = p.proxy;
@@ -487,7 +449,7 @@ class Bridge {
       b->lns->on_call_up(in);
       return 1;
     }
-    void cancel_call(std::uint64_t) override {}
+    void cancel_call(CallHandle) override {}
   };
   Bridge() {
     lac_side.b = this;
@@ -497,7 +459,7 @@ class Bridge {
   Side lac_side, lns_side;
   LnsCalls* lns = nullptr;
   LacCalls* lac = nullptr;
-  std::deque<std::pair<CallId, Bytes>> to_lns, to_lac;
+  std::deque<std::pair<SessionRef, Bytes>> to_lns, to_lac;
   std::function<void(std::string)> lac_down;
   FakeL2tp::Info lns_info;
   int cdns = 0;

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "tests/vpdn_calls/config.hpp"
 #include "tests/vpdn_calls/fakes.hpp"
 #include "vpdn/calls.hpp"
 
@@ -17,35 +18,14 @@ namespace {
 class LnsCallsTest : public ::testing::Test {
  protected:
   LnsCallsTest() {
+    using namespace test_config;
     auto& c = store.mutable_running();
-    config::VirtualTemplate t;
-    t.number = 1;
-    t.ip_address = Ipv4::parse("192.168.0.1");
-    t.ip_mask = Ipv4::parse("255.255.255.0");
-    t.remote_pool = "1";
-    t.auth_modes = {config::PppAuthMode::chap};
-    t.auth_domain = "corp.com";
-    c.virtual_templates[1] = t;
-    config::IpPool pool;
-    pool.name = "1";
-    pool.start = *Ipv4::parse("192.168.0.10");
-    pool.end = *Ipv4::parse("192.168.0.12");
-    c.ip_pools["1"] = pool;
-    config::Domain d;
-    d.name = "corp.com";
-    c.domains["corp.com"] = d;
-    config::LocalUser u;
-    u.name = "alice@corp.com";
-    u.password.plain = "alicepw";
-    u.service_types = static_cast<std::uint8_t>(config::ServiceType::ppp);
-    c.local_users[u.name] = u;
-    config::LocalUser u2 = u;
-    u2.name = "alice";
-    c.local_users[u2.name] = u2;
-    config::L2tpGroup g;
-    g.number = 1;
-    g.allow_virtual_template = 1;
-    c.l2tp_groups[1] = g;
+    serving_template(c, 1, "192.168.0.1", "255.255.255.0", "1").auth_domain = "corp.com";
+    ip_pool(c, "1", "192.168.0.10", "192.168.0.12");
+    domain(c, "corp.com");
+    ppp_user(c, "alice@corp.com", "alicepw");
+    ppp_user(c, "alice", "alicepw");
+    lns_group(c, 1, 1);
     aaa_ = std::make_unique<aaa::Aaa>(store, timers, radius);
     calls = std::make_unique<LnsCalls>(store, timers, *aaa_, l2tp, ip);
     std::uint8_t seed = 1;
@@ -65,8 +45,8 @@ class LnsCallsTest : public ::testing::Test {
       for (auto& b : out) b = seed++;
     };
     client = std::make_unique<ppp::PppSession>(sc, user, user, timers);
-    IncomingCall in;
-    in.id = id;
+    IncomingSession in;
+    in.ref = id;
     in.group = 1;
     in.virtual_template = 1;
     calls->on_call_up(in);
@@ -113,7 +93,7 @@ class LnsCallsTest : public ::testing::Test {
   std::unique_ptr<aaa::Aaa> aaa_;
   std::unique_ptr<LnsCalls> calls;
   std::unique_ptr<ppp::PppSession> client;
-  CallId id{7, 9};
+  SessionRef id{7, 9};
 };
 
 TEST_F(LnsCallsTest, ClientInitiatedCallComesUpAndCarriesIpBothWays) {
@@ -273,7 +253,7 @@ TEST_F(LnsCallsTest, CloseByResetTerminatesPppThenHangsUp) {
   run(2s);
   ASSERT_TRUE(user.up.has_value());
   ASSERT_EQ(aaa_->online_users().size(), 1u);
-  EXPECT_FALSE(calls->close(CallId{7, 10}));
+  EXPECT_FALSE(calls->close(SessionRef{7, 10}));
   EXPECT_TRUE(calls->close(id));
   run(2s);
   ASSERT_EQ(l2tp.hangups.size(), 1u);
@@ -413,8 +393,8 @@ TEST_F(LnsCallsTest, CloseTemplateEndsOnlyThatTemplatesCalls) {
 }
 
 TEST_F(LnsCallsTest, MissingTemplateIsRefused) {
-  IncomingCall in;
-  in.id = id;
+  IncomingSession in;
+  in.ref = id;
   in.group = 1;
   in.virtual_template = 42;
   calls->on_call_up(in);
@@ -425,7 +405,7 @@ TEST_F(LnsCallsTest, MissingTemplateIsRefused) {
 
 TEST_F(LnsCallsTest, DataForUnknownCallIsCounted) {
   Bytes f{0x00, 0x21, 0x45};
-  calls->on_l2tp_data(CallId{1, 1}, f);
+  calls->on_l2tp_data(SessionRef{1, 1}, f);
   EXPECT_EQ(calls->counters().drop_unknown_call, 1u);
 }
 

@@ -16,6 +16,7 @@
 
 #include "common/log.hpp"
 #include "tests/support/no_radius.hpp"
+#include "tests/vpdn_calls/config.hpp"
 #include "tests/vpdn_calls/heap_count.hpp"
 #include "vpdn/calls.hpp"
 
@@ -25,21 +26,19 @@ namespace {
 namespace hc = heap_count;
 
 struct Wire final : L2tpPort {
-  std::deque<std::pair<CallId, Bytes>> to_peer;
+  std::deque<std::pair<SessionRef, Bytes>> to_peer;
   std::size_t hangups = 0;
-  void send_ppp(CallId c, ByteView f) override {
+  void send_ppp(SessionRef c, ByteView f) override {
     to_peer.emplace_back(c, Bytes(f.begin(), f.end()));
   }
-  void hang_up(CallId, HangupCause) override { ++hangups; }
+  void hang_up(SessionRef, HangupCause) override { ++hangups; }
   // What the engine keeps of this is the engine's (measured in vpdn_engine_memory_test).
-  void set_call_info(CallId, const std::string&, std::optional<Ipv4>, const std::string&,
+  void set_call_info(SessionRef, const std::string&, std::optional<Ipv4>, const std::string&,
                      const std::string&) override {}
-  std::uint64_t place_call(const LacCallPlan&, std::function<void(CallId)>,
-                           std::function<void(std::string)>, std::string& error) override {
-    error = "not a LAC";
-    return 0;
+  Result<CallHandle, std::string> place_call(LacCallRequest, LacCallbacks) override {
+    return unexpected(std::string("not a LAC"));
   }
-  void cancel_call(std::uint64_t) override {}
+  void cancel_call(CallHandle) override {}
 };
 
 struct Tun final : IpPort {
@@ -97,31 +96,13 @@ class LnsMemoryTest : public ::testing::Test {
  protected:
   LnsMemoryTest() {
     LogBus::instance().set_stderr(false);  // thousands of session lines
+    using namespace test_config;
     auto& c = store.mutable_running();
-    config::VirtualTemplate t;
-    t.number = 1;
-    t.ip_address = Ipv4::parse("10.200.0.1");
-    t.ip_mask = Ipv4::parse("255.255.0.0");
-    t.remote_pool = "1";
-    t.auth_modes = {config::PppAuthMode::chap};
-    c.virtual_templates[1] = t;
-    config::IpPool pool;
-    pool.name = "1";
-    pool.start = *Ipv4::parse("10.200.0.10");
-    pool.end = *Ipv4::parse("10.200.255.250");
-    c.ip_pools["1"] = pool;
-    config::Domain d;
-    d.name = "system";
-    c.domains["system"] = d;
-    config::LocalUser u;
-    u.name = "user1234";
-    u.password.plain = "pw";
-    u.service_types = static_cast<std::uint8_t>(config::ServiceType::ppp);
-    c.local_users[u.name] = u;
-    config::L2tpGroup g;
-    g.number = 1;
-    g.allow_virtual_template = 1;
-    c.l2tp_groups[1] = g;
+    serving_template(c, 1, "10.200.0.1", "255.255.0.0", "1");
+    ip_pool(c, "1", "10.200.0.10", "10.200.255.250");
+    domain(c, "system");
+    ppp_user(c, "user1234", "pw");
+    lns_group(c, 1, 1);
     aaa_ = std::make_unique<aaa::Aaa>(store, timers, radius);
     calls = std::make_unique<LnsCalls>(store, timers, *aaa_, wire, tun);
     std::uint8_t seed = 1;
@@ -137,7 +118,7 @@ class LnsMemoryTest : public ::testing::Test {
   }
 
   void dial(std::uint16_t n) {
-    CallId id{1, n};
+    SessionRef id{1, n};
     {
       hc::Paused p;
       auto& u = users[id];
@@ -155,8 +136,8 @@ class LnsMemoryTest : public ::testing::Test {
       };
       u->ppp = std::make_unique<ppp::PppSession>(sc, *u, *u, user_timers);
     }
-    IncomingCall in;
-    in.id = id;
+    IncomingSession in;
+    in.ref = id;
     in.group = 1;
     in.virtual_template = 1;
     calls->on_call_up(in);
@@ -314,13 +295,13 @@ class LnsMemoryTest : public ::testing::Test {
   Tun tun;
   std::unique_ptr<aaa::Aaa> aaa_;
   std::unique_ptr<LnsCalls> calls;
-  std::map<CallId, std::unique_ptr<User>> users;
+  std::map<SessionRef, std::unique_ptr<User>> users;
 };
 
 // What the call glue (LnsCalls::Call and its table entries, the AAA session record, the
 // pool lease) may hold per established call, on top of the PppSession. Measured
 // 2026-11-26: 557 B (it was about 1,750 B when the call copied the virtual template
-// and the IncomingCall and the AAA record held eight std::strings).
+// and the IncomingSession and the AAA record held eight std::strings).
 constexpr std::int64_t kMaxGlueBytesPerCall = 700;
 
 TEST_F(LnsMemoryTest, EstablishedCallHeapStaysUnderBound) {

@@ -32,27 +32,26 @@ class AutoClients::Client final : public ppp::PppLowerLayer, public ppp::PppList
   void dial() {
     state_ = State::placing;
     ++owner_.counters_.attempts;
-    LacCallPlan plan;
+    LacCallRequest plan;
     plan.group = group_.number;
     plan.user = user();
     plan.interface = interface();
-    std::string error;
     placed_down_ = false;
     auto alive = alive_;
-    std::uint64_t h = owner_.l2tp_.place_call(
-        plan,
-        [this, alive](CallId c) {
-          if (!alive.expired()) on_call_up(c);
-        },
-        [this, alive](std::string why) {
-          if (!alive.expired()) on_call_down(std::move(why));
-        },
-        error);
-    if (h == 0) {
+    LacCallbacks callbacks;
+    callbacks.on_up = [this, alive](SessionRef c) {
+      if (!alive.expired()) on_call_up(c);
+    };
+    callbacks.on_down = [this, alive](const SessionEnd& e) {
+      if (!alive.expired()) on_call_down(e.reason);
+    };
+    auto placed = owner_.l2tp_.place_call(std::move(plan), std::move(callbacks));
+    if (!placed) {
       if (placed_down_) return;  // reported down inside place_call (already retrying)
-      failed("call not placed: " + error);
+      failed("call not placed: " + placed.error());
       return;
     }
+    const CallHandle h = *placed;
     if (state_ == State::placing) handle_ = h;
     log_info(DebugModule::l2tp,
              tag() + ": dialling l2tp-group " + std::to_string(group_.number) + " as " + user());
@@ -170,7 +169,7 @@ class AutoClients::Client final : public ppp::PppLowerLayer, public ppp::PppList
   }
 
  private:
-  void on_call_up(CallId c) {
+  void on_call_up(SessionRef c) {
     handle_ = 0;
     call_ = c;
     call_up_ = true;
@@ -237,10 +236,10 @@ class AutoClients::Client final : public ppp::PppLowerLayer, public ppp::PppList
   config::VirtualTemplate template_;
   config::L2tpGroup group_;
   State state_ = State::waiting;
-  std::uint64_t handle_ = 0;
+  CallHandle handle_ = 0;
   bool placed_down_ = false;
   bool call_up_ = false;
-  CallId call_;
+  SessionRef call_;
   std::unique_ptr<ppp::PppSession> ppp_;
   std::optional<Ipv4> address_, peer_;
   std::uint32_t failures_ = 0;
@@ -297,7 +296,7 @@ void AutoClients::reconcile() {
   }
 }
 
-bool AutoClients::on_l2tp_data(CallId call, ByteView frame) {
+bool AutoClients::on_l2tp_data(SessionRef call, ByteView frame) {
   auto it = by_l2tp_.find(call);
   if (it == by_l2tp_.end()) return false;
   auto c = clients_.find(it->second);

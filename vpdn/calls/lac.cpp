@@ -178,7 +178,7 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
       ppp_->close("not a VPDN user");
       return;
     }
-    LacCallPlan plan;
+    LacCallRequest plan;
     plan.group = plan_group_.value_or(0);
     if (!tunnels_.empty()) {
       // RFC 2868 answer overrides the local group: ordered LNS list and tunnel settings.
@@ -196,14 +196,15 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
     plan.proxy = proxy;
     stage_ = Stage::placing;
     owner_.access_.set_access_info(in_.id, "Placing", user_, {});
-    std::string error;
-    handle_ = owner_.l2tp_.place_call(
-        plan, [this](CallId c) { on_l2tp_up(c); },
-        [this](std::string reason) { on_l2tp_down(std::move(reason)); }, error);
-    if (!handle_) {
+    LacCallbacks callbacks;
+    callbacks.on_up = [this](SessionRef c) { on_l2tp_up(c); };
+    callbacks.on_down = [this](const SessionEnd& e) { on_l2tp_down(e.reason); };
+    auto placed = owner_.l2tp_.place_call(std::move(plan), std::move(callbacks));
+    handle_ = placed ? *placed : 0;
+    if (!placed) {
       ++owner_.counters_.place_failed;
       log_warning(DebugModule::l2tp, key(in_.id) + " user=" + printable(user_) +
-                                         " call not placed: " + printable(error));
+                                         " call not placed: " + printable(placed.error()));
       stage_ = Stage::ending;
       ppp_->close("no L2TP tunnel");
     }
@@ -262,7 +263,7 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
   }
 
   // ---- L2TP side
-  void on_l2tp_up(CallId c) {
+  void on_l2tp_up(SessionRef c) {
     l2tp_ = c;
     stage_ = Stage::tunnelled;
     ppp_->hand_over();  // from now on frames are switched unchanged
@@ -358,7 +359,7 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
     s.user = user_;
     static constexpr const char* names[] = {"PPP", "Placing", "Tunnelled", "Local", "Ending"};
     s.state = names[static_cast<int>(stage_)];
-    s.l2tp = l2tp_.value_or(CallId{});
+    s.l2tp = l2tp_.value_or(SessionRef{});
     s.address = address_;
     s.virtual_template = in_.virtual_template;
     return s;
@@ -429,8 +430,8 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
   std::string local_user_;  // whom the local accounting session is for
   aaa::Aaa::SessionId aaa_session_ = 0;
   aaa::Counters counters_;  // tunnelled: PPP frames switched each way
-  std::optional<CallId> l2tp_;
-  std::uint64_t handle_ = 0;
+  std::optional<SessionRef> l2tp_;
+  CallHandle handle_ = 0;
   static constexpr std::size_t kMaxHeld = 8;
   std::vector<Bytes> held_;  // user frames received while placing
   Stage stage_ = Stage::ppp;
@@ -482,7 +483,7 @@ void LacCalls::on_access_down(AccessId id) {
   if (it != calls_.end()) it->second->access_gone();
 }
 
-bool LacCalls::on_l2tp_data(CallId call, ByteView frame) {
+bool LacCalls::on_l2tp_data(SessionRef call, ByteView frame) {
   auto a = by_l2tp_.find(call);
   if (a == by_l2tp_.end()) return false;
   auto it = calls_.find(a->second);
@@ -530,7 +531,7 @@ std::size_t LacCalls::close_local_template(std::uint16_t vt) {
   return n;
 }
 
-std::optional<AccessId> LacCalls::find_l2tp(CallId call) const {
+std::optional<AccessId> LacCalls::find_l2tp(SessionRef call) const {
   auto it = by_l2tp_.find(call);
   if (it == by_l2tp_.end()) return std::nullopt;
   return it->second;

@@ -40,12 +40,12 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
                              public ppp::Authenticator,
                              public ppp::AddressProvider {
  public:
-  // Only what the call needs after on_call_up is kept: not the IncomingCall (its proxy data
+  // Only what the call needs after on_call_up is kept: not the IncomingSession (its proxy data
   // goes into the PppSession's config and is not needed here again) nor the template.
-  Call(LnsCalls& owner, const IncomingCall& in)
+  Call(LnsCalls& owner, const IncomingSession& in)
       : owner_(owner),
         strings_{{}, {}, in.calling_number, in.called_number, {}},
-        id_(in.id),
+        id_(in.ref),
         vt_(in.virtual_template) {}
   ~Call() override {
     // Destroying the PppSession releases its address through release() below.
@@ -53,7 +53,7 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
   }
 
   // false: the template is missing; the caller hangs up.
-  bool start(const IncomingCall& in) {
+  bool start(const IncomingSession& in) {
     const auto& cfg = owner_.store_.running();
     auto t = cfg.virtual_templates.find(vt_);
     if (t == cfg.virtual_templates.end()) return false;
@@ -411,7 +411,7 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
   aaa::Aaa::SessionId aaa_session_ = 0;
   aaa::Counters counters_;
   PackedStrings<kStrings> strings_;  // user (once up), lease pool, numbers, domains
-  CallId id_;
+  SessionRef id_;
   std::uint16_t vt_ = 0;
   Ipv4 address_{};  // the peer's, from the first on_up on (has_address_)
   aaa::TerminateCause cause_override_ = aaa::TerminateCause::nas_error;
@@ -431,7 +431,7 @@ LnsCalls::LnsCalls(config::ConfigStore& store, TimerService& timers, aaa::Aaa& a
 LnsCalls::~LnsCalls() {
   // Quiet end: no CDNs (the engine owner decides about the wire), but accounting and leases
   // are closed by each Call's teardown.
-  std::vector<CallId> ids = sorted_ids();
+  std::vector<SessionRef> ids = sorted_ids();
   for (auto id : ids) {
     auto it = calls_.find(id);
     if (it != calls_.end()) it->second->l2tp_gone();
@@ -440,21 +440,21 @@ LnsCalls::~LnsCalls() {
   graveyard_.clear();
 }
 
-void LnsCalls::on_call_up(const IncomingCall& call) {
-  if (calls_.count(call.id)) return;  // the engine reports each session once
+void LnsCalls::on_call_up(const IncomingSession& call) {
+  if (calls_.count(call.ref)) return;  // the engine reports each session once
   ++counters_.calls_total;
   auto c = std::make_unique<Call>(*this, call);
   Call* raw = c.get();
-  calls_.emplace(call.id, std::move(c));
+  calls_.emplace(call.ref, std::move(c));
   if (!raw->start(call)) {
-    calls_.erase(call.id);
-    log_warning(DebugModule::l2tp, "call=" + key(call.id) + " virtual-template " +
+    calls_.erase(call.ref);
+    log_warning(DebugModule::l2tp, "call=" + key(call.ref) + " virtual-template " +
                                        std::to_string(call.virtual_template) + " does not exist");
-    l2tp_.hang_up(call.id, HangupCause::negotiation);
+    l2tp_.hang_up(call.ref, HangupCause::negotiation);
   }
 }
 
-void LnsCalls::on_l2tp_data(CallId call, ByteView frame) {
+void LnsCalls::on_l2tp_data(SessionRef call, ByteView frame) {
   auto it = calls_.find(call);
   if (it == calls_.end()) {
     ++counters_.drop_unknown_call;
@@ -463,7 +463,7 @@ void LnsCalls::on_l2tp_data(CallId call, ByteView frame) {
   it->second->from_l2tp(frame);
 }
 
-void LnsCalls::on_call_down(CallId call, aaa::TerminateCause cause) {
+void LnsCalls::on_call_down(SessionRef call, aaa::TerminateCause cause) {
   auto it = calls_.find(call);
   if (it == calls_.end()) return;
   it->second->l2tp_gone(cause);
@@ -493,33 +493,33 @@ void LnsCalls::on_tun_packet(std::uint16_t vt, ByteView packet) {
 }
 
 void LnsCalls::close_all() {
-  std::vector<CallId> ids = sorted_ids();
+  std::vector<SessionRef> ids = sorted_ids();
   for (auto id : ids) {
     auto it = calls_.find(id);
     if (it != calls_.end()) it->second->shutdown();
   }
 }
 
-bool LnsCalls::close(CallId call) {
+bool LnsCalls::close(SessionRef call) {
   auto it = calls_.find(call);
   if (it == calls_.end()) return false;
   it->second->close();
   return true;
 }
 
-bool LnsCalls::set_session_timeout(CallId call, std::optional<Duration> remaining) {
+bool LnsCalls::set_session_timeout(SessionRef call, std::optional<Duration> remaining) {
   auto it = calls_.find(call);
   return it != calls_.end() && it->second->set_session_timeout(remaining);
 }
 
-bool LnsCalls::set_idle_timeout(CallId call, Duration idle) {
+bool LnsCalls::set_idle_timeout(SessionRef call, Duration idle) {
   auto it = calls_.find(call);
   return it != calls_.end() && it->second->set_idle_timeout(idle);
 }
 
 std::size_t LnsCalls::close_template(std::uint16_t vt) {
   // Collect first: close() may end a call (and change calls_) before it returns.
-  std::vector<CallId> ids;
+  std::vector<SessionRef> ids;
   for (auto id : sorted_ids())
     if (calls_.at(id)->status().virtual_template == vt) ids.push_back(id);
   std::size_t n = 0;
@@ -534,21 +534,21 @@ std::vector<LnsCallStatus> LnsCalls::status() const {
   return out;
 }
 
-std::optional<LnsCallStatus> LnsCalls::find(CallId call) const {
+std::optional<LnsCallStatus> LnsCalls::find(SessionRef call) const {
   auto it = calls_.find(call);
   if (it == calls_.end()) return std::nullopt;
   return it->second->status();
 }
 
-std::vector<CallId> LnsCalls::sorted_ids() const {
-  std::vector<CallId> ids;
+std::vector<SessionRef> LnsCalls::sorted_ids() const {
+  std::vector<SessionRef> ids;
   ids.reserve(calls_.size());
   for (auto& [id, c] : calls_) ids.push_back(id);
   std::sort(ids.begin(), ids.end());
   return ids;
 }
 
-void LnsCalls::finished(CallId id) {
+void LnsCalls::finished(SessionRef id) {
   auto it = calls_.find(id);
   if (it == calls_.end()) return;
   // The Call (and its PppSession) is on the stack of this very callback: park it and free

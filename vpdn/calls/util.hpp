@@ -100,7 +100,7 @@ inline aaa::Credentials to_credentials(const ppp::AuthRequest& r) {
   return aaa::PapCredentials{};
 }
 
-inline std::string key(CallId id) {
+inline std::string key(SessionRef id) {
   return std::to_string(id.tunnel) + "/" + std::to_string(id.session);
 }
 

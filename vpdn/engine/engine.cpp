@@ -8,10 +8,6 @@
 
 namespace vpdnd::vpdn {
 
-std::string Endpoint::to_string() const {
-  return address.to_string() + ":" + std::to_string(port);
-}
-
 L2tpEngine::Impl::Impl(const config::RunningConfig& config, TimerService& timers,
                        RandomSource& random, EngineOptions options)
     : config_(config),

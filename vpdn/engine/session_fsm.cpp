@@ -331,6 +331,7 @@ void L2tpEngine::Impl::on_iccn(Tunnel& t, Session& s, const ControlMessage& m) {
   }
   log_info(kL2tp, "event=session_up tunnel_id=" + std::to_string(tid) + " session_id=" +
                       std::to_string(sid) + " role=LNS peer=" + tp->peer.to_string());
+  if (handler_) handler_->on_session_established(in);
   replay_early_data(tid, sid);
 }
 

@@ -15,12 +15,12 @@ class io_context;
 
 namespace vpdnd::vpdn::detail {
 
-// Batched UDP socket on an io_context: recvmmsg after each readiness wake-up (up to 32
-// datagrams per call), and sends gathered into sendmmsg: a datagram is copied into a
-// pending batch that is flushed when it holds 64 datagrams or when the io_context gets
-// to the flush posted by the first one (after the current handler, e.g. the receive batch
-// or the TUN read batch that produced them). A full send buffer drops and counts rather
-// than blocking the protocol thread.
+// Batched UDP socket (netlink::UdpBatchSocket) on an io_context: recvmmsg after each
+// readiness wake-up (up to 32 datagrams per call), and sends gathered into sendmmsg: a
+// datagram is copied into a pending batch that is flushed when it holds 32 datagrams or
+// when the io_context gets to the flush posted by the first one (after the current
+// handler, e.g. the receive batch or the TUN read batch that produced them). A full send
+// buffer drops and counts rather than blocking the protocol thread.
 class UdpPort final : public DatagramPort {
  public:
   using Receive = std::function<void(const Endpoint&, ByteView)>;
