@@ -378,7 +378,8 @@ case $scenario in
     start_client alicepw "$psk" "$ike" "$esp"
     wait_for 90 have_ppp || fail "client got no ppp0 address: $(cat "$work/c/events" 2>/dev/null)"
     cat "$work/c/events"
-    grep -q "MS-CHAP" "$work/c/pppd.log" || fail "pppd did not authenticate with MS-CHAP: $(grep -i auth "$work/c/pppd.log")"
+    grep -q "sent \[LCP ConfAck .*<auth chap MS-v2>" "$work/c/pppd.log" \
+      || fail "pppd did not agree on MS-CHAP v2: $(grep -i auth "$work/c/pppd.log")"
     grep -q "CHAP authentication succeeded" "$work/c/pppd.log" || fail "pppd: $(grep -i chap "$work/c/pppd.log" | tail -3)"
     connected_checks
     step "hang up"
