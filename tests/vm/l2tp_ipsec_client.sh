@@ -11,7 +11,7 @@
 # (xl2tpd started), "ppp-up S" (ppp0 has its address).
 # Its own mount namespace (unshare -m) with a private /run: charon's pid file path and
 # pppd's are fixed, and every client (and the LNS's charon) needs its own.
-# SIGTERM ends xl2tpd (and with it pppd) and charon.
+# SIGTERM ends xl2tpd (and with it pppd), then charon.
 set -u
 if [ -z "${VPDND_CLIENT_UNSHARED:-}" ]; then
   export VPDND_CLIENT_UNSHARED=1
@@ -25,10 +25,18 @@ start=$(date +%s.%N)
 since() { echo "$(date +%s.%N) $start" | awk '{printf "%.2f", $1 - $2}'; }
 event() { echo "$*" >>"$dir/events"; }
 children=()
+charon_pid=
+# As Windows hangs up: L2TP first (xl2tpd's StopCCN and the LNS's acknowledgement still
+# inside ESP), IPsec last.
 stop() {
   local p
   for p in "${children[@]}"; do kill -TERM "$p" 2>/dev/null; done
   for p in "${children[@]}"; do wait "$p" 2>/dev/null; done
+  sleep 2
+  if [ -n "$charon_pid" ]; then
+    kill -TERM "$charon_pid" 2>/dev/null
+    wait "$charon_pid" 2>/dev/null
+  fi
   exit 0
 }
 trap stop TERM INT
@@ -89,7 +97,7 @@ secrets {
 }
 EOF
   /usr/lib/ipsec/charon >/dev/null 2>&1 &
-  children+=($!)
+  charon_pid=$!
   for _ in $(seq 1 200); do [ -S "$dir/charon.vici" ] && break; sleep 0.1; done
   uri=unix://$dir/charon.vici
   swanctl --load-all --noprompt --file "$dir/swanctl.conf" --uri "$uri" >"$dir/swanctl.log" 2>&1
