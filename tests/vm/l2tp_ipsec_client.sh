@@ -29,7 +29,12 @@ charon_pid=
 # As Windows hangs up: L2TP first (xl2tpd's StopCCN and the LNS's acknowledgement still
 # inside ESP), IPsec last.
 stop() {
-  local p
+  local p ppp
+  # pppd first (its LCP Terminate-Request), waited for: it outlives xl2tpd otherwise.
+  ppp=$(cat /run/ppp0.pid 2>/dev/null)
+  if [ -n "$ppp" ] && kill -TERM "$ppp" 2>/dev/null; then
+    for _ in $(seq 1 100); do kill -0 "$ppp" 2>/dev/null || break; sleep 0.1; done
+  fi
   for p in "${children[@]}"; do kill -TERM "$p" 2>/dev/null; done
   for p in "${children[@]}"; do wait "$p" 2>/dev/null; done
   sleep 2
