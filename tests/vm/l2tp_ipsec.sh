@@ -346,14 +346,18 @@ wire_checks() {  # IKE and ESP only; never L2TP in the clear
   local plain ike_n esp_n
   kill -INT "$cap_pid" 2>/dev/null
   for _ in $(seq 1 50); do alive "$cap_pid" || break; sleep 0.1; done
-  plain=$(wire 'udp port 1701')
+  # What the LNS sends must never be plain L2TP. The test client's pppd (kernel mode) may
+  # send its last LCP Terminate-Request in the clear as its SA goes away at hang-up: shown,
+  # not counted against the LNS.
+  plain=$(wire "src host $lns_addr and udp port 1701")
+  echo "client's plaintext UDP 1701: $(wire "dst host $lns_addr and udp port 1701")"
   ike_n=$(wire 'udp port 500 or udp port 4500')
   if [ "$scenario" = nat ]; then
     esp_n=$(wire 'udp port 4500 and udp[8:4] != 0')
   else
     esp_n=$(wire 'esp')
   fi
-  echo "wire: $ike_n IKE/NAT-T, $esp_n ESP, $plain plaintext UDP 1701"
+  echo "wire: $ike_n IKE/NAT-T, $esp_n ESP, $plain plaintext UDP 1701 from the LNS"
   [ "$plain" -eq 0 ] || fail "plaintext L2TP on the wire: $(tcpdump -r "$work/wire.pcap" -n 'udp port 1701' 2>/dev/null | head -3)"
   [ "$ike_n" -ge 6 ] || fail "no IKE exchange on the wire"
   [ "$esp_n" -ge 10 ] || fail "too few ESP packets on the wire ($esp_n)"
