@@ -177,6 +177,11 @@ struct RadiusAccessReply {
   std::string mschap2_success;
   std::string mschap_error;
   std::optional<mschap::MppeKeys> mppe_keys;
+  // MS-CHAP-MPPE-Keys (RFC 2548 §2.4.1, in an MS-CHAP v1 Accept), decrypted like
+  // User-Password: its NT key, which FreeRADIUS and IAS fill with the password hash's hash
+  // (RFC 3079 §2.4's NtPasswordHashHash, not the hash RFC 2548 names). The MPPE keys
+  // follow from it and the request's challenge (mschap::v1_mppe_keys_from_hash_hash).
+  std::optional<mschap::Hash16> mschap_v1_nt_key;
 };
 
 enum class AcctStatus : std::uint32_t { start = 1, stop = 2, interim = 3 };

@@ -272,7 +272,10 @@ MppeKeys v2_mppe_keys(const Hash16& password_hash, const NtResponse& nt_response
 }
 
 MppeKeys v1_mppe_keys(const Hash16& password_hash, ByteView challenge) {
-  const Hash16 hh = hash_nt_password_hash(password_hash);
+  return v1_mppe_keys_from_hash_hash(hash_nt_password_hash(password_hash), challenge);
+}
+
+MppeKeys v1_mppe_keys_from_hash_hash(const Hash16& hh, ByteView challenge) {
   Challenge8 c{};
   std::memcpy(c.data(), challenge.data(), std::min(challenge.size(), c.size()));
   auto d = sha1({ByteView(hh), ByteView(hh), ByteView(c)});

@@ -79,6 +79,9 @@ Hash16 asymmetric_start_key(const Hash16& master_key, bool is_send, bool is_serv
 MppeKeys v2_mppe_keys(const Hash16& password_hash, const NtResponse& nt_response, bool is_server);
 // 128-bit start key from MS-CHAP v1 (RFC 3079 §2.4 Get_Start_Key): the same both ways.
 MppeKeys v1_mppe_keys(const Hash16& password_hash, ByteView challenge);
+// The same from the password hash's hash (what a RADIUS server sends as the NT key of
+// MS-CHAP-MPPE-Keys) and the 8-octet challenge.
+MppeKeys v1_mppe_keys_from_hash_hash(const Hash16& password_hash_hash, ByteView challenge);
 
 // ---- the 49-octet Response values (RFC 2433 §5, RFC 2759 §4) ---------------------------
 struct V1Response {

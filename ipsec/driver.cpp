@@ -155,7 +155,8 @@ void relay_log_line(const std::string& line) {
 }  // namespace
 
 struct Driver::Impl : std::enable_shared_from_this<Impl> {
-  Impl(boost::asio::io_context& io, DriverOptions o) : io_(io), options_(std::move(o)), timer_(io) {
+  Impl(boost::asio::io_context& io, DriverOptions o)
+      : io_(io), options_(std::move(o)), timer_(io), retry_timer_(io) {
     if (options_.vici_uri.empty() || options_.mode == DriverOptions::Mode::own)
       options_.vici_uri = "unix://" + options_.run_dir + "/charon.vici";
     if (options_.log_path.empty() && options_.mode == DriverOptions::Mode::own)
@@ -174,6 +175,7 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
     cv_.notify_all();
     if (worker_.joinable()) worker_.join();
     timer_.cancel();
+    retry_timer_.cancel();
     if (charon_pid_ > 0) {
       kill(charon_pid_, SIGTERM);
       int status = 0;
@@ -218,7 +220,11 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
     args.insert(args.begin(), options_.swanctl);
     args.push_back("--uri");
     args.push_back(options_.vici_uri);
-    return run(args, {}, std::chrono::seconds(10));
+    // Own mode: swanctl reads our strongswan.conf too (its plugin list).
+    std::vector<std::string> env;
+    if (options_.mode == DriverOptions::Mode::own)
+      env.push_back("STRONGSWAN_CONF=" + options_.run_dir + "/strongswan.conf");
+    return run(args, env, options_.swanctl_timeout);
   }
   bool charon_alive() {
     if (charon_pid_ <= 0) return false;
@@ -232,7 +238,7 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
   // Own mode: charon with our strongswan.conf. Returns "" when it answers on VICI.
   std::string ensure_charon(const std::string& strongswan_conf) {
     if (options_.mode != DriverOptions::Mode::own) return {};
-    if (charon_alive()) return {};
+    if (charon_alive()) return wait_for_vici();
     ::mkdir(options_.run_dir.c_str(), 0700);
     ::chmod(options_.run_dir.c_str(), 0700);
     std::string conf = options_.run_dir + "/strongswan.conf";
@@ -256,15 +262,26 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) return options_.charon + ": " + std::strerror(rc);
     charon_pid_ = pid;
-    for (int i = 0; i < 100; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return wait_for_vici();
+  }
+  std::string wait_for_vici() {
+    std::string sock = options_.run_dir + "/charon.vici";
+    auto deadline = std::chrono::steady_clock::now() + options_.charon_start;
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      {
+        std::lock_guard lock(mutex_);
+        if (stopping_) return "stopping";
+      }
       if (!charon_alive())
         return "charon exited at start (see " + options_.log_path +
                "; another charon may hold /run/charon.pid)";
       struct stat st {};
       if (::stat(sock.c_str(), &st) == 0) return {};
     }
-    return "charon did not open " + sock + " within 10 s";
+    // Still starting: left running, and the load is tried again (load_retry).
+    return "charon did not open " + sock + " within " +
+           std::to_string(options_.charon_start.count()) + " ms";
   }
   void tail_log() {
     if (options_.log_path.empty()) return;
@@ -362,10 +379,30 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
         ++self.stats_.config_load_failures;
         self.stats_.last_load_error = err;
         log_error(DebugModule::ipsec, "event=ipsec-load-failed error=" + err);
+        self.retry_load();
       } else {
         self.stats_.last_load_error.clear();
         log_info(DebugModule::ipsec, "event=ipsec-loaded");
       }
+    });
+  }
+  // A failed load leaves charon without our connections (every client refused with
+  // NO_PROPOSAL_CHOSEN): the newest configuration is loaded again until it takes, unless
+  // a newer one is already on its way.
+  void retry_load() {
+    retry_timer_.expires_after(options_.load_retry);
+    retry_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      {
+        std::lock_guard lock(self->mutex_);
+        if (self->load_queued_) return;
+        self->next_.conf = self->last_conf_;
+        self->next_.strongswan = self->last_strongswan_;
+        self->next_.wanted = !self->stats_.connections.empty();
+        self->load_queued_ = true;
+      }
+      self->queue([raw = self.get()] { raw->load(); });
     });
   }
   void schedule_refresh() {
@@ -443,7 +480,7 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
 
   boost::asio::io_context& io_;
   DriverOptions options_;
-  boost::asio::steady_timer timer_;
+  boost::asio::steady_timer timer_, retry_timer_;
   // engine thread
   GuardPolicy guard_;
   std::vector<Ipv4> protected_;

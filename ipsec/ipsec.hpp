@@ -63,6 +63,11 @@ struct DriverOptions {
   // ("kernel-libipsec" where the kernel has no XFRM).
   std::vector<std::string> extra_plugins;
   std::chrono::milliseconds refresh{2000};  // SA list refresh while a policy is applied
+  // How long our charon may take to open its VICI socket before a load counts as failed,
+  // and how soon a failed load is tried again (charon may just be slow to start).
+  std::chrono::milliseconds charon_start{30000};
+  std::chrono::milliseconds load_retry{5000};
+  std::chrono::milliseconds swanctl_timeout{30000};
 };
 
 // strongswan.conf for our own charon: VICI socket and log in run_dir, NAT keepalive.

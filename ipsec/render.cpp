@@ -93,6 +93,9 @@ const char* esp_hash(EspHash h) {
 // profile names no proposal.
 constexpr const char* kClientIke = "aes256-aes128-3des-sha256-sha1-modp2048-modp1024";
 constexpr const char* kClientEsp = "aes256-aes128-3des-sha256-sha1";
+constexpr const char* kCharonPlugins =
+    "random nonce aes sha1 sha2 md5 hmac kdf gmp curve25519 gcrypt kernel-netlink "
+    "socket-default vici";
 
 // charon's section names are settings keys: letters, digits, '-' and '_' only ('.' would
 // nest). Other characters of a Comware name become '_'.
@@ -132,6 +135,12 @@ std::string render_strongswan_conf(const DriverOptions& o, const IpsecConfig& c)
   std::string out;
   out += "# Written by vpdnd for its own charon; rewritten on every start.\n";
   out += "charon {\n";
+  // Only the plugins IKEv1 with pre-shared keys and the rendered algorithms need (3DES
+  // from gcrypt, MODP from gmp): charon's built-in list loads some sixty, which takes
+  // seconds on a slow box, and each is code listening to the network for nothing.
+  out += "  load = " + std::string(kCharonPlugins);
+  for (auto& p : o.extra_plugins) out += " " + p;
+  out += "\n";
   out += "  install_routes = no\n";
   out += "  keep_alive = " + std::to_string(c.nat_keepalive_s) + "s\n";
   out += "  plugins {\n";
@@ -144,6 +153,8 @@ std::string render_strongswan_conf(const DriverOptions& o, const IpsecConfig& c)
   out += "      default = 1\n      ike_name = yes\n      flush_line = yes\n";
   out += "    }\n  }\n";
   out += "}\n";
+  // swanctl only talks VICI and reads no certificate of ours.
+  out += "swanctl {\n  load = random\n}\n";
   return out;
 }
 

@@ -405,6 +405,9 @@ struct Aaa::Impl {
         r.tunnels = order_l2tp_tunnels(std::move(reply.tunnels));
         r.mschap_auth_response = reply.mschap2_success;
         r.mppe_keys = reply.mppe_keys;
+        if (const auto* ms = std::get_if<MsChapCredentials>(&p.request.credentials);
+            !r.mppe_keys && reply.mschap_v1_nt_key && ms && ms->version == 1)
+          r.mppe_keys = mschap::v1_mppe_keys_from_hash_hash(*reply.mschap_v1_nt_key, ms->challenge);
         break;
       case RadiusOutcome::reject:
         r.failure = AuthFailure::radius_reject;

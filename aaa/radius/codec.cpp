@@ -62,8 +62,10 @@ std::vector<std::uint8_t> hide_user_password(std::string_view password, std::str
   return p;
 }
 
-std::optional<std::string> unhide_user_password(std::span<const std::uint8_t> hidden,
-                                                std::string_view secret, const Authenticator& ra) {
+namespace {
+// RFC 2865 §5.2 un-hiding, padding kept (binary values may end in zero octets).
+std::optional<std::string> unhide(std::span<const std::uint8_t> hidden, std::string_view secret,
+                                  const Authenticator& ra) {
   if (hidden.empty() || hidden.size() % 16 || hidden.size() > 128) return std::nullopt;
   std::string out(hidden.size(), '\0');
   std::span<const std::uint8_t> prev = ra;
@@ -72,7 +74,14 @@ std::optional<std::string> unhide_user_password(std::span<const std::uint8_t> hi
     for (std::size_t i = 0; i < 16; ++i) out[off + i] = static_cast<char>(hidden[off + i] ^ b[i]);
     prev = hidden.subspan(off, 16);
   }
-  while (!out.empty() && out.back() == '\0') out.pop_back();
+  return out;
+}
+}  // namespace
+
+std::optional<std::string> unhide_user_password(std::span<const std::uint8_t> hidden,
+                                                std::string_view secret, const Authenticator& ra) {
+  auto out = unhide(hidden, secret, ra);
+  while (out && !out->empty() && out->back() == '\0') out->pop_back();
   return out;
 }
 
@@ -270,6 +279,7 @@ RadiusAccessReply access_reply_from(const Packet& p, std::string_view secret,
                                     const Authenticator& ra, int* bad_tunnel_passwords) {
   RadiusAccessReply reply;
   std::optional<std::string> send_key, recv_key;
+  std::optional<mschap::Hash16> v1_nt_key;
   for (const auto& m : vendor_attributes(p.attributes, kVendorMicrosoft)) {
     switch (m.type) {
       case kMsChap2Success:  // Ident(1) "S=..." (RFC 2548 §2.3.3)
@@ -284,6 +294,13 @@ RadiusAccessReply access_reply_from(const Packet& p, std::string_view secret,
       case kMsMppeRecvKey:
         recv_key = detail::decrypt_tunnel_password(m.value, secret, ra);
         break;
+      case kMsChapMppeKeys:  // LM key (8) NT key (16), zero-padded to 32 and hidden
+        if (auto k = unhide(m.value, secret, ra); k && k->size() == 32) {
+          mschap::Hash16 nt{};
+          std::copy(k->begin() + 8, k->begin() + 24, nt.begin());
+          v1_nt_key = nt;
+        }
+        break;
       default:
         break;
     }
@@ -295,6 +312,7 @@ RadiusAccessReply access_reply_from(const Packet& p, std::string_view secret,
     std::copy(recv_key->begin(), recv_key->end(), k.recv.begin());
     reply.mppe_keys = k;
   }
+  if (p.code == kAccessAccept) reply.mschap_v1_nt_key = v1_nt_key;
   if (p.code != kAccessAccept) reply.mschap2_success.clear();
   reply.outcome = p.code == kAccessAccept ? RadiusOutcome::accept : RadiusOutcome::reject;
   for (const auto& a : p.attributes) {

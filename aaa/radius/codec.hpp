@@ -70,6 +70,7 @@ enum MsAttr : std::uint8_t {
   kMsChapResponse = 1,
   kMsChapError = 2,
   kMsChapChallenge = 11,
+  kMsChapMppeKeys = 12,
   kMsMppeSendKey = 16,
   kMsMppeRecvKey = 17,
   kMsChap2Response = 25,

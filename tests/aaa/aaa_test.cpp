@@ -246,6 +246,25 @@ TEST_F(AaaTest, RadiusAcceptCarriesAttributes) {
   EXPECT_EQ(out->tunnels[0].server_endpoint, *Ipv4::parse("10.0.0.2"));
 }
 
+// An MS-CHAP v1 Accept's MS-CHAP-MPPE-Keys (the NT key) and the request's challenge give
+// the MPPE keys, as a local MS-CHAP v1 authentication would.
+TEST_F(AaaTest, RadiusMsChapV1NtKeyBecomesTheMppeKeys) {
+  use_radius();
+  std::optional<AuthResult> out;
+  std::vector<std::uint8_t> challenge{1, 2, 3, 4, 5, 6, 7, 8};
+  AuthRequest req{.user_name = "alice@corp.com",
+                  .credentials = MsChapCredentials{1, 7, challenge, std::vector<std::uint8_t>(49)}};
+  aaa->authenticate(req, [&](AuthResult r) { out = r; });
+  const auto hash = mschap::nt_password_hash("alicepw");
+  RadiusAccessReply reply{.outcome = RadiusOutcome::accept};
+  reply.mschap_v1_nt_key = mschap::hash_nt_password_hash(hash);
+  radius.answer(reply);
+  ASSERT_TRUE(out);
+  EXPECT_TRUE(out->accepted);
+  ASSERT_TRUE(out->mppe_keys);
+  EXPECT_EQ(*out->mppe_keys, mschap::v1_mppe_keys(hash, challenge));
+}
+
 TEST_F(AaaTest, RadiusRejectNeverFallsBack) {
   use_radius(/*local=*/true, /*none=*/true);
   std::optional<AuthResult> out;

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <map>
+
 #include "aaa/radius/tunnel.hpp"
 
 namespace vpdnd::aaa::radius {
@@ -194,6 +197,40 @@ TEST(RadiusMsChap, AcceptGivesSuccessTextAndDecryptedMppeKeys) {
   // The wrong secret does not decrypt to 16-octet keys.
   auto other = access_reply_from(p, "other", ra);
   EXPECT_FALSE(other.mppe_keys);
+}
+
+// A real FreeRADIUS MS-CHAP v1 Access-Accept (tests/radius/fixtures): its MS-CHAP-MPPE-Keys
+// decrypt to the NT key FreeRADIUS puts there (the password hash's hash), from which the
+// MPPE keys are the ones a local MS-CHAP v1 authentication derives.
+TEST(RadiusMsChap, FreeRadiusV1MppeKeysDecodeToTheLocalKeys) {
+  std::ifstream in(std::string(RADIUS_FIXTURES) + "/freeradius-mschap-v1-accept.txt");
+  ASSERT_TRUE(in) << "fixture";
+  std::map<std::string, std::string> f;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    auto sp = line.find(' ');
+    f[line.substr(0, sp)] = line.substr(sp + 1);
+  }
+  Bytes request, accept, challenge;
+  ASSERT_TRUE(parse_hex(f["request"], request));
+  ASSERT_TRUE(parse_hex(f["accept"], accept));
+  ASSERT_TRUE(parse_hex(f["challenge"], challenge));
+  Authenticator ra{};
+  std::copy(request.begin() + 4, request.begin() + 20, ra.begin());
+  Packet p;
+  ASSERT_EQ(check_reply(accept, request[1], ra, f["secret"], false, false, &p), ReplyCheck::ok);
+  auto reply = access_reply_from(p, f["secret"], ra);
+  EXPECT_EQ(reply.outcome, RadiusOutcome::accept);
+  ASSERT_TRUE(reply.mschap_v1_nt_key);
+  const auto hash = mschap::nt_password_hash(f["password"]);
+  EXPECT_EQ(*reply.mschap_v1_nt_key, mschap::hash_nt_password_hash(hash));
+  EXPECT_EQ(mschap::v1_mppe_keys_from_hash_hash(*reply.mschap_v1_nt_key, challenge),
+            mschap::v1_mppe_keys(hash, challenge));
+  // The wrong secret gives another key; a Reject carries none.
+  auto other = access_reply_from(p, "other", ra);
+  EXPECT_NE(other.mschap_v1_nt_key, reply.mschap_v1_nt_key);
+  p.code = kAccessReject;
+  EXPECT_FALSE(access_reply_from(p, f["secret"], ra).mschap_v1_nt_key);
 }
 
 TEST(RadiusMsChap, RejectGivesMsChapErrorAndMalformedVsasAreSkipped) {

@@ -1,0 +1,528 @@
+#!/usr/bin/env bash
+# L2TP/IPsec with real clients, in a kernel that has ESP/XFRM, L2TP and PPP (tests/vm runs
+# it in a guest on Debian's stock kernel).
+#
+#   client ──veth 10.241.1.0/24── lns (vpdnd + its own charon)
+#   client ──veth 10.241.9.0/24── nat (masquerade) ──veth 10.241.1.0/24── lns     (nat)
+#   lac (vpdnd + charon) ──veth 10.241.1.0/24── lns; user ──PPPoE── lac           (lac-lns)
+#
+# The client is tests/vm/l2tp_ipsec_client.sh: strongSwan charon (IKEv1 main mode PSK, ESP
+# transport for UDP 1701) + xl2tpd + pppd with MS-CHAP v2 only, as Windows dials.
+#
+# Usage: l2tp_ipsec.sh SCENARIO
+#   local          aes128/sha1/modp2048, local user: address by IPCP, ping, `display ike sa`,
+#                  `display ipsec sa`, `display l2tp session`; only IKE and ESP on the wire
+#   radius         the same with FreeRADIUS's mschap module (MS-CHAP v2 keys in the reply)
+#   3des           3des/sha1/modp1024 (older Windows)
+#   aes256         aes256/sha1/modp2048
+#   nat            through a masquerading namespace: NAT-T on UDP 4500
+#   wrong-psk      no SA, no L2TP tunnel, a warning naming the failure
+#   wrong-password E=691, the client's pppd reports it, nothing left behind on the LNS
+#   plain          plain L2TP to the IPsec-protected LNS: refused and counted
+#   lac-lns        vpdnd LAC -> vpdnd LNS with an isakmp policy naming the LNS: a PPPoE
+#                  user pings through; StopCCN, `reset ipsec sa` and a rekey recover
+# Exit: 0 pass, 1 fail, 77 skipped. Env: VPDND_BUILD_DIR, E2E_TIME_SCALE, E2E_KEEP=1.
+set -uo pipefail
+{
+scenario=${1:?scenario}
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+build=${VPDND_BUILD_DIR:-$repo/build}
+vpdnd=$build/vpdnd
+dial=$build/vpdn-dial
+client=$here/l2tp_ipsec_client.sh
+
+tag=$$
+ns_c=vis-c-$tag ns_l=vis-l-$tag ns_n=vis-n-$tag ns_a=vis-a-$tag ns_u=vis-u-$tag
+namespaces=("$ns_c" "$ns_l")
+case $scenario in
+  nat) namespaces+=("$ns_n") ;;
+  lac-lns) namespaces=("$ns_u" "$ns_a" "$ns_l") ;;
+  local | radius | 3des | aes256 | wrong-psk | wrong-password | plain) ;;
+  *) echo "unknown scenario $scenario"; exit 2 ;;
+esac
+work=$(mktemp -d /tmp/vis-ipsec.XXXXXX)
+chmod 755 "$work"
+telnet_port=24123
+veth_prefix=vis$tag
+source "$repo/tests/e2e/lib.sh"
+trap e2e_cleanup EXIT
+trap 'exit 1' INT TERM
+
+need_root_tools ip expect telnet ping timeout unshare xl2tpd pppd swanctl tcpdump
+[ -x /usr/lib/ipsec/charon ] || skip "strongswan-charon not installed"
+[ -x "$vpdnd" ] || skip "$vpdnd not built"
+[ "$scenario" = nat ] && { command -v nft >/dev/null || skip "nftables not installed"; }
+[ "$scenario" = radius ] && { command -v freeradius >/dev/null || skip "freeradius not installed"; }
+[ "$scenario" = lac-lns ] && { [ -x "$dial" ] || skip "$dial not built"; }
+grep -qw esp4 /proc/crypto 2>/dev/null || modprobe -q esp4 2>/dev/null
+modprobe -q xfrm_user 2>/dev/null
+[ -d /proc/sys/net/ipv4/conf ] && [ -e /proc/net/xfrm_stat ] || modprobe -q xfrm_user 2>/dev/null
+ip xfrm state >/dev/null 2>&1 || skip "this kernel has no XFRM (run it in tests/vm's guest)"
+
+# The kernel builds (and self-tests) each ESP algorithm the first time an SA uses it,
+# loading modules as it goes: in an emulated guest that took longer than charon's quick
+# mode retransmissions. One throw-away SA per algorithm set, in a scratch namespace,
+# builds them before the clients need them (the instances are kernel-wide).
+warm_crypto() {
+  local n=vis-w-$tag
+  ip netns add "$n" || return 0
+  ip -n "$n" xfrm state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 0x100 mode transport \
+    enc 'cbc(aes)' 0x00112233445566778899aabbccddeeff auth-trunc 'hmac(sha1)' 0x00112233445566778899aabbccddeeff00112233 96
+  ip -n "$n" xfrm state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 0x101 mode transport \
+    enc 'cbc(des3_ede)' 0x00112233445566778899aabbccddeeff0011223344556677 auth-trunc 'hmac(sha1)' 0x00112233445566778899aabbccddeeff00112233 96
+  ip -n "$n" xfrm state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 0x102 mode transport \
+    enc 'cbc(aes)' 0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff auth-trunc 'hmac(sha256)' 0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff 128
+  ip netns del "$n"
+}
+
+psk=Win-L2tp-Psk
+lns_addr=10.241.1.1
+box_logs() { for f in "$work"/*/charon.log "$work"/*/ipsec/charon.log "$work"/c/pppd.log "$work"/c/xl2tpd.log; do
+  [ -f "$f" ] && { echo "---- $f (last 25 lines)"; tail -n 25 "$f"; }; done; }
+fail_context() {
+  box_logs
+  ip netns pids "$ns_l" >/dev/null 2>&1 &&
+    cli "$ns_l" "display ike sa" "display ipsec statistics" "display l2tp statistics" 2>&1 | tr -d '\r' | tail -n 40
+}
+
+# ---- topology ------------------------------------------------------------------------
+step "topology ($scenario)"
+warm_crypto
+make_namespaces
+if [ "$scenario" = lac-lns ]; then
+  veth "$ns_u" eth0 "$ns_a" eth1
+  veth_prefix=vis${tag}b veth "$ns_a" eth0 "$ns_l" eth0
+  in_ns "$ns_a" ip addr add 10.241.1.2/24 dev eth0
+elif [ "$scenario" = nat ]; then
+  veth "$ns_c" eth0 "$ns_n" eth0
+  veth_prefix=vis${tag}b veth "$ns_n" eth1 "$ns_l" eth0
+  in_ns "$ns_c" ip addr add 10.241.9.2/24 dev eth0
+  in_ns "$ns_c" ip route add default via 10.241.9.1
+  in_ns "$ns_n" ip addr add 10.241.9.1/24 dev eth0
+  in_ns "$ns_n" ip addr add 10.241.1.2/24 dev eth1
+  in_ns "$ns_n" sysctl -qw net.ipv4.ip_forward=1
+  in_ns "$ns_n" nft -f - <<'EOF' || fail "nft masquerade"
+table ip nat {
+  chain post {
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname "eth1" masquerade
+  }
+}
+EOF
+else
+  veth "$ns_c" eth0 "$ns_l" eth0
+  in_ns "$ns_c" ip addr add 10.241.1.2/24 dev eth0
+fi
+in_ns "$ns_l" ip addr add $lns_addr/24 dev eth0
+
+# ---- the LNS -------------------------------------------------------------------------
+auth=" authentication ppp local"
+radius_block=""
+if [ "$scenario" = radius ]; then
+  auth=" authentication ppp radius-scheme r1"
+  radius_block="radius scheme r1
+ primary authentication 127.0.0.1 24912
+ key authentication simple testing123
+ user-name-format with-domain"
+fi
+ipsec_lns="ike keychain clients
+ pre-shared-key address 0.0.0.0 0.0.0.0 key simple $psk
+ike profile clients
+ keychain clients
+ipsec transform-set l2tp
+ encapsulation-mode transport
+ipsec policy-template dialin 1
+ transform-set l2tp
+ ike-profile clients
+ipsec policy vpdn 10 isakmp template dialin
+interface eth0
+ ipsec apply policy vpdn"
+allow=" allow l2tp virtual-template 1"
+tunnel_auth=" undo tunnel authentication"
+if [ "$scenario" = lac-lns ]; then
+  # The LNS names its LAC: both ends bring the SA up (isakmp policies with remote-address).
+  ipsec_lns="ike keychain lac
+ pre-shared-key address 10.241.1.2 255.255.255.255 key simple $psk
+ike profile lac
+ keychain lac
+ipsec transform-set l2tp
+ encapsulation-mode transport
+ipsec policy tolac 10 isakmp
+ remote-address 10.241.1.2
+ transform-set l2tp
+ ike-profile lac
+interface eth0
+ ipsec apply policy tolac"
+  allow=" allow l2tp virtual-template 1 remote LAC"
+  tunnel_auth=" tunnel authentication
+ tunnel password simple aabbcc"
+fi
+mkdir -p "$work/l" "$work/c" "$work/a"
+cat >"$work/lns.cfg" <<EOF
+sysname LNS
+l2tp enable
+ip pool 1 192.168.250.10 192.168.250.100
+$radius_block
+interface virtual-template 1
+ ip address 192.168.250.1 255.255.255.0
+ ppp authentication-mode chap ms-chap-v2
+ remote address pool 1
+domain system
+$auth
+domain corp.com
+$auth
+local-user alice@corp.com
+ password simple alicepw
+ service-type ppp
+l2tp-group 1
+ tunnel name LNS
+$tunnel_auth
+$allow
+$ipsec_lns
+user-interface vty 0 4
+ authentication-mode none
+EOF
+
+if [ "$scenario" = radius ]; then
+  step "freeradius (mschap)"
+  raddb=$work/raddb
+  mkdir -p "$raddb"/{log,run}
+  cat >"$raddb/radiusd.conf" <<EOF
+prefix = /usr
+exec_prefix = /usr
+sysconfdir = /etc
+localstatedir = /var
+sbindir = /usr/sbin
+logdir = $raddb/log
+raddbdir = $raddb
+radacctdir = $raddb
+name = freeradius
+confdir = \${raddbdir}
+modconfdir = \${confdir}
+run_dir = $raddb/run
+db_dir = $raddb
+libdir = /usr/lib/freeradius
+pidfile = \${run_dir}/\${name}.pid
+max_request_time = 30
+cleanup_delay = 0
+max_requests = 1024
+hostname_lookups = no
+log {
+ destination = stdout
+ colourise = no
+ auth = yes
+}
+security {
+ allow_core_dumps = no
+ max_attributes = 200
+ reject_delay = 0
+ status_server = no
+}
+client localhost {
+ ipaddr = 127.0.0.1
+ secret = testing123
+}
+thread pool {
+ start_servers = 2
+ max_servers = 4
+ min_spare_servers = 1
+ max_spare_servers = 3
+ max_requests_per_server = 0
+}
+modules {
+ mschap {
+ }
+ files {
+  filename = \${confdir}/users
+ }
+}
+server default {
+ listen {
+  type = auth
+  ipaddr = 127.0.0.1
+  port = 24912
+ }
+ authorize {
+  mschap
+  files
+ }
+ authenticate {
+  Auth-Type MS-CHAP {
+   mschap
+  }
+ }
+ post-auth {
+  update reply {
+   Message-Authenticator := 0x00
+  }
+  Post-Auth-Type REJECT {
+   update reply {
+    Message-Authenticator := 0x00
+   }
+  }
+ }
+}
+EOF
+  printf 'alice@corp.com Cleartext-Password := "alicepw"\n\tFramed-IP-Address = 192.168.250.77\n' >"$raddb/users"
+  ip netns exec "$ns_l" freeradius -X -d "$raddb" >"$work/radius.log" 2>&1 &
+  pids+=($!)
+  wait_for 60 grep -q "Ready to process requests" "$work/radius.log" || fail "freeradius did not start"
+fi
+
+# vpdnd's own charon (started once the policy applies) needs a /run of its own.
+start_box() {  # start_box NS NAME CONFIG
+  ip netns exec "$1" unshare -m --propagation private sh -c \
+    "mount -t tmpfs -o mode=0755 none /run && exec $vpdnd --no-console --telnet-port $telnet_port \
+     --telnet-bind 127.0.0.1 --ssh-port 0 --config $3 --ipsec-run-dir $work/$2/ipsec" \
+    >"$work/$2.log" 2>&1 &
+  pids+=($!)
+}
+step "start the LNS"
+start_box "$ns_l" l "$work/lns.cfg"
+wait_for 20 port_open "$ns_l" || fail "LNS telnet not listening"
+lns_ipsec_up() { [ -S "$work/l/ipsec/charon.vici" ]; }
+wait_for 30 lns_ipsec_up || fail "the LNS's charon did not start"
+
+step "capture on the LNS's wire"
+# Only IKE and ESP may cross the LNS's wire: tcpdump from the start.
+in_ns "$ns_l" tcpdump -i eth0 -n -U -w "$work/wire.pcap" >"$work/tcpdump.log" 2>&1 &
+cap_pid=$!
+pids+=($cap_pid)
+wait_for 20 grep -q "listening on" "$work/tcpdump.log" || fail "tcpdump did not start"
+wire() { tcpdump -r "$work/wire.pcap" -n "$@" 2>/dev/null | wc -l; }
+
+# ---- one Windows-like client ---------------------------------------------------------
+client_pid=
+start_client() {  # start_client PASSWORD [PSK IKE ESP]
+  rm -rf "$work/c" && mkdir -p "$work/c"
+  ip netns exec "$ns_c" "$client" "$work/c" $lns_addr alice@corp.com "$@" >"$work/client.log" 2>&1 &
+  client_pid=$!
+  pids+=($client_pid)
+}
+stop_client() {
+  [ -n "$client_pid" ] || return 0
+  kill -TERM "$client_pid" 2>/dev/null
+  for _ in $(seq 1 $((100 * time_scale))); do alive "$client_pid" || break; sleep 0.1; done
+  client_pid=
+}
+ppp_addr() { in_ns "$ns_c" ip -o -4 addr show dev ppp0 2>/dev/null | awk '{print $4}' | cut -d/ -f1; }
+have_ppp() { [ -n "$(ppp_addr)" ]; }
+lns_display() { cli "$ns_l" "$@" 2>&1 | tr -d '\r'; }
+total_sessions() { lns_display "display l2tp session" | sed -n 's/.*Total session = \([0-9]*\).*/\1/p' | head -1; }
+no_sessions() { [ "$(total_sessions)" = 0 ]; }
+no_tunnels() { lns_display "display l2tp tunnel" | grep -q "Total tunnel = 0"; }
+
+ike=aes128-sha1-modp2048 esp=aes128-sha1
+case $scenario in
+  3des) ike=3des-sha1-modp1024 esp=3des-sha1 ;;
+  aes256) ike=aes256-sha1-modp2048 esp=aes256-sha1 ;;
+esac
+
+connected_checks() {  # after the client's PPP is up
+  local addr
+  addr=$(ppp_addr)
+  echo "client ppp0: $addr"
+  case $addr in 192.168.250.*) ;; *) fail "client address $addr is not from the LNS pool" ;; esac
+  [ "$scenario" = radius ] && [ "$addr" != 192.168.250.77 ] && fail "RADIUS Framed-IP-Address not used ($addr)"
+  in_ns "$ns_c" ping -c 3 -W $((2 * time_scale)) 192.168.250.1 >"$work/ping.log" 2>&1 \
+    || fail "ping through the tunnel failed: $(tail -n 3 "$work/ping.log")"
+  tail -n 2 "$work/ping.log"
+  lns_display "display ike sa" "display ipsec sa" "display l2tp session" "display l2tp tunnel" \
+    "display connection" "display ipsec statistics" >"$work/display.txt"
+  sed -n '/display ike sa/,/display l2tp tunnel/p' "$work/display.txt" | grep -v '^$' | head -n 60
+  local peer=10.241.1.2
+  grep -Eq "^ *[0-9]+ +$peer.* RD" "$work/display.txt" || fail "display ike sa does not show $peer READY"
+  grep -q "Encapsulation mode: transport" "$work/display.txt" || fail "display ipsec sa shows no transport-mode SA"
+  grep -Eq "SPI: [0-9]+ \(0x" "$work/display.txt" || fail "display ipsec sa shows no SPI"
+  grep -q "alice@corp.com" "$work/display.txt" || fail "display l2tp session/connection does not show the user"
+  grep -q "$addr" "$work/display.txt" || fail "the LNS displays do not show $addr"
+  if [ "$scenario" = 3des ]; then grep -q "ESP-ENCRYPT-3DES-CBC" "$work/display.txt" || fail "display ipsec sa: no 3DES"; fi
+  if [ "$scenario" = aes256 ]; then grep -q "ESP-ENCRYPT-AES-CBC-256" "$work/display.txt" || fail "display ipsec sa: no AES-256"; fi
+  if [ "$scenario" = nat ]; then grep -q "NAT traversal: Y" "$work/display.txt" || fail "display ipsec sa shows no NAT-T"; fi
+}
+
+wire_checks() {  # IKE and ESP only; never L2TP in the clear
+  local plain ike_n esp_n
+  kill -INT "$cap_pid" 2>/dev/null
+  for _ in $(seq 1 50); do alive "$cap_pid" || break; sleep 0.1; done
+  # What the LNS sends must never be plain L2TP. The test client's pppd (kernel mode) may
+  # send its last LCP Terminate-Request in the clear as its SA goes away at hang-up: shown,
+  # not counted against the LNS.
+  plain=$(wire "src host $lns_addr and udp port 1701")
+  echo "client's plaintext UDP 1701: $(wire "dst host $lns_addr and udp port 1701")"
+  ike_n=$(wire 'udp port 500 or udp port 4500')
+  if [ "$scenario" = nat ]; then
+    esp_n=$(wire 'udp port 4500 and udp[8:4] != 0')
+  else
+    esp_n=$(wire 'esp')
+  fi
+  echo "wire: $ike_n IKE/NAT-T, $esp_n ESP, $plain plaintext UDP 1701 from the LNS"
+  [ "$plain" -eq 0 ] || fail "plaintext L2TP on the wire: $(tcpdump -r "$work/wire.pcap" -n 'udp port 1701' 2>/dev/null | head -3)"
+  [ "$ike_n" -ge 6 ] || fail "no IKE exchange on the wire"
+  [ "$esp_n" -ge 10 ] || fail "too few ESP packets on the wire ($esp_n)"
+  if [ "$scenario" = nat ]; then
+    [ "$(wire 'esp')" -eq 0 ] || fail "raw ESP through the NAT (NAT-T not used)"
+  fi
+}
+
+cleanup_checks() {  # the client hung up: nothing left on the LNS
+  wait_for 30 no_sessions || fail "LNS still lists sessions: $(lns_display "display l2tp session")"
+  wait_for 30 no_tunnels || fail "LNS still lists tunnels: $(lns_display "display l2tp tunnel")"
+  no_users() { lns_display "display connection" | grep -q "Total 0 connection"; }
+  wait_for 15 no_users || fail "LNS still lists users: $(lns_display "display connection")"
+  no_routes() { ! in_ns "$ns_l" ip route show | grep -q "^192\.168\.250\.[0-9]* dev"; }
+  wait_for 15 no_routes || fail "LNS still has session routes"
+  echo "after hang-up: no session, tunnel, user or route left on the LNS"
+}
+
+case $scenario in
+  local | radius | 3des | aes256 | nat)
+    step "client dials ($ike / $esp)"
+    start_client alicepw "$psk" "$ike" "$esp"
+    wait_for 90 have_ppp || fail "client got no ppp0 address: $(cat "$work/c/events" 2>/dev/null)"
+    cat "$work/c/events"
+    grep -q "sent \[LCP ConfAck .*<auth chap MS-v2>" "$work/c/pppd.log" \
+      || fail "pppd did not agree on MS-CHAP v2: $(grep -i auth "$work/c/pppd.log")"
+    grep -q "CHAP authentication succeeded" "$work/c/pppd.log" || fail "pppd: $(grep -i chap "$work/c/pppd.log" | tail -3)"
+    connected_checks
+    step "hang up"
+    stop_client
+    cleanup_checks
+    wire_checks
+    ;;
+  wrong-psk)
+    step "client with a wrong pre-shared key"
+    start_client alicepw "not-$psk" "$ike" "$esp"
+    ike_failed() { grep -q "ike-failed" "$work/c/events" 2>/dev/null; }
+    wait_for 90 ike_failed || fail "the client's IKE did not fail: $(cat "$work/c/events" 2>/dev/null)"
+    cat "$work/c/events"
+    lns_display "display ike sa" "display l2tp tunnel" >"$work/display.txt"
+    grep -Eq "^ *[0-9]+ +10.241.1.2.* RD" "$work/display.txt" && fail "an IKE SA with a wrong key: $(cat "$work/display.txt")"
+    grep -q "Total tunnel = 0" "$work/display.txt" || fail "an L2TP tunnel without IPsec: $(cat "$work/display.txt")"
+    wait_for 20 grep -q "event=charon" "$work/l.log" || fail "no log line on the LNS about the failed IKE"
+    echo "LNS log: $(grep -m1 "event=charon" "$work/l.log")"
+    grep -Eq "event=charon.*(AUTHENTICATION_FAILED|decryption failed|invalid HASH_V1|no shared key)" "$work/l.log" \
+      || fail "the LNS's log line does not say why: $(grep "event=charon" "$work/l.log" | head -3)"
+    ;;
+  wrong-password)
+    step "client with a wrong MS-CHAP v2 password"
+    start_client wrong-password "$psk" "$ike" "$esp"
+    auth_failed() { grep -q "E=691" "$work/c/pppd.log" 2>/dev/null; }
+    wait_for 90 auth_failed || fail "pppd reports no E=691: $(grep -i chap "$work/c/pppd.log" 2>/dev/null | tail -5)"
+    grep -m2 -E "E=691|authentication failed" "$work/c/pppd.log"
+    have_ppp && fail "the client got an address with a wrong password"
+    step "the client gives up: nothing of the call left on the LNS"
+    stop_client
+    cleanup_checks
+    ;;
+  plain)
+    step "plain L2TP (no IPsec) to the protected LNS"
+    start_client alicepw
+    refused() { lns_display "display ipsec statistics" | grep -Eq "Plain L2TP refused \(no IPsec SA\): [1-9]"; }
+    wait_for 60 refused || fail "no refusal counted: $(lns_display "display ipsec statistics")"
+    sleep $((3 * time_scale))
+    have_ppp && fail "plain L2TP got through"
+    lns_display "display ipsec statistics" "display l2tp statistics" >"$work/display.txt"
+    grep -Ei "plain|no IPsec SA" "$work/display.txt"
+    grep -q "Total tunnel = 0" <(lns_display "display l2tp tunnel") || fail "a tunnel came up without IPsec"
+    stop_client
+    ;;
+esac
+
+if [ "$scenario" = lac-lns ]; then
+  cat >"$work/lac.cfg" <<EOF
+sysname LAC
+l2tp enable
+domain corp.com
+ authentication ppp local
+local-user alice@corp.com
+ password simple alicepw
+ service-type ppp
+interface virtual-template 1
+ ppp authentication-mode chap
+l2tp-group 1
+ tunnel name LAC
+ tunnel authentication
+ tunnel password simple aabbcc
+ start l2tp ip $lns_addr domain corp.com
+interface eth1
+ pppoe-server bind virtual-template 1
+ike keychain lns
+ pre-shared-key address $lns_addr 255.255.255.255 key simple $psk
+ike profile lns
+ keychain lns
+ipsec transform-set l2tp
+ encapsulation-mode transport
+ipsec policy tolns 10 isakmp
+ remote-address $lns_addr
+ transform-set l2tp
+ ike-profile lns
+interface eth0
+ ipsec apply policy tolns
+user-interface vty 0 4
+ authentication-mode none
+EOF
+  step "start the LAC (its policy names the LNS: charon brings the SA up)"
+  start_box "$ns_a" a "$work/lac.cfg"
+  wait_for 20 port_open "$ns_a" || fail "LAC telnet not listening"
+  sa_up() { cli "$ns_a" "display ike sa" 2>/dev/null | tr -d '\r' | grep -Eq "$lns_addr.* RD"; }
+  wait_for 60 sa_up || fail "no IKE SA from the LAC to the LNS"
+  user_addr() { in_ns "$ns_u" ip -o -4 addr show | awk '$2 != "lo" && $2 != "eth0" {print $4}' | cut -d/ -f1 | head -1; }
+  user_up() { [ -n "$(user_addr)" ]; }
+  user_down() { [ -z "$(user_addr)" ]; }
+  dial_user() {
+    ip netns exec "$ns_u" "$dial" --pppoe eth0 --user alice@corp.com --password alicepw --count 1 \
+      --hold -1 --tun >>"$work/dial.log" 2>&1 &
+    dial_pid=$!
+    pids+=($dial_pid)
+    wait_for 60 user_up || fail "the PPPoE user got no address through the LAC ($1)"
+    local a
+    a=$(user_addr)
+    in_ns "$ns_u" ping -c 2 -W $((2 * time_scale)) -I "$a" 192.168.250.1 >"$work/ping.log" 2>&1 \
+      || fail "ping through LAC-LNS IPsec failed ($1): $(tail -n 2 "$work/ping.log")"
+    echo "$1: user $a pings the LNS through the LAC"
+  }
+  hang_up() { kill -TERM "$dial_pid" 2>/dev/null; wait "$dial_pid" 2>/dev/null; wait_for 20 user_down; }
+  step "PPPoE user through the LAC"
+  dial_user "first call"
+  lns_display "display ike sa" "display ipsec sa" "display l2tp tunnel" >"$work/display.txt"
+  grep -Eq "10.241.1.2.* RD" "$work/display.txt" || fail "LNS display ike sa lacks the LAC"
+  grep -q "alice" <(lns_display "display l2tp session") || fail "LNS does not list the user"
+
+  step "StopCCN: reset the tunnel on the LNS, the next call opens a new one through IPsec"
+  lns_display "reset l2tp tunnel name LAC" >/dev/null
+  wait_for 30 user_down || fail "the user survived the StopCCN"
+  hang_up
+  dial_user "after StopCCN"
+
+  step "reset ipsec sa on the LAC: charon re-establishes it, a new call gets through"
+  hang_up
+  cli "$ns_a" "reset ipsec sa" >/dev/null 2>&1
+  sleep $((2 * time_scale))
+  wait_for 60 sa_up || fail "no IKE SA after reset ipsec sa"
+  child_up() { cli "$ns_a" "display ipsec sa" 2>/dev/null | tr -d '\r' | grep -q "SPI: "; }
+  wait_for 60 child_up || fail "no IPsec SA after reset ipsec sa"
+  dial_user "after reset ipsec sa"
+
+  step "rekey: the child SA is rekeyed while the user is online, the call goes on"
+  spis_before=$(in_ns "$ns_a" ip xfrm state | grep -c spi)
+  in_ns "$ns_a" swanctl --rekey --child tolns-10 --uri "unix://$work/a/ipsec/charon.vici" >"$work/rekey.log" 2>&1 \
+    || fail "swanctl --rekey: $(cat "$work/rekey.log")"
+  sleep $((3 * time_scale))
+  a=$(user_addr)
+  in_ns "$ns_u" ping -c 2 -W $((2 * time_scale)) -I "$a" 192.168.250.1 >"$work/ping.log" 2>&1 \
+    || fail "ping after the rekey failed: $(tail -n 2 "$work/ping.log")"
+  grep -q "CHILD_SA tolns-10{[0-9]*} established\|rekeyed\|CHILD_SA.*rekey" "$work/a/ipsec/charon.log" \
+    || fail "charon did not rekey: $(tail -n 5 "$work/a/ipsec/charon.log")"
+  echo "rekey: the call survived (xfrm states before: $spis_before)"
+  hang_up
+  wire_checks
+fi
+
+step "SIGTERM the boxes: their charons go with them"
+for p in "${pids[@]}"; do :; done
+kill -TERM "${pids[@]}" 2>/dev/null
+echo "PASS: $scenario"
+exit 0
+}
