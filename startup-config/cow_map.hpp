@@ -1,6 +1,6 @@
-// DOC: CowMap, an ordered map whose copies share storage in chunks of a few dozen entries.
+// DOC: CowMap, an ordered map whose copies share storage in chunks of 16 to 32 entries.
 // ConfigStore edits a copy of the running config for every command; with 10,000 local users a
-// std::map copy per command made loading such a config quadratic. A CowMap copy costs one
+// std::map copy per command would make loading such a config quadratic. A CowMap copy costs one
 // pointer per chunk, and writing to a copy clones only the chunk written to.
 //
 // The interface is the part of std::map the config code uses. The differences:
@@ -29,7 +29,7 @@ class CowMap {
   using Chunks = std::vector<std::shared_ptr<Chunk>>;
   // A chunk holds kChunk..2*kChunk entries after a split; small enough that cloning one is
   // cheap, large enough that the chunk list of a big map stays short.
-  static constexpr std::size_t kChunk = 64;
+  static constexpr std::size_t kChunk = 16;
 
  public:
   using key_type = K;
