@@ -292,24 +292,30 @@ std::vector<std::string> fill_default_secrets(vpdnd::config::ConfigStore& store)
   using namespace vpdnd::config;
   std::vector<std::string> shown;
   std::vector<ConfigChange> changes;
-  auto& c = store.mutable_running();
-  for (auto& [name, user] : c.local_users) {
-    if (!user.password.empty()) continue;
-    auto s = random_secret();
-    if (!s) break;
-    user.password.plain = *s;
-    shown.push_back("local-user " + name + " password: " + *s);
-    changes.push_back({ConfigSection::local_user, name});
-  }
-  for (auto& [number, group] : c.l2tp_groups) {
-    if (!group.is_lns() || !group.tunnel_authentication || !group.tunnel_password.empty()) continue;
-    auto s = random_secret();
-    if (!s) break;
-    group.tunnel_password.plain = *s;
-    shown.push_back("l2tp-group " + std::to_string(number) + " tunnel password: " + *s);
-    changes.push_back({ConfigSection::l2tp_group, std::to_string(number)});
-  }
-  for (auto& ch : changes) store.notify(ch);
+  store.edit(changes, [&](RunningConfig& c) {
+    std::vector<std::string> names;
+    for (auto& [name, user] : c.local_users)
+      if (user.password.empty()) names.push_back(name);
+    for (auto& name : names) {
+      auto s = random_secret();
+      if (!s) break;
+      c.local_users.at(name).password.plain = *s;
+      shown.push_back("local-user " + name + " password: " + *s);
+      changes.push_back({ConfigSection::local_user, name});
+    }
+    std::vector<std::uint16_t> numbers;
+    for (auto& [number, group] : c.l2tp_groups)
+      if (group.is_lns() && group.tunnel_authentication && group.tunnel_password.empty())
+        numbers.push_back(number);
+    for (auto number : numbers) {
+      auto s = random_secret();
+      if (!s) break;
+      c.l2tp_groups.at(number).tunnel_password.plain = *s;
+      shown.push_back("l2tp-group " + std::to_string(number) + " tunnel password: " + *s);
+      changes.push_back({ConfigSection::l2tp_group, std::to_string(number)});
+    }
+    return std::string();
+  });
   return shown;
 }
 
@@ -450,12 +456,15 @@ int main(int argc, char** argv) {
       return std::optional<snmp::L2tpSnapshot>{};
     return std::optional<snmp::L2tpSnapshot>(result.get());
   });
+  // Released after the protocol thread has stopped (declared after snmp_agent, so before it).
+  config::Subscription snmp_config;
   engine.call([&] {
     snmp_agent.apply(store.running());
-    store.subscribe(
-        [&snmp_agent](const config::ConfigChange& change, const config::RunningConfig& running) {
-          if (change.section == config::ConfigSection::snmp) snmp_agent.apply(running);
-        });
+    snmp_config = store.subscribe([&snmp_agent](const config::ConfigChange& change,
+                                                const config::RunningConfig&,
+                                                const config::RunningConfig& running) {
+      if (change.section == config::ConfigSection::snmp) snmp_agent.apply(running);
+    });
   });
 
   // Services::shutdown (StopCCN, CDN, accounting stop, PADT) bounded to kShutdownBound, then

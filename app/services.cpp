@@ -132,11 +132,9 @@ class ApplianceServices final : public Services,
     open_udp_if_enabled();
     auto_->reconcile();
     reconcile_static_routes(store_.running());
-    store_.subscribe([this, alive = std::weak_ptr<bool>(alive_)](const config::ConfigChange& change,
-                                                                 const config::RunningConfig& cfg) {
-      if (alive.expired() || !*alive.lock()) return;
-      on_config(change, cfg);
-    });
+    config_subscription_ =
+        store_.subscribe([this](const config::ConfigChange& change, const config::RunningConfig&,
+                                const config::RunningConfig& cfg) { on_config(change, cfg); });
   }
 
   void shutdown(std::function<void()> done) override {
@@ -835,6 +833,7 @@ class ApplianceServices final : public Services,
   std::unique_ptr<aaa::DaeServer> dae_;
   std::vector<std::unique_ptr<AccessInterface>> access_;  // index = AccessId::port
   bool udp_open_ = false;
+  config::Subscription config_subscription_;  // last: the first member to go
 };
 
 void AccessInterface::on_session_open(std::uint16_t sid, const ppp::MacAddress& peer,

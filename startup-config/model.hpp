@@ -9,14 +9,17 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "common/ipv4.hpp"
+#include "startup-config/cow_map.hpp"
 #include "startup-config/interface_name.hpp"
 #include "startup-config/ipsec.hpp"
 #include "startup-config/secret_type.hpp"
@@ -287,13 +290,13 @@ struct RunningConfig {
   std::map<std::string, PeerPublicKey> peer_public_keys;
   std::map<std::string, SshUser> ssh_users;
   L2tpGlobal l2tp;
-  std::map<std::uint16_t, L2tpGroup> l2tp_groups;
+  CowMap<std::uint16_t, L2tpGroup> l2tp_groups;
   std::map<std::uint16_t, VirtualTemplate> virtual_templates;
   std::map<std::string, Interface> interfaces;
   std::map<std::string, IpPool> ip_pools;
   std::map<std::string, Domain> domains;  // "system" always present
   std::string default_domain = "system";
-  std::map<std::string, LocalUser> local_users;
+  CowMap<std::string, LocalUser> local_users;
   std::map<std::string, RadiusScheme> radius_schemes;
   DynamicAuthor dynamic_author;
   UserInterfaceVty vty;  // `user-interface vty 0 4` (all VTY lines share one setting)
@@ -355,23 +358,119 @@ struct ConfigChange {
   bool removed = false;
 };
 
-// Owns the running config on the engine thread and tells listeners what changed.
-class ConfigStore {
- public:
-  using Listener = std::function<void(const ConfigChange&, const RunningConfig&)>;
+// `old` is the config before the change, `now` the running config after it.
+using ConfigListener =
+    std::function<void(const ConfigChange&, const RunningConfig& old, const RunningConfig& now)>;
 
-  const RunningConfig& running() const { return config_; }
-  // Commands mutate through this, then call notify() once the change is complete.
-  RunningConfig& mutable_running() { return config_; }
-  void notify(const ConfigChange& change) {
-    for (auto& l : listeners_) l(change, config_);
+namespace detail {
+struct ConfigListeners {
+  // A deque: a listener may subscribe another while it runs, which must not move it.
+  std::deque<std::pair<std::uint64_t, ConfigListener>> list;  // id 0: unsubscribed
+  std::uint64_t next_id = 0;
+  int depth = 0;  // notifications under way: entries are only cleared, not erased, then
+};
+}  // namespace detail
+
+// A listener's registration: it is called until this handle is reset or destroyed. The
+// store may go first; the handle then does nothing.
+class Subscription {
+ public:
+  Subscription() = default;
+  Subscription(Subscription&& o) noexcept : owner_(std::move(o.owner_)), id_(o.id_) {}
+  Subscription& operator=(Subscription&& o) noexcept {
+    if (this != &o) {
+      reset();
+      owner_ = std::move(o.owner_);
+      id_ = o.id_;
+    }
+    return *this;
   }
-  void subscribe(Listener l) { listeners_.push_back(std::move(l)); }
-  void replace(RunningConfig next) { config_ = std::move(next); }
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+  ~Subscription() { reset(); }
+  void reset();
+  bool active() const { return !owner_.expired(); }
 
  private:
-  RunningConfig config_;
-  std::vector<Listener> listeners_;
+  friend class ConfigStore;
+  using Listeners = detail::ConfigListeners;
+  Subscription(std::weak_ptr<Listeners> owner, std::uint64_t id)
+      : owner_(std::move(owner)), id_(id) {}
+  std::weak_ptr<Listeners> owner_;
+  std::uint64_t id_ = 0;
 };
+
+// Owns the running config on the engine thread and tells listeners what changed.
+//
+// Every change is a transaction: edit() hands a copy of the running config (the candidate)
+// to the edit function, which validates and changes it; only a candidate it accepts becomes
+// the running config, and then listeners see the old and the new config. A rejected edit,
+// or one that throws, leaves the running config as it was. Copies are cheap: the big maps
+// are CowMaps, so a candidate clones only the chunks it writes to.
+class ConfigStore {
+ public:
+  using Listener = ConfigListener;
+  // Edits the candidate; returns "" to accept it or the error that rejects it.
+  using EditFn = std::function<std::string(RunningConfig& candidate)>;
+
+  const RunningConfig& running() const { return config_; }
+  // Tests only, to set up a config before anything listens: edits in place, outside any
+  // transaction and unseen by listeners. Everything else edits through edit().
+  RunningConfig& mutable_running() { return config_; }
+
+  // One transaction: `fn` on a candidate; if it accepts, the candidate becomes the running
+  // config and `change` is published. Returns fn's error ("" on success).
+  std::string edit(const ConfigChange& change, const EditFn& fn) {
+    return edit(std::vector<ConfigChange>{change}, fn);
+  }
+  // Likewise, one transaction publishing several changes (in order, after the swap);
+  // `changes` is read after fn has run, so fn may fill it.
+  std::string edit(const std::vector<ConfigChange>& changes, const EditFn& fn) {
+    RunningConfig candidate = config_;
+    std::string error = fn(candidate);
+    if (!error.empty()) return error;
+    RunningConfig old = std::exchange(config_, std::move(candidate));
+    for (auto& change : changes) notify(change, old);
+    return {};
+  }
+  // Sets the whole running config without telling listeners: for start-up, before the
+  // engines that listen read it, and for tests.
+  void replace(RunningConfig next) { config_ = std::move(next); }
+
+  // Listeners are called on the engine thread, in subscription order, until the returned
+  // handle goes. A listener may drop its own or another handle while being called.
+  [[nodiscard]] Subscription subscribe(Listener l) {
+    auto id = ++listeners_->next_id;
+    listeners_->list.emplace_back(id, std::move(l));
+    return Subscription(listeners_, id);
+  }
+
+ private:
+  friend class Subscription;
+  void notify(const ConfigChange& change, const RunningConfig& old) {
+    auto& list = listeners_->list;
+    ++listeners_->depth;
+    // By index: a listener may subscribe another one (appended, called from the next change).
+    for (std::size_t i = 0, n = list.size(); i < n; ++i)
+      if (list[i].first != 0) list[i].second(change, old, config_);
+    if (--listeners_->depth == 0) std::erase_if(list, [](const auto& e) { return e.first == 0; });
+  }
+
+  RunningConfig config_;
+  std::shared_ptr<detail::ConfigListeners> listeners_ = std::make_shared<detail::ConfigListeners>();
+};
+
+inline void Subscription::reset() {
+  auto owner = owner_.lock();
+  owner_.reset();
+  if (!owner) return;
+  for (auto& [id, listener] : owner->list)
+    if (id == id_) {
+      id = 0;
+      // Not destroyed here: the listener may be the one running (it drops its own handle).
+      if (owner->depth == 0) listener = nullptr;
+    }
+  if (owner->depth == 0) std::erase_if(owner->list, [](const auto& e) { return e.first == 0; });
+}
 
 }  // namespace vpdnd::config

@@ -13,7 +13,7 @@
 //   L2tpEngine engine(store.running(), timers, random);       // TimerService, RandomSource
 //   engine.set_handler(&my_handler);                          // SessionHandler below
 //   engine.open_udp(io);      // binds l2tp listen-port (or options.port_override)
-//   store.subscribe([&](auto& change, auto&) { engine.on_config_change(change); });
+//   sub = store.subscribe([&](auto& change, auto&, auto&) { engine.on_config_change(change); });
 // Tests instead attach any DatagramPort and feed engine.on_datagram(from, bytes).
 //
 // Session identity: SessionRef {local tunnel id, local session id}. Both ids are random,

@@ -113,7 +113,7 @@ struct Aaa::Impl {
   };
 
   Impl(config::ConfigStore& s, TimerService& t, RadiusClient& r, StopBufferOptions o)
-      : store(s), timers(t), radius(r), alive(std::make_shared<bool>(true)), buf_opt(std::move(o)) {
+      : store(s), timers(t), radius(r), buf_opt(std::move(o)) {
     std::random_device rd;
     acct_prefix = (static_cast<std::uint32_t>(rd()) & 0xffffff00u);
     if (!buf_opt.wall_clock)
@@ -129,7 +129,7 @@ struct Aaa::Impl {
   config::ConfigStore& store;
   TimerService& timers;
   RadiusClient& radius;
-  std::shared_ptr<bool> alive;  // the store's listener outlives us (no unsubscribe)
+  config::Subscription config_subscription;  // pools follow the config while it is held
 
   std::map<std::string, std::unique_ptr<detail::AddressPool>, std::less<>> pools;
   // Leases that no configured pool range holds any more, by pool name (see sync_pools).
@@ -897,14 +897,14 @@ Aaa::Aaa(config::ConfigStore& store, TimerService& timers, RadiusClient& radius,
     : impl_(std::make_unique<Impl>(store, timers, radius, std::move(stop_buffer))) {
   impl_->sync_pools();
   impl_->load();
-  std::weak_ptr<bool> alive = impl_->alive;
   Impl* impl = impl_.get();
-  store.subscribe([alive, impl](const config::ConfigChange& change, const config::RunningConfig&) {
-    if (alive.expired()) return;
-    if (change.section == config::ConfigSection::ip_pool ||
-        change.section == config::ConfigSection::domain)
-      impl->sync_pools();
-  });
+  impl_->config_subscription =
+      store.subscribe([impl](const config::ConfigChange& change, const config::RunningConfig&,
+                             const config::RunningConfig&) {
+        if (change.section == config::ConfigSection::ip_pool ||
+            change.section == config::ConfigSection::domain)
+          impl->sync_pools();
+      });
 }
 
 Aaa::~Aaa() {

@@ -18,30 +18,20 @@ bool printable(std::string_view s) {
   return true;
 }
 
-template <class T>
-void object_edit(Call& call, ConfigSection section, std::map<std::string, T> RunningConfig::*table,
-                 const char* what, const std::function<std::string(T&, RunningConfig&)>& fn) {
-  const std::string key = call.session.object();
-  call.edit({section, key}, [&](RunningConfig& c) -> std::string {
-    auto it = (c.*table).find(key);
-    if (it == (c.*table).end())
-      return std::string("Error: ") + what + " " + key + " no longer exists.";
-    return fn(it->second, c);
-  });
-}
-
+const ObjectTable<decltype(RunningConfig::domains)> kDomains{ConfigSection::domain,
+                                                             &RunningConfig::domains, "Domain "};
+const ObjectTable<decltype(RunningConfig::local_users)> kUsers{
+    ConfigSection::local_user, &RunningConfig::local_users, "Local user "};
+const ObjectTable<decltype(RunningConfig::radius_schemes)> kSchemes{
+    ConfigSection::radius_scheme, &RunningConfig::radius_schemes, "RADIUS scheme "};
 void domain_edit(Call& call, const std::function<std::string(Domain&)>& fn) {
-  object_edit<Domain>(call, ConfigSection::domain, &RunningConfig::domains, "Domain",
-                      [&](Domain& d, RunningConfig&) { return fn(d); });
+  kDomains.edit(call, fn);
 }
 void user_edit(Call& call, const std::function<std::string(LocalUser&)>& fn) {
-  object_edit<LocalUser>(call, ConfigSection::local_user, &RunningConfig::local_users, "Local user",
-                         [&](LocalUser& u, RunningConfig&) { return fn(u); });
+  kUsers.edit(call, fn);
 }
 void radius_edit(Call& call, const std::function<std::string(RadiusScheme&)>& fn) {
-  object_edit<RadiusScheme>(call, ConfigSection::radius_scheme, &RunningConfig::radius_schemes,
-                            "RADIUS scheme",
-                            [&](RadiusScheme& r, RunningConfig&) { return fn(r); });
+  kSchemes.edit(call, fn);
 }
 
 std::uint8_t service_bit(const std::string& word) {

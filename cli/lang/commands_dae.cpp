@@ -25,12 +25,6 @@ void dae_edit(Call& call, const std::function<std::string(DynamicAuthor&)>& fn) 
   });
 }
 
-template <class F>
-auto on_engine(Call& call, F&& f) {
-  auto& ctx = call.session.context();
-  return ctx.engine.call([&] { return f(ctx.operations); });
-}
-
 std::string render(const aaa::DaeStatistics& s, std::uint16_t port) {
   auto n = [](std::uint64_t v) { return std::to_string(v); };
   std::string out;

@@ -39,12 +39,6 @@ std::string va_name(std::uint64_t n) {
   return "Virtual-Access" + std::to_string(n);
 }
 
-template <class F>
-auto on_engine(Call& call, F&& f) {
-  auto& ctx = call.session.context();
-  return ctx.engine.call([&] { return f(ctx.operations); });
-}
-
 // What every display of this file needs, read once.
 struct Snapshot {
   std::vector<LinkStatus> links;
@@ -112,10 +106,6 @@ std::string render_ip_brief(const Snapshot& s) {
   auto row = [&](const std::string& name, const std::string& phys, const std::string& proto,
                  const std::string& ip, const std::string& desc) {
     out += pad(name, 30) + pad(phys, 9) + pad(proto, 9) + pad(ip, 17) + desc + "\n";
-  };
-  auto lower = [](std::string v) {
-    for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return v;
   };
   for (const auto& l : s.links) {
     if (l.addresses.empty()) continue;
@@ -250,17 +240,6 @@ void display_named(Call& call) {
   call.error("Error: Interface " + printable(name) + " does not exist.");
 }
 
-void vt_set(Call& call, const std::function<std::string(VirtualTemplate&)>& fn) {
-  const std::string key = call.session.object();
-  auto n = static_cast<std::uint16_t>(std::stoul(key));
-  call.edit({ConfigSection::virtual_template, key}, [&](RunningConfig& c) -> std::string {
-    auto it = c.virtual_templates.find(n);
-    if (it == c.virtual_templates.end())
-      return "Error: Virtual-Template" + key + " no longer exists.";
-    return fn(it->second);
-  });
-}
-
 bool display_ifname(std::string_view s) {
   return valid_interface_name(s) || is_virtual_template_name(s, nullptr);
 }
@@ -300,13 +279,13 @@ void register_interface_display(Grammar& g) {
   // CDN or PADT); `undo shutdown` takes calls again.
   r.kw("shutdown", "Shut down the template: no new calls, users on it go offline")
       .run([](Call& call) {
-        vt_set(call, [](VirtualTemplate& t) {
+        vt_edit(call, [](VirtualTemplate& t) {
           t.shutdown = true;
           return std::string{};
         });
       });
   undo.kw("shutdown", "Bring the template up: it takes calls again").run([](Call& call) {
-    vt_set(call, [](VirtualTemplate& t) {
+    vt_edit(call, [](VirtualTemplate& t) {
       t.shutdown = false;
       return std::string{};
     });
@@ -316,7 +295,7 @@ void register_interface_display(Grammar& g) {
                   .kw("address", "Local address of the template")
                   .kw("ppp-negotiate", "Take the address the peer assigns in IPCP");
   neg.run([](Call& call) {
-    vt_set(call, [](VirtualTemplate& t) {
+    vt_edit(call, [](VirtualTemplate& t) {
       t.ppp_negotiate = true;
       t.ip_address.reset();
       t.ip_mask.reset();
@@ -327,7 +306,7 @@ void register_interface_display(Grammar& g) {
       .kw("address", "Remove the local address")
       .kw("ppp-negotiate", "Stop taking the address from IPCP")
       .run([](Call& call) {
-        vt_set(call, [](VirtualTemplate& t) -> std::string {
+        vt_edit(call, [](VirtualTemplate& t) -> std::string {
           if (!t.ppp_negotiate) return "Error: ip address ppp-negotiate is not configured.";
           t.ppp_negotiate = false;
           return {};

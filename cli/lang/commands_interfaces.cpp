@@ -12,16 +12,16 @@ using config::ConfigSection;
 using config::RunningConfig;
 using config::VirtualTemplate;
 
+const ObjectTable<decltype(RunningConfig::virtual_templates)> kTemplates{
+    ConfigSection::virtual_template, &RunningConfig::virtual_templates, "Virtual-Template"};
+
+}  // namespace
+
 void vt_edit(Call& call, const std::function<std::string(VirtualTemplate&)>& fn) {
-  const std::string key = call.session.object();
-  auto n = static_cast<std::uint16_t>(std::stoul(key));
-  call.edit({ConfigSection::virtual_template, key}, [&](RunningConfig& c) -> std::string {
-    auto it = c.virtual_templates.find(n);
-    if (it == c.virtual_templates.end())
-      return "Error: Virtual-Template" + key + " no longer exists.";
-    return fn(it->second);
-  });
+  kTemplates.edit(call, fn);
 }
+
+namespace {
 
 void enter_template(Call& call, std::uint16_t n) {
   call.edit({ConfigSection::virtual_template, std::to_string(n)}, [&](RunningConfig& c) {
@@ -363,30 +363,14 @@ void register_interfaces(Grammar& g) {
 
   r.kw("mtu", "Maximum transmission unit")
       .integer("mtu", 128, 1500, "Bytes (default 1500)")
-      .run([](Call& call) {
-        auto m = static_cast<std::uint16_t>(call.number("mtu"));
-        vt_edit(call, [&](VirtualTemplate& t) {
-          t.mtu = m;
-          return std::string{};
-        });
-      });
-  undo.kw("mtu", "Restore the default MTU (1500)").run([](Call& call) {
-    vt_edit(call, [](VirtualTemplate& t) {
-      t.mtu = 1500;
-      return std::string{};
-    });
-  });
+      .run(kTemplates.set_number(&VirtualTemplate::mtu, "mtu"));
+  undo.kw("mtu", "Restore the default MTU (1500)")
+      .run(kTemplates.set_value(&VirtualTemplate::mtu, 1500));
 
   r.kw("l2tp-auto-client", "The device dials an LNS as an L2TP client")
       .kw("l2tp-group", "L2TP group whose LNS is dialled")
       .integer("group", 1, 65535, "L2TP group number")
-      .run([](Call& call) {
-        auto n = static_cast<std::uint16_t>(call.number("group"));
-        vt_edit(call, [&](VirtualTemplate& t) {
-          t.auto_client_group = n;
-          return std::string{};
-        });
-      });
+      .run(kTemplates.set_number(&VirtualTemplate::auto_client_group, "group"));
   undo.kw("l2tp-auto-client", "Stop dialling as an L2TP client").run([](Call& call) {
     vt_edit(call, [](VirtualTemplate& t) {
       t.auto_client_group.reset();
@@ -420,12 +404,8 @@ void register_interfaces(Grammar& g) {
       return std::string{};
     });
   });
-  uchap.kw("password", "Remove the CHAP secret").run([](Call& call) {
-    vt_edit(call, [](VirtualTemplate& t) {
-      t.chap_password = {};
-      return std::string{};
-    });
-  });
+  uchap.kw("password", "Remove the CHAP secret")
+      .run(kTemplates.set_value(&VirtualTemplate::chap_password, config::Secret{}));
   add_secret_args(ppp.kw("pap", "PAP client settings")
                       .kw("local-user", "Name and password this device sends in PAP")
                       .string("user", 1, 80, "User name", valid_name)

@@ -261,12 +261,6 @@ Block entry_block(const IpsecPolicyEntry& e, bool is_template) {
 
 // ---- operator displays -----------------------------------------------------------------
 
-template <class F>
-auto on_engine(Call& call, F&& f) {
-  auto& ctx = call.session.context();
-  return ctx.engine.call([&] { return f(ctx.operations); });
-}
-
 // charon is asked off the engine thread; the terminal waits here, never the engine.
 std::optional<ipsec::SaSnapshot> read_sas(Call& call) {
   auto future = on_engine(call, [](Operations& o) { return o.ipsec_sas(); });

@@ -31,14 +31,10 @@ bool lns_role(const L2tpGroup& g) {
   return g.mode == GroupMode::lns || g.allow_virtual_template.has_value();
 }
 
+const ObjectTable<decltype(RunningConfig::l2tp_groups)> kGroups{
+    ConfigSection::l2tp_group, &RunningConfig::l2tp_groups, "L2TP group "};
 void group_edit(Call& call, const std::function<std::string(L2tpGroup&, RunningConfig&)>& fn) {
-  const std::string key = call.session.object();
-  auto n = static_cast<std::uint16_t>(std::stoul(key));
-  call.edit({ConfigSection::l2tp_group, key}, [&](RunningConfig& c) -> std::string {
-    auto it = c.l2tp_groups.find(n);
-    if (it == c.l2tp_groups.end()) return "Error: L2TP group " + key + " no longer exists.";
-    return fn(it->second, c);
-  });
+  kGroups.edit(call, fn);
 }
 
 // mandatory-chap/-lcp are LNS settings, but like Comware we keep them in a LAC group too
@@ -248,39 +244,17 @@ void register_l2tp(Grammar& g) {
   t.kw("timer", "Specify tunnel timers")
       .kw("hello", "Hello interval")
       .integer("seconds", 60, 1000, "Seconds (default 60)")
-      .run([](Call& call) {
-        auto s = call.number("seconds");
-        group_edit(call, [&](L2tpGroup& grp, RunningConfig&) {
-          grp.hello_interval_s = s;
-          return std::string{};
-        });
-      });
+      .run(kGroups.set_number(&L2tpGroup::hello_interval_s, "seconds"));
   ut.kw("timer", "Specify tunnel timers")
       .kw("hello", "Restore the default Hello interval (60 s)")
-      .run([](Call& call) {
-        group_edit(call, [](L2tpGroup& grp, RunningConfig&) {
-          grp.hello_interval_s = 60;
-          return std::string{};
-        });
-      });
+      .run(kGroups.set_value(&L2tpGroup::hello_interval_s, 60));
   t.kw("timer", "Specify tunnel timers")
       .kw("idle", "Clear the tunnel after this long without a session")
       .integer("seconds", 0, 3600, "Seconds (default 10; 0 = keep idle tunnels)")
-      .run([](Call& call) {
-        auto s = call.number("seconds");
-        group_edit(call, [&](L2tpGroup& grp, RunningConfig&) {
-          grp.idle_timeout_s = s;
-          return std::string{};
-        });
-      });
+      .run(kGroups.set_number(&L2tpGroup::idle_timeout_s, "seconds"));
   ut.kw("timer", "Specify tunnel timers")
       .kw("idle", "Restore the default idle time (10 s)")
-      .run([](Call& call) {
-        group_edit(call, [](L2tpGroup& grp, RunningConfig&) {
-          grp.idle_timeout_s = L2tpGroup{}.idle_timeout_s;
-          return std::string{};
-        });
-      });
+      .run(kGroups.set_value(&L2tpGroup::idle_timeout_s, L2tpGroup{}.idle_timeout_s));
   t.kw("avp-hidden", "Send sensitive AVPs hidden (needs a tunnel password)").run([](Call& call) {
     group_edit(call, [](L2tpGroup& grp, RunningConfig&) -> std::string {
       if (grp.tunnel_password.empty()) return "Error: Configure the tunnel password first.";
@@ -305,13 +279,7 @@ void register_l2tp(Grammar& g) {
 
   r.kw("session-limit", "Limit the sessions of this group")
       .integer("limit", 1, 65535, "Maximum sessions")
-      .run([](Call& call) {
-        auto n = call.number("limit");
-        group_edit(call, [&](L2tpGroup& grp, RunningConfig&) {
-          grp.session_limit = n;
-          return std::string{};
-        });
-      });
+      .run(kGroups.set_number(&L2tpGroup::session_limit, "limit"));
   undo.kw("session-limit", "Remove the session limit").run([](Call& call) {
     group_edit(call, [](L2tpGroup& grp, RunningConfig&) {
       grp.session_limit.reset();

@@ -12,12 +12,6 @@
 namespace vpdnd::cli::lang {
 namespace {
 
-template <class F>
-auto on_engine(Call& call, F&& f) {
-  auto& ctx = call.session.context();
-  return ctx.engine.call([&] { return f(ctx.operations); });
-}
-
 Detail detail_of(const Call& call) {
   std::string d = call.get("detail");
   return d == "statistics" ? Detail::statistics : d == "verbose" ? Detail::verbose : Detail::brief;

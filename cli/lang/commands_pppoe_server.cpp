@@ -12,12 +12,6 @@
 namespace vpdnd::cli::lang {
 namespace {
 
-template <class F>
-auto on_engine(Call& call, F&& f) {
-  auto& ctx = call.session.context();
-  return ctx.engine.call([&] { return f(ctx.operations); });
-}
-
 std::string mac_text(const std::array<std::uint8_t, 6>& m) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%02x%02x-%02x%02x-%02x%02x", m[0], m[1], m[2], m[3], m[4], m[5]);

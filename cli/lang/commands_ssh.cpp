@@ -218,22 +218,9 @@ void register_ssh(Grammar& g) {
   Node& sys = root(g, View::system);
   Node& undo = sys.kw("undo", "Cancel current setting");
 
-  auto server = [](bool on) {
-    return [on](Call& call) {
-      call.edit({ConfigSection::system, "ssh"}, [&](RunningConfig& c) {
-        c.ssh_server = on;
-        return std::string{};
-      });
-    };
-  };
-  sys.kw("ssh", "Specify SSH configuration")
-      .kw("server", "SSH server")
-      .kw("enable", "Enable the SSH server")
-      .run(server(true));
-  undo.kw("ssh", "Specify SSH configuration")
-      .kw("server", "SSH server")
-      .kw("enable", "Disable the SSH server (ends its sessions)")
-      .run(server(false));
+  add_enable_flag(sys, undo, {{"ssh", "Specify SSH configuration"}, {"server", "SSH server"}},
+                  "Enable the SSH server", "Disable the SSH server (ends its sessions)", "ssh",
+                  &RunningConfig::ssh_server);
 
   // ssh user NAME [service-type stelnet] authentication-type ...
   Node& su = sys.kw("ssh", "Specify SSH configuration")

@@ -124,12 +124,6 @@ std::string render(const std::vector<aaa::BufferedStop>& list, const StopBufferF
   return out;
 }
 
-template <class F>
-auto on_engine(Call& call, F&& f) {
-  auto& ctx = call.session.context();
-  return ctx.engine.call([&] { return f(ctx.operations); });
-}
-
 void selectors(Node& n, const Action& run) {
   n.kw("radius-scheme", "Stops of a RADIUS scheme")
       .string("scheme", 1, 32, "RADIUS scheme name", valid_name)

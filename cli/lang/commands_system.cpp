@@ -131,22 +131,10 @@ void register_system(Grammar& g) {
   });
 
   // telnet server enable
-  auto telnet = [](bool on) {
-    return [on](Call& call) {
-      call.edit({ConfigSection::system, "telnet"}, [&](RunningConfig& c) {
-        c.telnet_server = on;
-        return std::string{};
-      });
-    };
-  };
-  sys.kw("telnet", "Specify telnet configuration")
-      .kw("server", "Telnet server")
-      .kw("enable", "Enable the telnet server")
-      .run(telnet(true));
-  undo.kw("telnet", "Specify telnet configuration")
-      .kw("server", "Telnet server")
-      .kw("enable", "Disable the telnet server")
-      .run(telnet(false));
+  add_enable_flag(sys, undo,
+                  {{"telnet", "Specify telnet configuration"}, {"server", "Telnet server"}},
+                  "Enable the telnet server", "Disable the telnet server", "telnet",
+                  &RunningConfig::telnet_server);
 
   // ---- global L2TP ----
   auto global = [](Call& call, const std::function<void(config::L2tpGlobal&)>& f) {

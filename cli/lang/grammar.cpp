@@ -6,13 +6,14 @@
 #include "common/ipv4.hpp"
 
 namespace vpdnd::cli::lang {
-namespace {
 
 std::string lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
+
+namespace {
 
 bool accepts(const Node& n, std::string_view tok) {
   switch (n.kind) {

@@ -56,6 +56,8 @@ struct Token {
   std::size_t offset = 0;  // in the line
 };
 std::vector<Token> tokenize(std::string_view line);
+// ASCII lower case (keywords and names compare so).
+std::string lower(std::string_view s);
 
 struct Captured {
   std::string key;

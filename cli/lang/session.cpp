@@ -22,12 +22,6 @@
 namespace vpdnd::cli::lang {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // Whole-word aliases of other dialects (IOS-style habits).
 const std::map<std::string, std::string>& aliases() {
   static const std::map<std::string, std::string> table = {
@@ -117,25 +111,15 @@ namespace {
 // alone (`undo pppoe-server bind`): `undo interface` drops its kept lines itself.
 void forget_kept(config::RunningConfig& c, const config::ConfigChange& change) {
   using config::ConfigSection;
-  switch (change.section) {
-    case ConfigSection::l2tp_group:
-      c.kept.erase("l2tp-group " + change.key);
-      break;
-    case ConfigSection::virtual_template:
-      c.kept.erase("interface Virtual-Template" + change.key);
-      break;
-    case ConfigSection::domain:
-      c.kept.erase("domain " + change.key);
-      break;
-    case ConfigSection::local_user:
-      c.kept.erase("local-user " + change.key);
-      break;
-    case ConfigSection::radius_scheme:
-      c.kept.erase("radius scheme " + change.key);
-      break;
-    default:
-      break;
-  }
+  static const std::map<ConfigSection, std::string> kBlock = {
+      {ConfigSection::l2tp_group, "l2tp-group "},
+      {ConfigSection::virtual_template, "interface Virtual-Template"},
+      {ConfigSection::domain, "domain "},
+      {ConfigSection::local_user, "local-user "},
+      {ConfigSection::radius_scheme, "radius scheme "},
+  };
+  if (auto it = kBlock.find(change.section); it != kBlock.end())
+    c.kept.erase(it->second + change.key);
 }
 
 }  // namespace
@@ -181,10 +165,11 @@ void Call::edit(config::ConfigChange change,
                 const std::function<std::string(config::RunningConfig&)>& fn) {
   auto& ctx = session.context();
   std::string err = ctx.engine.call([&] {
-    std::string e = fn(ctx.store.mutable_running());
-    if (e.empty() && change.removed) forget_kept(ctx.store.mutable_running(), change);
-    if (e.empty()) ctx.store.notify(change);
-    return e;
+    return ctx.store.edit(change, [&](config::RunningConfig& candidate) {
+      std::string e = fn(candidate);
+      if (e.empty() && change.removed) forget_kept(candidate, change);
+      return e;
+    });
   });
   if (!err.empty()) error(err);
 }
@@ -495,11 +480,14 @@ std::string Session::help(const std::string& partial) const {
 
 ExecResult Session::keep(const std::string& key, const std::string& text, bool as_line) {
   context_.engine.call([&] {
-    auto& lines = context_.store.mutable_running().kept[key];
-    // Typed twice, a Comware setting is still there once.
-    if (as_line && std::find(lines.begin(), lines.end(), text) == lines.end())
-      lines.push_back(text);
-    context_.store.notify({config::ConfigSection::system, "kept"});
+    return context_.store.edit(
+        {config::ConfigSection::system, "kept"}, [&](config::RunningConfig& c) {
+          auto& lines = c.kept[key];
+          // Typed twice, a Comware setting is still there once.
+          if (as_line && std::find(lines.begin(), lines.end(), text) == lines.end())
+            lines.push_back(text);
+          return std::string();
+        });
   });
   std::string first = text.substr(0, text.find('\n'));
   ExecResult r;
@@ -687,5 +675,26 @@ std::unique_ptr<CommandSession> make_command_session(ShellContext& context, Sess
 namespace vpdnd::cli::lang {
 Node& root(Grammar& g, View v) {
   return g.roots[static_cast<std::size_t>(v)];
+}
+
+void add_enable_flag(Node& view, Node& undo_root, std::initializer_list<KeywordHelp> words,
+                     const char* enable_help, const char* disable_help, const char* key,
+                     bool config::RunningConfig::*flag) {
+  auto set = [key, flag](bool on) {
+    return [key, flag, on](Call& call) {
+      call.edit({config::ConfigSection::system, key}, [&](config::RunningConfig& c) {
+        c.*flag = on;
+        return std::string{};
+      });
+    };
+  };
+  Node* on = &view;
+  Node* off = &undo_root;
+  for (auto& w : words) {
+    on = &on->kw(w.word, w.help);
+    off = &off->kw(w.word, w.help);
+  }
+  on->kw("enable", enable_help).run(set(true));
+  off->kw("enable", disable_help).run(set(false));
 }
 }  // namespace vpdnd::cli::lang

@@ -6,8 +6,10 @@
 #include <array>
 #include <deque>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "cli/cli.hpp"
@@ -70,8 +72,10 @@ class Call {
 
   void print(std::string_view text);  // appends a line
   void error(std::string_view text);  // a command error: printed, ok=false
-  // Edits the running config on the engine thread. `fn` validates first and returns an
-  // error text (nothing changed) or "" after applying; then `change` is published.
+  // Edits the running config on the engine thread, as one ConfigStore transaction: `fn`
+  // validates and changes a candidate copy and returns an error text or "". Only an
+  // accepted candidate replaces the running config (then `change` is published); after an
+  // error or an exception the running config is as it was.
   void edit(config::ConfigChange change,
             const std::function<std::string(config::RunningConfig&)>& fn);
   // Reads on the engine thread.
@@ -174,6 +178,77 @@ class Session final : public CommandSession {
   char banner_delim_ = 0;
   LiveOutput live_;
 };
+
+// Runs `f(operations)` on the engine thread and returns what it returns.
+template <class F>
+auto on_engine(Call& call, F&& f) {
+  auto& ctx = call.session.context();
+  return ctx.engine.call([&] { return f(ctx.operations); });
+}
+
+// The table of RunningConfig a view's object lives in (`l2tp-group 3`: l2tp_groups[3]), for
+// the commands typed inside that view.
+template <class Table>
+struct ObjectTable {
+  using Object = typename Table::mapped_type;
+  config::ConfigSection section;
+  Table config::RunningConfig::*table;
+  const char* what;  // "L2TP group ": "Error: L2TP group 3 no longer exists."
+
+  // Edits the session's object with fn(Object&) or fn(Object&, RunningConfig&), which
+  // returns "" or an error; fails if another terminal removed the object meanwhile.
+  template <class Fn>
+  void edit(Call& call, Fn&& fn) const {
+    const std::string key = call.session.object();
+    typename Table::key_type k{};
+    if constexpr (std::is_integral_v<typename Table::key_type>)
+      k = static_cast<typename Table::key_type>(std::stoul(key));
+    else
+      k = key;
+    call.edit({section, key}, [&](config::RunningConfig& c) -> std::string {
+      auto it = (c.*table).find(k);
+      if (it == (c.*table).end()) return std::string("Error: ") + what + key + " no longer exists.";
+      if constexpr (std::is_invocable_v<Fn&, Object&, config::RunningConfig&>)
+        return fn(it->second, c);
+      else
+        return fn(it->second);
+    });
+  }
+  // An action setting `field` of the object to the INTEGER argument `key`.
+  template <class Field>
+  Action set_number(Field Object::*field, const char* key) const {
+    return [*this, field, key](Call& call) {
+      auto v = static_cast<Field>(call.number(key));
+      edit(call, [&](Object& o) {
+        o.*field = v;
+        return std::string();
+      });
+    };
+  }
+  // An action setting `field` of the object to `value` (a default, a flag).
+  template <class Field, class V>
+  Action set_value(Field Object::*field, V value) const {
+    return [*this, field, value](Call& call) {
+      edit(call, [&](Object& o) {
+        o.*field = value;
+        return std::string();
+      });
+    };
+  }
+};
+
+// `WORDS enable` and `undo WORDS enable` in `view` (undo: `undo_root`), turning a system-wide
+// flag of the running config on and off; `key` names it in the ConfigChange.
+struct KeywordHelp {
+  const char* word;
+  const char* help;
+};
+void add_enable_flag(Node& view, Node& undo_root, std::initializer_list<KeywordHelp> words,
+                     const char* enable_help, const char* disable_help, const char* key,
+                     bool config::RunningConfig::*flag);
+
+// `interface Virtual-TemplateN` (commands_interfaces.cpp).
+void vt_edit(Call& call, const std::function<std::string(config::VirtualTemplate&)>& fn);
 
 // The warning for a Comware interface with configuration but no `linux-interface`.
 std::string unmapped_warning(const std::string& comware_name);

@@ -543,23 +543,29 @@ TEST_F(AaaTest, PoolFollowsConfigChanges) {
   auto a = aaa->allocate("1", "x");
   auto b = aaa->allocate("1", "y");
   ASSERT_TRUE(a && b);
+  // One transaction per step, as a command would make it.
+  auto edit = [&](std::string pool, bool removed,
+                  const std::function<void(config::RunningConfig&)>& fn) {
+    store.edit({config::ConfigSection::ip_pool, pool, removed}, [&](config::RunningConfig& c) {
+      fn(c);
+      return std::string();
+    });
+  };
   // Grow the pool: leases kept.
-  auto& c = store.mutable_running();
-  c.ip_pools["1"].end = *Ipv4::parse("192.168.0.20");
-  store.notify({config::ConfigSection::ip_pool, "1"});
+  edit("1", false,
+       [&](config::RunningConfig& c) { c.ip_pools["1"].end = *Ipv4::parse("192.168.0.20"); });
   auto st = aaa->pool_status("1")[0];
   EXPECT_EQ(st.in_use, 2u);
   EXPECT_EQ(st.free, 9u);
   ASSERT_EQ(st.leases.size(), 2u);
   EXPECT_EQ(st.leases[0].user, "x");
   // Shrink so that b falls out: a stays leased, b stays reserved outside the pool.
-  c.ip_pools["1"].end = c.ip_pools["1"].start;
-  store.notify({config::ConfigSection::ip_pool, "1"});
+  edit("1", false, [&](config::RunningConfig& c) { c.ip_pools["1"].end = c.ip_pools["1"].start; });
   st = aaa->pool_status("1")[0];
   EXPECT_EQ(st.in_use, 1u);
   // Grow it back: b is leased again, never handed to someone else.
-  c.ip_pools["1"].end = *Ipv4::parse("192.168.0.12");
-  store.notify({config::ConfigSection::ip_pool, "1"});
+  edit("1", false,
+       [&](config::RunningConfig& c) { c.ip_pools["1"].end = *Ipv4::parse("192.168.0.12"); });
   EXPECT_EQ(aaa->pool_status("1")[0].in_use, 2u);
   auto c1 = aaa->allocate("1", "c");
   ASSERT_TRUE(c1);
@@ -570,21 +576,21 @@ TEST_F(AaaTest, PoolFollowsConfigChanges) {
   EXPECT_FALSE(aaa->release("1", *b));
   EXPECT_EQ(*aaa->allocate("1", "e"), *b);
   // Remove the pool while a is leased, re-create it: a is still taken.
-  c.ip_pools.erase("1");
-  store.notify({config::ConfigSection::ip_pool, "1", true});
+  edit("1", true, [&](config::RunningConfig& c) { c.ip_pools.erase("1"); });
   EXPECT_EQ(aaa->allocate("1", "x").error(), PoolError::no_such_pool);
-  c.ip_pools["1"] = config::IpPool{.name = "1", .start = *a, .end = *a};
-  store.notify({config::ConfigSection::ip_pool, "1"});
+  edit("1", false, [&](config::RunningConfig& c) {
+    c.ip_pools["1"] = config::IpPool{.name = "1", .start = *a, .end = *a};
+  });
   EXPECT_EQ(aaa->allocate("1", "y").error(), PoolError::exhausted);
   EXPECT_TRUE(aaa->release("1", *a));  // the session ends
   EXPECT_EQ(*aaa->allocate("1", "y"), *a);
   // A new pool appears, a removed one disappears; orphans of a removed pool still release.
-  c.ip_pools["2"] = config::IpPool{
-      .name = "2", .start = *Ipv4::parse("10.1.0.1"), .end = *Ipv4::parse("10.1.0.1")};
-  store.notify({config::ConfigSection::ip_pool, "2"});
+  edit("2", false, [&](config::RunningConfig& c) {
+    c.ip_pools["2"] = config::IpPool{
+        .name = "2", .start = *Ipv4::parse("10.1.0.1"), .end = *Ipv4::parse("10.1.0.1")};
+  });
   EXPECT_TRUE(aaa->allocate("2", "z"));
-  c.ip_pools.erase("1");
-  store.notify({config::ConfigSection::ip_pool, "1", true});
+  edit("1", true, [&](config::RunningConfig& c) { c.ip_pools.erase("1"); });
   EXPECT_EQ(aaa->pool_status().size(), 1u);
   ASSERT_EQ(aaa->pool_status()[0].leases.size(), 1u);
   EXPECT_EQ(aaa->pool_status()[0].leases[0].user, "z");
@@ -598,7 +604,8 @@ TEST_F(AaaTest, DestroyingAaaCancelsInFlightRequests) {
   aaa.reset();
   EXPECT_EQ(radius.pending_access(), 0u);
   // The config store's listener must not touch the dead object.
-  store.notify({config::ConfigSection::ip_pool, "1"});
+  store.edit({config::ConfigSection::ip_pool, "1"},
+             [](config::RunningConfig&) { return std::string(); });
 }
 
 }  // namespace

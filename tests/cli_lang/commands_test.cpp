@@ -329,9 +329,9 @@ TEST_F(ShellTest, DeletingTheObjectOfAnotherSessionsView) {
 
 TEST_F(ShellTest, ConfigChangesAreNotified) {
   std::vector<config::ConfigChange> seen;
-  engine.call([&] {
-    store.subscribe(
-        [&](const config::ConfigChange& c, const config::RunningConfig&) { seen.push_back(c); });
+  auto subscription = engine.call([&] {
+    return store.subscribe([&](const config::ConfigChange& c, const config::RunningConfig&,
+                               const config::RunningConfig&) { seen.push_back(c); });
   });
   auto s = system_session();
   s->execute("l2tp enable");
@@ -346,6 +346,7 @@ TEST_F(ShellTest, ConfigChangesAreNotified) {
   EXPECT_EQ(copy[1].key, "3");
   EXPECT_EQ(copy[2].key, "3");
   EXPECT_TRUE(copy[3].removed);
+  engine.call([&] { subscription.reset(); });
 }
 
 }  // namespace

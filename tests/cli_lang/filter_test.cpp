@@ -28,46 +28,36 @@ class FilterTest : public ShellTest {
   }
 };
 
-TEST_F(FilterTest, IncludeKeepsMatchingLines) {
+// Each line on a user-view terminal and the whole output it prints.
+TEST_F(FilterTest, FiltersKeepTheLinesTheyMatch) {
+  struct Case {
+    const char* line;
+    const char* output;
+  };
+  const Case cases[] = {
+      {"display current-configuration | include l2tp",
+       " l2tp enable\nl2tp-group 1\n allow l2tp virtual-template 1 remote LAC"},
+      // abbreviations, an alias, spaces inside the expression, regex syntax
+      {"show cur | i ip pool [0-9]+ 10\\.", " ip pool 2 10.1.0.1 10.1.0.9"},
+      {"dis cur | inc ^l2tp", "l2tp-group 1"},
+      // A quoted expression keeps its spaces; blanks at the ends count only when quoted.
+      {"display current-configuration | include \" ip pool\"",
+       " ip pool 1 192.168.0.10 192.168.0.200\n ip pool 2 10.1.0.1 10.1.0.9"},
+      {"display current-configuration | include \"l2tp \"",
+       " l2tp enable\n allow l2tp virtual-template 1 remote LAC"},
+      {"display current-configuration | include l2tp   ",
+       " l2tp enable\nl2tp-group 1\n allow l2tp virtual-template 1 remote LAC"},
+      {"display current-configuration | exclude ^[# ]",
+       "domain system\ndomain corp.com\nl2tp-group 1\nuser-interface vty 0 4\nreturn"},
+      {"display current-configuration | begin user-interface", "user-interface vty 0 4\n#\nreturn"},
+      {"display current-configuration | begin nothing-matches-this", ""},
+  };
   auto s = session();
-  auto r = s->execute("display current-configuration | include l2tp");
-  EXPECT_TRUE(r.ok) << r.output;
-  EXPECT_EQ(r.output, " l2tp enable\nl2tp-group 1\n allow l2tp virtual-template 1 remote LAC");
-  // abbreviations, an alias, spaces inside the expression, regex syntax
-  r = s->execute("show cur | i ip pool [0-9]+ 10\\.");
-  EXPECT_EQ(r.output, " ip pool 2 10.1.0.1 10.1.0.9");
-  r = s->execute("dis cur | inc ^l2tp");
-  EXPECT_EQ(r.output, "l2tp-group 1");
-}
-
-TEST_F(FilterTest, QuotedExpressionKeepsItsSpaces) {
-  auto s = session();
-  auto r = s->execute("display current-configuration | include \" ip pool\"");
-  EXPECT_TRUE(r.ok) << r.output;
-  EXPECT_EQ(r.output, " ip pool 1 192.168.0.10 192.168.0.200\n ip pool 2 10.1.0.1 10.1.0.9");
-  // Blanks at the ends count only when quoted.
-  r = s->execute("display current-configuration | include \"l2tp \"");
-  EXPECT_EQ(r.output, " l2tp enable\n allow l2tp virtual-template 1 remote LAC");
-  r = s->execute("display current-configuration | include l2tp   ");
-  EXPECT_EQ(r.output, " l2tp enable\nl2tp-group 1\n allow l2tp virtual-template 1 remote LAC");
-}
-
-TEST_F(FilterTest, ExcludeDropsMatchingLines) {
-  auto s = session();
-  auto r = s->execute("display current-configuration | exclude ^[# ]");
-  EXPECT_TRUE(r.ok) << r.output;
-  EXPECT_EQ(r.output,
-            "domain system\ndomain corp.com\nl2tp-group 1\nuser-interface vty 0 4\nreturn");
-}
-
-TEST_F(FilterTest, BeginPrintsFromTheFirstMatch) {
-  auto s = session();
-  auto r = s->execute("display current-configuration | begin user-interface");
-  EXPECT_TRUE(r.ok) << r.output;
-  EXPECT_EQ(r.output, "user-interface vty 0 4\n#\nreturn");
-  r = s->execute("display current-configuration | begin nothing-matches-this");
-  EXPECT_TRUE(r.ok);
-  EXPECT_EQ(r.output, "");
+  for (const auto& c : cases) {
+    auto r = s->execute(c.line);
+    EXPECT_TRUE(r.ok) << c.line << "\n" << r.output;
+    EXPECT_EQ(r.output, c.output) << c.line;
+  }
 }
 
 TEST_F(FilterTest, EveryDisplayCommandTakesAFilter) {

@@ -349,9 +349,11 @@ TEST_F(FreeRadiusTest, FramedIpPoolAndTimeoutsHonoured) {
   start_server(3);
   configure(auth_port_);
   engine_.call([&] {
-    store_.mutable_running().ip_pools["vip"] =
-        config::IpPool{"vip", *Ipv4::parse("192.168.0.70"), *Ipv4::parse("192.168.0.80"), ""};
-    store_.notify({config::ConfigSection::ip_pool, "vip"});
+    store_.edit({config::ConfigSection::ip_pool, "vip"}, [](config::RunningConfig& c) {
+      c.ip_pools["vip"] =
+          config::IpPool{"vip", *Ipv4::parse("192.168.0.70"), *Ipv4::parse("192.168.0.80"), ""};
+      return std::string();
+    });
   });
   auto r = authenticate(pap("fixedip", "fixedpw"));
   ASSERT_TRUE(r.accepted) << to_string(r.failure);

@@ -54,12 +54,14 @@ class LacCallsTest : public ::testing::Test {
   // Template 1 gets an address and a one-address pool "p" (172.16.0.10), so a user that is
   // not a VPDN user is terminated on the LAC itself.
   void terminate_non_vpdn_users_locally() {
-    auto& c = store.mutable_running();
-    c.virtual_templates[1].remote_pool = "p";
-    c.virtual_templates[1].ip_address = ipv4("172.16.0.1");
-    ip_pool(c, "p", "172.16.0.10", "172.16.0.10");
-    store.notify({config::ConfigSection::ip_pool, "p"});
-    store.notify({config::ConfigSection::virtual_template, "1"});
+    std::vector<config::ConfigChange> changes = {{config::ConfigSection::ip_pool, "p"},
+                                                 {config::ConfigSection::virtual_template, "1"}};
+    store.edit(changes, [](config::RunningConfig& c) {
+      c.virtual_templates[1].remote_pool = "p";
+      c.virtual_templates[1].ip_address = ipv4("172.16.0.1");
+      ip_pool(c, "p", "172.16.0.10", "172.16.0.10");
+      return std::string();
+    });
   }
 
   void dial(const std::string& name, const std::string& password) {
