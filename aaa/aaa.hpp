@@ -2,11 +2,11 @@
 // RADIUS with Comware's fallback rules), which address they get (IP pools), and what is
 // reported (RADIUS accounting, online users).
 //
-// Ownership and threading: one `Aaa` lives on the engine thread and is only ever called
+// Ownership and threading: one `Aaa` lives on the protocol thread and is only ever called
 // there; it never blocks and takes no locks. RADIUS goes through the `RadiusClient`
 // interface: the production client (`make_radius_client`, library vpdnd_aaa_radius) runs
 // its UDP sockets on the engine's io_context, so all callbacks in this header run on the
-// engine thread. Tests give `Aaa` a fake client.
+// protocol thread. Tests give `Aaa` a fake client.
 //
 // Lifetime: `authenticate()` returns a handle; the owner cancels it when the PPP session
 // goes away before the answer (the callback then never runs). `close_session()` sends the
@@ -257,7 +257,7 @@ struct RadiusStatistics {
   std::vector<RadiusServerStatistics> servers;  // by server string
 };
 
-// Callbacks run on the engine thread. After cancel(id), the callback for id never runs.
+// Callbacks run on the protocol thread. After cancel(id), the callback for id never runs.
 class RadiusClient {
  public:
   using Id = std::uint64_t;  // never 0
@@ -274,7 +274,7 @@ class RadiusClient {
 };
 
 // The production client (library vpdnd_aaa_radius): non-blocking UDP sockets on the engine's
-// io_context, so every callback runs on the engine thread and nothing waits in a queue.
+// io_context, so every callback runs on the protocol thread and nothing waits in a queue.
 // Any number of requests are in flight per server (one identifier space per socket; a new
 // socket is opened when all 256 identifiers of the others are in use). Primary then
 // secondary server, each with the scheme's `timer response-timeout` and `retry N` (N
@@ -284,7 +284,7 @@ class RadiusClient {
 // a correct Response Authenticator (RFC 2865 §3 / RFC 2866 §3), and for Access replies a
 // correct Message-Authenticator (RFC 3579 §3.2; required unless the scheme has `attribute
 // 80 check-mode loose`). Every Access-Request carries a Message-Authenticator. Destroy the
-// client on the engine thread (or after the engine stopped), after the Aaa that uses it;
+// client on the protocol thread (or after the engine stopped), after the Aaa that uses it;
 // outstanding requests are dropped and their callbacks never run.
 std::unique_ptr<RadiusClient> make_radius_client(Engine& engine);
 
@@ -435,7 +435,7 @@ struct DaeOutcome {
 
 // The owner of the calls (app/services): ends calls the way `cut connection` does
 // (PPP Terminate then CDN, or CDN and PADT; accounting Stop Admin-Reset) and applies
-// changes. Runs on the engine thread.
+// changes. Runs on the protocol thread.
 class DaeSessions {
  public:
   virtual ~DaeSessions() = default;

@@ -1,5 +1,5 @@
 // DOC: what AAA shows the operator (`display ip pool`, online user counts). Plain snapshot
-// structs built on the engine thread by aaa/ and formatted by cli/.
+// structs built on the protocol thread by aaa/ and formatted by cli/.
 #pragma once
 
 #include <cstdint>

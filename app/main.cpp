@@ -1,10 +1,10 @@
-// DOC: vpdnd's main. Parses the flags, starts the engine thread (one io_context owning the
+// DOC: vpdnd's main. Parses the flags, starts the protocol thread (one io_context owning the
 // running config and every protocol engine), loads the startup config through the same
-// command parser as the shell, builds and starts the Services on the engine thread, then
+// command parser as the shell, builds and starts the Services on the protocol thread, then
 // opens the console, the telnet and the SSH servers. SIGINT/SIGTERM/SIGQUIT (a handler installed
 // once, for the whole life of the process, that writes to a self-pipe main sleeps on) shut down in
 // order: terminals first (no more commands), then the engines (Services::shutdown: StopCCN, CDN,
-// accounting stop, PADT; bounded to ~3 s), then the engine thread; exit status 0.
+// accounting stop, PADT; bounded to ~3 s), then the protocol thread; exit status 0.
 //
 // Data plane: --data-plane auto|user-space|kernel (default auto: the kernel's L2TP/PPP path
 // where the l2tp genetlink family, PPPoL2TP sockets and /dev/ppp exist, else user space over
@@ -438,7 +438,7 @@ int main(int argc, char** argv) {
   engine.call([&] { services->start(); });
 
   // SNMP: our snmpd and the L2TP-MIB subagent. Its thread asks for snapshots here, taken on
-  // the engine thread; a bounded wait, so a stopped engine only makes the MIB empty.
+  // the protocol thread; a bounded wait, so a stopped engine only makes the MIB empty.
   cli::Operations& ops = services->operations();
   snmp::Agent snmp_agent(options->snmp, [&engine, &store, &ops](bool with_sessions) {
     auto done = std::make_shared<std::promise<snmp::L2tpSnapshot>>();
@@ -468,7 +468,7 @@ int main(int argc, char** argv) {
   });
 
   // Services::shutdown (StopCCN, CDN, accounting stop, PADT) bounded to kShutdownBound, then
-  // the engine thread stops.
+  // the protocol thread stops.
   auto shutdown_engines = [&] {
     auto done = std::make_shared<std::promise<void>>();
     auto finished = done->get_future();

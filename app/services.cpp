@@ -1,8 +1,8 @@
 // DOC: make_services: the appliance's engines wired behind cli::Operations. Everything here runs on
-// the engine thread (see app/services.hpp).
+// the protocol thread (see app/services.hpp).
 //
 // What is built at start():
-//   AAA (aaa::Aaa + the RADIUS client on the engine thread), the L2TP engine (own UDP socket on
+//   AAA (aaa::Aaa + the RADIUS client on the protocol thread), the L2TP engine (own UDP socket on
 //   `l2tp listen-port` once `l2tp enable` is on), the TUN devices of the templates the LNS
 //   uses (app/services/tun_port.hpp), with the kernel data plane (app/services/kernel_port.hpp)
 //   in front of them when `--data-plane` chose it, LnsCalls (vpdn/calls.hpp) for incoming

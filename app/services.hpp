@@ -1,7 +1,7 @@
 // DOC: the engines behind the shell, wired together: L2TP (vpdn), PPP, PPPoE, AAA and the
-// data plane. main() builds one Services on the engine thread after the startup config is
+// data plane. main() builds one Services on the protocol thread after the startup config is
 // loaded; the shell reaches it only through operations().
-// Threads: every method runs on the engine thread.
+// Threads: every method runs on the protocol thread.
 #pragma once
 
 #include <cstdint>
@@ -38,7 +38,7 @@ class Services {
   // through the store's listeners.
   virtual void start() = 0;
   // Graceful stop (SIGTERM): StopCCN to every peer, CDNs, accounting stop, PADT; calls
-  // `done` on the engine thread when finished or after a bounded wait.
+  // `done` on the protocol thread when finished or after a bounded wait.
   virtual void shutdown(std::function<void()> done) = 0;
 };
 

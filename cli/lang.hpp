@@ -3,7 +3,7 @@
 // implemented here too). This header adds the display renderers: pure functions from the
 // engines' snapshot structs (vpdn/status.hpp, aaa/status.hpp, ppp/status.hpp) or the
 // running config to the text `display ...` prints. They never print a secret in clear.
-// Threads: pure; call them anywhere (the snapshots are taken on the engine thread).
+// Threads: pure; call them anywhere (the snapshots are taken on the protocol thread).
 #pragma once
 
 #include <chrono>

@@ -1,5 +1,5 @@
 // The strongSwan driver: charon and swanctl run on a worker thread; results come back to
-// the engine thread by post.
+// the protocol thread by post.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -318,7 +318,7 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
     });
   }
 
-  // ---- engine thread ----
+  // ---- protocol thread ----
   void apply(const config::RunningConfig& config) {
     Rendered r = render_swanctl(config);
     std::string ss = render_strongswan_conf(options_, config.ipsec);
@@ -481,7 +481,7 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
   boost::asio::io_context& io_;
   DriverOptions options_;
   boost::asio::steady_timer timer_, retry_timer_;
-  // engine thread
+  // protocol thread
   GuardPolicy guard_;
   std::vector<Ipv4> protected_;
   Statistics stats_;

@@ -6,7 +6,7 @@
 // no established IPsec SA is refused and counted).
 //
 // Threads: render_swanctl, parse_list_sas and l2tp_admitted are pure. Driver lives on
-// the engine thread (its io_context); every swanctl/charon call runs on the driver's own
+// the protocol thread (its io_context); every swanctl/charon call runs on the driver's own
 // worker thread and its results are posted back, so the engine never blocks on charon.
 #pragma once
 
@@ -89,12 +89,12 @@ class Driver {
   Driver(const Driver&) = delete;
   Driver& operator=(const Driver&) = delete;
 
-  // Engine thread. Renders the config; when it changed, (starts charon and) loads it.
+  // Protocol thread. Renders the config; when it changed, (starts charon and) loads it.
   void apply(const config::RunningConfig& config);
-  // Engine thread. A fresh read of charon's SAs; the future is fulfilled by the worker.
+  // Protocol thread. A fresh read of charon's SAs; the future is fulfilled by the worker.
   std::shared_future<SaSnapshot> sas();
   Statistics statistics() const;
-  // Engine thread: the guard decision for one datagram; a refusal is counted and makes
+  // Protocol thread: the guard decision for one datagram; a refusal is counted and makes
   // the SA list be re-read soon (a client whose SA just came up is admitted on its
   // retransmission).
   bool admit_l2tp(Ipv4 peer);

@@ -31,7 +31,7 @@
 //    then create_tunnel({our tunnel id, peer tunnel id, udp_fd = the tunnel's *connected*
 //    UDP socket}); build_tunnel_create carries it as L2TP_ATTR_FD with PROTO_VERSION 2 and
 //    ENCAP_TYPE UDP.
-//  - Session up (LNS: after ICCN and PPP/IPCP are done; the PPP engine keeps running in user
+//  - Session up (LNS: after ICCN and PPP/IPCP are done; the PPP session keeps running in user
 //    space on the control frames ppp_generic queues on the channel fd (protocols >= 0xc000:
 //    LCP, PAP, CHAP) and the unit fd (IPCP and other NCPs)): PppoL2tpChannel::open({udp_fd, peer,
 //    tunnel/session ids both ways}); the kernel creates the session itself on connect() (no
@@ -44,7 +44,7 @@
 //  - Tunnel down (StopCCN, Hello timeout, daemon stop): every session's channel first, then
 //    KernelL2tp::delete_tunnel(tunnel id), then close the UDP socket.
 //
-// Threading: every object belongs to the thread that created it (the engine thread in
+// Threading: every object belongs to the thread that created it (the protocol thread in
 // vpdnd); none takes locks. Errors are returned as Result/Status with a text that names the
 // failing step and errno; nothing throws except std::bad_alloc.
 #pragma once
@@ -502,7 +502,7 @@ class PppoL2tpChannel {
   std::string ifname() const { return "ppp" + std::to_string(unit_); }
   // The PPPoX socket. Once PPPIOCGCHAN bound it, received frames go to the ppp channel,
   // not to this socket: ppp_generic queues LCP/PAP/CHAP (protocols >= 0xc000) on the
-  // channel fd and IPCP and other NCPs on the unit fd, where the user-space PPP engine reads
+  // channel fd and IPCP and other NCPs on the unit fd, where the user-space PPP session reads
   // them (app/services/kernel_port.hpp); the kernel switches IP itself.
   int socket_fd() const { return socket_fd_; }
   int channel_fd() const { return channel_fd_; }

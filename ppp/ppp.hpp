@@ -1,4 +1,4 @@
-// DOC: the PPP engine's public surface (library vpdnd_ppp_core).
+// DOC: the PPP session's public surface (library vpdnd_ppp_core).
 //
 // Two layers:
 //  1. A pure codec (RFC 1661 frames and control packets, LCP/IPCP options, PAP RFC 1334,
@@ -28,8 +28,8 @@
 //     be done inside the callback). The session already released its address.
 //   - link gone (PADT, CDN, tunnel down): lower_down() -> on_down(lower_down) at once.
 //
-// Threading: everything runs on the engine thread; no locks. Authenticator callbacks must
-// be invoked on the engine thread (synchronously from authenticate() is allowed).
+// Threading: everything runs on the protocol thread; no locks. Authenticator callbacks must
+// be invoked on the protocol thread (synchronously from authenticate() is allowed).
 // Lifetime: PppSession may be destroyed at any time, including from inside a listener
 // callback it made (it defers nothing after such a call); destroying it cancels its
 // timers and any pending Authenticator request and releases the address it acquired.
@@ -426,7 +426,7 @@ std::string_view to_string(Phase p);
 
 // What receive() did with a frame.
 enum class Disposition : std::uint8_t {
-  control,      // consumed by the PPP engine
+  control,      // consumed by the PPP session
   ip,           // an IPv4 datagram and IPCP is open: the caller forwards Frame::payload
   dropped,      // malformed / not accepted in this phase (counted)
   passthrough,  // handed over (LAC tunnelling): the caller switches the frame unchanged

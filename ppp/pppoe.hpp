@@ -14,10 +14,10 @@
 //     ETH_P_PPP_DISC and ETH_P_PPP_SES (one socket keeps discovery and session frames in
 //     wire order), read in batches on an io_context; the production PppoeFrameSink.
 //
-// Frames between a session and the PPP engine are "protocol (2 octets) + information",
+// Frames between a session and the PPP session are "protocol (2 octets) + information",
 // exactly PppLowerLayer::send()'s format in ppp/ppp.hpp: PPPoE carries no FF 03.
 //
-// Threading: all objects live on one thread (the engine thread in vpdnd); no locks.
+// Threading: all objects live on one thread (the protocol thread in vpdnd); no locks.
 // Listener callbacks may call back into the server/client (close(), send()) and may
 // destroy a PppoeClient only via the owner after the callback returns.
 #pragma once
@@ -145,7 +145,7 @@ std::string_view to_string(PppoeCloseReason r);
 class PppoeSessionListener {
  public:
   virtual ~PppoeSessionListener() = default;
-  // PADS sent: the session exists; attach a PPP engine now (it may send at once).
+  // PADS sent: the session exists; attach a PPP session now (it may send at once).
   virtual void on_session_open(std::uint16_t session_id, const MacAddress& peer,
                                std::string_view service_name) = 0;
   // A PPP frame (protocol + information) from the client.

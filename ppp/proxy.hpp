@@ -1,4 +1,4 @@
-// DOC: what the LAC's PPP engine learnt from the user and the L2TP engine carries to the
+// DOC: what the LAC's PPP session learnt from the user and the L2TP engine carries to the
 // LNS in ICCN (RFC 2661 §4.4.5 proxy LCP and authentication AVPs), and what the LNS's PPP
 // engine starts from. Pure data shared by ppp/ (producer at the LAC, consumer at the LNS)
 // and vpdn/ (encodes/decodes the AVPs).

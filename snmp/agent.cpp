@@ -1,5 +1,5 @@
 // The AgentX subagent and our snmpd. Everything net-snmp runs on the agent's own thread
-// (net-snmp is not thread-safe; its select loop blocks). The engine thread only publishes
+// (net-snmp is not thread-safe; its select loop blocks). The protocol thread only publishes
 // the wanted snmpd.conf (an atomic pointer swap) and answers snapshot requests; spawning,
 // restarting and reaping snmpd happens on the agent thread too, so a slow file system or a
 // stuck snmpd never stalls the protocol thread.

@@ -6,15 +6,15 @@
 // for the tunnel's interface index) and on reaching the L2TP session limit.
 //
 // What the MIB shows is the same data `display l2tp tunnel/session` shows: an L2tpSnapshot
-// taken on the engine thread. Tunnel "interfaces" have no Linux interface: their ifIndex is
+// taken on the protocol thread. Tunnel "interfaces" have no Linux interface: their ifIndex is
 // kTunnelIfIndexBase + local tunnel id (l2tpTunnelMapTable maps one to the other).
 //
 // Threads: render_snmpd_conf, L2tpMib and notifications_between are pure. Agent::apply
-// runs on the engine thread and only renders, writes files and starts/stops snmpd (a child
+// runs on the protocol thread and only renders, writes files and starts/stops snmpd (a child
 // process). net-snmp's agent library is not thread-safe and blocks in select(): it runs on
 // the Agent's own thread, which is the only one that calls it. That thread asks the engine
 // thread for snapshots through the SnapshotSource (which posts and waits, bounded), never
-// touching protocol state itself; the engine thread never waits for the SNMP thread.
+// touching protocol state itself; the protocol thread never waits for the SNMP thread.
 #pragma once
 
 #include <chrono>
@@ -42,7 +42,7 @@ const Oid& l2tp_mib_root();
 // Gauge32) and ...1701.1.2 (the limit, Gauge32) scalars, instance 0.
 const Oid& session_limit_notification();
 
-// What the MIB and the notifications read: taken on the engine thread.
+// What the MIB and the notifications read: taken on the protocol thread.
 struct L2tpSnapshot {
   bool l2tp_enabled = false;
   std::vector<vpdn::TunnelStatus> tunnels;
@@ -124,7 +124,7 @@ struct AgentOptions {
 };
 
 // Called on the agent's thread: the snapshot (with sessions when asked), taken on the
-// engine thread; nullopt when the engine did not answer in time (then nothing is served).
+// protocol thread; nullopt when the engine did not answer in time (then nothing is served).
 using SnapshotSource = std::function<std::optional<L2tpSnapshot>(bool with_sessions)>;
 
 class Agent {
@@ -133,7 +133,7 @@ class Agent {
   ~Agent();  // stops the thread and our snmpd
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
-  // Engine thread: (re)render snmpd.conf; start, restart or stop our snmpd as it changed.
+  // Protocol thread: (re)render snmpd.conf; start, restart or stop our snmpd as it changed.
   void apply(const config::RunningConfig& config);
   // Stops the subagent thread (before whatever the SnapshotSource reaches goes away).
   void stop();

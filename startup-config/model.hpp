@@ -400,7 +400,7 @@ class Subscription {
   std::uint64_t id_ = 0;
 };
 
-// Owns the running config on the engine thread and tells listeners what changed.
+// Owns the running config on the protocol thread and tells listeners what changed.
 //
 // Every change is a transaction: edit() hands a copy of the running config (the candidate)
 // to the edit function, which validates and changes it; only a candidate it accepts becomes
@@ -437,7 +437,7 @@ class ConfigStore {
   // engines that listen read it, and for tests.
   void replace(RunningConfig next) { config_ = std::move(next); }
 
-  // Listeners are called on the engine thread, in subscription order, until the returned
+  // Listeners are called on the protocol thread, in subscription order, until the returned
   // handle goes. A listener may drop its own or another handle while being called.
   [[nodiscard]] Subscription subscribe(Listener l) {
     auto id = ++listeners_->next_id;

@@ -26,7 +26,7 @@
 // Both talk to the L2TP engine, the PPPoE server and the TUN devices only through the small
 // ports below: vpdn::DataPath (vpdn/data_path.hpp) is the L2TP port over the real engine,
 // app/services adapts the PPPoE server and the TUN devices; tests give fakes.
-// Threading: engine thread only, no locks. Lifetime: the ports outlive the calls objects;
+// Threading: protocol thread only, no locks. Lifetime: the ports outlive the calls objects;
 // close_all() ends every call (used by shutdown) and the destructors do the same quietly.
 #pragma once
 

@@ -18,7 +18,7 @@
 // As the calls' L2tpPort it maps their hang-up causes to CDN result codes. Kernel data
 // plane: the sessions' sequencing (Ns/Nr on data) is recorded at ICCN for the kernel
 // session that takes the call over (record_sequencing).
-// Threading: engine thread only. Lifetime: outlives the calls attached to it and is the
+// Threading: protocol thread only. Lifetime: outlives the calls attached to it and is the
 // engine's handler until the engine's owner clears it.
 #pragma once
 

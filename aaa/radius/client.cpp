@@ -1,5 +1,5 @@
 // The production RadiusClient: RADIUS over non-blocking UDP sockets on the engine's
-// io_context. All state lives on the engine thread; nothing blocks and nothing queues: every
+// io_context. All state lives on the protocol thread; nothing blocks and nothing queues: every
 // request is on the wire as soon as it is made, each with its own timer.
 #include <openssl/rand.h>
 #include <sys/socket.h>

@@ -33,7 +33,7 @@
 // from pppN's link counters (data_counters; one dump for every session, at most
 // stats_max_age old; session_ip_down's last reading is exact).
 //
-// Owner: kernel-dp. Threading: engine thread only (the io_context that runs the readers);
+// Owner: kernel-dp. Threading: protocol thread only (the io_context that runs the readers);
 // no locks.
 #pragma once
 

@@ -1,7 +1,7 @@
 // DOC: the LNS's user-space data plane devices: one TUN per virtual template that has an
 // `ip address` and is used by an `allow l2tp` group, addressed and brought up over
 // rtnetlink, with the per-session /32 routes. Implements vpdn::IpPort for LnsCalls.
-// Owner: integration. Threading: engine thread only.
+// Owner: integration. Threading: protocol thread only.
 #pragma once
 
 #include <cstdint>

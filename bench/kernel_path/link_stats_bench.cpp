@@ -1,4 +1,4 @@
-// What KernelPort's counter reads cost the engine thread: one RTM_GETLINK dump of N links
+// What KernelPort's counter reads cost the protocol thread: one RTM_GETLINK dump of N links
 // (LinkStatsReader::dump, as data_counters refreshes every session at once) and one
 // single-link RTM_GETLINK (LinkStatsReader::get, as session down reads its pppN).
 //

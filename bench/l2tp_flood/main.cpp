@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
   }
   const std::uint16_t port = engine.local_endpoint().port;
 
-  // Engine statistics are read on the engine thread and published here.
+  // Engine statistics are read on the protocol thread and published here.
   std::atomic<std::uint64_t> in_setup{0}, peak{0};
   std::atomic<bool> stop{false};
   boost::asio::steady_timer poll(io);

@@ -1,7 +1,7 @@
 // DOC: the terminal lines in use (Comware user lines: `CON 0` for the console, `VTY N` for
 // each telnet user), for `display users`. The front end takes a line when a shell starts
 // and gives it back when it ends; the command session marks input on it (idle time).
-// Thread: the process instance (process_lines()) is touched only on the engine thread
+// Thread: the process instance (process_lines()) is touched only on the protocol thread
 // (Engine::call), like the login guard; no locks. A line names its session only by
 // address, to find "this terminal's line": it is never dereferenced.
 #pragma once

@@ -112,13 +112,13 @@ class TerminalListener {
 // Sleeps up to `d`, waking early on `stop` (a failed login's delay).
 void pause_for(std::chrono::steady_clock::duration d, const std::atomic<bool>& stop);
 
-// `f(running config)`, run on the engine thread.
+// `f(running config)`, run on the protocol thread.
 template <class F>
 auto read_running(FrontContext& context, F&& f) -> decltype(f(context.store.running())) {
   return context.engine.call([&] { return f(context.store.running()); });
 }
 
-// Runs `f(guard, policy)` on the engine thread: the process's LoginGuard and the running
+// Runs `f(guard, policy)` on the protocol thread: the process's LoginGuard and the running
 // config's `password-control login-attempt`.
 template <class F>
 auto on_login_guard(FrontContext& context, F&& f)

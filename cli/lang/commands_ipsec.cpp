@@ -261,7 +261,7 @@ Block entry_block(const IpsecPolicyEntry& e, bool is_template) {
 
 // ---- operator displays -----------------------------------------------------------------
 
-// charon is asked off the engine thread; the terminal waits here, never the engine.
+// charon is asked off the protocol thread; the terminal waits here, never the engine.
 std::optional<ipsec::SaSnapshot> read_sas(Call& call) {
   auto future = on_engine(call, [](Operations& o) { return o.ipsec_sas(); });
   if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {

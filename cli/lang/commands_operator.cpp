@@ -1,6 +1,6 @@
 // Operator commands: `display ...` (every view), `save` (every view), and in user view
 // `reset l2tp ...`, `debugging ...`, `terminal ...`, `screen-length ...`. Live state comes
-// from ShellContext::operations on the engine thread; the renderers only format it.
+// from ShellContext::operations on the protocol thread; the renderers only format it.
 #include <cctype>
 #include <fstream>
 #include <sstream>

@@ -7,7 +7,7 @@
 // route per PPP user (its Virtual-Access), as Comware lists its users. The kernel gets the
 // static routes from app/ (netlink); this display is computed from the same configuration.
 //
-// ping/tracert run on the terminal's thread (never on the engine thread) with a raw ICMP
+// ping/tracert run on the terminal's thread (never on the protocol thread) with a raw ICMP
 // socket (vpdnd runs as root; an unprivileged ping socket is the fallback), print each
 // reply as it arrives through the session's LiveOutput and stop on Ctrl+C.
 #include <arpa/inet.h>

@@ -72,13 +72,13 @@ class Call {
 
   void print(std::string_view text);  // appends a line
   void error(std::string_view text);  // a command error: printed, ok=false
-  // Edits the running config on the engine thread, as one ConfigStore transaction: `fn`
+  // Edits the running config on the protocol thread, as one ConfigStore transaction: `fn`
   // validates and changes a candidate copy and returns an error text or "". Only an
   // accepted candidate replaces the running config (then `change` is published); after an
   // error or an exception the running config is as it was.
   void edit(config::ConfigChange change,
             const std::function<std::string(config::RunningConfig&)>& fn);
-  // Reads on the engine thread.
+  // Reads on the protocol thread.
   config::RunningConfig snapshot() const;
 
   std::string output;
@@ -179,7 +179,7 @@ class Session final : public CommandSession {
   LiveOutput live_;
 };
 
-// Runs `f(operations)` on the engine thread and returns what it returns.
+// Runs `f(operations)` on the protocol thread and returns what it returns.
 template <class F>
 auto on_engine(Call& call, F&& f) {
   auto& ctx = call.session.context();

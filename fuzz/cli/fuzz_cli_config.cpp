@@ -57,7 +57,7 @@ struct World {
 };
 
 World& world() {
-  static World* w = new World;  // never destroyed: the engine thread outlives every input
+  static World* w = new World;  // never destroyed: the protocol thread outlives every input
   return *w;
 }
 
@@ -127,6 +127,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(r.ok, "a line of the printed running config does not load back");
   }
   check(print(w, reloaded) == first, "the reloaded config prints differently");
-  // Both stores die here, off the engine thread but with no call in flight.
+  // Both stores die here, off the protocol thread but with no call in flight.
   return 0;
 }

@@ -1,6 +1,6 @@
 // DOC: IPCP option policy (RFC 1332, DNS per RFC 1877) for the shared automaton, as
 // server (we give the peer its address, Nak a wrong one, give DNS) or as client (ask
-// 0.0.0.0 and take the Nak'd address, learn DNS). Internal to ppp/core; engine thread.
+// 0.0.0.0 and take the Nak'd address, learn DNS). Internal to ppp/core; protocol thread.
 #pragma once
 
 #include <functional>

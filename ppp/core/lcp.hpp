@@ -1,7 +1,7 @@
 // DOC: LCP option policy (RFC 1661 §6) for the shared automaton: MRU, ACCM,
 // Authentication-Protocol, Magic-Number with loop detection, PFC, ACFC. It also records
 // the CONFREQ bodies the L2TP proxy AVPs need (RFC 2661 §4.4.5) and can be preset from
-// them at an LNS. Internal to ppp/core; engine thread only.
+// them at an LNS. Internal to ppp/core; protocol thread only.
 #pragma once
 
 #include <functional>

@@ -1,4 +1,4 @@
-// LacCalls with the real PPP engine and AAA against fake PPPoE/L2TP/TUN ports, and a full
+// LacCalls with the real PPP session and AAA against fake PPPoE/L2TP/TUN ports, and a full
 // in-process chain user -> LacCalls -> (L2TP bridge) -> LnsCalls -> TUN with proxy data,
 // with and without mandatory-chap / mandatory-lcp. Virtual time, no sockets.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// LnsCalls with the real PPP engine and the real AAA (local users, pools) against fake L2TP
+// LnsCalls with the real PPP session and the real AAA (local users, pools) against fake L2TP
 // and TUN ports. The "LAC and user" is a client-mode PppSession whose frames travel through
 // the fake L2TP port; virtual time (ManualTimerService), no sockets.
 #include <gtest/gtest.h>

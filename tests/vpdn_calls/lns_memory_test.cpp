@@ -59,7 +59,7 @@ struct User final : ppp::PppLowerLayer, ppp::PppListener {
 };
 
 // A bare LNS-mode PppSession (what LnsCalls builds, without the glue) and its user: what
-// the PPP engine alone holds per session, so the glue's share can be told apart from it
+// the PPP session alone holds per session, so the glue's share can be told apart from it
 // (ppp/core changes under its own owner).
 struct BarePair final : ppp::PppLowerLayer,
                         ppp::PppListener,
@@ -306,7 +306,7 @@ constexpr std::int64_t kMaxGlueBytesPerCall = 700;
 
 TEST_F(LnsMemoryTest, EstablishedCallHeapStaysUnderBound) {
   constexpr int kCalls = 300;
-  // First the PPP engine alone, then the same through LnsCalls.
+  // First the PPP session alone, then the same through LnsCalls.
   const std::int64_t ppp = bare_ppp_bytes(kCalls);
   // Warm-up: one call up before counting, so one-time costs (buffers, the pool's tables,
   // first bucket arrays) are not charged to the measured calls.

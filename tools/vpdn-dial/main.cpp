@@ -39,7 +39,7 @@ namespace asio = boost::asio;
 
 #ifndef VPDN_DIAL_HAVE_PPP
 int run(const Options&) {
-  std::fprintf(stderr, "vpdn-dial: built without the PPP engine (ppp/ppp.hpp); cannot dial\n");
+  std::fprintf(stderr, "vpdn-dial: built without the PPP session (ppp/ppp.hpp); cannot dial\n");
   return 2;
 }
 #else

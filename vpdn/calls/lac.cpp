@@ -82,7 +82,7 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
     ppp_->start();
   }
 
-  // ---- PppLowerLayer: PPP engine -> user
+  // ---- PppLowerLayer: PPP session -> user
   void send(ByteView frame) override {
     if (access_down_) return;
     owner_.access_.send_ppp(in_.id, frame);

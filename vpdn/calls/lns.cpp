@@ -75,7 +75,7 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
   }
 
   // ---- PppLowerLayer
-  // From the PPP engine: protocol + information; L2TP wants FF 03 in front.
+  // From the PPP session: protocol + information; L2TP wants FF 03 in front.
   void send(ByteView frame) override {
     if (l2tp_down_) return;
     Bytes& buf = owner_.frame_buf_;
@@ -260,7 +260,7 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     ++counters_.input_packets;
     counters_.input_octets += frame.size();
     if (up_) {
-      // Fast path: IPv4 straight to the TUN without the PPP engine.
+      // Fast path: IPv4 straight to the TUN without the PPP session.
       if (auto f = ppp::decode_frame(frame); f && f->protocol == ppp::proto::ip) {
         if (idle_) ++idle_->data;
         ++owner_.counters_.ip_to_tun;
