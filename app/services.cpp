@@ -109,6 +109,8 @@ class ApplianceServices final : public Services,
     ipsec_->apply(store_.running());
     l2tp_->set_admission(
         [this](const vpdn::Endpoint& from) { return !ipsec_ || ipsec_->admit_l2tp(from.address); });
+    l2tp_->set_egress_check(
+        [this](const vpdn::Endpoint& to) { return !ipsec_ || ipsec_->l2tp_sendable(to.address); });
     tun_ = std::make_unique<TunPort>(
         engine_.io(), [this](std::uint16_t vt, ByteView p) { data_path_->from_tun(vt, p); });
     vpdn::IpPort* lns_ip = tun_.get();

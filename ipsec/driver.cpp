@@ -450,6 +450,7 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
     });
     return future;
   }
+  bool sendable(Ipv4 peer) const { return l2tp_admitted(guard_, peer, protected_); }
   bool admit(Ipv4 peer) {
     if (l2tp_admitted(guard_, peer, protected_)) return true;
     ++stats_.plain_l2tp_refused;
@@ -521,6 +522,9 @@ Statistics Driver::statistics() const {
 }
 bool Driver::admit_l2tp(Ipv4 peer) {
   return impl_->admit(peer);
+}
+bool Driver::l2tp_sendable(Ipv4 peer) const {
+  return impl_->sendable(peer);
 }
 std::string Driver::reset_ike(std::optional<std::uint32_t> id) {
   if (id) return impl_->terminate({{"--terminate", "--ike-id", std::to_string(*id), "--force"}});

@@ -98,6 +98,9 @@ class Driver {
   // the SA list be re-read soon (a client whose SA just came up is admitted on its
   // retransmission).
   bool admit_l2tp(Ipv4 peer);
+  // Protocol thread: whether L2TP may be sent to `peer` (no policy protects it, or an SA
+  // does); not counted here (the L2TP engine counts what it does not send).
+  bool l2tp_sendable(Ipv4 peer) const;
   std::string reset_ike(std::optional<std::uint32_t> id);
   std::string reset_ipsec(const std::string& policy, std::optional<std::uint16_t> sequence);
 

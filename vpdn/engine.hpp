@@ -263,6 +263,11 @@ class L2tpEngine {
   // Where an IPsec policy protects L2TP, a datagram from a peer with no IPsec SA is refused
   // before it is parsed and counted (drops "no IPsec SA"). Unset: every datagram is parsed.
   void set_admission(std::function<bool(const Endpoint& from)> admit);
+  // The same guard outbound: L2TP (control or data) to a peer that `may_send` refuses (an
+  // IPsec policy protects it and no SA does now, e.g. the peer's SA has just gone) is not
+  // sent but dropped and counted ("not sent: no IPsec SA"), so nothing leaves in clear.
+  // Unset: everything is sent.
+  void set_egress_check(std::function<bool(const Endpoint& to)> may_send);
   // Use an external datagram port (tests, custom sockets). Received datagrams are fed to
   // on_datagram by whoever owns the port.
   void attach(DatagramPort* port);

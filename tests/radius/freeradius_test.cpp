@@ -325,8 +325,8 @@ TEST_F(FreeRadiusTest, MsChapV1Accept) {
   req.credentials = MsChapCredentials{1, 0x31, challenge, mschap::encode_v1_response(v)};
   auto r = authenticate(req);
   EXPECT_TRUE(r.accepted) << to_string(r.failure);
-  // v1 keys come as MS-CHAP-MPPE-Keys (RFC 2548 §2.4.1), which is not decoded: none kept.
-  EXPECT_FALSE(r.mppe_keys);
+  // v1 keys come as MS-CHAP-MPPE-Keys (RFC 2548 §2.4.1), decoded and kept like v2's.
+  EXPECT_TRUE(r.mppe_keys);
   v.nt_response = mschap::v1_nt_response(challenge, mschap::nt_password_hash("nope"));
   req.credentials = MsChapCredentials{1, 0x31, challenge, mschap::encode_v1_response(v)};
   EXPECT_EQ(authenticate(req).failure, AuthFailure::radius_reject);

@@ -332,5 +332,22 @@ TEST_F(Guard, DatagramsTheAdmissionCheckRefusesAreDroppedAndCounted) {
   EXPECT_EQ(lns->engine->statistics().drops["no IPsec SA"], 2u);
 }
 
+// Outbound: once the peer's SA is gone (the egress check refuses it), nothing more goes to
+// it in clear: the SCCRP is not sent but counted.
+TEST_F(Guard, NothingIsSentInClearToAPeerTheEgressCheckRefuses) {
+  start();
+  bool sa_up = true;
+  lns->engine->set_egress_check([&sa_up](const Endpoint&) { return sa_up; });
+  sa_up = false;
+  lns->engine->on_datagram(kLac, sccrq(102));
+  w.net.pump();
+  EXPECT_TRUE(sccrps_to(kLac).empty());
+  EXPECT_EQ(lns->engine->statistics().drops["not sent: no IPsec SA"], 1u);
+  sa_up = true;
+  lns->engine->on_datagram(kLac, sccrq(103));
+  w.net.pump();
+  EXPECT_EQ(sccrps_to(kLac).size(), 1u);
+}
+
 }  // namespace
 }  // namespace vpdnd::vpdn::test

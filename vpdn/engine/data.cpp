@@ -103,6 +103,7 @@ bool L2tpEngine::Impl::send_data(SessionRef ref, ByteView frame) {
     return "Session " + std::to_string(s.local_id) +
            " sent data (len=" + std::to_string(frame.size()) + "): " + ppp_frame_hex(frame, 16);
   });
+  if (!may_send(t->peer)) return false;
   if (port_) port_->send_parts(t->peer, head, frame);
   return true;
 }

@@ -53,6 +53,9 @@ void L2tpEngine::set_handler(SessionHandler* handler) {
 void L2tpEngine::set_admission(std::function<bool(const Endpoint&)> admit) {
   impl_->admit_ = std::move(admit);
 }
+void L2tpEngine::set_egress_check(std::function<bool(const Endpoint&)> may_send) {
+  impl_->may_send_ = std::move(may_send);
+}
 void L2tpEngine::attach(DatagramPort* port) {
   impl_->port_ = port;
 }

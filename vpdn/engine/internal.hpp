@@ -194,7 +194,13 @@ class L2tpEngine::Impl {
   // ---- tables (tables.cpp) ----
   void reap() { graveyard_.clear(); }
   void send_raw(const Endpoint& to, ByteView bytes) {
+    if (!may_send(to)) return;
     if (port_) port_->send_to(to, bytes);
+  }
+  bool may_send(const Endpoint& to) {
+    if (!may_send_ || may_send_(to)) return true;
+    drop("not sent: no IPsec SA");
+    return false;
   }
   Endpoint local_endpoint() const { return port_ ? port_->local() : Endpoint{}; }
   Tunnel* tunnel(std::uint16_t id) const {
@@ -364,6 +370,7 @@ class L2tpEngine::Impl {
   TransportConfig tc_;
   SessionHandler* handler_ = nullptr;
   std::function<bool(const Endpoint&)> admit_;
+  std::function<bool(const Endpoint&)> may_send_;
   DatagramPort* port_ = nullptr;
   std::unique_ptr<detail::UdpPort> udp_;
   bool was_enabled_ = false;
