@@ -35,9 +35,9 @@ struct ScriptOutcome {
   std::string output;
 };
 ScriptOutcome run_script(const std::string& script, const std::string& args, int timeout_s);
-// The script as a test's verdict: skipped on 77, passed on 0 (its output printed), else
-// failed with its output.
-void expect_script_passes(const std::string& script, const std::string& args, int timeout_s);
+// Runs the script and prints what it said: true when it passed (0) or skipped (77, and the
+// test is marked skipped); the caller asserts on it.
+bool script_passes(const std::string& script, const std::string& args, int timeout_s);
 
 // Polls `done` every `interval` until it holds (true) or `timeout` passes (false).
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout,
