@@ -11,43 +11,18 @@ set -uo pipefail
 count=${1:-1000} rate=${2:-5000} conc=${3:-500}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-build=${VPDND_BUILD_DIR:-$repo/build}
-vpdnd=$build/vpdnd dial=$build/vpdn-dial
-tag=$$
-ns_user=vsr-user-$tag ns_lac=vsr-lac-$tag ns_lns=vsr-lns-$tag
-namespaces=("$ns_user" "$ns_lac" "$ns_lns")
-work=$(mktemp -d /tmp/vsr.XXXXXX)
-telnet_port=24023
-veth_prefix=vsr$tag
 source "$repo/tests/e2e/lib.sh"
-trap e2e_cleanup EXIT
-trap 'exit 1' INT TERM
-need_root_tools ip expect timeout
-[ -x "$vpdnd" ] && [ -x "$dial" ] || skip "build $vpdnd and $dial first"
+e2e_init vsr 24023 user lac lns
+e2e_begin ip expect timeout
 make_namespaces
 veth "$ns_user" eth0 "$ns_lac" eth1
 veth "$ns_lac" eth2 "$ns_lns" eth1
 in_ns "$ns_lac" ip addr add 10.241.1.1/24 dev eth2
 in_ns "$ns_lns" ip addr add 10.241.1.2/24 dev eth1
-users() { for i in $(seq 1 "$count"); do printf 'local-user u%d@corp.com\n password simple pw\n service-type ppp\n' "$i"; done; }
-cat >"$work/lac.cfg" <<CFG
-sysname LAC
-l2tp enable
-domain corp.com
- authentication ppp local
-interface virtual-template 1
- ppp authentication-mode chap
-l2tp-group 1
- tunnel name LAC
- tunnel authentication
- tunnel password simple aabbcc
- start l2tp ip 10.241.1.2 domain corp.com
-interface eth1
- pppoe-server bind virtual-template 1
-user-interface vty 0 4
- authentication-mode none
-$(users)
-CFG
+{
+  pppoe_lac_cfg 10.241.1.2
+  local_users "$count"
+} >"$work/lac.cfg"
 cat >"$work/lns.cfg" <<CFG
 sysname LNS
 l2tp enable
@@ -63,16 +38,11 @@ l2tp-group 1
  tunnel authentication
  tunnel password simple aabbcc
  allow l2tp virtual-template 1 remote LAC
-user-interface vty 0 4
- authentication-mode none
-$(users)
+$(cli_vty)
+$(local_users "$count")
 CFG
-in_ns "$ns_lns" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
-  --config "$work/lns.cfg" >"$work/lns.log" 2>&1 &
-pids+=($!)
-in_ns "$ns_lac" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
-  --config "$work/lac.cfg" >"$work/lac.log" 2>&1 &
-pids+=($!)
+start_box "$ns_lns" lns
+start_box "$ns_lac" lac
 for n in $ns_lns $ns_lac; do wait_for 20 port_open "$n" || fail "$n telnet not listening"; done
 tun=()
 [ "${TUN:-0}" = 1 ] && tun=(--tun)

@@ -8,13 +8,8 @@
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
-tag=$$
-ns=dae-lns-$tag
-namespaces=("$ns")
-work=$(mktemp -d /tmp/dae-sys.XXXXXX)
-telnet_port=24123
-veth_prefix=dae$tag
 source "$repo/tests/e2e/lib.sh"
+e2e_init dae 24123 lns
 e2e_begin ip expect telnet timeout radclient
 make_namespaces
 
@@ -40,25 +35,24 @@ l2tp-group 1
  tunnel name LNS
  tunnel password simple tunnelpw
  allow l2tp virtual-template 1
-user-interface vty 0 4
- authentication-mode none
+$(cli_vty)
 CFG
 
 step "start vpdnd and dial two users"
-start_box "$ns" lns
+start_box "$ns_lns" lns
 lns_pid=$box_pid
-wait_for 10 port_open "$ns" || fail "telnet not listening"
-ip netns exec "$ns" "$dial" --l2tp 127.0.0.1 --secret tunnelpw --hostname LAC \
+wait_for 10 port_open "$ns_lns" || fail "telnet not listening"
+ip netns exec "$ns_lns" "$dial" --l2tp 127.0.0.1 --secret tunnelpw --hostname LAC \
   --user 'u{n}@corp.com' --password pw --count 2 --hold -1 >"$work/dial.log" 2>&1 &
 pids+=($!)
 
-online() { cli "$ns" "display connection" | tr -d '\r'; }
+online() { cli "$ns_lns" "display connection" | tr -d '\r'; }
 has_user() { online | grep -q "$1"; }
 wait_for 20 has_user u2@corp.com || fail "users did not come up"
 wait_for 5 has_user u1@corp.com || fail "u1 did not come up"
 
 dae() {  # dae TYPE SECRET ATTRIBUTES -> radclient's output
-  echo "$3" | ip netns exec "$ns" radclient -x -r 1 -t 2 127.0.0.1:13799 "$1" "$2" 2>&1
+  echo "$3" | ip netns exec "$ns_lns" radclient -x -r 1 -t 2 127.0.0.1:13799 "$1" "$2" 2>&1
 }
 now=$(date +%s)
 
@@ -92,7 +86,7 @@ out=$(dae coa dae-secret 'User-Name = "u2@corp.com", Filter-Id = "x"')
 echo "$out" | grep -q "Received CoA-NAK" || fail "no CoA-NAK: $out"
 
 step "statistics"
-stats=$(cli "$ns" "display radius dynamic-author statistics" | tr -d '\r')
+stats=$(cli "$ns_lns" "display radius dynamic-author statistics" | tr -d '\r')
 echo "$stats"
 echo "$stats" | grep -Eq "Disconnect-ACKs +: 1$" || fail "ACK count"
 echo "$stats" | grep -Eq "Disconnect-NAKs +: 1$" || fail "NAK count"

@@ -33,13 +33,8 @@ set -uo pipefail
 scenario=${1:-nas}
 here=$(cd "$(dirname "$0")" && pwd)
 
-tag=$$
-ns_user=vit-user-$tag ns_lac=vit-lac-$tag ns_lns=vit-lns-$tag ns_corp=vit-corp-$tag
-namespaces=("$ns_user" "$ns_lac" "$ns_lns" "$ns_corp")
-work=$(mktemp -d /tmp/vit-e2e.XXXXXX)
-telnet_port=24023  # inside each namespace, so one port serves both boxes
-veth_prefix=vit$tag
 source "$here/lib.sh"
+e2e_init vit 24023 user lac lns corp
 e2e_begin ip expect telnet ping timeout
 if [ "$scenario" = nas-radius ]; then
   command -v freeradius >/dev/null || skip "freeradius not installed"
@@ -137,33 +132,14 @@ count=1
 # many: E2E_COUNT users (default 200) dialled at E2E_RATE per second (default 100).
 [ "$scenario" = many ] && count=${E2E_COUNT:-200}
 
-cat >"$work/lac.cfg" <<EOF
-sysname LAC
-l2tp enable
-domain corp.com
- authentication ppp local
-local-user alice@corp.com
- password simple alicepw
- service-type ppp
-interface virtual-template 1
- ppp authentication-mode chap
-l2tp-group 1
- tunnel name LAC
- tunnel authentication
- tunnel password simple aabbcc
-$flow
- start l2tp ip 10.240.1.2 domain corp.com
-interface eth1
- pppoe-server bind virtual-template 1
-user-interface vty 0 4
- authentication-mode none
-EOF
-# many: one local user per emulated user (u1..u200@corp.com).
-if [ "$scenario" = many ]; then
-  for i in $(seq 1 $count); do
-    printf 'local-user u%d@corp.com\n password simple pw\n service-type ppp\n' "$i" >>"$work/lac.cfg"
-  done
-fi
+# many: one local user per emulated user (u1..u200@corp.com), on both boxes.
+many_users=""
+[ "$scenario" = many ] && many_users=$(local_users "$count")
+{
+  pppoe_lac_cfg 10.240.1.2 "$flow"
+  local_user alice@corp.com alicepw
+  echo "$many_users"
+} >"$work/lac.cfg"
 
 lns_auth=" authentication ppp local"
 radius_block=""
@@ -204,14 +180,9 @@ $tunnel_auth
 $allow
 $mandatory
 $flow
-user-interface vty 0 4
- authentication-mode none
+$(cli_vty)
+$many_users
 EOF
-if [ "$scenario" = many ]; then
-  for i in $(seq 1 $count); do
-    printf 'local-user u%d@corp.com\n password simple pw\n service-type ppp\n' "$i" >>"$work/lns.cfg"
-  done
-fi
 
 # ---- FreeRADIUS on the LNS's loopback -------------------------------------------------
 if [ "$scenario" = nas-radius ]; then

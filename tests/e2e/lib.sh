@@ -1,7 +1,7 @@
 # Shared by the namespace scripts (tests/e2e/e2e.sh, tests/e2e_auto/e2e_auto.sh,
 # bench/e2e/setup_rate.sh): set-up, polling, telnet CLI, veth and clean-up, so that a fix
 # to how a box is stopped or a namespace removed lands in every script at once.
-# Source it after setting:
+# Source it, then call e2e_init (or set these yourself):
 #   namespaces  - names of the namespaces this run creates (removed by e2e_cleanup)
 #   work        - the run's work dir (box logs are $work/*.log)
 #   telnet_port - the vpdnd telnet port inside each namespace
@@ -27,6 +27,23 @@ need_root_tools() {
   [ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
   for t in "$@"; do command -v "$t" >/dev/null || skip "$t not installed"; done
   [ -c /dev/net/tun ] || skip "/dev/net/tun missing"
+}
+
+# e2e_init NAME PORT ROLE...: names this run: namespace NAME-ROLE-<pid> in ns_ROLE for each
+# ROLE (all of them in namespaces), work dir /tmp/NAME.XXXXXX, every box's telnet on PORT
+# inside its own namespace (so one port serves them all), veths NAME<pid>-a/-b. NAME short:
+# interface names have 15 characters.
+e2e_init() {
+  local name=$1 role
+  telnet_port=$2
+  shift 2
+  namespaces=()
+  for role in "$@"; do
+    printf -v "ns_$role" '%s' "$name-$role-$$"
+    namespaces+=("$name-$role-$$")
+  done
+  work=$(mktemp -d "/tmp/$name.XXXXXX")
+  veth_prefix=$name$$
 }
 
 # e2e_begin TOOL...: the clean-up traps, then skips unless need_root_tools TOOL... holds and
@@ -148,4 +165,63 @@ veth() {  # veth NS_A IF_A NS_B IF_B: a veth pair between two namespaces, both e
   ip link set "$veth_prefix-a" netns "$1" && ip link set "$veth_prefix-b" netns "$3"
   in_ns "$1" ip link set "$veth_prefix-a" name "$2" && in_ns "$3" ip link set "$veth_prefix-b" name "$4"
   in_ns "$1" ip link set "$2" up && in_ns "$3" ip link set "$4" up
+}
+
+# cli_vty: the vty configuration cli() relies on (telnet without a login).
+cli_vty() { printf 'user-interface vty 0 4\n authentication-mode none\n'; }
+
+# local_user NAME PASSWORD: the configuration of one local PPP user.
+local_user() { printf 'local-user %s\n password simple %s\n service-type ppp\n' "$1" "$2"; }
+# local_users COUNT: users u1..uCOUNT@corp.com, password pw (what vpdn-dial --user 'u{n}@corp.com'
+# --password pw dials).
+local_users() {
+  local i
+  for i in $(seq 1 "$1"); do local_user "u$i@corp.com" pw; done
+}
+
+# pppoe_lac_cfg LNS_IP [LINE...]: a LAC's configuration: PPPoE on eth1 with CHAP, users of
+# domain corp.com (checked locally) sent by l2tp-group 1 to LNS_IP with tunnel
+# authentication (password aabbcc); each LINE is added to the l2tp-group. The caller adds
+# the users.
+pppoe_lac_cfg() {
+  local lns=$1
+  shift
+  cat <<CFG
+sysname LAC
+l2tp enable
+domain corp.com
+ authentication ppp local
+interface virtual-template 1
+ ppp authentication-mode chap
+l2tp-group 1
+ tunnel name LAC
+ tunnel authentication
+ tunnel password simple aabbcc
+$(printf '%s\n' "$@")
+ start l2tp ip $lns domain corp.com
+interface eth1
+ pppoe-server bind virtual-template 1
+$(cli_vty)
+CFG
+}
+
+# client_lns_cfg NET AUTH USER PASSWORD: an LNS for client-initiated L2TP without tunnel
+# authentication: virtual-template 1 at NET.1/24 with PPP authentication-mode AUTH, pool
+# NET.10 to NET.250, one local user (domain system).
+client_lns_cfg() {
+  cat <<CFG
+sysname LNS
+l2tp enable
+ip pool 1 $1.10 $1.250
+domain system
+$(local_user "$3" "$4")
+interface virtual-template 1
+ ppp authentication-mode $2
+ ip address $1.1 255.255.255.0
+ remote address pool 1
+l2tp-group 1
+ undo tunnel authentication
+ allow l2tp virtual-template 1
+$(cli_vty)
+CFG
 }

@@ -22,38 +22,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 dial=""  # both ends are vpdnd
 
-tag=$$
-ns_cli=vac-cli-$tag ns_lns=vac-lns-$tag
-namespaces=("$ns_cli" "$ns_lns")
-work=$(mktemp -d /tmp/vac-e2e.XXXXXX)
-telnet_port=26523  # inside each namespace
-l2tp_port=26501    # the client's `l2tp listen-port`; the LNS listens on 1701 in its own
-                   # namespace (a LAC always dials the LNS's port 1701)
-veth_prefix=vac$tag
+l2tp_port=26501  # the client's `l2tp listen-port`; the LNS listens on 1701 in its own
+                 # namespace (a LAC always dials the LNS's port 1701)
 source "$repo/tests/e2e/lib.sh"
+e2e_init vac 26523 cli lns
 e2e_begin ip expect telnet ping timeout
 
 step "topology"
 two_boxes "$ns_cli" 10.241.1.2/24 "$ns_lns" 10.241.1.1/24
 
-cat >"$work/lns.cfg" <<CFG
-sysname LNS
-l2tp enable
-ip pool 1 192.168.241.10 192.168.241.250
-domain system
-local-user box1
- password simple box1pw
- service-type ppp
-interface virtual-template 1
- ppp authentication-mode chap
- ip address 192.168.241.1 255.255.255.0
- remote address pool 1
-l2tp-group 1
- undo tunnel authentication
- allow l2tp virtual-template 1
-user-interface vty 0 4
- authentication-mode none
-CFG
+client_lns_cfg 192.168.241 chap box1 box1pw >"$work/lns.cfg"
 cat >"$work/cli.cfg" <<CFG
 sysname BOX
 l2tp enable
@@ -66,8 +44,7 @@ interface virtual-template 1
  ppp chap user box1
  ppp chap password simple box1pw
  l2tp-auto-client l2tp-group 1
-user-interface vty 0 4
- authentication-mode none
+$(cli_vty)
 CFG
 
 step "start vpdnd LNS and auto client"

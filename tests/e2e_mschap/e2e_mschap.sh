@@ -18,36 +18,14 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
-tag=$$
-ns_user=vms-user-$tag ns_lns=vms-lns-$tag
-namespaces=("$ns_user" "$ns_lns")
-work=$(mktemp -d /tmp/vms-e2e.XXXXXX)
-telnet_port=26623
-veth_prefix=vms$tag
 source "$repo/tests/e2e/lib.sh"
+e2e_init vms 26623 user lns
 e2e_begin ip expect telnet ping timeout
 
 step "topology"
 two_boxes "$ns_user" 10.243.1.2/24 "$ns_lns" 10.243.1.1/24
 
-cat >"$work/lns.cfg" <<CFG
-sysname LNS
-l2tp enable
-ip pool 1 192.168.243.10 192.168.243.250
-domain system
-local-user alice
- password simple alicepw
- service-type ppp
-interface virtual-template 1
- ppp authentication-mode ms-chap-v2
- ip address 192.168.243.1 255.255.255.0
- remote address pool 1
-l2tp-group 1
- undo tunnel authentication
- allow l2tp virtual-template 1
-user-interface vty 0 4
- authentication-mode none
-CFG
+client_lns_cfg 192.168.243 ms-chap-v2 alice alicepw >"$work/lns.cfg"
 
 step "start vpdnd LNS"
 start_box "$ns_lns" lns

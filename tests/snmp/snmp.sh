@@ -10,24 +10,11 @@
 {
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-build=${VPDND_BUILD_DIR:-$repo/build}
-vpdnd=$build/vpdnd
-dial=$build/vpdn-dial
 
-tag=$$
-ns=snmp-lns-$tag
-namespaces=("$ns")
-work=$(mktemp -d /tmp/snmp-sys.XXXXXX)
-telnet_port=24161
-veth_prefix=snmp$tag
 source "$repo/tests/e2e/lib.sh"
-trap e2e_cleanup EXIT
-trap 'exit 1' INT TERM
-
-need_root_tools ip expect telnet timeout snmpwalk snmpbulkwalk snmpget snmptrapd
+e2e_init snmp 24161 lns
+e2e_begin ip expect telnet timeout snmpwalk snmpbulkwalk snmpget snmptrapd
 [ -x /usr/sbin/snmpd ] || skip "snmpd not installed"
-[ -x "$vpdnd" ] || skip "$vpdnd not built"
-[ -x "$dial" ] || skip "$dial not built"
 make_namespaces
 
 users=200
@@ -47,8 +34,7 @@ l2tp-group 1
  tunnel name LNS
  tunnel password simple tunnelpw
  allow l2tp virtual-template 1
-user-interface vty 0 4
- authentication-mode none
+$(cli_vty)
 snmp-agent
 snmp-agent port 16161
 snmp-agent community read vpdnRO
@@ -65,19 +51,19 @@ CFG
 step "start snmptrapd and vpdnd"
 mkdir -p "$work/trapd"
 printf 'authCommunity log vpdnRO\n' >"$work/snmptrapd.conf"
-ip netns exec "$ns" env SNMP_PERSISTENT_DIR="$work/trapd" MIBS= snmptrapd -f -C -c "$work/snmptrapd.conf" \
+ip netns exec "$ns_lns" env SNMP_PERSISTENT_DIR="$work/trapd" MIBS= snmptrapd -f -C -c "$work/snmptrapd.conf" \
   -On -Lf "$work/traps.log" udp:127.0.0.1:16162 &
 pids+=($!)
-ip netns exec "$ns" "$vpdnd" --no-console --telnet-port $telnet_port --config "$work/lns.cfg" \
+ip netns exec "$ns_lns" "$vpdnd" --no-console --telnet-port $telnet_port --config "$work/lns.cfg" \
   --snmp-run-dir "$work/snmp" >"$work/lns.log" 2>&1 &
 lns_pid=$!
 pids+=($lns_pid)
-wait_for 10 port_open "$ns" || fail "telnet not listening"
+wait_for 10 port_open "$ns_lns" || fail "telnet not listening"
 
 snmp_v2() {  # snmp_v2 TOOL COMMUNITY ARGS...
   local tool=$1 community=$2
   shift 2
-  in_ns "$ns" env MIBS= "$tool" -v2c -c "$community" -On -t 2 -r 1 127.0.0.1:16161 "$@"
+  in_ns "$ns_lns" env MIBS= "$tool" -v2c -c "$community" -On -t 2 -r 1 127.0.0.1:16161 "$@"
 }
 agent_serves() { snmp_v2 snmpget vpdnRO $mib.1.1.2.2.0 2>/dev/null | grep -q '"vpdnd"'; }
 wait_for 15 agent_serves || {
@@ -88,15 +74,15 @@ wait_for 15 agent_serves || {
 [ "$(stat -c %a "$work/snmp/snmpd.conf")" = 600 ] || fail "snmpd.conf not 0600"
 
 step "dial $users users"
-ip netns exec "$ns" "$dial" --l2tp 127.0.0.1 --secret tunnelpw --hostname LAC \
+ip netns exec "$ns_lns" "$dial" --l2tp 127.0.0.1 --secret tunnelpw --hostname LAC \
   --user 'u{n}@corp.com' --password pw --count $users --hold -1 --quiet >"$work/dial.log" 2>&1 &
 pids+=($!)
-session_count() { cli "$ns" "display l2tp session statistics" | tr -d '\r' | sed -n 's/.*Total session = //p'; }
+session_count() { cli "$ns_lns" "display l2tp session statistics" | tr -d '\r' | sed -n 's/.*Total session = //p'; }
 all_up() { [ "$(session_count)" = "$users" ]; }
 wait_for 60 all_up || fail "only $(session_count) of $users sessions came up"
 
 step "session table matches display l2tp session"
-cli "$ns" "display l2tp session" | tr -d '\r' >"$work/display-sessions"
+cli "$ns_lns" "display l2tp session" | tr -d '\r' >"$work/display-sessions"
 # LocalSID RemoteSID LocalTID ... User: one "LocalTID LocalSID RemoteSID User" line each.
 awk '$1 ~ /^[0-9]+$/ && NF >= 7 {print $3, $1, $2, $6}' "$work/display-sessions" | sort \
   >"$work/want-sessions"
@@ -119,7 +105,7 @@ echo "walked the L2TP-MIB: $objects objects in $(($(date +%s%3N) - start_ms)) ms
 [ "$objects" -gt $((users * 8)) ] || fail "only $objects objects in the L2TP-MIB"
 
 step "tunnel table matches display l2tp tunnel"
-cli "$ns" "display l2tp tunnel" | tr -d '\r' >"$work/display-tunnels"
+cli "$ns_lns" "display l2tp tunnel" | tr -d '\r' >"$work/display-tunnels"
 # LocalTID RemoteTID RemoteAddress Port Sessions RemoteName State
 awk '$1 ~ /^[0-9]+$/ && NF >= 7 {print $1, $2, $5, $6}' "$work/display-tunnels" | sort \
   >"$work/want-tunnels"
@@ -137,12 +123,12 @@ out=$(snmp_v2 snmpwalk wrongRO $mib 2>&1)
 echo "$out" | grep -q "$mib" && fail "answered a wrong community: $out"
 echo "$out" | grep -qi "timeout" || fail "expected a timeout: $out"
 # v1 is not enabled: the right community over v1 gets nothing either.
-out=$(in_ns "$ns" env MIBS= snmpget -v1 -c vpdnRO -On -t 1 -r 0 127.0.0.1:16161 $mib.1.1.2.2.0 2>&1)
+out=$(in_ns "$ns_lns" env MIBS= snmpget -v1 -c vpdnRO -On -t 1 -r 0 127.0.0.1:16161 $mib.1.1.2.2.0 2>&1)
 echo "$out" | grep -q vpdnd && fail "answered SNMPv1, which is not enabled: $out"
 
 step "SNMPv3 authPriv"
 v3() {  # v3 USER AUTHKEY PRIVKEY OID
-  in_ns "$ns" env MIBS= SNMP_PERSISTENT_DIR="$work/v3client" snmpget -v3 -l authPriv -u "$1" \
+  in_ns "$ns_lns" env MIBS= SNMP_PERSISTENT_DIR="$work/v3client" snmpget -v3 -l authPriv -u "$1" \
     -a SHA -A "$2" -x AES -X "$3" -On -t 2 -r 0 127.0.0.1:16161 "$4" 2>&1
 }
 out=$(v3 nms authpass123 privpass123 $mib.1.1.2.2.0)
@@ -156,11 +142,11 @@ out=$(v3 nms wrongpass123 privpass123 $mib.1.1.2.2.0)
 echo "$out" | grep -q vpdnd && fail "a wrong key was answered: $out"
 
 step "tunnel down -> linkDown at snmptrapd"
-ip netns exec "$ns" "$dial" --l2tp 127.0.0.1 --secret tunnelpw --hostname LAC2 \
+ip netns exec "$ns_lns" "$dial" --l2tp 127.0.0.1 --secret tunnelpw --hostname LAC2 \
   --user "u$((users + 1))@corp.com" --password pw --count 1 --hold -1 --quiet \
   >"$work/dial2.log" 2>&1 &
 pids+=($!)
-lac2_tid() { cli "$ns" "display l2tp tunnel" | tr -d '\r' | awk '$6 == "LAC2" && $7 == "Established" {print $1}'; }
+lac2_tid() { cli "$ns_lns" "display l2tp tunnel" | tr -d '\r' | awk '$6 == "LAC2" && $7 == "Established" {print $1}'; }
 wait_for 20 lac2_tid || fail "the second tunnel did not come up"
 tid=$(lac2_tid)
 ifindex=$((1073741824 + tid))
@@ -171,14 +157,14 @@ limit_trap() { grep -q "OID: \.1\.3\.6\.1\.4\.1\.8072\.9999\.9999\.1701\.0\.1" "
 wait_for 10 limit_trap || fail "no session-limit notification: $(cat "$work/traps.log")"
 grep "1701\.0\.1" "$work/traps.log" | grep -q "1701\.1\.1\.0 = Gauge32: $((users + 1))" ||
   fail "the session-limit notification does not carry the count: $(cat "$work/traps.log")"
-cli "$ns" "reset l2tp tunnel id $tid" >/dev/null
+cli "$ns_lns" "reset l2tp tunnel id $tid" >/dev/null
 link_down() { grep -q "\.1\.3\.6\.1\.6\.3\.1\.1\.5\.3" "$work/traps.log"; }
 wait_for 10 link_down || fail "no linkDown after reset l2tp tunnel: $(cat "$work/traps.log")"
 grep -A12 "\.1\.3\.6\.1\.6\.3\.1\.1\.5\.3" "$work/traps.log" | grep -q '"LAC2"' ||
   fail "linkDown does not name the tunnel: $(cat "$work/traps.log")"
 
 step "undo snmp-agent stops snmpd"
-cli "$ns" "system-view" "undo snmp-agent" >/dev/null
+cli "$ns_lns" "system-view" "undo snmp-agent" >/dev/null
 gone() { ! snmp_v2 snmpget vpdnRO $mib.1.1.2.2.0 2>/dev/null | grep -q vpdnd; }
 wait_for 10 gone || fail "still answering after undo snmp-agent"
 
