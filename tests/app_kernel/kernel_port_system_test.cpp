@@ -20,6 +20,7 @@
 
 #include "app/services/kernel_port.hpp"
 #include "tests/support/netns.hpp"
+#include "tests/support/udp_socket.hpp"
 
 namespace vpdnd::app {
 namespace {
@@ -28,36 +29,8 @@ Ipv4 ip(const char* s) {
   return *Ipv4::parse(s);
 }
 
-int udp(std::uint16_t local, bool reuse_after_bind, std::uint16_t connect_to = 0) {
-  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(0x7f000001);
-  a.sin_port = htons(local);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) {
-    ::close(fd);
-    return -1;
-  }
-  const int on = 1;
-  if (reuse_after_bind) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-  if (connect_to) {
-    sockaddr_in b = a;
-    b.sin_port = htons(connect_to);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&b), sizeof b) < 0) {
-      ::close(fd);
-      return -1;
-    }
-  }
-  return fd;
-}
-
-struct Fd {
-  int fd;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
+using test::Fd;
+using test::loopback_udp;
 
 class NullTun final : public vpdn::IpPort {
  public:
@@ -111,8 +84,8 @@ TEST(KernelPortSystem, SessionMovesIntoPppNAndBack) {
   ASSERT_TRUE(ns.enter());
 
   constexpr std::uint16_t kLns = 23034, kLac = 23035;
-  Fd engine{udp(kLns, true)};
-  Fd lac{udp(kLac, false, kLns)};
+  Fd engine{loopback_udp(kLns, 0, /*reuse_after_bind=*/true)};
+  Fd lac{loopback_udp(kLac, kLns)};
   ASSERT_GE(engine.fd, 0);
   ASSERT_GE(lac.fd, 0);
 

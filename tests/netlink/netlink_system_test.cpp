@@ -11,6 +11,7 @@
 #include <chrono>
 
 #include "netlink/netlink.hpp"
+#include "tests/support/ipv4_packet.hpp"
 #include "tests/support/netns.hpp"
 
 namespace vpdnd::netlink {
@@ -36,17 +37,7 @@ std::uint16_t ip_checksum(const std::uint8_t* p, std::size_t n) {
 // IPv4/UDP datagram with a valid header checksum and UDP checksum 0 (allowed for IPv4).
 Bytes udp_packet(Ipv4 src, Ipv4 dst, std::uint16_t sport, std::uint16_t dport,
                  std::string_view data) {
-  std::size_t total = 28 + data.size();
-  Bytes p(total, 0);
-  p[0] = 0x45;
-  p[2] = static_cast<std::uint8_t>(total >> 8);
-  p[3] = static_cast<std::uint8_t>(total);
-  p[8] = 64;
-  p[9] = 17;
-  for (int i = 0; i < 4; ++i) {
-    p[12 + i] = static_cast<std::uint8_t>(src.value >> (24 - 8 * i));
-    p[16 + i] = static_cast<std::uint8_t>(dst.value >> (24 - 8 * i));
-  }
+  Bytes p = test::ipv4_packet(src, dst, 17, 28 + data.size());
   std::uint16_t c = ip_checksum(p.data(), 20);
   p[10] = static_cast<std::uint8_t>(c >> 8);
   p[11] = static_cast<std::uint8_t>(c);

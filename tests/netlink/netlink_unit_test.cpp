@@ -6,32 +6,22 @@
 #include <cstring>
 
 #include "netlink/netlink.hpp"
+#include "tests/support/ipv4_packet.hpp"
 
 namespace vpdnd::netlink {
 namespace {
 
-Bytes ipv4_packet(Ipv4 src, Ipv4 dst, std::size_t total = 28) {
-  Bytes p(total, 0);
-  p[0] = 0x45;
-  p[2] = static_cast<std::uint8_t>(total >> 8);
-  p[3] = static_cast<std::uint8_t>(total);
-  p[8] = 64;
-  p[9] = 17;
-  for (int i = 0; i < 4; ++i) {
-    p[12 + i] = static_cast<std::uint8_t>(src.value >> (24 - 8 * i));
-    p[16 + i] = static_cast<std::uint8_t>(dst.value >> (24 - 8 * i));
-  }
-  return p;
-}
+using test::ipv4_packet;
+constexpr std::uint8_t kUdp = 17;
 
 TEST(Ipv4Peek, ReadsSourceAndDestination) {
-  auto p = ipv4_packet(*Ipv4::parse("10.1.2.3"), *Ipv4::parse("192.168.7.9"));
+  auto p = ipv4_packet(*Ipv4::parse("10.1.2.3"), *Ipv4::parse("192.168.7.9"), kUdp);
   EXPECT_EQ(ipv4_destination(p)->to_string(), "192.168.7.9");
   EXPECT_EQ(ipv4_source(p)->to_string(), "10.1.2.3");
 }
 
 TEST(Ipv4Peek, RejectsShortAndNonIpv4) {
-  auto p = ipv4_packet(Ipv4{1}, Ipv4{2});
+  auto p = ipv4_packet(Ipv4{1}, Ipv4{2}, kUdp);
   EXPECT_FALSE(ipv4_destination(ByteView(p).first(19)));
   p[0] = 0x65;  // IPv6 version nibble
   EXPECT_FALSE(ipv4_destination(p));
@@ -45,8 +35,8 @@ TEST(AddressMap, FindsSessionForPacketAndCountsMisses) {
   EXPECT_TRUE(map.insert(*Ipv4::parse("10.0.0.5"), 77));
   EXPECT_FALSE(map.insert(*Ipv4::parse("10.0.0.5"), 78));  // one session per address
   DataPlaneCounters c;
-  auto hit = ipv4_packet(Ipv4{1}, *Ipv4::parse("10.0.0.5"));
-  auto miss = ipv4_packet(Ipv4{1}, *Ipv4::parse("10.0.0.6"));
+  auto hit = ipv4_packet(Ipv4{1}, *Ipv4::parse("10.0.0.5"), kUdp);
+  auto miss = ipv4_packet(Ipv4{1}, *Ipv4::parse("10.0.0.6"), kUdp);
   Bytes junk{0x60, 0, 0};
   ASSERT_NE(map.find_for_packet(hit, c), nullptr);
   EXPECT_EQ(*map.find_for_packet(hit, c), 77u);

@@ -10,35 +10,29 @@
 
 #include "netlink/netlink.hpp"
 #include "tests/support/netns.hpp"
+#include "tests/support/udp_socket.hpp"
 
 namespace vpdnd::netlink {
 namespace {
 
-// A UDP socket bound to 127.0.0.1:local and connected to 127.0.0.1:remote (the kernel's
-// L2TP transmit path uses the connected destination).
-int connected_udp(std::uint16_t local, std::uint16_t remote) {
-  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(0x7f000001);
-  a.sin_port = htons(local);
-  sockaddr_in b = a;
-  b.sin_port = htons(remote);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 ||
-      ::connect(fd, reinterpret_cast<sockaddr*>(&b), sizeof b) < 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
+using test::Fd;
+using test::loopback_udp;
 
-struct Fd {
+// One end of the test's tunnel: its socket's port and its own tunnel and session ids.
+struct End {
   int fd;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
+  std::uint16_t port, tunnel_id, session_id;
 };
+
+// The channel parameters of end `me` talking to end `peer`.
+PppoL2tpParams channel(const End& me, const End& peer) {
+  return {.udp_fd = me.fd,
+          .peer = {*Ipv4::parse("127.0.0.1"), peer.port},
+          .tunnel_id = me.tunnel_id,
+          .session_id = me.session_id,
+          .peer_tunnel_id = peer.tunnel_id,
+          .peer_session_id = peer.session_id};
+}
 
 TEST(PppoL2tpChannelSystem, UnitAppearsAndDisappears) {
   std::string reason;
@@ -51,8 +45,8 @@ TEST(PppoL2tpChannelSystem, UnitAppearsAndDisappears) {
   ASSERT_TRUE(ns.ok());
   ASSERT_TRUE(ns.enter());
 
-  Fd a{connected_udp(23024, 23025)};
-  Fd b{connected_udp(23025, 23024)};
+  Fd a{loopback_udp(23024, 23025)};
+  Fd b{loopback_udp(23025, 23024)};
   ASSERT_GE(a.fd, 0);
   ASSERT_GE(b.fd, 0);
 
@@ -67,21 +61,10 @@ TEST(PppoL2tpChannelSystem, UnitAppearsAndDisappears) {
 
   std::string name_a, name_b;
   {
-    PppoL2tpParams pa{.udp_fd = a.fd,
-                      .peer = {*Ipv4::parse("127.0.0.1"), 23025},
-                      .tunnel_id = 301,
-                      .session_id = 31,
-                      .peer_tunnel_id = 302,
-                      .peer_session_id = 32};
-    PppoL2tpParams pb{.udp_fd = b.fd,
-                      .peer = {*Ipv4::parse("127.0.0.1"), 23024},
-                      .tunnel_id = 302,
-                      .session_id = 32,
-                      .peer_tunnel_id = 301,
-                      .peer_session_id = 31};
-    auto ca = PppoL2tpChannel::open(pa);
+    const End end_a{a.fd, 23024, 301, 31}, end_b{b.fd, 23025, 302, 32};
+    auto ca = PppoL2tpChannel::open(channel(end_a, end_b));
     ASSERT_TRUE(ca) << ca.error().message;
-    auto cb = PppoL2tpChannel::open(pb);
+    auto cb = PppoL2tpChannel::open(channel(end_b, end_a));
     ASSERT_TRUE(cb) << cb.error().message;
     EXPECT_GE((*ca)->channel_index(), 0);
     EXPECT_GE((*ca)->unit(), 0);

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/ipv4_packet.hpp"
 #include "tests/support/no_radius.hpp"
 #include "vpdn/calls.hpp"
 
@@ -91,17 +92,9 @@ struct User final : ppp::PppLowerLayer, ppp::PppListener {
   void on_down(ppp::DownReason r, std::string_view) override { down = r; }
 };
 
+// An ICMP-protocol packet (header only).
 [[maybe_unused]] Bytes ip_packet(Ipv4 src, Ipv4 dst) {
-  Bytes p(28, 0);
-  p[0] = 0x45;
-  p[3] = 28;
-  p[8] = 64;
-  p[9] = 1;
-  for (int i = 0; i < 4; ++i) {
-    p[12 + i] = static_cast<std::uint8_t>(src.value >> (24 - 8 * i));
-    p[16 + i] = static_cast<std::uint8_t>(dst.value >> (24 - 8 * i));
-  }
-  return p;
+  return test::ipv4_packet(src, dst, 1);
 }
 
 struct FakeAccess final : AccessPort {
