@@ -59,13 +59,8 @@ class AutoClientTest : public ::testing::Test {
     aaa_ = std::make_unique<aaa::Aaa>(store, timers, radius);
     lns_calls = std::make_unique<LnsCalls>(store, timers, *aaa_, lns_l2tp, lns_ip);
     client = std::make_unique<AutoClients>(store, timers, client_l2tp, client_ip);
-    std::uint8_t s1 = 1, s2 = 100;
-    lns_calls->set_random([s1](std::span<std::uint8_t> out) mutable {
-      for (auto& b : out) b = s1++;
-    });
-    client->set_random([s2](std::span<std::uint8_t> out) mutable {
-      for (auto& b : out) b = s2++;
-    });
+    lns_calls->set_random(counter_random(1));
+    client->set_random(counter_random(100));
   }
 
   // The last placed call is answered: both sides see the session.
@@ -73,38 +68,26 @@ class AutoClientTest : public ::testing::Test {
     ASSERT_FALSE(client_l2tp.placed.empty());
     lns_id_ = lns_id;
     client_id_ = client_id;
-    IncomingSession in;
-    in.ref = lns_id;
-    in.group = 1;
-    in.virtual_template = 1;
-    lns_calls->on_call_up(in);
+    lns_calls->on_call_up(incoming_call(lns_id));
     client_l2tp.placed.back().up(client_id);
   }
 
   void pump() {
     for (int i = 0; i < 1000 && (!client_l2tp.to_peer.empty() || !lns_l2tp.to_peer.empty()); ++i) {
-      while (!client_l2tp.to_peer.empty()) {
-        auto [c, f] = std::move(client_l2tp.to_peer.front());
-        client_l2tp.to_peer.pop_front();
-        EXPECT_EQ(c, client_id_);
-        lns_calls->on_l2tp_data(lns_id_, f);
-      }
-      while (!lns_l2tp.to_peer.empty()) {
-        auto [c, f] = std::move(lns_l2tp.to_peer.front());
-        lns_l2tp.to_peer.pop_front();
-        EXPECT_EQ(c, lns_id_);
-        client->on_l2tp_data(client_id_, f);
-      }
+      drain(client_l2tp.to_peer, [&](const auto& m) {
+        EXPECT_EQ(m.first, client_id_);
+        lns_calls->on_l2tp_data(lns_id_, m.second);
+      });
+      drain(lns_l2tp.to_peer, [&](const auto& m) {
+        EXPECT_EQ(m.first, lns_id_);
+        client->on_l2tp_data(client_id_, m.second);
+      });
       timers.run_due();
     }
   }
 
   void run(Duration d) {
-    for (int i = 0; i < 50; ++i) {
-      pump();
-      timers.advance(d / 50);
-    }
-    pump();
+    run_for(timers, d, 50, [this] { pump(); });
   }
 
   config::ConfigStore store;

@@ -15,6 +15,7 @@
 
 #include "tests/support/ipv4_packet.hpp"
 #include "tests/support/no_radius.hpp"
+#include "tests/vpdn_calls/harness.hpp"
 #include "vpdn/calls.hpp"
 
 namespace vpdnd::vpdn {

@@ -36,10 +36,21 @@ void lns_config(config::RunningConfig& c, bool mandatory_chap, bool mandatory_lc
   g.mandatory_lcp = mandatory_lcp;
 }
 
-std::function<void(std::span<std::uint8_t>)> counter_random(std::uint8_t seed) {
-  return [seed](std::span<std::uint8_t> out) mutable {
-    for (auto& b : out) b = seed++;
-  };
+// The user dialling over PPPoE (MRU 1492) as `name` with `password`.
+ppp::SessionConfig pppoe_user(const std::string& name, const std::string& password,
+                              std::uint8_t seed) {
+  ppp::SessionConfig sc = user_config(name, password, counter_random(seed));
+  sc.mru = 1492;
+  return sc;
+}
+
+// The PPPoE session `id` on eth1, bound to virtual-template 1.
+AccessCall pppoe_call(AccessId id) {
+  AccessCall in;
+  in.id = id;
+  in.interface = "eth1";
+  in.virtual_template = 1;
+  return in;
 }
 
 class LacCallsTest : public ::testing::Test {
@@ -65,46 +76,26 @@ class LacCallsTest : public ::testing::Test {
   }
 
   void dial(const std::string& name, const std::string& password) {
-    ppp::SessionConfig sc;
-    sc.mode = ppp::SessionMode::client;
-    sc.user = name;
-    sc.password = password;
-    sc.mru = 1492;
-    sc.tag = "user";
-    sc.random = counter_random(100);
-    client = std::make_unique<ppp::PppSession>(sc, user, user, timers);
-    AccessCall in;
-    in.id = id;
-    in.interface = "eth1";
+    client = std::make_unique<ppp::PppSession>(pppoe_user(name, password, 100), user, user, timers);
+    AccessCall in = pppoe_call(id);
     in.calling_number = "02:00:00:00:00:01";
-    in.virtual_template = 1;
     calls->on_access_up(in);
     client->start();
   }
 
   void pump() {
     for (int i = 0; i < 1000 && (!access.to_user.empty() || !user.out.empty()); ++i) {
-      while (!user.out.empty()) {
-        Bytes f = std::move(user.out.front());
-        user.out.pop_front();
-        calls->on_access_frame(id, f);
-      }
-      while (!access.to_user.empty()) {
-        auto [a, f] = std::move(access.to_user.front());
-        access.to_user.pop_front();
-        EXPECT_EQ(a, id);
-        seen_by_user.push_back(f);
-        if (client) client->receive(f);
-      }
+      drain(user.out, [&](const Bytes& f) { calls->on_access_frame(id, f); });
+      drain(access.to_user, [&](const auto& m) {
+        EXPECT_EQ(m.first, id);
+        seen_by_user.push_back(m.second);
+        if (client) client->receive(m.second);
+      });
       timers.run_due();
     }
   }
   void run(Duration d) {
-    for (int i = 0; i < 50; ++i) {
-      pump();
-      timers.advance(d / 50);
-    }
-    pump();
+    run_for(timers, d, 50, [this] { pump(); });
   }
 
   config::ConfigStore store;
@@ -442,10 +433,7 @@ class Bridge {
         on_down(end);
       };
       cb.on_up(c);
-      IncomingSession in;
-      in.ref = c;
-      in.group = 1;
-      in.virtual_template = 1;
+      IncomingSession in = incoming_call(c);
       in.proxy = p.proxy;
       in.peer_name = "LAC";
       b->lns->on_call_up(in);
@@ -489,57 +477,28 @@ class CallsChainTest : public ::testing::TestWithParam<std::pair<bool, bool>> {
   }
   void pump() {
     for (int i = 0; i < 1000; ++i) {
-      bool any = false;
-      while (!user.out.empty()) {
-        any = true;
-        Bytes f = std::move(user.out.front());
-        user.out.pop_front();
-        lac->on_access_frame(id, f);
-      }
-      while (!access.to_user.empty()) {
-        any = true;
-        auto [a, f] = std::move(access.to_user.front());
-        access.to_user.pop_front();
-        seen_by_user.push_back(f);
-        if (client) client->receive(f);
-      }
-      while (!bridge.to_lns.empty()) {
-        any = true;
-        auto [c, f] = std::move(bridge.to_lns.front());
-        bridge.to_lns.pop_front();
-        lns->on_l2tp_data(c, f);
-      }
-      while (!bridge.to_lac.empty()) {
-        any = true;
-        auto [c, f] = std::move(bridge.to_lac.front());
-        bridge.to_lac.pop_front();
-        lac->on_l2tp_data(c, f);
-      }
+      bool any = drain(user.out, [&](const Bytes& f) { lac->on_access_frame(id, f); });
+      any = drain(access.to_user,
+                  [&](const auto& m) {
+                    seen_by_user.push_back(m.second);
+                    if (client) client->receive(m.second);
+                  }) ||
+            any;
+      any =
+          drain(bridge.to_lns, [&](const auto& m) { lns->on_l2tp_data(m.first, m.second); }) || any;
+      any =
+          drain(bridge.to_lac, [&](const auto& m) { lac->on_l2tp_data(m.first, m.second); }) || any;
       timers.run_due();
       if (!any) break;
     }
   }
   void run(Duration d) {
-    for (int i = 0; i < 100; ++i) {
-      pump();
-      timers.advance(d / 100);
-    }
-    pump();
+    run_for(timers, d, 100, [this] { pump(); });
   }
   void dial(const std::string& pw) {
-    ppp::SessionConfig sc;
-    sc.mode = ppp::SessionMode::client;
-    sc.user = "alice@corp.com";
-    sc.password = pw;
-    sc.mru = 1492;
-    sc.tag = "user";
-    sc.random = counter_random(150);
-    client = std::make_unique<ppp::PppSession>(sc, user, user, timers);
-    AccessCall in;
-    in.id = id;
-    in.interface = "eth1";
-    in.virtual_template = 1;
-    lac->on_access_up(in);
+    client = std::make_unique<ppp::PppSession>(pppoe_user("alice@corp.com", pw, 150), user, user,
+                                               timers);
+    lac->on_access_up(pppoe_call(id));
     client->start();
   }
 

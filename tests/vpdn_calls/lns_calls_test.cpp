@@ -28,55 +28,30 @@ class LnsCallsTest : public ::testing::Test {
     lns_group(c, 1, 1);
     aaa_ = std::make_unique<aaa::Aaa>(store, timers, radius);
     calls = std::make_unique<LnsCalls>(store, timers, *aaa_, l2tp, ip);
-    std::uint8_t seed = 1;
-    calls->set_random([seed](std::span<std::uint8_t> out) mutable {
-      for (auto& b : out) b = seed++;
-    });
+    calls->set_random(counter_random(1));
   }
 
   void dial(const std::string& password) {
-    ppp::SessionConfig sc;
-    sc.mode = ppp::SessionMode::client;
-    sc.user = "alice@corp.com";
-    sc.password = password;
-    sc.tag = "user";
-    std::uint8_t seed = 100;
-    sc.random = [seed](std::span<std::uint8_t> out) mutable {
-      for (auto& b : out) b = seed++;
-    };
-    client = std::make_unique<ppp::PppSession>(sc, user, user, timers);
-    IncomingSession in;
-    in.ref = id;
-    in.group = 1;
-    in.virtual_template = 1;
-    calls->on_call_up(in);
+    client = std::make_unique<ppp::PppSession>(
+        user_config("alice@corp.com", password, counter_random(100)), user, user, timers);
+    calls->on_call_up(incoming_call(id));
     client->start();
   }
 
   // Delivers frames both ways until quiet.
   void pump() {
     for (int i = 0; i < 1000 && (!l2tp.to_peer.empty() || !user.out.empty()); ++i) {
-      while (!user.out.empty()) {
-        Bytes f = std::move(user.out.front());
-        user.out.pop_front();
-        calls->on_l2tp_data(id, f);
-      }
-      while (!l2tp.to_peer.empty()) {
-        auto [c, f] = std::move(l2tp.to_peer.front());
-        l2tp.to_peer.pop_front();
-        EXPECT_EQ(c, id);
-        if (client) client->receive(f);
-      }
+      drain(user.out, [&](const Bytes& f) { calls->on_l2tp_data(id, f); });
+      drain(l2tp.to_peer, [&](const auto& m) {
+        EXPECT_EQ(m.first, id);
+        if (client) client->receive(m.second);
+      });
       timers.run_due();
     }
   }
 
   void run(Duration d) {
-    for (int i = 0; i < 50; ++i) {
-      pump();
-      timers.advance(d / 50);
-    }
-    pump();
+    run_for(timers, d, 50, [this] { pump(); });
   }
 
   std::uint32_t in_use() {
@@ -393,9 +368,7 @@ TEST_F(LnsCallsTest, CloseTemplateEndsOnlyThatTemplatesCalls) {
 }
 
 TEST_F(LnsCallsTest, MissingTemplateIsRefused) {
-  IncomingSession in;
-  in.ref = id;
-  in.group = 1;
+  IncomingSession in = incoming_call(id);
   in.virtual_template = 42;
   calls->on_call_up(in);
   ASSERT_EQ(l2tp.hangups.size(), 1u);

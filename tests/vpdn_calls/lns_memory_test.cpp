@@ -17,6 +17,7 @@
 #include "common/log.hpp"
 #include "tests/support/no_radius.hpp"
 #include "tests/vpdn_calls/config.hpp"
+#include "tests/vpdn_calls/harness.hpp"
 #include "tests/vpdn_calls/heap_count.hpp"
 #include "vpdn/calls.hpp"
 
@@ -92,6 +93,12 @@ struct BarePair final : ppp::PppLowerLayer,
   void release(Ipv4) override {}
 };
 
+// Dial-in user `n` (user1234/pw). The LNS's magic numbers are 01 02 03 04 (its set_random):
+// the users' never match them (high bit set), or LCP would see a loop.
+ppp::SessionConfig numbered_user(int n) {
+  return user_config("user1234", "pw", counter_random(static_cast<std::uint8_t>(n), 0x80));
+}
+
 class LnsMemoryTest : public ::testing::Test {
  protected:
   LnsMemoryTest() {
@@ -105,10 +112,7 @@ class LnsMemoryTest : public ::testing::Test {
     lns_group(c, 1, 1);
     aaa_ = std::make_unique<aaa::Aaa>(store, timers, radius);
     calls = std::make_unique<LnsCalls>(store, timers, *aaa_, wire, tun);
-    std::uint8_t seed = 1;
-    calls->set_random([seed](std::span<std::uint8_t> out) mutable {
-      for (auto& b : out) b = seed++;
-    });
+    calls->set_random(counter_random(1));
   }
   ~LnsMemoryTest() override {
     LogBus::instance().set_stderr(true);
@@ -123,24 +127,9 @@ class LnsMemoryTest : public ::testing::Test {
       hc::Paused p;
       auto& u = users[id];
       u = std::make_unique<User>();
-      ppp::SessionConfig sc;
-      sc.mode = ppp::SessionMode::client;
-      sc.user = "user1234";
-      sc.password = "pw";
-      sc.tag = "user";
-      // The LNS's magic numbers are 01 02 03 04 (set_random below): the users' never
-      // match them (high bit set), or LCP would see a loop.
-      std::uint8_t seed = static_cast<std::uint8_t>(n);
-      sc.random = [seed](std::span<std::uint8_t> out) mutable {
-        for (auto& b : out) b = static_cast<std::uint8_t>(0x80 | seed++);
-      };
-      u->ppp = std::make_unique<ppp::PppSession>(sc, *u, *u, user_timers);
+      u->ppp = std::make_unique<ppp::PppSession>(numbered_user(n), *u, *u, user_timers);
     }
-    IncomingSession in;
-    in.ref = id;
-    in.group = 1;
-    in.virtual_template = 1;
-    calls->on_call_up(in);
+    calls->on_call_up(incoming_call(id));
     hc::Paused p;
     users[id]->ppp->start();
   }
@@ -196,16 +185,8 @@ class LnsMemoryTest : public ::testing::Test {
         hc::Paused p;
         pairs.push_back(std::make_unique<BarePair>(timers, static_cast<std::uint32_t>(i)));
         auto& b = *pairs.back();
-        ppp::SessionConfig uc;
-        uc.mode = ppp::SessionMode::client;
-        uc.user = "user1234";
-        uc.password = "pw";
-        uc.tag = "user";
-        std::uint8_t seed = static_cast<std::uint8_t>(i);
-        uc.random = [seed](std::span<std::uint8_t> out) mutable {
-          for (auto& x : out) x = static_cast<std::uint8_t>(0x80 | seed++);
-        };
-        b.user.ppp = std::make_unique<ppp::PppSession>(uc, b.user, b.user, user_timers);
+        b.user.ppp =
+            std::make_unique<ppp::PppSession>(numbered_user(i), b.user, b.user, user_timers);
       }
       auto& b = *pairs.back();
       ppp::SessionConfig sc = ppp::config_from_template(t);
