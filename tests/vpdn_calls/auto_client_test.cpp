@@ -38,7 +38,7 @@ struct FakeClientIp final : IpPort {
   }
 };
 
-class AutoClientTest : public ::testing::Test {
+class AutoClientTest : public CallsTest {
  protected:
   AutoClientTest() {
     using namespace test_config;
@@ -72,31 +72,22 @@ class AutoClientTest : public ::testing::Test {
     client_l2tp.placed.back().up(client_id);
   }
 
-  void pump() {
-    for (int i = 0; i < 1000 && (!client_l2tp.to_peer.empty() || !lns_l2tp.to_peer.empty()); ++i) {
-      drain(client_l2tp.to_peer, [&](const auto& m) {
-        EXPECT_EQ(m.first, client_id_);
-        lns_calls->on_l2tp_data(lns_id_, m.second);
-      });
-      drain(lns_l2tp.to_peer, [&](const auto& m) {
-        EXPECT_EQ(m.first, lns_id_);
-        client->on_l2tp_data(client_id_, m.second);
-      });
-      timers.run_due();
-    }
+  bool deliver() override {
+    bool any = drain(client_l2tp.to_peer, [&](const auto& m) {
+      EXPECT_EQ(m.first, client_id_);
+      lns_calls->on_l2tp_data(lns_id_, m.second);
+    });
+    return drain(lns_l2tp.to_peer,
+                 [&](const auto& m) {
+                   EXPECT_EQ(m.first, lns_id_);
+                   client->on_l2tp_data(client_id_, m.second);
+                 }) ||
+           any;
   }
 
-  void run(Duration d) {
-    run_for(timers, d, 50, [this] { pump(); });
-  }
-
-  config::ConfigStore store;
-  ManualTimerService timers;
-  NoRadius radius;
   FakeL2tp lns_l2tp, client_l2tp;
   FakeIp lns_ip;
   FakeClientIp client_ip;
-  std::unique_ptr<aaa::Aaa> aaa_;
   std::unique_ptr<LnsCalls> lns_calls;
   std::unique_ptr<AutoClients> client;
   SessionRef lns_id_{7, 9}, client_id_{3, 4};
@@ -163,23 +154,13 @@ TEST_F(AutoClientTest, DropIsRetriedWithBackOffAndComesUpAgain) {
   timers.advance(4999ms);
   EXPECT_EQ(client_l2tp.placed.size(), 1u);
   timers.advance(1ms);
-  ASSERT_EQ(client_l2tp.placed.size(), 2u);
-  client_l2tp.placed[1].down("no LNS answered");
-  EXPECT_EQ(*client->status().at(0).retry_in, 10s);
-  timers.advance(10s);
-  ASSERT_EQ(client_l2tp.placed.size(), 3u);
-  client_l2tp.placed[2].down("no LNS answered");
-  EXPECT_EQ(*client->status().at(0).retry_in, 20s);
-  timers.advance(20s);
-  client_l2tp.placed[3].down("x");
-  EXPECT_EQ(*client->status().at(0).retry_in, 40s);
-  timers.advance(40s);
-  client_l2tp.placed[4].down("x");
-  EXPECT_EQ(*client->status().at(0).retry_in, 60s);
-  timers.advance(60s);
-  client_l2tp.placed[5].down("x");
-  EXPECT_EQ(*client->status().at(0).retry_in, 60s);
-  timers.advance(60s);
+  const Duration backoff[] = {10s, 20s, 40s, 60s, 60s};
+  for (std::size_t i = 0; i < std::size(backoff); ++i) {
+    ASSERT_EQ(client_l2tp.placed.size(), i + 2);
+    client_l2tp.placed[i + 1].down("no LNS answered");
+    EXPECT_EQ(*client->status().at(0).retry_in, backoff[i]) << "after failure " << i + 2;
+    timers.advance(backoff[i]);
+  }
   ASSERT_EQ(client_l2tp.placed.size(), 7u);
 
   // This one is answered: up again, back-off reset.

@@ -116,5 +116,34 @@ struct FakeAccess final : AccessPort {
   }
 };
 
+// The calls fixtures' common part: configuration, virtual time, AAA without RADIUS (made by
+// the fixture once it has configured). deliver() hands every queued frame on once (whether
+// there was any); pump() repeats that, with the timers it makes due, until quiet; run(d)
+// pumps through `d` of virtual time.
+class CallsTest : public ::testing::Test {
+ protected:
+  virtual bool deliver() = 0;
+  void pump() {
+    for (int i = 0; i < 1000 && deliver(); ++i) timers.run_due();
+  }
+  void run(Duration d) {
+    run_for(timers, d, 50, [this] { pump(); });
+  }
+
+  config::ConfigStore store;
+  ManualTimerService timers;
+  NoRadius radius;
+  std::unique_ptr<aaa::Aaa> aaa_;
+};
+
+// A calls fixture with one dialling user: `client` is the user's PPP, its frames in `user`;
+// `ip` is the box's TUN.
+class UserCallsTest : public CallsTest {
+ protected:
+  FakeIp ip;
+  User user;
+  std::unique_ptr<ppp::PppSession> client;
+};
+
 }  // namespace
 }  // namespace vpdnd::vpdn

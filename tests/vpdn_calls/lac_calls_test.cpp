@@ -36,6 +36,19 @@ void lns_config(config::RunningConfig& c, bool mandatory_chap, bool mandatory_lc
   g.mandatory_lcp = mandatory_lcp;
 }
 
+// The Name field of every CHAP Challenge among `frames` (what the user got).
+std::vector<std::string> challenge_names(const std::vector<Bytes>& frames) {
+  std::vector<std::string> names;
+  for (const Bytes& f : frames) {
+    auto fr = ppp::decode_frame(f);
+    if (!fr || fr->protocol != ppp::proto::chap) continue;
+    auto cp = ppp::decode_control(fr->payload);
+    if (!cp || cp->code != ppp::chap_code::challenge) continue;
+    if (auto v = ppp::decode_chap_value(*cp)) names.push_back(v->name);
+  }
+  return names;
+}
+
 // The user dialling over PPPoE (MRU 1492) as `name` with `password`.
 ppp::SessionConfig pppoe_user(const std::string& name, const std::string& password,
                               std::uint8_t seed) {
@@ -53,7 +66,7 @@ AccessCall pppoe_call(AccessId id) {
   return in;
 }
 
-class LacCallsTest : public ::testing::Test {
+class LacCallsTest : public UserCallsTest {
  protected:
   LacCallsTest() {
     lac_config(store.mutable_running());
@@ -83,54 +96,42 @@ class LacCallsTest : public ::testing::Test {
     client->start();
   }
 
-  void pump() {
-    for (int i = 0; i < 1000 && (!access.to_user.empty() || !user.out.empty()); ++i) {
-      drain(user.out, [&](const Bytes& f) { calls->on_access_frame(id, f); });
-      drain(access.to_user, [&](const auto& m) {
-        EXPECT_EQ(m.first, id);
-        seen_by_user.push_back(m.second);
-        if (client) client->receive(m.second);
-      });
-      timers.run_due();
-    }
+  // alice@corp.com dials; whether the LAC placed one L2TP call for her.
+  bool alice_dials() {
+    dial("alice@corp.com", "alicepw");
+    run(2s);
+    return l2tp.placed.size() == 1;
   }
-  void run(Duration d) {
-    run_for(timers, d, 50, [this] { pump(); });
+  // ... and the LNS answered it: session {5, 6}.
+  bool alice_tunnelled() {
+    if (!alice_dials()) return false;
+    l2tp.placed[0].up(SessionRef{5, 6});
+    return true;
   }
 
-  config::ConfigStore store;
-  ManualTimerService timers;
-  NoRadius radius;
+  bool deliver() override {
+    bool any = drain(user.out, [&](const Bytes& f) { calls->on_access_frame(id, f); });
+    return drain(access.to_user,
+                 [&](const auto& m) {
+                   EXPECT_EQ(m.first, id);
+                   seen_by_user.push_back(m.second);
+                   if (client) client->receive(m.second);
+                 }) ||
+           any;
+  }
+
   FakeL2tp l2tp;
   FakeAccess access;
-  FakeIp ip;
-  User user;
-  std::unique_ptr<aaa::Aaa> aaa_;
   std::unique_ptr<LacCalls> calls;
-  std::unique_ptr<ppp::PppSession> client;
   AccessId id{0, 0x11};
   std::vector<Bytes> seen_by_user;  // every frame the LAC sent the user
-
-  // The Name field of every CHAP Challenge the user got.
-  std::vector<std::string> challenge_names() const {
-    std::vector<std::string> names;
-    for (const Bytes& f : seen_by_user) {
-      auto fr = ppp::decode_frame(f);
-      if (!fr || fr->protocol != ppp::proto::chap) continue;
-      auto cp = ppp::decode_control(fr->payload);
-      if (!cp || cp->code != ppp::chap_code::challenge) continue;
-      auto v = ppp::decode_chap_value(*cp);
-      if (v) names.push_back(v->name);
-    }
-    return names;
-  }
 };
 
 TEST_F(LacCallsTest, ChapChallengeNamesTheSysname) {
   store.mutable_running().sysname = "LAC-1";
   dial("alice@corp.com", "alicepw");
   run(2s);
-  ASSERT_EQ(challenge_names(), std::vector<std::string>{"LAC-1"});
+  ASSERT_EQ(challenge_names(seen_by_user), std::vector<std::string>{"LAC-1"});
   ASSERT_EQ(l2tp.placed.size(), 1u);
 
   // A new sysname applies to the next call.
@@ -139,7 +140,7 @@ TEST_F(LacCallsTest, ChapChallengeNamesTheSysname) {
   id = AccessId{0, 0x12};
   dial("alice@corp.com", "alicepw");
   run(2s);
-  EXPECT_EQ(challenge_names(), std::vector<std::string>{"LAC-2"});
+  EXPECT_EQ(challenge_names(seen_by_user), std::vector<std::string>{"LAC-2"});
 }
 
 TEST_F(LacCallsTest, ChapChallengeNamesTheTemplatesChapUser) {
@@ -147,13 +148,11 @@ TEST_F(LacCallsTest, ChapChallengeNamesTheTemplatesChapUser) {
   store.mutable_running().virtual_templates[1].chap_user = "lac-auth";
   dial("alice@corp.com", "alicepw");
   run(2s);
-  EXPECT_EQ(challenge_names(), std::vector<std::string>{"lac-auth"});
+  EXPECT_EQ(challenge_names(seen_by_user), std::vector<std::string>{"lac-auth"});
 }
 
 TEST_F(LacCallsTest, DomainUserIsTunnelledWithProxyDataAndFramesAreSwitched) {
-  dial("alice@corp.com", "alicepw");
-  run(2s);
-  ASSERT_EQ(l2tp.placed.size(), 1u);
+  ASSERT_TRUE(alice_dials());
   const LacCallRequest& plan = l2tp.placed[0].plan;
   EXPECT_EQ(plan.group, 1);
   EXPECT_EQ(plan.user, "alice@corp.com");
@@ -214,10 +213,7 @@ TEST_F(LacCallsTest, DomainUserIsTunnelledWithProxyDataAndFramesAreSwitched) {
 }
 
 TEST_F(LacCallsTest, CdnFromTheLnsSendsPadt) {
-  dial("alice@corp.com", "alicepw");
-  run(2s);
-  ASSERT_EQ(l2tp.placed.size(), 1u);
-  l2tp.placed[0].up(SessionRef{5, 6});
+  ASSERT_TRUE(alice_tunnelled());
   l2tp.placed[0].down("peer sent CDN result 3");
   timers.run_due();
   ASSERT_EQ(access.terminated.size(), 1u);
@@ -227,10 +223,7 @@ TEST_F(LacCallsTest, CdnFromTheLnsSendsPadt) {
 }
 
 TEST_F(LacCallsTest, CloseByTheOperatorHangsUpBothSides) {
-  dial("alice@corp.com", "alicepw");
-  run(2s);
-  ASSERT_EQ(l2tp.placed.size(), 1u);
-  l2tp.placed[0].up(SessionRef{5, 6});
+  ASSERT_TRUE(alice_tunnelled());
   auto online = aaa_->online_users();
   ASSERT_EQ(online.size(), 1u);
   auto st = calls->status();
@@ -249,9 +242,7 @@ TEST_F(LacCallsTest, CloseByTheOperatorHangsUpBothSides) {
 // `reset l2tp session id N`: services finds the access call by its L2TP session and ends it
 // like `cut connection`, so the user gets a PADT and leaves the online list with the CDN.
 TEST_F(LacCallsTest, FindL2tpNamesTheAccessCallForReset) {
-  dial("alice@corp.com", "alicepw");
-  run(2s);
-  ASSERT_EQ(l2tp.placed.size(), 1u);
+  ASSERT_TRUE(alice_dials());
   EXPECT_FALSE(calls->find_l2tp(SessionRef{5, 6}).has_value());  // not up yet
   l2tp.placed[0].up(SessionRef{5, 6});
   EXPECT_FALSE(calls->find_l2tp(SessionRef{5, 7}).has_value());
@@ -270,10 +261,7 @@ TEST_F(LacCallsTest, FindL2tpNamesTheAccessCallForReset) {
 
 // A tunnelled user does not use its template's device: removing the template leaves it up.
 TEST_F(LacCallsTest, RemovedTemplateLeavesTunnelledUsers) {
-  dial("alice@corp.com", "alicepw");
-  run(2s);
-  ASSERT_EQ(l2tp.placed.size(), 1u);
-  l2tp.placed[0].up(SessionRef{5, 6});
+  ASSERT_TRUE(alice_tunnelled());
   auto st = calls->status();
   ASSERT_EQ(st.size(), 1u);
   EXPECT_EQ(st[0].virtual_template, 1u);
@@ -285,9 +273,7 @@ TEST_F(LacCallsTest, RemovedTemplateLeavesTunnelledUsers) {
 }
 
 TEST_F(LacCallsTest, NoLnsAnsweringEndsTheUserSession) {
-  dial("alice@corp.com", "alicepw");
-  run(2s);
-  ASSERT_EQ(l2tp.placed.size(), 1u);
+  ASSERT_TRUE(alice_dials());
   l2tp.placed[0].down("no LNS answered");
   timers.run_due();
   ASSERT_EQ(access.terminated.size(), 1u);
@@ -295,9 +281,7 @@ TEST_F(LacCallsTest, NoLnsAnsweringEndsTheUserSession) {
 }
 
 TEST_F(LacCallsTest, PadtWhilePlacingCancelsTheCall) {
-  dial("alice@corp.com", "alicepw");
-  run(2s);
-  ASSERT_EQ(l2tp.placed.size(), 1u);
+  ASSERT_TRUE(alice_dials());
   calls->on_access_down(id);
   EXPECT_TRUE(l2tp.placed[0].cancelled);
   EXPECT_TRUE(l2tp.hangups.empty());
@@ -523,18 +507,10 @@ TEST_P(CallsChainTest, LnsChallengesWithItsSysname) {
   dial("alicepw");
   run(20s);
   ASSERT_TRUE(user.up.has_value());
-  std::vector<std::string> names;
-  for (const Bytes& f : seen_by_user) {
-    auto fr = ppp::decode_frame(f);
-    if (!fr || fr->protocol != ppp::proto::chap) continue;
-    auto cp = ppp::decode_control(fr->payload);
-    if (!cp || cp->code != ppp::chap_code::challenge) continue;
-    if (auto v = ppp::decode_chap_value(*cp)) names.push_back(v->name);
-  }
   // The LAC challenges first; the LNS challenges again only when it renegotiates.
   std::vector<std::string> want{"LAC"};
   if (GetParam().first || GetParam().second) want.push_back("LNS");
-  EXPECT_EQ(names, want);
+  EXPECT_EQ(challenge_names(seen_by_user), want);
 }
 
 TEST_P(CallsChainTest, UserReachesTheLnsAndPacketsFlow) {

@@ -15,7 +15,7 @@
 namespace vpdnd::vpdn {
 namespace {
 
-class LnsCallsTest : public ::testing::Test {
+class LnsCallsTest : public UserCallsTest {
  protected:
   LnsCallsTest() {
     using namespace test_config;
@@ -38,20 +38,28 @@ class LnsCallsTest : public ::testing::Test {
     client->start();
   }
 
-  // Delivers frames both ways until quiet.
-  void pump() {
-    for (int i = 0; i < 1000 && (!l2tp.to_peer.empty() || !user.out.empty()); ++i) {
-      drain(user.out, [&](const Bytes& f) { calls->on_l2tp_data(id, f); });
-      drain(l2tp.to_peer, [&](const auto& m) {
-        EXPECT_EQ(m.first, id);
-        if (client) client->receive(m.second);
-      });
-      timers.run_due();
-    }
+  // alice dials with the right password; whether her PPP came up.
+  bool dial_up() {
+    dial("alicepw");
+    run(2s);
+    return user.up.has_value();
   }
 
-  void run(Duration d) {
-    run_for(timers, d, 50, [this] { pump(); });
+  // The call ended with one hang-up for `why`, and its route and address are gone.
+  void expect_ended(HangupCause why) {
+    EXPECT_EQ(l2tp.hangups, (std::vector<std::pair<SessionRef, HangupCause>>{{id, why}}));
+    EXPECT_TRUE(ip.routes.empty());
+    EXPECT_EQ(in_use(), 0u);
+  }
+
+  bool deliver() override {
+    bool any = drain(user.out, [&](const Bytes& f) { calls->on_l2tp_data(id, f); });
+    return drain(l2tp.to_peer,
+                 [&](const auto& m) {
+                   EXPECT_EQ(m.first, id);
+                   if (client) client->receive(m.second);
+                 }) ||
+           any;
   }
 
   std::uint32_t in_use() {
@@ -59,15 +67,8 @@ class LnsCallsTest : public ::testing::Test {
     return p.empty() ? 999 : p[0].in_use;
   }
 
-  config::ConfigStore store;
-  ManualTimerService timers;
-  NoRadius radius;
   FakeL2tp l2tp;
-  FakeIp ip;
-  User user;
-  std::unique_ptr<aaa::Aaa> aaa_;
   std::unique_ptr<LnsCalls> calls;
-  std::unique_ptr<ppp::PppSession> client;
   SessionRef id{7, 9};
 };
 
@@ -135,9 +136,7 @@ TEST_F(LnsCallsTest, ClientInitiatedCallComesUpAndCarriesIpBothWays) {
 // PPP re-authenticates and IPCP comes up again. The call stays one call: one route, one
 // lease, one online user and accounting session (no second Start), counted up once.
 TEST_F(LnsCallsTest, LcpRenegotiationKeepsOneCallAndOneAccountingSession) {
-  dial("alicepw");
-  run(2s);
-  ASSERT_TRUE(user.up.has_value());
+  ASSERT_TRUE(dial_up());
   const Ipv4 addr = user.up->local_address;
   const auto online = aaa_->online_users();
   ASSERT_EQ(online.size(), 1u);
@@ -176,66 +175,42 @@ TEST_F(LnsCallsTest, WrongPasswordHangsUpAndLeavesNothing) {
   dial("wrong");
   run(5s);
   EXPECT_FALSE(user.up.has_value());
-  ASSERT_EQ(l2tp.hangups.size(), 1u);
-  EXPECT_EQ(l2tp.hangups[0].second, HangupCause::auth_failed);
-  EXPECT_TRUE(ip.routes.empty());
-  EXPECT_EQ(in_use(), 0u);
+  expect_ended(HangupCause::auth_failed);
   EXPECT_EQ(calls->size(), 0u);
 }
 
 TEST_F(LnsCallsTest, UserTerminatesThenCdnGoesOut) {
-  dial("alicepw");
-  run(2s);
-  ASSERT_TRUE(user.up.has_value());
+  ASSERT_TRUE(dial_up());
   client->close("bye");
   run(5s);
-  ASSERT_EQ(l2tp.hangups.size(), 1u);
-  EXPECT_EQ(l2tp.hangups[0].second, HangupCause::user_request);
-  EXPECT_TRUE(ip.routes.empty());
-  EXPECT_EQ(in_use(), 0u);
+  expect_ended(HangupCause::user_request);
   EXPECT_TRUE(aaa_->online_users().empty());
 }
 
 TEST_F(LnsCallsTest, EchoTimeoutWhenTheUserGoesSilent) {
-  dial("alicepw");
-  run(2s);
-  ASSERT_TRUE(user.up.has_value());
+  ASSERT_TRUE(dial_up());
   client.reset();  // frames to the user now vanish
   for (int i = 0; i < 20 && l2tp.hangups.empty(); ++i) run(10s);
-  ASSERT_EQ(l2tp.hangups.size(), 1u);
-  EXPECT_EQ(l2tp.hangups[0].second, HangupCause::keepalive);
-  EXPECT_TRUE(ip.routes.empty());
-  EXPECT_EQ(in_use(), 0u);
+  expect_ended(HangupCause::keepalive);
 }
 
 TEST_F(LnsCallsTest, CloseAllSendsCdnAndFreesEverything) {
-  dial("alicepw");
-  run(2s);
-  ASSERT_TRUE(user.up.has_value());
+  ASSERT_TRUE(dial_up());
   calls->close_all();
   timers.run_due();
-  ASSERT_EQ(l2tp.hangups.size(), 1u);
-  EXPECT_EQ(l2tp.hangups[0].second, HangupCause::admin);
-  EXPECT_TRUE(ip.routes.empty());
-  EXPECT_EQ(in_use(), 0u);
+  expect_ended(HangupCause::admin);
   EXPECT_EQ(calls->size(), 0u);
 }
 
 // `reset l2tp session id N` ends the call through close(): PPP Terminate to the user, then
 // CDN; route, address and online user go with it (not at the echo timeout).
 TEST_F(LnsCallsTest, CloseByResetTerminatesPppThenHangsUp) {
-  dial("alicepw");
-  run(2s);
-  ASSERT_TRUE(user.up.has_value());
+  ASSERT_TRUE(dial_up());
   ASSERT_EQ(aaa_->online_users().size(), 1u);
   EXPECT_FALSE(calls->close(SessionRef{7, 10}));
   EXPECT_TRUE(calls->close(id));
   run(2s);
-  ASSERT_EQ(l2tp.hangups.size(), 1u);
-  EXPECT_EQ(l2tp.hangups[0].first, id);
-  EXPECT_EQ(l2tp.hangups[0].second, HangupCause::admin);
-  EXPECT_TRUE(ip.routes.empty());
-  EXPECT_EQ(in_use(), 0u);
+  expect_ended(HangupCause::admin);
   EXPECT_TRUE(aaa_->online_users().empty());
   EXPECT_EQ(calls->size(), 0u);
 }
@@ -270,9 +245,7 @@ class LnsCallsTimeoutTest : public LnsCallsTest {
 // A session whose data the kernel switches: the data plane's counts join the call's own in
 // the displays, and the accounting Stop carries them (handed over as the call leaves it).
 TEST_F(LnsCallsTimeoutTest, DataPlaneCountsReachDisplaysAndTheAccountingStop) {
-  dial("alicepw");
-  run(2s);
-  ASSERT_TRUE(user.up.has_value());
+  ASSERT_TRUE(dial_up());
   const aaa::Counters own = calls->find(id)->counters;
   ip.data.input_octets = (std::uint64_t{3} << 32) + 1000;  // past 4 GiB: Gigawords
   ip.data.input_packets = 40;
@@ -300,9 +273,7 @@ TEST_F(LnsCallsTimeoutTest, DataPlaneCountsReachDisplaysAndTheAccountingStop) {
 // RADIUS CoA Idle-Timeout: IP from the user keeps the call; LCP keepalives do not.
 TEST_F(LnsCallsTimeoutTest, IdleTimeoutEndsTheCallOnlyWithoutUserData) {
   EXPECT_FALSE(calls->set_idle_timeout(id, 60s));  // no call yet
-  dial("alicepw");
-  run(2s);
-  ASSERT_TRUE(user.up.has_value());
+  ASSERT_TRUE(dial_up());
   ASSERT_TRUE(calls->set_idle_timeout(id, 60s));
   for (int i = 0; i < 6; ++i) {
     run(20s);
@@ -320,9 +291,7 @@ TEST_F(LnsCallsTimeoutTest, IdleTimeoutEndsTheCallOnlyWithoutUserData) {
 }
 
 TEST_F(LnsCallsTimeoutTest, IdleTimeoutZeroRemovesIt) {
-  dial("alicepw");
-  run(2s);
-  ASSERT_TRUE(user.up.has_value());
+  ASSERT_TRUE(dial_up());
   ASSERT_TRUE(calls->set_idle_timeout(id, 10s));
   ASSERT_TRUE(calls->set_idle_timeout(id, 0s));
   run(60s);
@@ -332,9 +301,7 @@ TEST_F(LnsCallsTimeoutTest, IdleTimeoutZeroRemovesIt) {
 // RADIUS CoA Session-Timeout on a live call: it ends at the new limit, Stop Session-Timeout;
 // nullopt lifts the limit.
 TEST_F(LnsCallsTimeoutTest, SessionTimeoutChangedOnALiveCall) {
-  dial("alicepw");
-  run(2s);
-  ASSERT_TRUE(user.up.has_value());
+  ASSERT_TRUE(dial_up());
   ASSERT_TRUE(calls->set_session_timeout(id, 10s));
   ASSERT_TRUE(calls->set_session_timeout(id, std::nullopt));
   run(30s);
@@ -350,19 +317,14 @@ TEST_F(LnsCallsTimeoutTest, SessionTimeoutChangedOnALiveCall) {
 
 // `undo interface virtual-template N`: only that template's calls end, the same way.
 TEST_F(LnsCallsTest, CloseTemplateEndsOnlyThatTemplatesCalls) {
-  dial("alicepw");
-  run(2s);
-  ASSERT_TRUE(user.up.has_value());
+  ASSERT_TRUE(dial_up());
   EXPECT_EQ(calls->close_template(2), 0u);
   run(1s);
   EXPECT_EQ(calls->size(), 1u);
   EXPECT_TRUE(l2tp.hangups.empty());
   EXPECT_EQ(calls->close_template(1), 1u);
   run(2s);
-  ASSERT_EQ(l2tp.hangups.size(), 1u);
-  EXPECT_EQ(l2tp.hangups[0].second, HangupCause::admin);
-  EXPECT_TRUE(ip.routes.empty());
-  EXPECT_EQ(in_use(), 0u);
+  expect_ended(HangupCause::admin);
   EXPECT_TRUE(aaa_->online_users().empty());
   EXPECT_EQ(calls->size(), 0u);
 }
@@ -383,9 +345,7 @@ TEST_F(LnsCallsTest, DataForUnknownCallIsCounted) {
 }
 
 TEST_F(LnsCallsTest, DestroyingWithLiveCallsReleasesLeases) {
-  dial("alicepw");
-  run(2s);
-  ASSERT_TRUE(user.up.has_value());
+  ASSERT_TRUE(dial_up());
   client.reset();  // the user's own timers (echo) out of the way
   std::size_t others = timers.pending();
   calls.reset();
