@@ -15,6 +15,7 @@
 #include <new>
 
 #include "ppp/ppp.hpp"
+#include "tests/ppp/virtual_link.hpp"
 
 namespace {
 bool g_counting = false;
@@ -129,28 +130,13 @@ struct Link {
   std::unique_ptr<PppSession> user, server;
 
   void pump() {
-    for (int guard = 0; guard < 10000; ++guard) {
-      if (!to_server.queue.empty()) {
-        Bytes f = std::move(to_server.queue.front());
-        to_server.queue.pop_front();
-        if (server) server->receive(f);
-        continue;
-      }
-      if (!to_user.queue.empty()) {
-        Bytes f = std::move(to_user.queue.front());
-        to_user.queue.pop_front();
-        if (user) user->receive(f);
-        continue;
-      }
-      return;
-    }
-    FAIL() << "link never went quiet";
+    EXPECT_TRUE(deliver_until_quiet({
+        to_session(to_server.queue, server),
+        to_session(to_user.queue, user),
+    })) << "link never went quiet";
   }
   void run(Duration d) {
-    for (Duration step = 100ms; d > Duration::zero(); d -= step) {
-      timers.advance(step);
-      pump();
-    }
+    run_in_steps(timers, d, [this] { pump(); });
   }
   // A server on `server_cfg` and a user on `user_cfg`, both started, the link
   // then run until it goes quiet.

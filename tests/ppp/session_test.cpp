@@ -8,6 +8,7 @@
 #include "common/mschap.hpp"
 #include "ppp/ppp.hpp"
 #include "startup-config/model.hpp"
+#include "tests/ppp/virtual_link.hpp"
 
 namespace vpdnd::ppp {
 namespace {
@@ -164,33 +165,18 @@ struct Net {
   std::unique_ptr<PppSession> client, server, lns;
 
   void pump() {
-    for (int guard = 0; guard < 10000; ++guard) {
-      if (!to_server.queue.empty()) {
-        Bytes f = std::move(to_server.queue.front());
-        to_server.queue.pop_front();
-        if (server && server->receive(f) == Disposition::passthrough && lns) lns->receive(f);
-        continue;
-      }
-      if (!to_lns.queue.empty()) {
-        // The LNS answers the user directly (through the tunnel and the LAC's switch).
-        to_lns.queue.pop_front();
-        continue;
-      }
-      if (!to_client.queue.empty()) {
-        Bytes f = std::move(to_client.queue.front());
-        to_client.queue.pop_front();
-        if (client) client->receive(f);
-        continue;
-      }
-      return;
-    }
-    FAIL() << "link never went quiet";
+    EXPECT_TRUE(deliver_until_quiet({
+        {&to_server.queue,
+         [this](const Bytes& f) {
+           if (server && server->receive(f) == Disposition::passthrough && lns) lns->receive(f);
+         }},
+        // Dropped: the LNS answers the user directly (through the tunnel and the LAC's switch).
+        {&to_lns.queue, [](const Bytes&) {}},
+        to_session(to_client.queue, client),
+    })) << "link never went quiet";
   }
   void run(Duration d) {
-    for (Duration step = 100ms; d > Duration::zero(); d -= step) {
-      timers.advance(step);
-      pump();
-    }
+    run_in_steps(timers, d, [this] { pump(); });
   }
 };
 
