@@ -173,8 +173,7 @@ TEST_F(DialL2tp, WithoutTunnelAuthentication) {
   start(false, 23101);
   std::string out;
   int rc = dial("--l2tp 127.0.0.1:23101 --user alice --password pw --count 2 --hold 0", out);
-  EXPECT_EQ(rc, 0) << out;
-  EXPECT_EQ(summary(out)["established"], "2") << out;
+  expect_outcome(rc, out, 0, "established", "2");
 }
 
 TEST_F(DialL2tp, WrongTunnelSecretFails) {
@@ -183,8 +182,7 @@ TEST_F(DialL2tp, WrongTunnelSecretFails) {
   int rc =
       dial("--l2tp 127.0.0.1:23102 --secret wrong --user alice --password pw --count 1 --timeout 8",
            out);
-  EXPECT_EQ(rc, 1) << out;
-  EXPECT_EQ(summary(out)["failed"], "1") << out;
+  expect_outcome(rc, out, 1, "failed", "1");
   EXPECT_EQ(lns_->incoming.load(), 0);
 }
 
@@ -192,8 +190,7 @@ TEST_F(DialL2tp, WrongUserPasswordFails) {
   start(false, 23103);
   std::string out;
   int rc = dial("--l2tp 127.0.0.1:23103 --user alice --password nope --count 1 --timeout 8", out);
-  EXPECT_EQ(rc, 1) << out;
-  EXPECT_EQ(summary(out)["established"], "0") << out;
+  expect_outcome(rc, out, 1, "established", "0");
 }
 
 }  // namespace
@@ -213,9 +210,7 @@ TEST_F(DialL2tp, DISABLED_SetupRateLoad) {
       dial("--l2tp 127.0.0.1:23104 --secret tunnel-secret --user 'u{n}' --password pw --count " +
                count + " --rate 100000 --concurrency 500 --hold 0 --quiet",
            out);
-  std::printf("%s", out.c_str());
-  EXPECT_EQ(rc, 0);
-  EXPECT_EQ(summary(out)["established"], count);
+  expect_load_done(rc, out, count);
 }
 
 }  // namespace

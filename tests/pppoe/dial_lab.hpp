@@ -3,9 +3,12 @@
 // summary line parsed.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <set>
@@ -97,6 +100,21 @@ inline std::map<std::string, std::string> summary(const std::string& out) {
     pos = sp + 1;
   }
   return kv;
+}
+
+// vpdn-dial exited with `status` and its summary says `key`=`value` (the output `out`
+// goes with a failure).
+inline void expect_outcome(int rc, const std::string& out, int status, const std::string& key,
+                           const std::string& value) {
+  EXPECT_EQ(rc, status) << out;
+  EXPECT_EQ(summary(out)[key], value) << out;
+}
+
+// A load run: its output printed (it carries the figures), exit 0, all `count` established.
+inline void expect_load_done(int rc, const std::string& out, const std::string& count) {
+  std::printf("%s", out.c_str());
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(summary(out)["established"], count);
 }
 
 }  // namespace

@@ -216,8 +216,7 @@ TEST_F(DialOverVeth, PapUsers) {
   start_ac(AuthMethod::pap, false);
   std::string out;
   int rc = dial("--user 'p{n}' --password pw --count 3 --hold 0 --pap", out);
-  EXPECT_EQ(rc, 0) << out;
-  EXPECT_EQ(summary(out)["established"], "3") << out;
+  expect_outcome(rc, out, 0, "established", "3");
 }
 
 TEST_F(DialOverVeth, WrongPasswordFailsAndExitsNonZero) {
@@ -236,16 +235,14 @@ TEST_F(DialOverVeth, ExpectedAuthMismatchIsAFailure) {
   int rc = dial("--user x --password pw --count 1 --chap", out);
   // The PPP client Naks PAP with CHAP (or, if it agreed, vpdn-dial rejects the session at
   // IPCP-up): either way no session and a failure.
-  EXPECT_EQ(rc, 1) << out;
-  EXPECT_EQ(summary(out)["established"], "0") << out;
+  expect_outcome(rc, out, 1, "established", "0");
   EXPECT_EQ(ac_->up.load(), 0);
 }
 
 TEST_F(DialOverVeth, NoAccessConcentratorTimesOut) {
   std::string out;
   int rc = dial("--user x --password pw --count 1 --timeout 3", out);
-  EXPECT_EQ(rc, 1) << out;
-  EXPECT_EQ(summary(out)["failed"], "1") << out;
+  expect_outcome(rc, out, 1, "failed", "1");
 }
 
 TEST_F(DialOverVeth, PingThroughTheSessionWithTun) {
@@ -301,9 +298,7 @@ TEST_F(DialOverVeth, DISABLED_SetupRateLoad) {
                std::string(std::getenv("VDP_DIAL_CONC") ? std::getenv("VDP_DIAL_CONC") : "100") +
                " --hold 0 --quiet",
            out);
-  std::printf("%s", out.c_str());
-  EXPECT_EQ(rc, 0);
-  EXPECT_EQ(summary(out)["established"], count);
+  expect_load_done(rc, out, count);
 }
 
 }  // namespace
