@@ -30,15 +30,7 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-using vpdnd::test::connect_tcp;
-using vpdnd::test::have_tool;
-using vpdnd::test::read_file;
-using vpdnd::test::take_port_slot;
-using vpdnd::test::TermClient;
-using vpdnd::test::test_dir;
-using vpdnd::test::Vpdnd;
-using vpdnd::test::vpdnd_path;
-using vpdnd::test::wait_until;
+using namespace vpdnd::test;  // the support library: vpdnd, terminals, ports
 
 using Child = vpdnd::test::TermChild;
 
@@ -169,27 +161,21 @@ TEST_F(VpdndSsh, HostKeysAreCreatedBesideTheConfigPrivately) {
 TEST_F(VpdndSsh, PasswordLoginGetsTheComwareShell) {
   Child& c = password_login();
   TermClient& t = c.term();
-  t.send("display version\r");
-  ASSERT_TRUE(t.expect("vpdnd VPDN appliance")) << t.all();
+  ASSERT_TRUE(t.sends("display version\r", "vpdnd VPDN appliance")) << t.all();
   ASSERT_TRUE(t.expect("<LAB>"));
-  t.send("system-view\r");
-  ASSERT_TRUE(t.expect("[LAB]")) << t.all();
+  ASSERT_TRUE(t.sends("system-view\r", "[LAB]")) << t.all();
   // `?` lists the view's commands, Tab completes, the caret marks an error.
-  t.send("displ?");
-  ASSERT_TRUE(t.expect("display")) << t.all();
+  ASSERT_TRUE(t.sends("displ?", "display")) << t.all();
   ASSERT_TRUE(t.expect("Display current system information")) << t.all();
   t.send("\x15");  // Ctrl+U
   t.send("display ssh ser\t");
   ASSERT_TRUE(t.expect("server ")) << t.all();  // libcli redraws the word it completed
-  t.send("session\r");
-  ASSERT_TRUE(t.expect("Established")) << t.all();
+  ASSERT_TRUE(t.sends("session\r", "Established")) << t.all();
   ASSERT_TRUE(t.expect("admin")) << t.all();
   ASSERT_TRUE(t.expect("[LAB]"));
-  t.send("frobnicate\r");
-  ASSERT_TRUE(t.expect("% Unrecognized command found at '^' position.")) << t.all();
+  ASSERT_TRUE(t.sends("frobnicate\r", "% Unrecognized command found at '^' position.")) << t.all();
   // Ctrl+Z goes back to user view; quit ends the session.
-  t.send("\x1a");
-  ASSERT_TRUE(t.expect("<LAB>")) << t.all();
+  ASSERT_TRUE(t.sends("\x1a", "<LAB>")) << t.all();
   t.send("quit\r");
   EXPECT_TRUE(c.exited(5000ms)) << t.all();
 }
@@ -198,15 +184,12 @@ TEST_F(VpdndSsh, LongOutputIsPagedByTheClientWindowHeight) {
   Child& c = ssh("admin", nullptr, 10);
   TermClient& t = c.term();
   ASSERT_TRUE(t.expect("password:", 10000ms));
-  t.send("Adm1n-pw\r");
-  ASSERT_TRUE(t.expect("<LAB>", 10000ms)) << t.all();
-  t.send("display current-configuration\r");
-  ASSERT_TRUE(t.expect("---- More ----")) << t.all();
+  ASSERT_TRUE(t.sends("Adm1n-pw\r", "<LAB>", 10000ms)) << t.all();
+  ASSERT_TRUE(t.sends("display current-configuration\r", "---- More ----")) << t.all();
   // A 10-row window: 9 lines before the prompt for more.
   std::string page = t.all().substr(t.all().find("display current-configuration"));
   EXPECT_EQ(std::count(page.begin(), page.end(), '\n'), 10) << page;
-  t.send("q");
-  ASSERT_TRUE(t.expect("<LAB>")) << t.all();
+  ASSERT_TRUE(t.sends("q", "<LAB>")) << t.all();
 }
 
 TEST_F(VpdndSsh, KeyLoginWorksAndAWrongKeyIsRefusedAfterADelay) {
@@ -249,24 +232,18 @@ TEST_F(VpdndSsh, UndoSshServerEnableDropsSshSessionsOnlyTelnetStays) {
   ASSERT_GE(fd, 0);
   TermClient tel(fd);
   ASSERT_TRUE(tel.expect("Username:"));
-  tel.send("admin\r\n");
-  ASSERT_TRUE(tel.expect("Password:"));
-  tel.send("Adm1n-pw\r\n");
-  ASSERT_TRUE(tel.expect("<LAB>")) << tel.all();
-  tel.send("system-view\r\n");
-  ASSERT_TRUE(tel.expect("[LAB]"));
-  tel.send("undo ssh server enable\r\n");
-  ASSERT_TRUE(tel.expect("[LAB]"));
+  ASSERT_TRUE(tel.sends("admin\r\n", "Password:"));
+  ASSERT_TRUE(tel.sends("Adm1n-pw\r\n", "<LAB>")) << tel.all();
+  ASSERT_TRUE(tel.sends("system-view\r\n", "[LAB]"));
+  ASSERT_TRUE(tel.sends("undo ssh server enable\r\n", "[LAB]"));
   EXPECT_TRUE(c.exited(5000ms)) << c.term().all();
   // Telnet goes on; a new SSH connection is turned away.
-  tel.send("display ssh server status\r\n");
-  ASSERT_TRUE(tel.expect("SSH server: Disable")) << tel.all();
+  ASSERT_TRUE(tel.sends("display ssh server status\r\n", "SSH server: Disable")) << tel.all();
   Child& late = ssh("admin");
   EXPECT_TRUE(late.exited(10000ms));
   EXPECT_EQ(late.term().all().find("password:"), std::string::npos) << late.term().all();
   // And back on.
-  tel.send("ssh server enable\r\n");
-  ASSERT_TRUE(tel.expect("[LAB]"));
+  ASSERT_TRUE(tel.sends("ssh server enable\r\n", "[LAB]"));
   password_login();
   ::close(fd);
 }
@@ -276,14 +253,11 @@ TEST_F(VpdndSsh, ProtocolInboundTelnetRefusesSsh) {
   ASSERT_GE(fd, 0);
   TermClient tel(fd);
   ASSERT_TRUE(tel.expect("Username:"));
-  tel.send("admin\r\n");
-  ASSERT_TRUE(tel.expect("Password:"));
-  tel.send("Adm1n-pw\r\n");
-  ASSERT_TRUE(tel.expect("<LAB>"));
+  ASSERT_TRUE(tel.sends("admin\r\n", "Password:"));
+  ASSERT_TRUE(tel.sends("Adm1n-pw\r\n", "<LAB>"));
   tel.send("system-view\r\n");
   tel.send("user-interface vty 0 4\r\n");
-  tel.send("protocol inbound telnet\r\n");
-  ASSERT_TRUE(tel.expect("[LAB-ui-vty0-4]")) << tel.all();
+  ASSERT_TRUE(tel.sends("protocol inbound telnet\r\n", "[LAB-ui-vty0-4]")) << tel.all();
   tel.drain(300ms);
   Child& c = ssh("admin");
   EXPECT_TRUE(c.exited(10000ms));
@@ -307,14 +281,11 @@ TEST_F(VpdndSsh, PasswordPublickeyNeedsBothFactors) {
 TEST_F(VpdndSsh, TerminalMonitorAndIdleTimeoutWorkOverSsh) {
   Child& c = password_login();
   TermClient& t = c.term();
-  t.send("terminal monitor\r");
-  ASSERT_TRUE(t.expect("<LAB>")) << t.all();
+  ASSERT_TRUE(t.sends("terminal monitor\r", "<LAB>")) << t.all();
   t.send("system-view\r");
   t.send("user-interface vty 0 4\r");
-  t.send("idle-timeout 0 3\r");
-  ASSERT_TRUE(t.expect("[LAB-ui-vty0-4]")) << t.all();
-  t.send("return\r");
-  ASSERT_TRUE(t.expect("<LAB>")) << t.all();
+  ASSERT_TRUE(t.sends("idle-timeout 0 3\r", "[LAB-ui-vty0-4]")) << t.all();
+  ASSERT_TRUE(t.sends("return\r", "<LAB>")) << t.all();
   // Another login's failure shows on this monitoring terminal.
   Child& bad = ssh("nobody");
   ASSERT_TRUE(bad.term().expect("password:", 10000ms));

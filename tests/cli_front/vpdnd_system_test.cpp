@@ -26,12 +26,7 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-using vpdnd::test::connect_tcp;
-using vpdnd::test::take_port_slot;
-using vpdnd::test::TermClient;
-using vpdnd::test::test_dir;
-using vpdnd::test::Vpdnd;
-using vpdnd::test::vpdnd_path;
+using namespace vpdnd::test;  // the support library: vpdnd, terminals, ports
 
 constexpr char kConfig[] =
     " sysname LAB\n"
@@ -107,18 +102,12 @@ class VpdndTelnet : public ::testing::Test {
 TEST_F(VpdndTelnet, SchemeLoginPromptsViewsAndDisplayCurrent) {
   TermClient c = login();
   EXPECT_EQ(c.all().find("Adm1n-pw"), std::string::npos) << "password echoed";
-  c.send("screen-length disable\r\n");
-  ASSERT_TRUE(c.expect("<LAB>"));
-  c.send("sys\r\n");
-  ASSERT_TRUE(c.expect("[LAB]")) << c.all();
-  c.send("l2tp-group 1\r\n");
-  ASSERT_TRUE(c.expect("[LAB-l2tp1]")) << c.all();
-  c.send("tunnel password simple s3cret\r\n");
-  ASSERT_TRUE(c.expect("[LAB-l2tp1]"));
-  c.send("return\r\n");
-  ASSERT_TRUE(c.expect("<LAB>"));
-  c.send("dis cur\r\n");
-  ASSERT_TRUE(c.expect("l2tp-group 1")) << c.all();
+  ASSERT_TRUE(c.sends("screen-length disable\r\n", "<LAB>"));
+  ASSERT_TRUE(c.sends("sys\r\n", "[LAB]")) << c.all();
+  ASSERT_TRUE(c.sends("l2tp-group 1\r\n", "[LAB-l2tp1]")) << c.all();
+  ASSERT_TRUE(c.sends("tunnel password simple s3cret\r\n", "[LAB-l2tp1]"));
+  ASSERT_TRUE(c.sends("return\r\n", "<LAB>"));
+  ASSERT_TRUE(c.sends("dis cur\r\n", "l2tp-group 1")) << c.all();
   ASSERT_TRUE(c.expect("return"));
   ASSERT_TRUE(c.expect("<LAB>"));
   EXPECT_EQ(c.all().find("s3cret", c.all().find("dis cur")), std::string::npos)
@@ -141,62 +130,48 @@ TEST_F(VpdndTelnet, SchemeLoginPromptsViewsAndDisplayCurrent) {
 TEST_F(VpdndTelnet, QuestionMarkListingsAndCaretErrors) {
   TermClient c = login();
   c.mark_end();
-  c.send("?");
-  ASSERT_TRUE(c.expect("display")) << c.all();
+  ASSERT_TRUE(c.sends("?", "display")) << c.all();
   ASSERT_TRUE(c.expect("system-view")) << c.all();
   c.send("\x15");  // Ctrl+U
   c.mark_end();
-  c.send("display ?");
-  ASSERT_TRUE(c.expect("current-configuration")) << c.all();
+  ASSERT_TRUE(c.sends("display ?", "current-configuration")) << c.all();
   c.send("\x15");
   c.mark_end();
-  c.send("dispaly version\r\n");
-  ASSERT_TRUE(c.expect("^")) << c.all();
+  ASSERT_TRUE(c.sends("dispaly version\r\n", "^")) << c.all();
   ASSERT_TRUE(c.expect("% Unrecognized command found at '^' position.")) << c.all();
   EXPECT_EQ(c.all().find("Invalid command"), std::string::npos);
   c.mark_end();
-  c.send("sys\r\n");
-  ASSERT_TRUE(c.expect("[LAB]"));
-  c.send("l2tp-group 99999\r\n");
-  ASSERT_TRUE(c.expect("% ")) << c.all();
+  ASSERT_TRUE(c.sends("sys\r\n", "[LAB]"));
+  ASSERT_TRUE(c.sends("l2tp-group 99999\r\n", "% ")) << c.all();
   ASSERT_TRUE(c.expect("[LAB]"));
 }
 
 TEST_F(VpdndTelnet, TabCompletesOverTelnet) {
   TermClient c = login();
   c.mark_end();
-  c.send("system-v\t");
-  ASSERT_TRUE(c.expect("system-view ")) << c.all();
-  c.send("\r\n");
-  ASSERT_TRUE(c.expect("[LAB]")) << c.all();
+  ASSERT_TRUE(c.sends("system-v\t", "system-view ")) << c.all();
+  ASSERT_TRUE(c.sends("\r\n", "[LAB]")) << c.all();
 }
 
 TEST_F(VpdndTelnet, TwoSessionsInDifferentViews) {
   TermClient a = login();
   TermClient b = login();
-  a.send("system-view\r\n");
-  ASSERT_TRUE(a.expect("[LAB]"));
-  a.send("l2tp-group 7\r\n");
-  ASSERT_TRUE(a.expect("[LAB-l2tp7]"));
-  b.send("screen-length disable\r\n");
-  ASSERT_TRUE(b.expect("<LAB>"));
-  b.send("display current-configuration\r\n");
-  ASSERT_TRUE(b.expect("l2tp-group 7")) << b.all();
+  ASSERT_TRUE(a.sends("system-view\r\n", "[LAB]"));
+  ASSERT_TRUE(a.sends("l2tp-group 7\r\n", "[LAB-l2tp7]"));
+  ASSERT_TRUE(b.sends("screen-length disable\r\n", "<LAB>"));
+  ASSERT_TRUE(b.sends("display current-configuration\r\n", "l2tp-group 7")) << b.all();
   ASSERT_TRUE(b.expect("<LAB>"));
   // A is still where it was.
-  a.send("display this\r\n");
-  ASSERT_TRUE(a.expect("l2tp-group 7"));
+  ASSERT_TRUE(a.sends("display this\r\n", "l2tp-group 7"));
   ASSERT_TRUE(a.expect("[LAB-l2tp7]"));
 }
 
 TEST_F(VpdndTelnet, DisplayUsersShowsEveryTelnetLineAndMarksThisOne) {
   TermClient a = login();
   TermClient b = login();
-  b.send("screen-length disable\r\n");
-  ASSERT_TRUE(b.expect("<LAB>"));
+  ASSERT_TRUE(b.sends("screen-length disable\r\n", "<LAB>"));
   b.mark_end();
-  b.send("display users\r\n");
-  ASSERT_TRUE(b.expect("Current operation user.")) << b.all();
+  ASSERT_TRUE(b.sends("display users\r\n", "Current operation user.")) << b.all();
   ASSERT_TRUE(b.expect("<LAB>"));
   const std::string& out = b.all();
   EXPECT_NE(out.find("\r\n  1    VTY 0   "), std::string::npos) << out;
@@ -204,15 +179,15 @@ TEST_F(VpdndTelnet, DisplayUsersShowsEveryTelnetLineAndMarksThisOne) {
   EXPECT_NE(out.find("VTY 1   :\r\n        Location: 127.0.0.1\r\n        User name: admin"),
             std::string::npos)
       << out;
-  b.send("display history-command\r\n");
-  ASSERT_TRUE(b.expect("  display users\r\n  display history-command")) << b.all();
+  ASSERT_TRUE(
+      b.sends("display history-command\r\n", "  display users\r\n  display history-command"))
+      << b.all();
 }
 
 TEST_F(VpdndTelnet, FailedLoginIsDelayedRejectedAndLoggedWithoutThePassword) {
   TermClient bad = open();
   ASSERT_TRUE(bad.expect("Username:"));
-  bad.send("admin\r\n");
-  ASSERT_TRUE(bad.expect("Password:"));
+  ASSERT_TRUE(bad.sends("admin\r\n", "Password:"));
   auto t0 = std::chrono::steady_clock::now();
   bad.send("wrong-pw-xyz\r\n");
   // Meanwhile another client logs in without waiting for the delayed one.
@@ -224,10 +199,8 @@ TEST_F(VpdndTelnet, FailedLoginIsDelayedRejectedAndLoggedWithoutThePassword) {
   ASSERT_TRUE(bad.expect("Username:"));
   EXPECT_EQ(bad.all().find("<LAB>"), std::string::npos);
   // A ppp-only user may not use telnet.
-  bad.send("pppuser\r\n");
-  ASSERT_TRUE(bad.expect("Password:"));
-  bad.send("ppp-pw\r\n");
-  ASSERT_TRUE(bad.expect("% Authentication failed.", 5000ms));
+  ASSERT_TRUE(bad.sends("pppuser\r\n", "Password:"));
+  ASSERT_TRUE(bad.sends("ppp-pw\r\n", "% Authentication failed.", 5000ms));
   std::string log = daemon_->log();
   EXPECT_NE(log.find("event=login_failed"), std::string::npos) << log;
   EXPECT_EQ(log.find("wrong-pw-xyz"), std::string::npos) << "password in the log";
@@ -241,8 +214,7 @@ TEST_F(VpdndTelnet, SilentClientsDoNotBlockOthersAndIdleTimeoutCloses) {
   for (auto& s : silent) ASSERT_TRUE(s.expect("Username:"));
   auto t0 = std::chrono::steady_clock::now();
   TermClient c = login();
-  c.send("display version\r\n");
-  ASSERT_TRUE(c.expect("<LAB>"));
+  ASSERT_TRUE(c.sends("display version\r\n", "<LAB>"));
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 3000ms);
   // idle-timeout 0 4 in the config: an idle logged-in session is closed.
   ASSERT_TRUE(c.wait_eof(9000ms)) << c.all();
@@ -263,8 +235,7 @@ TEST_F(VpdndTelnet, IdleConnectionsFromOneAddressNeverLockOperatorsOut) {
   EXPECT_LE(prompted, 4u);
   EXPECT_GE(refused, 60u);
   TermClient op = login();
-  op.send("display version\r\n");
-  ASSERT_TRUE(op.expect("<LAB>")) << op.all();
+  ASSERT_TRUE(op.sends("display version\r\n", "<LAB>")) << op.all();
 }
 
 TEST_F(VpdndTelnet, IdleConnectionsFromManyAddressesMakeRoomForNewLogins) {
@@ -274,8 +245,7 @@ TEST_F(VpdndTelnet, IdleConnectionsFromManyAddressesMakeRoomForNewLogins) {
   for (int i = 0; i < 64; ++i)
     idle.push_back(open(("127.0.1." + std::to_string(1 + i / 4)).c_str()));
   TermClient op = login();
-  op.send("display version\r\n");
-  ASSERT_TRUE(op.expect("<LAB>")) << op.all();
+  ASSERT_TRUE(op.sends("display version\r\n", "<LAB>")) << op.all();
   std::size_t closed = 0;
   for (auto& c : idle)
     if (c.wait_eof(10ms)) ++closed;
@@ -290,8 +260,7 @@ TEST_F(VpdndTelnet, RepeatedFailuresLockTheAddressAndBlacklistShowsIt) {
   for (int i = 0; i < 3; ++i) guessers.push_back(open("127.0.0.7"));
   for (auto& g : guessers) {
     ASSERT_TRUE(g.expect("Username:"));
-    g.send("guest\r\n");
-    ASSERT_TRUE(g.expect("Password:"));
+    ASSERT_TRUE(g.sends("guest\r\n", "Password:"));
     g.send("guess\r\n");
   }
   for (auto& g : guessers) ASSERT_TRUE(g.expect("% Authentication failed.", 6000ms)) << g.all();
@@ -299,13 +268,11 @@ TEST_F(VpdndTelnet, RepeatedFailuresLockTheAddressAndBlacklistShowsIt) {
   ASSERT_TRUE(late.expect("Too many failed logins from your address", 3000ms)) << late.all();
   EXPECT_TRUE(late.wait_eof(2000ms));
   TermClient op = login();
-  op.send("display password-control blacklist\r\n");
-  ASSERT_TRUE(op.expect("Username: guest")) << op.all();
+  ASSERT_TRUE(op.sends("display password-control blacklist\r\n", "Username: guest")) << op.all();
   ASSERT_TRUE(op.expect("127.0.0.7")) << op.all();
   ASSERT_TRUE(op.expect("Lock flag: lock")) << op.all();
   ASSERT_TRUE(op.expect("<LAB>"));
-  op.send("reset password-control blacklist ip 127.0.0.7\r\n");
-  ASSERT_TRUE(op.expect("<LAB>"));
+  ASSERT_TRUE(op.sends("reset password-control blacklist ip 127.0.0.7\r\n", "<LAB>"));
   TermClient again = open("127.0.0.7");
   ASSERT_TRUE(again.expect("Username:")) << again.all();
   std::string log = daemon_->log();
@@ -318,30 +285,24 @@ TEST_F(VpdndTelnet, RepeatedFailuresLockTheAddressAndBlacklistShowsIt) {
 
 TEST_F(VpdndTelnet, PasswordControlLoginAttemptIsConfigurationAndApplies) {
   TermClient op = login();
-  op.send("system-view\r\n");
-  ASSERT_TRUE(op.expect("[LAB]"));
-  op.send("password-control login-attempt 2 exceed lock\r\n");
-  ASSERT_TRUE(op.expect("[LAB]"));
-  op.send("display current-configuration | include password-control\r\n");
-  ASSERT_TRUE(op.expect(" password-control login-attempt 2 exceed lock")) << op.all();
+  ASSERT_TRUE(op.sends("system-view\r\n", "[LAB]"));
+  ASSERT_TRUE(op.sends("password-control login-attempt 2 exceed lock\r\n", "[LAB]"));
+  ASSERT_TRUE(op.sends("display current-configuration | include password-control\r\n",
+                       " password-control login-attempt 2 exceed lock"))
+      << op.all();
   ASSERT_TRUE(op.expect("[LAB]"));
   for (int i = 0; i < 2; ++i) {
     TermClient g = open("127.0.0.8");
     ASSERT_TRUE(g.expect("Username:")) << g.all();
-    g.send("nobody\r\n");
-    ASSERT_TRUE(g.expect("Password:"));
-    g.send("x\r\n");
-    ASSERT_TRUE(g.expect("% Authentication failed.", 6000ms)) << g.all();
+    ASSERT_TRUE(g.sends("nobody\r\n", "Password:"));
+    ASSERT_TRUE(g.sends("x\r\n", "% Authentication failed.", 6000ms)) << g.all();
   }
   TermClient late = open("127.0.0.8");
   ASSERT_TRUE(late.expect("Too many failed logins from your address", 3000ms)) << late.all();
   TermClient op2 = login();  // the first one met the 4 s idle-timeout meanwhile
-  op2.send("system-view\r\n");
-  ASSERT_TRUE(op2.expect("[LAB]"));
-  op2.send("undo password-control login-attempt\r\n");
-  ASSERT_TRUE(op2.expect("[LAB]"));
-  op2.send("display current-configuration | include password-control\r\n");
-  ASSERT_TRUE(op2.expect("[LAB]"));
+  ASSERT_TRUE(op2.sends("system-view\r\n", "[LAB]"));
+  ASSERT_TRUE(op2.sends("undo password-control login-attempt\r\n", "[LAB]"));
+  ASSERT_TRUE(op2.sends("display current-configuration | include password-control\r\n", "[LAB]"));
   EXPECT_EQ(op2.all().find("login-attempt 2", op2.all().rfind("undo password-control")),
             std::string::npos);
 }
@@ -352,8 +313,7 @@ TEST_F(VpdndTelnet, LoginTimeIsLimitedFromTheConnectNotPerPrompt) {
   ASSERT_TRUE(slow.expect("Username:"));
   auto t0 = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(50s);
-  slow.send("admin\r\n");
-  ASSERT_TRUE(slow.expect("Password:")) << slow.all();
+  ASSERT_TRUE(slow.sends("admin\r\n", "Password:")) << slow.all();
   ASSERT_TRUE(slow.expect("% Login timed out.", 15000ms)) << slow.all();
   EXPECT_TRUE(slow.wait_eof(3000ms));
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 63s);
@@ -381,23 +341,17 @@ TEST_F(VpdndTelnet, RepeatedStopSignalsDuringShutdownStillExitZero) {
 
 TEST_F(VpdndTelnet, VtyAuthenticationModesPasswordAndNoneApplyToNewConnections) {
   TermClient c = login();
-  c.send("system-view\r\n");
-  ASSERT_TRUE(c.expect("[LAB]"));
-  c.send("user-interface vty 0 4\r\n");
-  ASSERT_TRUE(c.expect("[LAB-ui-vty0-4]")) << c.all();
-  c.send("set authentication password simple Line-pw\r\n");
-  ASSERT_TRUE(c.expect("[LAB-ui-vty0-4]"));
-  c.send("authentication-mode password\r\n");
-  ASSERT_TRUE(c.expect("[LAB-ui-vty0-4]"));
+  ASSERT_TRUE(c.sends("system-view\r\n", "[LAB]"));
+  ASSERT_TRUE(c.sends("user-interface vty 0 4\r\n", "[LAB-ui-vty0-4]")) << c.all();
+  ASSERT_TRUE(c.sends("set authentication password simple Line-pw\r\n", "[LAB-ui-vty0-4]"));
+  ASSERT_TRUE(c.sends("authentication-mode password\r\n", "[LAB-ui-vty0-4]"));
   {
     TermClient p = open();
     ASSERT_TRUE(p.expect("Password:"));
     EXPECT_EQ(p.all().find("Username:"), std::string::npos);
-    p.send("Line-pw\r\n");
-    ASSERT_TRUE(p.expect("<LAB>")) << p.all();
+    ASSERT_TRUE(p.sends("Line-pw\r\n", "<LAB>")) << p.all();
   }
-  c.send("authentication-mode none\r\n");
-  ASSERT_TRUE(c.expect("[LAB-ui-vty0-4]"));
+  ASSERT_TRUE(c.sends("authentication-mode none\r\n", "[LAB-ui-vty0-4]"));
   TermClient n = open();
   ASSERT_TRUE(n.expect("<LAB>")) << n.all();
   EXPECT_EQ(n.all().find("Password:"), std::string::npos);
@@ -405,17 +359,13 @@ TEST_F(VpdndTelnet, VtyAuthenticationModesPasswordAndNoneApplyToNewConnections) 
 
 TEST_F(VpdndTelnet, LongOutputPagesWithMore) {
   TermClient c = login();
-  c.send("screen-length 4\r\n");
-  ASSERT_TRUE(c.expect("<LAB>"));
+  ASSERT_TRUE(c.sends("screen-length 4\r\n", "<LAB>"));
   c.mark_end();
-  c.send("display current-configuration\r\n");
-  ASSERT_TRUE(c.expect("  ---- More ----")) << c.all();
+  ASSERT_TRUE(c.sends("display current-configuration\r\n", "  ---- More ----")) << c.all();
   c.drain(300ms);
   EXPECT_EQ(c.since_mark(), "") << "the LF after CR was taken for a key";
-  c.send(" ");
-  ASSERT_TRUE(c.expect("  ---- More ----")) << c.all();
-  c.send("q");
-  ASSERT_TRUE(c.expect("<LAB>"));
+  ASSERT_TRUE(c.sends(" ", "  ---- More ----")) << c.all();
+  ASSERT_TRUE(c.sends("q", "<LAB>"));
   EXPECT_EQ(c.since_mark().find("return"), std::string::npos);
 }
 
@@ -425,31 +375,28 @@ TEST_F(VpdndTelnet, NawsSetsThePageLengthAndIsNeverTakenForKeys) {
   c.send(std::string("\xff\xfa\x1f\x00\x50\x00\x05\xff\xf0", 9));
   c.mark_end();
   std::size_t start = c.all().size();
-  c.send("display current-configuration\r\n");
-  ASSERT_TRUE(c.expect("  ---- More ----")) << c.all();
+  ASSERT_TRUE(c.sends("display current-configuration\r\n", "  ---- More ----")) << c.all();
   std::string page = c.all().substr(start);
   auto body = page.substr(page.find("display current-configuration\r\n") + 31);
   std::size_t lines = 0;
   for (std::size_t at = 0; (at = body.find("\r\n", at)) != std::string::npos; at += 2) ++lines;
   EXPECT_EQ(lines, 4u) << page;
-  c.send("q");
-  ASSERT_TRUE(c.expect("<LAB>"));
+  ASSERT_TRUE(c.sends("q", "<LAB>"));
   // A 1x1 window (clamped) sent right before a command: the command runs as typed.
   c.mark_end();
   start = c.all().size();
-  c.send(std::string("\xff\xfa\x1f\x00\x01\x00\x01\xff\xf0", 9) + "system-view\r\n");
-  ASSERT_TRUE(c.expect("[LAB]")) << c.all();
+  ASSERT_TRUE(
+      c.sends(std::string("\xff\xfa\x1f\x00\x01\x00\x01\xff\xf0", 9) + "system-view\r\n", "[LAB]"))
+      << c.all();
   EXPECT_EQ(c.all().find("% ", start), std::string::npos) << c.all();
 }
 
 TEST_F(VpdndTelnet, MonitoringTerminalSeesLogLines) {
   TermClient m = login();
-  m.send("terminal monitor\r\n");
-  ASSERT_TRUE(m.expect("<LAB>"));
+  ASSERT_TRUE(m.sends("terminal monitor\r\n", "<LAB>"));
   TermClient bad = open();
   ASSERT_TRUE(bad.expect("Username:"));
-  bad.send("nobody\r\n");
-  ASSERT_TRUE(bad.expect("Password:"));
+  ASSERT_TRUE(bad.sends("nobody\r\n", "Password:"));
   bad.send("x\r\n");
   ASSERT_TRUE(m.expect("event=login_failed", 5000ms)) << m.all();
 }
@@ -463,22 +410,19 @@ TEST_F(VpdndTelnet, PingStreamsRepliesAndStopsOnCtrlC) {
       << c.all();
   ASSERT_TRUE(c.expect("56 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=")) << c.all();
   TermClient other = login();
-  other.send("display l2tp tunnel\r\n");
-  ASSERT_TRUE(other.expect("Total tunnel = 0")) << other.all();
-  c.send("\x03");
-  ASSERT_TRUE(c.expect("--- Ping statistics for 127.0.0.1 ---")) << c.all();
+  ASSERT_TRUE(other.sends("display l2tp tunnel\r\n", "Total tunnel = 0")) << other.all();
+  ASSERT_TRUE(c.sends("\x03", "--- Ping statistics for 127.0.0.1 ---")) << c.all();
   ASSERT_TRUE(c.expect(" packet(s) received, 0.0% packet loss")) << c.all();
   ASSERT_TRUE(c.expect("round-trip min/avg/max/std-dev = ")) << c.all();
   ASSERT_TRUE(c.expect("<LAB>")) << c.all();
   // The daemon's own log lines are in the log buffer.
-  c.send("screen-length disable\r\n");
-  ASSERT_TRUE(c.expect("<LAB>"));
-  c.send("display logbuffer\r\n");
-  ASSERT_TRUE(c.expect("Log buffer: Enabled")) << c.all();
+  ASSERT_TRUE(c.sends("screen-length disable\r\n", "<LAB>"));
+  ASSERT_TRUE(c.sends("display logbuffer\r\n", "Log buffer: Enabled")) << c.all();
   ASSERT_TRUE(c.expect(" LAB ")) << c.all();
   ASSERT_TRUE(c.expect("<LAB>"));
-  c.send("display interface brief\r\n");
-  ASSERT_TRUE(c.expect("Brief information on interfaces in route mode:")) << c.all();
+  ASSERT_TRUE(
+      c.sends("display interface brief\r\n", "Brief information on interfaces in route mode:"))
+      << c.all();
   ASSERT_TRUE(c.expect("lo                   UP   UP(s)    127.0.0.1")) << c.all();
   c.send("display ip routing-table\r\n");
   ASSERT_TRUE(c.expect("127.0.0.0/8         Direct 0    0            127.0.0.1       lo"))
@@ -489,14 +433,10 @@ TEST_F(VpdndTelnet, SaveAsksAndWritesTheStartupConfig) {
   TermClient c = login();
   c.send("sysname SAVED\r\n");  // user view: rejected, caret
   ASSERT_TRUE(c.expect("% "));
-  c.send("system-view\r\n");
-  ASSERT_TRUE(c.expect("[LAB]"));
-  c.send("sysname SAVED\r\n");
-  ASSERT_TRUE(c.expect("[SAVED]")) << c.all();
-  c.send("save\r\n");
-  ASSERT_TRUE(c.expect("[Y/N]:")) << c.all();
-  c.send("y\r\n");
-  ASSERT_TRUE(c.expect("[SAVED]")) << c.all();
+  ASSERT_TRUE(c.sends("system-view\r\n", "[LAB]"));
+  ASSERT_TRUE(c.sends("sysname SAVED\r\n", "[SAVED]")) << c.all();
+  ASSERT_TRUE(c.sends("save\r\n", "[Y/N]:")) << c.all();
+  ASSERT_TRUE(c.sends("y\r\n", "[SAVED]")) << c.all();
   c.drain(300ms);
   std::ifstream in(dir_ / "startup.cfg");
   std::string text((std::istreambuf_iterator<char>(in)), {});
@@ -566,10 +506,8 @@ TEST(VpdndConsole, PtyShellCtrlZAndSigterm) {
   ASSERT_TRUE(d.start({"--telnet-port", "0"}, dir, true));
   TermClient c(d.master());
   ASSERT_TRUE(c.expect("<LAB>", 15000ms)) << c.all() << d.log();
-  c.send("sys\r");
-  ASSERT_TRUE(c.expect("[LAB]")) << c.all();
-  c.send("l2tp-group 3\r");
-  ASSERT_TRUE(c.expect("[LAB-l2tp3]")) << c.all();
+  ASSERT_TRUE(c.sends("sys\r", "[LAB]")) << c.all();
+  ASSERT_TRUE(c.sends("l2tp-group 3\r", "[LAB-l2tp3]")) << c.all();
   c.mark_end();
   c.send("\x1a");  // Ctrl+Z
   ASSERT_TRUE(c.expect("<LAB>")) << c.all();
@@ -580,19 +518,16 @@ TEST(VpdndConsole, PtyShellCtrlZAndSigterm) {
   c.drain(300ms);
   EXPECT_EQ(c.since_mark().find("[LAB"), std::string::npos) << c.all();
   c.mark_end();
-  c.send("dis cu?");
-  ASSERT_TRUE(c.expect("current-configuration")) << c.all();
+  ASSERT_TRUE(c.sends("dis cu?", "current-configuration")) << c.all();
   c.send("\x15");
-  c.send("sy?");
-  ASSERT_TRUE(c.expect("system-view")) << c.all();
+  ASSERT_TRUE(c.sends("sy?", "system-view")) << c.all();
   c.send("\x15");
   // Ctrl+C is a key on the console, as on Comware: the box keeps running and answers.
   c.send("\x03");
   std::this_thread::sleep_for(500ms);
   ASSERT_FALSE(d.exited()) << "Ctrl+C on the console stopped vpdnd\n" << d.log();
   c.mark_end();
-  c.send("\r");
-  ASSERT_TRUE(c.expect("<LAB>")) << c.all();
+  ASSERT_TRUE(c.sends("\r", "<LAB>")) << c.all();
   std::chrono::milliseconds took{};
   EXPECT_EQ(d.terminate(6000ms, &took), 0) << d.log();
   EXPECT_LT(took, 5000ms);
@@ -652,16 +587,14 @@ TEST(VpdndDefaults, BundledConfigGetsGeneratedSecretsAndLoopbackTelnet) {
     {
       TermClient t(connect_tcp(port));
       ASSERT_TRUE(t.expect("Username:")) << t.all();
-      t.send("admin\r\n");
-      ASSERT_TRUE(t.expect("Password:"));
+      ASSERT_TRUE(t.sends("admin\r\n", "Password:"));
       t.send("admin\r\n");
       EXPECT_TRUE(t.expect("% Authentication failed.", 5000ms)) << t.all();
       ::close(t.fd());
     }
     TermClient t(connect_tcp(port));
     ASSERT_TRUE(t.expect("Username:")) << t.all();
-    t.send("admin\r\n");
-    ASSERT_TRUE(t.expect("Password:"));
+    ASSERT_TRUE(t.sends("admin\r\n", "Password:"));
     t.send(admin + "\r\n");
     EXPECT_TRUE(t.expect("<VPDN>", 5000ms)) << t.all();
     ::close(t.fd());
