@@ -115,6 +115,13 @@ class AaaTest : public ::testing::Test {
     timers.run_due();
     return out;
   }
+  // The verdict on `req` once the RADIUS server answered `answer`.
+  std::optional<AuthResult> run_radius(AuthRequest req, RadiusAccessReply answer) {
+    std::optional<AuthResult> out;
+    aaa->authenticate(std::move(req), [&](AuthResult r) { out = std::move(r); });
+    radius.answer(std::move(answer));
+    return out;
+  }
   static AuthRequest pap(std::string user, std::string pw) {
     return AuthRequest{.user_name = user, .credentials = PapCredentials{pw}};
   }
@@ -267,9 +274,8 @@ TEST_F(AaaTest, RadiusMsChapV1NtKeyBecomesTheMppeKeys) {
 
 TEST_F(AaaTest, RadiusRejectNeverFallsBack) {
   use_radius(/*local=*/true, /*none=*/true);
-  std::optional<AuthResult> out;
-  aaa->authenticate(pap("alice@corp.com", "alicepw"), [&](AuthResult r) { out = r; });
-  radius.answer({.outcome = RadiusOutcome::reject, .reply_message = "go away"});
+  auto out = run_radius(pap("alice@corp.com", "alicepw"),
+                        {.outcome = RadiusOutcome::reject, .reply_message = "go away"});
   ASSERT_TRUE(out);
   EXPECT_FALSE(out->accepted);
   EXPECT_EQ(out->failure, AuthFailure::radius_reject);
@@ -278,33 +284,25 @@ TEST_F(AaaTest, RadiusRejectNeverFallsBack) {
 
 TEST_F(AaaTest, RadiusTimeoutFallsBackToLocal) {
   use_radius(/*local=*/true);
-  std::optional<AuthResult> out;
-  aaa->authenticate(pap("alice@corp.com", "alicepw"), [&](AuthResult r) { out = r; });
-  radius.answer({.outcome = RadiusOutcome::timeout});
+  auto out = run_radius(pap("alice@corp.com", "alicepw"), {.outcome = RadiusOutcome::timeout});
   EXPECT_TRUE(out->accepted);
   EXPECT_EQ(out->method, AuthMethodUsed::local);
   // Local still checks the password.
-  out.reset();
-  aaa->authenticate(pap("alice@corp.com", "bad"), [&](AuthResult r) { out = r; });
-  radius.answer({.outcome = RadiusOutcome::timeout});
+  out = run_radius(pap("alice@corp.com", "bad"), {.outcome = RadiusOutcome::timeout});
   EXPECT_FALSE(out->accepted);
   EXPECT_EQ(out->failure, AuthFailure::bad_password);
 }
 
 TEST_F(AaaTest, RadiusTimeoutFallsBackToNone) {
   use_radius(false, /*none=*/true);
-  std::optional<AuthResult> out;
-  aaa->authenticate(pap("ghost@corp.com", "x"), [&](AuthResult r) { out = r; });
-  radius.answer({.outcome = RadiusOutcome::error});
+  auto out = run_radius(pap("ghost@corp.com", "x"), {.outcome = RadiusOutcome::error});
   EXPECT_TRUE(out->accepted);
   EXPECT_EQ(out->method, AuthMethodUsed::none);
 }
 
 TEST_F(AaaTest, RadiusTimeoutWithoutFallbackFails) {
   use_radius();
-  std::optional<AuthResult> out;
-  aaa->authenticate(pap("alice@corp.com", "alicepw"), [&](AuthResult r) { out = r; });
-  radius.answer({.outcome = RadiusOutcome::timeout});
+  auto out = run_radius(pap("alice@corp.com", "alicepw"), {.outcome = RadiusOutcome::timeout});
   EXPECT_FALSE(out->accepted);
   EXPECT_EQ(out->failure, AuthFailure::radius_unreachable);
 }
