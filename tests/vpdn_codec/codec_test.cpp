@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "tests/vpdn_codec/avp_samples.hpp"
 #include "xl2tpd_fixtures.hpp"
 
 namespace vpdnd::vpdn {
@@ -496,34 +497,6 @@ TEST(L2tpCodecHiding, EncodeErrors) {
 
 // ---------------------------------------------------------------------------------------
 // Round trips for every message type with every AVP its spec allows.
-
-Bytes sample_value(const AvpInfo& info, std::uint8_t seed) {
-  switch (info.kind) {
-    case AvpValueKind::empty:
-      return {};
-    case AvpValueKind::u16:
-      return {seed, 0x02};
-    case AvpValueKind::u32:
-      return {0, seed, 0, 3};
-    case AvpValueKind::u64:
-      return {1, 2, 3, 4, 5, 6, 7, seed};
-    case AvpValueKind::string:
-      return str_bytes("name-" + std::to_string(seed));
-    case AvpValueKind::bytes:
-      return Bytes(info.min_len > 16 ? info.min_len : 16, seed);
-    case AvpValueKind::result_code:
-      return {0, 2, 0, 8, 'h', 'i'};
-    case AvpValueKind::q931_cause:
-      return {0, 16, 1, 'x'};
-    case AvpValueKind::call_errors:
-      return Bytes(26, seed);
-    case AvpValueKind::accm:
-      return {0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
-    case AvpValueKind::protocol_version:
-      return {1, 0};
-  }
-  return {};
-}
 
 TEST(L2tpCodecRoundTrip, EveryMessageTypeEveryAvp) {
   SeededRandom rnd(3);

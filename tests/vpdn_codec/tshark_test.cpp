@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/vpdn_codec/avp_samples.hpp"
 #include "vpdn/codec.hpp"
 
 namespace vpdnd::vpdn {
@@ -52,39 +53,16 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-Bytes sample_value(const AvpInfo& info, std::uint8_t seed) {
-  // tshark dissects the proxy LCP AVPs as LCP options: give it real ones (MRU, magic).
+// sample_value(), with what tshark dissects further made real: the proxy LCP AVPs as LCP
+// options (MRU, magic), 16- and 32-bit values as small numbers (enumerations).
+Bytes dissectable_value(const AvpInfo& info, std::uint8_t seed) {
   if (info.type == AvpType::initial_received_lcp_confreq ||
       info.type == AvpType::last_sent_lcp_confreq ||
       info.type == AvpType::last_received_lcp_confreq)
     return {0x01, 0x04, 0x05, 0xdc, 0x05, 0x06, 0x12, 0x34, 0x56, seed};
-  switch (info.kind) {
-    case AvpValueKind::empty:
-      return {};
-    case AvpValueKind::u16:
-      return {0, seed};
-    case AvpValueKind::u32:
-      return {0, 0, 0, static_cast<std::uint8_t>(seed % 2 + 1)};
-    case AvpValueKind::u64:
-      return {1, 2, 3, 4, 5, 6, 7, seed};
-    case AvpValueKind::string: {
-      const std::string s = "name" + std::to_string(seed);
-      return Bytes(s.begin(), s.end());
-    }
-    case AvpValueKind::bytes:
-      return Bytes(16, seed);
-    case AvpValueKind::result_code:
-      return {0, 2, 0, 8, 'h', 'i'};
-    case AvpValueKind::q931_cause:
-      return {0, 16, 1, 'x'};
-    case AvpValueKind::call_errors:
-      return Bytes(26, 0);
-    case AvpValueKind::accm:
-      return {0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
-    case AvpValueKind::protocol_version:
-      return {1, 0};
-  }
-  return {};
+  if (info.kind == AvpValueKind::u16) return {0, seed};
+  if (info.kind == AvpValueKind::u32) return {0, 0, 0, static_cast<std::uint8_t>(seed % 2 + 1)};
+  return sample_value(info, seed);
 }
 
 TEST(L2tpCodecTshark, EncodedMessagesDissectCleanly) {
@@ -109,7 +87,7 @@ TEST(L2tpCodecTshark, EncodedMessagesDissectCleanly) {
         for (AvpType a : *list) {
           const AvpInfo* info = avp_info(a);
           m.add(Avp{0, static_cast<std::uint16_t>(a), info->mandatory, hide && info->may_hide,
-                    sample_value(*info, seed++)});
+                    dissectable_value(*info, seed++)});
         }
       }
       auto wire = encode_control(m, hide ? &secret : nullptr, rnd);

@@ -1,0 +1,42 @@
+// A value of the right kind and length for any AVP, varied by `seed`: what the codec tests
+// put in every AVP of every message type.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "vpdn/codec.hpp"
+
+namespace vpdnd::vpdn {
+
+inline Bytes sample_value(const AvpInfo& info, std::uint8_t seed) {
+  switch (info.kind) {
+    case AvpValueKind::empty:
+      return {};
+    case AvpValueKind::u16:
+      return {seed, 0x02};
+    case AvpValueKind::u32:
+      return {0, seed, 0, 3};
+    case AvpValueKind::u64:
+      return {1, 2, 3, 4, 5, 6, 7, seed};
+    case AvpValueKind::string: {
+      const std::string s = "name-" + std::to_string(seed);
+      return Bytes(s.begin(), s.end());
+    }
+    case AvpValueKind::bytes:
+      return Bytes(info.min_len > 16 ? info.min_len : 16, seed);
+    case AvpValueKind::result_code:
+      return {0, 2, 0, 8, 'h', 'i'};
+    case AvpValueKind::q931_cause:
+      return {0, 16, 1, 'x'};
+    case AvpValueKind::call_errors:
+      return Bytes(26, seed);
+    case AvpValueKind::accm:
+      return {0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+    case AvpValueKind::protocol_version:
+      return {1, 0};
+  }
+  return {};
+}
+
+}  // namespace vpdnd::vpdn
