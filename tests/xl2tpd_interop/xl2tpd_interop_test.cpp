@@ -200,6 +200,26 @@ class Xl2tpd : public ::testing::TestWithParam<int> {
   std::string xl2tpd_log() { return read_file(dir_ / "xl2tpd.log"); }
 
   // Every L2TP packet we sent decodes in tshark without warnings or malformed marks.
+  // The run's parameter: 0 plain, 1 tunnel authentication, 2 that and hidden AVPs.
+  bool auth() const { return GetParam() >= 1; }
+  bool hidden() const { return GetParam() == 2; }
+  static const char* yes_no(bool b) { return b ? "yes" : "no"; }
+
+  // Our engine (LNS or LAC, named `our_name`) on `ours`, the capture, and xl2tpd on ours + 1
+  // with the common [global] section and then `section`.
+  void start_both(std::uint16_t ours, bool lns_role, const std::string& our_name,
+                  const std::string& section) {
+    const std::uint16_t theirs = ours + 1;
+    start_engine(ours, lns_role, auth(), our_name, hidden());
+    start_capture(ours, theirs);
+    std::ostringstream conf;
+    conf << "[global]\nport = " << theirs << "\nlisten-addr = 127.0.0.1\n"
+         << "auth file = " << (dir_ / "l2tp-secrets").string() << "\naccess control = no\n"
+         << "debug tunnel = yes\ndebug state = yes\n"
+         << section;
+    start_xl2tpd(conf.str());
+  }
+
   void check_wire(std::uint16_t xl2tpd_port, bool expect_hidden_from_us = false) {
     if (pcap_.empty()) {
       std::cout << "[ SKIPPED  ] wire check: tshark not available\n";
@@ -258,19 +278,14 @@ class Xl2tpd : public ::testing::TestWithParam<int> {
 
 // xl2tpd is the LAC and dials our LNS.
 TEST_P(Xl2tpd, Xl2tpdLacDialsOurLns) {
-  const bool auth = GetParam() >= 1, hidden = GetParam() == 2;
+  const bool auth = this->auth();
   const std::uint16_t ours = static_cast<std::uint16_t>(21101 + 10 * GetParam()), theirs = ours + 1;
-  start_engine(ours, /*lns_role=*/true, auth, "xl2tpd-lac", hidden);
-  start_capture(ours, theirs);
-  std::ostringstream conf;
-  conf << "[global]\nport = " << theirs << "\nlisten-addr = 127.0.0.1\n"
-       << "auth file = " << (dir_ / "l2tp-secrets").string() << "\naccess control = no\n"
-       << "debug tunnel = yes\ndebug state = yes\n"
-       << "[lac vpdnd]\nlns = 127.0.0.1:" << ours << "\nhostname = xl2tpd-lac\n"
-       << "challenge = " << (auth ? "yes" : "no") << "\nautodial = yes\nredial = no\n"
-       << "hidden bit = " << (hidden ? "yes" : "no") << "\n"
-       << "length bit = yes\ntunnel rws = 8\npppoptfile = " << (dir_ / "options").string() << "\n";
-  start_xl2tpd(conf.str());
+  start_both(ours, /*lns_role=*/true, "xl2tpd-lac",
+             "[lac vpdnd]\nlns = 127.0.0.1:" + std::to_string(ours) +
+                 "\nhostname = xl2tpd-lac\nchallenge = " + yes_no(auth) +
+                 "\nautodial = yes\nredial = no\nhidden bit = " + yes_no(hidden()) +
+                 "\nlength bit = yes\ntunnel rws = 8\npppoptfile = " + (dir_ / "options").string() +
+                 "\n");
 
   ASSERT_TRUE(run_until([&] { return !handler_.incoming.empty(); }, 15s))
       << "no session reached ICCN\n"
@@ -308,20 +323,14 @@ TEST_P(Xl2tpd, Xl2tpdLacDialsOurLns) {
 
 // Our LAC dials xl2tpd as LNS.
 TEST_P(Xl2tpd, OurLacDialsXl2tpdLns) {
-  const bool auth = GetParam() >= 1, hidden = GetParam() == 2;
+  const bool auth = this->auth(), hidden = this->hidden();
   const std::uint16_t ours = static_cast<std::uint16_t>(21105 + 10 * GetParam()), theirs = ours + 1;
-  start_engine(ours, /*lns_role=*/false, auth, "", hidden);
-  start_capture(ours, theirs);
-  std::ostringstream conf;
-  conf << "[global]\nport = " << theirs << "\nlisten-addr = 127.0.0.1\n"
-       << "auth file = " << (dir_ / "l2tp-secrets").string() << "\naccess control = no\n"
-       << "debug tunnel = yes\ndebug state = yes\n"
-       << "[lns default]\nip range = 10.99.0.10-10.99.0.20\nlocal ip = 10.99.0.1\n"
-       << "hostname = xl2tpd-lns\nchallenge = " << (auth ? "yes" : "no") << "\n"
-       << "hidden bit = " << (hidden ? "yes" : "no") << "\n"
-       << "require authentication = no\nlength bit = yes\ntunnel rws = 8\n"
-       << "pppoptfile = " << (dir_ / "options").string() << "\n";
-  start_xl2tpd(conf.str());
+  start_both(
+      ours, /*lns_role=*/false, "",
+      std::string("[lns default]\nip range = 10.99.0.10-10.99.0.20\nlocal ip = 10.99.0.1\n") +
+          "hostname = xl2tpd-lns\nchallenge = " + yes_no(auth) +
+          "\nhidden bit = " + yes_no(hidden) + "\nrequire authentication = no\nlength bit = yes\n" +
+          "tunnel rws = 8\npppoptfile = " + (dir_ / "options").string() + "\n");
   std::this_thread::sleep_for(300ms);  // let xl2tpd bind
 
   std::vector<SessionRef> up;
