@@ -125,12 +125,7 @@ TEST_F(Crossing, CallsOfTheLosingTunnelAreCarriedByTheWinningOne) {
   // in the loser's LAC group its proxy AVPs are hidden, though the tunnel is the LNS group's.
   loser.config.l2tp_groups[1].avp_hidden = true;
   auto late = call_request(1, "late");
-  ppp::ProxyData proxy;
-  proxy.auth_type = ppp::ProxyAuthType::chap;
-  proxy.auth_name = "late";
-  proxy.auth_challenge = Bytes(16, 0x42);
-  proxy.auth_id = 7;
-  proxy.auth_response = Bytes(16, 0x24);
+  const ppp::ProxyData proxy = chap_proxy("late", 0x42, 7, 0x24);
   late.proxy = proxy;
   ASSERT_TRUE(loser.engine->place_call(late, loser_calls.callbacks()).has_value());
   w.settle();
@@ -440,18 +435,14 @@ TEST_F(TieWon, PeerCallsAreRefusedWhenTheLnsGroupHasAnotherPassword) {
 
 // ---- `start l2tp ip A ip B`: what a refusal by A does ----
 
-const Endpoint kLac{ip("127.0.0.1"), 40001};
-const Endpoint kLns1{ip("127.0.0.2"), 1701};
-const Endpoint kLns2{ip("127.0.0.3"), 1701};
-
 struct TwoLns : ::testing::Test {
   World w;
   Node lac{w.net, w.timers, kLac, 21};
-  Node lns1{w.net, w.timers, kLns1, 22};
+  Node lns1{w.net, w.timers, kLns, 22};
   Node lns2{w.net, w.timers, kLns2, 23};
   CallLog calls;
   void SetUp() override {
-    lac.config.l2tp_groups[1] = lac_group(1, {kLns1.address, kLns2.address}, "LAC", "aabbcc");
+    lac.config.l2tp_groups[1] = lac_group(1, {kLns.address, kLns2.address}, "LAC", "aabbcc");
     lns1.config.l2tp_groups[1] = lns_group(1, 1, "LAC", "LNS1", "aabbcc");
     lns2.config.l2tp_groups[1] = lns_group(1, 2, "LAC", "LNS2", "aabbcc");
   }
@@ -469,6 +460,11 @@ struct TwoLns : ::testing::Test {
     EXPECT_EQ(t[0].remote_address, kLns2.address);
     EXPECT_EQ(lac.engine->session_count(), n);
   }
+  // `from` sent one StopCCN, result 4 (not authorized), and LNS2 carries the `n` calls.
+  void expect_not_authorized_then_lns2(const Endpoint& from, std::size_t n) {
+    EXPECT_EQ(w.net.stopccn_results(from), StopCcnResults{stopccn_result::not_authorized});
+    expect_carried_by_lns2(n);
+  }
 };
 
 TEST_F(TwoLns, StopCcnInsteadOfSccrpTriesTheNextLns) {
@@ -476,10 +472,7 @@ TEST_F(TwoLns, StopCcnInsteadOfSccrpTriesTheNextLns) {
   dial("u1");
   dial("u2");
   w.run(40s, 100ms);
-  auto stop = w.net.sent(MessageType::stopccn, kLns1);
-  ASSERT_EQ(stop.size(), 1u);
-  EXPECT_EQ(stop[0].result_code()->result, stopccn_result::not_authorized);
-  expect_carried_by_lns2(2);
+  expect_not_authorized_then_lns2(kLns, 2);
   EXPECT_EQ(w.net.count(MessageType::icrq, kLac), 2u);  // none went to LNS1
 }
 
@@ -492,10 +485,7 @@ TEST_F(TwoLns, StopCcnForOurChallengeResponseTriesTheNextLnsWithTheCallsIcrqsSen
   dial("u1");
   dial("u2");
   w.run(40s, 100ms);
-  auto stop = w.net.sent(MessageType::stopccn, kLns1);
-  ASSERT_EQ(stop.size(), 1u);
-  EXPECT_EQ(stop[0].result_code()->result, stopccn_result::not_authorized);
-  expect_carried_by_lns2(2);
+  expect_not_authorized_then_lns2(kLns, 2);
   EXPECT_EQ(w.net.count(MessageType::icrq, kLac), 4u);  // 2 to LNS1 (unanswered), 2 to LNS2
   EXPECT_EQ(w.net.count(MessageType::iccn, kLac), 2u);
   EXPECT_EQ(w.net.count(MessageType::cdn), 0u);
@@ -505,16 +495,13 @@ TEST_F(TwoLns, BadChallengeResponseFromTheLnsTriesTheNextLns) {
   lns1.config.l2tp_groups[1].tunnel_password.plain = "other";  // LAC's check of LNS1 fails
   dial("u1");
   w.run(40s, 100ms);
-  auto stop = w.net.sent(MessageType::stopccn, kLac);
-  ASSERT_EQ(stop.size(), 1u);
-  EXPECT_EQ(stop[0].result_code()->result, stopccn_result::not_authorized);
-  expect_carried_by_lns2(1);
+  expect_not_authorized_then_lns2(kLac, 1);
 }
 
 // The first user is not lost to a silent LNS: with another address configured, the SCCRQ
 // is given up after 7 s (sent at 0, 1, 3 s), while the user's PPP still waits.
 TEST_F(TwoLns, SilentFirstLnsIsGivenUpQuicklyWhenAnotherIsConfigured) {
-  w.net.drop = [](const Packet& p) { return p.to == kLns1; };
+  w.net.drop = [](const Packet& p) { return p.to == kLns; };
   dial("u1");
   w.run(6500ms, 100ms);
   EXPECT_TRUE(calls.up.empty());
@@ -523,7 +510,7 @@ TEST_F(TwoLns, SilentFirstLnsIsGivenUpQuicklyWhenAnotherIsConfigured) {
   expect_carried_by_lns2(1);
   EXPECT_EQ(w.net.count(MessageType::sccrq, kLac), 4u);  // 3 to LNS1, 1 to LNS2
   // The tunnel to LNS2 keeps the full retransmission cycle once it is up.
-  w.net.drop = [](const Packet& p) { return p.to == kLns1 || p.to == kLns2; };
+  w.net.drop = [](const Packet& p) { return p.to == kLns || p.to == kLns2; };
   auto t = lac.engine->snapshot_tunnels();
   ASSERT_EQ(t.size(), 1u);
   EXPECT_EQ(lac.engine->reset_tunnel_id(t[0].local_id), "");
@@ -533,7 +520,7 @@ TEST_F(TwoLns, SilentFirstLnsIsGivenUpQuicklyWhenAnotherIsConfigured) {
 
 // The last address (or the only one) gets the full 31 s cycle.
 TEST_F(TwoLns, LastLnsAddressKeepsTheFullRetransmissionCycle) {
-  w.net.drop = [](const Packet& p) { return p.to == kLns1 || p.to == kLns2; };
+  w.net.drop = [](const Packet& p) { return p.to == kLns || p.to == kLns2; };
   dial("u1");
   w.run(37s, 100ms);  // 7 s on LNS1, then LNS2
   EXPECT_TRUE(calls.down.empty());
@@ -544,7 +531,7 @@ TEST_F(TwoLns, LastLnsAddressKeepsTheFullRetransmissionCycle) {
   w.run(70s, 1s);  // the marks expire
   CallLog single;
   auto r = call_request(1, "u2");
-  r.lns_addresses = {kLns1.address};
+  r.lns_addresses = {kLns.address};
   auto other = call_request(1, "u3");
   ASSERT_TRUE(lac.engine->place_call(other, calls.callbacks()).has_value());
   ASSERT_TRUE(lac.engine->place_call(r, single.callbacks()).has_value());
@@ -556,13 +543,13 @@ TEST_F(TwoLns, LastLnsAddressKeepsTheFullRetransmissionCycle) {
 
 TEST_F(TwoLns, LnsSilentAfterSccrpTriesTheNextLns) {
   // LNS1 answers the SCCRQ, then nothing it sends arrives (not even acks).
-  w.net.drop = [](const Packet& p) { return p.from == kLns1 && !p.is(MessageType::sccrp); };
+  w.net.drop = [](const Packet& p) { return p.from == kLns && !p.is(MessageType::sccrp); };
   dial("u1");
   w.run(30s, 100ms);
   EXPECT_TRUE(calls.up.empty());
   w.run(10s, 100ms);  // the SCCCN/ICRQ retransmissions run out at 31 s
   expect_carried_by_lns2(1);
-  EXPECT_EQ(w.net.count(MessageType::sccrp, kLns1), 1u);
+  EXPECT_EQ(w.net.count(MessageType::sccrp, kLns), 1u);
 }
 
 TEST_F(TwoLns, AllLnsRefusingFailsTheCallWithTheLastRefusal) {
@@ -592,7 +579,7 @@ TEST_F(TwoLns, CdnToTheCallFailsItWithoutFailOver) {
   EXPECT_TRUE(lns2.handler.incoming.empty());
   auto t = lac.engine->snapshot_tunnels();
   ASSERT_EQ(t.size(), 1u);  // the tunnel to LNS1 stays
-  EXPECT_EQ(t[0].remote_address, kLns1.address);
+  EXPECT_EQ(t[0].remote_address, kLns.address);
   EXPECT_EQ(t[0].state, TunnelState::established);
 }
 
@@ -632,7 +619,7 @@ struct LnsDown : TwoLns {
   }
   void TearDown() override { LogBus::instance().unsubscribe(sink); }
   void lns1_dead() {
-    w.net.drop = [](const Packet& p) { return p.to == kLns1; };
+    w.net.drop = [](const Packet& p) { return p.to == kLns; };
   }
   void lns1_back() { w.net.drop = nullptr; }
   std::size_t warnings_containing(const std::string& text) const {
@@ -649,7 +636,7 @@ struct LnsDown : TwoLns {
     ASSERT_EQ(calls.up.size(), 1u);
     ASSERT_TRUE(calls.down.empty()) << calls.down[0].reason;
     ASSERT_EQ(lns2.handler.incoming.size(), 1u);
-    ASSERT_EQ(sccrq_targets(w.net, 0).front(), kLns1.address);
+    ASSERT_EQ(sccrq_targets(w.net, 0).front(), kLns.address);
   }
 };
 
@@ -705,14 +692,14 @@ TEST_F(LnsDown, AfterTheHoldTimeTheFirstLnsIsTriedFirstAgain) {
   w.settle();
   auto dialled = sccrq_targets(w.net, mark);
   ASSERT_EQ(dialled.size(), 1u);
-  EXPECT_EQ(dialled[0], kLns1.address);
+  EXPECT_EQ(dialled[0], kLns.address);
   EXPECT_EQ(calls.up.size(), 3u);
   EXPECT_EQ(lns1.handler.incoming.size(), 1u);  // the configured first choice again
   EXPECT_EQ(lns2.handler.incoming.size(), 2u);
 }
 
 TEST_F(LnsDown, AllDownTriesThemInConfiguredOrder) {
-  w.net.drop = [](const Packet& p) { return p.to == kLns1 || p.to == kLns2; };
+  w.net.drop = [](const Packet& p) { return p.to == kLns || p.to == kLns2; };
   dial("u1");
   w.run(40s, 100ms);  // 7 s for LNS1 (LNS2 is next), 31 s for LNS2 (the last)
   ASSERT_EQ(calls.down.size(), 1u);
@@ -725,8 +712,8 @@ TEST_F(LnsDown, AllDownTriesThemInConfiguredOrder) {
   auto dialled = sccrq_targets(w.net, mark);
   ASSERT_FALSE(dialled.empty());
   EXPECT_TRUE(
-      std::all_of(dialled.begin(), dialled.end(), [](Ipv4 a) { return a == kLns1.address; }));
-  w.net.drop = [](const Packet& p) { return p.to == kLns1; };  // LNS2 answers again
+      std::all_of(dialled.begin(), dialled.end(), [](Ipv4 a) { return a == kLns.address; }));
+  w.net.drop = [](const Packet& p) { return p.to == kLns; };  // LNS2 answers again
   w.run(20s, 100ms);
   EXPECT_EQ(calls.up.size(), 1u);
   EXPECT_EQ(lns2.handler.incoming.size(), 1u);
@@ -768,7 +755,7 @@ TEST(LnsDownOptions, ZeroHoldKeepsTheConfiguredOrder) {
   opt.lns_down_hold = Duration::zero();
   Node lac{w.net, w.timers, kLac, 31, opt};
   Node lns2{w.net, w.timers, kLns2, 33};
-  lac.config.l2tp_groups[1] = lac_group(1, {kLns1.address, kLns2.address}, "LAC", "aabbcc");
+  lac.config.l2tp_groups[1] = lac_group(1, {kLns.address, kLns2.address}, "LAC", "aabbcc");
   lns2.config.l2tp_groups[1] = lns_group(1, 2, "LAC", "LNS2", "aabbcc");
   CallLog calls;
   ASSERT_TRUE(lac.engine->place_call(call_request(1, "u1"), calls.callbacks()).has_value());
@@ -779,7 +766,7 @@ TEST(LnsDownOptions, ZeroHoldKeepsTheConfiguredOrder) {
   w.settle();
   auto dialled = sccrq_targets(w.net, mark);
   ASSERT_EQ(dialled.size(), 1u);
-  EXPECT_EQ(dialled[0], kLns1.address);  // as before this feature
+  EXPECT_EQ(dialled[0], kLns.address);  // as before this feature
   EXPECT_EQ(calls.up.size(), 1u);
 }
 

@@ -10,9 +10,15 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const Endpoint kLac{ip("127.0.0.1"), 40001};
-const Endpoint kLns{ip("127.0.0.2"), 1701};
-const Endpoint kLns2{ip("127.0.0.3"), 1701};
+// The LAC and the LNS list one tunnel (or session) each, both in `state`.
+template <class Row, class State>
+void expect_one_each(const std::vector<Row>& lac_rows, const std::vector<Row>& lns_rows,
+                     State state) {
+  ASSERT_EQ(lac_rows.size(), 1u);
+  ASSERT_EQ(lns_rows.size(), 1u);
+  EXPECT_EQ(lac_rows[0].state, state);
+  EXPECT_EQ(lns_rows[0].state, state);
+}
 
 struct Pair : ::testing::Test {
   World w;
@@ -31,17 +37,24 @@ struct Pair : ::testing::Test {
     r.calling_number = "00:11:22:33:44:55";
     r.called_number = "5551234";
     r.bearer_type = kBearerDigital;
-    ppp::ProxyData p;
+    ppp::ProxyData p = chap_proxy(user, 0x42, 7, 0x24);
     p.initial_received_confreq = {0x01, 0x04, 0x05, 0xd4};
     p.last_sent_confreq = {0x03, 0x05, 0xc2, 0x23, 0x05};
     p.last_received_confreq = {0x01, 0x04, 0x05, 0xd4};
-    p.auth_type = ppp::ProxyAuthType::chap;
-    p.auth_name = user;
-    p.auth_challenge = Bytes(16, 0x42);
-    p.auth_id = 7;
-    p.auth_response = Bytes(16, 0x24);
     r.proxy = p;
     return r;
+  }
+  // A call comes up and the LAC ends it (CDN): the tunnel is left without sessions.
+  bool leave_tunnel_idle() {
+    dial(request());
+    w.settle();
+    return calls.up.size() == 1 && lac.engine->close_session(calls.up[0]);
+  }
+  // Past the StopCCN hold-down: neither side keeps the tunnel.
+  void expect_tunnels_gone_after_hold_down() {
+    w.run(40s);
+    EXPECT_TRUE(lac.engine->snapshot_tunnels().empty());
+    EXPECT_TRUE(lns.engine->snapshot_tunnels().empty());
   }
   // The `debugging l2tp all` lines of one call placed and set up.
   std::vector<std::string> debug_lines_of_a_call() {
@@ -86,10 +99,7 @@ TEST_F(Pair, TunnelAndSessionComeUpWithAuthenticationAndProxyData) {
 
   auto lt = lac.engine->snapshot_tunnels();
   auto nt = lns.engine->snapshot_tunnels();
-  ASSERT_EQ(lt.size(), 1u);
-  ASSERT_EQ(nt.size(), 1u);
-  EXPECT_EQ(lt[0].state, TunnelState::established);
-  EXPECT_EQ(nt[0].state, TunnelState::established);
+  ASSERT_NO_FATAL_FAILURE(expect_one_each(lt, nt, TunnelState::established));
   EXPECT_TRUE(lt[0].authenticated);
   EXPECT_TRUE(nt[0].authenticated);
   EXPECT_EQ(lt[0].remote_id, nt[0].local_id);
@@ -103,10 +113,7 @@ TEST_F(Pair, TunnelAndSessionComeUpWithAuthenticationAndProxyData) {
 
   auto ls = lac.engine->snapshot_sessions();
   auto ns = lns.engine->snapshot_sessions();
-  ASSERT_EQ(ls.size(), 1u);
-  ASSERT_EQ(ns.size(), 1u);
-  EXPECT_EQ(ls[0].state, SessionState::established);
-  EXPECT_EQ(ns[0].state, SessionState::established);
+  ASSERT_NO_FATAL_FAILURE(expect_one_each(ls, ns, SessionState::established));
   EXPECT_EQ(ls[0].remote_id, ns[0].local_id);
   EXPECT_EQ(ns[0].remote_id, ls[0].local_id);
   EXPECT_EQ(ns[0].interface, "Virtual-Template1");
@@ -200,9 +207,7 @@ TEST_F(Pair, WrongSecretAtLacEndsWithStopCcnResult4) {
   w.settle();
   EXPECT_TRUE(calls.up.empty());
   ASSERT_EQ(calls.down.size(), 1u);
-  auto stop = w.net.sent(MessageType::stopccn, kLac);
-  ASSERT_EQ(stop.size(), 1u);
-  EXPECT_EQ(stop[0].result_code()->result, stopccn_result::not_authorized);
+  EXPECT_EQ(w.net.stopccn_results(kLac), StopCcnResults{stopccn_result::not_authorized});
   EXPECT_TRUE(lns.handler.incoming.empty());
   // The LNS acknowledged and holds the tunnel in Stopping; both forget it after the hold.
   ASSERT_EQ(lns.engine->snapshot_tunnels().size(), 1u);
@@ -218,9 +223,7 @@ TEST_F(Pair, WrongSecretAtLnsEndsWithStopCcnResult4) {
   lac.config.l2tp_groups[1].tunnel_password.plain = "wrong";
   dial(request());
   w.settle();
-  auto stop = w.net.sent(MessageType::stopccn, kLns);
-  ASSERT_EQ(stop.size(), 1u);
-  EXPECT_EQ(stop[0].result_code()->result, stopccn_result::not_authorized);
+  EXPECT_EQ(w.net.stopccn_results(kLns), StopCcnResults{stopccn_result::not_authorized});
   ASSERT_EQ(calls.down.size(), 1u);
   EXPECT_TRUE(calls.down[0].by_peer);
   EXPECT_EQ(calls.down[0].result.result, stopccn_result::not_authorized);
@@ -230,9 +233,7 @@ TEST_F(Pair, PeerNotAllowedByAnyGroupGetsStopCcnResult4) {
   lns.config.l2tp_groups[1].allow_remote = "SOMEONE-ELSE";
   dial(request());
   w.settle();
-  auto stop = w.net.sent(MessageType::stopccn, kLns);
-  ASSERT_EQ(stop.size(), 1u);
-  EXPECT_EQ(stop[0].result_code()->result, stopccn_result::not_authorized);
+  EXPECT_EQ(w.net.stopccn_results(kLns), StopCcnResults{stopccn_result::not_authorized});
   EXPECT_EQ(calls.down.size(), 1u);
 }
 
@@ -453,41 +454,27 @@ TEST_F(Pair, CdnFromLacSideAndFromLnsSide) {
 // (default 10 s) with StopCCN result 1, by whichever side's timer runs out first.
 TEST_F(Pair, LacClearsTheTunnelAfterItsLastSessionAndTheIdleTime) {
   lns.config.l2tp_groups[1].idle_timeout_s = 0;  // only the LAC's timer runs
-  dial(request());
-  w.settle();
-  ASSERT_EQ(calls.up.size(), 1u);
-  ASSERT_TRUE(lac.engine->close_session(calls.up[0]));
+  ASSERT_TRUE(leave_tunnel_idle());
   w.run(9s);
   EXPECT_EQ(w.net.count(MessageType::stopccn), 0u);
   EXPECT_EQ(lac.engine->snapshot_tunnels()[0].state, TunnelState::established);
   w.run(2s);
-  auto stop = w.net.sent(MessageType::stopccn, kLac);
-  ASSERT_EQ(stop.size(), 1u);
-  EXPECT_EQ(stop[0].result_code()->result, stopccn_result::clear);
+  EXPECT_EQ(w.net.stopccn_results(kLac), StopCcnResults{stopccn_result::clear});
   EXPECT_EQ(w.net.count(MessageType::stopccn, kLns), 0u);
   EXPECT_TRUE(lns.engine->snapshot_tunnels().empty() ||
               lns.engine->snapshot_tunnels()[0].state == TunnelState::stopping);
-  w.run(40s);  // past the StopCCN hold-down
-  EXPECT_TRUE(lac.engine->snapshot_tunnels().empty());
-  EXPECT_TRUE(lns.engine->snapshot_tunnels().empty());
+  expect_tunnels_gone_after_hold_down();
 }
 
 TEST_F(Pair, LnsClearsTheTunnelAfterItsLastSessionAndTheIdleTime) {
   lac.config.l2tp_groups[1].idle_timeout_s = 0;
   lns.config.l2tp_groups[1].idle_timeout_s = 5;
-  dial(request());
-  w.settle();
-  ASSERT_EQ(calls.up.size(), 1u);
-  ASSERT_TRUE(lac.engine->close_session(calls.up[0]));  // CDN to the LNS
+  ASSERT_TRUE(leave_tunnel_idle());  // CDN to the LNS
   w.run(4s);
   EXPECT_EQ(w.net.count(MessageType::stopccn), 0u);
   w.run(2s);
-  auto stop = w.net.sent(MessageType::stopccn, kLns);
-  ASSERT_EQ(stop.size(), 1u);
-  EXPECT_EQ(stop[0].result_code()->result, stopccn_result::clear);
-  w.run(40s);
-  EXPECT_TRUE(lac.engine->snapshot_tunnels().empty());
-  EXPECT_TRUE(lns.engine->snapshot_tunnels().empty());
+  EXPECT_EQ(w.net.stopccn_results(kLns), StopCcnResults{stopccn_result::clear});
+  expect_tunnels_gone_after_hold_down();
 }
 
 TEST_F(Pair, ACallWithinTheIdleTimeReusesTheTunnel) {
@@ -519,17 +506,13 @@ TEST_F(Pair, ATunnelThatNeverCarriedACallIsClearedAfterTheIdleTime) {
   EXPECT_EQ(w.net.count(MessageType::stopccn), 0u);
   w.run(2s);
   EXPECT_GE(w.net.count(MessageType::stopccn), 1u);
-  w.run(40s);
-  EXPECT_TRUE(lac.engine->snapshot_tunnels().empty());
-  EXPECT_TRUE(lns.engine->snapshot_tunnels().empty());
+  expect_tunnels_gone_after_hold_down();
 }
 
 TEST_F(Pair, IdleTimeZeroKeepsIdleTunnelsAndAChangeAppliesToLiveOnes) {
   lac.config.l2tp_groups[1].idle_timeout_s = 0;
   lns.config.l2tp_groups[1].idle_timeout_s = 0;
-  dial(request());
-  w.settle();
-  ASSERT_TRUE(lac.engine->close_session(calls.up[0]));
+  ASSERT_TRUE(leave_tunnel_idle());
   w.run(120s);
   EXPECT_EQ(w.net.count(MessageType::stopccn), 0u);
   EXPECT_EQ(lac.engine->snapshot_tunnels()[0].state, TunnelState::established);
@@ -621,9 +604,7 @@ TEST_F(Pair, UndoL2tpEnableSendsStopCcnResult6) {
   lns.config.l2tp.enabled = false;
   lns.engine->on_config_change({config::ConfigSection::l2tp_global, "", false});
   w.settle();
-  auto stop = w.net.sent(MessageType::stopccn, kLns);
-  ASSERT_EQ(stop.size(), 1u);
-  EXPECT_EQ(stop[0].result_code()->result, stopccn_result::shutting_down);
+  EXPECT_EQ(w.net.stopccn_results(kLns), StopCcnResults{stopccn_result::shutting_down});
   EXPECT_EQ(calls.down.size(), 1u);
   EXPECT_EQ(lns.handler.down.size(), 1u);
 }
@@ -783,6 +764,24 @@ struct RawPeer : ::testing::Test {
     send(ControlMessage::make(MessageType::scccn, lns_tid));
     return lns_tid;
   }
+  // The peer's ICRQ (its session 9) on tunnel `tid`.
+  void send_icrq(std::uint16_t tid) {
+    auto icrq = ControlMessage::make(MessageType::icrq, tid);
+    icrq.add_u16(AvpType::assigned_session_id, 9).add_u32(AvpType::call_serial_number, 3);
+    send(icrq);
+  }
+  // The peer's ICRQ on tunnel `tid`; our session id from the ICRP (0 and a failure if none).
+  std::uint16_t open_call(std::uint16_t tid) {
+    send_icrq(tid);
+    auto icrp = received(MessageType::icrp);
+    EXPECT_EQ(icrp.size(), 1u);
+    return icrp.empty() ? 0 : *icrp[0].u16(AvpType::assigned_session_id);
+  }
+  void send_iccn(std::uint16_t tid, std::uint16_t sid) {
+    auto iccn = ControlMessage::make(MessageType::iccn, tid, sid);
+    iccn.add_u32(AvpType::tx_connect_speed, 1000).add_u32(AvpType::framing_type, 1);
+    send(iccn);
+  }
 };
 
 // Before the peer acknowledged our SCCRP, its retransmitted SCCRQ is answered with the
@@ -884,15 +883,9 @@ TEST_F(RawPeer, OcrqIsAnsweredWithCdnResult5) {
 
 TEST_F(RawPeer, WenAndSliAreAcceptedAndSliReportedUpward) {
   auto tid = establish();
-  auto icrq = ControlMessage::make(MessageType::icrq, tid);
-  icrq.add_u16(AvpType::assigned_session_id, 9).add_u32(AvpType::call_serial_number, 3);
-  send(icrq);
-  auto icrp = received(MessageType::icrp);
-  ASSERT_EQ(icrp.size(), 1u);
-  std::uint16_t sid = *icrp[0].u16(AvpType::assigned_session_id);
-  auto iccn = ControlMessage::make(MessageType::iccn, tid, sid);
-  iccn.add_u32(AvpType::tx_connect_speed, 1000).add_u32(AvpType::framing_type, 1);
-  send(iccn);
+  const std::uint16_t sid = open_call(tid);
+  ASSERT_NE(sid, 0);
+  send_iccn(tid, sid);
   ASSERT_EQ(lns.handler.incoming.size(), 1u);
   EXPECT_FALSE(lns.handler.incoming[0].proxy.has_value());
   auto wen = ControlMessage::make(MessageType::wen, tid, sid);
@@ -916,9 +909,7 @@ TEST_F(RawPeer, WenAndSliAreAcceptedAndSliReportedUpward) {
 
 TEST_F(RawPeer, CallWithoutIccnIsClearedAfterTheSetupTimeout) {
   auto tid = establish();
-  auto icrq = ControlMessage::make(MessageType::icrq, tid);
-  icrq.add_u16(AvpType::assigned_session_id, 9).add_u32(AvpType::call_serial_number, 3);
-  send(icrq);
+  send_icrq(tid);
   ASSERT_EQ(lns.engine->session_count(), 1u);
   // Keep the tunnel alive (ack everything) but never send ICCN.
   for (int i = 0; i < 59; ++i) {
@@ -1087,13 +1078,7 @@ TEST(EngineMutation, MutatedTrafficNeverLeaksOrCrashes) {
     LacCallRequest r;
     r.group = 1;
     r.user = "u@corp.com";
-    ppp::ProxyData p;
-    p.auth_type = ppp::ProxyAuthType::chap;
-    p.auth_name = "u@corp.com";
-    p.auth_challenge = Bytes(16, 1);
-    p.auth_response = Bytes(16, 2);
-    p.auth_id = 3;
-    r.proxy = p;
+    r.proxy = chap_proxy("u@corp.com", 1, 3, 2);
     ASSERT_TRUE(lac.engine->place_call(r, calls.callbacks()));
     w.settle();
     ASSERT_EQ(calls.up.size(), 1u);
@@ -1146,12 +1131,8 @@ TEST(EngineMutation, MutatedTrafficNeverLeaksOrCrashes) {
 // data: the LNS holds such frames (bounded) and hands them up, in order, on ICCN.
 TEST_F(RawPeer, DataThatOvertakesTheIccnIsHeldAndDeliveredOnIccn) {
   auto tid = establish();
-  auto icrq = ControlMessage::make(MessageType::icrq, tid);
-  icrq.add_u16(AvpType::assigned_session_id, 9).add_u32(AvpType::call_serial_number, 3);
-  send(icrq);
-  auto icrp = received(MessageType::icrp);
-  ASSERT_EQ(icrp.size(), 1u);
-  std::uint16_t sid = *icrp[0].u16(AvpType::assigned_session_id);
+  const std::uint16_t sid = open_call(tid);
+  ASSERT_NE(sid, 0);
   // Ten frames before the ICCN: the first eight are held, the rest dropped with a reason.
   for (std::uint8_t i = 0; i < 10; ++i) {
     Bytes frame{0xc0, 0x21, 0x01, i, 0x00, 0x04};
@@ -1160,9 +1141,7 @@ TEST_F(RawPeer, DataThatOvertakesTheIccnIsHeldAndDeliveredOnIccn) {
   EXPECT_TRUE(lns.handler.data.empty());
   EXPECT_EQ(lns.engine->statistics().drops["data before ICCN, hold full"], 2u);
   EXPECT_EQ(lns.engine->statistics().drops.count("data for unknown session"), 0u);
-  auto iccn = ControlMessage::make(MessageType::iccn, tid, sid);
-  iccn.add_u32(AvpType::tx_connect_speed, 1000).add_u32(AvpType::framing_type, 1);
-  send(iccn);
+  send_iccn(tid, sid);
   ASSERT_EQ(lns.handler.incoming.size(), 1u);
   ASSERT_EQ(lns.handler.data.size(), 8u);
   for (std::uint8_t i = 0; i < 8; ++i) {
@@ -1178,16 +1157,10 @@ TEST_F(RawPeer, DataThatOvertakesTheIccnIsHeldAndDeliveredOnIccn) {
 TEST_F(RawPeer, HeldEarlyDataIsDiscardedWhenTheCallIsRefused) {
   lns.handler.accept = false;
   auto tid = establish();
-  auto icrq = ControlMessage::make(MessageType::icrq, tid);
-  icrq.add_u16(AvpType::assigned_session_id, 9).add_u32(AvpType::call_serial_number, 3);
-  send(icrq);
-  auto icrp = received(MessageType::icrp);
-  ASSERT_EQ(icrp.size(), 1u);
-  std::uint16_t sid = *icrp[0].u16(AvpType::assigned_session_id);
+  const std::uint16_t sid = open_call(tid);
+  ASSERT_NE(sid, 0);
   lns.engine->on_datagram(me, encode_data(tid, sid, std::nullopt, Bytes{0xc0, 0x21, 1, 1, 0, 4}));
-  auto iccn = ControlMessage::make(MessageType::iccn, tid, sid);
-  iccn.add_u32(AvpType::tx_connect_speed, 1000).add_u32(AvpType::framing_type, 1);
-  send(iccn);
+  send_iccn(tid, sid);
   EXPECT_TRUE(lns.handler.data.empty());
   EXPECT_EQ(lns.engine->session_count(), 0u);
   EXPECT_EQ(received(MessageType::cdn).size(), 1u);

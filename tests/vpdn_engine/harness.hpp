@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -21,6 +22,27 @@ namespace vpdnd::vpdn::test {
 inline Ipv4 ip(const char* s) {
   return *Ipv4::parse(s);
 }
+
+// Where the engine tests put their boxes: a LAC and two LNSs.
+inline const Endpoint kLac{ip("127.0.0.1"), 40001};
+inline const Endpoint kLns{ip("127.0.0.2"), 1701};
+inline const Endpoint kLns2{ip("127.0.0.3"), 1701};
+
+// Proxy CHAP data for `user` (what a LAC forwards in ICCN): a Challenge of 16 `challenge`
+// bytes, Identifier `id`, a Response of 16 `response` bytes.
+inline ppp::ProxyData chap_proxy(const std::string& user, std::uint8_t challenge, std::uint8_t id,
+                                 std::uint8_t response) {
+  ppp::ProxyData p;
+  p.auth_type = ppp::ProxyAuthType::chap;
+  p.auth_name = user;
+  p.auth_challenge = Bytes(16, challenge);
+  p.auth_id = id;
+  p.auth_response = Bytes(16, response);
+  return p;
+}
+
+// Result Codes of StopCCNs, in order (nullopt: one without).
+using StopCcnResults = std::vector<std::optional<std::uint16_t>>;
 
 struct Packet {
   Endpoint from, to;
@@ -79,6 +101,15 @@ class Net {
   }
   std::size_t count(MessageType t, std::optional<Endpoint> from = {}) const {
     return sent(t, from).size();
+  }
+  // The Result Code of the StopCCNs `from` sent: one entry each (nullopt for one without).
+  StopCcnResults stopccn_results(const Endpoint& from) const {
+    StopCcnResults out;
+    for (const auto& m : sent(MessageType::stopccn, from)) {
+      auto rc = m.result_code();
+      out.push_back(rc ? std::optional<std::uint16_t>(rc->result) : std::nullopt);
+    }
+    return out;
   }
   std::size_t zlbs(std::optional<Endpoint> from = {}) const {
     std::size_t n = 0;

@@ -12,9 +12,6 @@
 namespace vpdnd::vpdn::test {
 namespace {
 
-const Endpoint kLac{ip("127.0.0.1"), 40001};
-const Endpoint kLns{ip("127.0.0.2"), 1701};
-
 const std::string kPassword = "S3cr3tPw";
 // Hex of the password's first bytes as to_hex() would print them.
 const std::string kPasswordHex = "53 33 63 72";

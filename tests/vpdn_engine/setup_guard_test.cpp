@@ -15,8 +15,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const Endpoint kLns{ip("127.0.0.2"), 1701};
-const Endpoint kLac{ip("127.0.0.1"), 40001};
 const Endpoint kAttacker{ip("127.0.0.66"), 1701};
 
 Endpoint source(std::uint32_t i) {

@@ -2,7 +2,9 @@
 // line is the one that answers its pair, and the whole table reads as pinned here.
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -27,38 +29,34 @@ std::vector<MessageType> known_messages() {
   return out;
 }
 
-std::string tunnel_handler_name(Impl::TunnelHandlerFn f) {
-  const std::pair<Impl::TunnelHandlerFn, const char*> names[] = {
-      {&Impl::on_sccrq, "on_sccrq"},
-      {&Impl::on_sccrp, "on_sccrp"},
-      {&Impl::on_scccn, "on_scccn"},
-      {&Impl::on_stopccn, "on_stopccn"},
-      {&Impl::on_crossed_stopccn, "on_crossed_stopccn"},
-      {&Impl::on_hello, "on_hello"},
-      {&Impl::on_icrq, "on_icrq"},
-      {&Impl::on_ocrq, "on_ocrq"},
-      {&Impl::on_call_message, "on_call_message"},
-      {&Impl::unexpected_tunnel_message, "unexpected"},
-  };
+// The name `names` gives handler `f` ("unexpected" for `unexpected`): "?" for one it does
+// not list, "null" for none.
+template <class Fn>
+std::string name_of(Fn f, Fn unexpected,
+                    std::initializer_list<std::pair<std::type_identity_t<Fn>, const char*>> names) {
+  if (f == unexpected) return "unexpected";
   for (const auto& [fn, name] : names)
     if (fn == f) return name;
   return f ? "?" : "null";
 }
 
-std::string session_handler_name(Impl::SessionHandlerFn f) {
-  const std::pair<Impl::SessionHandlerFn, const char*> names[] = {
-      {&Impl::on_icrp, "on_icrp"},
-      {&Impl::on_iccn, "on_iccn"},
-      {&Impl::on_cdn, "on_cdn"},
-      {&Impl::on_wen, "on_wen"},
-      {&Impl::on_sli, "on_sli"},
-      {&Impl::ignore_link_info, "ignore_link_info"},
-      {&Impl::unexpected_call_message, "unexpected"},
-  };
-  for (const auto& [fn, name] : names)
-    if (fn == f) return name;
-  return f ? "?" : "null";
+// A handler and its own name.
+#define HANDLER(fn) std::pair(&Impl::fn, #fn)
+
+std::string tunnel_handler_name(Impl::TunnelHandlerFn f) {
+  return name_of(f, &Impl::unexpected_tunnel_message,
+                 {HANDLER(on_sccrq), HANDLER(on_sccrp), HANDLER(on_scccn), HANDLER(on_stopccn),
+                  HANDLER(on_crossed_stopccn), HANDLER(on_hello), HANDLER(on_icrq),
+                  HANDLER(on_ocrq), HANDLER(on_call_message)});
 }
+
+std::string session_handler_name(Impl::SessionHandlerFn f) {
+  return name_of(f, &Impl::unexpected_call_message,
+                 {HANDLER(on_icrp), HANDLER(on_iccn), HANDLER(on_cdn), HANDLER(on_wen),
+                  HANDLER(on_sli), HANDLER(ignore_link_info)});
+}
+
+#undef HANDLER
 
 // One state's row: "MSG:handler" for every message not sent to the default handler.
 template <class State, class Name, class Lookup>
@@ -73,29 +71,44 @@ std::string row(State s, Lookup lookup, Name name) {
   return out;
 }
 
-TEST(TunnelTransitions, EveryStateAndMessageHasAKnownHandler) {
-  for (TunnelState s : kTunnelStatesAll)
+// Every state with every message type value 0..299 has a named handler; a type that is not
+// a known message gets "unexpected".
+template <class States, class Lookup, class Name>
+void expect_every_pair_handled(const States& states, Lookup lookup, Name name) {
+  for (auto s : states)
     for (std::uint16_t v = 0; v < 300; ++v) {
-      const auto h = tunnel_handler(s, static_cast<MessageType>(v));
-      EXPECT_NE(tunnel_handler_name(h), "null") << display_name(s) << " " << v;
-      EXPECT_NE(tunnel_handler_name(h), "?") << display_name(s) << " " << v;
+      const std::string h = name(lookup(s, static_cast<MessageType>(v)));
+      EXPECT_NE(h, "null") << display_name(s) << " " << v;
+      EXPECT_NE(h, "?") << display_name(s) << " " << v;
       if (!is_known_message_type(v)) {
-        EXPECT_EQ(tunnel_handler_name(h), "unexpected") << v;
+        EXPECT_EQ(h, "unexpected") << v;
       }
     }
 }
 
-TEST(TunnelTransitions, EachLineAnswersItsPairAndNamesItOnce) {
-  const auto lines = tunnel_transitions();
+// The table has lines, each is what lookup() answers for its (state, message), and no pair
+// has two lines.
+template <class Lines, class Lookup>
+void expect_lines_answered_once(const Lines& lines, Lookup lookup) {
   ASSERT_FALSE(lines.empty());
   for (std::size_t i = 0; i < lines.size(); ++i) {
     const auto& l = lines[i];
-    EXPECT_TRUE(is_known_message_type(static_cast<std::uint16_t>(l.message)));
-    EXPECT_TRUE(tunnel_handler(l.state, l.message) == l.handle) << "line " << i;
+    EXPECT_TRUE(lookup(l.state, l.message) == l.handle) << "line " << i;
     for (std::size_t j = i + 1; j < lines.size(); ++j)
       EXPECT_FALSE(lines[j].state == l.state && lines[j].message == l.message)
           << "lines " << i << " and " << j;
   }
+}
+
+TEST(TunnelTransitions, EveryStateAndMessageHasAKnownHandler) {
+  expect_every_pair_handled(kTunnelStatesAll, tunnel_handler, tunnel_handler_name);
+}
+
+TEST(TunnelTransitions, EachLineAnswersItsPairAndNamesItOnce) {
+  const auto lines = tunnel_transitions();
+  expect_lines_answered_once(lines, tunnel_handler);
+  for (const auto& l : lines)
+    EXPECT_TRUE(is_known_message_type(static_cast<std::uint16_t>(l.message)));
 }
 
 TEST(TunnelTransitions, TheWholeTable) {
@@ -111,39 +124,23 @@ TEST(TunnelTransitions, TheWholeTable) {
 }
 
 TEST(TunnelTransitions, PinnedLines) {
+  auto h = [](TunnelState s, MessageType m) { return tunnel_handler_name(tunnel_handler(s, m)); };
   // An SCCCN confirms the tunnel only where the LNS waits for it.
-  EXPECT_TRUE(tunnel_handler(TunnelState::wait_connect, MessageType::scccn) == &Impl::on_scccn);
-  EXPECT_TRUE(tunnel_handler(TunnelState::wait_reply, MessageType::scccn) ==
-              &Impl::unexpected_tunnel_message);
-  EXPECT_TRUE(tunnel_handler(TunnelState::established, MessageType::sccrq) ==
-              &Impl::unexpected_tunnel_message);
-  EXPECT_TRUE(tunnel_handler(TunnelState::wait_connect, MessageType::icrq) ==
-              &Impl::unexpected_tunnel_message);
+  EXPECT_EQ(h(TunnelState::wait_connect, MessageType::scccn), "on_scccn");
+  EXPECT_EQ(h(TunnelState::wait_reply, MessageType::scccn), "unexpected");
+  EXPECT_EQ(h(TunnelState::established, MessageType::sccrq), "unexpected");
+  EXPECT_EQ(h(TunnelState::wait_connect, MessageType::icrq), "unexpected");
 }
 
 TEST(SessionTransitions, EveryStateAndMessageHasAKnownHandler) {
-  for (SessionState s : kSessionStatesAll)
-    for (std::uint16_t v = 0; v < 300; ++v) {
-      const auto h = session_handler(s, static_cast<MessageType>(v));
-      EXPECT_NE(session_handler_name(h), "null") << display_name(s) << " " << v;
-      EXPECT_NE(session_handler_name(h), "?") << display_name(s) << " " << v;
-      if (!is_known_message_type(v)) {
-        EXPECT_EQ(session_handler_name(h), "unexpected") << v;
-      }
-    }
+  expect_every_pair_handled(kSessionStatesAll, session_handler, session_handler_name);
 }
 
 TEST(SessionTransitions, EachLineAnswersItsPairAndNamesItOnce) {
   const auto lines = session_transitions();
-  ASSERT_FALSE(lines.empty());
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    const auto& l = lines[i];
-    EXPECT_FALSE(is_tunnel_message(l.message)) << "line " << i;
-    EXPECT_TRUE(session_handler(l.state, l.message) == l.handle) << "line " << i;
-    for (std::size_t j = i + 1; j < lines.size(); ++j)
-      EXPECT_FALSE(lines[j].state == l.state && lines[j].message == l.message)
-          << "lines " << i << " and " << j;
-  }
+  expect_lines_answered_once(lines, session_handler);
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    EXPECT_FALSE(is_tunnel_message(lines[i].message)) << "line " << i;
 }
 
 TEST(SessionTransitions, TheWholeTable) {
@@ -158,15 +155,16 @@ TEST(SessionTransitions, TheWholeTable) {
 }
 
 TEST(SessionTransitions, PinnedLines) {
-  EXPECT_TRUE(session_handler(SessionState::wait_reply, MessageType::icrp) == &Impl::on_icrp);
-  EXPECT_TRUE(session_handler(SessionState::established, MessageType::icrp) ==
-              &Impl::unexpected_call_message);
-  EXPECT_TRUE(session_handler(SessionState::wait_reply, MessageType::iccn) ==
-              &Impl::unexpected_call_message);
+  auto h = [](SessionState s, MessageType m) {
+    return session_handler_name(session_handler(s, m));
+  };
+  EXPECT_EQ(h(SessionState::wait_reply, MessageType::icrp), "on_icrp");
+  EXPECT_EQ(h(SessionState::established, MessageType::icrp), "unexpected");
+  EXPECT_EQ(h(SessionState::wait_reply, MessageType::iccn), "unexpected");
   // We never send OCRQ: its answers have no place in any state.
   for (SessionState s : kSessionStatesAll) {
-    EXPECT_TRUE(session_handler(s, MessageType::ocrp) == &Impl::unexpected_call_message);
-    EXPECT_TRUE(session_handler(s, MessageType::occn) == &Impl::unexpected_call_message);
+    EXPECT_EQ(h(s, MessageType::ocrp), "unexpected");
+    EXPECT_EQ(h(s, MessageType::occn), "unexpected");
   }
 }
 
