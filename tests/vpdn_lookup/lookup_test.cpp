@@ -31,6 +31,11 @@ class LookupTest : public ::testing::Test {
     u.active = active;
     cfg.local_users[name] = u;
   }
+  // User names written domain\user (corp.com\alice).
+  void domain_before_backslash() {
+    cfg.l2tp.prefix_separator = true;
+    cfg.l2tp.separator = '\\';
+  }
   config::RunningConfig cfg;
 };
 
@@ -70,8 +75,7 @@ TEST_F(LookupTest, DomainWithSuffixSeparator) {
 }
 
 TEST_F(LookupTest, DomainWithPrefixBackslash) {
-  cfg.l2tp.prefix_separator = true;
-  cfg.l2tp.separator = '\\';
+  domain_before_backslash();
   add(lac(4, LacMatchKind::domain, "corp.com"));
   auto m = find("corp.com\\alice");
   ASSERT_TRUE(m);
@@ -80,43 +84,40 @@ TEST_F(LookupTest, DomainWithPrefixBackslash) {
   EXPECT_FALSE(find("alice"));
 }
 
-TEST_F(LookupTest, DnisOnly) {
-  cfg.l2tp.match_order = MatchOrder::dnis_only;
+// Group 1 matches domain corp.com, group 2 DNIS 5551234: which one each `l2tp match-order`
+// picks for a user and a DNIS (0: none).
+TEST_F(LookupTest, MatchOrderDecidesBetweenDnisAndDomain) {
+  struct Case {
+    MatchOrder order;
+    const char* user;
+    const char* dnis;
+    int group;
+  };
+  const Case cases[] = {
+      {MatchOrder::dnis_only, "x@corp.com", "5551234", 2},
+      {MatchOrder::dnis_only, "x@corp.com", "5550000", 0},  // domain is not consulted
+      {MatchOrder::dnis_only, "x@corp.com", "", 0},
+      {MatchOrder::domain_only, "x@corp.com", "5551234", 1},
+      {MatchOrder::domain_only, "x@other.com", "5551234", 0},  // DNIS is not consulted
+      {MatchOrder::dnis_domain, "x@corp.com", "5551234", 2},   // DNIS first
+      {MatchOrder::dnis_domain, "x@corp.com", "999", 1},       // DNIS misses, domain hits
+      {MatchOrder::dnis_domain, "x@other", "5551234", 2},
+      {MatchOrder::dnis_domain, "x@other", "999", 0},
+      {MatchOrder::domain_dnis, "x@corp.com", "5551234", 1},  // domain first
+      {MatchOrder::domain_dnis, "x@other", "5551234", 2},
+  };
   add(lac(1, LacMatchKind::domain, "corp.com"));
   add(lac(2, LacMatchKind::dnis, "5551234"));
-  EXPECT_EQ(find("x@corp.com", "5551234")->group, 2);
-  EXPECT_FALSE(find("x@corp.com", "5550000"));  // domain is not consulted
-  EXPECT_FALSE(find("x@corp.com"));
-}
-
-TEST_F(LookupTest, DomainOnly) {
-  cfg.l2tp.match_order = MatchOrder::domain_only;
-  add(lac(1, LacMatchKind::domain, "corp.com"));
-  add(lac(2, LacMatchKind::dnis, "5551234"));
-  EXPECT_EQ(find("x@corp.com", "5551234")->group, 1);
-  EXPECT_FALSE(find("x@other.com", "5551234"));  // DNIS is not consulted
-}
-
-TEST_F(LookupTest, DnisDomainPrefersDnis) {
-  cfg.l2tp.match_order = MatchOrder::dnis_domain;
-  add(lac(1, LacMatchKind::domain, "corp.com"));
-  add(lac(2, LacMatchKind::dnis, "5551234"));
-  EXPECT_EQ(find("x@corp.com", "5551234")->group, 2);
-  EXPECT_EQ(find("x@corp.com", "999")->group, 1);  // DNIS misses, domain hits
-  EXPECT_EQ(find("x@other", "5551234")->group, 2);
-  EXPECT_FALSE(find("x@other", "999"));
-}
-
-TEST_F(LookupTest, DomainDnisPrefersDomain) {
-  cfg.l2tp.match_order = MatchOrder::domain_dnis;
-  add(lac(1, LacMatchKind::domain, "corp.com"));
-  add(lac(2, LacMatchKind::dnis, "5551234"));
-  auto m = find("x@corp.com", "5551234");
-  EXPECT_EQ(m->group, 1);
-  EXPECT_EQ(m->by, LacMatchKind::domain);
-  m = find("x@other", "5551234");
-  EXPECT_EQ(m->group, 2);
-  EXPECT_EQ(m->by, LacMatchKind::dnis);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(testing::Message() << "order " << static_cast<int>(c.order) << ", user " << c.user
+                                    << ", DNIS " << c.dnis);
+    cfg.l2tp.match_order = c.order;
+    auto m = find(c.user, c.dnis);
+    EXPECT_EQ(m ? m->group : 0, c.group);
+    if (m) {
+      EXPECT_EQ(m->by, m->group == 1 ? LacMatchKind::domain : LacMatchKind::dnis);
+    }
+  }
 }
 
 TEST_F(LookupTest, TiesGoToTheLowestGroupNumber) {
@@ -192,8 +193,7 @@ TEST_F(LookupTest, UserCheckIgnoresBlockedAndNonPppUsers) {
 }
 
 TEST_F(LookupTest, UserCheckWithPrefixSeparator) {
-  cfg.l2tp.prefix_separator = true;
-  cfg.l2tp.separator = '\\';
+  domain_before_backslash();
   add(lac(1, LacMatchKind::domain, "corp.com"));
   auto m = find("corp.com\\carol");
   ASSERT_TRUE(m);
