@@ -89,6 +89,14 @@ std::vector<std::uint8_t> reply(std::uint8_t code, const std::vector<std::uint8_
   return encode_reply(code, request[1], authenticator_of(request), attrs, secret, ma);
 }
 
+// What a server answers every request with: a reply `code` signed with `secret`.
+std::function<std::vector<std::uint8_t>(const std::vector<std::uint8_t>&)> signed_reply(
+    std::uint8_t code, std::string secret) {
+  return [code, secret](const std::vector<std::uint8_t>& request) {
+    return reply(code, request, secret);
+  };
+}
+
 class ClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -194,35 +202,27 @@ TEST_F(ClientTest, AllZeroResponseAuthenticatorIsDropped) {
 }
 
 TEST_F(ClientTest, ReplySignedWithAnotherSecretIsDropped) {
-  expect_bad_reply_dropped(
-      [](const std::vector<std::uint8_t>& request) {
-        return reply(kAccessAccept, request, "other-secret");
-      },
-      kAccessReject, &RadiusServerStatistics::bad_authenticator);
+  expect_bad_reply_dropped(signed_reply(kAccessAccept, "other-secret"), kAccessReject,
+                           &RadiusServerStatistics::bad_authenticator);
 }
 
 TEST_F(ClientTest, CorrectReplyFromAnotherSourcePortIsDropped) {
   Udp other;
   ASSERT_TRUE(other.ok());
-  expect_bad_reply_dropped(
-      [](const std::vector<std::uint8_t>& request) { return reply(kAccessAccept, request); },
-      kAccessReject, &RadiusServerStatistics::unknown_source, &other);
+  expect_bad_reply_dropped(signed_reply(kAccessAccept, kSecret), kAccessReject,
+                           &RadiusServerStatistics::unknown_source, &other);
 }
 
 TEST_F(ClientTest, CorrectReplyFromAnotherAddressIsDropped) {
   Udp other("127.0.0.2", server_.port());
   ASSERT_TRUE(other.ok());
-  expect_bad_reply_dropped(
-      [](const std::vector<std::uint8_t>& request) { return reply(kAccessAccept, request); },
-      kAccessReject, &RadiusServerStatistics::unknown_source, &other);
+  expect_bad_reply_dropped(signed_reply(kAccessAccept, kSecret), kAccessReject,
+                           &RadiusServerStatistics::unknown_source, &other);
 }
 
 TEST_F(ClientTest, ForgedRejectFirstDoesNotEndTheWait) {
-  expect_bad_reply_dropped(
-      [](const std::vector<std::uint8_t>& request) {
-        return reply(kAccessReject, request, "attacker");
-      },
-      kAccessAccept, &RadiusServerStatistics::bad_authenticator);
+  expect_bad_reply_dropped(signed_reply(kAccessReject, "attacker"), kAccessAccept,
+                           &RadiusServerStatistics::bad_authenticator);
 }
 
 TEST_F(ClientTest, WrongIdentifierIsDropped) {

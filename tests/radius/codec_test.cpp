@@ -123,6 +123,16 @@ std::vector<std::uint8_t> vsa(std::uint8_t type, const std::vector<std::uint8_t>
   return a.items().at(0).value;
 }
 
+// A server's reply `code` (Identifier 3, with Message-Authenticator) to the request
+// authenticator `ra` as our client takes it in: the packet, or nullopt if the check refuses it.
+std::optional<Packet> sent_reply(std::uint8_t code, const Authenticator& ra,
+                                 const std::vector<Attribute>& attrs, const std::string& secret) {
+  auto wire = encode_reply(code, 3, ra, attrs, secret, true);
+  Packet p;
+  if (check_reply(wire, 3, ra, secret, false, true, &p) != ReplyCheck::ok) return std::nullopt;
+  return p;
+}
+
 TEST(RadiusMsChap, AccessRequestCarriesRfc2548Attributes) {
   MsChapCredentials c;
   c.version = 2;
@@ -185,17 +195,16 @@ TEST(RadiusMsChap, AcceptGivesSuccessTextAndDecryptedMppeKeys) {
       {kVendorSpecific,
        vsa(kMsMppeRecvKey, detail::encrypt_tunnel_password(recv_key, 0x8002, secret, ra))},
   };
-  auto wire = encode_reply(kAccessAccept, 3, ra, attrs, secret, true);
-  Packet p;
-  ASSERT_EQ(check_reply(wire, 3, ra, secret, false, true, &p), ReplyCheck::ok);
-  auto reply = access_reply_from(p, secret, ra);
+  auto p = sent_reply(kAccessAccept, ra, attrs, secret);
+  ASSERT_TRUE(p);
+  auto reply = access_reply_from(*p, secret, ra);
   EXPECT_EQ(reply.outcome, RadiusOutcome::accept);
   EXPECT_EQ(reply.mschap2_success, success);
   ASSERT_TRUE(reply.mppe_keys);
   EXPECT_EQ(std::string(reply.mppe_keys->send.begin(), reply.mppe_keys->send.end()), send_key);
   EXPECT_EQ(std::string(reply.mppe_keys->recv.begin(), reply.mppe_keys->recv.end()), recv_key);
   // The wrong secret does not decrypt to 16-octet keys.
-  auto other = access_reply_from(p, "other", ra);
+  auto other = access_reply_from(*p, "other", ra);
   EXPECT_FALSE(other.mppe_keys);
 }
 
@@ -243,10 +252,9 @@ TEST(RadiusMsChap, RejectGivesMsChapErrorAndMalformedVsasAreSkipped) {
       {kVendorSpecific, {0, 0, 1, 0x37, 2, 200}},  // Vendor-Length beyond the value
       {kVendorSpecific, vsa(kMsChapError, e)},
   };
-  auto wire = encode_reply(kAccessReject, 3, ra, attrs, secret, true);
-  Packet p;
-  ASSERT_EQ(check_reply(wire, 3, ra, secret, false, true, &p), ReplyCheck::ok);
-  auto reply = access_reply_from(p, secret, ra);
+  auto p = sent_reply(kAccessReject, ra, attrs, secret);
+  ASSERT_TRUE(p);
+  auto reply = access_reply_from(*p, secret, ra);
   EXPECT_EQ(reply.outcome, RadiusOutcome::reject);
   EXPECT_EQ(reply.mschap_error, error);
   EXPECT_TRUE(reply.mschap2_success.empty());

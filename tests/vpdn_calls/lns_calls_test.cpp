@@ -73,9 +73,7 @@ class LnsCallsTest : public UserCallsTest {
 };
 
 TEST_F(LnsCallsTest, ClientInitiatedCallComesUpAndCarriesIpBothWays) {
-  dial("alicepw");
-  run(2s);
-  ASSERT_TRUE(user.up.has_value()) << "PPP did not come up";
+  ASSERT_TRUE(dial_up()) << "PPP did not come up";
   Ipv4 addr = user.up->local_address;
   EXPECT_EQ(addr.to_string(), "192.168.0.10");
   EXPECT_EQ(user.up->peer_address.to_string(), "192.168.0.1");
