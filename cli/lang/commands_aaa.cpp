@@ -117,13 +117,11 @@ void register_aaa(Grammar& g) {
         });
       });
   Node& acc = d.kw("accounting", "Accounting method").kw("ppp", "For PPP users");
-  acc.kw("none", "No accounting").run([](Call& call) {
-    domain_edit(call, [](Domain& dom) {
-      dom.accounting_radius = false;
-      dom.accounting_radius_scheme.clear();
-      return std::string{};
-    });
+  auto no_accounting = kDomains.apply([](Domain& dom) {
+    dom.accounting_radius = false;
+    dom.accounting_radius_scheme.clear();
   });
+  acc.kw("none", "No accounting").run(no_accounting);
   acc.kw("radius-scheme", "A RADIUS scheme")
       .string("scheme", 1, 32, "RADIUS scheme name", valid_name)
       .run([](Call& call) {
@@ -134,61 +132,32 @@ void register_aaa(Grammar& g) {
           return std::string{};
         });
       });
-  du.kw("accounting", "Accounting method").kw("ppp", "Restore no accounting").run([](Call& call) {
-    domain_edit(call, [](Domain& dom) {
-      dom.accounting_radius = false;
-      dom.accounting_radius_scheme.clear();
-      return std::string{};
-    });
-  });
+  du.kw("accounting", "Accounting method").kw("ppp", "Restore no accounting").run(no_accounting);
   add_ip_pool_commands(d, true);
   d.kw("authorization-attribute", "Attributes given to the users")
       .kw("ip-pool", "Pool addresses come from")
       .string("pool", 1, 31, "Pool name", valid_name)
-      .run([](Call& call) {
-        std::string pool = call.get("pool");
-        domain_edit(call, [&](Domain& dom) {
-          dom.authorization_ip_pool = pool;
-          return std::string{};
-        });
-      });
+      .run(kDomains.set_text(&Domain::authorization_ip_pool, "pool"));
   du.kw("authorization-attribute", "Attributes given to the users")
       .kw("ip-pool", "Remove the pool attribute")
-      .run([](Call& call) {
-        domain_edit(call, [](Domain& dom) {
-          dom.authorization_ip_pool.clear();
-          return std::string{};
-        });
-      });
-  auto domain_state = [](bool active) {
-    return [active](Call& call) {
-      domain_edit(call, [&](Domain& dom) {
-        dom.active = active;
-        return std::string{};
-      });
-    };
+      .run(kDomains.reset(&Domain::authorization_ip_pool));
+  // `state {active|block}` and `undo state` (active) of a domain or a local user.
+  auto add_state = [](Node& view, Node& undo, const char* help, const char* active_help,
+                      const char* block_help, const auto& table, auto field) {
+    Node& st = view.kw("state", help);
+    st.kw("active", active_help).run(table.set_value(field, true));
+    st.kw("block", block_help).run(table.set_value(field, false));
+    undo.kw("state", "Restore the active state").run(table.set_value(field, true));
   };
-  Node& st = d.kw("state", "State of the domain");
-  st.kw("active", "Users of the domain may log in").run(domain_state(true));
-  st.kw("block", "Users of the domain may not log in").run(domain_state(false));
-  du.kw("state", "Restore the active state").run(domain_state(true));
+  add_state(d, du, "State of the domain", "Users of the domain may log in",
+            "Users of the domain may not log in", kDomains, &Domain::active);
 
   // ---- local user view ----
   Node& u = root(g, View::local_user);
   Node& uu = u.kw("undo", "Cancel current setting");
-  add_secret_args(u.kw("password", "Password of the user"), [](Call& call) {
-    auto secret = secret_from(call);
-    user_edit(call, [&](LocalUser& user) {
-      user.password = secret;
-      return std::string{};
-    });
-  });
-  uu.kw("password", "Remove the password").run([](Call& call) {
-    user_edit(call, [](LocalUser& user) {
-      user.password = {};
-      return std::string{};
-    });
-  });
+  add_secret_args(u.kw("password", "Password of the user"),
+                  kUsers.set_secret(&LocalUser::password));
+  uu.kw("password", "Remove the password").run(kUsers.reset(&LocalUser::password));
   auto service = [](bool add) {
     return [add](Call& call) {
       std::uint8_t bits = 0;
@@ -202,18 +171,8 @@ void register_aaa(Grammar& g) {
   add_services(u.kw("service-type", "Services the user may use"), 0, service(true));
   Node& us = uu.kw("service-type", "Remove services");
   add_services(us, 0, service(false));
-  auto user_state = [](bool active) {
-    return [active](Call& call) {
-      user_edit(call, [&](LocalUser& user) {
-        user.active = active;
-        return std::string{};
-      });
-    };
-  };
-  Node& ust = u.kw("state", "State of the user");
-  ust.kw("active", "The user may log in").run(user_state(true));
-  ust.kw("block", "The user may not log in").run(user_state(false));
-  uu.kw("state", "Restore the active state").run(user_state(true));
+  add_state(u, uu, "State of the user", "The user may log in", "The user may not log in", kUsers,
+            &LocalUser::active);
 
   // ---- RADIUS scheme view ----
   Node& r = root(g, View::radius);
@@ -244,12 +203,7 @@ void register_aaa(Grammar& g) {
       ip.run(set);
       ip.integer("port", 1, 65535, auth ? "UDP port (default 1812)" : "UDP port (default 1813)")
           .run(set);
-      uwhich.kw(word, "Remove the server").run([field](Call& call) {
-        radius_edit(call, [&](RadiusScheme& s) {
-          (s.*field).reset();
-          return std::string{};
-        });
-      });
+      uwhich.kw(word, "Remove the server").run(kSchemes.reset(field));
     }
   }
   Node& key = r.kw("key", "Shared key with the servers");
@@ -257,22 +211,9 @@ void register_aaa(Grammar& g) {
   for (bool auth : {true, false}) {
     auto field = auth ? &RadiusScheme::key_authentication : &RadiusScheme::key_accounting;
     const char* word = auth ? "authentication" : "accounting";
-    add_secret_args(
-        key.kw(word, auth ? "Key for authentication" : "Key for accounting"),
-        [field](Call& call) {
-          auto secret = secret_from(call);
-          radius_edit(call, [&](RadiusScheme& s) {
-            s.*field = secret;
-            return std::string{};
-          });
-        },
-        64);
-    ukey.kw(word, "Remove the key").run([field](Call& call) {
-      radius_edit(call, [&](RadiusScheme& s) {
-        s.*field = {};
-        return std::string{};
-      });
-    });
+    add_secret_args(key.kw(word, auth ? "Key for authentication" : "Key for accounting"),
+                    kSchemes.set_secret(field), 64);
+    ukey.kw(word, "Remove the key").run(kSchemes.reset(field));
   }
   Node& unf = r.kw("user-name-format", "How user names are sent to the server");
   const std::pair<const char*, config::UserNameFormat> formats[] = {
@@ -280,36 +221,17 @@ void register_aaa(Grammar& g) {
       {"without-domain", config::UserNameFormat::without_domain},
       {"keep-original", config::UserNameFormat::keep_original}};
   for (auto& [word, fmt] : formats) {
-    auto f = fmt;
-    unf.kw(word, "Send the name this way").run([f](Call& call) {
-      radius_edit(call, [&](RadiusScheme& s) {
-        s.user_name_format = f;
-        return std::string{};
-      });
-    });
+    unf.kw(word, "Send the name this way")
+        .run(kSchemes.set_value(&RadiusScheme::user_name_format, fmt));
   }
-  ru.kw("user-name-format", "Restore with-domain").run([](Call& call) {
-    radius_edit(call, [](RadiusScheme& s) {
-      s.user_name_format = config::UserNameFormat::with_domain;
-      return std::string{};
-    });
-  });
+  ru.kw("user-name-format", "Restore with-domain")
+      .run(
+          kSchemes.set_value(&RadiusScheme::user_name_format, config::UserNameFormat::with_domain));
   auto number_setting = [&](Node& set_at, Node& undo_at, const char* word, const char* help,
                             std::int64_t lo, std::int64_t hi, const char* arg_help,
                             std::uint32_t RadiusScheme::*field, std::uint32_t def) {
-    set_at.kw(word, help).integer("n", lo, hi, arg_help).run([field](Call& call) {
-      auto n = call.number("n");
-      radius_edit(call, [&](RadiusScheme& s) {
-        s.*field = n;
-        return std::string{};
-      });
-    });
-    undo_at.kw(word, "Restore the default").run([field, def](Call& call) {
-      radius_edit(call, [&](RadiusScheme& s) {
-        s.*field = def;
-        return std::string{};
-      });
-    });
+    set_at.kw(word, help).integer("n", lo, hi, arg_help).run(kSchemes.set_number(field, "n"));
+    undo_at.kw(word, "Restore the default").run(kSchemes.set_value(field, def));
   };
   Node& timer = r.kw("timer", "RADIUS timers");
   Node& utimer = ru.kw("timer", "RADIUS timers");
@@ -328,12 +250,7 @@ void register_aaa(Grammar& g) {
           return std::string{};
         });
       });
-  ru.kw("nas-ip", "Remove the NAS address").run([](Call& call) {
-    radius_edit(call, [](RadiusScheme& s) {
-      s.nas_ip.reset();
-      return std::string{};
-    });
-  });
+  ru.kw("nas-ip", "Remove the NAS address").run(kSchemes.reset(&RadiusScheme::nas_ip));
   // Modelled on Comware's `attribute 15 check-mode {loose|strict}`: attribute 80 is
   // Message-Authenticator (RFC 3579), whose absence in Access replies is what BlastRADIUS
   // (CVE-2024-3596) exploits.
@@ -344,30 +261,15 @@ void register_aaa(Grammar& g) {
     a80.kw(strict ? "strict" : "loose",
            strict ? "Drop Access replies without a Message-Authenticator (default)"
                   : "Accept Access replies without one (servers that never send it)")
-        .run([strict](Call& call) {
-          radius_edit(call, [&](RadiusScheme& s) {
-            s.message_authenticator_strict = strict;
-            return std::string{};
-          });
-        });
+        .run(kSchemes.set_value(&RadiusScheme::message_authenticator_strict, strict));
   }
   ru.kw("attribute", "RADIUS attribute handling")
       .kw("80", "Message-Authenticator")
       .kw("check-mode", "Restore strict")
-      .run([](Call& call) {
-        radius_edit(call, [](RadiusScheme& s) {
-          s.message_authenticator_strict = true;
-          return std::string{};
-        });
-      });
+      .run(kSchemes.set_value(&RadiusScheme::message_authenticator_strict, true));
   // Comware's stop-accounting buffer: on by default, up to 500 transmissions of a Stop.
   auto buffer = [](bool on) {
-    return [on](Call& call) {
-      radius_edit(call, [&](RadiusScheme& s) {
-        s.stop_accounting_buffer = on;
-        return std::string{};
-      });
-    };
+    return kSchemes.set_value(&RadiusScheme::stop_accounting_buffer, on);
   };
   r.kw("stop-accounting-buffer", "Buffer the Stops no server answered and send them again")
       .kw("enable", "Enable the stop-accounting buffer (default)")

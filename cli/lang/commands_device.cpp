@@ -198,24 +198,17 @@ void register_device(Grammar& g) {
       .kw("login-attempt", "Restore 3 attempts, then a lock of 1 minute")
       .run([](Call& call) { policy_edit(call, {}); });
 
-  // display password-control blacklist [user-name U | ip A] (every view)
-  for (std::size_t v = 0; v < static_cast<std::size_t>(View::count); ++v) {
-    Node& bl = root(g, static_cast<View>(v))
-                   .kw("display", "Display current system information")
-                   .kw("password-control", "Password control")
-                   .kw("blacklist", "Users and addresses with failed telnet and SSH logins");
-    bl.run(display_blacklist);
-    bl.kw("user-name", "By user name").string("user", 1, 80, "User name").run(display_blacklist);
-    bl.kw("ip", "By source address").ipv4("ip", "IPv4 address").run(display_blacklist);
-  }
-  // reset password-control blacklist [user-name U | ip A] (user view)
-  Node& rb = root(g, View::user)
-                 .kw("reset", "Reset operation")
-                 .kw("password-control", "Password control")
-                 .kw("blacklist", "Unlock and forget failed telnet and SSH logins");
-  rb.run(reset_blacklist);
-  rb.kw("user-name", "By user name").string("user", 1, 80, "User name").run(reset_blacklist);
-  rb.kw("ip", "By source address").ipv4("ip", "IPv4 address").run(reset_blacklist);
+  // `... blacklist [user-name U | ip A]`
+  auto blacklist = [](Node& parent, const char* help, const Action& act) {
+    Node& bl = parent.kw("password-control", "Password control").kw("blacklist", help);
+    bl.run(act);
+    bl.kw("user-name", "By user name").string("user", 1, 80, "User name").run(act);
+    bl.kw("ip", "By source address").ipv4("ip", "IPv4 address").run(act);
+  };
+  for (Node& d : display_roots(g))
+    blacklist(d, "Users and addresses with failed telnet and SSH logins", display_blacklist);
+  blacklist(root(g, View::user).kw("reset", "Reset operation"),
+            "Unlock and forget failed telnet and SSH logins", reset_blacklist);
 }
 
 }  // namespace vpdnd::cli::lang

@@ -125,34 +125,39 @@ std::string render_ip_brief(const Snapshot& s) {
   return out;
 }
 
+// The lines a `display interface` entry starts with.
+std::string interface_head(const std::string& name, const std::string& state,
+                           const std::string& protocol, std::uint64_t mtu) {
+  return name + "\nCurrent state: " + state + "\nLine protocol state: " + protocol +
+         "\nDescription: " + name +
+         " Interface\nMaximum transmission unit: " + std::to_string(mtu) + "\n";
+}
+// The lines it ends with.
+std::string interface_counters(std::uint64_t packets_in, std::uint64_t bytes_in,
+                               std::uint64_t packets_out, std::uint64_t bytes_out) {
+  return "Input:  " + std::to_string(packets_in) + " packets, " + std::to_string(bytes_in) +
+         " bytes\nOutput: " + std::to_string(packets_out) + " packets, " +
+         std::to_string(bytes_out) + " bytes\n";
+}
+
 std::string render_link(const LinkStatus& l) {
-  std::string out = printable(l.name) + "\n";
-  out +=
-      "Current state: " + std::string(!l.admin_up ? "Administratively DOWN" : link_state(l)) + "\n";
-  out += "Line protocol state: " + protocol_state(l) + "\n";
-  out += "Description: " + printable(l.name) + " Interface\n";
-  out += "Maximum transmission unit: " + std::to_string(l.mtu) + "\n";
+  std::string out =
+      interface_head(printable(l.name), !l.admin_up ? "Administratively DOWN" : link_state(l),
+                     protocol_state(l), l.mtu);
   if (l.addresses.empty()) out += "Internet protocol processing: Disabled\n";
   for (std::size_t i = 0; i < l.addresses.size(); ++i)
     out += "Internet address: " + with_prefix(l.addresses[i].first, l.addresses[i].second) +
            (i == 0 ? " (primary)" : " (sub)") + "\n";
   if (l.peer) out += "Peer address: " + l.peer->to_string() + "\n";
   if (!l.mac.empty()) out += "IP packet frame type: Ethernet II, hardware address: " + l.mac + "\n";
-  out += "Input:  " + std::to_string(l.packets_in) + " packets, " + std::to_string(l.bytes_in) +
-         " bytes\n";
-  out += "Output: " + std::to_string(l.packets_out) + " packets, " + std::to_string(l.bytes_out) +
-         " bytes\n";
-  return out;
+  return out + interface_counters(l.packets_in, l.bytes_in, l.packets_out, l.bytes_out);
 }
 
 std::string render_template(const VirtualTemplate& t, const std::vector<VirtualAccessStatus>& va) {
   std::size_t users = 0;
   for (const auto& v : va) users += v.virtual_template == t.number;
-  std::string out = vt_name(t.number) + "\n";
-  out += "Current state: " + std::string(t.shutdown ? "Administratively DOWN" : "UP") + "\n";
-  out += "Line protocol state: " + std::string(t.shutdown ? "DOWN" : "UP (spoofing)") + "\n";
-  out += "Description: " + vt_name(t.number) + " Interface\n";
-  out += "Maximum transmission unit: " + std::to_string(t.mtu) + "\n";
+  std::string out = interface_head(vt_name(t.number), t.shutdown ? "Administratively DOWN" : "UP",
+                                   t.shutdown ? "DOWN" : "UP (spoofing)", t.mtu);
   if (t.ip_address)
     out += "Internet address: " + with_prefix(*t.ip_address, template_prefix(t)) + " (primary)\n";
   else if (t.ppp_negotiate)
@@ -165,11 +170,8 @@ std::string render_template(const VirtualTemplate& t, const std::vector<VirtualA
 }
 
 std::string render_access(const VirtualAccessStatus& v) {
-  std::string out = va_name(v.index) + "\n";
-  out += "Current state: " + std::string(v.lcp_up ? "UP" : "DOWN") + "\n";
-  out += "Line protocol state: " + std::string(v.ipcp_up ? "UP" : "DOWN") + "\n";
-  out += "Description: " + va_name(v.index) + " Interface\n";
-  out += "Maximum transmission unit: " + std::to_string(v.mtu) + "\n";
+  std::string out =
+      interface_head(va_name(v.index), v.lcp_up ? "UP" : "DOWN", v.ipcp_up ? "UP" : "DOWN", v.mtu);
   if (v.local_address)
     out += "Internet address: " + v.local_address->to_string() + "/32 (primary, from " +
            vt_name(v.virtual_template) + ")\n";
@@ -182,11 +184,7 @@ std::string render_access(const VirtualAccessStatus& v) {
   out += "User: " + (v.user.empty() ? std::string("-") : printable(v.user)) + ", peer address " +
          (v.peer_address ? v.peer_address->to_string() : std::string("-")) + "\n";
   out += "Online time: " + online(v.online_s) + "\n";
-  out += "Input:  " + std::to_string(v.packets_in) + " packets, " + std::to_string(v.bytes_in) +
-         " bytes\n";
-  out += "Output: " + std::to_string(v.packets_out) + " packets, " + std::to_string(v.bytes_out) +
-         " bytes\n";
-  return out;
+  return out + interface_counters(v.packets_in, v.bytes_in, v.packets_out, v.bytes_out);
 }
 
 std::string join(const std::vector<std::string>& parts) {
@@ -247,8 +245,7 @@ bool display_ifname(std::string_view s) {
 }  // namespace
 
 void register_interface_display(Grammar& g) {
-  for (std::size_t v = 0; v < static_cast<std::size_t>(View::count); ++v) {
-    Node& d = root(g, static_cast<View>(v)).kw("display", "Display current system information");
+  for (Node& d : display_roots(g)) {
     Node& di = d.kw("interface", "Interface status and counters");
     di.run(display_all);
     di.kw("brief", "One line per interface").run([](Call& call) {

@@ -169,10 +169,8 @@ void register_interfaces(Grammar& g) {
         });
       });
   // display linux-interface (every view)
-  for (std::size_t v = 0; v < static_cast<std::size_t>(View::count); ++v) {
-    root(g, static_cast<View>(v))
-        .kw("display", "Display current system information")
-        .kw("linux-interface", "Comware interface names and their Linux interfaces")
+  for (Node& d : display_roots(g)) {
+    d.kw("linux-interface", "Comware interface names and their Linux interfaces")
         .run([](Call& call) {
           auto c = call.snapshot();
           std::set<std::string> names;
@@ -219,14 +217,11 @@ void register_interfaces(Grammar& g) {
   addr.integer("length", 1, 32, "Mask length").run(ip_address);
   undo.kw("ip", "Specify IP configuration")
       .kw("address", "Remove the local address")
-      .run([](Call& call) {
-        vt_edit(call, [](VirtualTemplate& t) {
-          t.ip_address.reset();
-          t.ip_mask.reset();
-          t.ppp_negotiate = false;
-          return std::string{};
-        });
-      });
+      .run(kTemplates.apply([](VirtualTemplate& t) {
+        t.ip_address.reset();
+        t.ip_mask.reset();
+        t.ppp_negotiate = false;
+      }));
 
   Node& remote =
       r.kw("remote", "Specify the peer's address").kw("address", "Address to assign to the peer");
@@ -254,14 +249,11 @@ void register_interfaces(Grammar& g) {
   });
   undo.kw("remote", "Specify the peer's address")
       .kw("address", "Assign no address to the peer")
-      .run([](Call& call) {
-        vt_edit(call, [](VirtualTemplate& t) {
-          t.remote_address.reset();
-          t.remote_pool.clear();
-          t.remote_pool_implicit = false;
-          return std::string{};
-        });
-      });
+      .run(kTemplates.apply([](VirtualTemplate& t) {
+        t.remote_address.reset();
+        t.remote_pool.clear();
+        t.remote_pool_implicit = false;
+      }));
 
   // ppp authentication-mode {pap|chap|ms-chap|ms-chap-v2}... [domain NAME]: each method at
   // most once, in the order of preference the user gives (as on Comware).
@@ -282,19 +274,7 @@ void register_interfaces(Grammar& g) {
       return std::string{};
     });
   };
-  auto help = [](config::PppAuthMode m) {
-    switch (m) {
-      case config::PppAuthMode::pap:
-        return "PAP authentication";
-      case config::PppAuthMode::chap:
-        return "CHAP authentication";
-      case config::PppAuthMode::ms_chap:
-        return "MS-CHAP authentication";
-      case config::PppAuthMode::ms_chap_v2:
-        return "MS-CHAP-V2 authentication";
-    }
-    return "";
-  };
+  auto help = [](config::PppAuthMode m) { return upper(config::keyword(m)) + " authentication"; };
   std::function<void(Node&, unsigned)> modes_after = [&](Node& parent, unsigned used) {
     for (unsigned i = 0; i < std::size(kModes); ++i) {
       if (used & (1u << i)) continue;
@@ -307,27 +287,15 @@ void register_interfaces(Grammar& g) {
     }
   };
   modes_after(ppp.kw("authentication-mode", "How the peer is authenticated"), 0);
-  uppp.kw("authentication-mode", "Do not authenticate the peer").run([](Call& call) {
-    vt_edit(call, [](VirtualTemplate& t) {
-      t.auth_modes.clear();
-      t.auth_domain.clear();
-      return std::string{};
-    });
-  });
+  uppp.kw("authentication-mode", "Do not authenticate the peer")
+      .run(kTemplates.apply([](VirtualTemplate& t) {
+        t.auth_modes.clear();
+        t.auth_domain.clear();
+      }));
   // The LCP echo interval: V5 `timer hold S`, and `ppp timer hold S`, one setting.
-  auto hold = [](Call& call) {
-    auto s = call.number("seconds");
-    vt_edit(call, [&](VirtualTemplate& t) {
-      t.hold_timer_s = s;
-      return std::string{};
-    });
-  };
-  auto unhold = [](Call& call) {
-    vt_edit(call, [](VirtualTemplate& t) {
-      t.hold_timer_s = VirtualTemplate{}.hold_timer_s;
-      return std::string{};
-    });
-  };
+  auto hold = kTemplates.set_number(&VirtualTemplate::hold_timer_s, "seconds");
+  auto unhold =
+      kTemplates.set_value(&VirtualTemplate::hold_timer_s, VirtualTemplate{}.hold_timer_s);
   for (Node* n : {&ppp, &r}) {
     n->kw("timer", n == &r ? "Set a timer" : "PPP timers")
         .kw("hold", "LCP echo (keepalive) interval")
@@ -353,13 +321,12 @@ void register_interfaces(Grammar& g) {
                  .ipv4("dns1", "Primary DNS server");
   d1.run(dns);
   d1.ipv4("dns2", "Secondary DNS server").run(dns);
-  uppp.kw("ipcp", "IPCP settings").kw("dns", "Offer no DNS servers").run([](Call& call) {
-    vt_edit(call, [](VirtualTemplate& t) {
-      t.dns_primary.reset();
-      t.dns_secondary.reset();
-      return std::string{};
-    });
-  });
+  uppp.kw("ipcp", "IPCP settings")
+      .kw("dns", "Offer no DNS servers")
+      .run(kTemplates.apply([](VirtualTemplate& t) {
+        t.dns_primary.reset();
+        t.dns_secondary.reset();
+      }));
 
   r.kw("mtu", "Maximum transmission unit")
       .integer("mtu", 128, 1500, "Bytes (default 1500)")
@@ -371,12 +338,8 @@ void register_interfaces(Grammar& g) {
       .kw("l2tp-group", "L2TP group whose LNS is dialled")
       .integer("group", 1, 65535, "L2TP group number")
       .run(kTemplates.set_number(&VirtualTemplate::auto_client_group, "group"));
-  undo.kw("l2tp-auto-client", "Stop dialling as an L2TP client").run([](Call& call) {
-    vt_edit(call, [](VirtualTemplate& t) {
-      t.auto_client_group.reset();
-      return std::string{};
-    });
-  });
+  undo.kw("l2tp-auto-client", "Stop dialling as an L2TP client")
+      .run(kTemplates.reset(&VirtualTemplate::auto_client_group));
 
   // Client credentials (l2tp-auto-client): `ppp chap user NAME`, `ppp chap password
   // {simple|cipher} PW`, `ppp pap local-user NAME password {simple|cipher} PW`.
@@ -384,28 +347,12 @@ void register_interfaces(Grammar& g) {
   Node& uchap = uppp.kw("chap", "CHAP client settings");
   chap.kw("user", "Name this device sends in CHAP responses")
       .string("user", 1, 80, "User name", valid_name)
-      .run([](Call& call) {
-        std::string u = call.get("user");
-        vt_edit(call, [&](VirtualTemplate& t) {
-          t.chap_user = u;
-          return std::string{};
-        });
-      });
-  uchap.kw("user", "Remove the CHAP user name").run([](Call& call) {
-    vt_edit(call, [](VirtualTemplate& t) {
-      t.chap_user.clear();
-      return std::string{};
-    });
-  });
-  add_secret_args(chap.kw("password", "CHAP secret of this device"), [](Call& call) {
-    auto secret = secret_from(call);
-    vt_edit(call, [&](VirtualTemplate& t) {
-      t.chap_password = secret;
-      return std::string{};
-    });
-  });
+      .run(kTemplates.set_text(&VirtualTemplate::chap_user, "user"));
+  uchap.kw("user", "Remove the CHAP user name").run(kTemplates.reset(&VirtualTemplate::chap_user));
+  add_secret_args(chap.kw("password", "CHAP secret of this device"),
+                  kTemplates.set_secret(&VirtualTemplate::chap_password));
   uchap.kw("password", "Remove the CHAP secret")
-      .run(kTemplates.set_value(&VirtualTemplate::chap_password, config::Secret{}));
+      .run(kTemplates.reset(&VirtualTemplate::chap_password));
   add_secret_args(ppp.kw("pap", "PAP client settings")
                       .kw("local-user", "Name and password this device sends in PAP")
                       .string("user", 1, 80, "User name", valid_name)
@@ -421,13 +368,10 @@ void register_interfaces(Grammar& g) {
                   });
   uppp.kw("pap", "PAP client settings")
       .kw("local-user", "Remove the PAP credentials")
-      .run([](Call& call) {
-        vt_edit(call, [](VirtualTemplate& t) {
-          t.pap_user.clear();
-          t.pap_password = {};
-          return std::string{};
-        });
-      });
+      .run(kTemplates.apply([](VirtualTemplate& t) {
+        t.pap_user.clear();
+        t.pap_password = {};
+      }));
 
   // ---- Linux interface view ----
   Node& ir = root(g, View::interface);

@@ -117,6 +117,43 @@ auto* find(Map& m, const Key& k) {
   return it == m.end() ? nullptr : &it->second;
 }
 
+// A named IKE/IPsec object with a view of its own (`ike keychain NAME`): entering the view
+// creates the object, `undo` removes it.
+struct NamedView {
+  const char* word;       // "keychain"
+  const char* command;    // "ike keychain": the ConfigChange key is it and the name
+  const char* what;       // "IKE keychain", in the help and the errors
+  const char* name_help;  // "Keychain name"
+  View view;
+};
+template <class Map>
+void add_named_view(Node& parent, Node& undo_parent, const NamedView& v,
+                    Map config::IpsecConfig::*map) {
+  parent.kw(v.word, std::string("Enter an ") + v.what + " view")
+      .string("name", 1, 63, v.name_help, valid_name)
+      .run([v, map](Call& call) {
+        std::string name = call.get("name");
+        ipsec_edit(call, std::string(v.command) + " " + name, [&](config::IpsecConfig& c) {
+          if (!(c.*map).count(name)) (c.*map)[name].name = name;
+          return std::string{};
+        });
+        if (!call.failed) call.session.enter(v.view, name);
+      });
+  undo_parent.kw(v.word, std::string("Remove an ") + v.what)
+      .string("name", 1, 63, v.name_help, valid_name)
+      .run([v, map](Call& call) {
+        std::string name = call.get("name");
+        ipsec_edit(
+            call, std::string(v.command) + " " + name,
+            [&](config::IpsecConfig& c) {
+              return (c.*map).erase(name)
+                         ? std::string{}
+                         : std::string("Error: ") + v.what + " " + name + " does not exist.";
+            },
+            true);
+      });
+}
+
 const char* kGone = "Error: The configuration of this view no longer exists.";
 
 void proposal_edit(Call& call, const std::function<void(config::IkeProposal&)>& fn) {
@@ -283,6 +320,13 @@ void print_text(Call& call, std::string text) {
 
 }  // namespace
 
+const char* keyword(IkeCipher c) {
+  return word_of(kIkeCiphers, c);
+}
+const char* keyword(IkeHash h) {
+  return word_of(kIkeHashes, h);
+}
+
 std::string ipsec_prompt(View v, const std::string& object) {
   switch (v) {
     case View::ike_proposal:
@@ -434,28 +478,9 @@ void register_ipsec(Grammar& g) {
   }
 
   // ---- ike keychain NAME ----
-  ike.kw("keychain", "Enter an IKE keychain view")
-      .string("name", 1, 63, "Keychain name", valid_name)
-      .run([](Call& call) {
-        std::string name = call.get("name");
-        ipsec_edit(call, "ike keychain " + name, [&](config::IpsecConfig& c) {
-          if (!c.keychains.count(name)) c.keychains[name].name = name;
-          return std::string{};
-        });
-        if (!call.failed) call.session.enter(View::ike_keychain, name);
-      });
-  uike.kw("keychain", "Remove an IKE keychain")
-      .string("name", 1, 63, "Keychain name", valid_name)
-      .run([](Call& call) {
-        std::string name = call.get("name");
-        ipsec_edit(
-            call, "ike keychain " + name,
-            [&](config::IpsecConfig& c) {
-              return c.keychains.erase(name) ? std::string{}
-                                             : "Error: IKE keychain " + name + " does not exist.";
-            },
-            true);
-      });
+  add_named_view(ike, uike,
+                 {"keychain", "ike keychain", "IKE keychain", "Keychain name", View::ike_keychain},
+                 &config::IpsecConfig::keychains);
   {
     Node& r = root(g, View::ike_keychain);
     Node& u = r.kw("undo", "Cancel current setting");
@@ -500,28 +525,9 @@ void register_ipsec(Grammar& g) {
   }
 
   // ---- ike profile NAME ----
-  ike.kw("profile", "Enter an IKE profile view")
-      .string("name", 1, 63, "Profile name", valid_name)
-      .run([](Call& call) {
-        std::string name = call.get("name");
-        ipsec_edit(call, "ike profile " + name, [&](config::IpsecConfig& c) {
-          if (!c.profiles.count(name)) c.profiles[name].name = name;
-          return std::string{};
-        });
-        if (!call.failed) call.session.enter(View::ike_profile, name);
-      });
-  uike.kw("profile", "Remove an IKE profile")
-      .string("name", 1, 63, "Profile name", valid_name)
-      .run([](Call& call) {
-        std::string name = call.get("name");
-        ipsec_edit(
-            call, "ike profile " + name,
-            [&](config::IpsecConfig& c) {
-              return c.profiles.erase(name) ? std::string{}
-                                            : "Error: IKE profile " + name + " does not exist.";
-            },
-            true);
-      });
+  add_named_view(ike, uike,
+                 {"profile", "ike profile", "IKE profile", "Profile name", View::ike_profile},
+                 &config::IpsecConfig::profiles);
   {
     Node& r = root(g, View::ike_profile);
     Node& u = r.kw("undo", "Cancel current setting");
@@ -638,29 +644,10 @@ void register_ipsec(Grammar& g) {
   });
 
   // ---- ipsec transform-set NAME ----
-  ips.kw("transform-set", "Enter an IPsec transform set view")
-      .string("name", 1, 63, "Transform set name", valid_name)
-      .run([](Call& call) {
-        std::string name = call.get("name");
-        ipsec_edit(call, "ipsec transform-set " + name, [&](config::IpsecConfig& c) {
-          if (!c.transform_sets.count(name)) c.transform_sets[name].name = name;
-          return std::string{};
-        });
-        if (!call.failed) call.session.enter(View::ipsec_transform_set, name);
-      });
-  uips.kw("transform-set", "Remove an IPsec transform set")
-      .string("name", 1, 63, "Transform set name", valid_name)
-      .run([](Call& call) {
-        std::string name = call.get("name");
-        ipsec_edit(
-            call, "ipsec transform-set " + name,
-            [&](config::IpsecConfig& c) {
-              return c.transform_sets.erase(name)
-                         ? std::string{}
-                         : "Error: IPsec transform set " + name + " does not exist.";
-            },
-            true);
-      });
+  add_named_view(ips, uips,
+                 {"transform-set", "ipsec transform-set", "IPsec transform set",
+                  "Transform set name", View::ipsec_transform_set},
+                 &config::IpsecConfig::transform_sets);
   {
     Node& r = root(g, View::ipsec_transform_set);
     Node& u = r.kw("undo", "Cancel current setting");
@@ -883,8 +870,7 @@ void register_ipsec(Grammar& g) {
   }
 
   // ---- displays (any view) and resets (user view) ----
-  for (std::size_t v = 0; v < static_cast<std::size_t>(View::count); ++v) {
-    Node& d = root(g, static_cast<View>(v)).kw("display", "Display current system information");
+  for (Node& d : display_roots(g)) {
     Node& dike = d.kw("ike", "IKE information");
     dike.kw("proposal", "IKE proposals").run([](Call& call) {
       print_text(call, render_ike_proposals(call.snapshot()));

@@ -40,12 +40,7 @@ void group_edit(Call& call, const std::function<std::string(L2tpGroup&, RunningC
 // mandatory-chap/-lcp are LNS settings, but like Comware we keep them in a LAC group too
 // (where they do nothing): refusing them would make `mode lac` after them unprintable.
 Action set_flag(bool L2tpGroup::*field, bool on) {
-  return [=](Call& call) {
-    group_edit(call, [&](L2tpGroup& g, RunningConfig&) -> std::string {
-      g.*field = on;
-      return {};
-    });
-  };
+  return kGroups.set_value(field, on);
 }
 
 std::string set_addresses(L2tpGroup& g, const std::vector<std::string>& ips) {
@@ -64,6 +59,28 @@ LacMatchKind match_kind(const std::string& word) {
   if (word == "domain") return LacMatchKind::domain;
   if (word == "dnis") return LacMatchKind::dnis;
   return LacMatchKind::fullusername;
+}
+
+// The users a LAC group tunnels: `start l2tp ip A ... KIND VALUE` and V7 `user KIND VALUE`.
+struct MatchWord {
+  const char* word;
+  const char* start_help;
+  const char* user_help;
+  std::int64_t max;
+  const char* value_help;
+  bool (*check)(std::string_view);
+};
+const MatchWord kMatches[] = {
+    {"domain", "Tunnel the users of an ISP domain", "Users of an ISP domain", 24, "ISP domain name",
+     domain_name},
+    {"dnis", "Tunnel the calls to a called number", "Calls to a called number (ours)", 31,
+     "Called number (DNIS)", dnis},
+    {"fullusername", "Tunnel one user by full name", "One user by full name", 80, "Full user name",
+     valid_name},
+};
+void clear_match(L2tpGroup& grp) {
+  grp.match_kind = LacMatchKind::none;
+  grp.match_value.clear();
 }
 
 const char* kNotLac =
@@ -92,15 +109,10 @@ void register_l2tp(Grammar& g) {
     });
   };
   auto add_tail = [&](Node& n) {
-    n.kw("domain", "Tunnel the users of an ISP domain", "kind")
-        .string("value", 1, 24, "ISP domain name", domain_name)
-        .run(start);
-    n.kw("dnis", "Tunnel the calls to a called number", "kind")
-        .string("value", 1, 31, "Called number (DNIS)", dnis)
-        .run(start);
-    n.kw("fullusername", "Tunnel one user by full name", "kind")
-        .string("value", 1, 80, "Full user name", valid_name)
-        .run(start);
+    for (auto& m : kMatches)
+      n.kw(m.word, m.start_help, "kind")
+          .string("value", 1, m.max, m.value_help, m.check)
+          .run(start);
   };
   Node* level = &r.kw("start", "Start L2TP tunnels for users (LAC)").kw("l2tp", "L2TP");
   for (int i = 0; i < 5; ++i) {
@@ -108,14 +120,12 @@ void register_l2tp(Grammar& g) {
                  .ipv4("ip", "IP address of the LNS");
     add_tail(*level);
   }
-  undo.kw("start", "Stop tunnelling users (LAC)").kw("l2tp", "L2TP").run([](Call& call) {
-    group_edit(call, [](L2tpGroup& grp, RunningConfig&) {
-      grp.lns_addresses.clear();
-      grp.match_kind = LacMatchKind::none;
-      grp.match_value.clear();
-      return std::string{};
-    });
-  });
+  undo.kw("start", "Stop tunnelling users (LAC)")
+      .kw("l2tp", "L2TP")
+      .run(kGroups.apply([](L2tpGroup& grp) {
+        grp.lns_addresses.clear();
+        clear_match(grp);
+      }));
 
   // V7: lns-ip A [B ...5]
   auto lns_ip = [](Call& call) {
@@ -130,12 +140,7 @@ void register_l2tp(Grammar& g) {
     level = &level->ipv4("ip", "IP address of the LNS (up to 5, tried in order)");
     level->run(lns_ip);
   }
-  undo.kw("lns-ip", "Remove the LNS addresses").run([](Call& call) {
-    group_edit(call, [](L2tpGroup& grp, RunningConfig&) {
-      grp.lns_addresses.clear();
-      return std::string{};
-    });
-  });
+  undo.kw("lns-ip", "Remove the LNS addresses").run(kGroups.reset(&L2tpGroup::lns_addresses));
   // V7: user {domain D | fullusername U}
   auto user = [](Call& call) {
     std::string kind = call.get("kind"), value = call.get("value");
@@ -147,22 +152,9 @@ void register_l2tp(Grammar& g) {
     });
   };
   Node& u = r.kw("user", "Specify which users the group tunnels (V7)");
-  u.kw("domain", "Users of an ISP domain", "kind")
-      .string("value", 1, 24, "ISP domain name", domain_name)
-      .run(user);
-  u.kw("dnis", "Calls to a called number (ours)", "kind")
-      .string("value", 1, 31, "Called number (DNIS)", dnis)
-      .run(user);
-  u.kw("fullusername", "One user by full name", "kind")
-      .string("value", 1, 80, "Full user name", valid_name)
-      .run(user);
-  undo.kw("user", "Remove the user match").run([](Call& call) {
-    group_edit(call, [](L2tpGroup& grp, RunningConfig&) {
-      grp.match_kind = LacMatchKind::none;
-      grp.match_value.clear();
-      return std::string{};
-    });
-  });
+  for (auto& m : kMatches)
+    u.kw(m.word, m.user_help, "kind").string("value", 1, m.max, m.value_help, m.check).run(user);
+  undo.kw("user", "Remove the user match").run(kGroups.apply(clear_match));
 
   // allow l2tp virtual-template N [remote NAME]
   auto allow = [](Call& call) {
@@ -190,13 +182,10 @@ void register_l2tp(Grammar& g) {
   vt.kw("remote", "Accept only the peer with this host name")
       .string("remote", 1, 30, "Peer's tunnel name (Host Name AVP)", valid_name)
       .run(allow);
-  auto disallow = [](Call& call) {
-    group_edit(call, [](L2tpGroup& grp, RunningConfig&) {
-      grp.allow_virtual_template.reset();
-      grp.allow_remote.clear();
-      return std::string{};
-    });
-  };
+  auto disallow = kGroups.apply([](L2tpGroup& grp) {
+    grp.allow_virtual_template.reset();
+    grp.allow_remote.clear();
+  });
   // `undo allow l2tp` is Comware's spelling; the reference also names the short `undo allow`.
   Node& uallow = undo.kw("allow", "Stop accepting tunnels (LNS)");
   uallow.run(disallow);
@@ -207,33 +196,18 @@ void register_l2tp(Grammar& g) {
   Node& ut = undo.kw("tunnel", "Specify tunnel settings");
   t.kw("name", "Local tunnel name (Host Name AVP)")
       .string("name", 1, 30, "Tunnel name (default: the sysname)", valid_name)
-      .run([](Call& call) {
-        std::string name = call.get("name");
-        group_edit(call, [&](L2tpGroup& grp, RunningConfig&) {
-          grp.tunnel_name = name;
-          return std::string{};
-        });
-      });
-  ut.kw("name", "Use the sysname as tunnel name").run([](Call& call) {
-    group_edit(call, [](L2tpGroup& grp, RunningConfig&) {
-      grp.tunnel_name.clear();
-      return std::string{};
-    });
-  });
-  t.kw("authentication", "Authenticate the tunnel peer (default on)")
-      .run(set_flag(&L2tpGroup::tunnel_authentication, true));
-  ut.kw("authentication", "Do not authenticate the tunnel peer")
-      .run(set_flag(&L2tpGroup::tunnel_authentication, false));
-  add_secret_args(
-      t.kw("password", "Tunnel authentication password"),
-      [](Call& call) {
-        auto secret = secret_from(call);
-        group_edit(call, [&](L2tpGroup& grp, RunningConfig&) {
-          grp.tunnel_password = secret;
-          return std::string{};
-        });
-      },
-      16);
+      .run(kGroups.set_text(&L2tpGroup::tunnel_name, "name"));
+  ut.kw("name", "Use the sysname as tunnel name").run(kGroups.reset(&L2tpGroup::tunnel_name));
+  // `WORD` turns a flag of the group on, `undo WORD` off.
+  auto flag = [](Node& on, Node& off, const char* word, const char* on_help, const char* off_help,
+                 bool L2tpGroup::*field) {
+    on.kw(word, on_help).run(set_flag(field, true));
+    off.kw(word, off_help).run(set_flag(field, false));
+  };
+  flag(t, ut, "authentication", "Authenticate the tunnel peer (default on)",
+       "Do not authenticate the tunnel peer", &L2tpGroup::tunnel_authentication);
+  add_secret_args(t.kw("password", "Tunnel authentication password"),
+                  kGroups.set_secret(&L2tpGroup::tunnel_password), 16);
   ut.kw("password", "Remove the tunnel password").run([](Call& call) {
     group_edit(call, [](L2tpGroup& grp, RunningConfig&) -> std::string {
       if (grp.avp_hidden) return "Error: tunnel avp-hidden needs the password: undo it first.";
@@ -241,20 +215,29 @@ void register_l2tp(Grammar& g) {
       return {};
     });
   });
-  t.kw("timer", "Specify tunnel timers")
-      .kw("hello", "Hello interval")
-      .integer("seconds", 60, 1000, "Seconds (default 60)")
-      .run(kGroups.set_number(&L2tpGroup::hello_interval_s, "seconds"));
-  ut.kw("timer", "Specify tunnel timers")
-      .kw("hello", "Restore the default Hello interval (60 s)")
-      .run(kGroups.set_value(&L2tpGroup::hello_interval_s, 60));
-  t.kw("timer", "Specify tunnel timers")
-      .kw("idle", "Clear the tunnel after this long without a session")
-      .integer("seconds", 0, 3600, "Seconds (default 10; 0 = keep idle tunnels)")
-      .run(kGroups.set_number(&L2tpGroup::idle_timeout_s, "seconds"));
-  ut.kw("timer", "Specify tunnel timers")
-      .kw("idle", "Restore the default idle time (10 s)")
-      .run(kGroups.set_value(&L2tpGroup::idle_timeout_s, L2tpGroup{}.idle_timeout_s));
+  // `tunnel timer WORD SECONDS`; its undo restores the default.
+  Node& timer = t.kw("timer", "Specify tunnel timers");
+  Node& utimer = ut.kw("timer", "Specify tunnel timers");
+  struct Timer {
+    const char* word;
+    const char* help;
+    std::int64_t lo, hi;
+    const char* seconds_help;
+    const char* undo_help;
+    std::uint32_t L2tpGroup::*field;
+  };
+  for (const Timer& tm : {
+           Timer{"hello", "Hello interval", 60, 1000, "Seconds (default 60)",
+                 "Restore the default Hello interval (60 s)", &L2tpGroup::hello_interval_s},
+           Timer{"idle", "Clear the tunnel after this long without a session", 0, 3600,
+                 "Seconds (default 10; 0 = keep idle tunnels)",
+                 "Restore the default idle time (10 s)", &L2tpGroup::idle_timeout_s},
+       }) {
+    timer.kw(tm.word, tm.help)
+        .integer("seconds", tm.lo, tm.hi, tm.seconds_help)
+        .run(kGroups.set_number(tm.field, "seconds"));
+    utimer.kw(tm.word, tm.undo_help).run(kGroups.set_value(tm.field, L2tpGroup{}.*tm.field));
+  }
   t.kw("avp-hidden", "Send sensitive AVPs hidden (needs a tunnel password)").run([](Call& call) {
     group_edit(call, [](L2tpGroup& grp, RunningConfig&) -> std::string {
       if (grp.tunnel_password.empty()) return "Error: Configure the tunnel password first.";
@@ -263,29 +246,19 @@ void register_l2tp(Grammar& g) {
     });
   });
   ut.kw("avp-hidden", "Send AVPs in clear").run(set_flag(&L2tpGroup::avp_hidden, false));
-  t.kw("flow-control", "Use sequence numbers on data messages")
-      .run(set_flag(&L2tpGroup::flow_control, true));
-  ut.kw("flow-control", "No sequence numbers on data messages")
-      .run(set_flag(&L2tpGroup::flow_control, false));
+  flag(t, ut, "flow-control", "Use sequence numbers on data messages",
+       "No sequence numbers on data messages", &L2tpGroup::flow_control);
 
-  r.kw("mandatory-chap", "CHAP-authenticate the user again (LNS)")
-      .run(set_flag(&L2tpGroup::mandatory_chap, true));
-  undo.kw("mandatory-chap", "Trust the LAC's proxy authentication")
-      .run(set_flag(&L2tpGroup::mandatory_chap, false));
-  r.kw("mandatory-lcp", "Renegotiate LCP with the user (LNS)")
-      .run(set_flag(&L2tpGroup::mandatory_lcp, true));
-  undo.kw("mandatory-lcp", "Accept the LAC's proxy LCP")
-      .run(set_flag(&L2tpGroup::mandatory_lcp, false));
+  flag(r, undo, "mandatory-chap", "CHAP-authenticate the user again (LNS)",
+       "Trust the LAC's proxy authentication", &L2tpGroup::mandatory_chap);
+  flag(r, undo, "mandatory-lcp", "Renegotiate LCP with the user (LNS)",
+       "Accept the LAC's proxy LCP", &L2tpGroup::mandatory_lcp);
 
   r.kw("session-limit", "Limit the sessions of this group")
       .integer("limit", 1, 65535, "Maximum sessions")
       .run(kGroups.set_number(&L2tpGroup::session_limit, "limit"));
-  undo.kw("session-limit", "Remove the session limit").run([](Call& call) {
-    group_edit(call, [](L2tpGroup& grp, RunningConfig&) {
-      grp.session_limit.reset();
-      return std::string{};
-    });
-  });
+  undo.kw("session-limit", "Remove the session limit")
+      .run(kGroups.reset(&L2tpGroup::session_limit));
 }
 
 }  // namespace vpdnd::cli::lang

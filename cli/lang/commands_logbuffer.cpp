@@ -88,10 +88,8 @@ void display(Call& call) {
 }  // namespace
 
 void register_logbuffer(Grammar& g) {
-  for (std::size_t v = 0; v < static_cast<std::size_t>(View::count); ++v) {
-    Node& d = root(g, static_cast<View>(v))
-                  .kw("display", "Display current system information")
-                  .kw("logbuffer", "Log lines kept in memory");
+  for (Node& display_node : display_roots(g)) {
+    Node& d = display_node.kw("logbuffer", "Log lines kept in memory");
     d.run(display);
     Node& rev = d.kw("reverse", "Newest first", "reverse");
     rev.run(display);

@@ -144,18 +144,18 @@ void add_display(Node& r) {
     auto list = on_engine(call, [](Operations& o) { return o.l2tp_tunnels(); });
     call.print(render_l2tp_tunnels(list, detail_of(call)));
   };
-  Node& t = l2tp.kw("tunnel", "L2TP tunnels");
-  t.run(tunnels);
-  t.kw("statistics", "Counts only", "detail").run(tunnels);
-  t.kw("verbose", "Every detail of each tunnel", "detail").run(tunnels);
+  // `display l2tp {tunnel|session} [statistics | verbose]`
+  auto details = [](Node& n, const char* verbose_help, const Action& act) {
+    n.run(act);
+    n.kw("statistics", "Counts only", "detail").run(act);
+    n.kw("verbose", verbose_help, "detail").run(act);
+  };
+  details(l2tp.kw("tunnel", "L2TP tunnels"), "Every detail of each tunnel", tunnels);
   auto sessions = [](Call& call) {
     auto list = on_engine(call, [](Operations& o) { return o.l2tp_sessions(); });
     call.print(render_l2tp_sessions(list, detail_of(call)));
   };
-  Node& s = l2tp.kw("session", "L2TP sessions");
-  s.run(sessions);
-  s.kw("statistics", "Counts only", "detail").run(sessions);
-  s.kw("verbose", "Every detail of each session", "detail").run(sessions);
+  details(l2tp.kw("session", "L2TP sessions"), "Every detail of each session", sessions);
   l2tp.kw("statistics", "L2TP message and drop counters").run([](Call& call) {
     auto st = on_engine(call, [](Operations& o) { return o.l2tp_statistics(); });
     call.print(render_l2tp_statistics(st));
@@ -172,24 +172,25 @@ void add_display(Node& r) {
   pool.run(pools);
   pool.string("pool", 1, 31, "Pool name", valid_name).run(pools);
 
-  auto domains = [](Call& call) {
-    std::string name = call.get("name");
-    std::string text = render_domains(call.snapshot(), name);
-    if (text.empty()) return call.error("Error: Domain " + name + " does not exist.");
-    call.print(text);
+  // `display domain [NAME]`, `display radius scheme [NAME]`: all, or the one named.
+  auto all_or_named = [](std::string (*render)(const config::RunningConfig&, const std::string&),
+                         const char* what) {
+    return [render, what](Call& call) {
+      std::string name = call.get("name");
+      std::string text = render(call.snapshot(), name);
+      if (text.empty())
+        return call.error(std::string("Error: ") + what + name + " does not exist.");
+      call.print(text);
+    };
   };
+  auto domains = all_or_named(render_domains, "Domain ");
   Node& dom = d.kw("domain", "ISP domains");
   dom.run(domains);
   dom.string("name", 1, 24, "ISP domain name", valid_name).run(domains);
   d.kw("local-user", "Local users").run([](Call& call) {
     call.print(render_local_users(call.snapshot()));
   });
-  auto schemes = [](Call& call) {
-    std::string name = call.get("name");
-    std::string text = render_radius_schemes(call.snapshot(), name);
-    if (text.empty()) return call.error("Error: RADIUS scheme " + name + " does not exist.");
-    call.print(text);
-  };
+  auto schemes = all_or_named(render_radius_schemes, "RADIUS scheme ");
   Node& dr = d.kw("radius", "RADIUS information");
   Node& rs = dr.kw("scheme", "RADIUS schemes");
   rs.run(schemes);

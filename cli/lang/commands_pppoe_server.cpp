@@ -62,11 +62,8 @@ void show(Call& call, std::string (*render)(const std::vector<ppp::PppoeSessionS
 }  // namespace
 
 void register_pppoe_server(Grammar& g) {
-  for (std::size_t v = 0; v < static_cast<std::size_t>(View::count); ++v) {
-    Node& s = root(g, static_cast<View>(v))
-                  .kw("display", "Display current system information")
-                  .kw("pppoe-server", "PPPoE server information")
-                  .kw("session", "PPPoE sessions");
+  for (Node& d : display_roots(g)) {
+    Node& s = d.kw("pppoe-server", "PPPoE server information").kw("session", "PPPoE sessions");
     s.kw("all", "Every session: interface, MAC addresses and state").run([](Call& call) {
       show(call, render_all);
     });

@@ -409,15 +409,25 @@ std::string ms(double v) {
   return b;
 }
 
+// The arguments ping and tracert share: the target, `-a SOURCE`, `-t TIMEOUT` (ms).
+struct ProbeArgs {
+  Ipv4 host;
+  std::optional<Ipv4> source;
+  std::chrono::milliseconds timeout;
+};
+ProbeArgs probe_args(const Call& call, std::uint32_t default_timeout_ms) {
+  ProbeArgs a{
+      *Ipv4::parse(call.get("host")), std::nullopt,
+      std::chrono::milliseconds(call.has("timeout") ? call.number("timeout") : default_timeout_ms)};
+  if (call.has("source")) a.source = *Ipv4::parse(call.get("source"));
+  return a;
+}
+
 void ping(Call& call) {
   if (!at_terminal(call, "ping")) return;
-  Ipv4 host = *Ipv4::parse(call.get("host"));
-  std::optional<Ipv4> source;
-  if (call.has("source")) source = *Ipv4::parse(call.get("source"));
+  const auto [host, source, timeout] = probe_args(call, 2000);
   const std::uint32_t count = call.has("count") ? call.number("count") : 5;
   const std::size_t size = call.has("size") ? call.number("size") : 56;
-  const auto timeout =
-      std::chrono::milliseconds(call.has("timeout") ? call.number("timeout") : 2000);
   IcmpProbe probe;
   if (auto e = probe.open(source); !e.empty()) return call.error(e);
   Printer out{call};
@@ -488,12 +498,8 @@ void ping(Call& call) {
 
 void tracert(Call& call) {
   if (!at_terminal(call, "tracert")) return;
-  Ipv4 host = *Ipv4::parse(call.get("host"));
-  std::optional<Ipv4> source;
-  if (call.has("source")) source = *Ipv4::parse(call.get("source"));
+  const auto [host, source, timeout] = probe_args(call, 5000);
   const int max_ttl = call.has("maxttl") ? static_cast<int>(call.number("maxttl")) : 30;
-  const auto timeout =
-      std::chrono::milliseconds(call.has("timeout") ? call.number("timeout") : 5000);
   IcmpProbe probe;
   if (auto e = probe.open(source); !e.empty()) return call.error(e);
   Printer out{call};

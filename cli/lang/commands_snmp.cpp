@@ -516,10 +516,8 @@ void register_snmp(Grammar& g) {
                    false);
              });
 
-  for (std::size_t v = 0; v < static_cast<std::size_t>(View::count); ++v) {
-    Node& d = root(g, static_cast<View>(v))
-                  .kw("display", "Display current system information")
-                  .kw("snmp-agent", "SNMP agent information");
+  for (Node& display_node : display_roots(g)) {
+    Node& d = display_node.kw("snmp-agent", "SNMP agent information");
     Node& dc = d.kw("community", "Communities (names in cipher form)");
     dc.run(display_community);
     dc.kw("read", "Read-only communities", "access").run(display_community);

@@ -231,13 +231,8 @@ void register_ssh(Grammar& g) {
   undo.kw("ssh", "Specify SSH configuration")
       .kw("user", "Remove an SSH user")
       .string("user", 1, 80, "User name", valid_name)
-      .run([](Call& call) {
-        std::string name = call.get("user");
-        call.edit({ConfigSection::ssh_user, name, true}, [&](RunningConfig& c) {
-          if (!c.ssh_users.erase(name)) return "Error: SSH user " + name + " does not exist.";
-          return std::string{};
-        });
-      });
+      .run(ObjectTable{ConfigSection::ssh_user, &RunningConfig::ssh_users, "SSH user "}.remove(
+          "user"));
 
   // public-key peer NAME [import sshkey FILE]
   Node& peer = sys.kw("public-key", "Public key configuration")
@@ -251,14 +246,9 @@ void register_ssh(Grammar& g) {
   undo.kw("public-key", "Public key configuration")
       .kw("peer", "Remove a peer's public key")
       .string("name", 1, 64, "Peer public key name", valid_name)
-      .run([](Call& call) {
-        std::string name = call.get("name");
-        call.edit({ConfigSection::public_key, name, true}, [&](RunningConfig& c) {
-          if (!c.peer_public_keys.erase(name))
-            return "Error: The peer public key " + name + " does not exist.";
-          return std::string{};
-        });
-      });
+      .run(ObjectTable{ConfigSection::public_key, &RunningConfig::peer_public_keys,
+                       "The peer public key "}
+               .remove("name"));
 
   Node& pk = root(g, View::public_key);
   pk.kw("public-key-code", "Key code")
@@ -313,8 +303,7 @@ void register_ssh(Grammar& g) {
         });
   }
 
-  for (std::size_t v = 0; v < static_cast<std::size_t>(View::count); ++v) {
-    Node& d = root(g, static_cast<View>(v)).kw("display", "Display current system information");
+  for (Node& d : display_roots(g)) {
     Node& local = d.kw("public-key", "Public key information")
                       .kw("local", "The local key pairs (SSH host keys)");
     for (HostKeyType t : {HostKeyType::rsa, HostKeyType::ecdsa})

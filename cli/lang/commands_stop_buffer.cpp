@@ -151,12 +151,9 @@ void register_stop_accounting_buffer(Grammar& g) {
     auto st = on_engine(call, [](Operations& o) { return o.stop_buffer_statistics(); });
     call.print(render(list, f, st));
   };
-  for (std::size_t v = 0; v < static_cast<std::size_t>(View::count); ++v) {
-    Node& d = root(g, static_cast<View>(v))
-                  .kw("display", "Display current system information")
-                  .kw("stop-accounting-buffer", "Buffered accounting Stops no server answered");
-    selectors(d, display);
-  }
+  for (Node& d : display_roots(g))
+    selectors(d.kw("stop-accounting-buffer", "Buffered accounting Stops no server answered"),
+              display);
   auto reset = [](Call& call) {
     StopBufferFilter f = filter_of(call);
     auto n = on_engine(call, [&](Operations& o) { return o.reset_stop_accounting_buffer(f); });

@@ -12,12 +12,12 @@ using config::ConfigChange;
 using config::ConfigSection;
 using config::RunningConfig;
 
-template <class T>
-T named(const std::string& name) {
-  T t;
-  t.name = name;
-  return t;
-}
+// The objects system view creates, removes and enters.
+const ObjectTable kGroups{ConfigSection::l2tp_group, &RunningConfig::l2tp_groups, "L2TP group "};
+const ObjectTable kDomains{ConfigSection::domain, &RunningConfig::domains, "Domain "};
+const ObjectTable kUsers{ConfigSection::local_user, &RunningConfig::local_users, "Local user "};
+const ObjectTable kSchemes{ConfigSection::radius_scheme, &RunningConfig::radius_schemes,
+                           "RADIUS scheme "};
 
 bool punct_char(std::string_view s) {
   return s.size() == 1 && std::ispunct(static_cast<unsigned char>(s[0])) && s[0] != '"';
@@ -251,14 +251,7 @@ void register_system(Grammar& g) {
   mode.kw("lns", "The group accepts tunnels (LNS)", "mode").run(enter_group);
   undo.kw("l2tp-group", "Remove an L2TP group")
       .integer("group", 1, 65535, "L2TP group number")
-      .run([](Call& call) {
-        auto n = static_cast<std::uint16_t>(call.number("group"));
-        call.edit({ConfigSection::l2tp_group, std::to_string(n), true}, [&](RunningConfig& c) {
-          if (!c.l2tp_groups.erase(n))
-            return "Error: L2TP group " + std::to_string(n) + " does not exist.";
-          return std::string{};
-        });
-      });
+      .run(kGroups.remove("group"));
 
   // ---- ip pool (V7 form, system-wide) ----
   add_ip_pool_commands(sys, false);
@@ -266,14 +259,7 @@ void register_system(Grammar& g) {
   // ---- domain ----
   Node& domain = sys.kw("domain", "Create or enter an ISP domain");
   domain.string("name", 1, 24, "ISP domain name (1 to 24 characters, no @)", domain_name)
-      .run([](Call& call) {
-        std::string name = call.get("name");
-        call.edit({ConfigSection::domain, name}, [&](RunningConfig& c) {
-          if (!c.domains.count(name)) c.domains.emplace(name, named<config::Domain>(name));
-          return std::string{};
-        });
-        if (!call.failed) call.session.enter(View::domain, name);
-      });
+      .run(kDomains.enter(View::domain, "name"));
   domain.kw("default", "Specify the default ISP domain")
       .kw("enable", "Enable a domain as the default")
       .string("name", 1, 24, "ISP domain name", domain_name)
@@ -314,7 +300,7 @@ void register_system(Grammar& g) {
     bool added = false;
     call.edit({ConfigSection::local_user, name}, [&](RunningConfig& c) {
       if (!c.local_users.count(name)) {
-        c.local_users.emplace(name, named<config::LocalUser>(name));
+        c.local_users[name].name = name;
         added = true;
       }
       // V7's user class is kept as given (vpdnd's services decide what a user may do).
@@ -333,38 +319,17 @@ void register_system(Grammar& g) {
   user_class.kw("network", "Network access user", "class").run(enter_user);
   undo.kw("local-user", "Remove a local user")
       .string("name", 1, 80, "User name", valid_name)
-      .run([](Call& call) {
-        std::string name = call.get("name");
-        call.edit({ConfigSection::local_user, name, true}, [&](RunningConfig& c) {
-          if (!c.local_users.erase(name)) return "Error: Local user " + name + " does not exist.";
-          return std::string{};
-        });
-      });
+      .run(kUsers.remove("name"));
 
   // ---- radius scheme ----
   sys.kw("radius", "Specify RADIUS configuration")
       .kw("scheme", "Create or enter a RADIUS scheme")
       .string("name", 1, 32, "Scheme name (1 to 32 characters)", valid_name)
-      .run([](Call& call) {
-        std::string name = call.get("name");
-        call.edit({ConfigSection::radius_scheme, name}, [&](RunningConfig& c) {
-          if (!c.radius_schemes.count(name))
-            c.radius_schemes.emplace(name, named<config::RadiusScheme>(name));
-          return std::string{};
-        });
-        if (!call.failed) call.session.enter(View::radius, name);
-      });
+      .run(kSchemes.enter(View::radius, "name"));
   undo.kw("radius", "Specify RADIUS configuration")
       .kw("scheme", "Remove a RADIUS scheme")
       .string("name", 1, 32, "Scheme name", valid_name)
-      .run([](Call& call) {
-        std::string name = call.get("name");
-        call.edit({ConfigSection::radius_scheme, name, true}, [&](RunningConfig& c) {
-          if (!c.radius_schemes.erase(name))
-            return "Error: RADIUS scheme " + name + " does not exist.";
-          return std::string{};
-        });
-      });
+      .run(kSchemes.remove("name"));
 }
 
 }  // namespace vpdnd::cli::lang

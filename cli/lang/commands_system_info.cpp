@@ -137,8 +137,7 @@ void display_users(Call& call) {
 }  // namespace
 
 void register_system_info(Grammar& g) {
-  for (std::size_t v = 0; v < static_cast<std::size_t>(View::count); ++v) {
-    Node& d = root(g, static_cast<View>(v)).kw("display", "Display current system information");
+  for (Node& d : display_roots(g)) {
     d.kw("clock", "System time and date").run([](Call& call) {
       call.print(render_clock(std::chrono::system_clock::now()));
     });

@@ -12,6 +12,11 @@ std::string lower(std::string_view s) {
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
 
 namespace {
 
@@ -133,75 +138,51 @@ class Walker {
   std::vector<Captured> captured_;
 };
 
-template <class Pred>
-Node& child(Node& parent, Pred&& same, std::unique_ptr<Node> fresh) {
+// A child of `parent`: `kind`, shown as `word`, capturing as `key`. An existing child that is
+// the same (a keyword with that word, an argument of that kind and key) is returned instead,
+// so the trees that several registrations build merge.
+Node& child(Node& parent, NodeKind kind, std::string word, std::string_view help,
+            std::string_view key, std::int64_t lo = 0, std::int64_t hi = 0,
+            std::function<bool(std::string_view)> check = {}) {
   for (auto& c : parent.children)
-    if (same(*c)) return *c;
-  parent.children.push_back(std::move(fresh));
+    if (c->kind == kind && (kind == NodeKind::keyword ? c->word == word : c->key == key)) return *c;
+  auto n = std::make_unique<Node>();
+  n->kind = kind;
+  n->word = std::move(word);
+  n->help = std::string(help);
+  n->key = std::string(key);
+  n->lo = lo;
+  n->hi = hi;
+  n->check = std::move(check);
+  parent.children.push_back(std::move(n));
   return *parent.children.back();
 }
 
 }  // namespace
 
 Node& Node::kw(std::string_view w, std::string_view h, std::string_view k) {
-  auto n = std::make_unique<Node>();
-  n->kind = NodeKind::keyword;
-  n->word = std::string(w);
-  n->help = std::string(h);
-  n->key = std::string(k);
-  return child(
-      *this, [&](const Node& c) { return c.kind == NodeKind::keyword && c.word == w; },
-      std::move(n));
+  return child(*this, NodeKind::keyword, std::string(w), h, k);
 }
 
 Node& Node::integer(std::string_view k, std::int64_t lo_, std::int64_t hi_, std::string_view h) {
-  auto n = std::make_unique<Node>();
-  n->kind = NodeKind::integer;
-  n->word = "INTEGER<" + std::to_string(lo_) + "-" + std::to_string(hi_) + ">";
-  n->help = std::string(h);
-  n->key = std::string(k);
-  n->lo = lo_;
-  n->hi = hi_;
-  return child(
-      *this, [&](const Node& c) { return c.kind == NodeKind::integer && c.key == k; },
-      std::move(n));
+  return child(*this, NodeKind::integer,
+               "INTEGER<" + std::to_string(lo_) + "-" + std::to_string(hi_) + ">", h, k, lo_, hi_);
 }
 
 Node& Node::string(std::string_view k, std::int64_t min_len, std::int64_t max_len,
                    std::string_view h, std::function<bool(std::string_view)> chk) {
-  auto n = std::make_unique<Node>();
-  n->kind = NodeKind::string;
-  n->word = "STRING<" + std::to_string(min_len) + "-" + std::to_string(max_len) + ">";
-  n->help = std::string(h);
-  n->key = std::string(k);
-  n->lo = min_len;
-  n->hi = max_len;
-  n->check = std::move(chk);
-  return child(
-      *this, [&](const Node& c) { return c.kind == NodeKind::string && c.key == k; }, std::move(n));
+  return child(*this, NodeKind::string,
+               "STRING<" + std::to_string(min_len) + "-" + std::to_string(max_len) + ">", h, k,
+               min_len, max_len, std::move(chk));
 }
 
 Node& Node::ipv4(std::string_view k, std::string_view h) {
-  auto n = std::make_unique<Node>();
-  n->kind = NodeKind::ipv4;
-  n->word = "X.X.X.X";
-  n->help = std::string(h);
-  n->key = std::string(k);
-  return child(
-      *this, [&](const Node& c) { return c.kind == NodeKind::ipv4 && c.key == k; }, std::move(n));
+  return child(*this, NodeKind::ipv4, "X.X.X.X", h, k);
 }
 
 Node& Node::character(std::string_view k, std::string_view h,
                       std::function<bool(std::string_view)> chk) {
-  auto n = std::make_unique<Node>();
-  n->check = std::move(chk);
-  n->kind = NodeKind::character;
-  n->word = "CHAR";
-  n->help = std::string(h);
-  n->key = std::string(k);
-  return child(
-      *this, [&](const Node& c) { return c.kind == NodeKind::character && c.key == k; },
-      std::move(n));
+  return child(*this, NodeKind::character, "CHAR", h, k, 0, 0, std::move(chk));
 }
 
 std::string_view error_text(ErrorKind k) {

@@ -58,6 +58,8 @@ struct Token {
 std::vector<Token> tokenize(std::string_view line);
 // ASCII lower case (keywords and names compare so).
 std::string lower(std::string_view s);
+// ASCII upper case (a keyword as Comware displays it: "aes-cbc-128" -> "AES-CBC-128").
+std::string upper(std::string_view s);
 
 struct Captured {
   std::string key;

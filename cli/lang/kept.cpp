@@ -303,12 +303,6 @@ constexpr Entry kKnown[] = {
     {View::vty, "auto-execute", L},
 };
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // How many of `words`' keywords the tokens start with; 0 when they do not all match.
 std::size_t leading_match(std::string_view words, const std::vector<Token>& tokens) {
   std::size_t n = 0, pos = 0;

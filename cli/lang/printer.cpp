@@ -335,20 +335,10 @@ Block ssh_user_block(const RunningConfig& c) {
   Block b;
   for (auto& [name, u] : c.ssh_users) {
     std::string s = " ssh user " + name + " service-type stelnet authentication-type ";
-    switch (u.auth) {
-      case SshAuthType::password:
-        s += "password";
-        break;
-      case SshAuthType::publickey:
-        s += "publickey";
-        break;
-      case SshAuthType::password_publickey:
-        s += "password-publickey";
-        break;
-      case SshAuthType::any:
-        s += "any";
-        break;
-    }
+    // SshAuthType's keywords, in the enum's order.
+    static constexpr const char* kAuthWords[] = {"password", "publickey", "password-publickey",
+                                                 "any"};
+    s += kAuthWords[static_cast<std::size_t>(u.auth)];
     if (u.auth != SshAuthType::password) s += " assign publickey " + u.publickey;
     b.push_back(s);
   }
@@ -424,6 +414,10 @@ std::vector<Block> system_level(const RunningConfig& c) {
 std::string render_view_block(const RunningConfig& c, View v, const std::string& object) {
   auto num = [&] { return static_cast<std::uint16_t>(std::stoul(object)); };
   std::vector<Block> blocks;
+  // The block of the view's object in `table`, unless another terminal removed it.
+  auto add_block = [&](const auto& table, const auto& key, auto render) {
+    if (auto it = table.find(key); it != table.end()) blocks.push_back(render(c, it->second));
+  };
   switch (v) {
     case View::user:
     case View::system:
@@ -432,12 +426,10 @@ std::string render_view_block(const RunningConfig& c, View v, const std::string&
       blocks.push_back(default_domain_block(c));
       break;
     case View::l2tp_group:
-      if (auto it = c.l2tp_groups.find(num()); it != c.l2tp_groups.end())
-        blocks.push_back(group_block(c, it->second));
+      add_block(c.l2tp_groups, num(), group_block);
       break;
     case View::virtual_template:
-      if (auto it = c.virtual_templates.find(num()); it != c.virtual_templates.end())
-        blocks.push_back(template_block(c, it->second));
+      add_block(c.virtual_templates, num(), template_block);
       break;
     case View::interface:
       if (auto it = c.interfaces.find(object); it != c.interfaces.end())
@@ -449,16 +441,13 @@ std::string render_view_block(const RunningConfig& c, View v, const std::string&
       }
       break;
     case View::domain:
-      if (auto it = c.domains.find(object); it != c.domains.end())
-        blocks.push_back(domain_block(c, it->second));
+      add_block(c.domains, object, domain_block);
       break;
     case View::local_user:
-      if (auto it = c.local_users.find(object); it != c.local_users.end())
-        blocks.push_back(user_block(c, it->second));
+      add_block(c.local_users, object, user_block);
       break;
     case View::radius:
-      if (auto it = c.radius_schemes.find(object); it != c.radius_schemes.end())
-        blocks.push_back(radius_block(c, it->second));
+      add_block(c.radius_schemes, object, radius_block);
       break;
     case View::vty:
       blocks.push_back(vty_block(c, c.vty));

@@ -63,37 +63,10 @@ std::string secret_shown(const config::Secret& s) {
 }  // namespace
 
 std::string_view tunnel_state_name(vpdn::TunnelState s) {
-  switch (s) {
-    case vpdn::TunnelState::idle:
-      return "Idle";
-    case vpdn::TunnelState::wait_reply:
-      return "Wait-reply";
-    case vpdn::TunnelState::wait_connect:
-      return "Wait-connect";
-    case vpdn::TunnelState::established:
-      return "Established";
-    case vpdn::TunnelState::stopping:
-      return "Stopping";
-  }
-  return "Unknown";
+  return vpdn::display_name(s);
 }
-
 std::string_view session_state_name(vpdn::SessionState s) {
-  switch (s) {
-    case vpdn::SessionState::idle:
-      return "Idle";
-    case vpdn::SessionState::wait_tunnel:
-      return "Wait-tunnel";
-    case vpdn::SessionState::wait_reply:
-      return "Wait-reply";
-    case vpdn::SessionState::wait_connect:
-      return "Wait-connect";
-    case vpdn::SessionState::established:
-      return "Established";
-    case vpdn::SessionState::stopping:
-      return "Stopping";
-  }
-  return "Unknown";
+  return vpdn::display_name(s);
 }
 
 std::string render_l2tp_tunnels(const std::vector<vpdn::TunnelStatus>& all, Detail detail) {

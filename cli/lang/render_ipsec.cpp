@@ -2,6 +2,7 @@
 #include <cstdlib>
 
 #include "cli/ipsec_display.hpp"
+#include "cli/lang/session.hpp"
 #include "common/printable.hpp"
 
 namespace vpdnd::cli {
@@ -9,33 +10,12 @@ namespace {
 
 using config::DhGroup;
 
+// An IKE algorithm as Comware displays it: its keyword in capitals, `sha` as SHA1.
 std::string upper_cipher(config::IkeCipher c) {
-  switch (c) {
-    case config::IkeCipher::des3_cbc:
-      return "3DES-CBC";
-    case config::IkeCipher::aes_cbc_128:
-      return "AES-CBC-128";
-    case config::IkeCipher::aes_cbc_192:
-      return "AES-CBC-192";
-    case config::IkeCipher::aes_cbc_256:
-      return "AES-CBC-256";
-  }
-  return "?";
+  return lang::upper(lang::keyword(c));
 }
 std::string upper_hash(config::IkeHash h) {
-  switch (h) {
-    case config::IkeHash::md5:
-      return "MD5";
-    case config::IkeHash::sha:
-      return "SHA1";
-    case config::IkeHash::sha256:
-      return "SHA256";
-    case config::IkeHash::sha384:
-      return "SHA384";
-    case config::IkeHash::sha512:
-      return "SHA512";
-  }
-  return "?";
+  return h == config::IkeHash::sha ? "SHA1" : lang::upper(lang::keyword(h));
 }
 
 const ipsec::ConnectionOrigin* origin_of(const ipsec::Statistics& stats, const std::string& conn) {

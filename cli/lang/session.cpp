@@ -677,6 +677,12 @@ Node& root(Grammar& g, View v) {
   return g.roots[static_cast<std::size_t>(v)];
 }
 
+std::vector<std::reference_wrapper<Node>> display_roots(Grammar& g) {
+  std::vector<std::reference_wrapper<Node>> out;
+  for (auto& r : g.roots) out.push_back(r.kw("display", "Display current system information"));
+  return out;
+}
+
 void add_enable_flag(Node& view, Node& undo_root, std::initializer_list<KeywordHelp> words,
                      const char* enable_help, const char* disable_help, const char* key,
                      bool config::RunningConfig::*flag) {

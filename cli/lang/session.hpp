@@ -117,6 +117,9 @@ std::vector<std::string> snmp_block(const config::RunningConfig& c);
 // commands_ipsec.cpp: the IKE/IPsec views' prompts (after the sysname) and blocks.
 std::string ipsec_prompt(View v, const std::string& object);
 std::vector<std::vector<std::string>> ipsec_blocks(const config::RunningConfig& c);
+// commands_ipsec.cpp: the CLI keyword of an IKE algorithm ("aes-cbc-128", "sha256").
+const char* keyword(config::IkeCipher c);
+const char* keyword(config::IkeHash h);
 std::vector<std::string> ipsec_view_block(const config::RunningConfig& c, View v,
                                           const std::string& object);
 
@@ -186,6 +189,10 @@ auto on_engine(Call& call, F&& f) {
   return ctx.engine.call([&] { return f(ctx.operations); });
 }
 
+// `{simple PW | cipher CIPHER}` under `parent`, each ending in `act`; secret_from() reads it.
+void add_secret_args(Node& parent, const Action& act, std::int64_t max_simple = 63);
+config::Secret secret_from(const Call& call);
+
 // The table of RunningConfig a view's object lives in (`l2tp-group 3`: l2tp_groups[3]), for
 // the commands typed inside that view.
 template <class Table>
@@ -200,11 +207,7 @@ struct ObjectTable {
   template <class Fn>
   void edit(Call& call, Fn&& fn) const {
     const std::string key = call.session.object();
-    typename Table::key_type k{};
-    if constexpr (std::is_integral_v<typename Table::key_type>)
-      k = static_cast<typename Table::key_type>(std::stoul(key));
-    else
-      k = key;
+    const auto k = key_of(key);
     call.edit({section, key}, [&](config::RunningConfig& c) -> std::string {
       auto it = (c.*table).find(k);
       if (it == (c.*table).end()) return std::string("Error: ") + what + key + " no longer exists.";
@@ -214,6 +217,16 @@ struct ObjectTable {
         return fn(it->second);
     });
   }
+  // An action applying `fn(Object&)`, a change that cannot fail, to the object.
+  template <class Fn>
+  Action apply(Fn fn) const {
+    return [*this, fn](Call& call) {
+      edit(call, [&](Object& o) {
+        fn(o);
+        return std::string();
+      });
+    };
+  }
   // An action setting `field` of the object to the INTEGER argument `key`.
   template <class Field>
   Action set_number(Field Object::*field, const char* key) const {
@@ -221,6 +234,26 @@ struct ObjectTable {
       auto v = static_cast<Field>(call.number(key));
       edit(call, [&](Object& o) {
         o.*field = v;
+        return std::string();
+      });
+    };
+  }
+  // An action setting the string `field` of the object to the argument `key`.
+  Action set_text(std::string Object::*field, const char* key) const {
+    return [*this, field, key](Call& call) {
+      std::string v = call.get(key);
+      edit(call, [&](Object& o) {
+        o.*field = std::move(v);
+        return std::string();
+      });
+    };
+  }
+  // An action setting the Secret `field` of the object from add_secret_args' arguments.
+  Action set_secret(config::Secret Object::*field) const {
+    return [*this, field](Call& call) {
+      auto secret = secret_from(call);
+      edit(call, [&](Object& o) {
+        o.*field = secret;
         return std::string();
       });
     };
@@ -235,7 +268,54 @@ struct ObjectTable {
       });
     };
   }
+  // An action resetting `field` of the object to its empty value (`undo ...`).
+  template <class Field>
+  Action reset(Field Object::*field) const {
+    return set_value(field, Field{});
+  }
+  // An action removing the object the argument `arg` names (`undo radius scheme NAME`).
+  Action remove(const char* arg) const {
+    return [*this, arg](Call& call) {
+      const auto k = key_of(call.get(arg));
+      const std::string key = text_of(k);
+      call.edit({section, key, true}, [&](config::RunningConfig& c) -> std::string {
+        if (!(c.*table).erase(k)) return std::string("Error: ") + what + key + " does not exist.";
+        return {};
+      });
+    };
+  }
+  // An action creating the object the argument `arg` names unless it exists (with that
+  // name) and entering its view (`radius scheme NAME`).
+  Action enter(View view, const char* arg) const {
+    return [*this, view, arg](Call& call) {
+      const auto k = key_of(call.get(arg));
+      const std::string key = text_of(k);
+      call.edit({section, key}, [&](config::RunningConfig& c) {
+        if (!(c.*table).count(k)) (c.*table)[k].name = key;
+        return std::string();
+      });
+      if (!call.failed) call.session.enter(view, key);
+    };
+  }
+
+ private:
+  using Key = typename Table::key_type;
+  static Key key_of(const std::string& text) {
+    if constexpr (std::is_integral_v<Key>)
+      return static_cast<Key>(std::stoul(text));
+    else
+      return text;
+  }
+  static std::string text_of(const Key& k) {
+    if constexpr (std::is_integral_v<Key>)
+      return std::to_string(k);
+    else
+      return k;
+  }
 };
+template <class Table>
+ObjectTable(config::ConfigSection, Table config::RunningConfig::*, const char*)
+    -> ObjectTable<Table>;
 
 // `WORDS enable` and `undo WORDS enable` in `view` (undo: `undo_root`), turning a system-wide
 // flag of the running config on and off; `key` names it in the ConfigChange.
@@ -258,9 +338,8 @@ bool valid_name(std::string_view s);            // printable, no space, none of 
 bool valid_interface_name(std::string_view s);  // a Linux interface name
 bool is_virtual_template_name(std::string_view s, std::uint16_t* number);  // "Virtual-Template1"
 Node& root(Grammar& g, View v);
-// `{simple PW | cipher CIPHER}` under `parent`, each ending in `act`; secret_from() reads it.
-void add_secret_args(Node& parent, const Action& act, std::int64_t max_simple = 63);
-config::Secret secret_from(const Call& call);
+// The `display` keyword of every view (display commands work in any view).
+std::vector<std::reference_wrapper<Node>> display_roots(Grammar& g);
 // `ip pool NAME START [END]` and its undo, in system view or (V5) domain view.
 void add_ip_pool_commands(Node& view_root, bool in_domain);
 // The `display this` block of the view the session is in.

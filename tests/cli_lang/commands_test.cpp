@@ -19,17 +19,26 @@ void PrintTo(const UndoCase& c, std::ostream* os) {
   *os << "'" << c.command << "'";
 }
 
+// A case that starts in system view once its `setup` lines ran.
+template <class Case>
+class SetupTest : public ShellTest, public ::testing::WithParamInterface<Case> {
+ protected:
+  void run_setup(CommandSession& s) {
+    for (auto& l : this->GetParam().setup) {
+      auto r = s.execute(l);
+      ASSERT_TRUE(r.ok) << l << "\n" << r.output;
+    }
+  }
+};
+
 // Runs setup, takes the model, runs command (model must change), runs undo (model must be
 // back to the baseline).
-class UndoTest : public ShellTest, public ::testing::WithParamInterface<UndoCase> {};
+class UndoTest : public SetupTest<UndoCase> {};
 
 TEST_P(UndoTest, CommandChangesAndUndoRestoresDefault) {
   const auto& c = GetParam();
   auto s = system_session();
-  for (auto& l : c.setup) {
-    auto r = s->execute(l);
-    ASSERT_TRUE(r.ok) << l << "\n" << r.output;
-  }
+  ASSERT_NO_FATAL_FAILURE(run_setup(*s));
   auto baseline = running();
   auto r = s->execute(c.command);
   ASSERT_TRUE(r.ok) << c.command << "\n" << r.output;
@@ -47,121 +56,118 @@ const std::vector<std::string> kUser = {"local-user alice"};
 const std::vector<std::string> kRadius = {"radius scheme r1"};
 const std::vector<std::string> kVty = {"user-interface vty 0 4"};
 
-INSTANTIATE_TEST_SUITE_P(
-    All, UndoTest,
-    ::testing::Values(
-        // system view
-        UndoCase{{}, "sysname LNS", "undo sysname"},
-        UndoCase{{}, "undo telnet server enable", "telnet server enable"},
-        UndoCase{{}, "l2tp enable", "undo l2tp enable"},
-        UndoCase{{}, "l2tp domain prefix-separator \\", "undo l2tp domain prefix-separator"},
-        UndoCase{{}, "l2tp domain suffix-separator %", "undo l2tp domain suffix-separator"},
-        UndoCase{{}, "l2tp match-order domain-only", "undo l2tp match-order"},
-        UndoCase{{}, "l2tp match-order dnis-only", "undo l2tp match-order"},
-        UndoCase{{}, "l2tp match-order domain-dnis", "undo l2tp match-order"},
-        UndoCase{{}, "l2tp session-limit 100", "undo l2tp session-limit"},
-        UndoCase{{}, "l2tp tunnel-limit 100", "undo l2tp tunnel-limit"},
-        UndoCase{{}, "l2tp listen-port 1702", "undo l2tp listen-port"},
-        UndoCase{{}, "l2tp-group 9", "undo l2tp-group 9"},
-        UndoCase{{}, "l2tp-group 9 mode lac", "undo l2tp-group 9"},
-        UndoCase{{}, "interface virtual-template 1023", "undo interface virtual-template 1023"},
-        UndoCase{{}, "interface Virtual-Template5", "undo interface Virtual-Template5"},
-        UndoCase{{}, "ip pool 1 10.0.0.1 10.0.0.9", "undo ip pool 1"},
-        UndoCase{{}, "ip pool lan 10.0.0.1", "undo ip pool lan"},
-        UndoCase{{}, "domain corp.com", "undo domain corp.com"},
-        UndoCase{{"domain corp.com", "quit"},
-                 "domain default enable corp.com",
-                 "undo domain default enable"},
-        UndoCase{{}, "local-user alice@corp.com", "undo local-user alice@corp.com"},
-        UndoCase{{}, "radius scheme r1", "undo radius scheme r1"},
-        UndoCase{
-            {"interface eth1"}, "pppoe-server bind virtual-template 1", "undo pppoe-server bind"},
-        // L2TP group view
-        UndoCase{kGroup, "start l2tp ip 10.0.0.2 domain corp.com", "undo start l2tp"},
-        UndoCase{
-            kGroup,
-            "start l2tp ip 1.1.1.1 ip 1.1.1.2 ip 1.1.1.3 ip 1.1.1.4 ip 1.1.1.5 fullusername a@b",
-            "undo start l2tp"},
-        UndoCase{kGroup, "start l2tp ip 10.0.0.2 dnis 12345", "undo start l2tp"},
-        UndoCase{kGroup, "lns-ip 10.0.0.2 10.0.0.3", "undo lns-ip"},
-        UndoCase{kGroup, "user domain corp.com", "undo user"},
-        UndoCase{kGroup, "user fullusername bob@corp.com", "undo user"},
-        UndoCase{kGroup, "allow l2tp virtual-template 1", "undo allow l2tp"},
-        UndoCase{kGroup, "allow l2tp virtual-template 1 remote LAC", "undo allow l2tp"},
-        UndoCase{kGroup, "allow l2tp virtual-template 1 remote LAC", "undo allow"},
-        UndoCase{kGroup, "tunnel name LNS", "undo tunnel name"},
-        UndoCase{kGroup, "undo tunnel authentication", "tunnel authentication"},
-        UndoCase{kGroup, "tunnel password simple aabbcc", "undo tunnel password"},
-        UndoCase{kGroup, "tunnel timer hello 1000", "undo tunnel timer hello"},
-        UndoCase{kGroup, "tunnel timer idle 0", "undo tunnel timer idle"},
-        UndoCase{kGroup, "tunnel timer idle 3600", "undo tunnel timer idle"},
-        UndoCase{{"l2tp-group 1", "tunnel password simple x"},
-                 "tunnel avp-hidden",
-                 "undo tunnel avp-hidden"},
-        UndoCase{kGroup, "tunnel flow-control", "undo tunnel flow-control"},
-        UndoCase{kGroup, "mandatory-chap", "undo mandatory-chap"},
-        UndoCase{kGroup, "mandatory-lcp", "undo mandatory-lcp"},
-        UndoCase{kGroup, "session-limit 10", "undo session-limit"},
-        // virtual template view
-        UndoCase{kTemplate, "ip address 10.0.0.1 255.255.255.0", "undo ip address"},
-        UndoCase{kTemplate, "ip address 10.0.0.1 30", "undo ip address"},
-        UndoCase{kTemplate, "remote address pool 1", "undo remote address"},
-        UndoCase{kTemplate, "remote address 10.0.0.2", "undo remote address"},
-        UndoCase{kTemplate, "ppp authentication-mode chap", "undo ppp authentication-mode"},
-        UndoCase{kTemplate, "ppp authentication-mode pap chap domain corp.com",
-                 "undo ppp authentication-mode"},
-        UndoCase{kTemplate, "ppp authentication-mode ms-chap-v2", "undo ppp authentication-mode"},
-        UndoCase{kTemplate, "ppp authentication-mode ms-chap-v2 ms-chap chap pap domain corp.com",
-                 "undo ppp authentication-mode"},
-        UndoCase{kTemplate, "ppp timer hold 0", "undo ppp timer hold"},
-        UndoCase{kTemplate, "ppp ipcp dns 8.8.8.8 8.8.4.4", "undo ppp ipcp dns"},
-        UndoCase{kTemplate, "mtu 1400", "undo mtu"},
-        UndoCase{kTemplate, "l2tp-auto-client l2tp-group 2", "undo l2tp-auto-client"},
-        // domain view
-        UndoCase{kDomain, "authentication ppp none", "undo authentication ppp"},
-        UndoCase{kDomain, "authentication ppp radius-scheme r1", "undo authentication ppp"},
-        UndoCase{kDomain, "authentication ppp radius-scheme r1 local none",
-                 "undo authentication ppp"},
-        UndoCase{kDomain, "authentication ppp radius-scheme r1 none", "undo authentication ppp"},
-        UndoCase{kDomain, "accounting ppp radius-scheme r1", "undo accounting ppp"},
-        UndoCase{kDomain, "ip pool 2 10.1.0.1 10.1.0.50", "undo ip pool 2"},
-        UndoCase{kDomain, "authorization-attribute ip-pool 2",
-                 "undo authorization-attribute ip-pool"},
-        UndoCase{kDomain, "state block", "undo state"},
-        // local user view
-        UndoCase{kUser, "password simple alicepw", "undo password"},
-        UndoCase{kUser, "service-type ppp telnet terminal",
-                 "undo service-type terminal ppp telnet"},
-        UndoCase{{"local-user alice", "service-type ppp"},
-                 "service-type telnet",
-                 "undo service-type telnet"},
-        UndoCase{kUser, "state block", "undo state"},
-        // RADIUS scheme view
-        UndoCase{kRadius, "primary authentication 127.0.0.1", "undo primary authentication"},
-        UndoCase{kRadius, "primary accounting 127.0.0.1 1646", "undo primary accounting"},
-        UndoCase{kRadius, "secondary authentication 127.0.0.2 1812",
-                 "undo secondary authentication"},
-        UndoCase{kRadius, "secondary accounting 127.0.0.2", "undo secondary accounting"},
-        UndoCase{kRadius, "key authentication simple testing123", "undo key authentication"},
-        UndoCase{kRadius, "key accounting simple testing123", "undo key accounting"},
-        UndoCase{kRadius, "user-name-format without-domain", "undo user-name-format"},
-        UndoCase{kRadius, "user-name-format keep-original", "undo user-name-format"},
-        UndoCase{kRadius, "timer response-timeout 10", "undo timer response-timeout"},
-        UndoCase{kRadius, "retry 5", "undo retry"},
-        UndoCase{kRadius, "timer realtime-accounting 1", "undo timer realtime-accounting"},
-        UndoCase{kRadius, "nas-ip 10.0.0.1", "undo nas-ip"},
-        UndoCase{kRadius, "attribute 80 check-mode loose", "undo attribute 80 check-mode"},
-        UndoCase{kRadius, "undo stop-accounting-buffer enable", "stop-accounting-buffer enable"},
-        UndoCase{kRadius, "retry stop-accounting 10", "undo retry stop-accounting"},
-        // VTY view
-        UndoCase{kVty, "authentication-mode none", "undo authentication-mode"},
-        UndoCase{{"user-interface vty 0 4", "set authentication password simple pw"},
-                 "authentication-mode password",
-                 "authentication-mode scheme"},
-        UndoCase{kVty, "set authentication password simple pw", "undo set authentication password"},
-        UndoCase{kVty, "idle-timeout 0", "undo idle-timeout"},
-        UndoCase{kVty, "idle-timeout 20 30", "undo idle-timeout"},
-        UndoCase{kVty, "screen-length 0", "undo screen-length"}));
+// Each case: `setup` (from system view, e.g. entering a view), then a command and its undo.
+std::vector<UndoCase> undo_cases() {
+  std::vector<UndoCase> all;
+  auto in = [&](const std::vector<std::string>& setup,
+                std::initializer_list<std::pair<const char*, const char*>> cases) {
+    for (auto& [command, undo] : cases) all.push_back({setup, command, undo});
+  };
+  // system view
+  in({}, {{"sysname LNS", "undo sysname"},
+          {"undo telnet server enable", "telnet server enable"},
+          {"l2tp enable", "undo l2tp enable"},
+          {"l2tp domain prefix-separator \\", "undo l2tp domain prefix-separator"},
+          {"l2tp domain suffix-separator %", "undo l2tp domain suffix-separator"},
+          {"l2tp match-order domain-only", "undo l2tp match-order"},
+          {"l2tp match-order dnis-only", "undo l2tp match-order"},
+          {"l2tp match-order domain-dnis", "undo l2tp match-order"},
+          {"l2tp session-limit 100", "undo l2tp session-limit"},
+          {"l2tp tunnel-limit 100", "undo l2tp tunnel-limit"},
+          {"l2tp listen-port 1702", "undo l2tp listen-port"},
+          {"l2tp-group 9", "undo l2tp-group 9"},
+          {"l2tp-group 9 mode lac", "undo l2tp-group 9"},
+          {"interface virtual-template 1023", "undo interface virtual-template 1023"},
+          {"interface Virtual-Template5", "undo interface Virtual-Template5"},
+          {"ip pool 1 10.0.0.1 10.0.0.9", "undo ip pool 1"},
+          {"ip pool lan 10.0.0.1", "undo ip pool lan"},
+          {"domain corp.com", "undo domain corp.com"}});
+  in({"domain corp.com", "quit"},
+     {{"domain default enable corp.com", "undo domain default enable"}});
+  in({}, {{"local-user alice@corp.com", "undo local-user alice@corp.com"},
+          {"radius scheme r1", "undo radius scheme r1"}});
+  in({"interface eth1"}, {{"pppoe-server bind virtual-template 1", "undo pppoe-server bind"}});
+  // L2TP group view
+  in(kGroup, {{"start l2tp ip 10.0.0.2 domain corp.com", "undo start l2tp"},
+              {"start l2tp ip 1.1.1.1 ip 1.1.1.2 ip 1.1.1.3 ip 1.1.1.4 ip 1.1.1.5 fullusername a@b",
+               "undo start l2tp"},
+              {"start l2tp ip 10.0.0.2 dnis 12345", "undo start l2tp"},
+              {"lns-ip 10.0.0.2 10.0.0.3", "undo lns-ip"},
+              {"user domain corp.com", "undo user"},
+              {"user fullusername bob@corp.com", "undo user"},
+              {"allow l2tp virtual-template 1", "undo allow l2tp"},
+              {"allow l2tp virtual-template 1 remote LAC", "undo allow l2tp"},
+              {"allow l2tp virtual-template 1 remote LAC", "undo allow"},
+              {"tunnel name LNS", "undo tunnel name"},
+              {"undo tunnel authentication", "tunnel authentication"},
+              {"tunnel password simple aabbcc", "undo tunnel password"},
+              {"tunnel timer hello 1000", "undo tunnel timer hello"},
+              {"tunnel timer idle 0", "undo tunnel timer idle"},
+              {"tunnel timer idle 3600", "undo tunnel timer idle"}});
+  in({"l2tp-group 1", "tunnel password simple x"},
+     {{"tunnel avp-hidden", "undo tunnel avp-hidden"}});
+  in(kGroup, {{"tunnel flow-control", "undo tunnel flow-control"},
+              {"mandatory-chap", "undo mandatory-chap"},
+              {"mandatory-lcp", "undo mandatory-lcp"},
+              {"session-limit 10", "undo session-limit"}});
+  // virtual template view
+  in(kTemplate,
+     {{"ip address 10.0.0.1 255.255.255.0", "undo ip address"},
+      {"ip address 10.0.0.1 30", "undo ip address"},
+      {"remote address pool 1", "undo remote address"},
+      {"remote address 10.0.0.2", "undo remote address"},
+      {"ppp authentication-mode chap", "undo ppp authentication-mode"},
+      {"ppp authentication-mode pap chap domain corp.com", "undo ppp authentication-mode"},
+      {"ppp authentication-mode ms-chap-v2", "undo ppp authentication-mode"},
+      {"ppp authentication-mode ms-chap-v2 ms-chap chap pap domain corp.com",
+       "undo ppp authentication-mode"},
+      {"ppp timer hold 0", "undo ppp timer hold"},
+      {"ppp ipcp dns 8.8.8.8 8.8.4.4", "undo ppp ipcp dns"},
+      {"mtu 1400", "undo mtu"},
+      {"l2tp-auto-client l2tp-group 2", "undo l2tp-auto-client"}});
+  // domain view
+  in(kDomain, {{"authentication ppp none", "undo authentication ppp"},
+               {"authentication ppp radius-scheme r1", "undo authentication ppp"},
+               {"authentication ppp radius-scheme r1 local none", "undo authentication ppp"},
+               {"authentication ppp radius-scheme r1 none", "undo authentication ppp"},
+               {"accounting ppp radius-scheme r1", "undo accounting ppp"},
+               {"ip pool 2 10.1.0.1 10.1.0.50", "undo ip pool 2"},
+               {"authorization-attribute ip-pool 2", "undo authorization-attribute ip-pool"},
+               {"state block", "undo state"}});
+  // local user view
+  in(kUser, {{"password simple alicepw", "undo password"},
+             {"service-type ppp telnet terminal", "undo service-type terminal ppp telnet"}});
+  in({"local-user alice", "service-type ppp"},
+     {{"service-type telnet", "undo service-type telnet"}});
+  in(kUser, {{"state block", "undo state"}});
+  // RADIUS scheme view
+  in(kRadius, {{"primary authentication 127.0.0.1", "undo primary authentication"},
+               {"primary accounting 127.0.0.1 1646", "undo primary accounting"},
+               {"secondary authentication 127.0.0.2 1812", "undo secondary authentication"},
+               {"secondary accounting 127.0.0.2", "undo secondary accounting"},
+               {"key authentication simple testing123", "undo key authentication"},
+               {"key accounting simple testing123", "undo key accounting"},
+               {"user-name-format without-domain", "undo user-name-format"},
+               {"user-name-format keep-original", "undo user-name-format"},
+               {"timer response-timeout 10", "undo timer response-timeout"},
+               {"retry 5", "undo retry"},
+               {"timer realtime-accounting 1", "undo timer realtime-accounting"},
+               {"nas-ip 10.0.0.1", "undo nas-ip"},
+               {"attribute 80 check-mode loose", "undo attribute 80 check-mode"},
+               {"undo stop-accounting-buffer enable", "stop-accounting-buffer enable"},
+               {"retry stop-accounting 10", "undo retry stop-accounting"}});
+  // VTY view
+  in(kVty, {{"authentication-mode none", "undo authentication-mode"}});
+  in({"user-interface vty 0 4", "set authentication password simple pw"},
+     {{"authentication-mode password", "authentication-mode scheme"}});
+  in(kVty, {{"set authentication password simple pw", "undo set authentication password"},
+            {"idle-timeout 0", "undo idle-timeout"},
+            {"idle-timeout 20 30", "undo idle-timeout"},
+            {"screen-length 0", "undo screen-length"}});
+  return all;
+}
+
+INSTANTIATE_TEST_SUITE_P(All, UndoTest, ::testing::ValuesIn(undo_cases()));
 
 struct RejectCase {
   std::vector<std::string> setup;
@@ -173,15 +179,12 @@ void PrintTo(const RejectCase& c, std::ostream* os) {
   *os << "'" << c.command << "'";
 }
 
-class RejectTest : public ShellTest, public ::testing::WithParamInterface<RejectCase> {};
+class RejectTest : public SetupTest<RejectCase> {};
 
 TEST_P(RejectTest, RejectedAndModelUnchanged) {
   const auto& c = GetParam();
   auto s = system_session();
-  for (auto& l : c.setup) {
-    auto r = s->execute(l);
-    ASSERT_TRUE(r.ok) << l << "\n" << r.output;
-  }
+  ASSERT_NO_FATAL_FAILURE(run_setup(*s));
   auto baseline = running();
   auto r = s->execute(c.command);
   EXPECT_FALSE(r.ok) << c.command;

@@ -1,5 +1,9 @@
 // The config printer and loader: every worked example of CLI-REFERENCE.md loads with zero
 // errors, prints in canonical form, and the print loads back to an identical model.
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
 #include "cli/cli.hpp"
 #include "fixture.hpp"
 #include "startup-config/secret.hpp"
@@ -7,45 +11,16 @@
 namespace vpdnd::cli::test {
 namespace {
 
-const char* kLac = R"(sysname LAC
-l2tp enable
-domain corp.com
- authentication ppp local
-local-user alice@corp.com
- password simple alicepw
- service-type ppp
-interface virtual-template 1
- ppp authentication-mode chap
-l2tp-group 1
- tunnel name LAC
- tunnel authentication
- tunnel password simple aabbcc
- start l2tp ip 10.0.0.2 ip 10.0.0.3 domain corp.com
-interface eth1
- pppoe-server bind virtual-template 1
-)";
-
-const char* kLns = R"(sysname LNS
-l2tp enable
-ip pool 1 192.168.0.10 192.168.0.200
-interface virtual-template 1
- ip address 192.168.0.1 255.255.255.0
- ppp authentication-mode chap domain corp.com
- remote address pool 1
-domain corp.com
- authentication ppp radius-scheme r1 local
- accounting ppp radius-scheme r1
-radius scheme r1
- primary authentication 127.0.0.1 1812
- primary accounting 127.0.0.1 1813
- key authentication simple testing123
- key accounting simple testing123
-l2tp-group 1
- tunnel name LNS
- tunnel password simple aabbcc
- allow l2tp virtual-template 1 remote LAC
- mandatory-chap
-)";
+// The worked examples of CLI-REFERENCE.md, as files (tests/cli_lang/examples/).
+std::string example(const char* name) {
+  std::ifstream in(std::string(CLI_EXAMPLES) + "/" + name);
+  if (!in) throw std::runtime_error(std::string("cannot read the example ") + name);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+const std::string kLac = example("lac.cfg");
+const std::string kLns = example("lns.cfg");
 
 const char* kClient = R"(l2tp-group 1
  undo tunnel authentication
@@ -56,7 +31,7 @@ const char* kClient = R"(l2tp-group 1
 class ConfigTest : public ShellTest {
  protected:
   // load -> print -> load the print -> same model and same print.
-  config::RunningConfig round_trip(const char* text) {
+  config::RunningConfig round_trip(const std::string& text) {
     reset_model();
     EXPECT_TRUE(load_text(text).empty()) << ::testing::PrintToString(load_text(text));
     auto first = running();

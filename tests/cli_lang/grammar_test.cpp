@@ -17,28 +17,26 @@ TEST_F(GrammarTest, ViewsAndPrompts) {
   EXPECT_TRUE(r.ok);
   EXPECT_EQ(r.output, "System View: return to User View with Ctrl+Z.");
   EXPECT_EQ(s->prompt(), "[VPDN]");
-  s->execute("l2tp-group 1");
-  EXPECT_EQ(s->prompt(), "[VPDN-l2tp1]");
-  s->execute("quit");
-  EXPECT_EQ(s->prompt(), "[VPDN]");
-  s->execute("interface virtual-template 1");
-  EXPECT_EQ(s->prompt(), "[VPDN-Virtual-Template1]");
-  s->execute("quit");
-  s->execute("domain corp.com");
-  EXPECT_EQ(s->prompt(), "[VPDN-isp-corp.com]");
-  s->execute("quit");
+  // Each sub-view's prompt; `quit` goes back to system view.
+  const std::pair<const char*, const char*> kViews[] = {
+      {"l2tp-group 1", "[VPDN-l2tp1]"},
+      {"interface virtual-template 1", "[VPDN-Virtual-Template1]"},
+      {"domain corp.com", "[VPDN-isp-corp.com]"},
+      {"radius scheme r1", "[VPDN-radius-r1]"},
+      {"user-interface vty 0 4", "[VPDN-ui-vty0-4]"},
+  };
+  for (auto [command, prompt] : kViews) {
+    s->execute(command);
+    EXPECT_EQ(s->prompt(), prompt) << command;
+    s->execute("quit");
+    EXPECT_EQ(s->prompt(), "[VPDN]") << command;
+  }
   r = s->execute("local-user alice");
   EXPECT_EQ(r.output, "New local user added.");
   EXPECT_EQ(s->prompt(), "[VPDN-luser-alice]");
   s->execute("quit");
   r = s->execute("local-user alice");
   EXPECT_EQ(r.output, "");  // not new any more
-  s->execute("quit");
-  s->execute("radius scheme r1");
-  EXPECT_EQ(s->prompt(), "[VPDN-radius-r1]");
-  s->execute("quit");
-  s->execute("user-interface vty 0 4");
-  EXPECT_EQ(s->prompt(), "[VPDN-ui-vty0-4]");
   s->execute("quit");
   s->execute("interface eth1");
   EXPECT_EQ(s->prompt(), "[VPDN-eth1]");
