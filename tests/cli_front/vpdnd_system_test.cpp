@@ -487,7 +487,9 @@ TEST(VpdndConsole, PipedStdinRunsLineByLine) {
   std::string cmd = "timeout 20 sh -c '" + vpdnd_path() + " --telnet-port 0 --config " +
                     (dir / "startup.cfg").string() + " < " + (dir / "cmds.txt").string() + " > " +
                     (dir / "out.txt").string() +
-                    " 2>&1 & pid=$!; sleep 2; kill -TERM $pid; wait $pid'";
+                    " 2>&1 & pid=$!; for i in $(seq 150); do grep -q \"l2tp9]return\" " +
+                    (dir / "out.txt").string() +
+                    " && break; sleep 0.1; done; kill -TERM $pid; wait $pid'";
   int rc = ::system(cmd.c_str());
   std::ifstream in(dir / "out.txt");
   std::string out((std::istreambuf_iterator<char>(in)), {});
