@@ -35,11 +35,11 @@
 //    space on the control frames ppp_generic queues on the channel fd (protocols >= 0xc000:
 //    LCP, PAP, CHAP) and the unit fd (IPCP and other NCPs)): PppoL2tpChannel::open({udp_fd, peer,
 //    tunnel/session ids both ways}); the kernel creates the session itself on connect() (no
-//    SESSION_CREATE needed for PPP over L2TPv2). Then RouteNetlink::link_index(ifname()),
-//    add_address(unit, template address, 32, peer = the user's address), set_link(mtu, up),
-//    and the host route through RouteTable on that ifindex.
-//  - Session down (CDN either way, reset, PPP down): RouteTable::remove_host, then destroy
-//    the PppoL2tpChannel (disconnects the channel, closes the unit: pppN disappears, and
+//    SESSION_CREATE needed for PPP over L2TPv2). Then LinkSetupSocket::ifindex(ifname())
+//    and send_setup(template address, peer = the user's address, MTU): one send, acks read
+//    later; the kernel's own peer route is the session's host route.
+//  - Session down (CDN either way, reset, PPP down): destroy the PppoL2tpChannel (disconnects the
+//  channel, closes the unit: pppN disappears, and
 //    the kernel session with the PPPoX socket).
 //  - Tunnel down (StopCCN, Hello timeout, daemon stop): every session's channel first, then
 //    KernelL2tp::delete_tunnel(tunnel id), then close the UDP socket.
@@ -275,6 +275,48 @@ class LinkStatsReader {
   int fd_;
   std::uint32_t seq_ = 0;
   Bytes buffer_;
+};
+
+// ---- pppN set-up in one send (rtnetlink, no libnl) ------------------------------------------
+
+// The whole configuration of a kernel session's pppN as one buffer for one send():
+// RTM_NEWADDR `local`/32 with `peer` as IFA_ADDRESS (the kernel adds the /32 to the peer
+// itself, protocol kernel, once the link is up), then RTM_NEWLINK IFF_UP with IFLA_MTU.
+// Both carry `seq` and NLM_F_ACK: the kernel handles them in order and acks each (an
+// nlmsgerr with error 0 or a negative errno), so the sender reads the acks later instead of
+// waiting for them one by one. The address request has NLM_F_REPLACE: sent again it
+// succeeds.
+Bytes build_ppp_link_setup(int ifindex, Ipv4 local, Ipv4 peer, std::uint32_t mtu,
+                           std::uint32_t seq);
+inline constexpr std::size_t kPppLinkSetupAcks = 2;  // acks one build_ppp_link_setup gets
+
+// The acks (NLMSG_ERROR) in one recv()'s worth of netlink messages; other messages are
+// skipped. A malformed length fails the whole buffer.
+struct NetlinkAck {
+  std::uint32_t seq = 0;
+  int error = 0;  // 0 or a negative errno
+};
+Result<std::vector<NetlinkAck>, Error> parse_acks(ByteView messages);
+
+// A non-blocking NETLINK_ROUTE socket for build_ppp_link_setup requests: send() never
+// waits for the kernel; the caller reads fd() when readable and matches parse_acks by
+// sequence number. Its receive buffer holds the acks of thousands of requests.
+class LinkSetupSocket {
+ public:
+  static Result<std::unique_ptr<LinkSetupSocket>, Error> open();
+  ~LinkSetupSocket();
+  LinkSetupSocket(const LinkSetupSocket&) = delete;
+  LinkSetupSocket& operator=(const LinkSetupSocket&) = delete;
+  // The ifindex of `name` (SIOCGIFINDEX: one ioctl, no netlink round trip).
+  Result<int, Error> ifindex(const std::string& name) const;
+  // Sends the set-up of `ifindex`; returns its sequence number.
+  Result<std::uint32_t, Error> send_setup(int ifindex, Ipv4 local, Ipv4 peer, std::uint32_t mtu);
+  int fd() const { return fd_; }
+
+ private:
+  explicit LinkSetupSocket(int fd) : fd_(fd) {}
+  int fd_;
+  std::uint32_t seq_ = 0;
 };
 
 // Host routes of one device: one /32 per session address. Remembers what it added and
