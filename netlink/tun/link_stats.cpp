@@ -75,10 +75,12 @@ Bytes build_link_stats_request(int ifindex, std::string_view kind, std::uint32_t
   return out;
 }
 
-// Independent of libnl and of the NLMSG_* macros' pointer arithmetic: bounds are checked
-// on offsets into the view.
-Result<LinkStatsReply, Error> parse_link_stats(ByteView m, std::uint32_t seq) {
-  LinkStatsReply out;
+namespace {
+// Calls `f(header, body offset, end offset)` for each message in `m`. Independent of libnl
+// and of the NLMSG_* macros' pointer arithmetic: bounds are checked on offsets into the
+// view; a malformed length fails the whole buffer (f's own error too ends the walk).
+template <class F>
+Status<Error> for_each_message(ByteView m, F f) {
   std::size_t at = 0;
   while (at < m.size()) {
     if (m.size() - at < sizeof(nlmsghdr))
@@ -87,7 +89,16 @@ Result<LinkStatsReply, Error> parse_link_stats(ByteView m, std::uint32_t seq) {
     std::memcpy(&h, m.data() + at, sizeof h);
     if (h.nlmsg_len < sizeof h || h.nlmsg_len > m.size() - at)
       return unexpected(Error{"netlink message length out of range", EINVAL});
-    const std::size_t body = at + NLMSG_HDRLEN, end = at + h.nlmsg_len;
+    if (auto s = f(h, at + NLMSG_HDRLEN, at + h.nlmsg_len); !s) return s;
+    at += align4(h.nlmsg_len);
+  }
+  return {};
+}
+}  // namespace
+
+Result<LinkStatsReply, Error> parse_link_stats(ByteView m, std::uint32_t seq) {
+  LinkStatsReply out;
+  auto one = [&](const nlmsghdr& h, std::size_t body, std::size_t end) -> Status<Error> {
     if (seq != 0 && h.nlmsg_seq != seq) {
       ++out.stale;
     } else if (h.nlmsg_type == NLMSG_DONE) {
@@ -116,8 +127,9 @@ Result<LinkStatsReply, Error> parse_link_stats(ByteView m, std::uint32_t seq) {
       }
       out.links.push_back(s);
     }
-    at += align4(h.nlmsg_len);
-  }
+    return {};
+  };
+  if (auto s = for_each_message(m, one); !s) return unexpected(s.error());
   return out;
 }
 
@@ -259,24 +271,17 @@ Bytes build_ppp_link_setup(int ifindex, Ipv4 local, Ipv4 peer, std::uint32_t mtu
 
 Result<std::vector<NetlinkAck>, Error> parse_acks(ByteView m) {
   std::vector<NetlinkAck> out;
-  std::size_t at = 0;
-  while (at < m.size()) {
-    if (m.size() - at < sizeof(nlmsghdr))
-      return unexpected(Error{"truncated netlink header", EINVAL});
-    nlmsghdr h;
-    std::memcpy(&h, m.data() + at, sizeof h);
-    if (h.nlmsg_len < sizeof h || h.nlmsg_len > m.size() - at)
-      return unexpected(Error{"netlink message length out of range", EINVAL});
-    if (h.nlmsg_type == NLMSG_ERROR) {
-      if (h.nlmsg_len < NLMSG_HDRLEN + sizeof(int))
-        return unexpected(Error{"NLMSG_ERROR shorter than its error code", EINVAL});
-      NetlinkAck a;
-      a.seq = h.nlmsg_seq;
-      std::memcpy(&a.error, m.data() + at + NLMSG_HDRLEN, sizeof a.error);
-      out.push_back(a);
-    }
-    at += align4(h.nlmsg_len);
-  }
+  auto one = [&](const nlmsghdr& h, std::size_t body, std::size_t end) -> Status<Error> {
+    if (h.nlmsg_type != NLMSG_ERROR) return {};
+    if (end - body < sizeof(int))
+      return unexpected(Error{"NLMSG_ERROR shorter than its error code", EINVAL});
+    NetlinkAck a;
+    a.seq = h.nlmsg_seq;
+    std::memcpy(&a.error, m.data() + body, sizeof a.error);
+    out.push_back(a);
+    return {};
+  };
+  if (auto s = for_each_message(m, one); !s) return unexpected(s.error());
   return out;
 }
 
