@@ -258,8 +258,9 @@ struct KernelPort::Reader : std::enable_shared_from_this<Reader> {
         handler(std::move(h)),
         read_errors(errors) {
     // The reactor only says "readable"; the reads themselves must not block the engine.
+    // The real channel and unit fds are opened non-blocking already: one syscall then.
     int flags = ::fcntl(fd, F_GETFL);
-    if (flags >= 0) (void)::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    if (flags >= 0 && !(flags & O_NONBLOCK)) (void)::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
   }
   boost::asio::posix::stream_descriptor descriptor;
   Kind kind;
