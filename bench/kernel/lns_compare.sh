@@ -29,14 +29,16 @@ if [ "${1:-}" != --in-guest ]; then
     accel=$(readlink -f "$accel")
     [ -x "$accel" ] || { echo "ACCEL_PPPD=$ACCEL_PPPD is not an executable" >&2; exit 2; }
   fi
-  # The guest reads a copy: this file may be edited while a run is under way.
-  copy=$(mktemp /tmp/lns_compare.XXXXXX.sh)
+  # The guest reads a copy (in the build dir: the guest's /tmp is its own), so this file
+  # may be edited while a run is under way.
+  build=${VPDND_BUILD_DIR:-$repo/build}
+  copy=$(mktemp "$build/lns_compare.XXXXXX.sh")
   cp "$0" "$copy"
   trap 'rm -f "$copy"' EXIT
   "$repo/scripts/vm-run" --timeout "${BENCH_VM_TIMEOUT:-1800}" --mem 2048 -- \
     env "BENCH_RATE=${BENCH_RATE:-200}" "BENCH_ONLY=${BENCH_ONLY:-}" "BENCH_DEBUG=${BENCH_DEBUG:-0}" "BENCH_IPERF=${BENCH_IPERF:-1}" "BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-200}" \
     "BENCH_IPERF_SECONDS=${BENCH_IPERF_SECONDS:-5}" \
-    "BENCH_SAMPLE=${BENCH_SAMPLE:-0}" VPDND_BUILD_DIR="${VPDND_BUILD_DIR:-$repo/build}" \
+    "BENCH_SAMPLE=${BENCH_SAMPLE:-0}" VPDND_BUILD_DIR="$build" \
     bash "$copy" --in-guest "$repo" "${accel:-none}" "${@:-1000 3000}"
   exit
 fi
