@@ -17,7 +17,7 @@
 #        BENCH_ONLY (some of: accel-ppp kernel user-space), BENCH_IPERF=0 (no iperf3),
 #        BENCH_DEBUG=1 (accel-ppp logs verbosely), BENCH_SAMPLE=1 (where the LNS waits:
 #        its threads' kernel stacks sampled while users dial),
-#        BENCH_VM_TIMEOUT (guest limit, default 1800 s)
+#        BENCH_VM_TIMEOUT (guest limit, default 1800 s), BENCH_TEARDOWN_LIMIT (default 120 s)
 # Runs itself in the guest (vpdnd and vpdn-dial from the build dir; iperf3 from the host).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,12 +38,14 @@ if [ "${1:-}" != --in-guest ]; then
   "$repo/scripts/vm-run" --timeout "${BENCH_VM_TIMEOUT:-1800}" --mem 2048 -- \
     env "BENCH_RATE=${BENCH_RATE:-200}" "BENCH_ONLY=${BENCH_ONLY:-}" "BENCH_DEBUG=${BENCH_DEBUG:-0}" "BENCH_IPERF=${BENCH_IPERF:-1}" "BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-200}" \
     "BENCH_IPERF_SECONDS=${BENCH_IPERF_SECONDS:-5}" \
-    "BENCH_SAMPLE=${BENCH_SAMPLE:-0}" VPDND_BUILD_DIR="$build" \
+    "BENCH_SAMPLE=${BENCH_SAMPLE:-0}" "BENCH_TEARDOWN_LIMIT=${BENCH_TEARDOWN_LIMIT:-120}" VPDND_BUILD_DIR="$build" \
     bash "$copy" --in-guest "$repo" "${accel:-none}" "${@:-1000 3000}"
   exit
 fi
 repo=$2
 shift 2
+# vm-run's result share: the host can follow the run there while the console is buffered.
+[ -d /run/vm ] && [ -w /run/vm ] && exec > >(tee -a /run/vm/lns_compare.progress) 2>&1
 accel=$1
 shift
 counts=$*
@@ -165,7 +167,8 @@ ms_now() { date +%s%3N; }
 stop_lns() {
   local t0=$(ms_now) left
   kill -TERM "$lns_pid" 2>/dev/null
-  for _ in $(seq 1 1200); do nothing_left && ! alive "$lns_pid" && break; sleep 0.1; done
+  local end=$((SECONDS + ${BENCH_TEARDOWN_LIMIT:-120}))
+  while [ $SECONDS -lt $end ]; do nothing_left && ! alive "$lns_pid" && break; sleep 0.1; done
   teardown_ms=$(($(ms_now) - t0))
   left="$(ppp_links) pppN, $(kernel_tunnels) tunnel(s)"
   alive "$lns_pid" && { kill -KILL "$lns_pid"; left="$left, LNS killed"; }
@@ -205,7 +208,12 @@ setup_run() {  # setup_run KIND COUNT
     [[ $p =~ established=([0-9]+)\ failed=([0-9]+) ]] || return 1
     [ $((BASH_REMATCH[1] + BASH_REMATCH[2])) -ge "$n" ]
   }
-  wait_for 900 settled || echo "$kind: not every user settled within 900 s"
+  local t0=$SECONDS
+  until settled || [ $((SECONDS - t0)) -ge 900 ]; do
+    sleep 5
+    grep -a '^\[' "$work/dial-$kind-$n.log" | tail -n 1
+  done
+  settled || echo "$kind: not every user settled within 900 s"
   # LNS-side moves into the kernel lag the user's IPCP by a little.
   for _ in $(seq 1 50); do [ "$(ppp_links)" -ge "$n" ] && break; sleep 0.2; done
   inppp=$(ppp_links)
@@ -225,7 +233,7 @@ setup_run() {  # setup_run KIND COUNT
   est=$(sed -n 's/^established=\([0-9]*\).*/\1/p' <<<"$line")
   local per=0
   [ "${est:-0}" -gt 0 ] && per=$(((slab1 - slab0) * 1024 / est))
-  if [ "${est:-0}" -lt "$n" ]; then
+  if [ "${est:-0}" -lt "$n" ] || [ "${BENCH_DEBUG:-0}" = 1 ]; then
     echo "-- $kind: dial log tail"; tail -n 5 "$work/dial-$kind-$n.log"
     echo "-- $kind: LNS log tail"; tail -n 15 "$work"/lns-"${kind%%-ppp}"*.log "$work"/accel*.log 2>/dev/null
   fi
