@@ -5,7 +5,8 @@
 # by vpdn-dial --l2tp (one tunnel). Per LNS and user count it prints
 #   setup rate, p50/p99 (vpdn-dial's own figures), sessions in a pppN on the LNS,
 #   kernel slab growth per session (/proc/meminfo Slab, all sessions up vs before),
-#   teardown: SIGTERM to the LNS until no pppN and no kernel tunnel is left (bounded),
+#   teardown: the users hang up (SIGTERM to vpdn-dial) until the LNS holds no pppN and no
+#   kernel tunnel (bounded),
 # and for one session iperf3 UDP throughput user->LNS (up) and LNS->user (down) with 64 and
 # 1,400 octet datagrams; then a table. Only ratios within one run mean anything: TCG is slow
 # and the host is shared.
@@ -223,11 +224,16 @@ setup_run() {  # setup_run KIND COUNT
     echo "-- $kind: where the LNS's threads were (samples)"
     grep -v '^$' "$work/stacks-$kind-$n.txt" | sort | uniq -c | sort -rn | head -n 12
   fi
-  stop_lns
+  # Teardown: the users hang up (vpdn-dial: LCP Terminate, CDN, StopCCN; it prints its
+  # summary), until the LNS holds no pppN and no kernel tunnel; then the LNS stops.
+  local t0=$(ms_now) end=$((SECONDS + ${BENCH_TEARDOWN_LIMIT:-120}))
   kill -TERM "$dial_pid" 2>/dev/null
-  for _ in $(seq 1 100); do alive "$dial_pid" || break; sleep 0.1; done
+  while [ $SECONDS -lt $end ]; do nothing_left && ! alive "$dial_pid" && break; sleep 0.1; done
+  local hangup_ms=$(($(ms_now) - t0)) hangup_left="$(ppp_links) pppN, $(kernel_tunnels) tunnel(s)"
   kill -KILL "$dial_pid" 2>/dev/null
   wait "$dial_pid" 2>/dev/null
+  stop_lns
+  teardown_ms=$hangup_ms teardown_left=$hangup_left
   line=$(grep -a '^established=' "$work/dial-$kind-$n.log" | tail -n 1)
   [ -n "$line" ] || line="established=? (no summary: $(tail -n 2 "$work/dial-$kind-$n.log" | tr '\n' ' '))"
   est=$(sed -n 's/^established=\([0-9]*\).*/\1/p' <<<"$line")
