@@ -35,11 +35,11 @@
 //    space on the control frames ppp_generic queues on the channel fd (protocols >= 0xc000:
 //    LCP, PAP, CHAP) and the unit fd (IPCP and other NCPs)): PppoL2tpChannel::open({udp_fd, peer,
 //    tunnel/session ids both ways}); the kernel creates the session itself on connect() (no
-//    SESSION_CREATE needed for PPP over L2TPv2). Then RouteNetlink::link_index(ifname()),
-//    add_address(unit, template address, 32, peer = the user's address), set_link(mtu, up),
-//    and the host route through RouteTable on that ifindex.
-//  - Session down (CDN either way, reset, PPP down): RouteTable::remove_host, then destroy
-//    the PppoL2tpChannel (disconnects the channel, closes the unit: pppN disappears, and
+//    SESSION_CREATE needed for PPP over L2TPv2). Then LinkSetupSocket::ifindex(ifname())
+//    and send_setup(template address, peer = the user's address, MTU): one send, acks read
+//    later; the kernel's own peer route is the session's host route.
+//  - Session down (CDN either way, reset, PPP down): destroy the PppoL2tpChannel (disconnects the
+//  channel, closes the unit: pppN disappears, and
 //    the kernel session with the PPPoX socket).
 //  - Tunnel down (StopCCN, Hello timeout, daemon stop): every session's channel first, then
 //    KernelL2tp::delete_tunnel(tunnel id), then close the UDP socket.
@@ -74,6 +74,13 @@ namespace vpdnd::netlink {
 struct Error {
   std::string message;  // "TUNSETIFF vt1: Operation not permitted"
   int code = 0;         // errno or negative libnl error; 0 if neither applies
+};
+
+// Base of the classes below that own descriptors or kernel objects: never copied.
+struct NoCopy {
+  NoCopy() = default;
+  NoCopy(const NoCopy&) = delete;
+  NoCopy& operator=(const NoCopy&) = delete;
 };
 
 // ---- packets -------------------------------------------------------------------------
@@ -126,7 +133,7 @@ struct DataPlaneCounters {
 
 // ---- TUN --------------------------------------------------------------------------------
 
-class TunDevice {
+class TunDevice : NoCopy {
  public:
   // Called once per wake-up with every packet read in it (1..batch size).
   using PacketHandler = std::function<void(const PacketBatch&)>;
@@ -135,8 +142,6 @@ class TunDevice {
   // lets the kernel choose ("tun%d"). The device is non-blocking and down until configured.
   static Result<std::unique_ptr<TunDevice>, Error> open(const std::string& name);
   ~TunDevice();
-  TunDevice(const TunDevice&) = delete;
-  TunDevice& operator=(const TunDevice&) = delete;
 
   const std::string& name() const { return name_; }
   int ifindex() const { return ifindex_; }
@@ -178,13 +183,11 @@ struct RouteEntry {
   int ifindex = 0;
 };
 
-class RouteNetlink {
+class RouteNetlink : NoCopy {
  public:
   // Connects a NETLINK_ROUTE socket (in the calling thread's network namespace).
   static Result<std::unique_ptr<RouteNetlink>, Error> open();
   ~RouteNetlink();
-  RouteNetlink(const RouteNetlink&) = delete;
-  RouteNetlink& operator=(const RouteNetlink&) = delete;
 
   Result<int, Error> link_index(const std::string& name);
   // Sets the MTU (0 = leave) and brings the link up or down.
@@ -251,12 +254,10 @@ Result<LinkStatsReply, Error> parse_link_stats(ByteView messages, std::uint32_t 
 // Reads link counters over its own NETLINK_ROUTE socket (a dump never interleaves with
 // RouteNetlink's requests). Replies are awaited with a receive timeout (1 s): the kernel
 // answers at once, and a lost reply must not hang the caller.
-class LinkStatsReader {
+class LinkStatsReader : NoCopy {
  public:
   static Result<std::unique_ptr<LinkStatsReader>, Error> open();
   ~LinkStatsReader();
-  LinkStatsReader(const LinkStatsReader&) = delete;
-  LinkStatsReader& operator=(const LinkStatsReader&) = delete;
   // Every link of `kind` in one dump.
   Result<std::vector<LinkStats>, Error> dump(std::string_view kind);
   // One link.
@@ -277,15 +278,53 @@ class LinkStatsReader {
   Bytes buffer_;
 };
 
+// ---- pppN set-up in one send (rtnetlink, no libnl) ------------------------------------------
+
+// The whole configuration of a kernel session's pppN as one buffer for one send():
+// RTM_NEWADDR `local`/32 with `peer` as IFA_ADDRESS (the kernel adds the /32 to the peer
+// itself, protocol kernel, once the link is up), then RTM_NEWLINK IFF_UP with IFLA_MTU.
+// Both carry `seq` and NLM_F_ACK: the kernel handles them in order and acks each (an
+// nlmsgerr with error 0 or a negative errno), so the sender reads the acks later instead of
+// waiting for them one by one. The address request has NLM_F_REPLACE: sent again it
+// succeeds.
+Bytes build_ppp_link_setup(int ifindex, Ipv4 local, Ipv4 peer, std::uint32_t mtu,
+                           std::uint32_t seq);
+inline constexpr std::size_t kPppLinkSetupAcks = 2;  // acks one build_ppp_link_setup gets
+
+// The acks (NLMSG_ERROR) in one recv()'s worth of netlink messages; other messages are
+// skipped. A malformed length fails the whole buffer.
+struct NetlinkAck {
+  std::uint32_t seq = 0;
+  int error = 0;  // 0 or a negative errno
+};
+Result<std::vector<NetlinkAck>, Error> parse_acks(ByteView messages);
+
+// A non-blocking NETLINK_ROUTE socket for build_ppp_link_setup requests: send() never
+// waits for the kernel; the caller reads fd() when readable and matches parse_acks by
+// sequence number. Its receive buffer holds the acks of thousands of requests.
+class LinkSetupSocket : NoCopy {
+ public:
+  static Result<std::unique_ptr<LinkSetupSocket>, Error> open();
+  ~LinkSetupSocket();
+  // The ifindex of `name` (SIOCGIFINDEX: one ioctl, no netlink round trip).
+  Result<int, Error> ifindex(const std::string& name) const;
+  // Sends the set-up of `ifindex`; returns its sequence number.
+  Result<std::uint32_t, Error> send_setup(int ifindex, Ipv4 local, Ipv4 peer, std::uint32_t mtu);
+  int fd() const { return fd_; }
+
+ private:
+  explicit LinkSetupSocket(int fd) : fd_(fd) {}
+  int fd_;
+  std::uint32_t seq_ = 0;
+};
+
 // Host routes of one device: one /32 per session address. Remembers what it added and
 // removes it again on remove_all() or destruction, so a session end or a daemon stop
 // leaves no route behind.
-class RouteTable {
+class RouteTable : NoCopy {
  public:
   RouteTable(RouteNetlink& rtnl, int ifindex) : rtnl_(rtnl), ifindex_(ifindex) {}
   ~RouteTable() { remove_all(); }
-  RouteTable(const RouteTable&) = delete;
-  RouteTable& operator=(const RouteTable&) = delete;
 
   Status<Error> add_host(Ipv4 address);
   Status<Error> remove_host(Ipv4 address);
@@ -338,14 +377,12 @@ class AddressMap {
 
 using vpdnd::Endpoint;  // common/ipv4.hpp
 
-class UdpBatchSocket {
+class UdpBatchSocket : NoCopy {
  public:
   // Binds a non-blocking UDP socket (SO_REUSEADDR off). port 0 = ephemeral.
   static Result<std::unique_ptr<UdpBatchSocket>, Error> bind(Endpoint local, std::size_t batch = 32,
                                                              std::size_t buffer_size = 2048);
   ~UdpBatchSocket();
-  UdpBatchSocket(const UdpBatchSocket&) = delete;
-  UdpBatchSocket& operator=(const UdpBatchSocket&) = delete;
 
   int fd() const { return fd_; }
   Result<Endpoint, Error> local_endpoint() const;
@@ -421,12 +458,10 @@ Result<GenlMessage, Error> parse_genl_message(ByteView message);
 
 // Talks to the kernel's l2tp genetlink family. open() fails with a clear reason when the
 // family is absent (this kernel has no l2tp modules).
-class KernelL2tp {
+class KernelL2tp : NoCopy {
  public:
   static Result<std::unique_ptr<KernelL2tp>, Error> open();
   ~KernelL2tp();
-  KernelL2tp(const KernelL2tp&) = delete;
-  KernelL2tp& operator=(const KernelL2tp&) = delete;
   int family_id() const { return family_id_; }
   Status<Error> create_tunnel(const KernelTunnelParams& p);
   Status<Error> delete_tunnel(std::uint32_t tunnel_id);

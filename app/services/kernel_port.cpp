@@ -91,6 +91,14 @@ netlink::Error sys_error(const std::string& what, int code) {
   return netlink::Error{what + ": " + std::strerror(code), code};
 }
 
+sockaddr_in to_sockaddr(netlink::Endpoint e) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(e.address.value);
+  a.sin_port = htons(e.port);
+  return a;
+}
+
 class NetlinkChannel final : public KernelChannel {
  public:
   explicit NetlinkChannel(std::unique_ptr<netlink::PppoL2tpChannel> c) : c_(std::move(c)) {}
@@ -116,20 +124,11 @@ class NetlinkKernelOps final : public KernelOps {
     const int on = 1;
     if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0)
       return fail("tunnel socket SO_REUSEADDR");
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(local.address.value);
-    a.sin_port = htons(local.port);
+    const sockaddr_in a = to_sockaddr(local), p = to_sockaddr(peer);
     if (::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0)
-      return fail("tunnel socket bind " + local.address.to_string() + ":" +
-                  std::to_string(local.port));
-    sockaddr_in p{};
-    p.sin_family = AF_INET;
-    p.sin_addr.s_addr = htonl(peer.address.value);
-    p.sin_port = htons(peer.port);
+      return fail("tunnel socket bind " + local.to_string());
     if (::connect(fd, reinterpret_cast<const sockaddr*>(&p), sizeof p) != 0)
-      return fail("tunnel socket connect " + peer.address.to_string() + ":" +
-                  std::to_string(peer.port));
+      return fail("tunnel socket connect " + peer.to_string());
     return fd;
   }
 
@@ -147,22 +146,18 @@ class NetlinkKernelOps final : public KernelOps {
     if (!c) return unexpected(c.error());
     return std::unique_ptr<KernelChannel>(std::make_unique<NetlinkChannel>(std::move(*c)));
   }
-  Result<int, netlink::Error> configure_link(const std::string& ifname, Ipv4 local, Ipv4 peer,
-                                             std::uint16_t mtu) override {
-    if (auto s = rtnl(); !s) return unexpected(s.error());
-    auto index = rtnl_->link_index(ifname);
+  Result<LinkRequest, netlink::Error> configure_link(const std::string& ifname, Ipv4 local,
+                                                     Ipv4 peer, std::uint16_t mtu) override {
+    if (auto s = open_once(setup_); !s) return unexpected(s.error());
+    LinkRequest r;
+    auto index = setup_->ifindex(ifname);
     if (!index) return unexpected(index.error());
-    if (auto s = rtnl_->add_address(*index, local, 32, peer); !s) return unexpected(s.error());
-    if (auto s = rtnl_->set_link(*index, mtu, true); !s) return unexpected(s.error());
-    return *index;
-  }
-  Status<netlink::Error> add_route(Ipv4 address, int ifindex) override {
-    if (auto s = rtnl(); !s) return s;
-    return rtnl_->add_route(address, 32, ifindex);
-  }
-  Status<netlink::Error> remove_route(Ipv4 address, int ifindex) override {
-    if (auto s = rtnl(); !s) return s;
-    return rtnl_->remove_route(address, 32, ifindex);
+    r.ifindex = *index;
+    auto seq = setup_->send_setup(r.ifindex, local, peer, mtu);
+    if (!seq) return unexpected(seq.error());
+    r.seq = *seq;
+    r.ack_fd = setup_->fd();
+    return r;
   }
   Result<std::pair<int, std::uint32_t>, netlink::Error> start_ppp_link_dump() override {
     if (auto s = open_once(dump_); !s) return unexpected(s.error());
@@ -186,10 +181,9 @@ class NetlinkKernelOps final : public KernelOps {
     return {};
   }
   Status<netlink::Error> genl() { return open_once(genl_); }
-  Status<netlink::Error> rtnl() { return open_once(rtnl_); }
   Status<netlink::Error> stats() { return open_once(stats_); }
   std::unique_ptr<netlink::KernelL2tp> genl_;
-  std::unique_ptr<netlink::RouteNetlink> rtnl_;
+  std::unique_ptr<netlink::LinkSetupSocket> setup_;  // non-blocking, acks read by KernelPort
   std::unique_ptr<netlink::LinkStatsReader> stats_;  // blocking single-link reads
   std::unique_ptr<netlink::LinkStatsReader> dump_;   // read non-blocking by KernelPort
 };
@@ -239,8 +233,6 @@ std::string_view describe(KernelStep step) {
       return "open PPPoL2TP channel";
     case KernelStep::configure_link:
       return "configure pppN";
-    case KernelStep::add_route:
-      return "host route via pppN";
     case KernelStep::descriptors:
       return "descriptor limit";
   }
@@ -266,8 +258,9 @@ struct KernelPort::Reader : std::enable_shared_from_this<Reader> {
         handler(std::move(h)),
         read_errors(errors) {
     // The reactor only says "readable"; the reads themselves must not block the engine.
+    // The real channel and unit fds are opened non-blocking already: one syscall then.
     int flags = ::fcntl(fd, F_GETFL);
-    if (flags >= 0) (void)::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    if (flags >= 0 && !(flags & O_NONBLOCK)) (void)::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
   }
   boost::asio::posix::stream_descriptor descriptor;
   Kind kind;
@@ -331,7 +324,8 @@ struct KernelPort::Session {
   int ifindex = 0;
   std::string ifname;
   std::uint64_t order = 0;
-  aaa::Counters stats;  // the last reading of pppN's counters (kernel_counters)
+  std::uint32_t link_seq = 0;  // its configuration's acks, while some are pending
+  aaa::Counters stats;         // the last reading of pppN's counters (kernel_counters)
   std::unique_ptr<KernelChannel> channel;
   std::shared_ptr<Reader> channel_reader, unit_reader;
 };
@@ -375,9 +369,14 @@ KernelPort::~KernelPort() {
 }
 
 bool KernelPort::add_host_route(std::uint16_t vt, Ipv4 address) {
-  return inner_.add_host_route(vt, address);
+  // LnsCalls calls session_ip_up right after: held back until then, so a session that
+  // goes into the kernel costs no TUN route added and removed again.
+  if (stopped_) return inner_.add_host_route(vt, address);
+  deferred_routes_.emplace(vt, address.value);
+  return true;
 }
 void KernelPort::remove_host_route(std::uint16_t vt, Ipv4 address) {
+  if (deferred_routes_.erase({vt, address.value}) != 0) return;  // never added
   inner_.remove_host_route(vt, address);
 }
 void KernelPort::write_ip(std::uint16_t vt, ByteView packet) {
@@ -405,7 +404,7 @@ std::string KernelPort::ifname(vpdn::SessionRef call) const {
   return it == sessions_.end() ? std::string{} : it->second.ifname;
 }
 
-void KernelPort::fail(vpdn::SessionRef call, KernelStep step, const std::string& error) {
+bool KernelPort::fail(vpdn::SessionRef call, KernelStep step, const std::string& error) {
   std::uint64_t n = ++fallbacks_[step];
   // One line per failure while they are few; then every 1000th, so a systematic failure
   // (a module unloaded under us) cannot flood the log at thousands of sessions.
@@ -414,11 +413,21 @@ void KernelPort::fail(vpdn::SessionRef call, KernelStep step, const std::string&
                 call_key(call) + " kernel data plane: " + std::string(describe(step)) + ": " +
                     error + "; session stays in user space (" + std::to_string(n) + " so far)");
   }
+  return false;
 }
 
 void KernelPort::session_ip_up(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) {
   inner_.session_ip_up(call, vt, address);
-  if (stopped_ || sessions_.count(call)) return;
+  const bool deferred = deferred_routes_.erase({vt, address.value}) != 0;
+  if (sessions_.count(call)) return;  // already there: pppN carries the route
+  const bool moved = !stopped_ && move_in(call, vt, address);
+  if (moved && !deferred)
+    inner_.remove_host_route(vt, address);  // added by someone not holding it back
+  else if (!moved && deferred)
+    inner_.add_host_route(vt, address);  // stays in user space: the TUN's route
+}
+
+bool KernelPort::move_in(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) {
   std::optional<KernelSessionInfo> info =
       hooks_.session_info ? hooks_.session_info(call, vt) : std::nullopt;
   if (!info)
@@ -494,13 +503,15 @@ void KernelPort::session_ip_up(vpdn::SessionRef call, std::uint16_t vt, Ipv4 add
   if (!channel) {
     fail(call, fallback_reason(KernelStep::open_channel, channel.error().code),
          channel.error().message);
-    return release_tunnel_if_unused(call.tunnel);
+    release_tunnel_if_unused(call.tunnel);
+    return false;
   }
   if (info->sequencing && info->data_sent > 0) {
     if (std::string e = catch_up((*channel)->channel_fd(), info->data_sent); !e.empty()) {
       fail(call, KernelStep::open_channel, (*channel)->ifname() + ": " + e);
       channel->reset();
-      return release_tunnel_if_unused(call.tunnel);
+      release_tunnel_if_unused(call.tunnel);
+      return false;
     }
   }
   Session s;
@@ -508,22 +519,6 @@ void KernelPort::session_ip_up(vpdn::SessionRef call, std::uint16_t vt, Ipv4 add
   s.address = address;
   s.channel = std::move(*channel);
   s.ifname = s.channel->ifname();
-  auto index = ops_->configure_link(s.ifname, *info->template_address, address, info->mtu);
-  if (!index) {
-    fail(call, KernelStep::configure_link, s.ifname + ": " + index.error().message);
-    s.channel.reset();
-    return release_tunnel_if_unused(call.tunnel);
-  }
-  s.ifindex = *index;
-  // The /32 moves: the TUN's route first (the main table holds one route per prefix and
-  // metric, whatever the device), then pppN's; on failure the TUN's comes back.
-  inner_.remove_host_route(vt, address);
-  if (auto r = ops_->add_route(address, s.ifindex); !r) {
-    fail(call, KernelStep::add_route, s.ifname + ": " + r.error().message);
-    inner_.add_host_route(vt, address);
-    s.channel.reset();
-    return release_tunnel_if_unused(call.tunnel);
-  }
   auto up = [this, call](ByteView frame) {
     ++counters_.ppp_frames_up;
     if (hooks_.on_ppp_frame) hooks_.on_ppp_frame(call, frame);
@@ -535,18 +530,73 @@ void KernelPort::session_ip_up(vpdn::SessionRef call, std::uint16_t vt, Ipv4 add
     s.unit_reader = start_reader(fd, false, up, error);
   if (!error.empty()) {
     if (s.channel_reader) s.channel_reader->stop();
-    (void)ops_->remove_route(address, s.ifindex);
-    inner_.add_host_route(vt, address);
     fail(call, KernelStep::open_channel, s.ifname + ": " + error);
     s.channel.reset();
-    return release_tunnel_if_unused(call.tunnel);
+    release_tunnel_if_unused(call.tunnel);
+    return false;
   }
+  // Last, so that nothing before it needs undoing in the kernel: the acks come later
+  // (link_acks), and a refusal then takes the session back out.
+  auto link = ops_->configure_link(s.ifname, *info->template_address, address, info->mtu);
+  if (!link || !watch_acks(link->ack_fd, error)) {
+    if (s.channel_reader) s.channel_reader->stop();
+    if (s.unit_reader) s.unit_reader->stop();
+    fail(call, KernelStep::configure_link, s.ifname + ": " + (link ? error : link.error().message));
+    s.channel.reset();
+    release_tunnel_if_unused(call.tunnel);
+    return false;
+  }
+  ++counters_.link_requests;
+  s.ifindex = link->ifindex;
+  s.link_seq = link->seq;
+  pending_links_[link->seq] = PendingLink{call, link->acks};
   s.order = next_order_++;
   ++tunnel.sessions;
   ++counters_.sessions_moved;
   log_info(DebugModule::l2tp, call_key(call) + " address=" + address.to_string() +
                                   " data plane in kernel on " + s.ifname);
   sessions_.emplace(call, std::move(s));
+  return true;
+}
+
+bool KernelPort::watch_acks(int fd, std::string& error) {
+  if (fd == ack_fd_ && ack_reader_) return true;
+  if (ack_reader_) ack_reader_->stop();
+  ack_reader_ = start_reader(
+      fd, true, [this](ByteView d) { link_acks(d); }, error);
+  ack_fd_ = ack_reader_ ? fd : -1;
+  return ack_reader_ != nullptr;
+}
+
+void KernelPort::link_acks(ByteView datagram) {
+  auto acks = netlink::parse_acks(datagram);
+  if (!acks) {
+    ++counters_.read_errors;
+    return;
+  }
+  for (const netlink::NetlinkAck& a : *acks) {
+    auto p = pending_links_.find(a.seq);
+    if (p == pending_links_.end()) continue;  // its session ended meanwhile
+    ++counters_.link_acks;
+    const vpdn::SessionRef call = p->second.call;
+    if (a.error == 0) {
+      if (--p->second.acks == 0) pending_links_.erase(p);
+      continue;
+    }
+    pending_links_.erase(p);
+    auto it = sessions_.find(call);
+    if (it == sessions_.end()) continue;
+    // Refused (pppN gone, address invalid ...): the session goes back to user space, pppN
+    // first so that the TUN's host route does not meet pppN's.
+    const std::uint16_t vt = it->second.vt;
+    const Ipv4 address = it->second.address;
+    const std::string ifname = it->second.ifname;
+    close_session(it, false);
+    --counters_.sessions_moved;
+    inner_.add_host_route(vt, address);
+    fail(call, KernelStep::configure_link,
+         ifname + ": RTM_NEWADDR/RTM_NEWLINK: " + std::strerror(-a.error));
+  }
 }
 
 // LCP Discard-Request (RFC 1661 5.8), Magic-Number zero: any PPP that gets one drops it.
@@ -664,11 +714,9 @@ aaa::Counters KernelPort::close_session(std::map<vpdn::SessionRef, Session>::ite
   const aaa::Counters final_counts = s.stats;
   if (s.channel_reader) s.channel_reader->stop();
   if (s.unit_reader) s.unit_reader->stop();
-  if (auto r = ops_->remove_route(s.address, s.ifindex); !r) {
-    // pppN takes its routes with it when the unit closes just below: only worth a count.
-    ++counters_.teardown_errors;
-  }
-  s.channel.reset();  // PPPIOCDISCONN, unit closed (pppN goes), kernel session goes
+  if (s.link_seq) pending_links_.erase(s.link_seq);
+  // PPPIOCDISCONN, unit closed (pppN goes with its address and route), kernel session goes.
+  s.channel.reset();
   auto t = tunnels_.find(call.tunnel);
   if (t != tunnels_.end() && t->second.sessions > 0) --t->second.sessions;
   sessions_.erase(it);
@@ -706,6 +754,9 @@ void KernelPort::stop() {
     dump_->reader->stop();
     dump_.reset();
   }
+  if (ack_reader_) ack_reader_->stop();
+  ack_reader_.reset();
+  ack_fd_ = -1;
   std::vector<std::pair<std::uint64_t, vpdn::SessionRef>> order;
   order.reserve(sessions_.size());
   for (const auto& [call, s] : sessions_) order.emplace_back(s.order, call);

@@ -4,7 +4,9 @@
 // engine's address and port and connect()ed to the peer carries the kernel tunnel
 // (genetlink L2TP_CMD_TUNNEL_CREATE with that fd), a PPPoL2TP channel + /dev/ppp unit per
 // session gives interface pppN with the template address, the user's address as peer, the
-// template MTU and a host route; the TUN host route of that address is removed.
+// template MTU (one rtnetlink send, acks matched later: nothing waits on the kernel); the
+// kernel's route to the peer is its host route, and the TUN's host route for that address
+// is never added (add_host_route holds it back until session_ip_up; a fallback adds it).
 //
 // The control plane stays in user space: the connected socket gets every datagram from the
 // peer (the kernel passes control messages and data of sessions it does not hold up to the
@@ -43,6 +45,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -101,6 +104,17 @@ class KernelChannel {
   virtual int unit_fd() const = 0;
 };
 
+// A pppN configuration sent: its ifindex, the netlink socket its acks arrive on (owned by
+// the ops, the same for every request; the caller only reads it, non-blocking, and decodes
+// each datagram with netlink::parse_acks), the request's sequence number and how many acks
+// it takes.
+struct LinkRequest {
+  int ifindex = 0;
+  int ack_fd = -1;
+  std::uint32_t seq = 0;
+  std::size_t acks = netlink::kPppLinkSetupAcks;
+};
+
 class KernelOps {
  public:
   virtual ~KernelOps() = default;
@@ -112,11 +126,11 @@ class KernelOps {
   virtual Status<netlink::Error> delete_tunnel(std::uint32_t tunnel_id) = 0;
   virtual Result<std::unique_ptr<KernelChannel>, netlink::Error> open_channel(
       const netlink::PppoL2tpParams& p) = 0;
-  // `local`/32 with `peer` as point-to-point peer on `ifname`, MTU, up. Returns the ifindex.
-  virtual Result<int, netlink::Error> configure_link(const std::string& ifname, Ipv4 local,
-                                                     Ipv4 peer, std::uint16_t mtu) = 0;
-  virtual Status<netlink::Error> add_route(Ipv4 address, int ifindex) = 0;
-  virtual Status<netlink::Error> remove_route(Ipv4 address, int ifindex) = 0;
+  // Sends `local`/32 with `peer` as point-to-point peer, the MTU and up for `ifname`
+  // without waiting for the kernel (netlink::build_ppp_link_setup); the kernel's own route
+  // to the peer is the session's host route. Returns the link and where its acks arrive.
+  virtual Result<LinkRequest, netlink::Error> configure_link(const std::string& ifname, Ipv4 local,
+                                                             Ipv4 peer, std::uint16_t mtu) = 0;
   // Sends a dump request for every pppN's counters (links of other kinds may come too where
   // the kernel cannot filter) and returns the netlink socket its replies arrive on (owned by
   // the ops; the caller only reads it, non-blocking, and decodes each datagram with
@@ -161,8 +175,7 @@ enum class KernelStep : std::uint8_t {
   tunnel_socket,   // open the connected per-tunnel UDP socket
   create_tunnel,   // genetlink L2TP_CMD_TUNNEL_CREATE
   open_channel,    // PPPoL2TP socket + /dev/ppp channel and unit
-  configure_link,  // address/peer, MTU, up on pppN
-  add_route,       // host route through pppN
+  configure_link,  // address/peer, MTU, up on pppN (sent, or refused in the kernel's ack)
   descriptors,     // a socket or /dev/ppp open hit the descriptor limit (EMFILE/ENFILE)
 };
 // The step to count a failure of `step` under: `descriptors` when `code` (an errno) says
@@ -181,7 +194,9 @@ struct KernelPortCounters {
   std::uint64_t catch_up_frames = 0;  // LCP Discard-Requests that aligned the kernel's Ns
   std::uint64_t write_errors = 0;     // channel writes that failed (frame sent by the engine)
   std::uint64_t read_errors = 0;      // recv/read failures other than EAGAIN
-  std::uint64_t teardown_errors = 0;  // delete tunnel (logged) / remove route failures
+  std::uint64_t teardown_errors = 0;  // delete tunnel failures (logged)
+  std::uint64_t link_requests = 0;    // pppN configurations sent
+  std::uint64_t link_acks = 0;        // their acks read (errors fall back: configure_link)
   std::uint64_t stats_reads = 0;      // pppN counter reads: dumps of all, and single links
   std::uint64_t stats_errors = 0;     // failed ones (the last good reading is kept)
 };
@@ -216,8 +231,8 @@ class KernelPort final : public vpdn::IpPort {
   // Moves the call into the kernel (see the top of this file); on any failure it stays
   // in user space.
   void session_ip_up(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) override;
-  // Route, channel; the tunnel and its socket with its last kernel session. Returns the
-  // session's pppN counters read just before the unit goes.
+  // Channel (pppN goes with its address and route); the tunnel and its socket with its
+  // last kernel session. Returns the session's pppN counters read just before the unit goes.
   aaa::Counters session_ip_down(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) override;
   // The session's pppN counters as the calls layer counts its own (see kernel_counters()),
   // as the last dump of every pppN left them. An ask when that is stats_max_age old starts
@@ -260,7 +275,13 @@ class KernelPort final : public vpdn::IpPort {
   struct Reader;
   struct Tunnel;
   struct Session;
-  void fail(vpdn::SessionRef call, KernelStep step, const std::string& error);
+  // Counts and logs a fallback; false, for `return fail(...)` in move_in.
+  bool fail(vpdn::SessionRef call, KernelStep step, const std::string& error);
+  // Everything session_ip_up does in the kernel; false when the call stays in user space.
+  bool move_in(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address);
+  // Reads the acks of pppN configurations on `fd` (one reader; a new fd replaces it).
+  bool watch_acks(int fd, std::string& error);
+  void link_acks(ByteView datagram);
   std::shared_ptr<Reader> start_reader(int fd, bool datagram, std::function<void(ByteView)> handler,
                                        std::string& error);
   void release_tunnel_if_unused(std::uint16_t tunnel);
@@ -292,6 +313,16 @@ class KernelPort final : public vpdn::IpPort {
     std::chrono::steady_clock::time_point started;
   };
   std::optional<Dump> dump_;  // in flight
+  // Addresses LnsCalls asked a host route for, held back until session_ip_up says whether
+  // the session goes into the kernel (pppN's own route then) or stays (the TUN's).
+  std::set<std::pair<std::uint16_t, std::uint32_t>> deferred_routes_;
+  struct PendingLink {
+    vpdn::SessionRef call;
+    std::size_t acks = 0;  // still to come
+  };
+  std::map<std::uint32_t, PendingLink> pending_links_;  // by request sequence number
+  std::shared_ptr<Reader> ack_reader_;
+  int ack_fd_ = -1;
 };
 
 // A pppN's counters the way the calls layer counts a session's frames (the L2TP payload:

@@ -19,19 +19,13 @@
 #include <cstring>
 
 #include "netlink/netlink.hpp"
+#include "netlink/tun/libnl.hpp"
 
 namespace vpdnd::netlink {
 
 namespace {
 
-Error nl_error(const std::string& what, int code) {
-  return Error{what + ": " + nl_geterror(code), code};
-}
-
-struct MsgDeleter {
-  void operator()(nl_msg* m) const { nlmsg_free(m); }
-};
-using MsgPtr = std::unique_ptr<nl_msg, MsgDeleter>;
+using MsgPtr = NlPtr<nl_msg, nlmsg_free>;
 
 // Starts a request; attribute puts only fail on a full buffer, which a default-sized
 // message cannot reach with these few attributes, so their results are folded into one check.
@@ -51,10 +45,7 @@ Bytes finish(const MsgPtr& msg, int put_errors) {
   return Bytes(p, p + hdr->nlmsg_len);
 }
 
-struct SockDeleter {
-  void operator()(nl_sock* s) const { nl_socket_free(s); }
-};
-using SockPtr = std::unique_ptr<nl_sock, SockDeleter>;
+using SockPtr = NlPtr<nl_sock, nl_socket_free>;
 
 Result<SockPtr, Error> connect_genl() {
   SockPtr sock(nl_socket_alloc());

@@ -1,9 +1,12 @@
 // Link counters over rtnetlink (RTM_GETLINK), built and parsed by hand: a dump of thousands
 // of pppN is read in 64 KiB recv()s and decoded in place, without a libnl cache object per
-// link.
+// link. Also pppN's set-up (address, MTU, up) sent in one go with its acks read later.
+#include <arpa/inet.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -72,10 +75,12 @@ Bytes build_link_stats_request(int ifindex, std::string_view kind, std::uint32_t
   return out;
 }
 
-// Independent of libnl and of the NLMSG_* macros' pointer arithmetic: bounds are checked
-// on offsets into the view.
-Result<LinkStatsReply, Error> parse_link_stats(ByteView m, std::uint32_t seq) {
-  LinkStatsReply out;
+namespace {
+// Calls `f(header, body offset, end offset)` for each message in `m`. Independent of libnl
+// and of the NLMSG_* macros' pointer arithmetic: bounds are checked on offsets into the
+// view; a malformed length fails the whole buffer (f's own error too ends the walk).
+template <class F>
+Status<Error> for_each_message(ByteView m, F f) {
   std::size_t at = 0;
   while (at < m.size()) {
     if (m.size() - at < sizeof(nlmsghdr))
@@ -84,7 +89,16 @@ Result<LinkStatsReply, Error> parse_link_stats(ByteView m, std::uint32_t seq) {
     std::memcpy(&h, m.data() + at, sizeof h);
     if (h.nlmsg_len < sizeof h || h.nlmsg_len > m.size() - at)
       return unexpected(Error{"netlink message length out of range", EINVAL});
-    const std::size_t body = at + NLMSG_HDRLEN, end = at + h.nlmsg_len;
+    if (auto s = f(h, at + NLMSG_HDRLEN, at + h.nlmsg_len); !s) return s;
+    at += align4(h.nlmsg_len);
+  }
+  return {};
+}
+}  // namespace
+
+Result<LinkStatsReply, Error> parse_link_stats(ByteView m, std::uint32_t seq) {
+  LinkStatsReply out;
+  auto one = [&](const nlmsghdr& h, std::size_t body, std::size_t end) -> Status<Error> {
     if (seq != 0 && h.nlmsg_seq != seq) {
       ++out.stale;
     } else if (h.nlmsg_type == NLMSG_DONE) {
@@ -113,30 +127,72 @@ Result<LinkStatsReply, Error> parse_link_stats(ByteView m, std::uint32_t seq) {
       }
       out.links.push_back(s);
     }
-    at += align4(h.nlmsg_len);
-  }
+    return {};
+  };
+  if (auto s = for_each_message(m, one); !s) return unexpected(s.error());
   return out;
 }
 
-Result<std::unique_ptr<LinkStatsReader>, Error> LinkStatsReader::open() {
-  int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+namespace {
+// A NETLINK_ROUTE socket bound without multicast groups (only the replies to our own
+// requests), with one socket option set.
+Result<int, Error> open_route_socket(int type_flags, int option, const void* value, socklen_t size,
+                                     const char* option_name) {
+  int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | type_flags, NETLINK_ROUTE);
   if (fd < 0) return unexpected(sys_error("socket NETLINK_ROUTE", errno));
-  timeval tv{};
-  tv.tv_sec = 1;
-  if (::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) {
-    Error e = sys_error("NETLINK_ROUTE SO_RCVTIMEO", errno);
+  auto fail = [&](const std::string& what) {
+    Error e = sys_error(what, errno);
     ::close(fd);
     return unexpected(std::move(e));
-  }
-  // Only the replies to our own requests: no multicast groups.
+  };
+  if (::setsockopt(fd, SOL_SOCKET, option, value, size) != 0)
+    return fail(std::string("NETLINK_ROUTE ") + option_name);
   sockaddr_nl local{};
   local.nl_family = AF_NETLINK;
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0) {
-    Error e = sys_error("bind NETLINK_ROUTE", errno);
-    ::close(fd);
-    return unexpected(std::move(e));
-  }
-  return std::unique_ptr<LinkStatsReader>(new LinkStatsReader(fd));
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0)
+    return fail("bind NETLINK_ROUTE");
+  return fd;
+}
+
+Status<Error> send_to_kernel(int fd, const Bytes& request, const char* what) {
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  if (::sendto(fd, request.data(), request.size(), 0, reinterpret_cast<const sockaddr*>(&kernel),
+               sizeof kernel) < 0)
+    return unexpected(sys_error(std::string("send ") + what, errno));
+  return {};
+}
+
+void put_message(Bytes& out, std::uint16_t type, std::uint16_t flags, std::uint32_t seq,
+                 const Bytes& body) {
+  nlmsghdr h{};
+  h.nlmsg_len = static_cast<std::uint32_t>(NLMSG_HDRLEN + body.size());
+  h.nlmsg_type = type;
+  h.nlmsg_flags = flags;
+  h.nlmsg_seq = seq;
+  const auto* p = reinterpret_cast<const std::uint8_t*>(&h);
+  out.insert(out.end(), p, p + sizeof h);
+  out.resize(out.size() + (NLMSG_HDRLEN - sizeof h), 0);
+  out.insert(out.end(), body.begin(), body.end());
+  out.resize(align4(out.size()), 0);
+}
+
+template <class T>
+Bytes header_bytes(const T& t) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(&t);
+  Bytes out(p, p + sizeof t);
+  out.resize(NLMSG_ALIGN(sizeof t), 0);
+  return out;
+}
+}  // namespace
+
+Result<std::unique_ptr<LinkStatsReader>, Error> LinkStatsReader::open() {
+  // Replies are awaited: a lost one must not hang the caller.
+  timeval tv{};
+  tv.tv_sec = 1;
+  auto fd = open_route_socket(0, SO_RCVTIMEO, &tv, sizeof tv, "SO_RCVTIMEO");
+  if (!fd) return unexpected(fd.error());
+  return std::unique_ptr<LinkStatsReader>(new LinkStatsReader(*fd));
 }
 
 LinkStatsReader::LinkStatsReader(int fd) : fd_(fd), buffer_(64 * 1024) {}
@@ -148,12 +204,9 @@ LinkStatsReader::~LinkStatsReader() {
 Result<std::vector<LinkStats>, Error> LinkStatsReader::transact(int ifindex,
                                                                 std::string_view kind) {
   const std::uint32_t seq = ++seq_;
-  Bytes req = build_link_stats_request(ifindex, kind, seq);
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  if (::sendto(fd_, req.data(), req.size(), 0, reinterpret_cast<const sockaddr*>(&kernel),
-               sizeof kernel) < 0)
-    return unexpected(sys_error("send RTM_GETLINK", errno));
+  if (auto sent = send_to_kernel(fd_, build_link_stats_request(ifindex, kind, seq), "RTM_GETLINK");
+      !sent)
+    return unexpected(sent.error());
   std::vector<LinkStats> links;
   for (;;) {
     ssize_t n = ::recv(fd_, buffer_.data(), buffer_.size(), 0);
@@ -172,12 +225,8 @@ Result<std::vector<LinkStats>, Error> LinkStatsReader::transact(int ifindex,
 
 Result<std::uint32_t, Error> LinkStatsReader::send_dump(std::string_view kind) {
   const std::uint32_t seq = ++seq_;
-  Bytes req = build_link_stats_request(0, kind, seq);
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  if (::sendto(fd_, req.data(), req.size(), 0, reinterpret_cast<const sockaddr*>(&kernel),
-               sizeof kernel) < 0)
-    return unexpected(sys_error("send RTM_GETLINK", errno));
+  if (auto sent = send_to_kernel(fd_, build_link_stats_request(0, kind, seq), "RTM_GETLINK"); !sent)
+    return unexpected(sent.error());
   return seq;
 }
 
@@ -191,6 +240,83 @@ Result<LinkStats, Error> LinkStatsReader::get(int ifindex) {
   for (const auto& l : *r)
     if (l.ifindex == ifindex) return l;
   return unexpected(Error{"RTM_GETLINK: no reply for ifindex " + std::to_string(ifindex), ENODEV});
+}
+
+// ---- pppN set-up ------------------------------------------------------------------------
+
+Bytes build_ppp_link_setup(int ifindex, Ipv4 local, Ipv4 peer, std::uint32_t mtu,
+                           std::uint32_t seq) {
+  Bytes out;
+  ifaddrmsg ifa{};
+  ifa.ifa_family = AF_INET;
+  ifa.ifa_prefixlen = 32;
+  ifa.ifa_scope = RT_SCOPE_UNIVERSE;
+  ifa.ifa_index = static_cast<std::uint32_t>(ifindex);
+  Bytes addr = header_bytes(ifa);
+  const std::uint32_t local_be = htonl(local.value), peer_be = htonl(peer.value);
+  put_attr(addr, IFA_LOCAL, &local_be, sizeof local_be);
+  put_attr(addr, IFA_ADDRESS, &peer_be, sizeof peer_be);
+  put_message(out, RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, seq,
+              addr);
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_UNSPEC;
+  ifi.ifi_index = ifindex;
+  ifi.ifi_flags = IFF_UP;
+  ifi.ifi_change = IFF_UP;
+  Bytes link = header_bytes(ifi);
+  if (mtu != 0) put_attr(link, IFLA_MTU, &mtu, sizeof mtu);
+  put_message(out, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, seq, link);
+  return out;
+}
+
+Result<std::vector<NetlinkAck>, Error> parse_acks(ByteView m) {
+  std::vector<NetlinkAck> out;
+  auto one = [&](const nlmsghdr& h, std::size_t body, std::size_t end) -> Status<Error> {
+    if (h.nlmsg_type != NLMSG_ERROR) return {};
+    if (end - body < sizeof(int))
+      return unexpected(Error{"NLMSG_ERROR shorter than its error code", EINVAL});
+    NetlinkAck a;
+    a.seq = h.nlmsg_seq;
+    std::memcpy(&a.error, m.data() + body, sizeof a.error);
+    out.push_back(a);
+    return {};
+  };
+  if (auto s = for_each_message(m, one); !s) return unexpected(s.error());
+  return out;
+}
+
+Result<std::unique_ptr<LinkSetupSocket>, Error> LinkSetupSocket::open() {
+  // Acks queue up while the protocol thread does other work; 1 MiB holds thousands.
+  const int size = 1 << 20;
+  auto fd = open_route_socket(SOCK_NONBLOCK, SO_RCVBUF, &size, sizeof size, "SO_RCVBUF");
+  if (!fd) return unexpected(fd.error());
+  return std::unique_ptr<LinkSetupSocket>(new LinkSetupSocket(*fd));
+}
+
+LinkSetupSocket::~LinkSetupSocket() {
+  ::close(fd_);
+}
+
+Result<int, Error> LinkSetupSocket::ifindex(const std::string& name) const {
+  ifreq r{};
+  if (name.empty() || name.size() >= sizeof r.ifr_name)
+    return unexpected(Error{"bad interface name '" + name + "'", EINVAL});
+  std::memcpy(r.ifr_name, name.data(), name.size());
+  // Any socket answers the generic interface ioctls, a netlink one too.
+  if (::ioctl(fd_, SIOCGIFINDEX, &r) != 0)
+    return unexpected(sys_error("ifindex of " + name, errno));
+  return r.ifr_ifindex;
+}
+
+Result<std::uint32_t, Error> LinkSetupSocket::send_setup(int ifindex, Ipv4 local, Ipv4 peer,
+                                                         std::uint32_t mtu) {
+  std::uint32_t seq = ++seq_;
+  if (seq == 0) seq = ++seq_;  // 0 is what the kernel's own messages carry
+  if (auto sent = send_to_kernel(fd_, build_ppp_link_setup(ifindex, local, peer, mtu, seq),
+                                 "RTM_NEWADDR/RTM_NEWLINK");
+      !sent)
+    return unexpected(sent.error());
+  return seq;
 }
 
 }  // namespace vpdnd::netlink

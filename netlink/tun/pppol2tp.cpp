@@ -142,12 +142,13 @@ Result<std::unique_ptr<PppoL2tpChannel>, Error> PppoL2tpChannel::open(const Pppo
   if (::ioctl(self->socket_fd_, PPPIOCGCHAN, &self->channel_) < 0)
     return fail(PppoL2tpStep::get_channel);
 
-  self->channel_fd_ = ::open("/dev/ppp", O_RDWR | O_CLOEXEC);
+  // Non-blocking from the start: their readers need it, and it saves an fcntl pair each.
+  self->channel_fd_ = ::open("/dev/ppp", O_RDWR | O_CLOEXEC | O_NONBLOCK);
   if (self->channel_fd_ < 0) return fail(PppoL2tpStep::open_channel);
   if (::ioctl(self->channel_fd_, PPPIOCATTCHAN, &self->channel_) < 0)
     return fail(PppoL2tpStep::attach_channel);
 
-  self->unit_fd_ = ::open("/dev/ppp", O_RDWR | O_CLOEXEC);
+  self->unit_fd_ = ::open("/dev/ppp", O_RDWR | O_CLOEXEC | O_NONBLOCK);
   if (self->unit_fd_ < 0) return fail(PppoL2tpStep::open_unit);
   int unit = -1;  // -1: the kernel picks the first free N for pppN
   if (::ioctl(self->unit_fd_, PPPIOCNEWUNIT, &unit) < 0) return fail(PppoL2tpStep::new_unit);

@@ -14,35 +14,17 @@
 #include <memory>
 
 #include "netlink/netlink.hpp"
+#include "netlink/tun/libnl.hpp"
 
 namespace vpdnd::netlink {
 
 namespace {
 
-Error nl_error(const std::string& what, int code) {
-  return Error{what + ": " + nl_geterror(code), code};
-}
-
-struct NlAddrDeleter {
-  void operator()(nl_addr* a) const { nl_addr_put(a); }
-};
-using NlAddrPtr = std::unique_ptr<nl_addr, NlAddrDeleter>;
-struct LinkDeleter {
-  void operator()(rtnl_link* l) const { rtnl_link_put(l); }
-};
-using LinkPtr = std::unique_ptr<rtnl_link, LinkDeleter>;
-struct AddrDeleter {
-  void operator()(rtnl_addr* a) const { rtnl_addr_put(a); }
-};
-using AddrPtr = std::unique_ptr<rtnl_addr, AddrDeleter>;
-struct RouteDeleter {
-  void operator()(rtnl_route* r) const { rtnl_route_put(r); }
-};
-using RoutePtr = std::unique_ptr<rtnl_route, RouteDeleter>;
-struct CacheDeleter {
-  void operator()(nl_cache* c) const { nl_cache_free(c); }
-};
-using CachePtr = std::unique_ptr<nl_cache, CacheDeleter>;
+using NlAddrPtr = NlPtr<nl_addr, nl_addr_put>;
+using LinkPtr = NlPtr<rtnl_link, rtnl_link_put>;
+using AddrPtr = NlPtr<rtnl_addr, rtnl_addr_put>;
+using RoutePtr = NlPtr<rtnl_route, rtnl_route_put>;
+using CachePtr = NlPtr<nl_cache, nl_cache_free>;
 
 NlAddrPtr make_addr(Ipv4 a, int prefix) {
   std::uint32_t be = htonl(a.value);
@@ -62,6 +44,37 @@ bool valid_prefix(int prefix) {
   return prefix >= 0 && prefix <= 32;
 }
 
+RoutePtr make_static_route(Ipv4 destination, int prefix, std::optional<Ipv4> gateway, int ifindex,
+                           std::uint32_t metric) {
+  RoutePtr route(rtnl_route_alloc());
+  NlAddrPtr dst = make_addr(destination, prefix);
+  if (!route || !dst) return nullptr;
+  rtnl_route_set_family(route.get(), AF_INET);
+  rtnl_route_set_dst(route.get(), dst.get());
+  rtnl_route_set_table(route.get(), RT_TABLE_MAIN);
+  rtnl_route_set_scope(route.get(), gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
+  rtnl_route_set_protocol(route.get(), RTPROT_STATIC);
+  rtnl_route_set_type(route.get(), RTN_UNICAST);
+  rtnl_route_set_priority(route.get(), metric);
+  rtnl_nexthop* nh = rtnl_route_nh_alloc();
+  if (!nh) return nullptr;
+  if (ifindex > 0) rtnl_route_nh_set_ifindex(nh, ifindex);
+  if (gateway) {
+    NlAddrPtr gw = make_addr(*gateway, 32);
+    if (!gw) {
+      rtnl_route_nh_free(nh);
+      return nullptr;
+    }
+    rtnl_route_nh_set_gateway(nh, gw.get());  // takes its own reference
+  }
+  rtnl_route_add_nexthop(route.get(), nh);
+  return route;
+}
+std::string route_text(Ipv4 destination, int prefix, std::optional<Ipv4> gateway) {
+  return destination.to_string() + "/" + std::to_string(prefix) +
+         (gateway ? " via " + gateway->to_string() : std::string());
+}
+
 }  // namespace
 
 struct RouteNetlink::Impl {
@@ -77,21 +90,20 @@ struct RouteNetlink::Impl {
     return LinkPtr(link);
   }
 
-  RoutePtr make_route(Ipv4 destination, int prefix, int ifindex) {
-    RoutePtr route(rtnl_route_alloc());
-    NlAddrPtr dst = make_addr(destination, prefix);
-    if (!route || !dst) return nullptr;
-    rtnl_route_set_family(route.get(), AF_INET);
-    rtnl_route_set_dst(route.get(), dst.get());
-    rtnl_route_set_table(route.get(), RT_TABLE_MAIN);
-    rtnl_route_set_scope(route.get(), RT_SCOPE_LINK);
-    rtnl_route_set_protocol(route.get(), RTPROT_STATIC);
-    rtnl_route_set_type(route.get(), RTN_UNICAST);
-    rtnl_nexthop* nh = rtnl_route_nh_alloc();
-    if (!nh) return nullptr;
-    rtnl_route_nh_set_ifindex(nh, ifindex);
-    rtnl_route_add_nexthop(route.get(), nh);  // the route owns nh from here
-    return route;
+  // Adds or removes a main-table route; `absent_ok`: removing one that is not there
+  // succeeds. Adding an existing one always does.
+  Status<Error> change_route(bool add, Ipv4 destination, int prefix, std::optional<Ipv4> gateway,
+                             int ifindex, std::uint32_t metric, bool absent_ok) {
+    if (!valid_prefix(prefix)) return unexpected(Error{"bad prefix length", -NLE_INVAL});
+    RoutePtr route = make_static_route(destination, prefix, gateway, ifindex, metric);
+    if (!route) return unexpected(Error{"rtnl_route_alloc failed", -NLE_NOMEM});
+    int rc = add ? rtnl_route_add(sock, route.get(), NLM_F_EXCL)
+                 : rtnl_route_delete(sock, route.get(), 0);
+    if (rc >= 0 || (add && rc == -NLE_EXIST) || (!add && absent_ok && rc == -NLE_OBJ_NOTFOUND))
+      return {};
+    return unexpected(nl_error(
+        std::string(add ? "add" : "remove") + " route " + route_text(destination, prefix, gateway),
+        rc));
   }
 };
 
@@ -202,84 +214,25 @@ Result<std::vector<AddressEntry>, Error> RouteNetlink::addresses(int ifindex) {
 }
 
 Status<Error> RouteNetlink::add_route(Ipv4 destination, int prefix, int ifindex) {
-  if (!valid_prefix(prefix)) return unexpected(Error{"bad prefix length", -NLE_INVAL});
-  RoutePtr route = impl_->make_route(destination, prefix, ifindex);
-  if (!route) return unexpected(Error{"rtnl_route_alloc failed", -NLE_NOMEM});
-  int rc = rtnl_route_add(impl_->sock, route.get(), NLM_F_EXCL);
-  if (rc < 0 && rc != -NLE_EXIST)
-    return unexpected(
-        nl_error("add route " + destination.to_string() + "/" + std::to_string(prefix), rc));
-  return {};
+  return impl_->change_route(true, destination, prefix, std::nullopt, ifindex, 0, false);
 }
 
 Status<Error> RouteNetlink::remove_route(Ipv4 destination, int prefix, int ifindex) {
-  if (!valid_prefix(prefix)) return unexpected(Error{"bad prefix length", -NLE_INVAL});
-  RoutePtr route = impl_->make_route(destination, prefix, ifindex);
-  if (!route) return unexpected(Error{"rtnl_route_alloc failed", -NLE_NOMEM});
-  int rc = rtnl_route_delete(impl_->sock, route.get(), 0);
-  if (rc < 0 && rc != -NLE_OBJ_NOTFOUND)
-    return unexpected(
-        nl_error("remove route " + destination.to_string() + "/" + std::to_string(prefix), rc));
-  return {};
+  return impl_->change_route(false, destination, prefix, std::nullopt, ifindex, 0, true);
 }
-
-namespace {
-RoutePtr make_static_route(Ipv4 destination, int prefix, std::optional<Ipv4> gateway, int ifindex,
-                           std::uint32_t metric) {
-  RoutePtr route(rtnl_route_alloc());
-  NlAddrPtr dst = make_addr(destination, prefix);
-  if (!route || !dst) return nullptr;
-  rtnl_route_set_family(route.get(), AF_INET);
-  rtnl_route_set_dst(route.get(), dst.get());
-  rtnl_route_set_table(route.get(), RT_TABLE_MAIN);
-  rtnl_route_set_scope(route.get(), gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
-  rtnl_route_set_protocol(route.get(), RTPROT_STATIC);
-  rtnl_route_set_type(route.get(), RTN_UNICAST);
-  rtnl_route_set_priority(route.get(), metric);
-  rtnl_nexthop* nh = rtnl_route_nh_alloc();
-  if (!nh) return nullptr;
-  if (ifindex > 0) rtnl_route_nh_set_ifindex(nh, ifindex);
-  if (gateway) {
-    NlAddrPtr gw = make_addr(*gateway, 32);
-    if (!gw) {
-      rtnl_route_nh_free(nh);
-      return nullptr;
-    }
-    rtnl_route_nh_set_gateway(nh, gw.get());  // takes its own reference
-  }
-  rtnl_route_add_nexthop(route.get(), nh);
-  return route;
-}
-std::string route_text(Ipv4 destination, int prefix, std::optional<Ipv4> gateway) {
-  return destination.to_string() + "/" + std::to_string(prefix) +
-         (gateway ? " via " + gateway->to_string() : std::string());
-}
-}  // namespace
 
 Status<Error> RouteNetlink::add_static_route(Ipv4 destination, int prefix,
                                              std::optional<Ipv4> gateway, int ifindex,
                                              std::uint32_t metric) {
-  if (!valid_prefix(prefix)) return unexpected(Error{"bad prefix length", -NLE_INVAL});
   if (!gateway && ifindex <= 0)
     return unexpected(Error{"a static route needs a gateway or an interface", -NLE_INVAL});
-  RoutePtr route = make_static_route(destination, prefix, gateway, ifindex, metric);
-  if (!route) return unexpected(Error{"rtnl_route_alloc failed", -NLE_NOMEM});
-  int rc = rtnl_route_add(impl_->sock, route.get(), NLM_F_EXCL);
-  if (rc < 0 && rc != -NLE_EXIST)
-    return unexpected(nl_error("add route " + route_text(destination, prefix, gateway), rc));
-  return {};
+  return impl_->change_route(true, destination, prefix, gateway, ifindex, metric, false);
 }
 
 Status<Error> RouteNetlink::remove_static_route(Ipv4 destination, int prefix,
                                                 std::optional<Ipv4> gateway, int ifindex,
                                                 std::uint32_t metric) {
-  if (!valid_prefix(prefix)) return unexpected(Error{"bad prefix length", -NLE_INVAL});
-  RoutePtr route = make_static_route(destination, prefix, gateway, ifindex, metric);
-  if (!route) return unexpected(Error{"rtnl_route_alloc failed", -NLE_NOMEM});
-  int rc = rtnl_route_delete(impl_->sock, route.get(), 0);
-  if (rc < 0)
-    return unexpected(nl_error("remove route " + route_text(destination, prefix, gateway), rc));
-  return {};
+  return impl_->change_route(false, destination, prefix, gateway, ifindex, metric, false);
 }
 
 Result<std::vector<RouteEntry>, Error> RouteNetlink::routes(int ifindex) {

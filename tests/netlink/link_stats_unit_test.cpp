@@ -3,14 +3,19 @@
 // privileges).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
+#include <map>
+#include <vector>
 
 #include "netlink/netlink.hpp"
 
@@ -189,6 +194,137 @@ TEST(LinkStatsReader, LoopbackCountsADatagramSentThroughIt) {
   for (const auto& l : *all) lo = lo || l.ifindex == 1;
   EXPECT_TRUE(lo);
   EXPECT_FALSE((*reader)->get(999999).has_value());
+}
+
+// ---- pppN set-up ---------------------------------------------------------------------------
+
+// Reads one netlink message at `at` with its own arithmetic: header fields, body.
+struct Msg {
+  std::uint32_t len = 0, seq = 0;
+  std::uint16_t type = 0, flags = 0;
+  Bytes body;
+};
+Msg read_message(const Bytes& b, std::size_t at) {
+  Msg m;
+  std::memcpy(&m.len, b.data() + at, 4);
+  std::memcpy(&m.type, b.data() + at + 4, 2);
+  std::memcpy(&m.flags, b.data() + at + 6, 2);
+  std::memcpy(&m.seq, b.data() + at + 8, 4);
+  m.body.assign(b.begin() + static_cast<std::ptrdiff_t>(at + 16),
+                b.begin() + static_cast<std::ptrdiff_t>(at + m.len));
+  return m;
+}
+// Attributes after a fixed header of `skip` octets: type -> value.
+std::map<std::uint16_t, Bytes> attributes(const Bytes& body, std::size_t skip) {
+  std::map<std::uint16_t, Bytes> out;
+  for (std::size_t at = skip; at + 4 <= body.size();) {
+    std::uint16_t len, type;
+    std::memcpy(&len, body.data() + at, 2);
+    std::memcpy(&type, body.data() + at + 2, 2);
+    out[type] = Bytes(body.begin() + static_cast<std::ptrdiff_t>(at + 4),
+                      body.begin() + static_cast<std::ptrdiff_t>(at + len));
+    at += (len + 3u) & ~3u;
+  }
+  return out;
+}
+Bytes be32(const char* address) {
+  std::uint32_t v = htonl(Ipv4::parse(address)->value);
+  return Bytes(reinterpret_cast<const std::uint8_t*>(&v),
+               reinterpret_cast<const std::uint8_t*>(&v) + 4);
+}
+
+// The whole set-up of a pppN in one buffer: the address with its peer (the kernel's peer
+// route is the host route: no RTM_NEWROUTE), then MTU and up; both acked, same sequence.
+TEST(PppLinkSetup, AddressWithPeerThenMtuAndUpInOneBuffer) {
+  Bytes b = build_ppp_link_setup(42, *Ipv4::parse("10.9.0.1"), *Ipv4::parse("10.9.0.2"), 1400, 7);
+  Msg addr = read_message(b, 0);
+  ASSERT_LE(addr.len, b.size());
+  EXPECT_EQ(addr.type, RTM_NEWADDR);
+  EXPECT_EQ(addr.flags, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE);
+  EXPECT_EQ(addr.seq, 7u);
+  ifaddrmsg ifa;
+  std::memcpy(&ifa, addr.body.data(), sizeof ifa);
+  EXPECT_EQ(ifa.ifa_family, AF_INET);
+  EXPECT_EQ(ifa.ifa_prefixlen, 32);
+  EXPECT_EQ(ifa.ifa_index, 42u);
+  auto aa = attributes(addr.body, NLMSG_ALIGN(sizeof ifa));
+  EXPECT_EQ(aa[IFA_LOCAL], be32("10.9.0.1"));
+  EXPECT_EQ(aa[IFA_ADDRESS], be32("10.9.0.2"));
+  const std::size_t second = (addr.len + 3u) & ~3u;
+  Msg link = read_message(b, second);
+  EXPECT_EQ(second + ((link.len + 3u) & ~3u), b.size());  // nothing else: two messages
+  EXPECT_EQ(link.type, RTM_NEWLINK);
+  EXPECT_EQ(link.flags, NLM_F_REQUEST | NLM_F_ACK);
+  EXPECT_EQ(link.seq, 7u);
+  ifinfomsg ifi;
+  std::memcpy(&ifi, link.body.data(), sizeof ifi);
+  EXPECT_EQ(ifi.ifi_index, 42);
+  EXPECT_EQ(ifi.ifi_flags & IFF_UP, static_cast<unsigned>(IFF_UP));
+  EXPECT_EQ(ifi.ifi_change, static_cast<unsigned>(IFF_UP));
+  auto la = attributes(link.body, NLMSG_ALIGN(sizeof ifi));
+  std::uint32_t mtu = 0;
+  ASSERT_EQ(la[IFLA_MTU].size(), 4u);
+  std::memcpy(&mtu, la[IFLA_MTU].data(), 4);
+  EXPECT_EQ(mtu, 1400u);
+  EXPECT_EQ(kPppLinkSetupAcks, 2u);
+}
+
+Bytes ack(std::uint32_t seq, int error) {
+  Bytes body(sizeof(nlmsgerr), 0);
+  std::memcpy(body.data(), &error, sizeof error);
+  return message(NLMSG_ERROR, seq, body);
+}
+
+TEST(PppLinkSetup, AcksAreReadWithTheirSequenceNumberAndError) {
+  Bytes b = ack(5, 0);
+  Bytes refused = ack(6, -EEXIST);
+  b.insert(b.end(), refused.begin(), refused.end());
+  Bytes other = message(RTM_NEWLINK, 6, Bytes(sizeof(ifinfomsg), 0));
+  b.insert(b.end(), other.begin(), other.end());
+  auto r = parse_acks(b);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[0].seq, 5u);
+  EXPECT_EQ((*r)[0].error, 0);
+  EXPECT_EQ((*r)[1].seq, 6u);
+  EXPECT_EQ((*r)[1].error, -EEXIST);
+  Bytes cut = ack(5, 0);
+  cut.resize(cut.size() - 1);
+  EXPECT_FALSE(parse_acks(cut).has_value());
+  Bytes short_error = message(NLMSG_ERROR, 1, Bytes{});
+  EXPECT_FALSE(parse_acks(short_error).has_value());
+}
+
+// The socket on this host: an interface index by ioctl, and a request the kernel refuses
+// without privileges or for a missing link is acked with the error, read without blocking.
+TEST(PppLinkSetup, SocketFindsLoopbackAndGetsAnAckWithoutWaitingForIt) {
+  auto s = LinkSetupSocket::open();
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  auto lo = (*s)->ifindex("lo");
+  ASSERT_TRUE(lo.has_value()) << lo.error().message;
+  EXPECT_EQ(*lo, 1);
+  EXPECT_FALSE((*s)->ifindex("no-such-if0").has_value());
+  std::uint8_t buf[4096];
+  EXPECT_LT(::recv((*s)->fd(), buf, sizeof buf, 0), 0);  // non-blocking: nothing yet
+  EXPECT_EQ(errno, EAGAIN);
+  auto seq = (*s)->send_setup(999999, *Ipv4::parse("10.9.0.1"), *Ipv4::parse("10.9.0.2"), 1400);
+  ASSERT_TRUE(seq.has_value()) << seq.error().message;
+  std::vector<NetlinkAck> acks;
+  for (int tries = 0; tries < 100 && acks.size() < kPppLinkSetupAcks; ++tries) {
+    ssize_t n = ::recv((*s)->fd(), buf, sizeof buf, 0);
+    if (n < 0) {
+      ::usleep(10000);
+      continue;
+    }
+    auto r = parse_acks(ByteView(buf, static_cast<std::size_t>(n)));
+    ASSERT_TRUE(r.has_value());
+    acks.insert(acks.end(), r->begin(), r->end());
+  }
+  ASSERT_EQ(acks.size(), kPppLinkSetupAcks);
+  for (const auto& a : acks) {
+    EXPECT_EQ(a.seq, *seq);
+    EXPECT_NE(a.error, 0);  // no such link (or not permitted)
+  }
 }
 
 }  // namespace

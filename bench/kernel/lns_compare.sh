@@ -1,0 +1,320 @@
+#!/bin/bash
+# LNS comparison in one QEMU guest run (scripts/vm-run, Debian's stock kernel with l2tp/ppp):
+# vpdnd --data-plane kernel, vpdnd --data-plane user-space and, when ACCEL_PPPD names an
+# installed accel-pppd, accel-ppp, each as the LNS for client-initiated CHAP users dialled
+# by vpdn-dial --l2tp (one tunnel). Per LNS and user count it prints
+#   setup rate, p50/p99 (vpdn-dial's own figures), sessions in a pppN on the LNS,
+#   kernel slab growth per session (/proc/meminfo Slab, all sessions up vs before),
+#   teardown: the users hang up (SIGTERM to vpdn-dial) until the LNS holds no pppN and no
+#   kernel tunnel (bounded),
+# and for one session iperf3 UDP throughput user->LNS (up) and LNS->user (down) with 64 and
+# 1,400 octet datagrams; then a table. Only ratios within one run mean anything: TCG is slow
+# and the host is shared.
+#
+#   bench/kernel/lns_compare.sh [USERS...]        (default: 1000 3000)
+#   env: ACCEL_PPPD=/path/to/sbin/accel-pppd  (its modules where it was installed)
+#        BENCH_RATE (dials/s, default 200), BENCH_CONCURRENCY (default 200),
+#        BENCH_IPERF_SECONDS (default 5), VPDND_BUILD_DIR (default build),
+#        BENCH_ONLY (some of: accel-ppp kernel user-space), BENCH_IPERF=0 (no iperf3),
+#        BENCH_DEBUG=1 (accel-ppp logs verbosely), BENCH_SAMPLE=1 (where the LNS waits:
+#        its threads' kernel stacks sampled while users dial),
+#        BENCH_VM_TIMEOUT (guest limit, default 1800 s), BENCH_TEARDOWN_LIMIT (default 120 s)
+# Runs itself in the guest (vpdnd and vpdn-dial from the build dir; iperf3 from the host).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+if [ "${1:-}" != --in-guest ]; then
+  accel=${ACCEL_PPPD:-}
+  if [ -n "$accel" ]; then
+    accel=$(readlink -f "$accel")
+    [ -x "$accel" ] || { echo "ACCEL_PPPD=$ACCEL_PPPD is not an executable" >&2; exit 2; }
+  fi
+  # The guest reads a copy (in the build dir: the guest's /tmp is its own), so this file
+  # may be edited while a run is under way.
+  build=${VPDND_BUILD_DIR:-$repo/build}
+  copy=$(mktemp "$build/lns_compare.XXXXXX.sh")
+  cp "$0" "$copy"
+  trap 'rm -f "$copy"' EXIT
+  "$repo/scripts/vm-run" --timeout "${BENCH_VM_TIMEOUT:-1800}" --mem 2048 -- \
+    env "BENCH_RATE=${BENCH_RATE:-200}" "BENCH_ONLY=${BENCH_ONLY:-}" "BENCH_DEBUG=${BENCH_DEBUG:-0}" "BENCH_IPERF=${BENCH_IPERF:-1}" "BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-200}" \
+    "BENCH_IPERF_SECONDS=${BENCH_IPERF_SECONDS:-5}" \
+    "BENCH_SAMPLE=${BENCH_SAMPLE:-0}" "BENCH_TEARDOWN_LIMIT=${BENCH_TEARDOWN_LIMIT:-120}" VPDND_BUILD_DIR="$build" \
+    bash "$copy" --in-guest "$repo" "${accel:-none}" "${@:-1000 3000}"
+  exit
+fi
+repo=$2
+shift 2
+# vm-run's result share: the host can follow the run there while the console is buffered.
+[ -d /run/vm ] && [ -w /run/vm ] && exec > >(tee -a /run/vm/lns_compare.progress) 2>&1
+accel=$1
+shift
+counts=$*
+[ "$accel" = none ] && accel=
+rate=$BENCH_RATE conc=$BENCH_CONCURRENCY iperf_s=$BENCH_IPERF_SECONDS
+
+tag=$$
+ns_user=vlc-user-$tag ns_lns=vlc-lns-$tag
+namespaces=("$ns_user" "$ns_lns")
+work=$(mktemp -d /tmp/vlc.XXXXXX)
+telnet_port=24123
+veth_prefix=vlc$tag
+source "$repo/tests/e2e/lib.sh"
+e2e_begin ip iperf3 timeout ss
+ulimit -n 1048576 2>/dev/null || ulimit -n 65536
+echo "guest: $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo)"
+for m in l2tp_ppp l2tp_netlink ppp_generic dummy; do modprobe "$m" || fail "modprobe $m"; done
+
+make_namespaces
+veth "$ns_user" eth0 "$ns_lns" eth0
+in_ns "$ns_user" ip addr add 10.250.0.2/24 dev eth0
+in_ns "$ns_lns" ip addr add 10.250.0.1/24 dev eth0
+# The iperf3 server's address on the LNS: the user reaches it through the session.
+in_ns "$ns_lns" ip link add srv0 type dummy
+in_ns "$ns_lns" ip addr add 10.251.0.1/32 dev srv0
+in_ns "$ns_lns" ip link set srv0 up
+
+max_users=0
+for n in $counts; do [ "$n" -gt "$max_users" ] && max_users=$n; done
+
+# ---- the LNS configurations ----------------------------------------------------------------
+{
+  cat <<CFG
+sysname LNS
+l2tp enable
+ip pool 1 192.168.16.1 192.168.31.250
+interface virtual-template 1
+ ip address 192.168.0.1 255.255.0.0
+ ppp authentication-mode chap
+ remote address pool 1
+l2tp-group 1
+ tunnel name LNS
+ undo tunnel authentication
+ allow l2tp virtual-template 1
+user-interface vty 0 4
+ authentication-mode none
+CFG
+  for i in $(seq 1 "$max_users"); do printf 'local-user u%d\n password simple pw\n service-type ppp\n' "$i"; done
+} >"$work/vpdnd.cfg"
+
+for i in $(seq 1 "$max_users"); do printf 'u%d * pw *\n' "$i"; done >"$work/chap-secrets"
+cat >"$work/accel-ppp.conf" <<CFG
+[modules]
+log_file
+l2tp
+auth_chap_md5
+chap-secrets
+ippool
+
+[core]
+log-error=$work/accel-core.log
+thread-count=2
+
+[ppp]
+verbose=0
+mtu=1400
+mru=1400
+ipv4=require
+ipv6=deny
+lcp-echo-interval=30
+lcp-echo-failure=3
+
+[l2tp]
+verbose=${BENCH_DEBUG:-0}
+bind=10.250.0.1
+hello-interval=60
+
+[client-ip-range]
+10.250.0.0/24
+
+[ip-pool]
+gw-ip-address=192.168.0.1
+192.168.16.0/20
+
+[chap-secrets]
+chap-secrets=$work/chap-secrets
+
+[log]
+log-file=$work/accel.log
+log-emerg=$work/accel-emerg.log
+level=$([ "${BENCH_DEBUG:-0}" = 1 ] && echo 5 || echo 1)
+CFG
+
+lns_pid=
+start_lns() {  # start_lns KIND
+  case $1 in
+    kernel | user-space)
+      in_ns "$ns_lns" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
+        --data-plane "$1" --config "$work/vpdnd.cfg" >"$work/lns-$1.log" 2>&1 &
+      lns_pid=$!
+      wait_for 60 port_open "$ns_lns" || fail "vpdnd ($1) not listening"
+      ;;
+    accel-ppp)
+      in_ns "$ns_lns" "$accel" -c "$work/accel-ppp.conf" >"$work/lns-accel.log" 2>&1 &
+      lns_pid=$!
+      udp_bound() { in_ns "$ns_lns" ss -Hlun 'sport = :1701' | grep -q .; }
+      wait_for 30 udp_bound || fail "accel-pppd not bound to 1701: $(tail -5 "$work/lns-accel.log")"
+      ;;
+  esac
+  pids+=("$lns_pid")
+}
+ppp_links() { in_ns "$ns_lns" ip -o link show type ppp 2>/dev/null | wc -l; }
+kernel_tunnels() { in_ns "$ns_lns" ip l2tp show tunnel 2>/dev/null | grep -c '^Tunnel'; }
+nothing_left() { [ "$(ppp_links)" -eq 0 ] && [ "$(kernel_tunnels)" -eq 0 ]; }
+slab_kb() { awk '/^Slab:/ {print $2}' /proc/meminfo; }
+ms_now() { date +%s%3N; }
+
+# stop_lns: SIGTERM, then the time until no pppN and no kernel tunnel is left (bounded).
+stop_lns() {
+  local t0=$(ms_now) left
+  kill -TERM "$lns_pid" 2>/dev/null
+  local end=$((SECONDS + ${BENCH_TEARDOWN_LIMIT:-120}))
+  while [ $SECONDS -lt $end ]; do nothing_left && ! alive "$lns_pid" && break; sleep 0.1; done
+  teardown_ms=$(($(ms_now) - t0))
+  left="$(ppp_links) pppN, $(kernel_tunnels) tunnel(s)"
+  alive "$lns_pid" && { kill -KILL "$lns_pid"; left="$left, LNS killed"; }
+  wait "$lns_pid" 2>/dev/null
+  teardown_left=$left
+}
+
+# ---- setup rate, pppN, slab, teardown ------------------------------------------------------
+results=()
+setup_run() {  # setup_run KIND COUNT
+  local kind=$1 n=$2 dial_pid slab0 slab1 inppp est line
+  step "$kind: $n users"
+  start_lns "$kind"
+  sync
+  echo 2 >/proc/sys/vm/drop_caches
+  slab0=$(slab_kb)
+  in_ns "$ns_user" "$dial" --l2tp 10.250.0.1 --hostname LAC --user 'u{n}' --password pw --chap \
+    --count "$n" --rate "$rate" --concurrency "$conc" --timeout 120 --hold -1 \
+    >"$work/dial-$kind-$n.log" 2>&1 &
+  dial_pid=$!
+  pids+=("$dial_pid")
+  local sampler=
+  if [ "${BENCH_SAMPLE:-0}" = 1 ]; then
+    # Where the LNS's threads sleep while users dial: their kernel stacks every 20 ms.
+    (while alive "$lns_pid"; do
+      for t in /proc/$lns_pid/task/*; do
+        [ "$(awk '{print $3}' "$t/stat" 2>/dev/null)" = R ] && { echo running; continue; }
+        head -n 4 "$t/stack" 2>/dev/null | awk '{print $2}' | paste -sd' '
+      done
+      sleep 0.02
+    done) >"$work/stacks-$kind-$n.txt" 2>/dev/null &
+    sampler=$!
+  fi
+  settled() {  # every user up or failed
+    local p
+    p=$(grep -a '^\[' "$work/dial-$kind-$n.log" | tail -n 1)
+    [[ $p =~ established=([0-9]+)\ failed=([0-9]+) ]] || return 1
+    [ $((BASH_REMATCH[1] + BASH_REMATCH[2])) -ge "$n" ]
+  }
+  local t0=$SECONDS
+  until settled || [ $((SECONDS - t0)) -ge 900 ]; do
+    sleep 5
+    grep -a '^\[' "$work/dial-$kind-$n.log" | tail -n 1
+  done
+  settled || echo "$kind: not every user settled within 900 s"
+  # LNS-side moves into the kernel lag the user's IPCP by a little.
+  for _ in $(seq 1 50); do [ "$(ppp_links)" -ge "$n" ] && break; sleep 0.2; done
+  inppp=$(ppp_links)
+  slab1=$(slab_kb)
+  if [ -n "$sampler" ]; then
+    kill "$sampler" 2>/dev/null
+    echo "-- $kind: where the LNS's threads were (samples)"
+    grep -v '^$' "$work/stacks-$kind-$n.txt" | sort | uniq -c | sort -rn | head -n 12
+  fi
+  # Teardown: the users hang up (vpdn-dial: LCP Terminate, CDN, StopCCN; it prints its
+  # summary), until the LNS holds no pppN and no kernel tunnel; then the LNS stops.
+  local t0=$(ms_now) end=$((SECONDS + ${BENCH_TEARDOWN_LIMIT:-120}))
+  kill -TERM "$dial_pid" 2>/dev/null
+  while [ $SECONDS -lt $end ]; do nothing_left && ! alive "$dial_pid" && break; sleep 0.1; done
+  local hangup_ms=$(($(ms_now) - t0)) hangup_left="$(ppp_links) pppN, $(kernel_tunnels) tunnel(s)"
+  kill -KILL "$dial_pid" 2>/dev/null
+  wait "$dial_pid" 2>/dev/null
+  stop_lns
+  teardown_ms=$hangup_ms teardown_left=$hangup_left
+  line=$(grep -a '^established=' "$work/dial-$kind-$n.log" | tail -n 1)
+  [ -n "$line" ] || line="established=? (no summary: $(tail -n 2 "$work/dial-$kind-$n.log" | tr '\n' ' '))"
+  est=$(sed -n 's/^established=\([0-9]*\).*/\1/p' <<<"$line")
+  local per=0
+  [ "${est:-0}" -gt 0 ] && per=$(((slab1 - slab0) * 1024 / est))
+  if [ "${est:-0}" -lt "$n" ] || [ "${BENCH_DEBUG:-0}" = 1 ]; then
+    echo "-- $kind: dial log tail"; tail -n 5 "$work/dial-$kind-$n.log"
+    echo "-- $kind: LNS log tail"; tail -n 15 "$work"/lns-"${kind%%-ppp}"*.log "$work"/accel*.log 2>/dev/null
+  fi
+  echo "$kind users=$n $line in_pppN=$inppp slab_per_session=${per}B teardown=${teardown_ms}ms left=[$teardown_left]"
+  results+=("$kind|$n|$line|$inppp|$per|$teardown_ms|$teardown_left")
+  sleep 2
+}
+
+# ---- throughput through one session ---------------------------------------------------------
+tput=()
+iperf_run() {  # iperf_run KIND
+  local kind=$1 dial_pid addr r
+  step "$kind: iperf3 through one session"
+  start_lns "$kind"
+  in_ns "$ns_lns" iperf3 -s -B 10.251.0.1 -D --logfile "$work/iperf-server.log" \
+    --pidfile "$work/iperf.pid"
+  in_ns "$ns_user" "$dial" --l2tp 10.250.0.1 --hostname LAC --user 'u{n}' --password pw --chap \
+    --count 1 --hold -1 --tun --route 10.251.0.0/24 >"$work/dial-$kind-iperf.log" 2>&1 &
+  dial_pid=$!
+  pids+=("$dial_pid")
+  tun_addr() { in_ns "$ns_user" ip -o -4 addr show dev vdial0 2>/dev/null | awk '{print $4}' | cut -d/ -f1 | head -n1; }
+  have_addr() { [ -n "$(tun_addr)" ]; }
+  wait_for 60 have_addr || echo "$kind: no session address after 60 s"
+  addr=$(tun_addr)
+  sleep 2  # the LNS moves the session into the kernel just after IPCP
+  r="$kind"
+  for dir in up down; do
+    for len in 64 1400; do
+      local rev=() bps
+      [ $dir = down ] && rev=(-R)
+      bps=$(in_ns "$ns_user" timeout $((iperf_s + 20)) iperf3 -c 10.251.0.1 -B "$addr" -u -b 0 \
+        -l $len -t "$iperf_s" "${rev[@]}" -J 2>/dev/null | python3 -c '
+import json, sys
+try:
+    e = json.load(sys.stdin)["end"]
+    s = e.get("sum_received") or e["sum"]
+    print("%.1f" % (s["bits_per_second"] / 1e6))
+except Exception:
+    print("fail")')
+      echo "$kind $dir ${len}B: ${bps} Mbit/s"
+      r="$r|$bps"
+    done
+  done
+  tput+=("$r")
+  kill -TERM "$(cat "$work/iperf.pid")" 2>/dev/null
+  stop_lns
+  kill -TERM "$dial_pid" 2>/dev/null
+  for _ in $(seq 1 100); do alive "$dial_pid" || break; sleep 0.1; done
+  kill -KILL "$dial_pid" 2>/dev/null
+  wait "$dial_pid" 2>/dev/null
+}
+
+kinds=(kernel user-space)
+[ -n "$accel" ] && kinds=(accel-ppp kernel user-space)
+[ -n "${BENCH_ONLY:-}" ] && read -r -a kinds <<<"$BENCH_ONLY"
+for n in $counts; do
+  for k in "${kinds[@]}"; do setup_run "$k" "$n"; done
+done
+[ "$BENCH_IPERF" = 1 ] && for k in "${kinds[@]}"; do iperf_run "$k"; done
+
+echo
+echo "| LNS | users | setup rate | p50 | p99 | sessions in pppN | slab per session | teardown (nothing left) |"
+echo "|---|---|---|---|---|---|---|---|"
+for r in "${results[@]}"; do
+  IFS='|' read -r kind n line inppp per tdown left <<<"$r"
+  rate_s=$(sed -n 's/.*setup_rate=\([0-9.]*\/s\).*/\1/p' <<<"$line")
+  p50=$(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' <<<"$line")
+  p99=$(sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' <<<"$line")
+  est=$(sed -n 's/^established=\([0-9]*\) failed=\([0-9]*\).*/\1 up, \2 failed/p' <<<"$line")
+  echo "| $kind | $n ($est) | ${rate_s:-?} | ${p50:-?} ms | ${p99:-?} ms | $inppp | $((per / 1024)) KiB | $tdown ms [$left] |"
+done
+echo
+echo "| LNS | up 64 B | up 1,400 B | down 64 B | down 1,400 B (Mbit/s, UDP, one session) |"
+echo "|---|---|---|---|---|"
+for r in "${tput[@]}"; do
+  IFS='|' read -r kind a b c d <<<"$r"
+  echo "| $kind | $a | $b | $c | $d |"
+done
