@@ -69,6 +69,36 @@ TEST(AsioTimerService, FiresOnTheLoop) {
   EXPECT_EQ(order, (std::vector<int>{1, 2}));
 }
 
+// Long timers armed a little apart (as users come up one after another) fire together on
+// the coalescing grid, never early and at most one grid step late; a short one stays exact.
+TEST(AsioTimerService, LongTimersArmedApartFireInOneWakeUp) {
+  boost::asio::io_context io;
+  AsioTimerService timers(io);
+  constexpr int kTimers = 200;
+  std::vector<TimePoint> due(kTimers), fired(kTimers);
+  for (int i = 0; i < kTimers; ++i) {
+    // Each armed 0.2 ms after the previous one: 40 ms between the first and the last.
+    const TimePoint armed = SteadyClock::now();
+    while (SteadyClock::now() - armed < std::chrono::microseconds(200)) {
+    }
+    due[i] = SteadyClock::now() + 1s;
+    timers.schedule(1s, [&fired, &timers, i] { fired[i] = timers.now(); });
+  }
+  TimePoint short_due = SteadyClock::now() + 30ms, short_fired{};
+  timers.schedule(30ms, [&] { short_fired = timers.now(); });
+  io.run_for(std::chrono::milliseconds(1500));
+  for (int i = 0; i < kTimers; ++i) {
+    ASSERT_NE(fired[i], TimePoint{}) << i;
+    EXPECT_GE(fired[i], due[i]) << i;
+    EXPECT_LE(fired[i] - due[i], AsioTimerService::kCoalesceGrid + 200ms) << i;  // loaded CI
+  }
+  EXPECT_GE(short_fired, short_due);
+  // The 200 long timers straddle at most one grid boundary: two wake-ups (one per grid
+  // step), plus the short timer's. Without coalescing it is one per timer, minus those
+  // that happened to be due together on a loaded machine.
+  EXPECT_LE(timers.wakeups(), 3u);
+}
+
 // The queue against a plain ordered model under random arming, cancelling (also of fired
 // and unknown ids, and of most timers so the heap is rebuilt) and time steps: the same
 // timers fire, in (deadline, arming) order, at their deadlines, and pending() agrees.
