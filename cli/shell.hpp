@@ -49,7 +49,7 @@ struct LiveOutput {
   // `page` shows whole lines through the terminal's pager (`---- More ----`, paging
   // state kept for the rest of the command) and returns false once the operator stopped
   // the listing (q, Ctrl+C) or the peer is gone. Unset: the command collects its output.
-  std::function<bool(const std::string&)> page;
+  std::function<bool(const std::string&)> page = {};
 };
 
 class CommandSession {
