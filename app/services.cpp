@@ -286,8 +286,18 @@ class ApplianceServices final : public Services,
     return out;
   }
   std::vector<vpdn::SessionStatus> l2tp_sessions() const override {
-    auto out = l2tp_ ? l2tp_->snapshot_sessions() : std::vector<vpdn::SessionStatus>{};
-    // A session in the kernel: its data no longer crosses the engine.
+    return with_kernel_counters(l2tp_ ? l2tp_->snapshot_sessions()
+                                      : std::vector<vpdn::SessionStatus>{});
+  }
+  std::size_t l2tp_session_count() const override { return l2tp_ ? l2tp_->session_count() : 0; }
+  std::vector<vpdn::SessionStatus> l2tp_sessions_after(std::uint16_t tunnel, std::uint16_t session,
+                                                       std::size_t limit) const override {
+    return with_kernel_counters(l2tp_ ? l2tp_->snapshot_sessions(tunnel, session, limit)
+                                      : std::vector<vpdn::SessionStatus>{});
+  }
+  // A session in the kernel: its data no longer crosses the engine.
+  std::vector<vpdn::SessionStatus> with_kernel_counters(
+      std::vector<vpdn::SessionStatus> out) const {
     if (kernel_)
       for (auto& s : out) {
         const aaa::Counters k = kernel_->data_counters({s.tunnel_local_id, s.local_id});

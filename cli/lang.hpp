@@ -27,8 +27,12 @@ std::string_view session_state_name(vpdn::SessionState s);  // "Wait-connect", .
 // answering the peer's StopCCN retransmissions) are neither counted nor listed, except by
 // verbose, which lists them after a count of their own.
 std::string render_l2tp_tunnels(const std::vector<vpdn::TunnelStatus>& tunnels, Detail detail);
-// `display l2tp session [statistics|verbose]`
+// `display l2tp session [statistics|verbose]`. The brief table has fixed column widths
+// (as Comware's), so that it can be printed in pages as the sessions are read: the count
+// and column titles first, then rows page by page.
 std::string render_l2tp_sessions(const std::vector<vpdn::SessionStatus>& sessions, Detail detail);
+std::string render_l2tp_session_head(std::size_t total);
+std::string render_l2tp_session_rows(const std::vector<vpdn::SessionStatus>& sessions);
 // `display l2tp statistics`
 std::string render_l2tp_statistics(const vpdn::L2tpStatistics& stats);
 // `display ip pool [NAME]` (name empty: all pools, no lease list). "" when NAME is unknown.

@@ -142,6 +142,20 @@ class Operations {
 
   virtual std::vector<vpdn::TunnelStatus> l2tp_tunnels() const = 0;
   virtual std::vector<vpdn::SessionStatus> l2tp_sessions() const = 0;
+  // `display l2tp session` on a terminal prints page by page: up to `limit` sessions after
+  // (tunnel, session) in l2tp_sessions() order ({0, 0}: from the first). The defaults cut
+  // the whole list; the daemon reads the engine one page at a time.
+  virtual std::size_t l2tp_session_count() const { return l2tp_sessions().size(); }
+  virtual std::vector<vpdn::SessionStatus> l2tp_sessions_after(std::uint16_t tunnel,
+                                                               std::uint16_t session,
+                                                               std::size_t limit) const {
+    std::vector<vpdn::SessionStatus> out;
+    for (auto& s : l2tp_sessions())
+      if (out.size() < limit &&
+          (s.tunnel_local_id > tunnel || (s.tunnel_local_id == tunnel && s.local_id > session)))
+        out.push_back(s);
+    return out;
+  }
   virtual vpdn::L2tpStatistics l2tp_statistics() const = 0;
   virtual std::vector<aaa::PoolStatus> ip_pools() const = 0;
   virtual std::vector<aaa::OnlineUser> online_users() const = 0;

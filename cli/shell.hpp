@@ -45,6 +45,11 @@ struct ExecResult {
 struct LiveOutput {
   std::function<void(const std::string&)> write;
   std::function<bool()> interrupted;
+  // Long listings (`display l2tp session` of 100,000 sessions) print as they are read:
+  // `page` shows whole lines through the terminal's pager (`---- More ----`, paging
+  // state kept for the rest of the command) and returns false once the operator stopped
+  // the listing (q, Ctrl+C) or the peer is gone. Unset: the command collects its output.
+  std::function<bool(const std::string&)> page = {};
 };
 
 class CommandSession {

@@ -101,7 +101,13 @@ AsioTimerService::~AsioTimerService() {
 }
 
 TimerService::Id AsioTimerService::schedule(Duration after, std::function<void()> fire) {
-  Id id = queue_.add(now() + after, std::move(fire));
+  TimePoint when = now() + after;
+  if (after >= kCoalesceFrom) {
+    const auto since = when.time_since_epoch();
+    const auto grid = std::chrono::duration_cast<Duration>(kCoalesceGrid);
+    when = TimePoint((since + grid - Duration(1)) / grid * grid);
+  }
+  Id id = queue_.add(when, std::move(fire));
   rearm();
   return id;
 }
@@ -123,6 +129,7 @@ void AsioTimerService::rearm() {
     if (alive.expired()) return;
     if (ec == boost::asio::error::operation_aborted) return;
     impl_->armed_for = TimePoint::max();
+    ++wakeups_;
     // Fire what is due; a callback may schedule or cancel other timers.
     for (int budget = 0; budget < 100000; ++budget) {
       auto fire = queue_.pop_due(now());

@@ -306,6 +306,13 @@ class L2tpEngine {
   // ---- operator surface (cli::Operations adapters) ----
   std::vector<TunnelStatus> snapshot_tunnels() const;
   std::vector<SessionStatus> snapshot_sessions() const;
+  // Up to `limit` sessions after (tunnel, session) in the order of snapshot_sessions() (by
+  // tunnel id, then session id); {0, 0} starts at the first. A display of 100,000 sessions
+  // reads them page by page, so it prints at once and holds the protocol thread only for
+  // the time one page takes.
+  std::vector<SessionStatus> snapshot_sessions(std::uint16_t after_tunnel,
+                                               std::uint16_t after_session,
+                                               std::size_t limit) const;
   std::optional<SessionStatus> session_status(SessionRef ref) const;
   L2tpStatistics statistics() const;
   // Zeroes the counters statistics() reports (messages, retransmits, drops, totals);

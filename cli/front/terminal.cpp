@@ -110,8 +110,10 @@ class Terminal {
     // as any other output to a slow peer.
     keys_.set_write_grace(kWriteGrace);
     // `ping`/`tracert` print each reply as it comes and stop on Ctrl+C.
-    session_.set_live_output({[this](const std::string& line) { live_line(line); },
-                              [this] { return live_interrupted(); }});
+    session_.set_live_output(
+        {[this](const std::string& line) { live_line(line); },
+         [this] { return live_interrupted(); },
+         [this](const std::string& text) { return print_paged(text) && !live_interrupted(); }});
   }
 
   ~Terminal() {
@@ -322,6 +324,7 @@ class Terminal {
   // Runs one line; true when the session is over.
   bool run_line(const std::string& raw) {
     drain_logs(false);  // what came while monitoring was off is not shown later
+    new_page();
     ExecResult result = execute(raw);
     // A question (`save`): ask it on its own line and give the typed answer to the session.
     for (int asked = 0; result.awaiting_answer && asked < 8; ++asked) {
@@ -335,6 +338,7 @@ class Terminal {
         if (stop_.load() || keys_.closed()) quit_ = true;
         answer = "N";
       }
+      new_page();
       result = execute(*answer);
     }
     // The last line is left open: the prompt ends it.
@@ -355,15 +359,25 @@ class Terminal {
     return result;
   }
 
-  // Shows text in pages of the session's screen-length. Returns false if the operator
-  // stopped it (or the peer went away). Without `end_line` the last line is left open.
+  // A command's output starts a new page (its first screenful shows without a stop).
+  void new_page() {
+    const std::uint32_t length = page_length();
+    page_ = length > 1 ? length - 1 : (length == 1 ? 1 : 0);
+    budget_ = page_;
+    paging_stopped_ = false;
+  }
+
+  // Shows text in pages of the session's screen-length, continuing the page of what the
+  // command printed before (LiveOutput::page). Returns false if the operator stopped it
+  // (or the peer went away); what the command prints after that is not shown. Without
+  // `end_line` the last line is left open.
   bool print_paged(const std::string& text, bool end_line = true) {
+    if (paging_stopped_) return false;
     if (text.empty()) return true;
     if (!at_line_start_) out("\r\n");
     auto lines = split_lines(text);
-    std::uint32_t length = page_length();
-    std::size_t page = length > 1 ? length - 1 : (length == 1 ? 1 : 0);
-    std::size_t budget = page;
+    const std::size_t page = page_;
+    std::size_t& budget = budget_;
     std::string chunk;
     for (std::size_t i = 0; i < lines.size(); ++i) {
       if (page != 0 && budget == 0) {
@@ -379,6 +393,7 @@ class Terminal {
         out("\r                \r");
         if (!k || *k == 'q' || *k == 'Q' || *k == 3) {
           if (!k) quit_ = true;
+          paging_stopped_ = true;
           return false;
         }
         budget = (*k == ' ') ? page : 1;
@@ -440,8 +455,11 @@ class Terminal {
   front::LineEditor editor_;
   std::shared_ptr<LogQueue> logs_;
   LogBus::SinkId sink_ = 0;
-  bool at_line_start_ = true;  // the last byte the peer got ended a line (or was "\r")
-  bool quit_ = false;          // the session is over or the peer is gone
+  std::size_t page_ = 0;         // lines per page (0: no paging), see new_page()
+  std::size_t budget_ = 0;       // lines left on the current page
+  bool paging_stopped_ = false;  // the operator ended this command's output
+  bool at_line_start_ = true;    // the last byte the peer got ended a line (or was "\r")
+  bool quit_ = false;            // the session is over or the peer is gone
   bool last_was_tab_ = false;
   // Tab cycling: the keywords it goes through and the line the last cycling Tab left.
   std::vector<std::string> cycle_words_;

@@ -8,6 +8,7 @@
 #include "cli/lang.hpp"
 #include "cli/lang/session.hpp"
 #include "common/log.hpp"
+#include "common/printable.hpp"
 
 namespace vpdnd::cli::lang {
 namespace {
@@ -118,6 +119,25 @@ void connection_selectors(Node& n, const Action& run) {
       .run(run);
 }
 
+// `display l2tp session` on a terminal: the count and titles at once, then the rows a page
+// of sessions at a time, each page read on the protocol thread by itself (so neither the
+// operator nor the sessions wait for a table of 100,000 rows to be built).
+void stream_sessions(Call& call) {
+  constexpr std::size_t kPage = 1000;
+  const auto& page = call.session.live_output().page;
+  const std::size_t total = on_engine(call, [](Operations& o) { return o.l2tp_session_count(); });
+  if (!page(terminal_safe(render_l2tp_session_head(total), true)) || total == 0) return;
+  std::uint16_t tunnel = 0, session = 0;
+  for (;;) {
+    auto list = on_engine(
+        call, [&](Operations& o) { return o.l2tp_sessions_after(tunnel, session, kPage); });
+    if (list.empty()) return;
+    tunnel = list.back().tunnel_local_id;
+    session = list.back().local_id;
+    if (!page(terminal_safe(render_l2tp_session_rows(list), true)) || list.size() < kPage) return;
+  }
+}
+
 void add_display(Node& r) {
   Node& d = r.kw("display", "Display current system information");
   d.kw("current-configuration", "The running configuration").run([](Call& call) {
@@ -152,8 +172,10 @@ void add_display(Node& r) {
   };
   details(l2tp.kw("tunnel", "L2TP tunnels"), "Every detail of each tunnel", tunnels);
   auto sessions = [](Call& call) {
+    const Detail detail = detail_of(call);
+    if (detail == Detail::brief && call.session.live_output().page) return stream_sessions(call);
     auto list = on_engine(call, [](Operations& o) { return o.l2tp_sessions(); });
-    call.print(render_l2tp_sessions(list, detail_of(call)));
+    call.print(render_l2tp_sessions(list, detail));
   };
   details(l2tp.kw("session", "L2TP sessions"), "Every detail of each session", sessions);
   l2tp.kw("statistics", "L2TP message and drop counters").run([](Call& call) {

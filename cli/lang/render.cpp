@@ -1,5 +1,6 @@
 // Display renderers: snapshot -> text (cli/lang.hpp). V5 layouts, one space indent.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -173,16 +174,39 @@ std::string render_l2tp_sessions(const std::vector<vpdn::SessionStatus>& session
     }
     return out;
   }
-  std::vector<std::vector<std::string>> rows;
+  return render_l2tp_session_head(sessions.size()) + render_l2tp_session_rows(sessions);
+}
+
+namespace {
+// Widths hold the longest usual value and two spaces ("Virtual-Template1:65535"); a longer
+// value pushes its row's next cells right rather than widening the whole table.
+constexpr std::array<std::size_t, 6> kSessionColumns{10, 11, 10, 14, 25, kCellWidth + 2};
+std::string session_line(const std::array<std::string, 7>& cells) {
+  std::string s = " ";
+  for (std::size_t i = 0; i < kSessionColumns.size(); ++i) s += pad(cells[i], kSessionColumns[i]);
+  s += cells.back();
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s + "\n";
+}
+}  // namespace
+
+std::string render_l2tp_session_head(std::size_t total) {
+  std::string out = " Total session = " + std::to_string(total) + "\n";
+  if (total == 0) return out;
+  return out + "\n" +
+         session_line(
+             {"LocalSID", "RemoteSID", "LocalTID", "State", "Interface", "User", "Address"});
+}
+
+std::string render_l2tp_session_rows(const std::vector<vpdn::SessionStatus>& sessions) {
+  std::string out;
+  out.reserve(sessions.size() * 100);
   for (auto& s : sessions)
-    rows.push_back({std::to_string(s.local_id), std::to_string(s.remote_id),
-                    std::to_string(s.tunnel_local_id), std::string(session_state_name(s.state)),
-                    s.interface.empty() ? "-" : s.interface,
-                    s.user.empty() ? "-" : printable(s.user, kCellWidth),
-                    s.address ? s.address->to_string() : "-"});
-  out +=
-      "\n" + table({"LocalSID", "RemoteSID", "LocalTID", "State", "Interface", "User", "Address"},
-                   rows, " ");
+    out += session_line(
+        {std::to_string(s.local_id), std::to_string(s.remote_id), std::to_string(s.tunnel_local_id),
+         std::string(session_state_name(s.state)), s.interface.empty() ? "-" : s.interface,
+         s.user.empty() ? "-" : printable(s.user, kCellWidth),
+         s.address ? s.address->to_string() : "-"});
   return out;
 }
 

@@ -56,6 +56,14 @@ class FakeSession final : public CommandSession {
       prompt_ = prompt_ == "[VPDN-l2tp1]" ? "[VPDN]" : "<VPDN>";
     } else if (t == "long") {
       for (int i = 1; i <= 20; ++i) r.output += "line" + std::to_string(i) + "\n";
+    } else if (t == "stream") {
+      // Prints as it goes, four pieces of five lines, as `display l2tp session` does.
+      for (int piece = 0; piece < 4; ++piece) {
+        std::string text;
+        for (int i = 1; i <= 5; ++i) text += "row" + std::to_string(piece * 5 + i) + "\n";
+        ++stream_pieces_;
+        if (!live_.page || !live_.page(text)) break;
+      }
     } else if (t.rfind("screen ", 0) == 0) {
       terminal_.screen_length = static_cast<std::uint32_t>(std::stoul(t.substr(7)));
     } else if (t == "monitor") {
@@ -90,6 +98,11 @@ class FakeSession final : public CommandSession {
     return {};
   }
   const TerminalSettings& terminal() const override { return terminal_; }
+  void set_live_output(LiveOutput live) override { live_ = std::move(live); }
+  int stream_pieces() const {
+    std::lock_guard lock(mutex_);
+    return stream_pieces_;
+  }
 
   std::vector<std::string> lines() const {
     std::lock_guard lock(mutex_);
@@ -112,6 +125,8 @@ class FakeSession final : public CommandSession {
   mutable std::vector<std::string> helps_;
   mutable std::vector<std::string> completes_;
   TerminalSettings terminal_;
+  LiveOutput live_;
+  int stream_pieces_ = 0;
 };
 
 class BridgeTest : public ::testing::Test {
@@ -402,6 +417,22 @@ TEST_F(BridgeTest, LongOutputIsPagedByScreenLength) {
   ASSERT_TRUE(client_.sends("screen 0\r", "<VPDN>"));
   ASSERT_TRUE(client_.sends("long\r", "line20"));
   EXPECT_EQ(client_.since_mark().find("More"), std::string::npos);
+}
+
+// Output a command prints as it reads (LiveOutput::page) is paged as one listing: the
+// page runs on across the pieces, and `q` stops the command reading further.
+TEST_F(BridgeTest, StreamedOutputIsPagedAsOneListing) {
+  ASSERT_TRUE(client_.sends("screen 8\r", "<VPDN>"));
+  ASSERT_TRUE(client_.sends("stream\r", "row7"));
+  ASSERT_TRUE(client_.expect("  ---- More ----"));
+  EXPECT_EQ(client_.since_mark().find("row8"), std::string::npos) << client_.all();
+  ASSERT_TRUE(client_.sends("q", "<VPDN>"));
+  EXPECT_EQ(client_.all().find("row8"), std::string::npos) << client_.all();
+  EXPECT_EQ(session_.stream_pieces(), 2);
+  ASSERT_TRUE(client_.sends("screen 0\r", "<VPDN>"));
+  ASSERT_TRUE(client_.sends("stream\r", "row20"));
+  ASSERT_TRUE(client_.expect("<VPDN>"));
+  EXPECT_EQ(session_.stream_pieces(), 6);
 }
 
 TEST_F(BridgeTest, MonitoredDebugLinesReachTheTerminal) {

@@ -11,6 +11,70 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+// On a terminal `display l2tp session` prints the count and the titles at once, then the
+// rows a page of 1,000 sessions at a time, each page read by itself: the first lines do
+// not wait for a table of 100,000 rows. The text is the one a collected listing has, and
+// once the operator stops the listing no further page is read.
+class PagedOperations : public FakeOperations {
+ public:
+  mutable std::size_t session_pages_read = 0;
+  std::vector<vpdn::SessionStatus> l2tp_sessions_after(std::uint16_t tunnel, std::uint16_t session,
+                                                       std::size_t limit) const override {
+    ++session_pages_read;
+    return Operations::l2tp_sessions_after(tunnel, session, limit);
+  }
+};
+
+TEST(SessionPaging, SessionTablePrintsPageByPageOnATerminal) {
+  Engine engine;
+  engine.start();
+  config::ConfigStore store;
+  PagedOperations ops;
+  ShellContext context{engine, store, ops, ""};
+  for (int i = 0; i < 2500; ++i) {
+    vpdn::SessionStatus st;
+    st.tunnel_local_id = static_cast<std::uint16_t>(100 + i / 700);
+    st.local_id = static_cast<std::uint16_t>(1 + i % 700);
+    st.remote_id = st.local_id;
+    st.state = vpdn::SessionState::established;
+    st.interface = "Virtual-Template1:" + std::to_string(st.local_id);
+    st.user = "user" + std::to_string(i);
+    st.address = Ipv4{0x0ac80000u + static_cast<std::uint32_t>(i)};
+    ops.sessions.push_back(st);
+  }
+  auto s = make_command_session(context, SessionOrigin::console);
+  std::vector<std::string> pages;
+  bool go_on = true;
+  s->set_live_output({[](const std::string&) {}, [] { return false; },
+                      [&](const std::string& text) {
+                        pages.push_back(text);
+                        return go_on;
+                      }});
+  auto r = s->execute("display l2tp session");
+  ASSERT_TRUE(r.ok) << r.output;
+  ASSERT_EQ(pages.size(), 4u);  // count and titles, then 1,000 + 1,000 + 500 rows
+  EXPECT_EQ(pages[0],
+            " Total session = 2500\n\n LocalSID  RemoteSID  LocalTID  State         "
+            "Interface                User                      Address\n");
+  EXPECT_EQ(ops.session_pages_read, 3u);
+  std::string streamed = pages[0] + pages[1] + pages[2] + pages[3] + r.output;
+  EXPECT_EQ(streamed, render_l2tp_sessions(ops.sessions, Detail::brief));
+  EXPECT_EQ(std::count(pages[1].begin(), pages[1].end(), '\n'), 1000);
+
+  pages.clear();
+  ops.session_pages_read = 0;
+  go_on = false;  // `q` at the first ---- More ----
+  r = s->execute("display l2tp session");
+  EXPECT_EQ(pages.size(), 1u);
+  EXPECT_EQ(ops.session_pages_read, 0u);
+
+  s->set_live_output({});  // a file or a script: collected as before
+  r = s->execute("display l2tp session");
+  EXPECT_EQ(r.output, render_l2tp_sessions(ops.sessions, Detail::brief));
+  s.reset();
+  engine.stop();
+}
+
 TEST_F(ShellTest, ResetL2tpStatisticsZeroesWhatDisplayShows) {
   ops.stats.messages_in["SCCRQ"] = 4;
   ops.stats.drops["bad length"] = 2;

@@ -118,10 +118,12 @@ TEST(Render, SessionTable) {
       out,
       " Total session = 2\n"
       "\n"
-      " LocalSID  RemoteSID  LocalTID  State         Interface            User            Address\n"
-      " 21        7          13006     Established   Virtual-Template1:0  alice@corp.com  "
-      "192.168.0.10\n"
-      " 3         7          13006     Wait-connect  Virtual-Template1:0  -               -\n");
+      " LocalSID  RemoteSID  LocalTID  State         Interface                User      "
+      "                Address\n"
+      " 21        7          13006     Established   Virtual-Template1:0      alice@corp.com  "
+      "          192.168.0.10\n"
+      " 3         7          13006     Wait-connect  Virtual-Template1:0      -             "
+      "            -\n");
   std::string v = render_l2tp_sessions({session_status()}, Detail::verbose);
   EXPECT_THAT(v, HasSubstr("  User: alice@corp.com, authentication: proxy CHAP\n"));
   EXPECT_THAT(v, HasSubstr("  Address: 192.168.0.10\n"));

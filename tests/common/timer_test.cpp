@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <map>
 #include <random>
+#include <set>
 #include <vector>
 
 namespace vpdnd {
@@ -67,6 +68,45 @@ TEST(AsioTimerService, FiresOnTheLoop) {
   timers.cancel(gone);
   io.run_for(std::chrono::milliseconds(200));
   EXPECT_EQ(order, (std::vector<int>{1, 2}));
+}
+
+// Long timers armed a little apart (as users come up one after another) fire together on
+// the coalescing grid: one wake-up per grid step their deadlines fall in (plus one for a
+// short timer, which stays exact), never early.
+TEST(AsioTimerService, LongTimersArmedApartFireInOneWakeUpPerGridStep) {
+  boost::asio::io_context io;
+  AsioTimerService timers(io);
+  constexpr int kTimers = 200;
+  std::vector<TimePoint> due(kTimers), fired(kTimers);
+  std::set<Duration::rep> steps;  // grid steps the deadlines fall in
+  int count = 0;
+  const auto grid = std::chrono::duration_cast<Duration>(AsioTimerService::kCoalesceGrid);
+  for (int i = 0; i < kTimers; ++i) {
+    // Each armed 0.2 ms after the previous one: 40 ms from the first to the last.
+    const TimePoint armed = SteadyClock::now();
+    while (SteadyClock::now() - armed < std::chrono::microseconds(200)) {
+    }
+    due[i] = SteadyClock::now() + 1s;
+    steps.insert((due[i].time_since_epoch() + grid - Duration(1)) / grid);
+    timers.schedule(1s, [&, i] {
+      fired[i] = timers.now();
+      ++count;
+    });
+  }
+  TimePoint short_due = SteadyClock::now() + 30ms, short_fired{};
+  timers.schedule(30ms, [&] {
+    short_fired = timers.now();
+    ++count;
+  });
+  const TimePoint limit = SteadyClock::now() + 20s;  // a loaded CI machine
+  while (count < kTimers + 1 && SteadyClock::now() < limit) io.run_for(50ms);
+  ASSERT_EQ(count, kTimers + 1);
+  for (int i = 0; i < kTimers; ++i) EXPECT_GE(fired[i], due[i]) << i;
+  EXPECT_GE(short_fired, short_due);
+  // Without coalescing: one wake-up per timer (fewer only where a starved loop found
+  // several due at once).
+  EXPECT_LE(timers.wakeups(), steps.size() + 1) << steps.size() << " grid steps";
+  EXPECT_LT(steps.size(), static_cast<std::size_t>(kTimers / 4));
 }
 
 // The queue against a plain ordered model under random arming, cancelling (also of fired

@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -44,6 +45,10 @@ class LabLns : public vpdn::SessionHandler {
     ++incoming;
     tunnel_ids_.insert(s.ref.tunnel);
     distinct_tunnels = tunnel_ids_.size();
+    {
+      std::lock_guard lock(names_mutex_);
+      peer_names_[s.ref.tunnel] = s.peer_name;
+    }
     auto sess = std::make_unique<Sess>();
     sess->lns = this;
     sess->ref = s.ref;
@@ -71,6 +76,12 @@ class LabLns : public vpdn::SessionHandler {
     if (it != sessions_.end() && it->second->ppp) it->second->ppp->receive(frame);
   }
   void count_tunnels() { tunnels = engine_->tunnel_count(); }
+  std::set<std::string> peer_names() {
+    std::lock_guard lock(names_mutex_);
+    std::set<std::string> out;
+    for (auto& [t, n] : peer_names_) out.insert(n);
+    return out;
+  }
 
  private:
   struct Sess : PppLowerLayer, PppListener {
@@ -98,6 +109,8 @@ class LabLns : public vpdn::SessionHandler {
   LabPool pool_;
   std::unique_ptr<vpdn::L2tpEngine> engine_;
   std::set<std::uint16_t> tunnel_ids_;
+  std::mutex names_mutex_;
+  std::map<std::uint16_t, std::string> peer_names_;  // Host Name by tunnel
   std::map<vpdn::SessionRef, std::unique_ptr<Sess>> sessions_;
 };
 
@@ -167,6 +180,19 @@ TEST_F(DialL2tp, UsersSpreadOverSeveralTunnels) {
       << out;
   EXPECT_EQ(summary(out)["established"], "8") << out;
   EXPECT_EQ(lns_->distinct_tunnels.load(), 4u) << out;
+}
+
+// --hostname with {t}: each tunnel introduces itself by its own number, so that an LNS can
+// map the tunnels to different l2tp-groups (and templates, and pools).
+TEST_F(DialL2tp, HostNamePerTunnel) {
+  start(false, 23106);
+  std::string out;
+  EXPECT_EQ(dial("--l2tp 127.0.0.1:23106 --user 'u{n}' --password pw --count 6 --tunnels 3 "
+                 "--hostname 'lac{t}' --rate 500 --hold 0.5",
+                 out),
+            0)
+      << out;
+  EXPECT_EQ(lns_->peer_names(), (std::set<std::string>{"lac1", "lac2", "lac3"})) << out;
 }
 
 TEST_F(DialL2tp, WithoutTunnelAuthentication) {

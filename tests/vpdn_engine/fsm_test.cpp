@@ -963,6 +963,33 @@ TEST_F(RawPeer, ReorderedCallsAreQueuedAndProcessedInOrder) {
   EXPECT_EQ(lns.engine->session_count(), 2u);
 }
 
+// A second ICRQ for a peer session that already has a call is dropped, also on a tunnel
+// large enough for the peer session ids to be indexed; once that call ends, the id is free
+// for a new call again.
+TEST_F(RawPeer, DuplicateIcrqIsDroppedOnALargeTunnelAndTheIdIsFreeAfterItsCall) {
+  auto tid = establish();
+  ASSERT_NE(tid, 0);
+  auto icrq = [&](std::uint16_t sid) {
+    auto m = ControlMessage::make(MessageType::icrq, tid);
+    m.add_u16(AvpType::assigned_session_id, sid).add_u32(AvpType::call_serial_number, sid);
+    return m;
+  };
+  const std::size_t before = lns.engine->session_count();
+  for (std::uint16_t sid = 1000; sid < 1100; ++sid) send(icrq(sid));
+  ASSERT_EQ(lns.engine->session_count(), before + 100);
+  send(icrq(1050));
+  EXPECT_EQ(lns.engine->statistics().drops["duplicate ICRQ"], 1u);
+  EXPECT_EQ(lns.engine->session_count(), before + 100);
+  auto cdn = ControlMessage::make(MessageType::cdn, tid, 0);
+  cdn.add_result_code(ResultCode{cdn_result::administrative, std::nullopt, {}})
+      .add_u16(AvpType::assigned_session_id, 1050);
+  send(cdn);
+  EXPECT_EQ(lns.engine->session_count(), before + 99);
+  send(icrq(1050));
+  EXPECT_EQ(lns.engine->session_count(), before + 100);
+  EXPECT_EQ(lns.engine->statistics().drops["duplicate ICRQ"], 1u);
+}
+
 TEST_F(RawPeer, UnknownMandatoryAvpInSccrqAnswersStopCcn) {
   auto m = sccrq(100);
   Avp bogus;

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "common/log.hpp"
@@ -162,6 +163,7 @@ class Dialer {
   void progress(bool final_line);
   void shutdown(std::string_view why);
   void maybe_finish();
+  void drain();  // StopCCN on every tunnel (bounded), then the loop ends
 
   Options o_;
   asio::io_context io_;
@@ -173,10 +175,16 @@ class Dialer {
 #ifdef VPDN_DIAL_HAVE_L2TP
   config::RunningConfig l2tp_config_;
   std::unique_ptr<vpdn::OsRandom> random_;
-  // One per --tunnels: an engine, and the users on it by session.
+  // One per --tunnels: an engine, and the users on it by session (hashed: every data
+  // message of 100,000 users is looked up here).
+  struct RefHash {
+    std::size_t operator()(vpdn::SessionRef r) const noexcept {
+      return std::size_t{r.tunnel} << 16 | r.session;
+    }
+  };
   struct Engine final : vpdn::SessionHandler {
     std::unique_ptr<vpdn::L2tpEngine> engine;
-    std::map<vpdn::SessionRef, User*> by_ref;
+    std::unordered_map<vpdn::SessionRef, User*, RefHash> by_ref;
     // SessionHandler: we are only ever the LAC side.
     bool on_incoming_session(const vpdn::IncomingSession&) override { return false; }
     void on_session_down(vpdn::SessionRef ref, const vpdn::SessionEnd& end) override;
@@ -239,7 +247,7 @@ void User::dial() {
   } else {
     req.authenticate = false;
   }
-  req.host_name = o.hostname;
+  req.host_name = host_name(o.hostname, static_cast<unsigned>(d_.engine_of(number_)) + 1);
   req.user = name_;
   req.interface = "vpdn-dial";
   req.calling_number = std::to_string(number_);
@@ -431,7 +439,7 @@ ppp::SessionConfig Dialer::ppp_config(const User& u) const {
   if (o_.auth == AuthPreference::mschap) c.auth_methods = {ppp::AuthMethod::mschap_v1};
   if (o_.auth == AuthPreference::mschapv2) c.auth_methods = {ppp::AuthMethod::mschap_v2};
   c.request_dns = true;
-  c.echo_interval = 10s;
+  c.echo_interval = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(o_.echo_s));
   c.tag = "dial " + std::to_string(u.number());
   return c;
 }
@@ -454,7 +462,7 @@ Status<std::string> Dialer::open_access() {
     return {};
   }
 #ifdef VPDN_DIAL_HAVE_L2TP
-  l2tp_config_.sysname = o_.hostname;
+  l2tp_config_.sysname = host_name(o_.hostname, 1);
   l2tp_config_.l2tp.enabled = true;
   random_ = std::make_unique<vpdn::OsRandom>();
   // Built in place: the engines hold their Engine as handler.
@@ -607,11 +615,13 @@ void Dialer::shutdown(std::string_view why) {
       u->abort("stopped while dialing");
   }
   // Bounded: PPP Terminate waits up to its restart timer; do not wait longer than 5 s.
+  // Calls still open then end with their tunnels (StopCCN), so the LNS frees them at once
+  // instead of after its echo or Hello timeouts.
   auto limit = std::make_shared<asio::steady_timer>(io_, std::chrono::seconds(5));
   limit->async_wait([this, limit](const boost::system::error_code& ec) {
     if (!ec && !stopped_) {
       stopped_ = true;
-      io_.stop();
+      drain();
     }
   });
   maybe_finish();
@@ -623,22 +633,23 @@ void Dialer::maybe_finish() {
   if (!all_done) return;
   stopped_ = true;
   // Let PADT/CDN/StopCCN go out before the loop ends.
-  auto drain = [this] {
+  asio::post(io_, [this] { drain(); });
+}
+
+void Dialer::drain() {
 #ifdef VPDN_DIAL_HAVE_L2TP
-    if (!l2tp_.empty()) {
-      engines_running_ = l2tp_.size();
-      for (auto& e : l2tp_)
-        e.engine->shutdown(
-            [this] {
-              if (--engines_running_ == 0) io_.stop();
-            },
-            std::chrono::seconds(2));
-      return;
-    }
+  if (!l2tp_.empty()) {
+    engines_running_ = l2tp_.size();
+    for (auto& e : l2tp_)
+      e.engine->shutdown(
+          [this] {
+            if (--engines_running_ == 0) io_.stop();
+          },
+          std::chrono::seconds(2));
+    return;
+  }
 #endif
-    asio::post(io_, [this] { io_.stop(); });
-  };
-  asio::post(io_, drain);
+  asio::post(io_, [this] { io_.stop(); });
 }
 
 int Dialer::run() {

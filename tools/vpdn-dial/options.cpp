@@ -21,6 +21,8 @@ const char* kUsage =
     "  --hold SECONDS       keep each session up this long, then hang up (default 0;\n"
     "                       -1 = until SIGINT/SIGTERM)\n"
     "  --timeout SECONDS    setup time limit per user (default 30)\n"
+    "  --echo SECONDS       LCP Echo-Request interval of each user (default 10; 0 = none,\n"
+    "                       as clients that never probe; the peer's echoes are answered)\n"
     "  --chap | --pap | --mschap | --mschapv2\n"
     "                       allowed authentication (the PPP client Naks the others;\n"
     "                       MS-CHAP-V2 checks the server's authenticator response)\n"
@@ -31,7 +33,7 @@ const char* kUsage =
     "  --service NAME       PPPoE Service-Name (default any)\n"
     "  --first-mac N        first emulated MAC index (default 1): 02:76:64:00:00:01 ...\n"
     "  --secret S           L2TP tunnel authentication secret\n"
-    "  --hostname NAME      L2TP Host Name (default vpdn-dial)\n"
+    "  --hostname NAME      L2TP Host Name, {t} = tunnel number (default vpdn-dial)\n"
     "  --local-port P       local UDP port for L2TP (default ephemeral)\n"
     "  --tunnels N          spread the users over N tunnels from N UDP ports (--l2tp;\n"
     "                       --local-port P, P+1, ... or ephemeral; default 1)\n"
@@ -57,14 +59,24 @@ bool number(std::string_view s, T& out) {
 }
 }  // namespace
 
-std::string user_name(const std::string& pattern, unsigned n) {
+namespace {
+std::string substitute(const std::string& pattern, std::string_view key, unsigned n) {
   std::string out = pattern;
-  for (std::size_t at = out.find("{n}"); at != std::string::npos; at = out.find("{n}", at)) {
-    std::string num = std::to_string(n);
-    out.replace(at, 3, num);
+  const std::string num = std::to_string(n);
+  for (std::size_t at = out.find(key); at != std::string::npos; at = out.find(key, at)) {
+    out.replace(at, key.size(), num);
     at += num.size();
   }
   return out;
+}
+}  // namespace
+
+std::string user_name(const std::string& pattern, unsigned n) {
+  return substitute(pattern, "{n}", n);
+}
+
+std::string host_name(const std::string& pattern, unsigned t) {
+  return substitute(pattern, "{t}", t);
 }
 
 std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
@@ -172,6 +184,9 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
     } else if (a == "--tunnels") {
       if (!value(v) || !number(v, o.tunnels) || o.tunnels == 0 || o.tunnels > 4096)
         return fail("--tunnels needs a number from 1 to 4096");
+    } else if (a == "--echo") {
+      if (!value(v) || !number(v, o.echo_s) || o.echo_s < 0 || o.echo_s > 3600)
+        return fail("--echo needs seconds from 0 to 3600");
     } else if (a == "--quiet") {
       o.quiet = true;
     } else {

@@ -111,12 +111,25 @@ std::vector<TunnelStatus> L2tpEngine::Impl::snapshot_tunnels() const {
 }
 
 std::vector<SessionStatus> L2tpEngine::Impl::snapshot_sessions() const {
+  return snapshot_sessions(0, 0, SIZE_MAX);
+}
+
+std::vector<SessionStatus> L2tpEngine::Impl::snapshot_sessions(std::uint16_t after_tunnel,
+                                                               std::uint16_t after_session,
+                                                               std::size_t limit) const {
   std::vector<SessionStatus> out;
+  std::vector<const Session*> ss;
   for (auto* t : sorted_tunnels()) {
-    std::vector<const Session*> ss;
-    for (auto& [id, s] : t->sessions) ss.push_back(s.get());
-    std::sort(ss.begin(), ss.end(), [](auto* a, auto* b) { return a->local_id < b->local_id; });
-    for (auto* s : ss) out.push_back(session_status(*t, *s));
+    if (out.size() >= limit) break;
+    if (t->local_id < after_tunnel) continue;
+    const std::uint16_t after = t->local_id == after_tunnel ? after_session : 0;
+    ss.clear();
+    for (auto& [id, s] : t->sessions)
+      if (s->local_id > after) ss.push_back(s.get());
+    const std::size_t take = std::min(ss.size(), limit - out.size());
+    std::partial_sort(ss.begin(), ss.begin() + static_cast<std::ptrdiff_t>(take), ss.end(),
+                      [](auto* a, auto* b) { return a->local_id < b->local_id; });
+    for (std::size_t i = 0; i < take; ++i) out.push_back(session_status(*t, *ss[i]));
   }
   return out;
 }

@@ -126,6 +126,11 @@ std::vector<TunnelStatus> L2tpEngine::snapshot_tunnels() const {
 std::vector<SessionStatus> L2tpEngine::snapshot_sessions() const {
   return impl_->snapshot_sessions();
 }
+std::vector<SessionStatus> L2tpEngine::snapshot_sessions(std::uint16_t after_tunnel,
+                                                         std::uint16_t after_session,
+                                                         std::size_t limit) const {
+  return impl_->snapshot_sessions(after_tunnel, after_session, limit);
+}
 std::optional<SessionStatus> L2tpEngine::session_status(SessionRef ref) const {
   Tunnel* t = impl_->tunnel(ref.tunnel);
   if (!t) return std::nullopt;

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <array>
+#include <bitset>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -180,6 +181,11 @@ struct Tunnel : TransportSink {
   TimerSlot idle_timer;      // established with no session: cleared when it fires
   std::uint32_t idle_s = 0;  // the `tunnel timer idle` it was last checked against
   std::unordered_map<std::uint16_t, std::unique_ptr<Session>> sessions;
+  // The peer's session ids of our LNS sessions, for the duplicate-ICRQ check: made (8 KiB)
+  // once the tunnel carries kPeerSidIndexFrom sessions; a smaller tunnel is scanned. A scan
+  // per ICRQ made setting up N calls on one tunnel cost N^2 / 2 session visits.
+  static constexpr std::size_t kPeerSidIndexFrom = 64;
+  std::unique_ptr<std::bitset<65536>> peer_sids;
   std::uint32_t next_call_serial = 1;
 
   HidingContext hiding() const { return HidingContext{secret}; }
@@ -219,6 +225,8 @@ class L2tpEngine::Impl {
   bool graveyard_ids_contains(std::uint16_t id) const;
   std::uint16_t allocate_session_id(const Tunnel& t);
   void count_session(Tunnel& t, Session& s);
+  // An LNS session of `t` already answers this peer session id.
+  bool peer_sid_in_use(Tunnel& t, std::uint16_t peer_sid);
   void forget_session_counts(Tunnel& t, Session& s);
 
   // ---- config (config.cpp) ----
@@ -360,6 +368,9 @@ class L2tpEngine::Impl {
   std::vector<const Tunnel*> sorted_tunnels() const;
   std::vector<TunnelStatus> snapshot_tunnels() const;
   std::vector<SessionStatus> snapshot_sessions() const;
+  std::vector<SessionStatus> snapshot_sessions(std::uint16_t after_tunnel,
+                                               std::uint16_t after_session,
+                                               std::size_t limit) const;
   L2tpStatistics statistics() const;
   void reset_statistics();
 

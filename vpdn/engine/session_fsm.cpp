@@ -226,11 +226,10 @@ void L2tpEngine::Impl::on_icrq(Tunnel& t, const ControlMessage& m) {
     return;
   }
   // A second ICRQ for the same peer session (the peer gave up and retried): ignore.
-  for (auto& [sid, s] : t.sessions)
-    if (s->remote_id == *peer_sid && !s->is_lac) {
-      drop("duplicate ICRQ");
-      return;
-    }
+  if (peer_sid_in_use(t, *peer_sid)) {
+    drop("duplicate ICRQ");
+    return;
+  }
   if (t.originator && !t.virtual_template) {
     // An LNS calling into our LAC tunnel; we only terminate calls on LNS-role tunnels.
     refuse_call(

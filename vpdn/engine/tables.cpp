@@ -58,6 +58,19 @@ void L2tpEngine::Impl::count_session(Tunnel& t, Session& s) {
   ++session_total_;
   ++group_sessions_[t.group];
   ++sid_use_[s.local_id];
+  if (t.peer_sids && !s.is_lac) t.peer_sids->set(s.remote_id);
+}
+
+bool L2tpEngine::Impl::peer_sid_in_use(Tunnel& t, std::uint16_t peer_sid) {
+  if (!t.peer_sids && t.sessions.size() >= Tunnel::kPeerSidIndexFrom) {
+    t.peer_sids = std::make_unique<std::bitset<65536>>();
+    for (auto& [sid, s] : t.sessions)
+      if (!s->is_lac) t.peer_sids->set(s->remote_id);
+  }
+  if (t.peer_sids) return t.peer_sids->test(peer_sid);
+  for (auto& [sid, s] : t.sessions)
+    if (s->remote_id == peer_sid && !s->is_lac) return true;
+  return false;
 }
 
 void L2tpEngine::Impl::forget_session_counts(Tunnel& t, Session& s) {
@@ -65,6 +78,7 @@ void L2tpEngine::Impl::forget_session_counts(Tunnel& t, Session& s) {
   auto it = group_sessions_.find(t.group);
   if (it != group_sessions_.end() && it->second) --it->second;
   if (sid_use_[s.local_id]) --sid_use_[s.local_id];
+  if (t.peer_sids && !s.is_lac) t.peer_sids->reset(s.remote_id);
   if (s.state == SessionState::established && sessions_up_) --sessions_up_;
   if (s.lac) by_handle_.erase(s.lac->handle);
 }
