@@ -237,13 +237,13 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
       up_ = false;
     }
     if (aaa_session_) {
-      owner_.aaa_.close_session(aaa_session_,
-                                has_cause_override_ ? cause_override_ : terminate_cause(reason));
+      owner_.aaa_.close_session(
+          aaa_session_, has_cause_override_ ? cause_override_ : down_causes(reason).terminate);
       aaa_session_ = 0;
     }
     if (!l2tp_down_) {
       l2tp_down_ = true;
-      owner_.l2tp_.hang_up(id_, hangup_cause(reason));
+      owner_.l2tp_.hang_up(id_, down_causes(reason).hangup);
     }
     // Before PPP is up (e.g. the LAC's proxy authentication refused) the name is the one the
     // peer claimed, still unverified.
@@ -431,11 +431,7 @@ LnsCalls::LnsCalls(config::ConfigStore& store, TimerService& timers, aaa::Aaa& a
 LnsCalls::~LnsCalls() {
   // Quiet end: no CDNs (the engine owner decides about the wire), but accounting and leases
   // are closed by each Call's teardown.
-  std::vector<SessionRef> ids = sorted_ids();
-  for (auto id : ids) {
-    auto it = calls_.find(id);
-    if (it != calls_.end()) it->second->l2tp_gone();
-  }
+  for_each_call(calls_, sorted_ids(), [](Call& c) { c.l2tp_gone(); });
   // Only now: the teardown above parks calls again.
   graveyard_.clear();
 }
@@ -464,9 +460,7 @@ void LnsCalls::on_l2tp_data(SessionRef call, ByteView frame) {
 }
 
 void LnsCalls::on_call_down(SessionRef call, aaa::TerminateCause cause) {
-  auto it = calls_.find(call);
-  if (it == calls_.end()) return;
-  it->second->l2tp_gone(cause);
+  with_call(calls_, call, [&](Call& c) { c.l2tp_gone(cause); });
 }
 
 void LnsCalls::on_tun_packet(std::uint16_t vt, ByteView packet) {
@@ -493,18 +487,11 @@ void LnsCalls::on_tun_packet(std::uint16_t vt, ByteView packet) {
 }
 
 void LnsCalls::close_all() {
-  std::vector<SessionRef> ids = sorted_ids();
-  for (auto id : ids) {
-    auto it = calls_.find(id);
-    if (it != calls_.end()) it->second->shutdown();
-  }
+  for_each_call(calls_, sorted_ids(), [](Call& c) { c.shutdown(); });
 }
 
 bool LnsCalls::close(SessionRef call) {
-  auto it = calls_.find(call);
-  if (it == calls_.end()) return false;
-  it->second->close();
-  return true;
+  return with_call(calls_, call, [](Call& c) { c.close(); });
 }
 
 bool LnsCalls::set_session_timeout(SessionRef call, std::optional<Duration> remaining) {
