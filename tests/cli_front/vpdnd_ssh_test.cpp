@@ -180,7 +180,7 @@ TEST_F(VpdndSsh, PasswordLoginGetsTheComwareShell) {
   ASSERT_TRUE(t.expect("Display current system information")) << t.all();
   t.send("\x15");  // Ctrl+U
   t.send("display ssh ser\t");
-  ASSERT_TRUE(t.expect("server ")) << t.all();  // libcli redraws the word it completed
+  ASSERT_TRUE(t.expect("server ")) << t.all();  // the line editor completes the word in place
   t.send("session\r");
   ASSERT_TRUE(t.expect("Established")) << t.all();
   ASSERT_TRUE(t.expect("admin")) << t.all();
