@@ -463,12 +463,7 @@ void LacCalls::on_access_up(const AccessCall& call) {
 }
 
 void LacCalls::on_access_frame(AccessId id, ByteView frame) {
-  auto it = calls_.find(id);
-  if (it == calls_.end()) {
-    ++counters_.drop_unknown;
-    return;
-  }
-  it->second->from_user(frame);
+  if (!with_call(calls_, id, [&](Call& c) { c.from_user(frame); })) ++counters_.drop_unknown;
 }
 
 void LacCalls::on_access_down(AccessId id) {
@@ -523,10 +518,7 @@ std::vector<LacCallStatus> LacCalls::status() const {
 }
 
 void LacCalls::finished(AccessId id) {
-  auto it = calls_.find(id);
-  if (it == calls_.end()) return;
-  graveyard_.park(std::move(it->second));
-  calls_.erase(it);
+  bury_call(calls_, graveyard_, id);
 }
 
 }  // namespace vpdnd::vpdn

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/enum_names.hpp"
 #include "common/log.hpp"
 #include "common/packed_strings.hpp"
 #include "common/printable.hpp"
@@ -14,23 +15,10 @@ namespace vpdnd::vpdn {
 using namespace calls_detail;
 
 std::string_view to_string(HangupCause c) {
-  switch (c) {
-    case HangupCause::user_request:
-      return "user request";
-    case HangupCause::auth_failed:
-      return "authentication failed";
-    case HangupCause::negotiation:
-      return "PPP negotiation failed";
-    case HangupCause::keepalive:
-      return "PPP keepalive timeout";
-    case HangupCause::admin:
-      return "administrative";
-    case HangupCause::not_vpdn_user:
-      return "not a VPDN user";
-    case HangupCause::lower_layer:
-      return "lower layer down";
-  }
-  return "unknown";
+  static constexpr std::string_view kNames[] = {
+      "user request",   "authentication failed", "PPP negotiation failed", "PPP keepalive timeout",
+      "administrative", "not a VPDN user",       "lower layer down"};
+  return enum_name<HangupCause::user_request, HangupCause::lower_layer>(c, kNames, "unknown");
 }
 
 // ---- one call --------------------------------------------------------------------------
@@ -451,12 +439,7 @@ void LnsCalls::on_call_up(const IncomingSession& call) {
 }
 
 void LnsCalls::on_l2tp_data(SessionRef call, ByteView frame) {
-  auto it = calls_.find(call);
-  if (it == calls_.end()) {
-    ++counters_.drop_unknown_call;
-    return;
-  }
-  it->second->from_l2tp(frame);
+  if (!with_call(calls_, call, [&](Call& c) { c.from_l2tp(frame); })) ++counters_.drop_unknown_call;
 }
 
 void LnsCalls::on_call_down(SessionRef call, aaa::TerminateCause cause) {
@@ -536,12 +519,7 @@ std::vector<SessionRef> LnsCalls::sorted_ids() const {
 }
 
 void LnsCalls::finished(SessionRef id) {
-  auto it = calls_.find(id);
-  if (it == calls_.end()) return;
-  // The Call (and its PppSession) is on the stack of this very callback: park it and free
-  // it from a zero-delay timer.
-  graveyard_.park(std::move(it->second));
-  calls_.erase(it);
+  bury_call(calls_, graveyard_, id);
 }
 
 }  // namespace vpdnd::vpdn

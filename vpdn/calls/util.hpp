@@ -100,6 +100,16 @@ void for_each_call(Calls& calls, const Ids& ids, Act act) {
   for (const auto& id : ids) with_call(calls, id, act);
 }
 
+// Takes the call that reported its end out of `calls`: it is still on the stack of that
+// very callback, so the graveyard frees it later, from a zero-delay timer.
+template <class Calls, class Id, class Graveyard>
+void bury_call(Calls& calls, Graveyard& graveyard, const Id& id) {
+  auto it = calls.find(id);
+  if (it == calls.end()) return;
+  graveyard.park(std::move(it->second));
+  calls.erase(it);
+}
+
 inline std::string key(SessionRef id) {
   return std::to_string(id.tunnel) + "/" + std::to_string(id.session);
 }
