@@ -38,6 +38,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -137,6 +138,20 @@ void usage(std::FILE* out) {
 // Returns nullopt after printing why (or after --help/--version with *exit_code set).
 std::optional<Options> parse(int argc, char** argv, int* exit_code) {
   Options o;
+  // Options whose value is kept as given; `required`: an empty value is refused.
+  struct TextOption {
+    const char* flag;
+    std::string* out;
+    bool required;
+  };
+  const TextOption texts[] = {{"--config", &o.config, false},
+                              {"--ssh-bind", &o.ssh_bind, false},
+                              {"--telnet-bind", &o.telnet_bind, false},
+                              {"--stop-accounting-buffer", &o.stop_accounting_buffer, true},
+                              {"--ipsec-run-dir", &o.ipsec.run_dir, true},
+                              {"--snmp-run-dir", &o.snmp.run_dir, true},
+                              {"--snmp-attach", &o.snmp.attach_socket, true},
+                              {"--snmp-listen", &o.snmp.listen, true}};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char* flag) -> std::optional<std::string> {
@@ -149,7 +164,27 @@ std::optional<Options> parse(int argc, char** argv, int* exit_code) {
     auto is = [&](const char* flag) {
       return a == flag || a.rfind(std::string(flag) + "=", 0) == 0;
     };
-    if (a == "--help" || a == "-h") {
+    // A TCP port (0: any free one) into `port`, `given` set; false after saying why not.
+    auto port_value = [&](const char* flag, int& port, bool& given) {
+      auto v = value(flag);
+      if (!v) return false;
+      char* end = nullptr;
+      long p = std::strtol(v->c_str(), &end, 10);
+      if (v->empty() || *end != '\0' || p < 0 || p > 65535) {
+        std::fprintf(stderr, "vpdnd: %s: '%s' is not a port number (0-65535)\n", flag, v->c_str());
+        return false;
+      }
+      port = static_cast<int>(p);
+      given = true;
+      return true;
+    };
+    const auto text = std::find_if(std::begin(texts), std::end(texts),
+                                   [&](const TextOption& t) { return is(t.flag); });
+    if (text != std::end(texts)) {
+      auto v = value(text->flag);
+      if (!v || (text->required && v->empty())) return std::nullopt;
+      *text->out = *v;
+    } else if (a == "--help" || a == "-h") {
       usage(stdout);
       *exit_code = 0;
       return std::nullopt;
@@ -159,38 +194,10 @@ std::optional<Options> parse(int argc, char** argv, int* exit_code) {
       return std::nullopt;
     } else if (a == "--no-console") {
       o.console = false;
-    } else if (is("--config")) {
-      auto v = value("--config");
-      if (!v) return std::nullopt;
-      o.config = *v;
     } else if (is("--telnet-port")) {
-      auto v = value("--telnet-port");
-      if (!v) return std::nullopt;
-      char* end = nullptr;
-      long p = std::strtol(v->c_str(), &end, 10);
-      if (v->empty() || *end != '\0' || p < 0 || p > 65535) {
-        std::fprintf(stderr, "vpdnd: --telnet-port: '%s' is not a port number (0-65535)\n",
-                     v->c_str());
-        return std::nullopt;
-      }
-      o.telnet_port = static_cast<int>(p);
-      o.telnet_port_given = true;
+      if (!port_value("--telnet-port", o.telnet_port, o.telnet_port_given)) return std::nullopt;
     } else if (is("--ssh-port")) {
-      auto v = value("--ssh-port");
-      if (!v) return std::nullopt;
-      char* end = nullptr;
-      long p = std::strtol(v->c_str(), &end, 10);
-      if (v->empty() || *end != '\0' || p < 0 || p > 65535) {
-        std::fprintf(stderr, "vpdnd: --ssh-port: '%s' is not a port number (0-65535)\n",
-                     v->c_str());
-        return std::nullopt;
-      }
-      o.ssh_port = static_cast<int>(p);
-      o.ssh_port_given = true;
-    } else if (is("--ssh-bind")) {
-      auto v = value("--ssh-bind");
-      if (!v) return std::nullopt;
-      o.ssh_bind = *v;
+      if (!port_value("--ssh-port", o.ssh_port, o.ssh_port_given)) return std::nullopt;
     } else if (is("--data-plane")) {
       auto v = value("--data-plane");
       if (!v) return std::nullopt;
@@ -201,37 +208,13 @@ std::optional<Options> parse(int argc, char** argv, int* exit_code) {
         return std::nullopt;
       }
       o.data_plane = *c;
-    } else if (is("--stop-accounting-buffer")) {
-      auto v = value("--stop-accounting-buffer");
-      if (!v || v->empty()) return std::nullopt;
-      o.stop_accounting_buffer = *v;
-    } else if (is("--ipsec-run-dir")) {
-      auto v = value("--ipsec-run-dir");
-      if (!v || v->empty()) return std::nullopt;
-      o.ipsec.run_dir = *v;
     } else if (is("--ipsec-attach")) {
       auto v = value("--ipsec-attach");
       if (!v || v->empty()) return std::nullopt;
       o.ipsec.mode = vpdnd::ipsec::DriverOptions::Mode::attach;
       o.ipsec.vici_uri = *v;
-    } else if (is("--snmp-run-dir")) {
-      auto v = value("--snmp-run-dir");
-      if (!v || v->empty()) return std::nullopt;
-      o.snmp.run_dir = *v;
-    } else if (is("--snmp-attach")) {
-      auto v = value("--snmp-attach");
-      if (!v || v->empty()) return std::nullopt;
-      o.snmp.attach_socket = *v;
-    } else if (is("--snmp-listen")) {
-      auto v = value("--snmp-listen");
-      if (!v || v->empty()) return std::nullopt;
-      o.snmp.listen = *v;
     } else if (a == "--ipsec-libipsec") {
       o.ipsec.extra_plugins.push_back("kernel-libipsec");
-    } else if (is("--telnet-bind")) {
-      auto v = value("--telnet-bind");
-      if (!v) return std::nullopt;
-      o.telnet_bind = *v;
     } else {
       std::fprintf(stderr, "vpdnd: unknown option '%s' (try --help)\n", a.c_str());
       return std::nullopt;
@@ -490,25 +473,33 @@ int main(int argc, char** argv) {
                           [&shell](cli::SessionOrigin origin, const std::string& user) {
                             return cli::make_command_session(shell, origin, user);
                           }};
+  // A terminal server on its port. The default port needs privileges: without them vpdnd
+  // runs on without that server (console only); a port the operator chose and vpdnd cannot
+  // have is fatal (false).
+  auto start_server = [&](auto& server, const char* name, const char* flag, const std::string& bind,
+                          int port, bool port_given) {
+    std::string err = server->start(bind, static_cast<std::uint16_t>(port));
+    if (err.empty()) {
+      std::fprintf(stderr, "vpdnd: %s server on %s:%u\n", name, bind.c_str(), server->port());
+      return true;
+    }
+    server.reset();
+    if (port_given) {
+      report("vpdnd: " + err, LOG_ERR);
+      return false;
+    }
+    report("vpdnd: " + err + "; no " + name + " server (give " + flag + " to choose another port)",
+           LOG_WARNING);
+    return true;
+  };
   std::unique_ptr<cli::TelnetServer> telnet;
   if (options->telnet_port != 0) {
     telnet = std::make_unique<cli::TelnetServer>(front);
-    std::string err =
-        telnet->start(options->telnet_bind, static_cast<std::uint16_t>(options->telnet_port));
-    if (!err.empty() && !options->telnet_port_given) {
-      // The default port needs privileges: without them run on, console only.
-      report("vpdnd: " + err + "; no telnet server (give --telnet-port to choose another port)",
-             LOG_WARNING);
-      telnet.reset();
-    } else if (!err.empty()) {
-      report("vpdnd: " + err, LOG_ERR);
-      telnet.reset();
+    if (!start_server(telnet, "telnet", "--telnet-port", options->telnet_bind, options->telnet_port,
+                      options->telnet_port_given)) {
       snmp_agent.stop();
       shutdown_engines();
       return 1;
-    } else {
-      std::fprintf(stderr, "vpdnd: telnet server on %s:%u\n", options->telnet_bind.c_str(),
-                   telnet->port());
     }
   }
   // The SSH host keys live beside the config `save` writes (created there at first start).
@@ -518,20 +509,12 @@ int main(int argc, char** argv) {
   std::unique_ptr<cli::SshServer> ssh;
   if (options->ssh_port != 0) {
     ssh = std::make_unique<cli::SshServer>(front);
-    std::string err = ssh->start(options->ssh_bind, static_cast<std::uint16_t>(options->ssh_port));
-    if (!err.empty() && !options->ssh_port_given) {
-      report("vpdnd: " + err + "; no SSH server (give --ssh-port to choose another port)",
-             LOG_WARNING);
-      ssh.reset();
-    } else if (!err.empty()) {
-      report("vpdnd: " + err, LOG_ERR);
-      ssh.reset();
+    if (!start_server(ssh, "SSH", "--ssh-port", options->ssh_bind, options->ssh_port,
+                      options->ssh_port_given)) {
       if (telnet) telnet->stop();
       snmp_agent.stop();
       shutdown_engines();
       return 1;
-    } else {
-      std::fprintf(stderr, "vpdnd: SSH server on %s:%u\n", options->ssh_bind.c_str(), ssh->port());
     }
   }
   std::unique_ptr<cli::ConsoleShell> console;

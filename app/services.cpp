@@ -355,19 +355,24 @@ class ApplianceServices final : public Services,
       }
       if (auto o = online.find(v.index); o != online.end()) v.online_s = o->second;
     };
+    // What an LNS and a LAC call show alike: both are listed once authenticated.
+    auto entry = [](const auto& c, const char* access) {
+      cli::VirtualAccessStatus v;
+      v.index = c.aaa_session;
+      v.virtual_template = c.virtual_template;
+      v.access = access;
+      v.user = c.user;
+      v.peer_address = c.address;
+      v.lcp_up = true;  // authenticated: LCP is open
+      return v;
+    };
     if (lns_)
       for (const auto& c : lns_->status()) {
         if (!c.aaa_session) continue;
-        cli::VirtualAccessStatus v;
-        v.index = c.aaa_session;
-        v.virtual_template = c.virtual_template;
-        v.access = "L2TP";
+        cli::VirtualAccessStatus v = entry(c, "L2TP");
         v.carrier =
             "tunnel " + std::to_string(c.id.tunnel) + " session " + std::to_string(c.id.session);
-        v.user = c.user;
-        v.peer_address = c.address;
         v.phase = c.phase;
-        v.lcp_up = true;  // authenticated: LCP is open
         v.ipcp_up = c.address.has_value() && (c.phase == "Network" || c.phase == "Running");
         v.packets_in = c.counters.input_packets;
         v.bytes_in = c.counters.input_octets;
@@ -379,19 +384,13 @@ class ApplianceServices final : public Services,
     if (lac_)
       for (const auto& c : lac_->status()) {
         if (!c.aaa_session) continue;
-        cli::VirtualAccessStatus v;
-        v.index = c.aaa_session;
-        v.virtual_template = c.virtual_template;
-        v.access = "PPPoE";
+        cli::VirtualAccessStatus v = entry(c, "PPPoE");
         std::string ifname = c.id.port < access_.size() && access_[c.id.port]
                                  ? access_[c.id.port]->name
                                  : std::string("?");
         v.carrier = ifname + " session " + std::to_string(c.id.session);
-        v.user = c.user;
         v.phase = c.state;
-        v.lcp_up = true;
         v.ipcp_up = c.state == "Tunnelled" || c.address.has_value();
-        v.peer_address = c.address;
         if (c.l2tp.tunnel && l2tp_) {
           if (auto st = l2tp_->session_status(c.l2tp)) {
             v.carrier += ", L2TP tunnel " + std::to_string(c.l2tp.tunnel) + " session " +

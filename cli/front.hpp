@@ -42,6 +42,7 @@ struct FrontContext {
 
 namespace front {
 class TelnetCodec;
+class TerminalIo;
 }  // namespace front
 
 struct TerminalOptions {
@@ -52,8 +53,8 @@ struct TerminalOptions {
   std::uint32_t idle_timeout_s = 0;  // 0 = never
   std::string peer;                  // for log lines ("127.0.0.1:40000", "console")
   std::string user;                  // who logged in ("" without a user name), for `display users`
-  // An SSH channel bridged to `fd` (a socket): plain keys, and the window height the
-  // client reports (pty-req, window-change; 0: unknown) in `rows`.
+  // An SSH session channel: plain keys, and the window height the client reports (pty-req,
+  // window-change; 0: unknown) in `rows`.
   bool ssh = false;
   const std::atomic<std::uint16_t>* rows = nullptr;
 };
@@ -61,6 +62,9 @@ struct TerminalOptions {
 // Runs one interactive shell on `fd` (read and write) until the session quits, the peer
 // goes away, the idle timeout fires or `stop` becomes true. The fd is not closed.
 void run_terminal(FrontContext& context, CommandSession& session, int fd,
+                  const TerminalOptions& options, const std::atomic<bool>& stop);
+// The same on any link to the peer (an SSH channel: cli/front/ssh.cpp).
+void run_terminal(FrontContext& context, CommandSession& session, front::TerminalIo& io,
                   const TerminalOptions& options, const std::atomic<bool>& stop);
 
 namespace front {

@@ -146,6 +146,7 @@ std::span<const AvpInfo> avp_table();
 // accepted (peers such as xl2tpd add them) but not required.
 struct MessageSpec {
   MessageType type;
+  std::string_view name;          // as message_name() gives it
   std::vector<AvpType> required;  // Message Type itself is implied and not listed
   std::vector<AvpType> optional;
 };

@@ -1,39 +1,19 @@
 #include "vpdn/status.hpp"
 
+#include "common/enum_names.hpp"
+
 namespace vpdnd::vpdn {
 
 std::string_view display_name(TunnelState s) {
-  switch (s) {
-    case TunnelState::idle:
-      return "Idle";
-    case TunnelState::wait_reply:
-      return "Wait-reply";
-    case TunnelState::wait_connect:
-      return "Wait-connect";
-    case TunnelState::established:
-      return "Established";
-    case TunnelState::stopping:
-      return "Stopping";
-  }
-  return "?";
+  static constexpr std::string_view kNames[] = {"Idle", "Wait-reply", "Wait-connect", "Established",
+                                                "Stopping"};
+  return enum_name<TunnelState::idle, TunnelState::stopping>(s, kNames);
 }
 
 std::string_view display_name(SessionState s) {
-  switch (s) {
-    case SessionState::idle:
-      return "Idle";
-    case SessionState::wait_tunnel:
-      return "Wait-tunnel";
-    case SessionState::wait_reply:
-      return "Wait-reply";
-    case SessionState::wait_connect:
-      return "Wait-connect";
-    case SessionState::established:
-      return "Established";
-    case SessionState::stopping:
-      return "Stopping";
-  }
-  return "?";
+  static constexpr std::string_view kNames[] = {"Idle",         "Wait-tunnel", "Wait-reply",
+                                                "Wait-connect", "Established", "Stopping"};
+  return enum_name<SessionState::idle, SessionState::stopping>(s, kNames);
 }
 
 }  // namespace vpdnd::vpdn

@@ -29,6 +29,7 @@
 #include <string>
 #include <thread>
 
+#include "bench/common/flags.hpp"
 #include "common/timer.hpp"
 #include "vpdn/codec.hpp"
 #include "vpdn/engine.hpp"
@@ -49,28 +50,11 @@ struct Options {
 };
 
 bool parse(int argc, char** argv, Options& o) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--ack") {
-      o.ack = true;
-      continue;
-    }
-    if (i + 1 >= argc) return false;
-    const char* v = argv[++i];
-    if (a == "--sccrqs")
-      o.sccrqs = std::atoi(v);
-    else if (a == "--setup-timeout")
-      o.setup_timeout = std::atof(v);
-    else if (a == "--rate")
-      o.rate = std::atof(v);
-    else if (a == "--setup-limit")
-      o.setup_limit = std::atol(v);
-    else if (a == "--per-source")
-      o.per_source = std::atol(v);
-    else
-      return false;
-  }
-  return o.sccrqs > 0 && o.sccrqs <= 65535;
+  const bench::Flag flags[] = {
+      {"--ack", bench::Switch{&o.ack, true}}, {"--sccrqs", &o.sccrqs},
+      {"--setup-timeout", &o.setup_timeout},  {"--rate", &o.rate},
+      {"--setup-limit", &o.setup_limit},      {"--per-source", &o.per_source}};
+  return bench::parse_flags(argc, argv, flags) && o.sccrqs > 0 && o.sccrqs <= 65535;
 }
 
 struct Flooder {

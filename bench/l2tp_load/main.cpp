@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/common/flags.hpp"
 #include "vpdn/codec.hpp"
 
 using namespace vpdnd;
@@ -65,48 +66,24 @@ void usage() {
 }
 
 bool parse(int argc, char** argv, Options& o) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
-    const char* v = nullptr;
-    if (a == "--no-teardown") {
-      o.teardown = false;
-      continue;
-    }
-    if (a == "--quiet") {
-      o.quiet = true;
-      continue;
-    }
-    if (a == "--hide") {
-      o.hide = true;
-      continue;
-    }
-    if ((v = next()) == nullptr) return false;
-    if (a == "--target") {
-      const std::string t = v;
-      const auto colon = t.rfind(':');
-      if (colon == std::string::npos) return false;
-      o.target_ip = t.substr(0, colon);
-      o.target_port = static_cast<std::uint16_t>(std::atoi(t.c_str() + colon + 1));
-    } else if (a == "--tunnels")
-      o.tunnels = std::atoi(v);
-    else if (a == "--sessions")
-      o.sessions = std::atoi(v);
-    else if (a == "--sources")
-      o.sources = std::atoi(v);
-    else if (a == "--concurrency")
-      o.concurrency = std::atoi(v);
-    else if (a == "--secret")
-      o.secret = v;
-    else if (a == "--timeout")
-      o.timeout = std::atof(v);
-    else if (a == "--pid")
-      o.pid = std::atoi(v);
-    else if (a == "--hold")
-      o.hold = std::atof(v);
-    else
-      return false;
-  }
+  std::string target = o.target_ip + ":" + std::to_string(o.target_port);
+  const bench::Flag flags[] = {{"--no-teardown", bench::Switch{&o.teardown, false}},
+                               {"--quiet", bench::Switch{&o.quiet, true}},
+                               {"--hide", bench::Switch{&o.hide, true}},
+                               {"--target", &target},
+                               {"--tunnels", &o.tunnels},
+                               {"--sessions", &o.sessions},
+                               {"--sources", &o.sources},
+                               {"--concurrency", &o.concurrency},
+                               {"--secret", &o.secret},
+                               {"--timeout", &o.timeout},
+                               {"--pid", &o.pid},
+                               {"--hold", &o.hold}};
+  if (!bench::parse_flags(argc, argv, flags)) return false;
+  const auto colon = target.rfind(':');
+  if (colon == std::string::npos) return false;
+  o.target_ip = target.substr(0, colon);
+  o.target_port = static_cast<std::uint16_t>(std::atoi(target.c_str() + colon + 1));
   in_addr addr{};
   if (inet_pton(AF_INET, o.target_ip.c_str(), &addr) != 1) return false;
   if ((ntohl(addr.s_addr) >> 24) != 127) return false;  // loopback only, by design

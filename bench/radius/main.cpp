@@ -283,45 +283,43 @@ int main(int argc, char** argv) {
   auto send = [](int fd, const Bytes& b, const sockaddr_in& to) {
     sendto(fd, b.data(), b.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
   };
+  // A forged Access-Accept for `req`, signed with `secret`, with or without a
+  // Message-Authenticator.
+  auto accept = [&](const Bytes& req, const char* secret, bool message_authenticator) {
+    return radius::encode_reply(radius::kAccessAccept, req[1], ra_of(req), {}, secret,
+                                message_authenticator);
+  };
+  // Sends `reply` from another socket, bound to `address`:`port`.
+  auto send_from = [&](const char* address, std::uint16_t port, const Bytes& reply,
+                       const sockaddr_in& to) {
+    int other = bound_socket(address, port);
+    send(other, reply, to);
+    close(other);
+  };
   bool all_refused = true;
   all_refused &= attack(engine, *client, target, "Access-Accept, all-zero Response Authenticator",
                         [&](const Bytes& req, const sockaddr_in& to, int fd, std::uint16_t) {
-                          auto b = radius::encode_reply(radius::kAccessAccept, req[1], ra_of(req),
-                                                        {}, kSecret, true);
+                          auto b = accept(req, kSecret, true);
                           std::fill(b.begin() + 4, b.begin() + 20, 0);
                           send(fd, b, to);
                         });
-  all_refused &= attack(
-      engine, *client, target, "Access-Accept signed with another secret",
-      [&](const Bytes& req, const sockaddr_in& to, int fd, std::uint16_t) {
-        send(fd, radius::encode_reply(radius::kAccessAccept, req[1], ra_of(req), {}, "guess", true),
-             to);
-      });
-  all_refused &= attack(
-      engine, *client, target, "correct Access-Accept from another source port",
-      [&](const Bytes& req, const sockaddr_in& to, int, std::uint16_t) {
-        int other = bound_socket("127.0.0.1", 0);
-        send(other,
-             radius::encode_reply(radius::kAccessAccept, req[1], ra_of(req), {}, kSecret, true),
-             to);
-        close(other);
-      });
-  all_refused &= attack(
-      engine, *client, target, "correct Access-Accept from 127.0.0.2, same port",
-      [&](const Bytes& req, const sockaddr_in& to, int, std::uint16_t port) {
-        int other = bound_socket("127.0.0.2", port);
-        send(other,
-             radius::encode_reply(radius::kAccessAccept, req[1], ra_of(req), {}, kSecret, true),
-             to);
-        close(other);
-      });
-  all_refused &= attack(
-      engine, *client, target, "correct Access-Accept without Message-Authenticator",
-      [&](const Bytes& req, const sockaddr_in& to, int fd, std::uint16_t) {
-        send(fd,
-             radius::encode_reply(radius::kAccessAccept, req[1], ra_of(req), {}, kSecret, false),
-             to);
-      });
+  all_refused &= attack(engine, *client, target, "Access-Accept signed with another secret",
+                        [&](const Bytes& req, const sockaddr_in& to, int fd, std::uint16_t) {
+                          send(fd, accept(req, "guess", true), to);
+                        });
+  all_refused &= attack(engine, *client, target, "correct Access-Accept from another source port",
+                        [&](const Bytes& req, const sockaddr_in& to, int, std::uint16_t) {
+                          send_from("127.0.0.1", 0, accept(req, kSecret, true), to);
+                        });
+  all_refused &= attack(engine, *client, target, "correct Access-Accept from 127.0.0.2, same port",
+                        [&](const Bytes& req, const sockaddr_in& to, int, std::uint16_t port) {
+                          send_from("127.0.0.2", port, accept(req, kSecret, true), to);
+                        });
+  all_refused &=
+      attack(engine, *client, target, "correct Access-Accept without Message-Authenticator",
+             [&](const Bytes& req, const sockaddr_in& to, int fd, std::uint16_t) {
+               send(fd, accept(req, kSecret, false), to);
+             });
   std::printf("%s\n",
               all_refused ? "every forged reply refused" : "SOME FORGED REPLY WAS ACCEPTED");
 

@@ -49,7 +49,22 @@ bool write_before(int fd, std::string_view data, std::chrono::steady_clock::time
 
 void KeyReader::emit(std::string_view data, std::chrono::steady_clock::time_point deadline) {
   deadline = std::max(deadline, std::chrono::steady_clock::now() + write_grace_);
-  if (!write_failed_ && !write_before(fd_, data, deadline)) write_failed_ = true;
+  if (!write_failed_ && !io_->write_before(data, deadline)) write_failed_ = true;
+}
+
+std::optional<std::size_t> FdIo::read(std::span<char> buf,
+                                      std::chrono::steady_clock::time_point deadline) {
+  using namespace std::chrono;
+  if (buf.empty()) return 0;
+  auto wait = duration_cast<milliseconds>(deadline - steady_clock::now()).count() + 1;
+  pollfd p{fd_, POLLIN, 0};
+  int r = ::poll(&p, 1, static_cast<int>(std::clamp<long long>(wait, 0, 60'000)));
+  if (r < 0) return errno == EINTR ? std::optional<std::size_t>(0) : std::nullopt;
+  if (r == 0) return 0;
+  ssize_t n = ::read(fd_, buf.data(), 1);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return 0;
+  if (n <= 0) return std::nullopt;
+  return 1;
 }
 
 std::string listen_tcp(std::string_view service, const std::string& bind_address,
@@ -98,24 +113,14 @@ std::optional<unsigned char> KeyReader::raw_byte(std::chrono::steady_clock::time
     if (stop_->load() || write_failed_ || closed_) return std::nullopt;
     auto now = steady_clock::now();
     if (now >= deadline) return std::nullopt;
-    // Poll in slices so that stop() is noticed promptly.
-    auto slice = std::min<steady_clock::duration>(deadline - now, milliseconds(250));
-    pollfd p{fd_, POLLIN, 0};
-    int r = ::poll(&p, 1, static_cast<int>(duration_cast<milliseconds>(slice).count()) + 1);
-    if (r < 0) {
-      if (errno == EINTR) continue;
+    // Wait in slices so that stop() is noticed promptly.
+    char c = 0;
+    auto n = io_->read(std::span<char>(&c, 1), std::min(deadline, now + milliseconds(250)));
+    if (!n) {
       closed_ = true;
       return std::nullopt;
     }
-    if (r == 0) continue;
-    unsigned char c = 0;
-    ssize_t n = ::read(fd_, &c, 1);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n <= 0) {
-      closed_ = true;
-      return std::nullopt;
-    }
-    return c;
+    if (*n == 1) return static_cast<unsigned char>(c);
   }
 }
 

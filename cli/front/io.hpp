@@ -1,6 +1,7 @@
 // DOC: byte-level terminal I/O for the front end (internal to cli/front): blocking writes
-// that survive EINTR and short writes, and a key/line reader that decodes the telnet
-// protocol (TelnetCodec: negotiation answered, subnegotiations parsed, never keys) and
+// that survive EINTR and short writes, the terminal's link to its peer (TerminalIo: a
+// descriptor, or an SSH channel read and written directly), and a key/line reader that decodes the
+// telnet protocol (TelnetCodec: negotiation answered, subnegotiations parsed, never keys) and
 // honours a stop flag and a deadline. The terminal reads every key through it: at login,
 // at the prompt, in the `---- More ----` pager and for a question's answer.
 // Thread: one reader per terminal thread; no shared state.
@@ -9,7 +10,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -30,11 +33,46 @@ std::string listen_tcp(std::string_view service, const std::string& bind_address
 // Text with '\n' line ends turned into "\r\n" (terminals in raw mode need the CR).
 std::string crlf(std::string_view text);
 
+// A terminal's link to its peer: a descriptor (FdIo) or an SSH channel (cli/front/ssh.cpp).
+// Used by the terminal's own thread only.
+class TerminalIo {
+ public:
+  virtual ~TerminalIo() = default;
+  // What the peer sent, into `buf`, waiting until `deadline` at most: the count of bytes
+  // read, 0 when none came by then, nullopt at the end of input or on an error.
+  virtual std::optional<std::size_t> read(std::span<char> buf,
+                                          std::chrono::steady_clock::time_point deadline) = 0;
+  // All of `data`, or false when the peer is gone.
+  virtual bool write(std::string_view data) = 0;
+  // As write, but also false when the peer has not taken it all by `deadline`.
+  virtual bool write_before(std::string_view data,
+                            std::chrono::steady_clock::time_point deadline) = 0;
+};
+
+// A socket or tty. Reads take one byte at a time, so a reader handing the descriptor on
+// (telnet's login to its shell) never keeps keys read ahead.
+class FdIo final : public TerminalIo {
+ public:
+  explicit FdIo(int fd) : fd_(fd) {}
+  std::optional<std::size_t> read(std::span<char> buf,
+                                  std::chrono::steady_clock::time_point deadline) override;
+  bool write(std::string_view data) override { return write_all(fd_, data); }
+  bool write_before(std::string_view data,
+                    std::chrono::steady_clock::time_point deadline) override {
+    return front::write_before(fd_, data, deadline);
+  }
+
+ private:
+  int fd_;
+};
+
 class KeyReader {
  public:
-  // `codec`: the connection's telnet codec (answers go to `fd`), or null for raw keys.
+  // `codec`: the connection's telnet codec (answers go to the peer), or null for raw keys.
+  KeyReader(TerminalIo& io, TelnetCodec* codec, const std::atomic<bool>& stop)
+      : io_(&io), codec_(codec), stop_(&stop) {}
   KeyReader(int fd, TelnetCodec* codec, const std::atomic<bool>& stop)
-      : fd_(fd), codec_(codec), stop_(&stop) {}
+      : own_io_(std::make_unique<FdIo>(fd)), io_(own_io_.get()), codec_(codec), stop_(&stop) {}
 
   // Next data byte; nullopt on EOF, error, stop or when `deadline` passes. The LF or NUL a
   // telnet client sends after CR is swallowed, so Enter is one '\r'.
@@ -55,7 +93,8 @@ class KeyReader {
   std::optional<unsigned char> raw_byte(std::chrono::steady_clock::time_point deadline);
   // Echo and telnet answers: bounded by the read deadline; a failure ends the reader.
   void emit(std::string_view data, std::chrono::steady_clock::time_point deadline);
-  int fd_;
+  std::unique_ptr<FdIo> own_io_;
+  TerminalIo* io_;
   TelnetCodec* codec_;
   const std::atomic<bool>* stop_;
   bool after_cr_ = false;

@@ -126,34 +126,20 @@ std::size_t LoginGuard::reset_all() {
 }
 
 std::size_t LoginGuard::reset_user(const std::string& user) {
-  std::size_t n = 0;
   users_.erase(user);
-  for (auto it = pairs_.begin(); it != pairs_.end();) {
-    if (it->first.first != user) {
-      ++it;
-      continue;
-    }
+  return std::erase_if(pairs_, [&](const auto& pair) {
+    const auto& [pair_user, address] = pair.first;
+    if (pair_user != user) return false;
     // The addresses this user failed from are unlocked too: that is what the operator
     // asked for when the lock came from this user's own mistyping.
-    addresses_.erase(it->first.second);
-    it = pairs_.erase(it);
-    ++n;
-  }
-  return n;
+    addresses_.erase(address);
+    return true;
+  });
 }
 
 std::size_t LoginGuard::reset_address(const std::string& address) {
-  std::size_t n = 0;
   addresses_.erase(address);
-  for (auto it = pairs_.begin(); it != pairs_.end();) {
-    if (it->first.second != address) {
-      ++it;
-      continue;
-    }
-    it = pairs_.erase(it);
-    ++n;
-  }
-  return n;
+  return std::erase_if(pairs_, [&](const auto& pair) { return pair.first.second == address; });
 }
 
 namespace {

@@ -1,13 +1,13 @@
 // DOC: the SSH server. libssh does the protocol (key exchange, user authentication,
-// channels); this file decides who may log in and bridges the session channel to the same
-// terminal a telnet connection gets: the channel's data goes to one end of a socketpair,
-// run_terminal() drives the other end (no telnet negotiation; the window height comes from
-// the client's pty-req and window-change requests). The TerminalListener
-// (cli/front/listener.hpp) accepts and admits the connections.
-// Threads: per connection one thread owning the libssh session (every libssh call for it
-// happens there: key exchange, authentication callbacks, the channel pump) and one
-// terminal thread (run_terminal). The running config is read through Engine::call only;
-// no lock is held during I/O.
+// channels); this file decides who may log in and runs the same terminal a telnet
+// connection gets on the session channel itself (ChannelIo: run_terminal() reads and
+// writes the channel; no telnet negotiation; the window height comes from the client's
+// pty-req and window-change requests). The TerminalListener (cli/front/listener.hpp)
+// accepts and admits the connections.
+// Threads: per connection one thread, owning the libssh session (every libssh call for it
+// happens there: key exchange, authentication callbacks, then the terminal reading and
+// writing the channel). The running config is read through Engine::call only; no lock is
+// held during I/O.
 // Login defences beyond the listener's: kLoginTime from the connect to an open shell, else
 // the accept thread drops the connection; a failed password or key costs ~2 s, is logged
 // (never the password) and counted by the LoginGuard; three failures end the connection.
@@ -15,13 +15,13 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <thread>
+#include <span>
+#include <vector>
 
 #include "cli/front.hpp"
 #include "cli/front/io.hpp"
@@ -35,9 +35,9 @@ namespace {
 
 constexpr auto kFailedLoginDelay = std::chrono::seconds(2);
 constexpr std::uint32_t kLoginAttempts = 3;
-// Keys read from the channel that the terminal has not taken yet; beyond this libssh keeps
-// the rest and the client's window closes (SSH flow control holds it back).
-constexpr std::size_t kMaxPendingKeys = 64 * 1024;
+// How much of the channel's data one read takes; the rest stays with libssh and the
+// client's window closes behind it (SSH flow control holds it back).
+constexpr std::size_t kReadChunk = 4096;
 
 using front::Connection;
 using front::pause_for;
@@ -133,11 +133,7 @@ struct SshServer::Impl {
     bool pty = false;
     bool shell = false;
     std::atomic<std::uint16_t> rows{0};
-    // Bridge state.
-    int bridge_fd = -1;  // our end of the terminal's socketpair
-    std::string keys;    // for the terminal, not written yet
-    bool channel_closed = false;
-    bool terminal_closed = false;
+    bool channel_closed = false;                // the client sent EOF or closed the channel
     ssh_channel_callbacks_struct channel_cb{};  // libssh keeps a pointer to it
     std::uint64_t registry_id = 0;              // its row in process_ssh_sessions()
   };
@@ -319,68 +315,100 @@ struct SshServer::Impl {
     return 0;
   }
 
-  // Keys from the client go to the terminal as they are, never blocking this thread: it
-  // also carries the terminal's output, and a terminal stuck writing that output while
-  // this thread sat in a write of keys would wait forever.
-  static int on_data(ssh_session, ssh_channel, void* data, std::uint32_t len, int is_stderr,
-                     void* userdata) {
-    Login& l = *static_cast<Login*>(userdata);
-    if (is_stderr) return static_cast<int>(len);
-    // Keys typed right behind the shell request come before the terminal is up: they wait.
-    if (l.keys.size() >= kMaxPendingKeys) return 0;  // libssh keeps them
-    l.keys.append(static_cast<const char*>(data), len);
-    flush_keys(l);
-    return static_cast<int>(len);
-  }
-
-  static void flush_keys(Login& l) {
-    while (!l.keys.empty() && l.bridge_fd >= 0) {
-      ssize_t n = ::send(l.bridge_fd, l.keys.data(), l.keys.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (n > 0) {
-        l.keys.erase(0, static_cast<std::size_t>(n));
-      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-        return;
-      } else {
-        l.terminal_closed = true;
-        l.keys.clear();
-      }
-    }
-  }
-
   static void on_channel_end(ssh_session, ssh_channel, void* userdata) {
     Login& l = *static_cast<Login*>(userdata);
     l.channel_closed = true;
   }
 
   static ssh_channel_callbacks_struct& channel_callbacks(Login& l) {
+    // No data callback: the channel's data stays with libssh until the terminal reads it.
     ssh_channel_callbacks_struct& cb = l.channel_cb;
     std::memset(&cb, 0, sizeof cb);
     cb.userdata = &l;
     cb.channel_pty_request_function = &Impl::on_pty;
     cb.channel_shell_request_function = &Impl::on_shell;
     cb.channel_pty_window_change_function = &Impl::on_window;
-    cb.channel_data_function = &Impl::on_data;
     cb.channel_eof_function = &Impl::on_channel_end;
     cb.channel_close_function = &Impl::on_channel_end;
     ssh_callbacks_init(&cb);
     return cb;
   }
 
-  // The terminal's output goes to the client.
-  static int on_terminal_output(socket_t fd, int revents, void* userdata) {
-    Login& l = *static_cast<Login*>(userdata);
-    if (!(revents & (POLLIN | POLLHUP | POLLERR))) return 0;
-    char buf[4096];
-    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return 0;
-    if (n <= 0) {
-      l.terminal_closed = true;
-      return 0;
+  // The terminal's link to the session channel, on the session's thread: reading the
+  // channel is also how libssh takes the client's other packets (window changes, window
+  // adjusts, EOF, close) and sends what is still queued.
+  class ChannelIo final : public front::TerminalIo {
+   public:
+    ChannelIo(Login& l, const std::atomic<bool>& stop) : l_(l), stop_(stop) {}
+
+    std::optional<std::size_t> read(std::span<char> buf,
+                                    std::chrono::steady_clock::time_point deadline) override {
+      if (buf.empty()) return 0;
+      if (next_ == in_.size()) {
+        in_.resize(kReadChunk);
+        next_ = 0;
+        int n =
+            ssh_channel_read_timeout(l_.channel, in_.data(), kReadChunk, 0, millis_until(deadline));
+        in_.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+        if (n == SSH_ERROR) return std::nullopt;
+        if (n == 0) return gone() ? std::nullopt : std::optional<std::size_t>(0);
+      }
+      const std::size_t count = std::min(buf.size(), in_.size() - next_);
+      std::memcpy(buf.data(), in_.data() + next_, count);
+      next_ += count;
+      return count;
     }
-    if (l.channel && ssh_channel_write(l.channel, buf, static_cast<std::uint32_t>(n)) == SSH_ERROR)
-      l.channel_closed = true;
-    return 0;
-  }
+
+    bool write(std::string_view data) override {
+      return send(data, std::chrono::steady_clock::time_point::max());
+    }
+    bool write_before(std::string_view data,
+                      std::chrono::steady_clock::time_point deadline) override {
+      return send(data, deadline);
+    }
+
+   private:
+    static int millis_until(std::chrono::steady_clock::time_point deadline) {
+      using namespace std::chrono;
+      const auto left = duration_cast<milliseconds>(deadline - steady_clock::now()).count();
+      return static_cast<int>(std::clamp<long long>(left, 0, 1000));
+    }
+
+    bool gone() const {
+      return l_.channel_closed || ssh_channel_is_eof(l_.channel) ||
+             ssh_channel_is_closed(l_.channel) ||
+             (ssh_get_status(l_.session) & (SSH_CLOSED | SSH_CLOSED_ERROR));
+    }
+
+    // Non-blocking writes: what the client's window takes now goes out, for the rest this
+    // waits for its window adjust on the session's socket, until `deadline` or the stop.
+    bool send(std::string_view data, std::chrono::steady_clock::time_point deadline) {
+      ssh_set_blocking(l_.session, 0);
+      bool ok = true;
+      while (!data.empty()) {
+        int n = ssh_channel_write(l_.channel, data.data(), static_cast<std::uint32_t>(data.size()));
+        if (n == SSH_ERROR) {
+          ok = false;
+          break;
+        }
+        if (n > 0) data.remove_prefix(static_cast<std::size_t>(n));
+        if (data.empty()) break;
+        if (stop_.load() || gone() || std::chrono::steady_clock::now() >= deadline) {
+          ok = false;
+          break;
+        }
+        pollfd p{ssh_get_fd(l_.session), POLLIN, 0};
+        ::poll(&p, 1, std::min(50, millis_until(deadline)));
+      }
+      ssh_set_blocking(l_.session, 1);
+      return ok;
+    }
+
+    Login& l_;
+    const std::atomic<bool>& stop_;
+    std::vector<char> in_;  // read from the channel; the terminal has taken [0, next_)
+    std::size_t next_ = 0;
+  };
 
   // The connection is listed (`display ssh server session`) while it is served.
   void serve(Connection& c) {
@@ -438,8 +466,10 @@ struct SshServer::Impl {
       ssh_set_auth_methods(session, SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_PUBLICKEY);
       event = ssh_event_new();
       if (event && ssh_event_add_session(event, session) == SSH_OK) {
-        run_session(c, l, event);
+        const bool ready = wait_for_shell(c, l, event);
+        // From here the terminal's reads of the channel drive the session.
         ssh_event_remove_session(event, session);
+        if (ready) run_shell(c, l);
       }
     }
     if (event) ssh_event_free(event);
@@ -452,13 +482,16 @@ struct SshServer::Impl {
     ssh_bind_free(bind);
   }
 
-  void run_session(Connection& c, Login& l, ssh_event event) {
-    // Authentication, then a session channel with a shell (a pty is optional).
+  // Authentication, then a session channel with a shell (a pty is optional).
+  bool wait_for_shell(Connection& c, Login& l, ssh_event event) {
     while (!c.stop.load() && !l.give_up && !(l.authenticated && l.channel && l.shell)) {
-      if (ssh_event_dopoll(event, 200) == SSH_ERROR) return;
-      if (ssh_get_status(l.session) & (SSH_CLOSED | SSH_CLOSED_ERROR)) return;
+      if (ssh_event_dopoll(event, 200) == SSH_ERROR) return false;
+      if (ssh_get_status(l.session) & (SSH_CLOSED | SSH_CLOSED_ERROR)) return false;
     }
-    if (c.stop.load() || l.give_up) return;
+    return !c.stop.load() && !l.give_up;
+  }
+
+  void run_shell(Connection& c, Login& l) {
     if (!listener->log_in(c)) {
       const char text[] = "\r\n% The number of SSH sessions has reached the limit.\r\n";
       ssh_channel_write(l.channel, text, sizeof text - 1);
@@ -472,9 +505,6 @@ struct SshServer::Impl {
       return;
     }
     if (!shell) return;
-    int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return;
-    l.bridge_fd = pair[1];
     config::UserInterfaceVty vty;
     try {
       vty = context.engine.call([this] { return context.store.running().vty; });
@@ -486,30 +516,9 @@ struct SshServer::Impl {
     options.idle_timeout_s = vty.idle_timeout_s;
     options.peer = c.peer;
     options.user = l.user;
-    std::thread terminal([&, fd = pair[0]] {
-      front::write_all(fd, "\r\n");
-      run_terminal(context, *shell, fd, options, c.stop);
-      ::shutdown(fd, SHUT_RDWR);  // the pump sees the end and closes the channel
-    });
-    ssh_event_add_fd(event, pair[1], POLLIN, &Impl::on_terminal_output, &l);
-    while (!l.terminal_closed) {
-      if (l.channel_closed || c.stop.load()) {
-        ::shutdown(pair[1], SHUT_WR);  // the terminal reads the end of input and finishes
-        // Its last words (an idle timeout's message) may still be flushed.
-        if (ssh_event_dopoll(event, 100) == SSH_ERROR) break;
-        if (c.stop.load()) break;
-        continue;
-      }
-      flush_keys(l);
-      if (ssh_event_dopoll(event, l.keys.empty() ? 200 : 10) == SSH_ERROR) break;
-      if (ssh_get_status(l.session) & (SSH_CLOSED | SSH_CLOSED_ERROR)) break;
-    }
-    ssh_event_remove_fd(event, pair[1]);
-    ::shutdown(pair[1], SHUT_RDWR);
-    terminal.join();
-    l.bridge_fd = -1;
-    ::close(pair[0]);
-    ::close(pair[1]);
+    ChannelIo io(l, c.stop);
+    io.write("\r\n");
+    run_terminal(context, *shell, io, options, c.stop);
     if (!l.channel_closed && !c.stop.load()) {
       ssh_channel_request_send_exit_status(l.channel, 0);
       ssh_channel_send_eof(l.channel);

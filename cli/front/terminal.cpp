@@ -1,5 +1,5 @@
-// DOC: the terminal: one shell on one descriptor (a tty, a telnet connection, the socket an
-// SSH channel is bridged to). The terminal owns it whole, as FRR's vty does: it reads the
+// DOC: the terminal: one shell on one link to its peer (a tty, a telnet connection, an SSH
+// session channel). The terminal owns it whole, as FRR's vty does: it reads the
 // peer's bytes itself (a telnet peer's through TelnetCodec: answers go back, the window
 // size pages, only keys reach the editor), edits the line with LineEditor, and gives the
 // command language (CommandSession) the raw line on Enter, the text before the cursor on
@@ -95,16 +95,16 @@ std::string lower(std::string s) {
 
 class Terminal {
  public:
-  Terminal(CommandSession& session, int fd, const TerminalOptions& options,
+  Terminal(CommandSession& session, front::TerminalIo& io, const TerminalOptions& options,
            const std::atomic<bool>& stop)
       : session_(session),
-        fd_(fd),
+        io_(io),
         options_(options),
         stop_(stop),
         own_codec_(options.telnet && !options.codec ? std::make_unique<front::TelnetCodec>()
                                                     : nullptr),
         codec_(options.codec ? options.codec : own_codec_.get()),
-        keys_(fd, codec_, stop),
+        keys_(io, codec_, stop),
         logs_(std::make_shared<LogQueue>()) {
     // Keys are read in kTick slices; a telnet answer written meanwhile still gets as long
     // as any other output to a slow peer.
@@ -298,7 +298,7 @@ class Terminal {
 
   void out(std::string_view text) {
     if (text.empty()) return;
-    if (!front::write_all(fd_, text)) quit_ = true;  // the peer is gone
+    if (!io_.write(text)) quit_ = true;  // the peer is gone
     // After "\r" (the pager erasing `---- More ----`) the cursor is at the start of an
     // empty line too: the next prompt goes there.
     at_line_start_ = text.back() == '\n' || text.back() == '\r';
@@ -446,7 +446,7 @@ class Terminal {
   }
 
   CommandSession& session_;
-  int fd_;
+  front::TerminalIo& io_;
   TerminalOptions options_;
   const std::atomic<bool>& stop_;
   std::unique_ptr<front::TelnetCodec> own_codec_;
@@ -470,6 +470,12 @@ class Terminal {
 }  // namespace
 
 void run_terminal(FrontContext& context, CommandSession& session, int fd,
+                  const TerminalOptions& options, const std::atomic<bool>& stop) {
+  front::FdIo io(fd);
+  run_terminal(context, session, io, options, stop);
+}
+
+void run_terminal(FrontContext& context, CommandSession& session, front::TerminalIo& io,
                   const TerminalOptions& options, const std::atomic<bool>& stop) {
   // The line this terminal holds while it runs (`display users`).
   struct Line {
@@ -498,7 +504,7 @@ void run_terminal(FrontContext& context, CommandSession& session, int fd,
   } catch (const std::exception&) {
     return;  // the engine is stopping
   }
-  Terminal terminal(session, fd, options, stop);
+  Terminal terminal(session, io, options, stop);
   terminal.run();
 }
 

@@ -169,7 +169,7 @@ TEST_F(VpdndSsh, PasswordLoginGetsTheComwareShell) {
   ASSERT_TRUE(t.expect("Display current system information")) << t.all();
   t.send("\x15");  // Ctrl+U
   t.send("display ssh ser\t");
-  ASSERT_TRUE(t.expect("server ")) << t.all();  // libcli redraws the word it completed
+  ASSERT_TRUE(t.expect("server ")) << t.all();  // the line editor completes the word in place
   ASSERT_TRUE(t.sends("session\r", "Established")) << t.all();
   ASSERT_TRUE(t.expect("admin")) << t.all();
   ASSERT_TRUE(t.expect("[LAB]"));

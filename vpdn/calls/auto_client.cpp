@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/enum_names.hpp"
 #include "common/log.hpp"
 #include "common/printable.hpp"
 #include "vpdn/calls.hpp"
@@ -107,20 +108,8 @@ class AutoClients::Client final : public ppp::PppLowerLayer, public ppp::PppList
     s.virtual_template = template_.number;
     s.group = group_.number;
     s.user = user();
-    switch (state_) {
-      case State::waiting:
-        s.state = "Waiting";
-        break;
-      case State::placing:
-        s.state = "Placing";
-        break;
-      case State::ppp:
-        s.state = "PPP";
-        break;
-      case State::up:
-        s.state = "Up";
-        break;
-    }
+    static constexpr std::string_view kStateNames[] = {"Waiting", "Placing", "PPP", "Up"};
+    s.state = enum_name<State::waiting, State::up>(state_, kStateNames);
     if (call_up_) s.l2tp = call_;
     s.address = address_;
     s.peer = peer_;
@@ -163,7 +152,7 @@ class AutoClients::Client final : public ppp::PppLowerLayer, public ppp::PppList
     if (call_up_) {
       call_up_ = false;
       owner_.by_l2tp_.erase(call_);
-      owner_.l2tp_.hang_up(call_, calls_detail::hangup_cause(reason));
+      owner_.l2tp_.hang_up(call_, calls_detail::down_causes(reason).hangup);
     }
     failed("PPP down: " + std::string(ppp::to_string(reason)) + " " + std::string(detail));
   }

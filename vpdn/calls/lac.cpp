@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/digest.hpp"
+#include "common/enum_names.hpp"
 #include "common/log.hpp"
 #include "common/printable.hpp"
 #include "vpdn/calls.hpp"
@@ -40,18 +41,9 @@ bool verify_locally(const ppp::AuthRequest& r, const std::string& secret, ppp::A
   return false;
 }
 
-const char* method_text(ppp::AuthMethod m) {
-  switch (m) {
-    case ppp::AuthMethod::pap:
-      return "PAP";
-    case ppp::AuthMethod::chap_md5:
-      return "CHAP";
-    case ppp::AuthMethod::mschap_v1:
-      return "MS-CHAP";
-    case ppp::AuthMethod::mschap_v2:
-      return "MS-CHAP-V2";
-  }
-  return "?";
+std::string_view method_text(ppp::AuthMethod m) {
+  static constexpr std::string_view kNames[] = {"PAP", "CHAP", "MS-CHAP", "MS-CHAP-V2"};
+  return enum_name<ppp::AuthMethod::pap, ppp::AuthMethod::mschap_v2>(m, kNames);
 }
 
 }  // namespace
@@ -258,7 +250,8 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
 
   void on_down(ppp::DownReason reason, std::string_view detail) override {
     in_ppp_down_ = true;
-    end(refused_ ? HangupCause::not_vpdn_user : hangup_cause(reason), terminate_cause(reason),
+    const DownCauses causes = down_causes(reason);
+    end(refused_ ? HangupCause::not_vpdn_user : causes.hangup, causes.terminate,
         std::string(ppp::to_string(reason)) + " " + std::string(detail));
   }
 
@@ -470,53 +463,34 @@ void LacCalls::on_access_up(const AccessCall& call) {
 }
 
 void LacCalls::on_access_frame(AccessId id, ByteView frame) {
-  auto it = calls_.find(id);
-  if (it == calls_.end()) {
-    ++counters_.drop_unknown;
-    return;
-  }
-  it->second->from_user(frame);
+  if (!with_call(calls_, id, [&](Call& c) { c.from_user(frame); })) ++counters_.drop_unknown;
 }
 
 void LacCalls::on_access_down(AccessId id) {
-  auto it = calls_.find(id);
-  if (it != calls_.end()) it->second->access_gone();
+  with_call(calls_, id, [](Call& c) { c.access_gone(); });
 }
 
 bool LacCalls::on_l2tp_data(SessionRef call, ByteView frame) {
   auto a = by_l2tp_.find(call);
-  if (a == by_l2tp_.end()) return false;
-  auto it = calls_.find(a->second);
-  if (it == calls_.end()) return false;
-  it->second->from_l2tp(frame);
-  return true;
+  return a != by_l2tp_.end() && with_call(calls_, a->second, [&](Call& c) { c.from_l2tp(frame); });
 }
 
 bool LacCalls::on_tun_packet(std::uint16_t, ByteView packet) {
   auto dst = ipv4_destination(packet);
   if (!dst) return false;
   auto a = by_address_.find(dst->value);
-  if (a == by_address_.end()) return false;
-  auto it = calls_.find(a->second);
-  if (it == calls_.end()) return false;
-  it->second->to_user_ip(packet);
-  return true;
+  return a != by_address_.end() &&
+         with_call(calls_, a->second, [&](Call& c) { c.to_user_ip(packet); });
 }
 
 void LacCalls::close_all() {
   std::vector<AccessId> ids;
   for (auto& [id, c] : calls_) ids.push_back(id);
-  for (auto id : ids) {
-    auto it = calls_.find(id);
-    if (it != calls_.end()) it->second->shutdown();
-  }
+  for_each_call(calls_, ids, [](Call& c) { c.shutdown(); });
 }
 
 bool LacCalls::close(AccessId id) {
-  auto it = calls_.find(id);
-  if (it == calls_.end()) return false;
-  it->second->cut();
-  return true;
+  return with_call(calls_, id, [](Call& c) { c.cut(); });
 }
 
 std::size_t LacCalls::close_local_template(std::uint16_t vt) {
@@ -544,10 +518,7 @@ std::vector<LacCallStatus> LacCalls::status() const {
 }
 
 void LacCalls::finished(AccessId id) {
-  auto it = calls_.find(id);
-  if (it == calls_.end()) return;
-  graveyard_.park(std::move(it->second));
-  calls_.erase(it);
+  bury_call(calls_, graveyard_, id);
 }
 
 }  // namespace vpdnd::vpdn

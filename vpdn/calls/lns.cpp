@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/enum_names.hpp"
 #include "common/log.hpp"
 #include "common/packed_strings.hpp"
 #include "common/printable.hpp"
@@ -14,23 +15,10 @@ namespace vpdnd::vpdn {
 using namespace calls_detail;
 
 std::string_view to_string(HangupCause c) {
-  switch (c) {
-    case HangupCause::user_request:
-      return "user request";
-    case HangupCause::auth_failed:
-      return "authentication failed";
-    case HangupCause::negotiation:
-      return "PPP negotiation failed";
-    case HangupCause::keepalive:
-      return "PPP keepalive timeout";
-    case HangupCause::admin:
-      return "administrative";
-    case HangupCause::not_vpdn_user:
-      return "not a VPDN user";
-    case HangupCause::lower_layer:
-      return "lower layer down";
-  }
-  return "unknown";
+  static constexpr std::string_view kNames[] = {
+      "user request",   "authentication failed", "PPP negotiation failed", "PPP keepalive timeout",
+      "administrative", "not a VPDN user",       "lower layer down"};
+  return enum_name<HangupCause::user_request, HangupCause::lower_layer>(c, kNames, "unknown");
 }
 
 // ---- one call --------------------------------------------------------------------------
@@ -237,13 +225,13 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
       up_ = false;
     }
     if (aaa_session_) {
-      owner_.aaa_.close_session(aaa_session_,
-                                has_cause_override_ ? cause_override_ : terminate_cause(reason));
+      owner_.aaa_.close_session(
+          aaa_session_, has_cause_override_ ? cause_override_ : down_causes(reason).terminate);
       aaa_session_ = 0;
     }
     if (!l2tp_down_) {
       l2tp_down_ = true;
-      owner_.l2tp_.hang_up(id_, hangup_cause(reason));
+      owner_.l2tp_.hang_up(id_, down_causes(reason).hangup);
     }
     // Before PPP is up (e.g. the LAC's proxy authentication refused) the name is the one the
     // peer claimed, still unverified.
@@ -431,11 +419,7 @@ LnsCalls::LnsCalls(config::ConfigStore& store, TimerService& timers, aaa::Aaa& a
 LnsCalls::~LnsCalls() {
   // Quiet end: no CDNs (the engine owner decides about the wire), but accounting and leases
   // are closed by each Call's teardown.
-  std::vector<SessionRef> ids = sorted_ids();
-  for (auto id : ids) {
-    auto it = calls_.find(id);
-    if (it != calls_.end()) it->second->l2tp_gone();
-  }
+  for_each_call(calls_, sorted_ids(), [](Call& c) { c.l2tp_gone(); });
   // Only now: the teardown above parks calls again.
   graveyard_.clear();
 }
@@ -455,18 +439,11 @@ void LnsCalls::on_call_up(const IncomingSession& call) {
 }
 
 void LnsCalls::on_l2tp_data(SessionRef call, ByteView frame) {
-  auto it = calls_.find(call);
-  if (it == calls_.end()) {
-    ++counters_.drop_unknown_call;
-    return;
-  }
-  it->second->from_l2tp(frame);
+  if (!with_call(calls_, call, [&](Call& c) { c.from_l2tp(frame); })) ++counters_.drop_unknown_call;
 }
 
 void LnsCalls::on_call_down(SessionRef call, aaa::TerminateCause cause) {
-  auto it = calls_.find(call);
-  if (it == calls_.end()) return;
-  it->second->l2tp_gone(cause);
+  with_call(calls_, call, [&](Call& c) { c.l2tp_gone(cause); });
 }
 
 void LnsCalls::on_tun_packet(std::uint16_t vt, ByteView packet) {
@@ -493,18 +470,11 @@ void LnsCalls::on_tun_packet(std::uint16_t vt, ByteView packet) {
 }
 
 void LnsCalls::close_all() {
-  std::vector<SessionRef> ids = sorted_ids();
-  for (auto id : ids) {
-    auto it = calls_.find(id);
-    if (it != calls_.end()) it->second->shutdown();
-  }
+  for_each_call(calls_, sorted_ids(), [](Call& c) { c.shutdown(); });
 }
 
 bool LnsCalls::close(SessionRef call) {
-  auto it = calls_.find(call);
-  if (it == calls_.end()) return false;
-  it->second->close();
-  return true;
+  return with_call(calls_, call, [](Call& c) { c.close(); });
 }
 
 bool LnsCalls::set_session_timeout(SessionRef call, std::optional<Duration> remaining) {
@@ -549,12 +519,7 @@ std::vector<SessionRef> LnsCalls::sorted_ids() const {
 }
 
 void LnsCalls::finished(SessionRef id) {
-  auto it = calls_.find(id);
-  if (it == calls_.end()) return;
-  // The Call (and its PppSession) is on the stack of this very callback: park it and free
-  // it from a zero-delay timer.
-  graveyard_.park(std::move(it->second));
-  calls_.erase(it);
+  bury_call(calls_, graveyard_, id);
 }
 
 }  // namespace vpdnd::vpdn

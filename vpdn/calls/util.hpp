@@ -17,55 +17,39 @@ inline std::string chap_challenge_name(const config::RunningConfig& cfg, std::ui
   return cfg.sysname;
 }
 
-inline HangupCause hangup_cause(ppp::DownReason r) {
-  using R = ppp::DownReason;
-  switch (r) {
-    case R::peer_terminated:
-      return HangupCause::user_request;
-    case R::auth_failed:
-    case R::auth_timeout:
-      return HangupCause::auth_failed;
-    case R::lcp_failed:
-    case R::ipcp_failed:
-    case R::loopback:
-    case R::protocol_rejected:
-      return HangupCause::negotiation;
-    case R::echo_timeout:
-      return HangupCause::keepalive;
-    case R::admin:
-    case R::session_timeout:
-      return HangupCause::admin;
-    case R::lower_down:
-      return HangupCause::lower_layer;
-  }
-  return HangupCause::admin;
-}
+// What a PPP down reason means to each side the call spans: the L2TP hang-up cause and the
+// accounting Stop's Acct-Terminate-Cause (RFC 2866 §5.10). One row per reason so the two
+// cannot drift apart.
+struct DownCauses {
+  HangupCause hangup;
+  aaa::TerminateCause terminate;
+};
 
-// RFC 2866 §5.10 for the accounting Stop.
-inline aaa::TerminateCause terminate_cause(ppp::DownReason r) {
+inline DownCauses down_causes(ppp::DownReason r) {
   using R = ppp::DownReason;
+  using H = HangupCause;
   using C = aaa::TerminateCause;
   switch (r) {
     case R::peer_terminated:
-      return C::user_request;
+      return {H::user_request, C::user_request};
     case R::lower_down:
-      return C::lost_carrier;
+      return {H::lower_layer, C::lost_carrier};
     case R::echo_timeout:
-      return C::lost_carrier;
+      return {H::keepalive, C::lost_carrier};
     case R::admin:
-      return C::admin_reset;
+      return {H::admin, C::admin_reset};
     case R::session_timeout:
-      return C::session_timeout;
+      return {H::admin, C::session_timeout};
     case R::auth_failed:
     case R::auth_timeout:
-      return C::user_error;
+      return {H::auth_failed, C::user_error};
     case R::lcp_failed:
     case R::ipcp_failed:
     case R::loopback:
     case R::protocol_rejected:
-      return C::service_unavailable;
+      return {H::negotiation, C::service_unavailable};
   }
-  return C::nas_error;
+  return {H::admin, C::nas_error};
 }
 
 inline ppp::AuthResult to_ppp(const aaa::AuthResult& a) {
@@ -98,6 +82,32 @@ inline aaa::Credentials to_credentials(const ppp::AuthRequest& r) {
           r.chap_challenge, r.chap_response};
   }
   return aaa::PapCredentials{};
+}
+
+// Runs `act` on the call `id` of `calls` (a map to owning pointers); false when there is none.
+template <class Calls, class Id, class Act>
+bool with_call(Calls& calls, const Id& id, Act act) {
+  auto it = calls.find(id);
+  if (it == calls.end()) return false;
+  act(*it->second);
+  return true;
+}
+
+// Runs `act` on each call of `ids` still present: acting on one call may end others, which
+// leaves them in `ids` but takes them out of `calls`, so each is looked up again.
+template <class Calls, class Ids, class Act>
+void for_each_call(Calls& calls, const Ids& ids, Act act) {
+  for (const auto& id : ids) with_call(calls, id, act);
+}
+
+// Takes the call that reported its end out of `calls`: it is still on the stack of that
+// very callback, so the graveyard frees it later, from a zero-delay timer.
+template <class Calls, class Id, class Graveyard>
+void bury_call(Calls& calls, Graveyard& graveyard, const Id& id) {
+  auto it = calls.find(id);
+  if (it == calls.end()) return;
+  graveyard.park(std::move(it->second));
+  calls.erase(it);
 }
 
 inline std::string key(SessionRef id) {

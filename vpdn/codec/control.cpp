@@ -3,10 +3,20 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/enum_names.hpp"
 #include "vpdn/codec.hpp"
 
 namespace vpdnd::vpdn {
 namespace {
+
+// Call Errors and ACCM (RFC 2661 §4.4.6): two reserved octets, then exactly `words` 32-bit
+// fields; a reader at the first field, or nothing when the AVP is absent or not that size.
+std::optional<ByteReader> reserved_then_u32s(const Avp* a, std::size_t words) {
+  if (a == nullptr || a->value.size() != 2 + 4 * words) return std::nullopt;
+  ByteReader r(a->value);
+  r.skip(2);
+  return r;
+}
 
 constexpr std::uint16_t kAvpM = 0x8000, kAvpH = 0x4000, kAvpReserved = 0x3c00,
                         kAvpLengthMask = 0x03ff;
@@ -252,47 +262,27 @@ Result<Bytes, EncodeError> encode_control(const ControlMessage& msg, const Hidin
 // Errors
 
 std::string_view error_name(DecodeErrorKind kind) {
-  switch (kind) {
-    case DecodeErrorKind::too_short:
-      return "too-short";
-    case DecodeErrorKind::bad_version:
-      return "bad-version";
-    case DecodeErrorKind::bad_control_flags:
-      return "bad-control-flags";
-    case DecodeErrorKind::bad_length_field:
-      return "bad-length-field";
-    case DecodeErrorKind::bad_offset:
-      return "bad-offset";
-    case DecodeErrorKind::not_control:
-      return "not-control";
-    case DecodeErrorKind::not_data:
-      return "not-data";
-    case DecodeErrorKind::avp_truncated:
-      return "avp-truncated";
-    case DecodeErrorKind::avp_too_short:
-      return "avp-too-short";
-    case DecodeErrorKind::avp_bad_length:
-      return "avp-bad-length";
-    case DecodeErrorKind::first_avp_not_message_type:
-      return "first-avp-not-message-type";
-    case DecodeErrorKind::message_type_hidden:
-      return "message-type-hidden";
-    case DecodeErrorKind::unknown_message_type:
-      return "unknown-message-type";
-    case DecodeErrorKind::ignorable_message_type:
-      return "ignorable-message-type";
-    case DecodeErrorKind::unknown_mandatory_avp:
-      return "unknown-mandatory-avp";
-    case DecodeErrorKind::missing_required_avp:
-      return "missing-required-avp";
-    case DecodeErrorKind::hidden_without_random_vector:
-      return "hidden-without-random-vector";
-    case DecodeErrorKind::hidden_without_secret:
-      return "hidden-without-secret";
-    case DecodeErrorKind::hidden_bad_length:
-      return "hidden-bad-length";
-  }
-  return "unknown";
+  static constexpr std::string_view kNames[] = {"too-short",
+                                                "bad-version",
+                                                "bad-control-flags",
+                                                "bad-length-field",
+                                                "bad-offset",
+                                                "not-control",
+                                                "not-data",
+                                                "avp-truncated",
+                                                "avp-too-short",
+                                                "avp-bad-length",
+                                                "first-avp-not-message-type",
+                                                "message-type-hidden",
+                                                "unknown-message-type",
+                                                "ignorable-message-type",
+                                                "unknown-mandatory-avp",
+                                                "missing-required-avp",
+                                                "hidden-without-random-vector",
+                                                "hidden-without-secret",
+                                                "hidden-bad-length"};
+  return enum_name<DecodeErrorKind::too_short, DecodeErrorKind::hidden_bad_length>(kind, kNames,
+                                                                                   "unknown");
 }
 
 Recommendation recommend(const DecodeError& e) {
@@ -471,28 +461,24 @@ std::optional<Q931Cause> ControlMessage::q931_cause() const {
 }
 
 std::optional<CallErrors> ControlMessage::call_errors() const {
-  const Avp* a = find(AvpType::call_errors);
-  if (a == nullptr || a->value.size() != 26) return std::nullopt;
-  ByteReader r(a->value);
-  r.skip(2);
+  auto r = reserved_then_u32s(find(AvpType::call_errors), 6);
+  if (!r) return std::nullopt;
   CallErrors e;
-  e.crc_errors = r.u32();
-  e.framing_errors = r.u32();
-  e.hardware_overruns = r.u32();
-  e.buffer_overruns = r.u32();
-  e.timeout_errors = r.u32();
-  e.alignment_errors = r.u32();
+  e.crc_errors = r->u32();
+  e.framing_errors = r->u32();
+  e.hardware_overruns = r->u32();
+  e.buffer_overruns = r->u32();
+  e.timeout_errors = r->u32();
+  e.alignment_errors = r->u32();
   return e;
 }
 
 std::optional<Accm> ControlMessage::accm() const {
-  const Avp* a = find(AvpType::accm);
-  if (a == nullptr || a->value.size() != 10) return std::nullopt;
-  ByteReader r(a->value);
-  r.skip(2);
+  auto r = reserved_then_u32s(find(AvpType::accm), 2);
+  if (!r) return std::nullopt;
   Accm x;
-  x.send = r.u32();
-  x.receive = r.u32();
+  x.send = r->u32();
+  x.receive = r->u32();
   return x;
 }
 

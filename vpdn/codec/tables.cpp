@@ -68,36 +68,42 @@ constexpr auto kIndex = build_index();
 // Ref: RFC 2661 §6.1-§6.15.
 const MessageSpec kSpecs[] = {
     {MessageType::sccrq,
+     "SCCRQ",
      {T::protocol_version, T::host_name, T::framing_capabilities, T::assigned_tunnel_id},
      {T::bearer_capabilities, T::receive_window_size, T::challenge, T::tie_breaker,
       T::firmware_revision, T::vendor_name}},
     {MessageType::sccrp,
+     "SCCRP",
      {T::protocol_version, T::framing_capabilities, T::host_name, T::assigned_tunnel_id},
      {T::bearer_capabilities, T::firmware_revision, T::vendor_name, T::receive_window_size,
       T::challenge, T::challenge_response}},
-    {MessageType::scccn, {}, {T::challenge_response}},
-    {MessageType::stopccn, {T::assigned_tunnel_id, T::result_code}, {}},
-    {MessageType::hello, {}, {}},
+    {MessageType::scccn, "SCCCN", {}, {T::challenge_response}},
+    {MessageType::stopccn, "StopCCN", {T::assigned_tunnel_id, T::result_code}, {}},
+    {MessageType::hello, "HELLO", {}, {}},
     {MessageType::ocrq,
+     "OCRQ",
      {T::assigned_session_id, T::call_serial_number, T::minimum_bps, T::maximum_bps, T::bearer_type,
       T::framing_type, T::called_number},
      {T::sub_address}},
-    {MessageType::ocrp, {T::assigned_session_id}, {T::physical_channel_id}},
+    {MessageType::ocrp, "OCRP", {T::assigned_session_id}, {T::physical_channel_id}},
     {MessageType::occn,
+     "OCCN",
      {T::tx_connect_speed, T::framing_type},
      {T::rx_connect_speed, T::sequencing_required}},
     {MessageType::icrq,
+     "ICRQ",
      {T::assigned_session_id, T::call_serial_number},
      {T::bearer_type, T::physical_channel_id, T::calling_number, T::called_number, T::sub_address}},
-    {MessageType::icrp, {T::assigned_session_id}, {}},
+    {MessageType::icrp, "ICRP", {T::assigned_session_id}, {}},
     {MessageType::iccn,
+     "ICCN",
      {T::tx_connect_speed, T::framing_type},
      {T::initial_received_lcp_confreq, T::last_sent_lcp_confreq, T::last_received_lcp_confreq,
       T::proxy_authen_type, T::proxy_authen_name, T::proxy_authen_challenge, T::proxy_authen_id,
       T::proxy_authen_response, T::private_group_id, T::rx_connect_speed, T::sequencing_required}},
-    {MessageType::cdn, {T::result_code, T::assigned_session_id}, {T::q931_cause_code}},
-    {MessageType::wen, {T::call_errors}, {}},
-    {MessageType::sli, {T::accm}, {}},
+    {MessageType::cdn, "CDN", {T::result_code, T::assigned_session_id}, {T::q931_cause_code}},
+    {MessageType::wen, "WEN", {T::call_errors}, {}},
+    {MessageType::sli, "SLI", {T::accm}, {}},
 };
 
 }  // namespace
@@ -122,37 +128,8 @@ const MessageSpec* message_spec(MessageType type) {
 }
 
 std::string_view message_name(MessageType type) {
-  switch (type) {
-    case MessageType::sccrq:
-      return "SCCRQ";
-    case MessageType::sccrp:
-      return "SCCRP";
-    case MessageType::scccn:
-      return "SCCCN";
-    case MessageType::stopccn:
-      return "StopCCN";
-    case MessageType::hello:
-      return "HELLO";
-    case MessageType::ocrq:
-      return "OCRQ";
-    case MessageType::ocrp:
-      return "OCRP";
-    case MessageType::occn:
-      return "OCCN";
-    case MessageType::icrq:
-      return "ICRQ";
-    case MessageType::icrp:
-      return "ICRP";
-    case MessageType::iccn:
-      return "ICCN";
-    case MessageType::cdn:
-      return "CDN";
-    case MessageType::wen:
-      return "WEN";
-    case MessageType::sli:
-      return "SLI";
-  }
-  return "Unknown";
+  const MessageSpec* spec = message_spec(type);
+  return spec ? spec->name : std::string_view("Unknown");
 }
 
 bool is_known_message_type(std::uint16_t v) {

@@ -17,6 +17,12 @@ std::string message_slot_name(std::size_t i) {
 
 }  // namespace
 
+// Whole seconds since `since` for what is up, zero for what is not (yet or any more).
+std::chrono::seconds L2tpEngine::Impl::uptime(bool up, TimePoint since) const {
+  if (!up) return std::chrono::seconds(0);
+  return std::chrono::duration_cast<std::chrono::seconds>(timers_.now() - since);
+}
+
 TunnelStatus L2tpEngine::Impl::tunnel_status(const Tunnel& t) const {
   TunnelStatus st;
   st.local_id = t.local_id;
@@ -30,6 +36,7 @@ TunnelStatus L2tpEngine::Impl::tunnel_status(const Tunnel& t) const {
   st.remote_name = t.remote_name;
   st.local_name = t.local_name;
   st.state = t.state;
+  st.uptime = uptime(t.state == TunnelState::established, t.established_at);
   st.group = t.group;
   st.is_lac = t.originator;
   st.authenticated = t.authenticated;
@@ -46,8 +53,6 @@ TunnelStatus L2tpEngine::Impl::tunnel_status(const Tunnel& t) const {
   st.data_packets_out = t.data_packets_out;
   st.data_bytes_in = t.data_bytes_in;
   st.data_bytes_out = t.data_bytes_out;
-  if (t.state == TunnelState::established)
-    st.uptime = std::chrono::duration_cast<std::chrono::seconds>(timers_.now() - t.established_at);
   return st;
 }
 
@@ -79,6 +84,7 @@ SessionStatus L2tpEngine::Impl::session_status(const Tunnel& t, const Session& s
   st.remote_id = s.remote_id;
   st.tunnel_local_id = t.local_id;
   st.state = s.state;
+  st.uptime = uptime(s.state == SessionState::established, s.established_at);
   st.interface = interface_of(t, s);
   st.user = s.get(Session::user);
   st.address = s.address;
@@ -91,8 +97,6 @@ SessionStatus L2tpEngine::Impl::session_status(const Tunnel& t, const Session& s
   st.packets_out = s.packets_out;
   st.bytes_in = s.bytes_in;
   st.bytes_out = s.bytes_out;
-  if (s.state == SessionState::established)
-    st.uptime = std::chrono::duration_cast<std::chrono::seconds>(timers_.now() - s.established_at);
   return st;
 }
 

@@ -239,6 +239,7 @@ class L2tpEngine::Impl {
   std::size_t tunnels_counted() const { return tunnels_.size() - setup_total_; }
   std::string host_name_for(const config::L2tpGroup* g) const;
   Duration hello_interval(const Tunnel& t) const;
+  std::chrono::seconds uptime(bool up, TimePoint since) const;
   bool session_limit_reached(std::uint16_t grp) const;
   bool tunnel_limit_reached() const;
   std::uint32_t idle_seconds(const Tunnel& t) const;
@@ -335,6 +336,7 @@ class L2tpEngine::Impl {
   Result<CallHandle, std::string> place_call(LacCallRequest req, LacCallbacks cb);
   void attach_lac_call(std::unique_ptr<Session> s, const SessionEnd& last);
   void send_sccrq(Tunnel& t);
+  void add_our_challenge(Tunnel& t, ControlMessage& msg);
   void send_icrq(Tunnel& t, Session& s);
   void send_waiting_icrqs(Tunnel& t);
   void cancel_call(CallHandle h);
@@ -444,28 +446,44 @@ L2tpEngine::Impl::TunnelHandlerFn tunnel_handler(TunnelState state, MessageType 
 std::span<const SessionTransition> session_transitions();
 L2tpEngine::Impl::SessionHandlerFn session_handler(SessionState state, MessageType message);
 
-template <class Row, std::size_t N>
-constexpr bool each_pair_once(const std::array<Row, N>& rows) {
-  for (std::size_t i = 0; i < N; ++i)
-    for (std::size_t j = i + 1; j < N; ++j)
-      if (rows[i].state == rows[j].state && rows[i].message == rows[j].message) return false;
-  return true;
-}
-
-// The table as a [state][message type] array, filled with `fallback` where no line is.
+// One FSM's table: its lines, and their index as a [state][message type] array with
+// `fallback` wherever no line is (and for message types outside the enum). Built at compile
+// time; a {state, message} pair named twice is a build error.
 template <std::size_t States, class Row, std::size_t N>
-constexpr auto index_transitions(const std::array<Row, N>& rows, decltype(Row::handle) fallback) {
-  std::array<std::array<decltype(Row::handle), kMessageTypes>, States> index{};
-  for (auto& by_message : index) by_message.fill(fallback);
-  for (const Row& r : rows)
-    index[static_cast<std::size_t>(r.state)][static_cast<std::size_t>(r.message)] = r.handle;
-  return index;
-}
+class TransitionTable {
+ public:
+  using State = decltype(Row::state);
+  using Fn = decltype(Row::handle);
 
-template <class Index, class State, class Fn>
-Fn lookup_transition(const Index& index, State state, MessageType message, Fn fallback) {
-  const auto m = static_cast<std::size_t>(message);
-  return m < kMessageTypes ? index[static_cast<std::size_t>(state)][m] : fallback;
+  consteval TransitionTable(const std::array<Row, N>& rows, Fn fallback)
+      : rows_(rows), fallback_(fallback) {
+    for (auto& by_message : index_) by_message.fill(nullptr);
+    for (const Row& r : rows) {
+      Fn& slot = index_[static_cast<std::size_t>(r.state)][static_cast<std::size_t>(r.message)];
+      if (slot != nullptr) throw "a {state, message} pair named twice";
+      slot = r.handle;
+    }
+    for (auto& by_message : index_)
+      for (Fn& slot : by_message)
+        if (slot == nullptr) slot = fallback;
+  }
+
+  std::span<const Row> rows() const { return rows_; }
+  Fn operator()(State state, MessageType message) const {
+    const auto m = static_cast<std::size_t>(message);
+    return m < kMessageTypes ? index_[static_cast<std::size_t>(state)][m] : fallback_;
+  }
+
+ private:
+  std::array<Row, N> rows_;
+  Fn fallback_;
+  std::array<std::array<Fn, kMessageTypes>, States> index_{};
+};
+
+template <std::size_t States, class Row, std::size_t N>
+consteval TransitionTable<States, Row, N> transition_table(const std::array<Row, N>& rows,
+                                                           decltype(Row::handle) fallback) {
+  return TransitionTable<States, Row, N>(rows, fallback);
 }
 
 }  // namespace vpdnd::vpdn

@@ -228,6 +228,16 @@ void L2tpEngine::Impl::attach_lac_call(std::unique_ptr<Session> s, const Session
   fail_call(std::move(s), end);
 }
 
+// With tunnel authentication, SCCRQ and SCCRP carry a fresh Challenge the peer must answer
+// (RFC 2661 §5.1.1); remembered to check its Challenge Response.
+void L2tpEngine::Impl::add_our_challenge(Tunnel& t, ControlMessage& msg) {
+  if (!t.authenticate) return;
+  Bytes ch(16);
+  random_.fill(ch);
+  t.our_challenge = ch;
+  msg.add_bytes(AvpType::challenge, ch);
+}
+
 void L2tpEngine::Impl::send_sccrq(Tunnel& t) {
   auto msg = ControlMessage::make(MessageType::sccrq, 0);
   msg.add_protocol_version()
@@ -240,12 +250,7 @@ void L2tpEngine::Impl::send_sccrq(Tunnel& t) {
       .add_u16(AvpType::receive_window_size, options_.receive_window);
   t.tie_breaker = random_.u64();
   msg.add_u64(AvpType::tie_breaker, *t.tie_breaker);
-  if (t.authenticate) {
-    Bytes ch(16);
-    random_.fill(ch);
-    t.our_challenge = ch;
-    msg.add_bytes(AvpType::challenge, ch);
-  }
+  add_our_challenge(t, msg);
   send_control(t, std::move(msg));
   set_tunnel_state(t, TunnelState::wait_reply, "");
   log_info(kL2tp, "event=tunnel_dial tunnel_id=" + std::to_string(t.local_id) +

@@ -18,7 +18,7 @@ using M = MessageType;
 // session yet: the tunnel FSM takes them. The role follows from the state: only a LAC
 // session waits for its tunnel or for an ICRP, only an LNS session for an ICCN.
 // clang-format off
-constexpr std::array kSessionTransitions{
+constexpr auto kSessionTransitions = transition_table<kSessionStates>(std::array{
     //                state            message  handler
     SessionTransition{S::wait_reply,   M::icrp, &Impl::on_icrp},  // LAC: the LNS answers our ICRQ
     SessionTransition{S::wait_connect, M::iccn, &Impl::on_iccn},  // LNS: the LAC connects the call
@@ -40,21 +40,17 @@ constexpr std::array kSessionTransitions{
     SessionTransition{S::wait_connect, M::sli,  &Impl::ignore_link_info},
     SessionTransition{S::established,  M::sli,  &Impl::on_sli},   // the peer's ACCM, to PPP
     SessionTransition{S::stopping,     M::sli,  &Impl::ignore_link_info},
-};
+}, &Impl::unexpected_call_message);
 // clang-format on
-static_assert(each_pair_once(kSessionTransitions));
-
-constexpr auto kSessionIndex =
-    index_transitions<kSessionStates>(kSessionTransitions, &Impl::unexpected_call_message);
 
 }  // namespace
 
 std::span<const SessionTransition> session_transitions() {
-  return kSessionTransitions;
+  return kSessionTransitions.rows();
 }
 
 L2tpEngine::Impl::SessionHandlerFn session_handler(SessionState state, MessageType message) {
-  return lookup_transition(kSessionIndex, state, message, &Impl::unexpected_call_message);
+  return kSessionTransitions(state, message);
 }
 
 void L2tpEngine::Impl::prebuild_data_header(Tunnel& t, Session& s) {

@@ -15,7 +15,7 @@ using M = MessageType;
 
 // Every pair not named here goes to Impl::unexpected_tunnel_message.
 // clang-format off
-constexpr std::array kTunnelTransitions{
+constexpr auto kTunnelTransitions = transition_table<kTunnelStates>(std::array{
     //               state            message     handler
     TunnelTransition{S::idle,         M::sccrq,   &Impl::on_sccrq},         // LNS: a LAC opens one
     TunnelTransition{S::wait_reply,   M::sccrp,   &Impl::on_sccrp},         // LAC: the LNS answers
@@ -39,21 +39,17 @@ constexpr std::array kTunnelTransitions{
     TunnelTransition{S::established,  M::sli,     &Impl::on_call_message},
     TunnelTransition{S::established,  M::ocrp,    &Impl::on_call_message},
     TunnelTransition{S::established,  M::occn,    &Impl::on_call_message},
-};
+}, &Impl::unexpected_tunnel_message);
 // clang-format on
-static_assert(each_pair_once(kTunnelTransitions));
-
-constexpr auto kTunnelIndex =
-    index_transitions<kTunnelStates>(kTunnelTransitions, &Impl::unexpected_tunnel_message);
 
 }  // namespace
 
 std::span<const TunnelTransition> tunnel_transitions() {
-  return kTunnelTransitions;
+  return kTunnelTransitions.rows();
 }
 
 L2tpEngine::Impl::TunnelHandlerFn tunnel_handler(TunnelState state, MessageType message) {
-  return lookup_transition(kTunnelIndex, state, message, &Impl::unexpected_tunnel_message);
+  return kTunnelTransitions(state, message);
 }
 
 // The peer's message has no place in the tunnel's state: counted as a drop, as the peer
@@ -155,12 +151,7 @@ void L2tpEngine::Impl::on_sccrq(Tunnel& t, const ControlMessage& m) {
     auto resp = chap_response(static_cast<std::uint8_t>(MessageType::sccrp), t.secret, *ch);
     reply.add_bytes(AvpType::challenge_response, resp);
   }
-  if (t.authenticate) {
-    Bytes ch(16);
-    random_.fill(ch);
-    t.our_challenge = ch;
-    reply.add_bytes(AvpType::challenge, ch);
-  }
+  add_our_challenge(t, reply);
   send_control(t, std::move(reply));
   set_tunnel_state(t, TunnelState::wait_connect, "SCCRQ");
 }
