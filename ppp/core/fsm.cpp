@@ -10,6 +10,8 @@
 #include <initializer_list>
 #include <iterator>
 
+#include "common/enum_names.hpp"
+
 namespace vpdnd::ppp {
 
 namespace {
@@ -170,12 +172,10 @@ static_assert(rcr_rows_agree());
 }  // namespace
 
 std::string_view to_string(Fsm::State s) {
-  static constexpr std::string_view names[] = {"Initial",  "Starting", "Closed",   "Stopped",
-                                               "Closing",  "Stopping", "Req-Sent", "Ack-Rcvd",
-                                               "Ack-Sent", "Opened"};
-  static_assert(std::size(names) == kStates);
-  auto i = static_cast<std::size_t>(s);
-  return i < kStates ? names[i] : "?";
+  static constexpr std::string_view kNames[] = {"Initial",  "Starting", "Closed",   "Stopped",
+                                                "Closing",  "Stopping", "Req-Sent", "Ack-Rcvd",
+                                                "Ack-Sent", "Opened"};
+  return enum_name<State::initial, State::opened>(s, kNames);
 }
 
 std::string_view Fsm::event_name(Event e) {

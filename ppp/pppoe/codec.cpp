@@ -3,6 +3,7 @@
 #include <cstring>
 #include <optional>
 
+#include "common/enum_names.hpp"
 #include "ppp/pppoe.hpp"
 
 namespace vpdnd::ppp {
@@ -47,18 +48,14 @@ std::optional<PppoeDecodeError> read_headers(ByteView frame, ByteReader& r, std:
   return std::nullopt;
 }
 
+constexpr EnumName<PppoeCode> kCodes[] = {
+    {PppoeCode::session, "SESSION"}, {PppoeCode::pado, "PADO"}, {PppoeCode::padi, "PADI"},
+    {PppoeCode::padr, "PADR"},       {PppoeCode::pads, "PADS"}, {PppoeCode::padt, "PADT"},
+};
+
+// A discovery CODE (the session CODE 0 is none).
 bool known_code(std::uint8_t c) {
-  switch (static_cast<PppoeCode>(c)) {
-    case PppoeCode::pado:
-    case PppoeCode::padi:
-    case PppoeCode::padr:
-    case PppoeCode::pads:
-    case PppoeCode::padt:
-      return true;
-    case PppoeCode::session:
-      return false;
-  }
-  return false;
+  return c != static_cast<std::uint8_t>(PppoeCode::session) && find_enum_name(c, kCodes);
 }
 }  // namespace
 
@@ -88,21 +85,7 @@ std::optional<MacAddress> parse_mac(std::string_view text) {
 }
 
 std::string_view to_string(PppoeCode c) {
-  switch (c) {
-    case PppoeCode::session:
-      return "SESSION";
-    case PppoeCode::pado:
-      return "PADO";
-    case PppoeCode::padi:
-      return "PADI";
-    case PppoeCode::padr:
-      return "PADR";
-    case PppoeCode::pads:
-      return "PADS";
-    case PppoeCode::padt:
-      return "PADT";
-  }
-  return "UNKNOWN";
+  return enum_name(c, kCodes, "UNKNOWN");
 }
 
 std::string to_string(const PppoeDecodeError& e) {

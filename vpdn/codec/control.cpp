@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/enum_names.hpp"
 #include "vpdn/codec.hpp"
 
 namespace vpdnd::vpdn {
@@ -251,48 +252,20 @@ Result<Bytes, EncodeError> encode_control(const ControlMessage& msg, const Hidin
 // ---------------------------------------------------------------------------------------
 // Errors
 
+// In the order of DecodeErrorKind.
+constexpr std::string_view kDecodeErrorNames[] = {
+    // header level
+    "too-short", "bad-version", "bad-control-flags", "bad-length-field", "bad-offset",
+    "not-control", "not-data",
+    // AVP level
+    "avp-truncated", "avp-too-short", "avp-bad-length", "first-avp-not-message-type",
+    "message-type-hidden", "unknown-message-type", "ignorable-message-type",
+    "unknown-mandatory-avp", "missing-required-avp", "hidden-without-random-vector",
+    "hidden-without-secret", "hidden-bad-length"};
+
 std::string_view error_name(DecodeErrorKind kind) {
-  switch (kind) {
-    case DecodeErrorKind::too_short:
-      return "too-short";
-    case DecodeErrorKind::bad_version:
-      return "bad-version";
-    case DecodeErrorKind::bad_control_flags:
-      return "bad-control-flags";
-    case DecodeErrorKind::bad_length_field:
-      return "bad-length-field";
-    case DecodeErrorKind::bad_offset:
-      return "bad-offset";
-    case DecodeErrorKind::not_control:
-      return "not-control";
-    case DecodeErrorKind::not_data:
-      return "not-data";
-    case DecodeErrorKind::avp_truncated:
-      return "avp-truncated";
-    case DecodeErrorKind::avp_too_short:
-      return "avp-too-short";
-    case DecodeErrorKind::avp_bad_length:
-      return "avp-bad-length";
-    case DecodeErrorKind::first_avp_not_message_type:
-      return "first-avp-not-message-type";
-    case DecodeErrorKind::message_type_hidden:
-      return "message-type-hidden";
-    case DecodeErrorKind::unknown_message_type:
-      return "unknown-message-type";
-    case DecodeErrorKind::ignorable_message_type:
-      return "ignorable-message-type";
-    case DecodeErrorKind::unknown_mandatory_avp:
-      return "unknown-mandatory-avp";
-    case DecodeErrorKind::missing_required_avp:
-      return "missing-required-avp";
-    case DecodeErrorKind::hidden_without_random_vector:
-      return "hidden-without-random-vector";
-    case DecodeErrorKind::hidden_without_secret:
-      return "hidden-without-secret";
-    case DecodeErrorKind::hidden_bad_length:
-      return "hidden-bad-length";
-  }
-  return "unknown";
+  return enum_name<DecodeErrorKind::too_short, DecodeErrorKind::hidden_bad_length>(
+      kind, kDecodeErrorNames, "unknown");
 }
 
 Recommendation recommend(const DecodeError& e) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "common/enum_names.hpp"
 #include "vpdn/codec.hpp"
 
 namespace vpdnd::vpdn {
@@ -122,37 +123,11 @@ const MessageSpec* message_spec(MessageType type) {
 }
 
 std::string_view message_name(MessageType type) {
-  switch (type) {
-    case MessageType::sccrq:
-      return "SCCRQ";
-    case MessageType::sccrp:
-      return "SCCRP";
-    case MessageType::scccn:
-      return "SCCCN";
-    case MessageType::stopccn:
-      return "StopCCN";
-    case MessageType::hello:
-      return "HELLO";
-    case MessageType::ocrq:
-      return "OCRQ";
-    case MessageType::ocrp:
-      return "OCRP";
-    case MessageType::occn:
-      return "OCCN";
-    case MessageType::icrq:
-      return "ICRQ";
-    case MessageType::icrp:
-      return "ICRP";
-    case MessageType::iccn:
-      return "ICCN";
-    case MessageType::cdn:
-      return "CDN";
-    case MessageType::wen:
-      return "WEN";
-    case MessageType::sli:
-      return "SLI";
-  }
-  return "Unknown";
+  // 5 and 13 are reserved: no enumerator has them.
+  static constexpr std::string_view kNames[] = {
+      "SCCRQ", "SCCRP", "SCCCN", "StopCCN", "Unknown", "HELLO", "OCRQ", "OCRP",
+      "OCCN",  "ICRQ",  "ICRP",  "ICCN",    "Unknown", "CDN",   "WEN",  "SLI"};
+  return enum_name<MessageType::sccrq, MessageType::sli>(type, kNames, "Unknown");
 }
 
 bool is_known_message_type(std::uint16_t v) {
