@@ -22,24 +22,9 @@ using namespace vpdnd;
 
 namespace {
 
-// The displays and resets reach no engine here: empty tables, every reset refused.
-class NoEngines final : public cli::Operations {
- public:
-  std::vector<vpdn::TunnelStatus> l2tp_tunnels() const override { return {}; }
-  std::vector<vpdn::SessionStatus> l2tp_sessions() const override { return {}; }
-  vpdn::L2tpStatistics l2tp_statistics() const override { return {}; }
-  std::vector<aaa::PoolStatus> ip_pools() const override { return {}; }
-  std::vector<aaa::OnlineUser> online_users() const override { return {}; }
-  std::vector<ppp::PppoeSessionStatus> pppoe_sessions() const override { return {}; }
-  std::string reset_l2tp_tunnel_id(std::uint16_t) override { return "% No such tunnel."; }
-  std::string reset_l2tp_tunnel_name(const std::string&) override { return "% No such tunnel."; }
-  std::string reset_l2tp_session_id(std::uint16_t) override { return "% No such session."; }
-  std::size_t cut_connections(const cli::ConnectionFilter&) override { return 0; }
-};
-
 struct World {
   Engine engine;
-  NoEngines operations;
+  cli::NoEngineOperations operations;  // the displays and resets reach no engine here
   std::string dir;
   World() {
     dir = (std::filesystem::temp_directory_path() / ("fuzz_cli_" + std::to_string(::getpid())))
