@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "common/bytes.hpp"
+#include "common/codec_error.hpp"
 #include "common/result.hpp"
 #include "common/timer.hpp"
 #include "ppp/status.hpp"
@@ -95,21 +96,17 @@ struct PppoeDiscovery {
   bool operator==(const PppoeDiscovery&) const = default;
 };
 
-struct PppoeDecodeError {
-  enum class Kind : std::uint8_t {
-    truncated,        // shorter than Ethernet + PPPoE header, or Length past the frame
-    bad_ethertype,    // not 0x8863 (discovery) / 0x8864 (session)
-    bad_version,      // VER/TYPE not 1/1 (RFC 2516 §4)
-    bad_code,         // unknown CODE, or non-zero CODE on a session frame
-    bad_tag,          // a tag's length runs past the payload
-    missing_tag,      // PADI/PADR without Service-Name, PADO without AC-Name (§5.1-5.3)
-    bad_session_id,   // non-zero in PADI/PADO/PADR, zero in PADT / session frames
-    bad_destination,  // PADI not broadcast, or a unicast-only packet sent to a group
-  };
-  Kind kind = Kind::truncated;
-  std::size_t offset = 0;
-  std::string_view what;
+enum class PppoeDecodeErrorKind : std::uint8_t {
+  truncated,        // shorter than Ethernet + PPPoE header, or Length past the frame
+  bad_ethertype,    // not 0x8863 (discovery) / 0x8864 (session)
+  bad_version,      // VER/TYPE not 1/1 (RFC 2516 §4)
+  bad_code,         // unknown CODE, or non-zero CODE on a session frame
+  bad_tag,          // a tag's length runs past the payload
+  missing_tag,      // PADI/PADR without Service-Name, PADO without AC-Name (§5.1-5.3)
+  bad_session_id,   // non-zero in PADI/PADO/PADR, zero in PADT / session frames
+  bad_destination,  // PADI not broadcast, or a unicast-only packet sent to a group
 };
+using PppoeDecodeError = CodecError<PppoeDecodeErrorKind>;
 std::string to_string(const PppoeDecodeError& e);
 
 // Ethernet frame (from the destination MAC on; Ethernet padding after Length is ignored).
