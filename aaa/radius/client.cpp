@@ -106,11 +106,16 @@ class Client final : public RadiusClient {
     }
   }
 
-  Id access_request(const RadiusTarget& target, RadiusAccessRequest request,
-                    AccessCallback done) override {
+  auto new_request(const RadiusTarget& target) {
     auto r = std::make_unique<Request>(io_);
     r->id = next_++;
     r->target = target;
+    return r;
+  }
+
+  Id access_request(const RadiusTarget& target, RadiusAccessRequest request,
+                    AccessCallback done) override {
+    auto r = new_request(target);
     r->on_access = std::move(done);
     const auto* pap = std::get_if<PapCredentials>(&request.credentials);
     const auto* chap = std::get_if<ChapCredentials>(&request.credentials);
@@ -153,9 +158,7 @@ class Client final : public RadiusClient {
 
   Id accounting_request(const RadiusTarget& target, RadiusAccountingRequest r_in,
                         AccountingCallback done) override {
-    auto r = std::make_unique<Request>(io_);
-    r->id = next_++;
-    r->target = target;
+    auto r = new_request(target);
     r->on_accounting = std::move(done);
     r->accounting = true;
     r->user = r_in.user_name;

@@ -232,17 +232,34 @@ Bytes encode_options(const std::vector<RawOption>& options) {
 
 // ---- LCP options --------------------------------------------------------------------
 
+namespace {
+// The LCP options of a fixed size (RFC 1661 §6): the value's octets, and the error, which
+// names the option's Length.
+struct FixedOption {
+  std::uint8_t type;
+  std::size_t size;
+  std::string_view length_error;
+};
+constexpr FixedOption kLcpFixed[] = {
+    {lcp_opt::mru, 2, "MRU length != 4"},
+    {lcp_opt::accm, 4, "ACCM length != 6"},
+    {lcp_opt::magic_number, 4, "Magic-Number length != 6"},
+    {lcp_opt::pfc, 0, "PFC length != 2"},
+    {lcp_opt::acfc, 0, "ACFC length != 2"},
+};
+}  // namespace
+
 Result<LcpOptions, DecodeError> decode_lcp_options(ByteView data) {
   LcpOptions o;
   auto option = [&](RawOption& opt, ByteView v, std::size_t at) -> Status<DecodeError> {
-    auto need = [&](std::size_t n) { return v.size() == n; };
+    for (const FixedOption& f : kLcpFixed)
+      if (f.type == opt.type && v.size() != f.size)
+        return codec_error(Kind::bad_length, at, f.length_error);
     switch (opt.type) {
       case lcp_opt::mru:
-        if (!need(2)) return codec_error(Kind::bad_length, at, "MRU length != 4");
         o.mru = get16(v);
         break;
       case lcp_opt::accm:
-        if (!need(4)) return codec_error(Kind::bad_length, at, "ACCM length != 6");
         o.accm = get32(v);
         break;
       case lcp_opt::auth_protocol: {
@@ -266,15 +283,12 @@ Result<LcpOptions, DecodeError> decode_lcp_options(ByteView data) {
         break;
       }
       case lcp_opt::magic_number:
-        if (!need(4)) return codec_error(Kind::bad_length, at, "Magic-Number length != 6");
         o.magic = get32(v);
         break;
       case lcp_opt::pfc:
-        if (!need(0)) return codec_error(Kind::bad_length, at, "PFC length != 2");
         o.pfc = true;
         break;
       case lcp_opt::acfc:
-        if (!need(0)) return codec_error(Kind::bad_length, at, "ACFC length != 2");
         o.acfc = true;
         break;
       default:

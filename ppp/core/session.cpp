@@ -406,14 +406,22 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     phase_ = p;
   }
 
-  void send_control(std::uint16_t protocol, ByteView packet) {
+  // "sent LCP ConfReq id=1 len=14"; " (short)" where no control header fits (only ever
+  // received: what we build always has one).
+  void log_control(std::string_view verb, std::uint16_t protocol, ByteView packet) {
     debug(DebugClass::control, [&] {
-      std::string s = "sent " + protocol_name(protocol);
+      std::string s = std::string(verb) + " " + protocol_name(protocol);
       if (packet.size() >= 4)
         s += " " + code_name(protocol, packet[0]) + " id=" + std::to_string(packet[1]) +
              " len=" + std::to_string(packet.size());
+      else
+        s += " (short)";
       return s;
     });
+  }
+
+  void send_control(std::uint16_t protocol, ByteView packet) {
+    log_control("sent", protocol, packet);
     ++counters_.control_out;
     send_frame(protocol, packet);
   }
@@ -640,7 +648,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
         ++counters_.drop_not_ready;
         return Disposition::dropped;
       case proto::lcp:
-        log_received(proto::lcp, payload);
+        log_control("received", proto::lcp, payload);
         if (!payload.empty() && payload[0] == static_cast<std::uint8_t>(Code::terminate_request))
           peer_terminate_seen_ = true;
         ++counters_.control_in;
@@ -648,7 +656,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
         break;
       case proto::pap:
       case proto::chap:
-        log_received(f->protocol, payload);
+        log_control("received", f->protocol, payload);
         ++counters_.control_in;
         if (lcp_.state() != Fsm::State::opened) {
           ++counters_.drop_not_ready;
@@ -658,7 +666,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
         }
         break;
       case proto::ipcp:
-        log_received(proto::ipcp, payload);
+        log_control("received", proto::ipcp, payload);
         ++counters_.control_in;
         if (phase_ == Phase::network || phase_ == Phase::running) {
           ipcp_.receive(payload);
@@ -683,18 +691,6 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     }
     settle();
     return d;
-  }
-
-  void log_received(std::uint16_t protocol, ByteView packet) {
-    debug(DebugClass::control, [&] {
-      std::string s = "received " + protocol_name(protocol);
-      if (packet.size() >= 4)
-        s += " " + code_name(protocol, packet[0]) + " id=" + std::to_string(packet[1]) +
-             " len=" + std::to_string(packet.size());
-      else
-        s += " (short)";
-      return s;
-    });
   }
 
   void send_protocol_reject(std::uint16_t protocol, ByteView info) {
