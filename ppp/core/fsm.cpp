@@ -3,7 +3,8 @@
 // (where in the list it is entered matters: the host's layer events see it). row() takes
 // exactly one cell per state and the table exactly one row per event (static_assert), so a
 // state or event missing from it is a build error. RCA and RCN (Configure-Nak and -Reject
-// alike) have a row each, as in the RFC. Where a cell differs from the RFC, its row says why.
+// alike) have a row each, as in the RFC. Where a row differs from the RFC it says so; the
+// actions `fresh` and `kept` are this automaton's own (see Action).
 #include "ppp/core/fsm.hpp"
 
 #include <array>
@@ -122,11 +123,11 @@ constexpr Row kTable[] = {
   row({     {},               {},                          {sta},                       {irc, scr, scn, req_sent},
             {},               {},                          {scn, req_sent},             {scn},
             {scn, req_sent},  {tld, kept, scr, scn, req_sent}}),
-  // RCA (Ack-Rcvd: crossed requests; the RFC's scr/6)
+  // RCA (in Ack-Rcvd a crossed connection: scr/6x)
   row({     {},               {},                          {sta},                       {sta},
             {},               {},                          {irc, ack_rcvd},             {req_sent, scr},
             {irc, opened, tlu}, {tld, kept, req_sent, scr}}),
-  // RCN (Ack-Rcvd: the Ack of our previous request is void, so back to Req-Sent)
+  // RCN
   row({     {},               {},                          {sta},                       {sta},
             {},               {},                          {irc, scr},                  {req_sent, scr},
             {irc, scr},       {tld, kept, req_sent, scr}}),
@@ -267,15 +268,6 @@ void Fsm::tlu() {
   naks_received_ = 0;
   host_.fsm_up(*this);
 }
-void Fsm::tld() {
-  host_.fsm_down(*this);
-}
-void Fsm::tls() {
-  host_.fsm_started(*this);
-}
-void Fsm::tlf() {
-  host_.fsm_finished(*this);
-}
 
 void Fsm::run(Event ev, const Input& in) {
   static_assert(std::size(kTable) == static_cast<std::size_t>(Event::rxj_minus) + 1,
@@ -294,13 +286,13 @@ void Fsm::run(Event ev, const Input& in) {
         tlu();
         break;
       case Action::tld:
-        tld();
+        host_.fsm_down(*this);
         break;
       case Action::tls:
-        tls();
+        host_.fsm_started(*this);
         break;
       case Action::tlf:
-        tlf();
+        host_.fsm_finished(*this);
         break;
       case Action::irc:
         if (cell.has(Action::str))
@@ -463,7 +455,7 @@ void Fsm::on_reply(const ControlPacket& p, Reply reply) {
       return protocol_name(protocol_) + ": peer keeps refusing our options, giving up";
     });
     set_state(State::stopped, reply == Reply::reject ? Event::rxj_minus : Event::rcn);
-    tlf();
+    host_.fsm_finished(*this);  // tlf
     return;
   }
   // The policy may have closed the layer (an option we cannot do without was refused):

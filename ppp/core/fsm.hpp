@@ -168,9 +168,6 @@ class Fsm {
   enum class Reply : std::uint8_t { ack, nak, reject };
   void on_reply(const ControlPacket& p, Reply reply);  // RCA, RCN (Nak and Reject)
   void tlu();
-  void tld();
-  void tls();
-  void tlf();
 
   template <class Make>
   void debug(DebugClass c, Make&& make) {
