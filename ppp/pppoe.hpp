@@ -208,7 +208,7 @@ class PppoeServer {
   bool cookie_valid(const MacAddress& client, ByteView cookie) const;
 
  private:
-  struct Session {
+  struct Session : PppoeTraffic {
     MacAddress peer{};
     Bytes host_uniq;
     std::string service;
@@ -216,8 +216,6 @@ class PppoeServer {
     std::string state = "PPP";
     std::string user;
     std::uint16_t l2tp_tunnel = 0, l2tp_session = 0;
-    std::uint64_t in_packets = 0, in_octets = 0, in_discards = 0;
-    std::uint64_t out_packets = 0, out_octets = 0, out_discards = 0;
   };
   void on_discovery(ByteView frame);
   void on_session_frame(ByteView frame);
