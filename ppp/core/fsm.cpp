@@ -83,7 +83,7 @@ constexpr Row row(const Cell (&cells)[N]) {
 }
 
 namespace rfc1661 {
-using enum State;
+using enum Fsm::State;
 using enum Action;
 
 // clang-format off
