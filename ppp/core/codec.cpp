@@ -286,10 +286,8 @@ Result<LcpOptions, DecodeError> decode_lcp_options(ByteView data) {
         o.magic = get32(v);
         break;
       case lcp_opt::pfc:
-        o.pfc = true;
-        break;
       case lcp_opt::acfc:
-        o.acfc = true;
+        (opt.type == lcp_opt::pfc ? o.pfc : o.acfc) = true;
         break;
       default:
         o.unknown.push_back(std::move(opt));
