@@ -219,4 +219,20 @@ class Operations {
   }
 };
 
+// The operations of a command language with no engine behind it (tools that only load and
+// print configuration): every table is empty, every reset finds nothing.
+class NoEngineOperations : public Operations {
+ public:
+  std::vector<vpdn::TunnelStatus> l2tp_tunnels() const override { return {}; }
+  std::vector<vpdn::SessionStatus> l2tp_sessions() const override { return {}; }
+  vpdn::L2tpStatistics l2tp_statistics() const override { return {}; }
+  std::vector<aaa::PoolStatus> ip_pools() const override { return {}; }
+  std::vector<aaa::OnlineUser> online_users() const override { return {}; }
+  std::vector<ppp::PppoeSessionStatus> pppoe_sessions() const override { return {}; }
+  std::string reset_l2tp_tunnel_id(std::uint16_t) override { return "% No such tunnel."; }
+  std::string reset_l2tp_tunnel_name(const std::string&) override { return "% No such tunnel."; }
+  std::string reset_l2tp_session_id(std::uint16_t) override { return "% No such session."; }
+  std::size_t cut_connections(const ConnectionFilter&) override { return 0; }
+};
+
 }  // namespace vpdnd::cli

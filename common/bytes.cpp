@@ -69,8 +69,8 @@ bool parse_hex(std::string_view text, Bytes& out) {
   return high < 0;
 }
 
-std::string to_hex(ByteView data, char separator) {
-  static constexpr char digits[] = "0123456789abcdef";
+std::string to_hex(ByteView data, char separator, HexCase letters) {
+  const char* digits = letters == HexCase::upper ? "0123456789ABCDEF" : "0123456789abcdef";
   std::string s;
   s.reserve(data.size() * 3);
   for (std::size_t i = 0; i < data.size(); ++i) {

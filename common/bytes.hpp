@@ -61,6 +61,8 @@ class ByteWriter {
 // "0a 1b ff" / "0a1bff" -> bytes; non-hex characters other than whitespace and ':' are an
 // error (returns false). Used by fixtures and by tools that take hex on the command line.
 bool parse_hex(std::string_view text, Bytes& out);
-std::string to_hex(ByteView data, char separator = ' ');
+// Separator '\0': none.
+enum class HexCase : std::uint8_t { lower, upper };
+std::string to_hex(ByteView data, char separator = ' ', HexCase letters = HexCase::lower);
 
 }  // namespace vpdnd

@@ -145,13 +145,7 @@ std::string_view strip_domain(std::string_view user) {
 }
 
 std::string hex_upper(ByteView v) {
-  static const char* d = "0123456789ABCDEF";
-  std::string s;
-  for (auto b : v) {
-    s += d[b >> 4];
-    s += d[b & 15];
-  }
-  return s;
+  return to_hex(v, '\0', HexCase::upper);
 }
 
 constexpr std::string_view kAuthMagic1 = "Magic server to client signing constant";

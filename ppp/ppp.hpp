@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "common/bytes.hpp"
+#include "common/codec_error.hpp"
 #include "common/ipv4.hpp"
 #include "common/mschap.hpp"
 #include "common/result.hpp"
@@ -102,18 +103,14 @@ inline constexpr std::uint8_t kChapMd5 = 5;      // CHAP Algorithm, RFC 1994 §3
 inline constexpr std::uint8_t kChapMsV1 = 0x80;  // MS-CHAP, RFC 2433 §2
 inline constexpr std::uint8_t kChapMsV2 = 0x81;  // MS-CHAP-V2, RFC 2759 §2
 
-struct DecodeError {
-  enum class Kind : std::uint8_t {
-    truncated,     // fewer bytes than a header or a length field promises
-    bad_length,    // a length field below its minimum / not matching a fixed size
-    bad_protocol,  // protocol field not odd in its low octet / even high octet (RFC 1661 §2)
-    bad_value,     // a field's value is outside what the RFC allows
-    bad_code,      // a code this packet kind does not define
-  };
-  Kind kind = Kind::truncated;
-  std::size_t offset = 0;  // where in the input the problem is
-  std::string_view what;   // fixed text, e.g. "option length < 2"
+enum class DecodeErrorKind : std::uint8_t {
+  truncated,     // fewer bytes than a header or a length field promises
+  bad_length,    // a length field below its minimum / not matching a fixed size
+  bad_protocol,  // protocol field not odd in its low octet / even high octet (RFC 1661 §2)
+  bad_value,     // a field's value is outside what the RFC allows
+  bad_code,      // a code this packet kind does not define
 };
+using DecodeError = CodecError<DecodeErrorKind>;
 std::string to_string(const DecodeError& e);
 
 // ---- frames -------------------------------------------------------------------------
@@ -285,6 +282,7 @@ struct AuthResult {
   // MS-CHAP: a Failure text to send as is (RADIUS MS-CHAP-Error); empty: "E=691 R=0 ...".
   std::string mschap_error;
   std::optional<MppeKeys> mppe_keys;
+  bool operator==(const AuthResult&) const = default;
 };
 
 // Asynchronous user check. The answer comes through `done` exactly once unless cancel()

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "common/bytes.hpp"
+#include "common/codec_error.hpp"
 #include "common/result.hpp"
 #include "common/timer.hpp"
 #include "ppp/status.hpp"
@@ -95,21 +96,17 @@ struct PppoeDiscovery {
   bool operator==(const PppoeDiscovery&) const = default;
 };
 
-struct PppoeDecodeError {
-  enum class Kind : std::uint8_t {
-    truncated,        // shorter than Ethernet + PPPoE header, or Length past the frame
-    bad_ethertype,    // not 0x8863 (discovery) / 0x8864 (session)
-    bad_version,      // VER/TYPE not 1/1 (RFC 2516 §4)
-    bad_code,         // unknown CODE, or non-zero CODE on a session frame
-    bad_tag,          // a tag's length runs past the payload
-    missing_tag,      // PADI/PADR without Service-Name, PADO without AC-Name (§5.1-5.3)
-    bad_session_id,   // non-zero in PADI/PADO/PADR, zero in PADT / session frames
-    bad_destination,  // PADI not broadcast, or a unicast-only packet sent to a group
-  };
-  Kind kind = Kind::truncated;
-  std::size_t offset = 0;
-  std::string_view what;
+enum class PppoeDecodeErrorKind : std::uint8_t {
+  truncated,        // shorter than Ethernet + PPPoE header, or Length past the frame
+  bad_ethertype,    // not 0x8863 (discovery) / 0x8864 (session)
+  bad_version,      // VER/TYPE not 1/1 (RFC 2516 §4)
+  bad_code,         // unknown CODE, or non-zero CODE on a session frame
+  bad_tag,          // a tag's length runs past the payload
+  missing_tag,      // PADI/PADR without Service-Name, PADO without AC-Name (§5.1-5.3)
+  bad_session_id,   // non-zero in PADI/PADO/PADR, zero in PADT / session frames
+  bad_destination,  // PADI not broadcast, or a unicast-only packet sent to a group
 };
+using PppoeDecodeError = CodecError<PppoeDecodeErrorKind>;
 std::string to_string(const PppoeDecodeError& e);
 
 // Ethernet frame (from the destination MAC on; Ethernet padding after Length is ignored).
@@ -211,7 +208,7 @@ class PppoeServer {
   bool cookie_valid(const MacAddress& client, ByteView cookie) const;
 
  private:
-  struct Session {
+  struct Session : PppoeTraffic {
     MacAddress peer{};
     Bytes host_uniq;
     std::string service;
@@ -219,8 +216,6 @@ class PppoeServer {
     std::string state = "PPP";
     std::string user;
     std::uint16_t l2tp_tunnel = 0, l2tp_session = 0;
-    std::uint64_t in_packets = 0, in_octets = 0, in_discards = 0;
-    std::uint64_t out_packets = 0, out_octets = 0, out_discards = 0;
   };
   void on_discovery(ByteView frame);
   void on_session_frame(ByteView frame);

@@ -8,7 +8,14 @@
 
 namespace vpdnd::ppp {
 
-struct PppoeSessionStatus {
+// Session-stage traffic (PPP frames, octets of protocol + information). Discards are frames
+// of this session refused: in from the wrong MAC, out over the MTU.
+struct PppoeTraffic {
+  std::uint64_t in_packets = 0, in_octets = 0, in_discards = 0;
+  std::uint64_t out_packets = 0, out_octets = 0, out_discards = 0;
+};
+
+struct PppoeSessionStatus : PppoeTraffic {
   std::uint16_t session_id = 0;
   std::string interface;  // the access port as configured (Linux or canonical Comware name)
   std::array<std::uint8_t, 6> peer_mac{};
@@ -19,10 +26,6 @@ struct PppoeSessionStatus {
   std::chrono::seconds uptime{0};
   std::array<std::uint8_t, 6> local_mac{};  // the access port's MAC (our side)
   std::uint16_t virtual_template = 0;       // the port's `pppoe-server bind virtual-template`
-  // Session-stage traffic (PPP frames, octets of protocol + information). Discards are frames
-  // of this session refused: in from the wrong MAC, out over the MTU.
-  std::uint64_t in_packets = 0, in_octets = 0, in_discards = 0;
-  std::uint64_t out_packets = 0, out_octets = 0, out_discards = 0;
 };
 
 }  // namespace vpdnd::ppp

@@ -23,36 +23,14 @@ bool starts_with(const Oid& oid, const Oid& prefix) {
 }
 
 // RFC 3371 l2tpTunnelStatsState / l2tpSessionStatsState: idle(1), connecting(2),
-// established(3), disconnecting(4).
-std::int64_t tunnel_state(TunnelState s) {
-  switch (s) {
-    case TunnelState::idle:
-      return 1;
-    case TunnelState::wait_reply:
-    case TunnelState::wait_connect:
-      return 2;
-    case TunnelState::established:
-      return 3;
-    case TunnelState::stopping:
-      return 4;
-  }
-  return 1;
-}
-
-std::int64_t session_state(SessionState s) {
-  switch (s) {
-    case SessionState::idle:
-      return 1;
-    case SessionState::wait_tunnel:
-    case SessionState::wait_reply:
-    case SessionState::wait_connect:
-      return 2;
-    case SessionState::established:
-      return 3;
-    case SessionState::stopping:
-      return 4;
-  }
-  return 1;
+// established(3), disconnecting(4). Tunnels and sessions name their states alike; every
+// state that waits for the peer is connecting.
+template <class State>
+std::int64_t mib_state(State s) {
+  if (s == State::idle) return 1;
+  if (s == State::established) return 3;
+  if (s == State::stopping) return 4;
+  return 2;
 }
 
 // l2tpSessionStatsAuthMethod: none(1) text(2) pppChap(3) pppPap(4) pppEap(5) pppMsChapV1(6)
@@ -140,7 +118,7 @@ std::vector<Column> columns(const L2tpSnapshot& s, const std::vector<std::size_t
   // l2tpTunnelStatsTable (.1.5.1), augmenting it.
   tunnel_column({1, 5, 1, 1}, [](auto& t) { return Value::integer(t.local_id); });
   tunnel_column({1, 5, 1, 2}, [](auto& t) { return Value::integer(t.remote_id); });
-  tunnel_column({1, 5, 1, 3}, [](auto& t) { return Value::integer(tunnel_state(t.state)); });
+  tunnel_column({1, 5, 1, 3}, [](auto& t) { return Value::integer(mib_state(t.state)); });
   tunnel_column({1, 5, 1, 4}, [](auto& t) { return Value::integer(t.is_lac ? 1 : 2); });
   tunnel_column({1, 5, 1, 5}, [](auto& t) { return Value::string(t.remote_name); });
   tunnel_column({1, 5, 1, 12}, [](auto& t) { return Value::counter(t.control_in); });
@@ -166,8 +144,8 @@ std::vector<Column> columns(const L2tpSnapshot& s, const std::vector<std::size_t
   };
   session_column(4, [session](std::size_t i) { return Value::integer(session(i).remote_id); });
   session_column(5, [session](std::size_t i) { return Value::string(session(i).user); });
-  session_column(
-      6, [session](std::size_t i) { return Value::integer(session_state(session(i).state)); });
+  session_column(6,
+                 [session](std::size_t i) { return Value::integer(mib_state(session(i).state)); });
   session_column(7, [&session_lac](std::size_t i) {
     return Value::integer(session_lac[i] ? 1 : 2);  // lacIncoming / lnsIncoming
   });

@@ -15,6 +15,7 @@
 
 #include "aaa/core/pool.hpp"
 #include "aaa/core/stop_buffer.hpp"
+#include "common/enum_names.hpp"
 #include "common/log.hpp"
 #include "common/packed_strings.hpp"
 #include "common/printable.hpp"
@@ -42,16 +43,9 @@ const char* credentials_name(const Credentials& c) {
   return std::get<MsChapCredentials>(c).version == 1 ? " (MS-CHAP)" : " (MS-CHAP-V2)";
 }
 
-const char* method_name(AuthMethodUsed m) {
-  switch (m) {
-    case AuthMethodUsed::none:
-      return "none";
-    case AuthMethodUsed::local:
-      return "local";
-    case AuthMethodUsed::radius:
-      return "radius";
-  }
-  return "?";
+std::string_view method_name(AuthMethodUsed m) {
+  static constexpr std::string_view kNames[] = {"none", "local", "radius"};
+  return enum_name<AuthMethodUsed::none, AuthMethodUsed::radius>(m, kNames);
 }
 
 }  // namespace
@@ -208,7 +202,8 @@ struct Aaa::Impl {
     pending.erase(it);
     debug_lazy(DebugModule::aaa, DebugClass::event, [&] {
       return "User " + printable(name) + " domain " + printable(result.domain) + " " +
-             (result.accepted ? "accepted" : "rejected") + " by " + method_name(result.method) +
+             (result.accepted ? "accepted" : "rejected") + " by " +
+             std::string(method_name(result.method)) +
              (result.accepted ? std::string()
                               : " (" + std::string(to_string(result.failure)) + ")");
     });

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <map>
 
+#include "common/lines.hpp"
+
 namespace vpdnd::aaa::detail {
 namespace {
 
@@ -171,13 +173,7 @@ std::string encode_stop_buffer(const std::vector<StopRecord>& records) {
 
 DecodedStopBuffer decode_stop_buffer(std::string_view text) {
   DecodedStopBuffer out;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  for (std::string_view line : split_lines(text)) {
     if (line.empty() || line.front() == '#') continue;
     StopRecord r;
     if (decode_line(line, r))

@@ -26,6 +26,27 @@ using asio::ip::udp;
 using Clock = std::chrono::steady_clock;
 using namespace radius;
 
+using S = RadiusServerStatistics;
+
+// The `display radius statistics` counter a reply that failed `check` counts in.
+std::uint64_t S::*counter_for(ReplyCheck check) {
+  switch (check) {
+    case ReplyCheck::ok:  // not a failure: never asked
+      break;
+    case ReplyCheck::bad_message_authenticator:
+    case ReplyCheck::missing_message_authenticator:
+      return &S::bad_message_authenticator;
+    case ReplyCheck::bad_authenticator:
+      return &S::bad_authenticator;
+    case ReplyCheck::bad_id:
+      return &S::unknown_id;
+    case ReplyCheck::malformed:
+    case ReplyCheck::bad_code:
+      return &S::malformed;
+  }
+  return &S::malformed;
+}
+
 constexpr std::uint32_t kServiceFramed = 2;
 constexpr std::uint32_t kProtocolPpp = 1;
 constexpr std::uint32_t kPortVirtual = 5;
@@ -85,11 +106,16 @@ class Client final : public RadiusClient {
     }
   }
 
-  Id access_request(const RadiusTarget& target, RadiusAccessRequest request,
-                    AccessCallback done) override {
+  auto new_request(const RadiusTarget& target) {
     auto r = std::make_unique<Request>(io_);
     r->id = next_++;
     r->target = target;
+    return r;
+  }
+
+  Id access_request(const RadiusTarget& target, RadiusAccessRequest request,
+                    AccessCallback done) override {
+    auto r = new_request(target);
     r->on_access = std::move(done);
     const auto* pap = std::get_if<PapCredentials>(&request.credentials);
     const auto* chap = std::get_if<ChapCredentials>(&request.credentials);
@@ -132,9 +158,7 @@ class Client final : public RadiusClient {
 
   Id accounting_request(const RadiusTarget& target, RadiusAccountingRequest r_in,
                         AccountingCallback done) override {
-    auto r = std::make_unique<Request>(io_);
-    r->id = next_++;
-    r->target = target;
+    auto r = new_request(target);
     r->on_accounting = std::move(done);
     r->accounting = true;
     r->user = r_in.user_name;
@@ -219,10 +243,10 @@ class Client final : public RadiusClient {
   }
 
   RadiusServerStatistics& stats(const std::string& key) { return per_server_[key]; }
-  template <class F>
-  void count(const std::string& key, F f) {
-    f(total_);
-    f(stats(key));
+  // One more of `counter` in the total and in the server's block.
+  void count(const std::string& key, std::uint64_t RadiusServerStatistics::*counter) {
+    ++(total_.*counter);
+    ++(stats(key).*counter);
   }
 
   // Servers in configured order, quiet ones moved to the end.
@@ -339,7 +363,7 @@ class Client final : public RadiusClient {
       packet = encode_accounting_request(ident, r.attributes, r.secret);
       if (packet)
         std::copy(packet->begin() + 4, packet->begin() + 20, r.request_authenticator.begin());
-      count(srv.key(), [](auto& s) { ++s.accounting_requests; });
+      count(srv.key(), &S::accounting_requests);
       debug(DebugClass::control, "Accounting-Request " + std::string(status_name(r.acct_status)) +
                                      " for " + r.user + " session " + r.acct_session + " to " +
                                      srv.role + " " + srv.key());
@@ -350,7 +374,7 @@ class Client final : public RadiusClient {
         attributes.push_back(
             {kUserPassword, hide_user_password(r.password, r.secret, r.request_authenticator)});
       packet = encode_access_request(ident, r.request_authenticator, attributes, r.secret);
-      count(srv.key(), [](auto& s) { ++s.access_requests; });
+      count(srv.key(), &S::access_requests);
       debug(DebugClass::control, "Access-Request (" + r.method + ") for " + r.user + " to " +
                                      srv.role + " " + srv.key() + " scheme " +
                                      r.target.scheme.name);
@@ -387,11 +411,11 @@ class Client final : public RadiusClient {
     const Server& srv = r.servers[r.server];
     // Comware's `retry N` counts transmissions.
     if (r.sent < std::max<std::uint32_t>(1, r.target.scheme.retry)) {
-      count(srv.key(), [](auto& s) { ++s.retransmissions; });
+      count(srv.key(), &S::retransmissions);
       transmit(r);
       return;
     }
-    count(srv.key(), [](auto& s) { ++s.timeouts; });
+    count(srv.key(), &S::timeouts);
     quiet_until_[srv.key()] = Clock::now() + kQuiet;
     debug(DebugClass::error,
           std::string(r.accounting ? "No accounting answer from " : "No answer from ") + srv.role +
@@ -457,32 +481,15 @@ class Client final : public RadiusClient {
     Request& r = *it->second;
     const std::string key = r.servers[r.server].key();
     if (s.from != r.endpoint) {
-      count(key, [](auto& st) { ++st.unknown_source; });
+      count(key, &S::unknown_source);
       bad_reply(key, "unknown source", s.from);
       return;
     }
     Packet p;
     const auto check = check_reply(d, r.identifier, r.request_authenticator, r.secret, r.accounting,
                                    r.target.scheme.message_authenticator_strict, &p);
-    switch (check) {
-      case ReplyCheck::ok:
-        break;
-      case ReplyCheck::bad_authenticator:
-        count(key, [](auto& st) { ++st.bad_authenticator; });
-        break;
-      case ReplyCheck::bad_message_authenticator:
-      case ReplyCheck::missing_message_authenticator:
-        count(key, [](auto& st) { ++st.bad_message_authenticator; });
-        break;
-      case ReplyCheck::bad_id:
-        count(key, [](auto& st) { ++st.unknown_id; });
-        break;
-      case ReplyCheck::malformed:
-      case ReplyCheck::bad_code:
-        count(key, [](auto& st) { ++st.malformed; });
-        break;
-    }
     if (check != ReplyCheck::ok) {
+      count(key, counter_for(check));
       bad_reply(key, to_string(check), s.from);
       return;
     }
@@ -500,7 +507,7 @@ class Client final : public RadiusClient {
       RadiusAccountingReply reply;
       reply.outcome = outcome;
       if (p) {
-        count(key, [](auto& st) { ++st.accounting_responses; });
+        count(key, &S::accounting_responses);
         debug(DebugClass::control,
               "Accounting-Response for session " + owned->acct_session + " from " + key);
       }
@@ -517,12 +524,12 @@ class Client final : public RadiusClient {
                     "event=radius-tunnel-password-undecryptable count=" + std::to_string(bad));
       const char* what = "Access-Accept";
       if (p->code == kAccessAccept) {
-        count(key, [](auto& st) { ++st.access_accepts; });
+        count(key, &S::access_accepts);
       } else if (p->code == kAccessReject) {
-        count(key, [](auto& st) { ++st.access_rejects; });
+        count(key, &S::access_rejects);
         what = "Access-Reject";
       } else {
-        count(key, [](auto& st) { ++st.access_challenges; });
+        count(key, &S::access_challenges);
         what = "Access-Challenge (refused)";
       }
       debug(DebugClass::control, std::string(what) + " for " + owned->user + " from " + key);

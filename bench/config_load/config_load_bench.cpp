@@ -18,20 +18,6 @@ namespace {
 
 using namespace vpdnd;
 
-class NoEngines final : public cli::Operations {
- public:
-  std::vector<vpdn::TunnelStatus> l2tp_tunnels() const override { return {}; }
-  std::vector<vpdn::SessionStatus> l2tp_sessions() const override { return {}; }
-  vpdn::L2tpStatistics l2tp_statistics() const override { return {}; }
-  std::vector<aaa::PoolStatus> ip_pools() const override { return {}; }
-  std::vector<aaa::OnlineUser> online_users() const override { return {}; }
-  std::vector<ppp::PppoeSessionStatus> pppoe_sessions() const override { return {}; }
-  std::string reset_l2tp_tunnel_id(std::uint16_t) override { return {}; }
-  std::string reset_l2tp_tunnel_name(const std::string&) override { return {}; }
-  std::string reset_l2tp_session_id(std::uint16_t) override { return {}; }
-  std::size_t cut_connections(const cli::ConnectionFilter&) override { return 0; }
-};
-
 std::string make_config(int users, int groups) {
   std::string out = " sysname BIG\n#\n l2tp enable\n#\n";
   out += "interface Virtual-Template1\n ppp authentication-mode chap\n remote address pool 1\n#\n";
@@ -62,7 +48,7 @@ int main(int argc, char** argv) {
   Engine engine;
   engine.start();
   config::ConfigStore store;
-  NoEngines ops;
+  cli::NoEngineOperations ops;
   cli::ShellContext context{engine, store, ops, ""};
   auto start = std::chrono::steady_clock::now();
   auto report = cli::load_config_file(context, path.string());

@@ -6,6 +6,7 @@
 // the same at the next boot. Any crash, sanitizer report or broken round trip aborts.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -16,30 +17,16 @@
 #include "cli/cli.hpp"
 #include "cli/lang.hpp"
 #include "common/engine.hpp"
+#include "common/lines.hpp"
 #include "common/log.hpp"
 
 using namespace vpdnd;
 
 namespace {
 
-// The displays and resets reach no engine here: empty tables, every reset refused.
-class NoEngines final : public cli::Operations {
- public:
-  std::vector<vpdn::TunnelStatus> l2tp_tunnels() const override { return {}; }
-  std::vector<vpdn::SessionStatus> l2tp_sessions() const override { return {}; }
-  vpdn::L2tpStatistics l2tp_statistics() const override { return {}; }
-  std::vector<aaa::PoolStatus> ip_pools() const override { return {}; }
-  std::vector<aaa::OnlineUser> online_users() const override { return {}; }
-  std::vector<ppp::PppoeSessionStatus> pppoe_sessions() const override { return {}; }
-  std::string reset_l2tp_tunnel_id(std::uint16_t) override { return "% No such tunnel."; }
-  std::string reset_l2tp_tunnel_name(const std::string&) override { return "% No such tunnel."; }
-  std::string reset_l2tp_session_id(std::uint16_t) override { return "% No such session."; }
-  std::size_t cut_connections(const cli::ConnectionFilter&) override { return 0; }
-};
-
 struct World {
   Engine engine;
-  NoEngines operations;
+  cli::NoEngineOperations operations;  // the displays and resets reach no engine here
   std::string dir;
   World() {
     dir = (std::filesystem::temp_directory_path() / ("fuzz_cli_" + std::to_string(::getpid())))
@@ -68,18 +55,11 @@ void check(bool ok, const char* what) {
   }
 }
 
-std::vector<std::string> split_lines(std::string_view text, std::size_t max_lines) {
-  std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start <= text.size() && lines.size() < max_lines) {
-    auto end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string line(text.substr(start, end - start));
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    lines.push_back(std::move(line));
-    start = end + 1;
-  }
-  return lines;
+// At most `max_lines` lines of `text`.
+std::vector<std::string> first_lines(std::string_view text, std::size_t max_lines) {
+  std::vector<std::string_view> all = split_lines(text);
+  all.resize(std::min(all.size(), max_lines));
+  return {all.begin(), all.end()};
 }
 
 std::string print(World& w, config::ConfigStore& store) {
@@ -98,7 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   cli::ShellContext context{w.engine, store, w.operations, w.dir + "/startup.cfg"};
   {
     auto session = cli::make_command_session(context, cli::SessionOrigin::console, "admin");
-    for (const auto& line : split_lines(text, 64)) {
+    for (const auto& line : first_lines(text, 64)) {
       // `display ... | include REGEX` runs std::regex, whose backtracking is exponential for
       // patterns like (a*)*b by design: such a line would only measure the library.
       if (auto bar = line.find('|');
@@ -119,7 +99,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   config::ConfigStore reloaded;
   cli::ShellContext context2{w.engine, reloaded, w.operations, w.dir + "/startup.cfg"};
   auto loader = cli::make_command_session(context2, cli::SessionOrigin::file);
-  for (const auto& line : split_lines(first, 1u << 16)) {
+  for (const auto& line : first_lines(first, 1u << 16)) {
     auto r = loader->execute(line);
     if (!r.ok)
       std::fprintf(stderr, "line %s\n%s\n--- config ---\n%s\n", line.c_str(), r.output.c_str(),

@@ -11,16 +11,14 @@
 #include <memory>
 
 #include "common/mschap.hpp"
+#include "fuzz/ppp_fakes.hpp"
 #include "ppp/ppp.hpp"
 
 using namespace vpdnd;
 using namespace vpdnd::ppp;
+using vpdnd::fuzz::check;
 
 namespace {
-
-void check(bool ok) {
-  if (!ok) std::abort();
-}
 
 void parsers(ByteView in) {
   if (auto r = mschap::parse_v2_response(in)) {
@@ -48,12 +46,6 @@ struct Wire : PppLowerLayer {
   }
 };
 
-struct Events : PppListener {
-  void on_ready_to_tunnel(const ProxyData&, const AuthResult&) override {}
-  void on_up(const SessionUpInfo&) override {}
-  void on_down(DownReason, std::string_view) override {}
-};
-
 struct LocalAuth : Authenticator {
   Handle authenticate(const AuthRequest& r, Done done) override {
     AuthResult res;
@@ -71,13 +63,6 @@ struct LocalAuth : Authenticator {
   void cancel(Handle) override {}
 };
 
-struct Pool : AddressProvider {
-  std::optional<Ipv4> acquire(const std::string&, const AuthResult&) override {
-    return Ipv4{0x0a000002};
-  }
-  void release(Ipv4) override {}
-};
-
 std::function<void(std::span<std::uint8_t>)> seeded() {
   auto state = std::make_shared<std::uint32_t>(7);
   return [state](std::span<std::uint8_t> out) {
@@ -93,8 +78,8 @@ void sessions(ByteView in) {
   const AuthMethod m = (in[0] & 1) ? AuthMethod::mschap_v1 : AuthMethod::mschap_v2;
   ManualTimerService timers;
   LocalAuth auth;
-  Pool pool;
-  Events server_ev, client_ev;
+  fuzz::FixedAddress pool;
+  fuzz::NullListener server_ev, client_ev;
   Wire to_client, to_server;
   to_server.drop_responses = (in[0] & 4) != 0;  // leave the authenticator waiting
   SessionConfig sc;

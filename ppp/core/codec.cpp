@@ -10,11 +10,7 @@
 namespace vpdnd::ppp {
 
 namespace {
-using Kind = DecodeError::Kind;
-
-Unexpected<DecodeError> fail(Kind k, std::size_t offset, std::string_view what) {
-  return unexpected(DecodeError{k, offset, what});
-}
+using Kind = DecodeErrorKind;
 
 std::uint32_t get32(ByteView v) {
   return (std::uint32_t{v[0]} << 24) | (std::uint32_t{v[1]} << 16) | (std::uint32_t{v[2]} << 8) |
@@ -86,10 +82,9 @@ std::string code_name(std::uint16_t protocol, std::uint8_t code) {
 }
 
 std::string to_string(const DecodeError& e) {
-  static constexpr std::string_view kinds[] = {"truncated", "bad-length", "bad-protocol",
-                                               "bad-value", "bad-code"};
-  return std::string(kinds[static_cast<int>(e.kind)]) + " at " + std::to_string(e.offset) + ": " +
-         std::string(e.what);
+  static constexpr std::string_view kKinds[] = {"truncated", "bad-length", "bad-protocol",
+                                                "bad-value", "bad-code"};
+  return describe(e, kKinds);
 }
 
 std::string_view to_string(AuthProtocol p) {
@@ -131,21 +126,22 @@ Result<Frame, DecodeError> decode_frame(ByteView data) {
   // RFC 1662 §3.1: All-Stations address 0xff, UI control 0x03. A protocol field never
   // starts with 0xff (the high octet of a protocol number is even), so this is unambiguous.
   if (data.size() >= 1 && data[0] == 0xff) {
-    if (data.size() < 2) return fail(Kind::truncated, 0, "address without control");
-    if (data[1] != 0x03) return fail(Kind::bad_value, 1, "control field not 0x03");
+    if (data.size() < 2) return codec_error(Kind::truncated, 0, "address without control");
+    if (data[1] != 0x03) return codec_error(Kind::bad_value, 1, "control field not 0x03");
     at = 2;
   }
-  if (data.size() <= at) return fail(Kind::truncated, at, "no protocol field");
+  if (data.size() <= at) return codec_error(Kind::truncated, at, "no protocol field");
   std::uint16_t protocol = 0;
   if (data[at] & 0x01) {
     // RFC 1661 §6.5: a compressed (1-octet) protocol field; its value is odd.
     protocol = data[at];
     at += 1;
   } else {
-    if (data.size() < at + 2) return fail(Kind::truncated, at, "protocol field cut");
+    if (data.size() < at + 2) return codec_error(Kind::truncated, at, "protocol field cut");
     protocol = get16(data.subspan(at, 2));
     // RFC 1661 §2: the least significant octet is odd.
-    if ((protocol & 0x0001) == 0) return fail(Kind::bad_protocol, at, "protocol low octet even");
+    if ((protocol & 0x0001) == 0)
+      return codec_error(Kind::bad_protocol, at, "protocol low octet even");
     at += 2;
   }
   return Frame{protocol, data.subspan(at)};
@@ -173,11 +169,11 @@ Bytes encode_frame(std::uint16_t protocol, ByteView payload, bool address_contro
 // ---- control packets ----------------------------------------------------------------
 
 Result<ControlPacket, DecodeError> decode_control(ByteView data) {
-  if (data.size() < 4) return fail(Kind::truncated, 0, "control header < 4 octets");
+  if (data.size() < 4) return codec_error(Kind::truncated, 0, "control header < 4 octets");
   std::uint16_t length = get16(data.subspan(2, 2));
-  if (length < 4) return fail(Kind::bad_length, 2, "Length < 4");
+  if (length < 4) return codec_error(Kind::bad_length, 2, "Length < 4");
   // RFC 1661 §5: octets beyond Length are padding and ignored; fewer is a malformed packet.
-  if (length > data.size()) return fail(Kind::truncated, 2, "Length beyond the frame");
+  if (length > data.size()) return codec_error(Kind::truncated, 2, "Length beyond the frame");
   return ControlPacket{data[0], data[1], data.subspan(4, length - 4u)};
 }
 
@@ -194,10 +190,10 @@ Result<std::vector<RawOption>, DecodeError> decode_options(ByteView data) {
   std::vector<RawOption> out;
   std::size_t at = 0;
   while (at < data.size()) {
-    if (data.size() - at < 2) return fail(Kind::truncated, at, "option header cut");
+    if (data.size() - at < 2) return codec_error(Kind::truncated, at, "option header cut");
     std::uint8_t len = data[at + 1];
-    if (len < 2) return fail(Kind::bad_length, at + 1, "option length < 2");
-    if (len > data.size() - at) return fail(Kind::truncated, at + 1, "option beyond packet");
+    if (len < 2) return codec_error(Kind::bad_length, at + 1, "option length < 2");
+    if (len > data.size() - at) return codec_error(Kind::truncated, at + 1, "option beyond packet");
     auto v = data.subspan(at + 2, len - 2u);
     out.push_back(RawOption{data[at], Bytes(v.begin(), v.end())});
     at += len;
@@ -211,6 +207,23 @@ void encode_option(ByteWriter& w, std::uint8_t type, ByteView value) {
   w.bytes(value);
 }
 
+namespace {
+// Decodes the option list of `data` and hands each option to `each(option, value, at)`
+// (`at`: where the option starts, for error offsets); the first error ends the walk.
+template <class Each>
+Status<DecodeError> each_option(ByteView data, Each each) {
+  auto raw = decode_options(data);
+  if (!raw) return unexpected(raw.error());
+  std::size_t at = 0;
+  for (auto& opt : *raw) {
+    const ByteView v(opt.value);
+    if (Status<DecodeError> s = each(opt, v, at); !s) return s;
+    at += v.size() + 2;
+  }
+  return {};
+}
+}  // namespace
+
 Bytes encode_options(const std::vector<RawOption>& options) {
   ByteWriter w;
   for (const auto& o : options) encode_option(w, o.type, o.value);
@@ -219,25 +232,38 @@ Bytes encode_options(const std::vector<RawOption>& options) {
 
 // ---- LCP options --------------------------------------------------------------------
 
+namespace {
+// The LCP options of a fixed size (RFC 1661 §6): the value's octets, and the error, which
+// names the option's Length.
+struct FixedOption {
+  std::uint8_t type;
+  std::size_t size;
+  std::string_view length_error;
+};
+constexpr FixedOption kLcpFixed[] = {
+    {lcp_opt::mru, 2, "MRU length != 4"},
+    {lcp_opt::accm, 4, "ACCM length != 6"},
+    {lcp_opt::magic_number, 4, "Magic-Number length != 6"},
+    {lcp_opt::pfc, 0, "PFC length != 2"},
+    {lcp_opt::acfc, 0, "ACFC length != 2"},
+};
+}  // namespace
+
 Result<LcpOptions, DecodeError> decode_lcp_options(ByteView data) {
-  auto raw = decode_options(data);
-  if (!raw) return unexpected(raw.error());
   LcpOptions o;
-  std::size_t at = 0;
-  for (auto& opt : *raw) {
-    const ByteView v(opt.value);
-    auto need = [&](std::size_t n) { return v.size() == n; };
+  auto option = [&](RawOption& opt, ByteView v, std::size_t at) -> Status<DecodeError> {
+    for (const FixedOption& f : kLcpFixed)
+      if (f.type == opt.type && v.size() != f.size)
+        return codec_error(Kind::bad_length, at, f.length_error);
     switch (opt.type) {
       case lcp_opt::mru:
-        if (!need(2)) return fail(Kind::bad_length, at, "MRU length != 4");
         o.mru = get16(v);
         break;
       case lcp_opt::accm:
-        if (!need(4)) return fail(Kind::bad_length, at, "ACCM length != 6");
         o.accm = get32(v);
         break;
       case lcp_opt::auth_protocol: {
-        if (v.size() < 2) return fail(Kind::bad_length, at, "Auth-Protocol length < 4");
+        if (v.size() < 2) return codec_error(Kind::bad_length, at, "Auth-Protocol length < 4");
         std::uint16_t p = get16(v);
         // A repeated option: the last one wins, as for every other option here (found by
         // fuzzing: CHAP-MD5 followed by an unknown protocol must not keep both).
@@ -257,23 +283,19 @@ Result<LcpOptions, DecodeError> decode_lcp_options(ByteView data) {
         break;
       }
       case lcp_opt::magic_number:
-        if (!need(4)) return fail(Kind::bad_length, at, "Magic-Number length != 6");
         o.magic = get32(v);
         break;
       case lcp_opt::pfc:
-        if (!need(0)) return fail(Kind::bad_length, at, "PFC length != 2");
-        o.pfc = true;
-        break;
       case lcp_opt::acfc:
-        if (!need(0)) return fail(Kind::bad_length, at, "ACFC length != 2");
-        o.acfc = true;
+        (opt.type == lcp_opt::pfc ? o.pfc : o.acfc) = true;
         break;
       default:
         o.unknown.push_back(std::move(opt));
         break;
     }
-    at += v.size() + 2;
-  }
+    return {};
+  };
+  if (auto s = each_option(data, option); !s) return unexpected(s.error());
   return o;
 }
 
@@ -318,24 +340,21 @@ Bytes encode_lcp_options(const LcpOptions& o) {
 // ---- IPCP options -------------------------------------------------------------------
 
 Result<IpcpOptions, DecodeError> decode_ipcp_options(ByteView data) {
-  auto raw = decode_options(data);
-  if (!raw) return unexpected(raw.error());
   IpcpOptions o;
-  std::size_t at = 0;
-  for (auto& opt : *raw) {
-    const ByteView v(opt.value);
+  auto option = [&](RawOption& opt, ByteView v, std::size_t at) -> Status<DecodeError> {
     std::optional<Ipv4>* slot = nullptr;
     if (opt.type == ipcp_opt::ip_address) slot = &o.address;
     if (opt.type == ipcp_opt::primary_dns) slot = &o.primary_dns;
     if (opt.type == ipcp_opt::secondary_dns) slot = &o.secondary_dns;
     if (slot) {
-      if (v.size() != 4) return fail(Kind::bad_length, at, "IPv4 option length != 6");
+      if (v.size() != 4) return codec_error(Kind::bad_length, at, "IPv4 option length != 6");
       *slot = Ipv4{get32(v)};
     } else {
       o.unknown.push_back(std::move(opt));
     }
-    at += v.size() + 2;
-  }
+    return {};
+  };
+  if (auto s = each_option(data, option); !s) return unexpected(s.error());
   return o;
 }
 
@@ -357,38 +376,40 @@ Bytes encode_ipcp_options(const IpcpOptions& o) {
 // ---- LCP bodies ---------------------------------------------------------------------
 
 Result<EchoBody, DecodeError> decode_echo(ByteView data) {
-  if (data.size() < 4) return fail(Kind::truncated, 0, "Magic-Number missing");
+  if (data.size() < 4) return codec_error(Kind::truncated, 0, "Magic-Number missing");
   return EchoBody{get32(data), data.subspan(4)};
 }
 
 Result<ProtocolRejectBody, DecodeError> decode_protocol_reject(ByteView data) {
-  if (data.size() < 2) return fail(Kind::truncated, 0, "Rejected-Protocol missing");
+  if (data.size() < 2) return codec_error(Kind::truncated, 0, "Rejected-Protocol missing");
   return ProtocolRejectBody{get16(data), data.subspan(2)};
 }
 
 // ---- PAP ----------------------------------------------------------------------------
 
 Result<PapRequest, DecodeError> decode_pap_request(const ControlPacket& p) {
-  if (p.code != pap_code::request) return fail(Kind::bad_code, 0, "not an Authenticate-Request");
+  if (p.code != pap_code::request)
+    return codec_error(Kind::bad_code, 0, "not an Authenticate-Request");
   ByteReader r(p.data);
   std::uint8_t id_len = r.u8();
   auto id = r.bytes(id_len);
   std::uint8_t pw_len = r.u8();
   auto pw = r.bytes(pw_len);
-  if (!r.ok()) return fail(Kind::truncated, 4 + r.offset(), "Peer-ID/Password beyond packet");
+  if (!r.ok())
+    return codec_error(Kind::truncated, 4 + r.offset(), "Peer-ID/Password beyond packet");
   return PapRequest{p.id, std::string(id.begin(), id.end()), std::string(pw.begin(), pw.end())};
 }
 
 Result<PapReply, DecodeError> decode_pap_reply(const ControlPacket& p) {
   if (p.code != pap_code::ack && p.code != pap_code::nak)
-    return fail(Kind::bad_code, 0, "not an Authenticate-Ack/Nak");
+    return codec_error(Kind::bad_code, 0, "not an Authenticate-Ack/Nak");
   PapReply out{p.code, p.id, {}};
   // Some peers (seen: old Cisco IOS) send Ack with no Msg-Length octet at all; accept it.
   if (p.data.empty()) return out;
   ByteReader r(p.data);
   std::uint8_t len = r.u8();
   auto msg = r.bytes(len);
-  if (!r.ok()) return fail(Kind::truncated, 4, "Message beyond packet");
+  if (!r.ok()) return codec_error(Kind::truncated, 4, "Message beyond packet");
   out.message.assign(msg.begin(), msg.end());
   return out;
 }
@@ -416,12 +437,12 @@ Bytes encode_pap_reply(const PapReply& r) {
 
 Result<ChapValue, DecodeError> decode_chap_value(const ControlPacket& p) {
   if (p.code != chap_code::challenge && p.code != chap_code::response)
-    return fail(Kind::bad_code, 0, "not a Challenge/Response");
+    return codec_error(Kind::bad_code, 0, "not a Challenge/Response");
   ByteReader r(p.data);
   std::uint8_t n = r.u8();
   auto value = r.bytes(n);
-  if (!r.ok()) return fail(Kind::truncated, 4, "Value beyond packet");
-  if (n == 0) return fail(Kind::bad_length, 4, "Value-Size 0");
+  if (!r.ok()) return codec_error(Kind::truncated, 4, "Value beyond packet");
+  if (n == 0) return codec_error(Kind::bad_length, 4, "Value-Size 0");
   auto name = r.rest();
   return ChapValue{p.code, p.id, Bytes(value.begin(), value.end()),
                    std::string(name.begin(), name.end())};
@@ -429,7 +450,7 @@ Result<ChapValue, DecodeError> decode_chap_value(const ControlPacket& p) {
 
 Result<ChapStatus, DecodeError> decode_chap_status(const ControlPacket& p) {
   if (p.code != chap_code::success && p.code != chap_code::failure)
-    return fail(Kind::bad_code, 0, "not a Success/Failure");
+    return codec_error(Kind::bad_code, 0, "not a Success/Failure");
   return ChapStatus{p.code, p.id, std::string(p.data.begin(), p.data.end())};
 }
 

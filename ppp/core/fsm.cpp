@@ -1,42 +1,189 @@
-// RFC 1661 §4.1 state transition table, one function per event (RCA and RCN, for
-// Configure-Nak and -Reject, share one: their columns differ only where an Ack advances).
-// Every cell of the table is handled in a switch over the state, and every such switch names
-// every state, with no `default:`: -Werror=switch (via -Wall) makes a state missing from one
-// a build error.
+// RFC 1661 §4.1 state transition table, written as the RFC writes it: one row per event,
+// one cell per state, each cell the actions in the order they run and the state entered
+// (where in the list it is entered matters: the host's layer events see it). row() takes
+// exactly one cell per state and the table exactly one row per event (static_assert), so a
+// state or event missing from it is a build error. RCA and RCN (Configure-Nak and -Reject
+// alike) have a row each, as in the RFC. Where a row differs from the RFC it says so; the
+// actions `fresh` and `kept` are this automaton's own (see Action).
 #include "ppp/core/fsm.hpp"
+
+#include <array>
+#include <initializer_list>
+#include <iterator>
+
+#include "common/enum_names.hpp"
 
 namespace vpdnd::ppp {
 
-std::string_view to_string(Fsm::State s) {
-  switch (s) {
-    case Fsm::State::initial:
-      return "Initial";
-    case Fsm::State::starting:
-      return "Starting";
-    case Fsm::State::closed:
-      return "Closed";
-    case Fsm::State::stopped:
-      return "Stopped";
-    case Fsm::State::closing:
-      return "Closing";
-    case Fsm::State::stopping:
-      return "Stopping";
-    case Fsm::State::req_sent:
-      return "Req-Sent";
-    case Fsm::State::ack_rcvd:
-      return "Ack-Rcvd";
-    case Fsm::State::ack_sent:
-      return "Ack-Sent";
-    case Fsm::State::opened:
-      return "Opened";
+namespace {
+
+using State = Fsm::State;
+constexpr std::size_t kStates = static_cast<std::size_t>(State::opened) + 1;
+// The RFC numbers the states 0..9 in the order of Fsm::State; the columns below follow it.
+static_assert(kStates == 10 && static_cast<int>(State::req_sent) == 6);
+
+// In states 6..9 a Configure-Request of ours may be outstanding: only there does a reply
+// to one need checking against it.
+constexpr bool negotiating(State s) {
+  return s >= State::req_sent;
+}
+
+// The actions of RFC 1661 §4.4, plus `fresh` and `kept`.
+enum class Action : std::uint8_t {
+  tlu,
+  tld,
+  tls,
+  tlf,
+  irc,  // Max-Terminate in a cell that sends a Terminate-Request, Max-Configure otherwise
+  zrc,
+  scr,
+  sca,  // Configure-Ack to the peer's request (RCR+)
+  scn,  // Configure-Nak or -Reject, as the policy said (RCR-)
+  str,
+  sta,
+  scj,
+  fresh,  // a new negotiation: the Nak counters start from zero
+  kept,   // stop here if the host's This-Layer-Down handler has moved the automaton
+};
+
+// An action, or entering a state.
+struct Step {
+  constexpr Step() = default;
+  constexpr Step(Action a) : action(a) {}
+  constexpr Step(State s) : enters(true), to(s) {}
+  bool operator==(const Step&) const = default;
+  Action action = Action::tlu;
+  bool enters = false;
+  State to = State::initial;
+};
+
+struct Cell {
+  constexpr Cell() = default;
+  constexpr Cell(std::initializer_list<Step> list) {
+    for (Step s : list) steps.at(size++) = s;  // too long a cell fails the build
   }
-  return "?";
+  constexpr bool has(Action a) const {
+    for (std::size_t i = 0; i < size; ++i)
+      if (!steps[i].enters && steps[i].action == a) return true;
+    return false;
+  }
+  bool operator==(const Cell&) const = default;
+  std::array<Step, 5> steps{};
+  std::size_t size = 0;
+};
+
+using Row = std::array<Cell, kStates>;
+
+template <std::size_t N>
+constexpr Row row(const Cell (&cells)[N]) {
+  static_assert(N == kStates, "a row of the table has one cell per state");
+  Row r;
+  for (std::size_t i = 0; i < N; ++i) r[i] = cells[i];
+  return r;
+}
+
+namespace rfc1661 {
+using enum Fsm::State;
+using enum Action;
+
+// clang-format off
+constexpr Row kTable[] = {
+  //        Initial           Starting                     Closed                       Stopped
+  //        Closing           Stopping                     Req-Sent                     Ack-Rcvd
+  //        Ack-Sent          Opened
+  // Up
+  row({     {closed},         {irc, fresh, req_sent, scr}, {},                          {},
+            {},               {},                          {},                          {},
+            {},               {}}),
+  // Down
+  row({     {},               {},                          {initial},                   {starting, tls},
+            {initial},        {starting},                  {starting},                  {starting},
+            {starting},       {starting, tld}}),
+  // Open (the RFC's restart option, "3r", "5r", "9r", is not taken)
+  row({     {starting, tls},  {},                          {irc, fresh, req_sent, scr}, {},
+            {stopping},       {},                          {},                          {},
+            {},               {}}),
+  // Close
+  row({     {},               {initial, tlf},              {},                          {closed},
+            {},               {closing},                   {irc, closing, str},         {irc, closing, str},
+            {irc, closing, str}, {closing, tld, irc, kept, str}}),
+  // TO+
+  row({     {},               {},                          {},                          {},
+            {str},            {str},                       {scr},                       {req_sent, scr},
+            {scr},            {}}),
+  // TO-
+  row({     {},               {},                          {},                          {},
+            {closed, tlf},    {stopped, tlf},              {stopped, tlf},              {stopped, tlf},
+            {stopped, tlf},   {}}),
+  // RCR+
+  row({     {},               {},                          {sta},                       {irc, scr, sca, ack_sent},
+            {},               {},                          {sca, ack_sent},             {sca, opened, tlu},
+            {sca, ack_sent},  {tld, kept, scr, sca, ack_sent}}),
+  // RCR-
+  row({     {},               {},                          {sta},                       {irc, scr, scn, req_sent},
+            {},               {},                          {scn, req_sent},             {scn},
+            {scn, req_sent},  {tld, kept, scr, scn, req_sent}}),
+  // RCA (in Ack-Rcvd a crossed connection: scr/6x)
+  row({     {},               {},                          {sta},                       {sta},
+            {},               {},                          {irc, ack_rcvd},             {req_sent, scr},
+            {irc, opened, tlu}, {tld, kept, req_sent, scr}}),
+  // RCN
+  row({     {},               {},                          {sta},                       {sta},
+            {},               {},                          {irc, scr},                  {req_sent, scr},
+            {irc, scr},       {tld, kept, req_sent, scr}}),
+  // RTR
+  row({     {},               {},                          {sta},                       {sta},
+            {sta},            {sta},                       {sta},                       {sta, req_sent},
+            {sta, req_sent},  {stopping, tld, zrc, sta}}),
+  // RTA
+  row({     {},               {},                          {},                          {},
+            {closed, tlf},    {stopped, tlf},              {},                          {req_sent},
+            {},               {tld, kept, req_sent, scr}}),
+  // RUC
+  row({     {},               {},                          {scj},                       {scj},
+            {scj},            {scj},                       {scj},                       {scj},
+            {scj},            {scj}}),
+  // RXJ+
+  row({     {},               {},                          {},                          {},
+            {},               {},                          {},                          {req_sent},
+            {},               {}}),
+  // RXJ-
+  row({     {},               {},                          {closed, tlf},               {stopped, tlf},
+            {closed, tlf},    {stopped, tlf},              {stopped, tlf},              {stopped, tlf},
+            {stopped, tlf},   {stopping, tld, irc, kept, str}}),
+};
+// clang-format on
+}  // namespace rfc1661
+using rfc1661::kTable;
+
+constexpr std::size_t kRcrPlus = 6, kRcrMinus = 7;
+// on_rcr asks the policy only where the automaton answers the request; elsewhere RCR+ and
+// RCR- must then be the same cell.
+constexpr bool rcr_rows_agree() {
+  for (std::size_t s = 0; s < kStates; ++s) {
+    const Cell& plus = kTable[kRcrPlus][s];
+    const Cell& minus = kTable[kRcrMinus][s];
+    if (plus.has(Action::sca) != minus.has(Action::scn)) return false;
+    if (!plus.has(Action::sca) && !(plus == minus)) return false;
+  }
+  return true;
+}
+static_assert(rcr_rows_agree());
+
+}  // namespace
+
+std::string_view to_string(Fsm::State s) {
+  static constexpr std::string_view kNames[] = {"Initial",  "Starting", "Closed",   "Stopped",
+                                                "Closing",  "Stopping", "Req-Sent", "Ack-Rcvd",
+                                                "Ack-Sent", "Opened"};
+  return enum_name<State::initial, State::opened>(s, kNames);
 }
 
 std::string_view Fsm::event_name(Event e) {
   static constexpr std::string_view names[] = {"Up",  "Down", "Open", "Close", "TO+",
                                                "TO-", "RCR+", "RCR-", "RCA",   "RCN",
                                                "RTR", "RTA",  "RUC",  "RXJ+",  "RXJ-"};
+  static_assert(std::size(names) == static_cast<std::size_t>(Event::rxj_minus) + 1);
   return names[static_cast<int>(e)];
 }
 
@@ -98,6 +245,18 @@ void Fsm::sta(std::uint8_t id) {
   send_packet(static_cast<std::uint8_t>(Code::terminate_ack), id, {});
 }
 
+void Fsm::sca_scn(const ControlPacket& p, const FsmPolicy::Check& check) {
+  if (check.verdict == FsmPolicy::Verdict::ack) {
+    nak_loops_ = 0;
+    send_packet(static_cast<std::uint8_t>(Code::configure_ack), p.id, p.data);
+  } else if (check.verdict == FsmPolicy::Verdict::nak) {
+    ++nak_loops_;
+    send_packet(static_cast<std::uint8_t>(Code::configure_nak), p.id, check.options);
+  } else {
+    send_packet(static_cast<std::uint8_t>(Code::configure_reject), p.id, check.options);
+  }
+}
+
 void Fsm::scj(ByteView rejected) {
   // RFC 1661 §5.6: the rejected packet, truncated to fit the peer's MRU; 1500 - 4 is safe.
   send_packet(static_cast<std::uint8_t>(Code::code_reject), ++id_,
@@ -109,128 +268,89 @@ void Fsm::tlu() {
   naks_received_ = 0;
   host_.fsm_up(*this);
 }
-void Fsm::tld() {
-  host_.fsm_down(*this);
-}
-void Fsm::tls() {
-  host_.fsm_started(*this);
-}
-void Fsm::tlf() {
-  host_.fsm_finished(*this);
+
+void Fsm::run(Event ev, const Input& in) {
+  static_assert(std::size(kTable) == static_cast<std::size_t>(Event::rxj_minus) + 1,
+                "the table has one row per event");
+  const Cell& cell = kTable[static_cast<std::size_t>(ev)][static_cast<std::size_t>(state_)];
+  State entered = state_;
+  for (std::size_t i = 0; i < cell.size; ++i) {
+    const Step& step = cell.steps[i];
+    if (step.enters) {
+      set_state(step.to, ev);
+      entered = step.to;
+      continue;
+    }
+    switch (step.action) {
+      case Action::tlu:
+        tlu();
+        break;
+      case Action::tld:
+        host_.fsm_down(*this);
+        break;
+      case Action::tls:
+        host_.fsm_started(*this);
+        break;
+      case Action::tlf:
+        host_.fsm_finished(*this);
+        break;
+      case Action::irc:
+        if (cell.has(Action::str))
+          irc_terminate();
+        else
+          irc_configure();
+        break;
+      case Action::zrc:
+        zrc();  // RTR in Opened: the peer gets one restart period before Stopped
+        break;
+      case Action::scr:
+        if (ev == Event::to_plus)
+          debug(DebugClass::event, [&] {
+            return protocol_name(protocol_) + ": restart timer expired, resending ConfReq";
+          });
+        scr();
+        break;
+      case Action::sca:
+      case Action::scn:
+        sca_scn(*in.packet, *in.check);
+        break;
+      case Action::str:
+        str();
+        break;
+      case Action::sta:
+        sta(in.packet->id);
+        break;
+      case Action::scj:
+        scj(in.whole);
+        break;
+      case Action::fresh:
+        nak_loops_ = 0;
+        naks_received_ = 0;
+        break;
+      case Action::kept:
+        if (state_ != entered) return;
+        break;
+    }
+  }
 }
 
 // ---- administrative / lower-layer events ------------------------------------------------
 
 void Fsm::up() {
-  switch (state_) {
-    case State::initial:
-      set_state(State::closed, Event::up);
-      break;
-    case State::starting:
-      irc_configure();
-      nak_loops_ = 0;
-      naks_received_ = 0;
-      set_state(State::req_sent, Event::up);
-      scr();
-      break;
-    case State::closed:
-    case State::stopped:
-    case State::closing:
-    case State::stopping:
-    case State::req_sent:
-    case State::ack_rcvd:
-    case State::ack_sent:
-    case State::opened:
-      break;  // impossible per the table: the lower layer is already up
-  }
+  run(Event::up);
 }
 
 void Fsm::down() {
-  switch (state_) {
-    case State::closed:
-      set_state(State::initial, Event::down);
-      break;
-    case State::stopped:
-      set_state(State::starting, Event::down);
-      tls();
-      break;
-    case State::closing:
-      set_state(State::initial, Event::down);
-      break;
-    case State::stopping:
-    case State::req_sent:
-    case State::ack_rcvd:
-    case State::ack_sent:
-      set_state(State::starting, Event::down);
-      break;
-    case State::opened:
-      set_state(State::starting, Event::down);
-      tld();
-      break;
-    case State::initial:
-    case State::starting:
-      break;
-  }
+  run(Event::down);
 }
 
 void Fsm::open() {
-  switch (state_) {
-    case State::initial:
-      set_state(State::starting, Event::open);
-      tls();
-      break;
-    case State::closed:
-      irc_configure();
-      nak_loops_ = 0;
-      naks_received_ = 0;
-      set_state(State::req_sent, Event::open);
-      scr();
-      break;
-    case State::closing:
-      set_state(State::stopping, Event::open);
-      break;
-    case State::starting:
-    case State::stopped:
-    case State::stopping:
-    case State::req_sent:
-    case State::ack_rcvd:
-    case State::ack_sent:
-    case State::opened:
-      break;
-  }
+  run(Event::open);
 }
 
 void Fsm::close(std::string_view reason) {
   host_.fsm_keep_terminate_reason(*this, reason);
-  switch (state_) {
-    case State::starting:
-      set_state(State::initial, Event::close);
-      tlf();
-      break;
-    case State::stopped:
-      set_state(State::closed, Event::close);
-      break;
-    case State::stopping:
-      set_state(State::closing, Event::close);
-      break;
-    case State::req_sent:
-    case State::ack_rcvd:
-    case State::ack_sent:
-      irc_terminate();
-      set_state(State::closing, Event::close);
-      str();
-      break;
-    case State::opened:
-      set_state(State::closing, Event::close);
-      tld();
-      irc_terminate();
-      if (state_ == State::closing) str();
-      break;
-    case State::initial:
-    case State::closed:
-    case State::closing:
-      break;
-  }
+  run(Event::close);
 }
 
 void Fsm::force_opened() {
@@ -239,46 +359,7 @@ void Fsm::force_opened() {
 }
 
 void Fsm::timeout() {
-  bool plus = restart_count_ > 0;
-  Event ev = plus ? Event::to_plus : Event::to_minus;
-  switch (state_) {
-    case State::closing:
-      if (plus) {
-        str();
-      } else {
-        set_state(State::closed, ev);
-        tlf();
-      }
-      break;
-    case State::stopping:
-      if (plus) {
-        str();
-      } else {
-        set_state(State::stopped, ev);
-        tlf();
-      }
-      break;
-    case State::req_sent:
-    case State::ack_rcvd:
-    case State::ack_sent:
-      if (plus) {
-        if (state_ == State::ack_rcvd) set_state(State::req_sent, ev);
-        debug(DebugClass::event, [&] {
-          return protocol_name(protocol_) + ": restart timer expired, resending ConfReq";
-        });
-        scr();
-      } else {
-        set_state(State::stopped, ev);
-        tlf();
-      }
-      break;
-    case State::initial:
-    case State::starting:
-    case State::closed:
-    case State::stopped:
-    case State::opened:
-      break;
-  }
+  run(restart_count_ > 0 ? Event::to_plus : Event::to_minus);
 }
 
 // ---- received packets -------------------------------------------------------------------
@@ -313,111 +394,46 @@ void Fsm::receive(ByteView packet) {
       on_reply(*p, Reply::reject);
       break;
     case 5:
-      on_rtr(*p);
+      run(Event::rtr, {.packet = &*p});
       break;
     case 6:
-      on_rta();
+      run(Event::rta);
       break;
     case 7: {
       // RFC 1661 §5.6: a rejected code this implementation needs (1..7) is catastrophic.
       std::uint8_t rejected = p->data.empty() ? 0 : p->data[0];
-      on_rxj(!(rejected >= 1 && rejected <= 7));
+      run(rejected >= 1 && rejected <= 7 ? Event::rxj_minus : Event::rxj_plus);
       break;
     }
     default:
       if (!host_.fsm_extended_code(*this, p->code, p->id, p->data))
-        on_ruc(packet.first(p->data.size() + 4));
+        run(Event::ruc, {.whole = packet.first(p->data.size() + 4)});
       break;
   }
 }
 
 void Fsm::on_rcr(const ControlPacket& p) {
-  switch (state_) {
-    case State::closed:
-      sta(p.id);
-      return;
-    case State::initial:
-    case State::starting:
-    case State::closing:
-    case State::stopping:
-      return;
-    case State::stopped:
-    case State::req_sent:
-    case State::ack_rcvd:
-    case State::ack_sent:
-    case State::opened:
-      break;
+  Input in{.packet = &p};
+  auto answered = [&] {
+    return kTable[kRcrPlus][static_cast<std::size_t>(state_)].has(Action::sca);
+  };
+  if (!answered()) {
+    run(Event::rcr_plus, in);  // not answered here: RCR+ and RCR- are the same cell
+    return;
   }
   FsmPolicy::Check check = policy().check_request(p.data, nak_loops_ >= cfg().max_failure);
-  bool good = check.verdict == FsmPolicy::Verdict::ack;
-  auto send_reply = [&] {
-    if (good) {
-      nak_loops_ = 0;
-      send_packet(static_cast<std::uint8_t>(Code::configure_ack), p.id, p.data);
-    } else if (check.verdict == FsmPolicy::Verdict::nak) {
-      ++nak_loops_;
-      send_packet(static_cast<std::uint8_t>(Code::configure_nak), p.id, check.options);
-    } else {
-      send_packet(static_cast<std::uint8_t>(Code::configure_reject), p.id, check.options);
-    }
-  };
-  Event ev = good ? Event::rcr_plus : Event::rcr_minus;
-  switch (state_) {
-    case State::stopped:
-      irc_configure();
-      scr();
-      send_reply();
-      set_state(good ? State::ack_sent : State::req_sent, ev);
-      break;
-    case State::req_sent:
-      send_reply();
-      set_state(good ? State::ack_sent : State::req_sent, ev);
-      break;
-    case State::ack_rcvd:
-      send_reply();
-      if (good) {
-        set_state(State::opened, ev);
-        tlu();
-      }
-      break;
-    case State::ack_sent:
-      send_reply();
-      set_state(good ? State::ack_sent : State::req_sent, ev);
-      break;
-    case State::opened:
-      tld();
-      if (state_ != State::opened) return;  // the down handler closed us
-      scr();
-      send_reply();
-      set_state(good ? State::ack_sent : State::req_sent, ev);
-      break;
-    case State::initial:
-    case State::starting:
-    case State::closed:
-    case State::closing:
-    case State::stopping:
-      break;
-  }
+  if (!answered()) return;  // the policy moved the automaton
+  in.check = &check;
+  run(check.verdict == FsmPolicy::Verdict::ack ? Event::rcr_plus : Event::rcr_minus, in);
 }
 
 void Fsm::on_reply(const ControlPacket& p, Reply reply) {
-  switch (state_) {
-    case State::closed:
-    case State::stopped:
-      sta(p.id);
-      return;
-    case State::initial:
-    case State::starting:
-    case State::closing:
-    case State::stopping:
-      return;
-    case State::req_sent:
-    case State::ack_rcvd:
-    case State::ack_sent:
-    case State::opened:
-      break;
-  }
   const bool ack = reply == Reply::ack;
+  const Event ev = ack ? Event::rca : Event::rcn;
+  if (!negotiating(state_)) {
+    run(ev, {.packet = &p});
+    return;
+  }
   // RFC 1661 §5.2-5.4: a reply whose Identifier or options do not match our request is
   // invalid and silently discarded.
   if (!req_outstanding_ || p.id != req_id_ ||
@@ -439,156 +455,16 @@ void Fsm::on_reply(const ControlPacket& p, Reply reply) {
       return protocol_name(protocol_) + ": peer keeps refusing our options, giving up";
     });
     set_state(State::stopped, reply == Reply::reject ? Event::rxj_minus : Event::rcn);
-    tlf();
+    host_.fsm_finished(*this);  // tlf
     return;
   }
-  const Event ev = ack ? Event::rca : Event::rcn;
   // The policy may have closed the layer (an option we cannot do without was refused):
-  // then the state is one of those that ignore the reply.
-  switch (state_) {
-    case State::req_sent:
-      irc_configure();
-      if (ack)
-        set_state(State::ack_rcvd, ev);
-      else
-        scr();
-      break;
-    case State::ack_rcvd:  // RCA here: crossed; the RFC says scr/6
-      set_state(State::req_sent, ev);
-      scr();
-      break;
-    case State::ack_sent:
-      irc_configure();
-      if (ack) {
-        set_state(State::opened, ev);
-        tlu();
-      } else {
-        scr();
-      }
-      break;
-    case State::opened:
-      tld();
-      if (state_ != State::opened) return;  // the down handler closed us
-      set_state(State::req_sent, ev);
-      scr();
-      break;
-    case State::initial:
-    case State::starting:
-    case State::closed:
-    case State::stopped:
-    case State::closing:
-    case State::stopping:
-      break;
-  }
-}
-
-void Fsm::on_rtr(const ControlPacket& p) {
-  switch (state_) {
-    case State::closed:
-    case State::stopped:
-    case State::closing:
-    case State::stopping:
-    case State::req_sent:
-      sta(p.id);
-      break;
-    case State::ack_rcvd:
-    case State::ack_sent:
-      sta(p.id);
-      set_state(State::req_sent, Event::rtr);
-      break;
-    case State::opened:
-      set_state(State::stopping, Event::rtr);
-      tld();
-      restart_count_ = 0;
-      arm_restart();  // zrc: give the peer one restart period before Stopped
-      sta(p.id);
-      break;
-    case State::initial:
-    case State::starting:
-      break;
-  }
-}
-
-void Fsm::on_rta() {
-  switch (state_) {
-    case State::closing:
-      set_state(State::closed, Event::rta);
-      tlf();
-      break;
-    case State::stopping:
-      set_state(State::stopped, Event::rta);
-      tlf();
-      break;
-    case State::ack_rcvd:
-      set_state(State::req_sent, Event::rta);
-      break;
-    case State::opened:
-      tld();
-      if (state_ != State::opened) return;
-      set_state(State::req_sent, Event::rta);
-      scr();
-      break;
-    case State::initial:
-    case State::starting:
-    case State::closed:
-    case State::stopped:
-    case State::req_sent:
-    case State::ack_sent:
-      break;
-  }
-}
-
-void Fsm::on_ruc(ByteView whole) {
-  switch (state_) {
-    case State::initial:
-    case State::starting:
-      break;
-    case State::closed:
-    case State::stopped:
-    case State::closing:
-    case State::stopping:
-    case State::req_sent:
-    case State::ack_rcvd:
-    case State::ack_sent:
-    case State::opened:
-      scj(whole);
-      break;
-  }
+  // then the reply is ignored.
+  if (negotiating(state_)) run(ev, {.packet = &p});
 }
 
 void Fsm::protocol_rejected() {
-  on_rxj(false);
-}
-
-void Fsm::on_rxj(bool permitted) {
-  if (permitted) {
-    if (state_ == State::ack_rcvd) set_state(State::req_sent, Event::rxj_plus);
-    return;
-  }
-  switch (state_) {
-    case State::closed:
-    case State::closing:
-      set_state(State::closed, Event::rxj_minus);
-      tlf();
-      break;
-    case State::stopped:
-    case State::stopping:
-    case State::req_sent:
-    case State::ack_rcvd:
-    case State::ack_sent:
-      set_state(State::stopped, Event::rxj_minus);
-      tlf();
-      break;
-    case State::opened:
-      set_state(State::stopping, Event::rxj_minus);
-      tld();
-      irc_terminate();
-      if (state_ == State::stopping) str();
-      break;
-    case State::initial:
-    case State::starting:
-      break;
-  }
+  run(Event::rxj_minus);
 }
 
 }  // namespace vpdnd::ppp

@@ -140,6 +140,15 @@ class Fsm {
     rxj_minus
   };
   static std::string_view event_name(Event e);
+  // What a received packet brings to the actions of its event's cell of the table.
+  struct Input {
+    const ControlPacket* packet = nullptr;    // sta, sca, scn
+    const FsmPolicy::Check* check = nullptr;  // sca, scn: the policy's verdict on an RCR
+    ByteView whole{};                         // scj: the packet as received
+  };
+  // Runs the cell of the RFC 1661 §4.1 table for `ev` in the current state.
+  void run(Event ev, const Input& in);
+  void run(Event ev) { run(ev, Input{}); }
   void timeout();
   void set_state(State s, Event why);
   const FsmTimers& cfg() const { return host_.fsm_timers(); }
@@ -150,21 +159,15 @@ class Fsm {
     arm_restart();
   }
   void arm_restart();
-  void scr();                   // send Configure-Request
-  void str();                   // send Terminate-Request
-  void sta(std::uint8_t id);    // send Terminate-Ack
-  void scj(ByteView rejected);  // send Code-Reject
+  void scr();                                                           // send Configure-Request
+  void sca_scn(const ControlPacket& p, const FsmPolicy::Check& check);  // answer an RCR
+  void str();                                                           // send Terminate-Request
+  void sta(std::uint8_t id);                                            // send Terminate-Ack
+  void scj(ByteView rejected);                                          // send Code-Reject
   void on_rcr(const ControlPacket& p);
   enum class Reply : std::uint8_t { ack, nak, reject };
   void on_reply(const ControlPacket& p, Reply reply);  // RCA, RCN (Nak and Reject)
-  void on_rtr(const ControlPacket& p);
-  void on_rta();
-  void on_rxj(bool permitted);
-  void on_ruc(ByteView whole);
   void tlu();
-  void tld();
-  void tls();
-  void tlf();
 
   template <class Make>
   void debug(DebugClass c, Make&& make) {

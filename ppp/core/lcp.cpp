@@ -160,16 +160,11 @@ FsmPolicy::Check LcpPolicy::check_request(ByteView options, bool reject_if_disag
         break;
       }
       case lcp_opt::pfc:
+      case lcp_opt::acfc:  // flags: a value makes the option malformed
         if (!v.empty())
           encode_option(rej, o.type, v);
         else
-          accepted.pfc = true;
-        break;
-      case lcp_opt::acfc:
-        if (!v.empty())
-          encode_option(rej, o.type, v);
-        else
-          accepted.acfc = true;
+          (o.type == lcp_opt::pfc ? accepted.pfc : accepted.acfc) = true;
         break;
       default:
         encode_option(rej, o.type, v);

@@ -41,24 +41,25 @@ std::string_view to_string(Phase p) {
   return enum_name<Phase::dead, Phase::tunnel_ready>(p, kNames);
 }
 
+namespace {
+AuthMethod auth_method(config::PppAuthMode m) {
+  switch (m) {
+    case config::PppAuthMode::pap:
+      return AuthMethod::pap;
+    case config::PppAuthMode::chap:
+      return AuthMethod::chap_md5;
+    case config::PppAuthMode::ms_chap:
+      return AuthMethod::mschap_v1;
+    case config::PppAuthMode::ms_chap_v2:
+      return AuthMethod::mschap_v2;
+  }
+  return AuthMethod::pap;
+}
+}  // namespace
+
 SessionConfig config_from_template(const config::VirtualTemplate& t) {
   SessionConfig c;
-  for (auto m : t.auth_modes) {
-    switch (m) {
-      case config::PppAuthMode::pap:
-        c.auth_methods.push_back(AuthMethod::pap);
-        break;
-      case config::PppAuthMode::chap:
-        c.auth_methods.push_back(AuthMethod::chap_md5);
-        break;
-      case config::PppAuthMode::ms_chap:
-        c.auth_methods.push_back(AuthMethod::mschap_v1);
-        break;
-      case config::PppAuthMode::ms_chap_v2:
-        c.auth_methods.push_back(AuthMethod::mschap_v2);
-        break;
-    }
-  }
+  for (auto m : t.auth_modes) c.auth_methods.push_back(auth_method(m));
   if (t.ip_address) c.local_address = *t.ip_address;
   c.dns_primary = t.dns_primary;
   c.dns_secondary = t.dns_secondary;
@@ -405,14 +406,22 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     phase_ = p;
   }
 
-  void send_control(std::uint16_t protocol, ByteView packet) {
+  // "sent LCP ConfReq id=1 len=14"; " (short)" where no control header fits (only ever
+  // received: what we build always has one).
+  void log_control(std::string_view verb, std::uint16_t protocol, ByteView packet) {
     debug(DebugClass::control, [&] {
-      std::string s = "sent " + protocol_name(protocol);
+      std::string s = std::string(verb) + " " + protocol_name(protocol);
       if (packet.size() >= 4)
         s += " " + code_name(protocol, packet[0]) + " id=" + std::to_string(packet[1]) +
              " len=" + std::to_string(packet.size());
+      else
+        s += " (short)";
       return s;
     });
+  }
+
+  void send_control(std::uint16_t protocol, ByteView packet) {
+    log_control("sent", protocol, packet);
     ++counters_.control_out;
     send_frame(protocol, packet);
   }
@@ -639,7 +648,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
         ++counters_.drop_not_ready;
         return Disposition::dropped;
       case proto::lcp:
-        log_received(proto::lcp, payload);
+        log_control("received", proto::lcp, payload);
         if (!payload.empty() && payload[0] == static_cast<std::uint8_t>(Code::terminate_request))
           peer_terminate_seen_ = true;
         ++counters_.control_in;
@@ -647,7 +656,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
         break;
       case proto::pap:
       case proto::chap:
-        log_received(f->protocol, payload);
+        log_control("received", f->protocol, payload);
         ++counters_.control_in;
         if (lcp_.state() != Fsm::State::opened) {
           ++counters_.drop_not_ready;
@@ -657,7 +666,7 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
         }
         break;
       case proto::ipcp:
-        log_received(proto::ipcp, payload);
+        log_control("received", proto::ipcp, payload);
         ++counters_.control_in;
         if (phase_ == Phase::network || phase_ == Phase::running) {
           ipcp_.receive(payload);
@@ -682,18 +691,6 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     }
     settle();
     return d;
-  }
-
-  void log_received(std::uint16_t protocol, ByteView packet) {
-    debug(DebugClass::control, [&] {
-      std::string s = "received " + protocol_name(protocol);
-      if (packet.size() >= 4)
-        s += " " + code_name(protocol, packet[0]) + " id=" + std::to_string(packet[1]) +
-             " len=" + std::to_string(packet.size());
-      else
-        s += " (short)";
-      return s;
-    });
   }
 
   void send_protocol_reject(std::uint16_t protocol, ByteView info) {
@@ -974,19 +971,13 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     auth_accepted_ = r.accepted;
     auth_message_ = r.message;
     auth_message_.shrink_to_fit();
-    if (r.framed_address || !r.framed_pool.empty() || r.session_timeout || r.idle_timeout ||
-        !r.mschap_auth_response.empty() || !r.mschap_error.empty() || r.mppe_keys) {
-      auth_attrs_ = std::make_unique<AuthResult>();
-      auth_attrs_->framed_address = r.framed_address;
-      auth_attrs_->framed_pool = r.framed_pool;
-      auth_attrs_->session_timeout = r.session_timeout;
-      auth_attrs_->idle_timeout = r.idle_timeout;
-      auth_attrs_->mschap_auth_response = r.mschap_auth_response;
-      auth_attrs_->mschap_error = r.mschap_error;
-      auth_attrs_->mppe_keys = r.mppe_keys;
-    } else {
+    AuthResult attrs = r;
+    attrs.accepted = false;
+    attrs.message = {};
+    if (attrs == AuthResult{})
       auth_attrs_.reset();
-    }
+    else
+      auth_attrs_ = std::make_unique<AuthResult>(std::move(attrs));
   }
   AuthResult auth_result() const {
     AuthResult r = auth_attrs_ ? *auth_attrs_ : AuthResult{};

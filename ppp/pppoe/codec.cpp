@@ -3,6 +3,7 @@
 #include <cstring>
 #include <optional>
 
+#include "common/enum_names.hpp"
 #include "ppp/pppoe.hpp"
 
 namespace vpdnd::ppp {
@@ -11,10 +12,7 @@ namespace {
 constexpr std::size_t kEthHeader = 14;
 constexpr std::size_t kPppoeHeader = 6;
 
-using Kind = PppoeDecodeError::Kind;
-Unexpected<PppoeDecodeError> error(Kind k, std::size_t offset, std::string_view what) {
-  return unexpected(PppoeDecodeError{k, offset, what});
-}
+using Kind = PppoeDecodeErrorKind;
 
 bool is_group(const MacAddress& m) {
   return (m[0] & 1) != 0;
@@ -47,18 +45,14 @@ std::optional<PppoeDecodeError> read_headers(ByteView frame, ByteReader& r, std:
   return std::nullopt;
 }
 
+constexpr EnumName<PppoeCode> kCodes[] = {
+    {PppoeCode::session, "SESSION"}, {PppoeCode::pado, "PADO"}, {PppoeCode::padi, "PADI"},
+    {PppoeCode::padr, "PADR"},       {PppoeCode::pads, "PADS"}, {PppoeCode::padt, "PADT"},
+};
+
+// A discovery CODE (the session CODE 0 is none).
 bool known_code(std::uint8_t c) {
-  switch (static_cast<PppoeCode>(c)) {
-    case PppoeCode::pado:
-    case PppoeCode::padi:
-    case PppoeCode::padr:
-    case PppoeCode::pads:
-    case PppoeCode::padt:
-      return true;
-    case PppoeCode::session:
-      return false;
-  }
-  return false;
+  return c != static_cast<std::uint8_t>(PppoeCode::session) && find_enum_name(c, kCodes);
 }
 }  // namespace
 
@@ -88,29 +82,14 @@ std::optional<MacAddress> parse_mac(std::string_view text) {
 }
 
 std::string_view to_string(PppoeCode c) {
-  switch (c) {
-    case PppoeCode::session:
-      return "SESSION";
-    case PppoeCode::pado:
-      return "PADO";
-    case PppoeCode::padi:
-      return "PADI";
-    case PppoeCode::padr:
-      return "PADR";
-    case PppoeCode::pads:
-      return "PADS";
-    case PppoeCode::padt:
-      return "PADT";
-  }
-  return "UNKNOWN";
+  return enum_name(c, kCodes, "UNKNOWN");
 }
 
 std::string to_string(const PppoeDecodeError& e) {
-  static constexpr std::string_view kinds[] = {"truncated",      "bad ethertype",  "bad version",
-                                               "bad code",       "bad tag",        "missing tag",
-                                               "bad session id", "bad destination"};
-  return std::string(kinds[static_cast<std::size_t>(e.kind)]) + " at " + std::to_string(e.offset) +
-         ": " + std::string(e.what);
+  static constexpr std::string_view kKinds[] = {"truncated",      "bad ethertype",  "bad version",
+                                                "bad code",       "bad tag",        "missing tag",
+                                                "bad session id", "bad destination"};
+  return describe(e, kKinds);
 }
 
 std::string_view to_string(PppoeCloseReason r) {
@@ -146,18 +125,18 @@ Result<PppoeDiscovery, PppoeDecodeError> decode_pppoe_discovery(ByteView frame) 
   if (auto e = read_headers(frame, r, kEtherTypePppoeDiscovery, "not 0x8863", p.dst, p.src))
     return unexpected(*e);
   std::uint8_t code = r.u8();
-  if (!known_code(code)) return error(Kind::bad_code, 15, "unknown discovery code");
+  if (!known_code(code)) return codec_error(Kind::bad_code, 15, "unknown discovery code");
   p.code = static_cast<PppoeCode>(code);
   p.session_id = r.u16();
   std::uint16_t length = r.u16();
-  if (length > r.remaining()) return error(Kind::truncated, 18, "Length past end of frame");
+  if (length > r.remaining()) return codec_error(Kind::truncated, 18, "Length past end of frame");
   ByteReader tags(r.bytes(length));
   while (!tags.empty()) {
     std::size_t at = kEthHeader + kPppoeHeader + tags.offset();
-    if (tags.remaining() < 4) return error(Kind::bad_tag, at, "truncated tag header");
+    if (tags.remaining() < 4) return codec_error(Kind::bad_tag, at, "truncated tag header");
     std::uint16_t type = tags.u16();
     std::uint16_t len = tags.u16();
-    if (len > tags.remaining()) return error(Kind::bad_tag, at, "tag length past payload");
+    if (len > tags.remaining()) return codec_error(Kind::bad_tag, at, "tag length past payload");
     ByteView value = tags.bytes(len);
     if (type == pppoe_tag::end_of_list) break;  // §A: later bytes are ignored
     p.tags.push_back(PppoeTag{type, Bytes(value.begin(), value.end())});
@@ -165,29 +144,34 @@ Result<PppoeDiscovery, PppoeDecodeError> decode_pppoe_discovery(ByteView frame) 
   // Per-code rules, RFC 2516 §5.1-5.5.
   switch (p.code) {
     case PppoeCode::padi:
-      if (p.dst != kBroadcastMac) return error(Kind::bad_destination, 0, "PADI not broadcast");
-      if (p.session_id != 0) return error(Kind::bad_session_id, 16, "PADI SESSION_ID must be 0");
+      if (p.dst != kBroadcastMac)
+        return codec_error(Kind::bad_destination, 0, "PADI not broadcast");
+      if (p.session_id != 0)
+        return codec_error(Kind::bad_session_id, 16, "PADI SESSION_ID must be 0");
       if (!p.has(pppoe_tag::service_name))
-        return error(Kind::missing_tag, 20, "PADI without Service-Name");
+        return codec_error(Kind::missing_tag, 20, "PADI without Service-Name");
       break;
     case PppoeCode::pado:
-      if (is_group(p.dst)) return error(Kind::bad_destination, 0, "PADO to a group address");
-      if (p.session_id != 0) return error(Kind::bad_session_id, 16, "PADO SESSION_ID must be 0");
-      if (!p.has(pppoe_tag::ac_name)) return error(Kind::missing_tag, 20, "PADO without AC-Name");
+      if (is_group(p.dst)) return codec_error(Kind::bad_destination, 0, "PADO to a group address");
+      if (p.session_id != 0)
+        return codec_error(Kind::bad_session_id, 16, "PADO SESSION_ID must be 0");
+      if (!p.has(pppoe_tag::ac_name))
+        return codec_error(Kind::missing_tag, 20, "PADO without AC-Name");
       break;
     case PppoeCode::padr:
-      if (is_group(p.dst)) return error(Kind::bad_destination, 0, "PADR to a group address");
-      if (p.session_id != 0) return error(Kind::bad_session_id, 16, "PADR SESSION_ID must be 0");
+      if (is_group(p.dst)) return codec_error(Kind::bad_destination, 0, "PADR to a group address");
+      if (p.session_id != 0)
+        return codec_error(Kind::bad_session_id, 16, "PADR SESSION_ID must be 0");
       if (!p.has(pppoe_tag::service_name))
-        return error(Kind::missing_tag, 20, "PADR without Service-Name");
+        return codec_error(Kind::missing_tag, 20, "PADR without Service-Name");
       break;
     case PppoeCode::pads:
-      if (is_group(p.dst)) return error(Kind::bad_destination, 0, "PADS to a group address");
+      if (is_group(p.dst)) return codec_error(Kind::bad_destination, 0, "PADS to a group address");
       break;
     case PppoeCode::padt:
-      if (is_group(p.dst)) return error(Kind::bad_destination, 0, "PADT to a group address");
+      if (is_group(p.dst)) return codec_error(Kind::bad_destination, 0, "PADT to a group address");
       if (p.session_id == 0)
-        return error(Kind::bad_session_id, 16, "PADT SESSION_ID must not be 0");
+        return codec_error(Kind::bad_session_id, 16, "PADT SESSION_ID must not be 0");
       break;
     case PppoeCode::session:
       break;
@@ -217,13 +201,13 @@ Result<PppoeSessionFrame, PppoeDecodeError> decode_pppoe_session(ByteView frame)
   PppoeSessionFrame s;
   if (auto e = read_headers(frame, r, kEtherTypePppoeSession, "not 0x8864", s.dst, s.src))
     return unexpected(*e);
-  if (r.u8() != 0) return error(Kind::bad_code, 15, "session CODE must be 0");
+  if (r.u8() != 0) return codec_error(Kind::bad_code, 15, "session CODE must be 0");
   s.session_id = r.u16();
   if (s.session_id == 0 || s.session_id == 0xffff)
-    return error(Kind::bad_session_id, 16, "session id 0 or 0xffff");
+    return codec_error(Kind::bad_session_id, 16, "session id 0 or 0xffff");
   std::uint16_t length = r.u16();
-  if (length > r.remaining()) return error(Kind::truncated, 18, "Length past end of frame");
-  if (length < 2) return error(Kind::truncated, 18, "no PPP protocol field");
+  if (length > r.remaining()) return codec_error(Kind::truncated, 18, "Length past end of frame");
+  if (length < 2) return codec_error(Kind::truncated, 18, "no PPP protocol field");
   s.ppp = r.bytes(length);
   return s;
 }

@@ -367,12 +367,7 @@ std::vector<PppoeSessionStatus> PppoeServer::sessions() const {
     st.l2tp_session = s.l2tp_session;
     st.uptime = std::chrono::duration_cast<std::chrono::seconds>(now - s.created);
     st.local_mac = config_.mac;
-    st.in_packets = s.in_packets;
-    st.in_octets = s.in_octets;
-    st.in_discards = s.in_discards;
-    st.out_packets = s.out_packets;
-    st.out_octets = s.out_octets;
-    st.out_discards = s.out_discards;
+    static_cast<PppoeTraffic&>(st) = s;  // the traffic counters
     out.push_back(std::move(st));
   }
   std::sort(out.begin(), out.end(),

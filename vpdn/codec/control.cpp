@@ -261,28 +261,20 @@ Result<Bytes, EncodeError> encode_control(const ControlMessage& msg, const Hidin
 // ---------------------------------------------------------------------------------------
 // Errors
 
+// In the order of DecodeErrorKind.
+constexpr std::string_view kDecodeErrorNames[] = {
+    // header level
+    "too-short", "bad-version", "bad-control-flags", "bad-length-field", "bad-offset",
+    "not-control", "not-data",
+    // AVP level
+    "avp-truncated", "avp-too-short", "avp-bad-length", "first-avp-not-message-type",
+    "message-type-hidden", "unknown-message-type", "ignorable-message-type",
+    "unknown-mandatory-avp", "missing-required-avp", "hidden-without-random-vector",
+    "hidden-without-secret", "hidden-bad-length"};
+
 std::string_view error_name(DecodeErrorKind kind) {
-  static constexpr std::string_view kNames[] = {"too-short",
-                                                "bad-version",
-                                                "bad-control-flags",
-                                                "bad-length-field",
-                                                "bad-offset",
-                                                "not-control",
-                                                "not-data",
-                                                "avp-truncated",
-                                                "avp-too-short",
-                                                "avp-bad-length",
-                                                "first-avp-not-message-type",
-                                                "message-type-hidden",
-                                                "unknown-message-type",
-                                                "ignorable-message-type",
-                                                "unknown-mandatory-avp",
-                                                "missing-required-avp",
-                                                "hidden-without-random-vector",
-                                                "hidden-without-secret",
-                                                "hidden-bad-length"};
-  return enum_name<DecodeErrorKind::too_short, DecodeErrorKind::hidden_bad_length>(kind, kNames,
-                                                                                   "unknown");
+  return enum_name<DecodeErrorKind::too_short, DecodeErrorKind::hidden_bad_length>(
+      kind, kDecodeErrorNames, "unknown");
 }
 
 Recommendation recommend(const DecodeError& e) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "common/enum_names.hpp"
 #include "vpdn/codec.hpp"
 
 namespace vpdnd::vpdn {
