@@ -99,6 +99,9 @@ class KernelChannel {
   // the channel fd gets LCP and authentication, the unit fd IPCP and other NCPs. -1: none.
   virtual int channel_fd() const = 0;
   virtual int unit_fd() const = 0;
+  // Data messages the kernel session numbered since it was created (sent or failed: each
+  // took an Ns), for the engine to resume past them; nullopt when unreadable.
+  virtual std::optional<std::uint64_t> data_numbered() const { return std::nullopt; }
 };
 
 class KernelOps {
@@ -198,6 +201,9 @@ class KernelPort final : public vpdn::IpPort {
     std::function<void(netlink::Endpoint from, ByteView datagram)> on_datagram;
     // A PPP frame (protocol + information) read from a session's channel or unit fd.
     std::function<void(vpdn::SessionRef, ByteView frame)> on_ppp_frame;
+    // A sequenced session leaves the kernel while its call may go on: the engine numbers
+    // its data from `next_ns` (past what the kernel sent) and takes the peer's next Ns.
+    std::function<void(vpdn::SessionRef, std::uint16_t next_ns)> resume_numbering;
   };
 
   // `inner` (the TunPort) does everything the kernel path does not: TUN routes and writes,
@@ -264,6 +270,7 @@ class KernelPort final : public vpdn::IpPort {
   std::shared_ptr<Reader> start_reader(int fd, bool datagram, std::function<void(ByteView)> handler,
                                        std::string& error);
   void release_tunnel_if_unused(std::uint16_t tunnel);
+  void resume_numbering(vpdn::SessionRef call, const KernelChannel& channel);
   aaa::Counters close_session(std::map<vpdn::SessionRef, Session>::iterator it,
                               bool read_counters = true);
   void refresh_stats();
