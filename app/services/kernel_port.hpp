@@ -27,7 +27,9 @@
 // resynchronises, hands them to a PPP that discards them) and the kernel's next Ns is the
 // one the peer expects. The kernel takes the peer's Ns from the first data message it
 // receives. From then on every frame the calls layer sends for the session goes through
-// the channel (send_ppp), so only the kernel numbers the session's data.
+// the channel (send_ppp), so only the kernel numbers the session's data. When such a
+// session leaves the kernel with its call going on, the kernel session's count of numbered
+// data messages is its next Ns: the engine resumes from there (Hooks::resume_numbering).
 //
 // The packets of a session in the kernel no longer pass vpdnd: its octets and packets come
 // from pppN's link counters (data_counters; one dump for every session, at most
