@@ -128,8 +128,8 @@ class ApplianceServices final : public Services,
     lns_ = std::make_unique<vpdn::LnsCalls>(store_, timers_, *aaa_, *data_path_, *lns_ip);
     lac_ = std::make_unique<vpdn::LacCalls>(store_, timers_, *aaa_, *data_path_, *this, *tun_);
     if (backend_ == netlink::Backend::kernel) {
-      bridge_ =
-          std::make_unique<LacKernelBridge>(engine_.io(), make_kernel_bridge_ops(), bridge_hooks());
+      bridge_ = std::make_unique<LacKernelBridge>(engine_.io(), make_netlink_kernel_ops(),
+                                                  make_kernel_bridge_ops(), bridge_hooks());
       lac_->set_switch(bridge_.get());
     }
     auto_ = std::make_unique<vpdn::AutoClients>(store_, timers_, *data_path_, *tun_);

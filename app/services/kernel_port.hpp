@@ -106,15 +106,21 @@ class KernelChannel {
   virtual std::optional<std::uint64_t> data_numbered() const { return std::nullopt; }
 };
 
-class KernelOps {
+// The kernel tunnel operations both kernel data planes need (the LNS's KernelPort, the
+// LAC's LacKernelBridge).
+class KernelTunnelOps {
  public:
-  virtual ~KernelOps() = default;
+  virtual ~KernelTunnelOps() = default;
   // A non-blocking UDP socket with SO_REUSEADDR bound to `local` and connect()ed to `peer`;
   // the caller owns the fd.
   virtual Result<int, netlink::Error> open_tunnel_socket(netlink::Endpoint local,
                                                          netlink::Endpoint peer) = 0;
   virtual Status<netlink::Error> create_tunnel(const netlink::KernelTunnelParams& p) = 0;
   virtual Status<netlink::Error> delete_tunnel(std::uint32_t tunnel_id) = 0;
+};
+
+class KernelOps : public KernelTunnelOps {
+ public:
   virtual Result<std::unique_ptr<KernelChannel>, netlink::Error> open_channel(
       const netlink::PppoL2tpParams& p) = 0;
   // `local`/32 with `peer` as point-to-point peer on `ifname`, MTU, up. Returns the ifindex.

@@ -29,16 +29,6 @@ class KernelBridgedCall final : public BridgedCall {
 
 class KernelBridgeOps final : public LacBridgeOps {
  public:
-  Result<int, netlink::Error> open_tunnel_socket(netlink::Endpoint local,
-                                                 netlink::Endpoint peer) override {
-    return tunnels_->open_tunnel_socket(local, peer);
-  }
-  Status<netlink::Error> create_tunnel(const netlink::KernelTunnelParams& p) override {
-    return tunnels_->create_tunnel(p);
-  }
-  Status<netlink::Error> delete_tunnel(std::uint32_t tunnel_id) override {
-    return tunnels_->delete_tunnel(tunnel_id);
-  }
   Result<std::unique_ptr<BridgedCall>, netlink::BridgeError> open_bridge(
       const netlink::PppoeSessionParams& user, const netlink::PppoL2tpParams& l2tp,
       std::uint16_t catch_up) override {
@@ -46,9 +36,6 @@ class KernelBridgeOps final : public LacBridgeOps {
     if (!b) return unexpected(b.error());
     return std::unique_ptr<BridgedCall>(std::make_unique<KernelBridgedCall>(std::move(*b)));
   }
-
- private:
-  std::unique_ptr<KernelOps> tunnels_ = make_netlink_kernel_ops();
 };
 
 std::string call_text(vpdn::AccessId user, vpdn::SessionRef call) {
@@ -133,9 +120,13 @@ struct LacKernelBridge::Call {
   std::unique_ptr<BridgedCall> kernel;
 };
 
-LacKernelBridge::LacKernelBridge(boost::asio::io_context& io, std::unique_ptr<LacBridgeOps> ops,
-                                 Hooks hooks)
-    : io_(io), ops_(std::move(ops)), hooks_(std::move(hooks)) {}
+LacKernelBridge::LacKernelBridge(boost::asio::io_context& io,
+                                 std::unique_ptr<KernelTunnelOps> tunnels,
+                                 std::unique_ptr<LacBridgeOps> bridges, Hooks hooks)
+    : io_(io),
+      tunnel_ops_(std::move(tunnels)),
+      ops_(std::move(bridges)),
+      hooks_(std::move(hooks)) {}
 
 LacKernelBridge::~LacKernelBridge() {
   stop();
@@ -173,7 +164,7 @@ bool LacKernelBridge::bridge(vpdn::AccessId user, vpdn::SessionRef call) {
   if (t == tunnels_.end()) {
     auto ti = hooks_.tunnel_info ? hooks_.tunnel_info(call.tunnel) : std::nullopt;
     if (!ti) return fail(user, call, "session info", "the L2TP engine does not know the tunnel");
-    auto fd = ops_->open_tunnel_socket(ti->local, ti->peer);
+    auto fd = tunnel_ops_->open_tunnel_socket(ti->local, ti->peer);
     if (!fd)
       return fail(user, call,
                   fd.error().code == EMFILE || fd.error().code == ENFILE ? "descriptor limit"
@@ -195,7 +186,7 @@ bool LacKernelBridge::bridge(vpdn::AccessId user, vpdn::SessionRef call) {
     p.tunnel_id = call.tunnel;
     p.peer_tunnel_id = ti->peer_tunnel_id;
     p.udp_fd = *fd;
-    if (auto s = ops_->create_tunnel(p); !s) {
+    if (auto s = tunnel_ops_->create_tunnel(p); !s) {
       nt->stop();
       ::close(*fd);
       return fail(user, call, "create kernel tunnel", s.error().message);
@@ -208,14 +199,13 @@ bool LacKernelBridge::bridge(vpdn::AccessId user, vpdn::SessionRef call) {
   }
   Tunnel& tunnel = *t->second;
 
-  netlink::PppoL2tpParams cp;
-  cp.udp_fd = tunnel.fd;
-  cp.peer = tunnel.peer;
-  cp.tunnel_id = call.tunnel;
-  cp.session_id = call.session;
-  cp.peer_tunnel_id = tunnel.peer_tunnel_id;
-  cp.peer_session_id = info->peer_session_id;
-  cp.send_seq = info->sequencing;
+  const netlink::PppoL2tpParams cp{.udp_fd = tunnel.fd,
+                                   .peer = tunnel.peer,
+                                   .tunnel_id = call.tunnel,
+                                   .session_id = call.session,
+                                   .peer_tunnel_id = tunnel.peer_tunnel_id,
+                                   .peer_session_id = info->peer_session_id,
+                                   .send_seq = info->sequencing};
   auto b = ops_->open_bridge(*access, cp, catch_up);
   if (!b) {
     const int code = b.error().error.code;
@@ -271,7 +261,7 @@ void LacKernelBridge::release_tunnel_if_unused(std::uint16_t tunnel) {
   if (t == tunnels_.end() || t->second->calls > 0) return;
   // Reverse of creation: stop reading, delete the kernel tunnel, then close its socket.
   t->second->stop();
-  if (auto s = ops_->delete_tunnel(tunnel); !s) {
+  if (auto s = tunnel_ops_->delete_tunnel(tunnel); !s) {
     ++counters_.teardown_errors;
     log_warning(DebugModule::l2tp,
                 "tunnel=" + std::to_string(tunnel) + " kernel tunnel delete: " + s.error().message);

@@ -15,11 +15,11 @@
 // socket, which also still sees a copy of each bridged session frame (LacCalls drops those,
 // counted).
 //
-// Every kernel step goes through LacBridgeOps (real: make_kernel_bridge_ops(); tests: a
-// fake), so the sequencing, fallbacks and teardown are unit-tested without l2tp/pppoe
-// modules. A failing step is logged (one line per failure, then every 1000th), counted by
-// step (fallbacks(); `display l2tp statistics`), what was done is undone, and the call stays
-// on the user-space switch, which keeps working.
+// Every kernel step goes through KernelTunnelOps and LacBridgeOps (real:
+// make_netlink_kernel_ops() and make_kernel_bridge_ops(); tests: fakes), so the sequencing,
+// fallbacks and teardown are unit-tested without l2tp/pppoe modules. A failing step is logged (one
+// line per failure, then every 1000th), counted by step (fallbacks(); `display l2tp statistics`),
+// what was done is undone, and the call stays on the user-space switch, which keeps working.
 // Sessions with data sequencing go in with the kernel sending Ns: it starts at 0, so as
 // many LCP Discard-Requests as the engine numbered go out first on the L2TP channel (the
 // LNS's PPP drops them) and the kernel's next Ns is the one the LNS expects.
@@ -55,17 +55,11 @@ class BridgedCall {
 class LacBridgeOps {
  public:
   virtual ~LacBridgeOps() = default;
-  // As KernelOps: a non-blocking UDP socket with SO_REUSEADDR bound to `local` and
-  // connect()ed to `peer` (the caller owns the fd); the kernel tunnel over it.
-  virtual Result<int, netlink::Error> open_tunnel_socket(netlink::Endpoint local,
-                                                         netlink::Endpoint peer) = 0;
-  virtual Status<netlink::Error> create_tunnel(const netlink::KernelTunnelParams& p) = 0;
-  virtual Status<netlink::Error> delete_tunnel(std::uint32_t tunnel_id) = 0;
   virtual Result<std::unique_ptr<BridgedCall>, netlink::BridgeError> open_bridge(
       const netlink::PppoeSessionParams& user, const netlink::PppoL2tpParams& l2tp,
       std::uint16_t catch_up) = 0;
 };
-// Tunnels through make_netlink_kernel_ops(), bridges through netlink::PppBridge.
+// Bridges through netlink::PppBridge (the tunnels: make_netlink_kernel_ops()).
 std::unique_ptr<LacBridgeOps> make_kernel_bridge_ops();
 
 struct LacBridgeSessionInfo {
@@ -101,7 +95,8 @@ class LacKernelBridge final : public vpdn::SwitchPort {
     std::function<void(netlink::Endpoint from, ByteView datagram)> on_datagram;
   };
 
-  LacKernelBridge(boost::asio::io_context& io, std::unique_ptr<LacBridgeOps> ops, Hooks hooks);
+  LacKernelBridge(boost::asio::io_context& io, std::unique_ptr<KernelTunnelOps> tunnels,
+                  std::unique_ptr<LacBridgeOps> bridges, Hooks hooks);
   ~LacKernelBridge() override;  // stop()
   LacKernelBridge(const LacKernelBridge&) = delete;
   LacKernelBridge& operator=(const LacKernelBridge&) = delete;
@@ -136,6 +131,7 @@ class LacKernelBridge final : public vpdn::SwitchPort {
   aaa::Counters read(Call& c);
 
   boost::asio::io_context& io_;
+  std::unique_ptr<KernelTunnelOps> tunnel_ops_;
   std::unique_ptr<LacBridgeOps> ops_;
   Hooks hooks_;
   std::map<std::uint16_t, std::unique_ptr<Tunnel>> tunnels_;  // by our tunnel id

@@ -52,64 +52,77 @@ class FakeBridged final : public BridgedCall {
   bool& fail_;
 };
 
-class FakeOps final : public LacBridgeOps {
- public:
-  explicit FakeOps(Log& log) : log_(log) {}
-  ~FakeOps() override {
+// The fake kernel's state and knobs, shared by the tunnel and the bridge fakes.
+struct FakeKernel {
+  explicit FakeKernel(Log& l) : log(l) {}
+  ~FakeKernel() {
     for (auto [near, far] : tunnel_far) ::close(far);
   }
+  Log& log;
   std::string fail_at;  // "socket", "create", or a netlink::BridgeStep's text
   int fail_code = EINVAL;
   std::map<int, int> tunnel_far;  // near -> far end of each tunnel socket
-  std::set<int> closed_check;
   netlink::L2tpSessionStats stats;
   bool fail_stats = false;
+};
 
+class FakeTunnels final : public KernelTunnelOps {
+ public:
+  explicit FakeTunnels(FakeKernel& k) : k_(k) {}
   Result<int, netlink::Error> open_tunnel_socket(netlink::Endpoint local,
                                                  netlink::Endpoint peer) override {
-    log_.push_back("socket " + local.to_string() + "->" + peer.to_string());
-    if (fail_at == "socket") return unexpected(netlink::Error{"bind: in use", fail_code});
+    k_.log.push_back("socket " + local.to_string() + "->" + peer.to_string());
+    if (k_.fail_at == "socket") return unexpected(netlink::Error{"bind: in use", k_.fail_code});
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0) return -1;
-    tunnel_far[sv[0]] = sv[1];
+    k_.tunnel_far[sv[0]] = sv[1];
     return sv[0];
   }
   Status<netlink::Error> create_tunnel(const netlink::KernelTunnelParams& p) override {
-    log_.push_back("create_tunnel " + std::to_string(p.tunnel_id) + " peer " +
-                   std::to_string(p.peer_tunnel_id) +
-                   (tunnel_far.count(p.udp_fd) ? " fd ok" : " fd BAD"));
-    if (fail_at == "create") return unexpected(netlink::Error{"genetlink l2tp: not found", -12});
+    k_.log.push_back("create_tunnel " + std::to_string(p.tunnel_id) + " peer " +
+                     std::to_string(p.peer_tunnel_id) +
+                     (k_.tunnel_far.count(p.udp_fd) ? " fd ok" : " fd BAD"));
+    if (k_.fail_at == "create") return unexpected(netlink::Error{"genetlink l2tp: not found", -12});
     return {};
   }
   Status<netlink::Error> delete_tunnel(std::uint32_t id) override {
-    log_.push_back("delete_tunnel " + std::to_string(id));
+    k_.log.push_back("delete_tunnel " + std::to_string(id));
     return {};
   }
+
+ private:
+  FakeKernel& k_;
+};
+
+class FakeBridges final : public LacBridgeOps {
+ public:
+  explicit FakeBridges(FakeKernel& k) : k_(k) {}
   Result<std::unique_ptr<BridgedCall>, netlink::BridgeError> open_bridge(
       const netlink::PppoeSessionParams& user, const netlink::PppoL2tpParams& l2tp,
       std::uint16_t catch_up) override {
     const std::string name = user.device + "/" + std::to_string(user.session_id);
-    log_.push_back("bridge " + name + " mac " + std::to_string(user.peer[5]) + " to " +
-                   std::to_string(l2tp.tunnel_id) + "/" + std::to_string(l2tp.session_id) +
-                   " peer " + std::to_string(l2tp.peer_tunnel_id) + "/" +
-                   std::to_string(l2tp.peer_session_id) + (l2tp.send_seq ? " seq" : "") +
-                   " catch-up " + std::to_string(catch_up) +
-                   (tunnel_far.count(l2tp.udp_fd) ? " fd ok" : " fd BAD"));
+    k_.log.push_back("bridge " + name + " mac " + std::to_string(user.peer[5]) + " to " +
+                     std::to_string(l2tp.tunnel_id) + "/" + std::to_string(l2tp.session_id) +
+                     " peer " + std::to_string(l2tp.peer_tunnel_id) + "/" +
+                     std::to_string(l2tp.peer_session_id) + (l2tp.send_seq ? " seq" : "") +
+                     " catch-up " + std::to_string(catch_up) +
+                     (k_.tunnel_far.count(l2tp.udp_fd) ? " fd ok" : " fd BAD"));
     for (auto step : netlink::bridge_steps())
-      if (fail_at == netlink::describe(step))
-        return unexpected(netlink::bridge_step_error(step, fail_code));
+      if (k_.fail_at == netlink::describe(step))
+        return unexpected(netlink::bridge_step_error(step, k_.fail_code));
     return std::unique_ptr<BridgedCall>(
-        std::make_unique<FakeBridged>(log_, name, stats, fail_stats));
+        std::make_unique<FakeBridged>(k_.log, name, k_.stats, k_.fail_stats));
   }
 
  private:
-  Log& log_;
+  FakeKernel& k_;
 };
 
 struct LacBridgeTest : ::testing::Test {
   boost::asio::io_context io;
   Log log;
-  FakeOps* ops = nullptr;
+  FakeKernel kernel{log};
+  FakeKernel* ops = &kernel;
   std::unique_ptr<LacKernelBridge> bridge;
   std::set<AccessId> gone_users;  // the PPPoE server no longer holds them
   bool sequencing = false;
@@ -118,8 +131,6 @@ struct LacBridgeTest : ::testing::Test {
   std::function<void()> on_datagram;
 
   void SetUp() override {
-    auto o = std::make_unique<FakeOps>(log);
-    ops = o.get();
     LacKernelBridge::Hooks h;
     h.access = [this](AccessId id) -> std::optional<netlink::PppoeSessionParams> {
       if (gone_users.count(id)) return std::nullopt;
@@ -140,7 +151,8 @@ struct LacBridgeTest : ::testing::Test {
       datagrams.emplace_back(from, Bytes(d.begin(), d.end()));
       if (on_datagram) on_datagram();
     };
-    bridge = std::make_unique<LacKernelBridge>(io, std::move(o), std::move(h));
+    bridge = std::make_unique<LacKernelBridge>(io, std::make_unique<FakeTunnels>(kernel),
+                                               std::make_unique<FakeBridges>(kernel), std::move(h));
   }
   Log take() {
     Log out;

@@ -633,12 +633,15 @@ TEST_F(Pair, ResumedDataNumberingContinuesPastTheKernelsNs) {
   ASSERT_TRUE(numbering);
   EXPECT_TRUE(numbering->on);
   EXPECT_EQ(numbering->next_ns, 1u);
-  auto last_data_ns = [&](const Endpoint& from) -> std::optional<std::uint16_t> {
-    std::optional<std::uint16_t> ns;
+  auto last_data = [&](const Endpoint& from) {
+    Packet last;
     for (auto& p : w.net.wire)
-      if (!p.control() && p.from == from)
-        if (auto d = decode_data(p.data); d && d->ns) ns = *d->ns;
-    return ns;
+      if (!p.control() && p.from == from) last = p;
+    return last;
+  };
+  auto last_data_ns = [&](const Endpoint& from) -> std::optional<std::uint16_t> {
+    auto d = decode_data(last_data(from).data);
+    return d ? d->ns : std::nullopt;
   };
   // The kernel sent 40,000 data messages for each side meanwhile.
   ASSERT_TRUE(lns.engine->resume_data_numbering(lns_ref, 40001));
@@ -654,10 +657,7 @@ TEST_F(Pair, ResumedDataNumberingContinuesPastTheKernelsNs) {
   EXPECT_EQ(lns.handler.data.size(), 2u);
   EXPECT_EQ(lns.engine->statistics().drops["data out of sequence"], 0u);
   // From there on the usual order holds again: a replay is old.
-  Packet last;
-  for (auto& p : w.net.wire)
-    if (!p.control() && p.from == kLac) last = p;
-  lns.engine->on_datagram(last.from, last.data);
+  lns.engine->on_datagram(kLac, last_data(kLac).data);
   EXPECT_EQ(lns.handler.data.size(), 2u);
   EXPECT_EQ(lns.engine->statistics().drops["data out of sequence"], 1u);
   EXPECT_FALSE(lns.engine->resume_data_numbering(SessionRef{999, 1}, 1));
