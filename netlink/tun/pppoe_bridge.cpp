@@ -48,31 +48,22 @@ std::span<const BridgeStep> bridge_steps() {
 }
 
 std::string_view describe(BridgeStep step) {
-  switch (step) {
-    case BridgeStep::open_pppoe:
-      return "socket(AF_PPPOX, SOCK_STREAM, PX_PROTO_OE)";
-    case BridgeStep::connect_pppoe:
-      return "connect PPPoE socket to the user's session";
-    case BridgeStep::pppoe_channel:
-      return "ioctl PPPIOCGCHAN on the PPPoE socket";
-    case BridgeStep::open_l2tp:
-      return "socket(AF_PPPOX, SOCK_DGRAM, PX_PROTO_OL2TP)";
-    case BridgeStep::connect_l2tp:
-      return "connect PPPoL2TP socket to the tunnel's UDP socket";
-    case BridgeStep::set_options:
-      return "setsockopt SOL_PPPOL2TP (data sequencing)";
-    case BridgeStep::l2tp_channel:
-      return "ioctl PPPIOCGCHAN on the PPPoL2TP socket";
-    case BridgeStep::open_ppp:
-      return "open /dev/ppp";
-    case BridgeStep::attach:
-      return "ioctl PPPIOCATTCHAN on /dev/ppp";
-    case BridgeStep::catch_up:
-      return "data sequencing catch-up frames";
-    case BridgeStep::bridge:
-      return "ioctl PPPIOCBRIDGECHAN";
-  }
-  return "unknown bridge step";
+  // In BridgeStep's order.
+  static constexpr std::array<std::string_view, kBridgeSteps.size()> kTexts = {
+      "socket(AF_PPPOX, SOCK_STREAM, PX_PROTO_OE)",
+      "connect PPPoE socket to the user's session",
+      "ioctl PPPIOCGCHAN on the PPPoE socket",
+      "socket(AF_PPPOX, SOCK_DGRAM, PX_PROTO_OL2TP)",
+      "connect PPPoL2TP socket to the tunnel's UDP socket",
+      "setsockopt SOL_PPPOL2TP (data sequencing)",
+      "ioctl PPPIOCGCHAN on the PPPoL2TP socket",
+      "open /dev/ppp",
+      "ioctl PPPIOCATTCHAN on /dev/ppp",
+      "data sequencing catch-up frames",
+      "ioctl PPPIOCBRIDGECHAN",
+  };
+  const auto i = static_cast<std::size_t>(step);
+  return i < kTexts.size() ? kTexts[i] : "unknown bridge step";
 }
 
 BridgeError bridge_step_error(BridgeStep step, int code) {
