@@ -34,6 +34,7 @@
 
 #include "aaa/aaa.hpp"
 #include "app/services/kernel_port.hpp"
+#include "app/services/lac_kernel_bridge.hpp"
 #include "app/services/tun_port.hpp"
 #include "common/log.hpp"
 #include "netlink/netlink.hpp"
@@ -83,6 +84,7 @@ class ApplianceServices final : public Services,
     lns_.reset();
     // Kernel sessions and tunnels (pppN, routes, connected sockets) before the TUNs.
     kernel_.reset();
+    bridge_.reset();
     remove_static_routes();
     access_.clear();
     if (l2tp_) l2tp_->set_handler(nullptr);
@@ -125,6 +127,11 @@ class ApplianceServices final : public Services,
     }
     lns_ = std::make_unique<vpdn::LnsCalls>(store_, timers_, *aaa_, *data_path_, *lns_ip);
     lac_ = std::make_unique<vpdn::LacCalls>(store_, timers_, *aaa_, *data_path_, *this, *tun_);
+    if (backend_ == netlink::Backend::kernel) {
+      bridge_ = std::make_unique<LacKernelBridge>(engine_.io(), make_netlink_kernel_ops(),
+                                                  make_kernel_bridge_ops(), bridge_hooks());
+      lac_->set_switch(bridge_.get());
+    }
     auto_ = std::make_unique<vpdn::AutoClients>(store_, timers_, *data_path_, *tun_);
     data_path_->attach(lns_.get(), lac_.get(), auto_.get());
     dae_ = aaa::make_dae_server(engine_, *this);
@@ -152,6 +159,7 @@ class ApplianceServices final : public Services,
     // close_all took every kernel session down with its call; nothing is left behind even
     // if a call had not reached session_ip_down.
     if (kernel_) kernel_->stop();
+    if (bridge_) bridge_->stop();
     l2tp_->shutdown([this, accounting_until, done = std::move(done)]() mutable {
       // The Stops just sent get a moment to be answered; those still unanswered when Aaa
       // goes join the stop-accounting buffer file and are sent again after the next start.
@@ -193,8 +201,9 @@ class ApplianceServices final : public Services,
     log_info(DebugModule::l2tp, "data plane backend: " + backend_description_);
     if (backend_ == netlink::Backend::kernel) {
       log_info(DebugModule::l2tp,
-               "data plane: LNS sessions move into the kernel (pppN) once IPCP is up; LAC "
-               "PPPoE<->L2TP switching and l2tp-auto-client stay in user space");
+               "data plane: LNS sessions move into the kernel (pppN) once IPCP is up; the "
+               "LAC bridges each user's PPPoE channel to its PPPoL2TP channel once the call "
+               "is handed over; l2tp-auto-client stays in user space");
     }
   }
 
@@ -210,7 +219,9 @@ class ApplianceServices final : public Services,
       auto seq = data_path_->sequencing(call);
       if (!seq) return std::nullopt;  // recorded at ICCN: gone since
       i.sequencing = seq->on;
-      i.data_sent = seq->sent;
+      // The engine's own count: past what an earlier kernel session of the call sent.
+      auto numbering = l2tp_->data_numbering(call);
+      i.data_sent = numbering ? numbering->next_ns : seq->sent;
       const auto& cfg = store_.running();
       if (auto t = cfg.virtual_templates.find(vt); t != cfg.virtual_templates.end()) {
         i.template_address = t->second.ip_address;
@@ -230,6 +241,35 @@ class ApplianceServices final : public Services,
     // LCP/authentication/IPCP the kernel leaves to us, as if they came over L2TP.
     h.on_ppp_frame = [this](vpdn::SessionRef call, ByteView frame) {
       data_path_->from_kernel(call, frame);
+    };
+    h.resume_numbering = [this](vpdn::SessionRef call, std::uint16_t next_ns) {
+      if (l2tp_) l2tp_->resume_data_numbering(call, next_ns);
+    };
+    return h;
+  }
+
+  LacKernelBridge::Hooks bridge_hooks() {
+    LacKernelBridge::Hooks h;
+    h.access = [this](vpdn::AccessId id) -> std::optional<netlink::PppoeSessionParams> {
+      auto* a = access(id);
+      if (!a) return std::nullopt;
+      auto peer = a->server->peer_of(id.session);
+      if (!peer) return std::nullopt;
+      return netlink::PppoeSessionParams{a->device, id.session, *peer};
+    };
+    h.session = [this](vpdn::SessionRef call) -> std::optional<LacBridgeSessionInfo> {
+      if (!l2tp_) return std::nullopt;
+      auto peer_session = engine_peer_session_id(*l2tp_, call);
+      auto numbering = l2tp_->data_numbering(call);
+      if (!peer_session || !numbering) return std::nullopt;
+      return LacBridgeSessionInfo{*peer_session, numbering->on, numbering->next_ns};
+    };
+    h.tunnel_info = [this](std::uint16_t tunnel) -> std::optional<KernelTunnelInfo> {
+      if (!l2tp_) return std::nullopt;
+      return engine_tunnel_info(*l2tp_, tunnel);
+    };
+    h.on_datagram = [this](Endpoint from, ByteView datagram) {
+      if (l2tp_) l2tp_->on_datagram(from, datagram);
     };
     return h;
   }
@@ -311,6 +351,14 @@ class ApplianceServices final : public Services,
     if (l2tp_) s = l2tp_->statistics();
     s.data_plane_backend = backend_description_;
     if (kernel_) s.data_plane_backend += "; " + kernel_->summary();
+    if (bridge_) {
+      // What still crosses user space beside the bridges: the proof that they switch.
+      s.data_plane_backend += "; " + bridge_->summary();
+      if (lac_)
+        s.data_plane_backend += "; LAC frames switched in user space: " +
+                                std::to_string(lac_->counters().frames_to_l2tp) + " to L2TP, " +
+                                std::to_string(lac_->counters().frames_to_user) + " to users";
+    }
     if (lns_) {
       const auto& c = lns_->counters();
       if (c.drop_no_session) s.drops["data: no session for address"] += c.drop_no_session;
@@ -837,7 +885,8 @@ class ApplianceServices final : public Services,
   std::unique_ptr<vpdn::DataPath> data_path_;  // TUN <-> calls <-> engine
   std::unique_ptr<ipsec::Driver> ipsec_;
   std::unique_ptr<TunPort> tun_;
-  std::unique_ptr<KernelPort> kernel_;  // --data-plane kernel (or auto, where available)
+  std::unique_ptr<KernelPort> kernel_;       // --data-plane kernel (or auto, where available)
+  std::unique_ptr<LacKernelBridge> bridge_;  // the LAC's switch, with kernel_
   std::unique_ptr<vpdn::LnsCalls> lns_;
   std::unique_ptr<vpdn::LacCalls> lac_;
   std::unique_ptr<vpdn::AutoClients> auto_;

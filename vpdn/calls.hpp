@@ -138,6 +138,23 @@ class AccessPort {
                                SessionRef l2tp) = 0;
 };
 
+// LAC: a data plane that switches a tunnelled user's frames between the PPPoE and the L2TP
+// session itself (the kernel's PPP channel bridge). Optional: without one, LacCalls
+// switches every frame.
+class SwitchPort {
+ public:
+  virtual ~SwitchPort() = default;
+  // The call's PPP was handed over to the LNS: true when from now on the data plane
+  // switches every frame of the call both ways (LCP echo included: it is end to end between
+  // user and LNS). False: the calls layer keeps switching.
+  virtual bool bridge(AccessId user, SessionRef call) = 0;
+  // What the data plane switched for a bridged call so far (protocol + information octets,
+  // as the calls layer counts its own); may lag by the data plane's refresh interval.
+  virtual aaa::Counters counters(AccessId user) = 0;
+  // Takes the bridge down (before the CDN and PADT go out) and returns its final counts.
+  virtual aaa::Counters unbridge(AccessId user) = 0;
+};
+
 // The TUN devices of the virtual templates (user-space data plane).
 class IpPort {
  public:
@@ -298,6 +315,10 @@ struct LacCounters {
   std::uint64_t frames_to_l2tp = 0, frames_to_user = 0;
   std::uint64_t drop_unknown = 0;       // frame for a session we do not hold
   std::uint64_t drop_not_switched = 0;  // user frame while the call is being placed
+  std::uint64_t bridged = 0;            // calls the SwitchPort switches, now
+  // Copies of a bridged call's frames the access socket still saw (the kernel switched
+  // them): dropped here.
+  std::uint64_t drop_bridged = 0;
 };
 
 class LacCalls {
@@ -338,6 +359,9 @@ class LacCalls {
   void set_random(std::function<void(std::span<std::uint8_t>)> random) {
     random_ = std::move(random);
   }
+  // The data plane that bridges tunnelled calls (nullptr: none, every frame is switched
+  // here). Set before the first call.
+  void set_switch(SwitchPort* s) { switch_ = s; }
 
   class Call;
 
@@ -358,6 +382,7 @@ class LacCalls {
   Bytes frame_buf_;
   LacCounters counters_;
   std::function<void(std::span<std::uint8_t>)> random_;
+  SwitchPort* switch_ = nullptr;
 };
 
 // ---- auto client (`l2tp-auto-client l2tp-group G` in a virtual template) --------------

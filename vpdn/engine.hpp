@@ -314,6 +314,18 @@ class L2tpEngine {
                                                std::uint16_t after_session,
                                                std::size_t limit) const;
   std::optional<SessionStatus> session_status(SessionRef ref) const;
+  // Data sequencing of a session: whether its data messages carry Ns/Nr and the Ns the
+  // engine puts on the next one. nullopt for an unknown session.
+  struct DataNumbering {
+    bool on = false;
+    std::uint16_t next_ns = 0;
+  };
+  std::optional<DataNumbering> data_numbering(SessionRef ref) const;
+  // A data plane that numbered the session's data itself (the kernel) hands it back: the
+  // next data message the engine sends gets `next_ns`, and the peer's next Ns is taken as
+  // it comes (its data went to that data plane meanwhile, so the engine's expectation is
+  // stale). False for an unknown session.
+  bool resume_data_numbering(SessionRef ref, std::uint16_t next_ns);
   L2tpStatistics statistics() const;
   // Zeroes the counters statistics() reports (messages, retransmits, drops, totals);
   // what is up now (tunnels, sessions, tunnels in setup) stays.

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/log.hpp"
+#include "netlink/pppoe_bridge.hpp"
 #include "vpdn/engine.hpp"
 
 namespace vpdnd::app {
@@ -105,6 +106,11 @@ class NetlinkChannel final : public KernelChannel {
   std::string ifname() const override { return c_->ifname(); }
   int channel_fd() const override { return c_->channel_fd(); }
   int unit_fd() const override { return c_->unit_fd(); }
+  std::optional<std::uint64_t> data_numbered() const override {
+    auto s = netlink::read_l2tp_session_stats(c_->socket_fd());
+    if (!s) return std::nullopt;
+    return s->tx_packets + s->tx_errors;
+  }
 
  private:
   std::unique_ptr<netlink::PppoL2tpChannel> c_;
@@ -325,6 +331,7 @@ struct KernelPort::Session {
   std::string ifname;
   std::uint64_t order = 0;
   std::uint32_t link_seq = 0;  // its configuration's acks, while some are pending
+  bool sequencing = false;     // the kernel numbers the session's data
   aaa::Counters stats;         // the last reading of pppN's counters (kernel_counters)
   std::unique_ptr<KernelChannel> channel;
   std::shared_ptr<Reader> channel_reader, unit_reader;
@@ -517,6 +524,7 @@ bool KernelPort::move_in(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) 
   Session s;
   s.vt = vt;
   s.address = address;
+  s.sequencing = info->sequencing;
   s.channel = std::move(*channel);
   s.ifname = s.channel->ifname();
   auto up = [this, call](ByteView frame) {
@@ -599,18 +607,10 @@ void KernelPort::link_acks(ByteView datagram) {
   }
 }
 
-// LCP Discard-Request (RFC 1661 5.8), Magic-Number zero: any PPP that gets one drops it.
 std::string KernelPort::catch_up(int channel_fd, std::uint16_t count) {
-  if (channel_fd < 0) return "no channel fd to send the catch-up frames on";
-  for (std::uint16_t i = 0; i < count; ++i) {
-    const std::uint8_t frame[] = {0xc0, 0x21, 0x0b, static_cast<std::uint8_t>(i), 0x00, 0x08, 0x00,
-                                  0x00, 0x00, 0x00};
-    if (::write(channel_fd, frame, sizeof frame) != static_cast<ssize_t>(sizeof frame))
-      return "catch-up frame " + std::to_string(i + 1) + " of " + std::to_string(count) + ": " +
-             std::strerror(errno);
-    ++counters_.catch_up_frames;
-  }
-  return {};
+  std::string e = netlink::send_catch_up_frames(channel_fd, count);
+  if (e.empty()) counters_.catch_up_frames += count;
+  return e;
 }
 
 bool KernelPort::send_ppp(vpdn::SessionRef call, ByteView frame) {
@@ -712,6 +712,7 @@ aaa::Counters KernelPort::close_session(std::map<vpdn::SessionRef, Session>::ite
       ++counters_.stats_errors;
   }
   const aaa::Counters final_counts = s.stats;
+  if (s.sequencing) resume_numbering(call, *s.channel);
   if (s.channel_reader) s.channel_reader->stop();
   if (s.unit_reader) s.unit_reader->stop();
   if (s.link_seq) pending_links_.erase(s.link_seq);
@@ -722,6 +723,22 @@ aaa::Counters KernelPort::close_session(std::map<vpdn::SessionRef, Session>::ite
   sessions_.erase(it);
   release_tunnel_if_unused(call.tunnel);
   return final_counts;
+}
+
+// The kernel session started at Ns 0 and caught up to where the engine was, so the count
+// of data messages it numbered is the next Ns. Unreadable: the engine keeps its own count
+// and the peer drops its data as old until that passes the kernel's (logged, counted).
+void KernelPort::resume_numbering(vpdn::SessionRef call, const KernelChannel& channel) {
+  auto numbered = channel.data_numbered();
+  if (!numbered) {
+    ++counters_.stats_errors;
+    log_warning(DebugModule::l2tp, call_key(call) +
+                                       " kernel data plane: the kernel's Ns is unreadable; the "
+                                       "engine resumes with its own");
+    return;
+  }
+  if (hooks_.resume_numbering)
+    hooks_.resume_numbering(call, static_cast<std::uint16_t>(*numbered & 0xffff));
 }
 
 void KernelPort::release_tunnel_if_unused(std::uint16_t tunnel) {

@@ -29,7 +29,9 @@
 // resynchronises, hands them to a PPP that discards them) and the kernel's next Ns is the
 // one the peer expects. The kernel takes the peer's Ns from the first data message it
 // receives. From then on every frame the calls layer sends for the session goes through
-// the channel (send_ppp), so only the kernel numbers the session's data.
+// the channel (send_ppp), so only the kernel numbers the session's data. When such a
+// session leaves the kernel with its call going on, the kernel session's count of numbered
+// data messages is its next Ns: the engine resumes from there (Hooks::resume_numbering).
 //
 // The packets of a session in the kernel no longer pass vpdnd: its octets and packets come
 // from pppN's link counters (data_counters; one dump for every session, at most
@@ -102,6 +104,9 @@ class KernelChannel {
   // the channel fd gets LCP and authentication, the unit fd IPCP and other NCPs. -1: none.
   virtual int channel_fd() const = 0;
   virtual int unit_fd() const = 0;
+  // Data messages the kernel session numbered since it was created (sent or failed: each
+  // took an Ns), for the engine to resume past them; nullopt when unreadable.
+  virtual std::optional<std::uint64_t> data_numbered() const { return std::nullopt; }
 };
 
 // A pppN configuration sent: its ifindex, the netlink socket its acks arrive on (owned by
@@ -115,15 +120,21 @@ struct LinkRequest {
   std::size_t acks = netlink::kPppLinkSetupAcks;
 };
 
-class KernelOps {
+// The kernel tunnel operations both kernel data planes need (the LNS's KernelPort, the
+// LAC's LacKernelBridge).
+class KernelTunnelOps {
  public:
-  virtual ~KernelOps() = default;
+  virtual ~KernelTunnelOps() = default;
   // A non-blocking UDP socket with SO_REUSEADDR bound to `local` and connect()ed to `peer`;
   // the caller owns the fd.
   virtual Result<int, netlink::Error> open_tunnel_socket(netlink::Endpoint local,
                                                          netlink::Endpoint peer) = 0;
   virtual Status<netlink::Error> create_tunnel(const netlink::KernelTunnelParams& p) = 0;
   virtual Status<netlink::Error> delete_tunnel(std::uint32_t tunnel_id) = 0;
+};
+
+class KernelOps : public KernelTunnelOps {
+ public:
   virtual Result<std::unique_ptr<KernelChannel>, netlink::Error> open_channel(
       const netlink::PppoL2tpParams& p) = 0;
   // Sends `local`/32 with `peer` as point-to-point peer, the MTU and up for `ifname`
@@ -213,6 +224,9 @@ class KernelPort final : public vpdn::IpPort {
     std::function<void(netlink::Endpoint from, ByteView datagram)> on_datagram;
     // A PPP frame (protocol + information) read from a session's channel or unit fd.
     std::function<void(vpdn::SessionRef, ByteView frame)> on_ppp_frame;
+    // A sequenced session leaves the kernel while its call may go on: the engine numbers
+    // its data from `next_ns` (past what the kernel sent) and takes the peer's next Ns.
+    std::function<void(vpdn::SessionRef, std::uint16_t next_ns)> resume_numbering;
   };
 
   // `inner` (the TunPort) does everything the kernel path does not: TUN routes and writes,
@@ -285,6 +299,7 @@ class KernelPort final : public vpdn::IpPort {
   std::shared_ptr<Reader> start_reader(int fd, bool datagram, std::function<void(ByteView)> handler,
                                        std::string& error);
   void release_tunnel_if_unused(std::uint16_t tunnel);
+  void resume_numbering(vpdn::SessionRef call, const KernelChannel& channel);
   aaa::Counters close_session(std::map<vpdn::SessionRef, Session>::iterator it,
                               bool read_counters = true);
   void refresh_stats();

@@ -62,6 +62,8 @@ class FakeChannel final : public KernelChannel {
   std::string ifname() const override { return "ppp" + std::to_string(unit_); }
   int channel_fd() const override { return channel_fd_; }
   int unit_fd() const override { return unit_fd_; }
+  std::optional<std::uint64_t> data_numbered() const override { return numbered; }
+  std::optional<std::uint64_t> numbered;  // what the kernel session reports
 
  private:
   Log& log_;
@@ -83,6 +85,7 @@ class FakeOps final : public KernelOps {
   std::map<std::string, int> channel_far, unit_far;  // ifname -> far end
   std::vector<int> tunnel_fds;                       // near ends given out, in order
   int next_unit = 0;
+  std::optional<std::uint64_t> kernel_numbered;  // each channel's data_numbered()
 
   Result<int, netlink::Error> open_tunnel_socket(netlink::Endpoint local,
                                                  netlink::Endpoint peer) override {
@@ -123,6 +126,7 @@ class FakeOps final : public KernelOps {
     far_fds.push_back(c.far);
     far_fds.push_back(u.far);
     auto ch = std::make_unique<FakeChannel>(log_, next_unit++, c.near, u.near);
+    ch->numbered = kernel_numbered;
     channel_far[ch->ifname()] = c.far;
     unit_far[ch->ifname()] = u.far;
     return std::unique_ptr<KernelChannel>(std::move(ch));
@@ -282,6 +286,7 @@ struct KernelPortTest : ::testing::Test {
   std::map<SessionRef, std::uint16_t> known;  // call -> peer session id
   std::function<void(SessionRef, ByteView)> frame_hook;
   std::uint16_t unknown_tunnel = 0;
+  std::vector<std::pair<SessionRef, std::uint16_t>> resumed;  // resume_numbering calls
 
   void SetUp() override {
     auto o = std::make_unique<FakeOps>(log);
@@ -313,6 +318,7 @@ struct KernelPortTest : ::testing::Test {
       frames.emplace_back(c, Bytes(f.begin(), f.end()));
       if (frame_hook) frame_hook(c, f);
     };
+    h.resume_numbering = [this](SessionRef c, std::uint16_t ns) { resumed.emplace_back(c, ns); };
     port = std::make_unique<KernelPort>(io, tun, std::move(o), std::move(h));
   }
   void TearDown() override {
@@ -592,6 +598,37 @@ TEST_F(KernelPortTest, SequencedSessionCatchesUpTheEnginesNsThenSendsThroughTheC
   EXPECT_EQ(recv_all(ops->channel_far.at("ppp0")), (Bytes{0xc0, 0x21, 0x0a, 0x01, 0x00, 0x04}));
   EXPECT_EQ(port->counters().ppp_frames_down, 1u);
   EXPECT_FALSE(port->send_ppp({10, 2}, Bytes{0xc0, 0x21}));  // not in the kernel: the engine's
+}
+
+// A sequenced session leaving the kernel while its call goes on (an address renegotiation
+// moves it to a new unit): the engine numbers its data from the kernel's next Ns (the
+// kernel caught up from 0 to the engine's, so its count of numbered messages is that Ns,
+// modulo 2^16), not from where it stopped before the move.
+TEST_F(KernelPortTest, SequencedSessionLeavingTheKernelResumesTheEnginePastTheKernelsNs) {
+  sequencing = true;
+  data_sent = 5;
+  ops->kernel_numbered = 5 + 70000;  // catch-up frames, then 70,000 of the call's
+  up({10, 1}, "10.9.0.2");
+  ASSERT_TRUE(port->in_kernel({10, 1}));
+  EXPECT_TRUE(resumed.empty());
+  port->session_ip_down({10, 1}, 1, ip("10.9.0.2"));
+  ASSERT_EQ(resumed.size(), 1u);
+  EXPECT_EQ(resumed[0].first, (SessionRef{10, 1}));
+  EXPECT_EQ(resumed[0].second, static_cast<std::uint16_t>((5 + 70000) % 65536));
+
+  // Unreadable: the engine keeps its own count; counted, not guessed.
+  ops->kernel_numbered.reset();
+  up({10, 2}, "10.9.0.3");
+  port->session_ip_down({10, 2}, 1, ip("10.9.0.3"));
+  EXPECT_EQ(resumed.size(), 1u);
+  EXPECT_EQ(port->counters().stats_errors, 1u);
+
+  // Without sequencing there is no Ns to hand back.
+  sequencing = false;
+  ops->kernel_numbered = 12;
+  up({10, 3}, "10.9.0.4");
+  port->session_ip_down({10, 3}, 1, ip("10.9.0.4"));
+  EXPECT_EQ(resumed.size(), 1u);
 }
 
 TEST_F(KernelPortTest, UnsequencedSessionGetsNoCatchUpAndNoSequencing) {

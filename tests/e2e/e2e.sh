@@ -20,6 +20,9 @@
 #      kernel, each session must be in a pppN on the LNS, the pings must cross it (its
 #      counters), and no pppN, kernel L2TP tunnel or descriptor may outlive the calls; the
 #      host needs the l2tp/ppp modules (tests/vm runs this in a VM that has them).
+#      E2E_LAC_DATA_PLANE=kernel: the LAC's --data-plane; each user's PPPoE session must be
+#      bridged to its L2TP session in the LAC's kernel (PPPoE and L2TP sessions there), the
+#      pings must not cross the LAC's user-space switch, and nothing may outlive the calls.
 # Every namespace is named vit-<role>-<pid> and removed on exit, whatever happens.
 set -uo pipefail
 # The whole script is one { ... } block, so bash parses all of it before running any of it.
@@ -44,6 +47,25 @@ lns_args=()
 [ -n "$data_plane" ] && lns_args=(--data-plane "$data_plane")
 kernel=0
 [ "$data_plane" = kernel ] && kernel=1
+lac_kernel=0
+lac_args=()
+[ "${E2E_LAC_DATA_PLANE:-}" = kernel ] && lac_kernel=1 lac_args=(--data-plane kernel)
+# The LAC's kernel: PPPoE sessions (the pppoe module's table), L2TP sessions and tunnels;
+# and the frames its user-space switch passed (display l2tp statistics).
+lac_pppoe() { in_ns "$ns_lac" sh -c 'tail -n +2 /proc/net/pppoe 2>/dev/null' | grep -c .; }
+lac_kernel_sessions() { in_ns "$ns_lac" ip l2tp show session | grep -c '^Session'; }
+lac_kernel_tunnels() { in_ns "$ns_lac" ip l2tp show tunnel | grep -c '^Tunnel'; }
+lac_switched() {  # frames the LAC's user-space switch passed, both ways
+  cli "$ns_lac" "display l2tp statistics" 2>/dev/null | tr -d '\r' |
+    sed -n 's/.*switched in user space: \([0-9]*\) to L2TP, \([0-9]*\) to users.*/\1 \2/p' |
+    awk '{print $1 + $2}'
+}
+lac_kernel_empty() { [ "$(lac_pppoe)" -eq 0 ] && [ "$(lac_kernel_sessions)" -eq 0 ] && [ "$(lac_kernel_tunnels)" -eq 0 ]; }
+check_lac_kernel_empty() {
+  [ $lac_kernel = 1 ] || return 0
+  wait_for 15 lac_kernel_empty || fail "LAC kernel state outlived the calls: $(lac_pppoe) PPPoE, $(lac_kernel_sessions) L2TP session(s), $(lac_kernel_tunnels) tunnel(s)"
+  echo "LAC kernel: no PPPoE or L2TP session, no tunnel left"
+}
 # What the LNS holds in its namespace's kernel: pppN links, L2TP tunnels and sessions, and
 # the pppN counters (summed over every pppN).
 ppp_links() { in_ns "$ns_lns" ip -o link show type ppp | grep -c ': ppp'; }
@@ -309,7 +331,7 @@ start_box "$ns_lns" lns --ssh-port 0 "${lns_args[@]}"
 lns_pid=$box_pid
 boxes=($lns_pid)
 if [ "$scenario" != client ]; then
-  start_box "$ns_lac" lac --ssh-port 0
+  start_box "$ns_lac" lac --ssh-port 0 "${lac_args[@]}"
   boxes+=($box_pid)
 fi
 wait_for 10 port_open "$ns_lns" || fail "LNS telnet not listening"
@@ -387,6 +409,15 @@ if [ $kernel = 1 ]; then
   echo "kernel: $count session(s) in pppN, 1 kernel tunnel"
   rx_before=$(ppp_counter rx_packets) tx_before=$(ppp_counter tx_packets)
 fi
+if [ $lac_kernel = 1 ]; then
+  # Each user's PPPoE session bridged to its L2TP session in the LAC's kernel.
+  lac_bridged() { [ "$(lac_pppoe)" -eq "$count" ] && [ "$(lac_kernel_sessions)" -eq "$count" ]; }
+  wait_for 10 lac_bridged || fail "LAC kernel has $(lac_pppoe) PPPoE and $(lac_kernel_sessions) L2TP session(s) for $count: $(cli "$ns_lac" "display l2tp statistics" | grep -i "data plane")"
+  [ "$(lac_kernel_tunnels)" -eq 1 ] || fail "LAC kernel has $(lac_kernel_tunnels) L2TP tunnels, not 1"
+  echo "LAC kernel: $count PPPoE session(s) bridged to L2TP, 1 kernel tunnel"
+  lac_switched_before=$(lac_switched)
+  [ -n "$lac_switched_before" ] || fail "LAC statistics lack the user-space switch counts"
+fi
 step "ping corp from user"
 if [ "$scenario" = many ]; then
   # One shell in the namespace for all of them: an `ip netns exec` per ping is most of the
@@ -426,6 +457,15 @@ if [ $kernel = 1 ]; then
     wait_for 10 va_counts_pings || fail "display virtual-access input does not count the pings: $(va_in_bytes) bytes"
     echo "kernel: display virtual-access input $(va_in_bytes) bytes"
   fi
+fi
+
+if [ $lac_kernel = 1 ]; then
+  lac_switched_after=$(lac_switched)
+  echo "LAC: user-space switch passed $((lac_switched_after - lac_switched_before)) frames during the pings"
+  [ $((lac_switched_after - lac_switched_before)) -lt 3 ] \
+    || fail "the pings crossed the LAC's user-space switch ($lac_switched_before -> $lac_switched_after frames)"
+  cli "$ns_lac" "display l2tp statistics" 2>/dev/null | tr -d '\r' | grep -q "LAC: $count calls\? bridged in the kernel" \
+    || fail "LAC statistics: $(cli "$ns_lac" "display l2tp statistics" | grep -i "data plane")"
 fi
 
 # ---- what the boxes show ---------------------------------------------------------------
@@ -567,6 +607,7 @@ if [ "$scenario" = stop-lns ]; then
   }
   wait_for 15 no_lac_sessions || fail "LAC still lists sessions after the LNS stopped"
   check_kernel_empty
+  check_lac_kernel_empty
   stop_box "${boxes[1]}" "LAC"
   no_sanitizer_reports || fail "sanitizer report in a log"
   echo "PASS: $scenario"
@@ -588,6 +629,7 @@ if [ "$scenario" != client ]; then
     cli "$ns_lac" "display l2tp session" 2>/dev/null | tr -d '\r' | grep -q "Total session = 0"
   }
   wait_for 15 no_lac_sessions || fail "LAC still lists sessions"
+  check_lac_kernel_empty
 fi
 case $scenario in
   reset-session-lns | reset-session-lac | undo-vt | reset-pppoe | shutdown-vt)

@@ -212,6 +212,85 @@ TEST_F(LacCallsTest, DomainUserIsTunnelledWithProxyDataAndFramesAreSwitched) {
   EXPECT_FALSE(calls->on_l2tp_data(c, from_lns));
 }
 
+// A data plane that bridges calls (the kernel's PPP channel bridge), as LacCalls sees it.
+struct FakeSwitch final : SwitchPort {
+  explicit FakeSwitch(FakeL2tp& l) : l2tp(l) {}
+  FakeL2tp& l2tp;
+  bool accept = true;
+  std::vector<std::pair<AccessId, SessionRef>> bridged;
+  std::vector<AccessId> unbridged;
+  std::size_t hangups_at_unbridge = 99;
+  aaa::Counters kernel;
+  bool bridge(AccessId u, SessionRef c) override {
+    bridged.emplace_back(u, c);
+    return accept;
+  }
+  aaa::Counters counters(AccessId) override { return kernel; }
+  aaa::Counters unbridge(AccessId u) override {
+    unbridged.push_back(u);
+    hangups_at_unbridge = l2tp.hangups.size();
+    return kernel;
+  }
+};
+
+// Once handed over, a bridged call's frames are the data plane's: LacCalls passes the frames
+// it held while placing, then leaves the rest (copies the access socket still sees are
+// dropped and counted) and, at the end, takes the bridge down before the CDN goes.
+TEST_F(LacCallsTest, BridgedCallLeavesItsFramesToTheDataPlaneAndUnbridgesBeforeTheCdn) {
+  FakeSwitch sw(l2tp);
+  calls->set_switch(&sw);
+  dial("alice@corp.com", "alicepw");
+  run(2s);
+  ASSERT_EQ(l2tp.placed.size(), 1u);
+  const Bytes early{0x80, 0x21, 0x01, 0x07, 0x00, 0x04};
+  calls->on_access_frame(id, early);
+  EXPECT_TRUE(sw.bridged.empty());  // not before the hand-over
+  const SessionRef c{5, 6};
+  l2tp.placed[0].up(c);
+  ASSERT_EQ(sw.bridged.size(), 1u);
+  EXPECT_EQ(sw.bridged[0], std::make_pair(id, c));
+  ASSERT_FALSE(l2tp.to_peer.empty());
+  EXPECT_EQ(l2tp.to_peer.back().second, (Bytes{0xff, 0x03, 0x80, 0x21, 0x01, 0x07, 0x00, 0x04}));
+  l2tp.to_peer.clear();
+  EXPECT_EQ(calls->counters().bridged, 1u);
+  const std::uint64_t switched = calls->counters().frames_to_l2tp;  // the held frames
+  calls->on_access_frame(id, Bytes{0x00, 0x21, 0x45, 0x00});
+  calls->on_access_frame(id, Bytes{0xc0, 0x21, 0x09, 0x01, 0x00, 0x08, 1, 2, 3, 4});
+  EXPECT_TRUE(l2tp.to_peer.empty());
+  EXPECT_EQ(calls->counters().drop_bridged, 2u);
+  EXPECT_EQ(calls->counters().frames_to_l2tp, switched);
+  calls->on_access_down(id);
+  timers.run_due();
+  ASSERT_EQ(sw.unbridged.size(), 1u);
+  EXPECT_EQ(sw.unbridged[0], id);
+  EXPECT_EQ(sw.hangups_at_unbridge, 0u);
+  EXPECT_EQ(l2tp.hangups.size(), 1u);
+  EXPECT_EQ(calls->counters().bridged, 0u);
+  EXPECT_EQ(calls->size(), 0u);
+}
+
+// A bridge the data plane refuses (the kernel said no): LacCalls switches as before, and
+// there is nothing to take down at the end.
+TEST_F(LacCallsTest, RefusedBridgeKeepsTheUserSpaceSwitch) {
+  FakeSwitch sw(l2tp);
+  sw.accept = false;
+  calls->set_switch(&sw);
+  dial("alice@corp.com", "alicepw");
+  run(2s);
+  ASSERT_EQ(l2tp.placed.size(), 1u);
+  l2tp.placed[0].up(SessionRef{5, 6});
+  ASSERT_EQ(sw.bridged.size(), 1u);
+  l2tp.to_peer.clear();
+  calls->on_access_frame(id, Bytes{0x00, 0x21, 0x45, 0x00});
+  ASSERT_EQ(l2tp.to_peer.size(), 1u);
+  EXPECT_EQ(calls->counters().bridged, 0u);
+  EXPECT_EQ(calls->counters().drop_bridged, 0u);
+  EXPECT_TRUE(calls->close(id));
+  timers.run_due();
+  EXPECT_TRUE(sw.unbridged.empty());
+  EXPECT_EQ(l2tp.hangups.size(), 1u);
+}
+
 TEST_F(LacCallsTest, CdnFromTheLnsSendsPadt) {
   ASSERT_TRUE(alice_tunnelled());
   l2tp.placed[0].down("peer sent CDN result 3");

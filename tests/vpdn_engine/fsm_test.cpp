@@ -598,6 +598,55 @@ TEST_F(Pair, DataBothWaysWithAndWithoutSequencing) {
   EXPECT_FALSE(lac.engine->send_data(SessionRef{1, 1}, Bytes{1}));
 }
 
+// A sequenced session whose data another data plane (the kernel) numbered meanwhile comes
+// back: the engine's data go on from the Ns it is told, and the peer's Ns, which ran on
+// while the kernel took its data, is accepted instead of dropped as old.
+TEST_F(Pair, ResumedDataNumberingContinuesPastTheKernelsNs) {
+  lac.config.l2tp_groups[1].flow_control = true;
+  dial(request());
+  w.settle();
+  ASSERT_EQ(calls.up.size(), 1u);
+  ASSERT_EQ(lns.handler.incoming.size(), 1u);
+  const SessionRef lns_ref = lns.handler.incoming[0].ref;
+  const Bytes frame{0xff, 0x03, 0x00, 0x21, 0x45, 0x00};
+  ASSERT_TRUE(lns.engine->send_data(lns_ref, frame));
+  ASSERT_TRUE(lac.engine->send_data(calls.up[0], frame));
+  w.net.pump();
+  auto numbering = lns.engine->data_numbering(lns_ref);
+  ASSERT_TRUE(numbering);
+  EXPECT_TRUE(numbering->on);
+  EXPECT_EQ(numbering->next_ns, 1u);
+  auto last_data = [&](const Endpoint& from) {
+    Packet last;
+    for (auto& p : w.net.wire)
+      if (!p.control() && p.from == from) last = p;
+    return last;
+  };
+  auto last_data_ns = [&](const Endpoint& from) -> std::optional<std::uint16_t> {
+    auto d = decode_data(last_data(from).data);
+    return d ? d->ns : std::nullopt;
+  };
+  // The kernel sent 40,000 data messages for each side meanwhile.
+  ASSERT_TRUE(lns.engine->resume_data_numbering(lns_ref, 40001));
+  ASSERT_TRUE(lac.engine->resume_data_numbering(calls.up[0], 40001));
+  EXPECT_EQ(lns.engine->data_numbering(lns_ref)->next_ns, 40001u);
+  ASSERT_TRUE(lns.engine->send_data(lns_ref, frame));
+  ASSERT_TRUE(lac.engine->send_data(calls.up[0], frame));
+  w.net.pump();
+  EXPECT_EQ(last_data_ns(kLns), 40001);
+  EXPECT_EQ(last_data_ns(kLac), 40001);
+  // 40001 is more than half the Ns space past the 1 each side expected: without the resync
+  // it counts as old.
+  EXPECT_EQ(lns.handler.data.size(), 2u);
+  EXPECT_EQ(lns.engine->statistics().drops["data out of sequence"], 0u);
+  // From there on the usual order holds again: a replay is old.
+  lns.engine->on_datagram(kLac, last_data(kLac).data);
+  EXPECT_EQ(lns.handler.data.size(), 2u);
+  EXPECT_EQ(lns.engine->statistics().drops["data out of sequence"], 1u);
+  EXPECT_FALSE(lns.engine->resume_data_numbering(SessionRef{999, 1}, 1));
+  EXPECT_FALSE(lns.engine->data_numbering(SessionRef{999, 1}));
+}
+
 TEST_F(Pair, UndoL2tpEnableSendsStopCcnResult6) {
   dial(request());
   w.settle();

@@ -273,11 +273,19 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
     s.calling_station_id = in_.calling_number;
     s.nas_port = in_.id.session;
     s.nas_port_id = in_.interface;
-    s.counters = [this] { return counters_; };
+    s.counters = [this] {
+      aaa::Counters c = counters_;
+      if (bridged_) c += owner_.switch_->counters(in_.id);
+      return c;
+    };
     aaa_session_ = owner_.aaa_.open_session(std::move(s));
     std::vector<Bytes> held = std::move(held_);
     held_.clear();
     for (const auto& f : held) from_user(f);
+    if (owner_.switch_ && owner_.switch_->bridge(in_.id, c)) {
+      bridged_ = true;
+      ++owner_.counters_.bridged;
+    }
     log_info(DebugModule::l2tp,
              key(in_.id) + " user=" + printable(user_) + " tunnelled as " + calls_detail::key(c));
   }
@@ -290,6 +298,10 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
 
   // ---- frames
   void from_user(ByteView frame) {
+    if (bridged_) {
+      ++owner_.counters_.drop_bridged;
+      return;
+    }
     if (stage_ == Stage::tunnelled) {
       ++counters_.input_packets;
       counters_.input_octets += frame.size();
@@ -377,6 +389,13 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
     if (ended_) return;
     ended_ = true;
     if (stage_ == Stage::tunnelled) --owner_.counters_.tunnelled;
+    if (bridged_) {
+      // Before the CDN and PADT: the kernel session and PPPoE channel go first, and the
+      // accounting Stop below gets the bridge's final counts.
+      bridged_ = false;
+      --owner_.counters_.bridged;
+      counters_ += owner_.switch_->unbridge(in_.id);
+    }
     if (l2tp_) owner_.by_l2tp_.erase(*l2tp_);
     if (!l2tp_gone_) {
       if (l2tp_) {
@@ -429,6 +448,7 @@ class LacCalls::Call final : public ppp::PppLowerLayer,
   std::vector<Bytes> held_;  // user frames received while placing
   Stage stage_ = Stage::ppp;
   bool refused_ = false;
+  bool bridged_ = false;  // the SwitchPort switches this call's frames
   bool access_down_ = false;
   bool l2tp_gone_ = false;
   bool ended_ = false;

@@ -63,11 +63,12 @@ void L2tpEngine::Impl::on_data_message(const Endpoint& from, ByteView data) {
 void L2tpEngine::Impl::deliver_data(Tunnel& t, Session& s, std::optional<std::uint16_t> ns,
                                     ByteView payload) {
   if (s.sequencing && ns) {
-    if (detail::seq_before(*ns, s.data_expected)) {
+    if (!s.data_resync && detail::seq_before(*ns, s.data_expected)) {
       drop("data out of sequence");
       return;
     }
     s.data_expected = static_cast<std::uint16_t>(*ns + 1);
+    s.data_resync = false;
   }
   ++s.packets_in;
   s.bytes_in += payload.size();

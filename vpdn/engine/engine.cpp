@@ -131,12 +131,34 @@ std::vector<SessionStatus> L2tpEngine::snapshot_sessions(std::uint16_t after_tun
                                                          std::size_t limit) const {
   return impl_->snapshot_sessions(after_tunnel, after_session, limit);
 }
-std::optional<SessionStatus> L2tpEngine::session_status(SessionRef ref) const {
-  Tunnel* t = impl_->tunnel(ref.tunnel);
-  if (!t) return std::nullopt;
+namespace {
+// The session `ref` names, or nullptr.
+Session* find_session(L2tpEngine::Impl& impl, SessionRef ref) {
+  Tunnel* t = impl.tunnel(ref.tunnel);
+  if (!t) return nullptr;
   auto it = t->sessions.find(ref.session);
-  if (it == t->sessions.end()) return std::nullopt;
-  return impl_->session_status(*t, *it->second);
+  return it == t->sessions.end() ? nullptr : it->second.get();
+}
+}  // namespace
+
+std::optional<SessionStatus> L2tpEngine::session_status(SessionRef ref) const {
+  Session* s = find_session(*impl_, ref);
+  if (!s) return std::nullopt;
+  return impl_->session_status(*impl_->tunnel(ref.tunnel), *s);
+}
+
+std::optional<L2tpEngine::DataNumbering> L2tpEngine::data_numbering(SessionRef ref) const {
+  Session* s = find_session(*impl_, ref);
+  if (!s) return std::nullopt;
+  return DataNumbering{s->sequencing, s->data_ns};
+}
+
+bool L2tpEngine::resume_data_numbering(SessionRef ref, std::uint16_t next_ns) {
+  Session* s = find_session(*impl_, ref);
+  if (!s) return false;
+  s->data_ns = next_ns;
+  s->data_resync = true;
+  return true;
 }
 L2tpStatistics L2tpEngine::statistics() const {
   return impl_->statistics();

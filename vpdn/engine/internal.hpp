@@ -102,6 +102,7 @@ struct Session {
   Interface interface_form = Interface::stored;
   std::uint16_t data_ns = 0;        // next Ns we put on data (sequencing on)
   std::uint16_t data_expected = 0;  // next Ns we expect on data
+  bool data_resync = false;         // take the peer's next Ns as data_expected
   std::uint32_t call_serial = 0;
   std::uint32_t bearer_type = 0;
   PackedStrings<Text::count> text;
