@@ -25,16 +25,13 @@ work=$(mktemp -d /tmp/vib-ipsec.XXXXXX)
 chmod 755 "$work"
 telnet_port=24223
 veth_prefix=vib$tag
+dial=""  # the clients are xl2tpd and pppd
 source "$repo/tests/e2e/lib.sh"
 source "$repo/tests/vm/ipsec_lib.sh"
-trap e2e_cleanup EXIT
-trap 'exit 1' INT TERM
-need_root_tools ip expect telnet unshare xl2tpd pppd swanctl
-[ -x "$vpdnd" ] || skip "$vpdnd not built"
-ip xfrm state >/dev/null 2>&1 || skip "this kernel has no XFRM (run it in scripts/vm-run)"
+e2e_begin ip expect telnet unshare xl2tpd pppd swanctl
+warm_crypto 2>/dev/null || skip "this kernel has no ESP (run it in scripts/vm-run)"
 psk=Bench-Psk
 
-warm_crypto
 make_namespaces
 in_ns "$ns_l" ip link add br0 type bridge
 in_ns "$ns_l" ip addr add 10.242.0.1/16 dev br0

@@ -59,19 +59,14 @@ veth_prefix=vis$tag
 source "$repo/tests/e2e/lib.sh"
 source "$repo/tests/e2e/freeradius.sh"
 source "$here/ipsec_lib.sh"
-trap e2e_cleanup EXIT
-trap 'exit 1' INT TERM
-
-need_root_tools ip expect telnet ping timeout unshare xl2tpd pppd swanctl tcpdump
+e2e_begin ip expect telnet ping timeout unshare xl2tpd pppd swanctl tcpdump
 [ -x /usr/lib/ipsec/charon ] || skip "strongswan-charon not installed"
-[ -x "$vpdnd" ] || skip "$vpdnd not built"
 [ "$scenario" = nat ] && { command -v nft >/dev/null || skip "nftables not installed"; }
 [ "$scenario" = radius ] && { command -v freeradius >/dev/null || skip "freeradius not installed"; }
-[ $lac = 1 ] && { [ -x "$dial" ] || skip "$dial not built"; }
 grep -qw esp4 /proc/crypto 2>/dev/null || modprobe -q esp4 2>/dev/null
 modprobe -q xfrm_user 2>/dev/null
 [ -d /proc/sys/net/ipv4/conf ] && [ -e /proc/net/xfrm_stat ] || modprobe -q xfrm_user 2>/dev/null
-ip xfrm state >/dev/null 2>&1 || skip "this kernel has no XFRM (run it in tests/vm's guest)"
+warm_crypto 2>/dev/null || skip "this kernel has no ESP (run it in tests/vm's guest)"
 
 psk=Win-L2tp-Psk
 lns_addr=10.241.1.1
@@ -100,7 +95,6 @@ fail_context() {
 
 # ---- topology ------------------------------------------------------------------------
 step "topology ($scenario)"
-warm_crypto
 make_namespaces
 if [ $lac = 1 ]; then
   veth "$ns_u" eth0 "$ns_a" eth1
