@@ -128,20 +128,7 @@ struct Conn {
   ConnectionOrigin origin;
   const IpsecPolicyEntry* entry = nullptr;  // the entry carrying the settings
   bool responder_only = false;              // a template: any (matching) peer dials in
-  // A named peer this box dials as its LNS (`start l2tp ip`): this box brings the SA up
-  // and renews it. Two boxes naming each other, both doing so with the same lifetimes,
-  // renewed at the same moments: crossed IKEv1 reauthentications and duplicate SAs. The
-  // other end (the LNS) answers, and keeps its SAs until the initiator replaces them.
-  bool initiator = false;
 };
-
-bool dials(const RunningConfig& config, Ipv4 peer) {
-  for (auto& [number, group] : config.l2tp_groups)
-    if (std::find(group.lns_addresses.begin(), group.lns_addresses.end(), peer) !=
-        group.lns_addresses.end())
-      return true;
-  return false;
-}
 
 }  // namespace
 
@@ -218,7 +205,6 @@ Rendered render_swanctl(const RunningConfig& config) {
       }
       Conn c;
       c.entry = &e;
-      c.initiator = dials(config, *e.remote_address);
       c.origin.connection = unique(base);
       c.origin.interface = ifname;
       c.origin.policy = e.name;
@@ -305,9 +291,7 @@ Rendered render_swanctl(const RunningConfig& config) {
     out += "    local_addrs = %any\n";
     out += "    remote_addrs = " + remote_addrs + "\n";
     out += "    proposals = " + ike + "\n";
-    // Dial-in clients renew their own SAs too; either end may.
-    bool renews = c.responder_only || c.initiator;
-    out += "    rekey_time = " + std::to_string(renews ? ike_life : 0) + "s\n";
+    out += "    rekey_time = " + std::to_string(ike_life) + "s\n";
     out += "    send_certreq = no\n";
     out += "    local {\n      auth = psk\n    }\n";
     out += "    remote {\n      auth = psk\n";
@@ -325,13 +309,13 @@ Rendered render_swanctl(const RunningConfig& config) {
     // expired SA. charon's own default renews at 3600 s whatever the hard lifetime, and a
     // shorter lifetime would then just expire.
     std::uint32_t life = e.lifetime.value_or(kChildLifetimeS);
-    out += "        rekey_time = " + std::to_string(renews ? life * 9 / 10 : 0) + "s\n";
+    out += "        rekey_time = " + std::to_string(life * 9 / 10) + "s\n";
     out += "        life_time = " + std::to_string(life) + "s\n";
-    // The LAC brings the SA to its LNS up at once and keeps it up, so it exists before the
-    // first L2TP datagram (which the LNS's guard would refuse otherwise).
-    out += std::string("        start_action = ") + (c.initiator ? "start" : "none") + "\n";
-    out += std::string("        dpd_action = ") + (c.initiator ? "restart" : "clear") + "\n";
-    if (c.initiator) out += "        close_action = start\n";
+    // A named peer (LAC to LNS) is brought up at once and kept up, so the SA exists before
+    // the first L2TP datagram (which the peer's guard would refuse otherwise).
+    out += std::string("        start_action = ") + (c.responder_only ? "none" : "start") + "\n";
+    out += std::string("        dpd_action = ") + (c.responder_only ? "clear" : "restart") + "\n";
+    if (!c.responder_only) out += "        close_action = start\n";
     out += "      }\n    }\n  }\n";
     for (auto& k : profile->keychains)
       if (std::find(keychains_used.begin(), keychains_used.end(), k) == keychains_used.end())

@@ -86,36 +86,10 @@ TEST(RenderSwanctl, LacToLnsPolicyUsesItsProposalsAndNamesThePeer) {
   pol.ike_profile = "clients";
   pol.lifetime = 7200;
   c.interfaces["eth1"].ipsec_policy = "tolns";
-  c.l2tp_groups[1].lns_addresses = {ip("192.0.2.7")};  // this box is the LAC
   Rendered r = render_swanctl(c);
   EXPECT_EQ(r.swanctl_conf, fixture("lac-lns.swanctl.conf"));
   EXPECT_FALSE(r.guard.any_peer);
   EXPECT_EQ(r.guard.peers, std::vector<Ipv4>{ip("192.0.2.7")});
-}
-
-// The LNS names its LAC too, but does not dial it: it answers and leaves bringing up and
-// renewing the SAs to the LAC (two initiators renewing at the same moments crossed).
-TEST(RenderSwanctl, LnsEndOfANamedPeerAnswersAndLeavesRenewalToTheLac) {
-  config::RunningConfig c = dial_in();
-  auto& s = c.ipsec;
-  s.policies.clear();
-  auto& pol = s.policies[{"tolac", 10}];
-  pol.name = "tolac";
-  pol.sequence = 10;
-  pol.remote_address = ip("192.0.2.9");
-  pol.transform_sets = {"l2tp"};
-  pol.ike_profile = "clients";
-  pol.lifetime = 180;
-  c.interfaces["eth1"].ipsec_policy = "tolac";
-  c.l2tp_groups[1].lns_addresses = {ip("192.0.2.1")};  // dials another LNS, not this peer
-  Rendered r = render_swanctl(c);
-  EXPECT_THAT(r.swanctl_conf, HasSubstr("    remote_addrs = 192.0.2.9\n"));
-  EXPECT_THAT(r.swanctl_conf, HasSubstr("    rekey_time = 0s\n"));
-  EXPECT_THAT(r.swanctl_conf, HasSubstr("        rekey_time = 0s\n        life_time = 180s\n"));
-  EXPECT_THAT(r.swanctl_conf,
-              HasSubstr("        start_action = none\n        dpd_action = clear\n"));
-  EXPECT_THAT(r.swanctl_conf, Not(HasSubstr("close_action")));
-  EXPECT_EQ(r.guard.peers, std::vector<Ipv4>{ip("192.0.2.9")});
 }
 
 // The lifetime is the hard one: charon must renew the SA before it, whatever its own
