@@ -525,7 +525,8 @@ EOF
       step "rekey: the SAs are renewed while the user pings"
       first=$(spis)
       # One echo a second until the first child SA is gone (rekeyed), and a while after.
-      in_ns "$ns_u" ping -i 1 -W 2 -I "$(user_addr)" 192.168.250.1 >"$work/rekey-ping.log" 2>&1 &
+      # ip netns exec, not in_ns: $! must be ping itself, which the SIGINT below ends.
+      ip netns exec "$ns_u" ping -i 1 -W 2 -I "$(user_addr)" 192.168.250.1 >"$work/rekey-ping.log" 2>&1 &
       ping_pid=$!
       pids+=($ping_pid)
       rekeyed() {
