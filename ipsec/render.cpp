@@ -93,6 +93,7 @@ const char* esp_hash(EspHash h) {
 // profile names no proposal.
 constexpr const char* kClientIke = "aes256-aes128-3des-sha256-sha1-modp2048-modp1024";
 constexpr const char* kClientEsp = "aes256-aes128-3des-sha256-sha1";
+constexpr std::uint32_t kChildLifetimeS = 3600;  // Comware's default `sa duration time-based`
 constexpr const char* kCharonPlugins =
     "random nonce aes sha1 sha2 md5 hmac kdf gmp curve25519 gcrypt kernel-netlink "
     "socket-default vici";
@@ -303,7 +304,13 @@ Rendered render_swanctl(const RunningConfig& config) {
     out += "        local_ts = dynamic[udp/1701]\n";
     out += "        remote_ts = dynamic[udp]\n";
     out += "        esp_proposals = " + esp + "\n";
-    if (e.lifetime) out += "        life_time = " + std::to_string(*e.lifetime) + "s\n";
+    // `sa duration time-based` is how long the SA may live (Comware's 3600 s by default):
+    // charon renews it at 90% of that (less up to 10% of jitter), so traffic never meets an
+    // expired SA. charon's own default renews at 3600 s whatever the hard lifetime, and a
+    // shorter lifetime would then just expire.
+    std::uint32_t life = e.lifetime.value_or(kChildLifetimeS);
+    out += "        rekey_time = " + std::to_string(life * 9 / 10) + "s\n";
+    out += "        life_time = " + std::to_string(life) + "s\n";
     // A named peer (LAC to LNS) is brought up at once and kept up, so the SA exists before
     // the first L2TP datagram (which the peer's guard would refuse otherwise).
     out += std::string("        start_action = ") + (c.responder_only ? "none" : "start") + "\n";

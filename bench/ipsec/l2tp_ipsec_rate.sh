@@ -25,12 +25,11 @@ work=$(mktemp -d /tmp/vib-ipsec.XXXXXX)
 chmod 755 "$work"
 telnet_port=24223
 veth_prefix=vib$tag
+dial=""  # the clients are xl2tpd and pppd
 source "$repo/tests/e2e/lib.sh"
-trap e2e_cleanup EXIT
-trap 'exit 1' INT TERM
-need_root_tools ip expect telnet unshare xl2tpd pppd swanctl
-[ -x "$vpdnd" ] || skip "$vpdnd not built"
-ip xfrm state >/dev/null 2>&1 || skip "this kernel has no XFRM (run it in scripts/vm-run)"
+source "$repo/tests/vm/ipsec_lib.sh"
+e2e_begin ip expect telnet unshare xl2tpd pppd swanctl
+warm_crypto 2>/dev/null || skip "this kernel has no ESP (run it in scripts/vm-run)"
 psk=Bench-Psk
 
 make_namespaces
@@ -65,27 +64,12 @@ l2tp-group 1
  tunnel name LNS
  undo tunnel authentication
  allow l2tp virtual-template 1
-ike keychain clients
- pre-shared-key address 0.0.0.0 0.0.0.0 key simple $psk
-ike profile clients
- keychain clients
-ipsec transform-set l2tp
- encapsulation-mode transport
-ipsec policy-template dialin 1
- transform-set l2tp
- ike-profile clients
-ipsec policy vpdn 10 isakmp template dialin
-interface br0
- ipsec apply policy vpdn
+$(ipsec_dialin_cfg "$psk" br0)
 user-interface vty 0 4
  authentication-mode none
 EOF
 mkdir -p "$work/l"
-ip netns exec "$ns_l" unshare -m --propagation private sh -c \
-  "mount -t tmpfs -o mode=0755 none /run && exec $vpdnd --no-console --telnet-port $telnet_port \
-   --telnet-bind 127.0.0.1 --ssh-port 0 --config $work/lns.cfg --ipsec-run-dir $work/l/ipsec" \
-  >"$work/l.log" 2>&1 &
-pids+=($!)
+start_ipsec_box "$ns_l" l "$work/lns.cfg"
 wait_for 60 port_open "$ns_l" || fail "LNS telnet not listening"
 wait_for 60 test -S "$work/l/ipsec/charon.vici" || fail "the LNS's charon did not start"
 wait_for 60 grep -q "event=ipsec-loaded" "$work/l.log" || fail "the LNS's charon has no configuration"

@@ -211,49 +211,10 @@ if [ "$scenario" = nas-radius ]; then
   step "freeradius"
   raddb=$work/raddb
   mkdir -p "$raddb"/{log,run,acct}
-  # Same shape as tests/radius (aaa's FreeRADIUS harness): private dirs, stdout log.
-  cat >"$raddb/radiusd.conf" <<EOF
-prefix = /usr
-exec_prefix = /usr
-sysconfdir = /etc
-localstatedir = /var
-sbindir = /usr/sbin
-logdir = $raddb/log
-raddbdir = $raddb
-radacctdir = $raddb/acct
-name = freeradius
-confdir = \${raddbdir}
-modconfdir = \${confdir}
-run_dir = $raddb/run
-db_dir = $raddb
-libdir = /usr/lib/freeradius
-pidfile = \${run_dir}/\${name}.pid
-max_request_time = 30
-cleanup_delay = 0
-max_requests = 1024
-hostname_lookups = no
-log {
- destination = stdout
- colourise = no
- auth = yes
-}
-security {
- allow_core_dumps = no
- max_attributes = 200
- reject_delay = 0
- status_server = no
-}
-client localhost {
- ipaddr = 127.0.0.1
- secret = testing123
-}
-thread pool {
- start_servers = 2
- max_servers = 4
- min_spare_servers = 1
- max_spare_servers = 3
- max_requests_per_server = 0
-}
+  source "$here/freeradius.sh"
+  {
+    freeradius_conf_head "$raddb" "$raddb/acct"
+    cat <<EOF
 modules {
  pap {
   normalise = yes
@@ -298,27 +259,15 @@ server default {
  accounting {
   detail
  }
- # vpdnd requires a Message-Authenticator in Access replies (attribute 80 check-mode
- # strict); Debian 12's FreeRADIUS 3.2.1 signs one only when the reply carries it.
- post-auth {
-  update reply {
-   Message-Authenticator := 0x00
-  }
-  Post-Auth-Type REJECT {
-   update reply {
-    Message-Authenticator := 0x00
-   }
-  }
- }
+$(freeradius_post_auth)
 }
 EOF
+  } >"$raddb/radiusd.conf"
   cat >"$raddb/users" <<EOF
 alice@corp.com Cleartext-Password := "alicepw"
 	Framed-IP-Address = 192.168.240.77
 EOF
-  ip netns exec "$ns_lns" freeradius -X -d "$raddb" >"$work/radius.log" 2>&1 &
-  pids+=($!)
-  wait_for 30 grep -q "Ready to process requests" "$work/radius.log" || fail "freeradius did not start"
+  start_freeradius "$ns_lns" "$raddb" "$work/radius.log"
 fi
 
 # ---- boxes ---------------------------------------------------------------------------

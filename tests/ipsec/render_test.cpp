@@ -92,6 +92,15 @@ TEST(RenderSwanctl, LacToLnsPolicyUsesItsProposalsAndNamesThePeer) {
   EXPECT_EQ(r.guard.peers, std::vector<Ipv4>{ip("192.0.2.7")});
 }
 
+// The lifetime is the hard one: charon must renew the SA before it, whatever its own
+// default renewal time (3600 s) says, or a short lifetime expires with no successor.
+TEST(RenderSwanctl, ChildSaIsRenewedBeforeItsLifetimeEnds) {
+  config::RunningConfig c = dial_in();
+  c.ipsec.templates[{"dialin", 1}].lifetime = 180;
+  Rendered r = render_swanctl(c);
+  EXPECT_THAT(r.swanctl_conf, HasSubstr("        rekey_time = 162s\n        life_time = 180s\n"));
+}
+
 TEST(RenderSwanctl, IncompleteOrUnappliedPoliciesAreSkippedWithAReason) {
   config::RunningConfig c = dial_in();
   c.interfaces["eth1"].ipsec_policy.clear();

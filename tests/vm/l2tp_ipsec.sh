@@ -19,8 +19,14 @@
 #   wrong-psk      no SA, no L2TP tunnel, a warning naming the failure
 #   wrong-password E=691, the client's pppd reports it, nothing left behind on the LNS
 #   plain          plain L2TP to the IPsec-protected LNS: refused and counted
-#   lac-lns        vpdnd LAC -> vpdnd LNS with an isakmp policy naming the LNS: a PPPoE
-#                  user pings through; StopCCN, `reset ipsec sa` and a rekey recover
+#   lac-lns        vpdnd LAC -> vpdnd LNS, each with an isakmp policy naming the other: a
+#                  PPPoE user pings through; only IKE and ESP between LAC and LNS
+#   lac-lns-stopccn  the same, then `reset l2tp tunnel` on the LNS: a new call opens a new
+#                  tunnel inside IPsec
+#   lac-lns-reset  the same, then `reset ipsec sa` on the LAC and then on the LNS while the
+#                  user is online: a new SA comes up and the same call pings again
+#   lac-lns-rekey  the same with the shortest lifetimes (IKE 60 s, IPsec 180 s): the user
+#                  pings through the IKE reauthentication and the child SA rekey
 # Exit: 0 pass, 1 fail, 77 skipped. Env: VPDND_BUILD_DIR, E2E_TIME_SCALE, E2E_KEEP=1.
 set -uo pipefail
 {
@@ -37,44 +43,30 @@ ns_c=vis-c-$tag ns_l=vis-l-$tag ns_n=vis-n-$tag ns_a=vis-a-$tag ns_u=vis-u-$tag
 namespaces=("$ns_c" "$ns_l")
 case $scenario in
   nat) namespaces+=("$ns_n") ;;
-  lac-lns) namespaces=("$ns_u" "$ns_a" "$ns_l") ;;
+  lac-lns*) namespaces=("$ns_u" "$ns_a" "$ns_l") ;;
   local | radius | 3des | aes256 | wrong-psk | wrong-password | plain) ;;
   *) echo "unknown scenario $scenario"; exit 2 ;;
+esac
+lac=0
+case $scenario in
+  lac-lns | lac-lns-stopccn | lac-lns-reset | lac-lns-rekey) lac=1 ;;
+  lac-lns*) echo "unknown scenario $scenario"; exit 2 ;;
 esac
 work=$(mktemp -d /tmp/vis-ipsec.XXXXXX)
 chmod 755 "$work"
 telnet_port=24123
 veth_prefix=vis$tag
 source "$repo/tests/e2e/lib.sh"
-trap e2e_cleanup EXIT
-trap 'exit 1' INT TERM
-
-need_root_tools ip expect telnet ping timeout unshare xl2tpd pppd swanctl tcpdump
+source "$repo/tests/e2e/freeradius.sh"
+source "$here/ipsec_lib.sh"
+e2e_begin ip expect telnet ping timeout unshare xl2tpd pppd swanctl tcpdump
 [ -x /usr/lib/ipsec/charon ] || skip "strongswan-charon not installed"
-[ -x "$vpdnd" ] || skip "$vpdnd not built"
 [ "$scenario" = nat ] && { command -v nft >/dev/null || skip "nftables not installed"; }
 [ "$scenario" = radius ] && { command -v freeradius >/dev/null || skip "freeradius not installed"; }
-[ "$scenario" = lac-lns ] && { [ -x "$dial" ] || skip "$dial not built"; }
 grep -qw esp4 /proc/crypto 2>/dev/null || modprobe -q esp4 2>/dev/null
 modprobe -q xfrm_user 2>/dev/null
 [ -d /proc/sys/net/ipv4/conf ] && [ -e /proc/net/xfrm_stat ] || modprobe -q xfrm_user 2>/dev/null
-ip xfrm state >/dev/null 2>&1 || skip "this kernel has no XFRM (run it in tests/vm's guest)"
-
-# The kernel builds (and self-tests) each ESP algorithm the first time an SA uses it,
-# loading modules as it goes: in an emulated guest that took longer than charon's quick
-# mode retransmissions. One throw-away SA per algorithm set, in a scratch namespace,
-# builds them before the clients need them (the instances are kernel-wide).
-warm_crypto() {
-  local n=vis-w-$tag
-  ip netns add "$n" || return 0
-  ip -n "$n" xfrm state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 0x100 mode transport \
-    enc 'cbc(aes)' 0x00112233445566778899aabbccddeeff auth-trunc 'hmac(sha1)' 0x00112233445566778899aabbccddeeff00112233 96
-  ip -n "$n" xfrm state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 0x101 mode transport \
-    enc 'cbc(des3_ede)' 0x00112233445566778899aabbccddeeff0011223344556677 auth-trunc 'hmac(sha1)' 0x00112233445566778899aabbccddeeff00112233 96
-  ip -n "$n" xfrm state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 0x102 mode transport \
-    enc 'cbc(aes)' 0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff auth-trunc 'hmac(sha256)' 0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff 128
-  ip netns del "$n"
-}
+warm_crypto 2>/dev/null || skip "this kernel has no ESP (run it in tests/vm's guest)"
 
 psk=Win-L2tp-Psk
 lns_addr=10.241.1.1
@@ -82,15 +74,29 @@ box_logs() { for f in "$work"/*/charon.log "$work"/*/ipsec/charon.log "$work"/c/
   [ -f "$f" ] && { echo "---- $f (last 25 lines)"; tail -n 25 "$f"; }; done; }
 fail_context() {
   box_logs
+  local n
+  if [ $lac = 1 ]; then
+    for n in "$ns_a" "$ns_l"; do
+      echo "---- $n: xfrm state/policy, routes"
+      ip -n "$n" xfrm state 2>&1 | grep -E "^src|proto|sel" | head -n 20
+      ip -n "$n" xfrm policy 2>&1 | grep -Ev "^\s*$" | head -n 20
+      ip -n "$n" route 2>&1
+    done
+    echo "---- user: addresses and routes"
+    ip -n "$ns_u" -4 -o addr 2>&1
+    ip -n "$ns_u" route 2>&1
+    [ -f "$work/wire.pcap" ] && { echo "---- wire (last 20)"; tcpdump -r "$work/wire.pcap" -n 2>/dev/null | tail -n 20; }
+    ip netns pids "$ns_a" >/dev/null 2>&1 &&
+      cli "$ns_a" "display ike sa" "display ipsec sa" "display l2tp tunnel" "display l2tp statistics" 2>&1 | tr -d '\r' | tail -n 60
+  fi
   ip netns pids "$ns_l" >/dev/null 2>&1 &&
     cli "$ns_l" "display ike sa" "display ipsec statistics" "display l2tp statistics" 2>&1 | tr -d '\r' | tail -n 40
 }
 
 # ---- topology ------------------------------------------------------------------------
 step "topology ($scenario)"
-warm_crypto
 make_namespaces
-if [ "$scenario" = lac-lns ]; then
+if [ $lac = 1 ]; then
   veth "$ns_u" eth0 "$ns_a" eth1
   veth_prefix=vis${tag}b veth "$ns_a" eth0 "$ns_l" eth0
   in_ns "$ns_a" ip addr add 10.241.1.2/24 dev eth0
@@ -126,32 +132,37 @@ if [ "$scenario" = radius ]; then
  key authentication simple testing123
  user-name-format with-domain"
 fi
-ipsec_lns="ike keychain clients
- pre-shared-key address 0.0.0.0 0.0.0.0 key simple $psk
-ike profile clients
- keychain clients
-ipsec transform-set l2tp
- encapsulation-mode transport
-ipsec policy-template dialin 1
- transform-set l2tp
- ike-profile clients
-ipsec policy vpdn 10 isakmp template dialin
-interface eth0
- ipsec apply policy vpdn"
+ipsec_lns=$(ipsec_dialin_cfg "$psk" eth0)
 allow=" allow l2tp virtual-template 1"
 tunnel_auth=" undo tunnel authentication"
-if [ "$scenario" = lac-lns ]; then
-  # The LNS names its LAC: both ends bring the SA up (isakmp policies with remote-address).
+# lac-lns-rekey: the shortest lifetimes the commands take (IKE 60 s, IPsec 180 s), on both
+# boxes; charon renews each before it expires (the IKEv1 SA by reauthentication).
+ike_proposal="" profile_proposal="" sa_duration="" rekey_wait=0
+if [ "$scenario" = lac-lns-rekey ]; then
+  ike_proposal="ike proposal 1
+ encryption-algorithm aes-cbc-128
+ authentication-algorithm sha
+ dh group14
+ sa duration 60"
+  profile_proposal=" proposal 1"
+  sa_duration=" sa duration time-based 180"
+  rekey_wait=200
+fi
+if [ $lac = 1 ]; then
+  # The LNS names its LAC (an isakmp policy with remote-address), as the LAC names it.
   ipsec_lns="ike keychain lac
  pre-shared-key address 10.241.1.2 255.255.255.255 key simple $psk
+$ike_proposal
 ike profile lac
  keychain lac
+$profile_proposal
 ipsec transform-set l2tp
  encapsulation-mode transport
 ipsec policy tolac 10 isakmp
  remote-address 10.241.1.2
  transform-set l2tp
  ike-profile lac
+$sa_duration
 interface eth0
  ipsec apply policy tolac"
   allow=" allow l2tp virtual-template 1 remote LAC"
@@ -187,49 +198,10 @@ EOF
 if [ "$scenario" = radius ]; then
   step "freeradius (mschap)"
   raddb=$work/raddb
-  mkdir -p "$raddb"/{log,run}
-  cat >"$raddb/radiusd.conf" <<EOF
-prefix = /usr
-exec_prefix = /usr
-sysconfdir = /etc
-localstatedir = /var
-sbindir = /usr/sbin
-logdir = $raddb/log
-raddbdir = $raddb
-radacctdir = $raddb
-name = freeradius
-confdir = \${raddbdir}
-modconfdir = \${confdir}
-run_dir = $raddb/run
-db_dir = $raddb
-libdir = /usr/lib/freeradius
-pidfile = \${run_dir}/\${name}.pid
-max_request_time = 30
-cleanup_delay = 0
-max_requests = 1024
-hostname_lookups = no
-log {
- destination = stdout
- colourise = no
- auth = yes
-}
-security {
- allow_core_dumps = no
- max_attributes = 200
- reject_delay = 0
- status_server = no
-}
-client localhost {
- ipaddr = 127.0.0.1
- secret = testing123
-}
-thread pool {
- start_servers = 2
- max_servers = 4
- min_spare_servers = 1
- max_spare_servers = 3
- max_requests_per_server = 0
-}
+  mkdir -p "$raddb"
+  {
+    freeradius_conf_head "$raddb" "$raddb"
+    cat <<EOF
 modules {
  mschap {
  }
@@ -252,45 +224,46 @@ server default {
    mschap
   }
  }
- post-auth {
-  update reply {
-   Message-Authenticator := 0x00
-  }
-  Post-Auth-Type REJECT {
-   update reply {
-    Message-Authenticator := 0x00
-   }
-  }
- }
+$(freeradius_post_auth)
 }
 EOF
+  } >"$raddb/radiusd.conf"
   printf 'alice@corp.com Cleartext-Password := "alicepw"\n\tFramed-IP-Address = 192.168.250.77\n' >"$raddb/users"
-  ip netns exec "$ns_l" freeradius -X -d "$raddb" >"$work/radius.log" 2>&1 &
-  pids+=($!)
-  wait_for 60 grep -q "Ready to process requests" "$work/radius.log" || fail "freeradius did not start"
+  start_freeradius "$ns_l" "$raddb" "$work/radius.log"
 fi
 
-# vpdnd's own charon (started once the policy applies) needs a /run of its own.
-start_box() {  # start_box NS NAME CONFIG
-  ip netns exec "$1" unshare -m --propagation private sh -c \
-    "mount -t tmpfs -o mode=0755 none /run && exec $vpdnd --no-console --telnet-port $telnet_port \
-     --telnet-bind 127.0.0.1 --ssh-port 0 --config $3 --ipsec-run-dir $work/$2/ipsec" \
-    >"$work/$2.log" 2>&1 &
-  pids+=($!)
-}
 step "start the LNS"
-start_box "$ns_l" l "$work/lns.cfg"
+start_ipsec_box "$ns_l" l "$work/lns.cfg"
 wait_for 20 port_open "$ns_l" || fail "LNS telnet not listening"
 lns_ipsec_up() { [ -S "$work/l/ipsec/charon.vici" ]; }
 wait_for 30 lns_ipsec_up || fail "the LNS's charon did not start"
 
 step "capture on the LNS's wire"
 # Only IKE and ESP may cross the LNS's wire: tcpdump from the start.
-in_ns "$ns_l" tcpdump -i eth0 -n -U -w "$work/wire.pcap" >"$work/tcpdump.log" 2>&1 &
+ip netns exec "$ns_l" tcpdump -i eth0 -n -U -w "$work/wire.pcap" >"$work/tcpdump.log" 2>&1 &
 cap_pid=$!
 pids+=($cap_pid)
 wait_for 20 grep -q "listening on" "$work/tcpdump.log" || fail "tcpdump did not start"
-wire() { tcpdump -r "$work/wire.pcap" -n "$@" 2>/dev/null | wc -l; }
+# wire KIND: packets of one kind in the capture, decoded once ($work/wire.txt; a tcpdump
+# per count took minutes in a loaded guest). KIND: l2tp (UDP 1701 in clear), l2tp-from
+# ADDR, l2tp-to ADDR, ike (UDP 500 or 4500), esp (raw ESP), esp-in-udp (NAT-T ESP).
+wire() {
+  [ -f "$work/wire.txt" ] || tcpdump -r "$work/wire.pcap" -n >"$work/wire.txt" 2>/dev/null
+  awk -v kind="$1" -v who="${2:-}" '
+    function addr(s) { sub(/:$/, "", s); split(s, p, "."); return p[1] "." p[2] "." p[3] "." p[4] }
+    function port(s) { sub(/:$/, "", s); return split(s, p, ".") == 5 ? p[5] : "" }
+    $2 == "IP" {
+      sp = port($3); dp = port($5)
+      l2tp = sp == "1701" || dp == "1701"
+      if (kind == "l2tp") n += l2tp
+      else if (kind == "l2tp-from") n += l2tp && addr($3) == who
+      else if (kind == "l2tp-to") n += l2tp && addr($5) == who
+      else if (kind == "ike") n += sp == "500" || dp == "500" || sp == "4500" || dp == "4500"
+      else if (kind == "esp") n += /: ESP\(spi/ && !/UDP-encap/
+      else if (kind == "esp-in-udp") n += /UDP-encap: ESP\(spi/
+    }
+    END { print n + 0 }' "$work/wire.txt"
+}
 
 # ---- one Windows-like client ---------------------------------------------------------
 client_pid=
@@ -312,6 +285,12 @@ lns_display() { cli "$ns_l" "$@" 2>&1 | tr -d '\r'; }
 total_sessions() { lns_display "display l2tp session" | sed -n 's/.*Total session = \([0-9]*\).*/\1/p' | head -1; }
 no_sessions() { [ "$(total_sessions)" = 0 ]; }
 no_tunnels() { lns_display "display l2tp tunnel" | grep -q "Total tunnel = 0"; }
+# sa_displays COMMAND...: the LNS's displays in $work/display.txt, asked again while an SA
+# display says charon did not answer in time (a loaded emulated guest).
+sa_displays() {
+  answered() { lns_display "$@" >"$work/display.txt"; ! grep -q "did not answer" "$work/display.txt"; }
+  wait_for 60 answered "$@" || fail "charon does not answer the SA displays: $(grep "did not answer" "$work/display.txt")"
+}
 
 ike=aes128-sha1-modp2048 esp=aes128-sha1
 case $scenario in
@@ -328,8 +307,8 @@ connected_checks() {  # after the client's PPP is up
   in_ns "$ns_c" ping -c 3 -W $((2 * time_scale)) 192.168.250.1 >"$work/ping.log" 2>&1 \
     || fail "ping through the tunnel failed: $(tail -n 3 "$work/ping.log")"
   tail -n 2 "$work/ping.log"
-  lns_display "display ike sa" "display ipsec sa" "display l2tp session" "display l2tp tunnel" \
-    "display connection" "display ipsec statistics" >"$work/display.txt"
+  sa_displays "display ike sa" "display ipsec sa" "display l2tp session" "display l2tp tunnel" \
+    "display connection" "display ipsec statistics"
   sed -n '/display ike sa/,/display l2tp tunnel/p' "$work/display.txt" | grep -v '^$' | head -n 60
   local peer=10.241.1.2
   grep -Eq "^ *[0-9]+ +$peer.* RD" "$work/display.txt" || fail "display ike sa does not show $peer READY"
@@ -349,20 +328,22 @@ wire_checks() {  # IKE and ESP only; never L2TP in the clear
   # What the LNS sends must never be plain L2TP. The test client's pppd (kernel mode) may
   # send its last LCP Terminate-Request in the clear as its SA goes away at hang-up: shown,
   # not counted against the LNS.
-  plain=$(wire "src host $lns_addr and udp port 1701")
-  echo "client's plaintext UDP 1701: $(wire "dst host $lns_addr and udp port 1701")"
-  ike_n=$(wire 'udp port 500 or udp port 4500')
+  plain=$(wire l2tp-from $lns_addr)
+  echo "client's plaintext UDP 1701: $(wire l2tp-to $lns_addr)"
+  # Both ends are vpdnd: neither may send L2TP in clear.
+  [ $lac = 1 ] && plain=$(wire l2tp)
+  ike_n=$(wire ike)
   if [ "$scenario" = nat ]; then
-    esp_n=$(wire 'udp port 4500 and udp[8:4] != 0')
+    esp_n=$(wire esp-in-udp)
   else
-    esp_n=$(wire 'esp')
+    esp_n=$(wire esp)
   fi
-  echo "wire: $ike_n IKE/NAT-T, $esp_n ESP, $plain plaintext UDP 1701 from the LNS"
-  [ "$plain" -eq 0 ] || fail "plaintext L2TP on the wire: $(tcpdump -r "$work/wire.pcap" -n 'udp port 1701' 2>/dev/null | head -3)"
+  echo "wire: $ike_n IKE/NAT-T, $esp_n ESP, $plain plaintext UDP 1701 from the LNS$([ $lac = 1 ] && echo " or the LAC")"
+  [ "$plain" -eq 0 ] || fail "plaintext L2TP on the wire: $(grep -m3 '\.1701[ :]' "$work/wire.txt")"
   [ "$ike_n" -ge 6 ] || fail "no IKE exchange on the wire"
   [ "$esp_n" -ge 10 ] || fail "too few ESP packets on the wire ($esp_n)"
   if [ "$scenario" = nat ]; then
-    [ "$(wire 'esp')" -eq 0 ] || fail "raw ESP through the NAT (NAT-T not used)"
+    [ "$(wire esp)" -eq 0 ] || fail "raw ESP through the NAT (NAT-T not used)"
   fi
 }
 
@@ -397,7 +378,7 @@ case $scenario in
     ike_failed() { grep -q "ike-failed" "$work/c/events" 2>/dev/null; }
     wait_for 90 ike_failed || fail "the client's IKE did not fail: $(cat "$work/c/events" 2>/dev/null)"
     cat "$work/c/events"
-    lns_display "display ike sa" "display l2tp tunnel" >"$work/display.txt"
+    sa_displays "display ike sa" "display l2tp tunnel"
     grep -Eq "^ *[0-9]+ +10.241.1.2.* RD" "$work/display.txt" && fail "an IKE SA with a wrong key: $(cat "$work/display.txt")"
     grep -q "Total tunnel = 0" "$work/display.txt" || fail "an L2TP tunnel without IPsec: $(cat "$work/display.txt")"
     wait_for 20 grep -q "event=charon" "$work/l.log" || fail "no log line on the LNS about the failed IKE"
@@ -430,7 +411,7 @@ case $scenario in
     ;;
 esac
 
-if [ "$scenario" = lac-lns ]; then
+if [ $lac = 1 ]; then
   cat >"$work/lac.cfg" <<EOF
 sysname LAC
 l2tp enable
@@ -450,73 +431,129 @@ interface eth1
  pppoe-server bind virtual-template 1
 ike keychain lns
  pre-shared-key address $lns_addr 255.255.255.255 key simple $psk
+$ike_proposal
 ike profile lns
  keychain lns
+$profile_proposal
 ipsec transform-set l2tp
  encapsulation-mode transport
 ipsec policy tolns 10 isakmp
  remote-address $lns_addr
  transform-set l2tp
  ike-profile lns
+$sa_duration
 interface eth0
  ipsec apply policy tolns
 user-interface vty 0 4
  authentication-mode none
 EOF
   step "start the LAC (its policy names the LNS: charon brings the SA up)"
-  start_box "$ns_a" a "$work/lac.cfg"
+  start_ipsec_box "$ns_a" a "$work/lac.cfg"
   wait_for 20 port_open "$ns_a" || fail "LAC telnet not listening"
-  sa_up() { cli "$ns_a" "display ike sa" 2>/dev/null | tr -d '\r' | grep -Eq "$lns_addr.* RD"; }
+  lac_display() { cli "$ns_a" "$@" 2>&1 | tr -d '\r'; }
+  sa_up() { lac_display "display ike sa" | grep -Eq "$lns_addr.* RD"; }
   wait_for 60 sa_up || fail "no IKE SA from the LAC to the LNS"
   user_addr() { in_ns "$ns_u" ip -o -4 addr show | awk '$2 != "lo" && $2 != "eth0" {print $4}' | cut -d/ -f1 | head -1; }
   user_up() { [ -n "$(user_addr)" ]; }
   user_down() { [ -z "$(user_addr)" ]; }
-  dial_user() {
+  user_pings() {  # user_pings COUNT: every echo answered
+    in_ns "$ns_u" ping -c "$1" -W $((2 * time_scale)) -I "$(user_addr)" 192.168.250.1 >"$work/ping.log" 2>&1
+  }
+  spis() { in_ns "$ns_a" ip xfrm state | awk '/proto esp spi/ {print $4}' | sort | tr '\n' ' '; }
+  dial_pid=
+  dial_user() {  # dial_user WHEN: a PPPoE call through the LAC that pings the LNS
     ip netns exec "$ns_u" "$dial" --pppoe eth0 --user alice@corp.com --password alicepw --count 1 \
-      --hold -1 --tun >>"$work/dial.log" 2>&1 &
+      --hold -1 --tun --route 192.168.250.0/24 >>"$work/dial.log" 2>&1 &
     dial_pid=$!
     pids+=($dial_pid)
     wait_for 60 user_up || fail "the PPPoE user got no address through the LAC ($1)"
-    local a
-    a=$(user_addr)
-    in_ns "$ns_u" ping -c 2 -W $((2 * time_scale)) -I "$a" 192.168.250.1 >"$work/ping.log" 2>&1 \
-      || fail "ping through LAC-LNS IPsec failed ($1): $(tail -n 2 "$work/ping.log")"
-    echo "$1: user $a pings the LNS through the LAC"
+    # The LNS installs its host route to the user when its own IPCP side is up.
+    lns_route() { in_ns "$ns_l" ip route show | grep -q "^$(user_addr) dev"; }
+    wait_for 15 lns_route || fail "the LNS has no route to the user ($1)"
+    user_pings 3 || fail "ping through LAC-LNS IPsec failed ($1): $(tail -n 2 "$work/ping.log")"
+    echo "$1: user $(user_addr) pings the LNS through the LAC"
   }
-  hang_up() { kill -TERM "$dial_pid" 2>/dev/null; wait "$dial_pid" 2>/dev/null; wait_for 20 user_down; }
+  hang_up() {
+    [ -n "$dial_pid" ] || return 0
+    step "the user hangs up"
+    kill -TERM "$dial_pid" 2>/dev/null
+    wait "$dial_pid" 2>/dev/null
+    dial_pid=
+    wait_for 20 user_down
+  }
   step "PPPoE user through the LAC"
   dial_user "first call"
-  lns_display "display ike sa" "display ipsec sa" "display l2tp tunnel" >"$work/display.txt"
-  grep -Eq "10.241.1.2.* RD" "$work/display.txt" || fail "LNS display ike sa lacks the LAC"
-  grep -q "alice" <(lns_display "display l2tp session") || fail "LNS does not list the user"
+  sa_displays "display ike sa" "display ipsec sa" "display l2tp tunnel" "display l2tp session"
+  grep -Eq "10.241.1.2.* RD" "$work/display.txt" || fail "LNS display ike sa lacks the LAC: $(cat "$work/display.txt")"
+  grep -q "Encapsulation mode: transport" "$work/display.txt" || fail "LNS display ipsec sa shows no transport-mode SA"
+  grep -q "alice" "$work/display.txt" || fail "LNS does not list the user"
+  # One IKE SA and one pair of ESP SAs between the two: both ends name each other, and
+  # duplicates would leave each end sending on an SA of its own choosing.
+  for n in "$ns_a" "$ns_l"; do
+    echo "$n: $(ip -n "$n" xfrm state | grep -c '^src') ESP SAs, $(ip -n "$n" xfrm policy | grep -c '^src') policies"
+  done
 
-  step "StopCCN: reset the tunnel on the LNS, the next call opens a new one through IPsec"
-  lns_display "reset l2tp tunnel name LAC" >/dev/null
-  wait_for 30 user_down || fail "the user survived the StopCCN"
+  case $scenario in
+    lac-lns-stopccn)
+      step "StopCCN: reset the tunnel on the LNS, the next call opens a new one through IPsec"
+      tunnel_id() { lac_display "display l2tp tunnel" | awk '/10\.241\.1\.1/ {print $1; exit}'; }
+      old_tunnel=$(tunnel_id)
+      lns_display "reset l2tp tunnel name LAC" >/dev/null
+      wait_for 30 user_down || fail "the user survived the StopCCN"
+      hang_up
+      dial_user "after StopCCN"
+      new_tunnel=$(tunnel_id)
+      echo "LAC tunnel id: $old_tunnel before, $new_tunnel after"
+      [ -n "$new_tunnel" ] && [ "$new_tunnel" != "$old_tunnel" ] || fail "no new tunnel after the StopCCN"
+      ;;
+    lac-lns-reset)
+      for side in LAC LNS; do
+        step "reset ipsec sa on the $side while the user is online"
+        before=$(spis)
+        if [ $side = LAC ]; then lac_display "reset ipsec sa" >/dev/null; else lns_display "reset ipsec sa" >/dev/null; fi
+        new_sa() { local now; now=$(spis); [ -n "$now" ] && [ "$now" != "$before" ]; }
+        wait_for 60 new_sa || fail "no new IPsec SA after reset ipsec sa on the $side: $(spis)"
+        echo "ESP SPIs: $before-> $(spis)"
+        # The L2TP tunnel lives on over the new SA: the same call pings again.
+        pings_again() { user_up && user_pings 1; }
+        wait_for 60 pings_again || fail "the user's ping does not cross after reset ipsec sa on the $side: $(tail -n 2 "$work/ping.log")"
+        user_pings 3 || fail "ping after reset ipsec sa on the $side: $(tail -n 2 "$work/ping.log")"
+        echo "after reset ipsec sa on the $side: the call goes on, ping crosses"
+      done
+      ;;
+    lac-lns-rekey)
+      step "rekey: the SAs are renewed while the user pings"
+      first=$(spis)
+      # One echo a second until the first child SA is gone (rekeyed), and a while after.
+      # ip netns exec, not in_ns: $! must be ping itself, which the SIGINT below ends.
+      ip netns exec "$ns_u" ping -i 1 -W 2 -I "$(user_addr)" 192.168.250.1 >"$work/rekey-ping.log" 2>&1 &
+      ping_pid=$!
+      pids+=($ping_pid)
+      rekeyed() {
+        local now s
+        now=$(spis)
+        for s in $first; do case " $now " in *" $s "*) return 1 ;; esac; done
+        [ -n "$now" ]
+      }
+      wait_for $((rekey_wait / time_scale + 1)) rekeyed || fail "the child SA was not rekeyed within $rekey_wait s: $first -> $(spis)"
+      echo "ESP SPIs: $first-> $(spis)"
+      sleep 5
+      kill -INT "$ping_pid" 2>/dev/null
+      wait "$ping_pid" 2>/dev/null
+      tail -n 2 "$work/rekey-ping.log"
+      sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$work/rekey-ping.log")
+      got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$work/rekey-ping.log")
+      [ -n "$sent" ] && [ "$sent" -ge 10 ] || fail "the ping did not run: $(tail -n 3 "$work/rekey-ping.log")"
+      # Make-before-break: at most an echo or two in flight as the old SA goes.
+      [ $((sent - got)) -le 2 ] || fail "$((sent - got)) of $sent echoes lost through the rekey"
+      user_pings 3 || fail "ping after the rekey: $(tail -n 2 "$work/ping.log")"
+      grep -Eq "rekeying|reauthenticating" "$work/a/ipsec/charon.log" "$work/l/ipsec/charon.log" \
+        || fail "charon logged no rekey"
+      echo "rekey: $got of $sent echoes answered through it"
+      ;;
+  esac
   hang_up
-  dial_user "after StopCCN"
-
-  step "reset ipsec sa on the LAC: charon re-establishes it, a new call gets through"
-  hang_up
-  cli "$ns_a" "reset ipsec sa" >/dev/null 2>&1
-  sleep $((2 * time_scale))
-  wait_for 60 sa_up || fail "no IKE SA after reset ipsec sa"
-  child_up() { cli "$ns_a" "display ipsec sa" 2>/dev/null | tr -d '\r' | grep -q "SPI: "; }
-  wait_for 60 child_up || fail "no IPsec SA after reset ipsec sa"
-  dial_user "after reset ipsec sa"
-
-  step "rekey: the child SA is rekeyed while the user is online, the call goes on"
-  spis_before=$(in_ns "$ns_a" ip xfrm state | grep -c spi)
-  in_ns "$ns_a" swanctl --rekey --child tolns-10 --uri "unix://$work/a/ipsec/charon.vici" >"$work/rekey.log" 2>&1 \
-    || fail "swanctl --rekey: $(cat "$work/rekey.log")"
-  sleep $((3 * time_scale))
-  a=$(user_addr)
-  in_ns "$ns_u" ping -c 2 -W $((2 * time_scale)) -I "$a" 192.168.250.1 >"$work/ping.log" 2>&1 \
-    || fail "ping after the rekey failed: $(tail -n 2 "$work/ping.log")"
-  grep -q "CHILD_SA tolns-10{[0-9]*} established\|rekeyed\|CHILD_SA.*rekey" "$work/a/ipsec/charon.log" \
-    || fail "charon did not rekey: $(tail -n 5 "$work/a/ipsec/charon.log")"
-  echo "rekey: the call survived (xfrm states before: $spis_before)"
-  hang_up
+  step "wire"
   wire_checks
 fi
 
