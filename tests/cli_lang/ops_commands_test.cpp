@@ -68,9 +68,9 @@ TEST(SessionPaging, SessionTablePrintsPageByPageOnATerminal) {
   EXPECT_EQ(pages.size(), 1u);
   EXPECT_EQ(ops.session_pages_read, 0u);
 
-  s->set_live_output({});  // a file or a script: collected as before
+  s->set_live_output({});  // a file or a script: collected as before (less the last newline)
   r = s->execute("display l2tp session");
-  EXPECT_EQ(r.output, render_l2tp_sessions(ops.sessions, Detail::brief));
+  EXPECT_EQ(r.output + "\n", render_l2tp_sessions(ops.sessions, Detail::brief));
   s.reset();
   engine.stop();
 }

@@ -96,13 +96,13 @@ struct Session {
   SessionState state = SessionState::idle;
   bool is_lac = false;
   bool sequencing = false;
+  bool data_resync = false;  // take the peer's next Ns as data_expected (packed by the bools)
   // The interface name when it is the LNS's usual one, so tens of thousands of sessions do
   // not each store "Virtual-Template1:12345": text holds it only when `stored`.
   enum class Interface : std::uint8_t { stored, vt, vt_session };
   Interface interface_form = Interface::stored;
   std::uint16_t data_ns = 0;        // next Ns we put on data (sequencing on)
   std::uint16_t data_expected = 0;  // next Ns we expect on data
-  bool data_resync = false;         // take the peer's next Ns as data_expected
   std::uint32_t call_serial = 0;
   std::uint32_t bearer_type = 0;
   PackedStrings<Text::count> text;
