@@ -458,15 +458,17 @@ class TransitionTable {
 
   consteval TransitionTable(const std::array<Row, N>& rows, Fn fallback)
       : rows_(rows), fallback_(fallback) {
-    for (auto& by_message : index_) by_message.fill(nullptr);
+    // Which slots a line filled is kept apart: comparing member-function pointers is not a
+    // constant expression under UBSan's instrumentation.
+    std::array<std::array<bool, kMessageTypes>, States> named{};
+    for (auto& by_message : index_) by_message.fill(fallback);
     for (const Row& r : rows) {
-      Fn& slot = index_[static_cast<std::size_t>(r.state)][static_cast<std::size_t>(r.message)];
-      if (slot != nullptr) throw "a {state, message} pair named twice";
-      slot = r.handle;
+      const auto state = static_cast<std::size_t>(r.state);
+      const auto message = static_cast<std::size_t>(r.message);
+      if (named[state][message]) throw "a {state, message} pair named twice";
+      named[state][message] = true;
+      index_[state][message] = r.handle;
     }
-    for (auto& by_message : index_)
-      for (Fn& slot : by_message)
-        if (slot == nullptr) slot = fallback;
   }
 
   std::span<const Row> rows() const { return rows_; }
