@@ -412,23 +412,10 @@ case $scenario in
 esac
 
 if [ $lac = 1 ]; then
-  cat >"$work/lac.cfg" <<EOF
-sysname LAC
-l2tp enable
-domain corp.com
- authentication ppp local
-local-user alice@corp.com
- password simple alicepw
- service-type ppp
-interface virtual-template 1
- ppp authentication-mode chap
-l2tp-group 1
- tunnel name LAC
- tunnel authentication
- tunnel password simple aabbcc
- start l2tp ip $lns_addr domain corp.com
-interface eth1
- pppoe-server bind virtual-template 1
+  {
+    pppoe_lac_cfg "$lns_addr"
+    local_user alice@corp.com alicepw
+    cat <<EOF
 ike keychain lns
  pre-shared-key address $lns_addr 255.255.255.255 key simple $psk
 $ike_proposal
@@ -444,9 +431,8 @@ ipsec policy tolns 10 isakmp
 $sa_duration
 interface eth0
  ipsec apply policy tolns
-user-interface vty 0 4
- authentication-mode none
 EOF
+  } >"$work/lac.cfg"
   step "start the LAC (its policy names the LNS: charon brings the SA up)"
   start_ipsec_box "$ns_a" a "$work/lac.cfg"
   wait_for 20 port_open "$ns_a" || fail "LAC telnet not listening"
