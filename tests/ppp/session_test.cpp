@@ -178,6 +178,14 @@ struct Net {
   void run(Duration d) {
     run_in_steps(timers, d, [this] { pump(); });
   }
+  // The deferred AAA verdicts arrive: the authenticating side (`authenticator`) and the user
+  // come up.
+  void answer_auth(const Events& authenticator) {
+    auth.answer_all();
+    pump();
+    ASSERT_TRUE(authenticator.up);
+    ASSERT_TRUE(client_ev.up);
+  }
 };
 
 void connect(Net& n, SessionConfig server_cfg, SessionConfig client_cfg = client_config()) {
@@ -190,11 +198,16 @@ void connect(Net& n, SessionConfig server_cfg, SessionConfig client_cfg = client
   n.pump();
 }
 
+// connect(), then whether both ends reached IPCP Opened.
+[[nodiscard]] bool connect_up(Net& n, SessionConfig server_cfg,
+                              SessionConfig client_cfg = client_config()) {
+  connect(n, std::move(server_cfg), std::move(client_cfg));
+  return n.server_ev.up && n.client_ev.up;
+}
+
 TEST(PppSession, PapClientAndServerComeUpWithAddressAndDns) {
   Net n;
-  connect(n, server_config(SessionMode::local, {AuthMethod::pap}));
-  ASSERT_TRUE(n.server_ev.up);
-  ASSERT_TRUE(n.client_ev.up);
+  ASSERT_TRUE(connect_up(n, server_config(SessionMode::local, {AuthMethod::pap})));
   EXPECT_EQ(n.server_ev.up->user, "alice@corp.com");
   EXPECT_EQ(n.server_ev.up->auth, AuthProtocol::pap);
   EXPECT_EQ(n.server_ev.up->peer_address.to_string(), "10.0.0.10");
@@ -217,9 +230,7 @@ TEST(PppSession, PapClientAndServerComeUpWithAddressAndDns) {
 
 TEST(PppSession, ChapClientAndServerComeUp) {
   Net n;
-  connect(n, server_config(SessionMode::local, {AuthMethod::chap_md5}));
-  ASSERT_TRUE(n.server_ev.up);
-  ASSERT_TRUE(n.client_ev.up);
+  ASSERT_TRUE(connect_up(n, server_config(SessionMode::local, {AuthMethod::chap_md5})));
   EXPECT_EQ(n.server_ev.up->auth, AuthProtocol::chap_md5);
   ASSERT_EQ(n.auth.requests.size(), 1u);
   const auto& r = n.auth.requests[0];
@@ -233,9 +244,8 @@ TEST(PppSession, PapOnlyClientNaksChapAndServerFallsBackToPap) {
   Net n;
   SessionConfig c = client_config();
   c.auth_methods = {AuthMethod::pap};
-  connect(n, server_config(SessionMode::local, {AuthMethod::chap_md5, AuthMethod::pap}), c);
-  ASSERT_TRUE(n.server_ev.up);
-  ASSERT_TRUE(n.client_ev.up);
+  ASSERT_TRUE(
+      connect_up(n, server_config(SessionMode::local, {AuthMethod::chap_md5, AuthMethod::pap}), c));
   EXPECT_EQ(n.server_ev.up->auth, AuthProtocol::pap);
   EXPECT_EQ(n.client_ev.up->auth, AuthProtocol::pap);
   EXPECT_GE(n.to_server.count(proto::lcp, 3), 1u);  // the client's Nak of CHAP
@@ -247,8 +257,7 @@ TEST(PppSession, ChapOnlyClientAgainstPapOnlyServerFailsLcp) {
   c.auth_methods = {AuthMethod::chap_md5};
   connect(n, server_config(SessionMode::local, {AuthMethod::pap}), c);
   n.run(40s);
-  ASSERT_TRUE(n.server_ev.down);
-  EXPECT_EQ(*n.server_ev.down, DownReason::lcp_failed);
+  EXPECT_EQ(n.server_ev.down, DownReason::lcp_failed);
   EXPECT_FALSE(n.client_ev.up);
 }
 
@@ -257,10 +266,8 @@ TEST(PppSession, WrongChapPasswordTerminatesBothSides) {
   connect(n, server_config(SessionMode::local, {AuthMethod::chap_md5}),
           client_config("alice@corp.com", "wrong"));
   n.run(10s);
-  ASSERT_TRUE(n.server_ev.down);
-  EXPECT_EQ(*n.server_ev.down, DownReason::auth_failed);
-  ASSERT_TRUE(n.client_ev.down);
-  EXPECT_EQ(*n.client_ev.down, DownReason::auth_failed);
+  EXPECT_EQ(n.server_ev.down, DownReason::auth_failed);
+  EXPECT_EQ(n.client_ev.down, DownReason::auth_failed);
   EXPECT_FALSE(n.server_ev.up);
   EXPECT_EQ(n.pool.acquired, 0);
   EXPECT_EQ(n.to_client.count(proto::chap, chap_code::failure), 1u);
@@ -272,8 +279,7 @@ TEST(PppSession, WrongPapPasswordIsNakedAndTerminates) {
   connect(n, server_config(SessionMode::local, {AuthMethod::pap}), client_config("bob", "nope"));
   n.run(10s);
   EXPECT_EQ(n.to_client.count(proto::pap, pap_code::nak), 1u);
-  ASSERT_TRUE(n.server_ev.down);
-  EXPECT_EQ(*n.server_ev.down, DownReason::auth_failed);
+  EXPECT_EQ(n.server_ev.down, DownReason::auth_failed);
   EXPECT_EQ(n.server_ev.downs, 1);
 }
 
@@ -284,8 +290,7 @@ TEST(PppSession, DeferredAuthenticatorAndCancelOnTeardown) {
   ASSERT_EQ(n.auth.pending.size(), 1u);
   EXPECT_FALSE(n.server_ev.up);
   n.server->lower_down();
-  ASSERT_TRUE(n.server_ev.down);
-  EXPECT_EQ(*n.server_ev.down, DownReason::lower_down);
+  EXPECT_EQ(n.server_ev.down, DownReason::lower_down);
   EXPECT_EQ(n.auth.cancelled.size(), 1u);
   // An answer that arrives anyway is ignored.
   n.auth.answer_all();
@@ -298,10 +303,7 @@ TEST(PppSession, DeferredAuthenticatorAnswerBringsSessionUp) {
   connect(n, server_config(SessionMode::local, {AuthMethod::pap}));
   n.run(1s);  // the client's PAP retransmission while AAA works is absorbed
   EXPECT_EQ(n.auth.requests.size(), 1u);
-  n.auth.answer_all();
-  n.pump();
-  ASSERT_TRUE(n.server_ev.up);
-  ASSERT_TRUE(n.client_ev.up);
+  n.answer_auth(n.server_ev);
 }
 
 TEST(PppSession, EchoLossDropsTheSession) {
@@ -309,8 +311,7 @@ TEST(PppSession, EchoLossDropsTheSession) {
   SessionConfig s = server_config(SessionMode::local, {});
   s.echo_interval = 10s;
   s.echo_max_missed = 3;
-  connect(n, s);
-  ASSERT_TRUE(n.server_ev.up);
+  ASSERT_TRUE(connect_up(n, s));
   n.run(60s);  // echoes answered: stays up
   EXPECT_FALSE(n.server_ev.down);
   EXPECT_GE(n.server->counters().echo_sent, 5u);
@@ -321,15 +322,13 @@ TEST(PppSession, EchoLossDropsTheSession) {
   n.run(2s);  // 3 missed echoes at 10 s each, then Terminate-Request x2 over 6 s
   EXPECT_FALSE(n.server_ev.down);
   n.run(6s);
-  ASSERT_TRUE(n.server_ev.down);
-  EXPECT_EQ(*n.server_ev.down, DownReason::echo_timeout);
+  EXPECT_EQ(n.server_ev.down, DownReason::echo_timeout);
   EXPECT_EQ(n.pool.released.size(), 1u);
 }
 
 TEST(PppSession, UnknownProtocolIsProtocolRejected) {
   Net n;
-  connect(n, server_config(SessionMode::local, {}));
-  ASSERT_TRUE(n.server_ev.up);
+  ASSERT_TRUE(connect_up(n, server_config(SessionMode::local, {})));
   Bytes ipv6cp =
       encode_frame(proto::ipv6cp, encode_control(1, 1, Bytes{1, 10, 0, 0, 0, 0, 0, 0, 0, 1}));
   EXPECT_EQ(n.server->receive(ipv6cp), Disposition::control);
@@ -348,24 +347,20 @@ TEST(PppSession, UnknownProtocolIsProtocolRejected) {
 
 TEST(PppSession, AdminCloseTerminatesAndReleasesAddress) {
   Net n;
-  connect(n, server_config(SessionMode::local, {AuthMethod::pap}));
-  ASSERT_TRUE(n.server_ev.up);
+  ASSERT_TRUE(connect_up(n, server_config(SessionMode::local, {AuthMethod::pap})));
   n.server->close("operator reset");
   n.pump();
-  ASSERT_TRUE(n.server_ev.down);
-  EXPECT_EQ(*n.server_ev.down, DownReason::admin);
+  EXPECT_EQ(n.server_ev.down, DownReason::admin);
   EXPECT_EQ(n.server_ev.down_detail, "operator reset");
   ASSERT_EQ(n.pool.released.size(), 1u);
   EXPECT_EQ(n.pool.released[0].to_string(), "10.0.0.10");
   n.run(4s);  // the client waits one restart period in Stopping
-  ASSERT_TRUE(n.client_ev.down);
-  EXPECT_EQ(*n.client_ev.down, DownReason::peer_terminated);
+  EXPECT_EQ(n.client_ev.down, DownReason::peer_terminated);
 }
 
 TEST(PppSession, TerminateRequestsCarryTheCloseReasonAlsoWhenRetransmitted) {
   Net n;
-  connect(n, server_config(SessionMode::lns, {AuthMethod::chap_md5}));
-  ASSERT_TRUE(n.server_ev.up);
+  ASSERT_TRUE(connect_up(n, server_config(SessionMode::lns, {AuthMethod::chap_md5})));
   n.to_server.cut = true;  // the user's Terminate-Ack never arrives
   n.server->close("operator reset");
   n.run(7s);
@@ -403,8 +398,7 @@ TEST(PppSession, SilentPeerFailsLcpAfterMaxConfigure) {
   EXPECT_FALSE(ev.down);
   EXPECT_EQ(w.count(proto::lcp, 1), 10u);
   n.timers.advance(1s);
-  ASSERT_TRUE(ev.down);
-  EXPECT_EQ(*ev.down, DownReason::lcp_failed);
+  EXPECT_EQ(ev.down, DownReason::lcp_failed);
 }
 
 TEST(PppSession, NoAddressMeansIpcpFailure) {
@@ -412,40 +406,17 @@ TEST(PppSession, NoAddressMeansIpcpFailure) {
   n.pool.empty = true;
   connect(n, server_config(SessionMode::local, {AuthMethod::pap}));
   n.run(10s);
-  ASSERT_TRUE(n.server_ev.down);
-  EXPECT_EQ(*n.server_ev.down, DownReason::ipcp_failed);
+  EXPECT_EQ(n.server_ev.down, DownReason::ipcp_failed);
 }
 
 TEST(PppSession, SessionTimeoutFromAuthenticator) {
   Net n;
   n.auth.session_timeout = std::chrono::seconds(30);
-  connect(n, server_config(SessionMode::local, {AuthMethod::pap}));
-  ASSERT_TRUE(n.server_ev.up);
+  ASSERT_TRUE(connect_up(n, server_config(SessionMode::local, {AuthMethod::pap})));
   n.run(29s);
   EXPECT_FALSE(n.server_ev.down);
   n.run(5s);
-  ASSERT_TRUE(n.server_ev.down);
-  EXPECT_EQ(*n.server_ev.down, DownReason::session_timeout);
-}
-
-TEST(PppSession, LoopedBackLinkIsDetected) {
-  ManualTimerService timers;
-  Events ev;
-  Wire w;
-  SessionConfig c = server_config(SessionMode::local, {});
-  PppSession s(c, w, ev, timers);
-  s.start();
-  for (int i = 0; i < 1000 && !ev.down; ++i) {
-    if (w.queue.empty()) {
-      timers.advance(100ms);
-      continue;
-    }
-    Bytes f = std::move(w.queue.front());
-    w.queue.pop_front();
-    s.receive(f);
-  }
-  ASSERT_TRUE(ev.down);
-  EXPECT_EQ(*ev.down, DownReason::loopback);
+  EXPECT_EQ(n.server_ev.down, DownReason::session_timeout);
 }
 
 // ---- a raw peer driving the server's IPCP --------------------------------------------
@@ -467,6 +438,37 @@ struct RawPeer {
   void send(std::uint16_t protocol, std::uint8_t code, std::uint8_t id, const Bytes& data) {
     s->receive(encode_frame(protocol, encode_control(code, id, data)));
   }
+  // Acks the session's latest LCP Configure-Request and sends the peer's own with `options`:
+  // LCP opens. Returns the options of the request acked.
+  Bytes open_lcp(const Bytes& options = {}) {
+    auto req = last(proto::lcp).back();
+    Bytes ours(req.data.begin(), req.data.end());
+    send(proto::lcp, 2, req.id, ours);
+    send(proto::lcp, 1, 1, options);
+    return ours;
+  }
+  // The session's latest Configure-Request of `protocol`.
+  std::optional<ControlPacket> latest_request(std::uint16_t protocol) {
+    std::optional<ControlPacket> req;
+    for (auto& c : last(protocol))
+      if (c.code == 1) req = c;
+    return req;
+  }
+  // Sends Echo-Request `id` carrying `data` (a Magic-Number first) and checks the session's
+  // answer: an Echo-Reply with that Identifier and `magic`. Returns the reply's data.
+  Bytes echo(std::uint8_t id, const Bytes& data, std::uint32_t magic) {
+    send(proto::lcp, 9, id, data);
+    auto rep = last(proto::lcp).back();
+    EXPECT_EQ(rep.code, 10);
+    EXPECT_EQ(rep.id, id);
+    auto body = decode_echo(rep.data);
+    if (!body) {
+      ADD_FAILURE() << "undecodable Echo-Reply";
+      return {};
+    }
+    EXPECT_EQ(body->magic, magic);
+    return Bytes(body->data.begin(), body->data.end());
+  }
   // The session under test on `c`, started: the test plays its peer packet by packet.
   void start(SessionConfig c, Authenticator* authenticator = nullptr) {
     s = std::make_unique<PppSession>(std::move(c), w, ev, timers, authenticator, &pool);
@@ -474,13 +476,26 @@ struct RawPeer {
   }
 };
 
+TEST(PppSession, LoopedBackLinkIsDetected) {
+  RawPeer p;
+  p.start(server_config(SessionMode::local, {}));
+  for (int i = 0; i < 1000 && !p.ev.down; ++i) {
+    if (p.w.queue.empty()) {
+      p.timers.advance(100ms);
+      continue;
+    }
+    Bytes f = std::move(p.w.queue.front());
+    p.w.queue.pop_front();
+    p.s->receive(f);
+  }
+  EXPECT_EQ(p.ev.down, DownReason::loopback);
+}
+
 TEST(PppSession, IpcpNaksWrongAddressThenRejectsAtMaxFailure) {
   RawPeer p;
   p.start(server_config(SessionMode::local, {}));
-  auto lcp = p.last(proto::lcp);
-  ASSERT_EQ(lcp.size(), 1u);
-  p.send(proto::lcp, 2, lcp[0].id, Bytes(lcp[0].data.begin(), lcp[0].data.end()));
-  p.send(proto::lcp, 1, 1, Bytes{5, 6, 1, 2, 3, 4});  // peer's magic
+  ASSERT_EQ(p.last(proto::lcp).size(), 1u);
+  p.open_lcp(Bytes{5, 6, 1, 2, 3, 4});  // peer's magic
   ASSERT_EQ(p.s->lcp_state(), "Opened");
   ASSERT_EQ(p.s->phase(), Phase::network);
   Bytes wrong = encode_ipcp_options({Ipv4::parse("1.2.3.4"), Ipv4{}, std::nullopt, {}});
@@ -528,8 +543,7 @@ TEST(PppSession, LcpAuthNakFallsBackToNextAllowedMethod) {
   p.send(proto::lcp, 3, second.id, Bytes{3, 4, 0xc2, 0x27});
   EXPECT_EQ(p.last(proto::lcp).back().code, 5);  // Terminate-Request
   p.timers.advance(7s);
-  ASSERT_TRUE(p.ev.down);
-  EXPECT_EQ(*p.ev.down, DownReason::lcp_failed);
+  EXPECT_EQ(p.ev.down, DownReason::lcp_failed);
 }
 
 TEST(PppSession, LcpNaksTinyMruAndRejectsUnknownOptions) {
@@ -568,16 +582,13 @@ TEST(PppSession, LcpMruNakNeverRaisesOurMru) {
 TEST(PppSession, IpcpPeerRefusingAnyAddressFails) {
   RawPeer p;
   p.start(server_config(SessionMode::local, {}));
-  auto lcp = p.last(proto::lcp);
-  p.send(proto::lcp, 2, lcp[0].id, Bytes(lcp[0].data.begin(), lcp[0].data.end()));
-  p.send(proto::lcp, 1, 1, {});
+  p.open_lcp();
   for (auto& c : p.last(proto::ipcp))
     if (c.code == 1) p.send(proto::ipcp, 2, c.id, Bytes(c.data.begin(), c.data.end()));
   // Keeps asking with no address: Nak'd with one 5 times, then acked without, then closed.
   for (int i = 0; i < 6; ++i) p.send(proto::ipcp, 1, static_cast<std::uint8_t>(i + 1), {});
   p.timers.advance(10s);
-  ASSERT_TRUE(p.ev.down);
-  EXPECT_EQ(*p.ev.down, DownReason::ipcp_failed);
+  EXPECT_EQ(p.ev.down, DownReason::ipcp_failed);
 }
 
 // ---- VPDN: LAC producing proxy data, LNS consuming it -------------------------------
@@ -592,8 +603,11 @@ struct Vpdn : Net {
     EXPECT_EQ(pool.acquired, 0);
     EXPECT_EQ(to_client.count(proto::ipcp, 1), 0u);  // the LAC never runs IPCP
   }
+  // LCP Configure-Requests the user had seen when the LNS took over.
+  std::size_t lcp_requests_before_lns = 0;
   void lns_phase(bool mandatory_lcp, bool mandatory_chap,
                  std::vector<AuthMethod> lns_auth = {AuthMethod::chap_md5}) {
+    lcp_requests_before_lns = to_client.count(proto::lcp, 1);
     server->hand_over();
     SessionConfig c = server_config(SessionMode::lns, std::move(lns_auth));
     c.tag = "lns";
@@ -607,6 +621,24 @@ struct Vpdn : Net {
     lns->start();
     pump();
     run(5s);
+  }
+  // The user authenticates with `m` at the LAC, which hands over to an LNS also allowing only
+  // `m`; whether the LNS session and the user came up.
+  bool through_lns(bool mandatory_lcp, bool mandatory_chap, AuthMethod m = AuthMethod::chap_md5) {
+    lac_phase({m});
+    if (::testing::Test::HasFatalFailure()) return false;
+    lns_phase(mandatory_lcp, mandatory_chap, {m});
+    return lns_ev.up && client_ev.up;
+  }
+  // The user restarts LCP towards the LNS (as if its link flapped): the LNS challenges it
+  // again and LCP opens again.
+  void user_restarts_lcp() {
+    std::size_t challenges = to_client.count(proto::chap, chap_code::challenge);
+    lns->receive(encode_frame(proto::lcp, encode_control(1, 99, Bytes{5, 6, 1, 2, 3, 4})));
+    pump();
+    run(10s);
+    EXPECT_GT(to_client.count(proto::chap, chap_code::challenge), challenges);
+    EXPECT_EQ(lns->lcp_state(), "Opened");
   }
 };
 
@@ -649,23 +681,13 @@ TEST(PppVpdn, LacUserRenegotiatingBeforeHandOverEndsTheCall) {
   v.server->receive(encode_frame(proto::lcp, encode_control(1, 77, Bytes{5, 6, 9, 9, 9, 9})));
   v.pump();
   v.run(7s);
-  ASSERT_TRUE(v.server_ev.down);
-  EXPECT_EQ(*v.server_ev.down, DownReason::lcp_failed);
+  EXPECT_EQ(v.server_ev.down, DownReason::lcp_failed);
 }
 
 TEST(PppVpdn, LnsUserRenegotiatingLcpIsAuthenticatedAgain) {
   Vpdn v;
-  v.lac_phase({AuthMethod::chap_md5});
-  v.lns_phase(false, false);
-  ASSERT_TRUE(v.lns_ev.up);
-  std::size_t challenges = v.to_client.count(proto::chap, chap_code::challenge);
-  // The user restarts LCP towards the LNS (as if its link flapped).
-  v.lns->receive(encode_frame(proto::lcp, encode_control(1, 99, Bytes{5, 6, 1, 2, 3, 4})));
-  v.pump();
-  v.run(10s);
-  EXPECT_GT(v.to_client.count(proto::chap, chap_code::challenge),
-            challenges);  // a real Challenge now
-  EXPECT_EQ(v.lns->lcp_state(), "Opened");
+  ASSERT_TRUE(v.through_lns(false, false)) << v.lns_ev.down_detail;
+  v.user_restarts_lcp();
   EXPECT_FALSE(v.lns_ev.down);
 }
 
@@ -681,12 +703,9 @@ TEST(PppVpdn, LacContinueLocallyRunsIpcp) {
 
 TEST(PppVpdn, LnsDefaultSkipsLcpAndVerifiesProxiedChap) {
   Vpdn v;
-  v.lac_phase({AuthMethod::chap_md5});
-  std::size_t lcp_before = v.to_client.count(proto::lcp, 1);
-  v.lns_phase(false, false);
-  ASSERT_TRUE(v.lns_ev.up) << (v.lns_ev.down ? v.lns_ev.down_detail : "no down");
-  ASSERT_TRUE(v.client_ev.up);
-  EXPECT_EQ(v.to_client.count(proto::lcp, 1), lcp_before);  // no LCP ConfReq from the LNS
+  ASSERT_TRUE(v.through_lns(false, false)) << v.lns_ev.down_detail;
+  EXPECT_EQ(v.to_client.count(proto::lcp, 1),
+            v.lcp_requests_before_lns);  // no LCP ConfReq from the LNS
   EXPECT_EQ(v.to_client.count(proto::chap, chap_code::challenge), 1u);  // only the LAC's
   ASSERT_EQ(v.auth.requests.size(), 2u);
   EXPECT_TRUE(v.auth.requests[1].proxied);
@@ -716,17 +735,12 @@ TEST(PppVpdn, LnsKeepsUserIpcpWhileAaaVerifiesProxy) {
   std::size_t ipcp_in = v.lns->counters().control_in;
   v.run(3s);  // the user's IPCP retransmission arrives while RADIUS works
   EXPECT_GT(v.lns->counters().control_in, ipcp_in);
-  v.auth.answer_all();
-  v.pump();
-  ASSERT_TRUE(v.lns_ev.up);
-  ASSERT_TRUE(v.client_ev.up);
+  v.answer_auth(v.lns_ev);
 }
 
 TEST(PppVpdn, LnsDefaultVerifiesProxiedPap) {
   Vpdn v;
-  v.lac_phase({AuthMethod::pap});
-  v.lns_phase(false, false, {AuthMethod::pap});
-  ASSERT_TRUE(v.lns_ev.up);
+  ASSERT_TRUE(v.through_lns(false, false, AuthMethod::pap)) << v.lns_ev.down_detail;
   ASSERT_EQ(v.auth.requests.size(), 2u);
   EXPECT_TRUE(v.auth.requests[1].proxied);
   EXPECT_EQ(v.auth.requests[1].method, AuthMethod::pap);
@@ -735,11 +749,8 @@ TEST(PppVpdn, LnsDefaultVerifiesProxiedPap) {
 
 TEST(PppVpdn, LnsMandatoryChapRechallenges) {
   Vpdn v;
-  v.lac_phase({AuthMethod::chap_md5});
-  std::size_t lcp_before = v.to_client.count(proto::lcp, 1);
-  v.lns_phase(false, true);
-  ASSERT_TRUE(v.lns_ev.up);
-  EXPECT_EQ(v.to_client.count(proto::lcp, 1), lcp_before);
+  ASSERT_TRUE(v.through_lns(false, true)) << v.lns_ev.down_detail;
+  EXPECT_EQ(v.to_client.count(proto::lcp, 1), v.lcp_requests_before_lns);
   EXPECT_EQ(v.to_client.count(proto::chap, chap_code::challenge), 2u);  // LAC's + LNS's
   ASSERT_EQ(v.auth.requests.size(), 2u);
   EXPECT_FALSE(v.auth.requests[1].proxied);
@@ -748,12 +759,9 @@ TEST(PppVpdn, LnsMandatoryChapRechallenges) {
 
 TEST(PppVpdn, LnsMandatoryLcpRenegotiates) {
   Vpdn v;
-  v.lac_phase({AuthMethod::chap_md5});
-  std::size_t lcp_before = v.to_client.count(proto::lcp, 1);
-  v.lns_phase(true, false);
-  ASSERT_TRUE(v.lns_ev.up) << (v.lns_ev.down ? v.lns_ev.down_detail : "no down");
-  ASSERT_TRUE(v.client_ev.up);
-  EXPECT_GT(v.to_client.count(proto::lcp, 1), lcp_before);  // the LNS sent its own ConfReq
+  ASSERT_TRUE(v.through_lns(true, false)) << v.lns_ev.down_detail;
+  EXPECT_GT(v.to_client.count(proto::lcp, 1),
+            v.lcp_requests_before_lns);  // the LNS sent its own ConfReq
   EXPECT_EQ(v.to_client.count(proto::chap, chap_code::challenge), 2u);
   ASSERT_EQ(v.auth.requests.size(), 2u);
   EXPECT_FALSE(v.auth.requests[1].proxied);
@@ -765,27 +773,22 @@ TEST(PppVpdn, LnsRejectingProxiedCredentialsTerminates) {
   v.lac_phase({AuthMethod::chap_md5});
   v.auth.users["alice@corp.com"] = "changed-at-the-lns";
   v.lns_phase(false, false);
-  ASSERT_TRUE(v.lns_ev.down);
-  EXPECT_EQ(*v.lns_ev.down, DownReason::auth_failed);
+  EXPECT_EQ(v.lns_ev.down, DownReason::auth_failed);
   EXPECT_FALSE(v.lns_ev.up);
   EXPECT_EQ(v.pool.acquired, 0);
-  ASSERT_TRUE(v.client_ev.down);
-  EXPECT_EQ(*v.client_ev.down, DownReason::peer_terminated);
+  EXPECT_EQ(v.client_ev.down, DownReason::peer_terminated);
 }
 
 TEST(PppVpdn, LnsWithoutProxyRunsEverything) {
   Net n;
   SessionConfig c = server_config(SessionMode::lns, {AuthMethod::chap_md5});
-  connect(n, c);
-  ASSERT_TRUE(n.server_ev.up);
+  ASSERT_TRUE(connect_up(n, c));
   EXPECT_EQ(n.server_ev.up->auth, AuthProtocol::chap_md5);
 }
 
 TEST(PppVpdn, LnsMandatoryChapAfterPapAtLacRenegotiatesLcp) {
   Vpdn v;
-  v.lac_phase({AuthMethod::pap});
-  v.lns_phase(false, true, {AuthMethod::pap});
-  ASSERT_TRUE(v.lns_ev.up) << (v.lns_ev.down ? v.lns_ev.down_detail : "no down");
+  ASSERT_TRUE(v.through_lns(false, true, AuthMethod::pap)) << v.lns_ev.down_detail;
   EXPECT_EQ(v.lns_ev.up->auth, AuthProtocol::chap_md5);
   ASSERT_EQ(v.auth.requests.size(), 2u);
   EXPECT_EQ(v.auth.requests[1].method, AuthMethod::chap_md5);
@@ -811,17 +814,14 @@ TEST(PppSession, LostChapResponseIsRechallengedLostSuccessTimesOutClient) {
   n.run(31s);
   // The client's auth timer (30 s) expires: it gives up, since the server never re-challenges
   // after success. That is what RFC 1994 peers do too (pppd: "CHAP: timeout").
-  ASSERT_TRUE(n.client_ev.down);
-  EXPECT_EQ(*n.client_ev.down, DownReason::auth_timeout);
+  EXPECT_EQ(n.client_ev.down, DownReason::auth_timeout);
 }
 
 TEST(PppSession, DuplicateChapResponseGetsSameSuccess) {
   RawPeer p;
   FakeAuth auth;
   p.start(server_config(SessionMode::local, {AuthMethod::chap_md5}), &auth);
-  auto req = p.last(proto::lcp).back();
-  p.send(proto::lcp, 2, req.id, Bytes(req.data.begin(), req.data.end()));
-  p.send(proto::lcp, 1, 1, {});
+  p.open_lcp();
   auto ch = decode_chap_value(p.last(proto::chap).back());
   ASSERT_TRUE(ch);
   Bytes resp = encode_chap_value(
@@ -843,24 +843,19 @@ TEST(PppSession, PapServerTimesOutWithoutRequest) {
   SessionConfig c = server_config(SessionMode::local, {AuthMethod::pap});
   c.auth_timeout = 20s;
   p.start(c);
-  auto req = p.last(proto::lcp).back();
-  p.send(proto::lcp, 2, req.id, Bytes(req.data.begin(), req.data.end()));
-  p.send(proto::lcp, 1, 1, {});
+  p.open_lcp();
   EXPECT_EQ(p.s->phase(), Phase::authenticate);
   p.timers.advance(19s);
   EXPECT_FALSE(p.ev.down);
   p.timers.advance(1s + 6s);
-  ASSERT_TRUE(p.ev.down);
-  EXPECT_EQ(*p.ev.down, DownReason::auth_timeout);
+  EXPECT_EQ(p.ev.down, DownReason::auth_timeout);
 }
 
 TEST(PppSession, PapClientRetransmitsRequest) {
   RawPeer p;
   p.s = std::make_unique<PppSession>(client_config(), p.w, p.ev, p.timers);
   p.s->start();
-  auto req = p.last(proto::lcp).back();
-  p.send(proto::lcp, 2, req.id, Bytes(req.data.begin(), req.data.end()));
-  p.send(proto::lcp, 1, 1, Bytes{3, 4, 0xc0, 0x23});  // the server wants PAP
+  p.open_lcp(Bytes{3, 4, 0xc0, 0x23});  // the server wants PAP
   ASSERT_EQ(p.last(proto::pap).size(), 1u);
   p.timers.advance(3s);
   auto paps = p.last(proto::pap);
@@ -871,8 +866,7 @@ TEST(PppSession, PapClientRetransmitsRequest) {
   EXPECT_EQ(r->password, "alicepw");
   p.send(proto::pap, pap_code::nak, r->id, Bytes{0});
   p.timers.advance(7s);
-  ASSERT_TRUE(p.ev.down);
-  EXPECT_EQ(*p.ev.down, DownReason::auth_failed);
+  EXPECT_EQ(p.ev.down, DownReason::auth_failed);
 }
 
 TEST(PppSession, DebugLinesGoToLogBusWithoutSecrets) {
@@ -885,8 +879,7 @@ TEST(PppSession, DebugLinesGoToLogBusWithoutSecrets) {
   });
   {
     Net n;
-    connect(n, server_config(SessionMode::local, {AuthMethod::pap}));
-    ASSERT_TRUE(n.server_ev.up);
+    ASSERT_TRUE(connect_up(n, server_config(SessionMode::local, {AuthMethod::pap})));
   }
   bus.unsubscribe(id);
   bus.set_all(DebugModule::ppp, false);
@@ -910,8 +903,7 @@ TEST(PppVpdn, LnsWithUndecodableProxyLcpRenegotiates) {
   p.last_received_confreq = {0x05, 0x06, 1, 2, 3, 4};
   p.auth_type = ProxyAuthType::chap;
   c.proxy = p;
-  connect(n, c);
-  ASSERT_TRUE(n.server_ev.up);
+  ASSERT_TRUE(connect_up(n, c));
   EXPECT_GE(n.to_client.count(proto::lcp, 1), 1u);  // it sent its own ConfReq
   EXPECT_FALSE(n.auth.requests.at(0).proxied);
 }
@@ -921,8 +913,7 @@ TEST(PppVpdn, LacHandedOverLowerDownReportsOnce) {
   v.lac_phase({AuthMethod::chap_md5});
   v.server->hand_over();
   v.server->lower_down();
-  ASSERT_TRUE(v.server_ev.down);
-  EXPECT_EQ(*v.server_ev.down, DownReason::lower_down);
+  EXPECT_EQ(v.server_ev.down, DownReason::lower_down);
   v.server->close("again");
   v.server->lower_down();
   EXPECT_EQ(v.server_ev.downs, 1);
@@ -930,41 +921,28 @@ TEST(PppVpdn, LacHandedOverLowerDownReportsOnce) {
 
 TEST(PppSession, PeerProtocolRejectingIpcpEndsSession) {
   Net n;
-  connect(n, server_config(SessionMode::local, {}));
-  ASSERT_TRUE(n.server_ev.up);
+  ASSERT_TRUE(connect_up(n, server_config(SessionMode::local, {})));
   ByteWriter w;
   w.u16(proto::ipcp);
   w.bytes(encode_control(1, 1, Bytes{}));
   n.server->receive(encode_frame(proto::lcp, encode_control(8, 42, w.buffer())));
   n.run(10s);
-  ASSERT_TRUE(n.server_ev.down);
-  EXPECT_EQ(*n.server_ev.down, DownReason::protocol_rejected);
+  EXPECT_EQ(n.server_ev.down, DownReason::protocol_rejected);
 }
 
 TEST(PppSession, EchoRequestAnsweredWithOurMagicAndOwnMagicEchoIsLoop) {
   RawPeer p;
   p.start(server_config(SessionMode::local, {}));
-  auto req = p.last(proto::lcp).back();
-  auto ours = decode_lcp_options(req.data);
+  auto ours = decode_lcp_options(p.open_lcp(Bytes{5, 6, 0x11, 0x22, 0x33, 0x44}));
   ASSERT_TRUE(ours && ours->magic);
-  p.send(proto::lcp, 2, req.id, Bytes(req.data.begin(), req.data.end()));
-  p.send(proto::lcp, 1, 1, Bytes{5, 6, 0x11, 0x22, 0x33, 0x44});
   ASSERT_EQ(p.s->lcp_state(), "Opened");
-  p.send(proto::lcp, 9, 5, Bytes{0x11, 0x22, 0x33, 0x44, 0xab});
-  auto rep = p.last(proto::lcp).back();
-  EXPECT_EQ(rep.code, 10);
-  EXPECT_EQ(rep.id, 5);
-  auto body = decode_echo(rep.data);
-  ASSERT_TRUE(body);
-  EXPECT_EQ(body->magic, *ours->magic);
-  EXPECT_EQ(Bytes(body->data.begin(), body->data.end()), Bytes{0xab});
+  EXPECT_EQ(p.echo(5, Bytes{0x11, 0x22, 0x33, 0x44, 0xab}, *ours->magic), Bytes{0xab});
   // An Echo-Reply carrying our own Magic-Number: the link is looped back.
   ByteWriter w;
   w.u32(*ours->magic);
   p.send(proto::lcp, 10, 6, w.take());
   p.timers.advance(7s);
-  ASSERT_TRUE(p.ev.down);
-  EXPECT_EQ(*p.ev.down, DownReason::loopback);
+  EXPECT_EQ(p.ev.down, DownReason::loopback);
 }
 
 // ---- after the session settled ----------------------------------------------------------
@@ -980,10 +958,7 @@ struct SettledLns : RawPeer {
   void bring_up(SessionConfig c) {
     s = std::make_unique<PppSession>(std::move(c), w, ev, timers, &auth, &pool);
     s->start();
-    auto req = last(proto::lcp).back();
-    first_request.assign(req.data.begin(), req.data.end());
-    send(proto::lcp, 2, req.id, first_request);
-    send(proto::lcp, 1, 1, Bytes{1, 4, 0x05, 0xaa, 5, 6, 1, 2, 3, 4});  // MRU 1450, magic
+    first_request = open_lcp(Bytes{1, 4, 0x05, 0xaa, 5, 6, 1, 2, 3, 4});  // MRU 1450, magic
     ASSERT_EQ(s->lcp_state(), "Opened");
     answer_challenge();
     ASSERT_EQ(s->phase(), Phase::network);
@@ -1028,10 +1003,7 @@ TEST(PppSettled, LcpConfReqInOpenedRenegotiatesFromWhereItWasAndReauthenticates)
   EXPECT_EQ(p.s->lcp_state(), "Ack-Sent");
   EXPECT_EQ(p.s->phase(), Phase::establish);
   ASSERT_EQ(p.count(proto::lcp, 1), lcp_requests + 1);
-  auto again = p.last(proto::lcp);
-  const ControlPacket* req = nullptr;
-  for (auto& c : again)
-    if (c.code == 1) req = &c;
+  auto req = p.latest_request(proto::lcp);
   ASSERT_TRUE(req);
   // Exactly the request the freed policy would have sent: same MRU, Auth, Magic, PFC.
   EXPECT_EQ(Bytes(req->data.begin(), req->data.end()), p.first_request);
@@ -1085,18 +1057,14 @@ TEST(PppSettled, IpcpConfReqInOpenedRenegotiatesIpcpOnly) {
   const std::size_t lcp_requests = p.count(proto::lcp, 1);
   const std::size_t challenges = p.count(proto::chap, chap_code::challenge);
   const std::size_t ipcp_requests = p.count(proto::ipcp, 1);
-  auto first_ipcp = p.last(proto::ipcp);
-  Bytes our_ipcp;
-  for (auto& c : first_ipcp)
-    if (c.code == 1) our_ipcp.assign(c.data.begin(), c.data.end());
+  auto first_ipcp = p.latest_request(proto::ipcp);
+  ASSERT_TRUE(first_ipcp);
+  Bytes our_ipcp(first_ipcp->data.begin(), first_ipcp->data.end());
   p.send(proto::ipcp, 1, 7, encode_ipcp_options({Ipv4{0x0a00000a}, {}, {}, {}}));
   EXPECT_EQ(p.s->ipcp_state(), "Ack-Sent");
   EXPECT_EQ(p.s->phase(), Phase::network);
   ASSERT_EQ(p.count(proto::ipcp, 1), ipcp_requests + 1);
-  auto req = p.last(proto::ipcp);
-  const ControlPacket* ours = nullptr;
-  for (auto& c : req)
-    if (c.code == 1) ours = &c;
+  auto ours = p.latest_request(proto::ipcp);
   ASSERT_TRUE(ours);
   EXPECT_EQ(Bytes(ours->data.begin(), ours->data.end()), our_ipcp);
   p.send(proto::ipcp, 2, ours->id, Bytes(ours->data.begin(), ours->data.end()));
@@ -1125,13 +1093,7 @@ TEST(PppSettled, EchoKeepaliveAnsweredAndSentAfterSettling) {
   auto ours = decode_lcp_options(p.first_request);
   ASSERT_TRUE(ours && ours->magic);
   // The peer's Echo-Request is answered with our Magic-Number.
-  p.send(proto::lcp, 9, 42, Bytes{1, 2, 3, 4, 0xee});
-  auto rep = p.last(proto::lcp).back();
-  EXPECT_EQ(rep.code, 10);
-  EXPECT_EQ(rep.id, 42);
-  auto body = decode_echo(rep.data);
-  ASSERT_TRUE(body);
-  EXPECT_EQ(body->magic, *ours->magic);
+  EXPECT_EQ(p.echo(42, Bytes{1, 2, 3, 4, 0xee}, *ours->magic), Bytes{0xee});
   // Our Echo-Requests go out every 10 s; answering them keeps the session.
   for (int round = 0; round < 3; ++round) {
     p.timers.advance(10s);
@@ -1147,14 +1109,12 @@ TEST(PppSettled, EchoKeepaliveAnsweredAndSentAfterSettling) {
   EXPECT_FALSE(p.ev.down);
   // Unanswered: down after echo_max_missed.
   p.timers.advance(40s);
-  ASSERT_TRUE(p.ev.down);
-  EXPECT_EQ(*p.ev.down, DownReason::echo_timeout);
+  EXPECT_EQ(p.ev.down, DownReason::echo_timeout);
 }
 
 TEST(PppSettled, DuplicateChapResponseAfterIpcpUpGetsTheSameSuccess) {
   Net n;
-  connect(n, server_config(SessionMode::lns, {AuthMethod::chap_md5}));
-  ASSERT_TRUE(n.server_ev.up);
+  ASSERT_TRUE(connect_up(n, server_config(SessionMode::lns, {AuthMethod::chap_md5})));
   Bytes response;
   for (const auto& f : n.to_server.sent) {
     auto d = decode_frame(f);
@@ -1183,16 +1143,9 @@ TEST(PppSettled, DuplicateChapResponseAfterIpcpUpGetsTheSameSuccess) {
 
 TEST(PppVpdn, LnsMandatoryLcpSessionRenegotiatesAgainAfterSettling) {
   Vpdn v;
-  v.lac_phase({AuthMethod::chap_md5});
-  v.lns_phase(true, false);
-  ASSERT_TRUE(v.lns_ev.up);
+  ASSERT_TRUE(v.through_lns(true, false)) << v.lns_ev.down_detail;
   ASSERT_EQ(v.lns_ev.ups, 1);
-  std::size_t challenges = v.to_client.count(proto::chap, chap_code::challenge);
-  v.lns->receive(encode_frame(proto::lcp, encode_control(1, 99, Bytes{5, 6, 1, 2, 3, 4})));
-  v.pump();
-  v.run(10s);
-  EXPECT_GT(v.to_client.count(proto::chap, chap_code::challenge), challenges);
-  EXPECT_EQ(v.lns->lcp_state(), "Opened");
+  v.user_restarts_lcp();
   EXPECT_EQ(v.lns->ipcp_state(), "Opened");
   EXPECT_EQ(v.lns_ev.ups, 2);
   EXPECT_EQ(v.lns_ev.up->auth, AuthProtocol::chap_md5);
@@ -1204,16 +1157,9 @@ TEST(PppVpdn, LnsMandatoryLcpSessionRenegotiatesAgainAfterSettling) {
 
 TEST(PppVpdn, LnsMandatoryChapSessionRenegotiatesAgainAfterSettling) {
   Vpdn v;
-  v.lac_phase({AuthMethod::chap_md5});
-  v.lns_phase(false, true);
-  ASSERT_TRUE(v.lns_ev.up);
+  ASSERT_TRUE(v.through_lns(false, true)) << v.lns_ev.down_detail;
   EXPECT_EQ(v.lns_ev.up->auth, AuthProtocol::chap_md5);
-  std::size_t challenges = v.to_client.count(proto::chap, chap_code::challenge);
-  v.lns->receive(encode_frame(proto::lcp, encode_control(1, 99, Bytes{5, 6, 1, 2, 3, 4})));
-  v.pump();
-  v.run(10s);
-  EXPECT_GT(v.to_client.count(proto::chap, chap_code::challenge), challenges);
-  EXPECT_EQ(v.lns->lcp_state(), "Opened");
+  v.user_restarts_lcp();
   EXPECT_EQ(v.lns->ipcp_state(), "Opened");
   EXPECT_EQ(v.lns_ev.ups, 2);
   EXPECT_FALSE(v.lns_ev.down);
@@ -1223,9 +1169,7 @@ TEST(PppVpdn, LnsProxiedSessionIpcpRenegotiationReportsTheProxiedAuth) {
   // The proxy data is freed after start(); a second on_up must still say how the user
   // authenticated at the LAC.
   Vpdn v;
-  v.lac_phase({AuthMethod::pap});
-  v.lns_phase(false, false, {AuthMethod::pap});
-  ASSERT_TRUE(v.lns_ev.up);
+  ASSERT_TRUE(v.through_lns(false, false, AuthMethod::pap)) << v.lns_ev.down_detail;
   EXPECT_EQ(v.lns_ev.up->auth, AuthProtocol::pap);
   v.lns->receive(encode_frame(
       proto::ipcp,
@@ -1269,8 +1213,8 @@ TEST(PppSession, DebugLinesEscapeUserNamesAndNeverShowSecrets) {
   for (AuthMethod m : {AuthMethod::pap, AuthMethod::chap_md5}) {
     Net n;
     n.auth.users[user] = "Pw-S3cret";
-    connect(n, server_config(SessionMode::local, {m}), client_config(user, "Pw-S3cret"));
-    ASSERT_TRUE(n.server_ev.up);
+    ASSERT_TRUE(
+        connect_up(n, server_config(SessionMode::local, {m}), client_config(user, "Pw-S3cret")));
     requests.insert(requests.end(), n.auth.requests.begin(), n.auth.requests.end());
   }
   bus.set_all(DebugModule::ppp, false);
@@ -1319,12 +1263,24 @@ SessionConfig mschap_client(AuthMethod m, std::string pw = "alicepw") {
   return c;
 }
 
+// A server in `mode` allowing only `m` and a user who speaks only `m`, over `n`; whether both
+// came up.
+bool connect_mschap(Net& n, AuthMethod m, SessionMode mode = SessionMode::local,
+                    std::string pw = "alicepw") {
+  return connect_up(n, server_config(mode, {m}), mschap_client(m, std::move(pw)));
+}
+
+// A V2 user facing a server whose Success it must not trust: it gives up.
+void expect_v2_client_refuses_success(Net& n) {
+  connect_mschap(n, AuthMethod::mschap_v2);
+  n.run(10s);
+  EXPECT_FALSE(n.client_ev.up);
+  EXPECT_EQ(n.client_ev.down, DownReason::auth_failed);
+}
+
 TEST(PppMsChap, V2ClientAndServerComeUpWithMutualAuthentication) {
   Net n;
-  connect(n, server_config(SessionMode::local, {AuthMethod::mschap_v2}),
-          mschap_client(AuthMethod::mschap_v2));
-  ASSERT_TRUE(n.server_ev.up);
-  ASSERT_TRUE(n.client_ev.up) << n.client_ev.down_detail;
+  ASSERT_TRUE(connect_mschap(n, AuthMethod::mschap_v2)) << n.client_ev.down_detail;
   EXPECT_EQ(n.server_ev.up->auth, AuthProtocol::mschap_v2);
   EXPECT_EQ(n.client_ev.up->auth, AuthProtocol::mschap_v2);
   ASSERT_EQ(n.auth.requests.size(), 1u);
@@ -1352,10 +1308,7 @@ TEST(PppMsChap, V2ClientAndServerComeUpWithMutualAuthentication) {
 
 TEST(PppMsChap, V1ClientAndServerComeUp) {
   Net n;
-  connect(n, server_config(SessionMode::local, {AuthMethod::mschap_v1}),
-          mschap_client(AuthMethod::mschap_v1));
-  ASSERT_TRUE(n.server_ev.up);
-  ASSERT_TRUE(n.client_ev.up) << n.client_ev.down_detail;
+  ASSERT_TRUE(connect_mschap(n, AuthMethod::mschap_v1)) << n.client_ev.down_detail;
   EXPECT_EQ(n.server_ev.up->auth, AuthProtocol::mschap_v1);
   ASSERT_EQ(n.auth.requests.size(), 1u);
   EXPECT_EQ(n.auth.requests[0].method, AuthMethod::mschap_v1);
@@ -1365,13 +1318,10 @@ TEST(PppMsChap, V1ClientAndServerComeUp) {
 
 TEST(PppMsChap, WrongV2PasswordGetsE691AndEndsBothSides) {
   Net n;
-  connect(n, server_config(SessionMode::local, {AuthMethod::mschap_v2}),
-          mschap_client(AuthMethod::mschap_v2, "wrong"));
+  connect_mschap(n, AuthMethod::mschap_v2, SessionMode::local, "wrong");
   n.run(10s);
-  ASSERT_TRUE(n.server_ev.down);
-  EXPECT_EQ(*n.server_ev.down, DownReason::auth_failed);
-  ASSERT_TRUE(n.client_ev.down);
-  EXPECT_EQ(*n.client_ev.down, DownReason::auth_failed);
+  EXPECT_EQ(n.server_ev.down, DownReason::auth_failed);
+  EXPECT_EQ(n.client_ev.down, DownReason::auth_failed);
   EXPECT_NE(n.client_ev.down_detail.find("E=691"), std::string::npos) << n.client_ev.down_detail;
   EXPECT_EQ(n.pool.acquired, 0);
   auto failure = chap_statuses(n.to_client, chap_code::failure);
@@ -1410,24 +1360,14 @@ TEST(PppMsChap, RadiusMsChapErrorIsSentAsIs) {
 TEST(PppMsChap, V2ClientRefusesAServerThatDoesNotKnowThePassword) {
   Net n;
   n.auth.forged_auth_response = "S=0000000000000000000000000000000000000000";
-  connect(n, server_config(SessionMode::local, {AuthMethod::mschap_v2}),
-          mschap_client(AuthMethod::mschap_v2));
-  n.run(10s);
-  EXPECT_FALSE(n.client_ev.up);
-  ASSERT_TRUE(n.client_ev.down);
-  EXPECT_EQ(*n.client_ev.down, DownReason::auth_failed);
+  expect_v2_client_refuses_success(n);
   EXPECT_NE(n.client_ev.down_detail.find("authenticator response"), std::string::npos);
 }
 
 TEST(PppMsChap, V2ClientRefusesASuccessWithoutAuthenticatorResponse) {
   Net n;
   n.auth.omit_auth_response = true;
-  connect(n, server_config(SessionMode::local, {AuthMethod::mschap_v2}),
-          mschap_client(AuthMethod::mschap_v2));
-  n.run(10s);
-  EXPECT_FALSE(n.client_ev.up);
-  ASSERT_TRUE(n.client_ev.down);
-  EXPECT_EQ(*n.client_ev.down, DownReason::auth_failed);
+  expect_v2_client_refuses_success(n);
 }
 
 TEST(PppMsChap, ServerNaksToTheNextMethodInItsOrder) {
@@ -1435,8 +1375,8 @@ TEST(PppMsChap, ServerNaksToTheNextMethodInItsOrder) {
   Net n;
   SessionConfig c = client_config();
   c.auth_methods = {AuthMethod::chap_md5};
-  connect(n, server_config(SessionMode::local, {AuthMethod::mschap_v2, AuthMethod::chap_md5}), c);
-  ASSERT_TRUE(n.server_ev.up);
+  ASSERT_TRUE(connect_up(
+      n, server_config(SessionMode::local, {AuthMethod::mschap_v2, AuthMethod::chap_md5}), c));
   EXPECT_EQ(n.server_ev.up->auth, AuthProtocol::chap_md5);
   EXPECT_GE(n.to_server.count(proto::lcp, 3), 1u);
 }
@@ -1491,17 +1431,15 @@ TEST(PppMsChap, MalformedResponseValueIsDroppedNotAuthenticated) {
 TEST(PppMsChap, LacCarriesV1AsProxyType5AndTheLnsVerifiesIt) {
   Vpdn v;
   v.client.reset();
-  connect(v, server_config(SessionMode::lac, {AuthMethod::mschap_v1}),
-          mschap_client(AuthMethod::mschap_v1));
+  connect_mschap(v, AuthMethod::mschap_v1, SessionMode::lac);
   ASSERT_TRUE(v.server_ev.proxy);
   const ProxyData& p = *v.server_ev.proxy;
   EXPECT_EQ(p.auth_type, ProxyAuthType::mschap_v1);
   EXPECT_EQ(p.auth_challenge.size(), 8u);
   EXPECT_EQ(p.auth_response.size(), 49u);
-  std::size_t lcp_before = v.to_client.count(proto::lcp, 1);
   v.lns_phase(false, false, {AuthMethod::mschap_v1});
   ASSERT_TRUE(v.lns_ev.up) << (v.lns_ev.down ? v.lns_ev.down_detail : "no down");
-  EXPECT_EQ(v.to_client.count(proto::lcp, 1), lcp_before);  // proxy LCP taken
+  EXPECT_EQ(v.to_client.count(proto::lcp, 1), v.lcp_requests_before_lns);  // proxy LCP taken
   ASSERT_EQ(v.auth.requests.size(), 2u);
   EXPECT_TRUE(v.auth.requests[1].proxied);
   EXPECT_EQ(v.auth.requests[1].method, AuthMethod::mschap_v1);
@@ -1511,8 +1449,7 @@ TEST(PppMsChap, LacCarriesV1AsProxyType5AndTheLnsVerifiesIt) {
 TEST(PppMsChap, V2HasNoProxyTypeSoTheLnsRenegotiatesAndAuthenticates) {
   Vpdn v;
   v.auth.omit_auth_response = true;  // the LAC only recognises the user (domain)
-  connect(v, server_config(SessionMode::lac, {AuthMethod::mschap_v2}),
-          mschap_client(AuthMethod::mschap_v2));
+  connect_mschap(v, AuthMethod::mschap_v2, SessionMode::lac);
   ASSERT_TRUE(v.server_ev.proxy);
   EXPECT_EQ(v.server_ev.proxy->auth_type, ProxyAuthType::none);
   EXPECT_TRUE(v.server_ev.proxy->auth_response.empty());
@@ -1520,11 +1457,11 @@ TEST(PppMsChap, V2HasNoProxyTypeSoTheLnsRenegotiatesAndAuthenticates) {
   EXPECT_EQ(v.to_client.count(proto::chap, chap_code::success), 0u);
   EXPECT_FALSE(v.client_ev.down);
   v.auth.omit_auth_response = false;
-  std::size_t lcp_before = v.to_client.count(proto::lcp, 1);
   v.lns_phase(false, false, {AuthMethod::mschap_v2});
   ASSERT_TRUE(v.lns_ev.up) << (v.lns_ev.down ? v.lns_ev.down_detail : "no down");
   ASSERT_TRUE(v.client_ev.up) << v.client_ev.down_detail;
-  EXPECT_GT(v.to_client.count(proto::lcp, 1), lcp_before);  // the LNS renegotiated LCP
+  EXPECT_GT(v.to_client.count(proto::lcp, 1),
+            v.lcp_requests_before_lns);  // the LNS renegotiated LCP
   EXPECT_EQ(v.lns_ev.up->auth, AuthProtocol::mschap_v2);
   ASSERT_EQ(v.auth.requests.size(), 2u);
   EXPECT_FALSE(v.auth.requests[1].proxied);
@@ -1533,8 +1470,7 @@ TEST(PppMsChap, V2HasNoProxyTypeSoTheLnsRenegotiatesAndAuthenticates) {
 
 TEST(PppMsChap, LacContinuingLocallySendsTheHeldSuccess) {
   Vpdn v;
-  connect(v, server_config(SessionMode::lac, {AuthMethod::mschap_v2}),
-          mschap_client(AuthMethod::mschap_v2));
+  connect_mschap(v, AuthMethod::mschap_v2, SessionMode::lac);
   // Verified here (the authenticator answered with the response): Success sent at once.
   EXPECT_EQ(v.to_client.count(proto::chap, chap_code::success), 1u);
   v.server->continue_locally();
@@ -1545,8 +1481,7 @@ TEST(PppMsChap, LacContinuingLocallySendsTheHeldSuccess) {
 TEST(PppMsChap, LacHeldSuccessGoesOutWhenContinuingLocally) {
   Vpdn v;
   v.auth.omit_auth_response = true;
-  connect(v, server_config(SessionMode::lac, {AuthMethod::mschap_v2}),
-          mschap_client(AuthMethod::mschap_v2));
+  connect_mschap(v, AuthMethod::mschap_v2, SessionMode::lac);
   EXPECT_EQ(v.to_client.count(proto::chap, chap_code::success), 0u);
   v.server->continue_locally();
   v.pump();
