@@ -2,6 +2,7 @@
 // targets (tunnel setup with challenge >= 20,000/s, session setup >= 30,000/s on 2 cores).
 #include <benchmark/benchmark.h>
 
+#include "tests/vpdn_codec/avp_samples.hpp"
 #include "vpdn/codec.hpp"
 
 using namespace vpdnd;
@@ -23,18 +24,10 @@ ControlMessage make_sccrq() {
 }
 
 ControlMessage make_iccn(bool hide) {
-  ppp::ProxyData p;
-  p.last_sent_confreq = {1, 4, 5, 0xd4, 5, 6, 1, 2, 3, 4};
-  p.last_received_confreq = {1, 4, 5, 0xd4, 3, 5, 0xc2, 0x23, 5};
-  p.auth_type = ppp::ProxyAuthType::chap;
-  p.auth_name = "user@example.com";
-  p.auth_challenge = Bytes(16, 1);
-  p.auth_id = 7;
-  p.auth_response = Bytes(16, 2);
   ControlMessage m = ControlMessage::make(MessageType::iccn, 10, 20);
   m.add_u32(AvpType::tx_connect_speed, 100000000)
       .add_u32(AvpType::framing_type, 1)
-      .add_proxy(p, hide);
+      .add_proxy(sample_chap_proxy(), hide);
   return m;
 }
 

@@ -8,50 +8,15 @@
 #include <boost/asio/io_context.hpp>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 
-#include "ipsec/ipsec.hpp"
+#include "tests/ipsec/support.hpp"
 
 namespace vpdnd::ipsec {
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void script(const std::string& path, const std::string& body) {
   std::ofstream(path) << "#!/bin/sh\n" << body;
   ::chmod(path.c_str(), 0755);
-}
-
-// One applied dial-in template policy: enough for the driver to want charon.
-config::RunningConfig applied_policy() {
-  config::RunningConfig c;
-  auto& s = c.ipsec;
-  auto& k = s.keychains["k"];
-  k.name = "k";
-  k.keys.push_back({*Ipv4::parse("0.0.0.0"), *Ipv4::parse("0.0.0.0"), config::Secret{"psk"}});
-  auto& p = s.profiles["p"];
-  p.name = "p";
-  p.keychains = {"k"};
-  auto& t = s.transform_sets["t"];
-  t.name = "t";
-  t.mode = config::EncapsulationMode::transport;
-  auto& tp = s.templates[{"d", 1}];
-  tp.name = "d";
-  tp.sequence = 1;
-  tp.transform_sets = {"t"};
-  tp.ike_profile = "p";
-  auto& pol = s.policies[{"v", 10}];
-  pol.name = "v";
-  pol.sequence = 10;
-  pol.template_name = "d";
-  c.interfaces["eth0"].name = "eth0";
-  c.interfaces["eth0"].ipsec_policy = "v";
-  return c;
 }
 
 class DriverTest : public ::testing::Test {
@@ -97,14 +62,14 @@ TEST_F(DriverTest, SlowCharonStillGetsTheConfigurationLoaded) {
   script(dir_ + "/charon", "sleep 1\ntouch " + dir_ + "/run/charon.vici\nexec sleep 30\n");
   boost::asio::io_context io;
   Driver d(io, options());
-  d.apply(applied_policy());
+  d.apply(dial_in());
   auto loaded = [&] {
     return d.statistics().config_loads > d.statistics().config_load_failures &&
            d.statistics().last_load_error.empty();
   };
   EXPECT_TRUE(run_until(io, loaded)) << "last error: " << d.statistics().last_load_error;
   EXPECT_GE(d.statistics().config_load_failures, 1u);
-  std::string calls = slurp(dir_ + "/calls");
+  std::string calls = read_file(dir_ + "/calls");
   EXPECT_THAT(calls,
               ::testing::HasSubstr("--load-all --noprompt --file " + dir_ + "/run/swanctl.conf"));
 }
@@ -115,9 +80,9 @@ TEST_F(DriverTest, SwanctlGetsOurStrongswanConf) {
   script(dir_ + "/swanctl", "echo \"$STRONGSWAN_CONF\" >> " + dir_ + "/env\nexit 0\n");
   boost::asio::io_context io;
   Driver d(io, options());
-  d.apply(applied_policy());
+  d.apply(dial_in());
   EXPECT_TRUE(run_until(io, [&] { return d.statistics().config_loads > 0; }));
-  EXPECT_THAT(slurp(dir_ + "/env"), ::testing::HasSubstr(dir_ + "/run/strongswan.conf"));
+  EXPECT_THAT(read_file(dir_ + "/env"), ::testing::HasSubstr(dir_ + "/run/strongswan.conf"));
 }
 
 }  // namespace

@@ -3,24 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
-#include "ipsec/ipsec.hpp"
+#include "tests/ipsec/support.hpp"
 
 namespace vpdnd::ipsec {
 namespace {
-
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(IPSEC_FIXTURES) + "/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-Ipv4 ip(const char* s) {
-  return *Ipv4::parse(s);
-}
 
 TEST(ParseListSas, MainModeSaFromCharon) {
   auto sas = parse_list_sas(fixture("list-sas-ike-only.txt"));

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "ppp/ppp.hpp"
 #include "vpdn/codec.hpp"
 
 namespace vpdnd::vpdn {
@@ -37,6 +38,20 @@ inline Bytes sample_value(const AvpInfo& info, std::uint8_t seed) {
       return {1, 0};
   }
   return {};
+}
+
+// What a LAC forwards for a CHAP user (RFC 2661 §4.4.5): every proxy AVP but the initial
+// Configure-Request, filled.
+inline ppp::ProxyData sample_chap_proxy() {
+  ppp::ProxyData p;
+  p.last_sent_confreq = {1, 4, 5, 0xd4, 5, 6, 1, 2, 3, 4};
+  p.last_received_confreq = {1, 4, 5, 0xd4, 3, 5, 0xc2, 0x23, 5};
+  p.auth_type = ppp::ProxyAuthType::chap;
+  p.auth_name = "user@example.com";
+  p.auth_challenge = Bytes(16, 1);
+  p.auth_id = 7;
+  p.auth_response = Bytes(16, 2);
+  return p;
 }
 
 }  // namespace vpdnd::vpdn

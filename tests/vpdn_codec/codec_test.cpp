@@ -532,15 +532,8 @@ TEST(L2tpCodecRoundTrip, EveryMessageTypeEveryAvp) {
 
 TEST(L2tpCodecRoundTrip, TypedHelpers) {
   SeededRandom rnd(5);
-  ppp::ProxyData proxy;
+  ppp::ProxyData proxy = sample_chap_proxy();
   proxy.initial_received_confreq = {0x01, 0x04, 0x05, 0xdc};
-  proxy.last_sent_confreq = {0x03, 0x05, 0xc2, 0x23, 0x05};
-  proxy.last_received_confreq = {0x05, 0x06, 0x11, 0x22, 0x33, 0x44};
-  proxy.auth_type = ppp::ProxyAuthType::chap;
-  proxy.auth_name = "user@example";
-  proxy.auth_challenge = Bytes(16, 0x5a);
-  proxy.auth_id = 0x2a;
-  proxy.auth_response = Bytes(16, 0xa5);
   ControlMessage iccn = ControlMessage::make(MessageType::iccn, 3, 4);
   iccn.add_u32(AvpType::tx_connect_speed, 100000000)
       .add_u32(AvpType::framing_type, kFramingSync)
