@@ -7,20 +7,18 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <filesystem>
 #include <map>
-#include <optional>
 #include <thread>
 
 #include "aaa/aaa.hpp"
 #include "common/engine.hpp"
 #include "common/timer.hpp"
+#include "tests/support/engine.hpp"
 #include "tests/support/freeradius.hpp"
 
 namespace vpdnd::aaa {
 namespace {
 
-namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 using test::FreeRadius;
@@ -32,31 +30,18 @@ int env_int(const char* name, int def) {
   return v && *v ? std::atoi(v) : def;
 }
 
-class StopBufferFreeRadius : public ::testing::Test {
+class StopBufferFreeRadius : public test::FreeRadiusFixture {
  protected:
   void SetUp() override {
-    if (!FreeRadius::installed())
-      GTEST_SKIP() << FreeRadius::kBinary << " missing (apt install freeradius)";
-    radius_server_.emplace(test::radius_scratch_dir("stopbuf"), kAuthPort, "");
-    dir_ = radius_server_->dir();
+    FreeRadiusFixture::SetUp();
+    if (!IsSkipped()) configure_server("stopbuf", kAuthPort, "");
   }
 
   void TearDown() override {
-    if (engine_.running()) {
-      engine_.call([&] {
-        aaa_.reset();
-        radius_.reset();
-        timers_.reset();
-      });
-      engine_.stop();
-    }
-    radius_server_.reset();
-    if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);
+    test::stop_engine(engine_, aaa_, radius_, timers_);
+    FreeRadiusFixture::TearDown();
   }
 
-  void start_server() {
-    ASSERT_TRUE(radius_server_->start()) << "freeradius not ready:\n" << radius_server_->log();
-  }
   void stop_server() { radius_server_->stop(); }
 
   template <class F>
@@ -100,8 +85,6 @@ class StopBufferFreeRadius : public ::testing::Test {
   std::unique_ptr<AsioTimerService> timers_;
   std::unique_ptr<RadiusClient> radius_;
   std::unique_ptr<Aaa> aaa_;
-  std::optional<FreeRadius> radius_server_;
-  fs::path dir_;
 };
 
 TEST_F(StopBufferFreeRadius, EveryStopArrivesOnceAfterTheServerWasDown) {
@@ -147,7 +130,7 @@ TEST_F(StopBufferFreeRadius, EveryStopArrivesOnceAfterTheServerWasDown) {
   // The detail file: one record per request, separated by blank lines.
   std::map<std::string, int> stops;
   int with_delay = 0, without_delay = 0;
-  const std::string detail = read_file(dir_ / "acct-detail");
+  const std::string detail = read_file(detail_file());
   std::size_t pos = 0;
   while (pos < detail.size()) {
     std::size_t end = detail.find("\n\n", pos);

@@ -12,7 +12,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <filesystem>
 #include <fstream>
 #include <future>
 #include <mutex>
@@ -24,14 +23,13 @@
 #include "common/log.hpp"
 #include "common/mschap.hpp"
 #include "common/timer.hpp"
+#include "tests/support/engine.hpp"
 
 namespace vpdnd::aaa {
 namespace {
 
-namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-using test::FreeRadius;
 using test::read_file;
 
 // A UDP socket that is bound but never read: requests to it time out.
@@ -62,7 +60,27 @@ class BlackHole {
   bool ok_ = false;
 };
 
-const char* kUsers = R"(papuser Cleartext-Password := "pappw"
+// The reply items of L2TP tunnel `tag` (RFC 2868) towards an LNS, as `files` lines.
+std::string l2tp_tunnel(int tag, const std::string& endpoint, const std::string& password,
+                        int preference, const std::string& assignment_id) {
+  const std::pair<const char*, std::string> items[] = {
+      {"Tunnel-Type", "L2TP"},
+      {"Tunnel-Medium-Type", "IPv4"},
+      {"Tunnel-Server-Endpoint", '"' + endpoint + '"'},
+      {"Tunnel-Password", '"' + password + '"'},
+      {"Tunnel-Preference", std::to_string(preference)},
+      {"Tunnel-Assignment-Id", '"' + assignment_id + '"'},
+      {"Tunnel-Client-Auth-Id", "\"LAC\""},
+  };
+  std::string lines;
+  for (const auto& [name, value] : items)
+    lines += (lines.empty() ? "\t" : ",\n\t") + std::string(name) + ":" + std::to_string(tag) +
+             " := " + value;
+  return lines;
+}
+
+const std::string kUsers =
+    R"(papuser Cleartext-Password := "pappw"
 	Reply-Message := "hello pap"
 
 chapuser@corp.com Cleartext-Password := "chappw"
@@ -77,27 +95,14 @@ fixedip Cleartext-Password := "fixedpw"
 	Idle-Timeout := 600
 
 vpdn@corp.com Cleartext-Password := "vpdnpw"
-	Tunnel-Type:1 := L2TP,
-	Tunnel-Medium-Type:1 := IPv4,
-	Tunnel-Server-Endpoint:1 := "10.0.0.3",
-	Tunnel-Password:1 := "secretone",
-	Tunnel-Preference:1 := 20,
-	Tunnel-Assignment-Id:1 := "lns-b",
-	Tunnel-Client-Auth-Id:1 := "LAC",
-	Tunnel-Type:2 := L2TP,
-	Tunnel-Medium-Type:2 := IPv4,
-	Tunnel-Server-Endpoint:2 := "10.0.0.2",
-	Tunnel-Password:2 := "a-much-longer-tunnel-secret-over-16",
-	Tunnel-Preference:2 := 10,
-	Tunnel-Assignment-Id:2 := "lns-a",
-	Tunnel-Client-Auth-Id:2 := "LAC"
-)";
+)" + l2tp_tunnel(1, "10.0.0.3", "secretone", 20, "lns-b") +
+    ",\n" + l2tp_tunnel(2, "10.0.0.2", "a-much-longer-tunnel-secret-over-16", 10, "lns-a") + "\n";
 
-class FreeRadiusTest : public ::testing::Test {
+class FreeRadiusTest : public test::FreeRadiusFixture {
  protected:
   void SetUp() override {
-    if (!FreeRadius::installed())
-      GTEST_SKIP() << FreeRadius::kBinary << " missing (apt install freeradius)";
+    FreeRadiusFixture::SetUp();
+    if (IsSkipped()) return;
     // The debug lines land in the test log, which helps when a server misbehaves.
     LogBus::instance().set_all(DebugModule::radius, true);
     LogBus::instance().set_all(DebugModule::aaa, true);
@@ -114,13 +119,12 @@ class FreeRadiusTest : public ::testing::Test {
   void start_server(int slot) {
     auth_port_ = static_cast<std::uint16_t>(22900 + 2 * slot);
     dead_port_ = static_cast<std::uint16_t>(22800 + 2 * slot);
-    radius_server_.emplace(test::radius_scratch_dir("slot" + std::to_string(slot)), auth_port_,
-                           kUsers);
-    dir_ = radius_server_->dir();
+    configure_server("slot" + std::to_string(slot), auth_port_, kUsers);
     dead1_ = std::make_unique<BlackHole>(dead_port_);
     dead2_ = std::make_unique<BlackHole>(dead_port_ + 1);
     ASSERT_TRUE(dead1_->ok() && dead2_->ok()) << "ports " << dead_port_ << " busy";
-    ASSERT_TRUE(radius_server_->start()) << "freeradius not ready:\n" << radius_server_->log();
+    FreeRadiusFixture::start_server();
+    if (HasFatalFailure()) return;
 
     engine_.start();
     engine_.call([&] {
@@ -130,15 +134,8 @@ class FreeRadiusTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (engine_.running()) {
-      engine_.call([&] {
-        aaa_.reset();
-        radius_.reset();
-      });
-      engine_.stop();
-    }
-    if (radius_server_) radius_server_->stop(2s);
-    if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);
+    test::stop_engine(engine_, aaa_, radius_);
+    FreeRadiusFixture::TearDown();
     LogBus::instance().clear_all();
     LogBus::instance().unsubscribe(sink_);
   }
@@ -213,7 +210,7 @@ class FreeRadiusTest : public ::testing::Test {
   std::string wait_detail(std::size_t records) {
     std::string text;
     for (int i = 0; i < 200; ++i) {
-      text = read_file(dir_ / "acct-detail");
+      text = read_file(detail_file());
       std::size_t n = 0;
       for (std::size_t pos = 0; (pos = text.find("Acct-Status-Type", pos)) != std::string::npos;
            ++pos)
@@ -236,9 +233,7 @@ class FreeRadiusTest : public ::testing::Test {
   }
   std::mutex lines_mutex_;
   std::string lines_;
-  std::optional<FreeRadius> radius_server_;
   LogBus::SinkId sink_ = 0;
-  fs::path dir_;
   std::uint16_t auth_port_ = 0;
   std::uint16_t dead_port_ = 0;
   std::unique_ptr<BlackHole> dead1_, dead2_;
