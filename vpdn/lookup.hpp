@@ -2,7 +2,7 @@
 // from the running config alone. Pure functions, no state, no I/O; called on the engine
 // thread with the current RunningConfig.
 //
-// Rules (shared/CLI-REFERENCE.md): a LAC group whose `start l2tp ... fullusername U` equals
+// Rules (docs/CLI.md, `l2tp-group`): a LAC group whose `start l2tp ... fullusername U` equals
 // the whole user name wins outright; otherwise groups with `dnis N` (the Called Number)
 // and `domain D` (the user name's domain, split by the configured prefix/suffix separator,
 // compared case-insensitively) are searched in `l2tp match-order`. Among several matching
@@ -28,10 +28,10 @@ struct LacGroupMatch {
 std::optional<LacGroupMatch> find_lac_group(const config::RunningConfig& config,
                                             std::string_view full_user_name, std::string_view dnis);
 
-// "LAC-side user check" (CLI-REFERENCE): with a fullusername group the LAC's local user is
-// the VPN user's full name (and its password is checked locally); with a domain (or DNIS)
-// group, either that full-name local user or a local user named after the domain itself
-// stands for the user, who is only recognised (the real credentials go to the LNS by proxy
+// The LAC-side user check (docs/ARCHITECTURE-NOTES.md, "LAC decisions"): with a fullusername group
+// the LAC's local user is the VPN user's full name (and its password is checked locally); with a
+// domain (or DNIS) group, either that full-name local user or a local user named after the domain
+// itself stands for the user, who is only recognised (the real credentials go to the LNS by proxy
 // authentication). Only active local users with `service-type ppp` count.
 enum class LacUserCheckKind : std::uint8_t {
   none,            // no local user stands for this user: the check fails

@@ -1,6 +1,6 @@
 // L2TP group view (`l2tp-group N`): the LAC side (`start l2tp`, V7 `lns-ip` + `user`), the
 // LNS side (`allow l2tp`), and the tunnel settings both share. A group is LAC or LNS,
-// never both (CLI-REFERENCE.md: `start l2tp` and `allow l2tp` are mutually exclusive).
+// never both: `start l2tp` and `allow l2tp` are mutually exclusive.
 #include "cli/lang/session.hpp"
 
 namespace vpdnd::cli::lang {

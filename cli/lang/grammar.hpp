@@ -1,5 +1,5 @@
 // DOC: the command grammar engine (internal to cli/lang). A view's commands are a tree of
-// keyword and argument nodes (data, STYLE.md §5) with a one-line help each; a node with an
+// keyword and argument nodes (data) with a one-line help each; a node with an
 // action completes a command (`<cr>`). The matcher gives unique-prefix abbreviation,
 // backtracking between a keyword and an argument at the same position (`domain de` is the
 // domain "de", not `domain default`), and the five Comware errors at the deepest token that

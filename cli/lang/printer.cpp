@@ -1,5 +1,5 @@
 // The running-config printer (`display current-configuration`, `save`): one printer per
-// node (STYLE.md §5), Comware V5 layout: blocks separated by `#`, global commands and
+// node, Comware V5 layout: blocks separated by `#`, global commands and
 // sub-commands indented one space, view commands at column 0, `return` at the end. Only
 // settings that differ from the model default are printed, in an order that loads back
 // (a secret before what needs it, a group's own settings before its role).

@@ -95,7 +95,7 @@ struct Grammar {
 };
 const Grammar& grammar();
 
-// Registration, one file per group of views (STYLE.md §5).
+// Registration, one file per group of views.
 void register_system(Grammar& g);
 void register_l2tp(Grammar& g);
 void register_interfaces(Grammar& g);

@@ -13,7 +13,7 @@
 namespace vpdnd::ppp {
 namespace {
 
-// Deterministic RNG for Magic-Numbers and challenges (STYLE §7: fixed seeds in tests).
+// Deterministic RNG for Magic-Numbers and challenges (fixed seeds: every run sees the same).
 std::function<void(std::span<std::uint8_t>)> seeded(std::uint32_t seed) {
   auto state = std::make_shared<std::uint32_t>(seed);
   return [state](std::span<std::uint8_t> out) {

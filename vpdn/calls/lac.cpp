@@ -18,7 +18,7 @@ using namespace calls_detail;
 
 namespace {
 
-// The LAC-side user check for a full-name local user (CLI-REFERENCE "LAC-side user check"):
+// The LAC-side user check for a full-name local user (docs/ARCHITECTURE-NOTES.md, "LAC decisions"):
 // the password the user gave must be the local user's.
 // MS-CHAP: `out` gets the v2 authenticator response and the MPPE keys.
 bool verify_locally(const ppp::AuthRequest& r, const std::string& secret, ppp::AuthResult& out) {
