@@ -20,6 +20,7 @@
 #include "ppp/pppoe.hpp"
 #include "tests/pppoe/dial_lab.hpp"
 #include "tests/support/netns.hpp"
+#include "tests/support/process.hpp"
 
 namespace vpdnd::ppp {
 namespace {
@@ -247,16 +248,12 @@ TEST_F(DialOverVeth, NoAccessConcentratorTimesOut) {
 
 TEST_F(DialOverVeth, PingThroughTheSessionWithTun) {
   start_ac(AuthMethod::chap_md5, true);
-  std::string cmd =
-      "ip netns exec " + user_ns_->name() + " " + dial_path() +
-      " --pppoe vdpuser --user alice --password pw --hold -1 --tun --route 10.99.0.0/24";
   std::string log = "/tmp/vdp-dial-" + std::to_string(::getpid()) + ".log";
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::execl("/bin/sh", "sh", "-c", ("exec " + cmd + " >" + log + " 2>&1").c_str(), nullptr);
-    ::_exit(127);
-  }
+  test::Child dial;
+  ASSERT_TRUE(dial.spawn(
+      {"ip", "netns", "exec", user_ns_->name(), dial_path(), "--pppoe", "vdpuser", "--user",
+       "alice", "--password", "pw", "--hold", "-1", "--tun", "--route", "10.99.0.0/24"},
+      {.log = log}));
   bool have_addr = false;
   for (int i = 0; i < 100 && !have_addr; ++i) {
     have_addr = user_ns_->output("ip -o -4 addr show dev vdial0 2>/dev/null").find("10.99.1.") !=
@@ -267,12 +264,11 @@ TEST_F(DialOverVeth, PingThroughTheSessionWithTun) {
   int ping = user_ns_->exec("ping -c 3 -i 0.2 -W 2 10.99.0.1 >/dev/null");
   EXPECT_EQ(ping, 0) << test::run_output("cat " + log);
   EXPECT_GE(ac_->echo_in.load(), 3);
-  ::kill(child, SIGINT);
-  int st = 0;
-  ::waitpid(child, &st, 0);
+  ::kill(dial.pid(), SIGINT);  // hang up
+  const int rc = dial.wait_exit(std::chrono::seconds(30));
   std::string out = test::run_output("cat " + log);
   ::unlink(log.c_str());
-  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << out;
+  EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(summary(out)["established"], "1") << out;
   for (int i = 0; i < 100 && ac_->closed.load() < 1; ++i) usleep(20000);
   EXPECT_EQ(ac_->closed_by_peer.load(), 1);

@@ -128,7 +128,9 @@ bool Child::spawn(const std::vector<std::string>& args, const Options& o) {
     pid_ = ::fork();
   }
   if (pid_ < 0) return false;
+  group_ = o.own_group;
   if (pid_ == 0) {
+    if (o.own_group) ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (!o.log.empty()) {
       int fd = ::open(o.log.c_str(), O_WRONLY | O_CREAT | (o.append ? O_APPEND : O_TRUNC), 0644);
@@ -142,7 +144,12 @@ bool Child::spawn(const std::vector<std::string>& args, const Options& o) {
     ::execvp(argv[0], argv.data());
     ::_exit(127);
   }
+  if (o.own_group) ::setpgid(pid_, pid_);  // whichever of the two runs first
   return true;
+}
+
+void Child::signal(int number) const {
+  if (pid_ > 0) ::kill(group_ ? -pid_ : pid_, number);
 }
 
 bool Child::exited() {
@@ -150,6 +157,7 @@ bool Child::exited() {
   int status = 0;
   if (::waitpid(pid_, &status, WNOHANG) == pid_) {
     status_ = status;
+    if (group_) ::kill(-pid_, SIGKILL);  // what it started goes with it
     pid_ = -1;
     return true;
   }
@@ -181,7 +189,7 @@ int Child::wait_exit(std::chrono::milliseconds timeout, std::chrono::millisecond
 
 int Child::terminate(std::chrono::milliseconds timeout, std::chrono::milliseconds* took) {
   if (pid_ <= 0) return -1;
-  ::kill(pid_, SIGTERM);
+  signal(SIGTERM);
   return wait_exit(timeout, took);
 }
 
@@ -190,20 +198,21 @@ int Child::signal_until_exit(int number, std::chrono::milliseconds interval,
   auto end = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < end) {
     if (exited()) return exit_code();
-    ::kill(pid_, number);
+    signal(number);
     std::this_thread::sleep_for(interval);
   }
   return -1;
 }
 
-void Child::stop(std::chrono::milliseconds grace) {
+void Child::stop(std::chrono::milliseconds grace, int number) {
   if (pid_ <= 0) return;
-  if (terminate(grace) < 0) kill_hard();
+  signal(number);
+  if (wait_exit(grace) < 0) kill_hard();
 }
 
 void Child::kill_hard() {
   if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
+    signal(SIGKILL);
     ::waitpid(pid_, &status_, 0);
     pid_ = -1;
   }

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -54,6 +55,9 @@ class Child {
     // On a new pseudo-terminal (its master: master()) instead of /dev/null as stdin.
     bool pty = false;
     unsigned short rows = 24, columns = 120;  // rows 0: no window size set
+    // A process group of its own: every signal, and the final SIGKILL, reach the children
+    // it starts too (xl2tpd's pppd).
+    bool own_group = false;
   };
 
   Child() = default;
@@ -80,8 +84,9 @@ class Child {
   // Sends `number` every `interval` until it exits: its exit code, -1 on timeout.
   int signal_until_exit(int number, std::chrono::milliseconds interval,
                         std::chrono::milliseconds timeout);
-  // SIGTERM, and SIGKILL when it is still there after `grace`.
-  void stop(std::chrono::milliseconds grace);
+  // `number` (tshark writes its capture out on SIGINT), and SIGKILL when it is still there
+  // after `grace`.
+  void stop(std::chrono::milliseconds grace, int number = SIGTERM);
   void kill_hard();  // SIGKILL and reap; closes the pty
 
   // The log file's text, how often `text` occurs in it, and a wait for one more occurrence
@@ -93,7 +98,10 @@ class Child {
                 std::size_t seen_before = 0);
 
  private:
+  void signal(int number) const;  // to the child, or to its group
+
   pid_t pid_ = -1;
+  bool group_ = false;
   int master_ = -1;
   int status_ = 0;
   std::filesystem::path log_;

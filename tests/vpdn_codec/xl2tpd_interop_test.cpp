@@ -11,7 +11,6 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/support/process.hpp"
 #include "vpdn/codec.hpp"
 
 namespace vpdnd::vpdn {
@@ -43,32 +43,15 @@ class Xl2tpd {
     std::ofstream(dir / "ppp.opts") << "noauth\n";
     const std::string conf = (dir / "xl2tpd.conf").string(), pid = (dir / "xl2tpd.pid").string(),
                       ctl = (dir / "l2tp-control").string(), log = (dir / "xl2tpd.log").string();
-    pid_ = fork();
-    if (pid_ == 0) {
-      setpgid(0, 0);  // own group: pppd children die with it
-      FILE* out = freopen(log.c_str(), "w", stdout);
-      FILE* err = freopen(log.c_str(), "a", stderr);
-      (void)out;
-      (void)err;
-      execlp("xl2tpd", "xl2tpd", "-D", "-c", conf.c_str(), "-p", pid.c_str(), "-C", ctl.c_str(),
-             static_cast<char*>(nullptr));
-      _exit(127);
-    }
+    // Its own process group: pppd children die with it.
+    xl2tpd_.spawn({"xl2tpd", "-D", "-c", conf, "-p", pid, "-C", ctl},
+                  {.log = log, .own_group = true});
   }
-  ~Xl2tpd() {
-    if (pid_ <= 0) return;
-    kill(-pid_, SIGTERM);
-    for (int i = 0; i < 50; ++i) {
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-      usleep(20000);
-    }
-    kill(-pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
-  bool started() const { return pid_ > 0; }
+  ~Xl2tpd() { xl2tpd_.stop(std::chrono::seconds(1)); }
+  bool started() const { return xl2tpd_.pid() > 0; }
 
  private:
-  pid_t pid_ = -1;
+  vpdnd::test::Child xl2tpd_;
 };
 
 class Lac {

@@ -8,9 +8,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -23,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/process.hpp"
 #include "vpdn/engine.hpp"
 
 namespace vpdnd::vpdn {
@@ -39,63 +38,8 @@ std::string find_tool(const std::string& name) {
   return "";
 }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// A child process in its own process group, killed (with its children) on destruction.
-class Child {
- public:
-  Child() = default;
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  ~Child() { stop(SIGTERM); }
-  bool start(const std::vector<std::string>& argv, const fs::path& log) {
-    const pid_t parent = ::getpid();
-    pid_ = ::fork();
-    if (pid_ < 0) return false;
-    if (pid_ == 0) {
-      ::setpgid(0, 0);
-      // If the test process dies (crash, sanitizer abort, timeout kill) the daemon goes too.
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      std::vector<char*> args;
-      for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-    ::setpgid(pid_, pid_);
-    return true;
-  }
-  void stop(int sig) {
-    if (pid_ <= 0) return;
-    ::kill(-pid_, sig);
-    for (int i = 0; i < 100; ++i) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        ::kill(-pid_, SIGKILL);  // leftovers in the group (pppd)
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    ::kill(-pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-  bool running() const { return pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0; }
-
- private:
-  pid_t pid_ = -1;
-};
+using test::Child;
+using test::read_file;
 
 struct Recorder : SessionHandler {
   std::vector<IncomingSession> incoming;
@@ -132,8 +76,8 @@ class Xl2tpd : public ::testing::TestWithParam<int> {
     tshark_ = find_tool("tshark");
   }
   void TearDown() override {
-    xl2tpd_child_.stop(SIGTERM);
-    capture_.stop(SIGINT);
+    xl2tpd_child_.stop(2s);
+    capture_.stop(2s, SIGINT);
   }
 
   void start_engine(std::uint16_t port, bool lns_role, bool auth, const std::string& peer_name,
@@ -167,9 +111,9 @@ class Xl2tpd : public ::testing::TestWithParam<int> {
   void start_capture(std::uint16_t a, std::uint16_t b) {
     if (tshark_.empty()) return;
     pcap_ = dir_ / "capture.pcapng";
-    capture_.start({tshark_, "-i", "lo", "-w", pcap_.string(), "-f",
+    capture_.spawn({tshark_, "-i", "lo", "-w", pcap_.string(), "-f",
                     "udp port " + std::to_string(a) + " or udp port " + std::to_string(b)},
-                   dir_ / "tshark.log");
+                   {.log = dir_ / "tshark.log", .own_group = true});
     for (int i = 0; i < 250; ++i) {
       if (read_file(dir_ / "tshark.log").find("Capturing on") != std::string::npos) {
         // tshark says so slightly before dumpcap's filter is live.
@@ -178,16 +122,16 @@ class Xl2tpd : public ::testing::TestWithParam<int> {
       }
       std::this_thread::sleep_for(20ms);
     }
-    capture_.stop(SIGKILL);
+    capture_.kill_hard();
     pcap_.clear();  // capture unavailable: the wire check is skipped, not failed
   }
 
   void start_xl2tpd(const std::string& conf) {
     std::ofstream(dir_ / "xl2tpd.conf") << conf;
-    ASSERT_TRUE(xl2tpd_child_.start(
+    ASSERT_TRUE(xl2tpd_child_.spawn(
         {xl2tpd_, "-D", "-c", (dir_ / "xl2tpd.conf").string(), "-p", (dir_ / "xl2tpd.pid").string(),
          "-C", (dir_ / "l2tp-control").string()},
-        dir_ / "xl2tpd.log"));
+        {.log = dir_ / "xl2tpd.log", .own_group = true}));
   }
 
   template <class Pred>
@@ -225,7 +169,7 @@ class Xl2tpd : public ::testing::TestWithParam<int> {
       std::cout << "[ SKIPPED  ] wire check: tshark not available\n";
       return;
     }
-    capture_.stop(SIGINT);
+    capture_.stop(2s, SIGINT);
     const std::string decode = " -d udp.port==" + std::to_string(our_port_) +
                                ",l2tp -d udp.port==" + std::to_string(xl2tpd_port) + ",l2tp";
     int status = 0;
@@ -316,7 +260,7 @@ TEST_P(Xl2tpd, Xl2tpdLacDialsOurLns) {
     EXPECT_GE(st.messages_in["StopCCN"] + st.messages_in["STOPCCN"], 1u);
   }
   EXPECT_TRUE(st.drops.empty()) << st.drops.begin()->first;
-  xl2tpd_child_.stop(SIGTERM);
+  xl2tpd_child_.stop(2s);
   run_until([] { return false; }, 300ms);
   check_wire(theirs);
 }
@@ -381,7 +325,7 @@ TEST_P(Xl2tpd, OurLacDialsXl2tpdLns) {
     EXPECT_EQ(engine_->statistics().retransmits, 0u) << "StopCCN not acknowledged\n"
                                                      << xl2tpd_log();
   }
-  xl2tpd_child_.stop(SIGTERM);
+  xl2tpd_child_.stop(2s);
   run_until([] { return false; }, 300ms);
   check_wire(theirs, hidden);
 }
