@@ -20,6 +20,7 @@
 #include "aaa/radius/codec.hpp"
 #include "common/engine.hpp"
 #include "common/log.hpp"
+#include "tests/support/engine.hpp"
 
 namespace vpdnd::aaa {
 namespace {
@@ -112,10 +113,7 @@ class ClientTest : public ::testing::Test {
     target_.scheme.retry = 1;
     target_.nas_identifier = "VPDN";
   }
-  void TearDown() override {
-    engine_.call([&] { client_.reset(); });
-    engine_.stop();
-  }
+  void TearDown() override { test::stop_engine(engine_, client_); }
 
   std::future<RadiusAccessReply> access(std::string user = "alice") {
     auto promise = std::make_shared<std::promise<RadiusAccessReply>>();
