@@ -7,9 +7,6 @@
 namespace vpdnd::cli::test {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
-
 TEST_F(ShellTest, ChapClientCredentialsSetPrintedInCipherAndUndone) {
   auto s = system_session();
   ASSERT_TRUE(s->execute("interface virtual-template 1").ok);

@@ -7,8 +7,6 @@
 namespace vpdnd::cli::test {
 namespace {
 
-using ::testing::HasSubstr;
-
 struct UndoCase {
   std::vector<std::string> setup;  // run first (from system view); the baseline after it
   std::string command;
@@ -19,16 +17,26 @@ void PrintTo(const UndoCase& c, std::ostream* os) {
   *os << "'" << c.command << "'";
 }
 
-// A case that starts in system view once its `setup` lines ran.
+// A case that starts in system view once its `setup` lines ran: `s` is that session and
+// `baseline` the model after the setup.
 template <class Case>
 class SetupTest : public ShellTest, public ::testing::WithParamInterface<Case> {
  protected:
-  void run_setup(CommandSession& s) {
-    for (auto& l : this->GetParam().setup) {
-      auto r = s.execute(l);
-      ASSERT_TRUE(r.ok) << l << "\n" << r.output;
-    }
+  void SetUp() override {
+    ShellTest::SetUp();
+    std::vector<std::string> lines{"system-view"};
+    lines.insert(lines.end(), this->GetParam().setup.begin(), this->GetParam().setup.end());
+    s = session_in(lines);
+    ASSERT_FALSE(HasFailure()) << "the case's setup failed";
+    baseline = running();
   }
+  void TearDown() override {
+    s.reset();
+    ShellTest::TearDown();
+  }
+
+  std::unique_ptr<CommandSession> s;
+  config::RunningConfig baseline;
 };
 
 // Runs setup, takes the model, runs command (model must change), runs undo (model must be
@@ -37,9 +45,6 @@ class UndoTest : public SetupTest<UndoCase> {};
 
 TEST_P(UndoTest, CommandChangesAndUndoRestoresDefault) {
   const auto& c = GetParam();
-  auto s = system_session();
-  ASSERT_NO_FATAL_FAILURE(run_setup(*s));
-  auto baseline = running();
   auto r = s->execute(c.command);
   ASSERT_TRUE(r.ok) << c.command << "\n" << r.output;
   EXPECT_FALSE(running() == baseline) << c.command << " changed nothing";
@@ -183,9 +188,6 @@ class RejectTest : public SetupTest<RejectCase> {};
 
 TEST_P(RejectTest, RejectedAndModelUnchanged) {
   const auto& c = GetParam();
-  auto s = system_session();
-  ASSERT_NO_FATAL_FAILURE(run_setup(*s));
-  auto baseline = running();
   auto r = s->execute(c.command);
   EXPECT_FALSE(r.ok) << c.command;
   EXPECT_THAT(r.output, HasSubstr(c.error)) << c.command;
@@ -196,104 +198,102 @@ const char* kWrong = "% Wrong parameter";
 const char* kUnrec = "% Unrecognized command";
 const char* kIncomplete = "% Incomplete command";
 
-INSTANTIATE_TEST_SUITE_P(
-    All, RejectTest,
-    ::testing::Values(
-        RejectCase{{}, "sysname " + std::string(31, 'x'), kWrong},
-        RejectCase{{}, "sysname a/b", kWrong}, RejectCase{{}, "l2tp-group 0", kWrong},
-        RejectCase{{}, "l2tp-group 65536", kWrong}, RejectCase{{}, "l2tp-group -1", kWrong},
-        RejectCase{{}, "l2tp-group 1 mode both", kUnrec},
-        RejectCase{{"l2tp-group 1 mode lac", "quit"}, "l2tp-group 1 mode lns", "another mode"},
-        RejectCase{{"l2tp-group 1", "allow l2tp virtual-template 1", "quit"},
-                   "l2tp-group 1 mode lac",
-                   "other role"},
-        RejectCase{{}, "l2tp domain suffix-separator ab", kWrong},
-        RejectCase{{}, "l2tp domain suffix-separator a", kWrong},
-        RejectCase{{}, "l2tp match-order random", kUnrec},
-        RejectCase{{}, "l2tp listen-port 0", kWrong},
-        RejectCase{{}, "l2tp listen-port 65536", kWrong},
-        RejectCase{{}, "l2tp session-limit 0", kWrong},
-        RejectCase{{}, "interface virtual-template 1024", kWrong},
-        RejectCase{{}, "interface Virtual-Template1024", kWrong},
-        RejectCase{{}, "interface averyveryverylongname", kWrong},
-        RejectCase{{}, "ip pool 1 10.0.0.9 10.0.0.1", "must not be lower"},
-        RejectCase{{}, "ip pool 1 10.0.0.1 10.0.0.256", kWrong},
-        RejectCase{{"ip pool 1 10.0.0.1 10.0.0.9"}, "ip pool 2 10.0.0.5 10.0.0.20", "overlaps"},
-        RejectCase{{"domain d", "ip pool 3 10.5.0.1", "quit"},
-                   "ip pool 3 10.6.0.1",
-                   "belongs to domain d"},
-        RejectCase{{}, "undo ip pool nope", "does not exist"}, RejectCase{{}, "domain a@b", kWrong},
-        RejectCase{{}, "domain " + std::string(25, 'd'), kWrong},
-        RejectCase{{}, "domain default enable nope", "does not exist"},
-        RejectCase{{}, "undo domain system", "cannot be removed"},
-        RejectCase{
-            {"domain d", "quit", "domain default enable d"}, "undo domain d", "default domain"},
-        RejectCase{{}, "local-user " + std::string(81, 'u'), kWrong},
-        RejectCase{{}, "local-user a|b", kWrong},
-        RejectCase{{}, "radius scheme " + std::string(33, 'r'), kWrong},
-        RejectCase{{}, "user-interface vty 4 0", "must not be lower"},
-        RejectCase{{}, "user-interface vty 64", kWrong},
-        // L2TP group
-        RejectCase{{"l2tp-group 1", "allow l2tp virtual-template 1"},
-                   "start l2tp ip 10.0.0.2 domain x",
-                   "mutually exclusive"},
-        RejectCase{{"l2tp-group 1", "start l2tp ip 10.0.0.2 domain x"},
-                   "allow l2tp virtual-template 1",
-                   "mutually exclusive"},
-        RejectCase{{"l2tp-group 1 mode lns"}, "lns-ip 10.0.0.2", "mutually exclusive"},
-        RejectCase{
-            {"l2tp-group 1 mode lac"}, "allow l2tp virtual-template 1", "mutually exclusive"},
-        RejectCase{{"l2tp-group 1"}, "start l2tp ip 10.0.0.2", kIncomplete},
-        RejectCase{{"l2tp-group 1"}, "start l2tp ip 10.0.0.2 ip 10.0.0.2 domain x", "twice"},
-        RejectCase{
-            {"l2tp-group 1"},
-            "start l2tp ip 1.1.1.1 ip 1.1.1.2 ip 1.1.1.3 ip 1.1.1.4 ip 1.1.1.5 ip 1.1.1.6 domain x",
-            kUnrec},
-        RejectCase{{"l2tp-group 1"},
-                   "lns-ip 1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 1.1.1.6",
-                   "% Too many parameters"},
-        RejectCase{{"l2tp-group 1"}, "start l2tp ip 10.0.0.2 dnis 12ab", kWrong},
-        RejectCase{{"l2tp-group 2"}, "allow l2tp virtual-template 1", "Only L2TP group 1"},
-        RejectCase{
-            {"l2tp-group 2", "allow l2tp virtual-template 1 remote LAC", "quit", "l2tp-group 3"},
-            "allow l2tp virtual-template 1 remote LAC",
-            "already accepts"},
-        RejectCase{{"l2tp-group 1"}, "allow l2tp virtual-template 1024", kWrong},
-        RejectCase{{"l2tp-group 1"}, "tunnel avp-hidden", "password first"},
-        RejectCase{{"l2tp-group 1", "tunnel password simple x", "tunnel avp-hidden"},
-                   "undo tunnel password",
-                   "avp-hidden"},
-        RejectCase{{"l2tp-group 1"}, "tunnel timer hello 59", kWrong},
-        RejectCase{{"l2tp-group 1"}, "tunnel timer hello 1001", kWrong},
-        RejectCase{{"l2tp-group 1"}, "tunnel timer idle 3601", kWrong},
-        RejectCase{{"l2tp-group 1"}, "tunnel password simple " + std::string(17, 'p'), kWrong},
-        RejectCase{{"l2tp-group 1"}, "tunnel password cipher notacipher", kWrong},
-        RejectCase{{"l2tp-group 1"}, "tunnel name " + std::string(31, 'n'), kWrong},
-        // virtual template
-        RejectCase{kTemplate, "ip address 10.0.0.1 255.0.255.0", "not contiguous"},
-        RejectCase{kTemplate, "ip address 10.0.0.1 33", kWrong},
-        RejectCase{kTemplate, "mtu 127", kWrong}, RejectCase{kTemplate, "mtu 1501", kWrong},
-        RejectCase{kTemplate, "ppp authentication-mode chap chap", kUnrec},
-        RejectCase{kTemplate, "ppp authentication-mode ms-chap-v2 pap ms-chap-v2", kUnrec},
-        RejectCase{kTemplate, "ppp authentication-mode ms-chap-v2 ms-chap-v2", kUnrec},
-        RejectCase{kTemplate, "ppp timer hold 32768", kWrong},
-        // domain / user / radius / vty
-        RejectCase{kDomain, "authentication ppp radius-scheme", kIncomplete},
-        RejectCase{kDomain, "state sleepy", kUnrec},
-        RejectCase{kUser, "password simple " + std::string(64, 'p'), kWrong},
-        RejectCase{kUser, "service-type ppp ppp", kUnrec},
-        RejectCase{kRadius, "primary authentication 127.0.0.1 0", kWrong},
-        RejectCase{kRadius, "timer response-timeout 11", kWrong},
-        RejectCase{kRadius, "retry 0", kWrong},
-        RejectCase{kRadius, "retry stop-accounting 9", kWrong},
-        RejectCase{kRadius, "retry stop-accounting 65536", kWrong},
-        RejectCase{kRadius, "key authentication simple " + std::string(65, 'k'), kWrong},
-        RejectCase{kVty, "authentication-mode password", "password first"},
-        RejectCase{kVty, "idle-timeout 1 60", kWrong},
-        RejectCase{kVty, "screen-length 513", kWrong},
-        // wrong view
-        RejectCase{kDomain, "mandatory-chap", kUnrec},
-        RejectCase{kGroup, "ppp timer hold 5", kUnrec}, RejectCase{{}, "tunnel name x", kUnrec}));
+std::vector<RejectCase> reject_cases() {
+  std::vector<RejectCase> all;
+  auto in = [&](const std::vector<std::string>& setup,
+                std::initializer_list<std::pair<std::string, const char*>> cases) {
+    for (auto& [command, error] : cases) all.push_back({setup, command, error});
+  };
+  in({}, {{"sysname " + std::string(31, 'x'), kWrong},
+          {"sysname a/b", kWrong},
+          {"l2tp-group 0", kWrong},
+          {"l2tp-group 65536", kWrong},
+          {"l2tp-group -1", kWrong},
+          {"l2tp-group 1 mode both", kUnrec}});
+  in({"l2tp-group 1 mode lac", "quit"}, {{"l2tp-group 1 mode lns", "another mode"}});
+  in({"l2tp-group 1", "allow l2tp virtual-template 1", "quit"},
+     {{"l2tp-group 1 mode lac", "other role"}});
+  in({}, {{"l2tp domain suffix-separator ab", kWrong},
+          {"l2tp domain suffix-separator a", kWrong},
+          {"l2tp match-order random", kUnrec},
+          {"l2tp listen-port 0", kWrong},
+          {"l2tp listen-port 65536", kWrong},
+          {"l2tp session-limit 0", kWrong},
+          {"interface virtual-template 1024", kWrong},
+          {"interface Virtual-Template1024", kWrong},
+          {"interface averyveryverylongname", kWrong},
+          {"ip pool 1 10.0.0.9 10.0.0.1", "must not be lower"},
+          {"ip pool 1 10.0.0.1 10.0.0.256", kWrong}});
+  in({"ip pool 1 10.0.0.1 10.0.0.9"}, {{"ip pool 2 10.0.0.5 10.0.0.20", "overlaps"}});
+  in({"domain d", "ip pool 3 10.5.0.1", "quit"}, {{"ip pool 3 10.6.0.1", "belongs to domain d"}});
+  in({}, {{"undo ip pool nope", "does not exist"},
+          {"domain a@b", kWrong},
+          {"domain " + std::string(25, 'd'), kWrong},
+          {"domain default enable nope", "does not exist"},
+          {"undo domain system", "cannot be removed"}});
+  in({"domain d", "quit", "domain default enable d"}, {{"undo domain d", "default domain"}});
+  in({}, {{"local-user " + std::string(81, 'u'), kWrong},
+          {"local-user a|b", kWrong},
+          {"radius scheme " + std::string(33, 'r'), kWrong},
+          {"user-interface vty 4 0", "must not be lower"},
+          {"user-interface vty 64", kWrong}});
+  // L2TP group
+  in({"l2tp-group 1", "allow l2tp virtual-template 1"},
+     {{"start l2tp ip 10.0.0.2 domain x", "mutually exclusive"}});
+  in({"l2tp-group 1", "start l2tp ip 10.0.0.2 domain x"},
+     {{"allow l2tp virtual-template 1", "mutually exclusive"}});
+  in({"l2tp-group 1 mode lns"}, {{"lns-ip 10.0.0.2", "mutually exclusive"}});
+  in({"l2tp-group 1 mode lac"}, {{"allow l2tp virtual-template 1", "mutually exclusive"}});
+  in(kGroup,
+     {{"start l2tp ip 10.0.0.2", kIncomplete},
+      {"start l2tp ip 10.0.0.2 ip 10.0.0.2 domain x", "twice"},
+      {"start l2tp ip 1.1.1.1 ip 1.1.1.2 ip 1.1.1.3 ip 1.1.1.4 ip 1.1.1.5 ip 1.1.1.6 domain x",
+       kUnrec},
+      {"lns-ip 1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 1.1.1.6", "% Too many parameters"},
+      {"start l2tp ip 10.0.0.2 dnis 12ab", kWrong}});
+  in({"l2tp-group 2"}, {{"allow l2tp virtual-template 1", "Only L2TP group 1"}});
+  in({"l2tp-group 2", "allow l2tp virtual-template 1 remote LAC", "quit", "l2tp-group 3"},
+     {{"allow l2tp virtual-template 1 remote LAC", "already accepts"}});
+  in(kGroup,
+     {{"allow l2tp virtual-template 1024", kWrong}, {"tunnel avp-hidden", "password first"}});
+  in({"l2tp-group 1", "tunnel password simple x", "tunnel avp-hidden"},
+     {{"undo tunnel password", "avp-hidden"}});
+  in(kGroup, {{"tunnel timer hello 59", kWrong},
+              {"tunnel timer hello 1001", kWrong},
+              {"tunnel timer idle 3601", kWrong},
+              {"tunnel password simple " + std::string(17, 'p'), kWrong},
+              {"tunnel password cipher notacipher", kWrong},
+              {"tunnel name " + std::string(31, 'n'), kWrong}});
+  // virtual template
+  in(kTemplate, {{"ip address 10.0.0.1 255.0.255.0", "not contiguous"},
+                 {"ip address 10.0.0.1 33", kWrong},
+                 {"mtu 127", kWrong},
+                 {"mtu 1501", kWrong},
+                 {"ppp authentication-mode chap chap", kUnrec},
+                 {"ppp authentication-mode ms-chap-v2 pap ms-chap-v2", kUnrec},
+                 {"ppp authentication-mode ms-chap-v2 ms-chap-v2", kUnrec},
+                 {"ppp timer hold 32768", kWrong}});
+  // domain / user / radius / vty
+  in(kDomain, {{"authentication ppp radius-scheme", kIncomplete}, {"state sleepy", kUnrec}});
+  in(kUser,
+     {{"password simple " + std::string(64, 'p'), kWrong}, {"service-type ppp ppp", kUnrec}});
+  in(kRadius, {{"primary authentication 127.0.0.1 0", kWrong},
+               {"timer response-timeout 11", kWrong},
+               {"retry 0", kWrong},
+               {"retry stop-accounting 9", kWrong},
+               {"retry stop-accounting 65536", kWrong},
+               {"key authentication simple " + std::string(65, 'k'), kWrong}});
+  in(kVty, {{"authentication-mode password", "password first"},
+            {"idle-timeout 1 60", kWrong},
+            {"screen-length 513", kWrong}});
+  // wrong view
+  in(kDomain, {{"mandatory-chap", kUnrec}});
+  in(kGroup, {{"ppp timer hold 5", kUnrec}});
+  in({}, {{"tunnel name x", kUnrec}});
+  return all;
+}
+
+INSTANTIATE_TEST_SUITE_P(All, RejectTest, ::testing::ValuesIn(reject_cases()));
 
 TEST_F(ShellTest, TunnelIdleTimerHasHelpAndCompletion) {
   auto s = system_session();

@@ -12,9 +12,7 @@ namespace vpdnd::cli::test {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::Not;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
@@ -111,14 +109,12 @@ TEST_F(ShellTest, ResetPppoeServerTakesAComwareInterfaceName) {
 }
 
 TEST_F(ShellTest, AnUnmappedComwareInterfaceInAFileIsOneWarning) {
-  std::string path = (dir / "unmapped.cfg").string();
-  {
-    std::ofstream out(path);
-    out << "interface virtual-template 1\n#\ninterface GigabitEthernet0/0\n"
-           " pppoe-server bind virtual-template 1\n#\ninterface GigabitEthernet0/1\n"
-           " pppoe-server bind virtual-template 1\n#\n"
-           " linux-interface GigabitEthernet0/1 eth1\n";
-  }
+  std::string path =
+      write_file("unmapped.cfg",
+                 "interface virtual-template 1\n#\ninterface GigabitEthernet0/0\n"
+                 " pppoe-server bind virtual-template 1\n#\ninterface GigabitEthernet0/1\n"
+                 " pppoe-server bind virtual-template 1\n#\n"
+                 " linux-interface GigabitEthernet0/1 eth1\n");
   auto report = load_config_file(context, path);
   EXPECT_THAT(report.errors, IsEmpty());
   EXPECT_THAT(report.warnings,
@@ -129,39 +125,36 @@ TEST_F(ShellTest, AnUnmappedComwareInterfaceInAFileIsOneWarning) {
 }
 
 TEST_F(ShellTest, KnownComwareLinesAreKeptWithAWarningUnknownOnesAreErrors) {
-  std::string path = (dir / "mixed.cfg").string();
-  {
-    std::ofstream out(path);
-    out << "#\n"
-           " sysname LAC\n"
-           " undo copyright-info enable\n"
-           " stp enable\n"
-           "#\n"
-           "vlan 1\n"
-           " description users\n"
-           "#\n"
-           " header motd %\n"
-           "Welcome\n"
-           "# not a separator inside a banner\n"
-           "%\n"
-           "#\n"
-           "interface GigabitEthernet0/1\n"
-           " port link-mode route\n"
-           " ip address 10.0.0.1 255.255.255.0\n"
-           " undo ip redirects\n"
-           " frobnicate now\n"
-           "#\n"
-           "domain system\n"
-           " idle-cut disable\n"
-           " authentication ppp radius-sheme r\n"
-           "#\n"
-           "user-interface con 0\n"
-           "user-interface vty 0 4\n"
-           " authentication-mode scheme\n"
-           "#\n"
-           " frobnicate everything\n"
-           "return\n";
-  }
+  std::string path = write_file("mixed.cfg",
+                                "#\n"
+                                " sysname LAC\n"
+                                " undo copyright-info enable\n"
+                                " stp enable\n"
+                                "#\n"
+                                "vlan 1\n"
+                                " description users\n"
+                                "#\n"
+                                " header motd %\n"
+                                "Welcome\n"
+                                "# not a separator inside a banner\n"
+                                "%\n"
+                                "#\n"
+                                "interface GigabitEthernet0/1\n"
+                                " port link-mode route\n"
+                                " ip address 10.0.0.1 255.255.255.0\n"
+                                " undo ip redirects\n"
+                                " frobnicate now\n"
+                                "#\n"
+                                "domain system\n"
+                                " idle-cut disable\n"
+                                " authentication ppp radius-sheme r\n"
+                                "#\n"
+                                "user-interface con 0\n"
+                                "user-interface vty 0 4\n"
+                                " authentication-mode scheme\n"
+                                "#\n"
+                                " frobnicate everything\n"
+                                "return\n");
   auto report = load_config_file(context, path);
   ASSERT_EQ(report.errors.size(), 3u) << ::testing::PrintToString(report.errors);
   EXPECT_THAT(report.errors[0], HasSubstr("mixed.cfg:18: % Unrecognized command"));

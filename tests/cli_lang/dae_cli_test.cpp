@@ -16,15 +16,13 @@ class DaeCliTest : public ShellTest {
 };
 
 TEST_F(DaeCliTest, ViewClientsAndPort) {
-  auto s = system_session();
-  ASSERT_TRUE(s->execute("radius dynamic-author server").ok);
+  auto s = session_in({"system-view", "radius dynamic-author server",
+                       "client ip 192.0.2.10 key simple s3cr3t-one",
+                       "client ip 192.0.2.11 key simple two", "port 3790"});
   EXPECT_EQ(s->prompt(), "[VPDN-radius-da-server]");
-  EXPECT_TRUE(s->execute("client ip 192.0.2.10 key simple s3cr3t-one").ok);
-  EXPECT_TRUE(s->execute("client ip 192.0.2.11 key simple two").ok);
-  EXPECT_TRUE(s->execute("port 3790").ok);
-  EXPECT_FALSE(s->execute("port 0").ok);
-  EXPECT_FALSE(s->execute("client ip 192.0.2.12").ok);  // a client needs its key
-  EXPECT_FALSE(s->execute("undo client ip 192.0.2.99").ok);
+  // A port out of range, a client without its key, the removal of a client never configured.
+  for (const char* line : {"port 0", "client ip 192.0.2.12", "undo client ip 192.0.2.99"})
+    EXPECT_FALSE(s->execute(line).ok) << line;
   auto c = running().dynamic_author;
   EXPECT_TRUE(c.enabled);
   EXPECT_EQ(c.port, 3790);

@@ -7,8 +7,6 @@
 namespace vpdnd::cli::test {
 namespace {
 
-using ::testing::HasSubstr;
-
 const char* kConfig = R"(sysname LNS
 l2tp enable
 ip pool 1 192.168.0.10 192.168.0.200

@@ -17,7 +17,24 @@
 
 namespace vpdnd::cli::test {
 
+// The matchers nearly every display and configuration test checks output with.
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Matches text holding every one of parts; a failure names the parts it lacks.
+inline ::testing::Matcher<const std::string&> HasSubstrs(const std::vector<std::string>& parts) {
+  std::vector<::testing::Matcher<const std::string&>> each;
+  for (const auto& part : parts) each.push_back(HasSubstr(part));
+  return ::testing::AllOfArray(each);
+}
+
 class FakeOperations : public Operations {
+  // What a cut or a reset takes away, as the engine would: every entry the filter matches.
+  template <typename Entry, typename Filter>
+  static std::size_t erase_matching(std::vector<Entry>& entries, const Filter& filter) {
+    return std::erase_if(entries, [&](const Entry& e) { return filter.matches(e); });
+  }
+
  public:
   std::vector<vpdn::TunnelStatus> tunnels;
   std::vector<vpdn::SessionStatus> sessions;
@@ -56,20 +73,19 @@ class FakeOperations : public Operations {
   std::vector<ConnectionFilter> cuts;
   std::size_t cut_connections(const ConnectionFilter& f) override {
     cuts.push_back(f);
-    std::size_t n = 0;
-    std::erase_if(users, [&](const aaa::OnlineUser& u) { return f.matches(u) && ++n; });
-    return n;
+    return erase_matching(users, f);
   }
   std::vector<PppoeSessionFilter> pppoe_resets;
   std::size_t reset_pppoe_sessions(const PppoeSessionFilter& f) override {
     pppoe_resets.push_back(f);
-    std::size_t n = 0;
-    std::erase_if(pppoe, [&](const ppp::PppoeSessionStatus& s) { return f.matches(s) && ++n; });
-    return n;
+    return erase_matching(pppoe, f);
   }
 };
 
-class ShellTest : public ::testing::Test {
+// Ops: the Operations the commands read and act on; a test that needs more than
+// FakeOperations offers derives from it.
+template <class Ops = FakeOperations>
+class ShellTestOf : public ::testing::Test {
  protected:
   void SetUp() override {
     engine.start();
@@ -88,23 +104,45 @@ class ShellTest : public ::testing::Test {
   std::unique_ptr<CommandSession> session(SessionOrigin origin = SessionOrigin::console) {
     return make_command_session(context, origin);
   }
+  // A console session that ran commands (each must succeed), e.g. to enter a view.
+  std::unique_ptr<CommandSession> session_in(const std::vector<std::string>& commands) {
+    auto s = session();
+    for (const auto& c : commands) {
+      auto r = s->execute(c);
+      EXPECT_TRUE(r.ok) << c << "\n" << r.output;
+    }
+    return s;
+  }
   // A console session already in system view.
   std::unique_ptr<CommandSession> system_session() {
     auto s = session();
     s->execute("system-view");
     return s;
   }
+  // The output of a command that must succeed in a fresh console session (user view).
+  std::string shown(const std::string& command) {
+    auto r = session()->execute(command);
+    EXPECT_TRUE(r.ok) << command << "\n" << r.output;
+    return r.output;
+  }
+  // The output of a command that must fail in a fresh console session (user view).
+  std::string refused(const std::string& command) {
+    auto r = session()->execute(command);
+    EXPECT_FALSE(r.ok) << command << "\n" << r.output;
+    return r.output;
+  }
   config::RunningConfig running() {
     return engine.call([&] { return store.running(); });
   }
   // Runs lines in a file session; returns the errors.
   std::vector<std::string> load_text(const std::string& text) {
-    std::string path = (dir / "load.cfg").string();
-    {
-      std::ofstream out(path);
-      out << text;
-    }
-    return load_config_file(context, path).errors;
+    return load_config_file(context, write_file("load.cfg", text)).errors;
+  }
+  // Writes text to the file name in the test's directory; returns its path.
+  std::string write_file(const std::string& name, const std::string& text) {
+    std::string path = (dir / name).string();
+    std::ofstream(path) << text;
+    return path;
   }
   void reset_model() {
     engine.call([&] { store.replace(config::RunningConfig{}); });
@@ -112,9 +150,11 @@ class ShellTest : public ::testing::Test {
 
   Engine engine;
   config::ConfigStore store;
-  FakeOperations ops;
+  Ops ops;
   ShellContext context{engine, store, ops, ""};
   std::filesystem::path dir;
 };
+
+using ShellTest = ShellTestOf<>;
 
 }  // namespace vpdnd::cli::test

@@ -6,8 +6,6 @@
 namespace vpdnd::cli::test {
 namespace {
 
-using ::testing::HasSubstr;
-
 class GrammarTest : public ShellTest {};
 
 TEST_F(GrammarTest, ViewsAndPrompts) {
@@ -101,65 +99,55 @@ TEST_F(GrammarTest, CommentsAndBlankLines) {
   EXPECT_FALSE(running().l2tp.enabled);
 }
 
-// Caret under the offending token, the prompt counted, then the message.
-TEST_F(GrammarTest, UnrecognizedCaret) {
-  auto s = session();
-  auto r = s->execute("dis l2tp tunel");
-  EXPECT_FALSE(r.ok);
-  EXPECT_EQ(r.output,
-            std::string(6 + 9, ' ') + "^\n % Unrecognized command found at '^' position.");
-  r = s->execute("frobnicate");
-  EXPECT_EQ(r.output, std::string(6, ' ') + "^\n % Unrecognized command found at '^' position.");
+// A rejected line: the caret under the offending token, the prompt counted, then the
+// message; the model unchanged.
+struct CaretCase {
+  std::vector<std::string> view;  // run first, from user view
+  std::string command;
+  std::size_t caret_column;
+  std::string error;
+};
+
+void PrintTo(const CaretCase& c, std::ostream* os) {
+  *os << "'" << c.command << "'";
 }
 
-TEST_F(GrammarTest, IncompleteCaret) {
-  auto s = system_session();
-  auto r = s->execute("l2tp-group");
+class CaretTest : public ShellTest, public ::testing::WithParamInterface<CaretCase> {};
+
+TEST_P(CaretTest, UnderTheOffendingTokenThenTheMessage) {
+  auto s = session_in(GetParam().view);
+  auto before = running();
+  auto r = s->execute(GetParam().command);
   EXPECT_FALSE(r.ok);
-  EXPECT_EQ(r.output, std::string(6 + 11, ' ') + "^\n % Incomplete command found at '^' position.");
+  EXPECT_EQ(r.output, std::string(GetParam().caret_column, ' ') + "^\n % " + GetParam().error +
+                          " found at '^' position.");
+  EXPECT_TRUE(running() == before);
 }
 
-TEST_F(GrammarTest, AmbiguousCaret) {
-  auto s = session();
-  auto r = s->execute("d l2tp tunnel");
-  EXPECT_FALSE(r.ok);
-  EXPECT_EQ(r.output, std::string(6, ' ') + "^\n % Ambiguous command found at '^' position.");
-  r = s->execute("display l2tp s");
-  EXPECT_EQ(r.output, std::string(6 + 13, ' ') + "^\n % Ambiguous command found at '^' position.");
-}
+const std::vector<std::string> kUserView = {};
+const std::vector<std::string> kSystemView = {"system-view"};
+const std::vector<std::string> kGroupView = {"system-view", "l2tp-group 1"};
 
-TEST_F(GrammarTest, TooManyParametersCaret) {
-  auto s = system_session();
-  auto r = s->execute("l2tp enable now");
-  EXPECT_FALSE(r.ok);
-  EXPECT_EQ(r.output,
-            std::string(6 + 12, ' ') + "^\n % Too many parameters found at '^' position.");
-}
-
-TEST_F(GrammarTest, WrongParameterCaret) {
-  auto s = system_session();
-  auto r = s->execute("l2tp-group 70000");
-  EXPECT_FALSE(r.ok);
-  EXPECT_EQ(r.output, std::string(6 + 11, ' ') + "^\n % Wrong parameter found at '^' position.");
-  s->execute("l2tp-group 1");
-  r = s->execute("start l2tp ip 10.0.0.300 domain x");
-  EXPECT_EQ(r.output, std::string(12 + 14, ' ') + "^\n % Wrong parameter found at '^' position.");
-  r = s->execute("tunnel name " + std::string(31, 'n'));
-  EXPECT_EQ(r.output, std::string(12 + 12, ' ') + "^\n % Wrong parameter found at '^' position.");
-  EXPECT_TRUE(running().l2tp_groups.at(1).lns_addresses.empty());
-}
+// The prompts "<VPDN>" and "[VPDN]" are 6 wide, "[VPDN-l2tp1]" 12.
+INSTANTIATE_TEST_SUITE_P(
+    All, CaretTest,
+    ::testing::Values(
+        CaretCase{kUserView, "dis l2tp tunel", 6 + 9, "Unrecognized command"},
+        CaretCase{kUserView, "frobnicate", 6, "Unrecognized command"},
+        CaretCase{kSystemView, "l2tp-group", 6 + 11, "Incomplete command"},
+        CaretCase{kUserView, "d l2tp tunnel", 6, "Ambiguous command"},
+        CaretCase{kUserView, "display l2tp s", 6 + 13, "Ambiguous command"},
+        CaretCase{kSystemView, "l2tp enable now", 6 + 12, "Too many parameters"},
+        CaretCase{kSystemView, "l2tp-group 70000", 6 + 11, "Wrong parameter"},
+        CaretCase{kGroupView, "start l2tp ip 10.0.0.300 domain x", 12 + 14, "Wrong parameter"},
+        CaretCase{kGroupView, "tunnel name " + std::string(31, 'n'), 12 + 12, "Wrong parameter"}));
 
 TEST_F(GrammarTest, QuestionMarkListsNextWords) {
   auto s = session();
   std::string h = s->help("display l2tp ");
-  EXPECT_THAT(h, HasSubstr("  session "));
-  EXPECT_THAT(h, HasSubstr("  statistics "));
-  EXPECT_THAT(h, HasSubstr("  tunnel "));
-  EXPECT_THAT(h, ::testing::Not(HasSubstr("<cr>")));
-  h = s->help("display l2tp tunnel ");
-  EXPECT_THAT(h, HasSubstr("  statistics"));
-  EXPECT_THAT(h, HasSubstr("  verbose"));
-  EXPECT_THAT(h, HasSubstr("  <cr>"));
+  EXPECT_THAT(h, HasSubstrs({"  session ", "  statistics ", "  tunnel "}));
+  EXPECT_THAT(h, Not(HasSubstr("<cr>")));
+  EXPECT_THAT(s->help("display l2tp tunnel "), HasSubstrs({"  statistics", "  verbose", "  <cr>"}));
   // one-line help beside each keyword
   EXPECT_THAT(s->help(""), HasSubstr("  system-view  "));
   EXPECT_THAT(s->help(""), HasSubstr("Enter the System View"));
@@ -177,15 +165,21 @@ TEST_F(GrammarTest, QuestionMarkListsNextWords) {
 }
 
 TEST_F(GrammarTest, TabCompletes) {
-  auto s = session();
-  EXPECT_EQ(s->complete("sys"), std::vector<std::string>{"system-view"});
-  EXPECT_EQ(s->complete("dis l2tp t"), std::vector<std::string>{"tunnel"});
-  EXPECT_EQ(s->complete("d"), (std::vector<std::string>{"debugging", "display"}));
-  EXPECT_TRUE(s->complete("xyz").empty());
-  s->execute("system-view");
-  s->execute("l2tp-group 1");
-  EXPECT_EQ(s->complete("tunnel p"), std::vector<std::string>{"password"});
-  EXPECT_EQ(s->complete("mand"), (std::vector<std::string>{"mandatory-chap", "mandatory-lcp"}));
+  // Each view: a partial line and the words Tab offers for it.
+  using Completions = std::vector<std::pair<std::string, std::vector<std::string>>>;
+  const std::pair<std::vector<std::string>, Completions> kViews[] = {
+      {{},
+       {{"sys", {"system-view"}},
+        {"dis l2tp t", {"tunnel"}},
+        {"d", {"debugging", "display"}},
+        {"xyz", {}}}},
+      {{"system-view", "l2tp-group 1"},
+       {{"tunnel p", {"password"}}, {"mand", {"mandatory-chap", "mandatory-lcp"}}}},
+  };
+  for (const auto& [view, completions] : kViews) {
+    auto s = session_in(view);
+    for (const auto& [line, words] : completions) EXPECT_EQ(s->complete(line), words) << line;
+  }
 }
 
 TEST_F(GrammarTest, SubViewCompletesSystemCommands) {
@@ -240,14 +234,11 @@ TEST_F(GrammarTest, TerminalSettingsPerSession) {
 }
 
 TEST_F(GrammarTest, DebuggingSwitches) {
-  auto s = session();
-  EXPECT_TRUE(s->execute("debugging l2tp control").ok);
-  EXPECT_TRUE(s->execute("debugging ppp all").ok);
+  auto s = session_in({"debugging l2tp control", "debugging ppp all"});
   EXPECT_TRUE(LogBus::instance().enabled(DebugModule::l2tp, DebugClass::control));
   EXPECT_FALSE(LogBus::instance().enabled(DebugModule::l2tp, DebugClass::event));
   EXPECT_TRUE(LogBus::instance().enabled(DebugModule::ppp, DebugClass::payload));
-  auto r = s->execute("display debugging");
-  EXPECT_THAT(r.output, HasSubstr("L2TP control debugging switch is on"));
+  EXPECT_THAT(shown("display debugging"), HasSubstr("L2TP control debugging switch is on"));
   s->execute("undo debugging ppp event");
   EXPECT_FALSE(LogBus::instance().enabled(DebugModule::ppp, DebugClass::event));
   s->execute("undo debugging all");

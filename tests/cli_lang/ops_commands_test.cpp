@@ -8,9 +8,6 @@
 namespace vpdnd::cli::test {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
-
 // On a terminal `display l2tp session` prints the count and the titles at once, then the
 // rows a page of 1,000 sessions at a time, each page read by itself: the first lines do
 // not wait for a table of 100,000 rows. The text is the one a collected listing has, and
@@ -132,12 +129,9 @@ TEST_F(ShellTest, DisplayInterfaceBriefIsComwareV7Layout) {
   ops.links = {eth("eth1", true), eth("eth2", false)};
   ops.links[1].admin_up = false;
   ops.accesses = {user_va()};
-  auto sys = system_session();
-  ASSERT_TRUE(sys->execute("interface virtual-template 1").ok);
-  ASSERT_TRUE(sys->execute("ip address 10.0.0.1 255.255.255.0").ok);
-  auto r = sys->execute("display interface brief");
-  ASSERT_TRUE(r.ok) << r.output;
-  EXPECT_EQ(r.output,
+  auto sys = session_in(
+      {"system-view", "interface virtual-template 1", "ip address 10.0.0.1 255.255.255.0"});
+  EXPECT_EQ(shown("display interface brief"),
             "Brief information on interfaces in route mode:\n"
             "Link: ADM - administratively down; Stby - standby\n"
             "Protocol: (s) - spoofing\n"
@@ -164,9 +158,7 @@ TEST_F(ShellTest, DisplayInterfaceBriefIsComwareV7Layout) {
 TEST_F(ShellTest, DisplayInterfaceDetailAndVirtualAccess) {
   ops.links = {eth("eth1", true)};
   ops.accesses = {user_va()};
-  auto s = system_session();
-  ASSERT_TRUE(s->execute("interface virtual-template 1").ok);
-  ASSERT_TRUE(s->execute("ip address 10.0.0.1 24").ok);
+  auto s = session_in({"system-view", "interface virtual-template 1", "ip address 10.0.0.1 24"});
   auto vt = s->execute("display interface virtual-template 1");
   ASSERT_TRUE(vt.ok) << vt.output;
   EXPECT_THAT(vt.output, HasSubstr("Virtual-Template1\nCurrent state: UP\n"
@@ -214,16 +206,13 @@ TEST_F(ShellTest, DisplayIpInterfaceBrief) {
   LinkStatus bare = eth("eth3", true);
   bare.addresses.clear();
   ops.links.push_back(bare);
-  auto s = session();
-  auto r = s->execute("display ip interface brief");
-  ASSERT_TRUE(r.ok) << r.output;
-  EXPECT_EQ(r.output,
+  EXPECT_EQ(shown("display ip interface brief"),
             "*down: administratively down\n"
             "(s): spoofing  (l): loopback\n"
             "Interface                     Physical Protocol IP address       Description\n"
             "eth1                          up       up       192.168.1.1      --\n"
             "lo                            up       up(l)    127.0.0.1        --");
-  EXPECT_EQ(s->complete("display ip interface b"), std::vector<std::string>{"brief"});
+  EXPECT_EQ(session()->complete("display ip interface b"), std::vector<std::string>{"brief"});
 }
 
 // The real host: loopback is always there.
@@ -277,9 +266,7 @@ TEST_F(ShellTest, StaticRoutesRoundTripAndRoutingTable) {
                               " ip route-static 0.0.0.0 0.0.0.0 eth1 preference 10\n"
                               " ip route-static 172.16.0.0 255.240.0.0 Virtual-Template1 10.0.0.9\n"
                               " ip route-static 10.50.0.0 255.255.0.0 203.0.113.1\n#\n"));
-  auto table = s->execute("display ip routing-table");
-  ASSERT_TRUE(table.ok) << table.output;
-  EXPECT_EQ(table.output,
+  EXPECT_EQ(shown("display ip routing-table"),
             "Destinations : 6        Routes : 6\n"
             "\n"
             "Destination/Mask    Proto  Pre  Cost         NextHop         Interface\n"

@@ -7,9 +7,6 @@
 namespace vpdnd::cli::test {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
-
 class PasswordControlTest : public ShellTest {
  protected:
   void TearDown() override {

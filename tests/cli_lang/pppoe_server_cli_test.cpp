@@ -4,9 +4,6 @@
 namespace vpdnd::cli::test {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
-
 ppp::PppoeSessionStatus pppoe_session(std::uint16_t sid, std::string intf, std::uint16_t vt) {
   ppp::PppoeSessionStatus s;
   s.session_id = sid;
@@ -15,12 +12,8 @@ ppp::PppoeSessionStatus pppoe_session(std::uint16_t sid, std::string intf, std::
   s.peer_mac = {0x00, 0x11, 0x22, 0x33, 0x44, static_cast<std::uint8_t>(sid)};
   s.local_mac = {0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee};
   s.state = "Up";
-  s.in_packets = 7;
-  s.in_octets = 900;
-  s.in_discards = 1;
-  s.out_packets = 5;
-  s.out_octets = 600;
-  s.out_discards = 2;
+  // In the order of the columns of `display pppoe-server session packet`.
+  static_cast<ppp::PppoeTraffic&>(s) = ppp::PppoeTraffic{7, 900, 1, 5, 600, 2};
   return s;
 }
 
@@ -28,23 +21,17 @@ class PppoeServerCliTest : public ShellTest {};
 
 TEST_F(PppoeServerCliTest, DisplaySessionAllListsInterfaceMacsAndState) {
   ops.pppoe = {pppoe_session(1, "eth1", 1), pppoe_session(2, "eth2", 2)};
-  auto s = session();
-  auto r = s->execute("display pppoe-server session all");
-  ASSERT_TRUE(r.ok) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("SID   Intf            RemMAC          LocMAC          State"));
-  EXPECT_THAT(r.output, HasSubstr("1     eth1            0011-2233-4401  02aa-bbcc-ddee  Up"));
-  EXPECT_THAT(r.output, HasSubstr("2     eth2            0011-2233-4402  02aa-bbcc-ddee  Up"));
+  EXPECT_THAT(shown("display pppoe-server session all"),
+              HasSubstrs({"SID   Intf            RemMAC          LocMAC          State",
+                          "1     eth1            0011-2233-4401  02aa-bbcc-ddee  Up",
+                          "2     eth2            0011-2233-4402  02aa-bbcc-ddee  Up"}));
 }
 
 TEST_F(PppoeServerCliTest, DisplaySessionPacketShowsPerSessionCounters) {
   ops.pppoe = {pppoe_session(3, "eth1", 1)};
-  auto s = session();
-  auto r = s->execute("display pppoe-server session packet");
-  ASSERT_TRUE(r.ok) << r.output;
-  EXPECT_THAT(r.output,
-              HasSubstr("SID   InP        InO        InD        OutP       OutO       OutD"));
-  EXPECT_THAT(r.output,
-              HasSubstr("3     7          900        1          5          600        2"));
+  EXPECT_THAT(shown("display pppoe-server session packet"),
+              HasSubstrs({"SID   InP        InO        InD        OutP       OutO       OutD",
+                          "3     7          900        1          5          600        2"}));
 }
 
 TEST_F(PppoeServerCliTest, HelpAndTabOfferTheV5Keywords) {
@@ -66,14 +53,11 @@ TEST_F(PppoeServerCliTest, HelpAndTabOfferTheV5Keywords) {
 
 TEST_F(PppoeServerCliTest, DebuggingSwitchesThePppoeClassesShownByDisplayDebugging) {
   LogBus::instance().clear_all();
-  auto s = session();
-  ASSERT_TRUE(s->execute("debugging pppoe-server packet").ok);
-  ASSERT_TRUE(s->execute("debugging pppoe-server error").ok);
+  auto s = session_in({"debugging pppoe-server packet", "debugging pppoe-server error"});
   EXPECT_TRUE(LogBus::instance().enabled(DebugModule::pppoe, DebugClass::control));
   EXPECT_TRUE(LogBus::instance().enabled(DebugModule::pppoe, DebugClass::error));
   EXPECT_FALSE(LogBus::instance().enabled(DebugModule::pppoe, DebugClass::payload));
-  auto r = s->execute("display debugging");
-  EXPECT_THAT(r.output, HasSubstr("PPPOE control debugging switch is on"));
+  EXPECT_THAT(shown("display debugging"), HasSubstr("PPPOE control debugging switch is on"));
   ASSERT_TRUE(s->execute("undo debugging pppoe-server packet").ok);
   EXPECT_FALSE(LogBus::instance().enabled(DebugModule::pppoe, DebugClass::control));
   ASSERT_TRUE(s->execute("debugging pppoe-server all").ok);

@@ -13,8 +13,6 @@
 namespace vpdnd::cli::test {
 namespace {
 
-using ::testing::HasSubstr;
-
 class SaveTest : public ShellTest {};
 
 TEST_F(SaveTest, AsksOnTerminalAndSavesOnYes) {

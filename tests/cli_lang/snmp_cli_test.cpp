@@ -5,9 +5,6 @@
 namespace vpdnd::cli::test {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
-
 class SnmpCliTest : public ShellTest {};
 
 TEST_F(SnmpCliTest, CommandsSetTheModel) {

@@ -1,7 +1,6 @@
 // `display stop-accounting-buffer ...` and `reset stop-accounting-buffer ...`: selectors,
 // output, `?` and Tab, and the scheme-view settings in `display radius scheme`.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include <time.h>
 
 #include <ctime>
 
@@ -9,9 +8,6 @@
 
 namespace vpdnd::cli::test {
 namespace {
-
-using ::testing::HasSubstr;
-using ::testing::Not;
 
 class BufferOperations : public FakeOperations {
  public:
@@ -33,69 +29,48 @@ class BufferOperations : public FakeOperations {
   }
 };
 
-std::int64_t local_time(int year, int month, int day, int h, int m, int s) {
+// Seconds since the epoch of a local wall-clock time written "YYYY-MM-DD HH:MM:SS".
+std::int64_t local_time(const char* text) {
   std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = h;
-  tm.tm_min = m;
-  tm.tm_sec = s;
+  EXPECT_NE(::strptime(text, "%Y-%m-%d %H:%M:%S", &tm), nullptr) << text;
   tm.tm_isdst = -1;
   return std::mktime(&tm);
 }
 
-class StopBufferCli : public ::testing::Test {
+class StopBufferCli : public ShellTestOf<BufferOperations> {
  protected:
   void SetUp() override {
-    engine.start();
+    ShellTestOf::SetUp();
     ops.stops = {
-        {"r1", "AAAA000000000001", "alice@corp.com", local_time(2026, 12, 7, 1, 0, 0), 3},
-        {"r1", "AAAA000000000002", "bob\x1b[2J", local_time(2026, 12, 7, 2, 0, 0), 1},
-        {"r2", "AAAA000000000003", "carol", local_time(2026, 12, 8, 0, 0, 0), 500},
+        {"r1", "AAAA000000000001", "alice@corp.com", local_time("2026-12-07 01:00:00"), 3},
+        {"r1", "AAAA000000000002", "bob\x1b[2J", local_time("2026-12-07 02:00:00"), 1},
+        {"r2", "AAAA000000000003", "carol", local_time("2026-12-08 00:00:00"), 500},
     };
   }
-  void TearDown() override { engine.stop(); }
-  std::unique_ptr<CommandSession> session() {
-    return make_command_session(context, SessionOrigin::console);
-  }
-
-  Engine engine;
-  config::ConfigStore store;
-  BufferOperations ops;
-  ShellContext context{engine, store, ops, ""};
 };
 
 TEST_F(StopBufferCli, DisplayBySchemeUserSessionAndTimeRange) {
-  auto s = session();
-  auto r = s->execute("display stop-accounting-buffer radius-scheme r1");
-  ASSERT_TRUE(r.ok) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("AAAA000000000001"));
-  EXPECT_THAT(r.output, HasSubstr("alice@corp.com"));
-  EXPECT_THAT(r.output, HasSubstr("01:00:00-12/07/2026"));
-  EXPECT_THAT(r.output, Not(HasSubstr("carol")));
-  EXPECT_THAT(r.output, HasSubstr(" Total 2 record(s) matched."));
-  EXPECT_THAT(r.output,
-              HasSubstr("Buffer: 3 of 10000 entries; buffered 7, delivered 2, dropped 1"));
+  auto out = shown("display stop-accounting-buffer radius-scheme r1");
+  EXPECT_THAT(out, HasSubstrs({"AAAA000000000001", "alice@corp.com", "01:00:00-12/07/2026",
+                               " Total 2 record(s) matched.",
+                               "Buffer: 3 of 10000 entries; buffered 7, delivered 2, dropped 1"}));
+  EXPECT_THAT(out, Not(HasSubstr("carol")));
   // A user name from a PPP peer never reaches the terminal as a control sequence.
-  EXPECT_THAT(r.output, Not(HasSubstr("\x1b")));
-  EXPECT_THAT(r.output, HasSubstr("bob\\x1b[2J"));
+  EXPECT_THAT(out, Not(HasSubstr("\x1b")));
+  EXPECT_THAT(out, HasSubstr("bob\\x1b[2J"));
 
-  r = s->execute("display stop-accounting-buffer user-name carol");
-  EXPECT_THAT(r.output, HasSubstr(" Total 1 record(s) matched."));
-  EXPECT_THAT(r.output, HasSubstr("500"));
-  r = s->execute("display stop-accounting-buffer session-id AAAA000000000002");
-  EXPECT_THAT(r.output, HasSubstr(" Total 1 record(s) matched."));
-  r = s->execute(
-      "display stop-accounting-buffer time-range 00:30:00-12/07/2026 01:30:00-2026/12/07");
-  ASSERT_TRUE(r.ok) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("alice@corp.com"));
-  EXPECT_THAT(r.output, HasSubstr(" Total 1 record(s) matched."));
-  r = s->execute("display stop-accounting-buffer user-name nobody");
-  EXPECT_THAT(r.output, HasSubstr(" Total 0 record(s) matched."));
-  r = s->execute(
-      "display stop-accounting-buffer time-range 25:00:00-12/07/2026 01:30:00-12/07/2026");
-  EXPECT_FALSE(r.ok);
+  // Each selector with the count of the records it matches and what they show.
+  const std::pair<const char*, std::vector<std::string>> kSelectors[] = {
+      {"user-name carol", {" Total 1 record(s) matched.", "500"}},
+      {"session-id AAAA000000000002", {" Total 1 record(s) matched.", "AAAA000000000002"}},
+      {"time-range 00:30:00-12/07/2026 01:30:00-2026/12/07",
+       {" Total 1 record(s) matched.", "alice@corp.com"}},
+      {"user-name nobody", {" Total 0 record(s) matched."}},
+  };
+  for (const auto& [selector, shows] : kSelectors)
+    EXPECT_THAT(shown("display stop-accounting-buffer " + std::string(selector)), HasSubstrs(shows))
+        << selector;
+  refused("display stop-accounting-buffer time-range 25:00:00-12/07/2026 01:30:00-12/07/2026");
 }
 
 TEST_F(StopBufferCli, ResetInUserViewRemovesTheMatchingStops) {
@@ -116,11 +91,8 @@ TEST_F(StopBufferCli, ResetInUserViewRemovesTheMatchingStops) {
 
 TEST_F(StopBufferCli, HelpAndCompletion) {
   auto s = session();
-  std::string h = s->help("display stop-accounting-buffer ");
-  EXPECT_THAT(h, HasSubstr("radius-scheme"));
-  EXPECT_THAT(h, HasSubstr("session-id"));
-  EXPECT_THAT(h, HasSubstr("time-range"));
-  EXPECT_THAT(h, HasSubstr("user-name"));
+  EXPECT_THAT(s->help("display stop-accounting-buffer "),
+              HasSubstrs({"radius-scheme", "session-id", "time-range", "user-name"}));
   EXPECT_THAT(s->help("reset "), HasSubstr("stop-accounting-buffer"));
   auto c = s->complete("display stop-acc");
   ASSERT_FALSE(c.empty());

@@ -6,8 +6,6 @@ namespace vpdnd::cli::test {
 namespace {
 
 using ::testing::Contains;
-using ::testing::HasSubstr;
-using ::testing::Not;
 
 TEST_F(ShellTest, SubViewHelpListsTheSystemCommandsItRuns) {
   auto s = system_session();

@@ -10,9 +10,6 @@
 namespace vpdnd::cli::test {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
-
 class TemplateV5Test : public ShellTest {
  protected:
   std::unique_ptr<CommandSession> template_session() {
