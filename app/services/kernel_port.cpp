@@ -46,28 +46,22 @@ DataPlaneDecision decide_data_plane(DataPlaneChoice choice, bool kernel_availabl
   if (!kernel_available) d.reason = reason;
   const std::string user(netlink::backend_name(netlink::Backend::user_space));
   const std::string kernel(netlink::backend_name(netlink::Backend::kernel));
-  switch (choice) {
-    case DataPlaneChoice::user_space:
-      d.description = user + "; chosen by --data-plane user-space";
-      break;
-    case DataPlaneChoice::automatic:
-      if (kernel_available) {
-        d.backend = netlink::Backend::kernel;
-        d.description = kernel + "; kernel L2TP available (--data-plane auto)";
-      } else {
-        // The same text as before the flag existed: the default on kernels without l2tp.
-        d.description = user + "; kernel L2TP unavailable: " + reason;
-      }
-      break;
-    case DataPlaneChoice::kernel:
-      if (kernel_available) {
-        d.backend = netlink::Backend::kernel;
-        d.description = kernel + "; chosen by --data-plane kernel";
-      } else {
-        d.requested_kernel_unavailable = true;
-        d.description = user + "; --data-plane kernel but kernel L2TP unavailable: " + reason;
-      }
-      break;
+  if (choice == DataPlaneChoice::user_space) {
+    d.description = user + "; chosen by --data-plane user-space";
+    return d;
+  }
+  // auto and kernel: the kernel's data path whenever it is there.
+  const bool automatic = choice == DataPlaneChoice::automatic;
+  if (kernel_available) {
+    d.backend = netlink::Backend::kernel;
+    d.description = kernel + (automatic ? "; kernel L2TP available (--data-plane auto)"
+                                        : "; chosen by --data-plane kernel");
+  } else if (automatic) {
+    // The same text as before the flag existed: the default on kernels without l2tp.
+    d.description = user + "; kernel L2TP unavailable: " + reason;
+  } else {
+    d.requested_kernel_unavailable = true;
+    d.description = user + "; --data-plane kernel but kernel L2TP unavailable: " + reason;
   }
   return d;
 }
