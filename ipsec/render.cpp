@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <set>
 
+#include "common/enum_names.hpp"
 #include "ipsec/ipsec.hpp"
 
 namespace vpdnd::ipsec {
@@ -10,82 +11,33 @@ namespace {
 
 using namespace config;
 
-const char* ike_cipher(IkeCipher c) {
-  switch (c) {
-    case IkeCipher::des3_cbc:
-      return "3des";
-    case IkeCipher::aes_cbc_128:
-      return "aes128";
-    case IkeCipher::aes_cbc_192:
-      return "aes192";
-    case IkeCipher::aes_cbc_256:
-      return "aes256";
-  }
-  return "aes128";
+// charon's names of the algorithms. The IKE and ESP hashes are the same five, in the same
+// order; ESP adds the null cipher to the IKE ones.
+constexpr std::string_view kIkeCiphers[] = {"3des", "aes128", "aes192", "aes256"};
+constexpr std::string_view kEspCiphers[] = {"3des", "aes128", "aes192", "aes256", "null"};
+constexpr std::string_view kHashes[] = {"md5", "sha1", "sha256", "sha384", "sha512"};
+constexpr EnumName<DhGroup> kGroups[] = {
+    {DhGroup::group1, "modp768"},       {DhGroup::group2, "modp1024"},
+    {DhGroup::group5, "modp1536"},      {DhGroup::group14, "modp2048"},
+    {DhGroup::group19, "ecp256"},       {DhGroup::group20, "ecp384"},
+    {DhGroup::group24, "modp2048s256"},
+};
+
+std::string ike_cipher(IkeCipher c) {
+  return std::string(
+      enum_name<IkeCipher::des3_cbc, IkeCipher::aes_cbc_256>(c, kIkeCiphers, "aes128"));
 }
-const char* ike_hash(IkeHash h) {
-  switch (h) {
-    case IkeHash::md5:
-      return "md5";
-    case IkeHash::sha:
-      return "sha1";
-    case IkeHash::sha256:
-      return "sha256";
-    case IkeHash::sha384:
-      return "sha384";
-    case IkeHash::sha512:
-      return "sha512";
-  }
-  return "sha1";
+std::string ike_hash(IkeHash h) {
+  return std::string(enum_name<IkeHash::md5, IkeHash::sha512>(h, kHashes, "sha1"));
 }
-const char* group(DhGroup g) {
-  switch (g) {
-    case DhGroup::group1:
-      return "modp768";
-    case DhGroup::group2:
-      return "modp1024";
-    case DhGroup::group5:
-      return "modp1536";
-    case DhGroup::group14:
-      return "modp2048";
-    case DhGroup::group19:
-      return "ecp256";
-    case DhGroup::group20:
-      return "ecp384";
-    case DhGroup::group24:
-      return "modp2048s256";
-  }
-  return "modp1024";
+std::string group(DhGroup g) {
+  return std::string(enum_name(g, kGroups, "modp1024"));
 }
-const char* esp_cipher(EspCipher c) {
-  switch (c) {
-    case EspCipher::des3_cbc:
-      return "3des";
-    case EspCipher::aes_cbc_128:
-      return "aes128";
-    case EspCipher::aes_cbc_192:
-      return "aes192";
-    case EspCipher::aes_cbc_256:
-      return "aes256";
-    case EspCipher::null:
-      return "null";
-  }
-  return "aes128";
+std::string esp_cipher(EspCipher c) {
+  return std::string(enum_name<EspCipher::des3_cbc, EspCipher::null>(c, kEspCiphers, "aes128"));
 }
-const char* esp_hash(EspHash h) {
-  switch (h) {
-    case EspHash::md5:
-      return "md5";
-    case EspHash::sha1:
-      return "sha1";
-    case EspHash::sha256:
-      return "sha256";
-    case EspHash::sha384:
-      return "sha384";
-    case EspHash::sha512:
-      return "sha512";
-  }
-  return "sha1";
+std::string esp_hash(EspHash h) {
+  return std::string(enum_name<EspHash::md5, EspHash::sha512>(h, kHashes, "sha1"));
 }
 
 // What the built-in L2TP/IPsec clients offer (Windows: AES-256/AES-128/3DES with SHA-1 or
@@ -263,8 +215,8 @@ Rendered render_swanctl(const RunningConfig& config) {
       }
       if (ike.empty()) ike_life = it->second.sa_duration_s;
       if (!ike.empty()) ike += ",";
-      ike += std::string(ike_cipher(it->second.encryption)) + "-" +
-             ike_hash(it->second.authentication) + "-" + group(it->second.dh);
+      ike += ike_cipher(it->second.encryption) + "-" + ike_hash(it->second.authentication) + "-" +
+             group(it->second.dh);
     }
     if (ike.empty()) ike = kClientIke;
 

@@ -1,6 +1,7 @@
 // charon's SA list (swanctl --list-sas --pretty) -> IkeSa, and the guard decision.
 #include <algorithm>
 #include <charconv>
+#include <variant>
 
 #include "ipsec/ipsec.hpp"
 
@@ -21,94 +22,79 @@ T number(std::string_view v) {
   return out;
 }
 
-void set_ike(IkeSa& sa, std::string_view k, std::string_view v) {
-  std::string s(v);
-  if (k == "uniqueid")
-    sa.uniqueid = number<std::uint32_t>(v);
-  else if (k == "version")
-    sa.version = number<std::uint32_t>(v);
-  else if (k == "state")
-    sa.state = s;
-  else if (k == "local-host")
-    sa.local_host = s;
-  else if (k == "local-port")
-    sa.local_port = number<std::uint16_t>(v);
-  else if (k == "local-id")
-    sa.local_id = s;
-  else if (k == "remote-host")
-    sa.remote_host = s;
-  else if (k == "remote-port")
-    sa.remote_port = number<std::uint16_t>(v);
-  else if (k == "remote-id")
-    sa.remote_id = s;
-  else if (k == "initiator")
-    sa.initiator = v == "yes";
-  else if (k == "initiator-spi")
-    sa.initiator_spi = s;
-  else if (k == "responder-spi")
-    sa.responder_spi = s;
-  else if (k == "nat-local")
-    sa.nat_local = v == "yes";
-  else if (k == "nat-remote")
-    sa.nat_remote = v == "yes";
-  else if (k == "encr-alg")
-    sa.encr_alg = s;
-  else if (k == "encr-keysize")
-    sa.encr_keysize = number<std::uint32_t>(v);
-  else if (k == "integ-alg")
-    sa.integ_alg = s;
-  else if (k == "prf-alg")
-    sa.prf_alg = s;
-  else if (k == "dh-group")
-    sa.dh_group = s;
-  else if (k == "established")
-    sa.established = number<std::uint32_t>(v);
-  else if (k == "rekey-time")
-    sa.rekey_time = number<std::uint32_t>(v);
-  else if (k == "reauth-time")
-    sa.reauth_time = number<std::uint32_t>(v);
+void assign(std::string& to, std::string_view v) {
+  to = v;
+}
+void assign(bool& to, std::string_view v) {
+  to = v == "yes";
+}
+template <class T>
+void assign(T& to, std::string_view v) {
+  to = number<T>(v);
 }
 
-void set_child(ChildSa& c, std::string_view k, std::string_view v) {
-  std::string s(v);
-  if (k == "name")
-    c.name = s;
-  else if (k == "uniqueid")
-    c.uniqueid = number<std::uint32_t>(v);
-  else if (k == "state")
-    c.state = s;
-  else if (k == "mode")
-    c.mode = s;
-  else if (k == "protocol")
-    c.protocol = s;
-  else if (k == "encap")
-    c.encap = v == "yes";
-  else if (k == "spi-in")
-    c.spi_in = s;
-  else if (k == "spi-out")
-    c.spi_out = s;
-  else if (k == "encr-alg")
-    c.encr_alg = s;
-  else if (k == "encr-keysize")
-    c.encr_keysize = number<std::uint32_t>(v);
-  else if (k == "integ-alg")
-    c.integ_alg = s;
-  else if (k == "dh-group")
-    c.dh_group = s;
-  else if (k == "bytes-in")
-    c.bytes_in = number<std::uint64_t>(v);
-  else if (k == "packets-in")
-    c.packets_in = number<std::uint64_t>(v);
-  else if (k == "bytes-out")
-    c.bytes_out = number<std::uint64_t>(v);
-  else if (k == "packets-out")
-    c.packets_out = number<std::uint64_t>(v);
-  else if (k == "rekey-time")
-    c.rekey_time = number<std::uint32_t>(v);
-  else if (k == "life-time")
-    c.life_time = number<std::uint32_t>(v);
-  else if (k == "install-time")
-    c.install_time = number<std::uint32_t>(v);
+// A key of an SA section and the member its value goes to: text as charon prints it,
+// numbers in decimal, flags as "yes"/"no".
+template <class Sa>
+struct Field {
+  std::string_view key;
+  std::variant<std::string Sa::*, bool Sa::*, std::uint16_t Sa::*, std::uint32_t Sa::*,
+               std::uint64_t Sa::*>
+      member;
+};
+
+constexpr Field<IkeSa> kIkeFields[] = {
+    {"uniqueid", &IkeSa::uniqueid},
+    {"version", &IkeSa::version},
+    {"state", &IkeSa::state},
+    {"local-host", &IkeSa::local_host},
+    {"local-port", &IkeSa::local_port},
+    {"local-id", &IkeSa::local_id},
+    {"remote-host", &IkeSa::remote_host},
+    {"remote-port", &IkeSa::remote_port},
+    {"remote-id", &IkeSa::remote_id},
+    {"initiator", &IkeSa::initiator},
+    {"initiator-spi", &IkeSa::initiator_spi},
+    {"responder-spi", &IkeSa::responder_spi},
+    {"nat-local", &IkeSa::nat_local},
+    {"nat-remote", &IkeSa::nat_remote},
+    {"encr-alg", &IkeSa::encr_alg},
+    {"encr-keysize", &IkeSa::encr_keysize},
+    {"integ-alg", &IkeSa::integ_alg},
+    {"prf-alg", &IkeSa::prf_alg},
+    {"dh-group", &IkeSa::dh_group},
+    {"established", &IkeSa::established},
+    {"rekey-time", &IkeSa::rekey_time},
+    {"reauth-time", &IkeSa::reauth_time},
+};
+
+constexpr Field<ChildSa> kChildFields[] = {
+    {"name", &ChildSa::name},
+    {"uniqueid", &ChildSa::uniqueid},
+    {"state", &ChildSa::state},
+    {"mode", &ChildSa::mode},
+    {"protocol", &ChildSa::protocol},
+    {"encap", &ChildSa::encap},
+    {"spi-in", &ChildSa::spi_in},
+    {"spi-out", &ChildSa::spi_out},
+    {"encr-alg", &ChildSa::encr_alg},
+    {"encr-keysize", &ChildSa::encr_keysize},
+    {"integ-alg", &ChildSa::integ_alg},
+    {"dh-group", &ChildSa::dh_group},
+    {"bytes-in", &ChildSa::bytes_in},
+    {"packets-in", &ChildSa::packets_in},
+    {"bytes-out", &ChildSa::bytes_out},
+    {"packets-out", &ChildSa::packets_out},
+    {"rekey-time", &ChildSa::rekey_time},
+    {"life-time", &ChildSa::life_time},
+    {"install-time", &ChildSa::install_time},
+};
+
+// Keys not in `fields` are charon's that no display shows: ignored.
+template <class Sa, std::size_t N>
+void set_field(Sa& sa, const Field<Sa> (&fields)[N], std::string_view k, std::string_view v) {
+  for (const auto& f : fields)
+    if (f.key == k) return std::visit([&](auto member) { assign(sa.*member, v); }, f.member);
 }
 
 }  // namespace
@@ -170,10 +156,11 @@ std::vector<IkeSa> parse_list_sas(std::string_view text) {
       list_key = std::string(key);
       continue;
     }
-    if (stack.size() == 2 && stack[0] != "reply" && !out.empty()) set_ike(out.back(), key, value);
+    if (stack.size() == 2 && stack[0] != "reply" && !out.empty())
+      set_field(out.back(), kIkeFields, key, value);
     if (stack.size() == 4 && stack[2] == "child-sas" && !out.empty() &&
         !out.back().children.empty())
-      set_child(out.back().children.back(), key, value);
+      set_field(out.back().children.back(), kChildFields, key, value);
   }
   return out;
 }

@@ -4,10 +4,12 @@
 #include <openssl/hmac.h>
 
 #include <array>
-#include <cctype>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
+
+#include "common/base64.hpp"
 
 namespace vpdnd::config {
 namespace {
@@ -18,31 +20,6 @@ constexpr std::array<std::uint8_t, 16> kDeviceKey = {
 constexpr std::size_t kIvLen = 16;
 
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
-
-std::string base64_encode(const std::vector<std::uint8_t>& in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), in.data(),
-                          static_cast<int>(in.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view in) {
-  if (in.empty() || in.size() % 4 != 0) return std::nullopt;
-  for (char c : in)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '='))
-      return std::nullopt;
-  std::vector<std::uint8_t> out(in.size() / 4 * 3 + 1);
-  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  if (n < 0) return std::nullopt;
-  // EVP_DecodeBlock keeps the bytes that padding stands for: drop them.
-  std::size_t pad = 0;
-  if (in.back() == '=') ++pad;
-  if (in.size() >= 2 && in[in.size() - 2] == '=') ++pad;
-  out.resize(static_cast<std::size_t>(n) - pad);
-  return out;
-}
 
 }  // namespace
 
@@ -66,21 +43,23 @@ std::string encrypt_secret(const Secret& secret) {
       EVP_EncryptFinal_ex(ctx.get(), out.data() + kIvLen + len1, &len2) != 1)
     return {};
   out.resize(kIvLen + static_cast<std::size_t>(len1 + len2));
-  return std::string(kCipherPrefix) + base64_encode(out);
+  return std::string(kCipherPrefix) +
+         base64_encode(std::string_view(reinterpret_cast<const char*>(out.data()), out.size()));
 }
 
 std::optional<Secret> decrypt_secret(std::string_view cipher) {
   if (cipher.substr(0, kCipherPrefix.size()) != kCipherPrefix) return std::nullopt;
-  auto raw = base64_decode(cipher.substr(kCipherPrefix.size()));
-  if (!raw || raw->size() < kIvLen + 16 || (raw->size() - kIvLen) % 16 != 0) return std::nullopt;
+  auto text = base64_decode(cipher.substr(kCipherPrefix.size()));
+  if (!text || text->size() < kIvLen + 16 || (text->size() - kIvLen) % 16 != 0) return std::nullopt;
+  std::span raw(reinterpret_cast<const unsigned char*>(text->data()), text->size());
   CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
-  if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_128_cbc(), nullptr, kDeviceKey.data(),
-                                 raw->data()) != 1)
+  if (!ctx ||
+      EVP_DecryptInit_ex(ctx.get(), EVP_aes_128_cbc(), nullptr, kDeviceKey.data(), raw.data()) != 1)
     return std::nullopt;
-  std::string plain(raw->size() - kIvLen + 16, '\0');
+  std::string plain(raw.size() - kIvLen + 16, '\0');
   int len1 = 0, len2 = 0;
   if (EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &len1,
-                        raw->data() + kIvLen, static_cast<int>(raw->size() - kIvLen)) != 1 ||
+                        raw.data() + kIvLen, static_cast<int>(raw.size() - kIvLen)) != 1 ||
       EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + len1,
                           &len2) != 1)
     return std::nullopt;

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/enum_names.hpp"
 #include "common/log.hpp"
 #include "netlink/pppoe_bridge.hpp"
 #include "vpdn/engine.hpp"
@@ -25,23 +26,18 @@ namespace vpdnd::app {
 
 // ---- start-up choice ---------------------------------------------------------------------
 
+namespace {
+constexpr std::string_view kDataPlaneNames[] = {"auto", "user-space", "kernel"};
+}  // namespace
+
 std::optional<DataPlaneChoice> parse_data_plane(std::string_view text) {
-  if (text == "auto") return DataPlaneChoice::automatic;
-  if (text == "user-space") return DataPlaneChoice::user_space;
-  if (text == "kernel") return DataPlaneChoice::kernel;
+  for (std::size_t i = 0; i < std::size(kDataPlaneNames); ++i)
+    if (text == kDataPlaneNames[i]) return static_cast<DataPlaneChoice>(i);
   return std::nullopt;
 }
 
 std::string_view to_string(DataPlaneChoice c) {
-  switch (c) {
-    case DataPlaneChoice::automatic:
-      return "auto";
-    case DataPlaneChoice::user_space:
-      return "user-space";
-    case DataPlaneChoice::kernel:
-      return "kernel";
-  }
-  return "auto";
+  return enum_name<DataPlaneChoice::automatic, DataPlaneChoice::kernel>(c, kDataPlaneNames, "auto");
 }
 
 DataPlaneDecision decide_data_plane(DataPlaneChoice choice, bool kernel_available,
@@ -50,28 +46,22 @@ DataPlaneDecision decide_data_plane(DataPlaneChoice choice, bool kernel_availabl
   if (!kernel_available) d.reason = reason;
   const std::string user(netlink::backend_name(netlink::Backend::user_space));
   const std::string kernel(netlink::backend_name(netlink::Backend::kernel));
-  switch (choice) {
-    case DataPlaneChoice::user_space:
-      d.description = user + "; chosen by --data-plane user-space";
-      break;
-    case DataPlaneChoice::automatic:
-      if (kernel_available) {
-        d.backend = netlink::Backend::kernel;
-        d.description = kernel + "; kernel L2TP available (--data-plane auto)";
-      } else {
-        // The same text as before the flag existed: the default on kernels without l2tp.
-        d.description = user + "; kernel L2TP unavailable: " + reason;
-      }
-      break;
-    case DataPlaneChoice::kernel:
-      if (kernel_available) {
-        d.backend = netlink::Backend::kernel;
-        d.description = kernel + "; chosen by --data-plane kernel";
-      } else {
-        d.requested_kernel_unavailable = true;
-        d.description = user + "; --data-plane kernel but kernel L2TP unavailable: " + reason;
-      }
-      break;
+  if (choice == DataPlaneChoice::user_space) {
+    d.description = user + "; chosen by --data-plane user-space";
+    return d;
+  }
+  // auto and kernel: the kernel's data path whenever it is there.
+  const bool automatic = choice == DataPlaneChoice::automatic;
+  if (kernel_available) {
+    d.backend = netlink::Backend::kernel;
+    d.description = kernel + (automatic ? "; kernel L2TP available (--data-plane auto)"
+                                        : "; chosen by --data-plane kernel");
+  } else if (automatic) {
+    // The same text as before the flag existed: the default on kernels without l2tp.
+    d.description = user + "; kernel L2TP unavailable: " + reason;
+  } else {
+    d.requested_kernel_unavailable = true;
+    d.description = user + "; --data-plane kernel but kernel L2TP unavailable: " + reason;
   }
   return d;
 }
@@ -226,23 +216,12 @@ std::optional<std::uint16_t> engine_peer_session_id(const vpdn::L2tpEngine& engi
 }
 
 std::string_view describe(KernelStep step) {
-  switch (step) {
-    case KernelStep::session_info:
-      return "session info";
-    case KernelStep::sequencing:
-      return "data sequencing catch-up too long";
-    case KernelStep::tunnel_socket:
-      return "tunnel UDP socket";
-    case KernelStep::create_tunnel:
-      return "create kernel tunnel";
-    case KernelStep::open_channel:
-      return "open PPPoL2TP channel";
-    case KernelStep::configure_link:
-      return "configure pppN";
-    case KernelStep::descriptors:
-      return "descriptor limit";
-  }
-  return "unknown step";
+  static constexpr std::string_view kTexts[] = {
+      "session info",          "data sequencing catch-up too long",
+      "tunnel UDP socket",     "create kernel tunnel",
+      "open PPPoL2TP channel", "configure pppN",
+      "descriptor limit"};
+  return enum_name<KernelStep::session_info, KernelStep::descriptors>(step, kTexts, "unknown step");
 }
 
 KernelStep fallback_reason(KernelStep step, int code) {

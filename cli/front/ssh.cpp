@@ -28,6 +28,7 @@
 #include "cli/front/listener.hpp"
 #include "cli/front/login_guard.hpp"
 #include "cli/front/ssh_keys.hpp"
+#include "common/base64.hpp"
 #include "common/log.hpp"
 
 namespace vpdnd::cli {
@@ -320,17 +321,23 @@ struct SshServer::Impl {
     l.channel_closed = true;
   }
 
-  static ssh_channel_callbacks_struct& channel_callbacks(Login& l) {
-    // No data callback: the channel's data stays with libssh until the terminal reads it.
-    ssh_channel_callbacks_struct& cb = l.channel_cb;
+  // A libssh callback struct with no callback set, sized and pointing at `l`.
+  template <class Callbacks>
+  static Callbacks& init_callbacks(Callbacks& cb, Login& l) {
     std::memset(&cb, 0, sizeof cb);
     cb.userdata = &l;
+    ssh_callbacks_init(&cb);
+    return cb;
+  }
+
+  static ssh_channel_callbacks_struct& channel_callbacks(Login& l) {
+    // No data callback: the channel's data stays with libssh until the terminal reads it.
+    ssh_channel_callbacks_struct& cb = init_callbacks(l.channel_cb, l);
     cb.channel_pty_request_function = &Impl::on_pty;
     cb.channel_shell_request_function = &Impl::on_shell;
     cb.channel_pty_window_change_function = &Impl::on_window;
     cb.channel_eof_function = &Impl::on_channel_end;
     cb.channel_close_function = &Impl::on_channel_end;
-    ssh_callbacks_init(&cb);
     return cb;
   }
 
@@ -446,13 +453,11 @@ struct SshServer::Impl {
     l.session = session;
     l.registry_id = registry_id;
     ssh_server_callbacks_struct cb;
-    std::memset(&cb, 0, sizeof cb);
-    cb.userdata = &l;
+    init_callbacks(cb, l);
     cb.auth_password_function = &Impl::on_password;
     cb.auth_pubkey_function = &Impl::on_pubkey;
     cb.auth_none_function = &Impl::on_none;
     cb.channel_open_request_session_function = &Impl::on_channel_open;
-    ssh_callbacks_init(&cb);
     ssh_event event = nullptr;
     if (ssh_bind_accept_fd(bind, session, libssh_fd) != SSH_OK) {
       ::close(libssh_fd);

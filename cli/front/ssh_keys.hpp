@@ -31,8 +31,6 @@ std::optional<std::string> key_blob_from_openssh(std::string_view line, std::str
 std::string openssh_line(std::string_view blob, std::string_view comment);
 // "SHA256:..." as ssh-keygen -l prints it.
 std::string key_fingerprint(std::string_view blob);
-std::string base64_encode(std::string_view bytes);
-std::optional<std::string> base64_decode(std::string_view text);
 
 enum class HostKeyType : std::uint8_t { rsa, ecdsa };
 const char* host_key_name(HostKeyType t);  // "rsa" / "ecdsa"

@@ -23,50 +23,36 @@ void send(std::string& reply, unsigned char verb, unsigned char option) {
 }
 }  // namespace
 
-void TelnetCodec::negotiate(unsigned char verb, unsigned char option, Output& out) {
-  switch (verb) {
-    case kWill:  // the client offers to do `option`
-      if (option == kOptNaws || option == kOptSga) {
-        bool& on = option == kOptNaws ? naws_on_ : sga_him_;
-        bool& asked = option == kOptNaws ? naws_asked_ : sga_asked_;
-        // The answer to the greeting's DO needs no reply; a new offer is agreed to.
-        if (!on && !asked) send(out.reply, kDo, option);
-        asked = false;
-        on = true;
-      } else {
-        send(out.reply, kDont, option);
-      }
-      break;
-    case kWont:
-      if (option == kOptNaws || option == kOptSga) {
-        bool& on = option == kOptNaws ? naws_on_ : sga_him_;
-        bool& asked = option == kOptNaws ? naws_asked_ : sga_asked_;
-        // Acknowledged only when it switches an option off; the answer to our DO is not.
-        if (on) send(out.reply, kDont, option);
-        on = false;
-        asked = false;
-      }
-      break;
-    case kDo:  // the client asks us to do `option`
-      if (option == kOptEcho || option == kOptSga) {
-        bool& on = option == kOptEcho ? echo_us_ : sga_us_;
-        if (!on) send(out.reply, kWill, option);
-        on = true;
-      } else {
-        send(out.reply, kWont, option);
-      }
-      break;
-    case kDont:
-      if (option == kOptEcho || option == kOptSga) {
-        bool& on = option == kOptEcho ? echo_us_ : sga_us_;
-        if (on) send(out.reply, kWont, option);
-        on = false;
-      }
-      // Other options are off: nothing to acknowledge.
-      break;
+TelnetCodec::Option* TelnetCodec::option_state(bool his, unsigned char option) {
+  switch (option) {
+    case kOptNaws:
+      return his ? &naws_him_ : nullptr;
+    case kOptSga:
+      return his ? &sga_him_ : &sga_us_;
+    case kOptEcho:
+      return his ? nullptr : &echo_us_;
     default:
-      break;
+      return nullptr;
   }
+}
+
+void TelnetCodec::negotiate(unsigned char verb, unsigned char option, Output& out) {
+  if (verb != kWill && verb != kWont && verb != kDo && verb != kDont) return;
+  // WILL/WONT speak of the client's side of an option, DO/DONT of ours.
+  const bool his = verb == kWill || verb == kWont;
+  const bool enable = verb == kWill || verb == kDo;
+  Option* o = option_state(his, option);
+  if (!o) {
+    // Unsupported options stay off: an offer or a request is refused, and switching one
+    // off needs no acknowledgement.
+    if (enable) send(out.reply, his ? kDont : kWont, option);
+    return;
+  }
+  // A change is agreed to; the answer to our own request needs no reply.
+  if (o->on != enable && !o->asked)
+    send(out.reply, his ? (enable ? kDo : kDont) : (enable ? kWill : kWont), option);
+  o->on = enable;
+  o->asked = false;
 }
 
 void TelnetCodec::end_subnegotiation(Output& out) {

@@ -48,20 +48,25 @@ class TelnetCodec {
 
  private:
   enum class State : std::uint8_t { data, iac, option, sub, sub_iac };
+  // One side of an option (RFC 1143 style, without the queue: we never change our mind).
+  struct Option {
+    bool on;
+    bool asked;  // we sent the request (in the greeting) and have no answer yet
+  };
+  // The state of `option` on the client's side (`his`) or on ours; null for an option we
+  // do not support there.
+  Option* option_state(bool his, unsigned char option);
   void negotiate(unsigned char verb, unsigned char option, Output& out);
   void end_subnegotiation(Output& out);
 
   State state_ = State::data;
   unsigned char verb_ = 0;
-  std::string sub_;       // option code + payload of the current subnegotiation
-  bool sub_cut_ = false;  // it went over kMaxSubnegotiation
-  // Option states (RFC 1143 style, without the queue: we never change our mind).
-  bool naws_on_ = false;    // the client WILL NAWS
-  bool sga_him_ = false;    // the client WILL SGA
-  bool naws_asked_ = true;  // DO NAWS sent (in the greeting), no answer yet
-  bool sga_asked_ = true;   // DO SGA likewise
-  bool echo_us_ = true;     // we WILL ECHO (offered in the greeting)
-  bool sga_us_ = true;      // we WILL SGA (offered in the greeting)
+  std::string sub_;               // option code + payload of the current subnegotiation
+  bool sub_cut_ = false;          // it went over kMaxSubnegotiation
+  Option naws_him_{false, true};  // the client WILL NAWS; DO NAWS is in the greeting
+  Option sga_him_{false, true};   // the client WILL SGA; DO SGA likewise
+  Option echo_us_{true, false};   // we WILL ECHO (offered in the greeting)
+  Option sga_us_{true, false};    // we WILL SGA (offered in the greeting)
   WindowSize window_;
 };
 

@@ -25,6 +25,14 @@ void dae_edit(Call& call, const std::function<std::string(DynamicAuthor&)>& fn) 
   });
 }
 
+// dae_edit with a change that cannot fail.
+void dae_apply(Call& call, const std::function<void(DynamicAuthor&)>& fn) {
+  dae_edit(call, [&](DynamicAuthor& d) {
+    fn(d);
+    return std::string{};
+  });
+}
+
 std::string render(const aaa::DaeStatistics& s, std::uint16_t port) {
   auto n = [](std::uint64_t v) { return std::to_string(v); };
   std::string out;
@@ -89,10 +97,7 @@ void register_dae(Grammar& g) {
       [](Call& call) {
         Ipv4 a = *Ipv4::parse(call.get("ip"));
         auto secret = secret_from(call);
-        dae_edit(call, [&](DynamicAuthor& d) {
-          d.clients[a.value] = {a, secret};
-          return std::string{};
-        });
+        dae_apply(call, [&](DynamicAuthor& d) { d.clients[a.value] = {a, secret}; });
       },
       64);
   vu.kw("client", "Remove a RADIUS client")
@@ -110,16 +115,10 @@ void register_dae(Grammar& g) {
       .integer("port", 1, 65535, "Port number (default 3799)")
       .run([](Call& call) {
         auto port = static_cast<std::uint16_t>(call.number("port"));
-        dae_edit(call, [&](DynamicAuthor& d) {
-          d.port = port;
-          return std::string{};
-        });
+        dae_apply(call, [&](DynamicAuthor& d) { d.port = port; });
       });
   vu.kw("port", "Restore port 3799").run([](Call& call) {
-    dae_edit(call, [](DynamicAuthor& d) {
-      d.port = DynamicAuthor{}.port;
-      return std::string{};
-    });
+    dae_apply(call, [](DynamicAuthor& d) { d.port = DynamicAuthor{}.port; });
   });
 
   auto display = [](Call& call) {

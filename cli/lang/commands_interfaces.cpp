@@ -23,6 +23,14 @@ void vt_edit(Call& call, const std::function<std::string(VirtualTemplate&)>& fn)
 
 namespace {
 
+// vt_edit with a change that cannot fail.
+void vt_apply(Call& call, const std::function<void(VirtualTemplate&)>& fn) {
+  vt_edit(call, [&](VirtualTemplate& t) {
+    fn(t);
+    return std::string{};
+  });
+}
+
 void enter_template(Call& call, std::uint16_t n) {
   call.edit({ConfigSection::virtual_template, std::to_string(n)}, [&](RunningConfig& c) {
     if (!c.virtual_templates.count(n)) {
@@ -203,11 +211,10 @@ void register_interfaces(Grammar& g) {
     } else {
       mask = prefix_to_mask(static_cast<int>(call.number("length")));
     }
-    vt_edit(call, [&](VirtualTemplate& t) {
+    vt_apply(call, [&](VirtualTemplate& t) {
       t.ip_address = a;
       t.ip_mask = mask;
       t.ppp_negotiate = false;
-      return std::string{};
     });
   };
   Node& addr = r.kw("ip", "Specify IP configuration")
@@ -229,22 +236,20 @@ void register_interfaces(Grammar& g) {
   auto remote_pool = [](Call& call) {
     const bool implicit = !call.has("pool");
     std::string pool = implicit ? "0" : call.get("pool");
-    vt_edit(call, [&](VirtualTemplate& t) {
+    vt_apply(call, [&](VirtualTemplate& t) {
       t.remote_pool = pool;
       t.remote_pool_implicit = implicit;
       t.remote_address.reset();
-      return std::string{};
     });
   };
   Node& pool = remote.kw("pool", "Assign from an IP pool (default: pool 0)").run(remote_pool);
   pool.string("pool", 1, 31, "Pool name", valid_name).run(remote_pool);
   remote.ipv4("address", "Fixed address for the peer").run([](Call& call) {
     Ipv4 a = *Ipv4::parse(call.get("address"));
-    vt_edit(call, [&](VirtualTemplate& t) {
+    vt_apply(call, [&](VirtualTemplate& t) {
       t.remote_address = a;
       t.remote_pool.clear();
       t.remote_pool_implicit = false;
-      return std::string{};
     });
   });
   undo.kw("remote", "Specify the peer's address")
@@ -268,10 +273,9 @@ void register_interfaces(Grammar& g) {
       for (auto k : kModes)
         if (m == config::keyword(k)) modes.push_back(k);
     std::string domain = call.get("domain");
-    vt_edit(call, [&](VirtualTemplate& t) {
+    vt_apply(call, [&](VirtualTemplate& t) {
       t.auth_modes = modes;
       t.auth_domain = domain;
-      return std::string{};
     });
   };
   auto help = [](config::PppAuthMode m) { return upper(config::keyword(m)) + " authentication"; };
@@ -310,10 +314,9 @@ void register_interfaces(Grammar& g) {
   auto dns = [](Call& call) {
     auto a = Ipv4::parse(call.get("dns1"));
     auto b = call.has("dns2") ? Ipv4::parse(call.get("dns2")) : std::nullopt;
-    vt_edit(call, [&](VirtualTemplate& t) {
+    vt_apply(call, [&](VirtualTemplate& t) {
       t.dns_primary = a;
       t.dns_secondary = b;
-      return std::string{};
     });
   };
   Node& d1 = ppp.kw("ipcp", "IPCP settings")
@@ -360,10 +363,9 @@ void register_interfaces(Grammar& g) {
                   [](Call& call) {
                     std::string u = call.get("user");
                     auto secret = secret_from(call);
-                    vt_edit(call, [&](VirtualTemplate& t) {
+                    vt_apply(call, [&](VirtualTemplate& t) {
                       t.pap_user = u;
                       t.pap_password = secret;
-                      return std::string{};
                     });
                   });
   uppp.kw("pap", "PAP client settings")

@@ -327,29 +327,6 @@ const char* keyword(IkeHash h) {
   return word_of(kIkeHashes, h);
 }
 
-std::string ipsec_prompt(View v, const std::string& object) {
-  switch (v) {
-    case View::ike_proposal:
-      return "ike-proposal-" + object;
-    case View::ike_keychain:
-      return "ike-keychain-" + object;
-    case View::ike_profile:
-      return "ike-profile-" + object;
-    case View::ipsec_transform_set:
-      return "ipsec-transform-set-" + object;
-    case View::ipsec_policy_template: {
-      auto [name, seq] = split_object(object);
-      return "ipsec-policy-template-" + name + "-" + std::to_string(seq);
-    }
-    case View::ipsec_policy: {
-      auto [name, seq] = split_object(object);
-      return "ipsec-policy-isakmp-" + name + "-" + std::to_string(seq);
-    }
-    default:
-      return object;
-  }
-}
-
 std::vector<std::vector<std::string>> ipsec_blocks(const RunningConfig& c) {
   const auto& s = c.ipsec;
   std::vector<Block> out;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/enum_names.hpp"
 #include "common/ipv4.hpp"
 
 namespace vpdnd::cli::lang {
@@ -186,21 +187,9 @@ Node& Node::character(std::string_view k, std::string_view h,
 }
 
 std::string_view error_text(ErrorKind k) {
-  switch (k) {
-    case ErrorKind::none:
-      return "";
-    case ErrorKind::unrecognized:
-      return "Unrecognized";
-    case ErrorKind::incomplete:
-      return "Incomplete";
-    case ErrorKind::ambiguous:
-      return "Ambiguous";
-    case ErrorKind::too_many:
-      return "Too many parameters";
-    case ErrorKind::wrong_parameter:
-      return "Wrong parameter";
-  }
-  return "";
+  static constexpr std::string_view kTexts[] = {
+      "", "Unrecognized", "Incomplete", "Ambiguous", "Too many parameters", "Wrong parameter"};
+  return enum_name<ErrorKind::none, ErrorKind::wrong_parameter>(k, kTexts, "");
 }
 
 std::vector<Token> tokenize(std::string_view line) {

@@ -334,41 +334,6 @@ std::optional<Known> known_not_applicable(View view, const std::vector<Token>& t
   return Known{best->kind, best->view == View::system && view != View::system};
 }
 
-std::string kept_key(View view, const std::string& object) {
-  switch (view) {
-    case View::interface:
-      return "interface " + object;
-    case View::virtual_template:
-      return "interface Virtual-Template" + object;
-    case View::l2tp_group:
-      return "l2tp-group " + object;
-    case View::domain:
-      return "domain " + object;
-    case View::local_user:
-      return "local-user " + object;
-    case View::radius:
-      return "radius scheme " + object;
-    case View::vty:
-      return "user-interface vty 0 4";
-    case View::foreign:
-      return object;
-    case View::user:
-    case View::system:
-    case View::public_key:
-    case View::key_code:
-    case View::dae:
-    case View::ike_proposal:
-    case View::ike_keychain:
-    case View::ike_profile:
-    case View::ipsec_transform_set:
-    case View::ipsec_policy_template:
-    case View::ipsec_policy:
-    case View::count:
-      break;  // views whose every line vpdnd applies: nothing kept under them
-  }
-  return {};
-}
-
 std::string unmapped_warning(const std::string& comware_name) {
   return comware_name + " has no Linux interface (linux-interface " + comware_name +
          " LINUX-NAME): its configuration is kept but not applied";

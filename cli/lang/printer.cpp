@@ -4,6 +4,7 @@
 // settings that differ from the model default are printed, in an order that loads back
 // (a secret before what needs it, a group's own settings before its role).
 #include "cli/lang/session.hpp"
+#include "common/enum_names.hpp"
 #include "startup-config/secret.hpp"
 
 namespace vpdnd::cli::lang {
@@ -259,29 +260,19 @@ Block group_block(const RunningConfig& c, const L2tpGroup& g) {
   if (g.mandatory_lcp) b.push_back(" mandatory-lcp");
   if (g.mandatory_chap) b.push_back(" mandatory-chap");
   if (g.session_limit) b.push_back(" session-limit " + std::to_string(*g.session_limit));
-  auto kind = [&] {
-    switch (g.match_kind) {
-      case LacMatchKind::domain:
-        return "domain ";
-      case LacMatchKind::dnis:
-        return "dnis ";
-      case LacMatchKind::fullusername:
-        return "fullusername ";
-      case LacMatchKind::none:
-        break;
-    }
-    return "";
-  };
+  static constexpr std::string_view kKinds[] = {"", "domain ", "dnis ", "fullusername "};
+  const std::string kind(
+      enum_name<LacMatchKind::none, LacMatchKind::fullusername>(g.match_kind, kKinds, ""));
   if (!g.lns_addresses.empty() && g.match_kind != LacMatchKind::none) {
     std::string s = " start l2tp";
     for (auto& a : g.lns_addresses) s += " ip " + a.to_string();
-    b.push_back(s + " " + kind() + g.match_value);
+    b.push_back(s + " " + kind + g.match_value);
   } else if (!g.lns_addresses.empty()) {
     std::string s = " lns-ip";
     for (auto& a : g.lns_addresses) s += " " + a.to_string();
     b.push_back(s);
   } else if (g.match_kind != LacMatchKind::none) {
-    b.push_back(std::string(" user ") + kind() + g.match_value);
+    b.push_back(" user " + kind + g.match_value);
   }
   if (g.allow_virtual_template) {
     std::string s = " allow l2tp virtual-template " + std::to_string(*g.allow_virtual_template);

@@ -1,6 +1,7 @@
 #include "cli/lang/session.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <exception>
 #include <map>
@@ -33,6 +34,63 @@ const std::map<std::string, std::string>& aliases() {
 
 bool is_sub_view(View v) {
   return v != View::user && v != View::system;
+}
+
+// What each view is called: its prompt after "[sysname-" and, for a view whose lines vpdnd
+// keeps without applying them, the configuration line that opens its block. "{}" stands for
+// the view's object; in the prompt its spaces are spelled `space`, as Comware prompts
+// `vlan 1` "[H3C-vlan1]" and `ipsec policy P 1 isakmp` "[H3C-ipsec-policy-isakmp-P-1]".
+struct ViewNames {
+  View view;
+  std::string_view prompt;
+  std::string_view kept;  // "": vpdnd applies every line of the view
+  std::string_view space = " ";
+};
+
+constexpr std::array kViewNames = {
+    ViewNames{View::user, "", ""},
+    ViewNames{View::system, "", ""},
+    ViewNames{View::l2tp_group, "l2tp{}", "l2tp-group {}"},
+    ViewNames{View::virtual_template, "Virtual-Template{}", "interface Virtual-Template{}"},
+    ViewNames{View::interface, "{}", "interface {}"},
+    ViewNames{View::domain, "isp-{}", "domain {}"},
+    ViewNames{View::local_user, "luser-{}", "local-user {}"},
+    ViewNames{View::radius, "radius-{}", "radius scheme {}"},
+    ViewNames{View::vty, "ui-vty{}", "user-interface vty 0 4"},
+    ViewNames{View::public_key, "pkey-public-key", ""},
+    ViewNames{View::key_code, "pkey-key-code", ""},
+    ViewNames{View::dae, "radius-da-server", ""},
+    ViewNames{View::foreign, "{}", "{}", ""},
+    ViewNames{View::ike_proposal, "ike-proposal-{}", ""},
+    ViewNames{View::ike_keychain, "ike-keychain-{}", ""},
+    ViewNames{View::ike_profile, "ike-profile-{}", ""},
+    ViewNames{View::ipsec_transform_set, "ipsec-transform-set-{}", ""},
+    ViewNames{View::ipsec_policy_template, "ipsec-policy-template-{}", "", "-"},
+    ViewNames{View::ipsec_policy, "ipsec-policy-isakmp-{}", "", "-"},
+};
+static_assert(kViewNames.size() == static_cast<std::size_t>(View::count));
+static_assert([] {
+  for (std::size_t i = 0; i < kViewNames.size(); ++i)
+    if (kViewNames[i].view != static_cast<View>(i)) return false;
+  return true;
+}());
+
+// `pattern` with "{}" replaced by `object`, whose spaces are spelled `space`.
+std::string fill(std::string_view pattern, const std::string& object, std::string_view space) {
+  auto at = pattern.find("{}");
+  if (at == std::string_view::npos) return std::string(pattern);
+  std::string out(pattern.substr(0, at));
+  for (char c : object)
+    if (c == ' ')
+      out += space;
+    else
+      out += c;
+  return out += pattern.substr(at + 2);
+}
+
+std::string view_prompt(View view, const std::string& object) {
+  const auto& names = kViewNames.at(static_cast<std::size_t>(view));
+  return fill(names.prompt, object, names.space);
 }
 
 // ---- output filters: `display ... | {begin|exclude|include} REGEX` (Comware V5) ----------
@@ -223,43 +281,13 @@ Session::Session(ShellContext& context, SessionOrigin origin, std::string user)
 }
 
 std::string Session::prompt() const {
-  switch (view_) {
-    case View::user:
-      return "<" + sysname_ + ">";
-    case View::system:
-      return "[" + sysname_ + "]";
-    case View::l2tp_group:
-      return "[" + sysname_ + "-l2tp" + object_ + "]";
-    case View::virtual_template:
-      return "[" + sysname_ + "-Virtual-Template" + object_ + "]";
-    case View::interface:
-      return "[" + sysname_ + "-" + object_ + "]";
-    case View::domain:
-      return "[" + sysname_ + "-isp-" + object_ + "]";
-    case View::local_user:
-      return "[" + sysname_ + "-luser-" + object_ + "]";
-    case View::radius:
-      return "[" + sysname_ + "-radius-" + object_ + "]";
-    case View::vty:
-      return "[" + sysname_ + "-ui-vty" + object_ + "]";
-    case View::public_key:
-      return "[" + sysname_ + "-pkey-public-key]";
-    case View::key_code:
-      return "[" + sysname_ + "-pkey-key-code]";
-    case View::dae:
-      return "[" + sysname_ + "-radius-da-server]";
-    case View::foreign: {
-      std::string name;
-      for (char c : object_)
-        if (c != ' ') name += c;
-      return "[" + sysname_ + "-" + name + "]";
-    }
-    case View::count:
-      break;
-    default:
-      return "[" + sysname_ + "-" + ipsec_prompt(view_, object_) + "]";
-  }
-  return "[" + sysname_ + "]";
+  if (view_ == View::user) return "<" + sysname_ + ">";
+  std::string tail = view_prompt(view_, object_);
+  return "[" + sysname_ + (tail.empty() ? "" : "-" + tail) + "]";
+}
+
+std::string kept_key(View view, const std::string& object) {
+  return fill(kViewNames.at(static_cast<std::size_t>(view)).kept, object, " ");
 }
 
 std::vector<Token> Session::normalise(const std::string& line) const {

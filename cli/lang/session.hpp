@@ -114,8 +114,7 @@ void register_ipsec(Grammar& g);  // commands_ipsec.cpp
 void register_snmp(Grammar& g);   // commands_snmp.cpp
 // commands_snmp.cpp: the `snmp-agent ...` lines of the configuration (system level).
 std::vector<std::string> snmp_block(const config::RunningConfig& c);
-// commands_ipsec.cpp: the IKE/IPsec views' prompts (after the sysname) and blocks.
-std::string ipsec_prompt(View v, const std::string& object);
+// commands_ipsec.cpp: the IKE/IPsec views' blocks.
 std::vector<std::vector<std::string>> ipsec_blocks(const config::RunningConfig& c);
 // commands_ipsec.cpp: the CLI keyword of an IKE algorithm ("aes-cbc-128", "sha256").
 const char* keyword(config::IkeCipher c);

@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/enum_names.hpp"
 #include "netlink/netlink.hpp"
 
 namespace vpdnd::netlink {
@@ -62,27 +63,18 @@ std::span<const PppoL2tpStep> pppol2tp_steps() {
 }
 
 std::string_view describe_step(PppoL2tpStep step) {
-  switch (step) {
-    case PppoL2tpStep::open_socket:
-      return "socket(AF_PPPOX, SOCK_DGRAM, PX_PROTO_OL2TP)";
-    case PppoL2tpStep::connect_socket:
-      return "connect PPPoL2TP socket to the tunnel's UDP socket";
-    case PppoL2tpStep::set_options:
-      return "setsockopt SOL_PPPOL2TP (LNS mode, data sequencing)";
-    case PppoL2tpStep::get_channel:
-      return "ioctl PPPIOCGCHAN on the PPPoL2TP socket";
-    case PppoL2tpStep::open_channel:
-      return "open /dev/ppp for the channel";
-    case PppoL2tpStep::attach_channel:
-      return "ioctl PPPIOCATTCHAN on /dev/ppp";
-    case PppoL2tpStep::open_unit:
-      return "open /dev/ppp for the unit";
-    case PppoL2tpStep::new_unit:
-      return "ioctl PPPIOCNEWUNIT on /dev/ppp";
-    case PppoL2tpStep::connect_unit:
-      return "ioctl PPPIOCCONNECT channel to unit";
-  }
-  return "unknown PPPoL2TP step";
+  static constexpr std::string_view kTexts[] = {
+      "socket(AF_PPPOX, SOCK_DGRAM, PX_PROTO_OL2TP)",
+      "connect PPPoL2TP socket to the tunnel's UDP socket",
+      "setsockopt SOL_PPPOL2TP (LNS mode, data sequencing)",
+      "ioctl PPPIOCGCHAN on the PPPoL2TP socket",
+      "open /dev/ppp for the channel",
+      "ioctl PPPIOCATTCHAN on /dev/ppp",
+      "open /dev/ppp for the unit",
+      "ioctl PPPIOCNEWUNIT on /dev/ppp",
+      "ioctl PPPIOCCONNECT channel to unit"};
+  return enum_name<PppoL2tpStep::open_socket, PppoL2tpStep::connect_unit>(step, kTexts,
+                                                                          "unknown PPPoL2TP step");
 }
 
 Error pppol2tp_step_error(PppoL2tpStep step, int code) {

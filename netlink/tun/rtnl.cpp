@@ -44,6 +44,19 @@ bool valid_prefix(int prefix) {
   return prefix >= 0 && prefix <= 32;
 }
 
+// An address object of `ifindex` with `address` as its local side: what adding and removing an
+// address both start from (the prefix length is set by the caller, after any peer).
+Result<AddrPtr, Error> local_address(int ifindex, Ipv4 address, int prefix) {
+  if (!valid_prefix(prefix)) return unexpected(Error{"bad prefix length", -NLE_INVAL});
+  AddrPtr addr(rtnl_addr_alloc());
+  NlAddrPtr local = make_addr(address, prefix);
+  if (!addr || !local) return unexpected(Error{"rtnl_addr_alloc failed", -NLE_NOMEM});
+  rtnl_addr_set_ifindex(addr.get(), ifindex);
+  rtnl_addr_set_family(addr.get(), AF_INET);
+  rtnl_addr_set_local(addr.get(), local.get());  // takes its own reference
+  return addr;
+}
+
 RoutePtr make_static_route(Ipv4 destination, int prefix, std::optional<Ipv4> gateway, int ifindex,
                            std::uint32_t metric) {
   RoutePtr route(rtnl_route_alloc());
@@ -156,21 +169,16 @@ Result<bool, Error> RouteNetlink::link_up(int ifindex) {
 
 Status<Error> RouteNetlink::add_address(int ifindex, Ipv4 address, int prefix,
                                         std::optional<Ipv4> peer) {
-  if (!valid_prefix(prefix)) return unexpected(Error{"bad prefix length", -NLE_INVAL});
-  AddrPtr addr(rtnl_addr_alloc());
-  NlAddrPtr local = make_addr(address, prefix);
-  if (!addr || !local) return unexpected(Error{"rtnl_addr_alloc failed", -NLE_NOMEM});
-  rtnl_addr_set_ifindex(addr.get(), ifindex);
-  rtnl_addr_set_family(addr.get(), AF_INET);
-  rtnl_addr_set_local(addr.get(), local.get());
+  auto addr = local_address(ifindex, address, prefix);
+  if (!addr) return unexpected(addr.error());
   NlAddrPtr peer_addr;
   if (peer) {
     peer_addr = make_addr(*peer, prefix);
     if (!peer_addr) return unexpected(Error{"nl_addr_build failed", -NLE_NOMEM});
-    rtnl_addr_set_peer(addr.get(), peer_addr.get());
+    rtnl_addr_set_peer(addr->get(), peer_addr.get());
   }
-  rtnl_addr_set_prefixlen(addr.get(), prefix);
-  int rc = rtnl_addr_add(impl_->sock, addr.get(), 0);
+  rtnl_addr_set_prefixlen(addr->get(), prefix);
+  int rc = rtnl_addr_add(impl_->sock, addr->get(), 0);
   if (rc < 0 && rc != -NLE_EXIST)
     return unexpected(
         nl_error("add address " + address.to_string() + "/" + std::to_string(prefix), rc));
@@ -178,15 +186,10 @@ Status<Error> RouteNetlink::add_address(int ifindex, Ipv4 address, int prefix,
 }
 
 Status<Error> RouteNetlink::remove_address(int ifindex, Ipv4 address, int prefix) {
-  if (!valid_prefix(prefix)) return unexpected(Error{"bad prefix length", -NLE_INVAL});
-  AddrPtr addr(rtnl_addr_alloc());
-  NlAddrPtr local = make_addr(address, prefix);
-  if (!addr || !local) return unexpected(Error{"rtnl_addr_alloc failed", -NLE_NOMEM});
-  rtnl_addr_set_ifindex(addr.get(), ifindex);
-  rtnl_addr_set_family(addr.get(), AF_INET);
-  rtnl_addr_set_local(addr.get(), local.get());
-  rtnl_addr_set_prefixlen(addr.get(), prefix);
-  int rc = rtnl_addr_delete(impl_->sock, addr.get(), 0);
+  auto addr = local_address(ifindex, address, prefix);
+  if (!addr) return unexpected(addr.error());
+  rtnl_addr_set_prefixlen(addr->get(), prefix);
+  int rc = rtnl_addr_delete(impl_->sock, addr->get(), 0);
   if (rc < 0) return unexpected(nl_error("remove address " + address.to_string(), rc));
   return {};
 }

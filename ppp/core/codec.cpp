@@ -2,6 +2,8 @@
 // LCP options (§6), IPCP options (RFC 1332 §3, RFC 1877), PAP (RFC 1334 §2.2),
 // CHAP (RFC 1994 §4). Every length is checked here, once, before anything is copied.
 #include <cstdio>
+#include <span>
+#include <utility>
 
 #include "common/digest.hpp"
 #include "common/enum_names.hpp"
@@ -29,55 +31,28 @@ std::string_view to_string(Code code) {
 }
 
 std::string protocol_name(std::uint16_t protocol) {
-  switch (protocol) {
-    case proto::lcp:
-      return "LCP";
-    case proto::ipcp:
-      return "IPCP";
-    case proto::pap:
-      return "PAP";
-    case proto::chap:
-      return "CHAP";
-    case proto::ip:
-      return "IP";
-    case proto::ipv6cp:
-      return "IPV6CP";
-    case proto::ipv6:
-      return "IPV6";
-    case proto::ccp:
-      return "CCP";
-    default: {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "0x%04x", protocol);
-      return buf;
-    }
-  }
+  static constexpr std::pair<std::uint16_t, std::string_view> kNames[] = {
+      {proto::lcp, "LCP"}, {proto::ipcp, "IPCP"},     {proto::pap, "PAP"},   {proto::chap, "CHAP"},
+      {proto::ip, "IP"},   {proto::ipv6cp, "IPV6CP"}, {proto::ipv6, "IPV6"}, {proto::ccp, "CCP"}};
+  for (auto [number, name] : kNames)
+    if (number == protocol) return std::string(name);
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "0x%04x", protocol);
+  return buf;
 }
 
 std::string code_name(std::uint16_t protocol, std::uint8_t code) {
-  if (protocol == proto::pap) {
-    switch (code) {
-      case pap_code::request:
-        return "Auth-Req";
-      case pap_code::ack:
-        return "Auth-Ack";
-      case pap_code::nak:
-        return "Auth-Nak";
-    }
-  } else if (protocol == proto::chap) {
-    switch (code) {
-      case chap_code::challenge:
-        return "Challenge";
-      case chap_code::response:
-        return "Response";
-      case chap_code::success:
-        return "Success";
-      case chap_code::failure:
-        return "Failure";
-    }
-  } else if (code >= 1 && code <= (protocol == proto::lcp ? 11 : 7)) {
+  // PAP's codes 1..3 (RFC 1334 §2.2) and CHAP's 1..4 (RFC 1994 §4) in order.
+  static constexpr std::string_view kPap[] = {"Auth-Req", "Auth-Ack", "Auth-Nak"};
+  static constexpr std::string_view kChap[] = {"Challenge", "Response", "Success", "Failure"};
+  std::span<const std::string_view> names;
+  if (protocol == proto::pap)
+    names = kPap;
+  else if (protocol == proto::chap)
+    names = kChap;
+  else if (code >= 1 && code <= (protocol == proto::lcp ? 11 : 7))
     return std::string(to_string(static_cast<Code>(code)));
-  }
+  if (code >= 1 && code <= names.size()) return std::string(names[code - 1]);
   return "Code(" + std::to_string(code) + ")";
 }
 

@@ -192,9 +192,7 @@ interface virtual-template 1
  remote address pool 1
 domain corp.com
 $lns_auth
-local-user alice@corp.com
- password simple alicepw
- service-type ppp
+$(local_user alice@corp.com alicepw)
 l2tp-group 1
  tunnel name LNS
 $tunnel_auth

@@ -183,9 +183,7 @@ domain system
 $auth
 domain corp.com
 $auth
-local-user alice@corp.com
- password simple alicepw
- service-type ppp
+$(local_user alice@corp.com alicepw)
 l2tp-group 1
  tunnel name LNS
 $tunnel_auth
