@@ -95,6 +95,7 @@
 #include "ppp/proxy.hpp"
 #include "startup-config/model.hpp"
 #include "vpdn/codec.hpp"
+#include "vpdn/engine/transport.hpp"
 #include "vpdn/status.hpp"
 
 namespace boost::asio {
@@ -199,14 +200,8 @@ struct LacCallbacks {
 using CallHandle = std::uint64_t;  // never 0, never reused
 
 struct EngineOptions {
-  // Reliable transport (documented defaults: RWS 16, 1 s doubling to 8 s, 5 retries).
-  std::uint16_t receive_window = 16;
-  Duration retransmit_initial = std::chrono::seconds(1);
-  Duration retransmit_max = std::chrono::seconds(8);
-  unsigned max_retries = 5;
-  // 0 = ZLB at the end of the current receive batch unless a reply piggybacks the ack
-  // (see transport.hpp for why no fixed delay).
-  Duration ack_delay = Duration::zero();
+  // Each tunnel's reliable control channel (RFC 2661 §5.8; defaults in transport.hpp).
+  detail::TransportConfig transport;
   // How long a tunnel that sent or received StopCCN stays to (re)acknowledge (§5.7).
   Duration stopccn_hold = std::chrono::seconds(31);
   // A call whose ICRQ (LAC) or ICRP (LNS) was acknowledged but not answered by ICRP / ICCN
@@ -224,10 +219,10 @@ struct EngineOptions {
   // Zero = never mark an LNS down.
   Duration lns_down_hold = std::chrono::seconds(60);
   // LAC: an SCCRQ to an LNS is given up after this many retransmissions (instead of
-  // max_retries) while every call waiting on it has another LNS address to try: 2 = sent
+  // transport.max_retries) while every call waiting on it has another LNS address to try: 2 = sent
   // at 0, 1 and 3 s, next address at 7 s, while the user's PPP is still negotiating (its
   // LCP/IPCP would give up long before the 31 s a full retransmission cycle takes). Once
-  // the LNS answers, or a call with no other address waits on the tunnel, max_retries.
+  // the LNS answers, or a call with no other address waits on the tunnel, transport.max_retries.
   unsigned failover_sccrq_retries = 2;
 
   // ---- LNS: tunnels in setup (SCCRQ received, SCCCN not yet) on a hostile wire ----

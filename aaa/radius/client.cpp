@@ -83,16 +83,16 @@ struct Socket {
 void add_common(AttributeList& a, const RadiusTarget& t, const std::string& user,
                 const std::string& calling, const std::string& called, std::uint32_t nas_port,
                 const std::string& nas_port_id) {
-  a.add_string(kUserName, user);
-  if (t.scheme.nas_ip) a.add_u32(kNasIpAddress, t.scheme.nas_ip->value);
-  a.add_string(kNasIdentifier, t.nas_identifier.substr(0, kMaxValue));
-  a.add_u32(kNasPort, nas_port);
-  a.add_string(kNasPortId, nas_port_id.substr(0, kMaxValue));
-  a.add_u32(kNasPortType, kPortVirtual);
-  a.add_u32(kServiceType, kServiceFramed);
-  a.add_u32(kFramedProtocol, kProtocolPpp);
-  a.add_string(kCallingStationId, calling.substr(0, kMaxValue));
-  a.add_string(kCalledStationId, called.substr(0, kMaxValue));
+  a.add_string(PW_USER_NAME, user);
+  if (t.scheme.nas_ip) a.add_u32(PW_NAS_IP_ADDRESS, t.scheme.nas_ip->value);
+  a.add_string(PW_NAS_IDENTIFIER, t.nas_identifier.substr(0, kMaxValue));
+  a.add_u32(PW_NAS_PORT, nas_port);
+  a.add_string(PW_NAS_PORT_ID_STRING, nas_port_id.substr(0, kMaxValue));
+  a.add_u32(PW_NAS_PORT_TYPE, kPortVirtual);
+  a.add_u32(PW_SERVICE_TYPE, kServiceFramed);
+  a.add_u32(PW_FRAMED_PROTOCOL, kProtocolPpp);
+  a.add_string(PW_CALLING_STATION_ID, calling.substr(0, kMaxValue));
+  a.add_string(PW_CALLED_STATION_ID, called.substr(0, kMaxValue));
 }
 
 class Client final : public RadiusClient {
@@ -145,8 +145,8 @@ class Client final : public RadiusClient {
     } else if (chap) {
       std::vector<std::uint8_t> value{chap->id};
       value.insert(value.end(), chap->response.begin(), chap->response.end());
-      a.add(kChapPassword, value);
-      a.add(kChapChallenge, chap->challenge);
+      a.add(PW_CHAP_PASSWORD, value);
+      a.add(PW_CHAP_CHALLENGE, chap->challenge);
     } else {
       r->password = pap->password;
     }
@@ -165,26 +165,26 @@ class Client final : public RadiusClient {
     r->acct_session = r_in.session_id;
     r->acct_status = r_in.status;
     AttributeList a;
-    a.add_u32(kAcctStatusType, static_cast<std::uint32_t>(r_in.status));
-    a.add_string(kAcctSessionId, r_in.session_id.substr(0, kMaxValue));
+    a.add_u32(PW_ACCT_STATUS_TYPE, static_cast<std::uint32_t>(r_in.status));
+    a.add_string(PW_ACCT_SESSION_ID, r_in.session_id.substr(0, kMaxValue));
     add_common(a, target, r_in.user_name.substr(0, kMaxValue), r_in.calling_station_id,
                r_in.called_station_id, r_in.nas_port, r_in.nas_port_id);
     if (r_in.framed_ip && !r_in.framed_ip->is_zero())
-      a.add_u32(kFramedIpAddress, r_in.framed_ip->value);
-    a.add_u32(kEventTimestamp, static_cast<std::uint32_t>(std::time(nullptr)));
-    if (r_in.delay_time_s > 0) a.add_u32(kAcctDelayTime, r_in.delay_time_s);
+      a.add_u32(PW_FRAMED_IP_ADDRESS, r_in.framed_ip->value);
+    a.add_u32(PW_EVENT_TIMESTAMP, static_cast<std::uint32_t>(std::time(nullptr)));
+    if (r_in.delay_time_s > 0) a.add_u32(PW_ACCT_DELAY_TIME, r_in.delay_time_s);
     if (r_in.status != AcctStatus::start) {
       const auto& c = r_in.counters;
-      a.add_u32(kAcctSessionTime, r_in.session_time_s);
-      a.add_u32(kAcctInputOctets, static_cast<std::uint32_t>(c.input_octets));
-      a.add_u32(kAcctOutputOctets, static_cast<std::uint32_t>(c.output_octets));
-      a.add_u32(kAcctInputGigawords, static_cast<std::uint32_t>(c.input_octets >> 32));
-      a.add_u32(kAcctOutputGigawords, static_cast<std::uint32_t>(c.output_octets >> 32));
-      a.add_u32(kAcctInputPackets, static_cast<std::uint32_t>(c.input_packets));
-      a.add_u32(kAcctOutputPackets, static_cast<std::uint32_t>(c.output_packets));
+      a.add_u32(PW_ACCT_SESSION_TIME, r_in.session_time_s);
+      a.add_u32(PW_ACCT_INPUT_OCTETS, static_cast<std::uint32_t>(c.input_octets));
+      a.add_u32(PW_ACCT_OUTPUT_OCTETS, static_cast<std::uint32_t>(c.output_octets));
+      a.add_u32(PW_ACCT_INPUT_GIGAWORDS, static_cast<std::uint32_t>(c.input_octets >> 32));
+      a.add_u32(PW_ACCT_OUTPUT_GIGAWORDS, static_cast<std::uint32_t>(c.output_octets >> 32));
+      a.add_u32(PW_ACCT_INPUT_PACKETS, static_cast<std::uint32_t>(c.input_packets));
+      a.add_u32(PW_ACCT_OUTPUT_PACKETS, static_cast<std::uint32_t>(c.output_packets));
     }
     if (r_in.status == AcctStatus::stop && r_in.terminate_cause)
-      a.add_u32(kAcctTerminateCause, static_cast<std::uint32_t>(*r_in.terminate_cause));
+      a.add_u32(PW_ACCT_TERMINATE_CAUSE, static_cast<std::uint32_t>(*r_in.terminate_cause));
     r->attributes = a.items();
     r->servers = ordered(target.scheme, true);
     r->secret = target.scheme.key_accounting.plain;
@@ -372,7 +372,7 @@ class Client final : public RadiusClient {
       auto attributes = r.attributes;
       if (r.method == "PAP")
         attributes.push_back(
-            {kUserPassword, hide_user_password(r.password, r.secret, r.request_authenticator)});
+            {PW_USER_PASSWORD, hide_user_password(r.password, r.secret, r.request_authenticator)});
       packet = encode_access_request(ident, r.request_authenticator, attributes, r.secret);
       count(srv.key(), &S::access_requests);
       debug(DebugClass::control, "Access-Request (" + r.method + ") for " + r.user + " to " +
@@ -523,9 +523,9 @@ class Client final : public RadiusClient {
         log_warning(DebugModule::radius,
                     "event=radius-tunnel-password-undecryptable count=" + std::to_string(bad));
       const char* what = "Access-Accept";
-      if (p->code == kAccessAccept) {
+      if (p->code == PW_ACCESS_ACCEPT) {
         count(key, &S::access_accepts);
-      } else if (p->code == kAccessReject) {
+      } else if (p->code == PW_ACCESS_REJECT) {
         count(key, &S::access_rejects);
         what = "Access-Reject";
       } else {

@@ -26,7 +26,7 @@ bool AttributeList::add_vendor(std::uint32_t vendor, std::uint8_t type,
                               type,
                               static_cast<std::uint8_t>(value.size() + 2)};
   v.insert(v.end(), value.begin(), value.end());
-  return add(kVendorSpecific, v);
+  return add(PW_VENDOR_SPECIFIC, v);
 }
 
 bool AttributeList::add_string(std::uint8_t type, std::string_view s) {
@@ -95,7 +95,7 @@ std::optional<std::vector<std::uint8_t>> assemble(std::uint8_t code, std::uint8_
   std::vector<std::uint8_t> out{code, id, 0, 0};
   out.insert(out.end(), auth.begin(), auth.end());
   if (message_authenticator) {
-    out.push_back(kMessageAuthenticator);
+    out.push_back(PW_MESSAGE_AUTHENTICATOR);
     out.push_back(18);
     out.resize(out.size() + 16, 0);
   }
@@ -118,7 +118,7 @@ constexpr std::size_t kMaOffset = kHeaderSize + 2;  // value of a leading Messag
 std::optional<std::vector<std::uint8_t>> encode_access_request(
     std::uint8_t id, const Authenticator& ra, const std::vector<Attribute>& attributes,
     std::string_view secret) {
-  auto out = assemble(kAccessRequest, id, ra, attributes, true);
+  auto out = assemble(PW_ACCESS_REQUEST, id, ra, attributes, true);
   if (!out) return out;
   const auto mac = hmac_md5(secret, *out);
   std::copy(mac.begin(), mac.end(), out->begin() + kMaOffset);
@@ -127,7 +127,7 @@ std::optional<std::vector<std::uint8_t>> encode_access_request(
 
 std::optional<std::vector<std::uint8_t>> encode_accounting_request(
     std::uint8_t id, const std::vector<Attribute>& attributes, std::string_view secret) {
-  auto out = assemble(kAccountingRequest, id, Authenticator{}, attributes, false);
+  auto out = assemble(PW_ACCOUNTING_REQUEST, id, Authenticator{}, attributes, false);
   if (!out) return out;
   const auto auth = md5({*out, bytes(secret)});
   std::copy(auth.begin(), auth.end(), out->begin() + 4);
@@ -184,7 +184,7 @@ MessageAuthenticatorCheck check_message_authenticator(std::vector<std::uint8_t>&
   std::size_t off = kHeaderSize, ma = 0;
   int count = 0;
   while (off < length) {
-    if (packet[off] == kMessageAuthenticator) {
+    if (packet[off] == PW_MESSAGE_AUTHENTICATOR) {
       if (packet[off + 1] != 18) return MessageAuthenticatorCheck::bad;
       ma = off + 2;
       ++count;
@@ -205,9 +205,9 @@ ReplyCheck check_reply(std::span<const std::uint8_t> d, std::uint8_t id, const A
                        Packet* out) {
   auto p = decode(d);
   if (!p) return ReplyCheck::malformed;
-  const bool code_ok = accounting ? p->code == kAccountingResponse
-                                  : (p->code == kAccessAccept || p->code == kAccessReject ||
-                                     p->code == kAccessChallenge);
+  const bool code_ok = accounting ? p->code == PW_ACCOUNTING_RESPONSE
+                                  : (p->code == PW_ACCESS_ACCEPT || p->code == PW_ACCESS_REJECT ||
+                                     p->code == PW_ACCESS_CHALLENGE);
   if (!code_ok) return ReplyCheck::bad_code;
   if (p->id != id) return ReplyCheck::bad_id;
   const std::size_t length = (std::size_t{d[2]} << 8) | d[3];
@@ -240,7 +240,7 @@ std::vector<Attribute> vendor_attributes(const std::vector<Attribute>& attribute
                                          std::uint32_t vendor) {
   std::vector<Attribute> out;
   for (const auto& a : attributes) {
-    if (a.type != kVendorSpecific || a.value.size() < 4) continue;
+    if (a.type != PW_VENDOR_SPECIFIC || a.value.size() < 4) continue;
     const auto& v = a.value;
     const std::uint32_t id = (std::uint32_t{v[0]} << 24) | (std::uint32_t{v[1]} << 16) |
                              (std::uint32_t{v[2]} << 8) | v[3];
@@ -270,8 +270,8 @@ bool add_mschap(AttributeList& a, const MsChapCredentials& c) {
   // RADIUS: Ident(1) Flags(1) and the rest in the same order (RFC 2548 §2.1.3, §2.3.2).
   std::vector<std::uint8_t> r{c.id, c.response[48]};
   r.insert(r.end(), c.response.begin(), c.response.begin() + 48);
-  a.add_vendor(kVendorMicrosoft, kMsChapChallenge, c.challenge);
-  a.add_vendor(kVendorMicrosoft, v1 ? kMsChapResponse : kMsChap2Response, r);
+  a.add_vendor(VENDOR_MICROSOFT, PW_MS_CHAP_CHALLENGE, c.challenge);
+  a.add_vendor(VENDOR_MICROSOFT, v1 ? PW_MS_CHAP_RESPONSE : PW_MS_CHAP2_RESPONSE, r);
   return true;
 }
 
@@ -280,21 +280,21 @@ RadiusAccessReply access_reply_from(const Packet& p, std::string_view secret,
   RadiusAccessReply reply;
   std::optional<std::string> send_key, recv_key;
   std::optional<mschap::Hash16> v1_nt_key;
-  for (const auto& m : vendor_attributes(p.attributes, kVendorMicrosoft)) {
+  for (const auto& m : vendor_attributes(p.attributes, VENDOR_MICROSOFT)) {
     switch (m.type) {
-      case kMsChap2Success:  // Ident(1) "S=..." (RFC 2548 §2.3.3)
+      case PW_MS_CHAP2_SUCCESS:  // Ident(1) "S=..." (RFC 2548 §2.3.3)
         if (m.value.size() > 1) reply.mschap2_success.assign(m.value.begin() + 1, m.value.end());
         break;
       case kMsChapError:  // Ident(1) "E=..." (RFC 2548 §2.1.5)
         if (m.value.size() > 1) reply.mschap_error.assign(m.value.begin() + 1, m.value.end());
         break;
-      case kMsMppeSendKey:
+      case PW_MS_MPPE_SEND_KEY:
         send_key = detail::decrypt_tunnel_password(m.value, secret, ra);
         break;
-      case kMsMppeRecvKey:
+      case PW_MS_MPPE_RECV_KEY:
         recv_key = detail::decrypt_tunnel_password(m.value, secret, ra);
         break;
-      case kMsChapMppeKeys:  // LM key (8) NT key (16), zero-padded to 32 and hidden
+      case PW_MS_CHAP_MPPE_KEYS:  // LM key (8) NT key (16), zero-padded to 32 and hidden
         if (auto k = unhide(m.value, secret, ra); k && k->size() == 32) {
           mschap::Hash16 nt{};
           std::copy(k->begin() + 8, k->begin() + 24, nt.begin());
@@ -305,40 +305,40 @@ RadiusAccessReply access_reply_from(const Packet& p, std::string_view secret,
         break;
     }
   }
-  if (p.code == kAccessAccept && send_key && recv_key && send_key->size() == 16 &&
+  if (p.code == PW_ACCESS_ACCEPT && send_key && recv_key && send_key->size() == 16 &&
       recv_key->size() == 16) {
     mschap::MppeKeys k;
     std::copy(send_key->begin(), send_key->end(), k.send.begin());
     std::copy(recv_key->begin(), recv_key->end(), k.recv.begin());
     reply.mppe_keys = k;
   }
-  if (p.code == kAccessAccept) reply.mschap_v1_nt_key = v1_nt_key;
-  if (p.code != kAccessAccept) reply.mschap2_success.clear();
-  reply.outcome = p.code == kAccessAccept ? RadiusOutcome::accept : RadiusOutcome::reject;
+  if (p.code == PW_ACCESS_ACCEPT) reply.mschap_v1_nt_key = v1_nt_key;
+  if (p.code != PW_ACCESS_ACCEPT) reply.mschap2_success.clear();
+  reply.outcome = p.code == PW_ACCESS_ACCEPT ? RadiusOutcome::accept : RadiusOutcome::reject;
   for (const auto& a : p.attributes) {
-    if (a.type != kReplyMessage) continue;
+    if (a.type != PW_REPLY_MESSAGE) continue;
     reply.reply_message.append(a.value.begin(), a.value.end());
     reply.reply_message += '\n';
   }
   while (!reply.reply_message.empty() && reply.reply_message.back() == '\n')
     reply.reply_message.pop_back();
-  if (p.code != kAccessAccept) return reply;
+  if (p.code != PW_ACCESS_ACCEPT) return reply;
   std::vector<detail::RawAttribute> tunnel_attrs;
   for (const auto& a : p.attributes) {
     switch (a.type) {
-      case kFramedIpAddress:
+      case PW_FRAMED_IP_ADDRESS:
         // RFC 2865 §5.8: 255.255.255.255 lets the user pick, 255.255.255.254 lets the NAS
         // pick; neither names an address.
         if (auto u = as_u32(a.value); u && *u && *u != 0xffffffffu && *u != 0xfffffffeu)
           reply.framed_ip = Ipv4{*u};
         break;
-      case kSessionTimeout:
+      case PW_SESSION_TIMEOUT:
         if (auto u = as_u32(a.value)) reply.session_timeout_s = *u;
         break;
-      case kIdleTimeout:
+      case PW_IDLE_TIMEOUT:
         if (auto u = as_u32(a.value)) reply.idle_timeout_s = *u;
         break;
-      case kFramedPool:
+      case PW_FRAMED_POOL:
         reply.framed_pool.assign(a.value.begin(), a.value.end());
         break;
       case 64:

@@ -5,6 +5,8 @@
 // sendserver.c), so the client encodes and checks packets here and owns its sockets.
 #pragma once
 
+#include <radcli/radcli.h>
+
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -20,62 +22,12 @@ namespace vpdnd::aaa::radius {
 
 using Authenticator = std::array<std::uint8_t, 16>;
 
-enum Code : std::uint8_t {
-  kAccessRequest = 1,
-  kAccessAccept = 2,
-  kAccessReject = 3,
-  kAccountingRequest = 4,
-  kAccountingResponse = 5,
-  kAccessChallenge = 11,
-};
-
-enum Attr : std::uint8_t {
-  kUserName = 1,
-  kUserPassword = 2,
-  kChapPassword = 3,
-  kNasIpAddress = 4,
-  kNasPort = 5,
-  kServiceType = 6,
-  kFramedProtocol = 7,
-  kFramedIpAddress = 8,
-  kReplyMessage = 18,
-  kVendorSpecific = 26,
-  kSessionTimeout = 27,
-  kIdleTimeout = 28,
-  kCalledStationId = 30,
-  kCallingStationId = 31,
-  kNasIdentifier = 32,
-  kAcctStatusType = 40,
-  kAcctDelayTime = 41,
-  kAcctInputOctets = 42,
-  kAcctOutputOctets = 43,
-  kAcctSessionId = 44,
-  kAcctSessionTime = 46,
-  kAcctInputPackets = 47,
-  kAcctOutputPackets = 48,
-  kAcctTerminateCause = 49,
-  kAcctInputGigawords = 52,
-  kAcctOutputGigawords = 53,
-  kEventTimestamp = 55,
-  kChapChallenge = 60,
-  kNasPortType = 61,
-  kMessageAuthenticator = 80,
-  kNasPortId = 87,
-  kFramedPool = 88,
-};
-
-// RFC 2548: Microsoft's vendor attributes (Vendor-Id 311), inside Vendor-Specific.
-constexpr std::uint32_t kVendorMicrosoft = 311;
-enum MsAttr : std::uint8_t {
-  kMsChapResponse = 1,
-  kMsChapError = 2,
-  kMsChapChallenge = 11,
-  kMsChapMppeKeys = 12,
-  kMsMppeSendKey = 16,
-  kMsMppeRecvKey = 17,
-  kMsChap2Response = 25,
-  kMsChap2Success = 26,
-};
+// RADIUS codes (RFC 2865 §3, RFC 2866 §4), attribute types (RFC 2865 §5, RFC 2866 §5,
+// RFC 2869 §5, RFC 5176 §3.5) and RFC 2548's Microsoft vendor attributes are radcli's:
+// <radcli/radcli.h> lists each as PW_<NAME> (PW_ACCESS_ACCEPT, PW_USER_NAME,
+// PW_MS_CHAP2_RESPONSE under VENDOR_MICROSOFT, ...) with its RFC and value type.
+// MS-CHAP-Error (RFC 2548 §2.1.5), the one Microsoft attribute radcli does not name.
+constexpr std::uint8_t kMsChapError = 2;
 
 constexpr std::size_t kHeaderSize = 20;
 constexpr std::size_t kMaxPacket = 4096;  // RFC 2865 §3

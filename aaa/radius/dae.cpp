@@ -33,13 +33,13 @@ std::vector<std::uint8_t> encode_request(std::uint8_t code, std::uint8_t id,
   out.resize(kHeaderSize, 0);
   std::size_t ma = 0;
   if (message_authenticator) {
-    out.push_back(kMessageAuthenticator);
+    out.push_back(PW_MESSAGE_AUTHENTICATOR);
     out.push_back(18);
     ma = out.size();
     out.resize(out.size() + 16, 0);
   }
   for (const auto& a : attributes) {
-    const bool placeholder = a.type == kMessageAuthenticator && a.value.size() == 16;
+    const bool placeholder = a.type == PW_MESSAGE_AUTHENTICATOR && a.value.size() == 16;
     out.push_back(a.type);
     out.push_back(static_cast<std::uint8_t>(a.value.size() + 2));
     if (placeholder && !ma) ma = out.size();
@@ -105,8 +105,8 @@ std::optional<std::vector<std::uint8_t>> DaeProcessor::handle(
   }
   bool message_authenticator = false;
   for (const auto& a : p.attributes) {
-    if (a.type == kMessageAuthenticator) message_authenticator = true;
-    if (a.type != kEventTimestamp) continue;
+    if (a.type == PW_MESSAGE_AUTHENTICATOR) message_authenticator = true;
+    if (a.type != PW_EVENT_TIMESTAMP) continue;
     auto t = as_u32(a.value);
     // RFC 5176 §3.4: outside the window, silently discarded.
     if (!t ||
@@ -131,46 +131,46 @@ std::vector<std::uint8_t> DaeProcessor::act(const Packet& p, Ipv4 from, std::str
   std::vector<Attribute> echoed;  // Proxy-State, copied in order (RFC 2865 §5.33)
   for (const auto& a : p.attributes) {
     switch (a.type) {
-      case kUserName:
+      case PW_USER_NAME:
         if (a.value.empty()) error = kInvalidRequest;
         sel.user_name = std::string(a.value.begin(), a.value.end());
         break;
-      case kAcctSessionId:
+      case PW_ACCT_SESSION_ID:
         if (a.value.empty()) error = kInvalidRequest;
         sel.acct_session_id = std::string(a.value.begin(), a.value.end());
         break;
-      case kFramedIpAddress:
+      case PW_FRAMED_IP_ADDRESS:
         if (auto u = as_u32(a.value)) {
           sel.framed_ip = Ipv4{*u};
         } else {
           error = kInvalidRequest;
         }
         break;
-      case kNasPort:
+      case PW_NAS_PORT:
         if (auto u = as_u32(a.value)) {
           sel.nas_port = *u;
         } else {
           error = kInvalidRequest;
         }
         break;
-      case kSessionTimeout:
-      case kIdleTimeout:
+      case PW_SESSION_TIMEOUT:
+      case PW_IDLE_TIMEOUT:
         if (disconnect) {
           if (!error) error = kUnsupportedAttribute;
         } else if (auto u = as_u32(a.value)) {
-          (a.type == kSessionTimeout ? change.session_timeout_s : change.idle_timeout_s) = *u;
+          (a.type == PW_SESSION_TIMEOUT ? change.session_timeout_s : change.idle_timeout_s) = *u;
         } else {
           error = kInvalidRequest;
         }
         break;
       // NAS identification (we answer for every address we own), freshness and integrity
       // (checked already).
-      case kNasIpAddress:
-      case kNasIdentifier:
-      case kEventTimestamp:
-      case kMessageAuthenticator:
+      case PW_NAS_IP_ADDRESS:
+      case PW_NAS_IDENTIFIER:
+      case PW_EVENT_TIMESTAMP:
+      case PW_MESSAGE_AUTHENTICATOR:
         break;
-      case kProxyState:
+      case PW_PROXY_STATE:
         echoed.push_back(a);
         break;
       default:
@@ -205,7 +205,7 @@ std::vector<std::uint8_t> DaeProcessor::act(const Packet& p, Ipv4 from, std::str
                                  (error ? "NAK Error-Cause " + std::to_string(*error)
                                         : "ACK, " + std::to_string(outcome.done) + " session(s)"));
   AttributeList attrs;
-  if (error) attrs.add_u32(kErrorCause, *error);
+  if (error) attrs.add_u32(PW_ERROR_CAUSE, *error);
   std::vector<Attribute> all = attrs.items();
   all.insert(all.end(), echoed.begin(), echoed.end());
   const std::uint8_t code =

@@ -20,6 +20,7 @@
 
 namespace vpdnd::aaa::radius {
 
+// RFC 5176 §2.3 codes, in the RADIUS Code space (radcli has no names for them).
 enum DaeCode : std::uint8_t {
   kDisconnectRequest = 40,
   kDisconnectAck = 41,
@@ -29,9 +30,7 @@ enum DaeCode : std::uint8_t {
   kCoaNak = 45,
 };
 
-constexpr std::uint8_t kProxyState = 33;
-constexpr std::uint8_t kErrorCause = 101;  // RFC 5176 §3.5
-
+// RFC 5176 §3.5 Error-Cause values (the attribute is radcli's PW_ERROR_CAUSE).
 enum ErrorCause : std::uint32_t {
   kUnsupportedAttribute = 401,
   kMissingAttribute = 402,

@@ -90,7 +90,7 @@ class DelayedServer {
           radius::Authenticator ra{};
           std::copy(b.begin() + 4, b.begin() + 20, ra.begin());
           due.push_back({SteadyClock::now() + delay_,
-                         radius::encode_reply(radius::kAccessAccept, b[1], ra, {}, kSecret, true),
+                         radius::encode_reply(PW_ACCESS_ACCEPT, b[1], ra, {}, kSecret, true),
                          from});
         }
       }
@@ -202,7 +202,7 @@ bool attack(
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   radius::Authenticator ra{};
   std::copy(req.begin() + 4, req.begin() + 20, ra.begin());
-  auto real = radius::encode_reply(radius::kAccessReject, req[1], ra, {}, kSecret, true);
+  auto real = radius::encode_reply(PW_ACCESS_REJECT, req[1], ra, {}, kSecret, true);
   sendto(server.fd, real.data(), real.size(), 0, reinterpret_cast<sockaddr*>(&from), sizeof from);
   auto f = done.get_future();
   const bool answered = f.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
@@ -286,7 +286,7 @@ int main(int argc, char** argv) {
   // A forged Access-Accept for `req`, signed with `secret`, with or without a
   // Message-Authenticator.
   auto accept = [&](const Bytes& req, const char* secret, bool message_authenticator) {
-    return radius::encode_reply(radius::kAccessAccept, req[1], ra_of(req), {}, secret,
+    return radius::encode_reply(PW_ACCESS_ACCEPT, req[1], ra_of(req), {}, secret,
                                 message_authenticator);
   };
   // Sends `reply` from another socket, bound to `address`:`port`.

@@ -34,9 +34,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!decoded) return 0;
   std::vector<Attribute> attributes;
   for (auto& a : decoded->attributes)
-    if (a.type != kMessageAuthenticator && a.value.size() <= kMaxValue) attributes.push_back(a);
-  for (std::uint8_t code : {kAccessAccept, kAccessReject, kAccessChallenge, kAccountingResponse}) {
-    const bool accounting = code == kAccountingResponse;
+    if (a.type != PW_MESSAGE_AUTHENTICATOR && a.value.size() <= kMaxValue) attributes.push_back(a);
+  for (std::uint8_t code :
+       {PW_ACCESS_ACCEPT, PW_ACCESS_REJECT, PW_ACCESS_CHALLENGE, PW_ACCOUNTING_RESPONSE}) {
+    const bool accounting = code == PW_ACCOUNTING_RESPONSE;
     auto reply = encode_reply(code, id, ra, attributes, kSecret, !accounting);
     if (reply.empty()) continue;  // too long once signed
     Packet p;
@@ -44,7 +45,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!accounting) {
       int bad = 0;
       auto r = access_reply_from(p, kSecret, ra, &bad);
-      if ((r.outcome == vpdnd::aaa::RadiusOutcome::accept) != (code == kAccessAccept)) std::abort();
+      if ((r.outcome == vpdnd::aaa::RadiusOutcome::accept) != (code == PW_ACCESS_ACCEPT))
+        std::abort();
     }
     // One flipped octet anywhere must be refused.
     auto flipped = reply;

@@ -150,7 +150,8 @@ class ClientTest : public ::testing::Test {
     (from ? *from : server_).send(forge(req->bytes), req->from);
     std::this_thread::sleep_for(100ms);
     server_.send(reply(answer, req->bytes), req->from);
-    EXPECT_EQ(outcome(f), answer == kAccessAccept ? RadiusOutcome::accept : RadiusOutcome::reject);
+    EXPECT_EQ(outcome(f),
+              answer == PW_ACCESS_ACCEPT ? RadiusOutcome::accept : RadiusOutcome::reject);
     EXPECT_EQ(stats().total.*counter, 1u);
   }
 
@@ -166,21 +167,21 @@ TEST_F(ClientTest, AccessRequestCarriesValidMessageAuthenticatorAndHiddenPasswor
   ASSERT_TRUE(req);
   auto p = decode(req->bytes);
   ASSERT_TRUE(p);
-  EXPECT_EQ(p->code, kAccessRequest);
+  EXPECT_EQ(p->code, PW_ACCESS_REQUEST);
   ASSERT_FALSE(p->attributes.empty());
-  ASSERT_EQ(p->attributes.front().type, kMessageAuthenticator);
+  ASSERT_EQ(p->attributes.front().type, PW_MESSAGE_AUTHENTICATOR);
   auto zeroed = req->bytes;
   std::fill(zeroed.begin() + 22, zeroed.begin() + 38, 0);
   const auto mac = hmac_md5(kSecret, zeroed);
   EXPECT_TRUE(std::equal(mac.begin(), mac.end(), p->attributes.front().value.begin()));
   bool saw_password = false;
   for (const auto& a : p->attributes)
-    if (a.type == kUserPassword) {
+    if (a.type == PW_USER_PASSWORD) {
       saw_password = true;
       EXPECT_EQ(unhide_user_password(a.value, kSecret, p->authenticator), "pw");
     }
   EXPECT_TRUE(saw_password);
-  server_.send(reply(kAccessAccept, req->bytes), req->from);
+  server_.send(reply(PW_ACCESS_ACCEPT, req->bytes), req->from);
   EXPECT_EQ(outcome(f), RadiusOutcome::accept);
   auto s = stats();
   EXPECT_EQ(s.total.access_requests, 1u);
@@ -192,34 +193,34 @@ TEST_F(ClientTest, AccessRequestCarriesValidMessageAuthenticatorAndHiddenPasswor
 TEST_F(ClientTest, AllZeroResponseAuthenticatorIsDropped) {
   expect_bad_reply_dropped(
       [](const std::vector<std::uint8_t>& request) {
-        auto forged = reply(kAccessAccept, request);
+        auto forged = reply(PW_ACCESS_ACCEPT, request);
         std::fill(forged.begin() + 4, forged.begin() + 20, 0);
         return forged;
       },
-      kAccessReject, &RadiusServerStatistics::bad_authenticator);
+      PW_ACCESS_REJECT, &RadiusServerStatistics::bad_authenticator);
 }
 
 TEST_F(ClientTest, ReplySignedWithAnotherSecretIsDropped) {
-  expect_bad_reply_dropped(signed_reply(kAccessAccept, "other-secret"), kAccessReject,
+  expect_bad_reply_dropped(signed_reply(PW_ACCESS_ACCEPT, "other-secret"), PW_ACCESS_REJECT,
                            &RadiusServerStatistics::bad_authenticator);
 }
 
 TEST_F(ClientTest, CorrectReplyFromAnotherSourcePortIsDropped) {
   Udp other;
   ASSERT_TRUE(other.ok());
-  expect_bad_reply_dropped(signed_reply(kAccessAccept, kSecret), kAccessReject,
+  expect_bad_reply_dropped(signed_reply(PW_ACCESS_ACCEPT, kSecret), PW_ACCESS_REJECT,
                            &RadiusServerStatistics::unknown_source, &other);
 }
 
 TEST_F(ClientTest, CorrectReplyFromAnotherAddressIsDropped) {
   Udp other("127.0.0.2", server_.port());
   ASSERT_TRUE(other.ok());
-  expect_bad_reply_dropped(signed_reply(kAccessAccept, kSecret), kAccessReject,
+  expect_bad_reply_dropped(signed_reply(PW_ACCESS_ACCEPT, kSecret), PW_ACCESS_REJECT,
                            &RadiusServerStatistics::unknown_source, &other);
 }
 
 TEST_F(ClientTest, ForgedRejectFirstDoesNotEndTheWait) {
-  expect_bad_reply_dropped(signed_reply(kAccessReject, "attacker"), kAccessAccept,
+  expect_bad_reply_dropped(signed_reply(PW_ACCESS_REJECT, "attacker"), PW_ACCESS_ACCEPT,
                            &RadiusServerStatistics::bad_authenticator);
 }
 
@@ -228,9 +229,9 @@ TEST_F(ClientTest, WrongIdentifierIsDropped) {
       [](const std::vector<std::uint8_t>& request) {
         auto wrong = request;
         wrong[1] = static_cast<std::uint8_t>(wrong[1] + 1);
-        return reply(kAccessAccept, wrong);
+        return reply(PW_ACCESS_ACCEPT, wrong);
       },
-      kAccessReject, &RadiusServerStatistics::unknown_id);
+      PW_ACCESS_REJECT, &RadiusServerStatistics::unknown_id);
 }
 
 TEST_F(ClientTest, DroppedRepliesLoggedOncePerServerAndReasonNoSecret) {
@@ -244,9 +245,10 @@ TEST_F(ClientTest, DroppedRepliesLoggedOncePerServerAndReasonNoSecret) {
   auto f = access();
   auto req = server_.recv();
   ASSERT_TRUE(req);
-  for (int i = 0; i < 20; ++i) server_.send(reply(kAccessAccept, req->bytes, "forger"), req->from);
+  for (int i = 0; i < 20; ++i)
+    server_.send(reply(PW_ACCESS_ACCEPT, req->bytes, "forger"), req->from);
   std::this_thread::sleep_for(100ms);
-  server_.send(reply(kAccessReject, req->bytes), req->from);
+  server_.send(reply(PW_ACCESS_REJECT, req->bytes), req->from);
   EXPECT_EQ(outcome(f), RadiusOutcome::reject);
   LogBus::instance().unsubscribe(sink);
   EXPECT_EQ(stats().total.bad_authenticator, 20u);
@@ -261,7 +263,7 @@ TEST_F(ClientTest, MissingMessageAuthenticatorRefusedByDefault) {
   auto f = access();
   auto req = server_.recv();
   ASSERT_TRUE(req);
-  server_.send(reply(kAccessAccept, req->bytes, kSecret, false), req->from);
+  server_.send(reply(PW_ACCESS_ACCEPT, req->bytes, kSecret, false), req->from);
   EXPECT_EQ(outcome(f), RadiusOutcome::timeout);
   auto s = stats();
   EXPECT_EQ(s.total.bad_message_authenticator, 1u);
@@ -273,7 +275,7 @@ TEST_F(ClientTest, MissingMessageAuthenticatorAcceptedWhenLoose) {
   auto f = access();
   auto req = server_.recv();
   ASSERT_TRUE(req);
-  server_.send(reply(kAccessAccept, req->bytes, kSecret, false), req->from);
+  server_.send(reply(PW_ACCESS_ACCEPT, req->bytes, kSecret, false), req->from);
   EXPECT_EQ(outcome(f), RadiusOutcome::accept);
 }
 
@@ -283,13 +285,13 @@ TEST_F(ClientTest, WrongMessageAuthenticatorRefusedEvenWhenLoose) {
   auto req = server_.recv();
   ASSERT_TRUE(req);
   // A Message-Authenticator keyed with another secret, the Response Authenticator right.
-  auto bad = reply(kAccessAccept, req->bytes, "other", true);
+  auto bad = reply(PW_ACCESS_ACCEPT, req->bytes, "other", true);
   const auto auth = md5({std::span<const std::uint8_t>(bad).first(4), authenticator_of(req->bytes),
                          std::span<const std::uint8_t>(bad).subspan(20), bytes(kSecret)});
   std::copy(auth.begin(), auth.end(), bad.begin() + 4);
   server_.send(bad, req->from);
   std::this_thread::sleep_for(100ms);
-  server_.send(reply(kAccessReject, req->bytes), req->from);
+  server_.send(reply(PW_ACCESS_REJECT, req->bytes), req->from);
   EXPECT_EQ(outcome(f), RadiusOutcome::reject);
   EXPECT_EQ(stats().total.bad_message_authenticator, 1u);
 }
@@ -302,7 +304,7 @@ TEST_F(ClientTest, RetransmissionReusesIdentifierAndAuthenticator) {
   auto second = server_.recv();
   ASSERT_TRUE(first && second);
   EXPECT_EQ(first->bytes, second->bytes);
-  server_.send(reply(kAccessAccept, second->bytes), second->from);
+  server_.send(reply(PW_ACCESS_ACCEPT, second->bytes), second->from);
   EXPECT_EQ(outcome(f), RadiusOutcome::accept);
   EXPECT_EQ(stats().total.retransmissions, 1u);
 }
@@ -320,13 +322,13 @@ TEST_F(ClientTest, RetryCountsTransmissionsThenSecondaryIsAsked) {
   auto req = secondary.recv(3000);
   ASSERT_TRUE(req);
   EXPECT_FALSE(server_.recv(0));
-  secondary.send(reply(kAccessAccept, req->bytes), req->from);
+  secondary.send(reply(PW_ACCESS_ACCEPT, req->bytes), req->from);
   EXPECT_EQ(outcome(f), RadiusOutcome::accept);
   // The silent primary is quiet now: the next request goes to the secondary first.
   auto g = access();
   auto again = secondary.recv(1000);
   ASSERT_TRUE(again);
-  secondary.send(reply(kAccessReject, again->bytes), again->from);
+  secondary.send(reply(PW_ACCESS_REJECT, again->bytes), again->from);
   EXPECT_EQ(outcome(g), RadiusOutcome::reject);
 }
 
@@ -342,7 +344,7 @@ TEST_F(ClientTest, ManyRequestsInFlightUseMoreThan256Identifiers) {
   }
   // All were on the wire before any answer: answer them in reverse.
   for (auto it = requests.rbegin(); it != requests.rend(); ++it)
-    server_.send(reply(kAccessAccept, it->bytes), it->from);
+    server_.send(reply(PW_ACCESS_ACCEPT, it->bytes), it->from);
   for (auto& f : futures) EXPECT_EQ(outcome(f), RadiusOutcome::accept);
   auto s = stats();
   EXPECT_EQ(s.total.access_accepts, static_cast<std::uint64_t>(kCount));
@@ -368,7 +370,7 @@ TEST_F(ClientTest, AuthenticationDoesNotWaitBehindDeadAccounting) {
   auto f = access();
   auto req = server_.recv(1000);
   ASSERT_TRUE(req);
-  server_.send(reply(kAccessAccept, req->bytes), req->from);
+  server_.send(reply(PW_ACCESS_ACCEPT, req->bytes), req->from);
   EXPECT_EQ(outcome(f, 2s), RadiusOutcome::accept);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
 }
@@ -390,18 +392,18 @@ TEST_F(ClientTest, AccountingResponseCheckedAndDelayTimeSent) {
   ASSERT_TRUE(req);
   auto p = decode(req->bytes);
   ASSERT_TRUE(p);
-  EXPECT_EQ(p->code, kAccountingRequest);
+  EXPECT_EQ(p->code, PW_ACCOUNTING_REQUEST);
   // RFC 2866 §3 Request Authenticator.
   auto zeroed = req->bytes;
   std::fill(zeroed.begin() + 4, zeroed.begin() + 20, 0);
   EXPECT_EQ(md5({zeroed, bytes(kSecret)}), p->authenticator);
   std::optional<std::uint32_t> delay;
   for (const auto& a : p->attributes)
-    if (a.type == kAcctDelayTime && a.value.size() == 4) delay = a.value[3];
+    if (a.type == PW_ACCT_DELAY_TIME && a.value.size() == 4) delay = a.value[3];
   EXPECT_EQ(delay, 42u);
-  server_.send(reply(kAccountingResponse, req->bytes, "wrong", false), req->from);
+  server_.send(reply(PW_ACCOUNTING_RESPONSE, req->bytes, "wrong", false), req->from);
   std::this_thread::sleep_for(100ms);
-  server_.send(reply(kAccountingResponse, req->bytes, kSecret, false), req->from);
+  server_.send(reply(PW_ACCOUNTING_RESPONSE, req->bytes, kSecret, false), req->from);
   ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
   EXPECT_EQ(f.get(), RadiusOutcome::accept);
   auto s = stats();
@@ -426,7 +428,7 @@ TEST_F(ClientTest, DestroyedWithRequestsOutstandingCallsNothingBack) {
   auto req = server_.recv();
   ASSERT_TRUE(req);
   engine_.call([&] { client_.reset(); });
-  server_.send(reply(kAccessAccept, req->bytes), req->from);
+  server_.send(reply(PW_ACCESS_ACCEPT, req->bytes), req->from);
   std::this_thread::sleep_for(1200ms);
   EXPECT_EQ(called.load(), 0);
 }
@@ -443,7 +445,7 @@ TEST_F(ClientTest, CancelledRequestNeverCallsBackAndResetClearsCounters) {
   auto req = server_.recv();
   ASSERT_TRUE(req);
   engine_.call([&] { client_->cancel(id); });
-  server_.send(reply(kAccessAccept, req->bytes), req->from);
+  server_.send(reply(PW_ACCESS_ACCEPT, req->bytes), req->from);
   std::this_thread::sleep_for(200ms);
   EXPECT_FALSE(engine_.call([&] { return called; }));
   EXPECT_EQ(stats().total.unknown_id, 1u);

@@ -33,7 +33,7 @@ TEST(RadiusCodec, UserPasswordHidingMatchesRfcExample) {
   auto p = decode(kRfcRequest);
   ASSERT_TRUE(p);
   ASSERT_EQ(p->attributes.size(), 4u);
-  EXPECT_EQ(p->attributes[1].type, kUserPassword);
+  EXPECT_EQ(p->attributes[1].type, PW_USER_PASSWORD);
   EXPECT_EQ(hide_user_password("arctangent", kRfcSecret, rfc_ra()), p->attributes[1].value);
   EXPECT_EQ(unhide_user_password(p->attributes[1].value, kRfcSecret, rfc_ra()), "arctangent");
 }
@@ -41,7 +41,7 @@ TEST(RadiusCodec, UserPasswordHidingMatchesRfcExample) {
 TEST(RadiusCodec, RfcAcceptVerifies) {
   Packet p;
   EXPECT_EQ(check_reply(kRfcAccept, 0, rfc_ra(), kRfcSecret, false, false, &p), ReplyCheck::ok);
-  EXPECT_EQ(p.code, kAccessAccept);
+  EXPECT_EQ(p.code, PW_ACCESS_ACCEPT);
   EXPECT_EQ(p.attributes.size(), 3u);
   // The RFC's server sends no Message-Authenticator: refused when one is required.
   EXPECT_EQ(check_reply(kRfcAccept, 0, rfc_ra(), kRfcSecret, false, true),
@@ -81,9 +81,9 @@ TEST(RadiusCodec, MalformedRefused) {
 TEST(RadiusCodec, MessageAuthenticatorRoundTrip) {
   Authenticator ra{};
   ra.fill(0x5a);
-  std::vector<Attribute> attrs = {{kReplyMessage, {'h', 'i'}}};
-  auto signed_reply = encode_reply(kAccessReject, 7, ra, attrs, "k", true);
-  EXPECT_EQ(signed_reply[20], kMessageAuthenticator);
+  std::vector<Attribute> attrs = {{PW_REPLY_MESSAGE, {'h', 'i'}}};
+  auto signed_reply = encode_reply(PW_ACCESS_REJECT, 7, ra, attrs, "k", true);
+  EXPECT_EQ(signed_reply[20], PW_MESSAGE_AUTHENTICATOR);
   EXPECT_EQ(check_reply(signed_reply, 7, ra, "k", false, true), ReplyCheck::ok);
   auto tampered = signed_reply;
   tampered[25] ^= 1;  // inside the Message-Authenticator; Response Authenticator fixed up
@@ -103,9 +103,9 @@ TEST(RadiusCodec, MessageAuthenticatorRoundTrip) {
 
 TEST(RadiusCodec, OversizedValuesRefused) {
   AttributeList a;
-  EXPECT_FALSE(a.add(kUserName, std::vector<std::uint8_t>(254, 'x')));
-  EXPECT_TRUE(a.add(kUserName, std::vector<std::uint8_t>(253, 'x')));
-  std::vector<Attribute> many(20, Attribute{kReplyMessage, std::vector<std::uint8_t>(253, 'y')});
+  EXPECT_FALSE(a.add(PW_USER_NAME, std::vector<std::uint8_t>(254, 'x')));
+  EXPECT_TRUE(a.add(PW_USER_NAME, std::vector<std::uint8_t>(253, 'x')));
+  std::vector<Attribute> many(20, Attribute{PW_REPLY_MESSAGE, std::vector<std::uint8_t>(253, 'y')});
   EXPECT_FALSE(encode_accounting_request(1, many, "k"));
 }
 
@@ -117,7 +117,7 @@ namespace {
 
 std::vector<std::uint8_t> vsa(std::uint8_t type, const std::vector<std::uint8_t>& value) {
   AttributeList a;
-  EXPECT_TRUE(a.add_vendor(kVendorMicrosoft, type, value));
+  EXPECT_TRUE(a.add_vendor(VENDOR_MICROSOFT, type, value));
   return a.items().at(0).value;
 }
 
@@ -143,11 +143,11 @@ TEST(RadiusMsChap, AccessRequestCarriesRfc2548Attributes) {
   c.response.push_back(0);
   AttributeList a;
   ASSERT_TRUE(add_mschap(a, c));
-  auto ms = vendor_attributes(a.items(), kVendorMicrosoft);
+  auto ms = vendor_attributes(a.items(), VENDOR_MICROSOFT);
   ASSERT_EQ(ms.size(), 2u);
-  EXPECT_EQ(ms[0].type, kMsChapChallenge);
+  EXPECT_EQ(ms[0].type, PW_MS_CHAP_CHALLENGE);
   EXPECT_EQ(ms[0].value, c.challenge);
-  EXPECT_EQ(ms[1].type, kMsChap2Response);
+  EXPECT_EQ(ms[1].type, PW_MS_CHAP2_RESPONSE);
   ASSERT_EQ(ms[1].value.size(), 50u);  // Ident Flags Peer-Challenge Reserved Response
   EXPECT_EQ(ms[1].value[0], 7);
   EXPECT_EQ(ms[1].value[1], 0);
@@ -155,7 +155,7 @@ TEST(RadiusMsChap, AccessRequestCarriesRfc2548Attributes) {
   EXPECT_EQ(ms[1].value[18], 0);
   EXPECT_EQ(ms[1].value[26], 0x33);
   // Raw form: Vendor-Specific, Vendor-Id 311, Vendor-Type 25, Vendor-Length 52.
-  ASSERT_EQ(a.items()[1].type, kVendorSpecific);
+  ASSERT_EQ(a.items()[1].type, PW_VENDOR_SPECIFIC);
   EXPECT_EQ(a.items()[1].value[3], 0x37);
   EXPECT_EQ(a.items()[1].value[4], 25);
   EXPECT_EQ(a.items()[1].value[5], 52);
@@ -165,9 +165,9 @@ TEST(RadiusMsChap, AccessRequestCarriesRfc2548Attributes) {
   c.response.back() = 1;
   AttributeList b;
   ASSERT_TRUE(add_mschap(b, c));
-  ms = vendor_attributes(b.items(), kVendorMicrosoft);
+  ms = vendor_attributes(b.items(), VENDOR_MICROSOFT);
   ASSERT_EQ(ms.size(), 2u);
-  EXPECT_EQ(ms[1].type, kMsChapResponse);
+  EXPECT_EQ(ms[1].type, PW_MS_CHAP_RESPONSE);
   EXPECT_EQ(ms[1].value[1], 1);  // Flags: use the NT-Response
   c.challenge.assign(16, 0x11);  // v1 with a v2-sized challenge: refused
   AttributeList bad;
@@ -187,13 +187,13 @@ TEST(RadiusMsChap, AcceptGivesSuccessTextAndDecryptedMppeKeys) {
   std::vector<std::uint8_t> s{9};
   s.insert(s.end(), success.begin(), success.end());
   std::vector<Attribute> attrs{
-      {kVendorSpecific, vsa(kMsChap2Success, s)},
-      {kVendorSpecific,
-       vsa(kMsMppeSendKey, detail::encrypt_tunnel_password(send_key, 0x8001, secret, ra))},
-      {kVendorSpecific,
-       vsa(kMsMppeRecvKey, detail::encrypt_tunnel_password(recv_key, 0x8002, secret, ra))},
+      {PW_VENDOR_SPECIFIC, vsa(PW_MS_CHAP2_SUCCESS, s)},
+      {PW_VENDOR_SPECIFIC,
+       vsa(PW_MS_MPPE_SEND_KEY, detail::encrypt_tunnel_password(send_key, 0x8001, secret, ra))},
+      {PW_VENDOR_SPECIFIC,
+       vsa(PW_MS_MPPE_RECV_KEY, detail::encrypt_tunnel_password(recv_key, 0x8002, secret, ra))},
   };
-  auto p = sent_reply(kAccessAccept, ra, attrs, secret);
+  auto p = sent_reply(PW_ACCESS_ACCEPT, ra, attrs, secret);
   ASSERT_TRUE(p);
   auto reply = access_reply_from(*p, secret, ra);
   EXPECT_EQ(reply.outcome, RadiusOutcome::accept);
@@ -236,7 +236,7 @@ TEST(RadiusMsChap, FreeRadiusV1MppeKeysDecodeToTheLocalKeys) {
   // The wrong secret gives another key; a Reject carries none.
   auto other = access_reply_from(p, "other", ra);
   EXPECT_NE(other.mschap_v1_nt_key, reply.mschap_v1_nt_key);
-  p.code = kAccessReject;
+  p.code = PW_ACCESS_REJECT;
   EXPECT_FALSE(access_reply_from(p, f["secret"], ra).mschap_v1_nt_key);
 }
 
@@ -247,10 +247,10 @@ TEST(RadiusMsChap, RejectGivesMsChapErrorAndMalformedVsasAreSkipped) {
   std::vector<std::uint8_t> e{9};
   e.insert(e.end(), error.begin(), error.end());
   std::vector<Attribute> attrs{
-      {kVendorSpecific, {0, 0, 1, 0x37, 2, 200}},  // Vendor-Length beyond the value
-      {kVendorSpecific, vsa(kMsChapError, e)},
+      {PW_VENDOR_SPECIFIC, {0, 0, 1, 0x37, 2, 200}},  // Vendor-Length beyond the value
+      {PW_VENDOR_SPECIFIC, vsa(kMsChapError, e)},
   };
-  auto p = sent_reply(kAccessReject, ra, attrs, secret);
+  auto p = sent_reply(PW_ACCESS_REJECT, ra, attrs, secret);
   ASSERT_TRUE(p);
   auto reply = access_reply_from(*p, secret, ra);
   EXPECT_EQ(reply.outcome, RadiusOutcome::reject);

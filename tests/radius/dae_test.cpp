@@ -96,7 +96,7 @@ struct DaeTest : ::testing::Test {
   }
   static std::optional<std::uint32_t> error_cause(const Packet& p) {
     for (const auto& a : p.attributes)
-      if (a.type == kErrorCause && a.value.size() == 4)
+      if (a.type == PW_ERROR_CAUSE && a.value.size() == 4)
         return std::uint32_t{a.value[0]} << 24 | std::uint32_t{a.value[1]} << 16 |
                std::uint32_t{a.value[2]} << 8 | a.value[3];
     return std::nullopt;
@@ -152,7 +152,7 @@ TEST_F(DaeTest, DisconnectByUserNameAcked) {
   auto answer = dae.handle(config, kClient, 40000, kRadclientDisconnect);  // duplicate
   ASSERT_TRUE(answer);
   ASSERT_GE(answer->size(), 38u);
-  ASSERT_EQ((*answer)[20], kMessageAuthenticator);
+  ASSERT_EQ((*answer)[20], PW_MESSAGE_AUTHENTICATOR);
   auto buf = *answer;
   std::copy(ra.begin(), ra.end(), buf.begin() + 4);
   std::fill(buf.begin() + 22, buf.begin() + 38, 0);
@@ -163,7 +163,7 @@ TEST_F(DaeTest, DisconnectByUserNameAcked) {
 }
 
 TEST_F(DaeTest, DuplicateNotActedOnTwice) {
-  auto req = request(kDisconnectRequest, {str(kUserName, "bob@corp")});
+  auto req = request(kDisconnectRequest, {str(PW_USER_NAME, "bob@corp")});
   auto first = dae.handle(config, kClient, 40000, req);
   ASSERT_TRUE(first);
   EXPECT_EQ(sessions.disconnected.size(), 2u);
@@ -183,20 +183,21 @@ TEST_F(DaeTest, DuplicateNotActedOnTwice) {
 
 TEST_F(DaeTest, SelectorsCombine) {
   // Every attribute must match: bob with alice's address matches nothing.
-  auto p = send(
-      request(kDisconnectRequest, {str(kUserName, "bob@corp"), u32(kFramedIpAddress, 0x0a000001)}));
+  auto p = send(request(kDisconnectRequest,
+                        {str(PW_USER_NAME, "bob@corp"), u32(PW_FRAMED_IP_ADDRESS, 0x0a000001)}));
   ASSERT_TRUE(p);
   EXPECT_EQ(p->code, kDisconnectNak);
   EXPECT_EQ(error_cause(*p), kSessionContextNotFound);
-  p = send(request(kDisconnectRequest, {str(kAcctSessionId, "00000003")}));
+  p = send(request(kDisconnectRequest, {str(PW_ACCT_SESSION_ID, "00000003")}));
   EXPECT_EQ(p->code, kDisconnectAck);
-  p = send(request(kDisconnectRequest, {u32(kNasPort, 8), u32(kFramedIpAddress, 0x0a000002)}));
+  p = send(
+      request(kDisconnectRequest, {u32(PW_NAS_PORT, 8), u32(PW_FRAMED_IP_ADDRESS, 0x0a000002)}));
   EXPECT_EQ(p->code, kDisconnectAck);
   EXPECT_EQ(sessions.disconnected, (std::vector<std::uint64_t>{3, 2}));
 }
 
 TEST_F(DaeTest, UnknownSessionNak503) {
-  auto p = send(request(kDisconnectRequest, {str(kUserName, "nobody")}, "s3cr3t", false));
+  auto p = send(request(kDisconnectRequest, {str(PW_USER_NAME, "nobody")}, "s3cr3t", false));
   ASSERT_TRUE(p);
   EXPECT_EQ(p->code, kDisconnectNak);
   EXPECT_EQ(error_cause(*p), 503u);
@@ -205,39 +206,40 @@ TEST_F(DaeTest, UnknownSessionNak503) {
 
 TEST_F(DaeTest, ErrorCauses) {
   // No session identification at all.
-  auto p = send(request(kDisconnectRequest, {str(kNasIdentifier, "VPDN")}));
+  auto p = send(request(kDisconnectRequest, {str(PW_NAS_IDENTIFIER, "VPDN")}));
   EXPECT_EQ(error_cause(*p), kMissingAttribute);
   // An attribute we do not act on (Filter-Id), in a Disconnect and in a CoA.
-  p = send(request(kDisconnectRequest, {str(kUserName, "alice@corp"), str(11, "web-only")}));
+  p = send(request(kDisconnectRequest, {str(PW_USER_NAME, "alice@corp"), str(11, "web-only")}));
   EXPECT_EQ(p->code, kDisconnectNak);
   EXPECT_EQ(error_cause(*p), kUnsupportedAttribute);
-  p = send(request(kCoaRequest, {str(kUserName, "alice@corp"), str(11, "web-only")}));
+  p = send(request(kCoaRequest, {str(PW_USER_NAME, "alice@corp"), str(11, "web-only")}));
   EXPECT_EQ(p->code, kCoaNak);
   EXPECT_EQ(error_cause(*p), 401u);
   // Session-Timeout belongs in a CoA, not a Disconnect.
-  p = send(request(kDisconnectRequest, {str(kUserName, "alice@corp"), u32(kSessionTimeout, 5)}));
+  p = send(
+      request(kDisconnectRequest, {str(PW_USER_NAME, "alice@corp"), u32(PW_SESSION_TIMEOUT, 5)}));
   EXPECT_EQ(error_cause(*p), kUnsupportedAttribute);
   // A Framed-IP-Address of the wrong length.
-  p = send(request(kDisconnectRequest, {{kFramedIpAddress, {10, 0, 0}}}));
+  p = send(request(kDisconnectRequest, {{PW_FRAMED_IP_ADDRESS, {10, 0, 0}}}));
   EXPECT_EQ(error_cause(*p), kInvalidRequest);
   EXPECT_TRUE(sessions.disconnected.empty());
   EXPECT_TRUE(sessions.changed.empty());
 }
 
 TEST_F(DaeTest, CoaChangesTimeouts) {
-  auto p = send(request(kCoaRequest, {str(kUserName, "bob@corp"), u32(kSessionTimeout, 3600),
-                                      u32(kIdleTimeout, 300)}));
+  auto p = send(request(kCoaRequest, {str(PW_USER_NAME, "bob@corp"), u32(PW_SESSION_TIMEOUT, 3600),
+                                      u32(PW_IDLE_TIMEOUT, 300)}));
   ASSERT_TRUE(p);
   EXPECT_EQ(p->code, kCoaAck);
   ASSERT_EQ(sessions.changed.size(), 2u);
   EXPECT_EQ(sessions.changed[0].second.session_timeout_s, 3600u);
   EXPECT_EQ(sessions.changed[0].second.idle_timeout_s, 300u);
-  p = send(request(kCoaRequest, {str(kUserName, "carol"), u32(kIdleTimeout, 1)}));
+  p = send(request(kCoaRequest, {str(PW_USER_NAME, "carol"), u32(PW_IDLE_TIMEOUT, 1)}));
   EXPECT_EQ(p->code, kCoaNak);
   EXPECT_EQ(error_cause(*p), 503u);
   // A session that cannot take the change: NAK.
   sessions.refuse_changes = 1;
-  p = send(request(kCoaRequest, {str(kUserName, "alice@corp"), u32(kIdleTimeout, 1)}));
+  p = send(request(kCoaRequest, {str(PW_USER_NAME, "alice@corp"), u32(PW_IDLE_TIMEOUT, 1)}));
   EXPECT_EQ(p->code, kCoaNak);
   EXPECT_EQ(error_cause(*p), kUnsupportedService);
   EXPECT_EQ(dae.statistics().coa_acks, 1u);
@@ -246,12 +248,13 @@ TEST_F(DaeTest, CoaChangesTimeouts) {
 }
 
 TEST_F(DaeTest, ProxyStateEchoed) {
-  auto p = send(request(kDisconnectRequest, {str(kProxyState, "p1"), str(kUserName, "alice@corp"),
-                                             str(kProxyState, "p2")}));
+  auto p =
+      send(request(kDisconnectRequest, {str(PW_PROXY_STATE, "p1"), str(PW_USER_NAME, "alice@corp"),
+                                        str(PW_PROXY_STATE, "p2")}));
   ASSERT_TRUE(p);
   std::vector<std::string> echoed;
   for (const auto& a : p->attributes)
-    if (a.type == kProxyState) echoed.emplace_back(a.value.begin(), a.value.end());
+    if (a.type == PW_PROXY_STATE) echoed.emplace_back(a.value.begin(), a.value.end());
   EXPECT_EQ(echoed, (std::vector<std::string>{"p1", "p2"}));
 }
 
@@ -260,7 +263,7 @@ TEST_F(DaeTest, DroppedAndCounted) {
   EXPECT_FALSE(dae.handle(config, Ipv4{0x7f000002}, 40000, kRadclientDisconnect));
   // Wrong key.
   EXPECT_FALSE(dae.handle(config, kClient, 40000,
-                          request(kDisconnectRequest, {str(kUserName, "alice@corp")}, "wrong")));
+                          request(kDisconnectRequest, {str(PW_USER_NAME, "alice@corp")}, "wrong")));
   // Event-Timestamp too old and too far ahead.
   now = kFixtureTime + DaeProcessor::kWindowSeconds + 1;
   EXPECT_FALSE(dae.handle(config, kClient, 40000, kRadclientDisconnect));
@@ -268,7 +271,7 @@ TEST_F(DaeTest, DroppedAndCounted) {
   EXPECT_FALSE(dae.handle(config, kClient, 40000, kRadclientDisconnect));
   // Garbage and an answer code.
   EXPECT_FALSE(dae.handle(config, kClient, 40000, std::vector<std::uint8_t>(10, 0)));
-  auto ack = request(kDisconnectAck, {str(kUserName, "alice@corp")});
+  auto ack = request(kDisconnectAck, {str(PW_USER_NAME, "alice@corp")});
   EXPECT_FALSE(dae.handle(config, kClient, 40000, ack));
   // The server switched off.
   config.enabled = false;
@@ -288,11 +291,11 @@ TEST_F(DaeTest, DroppedAndCounted) {
 TEST_F(DaeTest, CacheBounded) {
   for (std::size_t i = 0; i < DaeProcessor::kCacheCapacity + 10; ++i) {
     auto req = encode_request(kDisconnectRequest, static_cast<std::uint8_t>(i),
-                              {str(kUserName, "n" + std::to_string(i))}, "s3cr3t", false);
+                              {str(PW_USER_NAME, "n" + std::to_string(i))}, "s3cr3t", false);
     ASSERT_TRUE(dae.handle(config, kClient, static_cast<std::uint16_t>(1000 + i / 256), req));
   }
   // The first request left the cache: sent again it is processed again (a NAK here).
-  auto first = encode_request(kDisconnectRequest, 0, {str(kUserName, "n0")}, "s3cr3t", false);
+  auto first = encode_request(kDisconnectRequest, 0, {str(PW_USER_NAME, "n0")}, "s3cr3t", false);
   dae.handle(config, kClient, 1000, first);
   EXPECT_EQ(dae.statistics().duplicates, 0u);
   EXPECT_EQ(dae.statistics().disconnect_requests, DaeProcessor::kCacheCapacity + 11);

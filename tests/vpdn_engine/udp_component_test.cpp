@@ -40,7 +40,7 @@ struct Udp : ::testing::Test {
     lo.bind_address = no.bind_address = ip("127.0.0.1");
     lo.port_override = kLacPort;
     no.port_override = kLnsPort;
-    lo.ack_delay = no.ack_delay = 20ms;
+    lo.transport.ack_delay = no.transport.ack_delay = 20ms;
     lo.stopccn_hold = no.stopccn_hold = 300ms;
     lac = std::make_unique<L2tpEngine>(lac_cfg, timers, lac_rand, lo);
     lns = std::make_unique<L2tpEngine>(lns_cfg, timers, lns_rand, no);

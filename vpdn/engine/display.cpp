@@ -43,7 +43,7 @@ TunnelStatus L2tpEngine::Impl::tunnel_status(const Tunnel& t) const {
   st.ns = t.transport.next_ns();
   st.nr = t.transport.next_nr();
   st.peer_window = t.peer_window;
-  st.our_window = options_.receive_window;
+  st.our_window = options_.transport.receive_window;
   st.hello_interval_s = static_cast<std::uint32_t>(
       std::chrono::duration_cast<std::chrono::seconds>(hello_interval(t)).count());
   st.control_in = t.control_in;

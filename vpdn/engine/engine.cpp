@@ -17,11 +17,6 @@ L2tpEngine::Impl::Impl(const config::RunningConfig& config, TimerService& timers
       reap_timer_(timers),
       shutdown_timer_(timers),
       source_sweep_timer_(timers) {
-  tc_.receive_window = options_.receive_window;
-  tc_.initial_timeout = options_.retransmit_initial;
-  tc_.max_timeout = options_.retransmit_max;
-  tc_.max_retries = options_.max_retries;
-  tc_.ack_delay = options_.ack_delay;
   sid_use_.assign(65536, 0);
   was_enabled_ = config_.l2tp.enabled;
 }

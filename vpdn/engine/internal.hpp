@@ -381,7 +381,6 @@ class L2tpEngine::Impl {
   TimerService& timers_;
   RandomSource& random_;
   EngineOptions options_;
-  TransportConfig tc_;
   SessionHandler* handler_ = nullptr;
   std::function<bool(const Endpoint&)> admit_;
   std::function<bool(const Endpoint&)> may_send_;

@@ -202,13 +202,13 @@ void L2tpEngine::Impl::attach_lac_call(std::unique_ptr<Session> s, const Session
       t->lac_key = lac_key(c.request.group, lns);
       by_lac_[*t->lac_key] = t->local_id;
       if (c.address_index + 1 < c.request.lns_addresses.size() &&
-          options_.failover_sccrq_retries < options_.max_retries)
+          options_.failover_sccrq_retries < options_.transport.max_retries)
         t->transport.set_max_retries(options_.failover_sccrq_retries);
       send_sccrq(*t);
     } else if (t->state == TunnelState::wait_reply &&
                c.address_index + 1 >= c.request.lns_addresses.size()) {
       // This call has nowhere else to go: give the LNS the full retransmission cycle.
-      t->transport.set_max_retries(options_.max_retries);
+      t->transport.set_max_retries(options_.transport.max_retries);
     }
     std::uint16_t id = allocate_session_id(*t);
     if (id == 0) break;
@@ -247,7 +247,7 @@ void L2tpEngine::Impl::send_sccrq(Tunnel& t) {
       .add_u16(AvpType::firmware_revision, options_.firmware_revision)
       .add_string(AvpType::vendor_name, options_.vendor_name)
       .add_u16(AvpType::assigned_tunnel_id, t.local_id)
-      .add_u16(AvpType::receive_window_size, options_.receive_window);
+      .add_u16(AvpType::receive_window_size, options_.transport.receive_window);
   t.tie_breaker = random_.u64();
   msg.add_u64(AvpType::tie_breaker, *t.tie_breaker);
   add_our_challenge(t, msg);

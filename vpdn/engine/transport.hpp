@@ -41,9 +41,12 @@ struct TransportConfig {
   // Our Receive Window Size (advertised in SCCRQ/SCCRP): how many out-of-order messages we
   // queue. 16 keeps a burst of ICRQs flowing without letting a peer make us queue much.
   std::uint16_t receive_window = 16;
+  // Retransmission timeout: 1 s, doubling up to 8 s; failed() after 5 retransmissions.
   Duration initial_timeout = std::chrono::seconds(1);
   Duration max_timeout = std::chrono::seconds(8);
   unsigned max_retries = 5;
+  // 0 = ZLB at the end of the current receive batch unless a reply piggybacks the ack
+  // (see above for why no fixed delay).
   Duration ack_delay = Duration::zero();
 };
 

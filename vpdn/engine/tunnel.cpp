@@ -8,7 +8,7 @@ namespace vpdnd::vpdn {
 Tunnel* L2tpEngine::Impl::create_tunnel(const Endpoint& peer, bool originator) {
   std::uint16_t id = allocate_tunnel_id();
   if (id == 0) return nullptr;
-  auto t = std::make_unique<Tunnel>(*this, timers_, tc_);
+  auto t = std::make_unique<Tunnel>(*this, timers_, options_.transport);
   t->local_id = id;
   t->peer = peer;
   t->originator = originator;

@@ -146,7 +146,7 @@ void L2tpEngine::Impl::on_sccrq(Tunnel& t, const ControlMessage& m) {
       .add_string(AvpType::host_name, t.local_name)
       .add_string(AvpType::vendor_name, options_.vendor_name)
       .add_u16(AvpType::assigned_tunnel_id, t.local_id)
-      .add_u16(AvpType::receive_window_size, options_.receive_window);
+      .add_u16(AvpType::receive_window_size, options_.transport.receive_window);
   if (auto ch = m.bytes(AvpType::challenge)) {
     auto resp = chap_response(static_cast<std::uint8_t>(MessageType::sccrp), t.secret, *ch);
     reply.add_bytes(AvpType::challenge_response, resp);
@@ -165,7 +165,7 @@ void L2tpEngine::Impl::on_sccrp(Tunnel& t, const ControlMessage& m) {
         "SCCRP without valid Assigned Tunnel ID", true);
     return;
   }
-  t.transport.set_max_retries(options_.max_retries);  // the LNS answers
+  t.transport.set_max_retries(options_.transport.max_retries);  // the LNS answers
   t.remote_id = *assigned;
   t.transport.set_peer_tunnel_id(t.remote_id);
   by_peer_[peer_key(t.peer, t.remote_id)] = t.local_id;
