@@ -139,9 +139,15 @@ run() {
     c0=$(cpu_ticks "$lns") t0=$(date +%s.%N)
     sleep "$window"
     c1=$(cpu_ticks "$lns") t1=$(date +%s.%N)
-    awk -v n="$count" -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v hz="$hz" -v r="$(rss_kib "$lns")" 'BEGIN {
+    # LCP echo exchanges in the window: the LNS probes each session every HOLD s (default
+    # 10) and answers each user's probe every DIAL_ECHO s; nothing else runs at rest
+    # (Hello every 60 s per tunnel is negligible), so CPU / exchanges is the cost of one.
+    awk -v n="$count" -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v hz="$hz" -v r="$(rss_kib "$lns")" \
+      -v hold="${HOLD:-10}" -v de="${DIAL_ECHO:-10}" 'BEGIN {
       w = t1 - t0; cpu = (c1 - c0) / hz
-      printf "count=%d rest_window_s=%.1f cpu_s=%.2f cpu_pct_of_one_core=%.3f rss_end_kib=%d\n", n, w, cpu, 100 * cpu / w, r }'
+      xs = (hold > 0 ? n / hold : 0) + (de > 0 ? n / de : 0)
+      printf "count=%d rest_window_s=%.1f cpu_s=%.2f cpu_pct_of_one_core=%.3f rss_end_kib=%d echo_exchanges_per_s=%.0f us_per_echo_exchange=%.2f\n",
+        n, w, cpu, 100 * cpu / w, r, xs, (xs > 0 ? 1e6 * cpu / (xs * w) : 0) }'
     echo "count=$count load during the window: $(cut -d' ' -f1-3 /proc/loadavg)"
     grep -o 'up=[0-9]* established=[0-9]* failed=[0-9]*' "$dlog" | tail -n 1 | sed "s/^/count=$count still: /"
   fi
