@@ -26,12 +26,15 @@ class UdpPort final : public DatagramPort {
   using Receive = std::function<void(const Endpoint&, ByteView)>;
   UdpPort(boost::asio::io_context& io, Receive on_receive);
   ~UdpPort() override;
-  Status<std::string> open(Ipv4 bind, std::uint16_t port);
+  Status<std::string> open(Ipv4 bind, std::uint16_t port, int receive_buffer = 16 << 20);
   void close();
   void send_to(const Endpoint& to, ByteView datagram) override;
   void send_parts(const Endpoint& to, ByteView head, ByteView body) override;
   Endpoint local() const override;
   std::uint64_t send_errors() const { return send_errors_; }
+  // Datagrams the kernel dropped because this port's receive buffer was full (the socket's
+  // drop counter, SO_MEMINFO), summed over every socket the port has had.
+  std::uint64_t receive_drops() const;
 
  private:
   void arm();
@@ -40,6 +43,7 @@ class UdpPort final : public DatagramPort {
   std::unique_ptr<Impl> impl_;
   Receive on_receive_;
   std::uint64_t send_errors_ = 0;
+  std::uint64_t closed_drops_ = 0;  // of the sockets closed before the current one
 };
 
 }  // namespace vpdnd::vpdn::detail
