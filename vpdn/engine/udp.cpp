@@ -14,7 +14,7 @@ namespace vpdnd::vpdn::detail {
 // The socket and its recvmmsg/sendmmsg batches are netlink::UdpBatchSocket, the one batched
 // UDP path of the tree; this port adds the Asio readiness wait and the deferred flush.
 namespace {
-constexpr std::size_t kBatch = 32;
+constexpr std::size_t kBatch = 64;
 constexpr std::size_t kMaxDatagram = 65536;
 constexpr int kRounds = 8;  // batches per wake-up before other handlers get a turn
 }  // namespace
