@@ -60,6 +60,15 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 anon_kib() { awk '/^RssAnon:/ {print $2}' "/proc/$1/status"; }  # heap etc., no code pages
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime
 hz=$(getconf CLK_TCK)
+# Kernel receive-buffer drops per UDP socket in the namespace (ss's skmem d), so an
+# overflow is pinned on vpdnd's L2TP socket or on one of vpdn-dial's.
+socket_drops() {
+  in_ns ss -Huanmp | awk -v tag="$1" '
+    /users:/ { match($0, /users:\(\("[^"]*"/); who = substr($0, RSTART + 9, RLENGTH - 10); port = $4 }
+    /skmem:/ { match($0, /rb[0-9]+/); rb = substr($0, RSTART + 2, RLENGTH - 2); match($0, /d[0-9]+\)/); d = substr($0, RSTART + 1, RLENGTH - 2)
+               n[who]++; drops[who] += d; if (d > max[who]) { max[who] = d; at[who] = port }; buf[who] = rb }
+    END { for (w in n) printf "%s udp socket drops: %s sockets=%d rcvbuf=%d drops=%d (most: %d on %s)\n", tag, w, n[w], buf[w], drops[w], max[w], at[w] }'
+}
 
 run() {
   local count=$1 lns dialp rss0 rss1 anon0 anon1 t0 t1 c0 c1 est i k t templates
@@ -139,12 +148,19 @@ run() {
     c0=$(cpu_ticks "$lns") t0=$(date +%s.%N)
     sleep "$window"
     c1=$(cpu_ticks "$lns") t1=$(date +%s.%N)
-    awk -v n="$count" -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v hz="$hz" -v r="$(rss_kib "$lns")" 'BEGIN {
+    # LCP echo exchanges in the window: the LNS probes each session every HOLD s (default
+    # 10) and answers each user's probe every DIAL_ECHO s; nothing else runs at rest
+    # (Hello every 60 s per tunnel is negligible), so CPU / exchanges is the cost of one.
+    awk -v n="$count" -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v hz="$hz" -v r="$(rss_kib "$lns")" \
+      -v hold="${HOLD:-10}" -v de="${DIAL_ECHO:-10}" 'BEGIN {
       w = t1 - t0; cpu = (c1 - c0) / hz
-      printf "count=%d rest_window_s=%.1f cpu_s=%.2f cpu_pct_of_one_core=%.3f rss_end_kib=%d\n", n, w, cpu, 100 * cpu / w, r }'
+      xs = (hold > 0 ? n / hold : 0) + (de > 0 ? n / de : 0)
+      printf "count=%d rest_window_s=%.1f cpu_s=%.2f cpu_pct_of_one_core=%.3f rss_end_kib=%d echo_exchanges_per_s=%.0f us_per_echo_exchange=%.2f\n",
+        n, w, cpu, 100 * cpu / w, r, xs, (xs > 0 ? 1e6 * cpu / (xs * w) : 0) }'
     echo "count=$count load during the window: $(cut -d' ' -f1-3 /proc/loadavg)"
     grep -o 'up=[0-9]* established=[0-9]* failed=[0-9]*' "$dlog" | tail -n 1 | sed "s/^/count=$count still: /"
   fi
+  socket_drops "count=$count after setup and rest:"
   if [ "${CLI_TIMING:-1}" != 0 ]; then
     for i in 1 2 3; do
       echo "count=$count display l2tp session (telnet, run $i): $(in_ns timeout 300 python3 "$timing" 127.0.0.1 2323 time display l2tp session 2>&1 | tail -n 1)"
@@ -163,6 +179,7 @@ run() {
     t1=$(date +%s.%N)
     td=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
     echo "count=$count teardown_s=$td addresses_in_use_after=$inuse addresses_free_after=$free"
+    socket_drops "count=$count after teardown:"
     in_ns python3 "$timing" 127.0.0.1 2323 run 'display l2tp statistics' 2>/dev/null | grep -E '^ (Tunnels|Sessions):' | sed "s/^/count=$count after teardown:/"
   fi
   kill -TERM "$dialp" "$lns" 2>/dev/null

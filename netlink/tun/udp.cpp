@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,15 +30,48 @@ Endpoint from_sockaddr(const sockaddr_in& sa) {
 }
 }  // namespace
 
+namespace {
+// UDP GSO (UDP_SEGMENT): several datagrams of one size to one destination leave in one
+// send; the kernel routes and builds one buffer for them and cuts it into the datagrams on
+// the way out, instead of doing both per datagram (LCP echo bursts of thousands of
+// sessions are such runs). Only datagrams up to kGsoMaxSegment octets: the kernel refuses
+// (rather than fragments) a segment over the path MTU.
+constexpr std::size_t kGsoMaxSegment = 1200;
+constexpr std::size_t kGsoMaxSegments = 64;  // UDP_MAX_SEGMENTS of older kernels
+constexpr std::size_t kGsoMaxBytes = 65000;  // under the 65,507-octet UDP payload limit
+struct alignas(cmsghdr) GsoControl {
+  char bytes[CMSG_SPACE(sizeof(std::uint16_t))];
+};
+}  // namespace
+
 struct UdpBatchSocket::Scratch {
   explicit Scratch(std::size_t n)
-      : rx_msgs(n), rx_iov(n), rx_addr(n), tx_msgs(n), tx_iov(n), tx_addr(n) {}
+      : rx_msgs(n),
+        rx_iov(n),
+        rx_addr(n),
+        tx_msgs(n),
+        tx_iov(n),
+        tx_addr(n),
+        tx_order(n),
+        tx_first(n),
+        tx_segments(n),
+        tx_control(n) {}
   std::vector<mmsghdr> rx_msgs;
   std::vector<iovec> rx_iov;
   std::vector<sockaddr_in> rx_addr;
-  std::vector<mmsghdr> tx_msgs;
-  std::vector<iovec> tx_iov;
+  std::vector<mmsghdr> tx_msgs;  // one per send: a datagram, or a GSO run of them
+  std::vector<iovec> tx_iov;     // one per datagram, in tx_order
   std::vector<sockaddr_in> tx_addr;
+  std::vector<std::size_t> tx_order;     // queue indices, grouped by destination
+  std::vector<std::size_t> tx_first;     // message m: its first position in tx_order
+  std::vector<std::size_t> tx_segments;  // message m: datagrams in it
+  std::vector<GsoControl> tx_control;
+  bool gso = true;  // off for good once the kernel refuses a GSO send (no support, IPsec)
+  // Builds the send messages for tx_order[from..count): runs of one size to one
+  // destination as GSO sends while `gso`, single datagrams otherwise. Returns the number
+  // of messages.
+  std::size_t build_messages(const PacketBatch& tx, const std::vector<Endpoint>& to,
+                             std::size_t count, std::size_t from, std::size_t first_msg);
 };
 
 Result<std::unique_ptr<UdpBatchSocket>, Error> UdpBatchSocket::bind(Endpoint local,
@@ -146,35 +180,90 @@ void UdpBatchSocket::queue(Endpoint to, ByteView head, ByteView payload) {
   ++tx_count_;
 }
 
+std::size_t UdpBatchSocket::Scratch::build_messages(const PacketBatch& tx,
+                                                    const std::vector<Endpoint>& to,
+                                                    std::size_t count, std::size_t from,
+                                                    std::size_t first_msg) {
+  Scratch& s = *this;
+  std::size_t m = first_msg;
+  for (std::size_t k = from; k < count; ++m) {
+    const std::size_t i = s.tx_order[k];
+    const std::size_t size = tx[i].size();
+    std::size_t n = 1;
+    if (s.gso && size > 0 && size <= kGsoMaxSegment)
+      while (k + n < count && n < kGsoMaxSegments && (n + 1) * size <= kGsoMaxBytes &&
+             to[s.tx_order[k + n]] == to[i] && tx[s.tx_order[k + n]].size() == size)
+        ++n;
+    s.tx_addr[m] = to_sockaddr(to[i]);
+    s.tx_msgs[m] = mmsghdr{};
+    msghdr& h = s.tx_msgs[m].msg_hdr;
+    h.msg_iov = &s.tx_iov[k];
+    h.msg_iovlen = n;
+    h.msg_name = &s.tx_addr[m];
+    h.msg_namelen = sizeof(sockaddr_in);
+    if (n > 1) {
+      h.msg_control = s.tx_control[m].bytes;
+      h.msg_controllen = sizeof s.tx_control[m].bytes;
+      cmsghdr* c = CMSG_FIRSTHDR(&h);
+      c->cmsg_level = SOL_UDP;
+      c->cmsg_type = UDP_SEGMENT;
+      c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+      const auto seg = static_cast<std::uint16_t>(size);
+      std::memcpy(CMSG_DATA(c), &seg, sizeof seg);
+    }
+    s.tx_first[m] = k;
+    s.tx_segments[m] = n;
+    k += n;
+  }
+  return m;
+}
+
+// Datagrams to one destination leave in the order they were queued (a tunnel's control
+// messages carry Ns); datagrams to different destinations may leave in another order.
 std::size_t UdpBatchSocket::flush() {
   Scratch& s = *scratch_;
+  const std::size_t count = tx_count_;
+  if (count == 0) return 0;
+  // Stable grouping by destination: an insertion sort, as a batch is small (<= 64) and
+  // usually already grouped.
+  for (std::size_t k = 0; k < count; ++k) {
+    std::size_t j = k;
+    const Endpoint e = tx_to_[k];
+    while (j > 0 && e < tx_to_[s.tx_order[j - 1]]) {
+      s.tx_order[j] = s.tx_order[j - 1];
+      --j;
+    }
+    s.tx_order[j] = k;
+  }
+  for (std::size_t k = 0; k < count; ++k)
+    s.tx_iov[k] = iovec{tx_.slot(s.tx_order[k]), tx_[s.tx_order[k]].size()};
+  std::size_t msgs = s.build_messages(tx_, tx_to_, count, 0, 0);
   std::size_t sent_total = 0;
   std::size_t start = 0;
-  for (std::size_t i = 0; i < tx_count_; ++i) {
-    s.tx_addr[i] = to_sockaddr(tx_to_[i]);
-    s.tx_iov[i] = iovec{tx_.slot(i), tx_[i].size()};
-    s.tx_msgs[i] = mmsghdr{};
-    s.tx_msgs[i].msg_hdr.msg_iov = &s.tx_iov[i];
-    s.tx_msgs[i].msg_hdr.msg_iovlen = 1;
-    s.tx_msgs[i].msg_hdr.msg_name = &s.tx_addr[i];
-    s.tx_msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
-  }
-  while (start < tx_count_) {
-    int sent = ::sendmmsg(fd_, s.tx_msgs.data() + start, static_cast<unsigned>(tx_count_ - start),
+  while (start < msgs) {
+    int sent = ::sendmmsg(fd_, s.tx_msgs.data() + start, static_cast<unsigned>(msgs - start),
                           MSG_DONTWAIT);
     if (sent < 0) {
       if (errno == EINTR) continue;
+      if (s.tx_segments[start] > 1) {
+        // The kernel refused the GSO send (no UDP GSO, an IPsec policy on the route, a
+        // path MTU under the segment): send the rest one datagram at a time from here on.
+        s.gso = false;
+        msgs = s.build_messages(tx_, tx_to_, count, s.tx_first[start], start);
+        continue;
+      }
       // The one failing datagram is dropped; the rest still go.
       ++counters_.write_errors;
       ++start;
       continue;
     }
     for (int i = 0; i < sent; ++i) {
-      ++counters_.packets_out;
-      counters_.bytes_out += s.tx_msgs[start + static_cast<std::size_t>(i)].msg_len;
+      const std::size_t m = start + static_cast<std::size_t>(i);
+      counters_.packets_out += s.tx_segments[m];
+      counters_.bytes_out += s.tx_msgs[m].msg_len;
+      sent_total += s.tx_segments[m];
     }
     start += static_cast<std::size_t>(sent);
-    sent_total += static_cast<std::size_t>(sent);
   }
   tx_count_ = 0;
   return sent_total;

@@ -1,9 +1,34 @@
 #include "common/log.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+// syslog(3) replaced for this test binary (the definition here wins over libc's at link
+// time), so the tests can count what LogBus hands to it.
+static int g_syslog_calls = 0;
+extern "C" void syslog(int, const char*, ...) {
+  ++g_syslog_calls;
+}
+extern "C" void __syslog_chk(int, int, const char*, ...) {
+  ++g_syslog_calls;
+}
 
 namespace vpdnd {
 namespace {
+
+// With no syslog daemon's socket (/dev/log) records are not handed to syslog(3), which
+// would open, connect and close a socket for each of them.
+TEST(LogBus, NoSyslogCallsWithoutASyslogSocket) {
+  if (::access("/dev/log", F_OK) == 0) GTEST_SKIP() << "this host has a /dev/log";
+  auto& bus = LogBus::instance();
+  bus.set_stderr(false);
+  bus.set_syslog(true);
+  const int before = g_syslog_calls;
+  for (int i = 0; i < 100; ++i) bus.log(LogLevel::info, DebugModule::l2tp, "session down");
+  bus.set_syslog(false);
+  bus.set_stderr(true);
+  EXPECT_EQ(g_syslog_calls - before, 0);
+}
 
 TEST(LogBus, DebugLinesOnlyWhenSwitchedOnAndInComwareFormat) {
   auto& bus = LogBus::instance();

@@ -1,7 +1,14 @@
 #include <gtest/gtest.h>
+// clang-format off
+// glibc's socket headers before the kernel's (linux/l2tp.h pulls in linux/in.h).
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <linux/genetlink.h>
 #include <linux/l2tp.h>
 #include <linux/netlink.h>
+// clang-format on
 
 #include <cstring>
 
@@ -175,6 +182,87 @@ TEST(UdpBatchSocket, SendsAndReceivesBatchesOnLoopback) {
   }
   EXPECT_EQ(got, 20u);
   EXPECT_EQ((*b)->receive(), 0u);  // non-blocking when empty
+}
+
+// Queued datagrams to several destinations, of several sizes, interleaved: each
+// destination gets its datagrams whole and in the order queued (a tunnel's control
+// messages carry Ns), whatever runs the socket sends them in.
+TEST(UdpBatchSocket, KeepsEachDestinationsOrderAcrossDestinationsAndSizes) {
+  const Ipv4 lo = *Ipv4::parse("127.0.0.1");
+  auto a = UdpBatchSocket::bind({lo, 0}, 32, 1500);
+  auto b = UdpBatchSocket::bind({lo, 0}, 64, 1500);
+  auto c = UdpBatchSocket::bind({lo, 0}, 64, 1500);
+  ASSERT_TRUE(a && b && c);
+  const Endpoint to[2] = {*(*b)->local_endpoint(), *(*c)->local_endpoint()};
+  std::vector<Bytes> expect[2];
+  std::size_t flushed = 0;
+  for (std::uint8_t i = 0; i < 100; ++i) {
+    const int d = (i % 3 == 0) ? 1 : 0;
+    // Mostly runs of one size (GSO candidates), broken by a longer datagram now and then.
+    Bytes dgram(i % 7 == 0 ? 40 : 12, i);
+    expect[d].push_back(dgram);
+    if ((*a)->queued() == 32) flushed += 32;  // queue() flushes a full batch itself
+    (*a)->queue(to[d], dgram);
+  }
+  flushed += (*a)->flush();
+  EXPECT_EQ(flushed, 100u);
+  EXPECT_EQ((*a)->counters().packets_out, 100u);
+  EXPECT_EQ((*a)->counters().write_errors, 0u);
+  UdpBatchSocket* rx[2] = {b->get(), c->get()};
+  for (int d = 0; d < 2; ++d) {
+    std::vector<Bytes> got;
+    for (int round = 0; round < 200 && got.size() < expect[d].size(); ++round) {
+      const std::size_t n = rx[d]->receive();
+      for (std::size_t i = 0; i < n; ++i)
+        got.emplace_back(rx[d]->batch()[i].begin(), rx[d]->batch()[i].end());
+      if (n == 0) usleep(1000);
+    }
+    EXPECT_EQ(got, expect[d]) << "destination " << d;
+  }
+}
+
+// A run of same-size datagrams to one destination leaves as one UDP GSO send: a receiver
+// that accepts GRO (UDP_GRO) gets the run as one buffer of segments, where datagrams sent
+// one by one arrive one by one.
+TEST(UdpBatchSocket, SendsARunOfOneSizeToOneDestinationAsOneGsoSend) {
+  const Ipv4 lo = *Ipv4::parse("127.0.0.1");
+  auto a = UdpBatchSocket::bind({lo, 0}, 32, 1500);
+  ASSERT_TRUE(a);
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+  ASSERT_GE(fd, 0);
+  const int on = 1;
+  ASSERT_EQ(::setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on), 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  socklen_t len = sizeof sa;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+  const Endpoint to{lo, ntohs(sa.sin_port)};
+  for (std::uint8_t i = 0; i < 5; ++i) (*a)->queue(to, Bytes(16, i));
+  EXPECT_EQ((*a)->flush(), 5u);
+  EXPECT_EQ((*a)->counters().packets_out, 5u);
+  std::uint8_t buf[2048];
+  alignas(cmsghdr) char control[64];
+  iovec iov{buf, sizeof buf};
+  msghdr h{};
+  h.msg_iov = &iov;
+  h.msg_iovlen = 1;
+  h.msg_control = control;
+  h.msg_controllen = sizeof control;
+  ssize_t n = -1;
+  for (int round = 0; round < 100 && n < 0; ++round) {
+    n = ::recvmsg(fd, &h, 0);
+    if (n < 0) usleep(1000);
+  }
+  int segment = 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c))
+    if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO)
+      std::memcpy(&segment, CMSG_DATA(c), sizeof segment);
+  ::close(fd);
+  ASSERT_EQ(n, 5 * 16);
+  EXPECT_EQ(segment, 16);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(buf[i * 16], i);
 }
 
 TEST(UdpBatchSocket, OversizeDatagramIsCountedNotSent) {

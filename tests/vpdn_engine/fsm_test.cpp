@@ -416,6 +416,22 @@ TEST_F(Pair, LostStopCcnAckIsRetransmittedAndReacked) {
   EXPECT_EQ(lt[0].state, TunnelState::stopping);
 }
 
+// Every user of a LAC hangs up and the LAC closes the tunnel at once: the StopCCN does not
+// wait behind the CDNs still queued for window space (it ends those sessions too), and the
+// LNS ends every session.
+TEST_F(Pair, StopCcnDoesNotWaitBehindQueuedCdns) {
+  for (int i = 0; i < 40; ++i) dial(request("u" + std::to_string(i) + "@corp.com"));
+  w.settle();
+  ASSERT_EQ(calls.up.size(), 40u);
+  for (auto& c : calls.up) EXPECT_TRUE(lac.engine->close_session(c));
+  lac.engine->close_tunnel(lac.engine->snapshot_tunnels()[0].local_id);
+  w.settle();
+  EXPECT_EQ(w.net.count(MessageType::stopccn, kLac), 1u);
+  EXPECT_LE(w.net.count(MessageType::cdn, kLac), 16u);  // at most a window's worth
+  EXPECT_EQ(lns.handler.down.size(), 40u);
+  EXPECT_EQ(lns.engine->session_count(), 0u);
+}
+
 TEST_F(Pair, CdnFromLacSideAndFromLnsSide) {
   dial(request("a@corp.com"));
   dial(request("b@corp.com"));

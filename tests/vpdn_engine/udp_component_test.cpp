@@ -1,6 +1,9 @@
 // Component: a LAC engine and an LNS engine in one process over loopback UDP on a real
 // io_context with the production timer service and sockets.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 
@@ -110,6 +113,41 @@ TEST_F(Udp, HundredSessionsOverOneTunnelThenTeardownFromEachSide) {
   EXPECT_EQ(st.messages_in["CDN"], 50u);
   EXPECT_EQ(st.messages_out["StopCCN"] + st.messages_out["STOPCCN"], 1u);
   EXPECT_TRUE(st.drops.empty()) << st.drops.begin()->first;
+}
+
+// Datagrams the kernel could not queue to the engine's socket (its receive buffer full
+// while the protocol thread did not read) are counted in the statistics, and `reset l2tp
+// statistics` starts that count again from zero.
+TEST(UdpDrops, KernelReceiveBufferOverflowIsCountedAndReset) {
+  boost::asio::io_context io;
+  AsioTimerService timers{io};
+  config::RunningConfig cfg;
+  cfg.l2tp.enabled = true;
+  SeededRandom rand{13};
+  EngineOptions o;
+  o.bind_address = ip("127.0.0.1");
+  o.port_override = 21017;
+  o.udp_receive_buffer = 8192;  // the kernel's minimum is a few KiB
+  L2tpEngine lns(cfg, timers, rand, o);
+  ASSERT_TRUE(lns.open_udp(io).has_value());
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(21017);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const std::uint8_t junk[64] = {};
+  // The io_context does not run: nothing reads, so most of these overflow the buffer.
+  for (int i = 0; i < 200; ++i)
+    ::sendto(fd, junk, sizeof junk, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  ::close(fd);
+  auto st = lns.statistics();
+  ASSERT_EQ(st.drops.count("receive buffer full (kernel)"), 1u);
+  const auto dropped = st.drops["receive buffer full (kernel)"];
+  EXPECT_GT(dropped, 100u);
+  EXPECT_LT(dropped, 200u);
+  lns.reset_statistics();
+  EXPECT_EQ(lns.statistics().drops.count("receive buffer full (kernel)"), 0u);
 }
 
 TEST_F(Udp, LacClearsTheTunnel) {

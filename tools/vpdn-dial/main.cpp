@@ -640,12 +640,15 @@ void Dialer::drain() {
 #ifdef VPDN_DIAL_HAVE_L2TP
   if (!l2tp_.empty()) {
     engines_running_ = l2tp_.size();
+    // Until every StopCCN is acknowledged (at once, normally): up to 10 s, so one lost in
+    // the LNS's full receive buffer (every user hung up at once) is sent again (1, 2, 4 s)
+    // instead of leaving the LNS to find the users gone by its echo timeout.
     for (auto& e : l2tp_)
       e.engine->shutdown(
           [this] {
             if (--engines_running_ == 0) io_.stop();
           },
-          std::chrono::seconds(2));
+          std::chrono::seconds(10));
     return;
   }
 #endif

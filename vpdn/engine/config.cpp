@@ -55,7 +55,8 @@ void L2tpEngine::Impl::on_config_change(const config::ConfigChange& change) {
       stop_all(stopccn_result::shutting_down, "l2tp disabled");
     was_enabled_ = config_.l2tp.enabled;
     if (udp_ && !options_.port_override && udp_->local().port != config_.l2tp.listen_port) {
-      auto st = udp_->open(options_.bind_address, config_.l2tp.listen_port);
+      auto st =
+          udp_->open(options_.bind_address, config_.l2tp.listen_port, options_.udp_receive_buffer);
       if (!st) log_error(kL2tp, "event=listen_failed error=\"" + st.error() + "\"");
     }
   } else if (change.section == config::ConfigSection::l2tp_group && !change.removed) {

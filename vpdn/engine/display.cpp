@@ -146,6 +146,12 @@ L2tpStatistics L2tpEngine::Impl::statistics() const {
   }
   st.retransmits = retransmits_;
   for (auto& [k, v] : drops_) st.drops[k] = v;
+  // The kernel's count of datagrams it could not queue to our socket: a protocol thread
+  // that fell behind a burst (echo replies, ICRQs) loses them before any counter above.
+  if (udp_) {
+    const std::uint64_t kernel = udp_->receive_drops();
+    if (kernel > kernel_drops_reset_) st.drops[kKernelDropReason] = kernel - kernel_drops_reset_;
+  }
   st.tunnels_up = tunnels_up_;
   st.tunnels_total = tunnels_total_;
   st.sessions_up = sessions_up_;
@@ -169,6 +175,7 @@ void L2tpEngine::Impl::reset_statistics() {
   messages_out_.fill(0);
   retransmits_ = 0;
   drops_.clear();
+  if (udp_) kernel_drops_reset_ = udp_->receive_drops();
   tunnels_total_ = 0;
   sessions_total_ = 0;
   setup_expired_ = 0;

@@ -60,7 +60,8 @@ Status<std::string> L2tpEngine::open_udp(boost::asio::io_context& io) {
   im->udp_ = std::make_unique<detail::UdpPort>(
       io, [im](const Endpoint& from, ByteView data) { im->on_datagram(from, data); });
   auto st = im->udp_->open(im->options_.bind_address,
-                           im->options_.port_override.value_or(im->config_.l2tp.listen_port));
+                           im->options_.port_override.value_or(im->config_.l2tp.listen_port),
+                           im->options_.udp_receive_buffer);
   if (!st) return st;
   im->port_ = im->udp_.get();
   return {};

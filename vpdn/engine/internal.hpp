@@ -406,6 +406,10 @@ class L2tpEngine::Impl {
   std::array<std::uint64_t, kMessageSlots> messages_out_{};
   std::uint64_t retransmits_ = 0;
   std::map<std::string, std::uint64_t, std::less<>> drops_;
+  // The UDP socket's kernel drop count at the last `reset l2tp statistics` (it cannot be
+  // zeroed); shown as kKernelDropReason.
+  std::uint64_t kernel_drops_reset_ = 0;
+  static constexpr const char* kKernelDropReason = "receive buffer full (kernel)";
   std::uint64_t tunnels_up_ = 0, tunnels_total_ = 0, sessions_up_ = 0, sessions_total_ = 0;
 
   std::unordered_map<std::uint32_t, SourceState> sources_;  // by source address

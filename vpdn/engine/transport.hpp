@@ -103,6 +103,13 @@ class ReliableTransport {
   bool passive() const { return passive_; }
   // Sends every message in flight once more (the peer asked again, e.g. a duplicate SCCRQ).
   void retransmit_now();
+  // Forgets the messages still waiting for window space (never sent, no Ns yet): before a
+  // StopCCN, which ends every session of the tunnel, the CDNs queued behind a full window
+  // would only hold it back.
+  void drop_pending() {
+    pending_.clear();
+    pending_head_ = 0;
+  }
   // Stops all timers; nothing more is sent or retransmitted.
   void shutdown();
 

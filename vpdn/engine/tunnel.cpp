@@ -168,6 +168,10 @@ void L2tpEngine::Impl::stop_tunnel(Tunnel& t, ResultCode rc, const std::string& 
     remove_tunnel(t);
     return;
   }
+  // The StopCCN clears every session at the peer: messages still queued behind the window
+  // (thousands of CDNs when every user of a LAC hangs up at once) go unsent, so it leaves
+  // after the messages in flight instead of after all of them.
+  t.transport.drop_pending();
   auto msg = ControlMessage::make(MessageType::stopccn, t.remote_id);
   msg.add_u16(AvpType::assigned_tunnel_id, t.local_id).add_result_code(rc);
   send_control(t, std::move(msg));

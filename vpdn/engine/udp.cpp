@@ -1,5 +1,6 @@
 #include "vpdn/engine/udp.hpp"
 
+#include <linux/sock_diag.h>
 #include <sys/socket.h>
 
 #include <boost/asio/io_context.hpp>
@@ -13,7 +14,7 @@ namespace vpdnd::vpdn::detail {
 // The socket and its recvmmsg/sendmmsg batches are netlink::UdpBatchSocket, the one batched
 // UDP path of the tree; this port adds the Asio readiness wait and the deferred flush.
 namespace {
-constexpr std::size_t kBatch = 32;
+constexpr std::size_t kBatch = 64;
 constexpr std::size_t kMaxDatagram = 65536;
 constexpr int kRounds = 8;  // batches per wake-up before other handlers get a turn
 }  // namespace
@@ -35,7 +36,7 @@ UdpPort::~UdpPort() {
   close();
 }
 
-Status<std::string> UdpPort::open(Ipv4 bind, std::uint16_t port) {
+Status<std::string> UdpPort::open(Ipv4 bind, std::uint16_t port, int receive_buffer) {
   close();
   // No SO_REUSEADDR before the bind: on UDP it would let a second daemon share the port.
   auto sock = netlink::UdpBatchSocket::bind({bind, port}, kBatch, kMaxDatagram);
@@ -48,10 +49,10 @@ Status<std::string> UdpPort::open(Ipv4 bind, std::uint16_t port) {
     const int on = 1;
     ::setsockopt(s->fd(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
   }
-  // A burst of SCCRQs/ICRQs from many LACs must not overflow the default ~200 KiB buffer
-  // between two wake-ups (each datagram costs ~1 KiB of buffer). FORCE works as root;
-  // otherwise the plain option is capped by the sysctl.
-  (void)s->set_buffers(8 << 20, 8 << 20);
+  // A burst of SCCRQs/ICRQs from many LACs, or of echo replies, must not overflow the
+  // default ~200 KiB buffer between two wake-ups (each datagram costs ~1 KiB of buffer).
+  // FORCE works as root; otherwise the plain option is capped by the sysctl.
+  (void)s->set_buffers(receive_buffer, 8 << 20);
   boost::system::error_code ec;
   impl_->wait.assign(s->fd(), ec);
   if (ec) return unexpected("socket: " + ec.message());
@@ -68,6 +69,7 @@ void UdpPort::close() {
   im.wait.cancel(ec);
   (void)im.wait.release();  // the fd is the UdpBatchSocket's to close
   send_errors_ += im.socket->counters().write_errors;
+  closed_drops_ = receive_drops();
   im.socket.reset();
 }
 
@@ -89,6 +91,16 @@ void UdpPort::arm() {
                            }
                            arm();
                          });
+}
+
+std::uint64_t UdpPort::receive_drops() const {
+  if (!impl_->socket) return closed_drops_;
+  std::uint32_t mem[SK_MEMINFO_VARS] = {};
+  socklen_t len = sizeof mem;
+  if (::getsockopt(impl_->socket->fd(), SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 ||
+      len <= SK_MEMINFO_DROPS * sizeof mem[0])
+    return closed_drops_;
+  return closed_drops_ + mem[SK_MEMINFO_DROPS];
 }
 
 void UdpPort::send_to(const Endpoint& to, ByteView datagram) {

@@ -16,22 +16,27 @@ class io_context;
 namespace vpdnd::vpdn::detail {
 
 // Batched UDP socket (netlink::UdpBatchSocket) on an io_context: recvmmsg after each
-// readiness wake-up (up to 32 datagrams per call), and sends gathered into sendmmsg: a
-// datagram is copied into a pending batch that is flushed when it holds 32 datagrams or
+// readiness wake-up (up to 64 datagrams per call), and sends gathered into sendmmsg: a
+// datagram is copied into a pending batch that is flushed when it holds 64 datagrams or
 // when the io_context gets to the flush posted by the first one (after the current
-// handler, e.g. the receive batch or the TUN read batch that produced them). A full send
+// handler, e.g. the receive batch, the TUN read batch or the timer batch that produced
+// them); same-size datagrams to one peer in a batch leave as one UDP GSO send, so the
+// larger the batch the fewer sends an LCP echo burst over many tunnels takes. A full send
 // buffer drops and counts rather than blocking the protocol thread.
 class UdpPort final : public DatagramPort {
  public:
   using Receive = std::function<void(const Endpoint&, ByteView)>;
   UdpPort(boost::asio::io_context& io, Receive on_receive);
   ~UdpPort() override;
-  Status<std::string> open(Ipv4 bind, std::uint16_t port);
+  Status<std::string> open(Ipv4 bind, std::uint16_t port, int receive_buffer = 16 << 20);
   void close();
   void send_to(const Endpoint& to, ByteView datagram) override;
   void send_parts(const Endpoint& to, ByteView head, ByteView body) override;
   Endpoint local() const override;
   std::uint64_t send_errors() const { return send_errors_; }
+  // Datagrams the kernel dropped because this port's receive buffer was full (the socket's
+  // drop counter, SO_MEMINFO), summed over every socket the port has had.
+  std::uint64_t receive_drops() const;
 
  private:
   void arm();
@@ -40,6 +45,7 @@ class UdpPort final : public DatagramPort {
   std::unique_ptr<Impl> impl_;
   Receive on_receive_;
   std::uint64_t send_errors_ = 0;
+  std::uint64_t closed_drops_ = 0;  // of the sockets closed before the current one
 };
 
 }  // namespace vpdnd::vpdn::detail
