@@ -380,7 +380,18 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
       if (o.status != 0) err = "swanctl --load-all: " + first_error(o.text);
     }
     pid_t pid = charon_pid_;
-    bool blocks = err.empty() && p.conf.find(kPlainL2tpDrop) != std::string::npos;
+    bool blocks = false;
+    if (err.empty() && p.conf.find(kPlainL2tpDrop) != std::string::npos) {
+      // charon forgets a shunt whose policies the kernel refused (no xfrm_user): only one
+      // it lists is guarding.
+      Output o = swanctl({"--list-pols", "--drop"});
+      blocks = o.status == 0 && o.text.find(kPlainL2tpDrop) != std::string::npos;
+      if (!blocks)
+        to_engine([e = first_error(o.text)](Impl&) {
+          log_warning(DebugModule::ipsec,
+                      "event=ipsec-kernel-block-missing error=" + (e.empty() ? "not listed" : e));
+        });
+    }
     to_engine([err, pid, blocks](Impl& self) {
       // The kernel guards from the moment charon has the drop policies; until then (and
       // when the load failed) the user-space guard does.

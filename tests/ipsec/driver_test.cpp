@@ -126,6 +126,10 @@ TEST_F(DriverTest, SwanctlGetsOurStrongswanConf) {
 // statistics show the kernel's block counters.
 TEST_F(DriverTest, KernelXfrmGetsPlainL2tpDropPoliciesWhileAPolicyIsApplied) {
   script(dir_ + "/charon", "touch " + dir_ + "/run/charon.vici\nexec sleep 30\n");
+  // charon lists the shunt once its policies are in the kernel.
+  script(dir_ + "/swanctl",
+         "case \"$*\" in *--list-pols*) echo 'vpdnd-plain-l2tp-drop/vpdnd-plain-l2tp-drop, DROP';; "
+         "esac\nexit 0\n");
   std::ofstream(dir_ + "/xfrm_stat") << "XfrmInError             \t0\nXfrmInPolBlock          \t7\n"
                                         "XfrmOutPolBlock         \t3\nXfrmFwdHdrError\t0\n";
   DriverOptions o = options();
@@ -151,6 +155,22 @@ TEST_F(DriverTest, KernelXfrmGetsPlainL2tpDropPoliciesWhileAPolicyIsApplied) {
   ASSERT_TRUE(run_until(io, [&] { return d.statistics().config_loads > 1; }));
   EXPECT_THAT(slurp(dir_ + "/run/swanctl.conf"), ::testing::Not(::testing::HasSubstr("drop")));
   EXPECT_FALSE(d.statistics().kernel_block);
+}
+
+// A kernel that refuses the drop policies (no xfrm_user): charon does not list the shunt,
+// and the user-space guard stays on.
+TEST_F(DriverTest, DropPoliciesCharonDoesNotListLeaveTheUserSpaceGuardOn) {
+  script(dir_ + "/charon", "touch " + dir_ + "/run/charon.vici\nexec sleep 30\n");
+  std::ofstream(dir_ + "/xfrm_stat") << "XfrmInPolBlock\t0\nXfrmOutPolBlock\t0\n";
+  DriverOptions o = options();
+  o.xfrm_stat = dir_ + "/xfrm_stat";
+  boost::asio::io_context io;
+  Driver d(io, o);
+  d.apply(applied_policy());
+  ASSERT_TRUE(run_until(io, [&] { return d.statistics().config_loads > 0; }));
+  EXPECT_THAT(slurp(dir_ + "/calls"), ::testing::HasSubstr("--list-pols --drop"));
+  EXPECT_FALSE(d.statistics().kernel_block);
+  EXPECT_FALSE(d.admit_l2tp(*Ipv4::parse("192.0.2.9")));
 }
 
 // kernel-libipsec does ESP inside charon: no kernel policy to install, the user-space guard
