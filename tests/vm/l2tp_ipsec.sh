@@ -422,7 +422,7 @@ case $scenario in
     sleep $((3 * time_scale))
     have_ppp && fail "plain L2TP got through"
     lns_display "display ipsec statistics" "display l2tp statistics" >"$work/display.txt"
-    grep -Ei "plain|no IPsec SA" "$work/display.txt"
+    grep -Ei "plain|no IPsec SA|blocked" "$work/display.txt"
     grep -q "Total tunnel = 0" <(lns_display "display l2tp tunnel") || fail "a tunnel came up without IPsec"
     stop_client
     step "undo ipsec apply policy: the kernel's drop policies go"
