@@ -80,6 +80,15 @@ class DriverTest : public ::testing::Test {
     o.xfrm_stat = "";  // the host's kernel stays out of these tests
     return o;
   }
+  // A charon that opens its socket at once, on a kernel with XFRM whose counters are
+  // `xfrm_stat`.
+  DriverOptions kernel_options(const std::string& xfrm_stat) {
+    script(dir_ + "/charon", "touch " + dir_ + "/run/charon.vici\nexec sleep 30\n");
+    std::ofstream(dir_ + "/xfrm_stat") << xfrm_stat;
+    DriverOptions o = options();
+    o.xfrm_stat = dir_ + "/xfrm_stat";
+    return o;
+  }
   // Runs the engine until `done` or 10 s.
   template <class F>
   bool run_until(boost::asio::io_context& io, F done) {
@@ -125,15 +134,13 @@ TEST_F(DriverTest, SwanctlGetsOurStrongswanConf) {
 // plain L2TP while a policy is applied, and loses them with `undo ipsec apply policy`; the
 // statistics show the kernel's block counters.
 TEST_F(DriverTest, KernelXfrmGetsPlainL2tpDropPoliciesWhileAPolicyIsApplied) {
-  script(dir_ + "/charon", "touch " + dir_ + "/run/charon.vici\nexec sleep 30\n");
   // charon lists the shunt once its policies are in the kernel.
   script(dir_ + "/swanctl",
          "case \"$*\" in *--list-pols*) echo 'vpdnd-plain-l2tp-drop/vpdnd-plain-l2tp-drop, DROP';; "
          "esac\nexit 0\n");
-  std::ofstream(dir_ + "/xfrm_stat") << "XfrmInError             \t0\nXfrmInPolBlock          \t7\n"
-                                        "XfrmOutPolBlock         \t3\nXfrmFwdHdrError\t0\n";
-  DriverOptions o = options();
-  o.xfrm_stat = dir_ + "/xfrm_stat";
+  DriverOptions o = kernel_options(
+      "XfrmInError             \t0\nXfrmInPolBlock          \t7\n"
+      "XfrmOutPolBlock         \t3\nXfrmFwdHdrError\t0\n");
   boost::asio::io_context io;
   Driver d(io, o);
   d.apply(applied_policy());
@@ -160,10 +167,7 @@ TEST_F(DriverTest, KernelXfrmGetsPlainL2tpDropPoliciesWhileAPolicyIsApplied) {
 // A kernel that refuses the drop policies (no xfrm_user): charon does not list the shunt,
 // and the user-space guard stays on.
 TEST_F(DriverTest, DropPoliciesCharonDoesNotListLeaveTheUserSpaceGuardOn) {
-  script(dir_ + "/charon", "touch " + dir_ + "/run/charon.vici\nexec sleep 30\n");
-  std::ofstream(dir_ + "/xfrm_stat") << "XfrmInPolBlock\t0\nXfrmOutPolBlock\t0\n";
-  DriverOptions o = options();
-  o.xfrm_stat = dir_ + "/xfrm_stat";
+  DriverOptions o = kernel_options("XfrmInPolBlock\t0\nXfrmOutPolBlock\t0\n");
   boost::asio::io_context io;
   Driver d(io, o);
   d.apply(applied_policy());
@@ -176,10 +180,7 @@ TEST_F(DriverTest, DropPoliciesCharonDoesNotListLeaveTheUserSpaceGuardOn) {
 // kernel-libipsec does ESP inside charon: no kernel policy to install, the user-space guard
 // is the only one.
 TEST_F(DriverTest, KernelLibipsecGetsNoKernelDropPolicies) {
-  script(dir_ + "/charon", "touch " + dir_ + "/run/charon.vici\nexec sleep 30\n");
-  std::ofstream(dir_ + "/xfrm_stat") << "XfrmInPolBlock\t0\nXfrmOutPolBlock\t0\n";
-  DriverOptions o = options();
-  o.xfrm_stat = dir_ + "/xfrm_stat";
+  DriverOptions o = kernel_options("XfrmInPolBlock\t0\nXfrmOutPolBlock\t0\n");
   o.extra_plugins = {"kernel-libipsec"};
   boost::asio::io_context io;
   Driver d(io, o);
