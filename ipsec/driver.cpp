@@ -8,14 +8,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <fstream>
 #include <functional>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "common/log.hpp"
@@ -161,6 +164,11 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
       options_.vici_uri = "unix://" + options_.run_dir + "/charon.vici";
     if (options_.log_path.empty() && options_.mode == DriverOptions::Mode::own)
       options_.log_path = options_.run_dir + "/charon.log";
+    // kernel-libipsec does ESP in charon: the kernel sees only the TUN device's packets.
+    kernel_block_ = !options_.xfrm_stat.empty() &&
+                    ::access(options_.xfrm_stat.c_str(), R_OK) == 0 &&
+                    std::find(options_.extra_plugins.begin(), options_.extra_plugins.end(),
+                              "kernel-libipsec") == options_.extra_plugins.end();
     stats_.charon = options_.mode == DriverOptions::Mode::own
                         ? "not started (no IPsec policy applied)"
                         : "attached to " + options_.vici_uri;
@@ -320,10 +328,11 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
 
   // ---- protocol thread ----
   void apply(const config::RunningConfig& config) {
-    Rendered r = render_swanctl(config);
+    Rendered r = render_swanctl(config, kernel_block_);
     std::string ss = render_strongswan_conf(options_, config.ipsec);
     guard_ = r.guard;
     stats_.connections = r.connections;
+    if (!guard_.active()) stats_.kernel_block = false;
     if (r.swanctl_conf == last_conf_ && ss == last_strongswan_) return;
     bool settings_changed = ss != last_strongswan_ && !last_strongswan_.empty();
     last_conf_ = r.swanctl_conf;
@@ -371,7 +380,22 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
       if (o.status != 0) err = "swanctl --load-all: " + first_error(o.text);
     }
     pid_t pid = charon_pid_;
-    to_engine([err, pid](Impl& self) {
+    bool blocks = false;
+    if (err.empty() && p.conf.find(kPlainL2tpDrop) != std::string::npos) {
+      // charon forgets a shunt whose policies the kernel refused (no xfrm_user): only one
+      // it lists is guarding.
+      Output o = swanctl({"--list-pols", "--drop"});
+      blocks = o.status == 0 && o.text.find(kPlainL2tpDrop) != std::string::npos;
+      if (!blocks)
+        to_engine([e = first_error(o.text)](Impl&) {
+          log_warning(DebugModule::ipsec,
+                      "event=ipsec-kernel-block-missing error=" + (e.empty() ? "not listed" : e));
+        });
+    }
+    to_engine([err, pid, blocks](Impl& self) {
+      // The kernel guards from the moment charon has the drop policies; until then (and
+      // when the load failed) the user-space guard does.
+      self.stats_.kernel_block = blocks;
       ++self.stats_.config_loads;
       if (self.options_.mode == DriverOptions::Mode::own)
         self.stats_.charon = pid > 0 ? "running (pid " + std::to_string(pid) + ")" : "not running";
@@ -406,6 +430,8 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
     });
   }
   void schedule_refresh() {
+    // The SA list is what the user-space guard decides on: with the kernel guarding, the
+    // displays read it when they are asked.
     if (refreshing_ || !guard_.active()) return;
     refreshing_ = true;
     timer_.expires_after(options_.refresh);
@@ -414,7 +440,7 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
       if (ec || !self) return;
       self->refreshing_ = false;
       if (!self->guard_.active()) return;
-      self->refresh();
+      if (!self->stats_.kernel_block) self->refresh();
       self->schedule_refresh();
     });
   }
@@ -450,9 +476,15 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
     });
     return future;
   }
-  bool sendable(Ipv4 peer) const { return l2tp_admitted(guard_, peer, protected_); }
+  // With the kernel guarding, its policies decide, at the moment of each datagram (plain
+  // L2TP from a peer with no SA never reaches our socket; to it, sendmsg fails with
+  // EPERM): the SA list may be seconds old, and would refuse a peer whose SA just came
+  // up, or pass one whose SA just went.
+  bool sendable(Ipv4 peer) const {
+    return stats_.kernel_block || l2tp_admitted(guard_, peer, protected_);
+  }
   bool admit(Ipv4 peer) {
-    if (l2tp_admitted(guard_, peer, protected_)) return true;
+    if (stats_.kernel_block || l2tp_admitted(guard_, peer, protected_)) return true;
     ++stats_.plain_l2tp_refused;
     debug_lazy(DebugModule::ipsec, DebugClass::error, [&] {
       return "Refused L2TP from " + peer.to_string() + ": no IPsec SA protects it";
@@ -483,6 +515,7 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
   DriverOptions options_;
   boost::asio::steady_timer timer_, retry_timer_;
   // protocol thread
+  bool kernel_block_ = false;
   GuardPolicy guard_;
   std::vector<Ipv4> protected_;
   Statistics stats_;
@@ -518,7 +551,18 @@ std::shared_future<SaSnapshot> Driver::sas() {
   return impl_->refresh();
 }
 Statistics Driver::statistics() const {
-  return impl_->stats_;
+  Statistics s = impl_->stats_;
+  if (impl_->kernel_block_) {
+    // A procfs read: it does not block on anything but the kernel.
+    std::ifstream in(impl_->options_.xfrm_stat);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (auto b = parse_xfrm_stat(text.str())) {
+      s.kernel_blocked_in = b->in;
+      s.kernel_blocked_out = b->out;
+    }
+  }
+  return s;
 }
 bool Driver::admit_l2tp(Ipv4 peer) {
   return impl_->admit(peer);

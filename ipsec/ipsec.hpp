@@ -3,7 +3,8 @@
 // drives charon (its own instance, or one already running) with the swanctl tool, reads
 // the SAs back for the displays, and decides whether an L2TP datagram may be accepted
 // ("plain L2TP must not slip past": where an IPsec policy applies, L2TP from a peer with
-// no established IPsec SA is refused and counted).
+// no established IPsec SA is refused and counted; where the kernel has XFRM, charon also
+// installs drop policies behind its SA policies, so the kernel drops such L2TP both ways).
 //
 // Threads: render_swanctl, parse_list_sas and l2tp_admitted are pure. Driver lives on
 // the protocol thread (its io_context); every swanctl/charon call runs on the driver's own
@@ -45,8 +46,21 @@ struct Rendered {
 
 // The applied policies (`ipsec apply policy` on an interface) as swanctl.conf: one IKEv1
 // connection per policy entry (per template entry for `isakmp template`), PSKs from the
-// profiles' keychains in the secrets section.
-Rendered render_swanctl(const config::RunningConfig& config);
+// profiles' keychains in the secrets section. `kernel_block`: plus the drop shunt of
+// render_plain_l2tp_drop for the guard's peers (charon's kernel has XFRM).
+Rendered render_swanctl(const config::RunningConfig& config, bool kernel_block = false);
+
+// The charon connection (name kPlainL2tpDrop) whose drop shunt makes the kernel drop UDP
+// from or to port 1701 of this box that no SA covers, for the peers `guard` protects; ""
+// when it protects none.
+inline constexpr const char* kPlainL2tpDrop = "vpdnd-plain-l2tp-drop";
+std::string render_plain_l2tp_drop(const GuardPolicy& guard);
+
+// /proc/net/xfrm_stat -> the packets the kernel dropped on a blocking policy.
+struct XfrmBlocks {
+  std::uint64_t in = 0, out = 0;  // XfrmInPolBlock, XfrmOutPolBlock
+};
+std::optional<XfrmBlocks> parse_xfrm_stat(std::string_view text);
 
 struct DriverOptions {
   enum class Mode : std::uint8_t { own, attach } mode = Mode::own;
@@ -68,6 +82,9 @@ struct DriverOptions {
   std::chrono::milliseconds charon_start{30000};
   std::chrono::milliseconds load_retry{5000};
   std::chrono::milliseconds swanctl_timeout{30000};
+  // The kernel's XFRM counters of this network namespace. Where it exists (and charon
+  // does ESP in the kernel, not kernel-libipsec) the kernel drops plain L2TP too.
+  std::string xfrm_stat = "/proc/net/xfrm_stat";
 };
 
 // strongswan.conf for our own charon: VICI socket and log in run_dir, NAT keepalive.

@@ -111,7 +111,7 @@ std::string render_strongswan_conf(const DriverOptions& o, const IpsecConfig& c)
   return out;
 }
 
-Rendered render_swanctl(const RunningConfig& config) {
+Rendered render_swanctl(const RunningConfig& config, bool kernel_block) {
   Rendered r;
   const IpsecConfig& s = config.ipsec;
   std::vector<Conn> conns;
@@ -280,6 +280,7 @@ Rendered render_swanctl(const RunningConfig& config) {
       r.guard.peers.push_back(*e.remote_address);
     r.connections.push_back(c.origin);
   }
+  if (kernel_block) out += render_plain_l2tp_drop(r.guard);
   out += "}\n";
 
   out += "secrets {\n";

@@ -71,6 +71,11 @@ struct Statistics {
   // L2TP datagrams refused because no IPsec SA protects their source (plain L2TP where an
   // IPsec policy applies).
   std::uint64_t plain_l2tp_refused = 0;
+  // Where the kernel has XFRM: charon's drop policies for plain L2TP are in place, and the
+  // kernel's count of packets dropped on a blocking policy (XfrmInPolBlock /
+  // XfrmOutPolBlock of the network namespace: any blocking policy, ours the usual one).
+  bool kernel_block = false;
+  std::uint64_t kernel_blocked_in = 0, kernel_blocked_out = 0;
   std::vector<ConnectionOrigin> connections;
 };
 

@@ -196,6 +196,10 @@ std::string render_ipsec_statistics(const ipsec::SaSnapshot& snap, const ipsec::
   out += "  Received/sent bytes: " + std::to_string(bin) + "/" + std::to_string(bout) + "\n";
   out += "\n  Dropped packets statistics\n";
   out += "    Plain L2TP refused (no IPsec SA): " + std::to_string(s.plain_l2tp_refused) + "\n";
+  if (s.kernel_block)
+    out +=
+        "    Blocked by kernel policy (inbound/outbound): " + std::to_string(s.kernel_blocked_in) +
+        "/" + std::to_string(s.kernel_blocked_out) + "\n";
   out += "\n  IKE SAs: " + std::to_string(ike) + "  IPsec SAs: " + std::to_string(child) + "\n";
   out +=
       "  strongSwan charon: " + (s.charon.empty() ? std::string("not running") : s.charon) + "\n";

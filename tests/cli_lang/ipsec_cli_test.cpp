@@ -256,6 +256,9 @@ class SaOperations : public FakeOperations {
   ipsec::Statistics ipsec_statistics() const override {
     ipsec::Statistics s;
     s.plain_l2tp_refused = 4;
+    s.kernel_block = true;
+    s.kernel_blocked_in = 3;
+    s.kernel_blocked_out = 5;
     return s;
   }
   std::vector<std::string> ike_resets;
@@ -278,6 +281,7 @@ TEST_F(IpsecCliTest, DisplaysReadTheSasThroughOperations) {
   EXPECT_THAT(r.output, HasSubstr("NAT traversal: Detected"));
   r = s->execute("display ipsec statistics");
   EXPECT_THAT(r.output, HasSubstr("Plain L2TP refused (no IPsec SA): 4"));
+  EXPECT_THAT(r.output, HasSubstr("Blocked by kernel policy (inbound/outbound): 3/5"));
   EXPECT_THAT(r.output, HasSubstr("Received/sent packets: 11/0"));
   ASSERT_TRUE(s->execute("reset ike sa connection-id 7").ok);
   ASSERT_TRUE(s->execute("reset ike sa").ok);

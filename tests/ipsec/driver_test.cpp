@@ -42,6 +42,16 @@ class DriverTest : public ::testing::Test {
     o.swanctl = dir_ + "/swanctl";
     o.charon_start = std::chrono::milliseconds(200);
     o.load_retry = std::chrono::milliseconds(100);
+    o.xfrm_stat = "";  // the host's kernel stays out of these tests
+    return o;
+  }
+  // A charon that opens its socket at once, on a kernel with XFRM whose counters are
+  // `xfrm_stat`.
+  DriverOptions kernel_options(const std::string& xfrm_stat) {
+    script(dir_ + "/charon", "touch " + dir_ + "/run/charon.vici\nexec sleep 30\n");
+    std::ofstream(dir_ + "/xfrm_stat") << xfrm_stat;
+    DriverOptions o = options();
+    o.xfrm_stat = dir_ + "/xfrm_stat";
     return o;
   }
   // Runs the engine until `done` or 10 s.
@@ -83,6 +93,68 @@ TEST_F(DriverTest, SwanctlGetsOurStrongswanConf) {
   d.apply(dial_in());
   EXPECT_TRUE(run_until(io, [&] { return d.statistics().config_loads > 0; }));
   EXPECT_THAT(read_file(dir_ + "/env"), ::testing::HasSubstr(dir_ + "/run/strongswan.conf"));
+}
+
+// Where the kernel has XFRM, the configuration charon loads carries the drop policies for
+// plain L2TP while a policy is applied, and loses them with `undo ipsec apply policy`; the
+// statistics show the kernel's block counters.
+TEST_F(DriverTest, KernelXfrmGetsPlainL2tpDropPoliciesWhileAPolicyIsApplied) {
+  // charon lists the shunt once its policies are in the kernel.
+  script(dir_ + "/swanctl",
+         "case \"$*\" in *--list-pols*) echo 'vpdnd-plain-l2tp-drop/vpdnd-plain-l2tp-drop, DROP';; "
+         "esac\nexit 0\n");
+  DriverOptions o = kernel_options(
+      "XfrmInError             \t0\nXfrmInPolBlock          \t7\n"
+      "XfrmOutPolBlock         \t3\nXfrmFwdHdrError\t0\n");
+  boost::asio::io_context io;
+  Driver d(io, o);
+  d.apply(applied_policy());
+  ASSERT_TRUE(run_until(io, [&] { return d.statistics().config_loads > 0; }));
+  std::string conf = slurp(dir_ + "/run/swanctl.conf");
+  EXPECT_THAT(conf, ::testing::HasSubstr("mode = drop"));
+  EXPECT_THAT(conf, ::testing::HasSubstr("local_ts = 0.0.0.0/0[udp/1701]"));
+  Statistics s = d.statistics();
+  EXPECT_TRUE(s.kernel_block);
+  EXPECT_EQ(s.kernel_blocked_in, 7u);
+  EXPECT_EQ(s.kernel_blocked_out, 3u);
+  // The kernel decides on each datagram; the SA list (empty here) is not asked.
+  EXPECT_TRUE(d.admit_l2tp(*Ipv4::parse("192.0.2.9")));
+  EXPECT_TRUE(d.l2tp_sendable(*Ipv4::parse("192.0.2.9")));
+
+  config::RunningConfig undone = applied_policy();
+  undone.interfaces["eth0"].ipsec_policy.clear();
+  d.apply(undone);
+  ASSERT_TRUE(run_until(io, [&] { return d.statistics().config_loads > 1; }));
+  EXPECT_THAT(slurp(dir_ + "/run/swanctl.conf"), ::testing::Not(::testing::HasSubstr("drop")));
+  EXPECT_FALSE(d.statistics().kernel_block);
+}
+
+// A kernel that refuses the drop policies (no xfrm_user): charon does not list the shunt,
+// and the user-space guard stays on.
+TEST_F(DriverTest, DropPoliciesCharonDoesNotListLeaveTheUserSpaceGuardOn) {
+  DriverOptions o = kernel_options("XfrmInPolBlock\t0\nXfrmOutPolBlock\t0\n");
+  boost::asio::io_context io;
+  Driver d(io, o);
+  d.apply(applied_policy());
+  ASSERT_TRUE(run_until(io, [&] { return d.statistics().config_loads > 0; }));
+  EXPECT_THAT(slurp(dir_ + "/calls"), ::testing::HasSubstr("--list-pols --drop"));
+  EXPECT_FALSE(d.statistics().kernel_block);
+  EXPECT_FALSE(d.admit_l2tp(*Ipv4::parse("192.0.2.9")));
+}
+
+// kernel-libipsec does ESP inside charon: no kernel policy to install, the user-space guard
+// is the only one.
+TEST_F(DriverTest, KernelLibipsecGetsNoKernelDropPolicies) {
+  DriverOptions o = kernel_options("XfrmInPolBlock\t0\nXfrmOutPolBlock\t0\n");
+  o.extra_plugins = {"kernel-libipsec"};
+  boost::asio::io_context io;
+  Driver d(io, o);
+  d.apply(applied_policy());
+  ASSERT_TRUE(run_until(io, [&] { return d.statistics().config_loads > 0; }));
+  EXPECT_THAT(slurp(dir_ + "/run/swanctl.conf"), ::testing::Not(::testing::HasSubstr("drop")));
+  EXPECT_FALSE(d.statistics().kernel_block);
+  EXPECT_FALSE(d.admit_l2tp(*Ipv4::parse("192.0.2.9")));
+  EXPECT_FALSE(d.l2tp_sendable(*Ipv4::parse("192.0.2.9")));
 }
 
 }  // namespace

@@ -95,6 +95,32 @@ TEST(RenderSwanctl, NamesThatAreNotSettingsKeysAreMadeSafe) {
   EXPECT_EQ(r.connections[0].policy, "a.b{c}");
 }
 
+// The kernel's drop policies for plain L2TP: charon installs a `mode = drop` shunt (at its
+// fallback priority, behind every SA's policy) for our UDP 1701 and the guard's peers.
+TEST(RenderSwanctl, KernelBlockAddsADropShuntForTheGuardedPeers) {
+  Rendered r = render_swanctl(dial_in(), true);
+  EXPECT_EQ(r.swanctl_conf, fixture("dialin-kernel-block.swanctl.conf"));
+  ASSERT_EQ(r.connections.size(), 1u) << "the shunt is no connection of the displays";
+  EXPECT_THAT(render_swanctl(dial_in()).swanctl_conf, Not(HasSubstr("drop")));
+
+  GuardPolicy peers;
+  peers.peers = {ip("192.0.2.7"), ip("198.51.100.1")};
+  std::string lac = render_plain_l2tp_drop(peers);
+  EXPECT_THAT(lac, HasSubstr("remote_ts = 192.0.2.7/32[udp],198.51.100.1/32[udp]\n"));
+  EXPECT_THAT(lac, HasSubstr("local_ts = 0.0.0.0/0[udp/1701]\n"));
+  EXPECT_EQ(render_plain_l2tp_drop(GuardPolicy{}), "");
+}
+
+TEST(ParseXfrmStat, ReadsThePolicyBlockCounters) {
+  auto b = parse_xfrm_stat(
+      "XfrmInError             \t0\nXfrmInPolBlock          \t12\n"
+      "XfrmOutPolBlock         \t4\nXfrmOutPolError\t0\n");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->in, 12u);
+  EXPECT_EQ(b->out, 4u);
+  EXPECT_FALSE(parse_xfrm_stat(""));
+}
+
 TEST(RenderStrongswanConf, OwnPathsAndKeepalive) {
   DriverOptions o;
   o.run_dir = "/run/test-ipsec";
