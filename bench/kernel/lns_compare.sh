@@ -158,7 +158,9 @@ start_lns() {  # start_lns KIND
   esac
   pids+=("$lns_pid")
 }
-ppp_links() { in_ns "$ns_lns" ip -o link show type ppp 2>/dev/null | wc -l; }
+# From sysfs, not an rtnetlink dump: polled while thousands of pppN go, a dump would hold
+# the lock their deletion needs.
+ppp_links() { in_ns "$ns_lns" ls /sys/class/net 2>/dev/null | grep -c '^ppp'; }
 kernel_tunnels() { in_ns "$ns_lns" ip l2tp show tunnel 2>/dev/null | grep -c '^Tunnel'; }
 nothing_left() { [ "$(ppp_links)" -eq 0 ] && [ "$(kernel_tunnels)" -eq 0 ]; }
 slab_kb() { awk '/^Slab:/ {print $2}' /proc/meminfo; }
@@ -230,7 +232,7 @@ setup_run() {  # setup_run KIND COUNT
   [ "${BENCH_SAMPLE:-0}" = 1 ] && { sample_stacks >"$work/stacks-down-$kind-$n.txt" 2>/dev/null & sampler=$!; }
   local t0=$(ms_now) end=$((SECONDS + ${BENCH_TEARDOWN_LIMIT:-120}))
   kill -TERM "$dial_pid" 2>/dev/null
-  while [ $SECONDS -lt $end ]; do nothing_left && ! alive "$dial_pid" && break; sleep 0.1; done
+  while [ $SECONDS -lt $end ]; do nothing_left && ! alive "$dial_pid" && break; sleep 0.3; done
   local hangup_ms=$(($(ms_now) - t0)) hangup_left="$(ppp_links) pppN, $(kernel_tunnels) tunnel(s)"
   if [ -n "$sampler" ]; then
     kill "$sampler" 2>/dev/null
@@ -239,6 +241,7 @@ setup_run() {  # setup_run KIND COUNT
   fi
   kill -KILL "$dial_pid" 2>/dev/null
   wait "$dial_pid" 2>/dev/null
+  grep -a "kernel data plane" "$work/lns-$kind.log" 2>/dev/null | tail -n 3
   stop_lns
   teardown_ms=$hangup_ms teardown_left=$hangup_left
   line=$(grep -a '^established=' "$work/dial-$kind-$n.log" | tail -n 1)
