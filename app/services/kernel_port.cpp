@@ -13,7 +13,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/system/system_error.hpp>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -344,6 +348,51 @@ struct KernelPort::Session {
   aaa::Counters stats;         // the last reading of pppN's counters (kernel_counters)
   std::unique_ptr<KernelChannel> channel;
   std::shared_ptr<Reader> channel_reader, unit_reader;
+};
+
+// Destroys released channels on threads of its own (see set_close_threads). The queue is
+// the only thing shared with the protocol thread.
+class KernelPort::Closer {
+ public:
+  explicit Closer(std::size_t threads) {
+    for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+  }
+  ~Closer() {  // what is queued is still closed
+    {
+      std::lock_guard<std::mutex> l(m_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void close(std::unique_ptr<KernelChannel> c) {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      queue_.push_back(std::move(c));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      std::unique_ptr<KernelChannel> c;
+      {
+        std::unique_lock<std::mutex> l(m_);
+        cv_.wait(l, [this] { return done_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        c = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      c->release_channel();
+      c.reset();
+    }
+  }
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<KernelChannel>> queue_;
+  bool done_ = false;
+  std::vector<std::thread> threads_;
 };
 
 // ---- KernelPort -----------------------------------------------------------------------------
@@ -736,7 +785,9 @@ aaa::Counters KernelPort::close_session(std::map<vpdn::SessionRef, Session>::ite
 }
 
 void KernelPort::retire(int ifindex, std::unique_ptr<KernelChannel> channel) {
-  channel->release_channel();
+  // On the closer threads the channel is released after the unit's delete (the order does
+  // not matter to the kernel); here, at once, as before the batch.
+  if (close_threads_ == 0) channel->release_channel();
   retired_.emplace_back(ifindex, std::move(channel));
   if (retired_.size() >= kMaxDeleteBatch) return delete_retired();
   if (delete_posted_) return;
@@ -761,7 +812,11 @@ void KernelPort::delete_retired() {
                 "kernel data plane: deleting " + std::to_string(ifindexes.size()) +
                     " pppN together: " + s.error().message + "; each goes with its unit instead");
   }
-  retired_.clear();  // the units' fds: pppN is gone already (or goes now, one by one)
+  // The units' fds: pppN is gone already (or goes now, one by one).
+  if (close_threads_ == 0) return retired_.clear();
+  if (!closer_) closer_ = std::make_unique<Closer>(close_threads_);
+  for (auto& r : retired_) closer_->close(std::move(r.second));
+  retired_.clear();
 }
 
 // The kernel session started at Ns 0 and caught up to where the engine was, so the count
@@ -828,6 +883,7 @@ void KernelPort::stop() {
     release_tunnel_if_unused(tunnels_.begin()->first);
   }
   delete_retired();
+  closer_.reset();  // every channel closed before the daemon goes on
 }
 
 std::string KernelPort::summary() const {

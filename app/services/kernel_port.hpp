@@ -267,6 +267,13 @@ class KernelPort final : public vpdn::IpPort {
   // interim accounting spread over time cost one dump per interval, never a round trip per
   // session. Zero for a call not in the kernel or not read yet.
   aaa::Counters data_counters(vpdn::SessionRef call) override;
+  // Released channels (after their pppN's batch delete) are destroyed on `n` threads of
+  // their own: Debian's 6.1 waits for an RCU grace period in PPPIOCDISCONN and again in
+  // the PPPoL2TP socket's close, and the waits of concurrent closers share grace periods,
+  // where on the protocol thread they were two per session, one after the other. The
+  // threads touch nothing but the channels handed to them. 0 (the default): destroyed on
+  // the protocol thread, in order (tests).
+  void set_close_threads(std::size_t n) { close_threads_ = n; }
   // Default 5 s; zero starts a dump on every ask that finds none under way (tests).
   void set_stats_max_age(std::chrono::steady_clock::duration age) { stats_max_age_ = age; }
   // A dump still unfinished this long after it started is given up (a lost reply) when
@@ -304,6 +311,7 @@ class KernelPort final : public vpdn::IpPort {
   struct Reader;
   struct Tunnel;
   struct Session;
+  class Closer;
   // Counts and logs a fallback; false, for `return fail(...)` in move_in.
   bool fail(vpdn::SessionRef call, KernelStep step, const std::string& error);
   // Everything session_ip_up does in the kernel; false when the call stays in user space.
@@ -350,6 +358,8 @@ class KernelPort final : public vpdn::IpPort {
   std::optional<Dump> dump_;                                             // in flight
   std::vector<std::pair<int, std::unique_ptr<KernelChannel>>> retired_;  // ifindex, unit
   bool delete_posted_ = false;
+  std::size_t close_threads_ = 0;
+  std::unique_ptr<Closer> closer_;  // started on first use; joined (after its queue) by stop()
   std::shared_ptr<char> alive_ = std::make_shared<char>();  // posted work's guard
   // Addresses LnsCalls asked a host route for, held back until session_ip_up says whether
   // the session goes into the kernel (pppN's own route then) or stays (the TUN's).

@@ -17,10 +17,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <cerrno>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "app/services/descriptor_limit.hpp"
@@ -50,12 +52,24 @@ FdPair dgram_pair() {
   return {sv[0], sv[1]};
 }
 
+// With KernelPort's closer threads the channels go elsewhere: counted, not logged.
+struct ChannelTally {
+  bool active = false;
+  std::atomic<int> released{0}, destroyed{0}, off_thread{0};
+  std::thread::id protocol_thread = std::this_thread::get_id();
+};
+
 class FakeChannel final : public KernelChannel {
  public:
-  FakeChannel(Log& log, int unit, int channel_fd, int unit_fd)
-      : log_(log), unit_(unit), channel_fd_(channel_fd), unit_fd_(unit_fd) {}
+  FakeChannel(Log& log, int unit, int channel_fd, int unit_fd, ChannelTally* tally = nullptr)
+      : log_(log), unit_(unit), channel_fd_(channel_fd), unit_fd_(unit_fd), tally_(tally) {}
   ~FakeChannel() override {
-    log_.push_back("close_channel " + ifname());
+    if (tally_ && tally_->active) {
+      ++tally_->destroyed;
+      if (std::this_thread::get_id() != tally_->protocol_thread) ++tally_->off_thread;
+    } else {
+      log_.push_back("close_channel " + ifname());
+    }
     ::close(channel_fd_);
     ::close(unit_fd_);
   }
@@ -63,12 +77,18 @@ class FakeChannel final : public KernelChannel {
   int channel_fd() const override { return channel_fd_; }
   int unit_fd() const override { return unit_fd_; }
   std::optional<std::uint64_t> data_numbered() const override { return numbered; }
-  void release_channel() override { log_.push_back("release " + ifname()); }
+  void release_channel() override {
+    if (tally_ && tally_->active)
+      ++tally_->released;
+    else
+      log_.push_back("release " + ifname());
+  }
   std::optional<std::uint64_t> numbered;  // what the kernel session reports
 
  private:
   Log& log_;
   int unit_, channel_fd_, unit_fd_;
+  ChannelTally* tally_;
 };
 
 // Records every operation in order; `fail_at` makes one step fail.
@@ -87,6 +107,7 @@ class FakeOps final : public KernelOps {
   std::vector<int> tunnel_fds;                       // near ends given out, in order
   int next_unit = 0;
   std::optional<std::uint64_t> kernel_numbered;  // each channel's data_numbered()
+  ChannelTally tally;
 
   Result<int, netlink::Error> open_tunnel_socket(netlink::Endpoint local,
                                                  netlink::Endpoint peer) override {
@@ -126,7 +147,7 @@ class FakeOps final : public KernelOps {
     FdPair c = dgram_pair(), u = dgram_pair();
     far_fds.push_back(c.far);
     far_fds.push_back(u.far);
-    auto ch = std::make_unique<FakeChannel>(log_, next_unit++, c.near, u.near);
+    auto ch = std::make_unique<FakeChannel>(log_, next_unit++, c.near, u.near, &tally);
     ch->numbered = kernel_numbered;
     channel_far[ch->ifname()] = c.far;
     unit_far[ch->ifname()] = u.far;
@@ -755,6 +776,28 @@ TEST_F(KernelPortTest, ABatchGoesAtItsBoundWithoutWaitingForTheLoop) {
   io.poll();
   EXPECT_EQ(ops->batches, 2);  // the other 3
   EXPECT_EQ(port->counters().link_deletes, 2u);
+}
+
+// The kernel waits for an RCU grace period in PPPIOCDISCONN and in the PPPoL2TP socket's
+// close: on closer threads those waits overlap, and the protocol thread does not wait.
+TEST_F(KernelPortTest, ReleasedChannelsAreClosedOnCloserThreadsAfterTheirBatchDelete) {
+  port->set_close_threads(4);
+  ops->tally.active = true;
+  const int n = 20;
+  for (int i = 1; i <= n; ++i)
+    up({10, static_cast<std::uint16_t>(i)}, ("10.9.1." + std::to_string(i)).c_str());
+  io.poll();
+  take();
+  for (int i = 1; i <= n; ++i)
+    port->session_ip_down({10, static_cast<std::uint16_t>(i)}, 1,
+                          ip(("10.9.1." + std::to_string(i)).c_str()));
+  EXPECT_EQ(ops->tally.released.load(), 0);  // nothing released on the protocol thread
+  io.poll();
+  EXPECT_EQ(ops->batches, 1);
+  port->stop();  // joins the closers after their queue
+  EXPECT_EQ(ops->tally.released.load(), n);
+  EXPECT_EQ(ops->tally.destroyed.load(), n);
+  EXPECT_EQ(ops->tally.off_thread.load(), n);
 }
 
 TEST_F(KernelPortTest, StopTearsEverythingDownInReverseOrder) {
