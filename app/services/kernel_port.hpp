@@ -271,7 +271,9 @@ class KernelPort final : public vpdn::IpPort {
   // their own: Debian's 6.1 waits for an RCU grace period in PPPIOCDISCONN and again in
   // the PPPoL2TP socket's close, and the waits of concurrent closers share grace periods,
   // where on the protocol thread they were two per session, one after the other. The
-  // threads touch nothing but the channels handed to them. 0 (the default): destroyed on
+  // threads touch nothing but the channels handed to them. A call whose address is
+  // renegotiated before its old channel is closed finds its kernel session still there
+  // (open_channel fails, EEXIST) and stays in user space. 0 (the default): destroyed on
   // the protocol thread, in order (tests).
   void set_close_threads(std::size_t n) { close_threads_ = n; }
   // Default 5 s; zero starts a dump on every ask that finds none under way (tests).
