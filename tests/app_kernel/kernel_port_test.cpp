@@ -369,6 +369,15 @@ struct KernelPortTest : ::testing::Test {
     port->session_ip_down(c, 1, ip(address));
     port->remove_host_route(1, ip(address));
   }
+  // `n` sessions up on tunnel 10 (acks read), then all down in one go.
+  void up_then_down(int n) {
+    auto address = [](int i) { return "10.9.1." + std::to_string(i); };
+    for (int i = 1; i <= n; ++i) up({10, static_cast<std::uint16_t>(i)}, address(i).c_str());
+    io.poll();
+    take();
+    for (int i = 1; i <= n; ++i)
+      port->session_ip_down({10, static_cast<std::uint16_t>(i)}, 1, ip(address(i).c_str()));
+  }
   Log take() {
     Log out;
     out.swap(log);
@@ -738,13 +747,7 @@ TEST_F(KernelPortTest, ACallTornDownFromItsOwnFrameStopsReadingSafely) {
 // at once and their pppN in one delete.
 TEST_F(KernelPortTest, SessionsEndingTogetherDeleteTheirPppnInOneBatch) {
   const int n = 40;
-  for (int i = 1; i <= n; ++i)
-    up({10, static_cast<std::uint16_t>(i)}, ("10.9.1." + std::to_string(i)).c_str());
-  io.poll();
-  take();
-  for (int i = 1; i <= n; ++i)
-    port->session_ip_down({10, static_cast<std::uint16_t>(i)}, 1,
-                          ip(("10.9.1." + std::to_string(i)).c_str()));
+  up_then_down(n);
   Log l = take();
   ASSERT_EQ(l.size(), static_cast<std::size_t>(n + 1));  // every release, the tunnel
   EXPECT_EQ(l.front(), "release ppp0");
@@ -784,13 +787,7 @@ TEST_F(KernelPortTest, ReleasedChannelsAreClosedOnCloserThreadsAfterTheirBatchDe
   port->set_close_threads(4);
   ops->tally.active = true;
   const int n = 20;
-  for (int i = 1; i <= n; ++i)
-    up({10, static_cast<std::uint16_t>(i)}, ("10.9.1." + std::to_string(i)).c_str());
-  io.poll();
-  take();
-  for (int i = 1; i <= n; ++i)
-    port->session_ip_down({10, static_cast<std::uint16_t>(i)}, 1,
-                          ip(("10.9.1." + std::to_string(i)).c_str()));
+  up_then_down(n);
   EXPECT_EQ(ops->tally.released.load(), 0);  // nothing released on the protocol thread
   io.poll();
   EXPECT_EQ(ops->batches, 1);
