@@ -119,6 +119,7 @@ class ApplianceServices final : public Services,
     if (backend_ == netlink::Backend::kernel) {
       kernel_ = std::make_unique<KernelPort>(engine_.io(), *tun_, make_netlink_kernel_ops(),
                                              kernel_hooks());
+      kernel_->set_close_threads(32);
       lns_ip = kernel_.get();
       data_path_->record_sequencing(true);
       data_path_->set_kernel_sender([k = kernel_.get()](vpdn::SessionRef call, ByteView frame) {
@@ -335,7 +336,8 @@ class ApplianceServices final : public Services,
     return with_kernel_counters(l2tp_ ? l2tp_->snapshot_sessions(tunnel, session, limit)
                                       : std::vector<vpdn::SessionStatus>{});
   }
-  // A session in the kernel: its data no longer crosses the engine.
+  // A session in the kernel (an LNS's pppN, a LAC's bridge): its data no longer crosses
+  // the engine.
   std::vector<vpdn::SessionStatus> with_kernel_counters(
       std::vector<vpdn::SessionStatus> out) const {
     if (kernel_)
@@ -343,6 +345,13 @@ class ApplianceServices final : public Services,
         const aaa::Counters k = kernel_->data_counters({s.tunnel_local_id, s.local_id});
         s.packets_in += k.input_packets, s.bytes_in += k.input_octets;
         s.packets_out += k.output_packets, s.bytes_out += k.output_octets;
+      }
+    if (bridge_)
+      for (auto& s : out) {
+        // The call's counts are the user's: what the user sent went out on the session.
+        const aaa::Counters k = bridge_->session_counters({s.tunnel_local_id, s.local_id});
+        s.packets_in += k.output_packets, s.bytes_in += k.output_octets;
+        s.packets_out += k.input_packets, s.bytes_out += k.input_octets;
       }
     return out;
   }

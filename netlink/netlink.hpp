@@ -269,6 +269,10 @@ class LinkStatsReader : NoCopy {
   // a reader whose fd the caller made non-blocking.
   Result<std::uint32_t, Error> send_dump(std::string_view kind);
   int fd() const { return fd_; }
+  // Deletes the links `ifindexes` together (build_link_group_delete with `group`): the
+  // kernel does the work inside the send, so this returns once they are gone. An error
+  // when the delete was refused (the links then stay); links already gone are skipped.
+  Status<Error> delete_links(const std::vector<int>& ifindexes, std::uint32_t group);
 
  private:
   explicit LinkStatsReader(int fd);
@@ -298,6 +302,16 @@ struct NetlinkAck {
   int error = 0;  // 0 or a negative errno
 };
 Result<std::vector<NetlinkAck>, Error> parse_acks(ByteView messages);
+
+// Many links deleted as one batch, in one buffer for one send(): RTM_NEWLINK setting
+// IFLA_GROUP `group` on each of `ifindexes` (sequence `seq`, no ack asked: only a refusal,
+// e.g. a link already gone, answers), then RTM_DELLINK of every link in `group` (sequence
+// seq + 1, acked). The kernel unregisters the group's links together
+// (unregister_netdevice_many): one RCU grace period and barrier for the batch, where
+// closing each pppN unit's /dev/ppp descriptor waits for them once per unit. `group` must
+// be one no other link of the namespace is in (the delete takes them all).
+Bytes build_link_group_delete(const std::vector<int>& ifindexes, std::uint32_t group,
+                              std::uint32_t seq);
 
 // A non-blocking NETLINK_ROUTE socket for build_ppp_link_setup requests: send() never
 // waits for the kernel; the caller reads fd() when readable and matches parse_acks by
@@ -542,6 +556,11 @@ class PppoL2tpChannel {
   int socket_fd() const { return socket_fd_; }
   int channel_fd() const { return channel_fd_; }
   int unit_fd() const { return unit_fd_; }
+  // Everything but the unit: PPPIOCDISCONN, the channel fd and the socket (the kernel
+  // session goes). pppN stays until the unit fd is closed (the destructor) or the link is
+  // deleted over rtnetlink (LinkStatsReader::delete_links), after which closing the unit
+  // fd no longer waits for the kernel to unregister it.
+  void release_channel();
 
  private:
   PppoL2tpChannel() = default;

@@ -10,9 +10,14 @@
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/system/system_error.hpp>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -101,6 +106,7 @@ class NetlinkChannel final : public KernelChannel {
     if (!s) return std::nullopt;
     return s->tx_packets + s->tx_errors;
   }
+  void release_channel() override { c_->release_channel(); }
 
  private:
   std::unique_ptr<netlink::PppoL2tpChannel> c_;
@@ -164,6 +170,13 @@ class NetlinkKernelOps final : public KernelOps {
   Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex) override {
     if (auto s = stats(); !s) return unexpected(s.error());
     return stats_->get(ifindex);
+  }
+  Status<netlink::Error> delete_links(const std::vector<int>& ifindexes) override {
+    if (auto s = stats(); !s) return s;
+    // A group of this process's own: the delete takes every link in it, and a link is in
+    // it only between the two messages of one batch.
+    const std::uint32_t group = 0x76700000u | (static_cast<std::uint32_t>(::getpid()) & 0xffffu);
+    return stats_->delete_links(ifindexes, group);
   }
 
  private:
@@ -314,6 +327,51 @@ struct KernelPort::Session {
   aaa::Counters stats;         // the last reading of pppN's counters (kernel_counters)
   std::unique_ptr<KernelChannel> channel;
   std::shared_ptr<Reader> channel_reader, unit_reader;
+};
+
+// Destroys released channels on threads of its own (see set_close_threads). The queue is
+// the only thing shared with the protocol thread.
+class KernelPort::Closer {
+ public:
+  explicit Closer(std::size_t threads) {
+    for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+  }
+  ~Closer() {  // what is queued is still closed
+    {
+      std::lock_guard<std::mutex> l(m_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void close(std::unique_ptr<KernelChannel> c) {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      queue_.push_back(std::move(c));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      std::unique_ptr<KernelChannel> c;
+      {
+        std::unique_lock<std::mutex> l(m_);
+        cv_.wait(l, [this] { return done_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        c = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      c->release_channel();
+      c.reset();
+    }
+  }
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<KernelChannel>> queue_;
+  bool done_ = false;
+  std::vector<std::thread> threads_;
 };
 
 // ---- KernelPort -----------------------------------------------------------------------------
@@ -579,6 +637,7 @@ void KernelPort::link_acks(ByteView datagram) {
     const Ipv4 address = it->second.address;
     const std::string ifname = it->second.ifname;
     close_session(it, false);
+    delete_retired();  // now, not batched: the TUN's route must not meet pppN's
     --counters_.sessions_moved;
     inner_.add_host_route(vt, address);
     fail(call, KernelStep::configure_link,
@@ -695,13 +754,48 @@ aaa::Counters KernelPort::close_session(std::map<vpdn::SessionRef, Session>::ite
   if (s.channel_reader) s.channel_reader->stop();
   if (s.unit_reader) s.unit_reader->stop();
   if (s.link_seq) pending_links_.erase(s.link_seq);
-  // PPPIOCDISCONN, unit closed (pppN goes with its address and route), kernel session goes.
-  s.channel.reset();
+  // PPPIOCDISCONN, the kernel session goes; pppN (with its address and route) in a batch.
+  retire(s.ifindex, std::move(s.channel));
   auto t = tunnels_.find(call.tunnel);
   if (t != tunnels_.end() && t->second.sessions > 0) --t->second.sessions;
   sessions_.erase(it);
   release_tunnel_if_unused(call.tunnel);
   return final_counts;
+}
+
+void KernelPort::retire(int ifindex, std::unique_ptr<KernelChannel> channel) {
+  // On the closer threads the channel is released after the unit's delete (the order does
+  // not matter to the kernel); here, at once, as before the batch.
+  if (close_threads_ == 0) channel->release_channel();
+  retired_.emplace_back(ifindex, std::move(channel));
+  if (retired_.size() >= kMaxDeleteBatch) return delete_retired();
+  if (delete_posted_) return;
+  delete_posted_ = true;
+  boost::asio::post(io_, [this, alive = std::weak_ptr<char>(alive_)] {
+    if (alive.expired()) return;
+    delete_posted_ = false;
+    delete_retired();
+  });
+}
+
+void KernelPort::delete_retired() {
+  if (retired_.empty()) return;
+  std::vector<int> ifindexes;
+  ifindexes.reserve(retired_.size());
+  for (const auto& r : retired_) ifindexes.push_back(r.first);
+  if (auto s = ops_->delete_links(ifindexes); s) {
+    ++counters_.link_deletes;
+  } else {
+    ++counters_.teardown_errors;
+    log_warning(DebugModule::l2tp,
+                "kernel data plane: deleting " + std::to_string(ifindexes.size()) +
+                    " pppN together: " + s.error().message + "; each goes with its unit instead");
+  }
+  // The units' fds: pppN is gone already (or goes now, one by one).
+  if (close_threads_ == 0) return retired_.clear();
+  if (!closer_) closer_ = std::make_unique<Closer>(close_threads_);
+  for (auto& r : retired_) closer_->close(std::move(r.second));
+  retired_.clear();
 }
 
 // The kernel session started at Ns 0 and caught up to where the engine was, so the count
@@ -767,6 +861,8 @@ void KernelPort::stop() {
     tunnels_.begin()->second.sessions = 0;
     release_tunnel_if_unused(tunnels_.begin()->first);
   }
+  delete_retired();
+  closer_.reset();  // every channel closed before the daemon goes on
 }
 
 std::string KernelPort::summary() const {

@@ -107,6 +107,9 @@ class KernelChannel {
   // Data messages the kernel session numbered since it was created (sent or failed: each
   // took an Ns), for the engine to resume past them; nullopt when unreadable.
   virtual std::optional<std::uint64_t> data_numbered() const { return std::nullopt; }
+  // Everything but the unit: the channel leaves the unit and the kernel session goes;
+  // pppN stays until KernelOps::delete_links or the destructor takes it.
+  virtual void release_channel() {}
 };
 
 // A pppN configuration sent: its ifindex, the netlink socket its acks arrive on (owned by
@@ -149,6 +152,11 @@ class KernelOps : public KernelTunnelOps {
   virtual Result<std::pair<int, std::uint32_t>, netlink::Error> start_ppp_link_dump() = 0;
   // One link's counters (a single round trip, blocking).
   virtual Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex) = 0;
+  // Deletes the released units' pppN `ifindexes` in one batch (netlink::
+  // build_link_group_delete): one RCU grace period for all, where destroying each channel
+  // with its unit registered waits for one or two per unit. On an error they stay, and
+  // destroying their channels deletes them one by one.
+  virtual Status<netlink::Error> delete_links(const std::vector<int>& ifindexes) = 0;
 };
 
 // The real operations over netlink/netlink.hpp (KernelL2tp, PppoL2tpChannel, RouteNetlink;
@@ -210,6 +218,7 @@ struct KernelPortCounters {
   std::uint64_t link_acks = 0;        // their acks read (errors fall back: configure_link)
   std::uint64_t stats_reads = 0;      // pppN counter reads: dumps of all, and single links
   std::uint64_t stats_errors = 0;     // failed ones (the last good reading is kept)
+  std::uint64_t link_deletes = 0;     // batches of pppN deleted together (delete_links)
 };
 
 class KernelPort final : public vpdn::IpPort {
@@ -245,8 +254,10 @@ class KernelPort final : public vpdn::IpPort {
   // Moves the call into the kernel (see the top of this file); on any failure it stays
   // in user space.
   void session_ip_up(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) override;
-  // Channel (pppN goes with its address and route); the tunnel and its socket with its
-  // last kernel session. Returns the session's pppN counters read just before the unit goes.
+  // Channel and kernel session at once; pppN (with its address and route) a moment later,
+  // with every other pppN that ended meanwhile, in one batch (see retire); the tunnel and
+  // its socket with its last kernel session. Returns the session's pppN counters read just
+  // before the session leaves.
   aaa::Counters session_ip_down(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) override;
   // The session's pppN counters as the calls layer counts its own (see kernel_counters()),
   // as the last dump of every pppN left them. An ask when that is stats_max_age old starts
@@ -256,6 +267,15 @@ class KernelPort final : public vpdn::IpPort {
   // interim accounting spread over time cost one dump per interval, never a round trip per
   // session. Zero for a call not in the kernel or not read yet.
   aaa::Counters data_counters(vpdn::SessionRef call) override;
+  // Released channels (after their pppN's batch delete) are destroyed on `n` threads of
+  // their own: Debian's 6.1 waits for an RCU grace period in PPPIOCDISCONN and again in
+  // the PPPoL2TP socket's close, and the waits of concurrent closers share grace periods,
+  // where on the protocol thread they were two per session, one after the other. The
+  // threads touch nothing but the channels handed to them. A call whose address is
+  // renegotiated before its old channel is closed finds its kernel session still there
+  // (open_channel fails, EEXIST) and stays in user space. 0 (the default): destroyed on
+  // the protocol thread, in order (tests).
+  void set_close_threads(std::size_t n) { close_threads_ = n; }
   // Default 5 s; zero starts a dump on every ask that finds none under way (tests).
   void set_stats_max_age(std::chrono::steady_clock::duration age) { stats_max_age_ = age; }
   // A dump still unfinished this long after it started is given up (a lost reply) when
@@ -270,8 +290,12 @@ class KernelPort final : public vpdn::IpPort {
   // stays in user space rather than flood the peer with catch-up frames.
   static constexpr std::uint16_t kMaxCatchUp = 512;
 
-  // Daemon stop: every session's route and channel, then every kernel tunnel and its
-  // socket, in reverse order of creation. Idempotent.
+  // Units released but whose pppN is not deleted yet; more than this and the batch goes
+  // at once (one delete keeps the protocol thread in the kernel for the batch's length).
+  static constexpr std::size_t kMaxDeleteBatch = 512;
+
+  // Daemon stop: every session's channel and every kernel tunnel and its socket, in
+  // reverse order of creation, then every pppN in one batch. Idempotent.
   void stop();
 
   bool in_kernel(vpdn::SessionRef call) const;
@@ -289,6 +313,7 @@ class KernelPort final : public vpdn::IpPort {
   struct Reader;
   struct Tunnel;
   struct Session;
+  class Closer;
   // Counts and logs a fallback; false, for `return fail(...)` in move_in.
   bool fail(vpdn::SessionRef call, KernelStep step, const std::string& error);
   // Everything session_ip_up does in the kernel; false when the call stays in user space.
@@ -304,6 +329,11 @@ class KernelPort final : public vpdn::IpPort {
                               bool read_counters = true);
   void refresh_stats();
   void dump_reply(ByteView datagram);
+  // A session's unit after release_channel: queued for the next delete_links batch, sent
+  // once the protocol thread has handled what is ready (a StopCCN's sessions, a read's
+  // worth of CDNs: the slower the kernel, the bigger the batches), or at kMaxDeleteBatch.
+  void retire(int ifindex, std::unique_ptr<KernelChannel> channel);
+  void delete_retired();
   // Writes `count` catch-up frames on the channel; the error text, empty when all went.
   std::string catch_up(int channel_fd, std::uint16_t count);
 
@@ -327,7 +357,12 @@ class KernelPort final : public vpdn::IpPort {
     std::vector<netlink::LinkStats> links;
     std::chrono::steady_clock::time_point started;
   };
-  std::optional<Dump> dump_;  // in flight
+  std::optional<Dump> dump_;                                             // in flight
+  std::vector<std::pair<int, std::unique_ptr<KernelChannel>>> retired_;  // ifindex, unit
+  bool delete_posted_ = false;
+  std::size_t close_threads_ = 0;
+  std::unique_ptr<Closer> closer_;  // started on first use; joined (after its queue) by stop()
+  std::shared_ptr<char> alive_ = std::make_shared<char>();  // posted work's guard
   // Addresses LnsCalls asked a host route for, held back until session_ip_up says whether
   // the session goes into the kernel (pppN's own route then) or stays (the TUN's).
   std::set<std::pair<std::uint16_t, std::uint32_t>> deferred_routes_;

@@ -223,6 +223,7 @@ bool LacKernelBridge::bridge(vpdn::AccessId user, vpdn::SessionRef call) {
   c.sequencing = info->sequencing;
   c.catch_up = catch_up;
   c.kernel = std::move(*b);
+  by_l2tp_[call] = user;
   calls_.emplace(user, std::move(c));
   log_info(DebugModule::l2tp, call_text(user, call) +
                                   " switched in the kernel (PPPoE bridged to "
@@ -243,10 +244,16 @@ aaa::Counters LacKernelBridge::counters(vpdn::AccessId user) {
   return it == calls_.end() ? aaa::Counters{} : read(it->second);
 }
 
+aaa::Counters LacKernelBridge::session_counters(vpdn::SessionRef l2tp) {
+  auto it = by_l2tp_.find(l2tp);
+  return it == by_l2tp_.end() ? aaa::Counters{} : counters(it->second);
+}
+
 aaa::Counters LacKernelBridge::unbridge(vpdn::AccessId user) {
   auto it = calls_.find(user);
   if (it == calls_.end()) return {};
   const aaa::Counters final_counts = read(it->second);
+  by_l2tp_.erase(it->second.l2tp);
   const std::uint16_t tunnel = it->second.l2tp.tunnel;
   it->second.kernel.reset();  // unbridged; the kernel session and PPPoE channel go
   calls_.erase(it);

@@ -104,6 +104,9 @@ class LacKernelBridge final : public vpdn::SwitchPort {
   bool bridge(vpdn::AccessId user, vpdn::SessionRef call) override;
   aaa::Counters counters(vpdn::AccessId user) override;
   aaa::Counters unbridge(vpdn::AccessId user) override;
+  // The same counts by the call's L2TP session (what the L2TP displays list); zero when it
+  // is not bridged.
+  aaa::Counters session_counters(vpdn::SessionRef l2tp);
   // Daemon stop: every bridge, then every kernel tunnel and its socket. Idempotent.
   void stop();
 
@@ -136,6 +139,7 @@ class LacKernelBridge final : public vpdn::SwitchPort {
   Hooks hooks_;
   std::map<std::uint16_t, std::unique_ptr<Tunnel>> tunnels_;  // by our tunnel id
   std::map<vpdn::AccessId, Call> calls_;
+  std::map<vpdn::SessionRef, vpdn::AccessId> by_l2tp_;  // the same calls
   LacBridgeCounters counters_;
   std::map<std::string, std::uint64_t> fallbacks_;
   bool stopped_ = false;

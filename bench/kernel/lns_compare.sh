@@ -144,13 +144,13 @@ lns_pid=
 start_lns() {  # start_lns KIND
   case $1 in
     kernel | user-space)
-      in_ns "$ns_lns" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
+      ip netns exec "$ns_lns" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
         --data-plane "$1" --config "$work/vpdnd.cfg" >"$work/lns-$1.log" 2>&1 &
       lns_pid=$!
       wait_for 60 port_open "$ns_lns" || fail "vpdnd ($1) not listening"
       ;;
     accel-ppp)
-      in_ns "$ns_lns" "$accel" -c "$work/accel-ppp.conf" >"$work/lns-accel.log" 2>&1 &
+      ip netns exec "$ns_lns" "$accel" -c "$work/accel-ppp.conf" >"$work/lns-accel.log" 2>&1 &
       lns_pid=$!
       udp_bound() { in_ns "$ns_lns" ss -Hlun 'sport = :1701' | grep -q .; }
       wait_for 30 udp_bound || fail "accel-pppd not bound to 1701: $(tail -5 "$work/lns-accel.log")"
@@ -158,7 +158,9 @@ start_lns() {  # start_lns KIND
   esac
   pids+=("$lns_pid")
 }
-ppp_links() { in_ns "$ns_lns" ip -o link show type ppp 2>/dev/null | wc -l; }
+# From sysfs, not an rtnetlink dump: polled while thousands of pppN go, a dump would hold
+# the lock their deletion needs.
+ppp_links() { in_ns "$ns_lns" ls /sys/class/net 2>/dev/null | grep -c '^ppp'; }
 kernel_tunnels() { in_ns "$ns_lns" ip l2tp show tunnel 2>/dev/null | grep -c '^Tunnel'; }
 nothing_left() { [ "$(ppp_links)" -eq 0 ] && [ "$(kernel_tunnels)" -eq 0 ]; }
 slab_kb() { awk '/^Slab:/ {print $2}' /proc/meminfo; }
@@ -177,6 +179,17 @@ stop_lns() {
   teardown_left=$left
 }
 
+# Where the LNS's threads sleep (BENCH_SAMPLE=1): their kernel stacks every 20 ms.
+sample_stacks() {
+  while alive "$lns_pid"; do
+    for t in /proc/$lns_pid/task/*; do
+      [ "$(awk '{print $3}' "$t/stat" 2>/dev/null)" = R ] && { echo running; continue; }
+      head -n 6 "$t/stack" 2>/dev/null | awk '{print $2}' | paste -sd' '
+    done
+    sleep 0.02
+  done
+}
+
 # ---- setup rate, pppN, slab, teardown ------------------------------------------------------
 results=()
 setup_run() {  # setup_run KIND COUNT
@@ -186,23 +199,13 @@ setup_run() {  # setup_run KIND COUNT
   sync
   echo 2 >/proc/sys/vm/drop_caches
   slab0=$(slab_kb)
-  in_ns "$ns_user" "$dial" --l2tp 10.250.0.1 --hostname LAC --user 'u{n}' --password pw --chap \
+  ip netns exec "$ns_user" "$dial" --l2tp 10.250.0.1 --hostname LAC --user 'u{n}' --password pw --chap \
     --count "$n" --rate "$rate" --concurrency "$conc" --timeout 120 --hold -1 \
     >"$work/dial-$kind-$n.log" 2>&1 &
   dial_pid=$!
   pids+=("$dial_pid")
   local sampler=
-  if [ "${BENCH_SAMPLE:-0}" = 1 ]; then
-    # Where the LNS's threads sleep while users dial: their kernel stacks every 20 ms.
-    (while alive "$lns_pid"; do
-      for t in /proc/$lns_pid/task/*; do
-        [ "$(awk '{print $3}' "$t/stat" 2>/dev/null)" = R ] && { echo running; continue; }
-        head -n 4 "$t/stack" 2>/dev/null | awk '{print $2}' | paste -sd' '
-      done
-      sleep 0.02
-    done) >"$work/stacks-$kind-$n.txt" 2>/dev/null &
-    sampler=$!
-  fi
+  [ "${BENCH_SAMPLE:-0}" = 1 ] && { sample_stacks >"$work/stacks-$kind-$n.txt" 2>/dev/null & sampler=$!; }
   settled() {  # every user up or failed
     local p
     p=$(grep -a '^\[' "$work/dial-$kind-$n.log" | tail -n 1)
@@ -226,12 +229,19 @@ setup_run() {  # setup_run KIND COUNT
   fi
   # Teardown: the users hang up (vpdn-dial: LCP Terminate, CDN, StopCCN; it prints its
   # summary), until the LNS holds no pppN and no kernel tunnel; then the LNS stops.
+  [ "${BENCH_SAMPLE:-0}" = 1 ] && { sample_stacks >"$work/stacks-down-$kind-$n.txt" 2>/dev/null & sampler=$!; }
   local t0=$(ms_now) end=$((SECONDS + ${BENCH_TEARDOWN_LIMIT:-120}))
   kill -TERM "$dial_pid" 2>/dev/null
-  while [ $SECONDS -lt $end ]; do nothing_left && ! alive "$dial_pid" && break; sleep 0.1; done
+  while [ $SECONDS -lt $end ]; do nothing_left && ! alive "$dial_pid" && break; sleep 0.3; done
   local hangup_ms=$(($(ms_now) - t0)) hangup_left="$(ppp_links) pppN, $(kernel_tunnels) tunnel(s)"
+  if [ -n "$sampler" ]; then
+    kill "$sampler" 2>/dev/null
+    echo "-- $kind: where the LNS's threads were while users hung up (samples)"
+    grep -v '^$' "$work/stacks-down-$kind-$n.txt" | sort | uniq -c | sort -rn | head -n 12
+  fi
   kill -KILL "$dial_pid" 2>/dev/null
   wait "$dial_pid" 2>/dev/null
+  grep -a "kernel data plane" "$work/lns-$kind.log" 2>/dev/null | tail -n 3
   stop_lns
   teardown_ms=$hangup_ms teardown_left=$hangup_left
   line=$(grep -a '^established=' "$work/dial-$kind-$n.log" | tail -n 1)
@@ -256,7 +266,7 @@ iperf_run() {  # iperf_run KIND
   start_lns "$kind"
   in_ns "$ns_lns" iperf3 -s -B 10.251.0.1 -D --logfile "$work/iperf-server.log" \
     --pidfile "$work/iperf.pid"
-  in_ns "$ns_user" "$dial" --l2tp 10.250.0.1 --hostname LAC --user 'u{n}' --password pw --chap \
+  ip netns exec "$ns_user" "$dial" --l2tp 10.250.0.1 --hostname LAC --user 'u{n}' --password pw --chap \
     --count 1 --hold -1 --tun --route 10.251.0.0/24 >"$work/dial-$kind-iperf.log" 2>&1 &
   dial_pid=$!
   pids+=("$dial_pid")

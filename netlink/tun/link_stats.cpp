@@ -230,6 +230,31 @@ Result<std::uint32_t, Error> LinkStatsReader::send_dump(std::string_view kind) {
   return seq;
 }
 
+Status<Error> LinkStatsReader::delete_links(const std::vector<int>& ifindexes,
+                                            std::uint32_t group) {
+  if (ifindexes.empty()) return {};
+  std::uint32_t seq = ++seq_;
+  ++seq_;  // the delete's own
+  if (auto sent = send_to_kernel(fd_, build_link_group_delete(ifindexes, group, seq),
+                                 "RTM_NEWLINK/RTM_DELLINK group");
+      !sent)
+    return unexpected(sent.error());
+  for (;;) {
+    ssize_t n = ::recv(fd_, buffer_.data(), buffer_.size(), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return unexpected(sys_error("receive RTM_DELLINK ack", errno));
+    }
+    auto acks = parse_acks(ByteView(buffer_.data(), static_cast<std::size_t>(n)));
+    if (!acks) return unexpected(acks.error());
+    for (const NetlinkAck& a : *acks) {
+      if (a.seq != seq + 1) continue;  // a link gone before its group was set
+      if (a.error != 0) return unexpected(sys_error("RTM_DELLINK group", -a.error));
+      return {};
+    }
+  }
+}
+
 Result<std::vector<LinkStats>, Error> LinkStatsReader::dump(std::string_view kind) {
   return transact(0, kind);
 }
@@ -266,6 +291,25 @@ Bytes build_ppp_link_setup(int ifindex, Ipv4 local, Ipv4 peer, std::uint32_t mtu
   Bytes link = header_bytes(ifi);
   if (mtu != 0) put_attr(link, IFLA_MTU, &mtu, sizeof mtu);
   put_message(out, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, seq, link);
+  return out;
+}
+
+Bytes build_link_group_delete(const std::vector<int>& ifindexes, std::uint32_t group,
+                              std::uint32_t seq) {
+  Bytes out;
+  for (int ifindex : ifindexes) {
+    ifinfomsg ifi{};
+    ifi.ifi_family = AF_UNSPEC;
+    ifi.ifi_index = ifindex;
+    Bytes link = header_bytes(ifi);
+    put_attr(link, IFLA_GROUP, &group, sizeof group);
+    put_message(out, RTM_NEWLINK, NLM_F_REQUEST, seq, link);
+  }
+  ifinfomsg all{};
+  all.ifi_family = AF_UNSPEC;
+  Bytes del = header_bytes(all);
+  put_attr(del, IFLA_GROUP, &group, sizeof group);
+  put_message(out, RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, seq + 1, del);
   return out;
 }
 

@@ -151,14 +151,20 @@ Result<std::unique_ptr<PppoL2tpChannel>, Error> PppoL2tpChannel::open(const Pppo
   return self;
 }
 
+void PppoL2tpChannel::release_channel() {
+  if (connected_ && channel_fd_ >= 0) (void)::ioctl(channel_fd_, PPPIOCDISCONN);
+  connected_ = false;
+  close_fd(channel_fd_);
+  close_fd(socket_fd_);
+}
+
 void PppoL2tpChannel::close_all() {
   // Reverse of open(): unbind the channel from the unit, drop the unit (pppN goes), then
   // the channel and the socket (the kernel session goes with the last reference).
   if (connected_ && channel_fd_ >= 0) (void)::ioctl(channel_fd_, PPPIOCDISCONN);
   connected_ = false;
   close_fd(unit_fd_);
-  close_fd(channel_fd_);
-  close_fd(socket_fd_);
+  release_channel();
 }
 
 PppoL2tpChannel::~PppoL2tpChannel() {

@@ -17,10 +17,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <cerrno>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "app/services/descriptor_limit.hpp"
@@ -50,12 +52,24 @@ FdPair dgram_pair() {
   return {sv[0], sv[1]};
 }
 
+// With KernelPort's closer threads the channels go elsewhere: counted, not logged.
+struct ChannelTally {
+  bool active = false;
+  std::atomic<int> released{0}, destroyed{0}, off_thread{0};
+  std::thread::id protocol_thread = std::this_thread::get_id();
+};
+
 class FakeChannel final : public KernelChannel {
  public:
-  FakeChannel(Log& log, int unit, int channel_fd, int unit_fd)
-      : log_(log), unit_(unit), channel_fd_(channel_fd), unit_fd_(unit_fd) {}
+  FakeChannel(Log& log, int unit, int channel_fd, int unit_fd, ChannelTally* tally = nullptr)
+      : log_(log), unit_(unit), channel_fd_(channel_fd), unit_fd_(unit_fd), tally_(tally) {}
   ~FakeChannel() override {
-    log_.push_back("close_channel " + ifname());
+    if (tally_ && tally_->active) {
+      ++tally_->destroyed;
+      if (std::this_thread::get_id() != tally_->protocol_thread) ++tally_->off_thread;
+    } else {
+      log_.push_back("close_channel " + ifname());
+    }
     ::close(channel_fd_);
     ::close(unit_fd_);
   }
@@ -63,11 +77,18 @@ class FakeChannel final : public KernelChannel {
   int channel_fd() const override { return channel_fd_; }
   int unit_fd() const override { return unit_fd_; }
   std::optional<std::uint64_t> data_numbered() const override { return numbered; }
+  void release_channel() override {
+    if (tally_ && tally_->active)
+      ++tally_->released;
+    else
+      log_.push_back("release " + ifname());
+  }
   std::optional<std::uint64_t> numbered;  // what the kernel session reports
 
  private:
   Log& log_;
   int unit_, channel_fd_, unit_fd_;
+  ChannelTally* tally_;
 };
 
 // Records every operation in order; `fail_at` makes one step fail.
@@ -86,6 +107,7 @@ class FakeOps final : public KernelOps {
   std::vector<int> tunnel_fds;                       // near ends given out, in order
   int next_unit = 0;
   std::optional<std::uint64_t> kernel_numbered;  // each channel's data_numbered()
+  ChannelTally tally;
 
   Result<int, netlink::Error> open_tunnel_socket(netlink::Endpoint local,
                                                  netlink::Endpoint peer) override {
@@ -125,7 +147,7 @@ class FakeOps final : public KernelOps {
     FdPair c = dgram_pair(), u = dgram_pair();
     far_fds.push_back(c.far);
     far_fds.push_back(u.far);
-    auto ch = std::make_unique<FakeChannel>(log_, next_unit++, c.near, u.near);
+    auto ch = std::make_unique<FakeChannel>(log_, next_unit++, c.near, u.near, &tally);
     ch->numbered = kernel_numbered;
     channel_far[ch->ifname()] = c.far;
     unit_far[ch->ifname()] = u.far;
@@ -232,6 +254,18 @@ class FakeOps final : public KernelOps {
                 reinterpret_cast<const std::uint8_t*>(&st) + sizeof st);
     append_message(out, RTM_NEWLINK, seq, body);
   }
+  // The kernel's cost of a teardown: one RCU wait per batch of links deleted together.
+  bool fail_delete = false;
+  int batches = 0;
+  Status<netlink::Error> delete_links(const std::vector<int>& ifindexes) override {
+    std::string line = "delete_links";
+    for (int i : ifindexes) line += " " + std::to_string(i);
+    log_.push_back(line);
+    ++batches;
+    if (fail_delete)
+      return unexpected(netlink::Error{"RTM_DELLINK group: Not supported", EOPNOTSUPP});
+    return {};
+  }
   Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex) override {
     ++single_reads;
     if (fail_stats) return unexpected(netlink::Error{"RTM_GETLINK: No such device", ENODEV});
@@ -335,6 +369,15 @@ struct KernelPortTest : ::testing::Test {
     port->session_ip_down(c, 1, ip(address));
     port->remove_host_route(1, ip(address));
   }
+  // `n` sessions up on tunnel 10 (acks read), then all down in one go.
+  void up_then_down(int n) {
+    auto address = [](int i) { return "10.9.1." + std::to_string(i); };
+    for (int i = 1; i <= n; ++i) up({10, static_cast<std::uint16_t>(i)}, address(i).c_str());
+    io.poll();
+    take();
+    for (int i = 1; i <= n; ++i)
+      port->session_ip_down({10, static_cast<std::uint16_t>(i)}, 1, ip(address(i).c_str()));
+  }
   Log take() {
     Log out;
     out.swap(log);
@@ -393,7 +436,8 @@ TEST_F(KernelPortTest, ALinkSetupTheKernelRefusesTakesTheSessionBackToUserSpace)
   EXPECT_FALSE(port->in_kernel({10, 2}));
   EXPECT_TRUE(port->in_kernel({10, 1}));
   // pppN goes before the TUN's route comes: the two never meet in the table.
-  EXPECT_THAT(take(), ElementsAre("close_channel ppp1", "tun add_route vt1 10.9.0.3"));
+  EXPECT_THAT(take(), ElementsAre("release ppp1", "delete_links 101", "close_channel ppp1",
+                                  "tun add_route vt1 10.9.0.3"));
   EXPECT_EQ(port->fallbacks().at(KernelStep::configure_link), 1u);
   EXPECT_EQ(port->counters().sessions_moved, 1u);
   EXPECT_EQ(port->tunnel_count(), 1u);
@@ -412,7 +456,7 @@ TEST_F(KernelPortTest, AcksOfASessionThatEndedFirstAreIgnored) {
   ops->send_acks(ops->held[0], -ENODEV);  // its pppN is gone already
   ops->send_acks(ops->held[1], 0);
   io.poll();
-  EXPECT_TRUE(take().empty());
+  EXPECT_THAT(take(), ElementsAre("delete_links 100", "close_channel ppp0"));
   EXPECT_TRUE(port->in_kernel({10, 2}));
   EXPECT_EQ(port->counters().link_acks, 2u);  // the live session's own
   EXPECT_TRUE(port->fallbacks().empty());
@@ -425,14 +469,19 @@ TEST_F(KernelPortTest, DownOfOneKeepsTheTunnelDownOfTheLastDeletesIt) {
   take();
   down({10, 1}, "10.9.0.2");
   // pppN takes its address and route with it: nothing else to remove, on the TUN neither.
-  EXPECT_THAT(take(), ElementsAre("close_channel ppp0", "tun remove_route vt1 10.9.0.2"));
+  // The kernel session goes at once, pppN once the protocol thread is idle.
+  EXPECT_THAT(take(), ElementsAre("release ppp0", "tun remove_route vt1 10.9.0.2"));
+  io.poll();
+  EXPECT_THAT(take(), ElementsAre("delete_links 100", "close_channel ppp0"));
   EXPECT_EQ(port->tunnel_count(), 1u);
   EXPECT_FALSE(port->in_kernel({10, 1}));
   // The connected socket is still open: the far end can still send to it.
   const std::uint8_t b = 1;
   EXPECT_EQ(::send(far, &b, 1, MSG_DONTWAIT), 1);
   port->session_ip_down({10, 2}, 1, ip("10.9.0.3"));
-  EXPECT_THAT(take(), ElementsAre("close_channel ppp1", "delete_tunnel 10"));
+  EXPECT_THAT(take(), ElementsAre("release ppp1", "delete_tunnel 10"));
+  io.poll();
+  EXPECT_THAT(take(), ElementsAre("delete_links 101", "close_channel ppp1"));
   EXPECT_EQ(port->tunnel_count(), 0u);
   EXPECT_EQ(port->counters().tunnels_deleted, 1u);
   // ... and now it is closed.
@@ -692,14 +741,72 @@ TEST_F(KernelPortTest, ACallTornDownFromItsOwnFrameStopsReadingSafely) {
   EXPECT_EQ(port->tunnel_count(), 0u);
 }
 
+// Closing a registered unit's /dev/ppp fd makes the kernel unregister pppN on its own, which
+// waits for an RCU grace period or two each: thousands of sessions ending took minutes.
+// Sessions ending together (a StopCCN, a read's worth of CDNs) lose their kernel sessions
+// at once and their pppN in one delete.
+TEST_F(KernelPortTest, SessionsEndingTogetherDeleteTheirPppnInOneBatch) {
+  const int n = 40;
+  up_then_down(n);
+  Log l = take();
+  ASSERT_EQ(l.size(), static_cast<std::size_t>(n + 1));  // every release, the tunnel
+  EXPECT_EQ(l.front(), "release ppp0");
+  EXPECT_EQ(l.back(), "delete_tunnel 10");
+  EXPECT_EQ(ops->batches, 0);
+  io.poll();
+  l = take();
+  ASSERT_EQ(l.size(), static_cast<std::size_t>(n + 1));
+  EXPECT_EQ(ops->batches, 1);
+  EXPECT_THAT(l[0], HasSubstr("delete_links 100 101 102"));
+  EXPECT_THAT(l[0], HasSubstr(" 139"));
+  EXPECT_EQ(l[1], "close_channel ppp0");  // after the delete: no unregister left to wait for
+  EXPECT_EQ(port->counters().link_deletes, 1u);
+  EXPECT_EQ(port->session_count(), 0u);
+}
+
+TEST_F(KernelPortTest, ABatchGoesAtItsBoundWithoutWaitingForTheLoop) {
+  const std::size_t n = KernelPort::kMaxDeleteBatch + 3;
+  for (std::size_t i = 1; i <= n; ++i) {
+    up({10, static_cast<std::uint16_t>(i)},
+       Ipv4{ip("10.10.0.0").value + static_cast<std::uint32_t>(i)}.to_string().c_str());
+    io.poll();  // the fake's acks: its socketpair holds a few hundred
+  }
+  take();
+  for (std::size_t i = 1; i <= n; ++i)
+    port->session_ip_down({10, static_cast<std::uint16_t>(i)}, 1,
+                          Ipv4{ip("10.10.0.0").value + static_cast<std::uint32_t>(i)});
+  EXPECT_EQ(ops->batches, 1);  // the first kMaxDeleteBatch
+  io.poll();
+  EXPECT_EQ(ops->batches, 2);  // the other 3
+  EXPECT_EQ(port->counters().link_deletes, 2u);
+}
+
+// The kernel waits for an RCU grace period in PPPIOCDISCONN and in the PPPoL2TP socket's
+// close: on closer threads those waits overlap, and the protocol thread does not wait.
+TEST_F(KernelPortTest, ReleasedChannelsAreClosedOnCloserThreadsAfterTheirBatchDelete) {
+  port->set_close_threads(4);
+  ops->tally.active = true;
+  const int n = 20;
+  up_then_down(n);
+  EXPECT_EQ(ops->tally.released.load(), 0);  // nothing released on the protocol thread
+  io.poll();
+  EXPECT_EQ(ops->batches, 1);
+  port->stop();  // joins the closers after their queue
+  EXPECT_EQ(ops->tally.released.load(), n);
+  EXPECT_EQ(ops->tally.destroyed.load(), n);
+  EXPECT_EQ(ops->tally.off_thread.load(), n);
+}
+
 TEST_F(KernelPortTest, StopTearsEverythingDownInReverseOrder) {
   up({10, 1}, "10.9.0.2");
   up({11, 1}, "10.9.0.3");
   up({10, 2}, "10.9.0.4");
   take();
   port->stop();
-  EXPECT_THAT(take(), ElementsAre("close_channel ppp2", "close_channel ppp1", "delete_tunnel 11",
-                                  "close_channel ppp0", "delete_tunnel 10"));
+  EXPECT_THAT(take(),
+              ElementsAre("release ppp2", "release ppp1", "delete_tunnel 11", "release ppp0",
+                          "delete_tunnel 10", "delete_links 102 101 100", "close_channel ppp2",
+                          "close_channel ppp1", "close_channel ppp0"));
   EXPECT_EQ(port->session_count(), 0u);
   EXPECT_EQ(port->tunnel_count(), 0u);
   port->stop();  // idempotent
@@ -715,15 +822,19 @@ TEST_F(KernelPortTest, FailingTeardownStepsStillCloseEverythingAndAreCounted) {
   const int far = ops->tunnel_far.at(ops->tunnel_fds.at(0));
   ops->fail_teardown = true;
   take();
+  ops->fail_delete = true;
   port->session_ip_down({10, 1}, 1, ip("10.9.0.2"));
-  EXPECT_THAT(take(), ElementsAre("close_channel ppp0", "delete_tunnel 10"));
+  io.poll();
+  // pppN still goes: with its unit, one by one.
+  EXPECT_THAT(take(), ElementsAre("release ppp0", "delete_tunnel 10", "delete_links 100",
+                                  "close_channel ppp0"));
   EXPECT_EQ(port->tunnel_count(), 0u);
   const std::uint8_t b = 1;
   errno = 0;
   EXPECT_EQ(::send(far, &b, 1, MSG_DONTWAIT), -1);  // the socket is closed all the same
   EXPECT_EQ(errno, ECONNREFUSED);
-  EXPECT_EQ(port->counters().teardown_errors, 1u);
-  EXPECT_EQ(port->summary(), "0 sessions and 0 tunnels in the kernel; teardown errors 1");
+  EXPECT_EQ(port->counters().teardown_errors, 2u);
+  EXPECT_EQ(port->summary(), "0 sessions and 0 tunnels in the kernel; teardown errors 2");
 }
 
 // LnsCalls on an IPCP renegotiation that changes the address: session_ip_down(old) then
@@ -738,7 +849,7 @@ TEST_F(KernelPortTest, ARenegotiatedAddressMovesTheSessionToANewUnit) {
   port->remove_host_route(1, ip("10.9.0.2"));
   port->add_host_route(1, ip("10.9.0.7"));
   port->session_ip_up({10, 1}, 1, ip("10.9.0.7"));
-  EXPECT_THAT(take(), ElementsAre("close_channel ppp0", "tun remove_route vt1 10.9.0.2",
+  EXPECT_THAT(take(), ElementsAre("release ppp0", "tun remove_route vt1 10.9.0.2",
                                   "open_channel 10/1 peer 1010/77 fd ok",
                                   "configure ppp2 10.9.0.1 peer 10.9.0.7 mtu 1400"));
   EXPECT_EQ(port->ifname({10, 1}), "ppp2");
@@ -1080,6 +1191,7 @@ class RealSocketOps final : public KernelOps {
     l.ifindex = ifindex;
     return l;
   }
+  Status<netlink::Error> delete_links(const std::vector<int>&) override { return {}; }
 
  private:
   struct NoFdChannel final : KernelChannel {

@@ -279,6 +279,17 @@ TEST_F(LacBridgeTest, CountersReadTheKernelAndKeepTheLastGoodReading) {
   EXPECT_TRUE(zero(bridge->counters({1, 7})));
 }
 
+// The L2TP displays list sessions, not users: the same reading by the call's L2TP session.
+TEST_F(LacBridgeTest, CountersAreFoundByTheCallsL2tpSessionToo) {
+  ASSERT_TRUE(bridge->bridge({1, 7}, {10, 1}));
+  ops->stats.tx_packets = 2, ops->stats.tx_bytes = 2 * 108;
+  EXPECT_EQ(bridge->session_counters({10, 1}).input_octets, 200u);
+  EXPECT_EQ(bridge->session_counters({10, 1}).input_packets, 2u);
+  EXPECT_TRUE(zero(bridge->session_counters({10, 2})));  // not bridged
+  (void)bridge->unbridge({1, 7});
+  EXPECT_TRUE(zero(bridge->session_counters({10, 1})));
+}
+
 void run_until(boost::asio::io_context& io, const std::function<bool()>& done) {
   for (int i = 0; i < 200 && !done(); ++i) {
     io.restart();

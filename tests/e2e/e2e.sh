@@ -327,6 +327,13 @@ ip netns exec "$ns_user" "$dial" "${access[@]}" "${user_args[@]}" --hold -1 --tu
 dial_pid=$!
 pids+=($dial_pid)
 
+# Packets in and out of every L2TP session the LAC shows (display l2tp session verbose).
+lac_session_packets() {
+  cli "$ns_lac" "display l2tp session verbose" 2>/dev/null | tr -d '\r' \
+    | sed -n 's/.*Packets in\/out: \([0-9]*\)\/\([0-9]*\),.*/\1 \2/p' \
+    | awk '{i += $1; o += $2} END {print i + 0, o + 0}'
+}
+
 tun_addrs() {  # addresses vpdn-dial put on TUN devices in user
   in_ns "$ns_user" ip -o -4 addr show | awk '$2 != "lo" && $2 != "eth0" && $2 != "eth1" {print $2, $4}'
 }
@@ -364,6 +371,7 @@ if [ $lac_kernel = 1 ]; then
   echo "LAC kernel: $count PPPoE session(s) bridged to L2TP, 1 kernel tunnel"
   lac_switched_before=$(lac_switched)
   [ -n "$lac_switched_before" ] || fail "LAC statistics lack the user-space switch counts"
+  lac_packets_before=$(lac_session_packets)
 fi
 step "ping corp from user"
 if [ "$scenario" = many ]; then
@@ -413,6 +421,15 @@ if [ $lac_kernel = 1 ]; then
     || fail "the pings crossed the LAC's user-space switch ($lac_switched_before -> $lac_switched_after frames)"
   cli "$ns_lac" "display l2tp statistics" 2>/dev/null | tr -d '\r' | grep -q "LAC: $count calls\? bridged in the kernel" \
     || fail "LAC statistics: $(cli "$ns_lac" "display l2tp statistics" | grep -i "data plane")"
+  # The bridged calls' counts come from the kernel sessions (PPPIOCGL2TPSTATS): the pings
+  # show in the LAC's session display both ways although none crossed its user space.
+  read -r lac_in0 lac_out0 <<<"$lac_packets_before"
+  read -r lac_in1 lac_out1 <<<"$(lac_session_packets)"
+  pings=3
+  [ "$scenario" = many ] && pings=$count
+  echo "LAC: display l2tp session counts grew by $((lac_in1 - lac_in0)) packets in, $((lac_out1 - lac_out0)) out"
+  [ $((lac_in1 - lac_in0)) -ge $pings ] && [ $((lac_out1 - lac_out0)) -ge $pings ] \
+    || fail "LAC session counters do not count the bridged pings ($lac_packets_before -> $lac_in1 $lac_out1)"
 fi
 
 # ---- what the boxes show ---------------------------------------------------------------

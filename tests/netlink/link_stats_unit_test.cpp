@@ -269,6 +269,42 @@ TEST(PppLinkSetup, AddressWithPeerThenMtuAndUpInOneBuffer) {
   EXPECT_EQ(kPppLinkSetupAcks, 2u);
 }
 
+// Links deleted together: each put in the group (no ack unless refused), then one delete of
+// the group, acked under the next sequence number.
+TEST(LinkGroupDelete, EachLinkJoinsTheGroupThenOneDeleteTakesTheGroup) {
+  Bytes b = build_link_group_delete({5, 9}, 0x76701234u, 20);
+  std::size_t at = 0;
+  for (int ifindex : {5, 9}) {
+    Msg m = read_message(b, at);
+    EXPECT_EQ(m.type, RTM_NEWLINK);
+    EXPECT_EQ(m.flags, NLM_F_REQUEST);
+    EXPECT_EQ(m.seq, 20u);
+    ifinfomsg ifi;
+    std::memcpy(&ifi, m.body.data(), sizeof ifi);
+    EXPECT_EQ(ifi.ifi_index, ifindex);
+    EXPECT_EQ(ifi.ifi_change, 0u);  // nothing but the group changes
+    auto a = attributes(m.body, NLMSG_ALIGN(sizeof ifi));
+    std::uint32_t group = 0;
+    ASSERT_EQ(a[IFLA_GROUP].size(), 4u);
+    std::memcpy(&group, a[IFLA_GROUP].data(), 4);
+    EXPECT_EQ(group, 0x76701234u);
+    at += (m.len + 3u) & ~3u;
+  }
+  Msg del = read_message(b, at);
+  EXPECT_EQ(at + ((del.len + 3u) & ~3u), b.size());
+  EXPECT_EQ(del.type, RTM_DELLINK);
+  EXPECT_EQ(del.flags, NLM_F_REQUEST | NLM_F_ACK);
+  EXPECT_EQ(del.seq, 21u);
+  ifinfomsg ifi;
+  std::memcpy(&ifi, del.body.data(), sizeof ifi);
+  EXPECT_EQ(ifi.ifi_index, 0);  // by group, not by link
+  auto a = attributes(del.body, NLMSG_ALIGN(sizeof ifi));
+  std::uint32_t group = 0;
+  ASSERT_EQ(a[IFLA_GROUP].size(), 4u);
+  std::memcpy(&group, a[IFLA_GROUP].data(), 4);
+  EXPECT_EQ(group, 0x76701234u);
+}
+
 Bytes ack(std::uint32_t seq, int error) {
   Bytes body(sizeof(nlmsgerr), 0);
   std::memcpy(body.data(), &error, sizeof error);

@@ -2,6 +2,7 @@
 // network namespace the test creates ("vdp-tun-<pid>") and deletes.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -216,6 +217,36 @@ TEST_F(TunInNetns, PacketsWrittenToTunReachLocalSockets) {
   EXPECT_EQ(std::string(buf, 17), "hello-through-tun");
   EXPECT_EQ(ntohl(from.sin_addr.s_addr), user_.value);
   EXPECT_EQ(tun_->counters().packets_out, 1u);
+}
+
+// The batch delete of kernel sessions' pppN, on veth pairs (any link with rtnetlink
+// delete works the same; pppN needs the ppp module): the listed links go in one request, a
+// link not listed stays, and a listed link already gone does not stop the others.
+TEST(LinkGroupDelete, DeletesTheListedLinksTogetherAndNothingElse) {
+  if (!test::have_root()) GTEST_SKIP() << "needs root (netns)";
+  if (!test::have_ip_tool()) GTEST_SKIP() << "no `ip` (iproute2) to make netns";
+  Netns ns("vdp-grp-" + std::to_string(::getpid()));
+  ASSERT_TRUE(ns.ok());
+  for (const char* n : {"a", "b", "c"})
+    ASSERT_EQ(std::system(("ip -n " + ns.name() + " link add vdg" + n + " type veth peer name vdg" +
+                           n + "p")
+                              .c_str()),
+              0);
+  ASSERT_TRUE(ns.enter());
+  const int a = static_cast<int>(::if_nametoindex("vdga"));
+  const int b = static_cast<int>(::if_nametoindex("vdgb"));
+  ASSERT_GT(a, 0);
+  ASSERT_GT(b, 0);
+  auto reader = LinkStatsReader::open();
+  ASSERT_TRUE(reader) << reader.error().message;
+  auto s = (*reader)->delete_links({a, 99999, b}, 0x7670fffe);
+  EXPECT_TRUE(s) << s.error().message;
+  EXPECT_EQ(::if_nametoindex("vdga"), 0u);
+  EXPECT_EQ(::if_nametoindex("vdgb"), 0u);
+  EXPECT_NE(::if_nametoindex("vdgc"), 0u);
+  // Nothing left in the group: refused, and the remaining link is untouched.
+  EXPECT_FALSE((*reader)->delete_links({99999}, 0x7670fffe));
+  EXPECT_NE(::if_nametoindex("vdgc"), 0u);
 }
 
 TEST(KernelL2tp, CreatesAndDeletesWhereTheKernelHasIt) {
