@@ -108,9 +108,9 @@ TEST_F(DriverTest, KernelXfrmGetsPlainL2tpDropPoliciesWhileAPolicyIsApplied) {
       "XfrmOutPolBlock         \t3\nXfrmFwdHdrError\t0\n");
   boost::asio::io_context io;
   Driver d(io, o);
-  d.apply(applied_policy());
+  d.apply(dial_in());
   ASSERT_TRUE(run_until(io, [&] { return d.statistics().config_loads > 0; }));
-  std::string conf = slurp(dir_ + "/run/swanctl.conf");
+  std::string conf = read_file(dir_ + "/run/swanctl.conf");
   EXPECT_THAT(conf, ::testing::HasSubstr("mode = drop"));
   EXPECT_THAT(conf, ::testing::HasSubstr("local_ts = 0.0.0.0/0[udp/1701]"));
   Statistics s = d.statistics();
@@ -121,11 +121,11 @@ TEST_F(DriverTest, KernelXfrmGetsPlainL2tpDropPoliciesWhileAPolicyIsApplied) {
   EXPECT_TRUE(d.admit_l2tp(*Ipv4::parse("192.0.2.9")));
   EXPECT_TRUE(d.l2tp_sendable(*Ipv4::parse("192.0.2.9")));
 
-  config::RunningConfig undone = applied_policy();
-  undone.interfaces["eth0"].ipsec_policy.clear();
+  config::RunningConfig undone = dial_in();
+  undone.interfaces["eth1"].ipsec_policy.clear();
   d.apply(undone);
   ASSERT_TRUE(run_until(io, [&] { return d.statistics().config_loads > 1; }));
-  EXPECT_THAT(slurp(dir_ + "/run/swanctl.conf"), ::testing::Not(::testing::HasSubstr("drop")));
+  EXPECT_THAT(read_file(dir_ + "/run/swanctl.conf"), ::testing::Not(::testing::HasSubstr("drop")));
   EXPECT_FALSE(d.statistics().kernel_block);
 }
 
@@ -135,9 +135,9 @@ TEST_F(DriverTest, DropPoliciesCharonDoesNotListLeaveTheUserSpaceGuardOn) {
   DriverOptions o = kernel_options("XfrmInPolBlock\t0\nXfrmOutPolBlock\t0\n");
   boost::asio::io_context io;
   Driver d(io, o);
-  d.apply(applied_policy());
+  d.apply(dial_in());
   ASSERT_TRUE(run_until(io, [&] { return d.statistics().config_loads > 0; }));
-  EXPECT_THAT(slurp(dir_ + "/calls"), ::testing::HasSubstr("--list-pols --drop"));
+  EXPECT_THAT(read_file(dir_ + "/calls"), ::testing::HasSubstr("--list-pols --drop"));
   EXPECT_FALSE(d.statistics().kernel_block);
   EXPECT_FALSE(d.admit_l2tp(*Ipv4::parse("192.0.2.9")));
 }
@@ -149,9 +149,9 @@ TEST_F(DriverTest, KernelLibipsecGetsNoKernelDropPolicies) {
   o.extra_plugins = {"kernel-libipsec"};
   boost::asio::io_context io;
   Driver d(io, o);
-  d.apply(applied_policy());
+  d.apply(dial_in());
   ASSERT_TRUE(run_until(io, [&] { return d.statistics().config_loads > 0; }));
-  EXPECT_THAT(slurp(dir_ + "/run/swanctl.conf"), ::testing::Not(::testing::HasSubstr("drop")));
+  EXPECT_THAT(read_file(dir_ + "/run/swanctl.conf"), ::testing::Not(::testing::HasSubstr("drop")));
   EXPECT_FALSE(d.statistics().kernel_block);
   EXPECT_FALSE(d.admit_l2tp(*Ipv4::parse("192.0.2.9")));
   EXPECT_FALSE(d.l2tp_sendable(*Ipv4::parse("192.0.2.9")));
