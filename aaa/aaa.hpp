@@ -35,7 +35,7 @@
 #include "startup-config/model.hpp"
 
 namespace vpdnd {
-class Engine;
+class ProtocolThread;
 }
 
 namespace vpdnd::aaa {
@@ -286,7 +286,7 @@ class RadiusClient {
 // 80 check-mode loose`). Every Access-Request carries a Message-Authenticator. Destroy the
 // client on the protocol thread (or after the engine stopped), after the Aaa that uses it;
 // outstanding requests are dropped and their callbacks never run.
-std::unique_ptr<RadiusClient> make_radius_client(Engine& engine);
+std::unique_ptr<RadiusClient> make_radius_client(ProtocolThread& engine);
 
 // ---- IP pools ------------------------------------------------------------------------------
 
@@ -460,6 +460,6 @@ class DaeServer {
   // The bound port, 0 when closed (tests, logs).
   virtual std::uint16_t port() const = 0;
 };
-std::unique_ptr<DaeServer> make_dae_server(Engine& engine, DaeSessions& sessions);
+std::unique_ptr<DaeServer> make_dae_server(ProtocolThread& engine, DaeSessions& sessions);
 
 }  // namespace vpdnd::aaa

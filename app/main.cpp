@@ -62,8 +62,8 @@
 #include "cli/cli.hpp"
 #include "cli/front.hpp"
 #include "cli/front/ssh_keys.hpp"
-#include "common/engine.hpp"
 #include "common/log.hpp"
+#include "common/protocol_thread.hpp"
 #include "common/timer.hpp"
 #include "snmp/snmp.hpp"
 #include "startup-config/model.hpp"
@@ -368,7 +368,7 @@ int main(int argc, char** argv) {
                                                            : bundled_default_config(argv[0]);
   }
 
-  Engine engine;
+  ProtocolThread engine;
   config::ConfigStore store;
   AsioTimerService timers(engine.io());
   engine.start();

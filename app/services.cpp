@@ -67,7 +67,7 @@ class ApplianceServices final : public Services,
                                 public vpdn::AccessPort,
                                 public aaa::DaeSessions {
  public:
-  ApplianceServices(Engine& engine, config::ConfigStore& store, TimerService& timers,
+  ApplianceServices(ProtocolThread& engine, config::ConfigStore& store, TimerService& timers,
                     ServicesOptions options)
       : engine_(engine),
         store_(store),
@@ -876,7 +876,7 @@ class ApplianceServices final : public Services,
     }
   }
 
-  Engine& engine_;
+  ProtocolThread& engine_;
   config::ConfigStore& store_;
   TimerService& timers_;
   ServicesOptions options_;
@@ -918,7 +918,7 @@ void AccessInterface::on_session_closed(std::uint16_t sid, ppp::PppoeCloseReason
 
 }  // namespace
 
-std::unique_ptr<Services> make_services(Engine& engine, config::ConfigStore& store,
+std::unique_ptr<Services> make_services(ProtocolThread& engine, config::ConfigStore& store,
                                         TimerService& timers, ServicesOptions options) {
   return std::make_unique<ApplianceServices>(engine, store, timers, options);
 }

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "cli/operations.hpp"
-#include "common/engine.hpp"
+#include "common/protocol_thread.hpp"
 #include "common/timer.hpp"
 #include "ipsec/ipsec.hpp"
 #include "startup-config/model.hpp"
@@ -42,7 +42,7 @@ class Services {
   virtual void shutdown(std::function<void()> done) = 0;
 };
 
-std::unique_ptr<Services> make_services(Engine& engine, config::ConfigStore& store,
+std::unique_ptr<Services> make_services(ProtocolThread& engine, config::ConfigStore& store,
                                         TimerService& timers, ServicesOptions options = {});
 
 }  // namespace vpdnd::app

@@ -12,13 +12,13 @@
 
 #include "cli/operations.hpp"
 #include "cli/shell.hpp"
-#include "common/engine.hpp"
+#include "common/protocol_thread.hpp"
 #include "startup-config/model.hpp"
 
 namespace vpdnd::cli {
 
 struct ShellContext {
-  Engine& engine;
+  ProtocolThread& engine;
   config::ConfigStore& store;  // engine-thread object: touch only inside engine.call
   Operations& operations;      // likewise
   std::string startup_path;    // where `save` writes and `display saved-configuration` reads

@@ -5,8 +5,8 @@
 //
 // Threads and ownership:
 //  - every terminal (the console, each telnet or SSH connection) runs on its own thread
-//    with its own CommandSession; nothing is shared between terminals except the Engine
-//    (reached through Engine::call; the line table of `display users`,
+//    with its own CommandSession; nothing is shared between terminals except the ProtocolThread
+//    (reached through ProtocolThread::call; the line table of `display users`,
 //    cli/front/lines.hpp, lives there) and the LogBus (a per-terminal bounded queue,
 //    drained by the terminal's own thread). No lock is held during I/O, so a silent or
 //    broken client only ever blocks its own thread;
@@ -26,7 +26,7 @@
 
 #include "cli/cli.hpp"
 #include "cli/shell.hpp"
-#include "common/engine.hpp"
+#include "common/protocol_thread.hpp"
 #include "startup-config/model.hpp"
 
 namespace vpdnd::cli {
@@ -35,7 +35,7 @@ using SessionFactory =
     std::function<std::unique_ptr<CommandSession>(SessionOrigin origin, const std::string& user)>;
 
 struct FrontContext {
-  Engine& engine;
+  ProtocolThread& engine;
   config::ConfigStore& store;  // engine-thread object: read only inside engine.call
   SessionFactory make_session;
 };

@@ -1,5 +1,5 @@
 // DOC: what the shell asks of the running engines. The CLI never touches protocol
-// objects: it calls these (always on the protocol thread, through Engine::call) and formats
+// objects: it calls these (always on the protocol thread, through ProtocolThread::call) and formats
 // the snapshots. app/ implements it by wiring the engines.
 #pragma once
 
@@ -200,7 +200,7 @@ class Operations {
   virtual std::size_t reset_pppoe_sessions(const PppoeSessionFilter&) { return 0; }
 
   // IPsec through strongSwan's charon. charon is asked off the protocol thread: the future
-  // is ready once it answered, so wait on it outside Engine::call.
+  // is ready once it answered, so wait on it outside ProtocolThread::call.
   virtual std::shared_future<ipsec::SaSnapshot> ipsec_sas() {
     std::promise<ipsec::SaSnapshot> p;
     ipsec::SaSnapshot none;

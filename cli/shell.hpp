@@ -4,7 +4,7 @@
 // writes back what it returns; the grammar behind it (abbreviation, `?`, Tab, caret
 // errors, views) is ours and is the same one that loads the startup config.
 // Thread: a session is used by its own terminal thread only; it reaches the running
-// config through Engine::call.
+// config through ProtocolThread::call.
 #pragma once
 
 #include <cstdint>

@@ -5,9 +5,10 @@
 // tunnel id, by (peer address, port, peer tunnel id) for duplicate SCCRQs, by (group, LNS)
 // for LAC tunnel reuse), counters, `display`/`reset` data and the debug lines.
 //
-// Threading: everything runs on the protocol thread (the io_context thread, common/engine.hpp).
-// No locks. The handler and callbacks are called on that thread, possibly from inside an
-// L2tpEngine method; they may call back into it (close_session, send_data, ...).
+// Threading: everything runs on the protocol thread (the io_context thread,
+// common/protocol_thread.hpp). No locks. The handler and callbacks are called on that thread,
+// possibly from inside an L2tpEngine method; they may call back into it (close_session, send_data,
+// ...).
 //
 // Wiring (integration, app/services):
 //   L2tpEngine engine(store.running(), timers, random);       // TimerService, RandomSource

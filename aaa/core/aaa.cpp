@@ -1,5 +1,5 @@
 // The Aaa service: method chains per ISP domain, local authentication, pools kept in step
-// with the config, accounting sessions. Engine thread only.
+// with the config, accounting sessions. Protocol thread only.
 #include "aaa/aaa.hpp"
 
 #include <openssl/crypto.h>

@@ -14,9 +14,9 @@
 
 #include "aaa/aaa.hpp"
 #include "aaa/radius/codec.hpp"
-#include "common/engine.hpp"
 #include "common/enum_names.hpp"
 #include "common/log.hpp"
+#include "common/protocol_thread.hpp"
 
 namespace vpdnd::aaa {
 namespace {
@@ -97,7 +97,7 @@ void add_common(AttributeList& a, const RadiusTarget& t, const std::string& user
 
 class Client final : public RadiusClient {
  public:
-  explicit Client(Engine& engine) : io_(engine.io()), alive_(std::make_shared<bool>()) {}
+  explicit Client(ProtocolThread& engine) : io_(engine.io()), alive_(std::make_shared<bool>()) {}
   ~Client() override {
     // Handlers still queued see alive_ expired and do nothing.
     for (auto& s : sockets_) {
@@ -564,7 +564,7 @@ class Client final : public RadiusClient {
 
 }  // namespace
 
-std::unique_ptr<RadiusClient> make_radius_client(Engine& engine) {
+std::unique_ptr<RadiusClient> make_radius_client(ProtocolThread& engine) {
   return std::make_unique<Client>(engine);
 }
 

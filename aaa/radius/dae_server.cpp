@@ -7,8 +7,8 @@
 
 #include "aaa/aaa.hpp"
 #include "aaa/radius/dae.hpp"
-#include "common/engine.hpp"
 #include "common/log.hpp"
+#include "common/protocol_thread.hpp"
 
 namespace vpdnd::aaa {
 namespace {
@@ -25,7 +25,7 @@ struct Socket {
 
 class Server final : public DaeServer {
  public:
-  Server(Engine& engine, DaeSessions& sessions)
+  Server(ProtocolThread& engine, DaeSessions& sessions)
       : io_(engine.io()),
         processor_(sessions, [] { return static_cast<std::int64_t>(std::time(nullptr)); }) {}
   ~Server() override { close(); }
@@ -100,7 +100,7 @@ class Server final : public DaeServer {
 
 }  // namespace
 
-std::unique_ptr<DaeServer> make_dae_server(Engine& engine, DaeSessions& sessions) {
+std::unique_ptr<DaeServer> make_dae_server(ProtocolThread& engine, DaeSessions& sessions) {
   return std::make_unique<Server>(engine, sessions);
 }
 

@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
     std::ofstream out(path);
     out << make_config(users, groups);
   }
-  Engine engine;
+  ProtocolThread engine;
   engine.start();
   config::ConfigStore store;
   cli::NoEngineOperations ops;

@@ -23,7 +23,7 @@
 
 #include "aaa/aaa.hpp"
 #include "aaa/radius/codec.hpp"
-#include "common/engine.hpp"
+#include "common/protocol_thread.hpp"
 
 using namespace vpdnd;
 using namespace vpdnd::aaa;
@@ -119,7 +119,8 @@ struct Run {
   int accepted = 0;
 };
 
-Run authenticate_all(Engine& engine, RadiusClient& client, const RadiusTarget& target, int users) {
+Run authenticate_all(ProtocolThread& engine, RadiusClient& client, const RadiusTarget& target,
+                     int users) {
   Run run;
   std::promise<void> all_done;
   auto remaining = std::make_shared<int>(users);
@@ -174,7 +175,7 @@ int bound_socket(const char* addr, std::uint16_t port) {
 }
 
 bool attack(
-    Engine& engine, RadiusClient& client, RadiusTarget target, const char* name,
+    ProtocolThread& engine, RadiusClient& client, RadiusTarget target, const char* name,
     const std::function<void(const std::vector<std::uint8_t>& request, const sockaddr_in& to,
                              int server_fd, std::uint16_t server_port)>& forge) {
   Scripted server;
@@ -229,7 +230,7 @@ int main(int argc, char** argv) {
   std::uint16_t hole_port = 0;
   int hole = udp_socket(&hole_port);  // accounting black hole: bound, never read
 
-  Engine engine;
+  ProtocolThread engine;
   engine.start();
   auto client = make_radius_client(engine);
   RadiusTarget target;

@@ -2,7 +2,7 @@
 // each telnet user), for `display users`. The front end takes a line when a shell starts
 // and gives it back when it ends; the command session marks input on it (idle time).
 // Thread: the process instance (process_lines()) is touched only on the protocol thread
-// (Engine::call), like the login guard; no locks. A line names its session only by
+// (ProtocolThread::call), like the login guard; no locks. A line names its session only by
 // address, to find "this terminal's line": it is never dereferenced.
 #pragma once
 

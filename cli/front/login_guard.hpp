@@ -5,7 +5,7 @@
 // (`exceed lock`), or not at all (`exceed unlock`). The console never asks this guard: it
 // has no login, so an operator at the console is never locked out.
 // Pure: time comes from an injected Clock; no sockets. Thread: one owner; the process
-// instance (process_login_guard()) is touched only on the protocol thread (Engine::call).
+// instance (process_login_guard()) is touched only on the protocol thread (ProtocolThread::call).
 #pragma once
 
 #include <chrono>

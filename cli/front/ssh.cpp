@@ -6,7 +6,7 @@
 // accepts and admits the connections.
 // Threads: per connection one thread, owning the libssh session (every libssh call for it
 // happens there: key exchange, authentication callbacks, then the terminal reading and
-// writing the channel). The running config is read through Engine::call only; no lock is
+// writing the channel). The running config is read through ProtocolThread::call only; no lock is
 // held during I/O.
 // Login defences beyond the listener's: kLoginTime from the connect to an open shell, else
 // the accept thread drops the connection; a failed password or key costs ~2 s, is logged

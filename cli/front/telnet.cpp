@@ -1,7 +1,7 @@
 // DOC: the telnet server: the login (per `user-interface vty 0 4`: authentication-mode
 // none | password | scheme) and then the shell, for each connection the TerminalListener
 // (cli/front/listener.hpp: slots, the accept thread) hands over. The running config is
-// only read through Engine::call, briefly; no lock is held while a connection thread reads
+// only read through ProtocolThread::call, briefly; no lock is held while a connection thread reads
 // or writes its socket, so a silent client only stalls itself.
 // Login defences beyond the listener's: a connection has kLoginTime from the connect to
 // log in, then it is closed. A failed login costs the client ~2 s, is logged (user and

@@ -479,7 +479,7 @@ void run_terminal(FrontContext& context, CommandSession& session, front::Termina
                   const TerminalOptions& options, const std::atomic<bool>& stop) {
   // The line this terminal holds while it runs (`display users`).
   struct Line {
-    Engine& engine;
+    ProtocolThread& engine;
     const CommandSession* owner;
     bool held = false;
     ~Line() {

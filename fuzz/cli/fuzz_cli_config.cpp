@@ -16,16 +16,16 @@
 
 #include "cli/cli.hpp"
 #include "cli/lang.hpp"
-#include "common/engine.hpp"
 #include "common/lines.hpp"
 #include "common/log.hpp"
+#include "common/protocol_thread.hpp"
 
 using namespace vpdnd;
 
 namespace {
 
 struct World {
-  Engine engine;
+  ProtocolThread engine;
   cli::NoEngineOperations operations;  // the displays and resets reach no engine here
   std::string dir;
   World() {

@@ -7,7 +7,7 @@
 // authenticating, freed once the session runs), so an established session pays nothing per
 // protocol. The session decides which protocol runs (LCP's result, the VPDN mode), owns the
 // Authenticator request and its answer, the timers and the teardown; a protocol turns packets
-// into those requests and back. Engine thread only; every call happens inside a session
+// into those requests and back. Protocol thread only; every call happens inside a session
 // entry point, which performs the close requests and notices afterwards.
 #pragma once
 

@@ -2,7 +2,7 @@
 // IPCP through FsmPolicy (negotiation) and FsmHost (the owner: policy lookup, layer
 // events, output, timers). Internal to ppp/core (tests include it; other modules use
 // ppp/ppp.hpp only).
-// Engine thread only. The owner outlives the Fsm; the Fsm owns one restart timer (an id in
+// Protocol thread only. The owner outlives the Fsm; the Fsm owns one restart timer (an id in
 // the owner's TimerService). Callbacks may destroy nothing: the owner tears down only after
 // the current event returns (PppSession defers its own destruction-causing listener calls
 // to the end of its entry points) and frees a policy only between events.

@@ -11,10 +11,10 @@
 #include <thread>
 
 #include "aaa/aaa.hpp"
-#include "common/engine.hpp"
+#include "common/protocol_thread.hpp"
 #include "common/timer.hpp"
-#include "tests/support/engine.hpp"
 #include "tests/support/freeradius.hpp"
+#include "tests/support/protocol_thread.hpp"
 
 namespace vpdnd::aaa {
 namespace {
@@ -38,7 +38,7 @@ class StopBufferFreeRadius : public test::FreeRadiusFixture {
   }
 
   void TearDown() override {
-    test::stop_engine(engine_, aaa_, radius_, timers_);
+    test::stop_protocol_thread(engine_, aaa_, radius_, timers_);
     FreeRadiusFixture::TearDown();
   }
 
@@ -80,7 +80,7 @@ class StopBufferFreeRadius : public test::FreeRadiusFixture {
     });
   }
 
-  Engine engine_;
+  ProtocolThread engine_;
   config::ConfigStore store_;
   std::unique_ptr<AsioTimerService> timers_;
   std::unique_ptr<RadiusClient> radius_;

@@ -157,7 +157,7 @@ class BridgeTest : public ::testing::Test {
     return false;
   }
 
-  Engine engine_;
+  ProtocolThread engine_;
   config::ConfigStore store_;
   FrontContext context_{engine_, store_, {}};
   FakeSession session_;
@@ -193,10 +193,10 @@ class LoneTerminal {
     if (thread_.joinable()) thread_.join();
     engine_.stop();
   }
-  Engine& engine() { return engine_; }
+  ProtocolThread& engine() { return engine_; }
 
  private:
-  Engine engine_;
+  ProtocolThread engine_;
   config::ConfigStore store_;
   FrontContext context_{engine_, store_, {}};
   FakeSession fake_;

@@ -1,4 +1,4 @@
-// Test fixture: a real Engine thread, a ConfigStore and a fake Operations behind a
+// Test fixture: a real Protocol thread, a ConfigStore and a fake Operations behind a
 // ShellContext, as the front end will have them.
 #pragma once
 
@@ -148,7 +148,7 @@ class ShellTestOf : public ::testing::Test {
     engine.call([&] { store.replace(config::RunningConfig{}); });
   }
 
-  Engine engine;
+  ProtocolThread engine;
   config::ConfigStore store;
   Ops ops;
   ShellContext context{engine, store, ops, ""};

@@ -23,7 +23,7 @@ class PagedOperations : public FakeOperations {
 };
 
 TEST(SessionPaging, SessionTablePrintsPageByPageOnATerminal) {
-  Engine engine;
+  ProtocolThread engine;
   engine.start();
   config::ConfigStore store;
   PagedOperations ops;

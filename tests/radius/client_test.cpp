@@ -18,9 +18,9 @@
 
 #include "aaa/aaa.hpp"
 #include "aaa/radius/codec.hpp"
-#include "common/engine.hpp"
 #include "common/log.hpp"
-#include "tests/support/engine.hpp"
+#include "common/protocol_thread.hpp"
+#include "tests/support/protocol_thread.hpp"
 
 namespace vpdnd::aaa {
 namespace {
@@ -113,7 +113,7 @@ class ClientTest : public ::testing::Test {
     target_.scheme.retry = 1;
     target_.nas_identifier = "VPDN";
   }
-  void TearDown() override { test::stop_engine(engine_, client_); }
+  void TearDown() override { test::stop_protocol_thread(engine_, client_); }
 
   std::future<RadiusAccessReply> access(std::string user = "alice") {
     auto promise = std::make_shared<std::promise<RadiusAccessReply>>();
@@ -156,7 +156,7 @@ class ClientTest : public ::testing::Test {
   }
 
   Udp server_;
-  Engine engine_;
+  ProtocolThread engine_;
   std::unique_ptr<RadiusClient> client_;
   RadiusTarget target_;
 };

@@ -19,11 +19,11 @@
 #include <thread>
 
 #include "aaa/aaa.hpp"
-#include "common/engine.hpp"
 #include "common/log.hpp"
 #include "common/mschap.hpp"
+#include "common/protocol_thread.hpp"
 #include "common/timer.hpp"
-#include "tests/support/engine.hpp"
+#include "tests/support/protocol_thread.hpp"
 
 namespace vpdnd::aaa {
 namespace {
@@ -134,7 +134,7 @@ class FreeRadiusTest : public test::FreeRadiusFixture {
   }
 
   void TearDown() override {
-    test::stop_engine(engine_, aaa_, radius_);
+    test::stop_protocol_thread(engine_, aaa_, radius_);
     FreeRadiusFixture::TearDown();
     LogBus::instance().clear_all();
     LogBus::instance().unsubscribe(sink_);
@@ -221,7 +221,7 @@ class FreeRadiusTest : public test::FreeRadiusFixture {
     return text;
   }
 
-  Engine engine_;
+  ProtocolThread engine_;
   config::ConfigStore store_;
   ManualTimerService timers_;
   std::unique_ptr<RadiusClient> radius_;

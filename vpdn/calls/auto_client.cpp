@@ -1,5 +1,5 @@
 // AutoClients: the box dials an LNS as a client-initiated L2TP user (`l2tp-auto-client`).
-// See vpdn/calls.hpp. Engine thread only.
+// See vpdn/calls.hpp. Protocol thread only.
 #include <algorithm>
 #include <utility>
 

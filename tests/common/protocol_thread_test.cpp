@@ -1,12 +1,12 @@
-#include "common/engine.hpp"
+#include "common/protocol_thread.hpp"
 
 #include <gtest/gtest.h>
 
 namespace vpdnd {
 namespace {
 
-TEST(Engine, CallRunsOnEngineThreadAndReturns) {
-  Engine engine;
+TEST(ProtocolThread, CallRunsOnEngineThreadAndReturns) {
+  ProtocolThread engine;
   engine.start();
   std::thread::id where;
   int v = engine.call([&] {

@@ -1,7 +1,7 @@
-// DOC: the protocol thread (class Engine). One io_context, run by one thread, owns all protocol and
-// configuration state. Other threads (terminal sessions, RADIUS workers) never touch that
-// state: they call Engine::call(), which posts the function onto the protocol thread and
-// blocks the caller until it has run, or Engine::post() for fire-and-forget results.
+// DOC: the protocol thread (class ProtocolThread). One io_context, run by one thread, owns all
+// protocol and configuration state. Other threads (terminal sessions, RADIUS workers) never touch
+// that state: they call ProtocolThread::call(), which posts the function onto the protocol thread
+// and blocks the caller until it has run, or ProtocolThread::post() for fire-and-forget results.
 // Called from the protocol thread itself, call() runs inline (no self-deadlock).
 #pragma once
 
@@ -17,12 +17,12 @@
 
 namespace vpdnd {
 
-class Engine {
+class ProtocolThread {
  public:
-  Engine() = default;
-  Engine(const Engine&) = delete;
-  Engine& operator=(const Engine&) = delete;
-  ~Engine() { stop(); }
+  ProtocolThread() = default;
+  ProtocolThread(const ProtocolThread&) = delete;
+  ProtocolThread& operator=(const ProtocolThread&) = delete;
+  ~ProtocolThread() { stop(); }
 
   boost::asio::io_context& io() { return io_; }
 
