@@ -1,5 +1,5 @@
-// The config printer and loader: every worked example of CLI-REFERENCE.md loads with zero
-// errors, prints in canonical form, and the print loads back to an identical model.
+// The config printer and loader: every worked example configuration (tests/cli_lang/examples/)
+// loads with zero errors, prints in canonical form, and the print loads back to an identical model.
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -11,7 +11,7 @@
 namespace vpdnd::cli::test {
 namespace {
 
-// The worked examples of CLI-REFERENCE.md, as files (tests/cli_lang/examples/).
+// The worked example configurations of the CLI reference, as files (tests/cli_lang/examples/).
 std::string example(const char* name) {
   std::ifstream in(std::string(CLI_EXAMPLES) + "/" + name);
   if (!in) throw std::runtime_error(std::string("cannot read the example ") + name);
