@@ -7,14 +7,20 @@
 #   kernel slab growth per session (/proc/meminfo Slab, all sessions up vs before),
 #   teardown: the users hang up (SIGTERM to vpdn-dial) until the LNS holds no pppN and no
 #   kernel tunnel (bounded),
-# and for one session iperf3 UDP throughput user->LNS (up) and LNS->user (down) with 64 and
-# 1,400 octet datagrams; then a table. Only ratios within one run mean anything: TCG is slow
+# and iperf3 UDP throughput user->LNS (up) and LNS->user (down) with 64 and 1,400 octet IP
+# packets (UDP payload 36 and 1,372: 1,400 fits the pppN MTU of both LNSes, so neither
+# fragments; Mbit/s are iperf3's, of UDP payload), through one session (-b 0) and through BENCH_SESSIONS sessions at once (fixed
+# offered rate), each with the guest's CPU use and which side limits it (vpdn-dial, the
+# LNS, the guest's CPUs); then tables. Only ratios within one run mean anything: TCG is slow
 # and the host is shared.
 #
 #   bench/kernel/lns_compare.sh [USERS...]        (default: 1000 3000)
 #   env: ACCEL_PPPD=/path/to/sbin/accel-pppd  (its modules where it was installed)
 #        BENCH_RATE (dials/s, default 200), BENCH_CONCURRENCY (default 200),
 #        BENCH_IPERF_SECONDS (default 5), VPDND_BUILD_DIR (default build),
+#        BENCH_SESSIONS (sessions at once, default 100; 1 = only the one-session run),
+#        BENCH_MANY_MBIT_64 / BENCH_MANY_MBIT_1400 (aggregate offered with many sessions,
+#        default BENCH_MANY_OFFER (2) times the run's best one-session figure),
 #        BENCH_ONLY (some of: accel-ppp kernel user-space), BENCH_IPERF=0 (no iperf3),
 #        BENCH_DEBUG=1 (accel-ppp logs verbosely), BENCH_SAMPLE=1 (where the LNS waits:
 #        its threads' kernel stacks sampled while users dial),
@@ -39,6 +45,7 @@ if [ "${1:-}" != --in-guest ]; then
   "$repo/scripts/vm-run" --timeout "${BENCH_VM_TIMEOUT:-1800}" --mem 2048 -- \
     env "BENCH_RATE=${BENCH_RATE:-200}" "BENCH_ONLY=${BENCH_ONLY:-}" "BENCH_DEBUG=${BENCH_DEBUG:-0}" "BENCH_IPERF=${BENCH_IPERF:-1}" "BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-200}" \
     "BENCH_IPERF_SECONDS=${BENCH_IPERF_SECONDS:-5}" \
+    "BENCH_SESSIONS=${BENCH_SESSIONS:-100}" "BENCH_SETUP=${BENCH_SETUP:-1}" "BENCH_MANY_OFFER=${BENCH_MANY_OFFER:-2}" "BENCH_MANY_MBIT_64=${BENCH_MANY_MBIT_64:-}" "BENCH_MANY_MBIT_1400=${BENCH_MANY_MBIT_1400:-}" \
     "BENCH_SAMPLE=${BENCH_SAMPLE:-0}" "BENCH_TEARDOWN_LIMIT=${BENCH_TEARDOWN_LIMIT:-120}" VPDND_BUILD_DIR="$build" \
     bash "$copy" --in-guest "$repo" "${accel:-none}" "${@:-1000 3000}"
   exit
@@ -275,22 +282,29 @@ iperf_run() {  # iperf_run KIND
   wait_for 60 have_addr || echo "$kind: no session address after 60 s"
   addr=$(tun_addr)
   sleep 2  # the LNS moves the session into the kernel just after IPCP
+  [ "$kind" = user-space ] || link_info "$kind"
   r="$kind"
   for dir in up down; do
     for len in 64 1400; do
-      local rev=() bps
+      local rev=() bps s0 s1 t0
       [ $dir = down ] && rev=(-R)
+      s0=$(cpu_sample "$dial_pid") t0=$(ms_now)
+      # Carried, not sent: the receiver's bytes (sum_received), as Mbit/s and datagrams/s.
       bps=$(in_ns "$ns_user" timeout $((iperf_s + 20)) iperf3 -c 10.251.0.1 -B "$addr" -u -b 0 \
-        -l $len -t "$iperf_s" "${rev[@]}" -J 2>/dev/null | python3 -c '
+        -l $((len - 28)) -t "$iperf_s" "${rev[@]}" -J 2>/dev/null | python3 -c '
 import json, sys
 try:
     e = json.load(sys.stdin)["end"]
     s = e.get("sum_received") or e["sum"]
-    print("%.1f" % (s["bits_per_second"] / 1e6))
+    c = e.get("cpu_utilization_percent", {})
+    print("%.1f %d %.0f %.0f" % (s["bits_per_second"] / 1e6, s["bytes"] / ('$len' - 28) / s["seconds"],
+                                 c.get("host_total", 0), c.get("remote_total", 0)))
 except Exception:
     print("fail")')
-      echo "$kind $dir ${len}B: ${bps} Mbit/s"
-      r="$r|$bps"
+      s1=$(cpu_sample "$dial_pid")
+      echo "$kind $dir ${len}B: ${bps%% *} Mbit/s $(cut -d' ' -f2 <<<"$bps") pkt/s (iperf3 -b 0; iperf3 client/server CPU $(cut -d' ' -f3,4 <<<"$bps" | tr ' ' /) %)"
+      echo "  $(cpu_report "$s0" "$s1" "$(python3 -c "print(($(ms_now) - $t0) / 1000)")")"
+      r="$r|${bps% * *}"
     done
   done
   tput+=("$r")
@@ -302,13 +316,184 @@ except Exception:
   wait "$dial_pid" 2>/dev/null
 }
 
+# ---- CPU use over a window: which side saturates ---------------------------------------
+# The generator (vpdn-dial, one thread, user-space L2TP on the users' side) shares the
+# guest's CPUs with the LNS and iperf3, so a figure only compares LNSes when neither
+# vpdn-dial nor the guest as a whole is the limit; each throughput line says which it is.
+proc_ticks() {  # proc_ticks PID...: user+system clock ticks of these processes (all threads)
+  local t=0 p v
+  for p in "$@"; do
+    v=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null) || continue
+    t=$((t + ${v:-0}))
+  done
+  echo $t
+}
+# One line: /proc/stat's user nice system idle iowait irq softirq, then the ticks of
+# vpdn-dial, the LNS, every iperf3 and the ksoftirqd threads.
+cpu_sample() {  # cpu_sample DIAL_PID
+  local st
+  st=$(awk '/^cpu / {print $2, $3, $4, $5, $6, $7, $8}' /proc/stat)
+  # shellcheck disable=SC2046
+  echo "$st $(proc_ticks "$1") $(proc_ticks "$lns_pid") $(proc_ticks $(pgrep -x iperf3)) $(proc_ticks $(pgrep '^ksoftirqd/'))"
+}
+cpu_report() {  # cpu_report SAMPLE0 SAMPLE1 SECONDS -> "cpu: ... limit: ..."
+  python3 - "$1" "$2" "$3" "$(nproc)" "$(getconf CLK_TCK)" <<'PY'
+import sys
+a, b = (list(map(int, s.split())) for s in sys.argv[1:3])
+secs, ncpu, hz = float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+d = [y - x for x, y in zip(a, b)]
+tot = sum(d[:7]) or 1
+pct = lambda i: 100.0 * d[i] / tot  # share of all the guest's CPUs
+user, system, idle, soft = pct(0) + pct(1), pct(2), pct(3) + pct(4), pct(6)
+one = lambda i: 100.0 * d[i] / (secs * hz)  # share of one CPU
+dial, lns, iperf, ksoft = one(7), one(8), one(9), one(10)
+if dial >= 85:
+    limit = "vpdn-dial (the generator) at %.0f%% of its one CPU" % dial
+elif lns >= 85:
+    limit = "the LNS process at %.0f%% of a CPU" % lns
+elif idle < 10:
+    top = max((soft, "softirq (packet forwarding, both sides)"), (system, "system calls"),
+              (user, "user space"))
+    limit = "guest CPUs (%d) busy, most in %s" % (ncpu, top[1])
+else:
+    limit = "no CPU limit (guest %.0f%% idle)" % idle
+print("cpu: guest %.0f%% busy of %d CPUs (user %.0f, sys %.0f, softirq %.0f, idle %.0f); "
+      "of one CPU: vpdn-dial %.0f%%, LNS %.0f%%, iperf3 %.0f%%, ksoftirqd %.0f%% -> limit: %s"
+      % (100 - idle, ncpu, user, system, soft, idle, dial, lns, iperf, ksoft, limit))
+PY
+}
+
+# What the LNS set its pppN and kernel L2TP session to (MTU, queue, sequencing): the
+# per-packet work of the two kernel-path LNSes differs only through these.
+link_info() {  # link_info KIND
+  local p
+  p=$(in_ns "$ns_lns" ls /sys/class/net 2>/dev/null | grep '^ppp' | head -n 1)
+  [ -n "$p" ] || return 0
+  echo "-- $1: $p: $(in_ns "$ns_lns" ip -d link show "$p" | sed -n '1p;/promisc/p' | tr -s ' ' | paste -sd' ')"
+  echo "-- $1: $p qdisc: $(in_ns "$ns_lns" tc qdisc show dev "$p" | paste -sd' ')"
+  echo "-- $1: l2tp: $(in_ns "$ns_lns" ip l2tp show session 2>/dev/null | head -n 6 | tr -s ' ' | paste -sd' ')"
+  echo "-- $1: l2tp: $(in_ns "$ns_lns" ip l2tp show tunnel 2>/dev/null | head -n 4 | tr -s ' ' | paste -sd' ')"
+}
+
+# ---- throughput through many sessions at once ---------------------------------------------
+# BENCH_SESSIONS users (default 100) dialled with --tun, one iperf3 server per session on
+# the LNS (ports 5301...; a server serves one test at a time) and one client per session
+# bound to its address, all at once. UDP at a fixed offered rate, not -b 0: a hundred
+# unpaced senders would take the CPUs the forwarding needs and the figure would measure
+# their loss. Offered (aggregate payload Mbit/s): BENCH_MANY_MBIT_64 / BENCH_MANY_MBIT_1400,
+# default BENCH_MANY_OFFER (2) times the best one-session figure of the run for that size
+# and direction. Carried: nftables counters where the datagrams are delivered (LNS side up,
+# user side down) over BENCH_IPERF_SECONDS once every client runs, so the clients' staggered
+# start does not count.
+many=()
+many_port0=5301
+nft_count() {  # nft_count NS -> "packets bytes"
+  in_ns "$1" nft list chain inet vlcbench in 2>/dev/null |
+    sed -n 's/.*packets \([0-9]*\) bytes \([0-9]*\).*/\1 \2/p' | head -n 1
+}
+many_offer() {  # many_offer DIR LEN -> aggregate Mbit/s offered
+  local v field r best=0
+  [ "$1" = up ] && field=2 || field=4
+  [ "$2" = 1400 ] && field=$((field + 1))
+  v=BENCH_MANY_MBIT_$2
+  if [ -n "${!v:-}" ]; then echo "${!v}"; return; fi
+  for r in "${tput[@]}"; do
+    v=$(cut -d'|' -f"$field" <<<"$r" | cut -d' ' -f1)
+    [[ $v =~ ^[0-9.]+$ ]] && best=$(python3 -c "print(max($best, $v))")
+  done
+  python3 -c "b = $best or ${3:-0}; print('%.1f' % (b * ${BENCH_MANY_OFFER:-2}))"
+}
+iperf_many() {  # iperf_many KIND N
+  local kind=$1 n=$2 dial_pid addrs r p last dir len
+  if [ "$n" -gt "$max_users" ]; then
+    echo "$kind: $n sessions asked, the LNS knows $max_users users: $max_users sessions"
+    n=$max_users
+  fi
+  step "$kind: iperf3 through $n sessions at once"
+  start_lns "$kind"
+  last=$((many_port0 + n - 1))
+  in_ns "$ns_lns" bash -c "for p in \$(seq $many_port0 $last); do
+    iperf3 -s -B 10.251.0.1 -p \$p -D --logfile $work/iperf-many-\$p.log --pidfile $work/iperf-many-\$p.pid
+  done"
+  for ns in "$ns_lns" "$ns_user"; do
+    in_ns "$ns" nft add table inet vlcbench
+    in_ns "$ns" nft add chain inet vlcbench in '{ type filter hook input priority 0; }'
+  done
+  in_ns "$ns_lns" nft add rule inet vlcbench in ip daddr 10.251.0.1 udp dport "$many_port0-$last" counter
+  in_ns "$ns_user" nft add rule inet vlcbench in ip saddr 10.251.0.1 udp sport "$many_port0-$last" counter
+  ip netns exec "$ns_user" "$dial" --l2tp 10.250.0.1 --hostname LAC --user 'u{n}' --password pw --chap \
+    --count "$n" --rate "$rate" --concurrency "$conc" --timeout 120 --hold -1 --tun \
+    --route 10.251.0.0/24 >"$work/dial-$kind-many.log" 2>&1 &
+  dial_pid=$!
+  pids+=("$dial_pid")
+  tun_addrs() { in_ns "$ns_user" ip -o -4 addr show dev vdial0 2>/dev/null | awk '{print $4}' | cut -d/ -f1; }
+  all_up() { [ "$(tun_addrs | wc -l)" -ge "$n" ]; }
+  wait_for 300 all_up || echo "$kind: $(tun_addrs | wc -l) of $n sessions up after 300 s"
+  addrs=$(tun_addrs | paste -sd' ')
+  local up=$(wc -w <<<"$addrs")
+  for _ in $(seq 1 50); do [ "$kind" = user-space ] || [ "$(ppp_links)" -ge "$up" ] && break; sleep 0.2; done
+  sleep 2  # the LNS moves each session into the kernel just after its IPCP
+  [ "$kind" = user-space ] || link_info "$kind"
+  r="$kind|$up"
+  for dir in up down; do
+    for len in 64 1400; do
+      local rev= offer per c0 c1 s0 s1 t0 t1 running client_ns=$ns_user
+      [ $dir = down ] && rev=-R
+      offer=$(many_offer $dir $len $([ $len = 64 ] && echo 10 || echo 100))
+      per=$(python3 -c "print(int($offer * 1e6 / $up))")
+      # One shell in the users' namespace starts every client (an exec per namespace entry
+      # each would take seconds in the guest).
+      ip netns exec "$ns_user" env ADDRS="$addrs" P0=$many_port0 B=$per L=$len R="$rev" \
+        bash -c 'i=0; for a in $ADDRS; do
+          iperf3 -c 10.251.0.1 -p $((P0 + i)) -B $a -u -b $B -l $((L - 28)) -t 600 $R >/dev/null 2>&1 &
+          i=$((i + 1)); done; wait' &
+      local starter=$!
+      clients_running() { [ "$(in_ns "$ns_user" ss -Htn state established dst 10.251.0.1 | wc -l)" -ge "$up" ]; }
+      wait_for 90 clients_running
+      running=$(in_ns "$ns_user" ss -Htn state established dst 10.251.0.1 | wc -l)
+      sleep 2
+      [ $dir = up ] && c_ns=$ns_lns || c_ns=$ns_user
+      read -r c0 _ <<<"$(nft_count "$c_ns")"
+      s0=$(cpu_sample "$dial_pid") t0=$(ms_now)
+      sleep "$iperf_s"
+      s1=$(cpu_sample "$dial_pid") t1=$(ms_now)
+      read -r c1 _ <<<"$(nft_count "$c_ns")"
+      for p in $(ip netns pids "$ns_user"); do
+        [ "$(cat /proc/$p/comm 2>/dev/null)" = iperf3 ] && kill -TERM "$p" 2>/dev/null
+      done
+      wait "$starter" 2>/dev/null
+      local secs pkts mbit pps
+      secs=$(python3 -c "print(($t1 - $t0) / 1000)")
+      pkts=$(( ${c1:-0} - ${c0:-0} ))
+      pps=$(python3 -c "print(int($pkts / $secs))")
+      mbit=$(python3 -c "print('%.1f' % ($pkts * ($len - 28) * 8 / $secs / 1e6))")
+      echo "$kind $n sessions $dir ${len}B: ${mbit} Mbit/s ${pps} pkt/s (offered ${offer} Mbit/s, $running/$up clients running)"
+      echo "  $(cpu_report "$s0" "$s1" "$secs")"
+      r="$r|$mbit $pps"
+      sleep 2  # the servers notice their clients gone before the next test
+    done
+  done
+  many+=("$r")
+  for p in $(seq $many_port0 $last); do kill -TERM "$(cat "$work/iperf-many-$p.pid" 2>/dev/null)" 2>/dev/null; done
+  for ns in "$ns_lns" "$ns_user"; do in_ns "$ns" nft delete table inet vlcbench; done
+  stop_lns
+  kill -TERM "$dial_pid" 2>/dev/null
+  for _ in $(seq 1 100); do alive "$dial_pid" || break; sleep 0.1; done
+  kill -KILL "$dial_pid" 2>/dev/null
+  wait "$dial_pid" 2>/dev/null
+}
+
 kinds=(kernel user-space)
 [ -n "$accel" ] && kinds=(accel-ppp kernel user-space)
 [ -n "${BENCH_ONLY:-}" ] && read -r -a kinds <<<"$BENCH_ONLY"
+# BENCH_SETUP=0: throughput only (USERS still sets how many users the LNSes know).
+[ "${BENCH_SETUP:-1}" = 1 ] || counts=
 for n in $counts; do
   for k in "${kinds[@]}"; do setup_run "$k" "$n"; done
 done
 [ "$BENCH_IPERF" = 1 ] && for k in "${kinds[@]}"; do iperf_run "$k"; done
+[ "$BENCH_IPERF" = 1 ] && [ "${BENCH_SESSIONS:-100}" -gt 1 ] &&
+  for k in "${kinds[@]}"; do iperf_many "$k" "${BENCH_SESSIONS:-100}"; done
 
 echo
 echo "| LNS | users | setup rate | p50 | p99 | sessions in pppN | slab per session | teardown (nothing left) |"
@@ -322,9 +507,18 @@ for r in "${results[@]}"; do
   echo "| $kind | $n ($est) | ${rate_s:-?} | ${p50:-?} ms | ${p99:-?} ms | $inppp | $((per / 1024)) KiB | $tdown ms [$left] |"
 done
 echo
-echo "| LNS | up 64 B | up 1,400 B | down 64 B | down 1,400 B (Mbit/s, UDP, one session) |"
+echo "| LNS | up 64 B | up 1,400 B | down 64 B | down 1,400 B (Mbit/s pkt/s, UDP, one session) |"
 echo "|---|---|---|---|---|"
 for r in "${tput[@]}"; do
   IFS='|' read -r kind a b c d <<<"$r"
   echo "| $kind | $a | $b | $c | $d |"
 done
+[ ${#many[@]} -gt 0 ] && {
+  echo
+  echo "| LNS | sessions | up 64 B | up 1,400 B | down 64 B | down 1,400 B (Mbit/s pkt/s, UDP, all at once) |"
+  echo "|---|---|---|---|---|---|"
+  for r in "${many[@]}"; do
+    IFS='|' read -r kind n a b c d <<<"$r"
+    echo "| $kind | $n | $a | $b | $c | $d |"
+  done
+}
