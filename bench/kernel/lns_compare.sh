@@ -399,9 +399,9 @@ many_offer() {  # many_offer DIR LEN -> aggregate Mbit/s offered
   if [ -n "${!v:-}" ]; then echo "${!v}"; return; fi
   for r in "${tput[@]}"; do
     v=$(cut -d'|' -f"$field" <<<"$r" | cut -d' ' -f1)
-    [[ $v =~ ^[0-9.]+$ ]] && best=$(python3 -c "print(max($best, $v))")
+    [[ $v =~ ^[0-9.]+$ ]] && best=$(awk -v a="$best" -v b="$v" 'BEGIN {print (b > a ? b : a)}')
   done
-  python3 -c "b = $best or ${3:-0}; print('%.1f' % (b * ${BENCH_MANY_OFFER:-2}))"
+  awk -v b="$best" -v d="${3:-0}" -v k="${BENCH_MANY_OFFER:-2}" 'BEGIN {printf "%.1f", (b > 0 ? b : d) * k}'
 }
 iperf_many() {  # iperf_many KIND N
   local kind=$1 n=$2 dial_pid addrs r p last dir len
@@ -440,12 +440,13 @@ iperf_many() {  # iperf_many KIND N
       local rev= offer per c0 c1 s0 s1 t0 t1 running client_ns=$ns_user
       [ $dir = down ] && rev=-R
       offer=$(many_offer $dir $len $([ $len = 64 ] && echo 10 || echo 100))
-      per=$(python3 -c "print(int($offer * 1e6 / $up))")
+      per=$(awk -v o="$offer" -v n="$up" 'BEGIN {printf "%d", o * 1e6 / n}')
+      echo "  $dir ${len}B: starting $up clients, ${offer} Mbit/s offered in all"
       # One shell in the users' namespace starts every client (an exec per namespace entry
-      # each would take seconds in the guest).
-      ip netns exec "$ns_user" env ADDRS="$addrs" P0=$many_port0 B=$per L=$len R="$rev" \
+      # each would take seconds in the guest); each ends by itself if the bench cannot.
+      ip netns exec "$ns_user" env ADDRS="$addrs" P0=$many_port0 B=$per L=$len R="$rev" T=$((iperf_s + 150)) \
         bash -c 'i=0; for a in $ADDRS; do
-          iperf3 -c 10.251.0.1 -p $((P0 + i)) -B $a -u -b $B -l $((L - 28)) -t 600 $R >/dev/null 2>&1 &
+          iperf3 -c 10.251.0.1 -p $((P0 + i)) -B $a -u -b $B -l $((L - 28)) -t $T $R >/dev/null 2>&1 &
           i=$((i + 1)); done; wait' &
       local starter=$!
       clients_running() { [ "$(in_ns "$ns_user" ss -Htn state established dst 10.251.0.1 | wc -l)" -ge "$up" ]; }
@@ -461,13 +462,17 @@ iperf_many() {  # iperf_many KIND N
       for p in $(ip netns pids "$ns_user"); do
         [ "$(cat /proc/$p/comm 2>/dev/null)" = iperf3 ] && kill -TERM "$p" 2>/dev/null
       done
+      for _ in $(seq 1 100); do alive "$starter" || break; sleep 0.1; done
+      for p in $(ip netns pids "$ns_user"); do
+        [ "$(cat /proc/$p/comm 2>/dev/null)" = iperf3 ] && kill -KILL "$p" 2>/dev/null
+      done
       wait "$starter" 2>/dev/null
       local secs pkts mbit pps
-      secs=$(python3 -c "print(($t1 - $t0) / 1000)")
-      pkts=$(( ${c1:-0} - ${c0:-0} ))
-      pps=$(python3 -c "print(int($pkts / $secs))")
-      mbit=$(python3 -c "print('%.1f' % ($pkts * ($len - 28) * 8 / $secs / 1e6))")
-      echo "$kind $n sessions $dir ${len}B: ${mbit} Mbit/s ${pps} pkt/s (offered ${offer} Mbit/s, $running/$up clients running)"
+      secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print (b - a) / 1000}')
+      pkts=$((${c1:-0} - ${c0:-0}))
+      pps=$(awk -v p="$pkts" -v s="$secs" 'BEGIN {printf "%d", p / s}')
+      mbit=$(awk -v p="$pkts" -v l="$len" -v s="$secs" 'BEGIN {printf "%.1f", p * (l - 28) * 8 / s / 1e6}')
+      echo "$kind $up sessions $dir ${len}B: ${mbit} Mbit/s ${pps} pkt/s (offered ${offer} Mbit/s, $running/$up clients running)"
       echo "  $(cpu_report "$s0" "$s1" "$secs")"
       r="$r|$mbit $pps"
       sleep 2  # the servers notice their clients gone before the next test
