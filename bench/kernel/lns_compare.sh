@@ -309,11 +309,12 @@ except Exception:
   done
   tput+=("$r")
   kill -TERM "$(cat "$work/iperf.pid")" 2>/dev/null
-  stop_lns
+  # The users hang up first: an LNS stopped under live sessions waits for them to time out.
   kill -TERM "$dial_pid" 2>/dev/null
   for _ in $(seq 1 100); do alive "$dial_pid" || break; sleep 0.1; done
   kill -KILL "$dial_pid" 2>/dev/null
   wait "$dial_pid" 2>/dev/null
+  stop_lns
 }
 
 # ---- CPU use over a window: which side saturates ---------------------------------------
@@ -481,11 +482,12 @@ iperf_many() {  # iperf_many KIND N
   many+=("$r")
   for p in $(seq $many_port0 $last); do kill -TERM "$(cat "$work/iperf-many-$p.pid" 2>/dev/null)" 2>/dev/null; done
   for ns in "$ns_lns" "$ns_user"; do in_ns "$ns" nft delete table inet vlcbench; done
-  stop_lns
+  # The users hang up first: an LNS stopped under live sessions waits for them to time out.
   kill -TERM "$dial_pid" 2>/dev/null
   for _ in $(seq 1 100); do alive "$dial_pid" || break; sleep 0.1; done
   kill -KILL "$dial_pid" 2>/dev/null
   wait "$dial_pid" 2>/dev/null
+  stop_lns
 }
 
 kinds=(kernel user-space)
