@@ -331,11 +331,13 @@ proc_ticks() {  # proc_ticks PID...: user+system clock ticks of these processes 
 }
 # One line: /proc/stat's user nice system idle iowait irq softirq, then the ticks of
 # vpdn-dial, the LNS, every iperf3 and the ksoftirqd threads.
-cpu_sample() {  # cpu_sample DIAL_PID
+# IPERF_PIDS: the same set at both ends of a window (a process gone in between would
+# subtract its ticks); default every iperf3 now.
+cpu_sample() {  # cpu_sample DIAL_PID [IPERF_PIDS]
   local st
   st=$(awk '/^cpu / {print $2, $3, $4, $5, $6, $7, $8}' /proc/stat)
-  # shellcheck disable=SC2046
-  echo "$st $(proc_ticks "$1") $(proc_ticks "$lns_pid") $(proc_ticks $(pgrep -x iperf3)) $(proc_ticks $(pgrep '^ksoftirqd/'))"
+  # shellcheck disable=SC2046,SC2086
+  echo "$st $(proc_ticks "$1") $(proc_ticks "$lns_pid") $(proc_ticks ${2:-$(pgrep -x iperf3)}) $(proc_ticks $(pgrep '^ksoftirqd/'))"
 }
 cpu_report() {  # cpu_report SAMPLE0 SAMPLE1 SECONDS -> "cpu: ... limit: ..."
   python3 - "$1" "$2" "$3" "$(nproc)" "$(getconf CLK_TCK)" <<'PY'
@@ -359,8 +361,10 @@ elif idle < 10:
 else:
     limit = "no CPU limit (guest %.0f%% idle)" % idle
 print("cpu: guest %.0f%% busy of %d CPUs (user %.0f, sys %.0f, softirq %.0f, idle %.0f); "
-      "of one CPU: vpdn-dial %.0f%%, LNS %.0f%%, iperf3 %.0f%%, ksoftirqd %.0f%% -> limit: %s"
-      % (100 - idle, ncpu, user, system, soft, idle, dial, lns, iperf, ksoft, limit))
+      "of one CPU: vpdn-dial %.0f%%, LNS %.0f%%, iperf3 %s, ksoftirqd %.0f%% -> limit: %s"
+      % (100 - idle, ncpu, user, system, soft, idle, dial, lns,
+         # an iperf3 that ended inside the window took its ticks along
+         "%.0f%%" % iperf if iperf >= 0 else "? (one ended)", ksoft, limit))
 PY
 }
 
@@ -456,9 +460,11 @@ iperf_many() {  # iperf_many KIND N
       sleep 2
       [ $dir = up ] && c_ns=$ns_lns || c_ns=$ns_user
       read -r c0 _ <<<"$(nft_count "$c_ns")"
-      s0=$(cpu_sample "$dial_pid") t0=$(ms_now)
+      local ip_pids
+      ip_pids=$(pgrep -x iperf3 | paste -sd' ')
+      s0=$(cpu_sample "$dial_pid" "$ip_pids") t0=$(ms_now)
       sleep "$iperf_s"
-      s1=$(cpu_sample "$dial_pid") t1=$(ms_now)
+      s1=$(cpu_sample "$dial_pid" "$ip_pids") t1=$(ms_now)
       read -r c1 _ <<<"$(nft_count "$c_ns")"
       for p in $(ip netns pids "$ns_user"); do
         [ "$(cat /proc/$p/comm 2>/dev/null)" = iperf3 ] && kill -TERM "$p" 2>/dev/null
