@@ -435,21 +435,23 @@ iperf_many() {  # iperf_many KIND N
   all_up() { [ "$(tun_addrs | wc -l)" -ge "$n" ]; }
   wait_for 300 all_up || echo "$kind: $(tun_addrs | wc -l) of $n sessions up after 300 s"
   addrs=$(tun_addrs | paste -sd' ')
-  local up=$(wc -w <<<"$addrs")
+  local up
+  up=$(wc -w <<<"$addrs")
   for _ in $(seq 1 50); do [ "$kind" = user-space ] || [ "$(ppp_links)" -ge "$up" ] && break; sleep 0.2; done
   sleep 2  # the LNS moves each session into the kernel just after its IPCP
   [ "$kind" = user-space ] || link_info "$kind"
   r="$kind|$up"
   for dir in up down; do
     for len in 64 1400; do
-      local rev= offer per c0 c1 s0 s1 t0 t1 running client_ns=$ns_user
-      [ $dir = down ] && rev=-R
-      offer=$(many_offer $dir $len $([ $len = 64 ] && echo 10 || echo 100))
+      local flag='' offer per c0 c1 s0 s1 t0 t1 running fallback=100
+      [ $dir = down ] && flag=-R
+      [ $len = 64 ] && fallback=10
+      offer=$(many_offer $dir $len $fallback)
       per=$(awk -v o="$offer" -v n="$up" 'BEGIN {printf "%d", o * 1e6 / n}')
       echo "  $dir ${len}B: starting $up clients, ${offer} Mbit/s offered in all"
       # One shell in the users' namespace starts every client (an exec per namespace entry
       # each would take seconds in the guest); each ends by itself if the bench cannot.
-      ip netns exec "$ns_user" env ADDRS="$addrs" P0=$many_port0 B=$per L=$len R="$rev" T=$((iperf_s + 150)) \
+      ip netns exec "$ns_user" env ADDRS="$addrs" P0=$many_port0 B=$per L=$len R="$flag" T=$((iperf_s + 150)) \
         bash -c 'i=0; for a in $ADDRS; do
           iperf3 -c 10.251.0.1 -p $((P0 + i)) -B $a -u -b $B -l $((L - 28)) -t $T $R >/dev/null 2>&1 &
           i=$((i + 1)); done; wait' &
