@@ -59,6 +59,13 @@ class DriverTest : public ::testing::Test {
     o.nft = dir_ + "/nft";
     return o;
   }
+  // kernel_options where charon lists the drop shunt as installed.
+  DriverOptions listing_kernel_options() {
+    script(dir_ + "/swanctl",
+           "case \"$*\" in *--list-pols*) echo 'vpdnd-plain-l2tp-drop/vpdnd-plain-l2tp-drop, "
+           "DROP';; esac\nexit 0\n");
+    return kernel_options("XfrmInPolBlock\t0\nXfrmOutPolBlock\t0\n");
+  }
   void nft_script(const std::string& answer) {
     script(dir_ + "/nft", "echo \"$*\" >> " + dir_ + "/nft-calls\n" + answer);
   }
@@ -142,10 +149,7 @@ TEST_F(DriverTest, KernelXfrmGetsPlainL2tpDropPoliciesWhileAPolicyIsApplied) {
 // drop policies goes vpdnd's nftables filter, installed with the policy, removed with
 // `undo ipsec apply policy`, and removed when vpdnd stops.
 TEST_F(DriverTest, PlainL2tpFilterFollowsTheAppliedPolicy) {
-  script(dir_ + "/swanctl",
-         "case \"$*\" in *--list-pols*) echo 'vpdnd-plain-l2tp-drop/vpdnd-plain-l2tp-drop, DROP';; "
-         "esac\nexit 0\n");
-  DriverOptions o = kernel_options("XfrmInPolBlock\t0\nXfrmOutPolBlock\t0\n");
+  DriverOptions o = listing_kernel_options();
   boost::asio::io_context io;
   auto d = std::make_unique<Driver>(io, o);
   d->apply(dial_in());
@@ -178,10 +182,7 @@ TEST_F(DriverTest, PlainL2tpFilterFollowsTheAppliedPolicy) {
 
 // nft there but refusing the filter: never silently open; the user-space guard stays on.
 TEST_F(DriverTest, PlainL2tpFilterFailureKeepsTheUserSpaceGuardOn) {
-  script(dir_ + "/swanctl",
-         "case \"$*\" in *--list-pols*) echo 'vpdnd-plain-l2tp-drop/vpdnd-plain-l2tp-drop, DROP';; "
-         "esac\nexit 0\n");
-  DriverOptions o = kernel_options("XfrmInPolBlock\t0\nXfrmOutPolBlock\t0\n");
+  DriverOptions o = listing_kernel_options();
   nft_script("case \"$*\" in *'add rule'*) echo 'Error: syntax error'; exit 1;; esac\nexit 0\n");
   boost::asio::io_context io;
   Driver d(io, o);
@@ -196,10 +197,7 @@ TEST_F(DriverTest, PlainL2tpFilterFailureKeepsTheUserSpaceGuardOn) {
 // A kernel without nftables: the drop policies guard as they do alone (user-space data
 // path sessions are guarded by them), no filter is counted.
 TEST_F(DriverTest, NoNftablesLeavesTheKernelPoliciesGuarding) {
-  script(dir_ + "/swanctl",
-         "case \"$*\" in *--list-pols*) echo 'vpdnd-plain-l2tp-drop/vpdnd-plain-l2tp-drop, DROP';; "
-         "esac\nexit 0\n");
-  DriverOptions o = kernel_options("XfrmInPolBlock\t0\nXfrmOutPolBlock\t0\n");
+  DriverOptions o = listing_kernel_options();
   nft_script("echo 'Error: Could not process rule: Operation not supported'; exit 1\n");
   boost::asio::io_context io;
   Driver d(io, o);
