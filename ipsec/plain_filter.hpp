@@ -1,10 +1,10 @@
-// DOC: the netfilter half of "plain L2TP must not slip past". A UDP encapsulation socket
-// (the kernel data path's L2TP tunnel) takes inbound L2TP data packets before the
-// socket's XFRM inbound policy check, so charon's drop policies do not stop plain PPP data
-// spoofing a protected peer. An nftables table of vpdnd's own (inet vpdnd_ipsec) drops, at
-// the input hook, UDP to our L2TP port from the protected peers that did not come out of
-// ESP (no IPsec secpath), and counts it in a named counter. Transport-mode ESP (and NAT-T
-// ESP in UDP 4500) re-enters the input hook decapsulated, with a secpath: not matched.
+// DOC: the netfilter half of "plain L2TP must not slip past". An nftables table of vpdnd's
+// own (inet vpdnd_ipsec) drops, at the input hook, UDP to our L2TP port from the protected
+// peers that did not come out of ESP (no IPsec secpath), and counts it in a named counter:
+// before the socket lookup, so neither vpdnd's socket nor the kernel data path's L2TP
+// tunnel (a UDP encapsulation socket) sees it, whatever order the kernel's UDP receive
+// path checks XFRM policies and encapsulation hooks in. Transport-mode ESP (and NAT-T ESP
+// in UDP 4500) re-enters the input hook decapsulated, with a secpath: not matched.
 //
 // Threads: the renderers and the netlink codec are pure; read_plain_l2tp_filter_drops is
 // one synchronous netlink request (no process spawned), for the displays.

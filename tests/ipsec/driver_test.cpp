@@ -145,9 +145,9 @@ TEST_F(DriverTest, KernelXfrmGetsPlainL2tpDropPoliciesWhileAPolicyIsApplied) {
   EXPECT_FALSE(d.statistics().l2tp_filter);
 }
 
-// The kernel data path's L2TP takes plain data before the XFRM policy check: with the
-// drop policies goes vpdnd's nftables filter, installed with the policy, removed with
-// `undo ipsec apply policy`, and removed when vpdnd stops.
+// With the drop policies goes vpdnd's nftables filter (plain L2TP dropped before any
+// socket, counted): installed with the policy, removed with `undo ipsec apply policy`, and
+// removed when vpdnd stops.
 TEST_F(DriverTest, PlainL2tpFilterFollowsTheAppliedPolicy) {
   DriverOptions o = listing_kernel_options();
   boost::asio::io_context io;

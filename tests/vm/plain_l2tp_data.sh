@@ -1,6 +1,6 @@
 # Sourced by tests/vm/l2tp_ipsec.sh: plain L2TP *data* spoofing a protected client, aimed
-# at a session on the LNS's kernel data path (the kernel's L2TP takes data packets before
-# the XFRM inbound policy check; vpdnd's nftables filter drops them first).
+# at a session on the LNS's kernel data path: vpdnd's nftables filter drops and counts it
+# before any socket.
 
 # plain_data_check PEER_NS PEER_ADDR: 20 forged data packets from PEER_NS with PEER_ADDR,
 # the client's UDP port and the LNS's tunnel and session ids; none may reach the LNS's
