@@ -23,6 +23,7 @@
 
 #include "common/log.hpp"
 #include "ipsec/ipsec.hpp"
+#include "ipsec/plain_filter.hpp"
 
 extern char** environ;
 
@@ -173,6 +174,11 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
                         ? "not started (no IPsec policy applied)"
                         : "attached to " + options_.vici_uri;
     worker_ = std::thread([this] { work(); });
+    // A filter a killed vpdnd left behind would drop L2TP no policy asks to protect.
+    if (kernel_block_ && !options_.nft.empty())
+      queue([this] {
+        run({options_.nft, render_plain_l2tp_filter_removal()}, {}, options_.swanctl_timeout);
+      });
   }
 
   void stop() {
@@ -182,6 +188,14 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
     }
     cv_.notify_all();
     if (worker_.joinable()) worker_.join();
+    // The worker is gone: its filter state is ours now.
+    if (filter_installed_) {
+      Output o =
+          run({options_.nft, render_plain_l2tp_filter_removal()}, {}, options_.swanctl_timeout);
+      if (o.status != 0)
+        log_error(DebugModule::ipsec,
+                  "event=ipsec-plain-l2tp-filter-remove-failed error=" + first_error(o.text));
+    }
     timer_.cancel();
     retry_timer_.cancel();
     if (charon_pid_ > 0) {
@@ -331,6 +345,7 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
     Rendered r = render_swanctl(config, kernel_block_);
     std::string ss = render_strongswan_conf(options_, config.ipsec);
     guard_ = r.guard;
+    last_filter_ = kernel_block_ ? render_plain_l2tp_filter(r.guard) : std::string();
     stats_.connections = r.connections;
     if (!guard_.active()) stats_.kernel_block = false;
     if (r.swanctl_conf == last_conf_ && ss == last_strongswan_) return;
@@ -345,6 +360,7 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
       next_.conf = r.swanctl_conf;
       next_.strongswan = ss;
       next_.wanted = !r.connections.empty();
+      next_.filter = last_filter_;
       next_.settings_changed = next_.settings_changed || settings_changed;
       if (load_queued_) {
         schedule_refresh();
@@ -364,7 +380,11 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
       next_ = Pending{};
       load_queued_ = false;
     }
-    if (!p.wanted && !charon_alive() && options_.mode == DriverOptions::Mode::own) return;
+    if (!p.wanted && !charon_alive() && options_.mode == DriverOptions::Mode::own) {
+      Filter f = sync_filter(p.filter);
+      to_engine([f](Impl& self) { self.stats_.l2tp_filter = f == Filter::on; });
+      return;
+    }
     std::string err = ensure_charon(p.strongswan);
     if (err.empty() && p.settings_changed && options_.mode == DriverOptions::Mode::own) {
       write_private(options_.run_dir + "/strongswan.conf", p.strongswan);
@@ -392,10 +412,13 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
                       "event=ipsec-kernel-block-missing error=" + (e.empty() ? "not listed" : e));
         });
     }
-    to_engine([err, pid, blocks](Impl& self) {
-      // The kernel guards from the moment charon has the drop policies; until then (and
-      // when the load failed) the user-space guard does.
-      self.stats_.kernel_block = blocks;
+    Filter filter = sync_filter(p.filter);
+    to_engine([err, pid, blocks, filter](Impl& self) {
+      // The kernel guards from the moment charon has the drop policies and the filter is
+      // in (or netfilter is not there to hold it); until then (and when the load failed)
+      // the user-space guard does.
+      self.stats_.kernel_block = blocks && filter != Filter::failed;
+      self.stats_.l2tp_filter = filter == Filter::on;
       ++self.stats_.config_loads;
       if (self.options_.mode == DriverOptions::Mode::own)
         self.stats_.charon = pid > 0 ? "running (pid " + std::to_string(pid) + ")" : "not running";
@@ -409,6 +432,49 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
         log_info(DebugModule::ipsec, "event=ipsec-loaded");
       }
     });
+  }
+  // Worker thread: the plain-L2TP filter brought to `want` (its nft commands; "" for none).
+  enum class Filter : std::uint8_t { off, on, unavailable, failed };
+  Filter sync_filter(const std::string& want) {
+    if (options_.nft.empty()) return Filter::unavailable;
+    if (want.empty()) {
+      if (filter_installed_) {
+        Output o =
+            run({options_.nft, render_plain_l2tp_filter_removal()}, {}, options_.swanctl_timeout);
+        if (o.status != 0)
+          to_engine([e = first_error(o.text)](Impl&) {
+            log_error(DebugModule::ipsec, "event=ipsec-plain-l2tp-filter-remove-failed error=" + e);
+          });
+        filter_installed_ = false;
+      }
+      return Filter::off;
+    }
+    if (!nft_probed_) {
+      // A kernel without nftables (or no nft tool): the kernel data path then takes plain
+      // L2TP data from a protected peer's address; said once.
+      nft_probed_ = true;
+      Output o = run({options_.nft, "list", "tables"}, {}, options_.swanctl_timeout);
+      nft_available_ = o.status == 0;
+      if (!nft_available_)
+        to_engine([e = first_error(o.text)](Impl&) {
+          log_warning(DebugModule::ipsec,
+                      "event=ipsec-plain-l2tp-filter-unavailable error=" + e +
+                          " detail=\"no nftables: plain L2TP data to kernel data path sessions "
+                          "is not filtered; user-space sessions are guarded in user space\"");
+        });
+    }
+    if (!nft_available_) return Filter::unavailable;
+    Output o = run({options_.nft, want}, {}, options_.swanctl_timeout);
+    if (o.status != 0) {
+      // nft applies its commands as one transaction: a filter already in stays as it was.
+      to_engine([e = first_error(o.text)](Impl&) {
+        log_error(DebugModule::ipsec, "event=ipsec-plain-l2tp-filter-failed error=" + e +
+                                          " detail=\"the user-space guard stays on\"");
+      });
+      return Filter::failed;
+    }
+    filter_installed_ = true;
+    return Filter::on;
   }
   // A failed load leaves charon without our connections (every client refused with
   // NO_PROPOSAL_CHOSEN): the newest configuration is loaded again until it takes, unless
@@ -424,6 +490,7 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
         self->next_.conf = self->last_conf_;
         self->next_.strongswan = self->last_strongswan_;
         self->next_.wanted = !self->stats_.connections.empty();
+        self->next_.filter = self->last_filter_;
         self->load_queued_ = true;
       }
       self->queue([raw = self.get()] { raw->load(); });
@@ -519,19 +586,20 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
   GuardPolicy guard_;
   std::vector<Ipv4> protected_;
   Statistics stats_;
-  std::string last_conf_, last_strongswan_;
+  std::string last_conf_, last_strongswan_, last_filter_;
   bool refreshing_ = false, list_pending_ = false;
   std::vector<std::shared_ptr<std::promise<SaSnapshot>>> waiting_;
   std::chrono::steady_clock::time_point last_forced_{};
   // shared with the worker, under mutex_
   struct Pending {
-    std::string conf, strongswan;
+    std::string conf, strongswan, filter;
     bool wanted = false, settings_changed = false;
   } next_;
   bool load_queued_ = false;
   // worker thread
   pid_t charon_pid_ = -1;
   std::uint64_t log_offset_ = 0;
+  bool nft_probed_ = false, nft_available_ = false, filter_installed_ = false;
   std::thread worker_;
   std::mutex mutex_;
   std::condition_variable cv_;
@@ -562,6 +630,9 @@ Statistics Driver::statistics() const {
       s.kernel_blocked_out = b->out;
     }
   }
+  // One netlink request, like the procfs read above.
+  if (s.l2tp_filter)
+    if (auto n = read_plain_l2tp_filter_drops()) s.l2tp_filtered = *n;
   return s;
 }
 bool Driver::admit_l2tp(Ipv4 peer) {

@@ -85,6 +85,9 @@ struct DriverOptions {
   // The kernel's XFRM counters of this network namespace. Where it exists (and charon
   // does ESP in the kernel, not kernel-libipsec) the kernel drops plain L2TP too.
   std::string xfrm_stat = "/proc/net/xfrm_stat";
+  // The nft tool that installs the plain-L2TP filter (ipsec/plain_filter.hpp) beside the
+  // kernel's drop policies; "" leaves netfilter alone.
+  std::string nft = "nft";
 };
 
 // strongswan.conf for our own charon: VICI socket and log in run_dir, NAT keepalive.

@@ -76,6 +76,10 @@ struct Statistics {
   // XfrmOutPolBlock of the network namespace: any blocking policy, ours the usual one).
   bool kernel_block = false;
   std::uint64_t kernel_blocked_in = 0, kernel_blocked_out = 0;
+  // vpdnd's nftables filter is in place (plain L2TP from protected peers dropped at the
+  // input hook, before the kernel data path's L2TP takes it), and its drop count.
+  bool l2tp_filter = false;
+  std::uint64_t l2tp_filtered = 0;
   std::vector<ConnectionOrigin> connections;
 };
 

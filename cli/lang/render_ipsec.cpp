@@ -200,6 +200,8 @@ std::string render_ipsec_statistics(const ipsec::SaSnapshot& snap, const ipsec::
     out +=
         "    Blocked by kernel policy (inbound/outbound): " + std::to_string(s.kernel_blocked_in) +
         "/" + std::to_string(s.kernel_blocked_out) + "\n";
+  if (s.l2tp_filter)
+    out += "    Plain L2TP dropped by filter: " + std::to_string(s.l2tp_filtered) + "\n";
   out += "\n  IKE SAs: " + std::to_string(ike) + "  IPsec SAs: " + std::to_string(child) + "\n";
   out +=
       "  strongSwan charon: " + (s.charon.empty() ? std::string("not running") : s.charon) + "\n";

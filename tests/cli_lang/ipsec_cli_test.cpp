@@ -259,6 +259,8 @@ class SaOperations : public FakeOperations {
     s.kernel_block = true;
     s.kernel_blocked_in = 3;
     s.kernel_blocked_out = 5;
+    s.l2tp_filter = true;
+    s.l2tp_filtered = 9;
     return s;
   }
   std::vector<std::string> ike_resets;
@@ -282,6 +284,7 @@ TEST_F(IpsecCliTest, DisplaysReadTheSasThroughOperations) {
   r = s->execute("display ipsec statistics");
   EXPECT_THAT(r.output, HasSubstr("Plain L2TP refused (no IPsec SA): 4"));
   EXPECT_THAT(r.output, HasSubstr("Blocked by kernel policy (inbound/outbound): 3/5"));
+  EXPECT_THAT(r.output, HasSubstr("Plain L2TP dropped by filter: 9"));
   EXPECT_THAT(r.output, HasSubstr("Received/sent packets: 11/0"));
   ASSERT_TRUE(s->execute("reset ike sa connection-id 7").ok);
   ASSERT_TRUE(s->execute("reset ike sa").ok);

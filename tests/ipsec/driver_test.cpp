@@ -8,7 +8,9 @@
 #include <boost/asio/io_context.hpp>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 
+#include "ipsec/plain_filter.hpp"
 #include "tests/ipsec/support.hpp"
 
 namespace vpdnd::ipsec {
@@ -52,7 +54,20 @@ class DriverTest : public ::testing::Test {
     std::ofstream(dir_ + "/xfrm_stat") << xfrm_stat;
     DriverOptions o = options();
     o.xfrm_stat = dir_ + "/xfrm_stat";
+    // nft: records its commands; `nft_script` decides what it answers.
+    nft_script("exit 0\n");
+    o.nft = dir_ + "/nft";
     return o;
+  }
+  // kernel_options where charon lists the drop shunt as installed.
+  DriverOptions listing_kernel_options() {
+    script(dir_ + "/swanctl",
+           "case \"$*\" in *--list-pols*) echo 'vpdnd-plain-l2tp-drop/vpdnd-plain-l2tp-drop, "
+           "DROP';; esac\nexit 0\n");
+    return kernel_options("XfrmInPolBlock\t0\nXfrmOutPolBlock\t0\n");
+  }
+  void nft_script(const std::string& answer) {
+    script(dir_ + "/nft", "echo \"$*\" >> " + dir_ + "/nft-calls\n" + answer);
   }
   // Runs the engine until `done` or 10 s.
   template <class F>
@@ -127,6 +142,71 @@ TEST_F(DriverTest, KernelXfrmGetsPlainL2tpDropPoliciesWhileAPolicyIsApplied) {
   ASSERT_TRUE(run_until(io, [&] { return d.statistics().config_loads > 1; }));
   EXPECT_THAT(read_file(dir_ + "/run/swanctl.conf"), ::testing::Not(::testing::HasSubstr("drop")));
   EXPECT_FALSE(d.statistics().kernel_block);
+  EXPECT_FALSE(d.statistics().l2tp_filter);
+}
+
+// With the drop policies goes vpdnd's nftables filter (plain L2TP dropped before any
+// socket, counted): installed with the policy, removed with `undo ipsec apply policy`, and
+// removed when vpdnd stops.
+TEST_F(DriverTest, PlainL2tpFilterFollowsTheAppliedPolicy) {
+  DriverOptions o = listing_kernel_options();
+  boost::asio::io_context io;
+  auto d = std::make_unique<Driver>(io, o);
+  d->apply(dial_in());
+  ASSERT_TRUE(run_until(io, [&] { return d->statistics().config_loads > 0; }));
+  EXPECT_TRUE(d->statistics().l2tp_filter);
+  EXPECT_TRUE(d->statistics().kernel_block);
+  GuardPolicy any;
+  any.any_peer = true;
+  std::string calls = read_file(dir_ + "/nft-calls");
+  // A filter left by an earlier vpdnd goes first; then the probe and the filter.
+  EXPECT_EQ(calls, render_plain_l2tp_filter_removal() + "\nlist tables\n" +
+                       render_plain_l2tp_filter(any) + "\n");
+
+  config::RunningConfig undone = dial_in();
+  undone.interfaces["eth1"].ipsec_policy.clear();
+  d->apply(undone);
+  ASSERT_TRUE(run_until(io, [&] { return d->statistics().config_loads > 1; }));
+  EXPECT_FALSE(d->statistics().l2tp_filter);
+  calls = read_file(dir_ + "/nft-calls");
+  EXPECT_THAT(calls, ::testing::EndsWith(render_plain_l2tp_filter_removal() + "\n"));
+
+  d->apply(dial_in());
+  ASSERT_TRUE(run_until(io, [&] { return d->statistics().config_loads > 2; }));
+  EXPECT_TRUE(d->statistics().l2tp_filter);
+  d.reset();  // vpdnd stops (SIGTERM)
+  EXPECT_THAT(read_file(dir_ + "/nft-calls"),
+              ::testing::EndsWith(render_plain_l2tp_filter(any) + "\n" +
+                                  render_plain_l2tp_filter_removal() + "\n"));
+}
+
+// nft there but refusing the filter: never silently open; the user-space guard stays on.
+TEST_F(DriverTest, PlainL2tpFilterFailureKeepsTheUserSpaceGuardOn) {
+  DriverOptions o = listing_kernel_options();
+  nft_script("case \"$*\" in *'add rule'*) echo 'Error: syntax error'; exit 1;; esac\nexit 0\n");
+  boost::asio::io_context io;
+  Driver d(io, o);
+  d.apply(dial_in());
+  ASSERT_TRUE(run_until(io, [&] { return d.statistics().config_loads > 0; }));
+  EXPECT_FALSE(d.statistics().l2tp_filter);
+  EXPECT_FALSE(d.statistics().kernel_block);
+  EXPECT_FALSE(d.admit_l2tp(*Ipv4::parse("192.0.2.9")));
+  EXPECT_EQ(d.statistics().plain_l2tp_refused, 1u);
+}
+
+// A kernel without nftables: the drop policies guard as they do alone (user-space data
+// path sessions are guarded by them), no filter is counted.
+TEST_F(DriverTest, NoNftablesLeavesTheKernelPoliciesGuarding) {
+  DriverOptions o = listing_kernel_options();
+  nft_script("echo 'Error: Could not process rule: Operation not supported'; exit 1\n");
+  boost::asio::io_context io;
+  Driver d(io, o);
+  d.apply(dial_in());
+  ASSERT_TRUE(run_until(io, [&] { return d.statistics().config_loads > 0; }));
+  EXPECT_FALSE(d.statistics().l2tp_filter);
+  EXPECT_TRUE(d.statistics().kernel_block);
+  // Probed once: no filter command after a failed probe.
+  EXPECT_THAT(read_file(dir_ + "/nft-calls"), ::testing::Not(::testing::HasSubstr("add rule")));
 }
 
 // A kernel that refuses the drop policies (no xfrm_user): charon does not list the shunt,

@@ -11,7 +11,8 @@
 #
 # Usage: l2tp_ipsec.sh SCENARIO
 #   local          aes128/sha1/modp2048, local user: address by IPCP, ping, `display ike sa`,
-#                  `display ipsec sa`, `display l2tp session`; only IKE and ESP on the wire
+#                  `display ipsec sa`, `display l2tp session`; only IKE and ESP on the wire;
+#                  forged plain L2TP data to the kernel session is dropped and counted
 #   radius         the same with FreeRADIUS's mschap module (MS-CHAP v2 keys in the reply);
 #                  then the client drops its SA and the LNS resets the tunnel at once: the
 #                  kernel blocks the StopCCN (counted), none leaves in clear
@@ -20,8 +21,8 @@
 #   nat            through a masquerading namespace: NAT-T on UDP 4500
 #   wrong-psk      no SA, no L2TP tunnel, a warning naming the failure
 #   wrong-password E=691, the client's pppd reports it, nothing left behind on the LNS
-#   plain          plain L2TP to the IPsec-protected LNS: blocked by the kernel and counted;
-#                  `undo ipsec apply policy` takes the kernel's drop policies away
+#   plain          plain L2TP to the IPsec-protected LNS: dropped by the kernel and counted;
+#                  `undo ipsec apply policy` takes the drop policies and the filter away
 #   lac-lns        vpdnd LAC -> vpdnd LNS, each with an isakmp policy naming the other: a
 #                  PPPoE user pings through; only IKE and ESP between LAC and LNS
 #   lac-lns-stopccn  the same, then `reset l2tp tunnel` on the LNS: a new call opens a new
@@ -62,6 +63,7 @@ veth_prefix=vis$tag
 source "$repo/tests/e2e/lib.sh"
 source "$repo/tests/e2e/freeradius.sh"
 source "$here/ipsec_lib.sh"
+source "$here/plain_l2tp_data.sh"
 e2e_begin ip expect telnet ping timeout unshare xl2tpd pppd swanctl tcpdump
 [ -x /usr/lib/ipsec/charon ] || skip "strongswan-charon not installed"
 [ "$scenario" = nat ] && { command -v nft >/dev/null || skip "nftables not installed"; }
@@ -366,6 +368,10 @@ case $scenario in
       || fail "pppd did not agree on MS-CHAP v2: $(grep -i auth "$work/c/pppd.log")"
     grep -q "CHAP authentication succeeded" "$work/c/pppd.log" || fail "pppd: $(grep -i chap "$work/c/pppd.log" | tail -3)"
     connected_checks
+    if [ "$scenario" = local ]; then
+      step "forged plain L2TP data (the client's address, port and ids) to its kernel session"
+      plain_data_check "$ns_c" 10.241.1.2
+    fi
     if [ "$scenario" = radius ]; then
       step "the client drops its IPsec SA; the LNS resets the tunnel at once"
       tid=$(lns_display "display l2tp tunnel" | awk '/10\.241\.1\.2/ {print $1; exit}')
@@ -414,9 +420,10 @@ case $scenario in
   plain)
     step "plain L2TP (no IPsec) to the protected LNS"
     start_client alicepw
-    # The kernel drops it before vpdnd's socket: counted there.
-    refused() { lns_display "display ipsec statistics" | grep -Eq "Blocked by kernel policy \(inbound/outbound\): [1-9]"; }
-    wait_for 60 refused || fail "no kernel block counted: $(lns_display "display ipsec statistics")"
+    # The kernel drops it before vpdnd's socket: vpdnd's nftables filter at the input hook,
+    # ahead of the XFRM policy check, counts it.
+    refused() { lns_display "display ipsec statistics" | grep -Eq "Plain L2TP dropped by filter: [1-9]"; }
+    wait_for 60 refused || fail "no plain L2TP drop counted: $(lns_display "display ipsec statistics")"
     sleep $((3 * time_scale))
     have_ppp && fail "plain L2TP got through"
     lns_display "display ipsec statistics" "display l2tp statistics" >"$work/display.txt"
@@ -427,7 +434,8 @@ case $scenario in
     lns_display "system-view" "interface eth0" "undo ipsec apply policy" "return" >/dev/null
     no_blocks() { [ "$(block_policies "$ns_l")" -eq 0 ]; }
     wait_for 60 no_blocks || fail "block policies left after undo ipsec apply policy: $(ip -n "$ns_l" xfrm policy)"
-    echo "after undo ipsec apply policy: no block policy on the LNS"
+    wait_for 20 filter_gone "$ns_l" || fail "nftables filter left after undo ipsec apply policy: $(ip netns exec "$ns_l" nft list tables)"
+    echo "after undo ipsec apply policy: no block policy or filter on the LNS"
     ;;
 esac
 
@@ -569,6 +577,7 @@ kill -TERM "${pids[@]}" 2>/dev/null
 for n in "$ns_l" $([ $lac = 1 ] && echo "$ns_a"); do
   no_policy() { [ -z "$(ip -n "$1" xfrm policy)" ] && [ -z "$(ip -n "$1" xfrm state)" ]; }
   wait_for 60 no_policy "$n" || fail "$n: XFRM left after vpdnd stopped: $(ip -n "$n" xfrm policy | head -n 12)"
+  wait_for 20 filter_gone "$n" || fail "$n: nftables table vpdnd_ipsec left after vpdnd stopped"
 done
 echo "PASS: $scenario"
 exit 0
