@@ -5,8 +5,8 @@
 # by vpdn-dial --l2tp (one tunnel). Per LNS and user count it prints
 #   setup rate, p50/p99 (vpdn-dial's own figures), sessions in a pppN on the LNS,
 #   kernel slab growth per session (/proc/meminfo Slab, all sessions up vs before),
-#   teardown: the users hang up (SIGTERM to vpdn-dial) until the LNS holds no pppN and no
-#   kernel tunnel (bounded),
+#   teardown: the users hang up (SIGTERM to vpdn-dial) until the LNS holds no pppN, no
+#   kernel tunnel or session and no more descriptors than before the users came (bounded),
 # and for one session iperf3 UDP throughput user->LNS (up) and LNS->user (down) with 64 and
 # 1,400 octet datagrams; then a table. Only ratios within one run mean anything: TCG is slow
 # and the host is shared.
@@ -82,7 +82,7 @@ for n in $counts; do [ "$n" -gt "$max_users" ] && max_users=$n; done
   cat <<CFG
 sysname LNS
 l2tp enable
-ip pool 1 192.168.16.1 192.168.31.250
+ip pool 1 192.168.16.1 192.168.63.250
 interface virtual-template 1
  ip address 192.168.0.1 255.255.0.0
  ppp authentication-mode chap
@@ -130,6 +130,7 @@ hello-interval=60
 [ip-pool]
 gw-ip-address=192.168.0.1
 192.168.16.0/20
+192.168.32.0/19
 
 [chap-secrets]
 chap-secrets=$work/chap-secrets
@@ -162,7 +163,9 @@ start_lns() {  # start_lns KIND
 # the lock their deletion needs.
 ppp_links() { in_ns "$ns_lns" ls /sys/class/net 2>/dev/null | grep -c '^ppp'; }
 kernel_tunnels() { in_ns "$ns_lns" ip l2tp show tunnel 2>/dev/null | grep -c '^Tunnel'; }
-nothing_left() { [ "$(ppp_links)" -eq 0 ] && [ "$(kernel_tunnels)" -eq 0 ]; }
+kernel_sessions() { in_ns "$ns_lns" ip l2tp show session 2>/dev/null | grep -c '^Session'; }
+nothing_left() { [ "$(ppp_links)" -eq 0 ] && [ "$(kernel_tunnels)" -eq 0 ] && [ "$(kernel_sessions)" -eq 0 ]; }
+lns_fds() { ls "/proc/$lns_pid/fd" 2>/dev/null | wc -l; }
 slab_kb() { awk '/^Slab:/ {print $2}' /proc/meminfo; }
 ms_now() { date +%s%3N; }
 
@@ -198,6 +201,8 @@ setup_run() {  # setup_run KIND COUNT
   start_lns "$kind"
   sync
   echo 2 >/proc/sys/vm/drop_caches
+  sleep 1
+  local fds0=$(lns_fds)
   slab0=$(slab_kb)
   ip netns exec "$ns_user" "$dial" --l2tp 10.250.0.1 --hostname LAC --user 'u{n}' --password pw --chap \
     --count "$n" --rate "$rate" --concurrency "$conc" --timeout 120 --hold -1 \
@@ -232,8 +237,14 @@ setup_run() {  # setup_run KIND COUNT
   [ "${BENCH_SAMPLE:-0}" = 1 ] && { sample_stacks >"$work/stacks-down-$kind-$n.txt" 2>/dev/null & sampler=$!; }
   local t0=$(ms_now) end=$((SECONDS + ${BENCH_TEARDOWN_LIMIT:-120}))
   kill -TERM "$dial_pid" 2>/dev/null
-  while [ $SECONDS -lt $end ]; do nothing_left && ! alive "$dial_pid" && break; sleep 0.3; done
-  local hangup_ms=$(($(ms_now) - t0)) hangup_left="$(ppp_links) pppN, $(kernel_tunnels) tunnel(s)"
+  # Nothing left: no pppN, no kernel tunnel or session, and the LNS holds no more
+  # descriptors than before the users came.
+  while [ $SECONDS -lt $end ]; do
+    nothing_left && [ "$(lns_fds)" -le "$fds0" ] && ! alive "$dial_pid" && break
+    sleep 0.3
+  done
+  local hangup_ms=$(($(ms_now) - t0))
+  local hangup_left="$(ppp_links) pppN, $(kernel_tunnels) tunnel(s), $(kernel_sessions) session(s), fds $(lns_fds)/$fds0"
   if [ -n "$sampler" ]; then
     kill "$sampler" 2>/dev/null
     echo "-- $kind: where the LNS's threads were while users hung up (samples)"
