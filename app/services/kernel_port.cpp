@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -329,12 +330,23 @@ struct KernelPort::Session {
   std::shared_ptr<Reader> channel_reader, unit_reader;
 };
 
+namespace {
+// For stack samples and top -H: which of the daemon's threads waits where.
+void name_thread(const char* name) {
+  (void)::pthread_setname_np(::pthread_self(), name);
+}
+}  // namespace
+
 // Destroys released channels on threads of its own (see set_close_threads). The queue is
 // the only thing shared with the protocol thread.
 class KernelPort::Closer {
  public:
   explicit Closer(std::size_t threads) {
-    for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+    for (std::size_t i = 0; i < threads; ++i)
+      threads_.emplace_back([this] {
+        name_thread("kport-close");
+        run();
+      });
   }
   ~Closer() {  // what is queued is still closed
     {
@@ -386,7 +398,11 @@ class KernelPort::Opener {
  public:
   Opener(std::size_t threads, KernelOps& ops, std::function<void()> ready)
       : ops_(ops), ready_(std::move(ready)) {
-    for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+    for (std::size_t i = 0; i < threads; ++i)
+      threads_.emplace_back([this] {
+        name_thread("kport-open");
+        run();
+      });
   }
   ~Opener() { join(); }
   void open(vpdn::SessionRef call, const netlink::PppoL2tpParams& p) {
