@@ -919,7 +919,7 @@ aaa::Counters KernelPort::close_session(std::map<vpdn::SessionRef, Session>::ite
   if (s.channel_reader) s.channel_reader->stop();
   if (s.unit_reader) s.unit_reader->stop();
   if (s.link_seq) pending_links_.erase(s.link_seq);
-  // PPPIOCDISCONN, the kernel session goes; pppN (with its address and route) in a batch.
+  // The channel and the kernel session go; pppN (with its address and route) in a batch.
   retire(s.ifindex, std::move(s.channel));
   auto t = tunnels_.find(call.tunnel);
   if (t != tunnels_.end() && t->second.sessions > 0) --t->second.sessions;

@@ -275,18 +275,19 @@ class KernelPort final : public vpdn::IpPort {
   // session. Zero for a call not in the kernel or not read yet.
   aaa::Counters data_counters(vpdn::SessionRef call) override;
   // Released channels (after their pppN's batch delete) are destroyed on `n` threads of
-  // their own: Debian's 6.1 waits for an RCU grace period in PPPIOCDISCONN and again in
-  // the PPPoL2TP socket's close, and the waits of concurrent closers share grace periods,
-  // where on the protocol thread they were two per session, one after the other. The
+  // their own: Debian's 6.1 waits for RCU grace periods in the PPPoL2TP socket's close (the
+  // kernel session's delete, the channel's unregistration), and the waits of concurrent
+  // closers share grace periods, where on the protocol thread they were one after the
+  // other. The
   // threads touch nothing but the channels handed to them. A call whose address is
   // renegotiated before its old channel is closed finds its kernel session still there
   // (open_channel fails, EEXIST) and stays in user space. 0 (the default): destroyed on
   // the protocol thread, in order (tests).
   void set_close_threads(std::size_t n) { close_threads_ = n; }
   // Channels are opened (KernelOps::open_channel: the PPPoL2TP socket's connect, PPPIOCGCHAN,
-  // the /dev/ppp channel and unit) on `n` threads of their own: Debian's 6.1 waits for RCU
-  // grace periods in them (the channel's and the unit's registration), and the waits of
-  // concurrent openers share grace periods, where on the protocol thread every session
+  // the /dev/ppp channel and unit) on `n` threads of their own: Debian's 6.1 waits for an
+  // RCU grace period in PPPIOCGCHAN, and the waits of concurrent openers share grace
+  // periods, where on the protocol thread every session
   // waited for its own while nothing else ran. The threads touch nothing but the
   // parameters and the channel of their open; the result is posted back to the protocol
   // thread, which alone keeps the sessions' state. 0 (the default): opened on the protocol

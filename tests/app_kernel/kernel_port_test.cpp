@@ -823,8 +823,9 @@ TEST_F(KernelPortTest, ABatchGoesAtItsBoundWithoutWaitingForTheLoop) {
   EXPECT_EQ(port->counters().link_deletes, 2u);
 }
 
-// The kernel waits for an RCU grace period in PPPIOCDISCONN and in the PPPoL2TP socket's
-// close: on closer threads those waits overlap, and the protocol thread does not wait.
+// The kernel waits for RCU grace periods in the PPPoL2TP socket's close (session delete,
+// channel unregistration): on closer threads those waits overlap, and the protocol thread does not
+// wait.
 TEST_F(KernelPortTest, ReleasedChannelsAreClosedOnCloserThreadsAfterTheirBatchDelete) {
   port->set_close_threads(4);
   ops->tally.active = true;
