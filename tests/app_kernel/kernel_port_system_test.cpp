@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -236,6 +237,9 @@ TEST(KernelPortSystem, OpenerThreadsMoveACallAndLeaveNothingOfOneThatEndedFirst)
     return std::optional<KernelTunnelInfo>(
         KernelTunnelInfo{{ip("127.0.0.1"), kLns}, {ip("127.0.0.1"), kLac}, 402});
   };
+  // The io_context's reactor (epoll, eventfd, timerfd) lives as long as the context:
+  // created first, so that the count below is the port's alone.
+  boost::asio::steady_timer reactor(io);
   const int fds_before = open_fds();
   auto port = std::make_unique<KernelPort>(io, tun, make_netlink_kernel_ops(), h);
   port->set_open_threads(4);
