@@ -120,6 +120,7 @@ class ApplianceServices final : public Services,
       kernel_ = std::make_unique<KernelPort>(engine_.io(), *tun_, make_netlink_kernel_ops(),
                                              kernel_hooks());
       kernel_->set_close_threads(32);
+      kernel_->set_open_threads(16);
       lns_ip = kernel_.get();
       data_path_->record_sequencing(true);
       data_path_->set_kernel_sender([k = kernel_.get()](vpdn::SessionRef call, ByteView frame) {

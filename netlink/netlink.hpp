@@ -536,9 +536,10 @@ Error pppol2tp_step_error(PppoL2tpStep step, int code);
 bool pppol2tp_available(std::string* reason = nullptr);
 
 // One session's kernel PPP channel and unit. open() runs the steps above and undoes the done
-// ones when a later one fails; the destructor tears down in reverse order (PPPIOCDISCONN,
-// close the unit fd: pppN goes away, close the channel fd, close the socket: the kernel
-// session goes). The tunnel (genetlink or implicit) must exist on udp_fd first.
+// ones when a later one fails; the destructor tears down in reverse order (close the unit
+// fd: pppN goes away, close the channel fd, close the socket: the kernel session goes and
+// the channel is unregistered, which disconnects it from the unit). The tunnel (genetlink or
+// implicit) must exist on udp_fd first.
 class PppoL2tpChannel {
  public:
   static Result<std::unique_ptr<PppoL2tpChannel>, Error> open(const PppoL2tpParams& p);
@@ -556,10 +557,10 @@ class PppoL2tpChannel {
   int socket_fd() const { return socket_fd_; }
   int channel_fd() const { return channel_fd_; }
   int unit_fd() const { return unit_fd_; }
-  // Everything but the unit: PPPIOCDISCONN, the channel fd and the socket (the kernel
-  // session goes). pppN stays until the unit fd is closed (the destructor) or the link is
-  // deleted over rtnetlink (LinkStatsReader::delete_links), after which closing the unit
-  // fd no longer waits for the kernel to unregister it.
+  // Everything but the unit: the channel fd and the socket (the kernel session goes, the
+  // channel leaves the unit). pppN stays until the unit fd is closed (the destructor) or the link
+  // is deleted over rtnetlink (LinkStatsReader::delete_links), after which closing the unit fd no
+  // longer waits for the kernel to unregister it.
   void release_channel();
 
  private:
@@ -570,7 +571,6 @@ class PppoL2tpChannel {
   int unit_fd_ = -1;
   int channel_ = -1;
   int unit_ = -1;
-  bool connected_ = false;  // PPPIOCCONNECT done: PPPIOCDISCONN on teardown
 };
 
 }  // namespace vpdnd::netlink

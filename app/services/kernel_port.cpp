@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -329,12 +330,23 @@ struct KernelPort::Session {
   std::shared_ptr<Reader> channel_reader, unit_reader;
 };
 
+namespace {
+// For stack samples and top -H: which of the daemon's threads waits where.
+void name_thread(const char* name) {
+  (void)::pthread_setname_np(::pthread_self(), name);
+}
+}  // namespace
+
 // Destroys released channels on threads of its own (see set_close_threads). The queue is
 // the only thing shared with the protocol thread.
 class KernelPort::Closer {
  public:
   explicit Closer(std::size_t threads) {
-    for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+    for (std::size_t i = 0; i < threads; ++i)
+      threads_.emplace_back([this] {
+        name_thread("kport-close");
+        run();
+      });
   }
   ~Closer() {  // what is queued is still closed
     {
@@ -370,6 +382,82 @@ class KernelPort::Closer {
   std::mutex m_;
   std::condition_variable cv_;
   std::deque<std::unique_ptr<KernelChannel>> queue_;
+  bool done_ = false;
+  std::vector<std::thread> threads_;
+};
+
+struct KernelPort::Opened {
+  vpdn::SessionRef call;
+  Result<std::unique_ptr<KernelChannel>, netlink::Error> channel;
+};
+
+// Opens channels on threads of its own (see set_open_threads). The queues are the only
+// things shared with the protocol thread; `ready` is called (on an opener thread) when
+// results wait and none had waited before, for the protocol thread to take them.
+class KernelPort::Opener {
+ public:
+  Opener(std::size_t threads, KernelOps& ops, std::function<void()> ready)
+      : ops_(ops), ready_(std::move(ready)) {
+    for (std::size_t i = 0; i < threads; ++i)
+      threads_.emplace_back([this] {
+        name_thread("kport-open");
+        run();
+      });
+  }
+  ~Opener() { join(); }
+  void open(vpdn::SessionRef call, const netlink::PppoL2tpParams& p) {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      jobs_.emplace_back(call, p);
+    }
+    cv_.notify_one();
+  }
+  std::vector<Opened> take() {
+    std::lock_guard<std::mutex> l(m_);
+    std::vector<Opened> out;
+    out.swap(opened_);
+    notified_ = false;
+    return out;
+  }
+  // The opens under way finish (take() has them); the queued ones never start.
+  void join() {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      std::pair<vpdn::SessionRef, netlink::PppoL2tpParams> job;
+      {
+        std::unique_lock<std::mutex> l(m_);
+        cv_.wait(l, [this] { return done_ || !jobs_.empty(); });
+        if (done_) return;
+        job = jobs_.front();
+        jobs_.pop_front();
+      }
+      Opened o{job.first, ops_.open_channel(job.second)};
+      bool notify = false;
+      {
+        std::lock_guard<std::mutex> l(m_);
+        opened_.push_back(std::move(o));
+        notify = !std::exchange(notified_, true);
+      }
+      if (notify) ready_();
+    }
+  }
+  KernelOps& ops_;
+  std::function<void()> ready_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<std::pair<vpdn::SessionRef, netlink::PppoL2tpParams>> jobs_;
+  std::vector<Opened> opened_;
+  bool notified_ = false;  // ready_ called since the last take()
   bool done_ = false;
   std::vector<std::thread> threads_;
 };
@@ -462,12 +550,20 @@ bool KernelPort::fail(vpdn::SessionRef call, KernelStep step, const std::string&
 
 void KernelPort::session_ip_up(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) {
   inner_.session_ip_up(call, vt, address);
-  const bool deferred = deferred_routes_.erase({vt, address.value}) != 0;
-  if (sessions_.count(call)) return;  // already there: pppN carries the route
-  const bool moved = !stopped_ && move_in(call, vt, address);
-  if (moved && !deferred)
-    inner_.remove_host_route(vt, address);  // added by someone not holding it back
-  else if (!moved && deferred)
+  if (sessions_.count(call)) {  // already there: pppN carries the route
+    deferred_routes_.erase({vt, address.value});
+    return;
+  }
+  if (auto o = opening_.find(call); o != opening_.end()) {
+    // Up again while its channel opens (an address renegotiated): the move goes on, with
+    // this address; its route is held back like the first one's.
+    o->second.vt = vt;
+    o->second.address = address;
+    o->second.cancelled = false;
+    return;
+  }
+  if (!stopped_ && move_in(call, vt, address)) return;  // open_done places the route
+  if (deferred_routes_.erase({vt, address.value}) != 0)
     inner_.add_host_route(vt, address);  // stays in user space: the TUN's route
 }
 
@@ -543,60 +639,129 @@ bool KernelPort::move_in(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) 
   // the peer numbers, and stops (rather than discard the peer's data, as LNS mode does) when
   // a LAC sends without Ns, which the user-space path accepts too.
   cp.send_seq = info->sequencing;
-  auto channel = ops_->open_channel(cp);
-  if (!channel) {
-    fail(call, fallback_reason(KernelStep::open_channel, channel.error().code),
-         channel.error().message);
-    release_tunnel_if_unused(call.tunnel);
-    return false;
+  // The open holds the tunnel (its socket is in the parameters) until open_done.
+  ++tunnel.sessions;
+  opening_[call] = Opening{vt, address, *info, false};
+  if (open_threads_ == 0) {
+    open_done(call, ops_->open_channel(cp));
+    return true;
   }
-  if (info->sequencing && info->data_sent > 0) {
-    if (std::string e = catch_up((*channel)->channel_fd(), info->data_sent); !e.empty()) {
-      fail(call, KernelStep::open_channel, (*channel)->ifname() + ": " + e);
-      channel->reset();
-      release_tunnel_if_unused(call.tunnel);
-      return false;
+  if (!opener_) {
+    // Posted from an opener thread; the port outlives its opener (stop() joins it).
+    opener_ =
+        std::make_unique<Opener>(open_threads_, *ops_, [this, alive = std::weak_ptr<char>(alive_)] {
+          boost::asio::post(io_, [this, alive] {
+            if (!alive.expired()) take_opened();
+          });
+        });
+  }
+  opener_->open(call, cp);
+  return true;
+}
+
+void KernelPort::take_opened() {
+  if (!opener_) return;
+  for (Opened& o : opener_->take()) open_done(o.call, std::move(o.channel));
+}
+
+void KernelPort::open_done(vpdn::SessionRef call,
+                           Result<std::unique_ptr<KernelChannel>, netlink::Error> r) {
+  auto it = opening_.find(call);
+  if (it == opening_.end()) {  // not ours (cannot happen): close it all the same
+    if (r) discard(std::move(*r));
+    return;
+  }
+  Opening o = std::move(it->second);
+  opening_.erase(it);
+  // The open's hold on the tunnel ends; a session that goes in takes its own.
+  if (auto t = tunnels_.find(call.tunnel); t != tunnels_.end() && t->second.sessions > 0)
+    --t->second.sessions;
+  if (o.cancelled || stopped_) {
+    if (r) discard(std::move(*r));
+    release_tunnel_if_unused(call.tunnel);
+    return;
+  }
+  bool moved = false;
+  if (!r) {
+    fail(call, fallback_reason(KernelStep::open_channel, r.error().code), r.error().message);
+  } else if (open_threads_ == 0) {
+    moved = attach(call, o.vt, o.address, o.info, std::move(*r));
+  } else {
+    // The engine went on meanwhile: it may have sent more sequenced data messages (the
+    // kernel's Ns must catch up on them all), or the call may have gone.
+    std::optional<KernelSessionInfo> now =
+        hooks_.session_info ? hooks_.session_info(call, o.vt) : std::nullopt;
+    if (!now || !now->template_address || now->peer_session_id != o.info.peer_session_id ||
+        now->sequencing != o.info.sequencing) {
+      fail(call, KernelStep::session_info, "the session changed while its channel opened");
+      discard(std::move(*r));
+    } else {
+      moved = attach(call, o.vt, o.address, *now, std::move(*r));
     }
+  }
+  if (!moved) release_tunnel_if_unused(call.tunnel);
+  const bool held = deferred_routes_.erase({o.vt, o.address.value}) != 0;
+  if (moved && !held)
+    inner_.remove_host_route(o.vt, o.address);  // added by someone not holding it back
+  else if (!moved && held)
+    inner_.add_host_route(o.vt, o.address);  // stays in user space: the TUN's route
+}
+
+void KernelPort::discard(std::unique_ptr<KernelChannel> channel) {
+  if (close_threads_ == 0) return channel.reset();
+  if (!closer_) closer_ = std::make_unique<Closer>(close_threads_);
+  closer_->close(std::move(channel));
+}
+
+bool KernelPort::attach(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address,
+                        const KernelSessionInfo& info, std::unique_ptr<KernelChannel> channel) {
+  auto give_up = [&](KernelStep step, const std::string& e) {
+    fail(call, step, e);
+    discard(std::move(channel));
+    return false;
+  };
+  if (info.sequencing && info.data_sent > kMaxCatchUp)
+    return give_up(KernelStep::sequencing, "the engine sent " + std::to_string(info.data_sent) +
+                                               " sequenced data messages while the channel "
+                                               "opened, more than the kernel catches up on");
+  if (info.sequencing && info.data_sent > 0) {
+    if (std::string e = catch_up(channel->channel_fd(), info.data_sent); !e.empty())
+      return give_up(KernelStep::open_channel, channel->ifname() + ": " + e);
   }
   Session s;
   s.vt = vt;
   s.address = address;
-  s.sequencing = info->sequencing;
-  s.channel = std::move(*channel);
-  s.ifname = s.channel->ifname();
+  s.sequencing = info.sequencing;
+  s.ifname = channel->ifname();
   auto up = [this, call](ByteView frame) {
     ++counters_.ppp_frames_up;
     if (hooks_.on_ppp_frame) hooks_.on_ppp_frame(call, frame);
   };
   std::string error;
-  if (int fd = s.channel->channel_fd(); fd >= 0)
+  if (int fd = channel->channel_fd(); fd >= 0)
     s.channel_reader = start_reader(fd, false, up, error);
-  if (int fd = s.channel->unit_fd(); fd >= 0 && error.empty())
+  if (int fd = channel->unit_fd(); fd >= 0 && error.empty())
     s.unit_reader = start_reader(fd, false, up, error);
   if (!error.empty()) {
     if (s.channel_reader) s.channel_reader->stop();
-    fail(call, KernelStep::open_channel, s.ifname + ": " + error);
-    s.channel.reset();
-    release_tunnel_if_unused(call.tunnel);
-    return false;
+    return give_up(KernelStep::open_channel, s.ifname + ": " + error);
   }
   // Last, so that nothing before it needs undoing in the kernel: the acks come later
   // (link_acks), and a refusal then takes the session back out.
-  auto link = ops_->configure_link(s.ifname, *info->template_address, address, info->mtu);
+  auto link = ops_->configure_link(s.ifname, *info.template_address, address, info.mtu);
   if (!link || !watch_acks(link->ack_fd, error)) {
     if (s.channel_reader) s.channel_reader->stop();
     if (s.unit_reader) s.unit_reader->stop();
-    fail(call, KernelStep::configure_link, s.ifname + ": " + (link ? error : link.error().message));
-    s.channel.reset();
-    release_tunnel_if_unused(call.tunnel);
-    return false;
+    return give_up(KernelStep::configure_link,
+                   s.ifname + ": " + (link ? error : link.error().message));
   }
+  s.channel = std::move(channel);
   ++counters_.link_requests;
   s.ifindex = link->ifindex;
   s.link_seq = link->seq;
   pending_links_[link->seq] = PendingLink{call, link->acks};
   s.order = next_order_++;
-  ++tunnel.sessions;
+  if (auto t = tunnels_.find(call.tunnel); t != tunnels_.end()) ++t->second.sessions;
   ++counters_.sessions_moved;
   log_info(DebugModule::l2tp, call_key(call) + " address=" + address.to_string() +
                                   " data plane in kernel on " + s.ifname);
@@ -754,7 +919,7 @@ aaa::Counters KernelPort::close_session(std::map<vpdn::SessionRef, Session>::ite
   if (s.channel_reader) s.channel_reader->stop();
   if (s.unit_reader) s.unit_reader->stop();
   if (s.link_seq) pending_links_.erase(s.link_seq);
-  // PPPIOCDISCONN, the kernel session goes; pppN (with its address and route) in a batch.
+  // The channel and the kernel session go; pppN (with its address and route) in a batch.
   retire(s.ifindex, std::move(s.channel));
   auto t = tunnels_.find(call.tunnel);
   if (t != tunnels_.end() && t->second.sessions > 0) --t->second.sessions;
@@ -833,13 +998,27 @@ void KernelPort::release_tunnel_if_unused(std::uint16_t tunnel) {
 aaa::Counters KernelPort::session_ip_down(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) {
   aaa::Counters c;
   auto it = sessions_.find(call);
-  if (it != sessions_.end()) c = close_session(it);
+  if (it != sessions_.end())
+    c = close_session(it);
+  else if (auto o = opening_.find(call); o != opening_.end())
+    o->second.cancelled = true;  // its channel is closed when the open ends
   c += inner_.session_ip_down(call, vt, address);
   return c;
 }
 
 void KernelPort::stop() {
   stopped_ = true;
+  // The opens under way end first (their channels are closed: open_done sees stopped_); the
+  // queued ones never start, and their holds on the tunnels go with them.
+  if (opener_) {
+    opener_->join();
+    take_opened();
+    opener_.reset();
+  }
+  for (const auto& [call, o] : opening_)
+    if (auto t = tunnels_.find(call.tunnel); t != tunnels_.end() && t->second.sessions > 0)
+      --t->second.sessions;
+  opening_.clear();
   if (dump_) {
     dump_->reader->stop();
     dump_.reset();

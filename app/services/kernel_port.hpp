@@ -138,6 +138,9 @@ class KernelTunnelOps {
 
 class KernelOps : public KernelTunnelOps {
  public:
+  // Called on KernelPort's opener threads (see KernelPort::set_open_threads), several at
+  // once and while the protocol thread calls the other operations: it must touch nothing
+  // they share. The channel it returns is then used on the protocol thread only.
   virtual Result<std::unique_ptr<KernelChannel>, netlink::Error> open_channel(
       const netlink::PppoL2tpParams& p) = 0;
   // Sends `local`/32 with `peer` as point-to-point peer, the MTU and up for `ifname`
@@ -252,7 +255,11 @@ class KernelPort final : public vpdn::IpPort {
   bool set_peer_address(std::uint16_t vt, Ipv4 local, Ipv4 peer) override;
   void clear_peer_address(std::uint16_t vt) override;
   // Moves the call into the kernel (see the top of this file); on any failure it stays
-  // in user space.
+  // in user space. With opener threads (set_open_threads) the channel opens on one of
+  // them and the move completes on the protocol thread once it is there; until then the
+  // call is in user space (in_kernel false, its frames go through the engine) and its host
+  // route is held back, for pppN's to take. A session_ip_down meanwhile cancels the move:
+  // the channel is closed when it arrives and the tunnel is kept until then.
   void session_ip_up(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) override;
   // Channel and kernel session at once; pppN (with its address and route) a moment later,
   // with every other pppN that ended meanwhile, in one batch (see retire); the tunnel and
@@ -268,14 +275,26 @@ class KernelPort final : public vpdn::IpPort {
   // session. Zero for a call not in the kernel or not read yet.
   aaa::Counters data_counters(vpdn::SessionRef call) override;
   // Released channels (after their pppN's batch delete) are destroyed on `n` threads of
-  // their own: Debian's 6.1 waits for an RCU grace period in PPPIOCDISCONN and again in
-  // the PPPoL2TP socket's close, and the waits of concurrent closers share grace periods,
-  // where on the protocol thread they were two per session, one after the other. The
+  // their own: Debian's 6.1 waits for RCU grace periods in the PPPoL2TP socket's close (the
+  // kernel session's delete, the channel's unregistration), and the waits of concurrent
+  // closers share grace periods, where on the protocol thread they were one after the
+  // other. The
   // threads touch nothing but the channels handed to them. A call whose address is
   // renegotiated before its old channel is closed finds its kernel session still there
   // (open_channel fails, EEXIST) and stays in user space. 0 (the default): destroyed on
   // the protocol thread, in order (tests).
   void set_close_threads(std::size_t n) { close_threads_ = n; }
+  // Channels are opened (KernelOps::open_channel: the PPPoL2TP socket's connect, PPPIOCGCHAN,
+  // the /dev/ppp channel and unit) on `n` threads of their own: Debian's 6.1 waits for an
+  // RCU grace period in PPPIOCGCHAN, and the waits of concurrent openers share grace
+  // periods, where on the protocol thread every session
+  // waited for its own while nothing else ran. The threads touch nothing but the
+  // parameters and the channel of their open; the result is posted back to the protocol
+  // thread, which alone keeps the sessions' state. 0 (the default): opened on the protocol
+  // thread within session_ip_up (tests). Set before the first session.
+  void set_open_threads(std::size_t n) { open_threads_ = n; }
+  // Moves started and not complete (their channel is opening).
+  std::size_t opening_count() const { return opening_.size(); }
   // Default 5 s; zero starts a dump on every ask that finds none under way (tests).
   void set_stats_max_age(std::chrono::steady_clock::duration age) { stats_max_age_ = age; }
   // A dump still unfinished this long after it started is given up (a lost reply) when
@@ -294,8 +313,9 @@ class KernelPort final : public vpdn::IpPort {
   // at once (one delete keeps the protocol thread in the kernel for the batch's length).
   static constexpr std::size_t kMaxDeleteBatch = 512;
 
-  // Daemon stop: every session's channel and every kernel tunnel and its socket, in
-  // reverse order of creation, then every pppN in one batch. Idempotent.
+  // Daemon stop: the opens under way are waited for and their channels closed (those not
+  // started yet never are); every session's channel and every kernel tunnel and its socket,
+  // in reverse order of creation, then every pppN in one batch. Idempotent.
   void stop();
 
   bool in_kernel(vpdn::SessionRef call) const;
@@ -314,10 +334,27 @@ class KernelPort final : public vpdn::IpPort {
   struct Tunnel;
   struct Session;
   class Closer;
+  class Opener;
+  struct Opened;
   // Counts and logs a fallback; false, for `return fail(...)` in move_in.
   bool fail(vpdn::SessionRef call, KernelStep step, const std::string& error);
-  // Everything session_ip_up does in the kernel; false when the call stays in user space.
+  // What session_ip_up does in the kernel up to the channel's open: false when the call
+  // stays in user space; true when the open is started (opening_ holds the call, its
+  // tunnel counts it as a session) and then, without opener threads, complete.
   bool move_in(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address);
+  // An open's result, on the protocol thread: the move goes on (attach) unless the call
+  // ended meanwhile or the port stopped (the channel is closed); the held host route goes to
+  // pppN or, when the call stays in user space, to the TUN.
+  void open_done(vpdn::SessionRef call, Result<std::unique_ptr<KernelChannel>, netlink::Error> r);
+  // The opens finished on the opener threads, handed over (posted to the io_context).
+  void take_opened();
+  // The rest of the move with the channel open; false (channel closed) when the call stays
+  // in user space.
+  bool attach(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address, const KernelSessionInfo& info,
+              std::unique_ptr<KernelChannel> channel);
+  // A channel no session takes (never configured: its unit goes with it), on a closer thread
+  // when there are any.
+  void discard(std::unique_ptr<KernelChannel> channel);
   // Reads the acks of pppN configurations on `fd` (one reader; a new fd replaces it).
   bool watch_acks(int fd, std::string& error);
   void link_acks(ByteView datagram);
@@ -362,6 +399,15 @@ class KernelPort final : public vpdn::IpPort {
   bool delete_posted_ = false;
   std::size_t close_threads_ = 0;
   std::unique_ptr<Closer> closer_;  // started on first use; joined (after its queue) by stop()
+  std::size_t open_threads_ = 0;
+  std::unique_ptr<Opener> opener_;  // started on first use; joined by stop()
+  struct Opening {
+    std::uint16_t vt = 0;
+    Ipv4 address;
+    KernelSessionInfo info;  // as at the start; data_sent is read again at the end
+    bool cancelled = false;  // the call's IP went down meanwhile
+  };
+  std::map<vpdn::SessionRef, Opening> opening_;             // channel opens under way
   std::shared_ptr<char> alive_ = std::make_shared<char>();  // posted work's guard
   // Addresses LnsCalls asked a host route for, held back until session_ip_up says whether
   // the session goes into the kernel (pppN's own route then) or stays (the TUN's).

@@ -6,7 +6,7 @@
 #   setup rate, p50/p99 (vpdn-dial's own figures), sessions in a pppN on the LNS,
 #   kernel slab growth per session (/proc/meminfo Slab, all sessions up vs before),
 #   teardown: the users hang up (SIGTERM to vpdn-dial) until the LNS holds no pppN and no
-#   kernel tunnel (bounded),
+#   kernel tunnel or session and its descriptors are back (bounded),
 # and iperf3 UDP throughput user->LNS (up) and LNS->user (down) with 64 and 1,400 octet IP
 # packets (UDP payload 36 and 1,372: 1,400 fits the pppN MTU of both LNSes, so neither
 # fragments; Mbit/s are iperf3's, of UDP payload), through one session (-b 0) and through BENCH_SESSIONS sessions at once (fixed
@@ -89,7 +89,7 @@ for n in $counts; do [ "$n" -gt "$max_users" ] && max_users=$n; done
   cat <<CFG
 sysname LNS
 l2tp enable
-ip pool 1 192.168.16.1 192.168.31.250
+ip pool 1 192.168.16.1 192.168.63.250
 interface virtual-template 1
  ip address 192.168.0.1 255.255.0.0
  ppp authentication-mode chap
@@ -137,6 +137,7 @@ hello-interval=60
 [ip-pool]
 gw-ip-address=192.168.0.1
 192.168.16.0/20
+192.168.32.0/19
 
 [chap-secrets]
 chap-secrets=$work/chap-secrets
@@ -169,7 +170,9 @@ start_lns() {  # start_lns KIND
 # the lock their deletion needs.
 ppp_links() { in_ns "$ns_lns" ls /sys/class/net 2>/dev/null | grep -c '^ppp'; }
 kernel_tunnels() { in_ns "$ns_lns" ip l2tp show tunnel 2>/dev/null | grep -c '^Tunnel'; }
-nothing_left() { [ "$(ppp_links)" -eq 0 ] && [ "$(kernel_tunnels)" -eq 0 ]; }
+kernel_sessions() { in_ns "$ns_lns" ip l2tp show session 2>/dev/null | grep -c '^Session'; }
+nothing_left() { [ "$(ppp_links)" -eq 0 ] && [ "$(kernel_tunnels)" -eq 0 ] && [ "$(kernel_sessions)" -eq 0 ]; }
+lns_fds() { ls "/proc/$lns_pid/fd" 2>/dev/null | wc -l; }
 slab_kb() { awk '/^Slab:/ {print $2}' /proc/meminfo; }
 ms_now() { date +%s%3N; }
 
@@ -186,12 +189,16 @@ stop_lns() {
   teardown_left=$left
 }
 
-# Where the LNS's threads sleep (BENCH_SAMPLE=1): their kernel stacks every 20 ms.
+# Where the LNS's threads sleep (BENCH_SAMPLE=1): their kernel stacks every 20 ms, each
+# line led by the thread's name (main: the process's first thread).
 sample_stacks() {
+  local name
   while alive "$lns_pid"; do
     for t in /proc/$lns_pid/task/*; do
-      [ "$(awk '{print $3}' "$t/stat" 2>/dev/null)" = R ] && { echo running; continue; }
-      head -n 6 "$t/stack" 2>/dev/null | awk '{print $2}' | paste -sd' '
+      name=$(cat "$t/comm" 2>/dev/null)
+      [ "${t##*/}" = "$lns_pid" ] && name=main
+      [ "$(awk '{print $3}' "$t/stat" 2>/dev/null)" = R ] && { echo "$name: running"; continue; }
+      echo "$name: $(head -n 6 "$t/stack" 2>/dev/null | awk '{print $2}' | paste -sd' ')"
     done
     sleep 0.02
   done
@@ -205,6 +212,8 @@ setup_run() {  # setup_run KIND COUNT
   start_lns "$kind"
   sync
   echo 2 >/proc/sys/vm/drop_caches
+  sleep 1
+  local fds0=$(lns_fds)
   slab0=$(slab_kb)
   ip netns exec "$ns_user" "$dial" --l2tp 10.250.0.1 --hostname LAC --user 'u{n}' --password pw --chap \
     --count "$n" --rate "$rate" --concurrency "$conc" --timeout 120 --hold -1 \
@@ -239,8 +248,15 @@ setup_run() {  # setup_run KIND COUNT
   [ "${BENCH_SAMPLE:-0}" = 1 ] && { sample_stacks >"$work/stacks-down-$kind-$n.txt" 2>/dev/null & sampler=$!; }
   local t0=$(ms_now) end=$((SECONDS + ${BENCH_TEARDOWN_LIMIT:-120}))
   kill -TERM "$dial_pid" 2>/dev/null
-  while [ $SECONDS -lt $end ]; do nothing_left && ! alive "$dial_pid" && break; sleep 0.3; done
-  local hangup_ms=$(($(ms_now) - t0)) hangup_left="$(ppp_links) pppN, $(kernel_tunnels) tunnel(s)"
+  # Nothing left: no pppN, no kernel tunnel or session, and the LNS's descriptors back to
+  # their count before the users came, give or take the few sockets an LNS opens on first
+  # use and keeps (vpdnd: genetlink and rtnetlink; a leak would be one or more per session).
+  while [ $SECONDS -lt $end ]; do
+    nothing_left && [ "$(lns_fds)" -le $((fds0 + 8)) ] && ! alive "$dial_pid" && break
+    sleep 0.3
+  done
+  local hangup_ms=$(($(ms_now) - t0))
+  local hangup_left="$(ppp_links) pppN, $(kernel_tunnels) tunnel(s), $(kernel_sessions) session(s), fds $(lns_fds)/$fds0"
   if [ -n "$sampler" ]; then
     kill "$sampler" 2>/dev/null
     echo "-- $kind: where the LNS's threads were while users hung up (samples)"

@@ -147,22 +147,22 @@ Result<std::unique_ptr<PppoL2tpChannel>, Error> PppoL2tpChannel::open(const Pppo
   self->unit_ = unit;
   if (::ioctl(self->channel_fd_, PPPIOCCONNECT, &self->unit_) < 0)
     return fail(PppoL2tpStep::connect_unit);
-  self->connected_ = true;
   return self;
 }
 
 void PppoL2tpChannel::release_channel() {
-  if (connected_ && channel_fd_ >= 0) (void)::ioctl(channel_fd_, PPPIOCDISCONN);
-  connected_ = false;
+  // No PPPIOCDISCONN: the socket's close unregisters the channel, which disconnects it from
+  // the unit all the same. The ioctl would wait for an RCU grace period holding ppp_generic's
+  // one mutex (every ioctl on /dev/ppp takes it), so closers that overlap their waits
+  // otherwise would queue behind it one grace period each.
   close_fd(channel_fd_);
   close_fd(socket_fd_);
 }
 
 void PppoL2tpChannel::close_all() {
-  // Reverse of open(): unbind the channel from the unit, drop the unit (pppN goes), then
-  // the channel and the socket (the kernel session goes with the last reference).
-  if (connected_ && channel_fd_ >= 0) (void)::ioctl(channel_fd_, PPPIOCDISCONN);
-  connected_ = false;
+  // Reverse of open(): drop the unit (pppN goes; the unit itself lives on until its channel
+  // lets go), then the channel and the socket (the kernel session goes with the last
+  // reference, and the channel with it).
   close_fd(unit_fd_);
   release_channel();
 }

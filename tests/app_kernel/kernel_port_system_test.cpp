@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -189,6 +191,84 @@ TEST(KernelPortSystem, SessionMovesIntoPppNAndBack) {
   EXPECT_TRUE(gone_within_seconds(401, 10)) << "kernel tunnel 401 left behind";
   lac_channel->reset();
   EXPECT_TRUE((*k)->delete_tunnel(402));
+}
+
+int count_lines(const std::string& command) {
+  FILE* p = ::popen(command.c_str(), "r");
+  if (!p) return -1;
+  int n = 0;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p)) ++n;
+  ::pclose(p);
+  return n;
+}
+int ppp_links() {
+  return count_lines("ip -o link show type ppp 2>/dev/null");
+}
+int open_fds() {
+  return count_lines("ls /proc/" + std::to_string(::getpid()) + "/fd");
+}
+
+// With opener and closer threads (as vpdnd runs it): a call goes in once the protocol
+// thread takes its open's result; a call that ended before its open was handed back has
+// its channel closed, and nothing stays: no pppN, no kernel tunnel, no descriptor.
+TEST(KernelPortSystem, OpenerThreadsMoveACallAndLeaveNothingOfOneThatEndedFirst) {
+  std::string reason;
+  if (!netlink::kernel_l2tp_available(&reason) || !netlink::pppol2tp_available(&reason))
+    GTEST_SKIP() << reason;
+  if (!test::have_root() || !test::have_ip_tool()) GTEST_SKIP() << "needs root and `ip`";
+  test::Netns ns("vdp-ko-" + std::to_string(::getpid()));
+  ASSERT_TRUE(ns.ok() && ns.enter());
+
+  constexpr std::uint16_t kLns = 23036, kLac = 23037;
+  Fd engine{loopback_udp(kLns, 0, /*reuse_after_bind=*/true)};
+  Fd lac{loopback_udp(kLac, kLns)};
+  ASSERT_TRUE(engine.fd >= 0 && lac.fd >= 0);
+  boost::asio::io_context io;
+  NullTun tun;
+  KernelPort::Hooks h;
+  h.session_info = [](vpdn::SessionRef c, std::uint16_t) {
+    KernelSessionInfo i;
+    i.peer_session_id = static_cast<std::uint16_t>(c.session + 1);
+    i.template_address = ip("10.78.0.1");
+    return std::optional<KernelSessionInfo>(i);
+  };
+  h.tunnel_info = [](std::uint16_t) {
+    return std::optional<KernelTunnelInfo>(
+        KernelTunnelInfo{{ip("127.0.0.1"), kLns}, {ip("127.0.0.1"), kLac}, 402});
+  };
+  // The io_context's reactor (epoll, eventfd, timerfd) lives as long as the context:
+  // created first, so that the count below is the port's alone.
+  boost::asio::steady_timer reactor(io);
+  const int fds_before = open_fds();
+  auto port = std::make_unique<KernelPort>(io, tun, make_netlink_kernel_ops(), h);
+  port->set_open_threads(4);
+  port->set_close_threads(4);
+
+  port->session_ip_up({401, 41}, 1, ip("10.78.0.2"));
+  port->session_ip_up({401, 43}, 1, ip("10.78.0.3"));
+  port->session_ip_down({401, 43}, 1, ip("10.78.0.3"));  // before its open is handed back
+  EXPECT_FALSE(port->in_kernel({401, 41}));  // not until the protocol thread has the result
+  const auto until = [&](auto done) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!done() && std::chrono::steady_clock::now() < end) {
+      io.restart();
+      io.run_for(std::chrono::milliseconds(10));
+    }
+    return done();
+  };
+  ASSERT_TRUE(until([&] { return port->opening_count() == 0; }));
+  EXPECT_TRUE(port->in_kernel({401, 41})) << port->summary();
+  EXPECT_FALSE(port->in_kernel({401, 43}));
+  EXPECT_TRUE(port->fallbacks().empty()) << port->summary();
+  EXPECT_TRUE(until([&] { return ppp_links() == 1; })) << ppp_links() << " pppN";
+
+  port->session_ip_down({401, 41}, 1, ip("10.78.0.2"));
+  port->stop();  // the last batch delete; the closers joined
+  EXPECT_EQ(ppp_links(), 0);
+  EXPECT_TRUE(gone_within_seconds(401, 10)) << "kernel tunnel 401 left behind";
+  port.reset();  // its netlink sockets
+  EXPECT_EQ(open_fds(), fds_before);
 }
 
 }  // namespace

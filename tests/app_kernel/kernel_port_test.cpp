@@ -20,7 +20,10 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -134,8 +137,28 @@ class FakeOps final : public KernelOps {
     if (fail_teardown) return unexpected(netlink::Error{"l2tp request: Object not found", -12});
     return {};
   }
+  // With KernelPort's opener threads, open_channel runs on them: it then logs nothing
+  // (the protocol thread logs meanwhile), records under `open_m`, and waits while `held`
+  // (the kernel's wait for a grace period, as long as the test wants).
+  bool threaded = false;
+  std::mutex open_m;
+  std::condition_variable open_cv;
+  bool opens_held = false;
+  int opens_started = 0, opens_on_protocol_thread = 0;
+  void release_opens() {
+    {
+      std::lock_guard<std::mutex> l(open_m);
+      opens_held = false;
+    }
+    open_cv.notify_all();
+  }
+  bool wait_opens_started(int n) {
+    std::unique_lock<std::mutex> l(open_m);
+    return open_cv.wait_for(l, std::chrono::seconds(10), [&] { return opens_started >= n; });
+  }
   Result<std::unique_ptr<KernelChannel>, netlink::Error> open_channel(
       const netlink::PppoL2tpParams& p) override {
+    if (threaded) return open_off_thread(p);
     log_.push_back("open_channel " + std::to_string(p.tunnel_id) + "/" +
                    std::to_string(p.session_id) + " peer " + std::to_string(p.peer_tunnel_id) +
                    "/" + std::to_string(p.peer_session_id) +
@@ -149,6 +172,25 @@ class FakeOps final : public KernelOps {
     far_fds.push_back(u.far);
     auto ch = std::make_unique<FakeChannel>(log_, next_unit++, c.near, u.near, &tally);
     ch->numbered = kernel_numbered;
+    channel_far[ch->ifname()] = c.far;
+    unit_far[ch->ifname()] = u.far;
+    return std::unique_ptr<KernelChannel>(std::move(ch));
+  }
+  Result<std::unique_ptr<KernelChannel>, netlink::Error> open_off_thread(
+      const netlink::PppoL2tpParams& p) {
+    std::unique_lock<std::mutex> l(open_m);
+    ++opens_started;
+    if (std::this_thread::get_id() == tally.protocol_thread) ++opens_on_protocol_thread;
+    open_cv.notify_all();
+    open_cv.wait(l, [&] { return !opens_held; });
+    channel_params.push_back(p);
+    if (fail_at == KernelStep::open_channel)
+      return unexpected(
+          netlink::Error{"PPPIOCGCHAN: Transport endpoint is not connected", ENOTCONN});
+    FdPair c = dgram_pair(), u = dgram_pair();
+    far_fds.push_back(c.far);
+    far_fds.push_back(u.far);
+    auto ch = std::make_unique<FakeChannel>(log_, next_unit++, c.near, u.near, &tally);
     channel_far[ch->ifname()] = c.far;
     unit_far[ch->ifname()] = u.far;
     return std::unique_ptr<KernelChannel>(std::move(ch));
@@ -781,8 +823,9 @@ TEST_F(KernelPortTest, ABatchGoesAtItsBoundWithoutWaitingForTheLoop) {
   EXPECT_EQ(port->counters().link_deletes, 2u);
 }
 
-// The kernel waits for an RCU grace period in PPPIOCDISCONN and in the PPPoL2TP socket's
-// close: on closer threads those waits overlap, and the protocol thread does not wait.
+// The kernel waits for RCU grace periods in the PPPoL2TP socket's close (session delete,
+// channel unregistration): on closer threads those waits overlap, and the protocol thread does not
+// wait.
 TEST_F(KernelPortTest, ReleasedChannelsAreClosedOnCloserThreadsAfterTheirBatchDelete) {
   port->set_close_threads(4);
   ops->tally.active = true;
@@ -795,6 +838,172 @@ TEST_F(KernelPortTest, ReleasedChannelsAreClosedOnCloserThreadsAfterTheirBatchDe
   EXPECT_EQ(ops->tally.released.load(), n);
   EXPECT_EQ(ops->tally.destroyed.load(), n);
   EXPECT_EQ(ops->tally.off_thread.load(), n);
+}
+
+// Opener threads: the channel opens (the kernel's waits for grace periods) off the
+// protocol thread; the call stays in user space, its route held back, until the open is
+// posted back, and then goes in on the protocol thread.
+struct KernelPortOpenerTest : KernelPortTest {
+  void SetUp() override {
+    KernelPortTest::SetUp();
+    port->set_open_threads(3);
+    ops->threaded = true;
+    ops->tally.active = true;
+  }
+  bool run_until(const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      io.restart();
+      io.run_for(std::chrono::milliseconds(2));
+    }
+    return done();
+  }
+  bool opens_done() {
+    return run_until([&] { return port->opening_count() == 0; });
+  }
+};
+
+TEST_F(KernelPortOpenerTest, TheChannelOpensOffTheProtocolThreadAndTheMoveCompletesOnIt) {
+  ops->opens_held = true;
+  up({10, 1}, "10.9.0.2");
+  up({10, 2}, "10.9.0.3");
+  ASSERT_TRUE(ops->wait_opens_started(2));
+  // Both wait in the kernel at once; nothing of theirs is on the protocol thread yet.
+  EXPECT_EQ(port->opening_count(), 2u);
+  EXPECT_FALSE(port->in_kernel({10, 1}));
+  EXPECT_FALSE(port->send_ppp({10, 1}, Bytes{0xc0, 0x21, 9}));  // the engine sends meanwhile
+  EXPECT_THAT(take(), ElementsAre("socket 192.0.2.1:1701->192.0.2.2:1700",
+                                  "create_tunnel 10 peer 1010 fd ok"));
+  ops->release_opens();
+  ASSERT_TRUE(opens_done());
+  EXPECT_EQ(ops->opens_on_protocol_thread, 0);
+  EXPECT_TRUE(port->in_kernel({10, 1}));
+  EXPECT_TRUE(port->in_kernel({10, 2}));
+  // pppN takes the held routes: the TUN never gets one.
+  Log l = take();
+  ASSERT_EQ(l.size(), 2u);  // the units' numbers depend on which open ended first
+  for (const auto& line : l) EXPECT_THAT(line, HasSubstr("configure ppp"));
+  EXPECT_NE(l[0].find("peer 10.9.0.2"), l[1].find("peer 10.9.0.2"));
+  EXPECT_EQ(port->counters().sessions_moved, 2u);
+  EXPECT_TRUE(port->fallbacks().empty());
+  // Frames from the kernel reach the calls layer once the move is done.
+  const Bytes lcp = {0xc0, 0x21, 0x09, 0x01, 0x00, 0x08, 1, 2, 3, 4};
+  ASSERT_EQ(::send(ops->channel_far.at(port->ifname({10, 1})), lcp.data(), lcp.size(), 0),
+            static_cast<ssize_t>(lcp.size()));
+  ASSERT_TRUE(run_until([&] { return frames.size() == 1; }));
+  EXPECT_EQ(frames[0].first, (SessionRef{10, 1}));
+}
+
+// The call ends while its channel opens: the move is cancelled, the channel closed when it
+// arrives (off the protocol thread), and the tunnel, held by the open, goes after it.
+TEST_F(KernelPortOpenerTest, ACallEndingWhileItsChannelOpensLeavesNothingBehind) {
+  port->set_close_threads(2);
+  ops->opens_held = true;
+  up({10, 1}, "10.9.0.2");
+  ASSERT_TRUE(ops->wait_opens_started(1));
+  take();
+  down({10, 1}, "10.9.0.2");
+  // The route was never added: nothing to remove; the tunnel waits for the open.
+  EXPECT_TRUE(take().empty());
+  EXPECT_EQ(port->tunnel_count(), 1u);
+  const int tunnel_far = ops->tunnel_far.at(ops->tunnel_fds.at(0));
+  ops->release_opens();
+  ASSERT_TRUE(opens_done());
+  EXPECT_FALSE(port->in_kernel({10, 1}));
+  EXPECT_EQ(port->session_count(), 0u);
+  EXPECT_EQ(port->tunnel_count(), 0u);
+  EXPECT_THAT(take(), ElementsAre("delete_tunnel 10"));  // no pppN configured, no TUN route
+  EXPECT_EQ(port->counters().sessions_moved, 0u);
+  EXPECT_TRUE(port->fallbacks().empty());
+  const std::uint8_t b = 1;
+  errno = 0;
+  EXPECT_EQ(::send(tunnel_far, &b, 1, MSG_DONTWAIT), -1);  // the tunnel's socket is closed
+  EXPECT_EQ(errno, ECONNREFUSED);
+  port->stop();                               // joins the closers
+  EXPECT_EQ(ops->tally.destroyed.load(), 1);  // the channel (and its unit) closed
+  EXPECT_EQ(ops->tally.off_thread.load(), 1);
+}
+
+// LnsCalls on an address renegotiated while the channel opens: down(old), route(new),
+// up(new). The open goes on for the new address.
+TEST_F(KernelPortOpenerTest, AnAddressRenegotiatedWhileTheChannelOpensGoesInWithTheNewOne) {
+  ops->opens_held = true;
+  up({10, 1}, "10.9.0.2");
+  ASSERT_TRUE(ops->wait_opens_started(1));
+  take();
+  port->session_ip_down({10, 1}, 1, ip("10.9.0.2"));
+  port->remove_host_route(1, ip("10.9.0.2"));
+  port->add_host_route(1, ip("10.9.0.7"));
+  port->session_ip_up({10, 1}, 1, ip("10.9.0.7"));
+  ops->release_opens();
+  ASSERT_TRUE(opens_done());
+  EXPECT_THAT(take(), ElementsAre("configure ppp0 10.9.0.1 peer 10.9.0.7 mtu 1400"));
+  EXPECT_TRUE(port->in_kernel({10, 1}));
+  EXPECT_EQ(ops->opens_started, 1);
+}
+
+TEST_F(KernelPortOpenerTest, AFailedOpenLeavesTheCallInUserSpaceWithTheTunRoute) {
+  ops->fail_at = KernelStep::open_channel;
+  up({10, 1}, "10.9.0.2");
+  ASSERT_TRUE(opens_done());
+  EXPECT_THAT(take(), ElementsAre("socket 192.0.2.1:1701->192.0.2.2:1700",
+                                  "create_tunnel 10 peer 1010 fd ok", "delete_tunnel 10",
+                                  "tun add_route vt1 10.9.0.2"));
+  EXPECT_FALSE(port->in_kernel({10, 1}));
+  EXPECT_EQ(port->fallbacks().at(KernelStep::open_channel), 1u);
+  EXPECT_EQ(port->tunnel_count(), 0u);
+}
+
+// With data sequencing the engine goes on numbering while the channel opens: the kernel
+// catches up on every message it sent, counted when the move completes.
+TEST_F(KernelPortOpenerTest, CatchUpCountsTheDataTheEngineSentWhileTheChannelOpened) {
+  sequencing = true;
+  data_sent = 3;
+  ops->opens_held = true;
+  up({10, 1}, "10.9.0.2");
+  ASSERT_TRUE(ops->wait_opens_started(1));
+  data_sent = 5;
+  ops->release_opens();
+  ASSERT_TRUE(opens_done());
+  ASSERT_TRUE(port->in_kernel({10, 1}));
+  EXPECT_EQ(port->counters().catch_up_frames, 5u);
+}
+
+// The call the engine no longer knows by the time its channel is there stays out.
+TEST_F(KernelPortOpenerTest, ACallTheEngineForgotWhileTheChannelOpenedStaysOut) {
+  ops->opens_held = true;
+  up({10, 1}, "10.9.0.2");
+  ASSERT_TRUE(ops->wait_opens_started(1));
+  known.erase({10, 1});
+  ops->release_opens();
+  ASSERT_TRUE(opens_done());
+  EXPECT_FALSE(port->in_kernel({10, 1}));
+  EXPECT_EQ(port->fallbacks().at(KernelStep::session_info), 1u);
+  EXPECT_EQ(port->tunnel_count(), 0u);
+  port->stop();
+  EXPECT_EQ(ops->tally.destroyed.load(), 1);
+}
+
+// Stop with opens under way and queued: it waits for those under way and closes their
+// channels; the queued ones never open. Nothing stays: channels, tunnels.
+TEST_F(KernelPortOpenerTest, StopWaitsForTheOpensUnderWayAndClosesTheirChannels) {
+  ops->opens_held = true;
+  for (int i = 1; i <= 8; ++i)
+    up({10, static_cast<std::uint16_t>(i)}, ("10.9.0." + std::to_string(i + 1)).c_str());
+  ASSERT_TRUE(ops->wait_opens_started(3));  // one per thread; five queued
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ops->release_opens();
+  });
+  port->stop();
+  releaser.join();
+  EXPECT_EQ(port->opening_count(), 0u);
+  EXPECT_EQ(port->session_count(), 0u);
+  EXPECT_EQ(port->tunnel_count(), 0u);
+  std::lock_guard<std::mutex> l(ops->open_m);
+  EXPECT_GE(ops->opens_started, 3);
+  EXPECT_EQ(ops->tally.destroyed.load(), static_cast<int>(ops->channel_params.size()));
+  EXPECT_EQ(port->counters().tunnels_deleted, 1u);
 }
 
 TEST_F(KernelPortTest, StopTearsEverythingDownInReverseOrder) {
