@@ -36,7 +36,6 @@
 #include "common/log.hpp"
 #include "common/packed_strings.hpp"
 #include "vpdn/engine.hpp"
-#include "vpdn/engine/session_table.hpp"
 #include "vpdn/engine/transport.hpp"
 #include "vpdn/engine/udp.hpp"
 
@@ -182,7 +181,7 @@ struct Tunnel : TransportSink {
   TimerSlot setup_timer;
   TimerSlot idle_timer;      // established with no session: cleared when it fires
   std::uint32_t idle_s = 0;  // the `tunnel timer idle` it was last checked against
-  detail::SessionTable<Session> sessions;
+  std::unordered_map<std::uint16_t, std::unique_ptr<Session>> sessions;
   // The peer's session ids of our LNS sessions, for the duplicate-ICRQ check: made (8 KiB)
   // once the tunnel carries kPeerSidIndexFrom sessions; a smaller tunnel is scanned. A scan
   // per ICRQ made setting up N calls on one tunnel cost N^2 / 2 session visits.
