@@ -68,6 +68,7 @@
 namespace boost::asio {
 class io_context;
 }
+struct mmsghdr;  // <sys/socket.h>
 
 namespace vpdnd::netlink {
 
@@ -419,6 +420,13 @@ class UdpBatchSocket : NoCopy {
   // counted as write errors (UDP gives no back-pressure worth waiting on here).
   std::size_t flush();
   std::size_t queued() const { return tx_count_; }
+  // The sendmmsg(2) flush() calls (same contract: messages sent, or -1 with errno set);
+  // tests inject the kernel's answers with this.
+  using SendBatch = int (*)(void* context, int fd, ::mmsghdr* msgs, unsigned count);
+  void set_send_for_testing(SendBatch send, void* context) {
+    send_ = send;
+    send_context_ = context;
+  }
 
   const DataPlaneCounters& counters() const { return counters_; }
 
@@ -431,6 +439,8 @@ class UdpBatchSocket : NoCopy {
   std::vector<Endpoint> tx_to_;
   std::size_t tx_count_ = 0;
   DataPlaneCounters counters_;
+  SendBatch send_ = nullptr;  // nullptr: sendmmsg
+  void* send_context_ = nullptr;
   struct Scratch;  // mmsghdr/iovec/sockaddr arrays, allocated once
   std::unique_ptr<Scratch> scratch_;
 };

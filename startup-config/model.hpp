@@ -72,6 +72,9 @@ struct L2tpGlobal {
   std::optional<std::uint32_t> session_limit;
   std::optional<std::uint32_t> tunnel_limit;
   std::uint16_t listen_port = 1701;
+  // Receive buffer of the L2TP UDP socket in KiB (`l2tp receive-buffer`): what queues
+  // while the protocol thread does not read (each datagram takes ~1 KiB of it).
+  std::uint32_t receive_buffer_kib = 16384;
   bool operator==(const L2tpGlobal&) const = default;
 };
 

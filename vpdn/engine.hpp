@@ -212,11 +212,8 @@ struct EngineOptions {
   std::uint16_t firmware_revision = 0x0100;
   Ipv4 bind_address;                           // 0.0.0.0 = all
   std::optional<std::uint16_t> port_override;  // instead of `l2tp listen-port` (tests)
-  // Receive buffer of the UDP socket (SO_RCVBUFFORCE as root, else capped by
-  // net.core.rmem_max): what queues while the protocol thread is busy or not scheduled,
-  // e.g. the LCP echo replies of 100,000 sessions (each datagram takes ~1 KiB of it).
-  // Overflows are counted in `display l2tp statistics`.
-  int udp_receive_buffer = 16 << 20;
+  // Receive buffer of the UDP socket in bytes, instead of `l2tp receive-buffer` (tests).
+  std::optional<int> udp_receive_buffer;
   // Hello interval override (tests): instead of the group's `tunnel timer hello`.
   std::optional<Duration> hello_override;
   // LAC: an LNS address that failed to set up a tunnel (no answer, StopCCN refusal, lost

@@ -213,6 +213,17 @@ void register_system(Grammar& g) {
   ul2tp.kw("listen-port", "Restore the default UDP port (1701)").run([global](Call& call) {
     global(call, [](auto& l) { l.listen_port = 1701; });
   });
+  l2tp.kw("receive-buffer", "Receive buffer of the L2TP UDP socket")
+      .integer("size", 64, 1048576, "Size in KB (default 16384)")
+      .run([global](Call& call) {
+        auto kib = static_cast<std::uint32_t>(call.number("size"));
+        global(call, [&](auto& l) { l.receive_buffer_kib = kib; });
+      });
+  ul2tp.kw("receive-buffer", "Restore the default receive buffer (16384 KB)")
+      .run([global](Call& call) {
+        global(call,
+               [](auto& l) { l.receive_buffer_kib = config::L2tpGlobal{}.receive_buffer_kib; });
+      });
 
   // ---- l2tp-group N [mode lac|lns] ----
   auto enter_group = [](Call& call) {

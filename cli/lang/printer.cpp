@@ -90,6 +90,8 @@ Block l2tp_global_block(const RunningConfig& c) {
   if (l.tunnel_limit) b.push_back(" l2tp tunnel-limit " + std::to_string(*l.tunnel_limit));
   if (l.listen_port != def.listen_port)
     b.push_back(" l2tp listen-port " + std::to_string(l.listen_port));
+  if (l.receive_buffer_kib != def.receive_buffer_kib)
+    b.push_back(" l2tp receive-buffer " + std::to_string(l.receive_buffer_kib));
   return b;
 }
 

@@ -66,7 +66,7 @@ struct UdpBatchSocket::Scratch {
   std::vector<std::size_t> tx_first;     // message m: its first position in tx_order
   std::vector<std::size_t> tx_segments;  // message m: datagrams in it
   std::vector<GsoControl> tx_control;
-  bool gso = true;  // off for good once the kernel refuses a GSO send (no support, IPsec)
+  bool gso = true;  // off for good once the kernel refuses UDP_SEGMENT (no support, IPsec)
   // Builds the send messages for tx_order[from..count): runs of one size to one
   // destination as GSO sends while `gso`, single datagrams otherwise. Returns the number
   // of messages.
@@ -241,19 +241,24 @@ std::size_t UdpBatchSocket::flush() {
   std::size_t sent_total = 0;
   std::size_t start = 0;
   while (start < msgs) {
-    int sent = ::sendmmsg(fd_, s.tx_msgs.data() + start, static_cast<unsigned>(msgs - start),
-                          MSG_DONTWAIT);
+    int sent = send_ ? send_(send_context_, fd_, s.tx_msgs.data() + start,
+                             static_cast<unsigned>(msgs - start))
+                     : ::sendmmsg(fd_, s.tx_msgs.data() + start,
+                                  static_cast<unsigned>(msgs - start), MSG_DONTWAIT);
     if (sent < 0) {
-      if (errno == EINTR) continue;
-      if (s.tx_segments[start] > 1) {
-        // The kernel refused the GSO send (no UDP GSO, an IPsec policy on the route, a
-        // path MTU under the segment): send the rest one datagram at a time from here on.
+      const int e = errno;
+      if (e == EINTR) continue;
+      // Linux refuses UDP_SEGMENT itself with EIO (no checksum offload on the route, an
+      // IPsec transform) or EINVAL (a segment over the path MTU, too many segments): send
+      // the rest one datagram at a time from here on. Other errors (EAGAIN/ENOBUFS: a full
+      // queue; EPERM: a policy dropping that destination) say nothing about GSO: that
+      // message's datagrams are dropped as a single one's would be.
+      if (s.tx_segments[start] > 1 && (e == EIO || e == EINVAL)) {
         s.gso = false;
         msgs = s.build_messages(tx_, tx_to_, count, s.tx_first[start], start);
         continue;
       }
-      // The one failing datagram is dropped; the rest still go.
-      ++counters_.write_errors;
+      counters_.write_errors += s.tx_segments[start];
       ++start;
       continue;
     }

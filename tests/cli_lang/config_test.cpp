@@ -124,6 +124,7 @@ l2tp match-order domain-only
 l2tp session-limit 1000
 l2tp tunnel-limit 50
 l2tp listen-port 1702
+l2tp receive-buffer 65536
 radius scheme r2
  primary authentication 10.1.1.1
  primary accounting 10.1.1.1 1646

@@ -10,6 +10,7 @@
 #include <linux/netlink.h>
 // clang-format on
 
+#include <cerrno>
 #include <cstring>
 
 #include "netlink/netlink.hpp"
@@ -263,6 +264,72 @@ TEST(UdpBatchSocket, SendsARunOfOneSizeToOneDestinationAsOneGsoSend) {
   ASSERT_EQ(n, 5 * 16);
   EXPECT_EQ(segment, 16);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(buf[i * 16], i);
+}
+
+// The kernel's answers to flush()'s sendmmsg, scripted: the first `fail` calls fail with
+// `error`, later ones send everything; each call's messages are recorded as the number of
+// datagrams in each (more than 1: a GSO send).
+struct ScriptedSend {
+  int fail = 0;
+  int error = 0;
+  std::vector<std::vector<std::size_t>> calls;
+  static int send(void* context, int, ::mmsghdr* msgs, unsigned count) {
+    auto& self = *static_cast<ScriptedSend*>(context);
+    std::vector<std::size_t> call;
+    for (unsigned i = 0; i < count; ++i) call.push_back(msgs[i].msg_hdr.msg_iovlen);
+    self.calls.push_back(call);
+    if (self.fail > 0) {
+      --self.fail;
+      errno = self.error;
+      return -1;
+    }
+    for (unsigned i = 0; i < count; ++i) msgs[i].msg_len = 16 * msgs[i].msg_hdr.msg_iovlen;
+    return static_cast<int>(count);
+  }
+};
+
+// A GSO send refused for a reason that is not GSO (a full queue, a policy dropping that
+// destination) drops that send's datagrams only; the next flush still uses GSO.
+TEST(UdpBatchSocket, GsoStaysOnAfterAnErrorThatIsNotAboutGso) {
+  const Endpoint to{*Ipv4::parse("127.0.0.1"), 9};
+  for (int error : {EPERM, EAGAIN, ENOBUFS}) {
+    auto a = UdpBatchSocket::bind({*Ipv4::parse("127.0.0.1"), 0}, 32, 1500);
+    ASSERT_TRUE(a);
+    ScriptedSend fake{1, error, {}};
+    (*a)->set_send_for_testing(&ScriptedSend::send, &fake);
+    for (std::uint8_t i = 0; i < 5; ++i) (*a)->queue(to, Bytes(16, i));
+    EXPECT_EQ((*a)->flush(), 0u);
+    EXPECT_EQ((*a)->counters().write_errors, 5u);
+    ASSERT_EQ(fake.calls.size(), 1u) << error;
+    EXPECT_EQ(fake.calls[0], (std::vector<std::size_t>{5}));
+    for (std::uint8_t i = 0; i < 5; ++i) (*a)->queue(to, Bytes(16, i));
+    EXPECT_EQ((*a)->flush(), 5u);
+    ASSERT_EQ(fake.calls.size(), 2u) << error;
+    EXPECT_EQ(fake.calls[1], (std::vector<std::size_t>{5})) << "GSO turned off by errno " << error;
+  }
+}
+
+// The kernel's refusal of UDP_SEGMENT itself (EIO: no checksum offload or an IPsec
+// transform on the route; EINVAL: a segment over the path MTU) turns GSO off for good and
+// the same datagrams leave one at a time.
+TEST(UdpBatchSocket, KernelRefusalOfGsoSendsSinglyFromThenOn) {
+  const Endpoint to{*Ipv4::parse("127.0.0.1"), 9};
+  for (int error : {EIO, EINVAL}) {
+    auto a = UdpBatchSocket::bind({*Ipv4::parse("127.0.0.1"), 0}, 32, 1500);
+    ASSERT_TRUE(a);
+    ScriptedSend fake{1, error, {}};
+    (*a)->set_send_for_testing(&ScriptedSend::send, &fake);
+    for (std::uint8_t i = 0; i < 3; ++i) (*a)->queue(to, Bytes(16, i));
+    EXPECT_EQ((*a)->flush(), 3u);
+    EXPECT_EQ((*a)->counters().write_errors, 0u);
+    ASSERT_EQ(fake.calls.size(), 2u);
+    EXPECT_EQ(fake.calls[0], (std::vector<std::size_t>{3}));
+    EXPECT_EQ(fake.calls[1], (std::vector<std::size_t>{1, 1, 1}));
+    for (std::uint8_t i = 0; i < 3; ++i) (*a)->queue(to, Bytes(16, i));
+    EXPECT_EQ((*a)->flush(), 3u);
+    ASSERT_EQ(fake.calls.size(), 3u);
+    EXPECT_EQ(fake.calls[2], (std::vector<std::size_t>{1, 1, 1}));
+  }
 }
 
 TEST(UdpBatchSocket, OversizeDatagramIsCountedNotSent) {

@@ -172,5 +172,46 @@ TEST_F(Udp, ShutdownReturnsOnceStopCcnIsAcked) {
   EXPECT_EQ(calls.down[0].result.result, stopccn_result::shutting_down);
 }
 
+// This process's UDP socket bound to `port`, found among its descriptors; its SO_RCVBUF
+// (the kernel doubles what was asked), or -1.
+int receive_buffer_of_port(std::uint16_t port) {
+  for (int fd = 3; fd < 1024; ++fd) {
+    int type = 0;
+    socklen_t len = sizeof type;
+    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_DGRAM) continue;
+    sockaddr_in sa{};
+    len = sizeof sa;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0 ||
+        sa.sin_family != AF_INET || ntohs(sa.sin_port) != port)
+      continue;
+    int bytes = -1;
+    len = sizeof bytes;
+    ::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, &len);
+    return bytes;
+  }
+  return -1;
+}
+
+// `l2tp receive-buffer` sizes the socket when it opens and, changed, the open socket at
+// once (no re-bind: the tunnels on it stay).
+TEST(UdpReceiveBuffer, ConfiguredSizeAppliesAtOpenAndOnChange) {
+  boost::asio::io_context io;
+  AsioTimerService timers{io};
+  config::RunningConfig cfg;
+  cfg.l2tp.enabled = true;
+  cfg.l2tp.listen_port = 21019;
+  cfg.l2tp.receive_buffer_kib = 64;
+  SeededRandom rand{13};
+  EngineOptions o;
+  o.bind_address = ip("127.0.0.1");
+  L2tpEngine lns(cfg, timers, rand, o);
+  ASSERT_TRUE(lns.open_udp(io).has_value());
+  EXPECT_EQ(receive_buffer_of_port(21019), 2 * 64 * 1024);
+  cfg.l2tp.receive_buffer_kib = 96;
+  lns.on_config_change({config::ConfigSection::l2tp_global, "", false});
+  EXPECT_EQ(receive_buffer_of_port(21019), 2 * 96 * 1024);
+  EXPECT_EQ(lns.local_endpoint().port, 21019);
+}
+
 }  // namespace
 }  // namespace vpdnd::vpdn::test

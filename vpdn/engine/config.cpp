@@ -55,9 +55,10 @@ void L2tpEngine::Impl::on_config_change(const config::ConfigChange& change) {
       stop_all(stopccn_result::shutting_down, "l2tp disabled");
     was_enabled_ = config_.l2tp.enabled;
     if (udp_ && !options_.port_override && udp_->local().port != config_.l2tp.listen_port) {
-      auto st =
-          udp_->open(options_.bind_address, config_.l2tp.listen_port, options_.udp_receive_buffer);
+      auto st = udp_->open(options_.bind_address, config_.l2tp.listen_port, udp_receive_buffer());
       if (!st) log_error(kL2tp, "event=listen_failed error=\"" + st.error() + "\"");
+    } else if (udp_ && udp_->receive_buffer() != udp_receive_buffer()) {
+      udp_->set_receive_buffer(udp_receive_buffer());
     }
   } else if (change.section == config::ConfigSection::l2tp_group && !change.removed) {
     // `tunnel timer hello` applies to the group's live tunnels at once.

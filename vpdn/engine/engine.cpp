@@ -61,7 +61,7 @@ Status<std::string> L2tpEngine::open_udp(boost::asio::io_context& io) {
       io, [im](const Endpoint& from, ByteView data) { im->on_datagram(from, data); });
   auto st = im->udp_->open(im->options_.bind_address,
                            im->options_.port_override.value_or(im->config_.l2tp.listen_port),
-                           im->options_.udp_receive_buffer);
+                           im->udp_receive_buffer());
   if (!st) return st;
   im->port_ = im->udp_.get();
   return {};

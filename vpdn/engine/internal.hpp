@@ -246,6 +246,11 @@ class L2tpEngine::Impl {
   std::uint32_t idle_seconds(const Tunnel& t) const;
   const config::L2tpGroup* lns_group_for(const std::string& peer_name) const;
   void on_config_change(const config::ConfigChange& change);
+  // The UDP socket's receive buffer in bytes: `l2tp receive-buffer` unless overridden.
+  int udp_receive_buffer() const {
+    return options_.udp_receive_buffer.value_or(static_cast<int>(config_.l2tp.receive_buffer_kib) *
+                                                1024);
+  }
 
   // ---- LNS tunnels in setup (setup_guard.cpp) ----
   // Per source address: bytes it sent us and bytes we sent it while unproven (the

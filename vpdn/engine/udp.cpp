@@ -53,12 +53,18 @@ Status<std::string> UdpPort::open(Ipv4 bind, std::uint16_t port, int receive_buf
   // default ~200 KiB buffer between two wake-ups (each datagram costs ~1 KiB of buffer).
   // FORCE works as root; otherwise the plain option is capped by the sysctl.
   (void)s->set_buffers(receive_buffer, 8 << 20);
+  receive_buffer_ = receive_buffer;
   boost::system::error_code ec;
   impl_->wait.assign(s->fd(), ec);
   if (ec) return unexpected("socket: " + ec.message());
   impl_->socket = std::move(s);
   arm();
   return {};
+}
+
+void UdpPort::set_receive_buffer(int bytes) {
+  receive_buffer_ = bytes;
+  if (impl_->socket) (void)impl_->socket->set_buffers(bytes, 0);
 }
 
 void UdpPort::close() {

@@ -28,8 +28,13 @@ class UdpPort final : public DatagramPort {
   using Receive = std::function<void(const Endpoint&, ByteView)>;
   UdpPort(boost::asio::io_context& io, Receive on_receive);
   ~UdpPort() override;
+  // receive_buffer: SO_RCVBUF in bytes (SO_RCVBUFFORCE as root, else capped by
+  // net.core.rmem_max).
   Status<std::string> open(Ipv4 bind, std::uint16_t port, int receive_buffer = 16 << 20);
   void close();
+  // Changes the open socket's receive buffer (and the one later opens use).
+  void set_receive_buffer(int bytes);
+  int receive_buffer() const { return receive_buffer_; }
   void send_to(const Endpoint& to, ByteView datagram) override;
   void send_parts(const Endpoint& to, ByteView head, ByteView body) override;
   Endpoint local() const override;
@@ -45,6 +50,7 @@ class UdpPort final : public DatagramPort {
   std::unique_ptr<Impl> impl_;
   Receive on_receive_;
   std::uint64_t send_errors_ = 0;
+  int receive_buffer_ = 0;
   std::uint64_t closed_drops_ = 0;  // of the sockets closed before the current one
 };
 
