@@ -51,6 +51,49 @@ TEST(RenderSwanctl, LacToLnsPolicyUsesItsProposalsAndNamesThePeer) {
   EXPECT_EQ(r.guard.peers, std::vector<Ipv4>{ip("192.0.2.7")});
 }
 
+// The LAC's policy naming its LNS, and the LNS's naming that LAC: only the LAC (the end
+// that opens the L2TP tunnel) initiates and renews; the LNS answers, and renews nothing.
+config::RunningConfig named_peer(config::GroupMode role) {
+  config::RunningConfig c = dial_in();
+  auto& s = c.ipsec;
+  s.policies.clear();
+  s.keychains["clients"].keys.push_back({ip("192.0.2.7"), ip("255.255.255.255"), {"peer-key"}});
+  auto& pol = s.policies[{"peer", 10}];
+  pol.name = "peer";
+  pol.sequence = 10;
+  pol.remote_address = ip("192.0.2.7");
+  pol.transform_sets = {"l2tp"};
+  pol.ike_profile = "clients";
+  pol.lifetime = 180;
+  c.interfaces["eth1"].ipsec_policy = "peer";
+  auto& g = c.l2tp_groups[1];
+  g.number = 1;
+  g.mode = role;
+  if (role == config::GroupMode::lac) g.lns_addresses = {ip("192.0.2.7")};
+  if (role == config::GroupMode::lns) g.allow_virtual_template = 1;
+  return c;
+}
+
+TEST(RenderSwanctl, OnlyTheLacInitiatesAndRenewsTheSaToItsLns) {
+  std::string lac = render_swanctl(named_peer(config::GroupMode::lac)).swanctl_conf;
+  EXPECT_THAT(lac, HasSubstr("    rekey_time = 86400s\n    unique = replace\n"));
+  EXPECT_THAT(lac, HasSubstr("        rekey_time = 162s\n        life_time = 180s\n"
+                             "        start_action = trap|start\n"
+                             "        dpd_action = restart\n        close_action = start\n"));
+  std::string lns = render_swanctl(named_peer(config::GroupMode::lns)).swanctl_conf;
+  EXPECT_THAT(lns, HasSubstr("    rekey_time = 0s\n    unique = replace\n"));
+  EXPECT_THAT(lns, HasSubstr("      id = 192.0.2.7\n"));
+  EXPECT_THAT(lns, HasSubstr("        rekey_time = 0s\n        life_time = 180s\n"
+                             "        start_action = none\n        dpd_action = clear\n"
+                             "      }\n"));
+  EXPECT_THAT(lns, Not(HasSubstr("close_action")));
+  // An LNS that is also a LAC toward that address (its own tunnels to it) initiates.
+  config::RunningConfig both = named_peer(config::GroupMode::lns);
+  both.l2tp_groups[2].number = 2;
+  both.l2tp_groups[2].lns_addresses = {ip("192.0.2.7")};
+  EXPECT_THAT(render_swanctl(both).swanctl_conf, HasSubstr("start_action = trap|start"));
+}
+
 // The lifetime is the hard one: charon must renew the SA before it, whatever its own
 // default renewal time (3600 s) says, or a short lifetime expires with no successor.
 TEST(RenderSwanctl, ChildSaIsRenewedBeforeItsLifetimeEnds) {
