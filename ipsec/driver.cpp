@@ -23,6 +23,7 @@
 
 #include "common/log.hpp"
 #include "ipsec/ipsec.hpp"
+#include "ipsec/vici.hpp"
 
 extern char** environ;
 
@@ -184,6 +185,8 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
     if (worker_.joinable()) worker_.join();
     timer_.cancel();
     retry_timer_.cancel();
+    // A charon we attached to outlives us: it is left with nothing of ours.
+    if (options_.mode == DriverOptions::Mode::attach) unload_attached({});
     if (charon_pid_ > 0) {
       kill(charon_pid_, SIGTERM);
       int status = 0;
@@ -375,7 +378,9 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
       ::mkdir(options_.run_dir.c_str(), 0700);
       err = write_private(file, p.conf);
     }
-    if (err.empty()) {
+    if (err.empty() && options_.mode == DriverOptions::Mode::attach) {
+      err = load_attached(p.conf);
+    } else if (err.empty()) {
       Output o = swanctl({"--load-all", "--noprompt", "--file", file});
       if (o.status != 0) err = "swanctl --load-all: " + first_error(o.text);
     }
@@ -409,6 +414,69 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
         log_info(DebugModule::ipsec, "event=ipsec-loaded");
       }
     });
+  }
+  // Attach mode, worker thread: charon holds connections and keys of others, which
+  // `swanctl --load-all` would unload and clear. Ours are loaded one by one over VICI
+  // (the keys under ids of our own), and what the configuration no longer has is
+  // unloaded the same way.
+  std::string load_attached(const std::string& conf) {
+    auto parsed = vici::parse_conf(conf);
+    if (!parsed) return "the rendered swanctl.conf does not parse";
+    std::vector<vici::Request> requests = vici::load_requests(*parsed, kAttachedSecretPrefix);
+    vici::Client client(options_.vici_uri, options_.swanctl_timeout);
+    std::string err;
+    std::vector<std::string> wanted;
+    for (auto& r : requests) {
+      wanted.push_back(r.name);
+      auto res = client.call(r.command, r.message);
+      if (!res.ok) {
+        if (err.empty()) err = "VICI " + res.error;
+        continue;
+      }
+      auto& held = r.command == "load-conn" ? attached_conns_ : attached_secrets_;
+      if (std::find(held.begin(), held.end(), r.name) == held.end()) held.push_back(r.name);
+    }
+    if (auto e = unload_attached(wanted); err.empty()) err = e;
+    return err;
+  }
+  // Unloads every connection and key of ours that `keep` does not name: the connection's
+  // IKE SAs first (a responder's are not closed by the unload), then the connection (its
+  // trap, shunt or started SA with it), then the keys. What fails stays listed as ours.
+  std::string unload_attached(const std::vector<std::string>& keep) {
+    vici::Client client(options_.vici_uri, options_.swanctl_timeout);
+    std::string err;
+    auto kept = [&](const std::string& n) {
+      return std::find(keep.begin(), keep.end(), n) != keep.end();
+    };
+    auto drop = [&](std::vector<std::string>& held, auto&& unload) {
+      std::vector<std::string> left;
+      for (auto& n : held) {
+        if (kept(n)) {
+          left.push_back(n);
+          continue;
+        }
+        auto res = unload(n);
+        if (!res.ok) {
+          if (err.empty()) err = "VICI " + res.error;
+          left.push_back(n);
+        }
+      }
+      held = std::move(left);
+    };
+    drop(attached_conns_, [&](const std::string& n) {
+      // No SA of it is no failure; the unload decides.
+      client.call("terminate", {vici::value("ike", n), vici::value("force", "yes"),
+                                vici::value("timeout", "-1")});
+      return client.call("unload-conn", {vici::value("name", n)});
+    });
+    drop(attached_secrets_, [&](const std::string& id) {
+      return client.call("unload-shared", {vici::value("id", id)});
+    });
+    if (!err.empty())
+      to_engine([err](Impl&) {
+        log_warning(DebugModule::ipsec, "event=ipsec-unload-failed error=" + err);
+      });
+    return err;
   }
   // A failed load leaves charon without our connections (every client refused with
   // NO_PROPOSAL_CHOSEN): the newest configuration is loaded again until it takes, unless
@@ -530,6 +598,8 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
   } next_;
   bool load_queued_ = false;
   // worker thread
+  static constexpr const char* kAttachedSecretPrefix = "vpdnd-";
+  std::vector<std::string> attached_conns_, attached_secrets_;  // loaded into an attached charon
   pid_t charon_pid_ = -1;
   std::uint64_t log_offset_ = 0;
   std::thread worker_;
