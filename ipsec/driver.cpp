@@ -17,6 +17,7 @@
 #include <deque>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -537,7 +538,11 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
       }
       to_engine([snap](Impl& self) {
         self.list_pending_ = false;
-        if (snap.available) self.protected_ = protected_peers(snap.sas);
+        if (snap.available) {
+          self.protected_ = protected_peers(snap.sas);
+          self.ike_names_.clear();
+          for (auto& sa : snap.sas) self.ike_names_[sa.uniqueid] = sa.name;
+        }
         for (auto& p : self.waiting_) p->set_value(snap);
         self.waiting_.clear();
       });
@@ -565,8 +570,12 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
     }
     return false;
   }
-  std::string terminate(std::vector<std::vector<std::string>> commands) {
-    queue([this, commands = std::move(commands)] {
+  // Terminates, then brings back the connections this end initiates (`restart`): charon
+  // does not re-initiate what it was told to close, and the peer, answering only, would
+  // never bring it back.
+  std::string terminate(std::vector<std::vector<std::string>> commands,
+                        std::vector<std::string> restart = {}) {
+    queue([this, commands = std::move(commands), restart = std::move(restart)] {
       for (auto& c : commands) {
         Output o = swanctl(c);
         if (o.status != 0)
@@ -574,9 +583,18 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
             log_warning(DebugModule::ipsec, "event=ipsec-reset-failed error=" + e);
           });
       }
+      // Not waited for: charon goes on with the exchange after swanctl detaches.
+      for (auto& name : restart) swanctl({"--initiate", "--child", name, "--timeout", "1"});
     });
     refresh();
     return {};
+  }
+  std::vector<std::string> initiated(const std::vector<std::string>& names) const {
+    std::vector<std::string> out;
+    for (auto& c : stats_.connections)
+      if (c.initiator && std::find(names.begin(), names.end(), c.connection) != names.end())
+        out.push_back(c.connection);
+    return out;
   }
 
   boost::asio::io_context& io_;
@@ -586,6 +604,7 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
   bool kernel_block_ = false;
   GuardPolicy guard_;
   std::vector<Ipv4> protected_;
+  std::map<std::uint32_t, std::string> ike_names_;  // IKE SA id -> connection, last read
   Statistics stats_;
   std::string last_conf_, last_strongswan_;
   bool refreshing_ = false, list_pending_ = false;
@@ -641,20 +660,32 @@ bool Driver::l2tp_sendable(Ipv4 peer) const {
   return impl_->sendable(peer);
 }
 std::string Driver::reset_ike(std::optional<std::uint32_t> id) {
-  if (id) return impl_->terminate({{"--terminate", "--ike-id", std::to_string(*id), "--force"}});
+  if (id) {
+    std::vector<std::string> names;
+    if (auto it = impl_->ike_names_.find(*id); it != impl_->ike_names_.end())
+      names.push_back(it->second);
+    return impl_->terminate({{"--terminate", "--ike-id", std::to_string(*id), "--force"}},
+                            impl_->initiated(names));
+  }
   std::vector<std::vector<std::string>> cmds;
-  for (auto& c : impl_->stats_.connections)
+  std::vector<std::string> names;
+  for (auto& c : impl_->stats_.connections) {
     cmds.push_back({"--terminate", "--ike", c.connection, "--force"});
+    names.push_back(c.connection);
+  }
   if (cmds.empty()) return "% No IKE SA exists.";
-  return impl_->terminate(std::move(cmds));
+  return impl_->terminate(std::move(cmds), impl_->initiated(names));
 }
 std::string Driver::reset_ipsec(const std::string& policy, std::optional<std::uint16_t> seq) {
   std::vector<std::vector<std::string>> cmds;
+  std::vector<std::string> names;
   for (auto& c : impl_->stats_.connections)
-    if (policy.empty() || (c.policy == policy && (!seq || c.sequence == *seq)))
+    if (policy.empty() || (c.policy == policy && (!seq || c.sequence == *seq))) {
       cmds.push_back({"--terminate", "--child", c.connection, "--force"});
+      names.push_back(c.connection);
+    }
   if (cmds.empty()) return "% No IPsec SA matched.";
-  return impl_->terminate(std::move(cmds));
+  return impl_->terminate(std::move(cmds), impl_->initiated(names));
 }
 
 }  // namespace vpdnd::ipsec

@@ -257,6 +257,7 @@ Rendered render_swanctl(const RunningConfig& config, bool kernel_block) {
     // Dial-in clients come and go on their own terms: the LNS renews their SAs too.
     bool initiator = !c.responder_only && initiates_to(config, *e.remote_address);
     bool renews = initiator || c.responder_only;
+    c.origin.initiator = initiator;
     std::string n = c.origin.connection;
     out += "  " + n + " {\n";
     out += "    version = 1\n";
@@ -290,10 +291,10 @@ Rendered render_swanctl(const RunningConfig& config, bool kernel_block) {
     out += "        life_time = " + std::to_string(life) + "s\n";
     if (initiator) {
       // Brought up at once and kept up, so the SA exists before the first L2TP datagram
-      // (which the peer's guard would refuse otherwise); the trap policy brings it back on
-      // the next datagram after a local `reset ipsec sa`, close_action at once after the
-      // peer's.
-      out += "        start_action = trap|start\n";
+      // (which the peer's guard would refuse otherwise); close_action brings it back at
+      // once after the peer deletes it, the driver after a local reset. No trap policy:
+      // charon answered its acquires with a new child SA each, dozens beside the first.
+      out += "        start_action = start\n";
       out += "        dpd_action = restart\n";
       out += "        close_action = start\n";
     } else {

@@ -237,6 +237,40 @@ TEST_F(DriverTest, KernelLibipsecGetsNoKernelDropPolicies) {
   EXPECT_FALSE(d.l2tp_sendable(*Ipv4::parse("192.0.2.9")));
 }
 
+// `reset ipsec sa` and `reset ike sa` on the end that initiates bring its SA back at once
+// (charon does not restart what it was told to close, and the LNS only answers); on the
+// answering end they only close.
+TEST_F(DriverTest, ResetOnTheInitiatingEndBringsTheSaBack) {
+  script(dir_ + "/charon", "touch " + dir_ + "/run/charon.vici\nexec sleep 30\n");
+  for (auto role : {config::GroupMode::lac, config::GroupMode::lns}) {
+    std::remove((dir_ + "/calls").c_str());
+    boost::asio::io_context io;
+    Driver d(io, options());
+    d.apply(named_peer(role));
+    ASSERT_TRUE(run_until(io, [&] { return d.statistics().config_loads > 0; }));
+    EXPECT_EQ(d.reset_ipsec("", std::nullopt), "");
+    EXPECT_EQ(d.reset_ike(std::nullopt), "");
+    auto done = [&] {
+      return read_file(dir_ + "/calls").find("--terminate --ike peer-10") != std::string::npos;
+    };
+    ASSERT_TRUE(run_until(io, done));
+    io.restart();
+    io.run_for(std::chrono::milliseconds(300));
+    std::string calls = read_file(dir_ + "/calls");
+    std::string restart = "--initiate --child peer-10 --timeout 1";
+    if (role == config::GroupMode::lac) {
+      EXPECT_THAT(calls, ::testing::HasSubstr("--terminate --child peer-10 --force --uri"));
+      EXPECT_THAT(calls, ::testing::HasSubstr("--terminate --child peer-10 --force --uri unix://" +
+                                              dir_ + "/run/charon.vici\n" + restart));
+      EXPECT_THAT(calls, ::testing::HasSubstr("--terminate --ike peer-10 --force --uri unix://" +
+                                              dir_ + "/run/charon.vici\n" + restart));
+    } else {
+      EXPECT_THAT(calls, ::testing::HasSubstr("--terminate --child peer-10"));
+      EXPECT_THAT(calls, ::testing::Not(::testing::HasSubstr("--initiate")));
+    }
+  }
+}
+
 // Attached to a charon that holds connections and keys of others: vpdnd loads its own one
 // by one (never `swanctl --load-all`, which unloads every connection its file lacks and
 // clears every credential), and on exit unloads exactly those, leaving charon as it was.

@@ -51,34 +51,17 @@ TEST(RenderSwanctl, LacToLnsPolicyUsesItsProposalsAndNamesThePeer) {
   EXPECT_EQ(r.guard.peers, std::vector<Ipv4>{ip("192.0.2.7")});
 }
 
-// The LAC's policy naming its LNS, and the LNS's naming that LAC: only the LAC (the end
-// that opens the L2TP tunnel) initiates and renews; the LNS answers, and renews nothing.
-config::RunningConfig named_peer(config::GroupMode role) {
-  config::RunningConfig c = dial_in();
-  auto& s = c.ipsec;
-  s.policies.clear();
-  s.keychains["clients"].keys.push_back({ip("192.0.2.7"), ip("255.255.255.255"), {"peer-key"}});
-  auto& pol = s.policies[{"peer", 10}];
-  pol.name = "peer";
-  pol.sequence = 10;
-  pol.remote_address = ip("192.0.2.7");
-  pol.transform_sets = {"l2tp"};
-  pol.ike_profile = "clients";
-  pol.lifetime = 180;
-  c.interfaces["eth1"].ipsec_policy = "peer";
-  auto& g = c.l2tp_groups[1];
-  g.number = 1;
-  g.mode = role;
-  if (role == config::GroupMode::lac) g.lns_addresses = {ip("192.0.2.7")};
-  if (role == config::GroupMode::lns) g.allow_virtual_template = 1;
-  return c;
-}
-
+// Only the LAC (the end that opens the L2TP tunnel) initiates and renews; the LNS answers,
+// and renews nothing.
 TEST(RenderSwanctl, OnlyTheLacInitiatesAndRenewsTheSaToItsLns) {
-  std::string lac = render_swanctl(named_peer(config::GroupMode::lac)).swanctl_conf;
+  Rendered lac_r = render_swanctl(named_peer(config::GroupMode::lac));
+  ASSERT_EQ(lac_r.connections.size(), 1u);
+  EXPECT_TRUE(lac_r.connections[0].initiator);
+  EXPECT_FALSE(render_swanctl(named_peer(config::GroupMode::lns)).connections.at(0).initiator);
+  std::string lac = lac_r.swanctl_conf;
   EXPECT_THAT(lac, HasSubstr("    rekey_time = 86400s\n    unique = replace\n"));
   EXPECT_THAT(lac, HasSubstr("        rekey_time = 162s\n        life_time = 180s\n"
-                             "        start_action = trap|start\n"
+                             "        start_action = start\n"
                              "        dpd_action = restart\n        close_action = start\n"));
   std::string lns = render_swanctl(named_peer(config::GroupMode::lns)).swanctl_conf;
   EXPECT_THAT(lns, HasSubstr("    rekey_time = 0s\n    unique = replace\n"));
@@ -91,7 +74,7 @@ TEST(RenderSwanctl, OnlyTheLacInitiatesAndRenewsTheSaToItsLns) {
   config::RunningConfig both = named_peer(config::GroupMode::lns);
   both.l2tp_groups[2].number = 2;
   both.l2tp_groups[2].lns_addresses = {ip("192.0.2.7")};
-  EXPECT_THAT(render_swanctl(both).swanctl_conf, HasSubstr("start_action = trap|start"));
+  EXPECT_THAT(render_swanctl(both).swanctl_conf, HasSubstr("start_action = start"));
 }
 
 // The lifetime is the hard one: charon must renew the SA before it, whatever its own
