@@ -134,6 +134,13 @@ class DriverTest : public ::testing::Test {
     o.xfrm_stat = dir_ + "/xfrm_stat";
     return o;
   }
+  // Attached to the charon whose VICI socket is dir_/charon.vici.
+  DriverOptions attach_options() {
+    DriverOptions o = options();
+    o.mode = DriverOptions::Mode::attach;
+    o.vici_uri = "unix://" + dir_ + "/charon.vici";
+    return o;
+  }
   // Runs the engine until `done` or 10 s.
   template <class F>
   bool run_until(boost::asio::io_context& io, F done) {
@@ -276,9 +283,7 @@ TEST_F(DriverTest, ResetOnTheInitiatingEndBringsTheSaBack) {
 // clears every credential), and on exit unloads exactly those, leaving charon as it was.
 TEST_F(DriverTest, AttachedCharonGetsOnlyOursLoadedAndAllOfOursUnloadedOnExit) {
   FakeVici vici(dir_ + "/charon.vici");
-  DriverOptions o = options();
-  o.mode = DriverOptions::Mode::attach;
-  o.vici_uri = "unix://" + dir_ + "/charon.vici";
+  DriverOptions o = attach_options();
   {
     boost::asio::io_context io;
     Driver d(io, o);
@@ -302,9 +307,7 @@ TEST_F(DriverTest, AttachedCharonGetsOnlyOursLoadedAndAllOfOursUnloadedOnExit) {
 // at once, and nothing is left for the exit to do.
 TEST_F(DriverTest, AttachedCharonLosesOurConnectionOnUndo) {
   FakeVici vici(dir_ + "/charon.vici");
-  DriverOptions o = options();
-  o.mode = DriverOptions::Mode::attach;
-  o.vici_uri = "unix://" + dir_ + "/charon.vici";
+  DriverOptions o = attach_options();
   boost::asio::io_context io;
   auto d = std::make_unique<Driver>(io, o);
   d->apply(dial_in());
