@@ -251,9 +251,8 @@ Rendered render_swanctl(const RunningConfig& config, bool kernel_block) {
       esp += one;
     }
 
-    // The end that answers a named peer never renews on its own (the initiator renews IKE
-    // and child SAs before their lifetimes end, and both ends renewing at once leaves
-    // duplicates); the hard lifetime still ends an SA its initiator stopped renewing.
+    // The end that answers a named peer does not reauthenticate the IKE SA on its own
+    // (the initiator does, and both ends doing it at once leaves duplicates).
     // Dial-in clients come and go on their own terms: the LNS renews their SAs too.
     bool initiator = !c.responder_only && initiates_to(config, *e.remote_address);
     bool renews = initiator || c.responder_only;
@@ -286,8 +285,17 @@ Rendered render_swanctl(const RunningConfig& config, bool kernel_block) {
     // charon renews it at 90% of that (less up to 10% of jitter), so traffic never meets an
     // expired SA. charon's own default renews at 3600 s whatever the hard lifetime, and a
     // shorter lifetime would then just expire.
+    // The initiator of a named peer renews earlier, at 70-80%, so it is always first: the
+    // answering end then sees the renewal and leaves the old SA be (rekey_time 0 is no
+    // way to keep it from renewing: charon's IKEv1 responder then renews at once, again
+    // and again).
     std::uint32_t life = e.lifetime.value_or(kChildLifetimeS);
-    out += "        rekey_time = " + std::to_string(renews ? life * 9 / 10 : 0) + "s\n";
+    if (initiator) {
+      out += "        rekey_time = " + std::to_string(life * 8 / 10) + "s\n";
+      out += "        rand_time = " + std::to_string(life / 10) + "s\n";
+    } else {
+      out += "        rekey_time = " + std::to_string(life * 9 / 10) + "s\n";
+    }
     out += "        life_time = " + std::to_string(life) + "s\n";
     if (initiator) {
       // Brought up at once and kept up, so the SA exists before the first L2TP datagram

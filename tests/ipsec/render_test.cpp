@@ -60,13 +60,14 @@ TEST(RenderSwanctl, OnlyTheLacInitiatesAndRenewsTheSaToItsLns) {
   EXPECT_FALSE(render_swanctl(named_peer(config::GroupMode::lns)).connections.at(0).initiator);
   std::string lac = lac_r.swanctl_conf;
   EXPECT_THAT(lac, HasSubstr("    rekey_time = 86400s\n    unique = replace\n"));
-  EXPECT_THAT(lac, HasSubstr("        rekey_time = 162s\n        life_time = 180s\n"
+  EXPECT_THAT(lac, HasSubstr("        rekey_time = 144s\n        rand_time = 18s\n"
+                             "        life_time = 180s\n"
                              "        start_action = start\n"
                              "        dpd_action = restart\n        close_action = start\n"));
   std::string lns = render_swanctl(named_peer(config::GroupMode::lns)).swanctl_conf;
   EXPECT_THAT(lns, HasSubstr("    rekey_time = 0s\n    unique = replace\n"));
   EXPECT_THAT(lns, HasSubstr("      id = 192.0.2.7\n"));
-  EXPECT_THAT(lns, HasSubstr("        rekey_time = 0s\n        life_time = 180s\n"
+  EXPECT_THAT(lns, HasSubstr("        rekey_time = 162s\n        life_time = 180s\n"
                              "        start_action = none\n        dpd_action = clear\n"
                              "      }\n"));
   EXPECT_THAT(lns, Not(HasSubstr("close_action")));
