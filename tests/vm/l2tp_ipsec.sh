@@ -139,8 +139,9 @@ ipsec_lns=$(ipsec_dialin_cfg "$psk" eth0)
 allow=" allow l2tp virtual-template 1"
 tunnel_auth=" undo tunnel authentication"
 # lac-lns-rekey: the shortest IPsec SA lifetime the command takes (180 s) on both boxes;
-# charon renews the SA at 90% of it less up to 10% (144-162 s). The IKE SA keeps its
-# default lifetime: its IKEv1 reauthentication is no part of what the scenario keeps short.
+# the LAC renews the SA at 80% of it less up to 10% (108-144 s), before the LNS would. The
+# IKE SA keeps its default lifetime: its IKEv1 reauthentication is no part of what the
+# scenario keeps short.
 sa_duration="" rekey_wait=0
 if [ "$scenario" = lac-lns-rekey ]; then
   sa_duration=" sa duration time-based 180"
