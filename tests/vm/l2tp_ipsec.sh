@@ -30,6 +30,8 @@
 #                  user is online: a new SA comes up and the same call pings again
 #   lac-lns-rekey  the same with the shortest IPsec SA lifetime (180 s): the user pings
 #                  through the child SA rekey, and no L2TP leaves in clear
+#   (every lac-lns* scenario: only the LAC initiates IKE, and neither box ever holds more
+#   than 2 IKE SAs or 4 ESP SAs)
 # Exit: 0 pass, 1 fail, 77 skipped. Env: VPDND_BUILD_DIR, E2E_TIME_SCALE, E2E_KEEP=1.
 set -uo pipefail
 {
