@@ -300,8 +300,8 @@ Rendered render_swanctl(const RunningConfig& config, bool kernel_block) {
     if (initiator) {
       // Brought up at once and kept up, so the SA exists before the first L2TP datagram
       // (which the peer's guard would refuse otherwise); close_action brings it back at
-      // once after the peer deletes it, the driver after a local reset. No trap policy:
-      // charon answered its acquires with a new child SA each, dozens beside the first.
+      // once after the peer deletes it, the driver after a local reset (so no trap policy
+      // is needed to bring it back on traffic).
       out += "        start_action = start\n";
       out += "        dpd_action = restart\n";
       out += "        close_action = start\n";
