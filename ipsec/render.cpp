@@ -82,6 +82,22 @@ struct Conn {
   bool responder_only = false;              // a template: any (matching) peer dials in
 };
 
+// Exactly one end of an IPsec-protected L2TP tunnel brings the SA up, the one that opens
+// the tunnel: two ends that both initiate (and re-initiate on every delete or rekey) pile
+// up IKE SAs and collide on rekeys. An LNS answers a named LAC and never initiates to it,
+// unless one of its own LAC groups dials that address; a box that is no LNS (a LAC, or
+// one protecting L2TP it does not terminate) initiates.
+bool initiates_to(const RunningConfig& config, Ipv4 peer) {
+  bool lns = false;
+  for (auto& [number, g] : config.l2tp_groups) {
+    if (g.is_lac() &&
+        std::find(g.lns_addresses.begin(), g.lns_addresses.end(), peer) != g.lns_addresses.end())
+      return true;
+    lns = lns || g.is_lns();
+  }
+  return !lns;
+}
+
 }  // namespace
 
 std::string render_strongswan_conf(const DriverOptions& o, const IpsecConfig& c) {
@@ -235,6 +251,12 @@ Rendered render_swanctl(const RunningConfig& config, bool kernel_block) {
       esp += one;
     }
 
+    // The end that answers a named peer does not reauthenticate the IKE SA on its own
+    // (the initiator does, and both ends doing it at once leaves duplicates).
+    // Dial-in clients come and go on their own terms: the LNS renews their SAs too.
+    bool initiator = !c.responder_only && initiates_to(config, *e.remote_address);
+    bool renews = initiator || c.responder_only;
+    c.origin.initiator = initiator;
     std::string n = c.origin.connection;
     out += "  " + n + " {\n";
     out += "    version = 1\n";
@@ -243,7 +265,10 @@ Rendered render_swanctl(const RunningConfig& config, bool kernel_block) {
     out += "    local_addrs = %any\n";
     out += "    remote_addrs = " + remote_addrs + "\n";
     out += "    proposals = " + ike + "\n";
-    out += "    rekey_time = " + std::to_string(ike_life) + "s\n";
+    out += "    rekey_time = " + std::to_string(renews ? ike_life : 0) + "s\n";
+    // One IKE SA per named peer: a new one from the same peer (its reauthentication, or
+    // its restart) replaces the old, whose child SAs it adopts.
+    if (!c.responder_only) out += "    unique = replace\n";
     out += "    send_certreq = no\n";
     out += "    local {\n      auth = psk\n    }\n";
     out += "    remote {\n      auth = psk\n";
@@ -260,14 +285,30 @@ Rendered render_swanctl(const RunningConfig& config, bool kernel_block) {
     // charon renews it at 90% of that (less up to 10% of jitter), so traffic never meets an
     // expired SA. charon's own default renews at 3600 s whatever the hard lifetime, and a
     // shorter lifetime would then just expire.
+    // The initiator of a named peer renews earlier, at 70-80%, so it is always first: the
+    // answering end then sees the renewal and leaves the old SA be (rekey_time 0 is no
+    // way to keep it from renewing: charon's IKEv1 responder then renews at once, again
+    // and again).
     std::uint32_t life = e.lifetime.value_or(kChildLifetimeS);
-    out += "        rekey_time = " + std::to_string(life * 9 / 10) + "s\n";
+    if (initiator) {
+      out += "        rekey_time = " + std::to_string(life * 8 / 10) + "s\n";
+      out += "        rand_time = " + std::to_string(life / 10) + "s\n";
+    } else {
+      out += "        rekey_time = " + std::to_string(life * 9 / 10) + "s\n";
+    }
     out += "        life_time = " + std::to_string(life) + "s\n";
-    // A named peer (LAC to LNS) is brought up at once and kept up, so the SA exists before
-    // the first L2TP datagram (which the peer's guard would refuse otherwise).
-    out += std::string("        start_action = ") + (c.responder_only ? "none" : "start") + "\n";
-    out += std::string("        dpd_action = ") + (c.responder_only ? "clear" : "restart") + "\n";
-    if (!c.responder_only) out += "        close_action = start\n";
+    if (initiator) {
+      // Brought up at once and kept up, so the SA exists before the first L2TP datagram
+      // (which the peer's guard would refuse otherwise); close_action brings it back at
+      // once after the peer deletes it, the driver after a local reset (so no trap policy
+      // is needed to bring it back on traffic).
+      out += "        start_action = start\n";
+      out += "        dpd_action = restart\n";
+      out += "        close_action = start\n";
+    } else {
+      out += "        start_action = none\n";
+      out += "        dpd_action = clear\n";
+    }
     out += "      }\n    }\n  }\n";
     for (auto& k : profile->keychains)
       if (std::find(keychains_used.begin(), keychains_used.end(), k) == keychains_used.end())

@@ -61,7 +61,8 @@ struct ConnectionOrigin {
   std::uint16_t template_sequence = 0;
   std::string ike_profile;
   bool transport = true;
-  std::string pfs;  // "dh-group2", "" without
+  std::string pfs;         // "dh-group2", "" without
+  bool initiator = false;  // this end brings the SA up and renews it (a LAC toward its LNS)
 };
 
 struct Statistics {

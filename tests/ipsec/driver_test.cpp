@@ -2,15 +2,23 @@
 // a charon slow to open its VICI socket must still get the configuration loaded.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "ipsec/plain_filter.hpp"
+#include "ipsec/vici.hpp"
 #include "tests/ipsec/support.hpp"
 
 namespace vpdnd::ipsec {
@@ -20,6 +28,78 @@ void script(const std::string& path, const std::string& body) {
   std::ofstream(path) << "#!/bin/sh\n" << body;
   ::chmod(path.c_str(), 0755);
 }
+
+// A charon's VICI socket as an attached vpdnd sees it: every request answered with
+// success, and recorded as "command key=value ..." (top-level values only).
+class FakeVici {
+ public:
+  explicit FakeVici(const std::string& path) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 8) != 0)
+      ADD_FAILURE() << "fake VICI socket " << path << ": " << std::strerror(errno);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~FakeVici() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  std::vector<std::string> requests() {
+    std::lock_guard lock(mutex_);
+    return requests_;
+  }
+
+ private:
+  static bool read_all(int fd, std::string& buf, std::size_t n) {
+    buf.resize(n);
+    for (std::size_t done = 0; done < n;) {
+      ssize_t got = ::read(fd, buf.data() + done, n - done);
+      if (got <= 0) return false;
+      done += static_cast<std::size_t>(got);
+    }
+    return true;
+  }
+  void serve() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      std::string len, packet;
+      if (read_all(c, len, 4)) {
+        std::uint32_t n = 0;
+        for (unsigned char ch : len) n = (n << 8) | ch;
+        if (read_all(c, packet, n) && packet.size() >= 2) {
+          std::size_t name_len = static_cast<unsigned char>(packet[1]);
+          std::string line = packet.substr(2, name_len);
+          auto m = vici::decode_message(std::string_view(packet).substr(2 + name_len));
+          if (!m) line += " MALFORMED";
+          for (auto& e : m ? *m : vici::Message{})
+            line += " " + e.name + (e.kind == vici::Element::Kind::value ? "=" + e.value : "");
+          {
+            std::lock_guard lock(mutex_);
+            requests_.push_back(line);
+          }
+          std::string reply = std::string("\x01\x03\x07success\x00\x03yes", 15);
+          std::string out;
+          for (int shift = 24; shift >= 0; shift -= 8)
+            out += static_cast<char>((reply.size() >> shift) & 0xff);
+          out += reply;
+          (void)!::write(c, out.data(), out.size());
+        }
+      }
+      ::close(c);
+    }
+  }
+  int fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::vector<std::string> requests_;
+  std::thread thread_;
+};
 
 class DriverTest : public ::testing::Test {
  protected:
@@ -68,6 +148,13 @@ class DriverTest : public ::testing::Test {
   }
   void nft_script(const std::string& answer) {
     script(dir_ + "/nft", "echo \"$*\" >> " + dir_ + "/nft-calls\n" + answer);
+  }
+  // Attached to the charon whose VICI socket is dir_/charon.vici.
+  DriverOptions attach_options() {
+    DriverOptions o = options();
+    o.mode = DriverOptions::Mode::attach;
+    o.vici_uri = "unix://" + dir_ + "/charon.vici";
+    return o;
   }
   // Runs the engine until `done` or 10 s.
   template <class F>
@@ -235,6 +322,85 @@ TEST_F(DriverTest, KernelLibipsecGetsNoKernelDropPolicies) {
   EXPECT_FALSE(d.statistics().kernel_block);
   EXPECT_FALSE(d.admit_l2tp(*Ipv4::parse("192.0.2.9")));
   EXPECT_FALSE(d.l2tp_sendable(*Ipv4::parse("192.0.2.9")));
+}
+
+// `reset ipsec sa` and `reset ike sa` on the end that initiates bring its SA back at once
+// (charon does not restart what it was told to close, and the LNS only answers); on the
+// answering end they only close.
+TEST_F(DriverTest, ResetOnTheInitiatingEndBringsTheSaBack) {
+  script(dir_ + "/charon", "touch " + dir_ + "/run/charon.vici\nexec sleep 30\n");
+  for (auto role : {config::GroupMode::lac, config::GroupMode::lns}) {
+    std::remove((dir_ + "/calls").c_str());
+    boost::asio::io_context io;
+    Driver d(io, options());
+    d.apply(named_peer(role));
+    ASSERT_TRUE(run_until(io, [&] { return d.statistics().config_loads > 0; }));
+    EXPECT_EQ(d.reset_ipsec("", std::nullopt), "");
+    EXPECT_EQ(d.reset_ike(std::nullopt), "");
+    auto done = [&] {
+      return read_file(dir_ + "/calls").find("--terminate --ike peer-10") != std::string::npos;
+    };
+    ASSERT_TRUE(run_until(io, done));
+    io.restart();
+    io.run_for(std::chrono::milliseconds(300));
+    std::string calls = read_file(dir_ + "/calls");
+    std::string restart = "--initiate --child peer-10 --timeout 1";
+    if (role == config::GroupMode::lac) {
+      EXPECT_THAT(calls, ::testing::HasSubstr("--terminate --child peer-10 --force --uri"));
+      EXPECT_THAT(calls, ::testing::HasSubstr("--terminate --child peer-10 --force --uri unix://" +
+                                              dir_ + "/run/charon.vici\n" + restart));
+      EXPECT_THAT(calls, ::testing::HasSubstr("--terminate --ike peer-10 --force --uri unix://" +
+                                              dir_ + "/run/charon.vici\n" + restart));
+    } else {
+      EXPECT_THAT(calls, ::testing::HasSubstr("--terminate --child peer-10"));
+      EXPECT_THAT(calls, ::testing::Not(::testing::HasSubstr("--initiate")));
+    }
+  }
+}
+
+// Attached to a charon that holds connections and keys of others: vpdnd loads its own one
+// by one (never `swanctl --load-all`, which unloads every connection its file lacks and
+// clears every credential), and on exit unloads exactly those, leaving charon as it was.
+TEST_F(DriverTest, AttachedCharonGetsOnlyOursLoadedAndAllOfOursUnloadedOnExit) {
+  FakeVici vici(dir_ + "/charon.vici");
+  DriverOptions o = attach_options();
+  {
+    boost::asio::io_context io;
+    Driver d(io, o);
+    d.apply(dial_in());
+    ASSERT_TRUE(run_until(io, [&] { return d.statistics().config_loads > 0; }));
+    EXPECT_EQ(d.statistics().last_load_error, "");
+    EXPECT_THAT(vici.requests(), ::testing::ElementsAre("load-conn vpdn-10-1",
+                                                        "load-shared id=vpdnd-ike-1 type=IKE "
+                                                        "data=Sup3r \"Secret\" owners"));
+  }
+  EXPECT_THAT(
+      vici.requests(),
+      ::testing::ElementsAre("load-conn vpdn-10-1",
+                             "load-shared id=vpdnd-ike-1 type=IKE data=Sup3r \"Secret\" owners",
+                             "terminate ike=vpdn-10-1 force=yes timeout=-1",
+                             "unload-conn name=vpdn-10-1", "unload-shared id=vpdnd-ike-1"));
+  EXPECT_THAT(read_file(dir_ + "/calls"), ::testing::Not(::testing::HasSubstr("--load")));
+}
+
+// `undo ipsec apply policy` on an attached charon: our connection and key are unloaded
+// at once, and nothing is left for the exit to do.
+TEST_F(DriverTest, AttachedCharonLosesOurConnectionOnUndo) {
+  FakeVici vici(dir_ + "/charon.vici");
+  DriverOptions o = attach_options();
+  boost::asio::io_context io;
+  auto d = std::make_unique<Driver>(io, o);
+  d->apply(dial_in());
+  ASSERT_TRUE(run_until(io, [&] { return d->statistics().config_loads > 0; }));
+  config::RunningConfig undone = dial_in();
+  undone.interfaces["eth1"].ipsec_policy.clear();
+  d->apply(undone);
+  ASSERT_TRUE(run_until(io, [&] { return d->statistics().config_loads > 1; }));
+  auto after_undo = vici.requests();
+  EXPECT_THAT(after_undo, ::testing::Contains("unload-conn name=vpdn-10-1"));
+  EXPECT_THAT(after_undo, ::testing::Contains("unload-shared id=vpdnd-ike-1"));
+  d.reset();
+  EXPECT_EQ(vici.requests(), after_undo);
 }
 
 }  // namespace

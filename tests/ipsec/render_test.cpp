@@ -51,6 +51,33 @@ TEST(RenderSwanctl, LacToLnsPolicyUsesItsProposalsAndNamesThePeer) {
   EXPECT_EQ(r.guard.peers, std::vector<Ipv4>{ip("192.0.2.7")});
 }
 
+// Only the LAC (the end that opens the L2TP tunnel) initiates and renews; the LNS answers,
+// and renews nothing.
+TEST(RenderSwanctl, OnlyTheLacInitiatesAndRenewsTheSaToItsLns) {
+  Rendered lac_r = render_swanctl(named_peer(config::GroupMode::lac));
+  ASSERT_EQ(lac_r.connections.size(), 1u);
+  EXPECT_TRUE(lac_r.connections[0].initiator);
+  EXPECT_FALSE(render_swanctl(named_peer(config::GroupMode::lns)).connections.at(0).initiator);
+  std::string lac = lac_r.swanctl_conf;
+  EXPECT_THAT(lac, HasSubstr("    rekey_time = 86400s\n    unique = replace\n"));
+  EXPECT_THAT(lac, HasSubstr("        rekey_time = 144s\n        rand_time = 18s\n"
+                             "        life_time = 180s\n"
+                             "        start_action = start\n"
+                             "        dpd_action = restart\n        close_action = start\n"));
+  std::string lns = render_swanctl(named_peer(config::GroupMode::lns)).swanctl_conf;
+  EXPECT_THAT(lns, HasSubstr("    rekey_time = 0s\n    unique = replace\n"));
+  EXPECT_THAT(lns, HasSubstr("      id = 192.0.2.7\n"));
+  EXPECT_THAT(lns, HasSubstr("        rekey_time = 162s\n        life_time = 180s\n"
+                             "        start_action = none\n        dpd_action = clear\n"
+                             "      }\n"));
+  EXPECT_THAT(lns, Not(HasSubstr("close_action")));
+  // An LNS that is also a LAC toward that address (its own tunnels to it) initiates.
+  config::RunningConfig both = named_peer(config::GroupMode::lns);
+  both.l2tp_groups[2].number = 2;
+  both.l2tp_groups[2].lns_addresses = {ip("192.0.2.7")};
+  EXPECT_THAT(render_swanctl(both).swanctl_conf, HasSubstr("start_action = start"));
+}
+
 // The lifetime is the hard one: charon must renew the SA before it, whatever its own
 // default renewal time (3600 s) says, or a short lifetime expires with no successor.
 TEST(RenderSwanctl, ChildSaIsRenewedBeforeItsLifetimeEnds) {

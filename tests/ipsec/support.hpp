@@ -46,4 +46,27 @@ inline config::RunningConfig dial_in() {
   return c;
 }
 
+// A policy naming one peer (192.0.2.7, sa duration 180 s) on a box whose L2TP group plays
+// `role`: a LAC dialing that address, or an LNS.
+inline config::RunningConfig named_peer(config::GroupMode role) {
+  config::RunningConfig c = dial_in();
+  auto& s = c.ipsec;
+  s.policies.clear();
+  s.keychains["clients"].keys.push_back({ip("192.0.2.7"), ip("255.255.255.255"), {"peer-key"}});
+  auto& pol = s.policies[{"peer", 10}];
+  pol.name = "peer";
+  pol.sequence = 10;
+  pol.remote_address = ip("192.0.2.7");
+  pol.transform_sets = {"l2tp"};
+  pol.ike_profile = "clients";
+  pol.lifetime = 180;
+  c.interfaces["eth1"].ipsec_policy = "peer";
+  auto& g = c.l2tp_groups[1];
+  g.number = 1;
+  g.mode = role;
+  if (role == config::GroupMode::lac) g.lns_addresses = {ip("192.0.2.7")};
+  if (role == config::GroupMode::lns) g.allow_virtual_template = 1;
+  return c;
+}
+
 }  // namespace vpdnd::ipsec

@@ -31,6 +31,8 @@
 #                  user is online: a new SA comes up and the same call pings again
 #   lac-lns-rekey  the same with the shortest IPsec SA lifetime (180 s): the user pings
 #                  through the child SA rekey, and no L2TP leaves in clear
+#   (every lac-lns* scenario: only the LAC initiates IKE, and neither box ever holds more
+#   than 2 IKE SAs or 4 ESP SAs)
 # Exit: 0 pass, 1 fail, 77 skipped. Env: VPDND_BUILD_DIR, E2E_TIME_SCALE, E2E_KEEP=1.
 set -uo pipefail
 {
@@ -141,8 +143,9 @@ ipsec_lns=$(ipsec_dialin_cfg "$psk" eth0)
 allow=" allow l2tp virtual-template 1"
 tunnel_auth=" undo tunnel authentication"
 # lac-lns-rekey: the shortest IPsec SA lifetime the command takes (180 s) on both boxes;
-# charon renews the SA at 90% of it less up to 10% (144-162 s). The IKE SA keeps its
-# default lifetime: its IKEv1 reauthentication is no part of what the scenario keeps short.
+# the LAC renews the SA at 80% of it less up to 10% (108-144 s), before the LNS would. The
+# IKE SA keeps its default lifetime: its IKEv1 reauthentication is no part of what the
+# scenario keeps short.
 sa_duration="" rekey_wait=0
 if [ "$scenario" = lac-lns-rekey ]; then
   sa_duration=" sa duration time-based 180"
@@ -472,6 +475,26 @@ EOF
     in_ns "$ns_u" ping -c "$1" -W $((2 * time_scale)) -I "$(user_addr)" 192.168.250.1 >"$work/ping.log" 2>&1
   }
   spis() { in_ns "$ns_a" ip xfrm state | awk '/proto esp spi/ {print $4}' | sort | tr '\n' ' '; }
+  # ike_sas BOX: the IKE SAs the box's charon holds. Only the LAC initiates, so the two
+  # hold one each; a second is a renewal under way. More: both ends initiating again. The
+  # same for the ESP SAs: one pair, two while a rekeyed pair has not expired yet.
+  ike_sas() {
+    STRONGSWAN_CONF=$work/$1/ipsec/strongswan.conf swanctl --list-sas --noblock \
+      --uri "unix://$work/$1/ipsec/charon.vici" 2>/dev/null | grep -cE '^[^ ]+: #[0-9]+, '
+  }
+  ike_max=0
+  ike_bounded() {  # ike_bounded WHEN
+    local b n esp
+    for b in a l; do
+      esp=$(ip -n "$([ $b = a ] && echo "$ns_a" || echo "$ns_l")" xfrm state | grep -c '^src')
+      [ "$esp" -le 4 ] || fail "$1: $esp ESP SAs on the $([ $b = a ] && echo LAC || echo LNS): $(spis)"
+      n=$(ike_sas $b)
+      [ "$n" -gt "$ike_max" ] && ike_max=$n
+      [ "$n" -le 2 ] || fail "$1: the $([ $b = a ] && echo LAC || echo LNS)'s charon holds $n IKE SAs: $(
+        STRONGSWAN_CONF=$work/$b/ipsec/strongswan.conf swanctl --list-sas --noblock \
+          --uri "unix://$work/$b/ipsec/charon.vici" 2>&1 | grep -E '^[^ ]+: #')"
+    done
+  }
   dial_pid=
   dial_user() {  # dial_user WHEN: a PPPoE call through the LAC that pings the LNS
     ip netns exec "$ns_u" "$dial" --pppoe eth0 --user alice@corp.com --password alicepw --count 1 \
@@ -504,6 +527,7 @@ EOF
   for n in "$ns_a" "$ns_l"; do
     echo "$n: $(ip -n "$n" xfrm state | grep -c '^src') ESP SAs, $(ip -n "$n" xfrm policy | grep -c '^src') policies"
   done
+  ike_bounded "first call"
 
   case $scenario in
     lac-lns-stopccn)
@@ -530,6 +554,7 @@ EOF
         pings_again() { user_up && user_pings 1; }
         wait_for 60 pings_again || fail "the user's ping does not cross after reset ipsec sa on the $side: $(tail -n 2 "$work/ping.log")"
         user_pings 3 || fail "ping after reset ipsec sa on the $side: $(tail -n 2 "$work/ping.log")"
+        ike_bounded "after reset ipsec sa on the $side"
         echo "after reset ipsec sa on the $side: the call goes on, ping crosses"
       done
       ;;
@@ -547,7 +572,13 @@ EOF
         for s in $first; do case " $now " in *" $s "*) return 1 ;; esac; done
         [ -n "$now" ]
       }
-      wait_for $((rekey_wait / time_scale + 1)) rekeyed || fail "the child SA was not rekeyed within $rekey_wait s: $first -> $(spis)"
+      # The IKE SAs counted every few seconds through the rekey.
+      end=$((SECONDS + rekey_wait))
+      until rekeyed; do
+        [ $SECONDS -lt $end ] || fail "the child SA was not rekeyed within $rekey_wait s: $first -> $(spis)"
+        ike_bounded "during the rekey"
+        sleep 3
+      done
       echo "ESP SPIs: $first-> $(spis)"
       sleep 5
       kill -INT "$ping_pid" 2>/dev/null
@@ -565,6 +596,11 @@ EOF
       echo "rekey: $got of $sent echoes answered through it"
       ;;
   esac
+  ike_bounded "before hang-up"
+  # Only the LAC initiates: the LNS's charon is the responder of every IKE SA it held.
+  lns_initiated=$(grep -c "initiating Main Mode" "$work/l/ipsec/charon.log")
+  echo "IKE SAs per charon: at most $ike_max at any check; the LNS initiated $lns_initiated"
+  [ "$lns_initiated" -eq 0 ] || fail "the LNS initiated IKE $lns_initiated times"
   hang_up
   step "wire"
   wire_checks
