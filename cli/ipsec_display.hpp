@@ -15,8 +15,9 @@ namespace vpdnd::cli {
 std::string render_ike_proposals(const config::RunningConfig& config);
 // `display ike sa`: Connection-ID / Remote / Flag / DOI.
 std::string render_ike_sas(const ipsec::SaSnapshot& snap);
-// `display ike sa verbose [connection-id N]`
+// `display ike sa verbose [connection-id N]`; `config` gives each SA's profile settings.
 std::string render_ike_sas_verbose(const ipsec::SaSnapshot& snap, const ipsec::Statistics& stats,
+                                   const config::RunningConfig& config,
                                    std::optional<std::uint32_t> connection_id);
 // `display ipsec sa`: per interface and policy, the tunnel and its inbound/outbound ESP SAs.
 std::string render_ipsec_sas(const ipsec::SaSnapshot& snap, const ipsec::Statistics& stats);

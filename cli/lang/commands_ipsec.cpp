@@ -862,7 +862,7 @@ void register_ipsec(Grammar& g) {
       auto snap = read_sas(call);
       if (!snap) return;
       auto stats = on_engine(call, [](Operations& o) { return o.ipsec_statistics(); });
-      print_text(call, render_ike_sas_verbose(*snap, stats, id));
+      print_text(call, render_ike_sas_verbose(*snap, stats, call.snapshot(), id));
     };
     Node& vb = sa.kw("verbose", "Every detail").run(verbose);
     vb.kw("connection-id", "One IKE SA").integer("id", 1, 4294967295, "Connection ID").run(verbose);

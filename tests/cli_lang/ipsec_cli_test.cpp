@@ -222,6 +222,98 @@ ipsec::SaSnapshot sample_snapshot() {
   return snap;
 }
 
+// `display ike proposal` is Comware V7's table, byte for byte: the header, one row a
+// proposal in priority order, columns at Comware's offsets.
+TEST_F(IpsecCliTest, IkeProposalTableIsComwareLayout) {
+  struct Case {
+    std::vector<std::string> lines;  // typed in system view
+    std::string rows;                // what follows the header
+  };
+  const Case cases[] = {
+      {{}, ""},
+      {{"ike proposal 1"},
+       " 1        PRE-SHARED-KEY     SHA1       AES-CBC-128 Group 1        86400\n"},
+      {{"ike proposal 11", "encryption-algorithm aes-cbc-256", "authentication-algorithm sha256",
+        "dh group14", "sa duration 28800", "quit", "ike proposal 2",
+        "encryption-algorithm 3des-cbc", "authentication-algorithm md5", "dh group2",
+        "sa duration 600"},
+       " 2        PRE-SHARED-KEY     MD5        3DES-CBC    Group 2        600\n"
+       " 11       PRE-SHARED-KEY     SHA256     AES-CBC-256 Group 14       28800\n"},
+  };
+  for (const auto& c : cases) {
+    reset_model();
+    auto s = system_session();
+    for (auto& line : c.lines) ASSERT_TRUE(s->execute(line).ok) << line;
+    // The shell takes the last newline off what a command prints.
+    EXPECT_EQ(s->execute("display ike proposal").output + "\n",
+              " Priority Authentication Authentication Encryption  Diffie-Hellman Duration\n"
+              "              method       algorithm    algorithm       group      (seconds)\n"
+              "----------------------------------------------------------------------------\n" +
+                  c.rows);
+  }
+}
+
+// The SA displays name algorithms, groups and flows in Comware's words, not charon's.
+TEST_F(IpsecCliTest, SaDisplaysUseComwareNames) {
+  struct Case {
+    std::string charon;
+    std::string shown;
+  };
+  auto snap = sample_snapshot();
+  auto& sa = snap.sas[0];
+  sa.integ_alg = "HMAC_SHA2_256_128";
+  sa.dh_group = "MODP_2048";
+  ipsec::Statistics stats;
+  ipsec::ConnectionOrigin o;
+  o.connection = "vpdn-10-1";
+  o.ike_profile = "clients";
+  stats.connections.push_back(o);
+  auto s = system_session();
+  for (auto* line : {"ike profile clients", "exchange-mode aggressive", "quit"})
+    ASSERT_TRUE(s->execute(line).ok) << line;
+  std::string verbose = render_ike_sas_verbose(snap, stats, running(), std::nullopt);
+  EXPECT_THAT(
+      verbose,
+      HasSubstrs({"   Authentication-algorithm: SHA256\n", "   Encryption-algorithm: AES-CBC-256\n",
+                  "   Diffie-Hellman group: Group 14\n", "   Exchange-mode: Aggressive\n"}));
+  EXPECT_THAT(verbose, Not(HasSubstr("State:")));
+
+  const Case integrity[] = {{"HMAC_MD5_96", "MD5"},
+                            {"HMAC_SHA1_96", "SHA1"},
+                            {"HMAC_SHA2_384_192", "SHA384"},
+                            {"HMAC_SHA2_512_256", "SHA512"},
+                            {"AES_XCBC_96", "AES_XCBC_96"}};
+  for (auto& c : integrity) {
+    sa.integ_alg = c.charon;
+    EXPECT_THAT(render_ike_sas_verbose(snap, stats, running(), std::nullopt),
+                HasSubstr("   Authentication-algorithm: " + c.shown + "\n"))
+        << c.charon;
+  }
+  const Case groups[] = {{"MODP_768", "1"}, {"MODP_1024", "2"}, {"MODP_1536", "5"},
+                         {"ECP_256", "19"}, {"ECP_384", "20"},  {"MODP_2048_256", "24"}};
+  for (auto& c : groups) {
+    sa.dh_group = c.charon;
+    sa.children[0].dh_group = c.charon;
+    EXPECT_THAT(render_ike_sas_verbose(snap, stats, running(), std::nullopt),
+                HasSubstr("   Diffie-Hellman group: Group " + c.shown + "\n"));
+    EXPECT_THAT(render_ipsec_sas(snap, stats),
+                HasSubstr("    Perfect Forward Secrecy: dh-group" + c.shown + "\n"));
+  }
+
+  const Case flows[] = {
+      {"192.0.2.1/32[udp/l2f]", "192.0.2.1/255.255.255.255  port: 1701  protocol: udp"},
+      {"198.51.100.9/32[udp/1701]", "198.51.100.9/255.255.255.255  port: 1701  protocol: udp"},
+      {"10.1.0.0/16", "10.1.0.0/255.255.0.0  port: 0  protocol: ip"},
+      {"10.2.0.0/24[tcp]", "10.2.0.0/255.255.255.0  port: 0  protocol: tcp"},
+      {"not-an-address", "not-an-address  port: 0  protocol: ip"},
+  };
+  for (auto& c : flows) {
+    snap.sas[0].children[0].local_ts = {c.charon};
+    EXPECT_THAT(render_ipsec_sas(snap, stats), HasSubstr("        sour addr: " + c.shown + "\n"))
+        << c.charon;
+  }
+}
+
 TEST_F(IpsecCliTest, IkeSaTableIsComwareLayout) {
   std::string out = render_ike_sas(sample_snapshot());
   EXPECT_THAT(out, HasSubstr("    Connection-ID   Remote                Flag         DOI\n"));
@@ -244,6 +336,15 @@ TEST_F(IpsecCliTest, IpsecSaShowsInterfacePolicyAndSpis) {
   EXPECT_THAT(out, HasSubstr("      SPI: 3251823604 (0xc1d2e3f4)\n"));
   EXPECT_THAT(out, HasSubstr("      Transform set: ESP-ENCRYPT-AES-CBC-256 ESP-AUTH-SHA1\n"));
   EXPECT_THAT(out, HasSubstr("      UDP encapsulation used for NAT traversal: Y\n"));
+  EXPECT_THAT(out, HasSubstr("    Perfect Forward Secrecy: \n"
+                             "    Inside VPN:\n"
+                             "    Extended Sequence Numbers enable: N\n"
+                             "    Traffic Flow Confidentiality enable: N\n"));
+  EXPECT_THAT(out,
+              HasSubstr("    Flow:\n"
+                        "        sour addr: 192.0.2.1/255.255.255.255  port: 1701  protocol: udp\n"
+                        "        dest addr: 198.51.100.9/255.255.255.255  port: 1701  protocol: "
+                        "udp\n"));
 }
 
 class SaOperations : public FakeOperations {
