@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "cli/ipsec_display.hpp"
 #include "cli/lang/session.hpp"
@@ -251,6 +252,130 @@ std::string render_ipsec_sas(const ipsec::SaSnapshot& snap, const ipsec::Statist
       out += "\n";
     }
   }
+  return out;
+}
+
+std::string render_ipsec_sa_brief(const ipsec::SaSnapshot& snap, const ipsec::Statistics& stats) {
+  const std::string rule(71, '-');
+  std::string out =
+      rule + "\nInterface/Global   Dst Address      SPI         Protocol  Status\n" + rule + "\n";
+  char line[200];
+  for (auto& sa : snap.sas) {
+    const auto* o = origin_of(stats, sa.name);
+    std::string ifname = o ? field(o->interface) : std::string("-");
+    for (auto& c : sa.children) {
+      std::string status = c.state == "INSTALLED" ? "Active" : field(c.state);
+      for (bool in : {true, false}) {
+        std::snprintf(line, sizeof line, "%-18s %-16s %-11lu %-9s %s\n", ifname.c_str(),
+                      field(in ? sa.local_host : sa.remote_host).c_str(),
+                      std::strtoul((in ? c.spi_in : c.spi_out).c_str(), nullptr, 16), "ESP",
+                      status.c_str());
+        out += line;
+      }
+    }
+  }
+  return out;
+}
+
+std::string render_ipsec_sa_count(const ipsec::SaSnapshot& snap) {
+  std::size_t n = 0;
+  for (auto& sa : snap.sas) n += 2 * sa.children.size();  // an inbound and an outbound SA
+  return "Total IPsec SAs count: " + std::to_string(n) + "\n";
+}
+
+std::string render_ipsec_transform_sets(const config::RunningConfig& c, const std::string& name) {
+  std::string out;
+  for (auto& [n, t] : c.ipsec.transform_sets) {
+    if (!name.empty() && lang::lower(n) != lang::lower(name)) continue;
+    // vpdnd fills in both algorithm lists when neither is given; one alone is not enough.
+    bool complete = t.esp_encryption.empty() == t.esp_authentication.empty();
+    if (!out.empty()) out += "\n";
+    out += "IPsec transform set: " + t.name + "\n";
+    out += std::string("  State: ") + (complete ? "complete" : "incomplete") + "\n";
+    out += std::string("  Encapsulation mode: ") +
+           (t.mode == config::EncapsulationMode::transport ? "transport" : "tunnel") + "\n";
+    out += "  ESN: Disabled\n";
+    out += "  PFS: " +
+           (t.pfs ? "dh-group" + std::to_string(static_cast<unsigned>(*t.pfs)) : std::string()) +
+           "\n";
+    out += "  Transform: ESP\n";
+    if (t.esp_encryption.empty() && t.esp_authentication.empty()) continue;
+    out += "  ESP protocol:\n";
+    if (!t.esp_authentication.empty()) {
+      out += "    Integrity:";
+      for (auto h : t.esp_authentication) out += " " + lang::upper(lang::keyword(h));
+      out += "\n";
+    }
+    if (!t.esp_encryption.empty()) {
+      out += "    Encryption:";
+      for (auto e : t.esp_encryption) out += " " + lang::upper(lang::keyword(e));
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+std::string render_ipsec_policies(const config::RunningConfig& c, bool is_template,
+                                  const std::string& name, std::uint16_t seq) {
+  const auto& entries = is_template ? c.ipsec.templates : c.ipsec.policies;
+  const std::string outer(is_template ? 47 : 43, '-');
+  const std::string inner(is_template ? 33 : 29, '-');
+  std::string out, current;
+  for (auto& [key, e] : entries) {
+    if (!name.empty() && lang::lower(key.first) != lang::lower(name)) continue;
+    if (seq && key.second != seq) continue;
+    if (key.first != current) {
+      current = key.first;
+      out += outer + "\n";
+      out += (is_template ? "IPsec Policy Template: " : "IPsec Policy: ") + e.name + "\n";
+      if (!is_template)
+        for (auto& [ifname, i] : c.interfaces)
+          if (i.ipsec_policy == e.name) out += "Interface: " + ifname + "\n";
+      out += outer + "\n\n";
+    }
+    out += "  " + inner + "\n";
+    out += "  Sequence number: " + std::to_string(e.sequence) + "\n";
+    if (!is_template) out += e.template_name.empty() ? "  Mode: isakmp\n" : "  Mode: template\n";
+    out += "  " + inner + "\n";
+    if (!is_template && !e.template_name.empty()) continue;
+    std::string sets;
+    for (auto& t : e.transform_sets) sets += (sets.empty() ? "" : " ") + t;
+    std::string acl = e.acl ? std::to_string(*e.acl) : std::string();
+    std::string remote = e.remote_address ? e.remote_address->to_string() : std::string();
+    std::string life = e.lifetime ? std::to_string(*e.lifetime) : std::string();
+    if (is_template) {
+      out += "    Description:\n";
+      out += "    Security data flow : " + acl + "\n";
+      out += "    Selector mode: standard\n";
+      out += "    Local address:\n";
+      out += "    IKE profile:  " + (e.ike_profile.empty() ? std::string("None") : e.ike_profile) +
+             "\n";
+      out += "    Remote address: " + remote + "\n";
+      out += "    Transform set:  " + sets + "\n";
+      out += "    IPsec SA local duration(time based): " + (life.empty() ? "3600" : life) +
+             " seconds\n\n";
+      continue;
+    }
+    std::vector<std::string> missing;
+    if (!e.remote_address) missing.push_back("Remote-address not set");
+    if (e.transform_sets.empty()) missing.push_back("Transform-set not set");
+    if (e.ike_profile.empty()) missing.push_back("IKE profile not set");
+    if (!missing.empty()) {
+      out += "  The policy configuration is incomplete:\n";
+      for (auto& m : missing) out += "           " + m + "\n";
+    }
+    out += "  Description:\n";
+    out += "  Security data flow: " + acl + "\n";
+    out += "  Selector mode: standard\n";
+    out += "  Local address:\n";
+    out += "  Remote address: " + remote + "\n";
+    out += "  Transform set: " + sets + "\n";
+    out += "  IKE profile: " + e.ike_profile + "\n";
+    out += "  SA duration(time based): " + (life.empty() ? "" : life + " seconds") + "\n";
+    out += "  SA duration(traffic based):\n";
+    out += "  SA idle time:\n\n";
+  }
+  if (out.ends_with("\n\n")) out.pop_back();  // a blank line between entries, none after
   return out;
 }
 
