@@ -65,6 +65,8 @@ struct IkeProfile {
   // `match remote identity address A [MASK]`: the peers this profile is for.
   std::optional<std::pair<Ipv4, Ipv4>> match_address;
   ExchangeMode exchange_mode = ExchangeMode::main;
+  // `local-identity address A`: kept and printed; charon identifies with the local address.
+  std::optional<Ipv4> local_identity;
   std::vector<std::uint16_t> proposals;  // `proposal N...`; empty: the client-friendly set
   bool operator==(const IkeProfile&) const = default;
 };

@@ -6,6 +6,8 @@
 //   interface:    [undo] ipsec apply policy NAME
 //   any view:     display ike proposal | display ike sa [verbose [connection-id N]]
 //                 display ipsec sa | display ipsec statistics
+//                 display ipsec transform-set [NAME] | display ipsec {policy|policy-template}
+//                 [NAME [N]]
 //   user view:    reset ike sa [connection-id N] | reset ipsec sa [policy NAME [N]]
 #include <algorithm>
 #include <cstdio>
@@ -203,8 +205,10 @@ void entry_edit(Call& call, const std::function<void(IpsecPolicyEntry&)>& fn) {
              });
 }
 
+// The `[MASK | MASK-LENGTH]` after an address; a host mask when neither is given.
 bool parse_mask(Call& call, Ipv4* mask) {
   *mask = Ipv4{0xffffffffu};
+  if (call.has("length")) *mask = prefix_to_mask(static_cast<int>(call.number("length")));
   if (call.has("mask")) {
     *mask = *Ipv4::parse(call.get("mask"));
     if (!mask_to_prefix(*mask)) {
@@ -248,6 +252,7 @@ Block profile_block(const config::IkeProfile& p) {
   Block b{"ike profile " + p.name};
   for (auto& k : p.keychains) b.push_back(" keychain " + k);
   if (p.exchange_mode == ExchangeMode::aggressive) b.push_back(" exchange-mode aggressive");
+  if (p.local_identity) b.push_back(" local-identity address " + p.local_identity->to_string());
   if (p.match_address)
     b.push_back(" match remote identity address " + p.match_address->first.to_string() + " " +
                 mask_text(p.match_address->second));
@@ -326,6 +331,12 @@ const char* keyword(IkeCipher c) {
 const char* keyword(IkeHash h) {
   return word_of(kIkeHashes, h);
 }
+const char* keyword(EspCipher c) {
+  return word_of(kEspCiphers, c);
+}
+const char* keyword(EspHash h) {
+  return word_of(kEspHashes, h);
+}
 
 std::vector<std::vector<std::string>> ipsec_blocks(const RunningConfig& c) {
   const auto& s = c.ipsec;
@@ -333,11 +344,11 @@ std::vector<std::vector<std::string>> ipsec_blocks(const RunningConfig& c) {
   for (auto& [n, t] : s.transform_sets) out.push_back(transform_block(t));
   for (auto& [k, e] : s.templates) out.push_back(entry_block(e, true));
   for (auto& [k, e] : s.policies) out.push_back(entry_block(e, false));
-  // Keychains before the profiles that name them, proposals likewise, so the file reads in
-  // dependency order (Comware itself tolerates forward references, and so do we).
-  for (auto& [n, k] : s.keychains) out.push_back(keychain_block(k));
-  for (auto& [n, p] : s.proposals) out.push_back(proposal_block(p));
+  // Comware V7's order: profiles before the proposals and keychains they name (references
+  // load in any order).
   for (auto& [n, p] : s.profiles) out.push_back(profile_block(p));
+  for (auto& [n, p] : s.proposals) out.push_back(proposal_block(p));
+  for (auto& [n, k] : s.keychains) out.push_back(keychain_block(k));
   if (s.nat_keepalive_s != config::IpsecConfig{}.nat_keepalive_s)
     out.push_back(Block{" ike nat-keepalive " + std::to_string(s.nat_keepalive_s)});
   return out;
@@ -438,6 +449,12 @@ void register_ipsec(Grammar& g) {
     u.kw("dh", "Restore the default Diffie-Hellman group").run([](Call& call) {
       proposal_edit(call, [](config::IkeProposal& p) { p.dh = config::IkeProposal{}.dh; });
     });
+    // Pre-shared keys are vpdnd's only IKE authentication: the default, so never printed.
+    r.kw("authentication-method", "Specify the authentication method")
+        .kw("pre-share", "Pre-shared key authentication")
+        .run([](Call& call) { proposal_edit(call, [](config::IkeProposal&) {}); });
+    u.kw("authentication-method", "Restore the default authentication method (pre-share)")
+        .run([](Call& call) { proposal_edit(call, [](config::IkeProposal&) {}); });
     r.kw("sa", "Specify the IKE SA settings")
         .kw("duration", "IKE SA lifetime")
         .integer("s", 60, 604800, "Lifetime in seconds")
@@ -481,6 +498,8 @@ void register_ipsec(Grammar& g) {
                      .ipv4("address", "Peer IP address (0.0.0.0 0.0.0.0: any peer)");
     add_secret_args(addr.kw("key", "The key"), set_key, 128);
     add_secret_args(addr.ipv4("mask", "Address mask").kw("key", "The key"), set_key, 128);
+    add_secret_args(addr.integer("length", 0, 32, "Mask length").kw("key", "The key"), set_key,
+                    128);
     auto del_key = [](Call& call) {
       Ipv4 a = *Ipv4::parse(call.get("address"));
       Ipv4 mask;
@@ -499,6 +518,7 @@ void register_ipsec(Grammar& g) {
                       .ipv4("address", "Peer IP address");
     uaddr.run(del_key);
     uaddr.ipv4("mask", "Address mask").run(del_key);
+    uaddr.integer("length", 0, 32, "Mask length").run(del_key);
   }
 
   // ---- ike profile NAME ----
@@ -548,6 +568,7 @@ void register_ipsec(Grammar& g) {
                    .ipv4("address", "Peer IP address (0.0.0.0 0.0.0.0: any peer)");
     ma.run(match);
     ma.ipv4("mask", "Address mask").run(match);
+    ma.integer("length", 0, 32, "Mask length").run(match);
     auto unmatch = [](Call& call) {
       profile_edit(call, [](config::IkeProfile& p) {
         p.match_address.reset();
@@ -559,7 +580,25 @@ void register_ipsec(Grammar& g) {
                     .kw("identity", "The remote identity")
                     .kw("address", "An IPv4 address identity");
     uma.run(unmatch);
-    uma.ipv4("address", "Peer IP address").run(unmatch).ipv4("mask", "Address mask").run(unmatch);
+    Node& uaddress = uma.ipv4("address", "Peer IP address").run(unmatch);
+    uaddress.ipv4("mask", "Address mask").run(unmatch);
+    uaddress.integer("length", 0, 32, "Mask length").run(unmatch);
+    r.kw("local-identity", "Specify the local identity")
+        .kw("address", "An IPv4 address identity")
+        .ipv4("address", "Local IP address")
+        .run([](Call& call) {
+          Ipv4 a = *Ipv4::parse(call.get("address"));
+          profile_edit(call, [&](config::IkeProfile& p) {
+            p.local_identity = a;
+            return std::string{};
+          });
+        });
+    u.kw("local-identity", "Remove the local identity").run([](Call& call) {
+      profile_edit(call, [](config::IkeProfile& p) {
+        p.local_identity.reset();
+        return std::string{};
+      });
+    });
     Node& em = r.kw("exchange-mode", "Specify the IKEv1 phase 1 exchange mode");
     em.kw("main", "Main mode (identity protection)", "mode").run([](Call& call) {
       profile_edit(call, [](config::IkeProfile& p) {
@@ -638,6 +677,13 @@ void register_ipsec(Grammar& g) {
     u.kw("encapsulation-mode", "Restore tunnel mode").run([](Call& call) {
       transform_edit(call, [](config::TransformSet& t) { t.mode = EncapsulationMode::tunnel; });
     });
+    // ESP is vpdnd's only security protocol: the default, so never printed.
+    r.kw("protocol", "Specify the security protocol")
+        .kw("esp", "Encapsulating Security Payload")
+        .run([](Call& call) { transform_edit(call, [](config::TransformSet&) {}); });
+    u.kw("protocol", "Restore the default security protocol (ESP)").run([](Call& call) {
+      transform_edit(call, [](config::TransformSet&) {});
+    });
     Node& esp = r.kw("esp", "ESP settings");
     Node& uesp = u.kw("esp", "ESP settings");
     auto ciphers = [](Call& call) {
@@ -713,10 +759,28 @@ void register_ipsec(Grammar& g) {
       .string("name", 1, 63, "Template name", valid_name)
       .integer("seq", 1, 65535, "Sequence number")
       .run(enter_entry(true));
-  Node& isakmp = ips.kw("policy", "Enter an IPsec policy view")
-                     .string("name", 1, 63, "Policy name", valid_name)
-                     .integer("seq", 1, 65535, "Sequence number")
-                     .kw("isakmp", "Negotiate the SAs with IKE");
+  Node& policy_seq = ips.kw("policy", "Enter an IPsec policy view")
+                         .string("name", 1, 63, "Policy name", valid_name)
+                         .integer("seq", 1, 65535, "Sequence number");
+  // As on Comware, an existing entry's view is entered without its negotiation mode.
+  policy_seq.run([](Call& call) {
+    std::string name = call.get("name");
+    auto seq = static_cast<std::uint16_t>(call.number("seq"));
+    std::string object = name + " " + std::to_string(seq);
+    auto c = call.snapshot();
+    auto it = c.ipsec.policies.find({name, seq});
+    if (it == c.ipsec.policies.end()) {
+      call.error("Error: IPsec policy " + object +
+                 " does not exist; give the negotiation mode (isakmp) to create it.");
+      return;
+    }
+    if (!it->second.template_name.empty()) {
+      call.error("Error: IPsec policy " + object + " is a template policy and has no view.");
+      return;
+    }
+    call.session.enter(View::ipsec_policy, object);
+  });
+  Node& isakmp = policy_seq.kw("isakmp", "Negotiate the SAs with IKE");
   isakmp.run(enter_entry(false));
   isakmp.kw("template", "Accept peers as an IPsec policy template describes")
       .string("template", 1, 63, "Template name", valid_name)
@@ -862,17 +926,57 @@ void register_ipsec(Grammar& g) {
       auto snap = read_sas(call);
       if (!snap) return;
       auto stats = on_engine(call, [](Operations& o) { return o.ipsec_statistics(); });
-      print_text(call, render_ike_sas_verbose(*snap, stats, id));
+      print_text(call, render_ike_sas_verbose(*snap, stats, call.snapshot(), id));
     };
     Node& vb = sa.kw("verbose", "Every detail").run(verbose);
     vb.kw("connection-id", "One IKE SA").integer("id", 1, 4294967295, "Connection ID").run(verbose);
     Node& dips = d.kw("ipsec", "IPsec information");
-    dips.kw("sa", "IPsec SAs").run([](Call& call) {
+    Node& dsa = dips.kw("sa", "IPsec SAs").run([](Call& call) {
       auto snap = read_sas(call);
       if (!snap) return;
       auto stats = on_engine(call, [](Operations& o) { return o.ipsec_statistics(); });
       print_text(call, render_ipsec_sas(*snap, stats));
     });
+    dsa.kw("brief", "One line an IPsec SA").run([](Call& call) {
+      auto snap = read_sas(call);
+      if (!snap) return;
+      auto stats = on_engine(call, [](Operations& o) { return o.ipsec_statistics(); });
+      print_text(call, render_ipsec_sa_brief(*snap, stats));
+    });
+    dsa.kw("count", "The number of IPsec SAs").run([](Call& call) {
+      if (auto snap = read_sas(call)) print_text(call, render_ipsec_sa_count(*snap));
+    });
+    auto transform_sets = [](Call& call) {
+      std::string name = call.get("name");
+      std::string text = render_ipsec_transform_sets(call.snapshot(), name);
+      if (text.empty() && !name.empty())
+        call.error("Error: IPsec transform set " + name + " does not exist.");
+      else
+        print_text(call, text);
+    };
+    dips.kw("transform-set", "IPsec transform sets")
+        .run(transform_sets)
+        .string("name", 1, 63, "Transform set name", valid_name)
+        .run(transform_sets);
+    for (bool is_template : {false, true}) {
+      auto show = [is_template](Call& call) {
+        std::string name = call.get("name");
+        auto seq = call.has("seq") ? static_cast<std::uint16_t>(call.number("seq")) : 0;
+        std::string text = render_ipsec_policies(call.snapshot(), is_template, name, seq);
+        if (text.empty() && !name.empty())
+          call.error(std::string("Error: IPsec policy") + (is_template ? " template " : " ") +
+                     name + (seq ? " " + std::to_string(seq) : std::string()) + " does not exist.");
+        else
+          print_text(call, text);
+      };
+      dips.kw(is_template ? "policy-template" : "policy",
+              is_template ? "IPsec policy templates" : "IPsec policies")
+          .run(show)
+          .string("name", 1, 63, is_template ? "Template name" : "Policy name", valid_name)
+          .run(show)
+          .integer("seq", 1, 65535, "Sequence number")
+          .run(show);
+    }
     dips.kw("statistics", "IPsec packet statistics").run([](Call& call) {
       auto stats = on_engine(call, [](Operations& o) { return o.ipsec_statistics(); });
       auto future = on_engine(call, [](Operations& o) { return o.ipsec_sas(); });

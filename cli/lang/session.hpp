@@ -119,6 +119,8 @@ std::vector<std::vector<std::string>> ipsec_blocks(const config::RunningConfig& 
 // commands_ipsec.cpp: the CLI keyword of an IKE algorithm ("aes-cbc-128", "sha256").
 const char* keyword(config::IkeCipher c);
 const char* keyword(config::IkeHash h);
+const char* keyword(config::EspCipher c);
+const char* keyword(config::EspHash h);
 std::vector<std::string> ipsec_view_block(const config::RunningConfig& c, View v,
                                           const std::string& object);
 

@@ -144,6 +144,230 @@ TEST_F(IpsecCliTest, UndoRemovesEachSetting) {
   EXPECT_FALSE(s->execute("undo ike proposal 9").ok);
 }
 
+// Comware V7 forms an engineer types: each case's lines, typed in a fresh view, and the
+// view's `display this` after them (the key in cipher form, shown here as KEY).
+TEST_F(IpsecCliTest, ComwareFormsAreAcceptedAndShownAsComwareSavesThem) {
+  struct Case {
+    std::string view;
+    std::vector<std::string> lines;
+    std::string shown;
+  };
+  const Case cases[] = {
+      // The mask may be a length, and defaults to a host mask.
+      {"ike keychain k",
+       {"pre-shared-key address 10.2.0.0 16 key simple abc",
+        "pre-shared-key address 10.1.1.1 key simple abc"},
+       "ike keychain k\n"
+       " pre-shared-key address 10.2.0.0 255.255.0.0 key cipher KEY\n"
+       " pre-shared-key address 10.1.1.1 255.255.255.255 key cipher KEY\n"},
+      {"ike keychain k",
+       {"pre-shared-key address 10.2.0.0 16 key simple abc",
+        "undo pre-shared-key address 10.2.0.0 16"},
+       "ike keychain k\n"},
+      {"ike profile p",
+       {"keychain k", "local-identity address 192.0.2.1",
+        "match remote identity address 10.0.0.0 8", "proposal 1"},
+       "ike profile p\n keychain k\n local-identity address 192.0.2.1\n"
+       " match remote identity address 10.0.0.0 255.0.0.0\n proposal 1\n"},
+      {"ike profile p",
+       {"local-identity address 192.0.2.1", "undo local-identity",
+        "match remote identity address 10.0.0.0 8",
+        "undo match remote identity address 10.0.0.0 8"},
+       "ike profile p\n"},
+      // Pre-shared keys and ESP are the defaults (and vpdnd's only choices): never printed.
+      {"ike proposal 5",
+       {"authentication-method pre-share", "undo authentication-method"},
+       "ike proposal 5\n"},
+      {"ipsec transform-set t",
+       {"protocol esp", "esp encryption-algorithm aes-cbc-128"},
+       "ipsec transform-set t\n esp encryption-algorithm aes-cbc-128\n"},
+  };
+  for (const auto& c : cases) {
+    reset_model();
+    auto s = system_session();
+    ASSERT_TRUE(s->execute(c.view).ok) << c.view;
+    for (auto& line : c.lines) ASSERT_TRUE(s->execute(line).ok) << line;
+    std::string shown = s->execute("display this").output;
+    // Each cipher differs (random salt): replace them before comparing.
+    for (auto at = shown.find("$c$3$"); at != std::string::npos; at = shown.find("$c$3$", at)) {
+      auto end = shown.find('\n', at);
+      shown.replace(at, end - at, "KEY");
+    }
+    EXPECT_EQ(shown, "#\n" + c.shown + "#\nreturn") << c.view;
+  }
+  reset_model();
+  auto s = system_session();
+  ASSERT_TRUE(s->execute("ike proposal 5").ok);
+  EXPECT_FALSE(s->execute("authentication-method rsa-signature").ok);
+  ASSERT_TRUE(s->execute("quit").ok);
+  ASSERT_TRUE(s->execute("ipsec transform-set t").ok);
+  EXPECT_FALSE(s->execute("protocol ah").ok);
+  ASSERT_TRUE(s->execute("quit").ok);
+  ASSERT_TRUE(s->execute("ike keychain k").ok);
+  EXPECT_FALSE(s->execute("pre-shared-key address 10.2.0.0 33 key simple abc").ok);
+}
+
+// An existing policy entry is entered without its mode, as on Comware.
+TEST_F(IpsecCliTest, ExistingPolicyIsEnteredWithoutItsMode) {
+  auto s = system_session();
+  for (auto* line : {"ipsec policy map 10 isakmp", "quit", "ipsec policy map 20 isakmp template t"})
+    ASSERT_TRUE(s->execute(line).ok) << line;
+  ASSERT_TRUE(s->execute("ipsec policy map 10").ok);
+  EXPECT_EQ(s->prompt(), "[VPDN-ipsec-policy-isakmp-map-10]");
+  ASSERT_TRUE(s->execute("quit").ok);
+  auto r = s->execute("ipsec policy map 11");
+  EXPECT_FALSE(r.ok);
+  EXPECT_THAT(r.output, HasSubstr("does not exist"));
+  EXPECT_FALSE(s->execute("ipsec policy map 20").ok);
+  EXPECT_EQ(s->prompt(), "[VPDN]");
+}
+
+// The saved configuration lists the IPsec and IKE nodes in Comware V7's order.
+TEST_F(IpsecCliTest, ConfigurationListsNodesInComwareOrder) {
+  auto s = system_session();
+  for (auto* line : kDialIn) ASSERT_TRUE(s->execute(line).ok) << line;
+  std::string shown = s->execute("display current-configuration").output;
+  std::vector<std::string> order = {"\nipsec transform-set l2tp\n",
+                                    "\nipsec policy-template dialin 1\n",
+                                    "\nipsec policy vpdn 10 isakmp template dialin\n",
+                                    "\nike profile clients\n",
+                                    "\nike proposal 1\n",
+                                    "\nike keychain clients\n",
+                                    "\n ike nat-keepalive 30\n"};
+  std::size_t last = 0;
+  for (auto& node : order) {
+    auto at = shown.find(node);
+    ASSERT_NE(at, std::string::npos) << node;
+    EXPECT_GT(at, last) << node << " is out of order in:\n" << shown;
+    last = at;
+  }
+}
+
+// `display ipsec transform-set`, `display ipsec policy` and `display ipsec policy-template`
+// over the dial-in configuration plus a LAC-LNS policy, exactly as Comware V7 lays them out.
+TEST_F(IpsecCliTest, ConfigurationDisplaysAreComwareLayout) {
+  auto s = system_session();
+  for (auto* line : kDialIn) ASSERT_TRUE(s->execute(line).ok) << line;
+  for (auto* line : {"ipsec transform-set half", "esp encryption-algorithm aes-cbc-128", "quit",
+                     "ipsec policy tolns 20 isakmp", "remote-address 192.0.2.7",
+                     "transform-set l2tp half", "ike-profile clients", "security acl 3001",
+                     "sa duration time-based 7200", "quit", "ipsec policy tolns 30 isakmp", "quit"})
+    ASSERT_TRUE(s->execute(line).ok) << line;
+  struct Case {
+    std::string command;
+    std::string shown;  // "" with ok false: refused
+    bool ok = true;
+  };
+  const Case cases[] = {
+      {"display ipsec transform-set",
+       "IPsec transform set: half\n"
+       "  State: incomplete\n"
+       "  Encapsulation mode: tunnel\n"
+       "  ESN: Disabled\n"
+       "  PFS: \n"
+       "  Transform: ESP\n"
+       "  ESP protocol:\n"
+       "    Encryption: AES-CBC-128\n"
+       "\n"
+       "IPsec transform set: l2tp\n"
+       "  State: complete\n"
+       "  Encapsulation mode: transport\n"
+       "  ESN: Disabled\n"
+       "  PFS: dh-group2\n"
+       "  Transform: ESP\n"
+       "  ESP protocol:\n"
+       "    Integrity: SHA1 SHA256\n"
+       "    Encryption: AES-CBC-256 AES-CBC-128 3DES-CBC"},
+      {"display ipsec transform-set L2TP",
+       "IPsec transform set: l2tp\n"
+       "  State: complete\n"
+       "  Encapsulation mode: transport\n"
+       "  ESN: Disabled\n"
+       "  PFS: dh-group2\n"
+       "  Transform: ESP\n"
+       "  ESP protocol:\n"
+       "    Integrity: SHA1 SHA256\n"
+       "    Encryption: AES-CBC-256 AES-CBC-128 3DES-CBC"},
+      {"display ipsec transform-set none", "", false},
+      {"display ipsec policy tolns 20",
+       "-------------------------------------------\n"
+       "IPsec Policy: tolns\n"
+       "-------------------------------------------\n"
+       "\n"
+       "  -----------------------------\n"
+       "  Sequence number: 20\n"
+       "  Mode: isakmp\n"
+       "  -----------------------------\n"
+       "  Description:\n"
+       "  Security data flow: 3001\n"
+       "  Selector mode: standard\n"
+       "  Local address:\n"
+       "  Remote address: 192.0.2.7\n"
+       "  Transform set: l2tp half\n"
+       "  IKE profile: clients\n"
+       "  SA duration(time based): 7200 seconds\n"
+       "  SA duration(traffic based):\n"
+       "  SA idle time:"},
+      {"display ipsec policy tolns 30",
+       "-------------------------------------------\n"
+       "IPsec Policy: tolns\n"
+       "-------------------------------------------\n"
+       "\n"
+       "  -----------------------------\n"
+       "  Sequence number: 30\n"
+       "  Mode: isakmp\n"
+       "  -----------------------------\n"
+       "  The policy configuration is incomplete:\n"
+       "           Remote-address not set\n"
+       "           Transform-set not set\n"
+       "           IKE profile not set\n"
+       "  Description:\n"
+       "  Security data flow: \n"
+       "  Selector mode: standard\n"
+       "  Local address:\n"
+       "  Remote address: \n"
+       "  Transform set: \n"
+       "  IKE profile: \n"
+       "  SA duration(time based): \n"
+       "  SA duration(traffic based):\n"
+       "  SA idle time:"},
+      {"display ipsec policy vpdn",
+       "-------------------------------------------\n"
+       "IPsec Policy: vpdn\n"
+       "Interface: eth1\n"
+       "-------------------------------------------\n"
+       "\n"
+       "  -----------------------------\n"
+       "  Sequence number: 10\n"
+       "  Mode: template\n"
+       "  -----------------------------"},
+      {"display ipsec policy vpdn 11", "", false},
+      {"display ipsec policy-template",
+       "-----------------------------------------------\n"
+       "IPsec Policy Template: dialin\n"
+       "-----------------------------------------------\n"
+       "\n"
+       "  ---------------------------------\n"
+       "  Sequence number: 1\n"
+       "  ---------------------------------\n"
+       "    Description:\n"
+       "    Security data flow : \n"
+       "    Selector mode: standard\n"
+       "    Local address:\n"
+       "    IKE profile:  clients\n"
+       "    Remote address: \n"
+       "    Transform set:  l2tp\n"
+       "    IPsec SA local duration(time based): 3600 seconds"},
+  };
+  for (const auto& c : cases) {
+    auto r = s->execute(c.command);
+    EXPECT_EQ(r.ok, c.ok) << c.command << ": " << r.output;
+    if (c.ok) {
+      EXPECT_EQ(r.output, c.shown) << c.command;
+    }
+  }
+}
+
 TEST_F(IpsecCliTest, CipherKeysAreAcceptedAndBadInputRefused) {
   auto s = system_session();
   ASSERT_TRUE(s->execute("ike keychain k").ok);
@@ -222,6 +446,98 @@ ipsec::SaSnapshot sample_snapshot() {
   return snap;
 }
 
+// `display ike proposal` is Comware V7's table, byte for byte: the header, one row a
+// proposal in priority order, columns at Comware's offsets.
+TEST_F(IpsecCliTest, IkeProposalTableIsComwareLayout) {
+  struct Case {
+    std::vector<std::string> lines;  // typed in system view
+    std::string rows;                // what follows the header
+  };
+  const Case cases[] = {
+      {{}, ""},
+      {{"ike proposal 1"},
+       " 1        PRE-SHARED-KEY     SHA1       AES-CBC-128 Group 1        86400\n"},
+      {{"ike proposal 11", "encryption-algorithm aes-cbc-256", "authentication-algorithm sha256",
+        "dh group14", "sa duration 28800", "quit", "ike proposal 2",
+        "encryption-algorithm 3des-cbc", "authentication-algorithm md5", "dh group2",
+        "sa duration 600"},
+       " 2        PRE-SHARED-KEY     MD5        3DES-CBC    Group 2        600\n"
+       " 11       PRE-SHARED-KEY     SHA256     AES-CBC-256 Group 14       28800\n"},
+  };
+  for (const auto& c : cases) {
+    reset_model();
+    auto s = system_session();
+    for (auto& line : c.lines) ASSERT_TRUE(s->execute(line).ok) << line;
+    // The shell takes the last newline off what a command prints.
+    EXPECT_EQ(s->execute("display ike proposal").output + "\n",
+              " Priority Authentication Authentication Encryption  Diffie-Hellman Duration\n"
+              "              method       algorithm    algorithm       group      (seconds)\n"
+              "----------------------------------------------------------------------------\n" +
+                  c.rows);
+  }
+}
+
+// The SA displays name algorithms, groups and flows in Comware's words, not charon's.
+TEST_F(IpsecCliTest, SaDisplaysUseComwareNames) {
+  struct Case {
+    std::string charon;
+    std::string shown;
+  };
+  auto snap = sample_snapshot();
+  auto& sa = snap.sas[0];
+  sa.integ_alg = "HMAC_SHA2_256_128";
+  sa.dh_group = "MODP_2048";
+  ipsec::Statistics stats;
+  ipsec::ConnectionOrigin o;
+  o.connection = "vpdn-10-1";
+  o.ike_profile = "clients";
+  stats.connections.push_back(o);
+  auto s = system_session();
+  for (auto* line : {"ike profile clients", "exchange-mode aggressive", "quit"})
+    ASSERT_TRUE(s->execute(line).ok) << line;
+  std::string verbose = render_ike_sas_verbose(snap, stats, running(), std::nullopt);
+  EXPECT_THAT(
+      verbose,
+      HasSubstrs({"   Authentication-algorithm: SHA256\n", "   Encryption-algorithm: AES-CBC-256\n",
+                  "   Diffie-Hellman group: Group 14\n", "   Exchange-mode: Aggressive\n"}));
+  EXPECT_THAT(verbose, Not(HasSubstr("State:")));
+
+  const Case integrity[] = {{"HMAC_MD5_96", "MD5"},
+                            {"HMAC_SHA1_96", "SHA1"},
+                            {"HMAC_SHA2_384_192", "SHA384"},
+                            {"HMAC_SHA2_512_256", "SHA512"},
+                            {"AES_XCBC_96", "AES_XCBC_96"}};
+  for (auto& c : integrity) {
+    sa.integ_alg = c.charon;
+    EXPECT_THAT(render_ike_sas_verbose(snap, stats, running(), std::nullopt),
+                HasSubstr("   Authentication-algorithm: " + c.shown + "\n"))
+        << c.charon;
+  }
+  const Case groups[] = {{"MODP_768", "1"}, {"MODP_1024", "2"}, {"MODP_1536", "5"},
+                         {"ECP_256", "19"}, {"ECP_384", "20"},  {"MODP_2048_256", "24"}};
+  for (auto& c : groups) {
+    sa.dh_group = c.charon;
+    sa.children[0].dh_group = c.charon;
+    EXPECT_THAT(render_ike_sas_verbose(snap, stats, running(), std::nullopt),
+                HasSubstr("   Diffie-Hellman group: Group " + c.shown + "\n"));
+    EXPECT_THAT(render_ipsec_sas(snap, stats),
+                HasSubstr("    Perfect Forward Secrecy: dh-group" + c.shown + "\n"));
+  }
+
+  const Case flows[] = {
+      {"192.0.2.1/32[udp/l2f]", "192.0.2.1/255.255.255.255  port: 1701  protocol: udp"},
+      {"198.51.100.9/32[udp/1701]", "198.51.100.9/255.255.255.255  port: 1701  protocol: udp"},
+      {"10.1.0.0/16", "10.1.0.0/255.255.0.0  port: 0  protocol: ip"},
+      {"10.2.0.0/24[tcp]", "10.2.0.0/255.255.255.0  port: 0  protocol: tcp"},
+      {"not-an-address", "not-an-address  port: 0  protocol: ip"},
+  };
+  for (auto& c : flows) {
+    snap.sas[0].children[0].local_ts = {c.charon};
+    EXPECT_THAT(render_ipsec_sas(snap, stats), HasSubstr("        sour addr: " + c.shown + "\n"))
+        << c.charon;
+  }
+}
+
 TEST_F(IpsecCliTest, IkeSaTableIsComwareLayout) {
   std::string out = render_ike_sas(sample_snapshot());
   EXPECT_THAT(out, HasSubstr("    Connection-ID   Remote                Flag         DOI\n"));
@@ -244,6 +560,15 @@ TEST_F(IpsecCliTest, IpsecSaShowsInterfacePolicyAndSpis) {
   EXPECT_THAT(out, HasSubstr("      SPI: 3251823604 (0xc1d2e3f4)\n"));
   EXPECT_THAT(out, HasSubstr("      Transform set: ESP-ENCRYPT-AES-CBC-256 ESP-AUTH-SHA1\n"));
   EXPECT_THAT(out, HasSubstr("      UDP encapsulation used for NAT traversal: Y\n"));
+  EXPECT_THAT(out, HasSubstr("    Perfect Forward Secrecy: \n"
+                             "    Inside VPN:\n"
+                             "    Extended Sequence Numbers enable: N\n"
+                             "    Traffic Flow Confidentiality enable: N\n"));
+  EXPECT_THAT(out,
+              HasSubstr("    Flow:\n"
+                        "        sour addr: 192.0.2.1/255.255.255.255  port: 1701  protocol: udp\n"
+                        "        dest addr: 198.51.100.9/255.255.255.255  port: 1701  protocol: "
+                        "udp\n"));
 }
 
 class SaOperations : public FakeOperations {
@@ -286,6 +611,16 @@ TEST_F(IpsecCliTest, DisplaysReadTheSasThroughOperations) {
   EXPECT_THAT(r.output, HasSubstr("Blocked by kernel policy (inbound/outbound): 3/5"));
   EXPECT_THAT(r.output, HasSubstr("Plain L2TP dropped by filter: 9"));
   EXPECT_THAT(r.output, HasSubstr("Received/sent packets: 11/0"));
+  r = s->execute("display ipsec sa brief");
+  ASSERT_TRUE(r.ok) << r.output;
+  const std::string rule(71, '-');
+  EXPECT_EQ(r.output,
+            rule + "\nInterface/Global   Dst Address      SPI         Protocol  Status\n" + rule +
+                "\n"
+                "-                  192.0.2.1        3251823604  ESP       Active\n"
+                "-                  198.51.100.9     43981       ESP       Active");
+  r = s->execute("display ipsec sa count");
+  EXPECT_EQ(r.output, "Total IPsec SAs count: 2");
   ASSERT_TRUE(s->execute("reset ike sa connection-id 7").ok);
   ASSERT_TRUE(s->execute("reset ike sa").ok);
   EXPECT_EQ(sa_ops.ike_resets, (std::vector<std::string>{"7", "all"}));
