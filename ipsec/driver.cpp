@@ -481,271 +481,282 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
     }
     filter_installed_ = true;
     return Filter::on;
-    // Attach mode, worker thread: charon holds connections and keys of others, which
-    // `swanctl --load-all` would unload and clear. Ours are loaded one by one over VICI
-    // (the keys under ids of our own), and what the configuration no longer has is
-    // unloaded the same way.
-    std::string load_attached(const std::string& conf) {
-      auto parsed = vici::parse_conf(conf);
-      if (!parsed) return "the rendered swanctl.conf does not parse";
-      std::vector<vici::Request> requests = vici::load_requests(*parsed, kAttachedSecretPrefix);
-      vici::Client client(options_.vici_uri, options_.swanctl_timeout);
-      std::string err;
-      std::vector<std::string> wanted;
-      for (auto& r : requests) {
-        wanted.push_back(r.name);
-        auto res = client.call(r.command, r.message);
-        if (!res.ok) {
-          if (err.empty()) err = "VICI " + res.error;
+  }
+  // Attach mode, worker thread: charon holds connections and keys of others, which
+  // `swanctl --load-all` would unload and clear. Ours are loaded one by one over VICI
+  // (the keys under ids of our own), and what the configuration no longer has is
+  // unloaded the same way.
+  std::string load_attached(const std::string& conf) {
+    auto parsed = vici::parse_conf(conf);
+    if (!parsed) return "the rendered swanctl.conf does not parse";
+    std::vector<vici::Request> requests = vici::load_requests(*parsed, kAttachedSecretPrefix);
+    vici::Client client(options_.vici_uri, options_.swanctl_timeout);
+    std::string err;
+    std::vector<std::string> wanted;
+    for (auto& r : requests) {
+      wanted.push_back(r.name);
+      auto res = client.call(r.command, r.message);
+      if (!res.ok) {
+        if (err.empty()) err = "VICI " + res.error;
+        continue;
+      }
+      auto& held = r.command == "load-conn" ? attached_conns_ : attached_secrets_;
+      if (std::find(held.begin(), held.end(), r.name) == held.end()) held.push_back(r.name);
+    }
+    if (auto e = unload_attached(wanted); err.empty()) err = e;
+    return err;
+  }
+  // Unloads every connection and key of ours that `keep` does not name: the connection's
+  // IKE SAs first (a responder's are not closed by the unload), then the connection (its
+  // trap, shunt or started SA with it), then the keys. What fails stays listed as ours.
+  std::string unload_attached(const std::vector<std::string>& keep) {
+    vici::Client client(options_.vici_uri, options_.swanctl_timeout);
+    std::string err;
+    auto kept = [&](const std::string& n) {
+      return std::find(keep.begin(), keep.end(), n) != keep.end();
+    };
+    auto drop = [&](std::vector<std::string>& held, auto&& unload) {
+      std::vector<std::string> left;
+      for (auto& n : held) {
+        if (kept(n)) {
+          left.push_back(n);
           continue;
         }
-        auto& held = r.command == "load-conn" ? attached_conns_ : attached_secrets_;
-        if (std::find(held.begin(), held.end(), r.name) == held.end()) held.push_back(r.name);
-      }
-      if (auto e = unload_attached(wanted); err.empty()) err = e;
-      return err;
-    }
-    // Unloads every connection and key of ours that `keep` does not name: the connection's
-    // IKE SAs first (a responder's are not closed by the unload), then the connection (its
-    // trap, shunt or started SA with it), then the keys. What fails stays listed as ours.
-    std::string unload_attached(const std::vector<std::string>& keep) {
-      vici::Client client(options_.vici_uri, options_.swanctl_timeout);
-      std::string err;
-      auto kept = [&](const std::string& n) {
-        return std::find(keep.begin(), keep.end(), n) != keep.end();
-      };
-      auto drop = [&](std::vector<std::string>& held, auto&& unload) {
-        std::vector<std::string> left;
-        for (auto& n : held) {
-          if (kept(n)) {
-            left.push_back(n);
-            continue;
-          }
-          auto res = unload(n);
-          if (!res.ok) {
-            if (err.empty()) err = "VICI " + res.error;
-            left.push_back(n);
-          }
+        auto res = unload(n);
+        if (!res.ok) {
+          if (err.empty()) err = "VICI " + res.error;
+          left.push_back(n);
         }
-        held = std::move(left);
-      };
-      drop(attached_conns_, [&](const std::string& n) {
-        // No SA of it is no failure; the unload decides.
-        client.call("terminate", {vici::value("ike", n), vici::value("force", "yes"),
-                                  vici::value("timeout", "-1")});
-        return client.call("unload-conn", {vici::value("name", n)});
-      });
-      drop(attached_secrets_, [&](const std::string& id) {
-        return client.call("unload-shared", {vici::value("id", id)});
-      });
-      if (!err.empty())
-        to_engine([err](Impl&) {
-          log_warning(DebugModule::ipsec, "event=ipsec-unload-failed error=" + err);
-        });
-      return err;
-    }
-    // A failed load leaves charon without our connections (every client refused with
-    // NO_PROPOSAL_CHOSEN): the newest configuration is loaded again until it takes, unless
-    // a newer one is already on its way.
-    void retry_load() {
-      retry_timer_.expires_after(options_.load_retry);
-      retry_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-        auto self = weak.lock();
-        if (ec || !self) return;
-        {
-          std::lock_guard lock(self->mutex_);
-          if (self->load_queued_) return;
-          self->next_.conf = self->last_conf_;
-          self->next_.strongswan = self->last_strongswan_;
-          self->next_.wanted = !self->stats_.connections.empty();
-          self->next_.filter = self->last_filter_;
-          self->load_queued_ = true;
-        }
-        self->queue([raw = self.get()] { raw->load(); });
-      });
-    }
-    void schedule_refresh() {
-      // The SA list is what the user-space guard decides on: with the kernel guarding, the
-      // displays read it when they are asked.
-      if (refreshing_ || !guard_.active()) return;
-      refreshing_ = true;
-      timer_.expires_after(options_.refresh);
-      timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-        auto self = weak.lock();
-        if (ec || !self) return;
-        self->refreshing_ = false;
-        if (!self->guard_.active()) return;
-        if (!self->stats_.kernel_block) self->refresh();
-        self->schedule_refresh();
-      });
-    }
-    std::shared_future<SaSnapshot> refresh() {
-      auto promise = std::make_shared<std::promise<SaSnapshot>>();
-      auto future = promise->get_future().share();
-      if (list_pending_) {
-        // One read at a time; a second caller gets the same answer.
-        waiting_.push_back(promise);
-        return future;
       }
-      list_pending_ = true;
+      held = std::move(left);
+    };
+    drop(attached_conns_, [&](const std::string& n) {
+      // No SA of it is no failure; the unload decides.
+      client.call("terminate", {vici::value("ike", n), vici::value("force", "yes"),
+                                vici::value("timeout", "-1")});
+      return client.call("unload-conn", {vici::value("name", n)});
+    });
+    drop(attached_secrets_, [&](const std::string& id) {
+      return client.call("unload-shared", {vici::value("id", id)});
+    });
+    if (!err.empty())
+      to_engine([err](Impl&) {
+        log_warning(DebugModule::ipsec, "event=ipsec-unload-failed error=" + err);
+      });
+    return err;
+  }
+  // A failed load leaves charon without our connections (every client refused with
+  // NO_PROPOSAL_CHOSEN): the newest configuration is loaded again until it takes, unless
+  // a newer one is already on its way.
+  void retry_load() {
+    retry_timer_.expires_after(options_.load_retry);
+    retry_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      {
+        std::lock_guard lock(self->mutex_);
+        if (self->load_queued_) return;
+        self->next_.conf = self->last_conf_;
+        self->next_.strongswan = self->last_strongswan_;
+        self->next_.wanted = !self->stats_.connections.empty();
+        self->next_.filter = self->last_filter_;
+        self->load_queued_ = true;
+      }
+      self->queue([raw = self.get()] { raw->load(); });
+    });
+  }
+  void schedule_refresh() {
+    // The SA list is what the user-space guard decides on: with the kernel guarding, the
+    // displays read it when they are asked.
+    if (refreshing_ || !guard_.active()) return;
+    refreshing_ = true;
+    timer_.expires_after(options_.refresh);
+    timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      self->refreshing_ = false;
+      if (!self->guard_.active()) return;
+      if (!self->stats_.kernel_block) self->refresh();
+      self->schedule_refresh();
+    });
+  }
+  std::shared_future<SaSnapshot> refresh() {
+    auto promise = std::make_shared<std::promise<SaSnapshot>>();
+    auto future = promise->get_future().share();
+    if (list_pending_) {
+      // One read at a time; a second caller gets the same answer.
       waiting_.push_back(promise);
-      queue([this] {
-        SaSnapshot snap;
-        if (options_.mode == DriverOptions::Mode::own && !charon_alive()) {
-          snap.error = "charon is not running";
-        } else {
-          Output o = swanctl({"--list-sas", "--pretty", "--noblock"});
-          if (o.status == 0) {
-            snap.available = true;
-            snap.sas = parse_list_sas(o.text);
-          } else {
-            snap.error = first_error(o.text);
-          }
-        }
-        to_engine([snap](Impl& self) {
-          self.list_pending_ = false;
-          if (snap.available) {
-            self.protected_ = protected_peers(snap.sas);
-            self.ike_names_.clear();
-            for (auto& sa : snap.sas) self.ike_names_[sa.uniqueid] = sa.name;
-          }
-          for (auto& p : self.waiting_) p->set_value(snap);
-          self.waiting_.clear();
-        });
-      });
       return future;
     }
-    // With the kernel guarding, its policies decide, at the moment of each datagram (plain
-    // L2TP from a peer with no SA never reaches our socket; to it, sendmsg fails with
-    // EPERM): the SA list may be seconds old, and would refuse a peer whose SA just came
-    // up, or pass one whose SA just went.
-    bool sendable(Ipv4 peer) const {
-      return stats_.kernel_block || l2tp_admitted(guard_, peer, protected_);
-    }
-    bool admit(Ipv4 peer) {
-      if (stats_.kernel_block || l2tp_admitted(guard_, peer, protected_)) return true;
-      ++stats_.plain_l2tp_refused;
-      debug_lazy(DebugModule::ipsec, DebugClass::error, [&] {
-        return "Refused L2TP from " + peer.to_string() + ": no IPsec SA protects it";
-      });
-      // Re-read soon: the peer's SA may have come up since the last read.
-      auto now = std::chrono::steady_clock::now();
-      if (now - last_forced_ > std::chrono::milliseconds(500)) {
-        last_forced_ = now;
-        refresh();
-      }
-      return false;
-    }
-    // Terminates, then brings back the connections this end initiates (`restart`): charon
-    // does not re-initiate what it was told to close, and the peer, answering only, would
-    // never bring it back.
-    std::string terminate(std::vector<std::vector<std::string>> commands,
-                          std::vector<std::string> restart = {}) {
-      queue([this, commands = std::move(commands), restart = std::move(restart)] {
-        for (auto& c : commands) {
-          Output o = swanctl(c);
-          if (o.status != 0)
-            to_engine([e = first_error(o.text)](Impl&) {
-              log_warning(DebugModule::ipsec, "event=ipsec-reset-failed error=" + e);
-            });
+    list_pending_ = true;
+    waiting_.push_back(promise);
+    queue([this] {
+      SaSnapshot snap;
+      if (options_.mode == DriverOptions::Mode::own && !charon_alive()) {
+        snap.error = "charon is not running";
+      } else {
+        Output o = swanctl({"--list-sas", "--pretty", "--noblock"});
+        if (o.status == 0) {
+          snap.available = true;
+          snap.sas = parse_list_sas(o.text);
+        } else {
+          snap.error = first_error(o.text);
         }
-        // Not waited for: charon goes on with the exchange after swanctl detaches.
-        for (auto& name : restart) swanctl({"--initiate", "--child", name, "--timeout", "1"});
-      });
-      refresh();
-      return {};
-    }
-    std::vector<std::string> initiated(const std::vector<std::string>& names) const {
-      std::vector<std::string> out;
-      for (auto& c : stats_.connections)
-        if (c.initiator && std::find(names.begin(), names.end(), c.connection) != names.end())
-          out.push_back(c.connection);
-      return out;
-    }
-
-    boost::asio::io_context& io_;
-    DriverOptions options_;
-    boost::asio::steady_timer timer_, retry_timer_;
-    // protocol thread
-    bool kernel_block_ = false;
-    GuardPolicy guard_;
-    std::vector<Ipv4> protected_;
-    std::map<std::uint32_t, std::string> ike_names_;  // IKE SA id -> connection, last read
-    Statistics stats_;
-    std::string last_conf_, last_strongswan_, last_filter_;
-    bool refreshing_ = false, list_pending_ = false;
-    std::vector<std::shared_ptr<std::promise<SaSnapshot>>> waiting_;
-    std::chrono::steady_clock::time_point last_forced_{};
-    // shared with the worker, under mutex_
-    struct Pending {
-      std::string conf, strongswan, filter;
-      bool wanted = false, settings_changed = false;
-    } next_;
-    bool load_queued_ = false;
-    // worker thread
-    static constexpr const char* kAttachedSecretPrefix = "vpdnd-";
-    std::vector<std::string> attached_conns_, attached_secrets_;  // loaded into an attached charon
-    pid_t charon_pid_ = -1;
-    std::uint64_t log_offset_ = 0;
-    bool nft_probed_ = false, nft_available_ = false, filter_installed_ = false;
-    std::thread worker_;
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    std::deque<std::function<void()>> jobs_;
-    bool stopping_ = false;
-  };
-
-  Driver::Driver(boost::asio::io_context& io, DriverOptions options)
-      : impl_(std::make_shared<Impl>(io, std::move(options))) {}
-  Driver::~Driver() { impl_->stop(); }
-  void Driver::apply(const config::RunningConfig& config) { impl_->apply(config); }
-  std::shared_future<SaSnapshot> Driver::sas() { return impl_->refresh(); }
-  Statistics Driver::statistics() const {
-    Statistics s = impl_->stats_;
-    if (impl_->kernel_block_) {
-      // A procfs read: it does not block on anything but the kernel.
-      std::ifstream in(impl_->options_.xfrm_stat);
-      std::stringstream text;
-      text << in.rdbuf();
-      if (auto b = parse_xfrm_stat(text.str())) {
-        s.kernel_blocked_in = b->in;
-        s.kernel_blocked_out = b->out;
       }
-    }
-    // One netlink request, like the procfs read above.
-    if (s.l2tp_filter)
-      if (auto n = read_plain_l2tp_filter_drops()) s.l2tp_filtered = *n;
-    return s;
+      to_engine([snap](Impl& self) {
+        self.list_pending_ = false;
+        if (snap.available) {
+          self.protected_ = protected_peers(snap.sas);
+          self.ike_names_.clear();
+          for (auto& sa : snap.sas) self.ike_names_[sa.uniqueid] = sa.name;
+        }
+        for (auto& p : self.waiting_) p->set_value(snap);
+        self.waiting_.clear();
+      });
+    });
+    return future;
   }
-  bool Driver::admit_l2tp(Ipv4 peer) { return impl_->admit(peer); }
-  bool Driver::l2tp_sendable(Ipv4 peer) const { return impl_->sendable(peer); }
-  std::string Driver::reset_ike(std::optional<std::uint32_t> id) {
-    if (id) {
-      std::vector<std::string> names;
-      if (auto it = impl_->ike_names_.find(*id); it != impl_->ike_names_.end())
-        names.push_back(it->second);
-      return impl_->terminate({{"--terminate", "--ike-id", std::to_string(*id), "--force"}},
-                              impl_->initiated(names));
+  // With the kernel guarding, its policies decide, at the moment of each datagram (plain
+  // L2TP from a peer with no SA never reaches our socket; to it, sendmsg fails with
+  // EPERM): the SA list may be seconds old, and would refuse a peer whose SA just came
+  // up, or pass one whose SA just went.
+  bool sendable(Ipv4 peer) const {
+    return stats_.kernel_block || l2tp_admitted(guard_, peer, protected_);
+  }
+  bool admit(Ipv4 peer) {
+    if (stats_.kernel_block || l2tp_admitted(guard_, peer, protected_)) return true;
+    ++stats_.plain_l2tp_refused;
+    debug_lazy(DebugModule::ipsec, DebugClass::error, [&] {
+      return "Refused L2TP from " + peer.to_string() + ": no IPsec SA protects it";
+    });
+    // Re-read soon: the peer's SA may have come up since the last read.
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_forced_ > std::chrono::milliseconds(500)) {
+      last_forced_ = now;
+      refresh();
     }
-    std::vector<std::vector<std::string>> cmds;
+    return false;
+  }
+  // Terminates, then brings back the connections this end initiates (`restart`): charon
+  // does not re-initiate what it was told to close, and the peer, answering only, would
+  // never bring it back.
+  std::string terminate(std::vector<std::vector<std::string>> commands,
+                        std::vector<std::string> restart = {}) {
+    queue([this, commands = std::move(commands), restart = std::move(restart)] {
+      for (auto& c : commands) {
+        Output o = swanctl(c);
+        if (o.status != 0)
+          to_engine([e = first_error(o.text)](Impl&) {
+            log_warning(DebugModule::ipsec, "event=ipsec-reset-failed error=" + e);
+          });
+      }
+      // Not waited for: charon goes on with the exchange after swanctl detaches.
+      for (auto& name : restart) swanctl({"--initiate", "--child", name, "--timeout", "1"});
+    });
+    refresh();
+    return {};
+  }
+  std::vector<std::string> initiated(const std::vector<std::string>& names) const {
+    std::vector<std::string> out;
+    for (auto& c : stats_.connections)
+      if (c.initiator && std::find(names.begin(), names.end(), c.connection) != names.end())
+        out.push_back(c.connection);
+    return out;
+  }
+
+  boost::asio::io_context& io_;
+  DriverOptions options_;
+  boost::asio::steady_timer timer_, retry_timer_;
+  // protocol thread
+  bool kernel_block_ = false;
+  GuardPolicy guard_;
+  std::vector<Ipv4> protected_;
+  std::map<std::uint32_t, std::string> ike_names_;  // IKE SA id -> connection, last read
+  Statistics stats_;
+  std::string last_conf_, last_strongswan_, last_filter_;
+  bool refreshing_ = false, list_pending_ = false;
+  std::vector<std::shared_ptr<std::promise<SaSnapshot>>> waiting_;
+  std::chrono::steady_clock::time_point last_forced_{};
+  // shared with the worker, under mutex_
+  struct Pending {
+    std::string conf, strongswan, filter;
+    bool wanted = false, settings_changed = false;
+  } next_;
+  bool load_queued_ = false;
+  // worker thread
+  static constexpr const char* kAttachedSecretPrefix = "vpdnd-";
+  std::vector<std::string> attached_conns_, attached_secrets_;  // loaded into an attached charon
+  pid_t charon_pid_ = -1;
+  std::uint64_t log_offset_ = 0;
+  bool nft_probed_ = false, nft_available_ = false, filter_installed_ = false;
+  std::thread worker_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+};
+
+Driver::Driver(boost::asio::io_context& io, DriverOptions options)
+    : impl_(std::make_shared<Impl>(io, std::move(options))) {}
+Driver::~Driver() {
+  impl_->stop();
+}
+void Driver::apply(const config::RunningConfig& config) {
+  impl_->apply(config);
+}
+std::shared_future<SaSnapshot> Driver::sas() {
+  return impl_->refresh();
+}
+Statistics Driver::statistics() const {
+  Statistics s = impl_->stats_;
+  if (impl_->kernel_block_) {
+    // A procfs read: it does not block on anything but the kernel.
+    std::ifstream in(impl_->options_.xfrm_stat);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (auto b = parse_xfrm_stat(text.str())) {
+      s.kernel_blocked_in = b->in;
+      s.kernel_blocked_out = b->out;
+    }
+  }
+  // One netlink request, like the procfs read above.
+  if (s.l2tp_filter)
+    if (auto n = read_plain_l2tp_filter_drops()) s.l2tp_filtered = *n;
+  return s;
+}
+bool Driver::admit_l2tp(Ipv4 peer) {
+  return impl_->admit(peer);
+}
+bool Driver::l2tp_sendable(Ipv4 peer) const {
+  return impl_->sendable(peer);
+}
+std::string Driver::reset_ike(std::optional<std::uint32_t> id) {
+  if (id) {
     std::vector<std::string> names;
-    for (auto& c : impl_->stats_.connections) {
-      cmds.push_back({"--terminate", "--ike", c.connection, "--force"});
+    if (auto it = impl_->ike_names_.find(*id); it != impl_->ike_names_.end())
+      names.push_back(it->second);
+    return impl_->terminate({{"--terminate", "--ike-id", std::to_string(*id), "--force"}},
+                            impl_->initiated(names));
+  }
+  std::vector<std::vector<std::string>> cmds;
+  std::vector<std::string> names;
+  for (auto& c : impl_->stats_.connections) {
+    cmds.push_back({"--terminate", "--ike", c.connection, "--force"});
+    names.push_back(c.connection);
+  }
+  if (cmds.empty()) return "% No IKE SA exists.";
+  return impl_->terminate(std::move(cmds), impl_->initiated(names));
+}
+std::string Driver::reset_ipsec(const std::string& policy, std::optional<std::uint16_t> seq) {
+  std::vector<std::vector<std::string>> cmds;
+  std::vector<std::string> names;
+  for (auto& c : impl_->stats_.connections)
+    if (policy.empty() || (c.policy == policy && (!seq || c.sequence == *seq))) {
+      cmds.push_back({"--terminate", "--child", c.connection, "--force"});
       names.push_back(c.connection);
     }
-    if (cmds.empty()) return "% No IKE SA exists.";
-    return impl_->terminate(std::move(cmds), impl_->initiated(names));
-  }
-  std::string Driver::reset_ipsec(const std::string& policy, std::optional<std::uint16_t> seq) {
-    std::vector<std::vector<std::string>> cmds;
-    std::vector<std::string> names;
-    for (auto& c : impl_->stats_.connections)
-      if (policy.empty() || (c.policy == policy && (!seq || c.sequence == *seq))) {
-        cmds.push_back({"--terminate", "--child", c.connection, "--force"});
-        names.push_back(c.connection);
-      }
-    if (cmds.empty()) return "% No IPsec SA matched.";
-    return impl_->terminate(std::move(cmds), impl_->initiated(names));
-  }
+  if (cmds.empty()) return "% No IPsec SA matched.";
+  return impl_->terminate(std::move(cmds), impl_->initiated(names));
+}
 
 }  // namespace vpdnd::ipsec
