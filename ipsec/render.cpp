@@ -270,7 +270,11 @@ Rendered render_swanctl(const RunningConfig& config, bool kernel_block) {
     // its restart) replaces the old, whose child SAs it adopts.
     if (!c.responder_only) out += "    unique = replace\n";
     out += "    send_certreq = no\n";
-    out += "    local {\n      auth = psk\n    }\n";
+    out += "    local {\n      auth = psk\n";
+    // Comware's `local-identity address`: the ID payload this end sends (and that its peer
+    // matches); without it charon sends the local address the peer reached.
+    if (profile->local_identity) out += "      id = " + profile->local_identity->to_string() + "\n";
+    out += "    }\n";
     out += "    remote {\n      auth = psk\n";
     if (!c.responder_only) out += "      id = " + e.remote_address->to_string() + "\n";
     out += "    }\n";

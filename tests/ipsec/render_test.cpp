@@ -80,6 +80,16 @@ TEST(RenderSwanctl, OnlyTheLacInitiatesAndRenewsTheSaToItsLns) {
 
 // The lifetime is the hard one: charon must renew the SA before it, whatever its own
 // default renewal time (3600 s) says, or a short lifetime expires with no successor.
+// `local-identity address` is the identity this end sends; without it there is no local id
+// (charon then sends the address the peer reached).
+TEST(RenderSwanctl, LocalIdentityIsTheIdThisEndSends) {
+  config::RunningConfig c = named_peer(config::GroupMode::lac);
+  EXPECT_THAT(render_swanctl(c).swanctl_conf, HasSubstr("    local {\n      auth = psk\n    }\n"));
+  c.ipsec.profiles["clients"].local_identity = ip("198.51.100.9");
+  EXPECT_THAT(render_swanctl(c).swanctl_conf,
+              HasSubstr("    local {\n      auth = psk\n      id = 198.51.100.9\n    }\n"));
+}
+
 TEST(RenderSwanctl, ChildSaIsRenewedBeforeItsLifetimeEnds) {
   config::RunningConfig c = dial_in();
   c.ipsec.templates[{"dialin", 1}].lifetime = 180;
