@@ -392,17 +392,16 @@ std::string render_ipsec_statistics(const ipsec::SaSnapshot& snap, const ipsec::
       bout += c.bytes_out;
     }
   }
-  std::string out = "IPsec packet statistics:\n";
-  out += "  Received/sent packets: " + std::to_string(pin) + "/" + std::to_string(pout) + "\n";
-  out += "  Received/sent bytes: " + std::to_string(bin) + "/" + std::to_string(bout) + "\n";
-  out += "\n  Dropped packets statistics\n";
-  out += "    Plain L2TP refused (no IPsec SA): " + std::to_string(s.plain_l2tp_refused) + "\n";
+  std::string out = "  IPsec packet statistics:\n";
+  out += "    Received/sent packets: " + std::to_string(pin) + "/" + std::to_string(pout) + "\n";
+  out += "    Received/sent bytes: " + std::to_string(bin) + "/" + std::to_string(bout) + "\n";
+  out += "\n    Dropped packets statistics\n";
+  out += "      Plain L2TP refused (no IPsec SA): " + std::to_string(s.plain_l2tp_refused) + "\n";
   if (s.kernel_block)
-    out +=
-        "    Blocked by kernel policy (inbound/outbound): " + std::to_string(s.kernel_blocked_in) +
-        "/" + std::to_string(s.kernel_blocked_out) + "\n";
+    out += "      Blocked by kernel policy (inbound/outbound): " +
+           std::to_string(s.kernel_blocked_in) + "/" + std::to_string(s.kernel_blocked_out) + "\n";
   if (s.l2tp_filter)
-    out += "    Plain L2TP dropped by filter: " + std::to_string(s.l2tp_filtered) + "\n";
+    out += "      Plain L2TP dropped by filter: " + std::to_string(s.l2tp_filtered) + "\n";
   out += "\n  IKE SAs: " + std::to_string(ike) + "  IPsec SAs: " + std::to_string(child) + "\n";
   out +=
       "  strongSwan charon: " + (s.charon.empty() ? std::string("not running") : s.charon) + "\n";

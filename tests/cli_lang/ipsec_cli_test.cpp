@@ -607,10 +607,14 @@ TEST_F(IpsecCliTest, DisplaysReadTheSasThroughOperations) {
   EXPECT_THAT(r.output, HasSubstr("   Connection ID: 7\n"));
   EXPECT_THAT(r.output, HasSubstr("NAT traversal: Detected"));
   r = s->execute("display ipsec statistics");
-  EXPECT_THAT(r.output, HasSubstr("Plain L2TP refused (no IPsec SA): 4"));
-  EXPECT_THAT(r.output, HasSubstr("Blocked by kernel policy (inbound/outbound): 3/5"));
-  EXPECT_THAT(r.output, HasSubstr("Plain L2TP dropped by filter: 9"));
-  EXPECT_THAT(r.output, HasSubstr("Received/sent packets: 11/0"));
+  // Comware V7's layout: the packet block under a two-space title, its drop reasons a level
+  // further in.
+  EXPECT_THAT(r.output, HasSubstr("  IPsec packet statistics:\n"
+                                  "    Received/sent packets: 11/0\n"));
+  EXPECT_THAT(r.output, HasSubstr("\n    Dropped packets statistics\n"
+                                  "      Plain L2TP refused (no IPsec SA): 4\n"
+                                  "      Blocked by kernel policy (inbound/outbound): 3/5\n"
+                                  "      Plain L2TP dropped by filter: 9\n"));
   r = s->execute("display ipsec sa brief");
   ASSERT_TRUE(r.ok) << r.output;
   const std::string rule(71, '-');
