@@ -202,15 +202,38 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
     retry_timer_.cancel();
     // A charon we attached to outlives us: it is left with nothing of ours.
     if (options_.mode == DriverOptions::Mode::attach) unload_attached({});
-    if (charon_pid_ > 0) {
+    if (charon_alive()) {
+      unload_own();
       kill(charon_pid_, SIGTERM);
       int status = 0;
-      for (int i = 0; i < 50 && waitpid(charon_pid_, &status, WNOHANG) == 0; ++i)
+      for (int i = 0; i < 100 && waitpid(charon_pid_, &status, WNOHANG) == 0; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       if (waitpid(charon_pid_, &status, WNOHANG) == 0) {
         kill(charon_pid_, SIGKILL);
         waitpid(charon_pid_, &status, 0);
+        log_warning(DebugModule::ipsec,
+                    "event=charon-killed reason=no-exit-within-10s-of-SIGTERM "
+                    "(kernel SAs or policies it still held may be left; ip xfrm policy)");
       }
+      charon_pid_ = -1;
+    }
+  }
+  // Own mode, at stop: charon is asked to terminate and unload each of our connections
+  // (their SAs, and the drop shunt's kernel policies) while it still answers. Charon
+  // removes a shunt only late in its own shutdown, after every IKE SA is flushed; one
+  // slow to get there (an exchange in flight, a loaded host) is killed, and the shunt's
+  // block policies would outlive us and drop the host's L2TP. The shunt is rendered last,
+  // so it guards until the SAs are gone. Failures are charon's to clean at SIGTERM.
+  void unload_own() {
+    if (options_.mode != DriverOptions::Mode::own || last_conf_.empty()) return;
+    auto parsed = vici::parse_conf(last_conf_);
+    if (!parsed) return;
+    vici::Client client(options_.vici_uri, std::chrono::milliseconds(2000));
+    for (auto& r : vici::load_requests(*parsed, {})) {
+      if (r.command != "load-conn") continue;
+      client.call("terminate", {vici::value("ike", r.name), vici::value("force", "yes"),
+                                vici::value("timeout", "-1")});
+      client.call("unload-conn", {vici::value("name", r.name)});
     }
   }
 

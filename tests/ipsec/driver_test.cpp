@@ -358,6 +358,31 @@ TEST_F(DriverTest, ResetOnTheInitiatingEndBringsTheSaBack) {
   }
 }
 
+// Own mode, on exit: charon is asked to close and unload each of our connections, the
+// drop shunt last, before it gets SIGTERM. A charon slow to shut down is killed, and
+// only what it was asked to unload while it answered is sure to leave the kernel.
+TEST_F(DriverTest, OwnCharonUnloadsOurConnectionsBeforeItIsStopped) {
+  DriverOptions o = listing_kernel_options();
+  script(dir_ + "/charon", "touch " + dir_ + "/started\nexec sleep 30\n");
+  o.charon_start = std::chrono::milliseconds(5000);
+  std::unique_ptr<FakeVici> vici;
+  {
+    boost::asio::io_context io;
+    Driver d(io, o);
+    d.apply(dial_in());
+    // The driver removes a stale socket before it starts charon; ours comes after.
+    ASSERT_TRUE(run_until(io, [&] { return ::access((dir_ + "/started").c_str(), F_OK) == 0; }));
+    vici = std::make_unique<FakeVici>(dir_ + "/run/charon.vici");
+    ASSERT_TRUE(run_until(io, [&] { return d.statistics().config_loads > 0; }));
+    EXPECT_TRUE(vici->requests().empty());
+  }
+  EXPECT_THAT(vici->requests(),
+              ::testing::ElementsAre("terminate ike=vpdn-10-1 force=yes timeout=-1",
+                                     "unload-conn name=vpdn-10-1",
+                                     "terminate ike=vpdnd-plain-l2tp-drop force=yes timeout=-1",
+                                     "unload-conn name=vpdnd-plain-l2tp-drop"));
+}
+
 // Attached to a charon that holds connections and keys of others: vpdnd loads its own one
 // by one (never `swanctl --load-all`, which unloads every connection its file lacks and
 // clears every credential), and on exit unloads exactly those, leaving charon as it was.
