@@ -269,11 +269,18 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
     args.insert(args.begin(), options_.swanctl);
     args.push_back("--uri");
     args.push_back(options_.vici_uri);
-    // Own mode: swanctl reads our strongswan.conf too (its plugin list).
-    std::vector<std::string> env;
-    if (options_.mode == DriverOptions::Mode::own)
-      env.push_back("STRONGSWAN_CONF=" + options_.run_dir + "/strongswan.conf");
-    return run(args, env, options_.swanctl_timeout);
+    // swanctl reads our strongswan.conf (own mode) or one that holds only its plugin list
+    // (attached): with the host's, it loads every plugin installed, which on a slow box
+    // took longer than swanctl_timeout, and an SA display or the drop-policy check failed.
+    std::string conf = options_.run_dir + "/strongswan.conf";
+    if (options_.mode == DriverOptions::Mode::attach) {
+      conf = options_.run_dir + "/swanctl-strongswan.conf";
+      if (::access(conf.c_str(), R_OK) != 0) {
+        ::mkdir(options_.run_dir.c_str(), 0700);
+        write_private(conf, render_swanctl_settings());
+      }
+    }
+    return run(args, {"STRONGSWAN_CONF=" + conf}, options_.swanctl_timeout);
   }
   bool charon_alive() {
     if (charon_pid_ <= 0) return false;

@@ -92,6 +92,8 @@ struct DriverOptions {
 
 // strongswan.conf for our own charon: VICI socket and log in run_dir, NAT keepalive.
 std::string render_strongswan_conf(const DriverOptions& options, const config::IpsecConfig& c);
+// The swanctl section alone: what swanctl needs to talk to an attached charon.
+std::string render_swanctl_settings();
 
 // `swanctl --list-sas --pretty` output -> the IKE SAs (with their child SAs).
 std::vector<IkeSa> parse_list_sas(std::string_view pretty);

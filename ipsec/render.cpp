@@ -122,9 +122,13 @@ std::string render_strongswan_conf(const DriverOptions& o, const IpsecConfig& c)
   out += "      default = 1\n      ike_name = yes\n      flush_line = yes\n";
   out += "    }\n  }\n";
   out += "}\n";
-  // swanctl only talks VICI and reads no certificate of ours.
-  out += "swanctl {\n  load = random\n}\n";
+  out += render_swanctl_settings();
   return out;
+}
+
+std::string render_swanctl_settings() {
+  // swanctl only talks VICI and reads no certificate of ours.
+  return "swanctl {\n  load = random\n}\n";
 }
 
 Rendered render_swanctl(const RunningConfig& config, bool kernel_block) {

@@ -197,6 +197,27 @@ TEST_F(DriverTest, SwanctlGetsOurStrongswanConf) {
   EXPECT_THAT(read_file(dir_ + "/env"), ::testing::HasSubstr(dir_ + "/run/strongswan.conf"));
 }
 
+// Attached, swanctl (the drop-policy check, the SA displays) reads a strongswan.conf with
+// its own section only: the host's makes it load every installed plugin, which took a
+// slow guest longer than swanctl's timeout.
+TEST_F(DriverTest, AttachedSwanctlReadsOnlyItsOwnSettings) {
+  FakeVici vici(dir_ + "/charon.vici");
+  DriverOptions o = kernel_options("XfrmInPolBlock\t0\nXfrmOutPolBlock\t0\n");
+  o.mode = DriverOptions::Mode::attach;
+  o.vici_uri = "unix://" + dir_ + "/charon.vici";
+  script(dir_ + "/swanctl", "echo \"$STRONGSWAN_CONF\" >> " + dir_ +
+                                "/env\ncat \"$STRONGSWAN_CONF\" >> " + dir_ + "/confs\nexit 0\n");
+  boost::asio::io_context io;
+  Driver d(io, o);
+  d.apply(dial_in());
+  ASSERT_TRUE(run_until(io, [&] { return d.statistics().config_loads > 0; }));
+  EXPECT_THAT(read_file(dir_ + "/env"),
+              ::testing::HasSubstr(dir_ + "/run/swanctl-strongswan.conf"));
+  std::string confs = read_file(dir_ + "/confs");
+  EXPECT_THAT(confs, ::testing::HasSubstr("swanctl {"));
+  EXPECT_THAT(confs, ::testing::Not(::testing::HasSubstr("charon")));
+}
+
 // Where the kernel has XFRM, the configuration charon loads carries the drop policies for
 // plain L2TP while a policy is applied, and loses them with `undo ipsec apply policy`; the
 // statistics show the kernel's block counters.

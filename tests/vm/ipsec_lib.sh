@@ -2,13 +2,14 @@
 # a vpdnd driving its own charon, and the LNS's dial-in IPsec configuration. Source it
 # after tests/e2e/lib.sh (vpdnd, work, telnet_port and pids come from there).
 
-# start_ipsec_box NS NAME CONFIG: vpdnd in namespace NS on CONFIG, output in $work/NAME.log,
-# its charon's files in $work/NAME/ipsec. charon's pid file path is fixed (/run/charon.pid),
+# start_ipsec_box NS NAME CONFIG [OPTION...]: vpdnd in namespace NS on CONFIG with the
+# further OPTIONs (no spaces in them), output in $work/NAME.log, its charon's files in
+# $work/NAME/ipsec. charon's pid file path is fixed (/run/charon.pid),
 # so each box gets a mount namespace with a /run of its own.
 start_ipsec_box() {
   ip netns exec "$1" unshare -m --propagation private sh -c \
     "mount -t tmpfs -o mode=0755 none /run && exec $vpdnd --no-console --telnet-port $telnet_port \
-     --telnet-bind 127.0.0.1 --ssh-port 0 --config $3 --ipsec-run-dir $work/$2/ipsec" \
+     --telnet-bind 127.0.0.1 --ssh-port 0 --config $3 --ipsec-run-dir $work/$2/ipsec ${*:4}" \
     >"$work/$2.log" 2>&1 &
   pids+=($!)
 }

@@ -19,6 +19,10 @@
 #   3des           3des/sha1/modp1024 (older Windows)
 #   aes256         aes256/sha1/modp2048
 #   nat            through a masquerading namespace: NAT-T on UDP 4500
+#   attach         the LNS uses a charon the operator runs (--ipsec-attach) that holds a
+#                  connection and a key of its own: the client dials and pings as in local;
+#                  when vpdnd stops, that charon runs on with its own connection and none of
+#                  vpdnd's, and no SA, policy or filter of vpdnd's is left
 #   wrong-psk      no SA, no L2TP tunnel, a warning naming the failure
 #   wrong-password E=691, the client's pppd reports it, nothing left behind on the LNS
 #   plain          plain L2TP to the IPsec-protected LNS: dropped by the kernel and counted;
@@ -50,7 +54,7 @@ namespaces=("$ns_c" "$ns_l")
 case $scenario in
   nat) namespaces+=("$ns_n") ;;
   lac-lns*) namespaces=("$ns_u" "$ns_a" "$ns_l") ;;
-  local | radius | 3des | aes256 | wrong-psk | wrong-password | plain) ;;
+  local | radius | 3des | aes256 | wrong-psk | wrong-password | plain | attach) ;;
   *) echo "unknown scenario $scenario"; exit 2 ;;
 esac
 lac=0
@@ -231,11 +235,88 @@ EOF
   start_freeradius "$ns_l" "$raddb" "$work/radius.log"
 fi
 
+# attach: the operator's own charon in the LNS's namespace (a /run of its own), holding a
+# site-to-site connection and key of its own before vpdnd comes.
+xvici=unix://$work/x/charon.vici
+xswanctl() { STRONGSWAN_CONF=$work/x/strongswan.conf swanctl "$@" --uri "$xvici"; }
+if [ "$scenario" = attach ]; then
+  step "the operator's charon, with a connection of its own"
+  mkdir -p "$work/x"
+  cat >"$work/x/strongswan.conf" <<EOF
+charon {
+  load = random nonce aes sha1 sha2 md5 hmac kdf gmp curve25519 gcrypt kernel-netlink socket-default vici
+  install_routes = no
+  plugins {
+    include /etc/strongswan.d/charon/*.conf
+    vici {
+      socket = $xvici
+    }
+  }
+  filelog {
+    operator {
+      path = $work/x/charon.log
+      default = 1
+      flush_line = yes
+    }
+  }
+}
+swanctl {
+  load = random
+}
+EOF
+  cat >"$work/x/swanctl.conf" <<'EOF'
+connections {
+  site-b {
+    version = 1
+    local_addrs = 10.241.1.1
+    remote_addrs = 10.241.7.7
+    local {
+      auth = psk
+    }
+    remote {
+      auth = psk
+    }
+    children {
+      net {
+        local_ts = 10.241.1.1/32
+        remote_ts = 10.241.7.0/24
+      }
+    }
+  }
+}
+secrets {
+  ike-site-b {
+    id = 10.241.7.7
+    secret = Site-B-Psk
+  }
+}
+EOF
+  ip netns exec "$ns_l" unshare -m --propagation private sh -c \
+    "mount -t tmpfs -o mode=0755 none /run && export STRONGSWAN_CONF=$work/x/strongswan.conf && exec /usr/lib/ipsec/charon" \
+    >/dev/null 2>&1 &
+  xcharon_pid=$!
+  pids+=($xcharon_pid)
+  x_up() { [ -S "$work/x/charon.vici" ]; }
+  wait_for 30 x_up || fail "the operator's charon did not start"
+  xswanctl --load-all --file "$work/x/swanctl.conf" >"$work/x/load.log" 2>&1 || fail "swanctl: $(cat "$work/x/load.log")"
+fi
+
 step "start the LNS"
-start_ipsec_box "$ns_l" l "$work/lns.cfg"
-wait_for 20 port_open "$ns_l" || fail "LNS telnet not listening"
-lns_ipsec_up() { [ -S "$work/l/ipsec/charon.vici" ]; }
-wait_for 30 lns_ipsec_up || fail "the LNS's charon did not start"
+if [ "$scenario" = attach ]; then
+  start_ipsec_box "$ns_l" l "$work/lns.cfg" --ipsec-attach "$xvici"
+  lns_pid=${pids[-1]}
+  wait_for 20 port_open "$ns_l" || fail "LNS telnet not listening"
+  # vpdnd adds its connections to the operator's; it never reloads the charon's whole set.
+  x_conns() { xswanctl --list-conns 2>/dev/null | grep -E '^[^ ]+: ' | cut -d: -f1 | sort | tr '\n' ' '; }
+  both_loaded() { case " $(x_conns)" in *" site-b "*"vpdn-"*) return 0 ;; esac; return 1; }
+  wait_for 30 both_loaded || fail "the operator's charon does not hold both connections: $(x_conns)"
+  echo "attached charon's connections: $(x_conns)"
+else
+  start_ipsec_box "$ns_l" l "$work/lns.cfg"
+  wait_for 20 port_open "$ns_l" || fail "LNS telnet not listening"
+  lns_ipsec_up() { [ -S "$work/l/ipsec/charon.vici" ]; }
+  wait_for 30 lns_ipsec_up || fail "the LNS's charon did not start"
+fi
 # block_policies NS: the kernel's blocking policies (charon's drop shunt for plain L2TP, in
 # and out, and forward).
 block_policies() { ip -n "$1" xfrm policy | grep -c "action block"; }
@@ -362,7 +443,7 @@ cleanup_checks() {  # the client hung up: nothing left on the LNS
 }
 
 case $scenario in
-  local | radius | 3des | aes256 | nat)
+  local | radius | 3des | aes256 | nat | attach)
     step "client dials ($ike / $esp)"
     start_client alicepw "$psk" "$ike" "$esp"
     wait_for 90 have_ppp || fail "client got no ppp0 address: $(cat "$work/c/events" 2>/dev/null)"
@@ -394,6 +475,23 @@ case $scenario in
     stop_client
     cleanup_checks
     wire_checks
+    if [ "$scenario" = attach ]; then
+      # swanctl found the drop shunt in the attached charon: the kernel guards.
+      lns_display "display ipsec statistics" | grep -q "Blocked by kernel policy" \
+        || fail "attached: the kernel's drop policies are not in force: $(lns_display "display ipsec statistics")"
+      step "SIGTERM vpdnd: the operator's charon runs on with only its own connection"
+      kill -TERM "$lns_pid" 2>/dev/null
+      lns_gone() { ! alive "$lns_pid"; }
+      wait_for 30 lns_gone || fail "vpdnd did not exit on SIGTERM"
+      alive "$xcharon_pid" || fail "the operator's charon did not outlive vpdnd"
+      [ "$(x_conns)" = "site-b " ] || fail "the operator's charon holds $(x_conns)after vpdnd stopped (site-b only expected)"
+      xswanctl --list-sas --noblock 2>/dev/null | grep -qE '^[^ ]+: #' && fail "SAs left: $(xswanctl --list-sas --noblock)"
+      # charon's own IKE socket bypasses ("socket in/out") stay with it; no SA policy may.
+      no_x_policy() { ! ip -n "$ns_l" xfrm policy | grep -q "^[[:space:]]*dir "; }
+      wait_for 20 no_x_policy || fail "XFRM policies left by vpdnd: $(ip -n "$ns_l" xfrm policy | head -n 12)"
+      wait_for 20 filter_gone "$ns_l" || fail "nftables table vpdnd_ipsec left after vpdnd stopped"
+      echo "after vpdnd stopped: the operator's charon holds $(x_conns)and no SA or policy"
+    fi
     ;;
   wrong-psk)
     step "client with a wrong pre-shared key"
