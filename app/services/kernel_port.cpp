@@ -173,11 +173,14 @@ class NetlinkKernelOps final : public KernelOps {
     return stats_->get(ifindex);
   }
   Status<netlink::Error> delete_links(const std::vector<int>& ifindexes) override {
-    if (auto s = stats(); !s) return s;
+    // One batch at a time: they share the group, and the kernel serialises them on its
+    // rtnl lock anyway.
+    std::lock_guard<std::mutex> l(delete_m_);
+    if (auto s = open_once(deleter_); !s) return s;
     // A group of this process's own: the delete takes every link in it, and a link is in
     // it only between the two messages of one batch.
     const std::uint32_t group = 0x76700000u | (static_cast<std::uint32_t>(::getpid()) & 0xffffu);
-    return stats_->delete_links(ifindexes, group);
+    return deleter_->delete_links(ifindexes, group);
   }
 
  private:
@@ -196,6 +199,8 @@ class NetlinkKernelOps final : public KernelOps {
   std::unique_ptr<netlink::LinkSetupSocket> setup_;  // non-blocking, acks read by KernelPort
   std::unique_ptr<netlink::LinkStatsReader> stats_;  // blocking single-link reads
   std::unique_ptr<netlink::LinkStatsReader> dump_;   // read non-blocking by KernelPort
+  std::mutex delete_m_;                               // delete_links: any thread
+  std::unique_ptr<netlink::LinkStatsReader> deleter_;
 };
 
 std::string call_key(vpdn::SessionRef c) {
@@ -337,24 +342,35 @@ void name_thread(const char* name) {
 }
 }  // namespace
 
-// Destroys released channels on threads of its own (see set_close_threads). The queue is
-// the only thing shared with the protocol thread.
+// Destroys released channels on threads of its own (see set_close_threads), and deletes
+// their pppN batches there first (KernelOps::delete_links: the kernel unregisters them
+// inside the send, waiting for RCU grace periods with the rtnl lock held). The queues are
+// the only things shared with the protocol thread; `ready` is called (on a closer thread)
+// when batch results wait and none had waited before, for the protocol thread to count them.
 class KernelPort::Closer {
  public:
-  explicit Closer(std::size_t threads) {
+  struct Deleted {
+    std::size_t links = 0;
+    Status<netlink::Error> status;
+  };
+  Closer(std::size_t threads, KernelOps& ops, std::function<void()> ready)
+      : ops_(ops), ready_(std::move(ready)) {
     for (std::size_t i = 0; i < threads; ++i)
       threads_.emplace_back([this] {
         name_thread("kport-close");
         run();
       });
   }
-  ~Closer() {  // what is queued is still closed
+  ~Closer() { join(); }
+  // What is queued is still done: every batch deleted, every channel closed.
+  void join() {
     {
       std::lock_guard<std::mutex> l(m_);
       done_ = true;
     }
     cv_.notify_all();
-    for (auto& t : threads_) t.join();
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
   }
   void close(std::unique_ptr<KernelChannel> c) {
     {
@@ -363,25 +379,77 @@ class KernelPort::Closer {
     }
     cv_.notify_one();
   }
+  // The links deleted together, then their units' channels closed (after the delete: no
+  // unregister left for their close to wait for).
+  void delete_then_close(std::vector<int> ifindexes,
+                         std::vector<std::unique_ptr<KernelChannel>> channels) {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      batches_.push_back(Batch{std::move(ifindexes), std::move(channels)});
+    }
+    cv_.notify_one();
+  }
+  std::vector<Deleted> take() {
+    std::lock_guard<std::mutex> l(m_);
+    std::vector<Deleted> out;
+    out.swap(deleted_);
+    notified_ = false;
+    return out;
+  }
 
  private:
+  struct Batch {
+    std::vector<int> ifindexes;
+    std::vector<std::unique_ptr<KernelChannel>> channels;
+  };
   void run() {
     for (;;) {
       std::unique_ptr<KernelChannel> c;
+      Batch b;
       {
         std::unique_lock<std::mutex> l(m_);
-        cv_.wait(l, [this] { return done_ || !queue_.empty(); });
-        if (queue_.empty()) return;
-        c = std::move(queue_.front());
-        queue_.pop_front();
+        // Done only when no batch is being deleted: its channels still come to the queue.
+        cv_.wait(l, [this] {
+          return !queue_.empty() || !batches_.empty() || (done_ && deleting_ == 0);
+        });
+        if (!batches_.empty()) {
+          b = std::move(batches_.front());
+          batches_.pop_front();
+          ++deleting_;
+        } else if (!queue_.empty()) {
+          c = std::move(queue_.front());
+          queue_.pop_front();
+        } else {
+          return;
+        }
       }
-      c->release_channel();
-      c.reset();
+      if (c) {
+        c->release_channel();
+        c.reset();
+        continue;
+      }
+      Deleted d{b.ifindexes.size(), ops_.delete_links(b.ifindexes)};
+      bool notify = false;
+      {
+        std::lock_guard<std::mutex> l(m_);
+        for (auto& ch : b.channels) queue_.push_back(std::move(ch));
+        --deleting_;
+        deleted_.push_back(std::move(d));
+        notify = !std::exchange(notified_, true);
+      }
+      cv_.notify_all();
+      if (notify && ready_) ready_();
     }
   }
+  KernelOps& ops_;
+  std::function<void()> ready_;
   std::mutex m_;
   std::condition_variable cv_;
   std::deque<std::unique_ptr<KernelChannel>> queue_;
+  std::deque<Batch> batches_;
+  std::vector<Deleted> deleted_;
+  std::size_t deleting_ = 0;
+  bool notified_ = false;  // ready_ called since the last take()
   bool done_ = false;
   std::vector<std::thread> threads_;
 };
@@ -707,10 +775,38 @@ void KernelPort::open_done(vpdn::SessionRef call,
     inner_.add_host_route(o.vt, o.address);  // stays in user space: the TUN's route
 }
 
+KernelPort::Closer& KernelPort::closer() {
+  if (!closer_) {
+    // Posted from a closer thread; the port outlives its closer (stop() joins it).
+    closer_ =
+        std::make_unique<Closer>(close_threads_, *ops_, [this, alive = std::weak_ptr<char>(alive_)] {
+          boost::asio::post(io_, [this, alive] {
+            if (!alive.expired()) take_deleted();
+          });
+        });
+  }
+  return *closer_;
+}
+
+void KernelPort::take_deleted() {
+  if (!closer_) return;
+  for (const Closer::Deleted& d : closer_->take()) count_delete(d.links, d.status);
+}
+
+void KernelPort::count_delete(std::size_t links, const Status<netlink::Error>& s) {
+  if (s) {
+    ++counters_.link_deletes;
+    return;
+  }
+  ++counters_.teardown_errors;
+  log_warning(DebugModule::l2tp, "kernel data plane: deleting " + std::to_string(links) +
+                                     " pppN together: " + s.error().message +
+                                     "; each goes with its unit instead");
+}
+
 void KernelPort::discard(std::unique_ptr<KernelChannel> channel) {
   if (close_threads_ == 0) return channel.reset();
-  if (!closer_) closer_ = std::make_unique<Closer>(close_threads_);
-  closer_->close(std::move(channel));
+  closer().close(std::move(channel));
 }
 
 bool KernelPort::attach(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address,
@@ -802,7 +898,7 @@ void KernelPort::link_acks(ByteView datagram) {
     const Ipv4 address = it->second.address;
     const std::string ifname = it->second.ifname;
     close_session(it, false);
-    delete_retired();  // now, not batched: the TUN's route must not meet pppN's
+    delete_retired(true);  // now, not batched: the TUN's route must not meet pppN's
     --counters_.sessions_moved;
     inner_.add_host_route(vt, address);
     fail(call, KernelStep::configure_link,
@@ -943,23 +1039,23 @@ void KernelPort::retire(int ifindex, std::unique_ptr<KernelChannel> channel) {
   });
 }
 
-void KernelPort::delete_retired() {
+void KernelPort::delete_retired(bool now) {
   if (retired_.empty()) return;
   std::vector<int> ifindexes;
   ifindexes.reserve(retired_.size());
   for (const auto& r : retired_) ifindexes.push_back(r.first);
-  if (auto s = ops_->delete_links(ifindexes); s) {
-    ++counters_.link_deletes;
-  } else {
-    ++counters_.teardown_errors;
-    log_warning(DebugModule::l2tp,
-                "kernel data plane: deleting " + std::to_string(ifindexes.size()) +
-                    " pppN together: " + s.error().message + "; each goes with its unit instead");
+  if (close_threads_ != 0 && !now) {
+    std::vector<std::unique_ptr<KernelChannel>> channels;
+    channels.reserve(retired_.size());
+    for (auto& r : retired_) channels.push_back(std::move(r.second));
+    retired_.clear();
+    closer().delete_then_close(std::move(ifindexes), std::move(channels));
+    return;
   }
+  count_delete(ifindexes.size(), ops_->delete_links(ifindexes));
   // The units' fds: pppN is gone already (or goes now, one by one).
   if (close_threads_ == 0) return retired_.clear();
-  if (!closer_) closer_ = std::make_unique<Closer>(close_threads_);
-  for (auto& r : retired_) closer_->close(std::move(r.second));
+  for (auto& r : retired_) closer().close(std::move(r.second));
   retired_.clear();
 }
 
@@ -1041,7 +1137,11 @@ void KernelPort::stop() {
     release_tunnel_if_unused(tunnels_.begin()->first);
   }
   delete_retired();
-  closer_.reset();  // every channel closed before the daemon goes on
+  if (closer_) {  // every pppN deleted and every channel closed before the daemon goes on
+    closer_->join();
+    take_deleted();
+    closer_.reset();
+  }
 }
 
 std::string KernelPort::summary() const {

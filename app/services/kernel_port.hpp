@@ -158,7 +158,9 @@ class KernelOps : public KernelTunnelOps {
   // Deletes the released units' pppN `ifindexes` in one batch (netlink::
   // build_link_group_delete): one RCU grace period for all, where destroying each channel
   // with its unit registered waits for one or two per unit. On an error they stay, and
-  // destroying their channels deletes them one by one.
+  // destroying their channels deletes them one by one. With closer threads it is called on
+  // them (several at once, and while the protocol thread calls the other operations): it
+  // must touch nothing they share.
   virtual Status<netlink::Error> delete_links(const std::vector<int>& ifindexes) = 0;
 };
 
@@ -369,8 +371,14 @@ class KernelPort final : public vpdn::IpPort {
   // A session's unit after release_channel: queued for the next delete_links batch, sent
   // once the protocol thread has handled what is ready (a StopCCN's sessions, a read's
   // worth of CDNs: the slower the kernel, the bigger the batches), or at kMaxDeleteBatch.
+  // With closer threads the batch is deleted on one of them (`now`: on the protocol
+  // thread, done when this returns).
   void retire(int ifindex, std::unique_ptr<KernelChannel> channel);
-  void delete_retired();
+  void delete_retired(bool now = false);
+  Closer& closer();  // started on first use
+  // Batch deletes done on the closer threads, counted and logged here.
+  void take_deleted();
+  void count_delete(std::size_t links, const Status<netlink::Error>& s);
   // Writes `count` catch-up frames on the channel; the error text, empty when all went.
   std::string catch_up(int channel_fd, std::uint16_t count);
 

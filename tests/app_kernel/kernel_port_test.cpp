@@ -299,7 +299,16 @@ class FakeOps final : public KernelOps {
   // The kernel's cost of a teardown: one RCU wait per batch of links deleted together.
   bool fail_delete = false;
   int batches = 0;
+  // With closer threads the deletes run on them: counted (under `open_m`), not logged.
+  int deletes_off_thread = 0, destroyed_before_delete = 0;
   Status<netlink::Error> delete_links(const std::vector<int>& ifindexes) override {
+    if (tally.active) {
+      std::lock_guard<std::mutex> l(open_m);
+      ++batches;
+      if (std::this_thread::get_id() != tally.protocol_thread) ++deletes_off_thread;
+      destroyed_before_delete += tally.destroyed.load();
+      return {};
+    }
     std::string line = "delete_links";
     for (int i : ifindexes) line += " " + std::to_string(i);
     log_.push_back(line);
@@ -833,11 +842,35 @@ TEST_F(KernelPortTest, ReleasedChannelsAreClosedOnCloserThreadsAfterTheirBatchDe
   up_then_down(n);
   EXPECT_EQ(ops->tally.released.load(), 0);  // nothing released on the protocol thread
   io.poll();
-  EXPECT_EQ(ops->batches, 1);
   port->stop();  // joins the closers after their queue
+  EXPECT_EQ(ops->batches, 1);
   EXPECT_EQ(ops->tally.released.load(), n);
   EXPECT_EQ(ops->tally.destroyed.load(), n);
   EXPECT_EQ(ops->tally.off_thread.load(), n);
+  EXPECT_EQ(ops->destroyed_before_delete, 0);  // the units closed after their pppN's delete
+  EXPECT_EQ(port->counters().link_deletes, 1u);
+}
+
+// The batch delete keeps the kernel's rtnl lock through RCU grace periods: on the protocol
+// thread every session ending meanwhile waited for it. It runs on a closer thread, and is
+// counted on the protocol thread once done.
+TEST_F(KernelPortTest, BatchDeletesRunOnACloserThread) {
+  port->set_close_threads(2);
+  ops->tally.active = true;
+  up_then_down(30);
+  io.poll();  // the batch goes
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (port->counters().link_deletes == 0 && std::chrono::steady_clock::now() < deadline) {
+    io.restart();
+    io.run_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_EQ(port->counters().link_deletes, 1u);
+  port->stop();
+  std::lock_guard<std::mutex> l(ops->open_m);
+  EXPECT_EQ(ops->batches, 1);
+  EXPECT_EQ(ops->deletes_off_thread, 1);
+  EXPECT_EQ(ops->destroyed_before_delete, 0);
+  EXPECT_EQ(ops->tally.destroyed.load(), 30);
 }
 
 // Opener threads: the channel opens (the kernel's waits for grace periods) off the
