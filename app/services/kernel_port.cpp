@@ -168,7 +168,9 @@ class NetlinkKernelOps final : public KernelOps {
     if (!seq) return unexpected(seq.error());
     return std::pair<int, std::uint32_t>{dump_->fd(), *seq};
   }
-  Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex) override {
+  Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex,
+                                                        const std::string& ifname) override {
+    if (auto l = netlink::read_link_stats_sysfs(ifname, ifindex)) return l;
     if (auto s = stats(); !s) return unexpected(s.error());
     return stats_->get(ifindex);
   }
@@ -199,7 +201,7 @@ class NetlinkKernelOps final : public KernelOps {
   std::unique_ptr<netlink::LinkSetupSocket> setup_;  // non-blocking, acks read by KernelPort
   std::unique_ptr<netlink::LinkStatsReader> stats_;  // blocking single-link reads
   std::unique_ptr<netlink::LinkStatsReader> dump_;   // read non-blocking by KernelPort
-  std::mutex delete_m_;                               // delete_links: any thread
+  std::mutex delete_m_;                              // delete_links: any thread
   std::unique_ptr<netlink::LinkStatsReader> deleter_;
 };
 
@@ -778,12 +780,12 @@ void KernelPort::open_done(vpdn::SessionRef call,
 KernelPort::Closer& KernelPort::closer() {
   if (!closer_) {
     // Posted from a closer thread; the port outlives its closer (stop() joins it).
-    closer_ =
-        std::make_unique<Closer>(close_threads_, *ops_, [this, alive = std::weak_ptr<char>(alive_)] {
-          boost::asio::post(io_, [this, alive] {
-            if (!alive.expired()) take_deleted();
-          });
-        });
+    closer_ = std::make_unique<Closer>(close_threads_, *ops_,
+                                       [this, alive = std::weak_ptr<char>(alive_)] {
+                                         boost::asio::post(io_, [this, alive] {
+                                           if (!alive.expired()) take_deleted();
+                                         });
+                                       });
   }
   return *closer_;
 }
@@ -1005,7 +1007,7 @@ aaa::Counters KernelPort::close_session(std::map<vpdn::SessionRef, Session>::ite
   // The last reading, while pppN still exists: what accounting Stop reports.
   if (read_counters) {
     ++counters_.stats_reads;
-    if (auto l = ops_->link_stats(s.ifindex))
+    if (auto l = ops_->link_stats(s.ifindex, s.ifname))
       s.stats = kernel_counters(*l);
     else
       ++counters_.stats_errors;

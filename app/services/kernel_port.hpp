@@ -153,8 +153,10 @@ class KernelOps : public KernelTunnelOps {
   // the ops; the caller only reads it, non-blocking, and decodes each datagram with
   // netlink::parse_link_stats(bytes, seq) until done) and the request's sequence number.
   virtual Result<std::pair<int, std::uint32_t>, netlink::Error> start_ppp_link_dump() = 0;
-  // One link's counters (a single round trip, blocking).
-  virtual Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex) = 0;
+  // One link's counters, blocking (real: from sysfs, which needs no rtnl lock; a single
+  // RTM_GETLINK round trip when sysfs cannot tell).
+  virtual Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex,
+                                                                const std::string& ifname) = 0;
   // Deletes the released units' pppN `ifindexes` in one batch (netlink::
   // build_link_group_delete): one RCU grace period for all, where destroying each channel
   // with its unit registered waits for one or two per unit. On an error they stay, and

@@ -317,7 +317,7 @@ class FakeOps final : public KernelOps {
       return unexpected(netlink::Error{"RTM_DELLINK group: Not supported", EOPNOTSUPP});
     return {};
   }
-  Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex) override {
+  Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex, const std::string&) override {
     ++single_reads;
     if (fail_stats) return unexpected(netlink::Error{"RTM_GETLINK: No such device", ENODEV});
     auto it = links.find(ifindex);
@@ -1428,7 +1428,7 @@ class RealSocketOps final : public KernelOps {
   Result<std::pair<int, std::uint32_t>, netlink::Error> start_ppp_link_dump() override {
     return unexpected(netlink::Error{"no link dumps here", EOPNOTSUPP});
   }
-  Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex) override {
+  Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex, const std::string&) override {
     netlink::LinkStats l;
     l.ifindex = ifindex;
     return l;
