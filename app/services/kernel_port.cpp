@@ -162,6 +162,10 @@ class NetlinkKernelOps final : public KernelOps {
     r.ack_fd = setup_->fd();
     return r;
   }
+  Result<int, netlink::Error> configure_link_now(const std::string& ifname, Ipv4 local, Ipv4 peer,
+                                                 std::uint16_t mtu) override {
+    return netlink::configure_ppp_link(ifname, local, peer, mtu);
+  }
   Result<std::pair<int, std::uint32_t>, netlink::Error> start_ppp_link_dump() override {
     if (auto s = open_once(dump_); !s) return unexpected(s.error());
     auto seq = dump_->send_dump("ppp");
@@ -459,6 +463,15 @@ class KernelPort::Closer {
 struct KernelPort::Opened {
   vpdn::SessionRef call;
   Result<std::unique_ptr<KernelChannel>, netlink::Error> channel;
+  // With a LinkConfig: pppN's ifindex once configured, or the configuration's error (the
+  // channel is there, its pppN perhaps half configured).
+  Result<int, netlink::Error> link = 0;
+};
+
+struct KernelPort::OpenJob {
+  vpdn::SessionRef call;
+  netlink::PppoL2tpParams params;
+  std::optional<LinkConfig> link;
 };
 
 // Opens channels on threads of its own (see set_open_threads). The queues are the only
@@ -475,10 +488,10 @@ class KernelPort::Opener {
       });
   }
   ~Opener() { join(); }
-  void open(vpdn::SessionRef call, const netlink::PppoL2tpParams& p) {
+  void open(OpenJob job) {
     {
       std::lock_guard<std::mutex> l(m_);
-      jobs_.emplace_back(call, p);
+      jobs_.push_back(std::move(job));
     }
     cv_.notify_one();
   }
@@ -503,15 +516,18 @@ class KernelPort::Opener {
  private:
   void run() {
     for (;;) {
-      std::pair<vpdn::SessionRef, netlink::PppoL2tpParams> job;
+      OpenJob job;
       {
         std::unique_lock<std::mutex> l(m_);
         cv_.wait(l, [this] { return done_ || !jobs_.empty(); });
         if (done_) return;
-        job = jobs_.front();
+        job = std::move(jobs_.front());
         jobs_.pop_front();
       }
-      Opened o{job.first, ops_.open_channel(job.second)};
+      Opened o{job.call, ops_.open_channel(job.params)};
+      if (o.channel && job.link)
+        o.link = ops_.configure_link_now((*o.channel)->ifname(), job.link->local, job.link->peer,
+                                         job.link->mtu);
       bool notify = false;
       {
         std::lock_guard<std::mutex> l(m_);
@@ -525,7 +541,7 @@ class KernelPort::Opener {
   std::function<void()> ready_;
   std::mutex m_;
   std::condition_variable cv_;
-  std::deque<std::pair<vpdn::SessionRef, netlink::PppoL2tpParams>> jobs_;
+  std::deque<OpenJob> jobs_;
   std::vector<Opened> opened_;
   bool notified_ = false;  // ready_ called since the last take()
   bool done_ = false;
@@ -711,7 +727,13 @@ bool KernelPort::move_in(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) 
   cp.send_seq = info->sequencing;
   // The open holds the tunnel (its socket is in the parameters) until open_done.
   ++tunnel.sessions;
-  opening_[call] = Opening{vt, address, *info, false};
+  OpenJob job{call, cp, std::nullopt};
+  // pppN's set-up goes with the open: the kernel takes its rtnl lock for it, which on the
+  // protocol thread waited behind every other pppN being registered or deleted. Not with
+  // data sequencing: the catch-up frames go before pppN is up (attach).
+  if (open_threads_ != 0 && !info->sequencing)
+    job.link = LinkConfig{*info->template_address, address, info->mtu};
+  opening_[call] = Opening{vt, address, *info, false, job.link};
   if (open_threads_ == 0) {
     open_done(call, ops_->open_channel(cp));
     return true;
@@ -725,17 +747,25 @@ bool KernelPort::move_in(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) 
           });
         });
   }
-  opener_->open(call, cp);
+  opener_->open(std::move(job));
   return true;
 }
 
 void KernelPort::take_opened() {
   if (!opener_) return;
-  for (Opened& o : opener_->take()) open_done(o.call, std::move(o.channel));
+  for (Opened& o : opener_->take()) open_done(o.call, std::move(o.channel), std::move(o.link));
+}
+
+void KernelPort::discard_configured(int ifindex, std::unique_ptr<KernelChannel> channel) {
+  // The kernel session goes now too: the call may open its channel again at once.
+  channel->release_channel();
+  retire(ifindex, std::move(channel));
+  delete_retired(true);
 }
 
 void KernelPort::open_done(vpdn::SessionRef call,
-                           Result<std::unique_ptr<KernelChannel>, netlink::Error> r) {
+                           Result<std::unique_ptr<KernelChannel>, netlink::Error> r,
+                           Result<int, netlink::Error> link) {
   auto it = opening_.find(call);
   if (it == opening_.end()) {  // not ours (cannot happen): close it all the same
     if (r) discard(std::move(*r));
@@ -752,8 +782,23 @@ void KernelPort::open_done(vpdn::SessionRef call,
     return;
   }
   bool moved = false;
+  // pppN configured by the opener (its ifindex), 0 when not.
+  const int configured = r && o.link && link ? *link : 0;
+  if (configured) counters_.link_acks += netlink::kPppLinkSetupAcks;
+  if (r && o.link) ++counters_.link_requests;
   if (!r) {
     fail(call, fallback_reason(KernelStep::open_channel, r.error().code), r.error().message);
+  } else if (o.link && !link) {
+    // Refused in part: pppN is not up with its address (the link's ack comes last), so
+    // it has no route to the peer, and it goes with its unit.
+    fail(call, fallback_reason(KernelStep::configure_link, link.error().code),
+         link.error().message);
+    discard(std::move(*r));
+  } else if (configured && o.link->peer != o.address) {
+    // Renegotiated while the channel opened: configured for the old address. A new move
+    // for the new one; the route stays held for it.
+    discard_configured(configured, std::move(*r));
+    if (move_in(call, o.vt, o.address)) return;
   } else if (open_threads_ == 0) {
     moved = attach(call, o.vt, o.address, o.info, std::move(*r));
   } else {
@@ -764,9 +809,12 @@ void KernelPort::open_done(vpdn::SessionRef call,
     if (!now || !now->template_address || now->peer_session_id != o.info.peer_session_id ||
         now->sequencing != o.info.sequencing) {
       fail(call, KernelStep::session_info, "the session changed while its channel opened");
-      discard(std::move(*r));
+      if (configured)
+        discard_configured(configured, std::move(*r));
+      else
+        discard(std::move(*r));
     } else {
-      moved = attach(call, o.vt, o.address, *now, std::move(*r));
+      moved = attach(call, o.vt, o.address, *now, std::move(*r), configured);
     }
   }
   if (!moved) release_tunnel_if_unused(call.tunnel);
@@ -812,10 +860,14 @@ void KernelPort::discard(std::unique_ptr<KernelChannel> channel) {
 }
 
 bool KernelPort::attach(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address,
-                        const KernelSessionInfo& info, std::unique_ptr<KernelChannel> channel) {
+                        const KernelSessionInfo& info, std::unique_ptr<KernelChannel> channel,
+                        int configured) {
   auto give_up = [&](KernelStep step, const std::string& e) {
     fail(call, step, e);
-    discard(std::move(channel));
+    if (configured)
+      discard_configured(configured, std::move(channel));
+    else
+      discard(std::move(channel));
     return false;
   };
   if (info.sequencing && info.data_sent > kMaxCatchUp)
@@ -844,6 +896,10 @@ bool KernelPort::attach(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address,
     if (s.channel_reader) s.channel_reader->stop();
     return give_up(KernelStep::open_channel, s.ifname + ": " + error);
   }
+  if (configured) {
+    s.ifindex = configured;
+    return enter(call, std::move(s), std::move(channel));
+  }
   // Last, so that nothing before it needs undoing in the kernel: the acks come later
   // (link_acks), and a refusal then takes the session back out.
   auto link = ops_->configure_link(s.ifname, *info.template_address, address, info.mtu);
@@ -853,15 +909,19 @@ bool KernelPort::attach(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address,
     return give_up(KernelStep::configure_link,
                    s.ifname + ": " + (link ? error : link.error().message));
   }
-  s.channel = std::move(channel);
   ++counters_.link_requests;
   s.ifindex = link->ifindex;
   s.link_seq = link->seq;
   pending_links_[link->seq] = PendingLink{call, link->acks};
+  return enter(call, std::move(s), std::move(channel));
+}
+
+bool KernelPort::enter(vpdn::SessionRef call, Session s, std::unique_ptr<KernelChannel> channel) {
+  s.channel = std::move(channel);
   s.order = next_order_++;
   if (auto t = tunnels_.find(call.tunnel); t != tunnels_.end()) ++t->second.sessions;
   ++counters_.sessions_moved;
-  log_info(DebugModule::l2tp, call_key(call) + " address=" + address.to_string() +
+  log_info(DebugModule::l2tp, call_key(call) + " address=" + s.address.to_string() +
                                   " data plane in kernel on " + s.ifname);
   sessions_.emplace(call, std::move(s));
   return true;

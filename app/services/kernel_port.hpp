@@ -148,6 +148,11 @@ class KernelOps : public KernelTunnelOps {
   // to the peer is the session's host route. Returns the link and where its acks arrive.
   virtual Result<LinkRequest, netlink::Error> configure_link(const std::string& ifname, Ipv4 local,
                                                              Ipv4 peer, std::uint16_t mtu) = 0;
+  // The same set-up, on an opener thread (as open_channel, right after it): sent and its
+  // acks waited for (netlink::configure_ppp_link). Returns pppN's ifindex; an error when the
+  // kernel refused a part (the errno as the code).
+  virtual Result<int, netlink::Error> configure_link_now(const std::string& ifname, Ipv4 local,
+                                                         Ipv4 peer, std::uint16_t mtu) = 0;
   // Sends a dump request for every pppN's counters (links of other kinds may come too where
   // the kernel cannot filter) and returns the netlink socket its replies arrive on (owned by
   // the ops; the caller only reads it, non-blocking, and decodes each datagram with
@@ -340,6 +345,11 @@ class KernelPort final : public vpdn::IpPort {
   class Closer;
   class Opener;
   struct Opened;
+  struct OpenJob;
+  struct LinkConfig {  // pppN's set-up
+    Ipv4 local, peer;
+    std::uint16_t mtu = 0;
+  };
   // Counts and logs a fallback; false, for `return fail(...)` in move_in.
   bool fail(vpdn::SessionRef call, KernelStep step, const std::string& error);
   // What session_ip_up does in the kernel up to the channel's open: false when the call
@@ -349,13 +359,22 @@ class KernelPort final : public vpdn::IpPort {
   // An open's result, on the protocol thread: the move goes on (attach) unless the call
   // ended meanwhile or the port stopped (the channel is closed); the held host route goes to
   // pppN or, when the call stays in user space, to the TUN.
-  void open_done(vpdn::SessionRef call, Result<std::unique_ptr<KernelChannel>, netlink::Error> r);
+  // `link`: with Opening::link, pppN's ifindex as the opener configured it, or its error.
+  void open_done(vpdn::SessionRef call, Result<std::unique_ptr<KernelChannel>, netlink::Error> r,
+                 Result<int, netlink::Error> link = 0);
   // The opens finished on the opener threads, handed over (posted to the io_context).
   void take_opened();
   // The rest of the move with the channel open; false (channel closed) when the call stays
   // in user space.
+  // `configured`: pppN's ifindex when the opener configured it already (0: not).
   bool attach(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address, const KernelSessionInfo& info,
-              std::unique_ptr<KernelChannel> channel);
+              std::unique_ptr<KernelChannel> channel, int configured = 0);
+  // The last of a move: the session is in.
+  bool enter(vpdn::SessionRef call, Session s, std::unique_ptr<KernelChannel> channel);
+  // A channel whose pppN is configured (address, route to the peer) and no session takes:
+  // pppN deleted and the kernel session gone before this returns, so the TUN's route for
+  // the address, or a new open for the call, can follow.
+  void discard_configured(int ifindex, std::unique_ptr<KernelChannel> channel);
   // A channel no session takes (never configured: its unit goes with it), on a closer thread
   // when there are any.
   void discard(std::unique_ptr<KernelChannel> channel);
@@ -414,8 +433,9 @@ class KernelPort final : public vpdn::IpPort {
   struct Opening {
     std::uint16_t vt = 0;
     Ipv4 address;
-    KernelSessionInfo info;  // as at the start; data_sent is read again at the end
-    bool cancelled = false;  // the call's IP went down meanwhile
+    KernelSessionInfo info;          // as at the start; data_sent is read again at the end
+    bool cancelled = false;          // the call's IP went down meanwhile
+    std::optional<LinkConfig> link;  // pppN's set-up the opener does after the open
   };
   std::map<vpdn::SessionRef, Opening> opening_;             // channel opens under way
   std::shared_ptr<char> alive_ = std::make_shared<char>();  // posted work's guard

@@ -408,4 +408,58 @@ Result<std::uint32_t, Error> LinkSetupSocket::send_setup(int ifindex, Ipv4 local
   return seq;
 }
 
+namespace {
+// The calling thread's blocking NETLINK_ROUTE socket for configure_ppp_link.
+struct ThreadRouteSocket {
+  int fd = -1;
+  std::uint32_t seq = 0;
+  ~ThreadRouteSocket() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+}  // namespace
+
+Result<int, Error> configure_ppp_link(const std::string& ifname, Ipv4 local, Ipv4 peer,
+                                      std::uint32_t mtu) {
+  thread_local ThreadRouteSocket sock;
+  if (sock.fd < 0) {
+    timeval tv{};
+    tv.tv_sec = 5;  // the kernel acks at once; a lost ack must not hang the thread
+    auto fd = open_route_socket(0, SO_RCVTIMEO, &tv, sizeof tv, "SO_RCVTIMEO");
+    if (!fd) return unexpected(fd.error());
+    sock.fd = *fd;
+  }
+  ifreq r{};
+  if (ifname.empty() || ifname.size() >= sizeof r.ifr_name)
+    return unexpected(Error{"bad interface name '" + ifname + "'", EINVAL});
+  std::memcpy(r.ifr_name, ifname.data(), ifname.size());
+  if (::ioctl(sock.fd, SIOCGIFINDEX, &r) != 0)
+    return unexpected(sys_error("ifindex of " + ifname, errno));
+  const int ifindex = r.ifr_ifindex;
+  std::uint32_t seq = ++sock.seq;
+  if (seq == 0) seq = ++sock.seq;
+  if (auto sent = send_to_kernel(sock.fd, build_ppp_link_setup(ifindex, local, peer, mtu, seq),
+                                 "RTM_NEWADDR/RTM_NEWLINK");
+      !sent)
+    return unexpected(sent.error());
+  std::uint8_t buf[4096];
+  std::size_t acks = 0;
+  while (acks < kPppLinkSetupAcks) {
+    ssize_t n = ::recv(sock.fd, buf, sizeof buf, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return unexpected(sys_error("receive RTM_NEWADDR/RTM_NEWLINK acks", errno));
+    }
+    auto got = parse_acks(ByteView(buf, static_cast<std::size_t>(n)));
+    if (!got) return unexpected(got.error());
+    for (const NetlinkAck& a : *got) {
+      if (a.seq != seq) continue;  // a late ack of an earlier request that timed out
+      if (a.error != 0)
+        return unexpected(sys_error(ifname + ": RTM_NEWADDR/RTM_NEWLINK", -a.error));
+      ++acks;
+    }
+  }
+  return ifindex;
+}
+
 }  // namespace vpdnd::netlink

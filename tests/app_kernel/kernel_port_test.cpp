@@ -224,6 +224,20 @@ class FakeOps final : public KernelOps {
       send_acks(r.seq, link_error);
     return r;
   }
+  // On the opener threads: recorded under `open_m` ("ppp0 10.9.0.1 peer 10.9.0.2 mtu 1400"),
+  // with the thread; `link_error` refuses it (the link's part).
+  std::vector<std::string> configured_now;
+  int configures_on_protocol_thread = 0;
+  Result<int, netlink::Error> configure_link_now(const std::string& ifname, Ipv4 local, Ipv4 peer,
+                                                 std::uint16_t mtu) override {
+    std::lock_guard<std::mutex> l(open_m);
+    if (std::this_thread::get_id() == tally.protocol_thread) ++configures_on_protocol_thread;
+    configured_now.push_back(ifname + " " + local.to_string() + " peer " + peer.to_string() +
+                             " mtu " + std::to_string(mtu));
+    if (link_error)
+      return unexpected(netlink::Error{ifname + ": RTM_NEWADDR/RTM_NEWLINK: refused", -link_error});
+    return 100 + std::stoi(ifname.substr(3));
+  }
   void send_acks(std::uint32_t seq, int second_error) {
     for (int e : {0, second_error}) {
       Bytes ack;
@@ -912,11 +926,19 @@ TEST_F(KernelPortOpenerTest, TheChannelOpensOffTheProtocolThreadAndTheMoveComple
   EXPECT_EQ(ops->opens_on_protocol_thread, 0);
   EXPECT_TRUE(port->in_kernel({10, 1}));
   EXPECT_TRUE(port->in_kernel({10, 2}));
-  // pppN takes the held routes: the TUN never gets one.
-  Log l = take();
-  ASSERT_EQ(l.size(), 2u);  // the units' numbers depend on which open ended first
-  for (const auto& line : l) EXPECT_THAT(line, HasSubstr("configure ppp"));
-  EXPECT_NE(l[0].find("peer 10.9.0.2"), l[1].find("peer 10.9.0.2"));
+  // pppN takes the held routes: the TUN never gets one. pppN was configured on the opener
+  // threads too (the kernel's rtnl lock waited for there): nothing on the protocol thread.
+  EXPECT_TRUE(take().empty());
+  {
+    std::lock_guard<std::mutex> l(ops->open_m);
+    EXPECT_EQ(ops->configures_on_protocol_thread, 0);
+    ASSERT_EQ(ops->configured_now.size(), 2u);  // the units' numbers: whichever open ended first
+    const std::string both = ops->configured_now[0] + ops->configured_now[1];
+    EXPECT_THAT(both, HasSubstr("10.9.0.1 peer 10.9.0.2 mtu 1400"));
+    EXPECT_THAT(both, HasSubstr("10.9.0.1 peer 10.9.0.3 mtu 1400"));
+  }
+  EXPECT_EQ(port->counters().link_requests, 2u);
+  EXPECT_EQ(port->counters().link_acks, 4u);
   EXPECT_EQ(port->counters().sessions_moved, 2u);
   EXPECT_TRUE(port->fallbacks().empty());
   // Frames from the kernel reach the calls layer once the move is done.
@@ -945,7 +967,7 @@ TEST_F(KernelPortOpenerTest, ACallEndingWhileItsChannelOpensLeavesNothingBehind)
   EXPECT_FALSE(port->in_kernel({10, 1}));
   EXPECT_EQ(port->session_count(), 0u);
   EXPECT_EQ(port->tunnel_count(), 0u);
-  EXPECT_THAT(take(), ElementsAre("delete_tunnel 10"));  // no pppN configured, no TUN route
+  EXPECT_THAT(take(), ElementsAre("delete_tunnel 10"));  // no TUN route
   EXPECT_EQ(port->counters().sessions_moved, 0u);
   EXPECT_TRUE(port->fallbacks().empty());
   const std::uint8_t b = 1;
@@ -970,9 +992,32 @@ TEST_F(KernelPortOpenerTest, AnAddressRenegotiatedWhileTheChannelOpensGoesInWith
   port->session_ip_up({10, 1}, 1, ip("10.9.0.7"));
   ops->release_opens();
   ASSERT_TRUE(opens_done());
-  EXPECT_THAT(take(), ElementsAre("configure ppp0 10.9.0.1 peer 10.9.0.7 mtu 1400"));
   EXPECT_TRUE(port->in_kernel({10, 1}));
-  EXPECT_EQ(ops->opens_started, 1);
+  EXPECT_TRUE(take().empty());  // no TUN route: pppN has it
+  // The opener had configured the first unit for the old address: deleted (and its kernel
+  // session gone) before the second open, configured for the new one.
+  std::lock_guard<std::mutex> l(ops->open_m);
+  EXPECT_EQ(ops->opens_started, 2);
+  EXPECT_THAT(ops->configured_now, ElementsAre("ppp0 10.9.0.1 peer 10.9.0.2 mtu 1400",
+                                               "ppp1 10.9.0.1 peer 10.9.0.7 mtu 1400"));
+  EXPECT_EQ(ops->batches, 1);
+  EXPECT_EQ(port->ifname({10, 1}), "ppp1");
+}
+
+// The kernel refuses pppN's set-up on the opener thread: the call stays in user space with
+// the TUN's route, its channel (and pppN with its unit) closed.
+TEST_F(KernelPortOpenerTest, ALinkSetupRefusedOnTheOpenerLeavesTheCallInUserSpace) {
+  ops->link_error = -EINVAL;
+  up({10, 1}, "10.9.0.2");
+  ASSERT_TRUE(opens_done());
+  EXPECT_FALSE(port->in_kernel({10, 1}));
+  EXPECT_EQ(port->fallbacks().at(KernelStep::configure_link), 1u);
+  Log l = take();
+  ASSERT_FALSE(l.empty());
+  EXPECT_EQ(l.back(), "tun add_route vt1 10.9.0.2");
+  EXPECT_EQ(port->tunnel_count(), 0u);
+  port->stop();
+  EXPECT_EQ(ops->tally.destroyed.load(), 1);
 }
 
 TEST_F(KernelPortOpenerTest, AFailedOpenLeavesTheCallInUserSpaceWithTheTunRoute) {
@@ -1000,6 +1045,10 @@ TEST_F(KernelPortOpenerTest, CatchUpCountsTheDataTheEngineSentWhileTheChannelOpe
   ASSERT_TRUE(opens_done());
   ASSERT_TRUE(port->in_kernel({10, 1}));
   EXPECT_EQ(port->counters().catch_up_frames, 5u);
+  // pppN comes up only after the catch-up: configured here, not on the opener.
+  EXPECT_THAT(take(), ::testing::Contains("configure ppp0 10.9.0.1 peer 10.9.0.2 mtu 1400"));
+  std::lock_guard<std::mutex> l(ops->open_m);
+  EXPECT_TRUE(ops->configured_now.empty());
 }
 
 // The call the engine no longer knows by the time its channel is there stays out.
@@ -1420,6 +1469,10 @@ class RealSocketOps final : public KernelOps {
     r.ack_fd = acks.near;
     r.seq = 1;
     return r;
+  }
+  Result<int, netlink::Error> configure_link_now(const std::string&, Ipv4, Ipv4,
+                                                 std::uint16_t) override {
+    return 7;
   }
   FdPair acks;  // acks never come: the session stays in the kernel meanwhile
   ~RealSocketOps() override {
