@@ -341,8 +341,8 @@ class LinkSetupSocket : NoCopy {
 };
 
 // pppN's whole set-up (build_ppp_link_setup for the link named `ifname`) sent and its acks
-// waited for (at most 5 s), over a NETLINK_ROUTE socket of the calling thread's own (opened
-// on its first call, closed when it ends): for threads that may block, several at once.
+// waited for (at most 5 s), over a NETLINK_ROUTE socket of its own (opened and closed
+// within the call): for threads that may block, several at once.
 // Returns the link's ifindex; an error when the link is not there or the kernel refused a
 // part (the error's code is the errno), after which the link may be half configured.
 Result<int, Error> configure_ppp_link(const std::string& ifname, Ipv4 local, Ipv4 peer,

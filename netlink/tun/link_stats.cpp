@@ -409,26 +409,22 @@ Result<std::uint32_t, Error> LinkSetupSocket::send_setup(int ifindex, Ipv4 local
 }
 
 namespace {
-// The calling thread's blocking NETLINK_ROUTE socket for configure_ppp_link.
-struct ThreadRouteSocket {
-  int fd = -1;
-  std::uint32_t seq = 0;
-  ~ThreadRouteSocket() {
-    if (fd >= 0) ::close(fd);
-  }
+struct FdCloser {
+  int fd;
+  ~FdCloser() { ::close(fd); }
 };
 }  // namespace
 
 Result<int, Error> configure_ppp_link(const std::string& ifname, Ipv4 local, Ipv4 peer,
                                       std::uint32_t mtu) {
-  thread_local ThreadRouteSocket sock;
-  if (sock.fd < 0) {
-    timeval tv{};
-    tv.tv_sec = 5;  // the kernel acks at once; a lost ack must not hang the thread
-    auto fd = open_route_socket(0, SO_RCVTIMEO, &tv, sizeof tv, "SO_RCVTIMEO");
-    if (!fd) return unexpected(fd.error());
-    sock.fd = *fd;
-  }
+  // A socket per call: the acks of concurrent callers cannot cross, and none is kept by
+  // threads that are idle for hours (netlink sockets are cheap to open; their close waits
+  // for nothing).
+  timeval tv{};
+  tv.tv_sec = 5;  // the kernel acks at once; a lost ack must not hang the thread
+  auto opened = open_route_socket(0, SO_RCVTIMEO, &tv, sizeof tv, "SO_RCVTIMEO");
+  if (!opened) return unexpected(opened.error());
+  const FdCloser sock{*opened};
   ifreq r{};
   if (ifname.empty() || ifname.size() >= sizeof r.ifr_name)
     return unexpected(Error{"bad interface name '" + ifname + "'", EINVAL});
@@ -436,8 +432,7 @@ Result<int, Error> configure_ppp_link(const std::string& ifname, Ipv4 local, Ipv
   if (::ioctl(sock.fd, SIOCGIFINDEX, &r) != 0)
     return unexpected(sys_error("ifindex of " + ifname, errno));
   const int ifindex = r.ifr_ifindex;
-  std::uint32_t seq = ++sock.seq;
-  if (seq == 0) seq = ++sock.seq;
+  const std::uint32_t seq = 1;
   if (auto sent = send_to_kernel(sock.fd, build_ppp_link_setup(ifindex, local, peer, mtu, seq),
                                  "RTM_NEWADDR/RTM_NEWLINK");
       !sent)
@@ -453,7 +448,7 @@ Result<int, Error> configure_ppp_link(const std::string& ifname, Ipv4 local, Ipv
     auto got = parse_acks(ByteView(buf, static_cast<std::size_t>(n)));
     if (!got) return unexpected(got.error());
     for (const NetlinkAck& a : *got) {
-      if (a.seq != seq) continue;  // a late ack of an earlier request that timed out
+      if (a.seq != seq) continue;
       if (a.error != 0)
         return unexpected(sys_error(ifname + ": RTM_NEWADDR/RTM_NEWLINK", -a.error));
       ++acks;

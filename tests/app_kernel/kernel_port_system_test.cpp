@@ -262,6 +262,21 @@ TEST(KernelPortSystem, OpenerThreadsMoveACallAndLeaveNothingOfOneThatEndedFirst)
   EXPECT_FALSE(port->in_kernel({401, 43}));
   EXPECT_TRUE(port->fallbacks().empty()) << port->summary();
   EXPECT_TRUE(until([&] { return ppp_links() == 1; })) << ppp_links() << " pppN";
+  // Configured on the opener thread: up, with the template's address and the user's as peer.
+  {
+    auto rtnl = netlink::RouteNetlink::open();
+    ASSERT_TRUE(rtnl);
+    auto index = (*rtnl)->link_index(port->ifname({401, 41}));
+    ASSERT_TRUE(index);
+    auto is_up = (*rtnl)->link_up(*index);
+    ASSERT_TRUE(is_up);
+    EXPECT_TRUE(*is_up);
+    auto addrs = (*rtnl)->addresses(*index);
+    ASSERT_TRUE(addrs);
+    ASSERT_EQ(addrs->size(), 1u);
+    EXPECT_EQ((*addrs)[0].address, ip("10.78.0.1"));
+    EXPECT_EQ((*addrs)[0].peer, ip("10.78.0.2"));
+  }
 
   port->session_ip_down({401, 41}, 1, ip("10.78.0.2"));
   port->stop();  // the last batch delete; the closers joined
