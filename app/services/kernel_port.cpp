@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
@@ -179,14 +180,17 @@ class NetlinkKernelOps final : public KernelOps {
     return stats_->get(ifindex);
   }
   Status<netlink::Error> delete_links(const std::vector<int>& ifindexes) override {
-    // One batch at a time: they share the group, and the kernel serialises them on its
-    // rtnl lock anyway.
-    std::lock_guard<std::mutex> l(delete_m_);
-    if (auto s = open_once(deleter_); !s) return s;
-    // A group of this process's own: the delete takes every link in it, and a link is in
-    // it only between the two messages of one batch.
-    const std::uint32_t group = 0x76700000u | (static_cast<std::uint32_t>(::getpid()) & 0xffffu);
-    return deleter_->delete_links(ifindexes, group);
+    // A socket per batch: batches on several closer threads go at once (the kernel holds
+    // its rtnl lock for the unregistering only; the waits for RCU callbacks after it
+    // overlap), and none is kept between teardowns.
+    auto deleter = netlink::LinkStatsReader::open();
+    if (!deleter) return unexpected(deleter.error());
+    // A group of this batch's own: the delete takes every link in it, and a link is in it
+    // only between the two messages of one batch.
+    const std::uint32_t group = 0x80000000u |
+                                ((static_cast<std::uint32_t>(::getpid()) & 0x7fffu) << 16) |
+                                (next_group_.fetch_add(1) & 0xffffu);
+    return (*deleter)->delete_links(ifindexes, group);
   }
 
  private:
@@ -205,8 +209,7 @@ class NetlinkKernelOps final : public KernelOps {
   std::unique_ptr<netlink::LinkSetupSocket> setup_;  // non-blocking, acks read by KernelPort
   std::unique_ptr<netlink::LinkStatsReader> stats_;  // blocking single-link reads
   std::unique_ptr<netlink::LinkStatsReader> dump_;   // read non-blocking by KernelPort
-  std::mutex delete_m_;                              // delete_links: any thread
-  std::unique_ptr<netlink::LinkStatsReader> deleter_;
+  std::atomic<std::uint32_t> next_group_{0};         // delete_links: any thread
 };
 
 std::string call_key(vpdn::SessionRef c) {
@@ -408,6 +411,8 @@ class KernelPort::Closer {
     std::vector<int> ifindexes;
     std::vector<std::unique_ptr<KernelChannel>> channels;
   };
+  // 40 octets of request per link: 4,096 stay under a netlink socket's default send buffer.
+  static constexpr std::size_t kMaxMergedDelete = 4096;
   void run() {
     for (;;) {
       std::unique_ptr<KernelChannel> c;
@@ -419,8 +424,17 @@ class KernelPort::Closer {
           return !queue_.empty() || !batches_.empty() || (done_ && deleting_ == 0);
         });
         if (!batches_.empty()) {
+          // Every batch queued meanwhile goes with this one, up to what one send carries:
+          // each delete costs the kernel grace periods and an RCU barrier of its own.
           b = std::move(batches_.front());
           batches_.pop_front();
+          while (!batches_.empty() &&
+                 b.ifindexes.size() + batches_.front().ifindexes.size() <= kMaxMergedDelete) {
+            Batch& next = batches_.front();
+            b.ifindexes.insert(b.ifindexes.end(), next.ifindexes.begin(), next.ifindexes.end());
+            for (auto& ch : next.channels) b.channels.push_back(std::move(ch));
+            batches_.pop_front();
+          }
           ++deleting_;
         } else if (!queue_.empty()) {
           c = std::move(queue_.front());

@@ -314,11 +314,17 @@ class FakeOps final : public KernelOps {
   bool fail_delete = false;
   int batches = 0;
   // With closer threads the deletes run on them: counted (under `open_m`), not logged.
+  // `deletes_held`: each waits (the kernel's grace periods) until released.
   int deletes_off_thread = 0, destroyed_before_delete = 0;
+  bool deletes_held = false;
+  std::vector<std::size_t> batch_sizes;
   Status<netlink::Error> delete_links(const std::vector<int>& ifindexes) override {
     if (tally.active) {
-      std::lock_guard<std::mutex> l(open_m);
+      std::unique_lock<std::mutex> l(open_m);
       ++batches;
+      batch_sizes.push_back(ifindexes.size());
+      open_cv.notify_all();
+      open_cv.wait(l, [&] { return !deletes_held; });
       if (std::this_thread::get_id() != tally.protocol_thread) ++deletes_off_thread;
       destroyed_before_delete += tally.destroyed.load();
       return {};
@@ -863,6 +869,38 @@ TEST_F(KernelPortTest, ReleasedChannelsAreClosedOnCloserThreadsAfterTheirBatchDe
   EXPECT_EQ(ops->tally.off_thread.load(), n);
   EXPECT_EQ(ops->destroyed_before_delete, 0);  // the units closed after their pppN's delete
   EXPECT_EQ(port->counters().link_deletes, 1u);
+}
+
+// Batches that queue while a delete is in the kernel go together in the next one: each
+// delete costs grace periods and an RCU barrier of its own.
+TEST_F(KernelPortTest, BatchesQueuedBehindADeleteGoTogether) {
+  port->set_close_threads(1);
+  ops->tally.active = true;
+  ops->deletes_held = true;
+  auto address = [](int i) { return ip(("10.9.1." + std::to_string(i)).c_str()); };
+  for (int i = 1; i <= 3; ++i)
+    up({10, static_cast<std::uint16_t>(i)}, ("10.9.1." + std::to_string(i)).c_str());
+  io.poll();
+  port->session_ip_down({10, 1}, 1, address(1));
+  io.poll();  // the first batch: its delete waits in the kernel
+  {
+    std::unique_lock<std::mutex> l(ops->open_m);
+    ASSERT_TRUE(
+        ops->open_cv.wait_for(l, std::chrono::seconds(10), [&] { return ops->batches == 1; }));
+  }
+  port->session_ip_down({10, 2}, 1, address(2));
+  io.poll();
+  port->session_ip_down({10, 3}, 1, address(3));
+  io.poll();
+  {
+    std::lock_guard<std::mutex> l(ops->open_m);
+    ops->deletes_held = false;
+  }
+  ops->open_cv.notify_all();
+  port->stop();
+  std::lock_guard<std::mutex> l(ops->open_m);
+  EXPECT_THAT(ops->batch_sizes, ElementsAre(1u, 2u));
+  EXPECT_EQ(ops->tally.destroyed.load(), 3);
 }
 
 // The batch delete keeps the kernel's rtnl lock through RCU grace periods: on the protocol
