@@ -4,7 +4,8 @@
 // engine's address and port and connect()ed to the peer carries the kernel tunnel
 // (genetlink L2TP_CMD_TUNNEL_CREATE with that fd), a PPPoL2TP channel + /dev/ppp unit per
 // session gives interface pppN with the template address, the user's address as peer, the
-// template MTU (one rtnetlink send, acks matched later: nothing waits on the kernel); the
+// template MTU (one rtnetlink send: on the opener thread right after the channel's open,
+// acks awaited there; on the protocol thread, acks matched later); the
 // kernel's route to the peer is its host route, and the TUN's host route for that address
 // is never added (add_host_route holds it back until session_ip_up; a fallback adds it).
 //
@@ -283,15 +284,16 @@ class KernelPort final : public vpdn::IpPort {
   // interim accounting spread over time cost one dump per interval, never a round trip per
   // session. Zero for a call not in the kernel or not read yet.
   aaa::Counters data_counters(vpdn::SessionRef call) override;
-  // Released channels (after their pppN's batch delete) are destroyed on `n` threads of
-  // their own: Debian's 6.1 waits for RCU grace periods in the PPPoL2TP socket's close (the
+  // pppN batch deletes run on `n` threads of their own (batches queued behind a delete
+  // merged into the next), since a delete holds the kernel's rtnl lock through grace
+  // periods. Released channels are destroyed on the same threads after their pppN's
+  // delete: Debian's 6.1 waits for RCU grace periods in the PPPoL2TP socket's close (the
   // kernel session's delete, the channel's unregistration), and the waits of concurrent
   // closers share grace periods, where on the protocol thread they were one after the
-  // other. The
-  // threads touch nothing but the channels handed to them. A call whose address is
-  // renegotiated before its old channel is closed finds its kernel session still there
-  // (open_channel fails, EEXIST) and stays in user space. 0 (the default): destroyed on
-  // the protocol thread, in order (tests).
+  // other. The threads touch nothing but the batches and channels handed to them. A call
+  // whose address is renegotiated before its old channel is closed finds its kernel
+  // session still there (open_channel fails, EEXIST) and stays in user space. 0 (the
+  // default): deleted and destroyed on the protocol thread, in order (tests).
   void set_close_threads(std::size_t n) { close_threads_ = n; }
   // Channels are opened (KernelOps::open_channel: the PPPoL2TP socket's connect, PPPIOCGCHAN,
   // the /dev/ppp channel and unit) on `n` threads of their own: Debian's 6.1 waits for an
@@ -299,8 +301,11 @@ class KernelPort final : public vpdn::IpPort {
   // periods, where on the protocol thread every session
   // waited for its own while nothing else ran. The threads touch nothing but the
   // parameters and the channel of their open; the result is posted back to the protocol
-  // thread, which alone keeps the sessions' state. 0 (the default): opened on the protocol
-  // thread within session_ip_up (tests). Set before the first session.
+  // thread, which alone keeps the sessions' state. The opener also configures pppN
+  // (KernelOps::configure_link_now) unless the session numbers its data: its catch-up
+  // frames must go before pppN is up, so the protocol thread configures it after them.
+  // 0 (the default): opened on the protocol thread within session_ip_up (tests). Set
+  // before the first session.
   void set_open_threads(std::size_t n) { open_threads_ = n; }
   // Moves started and not complete (their channel is opening).
   std::size_t opening_count() const { return opening_.size(); }
