@@ -239,6 +239,13 @@ struct LinkStats {
 // then ignores the filter) dumps every link, so readers match links by ifindex.
 Bytes build_link_stats_request(int ifindex, std::string_view kind, std::uint32_t seq);
 
+// One link's counters from sysfs (/sys/class/net/IFNAME: ifindex, statistics/rx_packets,
+// tx_packets, rx_bytes, tx_bytes): the kernel reads them without the rtnl lock, which an
+// RTM_GETLINK waits for behind every link being registered or deleted. An error when a
+// file is unreadable or the link there is not `ifindex` (a sysfs mounted for another
+// network namespace, the name reused): the caller asks rtnetlink then.
+Result<LinkStats, Error> read_link_stats_sysfs(const std::string& ifname, int ifindex);
+
 // One recv()'s worth of netlink replies decoded: the RTM_NEWLINK messages' counters,
 // whether NLMSG_DONE ended the dump, and `error` (a negative errno) from an NLMSG_ERROR
 // that is not a plain ack. Messages other than RTM_NEWLINK are skipped, and so are (counted
@@ -332,6 +339,14 @@ class LinkSetupSocket : NoCopy {
   int fd_;
   std::uint32_t seq_ = 0;
 };
+
+// pppN's whole set-up (build_ppp_link_setup for the link named `ifname`) sent and its acks
+// waited for (at most 5 s), over a NETLINK_ROUTE socket of its own (opened and closed
+// within the call): for threads that may block, several at once.
+// Returns the link's ifindex; an error when the link is not there or the kernel refused a
+// part (the error's code is the errno), after which the link may be half configured.
+Result<int, Error> configure_ppp_link(const std::string& ifname, Ipv4 local, Ipv4 peer,
+                                      std::uint32_t mtu);
 
 // Host routes of one device: one /32 per session address. Remembers what it added and
 // removes it again on remove_all() or destruction, so a session end or a daemon stop

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
@@ -162,22 +163,34 @@ class NetlinkKernelOps final : public KernelOps {
     r.ack_fd = setup_->fd();
     return r;
   }
+  Result<int, netlink::Error> configure_link_now(const std::string& ifname, Ipv4 local, Ipv4 peer,
+                                                 std::uint16_t mtu) override {
+    return netlink::configure_ppp_link(ifname, local, peer, mtu);
+  }
   Result<std::pair<int, std::uint32_t>, netlink::Error> start_ppp_link_dump() override {
     if (auto s = open_once(dump_); !s) return unexpected(s.error());
     auto seq = dump_->send_dump("ppp");
     if (!seq) return unexpected(seq.error());
     return std::pair<int, std::uint32_t>{dump_->fd(), *seq};
   }
-  Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex) override {
+  Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex,
+                                                        const std::string& ifname) override {
+    if (auto l = netlink::read_link_stats_sysfs(ifname, ifindex)) return l;
     if (auto s = stats(); !s) return unexpected(s.error());
     return stats_->get(ifindex);
   }
   Status<netlink::Error> delete_links(const std::vector<int>& ifindexes) override {
-    if (auto s = stats(); !s) return s;
-    // A group of this process's own: the delete takes every link in it, and a link is in
-    // it only between the two messages of one batch.
-    const std::uint32_t group = 0x76700000u | (static_cast<std::uint32_t>(::getpid()) & 0xffffu);
-    return stats_->delete_links(ifindexes, group);
+    // A socket per batch: batches on several closer threads go at once (the kernel holds
+    // its rtnl lock for the unregistering only; the waits for RCU callbacks after it
+    // overlap), and none is kept between teardowns.
+    auto deleter = netlink::LinkStatsReader::open();
+    if (!deleter) return unexpected(deleter.error());
+    // A group of this batch's own: the delete takes every link in it, and a link is in it
+    // only between the two messages of one batch.
+    const std::uint32_t group = 0x80000000u |
+                                ((static_cast<std::uint32_t>(::getpid()) & 0x7fffu) << 16) |
+                                (next_group_.fetch_add(1) & 0xffffu);
+    return (*deleter)->delete_links(ifindexes, group);
   }
 
  private:
@@ -196,6 +209,7 @@ class NetlinkKernelOps final : public KernelOps {
   std::unique_ptr<netlink::LinkSetupSocket> setup_;  // non-blocking, acks read by KernelPort
   std::unique_ptr<netlink::LinkStatsReader> stats_;  // blocking single-link reads
   std::unique_ptr<netlink::LinkStatsReader> dump_;   // read non-blocking by KernelPort
+  std::atomic<std::uint32_t> next_group_{0};         // delete_links: any thread
 };
 
 std::string call_key(vpdn::SessionRef c) {
@@ -337,24 +351,35 @@ void name_thread(const char* name) {
 }
 }  // namespace
 
-// Destroys released channels on threads of its own (see set_close_threads). The queue is
-// the only thing shared with the protocol thread.
+// Destroys released channels on threads of its own (see set_close_threads), and deletes
+// their pppN batches there first (KernelOps::delete_links: the kernel unregisters them
+// inside the send, waiting for RCU grace periods with the rtnl lock held). The queues are
+// the only things shared with the protocol thread; `ready` is called (on a closer thread)
+// when batch results wait and none had waited before, for the protocol thread to count them.
 class KernelPort::Closer {
  public:
-  explicit Closer(std::size_t threads) {
+  struct Deleted {
+    std::size_t links = 0;
+    Status<netlink::Error> status;
+  };
+  Closer(std::size_t threads, KernelOps& ops, std::function<void()> ready)
+      : ops_(ops), ready_(std::move(ready)) {
     for (std::size_t i = 0; i < threads; ++i)
       threads_.emplace_back([this] {
         name_thread("kport-close");
         run();
       });
   }
-  ~Closer() {  // what is queued is still closed
+  ~Closer() { join(); }
+  // What is queued is still done: every batch deleted, every channel closed.
+  void join() {
     {
       std::lock_guard<std::mutex> l(m_);
       done_ = true;
     }
     cv_.notify_all();
-    for (auto& t : threads_) t.join();
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
   }
   void close(std::unique_ptr<KernelChannel> c) {
     {
@@ -363,25 +388,88 @@ class KernelPort::Closer {
     }
     cv_.notify_one();
   }
+  // The links deleted together, then their units' channels closed (after the delete: no
+  // unregister left for their close to wait for).
+  void delete_then_close(std::vector<int> ifindexes,
+                         std::vector<std::unique_ptr<KernelChannel>> channels) {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      batches_.push_back(Batch{std::move(ifindexes), std::move(channels)});
+    }
+    cv_.notify_one();
+  }
+  std::vector<Deleted> take() {
+    std::lock_guard<std::mutex> l(m_);
+    std::vector<Deleted> out;
+    out.swap(deleted_);
+    notified_ = false;
+    return out;
+  }
 
  private:
+  struct Batch {
+    std::vector<int> ifindexes;
+    std::vector<std::unique_ptr<KernelChannel>> channels;
+  };
+  // 40 octets of request per link: 4,096 stay under a netlink socket's default send buffer.
+  static constexpr std::size_t kMaxMergedDelete = 4096;
   void run() {
     for (;;) {
       std::unique_ptr<KernelChannel> c;
+      Batch b;
       {
         std::unique_lock<std::mutex> l(m_);
-        cv_.wait(l, [this] { return done_ || !queue_.empty(); });
-        if (queue_.empty()) return;
-        c = std::move(queue_.front());
-        queue_.pop_front();
+        // Done only when no batch is being deleted: its channels still come to the queue.
+        cv_.wait(l, [this] {
+          return !queue_.empty() || !batches_.empty() || (done_ && deleting_ == 0);
+        });
+        if (!batches_.empty()) {
+          // Every batch queued meanwhile goes with this one, up to what one send carries:
+          // each delete costs the kernel grace periods and an RCU barrier of its own.
+          b = std::move(batches_.front());
+          batches_.pop_front();
+          while (!batches_.empty() &&
+                 b.ifindexes.size() + batches_.front().ifindexes.size() <= kMaxMergedDelete) {
+            Batch& next = batches_.front();
+            b.ifindexes.insert(b.ifindexes.end(), next.ifindexes.begin(), next.ifindexes.end());
+            for (auto& ch : next.channels) b.channels.push_back(std::move(ch));
+            batches_.pop_front();
+          }
+          ++deleting_;
+        } else if (!queue_.empty()) {
+          c = std::move(queue_.front());
+          queue_.pop_front();
+        } else {
+          return;
+        }
       }
-      c->release_channel();
-      c.reset();
+      if (c) {
+        c->release_channel();
+        c.reset();
+        continue;
+      }
+      Deleted d{b.ifindexes.size(), ops_.delete_links(b.ifindexes)};
+      bool notify = false;
+      {
+        std::lock_guard<std::mutex> l(m_);
+        for (auto& ch : b.channels) queue_.push_back(std::move(ch));
+        --deleting_;
+        deleted_.push_back(std::move(d));
+        notify = !std::exchange(notified_, true);
+      }
+      cv_.notify_all();
+      if (notify && ready_) ready_();
     }
   }
+  KernelOps& ops_;
+  std::function<void()> ready_;
   std::mutex m_;
   std::condition_variable cv_;
   std::deque<std::unique_ptr<KernelChannel>> queue_;
+  std::deque<Batch> batches_;
+  std::vector<Deleted> deleted_;
+  std::size_t deleting_ = 0;
+  bool notified_ = false;  // ready_ called since the last take()
   bool done_ = false;
   std::vector<std::thread> threads_;
 };
@@ -389,6 +477,15 @@ class KernelPort::Closer {
 struct KernelPort::Opened {
   vpdn::SessionRef call;
   Result<std::unique_ptr<KernelChannel>, netlink::Error> channel;
+  // With a LinkConfig: pppN's ifindex once configured, or the configuration's error (the
+  // channel is there, its pppN perhaps half configured).
+  Result<int, netlink::Error> link = 0;
+};
+
+struct KernelPort::OpenJob {
+  vpdn::SessionRef call;
+  netlink::PppoL2tpParams params;
+  std::optional<LinkConfig> link;
 };
 
 // Opens channels on threads of its own (see set_open_threads). The queues are the only
@@ -405,10 +502,10 @@ class KernelPort::Opener {
       });
   }
   ~Opener() { join(); }
-  void open(vpdn::SessionRef call, const netlink::PppoL2tpParams& p) {
+  void open(OpenJob job) {
     {
       std::lock_guard<std::mutex> l(m_);
-      jobs_.emplace_back(call, p);
+      jobs_.push_back(std::move(job));
     }
     cv_.notify_one();
   }
@@ -433,15 +530,18 @@ class KernelPort::Opener {
  private:
   void run() {
     for (;;) {
-      std::pair<vpdn::SessionRef, netlink::PppoL2tpParams> job;
+      OpenJob job;
       {
         std::unique_lock<std::mutex> l(m_);
         cv_.wait(l, [this] { return done_ || !jobs_.empty(); });
         if (done_) return;
-        job = jobs_.front();
+        job = std::move(jobs_.front());
         jobs_.pop_front();
       }
-      Opened o{job.first, ops_.open_channel(job.second)};
+      Opened o{job.call, ops_.open_channel(job.params)};
+      if (o.channel && job.link)
+        o.link = ops_.configure_link_now((*o.channel)->ifname(), job.link->local, job.link->peer,
+                                         job.link->mtu);
       bool notify = false;
       {
         std::lock_guard<std::mutex> l(m_);
@@ -455,7 +555,7 @@ class KernelPort::Opener {
   std::function<void()> ready_;
   std::mutex m_;
   std::condition_variable cv_;
-  std::deque<std::pair<vpdn::SessionRef, netlink::PppoL2tpParams>> jobs_;
+  std::deque<OpenJob> jobs_;
   std::vector<Opened> opened_;
   bool notified_ = false;  // ready_ called since the last take()
   bool done_ = false;
@@ -641,7 +741,13 @@ bool KernelPort::move_in(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) 
   cp.send_seq = info->sequencing;
   // The open holds the tunnel (its socket is in the parameters) until open_done.
   ++tunnel.sessions;
-  opening_[call] = Opening{vt, address, *info, false};
+  OpenJob job{call, cp, std::nullopt};
+  // pppN's set-up goes with the open: the kernel takes its rtnl lock for it, which on the
+  // protocol thread waited behind every other pppN being registered or deleted. Not with
+  // data sequencing: the catch-up frames go before pppN is up (attach).
+  if (open_threads_ != 0 && !info->sequencing)
+    job.link = LinkConfig{*info->template_address, address, info->mtu};
+  opening_[call] = Opening{vt, address, *info, false, job.link};
   if (open_threads_ == 0) {
     open_done(call, ops_->open_channel(cp));
     return true;
@@ -655,17 +761,25 @@ bool KernelPort::move_in(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address) 
           });
         });
   }
-  opener_->open(call, cp);
+  opener_->open(std::move(job));
   return true;
 }
 
 void KernelPort::take_opened() {
   if (!opener_) return;
-  for (Opened& o : opener_->take()) open_done(o.call, std::move(o.channel));
+  for (Opened& o : opener_->take()) open_done(o.call, std::move(o.channel), std::move(o.link));
+}
+
+void KernelPort::discard_configured(int ifindex, std::unique_ptr<KernelChannel> channel) {
+  // The kernel session goes now too: the call may open its channel again at once.
+  channel->release_channel();
+  retire(ifindex, std::move(channel));
+  delete_retired(true);
 }
 
 void KernelPort::open_done(vpdn::SessionRef call,
-                           Result<std::unique_ptr<KernelChannel>, netlink::Error> r) {
+                           Result<std::unique_ptr<KernelChannel>, netlink::Error> r,
+                           Result<int, netlink::Error> link) {
   auto it = opening_.find(call);
   if (it == opening_.end()) {  // not ours (cannot happen): close it all the same
     if (r) discard(std::move(*r));
@@ -682,8 +796,23 @@ void KernelPort::open_done(vpdn::SessionRef call,
     return;
   }
   bool moved = false;
+  // pppN configured by the opener (its ifindex), 0 when not.
+  const int configured = r && o.link && link ? *link : 0;
+  if (configured) counters_.link_acks += netlink::kPppLinkSetupAcks;
+  if (r && o.link) ++counters_.link_requests;
   if (!r) {
     fail(call, fallback_reason(KernelStep::open_channel, r.error().code), r.error().message);
+  } else if (o.link && !link) {
+    // Refused in part: pppN is not up with its address (the link's ack comes last), so
+    // it has no route to the peer, and it goes with its unit.
+    fail(call, fallback_reason(KernelStep::configure_link, link.error().code),
+         link.error().message);
+    discard(std::move(*r));
+  } else if (configured && o.link->peer != o.address) {
+    // Renegotiated while the channel opened: configured for the old address. A new move
+    // for the new one; the route stays held for it.
+    discard_configured(configured, std::move(*r));
+    if (move_in(call, o.vt, o.address)) return;
   } else if (open_threads_ == 0) {
     moved = attach(call, o.vt, o.address, o.info, std::move(*r));
   } else {
@@ -694,9 +823,12 @@ void KernelPort::open_done(vpdn::SessionRef call,
     if (!now || !now->template_address || now->peer_session_id != o.info.peer_session_id ||
         now->sequencing != o.info.sequencing) {
       fail(call, KernelStep::session_info, "the session changed while its channel opened");
-      discard(std::move(*r));
+      if (configured)
+        discard_configured(configured, std::move(*r));
+      else
+        discard(std::move(*r));
     } else {
-      moved = attach(call, o.vt, o.address, *now, std::move(*r));
+      moved = attach(call, o.vt, o.address, *now, std::move(*r), configured);
     }
   }
   if (!moved) release_tunnel_if_unused(call.tunnel);
@@ -707,17 +839,49 @@ void KernelPort::open_done(vpdn::SessionRef call,
     inner_.add_host_route(o.vt, o.address);  // stays in user space: the TUN's route
 }
 
+KernelPort::Closer& KernelPort::closer() {
+  if (!closer_) {
+    // Posted from a closer thread; the port outlives its closer (stop() joins it).
+    closer_ = std::make_unique<Closer>(close_threads_, *ops_,
+                                       [this, alive = std::weak_ptr<char>(alive_)] {
+                                         boost::asio::post(io_, [this, alive] {
+                                           if (!alive.expired()) take_deleted();
+                                         });
+                                       });
+  }
+  return *closer_;
+}
+
+void KernelPort::take_deleted() {
+  if (!closer_) return;
+  for (const Closer::Deleted& d : closer_->take()) count_delete(d.links, d.status);
+}
+
+void KernelPort::count_delete(std::size_t links, const Status<netlink::Error>& s) {
+  if (s) {
+    ++counters_.link_deletes;
+    return;
+  }
+  ++counters_.teardown_errors;
+  log_warning(DebugModule::l2tp, "kernel data plane: deleting " + std::to_string(links) +
+                                     " pppN together: " + s.error().message +
+                                     "; each goes with its unit instead");
+}
+
 void KernelPort::discard(std::unique_ptr<KernelChannel> channel) {
   if (close_threads_ == 0) return channel.reset();
-  if (!closer_) closer_ = std::make_unique<Closer>(close_threads_);
-  closer_->close(std::move(channel));
+  closer().close(std::move(channel));
 }
 
 bool KernelPort::attach(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address,
-                        const KernelSessionInfo& info, std::unique_ptr<KernelChannel> channel) {
+                        const KernelSessionInfo& info, std::unique_ptr<KernelChannel> channel,
+                        int configured) {
   auto give_up = [&](KernelStep step, const std::string& e) {
     fail(call, step, e);
-    discard(std::move(channel));
+    if (configured)
+      discard_configured(configured, std::move(channel));
+    else
+      discard(std::move(channel));
     return false;
   };
   if (info.sequencing && info.data_sent > kMaxCatchUp)
@@ -746,6 +910,10 @@ bool KernelPort::attach(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address,
     if (s.channel_reader) s.channel_reader->stop();
     return give_up(KernelStep::open_channel, s.ifname + ": " + error);
   }
+  if (configured) {
+    s.ifindex = configured;
+    return enter(call, std::move(s), std::move(channel));
+  }
   // Last, so that nothing before it needs undoing in the kernel: the acks come later
   // (link_acks), and a refusal then takes the session back out.
   auto link = ops_->configure_link(s.ifname, *info.template_address, address, info.mtu);
@@ -755,15 +923,19 @@ bool KernelPort::attach(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address,
     return give_up(KernelStep::configure_link,
                    s.ifname + ": " + (link ? error : link.error().message));
   }
-  s.channel = std::move(channel);
   ++counters_.link_requests;
   s.ifindex = link->ifindex;
   s.link_seq = link->seq;
   pending_links_[link->seq] = PendingLink{call, link->acks};
+  return enter(call, std::move(s), std::move(channel));
+}
+
+bool KernelPort::enter(vpdn::SessionRef call, Session s, std::unique_ptr<KernelChannel> channel) {
+  s.channel = std::move(channel);
   s.order = next_order_++;
   if (auto t = tunnels_.find(call.tunnel); t != tunnels_.end()) ++t->second.sessions;
   ++counters_.sessions_moved;
-  log_info(DebugModule::l2tp, call_key(call) + " address=" + address.to_string() +
+  log_info(DebugModule::l2tp, call_key(call) + " address=" + s.address.to_string() +
                                   " data plane in kernel on " + s.ifname);
   sessions_.emplace(call, std::move(s));
   return true;
@@ -802,7 +974,7 @@ void KernelPort::link_acks(ByteView datagram) {
     const Ipv4 address = it->second.address;
     const std::string ifname = it->second.ifname;
     close_session(it, false);
-    delete_retired();  // now, not batched: the TUN's route must not meet pppN's
+    delete_retired(true);  // now, not batched: the TUN's route must not meet pppN's
     --counters_.sessions_moved;
     inner_.add_host_route(vt, address);
     fail(call, KernelStep::configure_link,
@@ -909,7 +1081,7 @@ aaa::Counters KernelPort::close_session(std::map<vpdn::SessionRef, Session>::ite
   // The last reading, while pppN still exists: what accounting Stop reports.
   if (read_counters) {
     ++counters_.stats_reads;
-    if (auto l = ops_->link_stats(s.ifindex))
+    if (auto l = ops_->link_stats(s.ifindex, s.ifname))
       s.stats = kernel_counters(*l);
     else
       ++counters_.stats_errors;
@@ -943,23 +1115,23 @@ void KernelPort::retire(int ifindex, std::unique_ptr<KernelChannel> channel) {
   });
 }
 
-void KernelPort::delete_retired() {
+void KernelPort::delete_retired(bool now) {
   if (retired_.empty()) return;
   std::vector<int> ifindexes;
   ifindexes.reserve(retired_.size());
   for (const auto& r : retired_) ifindexes.push_back(r.first);
-  if (auto s = ops_->delete_links(ifindexes); s) {
-    ++counters_.link_deletes;
-  } else {
-    ++counters_.teardown_errors;
-    log_warning(DebugModule::l2tp,
-                "kernel data plane: deleting " + std::to_string(ifindexes.size()) +
-                    " pppN together: " + s.error().message + "; each goes with its unit instead");
+  if (close_threads_ != 0 && !now) {
+    std::vector<std::unique_ptr<KernelChannel>> channels;
+    channels.reserve(retired_.size());
+    for (auto& r : retired_) channels.push_back(std::move(r.second));
+    retired_.clear();
+    closer().delete_then_close(std::move(ifindexes), std::move(channels));
+    return;
   }
+  count_delete(ifindexes.size(), ops_->delete_links(ifindexes));
   // The units' fds: pppN is gone already (or goes now, one by one).
   if (close_threads_ == 0) return retired_.clear();
-  if (!closer_) closer_ = std::make_unique<Closer>(close_threads_);
-  for (auto& r : retired_) closer_->close(std::move(r.second));
+  for (auto& r : retired_) closer().close(std::move(r.second));
   retired_.clear();
 }
 
@@ -1041,7 +1213,11 @@ void KernelPort::stop() {
     release_tunnel_if_unused(tunnels_.begin()->first);
   }
   delete_retired();
-  closer_.reset();  // every channel closed before the daemon goes on
+  if (closer_) {  // every pppN deleted and every channel closed before the daemon goes on
+    closer_->join();
+    take_deleted();
+    closer_.reset();
+  }
 }
 
 std::string KernelPort::summary() const {

@@ -4,7 +4,8 @@
 // engine's address and port and connect()ed to the peer carries the kernel tunnel
 // (genetlink L2TP_CMD_TUNNEL_CREATE with that fd), a PPPoL2TP channel + /dev/ppp unit per
 // session gives interface pppN with the template address, the user's address as peer, the
-// template MTU (one rtnetlink send, acks matched later: nothing waits on the kernel); the
+// template MTU (one rtnetlink send: on the opener thread right after the channel's open,
+// acks awaited there; on the protocol thread, acks matched later); the
 // kernel's route to the peer is its host route, and the TUN's host route for that address
 // is never added (add_host_route holds it back until session_ip_up; a fallback adds it).
 //
@@ -148,17 +149,26 @@ class KernelOps : public KernelTunnelOps {
   // to the peer is the session's host route. Returns the link and where its acks arrive.
   virtual Result<LinkRequest, netlink::Error> configure_link(const std::string& ifname, Ipv4 local,
                                                              Ipv4 peer, std::uint16_t mtu) = 0;
+  // The same set-up, on an opener thread (as open_channel, right after it): sent and its
+  // acks waited for (netlink::configure_ppp_link). Returns pppN's ifindex; an error when the
+  // kernel refused a part (the errno as the code).
+  virtual Result<int, netlink::Error> configure_link_now(const std::string& ifname, Ipv4 local,
+                                                         Ipv4 peer, std::uint16_t mtu) = 0;
   // Sends a dump request for every pppN's counters (links of other kinds may come too where
   // the kernel cannot filter) and returns the netlink socket its replies arrive on (owned by
   // the ops; the caller only reads it, non-blocking, and decodes each datagram with
   // netlink::parse_link_stats(bytes, seq) until done) and the request's sequence number.
   virtual Result<std::pair<int, std::uint32_t>, netlink::Error> start_ppp_link_dump() = 0;
-  // One link's counters (a single round trip, blocking).
-  virtual Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex) = 0;
+  // One link's counters, blocking (real: from sysfs, which needs no rtnl lock; a single
+  // RTM_GETLINK round trip when sysfs cannot tell).
+  virtual Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex,
+                                                                const std::string& ifname) = 0;
   // Deletes the released units' pppN `ifindexes` in one batch (netlink::
   // build_link_group_delete): one RCU grace period for all, where destroying each channel
   // with its unit registered waits for one or two per unit. On an error they stay, and
-  // destroying their channels deletes them one by one.
+  // destroying their channels deletes them one by one. With closer threads it is called on
+  // them (several at once, and while the protocol thread calls the other operations): it
+  // must touch nothing they share.
   virtual Status<netlink::Error> delete_links(const std::vector<int>& ifindexes) = 0;
 };
 
@@ -274,15 +284,16 @@ class KernelPort final : public vpdn::IpPort {
   // interim accounting spread over time cost one dump per interval, never a round trip per
   // session. Zero for a call not in the kernel or not read yet.
   aaa::Counters data_counters(vpdn::SessionRef call) override;
-  // Released channels (after their pppN's batch delete) are destroyed on `n` threads of
-  // their own: Debian's 6.1 waits for RCU grace periods in the PPPoL2TP socket's close (the
+  // pppN batch deletes run on `n` threads of their own (batches queued behind a delete
+  // merged into the next), since a delete holds the kernel's rtnl lock through grace
+  // periods. Released channels are destroyed on the same threads after their pppN's
+  // delete: Debian's 6.1 waits for RCU grace periods in the PPPoL2TP socket's close (the
   // kernel session's delete, the channel's unregistration), and the waits of concurrent
   // closers share grace periods, where on the protocol thread they were one after the
-  // other. The
-  // threads touch nothing but the channels handed to them. A call whose address is
-  // renegotiated before its old channel is closed finds its kernel session still there
-  // (open_channel fails, EEXIST) and stays in user space. 0 (the default): destroyed on
-  // the protocol thread, in order (tests).
+  // other. The threads touch nothing but the batches and channels handed to them. A call
+  // whose address is renegotiated before its old channel is closed finds its kernel
+  // session still there (open_channel fails, EEXIST) and stays in user space. 0 (the
+  // default): deleted and destroyed on the protocol thread, in order (tests).
   void set_close_threads(std::size_t n) { close_threads_ = n; }
   // Channels are opened (KernelOps::open_channel: the PPPoL2TP socket's connect, PPPIOCGCHAN,
   // the /dev/ppp channel and unit) on `n` threads of their own: Debian's 6.1 waits for an
@@ -290,8 +301,11 @@ class KernelPort final : public vpdn::IpPort {
   // periods, where on the protocol thread every session
   // waited for its own while nothing else ran. The threads touch nothing but the
   // parameters and the channel of their open; the result is posted back to the protocol
-  // thread, which alone keeps the sessions' state. 0 (the default): opened on the protocol
-  // thread within session_ip_up (tests). Set before the first session.
+  // thread, which alone keeps the sessions' state. The opener also configures pppN
+  // (KernelOps::configure_link_now) unless the session numbers its data: its catch-up
+  // frames must go before pppN is up, so the protocol thread configures it after them.
+  // 0 (the default): opened on the protocol thread within session_ip_up (tests). Set
+  // before the first session.
   void set_open_threads(std::size_t n) { open_threads_ = n; }
   // Moves started and not complete (their channel is opening).
   std::size_t opening_count() const { return opening_.size(); }
@@ -336,6 +350,11 @@ class KernelPort final : public vpdn::IpPort {
   class Closer;
   class Opener;
   struct Opened;
+  struct OpenJob;
+  struct LinkConfig {  // pppN's set-up
+    Ipv4 local, peer;
+    std::uint16_t mtu = 0;
+  };
   // Counts and logs a fallback; false, for `return fail(...)` in move_in.
   bool fail(vpdn::SessionRef call, KernelStep step, const std::string& error);
   // What session_ip_up does in the kernel up to the channel's open: false when the call
@@ -345,13 +364,22 @@ class KernelPort final : public vpdn::IpPort {
   // An open's result, on the protocol thread: the move goes on (attach) unless the call
   // ended meanwhile or the port stopped (the channel is closed); the held host route goes to
   // pppN or, when the call stays in user space, to the TUN.
-  void open_done(vpdn::SessionRef call, Result<std::unique_ptr<KernelChannel>, netlink::Error> r);
+  // `link`: with Opening::link, pppN's ifindex as the opener configured it, or its error.
+  void open_done(vpdn::SessionRef call, Result<std::unique_ptr<KernelChannel>, netlink::Error> r,
+                 Result<int, netlink::Error> link = 0);
   // The opens finished on the opener threads, handed over (posted to the io_context).
   void take_opened();
   // The rest of the move with the channel open; false (channel closed) when the call stays
   // in user space.
+  // `configured`: pppN's ifindex when the opener configured it already (0: not).
   bool attach(vpdn::SessionRef call, std::uint16_t vt, Ipv4 address, const KernelSessionInfo& info,
-              std::unique_ptr<KernelChannel> channel);
+              std::unique_ptr<KernelChannel> channel, int configured = 0);
+  // The last of a move: the session is in.
+  bool enter(vpdn::SessionRef call, Session s, std::unique_ptr<KernelChannel> channel);
+  // A channel whose pppN is configured (address, route to the peer) and no session takes:
+  // pppN deleted and the kernel session gone before this returns, so the TUN's route for
+  // the address, or a new open for the call, can follow.
+  void discard_configured(int ifindex, std::unique_ptr<KernelChannel> channel);
   // A channel no session takes (never configured: its unit goes with it), on a closer thread
   // when there are any.
   void discard(std::unique_ptr<KernelChannel> channel);
@@ -369,8 +397,14 @@ class KernelPort final : public vpdn::IpPort {
   // A session's unit after release_channel: queued for the next delete_links batch, sent
   // once the protocol thread has handled what is ready (a StopCCN's sessions, a read's
   // worth of CDNs: the slower the kernel, the bigger the batches), or at kMaxDeleteBatch.
+  // With closer threads the batch is deleted on one of them (`now`: on the protocol
+  // thread, done when this returns).
   void retire(int ifindex, std::unique_ptr<KernelChannel> channel);
-  void delete_retired();
+  void delete_retired(bool now = false);
+  Closer& closer();  // started on first use
+  // Batch deletes done on the closer threads, counted and logged here.
+  void take_deleted();
+  void count_delete(std::size_t links, const Status<netlink::Error>& s);
   // Writes `count` catch-up frames on the channel; the error text, empty when all went.
   std::string catch_up(int channel_fd, std::uint16_t count);
 
@@ -404,8 +438,9 @@ class KernelPort final : public vpdn::IpPort {
   struct Opening {
     std::uint16_t vt = 0;
     Ipv4 address;
-    KernelSessionInfo info;  // as at the start; data_sent is read again at the end
-    bool cancelled = false;  // the call's IP went down meanwhile
+    KernelSessionInfo info;          // as at the start; data_sent is read again at the end
+    bool cancelled = false;          // the call's IP went down meanwhile
+    std::optional<LinkConfig> link;  // pppN's set-up the opener does after the open
   };
   std::map<vpdn::SessionRef, Opening> opening_;             // channel opens under way
   std::shared_ptr<char> alive_ = std::make_shared<char>();  // posted work's guard

@@ -190,15 +190,25 @@ stop_lns() {
 }
 
 # Where the LNS's threads sleep (BENCH_SAMPLE=1): their kernel stacks every 20 ms, each
-# line led by the thread's name (main: the process's first thread).
+# line led by the thread's name (main: the process's first thread). Read with shell
+# builtins only: a process per thread and sample would take the guest's CPUs from the LNS
+# and sample a few times a second.
 sample_stacks() {
-  local name
+  local name t st f line frames
   while alive "$lns_pid"; do
     for t in /proc/$lns_pid/task/*; do
-      name=$(cat "$t/comm" 2>/dev/null)
+      read -r name <"$t/comm" 2>/dev/null || continue
       [ "${t##*/}" = "$lns_pid" ] && name=main
-      [ "$(awk '{print $3}' "$t/stat" 2>/dev/null)" = R ] && { echo "$name: running"; continue; }
-      echo "$name: $(head -n 6 "$t/stack" 2>/dev/null | awk '{print $2}' | paste -sd' ')"
+      read -r st <"$t/stat" 2>/dev/null || continue
+      st=${st##*) }
+      [ "${st%% *}" = R ] && { echo "$name: running"; continue; }
+      frames=
+      f=0
+      while read -r _ line && [ $f -lt 6 ]; do
+        frames+=" ${line%%+*}"
+        f=$((f + 1))
+      done <"$t/stack" 2>/dev/null
+      echo "$name:$frames"
     done
     sleep 0.02
   done
@@ -251,11 +261,19 @@ setup_run() {  # setup_run KIND COUNT
   # Nothing left: no pppN, no kernel tunnel or session, and the LNS's descriptors back to
   # their count before the users came, give or take the few sockets an LNS opens on first
   # use and keeps (vpdnd: genetlink and rtnetlink; a leak would be one or more per session).
+  # When each part was done (ms from the hang-up): the users' side exited, no pppN, no
+  # kernel session, the LNS's descriptors back.
+  local t_dial= t_ppp= t_sess= t_fds=
   while [ $SECONDS -lt $end ]; do
+    [ -z "$t_dial" ] && ! alive "$dial_pid" && t_dial=$(($(ms_now) - t0))
+    [ -z "$t_ppp" ] && [ "$(ppp_links)" -eq 0 ] && t_ppp=$(($(ms_now) - t0))
+    [ -z "$t_sess" ] && [ "$(kernel_sessions)" -eq 0 ] && t_sess=$(($(ms_now) - t0))
+    [ -z "$t_fds" ] && [ "$(lns_fds)" -le $((fds0 + 8)) ] && t_fds=$(($(ms_now) - t0))
     nothing_left && [ "$(lns_fds)" -le $((fds0 + 8)) ] && ! alive "$dial_pid" && break
     sleep 0.3
   done
   local hangup_ms=$(($(ms_now) - t0))
+  echo "$kind: teardown timeline (ms): users' side gone ${t_dial:-?}, no pppN ${t_ppp:-?}, no kernel session ${t_sess:-?}, descriptors back ${t_fds:-?}"
   local hangup_left="$(ppp_links) pppN, $(kernel_tunnels) tunnel(s), $(kernel_sessions) session(s), fds $(lns_fds)/$fds0"
   if [ -n "$sampler" ]; then
     kill "$sampler" 2>/dev/null

@@ -2,6 +2,7 @@
 // of pppN is read in 64 KiB recv()s and decoded in place, without a libnl cache object per
 // link. Also pppN's set-up (address, MTU, up) sent in one go with its acks read later.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 #include "netlink/netlink.hpp"
@@ -52,6 +54,49 @@ std::optional<ByteView> find_attr(ByteView m, std::size_t at, std::size_t end, s
 }
 
 }  // namespace
+
+namespace {
+// One decimal number from a sysfs attribute file.
+Result<std::uint64_t, Error> read_number(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return unexpected(sys_error("open " + path, errno));
+  char buf[32];
+  ssize_t n;
+  do n = ::read(fd, buf, sizeof buf);
+  while (n < 0 && errno == EINTR);
+  const int e = errno;
+  ::close(fd);
+  if (n < 0) return unexpected(sys_error("read " + path, e));
+  std::uint64_t v = 0;
+  auto r = std::from_chars(buf, buf + n, v);
+  if (r.ec != std::errc() || r.ptr == buf)
+    return unexpected(Error{path + ": not a number", EINVAL});
+  return v;
+}
+}  // namespace
+
+Result<LinkStats, Error> read_link_stats_sysfs(const std::string& ifname, int ifindex) {
+  if (ifname.empty() || ifname.find('/') != std::string::npos || ifname[0] == '.')
+    return unexpected(Error{"bad interface name '" + ifname + "'", EINVAL});
+  const std::string dir = "/sys/class/net/" + ifname + "/";
+  auto index = read_number(dir + "ifindex");
+  if (!index) return unexpected(index.error());
+  if (*index != static_cast<std::uint64_t>(ifindex))
+    return unexpected(Error{
+        dir + "ifindex is " + std::to_string(*index) + ", not " + std::to_string(ifindex), ENODEV});
+  LinkStats s;
+  s.ifindex = ifindex;
+  std::pair<const char*, std::uint64_t*> fields[] = {{"rx_packets", &s.rx_packets},
+                                                     {"tx_packets", &s.tx_packets},
+                                                     {"rx_bytes", &s.rx_bytes},
+                                                     {"tx_bytes", &s.tx_bytes}};
+  for (auto& [name, value] : fields) {
+    auto v = read_number(dir + "statistics/" + name);
+    if (!v) return unexpected(v.error());
+    *value = *v;
+  }
+  return s;
+}
 
 Bytes build_link_stats_request(int ifindex, std::string_view kind, std::uint32_t seq) {
   Bytes out(NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(ifinfomsg)), 0);
@@ -361,6 +406,55 @@ Result<std::uint32_t, Error> LinkSetupSocket::send_setup(int ifindex, Ipv4 local
       !sent)
     return unexpected(sent.error());
   return seq;
+}
+
+namespace {
+struct FdCloser {
+  int fd;
+  ~FdCloser() { ::close(fd); }
+};
+}  // namespace
+
+Result<int, Error> configure_ppp_link(const std::string& ifname, Ipv4 local, Ipv4 peer,
+                                      std::uint32_t mtu) {
+  // A socket per call: the acks of concurrent callers cannot cross, and none is kept by
+  // threads that are idle for hours (netlink sockets are cheap to open; their close waits
+  // for nothing).
+  timeval tv{};
+  tv.tv_sec = 5;  // the kernel acks at once; a lost ack must not hang the thread
+  auto opened = open_route_socket(0, SO_RCVTIMEO, &tv, sizeof tv, "SO_RCVTIMEO");
+  if (!opened) return unexpected(opened.error());
+  const FdCloser sock{*opened};
+  ifreq r{};
+  if (ifname.empty() || ifname.size() >= sizeof r.ifr_name)
+    return unexpected(Error{"bad interface name '" + ifname + "'", EINVAL});
+  std::memcpy(r.ifr_name, ifname.data(), ifname.size());
+  if (::ioctl(sock.fd, SIOCGIFINDEX, &r) != 0)
+    return unexpected(sys_error("ifindex of " + ifname, errno));
+  const int ifindex = r.ifr_ifindex;
+  const std::uint32_t seq = 1;
+  if (auto sent = send_to_kernel(sock.fd, build_ppp_link_setup(ifindex, local, peer, mtu, seq),
+                                 "RTM_NEWADDR/RTM_NEWLINK");
+      !sent)
+    return unexpected(sent.error());
+  std::uint8_t buf[4096];
+  std::size_t acks = 0;
+  while (acks < kPppLinkSetupAcks) {
+    ssize_t n = ::recv(sock.fd, buf, sizeof buf, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return unexpected(sys_error("receive RTM_NEWADDR/RTM_NEWLINK acks", errno));
+    }
+    auto got = parse_acks(ByteView(buf, static_cast<std::size_t>(n)));
+    if (!got) return unexpected(got.error());
+    for (const NetlinkAck& a : *got) {
+      if (a.seq != seq) continue;
+      if (a.error != 0)
+        return unexpected(sys_error(ifname + ": RTM_NEWADDR/RTM_NEWLINK", -a.error));
+      ++acks;
+    }
+  }
+  return ifindex;
 }
 
 }  // namespace vpdnd::netlink

@@ -75,6 +75,25 @@ bool run_until(boost::asio::io_context& io, Pred done) {
   return done();
 }
 
+// pppN as KernelPort configures it: up, `local` with `peer` as its peer, `mtu`.
+void expect_configured(const std::string& ifname, Ipv4 local, Ipv4 peer, std::uint32_t mtu) {
+  auto rtnl = netlink::RouteNetlink::open();
+  ASSERT_TRUE(rtnl);
+  auto index = (*rtnl)->link_index(ifname);
+  ASSERT_TRUE(index) << ifname;
+  auto m = (*rtnl)->link_mtu(*index);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(*m, mtu);
+  auto is_up = (*rtnl)->link_up(*index);
+  ASSERT_TRUE(is_up);
+  EXPECT_TRUE(*is_up);
+  auto addrs = (*rtnl)->addresses(*index);
+  ASSERT_TRUE(addrs);
+  ASSERT_EQ(addrs->size(), 1u);
+  EXPECT_EQ((*addrs)[0].address, local);
+  EXPECT_EQ((*addrs)[0].peer, peer);
+}
+
 TEST(KernelPortSystem, SessionMovesIntoPppNAndBack) {
   std::string reason;
   if (!netlink::kernel_l2tp_available(&reason)) GTEST_SKIP() << reason;
@@ -128,21 +147,11 @@ TEST(KernelPortSystem, SessionMovesIntoPppNAndBack) {
   port.session_ip_up({401, 41}, 1, ip("10.77.0.2"));
   ASSERT_TRUE(port.in_kernel({401, 41})) << port.summary();
   const std::string ifname = port.ifname({401, 41});
+  expect_configured(ifname, ip("10.77.0.1"), ip("10.77.0.2"), 1400);
   auto rtnl = netlink::RouteNetlink::open();
   ASSERT_TRUE(rtnl);
   auto index = (*rtnl)->link_index(ifname);
   ASSERT_TRUE(index) << ifname;
-  auto mtu = (*rtnl)->link_mtu(*index);
-  ASSERT_TRUE(mtu);
-  EXPECT_EQ(*mtu, 1400u);
-  auto is_up = (*rtnl)->link_up(*index);
-  ASSERT_TRUE(is_up);
-  EXPECT_TRUE(*is_up);
-  auto addrs = (*rtnl)->addresses(*index);
-  ASSERT_TRUE(addrs);
-  ASSERT_EQ(addrs->size(), 1u);
-  EXPECT_EQ((*addrs)[0].address, ip("10.77.0.1"));
-  EXPECT_EQ((*addrs)[0].peer, ip("10.77.0.2"));
   auto routes = (*rtnl)->routes(*index);
   ASSERT_TRUE(routes);
   bool route = false;
@@ -262,6 +271,8 @@ TEST(KernelPortSystem, OpenerThreadsMoveACallAndLeaveNothingOfOneThatEndedFirst)
   EXPECT_FALSE(port->in_kernel({401, 43}));
   EXPECT_TRUE(port->fallbacks().empty()) << port->summary();
   EXPECT_TRUE(until([&] { return ppp_links() == 1; })) << ppp_links() << " pppN";
+  // Configured on the opener thread: up, with the template's address and the user's as peer.
+  expect_configured(port->ifname({401, 41}), ip("10.78.0.1"), ip("10.78.0.2"), 1500);
 
   port->session_ip_down({401, 41}, 1, ip("10.78.0.2"));
   port->stop();  // the last batch delete; the closers joined

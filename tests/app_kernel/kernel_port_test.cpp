@@ -224,6 +224,20 @@ class FakeOps final : public KernelOps {
       send_acks(r.seq, link_error);
     return r;
   }
+  // On the opener threads: recorded under `open_m` ("ppp0 10.9.0.1 peer 10.9.0.2 mtu 1400"),
+  // with the thread; `link_error` refuses it (the link's part).
+  std::vector<std::string> configured_now;
+  int configures_on_protocol_thread = 0;
+  Result<int, netlink::Error> configure_link_now(const std::string& ifname, Ipv4 local, Ipv4 peer,
+                                                 std::uint16_t mtu) override {
+    std::lock_guard<std::mutex> l(open_m);
+    if (std::this_thread::get_id() == tally.protocol_thread) ++configures_on_protocol_thread;
+    configured_now.push_back(ifname + " " + local.to_string() + " peer " + peer.to_string() +
+                             " mtu " + std::to_string(mtu));
+    if (link_error)
+      return unexpected(netlink::Error{ifname + ": RTM_NEWADDR/RTM_NEWLINK: refused", -link_error});
+    return 100 + std::stoi(ifname.substr(3));
+  }
   void send_acks(std::uint32_t seq, int second_error) {
     for (int e : {0, second_error}) {
       Bytes ack;
@@ -299,7 +313,22 @@ class FakeOps final : public KernelOps {
   // The kernel's cost of a teardown: one RCU wait per batch of links deleted together.
   bool fail_delete = false;
   int batches = 0;
+  // With closer threads the deletes run on them: counted (under `open_m`), not logged.
+  // `deletes_held`: each waits (the kernel's grace periods) until released.
+  int deletes_off_thread = 0, destroyed_before_delete = 0;
+  bool deletes_held = false;
+  std::vector<std::size_t> batch_sizes;
   Status<netlink::Error> delete_links(const std::vector<int>& ifindexes) override {
+    if (tally.active) {
+      std::unique_lock<std::mutex> l(open_m);
+      ++batches;
+      batch_sizes.push_back(ifindexes.size());
+      open_cv.notify_all();
+      open_cv.wait(l, [&] { return !deletes_held; });
+      if (std::this_thread::get_id() != tally.protocol_thread) ++deletes_off_thread;
+      destroyed_before_delete += tally.destroyed.load();
+      return {};
+    }
     std::string line = "delete_links";
     for (int i : ifindexes) line += " " + std::to_string(i);
     log_.push_back(line);
@@ -308,7 +337,7 @@ class FakeOps final : public KernelOps {
       return unexpected(netlink::Error{"RTM_DELLINK group: Not supported", EOPNOTSUPP});
     return {};
   }
-  Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex) override {
+  Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex, const std::string&) override {
     ++single_reads;
     if (fail_stats) return unexpected(netlink::Error{"RTM_GETLINK: No such device", ENODEV});
     auto it = links.find(ifindex);
@@ -833,11 +862,67 @@ TEST_F(KernelPortTest, ReleasedChannelsAreClosedOnCloserThreadsAfterTheirBatchDe
   up_then_down(n);
   EXPECT_EQ(ops->tally.released.load(), 0);  // nothing released on the protocol thread
   io.poll();
-  EXPECT_EQ(ops->batches, 1);
   port->stop();  // joins the closers after their queue
+  EXPECT_EQ(ops->batches, 1);
   EXPECT_EQ(ops->tally.released.load(), n);
   EXPECT_EQ(ops->tally.destroyed.load(), n);
   EXPECT_EQ(ops->tally.off_thread.load(), n);
+  EXPECT_EQ(ops->destroyed_before_delete, 0);  // the units closed after their pppN's delete
+  EXPECT_EQ(port->counters().link_deletes, 1u);
+}
+
+// Batches that queue while a delete is in the kernel go together in the next one: each
+// delete costs grace periods and an RCU barrier of its own.
+TEST_F(KernelPortTest, BatchesQueuedBehindADeleteGoTogether) {
+  port->set_close_threads(1);
+  ops->tally.active = true;
+  ops->deletes_held = true;
+  auto address = [](int i) { return ip(("10.9.1." + std::to_string(i)).c_str()); };
+  for (int i = 1; i <= 3; ++i)
+    up({10, static_cast<std::uint16_t>(i)}, ("10.9.1." + std::to_string(i)).c_str());
+  io.poll();
+  port->session_ip_down({10, 1}, 1, address(1));
+  io.poll();  // the first batch: its delete waits in the kernel
+  {
+    std::unique_lock<std::mutex> l(ops->open_m);
+    ASSERT_TRUE(
+        ops->open_cv.wait_for(l, std::chrono::seconds(10), [&] { return ops->batches == 1; }));
+  }
+  port->session_ip_down({10, 2}, 1, address(2));
+  io.poll();
+  port->session_ip_down({10, 3}, 1, address(3));
+  io.poll();
+  {
+    std::lock_guard<std::mutex> l(ops->open_m);
+    ops->deletes_held = false;
+  }
+  ops->open_cv.notify_all();
+  port->stop();
+  std::lock_guard<std::mutex> l(ops->open_m);
+  EXPECT_THAT(ops->batch_sizes, ElementsAre(1u, 2u));
+  EXPECT_EQ(ops->tally.destroyed.load(), 3);
+}
+
+// The batch delete keeps the kernel's rtnl lock through RCU grace periods: on the protocol
+// thread every session ending meanwhile waited for it. It runs on a closer thread, and is
+// counted on the protocol thread once done.
+TEST_F(KernelPortTest, BatchDeletesRunOnACloserThread) {
+  port->set_close_threads(2);
+  ops->tally.active = true;
+  up_then_down(30);
+  io.poll();  // the batch goes
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (port->counters().link_deletes == 0 && std::chrono::steady_clock::now() < deadline) {
+    io.restart();
+    io.run_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_EQ(port->counters().link_deletes, 1u);
+  port->stop();
+  std::lock_guard<std::mutex> l(ops->open_m);
+  EXPECT_EQ(ops->batches, 1);
+  EXPECT_EQ(ops->deletes_off_thread, 1);
+  EXPECT_EQ(ops->destroyed_before_delete, 0);
+  EXPECT_EQ(ops->tally.destroyed.load(), 30);
 }
 
 // Opener threads: the channel opens (the kernel's waits for grace periods) off the
@@ -879,11 +964,19 @@ TEST_F(KernelPortOpenerTest, TheChannelOpensOffTheProtocolThreadAndTheMoveComple
   EXPECT_EQ(ops->opens_on_protocol_thread, 0);
   EXPECT_TRUE(port->in_kernel({10, 1}));
   EXPECT_TRUE(port->in_kernel({10, 2}));
-  // pppN takes the held routes: the TUN never gets one.
-  Log l = take();
-  ASSERT_EQ(l.size(), 2u);  // the units' numbers depend on which open ended first
-  for (const auto& line : l) EXPECT_THAT(line, HasSubstr("configure ppp"));
-  EXPECT_NE(l[0].find("peer 10.9.0.2"), l[1].find("peer 10.9.0.2"));
+  // pppN takes the held routes: the TUN never gets one. pppN was configured on the opener
+  // threads too (the kernel's rtnl lock waited for there): nothing on the protocol thread.
+  EXPECT_TRUE(take().empty());
+  {
+    std::lock_guard<std::mutex> l(ops->open_m);
+    EXPECT_EQ(ops->configures_on_protocol_thread, 0);
+    ASSERT_EQ(ops->configured_now.size(), 2u);  // the units' numbers: whichever open ended first
+    const std::string both = ops->configured_now[0] + ops->configured_now[1];
+    EXPECT_THAT(both, HasSubstr("10.9.0.1 peer 10.9.0.2 mtu 1400"));
+    EXPECT_THAT(both, HasSubstr("10.9.0.1 peer 10.9.0.3 mtu 1400"));
+  }
+  EXPECT_EQ(port->counters().link_requests, 2u);
+  EXPECT_EQ(port->counters().link_acks, 4u);
   EXPECT_EQ(port->counters().sessions_moved, 2u);
   EXPECT_TRUE(port->fallbacks().empty());
   // Frames from the kernel reach the calls layer once the move is done.
@@ -912,7 +1005,7 @@ TEST_F(KernelPortOpenerTest, ACallEndingWhileItsChannelOpensLeavesNothingBehind)
   EXPECT_FALSE(port->in_kernel({10, 1}));
   EXPECT_EQ(port->session_count(), 0u);
   EXPECT_EQ(port->tunnel_count(), 0u);
-  EXPECT_THAT(take(), ElementsAre("delete_tunnel 10"));  // no pppN configured, no TUN route
+  EXPECT_THAT(take(), ElementsAre("delete_tunnel 10"));  // no TUN route
   EXPECT_EQ(port->counters().sessions_moved, 0u);
   EXPECT_TRUE(port->fallbacks().empty());
   const std::uint8_t b = 1;
@@ -937,9 +1030,32 @@ TEST_F(KernelPortOpenerTest, AnAddressRenegotiatedWhileTheChannelOpensGoesInWith
   port->session_ip_up({10, 1}, 1, ip("10.9.0.7"));
   ops->release_opens();
   ASSERT_TRUE(opens_done());
-  EXPECT_THAT(take(), ElementsAre("configure ppp0 10.9.0.1 peer 10.9.0.7 mtu 1400"));
   EXPECT_TRUE(port->in_kernel({10, 1}));
-  EXPECT_EQ(ops->opens_started, 1);
+  EXPECT_TRUE(take().empty());  // no TUN route: pppN has it
+  // The opener had configured the first unit for the old address: deleted (and its kernel
+  // session gone) before the second open, configured for the new one.
+  std::lock_guard<std::mutex> l(ops->open_m);
+  EXPECT_EQ(ops->opens_started, 2);
+  EXPECT_THAT(ops->configured_now, ElementsAre("ppp0 10.9.0.1 peer 10.9.0.2 mtu 1400",
+                                               "ppp1 10.9.0.1 peer 10.9.0.7 mtu 1400"));
+  EXPECT_EQ(ops->batches, 1);
+  EXPECT_EQ(port->ifname({10, 1}), "ppp1");
+}
+
+// The kernel refuses pppN's set-up on the opener thread: the call stays in user space with
+// the TUN's route, its channel (and pppN with its unit) closed.
+TEST_F(KernelPortOpenerTest, ALinkSetupRefusedOnTheOpenerLeavesTheCallInUserSpace) {
+  ops->link_error = -EINVAL;
+  up({10, 1}, "10.9.0.2");
+  ASSERT_TRUE(opens_done());
+  EXPECT_FALSE(port->in_kernel({10, 1}));
+  EXPECT_EQ(port->fallbacks().at(KernelStep::configure_link), 1u);
+  Log l = take();
+  ASSERT_FALSE(l.empty());
+  EXPECT_EQ(l.back(), "tun add_route vt1 10.9.0.2");
+  EXPECT_EQ(port->tunnel_count(), 0u);
+  port->stop();
+  EXPECT_EQ(ops->tally.destroyed.load(), 1);
 }
 
 TEST_F(KernelPortOpenerTest, AFailedOpenLeavesTheCallInUserSpaceWithTheTunRoute) {
@@ -967,6 +1083,10 @@ TEST_F(KernelPortOpenerTest, CatchUpCountsTheDataTheEngineSentWhileTheChannelOpe
   ASSERT_TRUE(opens_done());
   ASSERT_TRUE(port->in_kernel({10, 1}));
   EXPECT_EQ(port->counters().catch_up_frames, 5u);
+  // pppN comes up only after the catch-up: configured here, not on the opener.
+  EXPECT_THAT(take(), ::testing::Contains("configure ppp0 10.9.0.1 peer 10.9.0.2 mtu 1400"));
+  std::lock_guard<std::mutex> l(ops->open_m);
+  EXPECT_TRUE(ops->configured_now.empty());
 }
 
 // The call the engine no longer knows by the time its channel is there stays out.
@@ -1388,6 +1508,10 @@ class RealSocketOps final : public KernelOps {
     r.seq = 1;
     return r;
   }
+  Result<int, netlink::Error> configure_link_now(const std::string&, Ipv4, Ipv4,
+                                                 std::uint16_t) override {
+    return 7;
+  }
   FdPair acks;  // acks never come: the session stays in the kernel meanwhile
   ~RealSocketOps() override {
     if (acks.near >= 0) ::close(acks.near), ::close(acks.far);
@@ -1395,7 +1519,7 @@ class RealSocketOps final : public KernelOps {
   Result<std::pair<int, std::uint32_t>, netlink::Error> start_ppp_link_dump() override {
     return unexpected(netlink::Error{"no link dumps here", EOPNOTSUPP});
   }
-  Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex) override {
+  Result<netlink::LinkStats, netlink::Error> link_stats(int ifindex, const std::string&) override {
     netlink::LinkStats l;
     l.ifindex = ifindex;
     return l;

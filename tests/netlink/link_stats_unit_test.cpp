@@ -365,3 +365,38 @@ TEST(PppLinkSetup, SocketFindsLoopbackAndGetsAnAckWithoutWaitingForIt) {
 
 }  // namespace
 }  // namespace vpdnd::netlink
+
+namespace vpdnd::netlink {
+namespace {
+
+// The final reading of a pppN at session end comes from sysfs (no rtnl lock); it is the
+// same as rtnetlink's for the same link, and refuses a name that is another link.
+TEST(LinkStatsSysfs, ReadsLoopbacksCountersAsRtnetlinkDoes) {
+  const int lo = static_cast<int>(::if_nametoindex("lo"));
+  ASSERT_GT(lo, 0);
+  auto s = read_link_stats_sysfs("lo", lo);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->ifindex, lo);
+  auto reader = LinkStatsReader::open();
+  ASSERT_TRUE(reader);
+  auto r = (*reader)->get(lo);
+  ASSERT_TRUE(r);
+  // Read after: loopback traffic of other tests may only add.
+  EXPECT_GE(r->rx_packets, s->rx_packets);
+  EXPECT_GE(r->tx_bytes, s->tx_bytes);
+  EXPECT_LE(r->rx_packets - s->rx_packets, 1000u);
+}
+
+TEST(LinkStatsSysfs, AnotherLinksIndexOrNoSuchLinkIsAnError) {
+  const int lo = static_cast<int>(::if_nametoindex("lo"));
+  ASSERT_GT(lo, 0);
+  auto wrong = read_link_stats_sysfs("lo", lo + 1000);
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, ENODEV);
+  EXPECT_FALSE(read_link_stats_sysfs("vpdnd-no-such0", lo));
+  EXPECT_FALSE(read_link_stats_sysfs("../lo", lo));
+  EXPECT_FALSE(read_link_stats_sysfs("", lo));
+}
+
+}  // namespace
+}  // namespace vpdnd::netlink
