@@ -19,55 +19,91 @@ void TimerSlot::cancel() {
   id_ = TimerService::kNoTimer;
 }
 
-namespace {
-// std::*_heap build a max-heap: "later" is "less" so the earliest deadline is on top.
-bool later(const TimerQueue::Entry& a, const TimerQueue::Entry& b) {
-  return a.when != b.when ? a.when > b.when : a.id > b.id;
+// Id: generation << 32 | (slot index + 1), so never 0, and an id comes back only after
+// its slot has been re-armed 2^32 times.
+TimerQueue::Slot* TimerQueue::live_slot(TimerService::Id id) {
+  const std::uint64_t low = id & 0xffffffffu;
+  if (low == 0 || low > slots_.size()) return nullptr;
+  Slot& s = slots_[low - 1];
+  if (!s.armed || s.generation != static_cast<std::uint32_t>(id >> 32)) return nullptr;
+  return &s;
 }
-}  // namespace
+
+void TimerQueue::release(std::uint32_t index) {
+  Slot& s = slots_[index];
+  s.armed = false;
+  s.fire = nullptr;
+  free_.push_back(index);
+  --live_;
+}
 
 TimerService::Id TimerQueue::add(TimePoint when, std::function<void()> fire) {
-  TimerService::Id id = next_id_++;
-  fire_.emplace(id, std::move(fire));
-  heap_.push_back(Entry{when, id});
-  std::push_heap(heap_.begin(), heap_.end(), later);
+  std::uint32_t index;
+  if (free_.empty()) {
+    index = static_cast<std::uint32_t>(slots_.size());
+    slots_.emplace_back();
+  } else {
+    index = free_.back();
+    free_.pop_back();
+  }
+  Slot& s = slots_[index];
+  ++s.generation;
+  s.armed = true;
+  s.when = when;
+  s.fire = std::move(fire);
+  ++live_;
+  const TimerService::Id id = std::uint64_t{s.generation} << 32 | (std::uint64_t{index} + 1);
+  Bucket& b = buckets_[when];
+  b.ids.push_back(id);
+  ++b.live;
   return id;
 }
 
 bool TimerQueue::remove(TimerService::Id id) {
-  if (fire_.erase(id) == 0) return false;
-  if (heap_.size() > 64 && heap_.size() > 2 * fire_.size()) {
-    rebuild();
+  Slot* s = live_slot(id);
+  if (!s) return false;
+  auto b = buckets_.find(s->when);
+  release(static_cast<std::uint32_t>((id & 0xffffffffu) - 1));
+  if (--b->second.live == 0) {
+    stale_ -= b->second.ids.size() - b->second.head - 1;
+    buckets_.erase(b);
   } else {
-    drop_stale_top();
+    ++stale_;
+    if (stale_ > 64 && stale_ > live_) compact();
   }
   return true;
 }
 
-void TimerQueue::drop_stale_top() {
-  while (!heap_.empty() && !fire_.contains(heap_.front().id)) {
-    std::pop_heap(heap_.begin(), heap_.end(), later);
-    heap_.pop_back();
+void TimerQueue::compact() {
+  for (auto& [when, b] : buckets_) {
+    std::erase_if(b.ids, [this](TimerService::Id id) { return !live_slot(id); });
+    b.head = 0;  // every fired id was live once, and is not now
   }
-}
-
-void TimerQueue::rebuild() {
-  std::erase_if(heap_, [this](const Entry& e) { return !fire_.contains(e.id); });
-  std::make_heap(heap_.begin(), heap_.end(), later);
+  stale_ = 0;
 }
 
 std::function<void()> TimerQueue::pop_due(TimePoint now, TimePoint* deadline) {
-  drop_stale_top();  // a no-op: every removal already left a live top
-  if (heap_.empty() || heap_.front().when > now) return {};
-  Entry top = heap_.front();
-  std::pop_heap(heap_.begin(), heap_.end(), later);
-  heap_.pop_back();
-  auto it = fire_.find(top.id);
-  auto fire = std::move(it->second);
-  fire_.erase(it);
-  drop_stale_top();
-  if (deadline) *deadline = top.when;
-  return fire;
+  if (buckets_.empty()) return {};
+  auto b = buckets_.begin();
+  if (b->first > now) return {};
+  Bucket& bucket = b->second;
+  // The bucket holds a live id (else it would have been erased): skip the stale ones.
+  for (;;) {
+    const TimerService::Id id = bucket.ids[bucket.head++];
+    Slot* s = live_slot(id);
+    if (!s) {
+      --stale_;
+      continue;
+    }
+    auto fire = std::move(s->fire);
+    release(static_cast<std::uint32_t>((id & 0xffffffffu) - 1));
+    if (deadline) *deadline = b->first;
+    if (--bucket.live == 0) {
+      stale_ -= bucket.ids.size() - bucket.head;
+      buckets_.erase(b);
+    }
+    return fire;
+  }
 }
 
 TimerService::Id ManualTimerService::schedule(Duration after, std::function<void()> fire) {

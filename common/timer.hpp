@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <unordered_map>
 #include <utility>
@@ -55,34 +56,47 @@ class TimerSlot {
   TimerService::Id id_ = TimerService::kNoTimer;
 };
 
-// Deadline-ordered queue shared by both services: a binary heap of (deadline, id) and the
-// callbacks by id. An LNS arms one or two timers per user (LCP echo, accounting), so the
-// per-timer cost is per-user memory: 16 bytes in the heap plus one hash node, where an
-// ordered map per index cost two tree nodes. A cancelled entry stays in the heap until it
-// reaches the top or the heap is rebuilt (when stale entries outnumber live ones).
+// Deadline-ordered queue shared by both services. An LNS arms one or two timers per user
+// (LCP echo, accounting), re-arming the echo timer on every expiry, so add/remove/fire are
+// per-packet costs and the per-timer size is per-user memory. Timers sit in buckets, one
+// per distinct deadline, ordered by deadline; coalesced timers (AsioTimerService) share a
+// bucket per grid step, so 100,000 echo timers are about a hundred buckets of ids. The
+// callbacks live in a slab indexed by the id's low half, the high half a generation that
+// tells a live id from a cancelled one: add, remove and fire touch one slot and one bucket
+// end, no hash and no heap. A cancelled id stays in its bucket until the bucket fires or
+// empties, or the buckets are compacted (when stale ids outnumber live timers).
 class TimerQueue {
  public:
   TimerService::Id add(TimePoint when, std::function<void()> fire);
   bool remove(TimerService::Id id);
-  bool empty() const { return fire_.empty(); }
-  std::size_t size() const { return fire_.size(); }
-  TimePoint earliest() const { return heap_.front().when; }  // not empty()
-  // Removes and returns the earliest entry if it is due at `now`.
+  bool empty() const { return live_ == 0; }
+  std::size_t size() const { return live_; }
+  TimePoint earliest() const { return buckets_.begin()->first; }  // not empty()
+  // Removes and returns the earliest entry if it is due at `now`; equal deadlines come in
+  // the order they were added.
   std::function<void()> pop_due(TimePoint now, TimePoint* deadline = nullptr);
 
-  struct Entry {
-    TimePoint when;
-    TimerService::Id id;
-  };
-
  private:
-  // Keeps the invariant: the heap's top is a live entry (or the heap is empty).
-  void drop_stale_top();
-  void rebuild();
+  struct Slot {
+    std::function<void()> fire;
+    TimePoint when;
+    std::uint32_t generation = 0;
+    bool armed = false;
+  };
+  struct Bucket {
+    std::vector<TimerService::Id> ids;  // in arming order; ids[head..] not fired yet
+    std::size_t head = 0;
+    std::size_t live = 0;  // armed timers among them; a bucket with none is erased
+  };
+  Slot* live_slot(TimerService::Id id);
+  void release(std::uint32_t index);
+  void compact();
 
-  std::vector<Entry> heap_;  // min-heap on (when, id): equal deadlines fire in arming order
-  std::unordered_map<TimerService::Id, std::function<void()>> fire_;
-  TimerService::Id next_id_ = 1;
+  std::map<TimePoint, Bucket> buckets_;
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_;  // slot indexes
+  std::size_t live_ = 0;
+  std::size_t stale_ = 0;  // cancelled ids still in buckets
 };
 
 class ManualTimerService final : public TimerService {

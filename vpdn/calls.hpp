@@ -111,6 +111,9 @@ class L2tpPort {
   // What `display l2tp session` shows for the call once PPP is up.
   virtual void set_call_info(SessionRef call, const std::string& user, std::optional<Ipv4> address,
                              const std::string& interface, const std::string& auth_method) = 0;
+  // A value the engine hands back with each of the session's data messages (so the calls
+  // layer finds the call without a lookup); ignored where there is no such engine.
+  virtual void set_session_tag(SessionRef call, std::uint32_t tag) { (void)call, (void)tag; }
   // LAC: start an incoming call towards an LNS, as L2tpEngine::place_call: `on_up` when
   // ICCN went out, `on_down` exactly once if it fails or later ends from the L2TP side (not
   // after hang_up/cancel_call). An error (and no callback) when the call cannot even be tried.
@@ -232,8 +235,10 @@ class LnsCalls {
 
   // The L2TP session is established (ICCN processed): start PPP.
   void on_call_up(const IncomingSession& call);
-  // A PPP frame from the L2TP data channel (FF 03 optional).
-  void on_l2tp_data(SessionRef call, ByteView frame);
+  // A PPP frame from the L2TP data channel (FF 03 optional); `tag` is what the call gave the
+  // engine for its session (L2tpPort::set_session_tag), 0 if not known: the call is then
+  // looked up by ref.
+  void on_l2tp_data(SessionRef call, ByteView frame, std::uint32_t tag = 0);
   // The L2TP session is gone (CDN received, StopCCN, tunnel lost, reset): tear down, no CDN.
   // `cause` is what the accounting Stop reports (default Lost-Carrier).
   void on_call_down(SessionRef call, aaa::TerminateCause cause = aaa::TerminateCause::lost_carrier);
@@ -270,6 +275,8 @@ class LnsCalls {
  private:
   friend class Call;
   void finished(SessionRef id);
+  void tag_call(Call& c);
+  void untag_call(Call& c);
 
   config::ConfigStore& store_;
   TimerService& timers_;
@@ -281,6 +288,9 @@ class LnsCalls {
   // Hash tables: a std::map node costs 48-64 bytes per call, these 32 plus an 8-byte bucket.
   std::unordered_map<SessionRef, std::unique_ptr<Call>, SessionRefHash> calls_;
   std::unordered_map<std::uint32_t, SessionRef> by_address_;
+  // The live calls by tag - 1, so a data message reaches its call without a hash lookup.
+  std::vector<Call*> by_tag_;
+  std::vector<std::uint32_t> free_tags_;
   DeferredDelete<Call> graveyard_;  // ended calls
   Bytes frame_buf_;                 // reused for TUN -> PPP framing
   LnsCounters counters_;

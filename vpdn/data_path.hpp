@@ -77,12 +77,14 @@ class DataPath final : public SessionHandler, public L2tpPort {
   void on_session_established(const IncomingSession& s) override;
   void on_session_down(SessionRef ref, const SessionEnd& end) override;
   void on_data(SessionRef ref, ByteView ppp_frame) override;
+  void on_tagged_data(SessionRef ref, ByteView ppp_frame, std::uint32_t tag) override;
 
   // ---- L2tpPort (calls -> engine)
   void send_ppp(SessionRef call, ByteView frame) override;
   void hang_up(SessionRef call, HangupCause cause) override;
   void set_call_info(SessionRef call, const std::string& user, std::optional<Ipv4> address,
                      const std::string& interface, const std::string& auth_method) override;
+  void set_session_tag(SessionRef call, std::uint32_t tag) override;
   Result<CallHandle, std::string> place_call(LacCallRequest request,
                                              LacCallbacks callbacks) override;
   void cancel_call(CallHandle handle) override;

@@ -166,6 +166,13 @@ class SessionHandler {
   virtual void on_session_down(SessionRef ref, const SessionEnd& end) = 0;
   // A data message for an established session (Ns checked when sequencing is on).
   virtual void on_data(SessionRef ref, ByteView ppp_frame) = 0;
+  // The same with the tag the handler gave the session (L2tpEngine::set_session_tag; 0 when
+  // none), so a handler holding many sessions reaches its own state for the session without
+  // looking it up by ref again. The default forwards to on_data.
+  virtual void on_tagged_data(SessionRef ref, ByteView ppp_frame, std::uint32_t tag) {
+    (void)tag;
+    on_data(ref, ppp_frame);
+  }
   // SLI received (§6.16): the peer's ACCM for this session.
   virtual void on_link_info(SessionRef ref, const Accm& accm) {
     (void)ref;
@@ -297,6 +304,10 @@ class L2tpEngine {
   bool close_tunnel(std::uint16_t local_tunnel_id, std::uint16_t result = stopccn_result::clear);
   void set_session_user(SessionRef ref, const std::string& user, std::optional<Ipv4> address,
                         const std::string& interface, const std::string& auth_method = {});
+  // A value of the handler's own (an index into its table of calls, say) that every data
+  // message of the session carries to SessionHandler::on_tagged_data; the engine does not
+  // interpret it. Unknown sessions are ignored.
+  void set_session_tag(SessionRef ref, std::uint32_t tag);
   // Graceful stop (SIGTERM): StopCCN to every peer; `done` once every StopCCN is
   // acknowledged, or after `limit`.
   void shutdown(std::function<void()> done, Duration limit = std::chrono::seconds(3));

@@ -110,13 +110,13 @@ TEST(AsioTimerService, LongTimersArmedApartFireInOneWakeUpPerGridStep) {
 }
 
 // The queue against a plain ordered model under random arming, cancelling (also of fired
-// and unknown ids, and of most timers so the heap is rebuilt) and time steps: the same
-// timers fire, in (deadline, arming) order, at their deadlines, and pending() agrees.
+// and unknown ids, and of most timers so stale ids are compacted away) and time steps: the
+// same timers fire, in (deadline, arming) order, at their deadlines, and pending() agrees.
 TEST(TimerQueue, MatchesAnOrderedModelUnderRandomUse) {
   ManualTimerService timers;
   std::mt19937 rng(20261126);
-  std::map<std::pair<TimePoint, TimerService::Id>, int> model;  // live timers
-  std::map<TimerService::Id, TimePoint> deadline_of;
+  std::map<std::pair<TimePoint, int>, int> model;  // live timers by (deadline, arming order)
+  std::map<TimerService::Id, std::pair<TimePoint, int>> key_of;
   std::vector<TimerService::Id> ids;
   std::vector<std::pair<int, TimePoint>> fired, expected;
   int next_tag = 0;
@@ -126,30 +126,84 @@ TEST(TimerQueue, MatchesAnOrderedModelUnderRandomUse) {
       int tag = next_tag++;
       Duration after = std::chrono::milliseconds(rng() % 4 == 0 ? 0 : rng() % 5000);
       auto id = timers.schedule(after, [&, tag] { fired.emplace_back(tag, timers.now()); });
-      model.emplace(std::pair{timers.now() + after, id}, tag);
-      deadline_of[id] = timers.now() + after;
+      ASSERT_FALSE(key_of.contains(id)) << "id of a live timer handed out again";
+      model.emplace(std::pair{timers.now() + after, tag}, tag);
+      key_of[id] = {timers.now() + after, tag};
       ids.push_back(id);
     } else if (op < 9 && !ids.empty()) {
       auto id = ids[rng() % ids.size()];
       timers.cancel(id);  // may be fired or cancelled already: a no-op then
-      if (auto d = deadline_of.find(id); d != deadline_of.end()) {
-        model.erase(std::pair{d->second, id});
-        deadline_of.erase(d);
+      if (auto d = key_of.find(id); d != key_of.end()) {
+        model.erase(d->second);
+        key_of.erase(d);
       }
       timers.cancel(0xFFFFFFFFFFull);  // unknown
     } else {
       TimePoint target = timers.now() + std::chrono::milliseconds(rng() % 700);
       while (!model.empty() && model.begin()->first.first <= target) {
         expected.emplace_back(model.begin()->second, model.begin()->first.first);
-        deadline_of.erase(model.begin()->first.second);
         model.erase(model.begin());
       }
+      std::erase_if(key_of, [&](const auto& k) { return !model.contains(k.second); });
       timers.advance(target - timers.now());
     }
     ASSERT_EQ(timers.pending(), model.size()) << "step " << step;
   }
   ASSERT_EQ(fired, expected);
   EXPECT_GT(fired.size(), 1000u);
+}
+
+// Ids are never handed out twice, even when the queue reuses a fired or cancelled timer's
+// storage: cancelling a stale id must not cancel the timer armed after it.
+TEST(TimerQueue, StaleIdsNeverCancelALaterTimer) {
+  ManualTimerService timers;
+  std::set<TimerService::Id> seen;
+  std::vector<TimerService::Id> stale;
+  int fired = 0;
+  for (int i = 0; i < 1000; ++i) {
+    auto id = timers.schedule(1s, [&] { ++fired; });
+    ASSERT_TRUE(seen.insert(id).second);
+    ASSERT_NE(id, TimerService::kNoTimer);
+    if (i % 2) {
+      timers.cancel(id);
+      stale.push_back(id);
+    } else {
+      timers.advance(1s);  // fires it
+      stale.push_back(id);
+    }
+  }
+  EXPECT_EQ(fired, 500);
+  auto live = timers.schedule(1s, [&] { ++fired; });
+  for (auto id : stale) timers.cancel(id);
+  EXPECT_EQ(timers.pending(), 1u);
+  timers.advance(1s);
+  EXPECT_EQ(fired, 501);
+  timers.cancel(live);  // fired: a no-op
+}
+
+// The LNS pattern: many timers on one deadline (a coalescing grid step), most cancelled and
+// re-armed further out while waiting; those that stay fire together, in arming order, and
+// the cancelled ones neither fire nor stay counted.
+TEST(TimerQueue, SharedDeadlineWithMostCancelledAndRearmed) {
+  ManualTimerService timers;
+  std::vector<int> order;
+  std::vector<TimerService::Id> ids;
+  for (int i = 0; i < 1000; ++i)
+    ids.push_back(timers.schedule(10s, [&, i] { order.push_back(i); }));
+  for (int i = 0; i < 1000; ++i) {
+    if (i % 10 == 0) continue;
+    timers.cancel(ids[i]);
+    timers.schedule(20s, [&, i] { order.push_back(1000 + i); });
+  }
+  EXPECT_EQ(timers.pending(), 1000u);
+  timers.advance(10s);
+  ASSERT_EQ(order.size(), 100u);
+  for (int k = 0; k < 100; ++k) EXPECT_EQ(order[k], k * 10);
+  timers.advance(10s);
+  ASSERT_EQ(order.size(), 1000u);
+  EXPECT_EQ(order[100], 1001);
+  EXPECT_EQ(order.back(), 1999);
+  EXPECT_EQ(timers.pending(), 0u);
 }
 
 TEST(TimerQueue, EqualDeadlinesFireInArmingOrderAndCancelledTopIsSkipped) {

@@ -37,6 +37,8 @@ struct FakeL2tp final : L2tpPort {
     to_peer.emplace_back(c, Bytes(f.begin(), f.end()));
   }
   void hang_up(SessionRef c, HangupCause why) override { hangups.emplace_back(c, why); }
+  std::map<SessionRef, std::uint32_t> tags;
+  void set_session_tag(SessionRef c, std::uint32_t tag) override { tags[c] = tag; }
   struct Placed {
     LacCallRequest plan;
     std::function<void(SessionRef)> up;

@@ -342,6 +342,32 @@ TEST_F(LnsCallsTest, DataForUnknownCallIsCounted) {
   EXPECT_EQ(calls->counters().drop_unknown_call, 1u);
 }
 
+// The call tags its engine session; a frame carrying the tag reaches the call without a
+// lookup, but only if the tag's call is the frame's session: a tag that names another
+// call (or none) is not trusted and the session decides.
+TEST_F(LnsCallsTest, DataTagReachesTheCallOnlyForItsOwnSession) {
+  ASSERT_TRUE(dial_up());
+  ASSERT_TRUE(l2tp.tags.count(id));
+  const std::uint32_t tag = l2tp.tags[id];
+  EXPECT_NE(tag, 0u);
+  Bytes pkt = ip_packet(user.up->local_address, *Ipv4::parse("10.1.1.1"));
+  Bytes frame{0xff, 0x03, 0x00, 0x21};
+  frame.insert(frame.end(), pkt.begin(), pkt.end());
+  calls->on_l2tp_data(id, frame, tag);
+  EXPECT_EQ(ip.written.size(), 1u);
+  calls->on_l2tp_data(id, frame, tag + 1000);  // unknown tag: found by its ref
+  EXPECT_EQ(ip.written.size(), 2u);
+  calls->on_l2tp_data(SessionRef{1, 1}, frame, tag);  // another session with this tag
+  EXPECT_EQ(ip.written.size(), 2u);
+  EXPECT_EQ(calls->counters().drop_unknown_call, 1u);
+  calls->close(id);
+  run(2s);
+  EXPECT_EQ(calls->size(), 0u);
+  calls->on_l2tp_data(id, frame, tag);  // the call is gone: its tag finds nothing
+  EXPECT_EQ(calls->counters().drop_unknown_call, 2u);
+  EXPECT_EQ(ip.written.size(), 2u);
+}
+
 TEST_F(LnsCallsTest, DestroyingWithLiveCallsReleasesLeases) {
   ASSERT_TRUE(dial_up());
   client.reset();  // the user's own timers (echo) out of the way

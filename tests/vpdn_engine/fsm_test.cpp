@@ -574,6 +574,28 @@ TEST_F(Pair, TunnelLimitAnswersStopCcn) {
   EXPECT_EQ(c2.down[0].result.error, general_error::insufficient_resources);
 }
 
+// The handler's tag for a session comes back with every data message of it, 0 before it
+// is set and for other sessions; the tag of an unknown session is ignored.
+TEST_F(Pair, DataCarriesTheSessionTagTheHandlerSet) {
+  dial(request());
+  w.settle();
+  ASSERT_EQ(calls.up.size(), 1u);
+  ASSERT_EQ(lns.handler.incoming.size(), 1u);
+  const SessionRef ref = lns.handler.incoming[0].ref;
+  const Bytes frame{0xff, 0x03, 0xc0, 0x21, 0x09, 0x01, 0x00, 0x08, 1, 2, 3, 4};
+  lns.handler.tags.clear();
+  EXPECT_TRUE(lac.engine->send_data(calls.up[0], frame));
+  w.net.pump();
+  lns.engine->set_session_tag(ref, 77);
+  lns.engine->set_session_tag(SessionRef{ref.tunnel, static_cast<std::uint16_t>(ref.session + 1)},
+                              5);
+  EXPECT_TRUE(lac.engine->send_data(calls.up[0], frame));
+  w.net.pump();
+  EXPECT_EQ(lns.handler.tags, (std::vector<std::uint32_t>{0, 77}));
+  ASSERT_EQ(lns.handler.data.size(), 2u);
+  EXPECT_EQ(lns.handler.data[1].first, ref);
+}
+
 TEST_F(Pair, DataBothWaysWithAndWithoutSequencing) {
   for (bool seq : {false, true}) {
     lac.config.l2tp_groups[1].flow_control = seq;

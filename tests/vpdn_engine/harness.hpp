@@ -149,6 +149,11 @@ struct RecordingHandler : SessionHandler {
   void on_data(SessionRef r, ByteView f) override {
     data.push_back({r, Bytes(f.begin(), f.end())});
   }
+  std::vector<std::uint32_t> tags;  // of each data message, in order
+  void on_tagged_data(SessionRef r, ByteView f, std::uint32_t tag) override {
+    tags.push_back(tag);
+    on_data(r, f);
+  }
   void on_link_info(SessionRef r, const Accm& a) override { link_info.push_back({r, a}); }
 };
 

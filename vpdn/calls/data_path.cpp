@@ -93,9 +93,17 @@ void DataPath::on_session_down(SessionRef ref, const SessionEnd& end) {
 }
 
 void DataPath::on_data(SessionRef ref, ByteView frame) {
+  on_tagged_data(ref, frame, 0);
+}
+
+void DataPath::on_tagged_data(SessionRef ref, ByteView frame, std::uint32_t tag) {
   if (auto_ && auto_->on_l2tp_data(ref, frame)) return;
   if (lac_ && lac_->on_l2tp_data(ref, frame)) return;
-  if (lns_) lns_->on_l2tp_data(ref, frame);
+  if (lns_) lns_->on_l2tp_data(ref, frame, tag);
+}
+
+void DataPath::set_session_tag(SessionRef call, std::uint32_t tag) {
+  engine_.set_session_tag(call, tag);
 }
 
 void DataPath::send_ppp(SessionRef call, ByteView frame) {

@@ -243,6 +243,10 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
     owner_.finished(id_);  // defers our destruction; touch nothing after this
   }
 
+  SessionRef id() const { return id_; }
+  // The engine's tag for this call's session (LnsCalls::by_tag_), 0 while it has none.
+  std::uint32_t tag = 0;
+
   // ---- data
   void from_l2tp(ByteView frame) {
     ++counters_.input_packets;
@@ -430,7 +434,10 @@ void LnsCalls::on_call_up(const IncomingSession& call) {
   auto c = std::make_unique<Call>(*this, call);
   Call* raw = c.get();
   calls_.emplace(call.ref, std::move(c));
+  // Tagged before PPP starts, so any frame from here on finds the call by its tag.
+  tag_call(*raw);
   if (!raw->start(call)) {
+    untag_call(*raw);
     calls_.erase(call.ref);
     log_warning(DebugModule::l2tp, "call=" + key(call.ref) + " virtual-template " +
                                        std::to_string(call.virtual_template) + " does not exist");
@@ -438,8 +445,36 @@ void LnsCalls::on_call_up(const IncomingSession& call) {
   }
 }
 
-void LnsCalls::on_l2tp_data(SessionRef call, ByteView frame) {
+void LnsCalls::on_l2tp_data(SessionRef call, ByteView frame, std::uint32_t tag) {
+  // The tag is checked against the call's own ref: a stale one (the call ended and its tag
+  // went to another) falls back to the lookup by ref.
+  if (tag != 0 && tag <= by_tag_.size()) {
+    Call* c = by_tag_[tag - 1];
+    if (c && c->id() == call) {
+      c->from_l2tp(frame);
+      return;
+    }
+  }
   if (!with_call(calls_, call, [&](Call& c) { c.from_l2tp(frame); })) ++counters_.drop_unknown_call;
+}
+
+void LnsCalls::tag_call(Call& c) {
+  if (free_tags_.empty()) {
+    by_tag_.push_back(&c);
+    c.tag = static_cast<std::uint32_t>(by_tag_.size());
+  } else {
+    c.tag = free_tags_.back();
+    free_tags_.pop_back();
+    by_tag_[c.tag - 1] = &c;
+  }
+  l2tp_.set_session_tag(c.id(), c.tag);
+}
+
+void LnsCalls::untag_call(Call& c) {
+  if (c.tag == 0) return;
+  by_tag_[c.tag - 1] = nullptr;
+  free_tags_.push_back(c.tag);
+  c.tag = 0;
 }
 
 void LnsCalls::on_call_down(SessionRef call, aaa::TerminateCause cause) {
@@ -519,6 +554,7 @@ std::vector<SessionRef> LnsCalls::sorted_ids() const {
 }
 
 void LnsCalls::finished(SessionRef id) {
+  if (auto it = calls_.find(id); it != calls_.end()) untag_call(*it->second);
   bury_call(calls_, graveyard_, id);
 }
 

@@ -37,12 +37,12 @@ void L2tpEngine::Impl::on_data_message(const Endpoint& from, ByteView data) {
     drop("data from wrong peer");
     return;
   }
-  auto it = t->sessions.find(dm->session_id);
-  if (it == t->sessions.end()) {
+  Session* sp = t->sessions.get(dm->session_id);
+  if (!sp) {
     drop("data for unknown session");
     return;
   }
-  Session& s = *it->second;
+  Session& s = *sp;
   if (s.state != SessionState::established) {
     if (!s.is_lac && s.state == SessionState::wait_connect) {
       // Overtook the ICCN: hold it for the ICCN (bounded).
@@ -79,15 +79,16 @@ void L2tpEngine::Impl::deliver_data(Tunnel& t, Session& s, std::optional<std::ui
            " received data (len=" + std::to_string(payload.size()) +
            "): " + ppp_frame_hex(payload, 16);
   });
-  if (handler_) handler_->on_data(SessionRef{t.local_id, s.local_id}, payload);
+  if (handler_)
+    handler_->on_tagged_data(SessionRef{t.local_id, s.local_id}, payload, s.handler_tag);
 }
 
 bool L2tpEngine::Impl::send_data(SessionRef ref, ByteView frame) {
   Tunnel* t = tunnel(ref.tunnel);
   if (!t || t->state != TunnelState::established) return false;
-  auto it = t->sessions.find(ref.session);
-  if (it == t->sessions.end() || it->second->state != SessionState::established) return false;
-  Session& s = *it->second;
+  Session* sp = t->sessions.get(ref.session);
+  if (!sp || sp->state != SessionState::established) return false;
+  Session& s = *sp;
   ByteView head;
   if (s.sequencing) {
     send_buf_.clear();

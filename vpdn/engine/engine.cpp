@@ -113,6 +113,9 @@ void L2tpEngine::set_session_user(SessionRef ref, const std::string& user,
                                            s->get(Session::called_number), u, i, m};
   s->text = std::move(text);
 }
+void L2tpEngine::set_session_tag(SessionRef ref, std::uint32_t tag) {
+  if (Session* s = impl_->session(ref)) s->handler_tag = tag;
+}
 void L2tpEngine::shutdown(std::function<void()> done, Duration limit) {
   impl_->shutdown(std::move(done), limit);
 }
@@ -132,8 +135,7 @@ namespace {
 Session* find_session(L2tpEngine::Impl& impl, SessionRef ref) {
   Tunnel* t = impl.tunnel(ref.tunnel);
   if (!t) return nullptr;
-  auto it = t->sessions.find(ref.session);
-  return it == t->sessions.end() ? nullptr : it->second.get();
+  return t->sessions.get(ref.session);
 }
 }  // namespace
 

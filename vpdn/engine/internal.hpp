@@ -33,6 +33,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/id_index.hpp"
 #include "common/log.hpp"
 #include "common/packed_strings.hpp"
 #include "vpdn/engine.hpp"
@@ -105,6 +106,7 @@ struct Session {
   std::uint16_t data_expected = 0;  // next Ns we expect on data
   std::uint32_t call_serial = 0;
   std::uint32_t bearer_type = 0;
+  std::uint32_t handler_tag = 0;  // L2tpEngine::set_session_tag
   PackedStrings<Text::count> text;
   std::optional<Ipv4> address;
   std::array<std::uint8_t, 6> data_header{};  // T=0 L=0 S=0 ver 2, tid, sid: prebuilt
@@ -121,6 +123,43 @@ struct Session {
     Bytes payload;
   };
   std::unique_ptr<std::vector<EarlyData>> early_data;  // while any is held
+};
+
+// A tunnel's sessions by local session id. The map owns them (addresses stable across
+// inserts and erases, iterators as std::unordered_map's); every change also goes to an
+// IdIndex, which the per-packet paths use through get(): one cache miss per lookup.
+class SessionTable {
+ public:
+  using Map = std::unordered_map<std::uint16_t, std::unique_ptr<Session>>;
+  using iterator = Map::iterator;
+  using const_iterator = Map::const_iterator;
+  Session* get(std::uint16_t id) const { return index_.get(id); }
+  iterator find(std::uint16_t id) { return map_.find(id); }
+  const_iterator find(std::uint16_t id) const { return map_.find(id); }
+  std::size_t count(std::uint16_t id) const { return index_.get(id) ? 1 : 0; }
+  iterator begin() { return map_.begin(); }
+  iterator end() { return map_.end(); }
+  const_iterator begin() const { return map_.begin(); }
+  const_iterator end() const { return map_.end(); }
+  std::size_t size() const { return map_.size(); }
+  bool empty() const { return map_.empty(); }
+  void emplace(std::uint16_t id, std::unique_ptr<Session> s) {
+    Session* raw = s.get();
+    if (map_.emplace(id, std::move(s)).second) index_.put(id, raw);
+  }
+  // The entry may already have been moved out of (its key still names it).
+  iterator erase(iterator it) {
+    index_.erase(it->first);
+    return map_.erase(it);
+  }
+  void clear() {
+    index_.clear();
+    map_.clear();
+  }
+
+ private:
+  Map map_;
+  IdIndex<Session> index_;
 };
 
 // Frames held per session between ICRP and ICCN; a well-behaved LAC sends one or two.
@@ -181,7 +220,7 @@ struct Tunnel : TransportSink {
   TimerSlot setup_timer;
   TimerSlot idle_timer;      // established with no session: cleared when it fires
   std::uint32_t idle_s = 0;  // the `tunnel timer idle` it was last checked against
-  std::unordered_map<std::uint16_t, std::unique_ptr<Session>> sessions;
+  SessionTable sessions;
   // The peer's session ids of our LNS sessions, for the duplicate-ICRQ check: made (8 KiB)
   // once the tunnel carries kPeerSidIndexFrom sessions; a smaller tunnel is scanned. A scan
   // per ICRQ made setting up N calls on one tunnel cost N^2 / 2 session visits.
@@ -216,9 +255,7 @@ class L2tpEngine::Impl {
   }
   Session* session(const SessionRef& r) const {
     Tunnel* t = tunnel(r.tunnel);
-    if (!t) return nullptr;
-    auto it = t->sessions.find(r.session);
-    return it == t->sessions.end() ? nullptr : it->second.get();
+    return t ? t->sessions.get(r.session) : nullptr;
   }
   void defer_reap();
   void drop(std::string_view reason);
