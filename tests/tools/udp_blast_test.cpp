@@ -83,14 +83,13 @@ TEST(UdpBlastPacer, PacedFollowsTheRateSinceTheStart) {
 }
 
 TEST(UdpBlastReport, OneLineTheBenchParses) {
-  Report r;
-  r.flows = 100;
-  r.size = 64;
-  r.sent = 500000;
-  r.send_errors = 3;
-  r.seconds = 5;
-  r.cpu_user_s = 0.5;
-  r.cpu_sys_s = 4.25;
+  const Report r{.flows = 100,
+                 .size = 64,
+                 .sent = 500000,
+                 .send_errors = 3,
+                 .seconds = 5,
+                 .cpu_user_s = 0.5,
+                 .cpu_sys_s = 4.25};
   EXPECT_EQ(format_report(r),
             "udp-blast: flows=100 size=64 sent=500000 send_errors=3 seconds=5.000 pps=100000 "
             "cpu_user_s=0.50 cpu_sys_s=4.25");

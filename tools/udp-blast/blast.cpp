@@ -1,28 +1,20 @@
 #include "tools/udp-blast/blast.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <string_view>
+
+#include "tools/parse_number.hpp"
 
 namespace vpdnd::blast {
 
 namespace {
 template <class T>
 bool number(std::string_view s, T& out) {
-  if constexpr (std::is_floating_point_v<T>) {
-    try {
-      std::size_t used = 0;
-      out = static_cast<T>(std::stod(std::string(s), &used));
-      return used == s.size() && std::isfinite(out);
-    } catch (...) {
-      return false;
-    }
-  } else {
-    auto r = std::from_chars(s.data(), s.data() + s.size(), out);
-    return r.ec == std::errc() && r.ptr == s.data() + s.size();
-  }
+  if (!tools::parse_number(s, out)) return false;
+  if constexpr (std::is_floating_point_v<T>) return std::isfinite(out);
+  return true;
 }
 }  // namespace
 
