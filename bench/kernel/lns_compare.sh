@@ -323,8 +323,9 @@ setup_run() {  # setup_run KIND COUNT
 # users' side touches a packet. One udp-blast (tools/udp-blast: one thread, sendmmsg) sends
 # for every session at once: up from the sessions' addresses (policy-routed, each into
 # its own pppN) to the LNS's server address, down from that address to theirs. nftables
-# counts and drops the datagrams where they arrive (the LNS's namespace up, the users'
-# down): carried = that count over the generator's run. Unpaced (BENCH_PPS=0, default):
+# drops the datagrams where they arrive (the server's namespace up, the users' down), and
+# the receiving links' counters say how many arrived: carried = that count over a window
+# inside the generator's run. Unpaced (BENCH_PPS=0, default):
 # the generator offers what one CPU can send, and the counters say what got through.
 blast=$build/udp-blast
 lac_port0=1710
@@ -428,6 +429,12 @@ backlog_drops() {
   local s=0 d
   while read -r _ d _; do s=$((s + 16#$d)); done </proc/net/softnet_stat
   echo $s
+}
+# Carried: packets received by the far side's links (sysfs counters, which need no rule to
+# be in place): the server's eth0 up, the users' pppN down. A few LCP/ARP packets among
+# them at most.
+rx_count() {  # rx_count NS GLOB
+  in_ns "$1" sh -c "cat /sys/class/net/$2/statistics/rx_packets" 2>/dev/null | awk '{s += $1} END {print s + 0}'
 }
 nft_count() {  # nft_count NS -> packets counted by the bench's rule
   in_ns "$1" nft list chain inet vlcbench in 2>/dev/null |
@@ -542,11 +549,11 @@ tput_run() {  # tput_run KIND N LABEL
   r="$kind|$label|${#sess_addrs[@]}"
   for dir in up down; do
     for len in 64 1400; do
-      local gen_ns from to c_ns c0 c1 s0 s1 out perf_pid=
+      local gen_ns from to c_ns c_dev c0 c1 s0 s1 out perf_pid=
       if [ $dir = up ]; then
-        gen_ns=$ns_user from=$addrs to=10.251.0.1 c_ns=$ns_srv
+        gen_ns=$ns_user from=$addrs to=10.251.0.1 c_ns=$ns_srv c_dev=eth0
       else
-        gen_ns=$ns_srv from=10.251.0.1 to=$addrs c_ns=$ns_user
+        gen_ns=$ns_srv from=10.251.0.1 to=$addrs c_ns=$ns_user c_dev='ppp*'
       fi
       if [ -z "$addrs" ]; then r="$r|fail"; continue; fi
       # The window: from 1 s into the generator's run to 1 s before its end, so neither
@@ -556,10 +563,10 @@ tput_run() {  # tput_run KIND N LABEL
       local blast_pid=$! w0 w1
       sleep 1
       local bd0
-      bd0=$(backlog_drops) s0=$(cpu_sample) c0=$(nft_count "$c_ns") w0=$(ms_now)
+      bd0=$(backlog_drops) s0=$(cpu_sample) c0=$(rx_count "$c_ns" "$c_dev") w0=$(ms_now)
       [ "${BENCH_PERF:-0}" = 1 ] && { perf_top "$((secs_each - 2))" >"$work/perf.txt" 2>&1 & perf_pid=$!; }
       sleep "$(awk -v s="$secs_each" 'BEGIN {print s - 2}')"
-      c1=$(nft_count "$c_ns") w1=$(ms_now) s1=$(cpu_sample)
+      c1=$(rx_count "$c_ns" "$c_dev") w1=$(ms_now) s1=$(cpu_sample)
       wait "$blast_pid"
       out=$(tail -n 1 "$work/blast.out")
       [ -n "$perf_pid" ] && wait "$perf_pid"
@@ -571,6 +578,16 @@ tput_run() {  # tput_run KIND N LABEL
       secs=$(awk -v a="$w0" -v b="$w1" 'BEGIN {print (b - a) / 1000}')
       gu=$(sed -n 's/.* cpu_user_s=\([0-9.]*\).*/\1/p' <<<"$out")
       gs=$(sed -n 's/.* cpu_sys_s=\([0-9.]*\).*/\1/p' <<<"$out")
+      if [ "${BENCH_DEBUG:-0}" = 1 ]; then
+        local ns
+        for ns in "$ns_user" "$ns_lns" "$ns_srv"; do
+          echo "-- links in ${ns%%-*}-${ns#*-}:"
+          in_ns "$ns" ip -s -o link | awk '{print "   " $2, $0}' | sed 's/  */ /g' | cut -c1-400
+          in_ns "$ns" ip neigh | sed 's/^/   neigh /'
+          in_ns "$ns" ip route | sed 's/^/   route /'
+          in_ns "$ns" nstat -az 2>/dev/null | grep -E 'Drop|Err|InNoRoutes|Discard|OutNoRoutes|AddrErr' | awk '$2 > 0' | sed 's/^/   /'
+        done
+      fi
       pkts=$((${c1:-0} - ${c0:-0}))
       if [ -z "$sent" ] || [ -z "$bsecs" ] || [ "$pkts" -le 0 ]; then
         echo "$kind $n session(s) $dir ${len}B: NO MEASUREMENT (udp-blast: ${out:-nothing}; counted $pkts)"
