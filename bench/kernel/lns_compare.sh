@@ -561,6 +561,8 @@ tput_run() {  # tput_run KIND N LABEL
       in_ns "$gen_ns" timeout $((secs_each + 30)) taskset -c $rest_cpu "$blast" --from "$from" \
         --to "$to" --size "$len" --seconds "$secs_each" --pps "${BENCH_PPS:-0}" >"$work/blast.out" 2>&1 &
       local blast_pid=$! w0 w1
+      blast_started() { grep -q '^udp-blast: sending' "$work/blast.out"; }
+      wait_for 60 blast_started
       sleep 1
       local bd0
       bd0=$(backlog_drops) s0=$(cpu_sample) c0=$(rx_count "$c_ns" "$c_dev") w0=$(ms_now)

@@ -23,7 +23,8 @@ const char* kUsage =
     "  sends UDP datagrams of SIZE octets as IP packets (default 64) to port P (default 9) on\n"
     "  every flow: --from and --to pair up element by element, or one address goes with all\n"
     "  of the other list. RATE is datagrams/s over all flows (default 0: as fast as possible).\n"
-    "  Prints one line: udp-blast: flows= size= sent= send_errors= seconds= pps= cpu_user_s=\n"
+    "  Prints \"udp-blast: sending on N flow(s)\" once it starts, then one line at the end:\n"
+    "  udp-blast: flows= size= sent= send_errors= seconds= pps= cpu_user_s=\n"
     "  cpu_sys_s=; exits 1 when nothing could be sent.\n";
 
 double seconds_of(const timeval& t) {
@@ -83,6 +84,10 @@ int main(int argc, char** argv) {
     msgs[i].msg_hdr.msg_iovlen = 1;
   }
 
+  // The start line: a caller measuring a window inside the run waits for it (starting a
+  // process can take seconds in an emulated guest).
+  std::printf("udp-blast: sending on %zu flow(s)\n", fds.size());
+  std::fflush(stdout);
   Pacer pacer(o.pps, o.batch);
   Report r;
   r.flows = fds.size();
