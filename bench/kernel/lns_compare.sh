@@ -20,7 +20,7 @@
 #   throughput only:  BENCH_SETUP=0 ACCEL_PPPD=... bench/kernel/lns_compare.sh 100
 #   env: ACCEL_PPPD=/path/to/sbin/accel-pppd  (its modules where it was installed)
 #        BENCH_RATE (dials/s, default 200), BENCH_CONCURRENCY (default 200),
-#        BENCH_SECONDS (each throughput measurement, default 6; counted over all but its first and last second), VPDND_BUILD_DIR (default build),
+#        BENCH_SECONDS (each throughput measurement, default 5), VPDND_BUILD_DIR (default build),
 #        BENCH_SESSIONS (sessions at once, default 100; 1 = only the one-session runs;
 #        at most the largest USERS), BENCH_REPEAT (one-session runs, default 2),
 #        BENCH_PPS (udp-blast's offered datagrams/s over all sessions, default 0: unpaced),
@@ -49,7 +49,7 @@ if [ "${1:-}" != --in-guest ]; then
   trap 'rm -f "$copy"' EXIT
   "$repo/scripts/vm-run" --timeout "${BENCH_VM_TIMEOUT:-1800}" --mem 2048 -- \
     env "BENCH_RATE=${BENCH_RATE:-200}" "BENCH_ONLY=${BENCH_ONLY:-}" "BENCH_DEBUG=${BENCH_DEBUG:-0}" "BENCH_TPUT=${BENCH_TPUT:-1}" "BENCH_REPEAT=${BENCH_REPEAT:-2}" "BENCH_PPS=${BENCH_PPS:-0}" "BENCH_PERF=${BENCH_PERF:-0}" "BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-200}" \
-    "BENCH_SECONDS=${BENCH_SECONDS:-6}" \
+    "BENCH_SECONDS=${BENCH_SECONDS:-5}" \
     "BENCH_SESSIONS=${BENCH_SESSIONS:-100}" "BENCH_SETUP=${BENCH_SETUP:-1}" \
     "BENCH_SAMPLE=${BENCH_SAMPLE:-0}" "BENCH_TEARDOWN_LIMIT=${BENCH_TEARDOWN_LIMIT:-120}" VPDND_BUILD_DIR="$build" \
     bash "$copy" --in-guest "$repo" "${accel:-none}" "${@:-1000 3000}"
@@ -556,20 +556,16 @@ tput_run() {  # tput_run KIND N LABEL
         gen_ns=$ns_srv from=10.251.0.1 to=$addrs c_ns=$ns_user c_dev='ppp*'
       fi
       if [ -z "$addrs" ]; then r="$r|fail"; continue; fi
-      # The window: from 1 s into the generator's run to 1 s before its end, so neither
-      # its start nor the tail of its queues counts; CPU use over the same window.
+      # Counted over the generator's whole run (its own start can take seconds in the
+      # guest): the receiving links' counters before it starts and once it has ended and
+      # what was in flight landed, over the time it says it sent.
+      local bd0 w0 w1
+      bd0=$(backlog_drops) c0=$(rx_count "$c_ns" "$c_dev") s0=$(cpu_sample) w0=$(ms_now)
+      [ "${BENCH_PERF:-0}" = 1 ] && { perf_top "$((secs_each - 1))" >"$work/perf.txt" 2>&1 & perf_pid=$!; }
       in_ns "$gen_ns" timeout $((secs_each + 30)) taskset -c $rest_cpu "$blast" --from "$from" \
-        --to "$to" --size "$len" --seconds "$secs_each" --pps "${BENCH_PPS:-0}" >"$work/blast.out" 2>&1 &
-      local blast_pid=$! w0 w1
-      blast_started() { grep -q '^udp-blast: sending' "$work/blast.out"; }
-      wait_for 60 blast_started
-      sleep 1
-      local bd0
-      bd0=$(backlog_drops) s0=$(cpu_sample) c0=$(rx_count "$c_ns" "$c_dev") w0=$(ms_now)
-      [ "${BENCH_PERF:-0}" = 1 ] && { perf_top "$((secs_each - 2))" >"$work/perf.txt" 2>&1 & perf_pid=$!; }
-      sleep "$(awk -v s="$secs_each" 'BEGIN {print s - 2}')"
+        --to "$to" --size "$len" --seconds "$secs_each" --pps "${BENCH_PPS:-0}" >"$work/blast.out" 2>&1
+      sleep 0.5
       c1=$(rx_count "$c_ns" "$c_dev") w1=$(ms_now) s1=$(cpu_sample)
-      wait "$blast_pid"
       out=$(tail -n 1 "$work/blast.out")
       [ -n "$perf_pid" ] && wait "$perf_pid"
       local sent errs secs gu gs pkts pps mbit
@@ -577,7 +573,7 @@ tput_run() {  # tput_run KIND N LABEL
       errs=$(sed -n 's/.* send_errors=\([0-9]*\).*/\1/p' <<<"$out")
       local bsecs
       bsecs=$(sed -n 's/.* seconds=\([0-9.]*\).*/\1/p' <<<"$out")
-      secs=$(awk -v a="$w0" -v b="$w1" 'BEGIN {print (b - a) / 1000}')
+      secs=$bsecs
       gu=$(sed -n 's/.* cpu_user_s=\([0-9.]*\).*/\1/p' <<<"$out")
       gs=$(sed -n 's/.* cpu_sys_s=\([0-9.]*\).*/\1/p' <<<"$out")
       if [ "${BENCH_DEBUG:-0}" = 1 ]; then
@@ -601,8 +597,9 @@ tput_run() {  # tput_run KIND N LABEL
       mbit=$(awk -v p="$pkts" -v l="$len" -v s="$secs" 'BEGIN {printf "%.1f", p * (l - 28) * 8 / s / 1e6}')
       echo "$kind $n session(s) $dir ${len}B: $mbit Mbit/s $pps pkt/s carried (softnet backlog drops in the window: $(($(backlog_drops) - bd0)))"
       echo "  offered: udp-blast sent $(awk -v p="$sent" -v s="$bsecs" 'BEGIN {printf "%d", p / s}') pkt/s, $errs not sent"
-      # udp-blast's CPU is over its whole run: as a share of it, it fits the window.
-      echo "  $(cpu_report "$s0" "$s1" "$secs" "$(awk -v u="${gu:-0}" -v b="$bsecs" -v w="$secs" 'BEGIN {print u * w / b}')" "$(awk -v u="${gs:-0}" -v b="$bsecs" -v w="$secs" 'BEGIN {print u * w / b}')")"
+      # The guest's CPU shares are over the whole window (the generator's start and the
+      # last 0.5 s included: a little idle time), the processes' over the run.
+      echo "  $(cpu_report "$s0" "$s1" "$(awk -v a="$w0" -v b="$w1" 'BEGIN {print (b - a) / 1000}')" "${gu:-0}" "${gs:-0}")"
       [ -s "$work/perf.txt" ] && cat "$work/perf.txt" && : >"$work/perf.txt"
       r="$r|$mbit $pps"
     done
