@@ -26,7 +26,8 @@
 #        BENCH_PPS (udp-blast's offered datagrams/s over all sessions, default 0: unpaced),
 #        BENCH_ONLY (some of: accel-ppp kernel user-space), BENCH_TPUT=0 (no throughput),
 #        BENCH_PERF=1 (perf's top symbols during each throughput measurement, if installed),
-#        BENCH_DEBUG=1 (accel-ppp logs verbosely), BENCH_SAMPLE=1 (where the LNS waits:
+#        BENCH_DEBUG=1 (accel-ppp logs verbosely; links, neighbours, routes after each
+#        throughput test), BENCH_SAMPLE=1 (where the LNS waits:
 #        its threads' kernel stacks sampled while users dial),
 #        BENCH_VM_TIMEOUT (guest limit, default 1800 s), BENCH_TEARDOWN_LIMIT (default 120 s)
 # Runs itself in the guest (vpdnd, vpdn-dial and udp-blast from the build dir; xl2tpd, pppd
@@ -382,7 +383,7 @@ CFG
     lac_pids+=($!)
     pids+=($!)
   done
-  wait_for 300 sessions_up "$n"
+  wait_for 600 sessions_up "$n"  # 100 xl2tpd+pppd took 8 min in a loaded TCG guest
   list=$(user_sessions | head -n "$n")
   sess_addrs=()
   rules=
