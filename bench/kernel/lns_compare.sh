@@ -1,31 +1,37 @@
 #!/bin/bash
 # LNS comparison in one QEMU guest run (scripts/vm-run, Debian's stock kernel with l2tp/ppp):
 # vpdnd --data-plane kernel, vpdnd --data-plane user-space and, when ACCEL_PPPD names an
-# installed accel-pppd, accel-ppp, each as the LNS for client-initiated CHAP users dialled
-# by vpdn-dial --l2tp (one tunnel). Per LNS and user count it prints
+# installed accel-pppd, accel-ppp, each as the LNS for client-initiated CHAP users.
+# Set-up (vpdn-dial --l2tp, one tunnel), per LNS and user count:
 #   setup rate, p50/p99 (vpdn-dial's own figures), sessions in a pppN on the LNS,
 #   kernel slab growth per session (/proc/meminfo Slab, all sessions up vs before),
 #   teardown: the users hang up (SIGTERM to vpdn-dial) until the LNS holds no pppN and no
-#   kernel tunnel or session and its descriptors are back (bounded),
-# and iperf3 UDP throughput user->LNS (up) and LNS->user (down) with 64 and 1,400 octet IP
-# packets (UDP payload 36 and 1,372: 1,400 fits the pppN MTU of both LNSes, so neither
-# fragments; Mbit/s are iperf3's, of UDP payload), through one session (-b 0) and through BENCH_SESSIONS sessions at once (fixed
-# offered rate), each with the guest's CPU use and which side limits it (vpdn-dial, the
-# LNS, the guest's CPUs); then tables. Only ratios within one run mean anything: TCG is slow
-# and the host is shared.
+#   kernel tunnel or session and its descriptors are back (bounded).
+# Throughput (see "throughput" below): users on the guest kernel's own L2TP/PPP (xl2tpd +
+# pppd, PPPoL2TP), one udp-blast for every session, carried datagrams counted by nftables
+# where they arrive; up (user->LNS) and down, 64 and 1,400 octet IP packets (1,400 fits
+# every pppN MTU, so nothing fragments), through one session (BENCH_REPEAT runs) and
+# BENCH_SESSIONS sessions at once; each line with the guest's CPU use and which side
+# limits; then tables and the ratios kernel/accel-ppp and kernel/user space against their
+# targets (0.95x, 2x). Only ratios within one run mean anything: TCG is slow and the host
+# is shared. Exits non-zero when a throughput measurement did not happen.
 #
 #   bench/kernel/lns_compare.sh [USERS...]        (default: 1000 3000)
+#   throughput only:  BENCH_SETUP=0 ACCEL_PPPD=... bench/kernel/lns_compare.sh 100
 #   env: ACCEL_PPPD=/path/to/sbin/accel-pppd  (its modules where it was installed)
 #        BENCH_RATE (dials/s, default 200), BENCH_CONCURRENCY (default 200),
-#        BENCH_IPERF_SECONDS (default 5), VPDND_BUILD_DIR (default build),
-#        BENCH_SESSIONS (sessions at once, default 100; 1 = only the one-session run),
-#        BENCH_MANY_MBIT_64 / BENCH_MANY_MBIT_1400 (aggregate offered with many sessions,
-#        default BENCH_MANY_OFFER (2) times the run's best one-session figure),
-#        BENCH_ONLY (some of: accel-ppp kernel user-space), BENCH_IPERF=0 (no iperf3),
-#        BENCH_DEBUG=1 (accel-ppp logs verbosely), BENCH_SAMPLE=1 (where the LNS waits:
+#        BENCH_SECONDS (each throughput measurement, default 5), VPDND_BUILD_DIR (default build),
+#        BENCH_SESSIONS (sessions at once, default 100; 1 = only the one-session runs;
+#        at most the largest USERS), BENCH_REPEAT (one-session runs, default 2),
+#        BENCH_PPS (udp-blast's offered datagrams/s over all sessions, default 0: unpaced),
+#        BENCH_ONLY (some of: accel-ppp kernel user-space), BENCH_TPUT=0 (no throughput),
+#        BENCH_PERF=1 (perf's top symbols during each throughput measurement, if installed),
+#        BENCH_DEBUG=1 (accel-ppp logs verbosely; links, neighbours, routes after each
+#        throughput test), BENCH_SAMPLE=1 (where the LNS waits:
 #        its threads' kernel stacks sampled while users dial),
 #        BENCH_VM_TIMEOUT (guest limit, default 1800 s), BENCH_TEARDOWN_LIMIT (default 120 s)
-# Runs itself in the guest (vpdnd and vpdn-dial from the build dir; iperf3 from the host).
+# Runs itself in the guest (vpdnd, vpdn-dial and udp-blast from the build dir; xl2tpd, pppd
+# and nft from the host).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -43,9 +49,9 @@ if [ "${1:-}" != --in-guest ]; then
   cp "$0" "$copy"
   trap 'rm -f "$copy"' EXIT
   "$repo/scripts/vm-run" --timeout "${BENCH_VM_TIMEOUT:-1800}" --mem 2048 -- \
-    env "BENCH_RATE=${BENCH_RATE:-200}" "BENCH_ONLY=${BENCH_ONLY:-}" "BENCH_DEBUG=${BENCH_DEBUG:-0}" "BENCH_IPERF=${BENCH_IPERF:-1}" "BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-200}" \
-    "BENCH_IPERF_SECONDS=${BENCH_IPERF_SECONDS:-5}" \
-    "BENCH_SESSIONS=${BENCH_SESSIONS:-100}" "BENCH_SETUP=${BENCH_SETUP:-1}" "BENCH_MANY_OFFER=${BENCH_MANY_OFFER:-2}" "BENCH_MANY_MBIT_64=${BENCH_MANY_MBIT_64:-}" "BENCH_MANY_MBIT_1400=${BENCH_MANY_MBIT_1400:-}" \
+    env "BENCH_RATE=${BENCH_RATE:-200}" "BENCH_ONLY=${BENCH_ONLY:-}" "BENCH_DEBUG=${BENCH_DEBUG:-0}" "BENCH_TPUT=${BENCH_TPUT:-1}" "BENCH_REPEAT=${BENCH_REPEAT:-2}" "BENCH_PPS=${BENCH_PPS:-0}" "BENCH_PERF=${BENCH_PERF:-0}" "BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-200}" \
+    "BENCH_SECONDS=${BENCH_SECONDS:-5}" \
+    "BENCH_SESSIONS=${BENCH_SESSIONS:-100}" "BENCH_SETUP=${BENCH_SETUP:-1}" \
     "BENCH_SAMPLE=${BENCH_SAMPLE:-0}" "BENCH_TEARDOWN_LIMIT=${BENCH_TEARDOWN_LIMIT:-120}" VPDND_BUILD_DIR="$build" \
     bash "$copy" --in-guest "$repo" "${accel:-none}" "${@:-1000 3000}"
   exit
@@ -58,16 +64,16 @@ accel=$1
 shift
 counts=$*
 [ "$accel" = none ] && accel=
-rate=$BENCH_RATE conc=$BENCH_CONCURRENCY iperf_s=$BENCH_IPERF_SECONDS
+rate=$BENCH_RATE conc=$BENCH_CONCURRENCY secs_each=$BENCH_SECONDS
 
 tag=$$
-ns_user=vlc-user-$tag ns_lns=vlc-lns-$tag
-namespaces=("$ns_user" "$ns_lns")
+ns_user=vlc-user-$tag ns_lns=vlc-lns-$tag ns_srv=vlc-srv-$tag
+namespaces=("$ns_user" "$ns_lns" "$ns_srv")
 work=$(mktemp -d /tmp/vlc.XXXXXX)
 telnet_port=24123
 veth_prefix=vlc$tag
 source "$repo/tests/e2e/lib.sh"
-e2e_begin ip iperf3 timeout ss
+e2e_begin ip timeout ss
 ulimit -n 1048576 2>/dev/null || ulimit -n 65536
 echo "guest: $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo)"
 for m in l2tp_ppp l2tp_netlink ppp_generic dummy; do modprobe "$m" || fail "modprobe $m"; done
@@ -76,10 +82,37 @@ make_namespaces
 veth "$ns_user" eth0 "$ns_lns" eth0
 in_ns "$ns_user" ip addr add 10.250.0.2/24 dev eth0
 in_ns "$ns_lns" ip addr add 10.250.0.1/24 dev eth0
-# The iperf3 server's address on the LNS: the user reaches it through the session.
-in_ns "$ns_lns" ip link add srv0 type dummy
-in_ns "$ns_lns" ip addr add 10.251.0.1/32 dev srv0
-in_ns "$ns_lns" ip link set srv0 up
+# The server the users' traffic goes to through their sessions (10.251.0.1), behind the LNS
+# in a namespace of its own, so that the LNS forwards both ways (a packet the LNS itself
+# sent or received would have its LNS work done in the generator's system call).
+veth_prefix=vls$tag veth "$ns_srv" eth0 "$ns_lns" srv0
+in_ns "$ns_srv" ip addr add 10.252.0.2/24 dev eth0
+in_ns "$ns_srv" ip addr add 10.251.0.1/32 dev lo
+in_ns "$ns_srv" ip route add default via 10.252.0.1
+in_ns "$ns_lns" ip addr add 10.252.0.1/24 dev srv0
+in_ns "$ns_lns" ip route add 10.251.0.0/24 via 10.252.0.2
+in_ns "$ns_lns" sysctl -qw net.ipv4.ip_forward=1
+# Neighbours fixed: under a flood, an ARP reply queued behind the datagrams can be dropped,
+# and the path would fail for a reason that is not the LNS's.
+mac() { in_ns "$1" cat "/sys/class/net/$2/address"; }
+in_ns "$ns_lns" ip neigh replace 10.250.0.2 lladdr "$(mac "$ns_user" eth0)" dev eth0 nud permanent
+in_ns "$ns_user" ip neigh replace 10.250.0.1 lladdr "$(mac "$ns_lns" eth0)" dev eth0 nud permanent
+in_ns "$ns_lns" ip neigh replace 10.252.0.2 lladdr "$(mac "$ns_srv" eth0)" dev srv0 nud permanent
+in_ns "$ns_srv" ip neigh replace 10.252.0.1 lladdr "$(mac "$ns_lns" srv0)" dev eth0 nud permanent
+# The guest's CPUs split between the sides (throughput): cpu1 for the LNS, cpu0 for the
+# rest (the generator, the users' PPP/L2TP, the server). RPS puts each side's receive
+# processing on its CPU: what reaches the LNS's veths is handled on cpu1, what reaches the
+# users' and the server's on cpu0; the LNS process (vpdnd, accel-pppd) runs on cpu1.
+lns_cpu=1 rest_cpu=0
+if [ "$(nproc)" -ge 2 ]; then
+  for x in "$ns_lns eth0 2" "$ns_lns srv0 2" "$ns_user eth0 1" "$ns_srv eth0 1"; do
+    read -r ns dev mask <<<"$x"
+    in_ns "$ns" sh -c "echo $mask >/sys/class/net/$dev/queues/rx-0/rps_cpus" ||
+      fail "RPS on $dev in $ns"
+  done
+else
+  lns_cpu=0
+fi
 
 max_users=0
 for n in $counts; do [ "$n" -gt "$max_users" ] && max_users=$n; done
@@ -149,16 +182,18 @@ level=$([ "${BENCH_DEBUG:-0}" = 1 ] && echo 5 || echo 1)
 CFG
 
 lns_pid=
-start_lns() {  # start_lns KIND
+start_lns() {  # start_lns KIND [CPU]: CPU given, the LNS runs on that CPU only
+  local pin=()
+  [ -n "${2:-}" ] && pin=(taskset -c "$2")
   case $1 in
     kernel | user-space)
-      ip netns exec "$ns_lns" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
+      ip netns exec "$ns_lns" "${pin[@]}" "$vpdnd" --no-console --telnet-port $telnet_port --telnet-bind 127.0.0.1 \
         --data-plane "$1" --config "$work/vpdnd.cfg" >"$work/lns-$1.log" 2>&1 &
       lns_pid=$!
       wait_for 60 port_open "$ns_lns" || fail "vpdnd ($1) not listening"
       ;;
     accel-ppp)
-      ip netns exec "$ns_lns" "$accel" -c "$work/accel-ppp.conf" >"$work/lns-accel.log" 2>&1 &
+      ip netns exec "$ns_lns" "${pin[@]}" "$accel" -c "$work/accel-ppp.conf" >"$work/lns-accel.log" 2>&1 &
       lns_pid=$!
       udp_bound() { in_ns "$ns_lns" ss -Hlun 'sport = :1701' | grep -q .; }
       wait_for 30 udp_bound || fail "accel-pppd not bound to 1701: $(tail -5 "$work/lns-accel.log")"
@@ -299,62 +334,144 @@ setup_run() {  # setup_run KIND COUNT
   sleep 2
 }
 
-# ---- throughput through one session ---------------------------------------------------------
-tput=()
-iperf_run() {  # iperf_run KIND
-  local kind=$1 dial_pid addr r
-  step "$kind: iperf3 through one session"
-  start_lns "$kind"
-  in_ns "$ns_lns" iperf3 -s -B 10.251.0.1 -D --logfile "$work/iperf-server.log" \
-    --pidfile "$work/iperf.pid"
-  ip netns exec "$ns_user" "$dial" --l2tp 10.250.0.1 --hostname LAC --user 'u{n}' --password pw --chap \
-    --count 1 --hold -1 --tun --route 10.251.0.0/24 >"$work/dial-$kind-iperf.log" 2>&1 &
-  dial_pid=$!
-  pids+=("$dial_pid")
-  tun_addr() { in_ns "$ns_user" ip -o -4 addr show dev vdial0 2>/dev/null | awk '{print $4}' | cut -d/ -f1 | head -n1; }
-  have_addr() { [ -n "$(tun_addr)" ]; }
-  wait_for 60 have_addr || echo "$kind: no session address after 60 s"
-  addr=$(tun_addr)
-  sleep 2  # the LNS moves the session into the kernel just after IPCP
-  [ "$kind" = user-space ] || link_info "$kind"
-  r="$kind"
-  for dir in up down; do
-    for len in 64 1400; do
-      local rev=() bps s0 s1 t0
-      [ $dir = down ] && rev=(-R)
-      s0=$(cpu_sample "$dial_pid") t0=$(ms_now)
-      # Carried, not sent: the receiver's bytes (sum_received), as Mbit/s and datagrams/s.
-      bps=$(in_ns "$ns_user" timeout $((iperf_s + 20)) iperf3 -c 10.251.0.1 -B "$addr" -u -b 0 \
-        -l $((len - 28)) -t "$iperf_s" "${rev[@]}" -J 2>/dev/null | python3 -c '
-import json, sys
-try:
-    e = json.load(sys.stdin)["end"]
-    s = e.get("sum_received") or e["sum"]
-    c = e.get("cpu_utilization_percent", {})
-    print("%.1f %d %.0f %.0f" % (s["bits_per_second"] / 1e6, s["bytes"] / ('$len' - 28) / s["seconds"],
-                                 c.get("host_total", 0), c.get("remote_total", 0)))
-except Exception:
-    print("fail")')
-      s1=$(cpu_sample "$dial_pid")
-      echo "$kind $dir ${len}B: ${bps%% *} Mbit/s $(cut -d' ' -f2 <<<"$bps") pkt/s (iperf3 -b 0; iperf3 client/server CPU $(cut -d' ' -f3,4 <<<"$bps" | tr ' ' /) %)"
-      echo "  $(cpu_report "$s0" "$s1" "$(python3 -c "print(($(ms_now) - $t0) / 1000)")")"
-      r="$r|${bps% * *}"
-    done
+# ---- throughput: the users in the guest kernel, one generator for every session ----------
+# The users' side must cost less than the LNS, or it is the users that a figure measures.
+# Each user is an xl2tpd (the LAC, on a UDP port of its own: every tunnel has its own
+# 4-tuple) whose pppd runs PPP over a kernel PPPoL2TP channel (xl2tpd's kernel mode): once
+# IPCP is up, the users' data path is the guest kernel's l2tp_ppp, and no process on the
+# users' side touches a packet. One udp-blast (tools/udp-blast: one thread, sendmmsg) sends
+# for every session at once: up from the sessions' addresses (policy-routed, each into
+# its own pppN) to the LNS's server address, down from that address to theirs. nftables
+# drops the datagrams where they arrive (the server's namespace up, the users' down), and
+# the receiving links' counters say how many arrived: carried = that count over a window
+# inside the generator's run. Unpaced (BENCH_PPS=0, default):
+# the generator offers what one CPU can send, and the counters say what got through.
+blast=$build/udp-blast
+lac_port0=1710
+lac_pids=()
+sess_addrs=()
+rules=
+# The sessions' pppN and addresses in the users' namespace: "pppK ADDRESS" lines.
+user_sessions() {
+  in_ns "$ns_user" ip -o -4 addr show up 2>/dev/null |
+    awk '$2 ~ /^ppp/ {a = $4; sub(/\/.*/, "", a); print $2, a}'
+}
+sessions_up() { [ "$(user_sessions | wc -l)" -ge "$1" ]; }
+users_up() {  # users_up N: N kernel-PPP users dial; false unless every one has its address
+  local n=$1 k d list i=0 dev a
+  mkdir -p /var/run/xl2tpd
+  for k in $(seq 1 "$n"); do
+    d=$work/lac$k
+    mkdir -p "$d"
+    cat >"$d/xl2tpd.conf" <<CFG
+[global]
+port = $((lac_port0 + k))
+access control = no
+[lac lns]
+lns = 10.250.0.1
+pppoptfile = $d/options
+length bit = yes
+redial = no
+autodial = yes
+CFG
+    # /etc/ppp/options may say `auth` (make the LNS authenticate itself): `noauth` after it.
+    cat >"$d/options" <<CFG
+name u$k
+password pw
+refuse-pap
+refuse-mschap
+refuse-mschap-v2
+refuse-eap
+noauth
+noccp
+novj
+ipcp-accept-local
+ipcp-accept-remote
+noipdefault
+nodefaultroute
+mtu 1400
+mru 1400
+lcp-echo-interval 0
+unit $((k - 1))
+logfile $d/pppd.log
+CFG
+    : >"$d/secrets"
+    ip netns exec "$ns_user" taskset -c $rest_cpu xl2tpd -D -c "$d/xl2tpd.conf" -s "$d/secrets" -p "$d/pid" \
+      -C "$d/control" >"$d/xl2tpd.log" 2>&1 &
+    lac_pids+=($!)
+    pids+=($!)
   done
-  tput+=("$r")
-  kill -TERM "$(cat "$work/iperf.pid")" 2>/dev/null
-  # The users hang up first: an LNS stopped under live sessions waits for them to time out.
-  kill -TERM "$dial_pid" 2>/dev/null
-  for _ in $(seq 1 100); do alive "$dial_pid" || break; sleep 0.1; done
-  kill -KILL "$dial_pid" 2>/dev/null
-  wait "$dial_pid" 2>/dev/null
-  stop_lns
+  wait_for 600 sessions_up "$n"  # 100 xl2tpd+pppd took 8 min in a loaded TCG guest
+  list=$(user_sessions | head -n "$n")
+  sess_addrs=()
+  rules=
+  while read -r dev a; do
+    [ -n "$a" ] || continue
+    i=$((i + 1))
+    sess_addrs+=("$a")
+    rules+="rule add from $a table $((1000 + i))"$'\n'"route add 10.251.0.0/24 dev $dev table $((1000 + i))"$'\n'
+  done <<<"$list"
+  printf '%s' "$rules" | in_ns "$ns_user" ip -force -batch -
+  # Every session's table must hold its route (a pppN that went down meanwhile refuses it).
+  local missing_routes=0
+  for i in $(seq 1 "${#sess_addrs[@]}"); do
+    [ -n "$(in_ns "$ns_user" ip route show table $((1000 + i)))" ] || missing_routes=$((missing_routes + 1))
+  done
+  [ $missing_routes -eq 0 ] || { echo "-- $missing_routes session(s) without their route"; return 1; }
+  [ "${#sess_addrs[@]}" -ge "$n" ]
+}
+# pppd first (its LCP Terminate-Request, then xl2tpd's CDN), waited for; then xl2tpd
+# (StopCCN): an LNS whose users vanish without a word keeps their tunnels until its Hello
+# or echo timeout, and a stop under live tunnels waits for StopCCN acks that never come.
+users_in() {  # users_in NAME: pids of that program in the users' namespace
+  local p
+  for p in $(ip netns pids "$ns_user"); do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$1" ] && echo "$p"
+  done
+}
+users_down() {
+  local p t0=$SECONDS
+  for p in $(users_in pppd); do kill -TERM "$p" 2>/dev/null; done
+  for _ in $(seq 1 50); do [ -z "$(users_in pppd)" ] && break; sleep 0.2; done
+  for p in "${lac_pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for _ in $(seq 1 50); do [ -z "$(users_in xl2tpd)" ] && break; sleep 0.2; done
+  for p in $(users_in pppd) $(users_in xl2tpd); do kill -KILL "$p" 2>/dev/null; done
+  for p in "${lac_pids[@]}"; do wait "$p" 2>/dev/null; done
+  sed -n 's/^rule add/rule del/p' <<<"$rules" | in_ns "$ns_user" ip -force -batch - 2>/dev/null
+  lac_pids=() rules=
+  echo "-- users hung up in $((SECONDS - t0)) s"
 }
 
-# ---- CPU use over a window: which side saturates ---------------------------------------
-# The generator (vpdn-dial, one thread, user-space L2TP on the users' side) shares the
-# guest's CPUs with the LNS and iperf3, so a figure only compares LNSes when neither
-# vpdn-dial nor the guest as a whole is the limit; each throughput line says which it is.
+# Datagrams the guest's receive backlogs dropped (every CPU's /proc/net/softnet_stat
+# second column, hex): a CPU too slow to drain what RPS queues for it.
+backlog_drops() {
+  local s=0 d
+  while read -r _ d _; do s=$((s + 16#$d)); done </proc/net/softnet_stat
+  echo $s
+}
+# Carried: packets received by the far side's links (sysfs counters, which need no rule to
+# be in place): the server's eth0 up, the users' pppN down. A few LCP/ARP packets among
+# them at most.
+rx_count() {  # rx_count NS GLOB
+  in_ns "$1" sh -c "cat /sys/class/net/$2/statistics/rx_packets" 2>/dev/null | awk '{s += $1} END {print s + 0}'
+}
+nft_count() {  # nft_count NS -> packets counted by the bench's rule
+  in_ns "$1" nft list chain inet vlcbench in 2>/dev/null |
+    sed -n 's/.*packets \([0-9]*\) bytes.*/\1/p' | head -n 1
+}
+counters_on() {
+  local ns
+  for ns in "$ns_srv" "$ns_user"; do
+    in_ns "$ns" nft add table inet vlcbench
+    in_ns "$ns" nft add chain inet vlcbench in '{ type filter hook input priority 0; }'
+  done
+  # Counted and dropped before any socket: no receiver process, no ICMP back.
+  in_ns "$ns_srv" nft add rule inet vlcbench in ip daddr 10.251.0.1 udp dport 9 counter drop
+  in_ns "$ns_user" nft add rule inet vlcbench in ip saddr 10.251.0.1 udp dport 9 counter drop
+}
+counters_off() { local ns; for ns in "$ns_srv" "$ns_user"; do in_ns "$ns" nft delete table inet vlcbench; done; }
+
+# ---- CPU use over a window: which side limits ----------------------------------------------
 proc_ticks() {  # proc_ticks PID...: user+system clock ticks of these processes (all threads)
   local t=0 p v
   for p in "$@"; do
@@ -363,43 +480,48 @@ proc_ticks() {  # proc_ticks PID...: user+system clock ticks of these processes 
   done
   echo $t
 }
-# One line: /proc/stat's user nice system idle iowait irq softirq, then the ticks of
-# vpdn-dial, the LNS, every iperf3 and the ksoftirqd threads.
-# IPERF_PIDS: the same set at both ends of a window (a process gone in between would
-# subtract its ticks); default every iperf3 now.
-cpu_sample() {  # cpu_sample DIAL_PID [IPERF_PIDS]
-  local st
-  st=$(awk '/^cpu / {print $2, $3, $4, $5, $6, $7, $8}' /proc/stat)
-  # shellcheck disable=SC2046,SC2086
-  echo "$st $(proc_ticks "$1") $(proc_ticks "$lns_pid") $(proc_ticks ${2:-$(pgrep -x iperf3)}) $(proc_ticks $(pgrep '^ksoftirqd/'))"
+# Per CPU (cpuN lines of /proc/stat: user nice system idle iowait irq softirq), then the
+# ticks of the LNS, of the users' xl2tpd/pppd and of the ksoftirqd threads.
+cpu_sample() {
+  local users=()
+  mapfile -t users < <(pgrep -x 'xl2tpd|pppd')
+  # shellcheck disable=SC2046
+  echo "$(awk '/^cpu[0-9]/ {printf "%s %s %s %s %s %s %s ", $2, $3, $4, $5, $6, $7, $8}' /proc/stat)$(proc_ticks "$lns_pid") $(proc_ticks "${users[@]}") $(proc_ticks $(pgrep '^ksoftirqd/'))"
 }
-cpu_report() {  # cpu_report SAMPLE0 SAMPLE1 SECONDS -> "cpu: ... limit: ..."
-  python3 - "$1" "$2" "$3" "$(nproc)" "$(getconf CLK_TCK)" <<'PY'
-import sys
-a, b = (list(map(int, s.split())) for s in sys.argv[1:3])
-secs, ncpu, hz = float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-d = [y - x for x, y in zip(a, b)]
-tot = sum(d[:7]) or 1
-pct = lambda i: 100.0 * d[i] / tot  # share of all the guest's CPUs
-user, system, idle, soft = pct(0) + pct(1), pct(2), pct(3) + pct(4), pct(6)
-one = lambda i: 100.0 * d[i] / (secs * hz)  # share of one CPU
-dial, lns, iperf, ksoft = one(7), one(8), one(9), one(10)
-if dial >= 85:
-    limit = "vpdn-dial (the generator) at %.0f%% of its one CPU" % dial
-elif lns >= 85:
-    limit = "the LNS process at %.0f%% of a CPU" % lns
-elif idle < 10:
-    top = max((soft, "softirq (packet forwarding, both sides)"), (system, "system calls"),
-              (user, "user space"))
-    limit = "guest CPUs (%d) busy, most in %s" % (ncpu, top[1])
-else:
-    limit = "no CPU limit (guest %.0f%% idle)" % idle
-print("cpu: guest %.0f%% busy of %d CPUs (user %.0f, sys %.0f, softirq %.0f, idle %.0f); "
-      "of one CPU: vpdn-dial %.0f%%, LNS %.0f%%, iperf3 %s, ksoftirqd %.0f%% -> limit: %s"
-      % (100 - idle, ncpu, user, system, soft, idle, dial, lns,
-         # an iperf3 that ended inside the window took its ticks along
-         "%.0f%%" % iperf if iperf >= 0 else "? (one ended)", ksoft, limit))
-PY
+# cpu_report SAMPLE0 SAMPLE1 SECONDS GEN_USER_S GEN_SYS_S -> "cpu: ... -> limit: ..."
+# The side whose CPU is (nearly) all busy is the limit: cpu$lns_cpu the LNS's, cpu$rest_cpu
+# the generator's, the users' and the server's.
+cpu_report() {
+  awk -v a="$1" -v b="$2" -v secs="$3" -v gu="$4" -v gs="$5" -v hz="$(getconf CLK_TCK)" \
+    -v ncpu="$(nproc)" -v lc="$lns_cpu" -v rc="$rest_cpu" 'BEGIN {
+    n = split(a, x, " "); split(b, y, " ")
+    for (i = 1; i <= n; i++) d[i] = y[i] - x[i]
+    for (c = 0; c < ncpu; c++) {
+      o = c * 7; tot = 0
+      for (k = 1; k <= 7; k++) tot += d[o + k]
+      if (tot <= 0) tot = 1
+      busy[c] = 100 - 100 * (d[o + 4] + d[o + 5]) / tot
+      line[c] = sprintf("cpu%d %.0f%% busy (user %.0f, sys %.0f, softirq %.0f)", c, busy[c],
+        100 * (d[o + 1] + d[o + 2]) / tot, 100 * d[o + 3] / tot, 100 * d[o + 7] / tot)
+    }
+    o = ncpu * 7
+    lns = 100 * d[o + 1] / (secs * hz); users = 100 * d[o + 2] / (secs * hz)
+    ks = 100 * d[o + 3] / (secs * hz)
+    gen = 100 * (gu + gs) / secs
+    if (lc == rc) {
+      limit = busy[0] >= 95 ? "the one CPU, shared by every side" : "no CPU limit"
+    } else if (busy[lc] >= 95 && busy[rc] >= 95) {
+      limit = "both CPUs busy (LNS and users alike)"
+    } else if (busy[lc] >= 95) {
+      limit = "the LNS (its CPU, cpu" lc ", busy)"
+    } else if (busy[rc] >= 95) {
+      limit = "the users side (cpu" rc ": the generator, the users PPP/L2TP, the server)"
+    } else {
+      limit = "no CPU limit (neither CPU busy)"
+    }
+    s = "cpu: LNS " line[lc] "; users " line[rc]
+    printf "%s; of one CPU: udp-blast %.0f%% (user %.0f), LNS process %.0f%%, users xl2tpd+pppd %.0f%%, ksoftirqd %.0f%% -> limit: %s\n", s, gen, 100 * gu / secs, lns, users, ks, limit
+  }'
 }
 
 # What the LNS set its pppN and kernel L2TP session to (MTU, queue, sequencing): the
@@ -414,124 +536,100 @@ link_info() {  # link_info KIND
   echo "-- $1: l2tp: $(in_ns "$ns_lns" ip l2tp show tunnel 2>/dev/null | head -n 4 | tr -s ' ' | paste -sd' ')"
 }
 
-# ---- throughput through many sessions at once ---------------------------------------------
-# BENCH_SESSIONS users (default 100) dialled with --tun, one iperf3 server per session on
-# the LNS (ports 5301...; a server serves one test at a time) and one client per session
-# bound to its address, all at once. UDP at a fixed offered rate, not -b 0: a hundred
-# unpaced senders would take the CPUs the forwarding needs and the figure would measure
-# their loss. Offered (aggregate payload Mbit/s): BENCH_MANY_MBIT_64 / BENCH_MANY_MBIT_1400,
-# default BENCH_MANY_OFFER (2) times the best one-session figure of the run for that size
-# and direction. Carried: nftables counters where the datagrams are delivered (LNS side up,
-# user side down) over BENCH_IPERF_SECONDS once every client runs, so the clients' staggered
-# start does not count.
-many=()
-many_port0=5301
-nft_count() {  # nft_count NS -> "packets bytes"
-  in_ns "$1" nft list chain inet vlcbench in 2>/dev/null |
-    sed -n 's/.*packets \([0-9]*\) bytes \([0-9]*\).*/\1 \2/p' | head -n 1
-}
-many_offer() {  # many_offer DIR LEN -> aggregate Mbit/s offered
-  local v field r best=0
-  [ "$1" = up ] && field=2 || field=4
-  [ "$2" = 1400 ] && field=$((field + 1))
-  v=BENCH_MANY_MBIT_$2
-  if [ -n "${!v:-}" ]; then echo "${!v}"; return; fi
-  for r in "${tput[@]}"; do
-    v=$(cut -d'|' -f"$field" <<<"$r" | cut -d' ' -f1)
-    [[ $v =~ ^[0-9.]+$ ]] && best=$(awk -v a="$best" -v b="$v" 'BEGIN {print (b > a ? b : a)}')
-  done
-  awk -v b="$best" -v d="${3:-0}" -v k="${BENCH_MANY_OFFER:-2}" 'BEGIN {printf "%.1f", (b > 0 ? b : d) * k}'
-}
-iperf_many() {  # iperf_many KIND N
-  local kind=$1 n=$2 dial_pid addrs r p last dir len
-  if [ "$n" -gt "$max_users" ]; then
-    echo "$kind: $n sessions asked, the LNS knows $max_users users: $max_users sessions"
-    n=$max_users
-  fi
-  step "$kind: iperf3 through $n sessions at once"
-  start_lns "$kind"
-  last=$((many_port0 + n - 1))
-  in_ns "$ns_lns" bash -c "for p in \$(seq $many_port0 $last); do
-    iperf3 -s -B 10.251.0.1 -p \$p -D --logfile $work/iperf-many-\$p.log --pidfile $work/iperf-many-\$p.pid
-  done"
-  for ns in "$ns_lns" "$ns_user"; do
-    in_ns "$ns" nft add table inet vlcbench
-    in_ns "$ns" nft add chain inet vlcbench in '{ type filter hook input priority 0; }'
-  done
-  in_ns "$ns_lns" nft add rule inet vlcbench in ip daddr 10.251.0.1 udp dport "$many_port0-$last" counter
-  in_ns "$ns_user" nft add rule inet vlcbench in ip saddr 10.251.0.1 udp sport "$many_port0-$last" counter
-  ip netns exec "$ns_user" "$dial" --l2tp 10.250.0.1 --hostname LAC --user 'u{n}' --password pw --chap \
-    --count "$n" --rate "$rate" --concurrency "$conc" --timeout 120 --hold -1 --tun \
-    --route 10.251.0.0/24 >"$work/dial-$kind-many.log" 2>&1 &
-  dial_pid=$!
-  pids+=("$dial_pid")
-  tun_addrs() { in_ns "$ns_user" ip -o -4 addr show dev vdial0 2>/dev/null | awk '{print $4}' | cut -d/ -f1; }
-  all_up() { [ "$(tun_addrs | wc -l)" -ge "$n" ]; }
-  wait_for 300 all_up || echo "$kind: $(tun_addrs | wc -l) of $n sessions up after 300 s"
-  addrs=$(tun_addrs | paste -sd' ')
-  local up
-  up=$(wc -w <<<"$addrs")
-  for _ in $(seq 1 50); do [ "$kind" = user-space ] || [ "$(ppp_links)" -ge "$up" ] && break; sleep 0.2; done
-  sleep 2  # the LNS moves each session into the kernel just after its IPCP
-  [ "$kind" = user-space ] || link_info "$kind"
-  r="$kind|$up"
-  for dir in up down; do
-    for len in 64 1400; do
-      local flag='' offer per c0 c1 s0 s1 t0 t1 running fallback=100
-      [ $dir = down ] && flag=-R
-      [ $len = 64 ] && fallback=10
-      offer=$(many_offer $dir $len $fallback)
-      per=$(awk -v o="$offer" -v n="$up" 'BEGIN {printf "%d", o * 1e6 / n}')
-      echo "  $dir ${len}B: starting $up clients, ${offer} Mbit/s offered in all"
-      # One shell in the users' namespace starts every client (an exec per namespace entry
-      # each would take seconds in the guest); each ends by itself if the bench cannot.
-      ip netns exec "$ns_user" env ADDRS="$addrs" P0=$many_port0 B=$per L=$len R="$flag" T=$((iperf_s + 150)) \
-        bash -c 'i=0; for a in $ADDRS; do
-          iperf3 -c 10.251.0.1 -p $((P0 + i)) -B $a -u -b $B -l $((L - 28)) -t $T $R >/dev/null 2>&1 &
-          i=$((i + 1)); done; wait' &
-      local starter=$!
-      clients_running() { [ "$(in_ns "$ns_user" ss -Htn state established dst 10.251.0.1 | wc -l)" -ge "$up" ]; }
-      wait_for 90 clients_running
-      running=$(in_ns "$ns_user" ss -Htn state established dst 10.251.0.1 | wc -l)
-      sleep 2
-      [ $dir = up ] && c_ns=$ns_lns || c_ns=$ns_user
-      read -r c0 _ <<<"$(nft_count "$c_ns")"
-      local ip_pids
-      ip_pids=$(pgrep -x iperf3 | paste -sd' ')
-      s0=$(cpu_sample "$dial_pid" "$ip_pids") t0=$(ms_now)
-      sleep "$iperf_s"
-      s1=$(cpu_sample "$dial_pid" "$ip_pids") t1=$(ms_now)
-      read -r c1 _ <<<"$(nft_count "$c_ns")"
-      for p in $(ip netns pids "$ns_user"); do
-        [ "$(cat /proc/$p/comm 2>/dev/null)" = iperf3 ] && kill -TERM "$p" 2>/dev/null
-      done
-      for _ in $(seq 1 100); do alive "$starter" || break; sleep 0.1; done
-      for p in $(ip netns pids "$ns_user"); do
-        [ "$(cat /proc/$p/comm 2>/dev/null)" = iperf3 ] && kill -KILL "$p" 2>/dev/null
-      done
-      wait "$starter" 2>/dev/null
-      local secs pkts mbit pps
-      secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print (b - a) / 1000}')
-      pkts=$((${c1:-0} - ${c0:-0}))
-      pps=$(awk -v p="$pkts" -v s="$secs" 'BEGIN {printf "%d", p / s}')
-      mbit=$(awk -v p="$pkts" -v l="$len" -v s="$secs" 'BEGIN {printf "%.1f", p * (l - 28) * 8 / s / 1e6}')
-      echo "$kind $up sessions $dir ${len}B: ${mbit} Mbit/s ${pps} pkt/s (offered ${offer} Mbit/s, $running/$up clients running)"
-      echo "  $(cpu_report "$s0" "$s1" "$secs")"
-      r="$r|$mbit $pps"
-      sleep 2  # the servers notice their clients gone before the next test
-    done
-  done
-  many+=("$r")
-  for p in $(seq $many_port0 $last); do kill -TERM "$(cat "$work/iperf-many-$p.pid" 2>/dev/null)" 2>/dev/null; done
-  for ns in "$ns_lns" "$ns_user"; do in_ns "$ns" nft delete table inet vlcbench; done
-  # The users hang up first: an LNS stopped under live sessions waits for them to time out.
-  kill -TERM "$dial_pid" 2>/dev/null
-  for _ in $(seq 1 100); do alive "$dial_pid" || break; sleep 0.1; done
-  kill -KILL "$dial_pid" 2>/dev/null
-  wait "$dial_pid" 2>/dev/null
-  stop_lns
+# Where the guest's CPU time goes while the kernel LNS forwards (BENCH_PERF=1 and perf
+# installed): the top symbols of a system-wide sample.
+perf_top() {  # perf_top SECONDS
+  command -v perf >/dev/null || return 0
+  perf record -a -g -o "$work/perf.data" -- sleep "$1" >/dev/null 2>&1 || return 0
+  perf report -i "$work/perf.data" --no-children --sort comm,sym --stdio 2>/dev/null |
+    grep -E '^ +[0-9.]+%' | head -n 15 | sed 's/^/  perf: /'
 }
 
+missing=()
+tput1=() tputn=()
+tput_run() {  # tput_run KIND N LABEL
+  local kind=$1 n=$2 label=$3 r dir len
+  step "$kind: throughput through $n session(s) ($label)"
+  start_lns "$kind" "$lns_cpu"
+  local t0=$SECONDS
+  if ! users_up "$n"; then
+    echo "$kind: only ${#sess_addrs[@]} of $n users got an address"
+    for f in "$work"/lac1/*.log; do echo "-- $f"; tail -n 8 "$f"; done
+    missing+=("$kind: $n users did not all come up (${#sess_addrs[@]})")
+  fi
+  # The LNS moves each session into the kernel just after its IPCP.
+  for _ in $(seq 1 50); do [ "$kind" = user-space ] || [ "$(ppp_links)" -ge "$n" ] && break; sleep 0.2; done
+  sleep 1
+  echo "-- ${#sess_addrs[@]} users up in $((SECONDS - t0)) s"
+  [ "$kind" = user-space ] || link_info "$kind"
+  counters_on
+  local addrs
+  addrs=$(IFS=,; echo "${sess_addrs[*]}")
+  r="$kind|$label|${#sess_addrs[@]}"
+  for dir in up down; do
+    for len in 64 1400; do
+      local gen_ns from to c_ns c_dev c0 c1 s0 s1 out perf_pid=
+      if [ $dir = up ]; then
+        gen_ns=$ns_user from=$addrs to=10.251.0.1 c_ns=$ns_srv c_dev=eth0
+      else
+        gen_ns=$ns_srv from=10.251.0.1 to=$addrs c_ns=$ns_user c_dev='ppp*'
+      fi
+      if [ -z "$addrs" ]; then r="$r|fail"; continue; fi
+      # Counted over the generator's whole run (its own start can take seconds in the
+      # guest): the receiving links' counters before it starts and once it has ended and
+      # what was in flight landed, over the time it says it sent.
+      local bd0 w0 w1
+      bd0=$(backlog_drops) c0=$(rx_count "$c_ns" "$c_dev") s0=$(cpu_sample) w0=$(ms_now)
+      [ "${BENCH_PERF:-0}" = 1 ] && { perf_top "$((secs_each - 1))" >"$work/perf.txt" 2>&1 & perf_pid=$!; }
+      in_ns "$gen_ns" timeout $((secs_each + 30)) taskset -c $rest_cpu "$blast" --from "$from" \
+        --to "$to" --size "$len" --seconds "$secs_each" --pps "${BENCH_PPS:-0}" >"$work/blast.out" 2>&1
+      sleep 0.5
+      c1=$(rx_count "$c_ns" "$c_dev") w1=$(ms_now) s1=$(cpu_sample)
+      out=$(tail -n 1 "$work/blast.out")
+      [ -n "$perf_pid" ] && wait "$perf_pid"
+      local sent errs secs gu gs pkts pps mbit
+      sent=$(sed -n 's/.* sent=\([0-9]*\).*/\1/p' <<<"$out")
+      errs=$(sed -n 's/.* send_errors=\([0-9]*\).*/\1/p' <<<"$out")
+      local bsecs
+      bsecs=$(sed -n 's/.* seconds=\([0-9.]*\).*/\1/p' <<<"$out")
+      secs=$bsecs
+      gu=$(sed -n 's/.* cpu_user_s=\([0-9.]*\).*/\1/p' <<<"$out")
+      gs=$(sed -n 's/.* cpu_sys_s=\([0-9.]*\).*/\1/p' <<<"$out")
+      if [ "${BENCH_DEBUG:-0}" = 1 ]; then
+        local ns
+        for ns in "$ns_user" "$ns_lns" "$ns_srv"; do
+          echo "-- links in ${ns%%-*}-${ns#*-}:"
+          in_ns "$ns" ip -s -o link | awk '{print "   " $2, $0}' | sed 's/  */ /g' | cut -c1-400
+          in_ns "$ns" ip neigh | sed 's/^/   neigh /'
+          in_ns "$ns" ip route | sed 's/^/   route /'
+          in_ns "$ns" nstat -az 2>/dev/null | grep -E 'Drop|Err|InNoRoutes|Discard|OutNoRoutes|AddrErr' | awk '$2 > 0' | sed 's/^/   /'
+        done
+      fi
+      pkts=$((${c1:-0} - ${c0:-0}))
+      if [ -z "$sent" ] || [ -z "$bsecs" ] || [ "$pkts" -le 0 ]; then
+        echo "$kind $n session(s) $dir ${len}B: NO MEASUREMENT (udp-blast: ${out:-nothing}; counted $pkts)"
+        missing+=("$kind $label $dir ${len}B")
+        r="$r|fail"
+        continue
+      fi
+      pps=$(awk -v p="$pkts" -v s="$secs" 'BEGIN {printf "%d", p / s}')
+      mbit=$(awk -v p="$pkts" -v l="$len" -v s="$secs" 'BEGIN {printf "%.1f", p * (l - 28) * 8 / s / 1e6}')
+      echo "$kind $n session(s) $dir ${len}B: $mbit Mbit/s $pps pkt/s carried (softnet backlog drops in the window: $(($(backlog_drops) - bd0)))"
+      echo "  offered: udp-blast sent $(awk -v p="$sent" -v s="$bsecs" 'BEGIN {printf "%d", p / s}') pkt/s, $errs not sent"
+      # The guest's CPU shares are over the whole window (the generator's start and the
+      # last 0.5 s included: a little idle time), the processes' over the run.
+      echo "  $(cpu_report "$s0" "$s1" "$(awk -v a="$w0" -v b="$w1" 'BEGIN {print (b - a) / 1000}')" "${gu:-0}" "${gs:-0}")"
+      [ -s "$work/perf.txt" ] && cat "$work/perf.txt" && : >"$work/perf.txt"
+      r="$r|$mbit $pps"
+    done
+  done
+  [ "$n" -eq 1 ] && tput1+=("$r") || tputn+=("$r")
+  counters_off
+  # The users hang up first: an LNS stopped under live sessions waits for them to time out.
+  users_down
+  stop_lns
+  echo "-- LNS stopped in ${teardown_ms} ms [$teardown_left]"
+}
 kinds=(kernel user-space)
 [ -n "$accel" ] && kinds=(accel-ppp kernel user-space)
 [ -n "${BENCH_ONLY:-}" ] && read -r -a kinds <<<"$BENCH_ONLY"
@@ -540,9 +638,20 @@ kinds=(kernel user-space)
 for n in $counts; do
   for k in "${kinds[@]}"; do setup_run "$k" "$n"; done
 done
-[ "$BENCH_IPERF" = 1 ] && for k in "${kinds[@]}"; do iperf_run "$k"; done
-[ "$BENCH_IPERF" = 1 ] && [ "${BENCH_SESSIONS:-100}" -gt 1 ] &&
-  for k in "${kinds[@]}"; do iperf_many "$k" "${BENCH_SESSIONS:-100}"; done
+# Throughput: the one-session case BENCH_REPEAT times (the spread), LNSes interleaved so
+# a change of host load hits each alike; then BENCH_SESSIONS sessions at once.
+if [ "${BENCH_TPUT:-1}" = 1 ]; then
+  [ -x "$blast" ] || fail "$blast not built (ninja -C build udp-blast)"
+  command -v xl2tpd >/dev/null && command -v pppd >/dev/null && command -v nft >/dev/null ||
+    fail "throughput needs xl2tpd, pppd and nft on the users' side"
+  [ "${BENCH_SESSIONS:-100}" -gt "$max_users" ] && fail "BENCH_SESSIONS=$BENCH_SESSIONS: the LNSes know $max_users users (USERS)"
+  for rep in $(seq 1 "${BENCH_REPEAT:-2}"); do
+    for k in "${kinds[@]}"; do tput_run "$k" 1 "run $rep"; done
+  done
+  if [ "${BENCH_SESSIONS:-100}" -gt 1 ]; then
+    for k in "${kinds[@]}"; do tput_run "$k" "${BENCH_SESSIONS:-100}" "at once"; done
+  fi
+fi
 
 echo
 echo "| LNS | users | setup rate | p50 | p99 | sessions in pppN | slab per session | teardown (nothing left) |"
@@ -555,19 +664,56 @@ for r in "${results[@]}"; do
   est=$(sed -n 's/^established=\([0-9]*\) failed=\([0-9]*\).*/\1 up, \2 failed/p' <<<"$line")
   echo "| $kind | $n ($est) | ${rate_s:-?} | ${p50:-?} ms | ${p99:-?} ms | $inppp | $((per / 1024)) KiB | $tdown ms [$left] |"
 done
-echo
-echo "| LNS | up 64 B | up 1,400 B | down 64 B | down 1,400 B (Mbit/s pkt/s, UDP, one session) |"
-echo "|---|---|---|---|---|"
-for r in "${tput[@]}"; do
-  IFS='|' read -r kind a b c d <<<"$r"
-  echo "| $kind | $a | $b | $c | $d |"
-done
-[ ${#many[@]} -gt 0 ] && {
+tput_table() {  # tput_table TITLE ROW...
+  local title=$1 r
+  shift
   echo
-  echo "| LNS | sessions | up 64 B | up 1,400 B | down 64 B | down 1,400 B (Mbit/s pkt/s, UDP, all at once) |"
+  echo "| LNS | sessions | up 64 B | up 1,400 B | down 64 B | down 1,400 B ($title; Mbit/s of UDP payload, pkt/s carried) |"
   echo "|---|---|---|---|---|---|"
-  for r in "${many[@]}"; do
-    IFS='|' read -r kind n a b c d <<<"$r"
-    echo "| $kind | $n | $a | $b | $c | $d |"
+  for r in "$@"; do
+    IFS='|' read -r kind label n a b c d <<<"$r"
+    echo "| $kind ($label) | $n | $a | $b | $c | $d |"
   done
 }
+# kernel / accel-ppp and kernel / user space per column, of the mean pkt/s over the runs.
+tput_ratios() {  # tput_ratios TITLE ROW...
+  local title=$1
+  shift
+  printf '%s\n' "$@" | python3 -c '
+import sys
+title = sys.argv[1]
+sums = {}
+for line in sys.stdin:
+    f = line.rstrip("\n").split("|")
+    if len(f) < 7:
+        continue
+    for col, cell in enumerate(f[3:7]):
+        if cell == "fail":
+            continue
+        sums.setdefault((f[0], col), []).append(float(cell.split()[1]))
+mean = lambda k, c: (sum(sums[(k, c)]) / len(sums[(k, c)])) if (k, c) in sums else None
+cols = ["up 64 B", "up 1,400 B", "down 64 B", "down 1,400 B"]
+for other, target in (("accel-ppp", 0.95), ("user-space", 2.0)):
+    parts = []
+    for c, name in enumerate(cols):
+        k, o = mean("kernel", c), mean(other, c)
+        if k is None or o is None or o == 0:
+            parts.append("%s: n/a" % name)
+        else:
+            r = k / o
+            parts.append("%s: %.2fx %s" % (name, r, "met" if r >= target else "MISSED"))
+    if any(not p.endswith("n/a") for p in parts):
+        print("%s: kernel / %s (target >= %.2fx): %s" % (title, other, target, "; ".join(parts)))
+' "$title"
+}
+[ ${#tput1[@]} -gt 0 ] && tput_table "one session, each run" "${tput1[@]}"
+[ ${#tputn[@]} -gt 0 ] && tput_table "all sessions at once" "${tputn[@]}"
+echo
+[ ${#tput1[@]} -gt 0 ] && tput_ratios "one session" "${tput1[@]}"
+[ ${#tputn[@]} -gt 0 ] && tput_ratios "${BENCH_SESSIONS:-100} sessions" "${tputn[@]}"
+echo "load: $(cat /proc/loadavg) (guest)"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "FAIL: measurements that did not happen:"
+  printf '  %s\n' "${missing[@]}"
+  exit 1
+fi

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "tools/parse_number.hpp"
+
 namespace vpdnd::dial {
 
 namespace {
@@ -44,18 +46,7 @@ const char* kUsage =
 
 template <class T>
 bool number(std::string_view s, T& out) {
-  if constexpr (std::is_floating_point_v<T>) {
-    try {
-      std::size_t used = 0;
-      out = static_cast<T>(std::stod(std::string(s), &used));
-      return used == s.size();
-    } catch (...) {
-      return false;
-    }
-  } else {
-    auto r = std::from_chars(s.data(), s.data() + s.size(), out);
-    return r.ec == std::errc() && r.ptr == s.data() + s.size();
-  }
+  return tools::parse_number(s, out);
 }
 }  // namespace
 
