@@ -1,6 +1,7 @@
 // udp-blast: see blast.hpp. One thread: a connected UDP socket per flow (bound to its
 // source address, so policy routing by source picks the flow's PPP session), served in
-// turn with one sendmmsg of up to --batch datagrams each.
+// turn with one sendmmsg of up to --batch datagrams each; or (--l2tp) one raw socket whose
+// sendmmsg batches go round the sessions, one packet of each in turn.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
@@ -10,6 +11,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -20,9 +23,13 @@ namespace {
 const char* kUsage =
     "usage: udp-blast --from A[,A...] --to B[,B...] [--port P] [--size OCTETS] [--seconds S]\n"
     "                 [--pps RATE] [--batch N]\n"
+    "       udp-blast --l2tp FILE --to B [--port P] [--size OCTETS] [--seconds S] ...\n"
     "  sends UDP datagrams of SIZE octets as IP packets (default 64) to port P (default 9) on\n"
     "  every flow: --from and --to pair up element by element, or one address goes with all\n"
     "  of the other list. RATE is datagrams/s over all flows (default 0: as fast as possible).\n"
+    "  --l2tp FILE: one flow per session of FILE (vpdn-dial --sessions-file), from the\n"
+    "  session's address to B, each datagram sent as the LAC's L2TP data message to the LNS\n"
+    "  (raw socket, from the tunnel's address and port; needs CAP_NET_RAW).\n"
     "  Prints \"udp-blast: sending on N flow(s)\" once it starts, then one line at the end:\n"
     "  udp-blast: flows= size= sent= send_errors= seconds= pps= cpu_user_s=\n"
     "  cpu_sys_s=; exits 1 when nothing could be sent.\n";
@@ -54,43 +61,76 @@ int main(int argc, char** argv) {
     return 2;
   }
   const Options& o = *parsed;
-  auto flows = make_flows(o.from, o.to);
   std::vector<int> fds;
-  for (const auto& [from, to] : *flows) {
-    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  // What one sendmmsg sends: `batch` messages; plain UDP sends the same payload on one
+  // flow's socket, --l2tp one packet of each session in turn on the raw socket.
+  std::vector<std::uint8_t> payload;
+  std::vector<vpdnd::Bytes> packets;
+  std::vector<sockaddr_in> lns;
+  std::vector<iovec> iov(o.batch);
+  std::vector<mmsghdr> msgs(o.batch);
+  if (!o.l2tp_file.empty()) {
+    std::ifstream in(o.l2tp_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) {
+      std::fprintf(stderr, "udp-blast: %s: cannot read\n", o.l2tp_file.c_str());
+      return 2;
+    }
+    auto sessions = parse_sessions(text.str());
+    if (!sessions || sessions->empty()) {
+      std::fprintf(stderr, "udp-blast: %s: %s\n", o.l2tp_file.c_str(),
+                   sessions ? "no session" : sessions.error().c_str());
+      return 2;
+    }
+    for (const auto& ses : *sessions) {
+      packets.push_back(l2tp_data_packet(ses, o.to[0], o.port, o.size));
+      lns.push_back(to_sockaddr(ses.lns.address, 0));
+    }
+    int fd = ::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_RAW);
     if (fd < 0) {
-      std::perror("udp-blast: socket");
+      std::perror("udp-blast: raw socket");
       return 2;
     }
     int buf = 4 << 20;
     (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof buf);
-    sockaddr_in local = to_sockaddr(from, 0), remote = to_sockaddr(to, o.port);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
-        ::connect(fd, reinterpret_cast<sockaddr*>(&remote), sizeof remote) != 0) {
-      std::fprintf(stderr, "udp-blast: %s -> %s: %s\n", from.to_string().c_str(),
-                   to.to_string().c_str(), std::strerror(errno));
-      return 2;
-    }
     fds.push_back(fd);
+  } else {
+    auto flows = make_flows(o.from, o.to);
+    for (const auto& [from, to] : *flows) {
+      int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (fd < 0) {
+        std::perror("udp-blast: socket");
+        return 2;
+      }
+      int buf = 4 << 20;
+      (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof buf);
+      sockaddr_in local = to_sockaddr(from, 0), remote = to_sockaddr(to, o.port);
+      if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
+          ::connect(fd, reinterpret_cast<sockaddr*>(&remote), sizeof remote) != 0) {
+        std::fprintf(stderr, "udp-blast: %s -> %s: %s\n", from.to_string().c_str(),
+                     to.to_string().c_str(), std::strerror(errno));
+        return 2;
+      }
+      fds.push_back(fd);
+    }
+    payload.assign(o.size - kIpUdpHeaders, 0);
   }
-
-  std::vector<std::uint8_t> payload(o.size - kIpUdpHeaders, 0);
-  std::vector<iovec> iov(o.batch);
-  std::vector<mmsghdr> msgs(o.batch);
   for (std::size_t i = 0; i < o.batch; ++i) {
     iov[i] = {payload.data(), payload.size()};
     msgs[i] = {};
     msgs[i].msg_hdr.msg_iov = &iov[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
   }
+  const std::size_t flow_count = packets.empty() ? fds.size() : packets.size();
 
   // The start line: a caller measuring a window inside the run waits for it (starting a
   // process can take seconds in an emulated guest).
-  std::printf("udp-blast: sending on %zu flow(s)\n", fds.size());
+  std::printf("udp-blast: sending on %zu flow(s)\n", flow_count);
   std::fflush(stdout);
   Pacer pacer(o.pps, o.batch);
   Report r;
-  r.flows = fds.size();
+  r.flows = flow_count;
   r.size = o.size;
   const auto start = std::chrono::steady_clock::now();
   std::chrono::duration<double> elapsed{0};
@@ -101,8 +141,19 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(pacer.wait(elapsed, r.sent + r.send_errors));
       continue;
     }
-    int fd = fds[next];
-    next = (next + 1) % fds.size();
+    int fd;
+    if (packets.empty()) {
+      fd = fds[next];
+      next = (next + 1) % fds.size();
+    } else {
+      fd = fds[0];
+      for (std::size_t i = 0; i < n; ++i) {
+        iov[i] = {packets[next].data(), packets[next].size()};
+        msgs[i].msg_hdr.msg_name = &lns[next];
+        msgs[i].msg_hdr.msg_namelen = sizeof lns[next];
+        next = (next + 1) % packets.size();
+      }
+    }
     int done = ::sendmmsg(fd, msgs.data(), static_cast<unsigned>(n), MSG_DONTWAIT);
     // A full socket buffer or qdisc (EAGAIN, ENOBUFS) or a refusal: what did not go counts
     // as a send error; the pacer treats it as sent, so a paced run offers its rate.
