@@ -26,6 +26,14 @@
 #include "ppp/pppoe.hpp"
 #include "tools/vpdn-dial/options.hpp"
 
+#ifdef VPDN_DIAL_HAVE_L2TP
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "tools/udp-blast/blast.hpp"
+#endif
+
 #ifdef VPDN_DIAL_HAVE_PPP
 #include "ppp/ppp.hpp"
 #endif
@@ -61,6 +69,11 @@ class User final : public ppp::PppLowerLayer,
   const std::string& name() const { return name_; }
   State state() const { return state_; }
   std::optional<Ipv4> address() const { return address_; }
+#ifdef VPDN_DIAL_HAVE_L2TP
+  std::optional<vpdn::SessionRef> l2tp_ref() const {
+    return ref_;
+  }
+#endif
 
   void dial();
   void hang_up();                    // graceful: PPP Terminate, then PADT / CDN
@@ -75,7 +88,9 @@ class User final : public ppp::PppLowerLayer,
   void on_down(ppp::DownReason reason, std::string_view detail) override;
   // PppoeClientListener
   void on_pppoe_up(std::uint16_t session_id, const ppp::MacAddress& ac) override;
-  void on_pppoe_frame(ByteView frame) override { deliver(frame); }
+  void on_pppoe_frame(ByteView frame) override {
+    deliver(frame);
+  }
   void on_ethernet(ByteView frame) {
     if (pppoe_) pppoe_->on_frame(frame);
   }
@@ -163,7 +178,8 @@ class Dialer {
   void progress(bool final_line);
   void shutdown(std::string_view why);
   void maybe_finish();
-  void drain();  // StopCCN on every tunnel (bounded), then the loop ends
+  void drain();                        // StopCCN on every tunnel (bounded), then the loop ends
+  void record_session(const User& u);  // --sessions-file
 
   Options o_;
   asio::io_context io_;
@@ -192,6 +208,8 @@ class Dialer {
   };
   std::vector<Engine> l2tp_;
   std::size_t engines_running_ = 0;  // during shutdown: engines not yet done
+  std::FILE* sessions_file_ = nullptr;
+  Ipv4 lac_address_;  // the source address towards the LNS (the engines bind the wildcard)
 #endif
   std::unique_ptr<netlink::TunDevice> tun_;
   std::unique_ptr<netlink::RouteNetlink> rtnl_;
@@ -476,6 +494,24 @@ Status<std::string> Dialer::open_access() {
     auto st = l2tp_[i].engine->open_udp(io_);
     if (!st) return unexpected("L2TP UDP socket " + std::to_string(i + 1) + ": " + st.error());
   }
+  if (!o_.sessions_file.empty()) {
+    // The address the kernel picks as source towards the LNS: what the LNS sees as the
+    // tunnel's peer (a connected UDP socket's local address; nothing is sent).
+    int probe = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in to{}, local{};
+    to.sin_family = AF_INET;
+    to.sin_addr.s_addr = htonl(o_.lns.value);
+    to.sin_port = htons(o_.lns_port);
+    socklen_t len = sizeof local;
+    bool ok = probe >= 0 && ::connect(probe, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0 &&
+              ::getsockname(probe, reinterpret_cast<sockaddr*>(&local), &len) == 0;
+    if (probe >= 0) ::close(probe);
+    if (!ok) return unexpected("--sessions-file: no route to the LNS " + o_.lns.to_string());
+    lac_address_ = Ipv4{ntohl(local.sin_addr.s_addr)};
+    sessions_file_ = std::fopen(o_.sessions_file.c_str(), "w");
+    if (!sessions_file_)
+      return unexpected("--sessions-file " + o_.sessions_file + ": cannot write");
+  }
   return {};
 #else
   return unexpected(
@@ -534,6 +570,27 @@ void Dialer::user_address(User& u, std::optional<Ipv4> old_address, std::optiona
   }
 }
 
+#ifdef VPDN_DIAL_HAVE_L2TP
+void Dialer::record_session(const User& u) {
+  auto ref = u.l2tp_ref();
+  if (!sessions_file_ || !ref || !u.address()) return;
+  vpdn::L2tpEngine* engine = l2tp(engine_of(u.number()));
+  auto session = engine->session_status(*ref);
+  if (!session) return;
+  for (const auto& t : engine->snapshot_tunnels()) {
+    if (t.local_id != ref->tunnel) continue;
+    blast::L2tpSession line{.lac = {lac_address_, engine->local_endpoint().port},
+                            .lns = {t.remote_address, t.remote_port},
+                            .tunnel = t.remote_id,
+                            .session = session->remote_id,
+                            .address = *u.address()};
+    std::fprintf(sessions_file_, "%s\n", blast::format_session_line(line).c_str());
+    std::fflush(sessions_file_);
+    return;
+  }
+}
+#endif
+
 void Dialer::user_up(User& u, Duration setup) {
   --in_setup_;
   ++established_;
@@ -541,6 +598,9 @@ void Dialer::user_up(User& u, Duration setup) {
   last_up_ = SteadyClock::now();
   if (established_ == 1) first_up_ = last_up_;
   setup_ms_.push_back(std::chrono::duration<double, std::milli>(setup).count());
+#ifdef VPDN_DIAL_HAVE_L2TP
+  record_session(u);
+#endif
   if (o_.count <= 10 && !o_.quiet)
     std::printf("up: %s address=%s setup_ms=%.1f\n", u.name().c_str(),
                 u.address() ? u.address()->to_string().c_str() : "-", setup_ms_.back());
@@ -678,6 +738,10 @@ int Dialer::run() {
   tick_.cancel();
   if (tun_) tun_->stop();
   routes_.reset();  // removes the --route
+#ifdef VPDN_DIAL_HAVE_L2TP
+  if (sessions_file_) std::fclose(sessions_file_);
+  sessions_file_ = nullptr;
+#endif
 
   if (!o_.quiet) progress(true);
   std::sort(setup_ms_.begin(), setup_ms_.end());

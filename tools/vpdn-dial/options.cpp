@@ -40,6 +40,9 @@ const char* kUsage =
     "  --tunnels N          spread the users over N tunnels from N UDP ports (--l2tp;\n"
     "                       --local-port P, P+1, ... or ephemeral; default 1)\n"
     "  --quiet              no progress lines\n"
+    "  --sessions-file PATH (--l2tp) write each session as it comes up, one line:\n"
+    "                       lac=ADDR:PORT lns=ADDR:PORT tunnel=T session=S address=A\n"
+    "                       (T, S: the LNS's ids; what udp-blast --l2tp reads)\n"
     "prints progress each second and a final line\n"
     "  established=N failed=F setup_rate=R/s p50_ms=.. p99_ms=..\n"
     "and exits 1 if any user failed.\n";
@@ -178,6 +181,9 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
     } else if (a == "--echo") {
       if (!value(v) || !number(v, o.echo_s) || o.echo_s < 0 || o.echo_s > 3600)
         return fail("--echo needs seconds from 0 to 3600");
+    } else if (a == "--sessions-file") {
+      if (!value(v) || v.empty()) return fail("--sessions-file needs a path");
+      o.sessions_file = std::string(v);
     } else if (a == "--quiet") {
       o.quiet = true;
     } else {
@@ -187,6 +193,8 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   if (!have_access) return fail("one of --pppoe IFNAME or --l2tp HOST is required");
   if (o.route && !o.tun) return fail("--route needs --tun");
   if (o.tunnels > 1 && o.access != Access::l2tp) return fail("--tunnels needs --l2tp");
+  if (!o.sessions_file.empty() && o.access != Access::l2tp)
+    return fail("--sessions-file needs --l2tp");
   if (o.local_port != 0 && o.local_port + std::uint64_t{o.tunnels} - 1 > 0xffff)
     return fail("--local-port + --tunnels runs past port 65535");
   if (static_cast<std::uint64_t>(o.first_mac) + o.count > 0xffffff)

@@ -41,6 +41,9 @@ struct Options {
   std::optional<std::pair<Ipv4, int>> route;  // --route PREFIX/LEN via the TUN
   unsigned first_mac = 1;                     // emulated MACs are 02:76:64:xx:xx:xx from this index
   bool quiet = false;                         // no progress lines
+  // --sessions-file PATH (--l2tp): one line per session as it comes up, in udp-blast's
+  // format (tools/udp-blast/blast.hpp L2tpSession), so a generator can send its data.
+  std::string sessions_file;
 };
 
 // Parses argv; on error or --help prints to stderr/stdout and returns nullopt with
