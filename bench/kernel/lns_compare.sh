@@ -478,17 +478,17 @@ cpu_report() {
   }'
 }
 
-# limit_of OFFERED CARRIED DROPS0 DROPS1 -> which side held the carried rate down, by
-# where packets were lost: nothing (under 3%) lost -> the generator (it offered no more);
-# the sinks' CPU's backlog dropped more than the LNS's -> the sinks; else the LNS (lost in
-# its CPU's backlog or inside the LNS).
+# limit_of OFFERED CARRIED SECONDS DROPS0 DROPS1 -> which side held the carried rate
+# down, by where packets were lost: nothing (under 3%) lost -> the generator (it offered
+# no more); the sinks' CPU's backlog dropped most of what was lost -> the sinks; else the
+# LNS (lost in its CPU's backlog or inside the LNS: a socket or TUN queue).
 limit_of() {
-  awk -v o="$1" -v c="$2" -v d0="$3" -v d1="$4" -v lc="$lns_cpu" -v sc="$sink_cpu" 'BEGIN {
+  awk -v o="$1" -v c="$2" -v secs="$3" -v d0="$4" -v d1="$5" -v lc="$lns_cpu" -v sc="$sink_cpu" 'BEGIN {
     n = split(d0, x, " "); split(d1, y, " ")
     lost = o > 0 ? 100 * (o - c) / o : 0
     if (lost < 3) { print "limit: the generator (all it offered arrived)"; exit }
-    dl = y[lc + 1] - x[lc + 1]; ds = y[sc + 1] - x[sc + 1]
-    if (sc != lc && ds > dl)
+    ds = y[sc + 1] - x[sc + 1]
+    if (sc != lc && ds > (o - c) * secs / 2)
       printf "limit: the sinks (%.0f%% of what was offered lost, most in cpu%d backlog)\n", lost, sc
     else
       printf "limit: the LNS (%.0f%% of what was offered lost at or in it)\n", lost
@@ -593,7 +593,7 @@ tput_run() {  # tput_run KIND N LABEL
       echo "$kind $n session(s) $dir ${len}B: $mbit Mbit/s $pps pkt/s carried (softnet backlog drops in the window, per CPU: $(awk -v a="$bd0" -v b="$(backlog_drops_per_cpu)" 'BEGIN {n = split(a, x, " "); split(b, y, " "); for (i = 1; i <= n; i++) printf "%scpu%d %d", (i > 1 ? ", " : ""), i - 1, y[i] - x[i]}'))"
       local offered
       offered=$(awk -v p="$sent" -v s="$secs" 'BEGIN {printf "%d", p / s}')
-      echo "  offered: udp-blast sent $offered pkt/s, $errs not sent -> $(limit_of "$offered" "$pps" "$bd0" "$(backlog_drops_per_cpu)")"
+      echo "  offered: udp-blast sent $offered pkt/s, $errs not sent -> $(limit_of "$offered" "$pps" "$secs" "$bd0" "$(backlog_drops_per_cpu)")"
       echo "  $(cpu_report "$s0" "$s1" "$(awk -v a="$w0" -v b="$w1" 'BEGIN {print (b - a) / 1000}')" "${gu:-0}" "${gs:-0}")"
       [ -s "$work/perf.txt" ] && cat "$work/perf.txt" && : >"$work/perf.txt"
       r="$r|$mbit $pps"
