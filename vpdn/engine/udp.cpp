@@ -89,11 +89,11 @@ void UdpPort::arm() {
                            for (int round = 0; round < kRounds; ++round) {
                              const std::size_t n = sock->receive();
                              for (std::size_t i = 0; i < n; ++i) {
-                               on_receive_(sock->from(i), sock->batch()[i]);
+                               on_receive_(sock->from(i), sock->datagram(i));
                                // The handler may have closed or re-opened the socket.
                                if (alive.expired() || impl_->socket.get() != sock) return;
                              }
-                             if (n < kBatch) break;
+                             if (sock->messages() < kBatch) break;
                            }
                            arm();
                          });
