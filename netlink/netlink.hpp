@@ -429,6 +429,7 @@ class UdpBatchSocket : NoCopy {
   // the datagrams the peer sent either way.
   std::size_t receive();
   ByteView datagram(std::size_t i) const { return rx_view_[i]; }
+  std::span<const ByteView> datagrams() const { return rx_view_; }
   Endpoint from(std::size_t i) const { return from_[i]; }
   // Messages the last receive() took from the kernel: == batch size means more may wait.
   std::size_t messages() const { return rx_messages_; }

@@ -635,6 +635,13 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     settle();
   }
 
+  void prefetch() const {
+    __builtin_prefetch(&phase_);
+    __builtin_prefetch(&counters_);
+    __builtin_prefetch(&lcp_);
+    __builtin_prefetch(&echo_missed_);
+  }
+
   Disposition receive(ByteView bytes) {
     if (phase_ == Phase::handed_over) return Disposition::passthrough;
     if (phase_ == Phase::dead) {
@@ -1289,6 +1296,9 @@ void PppSession::start() {
 }
 Disposition PppSession::receive(ByteView frame) {
   return impl_->receive(frame);
+}
+void PppSession::prefetch() const {
+  impl_->prefetch();
 }
 void PppSession::close(std::string_view reason) {
   impl_->close(reason);
