@@ -420,11 +420,20 @@ class UdpBatchSocket : NoCopy {
   // bursts between two batches are not dropped by the kernel. 0 leaves one unchanged.
   Status<Error> set_buffers(int receive_bytes, int send_bytes);
 
-  // One recvmmsg: up to batch datagrams, non-blocking (0 when nothing waits). Datagram i
-  // is batch()[i], its sender from_[i] via from(i).
+  // One recvmmsg of up to batch messages, non-blocking; returns the datagrams in them (0
+  // when nothing waits). Datagram i is datagram(i), its sender from(i). With UDP GRO on
+  // (gro(): when buffer_size holds the largest UDP payload, 65,507 octets) the kernel may
+  // hand over several same-size datagrams of one sender as one message (a peer's GSO send
+  // on loopback, a NIC's coalesced flow); they are split here on the segment size the
+  // kernel reports (UDP_GRO control message; the last one may be shorter), so callers see
+  // the datagrams the peer sent either way.
   std::size_t receive();
-  const PacketBatch& batch() const { return rx_; }
+  ByteView datagram(std::size_t i) const { return rx_view_[i]; }
+  std::span<const ByteView> datagrams() const { return rx_view_; }
   Endpoint from(std::size_t i) const { return from_[i]; }
+  // Messages the last receive() took from the kernel: == batch size means more may wait.
+  std::size_t messages() const { return rx_messages_; }
+  bool gro() const { return gro_; }
 
   // Queues a copy of `data` for `to`; flushes automatically when the queue is full.
   void queue(Endpoint to, ByteView data);
@@ -442,20 +451,31 @@ class UdpBatchSocket : NoCopy {
     send_ = send;
     send_context_ = context;
   }
+  // The recvmmsg(2) receive() calls (same contract), for tests.
+  using ReceiveBatch = int (*)(void* context, int fd, ::mmsghdr* msgs, unsigned count);
+  void set_receive_for_testing(ReceiveBatch receive, void* context) {
+    receive_ = receive;
+    receive_context_ = context;
+  }
 
   const DataPlaneCounters& counters() const { return counters_; }
 
  private:
-  UdpBatchSocket(int fd, std::size_t batch, std::size_t buffer_size);
+  UdpBatchSocket(int fd, std::size_t batch, std::size_t buffer_size, bool gro);
   int fd_;
+  bool gro_;
   PacketBatch rx_;
+  std::vector<ByteView> rx_view_;  // the datagrams of the last receive(), in rx_
   std::vector<Endpoint> from_;
+  std::size_t rx_messages_ = 0;
   PacketBatch tx_;
   std::vector<Endpoint> tx_to_;
   std::size_t tx_count_ = 0;
   DataPlaneCounters counters_;
   SendBatch send_ = nullptr;  // nullptr: sendmmsg
   void* send_context_ = nullptr;
+  ReceiveBatch receive_ = nullptr;  // nullptr: recvmmsg
+  void* receive_context_ = nullptr;
   struct Scratch;  // mmsghdr/iovec/sockaddr arrays, allocated once
   std::unique_ptr<Scratch> scratch_;
 };

@@ -444,6 +444,8 @@ class PppSession {
   void start();
   // A frame from the lower layer (FF 03 and PFC accepted).
   Disposition receive(ByteView frame);
+  // Starts loading the state receive() reads first (a hint; changes nothing).
+  void prefetch() const;
   // Administrative close: Terminate-Request, then on_down(admin) when done.
   void close(std::string_view reason = "administratively closed");
   // The lower layer went away: on_down(lower_down) at once, nothing more sent.

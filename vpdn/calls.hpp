@@ -239,6 +239,9 @@ class LnsCalls {
   // engine for its session (L2tpPort::set_session_tag), 0 if not known: the call is then
   // looked up by ref.
   void on_l2tp_data(SessionRef call, ByteView frame, std::uint32_t tag = 0);
+  // SessionHandler::prefetch_tagged for the calls: step 0 the tag's entry, 1 the call, 2
+  // its PPP session, 3 that session's state.
+  void prefetch_tagged(std::uint32_t tag, unsigned step) const;
   // The L2TP session is gone (CDN received, StopCCN, tunnel lost, reset): tear down, no CDN.
   // `cause` is what the accounting Stop reports (default Lost-Carrier).
   void on_call_down(SessionRef call, aaa::TerminateCause cause = aaa::TerminateCause::lost_carrier);

@@ -78,6 +78,7 @@ class DataPath final : public SessionHandler, public L2tpPort {
   void on_session_down(SessionRef ref, const SessionEnd& end) override;
   void on_data(SessionRef ref, ByteView ppp_frame) override;
   void on_tagged_data(SessionRef ref, ByteView ppp_frame, std::uint32_t tag) override;
+  void prefetch_tagged(std::uint32_t tag, unsigned step) override;
 
   // ---- L2tpPort (calls -> engine)
   void send_ppp(SessionRef call, ByteView frame) override;

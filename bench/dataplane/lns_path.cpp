@@ -175,7 +175,7 @@ LnsPathResult run_lns_path(netlink::TunDevice& tun, bool down, std::uint16_t lns
       std::size_t n = (*udp)->receive();
       for (std::size_t i = 0; i < n; ++i) {
         netlink::Endpoint f = (*udp)->from(i);
-        lns.on_datagram(vpdn::Endpoint{f.address, f.port}, (*udp)->batch()[i]);
+        lns.on_datagram(vpdn::Endpoint{f.address, f.port}, (*udp)->datagram(i));
       }
       (*udp)->flush();  // acks, if any
     }

@@ -177,7 +177,7 @@ void relay(TunDevice& tun, UdpBatchSocket& udp, Endpoint down_to, std::size_t ba
     if (fds[1].revents & POLLIN) {
       std::size_t n = udp.receive();
       for (std::size_t i = 0; i < n; ++i) {
-        ByteView d = udp.batch()[i];
+        ByteView d = udp.datagram(i);
         if (d.size() > 8) tun.write(d.subspan(8));
       }
     }

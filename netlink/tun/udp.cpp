@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -42,6 +43,26 @@ constexpr std::size_t kGsoMaxBytes = 65000;  // under the 65,507-octet UDP paylo
 struct alignas(cmsghdr) GsoControl {
   char bytes[CMSG_SPACE(sizeof(std::uint16_t))];
 };
+// UDP GRO (UDP_GRO): the kernel may queue same-size datagrams of one sender as one buffer
+// with their segment size in a control message, so a batch of them costs one socket
+// buffer, one wake-up and one copy instead of one each. Only on sockets whose receive
+// buffers hold the largest UDP payload, so a coalesced buffer is never cut.
+constexpr std::size_t kGroMinBuffer = 65507;
+struct alignas(cmsghdr) GroControl {
+  char bytes[CMSG_SPACE(sizeof(int))];
+};
+// The segment size the kernel reported for a coalesced message; 0 for a plain datagram.
+std::size_t gro_segment(msghdr& h) {
+  if (!h.msg_control || h.msg_controllen == 0) return 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
+    if (c->cmsg_level != SOL_UDP || c->cmsg_type != UDP_GRO || c->cmsg_len < CMSG_LEN(sizeof(int)))
+      continue;
+    int size = 0;
+    std::memcpy(&size, CMSG_DATA(c), sizeof size);
+    return size > 0 ? static_cast<std::size_t>(size) : 0;
+  }
+  return 0;
+}
 }  // namespace
 
 struct UdpBatchSocket::Scratch {
@@ -49,6 +70,7 @@ struct UdpBatchSocket::Scratch {
       : rx_msgs(n),
         rx_iov(n),
         rx_addr(n),
+        rx_control(n),
         tx_msgs(n),
         tx_iov(n),
         tx_addr(n),
@@ -59,6 +81,7 @@ struct UdpBatchSocket::Scratch {
   std::vector<mmsghdr> rx_msgs;
   std::vector<iovec> rx_iov;
   std::vector<sockaddr_in> rx_addr;
+  std::vector<GroControl> rx_control;
   std::vector<mmsghdr> tx_msgs;  // one per send: a datagram, or a GSO run of them
   std::vector<iovec> tx_iov;     // one per datagram, in tx_order
   std::vector<sockaddr_in> tx_addr;
@@ -87,16 +110,24 @@ Result<std::unique_ptr<UdpBatchSocket>, Error> UdpBatchSocket::bind(Endpoint loc
     ::close(fd);
     return unexpected(std::move(e));
   }
-  return std::unique_ptr<UdpBatchSocket>(new UdpBatchSocket(fd, batch, buffer_size));
+  bool gro = false;
+  if (buffer_size >= kGroMinBuffer) {
+    const int on = 1;
+    gro = ::setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on) == 0;  // off where unsupported
+  }
+  return std::unique_ptr<UdpBatchSocket>(new UdpBatchSocket(fd, batch, buffer_size, gro));
 }
 
-UdpBatchSocket::UdpBatchSocket(int fd, std::size_t batch, std::size_t buffer_size)
+UdpBatchSocket::UdpBatchSocket(int fd, std::size_t batch, std::size_t buffer_size, bool gro)
     : fd_(fd),
+      gro_(gro),
       rx_(batch, buffer_size),
-      from_(batch),
       tx_(batch, buffer_size),
       tx_to_(batch),
-      scratch_(std::make_unique<Scratch>(batch)) {}
+      scratch_(std::make_unique<Scratch>(batch)) {
+  rx_view_.reserve(batch);
+  from_.reserve(batch);
+}
 
 UdpBatchSocket::~UdpBatchSocket() {
   flush();
@@ -128,38 +159,55 @@ std::size_t UdpBatchSocket::receive() {
   for (std::size_t i = 0; i < n; ++i) {
     s.rx_iov[i] = iovec{rx_.slot(i), rx_.buffer_size()};
     s.rx_msgs[i] = mmsghdr{};
-    s.rx_msgs[i].msg_hdr.msg_iov = &s.rx_iov[i];
-    s.rx_msgs[i].msg_hdr.msg_iovlen = 1;
-    s.rx_msgs[i].msg_hdr.msg_name = &s.rx_addr[i];
-    s.rx_msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+    msghdr& h = s.rx_msgs[i].msg_hdr;
+    h.msg_iov = &s.rx_iov[i];
+    h.msg_iovlen = 1;
+    h.msg_name = &s.rx_addr[i];
+    h.msg_namelen = sizeof(sockaddr_in);
+    if (gro_) {
+      h.msg_control = s.rx_control[i].bytes;
+      h.msg_controllen = sizeof s.rx_control[i].bytes;
+    }
   }
+  rx_view_.clear();
+  from_.clear();
+  rx_messages_ = 0;
   int got;
   do {
-    got = ::recvmmsg(fd_, s.rx_msgs.data(), static_cast<unsigned>(n), MSG_DONTWAIT, nullptr);
+    got = receive_
+              ? receive_(receive_context_, fd_, s.rx_msgs.data(), static_cast<unsigned>(n))
+              : ::recvmmsg(fd_, s.rx_msgs.data(), static_cast<unsigned>(n), MSG_DONTWAIT, nullptr);
   } while (got < 0 && errno == EINTR);
   if (got <= 0) {
     if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK) ++counters_.read_errors;
-    rx_.set_size(0);
     return 0;
   }
-  std::size_t kept = 0;
-  for (int i = 0; i < got; ++i) {
-    const mmsghdr& m = s.rx_msgs[static_cast<std::size_t>(i)];
+  rx_messages_ = static_cast<std::size_t>(got);
+  for (std::size_t i = 0; i < rx_messages_; ++i) {
+    mmsghdr& m = s.rx_msgs[i];
+    const std::uint8_t* p = rx_.slot(i);
+    std::size_t left = std::min<std::size_t>(m.msg_len, rx_.buffer_size());
+    const std::size_t segment = gro_ ? gro_segment(m.msg_hdr) : 0;
     // A truncated datagram is useless to a tunnel: drop it rather than pass a cut frame on.
+    // Of a cut coalesced message only the last, cut datagram is lost.
     if (m.msg_hdr.msg_flags & MSG_TRUNC) {
       ++counters_.read_errors;
-      continue;
+      if (segment == 0) continue;
+      left -= left % segment;
+      if (left == 0) continue;
     }
-    if (kept != static_cast<std::size_t>(i))
-      std::memmove(rx_.slot(kept), rx_.slot(static_cast<std::size_t>(i)), m.msg_len);
-    rx_.set_length(kept, m.msg_len);
-    from_[kept] = from_sockaddr(s.rx_addr[static_cast<std::size_t>(i)]);
-    ++counters_.packets_in;
-    counters_.bytes_in += m.msg_len;
-    ++kept;
+    const Endpoint src = from_sockaddr(s.rx_addr[i]);
+    do {
+      const std::size_t len = segment == 0 ? left : std::min(segment, left);
+      rx_view_.emplace_back(p, len);
+      from_.push_back(src);
+      ++counters_.packets_in;
+      counters_.bytes_in += len;
+      p += len;
+      left -= len;
+    } while (left > 0);
   }
-  rx_.set_size(kept);
-  return kept;
+  return rx_view_.size();
 }
 
 void UdpBatchSocket::queue(Endpoint to, ByteView data) {

@@ -8,6 +8,7 @@
 #include "ppp/core/fsm.hpp"
 
 #include <array>
+#include <cstring>
 #include <initializer_list>
 #include <iterator>
 
@@ -217,6 +218,20 @@ void Fsm::stop_restart() {
 }
 
 void Fsm::send_packet(std::uint8_t code, std::uint8_t id, ByteView data) {
+  // The packets of an established link (Echo-Request/Reply) are small: built on the stack,
+  // the same octets encode_control gives, without a heap allocation each.
+  constexpr std::size_t kSmall = 256;
+  if (data.size() + 4 <= kSmall) {
+    std::array<std::uint8_t, kSmall> pkt;
+    const std::size_t len = data.size() + 4;
+    pkt[0] = code;
+    pkt[1] = id;
+    pkt[2] = static_cast<std::uint8_t>(len >> 8);
+    pkt[3] = static_cast<std::uint8_t>(len);
+    if (!data.empty()) std::memcpy(pkt.data() + 4, data.data(), data.size());
+    host_.fsm_send(*this, ByteView(pkt.data(), len));
+    return;
+  }
   Bytes pkt = encode_control(code, id, data);
   host_.fsm_send(*this, pkt);
 }

@@ -427,8 +427,20 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
   }
 
   void send_frame(std::uint16_t protocol, ByteView payload) {
-    Bytes frame = encode_frame(protocol, payload);
+    // Small frames (every packet of an established link's keepalive) on the stack: the
+    // octets encode_frame gives, without a heap allocation each.
+    constexpr std::size_t kSmall = 256;
     ++counters_.frames_out;
+    if (payload.size() + 2 <= kSmall) {
+      std::array<std::uint8_t, kSmall> frame;
+      frame[0] = static_cast<std::uint8_t>(protocol >> 8);
+      frame[1] = static_cast<std::uint8_t>(protocol);
+      if (!payload.empty()) std::memcpy(frame.data() + 2, payload.data(), payload.size());
+      counters_.bytes_out += payload.size() + 2;
+      lower_.send(ByteView(frame.data(), payload.size() + 2));
+      return;
+    }
+    Bytes frame = encode_frame(protocol, payload);
     counters_.bytes_out += frame.size();
     lower_.send(frame);
   }
@@ -623,6 +635,13 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     settle();
   }
 
+  void prefetch() const {
+    __builtin_prefetch(&phase_);
+    __builtin_prefetch(&counters_);
+    __builtin_prefetch(&lcp_);
+    __builtin_prefetch(&echo_missed_);
+  }
+
   Disposition receive(ByteView bytes) {
     if (phase_ == Phase::handed_over) return Disposition::passthrough;
     if (phase_ == Phase::dead) {
@@ -798,10 +817,20 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
         if (lcp_.state() != Fsm::State::opened) return true;
         auto e = decode_echo(data);
         if (!e) return true;
-        ByteWriter w;
-        w.u32(lcp_ours().magic);
-        w.bytes(e->data);
-        lcp_.send_packet(static_cast<std::uint8_t>(Code::echo_reply), id, w.buffer());
+        // Our Magic-Number, then the peer's data back; on the stack when small.
+        std::array<std::uint8_t, 256> small;
+        const std::size_t len = 4 + e->data.size();
+        if (len > small.size()) {
+          ByteWriter w;
+          w.u32(lcp_ours().magic);
+          w.bytes(e->data);
+          lcp_.send_packet(static_cast<std::uint8_t>(Code::echo_reply), id, w.buffer());
+          return true;
+        }
+        put_magic(small.data(), lcp_ours().magic);
+        if (!e->data.empty()) std::memcpy(small.data() + 4, e->data.data(), e->data.size());
+        lcp_.send_packet(static_cast<std::uint8_t>(Code::echo_reply), id,
+                         ByteView(small.data(), len));
         return true;
       }
       case Code::echo_reply: {
@@ -823,6 +852,13 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     }
   }
 
+  static void put_magic(std::uint8_t* at, std::uint32_t magic) {
+    at[0] = static_cast<std::uint8_t>(magic >> 24);
+    at[1] = static_cast<std::uint8_t>(magic >> 16);
+    at[2] = static_cast<std::uint8_t>(magic >> 8);
+    at[3] = static_cast<std::uint8_t>(magic);
+  }
+
   void arm_echo() {
     if (echo_interval_ <= Duration::zero() || phase_ == Phase::handed_over) return;
     arm_timer(TimerUse::echo, echo_interval_);
@@ -837,9 +873,9 @@ struct PppSession::Impl final : FsmHost, LcpPolicy::Host {
     }
     ++echo_missed_;
     ++counters_.echo_sent;
-    ByteWriter w;
-    w.u32(lcp_ours().magic);
-    lcp_.send_packet(static_cast<std::uint8_t>(Code::echo_request), lcp_.next_id(), w.buffer());
+    std::array<std::uint8_t, 4> magic;
+    put_magic(magic.data(), lcp_ours().magic);
+    lcp_.send_packet(static_cast<std::uint8_t>(Code::echo_request), lcp_.next_id(), magic);
     arm_echo();
   }
 
@@ -1260,6 +1296,9 @@ void PppSession::start() {
 }
 Disposition PppSession::receive(ByteView frame) {
   return impl_->receive(frame);
+}
+void PppSession::prefetch() const {
+  impl_->prefetch();
 }
 void PppSession::close(std::string_view reason) {
   impl_->close(reason);

@@ -55,5 +55,18 @@ TEST(IdIndex, PutReplacesAndEraseOfUnknownIsANoOp) {
   EXPECT_EQ(index.get(7), &b);
 }
 
+// prefetch() is a hint: on an empty index, on absent and present ids it changes nothing.
+TEST(IdIndex, PrefetchChangesNothing) {
+  IdIndex<int> index;
+  index.prefetch(5);  // empty: no table to touch
+  EXPECT_EQ(index.size(), 0u);
+  int a = 1;
+  index.put(5, &a);
+  for (std::uint16_t id : {0, 5, 6, 65535}) index.prefetch(id);
+  EXPECT_EQ(index.size(), 1u);
+  EXPECT_EQ(index.get(5), &a);
+  EXPECT_EQ(index.get(6), nullptr);
+}
+
 }  // namespace
 }  // namespace vpdnd

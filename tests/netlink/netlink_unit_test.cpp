@@ -172,7 +172,7 @@ TEST(UdpBatchSocket, SendsAndReceivesBatchesOnLoopback) {
     std::size_t n = (*b)->receive();
     EXPECT_LE(n, 8u);
     for (std::size_t i = 0; i < n; ++i) {
-      ByteView d = (*b)->batch()[i];
+      ByteView d = (*b)->datagram(i);
       ASSERT_EQ(d.size(), 2u + 10u + got);
       EXPECT_EQ(d[0], 0xc8);
       EXPECT_EQ(d[2], got);
@@ -215,7 +215,7 @@ TEST(UdpBatchSocket, KeepsEachDestinationsOrderAcrossDestinationsAndSizes) {
     for (int round = 0; round < 200 && got.size() < expect[d].size(); ++round) {
       const std::size_t n = rx[d]->receive();
       for (std::size_t i = 0; i < n; ++i)
-        got.emplace_back(rx[d]->batch()[i].begin(), rx[d]->batch()[i].end());
+        got.emplace_back(rx[d]->datagram(i).begin(), rx[d]->datagram(i).end());
       if (n == 0) usleep(1000);
     }
     EXPECT_EQ(got, expect[d]) << "destination " << d;
@@ -264,6 +264,130 @@ TEST(UdpBatchSocket, SendsARunOfOneSizeToOneDestinationAsOneGsoSend) {
   ASSERT_EQ(n, 5 * 16);
   EXPECT_EQ(segment, 16);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(buf[i * 16], i);
+}
+
+// A socket whose buffers hold the largest UDP payload takes UDP GRO: a peer's GSO run
+// arrives as one message and is handed over as the datagrams the peer queued, whole, in
+// order and with their sender, between plain datagrams of other sizes.
+TEST(UdpBatchSocket, GroReceivesAGsoRunInOneMessageAsItsDatagrams) {
+  const Ipv4 lo = *Ipv4::parse("127.0.0.1");
+  auto a = UdpBatchSocket::bind({lo, 0}, 32, 1500);
+  auto b = UdpBatchSocket::bind({lo, 0}, 8, 65536);
+  ASSERT_TRUE(a && b);
+  if (!(*b)->gro()) GTEST_SKIP() << "kernel without UDP_GRO";
+  EXPECT_FALSE((*a)->gro());  // 1,500-octet buffers could not hold a coalesced message
+  const Endpoint to = *(*b)->local_endpoint();
+  std::vector<Bytes> expect;
+  auto add = [&](std::size_t size, std::uint8_t fill) {
+    expect.push_back(Bytes(size, fill));
+    (*a)->queue(to, expect.back());
+  };
+  for (std::uint8_t i = 0; i < 5; ++i) add(16, i);  // one GSO send
+  add(20, 5);
+  add(16, 6);
+  add(16, 7);
+  EXPECT_EQ((*a)->flush(), 8u);
+  std::vector<Bytes> got;
+  std::size_t messages = 0;
+  for (int round = 0; round < 200 && got.size() < expect.size(); ++round) {
+    const std::size_t n = (*b)->receive();
+    messages += (*b)->messages();
+    for (std::size_t i = 0; i < n; ++i) {
+      got.emplace_back((*b)->datagram(i).begin(), (*b)->datagram(i).end());
+      EXPECT_EQ((*b)->from(i), *(*a)->local_endpoint());
+    }
+    if (n == 0) usleep(1000);
+  }
+  EXPECT_EQ(got, expect);
+  EXPECT_EQ(messages, 3u);  // 5 x 16 coalesced, 20 alone, 2 x 16 coalesced
+  EXPECT_EQ((*b)->counters().packets_in, 8u);
+  EXPECT_EQ((*b)->counters().bytes_in, 7u * 16u + 20u);
+}
+
+// recvmmsg's answers, scripted: each message's bytes, sender port, the segment size of a
+// UDP_GRO control message (0: none) and whether it was cut (MSG_TRUNC).
+struct ScriptedReceive {
+  struct Message {
+    Bytes bytes;
+    std::uint16_t port;
+    int segment;
+    bool truncated;
+  };
+  std::vector<Message> messages;
+  static int receive(void* context, int, ::mmsghdr* msgs, unsigned count) {
+    auto& self = *static_cast<ScriptedReceive*>(context);
+    unsigned n = 0;
+    for (; n < count && n < self.messages.size(); ++n) {
+      const Message& m = self.messages[n];
+      msghdr& h = msgs[n].msg_hdr;
+      std::memcpy(h.msg_iov[0].iov_base, m.bytes.data(), m.bytes.size());
+      msgs[n].msg_len = static_cast<unsigned>(m.bytes.size());
+      sockaddr_in sa{};
+      sa.sin_family = AF_INET;
+      sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      sa.sin_port = htons(m.port);
+      std::memcpy(h.msg_name, &sa, sizeof sa);
+      h.msg_flags = m.truncated ? MSG_TRUNC : 0;
+      if (m.segment == 0) {
+        h.msg_controllen = 0;
+        continue;
+      }
+      cmsghdr* c = CMSG_FIRSTHDR(&h);
+      c->cmsg_level = SOL_UDP;
+      c->cmsg_type = UDP_GRO;
+      c->cmsg_len = CMSG_LEN(sizeof(int));
+      std::memcpy(CMSG_DATA(c), &m.segment, sizeof(int));
+      h.msg_controllen = CMSG_SPACE(sizeof(int));
+    }
+    self.messages.erase(self.messages.begin(), self.messages.begin() + n);
+    if (n == 0) {
+      errno = EAGAIN;
+      return -1;
+    }
+    return static_cast<int>(n);
+  }
+};
+
+Bytes counting(std::size_t n) {
+  Bytes b(n);
+  for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>(i);
+  return b;
+}
+
+// Splitting coalesced messages: on the segment size, the last datagram shorter; a plain
+// datagram (no control message) whole, an empty one too; a cut coalesced message keeps its
+// whole datagrams and counts one read error; a cut plain one is dropped and counted.
+TEST(UdpBatchSocket, SplitsCoalescedMessagesOnTheReportedSegmentSize) {
+  auto b = UdpBatchSocket::bind({*Ipv4::parse("127.0.0.1"), 0}, 8, 65536);
+  ASSERT_TRUE(b);
+  if (!(*b)->gro()) GTEST_SKIP() << "kernel without UDP_GRO";
+  ScriptedReceive fake;
+  fake.messages = {{counting(10), 1000, 0, false},  {counting(40), 1001, 16, false},
+                   {counting(12), 1002, 0, true},   {counting(40), 1003, 16, true},
+                   {Bytes{}, 1004, 0, false},       {counting(32), 1005, 16, false},
+                   {counting(10), 1006, 16, false}, {counting(8), 1007, 16, true}};
+  (*b)->set_receive_for_testing(&ScriptedReceive::receive, &fake);
+  const std::size_t n = (*b)->receive();
+  EXPECT_EQ((*b)->messages(), 8u);
+  struct Want {
+    std::size_t offset, size;
+    std::uint16_t port;
+  };
+  const std::vector<Want> want = {{0, 10, 1000},  {0, 16, 1001},  {16, 16, 1001}, {32, 8, 1001},
+                                  {0, 16, 1003},  {16, 16, 1003}, {0, 0, 1004},   {0, 16, 1005},
+                                  {16, 16, 1005}, {0, 10, 1006}};
+  ASSERT_EQ(n, want.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const Bytes c = counting(want[i].offset + want[i].size);
+    EXPECT_EQ(Bytes((*b)->datagram(i).begin(), (*b)->datagram(i).end()),
+              Bytes(c.begin() + static_cast<std::ptrdiff_t>(want[i].offset), c.end()))
+        << i;
+    EXPECT_EQ((*b)->from(i).port, want[i].port) << i;
+  }
+  EXPECT_EQ((*b)->counters().packets_in, want.size());
+  EXPECT_EQ((*b)->counters().read_errors, 3u);
+  EXPECT_EQ((*b)->receive(), 0u);
+  EXPECT_EQ((*b)->messages(), 0u);
 }
 
 // The kernel's answers to flush()'s sendmmsg, scripted: the first `fail` calls fail with

@@ -945,6 +945,43 @@ TEST(PppSession, EchoRequestAnsweredWithOurMagicAndOwnMagicEchoIsLoop) {
   EXPECT_EQ(p.ev.down, DownReason::loopback);
 }
 
+// The keepalive's frames octet for octet, on both sides of the size up to which they are
+// built on the stack: Echo-Request = c0 21 | 09 id 00 08 | our magic; Echo-Reply =
+// c0 21 | 0a id length | our magic | the request's data after its magic.
+TEST(PppSession, EchoFramesOctetForOctet) {
+  RawPeer p;
+  SessionConfig c = server_config(SessionMode::local, {});
+  c.echo_interval = 10s;
+  p.start(c);
+  auto ours = decode_lcp_options(p.open_lcp(Bytes{5, 6, 0x11, 0x22, 0x33, 0x44}));
+  ASSERT_TRUE(ours && ours->magic);
+  ASSERT_EQ(p.s->lcp_state(), "Opened");
+  const std::uint32_t m = *ours->magic;
+  const Bytes magic{static_cast<std::uint8_t>(m >> 24), static_cast<std::uint8_t>(m >> 16),
+                    static_cast<std::uint8_t>(m >> 8), static_cast<std::uint8_t>(m)};
+  for (std::size_t size : {0, 1, 245, 246, 247, 248, 249, 252, 253, 600}) {
+    Bytes data{0x11, 0x22, 0x33, 0x44};
+    data.resize(4 + size, 0x5a);
+    p.send(proto::lcp, 9, 7, data);
+    const std::size_t len = 8 + size;
+    Bytes want{
+        0xc0, 0x21, 0x0a, 7, static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len)};
+    want.insert(want.end(), magic.begin(), magic.end());
+    want.resize(want.size() + size, 0x5a);
+    EXPECT_EQ(p.w.sent.back(), want) << "request data of " << size;
+  }
+  const std::size_t before = p.w.sent.size();
+  p.timers.advance(11s);
+  ASSERT_GT(p.w.sent.size(), before);
+  std::optional<Bytes> request;
+  for (std::size_t i = before; i < p.w.sent.size(); ++i)
+    if (p.w.sent[i].size() > 2 && p.w.sent[i][2] == 9) request = p.w.sent[i];
+  ASSERT_TRUE(request);
+  Bytes want{0xc0, 0x21, 0x09, (*request)[3], 0x00, 0x08};
+  want.insert(want.end(), magic.begin(), magic.end());
+  EXPECT_EQ(*request, want);
+}
+
 // ---- after the session settled ----------------------------------------------------------
 // An established session frees its LCP/IPCP policies and keeps their compact state. These
 // prove that what the peer can still do then works exactly as before: renegotiate LCP

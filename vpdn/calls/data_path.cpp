@@ -102,6 +102,10 @@ void DataPath::on_tagged_data(SessionRef ref, ByteView frame, std::uint32_t tag)
   if (lns_) lns_->on_l2tp_data(ref, frame, tag);
 }
 
+void DataPath::prefetch_tagged(std::uint32_t tag, unsigned step) {
+  if (lns_) lns_->prefetch_tagged(tag, step);
+}
+
 void DataPath::set_session_tag(SessionRef call, std::uint32_t tag) {
   engine_.set_session_tag(call, tag);
 }

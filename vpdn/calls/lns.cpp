@@ -248,6 +248,18 @@ class LnsCalls::Call final : public ppp::PppLowerLayer,
   std::uint32_t tag = 0;
 
   // ---- data
+  // LnsCalls::prefetch_tagged's steps 1-3 (read only).
+  void prefetch(unsigned step) const {
+    if (step == 1) {
+      __builtin_prefetch(this);
+      __builtin_prefetch(&counters_);
+      __builtin_prefetch(&up_);
+    } else if (step == 2) {
+      if (ppp_) __builtin_prefetch(ppp_.get());
+    } else if (step == 3) {
+      if (ppp_) ppp_->prefetch();
+    }
+  }
   void from_l2tp(ByteView frame) {
     ++counters_.input_packets;
     counters_.input_octets += frame.size();
@@ -456,6 +468,16 @@ void LnsCalls::on_l2tp_data(SessionRef call, ByteView frame, std::uint32_t tag) 
     }
   }
   if (!with_call(calls_, call, [&](Call& c) { c.from_l2tp(frame); })) ++counters_.drop_unknown_call;
+}
+
+void LnsCalls::prefetch_tagged(std::uint32_t tag, unsigned step) const {
+  if (tag == 0 || tag > by_tag_.size()) return;
+  if (step == 0) {
+    __builtin_prefetch(&by_tag_[tag - 1]);
+    return;
+  }
+  const Call* c = by_tag_[tag - 1];
+  if (c) c->prefetch(step);
 }
 
 void LnsCalls::tag_call(Call& c) {

@@ -60,6 +60,51 @@ void L2tpEngine::Impl::on_data_message(const Endpoint& from, ByteView data) {
   deliver_data(*t, s, dm->ns, dm->payload);
 }
 
+// Read-only passes over a received batch before it is delivered, each pass starting the
+// loads the next one reads (the session index slot, the session, then the handler's state
+// through its tag): the cache misses of up to kChunk messages overlap instead of coming one
+// after another per message. Nothing is changed, so delivery sees exactly what it would
+// without this.
+void L2tpEngine::Impl::prefetch_data(std::span<const ByteView> batch) const {
+  constexpr std::size_t kChunk = 32;
+  constexpr unsigned kHandlerSteps = 4;  // SessionHandler::prefetch_tagged's steps
+  const SessionTable* table[kChunk];
+  std::uint16_t sid[kChunk];
+  const Session* session[kChunk];
+  std::uint32_t tag[kChunk];
+  for (std::size_t at = 0; at < batch.size(); at += kChunk) {
+    const std::size_t n = std::min(kChunk, batch.size() - at);
+    std::uint16_t last_tid = 0;
+    const Tunnel* last = nullptr;
+    for (std::size_t j = 0; j < n; ++j) {
+      table[j] = nullptr;
+      const ByteView d = batch[at + j];
+      if (peek_is_control(d)) continue;
+      auto dm = decode_data(d);
+      if (!dm) continue;
+      if (!last || dm->tunnel_id != last_tid) {
+        last = tunnel(dm->tunnel_id);
+        last_tid = dm->tunnel_id;
+      }
+      if (!last) continue;
+      table[j] = &last->sessions;
+      sid[j] = dm->session_id;
+      table[j]->prefetch(sid[j]);
+    }
+    for (std::size_t j = 0; j < n; ++j) {
+      session[j] = table[j] ? table[j]->get(sid[j]) : nullptr;
+      if (!session[j]) continue;
+      __builtin_prefetch(&session[j]->state);
+      __builtin_prefetch(&session[j]->handler_tag);
+    }
+    if (!handler_) continue;
+    for (std::size_t j = 0; j < n; ++j) tag[j] = session[j] ? session[j]->handler_tag : 0;
+    for (unsigned step = 0; step < kHandlerSteps; ++step)
+      for (std::size_t j = 0; j < n; ++j)
+        if (tag[j] != 0) handler_->prefetch_tagged(tag[j], step);
+  }
+}
+
 void L2tpEngine::Impl::deliver_data(Tunnel& t, Session& s, std::optional<std::uint16_t> ns,
                                     ByteView payload) {
   if (s.sequencing && ns) {

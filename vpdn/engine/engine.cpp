@@ -58,7 +58,8 @@ void L2tpEngine::attach(DatagramPort* port) {
 Status<std::string> L2tpEngine::open_udp(boost::asio::io_context& io) {
   auto* im = impl_.get();
   im->udp_ = std::make_unique<detail::UdpPort>(
-      io, [im](const Endpoint& from, ByteView data) { im->on_datagram(from, data); });
+      io, [im](const Endpoint& from, ByteView data) { im->on_datagram(from, data); },
+      [im](std::span<const ByteView> batch) { im->prefetch_data(batch); });
   auto st = im->udp_->open(im->options_.bind_address,
                            im->options_.port_override.value_or(im->config_.l2tp.listen_port),
                            im->udp_receive_buffer());

@@ -134,6 +134,7 @@ class SessionTable {
   using iterator = Map::iterator;
   using const_iterator = Map::const_iterator;
   Session* get(std::uint16_t id) const { return index_.get(id); }
+  void prefetch(std::uint16_t id) const { index_.prefetch(id); }
   iterator find(std::uint16_t id) { return map_.find(id); }
   const_iterator find(std::uint16_t id) const { return map_.find(id); }
   std::size_t count(std::uint16_t id) const { return index_.get(id) ? 1 : 0; }
@@ -392,6 +393,7 @@ class L2tpEngine::Impl {
 
   // ---- data messages (data.cpp) ----
   void on_data_message(const Endpoint& from, ByteView data);
+  void prefetch_data(std::span<const ByteView> batch) const;
   void replay_early_data(std::uint16_t tid, std::uint16_t sid);
   void deliver_data(Tunnel& t, Session& s, std::optional<std::uint16_t> ns, ByteView payload);
   bool send_data(SessionRef ref, ByteView frame);

@@ -27,8 +27,10 @@ struct UdpPort::Impl {
   bool flush_posted = false;
 };
 
-UdpPort::UdpPort(boost::asio::io_context& io, Receive on_receive)
-    : impl_(std::make_unique<Impl>(io)), on_receive_(std::move(on_receive)) {}
+UdpPort::UdpPort(boost::asio::io_context& io, Receive on_receive, Prefetch prefetch)
+    : impl_(std::make_unique<Impl>(io)),
+      on_receive_(std::move(on_receive)),
+      prefetch_(std::move(prefetch)) {}
 
 UdpPort::~UdpPort() {
   flush();
@@ -88,12 +90,13 @@ void UdpPort::arm() {
                            if (!sock) return;
                            for (int round = 0; round < kRounds; ++round) {
                              const std::size_t n = sock->receive();
+                             if (n > 1 && prefetch_) prefetch_(sock->datagrams());
                              for (std::size_t i = 0; i < n; ++i) {
-                               on_receive_(sock->from(i), sock->batch()[i]);
+                               on_receive_(sock->from(i), sock->datagram(i));
                                // The handler may have closed or re-opened the socket.
                                if (alive.expired() || impl_->socket.get() != sock) return;
                              }
-                             if (n < kBatch) break;
+                             if (sock->messages() < kBatch) break;
                            }
                            arm();
                          });

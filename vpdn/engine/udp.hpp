@@ -26,7 +26,10 @@ namespace vpdnd::vpdn::detail {
 class UdpPort final : public DatagramPort {
  public:
   using Receive = std::function<void(const Endpoint&, ByteView)>;
-  UdpPort(boost::asio::io_context& io, Receive on_receive);
+  // Called with each received batch before its datagrams go to on_receive one by one (for
+  // read-only prefetching of the state they will touch).
+  using Prefetch = std::function<void(std::span<const ByteView>)>;
+  UdpPort(boost::asio::io_context& io, Receive on_receive, Prefetch prefetch = {});
   ~UdpPort() override;
   // receive_buffer: SO_RCVBUF in bytes (SO_RCVBUFFORCE as root, else capped by
   // net.core.rmem_max).
@@ -49,6 +52,7 @@ class UdpPort final : public DatagramPort {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   Receive on_receive_;
+  Prefetch prefetch_;
   std::uint64_t send_errors_ = 0;
   int receive_buffer_ = 0;
   std::uint64_t closed_drops_ = 0;  // of the sockets closed before the current one
