@@ -343,6 +343,11 @@ Bytes build_link_group_delete(const std::vector<int>& ifindexes, std::uint32_t g
                               std::uint32_t seq) {
   Bytes out;
   for (int ifindex : ifindexes) {
+    // The link's (first) IPv4 address, by ifindex alone: whatever vpdnd or anyone gave it.
+    ifaddrmsg ifa{};
+    ifa.ifa_family = AF_INET;
+    ifa.ifa_index = static_cast<std::uint32_t>(ifindex);
+    put_message(out, RTM_DELADDR, NLM_F_REQUEST, seq, header_bytes(ifa));
     ifinfomsg ifi{};
     ifi.ifi_family = AF_UNSPEC;
     ifi.ifi_index = ifindex;

@@ -221,7 +221,8 @@ TEST_F(TunInNetns, PacketsWrittenToTunReachLocalSockets) {
 
 // The batch delete of kernel sessions' pppN, on veth pairs (any link with rtnetlink
 // delete works the same; pppN needs the ppp module): the listed links go in one request, a
-// link not listed stays, and a listed link already gone does not stop the others.
+// link not listed stays, and a listed link already gone, or one without an address, does
+// not stop the others.
 TEST(LinkGroupDelete, DeletesTheListedLinksTogetherAndNothingElse) {
   if (!test::have_root()) GTEST_SKIP() << "needs root (netns)";
   if (!test::have_ip_tool()) GTEST_SKIP() << "no `ip` (iproute2) to make netns";
@@ -230,6 +231,14 @@ TEST(LinkGroupDelete, DeletesTheListedLinksTogetherAndNothingElse) {
   for (const char* n : {"a", "b", "c"})
     ASSERT_EQ(std::system(("ip -n " + ns.name() + " link add vdg" + n + " type veth peer name vdg" +
                            n + "p")
+                              .c_str()),
+              0);
+  // A pppN's address (local/32 with a peer), and the same local address on the link that
+  // stays: its address and routes are untouched.
+  for (const char* n : {"a", "c"})
+    ASSERT_EQ(std::system(("ip -n " + ns.name() + " addr add 10.77.0.1/32 peer 10.77.0." +
+                           (n[0] == 'a' ? "2" : "3") + " dev vdg" + n + " && ip -n " + ns.name() +
+                           " link set vdg" + n + " up")
                               .c_str()),
               0);
   ASSERT_TRUE(ns.enter());
@@ -244,6 +253,10 @@ TEST(LinkGroupDelete, DeletesTheListedLinksTogetherAndNothingElse) {
   EXPECT_EQ(::if_nametoindex("vdga"), 0u);
   EXPECT_EQ(::if_nametoindex("vdgb"), 0u);
   EXPECT_NE(::if_nametoindex("vdgc"), 0u);
+  EXPECT_EQ(std::system(("ip -n " + ns.name() + " -4 addr show dev vdgc | grep -q 10.77.0.1 && " +
+                         "ip -n " + ns.name() + " route get 10.77.0.3 | grep -q vdgc")
+                            .c_str()),
+            0);
   // Nothing left in the group: refused, and the remaining link is untouched.
   EXPECT_FALSE((*reader)->delete_links({99999}, 0x7670fffe));
   EXPECT_NE(::if_nametoindex("vdgc"), 0u);
