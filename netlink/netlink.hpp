@@ -311,13 +311,19 @@ struct NetlinkAck {
 };
 Result<std::vector<NetlinkAck>, Error> parse_acks(ByteView messages);
 
-// Many links deleted as one batch, in one buffer for one send(): RTM_NEWLINK setting
-// IFLA_GROUP `group` on each of `ifindexes` (sequence `seq`, no ack asked: only a refusal,
-// e.g. a link already gone, answers), then RTM_DELLINK of every link in `group` (sequence
-// seq + 1, acked). The kernel unregisters the group's links together
+// Many links deleted as one batch, in one buffer for one send(): for each of `ifindexes`
+// an RTM_DELADDR of its first IPv4 address (by ifindex alone) and an RTM_NEWLINK setting
+// IFLA_GROUP `group` (both sequence `seq`, no ack asked: only a refusal, e.g. a link
+// already gone or without an address, answers), then RTM_DELLINK of every link in `group`
+// (sequence seq + 1, acked). The kernel unregisters the group's links together
 // (unregister_netdevice_many): one RCU grace period and barrier for the batch, where
-// closing each pppN unit's /dev/ppp descriptor waits for them once per unit. `group` must
-// be one no other link of the namespace is in (the delete takes them all).
+// closing each pppN unit's /dev/ppp descriptor waits for them once per unit. The address
+// goes first because a link that takes its address down with it costs a walk of every
+// IPv4 route of the namespace: taking the link down marks the routes through it dead and
+// fib_flush() then looks at all routes to find them, once per link, so N links with two
+// routes each cost O(N^2). Deleting the address removes exactly its own routes (the local
+// one, the peer's /32) by lookup, and the link's down then finds no route to flush.
+// `group` must be one no other link of the namespace is in (the delete takes them all).
 Bytes build_link_group_delete(const std::vector<int>& ifindexes, std::uint32_t group,
                               std::uint32_t seq);
 

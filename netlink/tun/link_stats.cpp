@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <optional>
 
 #include "netlink/netlink.hpp"
 
@@ -199,12 +200,37 @@ Result<int, Error> open_route_socket(int type_flags, int option, const void* val
   return fd;
 }
 
+// A send larger than the socket's send buffer fails (EMSGSIZE), and a batch of thousands of
+// links is larger than the default one; so the request goes in pieces of whole messages.
+// The kernel handles one socket's sends in order, each before send() returns, so the
+// pieces act as the one request.
 Status<Error> send_to_kernel(int fd, const Bytes& request, const char* what) {
+  constexpr std::size_t kPiece = 64 * 1024;
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
-  if (::sendto(fd, request.data(), request.size(), 0, reinterpret_cast<const sockaddr*>(&kernel),
-               sizeof kernel) < 0)
-    return unexpected(sys_error(std::string("send ") + what, errno));
+  std::size_t begin = 0;
+  while (begin < request.size()) {
+    std::size_t end = begin;
+    while (end < request.size()) {
+      nlmsghdr h{};
+      if (request.size() - end < sizeof h) {
+        end = request.size();
+        break;
+      }
+      std::memcpy(&h, request.data() + end, sizeof h);
+      std::size_t len = NLMSG_ALIGN(h.nlmsg_len);
+      if (len < sizeof h || len > request.size() - end) {  // not ours to cut: send the rest
+        end = request.size();
+        break;
+      }
+      if (end > begin && end + len - begin > kPiece) break;
+      end += len;
+    }
+    if (::sendto(fd, request.data() + begin, end - begin, 0,
+                 reinterpret_cast<const sockaddr*>(&kernel), sizeof kernel) < 0)
+      return unexpected(sys_error(std::string("send ") + what, errno));
+    begin = end;
+  }
   return {};
 }
 
@@ -284,19 +310,50 @@ Status<Error> LinkStatsReader::delete_links(const std::vector<int>& ifindexes,
                                  "RTM_NEWLINK/RTM_DELLINK group");
       !sent)
     return unexpected(sent.error());
+  // Refusals (a link already gone or without an address) each queue a reply. Thousands of
+  // them overflow the receive buffer and the kernel drops replies, maybe the delete's own
+  // ack (recv then fails with ENOBUFS). The kernel handled every message of the send before
+  // send() returned, so once what did arrive is read, the group's delete is simply asked
+  // again: its ack, or ENODEV (no link left in the group), settles it.
+  std::uint32_t confirm_seq = 0;  // the repeated delete's ack sequence, once asked
+  // The outcome when `a` settles the batch, nothing otherwise.
+  auto settles = [&](const NetlinkAck& a) -> std::optional<Status<Error>> {
+    if (confirm_seq != 0 && a.seq == confirm_seq && (a.error == 0 || a.error == -ENODEV))
+      return Status<Error>{};
+    if (a.seq != seq + 1 && a.seq != confirm_seq) return std::nullopt;  // a refused link
+    if (a.error != 0) return unexpected(sys_error("RTM_DELLINK group", -a.error));
+    return Status<Error>{};
+  };
   for (;;) {
     ssize_t n = ::recv(fd_, buffer_.data(), buffer_.size(), 0);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return unexpected(sys_error("receive RTM_DELLINK ack", errno));
+      if (errno != ENOBUFS || confirm_seq != 0)
+        return unexpected(sys_error("receive RTM_DELLINK ack", errno));
+      for (;;) {  // read what arrived: the delete's ack may be in it
+        ssize_t d = ::recv(fd_, buffer_.data(), buffer_.size(), MSG_DONTWAIT);
+        if (d < 0) {
+          if (errno == EINTR || errno == ENOBUFS) continue;
+          break;  // EAGAIN: read it all
+        }
+        auto acks = parse_acks(ByteView(buffer_.data(), static_cast<std::size_t>(d)));
+        if (!acks) return unexpected(acks.error());
+        for (const NetlinkAck& a : *acks)
+          if (auto outcome = settles(a)) return *outcome;
+      }
+      std::uint32_t again = ++seq_;
+      ++seq_;
+      if (auto sent = send_to_kernel(fd_, build_link_group_delete({}, group, again),
+                                     "RTM_DELLINK group (again)");
+          !sent)
+        return unexpected(sent.error());
+      confirm_seq = again + 1;
+      continue;
     }
     auto acks = parse_acks(ByteView(buffer_.data(), static_cast<std::size_t>(n)));
     if (!acks) return unexpected(acks.error());
-    for (const NetlinkAck& a : *acks) {
-      if (a.seq != seq + 1) continue;  // a link gone before its group was set
-      if (a.error != 0) return unexpected(sys_error("RTM_DELLINK group", -a.error));
-      return {};
-    }
+    for (const NetlinkAck& a : *acks)
+      if (auto outcome = settles(a)) return *outcome;
   }
 }
 
@@ -343,6 +400,11 @@ Bytes build_link_group_delete(const std::vector<int>& ifindexes, std::uint32_t g
                               std::uint32_t seq) {
   Bytes out;
   for (int ifindex : ifindexes) {
+    // The link's (first) IPv4 address, by ifindex alone: whatever vpdnd or anyone gave it.
+    ifaddrmsg ifa{};
+    ifa.ifa_family = AF_INET;
+    ifa.ifa_index = static_cast<std::uint32_t>(ifindex);
+    put_message(out, RTM_DELADDR, NLM_F_REQUEST, seq, header_bytes(ifa));
     ifinfomsg ifi{};
     ifi.ifi_family = AF_UNSPEC;
     ifi.ifi_index = ifindex;

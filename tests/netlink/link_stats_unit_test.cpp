@@ -269,12 +269,25 @@ TEST(PppLinkSetup, AddressWithPeerThenMtuAndUpInOneBuffer) {
   EXPECT_EQ(kPppLinkSetupAcks, 2u);
 }
 
-// Links deleted together: each put in the group (no ack unless refused), then one delete of
-// the group, acked under the next sequence number.
-TEST(LinkGroupDelete, EachLinkJoinsTheGroupThenOneDeleteTakesTheGroup) {
+// Links deleted together: each loses its IPv4 address (by ifindex: its routes go by
+// lookup, not by a walk of every route when the link goes down) and is put in the group (no
+// ack unless refused), then one delete of the group, acked under the next sequence number.
+TEST(LinkGroupDelete, EachLinkLosesItsAddressAndJoinsTheGroupThenOneDeleteTakesTheGroup) {
   Bytes b = build_link_group_delete({5, 9}, 0x76701234u, 20);
   std::size_t at = 0;
   for (int ifindex : {5, 9}) {
+    Msg d = read_message(b, at);
+    EXPECT_EQ(d.type, RTM_DELADDR);
+    EXPECT_EQ(d.flags, NLM_F_REQUEST);
+    EXPECT_EQ(d.seq, 20u);
+    ifaddrmsg ifa;
+    ASSERT_GE(d.body.size(), sizeof ifa);
+    std::memcpy(&ifa, d.body.data(), sizeof ifa);
+    EXPECT_EQ(ifa.ifa_family, AF_INET);
+    EXPECT_EQ(ifa.ifa_index, static_cast<unsigned>(ifindex));
+    // No IFA_LOCAL/IFA_ADDRESS: the kernel takes the link's address, whichever it is.
+    EXPECT_TRUE(attributes(d.body, NLMSG_ALIGN(sizeof ifa)).empty());
+    at += (d.len + 3u) & ~3u;
     Msg m = read_message(b, at);
     EXPECT_EQ(m.type, RTM_NEWLINK);
     EXPECT_EQ(m.flags, NLM_F_REQUEST);
