@@ -320,7 +320,8 @@ struct ScriptedReceive {
     for (; n < count && n < self.messages.size(); ++n) {
       const Message& m = self.messages[n];
       msghdr& h = msgs[n].msg_hdr;
-      std::memcpy(h.msg_iov[0].iov_base, m.bytes.data(), m.bytes.size());
+      if (!m.bytes.empty())  // an empty message's data() may be null, which memcpy must not get
+        std::memcpy(h.msg_iov[0].iov_base, m.bytes.data(), m.bytes.size());
       msgs[n].msg_len = static_cast<unsigned>(m.bytes.size());
       sockaddr_in sa{};
       sa.sin_family = AF_INET;
